@@ -1,0 +1,75 @@
+"""custos case create | list | show"""
+
+from __future__ import annotations
+
+import click
+
+from cli.common import emit_json, out, signed_in
+from vault import cases
+
+
+@click.group()
+def case() -> None:
+    """Create and list cases."""
+
+
+@case.command("create")
+@click.argument("reference")
+@click.option("--title", required=True)
+@click.option("--crime", "crimes", multiple=True, help=f"One of: {', '.join(cases.CRIME_AREAS)}")
+@click.option("--operation", help="Joint operation name.")
+@click.option("--partner", "partners", multiple=True, help="Partner agency in the operation.")
+@click.pass_context
+def create(
+    ctx: click.Context,
+    reference: str,
+    title: str,
+    crimes: tuple[str, ...],
+    operation: str | None,
+    partners: tuple[str, ...],
+) -> None:
+    """Create a case."""
+    with signed_in(ctx) as session:
+        info = cases.create_case(session, reference, title, list(crimes), operation, list(partners))
+    out.print(f"case {info.reference} created", markup=False)
+
+
+@case.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def list_(ctx: click.Context, as_json: bool) -> None:
+    """List cases with their item counts."""
+    with signed_in(ctx) as session:
+        found = cases.list_cases(session)
+    if as_json:
+        emit_json([c.__dict__ for c in found])
+        return
+    for c in found:
+        out.print(f"{c.reference}\t{c.items} items\t{c.title}", markup=False)
+
+
+@case.command("show")
+@click.argument("reference")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def show(ctx: click.Context, reference: str, as_json: bool) -> None:
+    """Show one case."""
+    with signed_in(ctx) as session:
+        c = cases.get_case(session, reference)
+    if as_json:
+        emit_json(c.__dict__)
+        return
+    lines = [
+        f"reference:   {c.reference}",
+        f"title:       {c.title}",
+        f"crime areas: {', '.join(c.crime_areas) or '-'}",
+        f"operation:   {c.operation or '-'}",
+        f"partners:    {', '.join(c.partners) or '-'}",
+        f"items:       {c.items}",
+        f"created:     {c.created_at} by {c.created_by}",
+    ]
+    out.print("\n".join(lines), markup=False)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(case)

@@ -1,0 +1,65 @@
+"""custos ingest"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from cli.common import ctrl_c_cancels, out, run_job, signed_in
+from vault.errors import BatchIncomplete, Cancelled, UserError
+from vault.ingest import CustodyForm, IngestJob
+from vault.jobs import CancelToken
+
+
+def _iso_time(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value).isoformat()
+    except ValueError:
+        raise UserError(
+            f"--seized-on {value!r} is not an ISO date/time (2026-03-01T14:30)"
+        ) from None
+
+
+@click.command()
+@click.option("--case", "case_ref", required=True, help="Case reference.")
+@click.option("--exhibit", help="Exhibit number.")
+@click.option("--seized-from", help="Person or organisation the evidence was seized from.")
+@click.option("--seized-at", help="Place of seizure.")
+@click.option("--seized-on", help="Time of seizure (ISO 8601).")
+@click.option("--seized-by", help="Officer who seized it.")
+@click.option("--description")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_context
+def ingest(
+    ctx: click.Context,
+    case_ref: str,
+    exhibit: str | None,
+    seized_from: str | None,
+    seized_at: str | None,
+    seized_on: str | None,
+    seized_by: str | None,
+    description: str | None,
+    paths: tuple[Path, ...],
+) -> None:
+    """Ingest files and folders (recursively) into a case, with their custody record."""
+    form = CustodyForm(
+        exhibit, seized_from, seized_at, _iso_time(seized_on), seized_by, description
+    )
+    with signed_in(ctx) as session:
+        token = CancelToken()
+        job = IngestJob(session, case_ref, list(paths), form, token)
+        with ctrl_c_cancels(token):
+            result = run_job(job.run, "ingesting")
+    out.print(f"saved {len(result.saved)} item(s) to case {case_ref}", markup=False)
+    if result.cancelled:
+        raise Cancelled(f"ingest cancelled; {len(result.saved)} item(s) saved before it stopped")
+    if result.failed:
+        raise BatchIncomplete(f"{len(result.failed)} file(s) could not be ingested (listed above)")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(ingest)

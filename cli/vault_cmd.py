@@ -1,0 +1,120 @@
+"""custos init | recover | verify"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli.common import ask_password, emit_json, err, out, run_job, signed_in, vault_path
+from vault.errors import IntegrityFault, UserError
+from vault.fsutil import atomic_write
+from vault.jobs import CancelToken
+from vault.session import init_vault, recover
+from vault.verify import VerifyJob
+
+
+@click.command()
+@click.option("--admin", required=True, help="Name of the first user (holds every role).")
+@click.option(
+    "--recovery-identity-out",
+    type=click.Path(dir_okay=False),
+    help="Write the new recovery identity here (hand it to the agency's escrow).",
+)
+@click.option("--recovery-recipient", help="Use an existing agency recovery recipient (age1...).")
+@click.pass_context
+def init(
+    ctx: click.Context,
+    admin: str,
+    recovery_identity_out: str | None,
+    recovery_recipient: str | None,
+) -> None:
+    """Create a new vault with its first administrator."""
+    if recovery_identity_out and recovery_recipient:
+        raise UserError("give either --recovery-identity-out or --recovery-recipient, not both")
+    target = Path(recovery_identity_out) if recovery_identity_out else None
+    if target and target.exists():
+        raise UserError(f"{target}: already exists; not overwritten")
+    folder = vault_path(ctx)
+    password = ask_password(f"Password for {admin}", "CUSTOS_PASSWORD", confirm=True)
+    session, identity = init_vault(folder, admin, password, recovery_recipient)
+    session.close()
+    out.print(f"vault created at {folder}", markup=False)
+    if identity is not None:
+        text = (
+            f"# Custos recovery identity for the vault at {folder}\n"
+            f"# public key: {identity.recipient}\n{identity}\n"
+        )
+        if target:
+            atomic_write(target, text.encode(), mode=0o600)
+            out.print(f"recovery identity written to {target}", markup=False)
+        else:
+            out.print(text, markup=False)
+        err.print(
+            "[yellow]Hand the recovery identity to your agency's escrow now and keep no other "
+            "copy on this machine: it opens the whole vault.[/]"
+        )
+
+
+@click.command(name="recover")
+@click.option("--identity", "identity_file", required=True, type=click.Path(dir_okay=False))
+@click.option("--admin", required=True, help="Administrator whose password is (re)set.")
+@click.pass_context
+def recover_cmd(ctx: click.Context, identity_file: str, admin: str) -> None:
+    """Reopen the vault with the escrowed recovery identity and set a new admin password."""
+    try:
+        text = Path(identity_file).read_text()
+    except OSError as exc:
+        raise UserError(f"{identity_file}: cannot read: {exc.strerror}") from None
+    password = ask_password(f"New password for {admin}", "CUSTOS_NEW_PASSWORD", confirm=True)
+    session = recover(vault_path(ctx), text, admin, password)
+    session.close()
+    out.print(f"{admin} has a new password and the admin role", markup=False)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def verify(ctx: click.Context, as_json: bool) -> None:
+    """Decrypt and re-hash every blob, check every row and audit link; exit 5 on any problem."""
+    from cli.common import ctrl_c_cancels
+
+    with signed_in(ctx) as session:
+        token = CancelToken()
+        job = VerifyJob(session, token)
+        with ctrl_c_cancels(token):
+            report = run_job(job.run, "verifying")
+    if as_json:
+        emit_json(
+            {
+                "ok": report.ok,
+                "items": report.items,
+                "blobs": report.blobs,
+                "audit_entries": report.audit_entries,
+                "bytes": report.bytes,
+                "checked_at": report.checked_at,
+                "cancelled": report.cancelled,
+                "problems": [{"where": p.where, "what": p.what} for p in report.problems],
+            }
+        )
+    else:
+        for p in report.problems:
+            out.print(f"PROBLEM {p}", markup=False)
+        out.print(
+            f"checked {report.items} items in {report.blobs} blobs ({report.bytes} bytes) and "
+            f"{report.audit_entries} audit entries: "
+            + ("OK" if report.ok else f"{len(report.problems)} problem(s)"),
+            markup=False,
+        )
+    if report.cancelled:
+        from vault.errors import Cancelled
+
+        raise Cancelled("verify cancelled before the end; the vault was not fully checked")
+    if report.problems:
+        raise IntegrityFault(f"the vault at {session.folder} has {len(report.problems)} problem(s)")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(init)
+    group.add_command(recover_cmd)
+    group.add_command(verify)

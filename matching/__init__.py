@@ -1,0 +1,1 @@
+"""Custos matching package."""

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Set up everything Custos needs on a fresh Debian machine with only Python and pip:
+# Debian's age and openssl (tests use the stock tools), Qt's X libraries, then uv and the
+# locked Python environment in .venv. Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v age >/dev/null || need_apt+=(age)
+command -v openssl >/dev/null || need_apt+=(openssl)
+command -v xvfb-run >/dev/null || need_apt+=(xvfb xauth)
+[ -e /usr/lib/x86_64-linux-gnu/libxkbcommon-x11.so.0 ] || [ "$(uname -m)" != x86_64 ] \
+  || need_apt+=(libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0 \
+                libxcb-render-util0 libxcb-shape0 libxcb-randr0 libegl1 libgl1 libfontconfig1 libdbus-1-3)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "installing Debian packages: ${need_apt[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! python3 -m uv --version >/dev/null 2>&1 && ! command -v uv >/dev/null; then
+  echo "installing uv with pip"
+  python3 -m pip install --quiet uv 2>/dev/null \
+    || python3 -m pip install --quiet --user --break-system-packages uv
+fi
+if command -v uv >/dev/null; then UV=(uv); else UV=(python3 -m uv); fi
+"${UV[@]}" sync --locked --quiet

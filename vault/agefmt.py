@@ -1,0 +1,270 @@
+"""age v1 files (https://age-encryption.org/v1), written and read in one streaming pass.
+
+Why our own code rather than a binding: ingest must hash and encrypt each chunk in the same read,
+and verify must decrypt and re-hash in one pass, which a file-to-file binding cannot do. The files
+are plain age v1, decrypted by the stock ``age`` tool (tests prove it).
+
+Layout of a file written here::
+
+    age-encryption.org/v1\\n
+    -> X25519 <b64 ephemeral share>\\n<b64 wrapped file key>\\n     (one stanza per recipient)
+    --- <b64 HMAC-SHA256 of the header up to and including "---">\\n
+    <16-byte nonce> <STREAM chunks: ChaCha20-Poly1305 of 64 KiB plaintext + 16-byte tag>
+
+Chunk ``i`` uses nonce ``i`` (11 bytes big endian) followed by 0x01 for the last chunk, else 0x00.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from hashlib import sha256
+from typing import BinaryIO
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from vault import bech32
+
+INTRO = b"age-encryption.org/v1\n"
+CHUNK = 64 * 1024
+TAG = 16
+_X25519_LABEL = b"age-encryption.org/v1/X25519"
+_RAW = serialization.Encoding.Raw
+
+
+class AgeError(Exception):
+    """The data is not a valid age file for this identity (opaque on purpose)."""
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.b64encode(data).rstrip(b"=")
+
+
+def _unb64(text: bytes) -> bytes:
+    if text.endswith(b"=") or b"\n" in text:
+        raise AgeError("non-canonical base64")
+    return base64.b64decode(text + b"=" * (-len(text) % 4), validate=True)
+
+
+def _hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(ikm)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An X25519 age identity (secret key)."""
+
+    secret: bytes
+
+    @classmethod
+    def generate(cls) -> Identity:
+        return cls(X25519PrivateKey.generate().private_bytes_raw())
+
+    @classmethod
+    def parse(cls, text: str) -> Identity:
+        """Read ``AGE-SECRET-KEY-1...``; comment lines (as age-keygen writes) are skipped."""
+        for line in text.splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                hrp, data = bech32.decode(line.lower())
+                if hrp != "age-secret-key-" or len(data) != 32:
+                    raise AgeError("not an age X25519 identity")
+                return cls(data)
+        raise AgeError("no identity found")
+
+    def __str__(self) -> str:
+        return bech32.encode("age-secret-key-", self.secret).upper()
+
+    @property
+    def recipient(self) -> Recipient:
+        pub = X25519PrivateKey.from_private_bytes(self.secret).public_key()
+        return Recipient(pub.public_bytes(_RAW, serialization.PublicFormat.Raw))
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """An X25519 age recipient (public key), ``age1...``."""
+
+    public: bytes
+
+    @classmethod
+    def parse(cls, text: str) -> Recipient:
+        try:
+            hrp, data = bech32.decode(text.strip())
+        except ValueError as exc:
+            raise AgeError(f"not an age recipient: {exc}") from None
+        if hrp != "age" or len(data) != 32:
+            raise AgeError("not an age X25519 recipient")
+        return cls(data)
+
+    def __str__(self) -> str:
+        return bech32.encode("age", self.public)
+
+
+def _wrap(file_key: bytes, recipient: Recipient) -> bytes:
+    eph = X25519PrivateKey.generate()
+    share = eph.public_key().public_bytes(_RAW, serialization.PublicFormat.Raw)
+    shared = eph.exchange(X25519PublicKey.from_public_bytes(recipient.public))
+    key = _hkdf(shared, share + recipient.public, _X25519_LABEL)
+    body = ChaCha20Poly1305(key).encrypt(bytes(12), file_key, None)
+    return b"-> X25519 " + _b64(share) + b"\n" + _wrapped_lines(_b64(body))
+
+
+def _wrapped_lines(b64: bytes) -> bytes:
+    lines = [b64[i : i + 64] for i in range(0, len(b64), 64)] or [b""]
+    if len(lines[-1]) == 64:
+        lines.append(b"")
+    return b"\n".join(lines) + b"\n"
+
+
+def _nonce(counter: int, last: bool) -> bytes:
+    return counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
+
+
+class Encryptor:
+    """Encrypts a stream to recipients; feed plaintext with ``write``, then ``close``.
+
+    Holds at most one 64 KiB chunk of plaintext, so memory is constant whatever the size.
+    """
+
+    def __init__(self, out: BinaryIO, recipients: list[Recipient]) -> None:
+        file_key = os.urandom(16)
+        header = INTRO + b"".join(_wrap(file_key, r) for r in recipients) + b"---"
+        mac = hmac.new(_hkdf(file_key, b"", b"header"), header, sha256).digest()
+        nonce = os.urandom(16)
+        out.write(header + b" " + _b64(mac) + b"\n" + nonce)
+        self._aead = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
+        self._out = out
+        self._pending = bytearray()
+        self._counter = 0
+
+    def write(self, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        if self._pending:
+            take = min(CHUNK - len(self._pending), len(view))
+            self._pending += view[:take]
+            view = view[take:]
+            if len(self._pending) == CHUNK and view:
+                self._seal(bytes(self._pending), last=False)
+                self._pending.clear()
+        # Full chunks straight from the caller's buffer; keep the final one back (it may be last).
+        while len(view) > CHUNK:
+            self._seal(view[:CHUNK], last=False)
+            view = view[CHUNK:]
+        if view:
+            if self._pending:
+                self._seal(bytes(self._pending), last=False)
+                self._pending.clear()
+            self._pending += view
+
+    def _seal(self, chunk: bytes | memoryview, last: bool) -> None:
+        self._out.write(self._aead.encrypt(_nonce(self._counter, last), chunk, None))
+        self._counter += 1
+
+    def close(self) -> None:
+        self._seal(bytes(self._pending), last=True)
+        self._pending.clear()
+
+
+def encrypt_bytes(data: bytes, recipients: list[Recipient]) -> bytes:
+    """Encrypt a small value (a key, a note) to ``recipients``."""
+    import io
+
+    buf = io.BytesIO()
+    enc = Encryptor(buf, recipients)
+    enc.write(data)
+    enc.close()
+    return buf.getvalue()
+
+
+def _read_line(src: BinaryIO, limit: int = 4096) -> bytes:
+    line = src.readline(limit)
+    if not line.endswith(b"\n"):
+        raise AgeError("truncated or malformed header")
+    return line[:-1]
+
+
+def _unwrap(args: list[bytes], body: bytes, identity: Identity) -> bytes | None:
+    if len(args) != 2 or args[0] != b"X25519":
+        return None
+    share = _unb64(args[1])
+    if len(share) != 32:
+        raise AgeError("bad X25519 share")
+    secret = X25519PrivateKey.from_private_bytes(identity.secret)
+    shared = secret.exchange(X25519PublicKey.from_public_bytes(share))
+    key = _hkdf(shared, share + identity.recipient.public, _X25519_LABEL)
+    try:
+        return ChaCha20Poly1305(key).decrypt(bytes(12), body, None)
+    except InvalidTag:
+        return None
+
+
+def _parse_header(src: BinaryIO, identity: Identity) -> bytes:
+    """Read the header, return the file key (after checking the header MAC)."""
+    if src.readline(64) != INTRO:
+        raise AgeError("not an age v1 file")
+    header = bytearray(INTRO)
+    file_key: bytes | None = None
+    while True:
+        line = _read_line(src)
+        if line.startswith(b"--- "):
+            header += b"---"
+            mac = _unb64(line[4:])
+            break
+        if not line.startswith(b"-> "):
+            raise AgeError("malformed header")
+        header += line + b"\n"
+        body = b""
+        while True:
+            part = _read_line(src)
+            header += part + b"\n"
+            body += _unb64(part)
+            if len(part) < 64:
+                break
+        if file_key is None:
+            file_key = _unwrap(line[3:].split(b" "), body, identity)
+    if file_key is None:
+        raise AgeError("no identity matched")
+    expected = hmac.new(_hkdf(file_key, b"", b"header"), bytes(header), sha256).digest()
+    if not hmac.compare_digest(expected, mac):
+        raise AgeError("header MAC mismatch")
+    return file_key
+
+
+def decrypt_chunks(src: BinaryIO, identity: Identity) -> Iterator[bytes]:
+    """Yield plaintext chunks of an age file; raise ``AgeError`` on any tampering or truncation."""
+    file_key = _parse_header(src, identity)
+    nonce = src.read(16)
+    if len(nonce) != 16:
+        raise AgeError("truncated payload")
+    aead = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
+    size = CHUNK + TAG
+    counter = 0
+    current = src.read(size)
+    while True:
+        following = src.read(size) if len(current) == size else b""
+        last = not following
+        if len(current) < TAG or (last and counter > 0 and len(current) == TAG):
+            raise AgeError("truncated payload")
+        try:
+            yield aead.decrypt(_nonce(counter, last), current, None)
+        except InvalidTag:
+            raise AgeError(f"payload chunk {counter} failed authentication") from None
+        if last:
+            return
+        counter += 1
+        current = following
+
+
+def decrypt_bytes(data: bytes, identity: Identity) -> bytes:
+    """Decrypt a small age file held in memory."""
+    import io
+
+    return b"".join(decrypt_chunks(io.BytesIO(data), identity))

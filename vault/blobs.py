@@ -1,0 +1,120 @@
+"""The blob store: one age v1 file per distinct content, named by a keyed hash.
+
+``blobs/ab/<name>`` where name = HMAC-SHA256(blob-name key, SHA-256 of the plaintext). The folder
+shows neither content nor equality with a known file; the same content is stored once. Writes go
+to ``tmp/`` first and are renamed in only when complete (see ``vault.ingest`` for the order).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from sqlalchemy import select
+
+from vault import agefmt
+from vault.fsutil import fsync_dir
+
+if TYPE_CHECKING:
+    from vault.session import Session
+
+READ_CHUNK = 1 << 20
+
+
+class BlobStore:
+    def __init__(
+        self,
+        folder: Path,
+        name_key: bytes,
+        recipients: list[agefmt.Recipient],
+        identity: agefmt.Identity,
+    ) -> None:
+        self.root = folder / "blobs"
+        self.tmp = folder / "tmp"
+        self._name_key = name_key
+        self.recipients = recipients
+        self._identity = identity
+
+    def name_for(self, sha256_hex: str) -> str:
+        return hmac.new(self._name_key, bytes.fromhex(sha256_hex), hashlib.sha256).hexdigest()
+
+    def path(self, name: str) -> Path:
+        return self.root / name[:2] / name
+
+    def exists(self, name: str) -> bool:
+        return self.path(name).exists()
+
+    @contextlib.contextmanager
+    def temp_file(self) -> Iterator[tuple[Path, BinaryIO]]:
+        """A new file in ``tmp/``; removed again unless the caller moved it away."""
+        path = self.tmp / uuid.uuid4().hex
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
+                yield path, fh
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+    def move_in(self, tmp_path: Path, name: str) -> bool:
+        """Rename a finished temp file into place; False when that content is already stored."""
+        target = self.path(name)
+        if target.exists():
+            return False
+        if not target.parent.exists():
+            target.parent.mkdir(mode=0o700)
+            fsync_dir(self.root)
+        os.replace(tmp_path, target)
+        return True
+
+    def put_bytes(self, data: bytes) -> tuple[str, str, bool]:
+        """Store a small object durably; returns (blob name, sha256, newly stored)."""
+        sha = hashlib.sha256(data).hexdigest()
+        name = self.name_for(sha)
+        if self.exists(name):
+            return name, sha, False
+        with self.temp_file() as (tmp, fh):
+            enc = agefmt.Encryptor(fh, self.recipients)
+            enc.write(data)
+            enc.close()
+            fh.flush()
+            os.fsync(fh.fileno())
+            new = self.move_in(tmp, name)
+        fsync_dir(self.path(name).parent)
+        return name, sha, new
+
+    def read_chunks(self, name: str) -> Iterator[bytes]:
+        """Decrypt a blob; ``agefmt.AgeError`` if it was altered, ``OSError`` if it is missing."""
+        with (
+            open(self.path(name), "rb", buffering=0) as raw,
+            open(raw.fileno(), "rb", closefd=False, buffering=1 << 20) as fh,
+        ):
+            yield from agefmt.decrypt_chunks(fh, self._identity)
+
+    def read_bytes(self, name: str) -> bytes:
+        return b"".join(self.read_chunks(name))
+
+    def stored_names(self) -> Iterator[str]:
+        for sub in self.root.iterdir():
+            if sub.is_dir():
+                for f in sub.iterdir():
+                    yield f.name
+
+    def remove_orphans(self, session: Session) -> int:
+        """Delete blobs no database row names: leftovers of a crash before the commit."""
+        from vault.models import Blob
+
+        with session.db() as db:
+            known = set(db.scalars(select(Blob.name)))
+        removed = 0
+        for name in list(self.stored_names()):
+            if name not in known:
+                self.path(name).unlink()
+                removed += 1
+        return removed

@@ -1,0 +1,116 @@
+"""Cases: a reference, a title, crime areas and an optional joint operation."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session as DbSession
+
+from vault.errors import UserError
+from vault.models import Case, Item
+from vault.session import Session, now, requires
+
+CRIME_AREAS = (
+    "drug-trafficking",
+    "human-trafficking",
+    "arms-smuggling",
+    "money-laundering",
+    "cybercrime",
+    "terrorism",
+    "corruption",
+    "fraud",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    id: int
+    reference: str
+    title: str
+    crime_areas: list[str]
+    operation: str | None
+    partners: list[str]
+    created_by: str
+    created_at: str
+    items: int = 0
+
+    @classmethod
+    def of(cls, case: Case, items: int = 0) -> CaseInfo:
+        return cls(
+            id=case.id,
+            reference=case.reference,
+            title=case.title,
+            crime_areas=json.loads(case.crime_areas),
+            operation=case.operation,
+            partners=json.loads(case.partners),
+            created_by=case.created_by,
+            created_at=case.created_at,
+            items=items,
+        )
+
+
+def normalise_area(area: str) -> str:
+    key = area.strip().lower().replace(" ", "-").replace("_", "-")
+    if key not in CRIME_AREAS:
+        raise UserError(f"unknown crime area {area!r} (known: {', '.join(CRIME_AREAS)})")
+    return key
+
+
+def find_case(db: DbSession, reference: str) -> Case:
+    case = db.scalar(select(Case).where(Case.reference == reference))
+    if case is None:
+        raise UserError(f"no case with reference {reference!r}")
+    return case
+
+
+@requires("case.create")
+def create_case(
+    session: Session,
+    reference: str,
+    title: str,
+    crime_areas: list[str] | None = None,
+    operation: str | None = None,
+    partners: list[str] | None = None,
+) -> CaseInfo:
+    reference = reference.strip()
+    if not reference:
+        raise UserError("a case needs a reference")
+    areas = sorted({normalise_area(a) for a in crime_areas or []})
+    if partners and not operation:
+        raise UserError("partner agencies belong to a joint operation: give --operation too")
+    with session.transaction() as db:
+        if db.scalar(select(Case.id).where(Case.reference == reference)) is not None:
+            raise UserError(f"a case with reference {reference!r} already exists")
+        case = Case(
+            reference=reference,
+            title=title,
+            crime_areas=json.dumps(areas),
+            operation=operation,
+            partners=json.dumps(list(partners or [])),
+            created_by=session.user,
+            created_at=now(),
+        )
+        db.add(case)
+        session.audit(db, "case.created", case, reference=reference)
+    return CaseInfo.of(case)
+
+
+@requires("case.read")
+def list_cases(session: Session) -> list[CaseInfo]:
+    with session.db() as db:
+        counts = dict(
+            db.execute(select(Item.case_id, func.count()).group_by(Item.case_id)).tuples().all()
+        )
+        cases = db.scalars(select(Case).order_by(Case.reference)).all()
+        return [CaseInfo.of(c, counts.get(c.id, 0)) for c in cases]
+
+
+@requires("case.read")
+def get_case(session: Session, reference: str) -> CaseInfo:
+    with session.db() as db:
+        case = find_case(db, reference)
+        items = db.scalar(select(func.count()).where(Item.case_id == case.id)) or 0
+        return CaseInfo.of(case, items)

@@ -1,0 +1,92 @@
+"""``vault.toml``: the only plaintext file of a vault.
+
+It holds the format version, the KDF parameters, the wrapped key slots (opaque ids), the recovery
+copy of the vault key (an age file to the recovery recipient, base64) and public keys. No name,
+title or path is ever written here.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vault.errors import VaultUnavailable
+from vault.fsutil import atomic_write
+from vault.keys import KdfParams
+
+FORMAT = 1
+FILENAME = "vault.toml"
+
+
+@dataclass
+class VaultConfig:
+    vault_id: str
+    salt: bytes
+    kdf: KdfParams
+    vault_recipient: str
+    recovery_recipient: str
+    recovery_wrapped_key: bytes
+    signing_public: str = ""
+    slots: dict[str, bytes] = field(default_factory=dict)
+    format: int = FORMAT
+
+    @classmethod
+    def load(cls, folder: Path) -> VaultConfig:
+        path = folder / FILENAME
+        if not path.is_file():
+            raise VaultUnavailable(f"{folder}: not a Custos vault (no {FILENAME})")
+        try:
+            raw = tomllib.loads(path.read_text("utf-8"))
+            fmt = int(raw["format"])
+            if fmt > FORMAT:
+                raise VaultUnavailable(
+                    f"{folder}: vault format {fmt} is newer than this Custos understands "
+                    f"({FORMAT}); update Custos"
+                )
+            kdf = raw["kdf"]
+            keys = raw["keys"]
+            return cls(
+                vault_id=raw["vault_id"],
+                salt=bytes.fromhex(raw["salt"]),
+                kdf=KdfParams(kdf["memory_kib"], kdf["iterations"], kdf["lanes"]),
+                vault_recipient=keys["vault_recipient"],
+                recovery_recipient=keys["recovery_recipient"],
+                recovery_wrapped_key=base64.b64decode(keys["recovery_wrapped_key"]),
+                signing_public=keys.get("signing_public", ""),
+                slots={k: base64.b64decode(v) for k, v in raw.get("slots", {}).items()},
+                format=fmt,
+            )
+        except (KeyError, ValueError, TypeError, tomllib.TOMLDecodeError) as exc:
+            raise VaultUnavailable(f"{path}: damaged vault file ({exc})") from None
+
+    def save(self, folder: Path) -> None:
+        b64 = base64.b64encode
+        lines = [
+            "# Custos vault. Everything secret here is encrypted; see docs/ARCHITECTURE.md.",
+            f"format = {self.format}",
+            f'vault_id = "{self.vault_id}"',
+            f'salt = "{self.salt.hex()}"',
+            "",
+            "[kdf]",
+            'algorithm = "argon2id"',
+            f"memory_kib = {self.kdf.memory_kib}",
+            f"iterations = {self.kdf.iterations}",
+            f"lanes = {self.kdf.lanes}",
+            "",
+            "[keys]",
+            f'vault_recipient = "{self.vault_recipient}"',
+            f'recovery_recipient = "{self.recovery_recipient}"',
+            f'recovery_wrapped_key = "{b64(self.recovery_wrapped_key).decode()}"',
+            f'signing_public = "{self.signing_public}"',
+            "",
+            "[slots]",
+            *(f'{k} = "{b64(v).decode()}"' for k, v in sorted(self.slots.items())),
+        ]
+        atomic_write(folder / FILENAME, ("\n".join(lines) + "\n").encode(), mode=0o600)
+
+
+def is_vault(folder: Path) -> bool:
+    return (folder / FILENAME).is_file() and os.access(folder / FILENAME, os.R_OK)

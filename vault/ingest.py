@@ -1,0 +1,329 @@
+"""Ingest: each file read once, hashed and encrypted in the same pass, then made durable.
+
+Order, per batch of files (see docs/ARCHITECTURE.md, "crash safety"):
+1. each file streams into ``tmp/<random>`` as an age file while three hashes run on other threads;
+2. the size and mtime are compared before and after reading (a file that changed is refused);
+3. the temp file is renamed to ``blobs/ab/<keyed name>`` (or dropped: same content already stored);
+4. ``syncfs`` makes the data and the renames durable (large files are fsynced on their own);
+5. one database transaction inserts the items, their "acquired" custody events and audit entries.
+Only then is an item reported saved. A crash before 5 leaves orphan blobs, removed at next open.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session as DbSession
+
+from vault import agefmt
+from vault.cases import find_case
+from vault.errors import UserError
+from vault.fsutil import syncfs
+from vault.hashing import MultiHasher
+from vault.jobs import CancelToken, Emit, Finished, Progress
+from vault.models import Blob, CustodyEvent, Item, canonical
+from vault.session import Session, now, requires
+
+CHUNK = 1 << 20
+BATCH_FILES = 500
+BATCH_BYTES = 256 << 20
+LARGE = 64 << 20  # fsync on its own and commit at once
+
+
+@dataclass(frozen=True)
+class CustodyForm:
+    """What the seizing officer records once for a batch."""
+
+    exhibit: str | None = None
+    seized_from: str | None = None
+    seized_at: str | None = None
+    seized_on: str | None = None
+    seized_by: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    path: Path
+    name: str  # relative path kept from the ingested folder
+
+
+@dataclass
+class IngestResult:
+    saved: list[int] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    cancelled: bool = False
+
+
+class _SourceError(Exception):
+    """Reading one source file failed; that file is skipped, the batch goes on."""
+
+
+class _VaultWriteError(Exception):
+    """Writing to the vault failed (disk full, I/O error): the job stops after saving the rest."""
+
+
+@dataclass
+class _Pending:
+    source: Source
+    size: int
+    sha256: str
+    sha1: str
+    md5: str
+    blob: str
+    mtime: str
+
+
+def collect(paths: list[Path]) -> tuple[list[Source], list[tuple[str, str]]]:
+    """Expand files and folders (recursively, links not followed) into sources and problems."""
+    sources: list[Source] = []
+    problems: list[tuple[str, str]] = []
+    for top in paths:
+        if not top.exists() and not top.is_symlink():
+            problems.append((str(top), "no such file or folder"))
+        elif top.is_dir():
+            _walk(top, sources, problems)
+        elif top.is_file():
+            sources.append(Source(top, top.name))
+        else:
+            problems.append((str(top), "not a regular file or folder"))
+    return sources, problems
+
+
+def _walk(top: Path, sources: list[Source], problems: list[tuple[str, str]]) -> None:
+    def onerror(exc: OSError) -> None:
+        problems.append((str(exc.filename), f"cannot read folder: {exc.strerror}"))
+
+    base = top.parent
+    for folder, dirs, files in os.walk(top, onerror=onerror):
+        dirs.sort()
+        here = Path(folder)
+        for d in [d for d in dirs if (here / d).is_symlink()]:
+            problems.append((str(here / d), "symbolic link to a folder, not followed"))
+        for name in sorted(files):
+            path = here / name
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                problems.append((str(path), "symbolic link, not followed"))
+            elif not stat.S_ISREG(mode):
+                problems.append((str(path), "not a regular file (device, pipe or socket)"))
+            else:
+                sources.append(Source(path, path.relative_to(base).as_posix()))
+
+
+class IngestJob:
+    """Ingest files and folders into a case. ``run`` emits progress and returns what happened."""
+
+    def __init__(
+        self,
+        session: Session,
+        case_reference: str,
+        paths: list[Path],
+        form: CustodyForm | None = None,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        self.session = session
+        self.case_reference = case_reference
+        self.paths = paths
+        self.form = form or CustodyForm()
+        self.cancel = cancel or CancelToken()
+        self._done = 0
+        self._total = 0
+
+    def run(self, emit: Emit) -> IngestResult:
+        self.session.require("item.ingest", target=f"case:{self.case_reference}")
+        with self.session.db() as db:
+            case_id = find_case(db, self.case_reference).id
+        sources, problems = collect(self.paths)
+        result = IngestResult(failed=list(problems))
+        for subject, message in problems:
+            emit(Finished(subject, False, message))
+        self._total = sum(_size(s.path) for s in sources)
+        emit(Progress(0, self._total, "bytes", f"{len(sources)} files"))
+        batch: list[_Pending] = []
+        batch_bytes = 0
+        try:
+            for source in sources:
+                if self.cancel.cancelled:
+                    result.cancelled = True
+                    break
+                try:
+                    pending = self._store(source, emit)
+                except _SourceError as exc:
+                    result.failed.append((str(source.path), str(exc)))
+                    emit(Finished(str(source.path), False, str(exc)))
+                    continue
+                if pending is None:  # cancelled mid-file: that file is dropped
+                    result.cancelled = True
+                    break
+                batch.append(pending)
+                batch_bytes += pending.size
+                if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES or pending.size >= LARGE:
+                    self._commit(case_id, batch, result, emit)
+                    batch, batch_bytes = [], 0
+        except _VaultWriteError as exc:
+            self._commit(case_id, batch, result, emit)
+            raise UserError(str(exc)) from None
+        self._commit(case_id, batch, result, emit)
+        return result
+
+    def _store(self, source: Source, emit: Emit) -> _Pending | None:
+        """Encrypt one file into the blob store; None if cancelled while reading it."""
+        blobs = self.session.blobs
+        try:
+            fd = os.open(source.path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError as exc:
+            raise _SourceError(_reason(exc)) from None
+        with os.fdopen(fd, "rb", buffering=0) as src:
+            before = os.fstat(fd)
+            hasher = MultiHasher(before.st_size)
+            read = 0
+            try:
+                with blobs.temp_file() as (tmp, out):
+                    enc = agefmt.Encryptor(out, blobs.recipients)
+                    while chunk := _read(src):
+                        if self.cancel.cancelled:
+                            return None
+                        hasher.update(chunk)
+                        _write(enc.write, chunk)
+                        read += len(chunk)
+                        self._done += len(chunk)
+                        emit(Progress(self._done, self._total, "bytes", source.name))
+                    _write(enc.close)
+                    digests = hasher.digests()
+                    _check_unchanged(source.path, before, os.fstat(fd), read)
+                    if before.st_size >= LARGE:
+                        _write(out.flush)
+                        _write(os.fsync, out.fileno())
+                    _write(out.flush)
+                    name = blobs.name_for(digests.sha256)
+                    _write(blobs.move_in, tmp, name)
+            finally:
+                hasher.close()
+        mtime = _iso(before.st_mtime)
+        return _Pending(source, read, digests.sha256, digests.sha1, digests.md5, name, mtime)
+
+    def _commit(
+        self, case_id: int, batch: list[_Pending], result: IngestResult, emit: Emit
+    ) -> None:
+        if not batch:
+            return
+        session = self.session
+        _write(syncfs, session.folder)
+        with session.transaction() as db:
+            items = [self._record(db, case_id, p) for p in batch]
+        for pending, item in zip(batch, items, strict=True):
+            result.saved.append(item.id)
+            emit(Finished(pending.source.name, True, f"item {item.id}"))
+        batch.clear()
+
+    def _record(self, db: DbSession, case_id: int, p: _Pending) -> Item:
+        session, form, at = self.session, self.form, now()
+        if db.get(Blob, p.blob) is None:
+            db.add(Blob(name=p.blob, sha256=p.sha256, size=p.size))
+        item = Item(
+            case_id=case_id,
+            name=p.source.name,
+            original_path=str(p.source.path.absolute()),
+            size=p.size,
+            sha256=p.sha256,
+            md5=p.md5,
+            sha1=p.sha1,
+            blob_name=p.blob,
+            exhibit=form.exhibit,
+            seized_from=form.seized_from,
+            seized_at=form.seized_at,
+            seized_on=form.seized_on,
+            seized_by=form.seized_by,
+            description=form.description,
+            modified_at=p.mtime,
+            acquired_by=session.user,
+            acquired_at=at,
+        )
+        db.add(item)
+        db.flush()
+        event = CustodyEvent(
+            item_id=item.id,
+            kind="acquired",
+            actor=session.user,
+            at=at,
+            details=canonical({"sha256": p.sha256, "size": p.size, "exhibit": form.exhibit}),
+        )
+        db.add(event)
+        session.audit(db, "item.acquired", item, sha256=p.sha256, case=case_id)
+        session.audit(db, "custody.acquired", event, item=item.id)
+        return item
+
+
+@requires("item.ingest")
+def ingest(
+    session: Session,
+    case_reference: str,
+    paths: list[Path],
+    form: CustodyForm | None = None,
+    emit: Emit | None = None,
+    cancel: CancelToken | None = None,
+) -> IngestResult:
+    """Convenience wrapper: run an ``IngestJob`` to its end."""
+    from vault.jobs import ignore
+
+    return IngestJob(session, case_reference, paths, form, cancel).run(emit or ignore)
+
+
+def _read(src: object) -> bytes:
+    try:
+        return src.read(CHUNK)  # type: ignore[attr-defined]
+    except OSError as exc:
+        raise _SourceError(_reason(exc)) from None
+
+
+def _write(fn: object, *args: object) -> object:
+    try:
+        return fn(*args)  # type: ignore[operator]
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise _VaultWriteError(
+                "the vault's disk is full; free space and ingest again"
+            ) from None
+        raise _VaultWriteError(f"cannot write to the vault: {exc.strerror}") from None
+
+
+def _check_unchanged(path: Path, before: os.stat_result, after: os.stat_result, read: int) -> None:
+    try:
+        now_stat = os.stat(path)
+    except OSError:
+        raise _SourceError("the file vanished while it was being read") from None
+    same = (
+        before.st_size == after.st_size == now_stat.st_size == read
+        and before.st_mtime_ns == after.st_mtime_ns == now_stat.st_mtime_ns
+        and before.st_ino == now_stat.st_ino
+    )
+    if not same:
+        raise _SourceError("the file changed while it was being read; not stored")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _iso(ts: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds")
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOENT:
+        return "the file does not exist (or vanished)"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.ELOOP:
+        return "symbolic link, not followed"
+    return f"cannot read: {exc.strerror}"

@@ -1,0 +1,227 @@
+"""Reading evidence records: list, show, custody history, export of a copy, annotations."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from vault.agefmt import AgeError
+from vault.cases import find_case
+from vault.errors import IntegrityFault, UserError
+from vault.fsutil import fsync_dir
+from vault.models import CustodyEvent, Item, canonical
+from vault.session import Session, now, requires
+
+CUSTODY_KINDS = ("acquired", "viewed", "exported", "annotated", "corrected", "transferred")
+CORRECTABLE = ("exhibit", "seized_from", "seized_at", "seized_on", "seized_by", "description")
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    id: int
+    case: str
+    name: str
+    size: int
+    sha256: str
+    md5: str
+    sha1: str
+    exhibit: str | None
+    seized_from: str | None
+    seized_at: str | None
+    seized_on: str | None
+    seized_by: str | None
+    description: str | None
+    original_path: str
+    acquired_by: str
+    acquired_at: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CustodyInfo:
+    id: int
+    item: int
+    kind: str
+    actor: str
+    at: str
+    details: dict[str, Any]
+    refers_to: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _info(item: Item, case_ref: str, corrections: dict[str, str] | None = None) -> ItemInfo:
+    fields = {f: getattr(item, f) for f in CORRECTABLE} | (corrections or {})
+    return ItemInfo(
+        id=item.id,
+        case=case_ref,
+        name=item.name,
+        size=item.size,
+        sha256=item.sha256,
+        md5=item.md5,
+        sha1=item.sha1,
+        original_path=item.original_path,
+        acquired_by=item.acquired_by,
+        acquired_at=item.acquired_at,
+        **fields,
+    )
+
+
+@requires("case.read")
+def list_items(session: Session, case_reference: str) -> list[ItemInfo]:
+    with session.db() as db:
+        case = find_case(db, case_reference)
+        rows = db.scalars(select(Item).where(Item.case_id == case.id).order_by(Item.id))
+        corrections = _corrections(session, [case.id])
+        return [_info(i, case.reference, corrections.get(i.id)) for i in rows]
+
+
+def _corrections(session: Session, case_ids: list[int]) -> dict[int, dict[str, str]]:
+    """Latest corrected value per item and field (corrections are events, never edits)."""
+    found: dict[int, dict[str, str]] = {}
+    with session.db() as db:
+        q = (
+            select(CustodyEvent)
+            .join(Item, Item.id == CustodyEvent.item_id)
+            .where(Item.case_id.in_(case_ids), CustodyEvent.kind == "corrected")
+            .order_by(CustodyEvent.id)
+        )
+        for ev in db.scalars(q):
+            d = json.loads(ev.details)
+            found.setdefault(ev.item_id, {})[d["field"]] = d["value"]
+    return found
+
+
+def _item(session: Session, item_id: int) -> tuple[Item, str]:
+    from vault.models import Case
+
+    with session.db() as db:
+        item = db.get(Item, item_id)
+        if item is None:
+            raise UserError(f"no item with id {item_id}")
+        case = db.get(Case, item.case_id)
+        assert case is not None
+        return item, case.reference
+
+
+@requires("case.read")
+def get_item(session: Session, item_id: int) -> ItemInfo:
+    item, ref = _item(session, item_id)
+    return _info(item, ref, _corrections(session, [item.case_id]).get(item.id))
+
+
+@requires("case.read")
+def custody(session: Session, item_id: int) -> list[CustodyInfo]:
+    _item(session, item_id)
+    with session.db() as db:
+        q = select(CustodyEvent).where(CustodyEvent.item_id == item_id).order_by(CustodyEvent.id)
+        return [
+            CustodyInfo(e.id, e.item_id, e.kind, e.actor, e.at, json.loads(e.details), e.refers_to)
+            for e in db.scalars(q)
+        ]
+
+
+def add_custody_event(
+    session: Session, item_id: int, kind: str, refers_to: int | None = None, **details: Any
+) -> CustodyInfo:
+    """Append one custody event and its audit entry (the caller has checked the permission)."""
+    if kind not in CUSTODY_KINDS:
+        raise ValueError(kind)
+    with session.transaction() as db:
+        event = CustodyEvent(
+            item_id=item_id,
+            kind=kind,
+            actor=session.user,
+            at=now(),
+            details=canonical(details),
+            refers_to=refers_to,
+        )
+        db.add(event)
+        session.audit(db, f"custody.{kind}", event, item=item_id)
+    return CustodyInfo(event.id, item_id, kind, event.actor, event.at, details, refers_to)
+
+
+@requires("item.annotate")
+def annotate(session: Session, item_id: int, note: str) -> CustodyInfo:
+    _item(session, item_id)
+    if not note.strip():
+        raise UserError("the note is empty")
+    return add_custody_event(session, item_id, "annotated", note=note)
+
+
+@requires("item.annotate")
+def correct(session: Session, item_id: int, field: str, value: str, reason: str) -> CustodyInfo:
+    """Record a corrected custody field as a new event; the original record stays as it was."""
+    _item(session, item_id)
+    if field not in CORRECTABLE:
+        raise UserError(f"{field!r} cannot be corrected (correctable: {', '.join(CORRECTABLE)})")
+    if not reason.strip():
+        raise UserError("a correction needs a reason")
+    return add_custody_event(session, item_id, "corrected", field=field, value=value, reason=reason)
+
+
+def read_item_bytes(session: Session, item_id: int) -> bytes:
+    """The item's content for viewing (small previews); records a 'viewed' custody event."""
+    session.require("case.read", target=f"items:{item_id}")
+    item, _ = _item(session, item_id)
+    data = _checked(session, item, session.blobs.read_bytes)
+    add_custody_event(session, item_id, "viewed")
+    return data
+
+
+def _checked(session: Session, item: Item, reader: Any) -> Any:
+    try:
+        return reader(item.blob_name)
+    except (AgeError, OSError):
+        raise IntegrityFault(
+            f"item {item.id} ({item.name}): stored copy is missing or damaged; run verify"
+        ) from None
+
+
+@requires("item.export")
+def export_copy(session: Session, item_id: int, target: Path) -> Path:
+    """Write the original bytes to ``target`` (a file or folder), checked against the SHA-256."""
+    item, _ = _item(session, item_id)
+    if target.is_dir():
+        target = target / Path(item.name).name
+    if target.exists():
+        raise UserError(f"{target}: already exists; not overwritten")
+    if not target.parent.is_dir():
+        raise UserError(f"{target.parent}: no such folder")
+    tmp = target.with_name(f".{target.name}.custos-partial")
+    digest = hashlib.sha256()
+    try:
+        with open(tmp, "wb") as out:
+            for chunk in _checked(session, item, session.blobs.read_chunks):
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if digest.hexdigest() != item.sha256:
+            raise IntegrityFault(f"item {item.id} ({item.name}): content does not match its hash")
+        os.replace(tmp, target)
+        fsync_dir(target.parent)
+    except (AgeError, OSError) as exc:
+        raise _export_error(item, target, exc) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    add_custody_event(session, item_id, "exported", to=str(target.absolute()), sha256=item.sha256)
+    return target
+
+
+def _export_error(item: Item, target: Path, exc: Exception) -> Exception:
+    if isinstance(exc, AgeError):
+        return IntegrityFault(f"item {item.id} ({item.name}): stored copy is damaged; run verify")
+    assert isinstance(exc, OSError)
+    return UserError(f"{target}: cannot write the copy: {exc.strerror}")

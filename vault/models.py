@@ -1,0 +1,129 @@
+"""The vault's tables (portable SQLAlchemy: SQLCipher on a workstation, PostgreSQL on a server).
+
+Custody events and audit entries are append-only: the service layer never updates or deletes them,
+and ``verify`` proves it by recomputing each row's digest against the signed audit chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meta(Base):
+    """Small secrets and settings kept inside the encrypted database (signing key, agency)."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    roles: Mapped[str] = mapped_column(String(200))  # comma-separated, sorted
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[str] = mapped_column(String(40))
+    slot: Mapped[str | None] = mapped_column(String(64), nullable=True)  # key slot in vault.toml
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    crime_areas: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    operation: Mapped[str | None] = mapped_column(Text, nullable=True)
+    partners: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[str] = mapped_column(String(40))
+
+
+class Blob(Base):
+    """One stored object; identical content is stored once (name = HMAC of its SHA-256)."""
+
+    __tablename__ = "blobs"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int]
+
+
+class Item(Base):
+    __tablename__ = "items"
+    __table_args__ = (Index("ix_items_case", "case_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    name: Mapped[str] = mapped_column(Text)  # relative path inside the ingested folder, or name
+    original_path: Mapped[str] = mapped_column(Text)
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    md5: Mapped[str] = mapped_column(String(32))
+    sha1: Mapped[str] = mapped_column(String(40))
+    blob_name: Mapped[str] = mapped_column(ForeignKey("blobs.name"))
+    exhibit: Mapped[str | None] = mapped_column(Text, nullable=True)
+    seized_from: Mapped[str | None] = mapped_column(Text, nullable=True)
+    seized_at: Mapped[str | None] = mapped_column(Text, nullable=True)
+    seized_on: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    seized_by: Mapped[str | None] = mapped_column(Text, nullable=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    modified_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    acquired_by: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[str] = mapped_column(String(40))
+
+
+class CustodyEvent(Base):
+    """Append-only history of one item. Corrections are new events that refer to the old."""
+
+    __tablename__ = "custody_events"
+    __table_args__ = (Index("ix_custody_item", "item_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[str] = mapped_column(String(40))
+    details: Mapped[str] = mapped_column(Text, default="{}")  # JSON object
+    refers_to: Mapped[int | None] = mapped_column(ForeignKey("custody_events.id"), nullable=True)
+
+
+class AuditEntry(Base):
+    """One signed link of the audit chain."""
+
+    __tablename__ = "audit"
+    __table_args__ = (UniqueConstraint("seq"), Index("ix_audit_target", "target"))
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(80))
+    target: Mapped[str] = mapped_column(String(200))
+    details: Mapped[str] = mapped_column(Text)  # canonical JSON
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def row_state(row: Base) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
+
+
+def row_digest(row: Base) -> str:
+    """The digest an audit entry records for a row, so verify can prove it was not edited."""
+    return hashlib.sha256(canonical(row_state(row)).encode()).hexdigest()
+
+
+def audit_target(row: Base) -> str:
+    """The audit ``target`` string naming a row: ``<table>:<primary key>``."""
+    pk = row.__mapper__.primary_key_from_instance(row)[0]
+    return f"{row.__tablename__}:{pk}"

@@ -1,0 +1,343 @@
+"""Opening a vault: init, unlock, recover; and the authenticated ``Session`` every call takes.
+
+A ``Session`` is who is acting on which unlocked vault. Core functions take it first, check the
+permission with ``@requires`` (a refusal is audited) and record what they change with ``audit``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import functools
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import URL, create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DatabaseError
+from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import sessionmaker
+
+from vault import agefmt, keys
+from vault.audit import AuditLog, read_head, write_head_file
+from vault.blobs import BlobStore
+from vault.config import VaultConfig, is_vault
+from vault.errors import AuthenticationFailed, PermissionDenied, UserError, VaultUnavailable
+from vault.keys import KdfParams
+from vault.models import Base, Meta, User, audit_target, row_digest
+from vault.permissions import ALL_ROLES, PERMISSIONS, Role, allowed
+
+DB_FILE = "custos.db"
+LOCK_FILE = "lock"
+
+
+def now() -> str:
+    """UTC time as ISO 8601 with microseconds: the one timestamp format of the vault."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _engine(path: Path, db_key: bytes) -> Engine:
+    url = URL.create("sqlite+pysqlcipher", password=f"x'{db_key.hex()}'", database=str(path))
+    engine = create_engine(url, poolclass=None, connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _: Any) -> None:
+        cur = dbapi_conn.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=FULL",
+            "temp_store=MEMORY",
+            "foreign_keys=ON",
+            "cipher_memory_security=OFF",
+        ):
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
+
+    return engine
+
+
+def _lock(folder: Path) -> int:
+    fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise VaultUnavailable(f"{folder}: the vault is in use by another Custos process") from None
+    return fd
+
+
+def _clean_tmp(folder: Path) -> None:
+    tmp = folder / "tmp"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(mode=0o700)
+
+
+class Session:
+    """An unlocked vault and the user acting on it."""
+
+    def __init__(
+        self, folder: Path, config: VaultConfig, vault_key: bytes, lock_fd: int, user: str
+    ) -> None:
+        self.folder = folder
+        self.config = config
+        self._vault_key = vault_key
+        self._lock_fd = lock_fd
+        self.engine = _engine(folder / DB_FILE, keys.subkey(vault_key, "database"))
+        self._dbs = sessionmaker(self.engine, expire_on_commit=False)
+        self.write_lock = threading.RLock()
+        identity = keys.vault_identity(vault_key)
+        recipients = [identity.recipient, agefmt.Recipient.parse(config.recovery_recipient)]
+        self.blobs = BlobStore(folder, keys.subkey(vault_key, "blob-names"), recipients, identity)
+        self.user = user
+        self.roles: frozenset[Role] = frozenset()
+        self._audit: AuditLog | None = None
+
+    # --- opening -------------------------------------------------------------------------
+    def _start(self) -> None:
+        """Load the signing key and the user's roles; refuse a disabled or unknown user."""
+        with self.db() as db:
+            key = db.get(Meta, "signing_key")
+            if key is None:
+                raise VaultUnavailable(f"{self.folder}: the vault database is damaged")
+            self.use_signing_key(Ed25519PrivateKey.from_private_bytes(key.value))
+            user = db.scalar(select(User).where(User.name == self.user))
+            if user is None or user.disabled:
+                raise AuthenticationFailed("unknown user or wrong password")
+            self.roles = frozenset(Role(r) for r in user.roles.split(",") if r)
+
+    def use_signing_key(self, key: Ed25519PrivateKey) -> None:
+        self._audit = AuditLog(key)
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- database and audit --------------------------------------------------------------
+    @contextlib.contextmanager
+    def db(self) -> Iterator[DbSession]:
+        """A read-mostly database session (no transaction is committed)."""
+        with self._dbs() as db:
+            yield db
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[DbSession]:
+        """One atomic write: rows and their audit entries commit together or not at all."""
+        with self.write_lock, self._dbs() as db, db.begin():
+            yield db
+        with self.db() as db:
+            write_head_file(self.folder, read_head(db))
+
+    def audit(
+        self,
+        db: DbSession,
+        action: str,
+        row: Base | None = None,
+        target: str = "",
+        **details: Any,
+    ) -> None:
+        """Append an audit entry; with ``row``, record its digest so verify can check the row."""
+        assert self._audit is not None
+        if row is not None:
+            db.flush()
+            target = audit_target(row)
+            details["digest"] = row_digest(row)
+        self._audit.append(db, now(), self.user, action, target, details)
+
+    # --- permissions ---------------------------------------------------------------------
+    def may(self, permission: str) -> bool:
+        return allowed(self.roles, permission)
+
+    def require(self, permission: str, target: str = "") -> None:
+        if self.may(permission):
+            return
+        roles, what = PERMISSIONS[permission]
+        with self.transaction() as db:
+            self.audit(db, "permission.refused", target=target, permission=permission)
+        needs = " or ".join(sorted(r.value for r in roles))
+        raise PermissionDenied(f"user {self.user!r} may not {what} (needs role {needs})")
+
+    @property
+    def signing_public(self) -> Ed25519PublicKey:
+        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(self.config.signing_public))
+
+    def set_password(self, name: str, password: str) -> str:
+        """Write a new key slot for ``name``; returns the slot id (stored in the user row)."""
+        user_key = keys.password_key(password, name, self.config.salt, self.config.kdf)
+        slot = keys.slot_id(user_key)
+        context = self.config.vault_id.encode() + slot.encode()
+        self.config.slots[slot] = keys.wrap(self._vault_key, user_key, context)
+        self.config.save(self.folder)
+        return slot
+
+    def drop_slot(self, slot: str | None) -> None:
+        if slot and self.config.slots.pop(slot, None) is not None:
+            self.config.save(self.folder)
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def requires(
+    permission: str,
+) -> Callable[[Callable[Concatenate[Session, P], T]], Callable[Concatenate[Session, P], T]]:
+    """Check ``permission`` for the acting user before the call; audit a refusal."""
+
+    def decorate(fn: Callable[Concatenate[Session, P], T]) -> Callable[Concatenate[Session, P], T]:
+        @functools.wraps(fn)
+        def wrapper(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            session.require(permission, target=fn.__name__)
+            return fn(session, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def init_vault(
+    folder: Path,
+    admin: str,
+    password: str,
+    recovery_recipient: str | None = None,
+    kdf: KdfParams | None = None,
+) -> tuple[Session, agefmt.Identity | None]:
+    """Create a vault; returns the admin's session and the new recovery identity (if made here)."""
+    if is_vault(folder):
+        raise UserError(f"{folder}: a vault already exists here")
+    if folder.exists() and any(folder.iterdir()):
+        raise UserError(f"{folder}: the folder is not empty; choose an empty or new folder")
+    _check_new_password(password)
+    recovery: agefmt.Identity | None = None
+    if recovery_recipient:
+        try:
+            recipient = agefmt.Recipient.parse(recovery_recipient)
+        except agefmt.AgeError:
+            raise UserError(f"{recovery_recipient!r} is not an age recipient (age1...)") from None
+    else:
+        recovery = agefmt.Identity.generate()
+        recipient = recovery.recipient
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    vault_key = keys.new_vault_key()
+    signing = Ed25519PrivateKey.generate()
+    config = VaultConfig(
+        vault_id=uuid.uuid4().hex,
+        salt=os.urandom(16),
+        kdf=kdf or KdfParams(),
+        vault_recipient=str(keys.vault_identity(vault_key).recipient),
+        recovery_recipient=str(recipient),
+        recovery_wrapped_key=agefmt.encrypt_bytes(vault_key, [recipient]),
+        signing_public=signing.public_key().public_bytes_raw().hex(),
+    )
+    (folder / "blobs").mkdir(mode=0o700)
+    _clean_tmp(folder)
+    lock_fd = _lock(folder)
+    session = Session(folder, config, vault_key, lock_fd, admin)
+    Base.metadata.create_all(session.engine)
+    with session.db() as db, db.begin():
+        db.add(Meta(key="signing_key", value=signing.private_bytes_raw()))
+    slot = session.set_password(admin, password)
+    session.roles = frozenset(ALL_ROLES)
+    session.use_signing_key(signing)
+    with session.transaction() as db:
+        user = User(name=admin, roles=",".join(sorted(ALL_ROLES)), created_at=now(), slot=slot)
+        db.add(user)
+        session.audit(db, "vault.created", target="vault", vault_id=config.vault_id)
+        session.audit(db, "user.added", user, name=admin, roles=user.roles)
+    return session, recovery
+
+
+def _check_new_password(password: str) -> None:
+    if len(password) < 8:
+        raise UserError("the password is too short (at least 8 characters)")
+
+
+def _open(folder: Path) -> tuple[VaultConfig, int]:
+    if not folder.exists():
+        raise VaultUnavailable(f"{folder}: no vault here (run 'custos init' first)")
+    config = VaultConfig.load(folder)
+    lock_fd = _lock(folder)
+    _clean_tmp(folder)
+    return config, lock_fd
+
+
+def _session(
+    folder: Path, config: VaultConfig, vault_key: bytes, lock_fd: int, user: str
+) -> Session:
+    session = Session(folder, config, vault_key, lock_fd, user)
+    try:
+        session._start()
+        session.blobs.remove_orphans(session)
+    except DatabaseError:
+        session.close()
+        raise VaultUnavailable(f"{folder}: the vault database cannot be read (damaged)") from None
+    except BaseException:
+        session.close()
+        raise
+    return session
+
+
+def unlock(folder: Path, user: str, password: str) -> Session:
+    """Open the vault as ``user``. Wrong name, wrong password and disabled user fail alike."""
+    config, lock_fd = _open(folder)
+    try:
+        user_key = keys.password_key(password, user, config.salt, config.kdf)
+        slot = keys.slot_id(user_key)
+        wrapped = config.slots.get(slot)
+        context = config.vault_id.encode() + slot.encode()
+        vault_key = keys.unwrap(wrapped, user_key, context) if wrapped else None
+        if vault_key is None:
+            raise AuthenticationFailed("unknown user or wrong password")
+    except BaseException:
+        os.close(lock_fd)
+        raise
+    return _session(folder, config, vault_key, lock_fd, user)
+
+
+def recover(folder: Path, identity_text: str, admin: str, password: str) -> Session:
+    """Reopen a vault with the escrowed recovery identity and give ``admin`` a new password."""
+    _check_new_password(password)
+    config, lock_fd = _open(folder)
+    try:
+        identity = agefmt.Identity.parse(identity_text)
+        vault_key = agefmt.decrypt_bytes(config.recovery_wrapped_key, identity)
+    except agefmt.AgeError:
+        os.close(lock_fd)
+        raise AuthenticationFailed("the recovery identity does not open this vault") from None
+    session = Session(folder, config, vault_key, lock_fd, admin)
+    try:
+        with session.db() as db:
+            key = db.get(Meta, "signing_key")
+            assert key is not None
+            session.use_signing_key(Ed25519PrivateKey.from_private_bytes(key.value))
+        with session.transaction() as db:
+            user = db.scalar(select(User).where(User.name == admin))
+            if user is None:
+                user = User(name=admin, roles="", created_at=now())
+                db.add(user)
+            session.drop_slot(user.slot)
+            user.slot = session.set_password(admin, password)
+            user.disabled = False
+            user.roles = ",".join(sorted({*filter(None, user.roles.split(",")), Role.ADMIN.value}))
+            session.audit(db, "vault.recovered", user, name=admin, roles=user.roles)
+        session._start()
+        session.blobs.remove_orphans(session)
+    except BaseException:
+        session.close()
+        raise
+    return session

@@ -1,0 +1,95 @@
+"""Users and their roles. Only admins manage them; every change is audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from vault.errors import PermissionDenied, UserError
+from vault.models import User
+from vault.permissions import Role, parse_roles
+from vault.session import Session, _check_new_password, now, requires
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    name: str
+    roles: list[str]
+    disabled: bool
+    created_at: str
+
+
+def _info(u: User) -> UserInfo:
+    return UserInfo(u.name, [r for r in u.roles.split(",") if r], u.disabled, u.created_at)
+
+
+def _find(db: DbSession, name: str) -> User:
+    user = db.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise UserError(f"no user named {name!r}")
+    return user
+
+
+@requires("user.manage")
+def add_user(session: Session, name: str, roles: list[str], password: str) -> UserInfo:
+    name = name.strip()
+    if not name:
+        raise UserError("a user needs a name")
+    parsed = parse_roles(roles)
+    _check_new_password(password)
+    with session.transaction() as db:
+        if db.scalar(select(User.id).where(User.name == name)) is not None:
+            raise UserError(f"a user named {name!r} already exists")
+        user = User(name=name, roles=",".join(sorted(parsed)), created_at=now())
+        user.slot = session.set_password(name, password)
+        db.add(user)
+        session.audit(db, "user.added", user, name=name, roles=user.roles)
+    return _info(user)
+
+
+@requires("user.manage")
+def set_roles(session: Session, name: str, roles: list[str]) -> UserInfo:
+    parsed = parse_roles(roles)
+    with session.transaction() as db:
+        user = _find(db, name)
+        if name == session.user and Role.ADMIN not in parsed:
+            raise UserError("you cannot remove your own admin role (ask another admin)")
+        user.roles = ",".join(sorted(parsed))
+        session.audit(db, "user.roles", user, name=name, roles=user.roles)
+    return _info(user)
+
+
+@requires("user.manage")
+def list_users(session: Session) -> list[UserInfo]:
+    with session.db() as db:
+        return [_info(u) for u in db.scalars(select(User).order_by(User.name))]
+
+
+def change_password(session: Session, name: str, password: str) -> None:
+    """Users change their own password; admins may set anyone's."""
+    if name != session.user and not session.may("user.manage"):
+        session.require("user.manage", target="change_password")
+    _check_new_password(password)
+    with session.transaction() as db:
+        user = _find(db, name)
+        if user.disabled:
+            raise UserError(f"user {name!r} is disabled")
+        old = user.slot
+        user.slot = session.set_password(name, password)
+        if old != user.slot:
+            session.drop_slot(old)
+        session.audit(db, "user.password", user, name=name)
+
+
+@requires("user.manage")
+def disable_user(session: Session, name: str) -> None:
+    if name == session.user:
+        raise PermissionDenied("you cannot disable yourself")
+    with session.transaction() as db:
+        user = _find(db, name)
+        session.drop_slot(user.slot)
+        user.slot = None
+        user.disabled = True
+        session.audit(db, "user.disabled", user, name=name)

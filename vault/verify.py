@@ -1,0 +1,198 @@
+"""``verify``: re-check every blob, every row against the audit log, every chain link.
+
+Findings are collected, never stopped at: each names the item (id and original name) or the audit
+sequence number. Blobs are decrypted and re-hashed with the hash on a second thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import queue
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from vault.agefmt import AgeError
+from vault.audit import check_chain, read_head, read_head_file
+from vault.jobs import CancelToken, Emit, Progress
+from vault.models import AuditEntry, Base, Case, CustodyEvent, Item, User, row_digest
+from vault.session import Session, now
+
+CHECKED_TABLES: tuple[type[Base], ...] = (User, Case, Item, CustodyEvent)
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str  # "item 12 (DCIM/a.jpg)" or "audit #40" or "users:3"
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what}"
+
+
+@dataclass
+class VerifyReport:
+    problems: list[Problem] = field(default_factory=list)
+    blobs: int = 0
+    items: int = 0
+    audit_entries: int = 0
+    bytes: int = 0
+    checked_at: str = ""
+    cancelled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.cancelled
+
+
+class VerifyJob:
+    def __init__(self, session: Session, cancel: CancelToken | None = None) -> None:
+        self.session = session
+        self.cancel = cancel or CancelToken()
+
+    def run(self, emit: Emit) -> VerifyReport:
+        self.session.require("vault.verify", target="vault")
+        report = VerifyReport()
+        latest = self._check_audit(report)
+        self._check_rows(report, latest)
+        self._check_blobs(report, emit)
+        report.checked_at = now()
+        if not report.cancelled:
+            with self.session.transaction() as db:
+                self.session.audit(
+                    db, "vault.verified", target="vault", problems=len(report.problems)
+                )
+        return report
+
+    def _check_audit(self, report: VerifyReport) -> dict[str, str]:
+        """Check the chain; return the latest recorded digest of every audited row."""
+        s = self.session
+        with s.db() as db:
+            for seq, what in check_chain(db, s.signing_public):
+                report.problems.append(Problem(f"audit #{seq}", what))
+            head = read_head(db)
+            pinned = read_head_file(s.folder)
+            if pinned and pinned.seq > head.seq:
+                report.problems.append(
+                    Problem(f"audit #{head.seq + 1}", f"entries up to #{pinned.seq} were removed")
+                )
+            elif pinned and pinned.seq > 0:
+                at = db.get(AuditEntry, pinned.seq)
+                if at is None or at.hash != pinned.hash:
+                    report.problems.append(Problem(f"audit #{pinned.seq}", "differs from head"))
+            latest: dict[str, str] = {}
+            q = select(AuditEntry.seq, AuditEntry.target, AuditEntry.details).order_by(
+                AuditEntry.seq
+            )
+            for _seq, target, details in db.execute(q):
+                report.audit_entries += 1
+                digest = json.loads(details).get("digest")
+                if digest:
+                    latest[target] = digest
+        return latest
+
+    def _check_rows(self, report: VerifyReport, latest: dict[str, str]) -> None:
+        seen: set[str] = set()
+        with self.session.db() as db:
+            for table in CHECKED_TABLES:
+                for row in db.scalars(select(table)).yield_per(2000):
+                    target = f"{table.__tablename__}:{row.id}"  # type: ignore[attr-defined]
+                    seen.add(target)
+                    recorded = latest.get(target)
+                    if recorded is None:
+                        report.problems.append(Problem(_name(row), "has no audit entry"))
+                    elif recorded != row_digest(row):
+                        report.problems.append(
+                            Problem(_name(row), "differs from its audited record (edited)")
+                        )
+        tables = {t.__tablename__ for t in CHECKED_TABLES}
+        for target in latest.keys() - seen:
+            if target.split(":")[0] in tables:
+                report.problems.append(Problem(target, "is in the audit log but was deleted"))
+
+    def _check_blobs(self, report: VerifyReport, emit: Emit) -> None:
+        s = self.session
+        by_blob: dict[str, list[Item]] = defaultdict(list)
+        with s.db() as db:
+            for item in db.scalars(select(Item).order_by(Item.id)):
+                by_blob[item.blob_name].append(item)
+        report.items = sum(len(v) for v in by_blob.values())
+        total = sum(items[0].size for items in by_blob.values())
+        emit(Progress(0, total, "bytes", "checking stored evidence"))
+        for name, items in by_blob.items():
+            if self.cancel.cancelled:
+                report.cancelled = True
+                return
+            first = items[0]
+            problem = self._check_blob(name, first.sha256, first.size, report, emit, total)
+            report.blobs += 1
+            if problem:
+                report.problems.extend(Problem(_name(i), problem) for i in items)
+
+    def _check_blob(
+        self, name: str, sha: str, size: int, report: VerifyReport, emit: Emit, total: int
+    ) -> str | None:
+        path = self.session.blobs.path(name)
+        if not path.exists():
+            return "stored copy is missing"
+        hasher = _ThreadedSha256()
+        read = 0
+        try:
+            for chunk in self.session.blobs.read_chunks(name):
+                hasher.update(chunk)
+                read += len(chunk)
+                report.bytes += len(chunk)
+                if report.bytes % (8 << 20) < len(chunk):
+                    emit(Progress(report.bytes, total, "bytes", "checking stored evidence"))
+        except AgeError:
+            return "stored copy fails authentication (altered or damaged)"
+        except OSError as exc:
+            return f"stored copy cannot be read: {exc.strerror}"
+        finally:
+            digest = hasher.hexdigest()
+        if read != size or digest != sha:
+            return "stored copy does not match the acquisition hash"
+        return None
+
+
+class _ThreadedSha256:
+    """SHA-256 on a second thread, so decryption and hashing use both cores."""
+
+    def __init__(self) -> None:
+        self._h = hashlib.sha256()
+        self._q: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def _run(self) -> None:
+        while (chunk := self._q.get()) is not None:
+            self._h.update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        self._q.put(chunk)
+
+    def hexdigest(self) -> str:
+        self._q.put(None)
+        self._t.join()
+        return self._h.hexdigest()
+
+
+def _name(row: Base) -> str:
+    if isinstance(row, Item):
+        return f"item {row.id} ({row.name})"
+    if isinstance(row, CustodyEvent):
+        return f"custody event {row.id} of item {row.item_id}"
+    if isinstance(row, Case):
+        return f"case {row.reference}"
+    if isinstance(row, User):
+        return f"user {row.name}"
+    return str(row)
+
+
+def verify(session: Session, emit: Emit | None = None) -> VerifyReport:
+    from vault.jobs import ignore
+
+    return VerifyJob(session).run(emit or ignore)
