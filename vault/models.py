@@ -18,6 +18,19 @@ class Base(DeclarativeBase):
     pass
 
 
+AUDITED: list[type[Base]] = []
+
+
+def audited(cls: type[Base]) -> type[Base]:
+    """Class decorator: rows of this table are checked by ``verify`` against their audit digest.
+
+    Other layers (matching, exchange) decorate their own tables with it; every change to such a
+    row must go through ``Session.audit(db, action, row)`` in the same transaction.
+    """
+    AUDITED.append(cls)
+    return cls
+
+
 class Meta(Base):
     """Small secrets and settings kept inside the encrypted database (signing key, agency)."""
 
@@ -26,6 +39,7 @@ class Meta(Base):
     value: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+@audited
 class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,6 +50,7 @@ class User(Base):
     slot: Mapped[str | None] = mapped_column(String(64), nullable=True)  # key slot in vault.toml
 
 
+@audited
 class Case(Base):
     __tablename__ = "cases"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +72,7 @@ class Blob(Base):
     size: Mapped[int]
 
 
+@audited
 class Item(Base):
     __tablename__ = "items"
     __table_args__ = (Index("ix_items_case", "case_id"),)
@@ -80,6 +96,7 @@ class Item(Base):
     acquired_at: Mapped[str] = mapped_column(String(40))
 
 
+@audited
 class CustodyEvent(Base):
     """Append-only history of one item. Corrections are new events that refer to the old."""
 

@@ -281,6 +281,7 @@ def _session(
 ) -> Session:
     session = Session(folder, config, vault_key, lock_fd, user)
     try:
+        Base.metadata.create_all(session.engine)  # tables other layers registered since init
         session._start()
         session.blobs.remove_orphans(session)
     except DatabaseError:

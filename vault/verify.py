@@ -18,10 +18,18 @@ from sqlalchemy import select
 from vault.agefmt import AgeError
 from vault.audit import check_chain, read_head, read_head_file
 from vault.jobs import CancelToken, Emit, Progress
-from vault.models import AuditEntry, Base, Case, CustodyEvent, Item, User, row_digest
+from vault.models import (
+    AUDITED,
+    AuditEntry,
+    Base,
+    Case,
+    CustodyEvent,
+    Item,
+    User,
+    audit_target,
+    row_digest,
+)
 from vault.session import Session, now
-
-CHECKED_TABLES: tuple[type[Base], ...] = (User, Case, Item, CustodyEvent)
 
 
 @dataclass(frozen=True)
@@ -97,9 +105,9 @@ class VerifyJob:
     def _check_rows(self, report: VerifyReport, latest: dict[str, str]) -> None:
         seen: set[str] = set()
         with self.session.db() as db:
-            for table in CHECKED_TABLES:
+            for table in AUDITED:
                 for row in db.scalars(select(table)).yield_per(2000):
-                    target = f"{table.__tablename__}:{row.id}"  # type: ignore[attr-defined]
+                    target = audit_target(row)
                     seen.add(target)
                     recorded = latest.get(target)
                     if recorded is None:
@@ -108,7 +116,7 @@ class VerifyJob:
                         report.problems.append(
                             Problem(_name(row), "differs from its audited record (edited)")
                         )
-        tables = {t.__tablename__ for t in CHECKED_TABLES}
+        tables = {t.__tablename__ for t in AUDITED}
         for target in latest.keys() - seen:
             if target.split(":")[0] in tables:
                 report.problems.append(Problem(target, "is in the audit log but was deleted"))
