@@ -11,7 +11,17 @@ import sys
 
 import click
 
-from cli import audit_cmd, case_cmd, ingest_cmd, items_cmd, user_cmd, vault_cmd
+from cli import (
+    audit_cmd,
+    case_cmd,
+    faces_cmd,
+    ingest_cmd,
+    items_cmd,
+    search_cmd,
+    user_cmd,
+    vault_cmd,
+    watchlist_cmd,
+)
 from cli.common import err, say_error
 from vault.errors import CustosError
 
@@ -32,7 +42,17 @@ def cli(ctx: click.Context, vault: str | None) -> None:
     ctx.obj = {"vault": vault}
 
 
-for module in (vault_cmd, user_cmd, case_cmd, ingest_cmd, items_cmd, audit_cmd):
+for module in (
+    vault_cmd,
+    user_cmd,
+    case_cmd,
+    ingest_cmd,
+    items_cmd,
+    audit_cmd,
+    faces_cmd,
+    watchlist_cmd,
+    search_cmd,
+):
     module.register(cli)
 
 

@@ -7,24 +7,16 @@ tracebacks.
 
 from __future__ import annotations
 
+from vault.errors import UserError
 
-class MatchingError(Exception):
-    """Base class of every user-facing error raised by ``matching``."""
 
-    exit_code = 20
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
+class MatchingError(UserError):
+    """Base class of every user-facing error raised by ``matching`` (a user error, exit 2)."""
 
 
 class ImageError(MatchingError):
     """An image cannot be read completely (unsupported, damaged or truncated)."""
 
-    exit_code = 21
 
     def __init__(self, name: str, reason: str) -> None:
         super().__init__(f"cannot read image {name}: {reason}")
@@ -35,7 +27,6 @@ class ImageError(MatchingError):
 class VideoError(MatchingError):
     """A video cannot be opened or decoded."""
 
-    exit_code = 22
 
     def __init__(self, name: str, reason: str) -> None:
         super().__init__(f"cannot read video {name}: {reason}")
@@ -46,7 +37,6 @@ class VideoError(MatchingError):
 class ModelMismatchError(MatchingError):
     """Embeddings of different models (or versions) were about to be compared."""
 
-    exit_code = 23
 
     def __init__(self, expected: str, found: str) -> None:
         super().__init__(
@@ -59,4 +49,3 @@ class ModelMismatchError(MatchingError):
 class EvaluationError(MatchingError):
     """A labelled evaluation folder is missing files or malformed."""
 
-    exit_code = 24

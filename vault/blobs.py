@@ -13,6 +13,7 @@ import hmac
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -22,6 +23,8 @@ from vault import agefmt
 from vault.fsutil import fsync_dir
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session as DbSession
+
     from vault.session import Session
 
 READ_CHUNK = 1 << 20
@@ -118,3 +121,29 @@ class BlobStore:
                 self.path(name).unlink()
                 removed += 1
         return removed
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    name: str
+    sha256: str
+    size: int
+
+
+def store_blob(session: Session, data: bytes) -> StoredBlob:
+    """Store a small object durably (a crop, a photo); add its row with ``add_blob_rows``.
+
+    Until that row commits the blob is an orphan, removed at the next open: a crash in between
+    leaves nothing behind.
+    """
+    name, sha, _ = session.blobs.put_bytes(data)
+    return StoredBlob(name, sha, len(data))
+
+
+def add_blob_rows(db: DbSession, *blobs: StoredBlob) -> None:
+    from vault.models import Blob
+
+    for blob in blobs:
+        if db.get(Blob, blob.name) is None:
+            db.add(Blob(name=blob.name, sha256=blob.sha256, size=blob.size))
+            db.flush()

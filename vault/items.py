@@ -19,7 +19,16 @@ from vault.fsutil import fsync_dir
 from vault.models import CustodyEvent, Item, canonical
 from vault.session import Session, now, requires
 
-CUSTODY_KINDS = ("acquired", "viewed", "exported", "annotated", "corrected", "transferred")
+CUSTODY_KINDS = (
+    "acquired",
+    "viewed",
+    "exported",
+    "annotated",
+    "corrected",
+    "transferred",
+    "analysed",
+    "reviewed",
+)
 CORRECTABLE = ("exhibit", "seized_from", "seized_at", "seized_on", "seized_by", "description")
 
 

@@ -132,7 +132,9 @@ def canonical(value: Any) -> str:
 
 
 def row_state(row: Base) -> dict[str, Any]:
-    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
+    """A row's columns as JSON-ready values (binary columns as hex)."""
+    state = {c.key: getattr(row, c.key) for c in row.__table__.columns}
+    return {k: v.hex() if isinstance(v, bytes) else v for k, v in state.items()}
 
 
 def row_digest(row: Base) -> str:

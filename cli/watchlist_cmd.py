@@ -1,0 +1,144 @@
+"""custos watchlist create | list | show | enrol | calibrate"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli.common import emit_json, err, out, say_error, signed_in
+from vault.errors import BatchIncomplete
+
+
+@click.group()
+def watchlist() -> None:
+    """Watchlists of subjects with reference photos (analyst)."""
+
+
+@watchlist.command("create")
+@click.argument("name")
+@click.option("--second-review", is_flag=True, help="Confirmations need a second analyst.")
+@click.option("--threshold", type=float, default=0.6, show_default=True, help="Alert threshold.")
+@click.pass_context
+def create(ctx: click.Context, name: str, second_review: bool, threshold: float) -> None:
+    """Create an empty watchlist."""
+    from matching.watchlists import create_watchlist
+
+    with signed_in(ctx) as session:
+        create_watchlist(session, name, second_review=second_review, threshold=threshold)
+    out.print(f"watchlist {name} created", markup=False)
+
+
+@watchlist.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def list_(ctx: click.Context, as_json: bool) -> None:
+    """Watchlists with their subject counts and alert thresholds."""
+    from matching.watchlists import list_watchlists
+
+    with signed_in(ctx) as session:
+        found = list_watchlists(session)
+    if as_json:
+        emit_json([w.__dict__ | {"subjects": len(w.subjects)} for w in found])
+        return
+    for w in found:
+        out.print(
+            f"{w.name}\t{len(w.subjects)} subjects\talert <= {w.alert_threshold:.4f}", markup=False
+        )
+
+
+@watchlist.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def show(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Subjects, listing metadata and calibration of a watchlist."""
+    from dataclasses import asdict
+
+    from matching.watchlists import show_watchlist
+
+    with signed_in(ctx) as session:
+        w = show_watchlist(session, name)
+    if as_json:
+        emit_json(asdict(w))
+        return
+    out.print(f"watchlist {w.name}: alert threshold {w.alert_threshold:.4f}", markup=False)
+    if w.calibration:
+        c = w.calibration
+        out.print(
+            f"calibrated on {c['folder']} ({c['images']} images): FPIR {c['fpir']:.4f} "
+            f"(target {c['target_fpir']}), FNIR {c['fnir']:.4f}",
+            markup=False,
+        )
+    for s in w.subjects:
+        state = "  EXPIRED" if s.expired else ""
+        out.print(
+            f"{s.ref}\t{s.references} refs\t{s.label}\t{s.agency}\treview {s.review_on}\t"
+            f"{s.reason}{state}",
+            markup=False,
+        )
+
+
+@watchlist.command("enrol")
+@click.argument("name")
+@click.option("--subject", "subject_ref", required=True, help="Subject id in the listing.")
+@click.option("--reason", required=True)
+@click.option("--agency", required=True, help="Issuing agency.")
+@click.option("--label", default="TLP:AMBER", show_default=True, help="TLP 2.0 label.")
+@click.option("--review-on", required=True, help="Review date (YYYY-MM-DD).")
+@click.option("--expires-on", help="Expiry date (YYYY-MM-DD); expired listings stop matching.")
+@click.option("--face", "face_ids", type=int, multiple=True, help="Enrol a face found in a case.")
+@click.argument("photos", nargs=-1, type=click.Path(path_type=Path))
+@click.pass_context
+def enrol(
+    ctx: click.Context,
+    name: str,
+    subject_ref: str,
+    reason: str,
+    agency: str,
+    label: str,
+    review_on: str,
+    expires_on: str | None,
+    face_ids: tuple[int, ...],
+    photos: tuple[Path, ...],
+) -> None:
+    """Enrol reference photos (or found faces) for a subject."""
+    from matching.watchlists import Listing
+    from matching.watchlists import enrol as core_enrol
+
+    listing = Listing(reason, agency, label, review_on, expires_on)
+    with signed_in(ctx) as session:
+        info, refused = core_enrol(
+            session, name, subject_ref, listing, list(photos), list(face_ids)
+        )
+    for path, why in refused:
+        say_error(path, why.removeprefix(f"{Path(path).name}: "))
+    out.print(f"subject {info.ref}: {info.references} reference(s)", markup=False)
+    if refused:
+        raise BatchIncomplete(f"{len(refused)} photo(s) refused (listed above)")
+
+
+@watchlist.command("calibrate")
+@click.argument("name")
+@click.option("--on", "folder", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--fpir", type=float, default=0.01, show_default=True, help="Target FPIR.")
+@click.pass_context
+def calibrate(ctx: click.Context, name: str, folder: Path, fpir: float) -> None:
+    """Set the alert threshold from a target FPIR on a labelled folder (see custos eval)."""
+    from matching.evaluate import calibrate_alert_threshold
+    from matching.watchlists import set_calibration
+
+    with signed_in(ctx) as session:
+        session.require("watchlist.manage", target=f"watchlist:{name}")
+        err.print("measuring on the labelled folder...")
+        cal = calibrate_alert_threshold(folder, fpir)
+        set_calibration(session, name, cal.threshold, cal.to_dict())
+    out.print(
+        f"{name}: alert threshold {cal.threshold:.4f} (FPIR {cal.fpir:.4f} on "
+        f"{cal.nonmated_searches} non-mated searches, FNIR {cal.fnir:.4f})",
+        markup=False,
+    )
+
+
+def register(group: click.Group) -> None:
+    group.add_command(watchlist)

@@ -1,0 +1,237 @@
+"""Finding the faces in a case: photos through a process pool, videos as tracks.
+
+Each item is decrypted from the vault in memory (videos into a private RAM-backed temp file, as
+OpenCV reads only files), analysed, and its faces stored with crops as blobs, all in one
+transaction per item with its audit entries and an "analysed" custody event. An item that fails
+(damaged image, undecodable video) is one line in the report; the batch goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from matching.errors import MatchingError
+from matching.faces import MODEL_NAME, Face
+from matching.models import FaceRecord, MediaInfo
+from matching.parallel import DetectPool, ImageInput, ImageResult
+from vault.blobs import StoredBlob, add_blob_rows, store_blob
+from vault.cases import find_case
+from vault.jobs import CancelToken, Emit, Finished, Progress
+from vault.models import CustodyEvent, Item, canonical
+from vault.session import Session, now
+
+IMAGE_EXT = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".heif", ".gif"}
+VIDEO_EXT = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".3gp", ".wmv", ".mpg", ".mpeg"}
+
+
+def media_kind(name: str) -> str | None:
+    ext = PurePosixPath(name).suffix.lower()
+    return "image" if ext in IMAGE_EXT else "video" if ext in VIDEO_EXT else None
+
+
+@dataclass
+class DetectResult:
+    items: int = 0
+    faces: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A face or track ready to store, with its crop."""
+
+    face: Face
+    crop: bytes
+    embedding: np.ndarray
+    kind: str = "photo"
+    frame_time: float | None = None
+    start: float | None = None
+    end: float | None = None
+
+
+class DetectJob:
+    """Detect faces in every image and video item of a case not analysed yet."""
+
+    def __init__(
+        self,
+        session: Session,
+        case_reference: str,
+        video_fps: float = 2.0,
+        cancel: CancelToken | None = None,
+        workers: int | None = None,
+    ) -> None:
+        self.session = session
+        self.case_reference = case_reference
+        self.video_fps = video_fps
+        self.cancel = cancel or CancelToken()
+        self.workers = workers
+
+    def _todo(self) -> tuple[int, list[Item]]:
+        with self.session.db() as db:
+            case = find_case(db, self.case_reference)
+            done = set(db.scalars(select(MediaInfo.id)))  # analysed once; results are evidence
+            items = db.scalars(select(Item).where(Item.case_id == case.id).order_by(Item.id))
+            return case.id, [i for i in items if media_kind(i.name) and i.id not in done]
+
+    def run(self, emit: Emit) -> DetectResult:
+        self.session.require("match.run", target=f"case:{self.case_reference}")
+        case_id, todo = self._todo()
+        result = DetectResult()
+        images = [i for i in todo if media_kind(i.name) == "image"]
+        videos = [i for i in todo if media_kind(i.name) == "video"]
+        total = len(todo)
+        emit(Progress(0, total, "items", "finding faces"))
+        by_key = {str(i.id): i for i in images}
+        if images:
+            with DetectPool(self.workers) as pool:
+                for res in pool.run(
+                    self._image_inputs(images), cancel=lambda: self.cancel.cancelled
+                ):
+                    self._store_image(case_id, by_key[res.key], res, result, emit)
+                    emit(Progress(result.items + len(result.failed), total, "items", res.key))
+        for item in videos:
+            if self.cancel.cancelled:
+                break
+            self._do_video(case_id, item, result, emit)
+            emit(Progress(result.items + len(result.failed), total, "items", item.name))
+        result.cancelled = self.cancel.cancelled
+        return result
+
+    def _image_inputs(self, items: list[Item]) -> Iterator[ImageInput]:
+        for item in items:
+            yield ImageInput(str(item.id), self.session.blobs.read_bytes(item.blob_name))
+
+    def _store_image(
+        self, case_id: int, item: Item, res: ImageResult, result: DetectResult, emit: Emit
+    ) -> None:
+        if not res.ok:
+            self._fail(item, res.error or "cannot be analysed", result, emit)
+            return
+        meta = _image_meta(self.session, item)
+        found = [_Found(f, c, f.embedding) for f, c in zip(res.faces, res.crops, strict=True)]
+        self._save(case_id, item, "image", meta, found, result, emit)
+
+    def _do_video(self, case_id: int, item: Item, result: DetectResult, emit: Emit) -> None:
+        from matching.engine import engine
+        from matching.video import read_video_metadata, track_video
+
+        try:
+            with _plain_copy(self.session, item) as path:
+                meta = read_video_metadata(path)
+                tracks = track_video(
+                    path, engine(), fps=self.video_fps, cancel=lambda: self.cancel.cancelled
+                )
+        except MatchingError as exc:
+            self._fail(item, str(exc), result, emit)
+            return
+        if self.cancel.cancelled:
+            return
+        found = [
+            _Found(t.best_face, t.best_crop, t.mean_embedding, "track", t.best_time, t.start, t.end)
+            for t in tracks
+        ]
+        self._save(case_id, item, "video", meta, found, result, emit)
+
+    def _fail(self, item: Item, message: str, result: DetectResult, emit: Emit) -> None:
+        line = message if item.name in message else f"{item.name}: {message}"
+        result.failed.append((f"item {item.id}", line))
+        emit(Finished(f"item {item.id}", False, line))
+
+    def _save(
+        self,
+        case_id: int,
+        item: Item,
+        kind: str,
+        meta: dict[str, Any],
+        found: list[_Found],
+        result: DetectResult,
+        emit: Emit,
+    ) -> None:
+        s = self.session
+        crops: list[StoredBlob] = [store_blob(s, f.crop) for f in found]
+        place = (
+            json.dumps({"lat": meta["gps_lat"], "lon": meta["gps_lon"]})
+            if "gps_lat" in meta
+            else None
+        )
+        at = now()
+        with s.transaction() as db:
+            add_blob_rows(db, *crops)
+            info = MediaInfo(
+                id=item.id,
+                kind=kind,
+                meta=json.dumps(meta, sort_keys=True, default=str),
+                faces=len(found),
+                model=MODEL_NAME,
+                analysed_at=at,
+            )
+            db.add(info)
+            s.audit(db, "faces.analysed", info, faces=len(found))
+            for f, crop in zip(found, crops, strict=True):
+                rec = FaceRecord(
+                    item_id=item.id,
+                    case_id=case_id,
+                    kind=f.kind,
+                    frame_time=f.frame_time,
+                    start=f.start,
+                    end=f.end,
+                    box=json.dumps(list(f.face.box)),
+                    landmarks=json.dumps([list(p) for p in f.face.landmarks]),
+                    quality=json.dumps(f.face.quality.to_dict()),
+                    embedding=np.asarray(f.embedding, np.float32).tobytes(),
+                    model=f.face.model,
+                    crop_blob=crop.name,
+                    captured_at=meta.get("captured_at"),
+                    place=place,
+                    created_at=at,
+                )
+                db.add(rec)
+                s.audit(db, "face.found", rec, item=item.id)
+            event = CustodyEvent(
+                item_id=item.id,
+                kind="analysed",
+                actor=s.user,
+                at=at,
+                details=canonical({"faces": len(found), "model": MODEL_NAME}),
+            )
+            db.add(event)
+            s.audit(db, "custody.analysed", event, item=item.id)
+        result.items += 1
+        result.faces += len(found)
+        emit(Finished(item.name, True, f"{len(found)} face(s)"))
+
+
+def _image_meta(session: Session, item: Item) -> dict[str, Any]:
+    from matching.images import read_metadata
+
+    try:
+        return read_metadata(session.blobs.read_bytes(item.blob_name), name=item.name)
+    except MatchingError:
+        return {}
+
+
+@contextlib.contextmanager
+def _plain_copy(session: Session, item: Item) -> Iterator[Path]:
+    """The item's bytes in a private temp file, in RAM when /dev/shm exists; always removed."""
+    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    suffix = PurePosixPath(item.name).suffix
+    fd, name = tempfile.mkstemp(prefix="custos-", suffix=suffix, dir=base)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in session.blobs.read_chunks(item.blob_name):
+                fh.write(chunk)
+        yield Path(name)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)

@@ -1,0 +1,112 @@
+"""Listing the faces of a case, and clustering the ones that recur."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from matching.cluster import DEFAULT_CLUSTER_THRESHOLD, chinese_whispers, clusters
+from matching.models import FaceRecord
+from vault.cases import find_case
+from vault.models import Item
+from vault.session import Session, requires
+
+
+@dataclass(frozen=True)
+class FaceInfo:
+    id: int
+    item: int
+    item_name: str
+    kind: str
+    box: list[int]
+    quality: dict[str, float]
+    frame_time: float | None
+    start: float | None
+    end: float | None
+    captured_at: str | None
+    place: dict[str, float] | None
+    model: str
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        if self.kind != "track":
+            for key in ("start", "end"):
+                d.pop(key)
+        return d
+
+
+def _info(rec: FaceRecord, item_name: str) -> FaceInfo:
+    return FaceInfo(
+        id=rec.id,
+        item=rec.item_id,
+        item_name=item_name,
+        kind=rec.kind,
+        box=json.loads(rec.box),
+        quality=json.loads(rec.quality),
+        frame_time=rec.frame_time,
+        start=rec.start,
+        end=rec.end,
+        captured_at=rec.captured_at,
+        place=json.loads(rec.place) if rec.place else None,
+        model=rec.model,
+    )
+
+
+@requires("case.read")
+def list_faces(session: Session, case_reference: str) -> list[FaceInfo]:
+    """Faces and tracks of a case, in order of capture time (then item, then position)."""
+    with session.db() as db:
+        case = find_case(db, case_reference)
+        rows = db.execute(
+            select(FaceRecord, Item.name)
+            .join(Item, Item.id == FaceRecord.item_id)
+            .where(FaceRecord.case_id == case.id)
+            .order_by(FaceRecord.id)
+        ).all()
+    faces = [_info(rec, name) for rec, name in rows]
+    return sorted(faces, key=lambda f: (f.captured_at or "~", f.item, f.frame_time or 0.0, f.id))
+
+
+def face_crop(session: Session, face_id: int) -> bytes:
+    """JPEG crop of a face (for review screens)."""
+    session.require("case.read", target=f"faces:{face_id}")
+    with session.db() as db:
+        rec = db.get(FaceRecord, face_id)
+        if rec is None:
+            from vault.errors import UserError
+
+            raise UserError(f"no face with id {face_id}")
+        return session.blobs.read_bytes(rec.crop_blob)
+
+
+@requires("match.run")
+def cluster_faces(
+    session: Session, case_reference: str, threshold: float = DEFAULT_CLUSTER_THRESHOLD
+) -> list[list[FaceInfo]]:
+    """Groups of faces of one (unknown) person that recur in a case, largest first."""
+    with session.db() as db:
+        case = find_case(db, case_reference)
+        rows = db.execute(
+            select(FaceRecord, Item.name)
+            .join(Item, Item.id == FaceRecord.item_id)
+            .where(FaceRecord.case_id == case.id)
+            .order_by(FaceRecord.id)
+        ).all()
+    if not rows:
+        return []
+    emb = np.frombuffer(b"".join(r.embedding for r, _ in rows), np.float32).reshape(-1, 128)
+    labels = chinese_whispers(emb, threshold)
+    groups = [[_info(*rows[i]) for i in members] for members in clusters(labels)]
+    with session.transaction() as db:
+        session.audit(
+            db,
+            "faces.clustered",
+            target=f"cases:{case.id}",
+            groups=len(groups),
+            threshold=threshold,
+        )
+    return groups

@@ -1,0 +1,144 @@
+"""Tables of the matching layer, in the same encrypted database as the evidence.
+
+Embeddings are float32 bytes inside SQLCipher (encrypted at rest like every other column); face
+crops and reference photos are vault blobs. Every row an analyst relies on is ``@audited``, so
+``custos verify`` proves it was not edited outside Custos.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vault.models import Base, audited
+
+
+@audited
+class MediaInfo(Base):
+    """What detection learnt about one item: kind, size, EXIF/container metadata, outcome."""
+
+    __tablename__ = "media_info"
+    id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # image | video
+    meta: Mapped[str] = mapped_column(Text, default="{}")  # JSON: captured_at, camera, gps, ...
+    faces: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    model: Mapped[str] = mapped_column(String(80))
+    analysed_at: Mapped[str] = mapped_column(String(40))
+
+
+@audited
+class FaceRecord(Base):
+    """A face in a photo, or a video track (one entry per person per clip)."""
+
+    __tablename__ = "faces"
+    __table_args__ = (Index("ix_faces_case", "case_id"), Index("ix_faces_item", "item_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # photo | track
+    frame_time: Mapped[float | None] = mapped_column(nullable=True)  # seconds, best frame
+    start: Mapped[float | None] = mapped_column(nullable=True)
+    end: Mapped[float | None] = mapped_column(nullable=True)
+    box: Mapped[str] = mapped_column(Text)  # JSON [top, right, bottom, left]
+    landmarks: Mapped[str] = mapped_column(Text)  # JSON [[x, y], ...]
+    quality: Mapped[str] = mapped_column(Text)  # JSON
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)  # float32[128]
+    model: Mapped[str] = mapped_column(String(80))
+    crop_blob: Mapped[str] = mapped_column(ForeignKey("blobs.name"))
+    captured_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    place: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON {lat, lon}
+    created_at: Mapped[str] = mapped_column(String(40))
+
+
+@audited
+class Watchlist(Base):
+    __tablename__ = "watchlists"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    alert_threshold: Mapped[float]
+    calibration: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
+    second_review: Mapped[bool] = mapped_column(default=False)
+    source_agency: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[str] = mapped_column(String(40))
+
+
+@audited
+class Subject(Base):
+    __tablename__ = "subjects"
+    __table_args__ = (UniqueConstraint("watchlist_id", "ref"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    watchlist_id: Mapped[int] = mapped_column(ForeignKey("watchlists.id"))
+    ref: Mapped[str] = mapped_column(String(200))  # the listing's subject id
+    reason: Mapped[str] = mapped_column(Text)
+    agency: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(String(20))  # TLP 2.0
+    review_on: Mapped[str] = mapped_column(String(10))
+    expires_on: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[str] = mapped_column(String(40))
+
+
+@audited
+class Reference(Base):
+    """One reference photo of a subject, with its embedding."""
+
+    __tablename__ = "references"
+    __table_args__ = (Index("ix_references_subject", "subject_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    photo_blob: Mapped[str] = mapped_column(ForeignKey("blobs.name"))
+    crop_blob: Mapped[str] = mapped_column(ForeignKey("blobs.name"))
+    source: Mapped[str] = mapped_column(Text)  # file name, or "face:<id>"
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    model: Mapped[str] = mapped_column(String(80))
+    quality: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(40))
+
+
+@audited
+class SearchRun(Base):
+    """One 1:N search: what was searched, against what, under which recorded policy."""
+
+    __tablename__ = "search_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True)
+    probe: Mapped[str] = mapped_column(Text)  # "case:<ref>" or the probe photo's name
+    watchlists: Mapped[str] = mapped_column(Text)  # JSON list of names
+    mode: Mapped[str] = mapped_column(String(20))
+    top: Mapped[int | None] = mapped_column(nullable=True)
+    threshold: Mapped[float | None] = mapped_column(nullable=True)
+    model: Mapped[str] = mapped_column(String(80))
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[str] = mapped_column(String(40))
+
+
+@audited
+class CandidateRecord(Base):
+    """A subject proposed for a face. Never an identification until a human confirms it."""
+
+    __tablename__ = "candidates"
+    __table_args__ = (Index("ix_candidates_run", "run_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("search_runs.id"))
+    face_id: Mapped[int | None] = mapped_column(ForeignKey("faces.id"), nullable=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    reference_id: Mapped[int] = mapped_column(ForeignKey("references.id"))
+    rank: Mapped[int]
+    distance: Mapped[float]
+    threshold: Mapped[float]
+
+
+@audited
+class Decision(Base):
+    """An analyst's review of a candidate (append-only; a second reviewer adds another)."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_candidate", "candidate_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    decision: Mapped[str] = mapped_column(String(20))  # confirmed | rejected | inconclusive
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[str] = mapped_column(String(40))

@@ -1,0 +1,150 @@
+"""Human review of candidates: confirmed, rejected or inconclusive, always with a reason.
+
+Decisions are appended, never edited: each is a row, an audit entry and a "reviewed" custody
+event on the evidence item. A candidate is shown as an identification only once confirmed (and,
+where the watchlist asks for it, confirmed by a second, different analyst).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from matching.models import CandidateRecord, Decision, FaceRecord, SearchRun, Subject, Watchlist
+from vault.cases import find_case
+from vault.errors import PermissionDenied, UserError
+from vault.models import CustodyEvent, canonical
+from vault.session import Session, now, requires
+
+DECISIONS = ("confirmed", "rejected", "inconclusive")
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    candidate: int
+    face: int | None
+    item: int | None
+    watchlist: str
+    subject: str
+    label: str
+    distance: float
+    threshold: float
+    rank: int
+    mode: str
+    status: str  # pending | confirmed | rejected | inconclusive | awaiting second review
+    decisions: list[tuple[str, str, str, str]]  # (decision, actor, at, reason)
+
+
+def status_of(decisions: list[Decision], second_review: bool) -> str:
+    if not decisions:
+        return "pending"
+    last = decisions[-1].decision
+    if last != "confirmed":
+        return last
+    confirmers = {d.actor for d in decisions if d.decision == "confirmed"}
+    if second_review and len(confirmers) < 2:
+        return "awaiting second review"
+    return "confirmed"
+
+
+@requires("case.read")
+def list_review(
+    session: Session, case_reference: str, status: str | None = None
+) -> list[ReviewItem]:
+    with session.db() as db:
+        case = find_case(db, case_reference)
+        rows = db.execute(
+            select(CandidateRecord, SearchRun, Subject, Watchlist, FaceRecord.item_id)
+            .join(SearchRun, SearchRun.id == CandidateRecord.run_id)
+            .join(Subject, Subject.id == CandidateRecord.subject_id)
+            .join(Watchlist, Watchlist.id == Subject.watchlist_id)
+            .outerjoin(FaceRecord, FaceRecord.id == CandidateRecord.face_id)
+            .where(SearchRun.case_id == case.id)
+            .order_by(CandidateRecord.face_id, CandidateRecord.rank, CandidateRecord.id)
+        ).all()
+        out: list[ReviewItem] = []
+        for cand, run, subject, wl, item_id in rows:
+            decisions = list(
+                db.scalars(
+                    select(Decision).where(Decision.candidate_id == cand.id).order_by(Decision.id)
+                )
+            )
+            st = status_of(decisions, wl.second_review)
+            if status and st != status:
+                continue
+            out.append(
+                ReviewItem(
+                    cand.id,
+                    cand.face_id,
+                    item_id,
+                    wl.name,
+                    subject.ref,
+                    subject.label,
+                    cand.distance,
+                    cand.threshold,
+                    cand.rank,
+                    run.mode,
+                    st,
+                    [(d.decision, d.actor, d.at, d.reason) for d in decisions],
+                )
+            )
+    return out
+
+
+@requires("match.review")
+def decide(session: Session, candidate_id: int, decision: str, reason: str) -> str:
+    """Record a decision; returns the candidate's new status."""
+    if decision not in DECISIONS:
+        raise UserError(f"unknown decision {decision!r} ({', '.join(DECISIONS)})")
+    if not reason.strip():
+        raise UserError("a review decision needs a reason")
+    with session.transaction() as db:
+        cand = db.get(CandidateRecord, candidate_id)
+        if cand is None:
+            raise UserError(f"no candidate with id {candidate_id}")
+        subject = db.get(Subject, cand.subject_id)
+        assert subject is not None
+        wl = db.get(Watchlist, subject.watchlist_id)
+        assert wl is not None
+        before = list(
+            db.scalars(
+                select(Decision).where(Decision.candidate_id == cand.id).order_by(Decision.id)
+            )
+        )
+        if (
+            decision == "confirmed"
+            and wl.second_review
+            and status_of(before, True) == "awaiting second review"
+            and any(d.actor == session.user and d.decision == "confirmed" for d in before)
+        ):
+            raise PermissionDenied(
+                f"candidate {candidate_id}: watchlist {wl.name!r} needs a second, different "
+                "reviewer to confirm"
+            )
+        d = Decision(
+            candidate_id=cand.id, decision=decision, reason=reason, actor=session.user, at=now()
+        )
+        db.add(d)
+        session.audit(db, "review.decided", d, candidate=cand.id, decision=decision)
+        face = db.get(FaceRecord, cand.face_id) if cand.face_id else None
+        if face is not None:
+            event = CustodyEvent(
+                item_id=face.item_id,
+                kind="reviewed",
+                actor=session.user,
+                at=d.at,
+                details=canonical(
+                    {
+                        "candidate": cand.id,
+                        "face": face.id,
+                        "watchlist": wl.name,
+                        "subject": subject.ref,
+                        "decision": decision,
+                        "reason": reason,
+                    }
+                ),
+            )
+            db.add(event)
+            session.audit(db, "custody.reviewed", event, item=face.item_id)
+        return status_of([*before, d], wl.second_review)

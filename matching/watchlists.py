@@ -1,0 +1,328 @@
+"""Watchlists of subjects with reference photos and listing metadata; every change audited.
+
+A reference photo must show exactly one face of at least ``MIN_INTER_EYE_PX`` between the eyes
+and ``MIN_SHARPNESS``: a poor reference makes every later search against it unreliable.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from matching.engine import engine
+from matching.errors import MatchingError
+from matching.faces import MODEL_NAME, Face
+from matching.images import load_rgb
+from matching.labels import parse_tlp
+from matching.models import FaceRecord, Reference, Subject, Watchlist
+from matching.search import DEFAULT_ALERT_THRESHOLD, Gallery
+from vault.blobs import add_blob_rows, store_blob
+from vault.errors import UserError
+from vault.session import Session, now, requires
+
+MIN_INTER_EYE_PX = 20.0
+MIN_SHARPNESS = 15.0
+
+
+@dataclass(frozen=True)
+class SubjectInfo:
+    id: int
+    ref: str
+    reason: str
+    agency: str
+    label: str
+    review_on: str
+    expires_on: str | None
+    references: int
+    expired: bool
+
+
+@dataclass(frozen=True)
+class WatchlistInfo:
+    id: int
+    name: str
+    alert_threshold: float
+    calibration: dict[str, Any] | None
+    second_review: bool
+    source_agency: str | None
+    subjects: list[SubjectInfo] = field(default_factory=list)
+
+
+def find_watchlist(db: DbSession, name: str) -> Watchlist:
+    wl = db.scalar(select(Watchlist).where(Watchlist.name == name))
+    if wl is None:
+        raise UserError(f"no watchlist named {name!r}")
+    return wl
+
+
+def _expired(subject: Subject, today: date | None = None) -> bool:
+    return bool(subject.expires_on) and date.fromisoformat(subject.expires_on or "") < (
+        today or date.today()
+    )
+
+
+def _info(db: DbSession, wl: Watchlist, with_subjects: bool = True) -> WatchlistInfo:
+    subjects: list[SubjectInfo] = []
+    if with_subjects:
+        for s in db.scalars(
+            select(Subject).where(Subject.watchlist_id == wl.id).order_by(Subject.ref)
+        ):
+            n = len(db.scalars(select(Reference.id).where(Reference.subject_id == s.id)).all())
+            subjects.append(
+                SubjectInfo(
+                    s.id,
+                    s.ref,
+                    s.reason,
+                    s.agency,
+                    s.label,
+                    s.review_on,
+                    s.expires_on,
+                    n,
+                    _expired(s),
+                )
+            )
+    calibration = json.loads(wl.calibration) if wl.calibration else None
+    return WatchlistInfo(
+        wl.id,
+        wl.name,
+        wl.alert_threshold,
+        calibration,
+        wl.second_review,
+        wl.source_agency,
+        subjects,
+    )
+
+
+@requires("watchlist.manage")
+def create_watchlist(
+    session: Session,
+    name: str,
+    second_review: bool = False,
+    threshold: float = DEFAULT_ALERT_THRESHOLD,
+    source_agency: str | None = None,
+) -> WatchlistInfo:
+    name = name.strip()
+    if not name:
+        raise UserError("a watchlist needs a name")
+    with session.transaction() as db:
+        if db.scalar(select(Watchlist.id).where(Watchlist.name == name)) is not None:
+            raise UserError(f"a watchlist named {name!r} already exists")
+        wl = Watchlist(
+            name=name,
+            alert_threshold=threshold,
+            second_review=second_review,
+            source_agency=source_agency,
+            created_by=session.user,
+            created_at=now(),
+        )
+        db.add(wl)
+        session.audit(db, "watchlist.created", wl, name=name)
+        return _info(db, wl, with_subjects=False)
+
+
+@requires("case.read")
+def list_watchlists(session: Session) -> list[WatchlistInfo]:
+    with session.db() as db:
+        return [_info(db, wl) for wl in db.scalars(select(Watchlist).order_by(Watchlist.name))]
+
+
+@requires("case.read")
+def show_watchlist(session: Session, name: str) -> WatchlistInfo:
+    with session.db() as db:
+        return _info(db, find_watchlist(db, name))
+
+
+def _reference_face(data: bytes, name: str) -> Face:
+    """The single, good-enough face of a reference photo, or a one-line refusal."""
+    try:
+        rgb = load_rgb(data, name=name)
+    except MatchingError as exc:
+        raise UserError(str(exc)) from None
+    faces = engine().detect(rgb)
+    if not faces:
+        raise UserError(f"{name}: no face found; a reference photo must show one face")
+    if len(faces) > 1:
+        raise UserError(f"{name}: {len(faces)} faces found; a reference photo must show one face")
+    q = faces[0].quality
+    if q.inter_eye_px < MIN_INTER_EYE_PX:
+        raise UserError(
+            f"{name}: face too small ({q.inter_eye_px:.0f} px between the eyes, "
+            f"at least {MIN_INTER_EYE_PX:.0f} needed)"
+        )
+    if q.sharpness < MIN_SHARPNESS:
+        raise UserError(
+            f"{name}: face too blurred (sharpness {q.sharpness:.0f}, "
+            f"at least {MIN_SHARPNESS:.0f} needed)"
+        )
+    return faces[0]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The listing metadata of a subject."""
+
+    reason: str
+    agency: str
+    label: str
+    review_on: str
+    expires_on: str | None = None
+
+
+def _check_listing(listing: Listing) -> Listing:
+    for value, what in ((listing.reason, "reason"), (listing.agency, "issuing agency")):
+        if not value.strip():
+            raise UserError(f"a listing needs a {what}")
+    dates: list[tuple[str | None, str]] = [
+        (listing.review_on, "review date"),
+        (listing.expires_on, "expiry"),
+    ]
+    for when, what in dates:
+        if when:
+            try:
+                date.fromisoformat(when)
+            except ValueError:
+                raise UserError(f"{what} {when!r} is not a date (YYYY-MM-DD)") from None
+    return Listing(
+        listing.reason,
+        listing.agency,
+        parse_tlp(listing.label),
+        listing.review_on,
+        listing.expires_on,
+    )
+
+
+@requires("watchlist.manage")
+def enrol(
+    session: Session,
+    watchlist: str,
+    subject_ref: str,
+    listing: Listing,
+    photos: list[Path] | None = None,
+    face_ids: list[int] | None = None,
+) -> tuple[SubjectInfo, list[tuple[str, str]]]:
+    """Add reference photos (files, or faces found in a case) to a subject, creating it if new.
+
+    Returns the subject and the refused photos with their reasons; the good ones are stored.
+    """
+    listing = _check_listing(listing)
+    accepted: list[tuple[str, bytes, Face, bytes]] = []  # source, photo bytes, face, crop
+    refused: list[tuple[str, str]] = []
+    for path in photos or []:
+        try:
+            data = path.read_bytes()
+            face = _reference_face(data, path.name)
+            accepted.append((path.name, data, face, face.crop_jpeg(load_rgb(data, name=path.name))))
+        except OSError as exc:
+            refused.append((str(path), f"cannot read: {exc.strerror}"))
+        except UserError as exc:
+            refused.append((str(path), str(exc)))
+    for face_id in face_ids or []:
+        accepted.append(_from_face(session, face_id))
+    if not accepted:
+        raise UserError(
+            "no reference photo could be enrolled: " + "; ".join(m for _, m in refused)
+            if refused
+            else "give at least one reference photo or face"
+        )
+    stored = [
+        (src, store_blob(session, photo), face, store_blob(session, crop))
+        for src, photo, face, crop in accepted
+    ]
+    with session.transaction() as db:
+        wl = find_watchlist(db, watchlist)
+        subject = db.scalar(
+            select(Subject).where(Subject.watchlist_id == wl.id, Subject.ref == subject_ref)
+        )
+        if subject is None:
+            subject = Subject(
+                watchlist_id=wl.id,
+                ref=subject_ref,
+                created_by=session.user,
+                created_at=now(),
+                **listing.__dict__,
+            )
+            db.add(subject)
+            session.audit(
+                db, "watchlist.subject_added", subject, watchlist=wl.name, ref=subject_ref
+            )
+        elif (
+            subject.reason,
+            subject.agency,
+            subject.label,
+            subject.review_on,
+            subject.expires_on,
+        ) != (listing.reason, listing.agency, listing.label, listing.review_on, listing.expires_on):
+            for key, value in listing.__dict__.items():
+                setattr(subject, key, value)
+            session.audit(
+                db, "watchlist.subject_updated", subject, watchlist=wl.name, ref=subject_ref
+            )
+        for src, photo_blob, face, crop_blob in stored:
+            add_blob_rows(db, photo_blob, crop_blob)
+            ref = Reference(
+                subject_id=subject.id,
+                photo_blob=photo_blob.name,
+                crop_blob=crop_blob.name,
+                source=src,
+                embedding=face.embedding.astype(np.float32).tobytes(),
+                model=face.model,
+                quality=json.dumps(face.quality.to_dict()),
+                created_at=now(),
+            )
+            db.add(ref)
+            session.audit(db, "watchlist.reference_added", ref, subject=subject.id, source=src)
+        info = next(s for s in _info(db, wl).subjects if s.id == subject.id)
+    return info, refused
+
+
+def _from_face(session: Session, face_id: int) -> tuple[str, bytes, Face, bytes]:
+    from matching.faces import Box, Quality
+
+    with session.db() as db:
+        rec = db.get(FaceRecord, face_id)
+        if rec is None:
+            raise UserError(f"no face with id {face_id}")
+    crop = session.blobs.read_bytes(rec.crop_blob)
+    face = Face(
+        box=Box(*json.loads(rec.box)),
+        landmarks=tuple((int(p[0]), int(p[1])) for p in json.loads(rec.landmarks)),
+        embedding=np.frombuffer(rec.embedding, np.float32).copy(),
+        quality=Quality(**json.loads(rec.quality)),
+        model=rec.model,
+    )
+    return f"face:{face_id}", crop, face, crop
+
+
+def gallery(
+    session: Session, watchlist: str, today: date | None = None
+) -> tuple[Gallery, Watchlist, dict[int, Reference]]:
+    """The searchable references of a watchlist; expired listings are left out."""
+    with session.db() as db:
+        wl = find_watchlist(db, watchlist)
+        rows = db.execute(
+            select(Reference, Subject)
+            .join(Subject, Subject.id == Reference.subject_id)
+            .where(Subject.watchlist_id == wl.id, Reference.model == MODEL_NAME)
+        ).all()
+    live = [(r, s) for r, s in rows if not _expired(s, today)]
+    emb = np.frombuffer(b"".join(r.embedding for r, _ in live), np.float32).reshape(-1, 128)
+    g = Gallery(emb, [str(s.id) for _, s in live], MODEL_NAME)
+    return g, wl, {i: r for i, (r, _) in enumerate(live)}
+
+
+@requires("watchlist.manage")
+def set_calibration(
+    session: Session, watchlist: str, threshold: float, calibration: dict[str, Any]
+) -> None:
+    with session.transaction() as db:
+        wl = find_watchlist(db, watchlist)
+        wl.alert_threshold = threshold
+        wl.calibration = json.dumps(calibration, sort_keys=True)
+        session.audit(db, "watchlist.calibrated", wl, threshold=threshold)
