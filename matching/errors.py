@@ -17,7 +17,6 @@ class MatchingError(UserError):
 class ImageError(MatchingError):
     """An image cannot be read completely (unsupported, damaged or truncated)."""
 
-
     def __init__(self, name: str, reason: str) -> None:
         super().__init__(f"cannot read image {name}: {reason}")
         self.name = name
@@ -27,7 +26,6 @@ class ImageError(MatchingError):
 class VideoError(MatchingError):
     """A video cannot be opened or decoded."""
 
-
     def __init__(self, name: str, reason: str) -> None:
         super().__init__(f"cannot read video {name}: {reason}")
         self.name = name
@@ -36,7 +34,6 @@ class VideoError(MatchingError):
 
 class ModelMismatchError(MatchingError):
     """Embeddings of different models (or versions) were about to be compared."""
-
 
     def __init__(self, expected: str, found: str) -> None:
         super().__init__(
@@ -48,4 +45,3 @@ class ModelMismatchError(MatchingError):
 
 class EvaluationError(MatchingError):
     """A labelled evaluation folder is missing files or malformed."""
-

@@ -137,6 +137,15 @@ class Gallery:
         q_sq = np.einsum("ij,ij->i", q, q)
         for qs in range(0, q.shape[0], _QUERY_BLOCK):
             qb = q[qs : qs + _QUERY_BLOCK] * np.float32(-2.0)
+            d, i = self._block_topk(qb, k)
+            d += q_sq[qs : qs + _QUERY_BLOCK, None]
+            np.maximum(d, 0.0, out=d)
+            out_d[qs : qs + _QUERY_BLOCK] = np.sqrt(d)
+            out_i[qs : qs + _QUERY_BLOCK] = i
+        return out_d, out_i
+        q_sq = np.einsum("ij,ij->i", q, q)
+        for qs in range(0, q.shape[0], _QUERY_BLOCK):
+            qb = q[qs : qs + _QUERY_BLOCK] * np.float32(-2.0)
             best_d: list[np.ndarray] = []
             best_i: list[np.ndarray] = []
             for rs in range(0, n, _REF_BLOCK):
@@ -164,6 +173,35 @@ class Gallery:
             out_d[qs : qs + _QUERY_BLOCK] = np.sqrt(d)
             out_i[qs : qs + _QUERY_BLOCK] = i
         return out_d, out_i
+
+    def _block_topk(self, qb: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k of ``||g||^2 - 2 q.g`` per row of ``qb`` (already scaled by -2), ascending.
+
+        The first reference block is partitioned fully; later blocks only pass values under each
+        query's current k-th best through a cheap comparison, so few elements are ever sorted.
+        """
+        n = len(self)
+        best_d = np.full((qb.shape[0], k), np.inf, np.float32)
+        best_i = np.full((qb.shape[0], k), -1, np.int64)
+        cutoff = np.full(qb.shape[0], np.inf, np.float32)
+        for rs in range(0, n, _REF_BLOCK):
+            part = qb @ self.embeddings[rs : rs + _REF_BLOCK].T  # -2 q.g
+            part += self.sq_norms[rs : rs + _REF_BLOCK]
+            rows, cols = np.nonzero(part < cutoff[:, None])
+            if not len(rows):
+                continue
+            bounds = np.searchsorted(rows, np.arange(qb.shape[0] + 1))
+            for r in np.flatnonzero(np.diff(bounds)):
+                c = cols[bounds[r] : bounds[r + 1]]
+                d = np.concatenate([best_d[r], part[r, c]])
+                i = np.concatenate([best_i[r], c.astype(np.int64) + rs])
+                if len(d) > k:
+                    sel = np.argpartition(d, k - 1)[:k]
+                    d, i = d[sel], i[sel]
+                best_d[r], best_i[r] = d, i
+                cutoff[r] = d.max()
+        order = np.argsort(best_d, axis=1, kind="stable")
+        return np.take_along_axis(best_d, order, axis=1), np.take_along_axis(best_i, order, axis=1)
 
     def _candidates(
         self, dist: np.ndarray, rows: np.ndarray, top: int | None, threshold: float | None

@@ -1,0 +1,218 @@
+"""Matching benchmarks (plain script, not part of the test suite).
+
+    uv run python benchmarks/bench_matching.py [--faces DIR] [--skip-1m] [--skip-cluster]
+
+(a) detect+encode on the test faces: Custos parallel pipeline vs face_recognition's default
+    single-process pipeline, same run, same faces found; custos eval vs face_recognition defaults.
+(b) exact 1:N on a synthetic 1,000,000 x 128 watchlist shaped like real dlib embeddings.
+(c) Chinese-whispers clustering of 100,000 synthetic faces.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from matching.cluster import chinese_whispers, clusters
+from matching.evaluate import read_folder, score_folder
+from matching.parallel import DetectPool
+from matching.search import Gallery
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def face_recognition_pipeline(paths: list[Path]) -> tuple[dict[Path, list[np.ndarray]], float]:
+    import face_recognition
+
+    out: dict[Path, list[np.ndarray]] = {}
+    start = time.perf_counter()
+    for p in paths:
+        img = face_recognition.load_image_file(p)
+        locs = face_recognition.face_locations(img)
+        out[p] = face_recognition.face_encodings(img, locs)
+    return out, time.perf_counter() - start
+
+
+def bench_detect(faces: Path) -> tuple[list[np.ndarray], dict[str, float]]:
+    with (faces / "labels.csv").open() as fh:
+        rows = [r for r in csv.DictReader(fh) if r["faces"]]
+    paths = [faces / r["path"] for r in rows]
+    print(f"(a) detect+encode on {len(paths)} photos of {faces}")
+    base, base_s = face_recognition_pipeline(paths)
+    start = time.perf_counter()
+    with DetectPool() as pool:
+        pool.warm_up()
+        warm = time.perf_counter() - start
+        t0 = time.perf_counter()
+        ours = {Path(r.key): r for r in pool.run(paths, with_crops=True)}
+        ours_s = time.perf_counter() - t0
+    same = all(len(ours[p].faces) == len(base[p]) for p in paths)
+    labelled = all(len(ours[p].faces) == int(r["faces"]) for p, r in zip(paths, rows, strict=True))
+    worst = 0.0
+    for p in paths:
+        for f in ours[p].faces:
+            worst = max(worst, float(min(np.linalg.norm(np.array(base[p]) - f.embedding, axis=1))))
+    fig = {
+        "face_recognition_img_s": len(paths) / base_s,
+        "custos_img_s": len(paths) / ours_s,
+        "custos_img_s_with_startup": len(paths) / (ours_s + warm),
+        "pool_startup_s": warm,
+    }
+    fig["ratio"] = fig["custos_img_s"] / fig["face_recognition_img_s"]
+    fig["ratio_with_startup"] = fig["custos_img_s_with_startup"] / fig["face_recognition_img_s"]
+    print(f"  face_recognition defaults, 1 process : {fig['face_recognition_img_s']:.2f} img/s")
+    print(f"  custos, 2 workers (warm pool)        : {fig['custos_img_s']:.2f} img/s")
+    print(f"  ratio                                : {fig['ratio']:.2f}x")
+    print(f"  incl. pool start-up ({warm:.2f} s)        : {fig['ratio_with_startup']:.2f}x")
+    print(f"  same face counts as face_recognition : {same}; as labels.csv: {labelled}")
+    print(f"  max embedding distance to face_recognition's for the same face: {worst:.3f}")
+    real = [f.embedding for r in ours.values() for f in r.faces]
+
+    # accuracy: custos eval vs face_recognition defaults on the same folder
+    folder = read_folder(faces)
+    eval_paths = [folder.root / n for n in folder.images]
+    fr, fr_s = face_recognition_pipeline(eval_paths)
+    fr_emb = {p: (max(v, key=lambda e: 0)) if v else None for p, v in fr.items()}
+    # face_recognition has no "largest face" rule: use its first face, as its examples do
+    fr_emb = {p: (v[0] if v else None) for p, v in fr.items()}
+    from matching.evaluate import embed_with_custos
+
+    cu_emb, cu_s = embed_with_custos(eval_paths)
+    print("  custos eval         :", json.dumps(score_folder(folder, cu_emb, cu_s).summary()))
+    print("  face_recognition    :", json.dumps(score_folder(folder, fr_emb, fr_s).summary()))
+    return real, fig
+
+
+def synthetic(real: list[np.ndarray], identities: int, per: int, spread: float, seed: int = 0):
+    """Identity centres from a Gaussian fitted to real embeddings (shrunk covariance, scaled so
+    centres are as far apart as real different people), plus per-reference noise giving a
+    same-identity distance of about ``spread``."""
+    rng = np.random.default_rng(seed)
+    x = np.stack(real).astype(np.float64)
+    mu = x.mean(axis=0)
+    cov = np.cov(x, rowvar=False)
+    cov = 0.5 * cov + 0.5 * np.diag(np.diag(cov))
+    vals, vecs = np.linalg.eigh(cov)
+    root = vecs * np.sqrt(np.clip(vals, 0, None))
+    z = rng.standard_normal((identities, 128)).astype(np.float32)
+    centres = z @ root.T.astype(np.float32)
+    # real different-person distance (median over the real faces)
+    d = np.linalg.norm(x[:, None] - x[None], axis=-1)[np.triu_indices(len(x), 1)]
+    target = float(np.median(d[d > 0.6])) if np.any(d > 0.6) else 0.85
+    sample = centres[: min(2000, identities)]
+    cur = np.median(np.linalg.norm(sample[:1000, None] - sample[None, 1000:2000], axis=-1))
+    centres *= np.float32(target / cur)
+    centres += mu.astype(np.float32)
+    sigma = spread / np.sqrt(2 * 128)
+    refs = np.repeat(centres, per, axis=0)
+    refs += rng.standard_normal(refs.shape, dtype=np.float32) * np.float32(sigma)
+    probes = centres[:100] + rng.standard_normal((100, 128), dtype=np.float32) * np.float32(sigma)
+    return refs, probes, target
+
+
+def bench_search(real: list[np.ndarray]) -> dict[str, float]:
+    print("(b) 1:N exact on 1,000,000 x 128 synthetic references (250,000 identities x 4)")
+    refs, probes, target = synthetic(real, 250_000, 4, 0.35)
+    raw_mb = refs.nbytes / 2**20
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "watchlist.npy"
+        np.save(path, refs)
+        del refs
+        base = rss_mb()
+        t0 = time.perf_counter()
+        matrix = Gallery.load_npy(path)
+        subjects = np.arange(len(matrix)) // 4
+        gallery = Gallery(matrix, subjects.astype(str))
+        load_s = time.perf_counter() - t0
+    fig = {"load_s": load_s, "raw_mb": raw_mb}
+    same = np.linalg.norm(gallery.embeddings[0] - gallery.embeddings[1])
+    other = np.linalg.norm(gallery.embeddings[0] - gallery.embeddings[4])
+    print(f"  shape check: same-identity {same:.2f}, different {other:.2f} (target {target:.2f})")
+    gallery.nearest(probes[:2], 50)
+    t0 = time.perf_counter()
+    d, _ = gallery.nearest(probes, 50)
+    fig["batch_ms_per_probe"] = (time.perf_counter() - t0) * 1000 / len(probes)
+    times = []
+    for q in probes[:20]:
+        t0 = time.perf_counter()
+        gallery.nearest(q, 50)
+        times.append(time.perf_counter() - t0)
+    fig["single_ms"] = float(np.median(times)) * 1000
+    t0 = time.perf_counter()
+    cands = gallery.investigate(probes, top=10)
+    fig["investigate_top10_ms_per_probe"] = (time.perf_counter() - t0) * 1000 / len(probes)
+    fig["rank1"] = float(np.mean([c[0].subject == str(i) for i, c in enumerate(cands)]))
+    fig["peak_extra_mb"] = rss_mb() - base
+    fig["memory_ratio"] = (rss_mb() - base) / raw_mb
+    print(f"  load (np.load of .npy + norms): {load_s:.2f} s for {raw_mb:.0f} MB")
+    print(f"  exact top-50, batch of 100    : {fig['batch_ms_per_probe']:.2f} ms/probe")
+    print(f"  exact top-50, single probe    : {fig['single_ms']:.2f} ms (median of 20)")
+    print(f"  investigate top-10 subjects   : {fig['investigate_top10_ms_per_probe']:.2f} ms/probe")
+    print(f"  memory after search / raw     : {fig['memory_ratio']:.2f}x ({raw_mb:.0f} MB raw)")
+    print(f"  rank-1 of the synthetic probes: {fig['rank1']:.3f}; d[0,:3] = {d[0, :3]}")
+    return fig
+
+
+def bench_cluster(real: list[np.ndarray]) -> dict[str, float]:
+    print("(c) clustering 100,000 synthetic faces (20,000 identities x 5)")
+    x, _, _ = synthetic(real, 20_000, 5, 0.35, seed=1)
+    t0 = time.perf_counter()
+    labels = chinese_whispers(x)
+    sec = time.perf_counter() - t0
+    truth = np.arange(len(x)) // 5
+    groups = clusters(labels, 2)
+    pure = np.mean([len(set(truth[g].tolist())) == 1 for g in groups]) if groups else 0.0
+    print(f"  chinese whispers (ours): {sec:.1f} s, {labels.max() + 1} clusters, {pure:.3f} pure")
+    import dlib
+
+    small = x[:3000]
+    t0 = time.perf_counter()
+    chinese_whispers(small)
+    ours_small = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    dlib.chinese_whispers_clustering([dlib.vector(v.tolist()) for v in small], 0.5)
+    dlib_small = time.perf_counter() - t0
+    print(
+        f"  3,000 faces: ours {ours_small:.2f} s vs dlib.chinese_whispers_clustering "
+        f"{dlib_small:.2f} s"
+    )
+    return {
+        "cluster_100k_s": sec,
+        "purity": float(pure),
+        "ours_3k_s": ours_small,
+        "dlib_3k_s": dlib_small,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    default = os.environ.get("CUSTOS_FACES", str(REPO.parent / "shared" / "faces"))
+    ap.add_argument("--faces", type=Path, default=Path(default))
+    ap.add_argument("--skip-1m", action="store_true")
+    ap.add_argument("--skip-cluster", action="store_true")
+    args = ap.parse_args()
+    real, _ = bench_detect(args.faces)
+    if not args.skip_1m:
+        bench_search(real)
+    if not args.skip_cluster:
+        bench_cluster(real)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""Detection on the labelled photos and on awkward encodings of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from matching.detect import MODEL_VERSION, FaceEngine
+from matching.errors import ImageError
+from matching.faces import MODEL_NAME
+from matching.images import load_rgb
+from matching.parallel import ImageInput, ImageResult
+
+
+def test_every_labelled_face_is_found(
+    detected: dict[str, ImageResult], photo_labels: list[dict[str, str]]
+) -> None:
+    wrong = {
+        row["path"]: (len(detected[row["path"]].faces), int(row["faces"]))
+        for row in photo_labels
+        if len(detected[row["path"]].faces) != int(row["faces"])
+    }
+    assert wrong == {}, "found vs labelled counts differ"
+    assert all(r.ok for r in detected.values())
+
+
+def test_faces_carry_model_quality_and_crop(detected: dict[str, ImageResult]) -> None:
+    res = detected["knn/test/obama_and_biden.jpg"]
+    assert len(res.crops) == len(res.faces) == 3
+    for face in res.faces:
+        assert face.model == MODEL_NAME and MODEL_VERSION.startswith("dlib ")
+        assert face.embedding.dtype == np.float32 and face.embedding.shape == (128,)
+        assert len(face.landmarks) == 5
+        assert face.quality.inter_eye_px > 20 and face.quality.sharpness > 0
+        assert 0 < face.quality.brightness < 255 and abs(face.quality.yaw_deg) < 45
+    assert all(c[:2] == b"\xff\xd8" for c in res.crops)
+
+
+def test_truncated_jpeg_raises_image_error_naming_file(faces_dir: Path, tmp_path: Path) -> None:
+    data = (faces_dir / "knn/test/obama1.jpg").read_bytes()
+    bad = tmp_path / "truncated.jpg"
+    bad.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageError, match=r"truncated\.jpg"):
+        load_rgb(bad)
+
+
+def test_damaged_image_in_a_batch_is_an_error_not_a_crash(
+    faces_dir: Path, pool: object, tmp_path: Path
+) -> None:
+    from matching.parallel import DetectPool
+
+    assert isinstance(pool, DetectPool)
+    good = faces_dir / "more/obama_small.jpg"
+    items = [ImageInput("broken.png", b"\x89PNG\r\n\x1a\n garbage"), good]
+    results = {r.key: r for r in pool.run(items)}
+    assert results["broken.png"].error is not None
+    assert "broken.png" in results["broken.png"].error
+    assert len(results[str(good)].faces) == 1
+
+
+def _one_face(engine: FaceEngine, path: Path) -> None:
+    faces = engine.detect(load_rgb(path))
+    assert len(faces) == 1
+
+
+def test_16_bit_png_finds_the_face(engine: FaceEngine, faces_dir: Path, tmp_path: Path) -> None:
+    rgb = np.asarray(Image.open(faces_dir / "more/obama_small.jpg").convert("L"))
+    path = tmp_path / "gray16.png"
+    Image.fromarray(rgb.astype(np.uint16) * 257).save(path)  # 16-bit grayscale PNG
+    assert Image.open(path).mode.startswith("I")
+    _one_face(engine, path)
+
+
+def test_rgba_png_with_transparent_border_finds_the_face(
+    engine: FaceEngine, faces_dir: Path, tmp_path: Path
+) -> None:
+    rgb = np.asarray(Image.open(faces_dir / "more/obama_small.jpg").convert("RGB"))
+    alpha = np.full(rgb.shape[:2], 255, np.uint8)
+    alpha[:10, :] = 0
+    path = tmp_path / "rgba.png"
+    Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(path)
+    out = load_rgb(path)
+    assert out.shape == rgb.shape and (out[:10] == 255).all()  # composited on white
+    _one_face(engine, path)
+
+
+def test_exif_rotated_copy_finds_the_face(
+    engine: FaceEngine, faces_dir: Path, tmp_path: Path
+) -> None:
+    img = Image.open(faces_dir / "more/obama_small.jpg")
+    stored = img.transpose(Image.Transpose.ROTATE_90)  # what a sideways camera writes
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display"
+    path = tmp_path / "rotated.jpg"
+    stored.save(path, exif=exif.tobytes(), quality=95)
+    rgb = load_rgb(path)
+    assert rgb.shape[:2] == (img.height, img.width)
+    _one_face(engine, path)
+    assert engine.detect(np.ascontiguousarray(np.asarray(stored))) == []  # unrotated: no face
+
+
+def test_formats_bmp_tiff_webp_palette(engine: FaceEngine, faces_dir: Path, tmp_path: Path) -> None:
+    img = Image.open(faces_dir / "more/obama_small.jpg").convert("RGB")
+    for name, conv in (("a.bmp", img), ("a.tiff", img), ("a.webp", img), ("p.png", img.quantize())):
+        conv.save(tmp_path / name)
+        _one_face(engine, tmp_path / name)
+
+
+def test_32bit_png_matches_its_jpeg(detected: dict[str, ImageResult]) -> None:
+    a = detected["more/32bit.png"].faces[0].embedding
+    b = detected["more/obama2.jpg"].faces[0].embedding
+    assert float(np.linalg.norm(a - b)) < 0.1
