@@ -5,13 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+wanted=(age openssl xvfb xauth imagemagick libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1
+        libxcb-cursor0 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-randr0 libegl1
+        libgl1 libfontconfig1 libdbus-1-3)
 need_apt=()
-command -v age >/dev/null || need_apt+=(age)
-command -v openssl >/dev/null || need_apt+=(openssl)
-command -v xvfb-run >/dev/null || need_apt+=(xvfb xauth)
-[ -e /usr/lib/x86_64-linux-gnu/libxkbcommon-x11.so.0 ] || [ "$(uname -m)" != x86_64 ] \
-  || need_apt+=(libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0 \
-                libxcb-render-util0 libxcb-shape0 libxcb-randr0 libegl1 libgl1 libfontconfig1 libdbus-1-3)
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
+done
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   echo "installing Debian packages: ${need_apt[*]}"
