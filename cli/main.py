@@ -12,11 +12,16 @@ import sys
 import click
 
 from cli import (
+    agency_cmd,
     audit_cmd,
+    bundle_cmd,
     case_cmd,
     faces_cmd,
+    gui_cmd,
     ingest_cmd,
     items_cmd,
+    label_cmd,
+    partner_cmd,
     search_cmd,
     user_cmd,
     vault_cmd,
@@ -52,6 +57,11 @@ for module in (
     faces_cmd,
     watchlist_cmd,
     search_cmd,
+    agency_cmd,
+    partner_cmd,
+    label_cmd,
+    bundle_cmd,
+    gui_cmd,
 ):
     module.register(cli)
 

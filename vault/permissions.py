@@ -33,6 +33,10 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
     "watchlist.manage": (frozenset({Role.ANALYST}), "manage watchlists"),
     "exchange.manage": (frozenset({Role.LIAISON}), "manage partners and agreements"),
     "exchange.bundle": (frozenset({Role.LIAISON}), "export or import evidence bundles"),
+    "exchange.label": (
+        frozenset({Role.OFFICER, Role.LIAISON}),
+        "set handling labels (TLP) on evidence",
+    ),
 }
 
 

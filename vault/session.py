@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import URL, create_engine, event, select
+from sqlalchemy import URL, create_engine, event, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from vault import agefmt, keys
-from vault.audit import AuditLog, read_head, write_head_file
+from vault.audit import AuditLog, advance_head_file
 from vault.blobs import BlobStore
 from vault.config import VaultConfig, is_vault
 from vault.errors import AuthenticationFailed, PermissionDenied, UserError, VaultUnavailable
@@ -141,7 +141,7 @@ class Session:
         with self.write_lock, self._dbs() as db, db.begin():
             yield db
         with self.db() as db:
-            write_head_file(self.folder, read_head(db))
+            advance_head_file(self.folder, db)
 
     def audit(
         self,
@@ -154,7 +154,12 @@ class Session:
         """Append an audit entry; with ``row``, record its digest so verify can check the row."""
         assert self._audit is not None
         if row is not None:
-            db.flush()
+            # Flush only a row that is new or changed since the last flush (its id and column
+            # defaults are set by the flush); an already flushed row needs none, which lets
+            # batches add their audit entries without one round trip each.
+            state = inspect(row)
+            if not state.persistent or state.modified:
+                db.flush()
             target = audit_target(row)
             details["digest"] = row_digest(row)
         self._audit.append(db, now(), self.user, action, target, details)
@@ -171,6 +176,19 @@ class Session:
             self.audit(db, "permission.refused", target=target, permission=permission)
         needs = " or ".join(sorted(r.value for r in roles))
         raise PermissionDenied(f"user {self.user!r} may not {what} (needs role {needs})")
+
+    def signing_key(self) -> Ed25519PrivateKey:
+        """The workstation's private Ed25519 key (exchange signs bundles and key cards)."""
+        with self.db() as db:
+            key = db.get(Meta, "signing_key")
+            if key is None:
+                raise VaultUnavailable(f"{self.folder}: the vault database is damaged")
+            return Ed25519PrivateKey.from_private_bytes(key.value)
+
+    @property
+    def age_identity(self) -> agefmt.Identity:
+        """The vault's own age identity (exchange decrypts bundles sent to this agency)."""
+        return keys.vault_identity(self._vault_key)
 
     @property
     def signing_public(self) -> Ed25519PublicKey:

@@ -1,0 +1,104 @@
+"""custos bundle export | verify | import"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli.common import ctrl_c_cancels, emit_json, err, out, run_job, signed_in
+from exchange.bundles import ImportJob, verify_bundle
+from exchange.directory import PURPOSES
+from exchange.errors import BundleRejected, PolicyRefused
+from exchange.export import ExportJob
+from vault.jobs import CancelToken
+
+
+@click.group()
+def bundle() -> None:
+    """Signed evidence bundles for partner agencies (BagIt + CASE/UCO + Ed25519)."""
+
+
+def _lines(items: list[str]) -> None:
+    for line in items:
+        err.print(f"  - {line}", markup=False)
+
+
+@bundle.command("export")
+@click.option("--case", "case_ref", required=True)
+@click.option("--to", "partner", required=True, help="Partner agency (see 'partner list').")
+@click.option("--purpose", required=True, type=click.Choice(PURPOSES))
+@click.option("--items", "item_ids", multiple=True, type=int, help="Item id (repeat; default all).")
+@click.option("--encrypt", is_flag=True, help="Send as one tar encrypted to the partner (age).")
+@click.option("--out", "target", required=True, type=click.Path(path_type=Path))
+@click.pass_context
+def export(
+    ctx: click.Context,
+    case_ref: str,
+    partner: str,
+    purpose: str,
+    item_ids: tuple[int, ...],
+    encrypt: bool,
+    target: Path,
+) -> None:
+    """Export evidence the agreements allow as a signed bundle."""
+    with signed_in(ctx) as session:
+        token = CancelToken()
+        job = ExportJob(session, case_ref, partner, purpose, target, list(item_ids), encrypt, token)
+        try:
+            with ctrl_c_cancels(token):
+                res = run_job(job.run, "exporting")
+        except PolicyRefused as exc:
+            _lines(exc.refusals)
+            raise
+    out.print(f"bundle {res.bundle_id} written to {res.path}", markup=False)
+    out.print(f"{res.items} item(s), highest label TLP:{res.label}", markup=False)
+    out.print(f"bundle hash (sha256 of tagmanifest): {res.sha256}", markup=False)
+
+
+@bundle.command("verify")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def verify(ctx: click.Context, path: Path, as_json: bool) -> None:
+    """Check a bundle's signature, hashes and paths without importing it."""
+    with signed_in(ctx) as session:
+        report = run_job(lambda emit: verify_bundle(session, path, emit), "verifying")
+    if as_json:
+        emit_json(report.as_dict())
+    elif report.ok:
+        out.print(
+            f"bundle {report.bundle_id} from {report.sender} is intact: {report.files} files, "
+            f"{report.bytes} bytes, key {report.fingerprint} ({report.key_status})",
+            markup=False,
+        )
+    if not report.ok:
+        if not as_json:
+            _lines(report.problems)
+        raise BundleRejected(path.name, report.problems)
+
+
+@bundle.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--case", "case_ref", required=True)
+@click.pass_context
+def import_(ctx: click.Context, path: Path, case_ref: str) -> None:
+    """Verify a bundle completely, then store all its items in one step (or none)."""
+    with signed_in(ctx) as session:
+        token = CancelToken()
+        job = ImportJob(session, path, case_ref, token)
+        try:
+            with ctrl_c_cancels(token):
+                res = run_job(job.run, "importing")
+        except BundleRejected as exc:
+            _lines(exc.problems)
+            raise
+    out.print(
+        f"bundle {res.bundle_id} from {res.sender}: {len(res.items)} item(s) imported "
+        f"into case {case_ref}",
+        markup=False,
+    )
+
+
+def register(group: click.Group) -> None:
+    group.add_command(bundle)

@@ -1,0 +1,154 @@
+"""BagIt 1.0 (RFC 8493) pieces, written by hand so export streams and never changes directory.
+
+A Custos bundle is a bag with only SHA-256 manifests::
+
+    bagit.txt  bag-info.txt  custos-bundle.json     tag files (all listed in the tagmanifest)
+    data/evidence/<item path>  data/case.jsonld     payload (listed in manifest-sha256.txt)
+    manifest-sha256.txt  tagmanifest-sha256.txt
+    signature/tagmanifest-sha256.txt.sig            raw Ed25519 (64 bytes) over the tagmanifest
+    signature/sender.pem                            SubjectPublicKeyInfo PEM of the sender's key
+
+``signature/`` is outside the tagmanifest (a signature cannot cover itself); bagit.py ignores
+unlisted tag files, Custos accepts no other unlisted file. Manifest lines are ``<hex>  <path>``
+(``sha256sum -c`` reads them too). RFC 8493 percent-encodes ``%``, CR and LF in paths but
+bagit.py 1.9 decodes only CR and LF, so the two disagree on any name holding ``%``: Custos
+never writes such a path (export replaces ``%``, control characters and backslash by ``_``) and
+refuses one on import.
+
+Writers are *sinks*: a folder (plain bundle) or a tar stream (encrypted bundle, never on disk in
+clear). Both take the same calls, so the export code is one path.
+"""
+
+from __future__ import annotations
+
+import os
+import tarfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+MANIFEST = "manifest-sha256.txt"
+TAGMANIFEST = "tagmanifest-sha256.txt"
+BUNDLE_JSON = "custos-bundle.json"
+SIG = "signature/tagmanifest-sha256.txt.sig"
+PEM = "signature/sender.pem"
+
+
+def portable_path(path: str) -> str:
+    """A payload path every BagIt reader decodes alike: no ``%``, control character or ``\\``."""
+    return "".join("_" if c in "%\\" or ord(c) < 32 or c == "\x7f" else c for c in path)
+
+
+def manifest_text(entries: Iterable[tuple[str, str]]) -> bytes:
+    return "".join(f"{sha}  {path}\n" for sha, path in entries).encode("utf-8")
+
+
+def parse_manifest(data: bytes, where: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """(entries, problems): each line is ``<64 hex> <whitespace> <path>``."""
+    entries: list[tuple[str, str]] = []
+    problems: list[str] = []
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return [], [f"{where}: not UTF-8"]
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split(maxsplit=1)
+        sha = parts[0].lower()
+        if len(parts) != 2 or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            problems.append(f"{where} line {n}: malformed")
+            continue
+        entries.append((sha, parts[1].lstrip(" \t")))
+    return entries, problems
+
+
+def bag_info_text(fields: list[tuple[str, str]]) -> bytes:
+    lines = []
+    for key, value in fields:
+        clean = " ".join(value.split())  # no line breaks inside a value
+        lines.append(f"{key}: {clean}\n")
+    return "".join(lines).encode("utf-8")
+
+
+def parse_bag_info(data: bytes) -> dict[str, str]:
+    """First value of each label (continuation lines start with whitespace)."""
+    found: dict[str, str] = {}
+    last = ""
+    for line in data.decode("utf-8", errors="replace").splitlines():
+        if line[:1] in (" ", "\t") and last:
+            found[last] += " " + line.strip()
+        elif ":" in line:
+            key, _, value = line.partition(":")
+            last = key.strip()
+            found.setdefault(last, value.strip())
+    return found
+
+
+class Sink(Protocol):
+    def write_stream(self, rel: str, size: int, chunks: Iterator[bytes]) -> None: ...
+    def write_bytes(self, rel: str, data: bytes) -> None: ...
+
+
+class DirSink:
+    """Writes the bag into a (temporary) folder; each file fsynced before the final rename."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(mode=0o700)
+
+    def _open(self, rel: str) -> BinaryIO:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        return os.fdopen(fd, "wb", buffering=1 << 20)
+
+    def write_stream(self, rel: str, size: int, chunks: Iterator[bytes]) -> None:
+        with self._open(rel) as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        self.write_stream(rel, len(data), iter([data]))
+
+
+class _ChunkReader:
+    """A read()-able view of an iterator of chunks (what tarfile.addfile wants)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._buf = b""
+
+    def read(self, n: int = -1) -> bytes:
+        while n < 0 or len(self._buf) < n:
+            nxt = next(self._chunks, None)
+            if nxt is None:
+                break
+            self._buf += nxt
+        if n < 0:
+            n = len(self._buf)
+        out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+
+class TarSink:
+    """Writes the bag as a POSIX tar stream under ``<prefix>/`` (regular files only)."""
+
+    def __init__(self, out: BinaryIO, prefix: str, mtime: float) -> None:
+        self._tar = tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT)  # noqa: SIM115
+        self._prefix = prefix
+        self._mtime = mtime
+
+    def write_stream(self, rel: str, size: int, chunks: Iterator[bytes]) -> None:
+        info = tarfile.TarInfo(f"{self._prefix}/{rel}")
+        info.size, info.mode, info.mtime = size, 0o644, int(self._mtime)
+        self._tar.addfile(info, _ChunkReader(chunks))
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        self.write_stream(rel, len(data), iter([data]))
+
+    def close(self) -> None:
+        self._tar.close()

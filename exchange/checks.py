@@ -1,0 +1,312 @@
+"""Bundle verification: every check runs and every finding is kept (bagit's habit, not first-fail).
+
+Nothing in a bundle is trusted before the signature is checked against the partner directory,
+and even then paths, sizes and counts are bounded and every file is re-hashed. A folder is walked
+without following links; whatever is not a plain file or folder is a finding, as are hard links,
+Unicode-normalisation twins, unlisted files and files listed but absent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from sqlalchemy.orm import Session as DbSession
+
+from exchange import bagfmt
+from exchange.cards import fingerprint, grouped
+from exchange.directory import trusted_key
+from exchange.models import Agency
+from exchange.tlp import RANK
+from vault.jobs import CancelToken, Emit, Progress
+
+MAX_FILES = 100_000
+MAX_BYTES = 256 << 30
+MAX_TAG = 16 << 20
+MAX_PATH = 1024
+MAX_DEPTH = 32
+TAG_FILES = ("bagit.txt", "bag-info.txt", bagfmt.MANIFEST, bagfmt.BUNDLE_JSON)
+OUTSIDE = {bagfmt.TAGMANIFEST, bagfmt.SIG, bagfmt.PEM}
+
+
+@dataclass
+class BagReport:
+    problems: list[str] = field(default_factory=list)
+    bundle_id: str = ""
+    sender: str = ""  # the partner whose key signed it ("" when unknown)
+    fingerprint: str = ""
+    key_status: str = ""
+    tag_sha256: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, str] = field(default_factory=dict)
+    manifest: dict[str, str] = field(default_factory=dict)  # path -> sha256
+    files: int = 0
+    bytes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        keys = ("problems", "bundle_id", "sender", "fingerprint", "key_status", "tag_sha256")
+        return {k: getattr(self, k) for k in keys} | {
+            "ok": self.ok,
+            "files": self.files,
+            "bytes": self.bytes,
+            "purpose": self.meta.get("purpose"),
+            "label": self.info.get("Handling-Label"),
+        }
+
+
+def unsafe(rel: str) -> str | None:
+    """Why a path from a bundle is not acceptable, or None."""
+    if not rel:
+        return "empty path"
+    if rel.startswith(("/", "\\")) or (len(rel) > 1 and rel[1] == ":"):
+        return "absolute path"
+    parts = rel.split("/")
+    if ".." in parts:
+        return "path leads outside the bundle (..)"
+    if "" in parts or "." in parts:
+        return "non-canonical path (empty or '.' component)"
+    if "\\" in rel or any(ord(c) < 32 or c == "\x7f" for c in rel):
+        return "backslash or control character in path"
+    if "%" in rel:
+        return "percent sign in path (BagIt readers decode it differently)"
+    if len(rel.encode("utf-8", "surrogateescape")) > MAX_PATH or len(parts) > MAX_DEPTH:
+        return "path too long or too deep"
+    return None
+
+
+def _walk(root: Path, report: BagReport) -> dict[str, int]:
+    """Regular files (relative path -> size); every other kind of entry is a finding."""
+    files: dict[str, int] = {}
+    twins: dict[str, str] = {}
+    for folder, dirs, names in os.walk(root):
+        here = Path(folder)
+        for name in sorted(dirs + names):
+            path = here / name
+            rel = path.relative_to(root).as_posix()
+            nfc = unicodedata.normalize("NFC", rel)
+            if nfc in twins:
+                report.problems.append(f"{rel}: Unicode-normalisation twin of {twins[nfc]}")
+            twins[nfc] = rel
+            st = path.lstat()
+            if stat.S_ISLNK(st.st_mode):
+                report.problems.append(f"{rel}: symbolic link (not allowed in a bundle)")
+                dirs[:] = [d for d in dirs if d != name]
+            elif stat.S_ISDIR(st.st_mode):
+                continue
+            elif not stat.S_ISREG(st.st_mode):
+                report.problems.append(f"{rel}: device file, pipe or socket")
+            elif st.st_nlink > 1:
+                report.problems.append(f"{rel}: hard link (not allowed in a bundle)")
+            else:
+                files[rel] = st.st_size
+            if len(files) > MAX_FILES:
+                report.problems.append(f"more than {MAX_FILES} files; not checked further")
+                return files
+    return files
+
+
+def _read_tag(root: Path, rel: str, files: dict[str, int], report: BagReport) -> bytes | None:
+    if rel not in files:
+        if (root / rel).exists() or (root / rel).is_symlink():
+            return None  # already reported as a link or device
+        report.problems.append(f"{rel}: missing")
+        return None
+    if files[rel] > MAX_TAG:
+        report.problems.append(f"{rel}: larger than {MAX_TAG} bytes")
+        return None
+    fd = os.open(root / rel, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read(MAX_TAG + 1)
+
+
+def _signature(db: DbSession, root: Path, files: dict[str, int], r: BagReport) -> None:
+    tagmanifest = _read_tag(root, bagfmt.TAGMANIFEST, files, r)
+    sig = _read_tag(root, bagfmt.SIG, files, r)
+    pem = _read_tag(root, bagfmt.PEM, files, r)
+    if tagmanifest is not None:
+        r.tag_sha256 = hashlib.sha256(tagmanifest).hexdigest()
+    if pem is None or sig is None or tagmanifest is None:
+        r.problems.append("bundle is not signed (signature files missing); origin unknown")
+        return
+    try:
+        key = load_pem_public_key(pem)
+        assert isinstance(key, Ed25519PublicKey)
+    except (ValueError, AssertionError, TypeError):
+        r.problems.append(f"{bagfmt.PEM}: not an Ed25519 public key")
+        return
+    r.fingerprint = fingerprint(key.public_bytes_raw())
+    found = trusted_key(db, r.fingerprint)
+    if found is None:
+        r.problems.append(
+            f"signed by an unknown key {grouped(r.fingerprint)} (not in the partner directory)"
+        )
+        return
+    partner, pkey = found
+    r.sender, r.key_status = partner.name, pkey.status
+    if pkey.status == "revoked":
+        r.problems.append(f"signed by a revoked key of {partner.name} ({grouped(r.fingerprint)})")
+    trusted = Ed25519PublicKey.from_public_bytes(bytes.fromhex(pkey.public))
+    try:
+        trusted.verify(sig, tagmanifest)
+    except InvalidSignature:
+        r.problems.append(
+            f"{bagfmt.SIG}: signature does not match {bagfmt.TAGMANIFEST} (forged or altered)"
+        )
+
+
+def _hash_file(root: Path, rel: str, cancel: CancelToken, progress: Any) -> str:
+    digest = hashlib.sha256()
+    fd = os.open(root / rel, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb", buffering=0) as fh:
+        while chunk := fh.read(1 << 20):
+            cancel.check()
+            digest.update(chunk)
+            progress(len(chunk))
+    return digest.hexdigest()
+
+
+def _manifest(root: Path, name: str, files: dict[str, int], r: BagReport) -> dict[str, str] | None:
+    data = _read_tag(root, name, files, r)
+    if data is None:
+        return None
+    entries, problems = bagfmt.parse_manifest(data, name)
+    r.problems.extend(problems)
+    listed: dict[str, str] = {}
+    for sha, rel in entries:
+        why = unsafe(rel)
+        if why:
+            r.problems.append(f"{name}: {rel!r}: {why}")
+        elif rel in listed:
+            r.problems.append(f"{name}: {rel} listed twice")
+        else:
+            listed[rel] = sha
+    return listed
+
+
+def _tags(root: Path, files: dict[str, int], r: BagReport, cancel: CancelToken) -> None:
+    listed = _manifest(root, bagfmt.TAGMANIFEST, files, r)
+    if listed is None:
+        return
+    for rel in TAG_FILES:
+        if rel not in listed:
+            r.problems.append(f"{rel}: not covered by {bagfmt.TAGMANIFEST}")
+    for rel, sha in listed.items():
+        if rel.startswith(("data/", "signature/")) or rel in OUTSIDE:
+            r.problems.append(f"{bagfmt.TAGMANIFEST}: {rel} is not a tag file")
+        elif rel not in files:
+            r.problems.append(f"{rel}: listed in {bagfmt.TAGMANIFEST} but missing")
+        elif files[rel] > MAX_TAG:
+            r.problems.append(f"{rel}: larger than {MAX_TAG} bytes")
+        elif _hash_file(root, rel, cancel, lambda n: None) != sha:
+            r.problems.append(f"{rel}: checksum does not match {bagfmt.TAGMANIFEST} (altered)")
+    for rel in files:
+        if not rel.startswith("data/") and rel not in listed and rel not in OUTSIDE:
+            r.problems.append(f"{rel}: unlisted file outside the payload")
+
+
+def _oxum(files: dict[str, int], r: BagReport) -> bool:
+    """Check Payload-Oxum and the size bounds; False when the payload is too large to hash."""
+    payload = {k: v for k, v in files.items() if k.startswith("data/")}
+    r.files, r.bytes = len(payload), sum(payload.values())
+    ok = r.bytes <= MAX_BYTES
+    if not ok:
+        r.problems.append(f"payload holds {r.bytes} bytes, over the limit of {MAX_BYTES}")
+    oxum = r.info.get("Payload-Oxum", "")
+    octets, _, count = oxum.partition(".")
+    if not (octets.isdigit() and count.isdigit()):
+        r.problems.append(f"bag-info.txt: Payload-Oxum {oxum!r} missing or malformed")
+        return ok
+    if int(octets) > MAX_BYTES or int(count) > MAX_FILES:
+        r.problems.append(
+            f"bag-info.txt: Payload-Oxum declares {octets} bytes in {count} files, "
+            f"over the limit of {MAX_BYTES} bytes / {MAX_FILES} files"
+        )
+    elif (int(octets), int(count)) != (r.bytes, r.files):
+        r.problems.append(
+            f"bag-info.txt: Payload-Oxum {oxum} but the payload holds {r.bytes}.{r.files}"
+        )
+    return ok
+
+
+def _meta(db: DbSession, data: bytes | None, r: BagReport) -> None:
+    if data is None:
+        return
+    try:
+        r.meta = json.loads(data.decode("utf-8"))
+        items = r.meta["items"]
+        r.bundle_id = str(r.meta["bundle_id"])
+        receiver = str(r.meta["receiver"]["name"])
+        sender = str(r.meta["sender"]["name"])
+        paths = {str(i["path"]): i for i in items}
+        if len(paths) != len(items) or len(items) > MAX_FILES:
+            raise ValueError
+    except (ValueError, KeyError, TypeError, AttributeError):
+        r.problems.append(f"{bagfmt.BUNDLE_JSON}: damaged or incomplete")
+        return
+    ours = db.get(Agency, 1)
+    if ours is not None and receiver != ours.name:
+        r.problems.append(f"bundle is addressed to {receiver}, not to us ({ours.name})")
+    if r.sender and sender != r.sender:
+        r.problems.append(f"bundle claims to come from {sender} but is signed by {r.sender}")
+    expected = {k for k in r.manifest if k != "data/case.jsonld"}
+    for rel in sorted(paths.keys() ^ expected):
+        r.problems.append(f"{rel}: {bagfmt.BUNDLE_JSON} and {bagfmt.MANIFEST} disagree")
+    for rel, item in paths.items():
+        if rel in r.manifest and item.get("sha256") != r.manifest[rel]:
+            r.problems.append(f"{rel}: hash in {bagfmt.BUNDLE_JSON} differs from the manifest")
+        if item.get("tlp") not in RANK:
+            r.problems.append(f"{rel}: unknown handling label {item.get('tlp')!r}")
+
+
+def check_bag(
+    db: DbSession, root: Path, emit: Emit, cancel: CancelToken | None = None
+) -> BagReport:
+    """Check a bag folder; the report lists every problem found."""
+    cancel = cancel or CancelToken()
+    r = BagReport()
+    if root.is_symlink() or not root.is_dir():
+        r.problems.append(f"{root}: not a bundle folder")
+        return r
+    files = _walk(root, r)
+    bagit = _read_tag(root, "bagit.txt", files, r)
+    if bagit is not None and not bagit.startswith(b"BagIt-Version: "):
+        r.problems.append("bagit.txt: not a BagIt declaration")
+    _signature(db, root, files, r)
+    _tags(root, files, r, cancel)
+    info = _read_tag(root, "bag-info.txt", files, r)
+    r.info = bagfmt.parse_bag_info(info) if info is not None else {}
+    r.manifest = _manifest(root, bagfmt.MANIFEST, files, r) or {}
+    _meta(db, _read_tag(root, bagfmt.BUNDLE_JSON, files, r), r)
+    if not _oxum(files, r):
+        return r
+    for rel in sorted(k for k in files if k.startswith("data/") and k not in r.manifest):
+        r.problems.append(f"{rel}: in the payload but not in {bagfmt.MANIFEST} (added)")
+    done = 0
+
+    def progress(n: int) -> None:
+        nonlocal done
+        done += n
+        emit(Progress(done, r.bytes, "bytes", "checking payload"))
+
+    for rel, sha in sorted(r.manifest.items()):
+        if rel not in files:
+            if not (root / rel).is_symlink():
+                r.problems.append(f"{rel}: listed in {bagfmt.MANIFEST} but missing")
+        elif not rel.startswith("data/"):
+            r.problems.append(f"{bagfmt.MANIFEST}: {rel} is outside data/")
+        elif _hash_file(root, rel, cancel, progress) != sha:
+            r.problems.append(f"{rel}: checksum does not match {bagfmt.MANIFEST} (altered)")
+    return r

@@ -1,0 +1,77 @@
+"""Export policy: which items may go to a partner, under which agreement, and why not.
+
+An item may leave only if one active agreement with the partner covers the purpose, every crime
+area of the case (an agreement without areas covers all) and the item's label. AMBER+STRICT and
+RED are never implied: the agreement must name them. An item received from a partner without
+onward sharing may only go back to that partner. The decision lists every refused item.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session as DbSession
+
+from exchange.directory import AgreementInfo, agreements_with
+from exchange.labels import Label, labels_for
+from vault.models import Case, Item
+
+
+@dataclass(frozen=True)
+class Refusal:
+    item: int
+    name: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"item {self.item} ({self.name}): {self.reason}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    agreement: AgreementInfo | None
+    labels: dict[int, Label]
+    refusals: list[Refusal]
+
+    @property
+    def allowed(self) -> bool:
+        return self.agreement is not None and not self.refusals
+
+
+def _item_reasons(item: Item, label: Label, partner: str, ag: AgreementInfo) -> list[str]:
+    reasons = []
+    if label.tlp not in ag.labels:
+        reasons.append(
+            f"label {label.tlp} is not allowed by agreement {ag.id} (allows {', '.join(ag.labels)})"
+        )
+    if label.origin is not None and label.origin != partner and not label.onward:
+        reasons.append(f"received from {label.origin} without onward sharing")
+    return reasons
+
+
+def check_export(
+    db: DbSession, partner: str, purpose: str, case: Case, items: list[Item]
+) -> Decision:
+    labels = labels_for(db, items)
+    active = [a for a in agreements_with(db, partner) if a.active() and a.purpose == purpose]
+    if not active:
+        why = f"no active agreement with {partner} for purpose {purpose}"
+        return Decision(None, labels, [Refusal(i.id, i.name, why) for i in items])
+    areas = set(json.loads(case.crime_areas))
+    covering = [a for a in active if not a.crime_areas or (areas and areas <= set(a.crime_areas))]
+    if not covering:
+        shown = ", ".join(sorted(areas)) or "none recorded"
+        why = f"the agreements with {partner} do not cover the case's crime areas ({shown})"
+        return Decision(None, labels, [Refusal(i.id, i.name, why) for i in items])
+    best: Decision | None = None
+    for ag in covering:
+        refusals = [
+            Refusal(i.id, i.name, "; ".join(r))
+            for i in items
+            if (r := _item_reasons(i, labels[i.id], partner, ag))
+        ]
+        if best is None or len(refusals) < len(best.refusals):
+            best = Decision(ag, labels, refusals)
+    assert best is not None
+    return best

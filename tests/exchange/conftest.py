@@ -1,0 +1,99 @@
+"""Two agencies (two vaults in tmp folders) that have exchanged key cards, and stock-tool checks.
+
+Every bundle a test makes goes through ``stock_check``: openssl verifies the Ed25519 signature,
+LoC's ``bagit.py --validate`` accepts the bag and ``case_validate`` finds ``data/case.jsonld``
+conformant. Encrypted bundles are first opened with the stock ``age`` tool and ``tar``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tarfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from exchange_kit import Kit, find_tool, new_vault, run_cli, trust
+
+from exchange import directory
+from vault.cases import create_case
+from vault.ingest import CustodyForm, ingest
+from vault.session import Session
+
+
+@pytest.fixture(scope="module")
+def kit(
+    tmp_path_factory: pytest.TempPathFactory, stock_check: Callable[[Path, Session | None], None]
+) -> Iterator[Kit]:
+    root = tmp_path_factory.mktemp("exchange")
+    a = new_vault(root / "nl", "anna", "Politie NL", "NL")
+    b = new_vault(root / "de", "bernd", "BKA", "DE")
+    trust(a, b)
+    directory.add_agreement(a, "BKA", "joint-operation", "CLEAR,GREEN,AMBER", "2099-12-31")
+    directory.add_agreement(b, "Politie NL", "joint-operation", "CLEAR,GREEN,AMBER", "2099-12-31")
+    create_case(a, "NL-1", "Operation Kite", ["drug-trafficking"])
+    ev = root / "ev"
+    (ev / "DCIM").mkdir(parents=True)
+    (ev / "note.txt").write_text("seized note\n")
+    (ev / "DCIM" / "img 1.jpg").write_bytes(os.urandom(300_000))
+    (ev / "DCIM" / "percent%name.bin").write_bytes(b"\x00" * 1000)
+    form = CustodyForm(exhibit="EX-7", seized_from="a van", seized_by="PC Smit")
+    result = ingest(a, "NL-1", [ev], form)
+    made: list[Path] = []
+    yield Kit(a, b, root, result.saved, made)
+    try:
+        for bundle in made:  # every bundle the tests made passes the three stock tools
+            stock_check(bundle, b)
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def stock_check() -> Callable[[Path, Session | None], None]:
+    """openssl + bagit.py + case_validate on a bag (``age -d`` + tar first for .tar.age)."""
+
+    checked: set[Path] = set()
+
+    def check(path: Path, receiver: Session | None = None) -> None:
+        if path in checked:
+            return
+        checked.add(path)
+        openssl, bagit, case_validate = (
+            find_tool(t) for t in ("openssl", "bagit.py", "case_validate")
+        )
+        if path.name.endswith(".tar.age"):
+            assert receiver is not None
+            age = find_tool("age")
+            key = path.with_name(path.name + ".key")
+            key.write_text(str(receiver.age_identity) + "\n")
+            plain = path.with_name(path.name.removesuffix(".age"))
+            subprocess.run([age, "-d", "-i", key, "-o", plain, path], check=True)
+            out = path.with_name(path.name + ".d")
+            out.mkdir()
+            with tarfile.open(plain) as tar:
+                tar.extractall(out, filter="data")
+            (bag,) = list(out.iterdir())
+        else:
+            bag = path
+        sig = subprocess.run(
+            [openssl, "pkeyutl", "-verify", "-pubin", "-inkey", "signature/sender.pem",
+             "-rawin", "-in", "tagmanifest-sha256.txt",
+             "-sigfile", "signature/tagmanifest-sha256.txt.sig"],
+            cwd=bag, capture_output=True, text=True,
+        )  # fmt: skip
+        assert sig.returncode == 0, sig.stdout + sig.stderr
+        valid = subprocess.run([bagit, "--validate", str(bag)], capture_output=True, text=True)
+        assert valid.returncode == 0, valid.stderr
+        case = subprocess.run(
+            [case_validate, "data/case.jsonld"], cwd=bag, capture_output=True, text=True
+        )
+        assert case.returncode == 0, case.stdout + case.stderr
+
+    return check
+
+
+@pytest.fixture(scope="session")
+def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    return run_cli

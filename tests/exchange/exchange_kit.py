@@ -1,0 +1,125 @@
+"""Helpers of the exchange tests: vault pairs, resealing tampered bags, the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+import exchange.models  # noqa: F401  (registers the exchange tables before the vaults open)
+from exchange import bagfmt, directory
+from exchange.export import ExportJob, ExportResult
+from vault.cases import create_case, find_case
+from vault.jobs import ignore
+from vault.keys import KdfParams
+from vault.models import Item
+from vault.session import Session, init_vault
+
+PASSWORD = "correct horse battery"
+FAST_KDF = KdfParams(memory_kib=8 * 1024, iterations=1, lanes=1)
+ROOT = Path(__file__).resolve().parents[2]
+IN_CI = os.environ.get("CI") == "true"
+
+
+def find_tool(name: str) -> str:
+    found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+    if found is None:
+        if IN_CI:
+            pytest.fail(f"{name} is needed by this test and is not installed")
+        pytest.skip(f"{name} not installed")
+    return found
+
+
+def new_vault(folder: Path, user: str, agency: str, country: str) -> Session:
+    session, _ = init_vault(folder, user, PASSWORD, kdf=FAST_KDF)
+    directory.set_agency(session, agency, country, f"desk@{country.lower()}")
+    return session
+
+
+def trust(a: Session, b: Session) -> None:
+    """a and b exchange key cards (as after an out-of-band fingerprint check)."""
+    card_a, _ = directory.our_card(a)
+    card_b, _ = directory.our_card(b)
+    directory.add_partner(a, card_b, "card")
+    directory.add_partner(b, card_a, "card")
+
+
+def item_count(session: Session, case: str) -> int:
+    with session.db() as db:
+        case_id = find_case(db, case).id
+        return db.scalar(select(func.count()).where(Item.case_id == case_id)) or 0
+
+
+def reseal(bag: Path, session: Session) -> None:
+    """Recompute the manifests of a tampered bag and sign it with ``session``'s key.
+
+    This is what a *trusted but hostile* partner could do: the bundle is then validly signed,
+    so only the path, size and content checks can catch what is wrong with it.
+    """
+    payload = sorted(p for p in (bag / "data").rglob("*") if p.is_file() and not p.is_symlink())
+    lines = [
+        (hashlib.sha256(p.read_bytes()).hexdigest(), p.relative_to(bag).as_posix()) for p in payload
+    ]
+    (bag / bagfmt.MANIFEST).write_bytes(bagfmt.manifest_text(lines))
+    retag(bag, session)
+
+
+def retag(bag: Path, session: Session | None) -> None:
+    """Recompute the tagmanifest; sign it again only when ``session`` is given."""
+    tags = ["bagit.txt", "bag-info.txt", bagfmt.MANIFEST, bagfmt.BUNDLE_JSON]
+    text = bagfmt.manifest_text(
+        (hashlib.sha256((bag / t).read_bytes()).hexdigest(), t) for t in tags
+    )
+    (bag / bagfmt.TAGMANIFEST).write_bytes(text)
+    if session is not None:
+        (bag / bagfmt.SIG).write_bytes(session.signing_key().sign(text))
+
+
+@dataclass
+class Kit:
+    a: Session  # "Politie NL", case NL-1 with three items
+    b: Session  # "BKA", receives in cases DE-*
+    root: Path
+    items: list[int]
+    made: list[Path]
+    _n: int = 0
+
+    def export(self, out: str | None = None, **kw: object) -> ExportResult:
+        self._n += 1
+        target = self.root / (out or f"bundle-{self._n}")
+        args: dict[str, object] = {"purpose": "joint-operation"} | kw
+        job = ExportJob(self.a, "NL-1", "BKA", out=target, **args)  # type: ignore[arg-type]
+        result = job.run(ignore)
+        self.made.append(result.path)
+        return result
+
+    def copy(self, bag: Path, name: str) -> Path:
+        target = self.root / "hostile" / name
+        shutil.copytree(bag, target, symlinks=True)
+        return target
+
+    def new_case(self) -> str:
+        self._n += 1
+        ref = f"DE-{self._n}"
+        create_case(self.b, ref, "received")
+        return ref
+
+
+def run_cli(*args: str, vault: Path, user: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CUSTOS_VAULT": str(vault), "CUSTOS_USER": user}
+    env["CUSTOS_PASSWORD"] = PASSWORD
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
