@@ -1,0 +1,176 @@
+"""The main window: a sidebar of the areas the user's roles allow, a page stack, a status bar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+)
+
+from desktop import i18n, settings
+from desktop.jobs import JobRunner
+from desktop.pages import AREAS, Area, Page
+from desktop.tablemodel import when
+
+
+class MainWindow(QMainWindow):
+    lock_requested = Signal()
+    quit_requested = Signal()
+    language_requested = Signal(str)
+
+    def __init__(self, session: Any, runner: JobRunner) -> None:
+        super().__init__()
+        self.session = session
+        self.runner = runner
+        self.setWindowTitle(self.tr("Custos"))
+        self.setObjectName("main_window")
+        self.areas: list[Area] = [a for a in AREAS if a.allowed(session)]
+        self.pages: dict[str, Page] = {}
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setMaximumWidth(220)
+        self.sidebar.setMinimumWidth(150)
+        self.sidebar.setStyleSheet("QListWidget#sidebar::item { padding: 7px 10px; }")
+        for area in self.areas:
+            item = QListWidgetItem(area.label())
+            item.setData(Qt.ItemDataRole.UserRole, area.key)
+            self.sidebar.addItem(item)
+        self.stack = QStackedWidget()
+        if not self.areas:
+            self.stack.addWidget(QLabel(self.tr("Your roles give you no area in this vault.")))
+        split = QSplitter()
+        split.addWidget(self.sidebar)
+        split.addWidget(self.stack)
+        split.setStretchFactor(1, 1)
+        split.setObjectName("main_split")
+        self.setCentralWidget(split)
+        self._status_bar()
+        self._actions()
+        self.sidebar.currentRowChanged.connect(self._show_row)
+        if self.areas:
+            self.sidebar.setCurrentRow(0)
+        self.resize(1200, 760)
+        self.restore_layout()
+
+    # --- status bar ----------------------------------------------------------------------
+    def _status_bar(self) -> None:
+        bar = self.statusBar()
+        roles = ", ".join(sorted(self.session.roles))
+        self.user_label = QLabel(self.tr("User: {0} ({1})").format(self.session.user, roles))
+        self.vault_label = QLabel(self.tr("Vault: {0}").format(self.session.folder))
+        self.verified_label = QLabel()
+        for w in (self.user_label, self.vault_label, self.verified_label):
+            bar.addPermanentWidget(w)
+        self.set_verified(self._last_verified())
+
+    def _last_verified(self) -> str | None:
+        if not self.session.may("audit.read"):
+            return None
+        from vault.history import list_audit
+
+        found = list_audit(self.session, action="vault.verified", limit=1)
+        return found[-1].at if found else None
+
+    def set_verified(self, at: str | None) -> None:
+        text = when(at) if at else self.tr("never")
+        self.verified_label.setText(self.tr("Verified at: {0}").format(text))
+
+    # --- actions and shortcuts -----------------------------------------------------------
+    def _actions(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu(self.tr("&File"))
+        self.lock_action = QAction(self.tr("&Lock"), self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.triggered.connect(self.lock_requested)
+        self.quit_action = QAction(self.tr("&Quit"), self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        if self.quit_action.shortcut().isEmpty():
+            self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.triggered.connect(self.quit_requested)
+        file_menu.addAction(self.lock_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        view_menu = menu.addMenu(self.tr("&View"))
+        self.refresh_action = QAction(self.tr("&Refresh"), self)
+        self.refresh_action.setShortcut(QKeySequence(Qt.Key.Key_F5))
+        self.refresh_action.triggered.connect(self.refresh)
+        view_menu.addAction(self.refresh_action)
+        lang_menu = view_menu.addMenu(self.tr("&Language"))
+        group = QActionGroup(self)
+        current = settings.language_for(self.session.user)
+        for code in settings.LANGUAGES:
+            action = QAction(i18n.NAMES[code], self, checkable=True)
+            action.setChecked(code == current)
+            action.triggered.connect(lambda _c=False, c=code: self.language_requested.emit(c))
+            group.addAction(action)
+            lang_menu.addAction(action)
+        for action in (self.lock_action, self.quit_action, self.refresh_action):
+            self.addAction(action)
+
+    # --- pages ---------------------------------------------------------------------------
+    def area_keys(self) -> list[str]:
+        return [a.key for a in self.areas]
+
+    def page(self, key: str) -> Page:
+        """The page of ``key``, made on first use (its module is imported then)."""
+        if key not in self.pages:
+            area = next(a for a in self.areas if a.key == key)
+            page = area.make(self.session, self.runner, self)
+            page.open_case.connect(self.show_case)
+            page.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+            if hasattr(page, "verified"):
+                page.verified.connect(self.set_verified)
+            self.pages[key] = page
+            self.stack.addWidget(page)
+            page.refresh()
+        return self.pages[key]
+
+    def show_area(self, key: str) -> Page:
+        self.sidebar.setCurrentRow(self.area_keys().index(key))
+        return self.pages[key]
+
+    def _show_row(self, row: int) -> None:
+        if 0 <= row < len(self.areas):
+            self.stack.setCurrentWidget(self.page(self.areas[row].key))
+
+    def current_page(self) -> Page | None:
+        widget = self.stack.currentWidget()
+        return widget if isinstance(widget, Page) else None
+
+    def refresh(self) -> None:
+        page = self.current_page()
+        if page is not None:
+            page.refresh()
+
+    def show_case(self, reference: str) -> None:
+        if "evidence" in self.area_keys():
+            self.show_area("evidence").show_case(reference)
+
+    # --- layout --------------------------------------------------------------------------
+    def restore_layout(self) -> None:
+        s = settings.settings()
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        state = s.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def save_layout(self) -> None:
+        s = settings.settings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        if self.isVisible() and not getattr(self, "_closing", False):
+            self.quit_requested.emit()
+        super().closeEvent(event)

@@ -1,0 +1,257 @@
+"""Administration: users and roles, verify with its report, the idle-lock time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import settings
+from desktop.jobs import JobDialog
+from desktop.pages import Page
+from desktop.tablemodel import Column, RecordModel, filtered, setup_view, when
+
+COLUMNS = (
+    Column(QT_TRANSLATE_NOOP("Admin", "User"), lambda u: u.name),
+    Column(QT_TRANSLATE_NOOP("Admin", "Roles"), lambda u: ", ".join(u.roles)),
+    Column(
+        QT_TRANSLATE_NOOP("Admin", "State"),
+        lambda u: u.disabled,
+        lambda d: QCoreApplication.translate("Admin", "disabled") if d else "",
+    ),
+    Column(QT_TRANSLATE_NOOP("Admin", "Created"), lambda u: u.created_at, when),
+)
+ROLE_NAMES = {
+    "admin": QT_TRANSLATE_NOOP("Admin", "Administrator"),
+    "officer": QT_TRANSLATE_NOOP("Admin", "Officer"),
+    "analyst": QT_TRANSLATE_NOOP("Admin", "Analyst"),
+    "liaison": QT_TRANSLATE_NOOP("Admin", "Liaison"),
+}
+
+
+def _role_boxes(parent: QWidget, checked: list[str]) -> tuple[QGroupBox, dict[str, QCheckBox]]:
+    from vault.permissions import Role
+
+    box = QGroupBox(QCoreApplication.translate("Admin", "Roles"), parent)
+    layout = QHBoxLayout(box)
+    boxes = {}
+    for role in Role:
+        check = QCheckBox(QCoreApplication.translate("Admin", ROLE_NAMES.get(role.value, role)))
+        check.setChecked(role.value in checked)
+        boxes[role.value] = check
+        layout.addWidget(check)
+    return box, boxes
+
+
+class UserDialog(QDialog):
+    """Add a user (name, password twice, roles) or, with ``name``, change a user's roles."""
+
+    def __init__(self, session: Any, name: str = "", roles: list[str] | None = None, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.editing = bool(name)
+        self.setWindowTitle(self.tr("Roles of {0}").format(name) if name else self.tr("Add user"))
+        self.name = QLineEdit(name)
+        self.name.setReadOnly(self.editing)
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.confirm = QLineEdit()
+        self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
+        form = QFormLayout()
+        form.addRow(self.tr("Name"), self.name)
+        if not self.editing:
+            form.addRow(self.tr("Password"), self.password)
+            form.addRow(self.tr("Password again"), self.confirm)
+        box, self.roles = _role_boxes(self, roles or [])
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #d9534f;")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(box)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+
+    def submit(self) -> None:
+        from vault.errors import CustosError
+        from vault.users import add_user, set_roles
+
+        roles = [r for r, c in self.roles.items() if c.isChecked()]
+        if not self.editing and self.password.text() != self.confirm.text():
+            self.message.setText(self.tr("The two passwords differ."))
+            return
+        try:
+            if self.editing:
+                set_roles(self.session, self.name.text(), roles)
+            else:
+                add_user(self.session, self.name.text(), roles, self.password.text())
+        except CustosError as exc:
+            self.message.setText(exc.message)
+            return
+        self.accept()
+
+
+class ReportDialog(QDialog):
+    def __init__(self, report: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Verify report"))
+        self.resize(640, 420)
+        if report.cancelled:
+            head = self.tr("Verify was cancelled; nothing is concluded.")
+        elif report.ok:
+            head = self.tr("The vault is intact.")
+        else:
+            head = self.tr("{0} problem(s) found.").format(len(report.problems))
+        summary = self.tr(
+            "{0} items in {1} stored files, {2} audit entries checked at {3}."
+        ).format(report.items, report.blobs, report.audit_entries, when(report.checked_at))
+        self.head = QLabel(head)
+        self.head.setObjectName("report_head")
+        body = QPlainTextEdit("\n".join(str(p) for p in report.problems))
+        body.setReadOnly(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.head)
+        layout.addWidget(QLabel(summary))
+        layout.addWidget(body)
+        layout.addWidget(buttons)
+
+
+def start_verify(page: Page) -> JobDialog:
+    """Run a verify with progress and Cancel; its report opens when it ends."""
+    from vault.jobs import CancelToken
+    from vault.verify import VerifyJob
+
+    bridge = page.runner.start(VerifyJob(page.session, CancelToken()))
+    title = QCoreApplication.translate("Admin", "Verifying the vault")
+    dialog = JobDialog(bridge, title, None, page)
+
+    def done(report: Any) -> None:
+        dialog.accept()
+        page.report = ReportDialog(report, page)
+        page.report.open()
+        if not report.cancelled:
+            page.verified.emit(report.checked_at)
+        page.refresh()
+
+    bridge.finished.connect(done)
+    dialog.show()
+    return dialog
+
+
+class AdminPage(Page):
+    verified = Signal(str)
+
+    def __init__(self, session: Any, runner: Any, parent: QWidget | None = None) -> None:
+        super().__init__(session, runner, parent)
+        self.report: ReportDialog | None = None
+        self.model = RecordModel(COLUMNS, "Admin", self)
+        self.proxy = filtered(self.model, self)
+        self.view = QTableView()
+        self.view.setObjectName("users_table")
+        self.view.setModel(self.proxy)
+        setup_view(self.view)
+        self.add_button = QPushButton(self.tr("Add user..."))
+        self.add_button.clicked.connect(self.add_user)
+        self.roles_button = QPushButton(self.tr("Change roles..."))
+        self.roles_button.clicked.connect(self.change_roles)
+        self.disable_button = QPushButton(self.tr("Disable"))
+        self.disable_button.clicked.connect(self.disable)
+        self.verify_button = QPushButton(self.tr("Verify vault..."))
+        self.verify_button.clicked.connect(lambda: start_verify(self))
+        self.verify_button.setVisible(session.may("vault.verify"))
+        self.idle = QSpinBox()
+        self.idle.setRange(1, 240)
+        self.idle.setSuffix(self.tr(" min"))
+        self.idle.setValue(settings.idle_minutes())
+        self.idle.valueChanged.connect(settings.set_idle_minutes)
+        buttons = QHBoxLayout()
+        for b in (self.add_button, self.roles_button, self.disable_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.verify_button)
+        lock = QFormLayout()
+        lock.addRow(self.tr("Lock the session after idle time"), self.idle)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.view)
+        layout.addLayout(lock)
+        self.dialog: UserDialog | None = None
+
+    def refresh(self) -> None:
+        from vault.users import list_users
+
+        found = self.attempt(list_users, self.session)
+        if found is not None:
+            self.model.set_records(found)
+
+    def selected(self) -> Any:
+        index = self.view.currentIndex()
+        if not index.isValid():
+            return None
+        return self.model.records[self.proxy.mapToSource(index).row()]
+
+    def _open(self, dialog: UserDialog) -> UserDialog:
+        self.dialog = dialog
+        dialog.accepted.connect(self.refresh)
+        dialog.open()
+        return dialog
+
+    def add_user(self) -> UserDialog:
+        return self._open(UserDialog(self.session, parent=self))
+
+    def change_roles(self) -> UserDialog | None:
+        user = self.selected()
+        if user is None:
+            return None
+        return self._open(UserDialog(self.session, user.name, user.roles, self))
+
+    def disable(self) -> QMessageBox | None:
+        """Ask to confirm, then disable the selected user (their key slot is removed)."""
+        user = self.selected()
+        if user is None or user.disabled:
+            return None
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Disable user"),
+            self.tr("Disable {0}? They can no longer sign in.").format(user.name),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.accepted.connect(lambda: self._disable(user.name))
+        box.open()
+        return box
+
+    def _disable(self, name: str) -> None:
+        from vault.users import disable_user
+
+        self.attempt(disable_user, self.session, name)
+        self.refresh()
+
+    def select_user(self, name: str) -> None:
+        for row, user in enumerate(self.model.records):
+            if user.name == name:
+                self.view.selectRow(self.proxy.mapFromSource(self.model.index(row, 0)).row())

@@ -1,0 +1,163 @@
+"""Cases: the list, and a dialog to open a new case (crime areas, joint-operation partners)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.pages import Page
+from desktop.tablemodel import Column, RecordModel, filtered, number, setup_view, when
+
+COLUMNS = (
+    Column(QT_TRANSLATE_NOOP("Cases", "Reference"), lambda c: c.reference),
+    Column(QT_TRANSLATE_NOOP("Cases", "Title"), lambda c: c.title),
+    Column(QT_TRANSLATE_NOOP("Cases", "Items"), lambda c: c.items, number, align_right=True),
+    Column(QT_TRANSLATE_NOOP("Cases", "Crime areas"), lambda c: ", ".join(c.crime_areas)),
+    Column(QT_TRANSLATE_NOOP("Cases", "Joint operation"), lambda c: c.operation or ""),
+    Column(QT_TRANSLATE_NOOP("Cases", "Partners"), lambda c: ", ".join(c.partners)),
+    Column(QT_TRANSLATE_NOOP("Cases", "Created by"), lambda c: c.created_by),
+    Column(QT_TRANSLATE_NOOP("Cases", "Created"), lambda c: c.created_at, when),
+)
+
+AREA_NAMES = {
+    "drug-trafficking": QT_TRANSLATE_NOOP("Cases", "Drug trafficking"),
+    "human-trafficking": QT_TRANSLATE_NOOP("Cases", "Human trafficking"),
+    "arms-smuggling": QT_TRANSLATE_NOOP("Cases", "Arms smuggling"),
+    "money-laundering": QT_TRANSLATE_NOOP("Cases", "Money laundering"),
+    "cybercrime": QT_TRANSLATE_NOOP("Cases", "Cybercrime"),
+    "terrorism": QT_TRANSLATE_NOOP("Cases", "Terrorism"),
+    "corruption": QT_TRANSLATE_NOOP("Cases", "Corruption"),
+    "fraud": QT_TRANSLATE_NOOP("Cases", "Fraud"),
+    "other": QT_TRANSLATE_NOOP("Cases", "Other"),
+}
+
+
+class CaseDialog(QDialog):
+    """Reference, title, crime areas, joint operation and its partner agencies."""
+
+    made = Signal(object)
+
+    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from vault.cases import CRIME_AREAS
+
+        self.session = session
+        self.setWindowTitle(self.tr("New case"))
+        self.reference = QLineEdit()
+        self.title = QLineEdit()
+        self.operation = QLineEdit()
+        self.partners = QLineEdit()
+        self.partners.setPlaceholderText(self.tr("Agencies, separated by commas"))
+        form = QFormLayout()
+        form.addRow(self.tr("Reference"), self.reference)
+        form.addRow(self.tr("Title"), self.title)
+        box = QGroupBox(self.tr("Crime areas"))
+        grid = QGridLayout(box)
+        self.areas: dict[str, QCheckBox] = {}
+        for i, key in enumerate(CRIME_AREAS):
+            check = QCheckBox(QCoreApplication.translate("Cases", AREA_NAMES.get(key, key)))
+            self.areas[key] = check
+            grid.addWidget(check, i // 3, i % 3)
+        joint = QFormLayout()
+        joint.addRow(self.tr("Joint operation"), self.operation)
+        joint.addRow(self.tr("Partner agencies"), self.partners)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #d9534f;")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(box)
+        layout.addLayout(joint)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+
+    def submit(self) -> None:
+        from vault.cases import create_case
+        from vault.errors import CustosError
+
+        partners = [p.strip() for p in self.partners.text().split(",") if p.strip()]
+        areas = [k for k, c in self.areas.items() if c.isChecked()]
+        try:
+            info = create_case(
+                self.session,
+                self.reference.text(),
+                self.title.text().strip(),
+                areas,
+                self.operation.text().strip() or None,
+                partners,
+            )
+        except CustosError as exc:
+            self.message.setText(exc.message)
+            return
+        self.made.emit(info)
+        self.accept()
+
+
+class CasesPage(Page):
+    def __init__(self, session: Any, runner: Any, parent: QWidget | None = None) -> None:
+        super().__init__(session, runner, parent)
+        self.model = RecordModel(COLUMNS, "Cases", self)
+        self.proxy = filtered(self.model, self)
+        self.view = QTableView()
+        self.view.setModel(self.proxy)
+        setup_view(self.view)
+        self.view.doubleClicked.connect(self._open)
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText(self.tr("Filter cases"))
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.new_button = QPushButton(self.tr("New case..."))
+        self.new_button.clicked.connect(self.new_case)
+        self.new_button.setVisible(session.may("case.create"))
+        self.open_button = QPushButton(self.tr("Show evidence"))
+        self.open_button.clicked.connect(lambda: self._open(self.view.currentIndex()))
+        top = QHBoxLayout()
+        top.addWidget(self.filter, 1)
+        top.addWidget(self.open_button)
+        top.addWidget(self.new_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.view)
+
+    def refresh(self) -> None:
+        from vault.cases import list_cases
+
+        found = self.attempt(list_cases, self.session)
+        if found is not None:
+            self.model.set_records(found)
+
+    def new_case(self) -> CaseDialog:
+        dialog = CaseDialog(self.session, self)
+        dialog.made.connect(self._made)
+        dialog.open()
+        return dialog
+
+    def _made(self, info: Any) -> None:
+        self.refresh()
+        self.status.emit(self.tr("Case {0} created").format(info.reference))
+
+    def _open(self, index: Any) -> None:
+        if index.isValid():
+            record = self.model.records[self.proxy.mapToSource(index).row()]
+            self.open_case.emit(record.reference)

@@ -1,0 +1,323 @@
+"""Evidence of a case: a sortable, filterable table with hashes; ingest by drop or file dialog.
+
+The custody form is filled once per batch; the ingest runs as a core ``IngestJob`` on a worker
+with a progress dialog and a working Cancel (what finished before the cancel is kept).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QDate, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.jobs import JobDialog
+from desktop.pages import Page
+from desktop.tablemodel import Column, RecordModel, filtered, setup_view, size, when
+
+COLUMNS = (
+    Column(QT_TRANSLATE_NOOP("Evidence", "ID"), lambda i: i.id, str, align_right=True, width=6),
+    Column(QT_TRANSLATE_NOOP("Evidence", "Name"), lambda i: i.name, width=40),
+    Column(QT_TRANSLATE_NOOP("Evidence", "Size"), lambda i: i.size, size, True, width=10),
+    Column(QT_TRANSLATE_NOOP("Evidence", "Exhibit"), lambda i: i.exhibit or "", width=10),
+    Column(QT_TRANSLATE_NOOP("Evidence", "Seized by"), lambda i: i.seized_by or "", width=14),
+    Column(QT_TRANSLATE_NOOP("Evidence", "Acquired"), lambda i: i.acquired_at, when, width=16),
+    Column(QT_TRANSLATE_NOOP("Evidence", "SHA-256"), lambda i: i.sha256, width=66),
+    Column(QT_TRANSLATE_NOOP("Evidence", "MD5"), lambda i: i.md5, width=34),
+    Column(QT_TRANSLATE_NOOP("Evidence", "SHA-1"), lambda i: i.sha1, width=42),
+)
+CACHED_CASES = 4
+
+
+class CustodyFormDialog(QDialog):
+    """Exhibit number, seized from / at / on / by and a description, once for the batch."""
+
+    def __init__(self, paths: list[Path], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.paths = paths
+        self.setWindowTitle(self.tr("Custody record for this batch"))
+        what = QLabel(self.tr("{0} file(s) or folder(s) to ingest").format(len(paths)))
+        self.exhibit = QLineEdit()
+        self.seized_from = QLineEdit()
+        self.seized_at = QLineEdit()
+        self.seized_on = QDateEdit(QDate.currentDate())
+        self.seized_on.setCalendarPopup(True)
+        self.seized_by = QLineEdit()
+        self.description = QPlainTextEdit()
+        self.description.setMaximumHeight(90)
+        form = QFormLayout()
+        form.addRow(self.tr("Exhibit number"), self.exhibit)
+        form.addRow(self.tr("Seized from"), self.seized_from)
+        form.addRow(self.tr("Seized at (place)"), self.seized_at)
+        form.addRow(self.tr("Seized on"), self.seized_on)
+        form.addRow(self.tr("Seized by"), self.seized_by)
+        form.addRow(self.tr("Description"), self.description)
+        buttons = QDialogButtonBox()
+        buttons.addButton(self.tr("Ingest"), QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(what)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def form(self) -> Any:
+        from vault.ingest import CustodyForm
+
+        def text(w: QLineEdit) -> str | None:
+            return w.text().strip() or None
+
+        return CustodyForm(
+            exhibit=text(self.exhibit),
+            seized_from=text(self.seized_from),
+            seized_at=text(self.seized_at),
+            seized_on=self.seized_on.date().toString("yyyy-MM-dd"),
+            seized_by=text(self.seized_by),
+            description=self.description.toPlainText().strip() or None,
+        )
+
+
+class EvidencePage(Page):
+    ingested = Signal(object)  # the IngestResult (or None when the job failed), table reloaded
+    items_loaded = Signal(str)  # the case whose items the table now shows
+
+    def __init__(self, session: Any, runner: Any, parent: QWidget | None = None) -> None:
+        super().__init__(session, runner, parent)
+        self.case_ref: str | None = None
+        self.job_dialog: JobDialog | None = None
+        self.form_dialog: CustodyFormDialog | None = None
+        self.item_dialog: Any = None
+        self._generation = 0
+        self._cache: dict[str, tuple[int, list[Any]]] = {}
+        self._pending: Any = None
+        self.cases = QComboBox()
+        self.cases.setMinimumWidth(220)
+        self.cases.currentIndexChanged.connect(self._case_chosen)
+        self.model = RecordModel(COLUMNS, "Evidence", self)
+        self.proxy = filtered(self.model, self)
+        self.view = QTableView()
+        self.view.setObjectName("evidence_table")
+        self.view.setModel(self.proxy)
+        setup_view(self.view)
+        self.view.doubleClicked.connect(lambda _i: self.view_item())
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText(self.tr("Filter by name, exhibit or hash"))
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.count = QLabel()
+        can_ingest = session.may("item.ingest")
+        self.add_files = QPushButton(self.tr("Add files..."))
+        self.add_files.clicked.connect(self._ask_files)
+        self.add_folder = QPushButton(self.tr("Add folder..."))
+        self.add_folder.clicked.connect(self._ask_folder)
+        for b in (self.add_files, self.add_folder):
+            b.setVisible(can_ingest)
+        self.view_button = QPushButton(self.tr("View"))
+        self.view_button.clicked.connect(self.view_item)
+        top = QHBoxLayout()
+        top.addWidget(QLabel(self.tr("Case")))
+        top.addWidget(self.cases)
+        top.addWidget(self.filter, 1)
+        top.addWidget(self.view_button)
+        top.addWidget(self.add_files)
+        top.addWidget(self.add_folder)
+        hint = QLabel(self.tr("Drop files or folders here to ingest them into the case."))
+        hint.setVisible(can_ingest)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.view)
+        bottom = QHBoxLayout()
+        bottom.addWidget(hint, 1)
+        bottom.addWidget(self.count)
+        layout.addLayout(bottom)
+        self.setAcceptDrops(can_ingest)
+
+    # --- cases and items -----------------------------------------------------------------
+    def refresh(self) -> None:
+        from vault.cases import list_cases
+
+        found = self.attempt(list_cases, self.session)
+        if found is None:
+            return
+        keep = self.case_ref
+        self.cases.blockSignals(True)
+        self.cases.clear()
+        for c in found:
+            self.cases.addItem(
+                f"{c.reference} — {c.title}" if c.title else c.reference, c.reference
+            )
+        self.cases.blockSignals(False)
+        refs = [c.reference for c in found]
+        if keep in refs:
+            self.cases.setCurrentIndex(refs.index(keep))
+            self.load_items()
+        elif refs:
+            self.cases.setCurrentIndex(0)
+            self._case_chosen(0)
+        else:
+            self.case_ref = None
+            self.model.set_records([])
+            self._show_count()
+
+    def show_case(self, reference: str) -> None:
+        index = self.cases.findData(reference)
+        if index < 0:
+            self.refresh()
+            index = self.cases.findData(reference)
+        if index >= 0 and index != self.cases.currentIndex():
+            self.cases.setCurrentIndex(index)
+        elif index >= 0:
+            self._case_chosen(index)
+
+    def _case_chosen(self, index: int) -> None:
+        self.case_ref = self.cases.itemData(index)
+        self.load_items()
+
+    def load_items(self) -> None:
+        """Show the chosen case's items; the core is read on a worker, the window stays live.
+
+        A case shown before is shown again at once when the vault has not changed since (same
+        audit head): every change to items or their records appends an audit entry.
+        """
+        from vault.history import head
+        from vault.items import list_items
+
+        if not self.case_ref:
+            return
+        self._generation += 1
+        generation, case = self._generation, self.case_ref
+        seq = head(self.session).seq
+        cached = self._cache.get(case)
+        if cached is not None and cached[0] == seq:
+            self._show_items(generation, case, seq, cached[1])
+            return
+        self.count.setText(self.tr("Loading..."))
+        bridge = self.runner.call(list_items, self.session, case)
+        bridge.setProperty("load", (generation, case, seq))
+        # bound methods (not lambdas): Qt drops the connection if the page is deleted first
+        bridge.finished.connect(self._loaded)
+        bridge.failed.connect(self._load_failed)
+
+    def _loaded(self, items: list[Any]) -> None:
+        generation, case, seq = self.sender().property("load")
+        self._show_items(generation, case, seq, items)
+
+    def _show_items(self, generation: int, case: str, seq: int, items: list[Any]) -> None:
+        if generation != self._generation:
+            return  # the user chose another case meanwhile
+        self._cache.pop(case, None)
+        self._cache[case] = (seq, items)
+        while len(self._cache) > CACHED_CASES:
+            self._cache.pop(next(iter(self._cache)))
+        self.model.set_records(items)
+        self._show_count()
+        self.items_loaded.emit(case)
+        if self._pending is not None:
+            result, self._pending = self._pending, None
+            self.ingested.emit(result)
+
+    def _load_failed(self, message: str) -> None:
+        if self.sender().property("load")[0] == self._generation:
+            self.model.set_records([])
+            self._show_count()
+            self.error(message)
+
+    def _show_count(self) -> None:
+        self.count.setText(self.tr("{0} items").format(len(self.model.records)))
+
+    def selected_item(self) -> Any:
+        index = self.view.currentIndex()
+        if not index.isValid():
+            return None
+        return self.model.records[self.proxy.mapToSource(index).row()]
+
+    def view_item(self, item_id: int | None = None) -> Any:
+        from desktop.pages.item_view import ItemDialog
+
+        if item_id is None:
+            record = self.selected_item()
+            if record is None:
+                return None
+            item_id = record.id
+        self.item_dialog = ItemDialog(self.session, self.runner, item_id, self)
+        self.item_dialog.show()
+        return self.item_dialog
+
+    # --- ingest --------------------------------------------------------------------------
+    def _ask_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, self.tr("Choose files to ingest"))
+        if files:
+            self.ask_custody([Path(f) for f in files])
+
+    def _ask_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose a folder to ingest"))
+        if folder:
+            self.ask_custody([Path(folder)])
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and self.case_ref:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.ask_custody(paths)
+
+    def ask_custody(self, paths: list[Path]) -> CustodyFormDialog | None:
+        """Open the custody form for a batch; accepting it starts the ingest."""
+        if not self.case_ref:
+            self.error(self.tr("Choose or create a case first."))
+            return None
+        dialog = CustodyFormDialog(paths, self)
+        dialog.accepted.connect(lambda: self.ingest(paths, dialog.form()))
+        self.form_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def ingest(self, paths: list[Path], form: Any) -> JobDialog:
+        from vault.ingest import IngestJob
+        from vault.jobs import CancelToken
+
+        job = IngestJob(self.session, self.case_ref or "", paths, form, CancelToken())
+        bridge = self.runner.start(job)
+        self.job_dialog = JobDialog(
+            bridge, self.tr("Ingesting into {0}").format(job.case_reference), self._describe, self
+        )
+        bridge.finished.connect(self._ingested)
+        bridge.failed.connect(self._ingest_failed)
+        self.job_dialog.show()
+        return self.job_dialog
+
+    def _describe(self, result: Any) -> str:
+        text = self.tr("{0} saved, {1} failed.").format(len(result.saved), len(result.failed))
+        if result.cancelled:
+            text = self.tr("Cancelled: ") + text + " " + self.tr("Finished items are kept.")
+        return text
+
+    def _ingested(self, result: Any) -> None:
+        self._pending = result
+        self.load_items()
+
+    def _ingest_failed(self, _message: str) -> None:
+        self._pending = None
+        self.load_items()
+        self.ingested.emit(None)

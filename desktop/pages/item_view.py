@@ -1,0 +1,239 @@
+"""One evidence item: a preview (image, or text / hex), its record, custody timeline and audit.
+
+Opening the preview reads the item through the core, which records a "viewed" custody event.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
+from PySide6.QtGui import QFontDatabase, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.tablemodel import Column, RecordModel, filtered, setup_view, size, when
+
+PREVIEW_MAX = 64 << 20
+TEXT_BYTES = 64 << 10
+HEX_BYTES = 4 << 10
+
+CUSTODY = (
+    Column(QT_TRANSLATE_NOOP("Item", "When"), lambda e: e.at, when),
+    Column(QT_TRANSLATE_NOOP("Item", "Event"), lambda e: e.kind),
+    Column(QT_TRANSLATE_NOOP("Item", "By"), lambda e: e.actor),
+    Column(
+        QT_TRANSLATE_NOOP("Item", "Details"),
+        lambda e: ", ".join(f"{k}: {v}" for k, v in sorted(e.details.items())),
+    ),
+)
+AUDIT = (
+    Column(QT_TRANSLATE_NOOP("Item", "Seq"), lambda a: a.seq, str, align_right=True),
+    Column(QT_TRANSLATE_NOOP("Item", "When"), lambda a: a.at, when),
+    Column(QT_TRANSLATE_NOOP("Item", "Action"), lambda a: a.action),
+    Column(QT_TRANSLATE_NOOP("Item", "By"), lambda a: a.actor),
+    Column(QT_TRANSLATE_NOOP("Item", "Target"), lambda a: a.target),
+)
+
+
+def _load_preview(session: Any, item_id: int) -> tuple[QImage | None, bytes]:
+    """On a worker: the item's bytes through the core, decoded as an image when they are one."""
+    from vault.items import read_item_bytes
+
+    data = read_item_bytes(session, item_id)
+    image = QImage.fromData(data)
+    return (None if image.isNull() else image), data[:TEXT_BYTES]
+
+
+def hex_dump(data: bytes) -> str:
+    lines = []
+    for off in range(0, min(len(data), HEX_BYTES), 16):
+        chunk = data[off : off + 16]
+        hexes = " ".join(f"{b:02x}" for b in chunk)
+        text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        lines.append(f"{off:08x}  {hexes:<47}  {text}")
+    return "\n".join(lines)
+
+
+def text_or_hex(data: bytes) -> tuple[str, bool]:
+    """(preview, is_text): UTF-8 text without control characters, else a hex dump."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and not any(ord(c) < 32 and c not in "\n\r\t" for c in text):
+        return text, True
+    return hex_dump(data), False
+
+
+class ItemDialog(QDialog):
+    def __init__(self, session: Any, runner: Any, item_id: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        from vault.items import get_item
+
+        self.session = session
+        self.runner = runner
+        self.item = get_item(session, item_id)
+        self.image: QImage | None = None
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setWindowTitle(self.tr("Item {0}: {1}").format(self.item.id, self.item.name))
+        self.resize(860, 640)
+        self.tabs = QTabWidget()
+        self.preview = QLabel(self.tr("Loading preview..."))
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setObjectName("preview")
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setVisible(False)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        holder = QWidget()
+        hl = QVBoxLayout(holder)
+        hl.addWidget(self.preview)
+        hl.addWidget(self.text)
+        scroll.setWidget(holder)
+        self.tabs.addTab(scroll, self.tr("Preview"))
+        self.tabs.addTab(self._details(), self.tr("Record"))
+        self.custody_model = RecordModel(CUSTODY, "Item", self)
+        self.tabs.addTab(self._table(self.custody_model), self.tr("Custody"))
+        self.audit_model: RecordModel | None = None
+        if session.may("audit.read"):
+            self.audit_model = RecordModel(AUDIT, "Item", self)
+            self.tabs.addTab(self._table(self.audit_model), self.tr("Audit"))
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.export_button = QPushButton(self.tr("Export copy..."))
+        self.export_button.clicked.connect(self._ask_export)
+        self.export_button.setVisible(session.may("item.export"))
+        close = QPushButton(self.tr("Close"))
+        close.clicked.connect(self.accept)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.message, 1)
+        bottom.addWidget(self.export_button)
+        bottom.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addLayout(bottom)
+        self.loaded = False
+        self.refresh_history()
+        self._start_preview()
+
+    def _details(self) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        i = self.item
+        rows = (
+            (self.tr("Case"), i.case),
+            (self.tr("Name"), i.name),
+            (self.tr("Size"), f"{size(i.size)} ({i.size})"),
+            (self.tr("SHA-256"), i.sha256),
+            (self.tr("SHA-1"), i.sha1),
+            (self.tr("MD5"), i.md5),
+            (self.tr("Exhibit number"), i.exhibit or ""),
+            (self.tr("Seized from"), i.seized_from or ""),
+            (self.tr("Seized at (place)"), i.seized_at or ""),
+            (self.tr("Seized on"), i.seized_on or ""),
+            (self.tr("Seized by"), i.seized_by or ""),
+            (self.tr("Description"), i.description or ""),
+            (self.tr("Original path"), i.original_path),
+            (self.tr("Acquired by"), i.acquired_by),
+            (self.tr("Acquired"), when(i.acquired_at)),
+        )
+        for label, value in rows:
+            v = QLabel(value)
+            v.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            v.setWordWrap(True)
+            form.addRow(label, v)
+        return w
+
+    def _table(self, model: RecordModel) -> QTableView:
+        view = QTableView()
+        view.setModel(filtered(model, view))
+        setup_view(view)
+        return view
+
+    def refresh_history(self) -> None:
+        from vault.items import custody
+
+        events = custody(self.session, self.item.id)
+        self.custody_model.set_records(events)
+        if self.audit_model is not None:
+            from vault.history import list_audit
+
+            entries = list_audit(self.session, target=f"items:{self.item.id}")
+            for e in events:
+                entries += list_audit(self.session, target=f"custody_events:{e.id}")
+            self.audit_model.set_records(sorted(entries, key=lambda a: a.seq))
+
+    # --- preview -------------------------------------------------------------------------
+    def _start_preview(self) -> None:
+        if self.item.size > PREVIEW_MAX:
+            self.preview.setText(self.tr("Too large to preview here; export a copy to open it."))
+            self.loaded = True
+            return
+        bridge = self.runner.call(_load_preview, self.session, self.item.id)
+        bridge.finished.connect(self._show_preview)
+        bridge.failed.connect(self._preview_failed)
+
+    def _show_preview(self, loaded: tuple[QImage | None, bytes]) -> None:
+        self.image, head = loaded
+        if self.image is not None:
+            pixmap = QPixmap.fromImage(self.image)
+            if pixmap.width() > 800 or pixmap.height() > 520:
+                pixmap = pixmap.scaled(
+                    800,
+                    520,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            self.preview.setPixmap(pixmap)
+        else:
+            text, is_text = text_or_hex(head)
+            self.preview.setText(self.tr("Text") if is_text else self.tr("Binary (hex)"))
+            self.text.setPlainText(text)
+            self.text.setVisible(True)
+        self.loaded = True
+        self.refresh_history()  # the view was recorded as a custody event
+
+    def _preview_failed(self, message: str) -> None:
+        self.preview.setText(message)
+        self.loaded = True
+
+    # --- export --------------------------------------------------------------------------
+    def _ask_export(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Export a copy to"))
+        if folder:
+            self.export_to(Path(folder))
+
+    def export_to(self, target: Path) -> Any:
+        from vault.items import export_copy
+
+        self.export_button.setEnabled(False)
+        self.message.setText(self.tr("Exporting..."))
+        bridge = self.runner.call(export_copy, self.session, self.item.id, target)
+        bridge.finished.connect(self._exported)
+        bridge.failed.connect(self._export_failed)
+        return bridge
+
+    def _exported(self, path: Path) -> None:
+        self.export_button.setEnabled(True)
+        self.message.setText(self.tr("Copy written to {0} (hash checked)").format(path))
+        self.refresh_history()
+
+    def _export_failed(self, message: str) -> None:
+        self.export_button.setEnabled(True)
+        self.message.setText(message)

@@ -1,0 +1,22 @@
+"""Helpers for the GUI tests: sign in through the real login dialog."""
+
+from __future__ import annotations
+
+from desktop.controller import Controller
+from desktop.login import LoginDialog
+from vaultkit import PASSWORD
+
+ANALYST = "bea"
+
+
+def sign_in(controller: Controller, qtbot, user: str = "alice", password: str = PASSWORD):
+    """Start the app, type the user and password, wait for the main window."""
+    if controller.dialog is None:
+        controller.start()
+    dialog = controller.dialog
+    assert isinstance(dialog, LoginDialog)
+    dialog.user.setText(user)
+    qtbot.keyClicks(dialog.password, password)
+    with qtbot.waitSignal(controller.entered, timeout=20_000) as entered:
+        dialog.sign_in_button.click()
+    return entered.args[0]

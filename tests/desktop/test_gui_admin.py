@@ -1,0 +1,69 @@
+"""Audit and administration as an admin: the log, verify with its report, users and roles."""
+
+from __future__ import annotations
+
+from guikit import ANALYST, sign_in
+from PySide6.QtWidgets import QMessageBox
+
+from desktop import settings
+from vaultkit import PASSWORD
+
+
+def test_audit_page_lists_and_filters_entries_and_shows_chain_status(controller, qtbot):
+    window = sign_in(controller, qtbot)
+    page = window.show_area("audit")
+    actions = [a.action for a in page.model.records]  # newest first
+    assert actions[0] == "case.created" and actions[-1] == "vault.created"
+    assert page.proxy.index(0, 3).data() == "case.created"
+    assert "case.created" in actions
+    assert "not verified yet" in page.chain.text()
+    page.filter.setText("case.created")
+    assert page.proxy.rowCount() == 1
+    dialog = page.verify()
+    qtbot.waitUntil(lambda: page.report is not None and page.report.isVisible(), timeout=30_000)
+    assert page.report.head.text() == "The vault is intact."
+    assert dialog.bridge.result.ok
+    assert "intact" in page.chain.text()
+    assert "vault.verified" in [a.action for a in page.model.records]
+
+
+def test_admin_adds_a_user_changes_roles_and_disables(controller, qtbot):
+    window = sign_in(controller, qtbot)
+    page = window.show_area("admin")
+    assert [u.name for u in page.model.records] == ["alice", ANALYST]
+    dialog = page.add_user()
+    qtbot.keyClicks(dialog.name, "carla")
+    qtbot.keyClicks(dialog.password, PASSWORD)
+    qtbot.keyClicks(dialog.confirm, PASSWORD)
+    dialog.submit()
+    assert dialog.message.text() == "a user needs at least one role"  # the core's line
+    dialog.roles["officer"].setChecked(True)
+    dialog.submit()
+    assert not dialog.isVisible()
+    users = {u.name: u for u in page.model.records}
+    assert users["carla"].roles == ["officer"]
+    page.select_user("carla")
+    roles = page.change_roles()
+    roles.roles["liaison"].setChecked(True)
+    roles.submit()
+    assert {u.name: u for u in page.model.records}["carla"].roles == ["liaison", "officer"]
+    page.select_user("carla")
+    box = page.disable()
+    assert "carla" in box.text()
+    box.button(QMessageBox.StandardButton.Yes).click()
+    assert {u.name: u for u in page.model.records}["carla"].disabled
+    from vault.history import list_audit
+
+    done = [a.action for a in list_audit(controller.session) if a.details.get("name") == "carla"]
+    assert done == ["user.added", "user.roles", "user.disabled"]
+    page.idle.setValue(3)
+    assert settings.idle_minutes() == 3
+
+
+def test_verify_from_admin_updates_the_status_bar(controller, qtbot):
+    window = sign_in(controller, qtbot)
+    assert window.verified_label.text() == "Verified at: never"
+    page = window.show_area("admin")
+    page.verify_button.click()
+    qtbot.waitUntil(lambda: page.report is not None, timeout=30_000)
+    assert "never" not in window.verified_label.text()

@@ -1,0 +1,150 @@
+"""The plumbing under the screens: the job bridge, lazy start-up, the ``custos gui`` hook."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from guikit import sign_in
+from PySide6.QtCore import QThread
+
+from desktop import controller as controller_module
+from desktop import settings
+from desktop.jobs import JobDialog, JobRunner
+from vaultkit import PASSWORD
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_job_events_reach_the_gui_thread_and_errors_are_one_line(qtbot, capfd):
+    from vault.errors import UserError
+    from vault.jobs import CancelToken, Finished, Progress
+
+    runner = JobRunner()
+    threads: list[object] = []
+
+    class Job:
+        cancel = CancelToken()
+
+        def run(self, emit):
+            emit(Progress(0, 3 << 31, "bytes", "start"))
+            emit(Finished("a.jpg", False, "permission denied"))
+            emit(Progress(3 << 31, 3 << 31, "bytes", "end"))
+            return "result"
+
+    bridge = runner.start(Job())
+    dialog = JobDialog(bridge, "job")
+    bridge.progress.connect(lambda *a: threads.append(QThread.currentThread()))
+    with qtbot.waitSignal(bridge.finished) as done:
+        pass
+    assert done.args == ["result"]
+    assert threads and all(t is QThread.currentThread() for t in threads)
+    assert dialog.bar.value() == dialog.SCALE  # totals beyond 2**31 bytes are fine
+    assert "a.jpg: permission denied" in dialog.problems.toPlainText()
+
+    def refused(emit):
+        raise UserError("no case with reference 'X'")
+
+    with qtbot.waitSignal(runner.start(refused).failed) as failed:
+        pass
+    assert failed.args == ["no case with reference 'X'"]
+
+    def bug(emit):
+        return {}["missing"]
+
+    with qtbot.waitSignal(runner.start(bug).failed) as failed:
+        pass
+    assert failed.args == ["internal error: KeyError: 'missing'"]
+    assert "Traceback" in capfd.readouterr().err  # on stderr, never in a dialog
+    assert runner.wait(5000)
+
+
+def test_start_up_loads_no_heavy_module(vault_dir: Path, tmp_path: Path):
+    """Sign in and show the main window in a fresh process: no numpy, OpenCV, dlib, matching."""
+    script = f"""
+import sys
+sys.path.insert(0, {str(REPO / "tests")!r})
+from PySide6.QtCore import QSettings
+QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, {str(tmp_path)!r})
+from desktop.app import make_app
+app = make_app([])
+before = set(sys.modules)
+from desktop.controller import Controller
+c = Controller(__import__("pathlib").Path({str(vault_dir)!r}))
+c.start()
+early = set(sys.modules)
+from PySide6.QtCore import QEventLoop
+loop = QEventLoop()
+c.entered.connect(loop.quit)
+d = c.dialog
+d.user.setText("alice"); d.password.setText({PASSWORD!r}); d.sign_in_button.click()
+loop.exec()
+heavy = ("numpy", "cv2", "dlib", "face_recognition", "matching.facelist", "matching.detect")
+print("early:", sorted(m for m in early if m.startswith(("sqlalchemy", "cryptography"))))
+print("late:", sorted(m for m in sys.modules if m.split(".")[0] in heavy or m in heavy))
+print("window:", c.window.area_keys())
+c._close_session()
+"""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=REPO
+    )
+    assert out.returncode == 0, out.stderr
+    lines = dict(line.split(": ", 1) for line in out.stdout.splitlines())
+    assert lines["early"] == "[]"  # the login window needs no database or crypto stack
+    assert lines["late"] == "[]"
+    assert "cases" in lines["window"]
+
+
+def test_vault_marker_matches_the_core():
+    from vault.config import FILENAME
+
+    assert controller_module.VAULT_FILE == FILENAME
+
+
+def test_window_layout_is_remembered(controller, qtbot):
+    window = sign_in(controller, qtbot)
+    window.resize(700, 500)
+    controller.lock()
+    assert settings.settings().value("window/geometry") is not None
+    window = sign_in(controller, qtbot)
+    assert (window.width(), window.height()) == (700, 500)
+
+
+def test_custos_gui_command_is_registered_without_loading_qt():
+    script = (
+        "import sys; from click.testing import CliRunner; from cli.main import cli;"
+        "r = CliRunner().invoke(cli, ['gui', '--help']);"
+        "print(r.exit_code, 'PySide6' in sys.modules, '--vault' in r.output)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert out.stdout.split() == ["0", "False", "True"]
+
+
+def test_every_string_in_the_sources_has_an_arabic_translation(tmp_path: Path):
+    import xml.etree.ElementTree as ET
+
+    from desktop.i18n import HERE
+    from desktop.i18n.build import _tool
+
+    sources = sorted(str(p) for p in (REPO / "desktop").rglob("*.py") if "i18n" not in p.parts)
+    fresh = tmp_path / "fresh.ts"
+    subprocess.run([_tool("pyside6-lupdate"), *sources, "-ts", str(fresh)], check=True)
+
+    def messages(path: Path) -> dict[tuple[str, str], ET.Element]:
+        found = {}
+        for context in ET.parse(path).getroot().iter("context"):
+            name = context.findtext("name")
+            for m in context.iter("message"):
+                found[(name, m.findtext("source"))] = m.find("translation")
+        return found
+
+    shipped = messages(HERE / "custos_ar.ts")
+    missing = sorted(set(messages(fresh)) - set(shipped))
+    assert not missing, f"run: python -m desktop.i18n.build --update, then translate {missing}"
+    unfinished = [k for k, t in shipped.items() if t.get("type") or not (t.text or "").strip()]
+    assert not unfinished
