@@ -8,7 +8,7 @@ import os
 import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -24,7 +24,9 @@ from rich.progress import (
 
 from vault.jobs import CancelToken, Event, Finished
 from vault.jobs import Progress as ProgressEvent
-from vault.session import Session, unlock
+
+if TYPE_CHECKING:
+    from vault.session import Session
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -51,6 +53,8 @@ def ask_password(prompt: str, env: str, confirm: bool = False) -> str:
 
 
 def sign_in(ctx: click.Context) -> Session:
+    from vault.session import unlock
+
     user = os.environ.get("CUSTOS_USER") or click.prompt("User", err=True)
     password = ask_password("Password", "CUSTOS_PASSWORD")
     return unlock(vault_path(ctx), user, password)

