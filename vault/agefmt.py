@@ -50,7 +50,10 @@ def _b64(data: bytes) -> bytes:
 def _unb64(text: bytes) -> bytes:
     if text.endswith(b"=") or b"\n" in text:
         raise AgeError("non-canonical base64")
-    return base64.b64decode(text + b"=" * (-len(text) % 4), validate=True)
+    try:
+        return base64.b64decode(text + b"=" * (-len(text) % 4), validate=True)
+    except ValueError:  # binascii.Error: a damaged header must read as damaged, not crash
+        raise AgeError("invalid base64 in header") from None
 
 
 def _hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
@@ -73,7 +76,10 @@ class Identity:
         for line in text.splitlines():
             line = line.strip()
             if line and not line.startswith("#"):
-                hrp, data = bech32.decode(line.lower())
+                try:
+                    hrp, data = bech32.decode(line.lower())
+                except ValueError as exc:
+                    raise AgeError(f"not an age identity: {exc}") from None
                 if hrp != "age-secret-key-" or len(data) != 32:
                     raise AgeError("not an age X25519 identity")
                 return cls(data)
@@ -198,7 +204,10 @@ def _unwrap(args: list[bytes], body: bytes, identity: Identity) -> bytes | None:
     if len(share) != 32:
         raise AgeError("bad X25519 share")
     secret = X25519PrivateKey.from_private_bytes(identity.secret)
-    shared = secret.exchange(X25519PublicKey.from_public_bytes(share))
+    try:
+        shared = secret.exchange(X25519PublicKey.from_public_bytes(share))
+    except ValueError:  # a low-order point: only a damaged or hostile file has one
+        raise AgeError("bad X25519 share") from None
     key = _hkdf(shared, share + identity.recipient.public, _X25519_LABEL)
     try:
         return ChaCha20Poly1305(key).decrypt(bytes(12), body, None)

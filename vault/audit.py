@@ -23,6 +23,7 @@ from vault.models import AuditEntry, canonical
 
 GENESIS = "0" * 64
 HEAD_FILE = "audit.head"
+_HEAD_KEY = "custos.audit_head"  # db.info slot: (transaction, Head) of the last appended entry
 
 
 def entry_hash(
@@ -50,9 +51,13 @@ class AuditLog:
     def append(
         self, db: DbSession, at: str, actor: str, action: str, target: str, details: dict[str, Any]
     ) -> AuditEntry:
-        last = db.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()))
-        row = last.first()
-        seq, prev = (row[0] + 1, row[1]) if row else (1, GENESIS)
+        # The head is read once per transaction and then carried in ``db.info``: a SELECT per
+        # entry made a batch of n entries cost O(n) queries. The cache is tied to the current
+        # transaction object, so after a commit or rollback the head is read again.
+        txn = db.get_transaction()
+        cached = db.info.get(_HEAD_KEY)
+        head = cached[1] if cached is not None and cached[0] is txn else read_head(db)
+        seq, prev = head.seq + 1, head.hash
         text = canonical(details)
         digest = entry_hash(prev, seq, at, actor, action, target, text)
         signature = self._key.sign(bytes.fromhex(digest)).hex()
@@ -67,8 +72,10 @@ class AuditLog:
             hash=digest,
             signature=signature,
         )
+        # No flush here: autoflush writes the entry before any query, and leaving it pending lets
+        # a batch of entries go to the database as one multi-row INSERT.
         db.add(entry)
-        db.flush()
+        db.info[_HEAD_KEY] = (txn, Head(seq, digest))
         return entry
 
 
@@ -79,14 +86,34 @@ class Head:
 
 
 def read_head(db: DbSession) -> Head:
+    # LIMIT 1: without it the driver fetched the whole table to return its first row.
     row = db.execute(
-        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc())
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()
     return Head(row[0], row[1]) if row else Head(0, GENESIS)
 
 
 def write_head_file(folder: Path, head: Head) -> None:
     atomic_write(folder / HEAD_FILE, f"{head.seq} {head.hash}\n".encode(), mode=0o644)
+
+
+def advance_head_file(folder: Path, db: DbSession) -> None:
+    """Pin the database's head in ``audit.head``, but only if it extends the pinned one.
+
+    If entries up to the pinned head were removed (or replaced), the file keeps the old head, so
+    later work cannot hide the removal from ``verify``.
+    """
+    head = read_head(db)
+    pinned = read_head_file(folder)
+    if pinned is not None:
+        if pinned == head:
+            return
+        if head.seq < pinned.seq:
+            return
+        at = db.get(AuditEntry, pinned.seq) if pinned.seq else None
+        if pinned.seq and (at is None or at.hash != pinned.hash):
+            return
+    write_head_file(folder, head)
 
 
 def read_head_file(folder: Path) -> Head | None:

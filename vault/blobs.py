@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import hmac
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from vault.session import Session
 
 READ_CHUNK = 1 << 20
+WRITE_BUFFER = 1 << 20
 
 
 class BlobStore:
@@ -43,6 +45,7 @@ class BlobStore:
         self._name_key = name_key
         self.recipients = recipients
         self._identity = identity
+        self._move_lock = threading.Lock()
 
     def name_for(self, sha256_hex: str) -> str:
         return hmac.new(self._name_key, bytes.fromhex(sha256_hex), hashlib.sha256).hexdigest()
@@ -54,26 +57,48 @@ class BlobStore:
         return self.path(name).exists()
 
     @contextlib.contextmanager
-    def temp_file(self) -> Iterator[tuple[Path, BinaryIO]]:
-        """A new file in ``tmp/``; removed again unless the caller moved it away."""
+    def temp_file(self, size_hint: int = WRITE_BUFFER) -> Iterator[tuple[Path, BinaryIO]]:
+        """A new file in ``tmp/``; removed again unless the caller moved it away.
+
+        ``size_hint`` (about the bytes to be written) keeps the write buffer small for small
+        files: a 1 MiB buffer per 4 KiB file was a large part of its cost.
+        """
         path = self.tmp / uuid.uuid4().hex
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
+            buffering = max(8192, min(WRITE_BUFFER, size_hint))
+            fh = os.fdopen(fd, "wb", buffering=buffering)
+            try:
                 yield path, fh
+            except BaseException:
+                # The file is dropped: a failing flush on close (the disk is full) must not
+                # replace the error that got us here.
+                with contextlib.suppress(OSError):
+                    fh.close()
+                raise
+            fh.close()
         finally:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
     def move_in(self, tmp_path: Path, name: str) -> bool:
-        """Rename a finished temp file into place; False when that content is already stored."""
+        """Rename a finished temp file into place; False when that content is already stored.
+
+        Not durable by itself: the caller makes the rename (and a new ``blobs/ab`` folder)
+        durable, ingest with one ``syncfs`` per batch, ``put_bytes`` with folder fsyncs.
+        """
         target = self.path(name)
-        if target.exists():
-            return False
-        if not target.parent.exists():
-            target.parent.mkdir(mode=0o700)
-            fsync_dir(self.root)
-        os.replace(tmp_path, target)
+        # Check and rename under a lock: ingest stores small files on several threads, and two
+        # copies of one content must not both pass the check (the second rename could replace
+        # a blob already committed by a file that is not durable yet).
+        with self._move_lock:
+            if target.exists():
+                return False
+            try:
+                os.replace(tmp_path, target)
+            except FileNotFoundError:  # first blob under this prefix (one stat fewer per blob)
+                target.parent.mkdir(mode=0o700, exist_ok=True)
+                os.replace(tmp_path, target)
         return True
 
     def put_bytes(self, data: bytes) -> tuple[str, str, bool]:
@@ -90,6 +115,7 @@ class BlobStore:
             os.fsync(fh.fileno())
             new = self.move_in(tmp, name)
         fsync_dir(self.path(name).parent)
+        fsync_dir(self.root)  # in case move_in made the prefix folder
         return name, sha, new
 
     def read_chunks(self, name: str) -> Iterator[bytes]:

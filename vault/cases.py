@@ -101,9 +101,10 @@ def create_case(
 @requires("case.read")
 def list_cases(session: Session) -> list[CaseInfo]:
     with session.db() as db:
-        counts = dict(
-            db.execute(select(Item.case_id, func.count()).group_by(Item.case_id)).tuples().all()
-        )
+        counts: dict[int, int] = {
+            case_id: n
+            for case_id, n in db.execute(select(Item.case_id, func.count()).group_by(Item.case_id))
+        }
         cases = db.scalars(select(Case).order_by(Case.reference)).all()
         return [CaseInfo.of(c, counts.get(c.id, 0)) for c in cases]
 

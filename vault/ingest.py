@@ -11,27 +11,39 @@ Only then is an item reported saved. A crash before 5 leaves orphan blobs, remov
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
+from collections import deque
+from collections.abc import Generator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import insert, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session as DbSession
 
 from vault import agefmt
 from vault.cases import find_case
 from vault.errors import UserError
-from vault.fsutil import syncfs
+from vault.fsutil import start_writeback, syncfs
 from vault.hashing import MultiHasher
 from vault.jobs import CancelToken, Emit, Finished, Progress
-from vault.models import Blob, CustodyEvent, Item, canonical
+from vault.models import Blob, CustodyEvent, Item, canonical, values_digest
 from vault.session import Session, now, requires
 
 CHUNK = 1 << 20
 BATCH_FILES = 500
 BATCH_BYTES = 256 << 20
+FULL = "the vault's disk is full; free space and ingest again"
 LARGE = 64 << 20  # fsync on its own and commit at once
+SMALL_FILE = 1 << 20  # below this a file is stored by the thread pool
+STORE_THREADS = 4
+STORE_WINDOW = 32  # small files in flight at most (memory stays constant)
+WRITEBACK = 16 << 20  # start writing a large temp file to disk every this many bytes
 
 
 @dataclass(frozen=True)
@@ -142,37 +154,97 @@ class IngestJob:
         result = IngestResult(failed=list(problems))
         for subject, message in problems:
             emit(Finished(subject, False, message))
-        self._total = sum(_size(s.path) for s in sources)
+        sizes = [_size(s.path) for s in sources]
+        self._total = sum(sizes)
         emit(Progress(0, self._total, "bytes", f"{len(sources)} files"))
         batch: list[_Pending] = []
         batch_bytes = 0
         try:
-            for source in sources:
-                if self.cancel.cancelled:
-                    result.cancelled = True
-                    break
-                try:
-                    pending = self._store(source, emit)
-                except _SourceError as exc:
-                    result.failed.append((str(source.path), str(exc)))
-                    emit(Finished(str(source.path), False, str(exc)))
-                    continue
-                if pending is None:  # cancelled mid-file: that file is dropped
-                    result.cancelled = True
-                    break
-                batch.append(pending)
-                batch_bytes += pending.size
-                if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES or pending.size >= LARGE:
-                    self._commit(case_id, batch, result, emit)
-                    batch, batch_bytes = [], 0
+            with contextlib.closing(self._stored(sources, sizes, emit)) as stored:
+                for source, outcome in stored:
+                    if isinstance(outcome, _SourceError):
+                        result.failed.append((str(source.path), str(outcome)))
+                        emit(Finished(str(source.path), False, str(outcome)))
+                        continue
+                    if outcome is None or self.cancel.cancelled:
+                        result.cancelled = True  # the file in flight (if any) is dropped
+                        break
+                    batch.append(outcome)
+                    batch_bytes += outcome.size
+                    if (
+                        len(batch) >= BATCH_FILES
+                        or batch_bytes >= BATCH_BYTES
+                        or outcome.size >= LARGE
+                    ):
+                        self._commit(case_id, batch, result, emit)
+                        batch, batch_bytes = [], 0
+            if self.cancel.cancelled:
+                result.cancelled = True
         except _VaultWriteError as exc:
-            self._commit(case_id, batch, result, emit)
+            with contextlib.suppress(_VaultWriteError):  # save what is finished, if there is room
+                self._commit(case_id, batch, result, emit)
             raise UserError(str(exc)) from None
-        self._commit(case_id, batch, result, emit)
+        try:
+            self._commit(case_id, batch, result, emit)
+        except _VaultWriteError as exc:
+            raise UserError(str(exc)) from None
         return result
 
-    def _store(self, source: Source, emit: Emit) -> _Pending | None:
-        """Encrypt one file into the blob store; None if cancelled while reading it."""
+    def _stored(
+        self, sources: list[Source], sizes: list[int], emit: Emit
+    ) -> Generator[tuple[Source, _Pending | _SourceError | None], None, None]:
+        """Store every source, yielding (source, pending / read error / None if cancelled) in
+        order; stops early when the job is cancelled.
+
+        Small files are stored by a few threads, a window ahead: their cost is mostly
+        file-system calls (create, write, rename) that release the GIL, so the threads overlap
+        them with each other's encryption. Large files are stored here, one at a time (their
+        hashing already runs on threads of its own). Progress events stay on this thread.
+        """
+
+        def attempt(source: Source, report: Emit | None) -> _Pending | _SourceError | None:
+            try:
+                return self._store(source, report)
+            except _SourceError as exc:
+                return exc
+
+        window: deque[tuple[Source, Future[_Pending | _SourceError | None]]] = deque()
+
+        def oldest() -> tuple[Source, _Pending | _SourceError | None]:
+            source, future = window.popleft()
+            outcome = future.result()  # re-raises _VaultWriteError
+            if isinstance(outcome, _Pending):
+                self._done += outcome.size
+                emit(Progress(self._done, self._total, "bytes", source.name))
+            return source, outcome
+
+        with ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="custos-ingest") as pool:
+            try:
+                for source, size in zip(sources, sizes, strict=True):
+                    if self.cancel.cancelled:
+                        return
+                    if size < SMALL_FILE:
+                        window.append((source, pool.submit(attempt, source, None)))
+                        if len(window) >= STORE_WINDOW:
+                            yield oldest()
+                    else:
+                        while window:
+                            yield oldest()
+                        yield source, attempt(source, emit)
+                while window:
+                    yield oldest()
+            finally:
+                # Stopped early (cancel, vault write error): files not started are not
+                # stored; the pool's exit waits for those being written. Blobs of files
+                # stored but not committed are orphans, removed when the vault next opens.
+                for _, future in window:
+                    future.cancel()
+
+    def _store(self, source: Source, emit: Emit | None) -> _Pending | None:
+        """Encrypt one file into the blob store; None if cancelled while reading it.
+
+        Runs on a pool thread for small files: then ``emit`` is None and the caller reports.
+        """
         blobs = self.session.blobs
         try:
             fd = os.open(source.path, os.O_RDONLY | os.O_NOFOLLOW)
@@ -183,16 +255,26 @@ class IngestJob:
             hasher = MultiHasher(before.st_size)
             read = 0
             try:
-                with blobs.temp_file() as (tmp, out):
+                with blobs.temp_file(before.st_size + 4096) as (tmp, out):
                     enc = agefmt.Encryptor(out, blobs.recipients)
+                    synced = 0  # bytes of the temp file whose writeback has been started
                     while chunk := _read(src):
                         if self.cancel.cancelled:
                             return None
                         hasher.update(chunk)
                         _write(enc.write, chunk)
                         read += len(chunk)
-                        self._done += len(chunk)
-                        emit(Progress(self._done, self._total, "bytes", source.name))
+                        if read >= synced + WRITEBACK:
+                            # Overlap the disk with the encryption: without this a large
+                            # file sits dirty in the page cache and the fsync below writes
+                            # all of it while we wait. (``read`` and ``synced`` differ by
+                            # the header and tags only: a few bytes per 64 KiB.)
+                            written = out.raw.tell()  # type: ignore[attr-defined]
+                            start_writeback(out.fileno(), synced, written - synced)
+                            synced = written
+                        if emit is not None:
+                            self._done += len(chunk)
+                            emit(Progress(self._done, self._total, "bytes", source.name))
                     _write(enc.close)
                     digests = hasher.digests()
                     _check_unchanged(source.path, before, os.fstat(fd), read)
@@ -214,49 +296,96 @@ class IngestJob:
             return
         session = self.session
         _write(syncfs, session.folder)
-        with session.transaction() as db:
-            items = [self._record(db, case_id, p) for p in batch]
-        for pending, item in zip(batch, items, strict=True):
-            result.saved.append(item.id)
-            emit(Finished(pending.source.name, True, f"item {item.id}"))
+        try:
+            with session.transaction() as db:
+                ids = self._record(db, case_id, batch)
+        except OperationalError as exc:  # SQLite: "database or disk is full", "disk I/O error"
+            if "full" in str(exc.orig):
+                raise _VaultWriteError(FULL) from None
+            raise _VaultWriteError(f"cannot write to the vault database: {exc.orig}") from None
+        for pending, item_id in zip(batch, ids, strict=True):
+            result.saved.append(item_id)
+            emit(Finished(pending.source.name, True, f"item {item_id}"))
         batch.clear()
 
-    def _record(self, db: DbSession, case_id: int, p: _Pending) -> Item:
+    def _record(self, db: DbSession, case_id: int, batch: list[_Pending]) -> list[int]:
+        """Insert a batch's rows, returning the item ids.
+
+        Bulk INSERTs (one statement per table, ids by RETURNING) instead of one ORM object and
+        flush per row: with small files the ORM bookkeeping cost more than the encryption. The
+        audit entries are those ``Session.audit(db, action, row)`` would write (target and row
+        digest computed from the inserted values), in the same per-item order.
+        """
         session, form, at = self.session, self.form, now()
-        if db.get(Blob, p.blob) is None:
-            db.add(Blob(name=p.blob, sha256=p.sha256, size=p.size))
-        item = Item(
-            case_id=case_id,
-            name=p.source.name,
-            original_path=str(p.source.path.absolute()),
-            size=p.size,
-            sha256=p.sha256,
-            md5=p.md5,
-            sha1=p.sha1,
-            blob_name=p.blob,
-            exhibit=form.exhibit,
-            seized_from=form.seized_from,
-            seized_at=form.seized_at,
-            seized_on=form.seized_on,
-            seized_by=form.seized_by,
-            description=form.description,
-            modified_at=p.mtime,
-            acquired_by=session.user,
-            acquired_at=at,
-        )
-        db.add(item)
-        db.flush()
-        event = CustodyEvent(
-            item_id=item.id,
-            kind="acquired",
-            actor=session.user,
-            at=at,
-            details=canonical({"sha256": p.sha256, "size": p.size, "exhibit": form.exhibit}),
-        )
-        db.add(event)
-        session.audit(db, "item.acquired", item, sha256=p.sha256, case=case_id)
-        session.audit(db, "custody.acquired", event, item=item.id)
-        return item
+        names = {p.blob for p in batch}
+        known = set(db.scalars(select(Blob.name).where(Blob.name.in_(names))))
+        blobs = []
+        for p in batch:
+            if p.blob not in known:
+                known.add(p.blob)
+                blobs.append({"name": p.blob, "sha256": p.sha256, "size": p.size})
+        if blobs:
+            db.execute(insert(Blob), blobs)
+        items = [
+            {
+                "case_id": case_id,
+                "name": p.source.name,
+                "original_path": str(p.source.path.absolute()),
+                "size": p.size,
+                "sha256": p.sha256,
+                "md5": p.md5,
+                "sha1": p.sha1,
+                "blob_name": p.blob,
+                "exhibit": form.exhibit,
+                "seized_from": form.seized_from,
+                "seized_at": form.seized_at,
+                "seized_on": form.seized_on,
+                "seized_by": form.seized_by,
+                "description": form.description,
+                "modified_at": p.mtime,
+                "acquired_by": session.user,
+                "acquired_at": at,
+            }
+            for p in batch
+        ]
+        ids = list(db.scalars(_returning_ids(Item), items))
+        events = [
+            {
+                "item_id": item_id,
+                "kind": "acquired",
+                "actor": session.user,
+                "at": at,
+                "details": canonical({"sha256": p.sha256, "size": p.size, "exhibit": form.exhibit}),
+                "refers_to": None,
+            }
+            for p, item_id in zip(batch, ids, strict=True)
+        ]
+        event_ids = list(db.scalars(_returning_ids(CustodyEvent), events))
+        rows = zip(batch, items, ids, events, event_ids, strict=True)
+        for p, item, item_id, event, event_id in rows:
+            item["id"], event["id"] = item_id, event_id
+            session.audit(
+                db,
+                "item.acquired",
+                target=f"{Item.__tablename__}:{item_id}",
+                sha256=p.sha256,
+                case=case_id,
+                name=p.source.name,  # verify names an edited or deleted item as acquired
+                digest=values_digest(Item, item),
+            )
+            session.audit(
+                db,
+                "custody.acquired",
+                target=f"{CustodyEvent.__tablename__}:{event_id}",
+                item=item_id,
+                digest=values_digest(CustodyEvent, event),
+            )
+        return ids
+
+
+def _returning_ids(table: type[Item] | type[CustodyEvent]) -> Any:
+    # sort_by_parameter_order: the returned ids come in the order of the given rows.
+    return insert(table).returning(table.id, sort_by_parameter_order=True)
 
 
 @requires("item.ingest")
@@ -286,9 +415,7 @@ def _write(fn: object, *args: object) -> object:
         return fn(*args)  # type: ignore[operator]
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            raise _VaultWriteError(
-                "the vault's disk is full; free space and ingest again"
-            ) from None
+            raise _VaultWriteError(FULL) from None
         raise _VaultWriteError(f"cannot write to the vault: {exc.strerror}") from None
 
 

@@ -139,7 +139,17 @@ def row_state(row: Base) -> dict[str, Any]:
 
 def row_digest(row: Base) -> str:
     """The digest an audit entry records for a row, so verify can prove it was not edited."""
-    return hashlib.sha256(canonical(row_state(row)).encode()).hexdigest()
+    return _state_digest(row_state(row))
+
+
+def values_digest(cls: type[Base], values: dict[str, Any]) -> str:
+    """``row_digest`` of the row a bulk INSERT of ``values`` (every column given) creates."""
+    state = {c.key: values[c.key] for c in cls.__table__.columns}
+    return _state_digest({k: v.hex() if isinstance(v, bytes) else v for k, v in state.items()})
+
+
+def _state_digest(state: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(state).encode()).hexdigest()
 
 
 def audit_target(row: Base) -> str:

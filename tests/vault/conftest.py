@@ -1,0 +1,63 @@
+"""Fixtures for the vault core tests: a real SQLCipher vault on disk with its recovery identity."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TESTS = str(Path(__file__).resolve().parents[1])
+if TESTS not in sys.path:
+    sys.path.insert(0, TESTS)
+
+from vault.cases import create_case  # noqa: E402
+from vault.session import Session  # noqa: E402
+from vaultkit import new_vault  # noqa: E402
+
+CASE = "C-1"
+
+
+@pytest.fixture()
+def vault_dir(tmp_path: Path) -> Path:
+    return tmp_path / "vault"
+
+
+@pytest.fixture()
+def made(vault_dir: Path, tmp_path: Path) -> Iterator[tuple[Session, Path]]:
+    """A fresh vault (admin alice, every role) and its recovery identity written outside it."""
+    session, recovery = new_vault(vault_dir)
+    identity = tmp_path / "recovery.txt"
+    identity.write_text(recovery)
+    yield session, identity
+    session.close()
+
+
+@pytest.fixture()
+def admin(made: tuple[Session, Path]) -> Session:
+    return made[0]
+
+
+@pytest.fixture()
+def recovery_file(made: tuple[Session, Path]) -> Path:
+    return made[1]
+
+
+@pytest.fixture()
+def case(admin: Session) -> str:
+    create_case(admin, CASE, "Harbour seizure", ["drug trafficking"])
+    return CASE
+
+
+@pytest.fixture()
+def evidence(tmp_path: Path) -> Path:
+    """A small camera card: nested folders, an empty file, a file spanning several age chunks."""
+    root = tmp_path / "card"
+    (root / "DCIM" / "100CANON").mkdir(parents=True)
+    (root / "notes").mkdir()
+    (root / "DCIM" / "100CANON" / "IMG_0001.JPG").write_bytes(b"\xff\xd8" + bytes(range(256)) * 40)
+    (root / "DCIM" / "100CANON" / "IMG_0002.JPG").write_bytes(b"\xff\xd8" + b"\x01" * 5000)
+    (root / "notes" / "empty.txt").write_bytes(b"")
+    (root / "notes" / "long.bin").write_bytes(bytes(i * 7 % 251 for i in range(200_000)))
+    return root

@@ -1,0 +1,435 @@
+"""Bad input gets one clear error naming what and where, and nothing already saved is lost.
+
+Core-level: each case raises (or reports in the batch result) a typed error with a one-line
+message; in a batch the other files are still saved; afterwards the vault verifies and ``tmp/``
+holds nothing. The same cases through the ``custos`` command are in tests/cli.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from vault import blobs as blobs_module
+from vault import ingest as ingest_module
+from vault.errors import AuthenticationFailed, UserError, VaultUnavailable
+from vault.history import list_audit
+from vault.ingest import IngestJob, IngestResult, ingest
+from vault.items import get_item, list_items
+from vault.jobs import CancelToken, Event, Finished, Progress
+from vault.session import Session, recover, unlock
+from vault.users import add_user, disable_user
+from vault.verify import verify
+from vaultkit import NEW_PASSWORD, PASSWORD, blob_files, new_vault, open_as, sha256_of
+
+WRONG = "unknown user or wrong password"
+
+
+def _files(folder: Path, **contents: bytes) -> dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    made = {}
+    for name, data in contents.items():
+        path = folder / f"{name}.bin"
+        path.write_bytes(data)
+        made[name] = path
+    return made
+
+
+def _saved_names(session: Session, result: IngestResult) -> list[str]:
+    return [get_item(session, i).name for i in result.saved]
+
+
+def _intact(session: Session) -> None:
+    """The vault verifies clean and no temp file is left behind."""
+    report = verify(session)
+    assert report.ok, report.problems
+    assert list((session.folder / "tmp").iterdir()) == []
+
+
+# --- signing in -----------------------------------------------------------------------------
+
+
+def test_wrong_password_unknown_user_and_disabled_user_fail_alike(admin: Session) -> None:
+    add_user(admin, "bob", ["officer"], PASSWORD)
+    disable_user(admin, "bob")
+    folder = admin.folder
+    admin.close()
+    messages = []
+    for user, password in [("alice", "not the password"), ("mallory", PASSWORD), ("bob", PASSWORD)]:
+        with pytest.raises(AuthenticationFailed) as failed:
+            unlock(folder, user, password)
+        assert failed.value.exit_code == 3
+        messages.append(str(failed.value))
+    assert messages == [WRONG] * 3
+    with open_as(folder) as again:  # a failed attempt leaves the vault usable
+        assert again.user == "alice"
+
+
+def test_a_folder_that_is_not_a_vault_is_named(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "holiday.jpg").write_bytes(b"\xff\xd8")
+    for folder in (empty, tmp_path / "nowhere"):
+        with pytest.raises(VaultUnavailable) as failed:
+            unlock(folder, "alice", PASSWORD)
+        assert str(folder) in str(failed.value) and failed.value.exit_code == 6
+    assert sorted(p.name for p in empty.iterdir()) == ["holiday.jpg"]  # nothing written there
+
+
+def test_a_vault_of_a_newer_format_is_refused(admin: Session) -> None:
+    folder = admin.folder
+    admin.close()
+    toml = folder / "vault.toml"
+    toml.write_text(toml.read_text().replace("format = 1", "format = 2"))
+    with pytest.raises(VaultUnavailable, match="newer"):
+        unlock(folder, "alice", PASSWORD)
+
+
+def test_a_damaged_vault_file_is_refused(admin: Session) -> None:
+    folder = admin.folder
+    admin.close()
+    (folder / "vault.toml").write_text("format = 1\n[kdf\n")
+    with pytest.raises(VaultUnavailable, match="damaged"):
+        unlock(folder, "alice", PASSWORD)
+
+
+def test_a_vault_in_use_is_refused_not_opened_twice(admin: Session) -> None:
+    with pytest.raises(VaultUnavailable, match="in use"):
+        unlock(admin.folder, "alice", PASSWORD)
+
+
+def test_init_refuses_an_existing_vault_and_a_short_password(
+    admin: Session, tmp_path: Path
+) -> None:
+    with pytest.raises(UserError, match="already exists"):
+        new_vault(admin.folder)
+    from vault.session import init_vault
+
+    with pytest.raises(UserError, match="too short"):
+        init_vault(tmp_path / "v2", "alice", "short")
+
+
+# --- recovery -------------------------------------------------------------------------------
+
+
+def test_recovery_sets_a_new_password_and_is_audited(admin: Session, recovery_file: Path) -> None:
+    folder = admin.folder
+    admin.close()
+    with recover(folder, recovery_file.read_text(), "alice", NEW_PASSWORD) as session:
+        assert "admin" in session.roles
+    with pytest.raises(AuthenticationFailed):
+        unlock(folder, "alice", PASSWORD)
+    with open_as(folder, "alice", NEW_PASSWORD) as session:
+        recovered = list_audit(session, action="vault.recovered")
+        assert [(e.actor, e.details["name"]) for e in recovered] == [("alice", "alice")]
+        assert verify(session).ok
+
+
+@pytest.mark.parametrize("identity", ["stranger", "garbage", "empty"])
+def test_recovery_with_a_wrong_identity_is_refused(
+    admin: Session, tmp_path: Path, identity: str
+) -> None:
+    folder = admin.folder
+    admin.close()
+    text = {
+        "stranger": new_vault(tmp_path / "other")[1],
+        "garbage": "AGE-SECRET-KEY-1NOTAKEY\n",
+        "empty": "# nothing here\n",
+    }[identity]
+    with pytest.raises(AuthenticationFailed, match="does not open this vault"):
+        recover(folder, text, "alice", NEW_PASSWORD)
+    with open_as(folder) as session:  # the old password still works
+        assert session.user == "alice"
+
+
+# --- ingest batches -------------------------------------------------------------------------
+
+
+def test_a_missing_file_is_reported_and_the_rest_is_saved(
+    admin: Session, case: str, tmp_path: Path
+) -> None:
+    files = _files(tmp_path / "in", a=b"first", c=b"third")
+    missing = tmp_path / "in" / "b.bin"
+    result = ingest(admin, case, [files["a"], missing, files["c"]])
+    assert result.failed == [(str(missing), "no such file or folder")]
+    assert _saved_names(admin, result) == ["a.bin", "c.bin"]
+    _intact(admin)
+
+
+def test_an_unreadable_file_is_reported_and_the_rest_is_saved(
+    admin: Session, case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Tests run as root, where chmod 000 does not stop reading: refuse the open() instead.
+    files = _files(tmp_path / "in", a=b"first", b=b"locked", c=b"third")
+    real_open = os.open
+
+    def guarded(path: object, *args: object, **kwargs: object) -> int:
+        if str(path) == str(files["b"]):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest_module.os, "open", guarded)
+    result = ingest(admin, case, [tmp_path / "in"])
+    monkeypatch.undo()
+    assert result.failed == [(str(files["b"]), "permission denied")]
+    assert _saved_names(admin, result) == ["in/a.bin", "in/c.bin"]
+    _intact(admin)
+
+
+def test_a_file_that_fails_while_being_read_is_reported(
+    admin: Session, case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read error mid-file (a bad sector): that file is dropped, the batch goes on."""
+    files = _files(tmp_path / "in", a=b"first", b=b"bad sector" * 1000, c=b"third")
+    real_read = ingest_module._read
+
+    class BadSector:
+        def read(self, size: int) -> bytes:
+            raise OSError(errno.EIO, "Input/output error")
+
+    def read(src: object) -> bytes:
+        same = os.path.samestat(os.fstat(src.fileno()), os.stat(files["b"]))  # type: ignore[attr-defined]
+        return real_read(BadSector() if same else src)
+
+    monkeypatch.setattr(ingest_module, "_read", read)
+    result = ingest(admin, case, [tmp_path / "in"])
+    monkeypatch.undo()
+    assert result.failed == [(str(files["b"]), "cannot read: Input/output error")]
+    assert _saved_names(admin, result) == ["in/a.bin", "in/c.bin"]
+    _intact(admin)
+
+
+def test_an_unreadable_folder_is_reported_and_the_rest_is_saved(
+    admin: Session, case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _files(tmp_path / "in", a=b"first")
+    locked = tmp_path / "in" / "locked"
+    _files(locked, hidden=b"never read")
+    real_scandir = os.scandir
+
+    def guarded(path: object = ".") -> object:
+        if str(path) == str(locked):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", guarded)
+    result = ingest(admin, case, [tmp_path / "in"])
+    monkeypatch.undo()
+    assert result.failed == [(str(locked), "cannot read folder: Permission denied")]
+    assert _saved_names(admin, result) == ["in/a.bin"]
+    _intact(admin)
+
+
+def test_pipes_are_reported_not_read(admin: Session, case: str, tmp_path: Path) -> None:
+    files = _files(tmp_path / "in", a=b"first")
+    fifo = tmp_path / "in" / "pipe"
+    os.mkfifo(fifo)
+    top_fifo = tmp_path / "top-pipe"
+    os.mkfifo(top_fifo)
+    result = ingest(admin, case, [tmp_path / "in", top_fifo])  # would hang if a pipe were read
+    assert sorted(result.failed) == sorted(
+        [
+            (str(fifo), "not a regular file (device, pipe or socket)"),
+            (str(top_fifo), "not a regular file or folder"),
+        ]
+    )
+    assert _saved_names(admin, result) == ["in/a.bin"]
+    assert files["a"].exists()
+    _intact(admin)
+
+
+def test_a_folder_with_symlink_loops_is_reported_and_the_rest_is_saved(
+    admin: Session, case: str, tmp_path: Path
+) -> None:
+    root = tmp_path / "card"
+    _files(root / "DCIM", a=b"photo")
+    _files(root, b=b"readme")
+    (root / "DCIM" / "loop").symlink_to(root)  # a folder that contains itself
+    (root / "x").symlink_to(root / "y")  # x -> y -> x
+    (root / "y").symlink_to(root / "x")
+    (root / "link.bin").symlink_to(root / "b.bin")  # a plain file link: not followed either
+    top_loop = tmp_path / "self"
+    top_loop.symlink_to(top_loop)
+    result = ingest(admin, case, [root, top_loop])
+    assert sorted(result.failed) == sorted(
+        [
+            (str(root / "DCIM" / "loop"), "symbolic link to a folder, not followed"),
+            (str(root / "x"), "symbolic link, not followed"),
+            (str(root / "y"), "symbolic link, not followed"),
+            (str(root / "link.bin"), "symbolic link, not followed"),
+            (str(top_loop), "not a regular file or folder"),
+        ]
+    )
+    assert sorted(_saved_names(admin, result)) == ["card/DCIM/a.bin", "card/b.bin"]
+    _intact(admin)
+
+
+def _run(session: Session, case: str, paths: list[Path], hook: object) -> IngestResult:
+    events: list[Event] = []
+
+    def emit(event: Event) -> None:
+        events.append(event)
+        hook(event)  # type: ignore[operator]
+
+    return IngestJob(session, case, paths).run(emit)
+
+
+def test_a_file_that_vanishes_before_it_is_read_is_reported(
+    admin: Session, case: str, tmp_path: Path
+) -> None:
+    files = _files(tmp_path / "in", a=b"x" * 3_000_000, b=b"going away", c=b"third")
+
+    def hook(event: Event) -> None:
+        if isinstance(event, Progress) and event.message == "in/a.bin":
+            files["b"].unlink(missing_ok=True)
+
+    result = _run(admin, case, [tmp_path / "in"], hook)
+    assert result.failed == [(str(files["b"]), "the file does not exist (or vanished)")]
+    assert _saved_names(admin, result) == ["in/a.bin", "in/c.bin"]
+    _intact(admin)
+
+
+def test_a_file_that_vanishes_while_it_is_read_is_reported(
+    admin: Session, case: str, tmp_path: Path
+) -> None:
+    files = _files(tmp_path / "in", a=b"first", b=b"y" * 3_000_000, c=b"third")
+
+    def hook(event: Event) -> None:
+        if isinstance(event, Progress) and event.message == "in/b.bin":
+            files["b"].unlink(missing_ok=True)
+
+    result = _run(admin, case, [tmp_path / "in"], hook)
+    assert result.failed == [(str(files["b"]), "the file vanished while it was being read")]
+    assert _saved_names(admin, result) == ["in/a.bin", "in/c.bin"]
+    _intact(admin)
+
+
+@pytest.mark.parametrize("change", ["appended", "rewritten in place", "replaced"])
+def test_a_file_that_changes_while_it_is_read_is_refused(
+    admin: Session, case: str, tmp_path: Path, change: str
+) -> None:
+    files = _files(tmp_path / "in", a=b"first", b=os.urandom(3_000_000), c=b"third")
+    os.utime(files["b"], (1_600_000_000, 1_600_000_000))  # an old file, as evidence is
+    done: list[bool] = []
+
+    def hook(event: Event) -> None:
+        if isinstance(event, Progress) and event.message == "in/b.bin" and not done:
+            done.append(True)
+            if change == "appended":
+                with files["b"].open("ab") as fh:
+                    fh.write(b"more")
+            elif change == "rewritten in place":
+                with files["b"].open("r+b") as fh:
+                    fh.seek(2_500_000)
+                    fh.write(b"EDITED")
+            else:
+                fresh = files["b"].with_suffix(".new")
+                fresh.write_bytes(b"z" * 3_000_000)
+                os.utime(fresh, (1_600_000_000, 1_600_000_000))
+                fresh.replace(files["b"])
+
+    result = _run(admin, case, [tmp_path / "in"], hook)
+    assert done
+    assert result.failed == [
+        (str(files["b"]), "the file changed while it was being read; not stored")
+    ]
+    assert _saved_names(admin, result) == ["in/a.bin", "in/c.bin"]
+    assert len(blob_files(admin.folder)) == 2
+    _intact(admin)
+
+
+def test_a_full_disk_stops_with_one_line_and_keeps_what_was_saved(
+    admin: Session, case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault-injecting writer: the vault's disk fills up 1 MiB into the third file."""
+    earlier = _files(tmp_path / "before", old=b"saved yesterday")
+    [kept] = ingest(admin, case, [earlier["old"]]).saved
+    files = _files(tmp_path / "in", a=b"first", b=b"second", c=os.urandom(5_000_000), d=b"4th")
+    real_temp_file = blobs_module.BlobStore.temp_file
+    budget = {"bytes": 0}
+
+    class FullDisk:
+        def __init__(self, inner: object) -> None:
+            self._inner = inner
+
+        def write(self, data: bytes) -> int:
+            budget["bytes"] += len(data)
+            if budget["bytes"] > 1_000_000:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self._inner.write(data)  # type: ignore[attr-defined]
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._inner, name)
+
+    import contextlib
+
+    @contextlib.contextmanager
+    def temp_file(self: blobs_module.BlobStore, *args: int):  # type: ignore[no-untyped-def]
+        with real_temp_file(self, *args) as (path, fh):
+            yield path, FullDisk(fh)
+
+    monkeypatch.setattr(blobs_module.BlobStore, "temp_file", temp_file)
+    seen: list[Finished] = []
+    with pytest.raises(UserError) as failed:
+        IngestJob(admin, case, [tmp_path / "in"]).run(
+            lambda e: seen.append(e) if isinstance(e, Finished) else None
+        )
+    monkeypatch.undo()
+    assert str(failed.value) == "the vault's disk is full; free space and ingest again"
+    # the two files finished before the disk filled are saved and were reported saved
+    assert [(f.subject, f.ok) for f in seen] == [("in/a.bin", True), ("in/b.bin", True)]
+    names = [i.name for i in list_items(admin, case)]
+    assert names == ["old.bin", "in/a.bin", "in/b.bin"]
+    assert get_item(admin, kept).sha256 == sha256_of(earlier["old"])
+    _intact(admin)
+    # once there is space again, the same ingest completes
+    again = ingest(admin, case, [files["c"], files["d"]])
+    assert len(again.saved) == 2 and not again.failed
+    _intact(admin)
+
+
+def test_cancel_drops_the_file_in_flight_and_keeps_the_finished_ones(
+    admin: Session, case: str, tmp_path: Path
+) -> None:
+    files = _files(tmp_path / "in", a=b"first", b=b"second", c=b"c" * 5_000_000, d=b"never")
+    token = CancelToken()
+
+    def emit(event: Event) -> None:
+        if isinstance(event, Progress) and event.message == "in/c.bin":
+            token.cancel()
+
+    result = IngestJob(admin, case, [tmp_path / "in"], cancel=token).run(emit)
+    assert result.cancelled
+    assert _saved_names(admin, result) == ["in/a.bin", "in/b.bin"]
+    assert len(blob_files(admin.folder)) == 2
+    _intact(admin)
+    assert files["d"].exists()
+
+
+def test_a_database_that_cannot_commit_is_one_line_and_nothing_is_half_saved(
+    admin: Session, case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The blobs fit but the commit does not: SQLite says "database or disk is full"."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    files = _files(tmp_path / "in", a=b"first", b=b"second")
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OperationalError("COMMIT", {}, sqlite3.OperationalError("database or disk is full"))
+
+    monkeypatch.setattr(IngestJob, "_record", full)
+    with pytest.raises(UserError) as failed:
+        ingest(admin, case, [files["a"], files["b"]])
+    monkeypatch.undo()
+    assert str(failed.value) == "the vault's disk is full; free space and ingest again"
+    assert list_items(admin, case) == []
+    folder = admin.folder
+    admin.close()
+    with open_as(folder) as again:  # the blobs written for nothing are cleaned at open
+        assert blob_files(folder) == []
+        _intact(again)

@@ -1,0 +1,307 @@
+"""``verify`` finds every kind of damage and names it: the item (id and name) or the audit seq.
+
+Each test damages a real vault on disk the way an intruder or a failing disk would (flip a byte,
+truncate or delete a file, edit or delete a database row with the database key), then asserts
+the exact findings. Several problems at once are all listed, not just the first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from vault.agefmt import AgeError
+from vault.audit import entry_hash, read_head_file
+from vault.ingest import ingest
+from vault.items import ItemInfo, annotate, get_item
+from vault.models import AuditEntry, CustodyEvent
+from vault.session import Session
+from vault.verify import Problem, verify
+from vaultkit import audit_rows, blob_files, open_as, sql
+
+AUTH = "stored copy fails authentication (altered or damaged)"
+MISSING = "stored copy is missing"
+EDITED = "differs from its audited record (edited)"
+DELETED = "is in the audit log but was deleted"
+HASH = "content does not match its hash (edited)"
+
+
+@pytest.fixture()
+def items(admin: Session, case: str, evidence: Path) -> list[ItemInfo]:
+    """The evidence card ingested, one note on the first item, and a clean verify."""
+    result = ingest(admin, case, [evidence])
+    assert len(result.saved) == 4 and not result.failed
+    annotate(admin, result.saved[0], "lens cracked")
+    report = verify(admin)
+    assert report.ok, report.problems
+    assert report.items == 4 and report.blobs == 4
+    return [get_item(admin, i) for i in result.saved]
+
+
+def _where(item: ItemInfo) -> str:
+    return f"item {item.id} ({item.name})"
+
+
+def _blob(session: Session, item: ItemInfo) -> Path:
+    return session.blobs.path(session.blobs.name_for(item.sha256))
+
+
+def _flip(path: Path, offset: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def _seq_of(session: Session, action: str, target: str | None = None) -> int:
+    rows = [r for r in audit_rows(session, action) if target is None or r.target == target]
+    assert rows, (action, target)
+    return rows[-1].seq
+
+
+def _problems(session: Session) -> list[Problem]:
+    report = verify(session)
+    assert not report.ok
+    return report.problems
+
+
+def test_a_clean_vault_verifies_and_the_check_is_audited(admin: Session, items: list) -> None:
+    report = verify(admin)
+    assert report.ok and report.problems == []
+    assert report.bytes == sum(i.size for i in items)
+    assert audit_rows(admin)[-1].action == "vault.verified"
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["magic line", "recipient stanza", "header mac", "payload nonce", "payload", "last byte"],
+)
+def test_a_flipped_byte_in_a_blob_is_named(admin: Session, items: list, where: str) -> None:
+    item = items[3]  # notes/long.bin: 200 kB, four age chunks
+    blob = _blob(admin, item)
+    data = blob.read_bytes()
+    header_end = data.index(b"\n", data.index(b"--- ")) + 1
+    offset = {
+        "magic line": 3,
+        "recipient stanza": data.index(b"-> X25519 ") + 20,
+        "header mac": header_end - 10,
+        "payload nonce": header_end + 3,
+        "payload": header_end + 16 + 100_000,
+        "last byte": len(data) - 1,
+    }[where]
+    _flip(blob, offset)
+    assert _problems(admin) == [Problem(_where(item), AUTH)]
+
+
+def test_every_single_byte_flip_of_a_blob_fails_authentication(
+    admin: Session, case: str, tmp_path: Path
+) -> None:
+    small = tmp_path / "small.txt"
+    small.write_bytes(b"evidence " * 30)
+    [item_id] = ingest(admin, case, [small]).saved
+    item = get_item(admin, item_id)
+    blob = _blob(admin, item)
+    original = blob.read_bytes()
+    assert admin.blobs.read_bytes(blob.name) == small.read_bytes()
+    for offset in range(len(original)):
+        damaged = bytearray(original)
+        damaged[offset] ^= 0x80
+        blob.write_bytes(bytes(damaged))
+        with pytest.raises(AgeError):
+            admin.blobs.read_bytes(blob.name)
+    blob.write_bytes(original)
+    assert verify(admin).ok
+
+
+@pytest.mark.parametrize("keep", [0, 20, "header", "half", "all but one"])
+def test_a_truncated_blob_is_named(admin: Session, items: list, keep: object) -> None:
+    item = items[3]
+    blob = _blob(admin, item)
+    data = blob.read_bytes()
+    header_end = data.index(b"\n", data.index(b"--- ")) + 1
+    size = {"header": header_end, "half": len(data) // 2, "all but one": len(data) - 1}.get(
+        keep, keep
+    )
+    blob.write_bytes(data[: int(size)])  # type: ignore[call-overload]
+    assert _problems(admin) == [Problem(_where(item), AUTH)]
+
+
+def test_a_deleted_blob_is_named_for_every_item_that_shares_it(
+    admin: Session, case: str, items: list, evidence: Path
+) -> None:
+    [copy] = ingest(admin, case, [evidence / "DCIM" / "100CANON" / "IMG_0002.JPG"]).saved
+    twin = get_item(admin, copy)
+    assert twin.sha256 == items[1].sha256
+    _blob(admin, items[1]).unlink()
+    assert _problems(admin) == [Problem(_where(items[1]), MISSING), Problem(_where(twin), MISSING)]
+
+
+def test_an_edited_audit_row_is_named_by_its_sequence_number(admin: Session, items: list) -> None:
+    seq = _seq_of(admin, "item.acquired", f"items:{items[0].id}")
+    sql(admin, "UPDATE audit SET actor = 'mallory' WHERE seq = :seq", seq=seq)
+    assert _problems(admin) == [Problem(f"audit #{seq}", HASH)]
+
+
+def test_an_audit_row_rehashed_without_the_signing_key_is_named(
+    admin: Session, items: list
+) -> None:
+    seq = _seq_of(admin, "custody.annotated")
+    with admin.db() as db:
+        e = db.get(AuditEntry, seq)
+        assert e is not None
+        forged = entry_hash(e.prev_hash, e.seq, e.at, "mallory", e.action, e.target, e.details)
+    sql(admin, "UPDATE audit SET actor='mallory', hash=:h WHERE seq=:seq", h=forged, seq=seq)
+    assert _problems(admin) == [
+        Problem(f"audit #{seq}", "signature is not valid for the workstation key"),
+        Problem(f"audit #{seq + 1}", "does not link to the entry before it"),
+    ]
+
+
+def test_a_deleted_audit_row_in_the_middle_is_named(admin: Session, items: list) -> None:
+    seq = _seq_of(admin, "case.created")
+    sql(admin, "DELETE FROM audit WHERE seq = :seq", seq=seq)
+    assert _problems(admin) == [
+        Problem(f"audit #{seq + 1}", f"entries {seq}..{seq} are missing"),
+        Problem(f"audit #{seq + 1}", "does not link to the entry before it"),
+        Problem("case C-1", "has no audit entry"),
+    ]
+
+
+def test_deleting_the_audit_entry_of_an_item_names_the_item_too(
+    admin: Session, items: list
+) -> None:
+    seq = _seq_of(admin, "item.acquired", f"items:{items[2].id}")
+    sql(admin, "DELETE FROM audit WHERE seq = :seq", seq=seq)
+    problems = _problems(admin)
+    assert Problem(f"audit #{seq + 1}", f"entries {seq}..{seq} are missing") in problems
+    assert Problem(_where(items[2]), "has no audit entry") in problems
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_deleted_audit_rows_at_the_end_are_named(admin: Session, items: list, count: int) -> None:
+    last = audit_rows(admin)[-1]
+    assert last.action == "vault.verified"
+    sql(admin, "DELETE FROM audit WHERE seq > :seq", seq=last.seq - count)
+    problems = _problems(admin)
+    gone = Problem(f"audit #{last.seq - count + 1}", f"entries up to #{last.seq} were removed")
+    assert problems[0] == gone
+    if count == 1:
+        assert problems == [gone]
+
+
+def test_a_truncated_audit_log_stays_detected_after_later_work(
+    admin: Session, items: list, vault_dir: Path
+) -> None:
+    """Writing new entries over the removed ones must not hide that they were removed."""
+    last = audit_rows(admin)[-1]
+    sql(admin, "DELETE FROM audit WHERE seq = :seq", seq=last.seq)
+    first = _problems(admin)  # this verify itself appends an entry with the removed number
+    assert Problem(f"audit #{last.seq}", f"entries up to #{last.seq} were removed") in first
+    annotate(admin, items[0].id, "later work")
+    admin.close()
+    with open_as(vault_dir) as again:
+        later = _problems(again)
+        assert any(p.where == f"audit #{last.seq}" for p in later), later
+    pinned = read_head_file(vault_dir)
+    assert pinned is not None and pinned.seq == last.seq
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("exhibit", "EX-FORGED"), ("size", 1), ("acquired_by", "mallory"), ("name", "other.jpg")],
+)
+def test_an_edited_item_row_is_named(
+    admin: Session, items: list, column: str, value: object
+) -> None:
+    item = items[0]
+    sql(admin, f"UPDATE items SET {column} = :v WHERE id = :id", v=value, id=item.id)
+    problems = _problems(admin)
+    edited = Problem(_where(item), EDITED)  # named as acquired, even when the name was edited
+    assert problems[0] == edited
+    if column == "size":
+        assert problems == [
+            edited,
+            Problem(edited.where, "stored copy does not match the acquisition hash"),
+        ]
+    else:
+        assert problems == [edited]
+
+
+def test_an_edited_item_hash_is_named_twice_record_and_content(admin: Session, items: list) -> None:
+    item = items[1]
+    forged = "0" * 64
+    sql(admin, "UPDATE items SET sha256 = :v WHERE id = :id", v=forged, id=item.id)
+    assert _problems(admin) == [
+        Problem(_where(item), EDITED),
+        Problem(_where(item), "stored copy does not match the acquisition hash"),
+    ]
+
+
+def test_an_edited_custody_event_is_named(admin: Session, items: list) -> None:
+    sql(admin, "UPDATE custody_events SET details = :d WHERE kind = 'annotated'", d='{"note":"-"}')
+    with admin.db() as db:
+        ev = db.scalar(select(CustodyEvent).where(CustodyEvent.kind == "annotated"))
+        assert ev is not None
+    assert _problems(admin) == [
+        Problem(f"custody event {ev.id} of item {items[0].id} ({items[0].name})", EDITED)
+    ]
+
+
+def test_a_deleted_custody_event_is_named_with_its_item(admin: Session, items: list) -> None:
+    with admin.db() as db:
+        ev = db.scalar(select(CustodyEvent).where(CustodyEvent.kind == "annotated"))
+        assert ev is not None
+    sql(admin, "DELETE FROM custody_events WHERE id = :id", id=ev.id)
+    assert _problems(admin) == [
+        Problem(
+            f"custody event {ev.id} of item {items[0].id} ({items[0].name})",
+            DELETED,
+        )
+    ]
+
+
+def test_a_deleted_item_row_is_named(admin: Session, items: list) -> None:
+    item = items[2]
+    with admin.db() as db:
+        [event_id] = db.scalars(select(CustodyEvent.id).where(CustodyEvent.item_id == item.id))
+    with admin.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.exec_driver_sql(f"DELETE FROM custody_events WHERE item_id = {item.id}")
+        conn.exec_driver_sql(f"DELETE FROM items WHERE id = {item.id}")
+        conn.commit()
+    problems = _problems(admin)
+    assert problems == [
+        Problem(f"custody event {event_id} of {_where(item)}", DELETED),
+        Problem(_where(item), DELETED),
+    ]
+
+
+def test_every_problem_is_listed_not_just_the_first(
+    admin: Session, items: list, vault_dir: Path
+) -> None:
+    _flip(_blob(admin, items[0]), -1)
+    _blob(admin, items[3]).unlink()
+    edited = _seq_of(admin, "case.created")
+    sql(admin, "UPDATE audit SET target = 'cases:99' WHERE seq = :seq", seq=edited)
+    sql(admin, "UPDATE items SET exhibit = 'X' WHERE id = :id", id=items[2].id)
+    with admin.db() as db:
+        ev = db.scalar(select(CustodyEvent).where(CustodyEvent.kind == "annotated"))
+        assert ev is not None
+    sql(admin, "DELETE FROM custody_events WHERE id = :id", id=ev.id)
+    problems = _problems(admin)
+    assert set(problems) >= {
+        Problem(_where(items[0]), AUTH),
+        Problem(_where(items[3]), MISSING),
+        Problem(f"audit #{edited}", HASH),
+        Problem(_where(items[2]), EDITED),
+        Problem(
+            f"custody event {ev.id} of item {items[0].id} ({items[0].name})",
+            DELETED,
+        ),
+    }
+    # The vault still opens and the undamaged item still reads.
+    admin.close()
+    with open_as(vault_dir) as again:
+        assert again.blobs.read_bytes(_blob(again, items[1]).name)
+        assert len(blob_files(vault_dir)) == 3

@@ -1,0 +1,125 @@
+"""Helpers shared by the vault and CLI tests: a real vault on disk, the CLI as a subprocess.
+
+Imported by ``tests/vault/conftest.py`` and ``tests/cli/conftest.py`` (which put ``tests/`` on
+``sys.path``). Nothing here fakes the vault: files are real, the database is SQLCipher on disk and
+``age`` is the real binary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from vault.keys import KdfParams
+from vault.models import AuditEntry
+from vault.session import Session, init_vault, unlock
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PASSWORD = "correct horse battery"
+NEW_PASSWORD = "staple battery horse"
+# Tests use a cheap KDF unless they test the KDF itself; production defaults are >= 64 MiB, t=3.
+FAST_KDF = KdfParams(memory_kib=8 * 1024, iterations=1, lanes=1)
+ROLES = ("admin", "officer", "analyst", "liaison")
+# One single-role user per role (names are the role names with a prefix).
+ROLE_USER = {role: f"u_{role}" for role in ROLES}
+
+
+def require_tool(name: str) -> str:
+    """The path of an external tool; a missing tool fails in CI and skips elsewhere."""
+    found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+    if found is None:
+        if IN_CI:
+            pytest.fail(f"{name} is needed by this test and is not installed")
+        pytest.skip(f"{name} not installed")
+    return found
+
+
+def new_vault(folder: Path, admin: str = "alice") -> tuple[Session, str]:
+    """A fresh vault with ``admin`` holding every role; returns the session and recovery text."""
+    session, identity = init_vault(folder, admin, PASSWORD, kdf=FAST_KDF)
+    assert identity is not None
+    return session, f"{identity}\n"
+
+
+def add_role_users(session: Session) -> None:
+    """One user per role, named ``u_<role>``, all with PASSWORD."""
+    from vault.users import add_user
+
+    for role, name in ROLE_USER.items():
+        add_user(session, name, [role], PASSWORD)
+
+
+def open_as(folder: Path, user: str = "alice", password: str = PASSWORD) -> Session:
+    return unlock(folder, user, password)
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sql(session: Session, statement: str, **params: object) -> None:
+    """Tamper with the database directly, as someone holding the database key could."""
+    with session.engine.begin() as conn:
+        conn.execute(text(statement), params)
+
+
+def audit_rows(session: Session, action: str | None = None) -> list[AuditEntry]:
+    q = select(AuditEntry).order_by(AuditEntry.seq)
+    if action:
+        q = q.where(AuditEntry.action == action)
+    with session.db() as db:
+        return list(db.scalars(q))
+
+
+def vault_files(folder: Path) -> list[Path]:
+    """Every file under the vault folder (database, WAL, -shm, tmp, blobs, toml, head, lock)."""
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def blob_files(folder: Path) -> list[Path]:
+    return sorted(p for p in (folder / "blobs").rglob("*") if p.is_file())
+
+
+def run_cli(
+    *args: str,
+    vault: Path,
+    user: str = "alice",
+    password: str = PASSWORD,
+    timeout: float = 300,
+    **env: str,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``custos`` in a subprocess, as a user would, and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(vault, user, password, **env),
+        cwd=ROOT,
+        timeout=timeout,
+    )
+
+
+def cli_env(vault: Path, user: str = "alice", password: str = PASSWORD, **env: str) -> dict:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("CUSTOS_")}
+    full.update(CUSTOS_VAULT=str(vault), CUSTOS_USER=user, CUSTOS_PASSWORD=password, COLUMNS="200")
+    full.update(env)
+    return full
+
+
+def one_clear_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The error output is one line per problem, never a traceback; returns stderr stripped."""
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "Traceback" not in result.stdout, result.stdout
+    return result.stderr.strip()
