@@ -1,10 +1,20 @@
 """Exact 1:N search of face embeddings against a gallery (watchlist references).
 
 Distances are euclidean, on the scale of ``face_recognition.face_distance`` (dlib embeddings are
-not unit-norm). Squared distances use ``||q||^2 + ||g||^2 - 2 q.g``: the ``q.g`` term is one BLAS
-matrix product per block of queries x block of references, and ``||q||^2`` is added only to the
-few kept results since it does not change a query's ranking. Work is blocked over queries and
-references so memory stays bounded (a few tens of MB beyond the gallery itself).
+not unit-norm). Squared distances use ``||q||^2 + ||g||^2 - 2 q.g``; ``||q||^2`` is added only to
+the few kept results since it does not change a query's ranking. Top-k keeps a running k-th best
+per query, so each block of scores is filtered by one comparison and almost nothing is
+partitioned after the first block.
+
+- One to ``_SMALL_BATCH`` probes (the single-photo case): memory-bandwidth bound. Two threads
+  each scan one half of the gallery in 16,384-row blocks; a block's scores (64 KB, reused buffer)
+  come from a SIMD dot product per row (``einsum``, which releases the GIL and needs no BLAS
+  thread hand-off), norms are added in place while the block is in cache, and the two halves'
+  top-k are merged.
+- Larger batches: compute bound. One BLAS product per 128 queries x 16,384 references block.
+
+Exact search is the reference. :mod:`matching.index` (IVF) may serve *investigative* searches of
+large galleries once built (:meth:`Gallery.build_index`); alert mode is always exact.
 
 The score is never thrown away: every candidate carries its distance; the decision (threshold,
 mode) is a separate, recorded policy (:class:`SearchPolicy`).
@@ -14,21 +24,54 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
+from matching.blas import one_blas_thread
 from matching.errors import ModelMismatchError
 from matching.faces import EMBEDDING_DIM, MODEL_NAME
+from matching.index import INDEX_MIN_REFERENCES, IvfIndex
 
 DEFAULT_ALERT_THRESHOLD = 0.6
 """Default alert threshold (euclidean distance) until a watchlist is calibrated; equal to
 ``face_recognition``'s default tolerance. ``calibrate`` replaces it per watchlist."""
 
 _QUERY_BLOCK = 128
-_REF_BLOCK = 65536
+_REF_BLOCK = 16384  # references per GEMM block: 128 x 16,384 scores = 8 MB per thread
+_SCAN_BLOCK = 16384  # rows per block of the few-probe scan: 64 KB of scores stay in L1/L2
+_SMALL_BATCH = 4  # up to this many probes, scan probe by probe instead of a matrix product
+_PARALLEL_MIN = 4 * _SCAN_BLOCK  # below this many references, one thread
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _workers() -> int:
+    return min(2, os.cpu_count() or 1)
+
+
+def _executor() -> ThreadPoolExecutor:
+    """A small process-wide thread pool for the two-half scan (threads start once)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(_workers(), thread_name_prefix="custos-search")
+        return _pool
+
+
+def _sorted_topk(d: np.ndarray, i: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` smallest of each row of ``d`` (with their ``i``), ascending."""
+    if d.shape[1] > k:
+        sel = np.argpartition(d, k - 1, axis=1)[:, :k]
+        d = np.take_along_axis(d, sel, axis=1)
+        i = np.take_along_axis(i, sel, axis=1)
+    order = np.argsort(d, axis=1, kind="stable")
+    return np.take_along_axis(d, order, axis=1), np.take_along_axis(i, order, axis=1)
 
 
 @dataclass(frozen=True)
@@ -69,8 +112,10 @@ class Gallery:
     """References of one embedding model: a contiguous float32 ``(N, 128)`` matrix and the
     subject id of each row.
 
-    ``subjects`` may repeat (a subject has several references). Row order is kept, so
-    ``Candidate.reference`` is the caller's row index.
+    ``subjects`` may repeat (a subject has several references). ``Candidate.reference`` and the
+    rows returned by :meth:`nearest` are always the caller's row indices. Building an index
+    (:meth:`build_index`) reorders the stored matrix by inverted list, in place (no second copy):
+    ``embeddings`` is then in storage order; :meth:`embedding` gives a caller row's vector.
     """
 
     def __init__(
@@ -92,6 +137,9 @@ class Gallery:
         self._subject_names = codes
         counts = np.bincount(self._subject_codes) if len(codes) else np.zeros(0, np.int64)
         self.max_refs_per_subject = int(counts.max()) if len(counts) else 0
+        self._rows: np.ndarray | None = None  # storage row -> caller row (None: same order)
+        self._storage: np.ndarray | None = None  # caller row -> storage row
+        self.index: IvfIndex | None = None
 
     def __len__(self) -> int:
         return int(self.embeddings.shape[0])
@@ -103,8 +151,9 @@ class Gallery:
     # -- persistence (a plain .npy so it loads in well under a second, or memory-maps) -----------
 
     def save_npy(self, path: str | os.PathLike[str]) -> None:
-        """Write the embedding matrix as ``.npy`` (subjects and model are the caller's to keep)."""
-        np.save(path, self.embeddings)
+        """Write the embedding matrix as ``.npy`` in the caller's row order (subjects and model
+        are the caller's to keep)."""
+        np.save(path, self.embeddings if self._storage is None else self.embeddings[self._storage])
 
     @staticmethod
     def load_npy(source: str | os.PathLike[str] | bytes, mmap: bool = False) -> np.ndarray:
@@ -112,6 +161,36 @@ class Gallery:
         if isinstance(source, bytes):
             return np.load(io.BytesIO(source), allow_pickle=False)
         return np.load(source, mmap_mode="r" if mmap else None, allow_pickle=False)
+
+    # -- row order and index ---------------------------------------------------------------------
+
+    def caller_rows(self, storage_rows: np.ndarray) -> np.ndarray:
+        """Map rows of the stored matrix to the caller's row indices."""
+        rows = np.asarray(storage_rows, np.int64)
+        return rows if self._rows is None else self._rows[rows]
+
+    def embedding(self, row: int) -> np.ndarray:
+        """The embedding of the caller's row ``row``."""
+        return self.embeddings[row if self._storage is None else int(self._storage[row])]
+
+    def _reorder(self, perm: np.ndarray) -> None:
+        """Store rows in the order ``perm`` (storage row j holds the old storage row perm[j]).
+        The old matrix is released, so memory stays one matrix plus the row maps."""
+        perm = np.asarray(perm, np.int64)
+        self.embeddings = np.ascontiguousarray(self.embeddings[perm])
+        self.sq_norms = self.sq_norms[perm]
+        self._rows = perm if self._rows is None else self._rows[perm]
+        self._storage = np.empty_like(self._rows)
+        self._storage[self._rows] = np.arange(len(self._rows))
+
+    def build_index(self, *, force: bool = False, **params: int) -> bool:
+        """Build an :class:`~matching.index.IvfIndex` for investigative searches if the gallery
+        has at least ``INDEX_MIN_REFERENCES`` references (or ``force``). Returns whether one was
+        built. Alert mode and :meth:`nearest` stay exact."""
+        if not force and len(self) < INDEX_MIN_REFERENCES:
+            return False
+        self.index = IvfIndex(**params).build(self)
+        return True
 
     # -- search ----------------------------------------------------------------------------------
 
@@ -124,84 +203,145 @@ class Gallery:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Exact k nearest references per query: ``(distances (Q, k), rows (Q, k))``, ascending.
 
-        ``k`` is capped at the gallery size.
+        ``k`` is capped at the gallery size. Up to ``_SMALL_BATCH`` probes are scanned one at a
+        time over cache-sized blocks by two threads (one half of the gallery each); larger
+        batches use one BLAS matrix product per (queries x references) block.
         """
         self.check_model(model)
         q = _as_matrix(queries)
+        k = min(k, len(self))
+        if k == 0 or q.shape[0] == 0:
+            return np.empty((q.shape[0], k), np.float32), np.empty((q.shape[0], k), np.int64)
+        q_sq = np.einsum("ij,ij->i", q, q)
+        if q.shape[0] <= _SMALL_BATCH:
+            d, i = self._scan_small(q * np.float32(-2.0), k)
+        else:
+            d = np.empty((q.shape[0], k), np.float32)
+            i = np.empty((q.shape[0], k), np.int64)
+            for qs in range(0, q.shape[0], _QUERY_BLOCK):
+                qb = q[qs : qs + _QUERY_BLOCK] * np.float32(-2.0)
+                d[qs : qs + _QUERY_BLOCK], i[qs : qs + _QUERY_BLOCK] = self._batch_topk(qb, k)
+        d += q_sq[:, None]
+        np.maximum(d, 0.0, out=d)
+        np.sqrt(d, out=d)
+        return d, self.caller_rows(i)
+
+    # -- exact top-k kernels (values are ||g||^2 - 2 q.g: the query's own norm is added last) ----
+
+    def _scan_small(self, qm2: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k for a few queries (already scaled by -2): the gallery is cut in two halves
+        scanned by two threads (numpy releases the GIL), then the two top-k lists are merged."""
         n = len(self)
-        k = min(k, n)
-        out_d = np.empty((q.shape[0], k), np.float32)
-        out_i = np.empty((q.shape[0], k), np.int64)
-        if k == 0:
-            return out_d, out_i
-        q_sq = np.einsum("ij,ij->i", q, q)
-        for qs in range(0, q.shape[0], _QUERY_BLOCK):
-            qb = q[qs : qs + _QUERY_BLOCK] * np.float32(-2.0)
-            d, i = self._block_topk(qb, k)
-            d += q_sq[qs : qs + _QUERY_BLOCK, None]
-            np.maximum(d, 0.0, out=d)
-            out_d[qs : qs + _QUERY_BLOCK] = np.sqrt(d)
-            out_i[qs : qs + _QUERY_BLOCK] = i
-        return out_d, out_i
-        q_sq = np.einsum("ij,ij->i", q, q)
-        for qs in range(0, q.shape[0], _QUERY_BLOCK):
-            qb = q[qs : qs + _QUERY_BLOCK] * np.float32(-2.0)
-            best_d: list[np.ndarray] = []
-            best_i: list[np.ndarray] = []
-            for rs in range(0, n, _REF_BLOCK):
-                g = self.embeddings[rs : rs + _REF_BLOCK]
-                part = qb @ g.T  # -2 q.g
-                part += self.sq_norms[rs : rs + _REF_BLOCK]
-                kk = min(k, part.shape[1])
-                if kk < part.shape[1]:
-                    idx = np.argpartition(part, kk - 1, axis=1)[:, :kk]
-                else:
-                    idx = np.broadcast_to(np.arange(part.shape[1]), part.shape).copy()
-                best_d.append(np.take_along_axis(part, idx, axis=1))
-                best_i.append(idx + rs)
-            d = np.concatenate(best_d, axis=1)
-            i = np.concatenate(best_i, axis=1)
-            if d.shape[1] > k:
-                sel = np.argpartition(d, k - 1, axis=1)[:, :k]
-                d = np.take_along_axis(d, sel, axis=1)
-                i = np.take_along_axis(i, sel, axis=1)
-            order = np.argsort(d, axis=1, kind="stable")
-            d = np.take_along_axis(d, order, axis=1)
-            i = np.take_along_axis(i, order, axis=1)
-            d += q_sq[qs : qs + _QUERY_BLOCK, None]
-            np.maximum(d, 0.0, out=d)
-            out_d[qs : qs + _QUERY_BLOCK] = np.sqrt(d)
-            out_i[qs : qs + _QUERY_BLOCK] = i
-        return out_d, out_i
+        if n < _PARALLEL_MIN or _workers() < 2:
+            return _sorted_topk(*self._scan_range(qm2, k, 0, n), k)
+        half = (n // 2 + _SCAN_BLOCK - 1) // _SCAN_BLOCK * _SCAN_BLOCK
+        pool = _executor()
+        futures = [pool.submit(self._scan_range, qm2, k, a, b) for a, b in ((0, half), (half, n))]
+        parts = [f.result() for f in futures]
+        d = np.concatenate([p[0] for p in parts], axis=1)
+        i = np.concatenate([p[1] for p in parts], axis=1)
+        return _sorted_topk(d, i, k)
 
-    def _block_topk(self, qb: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k of ``||g||^2 - 2 q.g`` per row of ``qb`` (already scaled by -2), ascending.
+    def _scan_range(
+        self, qm2: np.ndarray, k: int, lo: int, hi: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Unsorted top-k of rows ``lo:hi`` for each query, in one pass over the references.
 
-        The first reference block is partitioned fully; later blocks only pass values under each
-        query's current k-th best through a cheap comparison, so few elements are ever sorted.
+        Each block's scores (a 64 KB buffer, reused) are computed with one SIMD dot product
+        per row (``einsum``: no BLAS thread hand-offs, which cost more than the work on a busy
+        machine), the norms added in place, and only values under the query's running k-th best
+        are kept, so after the first block almost nothing is partitioned.
         """
-        n = len(self)
-        best_d = np.full((qb.shape[0], k), np.inf, np.float32)
-        best_i = np.full((qb.shape[0], k), -1, np.int64)
-        cutoff = np.full(qb.shape[0], np.inf, np.float32)
-        for rs in range(0, n, _REF_BLOCK):
-            part = qb @ self.embeddings[rs : rs + _REF_BLOCK].T  # -2 q.g
-            part += self.sq_norms[rs : rs + _REF_BLOCK]
-            rows, cols = np.nonzero(part < cutoff[:, None])
-            if not len(rows):
-                continue
-            bounds = np.searchsorted(rows, np.arange(qb.shape[0] + 1))
-            for r in np.flatnonzero(np.diff(bounds)):
-                c = cols[bounds[r] : bounds[r + 1]]
-                d = np.concatenate([best_d[r], part[r, c]])
-                i = np.concatenate([best_i[r], c.astype(np.int64) + rs])
+        nq = qm2.shape[0]
+        buf = np.empty(_SCAN_BLOCK, np.float32)
+        best_d = [np.empty(0, np.float32) for _ in range(nq)]
+        best_i = [np.empty(0, np.int64) for _ in range(nq)]
+        cutoff = [np.float32(np.inf)] * nq
+        for s in range(lo, hi, _SCAN_BLOCK):
+            e = min(s + _SCAN_BLOCK, hi)
+            block = self.embeddings[s:e]
+            norms = self.sq_norms[s:e]
+            part = buf[: e - s]
+            for r in range(nq):
+                np.einsum("ij,j->i", block, qm2[r], out=part)
+                part += norms
+                if len(best_d[r]) < k:
+                    cand = np.arange(e - s)
+                else:
+                    cand = np.flatnonzero(part < cutoff[r])
+                    if not len(cand):
+                        continue
+                d = np.concatenate((best_d[r], part[cand]))
+                i = np.concatenate((best_i[r], cand + s))
                 if len(d) > k:
                     sel = np.argpartition(d, k - 1)[:k]
                     d, i = d[sel], i[sel]
                 best_d[r], best_i[r] = d, i
-                cutoff[r] = d.max()
-        order = np.argsort(best_d, axis=1, kind="stable")
-        return np.take_along_axis(best_d, order, axis=1), np.take_along_axis(best_i, order, axis=1)
+                if len(d) >= k:
+                    cutoff[r] = d.max()
+        return np.stack(best_d), np.stack(best_i)
+
+    def _batch_topk(self, qb: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k for a batch: two threads over the two halves of the gallery, each making
+        one-thread BLAS calls (no OpenBLAS barrier between cores, which stalls on a busy
+        machine), then the halves' top-k merged."""
+        n = len(self)
+        if n < 2 * _REF_BLOCK or _workers() < 2:
+            return self._block_topk(qb, k, 0, n)
+        half = (n // 2 + _REF_BLOCK - 1) // _REF_BLOCK * _REF_BLOCK
+        with one_blas_thread():
+            pool = _executor()
+            futures = [
+                pool.submit(self._block_topk, qb, k, a, b) for a, b in ((0, half), (half, n))
+            ]
+            parts = [f.result() for f in futures]
+        d = np.concatenate([p[0] for p in parts], axis=1)
+        i = np.concatenate([p[1] for p in parts], axis=1)
+        return _sorted_topk(d, i, k)
+
+    def _block_topk(
+        self, qb: np.ndarray, k: int, lo: int, hi: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k of ``||g||^2 - 2 q.g`` per row of ``qb`` (already scaled by -2), ascending.
+
+        One BLAS product per reference block; the first block is partitioned fully, later blocks
+        only pass values under each query's current k-th best through a cheap comparison, so few
+        elements are ever partitioned.
+        """
+        nq = qb.shape[0]
+        k = min(k, hi - lo)
+        best_d = np.full((nq, k), np.inf, np.float32)
+        best_i = np.full((nq, k), -1, np.int64)
+        cutoff = np.full((nq, 1), np.inf, np.float32)
+        part_buf = np.empty((nq, _REF_BLOCK), np.float32)
+        for rs in range(lo, hi, _REF_BLOCK):
+            stop = min(rs + _REF_BLOCK, hi)
+            g = self.embeddings[rs:stop]
+            part = part_buf[:, : g.shape[0]]
+            np.matmul(qb, g.T, out=part)  # -2 q.g
+            part += self.sq_norms[rs:stop]
+            if rs == lo and g.shape[0] >= k:
+                sel = np.argpartition(part, k - 1, axis=1)[:, :k]
+                best_d = np.take_along_axis(part, sel, axis=1)
+                best_i = sel.astype(np.int64) + rs
+                cutoff = best_d.max(axis=1, keepdims=True)
+                continue
+            rows, cols = np.nonzero(part < cutoff)  # row-major: grouped by query
+            if not len(rows):
+                continue
+            # merge all queries at once: each row's k best + its survivors, padded with inf
+            counts = np.bincount(rows, minlength=nq)
+            pos = np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows] + k
+            cand_d = np.full((nq, k + int(counts.max())), np.inf, np.float32)
+            cand_i = np.full(cand_d.shape, -1, np.int64)
+            cand_d[:, :k], cand_i[:, :k] = best_d, best_i
+            cand_d[rows, pos] = part[rows, cols]
+            cand_i[rows, pos] = cols + rs
+            sel = np.argpartition(cand_d, k - 1, axis=1)[:, :k]
+            best_d = np.take_along_axis(cand_d, sel, axis=1)
+            best_i = np.take_along_axis(cand_i, sel, axis=1)
+            cutoff = best_d.max(axis=1, keepdims=True)
+        return _sorted_topk(best_d, best_i, k)
 
     def _candidates(
         self, dist: np.ndarray, rows: np.ndarray, top: int | None, threshold: float | None
@@ -211,8 +351,8 @@ class Gallery:
             seen: set[int] = set()
             cands: list[Candidate] = []
             for d, r in zip(dist[p], rows[p], strict=True):
-                if threshold is not None and d > threshold:
-                    break
+                if r < 0 or (threshold is not None and d > threshold):
+                    break  # r < 0: the index found fewer than k references
                 code = int(self._subject_codes[r])
                 if code in seen:
                     continue  # a subject's score is its best reference: the first one seen
@@ -224,15 +364,26 @@ class Gallery:
         return result
 
     def investigate(
-        self, queries: np.ndarray, top: int = 10, *, model: str = MODEL_NAME
+        self,
+        queries: np.ndarray,
+        top: int = 10,
+        *,
+        model: str = MODEL_NAME,
+        exact: bool = False,
     ) -> list[list[Candidate]]:
         """Investigative mode: the ``top`` nearest subjects per probe, ranked, with distances.
 
-        Exact: enough references are fetched (``top`` x the largest reference count of a
-        subject) that the best reference of each of the ``top`` best subjects is among them.
+        Enough references are fetched (``top`` x the largest reference count of a subject) that
+        the best reference of each of the ``top`` best subjects is among them. Exact unless an
+        index was built (:meth:`build_index`) and ``exact`` is false; then the index's recall
+        against exact search applies (measured in the benchmark).
         """
+        self.check_model(model)
         k = min(len(self), top * max(self.max_refs_per_subject, 1))
-        dist, rows = self.nearest(queries, k, model=model)
+        if self.index is not None and not exact:
+            dist, rows = self.index.search(queries, k)
+        else:
+            dist, rows = self.nearest(queries, k, model=model)
         return self._candidates(dist, rows, top, None)
 
     def alert(
@@ -242,7 +393,10 @@ class Gallery:
         *,
         model: str = MODEL_NAME,
     ) -> list[list[Candidate]]:
-        """Alert mode: every subject with a reference at distance <= ``threshold``, per probe."""
+        """Alert mode: every subject with a reference at distance <= ``threshold``, per probe.
+
+        Always exact (a full scan, never the index): an alert must not be missed by an
+        approximation."""
         self.check_model(model)
         q = _as_matrix(queries)
         result: list[list[Candidate]] = []
@@ -256,8 +410,9 @@ class Gallery:
                 d2 += self.sq_norms[rs : rs + _REF_BLOCK]
                 d2 += q_sq[qs : qs + _QUERY_BLOCK, None]
                 pi, ri = np.nonzero(d2 <= np.float32(threshold * threshold))
-                for a, b in zip(pi.tolist(), ri.tolist(), strict=True):
-                    hits[a].append((float(np.sqrt(max(d2[a, b], 0.0))), b + rs))
+                caller = self.caller_rows(ri + rs).tolist()
+                for a, b, c in zip(pi.tolist(), ri.tolist(), caller, strict=True):
+                    hits[a].append((float(np.sqrt(max(d2[a, b], 0.0))), c))
             for j, h in enumerate(hits):
                 h.sort()
                 dist = np.array([[x[0] for x in h]], np.float32).reshape(1, -1)

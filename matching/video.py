@@ -11,9 +11,11 @@ mean embedding of its sightings.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO
 
 import cv2
 import numpy as np
@@ -54,8 +56,11 @@ class Track:
 
 
 def read_video_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Container facts OpenCV exposes: ``width``, ``height``, ``fps``, ``frames``, ``duration``
-    (seconds) and ``codec`` (FourCC). Raises :class:`VideoError` if it cannot be opened."""
+    """Container facts: ``width``, ``height``, ``fps``, ``frames``, ``duration`` (seconds) and
+    ``codec`` (FourCC) from OpenCV, plus, for MP4/MOV files that record them, ``captured_at``
+    (ISO 8601 UTC, from ``moov/mvhd`` creation time) and ``gps_lat``/``gps_lon`` (and
+    ``gps_alt`` in metres when given) from ``moov/udta/\u00a9xyz`` (see
+    :func:`read_mp4_metadata`). Raises :class:`VideoError` if OpenCV cannot open the file."""
     name = os.fspath(path)
     cap = cv2.VideoCapture(name)
     try:
@@ -65,7 +70,7 @@ def read_video_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
         frames = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         fourcc = int(cap.get(cv2.CAP_PROP_FOURCC) or 0)
         codec = fourcc.to_bytes(4, "little").decode("ascii", "replace").strip("\x00 ")
-        return {
+        meta: dict[str, Any] = {
             "width": int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
             "height": int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
             "fps": round(fps, 3),
@@ -75,6 +80,160 @@ def read_video_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
         }
     finally:
         cap.release()
+    meta.update(read_mp4_metadata(name))
+    return meta
+
+
+# -- ISO-BMFF (MP4 / QuickTime) container metadata -----------------------------------------------
+
+_MP4_EPOCH = datetime(1904, 1, 1, tzinfo=UTC)
+_MAX_MOOV = 64 << 20  # a moov box larger than this is not read (damaged or hostile file)
+_ISO6709 = re.compile(r"^([+-]\d+(?:\.\d*)?)([+-]\d+(?:\.\d*)?)([+-]\d+(?:\.\d*)?)?")
+
+
+def _boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int, int]]:
+    """``(type, payload start, payload end)`` of the boxes in ``data[start:end]``; stops at the
+    first malformed header."""
+    end = len(data) if end is None else end
+    pos = start
+    while pos + 8 <= end:
+        size = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8]
+        header = 8
+        if size == 1:
+            if pos + 16 > end:
+                return
+            size, header = int.from_bytes(data[pos + 8 : pos + 16], "big"), 16
+        elif size == 0:
+            size = end - pos
+        if size < header or pos + size > end:
+            return
+        yield kind, pos + header, pos + size
+        pos += size
+
+
+def _read_moov(fh: BinaryIO) -> bytes | None:
+    """The payload of the top-level ``moov`` box, seeking over ``mdat`` and other boxes."""
+    fh.seek(0, os.SEEK_END)
+    file_size = fh.tell()
+    pos = 0
+    while pos + 8 <= file_size:
+        fh.seek(pos)
+        head = fh.read(16)
+        if len(head) < 8:
+            return None
+        size = int.from_bytes(head[:4], "big")
+        header = 8
+        if size == 1:
+            if len(head) < 16:
+                return None
+            size, header = int.from_bytes(head[8:16], "big"), 16
+        elif size == 0:
+            size = file_size - pos
+        if size < header or pos + size > file_size:
+            return None
+        if head[4:8] == b"moov":
+            if size - header > _MAX_MOOV:
+                return None
+            fh.seek(pos + header)
+            payload = fh.read(size - header)
+            return payload if len(payload) == size - header else None
+        pos += size
+    return None
+
+
+def _creation_time(mvhd: bytes) -> str | None:
+    if len(mvhd) < 4:
+        return None
+    version = mvhd[0]
+    if version == 1 and len(mvhd) >= 12:
+        seconds = int.from_bytes(mvhd[4:12], "big")
+    elif version == 0 and len(mvhd) >= 8:
+        seconds = int.from_bytes(mvhd[4:8], "big")
+    else:
+        return None
+    if seconds == 0:
+        return None  # "not set" in practice
+    try:
+        when = _MP4_EPOCH + timedelta(seconds=seconds)
+    except OverflowError:
+        return None
+    return when.isoformat()
+
+
+def _iso6709_part(text: str, degree_digits: int) -> float:
+    """One ISO 6709 coordinate: decimal degrees, or degrees+minutes[+seconds] packed."""
+    sign = -1.0 if text[0] == "-" else 1.0
+    body = text[1:]
+    whole = body.split(".")[0]
+    if len(whole) <= degree_digits:
+        return sign * float(body)
+    if len(whole) == degree_digits + 2:  # DDMM.mmm
+        return sign * (float(whole[:degree_digits]) + float(body[degree_digits:]) / 60)
+    if len(whole) == degree_digits + 4:  # DDMMSS.sss
+        deg, mins = float(whole[:degree_digits]), float(whole[degree_digits : degree_digits + 2])
+        return sign * (deg + mins / 60 + float(body[degree_digits + 2 :]) / 3600)
+    raise ValueError(f"not an ISO 6709 coordinate: {text!r}")
+
+
+def parse_iso6709(text: str) -> dict[str, float] | None:
+    """``+48.8584+002.2945+035.000/`` -> ``{"gps_lat": .., "gps_lon": .., "gps_alt": ..}``."""
+    m = _ISO6709.match(text.strip())
+    if not m:
+        return None
+    try:
+        lat, lon = _iso6709_part(m.group(1), 2), _iso6709_part(m.group(2), 3)
+    except ValueError:
+        return None
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+        return None
+    out = {"gps_lat": round(lat, 7), "gps_lon": round(lon, 7)}
+    if m.group(3):
+        out["gps_alt"] = float(m.group(3))
+    return out
+
+
+def _xyz_text(payload: bytes) -> str:
+    """The string of a QuickTime ``\u00a9xyz`` user-data atom (16-bit length, 16-bit language,
+    text), or of an iTunes-style atom wrapping a ``data`` box."""
+    for kind, a, b in _boxes(payload):
+        if kind == b"data" and b - a >= 8:
+            return payload[a + 8 : b].decode("utf-8", "replace")
+    if len(payload) >= 4:
+        length = int.from_bytes(payload[:2], "big")
+        if 0 < length <= len(payload) - 4:
+            return payload[4 : 4 + length].decode("utf-8", "replace")
+    return payload.decode("utf-8", "replace")
+
+
+def read_mp4_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """``captured_at`` and GPS from an MP4/MOV file's own boxes (no decoder needed).
+
+    ``captured_at`` is ``moov/mvhd`` creation time (seconds since 1904-01-01 UTC, version 0 or 1;
+    0 means unset and is ignored). GPS is the ISO 6709 string of ``moov/udta/\u00a9xyz``. Any
+    other file, or a damaged one, gives an empty dict or only the fields that could be read;
+    nothing is raised.
+    """
+    meta: dict[str, Any] = {}
+    try:
+        with open(path, "rb") as fh:
+            moov = _read_moov(fh)
+        if moov is None:
+            return meta
+        for kind, a, b in _boxes(moov):
+            if kind == b"mvhd":
+                when = _creation_time(moov[a:b])
+                if when:
+                    meta["captured_at"] = when
+            elif kind == b"udta":
+                for sub, c, d in _boxes(moov, a, b):
+                    if sub == b"\xa9xyz":
+                        gps = parse_iso6709(_xyz_text(moov[c:d]))
+                        if gps:
+                            meta.update(gps)
+    except Exception:  # a damaged container loses its optional fields, never the item
+        pass
+    return meta
 
 
 def sample_frames(

@@ -72,3 +72,71 @@ def test_exact_search_matches_brute_force() -> None:
     cands = gallery.investigate(q, top=5)
     assert [c[0].subject for c in cands] == [str(i // 4) for i in range(7)]
     assert all(c.distance <= d.distance for cs in cands for c, d in itertools.pairwise(cs))
+
+
+def _clustered(n_ids: int, per: int, seed: int) -> np.ndarray:
+    """Identity centres plus intra-identity spread, like real embeddings (not uniform noise)."""
+    rng = np.random.default_rng(seed)
+    centres = (rng.normal(size=(n_ids, 128)) * 0.06).astype(np.float32)
+    refs = np.repeat(centres, per, axis=0)
+    return refs + (rng.normal(size=refs.shape) * 0.02).astype(np.float32)
+
+
+def _brute(g: np.ndarray, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    g64 = g.astype(np.float64)
+    d = np.stack([np.sqrt(((g64 - p) ** 2).sum(-1)) for p in q.astype(np.float64)])
+    order = np.argsort(d, axis=1)[:, :k]
+    return np.take_along_axis(d, order, axis=1), order
+
+
+def test_two_thread_scan_matches_brute_force() -> None:
+    g = _clustered(34_000, 4, seed=2)  # 136,000 references: both two-half threaded paths
+    gallery = Gallery(g, [str(i // 4) for i in range(len(g))])
+    rng = np.random.default_rng(3)
+    for nq in (1, 3, 9):  # per-probe scan (<= 4 probes) and batched GEMM
+        q = g[rng.choice(len(g), nq)] + (rng.normal(size=(nq, 128)) * 0.02).astype(np.float32)
+        dist, rows = gallery.nearest(q, 50)
+        bd, bi = _brute(g, q, 50)
+        for p in range(nq):
+            assert set(rows[p]) == set(bi[p])
+        np.testing.assert_allclose(dist, bd, atol=1e-4)
+        assert np.all(np.diff(dist, axis=1) >= 0)
+    one_d, one_i = gallery.nearest(g[5], 1)
+    assert one_i[0, 0] == 5 and one_d[0, 0] < 1e-3
+
+
+def test_index_keeps_caller_rows_and_recall() -> None:
+    g = _clustered(3000, 4, seed=4)
+    subjects = [str(i // 4) for i in range(len(g))]
+    gallery = Gallery(g, subjects)
+    rng = np.random.default_rng(5)
+    q = g[rng.choice(len(g), 40)] + (rng.normal(size=(40, 128)) * 0.02).astype(np.float32)
+    exact_d, exact_i = gallery.nearest(q, 20)
+    assert not gallery.build_index(nlist=64)  # below the size threshold: stays exact
+    assert gallery.build_index(force=True, nlist=64, nprobe=40, sample=5000)
+    assert gallery.index is not None
+    # the stored matrix was reordered; rows stay the caller's, exact search is unchanged
+    assert not np.array_equal(gallery.embeddings, g)
+    np.testing.assert_array_equal(gallery.embedding(123), g[123])
+    d2, i2 = gallery.nearest(q, 20)
+    assert all(set(a) == set(b) for a, b in zip(exact_i, i2, strict=True))
+    np.testing.assert_allclose(d2, exact_d, atol=1e-5)
+    approx_d, approx_i = gallery.index.search(q, 20)
+    recall = np.mean([len(set(a) & set(b)) / 20 for a, b in zip(exact_i, approx_i, strict=True)])
+    assert recall >= 0.97  # 0.984 with this seed
+    found = approx_i >= 0
+    np.testing.assert_allclose(
+        approx_d[found],
+        np.linalg.norm(g[approx_i[found]] - np.repeat(q, 20, 0)[found.ravel()], axis=1),
+        atol=1e-4,
+    )
+    _, full_i = gallery.index.search(q, 20, nprobe=64)  # every list: same as exact
+    assert all(set(a) == set(b) for a, b in zip(exact_i, full_i, strict=True))
+    # investigative mode uses the index, alert mode stays exact and maps rows back
+    cands = gallery.investigate(q[:5], top=3)
+    assert [c[0].subject for c in cands] == [
+        c[0].subject for c in gallery.investigate(q[:5], top=3, exact=True)
+    ]
+    alerts = gallery.alert(g[:1], threshold=0.01)
+    assert alerts[0][0].reference == 0 and alerts[0][0].subject == "0"
+    assert all(subjects[c.reference] == c.subject for cs in cands for c in cs)
