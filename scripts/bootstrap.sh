@@ -25,4 +25,9 @@ if ! python3 -m uv --version >/dev/null 2>&1 && ! command -v uv >/dev/null; then
     || python3 -m pip install --quiet --user --break-system-packages uv
 fi
 if command -v uv >/dev/null; then UV=(uv); else UV=(python3 -m uv); fi
+# Trust the system's certificate store (agency networks often inspect TLS with their own CA).
+export UV_SYSTEM_CERTS=1 UV_NATIVE_TLS=1
+if [ -z "${SSL_CERT_FILE:-}" ] && [ -r /etc/ssl/certs/ca-certificates.crt ]; then
+  export SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+fi
 "${UV[@]}" sync --locked --quiet
