@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -38,7 +39,7 @@ class JobBridge(QObject):
     entry = Signal(str, bool, str)  # one batch entry finished: subject, ok, message
     finished = Signal(object)  # the job's result
     failed = Signal(str)  # one readable line
-    _cross = Signal(str, object)  # emitted on the worker thread, delivered queued
+    _cross = Signal()  # emitted on the worker thread, delivered queued
 
     def __init__(self, cancel: Any = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -46,7 +47,13 @@ class JobBridge(QObject):
         self.running = True
         self.result: Any = None
         self.error: str | None = None
+        self._inbox: deque[tuple[str, Any]] = deque()
         self._cross.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+
+    def post(self, kind: str, payload: Any) -> None:
+        """From the worker: queue an event (Python objects stay in Python; the signal is bare)."""
+        self._inbox.append((kind, payload))
+        self._cross.emit()
 
     def cancel(self) -> None:
         if self.cancel_token is not None:
@@ -56,8 +63,9 @@ class JobBridge(QObject):
     def cancellable(self) -> bool:
         return self.cancel_token is not None
 
-    @Slot(str, object)
-    def _deliver(self, kind: str, payload: Any) -> None:
+    @Slot()
+    def _deliver(self) -> None:
+        kind, payload = self._inbox.popleft()
         if kind == "progress":
             self.progress.emit(*payload)
         elif kind == "entry":
@@ -89,9 +97,9 @@ class _Worker(QRunnable):
             if self._last and not final and now - self._last < PROGRESS_EVERY:
                 return
             self._last = now
-            self._bridge._cross.emit("progress", (event.done, event.total, event.message))
+            self._bridge.post("progress", (event.done, event.total, event.message))
         elif isinstance(event, Finished) and not event.ok:
-            self._bridge._cross.emit("entry", (event.subject, event.ok, event.message))
+            self._bridge.post("entry", (event.subject, event.ok, event.message))
 
     def run(self) -> None:
         from vault.errors import CustosError
@@ -99,13 +107,13 @@ class _Worker(QRunnable):
         try:
             result = self._fn(self._emit)
         except CustosError as exc:
-            self._bridge._cross.emit("failed", exc.message)
+            self._bridge.post("failed", exc.message)
         except Exception as exc:
             print("custos: internal error in a background job:", file=sys.stderr)
             traceback.print_exc()
-            self._bridge._cross.emit("failed", f"internal error: {type(exc).__name__}: {exc}")
+            self._bridge.post("failed", f"internal error: {type(exc).__name__}: {exc}")
         else:
-            self._bridge._cross.emit("finished", result)
+            self._bridge.post("finished", result)
 
 
 class JobRunner(QObject):

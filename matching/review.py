@@ -148,3 +148,66 @@ def decide(session: Session, candidate_id: int, decision: str, reason: str) -> s
             db.add(event)
             session.audit(db, "custody.reviewed", event, item=face.item_id)
         return status_of([*before, d], wl.second_review)
+
+
+@dataclass(frozen=True)
+class CandidateDetail:
+    """What a reviewer needs to see side by side (read only)."""
+
+    candidate: int
+    probe_crop: bytes | None  # JPEG crop of the case face (None for a probe-photo search)
+    reference_photo: bytes
+    reference_crop: bytes
+    reference_source: str
+    watchlist: str
+    subject: str
+    reason: str
+    agency: str
+    label: str
+    review_on: str
+    expires_on: str | None
+    distance: float
+    threshold: float
+    rank: int
+    mode: str
+
+
+@requires("case.read")
+def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail:
+    """The probe crop, the reference photo and crop, the listing and the search policy used."""
+    from matching.models import Reference
+
+    with session.db() as db:
+        cand = db.get(CandidateRecord, candidate_id)
+        if cand is None:
+            raise UserError(f"no candidate with id {candidate_id}")
+        run = db.get(SearchRun, cand.run_id)
+        subject = db.get(Subject, cand.subject_id)
+        ref = db.get(Reference, cand.reference_id)
+        assert run is not None and subject is not None and ref is not None
+        wl = db.get(Watchlist, subject.watchlist_id)
+        assert wl is not None
+        face = db.get(FaceRecord, cand.face_id) if cand.face_id else None
+        crop_blob = face.crop_blob if face is not None else None
+        detail = dict(
+            candidate=cand.id,
+            reference_source=ref.source,
+            watchlist=wl.name,
+            subject=subject.ref,
+            reason=subject.reason,
+            agency=subject.agency,
+            label=subject.label,
+            review_on=subject.review_on,
+            expires_on=subject.expires_on,
+            distance=cand.distance,
+            threshold=cand.threshold,
+            rank=cand.rank,
+            mode=run.mode,
+        )
+        photo_blob, ref_crop_blob = ref.photo_blob, ref.crop_blob
+    return CandidateDetail(
+        probe_crop=session.blobs.read_bytes(crop_blob) if crop_blob else None,
+        reference_photo=session.blobs.read_bytes(photo_blob),
+        reference_crop=session.blobs.read_bytes(ref_crop_blob),
+        **detail,  # type: ignore[arg-type]
+    )

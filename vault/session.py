@@ -55,7 +55,6 @@ def _engine(path: Path, db_key: bytes) -> Engine:
             "synchronous=FULL",
             "temp_store=MEMORY",
             "foreign_keys=ON",
-            "cipher_memory_security=OFF",
         ):
             cur.execute(f"PRAGMA {pragma}")
         cur.close()
@@ -92,6 +91,9 @@ class Session:
         self._lock_fd = lock_fd
         self.engine = _engine(folder / DB_FILE, keys.subkey(vault_key, "database"))
         self._dbs = sessionmaker(self.engine, expire_on_commit=False)
+        # One lock for all database work of this session, reads included: SQLCipher crashed
+        # (segfault in do_execute) when two threads ran statements at once, each on its own
+        # connection. Serialising costs little on a workstation and rules that out.
         self.write_lock = threading.RLock()
         identity = keys.vault_identity(vault_key)
         recipients = [identity.recipient, agefmt.Recipient.parse(config.recovery_recipient)]
@@ -99,6 +101,11 @@ class Session:
         self.user = user
         self.roles: frozenset[Role] = frozenset()
         self._audit: AuditLog | None = None
+        # Database sessions in use on any thread; close() waits for them, so a GUI lock or sign
+        # out never pulls the SQLCipher connection from under a worker thread.
+        self._in_use = 0
+        self._closed = False
+        self._users = threading.Condition()
 
     # --- opening -------------------------------------------------------------------------
     def _start(self) -> None:
@@ -116,7 +123,11 @@ class Session:
     def use_signing_key(self, key: Ed25519PrivateKey) -> None:
         self._audit = AuditLog(key)
 
-    def close(self) -> None:
+    def close(self, timeout: float = 60.0) -> None:
+        """Refuse new database work, wait for work in flight, then release the vault."""
+        with self._users:
+            self._closed = True
+            self._users.wait_for(lambda: self._in_use == 0, timeout=timeout)
         self.engine.dispose()
         if self._lock_fd >= 0:
             os.close(self._lock_fd)
@@ -130,15 +141,29 @@ class Session:
 
     # --- database and audit --------------------------------------------------------------
     @contextlib.contextmanager
+    def _database(self) -> Iterator[DbSession]:
+        with self._users:
+            if self._closed:
+                raise VaultUnavailable(f"{self.folder}: the vault was locked or closed")
+            self._in_use += 1
+        try:
+            with self.write_lock, self._dbs() as db:
+                yield db
+        finally:
+            with self._users:
+                self._in_use -= 1
+                self._users.notify_all()
+
+    @contextlib.contextmanager
     def db(self) -> Iterator[DbSession]:
         """A read-mostly database session (no transaction is committed)."""
-        with self._dbs() as db:
+        with self._database() as db:
             yield db
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[DbSession]:
         """One atomic write: rows and their audit entries commit together or not at all."""
-        with self.write_lock, self._dbs() as db, db.begin():
+        with self.write_lock, self._database() as db, db.begin():
             yield db
         try:
             with self.db() as db:

@@ -213,6 +213,134 @@
         </message>
     </context>
     <context>
+        <name>BundlesPage</name>
+        <message>
+            <location filename="../pages/bundles.py" line="99" />
+            <source>Export to a partner...</source>
+            <translation>تصدير إلى شريك...</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="101" />
+            <source>Verify a bundle...</source>
+            <translation>التحقق من حزمة...</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="103" />
+            <source>Import a bundle into the case...</source>
+            <translation>استيراد حزمة إلى القضية...</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="107" />
+            <source>Bundles are signed BagIt folders (or one file encrypted to the partner). An export is checked against the agreements before anything is written; a received bundle is verified completely before anything is imported.</source>
+            <translation>الحزم مجلدات BagIt موقّعة (أو ملف واحد مشفّر للشريك). يُفحص التصدير مقابل الاتفاقيات قبل كتابة أي شيء، وتُتحقق الحزمة المستلمة بالكامل قبل استيراد أي شيء.</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="117" />
+            <source>Case</source>
+            <translation>القضية</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="126" />
+            <source>&lt;b&gt;Send&lt;/b&gt;</source>
+            <translation>&lt;b&gt;إرسال&lt;/b&gt;</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="129" />
+            <source>&lt;b&gt;Receive&lt;/b&gt;</source>
+            <translation>&lt;b&gt;استلام&lt;/b&gt;</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="150" />
+            <source>Choose the bundle folder</source>
+            <translation>اختر مجلد الحزمة</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="157" />
+            <source>Verifying {0}</source>
+            <translation>جارٍ التحقق من {0}</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="166" />
+            <source>Bundle {0} from {1} is intact.</source>
+            <translation>الحزمة {0} من {1} سليمة.</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="168" />
+            <source>This bundle is refused: {0} problem(s).</source>
+            <translation>هذه الحزمة مرفوضة: {0} مشكلة.</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="169" />
+            <source>Bundle verification</source>
+            <translation>التحقق من الحزمة</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="176" />
+            <source>Choose the case to import into first.</source>
+            <translation>اختر أولاً القضية التي يُستورد إليها.</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="180" />
+            <source>Importing {0} into {1}</source>
+            <translation>جارٍ استيراد {0} إلى {1}</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="191" />
+            <source>Imported {0} item(s) from {1} (bundle {2}).</source>
+            <translation>تم استيراد {0} عنصر من {1} (الحزمة {2}).</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="194" />
+            <source>Every file was checked against the signed manifest.</source>
+            <translation>فُحص كل ملف مقابل البيان الموقّع.</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="196" />
+            <source>Import refused: {0} problem(s). Nothing was imported.</source>
+            <translation>رُفض الاستيراد: {0} مشكلة. لم يُستورد شيء.</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="201" />
+            <source>Bundle import</source>
+            <translation>استيراد الحزمة</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="207" />
+            <source>Bundle: {0}</source>
+            <translation>الحزمة: {0}</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="208" />
+            <source>Signed by: {0}, key {1} ({2})</source>
+            <translation>موقّعة من: {0}، المفتاح {1} ({2})</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="209" />
+            <source>unknown</source>
+            <translation>غير معروف</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="211" />
+            <source>Purpose: {0}; label: {1}</source>
+            <translation>الغرض: {0}؛ التصنيف: {1}</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="214" />
+            <source>{0} files, {1} bytes</source>
+            <translation>{0} ملف، {1} بايت</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="219" />
+            <source>No problem found.</source>
+            <translation>لم يُعثر على أي مشكلة.</translation>
+        </message>
+        <message>
+            <location filename="../pages/bundles.py" line="220" />
+            <source>Problems:</source>
+            <translation>المشكلات:</translation>
+        </message>
+    </context>
+    <context>
         <name>CaseDialog</name>
         <message>
             <location filename="../pages/cases.py" line="61" />
@@ -362,6 +490,34 @@
         </message>
     </context>
     <context>
+        <name>ClusterDialog</name>
+        <message>
+            <location filename="../pages/faces.py" line="198" />
+            <source>Clusters in {0}</source>
+            <translation>المجموعات في {0}</translation>
+        </message>
+        <message>
+            <location filename="../pages/faces.py" line="204" />
+            <source>Group {0}: {1} faces in {2} items</source>
+            <translation>المجموعة {0}: {1} وجه في {2} عنصر</translation>
+        </message>
+        <message>
+            <location filename="../pages/faces.py" line="211" />
+            <source>No face recurs in this case.</source>
+            <translation>لا يتكرر أي وجه في هذه القضية.</translation>
+        </message>
+        <message>
+            <location filename="../pages/faces.py" line="213" />
+            <source>Faces that look alike, grouped; not an identification.</source>
+            <translation>وجوه متشابهة مجمّعة؛ وليست تعرّفاً على الهوية.</translation>
+        </message>
+        <message>
+            <location filename="../pages/faces.py" line="215" />
+            <source>Enrol as subject...</source>
+            <translation>تسجيل كشخص مدرج...</translation>
+        </message>
+    </context>
+    <context>
         <name>CustodyFormDialog</name>
         <message>
             <location filename="../pages/evidence.py" line="55" />
@@ -407,6 +563,84 @@
             <location filename="../pages/evidence.py" line="73" />
             <source>Ingest</source>
             <translation>إدخال</translation>
+        </message>
+    </context>
+    <context>
+        <name>EnrolDialog</name>
+        <message>
+            <location filename="../pages/watchlists.py" line="305" />
+            <source>Enrol a subject</source>
+            <translation>تسجيل شخص</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="322" />
+            <source>YYYY-MM-DD (optional)</source>
+            <translation>YYYY-MM-DD (اختياري)</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="324" />
+            <source>From: {0}</source>
+            <translation>من: {0}</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="327" />
+            <source>Watchlist</source>
+            <translation>قائمة المراقبة</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="328" />
+            <source>Subject id</source>
+            <translation>معرّف الشخص</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="329" />
+            <source>Reason for listing</source>
+            <translation>سبب الإدراج</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="330" />
+            <source>Issuing agency</source>
+            <translation>الجهة المُصدِرة</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="331" />
+            <source>Label</source>
+            <translation>التصنيف</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="332" />
+            <source>Review on</source>
+            <translation>المراجعة في</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="333" />
+            <source>Expires on</source>
+            <translation>ينتهي في</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="339" />
+            <source>Enrol</source>
+            <translation>تسجيل</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="352" />
+            <source>Create a watchlist first.</source>
+            <translation>أنشئ قائمة مراقبة أولاً.</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="355" />
+            <source>A subject needs an id.</source>
+            <translation>يحتاج الشخص إلى معرّف.</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="365" />
+            <source>Checking the photos and enrolling...</source>
+            <translation>جارٍ فحص الصور والتسجيل...</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="386" />
+            <source>{0} enrolled with {1} photos; refused:</source>
+            <translation>سُجّل {0} بعدد {1} صورة؛ المرفوض:</translation>
         </message>
     </context>
     <context>
@@ -495,67 +729,287 @@
             <translation>جارٍ التحميل...</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="238" />
+            <location filename="../pages/evidence.py" line="244" />
             <source>{0} items</source>
             <translation>{0} عنصر</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="260" />
+            <location filename="../pages/evidence.py" line="266" />
             <source>Choose files to ingest</source>
             <translation>اختر ملفات للإدخال</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="265" />
+            <location filename="../pages/evidence.py" line="271" />
             <source>Choose a folder to ingest</source>
             <translation>اختر مجلدًا للإدخال</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="282" />
+            <location filename="../pages/evidence.py" line="288" />
             <source>Choose or create a case first.</source>
             <translation>اختر قضية أو أنشئها أولًا.</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="297" />
+            <location filename="../pages/evidence.py" line="303" />
             <source>Ingesting into {0}</source>
             <translation>جارٍ الإدخال في {0}</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="305" />
+            <location filename="../pages/evidence.py" line="311" />
             <source>{0} saved, {1} failed.</source>
             <translation>حُفظ {0}، وفشل {1}.</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="307" />
+            <location filename="../pages/evidence.py" line="313" />
             <source>Cancelled: </source>
             <translation>أُلغي: </translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="307" />
+            <location filename="../pages/evidence.py" line="313" />
             <source>Finished items are kept.</source>
             <translation>العناصر المكتملة محفوظة.</translation>
         </message>
     </context>
     <context>
-        <name>Exchange</name>
+        <name>Export</name>
         <message>
-            <location filename="../pages/exchange.py" line="18" />
-            <source>Agency</source>
-            <translation>الجهة</translation>
+            <location filename="../pages/export.py" line="74" />
+            <source>allowed</source>
+            <translation>مسموح</translation>
         </message>
         <message>
-            <location filename="../pages/exchange.py" line="19" />
-            <source>Country</source>
-            <translation>الدولة</translation>
+            <location filename="../pages/export.py" line="75" />
+            <source>refused</source>
+            <translation>مرفوض</translation>
         </message>
         <message>
-            <location filename="../pages/exchange.py" line="20" />
-            <source>Contact</source>
-            <translation>جهة الاتصال</translation>
+            <location filename="../pages/export.py" line="78" />
+            <source>Item</source>
+            <translation>العنصر</translation>
         </message>
         <message>
-            <location filename="../pages/exchange.py" line="22" />
-            <source>Key fingerprints</source>
-            <translation>بصمات المفاتيح</translation>
+            <location filename="../pages/export.py" line="79" />
+            <source>Name</source>
+            <translation>الاسم</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="80" />
+            <source>Label</source>
+            <translation>التصنيف</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="82" />
+            <source>Policy</source>
+            <translation>السياسة</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="85" />
+            <source>Reason</source>
+            <translation>السبب</translation>
+        </message>
+    </context>
+    <context>
+        <name>ExportDialog</name>
+        <message>
+            <location filename="../pages/export.py" line="104" />
+            <source>Export a bundle to a partner</source>
+            <translation>تصدير حزمة إلى شريك</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="120" />
+            <source>1. Partner and purpose</source>
+            <translation>1. الشريك والغرض</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="122" />
+            <source>Partner</source>
+            <translation>الشريك</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="123" />
+            <source>Purpose</source>
+            <translation>الغرض</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="124" />
+            <source>Case</source>
+            <translation>القضية</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="126" />
+            <source>2. Items</source>
+            <translation>2. العناصر</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="135" />
+            <source>3. Policy check (before anything is written)</source>
+            <translation>3. فحص السياسة (قبل كتابة أي شيء)</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="141" />
+            <source>Choose...</source>
+            <translation>اختيار...</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="143" />
+            <source>Encrypt to the partner (one .tar.age file)</source>
+            <translation>تشفير للشريك (ملف ‎.tar.age واحد)</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="145" />
+            <source>Save in</source>
+            <translation>الحفظ في</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="148" />
+            <source>Name</source>
+            <translation>الاسم</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="155" />
+            <source>Export</source>
+            <translation>تصدير</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="196" />
+            <source>Checking the agreements...</source>
+            <translation>جارٍ فحص الاتفاقيات...</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="210" />
+            <source>Choose a partner, a case and at least one item.</source>
+            <translation>اختر شريكاً وقضية وعنصراً واحداً على الأقل.</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="229" />
+            <source>Allowed: {0} item(s) under agreement {1} ({2}, until {3}).</source>
+            <translation>مسموح: {0} عنصر بموجب الاتفاقية {1} ({2}، حتى {3}).</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="236" />
+            <source>Refused: {0} of {1} item(s) may not go to this partner (reasons below). Untick them or choose another purpose; nothing is written.</source>
+            <translation>مرفوض: لا يجوز إرسال {0} من {1} عنصر إلى هذا الشريك (الأسباب أدناه). ألغِ تحديدها أو اختر غرضاً آخر؛ لن يُكتب شيء.</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="252" />
+            <source>Save the bundle in</source>
+            <translation>حفظ الحزمة في</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="278" />
+            <source>Exporting to {0}</source>
+            <translation>جارٍ التصدير إلى {0}</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="286" />
+            <source>Bundle written to {0}: {1} item(s), highest label TLP:{2}.</source>
+            <translation>كُتبت الحزمة في {0}: {1} عنصر، أعلى تصنيف TLP:{2}.</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="293" />
+            <source>Bundle hash: {0}</source>
+            <translation>بصمة الحزمة: {0}</translation>
+        </message>
+    </context>
+    <context>
+        <name>Faces</name>
+        <message>
+            <location filename="../gallery.py" line="124" />
+            <source>eyes {0} px · sharp {1}</source>
+            <translation>العينان {0} بكسل · الحدة {1}</translation>
+        </message>
+        <message>
+            <location filename="../gallery.py" line="129" />
+            <source>track {0}–{1} s</source>
+            <translation>مسار {0}–{1} ث</translation>
+        </message>
+        <message>
+            <location filename="../gallery.py" line="138" />
+            <source>Face {0} in {1}</source>
+            <translation>الوجه {0} في {1}</translation>
+        </message>
+        <message>
+            <location filename="../gallery.py" line="141" />
+            <source>Video track from {0} s to {1} s (best frame at {2} s)</source>
+            <translation>مسار فيديو من {0} ث إلى {1} ث (أفضل إطار عند {2} ث)</translation>
+        </message>
+        <message>
+            <location filename="../gallery.py" line="147" />
+            <source>Captured: {0}</source>
+            <translation>التُقطت: {0}</translation>
+        </message>
+    </context>
+    <context>
+        <name>FacesPage</name>
+        <message>
+            <location filename="../pages/faces.py" line="48" />
+            <source>Detect faces</source>
+            <translation>اكتشاف الوجوه</translation>
+        </message>
+        <message>
+            <location filename="../pages/faces.py" line="50" />
+            <source>Cluster</source>
+            <translation>تجميع</translation>
+        </message>
+        <message>
+            <location filename="../pages/faces.py" line="52" />
+            <source>Search watchlists...</source>
+            <translation>البحث في قوائم المراقبة...</translation>
+        </message>
+        <message>
+            <location filename="../pages/faces.py" line="54" />
+            <source>Enrol selected as subject...</source>
+            <translation>تسجيل المحدد كشخص...</translation>
+        </message>
+        <message>
+            <location filename="../pages/faces.py" line="59" />
+            <source>Case</source>
+            <translation>القضية</translation>
+        </message>
+        <message>
+            <location filename="../pages/faces.py" line="90" />
+            <source>Loading...</source>
+            <translation>جارٍ التحميل...</translation>
+        </message>
+        <message>
+            <location filename="../pages/faces.py" line="108" />
+            <source>{0} faces ({1} photos, {2} video tracks)</source>
+            <translation>{0} وجه ({1} صورة، {2} مسار فيديو)</translation>
+        </message>
+        <message>
+            <location filename="../pages/faces.py" line="122" />
+            <location filename="../pages/faces.py" line="174" />
+            <source>Choose a case first.</source>
+            <translation>اختر قضية أولاً.</translation>
+        </message>
+        <message>
+            <location filename="../pages/faces.py" line="127" />
+            <source>Finding faces in {0}</source>
+            <translation>جارٍ البحث عن الوجوه في {0}</translation>
+        </message>
+        <message>
+            <location filename="../pages/faces.py" line="135" />
+            <source>{0} items analysed, {1} faces found, {2} failed.</source>
+            <translation>حُلّل {0} عنصر، وعُثر على {1} وجه، وفشل {2}.</translation>
+        </message>
+        <message>
+            <location filename="../pages/faces.py" line="139" />
+            <source>Cancelled: </source>
+            <translation>أُلغي: </translation>
+        </message>
+        <message>
+            <location filename="../pages/faces.py" line="139" />
+            <source>Analysed items are kept.</source>
+            <translation>يُحتفظ بالعناصر التي حُلّلت.</translation>
+        </message>
+        <message>
+            <location filename="../pages/faces.py" line="160" />
+            <source>Grouping faces...</source>
+            <translation>جارٍ تجميع الوجوه...</translation>
+        </message>
+        <message>
+            <location filename="../pages/faces.py" line="184" />
+            <source>Select one or more faces of the same person first.</source>
+            <translation>حدّد أولاً وجهاً أو أكثر للشخص نفسه.</translation>
         </message>
     </context>
     <context>
@@ -601,147 +1055,152 @@
     <context>
         <name>ItemDialog</name>
         <message>
-            <location filename="../pages/item_view.py" line="91" />
+            <location filename="../pages/item_view.py" line="131" />
             <source>Item {0}: {1}</source>
             <translation>العنصر {0}: {1}</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="94" />
+            <location filename="../pages/item_view.py" line="134" />
             <source>Loading preview...</source>
             <translation>جارٍ تحميل المعاينة...</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="108" />
+            <location filename="../pages/item_view.py" line="148" />
             <source>Preview</source>
             <translation>معاينة</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="109" />
+            <location filename="../pages/item_view.py" line="149" />
             <source>Record</source>
             <translation>السجل</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="111" />
+            <location filename="../pages/item_view.py" line="151" />
             <source>Custody</source>
             <translation>الحيازة</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="115" />
+            <location filename="../pages/item_view.py" line="155" />
             <source>Audit</source>
             <translation>سجل التدقيق</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="118" />
+            <location filename="../pages/item_view.py" line="158" />
             <source>Export copy...</source>
             <translation>تصدير نسخة...</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="121" />
+            <location filename="../pages/item_view.py" line="161" />
             <source>Close</source>
             <translation>إغلاق</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="139" />
+            <location filename="../pages/item_view.py" line="179" />
             <source>Case</source>
             <translation>القضية</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="140" />
+            <location filename="../pages/item_view.py" line="180" />
             <source>Name</source>
             <translation>الاسم</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="141" />
+            <location filename="../pages/item_view.py" line="181" />
             <source>Size</source>
             <translation>الحجم</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="142" />
+            <location filename="../pages/item_view.py" line="182" />
             <source>SHA-256</source>
             <translation>SHA-256</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="143" />
+            <location filename="../pages/item_view.py" line="183" />
             <source>SHA-1</source>
             <translation>SHA-1</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="144" />
+            <location filename="../pages/item_view.py" line="184" />
             <source>MD5</source>
             <translation>MD5</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="145" />
+            <location filename="../pages/item_view.py" line="185" />
             <source>Exhibit number</source>
             <translation>رقم المضبوطات</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="146" />
+            <location filename="../pages/item_view.py" line="186" />
             <source>Seized from</source>
             <translation>ضُبط من</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="147" />
+            <location filename="../pages/item_view.py" line="187" />
             <source>Seized at (place)</source>
             <translation>مكان الضبط</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="148" />
+            <location filename="../pages/item_view.py" line="188" />
             <source>Seized on</source>
             <translation>تاريخ الضبط</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="149" />
+            <location filename="../pages/item_view.py" line="189" />
             <source>Seized by</source>
             <translation>ضبطه</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="150" />
+            <location filename="../pages/item_view.py" line="190" />
             <source>Description</source>
             <translation>الوصف</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="151" />
+            <location filename="../pages/item_view.py" line="191" />
             <source>Original path</source>
             <translation>المسار الأصلي</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="152" />
+            <location filename="../pages/item_view.py" line="192" />
             <source>Acquired by</source>
             <translation>أدخله</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="153" />
+            <location filename="../pages/item_view.py" line="193" />
             <source>Acquired</source>
             <translation>تاريخ الإدخال</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="184" />
+            <location filename="../pages/item_view.py" line="225" />
             <source>Too large to preview here; export a copy to open it.</source>
             <translation>أكبر من أن يُعاين هنا؛ صدّر نسخة لفتحه.</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="205" />
+            <location filename="../pages/item_view.py" line="245" />
+            <source>Video: the first frame</source>
+            <translation>فيديو: الإطار الأول</translation>
+        </message>
+        <message>
+            <location filename="../pages/item_view.py" line="248" />
             <source>Text</source>
             <translation>نص</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="205" />
+            <location filename="../pages/item_view.py" line="248" />
             <source>Binary (hex)</source>
             <translation>ثنائي (سداسي عشري)</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="217" />
+            <location filename="../pages/item_view.py" line="260" />
             <source>Export a copy to</source>
             <translation>تصدير نسخة إلى</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="225" />
+            <location filename="../pages/item_view.py" line="268" />
             <source>Exporting...</source>
             <translation>جارٍ التصدير...</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="233" />
+            <location filename="../pages/item_view.py" line="276" />
             <source>Copy written to {0} (hash checked)</source>
             <translation>كُتبت النسخة في {0} (تم التحقق من البصمة)</translation>
         </message>
@@ -881,87 +1340,26 @@
         </message>
     </context>
     <context>
-        <name>Matching</name>
+        <name>NewWatchlistDialog</name>
         <message>
-            <location filename="../pages/matching.py" line="19" />
-            <source>Face</source>
-            <translation>الوجه</translation>
+            <location filename="../pages/watchlists.py" line="247" />
+            <source>New watchlist</source>
+            <translation>قائمة مراقبة جديدة</translation>
         </message>
         <message>
-            <location filename="../pages/matching.py" line="20" />
-            <source>Item</source>
-            <translation>العنصر</translation>
+            <location filename="../pages/watchlists.py" line="250" />
+            <source>A confirmation needs a second, different analyst</source>
+            <translation>يحتاج التأكيد إلى محلل ثانٍ مختلف</translation>
         </message>
         <message>
-            <location filename="../pages/matching.py" line="21" />
-            <source>Kind</source>
-            <translation>النوع</translation>
+            <location filename="../pages/watchlists.py" line="254" />
+            <source>Name</source>
+            <translation>الاسم</translation>
         </message>
         <message>
-            <location filename="../pages/matching.py" line="23" />
-            <source>Quality</source>
-            <translation>الجودة</translation>
-        </message>
-        <message>
-            <location filename="../pages/matching.py" line="26" />
-            <source>Captured</source>
-            <translation>وقت الالتقاط</translation>
-        </message>
-        <message>
-            <location filename="../pages/matching.py" line="29" />
-            <location filename="../pages/matching.py" line="39" />
-            <source>Watchlist</source>
-            <translation>قائمة المراقبة</translation>
-        </message>
-        <message>
-            <location filename="../pages/matching.py" line="30" />
-            <source>Subjects</source>
-            <translation>الأشخاص</translation>
-        </message>
-        <message>
-            <location filename="../pages/matching.py" line="31" />
-            <source>Alert threshold</source>
-            <translation>عتبة التنبيه</translation>
-        </message>
-        <message>
-            <location filename="../pages/matching.py" line="33" />
-            <source>Second review</source>
-            <translation>مراجعة ثانية</translation>
-        </message>
-        <message>
-            <location filename="../pages/matching.py" line="35" />
+            <location filename="../pages/watchlists.py" line="255" />
             <source>Source agency</source>
             <translation>الجهة المصدر</translation>
-        </message>
-        <message>
-            <location filename="../pages/matching.py" line="38" />
-            <source>Candidate</source>
-            <translation>المرشح</translation>
-        </message>
-        <message>
-            <location filename="../pages/matching.py" line="40" />
-            <source>Subject</source>
-            <translation>الشخص</translation>
-        </message>
-        <message>
-            <location filename="../pages/matching.py" line="41" />
-            <source>Distance</source>
-            <translation>المسافة</translation>
-        </message>
-        <message>
-            <location filename="../pages/matching.py" line="42" />
-            <source>Threshold</source>
-            <translation>العتبة</translation>
-        </message>
-        <message>
-            <location filename="../pages/matching.py" line="43" />
-            <source>Mode</source>
-            <translation>الوضع</translation>
-        </message>
-        <message>
-            <location filename="../pages/matching.py" line="44" />
-            <source>Status</source>
-            <translation>الحالة</translation>
         </message>
     </context>
     <context>
@@ -973,11 +1371,154 @@
         </message>
     </context>
     <context>
+        <name>Partners</name>
+        <message>
+            <location filename="../pages/partners.py" line="24" />
+            <source>active</source>
+            <translation>نشط</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="25" />
+            <source>retired</source>
+            <translation>متقاعد</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="26" />
+            <source>revoked</source>
+            <translation>ملغى</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="40" />
+            <source>Agency</source>
+            <translation>الجهة</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="41" />
+            <source>Country</source>
+            <translation>الدولة</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="42" />
+            <source>Contact</source>
+            <translation>جهة الاتصال</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="43" />
+            <source>Active key fingerprint</source>
+            <translation>بصمة المفتاح النشط</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="44" />
+            <source>Keys</source>
+            <translation>المفاتيح</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="47" />
+            <source>Fingerprint</source>
+            <translation>البصمة</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="48" />
+            <source>Status</source>
+            <translation>الحالة</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="49" />
+            <source>Added</source>
+            <translation>أُضيف</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="50" />
+            <source>Changed</source>
+            <translation>تغيّر</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="53" />
+            <source>Purpose</source>
+            <translation>الغرض</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="54" />
+            <source>Reference</source>
+            <translation>المرجع</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="55" />
+            <source>Labels</source>
+            <translation>التصنيفات</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="57" />
+            <source>Crime areas</source>
+            <translation>مجالات الجريمة</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="58" />
+            <source>all</source>
+            <translation>الكل</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="60" />
+            <source>Onward sharing</source>
+            <translation>المشاركة اللاحقة</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="61" />
+            <source>Valid from</source>
+            <translation>صالح من</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="62" />
+            <source>Valid until</source>
+            <translation>صالح حتى</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="64" />
+            <source>In force</source>
+            <translation>سارية</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="68" />
+            <source>yes</source>
+            <translation>نعم</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="68" />
+            <source>no</source>
+            <translation>لا</translation>
+        </message>
+    </context>
+    <context>
         <name>PartnersPage</name>
         <message>
-            <location filename="../pages/exchange.py" line="44" />
-            <source>The partner directory is not available in this version.</source>
-            <translation>دليل الشركاء غير متاح في هذا الإصدار.</translation>
+            <location filename="../pages/partners.py" line="90" />
+            <source>Add partner from key card...</source>
+            <translation>إضافة شريك من بطاقة مفتاح...</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="97" />
+            <source>Keys (compare fingerprints with the partner out of band)</source>
+            <translation>المفاتيح (قارن البصمات مع الشريك عبر قناة أخرى)</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="99" />
+            <source>Agreements</source>
+            <translation>الاتفاقيات</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="118" />
+            <source>We are {0} ({1}). Our signing key: {2}</source>
+            <translation>نحن {0} ({1}). مفتاح التوقيع لدينا: {2}</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="149" />
+            <source>Partner key card</source>
+            <translation>بطاقة مفتاح الشريك</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="167" />
+            <source>Partner {0} added: compare the fingerprint.</source>
+            <translation>أُضيف الشريك {0}: قارن البصمة.</translation>
         </message>
     </context>
     <context>
@@ -986,6 +1527,29 @@
             <location filename="../pages/__init__.py" line="147" />
             <source>This area is not available in this version yet.</source>
             <translation>هذا القسم غير متاح في هذا الإصدار بعد.</translation>
+        </message>
+    </context>
+    <context>
+        <name>ReasonDialog</name>
+        <message>
+            <location filename="../pages/review.py" line="71" />
+            <source>{0} candidate {1}</source>
+            <translation>{0} المرشح {1}</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="73" />
+            <source>What you compared and what decided it</source>
+            <translation>ما الذي قارنته وما الذي حسم القرار</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="83" />
+            <source>Reason (recorded in the audit log)</source>
+            <translation>السبب (يُسجَّل في سجل التدقيق)</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="93" />
+            <source>A reason is required.</source>
+            <translation>السبب مطلوب.</translation>
         </message>
     </context>
     <context>
@@ -1057,6 +1621,308 @@
             <location filename="../pages/admin.py" line="128" />
             <source>{0} items in {1} stored files, {2} audit entries checked at {3}.</source>
             <translation>فُحص {0} عنصر في {1} ملف مخزّن و{2} قيد تدقيق في {3}.</translation>
+        </message>
+    </context>
+    <context>
+        <name>Review</name>
+        <message>
+            <location filename="../pages/review.py" line="34" />
+            <source>pending review</source>
+            <translation>بانتظار المراجعة</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="35" />
+            <source>confirmed</source>
+            <translation>مؤكَّد</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="36" />
+            <source>rejected</source>
+            <translation>مرفوض</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="37" />
+            <source>inconclusive</source>
+            <translation>غير حاسم</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="38" />
+            <source>awaiting second review</source>
+            <translation>بانتظار مراجعة ثانية</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="41" />
+            <source>Confirm</source>
+            <translation>تأكيد</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="42" />
+            <source>Reject</source>
+            <translation>رفض</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="43" />
+            <source>Inconclusive</source>
+            <translation>غير حاسم</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="53" />
+            <source>Candidate</source>
+            <translation>المرشح</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="54" />
+            <source>Face</source>
+            <translation>الوجه</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="55" />
+            <source>Watchlist</source>
+            <translation>قائمة المراقبة</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="56" />
+            <source>Subject</source>
+            <translation>الشخص</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="57" />
+            <source>Rank</source>
+            <translation>الترتيب</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="58" />
+            <source>Distance</source>
+            <translation>المسافة</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="59" />
+            <source>Mode</source>
+            <translation>الوضع</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="60" />
+            <source>Status</source>
+            <translation>الحالة</translation>
+        </message>
+    </context>
+    <context>
+        <name>ReviewPage</name>
+        <message>
+            <location filename="../pages/review.py" line="111" />
+            <source>All</source>
+            <translation>الكل</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="123" />
+            <source>Case</source>
+            <translation>القضية</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="125" />
+            <source>Show</source>
+            <translation>عرض</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="138" />
+            <source>No probe crop</source>
+            <translation>لا توجد صورة للوجه المفحوص</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="139" />
+            <source>No reference photo</source>
+            <translation>لا توجد صورة مرجعية</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="141" />
+            <source>Probe (case face)</source>
+            <translation>الوجه المفحوص (من القضية)</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="142" />
+            <source>Reference (watchlist)</source>
+            <translation>المرجع (قائمة المراقبة)</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="148" />
+            <source>Distance</source>
+            <translation>المسافة</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="149" />
+            <source>Threshold used</source>
+            <translation>العتبة المستخدمة</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="150" />
+            <source>Search mode</source>
+            <translation>وضع البحث</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="151" />
+            <source>Subject</source>
+            <translation>الشخص</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="152" />
+            <source>Listed for</source>
+            <translation>سبب الإدراج</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="153" />
+            <source>Issuing agency</source>
+            <translation>الجهة المُصدِرة</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="154" />
+            <source>Label</source>
+            <translation>التصنيف</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="155" />
+            <source>Listing review date</source>
+            <translation>تاريخ مراجعة الإدراج</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="156" />
+            <source>Listing expires</source>
+            <translation>انتهاء الإدراج</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="157" />
+            <source>Decisions</source>
+            <translation>القرارات</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="174" />
+            <source>J / K: next / previous candidate</source>
+            <translation>J / K: المرشح التالي / السابق</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="266" />
+            <source>none yet</source>
+            <translation>لا شيء بعد</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="286" />
+            <source>no expiry</source>
+            <translation>بلا انتهاء</translation>
+        </message>
+        <message>
+            <location filename="../pages/review.py" line="313" />
+            <source>Candidate {0}: {1}</source>
+            <translation>المرشح {0}: {1}</translation>
+        </message>
+    </context>
+    <context>
+        <name>Search</name>
+        <message>
+            <location filename="../pages/search.py" line="26" />
+            <source>pending review</source>
+            <translation>بانتظار المراجعة</translation>
+        </message>
+        <message>
+            <location filename="../pages/search.py" line="29" />
+            <source>Face</source>
+            <translation>الوجه</translation>
+        </message>
+        <message>
+            <location filename="../pages/search.py" line="30" />
+            <source>Watchlist</source>
+            <translation>قائمة المراقبة</translation>
+        </message>
+        <message>
+            <location filename="../pages/search.py" line="31" />
+            <source>Subject</source>
+            <translation>الشخص</translation>
+        </message>
+        <message>
+            <location filename="../pages/search.py" line="32" />
+            <source>Rank</source>
+            <translation>الترتيب</translation>
+        </message>
+        <message>
+            <location filename="../pages/search.py" line="33" />
+            <source>Distance</source>
+            <translation>المسافة</translation>
+        </message>
+        <message>
+            <location filename="../pages/search.py" line="34" />
+            <source>Threshold</source>
+            <translation>العتبة</translation>
+        </message>
+        <message>
+            <location filename="../pages/search.py" line="35" />
+            <source>Label</source>
+            <translation>التصنيف</translation>
+        </message>
+        <message>
+            <location filename="../pages/search.py" line="37" />
+            <source>Status</source>
+            <translation>الحالة</translation>
+        </message>
+    </context>
+    <context>
+        <name>SearchDialog</name>
+        <message>
+            <location filename="../pages/search.py" line="54" />
+            <source>Search the faces of {0}</source>
+            <translation>البحث في وجوه {0}</translation>
+        </message>
+        <message>
+            <location filename="../pages/search.py" line="59" />
+            <source>{0} ({1} subjects)</source>
+            <translation>{0} ({1} شخص)</translation>
+        </message>
+        <message>
+            <location filename="../pages/search.py" line="63" />
+            <source>Investigative: the closest candidates (top k)</source>
+            <translation>تحقيقي: أقرب المرشحين (أعلى k)</translation>
+        </message>
+        <message>
+            <location filename="../pages/search.py" line="64" />
+            <source>Alert: only candidates within the watchlist threshold</source>
+            <translation>تنبيه: المرشحون ضمن عتبة قائمة المراقبة فقط</translation>
+        </message>
+        <message>
+            <location filename="../pages/search.py" line="73" />
+            <source>Mode</source>
+            <translation>الوضع</translation>
+        </message>
+        <message>
+            <location filename="../pages/search.py" line="77" />
+            <source>Top</source>
+            <translation>الأعلى</translation>
+        </message>
+        <message>
+            <location filename="../pages/search.py" line="82" />
+            <source>Watchlists</source>
+            <translation>قوائم المراقبة</translation>
+        </message>
+        <message>
+            <location filename="../pages/search.py" line="84" />
+            <source>Search</source>
+            <translation>بحث</translation>
+        </message>
+        <message>
+            <location filename="../pages/search.py" line="95" />
+            <source>A candidate is not an identification. Every candidate stays pending until an analyst reviews it on the Review page.</source>
+            <translation>المرشح ليس تعرّفاً على الهوية. يبقى كل مرشح معلّقاً حتى يراجعه محلل في صفحة المراجعة.</translation>
+        </message>
+        <message>
+            <location filename="../pages/search.py" line="124" />
+            <source>Choose at least one watchlist.</source>
+            <translation>اختر قائمة مراقبة واحدة على الأقل.</translation>
+        </message>
+        <message>
+            <location filename="../pages/search.py" line="127" />
+            <source>Searching...</source>
+            <translation>جارٍ البحث...</translation>
+        </message>
+        <message>
+            <location filename="../pages/search.py" line="145" />
+            <source>{0} faces searched: {1} candidates, all pending review.</source>
+            <translation>بُحث في {0} وجه: {1} مرشح، جميعهم بانتظار المراجعة.</translation>
         </message>
     </context>
     <context>
@@ -1146,16 +2012,112 @@
         </message>
     </context>
     <context>
-        <name>_TablePage</name>
+        <name>Watchlists</name>
         <message>
-            <location filename="../pages/matching.py" line="62" />
-            <source>Filter</source>
-            <translation>تصفية</translation>
+            <location filename="../pages/watchlists.py" line="36" />
+            <source>Subject</source>
+            <translation>الشخص</translation>
         </message>
         <message>
-            <location filename="../pages/matching.py" line="68" />
-            <source>Case</source>
-            <translation>القضية</translation>
+            <location filename="../pages/watchlists.py" line="37" />
+            <source>Photos</source>
+            <translation>الصور</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="38" />
+            <source>Label</source>
+            <translation>التصنيف</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="39" />
+            <source>Issuing agency</source>
+            <translation>الجهة المُصدِرة</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="40" />
+            <source>Reason</source>
+            <translation>السبب</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="41" />
+            <source>Review on</source>
+            <translation>المراجعة في</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="42" />
+            <source>Expires</source>
+            <translation>ينتهي</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="43" />
+            <source>Expired</source>
+            <translation>منتهٍ</translation>
+        </message>
+    </context>
+    <context>
+        <name>WatchlistsPage</name>
+        <message>
+            <location filename="../pages/watchlists.py" line="115" />
+            <source>New watchlist...</source>
+            <translation>قائمة مراقبة جديدة...</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="117" />
+            <source>Enrol from files...</source>
+            <translation>تسجيل من ملفات...</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="119" />
+            <source>Calibrate...</source>
+            <translation>معايرة...</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="133" />
+            <source>Reference photos of the selected subject</source>
+            <translation>الصور المرجعية للشخص المحدد</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="150" />
+            <source>{0} ({1} subjects)</source>
+            <translation>{0} ({1} شخص)</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="198" />
+            <source>Reference photos</source>
+            <translation>الصور المرجعية</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="198" />
+            <source>Images (*.jpg *.jpeg *.png *.bmp)</source>
+            <translation>الصور (*.jpg *.jpeg *.png *.bmp)</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="212" />
+            <source>Labelled folder to measure on</source>
+            <translation>المجلد الموسوم للقياس عليه</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="232" />
+            <source>Calibrating {0}</source>
+            <translation>جارٍ معايرة {0}</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="233" />
+            <source>Alert threshold {0:.4f} (FPIR {1:.4f}).</source>
+            <translation>عتبة التنبيه {0:.4f} (FPIR {1:.4f}).</translation>
+        </message>
+    </context>
+    <context>
+        <name>page</name>
+        <message>
+            <location filename="../pages/watchlists.py" line="75" />
+            <source>Alert threshold {0:.4f} (default; not calibrated)</source>
+            <translation>عتبة التنبيه {0:.4f} (افتراضية؛ غير معايرة)</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="79" />
+            <source>Alert threshold {0:.4f}, calibrated on {1} ({2} images, {3} non-mated searches): FPIR {4:.4f} (target {5}), FNIR {6:.4f}, model {7}</source>
+            <translation>عتبة التنبيه {0:.4f}، معايرة على {1} ({2} صورة، {3} بحث غير مطابق): FPIR {4:.4f} (الهدف {5})، FNIR {6:.4f}، النموذج {7}</translation>
         </message>
     </context>
 </TS>

@@ -49,11 +49,51 @@ AUDIT = (
 )
 
 
-def _load_preview(session: Any, item_id: int) -> tuple[QImage | None, bytes]:
-    """On a worker: the item's bytes through the core, decoded as an image when they are one."""
+VIDEO_EXT = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".3gp", ".wmv", ".mpg", ".mpeg"}
+VIDEO_MAX = 1 << 30
+
+
+def is_video(name: str) -> bool:
+    return Path(name).suffix.lower() in VIDEO_EXT
+
+
+def video_frame(data: bytes, suffix: str) -> QImage | None:
+    """One frame of a video: OpenCV reads files only, so the bytes go to a private temp file in
+    RAM (/dev/shm when it exists), removed at once."""
+    import contextlib
+    import os
+    import tempfile
+
+    from matching.errors import MatchingError
+    from matching.video import sample_frames
+
+    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    fd, name = tempfile.mkstemp(prefix="custos-", suffix=suffix, dir=base)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        try:
+            _t, rgb = next(iter(sample_frames(name, fps=1.0)))
+        except (MatchingError, StopIteration):
+            return None
+        h, w = rgb.shape[:2]
+        buffer = rgb.tobytes()  # alive while QImage reads it; copy() owns the pixels
+        return QImage(buffer, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+
+
+def _load_preview(session: Any, item_id: int, name: str = "") -> tuple[QImage | None, bytes]:
+    """On a worker: the item's bytes through the core, decoded as an image when they are one
+    (a video shows one frame)."""
     from vault.items import read_item_bytes
 
     data = read_item_bytes(session, item_id)
+    if is_video(name):
+        frame = video_frame(data, Path(name).suffix)
+        if frame is not None:
+            return frame, b""
     image = QImage.fromData(data)
     return (None if image.isNull() else image), data[:TEXT_BYTES]
 
@@ -181,11 +221,12 @@ class ItemDialog(QDialog):
 
     # --- preview -------------------------------------------------------------------------
     def _start_preview(self) -> None:
-        if self.item.size > PREVIEW_MAX:
+        limit = VIDEO_MAX if is_video(self.item.name) else PREVIEW_MAX
+        if self.item.size > limit:
             self.preview.setText(self.tr("Too large to preview here; export a copy to open it."))
             self.loaded = True
             return
-        bridge = self.runner.call(_load_preview, self.session, self.item.id)
+        bridge = self.runner.call(_load_preview, self.session, self.item.id, self.item.name)
         bridge.finished.connect(self._show_preview)
         bridge.failed.connect(self._preview_failed)
 
@@ -201,6 +242,8 @@ class ItemDialog(QDialog):
                     Qt.TransformationMode.SmoothTransformation,
                 )
             self.preview.setPixmap(pixmap)
+            if is_video(self.item.name):
+                self.preview.setToolTip(self.tr("Video: the first frame"))
         else:
             text, is_text = text_or_hex(head)
             self.preview.setText(self.tr("Text") if is_text else self.tr("Binary (hex)"))

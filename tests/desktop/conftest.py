@@ -67,3 +67,29 @@ def controller(vault_dir: Path, qtbot: object) -> Iterator[Controller]:
     c._close_session()
     if c.dialog is not None:
         c.dialog.close()
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> Path:
+    """Built once: see ``matchkit``. Tests use a copy."""
+    from matchkit import build
+
+    return build(tmp_path_factory.mktemp("template"), faces_dir)
+
+
+@pytest.fixture()
+def world(template: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the template: ``vault``, ``de`` (the partner's vault), ``incoming``."""
+    from matchkit import copy_of
+
+    return copy_of(template, tmp_path / "world")
+
+
+@pytest.fixture()
+def matched(world: Path, qtbot: object) -> Iterator[Controller]:
+    """A controller on the copied vault with faces, a watchlist, candidates and a partner."""
+    c = Controller(world / "vault", kdf=FAST_KDF)
+    yield c
+    c._close_session()
+    if c.dialog is not None:
+        c.dialog.close()

@@ -1,0 +1,211 @@
+"""A face gallery: a list model whose thumbnails are loaded lazily, off the GUI thread.
+
+The view (a ``QListView`` in icon mode with uniform item sizes) asks only for the visible rows;
+a missing thumbnail is queued, and queued faces are read through the core (``face_crop``) in
+batches on a worker, scaled there, and kept in a bounded in-memory cache shared by every gallery
+of the page. Scrolling thousands of faces costs a placeholder per new row and one batch per
+screenful.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QCoreApplication,
+    QLocale,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QColor, QImage, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QListView
+
+THUMB = 112
+BATCH = 48
+CACHE = 4000
+FACE_ROLE = Qt.ItemDataRole.UserRole + 10
+Index = QModelIndex | QPersistentModelIndex
+
+
+def load_thumbnails(session: Any, face_ids: list[int], size: int = THUMB) -> dict[int, QImage]:
+    """On a worker: each crop through the core, decoded and scaled (QImage is thread-safe)."""
+    from matching.facelist import face_crop
+    from vault.errors import CustosError
+
+    found: dict[int, QImage] = {}
+    for face_id in face_ids:
+        try:
+            image = QImage.fromData(face_crop(session, face_id))
+        except CustosError:
+            continue
+        if not image.isNull():
+            found[face_id] = image.scaled(
+                size,
+                size,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+    return found
+
+
+class ThumbnailCache(QObject):
+    """Face id -> QPixmap (LRU), filled by batched background loads; ``loaded`` lists new ids."""
+
+    loaded = Signal(list)
+
+    def __init__(self, session: Any, runner: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.runner = runner
+        self.pixmaps: OrderedDict[int, QPixmap] = OrderedDict()
+        self._wanted: OrderedDict[int, None] = OrderedDict()
+        self._in_flight: set[int] = set()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._flush)
+        self.placeholder = QPixmap(THUMB, THUMB)
+        self.placeholder.fill(QColor(128, 128, 128, 60))
+
+    def get(self, face_id: int) -> QPixmap | None:
+        pixmap = self.pixmaps.get(face_id)
+        if pixmap is not None:
+            self.pixmaps.move_to_end(face_id)
+            return pixmap
+        if face_id not in self._in_flight:
+            self._wanted[face_id] = None
+            self._wanted.move_to_end(face_id, last=False)  # the newest request first
+            self._timer.start()
+        return None
+
+    @property
+    def pending(self) -> int:
+        return len(self._wanted) + len(self._in_flight)
+
+    def _flush(self) -> None:
+        if self._in_flight or not self._wanted:
+            return  # one batch at a time: the runner stays free for the user's jobs
+        batch = [self._wanted.popitem(last=False)[0] for _ in range(min(BATCH, len(self._wanted)))]
+        self._in_flight.update(batch)
+        bridge = self.runner.call(load_thumbnails, self.session, batch)
+        bridge.setProperty("batch", batch)
+        bridge.finished.connect(self._arrived)
+        bridge.failed.connect(self._failed)
+
+    def _arrived(self, images: dict[int, QImage]) -> None:
+        batch = self.sender().property("batch")
+        self._in_flight.difference_update(batch)
+        for face_id, image in images.items():
+            self.pixmaps[face_id] = QPixmap.fromImage(image)
+        while len(self.pixmaps) > CACHE:
+            self.pixmaps.popitem(last=False)
+        self.loaded.emit(list(images))
+        self._timer.start()
+
+    def _failed(self, _message: str) -> None:
+        self._in_flight.difference_update(self.sender().property("batch"))
+        self._timer.start()
+
+
+def seconds(value: float | None) -> str:
+    return QLocale().toString(float(value or 0.0), "f", 1)
+
+
+def caption(face: Any) -> str:
+    """Two short lines under a thumbnail: where from, and its quality (and time for a track)."""
+    q = face.quality
+    quality = QCoreApplication.translate("Faces", "eyes {0} px · sharp {1}").format(
+        QLocale().toString(float(q.get("inter_eye_px", 0.0)), "f", 0),
+        QLocale().toString(float(q.get("sharpness", 0.0)), "f", 0),
+    )
+    if face.kind == "track":
+        where = QCoreApplication.translate("Faces", "track {0}–{1} s").format(
+            seconds(face.start), seconds(face.end)
+        )
+    else:
+        where = face.item_name.rsplit("/", 1)[-1]
+    return f"{where}\n{quality}"
+
+
+def tooltip(face: Any) -> str:
+    lines = [QCoreApplication.translate("Faces", "Face {0} in {1}").format(face.id, face.item_name)]
+    if face.kind == "track":
+        lines.append(
+            QCoreApplication.translate(
+                "Faces", "Video track from {0} s to {1} s (best frame at {2} s)"
+            ).format(seconds(face.start), seconds(face.end), seconds(face.frame_time))
+        )
+    lines += [f"{k}: {v}" for k, v in sorted(face.quality.items())]
+    if face.captured_at:
+        lines.append(QCoreApplication.translate("Faces", "Captured: {0}").format(face.captured_at))
+    return "\n".join(lines)
+
+
+class FaceGalleryModel(QAbstractListModel):
+    def __init__(self, cache: ThumbnailCache, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.cache = cache
+        self.faces: list[Any] = []
+        self._rows: dict[int, int] = {}
+        cache.loaded.connect(self._thumbs_loaded)
+
+    def set_faces(self, faces: list[Any]) -> None:
+        self.beginResetModel()
+        self.faces = list(faces)
+        self._rows = {f.id: n for n, f in enumerate(self.faces)}
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.faces)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        face = self.faces[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return caption(face)
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self.cache.get(face.id) or self.cache.placeholder
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return tooltip(face)
+        if role == FACE_ROLE:
+            return face
+        return None
+
+    def _thumbs_loaded(self, ids: list[int]) -> None:
+        rows = sorted(self._rows[i] for i in ids if i in self._rows)
+        if rows:
+            self.dataChanged.emit(
+                self.index(rows[0]), self.index(rows[-1]), [Qt.ItemDataRole.DecorationRole]
+            )
+
+
+def gallery_view(model: FaceGalleryModel) -> QListView:
+    view = QListView()
+    view.setViewMode(QListView.ViewMode.IconMode)
+    view.setResizeMode(QListView.ResizeMode.Adjust)
+    view.setMovement(QListView.Movement.Static)
+    view.setUniformItemSizes(True)
+    view.setLayoutMode(QListView.LayoutMode.Batched)
+    view.setBatchSize(200)
+    view.setIconSize(QSize(THUMB, THUMB))
+    view.setGridSize(QSize(THUMB + 76, THUMB + 48))
+    view.setWordWrap(True)
+    view.setSpacing(4)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    view.setModel(model)
+    return view
+
+
+def selected_faces(view: QListView) -> list[Any]:
+    rows = sorted(i.row() for i in view.selectionModel().selectedIndexes())
+    model = view.model()
+    return [model.index(r, 0).data(FACE_ROLE) for r in rows]

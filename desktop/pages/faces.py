@@ -1,0 +1,240 @@
+"""Faces of a case: detection (a cancellable job), the gallery, clusters, search and enrolment.
+
+The matching core (numpy, dlib, OpenCV) is imported when this page is first shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.gallery import FaceGalleryModel, ThumbnailCache, gallery_view, selected_faces
+from desktop.jobs import JobDialog
+from desktop.pages import Page
+from desktop.widgets import CaseBox
+
+
+class FacesPage(Page):
+    detected = Signal(object)  # the DetectResult, once the faces are shown again
+    faces_loaded = Signal(str)
+
+    def __init__(self, session: Any, runner: Any, parent: QWidget | None = None) -> None:
+        super().__init__(session, runner, parent)
+        self.case_ref: str | None = None
+        self.job_dialog: JobDialog | None = None
+        self.cluster_dialog: ClusterDialog | None = None
+        self.search_dialog: Any = None
+        self.enrol_dialog: Any = None
+        self._generation = 0
+        self.cache = ThumbnailCache(session, runner, self)
+        self.model = FaceGalleryModel(self.cache, self)
+        self.view = gallery_view(self.model)
+        self.view.setObjectName("face_gallery")
+        self.cases = CaseBox()
+        self.cases.chosen.connect(self._case_chosen)
+        self.detect_button = QPushButton(self.tr("Detect faces"))
+        self.detect_button.clicked.connect(self.detect)
+        self.cluster_button = QPushButton(self.tr("Cluster"))
+        self.cluster_button.clicked.connect(self.cluster)
+        self.search_button = QPushButton(self.tr("Search watchlists..."))
+        self.search_button.clicked.connect(self.open_search)
+        self.enrol_button = QPushButton(self.tr("Enrol selected as subject..."))
+        self.enrol_button.clicked.connect(lambda: self.enrol([f.id for f in self.selected()]))
+        self.enrol_button.setVisible(session.may("watchlist.manage"))
+        self.count = QLabel()
+        top = QHBoxLayout()
+        top.addWidget(QLabel(self.tr("Case")))
+        top.addWidget(self.cases, 1)
+        for b in (self.detect_button, self.cluster_button, self.search_button, self.enrol_button):
+            top.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.count)
+
+    def refresh(self) -> None:
+        from vault.cases import list_cases
+
+        self.cases.reload(self.attempt(list_cases, self.session) or [])
+        self.load_faces()
+
+    def show_case(self, reference: str) -> None:
+        self.cases.select(reference)
+
+    def _case_chosen(self, reference: str) -> None:
+        self.case_ref = reference or None
+        self.load_faces()
+
+    def load_faces(self) -> None:
+        from matching.facelist import list_faces
+
+        self.case_ref = self.cases.reference()
+        self._generation += 1
+        if not self.case_ref:
+            self.model.set_faces([])
+            self._show_count()
+            return
+        self.count.setText(self.tr("Loading..."))
+        bridge = self.runner.call(list_faces, self.session, self.case_ref)
+        bridge.setProperty("load", (self._generation, self.case_ref))
+        bridge.finished.connect(self._loaded)
+        bridge.failed.connect(self.error)
+
+    def _loaded(self, faces: list[Any]) -> None:
+        generation, case = self.sender().property("load")
+        if generation != self._generation:
+            return
+        self.model.set_faces(faces)
+        self._show_count()
+        self.faces_loaded.emit(case)
+
+    def _show_count(self) -> None:
+        faces = self.model.faces
+        tracks = sum(1 for f in faces if f.kind == "track")
+        self.count.setText(
+            self.tr("{0} faces ({1} photos, {2} video tracks)").format(
+                len(faces), len(faces) - tracks, tracks
+            )
+        )
+
+    def selected(self) -> list[Any]:
+        return selected_faces(self.view)
+
+    # --- detection -----------------------------------------------------------------------
+    def detect(self) -> JobDialog | None:
+        from matching.casefaces import DetectJob
+        from vault.jobs import CancelToken
+
+        if not self.case_ref:
+            self.error(self.tr("Choose a case first."))
+            return None
+        job = DetectJob(self.session, self.case_ref, 2.0, CancelToken())
+        bridge = self.runner.start(job)
+        self.job_dialog = JobDialog(
+            bridge, self.tr("Finding faces in {0}").format(self.case_ref), self._describe, self
+        )
+        bridge.finished.connect(self._detected)
+        bridge.failed.connect(self._detect_failed)
+        self.job_dialog.show()
+        return self.job_dialog
+
+    def _describe(self, result: Any) -> str:
+        text = self.tr("{0} items analysed, {1} faces found, {2} failed.").format(
+            result.items, result.faces, len(result.failed)
+        )
+        if result.cancelled:
+            text = self.tr("Cancelled: ") + text + " " + self.tr("Analysed items are kept.")
+        return text
+
+    def _detect_failed(self, _message: str) -> None:
+        self.load_faces()
+
+    def _detected(self, result: Any) -> None:
+        self.faces_loaded.connect(self._emit_detected)
+        self._pending = result
+        self.load_faces()
+
+    def _emit_detected(self, _case: str) -> None:
+        self.faces_loaded.disconnect(self._emit_detected)
+        self.detected.emit(self._pending)
+
+    # --- clusters, search, enrolment ------------------------------------------------------
+    def cluster(self) -> None:
+        from matching.facelist import cluster_faces
+
+        if not self.case_ref:
+            return
+        self.count.setText(self.tr("Grouping faces..."))
+        bridge = self.runner.call(cluster_faces, self.session, self.case_ref)
+        bridge.finished.connect(self._clustered)
+        bridge.failed.connect(self.error)
+
+    def _clustered(self, groups: list[list[Any]]) -> None:
+        self._show_count()
+        self.cluster_dialog = ClusterDialog(groups, self)
+        self.cluster_dialog.show()
+
+    def open_search(self) -> Any:
+        from desktop.pages.search import SearchDialog
+
+        if not self.case_ref:
+            self.error(self.tr("Choose a case first."))
+            return None
+        self.search_dialog = SearchDialog(self.session, self.runner, self.case_ref, self)
+        self.search_dialog.show()
+        return self.search_dialog
+
+    def enrol(self, face_ids: list[int]) -> Any:
+        from desktop.pages.watchlists import EnrolDialog
+
+        if not face_ids:
+            self.error(self.tr("Select one or more faces of the same person first."))
+            return None
+        self.enrol_dialog = EnrolDialog(self.session, self.runner, face_ids=face_ids, parent=self)
+        self.enrol_dialog.show()
+        return self.enrol_dialog
+
+
+class ClusterDialog(QDialog):
+    """Groups of faces of one unknown person; a group can be enrolled as a subject."""
+
+    def __init__(self, groups: list[list[Any]], page: FacesPage) -> None:
+        super().__init__(page)
+        self.page = page
+        self.groups = groups
+        self.setWindowTitle(self.tr("Clusters in {0}").format(page.case_ref))
+        self.resize(900, 560)
+        self.list = QListWidget()
+        for n, group in enumerate(groups, 1):
+            names = {f.item_name.rsplit("/", 1)[-1] for f in group}
+            item = QListWidgetItem(
+                self.tr("Group {0}: {1} faces in {2} items").format(n, len(group), len(names))
+            )
+            self.list.addItem(item)
+        self.model = FaceGalleryModel(page.cache, self)
+        self.view = gallery_view(self.model)
+        self.list.currentRowChanged.connect(self._show_group)
+        self.note = QLabel(
+            self.tr("No face recurs in this case.")
+            if not groups
+            else self.tr("Faces that look alike, grouped; not an identification.")
+        )
+        self.enrol_button = QPushButton(self.tr("Enrol as subject..."))
+        self.enrol_button.clicked.connect(self.enrol_group)
+        self.enrol_button.setEnabled(bool(groups))
+        self.enrol_button.setVisible(page.session.may("watchlist.manage"))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        buttons.addButton(self.enrol_button, QDialogButtonBox.ButtonRole.ActionRole)
+        split = QSplitter()
+        split.addWidget(self.list)
+        split.addWidget(self.view)
+        split.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.note)
+        layout.addWidget(split, 1)
+        layout.addWidget(buttons)
+        if groups:
+            self.list.setCurrentRow(0)
+
+    def _show_group(self, row: int) -> None:
+        self.model.set_faces(self.groups[row] if 0 <= row < len(self.groups) else [])
+
+    def enrol_group(self) -> Any:
+        row = self.list.currentRow()
+        if not 0 <= row < len(self.groups):
+            return None
+        return self.page.enrol([f.id for f in self.groups[row]])

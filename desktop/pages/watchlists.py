@@ -1,0 +1,397 @@
+"""Watchlists: subjects with their reference photos and listing, enrolment, calibration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QDate, QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.jobs import JobDialog
+from desktop.pages import Page
+from desktop.tablemodel import Column, RecordModel, filtered, number, setup_view
+
+SUBJECTS = (
+    Column(QT_TRANSLATE_NOOP("Watchlists", "Subject"), lambda s: s.ref),
+    Column(QT_TRANSLATE_NOOP("Watchlists", "Photos"), lambda s: s.references, number),
+    Column(QT_TRANSLATE_NOOP("Watchlists", "Label"), lambda s: s.label),
+    Column(QT_TRANSLATE_NOOP("Watchlists", "Issuing agency"), lambda s: s.agency),
+    Column(QT_TRANSLATE_NOOP("Watchlists", "Reason"), lambda s: s.reason),
+    Column(QT_TRANSLATE_NOOP("Watchlists", "Review on"), lambda s: s.review_on),
+    Column(QT_TRANSLATE_NOOP("Watchlists", "Expires"), lambda s: s.expires_on or ""),
+    Column(QT_TRANSLATE_NOOP("Watchlists", "Expired"), lambda s: "✓" if s.expired else ""),
+)
+LABELS = ("TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED")
+
+
+def reference_photos(session: Any, watchlist: str, subject: str) -> list[tuple[str, QImage]]:
+    """On a worker: (source, thumbnail) of each reference photo of a subject."""
+    from sqlalchemy import select
+
+    from matching.models import Reference, Subject
+    from matching.watchlists import find_watchlist
+
+    session.require("case.read", target=f"watchlist:{watchlist}")
+    with session.db() as db:
+        wl = find_watchlist(db, watchlist)
+        rows = db.execute(
+            select(Reference.source, Reference.crop_blob)
+            .join(Subject, Subject.id == Reference.subject_id)
+            .where(Subject.watchlist_id == wl.id, Subject.ref == subject)
+            .order_by(Reference.id)
+        ).all()
+    found = []
+    for source, blob in rows:
+        image = QImage.fromData(session.blobs.read_bytes(blob))
+        if not image.isNull():
+            found.append((source, image.scaled(128, 128, Qt.AspectRatioMode.KeepAspectRatio)))
+    return found
+
+
+def calibration_text(page: QWidget, w: Any) -> str:
+    c = w.calibration
+    if not c:
+        return page.tr("Alert threshold {0:.4f} (default; not calibrated)").format(
+            w.alert_threshold
+        )
+    return page.tr(
+        "Alert threshold {0:.4f}, calibrated on {1} ({2} images, {3} non-mated searches): "
+        "FPIR {4:.4f} (target {5}), FNIR {6:.4f}, model {7}"
+    ).format(
+        w.alert_threshold,
+        c.get("folder", "?"),
+        c.get("images", "?"),
+        c.get("nonmated_searches", "?"),
+        c.get("fpir", 0.0),
+        c.get("target_fpir", "?"),
+        c.get("fnir", 0.0),
+        c.get("model", "?"),
+    )
+
+
+class WatchlistsPage(Page):
+    photos_shown = Signal(str)
+
+    def __init__(self, session: Any, runner: Any, parent: QWidget | None = None) -> None:
+        super().__init__(session, runner, parent)
+        self.infos: dict[str, Any] = {}
+        self.dialog: Any = None
+        self.lists = QListWidget()
+        self.lists.currentRowChanged.connect(lambda _r: self.show_watchlist())
+        self.calibration = QLabel()
+        self.calibration.setWordWrap(True)
+        self.calibration.setObjectName("calibration")
+        self.model = RecordModel(SUBJECTS, "Watchlists", self)
+        self.proxy = filtered(self.model, self)
+        self.view = QTableView()
+        self.view.setModel(self.proxy)
+        setup_view(self.view)
+        self.view.selectionModel().currentRowChanged.connect(lambda *_a: self.show_photos())
+        self.photos = QListWidget()
+        self.photos.setViewMode(QListView.ViewMode.IconMode)
+        self.photos.setIconSize(QSize(128, 128))
+        self.photos.setMaximumHeight(190)
+        new = QPushButton(self.tr("New watchlist..."))
+        new.clicked.connect(self.new_watchlist)
+        self.enrol_button = QPushButton(self.tr("Enrol from files..."))
+        self.enrol_button.clicked.connect(self._ask_photos)
+        self.calibrate_button = QPushButton(self.tr("Calibrate..."))
+        self.calibrate_button.clicked.connect(self._ask_calibration)
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.addWidget(self.lists, 1)
+        ll.addWidget(new)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        row = QHBoxLayout()
+        row.addWidget(self.calibration, 1)
+        row.addWidget(self.enrol_button)
+        row.addWidget(self.calibrate_button)
+        rl.addLayout(row)
+        rl.addWidget(self.view, 1)
+        rl.addWidget(QLabel(self.tr("Reference photos of the selected subject")))
+        rl.addWidget(self.photos)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        QVBoxLayout(self).addWidget(split)
+
+    def refresh(self) -> None:
+        from matching.watchlists import list_watchlists
+
+        keep = self.current_name()
+        found = self.attempt(list_watchlists, self.session) or []
+        self.infos = {w.name: w for w in found}
+        self.lists.blockSignals(True)
+        self.lists.clear()
+        for w in found:
+            self.lists.addItem(self.tr("{0} ({1} subjects)").format(w.name, len(w.subjects)))
+            self.lists.item(self.lists.count() - 1).setData(Qt.ItemDataRole.UserRole, w.name)
+        names = list(self.infos)
+        self.lists.setCurrentRow(names.index(keep) if keep in names else (0 if names else -1))
+        self.lists.blockSignals(False)
+        self.show_watchlist()
+
+    def current_name(self) -> str | None:
+        item = self.lists.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def show_watchlist(self) -> None:
+        w = self.infos.get(self.current_name() or "")
+        self.enrol_button.setEnabled(w is not None)
+        self.calibrate_button.setEnabled(w is not None)
+        self.calibration.setText(calibration_text(self, w) if w else "")
+        self.model.set_records(w.subjects if w else [])
+        if self.model.records:
+            self.view.setCurrentIndex(self.proxy.index(0, 0))
+        else:
+            self.photos.clear()
+
+    def show_photos(self) -> None:
+        index = self.view.currentIndex()
+        name = self.current_name()
+        if not index.isValid() or not name:
+            return
+        subject = self.model.records[self.proxy.mapToSource(index).row()]
+        bridge = self.runner.call(reference_photos, self.session, name, subject.ref)
+        bridge.setProperty("subject", subject.ref)
+        bridge.finished.connect(self._photos)
+        bridge.failed.connect(self.error)
+
+    def _photos(self, found: list[tuple[str, QImage]]) -> None:
+        self.photos.clear()
+        for source, image in found:
+            self.photos.addItem(QListWidgetItem(QIcon(QPixmap.fromImage(image)), source))
+        self.photos_shown.emit(self.sender().property("subject"))
+
+    # --- actions -------------------------------------------------------------------------
+    def new_watchlist(self) -> NewWatchlistDialog:
+        self.dialog = NewWatchlistDialog(self.session, self)
+        self.dialog.accepted.connect(self.refresh)
+        self.dialog.open()
+        return self.dialog
+
+    def _ask_photos(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, self.tr("Reference photos"), "", self.tr("Images (*.jpg *.jpeg *.png *.bmp)")
+        )
+        if files:
+            self.enrol_photos([Path(f) for f in files])
+
+    def enrol_photos(self, photos: list[Path]) -> EnrolDialog:
+        self.dialog = EnrolDialog(
+            self.session, self.runner, photos=photos, watchlist=self.current_name(), parent=self
+        )
+        self.dialog.enrolled.connect(lambda _info: self.refresh())
+        self.dialog.open()
+        return self.dialog
+
+    def _ask_calibration(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Labelled folder to measure on"))
+        if folder:
+            self.calibrate(Path(folder), 0.01)
+
+    def calibrate(self, folder: Path, fpir: float) -> JobDialog:
+        name = self.current_name() or ""
+        session = self.session
+
+        def work(_emit: Any) -> Any:
+            from matching.evaluate import calibrate_alert_threshold
+            from matching.watchlists import set_calibration
+
+            session.require("watchlist.manage", target=f"watchlist:{name}")
+            cal = calibrate_alert_threshold(folder, fpir)
+            set_calibration(session, name, cal.threshold, cal.to_dict())
+            return cal
+
+        bridge = self.runner.start(work)
+        self.dialog = JobDialog(
+            bridge,
+            self.tr("Calibrating {0}").format(name),
+            lambda cal: self.tr("Alert threshold {0:.4f} (FPIR {1:.4f}).").format(
+                cal.threshold, cal.fpir
+            ),
+            self,
+        )
+        bridge.finished.connect(lambda _c: self.refresh())
+        self.dialog.show()
+        return self.dialog
+
+
+class NewWatchlistDialog(QDialog):
+    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.setWindowTitle(self.tr("New watchlist"))
+        self.name = QLineEdit()
+        self.agency = QLineEdit()
+        self.second = QCheckBox(self.tr("A confirmation needs a second, different analyst"))
+        self.message = QLabel()
+        self.message.setStyleSheet("color: #d9534f;")
+        form = QFormLayout()
+        form.addRow(self.tr("Name"), self.name)
+        form.addRow(self.tr("Source agency"), self.agency)
+        form.addRow("", self.second)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+
+    def submit(self) -> None:
+        from matching.watchlists import create_watchlist
+        from vault.errors import CustosError
+
+        try:
+            create_watchlist(
+                self.session,
+                self.name.text(),
+                second_review=self.second.isChecked(),
+                source_agency=self.agency.text().strip() or None,
+            )
+        except CustosError as exc:
+            self.message.setText(exc.message)
+            return
+        self.accept()
+
+
+class EnrolDialog(QDialog):
+    """A subject's listing (reason, agency, label, review date) and its photos or found faces."""
+
+    enrolled = Signal(object)
+
+    def __init__(
+        self,
+        session: Any,
+        runner: Any,
+        photos: list[Path] | None = None,
+        face_ids: list[int] | None = None,
+        watchlist: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        from matching.watchlists import list_watchlists
+
+        self.session, self.runner = session, runner
+        self.photos, self.face_ids = list(photos or []), list(face_ids or [])
+        self.result: Any = None
+        self.refused: list[tuple[str, str]] = []
+        self.setWindowTitle(self.tr("Enrol a subject"))
+        self.setMinimumWidth(480)
+        self.watchlist = QComboBox()
+        for w in list_watchlists(session):
+            self.watchlist.addItem(w.name, w.name)
+        if watchlist:
+            self.watchlist.setCurrentIndex(max(self.watchlist.findData(watchlist), 0))
+        self.subject = QLineEdit()
+        self.reason = QLineEdit()
+        self.agency = QLineEdit()
+        self.label = QComboBox()
+        self.label.addItems(LABELS)
+        self.label.setCurrentText("TLP:AMBER")
+        self.review_on = QDateEdit(QDate.currentDate().addMonths(6))
+        self.review_on.setCalendarPopup(True)
+        self.review_on.setDisplayFormat("yyyy-MM-dd")
+        self.expires = QLineEdit()
+        self.expires.setPlaceholderText(self.tr("YYYY-MM-DD (optional)"))
+        sources = [p.name for p in self.photos] + [f"face {i}" for i in self.face_ids]
+        what = QLabel(self.tr("From: {0}").format(", ".join(sources)))
+        what.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow(self.tr("Watchlist"), self.watchlist)
+        form.addRow(self.tr("Subject id"), self.subject)
+        form.addRow(self.tr("Reason for listing"), self.reason)
+        form.addRow(self.tr("Issuing agency"), self.agency)
+        form.addRow(self.tr("Label"), self.label)
+        form.addRow(self.tr("Review on"), self.review_on)
+        form.addRow(self.tr("Expires on"), self.expires)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Enrol"))
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(what)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+
+    def submit(self) -> Any:
+        from matching.watchlists import Listing, enrol
+
+        if not self.watchlist.currentData():
+            self.message.setText(self.tr("Create a watchlist first."))
+            return None
+        if not self.subject.text().strip():
+            self.message.setText(self.tr("A subject needs an id."))
+            return None
+        listing = Listing(
+            self.reason.text(),
+            self.agency.text(),
+            self.label.currentText(),
+            self.review_on.date().toString("yyyy-MM-dd"),
+            self.expires.text().strip() or None,
+        )
+        self.buttons.setEnabled(False)
+        self.message.setText(self.tr("Checking the photos and enrolling..."))
+        bridge = self.runner.call(
+            enrol,
+            self.session,
+            self.watchlist.currentData(),
+            self.subject.text().strip(),
+            listing,
+            photos=self.photos,
+            face_ids=self.face_ids,
+        )
+        bridge.finished.connect(self._done)
+        bridge.failed.connect(self._failed)
+        return bridge
+
+    def _done(self, result: tuple[Any, list[tuple[str, str]]]) -> None:
+        self.result, self.refused = result
+        self.buttons.setEnabled(True)
+        self.enrolled.emit(self.result)
+        if self.refused:  # keep the dialog open: the user reads which photos were refused
+            lines = [f"{Path(p).name}: {why}" for p, why in self.refused]
+            self.message.setText(
+                self.tr("{0} enrolled with {1} photos; refused:").format(
+                    self.result.ref, self.result.references
+                )
+                + "\n"
+                + "\n".join(lines)
+            )
+            return
+        self.accept()
+
+    def _failed(self, message: str) -> None:
+        self.buttons.setEnabled(True)
+        self.message.setText(message)

@@ -1,0 +1,75 @@
+"""Watchlists: subjects with their photos and listing, a new list, enrolment, calibration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from guikit import sign_in
+
+
+def test_watchlist_shows_subjects_photos_and_calibration(matched, qtbot):
+    window = sign_in(matched, qtbot)
+    page = window.show_area("watchlists")
+    assert page.current_name() == "wanted"
+    refs = sorted(s.ref for s in page.model.records)
+    assert refs == ["biden", "obama"]
+    assert page.view.model().index(0, 4).data() == "armed robbery"
+    qtbot.waitUntil(lambda: page.photos.count() == 2, timeout=10_000)
+    assert "not calibrated" in page.calibration.text()
+    from matching.watchlists import set_calibration
+
+    set_calibration(
+        matched.session,
+        "wanted",
+        0.5312,
+        {
+            "threshold": 0.5312,
+            "target_fpir": 0.01,
+            "fpir": 0.0,
+            "fnir": 0.0714,
+            "nonmated_searches": 40,
+            "mated_searches": 14,
+            "folder": "/data/faces",
+            "images": 30,
+            "model": "dlib_face_recognition_resnet_model_v1",
+        },
+    )
+    page.refresh()
+    text = page.calibration.text()
+    assert "0.5312" in text and "/data/faces" in text and "FPIR 0.0000" in text
+    assert "30 images" in text and "40 non-mated searches" in text
+
+
+def test_create_watchlist_and_enrol_from_files(matched, qtbot, faces_dir: Path):
+    window = sign_in(matched, qtbot)
+    page = window.show_area("watchlists")
+    dialog = page.new_watchlist()
+    dialog.submit()
+    assert dialog.message.text() == "a watchlist needs a name"
+    qtbot.keyClicks(dialog.name, "border")
+    dialog.second.setChecked(True)
+    dialog.submit()
+    assert not dialog.isVisible()
+    page.lists.setCurrentRow(0)
+    assert page.current_name() == "border"
+    photos = sorted((faces_dir / "knn/train/kit_harington").iterdir())
+    two = faces_dir / "more/two_people.jpg"
+    enrol = page.enrol_photos([*photos, two])
+    assert enrol.watchlist.currentData() == "border"
+    qtbot.keyClicks(enrol.subject, "KH-1")
+    qtbot.keyClicks(enrol.agency, "Interpol")
+    enrol.submit()  # the core checks the listing
+    qtbot.waitUntil(lambda: enrol.message.text() == "a listing needs a reason", timeout=10_000)
+    qtbot.keyClicks(enrol.reason, "missing person")
+    with qtbot.waitSignal(enrol.enrolled, timeout=60_000):
+        enrol.submit()
+    assert enrol.isVisible() and "two_people.jpg" in enrol.message.text()  # refused, shown
+    assert "KH-1 enrolled with 2 photos" in enrol.message.text()
+    from matching.watchlists import show_watchlist
+
+    info = show_watchlist(matched.session, "border")
+    assert info.second_review
+    assert [(s.ref, s.references, s.reason) for s in info.subjects] == [
+        ("KH-1", 2, "missing person")
+    ]
+    assert [s.ref for s in page.model.records] == ["KH-1"]
