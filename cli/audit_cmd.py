@@ -36,7 +36,7 @@ def head(ctx: click.Context) -> None:
     """Print the audit head (sequence number and hash) so an outside party can pin it."""
     with signed_in(ctx) as session:
         h = audit_head(session)
-        key = session.config.signing_public
+        key = session.signing_public.public_bytes_raw().hex()
     out.print(f"{h.seq} {h.hash}", markup=False)
     out.print(f"signed by workstation key {key}", markup=False)
 

@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "label": ("label_cmd",),
     "bundle": ("bundle_cmd",),
     "gui": ("gui_cmd",),
+    "keys": ("keys_cmd",),
 }
 
 

@@ -8,6 +8,7 @@ so truncating the chain from the end is caught, and so an outside party can pin 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,8 +125,15 @@ def read_head_file(folder: Path) -> Head | None:
         return None
 
 
+ROTATED = "keys.signing_rotated"
+
+
 def check_chain(db: DbSession, public: Ed25519PublicKey) -> Iterator[tuple[int, str]]:
-    """Yield (seq, problem) for every broken link, wrong hash or bad signature."""
+    """Yield (seq, problem) for every broken link, wrong hash or bad signature.
+
+    ``public`` is the key of the first entry; a valid ``keys.signing_rotated`` entry (signed by
+    the key in force) hands over to the key it names for the entries after it.
+    """
     expected_seq, prev = 1, GENESIS
     for e in db.scalars(select(AuditEntry).order_by(AuditEntry.seq)).yield_per(2000):
         if e.seq != expected_seq:
@@ -137,7 +145,10 @@ def check_chain(db: DbSession, public: Ed25519PublicKey) -> Iterator[tuple[int, 
             yield e.seq, "content does not match its hash (edited)"
         try:
             public.verify(bytes.fromhex(e.signature), bytes.fromhex(e.hash))
-        except (InvalidSignature, ValueError):
+            if e.action == ROTATED and digest == e.hash:
+                new = json.loads(e.details)["new_public"]
+                public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(new))
+        except (InvalidSignature, ValueError, KeyError, TypeError):
             yield e.seq, "signature is not valid for the workstation key"
         expected_seq, prev = e.seq + 1, e.hash
 

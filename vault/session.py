@@ -101,6 +101,7 @@ class Session:
         self.user = user
         self.roles: frozenset[Role] = frozenset()
         self._audit: AuditLog | None = None
+        self._signing: Ed25519PrivateKey = Ed25519PrivateKey.generate()  # replaced at start
         # Database sessions in use on any thread; close() waits for them, so a GUI lock or sign
         # out never pulls the SQLCipher connection from under a worker thread.
         self._in_use = 0
@@ -121,6 +122,7 @@ class Session:
             self.roles = frozenset(Role(r) for r in user.roles.split(",") if r)
 
     def use_signing_key(self, key: Ed25519PrivateKey) -> None:
+        self._signing = key
         self._audit = AuditLog(key)
 
     def close(self, timeout: float = 60.0) -> None:
@@ -222,6 +224,13 @@ class Session:
 
     @property
     def signing_public(self) -> Ed25519PublicKey:
+        """The workstation's current public key (signs new audit entries, bundles, cards)."""
+        return self._signing.public_key()
+
+    @property
+    def chain_root_public(self) -> Ed25519PublicKey:
+        """The key that signed the audit chain's first entry (``vault.toml``); rotations to later
+        keys are themselves signed entries of the chain, so verify follows them from here."""
         return Ed25519PublicKey.from_public_bytes(bytes.fromhex(self.config.signing_public))
 
     def set_password(self, name: str, password: str) -> str:

@@ -82,7 +82,7 @@ class VerifyJob:
         """Check the chain; return the latest recorded digest and details of every audited row."""
         s = self.session
         with s.db() as db:
-            for seq, what in check_chain(db, s.signing_public):
+            for seq, what in check_chain(db, s.chain_root_public):
                 report.problems.append(Problem(f"audit #{seq}", what))
             head = read_head(db)
             pinned = read_head_file(s.folder)

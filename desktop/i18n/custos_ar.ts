@@ -58,6 +58,22 @@
     <context>
         <name>AdminPage</name>
         <message>
+            <source>Rotate workstation key...</source>
+            <translation>تدوير مفتاح محطة العمل...</translation>
+        </message>
+        <message>
+            <source>Rotate workstation key</source>
+            <translation>تدوير مفتاح محطة العمل</translation>
+        </message>
+        <message>
+            <source>Make a new signing key? Earlier audit entries stay verifiable; partner agencies need our new key card.</source>
+            <translation>هل تريد إنشاء مفتاح توقيع جديد؟ تبقى إدخالات التدقيق السابقة قابلة للتحقق، وتحتاج الجهات الشريكة إلى بطاقة مفتاحنا الجديدة.</translation>
+        </message>
+        <message>
+            <source>New workstation key: {0}</source>
+            <translation>مفتاح محطة العمل الجديد: {0}</translation>
+        </message>
+        <message>
             <location filename="../pages/admin.py" line="177" />
             <source>Add user...</source>
             <translation>إضافة مستخدم...</translation>

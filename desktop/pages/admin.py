@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -183,6 +183,12 @@ class AdminPage(Page):
         self.verify_button = QPushButton(self.tr("Verify vault..."))
         self.verify_button.clicked.connect(lambda: start_verify(self))
         self.verify_button.setVisible(session.may("vault.verify"))
+        self.rotate_button = QPushButton(self.tr("Rotate workstation key..."))
+        self.rotate_button.clicked.connect(self.rotate_key)
+        self.rotate_button.setVisible(session.may("keys.manage"))
+        self.key_label = QLabel()
+        self.key_label.setObjectName("key_label")
+        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.idle = QSpinBox()
         self.idle.setRange(1, 240)
         self.idle.setSuffix(self.tr(" min"))
@@ -192,6 +198,7 @@ class AdminPage(Page):
         for b in (self.add_button, self.roles_button, self.disable_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        buttons.addWidget(self.rotate_button)
         buttons.addWidget(self.verify_button)
         lock = QFormLayout()
         lock.addRow(self.tr("Lock the session after idle time"), self.idle)
@@ -199,6 +206,7 @@ class AdminPage(Page):
         layout.addLayout(buttons)
         layout.addWidget(self.view)
         layout.addLayout(lock)
+        layout.addWidget(self.key_label)
         self.dialog: UserDialog | None = None
 
     def refresh(self) -> None:
@@ -250,6 +258,29 @@ class AdminPage(Page):
 
         self.attempt(disable_user, self.session, name)
         self.refresh()
+
+    def rotate_key(self) -> QMessageBox:
+        """Ask to confirm, then replace the workstation signing key (audited in the core)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Rotate workstation key"),
+            self.tr(
+                "Make a new signing key? Earlier audit entries stay verifiable; partner agencies "
+                "need our new key card."
+            ),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.accepted.connect(self._rotate)
+        box.open()
+        return box
+
+    def _rotate(self) -> None:
+        from vault.rotation import rotate_signing_key
+
+        new_public = self.attempt(rotate_signing_key, self.session)
+        if new_public:
+            self.key_label.setText(self.tr("New workstation key: {0}").format(new_public))
 
     def select_user(self, name: str) -> None:
         for row, user in enumerate(self.model.records):

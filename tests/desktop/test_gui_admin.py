@@ -67,3 +67,19 @@ def test_verify_from_admin_updates_the_status_bar(controller, qtbot):
     page.verify_button.click()
     qtbot.waitUntil(lambda: page.report is not None, timeout=30_000)
     assert "never" not in window.verified_label.text()
+
+
+def test_admin_rotates_the_workstation_key_and_the_vault_still_verifies(controller, qtbot):
+    from vault.history import list_audit
+    from vault.verify import verify
+
+    window = sign_in(controller, qtbot)
+    page = window.show_area("admin")
+    before = controller.session.signing_public.public_bytes_raw().hex()
+    box = page.rotate_key()
+    assert "partner agencies" in box.text()
+    box.button(QMessageBox.StandardButton.Yes).click()
+    after = controller.session.signing_public.public_bytes_raw().hex()
+    assert after != before and after in page.key_label.text()
+    assert list_audit(controller.session)[-1].action == "keys.signing_rotated"
+    assert verify(controller.session).ok

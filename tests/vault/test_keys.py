@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from vault.errors import AuthenticationFailed
-from vault.session import init_vault, unlock
-from vaultkit import PASSWORD
+from vault.cases import create_case
+from vault.errors import AuthenticationFailed, PermissionDenied
+from vault.rotation import rotate_signing_key
+from vault.session import Session, init_vault, unlock
+from vault.users import add_user
+from vault.verify import verify
+from vaultkit import PASSWORD, audit_rows, open_as
 
 
 def test_default_kdf_is_memory_hard_and_recorded(tmp_path: Path) -> None:
@@ -43,3 +47,34 @@ def test_a_tampered_slot_fails_like_a_wrong_password(tmp_path: Path) -> None:
         unlock(folder, "alice", PASSWORD)
     with pytest.raises(AuthenticationFailed, match="unknown user or wrong password"):
         unlock(folder, "alice", "not the password")
+
+
+def test_signing_key_rotation_keeps_the_chain_verifying(admin: Session) -> None:
+    before = admin.signing_public.public_bytes_raw().hex()
+    new_public = rotate_signing_key(admin)
+    assert new_public != before
+    assert admin.signing_public.public_bytes_raw().hex() == new_public
+    create_case(admin, "C-rot", "after rotation")
+    assert verify(admin).ok
+    entry = audit_rows(admin, "keys.signing_rotated")[-1]
+    assert entry.details.count(new_public) == 1 and before in entry.details
+    admin.close()
+    with open_as(admin.folder) as again:  # the new key is the one loaded at the next unlock
+        assert again.signing_public.public_bytes_raw().hex() == new_public
+        assert verify(again).ok
+
+
+def test_an_entry_signed_by_a_retired_key_is_found(admin: Session) -> None:
+    old = admin._signing  # the key in force before the rotation
+    rotate_signing_key(admin)
+    admin.use_signing_key(old)  # a thief with only the old key appends an entry
+    create_case(admin, "C-forged", "signed with the retired key")
+    problems = [str(p) for p in verify(admin).problems]
+    assert any("signature is not valid for the workstation key" in p for p in problems)
+
+
+def test_only_admins_rotate_keys(admin: Session) -> None:
+    add_user(admin, "olga", ["officer"], PASSWORD)
+    admin.close()
+    with open_as(admin.folder, "olga") as olga, pytest.raises(PermissionDenied):
+        rotate_signing_key(olga)
