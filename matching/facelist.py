@@ -30,6 +30,7 @@ class FaceInfo:
     captured_at: str | None
     place: dict[str, float] | None
     model: str
+    model_version: str
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -53,6 +54,7 @@ def _info(rec: FaceRecord, item_name: str) -> FaceInfo:
         captured_at=rec.captured_at,
         place=json.loads(rec.place) if rec.place else None,
         model=rec.model,
+        model_version=rec.model_version,
     )
 
 

@@ -13,6 +13,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from vault.models import Base, audited
 
 
+def _engine_version() -> str:
+    """The version of the engine that computes every embedding stored here (always local)."""
+    from matching.detect import MODEL_VERSION
+
+    return MODEL_VERSION
+
+
 @audited
 class MediaInfo(Base):
     """What detection learnt about one item: kind, size, EXIF/container metadata, outcome."""
@@ -45,6 +52,7 @@ class FaceRecord(Base):
     quality: Mapped[str] = mapped_column(Text)  # JSON
     embedding: Mapped[bytes] = mapped_column(LargeBinary)  # float32[128]
     model: Mapped[str] = mapped_column(String(80))
+    model_version: Mapped[str] = mapped_column(String(40), default=_engine_version)
     crop_blob: Mapped[str] = mapped_column(ForeignKey("blobs.name"))
     captured_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
     place: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON {lat, lon}
@@ -93,6 +101,7 @@ class Reference(Base):
     source: Mapped[str] = mapped_column(Text)  # file name, or "face:<id>"
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
     model: Mapped[str] = mapped_column(String(80))
+    model_version: Mapped[str] = mapped_column(String(40), default=_engine_version)
     quality: Mapped[str] = mapped_column(Text)
     created_at: Mapped[str] = mapped_column(String(40))
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import select
 
+from matching.detect import MODEL_VERSION
 from matching.errors import MatchingError
 from matching.faces import MODEL_NAME
 from matching.images import load_rgb
@@ -51,11 +52,12 @@ def _probes_of_case(session: Session, case_reference: str) -> tuple[int, list[in
     with session.db() as db:
         case = find_case(db, case_reference)
         rows = db.execute(
-            select(FaceRecord.id, FaceRecord.embedding, FaceRecord.model)
+            select(FaceRecord.id, FaceRecord.embedding, FaceRecord.model, FaceRecord.model_version)
             .where(FaceRecord.case_id == case.id)
             .order_by(FaceRecord.id)
         ).all()
-    rows = [r for r in rows if r.model == MODEL_NAME]  # never compare across models
+    # never compare embeddings of another model or model version
+    rows = [r for r in rows if (r.model, r.model_version) == (MODEL_NAME, MODEL_VERSION)]
     if not rows:
         raise UserError(f"case {case_reference} has no faces yet: run 'custos faces detect' first")
     emb = np.frombuffer(b"".join(r.embedding for r in rows), np.float32).reshape(-1, 128)

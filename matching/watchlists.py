@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
+from matching.detect import MODEL_VERSION
 from matching.engine import engine
 from matching.errors import MatchingError
 from matching.faces import MODEL_NAME, Face
@@ -309,7 +310,11 @@ def gallery(
         rows = db.execute(
             select(Reference, Subject)
             .join(Subject, Subject.id == Reference.subject_id)
-            .where(Subject.watchlist_id == wl.id, Reference.model == MODEL_NAME)
+            .where(
+                Subject.watchlist_id == wl.id,
+                Reference.model == MODEL_NAME,
+                Reference.model_version == MODEL_VERSION,  # never compare across versions
+            )
         ).all()
     live = [(r, s) for r, s in rows if not _expired(s, today)]
     emb = np.frombuffer(b"".join(r.embedding for r, _ in live), np.float32).reshape(-1, 128)

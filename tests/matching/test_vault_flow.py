@@ -68,6 +68,8 @@ def test_faces_list_json_shape_and_video_tracks(analysed: Session) -> None:
     faces = [f.as_dict() for f in list_faces(analysed, "C-1")]
     photo = next(f for f in faces if f["kind"] == "photo")
     assert {"id", "item", "kind", "box", "quality"} <= photo.keys()
+    assert photo["model"] == "dlib_face_recognition_resnet_model_v1"
+    assert photo["model_version"].startswith("dlib ")
     assert {"inter_eye_px", "sharpness", "yaw_deg", "brightness"} <= photo["quality"].keys()
     tracks = [f for f in faces if f["kind"] == "track"]
     assert tracks, "the video yields at least one track"
