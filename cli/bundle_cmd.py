@@ -30,6 +30,7 @@ def _lines(items: list[str]) -> None:
 @click.option("--purpose", required=True, type=click.Choice(PURPOSES))
 @click.option("--items", "item_ids", multiple=True, type=int, help="Item id (repeat; default all).")
 @click.option("--encrypt", is_flag=True, help="Send as one tar encrypted to the partner (age).")
+@click.option("--matches", is_flag=True, help="Include face search results and review decisions.")
 @click.option("--out", "target", required=True, type=click.Path(path_type=Path))
 @click.pass_context
 def export(
@@ -39,12 +40,15 @@ def export(
     purpose: str,
     item_ids: tuple[int, ...],
     encrypt: bool,
+    matches: bool,
     target: Path,
 ) -> None:
     """Export evidence the agreements allow as a signed bundle."""
     with signed_in(ctx) as session:
         token = CancelToken()
-        job = ExportJob(session, case_ref, partner, purpose, target, list(item_ids), encrypt, token)
+        job = ExportJob(
+            session, case_ref, partner, purpose, target, list(item_ids), encrypt, token, matches
+        )
         try:
             with ctrl_c_cancels(token):
                 res = run_job(job.run, "exporting")

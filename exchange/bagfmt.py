@@ -27,6 +27,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from exchange.hashpipe import WriterThread
+from vault.fsutil import syncfs
+
 BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 MANIFEST = "manifest-sha256.txt"
 TAGMANIFEST = "tagmanifest-sha256.txt"
@@ -92,24 +95,35 @@ class Sink(Protocol):
 
 
 class DirSink:
-    """Writes the bag into a (temporary) folder; each file fsynced before the final rename."""
+    """Writes the bag into a (temporary) folder; ``sync`` makes it durable before the rename.
+
+    One ``syncfs`` for the whole bag instead of an fsync per file: the disk writes back while
+    the next files are decrypted, and the wait happens once.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(mode=0o700)
 
-    def _open(self, rel: str) -> BinaryIO:
+    def _open(self, rel: str) -> int:
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        return os.fdopen(fd, "wb", buffering=1 << 20)
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
 
     def write_stream(self, rel: str, size: int, chunks: Iterator[bytes]) -> None:
-        with self._open(rel) as fh:
-            for chunk in chunks:
-                fh.write(chunk)
-            fh.flush()
-            os.fsync(fh.fileno())
+        fd = self._open(rel)
+        try:
+            writer = WriterThread(fd)
+            try:
+                for chunk in chunks:
+                    writer.write(chunk)
+            finally:
+                writer.close()
+        finally:
+            os.close(fd)
+
+    def sync(self) -> None:
+        syncfs(self.root)
 
     def write_bytes(self, rel: str, data: bytes) -> None:
         self.write_stream(rel, len(data), iter([data]))

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
+from exchange.bagfmt import BUNDLE_JSON
 from exchange.checks import BagReport, check_bag
 from exchange.directory import agreements_with
 from exchange.errors import BundleRejected
@@ -29,8 +31,8 @@ from exchange.unpack import discard, unpack
 from vault import agefmt
 from vault.cases import find_case
 from vault.fsutil import syncfs
-from vault.hashing import MultiHasher
-from vault.jobs import CancelToken, Emit, Progress, ignore
+from vault.hashing import Digests, MultiHasher
+from vault.jobs import CancelToken, Emit, ignore
 from vault.models import Blob, Case, CustodyEvent, Item, canonical
 from vault.session import Session, now
 
@@ -45,7 +47,7 @@ class ImportResult:
 
 
 @contextlib.contextmanager
-def _opened(
+def open_bundle(
     session: Session, path: Path, cancel: CancelToken
 ) -> Iterator[tuple[Path | None, list[str]]]:
     if path.is_symlink():
@@ -81,9 +83,15 @@ def _policy(db: DbSession, r: BagReport) -> None:
             )
 
 
-def _check(session: Session, root: Path | None, found: list[str], emit: Emit) -> BagReport:
+def check_opened(
+    session: Session,
+    root: Path | None,
+    found: list[str],
+    emit: Emit,
+    store: Callable[[Path, CancelToken], str] | None = None,
+) -> BagReport:
     with session.db() as db:
-        report = check_bag(db, root, emit) if root is not None else BagReport()
+        report = check_bag(db, root, emit, store=store) if root is not None else BagReport()
         report.problems[:0] = found
         _policy(db, report)
     return report
@@ -92,8 +100,8 @@ def _check(session: Session, root: Path | None, found: list[str], emit: Emit) ->
 def verify_bundle(session: Session, path: Path, emit: Emit = ignore) -> BagReport:
     """Check a bundle (folder or .tar.age) without importing it; every problem is listed."""
     session.require("exchange.bundle", target=f"bundle:{path.name}")
-    with _opened(session, path, CancelToken()) as (root, found):
-        report = _check(session, root, found, emit)
+    with open_bundle(session, path, CancelToken()) as (root, found):
+        report = check_opened(session, root, found, emit)
     with session.transaction() as db:
         session.audit(
             db,
@@ -106,7 +114,7 @@ def verify_bundle(session: Session, path: Path, emit: Emit = ignore) -> BagRepor
     return report
 
 
-def _refuse(session: Session, path: Path, r: BagReport, problems: list[str]) -> BundleRejected:
+def refuse(session: Session, path: Path, r: BagReport, problems: list[str]) -> BundleRejected:
     with session.transaction() as db:
         session.audit(
             db,
@@ -131,63 +139,93 @@ class ImportJob:
         s.require("exchange.bundle", target=f"case:{self.case_reference}")
         with s.db() as db:
             case = find_case(db, self.case_reference)
-        with _opened(s, self.path, self.cancel) as (root, found):
-            r = _check(s, root, found, emit)
-            if not r.ok or root is None:
-                raise _refuse(s, self.path, r, r.problems)
-            with s.db() as db:
-                seen = db.scalar(
-                    select(BundleRecord).where(
-                        BundleRecord.direction == "in", BundleRecord.sha256 == r.tag_sha256
-                    )
-                )
-                where = db.get(Case, seen.case_id) if seen else None
-            if seen is not None and where is not None:
-                raise _refuse(
-                    s,
-                    self.path,
-                    r,
-                    [
-                        f"bundle {seen.bundle_id} was already imported on {seen.at[:10]} "
-                        f"into case {where.reference} (replay); nothing imported"
-                    ],
-                )
-            stored = [self._store(root, item, r, emit) for item in r.meta["items"]]
-            syncfs(s.folder)
-            ids = self._commit(case, r, stored)
+        staged: dict[Path, tuple[Path, Digests, int]] = {}
+        with open_bundle(s, self.path, self.cancel) as (root, found):
+            try:
+                r = check_opened(s, root, found, emit, store=self._stager(staged))
+                ids = self._land(case, root, r, staged)
+            finally:
+                for tmp, _, _ in staged.values():
+                    tmp.unlink(missing_ok=True)
         return ImportResult(r.bundle_id, r.sender, ids)
 
-    def _store(
-        self, root: Path, item: dict[str, Any], r: BagReport, emit: Emit
-    ) -> tuple[dict[str, Any], str, str, str]:
-        """Encrypt one payload file into the blob store; returns (meta, blob, sha1, md5)."""
-        blobs, rel = self.session.blobs, str(item["path"])
-        fd = os.open(root / rel, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd, "rb", buffering=0) as src:
-            size = os.fstat(fd).st_size
-            hasher = MultiHasher(size)
-            read = 0
-            try:
-                with blobs.temp_file() as (tmp, out):
-                    enc = agefmt.Encryptor(out, blobs.recipients)
-                    while chunk := src.read(CHUNK):
-                        self.cancel.check()
-                        hasher.update(chunk)
-                        enc.write(chunk)
-                        read += len(chunk)
-                        emit(Progress(read, size, "bytes", rel))
-                    enc.close()
-                    out.flush()
+    def _land(
+        self,
+        case: Case,
+        root: Path | None,
+        r: BagReport,
+        staged: dict[Path, tuple[Path, Digests, int]],
+    ) -> list[int]:
+        s = self.session
+        if r.ok and r.meta.get("kind", "evidence") != "evidence":
+            r.problems.append(
+                f"a {r.meta.get('kind')} bundle, not evidence "
+                "(import it with 'custos watchlist import')"
+            )
+        if not r.ok or root is None:
+            raise refuse(s, self.path, r, r.problems)
+        with s.db() as db:
+            seen = db.scalar(
+                select(BundleRecord).where(
+                    BundleRecord.direction == "in", BundleRecord.sha256 == r.tag_sha256
+                )
+            )
+            where = db.get(Case, seen.case_id) if seen else None
+        if seen is not None and where is not None:
+            raise refuse(
+                s,
+                self.path,
+                r,
+                [
+                    f"bundle {seen.bundle_id} was already imported on {seen.at[:10]} "
+                    f"into case {where.reference} (replay); nothing imported"
+                ],
+            )
+        stored = []
+        for item in r.meta["items"]:
+            rel = str(item["path"])
+            tmp, d, size = staged[root / rel]  # every listed file was staged (checks passed)
+            if size != int(item["size"]):
+                raise refuse(s, self.path, r, [f"{rel}: size differs from {BUNDLE_JSON}"])
+            s.blobs.move_in(tmp, s.blobs.name_for(d.sha256))
+            stored.append((item, s.blobs.name_for(d.sha256), d.sha1, d.md5))
+        syncfs(s.folder)
+        return self._commit(case, r, stored)
+
+    def _stager(
+        self, staged: dict[Path, tuple[Path, Digests, int]]
+    ) -> Callable[[Path, CancelToken], str]:
+        """Encrypt each payload file into the vault's tmp/ while hashing it (one read).
+
+        Nothing reaches the blob store before every check passed; the staged files are removed
+        whatever happens. What is stored is exactly what was hashed.
+        """
+        blobs = self.session.blobs
+
+        def stage(path: Path, cancel: CancelToken) -> str:
+            tmp = blobs.tmp / uuid.uuid4().hex
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb", buffering=0) as src:
+                hasher = MultiHasher(os.fstat(fd).st_size)
+                size = 0
+                try:
+                    out_fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    staged[path] = (tmp, Digests("", "", ""), 0)
+                    with os.fdopen(out_fd, "wb", buffering=CHUNK) as out:
+                        enc = agefmt.Encryptor(out, blobs.recipients)
+                        while chunk := src.read(CHUNK):
+                            cancel.check()
+                            hasher.update(chunk)
+                            enc.write(chunk)
+                            size += len(chunk)
+                        enc.close()
                     d = hasher.digests()
-                    if d.sha256 != r.manifest[rel] or read != int(item["size"]):
-                        raise BundleRejected(
-                            self.path.name, [f"{rel}: changed while it was being imported"]
-                        )
-                    name = blobs.name_for(d.sha256)
-                    blobs.move_in(tmp, name)
-            finally:
-                hasher.close()
-        return item, name, d.sha1, d.md5
+                finally:
+                    hasher.close()
+            staged[path] = (tmp, d, size)
+            return d.sha256
+
+        return stage
 
     def _commit(
         self, case: Case, r: BagReport, stored: list[tuple[dict[str, Any], str, str, str]]

@@ -20,6 +20,7 @@ CONTEXT = {
     "kb": "http://example.org/kb/",
     "case-investigation": "https://ontology.caseontology.org/case/investigation/",
     "uco-action": "https://ontology.unifiedcyberontology.org/uco/action/",
+    "uco-analysis": "https://ontology.unifiedcyberontology.org/uco/analysis/",
     "uco-core": "https://ontology.unifiedcyberontology.org/uco/core/",
     "uco-identity": "https://ontology.unifiedcyberontology.org/uco/identity/",
     "uco-observable": "https://ontology.unifiedcyberontology.org/uco/observable/",
@@ -47,6 +48,37 @@ class Action:
     performer: str
     at: str
     description: str
+
+
+@dataclass(frozen=True)
+class Search:
+    """One recorded 1:N face search over exported files (an investigative analysis)."""
+
+    key: str
+    performer: str
+    at: str
+    description: str
+    file_keys: list[str]
+
+
+@dataclass(frozen=True)
+class Review:
+    key: str
+    decision: str  # confirmed | rejected | inconclusive
+    performer: str
+    at: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Match:
+    """A candidate the search proposed for a face in a file, with its human reviews."""
+
+    key: str
+    search_key: str
+    file_key: str
+    statement: str  # subject, watchlist, rank, distance, threshold, label
+    reviews: list[Review]
 
 
 class Graph:
@@ -127,12 +159,57 @@ class Graph:
             }
         )
 
+    def add_search(self, x: Search) -> None:
+        """A search is both a CASE investigative action and a UCO analysis (its results' origin)."""
+        self._nodes.append(
+            {
+                "@id": self.iri("Search", x.key),
+                "@type": ["case-investigation:InvestigativeAction", "uco-analysis:Analysis"],
+                "uco-core:name": "face search",
+                "uco-core:description": x.description,
+                "uco-action:performer": {"@id": self._performer(x.performer)},
+                "uco-action:startTime": {"@type": "xsd:dateTime", "@value": x.at},
+                "uco-action:object": [{"@id": self._files[k]} for k in x.file_keys],
+            }
+        )
+
+    def add_match(self, m: Match) -> None:
+        result = self.iri("AnalyticResult", m.key)
+        self._nodes.append(
+            {
+                "@id": result,
+                "@type": "uco-analysis:AnalyticResult",
+                "uco-core:name": "face search candidate",
+                "uco-core:statement": m.statement,
+                "uco-analysis:originatingAnalysis": {"@id": self.iri("Search", m.search_key)},
+                "uco-analysis:resultContent": [{"@id": self._files[m.file_key]}],
+            }
+        )
+        for r in m.reviews:
+            self._nodes.append(
+                {
+                    "@id": self.iri("Review", r.key),
+                    "@type": "case-investigation:InvestigativeAction",
+                    "uco-core:name": f"review: {r.decision}",
+                    "uco-core:description": r.reason,
+                    "uco-action:performer": {"@id": self._performer(r.performer)},
+                    "uco-action:startTime": {"@type": "xsd:dateTime", "@value": r.at},
+                    "uco-action:object": [{"@id": result}],
+                }
+            )
+
     def to_bytes(self) -> bytes:
         doc = {"@context": CONTEXT, "@graph": self._nodes}
         return (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def build(bundle_id: str, files: list[FileEntry], actions: list[Action]) -> bytes:
+def build(
+    bundle_id: str,
+    files: list[FileEntry],
+    actions: list[Action],
+    searches: list[Search] | None = None,
+    matches: list[Match] | None = None,
+) -> bytes:
     g = Graph(bundle_id)
     exhibits: dict[str, list[str]] = {}
     for f in files:
@@ -142,4 +219,8 @@ def build(bundle_id: str, files: list[FileEntry], actions: list[Action]) -> byte
         g.add_provenance(exhibit, keys)
     for n, a in enumerate(actions):
         g.add_action(n, a)
+    for x in searches or []:
+        g.add_search(x)
+    for m in matches or []:
+        g.add_match(m)
     return g.to_bytes()

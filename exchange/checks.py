@@ -13,6 +13,7 @@ import json
 import os
 import stat
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session as DbSession
 from exchange import bagfmt
 from exchange.cards import fingerprint, grouped
 from exchange.directory import trusted_key
+from exchange.hashpipe import hash_many, sha256_file
 from exchange.models import Agency
 from exchange.tlp import RANK
 from vault.jobs import CancelToken, Emit, Progress
@@ -167,17 +169,6 @@ def _signature(db: DbSession, root: Path, files: dict[str, int], r: BagReport) -
         )
 
 
-def _hash_file(root: Path, rel: str, cancel: CancelToken, progress: Any) -> str:
-    digest = hashlib.sha256()
-    fd = os.open(root / rel, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb", buffering=0) as fh:
-        while chunk := fh.read(1 << 20):
-            cancel.check()
-            digest.update(chunk)
-            progress(len(chunk))
-    return digest.hexdigest()
-
-
 def _manifest(root: Path, name: str, files: dict[str, int], r: BagReport) -> dict[str, str] | None:
     data = _read_tag(root, name, files, r)
     if data is None:
@@ -210,7 +201,7 @@ def _tags(root: Path, files: dict[str, int], r: BagReport, cancel: CancelToken) 
             r.problems.append(f"{rel}: listed in {bagfmt.TAGMANIFEST} but missing")
         elif files[rel] > MAX_TAG:
             r.problems.append(f"{rel}: larger than {MAX_TAG} bytes")
-        elif _hash_file(root, rel, cancel, lambda n: None) != sha:
+        elif sha256_file(root / rel, cancel) != sha:
             r.problems.append(f"{rel}: checksum does not match {bagfmt.TAGMANIFEST} (altered)")
     for rel in files:
         if not rel.startswith("data/") and rel not in listed and rel not in OUTSIDE:
@@ -272,9 +263,17 @@ def _meta(db: DbSession, data: bytes | None, r: BagReport) -> None:
 
 
 def check_bag(
-    db: DbSession, root: Path, emit: Emit, cancel: CancelToken | None = None
+    db: DbSession,
+    root: Path,
+    emit: Emit,
+    cancel: CancelToken | None = None,
+    store: Callable[[Path, CancelToken], str] | None = None,
 ) -> BagReport:
-    """Check a bag folder; the report lists every problem found."""
+    """Check a bag folder; the report lists every problem found.
+
+    ``store(path, cancel) -> sha256`` replaces plain hashing of the payload when every earlier
+    check passed (signature, tags, paths, sizes): import keeps what it reads in one pass.
+    """
     cancel = cancel or CancelToken()
     r = BagReport()
     if root.is_symlink() or not root.is_dir():
@@ -294,19 +293,24 @@ def check_bag(
         return r
     for rel in sorted(k for k in files if k.startswith("data/") and k not in r.manifest):
         r.problems.append(f"{rel}: in the payload but not in {bagfmt.MANIFEST} (added)")
-    done = 0
-
-    def progress(n: int) -> None:
-        nonlocal done
-        done += n
-        emit(Progress(done, r.bytes, "bytes", "checking payload"))
-
-    for rel, sha in sorted(r.manifest.items()):
+    todo: list[tuple[str, Path]] = []
+    for rel in sorted(r.manifest):
         if rel not in files:
             if not (root / rel).is_symlink():
                 r.problems.append(f"{rel}: listed in {bagfmt.MANIFEST} but missing")
         elif not rel.startswith("data/"):
             r.problems.append(f"{bagfmt.MANIFEST}: {rel} is outside data/")
-        elif _hash_file(root, rel, cancel, progress) != sha:
-            r.problems.append(f"{rel}: checksum does not match {bagfmt.MANIFEST} (altered)")
+        else:
+            todo.append((rel, root / rel))
+    # A clean, trusted bag may be hashed by ``store`` (import: hash and encrypt in one pass);
+    # anything else is only hashed, two files at a time.
+    digest, workers = (store, 1) if store is not None and r.ok else (sha256_file, 2)
+    done, altered = 0, []
+    for rel, sha in hash_many(todo, digest, cancel, workers):
+        if sha != r.manifest[rel]:
+            altered.append(rel)
+        done += files[rel]
+        emit(Progress(done, r.bytes, "bytes", "checking payload"))
+    for rel in sorted(altered):
+        r.problems.append(f"{rel}: checksum does not match {bagfmt.MANIFEST} (altered)")
     return r

@@ -17,7 +17,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,12 +25,13 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 
-from exchange import bagfmt, caseld
+from exchange import bagfmt, caseld, matchld
 from exchange.cards import fingerprint
 from exchange.directory import find_partner, get_agency
 from exchange.errors import PolicyRefused
+from exchange.hashpipe import Sha256Thread, batched
 from exchange.models import BundleRecord
-from exchange.policy import Decision, check_export
+from exchange.policy import Decision, Refusal, check_export
 from exchange.tlp import highest
 from vault import agefmt
 from vault.cases import find_case
@@ -80,8 +81,10 @@ class ExportJob:
         item_ids: list[int] | None = None,
         encrypt: bool = False,
         cancel: CancelToken | None = None,
+        matches: bool = False,
     ) -> None:
         self.session, self.case_reference, self.partner = session, case_reference, partner
+        self.matches: matchld.MatchSet | None = matchld.MatchSet([], [], []) if matches else None
         self.purpose, self.item_ids, self.encrypt = purpose, item_ids, encrypt
         self.target = encrypted_target(out) if encrypt else out
         self.cancel = cancel or CancelToken()
@@ -106,6 +109,9 @@ class ExportJob:
             if not items:
                 raise UserError(f"case {case.reference} has no items to export")
             decision = check_export(db, self.partner, self.purpose, case, items)
+            if self.matches is not None:
+                self.matches = matchld.gather(db, items, decision.labels)
+                decision = _match_policy(decision, items, self.matches)
             who = {
                 "sender": agency.name,
                 "sender_country": agency.country,
@@ -148,12 +154,12 @@ class ExportJob:
             os.replace(tmp, self.target)
             fsync_dir(self.target.parent)
         except BaseException:
-            _remove(tmp)
+            remove_written(tmp)
             raise
         try:
             self._record(case, items, decision, tag_sha)
         except BaseException:
-            _remove(self.target)
+            remove_written(self.target)
             raise
         label = highest([decision.labels[i.id].tlp for i in items])
         return ExportResult(self.target, self.bundle_id, tag_sha, len(items), label)
@@ -168,7 +174,10 @@ class ExportJob:
         emit: Emit,
     ) -> str:
         if not self.encrypt:
-            return self._write_bag(bagfmt.DirSink(tmp), case, items, decision, who, emit)
+            folder = bagfmt.DirSink(tmp)
+            tag_sha = self._write_bag(folder, case, items, decision, who, emit)
+            folder.sync()
+            return tag_sha
         recipient = agefmt.Recipient.parse(who["recipient"])
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
@@ -182,10 +191,10 @@ class ExportJob:
         return tag_sha
 
     def _item_chunks(self, item: Item, emit: Emit) -> Iterator[bytes]:
-        digest = hashlib.sha256()
+        digest = Sha256Thread(item.size)  # hashing overlaps decryption and writing
         size = 0
         try:
-            for chunk in self.session.blobs.read_chunks(item.blob_name):
+            for chunk in batched(self.session.blobs.read_chunks(item.blob_name)):
                 self.cancel.check()
                 digest.update(chunk)
                 size += len(chunk)
@@ -196,6 +205,8 @@ class ExportJob:
             raise IntegrityFault(
                 f"item {item.id} ({item.name}): stored copy is missing or damaged; run verify"
             ) from None
+        finally:
+            digest.close()
         if size != item.size or digest.hexdigest() != item.sha256:
             raise IntegrityFault(f"item {item.id} ({item.name}): content does not match its hash")
 
@@ -239,6 +250,7 @@ class ExportJob:
         ]
         meta = {
             "format": "custos-bundle/1",
+            "kind": "evidence",
             "bundle_id": self.bundle_id,
             "created": now(),
             "sender": {"name": who["sender"], "country": who["sender_country"]},
@@ -249,24 +261,7 @@ class ExportJob:
             "crime_areas": json.loads(case.crime_areas),
             "items": [self._item_meta(i, paths[i.id], decision, ag.onward) for i in items],
         }
-        tags = {
-            "bagit.txt": bagfmt.BAGIT_TXT,
-            "bag-info.txt": bagfmt.bag_info_text(info),
-            bagfmt.MANIFEST: bagfmt.manifest_text(manifest),
-            bagfmt.BUNDLE_JSON: (json.dumps(meta, indent=1, ensure_ascii=False) + "\n").encode(),
-        }
-        for name, data in tags.items():
-            sink.write_bytes(name, data)
-        tagmanifest = bagfmt.manifest_text(
-            (hashlib.sha256(d).hexdigest(), n) for n, d in tags.items()
-        )
-        sink.write_bytes(bagfmt.TAGMANIFEST, tagmanifest)
-        sink.write_bytes(bagfmt.SIG, s.signing_key().sign(tagmanifest))
-        pem = s.signing_public.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        sink.write_bytes(bagfmt.PEM, pem)
-        return hashlib.sha256(tagmanifest).hexdigest()
+        return seal_bag(sink, s, info, meta, manifest)
 
     @staticmethod
     def _item_meta(item: Item, path: str, decision: Decision, onward: bool) -> dict[str, object]:
@@ -299,7 +294,8 @@ class ExportJob:
         actions.append(
             caseld.Action(None, "transferred", self.session.user, now(), f"bundle {self.bundle_id}")
         )
-        return caseld.build(self.bundle_id, files, actions)
+        m = self.matches or matchld.MatchSet([], [], [])
+        return caseld.build(self.bundle_id, files, actions, m.searches, m.matches)
 
     def _record(self, case: Case, items: list[Item], decision: Decision, tag_sha: str) -> None:
         s, at = self.session, now()
@@ -335,7 +331,47 @@ class ExportJob:
                 s.audit(db, "custody.transferred", ev, item=item.id)
 
 
-def _remove(path: Path) -> None:
+def _match_policy(decision: Decision, items: list[Item], found: matchld.MatchSet) -> Decision:
+    """Match results go only where the agreement allows their label (item's or subject's)."""
+    ag = decision.agreement
+    if ag is None:
+        return decision
+    names = {i.id: i.name for i in items}
+    extra = [
+        Refusal(item, names[item], f"{what} is labelled {label}, not allowed by agreement {ag.id}")
+        for item, what, label in found.labels
+        if label not in ag.labels
+    ]
+    return Decision(ag, decision.labels, [*decision.refusals, *extra])
+
+
+def seal_bag(
+    sink: bagfmt.Sink,
+    session: Session,
+    info: list[tuple[str, str]],
+    meta: Mapping[str, object],
+    manifest: list[tuple[str, str]],
+) -> str:
+    """Write the tag files, the tagmanifest and its signature; returns the bundle hash."""
+    tags = {
+        "bagit.txt": bagfmt.BAGIT_TXT,
+        "bag-info.txt": bagfmt.bag_info_text(info),
+        bagfmt.MANIFEST: bagfmt.manifest_text(manifest),
+        bagfmt.BUNDLE_JSON: (json.dumps(meta, indent=1, ensure_ascii=False) + "\n").encode(),
+    }
+    for name, data in tags.items():
+        sink.write_bytes(name, data)
+    tagmanifest = bagfmt.manifest_text((hashlib.sha256(d).hexdigest(), n) for n, d in tags.items())
+    sink.write_bytes(bagfmt.TAGMANIFEST, tagmanifest)
+    sink.write_bytes(bagfmt.SIG, session.signing_key().sign(tagmanifest))
+    pem = session.signing_public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    sink.write_bytes(bagfmt.PEM, pem)
+    return hashlib.sha256(tagmanifest).hexdigest()
+
+
+def remove_written(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)

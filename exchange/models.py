@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+import matching.models  # noqa: F401  (the watchlists table the watchlist bundles refer to)
 from vault.models import Base, audited
 
 
@@ -111,5 +112,27 @@ class BundleRecord(Base):
     purpose: Mapped[str] = mapped_column(String(40))
     items: Mapped[int]
     key_fingerprint: Mapped[str] = mapped_column(String(64))
+    by: Mapped[str] = mapped_column(String(200))
+    at: Mapped[str] = mapped_column(String(40))
+
+
+@audited
+class WatchlistBundle(Base):
+    """A watchlist we sent or received as a bundle; ``onward`` is the sender's rule (received)."""
+
+    __tablename__ = "exchange_watchlist_bundles"
+    __table_args__ = (UniqueConstraint("direction", "sha256"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))  # "out" | "in"
+    bundle_id: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    partner: Mapped[str] = mapped_column(String(200))
+    watchlist_id: Mapped[int] = mapped_column(ForeignKey("watchlists.id"))
+    purpose: Mapped[str] = mapped_column(String(40))
+    subjects: Mapped[int]
+    references: Mapped[int]
+    onward: Mapped[bool] = mapped_column(default=False)
+    key_fingerprint: Mapped[str] = mapped_column(String(64))
+    details: Mapped[str] = mapped_column(Text, default="{}")  # JSON: refused photos, NIST file
     by: Mapped[str] = mapped_column(String(200))
     at: Mapped[str] = mapped_column(String(40))

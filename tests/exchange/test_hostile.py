@@ -42,8 +42,11 @@ def good_age(kit: Kit) -> ExportResult:
 
 def refused(kit: Kit, path: Path, *patterns: str, intact: bool = False) -> BundleRejected:
     case = kit.new_case()
+    blobs = sorted((kit.b.folder / "blobs").rglob("*"))
     with pytest.raises(BundleRejected) as info:
         import_bundle(kit.b, path, case)
+    assert sorted((kit.b.folder / "blobs").rglob("*")) == blobs  # nothing reached the store
+    assert not list((kit.b.folder / "tmp").iterdir())  # staged copies removed
     message = str(info.value)
     assert "\n" not in message
     for pattern in patterns:

@@ -1,0 +1,385 @@
+"""Watchlist export: a signed bundle (same format as evidence) and optionally an ANSI/NIST file.
+
+Policy first: one active agreement with the partner must cover the purpose and every subject's
+label (AMBER+STRICT and RED only when named); a watchlist received from a partner without onward
+sharing only goes back to that partner. A refusal names each subject and why, is audited, and
+nothing is written. Expired listings are not shared.
+
+Bundle: ``data/references/<subject>/<n>.<ext>`` holds each reference photo byte for byte (its
+hash re-checked while decrypted from the vault); ``custos-bundle.json`` has ``kind: watchlist``,
+the subjects with their listing metadata and, as ``items``, the photos (path, hashes, subject,
+label). No embedding travels: the receiver computes its own. ``data/case.jsonld`` describes
+each photo as a file with an enrolment action and the transfer. Written into a partial folder and
+renamed; then one transaction records the bundle (``watchlist.exported``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from exchange import bagfmt, caseld, nist
+from exchange.cards import fingerprint
+from exchange.checks import unsafe
+from exchange.directory import AgreementInfo, agreements_with, find_partner, get_agency
+from exchange.errors import PolicyRefused
+from exchange.export import SOFTWARE, remove_written, seal_bag
+from exchange.models import WatchlistBundle
+from exchange.tlp import highest
+from matching.models import Reference, Subject, Watchlist
+from matching.watchlists import find_watchlist
+from vault import agefmt
+from vault.errors import IntegrityFault, UserError
+from vault.fsutil import fsync_dir
+from vault.jobs import CancelToken, Emit, Progress
+from vault.models import Blob
+from vault.session import Session, now
+
+
+@dataclass(frozen=True)
+class WatchlistExportResult:
+    path: Path
+    bundle_id: str
+    sha256: str
+    subjects: int
+    references: int
+    label: str
+    skipped_expired: list[str]
+    nist: Path | None
+
+
+@dataclass(frozen=True)
+class _Ref:
+    subject: Subject
+    ref: Reference
+    blob: Blob
+    path: str
+
+
+def photo_ext(data: bytes, source: str) -> str:
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    suffix = Path(source).suffix.lower().lstrip(".")
+    return suffix if suffix.isalnum() and len(suffix) <= 5 else "bin"
+
+
+def subject_folder(ref: str, taken: set[str], subject_id: int) -> str:
+    name = bagfmt.portable_path(ref).replace("/", "_").strip() or f"subject-{subject_id}"
+    if unsafe(name) or name in taken:
+        name = f"subject-{subject_id}"
+    taken.add(name)
+    return name
+
+
+def _refusals(
+    db: DbSession, wl: Watchlist, subjects: list[Subject], partner: str, purpose: str
+) -> tuple[AgreementInfo | None, list[str]]:
+    """The agreement that covers every subject, or the reasons (one line per subject)."""
+    received = db.scalars(
+        select(WatchlistBundle).where(
+            WatchlistBundle.direction == "in", WatchlistBundle.watchlist_id == wl.id
+        )
+    ).first()
+    origin_rule: str | None = None
+    if received is not None and not received.onward and received.partner != partner:
+        origin_rule = f"received from {received.partner} without onward sharing"
+    active = [a for a in agreements_with(db, partner) if a.active() and a.purpose == purpose]
+    # A watchlist records no crime areas: only an agreement not limited to some covers it.
+    covering = [a for a in active if not a.crime_areas]
+    if not covering:
+        why = (
+            f"no active agreement with {partner} for purpose {purpose}"
+            if not active
+            else f"the agreements with {partner} are limited to crime areas; a watchlist has none"
+        )
+        return None, [f"subject {s.ref}: {why}" for s in subjects]
+    best: tuple[AgreementInfo | None, list[str]] = (None, [])
+    for ag in covering:
+        reasons: list[str] = []
+        for s in subjects:
+            found: list[str] = []
+            if s.label not in ag.labels:
+                found.append(
+                    f"label {s.label} is not allowed by agreement {ag.id} "
+                    f"(allows {', '.join(ag.labels)})"
+                )
+            if origin_rule:
+                found.append(origin_rule)
+            if found:
+                reasons.append(f"subject {s.ref}: " + "; ".join(found))
+        if best[0] is None or len(reasons) < len(best[1]):
+            best = (ag, reasons)
+    return best
+
+
+class WatchlistExportJob:
+    def __init__(
+        self,
+        session: Session,
+        watchlist: str,
+        partner: str,
+        out: Path,
+        purpose: str = "intelligence",
+        nist_out: Path | None = None,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        self.session, self.watchlist, self.partner = session, watchlist, partner
+        self.target, self.purpose, self.nist_out = out, purpose, nist_out
+        self.cancel = cancel or CancelToken()
+        self.bundle_id = str(uuid.uuid4())
+
+    def _gather(self) -> tuple[Watchlist, list[_Ref], list[str], AgreementInfo, dict[str, str]]:
+        s = self.session
+        with s.db() as db:
+            wl = find_watchlist(db, self.watchlist)
+            partner = find_partner(db, self.partner)
+            agency = get_agency(db)
+            today = date.today().isoformat()
+            q = select(Subject).where(Subject.watchlist_id == wl.id).order_by(Subject.ref)
+            subjects = list(db.scalars(q))
+            expired = [x.ref for x in subjects if x.expires_on and x.expires_on < today]
+            subjects = [x for x in subjects if x.ref not in expired]
+            if not subjects:
+                raise UserError(f"watchlist {wl.name} has no subject to share")
+            ag, refusals = _refusals(db, wl, subjects, self.partner, self.purpose)
+            refs: list[_Ref] = []
+            taken: set[str] = set()
+            for subj in subjects:
+                folder = subject_folder(subj.ref, taken, subj.id)
+                rq = select(Reference).where(Reference.subject_id == subj.id)
+                for n, ref in enumerate(db.scalars(rq.order_by(Reference.id)), 1):
+                    blob = db.get(Blob, ref.photo_blob)
+                    assert blob is not None
+                    refs.append(_Ref(subj, ref, blob, f"data/references/{folder}/{n}"))
+            if not refs:
+                raise UserError(f"watchlist {wl.name} has no reference photo to share")
+            who = {
+                "sender": agency.name,
+                "sender_country": agency.country,
+                "contact": agency.contact,
+                "receiver": partner.name,
+                "receiver_country": partner.country,
+            }
+        if ag is None or refusals:
+            with s.transaction() as db:
+                s.audit(
+                    db,
+                    "watchlist.export_refused",
+                    target=f"watchlist:{wl.name}",
+                    partner=self.partner,
+                    purpose=self.purpose,
+                    refusals=refusals,
+                )
+            raise PolicyRefused(
+                f"export of watchlist {wl.name} to {self.partner} refused for {len(refusals)} "
+                f"of {len(subjects)} subject(s): " + "; ".join(refusals),
+                refusals,
+            )
+        return wl, refs, expired, ag, who
+
+    def _photo(self, r: _Ref) -> bytes:
+        try:
+            data = self.session.blobs.read_bytes(r.blob.name)
+        except (agefmt.AgeError, OSError):
+            raise IntegrityFault(
+                f"reference {r.ref.id} of subject {r.subject.ref}: stored photo is missing or "
+                "damaged; run verify"
+            ) from None
+        if hashlib.sha256(data).hexdigest() != r.blob.sha256:
+            raise IntegrityFault(f"reference {r.ref.id}: photo does not match its hash")
+        return data
+
+    def run(self, emit: Emit) -> WatchlistExportResult:
+        s = self.session
+        s.require("exchange.bundle", target=f"watchlist:{self.watchlist}")
+        for t in (self.target, self.nist_out):
+            if t is not None and (t.exists() or t.is_symlink()):
+                raise UserError(f"{t}: already exists; not overwritten")
+            if t is not None and not t.parent.is_dir():
+                raise UserError(f"{t.parent}: no such folder")
+        wl, refs, expired, ag, who = self._gather()
+        tmp = self.target.with_name(f".{self.target.name}.custos-partial-{self.bundle_id[:8]}")
+        nist_tmp = None
+        if self.nist_out is not None:
+            nist_tmp = self.nist_out.with_name(f".{self.nist_out.name}.custos-partial")
+        written: list[Path] = []
+        try:
+            tag_sha, nist_sha = self._write(tmp, nist_tmp, wl, refs, ag, who, emit)
+            os.replace(tmp, self.target)
+            written.append(self.target)
+            if nist_tmp is not None and self.nist_out is not None:
+                os.replace(nist_tmp, self.nist_out)
+                written.append(self.nist_out)
+            fsync_dir(self.target.parent)
+            self._record(wl, refs, tag_sha, nist_sha)
+        except BaseException:
+            for p in (tmp, nist_tmp, *written):
+                if p is not None:
+                    remove_written(p)
+            raise
+        subjects = {r.subject.id for r in refs}
+        label = highest(sorted({r.subject.label for r in refs}))
+        return WatchlistExportResult(
+            self.target, self.bundle_id, tag_sha, len(subjects), len(refs), label, expired,
+            self.nist_out,
+        )  # fmt: skip
+
+    def _write(
+        self,
+        tmp: Path,
+        nist_tmp: Path | None,
+        wl: Watchlist,
+        refs: list[_Ref],
+        ag: AgreementInfo,
+        who: dict[str, str],
+        emit: Emit,
+    ) -> tuple[str, str | None]:
+        s, created = self.session, now()
+        sink = bagfmt.DirSink(tmp)
+        nist_fh = None
+        writer = None
+        order = list(dict.fromkeys(r.subject.id for r in refs))
+        if nist_tmp is not None:
+            fd = os.open(nist_tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            nist_fh = os.fdopen(fd, "wb")
+            counts = [sum(1 for r in refs if r.subject.id == sid) for sid in order]
+            writer = nist.NistWriter(
+                nist_fh, counts, who["sender"], who["receiver"], self.bundle_id, created
+            )
+        try:
+            manifest: list[tuple[str, str]] = []
+            files: list[caseld.FileEntry] = []
+            items: list[dict[str, Any]] = []
+            actions: list[caseld.Action] = []
+            subjects: dict[int, dict[str, Any]] = {}
+            for done, r in enumerate(refs):
+                self.cancel.check()
+                data = self._photo(r)
+                rel = f"{r.path}.{photo_ext(data, r.ref.source)}"
+                sink.write_bytes(rel, data)
+                sha1, md5 = hashlib.sha1(data).hexdigest(), hashlib.md5(data).hexdigest()
+                manifest.append((r.blob.sha256, rel))
+                key = f"reference/{r.ref.id}"
+                desc = f"reference photo of subject {r.subject.ref} on watchlist {wl.name}"
+                exhibit = f"subject {r.subject.ref}"
+                files.append(
+                    caseld.FileEntry(key, rel, len(data), r.blob.sha256, sha1, md5, exhibit, desc)
+                )
+                actions.append(
+                    caseld.Action(key, "enrolled", r.subject.created_by, r.ref.created_at, desc)
+                )
+                items.append(
+                    {
+                        "path": rel, "size": len(data), "sha256": r.blob.sha256, "sha1": sha1,
+                        "md5": md5, "subject": r.subject.ref, "tlp": r.subject.label,
+                        "onward": ag.onward, "source": r.ref.source,
+                    }
+                )  # fmt: skip
+                subj = subjects.setdefault(r.subject.id, self._subject_meta(r.subject))
+                subj["references"].append(rel)
+                if writer is not None:
+                    idc = order.index(r.subject.id)
+                    if len(subj["references"]) == 1:
+                        writer.subject(idc, self._subject_text(r.subject, wl, refs))
+                    writer.face(idc, nist.face_image(data, rel), r.ref.created_at)
+                emit(Progress(done + 1, len(refs), "references", r.subject.ref))
+            actions.append(caseld.Action(None, "transferred", s.user, created, self.bundle_id))
+            graph = caseld.build(self.bundle_id, files, actions)
+            sink.write_bytes("data/case.jsonld", graph)
+            manifest.append((hashlib.sha256(graph).hexdigest(), "data/case.jsonld"))
+            nist_sha = None
+            if writer is not None and nist_fh is not None and nist_tmp is not None:
+                writer.close()
+                nist_fh.flush()
+                os.fsync(nist_fh.fileno())
+                nist_fh.close()
+                nist_sha = _sha256_file(nist_tmp)
+        finally:
+            if nist_fh is not None:
+                nist_fh.close()
+        octets = sum(int(i["size"]) for i in items) + len(graph)
+        label = highest(sorted({r.subject.label for r in refs}))
+        info = [
+            ("Source-Organization", who["sender"]),
+            ("Contact-Name", who["contact"] or who["sender"]),
+            ("Receiving-Organization", who["receiver"]),
+            ("External-Identifier", ag.reference or f"watchlist {wl.name}"),
+            ("Internal-Sender-Identifier", self.bundle_id),
+            ("Internal-Sender-Description", f"watchlist {wl.name}"),
+            ("Exchange-Purpose", self.purpose),
+            ("Handling-Label", f"TLP:{label}"),
+            ("Onward-Sharing", "allowed" if ag.onward else "not allowed"),
+            ("Signing-Key-Fingerprint", fingerprint(s.signing_public.public_bytes_raw())),
+            ("Bagging-Date", date.today().isoformat()),
+            ("Payload-Oxum", f"{octets}.{len(manifest)}"),
+            ("Bag-Software-Agent", SOFTWARE),
+        ]
+        meta: dict[str, object] = {
+            "format": "custos-bundle/1",
+            "kind": "watchlist",
+            "bundle_id": self.bundle_id,
+            "created": created,
+            "sender": {"name": who["sender"], "country": who["sender_country"]},
+            "receiver": {"name": who["receiver"], "country": who["receiver_country"]},
+            "purpose": self.purpose,
+            "reference": ag.reference,
+            "watchlist": {"name": wl.name, "second_review": wl.second_review},
+            "subjects": list(subjects.values()),
+            "items": items,
+        }
+        tag_sha = seal_bag(sink, s, info, meta, manifest)
+        sink.sync()
+        return tag_sha, nist_sha
+
+    @staticmethod
+    def _subject_meta(x: Subject) -> dict[str, Any]:
+        keys = ("ref", "reason", "agency", "label", "review_on", "expires_on")
+        return {k: getattr(x, k) for k in keys} | {"references": []}
+
+    @staticmethod
+    def _subject_text(x: Subject, wl: Watchlist, refs: list[_Ref]) -> nist.SubjectText:
+        n = sum(1 for r in refs if r.subject.id == x.id)
+        return nist.SubjectText(
+            x.ref, x.reason, x.agency, x.label, x.review_on, x.expires_on, wl.name, n
+        )
+
+    def _record(self, wl: Watchlist, refs: list[_Ref], tag_sha: str, nist_sha: str | None) -> None:
+        s = self.session
+        details = {"nist": str(self.nist_out), "nist_sha256": nist_sha} if nist_sha else {}
+        with s.transaction() as db:
+            rec = WatchlistBundle(
+                direction="out",
+                bundle_id=self.bundle_id,
+                sha256=tag_sha,
+                partner=self.partner,
+                watchlist_id=wl.id,
+                purpose=self.purpose,
+                subjects=len({r.subject.id for r in refs}),
+                references=len(refs),
+                onward=False,
+                key_fingerprint=fingerprint(s.signing_public.public_bytes_raw()),
+                details=json.dumps(details, sort_keys=True),
+                by=s.user,
+                at=now(),
+            )
+            db.add(rec)
+            s.audit(db, "watchlist.exported", rec, partner=self.partner, bundle=self.bundle_id)
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
