@@ -33,7 +33,7 @@ from matching.images import load_rgb
 from matching.labels import TLP
 from matching.models import Reference, Subject, Watchlist
 from matching.search import DEFAULT_ALERT_THRESHOLD
-from matching.watchlists import _reference_face
+from matching.watchlists import reference_face
 from vault.blobs import StoredBlob, add_blob_rows, store_blob
 from vault.errors import UserError
 from vault.jobs import CancelToken, Emit, Progress
@@ -172,7 +172,7 @@ class WatchlistImportJob:
                 self.cancel.check()
                 data = self._read(root, rel, r)
                 try:
-                    face = _reference_face(data, rel)
+                    face = reference_face(data, rel)
                     crop = face.crop_jpeg(load_rgb(data, name=rel))
                 except UserError as exc:
                     refused.append((rel, str(exc).removeprefix(f"{rel}: ")))

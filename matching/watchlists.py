@@ -140,7 +140,7 @@ def show_watchlist(session: Session, name: str) -> WatchlistInfo:
         return _info(db, find_watchlist(db, name))
 
 
-def _reference_face(data: bytes, name: str) -> Face:
+def reference_face(data: bytes, name: str) -> Face:
     """The single, good-enough face of a reference photo, or a one-line refusal."""
     try:
         rgb = load_rgb(data, name=name)
@@ -218,7 +218,7 @@ def enrol(
     for path in photos or []:
         try:
             data = path.read_bytes()
-            face = _reference_face(data, path.name)
+            face = reference_face(data, path.name)
             accepted.append((path.name, data, face, face.crop_jpeg(load_rgb(data, name=path.name))))
         except OSError as exc:
             refused.append((str(path), f"cannot read: {exc.strerror}"))
