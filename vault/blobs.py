@@ -41,6 +41,7 @@ class BlobStore:
         identity: agefmt.Identity,
     ) -> None:
         self.root = folder / "blobs"
+        self._root = str(self.root)
         self.tmp = folder / "tmp"
         self._name_key = name_key
         self.recipients = recipients
@@ -81,23 +82,26 @@ class BlobStore:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
-    def move_in(self, tmp_path: Path, name: str) -> bool:
+    def move_in(self, tmp_path: str | Path, name: str) -> bool:
         """Rename a finished temp file into place; False when that content is already stored.
 
         Not durable by itself: the caller makes the rename (and a new ``blobs/ab`` folder)
         durable, ingest with one ``syncfs`` per batch, ``put_bytes`` with folder fsyncs.
         """
-        target = self.path(name)
+        # Plain strings, not pathlib: ingest of many small files calls this once per file.
+        folder = os.path.join(self._root, name[:2])
+        target = os.path.join(folder, name)
         # Check and rename under a lock: ingest stores small files on several threads, and two
         # copies of one content must not both pass the check (the second rename could replace
         # a blob already committed by a file that is not durable yet).
         with self._move_lock:
-            if target.exists():
+            if os.path.exists(target):
                 return False
             try:
                 os.replace(tmp_path, target)
             except FileNotFoundError:  # first blob under this prefix (one stat fewer per blob)
-                target.parent.mkdir(mode=0o700, exist_ok=True)
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(folder, 0o700)
                 os.replace(tmp_path, target)
         return True
 

@@ -127,8 +127,13 @@ class AuditEntry(Base):
     signature: Mapped[str] = mapped_column(String(128))
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # One encoder for all calls: ``json.dumps`` with options builds a new one each time, which
+    # was a visible part of recording a batch of small files (several digests per item).
+    return _CANONICAL.encode(value)
 
 
 def row_state(row: Base) -> dict[str, Any]:

@@ -12,8 +12,9 @@ import functools
 import os
 import shutil
 import threading
+import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -74,8 +75,17 @@ def _lock(folder: Path) -> int:
 
 def _clean_tmp(folder: Path) -> None:
     tmp = folder / "tmp"
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    for attempt in range(3):
+        try:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+            break
+        except OSError:
+            # "Directory not empty": an ingest worker of a process killed a moment ago was
+            # still finishing a temp file (it dies with its parent: see vault.storework).
+            if attempt == 2:
+                raise
+            time.sleep(0.05)
     tmp.mkdir(mode=0o700)
 
 
@@ -195,6 +205,15 @@ class Session:
             target = audit_target(row)
             details["digest"] = row_digest(row)
         self._audit.append(db, now(), self.user, action, target, details)
+
+    def audit_many(self, db: DbSession, entries: Iterable[tuple[str, str, dict[str, Any]]]) -> None:
+        """Append (action, target, details) entries at once (one INSERT); each still signed.
+
+        For batches whose rows went in by bulk INSERT: ``details`` carry the row digests
+        (``values_digest``) that ``audit(db, action, row)`` would have recorded.
+        """
+        assert self._audit is not None
+        self._audit.extend(db, now(), self.user, entries)
 
     # --- permissions ---------------------------------------------------------------------
     def may(self, permission: str) -> bool:

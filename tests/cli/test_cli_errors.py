@@ -357,7 +357,7 @@ def _ingest_in_process_on_a_full_disk(
     import sys
 
     from cli.main import main
-    from vault import blobs
+    from vault import blobs, ingest
 
     real_temp_file = blobs.BlobStore.temp_file
 
@@ -380,6 +380,8 @@ def _ingest_in_process_on_a_full_disk(
             yield path, FullDisk(fh)
 
     monkeypatch.setattr(blobs.BlobStore, "temp_file", temp_file)
+    # The fault is injected in this process: many small files must not go to worker processes.
+    monkeypatch.setattr(ingest, "POOL_MIN_FILES", 1 << 30)
     monkeypatch.setattr(sys, "argv", ["custos", "ingest", "--case", CASE, str(big)])
     for key, value in cli_env(folder).items():
         if key.startswith("CUSTOS_"):

@@ -39,7 +39,8 @@ real_run = ingest.IngestJob.run
 def run(self, emit):
     def tee(event):
         if isinstance(event, Finished) and event.ok:
-            print("SAVED", event.message, event.subject, flush=True)
+            # one write: SIGKILL cannot tear the line (stdout is unbuffered in some shells)
+            print(f"SAVED {event.message} {event.subject}", flush=True)
         emit(event)
 
     return real_run(self, tee)

@@ -1,0 +1,290 @@
+"""Storing one small source file into ``tmp/`` as an age file: the part of ingest that needs no
+vault secret, so it can run in worker processes (see ``vault.ingest``, "many small files").
+
+A worker gets the temp folder and the two PUBLIC recipients only. Per file it opens the source
+(``O_NOFOLLOW``), reads it once, hashes it (SHA-256, SHA-1, MD5) and age-encrypts it into
+``tmp/<random>``; the file key is made here and never leaves the process. The main process then
+names the blob (keyed HMAC: that key stays there), renames it in, syncs and commits.
+
+This module imports nothing of the vault but ``agefmt``: a worker starts in about 0.1 s.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import pickle
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from collections import deque
+from typing import Any
+
+from vault import agefmt
+
+CHUNK = 1 << 20
+FULL = "the vault's disk is full; free space and ingest again"
+
+# What ``store_file`` returns per file (plain tuples: they cross the process boundary cheaply):
+#   ("ok", temp file name, size, sha256, sha1, md5, st_mtime)
+#   ("source", reason)  the source could not be read or changed while read: skipped
+#   ("vault", reason)   writing to the vault failed (disk full, I/O error): the job stops
+Outcome = tuple[Any, ...]
+
+
+def serve() -> None:
+    """A worker's main loop (``python -c`` started by ``Workers``), on stdin and stdout.
+
+    First message: (temp folder, raw public keys of the recipients, the main process's id).
+    Then each message is a list of paths, answered by the list of their outcomes; None ends the
+    job. End of input without it means the main process died: the worker stops at once. Input
+    is read ahead on a thread, so the main process never waits to send while this one waits to
+    answer (no deadlock on full pipes).
+    """
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    inbox: queue.SimpleQueue[list[str] | None] = queue.SimpleQueue()
+
+    def read() -> None:
+        try:
+            while (message := pickle.load(stdin)) is not None:
+                inbox.put(message)
+            inbox.put(None)  # the job's end: answer what was sent, then stop
+        except Exception:  # end of input without that end: the main process died
+            os._exit(1)  # at once (a half-written temp file is removed at the next open)
+
+    try:
+        tmp_dir, publics, parent = pickle.load(stdin)
+    except EOFError:
+        return
+    _die_with(parent)
+    recipients = [agefmt.Recipient(r) for r in publics]
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        while (paths := inbox.get()) is not None:
+            pickle.dump([store_file(p, tmp_dir, recipients) for p in paths], stdout, PROTOCOL)
+            stdout.flush()
+    except BrokenPipeError:  # the main process died
+        os._exit(1)
+
+
+def _die_with(parent: int) -> None:
+    """Linux: be killed by the kernel when the main process dies, not at the next end of input
+    (which this process's reading thread may see only after a few milliseconds of encrypting):
+    a vault reopened at once after a SIGKILL finds no worker writing into its ``tmp/``."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it died before that
+        os._exit(1)
+
+
+PROTOCOL = pickle.HIGHEST_PROTOCOL
+_BOOT = "import sys; sys.path[:0] = {path!r}; from vault.storework import serve; serve()"
+
+
+class WorkerDied(Exception):
+    """A worker process ended before answering (killed, out of memory, a bug)."""
+
+
+class Workers:
+    """Worker processes for one ingest job; tasks are answered in the order they were sent.
+
+    Separate interpreters started with ``python -c`` (not multiprocessing, whose "spawn" re-runs
+    the main script of the embedding program): they get no copy of this process's memory, only
+    the public recipients. Each runs in its own session, so a Ctrl-C at the terminal reaches only
+    the main process, whose cancel token decides. Killing the main process leaves no worker
+    behind: on Linux the kernel kills them with it (``_die_with``), and anywhere a worker exits
+    at once when its input ends without the end message.
+    """
+
+    def __init__(self, count: int, tmp_dir: str, recipients: list[bytes]) -> None:
+        boot = _BOOT.format(path=[p for p in sys.path if p])
+        self._procs: list[subprocess.Popen[bytes]] = []
+        self._order: deque[int] = deque()  # which worker answers each task in flight
+        self._next = 0
+        try:
+            for _ in range(count):
+                proc = subprocess.Popen(
+                    [sys.executable, "-c", boot],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    start_new_session=True,
+                )
+                self._procs.append(proc)
+                self._send(proc, (tmp_dir, recipients, os.getpid()))
+        except BaseException:
+            self.close()
+            raise
+
+    @staticmethod
+    def _send(proc: subprocess.Popen[bytes], message: object) -> None:
+        assert proc.stdin is not None
+        try:
+            pickle.dump(message, proc.stdin, PROTOCOL)
+            proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise WorkerDied(proc.poll()) from None
+
+    def submit(self, paths: list[str]) -> None:
+        index = self._next
+        self._next = (index + 1) % len(self._procs)
+        self._send(self._procs[index], paths)
+        self._order.append(index)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._order)
+
+    def result(self) -> list[Outcome]:
+        """The outcomes of the oldest task in flight (waits for them)."""
+        proc = self._procs[self._order.popleft()]
+        assert proc.stdout is not None
+        try:
+            answer: list[Outcome] = pickle.load(proc.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            raise WorkerDied(proc.wait()) from None
+        return answer
+
+    def close(self) -> list[Outcome]:
+        """End the workers; returns the outcomes of tasks still in flight (not yet taken)."""
+        left: list[Outcome] = []
+        for proc in self._procs:
+            with contextlib.suppress(WorkerDied):
+                self._send(proc, None)
+            if proc.stdin is not None:
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
+        while self._order:
+            with contextlib.suppress(WorkerDied):
+                left += self.result()
+        for proc in self._procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+        return left
+
+
+class Sink:
+    """Collects encrypted chunks and writes them with one ``writev`` per MiB (no extra copy)."""
+
+    __slots__ = ("fd", "parts", "size", "written")
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.written = 0  # bytes written to the file so far
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.parts:
+            return
+        done = os.writev(self.fd, self.parts)
+        if done < self.size:  # a short write (rare): the rest one call at a time
+            rest = memoryview(b"".join(self.parts))[done:]
+            while rest:
+                rest = rest[os.write(self.fd, rest) :]
+        self.written += self.size
+        self.parts.clear()
+        self.size = 0
+
+
+def store_file(path: str, tmp_dir: str, recipients: list[agefmt.Recipient]) -> Outcome:
+    try:
+        src = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        return ("source", reason(exc))
+    tmp = os.path.join(tmp_dir, uuid.uuid4().hex)
+    try:
+        before = os.fstat(src)
+        try:
+            out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            return ("vault", vault_reason(exc))
+        try:
+            sha256, sha1, md5 = hashlib.sha256(), hashlib.sha1(), hashlib.md5()
+            sink = Sink(out)
+            try:
+                enc = agefmt.Encryptor(sink, recipients)  # type: ignore[arg-type]
+            except OSError as exc:
+                return ("vault", vault_reason(exc))
+            read = 0
+            while True:
+                try:
+                    chunk = os.read(src, CHUNK)
+                except OSError as exc:
+                    return ("source", reason(exc))
+                if not chunk:
+                    break
+                sha256.update(chunk)
+                sha1.update(chunk)
+                md5.update(chunk)
+                enc.write(chunk)
+                read += len(chunk)
+            try:
+                enc.close()
+                sink.flush()
+            except OSError as exc:
+                return ("vault", vault_reason(exc))
+            problem = unchanged(path, before, os.fstat(src), read)
+            if problem:
+                return ("source", problem)
+            name, tmp = os.path.basename(tmp), ""  # kept: the main process moves it in
+            digests = (sha256.hexdigest(), sha1.hexdigest(), md5.hexdigest())
+            return ("ok", name, read, *digests, before.st_mtime)
+        finally:
+            os.close(out)
+            if tmp:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+    finally:
+        os.close(src)
+
+
+def unchanged(path: str, before: os.stat_result, after: os.stat_result, read: int) -> str:
+    """ "" if the file is the one that was read, else why it is refused."""
+    try:
+        now_stat = os.stat(path)
+    except OSError:
+        return "the file vanished while it was being read"
+    same = (
+        before.st_size == after.st_size == now_stat.st_size == read
+        and before.st_mtime_ns == after.st_mtime_ns == now_stat.st_mtime_ns
+        and before.st_ino == now_stat.st_ino
+    )
+    return "" if same else "the file changed while it was being read; not stored"
+
+
+def reason(exc: OSError) -> str:
+    """One line for a source file that cannot be read."""
+    if exc.errno == errno.ENOENT:
+        return "the file does not exist (or vanished)"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.ELOOP:
+        return "symbolic link, not followed"
+    return f"cannot read: {exc.strerror}"
+
+
+def vault_reason(exc: OSError) -> str:
+    """One line for a write to the vault that failed."""
+    if exc.errno == errno.ENOSPC:
+        return FULL
+    return f"cannot write to the vault: {exc.strerror}"
