@@ -231,6 +231,22 @@
     <context>
         <name>BundlesPage</name>
         <message>
+            <source>Bundle folder...</source>
+            <translation>مجلد الحزمة...</translation>
+        </message>
+        <message>
+            <source>Encrypted bundle file (.tar.age)...</source>
+            <translation>ملف حزمة مشفّر (.tar.age)...</translation>
+        </message>
+        <message>
+            <source>Choose the encrypted bundle</source>
+            <translation>اختر الحزمة المشفّرة</translation>
+        </message>
+        <message>
+            <source>Encrypted bundles (*.tar.age)</source>
+            <translation>حزم مشفّرة (*.tar.age)</translation>
+        </message>
+        <message>
             <location filename="../pages/bundles.py" line="99" />
             <source>Export to a partner...</source>
             <translation>تصدير إلى شريك...</translation>

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -99,9 +100,9 @@ class BundlesPage(Page):
         export = QPushButton(self.tr("Export to a partner..."))
         export.clicked.connect(self.open_export)
         verify_button = QPushButton(self.tr("Verify a bundle..."))
-        verify_button.clicked.connect(lambda: self._ask("verify"))
+        verify_button.setMenu(self._source_menu("verify"))
         import_button = QPushButton(self.tr("Import a bundle into the case..."))
-        import_button.clicked.connect(lambda: self._ask("import"))
+        import_button.setMenu(self._source_menu("import"))
         intro = QLabel(
             self.tr(
                 "Bundles are signed BagIt folders (or one file encrypted to the partner). An "
@@ -146,10 +147,27 @@ class BundlesPage(Page):
         return self.export_dialog
 
     # --- verify and import ---------------------------------------------------------------
-    def _ask(self, what: str) -> None:
-        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose the bundle folder"))
-        if folder:
-            (self.verify if what == "verify" else self.import_bundle)(Path(folder))
+    def _source_menu(self, what: str) -> QMenu:
+        """A bundle arrives as a folder or as one file encrypted to us (``.tar.age``)."""
+        menu = QMenu(self)
+        menu.addAction(self.tr("Bundle folder..."), lambda: self._ask(what))
+        menu.addAction(
+            self.tr("Encrypted bundle file (.tar.age)..."), lambda: self._ask(what, encrypted=True)
+        )
+        return menu
+
+    def _ask(self, what: str, encrypted: bool = False) -> None:
+        if encrypted:
+            chosen, _ = QFileDialog.getOpenFileName(
+                self,
+                self.tr("Choose the encrypted bundle"),
+                "",
+                self.tr("Encrypted bundles (*.tar.age)"),
+            )
+        else:
+            chosen = QFileDialog.getExistingDirectory(self, self.tr("Choose the bundle folder"))
+        if chosen:
+            (self.verify if what == "verify" else self.import_bundle)(Path(chosen))
 
     def verify(self, path: Path) -> JobDialog:
         session = self.session

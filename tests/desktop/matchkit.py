@@ -6,7 +6,8 @@
   investigative search (top 3); our agency "Politie NL", partner "BKA" (trusted both ways) with a
   joint-operation agreement for CLEAR, GREEN and AMBER; one item of OP-7 labelled RED.
 - ``de``: the partner's vault (user bernd), with case DE-1.
-- ``incoming``: a bundle BKA sent us (case DE-1, one note), valid and signed.
+- ``incoming``: a bundle BKA sent us (case DE-1, one note), valid and signed;
+  ``sealed.tar.age``: the same bundle as one file encrypted to our agency.
 Tests copy the whole folder (``copy_of``), so each one starts from the same state.
 """
 
@@ -67,6 +68,8 @@ def build(root: Path, faces: Path) -> Path:
         ingest(b, "DE-1", [note], CustodyForm(exhibit="DE-EX-1"))
         note.unlink()
         ExportJob(b, "DE-1", "Politie NL", "joint-operation", root / "incoming").run(ignore)
+        sealed = root / "sealed.tar.age"  # the same, as one file encrypted to us
+        ExportJob(b, "DE-1", "Politie NL", "joint-operation", sealed, encrypt=True).run(ignore)
     finally:
         a.close()
         b.close()

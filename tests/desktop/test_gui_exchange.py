@@ -115,3 +115,21 @@ def test_verify_then_import_of_a_forged_bundle_is_refused_with_the_reason(
     assert list_items(matched.session, "C-1") == []
     refused = list_audit(matched.session, action="bundle.refused")
     assert len(refused) == 1 and "signature" in refused[0].details["problems"][0]
+
+
+def test_an_encrypted_bundle_file_is_verified_and_imported(matched, qtbot, world: Path):
+    window = sign_in(matched, qtbot)
+    page = window.show_area("bundles")
+    sealed = world / "sealed.tar.age"
+    with qtbot.waitSignal(page.reported, timeout=30_000) as shown:
+        page.verify(sealed)
+    assert "from BKA is intact" in shown.args[0].head.text()
+    page.show_case("C-1")
+    with qtbot.waitSignal(page.reported, timeout=30_000) as shown:
+        page.import_bundle(sealed)
+    assert "Nothing was imported" not in shown.args[0].head.text()
+    from vault.items import list_items
+    from vault.verify import verify
+
+    assert [i.name for i in list_items(matched.session, "C-1")] == ["note.txt"]
+    assert verify(matched.session).ok
