@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from guikit import sign_in
@@ -122,7 +121,6 @@ def test_gallery_of_5000_faces_loads_only_what_is_visible(matched, qtbot):
     view = gallery_view(model)
     view.resize(900, 600)
     qtbot.addWidget(view)
-    start = time.perf_counter()
     model.set_faces(faces)
     view.show()
     qtbot.waitExposed(view)
@@ -131,8 +129,7 @@ def test_gallery_of_5000_faces_loads_only_what_is_visible(matched, qtbot):
     for step in range(0, bar.maximum(), max(1, bar.maximum() // 20)):
         bar.setValue(step)
         view.viewport().repaint()
-    elapsed = time.perf_counter() - start
-    assert elapsed < 3.0, f"showing and scrolling 5,000 faces took {elapsed:.2f} s"
+    # how fast this is, is measured in benchmarks/bench_gallery.py, not here
     assert 0 < len(requested) < 5000 // 2  # only rows on screen asked for a thumbnail
     qtbot.waitUntil(lambda: cache.pending == 0, timeout=10_000)
     assert set(cache.pixmaps) == {f.id for f in real}
