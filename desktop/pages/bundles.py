@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QPushButton,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -28,7 +29,35 @@ from PySide6.QtWidgets import (
 from desktop.jobs import JobDialog
 from desktop.pages import Page
 from desktop.pages.export import ExportDialog
+from desktop.tablemodel import Column, RecordModel, filtered, setup_view, when
 from desktop.widgets import CaseBox
+
+DIRECTIONS = {
+    "out": QT_TRANSLATE_NOOP("BundlesPage", "sent"),
+    "in": QT_TRANSLATE_NOOP("BundlesPage", "received"),
+}
+KINDS = {
+    "case": QT_TRANSLATE_NOOP("BundlesPage", "case"),
+    "watchlist": QT_TRANSLATE_NOOP("BundlesPage", "watchlist"),
+}
+
+
+def _tr(table: dict[str, str], key: str) -> str:
+    return QCoreApplication.translate("BundlesPage", table.get(key, key))
+
+
+HISTORY = (
+    Column(QT_TRANSLATE_NOOP("BundlesPage", "Direction"), lambda b: _tr(DIRECTIONS, b.direction)),
+    Column(QT_TRANSLATE_NOOP("BundlesPage", "Partner"), lambda b: b.partner),
+    Column(QT_TRANSLATE_NOOP("BundlesPage", "Purpose"), lambda b: b.purpose),
+    Column(
+        QT_TRANSLATE_NOOP("BundlesPage", "Case or watchlist"),
+        lambda b: f"{b.subject} ({_tr(KINDS, b.kind)})" if b.kind != "case" else b.subject,
+    ),
+    Column(QT_TRANSLATE_NOOP("BundlesPage", "Time"), lambda b: b.at, when),
+    Column(QT_TRANSLATE_NOOP("BundlesPage", "Items"), lambda b: b.items, str, align_right=True),
+    Column(QT_TRANSLATE_NOOP("BundlesPage", "Bundle hash"), lambda b: b.sha256, width=66),
+)
 
 
 def verify(session: Any, path: Path, emit: Any) -> Any:
@@ -121,6 +150,10 @@ class BundlesPage(Page):
         in_row.addWidget(import_button)
         self.last = QLabel()
         self.last.setWordWrap(True)
+        self.history = RecordModel(HISTORY, "BundlesPage", self)
+        self.history_view = QTableView()
+        self.history_view.setModel(filtered(self.history, self.history_view))
+        setup_view(self.history_view, 4, Qt.SortOrder.DescendingOrder)  # newest first
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addSpacing(12)
@@ -130,12 +163,20 @@ class BundlesPage(Page):
         layout.addWidget(QLabel(self.tr("<b>Receive</b>")))
         layout.addLayout(in_row)
         layout.addWidget(self.last)
-        layout.addStretch(1)
+        layout.addSpacing(12)
+        layout.addWidget(QLabel(self.tr("<b>Bundles sent and received</b>")))
+        layout.addWidget(self.history_view, 1)
 
     def refresh(self) -> None:
         from vault.cases import list_cases
 
         self.cases.reload(self.attempt(list_cases, self.session) or [])
+        self.refresh_history()
+
+    def refresh_history(self) -> None:
+        from exchange.history import list_bundles
+
+        self.history.set_records(self.attempt(list_bundles, self.session) or [])
 
     def show_case(self, reference: str) -> None:
         self.cases.select(reference)
@@ -143,6 +184,7 @@ class BundlesPage(Page):
     # --- export --------------------------------------------------------------------------
     def open_export(self) -> ExportDialog:
         self.export_dialog = ExportDialog(self.session, self.runner, self.cases.reference(), self)
+        self.export_dialog.exported.connect(lambda _r: self.refresh_history())
         self.export_dialog.show()
         return self.export_dialog
 
@@ -216,6 +258,7 @@ class BundlesPage(Page):
             )
             lines = [f"• {p}" for p in outcome.problems]
         self.last.setText(head)
+        self.refresh_history()
         self._report(self.tr("Bundle import"), head, lines)
 
     def _facts(self, r: Any) -> list[str]:

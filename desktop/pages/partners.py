@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -81,22 +82,40 @@ class PartnersPage(Page):
         self.model = RecordModel(PARTNERS, "Partners", self)
         self.view = _table(self.model)
         self.view.selectionModel().currentRowChanged.connect(lambda *_a: self.show_partner())
+        self.confirm_box: QMessageBox | None = None
+        self.card_button: QPushButton | None = None
+        self.agreement_dialog: Any = None
         self.keys = RecordModel(KEYS, "Partners", self)
         self.agreements = RecordModel(AGREEMENTS, "Partners", self)
         self.ours = QLabel()
         self.ours.setWordWrap(True)
         self.ours.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.ours.setObjectName("our_card")
-        add = QPushButton(self.tr("Add partner from key card..."))
-        add.clicked.connect(self._ask_card)
+        self.add_button = QPushButton(self.tr("Add partner from key card..."))
+        self.add_button.clicked.connect(self._ask_card)
         top = QHBoxLayout()
         top.addWidget(self.ours, 1)
-        top.addWidget(add)
+        top.addWidget(self.add_button)
         details = QWidget()
         dl = QVBoxLayout(details)
-        dl.addWidget(QLabel(self.tr("Keys (compare fingerprints with the partner out of band)")))
-        dl.addWidget(_table(self.keys))
-        dl.addWidget(QLabel(self.tr("Agreements")))
+        self.keys_view = _table(self.keys)
+        self.revoke_button = QPushButton(self.tr("Revoke key..."))
+        self.revoke_button.clicked.connect(self.revoke)
+        self.agreement_button = QPushButton(self.tr("Add agreement..."))
+        self.agreement_button.clicked.connect(self.open_agreement)
+        keys_row = QHBoxLayout()
+        keys_row.addWidget(
+            QLabel(self.tr("Keys (compare fingerprints with the partner out of band)"))
+        )
+        keys_row.addStretch(1)
+        keys_row.addWidget(self.revoke_button)
+        agreements_row = QHBoxLayout()
+        agreements_row.addWidget(QLabel(self.tr("Agreements")))
+        agreements_row.addStretch(1)
+        agreements_row.addWidget(self.agreement_button)
+        dl.addLayout(keys_row)
+        dl.addWidget(self.keys_view)
+        dl.addLayout(agreements_row)
         dl.addWidget(_table(self.agreements))
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
@@ -144,14 +163,22 @@ class PartnersPage(Page):
         info, agreements = found or (None, [])
         self.keys.set_records(info.keys if info else [])
         self.agreements.set_records(agreements)
+        self.agreement_button.setEnabled(p is not None)
+        self.revoke_button.setEnabled(bool(self.keys.records))
+        if self.keys.records:
+            self.keys_view.setCurrentIndex(self.keys_view.model().index(0, 0))
 
     def _ask_card(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, self.tr("Partner key card"))
         if name:
             self.add_card(Path(name))
 
-    def add_card(self, path: Path) -> Any:
-        from exchange.directory import add_partner
+    def add_card(self, path: Path) -> QMessageBox | None:
+        """Show the card's fingerprint and ask that it was compared out of band, then add it.
+
+        A card of a partner we already know is offered as a key rotation (the old key retires).
+        """
+        from exchange.cards import read_card
         from vault.errors import UserError
 
         try:
@@ -159,7 +186,39 @@ class PartnersPage(Page):
         except OSError as exc:
             self.error(UserError(f"{path}: cannot read the card: {exc.strerror}").message)
             return None
-        info = self.attempt(add_partner, self.session, data, str(path))
+        card = self.attempt(read_card, data, str(path))
+        if card is None:
+            return None
+        known = any(p.name == card.name for p in self.model.records)
+        if known:
+            title = self.tr("Rotate the key of {0}").format(card.name)
+            text = self.tr(
+                "{0} is already a partner. This card carries a new key; the current one will "
+                "be retired."
+            ).format(card.name)
+        else:
+            title = self.tr("Add partner {0}").format(card.name)
+            text = self.tr("Add {0} ({1}) as a partner?").format(card.name, card.country)
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
+        box.setObjectName("card_confirm")
+        box.setInformativeText(
+            self.tr(
+                "Fingerprint: {0}\n\nCompare it with {1} out of band (by phone or in person) "
+                "before you trust this card."
+            ).format(_grouped(card.fingerprint), card.name)
+        )
+        accept = self.tr("Rotate key") if known else self.tr("I compared it: add")
+        self.card_button = box.addButton(accept, QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        self.card_button.clicked.connect(lambda: self._add(data, str(path), known))
+        self.confirm_box = box
+        box.open()
+        return box
+
+    def _add(self, data: bytes, where: str, rotate: bool) -> Any:
+        from exchange.directory import add_partner
+
+        info = self.attempt(add_partner, self.session, data, where, rotate)
         if info is not None:
             self.refresh()
             self.select(info.name)
@@ -167,6 +226,59 @@ class PartnersPage(Page):
                 self.tr("Partner {0} added: compare the fingerprint.").format(info.name)
             )
         return info
+
+    def open_agreement(self) -> Any:
+        from desktop.pages.agreements import AgreementDialog
+
+        p = self.current()
+        if p is None:
+            return None
+        self.agreement_dialog = AgreementDialog(self.session, p.name, self)
+        self.agreement_dialog.added.connect(lambda _a: self.show_partner())
+        self.agreement_dialog.open()
+        return self.agreement_dialog
+
+    def current_key(self) -> Any:
+        index = self.keys_view.currentIndex()
+        if not index.isValid():
+            return None
+        return self.keys.records[self.keys_view.model().mapToSource(index).row()]
+
+    def select_key(self, fingerprint: str) -> None:
+        for n, k in enumerate(self.keys.records):
+            if k.fingerprint == fingerprint:
+                source = self.keys.index(n, 0)
+                self.keys_view.setCurrentIndex(self.keys_view.model().mapFromSource(source))
+
+    def revoke(self) -> QMessageBox | None:
+        """Ask to confirm, then revoke the selected key (the core refuses a second revocation)."""
+        p, key = self.current(), self.current_key()
+        if p is None or key is None:
+            return None
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            self.tr("Revoke key"),
+            self.tr(
+                "Revoke key {0} of {1}? Every bundle signed with it will be refused from now on, "
+                "old or new. This cannot be undone."
+            ).format(key.grouped, p.name),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("revoke_confirm")
+        box.accepted.connect(lambda: self._revoke(p.name, key.fingerprint))
+        self.confirm_box = box
+        box.open()
+        return box
+
+    def _revoke(self, name: str, fingerprint: str) -> None:
+        from exchange.directory import revoke_key
+
+        key = self.attempt(revoke_key, self.session, name, fingerprint)
+        self.show_partner()
+        self.select_key(fingerprint)
+        if key is not None:
+            self.status.emit(self.tr("Key {0} of {1} revoked.").format(key.grouped, name))
 
 
 def _grouped(fpr: str) -> str:

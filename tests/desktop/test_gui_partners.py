@@ -1,0 +1,185 @@
+"""Partners page as liaison: add a card (fingerprint first), rotate, agreements, revoke a key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from guikit import sign_in
+from matchkit import PARTNER_USER
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from vaultkit import FAST_KDF, PASSWORD
+
+
+def _card_of_new_agency(folder: Path) -> Path:
+    from exchange import directory
+    from vault.session import init_vault
+
+    s, _recovery = init_vault(folder, "fabien", PASSWORD, kdf=FAST_KDF)
+    try:
+        directory.set_agency(s, "DGSI", "FR", "desk@interieur.fr")
+        data, _card = directory.our_card(s)
+    finally:
+        s.close()
+    card = folder.parent / "dgsi.card"
+    card.write_bytes(data)
+    return card
+
+
+def _rotated_card_of_bka(world: Path, target: Path) -> Path:
+    from exchange import directory
+    from vault.rotation import rotate_signing_key
+    from vault.session import unlock
+
+    s = unlock(world / "de", PARTNER_USER, PASSWORD)
+    try:
+        rotate_signing_key(s)
+        data, _card = directory.our_card(s)
+    finally:
+        s.close()
+    target.write_bytes(data)
+    return target
+
+
+def _pick(monkeypatch, path: Path) -> None:
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(path), ""))
+
+
+def test_a_card_is_added_only_after_the_fingerprint_is_confirmed_and_a_known_one_rotates(
+    matched, qtbot, world: Path, tmp_path: Path, monkeypatch
+):
+    from exchange.cards import grouped, read_card
+    from exchange.directory import list_partners, show_partner
+    from vault.history import list_audit
+
+    window = sign_in(matched, qtbot)
+    page = window.show_area("partners")
+    card = _card_of_new_agency(tmp_path / "fr")
+    fpr = read_card(card.read_bytes(), "card").fingerprint
+    _pick(monkeypatch, card)
+    page.add_button.click()
+    box = page.confirm_box
+    assert box is not None and box.isVisible()
+    assert "Add DGSI (FR) as a partner?" in box.text()
+    assert grouped(fpr) in box.informativeText() and "out of band" in box.informativeText()
+    assert [p.name for p in list_partners(matched.session)] == ["BKA"]  # nothing before "yes"
+    page.card_button.click()
+    assert [p.name for p in page.model.records] == ["BKA", "DGSI"]
+    assert page.current().name == "DGSI" and page.keys.records[0].fingerprint == fpr
+    assert [a.action for a in list_audit(matched.session, action="partner.")][-2:] == [
+        "partner.added",
+        "partner.key_added",
+    ]
+
+    old = show_partner(matched.session, "BKA")[0].keys[0].fingerprint
+    rotated = _rotated_card_of_bka(world, tmp_path / "bka-new.card")
+    _pick(monkeypatch, rotated)
+    page.add_button.click()
+    page.confirm_box.button(QMessageBox.StandardButton.Cancel).click()
+    assert [k.status for k in show_partner(matched.session, "BKA")[0].keys] == ["active"]
+    page.add_button.click()
+    box = page.confirm_box
+    assert box.windowTitle() == "Rotate the key of BKA" and "already a partner" in box.text()
+    assert page.card_button.text() == "Rotate key"
+    page.card_button.click()
+    keys = show_partner(matched.session, "BKA")[0].keys
+    assert [(k.fingerprint == old, k.status) for k in keys] == [
+        (True, "retired"),
+        (False, "active"),
+    ]
+    page.select("BKA")
+    assert [k.status for k in page.keys.records] == ["retired", "active"]
+    assert "partner.key_retired" in [a.action for a in list_audit(matched.session, "partner.")]
+    page.add_button.click()  # the same card again: the core refuses, in one line
+    page.card_button.click()
+    assert page.last_error is not None and "already has this key" in page.last_error
+    assert "\n" not in page.last_error
+
+
+def test_an_agreement_is_added_from_the_dialog_and_core_refusals_stay_in_it(matched, qtbot):
+    from exchange.directory import list_agreements
+    from vault.history import list_audit
+
+    window = sign_in(matched, qtbot)
+    page = window.show_area("partners")
+    page.select("BKA")
+    page.agreement_button.click()
+    dialog = page.agreement_dialog
+    assert dialog.isVisible() and dialog.partner == "BKA"
+    dialog.set_purpose("joint-operation")
+    assert not dialog.reference.isEnabled()
+    dialog.set_purpose("mla")
+    assert dialog.reference.isEnabled()
+    dialog.labels["GREEN"].setChecked(True)
+    dialog.valid_from.setDate(QDate(2026, 1, 1))
+    dialog.valid_until.setDate(QDate(2027, 6, 30))
+    ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+    ok.click()  # no MLA reference
+    assert dialog.isVisible()
+    assert dialog.message.text() == "an MLA agreement needs the request reference (--reference)"
+    assert len(list_agreements(matched.session, "BKA")) == 1
+    qtbot.keyClicks(dialog.reference, "MLA-2026-17")
+    dialog.valid_until.setDate(QDate(2025, 12, 31))
+    ok.click()
+    assert "ends (2025-12-31) before it starts (2026-01-01)" in dialog.message.text()
+    dialog.valid_until.setDate(QDate(2027, 6, 30))
+    dialog.labels["AMBER"].setChecked(True)
+    dialog.areas["fraud"].setChecked(True)
+    dialog.areas["money-laundering"].setChecked(True)
+    dialog.onward.setChecked(True)
+    ok.click()
+    assert not dialog.isVisible()
+    added = list_agreements(matched.session, "BKA")[-1]
+    assert (added.purpose, added.reference, added.labels, added.crime_areas, added.onward) == (
+        "mla",
+        "MLA-2026-17",
+        ["GREEN", "AMBER"],
+        ["fraud", "money-laundering"],
+        True,
+    )
+    assert (added.valid_from, added.valid_until) == ("2026-01-01", "2027-06-30")
+    assert [a.purpose for a in page.agreements.records] == ["joint-operation", "mla"]
+    recorded = list_audit(matched.session, action="agreement.")
+    assert len(recorded) == 2  # the template's, and this one (the refusals recorded nothing)
+    assert recorded[-1].details["purpose"] == "mla" and recorded[-1].details["partner"] == "BKA"
+
+
+def test_revoking_the_selected_key_asks_first_and_is_recorded(matched, qtbot):
+    from exchange.directory import show_partner
+    from vault.history import list_audit
+
+    window = sign_in(matched, qtbot)
+    page = window.show_area("partners")
+    page.select("BKA")
+    key = page.current_key()
+    page.revoke_button.click()
+    box = page.confirm_box
+    assert key.grouped in box.text() and "BKA" in box.text()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    assert show_partner(matched.session, "BKA")[0].keys[0].status == "active"
+    page.revoke_button.click()
+    page.confirm_box.button(QMessageBox.StandardButton.Yes).click()
+    assert show_partner(matched.session, "BKA")[0].keys[0].status == "revoked"
+    assert page.keys.records[0].status == "revoked"
+    assert page.keys_view.model().index(0, 1).data() == "revoked"
+    revoked = list_audit(matched.session, action="partner.key_revoked")
+    assert len(revoked) == 1 and revoked[0].details["fingerprint"] == key.fingerprint
+    page.revoke_button.click()
+    page.confirm_box.button(QMessageBox.StandardButton.Yes).click()
+    assert page.last_error == f"key {key.grouped} of BKA is already revoked"
+
+
+def test_the_new_controls_speak_arabic(matched, qtbot):
+    sign_in(matched, qtbot)
+    matched.set_language("ar")
+    page = matched.window.show_area("partners")
+    assert page.revoke_button.text() == "إلغاء المفتاح..."
+    assert page.agreement_button.text() == "إضافة اتفاقية..."
+    page.select("BKA")
+    page.agreement_button.click()
+    assert page.agreement_dialog.windowTitle() == "اتفاقية جديدة مع BKA"
+    assert page.agreement_dialog.purpose.itemText(0) == "المساعدة القانونية المتبادلة (MLA)"
+    page.agreement_dialog.reject()
+    bundles = matched.window.show_area("bundles")
+    assert bundles.history.headerData(0, Qt.Orientation.Horizontal) == "الاتجاه"
