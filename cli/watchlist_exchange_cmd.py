@@ -29,16 +29,29 @@ def _lines(items: list[str]) -> None:
     type=click.Path(path_type=Path),
     help="Also write the face images as an ANSI/NIST-ITL 1-2011 transaction (.eft).",
 )
+@click.option(
+    "--encrypt",
+    is_flag=True,
+    help="Write one file, OUT.tar.age, encrypted to the partner's recipient (no clear copy).",
+)
 @click.pass_context
 def export(
-    ctx: click.Context, name: str, partner: str, purpose: str, target: Path, nist_out: Path | None
+    ctx: click.Context,
+    name: str,
+    partner: str,
+    purpose: str,
+    target: Path,
+    nist_out: Path | None,
+    encrypt: bool,
 ) -> None:
     """Send a watchlist to a partner as a signed bundle (liaison)."""
     from exchange.wlexport import WatchlistExportJob
 
     with signed_in(ctx) as session:
         token = CancelToken()
-        job = WatchlistExportJob(session, name, partner, target, purpose, nist_out, token)
+        job = WatchlistExportJob(
+            session, name, partner, target, purpose, nist_out, token, encrypt=encrypt
+        )
         try:
             with ctrl_c_cancels(token):
                 res = run_job(job.run, "exporting", unit="references")
@@ -63,7 +76,10 @@ def export(
 @click.option("--as", "as_name", help="Name of the new watchlist (default: '<name> (<agency>)').")
 @click.pass_context
 def import_(ctx: click.Context, path: Path, as_name: str | None) -> None:
-    """Verify a watchlist bundle and enrol its photos here (embeddings computed locally)."""
+    """Verify a watchlist bundle (folder or .tar.age) and enrol its photos here.
+
+    Embeddings are computed locally; an encrypted bundle is opened with this agency's key.
+    """
     from exchange.wlimport import WatchlistImportJob
 
     with signed_in(ctx) as session:
@@ -73,7 +89,8 @@ def import_(ctx: click.Context, path: Path, as_name: str | None) -> None:
             with ctrl_c_cancels(token):
                 res = run_job(job.run, "importing", unit="references")
         except BundleRejected as exc:
-            _lines(exc.problems)
+            if len(exc.problems) > 1:  # one problem is in full on the error line already
+                _lines(exc.problems)
             raise
     for photo, why in res.refused:
         say_error(photo, why)

@@ -70,6 +70,26 @@ def encrypted_target(out: Path) -> Path:
     return out if out.name.endswith(".tar.age") else out.with_name(out.name + ".tar.age")
 
 
+@contextlib.contextmanager
+def encrypted_sink(tmp: Path, target: Path, recipient: str) -> Iterator[bagfmt.TarSink]:
+    """A bag written as one tar stream into an age file (``tmp``) to the partner's recipient.
+
+    Nothing is written in clear: the tar goes straight into the encryptor. On leaving without
+    an error the tar and the age stream are closed and the file is synced; the caller renames
+    ``tmp`` to ``target`` (whose name, less ``.tar.age``, is the tar's top folder).
+    """
+    key = agefmt.Recipient.parse(recipient)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
+        enc = agefmt.Encryptor(fh, [key])
+        sink = bagfmt.TarSink(enc, target.name.removesuffix(".tar.age"), time.time())  # type: ignore[arg-type]
+        yield sink
+        sink.close()
+        enc.close()
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 class ExportJob:
     def __init__(
         self,
@@ -178,17 +198,8 @@ class ExportJob:
             tag_sha = self._write_bag(folder, case, items, decision, who, emit)
             folder.sync()
             return tag_sha
-        recipient = agefmt.Recipient.parse(who["recipient"])
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
-            enc = agefmt.Encryptor(fh, [recipient])
-            sink = bagfmt.TarSink(enc, self.target.name.removesuffix(".tar.age"), time.time())  # type: ignore[arg-type]
-            tag_sha = self._write_bag(sink, case, items, decision, who, emit)
-            sink.close()
-            enc.close()
-            fh.flush()
-            os.fsync(fh.fileno())
-        return tag_sha
+        with encrypted_sink(tmp, self.target, who["recipient"]) as sink:
+            return self._write_bag(sink, case, items, decision, who, emit)
 
     def _item_chunks(self, item: Item, emit: Emit) -> Iterator[bytes]:
         digest = Sha256Thread(item.size)  # hashing overlaps decryption and writing

@@ -9,8 +9,10 @@ Bundle: ``data/references/<subject>/<n>.<ext>`` holds each reference photo byte 
 hash re-checked while decrypted from the vault); ``custos-bundle.json`` has ``kind: watchlist``,
 the subjects with their listing metadata and, as ``items``, the photos (path, hashes, subject,
 label). No embedding travels: the receiver computes its own. ``data/case.jsonld`` describes
-each photo as a file with an enrolment action and the transfer. Written into a partial folder and
-renamed; then one transaction records the bundle (``watchlist.exported``).
+each photo as a file with an enrolment action and the transfer. Written into a partial folder, or
+with ``encrypt`` streamed as one tar into an age file to the partner's recipient
+(``<out>.tar.age``, no clear copy on disk; the same sink as evidence bundles), and renamed; then
+one transaction records the bundle (``watchlist.exported``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,13 @@ from exchange.cards import fingerprint
 from exchange.checks import unsafe
 from exchange.directory import AgreementInfo, agreements_with, find_partner, get_agency
 from exchange.errors import PolicyRefused
-from exchange.export import SOFTWARE, remove_written, seal_bag
+from exchange.export import (
+    SOFTWARE,
+    encrypted_sink,
+    encrypted_target,
+    remove_written,
+    seal_bag,
+)
 from exchange.models import WatchlistBundle
 from exchange.tlp import highest
 from matching.models import Reference, Subject, Watchlist
@@ -133,9 +141,11 @@ class WatchlistExportJob:
         purpose: str = "intelligence",
         nist_out: Path | None = None,
         cancel: CancelToken | None = None,
+        encrypt: bool = False,
     ) -> None:
         self.session, self.watchlist, self.partner = session, watchlist, partner
-        self.target, self.purpose, self.nist_out = out, purpose, nist_out
+        self.target = encrypted_target(out) if encrypt else out
+        self.purpose, self.nist_out, self.encrypt = purpose, nist_out, encrypt
         self.cancel = cancel or CancelToken()
         self.bundle_id = str(uuid.uuid4())
 
@@ -170,6 +180,7 @@ class WatchlistExportJob:
                 "contact": agency.contact,
                 "receiver": partner.name,
                 "receiver_country": partner.country,
+                "recipient": partner.recipient,
             }
         if ag is None or refusals:
             with s.transaction() as db:
@@ -245,8 +256,25 @@ class WatchlistExportJob:
         who: dict[str, str],
         emit: Emit,
     ) -> tuple[str, str | None]:
+        if self.encrypt:
+            with encrypted_sink(tmp, self.target, who["recipient"]) as tar:
+                return self._write_bag(tar, nist_tmp, wl, refs, ag, who, emit)
+        folder = bagfmt.DirSink(tmp)
+        shas = self._write_bag(folder, nist_tmp, wl, refs, ag, who, emit)
+        folder.sync()
+        return shas
+
+    def _write_bag(
+        self,
+        sink: bagfmt.Sink,
+        nist_tmp: Path | None,
+        wl: Watchlist,
+        refs: list[_Ref],
+        ag: AgreementInfo,
+        who: dict[str, str],
+        emit: Emit,
+    ) -> tuple[str, str | None]:
         s, created = self.session, now()
-        sink = bagfmt.DirSink(tmp)
         nist_fh = None
         writer = None
         order = list(dict.fromkeys(r.subject.id for r in refs))
@@ -339,7 +367,6 @@ class WatchlistExportJob:
             "items": items,
         }
         tag_sha = seal_bag(sink, s, info, meta, manifest)
-        sink.sync()
         return tag_sha, nist_sha
 
     @staticmethod
@@ -356,7 +383,9 @@ class WatchlistExportJob:
 
     def _record(self, wl: Watchlist, refs: list[_Ref], tag_sha: str, nist_sha: str | None) -> None:
         s = self.session
-        details = {"nist": str(self.nist_out), "nist_sha256": nist_sha} if nist_sha else {}
+        details: dict[str, object] = {"encrypted": self.encrypt}
+        if nist_sha:
+            details |= {"nist": str(self.nist_out), "nist_sha256": nist_sha}
         with s.transaction() as db:
             rec = WatchlistBundle(
                 direction="out",

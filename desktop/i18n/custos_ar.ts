@@ -115,6 +115,65 @@
         </message>
     </context>
     <context>
+        <name>AgreementDialog</name>
+        <message>
+            <source>Add agreement</source>
+            <translation>إضافة الاتفاقية</translation>
+        </message>
+        <message>
+            <source>Allowed TLP labels</source>
+            <translation>تصنيفات TLP المسموح بها</translation>
+        </message>
+        <message>
+            <source>Crime areas (none checked: all)</source>
+            <translation>مجالات الجريمة (بلا اختيار: الكل)</translation>
+        </message>
+        <message>
+            <source>Intelligence</source>
+            <translation>استخبارات</translation>
+        </message>
+        <message>
+            <source>Joint operation</source>
+            <translation>عملية مشتركة</translation>
+        </message>
+        <message>
+            <source>MLA reference</source>
+            <translation>مرجع المساعدة القانونية المتبادلة</translation>
+        </message>
+        <message>
+            <source>Mutual legal assistance (MLA)</source>
+            <translation>المساعدة القانونية المتبادلة (MLA)</translation>
+        </message>
+        <message>
+            <source>New agreement with {0}</source>
+            <translation>اتفاقية جديدة مع {0}</translation>
+        </message>
+        <message>
+            <source>Partner</source>
+            <translation>الشريك</translation>
+        </message>
+        <message>
+            <source>Purpose</source>
+            <translation>الغرض</translation>
+        </message>
+        <message>
+            <source>The MLA request reference</source>
+            <translation>مرجع طلب المساعدة القانونية المتبادلة</translation>
+        </message>
+        <message>
+            <source>The partner may share onward</source>
+            <translation>يجوز للشريك المشاركة اللاحقة</translation>
+        </message>
+        <message>
+            <source>Valid from</source>
+            <translation>صالحة من</translation>
+        </message>
+        <message>
+            <source>Valid until</source>
+            <translation>صالحة حتى</translation>
+        </message>
+    </context>
+    <context>
         <name>Areas</name>
         <message>
             <location filename="../pages/__init__.py" line="42" />
@@ -230,6 +289,54 @@
     </context>
     <context>
         <name>BundlesPage</name>
+        <message>
+            <source>&lt;b&gt;Bundles sent and received&lt;/b&gt;</source>
+            <translation>&lt;b&gt;الحزم المرسلة والمستلمة&lt;/b&gt;</translation>
+        </message>
+        <message>
+            <source>Bundle hash</source>
+            <translation>بصمة الحزمة</translation>
+        </message>
+        <message>
+            <source>Case or watchlist</source>
+            <translation>القضية أو قائمة المراقبة</translation>
+        </message>
+        <message>
+            <source>Direction</source>
+            <translation>الاتجاه</translation>
+        </message>
+        <message>
+            <source>Items</source>
+            <translation>العناصر</translation>
+        </message>
+        <message>
+            <source>Partner</source>
+            <translation>الشريك</translation>
+        </message>
+        <message>
+            <source>Purpose</source>
+            <translation>الغرض</translation>
+        </message>
+        <message>
+            <source>Time</source>
+            <translation>الوقت</translation>
+        </message>
+        <message>
+            <source>case</source>
+            <translation>قضية</translation>
+        </message>
+        <message>
+            <source>received</source>
+            <translation>مستلمة</translation>
+        </message>
+        <message>
+            <source>sent</source>
+            <translation>مرسلة</translation>
+        </message>
+        <message>
+            <source>watchlist</source>
+            <translation>قائمة مراقبة</translation>
+        </message>
         <message>
             <source>Bundle folder...</source>
             <translation>مجلد الحزمة...</translation>
@@ -1552,6 +1659,58 @@
             <source>Partner {0} added: compare the fingerprint.</source>
             <translation>أُضيف الشريك {0}: قارن البصمة.</translation>
         </message>
+        <message>
+            <source>Add agreement...</source>
+            <translation>إضافة اتفاقية...</translation>
+        </message>
+        <message>
+            <source>Add partner {0}</source>
+            <translation>إضافة الشريك {0}</translation>
+        </message>
+        <message>
+            <source>Add {0} ({1}) as a partner?</source>
+            <translation>إضافة {0} ({1}) كشريك؟</translation>
+        </message>
+        <message>
+            <source>Fingerprint: {0}
+
+Compare it with {1} out of band (by phone or in person) before you trust this card.</source>
+            <translation>البصمة: {0}
+
+قارنها مع {1} عبر قناة أخرى (بالهاتف أو شخصيًا) قبل أن تثق بهذه البطاقة.</translation>
+        </message>
+        <message>
+            <source>I compared it: add</source>
+            <translation>قارنتها: أضف</translation>
+        </message>
+        <message>
+            <source>Key {0} of {1} revoked.</source>
+            <translation>أُلغي المفتاح {0} الخاص بـ {1}.</translation>
+        </message>
+        <message>
+            <source>Revoke key</source>
+            <translation>إلغاء المفتاح</translation>
+        </message>
+        <message>
+            <source>Revoke key {0} of {1}? Every bundle signed with it will be refused from now on, old or new. This cannot be undone.</source>
+            <translation>إلغاء المفتاح {0} الخاص بـ {1}؟ ستُرفض من الآن كل حزمة موقّعة به، قديمة أو جديدة. لا يمكن التراجع عن ذلك.</translation>
+        </message>
+        <message>
+            <source>Revoke key...</source>
+            <translation>إلغاء المفتاح...</translation>
+        </message>
+        <message>
+            <source>Rotate key</source>
+            <translation>تدوير المفتاح</translation>
+        </message>
+        <message>
+            <source>Rotate the key of {0}</source>
+            <translation>تدوير مفتاح {0}</translation>
+        </message>
+        <message>
+            <source>{0} is already a partner. This card carries a new key; the current one will be retired.</source>
+            <translation>{0} شريك بالفعل. تحمل هذه البطاقة مفتاحًا جديدًا؛ سيُحال المفتاح الحالي إلى التقاعد.</translation>
+        </message>
     </context>
     <context>
         <name>Placeholder</name>
@@ -2124,19 +2283,228 @@
             <translation>الصور (*.jpg *.jpeg *.png *.bmp)</translation>
         </message>
         <message>
-            <location filename="../pages/watchlists.py" line="212" />
+            <location filename="../pages/watchlists.py" line="0" />
+            <source>Export to a partner...</source>
+            <translation>تصدير إلى شريك...</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlists.py" line="0" />
+            <source>Import a watchlist bundle...</source>
+            <translation>استيراد حزمة قائمة مراقبة...</translation>
+        </message>
+    </context>
+    <context>
+        <name>CalibrateDialog</name>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Calibrate {0}</source>
+            <translation>معايرة {0}</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Choose...</source>
+            <translation>اختيار...</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Labelled folder (one subfolder per person)</source>
+            <translation>مجلد موسوم (مجلد فرعي لكل شخص)</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Target FPIR (false alerts per non-mated search)</source>
+            <translation>FPIR المستهدف (التنبيهات الخاطئة لكل بحث غير مطابق)</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Calibrate</source>
+            <translation>معايرة</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
             <source>Labelled folder to measure on</source>
             <translation>المجلد الموسوم للقياس عليه</translation>
         </message>
         <message>
-            <location filename="../pages/watchlists.py" line="232" />
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Choose a labelled folder.</source>
+            <translation>اختر مجلدًا موسومًا.</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
             <source>Calibrating {0}</source>
             <translation>جارٍ معايرة {0}</translation>
         </message>
         <message>
-            <location filename="../pages/watchlists.py" line="233" />
+            <location filename="../pages/watchlist_exchange.py" line="0" />
             <source>Alert threshold {0:.4f} (FPIR {1:.4f}).</source>
             <translation>عتبة التنبيه {0:.4f} (FPIR {1:.4f}).</translation>
+        </message>
+    </context>
+    <context>
+        <name>WatchlistExportDialog</name>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Export watchlist {0} to a partner</source>
+            <translation>تصدير قائمة المراقبة {0} إلى شريك</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Choose...</source>
+            <translation>اختيار...</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Encrypt to the partner (one .tar.age file)</source>
+            <translation>تشفير للشريك (ملف ‎.tar.age واحد)</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Also write an ANSI/NIST-ITL 1-2011 file (.eft)</source>
+            <translation>اكتب أيضًا ملف ANSI/NIST-ITL 1-2011 (‎.eft)</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Partner</source>
+            <translation>الشريك</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Purpose</source>
+            <translation>الغرض</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Save in</source>
+            <translation>الحفظ في</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Name</source>
+            <translation>الاسم</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Export</source>
+            <translation>تصدير</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Save the bundle in</source>
+            <translation>حفظ الحزمة في</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Add a partner first (Partners page).</source>
+            <translation>أضف شريكًا أولًا (صفحة الشركاء).</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Choose a folder and a name for the bundle.</source>
+            <translation>اختر مجلدًا واسمًا للحزمة.</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Exporting {0}</source>
+            <translation>جارٍ تصدير {0}</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Refused by the agreements with {0}; nothing was written:</source>
+            <translation>رفضته الاتفاقيات مع {0}؛ لم يُكتب شيء:</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Watchlist bundle written to {0}: {1} subject(s), {2} photo(s), highest label TLP:{3}.</source>
+            <translation>كُتبت حزمة قائمة المراقبة في {0}: {1} شخص، {2} صورة، أعلى تصنيف TLP:{3}.</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>ANSI/NIST-ITL file written to {0}.</source>
+            <translation>كُتب ملف ANSI/NIST-ITL في {0}.</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Expired listings not shared: {0}</source>
+            <translation>قيود منتهية لم تُشارَك: {0}</translation>
+        </message>
+    </context>
+    <context>
+        <name>WatchlistImportDialog</name>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Import a watchlist bundle</source>
+            <translation>استيراد حزمة قائمة مراقبة</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Folder...</source>
+            <translation>مجلد...</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Encrypted file...</source>
+            <translation>ملف مشفّر...</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>default: &lt;name&gt; (&lt;agency&gt;)</source>
+            <translation>الافتراضي: &lt;الاسم&gt; (&lt;الجهة&gt;)</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Bundle</source>
+            <translation>الحزمة</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Import as</source>
+            <translation>الاستيراد باسم</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Import</source>
+            <translation>استيراد</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Watchlist bundle folder</source>
+            <translation>مجلد حزمة قائمة المراقبة</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Encrypted watchlist bundle</source>
+            <translation>حزمة قائمة مراقبة مشفّرة</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Bundles (*.tar.age)</source>
+            <translation>الحزم (*.tar.age)</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Choose a bundle folder or a .tar.age file.</source>
+            <translation>اختر مجلد حزمة أو ملف ‎.tar.age.</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Verifying and enrolling...</source>
+            <translation>جارٍ التحقق والتسجيل...</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Importing a watchlist</source>
+            <translation>جارٍ استيراد قائمة مراقبة</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>Watchlist {0} from {1}: {2} subject(s), {3} photo(s) enrolled.</source>
+            <translation>قائمة المراقبة {0} من {1}: سُجّل {2} شخص و{3} صورة.</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="0" />
+            <source>{0} photo(s) refused by the local quality rules:</source>
+            <translation>رفضت قواعد الجودة المحلية {0} صورة:</translation>
         </message>
     </context>
     <context>

@@ -1,4 +1,4 @@
-"""Watchlists: subjects with their reference photos and listing, enrolment, calibration."""
+"""Watchlists: subjects, photos, listing, enrolment; calibration and exchange (``wx`` dialogs)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.jobs import JobDialog
 from desktop.pages import Page
+from desktop.pages import watchlist_exchange as wx
 from desktop.tablemodel import Column, RecordModel, filtered, number, setup_view
 
 SUBJECTS = (
@@ -117,17 +117,23 @@ class WatchlistsPage(Page):
         self.enrol_button = QPushButton(self.tr("Enrol from files..."))
         self.enrol_button.clicked.connect(self._ask_photos)
         self.calibrate_button = QPushButton(self.tr("Calibrate..."))
-        self.calibrate_button.clicked.connect(self._ask_calibration)
+        self.calibrate_button.clicked.connect(self.calibrate)
+        self.export_button = QPushButton(self.tr("Export to a partner..."))
+        self.export_button.clicked.connect(self.export)
+        bring = QPushButton(self.tr("Import a watchlist bundle..."))
+        bring.clicked.connect(self.import_bundle)
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.addWidget(self.lists, 1)
         ll.addWidget(new)
+        ll.addWidget(bring)
         right = QWidget()
         rl = QVBoxLayout(right)
         row = QHBoxLayout()
         row.addWidget(self.calibration, 1)
         row.addWidget(self.enrol_button)
         row.addWidget(self.calibrate_button)
+        row.addWidget(self.export_button)
         rl.addLayout(row)
         rl.addWidget(self.view, 1)
         rl.addWidget(QLabel(self.tr("Reference photos of the selected subject")))
@@ -162,6 +168,7 @@ class WatchlistsPage(Page):
         w = self.infos.get(self.current_name() or "")
         self.enrol_button.setEnabled(w is not None)
         self.calibrate_button.setEnabled(w is not None)
+        self.export_button.setEnabled(w is not None)
         self.calibration.setText(calibration_text(self, w) if w else "")
         self.model.set_records(w.subjects if w else [])
         if self.model.records:
@@ -208,36 +215,29 @@ class WatchlistsPage(Page):
         self.dialog.open()
         return self.dialog
 
-    def _ask_calibration(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, self.tr("Labelled folder to measure on"))
-        if folder:
-            self.calibrate(Path(folder), 0.01)
-
-    def calibrate(self, folder: Path, fpir: float) -> JobDialog:
-        name = self.current_name() or ""
-        session = self.session
-
-        def work(_emit: Any) -> Any:
-            from matching.evaluate import calibrate_alert_threshold
-            from matching.watchlists import set_calibration
-
-            session.require("watchlist.manage", target=f"watchlist:{name}")
-            cal = calibrate_alert_threshold(folder, fpir)
-            set_calibration(session, name, cal.threshold, cal.to_dict())
-            return cal
-
-        bridge = self.runner.start(work)
-        self.dialog = JobDialog(
-            bridge,
-            self.tr("Calibrating {0}").format(name),
-            lambda cal: self.tr("Alert threshold {0:.4f} (FPIR {1:.4f}).").format(
-                cal.threshold, cal.fpir
-            ),
-            self,
-        )
-        bridge.finished.connect(lambda _c: self.refresh())
-        self.dialog.show()
+    def calibrate(self) -> wx.CalibrateDialog:
+        self.dialog = wx.CalibrateDialog(self.session, self.runner, self.current_name() or "", self)
+        self.dialog.calibrated.connect(lambda _c: self.refresh())
+        self.dialog.open()
         return self.dialog
+
+    def export(self) -> wx.WatchlistExportDialog:
+        name = self.current_name() or ""
+        self.dialog = wx.WatchlistExportDialog(self.session, self.runner, name, self)
+        self.dialog.open()
+        return self.dialog
+
+    def import_bundle(self) -> wx.WatchlistImportDialog:
+        self.dialog = wx.WatchlistImportDialog(self.session, self.runner, self)
+        self.dialog.imported.connect(self._imported)
+        self.dialog.open()
+        return self.dialog
+
+    def _imported(self, result: Any) -> None:
+        self.refresh()
+        names = list(self.infos)
+        if result.watchlist in names:
+            self.lists.setCurrentRow(names.index(result.watchlist))
 
 
 class NewWatchlistDialog(QDialog):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from exchange_kit import new_vault, reseal, trust
+from exchange_kit import new_vault, reseal, run_cli, trust
 from nistread import read_transaction
 from sqlalchemy import select
 
@@ -253,3 +254,74 @@ def test_nist_transaction(wk: WlKit) -> None:
                     assert (int(face.text(6)), int(face.text(7))) == img.size
     with pytest.raises(UserError, match="already exists"):
         wk.export(nist_out=eft)
+
+
+def test_encrypted_watchlist_round_trip(
+    wk: WlKit, stock_check: Callable[[Path, Session | None], None]
+) -> None:
+    res = wk.export(encrypt=True)
+    assert res.path.name == f"wl-{wk.n}.tar.age" and res.path.is_file()
+    assert not (wk.root / f"wl-{wk.n}").exists()  # no clear copy next to it
+    assert not list(wk.root.glob(".*custos-partial*"))
+    sealed = res.path.read_bytes()
+    photo = (wk.faces / PHOTOS["obama"][0]).read_bytes()
+    assert photo[1000:1100] not in sealed and b"organised fraud" not in sealed
+    with wk.nl.db() as db:
+        rec = db.scalar(select(WatchlistBundle).where(WatchlistBundle.sha256 == res.sha256))
+        assert rec is not None and json.loads(rec.details)["encrypted"] is True
+    stock_check(res.path, wk.de)  # stock age + tar, then openssl, bagit.py, case_validate
+
+    got = wk.import_(res.path, "EU-fraud sealed")
+    assert (got.sender, got.subjects, got.references, got.refused) == ("Politie NL", 3, 6, [])
+    assert show_watchlist(wk.de, got.watchlist).source_agency == "Politie NL"
+    assert _photos(wk.de, got.watchlist) == _photos(wk.nl, "EU-fraud")
+    assert not list((wk.de.folder / "tmp").iterdir())  # the clear unpacked copy is gone
+    with pytest.raises(BundleRejected, match=r"\(replay\)"):
+        wk.import_(res.path, "sealed again")
+
+
+def test_encrypted_watchlist_for_another_agency_is_refused(wk: WlKit) -> None:
+    res = wk.export(encrypt=True)  # to BKA
+    with pytest.raises(BundleRejected) as info:
+        WatchlistImportJob(wk.fr, res.path).run(ignore)
+    assert info.value.problems == [
+        f"{res.path.name}: not encrypted for this agency (no matching recipient)"
+    ]
+    assert not list((wk.fr.folder / "tmp").iterdir())
+    with wk.fr.db() as db:
+        assert db.scalar(select(WatchlistBundle)) is None
+
+
+def test_cli_encrypted_export_and_import(tmp_path: Path, faces_dir: Path) -> None:
+    nl = new_vault(tmp_path / "nl", "anna", "Politie NL", "NL")
+    de = new_vault(tmp_path / "de", "bernd", "BKA", "DE")
+    fr = new_vault(tmp_path / "fr", "claire", "Police FR", "FR")
+    try:
+        trust(nl, de)
+        trust(fr, nl)
+        for a, b in ((nl, "BKA"), (de, "Politie NL"), (fr, "Politie NL")):
+            directory.add_agreement(a, b, "intelligence", "CLEAR,GREEN,AMBER", "2099-12-31")
+        create_watchlist(nl, "W")
+        enrol(nl, "W", "obama", LISTING, [faces_dir / PHOTOS["obama"][0]])
+    finally:
+        for s in (nl, de, fr):
+            s.close()
+
+    def cli(who: str, user: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return run_cli("watchlist", *args, vault=tmp_path / who, user=user)
+
+    done = cli(
+        "nl", "anna", "export", "W", "--to", "BKA", "--encrypt", "--out", str(tmp_path / "w")
+    )
+    assert done.returncode == 0, done.stderr
+    bundle = tmp_path / "w.tar.age"
+    assert f"written to {bundle}" in done.stdout and not (tmp_path / "w").exists()
+    got = cli("de", "bernd", "import", str(bundle))
+    assert got.returncode == 0, got.stderr
+    assert "watchlist W (Politie NL) from Politie NL: 1 subject(s), 1 reference(s)" in got.stdout
+    other = cli("fr", "claire", "import", str(bundle))  # encrypted for BKA, not for FR
+    assert other.returncode == 5, other.stderr
+    assert other.stderr.strip().splitlines() == [
+        "error: w.tar.age: bundle refused (1 problem): w.tar.age: not encrypted for this "
+        "agency (no matching recipient)"
+    ], other.stderr
