@@ -28,10 +28,9 @@ from sqlalchemy import select
 from exchange import bagfmt, caseld, matchld
 from exchange.cards import fingerprint
 from exchange.directory import find_partner, get_agency
-from exchange.errors import PolicyRefused
 from exchange.hashpipe import Sha256Thread, batched
 from exchange.models import BundleRecord
-from exchange.policy import Decision, Refusal, check_export
+from exchange.policy import Decision, Refusal, check_export, refuse_export
 from exchange.tlp import highest
 from vault import agefmt
 from vault.cases import find_case
@@ -142,19 +141,14 @@ class ExportJob:
             }
         if not decision.allowed:
             reasons = [str(r) for r in decision.refusals]
-            with s.transaction() as db:
-                s.audit(
-                    db,
-                    "bundle.export_refused",
-                    target=f"case:{case.reference}",
-                    partner=self.partner,
-                    purpose=self.purpose,
-                    refusals=reasons,
-                )
-            raise PolicyRefused(
-                f"export to {self.partner} refused for {len(reasons)} of {len(items)} item(s): "
-                + "; ".join(reasons),
+            refuse_export(
+                s,
+                "bundle.export_refused",
+                f"case:{case.reference}",
+                self.partner,
+                self.purpose,
                 reasons,
+                f"export to {self.partner} refused for {len(reasons)} of {len(items)} item(s): ",
             )
         return case, items, decision, who
 

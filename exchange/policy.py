@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import NoReturn
 
 from sqlalchemy.orm import Session as DbSession
 
 from exchange.directory import AgreementInfo, agreements_with
+from exchange.errors import PolicyRefused
 from exchange.labels import Label, labels_for
 from vault.models import Case, Item
+from vault.session import Session
 
 
 @dataclass(frozen=True)
@@ -75,3 +78,20 @@ def check_export(
             best = Decision(ag, labels, refusals)
     assert best is not None
     return best
+
+
+def refuse_export(
+    session: Session,
+    action: str,
+    target: str,
+    partner: str,
+    purpose: str,
+    refusals: list[str],
+    message: str,
+) -> NoReturn:
+    """Audit a refused export with every reason, then raise it: nothing has been written."""
+    with session.transaction() as db:
+        session.audit(
+            db, action, target=target, partner=partner, purpose=purpose, refusals=refusals
+        )
+    raise PolicyRefused(message + "; ".join(refusals), refusals)

@@ -33,7 +33,6 @@ from exchange import bagfmt, caseld, nist
 from exchange.cards import fingerprint
 from exchange.checks import unsafe
 from exchange.directory import AgreementInfo, agreements_with, find_partner, get_agency
-from exchange.errors import PolicyRefused
 from exchange.export import (
     SOFTWARE,
     encrypted_sink,
@@ -42,6 +41,7 @@ from exchange.export import (
     seal_bag,
 )
 from exchange.models import WatchlistBundle
+from exchange.policy import refuse_export
 from exchange.tlp import highest
 from matching.models import Reference, Subject, Watchlist
 from matching.watchlists import find_watchlist
@@ -183,19 +183,15 @@ class WatchlistExportJob:
                 "recipient": partner.recipient,
             }
         if ag is None or refusals:
-            with s.transaction() as db:
-                s.audit(
-                    db,
-                    "watchlist.export_refused",
-                    target=f"watchlist:{wl.name}",
-                    partner=self.partner,
-                    purpose=self.purpose,
-                    refusals=refusals,
-                )
-            raise PolicyRefused(
-                f"export of watchlist {wl.name} to {self.partner} refused for {len(refusals)} "
-                f"of {len(subjects)} subject(s): " + "; ".join(refusals),
+            refuse_export(
+                s,
+                "watchlist.export_refused",
+                f"watchlist:{wl.name}",
+                self.partner,
+                self.purpose,
                 refusals,
+                f"export of watchlist {wl.name} to {self.partner} refused for {len(refusals)} "
+                f"of {len(subjects)} subject(s): ",
             )
         return wl, refs, expired, ag, who
 

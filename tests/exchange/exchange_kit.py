@@ -10,7 +10,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 import exchange.models  # noqa: F401  (registers the exchange tables before the vaults open)
@@ -21,6 +20,7 @@ from vault.jobs import ignore
 from vault.keys import KdfParams
 from vault.models import Item
 from vault.session import Session, init_vault
+from vaultkit import require_tool
 
 PASSWORD = "correct horse battery"
 FAST_KDF = KdfParams(memory_kib=8 * 1024, iterations=1, lanes=1)
@@ -29,12 +29,8 @@ IN_CI = os.environ.get("CI") == "true"
 
 
 def find_tool(name: str) -> str:
-    found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
-    if found is None:
-        if IN_CI:
-            pytest.fail(f"{name} is needed by this test and is not installed")
-        pytest.skip(f"{name} not installed")
-    return found
+    """An external tool's path (fails in CI when missing); one rule for every suite."""
+    return require_tool(name)
 
 
 def new_vault(folder: Path, user: str, agency: str, country: str) -> Session:
