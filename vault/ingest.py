@@ -14,27 +14,24 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import sys
 from collections import deque
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import func, insert, select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session as DbSession
 
 from vault import agefmt, storework
+from vault.acquisition import CustodyForm, Pending, record_batch
 from vault.cases import find_case
 from vault.errors import UserError
 from vault.fsutil import start_writeback, syncfs
 from vault.hashing import MultiHasher
 from vault.jobs import CancelToken, Emit, Finished, Progress
-from vault.models import Blob, CustodyEvent, Item, canonical, values_digest
-from vault.session import Session, now, requires
+from vault.session import Session, requires
+from vault.sources import Source, collect
 
 CHUNK = 1 << 20
 BATCH_FILES = 500
@@ -57,24 +54,6 @@ WORKER_BYTES = 64 << 20
 WORKER_DIED = "an ingest worker process stopped unexpectedly; the files saved so far are kept"
 
 
-@dataclass(frozen=True)
-class CustodyForm:
-    """What the seizing officer records once for a batch."""
-
-    exhibit: str | None = None
-    seized_from: str | None = None
-    seized_at: str | None = None
-    seized_on: str | None = None
-    seized_by: str | None = None
-    description: str | None = None
-
-
-@dataclass(frozen=True)
-class Source:
-    path: Path
-    name: str  # relative path kept from the ingested folder
-
-
 @dataclass
 class IngestResult:
     saved: list[int] = field(default_factory=list)
@@ -88,54 +67,6 @@ class _SourceError(Exception):
 
 class _VaultWriteError(Exception):
     """Writing to the vault failed (disk full, I/O error): the job stops after saving the rest."""
-
-
-@dataclass
-class _Pending:
-    source: Source
-    size: int
-    sha256: str
-    sha1: str
-    md5: str
-    blob: str
-    mtime: str
-
-
-def collect(paths: list[Path]) -> tuple[list[Source], list[tuple[str, str]]]:
-    """Expand files and folders (recursively, links not followed) into sources and problems."""
-    sources: list[Source] = []
-    problems: list[tuple[str, str]] = []
-    for top in paths:
-        if not top.exists() and not top.is_symlink():
-            problems.append((str(top), "no such file or folder"))
-        elif top.is_dir():
-            _walk(top, sources, problems)
-        elif top.is_file():
-            sources.append(Source(top, top.name))
-        else:
-            problems.append((str(top), "not a regular file or folder"))
-    return sources, problems
-
-
-def _walk(top: Path, sources: list[Source], problems: list[tuple[str, str]]) -> None:
-    def onerror(exc: OSError) -> None:
-        problems.append((str(exc.filename), f"cannot read folder: {exc.strerror}"))
-
-    base = top.parent
-    for folder, dirs, files in os.walk(top, onerror=onerror):
-        dirs.sort()
-        here = Path(folder)
-        for d in [d for d in dirs if (here / d).is_symlink()]:
-            problems.append((str(here / d), "symbolic link to a folder, not followed"))
-        for name in sorted(files):
-            path = here / name
-            mode = path.lstat().st_mode
-            if stat.S_ISLNK(mode):
-                problems.append((str(path), "symbolic link, not followed"))
-            elif not stat.S_ISREG(mode):
-                problems.append((str(path), "not a regular file (device, pipe or socket)"))
-            else:
-                sources.append(Source(path, path.relative_to(base).as_posix()))
 
 
 class IngestJob:
@@ -189,7 +120,7 @@ class IngestJob:
         result: IngestResult,
         emit: Emit,
     ) -> None:
-        batch: list[_Pending] = []
+        batch: list[Pending] = []
         batch_bytes = 0
         try:
             with contextlib.closing(self._stored(sources, sizes, emit)) as stored:
@@ -223,7 +154,7 @@ class IngestJob:
 
     def _stored(
         self, sources: list[Source], sizes: list[int], emit: Emit
-    ) -> Generator[tuple[Source, _Pending | _SourceError | None], None, None]:
+    ) -> Generator[tuple[Source, Pending | _SourceError | None], None, None]:
         """Store every source, yielding (source, pending / read error / None if cancelled) in
         order; stops early when the job is cancelled.
 
@@ -238,18 +169,18 @@ class IngestJob:
             yield from self._stored_by_workers(sources, sizes, emit)
             return
 
-        def attempt(source: Source, report: Emit | None) -> _Pending | _SourceError | None:
+        def attempt(source: Source, report: Emit | None) -> Pending | _SourceError | None:
             try:
                 return self._store(source, report)
             except _SourceError as exc:
                 return exc
 
-        window: deque[tuple[Source, Future[_Pending | _SourceError | None]]] = deque()
+        window: deque[tuple[Source, Future[Pending | _SourceError | None]]] = deque()
 
-        def oldest() -> tuple[Source, _Pending | _SourceError | None]:
+        def oldest() -> tuple[Source, Pending | _SourceError | None]:
             source, future = window.popleft()
             outcome = future.result()  # re-raises _VaultWriteError
-            if isinstance(outcome, _Pending):
+            if isinstance(outcome, Pending):
                 self._done += outcome.size
                 emit(Progress(self._done, self._total, "bytes", source.name))
             return source, outcome
@@ -278,7 +209,7 @@ class IngestJob:
 
     def _stored_by_workers(
         self, sources: list[Source], sizes: list[int], emit: Emit
-    ) -> Generator[tuple[Source, _Pending | _SourceError | None], None, None]:
+    ) -> Generator[tuple[Source, Pending | _SourceError | None], None, None]:
         """``_stored`` for many small files: worker processes store them (``vault.storework``).
 
         Each file costs two X25519 wraps and a file creation, and cryptography holds the GIL
@@ -313,7 +244,7 @@ class IngestJob:
                 group.clear()
                 group_bytes = 0
 
-        def take() -> Generator[tuple[Source, _Pending | _SourceError | None], None, None]:
+        def take() -> Generator[tuple[Source, Pending | _SourceError | None], None, None]:
             """Yield the results of the oldest group in flight."""
             nonlocal in_flight
             group_sources, size = window.popleft()
@@ -359,7 +290,7 @@ class IngestJob:
 
     def _moved_in(
         self, source: Source, outcome: storework.Outcome, tmp_dir: str, emit: Emit
-    ) -> _Pending | _SourceError:
+    ) -> Pending | _SourceError:
         """Turn a worker's outcome into a pending item: its temp file renamed into blobs/."""
         kind = outcome[0]
         if kind == "source":
@@ -379,9 +310,9 @@ class IngestJob:
                     os.unlink(tmp)
         self._done += size
         emit(Progress(self._done, self._total, "bytes", source.name))
-        return _Pending(source, size, sha256, sha1, md5, name, _iso(mtime))
+        return Pending(source, size, sha256, sha1, md5, name, _iso(mtime))
 
-    def _store(self, source: Source, emit: Emit | None) -> _Pending | None:
+    def _store(self, source: Source, emit: Emit | None) -> Pending | None:
         """Encrypt one file into the blob store; None if cancelled while reading it.
 
         Runs on a pool thread for small files: then ``emit`` is None and the caller reports.
@@ -428,18 +359,16 @@ class IngestJob:
             finally:
                 hasher.close()
         mtime = _iso(before.st_mtime)
-        return _Pending(source, read, digests.sha256, digests.sha1, digests.md5, name, mtime)
+        return Pending(source, read, digests.sha256, digests.sha1, digests.md5, name, mtime)
 
-    def _commit(
-        self, case_id: int, batch: list[_Pending], result: IngestResult, emit: Emit
-    ) -> None:
+    def _commit(self, case_id: int, batch: list[Pending], result: IngestResult, emit: Emit) -> None:
         if not batch:
             return
         session = self.session
         _write(syncfs, session.folder)
         try:
             with session.transaction() as db:
-                ids = self._record(db, case_id, batch)
+                ids = record_batch(session, db, self.form, case_id, batch)
         except OperationalError as exc:  # SQLite: "database or disk is full", "disk I/O error"
             if "full" in str(exc.orig):
                 raise _VaultWriteError(FULL) from None
@@ -448,107 +377,6 @@ class IngestJob:
             result.saved.append(item_id)
             emit(Finished(pending.source.name, True, f"item {item_id}"))
         batch.clear()
-
-    def _record(self, db: DbSession, case_id: int, batch: list[_Pending]) -> list[int]:
-        """Insert a batch's rows, returning the item ids.
-
-        Bulk INSERTs (one statement per table, ids by RETURNING) instead of one ORM object and
-        flush per row: with small files the ORM bookkeeping cost more than the encryption. The
-        audit entries are those ``Session.audit(db, action, row)`` would write (target and row
-        digest computed from the inserted values), in the same per-item order.
-        """
-        session, form, at = self.session, self.form, now()
-        names = {p.blob for p in batch}
-        known = set(db.scalars(select(Blob.name).where(Blob.name.in_(names))))
-        blobs = []
-        for p in batch:
-            if p.blob not in known:
-                known.add(p.blob)
-                blobs.append({"name": p.blob, "sha256": p.sha256, "size": p.size})
-        if blobs:
-            db.execute(insert(Blob), blobs)
-        items = [
-            {
-                "case_id": case_id,
-                "name": p.source.name,
-                "original_path": _absolute(p.source.path),
-                "size": p.size,
-                "sha256": p.sha256,
-                "md5": p.md5,
-                "sha1": p.sha1,
-                "blob_name": p.blob,
-                "exhibit": form.exhibit,
-                "seized_from": form.seized_from,
-                "seized_at": form.seized_at,
-                "seized_on": form.seized_on,
-                "seized_by": form.seized_by,
-                "description": form.description,
-                "modified_at": p.mtime,
-                "acquired_by": session.user,
-                "acquired_at": at,
-            }
-            for p in batch
-        ]
-        ids = _insert_rows(db, Item, items)
-        events = [
-            {
-                "item_id": item_id,
-                "kind": "acquired",
-                "actor": session.user,
-                "at": at,
-                "details": canonical({"sha256": p.sha256, "size": p.size, "exhibit": form.exhibit}),
-                "refers_to": None,
-            }
-            for p, item_id in zip(batch, ids, strict=True)
-        ]
-        event_ids = _insert_rows(db, CustodyEvent, events)
-        item_target, event_target = Item.__tablename__ + ":", CustodyEvent.__tablename__ + ":"
-
-        def entries() -> Iterator[tuple[str, str, dict[str, Any]]]:
-            rows = zip(batch, items, ids, events, event_ids, strict=True)
-            for p, item, item_id, event, event_id in rows:
-                item["id"], event["id"] = item_id, event_id
-                yield (
-                    "item.acquired",
-                    f"{item_target}{item_id}",
-                    {
-                        "sha256": p.sha256,
-                        "case": case_id,
-                        "name": p.source.name,  # verify names an edited or deleted item by it
-                        "digest": values_digest(Item, item),
-                    },
-                )
-                yield (
-                    "custody.acquired",
-                    f"{event_target}{event_id}",
-                    {"item": item_id, "digest": values_digest(CustodyEvent, event)},
-                )
-
-        session.audit_many(db, entries())
-        return ids
-
-
-def _insert_rows(
-    db: DbSession, table: type[Item] | type[CustodyEvent], rows: list[dict[str, Any]]
-) -> list[int]:
-    """Bulk INSERT ``rows``; returns their new ids, in order.
-
-    SQLite: the ids are given (max + 1 onwards, what SQLite itself would choose: the tables have
-    no AUTOINCREMENT, and this transaction is the vault's only writer), so the rows go in as one
-    ``executemany``: an ordered RETURNING made SQLAlchemy insert them one statement per row.
-    Elsewhere (a server database with sequences) the ids come back by RETURNING.
-    """
-    bind = db.get_bind()
-    if bind.dialect.name != "sqlite":
-        # sort_by_parameter_order: the returned ids come in the order of the given rows.
-        stmt = insert(table).returning(table.id, sort_by_parameter_order=True)
-        return list(db.scalars(stmt, rows))
-    first = (db.scalar(select(func.max(table.id))) or 0) + 1
-    ids = list(range(first, first + len(rows)))
-    for row, row_id in zip(rows, ids, strict=True):
-        row["id"] = row_id
-    db.execute(insert(table), rows)
-    return ids
 
 
 @requires("item.ingest")
@@ -584,10 +412,6 @@ def _check_unchanged(path: Path, before: os.stat_result, after: os.stat_result, 
     problem = storework.unchanged(str(path), before, after, read)
     if problem:
         raise _SourceError(problem)
-
-
-def _absolute(path: Path) -> str:
-    return str(path) if path.is_absolute() else str(path.absolute())
 
 
 def _size(path: Path) -> int:

@@ -422,7 +422,7 @@ def test_a_database_that_cannot_commit_is_one_line_and_nothing_is_half_saved(
     def full(*args: object, **kwargs: object) -> None:
         raise OperationalError("COMMIT", {}, sqlite3.OperationalError("database or disk is full"))
 
-    monkeypatch.setattr(IngestJob, "_record", full)
+    monkeypatch.setattr("vault.ingest.record_batch", full)
     with pytest.raises(UserError) as failed:
         ingest(admin, case, [files["a"], files["b"]])
     monkeypatch.undo()
