@@ -10,7 +10,6 @@ from typing import Any
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -27,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop.jobs import JobDialog
 from desktop.tablemodel import Column, RecordModel, filtered, setup_view
-from desktop.widgets import CaseBox, CheckList
+from desktop.widgets import CaseBox, CheckList, partner_and_purpose
 
 
 @dataclass(frozen=True)
@@ -92,9 +91,7 @@ class ExportDialog(QDialog):
 
     def __init__(self, session: Any, runner: Any, case_ref: str | None, parent: QWidget | None):
         super().__init__(parent)
-        from exchange.directory import PURPOSES, list_partners
         from vault.cases import list_cases
-        from vault.errors import CustosError
 
         self.session, self.runner = session, runner
         self.preview: Preview | None = None
@@ -103,16 +100,7 @@ class ExportDialog(QDialog):
         self._generation = 0
         self.setWindowTitle(self.tr("Export a bundle to a partner"))
         self.resize(900, 640)
-        self.partner = QComboBox()
-        try:
-            partners = list_partners(session)
-        except CustosError:
-            partners = []
-        for p in partners:
-            self.partner.addItem(f"{p.name} ({p.country})", p.name)
-        self.purpose = QComboBox()
-        for purpose in PURPOSES:
-            self.purpose.addItem(purpose, purpose)
+        self.partner, self.purpose = partner_and_purpose(session)
         self.cases = CaseBox()
         self.cases.reload(list_cases(session))
         if case_ref:

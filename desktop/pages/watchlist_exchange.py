@@ -13,7 +13,6 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.jobs import JobDialog
+from desktop.widgets import partner_and_purpose
 
 
 def _path_row(edit: QLineEdit, *buttons: QPushButton) -> QHBoxLayout:
@@ -138,24 +138,13 @@ class WatchlistExportDialog(QDialog):
 
     def __init__(self, session: Any, runner: Any, watchlist: str, parent: QWidget | None) -> None:
         super().__init__(parent)
-        from exchange.directory import PURPOSES, list_partners
-        from vault.errors import CustosError
 
         self.session, self.runner, self.watchlist = session, runner, watchlist
         self.result: Any = None
         self.job_dialog: JobDialog | None = None
         self.setWindowTitle(self.tr("Export watchlist {0} to a partner").format(watchlist))
         self.setMinimumWidth(560)
-        self.partner = QComboBox()
-        try:
-            partners = list_partners(session)
-        except CustosError:
-            partners = []
-        for p in partners:
-            self.partner.addItem(f"{p.name} ({p.country})", p.name)
-        self.purpose = QComboBox()
-        for purpose in PURPOSES:
-            self.purpose.addItem(purpose, purpose)
+        self.partner, self.purpose = partner_and_purpose(session)
         self.folder = QLineEdit()
         choose = QPushButton(self.tr("Choose..."))
         choose.clicked.connect(self._ask_folder)
