@@ -111,7 +111,7 @@ class Session:
         self.user = user
         self.roles: frozenset[Role] = frozenset()
         self._audit: AuditLog | None = None
-        self._signing: Ed25519PrivateKey = Ed25519PrivateKey.generate()  # replaced at start
+        self._signing: Ed25519PrivateKey | None = None  # loaded from the database at start
         # Database sessions in use on any thread; close() waits for them, so a GUI lock or sign
         # out never pulls the SQLCipher connection from under a worker thread.
         self._in_use = 0
@@ -230,11 +230,9 @@ class Session:
 
     def signing_key(self) -> Ed25519PrivateKey:
         """The workstation's private Ed25519 key (exchange signs bundles and key cards)."""
-        with self.db() as db:
-            key = db.get(Meta, "signing_key")
-            if key is None:
-                raise VaultUnavailable(f"{self.folder}: the vault database is damaged")
-            return Ed25519PrivateKey.from_private_bytes(key.value)
+        if self._signing is None:
+            raise VaultUnavailable(f"{self.folder}: the vault is not unlocked")
+        return self._signing
 
     @property
     def age_identity(self) -> agefmt.Identity:
@@ -244,7 +242,7 @@ class Session:
     @property
     def signing_public(self) -> Ed25519PublicKey:
         """The workstation's current public key (signs new audit entries, bundles, cards)."""
-        return self._signing.public_key()
+        return self.signing_key().public_key()
 
     @property
     def chain_root_public(self) -> Ed25519PublicKey:
