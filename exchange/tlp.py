@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
+from matching.labels import RANK
 from matching.labels import TLP as LABELS
+from matching.labels import parse_tlp as parse_label
 from vault.errors import UserError
 
 DEFAULT = "AMBER"
-RANK = {label: i for i, label in enumerate(LABELS)}
-
-
-def parse_label(text: str) -> str:
-    key = text.strip().upper().removeprefix("TLP:")
-    if key == "WHITE":  # TLP 1.0 name, still seen in partner systems
-        key = "CLEAR"
-    if key not in RANK:
-        raise UserError(f"unknown TLP label {text!r} (known: {', '.join(LABELS)})")
-    return key
+__all__ = ["DEFAULT", "LABELS", "RANK", "highest", "parse_label", "parse_labels"]
 
 
 def parse_labels(text: str) -> list[str]:
