@@ -188,7 +188,7 @@ class ImportJob:
             if size != int(item["size"]):
                 raise refuse(s, self.path, r, [f"{rel}: size differs from {BUNDLE_JSON}"])
             s.blobs.move_in(tmp, s.blobs.name_for(d.sha256))
-            stored.append((item, s.blobs.name_for(d.sha256), d.sha1, d.md5))
+            stored.append((item, s.blobs.name_for(d.sha256), d.sha1 or "", d.md5 or ""))
         syncfs(s.folder)
         return self._commit(case, r, stored)
 

@@ -35,8 +35,8 @@ class FileEntry:
     path: str  # path inside the bag, data/evidence/...
     size: int
     sha256: str
-    sha1: str
-    md5: str
+    sha1: str | None  # None (or ""): not computed, the case shares no hash sets
+    md5: str | None
     exhibit: str | None
     description: str | None
 
@@ -111,6 +111,7 @@ class Graph:
                 "uco-types:hashValue": {"@type": "xsd:hexBinary", "@value": value.upper()},
             }
             for method, value in (("SHA256", f.sha256), ("SHA1", f.sha1), ("MD5", f.md5))
+            if value
         ]
         node: dict[str, Any] = {
             "@id": iri,

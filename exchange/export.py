@@ -276,6 +276,8 @@ class ExportJob:
         return {
             "path": path,
             **{f: getattr(item, f) for f in (*fields, *more)},
+            "sha1": item.sha1 or None,  # "" in the vault: the case computes no hash-set digests
+            "md5": item.md5 or None,
             "tlp": label.tlp,
             "onward": onward and label.onward,
         }

@@ -35,8 +35,8 @@ class Pending:
     source: Source
     size: int
     sha256: str
-    sha1: str
-    md5: str
+    sha1: str | None  # None: the case computes no hash-set digests
+    md5: str | None
     blob: str
     mtime: str
 
@@ -68,8 +68,8 @@ def record_batch(
             "original_path": _absolute(p.source.path),
             "size": p.size,
             "sha256": p.sha256,
-            "md5": p.md5,
-            "sha1": p.sha1,
+            "md5": p.md5 or "",
+            "sha1": p.sha1 or "",
             "blob_name": p.blob,
             "exhibit": form.exhibit,
             "seized_from": form.seized_from,

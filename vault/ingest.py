@@ -1,7 +1,8 @@
 """Ingest: each file read once, hashed and encrypted in the same pass, then made durable.
 
 Order, per batch of files (see docs/ARCHITECTURE.md, "crash safety"):
-1. each file streams into ``tmp/<random>`` as an age file while three hashes run on other threads
+1. each file streams into ``tmp/<random>`` as an age file while its hashes (SHA-256; SHA-1 and MD5
+   too when the case shares hash sets) run on other threads
    (many small files: in worker processes that hold no secret, see ``_stored_by_workers``);
 2. the size and mtime are compared before and after reading (a file that changed is refused);
 3. the temp file is renamed to ``blobs/ab/<keyed name>`` (or dropped: same content already stored);
@@ -88,11 +89,13 @@ class IngestJob:
         self._done = 0
         self._total = 0
         self._dropped: list[str] = []  # temp files of the workers to remove at the end
+        self._hash_sets = True  # the case's choice, read in ``run``
 
     def run(self, emit: Emit) -> IngestResult:
         self.session.require("item.ingest", target=f"case:{self.case_reference}")
         with self.session.db() as db:
-            case_id = find_case(db, self.case_reference).id
+            case = find_case(db, self.case_reference)
+            case_id, self._hash_sets = case.id, case.hash_sets
         sources, problems = collect(self.paths)
         result = IngestResult(failed=list(problems))
         for subject, message in problems:
@@ -228,7 +231,8 @@ class IngestJob:
         group: list[Source] = []
         group_bytes = 0
         try:
-            workers = storework.Workers(WORKERS, tmp_dir, [r.public for r in blobs.recipients])
+            publics = [r.public for r in blobs.recipients]
+            workers = storework.Workers(WORKERS, tmp_dir, publics, self._hash_sets)
         except (OSError, storework.WorkerDied) as exc:
             raise _VaultWriteError(f"{WORKER_DIED} ({exc})") from None
 
@@ -324,7 +328,7 @@ class IngestJob:
             raise _SourceError(storework.reason(exc)) from None
         with os.fdopen(fd, "rb", buffering=0) as src:
             before = os.fstat(fd)
-            hasher = MultiHasher(before.st_size)
+            hasher = MultiHasher(before.st_size, self._hash_sets)
             read = 0
             try:
                 with blobs.temp_file(before.st_size + 4096) as (tmp, out):

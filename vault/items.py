@@ -39,8 +39,8 @@ class ItemInfo:
     name: str
     size: int
     sha256: str
-    md5: str
-    sha1: str
+    md5: str | None  # None: the case computes no hash-set digests
+    sha1: str | None
     exhibit: str | None
     seized_from: str | None
     seized_at: str | None
@@ -75,6 +75,8 @@ _COLUMNS = tuple(f for f in ItemInfo.__dataclass_fields__ if f != "case")
 def _info(item: Any, case_ref: str, corrections: dict[str, str] | None = None) -> ItemInfo:
     """An ``ItemInfo`` from an ``Item`` or a row of its columns, with corrections applied."""
     values = {f: getattr(item, f) for f in _COLUMNS}
+    values["md5"] = values["md5"] or None  # stored as "" when not computed
+    values["sha1"] = values["sha1"] or None
     return ItemInfo(case=case_ref, **(values | (corrections or {})))
 
 

@@ -10,7 +10,8 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, inspect, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -29,6 +30,31 @@ def audited(cls: type[Base]) -> type[Base]:
     """
     AUDITED.append(cls)
     return cls
+
+
+def add_missing_columns(engine: Engine) -> None:
+    """Add the columns a newer Custos declared to a vault made by an older one.
+
+    Only columns with a server default are added (``ALTER TABLE ... ADD COLUMN`` fills the rows
+    already there with it); anything else would need a format version of its own.
+    """
+    present = inspect(engine)
+    with engine.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            if not present.has_table(table.name):
+                continue
+            have = {c["name"] for c in present.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in have or column.server_default is None:
+                    continue
+                kind = column.type.compile(engine.dialect)
+                default = column.server_default.arg  # type: ignore[attr-defined]
+                conn.execute(
+                    text(
+                        f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind} "
+                        f"NOT NULL DEFAULT {default}"
+                    )
+                )
 
 
 class Meta(Base):
@@ -59,6 +85,8 @@ class Case(Base):
     crime_areas: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
     operation: Mapped[str | None] = mapped_column(Text, nullable=True)
     partners: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    # Whether its items get SHA-1 and MD5 besides SHA-256 (hash-set sharing: NSRL, Project VIC).
+    hash_sets: Mapped[bool] = mapped_column(default=True, server_default="1")
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[str] = mapped_column(String(40))
 
@@ -82,8 +110,8 @@ class Item(Base):
     original_path: Mapped[str] = mapped_column(Text)
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
-    md5: Mapped[str] = mapped_column(String(32))
-    sha1: Mapped[str] = mapped_column(String(40))
+    md5: Mapped[str] = mapped_column(String(32))  # "" when the case computes no hash-set digests
+    sha1: Mapped[str] = mapped_column(String(40))  # idem
     blob_name: Mapped[str] = mapped_column(ForeignKey("blobs.name"))
     exhibit: Mapped[str | None] = mapped_column(Text, nullable=True)
     seized_from: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -32,7 +32,7 @@ from vault.blobs import BlobStore
 from vault.config import VaultConfig, is_vault
 from vault.errors import AuthenticationFailed, PermissionDenied, UserError, VaultUnavailable
 from vault.keys import KdfParams
-from vault.models import Base, Meta, User, audit_target, row_digest
+from vault.models import Base, Meta, User, add_missing_columns, audit_target, row_digest
 from vault.permissions import ALL_ROLES, PERMISSIONS, Role, allowed
 
 DB_FILE = "custos.db"
@@ -356,6 +356,7 @@ def _session(
     session = Session(folder, config, vault_key, lock_fd, user)
     try:
         Base.metadata.create_all(session.engine)  # tables other layers registered since init
+        add_missing_columns(session.engine)
         session._start()
         session.blobs.remove_orphans(session)
     except DatabaseError:

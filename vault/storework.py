@@ -2,7 +2,8 @@
 vault secret, so it can run in worker processes (see ``vault.ingest``, "many small files").
 
 A worker gets the temp folder and the two PUBLIC recipients only. Per file it opens the source
-(``O_NOFOLLOW``), reads it once, hashes it (SHA-256, SHA-1, MD5) and age-encrypts it into
+(``O_NOFOLLOW``), reads it once, hashes it (SHA-256; SHA-1 and MD5 too for a case that shares
+hash sets) and age-encrypts it into
 ``tmp/<random>``; the file key is made here and never leaves the process. The main process then
 names the blob (keyed HMAC: that key stays there), renames it in, syncs and commits.
 
@@ -31,7 +32,7 @@ CHUNK = 1 << 20
 FULL = "the vault's disk is full; free space and ingest again"
 
 # What ``store_file`` returns per file (plain tuples: they cross the process boundary cheaply):
-#   ("ok", temp file name, size, sha256, sha1, md5, st_mtime)
+#   ("ok", temp file name, size, sha256, sha1, md5, st_mtime)  (sha1, md5: None without hash sets)
 #   ("source", reason)  the source could not be read or changed while read: skipped
 #   ("vault", reason)   writing to the vault failed (disk full, I/O error): the job stops
 Outcome = tuple[Any, ...]
@@ -40,7 +41,8 @@ Outcome = tuple[Any, ...]
 def serve() -> None:
     """A worker's main loop (``python -c`` started by ``Workers``), on stdin and stdout.
 
-    First message: (temp folder, raw public keys of the recipients, the main process's id).
+    First message: (temp folder, raw public keys of the recipients, the main process's id,
+    whether to compute the hash-set digests).
     Then each message is a list of paths, answered by the list of their outcomes; None ends the
     job. End of input without it means the main process died: the worker stops at once. Input
     is read ahead on a thread, so the main process never waits to send while this one waits to
@@ -58,7 +60,7 @@ def serve() -> None:
             os._exit(1)  # at once (a half-written temp file is removed at the next open)
 
     try:
-        tmp_dir, publics, parent = pickle.load(stdin)
+        tmp_dir, publics, parent, hash_sets = pickle.load(stdin)
     except EOFError:
         return
     _die_with(parent)
@@ -66,7 +68,8 @@ def serve() -> None:
     threading.Thread(target=read, daemon=True).start()
     try:
         while (paths := inbox.get()) is not None:
-            pickle.dump([store_file(p, tmp_dir, recipients) for p in paths], stdout, PROTOCOL)
+            outcomes = [store_file(p, tmp_dir, recipients, hash_sets) for p in paths]
+            pickle.dump(outcomes, stdout, PROTOCOL)
             stdout.flush()
     except BrokenPipeError:  # the main process died
         os._exit(1)
@@ -105,7 +108,9 @@ class Workers:
     at once when its input ends without the end message.
     """
 
-    def __init__(self, count: int, tmp_dir: str, recipients: list[bytes]) -> None:
+    def __init__(
+        self, count: int, tmp_dir: str, recipients: list[bytes], hash_sets: bool = True
+    ) -> None:
         boot = _BOOT.format(path=[p for p in sys.path if p])
         self._procs: list[subprocess.Popen[bytes]] = []
         self._order: deque[int] = deque()  # which worker answers each task in flight
@@ -119,7 +124,7 @@ class Workers:
                     start_new_session=True,
                 )
                 self._procs.append(proc)
-                self._send(proc, (tmp_dir, recipients, os.getpid()))
+                self._send(proc, (tmp_dir, recipients, os.getpid(), hash_sets))
         except BaseException:
             self.close()
             raise
@@ -206,7 +211,9 @@ class Sink:
         self.size = 0
 
 
-def store_file(path: str, tmp_dir: str, recipients: list[agefmt.Recipient]) -> Outcome:
+def store_file(
+    path: str, tmp_dir: str, recipients: list[agefmt.Recipient], hash_sets: bool = True
+) -> Outcome:
     try:
         src = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError as exc:
@@ -219,7 +226,8 @@ def store_file(path: str, tmp_dir: str, recipients: list[agefmt.Recipient]) -> O
         except OSError as exc:
             return ("vault", vault_reason(exc))
         try:
-            sha256, sha1, md5 = hashlib.sha256(), hashlib.sha1(), hashlib.md5()
+            sha256 = hashlib.sha256()
+            extra = [hashlib.sha1(), hashlib.md5()] if hash_sets else []
             sink = Sink(out)
             try:
                 enc = agefmt.Encryptor(sink, recipients)  # type: ignore[arg-type]
@@ -234,8 +242,8 @@ def store_file(path: str, tmp_dir: str, recipients: list[agefmt.Recipient]) -> O
                 if not chunk:
                     break
                 sha256.update(chunk)
-                sha1.update(chunk)
-                md5.update(chunk)
+                for h in extra:
+                    h.update(chunk)
                 enc.write(chunk)
                 read += len(chunk)
             try:
@@ -247,7 +255,8 @@ def store_file(path: str, tmp_dir: str, recipients: list[agefmt.Recipient]) -> O
             if problem:
                 return ("source", problem)
             name, tmp = os.path.basename(tmp), ""  # kept: the main process moves it in
-            digests = (sha256.hexdigest(), sha1.hexdigest(), md5.hexdigest())
+            sha1, md5 = (h.hexdigest() for h in extra) if extra else (None, None)
+            digests = (sha256.hexdigest(), sha1, md5)
             return ("ok", name, read, *digests, before.st_mtime)
         finally:
             os.close(out)

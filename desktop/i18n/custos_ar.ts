@@ -516,6 +516,16 @@
             <source>Partner agencies</source>
             <translation>الجهات الشريكة</translation>
         </message>
+        <message>
+            <location filename="../pages/cases.py" line="80" />
+            <source>Also compute SHA-1 and MD5 (hash-set sharing)</source>
+            <translation>احسب أيضًا SHA-1 و MD5 (لمشاركة مجموعات البصمات)</translation>
+        </message>
+        <message>
+            <location filename="../pages/cases.py" line="84" />
+            <source>SHA-256 is always computed. SHA-1 and MD5 let partners match these files against shared hash sets; without them large files ingest about twice as fast.</source>
+            <translation>تُحسب بصمة SHA-256 دائمًا. تتيح SHA-1 و MD5 للشركاء مطابقة هذه الملفات مع مجموعات البصمات المشتركة؛ ومن دونهما يُستورد الملف الكبير أسرع بنحو الضعف.</translation>
+        </message>
     </context>
     <context>
         <name>Cases</name>

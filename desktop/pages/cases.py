@@ -77,6 +77,14 @@ class CaseDialog(QDialog):
         joint = QFormLayout()
         joint.addRow(self.tr("Joint operation"), self.operation)
         joint.addRow(self.tr("Partner agencies"), self.partners)
+        self.hash_sets = QCheckBox(self.tr("Also compute SHA-1 and MD5 (hash-set sharing)"))
+        self.hash_sets.setChecked(True)
+        self.hash_sets.setToolTip(
+            self.tr(
+                "SHA-256 is always computed. SHA-1 and MD5 let partners match these files "
+                "against shared hash sets; without them large files ingest about twice as fast."
+            )
+        )
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #d9534f;")
@@ -89,6 +97,7 @@ class CaseDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(box)
         layout.addLayout(joint)
+        layout.addWidget(self.hash_sets)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
 
@@ -106,6 +115,7 @@ class CaseDialog(QDialog):
                 areas,
                 self.operation.text().strip() or None,
                 partners,
+                self.hash_sets.isChecked(),
             )
         except CustosError as exc:
             self.message.setText(exc.message)

@@ -40,8 +40,8 @@ COLUMNS = (
     Column(QT_TRANSLATE_NOOP("Evidence", "Seized by"), lambda i: i.seized_by or "", width=14),
     Column(QT_TRANSLATE_NOOP("Evidence", "Acquired"), lambda i: i.acquired_at, when, width=16),
     Column(QT_TRANSLATE_NOOP("Evidence", "SHA-256"), lambda i: i.sha256, width=66),
-    Column(QT_TRANSLATE_NOOP("Evidence", "MD5"), lambda i: i.md5, width=34),
-    Column(QT_TRANSLATE_NOOP("Evidence", "SHA-1"), lambda i: i.sha1, width=42),
+    Column(QT_TRANSLATE_NOOP("Evidence", "MD5"), lambda i: i.md5 or "", width=34),
+    Column(QT_TRANSLATE_NOOP("Evidence", "SHA-1"), lambda i: i.sha1 or "", width=42),
 )
 CACHED_CASES = 4
 

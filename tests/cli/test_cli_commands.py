@@ -73,6 +73,9 @@ def test_cases_users_and_roles(vault_dir: Path) -> None:
     ]
     bad = run_cli("case", "create", "OP-10", "--title", "t", "--crime", "piracy", vault=vault_dir)
     assert bad.returncode == 2 and "unknown crime area 'piracy'" in bad.stderr
+    assert shown["hash_sets"] is True
+    _ok(run_cli("case", "create", "IMG-1", "--title", "images", "--no-hash-sets", vault=vault_dir))
+    assert "SHA-256 only" in _ok(run_cli("case", "show", "IMG-1", vault=vault_dir))
     _ok(
         run_cli(
             "user",

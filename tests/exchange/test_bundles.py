@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -136,3 +137,30 @@ def test_existing_target_not_overwritten(kit: Kit) -> None:
     target.mkdir()
     with pytest.raises(Exception, match="already exists"):
         ExportJob(kit.a, "NL-1", "BKA", "joint-operation", target).run(lambda e: None)
+
+
+def test_a_case_without_hash_sets_exports_sha256_only_and_stays_conformant(
+    kit: Kit, tmp_path: Path
+) -> None:
+    """The stock tools (run on every bundle when the kit closes) accept it; the graph names no
+    hash that was never computed."""
+    from exchange.export import ExportJob
+    from vault.cases import create_case
+    from vault.ingest import ingest
+    from vault.jobs import ignore
+
+    create_case(kit.a, "NL-IMG", "Disk images", ["drug-trafficking"], hash_sets=False)
+    image = tmp_path / "disk.dd"
+    image.write_bytes(b"\x00\x01" * 4000)
+    [item] = ingest(kit.a, "NL-IMG", [image]).saved
+    out = ExportJob(kit.a, "NL-IMG", "BKA", out=kit.root / "sha256-only", purpose="joint-operation")
+    bag = out.run(ignore).path
+    kit.made.append(bag)
+    text = (bag / "data/case.jsonld").read_text()
+    methods = re.findall(r'"uco-types:hashMethod": "(\w+)"', text)
+    assert methods == ["SHA256"]
+    meta = json.loads((bag / "custos-bundle.json").read_text())
+    [listed] = meta["items"]
+    assert (listed["sha1"], listed["md5"]) == (None, None)
+    assert listed["sha256"] == hashlib.sha256(image.read_bytes()).hexdigest()
+    assert vitems.get_item(kit.a, item).md5 is None

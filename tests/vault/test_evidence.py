@@ -239,3 +239,48 @@ def test_leftovers_of_a_crash_are_cleaned_when_the_vault_opens(
         assert not orphan.exists()
         assert len(blob_files(folder)) == 1
         assert verify(session).ok
+
+
+def test_a_case_without_hash_sets_records_sha256_only_on_every_ingest_path(
+    admin: Session, vault_dir: Path, tmp_path: Path
+) -> None:
+    """Large files (hash threads), a few small ones (store threads) and many small ones (worker
+    processes) all skip SHA-1 and MD5 when the case says so, and the vault still verifies."""
+    cases.create_case(admin, "IMG-1", "Disk images", hash_sets=False)
+    assert cases.get_case(admin, "IMG-1").hash_sets is False
+    few, many = tmp_path / "few", tmp_path / "many"
+    few.mkdir(), many.mkdir()
+    (few / "disk.dd").write_bytes(bytes(range(256)) * 9_000)  # > 1 MiB
+    (few / "note.txt").write_bytes(b"small")
+    for n in range(300):  # enough for the worker processes
+        (many / f"f{n:03}.bin").write_bytes(n.to_bytes(2, "big") * 100)
+    for folder in (few, many):
+        assert not ingest(admin, "IMG-1", [folder]).failed
+    listed = list_items(admin, "IMG-1")
+    assert len(listed) == 302
+    for info in listed:
+        data = (tmp_path / info.name).read_bytes()
+        assert info.sha256 == hashlib.sha256(data).hexdigest()
+        assert (info.md5, info.sha1) == (None, None)
+    # The default case next to it still gets all three.
+    cases.create_case(admin, "HS-1", "Hash-set case")
+    ingest(admin, "HS-1", [few / "note.txt"])
+    [hashed] = list_items(admin, "HS-1")
+    assert hashed.md5 == hashlib.md5(b"small").hexdigest()
+    assert verify(admin).ok
+
+
+def test_a_vault_made_before_the_hash_set_choice_opens_with_it_on(
+    made: tuple[Session, Path], vault_dir: Path
+) -> None:
+    session = made[0]
+    cases.create_case(session, "OLD-1", "Made by an older Custos")
+    with session.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE cases DROP COLUMN hash_sets")
+    session.close()
+    reopened = open_as(vault_dir)
+    try:
+        assert cases.get_case(reopened, "OLD-1").hash_sets is True
+        assert cases.create_case(reopened, "NEW-1", "t", hash_sets=False).hash_sets is False
+    finally:
+        reopened.close()
