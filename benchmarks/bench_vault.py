@@ -324,8 +324,10 @@ def bench_ingest_big(data: Path, scratch: Scratch, size: int, runs: int) -> list
         Figure(f"{hs} (in-process)", t["custos+hs"], t["age -r"], "age -r", 1.15),
         Figure(f"{hs} (CLI)", t["custos-cli+hs"], t["age -r"], "age -r", 1.15),
         # age with its output fsynced: the durability ingest must reach before saying "saved".
-        Figure(f"{one} (in-process)", t["custos"], t["age -r+sync"], "age -r; sync", 1.15),
-        Figure(f"{hs} (in-process)", t["custos+hs"], t["age -r+sync"], "age -r; sync", 1.15),
+        *(
+            Figure(f"{w} (in-process)", t[key], t["age -r+sync"], "age -r; sync", 1.15, "s", True)
+            for w, key in ((one, "custos"), (hs, "custos+hs"))
+        ),
         Figure(f"{one} (in-process)", t["custos"], t["restic"], "restic backup", 0.99),
         Figure(f"{hs} (CLI)", t["custos-cli+hs"], t["restic"], "restic backup", 0.99),
     ]
