@@ -8,6 +8,7 @@ Exit codes (stable, documented in the README): 0 ok; 1 a batch finished with fai
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -77,7 +78,34 @@ def cli(ctx: click.Context, vault: str | None) -> None:
     ctx.obj = {"vault": vault}
 
 
+def _derive_ahead(argv: list[str]) -> None:
+    """For scripts (user and password in the environment): start the Argon2id derivation now,
+    on a thread, so it overlaps the import of the command's modules. Any problem (no vault here,
+    a damaged vault.toml) is left for the command itself to report."""
+    user, password = os.environ.get("CUSTOS_USER"), os.environ.get("CUSTOS_PASSWORD")
+    if not (user and password) or not argv or argv[0] in ("init", "recover", "eval", "gui"):
+        return
+    from pathlib import Path
+
+    from cli.common import default_vault
+    from vault import keys
+    from vault.config import VaultConfig
+
+    given = os.environ.get("CUSTOS_VAULT")
+    for i, arg in enumerate(argv[:-1]):
+        if arg == "--vault":
+            given = argv[i + 1]
+    given = next((a.split("=", 1)[1] for a in argv if a.startswith("--vault=")), given)
+    try:
+        folder = Path(given).expanduser() if given else default_vault()
+        config = VaultConfig.load(folder)
+    except Exception:  # reported by the command, which loads it again
+        return
+    keys.derive_ahead(password, user, config.salt, config.kdf)
+
+
 def main() -> None:
+    _derive_ahead(sys.argv[1:])
     try:
         cli.main(standalone_mode=False)
     except CustosError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import threading
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -36,7 +37,44 @@ def new_vault_key() -> bytes:
     return os.urandom(KEY_BYTES)
 
 
+class _Ahead(threading.Thread):
+    """One derivation started early (``derive_ahead``); taken once by ``password_key``."""
+
+    def __init__(self, args: tuple[str, str, bytes, KdfParams]) -> None:
+        super().__init__(daemon=True, name="custos-kdf")
+        self.args = args
+        self.key: bytes | None = None
+
+    def run(self) -> None:
+        self.key = _derive(*self.args)
+
+
+_ahead: _Ahead | None = None
+
+
+def derive_ahead(password: str, name: str, vault_salt: bytes, params: KdfParams) -> None:
+    """Start deriving a user's key on a thread, so that it runs while the caller does other work.
+
+    Argon2id releases the GIL: the command line starts it before importing the command's modules
+    (about 0.4 s holding the GIL), which hides most of the derivation. ``password_key`` with the
+    same arguments takes the result; anything else derives as usual.
+    """
+    global _ahead
+    _ahead = _Ahead((password, name, vault_salt, params))
+    _ahead.start()
+
+
 def password_key(password: str, name: str, vault_salt: bytes, params: KdfParams) -> bytes:
+    global _ahead
+    ahead, _ahead = _ahead, None
+    if ahead is not None and ahead.args == (password, name, vault_salt, params):
+        ahead.join()
+        if ahead.key is not None:
+            return ahead.key
+    return _derive(password, name, vault_salt, params)
+
+
+def _derive(password: str, name: str, vault_salt: bytes, params: KdfParams) -> bytes:
     salt = hashlib.sha256(vault_salt + name.encode("utf-8")).digest()[:16]
     kdf = Argon2id(
         salt=salt,

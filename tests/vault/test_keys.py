@@ -14,7 +14,7 @@ from vault.rotation import rotate_signing_key
 from vault.session import Session, init_vault, unlock
 from vault.users import add_user
 from vault.verify import verify
-from vaultkit import PASSWORD, audit_rows, open_as
+from vaultkit import FAST_KDF, PASSWORD, audit_rows, open_as
 
 
 def test_default_kdf_is_memory_hard_and_recorded(tmp_path: Path) -> None:
@@ -78,3 +78,20 @@ def test_only_admins_rotate_keys(admin: Session) -> None:
     admin.close()
     with open_as(admin.folder, "olga") as olga, pytest.raises(PermissionDenied):
         rotate_signing_key(olga)
+
+
+def test_a_key_derived_ahead_is_used_only_for_the_same_name_and_password() -> None:
+    """The command line starts the derivation early; it must never stand in for another
+    password or user (that would let a wrong password unlock)."""
+    from vault import keys
+
+    params, salt = FAST_KDF, b"\x01" * 16
+    right = keys.password_key("right-password", "alice", salt, params)
+    keys.derive_ahead("right-password", "alice", salt, params)
+    assert keys.password_key("wrong-password", "alice", salt, params) != right
+    keys.derive_ahead("right-password", "alice", salt, params)
+    assert keys.password_key("right-password", "bob", salt, params) != right
+    keys.derive_ahead("right-password", "alice", salt, params)
+    assert keys.password_key("right-password", "alice", salt, params) == right
+    # taken once: the next call derives again (same result)
+    assert keys.password_key("right-password", "alice", salt, params) == right
