@@ -89,7 +89,8 @@ def vault_files(folder: Path) -> list[Path]:
 
 
 def blob_files(folder: Path) -> list[Path]:
-    return sorted(p for p in (folder / "blobs").rglob("*") if p.is_file())
+    """The stored blobs (``blobs/ab/<name>``; not the store's own marker file)."""
+    return sorted(p for p in (folder / "blobs").glob("*/*") if p.is_file())
 
 
 def run_cli(

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 
 READ_CHUNK = 1 << 20
 WRITE_BUFFER = 1 << 20
+# An empty file in blobs/: blobs may be stored that no database row names yet (a session moved
+# blobs in and has not settled). Only then does opening the vault look for orphans, a scan of
+# every blob name that would cost seconds per command on a vault of a million blobs.
+UNSETTLED = ".unsettled"
 
 
 class BlobStore:
@@ -47,6 +51,8 @@ class BlobStore:
         self.recipients = recipients
         self._identity = identity
         self._move_lock = threading.Lock()
+        self._marker = os.path.join(self._root, UNSETTLED)
+        self._marked = False  # this session made the marker durable
 
     def name_for(self, sha256_hex: str) -> str:
         return hmac.new(self._name_key, bytes.fromhex(sha256_hex), hashlib.sha256).hexdigest()
@@ -97,6 +103,8 @@ class BlobStore:
         with self._move_lock:
             if os.path.exists(target):
                 return False
+            if not self._marked:
+                self._mark_unsettled()
             try:
                 os.replace(tmp_path, target)
             except FileNotFoundError:  # first blob under this prefix (one stat fewer per blob)
@@ -139,12 +147,41 @@ class BlobStore:
                 for f in sub.iterdir():
                     yield f.name
 
-    def remove_orphans(self, session: Session) -> int:
+    def _mark_unsettled(self) -> None:
+        """Before this session's first blob goes in: from now on a crash may leave orphans.
+
+        Durable before the rename it precedes (fsync of the file and the folder), so a crash
+        can never leave an orphan without the marker.
+        """
+        fd = os.open(self._marker, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        fsync_dir(self.root)
+        self._marked = True
+
+    def settle(self, db: DbSession) -> int:
+        """Remove orphan blobs if the marker says there may be some, then the marker.
+
+        Called when the vault opens (after a crash) and when a session closes (after a
+        cancelled or failed job), each time when no commit can run beside it: otherwise a blob
+        committed after the scan read the rows would be taken for an orphan. Holds the move
+        lock: a blob moved in meanwhile is either seen by the scan or marks the store again.
+        """
+        with self._move_lock:
+            if not os.path.exists(self._marker):
+                return 0
+            removed = self.remove_orphans(db)
+            os.unlink(self._marker)
+            self._marked = False
+            return removed
+
+    def remove_orphans(self, db: DbSession) -> int:
         """Delete blobs no database row names: leftovers of a crash before the commit."""
         from vault.models import Blob
 
-        with session.db() as db:
-            known = set(db.scalars(select(Blob.name)))
+        known = set(db.scalars(select(Blob.name)))
         removed = 0
         for name in list(self.stored_names()):
             if name not in known:

@@ -139,7 +139,10 @@ class Session:
         """Refuse new database work, wait for work in flight, then release the vault."""
         with self._users:
             self._closed = True
-            self._users.wait_for(lambda: self._in_use == 0, timeout=timeout)
+            idle = self._users.wait_for(lambda: self._in_use == 0, timeout=timeout)
+        if idle:  # no commit can follow: blobs moved in by cancelled or failed jobs can go
+            with contextlib.suppress(Exception), self.write_lock, self._dbs() as db:
+                self.blobs.settle(db)
         self.engine.dispose()
         if self._lock_fd >= 0:
             os.close(self._lock_fd)
@@ -358,7 +361,8 @@ def _session(
         Base.metadata.create_all(session.engine)  # tables other layers registered since init
         add_missing_columns(session.engine)
         session._start()
-        session.blobs.remove_orphans(session)
+        with session.db() as db:
+            session.blobs.settle(db)
     except DatabaseError:
         session.close()
         raise VaultUnavailable(f"{folder}: the vault database cannot be read (damaged)") from None
@@ -412,7 +416,8 @@ def recover(folder: Path, identity_text: str, admin: str, password: str) -> Sess
             user.roles = ",".join(sorted({*filter(None, user.roles.split(",")), Role.ADMIN.value}))
             session.audit(db, "vault.recovered", user, name=admin, roles=user.roles)
         session._start()
-        session.blobs.remove_orphans(session)
+        with session.db() as db:
+            session.blobs.settle(db)
     except BaseException:
         session.close()
         raise

@@ -230,14 +230,37 @@ def test_leftovers_of_a_crash_are_cleaned_when_the_vault_opens(
     ingest(admin, case, [evidence / "notes" / "long.bin"])
     folder = admin.folder
     admin.close()
+    marker = folder / "blobs" / ".unsettled"
+    assert not marker.exists()  # a clean close leaves nothing to look for
+    # What a crash between a blob's rename and its commit leaves: a temp file, a blob no row
+    # names, and the marker its session wrote before the first rename.
     (folder / "tmp" / "half-written").write_bytes(b"x" * 1000)
     orphan = folder / "blobs" / "ab" / ("ab" + "0" * 62)
     orphan.parent.mkdir(exist_ok=True)
     orphan.write_bytes(b"age-encryption.org/v1\n")
+    marker.touch()
     with open_as(folder) as session:
         assert list((folder / "tmp").iterdir()) == []
-        assert not orphan.exists()
+        assert not orphan.exists() and not marker.exists()
         assert len(blob_files(folder)) == 1
+        assert verify(session).ok
+
+
+def test_blobs_left_without_a_row_go_when_the_session_closes(
+    admin: Session, case: str, evidence: Path
+) -> None:
+    """A job that stored blobs and then failed or was cancelled before its commit leaves them;
+    the session removes them when it closes, so the next open need not scan the store."""
+    ingest(admin, case, [evidence / "notes" / "long.bin"])
+    folder = admin.folder
+    name, _, new = admin.blobs.put_bytes(b"stored, never committed")
+    assert new and admin.blobs.path(name).exists()
+    assert (folder / "blobs" / ".unsettled").exists()
+    admin.close()
+    assert not admin.blobs.path(name).exists()
+    assert not (folder / "blobs" / ".unsettled").exists()
+    assert len(blob_files(folder)) == 1
+    with open_as(folder) as session:
         assert verify(session).ok
 
 

@@ -24,7 +24,7 @@ from vault.jobs import CancelToken, Event, Finished, Progress
 from vault.models import Item
 from vault.session import Session
 from vault.verify import verify
-from vaultkit import require_tool
+from vaultkit import blob_files, require_tool
 
 COUNT = ingest_module.POOL_MIN_FILES + 44
 
@@ -72,8 +72,7 @@ def test_many_small_files_are_stored_by_workers_and_age_decrypts_them(
     assert len(result.saved) == COUNT and not result.failed
     assert result.saved == sorted(result.saved)  # ids follow the source order
     assert not list((admin.folder / "tmp").iterdir())
-    blobs = [p for p in (admin.folder / "blobs").rglob("*") if p.is_file()]
-    assert len(blobs) == COUNT - COUNT // 10 + 1
+    assert len(blob_files(admin.folder)) == COUNT - COUNT // 10 + 1
     for item_id in (result.saved[0], result.saved[1], result.saved[-1]):
         with admin.db() as db:
             item = db.get(Item, item_id)
