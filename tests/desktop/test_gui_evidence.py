@@ -77,6 +77,13 @@ def test_create_case_with_partners(controller, qtbot):
     again.submit()
     assert again.isVisible()
     assert "already exists" in again.message.text()
+    assert info.hash_sets  # the box is ticked by default
+    qtbot.keyClicks(again.reference, "-IMG")
+    qtbot.keyClicks(again.title, "Disk images")
+    again.hash_sets.setChecked(False)
+    again.submit()
+    assert not again.isVisible(), again.message.text()
+    assert get_case(controller.session, "OP-42-IMG").hash_sets is False
 
 
 def test_ingest_folder_by_drop_with_cancel_keeps_finished_items(
