@@ -1,16 +1,19 @@
-"""custos bundle export | verify | import"""
+"""custos bundle export | verify | import
+
+The exchange layer is imported inside each command, not here, so that ``bundle verify`` finds
+its payload already hashing (``exchange.prehash``, started by ``cli.main``) while it imports.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from pathlib import Path
 
 import click
 
 from cli.common import ctrl_c_cancels, emit_json, err, out, run_job, signed_in
-from exchange.bundles import ImportJob, verify_bundle
-from exchange.directory import PURPOSES
-from exchange.errors import BundleRejected, PolicyRefused
-from exchange.export import ExportJob
+from exchange.constants import PURPOSES
 from vault.jobs import CancelToken
 
 
@@ -44,6 +47,9 @@ def export(
     target: Path,
 ) -> None:
     """Export evidence the agreements allow as a signed bundle."""
+    from exchange.errors import PolicyRefused
+    from exchange.export import ExportJob
+
     with signed_in(ctx) as session:
         token = CancelToken()
         job = ExportJob(
@@ -66,8 +72,24 @@ def export(
 @click.pass_context
 def verify(ctx: click.Context, path: Path, as_json: bool) -> None:
     """Check a bundle's signature, hashes and paths without importing it."""
-    with signed_in(ctx) as session:
-        report = run_job(lambda emit: verify_bundle(session, path, emit), "verifying")
+    from exchange import prehash
+
+    # The payload may already be hashing in a child process (started by ``cli.main`` before the
+    # imports and the unlock); its digests are used only for files still unchanged.
+    with prehash.take(path) or contextlib.nullcontext() as ahead:
+        # Imports make many objects and no garbage: no collection while they run, and frozen
+        # after, so that no later collection (the interpreter's exit runs several) scans them.
+        gc.disable()
+        try:
+            from exchange.bundles import verify_bundle
+            from exchange.errors import BundleRejected
+        finally:
+            gc.freeze()
+            gc.enable()
+
+        digest = ahead.digest if ahead is not None else None
+        with signed_in(ctx) as session:
+            report = run_job(lambda emit: verify_bundle(session, path, emit, digest), "verifying")
     if as_json:
         emit_json(report.as_dict())
     elif report.ok:
@@ -88,6 +110,9 @@ def verify(ctx: click.Context, path: Path, as_json: bool) -> None:
 @click.pass_context
 def import_(ctx: click.Context, path: Path, case_ref: str) -> None:
     """Verify a bundle completely, then store all its items in one step (or none)."""
+    from exchange.bundles import ImportJob
+    from exchange.errors import BundleRejected
+
     with signed_in(ctx) as session:
         token = CancelToken()
         job = ImportJob(session, path, case_ref, token)

@@ -104,7 +104,24 @@ def _derive_ahead(argv: list[str]) -> None:
     keys.derive_ahead(password, user, config.salt, config.kdf)
 
 
+def _hash_ahead(argv: list[str]) -> None:
+    """``bundle verify FOLDER``: start hashing the payload in a child process now, before the
+    imports and the unlock (``exchange.prehash``); the command takes it if the path matches."""
+    for i in range(len(argv) - 2):
+        if argv[i : i + 2] == ["bundle", "verify"]:
+            paths = [a for a in argv[i + 2 :] if not a.startswith("-")]
+            if paths:
+                from pathlib import Path
+
+                from exchange.constants import MAX_BYTES, MAX_FILES
+                from exchange.prehash import hash_ahead
+
+                hash_ahead(Path(paths[0]), MAX_FILES, MAX_BYTES)
+            return
+
+
 def main() -> None:
+    _hash_ahead(sys.argv[1:])  # first: it forks, and must while this is the only thread
     _derive_ahead(sys.argv[1:])
     try:
         cli.main(standalone_mode=False)

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import os
 import tarfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from exchange.hashpipe import WriterThread
+from exchange.hashpipe import BlockCopier, Copied, WriterThread, try_direct
 from vault.fsutil import syncfs
 
 BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
@@ -97,13 +97,33 @@ class Sink(Protocol):
 class DirSink:
     """Writes the bag into a (temporary) folder; ``sync`` makes it durable before the rename.
 
-    One ``syncfs`` for the whole bag instead of an fsync per file: the disk writes back while
-    the next files are decrypted, and the wait happens once.
+    Payload files go through ``copy_in``: written with direct I/O where the file system allows
+    it (from our buffers to the disk, nothing left in the page cache to write back) and hashed
+    from the same buffers. One ``syncfs`` for the whole bag then makes the files' metadata
+    and the small tag files durable, instead of an fsync per file.
     """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(mode=0o700)
+        self._copier: BlockCopier | None = None
+
+    def copy_in(
+        self, rel: str, fill: Callable[[memoryview], int], progress: Callable[[int], None]
+    ) -> Copied:
+        """Start writing a payload file from ``fill`` (see ``BlockCopier.copy``); ``result()``
+        of the answer gives (SHA-256 of what was written, size)."""
+        if self._copier is None:
+            self._copier = BlockCopier()
+        fd = self._open(rel)
+        try_direct(fd)
+        return self._copier.copy(fd, fill, progress)  # closes fd
+
+    def close(self) -> None:
+        """Finish the files handed to ``copy_in`` and stop its threads (also after a failure)."""
+        if self._copier is not None:
+            self._copier.close()
+            self._copier = None
 
     def _open(self, rel: str) -> int:
         path = self.root / rel

@@ -89,19 +89,32 @@ def check_opened(
     found: list[str],
     emit: Emit,
     store: Callable[[Path, CancelToken], str] | None = None,
+    digest: Callable[[Path, CancelToken], str] | None = None,
 ) -> BagReport:
     with session.db() as db:
-        report = check_bag(db, root, emit, store=store) if root is not None else BagReport()
+        report = (
+            check_bag(db, root, emit, store=store, digest=digest)
+            if root is not None
+            else BagReport()
+        )
         report.problems[:0] = found
         _policy(db, report)
     return report
 
 
-def verify_bundle(session: Session, path: Path, emit: Emit = ignore) -> BagReport:
-    """Check a bundle (folder or .tar.age) without importing it; every problem is listed."""
+def verify_bundle(
+    session: Session,
+    path: Path,
+    emit: Emit = ignore,
+    digest: Callable[[Path, CancelToken], str] | None = None,
+) -> BagReport:
+    """Check a bundle (folder or .tar.age) without importing it; every problem is listed.
+
+    ``digest`` hashes a payload file (default: read and SHA-256 it); see ``check_bag``.
+    """
     session.require("exchange.bundle", target=f"bundle:{path.name}")
     with open_bundle(session, path, CancelToken()) as (root, found):
-        report = check_opened(session, root, found, emit)
+        report = check_opened(session, root, found, emit, digest=digest if root == path else None)
     with session.transaction() as db:
         session.audit(
             db,

@@ -25,14 +25,13 @@ from sqlalchemy.orm import Session as DbSession
 
 from exchange import bagfmt
 from exchange.cards import fingerprint, grouped
+from exchange.constants import MAX_BYTES, MAX_FILES
 from exchange.directory import trusted_key
 from exchange.hashpipe import hash_many, sha256_file
 from exchange.models import Agency
 from exchange.tlp import RANK
 from vault.jobs import CancelToken, Emit, Progress
 
-MAX_FILES = 100_000
-MAX_BYTES = 256 << 30
 MAX_TAG = 16 << 20
 MAX_PATH = 1024
 MAX_DEPTH = 32
@@ -268,11 +267,14 @@ def check_bag(
     emit: Emit,
     cancel: CancelToken | None = None,
     store: Callable[[Path, CancelToken], str] | None = None,
+    digest: Callable[[Path, CancelToken], str] | None = None,
 ) -> BagReport:
     """Check a bag folder; the report lists every problem found.
 
     ``store(path, cancel) -> sha256`` replaces plain hashing of the payload when every earlier
     check passed (signature, tags, paths, sizes): import keeps what it reads in one pass.
+    ``digest(path, cancel) -> sha256`` replaces plain hashing otherwise (the command line's
+    ``exchange.prehash``, digests computed while it was starting).
     """
     cancel = cancel or CancelToken()
     r = BagReport()
@@ -304,9 +306,9 @@ def check_bag(
             todo.append((rel, root / rel))
     # A clean, trusted bag may be hashed by ``store`` (import: hash and encrypt in one pass);
     # anything else is only hashed, two files at a time.
-    digest, workers = (store, 1) if store is not None and r.ok else (sha256_file, 2)
+    hasher, workers = (store, 1) if store is not None and r.ok else (digest or sha256_file, 2)
     done, altered = 0, []
-    for rel, sha in hash_many(todo, digest, cancel, workers):
+    for rel, sha in hash_many(todo, hasher, cancel, workers):
         if sha != r.manifest[rel]:
             altered.append(rel)
         done += files[rel]

@@ -11,13 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from exchange.cards import Card, grouped, make_card, normalise_fpr, read_card
+from exchange.constants import PURPOSES as PURPOSES
 from exchange.models import Agency, Agreement, Partner, PartnerKey
 from exchange.tlp import parse_labels
 from vault.cases import normalise_area
 from vault.errors import UserError
 from vault.session import Session, now, requires
-
-PURPOSES = ("mla", "joint-operation", "intelligence")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from exchange import bagfmt, caseld, matchld
 from exchange.cards import fingerprint
 from exchange.directory import find_partner, get_agency
-from exchange.hashpipe import Sha256Thread, batched
+from exchange.hashpipe import Copied, Sha256Thread, batched
 from exchange.models import BundleRecord
 from exchange.policy import Decision, Refusal, check_export, refuse_export
 from exchange.tlp import highest
@@ -189,11 +189,51 @@ class ExportJob:
     ) -> str:
         if not self.encrypt:
             folder = bagfmt.DirSink(tmp)
-            tag_sha = self._write_bag(folder, case, items, decision, who, emit)
+            try:
+                tag_sha = self._write_bag(folder, case, items, decision, who, emit)
+            finally:
+                folder.close()
             folder.sync()
             return tag_sha
         with encrypted_sink(tmp, self.target, who["recipient"]) as sink:
             return self._write_bag(sink, case, items, decision, who, emit)
+
+    def _copy_item(self, folder: bagfmt.DirSink, rel: str, item: Item, emit: Emit) -> Copied:
+        """A payload file of a folder bag: decrypted into the copier's blocks, then written and
+        re-hashed from them (the hash is compared in ``_check_copied``)."""
+        damaged = IntegrityFault(
+            f"item {item.id} ({item.name}): stored copy is missing or damaged; run verify"
+        )
+
+        def progress(n: int) -> None:
+            self.cancel.check()
+            self._done += n
+            emit(Progress(self._done, self._total, "bytes", item.name))
+
+        with contextlib.ExitStack() as stack:
+            try:
+                blob = stack.enter_context(self.session.blobs.open_decrypted(item.blob_name))
+            except (agefmt.AgeError, OSError):  # the blob or its header
+                raise damaged from None
+
+            def fill(view: memoryview) -> int:
+                try:
+                    return blob.readinto(view)
+                except (agefmt.AgeError, OSError):  # reading the vault (write errors: later)
+                    raise damaged from None
+
+            return folder.copy_in(rel, fill, progress)
+
+    @staticmethod
+    def _check_copied(pending: list[tuple[Item, Copied]], wait: bool) -> None:
+        """Each item written must be exactly the bytes its stored SHA-256 names."""
+        while pending and (wait or pending[0][1].done()):
+            item, copied = pending.pop(0)
+            sha, size = copied.result()
+            if size != item.size or sha != item.sha256:
+                raise IntegrityFault(
+                    f"item {item.id} ({item.name}): content does not match its hash"
+                )
 
     def _item_chunks(self, item: Item, emit: Emit) -> Iterator[bytes]:
         digest = Sha256Thread(item.size)  # hashing overlaps decryption and writing
@@ -228,10 +268,16 @@ class ExportJob:
         assert ag is not None
         paths = _payload_paths(items)
         manifest: list[tuple[str, str]] = []
+        pending: list[tuple[Item, Copied]] = []  # written and hashed behind the decryption
         for item in items:
             self.cancel.check()
-            sink.write_stream(paths[item.id], item.size, self._item_chunks(item, emit))
+            if isinstance(sink, bagfmt.DirSink):
+                pending.append((item, self._copy_item(sink, paths[item.id], item, emit)))
+                self._check_copied(pending, wait=False)
+            else:
+                sink.write_stream(paths[item.id], item.size, self._item_chunks(item, emit))
             manifest.append((item.sha256, paths[item.id]))
+        self._check_copied(pending, wait=True)
         graph = self._graph(items, paths)
         sink.write_bytes("data/case.jsonld", graph)
         manifest.append((hashlib.sha256(graph).hexdigest(), "data/case.jsonld"))

@@ -18,7 +18,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from exchange.checks import MAX_BYTES, MAX_FILES, unsafe
+from exchange.checks import unsafe
+from exchange.constants import MAX_BYTES, MAX_FILES
 from vault.agefmt import AgeError, Identity, decrypt_chunks
 from vault.jobs import CancelToken
 
