@@ -21,7 +21,9 @@ def faces() -> None:
 def detect(ctx: click.Context, case_ref: str, video_fps: float) -> None:
     """Detect faces in every photo and video of a case not analysed yet."""
     from matching.casefaces import DetectJob
+    from matching.parallel import prestart
 
+    prestart()  # the worker processes' server loads its models while the vault is unlocked
     with signed_in(ctx) as session:
         token = CancelToken()
         job = DetectJob(session, case_ref, video_fps=video_fps, cancel=token)

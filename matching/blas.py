@@ -1,9 +1,9 @@
 """Run small matrix products on one BLAS thread.
 
 OpenBLAS (numpy's BLAS) splits every product above a tiny size over its thread pool. For the many
-small products of an index search (a few dozen probes x one inverted list) the hand-off costs more
-than the work, and on a busy 2-core machine it is 10-70x slower than one thread. The search
-instead uses its own two Python threads (numpy releases the GIL) over one-thread BLAS calls.
+block products of a batched exact search the hand-off costs more than it saves, and on a busy
+2-core machine small products are 10-70x slower than on one thread. The search instead uses its
+own two Python threads (numpy releases the GIL) over one-thread BLAS calls.
 
 ``one_blas_thread()`` sets numpy's OpenBLAS to one thread for the duration of a block and restores
 it after (the same call threadpoolctl makes; found with ctypes in the library numpy loaded). With

@@ -1,29 +1,32 @@
-"""Approximate 1:N search for large galleries: an inverted-file (IVF) index in pure numpy.
+"""Approximate 1:N search for large galleries: a compressed-code shortlist, re-ranked exactly.
 
 Exact search (:meth:`matching.search.Gallery.nearest`) stays the reference implementation; the
 index is only used for *investigative* top-k searches of galleries of at least
 :data:`INDEX_MIN_REFERENCES` references, and alert mode always stays exact. Its recall against exact
 search is measured in ``benchmarks/bench_matching.py``.
 
-- Coarse quantiser: k-means (``nlist`` centroids, a few Lloyd iterations on a random sample, one
-  BLAS product per block for the assignment).
-- Inverted lists: the gallery's rows are reordered *in place* by list (:meth:`Gallery._reorder`),
-  so each list is a contiguous slice of the gallery matrix, no copy of the embeddings is kept, and
-  ``Candidate.reference`` stays the caller's row through the gallery's row map.
-- Search: the ``nprobe`` lists with the nearest centroids are scanned exactly (float32, same
-  distance as exact search). Probes are grouped by list, so each list is read once per batch with
-  one matrix product. Each probe's first ``warm`` lists are fully ranked to get a k-th-best bound;
-  in the other lists only values under that bound are kept (one comparison), then merged.
+- Shortlist: faiss ``IndexIVFPQFastScan`` — an inverted file (``nlist`` k-means lists) whose
+  entries are 4-bit product-quantisation codes of the residual to the list centroid, one 4-bit
+  sub-quantiser per dimension (64 bytes per reference, an eighth of the float32 row). The
+  ``nprobe`` nearest lists are scanned with SIMD table look-ups over the codes (faiss's "fast
+  scan"), giving the ``shortlist`` nearest references per probe by *approximate* distance.
+- Re-ranking: the shortlist is re-ranked with numpy against the gallery's own float32 matrix, so
+  every returned distance is the exact Euclidean distance and the order is exact among the
+  shortlist. The index keeps no float32 copy of the gallery (codes and row ids only).
+
+Recall is then bounded by the lists scanned (a true neighbour in a list not scanned is missed)
+and by the shortlist (a true neighbour whose code looks too far); ``nprobe`` and ``shortlist``
+are the knobs. faiss is imported on first build only.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from matching.blas import one_blas_thread
 
 if TYPE_CHECKING:
     from matching.search import Gallery
@@ -31,66 +34,35 @@ if TYPE_CHECKING:
 INDEX_MIN_REFERENCES = 200_000
 """Galleries at least this large get an index for investigative search (smaller: exact is fast)."""
 
-_ASSIGN_BLOCK = 32768
+_ADD_BLOCK = 65_536  # rows encoded per faiss call (bounds the temporary residual buffer)
+_RERANK_BLOCK = 32  # probes re-ranked per gather (32 x 500 x 512 B = 8 MB)
+_SPLIT_MIN = 8  # from this many probes, two threads take half each
 
 
-def _assign(x: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    """Nearest centroid of each row of ``x`` (blocked ``||c||^2 - 2 x.c``)."""
-    cm2 = centroids.T * np.float32(-2.0)
-    cn = np.einsum("ij,ij->i", centroids, centroids)
-    out = np.empty(len(x), np.int64)
-    buf = np.empty((min(_ASSIGN_BLOCK, len(x)), len(centroids)), np.float32)
-    for s in range(0, len(x), _ASSIGN_BLOCK):
-        blk = x[s : s + _ASSIGN_BLOCK]
-        d = buf[: len(blk)]
-        np.matmul(blk, cm2, out=d)
-        d += cn
-        out[s : s + len(blk)] = d.argmin(axis=1)
-    return out
+class PqIndex:
+    """IVF + 4-bit PQ fast-scan shortlist over a :class:`~matching.search.Gallery`, re-ranked
+    exactly (see module docstring).
 
-
-def kmeans(x: np.ndarray, nlist: int, iterations: int, rng: np.random.Generator) -> np.ndarray:
-    """Lloyd's k-means from a random start; empty clusters are re-seeded on random points."""
-    centroids = x[rng.choice(len(x), nlist, replace=False)].copy()
-    for _ in range(iterations):
-        labels = _assign(x, centroids)
-        counts = np.bincount(labels, minlength=nlist)
-        sums = np.zeros((nlist, x.shape[1]), np.float64)
-        np.add.at(sums, labels, x)
-        full = counts > 0
-        centroids[full] = (sums[full] / counts[full, None]).astype(np.float32)
-        empty = np.flatnonzero(~full)
-        if len(empty):
-            centroids[empty] = x[rng.choice(len(x), len(empty), replace=False)]
-    return centroids
-
-
-class IvfIndex:
-    """Inverted-file index over a :class:`~matching.search.Gallery` (see module docstring).
-
-    ``nlist`` lists, ``nprobe`` lists scanned per probe (the recall/speed knob), k-means on
-    ``sample`` rows for ``iterations`` Lloyd iterations.
+    ``nlist`` inverted lists, ``nprobe`` lists scanned per probe, ``shortlist`` references per
+    probe re-ranked exactly, k-means trained on ``sample`` rows.
     """
 
     def __init__(
         self,
         nlist: int = 1024,
-        nprobe: int = 224,
+        nprobe: int = 256,
+        shortlist: int = 500,
         *,
         sample: int = 100_000,
-        iterations: int = 8,
-        warm: int = 4,
         seed: int = 0,
     ) -> None:
         self.nlist = nlist
         self.nprobe = nprobe
+        self.shortlist = shortlist
         self.sample = sample
-        self.iterations = iterations
-        self.warm = warm
         self.seed = seed
-        self.centroids = np.zeros((0, 128), np.float32)
-        self.offsets = np.zeros(1, np.int64)
         self.build_seconds = 0.0
+        self._faiss: Any = None
         self._gallery: Gallery | None = None
 
     @property
@@ -99,35 +71,48 @@ class IvfIndex:
             raise RuntimeError("index not built")
         return self._gallery
 
-    def build(self, gallery: Gallery) -> IvfIndex:
-        """Train the quantiser, assign every reference and reorder ``gallery`` by list."""
+    def build(self, gallery: Gallery) -> PqIndex:
+        """Train the coarse quantiser and the PQ codebooks on a sample, then encode every
+        reference (row ids are the gallery's rows)."""
+        faiss = _faiss()
         t0 = time.perf_counter()
         x = gallery.embeddings
-        nlist = max(1, min(self.nlist, len(x)))
+        # faiss wants >= 39 training points per list
+        nlist = max(1, min(self.nlist, len(x) // 39))
+        index = faiss.index_factory(x.shape[1], f"IVF{nlist},PQ{x.shape[1]}x4fs")
+        index.cp.seed = self.seed
         rng = np.random.default_rng(self.seed)
-        train = x[np.sort(rng.choice(len(x), min(len(x), max(self.sample, nlist)), replace=False))]
-        self.centroids = kmeans(train, nlist, self.iterations, rng)
-        del train
-        labels = _assign(x, self.centroids)
-        perm = np.argsort(labels, kind="stable")
-        self.offsets = np.searchsorted(labels[perm], np.arange(nlist + 1)).astype(np.int64)
-        del labels
-        gallery._reorder(perm)
-        self._c_norms = np.einsum("ij,ij->i", self.centroids, self.centroids)
+        take = min(len(x), max(self.sample, 39 * nlist))
+        index.train(np.ascontiguousarray(x[np.sort(rng.choice(len(x), take, replace=False))]))
+        for s in range(0, len(x), _ADD_BLOCK):
+            index.add(x[s : s + _ADD_BLOCK])
+        _trim_heap()
+        self.nlist = nlist
+        self._faiss = index
         self._gallery = gallery
         self.build_seconds = time.perf_counter() - t0
         return self
 
     @property
     def list_sizes(self) -> np.ndarray:
-        return np.diff(self.offsets)
+        invlists = self._faiss.invlists
+        return np.array([invlists.list_size(i) for i in range(self.nlist)], np.int64)
+
+    @property
+    def code_bytes(self) -> int:
+        """Memory of the codes and row ids (what the index adds to the gallery)."""
+        return int(self.list_sizes.sum()) * (self._faiss.code_size + 8)
 
     def search(
-        self, queries: np.ndarray, k: int, nprobe: int | None = None
+        self,
+        queries: np.ndarray,
+        k: int,
+        nprobe: int | None = None,
+        shortlist: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Approximate k nearest references: ``(distances (Q, k), caller rows (Q, k))``,
-        ascending, same distances as exact search for the references it finds. Rows it could not
-        fill (fewer than ``k`` references in the scanned lists) have distance ``inf`` and row -1.
+        """Approximate k nearest references: ``(distances (Q, k), rows (Q, k))``, ascending,
+        with the exact distances of the references found. Rows it could not fill (fewer than ``k``
+        references in the scanned lists) have distance ``inf`` and row -1.
         """
         from matching.search import _as_matrix, _executor, _workers
 
@@ -135,106 +120,74 @@ class IvfIndex:
         q = _as_matrix(queries)
         nq = q.shape[0]
         k = min(k, len(g))
-        nprobe = max(1, min(nprobe or self.nprobe, len(self.centroids)))
-        warm = min(self.warm, nprobe)
         if k == 0 or nq == 0:
             return np.empty((nq, k), np.float32), np.empty((nq, k), np.int64)
-        qm2 = q * np.float32(-2.0)
-        q_sq = np.einsum("ij,ij->i", q, q)
-        coarse = qm2 @ self.centroids.T + self._c_norms
-        lists = (
-            np.argpartition(coarse, nprobe - 1, axis=1)[:, :nprobe]
-            if nprobe < len(self.centroids)
-            else np.broadcast_to(np.arange(len(self.centroids)), (nq, nprobe))
-        )
-        order = np.argsort(np.take_along_axis(coarse, lists, axis=1), axis=1)
-        lists = np.take_along_axis(lists, order, axis=1)
-
-        with one_blas_thread():
-            # 1. each probe's nearest `warm` lists, fully ranked: a k-th-best bound per probe
-            width = int(self.list_sizes.max())
-            vals = np.full((nq, warm, width), np.inf, np.float32)
-            rows = np.full((nq, warm, width), -1, np.int64)
-            for j in range(warm):
-                for lst, probes in self._grouped(lists[:, j : j + 1]):
-                    a, b = int(self.offsets[lst]), int(self.offsets[lst + 1])
-                    vals[probes, j, : b - a] = self._scores(qm2, probes, lst).T
-                    rows[probes, j, : b - a] = np.arange(a, b)
-            flat = vals.reshape(nq, -1)
-            kk = min(k, flat.shape[1]) - 1
-            bound = np.partition(flat, kk, axis=1)[:, kk]
-            flat_rows = rows.reshape(nq, -1)
-            pi, ci = np.nonzero((flat <= bound[:, None]) & (flat_rows >= 0))  # not the padding
-            found = [(pi, flat[pi, ci], flat_rows[pi, ci])]
-            del vals, rows, flat, flat_rows
-
-            # 2. the other lists, in two threads: keep only values under the probe's bound
-            groups = self._grouped(lists[:, warm:])
-            cost = np.cumsum([len(p) * int(self.list_sizes[lst]) for lst, p in groups])
-            half = int(np.searchsorted(cost, cost[-1] / 2)) + 1 if len(groups) else 0
-            if len(groups) > 8 and _workers() > 1:
-                pool = _executor()
-                futures = [
-                    pool.submit(self._scan, qm2, bound, part)
-                    for part in (groups[:half], groups[half:])
-                ]
-                for f in futures:
-                    found += f.result()
-            else:
-                found += self._scan(qm2, bound, groups)
-        owners, v, r = (np.concatenate([f[i] for f in found]) for i in range(3))
-        return self._merge(owners, v, r, q_sq, k)
-
-    def _scan(
-        self, qm2: np.ndarray, bound: np.ndarray, groups: list[tuple[int, np.ndarray]]
-    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Values under each probe's ``bound`` in the given ``(list, probes)`` groups."""
-        out = []
-        for lst, probes in groups:
-            d = self._scores(qm2, probes, lst)
-            ci, pi = np.nonzero(d <= bound[probes])
-            if len(pi):
-                out.append((probes[pi], d[ci, pi], ci + self.offsets[lst]))
-        return out
-
-    def _grouped(self, lists: np.ndarray) -> list[tuple[int, np.ndarray]]:
-        """``(list, probes scanning it)`` pairs, in storage order (one read of each list)."""
-        flat = lists.ravel()
-        if not len(flat):
-            return []
-        probe_of = np.repeat(np.arange(lists.shape[0]), lists.shape[1])
-        order = np.argsort(flat, kind="stable")
-        flat, probe_of = flat[order], probe_of[order]
-        cuts = np.flatnonzero(np.diff(flat)) + 1
-        starts = np.concatenate(([0], cuts))
-        ends = np.concatenate((cuts, [len(flat)]))
-        return [
-            (int(flat[a]), probe_of[a:b])
-            for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
-            if self.offsets[flat[a] + 1] > self.offsets[flat[a]]
+        nprobe = max(1, min(nprobe or self.nprobe, self.nlist))
+        width = min(len(g), max(shortlist or self.shortlist, k))
+        if nq < _SPLIT_MIN or _workers() < 2:
+            return self._search_part(q, k, nprobe, width)
+        # Two threads, each with one OpenMP thread, search and re-rank half of the probes: no
+        # barrier between the cores (sturdier than faiss's own threads on a loaded machine).
+        half = (nq + 1) // 2
+        futures = [
+            _executor().submit(self._search_part, part, k, nprobe, width, True)
+            for part in (q[:half], q[half:])
         ]
+        parts = [f.result() for f in futures]
+        return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
 
-    def _scores(self, qm2: np.ndarray, probes: np.ndarray, lst: int) -> np.ndarray:
-        g = self.gallery
-        a, b = int(self.offsets[lst]), int(self.offsets[lst + 1])
-        d = g.embeddings[a:b] @ qm2[probes].T  # this orientation is the faster one in OpenBLAS
-        d += g.sq_norms[a:b, None]
-        return d  # (list size, probes)
-
-    def _merge(
-        self, owners: np.ndarray, vals: np.ndarray, rows: np.ndarray, q_sq: np.ndarray, k: int
+    def _search_part(
+        self, q: np.ndarray, k: int, nprobe: int, width: int, one_thread: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
-        nq = len(q_sq)
-        order = np.lexsort((vals, owners))
-        owners, vals, rows = owners[order], vals[order], rows[order]
-        starts = np.searchsorted(owners, np.arange(nq))
-        counts = np.bincount(owners, minlength=nq)
-        take = np.minimum(counts, k)
-        out_d = np.full((nq, k), np.inf, np.float32)
-        out_i = np.full((nq, k), -1, np.int64)
-        slot = np.arange(k)
-        have = slot[None, :] < take[:, None]
-        src = (starts[:, None] + slot[None, :])[have]
-        out_d[have] = np.sqrt(np.maximum(vals[src] + np.repeat(q_sq, take), 0.0))
-        out_i[have] = self.gallery.caller_rows(rows[src])
+        faiss = _faiss()
+        if one_thread:
+            faiss.omp_set_num_threads(1)  # this thread's OpenMP setting only
+        params = faiss.SearchParametersIVF(nprobe=nprobe)
+        _, cand = self._faiss.search(q, width, params=params)
+        nq = q.shape[0]
+        out_d = np.empty((nq, k), np.float32)
+        out_i = np.empty((nq, k), np.int64)
+        for s in range(0, nq, _RERANK_BLOCK):
+            e = min(nq, s + _RERANK_BLOCK)
+            out_d[s:e], out_i[s:e] = _rerank(self.gallery, q[s:e], cand[s:e], k)
         return out_d, out_i
+
+
+def _trim_heap() -> None:
+    """Return freed heap pages to the system (glibc ``malloc_trim``; elsewhere nothing).
+
+    faiss grows each inverted list by reallocation as blocks of codes are added, which leaves
+    ~60 MB of freed fragments (for 1M references) in the heap that the process would otherwise
+    keep.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
+
+
+def _faiss() -> Any:
+    """The faiss module, imported on first use (untyped: its SWIG API is dynamic)."""
+    import faiss
+
+    return faiss
+
+
+def _rerank(g: Gallery, q: np.ndarray, cand: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-k of each probe among its candidate rows (-1 = no candidate)."""
+    valid = cand >= 0
+    rows = np.where(valid, cand, 0)
+    vecs = g.embeddings[rows]  # (probes, width, 128): only the shortlist is gathered
+    d = np.einsum("prd,pd->pr", vecs, q * np.float32(-2.0))
+    d += g.sq_norms[rows]
+    d += np.einsum("pd,pd->p", q, q)[:, None]
+    d[~valid] = np.inf
+    if k < d.shape[1]:
+        sel = np.argpartition(d, k - 1, axis=1)[:, :k]
+    else:
+        sel = np.broadcast_to(np.arange(d.shape[1]), d.shape)
+    best = np.take_along_axis(d, sel, axis=1)
+    order = np.argsort(best, axis=1, kind="stable")
+    sel = np.take_along_axis(sel, order, axis=1)
+    dist = np.take_along_axis(d, sel, axis=1)
+    found = np.isfinite(dist)
+    dist = np.where(found, np.sqrt(np.maximum(dist, 0.0)), np.inf).astype(np.float32)
+    return dist, np.where(found, np.take_along_axis(rows, sel, axis=1), -1)

@@ -13,8 +13,9 @@ partitioned after the first block.
   top-k are merged.
 - Larger batches: compute bound. One BLAS product per 128 queries x 16,384 references block.
 
-Exact search is the reference. :mod:`matching.index` (IVF) may serve *investigative* searches of
-large galleries once built (:meth:`Gallery.build_index`); alert mode is always exact.
+Exact search is the reference. :mod:`matching.index` (a faiss IVF-PQ shortlist re-ranked exactly
+against this matrix) may serve *investigative* searches of large galleries once built
+(:meth:`Gallery.build_index`); alert mode is always exact.
 
 The score is never thrown away: every candidate carries its distance; the decision (threshold,
 mode) is a separate, recorded policy (:class:`SearchPolicy`).
@@ -35,7 +36,7 @@ import numpy as np
 from matching.blas import one_blas_thread
 from matching.errors import ModelMismatchError
 from matching.faces import EMBEDDING_DIM, MODEL_NAME
-from matching.index import INDEX_MIN_REFERENCES, IvfIndex
+from matching.index import INDEX_MIN_REFERENCES, PqIndex
 
 DEFAULT_ALERT_THRESHOLD = 0.6
 """Default alert threshold (euclidean distance) until a watchlist is calibrated; equal to
@@ -113,9 +114,8 @@ class Gallery:
     subject id of each row.
 
     ``subjects`` may repeat (a subject has several references). ``Candidate.reference`` and the
-    rows returned by :meth:`nearest` are always the caller's row indices. Building an index
-    (:meth:`build_index`) reorders the stored matrix by inverted list, in place (no second copy):
-    ``embeddings`` is then in storage order; :meth:`embedding` gives a caller row's vector.
+    rows returned by :meth:`nearest` are the caller's row indices. An index
+    (:meth:`build_index`) keeps compressed codes only and re-ranks against this matrix.
     """
 
     def __init__(
@@ -127,22 +127,28 @@ class Gallery:
         self.embeddings = (
             _as_matrix(embeddings) if len(embeddings) else np.zeros((0, 128), np.float32)
         )
-        self.subjects = np.asarray(subjects, dtype=object)
-        if self.subjects.shape != (self.embeddings.shape[0],):
+        ids = np.asarray(subjects)
+        if ids.shape != (self.embeddings.shape[0],):
             raise ValueError("one subject id per embedding row is required")
         self.model = model
         self.sq_norms = np.einsum("ij,ij->i", self.embeddings, self.embeddings).astype(np.float32)
-        codes, inverse = np.unique(self.subjects.astype(str), return_inverse=True)
-        self._subject_codes = inverse.astype(np.int64)
+        # subject ids are kept as one code per row plus the distinct names (not one Python
+        # string per row: 1M references would cost ~60 MB more)
+        codes, inverse = np.unique(ids.astype(str), return_inverse=True)
+        del ids
+        self._subject_codes = inverse.astype(np.int32 if len(codes) < 2**31 else np.int64)
         self._subject_names = codes
         counts = np.bincount(self._subject_codes) if len(codes) else np.zeros(0, np.int64)
         self.max_refs_per_subject = int(counts.max()) if len(counts) else 0
-        self._rows: np.ndarray | None = None  # storage row -> caller row (None: same order)
-        self._storage: np.ndarray | None = None  # caller row -> storage row
-        self.index: IvfIndex | None = None
+        self.index: PqIndex | None = None
 
     def __len__(self) -> int:
         return int(self.embeddings.shape[0])
+
+    @property
+    def subjects(self) -> np.ndarray:
+        """The subject id of each row (built on demand)."""
+        return self._subject_names[self._subject_codes]
 
     @property
     def subject_count(self) -> int:
@@ -151,9 +157,8 @@ class Gallery:
     # -- persistence (a plain .npy so it loads in well under a second, or memory-maps) -----------
 
     def save_npy(self, path: str | os.PathLike[str]) -> None:
-        """Write the embedding matrix as ``.npy`` in the caller's row order (subjects and model
-        are the caller's to keep)."""
-        np.save(path, self.embeddings if self._storage is None else self.embeddings[self._storage])
+        """Write the embedding matrix as ``.npy`` (subjects and model are the caller's to keep)."""
+        np.save(path, self.embeddings)
 
     @staticmethod
     def load_npy(source: str | os.PathLike[str] | bytes, mmap: bool = False) -> np.ndarray:
@@ -162,34 +167,19 @@ class Gallery:
             return np.load(io.BytesIO(source), allow_pickle=False)
         return np.load(source, mmap_mode="r" if mmap else None, allow_pickle=False)
 
-    # -- row order and index ---------------------------------------------------------------------
-
-    def caller_rows(self, storage_rows: np.ndarray) -> np.ndarray:
-        """Map rows of the stored matrix to the caller's row indices."""
-        rows = np.asarray(storage_rows, np.int64)
-        return rows if self._rows is None else self._rows[rows]
+    # -- index ---------------------------------------------------------------------------------
 
     def embedding(self, row: int) -> np.ndarray:
-        """The embedding of the caller's row ``row``."""
-        return self.embeddings[row if self._storage is None else int(self._storage[row])]
-
-    def _reorder(self, perm: np.ndarray) -> None:
-        """Store rows in the order ``perm`` (storage row j holds the old storage row perm[j]).
-        The old matrix is released, so memory stays one matrix plus the row maps."""
-        perm = np.asarray(perm, np.int64)
-        self.embeddings = np.ascontiguousarray(self.embeddings[perm])
-        self.sq_norms = self.sq_norms[perm]
-        self._rows = perm if self._rows is None else self._rows[perm]
-        self._storage = np.empty_like(self._rows)
-        self._storage[self._rows] = np.arange(len(self._rows))
+        """The embedding of row ``row``."""
+        return self.embeddings[row]
 
     def build_index(self, *, force: bool = False, **params: int) -> bool:
-        """Build an :class:`~matching.index.IvfIndex` for investigative searches if the gallery
+        """Build a :class:`~matching.index.PqIndex` for investigative searches if the gallery
         has at least ``INDEX_MIN_REFERENCES`` references (or ``force``). Returns whether one was
         built. Alert mode and :meth:`nearest` stay exact."""
         if not force and len(self) < INDEX_MIN_REFERENCES:
             return False
-        self.index = IvfIndex(**params).build(self)
+        self.index = PqIndex(**params).build(self)
         return True
 
     # -- search ----------------------------------------------------------------------------------
@@ -224,7 +214,7 @@ class Gallery:
         d += q_sq[:, None]
         np.maximum(d, 0.0, out=d)
         np.sqrt(d, out=d)
-        return d, self.caller_rows(i)
+        return d, i
 
     # -- exact top-k kernels (values are ||g||^2 - 2 q.g: the query's own norm is added last) ----
 
@@ -357,7 +347,8 @@ class Gallery:
                 if code in seen:
                     continue  # a subject's score is its best reference: the first one seen
                 seen.add(code)
-                cands.append(Candidate(p, len(cands) + 1, str(self.subjects[r]), int(r), float(d)))
+                name = str(self._subject_names[code])
+                cands.append(Candidate(p, len(cands) + 1, name, int(r), float(d)))
                 if top is not None and len(cands) == top:
                     break
             result.append(cands)
@@ -410,7 +401,7 @@ class Gallery:
                 d2 += self.sq_norms[rs : rs + _REF_BLOCK]
                 d2 += q_sq[qs : qs + _QUERY_BLOCK, None]
                 pi, ri = np.nonzero(d2 <= np.float32(threshold * threshold))
-                caller = self.caller_rows(ri + rs).tolist()
+                caller = (ri + rs).tolist()
                 for a, b, c in zip(pi.tolist(), ri.tolist(), caller, strict=True):
                     hits[a].append((float(np.sqrt(max(d2[a, b], 0.0))), c))
             for j, h in enumerate(hits):

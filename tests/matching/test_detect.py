@@ -113,3 +113,55 @@ def test_32bit_png_matches_its_jpeg(detected: dict[str, ImageResult]) -> None:
     a = detected["more/32bit.png"].faces[0].embedding
     b = detected["more/obama2.jpg"].faces[0].embedding
     assert float(np.linalg.norm(a - b)) < 0.1
+
+
+def test_cached_hog_detector_is_dlibs_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dlib
+
+    from matching.detect import hog_detector
+
+    monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "cache"))
+    hog_detector()  # builds dlib's detector and writes the cache file
+    (cached,) = (tmp_path / "cache").glob("frontal_face_detector-*.svm")
+    saved = []
+    for i, det in enumerate((hog_detector(), dlib.get_frontal_face_detector())):
+        det.save(str(tmp_path / f"{i}.svm"))
+        saved.append((tmp_path / f"{i}.svm").read_bytes())
+    assert saved[0] == saved[1] == cached.read_bytes()
+    cached.write_bytes(b"damaged")  # content no longer matches the hash in the name: rebuilt
+    hog_detector().save(str(tmp_path / "2.svm"))
+    assert (tmp_path / "2.svm").read_bytes() == saved[1] == cached.read_bytes()
+
+
+def test_pool_and_single_engine_give_identical_faces(
+    engine: FaceEngine, faces_dir: Path, detected: dict[str, ImageResult]
+) -> None:
+    """The pool's results (from workers, or from the calling process during start-up) are the
+    engine's, bit for bit."""
+    for name in ("knn/test/obama_and_biden.jpg", "more/obama_small.jpg", "more/32bit.png"):
+        alone = engine.detect(load_rgb(faces_dir / name))
+        pooled = detected[name].faces
+        assert [f.box for f in alone] == [f.box for f in pooled]
+        assert all(
+            np.array_equal(a.embedding, b.embedding) for a, b in zip(alone, pooled, strict=True)
+        )
+
+
+def test_caller_detects_while_the_workers_start(
+    monkeypatch: pytest.MonkeyPatch, faces_dir: Path, detected: dict[str, ImageResult]
+) -> None:
+    from matching.parallel import DetectPool
+
+    monkeypatch.setattr(DetectPool, "_start", lambda self: None)  # workers never report ready
+    names = ["knn/test/obama_and_biden.jpg", "more/obama_small.jpg"]
+    with DetectPool(1) as pool:
+        got = {r.key: r for r in pool.run([faces_dir / n for n in names])}
+        assert pool.local_images == 2
+    for name in names:
+        mine, theirs = got[str(faces_dir / name)], detected[name]
+        assert [f.box for f in mine.faces] == [f.box for f in theirs.faces]
+        assert mine.crops == theirs.crops
+        assert all(
+            np.array_equal(a.embedding, b.embedding)
+            for a, b in zip(mine.faces, theirs.faces, strict=True)
+        )
