@@ -325,3 +325,25 @@ def test_cli_encrypted_export_and_import(tmp_path: Path, faces_dir: Path) -> Non
         "error: w.tar.age: bundle refused (1 problem): w.tar.age: not encrypted for this "
         "agency (no matching recipient)"
     ], other.stderr
+
+
+def test_nist_transaction_parses_in_an_independent_library(wk: WlKit) -> None:
+    """IDEMIA's ``nistitl`` (the package the issue names) reads what we write: the same
+    records, the transaction fields and every face image byte for byte."""
+    import nistitl
+
+    eft = wk.root / "cross-check.eft"
+    res = wk.export(nist_out=eft)
+    ours = read_transaction(eft.read_bytes())
+    message = nistitl.Message()
+    message.parse(eft.read_bytes())
+    theirs = list(message)
+    assert [r.type for r in theirs] == [r.rtype for r in ours]
+    t1 = theirs[0]
+    assert (t1._2, t1._7, t1._8, t1._9) == ("0500", "BKA", "Politie NL", res.bundle_id)
+    for mine, parsed in zip(ours, theirs, strict=True):
+        if mine.rtype == 10:
+            assert parsed._999 == mine.fields[999] and parsed._999[:2] == b"\xff\xd8"
+            assert (parsed._3, parsed._11) == ("FACE", "JPEGB")
+        if mine.rtype == 2:
+            assert parsed._3 == mine.text(3)  # the subject reference
