@@ -133,8 +133,13 @@ class Gallery:
         self.model = model
         self.sq_norms = np.einsum("ij,ij->i", self.embeddings, self.embeddings).astype(np.float32)
         # subject ids are kept as one code per row plus the distinct names (not one Python
-        # string per row: 1M references would cost ~60 MB more)
-        codes, inverse = np.unique(ids.astype(str), return_inverse=True)
+        # string per row: 1M references would cost ~60 MB more); integer ids (a watchlist's
+        # subject ids) are made unique as integers, then named by their text
+        if ids.dtype.kind in "iu":
+            codes, inverse = np.unique(ids, return_inverse=True)
+            codes = codes.astype(str)
+        else:
+            codes, inverse = np.unique(ids.astype(str), return_inverse=True)
         del ids
         self._subject_codes = inverse.astype(np.int32 if len(codes) < 2**31 else np.int64)
         self._subject_names = codes

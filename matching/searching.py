@@ -7,22 +7,31 @@ identification: see ``matching.review``.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+import weakref
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import event, func, or_, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as DbSession
 
+from matching import index as ann
 from matching.detect import MODEL_VERSION
 from matching.errors import MatchingError
 from matching.faces import MODEL_NAME
 from matching.images import load_rgb
-from matching.models import CandidateRecord, FaceRecord, SearchRun, Subject
-from matching.search import SearchPolicy
-from matching.watchlists import gallery
+from matching.models import CandidateRecord, FaceRecord, Reference, SearchRun, Subject, Watchlist
+from matching.search import Candidate, Gallery
+from matching.watchlists import GalleryRows, find_watchlist, load_gallery
 from vault.cases import find_case
 from vault.errors import UserError
+from vault.models import AuditEntry, audit_target, row_digest
 from vault.session import Session, now, requires
 
 
@@ -78,6 +87,157 @@ def _probe_photo(photo: Path) -> np.ndarray:
     return np.stack([f.embedding for f in faces]).astype(np.float32)
 
 
+# --- galleries kept for the session ------------------------------------------------------------
+#
+# A watchlist of at least ``INDEX_MIN_REFERENCES`` references is loaded (and, for investigative
+# searches, indexed) once per session and reused while it is provably unchanged. Every change
+# Custos makes to a watchlist, a subject or a reference (enrolment, re-enrolment from a bundle, a
+# listing's expiry, calibration) commits an audit entry targeting that row ("watchlists:",
+# "subjects:", "references:") in the same transaction, and audit sequence numbers only grow. A
+# cached gallery remembers the last sequence number it reflects; a later search checks the audit
+# entries after it (a rowid range scan over the new entries only) and reloads if any targets one of
+# those tables, or if the day changed (expiry is by date), or if the largest reference or subject
+# id changed (rows added without an audit entry). The cache lives beside the Session (weakly
+# keyed) and is dropped when the session closes (its engine is disposed).
+
+_CACHE_TARGETS = ("watchlists:", "subjects:", "references:")
+
+
+@dataclass
+class _Cached:
+    today: date
+    seq: int  # audit entries up to this sequence number are reflected
+    max_ids: tuple[int | None, int | None]  # largest reference id, largest subject id
+    gallery: Gallery
+    rows: GalleryRows
+
+
+@dataclass
+class _SessionGalleries:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    by_watchlist: dict[int, _Cached] = field(default_factory=dict)
+
+
+_sessions: weakref.WeakKeyDictionary[Session, _SessionGalleries] = weakref.WeakKeyDictionary()
+_sessions_lock = threading.Lock()
+
+
+def _galleries_of(session: Session) -> _SessionGalleries:
+    with _sessions_lock:
+        found = _sessions.get(session)
+        if found is None:
+            found = _sessions[session] = _SessionGalleries()
+            ref = weakref.ref(session)
+
+            def _drop(_engine: Engine) -> None:
+                owner = ref()
+                if owner is not None:
+                    with _sessions_lock:
+                        _sessions.pop(owner, None)
+
+            # Session.close() disposes its engine: the cached embeddings go with it
+            event.listen(session.engine, "engine_disposed", _drop)
+        return found
+
+
+def drop_cached_galleries(session: Session) -> None:
+    """Forget the galleries kept for ``session`` (also done when it closes)."""
+    with _sessions_lock:
+        _sessions.pop(session, None)
+
+
+def _version(db: DbSession) -> tuple[int, tuple[int | None, int | None]]:
+    seq = int(db.scalar(select(func.max(AuditEntry.seq))) or 0)
+    return seq, (db.scalar(select(func.max(Reference.id))), db.scalar(select(func.max(Subject.id))))
+
+
+def _changed_since(db: DbSession, seq: int, upto: int) -> bool:
+    """Whether an audit entry in ``(seq, upto]`` targets a watchlist, subject or reference."""
+    if upto <= seq:
+        return False
+    hit = db.scalar(
+        select(AuditEntry.seq)
+        .where(
+            AuditEntry.seq > seq,
+            AuditEntry.seq <= upto,
+            or_(*(AuditEntry.target.startswith(t, autoescape=True) for t in _CACHE_TARGETS)),
+        )
+        .limit(1)
+    )
+    return hit is not None
+
+
+def _searchable(
+    session: Session, name: str, mode: str
+) -> tuple[Gallery, Watchlist, GalleryRows, dict[str, Any]]:
+    """The watchlist's gallery (cached if large), the watchlist, its rows, and how investigative
+    searches will run (recorded in the run's audit entry)."""
+    state = _galleries_of(session)
+    today = date.today()
+    with state.lock:
+        with session.db() as db:
+            wl = find_watchlist(db, name)
+            seq, max_ids = _version(db)
+            cached = state.by_watchlist.get(wl.id)
+            if (
+                cached is None
+                or cached.today != today
+                or cached.max_ids != max_ids
+                or _changed_since(db, cached.seq, seq)
+            ):
+                state.by_watchlist.pop(wl.id, None)
+                cached = None
+                g, rows = load_gallery(db, wl, today)
+                if len(g) >= ann.INDEX_MIN_REFERENCES:
+                    cached = _Cached(today, seq, max_ids, g, rows)
+                    state.by_watchlist[wl.id] = cached
+            else:
+                cached.seq = seq
+        if cached is not None:
+            g, rows = cached.gallery, cached.rows
+        use_index = mode == "investigative" and len(g) >= ann.INDEX_MIN_REFERENCES
+        if use_index and g.index is None:
+            # without faiss (an installer built without it) the search stays exact
+            with contextlib.suppress(ImportError):
+                g.build_index(force=True)
+    if use_index and g.index is not None:
+        ix = g.index
+        method: dict[str, Any] = {
+            "search": "index",
+            "index": {
+                "kind": "faiss IVF-PQ fast scan, shortlist re-ranked exactly",
+                "nlist": ix.nlist,
+                "nprobe": min(ix.nprobe, ix.nlist),
+                "shortlist": ix.shortlist,
+                "references": len(g),
+            },
+        }
+    else:
+        method = {"search": "exact"}
+    return g, wl, rows, method
+
+
+@dataclass(frozen=True)
+class _SubjectRow:
+    id: int
+    ref: str
+    label: str
+
+
+def _subjects(db: DbSession, ids: set[int]) -> dict[int, _SubjectRow]:
+    """The subjects of the candidates to record (only those rows are read)."""
+    out: dict[int, _SubjectRow] = {}
+    wanted = sorted(ids)
+    for s in range(0, len(wanted), 500):
+        for sid, ref, label in db.execute(
+            select(Subject.id, Subject.ref, Subject.label).where(
+                Subject.id.in_(wanted[s : s + 500])
+            )
+        ):
+            out[sid] = _SubjectRow(sid, ref, label)
+    return out
+
+
 @requires("match.run")
 def search(
     session: Session,
@@ -104,9 +264,16 @@ def search(
         probe_ids = [None] * len(emb)
     outcome = SearchOutcome(probes=len(emb))
     for name in watchlists:
-        g, wl, refs = gallery(session, name)
-        policy = SearchPolicy(mode=mode, top=top, threshold=wl.alert_threshold)  # type: ignore[arg-type]
-        found = g.search(emb, policy, model=MODEL_NAME) if len(g) else [[] for _ in probe_ids]
+        g, wl, rows, method = _searchable(session, name, mode)
+        if method["search"] == "index":  # the shortlist a probe really gets (PqIndex.search)
+            k = min(len(g), top * max(g.max_refs_per_subject, 1))
+            method["index"]["shortlist"] = min(len(g), max(method["index"]["shortlist"], k))
+        if not len(g):
+            found: list[list[Candidate]] = [[] for _ in probe_ids]
+        elif mode == "alert":  # always exact
+            found = g.alert(emb, wl.alert_threshold, model=MODEL_NAME)
+        else:
+            found = g.investigate(emb, top, model=MODEL_NAME, exact=method["search"] != "index")
         with session.transaction() as db:
             run = SearchRun(
                 case_id=case_id,
@@ -120,37 +287,47 @@ def search(
                 at=now(),
             )
             db.add(run)
-            session.audit(db, "search.run", run, watchlist=name, mode=mode, probes=len(emb))
+            session.audit(
+                db, "search.run", run, watchlist=name, mode=mode, probes=len(emb), **method
+            )
+            subjects = _subjects(db, {int(rows.subject_ids[c.reference]) for f in found for c in f})
+            recorded = []
             for p, cands in enumerate(found):
                 for c in cands:
-                    ref = refs[c.reference]
+                    subject = subjects[int(rows.subject_ids[c.reference])]
                     rec = CandidateRecord(
                         run_id=run.id,
                         face_id=probe_ids[p],
-                        subject_id=ref.subject_id,
-                        reference_id=ref.id,
+                        subject_id=subject.id,
+                        reference_id=int(rows.reference_ids[c.reference]),
                         rank=c.rank,
                         distance=c.distance,
                         threshold=wl.alert_threshold,
                     )
-                    db.add(rec)
-                    session.audit(db, "search.candidate", rec, run=run.id)
-                    subject = db.get(Subject, ref.subject_id)
-                    assert subject is not None
-                    outcome.candidates.append(
-                        CandidateInfo(
-                            rec.id,
-                            rec.face_id,
-                            name,
-                            subject.ref,
-                            subject.id,
-                            ref.id,
-                            c.rank,
-                            round(c.distance, 4),
-                            round(c.score, 4),
-                            wl.alert_threshold,
-                            subject.label,
-                        )
+                    recorded.append((rec, c, subject))
+            db.add_all([rec for rec, _, _ in recorded])
+            db.flush()  # one batched INSERT; each candidate still gets its own signed entry,
+            # with the same target and details (row digest) as ``session.audit`` would record
+            entries = [
+                ("search.candidate", audit_target(r), {"run": run.id, "digest": row_digest(r)})
+                for r, _, _ in recorded
+            ]
+            session.audit_many(db, entries)
+            for rec, c, subject in recorded:
+                outcome.candidates.append(
+                    CandidateInfo(
+                        rec.id,
+                        rec.face_id,
+                        name,
+                        subject.ref,
+                        subject.id,
+                        rec.reference_id,
+                        c.rank,
+                        round(c.distance, 4),
+                        round(c.score, 4),
+                        wl.alert_threshold,
+                        subject.label,
                     )
+                )
             outcome.run_ids.append(run.id)
     return outcome

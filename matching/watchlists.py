@@ -9,17 +9,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
 from matching.detect import MODEL_VERSION
 from matching.engine import engine
 from matching.errors import MatchingError
-from matching.faces import MODEL_NAME, Face
+from matching.faces import EMBEDDING_DIM, MODEL_NAME, Face
 from matching.images import load_rgb
 from matching.labels import parse_tlp
 from matching.models import FaceRecord, Reference, Subject, Watchlist
@@ -301,25 +302,109 @@ def _from_face(session: Session, face_id: int) -> tuple[str, bytes, Face, bytes]
     return f"face:{face_id}", crop, face, crop
 
 
+@dataclass(frozen=True)
+class GalleryRows:
+    """What each row of a watchlist's :class:`Gallery` is: its reference and subject ids (two
+    int64 arrays, not one ORM object per row; a search fetches only the rows it records)."""
+
+    reference_ids: np.ndarray
+    subject_ids: np.ndarray
+
+
+_FETCH_ROWS = 65_536  # rows fetched per chunk when loading a gallery (32 MB of embeddings)
+_first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
+
+
+def _expired_subjects(db: DbSession, watchlist_id: int, today: date) -> np.ndarray:
+    """Ids of the watchlist's subjects whose listing has expired (only subjects with an expiry
+    date are read; each distinct date is parsed once)."""
+    rows = db.execute(
+        select(Subject.id, Subject.expires_on).where(
+            Subject.watchlist_id == watchlist_id,
+            Subject.expires_on.is_not(None),
+            Subject.expires_on != "",
+        )
+    ).all()
+    past: dict[str, bool] = {}
+    out = []
+    for sid, expires in rows:
+        assert expires  # the query keeps dated listings only
+        gone = past.get(expires)
+        if gone is None:
+            gone = past[expires] = date.fromisoformat(expires) < today
+        if gone:
+            out.append(sid)
+    return np.array(out, np.int64)
+
+
+def load_gallery(
+    db: DbSession, wl: Watchlist, today: date | None = None
+) -> tuple[Gallery, GalleryRows]:
+    """The searchable references of ``wl`` read with plain column selects, in reference id
+    order: the embedding bytes of each chunk of rows are joined and viewed as float32 straight
+    into one preallocated matrix. Expired listings and other models or versions are left out."""
+    expired = _expired_subjects(db, wl.id, today or date.today())
+    # an upper bound on the rows, from the reference-by-subject index alone (no table page read)
+    bound = int(
+        db.scalar(
+            select(func.count())
+            .select_from(Reference)
+            .join(Subject, Subject.id == Reference.subject_id)
+            .where(Subject.watchlist_id == wl.id)
+        )
+        or 0
+    )
+    # A large watchlist is read in table order (each encrypted page decrypted once, rows already
+    # in id order: no sort); a small one through the subject index, sorted by id.
+    total = int(db.scalar(select(func.count()).select_from(Reference)) or 0)
+    join = "CROSS JOIN" if bound * 4 >= total else "JOIN"
+    sql = (
+        f'SELECT r.id, r.subject_id, r.embedding FROM "{Reference.__tablename__}" AS r {join} '
+        f'"{Subject.__tablename__}" AS s ON s.id = r.subject_id '
+        "WHERE s.watchlist_id = ? AND r.model = ? AND r.model_version = ? ORDER BY r.id"
+    )
+    params = (wl.id, MODEL_NAME, MODEL_VERSION)  # never compare across models or versions
+    emb = np.empty((bound, EMBEDDING_DIM), np.float32)
+    ref_ids = np.empty(bound, np.int64)
+    subject_ids = np.empty(bound, np.int64)
+    n = 0
+    # Plain DBAPI rows (tuples): SQLAlchemy's Row objects would double the per-row cost.
+    cursor = db.connection().connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(_FETCH_ROWS):
+            m = len(chunk)
+            if n + m > len(emb):  # cannot happen under the session's lock; stay correct anyway
+                emb = np.resize(emb, (n + m, EMBEDDING_DIM))
+                ref_ids, subject_ids = np.resize(ref_ids, n + m), np.resize(subject_ids, n + m)
+            flat = np.frombuffer(b"".join(map(_third, chunk)), np.float32)
+            emb[n : n + m] = flat.reshape(m, EMBEDDING_DIM)
+            ref_ids[n : n + m] = np.fromiter(map(_first, chunk), np.int64, m)
+            subject_ids[n : n + m] = np.fromiter(map(_second, chunk), np.int64, m)
+            n += m
+            del chunk, flat
+    finally:
+        cursor.close()
+    if n < len(emb):  # references of another model or version were left out
+        emb = emb[:n].copy() if n < len(emb) * 0.9 else emb[:n]
+    ref_ids, subject_ids = ref_ids[:n], subject_ids[:n]
+    if len(expired):
+        live = ~np.isin(subject_ids, expired)
+        emb, ref_ids, subject_ids = emb[live], ref_ids[live], subject_ids[live]
+    g = Gallery(emb, subject_ids, MODEL_NAME)  # subject names: the ids as text
+    return g, GalleryRows(ref_ids, subject_ids)
+
+
 def gallery(
     session: Session, watchlist: str, today: date | None = None
-) -> tuple[Gallery, Watchlist, dict[int, Reference]]:
-    """The searchable references of a watchlist; expired listings are left out."""
+) -> tuple[Gallery, Watchlist, GalleryRows]:
+    """The searchable references of a watchlist; expired listings are left out. Row ``i`` of the
+    gallery is reference ``rows.reference_ids[i]`` of subject ``rows.subject_ids[i]`` (the
+    gallery's subject names are the subject ids as text)."""
     with session.db() as db:
         wl = find_watchlist(db, watchlist)
-        rows = db.execute(
-            select(Reference, Subject)
-            .join(Subject, Subject.id == Reference.subject_id)
-            .where(
-                Subject.watchlist_id == wl.id,
-                Reference.model == MODEL_NAME,
-                Reference.model_version == MODEL_VERSION,  # never compare across versions
-            )
-        ).all()
-    live = [(r, s) for r, s in rows if not _expired(s, today)]
-    emb = np.frombuffer(b"".join(r.embedding for r, _ in live), np.float32).reshape(-1, 128)
-    g = Gallery(emb, [str(s.id) for _, s in live], MODEL_NAME)
-    return g, wl, {i: r for i, (r, _) in enumerate(live)}
+        g, rows = load_gallery(db, wl, today)
+    return g, wl, rows
 
 
 @requires("watchlist.manage")
