@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from sqlalchemy import event, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as DbSession
 
+from matching import gallerycache
 from matching import index as ann
 from matching.detect import MODEL_VERSION
 from matching.errors import MatchingError
@@ -28,7 +30,7 @@ from matching.faces import MODEL_NAME
 from matching.images import load_rgb
 from matching.models import CandidateRecord, FaceRecord, Reference, SearchRun, Subject, Watchlist
 from matching.search import Candidate, Gallery
-from matching.watchlists import GalleryRows, find_watchlist, load_gallery
+from matching.watchlists import GalleryRows, WatchlistRows, find_watchlist, load_watchlist_rows
 from vault.cases import find_case
 from vault.errors import UserError
 from vault.models import AuditEntry, audit_target, row_digest
@@ -101,6 +103,7 @@ def _probe_photo(photo: Path) -> np.ndarray:
 # keyed) and is dropped when the session closes (its engine is disposed).
 
 _CACHE_TARGETS = ("watchlists:", "subjects:", "references:")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -167,6 +170,29 @@ def _changed_since(db: DbSession, seq: int, upto: int) -> bool:
     return hit is not None
 
 
+def _from_file(
+    session: Session,
+    db: DbSession,
+    watchlist_id: int,
+    seq: int,
+    max_ids: tuple[int | None, int | None],
+) -> WatchlistRows | None:
+    """The watchlist's rows from its cache file when it provably reflects the database: same
+    model and version, same largest ids, and no audit entry after it targets a watchlist,
+    subject or reference. None otherwise (also when missing, damaged or forged)."""
+
+    def valid(h: gallerycache.CacheHeader) -> bool:
+        return (
+            h.rows >= ann.INDEX_MIN_REFERENCES
+            and (h.model, h.model_version) == (MODEL_NAME, MODEL_VERSION)
+            and h.max_ids == max_ids
+            and h.seq <= seq
+            and not _changed_since(db, h.seq, seq)
+        )
+
+    return gallerycache.read(session, watchlist_id, valid)
+
+
 def _searchable(
     session: Session, name: str, mode: str
 ) -> tuple[Gallery, Watchlist, GalleryRows, dict[str, Any]]:
@@ -175,6 +201,7 @@ def _searchable(
     state = _galleries_of(session)
     today = date.today()
     with state.lock:
+        to_file: tuple[gallerycache.CacheHeader, WatchlistRows] | None = None
         with session.db() as db:
             wl = find_watchlist(db, name)
             seq, max_ids = _version(db)
@@ -187,12 +214,29 @@ def _searchable(
             ):
                 state.by_watchlist.pop(wl.id, None)
                 cached = None
-                g, rows = load_gallery(db, wl, today)
+                full = _from_file(session, db, wl.id, seq, max_ids)
+                if full is None:
+                    full = load_watchlist_rows(db, wl)
+                    if len(full) >= ann.INDEX_MIN_REFERENCES:
+                        header = gallerycache.CacheHeader(
+                            wl.id, seq, max_ids, MODEL_NAME, MODEL_VERSION, len(full)
+                        )
+                        to_file = header, full
+                g, rows = full.select(today)
+                del full  # expired rows left out: the full matrix is kept for the file only
                 if len(g) >= ann.INDEX_MIN_REFERENCES:
                     cached = _Cached(today, seq, max_ids, g, rows)
                     state.by_watchlist[wl.id] = cached
             else:
                 cached.seq = seq
+        if to_file is not None:
+            # the next session loads this watchlist from the file; without it (disk full, a
+            # read-only folder) it only loads from the database again
+            try:
+                gallerycache.write(session, *to_file)
+            except OSError as exc:
+                log.warning("gallery cache of watchlist %r not written: %s", name, exc)
+            to_file = None
         if cached is not None:
             g, rows = cached.gallery, cached.rows
         use_index = mode == "investigative" and len(g) >= ann.INDEX_MIN_REFERENCES

@@ -315,35 +315,61 @@ _FETCH_ROWS = 65_536  # rows fetched per chunk when loading a gallery (32 MB of 
 _first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
-def _expired_subjects(db: DbSession, watchlist_id: int, today: date) -> np.ndarray:
-    """Ids of the watchlist's subjects whose listing has expired (only subjects with an expiry
-    date are read; each distinct date is parsed once)."""
+@dataclass(frozen=True)
+class WatchlistRows:
+    """Every current-model reference of a watchlist, expired listings included: the embeddings,
+    the reference and subject id of each row, and its subject's expiry as an ordinal day (the
+    listing is searchable through that day) or -1 (no expiry). ``select`` keeps today's rows."""
+
+    embeddings: np.ndarray
+    reference_ids: np.ndarray
+    subject_ids: np.ndarray
+    expires: np.ndarray  # int64 ordinal day, -1 when the listing does not expire
+
+    def __len__(self) -> int:
+        return len(self.reference_ids)
+
+    def select(self, today: date | None = None) -> tuple[Gallery, GalleryRows]:
+        """The searchable gallery on ``today``: expired listings left out (a numpy mask)."""
+        day = (today or date.today()).toordinal()
+        emb, ref_ids, subject_ids = self.embeddings, self.reference_ids, self.subject_ids
+        live = (self.expires < 0) | (self.expires >= day)
+        if not live.all():
+            emb, ref_ids, subject_ids = emb[live], ref_ids[live], subject_ids[live]
+        g = Gallery(emb, subject_ids, MODEL_NAME)  # subject names: the ids as text
+        return g, GalleryRows(ref_ids, subject_ids)
+
+
+def _expiry_days(db: DbSession, watchlist_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """The watchlist's subjects with an expiry date (sorted ids) and that date as an ordinal
+    day (only dated subjects are read; each distinct date is parsed once)."""
     rows = db.execute(
-        select(Subject.id, Subject.expires_on).where(
+        select(Subject.id, Subject.expires_on)
+        .where(
             Subject.watchlist_id == watchlist_id,
             Subject.expires_on.is_not(None),
             Subject.expires_on != "",
         )
+        .order_by(Subject.id)
     ).all()
-    past: dict[str, bool] = {}
-    out = []
-    for sid, expires in rows:
+    days: dict[str, int] = {}
+    ids = np.empty(len(rows), np.int64)
+    out = np.empty(len(rows), np.int64)
+    for i, (sid, expires) in enumerate(rows):
         assert expires  # the query keeps dated listings only
-        gone = past.get(expires)
-        if gone is None:
-            gone = past[expires] = date.fromisoformat(expires) < today
-        if gone:
-            out.append(sid)
-    return np.array(out, np.int64)
+        day = days.get(expires)
+        if day is None:
+            day = days[expires] = date.fromisoformat(expires).toordinal()
+        ids[i], out[i] = sid, day
+    return ids, out
 
 
-def load_gallery(
-    db: DbSession, wl: Watchlist, today: date | None = None
-) -> tuple[Gallery, GalleryRows]:
-    """The searchable references of ``wl`` read with plain column selects, in reference id
-    order: the embedding bytes of each chunk of rows are joined and viewed as float32 straight
-    into one preallocated matrix. Expired listings and other models or versions are left out."""
-    expired = _expired_subjects(db, wl.id, today or date.today())
+def load_watchlist_rows(db: DbSession, wl: Watchlist) -> WatchlistRows:
+    """All current-model references of ``wl`` (expired listings included) read with plain
+    column selects, in reference id order: the embedding bytes of each chunk of rows are joined
+    and viewed as float32 straight into one preallocated matrix. Other models or versions are
+    left out."""
+    dated, dated_days = _expiry_days(db, wl.id)
     # an upper bound on the rows, from the reference-by-subject index alone (no table page read)
     bound = int(
         db.scalar(
@@ -388,11 +414,20 @@ def load_gallery(
     if n < len(emb):  # references of another model or version were left out
         emb = emb[:n].copy() if n < len(emb) * 0.9 else emb[:n]
     ref_ids, subject_ids = ref_ids[:n], subject_ids[:n]
-    if len(expired):
-        live = ~np.isin(subject_ids, expired)
-        emb, ref_ids, subject_ids = emb[live], ref_ids[live], subject_ids[live]
-    g = Gallery(emb, subject_ids, MODEL_NAME)  # subject names: the ids as text
-    return g, GalleryRows(ref_ids, subject_ids)
+    expires = np.full(n, -1, np.int64)
+    if len(dated):
+        at = np.minimum(np.searchsorted(dated, subject_ids), len(dated) - 1)
+        hit = dated[at] == subject_ids
+        expires[hit] = dated_days[at[hit]]
+    return WatchlistRows(emb, ref_ids, subject_ids, expires)
+
+
+def load_gallery(
+    db: DbSession, wl: Watchlist, today: date | None = None
+) -> tuple[Gallery, GalleryRows]:
+    """The searchable references of ``wl`` on ``today`` (:func:`load_watchlist_rows`, then
+    expired listings left out)."""
+    return load_watchlist_rows(db, wl).select(today)
 
 
 def gallery(

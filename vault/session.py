@@ -89,6 +89,9 @@ def _clean_tmp(folder: Path) -> None:
     tmp.mkdir(mode=0o700)
 
 
+_OWN_SUBKEYS = frozenset({"database", "blob-names", "age-identity"})
+
+
 class Session:
     """An unlocked vault and the user acting on it."""
 
@@ -236,6 +239,13 @@ class Session:
         if self._signing is None:
             raise VaultUnavailable(f"{self.folder}: the vault is not unlocked")
         return self._signing
+
+    def subkey(self, purpose: str) -> bytes:
+        """A vault subkey for a purpose of its own (``keys.subkey``); never one the vault itself
+        uses (database, blob names, age identity)."""
+        if purpose in _OWN_SUBKEYS:
+            raise ValueError(f"subkey {purpose!r} is the vault's own")
+        return keys.subkey(self._vault_key, purpose)
 
     @property
     def age_identity(self) -> agefmt.Identity:
