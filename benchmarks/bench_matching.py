@@ -65,6 +65,14 @@ def bench_detect(faces: Path, skip_eval: bool = False) -> tuple[list[np.ndarray]
         rows = [r for r in csv.DictReader(fh) if r["faces"]]
     paths = [faces / r["path"] for r in rows]
     print(f"(a) detect+encode on {len(paths)} photos of {faces}")
+    # An installed Custos (pip, or the PyInstaller app) runs from byte-compiled modules; a dev
+    # shell with PYTHONDONTWRITEBYTECODE (uv does not compile either) would make every fresh
+    # interpreter -- the detection fork server, face_recognition's import below -- compile numpy,
+    # OpenCV and Pillow from source. Write the caches once, untimed, in a throwaway interpreter
+    # (not this process: the fork server must start cold in the timed run).
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    warm = "import matching.preload, face_recognition"
+    subprocess.run([sys.executable, "-c", warm], check=True, cwd=REPO)
     base, base_s = face_recognition_pipeline(paths)
     # face_recognition's own start-up, for a comparison on equal terms: its import (which loads
     # all its models) in a fresh interpreter, as a user's script would pay it
