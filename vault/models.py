@@ -10,7 +10,17 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, inspect, text
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    inspect,
+    text,
+    true,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -48,7 +58,8 @@ def add_missing_columns(engine: Engine) -> None:
                 if column.name in have or column.server_default is None:
                     continue
                 kind = column.type.compile(engine.dialect)
-                default = column.server_default.arg  # type: ignore[attr-defined]
+                arg = column.server_default.arg  # type: ignore[attr-defined]
+                default = arg if isinstance(arg, str) else arg.compile(dialect=engine.dialect)
                 conn.execute(
                     text(
                         f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind} "
@@ -86,7 +97,7 @@ class Case(Base):
     operation: Mapped[str | None] = mapped_column(Text, nullable=True)
     partners: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
     # Whether its items get SHA-1 and MD5 besides SHA-256 (hash-set sharing: NSRL, Project VIC).
-    hash_sets: Mapped[bool] = mapped_column(default=True, server_default="1")
+    hash_sets: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[str] = mapped_column(String(40))
 
