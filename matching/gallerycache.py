@@ -47,7 +47,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from matching.faces import EMBEDDING_DIM
 from matching.watchlists import WatchlistRows
-from vault.agefmt import _hkdf, _nonce
+from vault.agefmt import hkdf, stream_nonce
 from vault.session import Session
 
 log = logging.getLogger(__name__)
@@ -142,8 +142,8 @@ def _read(
         raise _Unusable("header length")
     sealed = bytearray(header_len)
     _read_exact(src, memoryview(sealed))
-    aead = ChaCha20Poly1305(_hkdf(subkey, salt, _LABEL))
-    plain = aead.decrypt(_nonce(0, False), bytes(sealed), _LABEL + bytes(head))
+    aead = ChaCha20Poly1305(hkdf(subkey, salt, _LABEL))
+    plain = aead.decrypt(stream_nonce(0, False), bytes(sealed), _LABEL + bytes(head))
     fields = json.loads(plain)
     if fields.pop("format") != FORMAT:
         raise _Unusable("format")
@@ -167,7 +167,10 @@ def _read(
             n = min(h.chunk, a.nbytes - pos)
             _read_exact(src, ct_view[: n + _TAG])
             aead.decrypt_into(
-                _nonce(counter, counter == total), ct_view[: n + _TAG], None, out[pos : pos + n]
+                stream_nonce(counter, counter == total),
+                ct_view[: n + _TAG],
+                None,
+                out[pos : pos + n],
             )
             counter += 1
     if src.read(1):
@@ -184,7 +187,7 @@ def write(session: Session, header: CacheHeader, rows: WatchlistRows) -> Path:
     subkey = _subkey(session)
     path = cache_path(session, header.watchlist)
     salt = os.urandom(_SALT)
-    aead = ChaCha20Poly1305(_hkdf(subkey, salt, _LABEL))
+    aead = ChaCha20Poly1305(hkdf(subkey, salt, _LABEL))
     fields = {"format": FORMAT, **header.__dict__, "max_ids": list(header.max_ids)}
     plain = json.dumps(fields, sort_keys=True).encode()
     head = salt + struct.pack("<I", len(plain) + _TAG)
@@ -201,7 +204,7 @@ def write(session: Session, header: CacheHeader, rows: WatchlistRows) -> Path:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb", buffering=0) as out:
-            out.write(head + aead.encrypt(_nonce(0, False), plain, _LABEL + head))
+            out.write(head + aead.encrypt(stream_nonce(0, False), plain, _LABEL + head))
             ct = bytearray(header.chunk + _TAG)
             ct_view = memoryview(ct)
             counter = 1
@@ -211,7 +214,7 @@ def write(session: Session, header: CacheHeader, rows: WatchlistRows) -> Path:
                     n = min(header.chunk, a.nbytes - pos)
                     last = counter == total
                     aead.encrypt_into(
-                        _nonce(counter, last), data[pos : pos + n], None, ct_view[: n + _TAG]
+                        stream_nonce(counter, last), data[pos : pos + n], None, ct_view[: n + _TAG]
                     )
                     view = ct_view[: n + _TAG]
                     while view:

@@ -55,7 +55,7 @@ def _unb64(text: bytes) -> bytes:
         raise AgeError("invalid base64 in header") from None
 
 
-def _hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
+def hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
     """HKDF-SHA-256 (RFC 5869) of 32 bytes: extract, then one expand block.
 
     Written out with ``hmac.digest`` (the same bytes as cryptography's ``HKDF``, a test checks):
@@ -123,7 +123,7 @@ def _wrap(file_key: bytes, recipient: Recipient) -> bytes:
     eph = X25519PrivateKey.generate()
     share = eph.public_key().public_bytes(_RAW, serialization.PublicFormat.Raw)
     shared = eph.exchange(X25519PublicKey.from_public_bytes(recipient.public))
-    key = _hkdf(shared, share + recipient.public, _X25519_LABEL)
+    key = hkdf(shared, share + recipient.public, _X25519_LABEL)
     body = ChaCha20Poly1305(key).encrypt(bytes(12), file_key, None)
     return b"-> X25519 " + _b64(share) + b"\n" + _wrapped_lines(_b64(body))
 
@@ -135,7 +135,8 @@ def _wrapped_lines(b64: bytes) -> bytes:
     return b"\n".join(lines) + b"\n"
 
 
-def _nonce(counter: int, last: bool) -> bytes:
+def stream_nonce(counter: int, last: bool) -> bytes:
+    """age's STREAM nonce: an 11-byte big-endian chunk counter and a last-chunk flag."""
     return counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
 
 
@@ -148,10 +149,10 @@ class Encryptor:
     def __init__(self, out: BinaryIO, recipients: list[Recipient]) -> None:
         file_key = os.urandom(16)
         header = INTRO + b"".join(_wrap(file_key, r) for r in recipients) + b"---"
-        mac = hmac.new(_hkdf(file_key, b"", b"header"), header, sha256).digest()
+        mac = hmac.new(hkdf(file_key, b"", b"header"), header, sha256).digest()
         nonce = os.urandom(16)
         out.write(header + b" " + _b64(mac) + b"\n" + nonce)
-        self._aead = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
+        self._aead = ChaCha20Poly1305(hkdf(file_key, nonce, b"payload"))
         self._out = out
         self._pending = bytearray()
         self._counter = 0
@@ -176,7 +177,7 @@ class Encryptor:
             self._pending += view
 
     def _seal(self, chunk: bytes | memoryview, last: bool) -> None:
-        self._out.write(self._aead.encrypt(_nonce(self._counter, last), chunk, None))
+        self._out.write(self._aead.encrypt(stream_nonce(self._counter, last), chunk, None))
         self._counter += 1
 
     def close(self) -> None:
@@ -213,7 +214,7 @@ def _unwrap(args: list[bytes], body: bytes, identity: Identity) -> bytes | None:
         shared = secret.exchange(X25519PublicKey.from_public_bytes(share))
     except ValueError:  # a low-order point: only a damaged or hostile file has one
         raise AgeError("bad X25519 share") from None
-    key = _hkdf(shared, share + identity.recipient.public, _X25519_LABEL)
+    key = hkdf(shared, share + identity.recipient.public, _X25519_LABEL)
     try:
         return ChaCha20Poly1305(key).decrypt(bytes(12), body, None)
     except InvalidTag:
@@ -246,7 +247,7 @@ def _parse_header(src: BinaryIO, identity: Identity) -> bytes:
             file_key = _unwrap(line[3:].split(b" "), body, identity)
     if file_key is None:
         raise AgeError("no identity matched")
-    expected = hmac.new(_hkdf(file_key, b"", b"header"), bytes(header), sha256).digest()
+    expected = hmac.new(hkdf(file_key, b"", b"header"), bytes(header), sha256).digest()
     if not hmac.compare_digest(expected, mac):
         raise AgeError("header MAC mismatch")
     return file_key
@@ -258,7 +259,7 @@ def decrypt_chunks(src: BinaryIO, identity: Identity) -> Iterator[bytes]:
     nonce = src.read(16)
     if len(nonce) != 16:
         raise AgeError("truncated payload")
-    aead = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
+    aead = ChaCha20Poly1305(hkdf(file_key, nonce, b"payload"))
     size = CHUNK + TAG
     counter = 0
     current = src.read(size)
@@ -268,7 +269,7 @@ def decrypt_chunks(src: BinaryIO, identity: Identity) -> Iterator[bytes]:
         if len(current) < TAG or (last and counter > 0 and len(current) == TAG):
             raise AgeError("truncated payload")
         try:
-            yield aead.decrypt(_nonce(counter, last), current, None)
+            yield aead.decrypt(stream_nonce(counter, last), current, None)
         except InvalidTag:
             raise AgeError(f"payload chunk {counter} failed authentication") from None
         if last:
@@ -290,7 +291,7 @@ class Decryptor:
         nonce = src.read(16)
         if len(nonce) != 16:
             raise AgeError("truncated payload")
-        self._aead = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
+        self._aead = ChaCha20Poly1305(hkdf(file_key, nonce, b"payload"))
         self._src = src
         self._ct = bytearray((batch + 1) * (CHUNK + TAG))  # one chunk more: is it the last?
         self._have = 0
@@ -328,7 +329,7 @@ class Decryptor:
                 break
             try:
                 self._aead.decrypt_into(
-                    _nonce(self._counter, last), ct[start:end], None, out[pos : pos + n - TAG]
+                    stream_nonce(self._counter, last), ct[start:end], None, out[pos : pos + n - TAG]
                 )
             except InvalidTag:
                 raise AgeError(f"payload chunk {self._counter} failed authentication") from None
