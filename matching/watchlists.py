@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session as DbSession
 
 from matching.detect import MODEL_VERSION
@@ -382,14 +382,24 @@ def load_watchlist_rows(db: DbSession, wl: Watchlist) -> WatchlistRows:
     )
     # A large watchlist is read in table order (each encrypted page decrypted once, rows already
     # in id order: no sort); a small one through the subject index, sorted by id.
+    # (SQLite's CROSS JOIN keeps the written order; elsewhere the planner chooses.)
+    dialect = db.get_bind().dialect
     total = int(db.scalar(select(func.count()).select_from(Reference)) or 0)
-    join = "CROSS JOIN" if bound * 4 >= total else "JOIN"
-    sql = (
-        f'SELECT r.id, r.subject_id, r.embedding FROM "{Reference.__tablename__}" AS r {join} '
-        f'"{Subject.__tablename__}" AS s ON s.id = r.subject_id '
-        "WHERE s.watchlist_id = ? AND r.model = ? AND r.model_version = ? ORDER BY r.id"
+    table_order = dialect.name == "sqlite" and bound * 4 >= total
+    statement = text(
+        f'SELECT r.id, r.subject_id, r.embedding FROM "{Reference.__tablename__}" AS r '
+        f'{"CROSS JOIN" if table_order else "JOIN"} "{Subject.__tablename__}" AS s '
+        "ON s.id = r.subject_id WHERE s.watchlist_id = :wl AND r.model = :model "
+        "AND r.model_version = :version ORDER BY r.id"
+    ).bindparams(wl=wl.id, model=MODEL_NAME, version=MODEL_VERSION)  # never across versions
+    # Compiled for the database's own parameter style, then run on the plain DBAPI cursor.
+    compiled = statement.compile(dialect=dialect)
+    sql = str(compiled)
+    params: Any = (
+        [compiled.params[k] for k in compiled.positiontup or ()]
+        if compiled.positional
+        else compiled.params
     )
-    params = (wl.id, MODEL_NAME, MODEL_VERSION)  # never compare across models or versions
     emb = np.empty((bound, EMBEDDING_DIM), np.float32)
     ref_ids = np.empty(bound, np.int64)
     subject_ids = np.empty(bound, np.int64)
