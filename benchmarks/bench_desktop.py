@@ -65,11 +65,11 @@ def build_vault(data: Path) -> Path:
         return folder
     import shutil
 
+    from service.opener import init_vault
     from vault.cases import create_case
     from vault.ingest import IngestJob
     from vault.jobs import ignore
     from vault.keys import KdfParams
-    from vault.session import init_vault
 
     shutil.rmtree(folder, ignore_errors=True)
     files = data / "files-10k"
@@ -134,12 +134,10 @@ def switch_case(vault: Path, runs: int) -> tuple[list[float], list[float], int]:
 
     from desktop.app import make_app
     from desktop.jobs import JobRunner
-    from desktop.login import register_layers
     from desktop.mainwindow import MainWindow
-    from vault.session import unlock
+    from service.opener import unlock
 
     app = make_app([])
-    register_layers()
     session = unlock(vault, USER, PASSWORD)
     first, again = [], []
     try:

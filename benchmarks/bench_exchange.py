@@ -35,15 +35,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import exchange.models  # noqa: E402,F401
 from exchange import directory  # noqa: E402
 from exchange.bundles import ImportJob, verify_bundle  # noqa: E402
 from exchange.export import ExportJob  # noqa: E402
+from service.opener import init_vault  # noqa: E402
 from vault.cases import create_case  # noqa: E402
 from vault.ingest import IngestJob  # noqa: E402
 from vault.jobs import ignore  # noqa: E402
 from vault.keys import KdfParams  # noqa: E402
-from vault.session import Session, init_vault  # noqa: E402
+from vault.session import Session  # noqa: E402
 
 PASSWORD = "bench-password-1"
 FAST = KdfParams(memory_kib=8 * 1024, iterations=1, lanes=1)
@@ -177,7 +177,7 @@ def main() -> None:
     for _ in range(args.runs):
         results["bagit-validate"].append(timed(bagit_validate))
         results["verify"].append(timed(cli_verify))
-        from vault.session import unlock
+        from service.opener import unlock
 
         with unlock(scratch / "de-0", "bernd", PASSWORD) as bs:
             results["verify-in"].append(timed(lambda s=bs: verify_bundle(s, bag)))  # type: ignore[misc]

@@ -38,7 +38,7 @@ def main() -> None:
     from desktop.gallery import FaceGalleryModel, ThumbnailCache, gallery_view
     from desktop.jobs import JobRunner
     from matching.facelist import list_faces
-    from vault.session import unlock
+    from service.opener import unlock
     from vaultkit import PASSWORD
 
     app = QApplication.instance() or QApplication([])

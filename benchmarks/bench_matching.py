@@ -342,11 +342,12 @@ def bench_product(real: list[np.ndarray], n: int) -> dict[str, float]:
     from matching.models import FaceRecord, Reference, Subject, Watchlist
     from matching.searching import _sessions
     from matching.watchlists import create_watchlist, gallery, load_watchlist_rows
+    from service.opener import init_vault, unlock
     from vault.cases import create_case
     from vault.ingest import ingest
     from vault.keys import KdfParams
     from vault.models import Blob, Item
-    from vault.session import init_vault, now, unlock
+    from vault.session import now
 
     print(f"(d) product path: a vault watchlist of {n:,} references ({n // 4:,} subjects x 4)")
     print(f"  load average at start: {os.getloadavg()[0]:.2f} (2 cores)")

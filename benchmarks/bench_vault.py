@@ -38,10 +38,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from service.opener import init_vault, unlock  # noqa: E402
 from vault.cases import create_case  # noqa: E402
 from vault.ingest import IngestJob  # noqa: E402
 from vault.jobs import ignore  # noqa: E402
-from vault.session import Session, init_vault, unlock  # noqa: E402
+from vault.session import Session  # noqa: E402
 from vault.verify import VerifyJob  # noqa: E402
 
 USER = "bench"

@@ -53,7 +53,7 @@ def ask_password(prompt: str, env: str, confirm: bool = False) -> str:
 
 
 def sign_in(ctx: click.Context) -> Session:
-    from vault.session import unlock
+    from service.opener import unlock
 
     user = os.environ.get("CUSTOS_USER") or click.prompt("User", err=True)
     password = ask_password("Password", "CUSTOS_PASSWORD")

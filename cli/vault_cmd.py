@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from cli.common import ask_password, emit_json, err, out, run_job, signed_in, vault_path
+from service.opener import init_vault, recover
 from vault.errors import IntegrityFault, UserError
 from vault.fsutil import atomic_write
 from vault.jobs import CancelToken
-from vault.session import init_vault, recover
 from vault.verify import VerifyJob
 
 

@@ -6,7 +6,6 @@ the window stays responsive. A wrong password and an unknown user show the same 
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -30,18 +29,10 @@ from PySide6.QtWidgets import (
 from desktop.jobs import JobRunner
 
 
-def register_layers() -> None:
-    """Import the table definitions of the layers above the vault so opening creates them."""
-    for name in ("matching.models", "exchange.models"):
-        with contextlib.suppress(Exception):
-            __import__(name)
-
-
 def _unlock(folder: Path, user: str, password: str) -> Any:
+    from service.opener import unlock
     from vault.errors import AuthenticationFailed
-    from vault.session import unlock
 
-    register_layers()
     try:
         return unlock(folder, user, password)
     except AuthenticationFailed:
@@ -49,9 +40,8 @@ def _unlock(folder: Path, user: str, password: str) -> Any:
 
 
 def _init(folder: Path, admin: str, password: str, kdf: Any) -> Any:
-    from vault.session import init_vault
+    from service.opener import init_vault
 
-    register_layers()
     session, identity = init_vault(folder, admin, password, kdf=kdf)
     return session, str(identity)
 

@@ -275,7 +275,9 @@ def add_agreement(
             created_at=now(),
         )
         db.add(row)
-        session.audit(db, "agreement.added", row, partner=partner, purpose=purpose)
+        session.audit(
+            db, "agreement.added", row, partner=partner, purpose=purpose, reference=reference
+        )
         db.flush()
         return AgreementInfo(row.id, partner, purpose, reference, tlps, areas, onward, start, end)
 

@@ -1,21 +1,24 @@
 """Tables of the exchange layer: our agency, partners and their keys, agreements, labels, bundles.
 
-Every table is ``@audited``: each insert or change goes through ``Session.audit(db, action, row)``
-in the same transaction, so ``custos verify`` proves no row was edited behind the log's back.
+Every table is audited (``LAYER`` at the end): each insert or change goes through
+``Session.audit(db, action, row)`` in the same transaction, so ``custos verify`` proves no row
+was edited behind the log's back.
 Keys are never deleted: a rotated key is ``retired`` (still verifies the bundles it signed), a
 compromised one ``revoked`` (verifies nothing any more).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-import matching.models  # noqa: F401  (the watchlists table the watchlist bundles refer to)
-from vault.models import Base, audited
+from vault.models import Base
+from vault.schema import Audited, Layer, Lookup, item_name, quoted
 
 
-@audited
 class Agency(Base):
     """Who we are (one row, id 1)."""
 
@@ -28,7 +31,6 @@ class Agency(Base):
     set_at: Mapped[str] = mapped_column(String(40))
 
 
-@audited
 class Partner(Base):
     __tablename__ = "exchange_partners"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,7 +42,6 @@ class Partner(Base):
     added_at: Mapped[str] = mapped_column(String(40))
 
 
-@audited
 class PartnerKey(Base):
     """A partner's Ed25519 verification key. status: active | retired | revoked."""
 
@@ -54,7 +55,6 @@ class PartnerKey(Base):
     changed_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
-@audited
 class Agreement(Base):
     __tablename__ = "exchange_agreements"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,7 +70,6 @@ class Agreement(Base):
     created_at: Mapped[str] = mapped_column(String(40))
 
 
-@audited
 class ItemLabel(Base):
     """An item's TLP label; ``origin`` names the partner it came from (its rule travels along)."""
 
@@ -83,7 +82,6 @@ class ItemLabel(Base):
     set_at: Mapped[str] = mapped_column(String(40))
 
 
-@audited
 class CaseLabel(Base):
     """A case's default label for items without their own (AMBER when unset)."""
 
@@ -94,7 +92,6 @@ class CaseLabel(Base):
     set_at: Mapped[str] = mapped_column(String(40))
 
 
-@audited
 class BundleRecord(Base):
     """A bundle we sent or received. ``sha256`` is the hash of its tagmanifest (its identity)."""
 
@@ -116,7 +113,6 @@ class BundleRecord(Base):
     at: Mapped[str] = mapped_column(String(40))
 
 
-@audited
 class WatchlistBundle(Base):
     """A watchlist we sent or received as a bundle; ``onward`` is the sender's rule (received)."""
 
@@ -136,3 +132,65 @@ class WatchlistBundle(Base):
     details: Mapped[str] = mapped_column(Text, default="{}")  # JSON: refused photos, NIST file
     by: Mapped[str] = mapped_column(String(200))
     at: Mapped[str] = mapped_column(String(40))
+
+
+def _partner(key: object, lookup: Lookup) -> str:
+    name = lookup(f"exchange_partners:{key}").get("name")
+    return quoted(name) if name else f"partner {key}"
+
+
+def _agreement(v: Mapping[str, Any], lookup: Lookup) -> str:
+    partner = v.get("partner_id")
+    if partner is not None:
+        who = f" with {_partner(partner, lookup)}"
+    else:  # deleted: the name its audit entry recorded
+        who = f" with {quoted(v['partner'])}" if v.get("partner") else f" {v['_key']}"
+    ref = v.get("reference") or v.get("purpose")
+    return f"agreement{who}" + (f" ({ref})" if ref else "")
+
+
+def _key(v: Mapping[str, Any], lookup: Lookup) -> str:
+    fingerprint = str(v.get("fingerprint") or "")
+    partner = v.get("partner_id")
+    of = f" of {_partner(partner, lookup)}" if partner is not None else ""
+    return f"partner key {fingerprint[:16] or v['_key']}{of}"
+
+
+def _bundle(kind: str) -> Callable[[Mapping[str, Any], Lookup], str]:
+    def describe(v: Mapping[str, Any], _: Lookup) -> str:
+        way = {"out": "sent to", "in": "received from"}.get(str(v.get("direction")), "with")
+        who = f" {way} {quoted(v['partner'])}" if v.get("partner") else ""
+        return f"{kind} {v.get('bundle_id') or v['_key']}{who}"
+
+    return describe
+
+
+LAYER = Layer(
+    "exchange",
+    tables=(
+        Agency,
+        Partner,
+        PartnerKey,
+        Agreement,
+        ItemLabel,
+        CaseLabel,
+        BundleRecord,
+        WatchlistBundle,
+    ),
+    audited=(
+        Audited(Agency, lambda v, _: f"our agency {quoted(v.get('name', ''))}"),
+        Audited(Partner, lambda v, lookup: f"partner {_partner(v['_key'], lambda _: v)}"),
+        Audited(PartnerKey, _key),
+        Audited(Agreement, _agreement),
+        Audited(ItemLabel, lambda v, lookup: f"label of {item_name(v['_key'], lookup)}"),
+        Audited(
+            CaseLabel,
+            lambda v, lookup: (
+                "default label of case "
+                + str(lookup(f"cases:{v['_key']}").get("reference", v["_key"]))
+            ),
+        ),
+        Audited(BundleRecord, _bundle("bundle")),
+        Audited(WatchlistBundle, _bundle("watchlist bundle")),
+    ),
+)

@@ -1,16 +1,20 @@
 """Tables of the matching layer, in the same encrypted database as the evidence.
 
 Embeddings are float32 bytes inside SQLCipher (encrypted at rest like every other column); face
-crops and reference photos are vault blobs. Every row an analyst relies on is ``@audited``, so
-``custos verify`` proves it was not edited outside Custos.
+crops and reference photos are vault blobs. Every row an analyst relies on is audited
+(``LAYER`` at the end), so ``custos verify`` proves it was not edited outside Custos.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vault.models import Base, audited
+from vault.models import Base
+from vault.schema import Audited, Layer, Lookup, item_name, quoted
 
 
 def _engine_version() -> str:
@@ -20,7 +24,6 @@ def _engine_version() -> str:
     return MODEL_VERSION
 
 
-@audited
 class MediaInfo(Base):
     """What detection learnt about one item: kind, size, EXIF/container metadata, outcome."""
 
@@ -34,7 +37,6 @@ class MediaInfo(Base):
     analysed_at: Mapped[str] = mapped_column(String(40))
 
 
-@audited
 class FaceRecord(Base):
     """A face in a photo, or a video track (one entry per person per clip)."""
 
@@ -59,7 +61,6 @@ class FaceRecord(Base):
     created_at: Mapped[str] = mapped_column(String(40))
 
 
-@audited
 class Watchlist(Base):
     __tablename__ = "watchlists"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,7 +73,6 @@ class Watchlist(Base):
     created_at: Mapped[str] = mapped_column(String(40))
 
 
-@audited
 class Subject(Base):
     __tablename__ = "subjects"
     __table_args__ = (UniqueConstraint("watchlist_id", "ref"),)
@@ -88,7 +88,6 @@ class Subject(Base):
     created_at: Mapped[str] = mapped_column(String(40))
 
 
-@audited
 class Reference(Base):
     """One reference photo of a subject, with its embedding."""
 
@@ -106,7 +105,6 @@ class Reference(Base):
     created_at: Mapped[str] = mapped_column(String(40))
 
 
-@audited
 class SearchRun(Base):
     """One 1:N search: what was searched, against what, under which recorded policy."""
 
@@ -123,7 +121,6 @@ class SearchRun(Base):
     at: Mapped[str] = mapped_column(String(40))
 
 
-@audited
 class CandidateRecord(Base):
     """A subject proposed for a face. Never an identification until a human confirms it."""
 
@@ -139,7 +136,6 @@ class CandidateRecord(Base):
     threshold: Mapped[float]
 
 
-@audited
 class Decision(Base):
     """An analyst's review of a candidate (append-only; a second reviewer adds another)."""
 
@@ -151,3 +147,61 @@ class Decision(Base):
     reason: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[str] = mapped_column(String(40))
+
+
+def _watchlist(key: object, lookup: Lookup) -> str:
+    name = lookup(f"watchlists:{key}").get("name")
+    return f"watchlist {quoted(name)}" if name else f"watchlist {key}"
+
+
+def _subject(v: Mapping[str, Any], lookup: Lookup) -> str:
+    ref = v.get("ref") or v.get("subject")
+    where = f" of {_watchlist(v['watchlist_id'], lookup)}" if v.get("watchlist_id") else ""
+    return f"subject {quoted(ref)}{where}" if ref else f"subject {v['_key']}{where}"
+
+
+def _reference(v: Mapping[str, Any], lookup: Lookup) -> str:
+    subject = v.get("subject_id")
+    of = f" of {_subject({**lookup(f'subjects:{subject}'), '_key': subject}, lookup)}"
+    return f"reference photo {v['_key']}" + (of if subject is not None else "")
+
+
+def _face(v: Mapping[str, Any], lookup: Lookup) -> str:
+    item = v.get("item_id", v.get("item"))
+    return f"face {v['_key']}" + (f" in {item_name(item, lookup)}" if item is not None else "")
+
+
+def _candidate(v: Mapping[str, Any], lookup: Lookup) -> str:
+    run = v.get("run_id", v.get("run"))
+    return f"candidate {v['_key']}" + (f" of search run {run}" if run is not None else "")
+
+
+LAYER = Layer(
+    "matching",
+    tables=(
+        MediaInfo,
+        FaceRecord,
+        Watchlist,
+        Subject,
+        Reference,
+        SearchRun,
+        CandidateRecord,
+        Decision,
+    ),
+    audited=(
+        Audited(MediaInfo, lambda v, lookup: f"face analysis of {item_name(v['_key'], lookup)}"),
+        Audited(FaceRecord, _face),
+        Audited(Watchlist, lambda v, lookup: _watchlist(v["_key"], lambda _: v)),
+        Audited(Subject, _subject),
+        Audited(Reference, _reference),
+        Audited(SearchRun, lambda v, _: f"search run {v['_key']}"),
+        Audited(CandidateRecord, _candidate),
+        Audited(
+            Decision,
+            lambda v, _: (
+                f"review decision {v['_key']} on candidate "
+                f"{v.get('candidate_id', v.get('candidate', '?'))}"
+            ),
+        ),
+    ),
+)

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from service.opener import init_vault, unlock
 from vault.keys import KdfParams
 from vault.models import AuditEntry
-from vault.session import Session, init_vault, unlock
+from vault.session import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"

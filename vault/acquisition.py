@@ -13,7 +13,16 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session as DbSession
 
-from vault.models import Blob, CustodyEvent, Item, canonical, values_digest
+from vault.models import (
+    Blob,
+    CustodyEvent,
+    Item,
+    canonical,
+    column_digests,
+    state_digest,
+    values_digest,
+    values_state,
+)
 from vault.session import Session, now
 from vault.sources import Source
 
@@ -109,7 +118,8 @@ def record_batch(
                     "sha256": p.sha256,
                     "case": case_id,
                     "name": p.source.name,  # verify names an edited or deleted item by it
-                    "digest": values_digest(Item, item),
+                    "digest": state_digest(state := values_state(Item, item)),
+                    "columns": column_digests(state),
                 },
             )
             yield (

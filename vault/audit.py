@@ -171,29 +171,43 @@ def read_head_file(folder: Path) -> Head | None:
 ROTATED = "keys.signing_rotated"
 
 
-def check_chain(db: DbSession, public: Ed25519PublicKey) -> Iterator[tuple[int, str]]:
-    """Yield (seq, problem) for every broken link, wrong hash or bad signature.
+class ChainChecker:
+    """Checks the chain in pieces, so a caller can read a batch of entries, release the
+    database, check them, and read the next (verify never holds the vault for the whole log).
 
     ``public`` is the key of the first entry; a valid ``keys.signing_rotated`` entry (signed by
     the key in force) hands over to the key it names for the entries after it.
     """
-    expected_seq, prev = 1, GENESIS
-    for e in db.scalars(select(AuditEntry).order_by(AuditEntry.seq)).yield_per(2000):
-        if e.seq != expected_seq:
-            yield e.seq, f"entries {expected_seq}..{e.seq - 1} are missing"
-        if e.prev_hash != prev:
+
+    def __init__(self, public: Ed25519PublicKey) -> None:
+        self.public = public
+        self.expected_seq = 1
+        self.prev = GENESIS
+
+    def check(self, e: AuditEntry) -> Iterator[tuple[int, str]]:
+        """Yield (seq, problem) for a broken link, a wrong hash or a bad signature."""
+        if e.seq != self.expected_seq:
+            yield e.seq, f"entries {self.expected_seq}..{e.seq - 1} are missing"
+        if e.prev_hash != self.prev:
             yield e.seq, "does not link to the entry before it"
         digest = entry_hash(e.prev_hash, e.seq, e.at, e.actor, e.action, e.target, e.details)
         if digest != e.hash:
             yield e.seq, "content does not match its hash (edited)"
         try:
-            public.verify(bytes.fromhex(e.signature), bytes.fromhex(e.hash))
+            self.public.verify(bytes.fromhex(e.signature), bytes.fromhex(e.hash))
             if e.action == ROTATED and digest == e.hash:
                 new = json.loads(e.details)["new_public"]
-                public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(new))
+                self.public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(new))
         except (InvalidSignature, ValueError, KeyError, TypeError):
             yield e.seq, "signature is not valid for the workstation key"
-        expected_seq, prev = e.seq + 1, e.hash
+        self.expected_seq, self.prev = e.seq + 1, e.hash
+
+
+def check_chain(db: DbSession, public: Ed25519PublicKey) -> Iterator[tuple[int, str]]:
+    """Yield (seq, problem) for every broken link, wrong hash or bad signature."""
+    checker = ChainChecker(public)
+    for e in db.scalars(select(AuditEntry).order_by(AuditEntry.seq)).yield_per(2000):
+        yield from checker.check(e)
 
 
 def count(db: DbSession) -> int:

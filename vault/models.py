@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
     inspect,
@@ -29,20 +30,7 @@ class Base(DeclarativeBase):
     pass
 
 
-AUDITED: list[type[Base]] = []
-
-
-def audited(cls: type[Base]) -> type[Base]:
-    """Class decorator: rows of this table are checked by ``verify`` against their audit digest.
-
-    Other layers (matching, exchange) decorate their own tables with it; every change to such a
-    row must go through ``Session.audit(db, action, row)`` in the same transaction.
-    """
-    AUDITED.append(cls)
-    return cls
-
-
-def add_missing_columns(engine: Engine) -> None:
+def add_missing_columns(engine: Engine, tables: list[Table]) -> None:
     """Add the columns a newer Custos declared to a vault made by an older one.
 
     Only columns with a server default are added (``ALTER TABLE ... ADD COLUMN`` fills the rows
@@ -50,7 +38,7 @@ def add_missing_columns(engine: Engine) -> None:
     """
     present = inspect(engine)
     with engine.begin() as conn:
-        for table in Base.metadata.sorted_tables:
+        for table in tables:
             if not present.has_table(table.name):
                 continue
             have = {c["name"] for c in present.get_columns(table.name)}
@@ -76,7 +64,6 @@ class Meta(Base):
     value: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-@audited
 class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,7 +74,6 @@ class User(Base):
     slot: Mapped[str | None] = mapped_column(String(64), nullable=True)  # key slot in vault.toml
 
 
-@audited
 class Case(Base):
     __tablename__ = "cases"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -111,7 +97,6 @@ class Blob(Base):
     size: Mapped[int]
 
 
-@audited
 class Item(Base):
     __tablename__ = "items"
     __table_args__ = (Index("ix_items_case", "case_id"),)
@@ -135,7 +120,6 @@ class Item(Base):
     acquired_at: Mapped[str] = mapped_column(String(40))
 
 
-@audited
 class CustodyEvent(Base):
     """Append-only history of one item. Corrections are new events that refer to the old."""
 
@@ -183,17 +167,29 @@ def row_state(row: Base) -> dict[str, Any]:
 
 def row_digest(row: Base) -> str:
     """The digest an audit entry records for a row, so verify can prove it was not edited."""
-    return _state_digest(row_state(row))
+    return state_digest(row_state(row))
+
+
+def values_state(cls: type[Base], values: dict[str, Any]) -> dict[str, Any]:
+    """``row_state`` of the row a bulk INSERT of ``values`` (every column given) creates."""
+    state = {c.key: values[c.key] for c in cls.__table__.columns}
+    return {k: v.hex() if isinstance(v, bytes) else v for k, v in state.items()}
 
 
 def values_digest(cls: type[Base], values: dict[str, Any]) -> str:
     """``row_digest`` of the row a bulk INSERT of ``values`` (every column given) creates."""
-    state = {c.key: values[c.key] for c in cls.__table__.columns}
-    return _state_digest({k: v.hex() if isinstance(v, bytes) else v for k, v in state.items()})
+    return state_digest(values_state(cls, values))
 
 
-def _state_digest(state: dict[str, Any]) -> str:
+def state_digest(state: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(state).encode()).hexdigest()
+
+
+def column_digests(state: dict[str, Any]) -> dict[str, str]:
+    """A short digest per column, recorded beside the row digest so verify can say *which*
+    column was edited ("alert_threshold changed"). 48 bits each: the row digest is the proof,
+    these only name the column."""
+    return {k: hashlib.sha256(canonical(v).encode()).hexdigest()[:12] for k, v in state.items()}
 
 
 def audit_target(row: Base) -> str:

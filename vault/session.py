@@ -32,8 +32,18 @@ from vault.blobs import BlobStore
 from vault.config import VaultConfig, is_vault
 from vault.errors import AuthenticationFailed, PermissionDenied, UserError, VaultUnavailable
 from vault.keys import KdfParams
-from vault.models import Base, Meta, User, add_missing_columns, audit_target, row_digest
+from vault.models import (
+    Base,
+    Meta,
+    User,
+    add_missing_columns,
+    audit_target,
+    column_digests,
+    row_state,
+    state_digest,
+)
 from vault.permissions import ALL_ROLES, PERMISSIONS, Role, allowed
+from vault.schema import Schema
 
 DB_FILE = "custos.db"
 LOCK_FILE = "lock"
@@ -44,6 +54,11 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
+# How long a statement waits for another process's write transaction before giving up. An
+# ingest batch commits in well under a second; a verify or a bulk import commits in batches too.
+BUSY_TIMEOUT_MS = 60_000
+
+
 def _engine(path: Path, db_key: bytes) -> Engine:
     url = URL.create("sqlite+pysqlcipher", password=f"x'{db_key.hex()}'", database=str(path))
     engine = create_engine(url, poolclass=None, connect_args={"check_same_thread": False})
@@ -52,6 +67,7 @@ def _engine(path: Path, db_key: bytes) -> Engine:
     def _pragmas(dbapi_conn: Any, _: Any) -> None:
         cur = dbapi_conn.cursor()
         for pragma in (
+            f"busy_timeout={BUSY_TIMEOUT_MS}",
             "journal_mode=WAL",
             "synchronous=FULL",
             "temp_store=MEMORY",
@@ -63,14 +79,67 @@ def _engine(path: Path, db_key: bytes) -> Engine:
     return engine
 
 
-def _lock(folder: Path) -> int:
-    fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise VaultUnavailable(f"{folder}: the vault is in use by another Custos process") from None
-    return fd
+def _begin_immediate(db: DbSession) -> None:
+    """Take the database's write lock before the transaction reads anything.
+
+    Another process may have the vault open. The driver begins a transaction only at the first
+    write, so a transaction that read the audit head and then wrote could append after a head
+    another process had just moved (or fail, its snapshot stale): two writers must never
+    both append after the same head. BEGIN IMMEDIATE waits here, under busy_timeout, instead.
+    Reads stay outside transactions and never block the other process (WAL).
+    """
+    conn = db.connection()
+    if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class VaultLock:
+    """``<vault>/lock``: shared by every process that has the vault open, exclusive only for
+    the clean-ups that must know no other process is mid-write (emptying ``tmp/``, removing
+    orphan blobs). Two processes work on one vault at once (an officer's batch ingest in the
+    CLI while an analyst reviews in the GUI); the database serialises their writes."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        self.exclusive = False
+
+    def acquire(self) -> None:
+        """Exclusive if no one else has the vault open, else shared (waits out an opening or a
+        closing process, which holds it exclusively for a moment)."""
+        if self.try_exclusive():
+            return
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                self.exclusive = False
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    self.release()
+                    raise VaultUnavailable(
+                        f"{self.folder}: the vault is held by another Custos process"
+                    ) from None
+                time.sleep(0.02)
+
+    def try_exclusive(self) -> bool:
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        self.exclusive = True
+        return True
+
+    def share(self) -> None:
+        if self.exclusive:
+            fcntl.flock(self.fd, fcntl.LOCK_SH)
+            self.exclusive = False
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 def _clean_tmp(folder: Path) -> None:
@@ -96,12 +165,19 @@ class Session:
     """An unlocked vault and the user acting on it."""
 
     def __init__(
-        self, folder: Path, config: VaultConfig, vault_key: bytes, lock_fd: int, user: str
+        self,
+        folder: Path,
+        config: VaultConfig,
+        vault_key: bytes,
+        lock: VaultLock,
+        user: str,
+        schema: Schema,
     ) -> None:
         self.folder = folder
         self.config = config
+        self.schema = schema
         self._vault_key = vault_key
-        self._lock_fd = lock_fd
+        self._lock = lock
         self.engine = _engine(folder / DB_FILE, keys.subkey(vault_key, "database"))
         self._dbs = sessionmaker(self.engine, expire_on_commit=False)
         # One lock for all database work of this session, reads included: SQLCipher crashed
@@ -143,13 +219,13 @@ class Session:
         with self._users:
             self._closed = True
             idle = self._users.wait_for(lambda: self._in_use == 0, timeout=timeout)
-        if idle:  # no commit can follow: blobs moved in by cancelled or failed jobs can go
+        # No commit of this process can follow, and holding the lock exclusively means no other
+        # process has the vault open: blobs moved in by cancelled or failed jobs can go.
+        if idle and self._lock.fd >= 0 and self._lock.try_exclusive():
             with contextlib.suppress(Exception), self.write_lock, self._dbs() as db:
                 self.blobs.settle(db)
         self.engine.dispose()
-        if self._lock_fd >= 0:
-            os.close(self._lock_fd)
-            self._lock_fd = -1
+        self._lock.release()
 
     def __enter__(self) -> Session:
         return self
@@ -182,9 +258,10 @@ class Session:
     def transaction(self) -> Iterator[DbSession]:
         """One atomic write: rows and their audit entries commit together or not at all."""
         with self.write_lock, self._database() as db, db.begin():
+            _begin_immediate(db)
             yield db
         try:
-            with self.db() as db:
+            with self._file_lock(), self.db() as db:
                 advance_head_file(self.folder, db)
         except OSError:
             # The work is committed; failing now would report it lost. The pin only lags (verify
@@ -209,7 +286,9 @@ class Session:
             if not state.persistent or state.modified:
                 db.flush()
             target = audit_target(row)
-            details["digest"] = row_digest(row)
+            values = row_state(row)
+            details["digest"] = state_digest(values)
+            details["columns"] = column_digests(values)
         self._audit.append(db, now(), self.user, action, target, details)
 
     def audit_many(self, db: DbSession, entries: Iterable[tuple[str, str, dict[str, Any]]]) -> None:
@@ -268,13 +347,37 @@ class Session:
         user_key = keys.password_key(password, name, self.config.salt, self.config.kdf)
         slot = keys.slot_id(user_key)
         context = self.config.vault_id.encode() + slot.encode()
-        self.config.slots[slot] = keys.wrap(self._vault_key, user_key, context)
-        self.config.save(self.folder)
+        wrapped = keys.wrap(self._vault_key, user_key, context)
+        with self._config_file() as config:
+            config.slots[slot] = wrapped
         return slot
 
     def drop_slot(self, slot: str | None) -> None:
-        if slot and self.config.slots.pop(slot, None) is not None:
-            self.config.save(self.folder)
+        if slot:
+            with self._config_file() as config:
+                config.slots.pop(slot, None)
+
+    @contextlib.contextmanager
+    def _config_file(self) -> Iterator[VaultConfig]:
+        """``vault.toml`` re-read, changed and saved under a lock of its own: another process
+        with the vault open may have added or dropped a slot since this session read it."""
+        with self._file_lock():
+            config = VaultConfig.load(self.folder)
+            yield config
+            config.save(self.folder)
+            self.config = config
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """Excludes other processes while a plain file of the vault is read and rewritten
+        (``vault.toml``, ``audit.head``). fcntl record locks on ``lock``, not flock: this
+        process already holds ``lock`` with flock, and the two kinds do not interact on Linux."""
+        fd = os.open(self.folder / LOCK_FILE, os.O_RDWR)
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
 
 P = ParamSpec("P")
@@ -301,6 +404,7 @@ def init_vault(
     folder: Path,
     admin: str,
     password: str,
+    schema: Schema,
     recovery_recipient: str | None = None,
     kdf: KdfParams | None = None,
 ) -> tuple[Session, agefmt.Identity | None]:
@@ -333,11 +437,14 @@ def init_vault(
     )
     (folder / "blobs").mkdir(mode=0o700)
     _clean_tmp(folder)
-    lock_fd = _lock(folder)
-    session = Session(folder, config, vault_key, lock_fd, admin)
-    Base.metadata.create_all(session.engine)
-    with session.db() as db, db.begin():
+    lock = VaultLock(folder)
+    lock.acquire()
+    config.save(folder)  # slots are added to the file as it is on disk
+    session = Session(folder, config, vault_key, lock, admin, schema)
+    Base.metadata.create_all(session.engine, tables=schema.tables)
+    with session.transaction() as db:
         db.add(Meta(key="signing_key", value=signing.private_bytes_raw()))
+    lock.share()
     slot = session.set_password(admin, password)
     session.roles = frozenset(ALL_ROLES)
     session.use_signing_key(signing)
@@ -354,25 +461,37 @@ def _check_new_password(password: str) -> None:
         raise UserError("the password is too short (at least 8 characters)")
 
 
-def _open(folder: Path) -> tuple[VaultConfig, int]:
+def _open(folder: Path) -> tuple[VaultConfig, VaultLock]:
     if not folder.exists():
         raise VaultUnavailable(f"{folder}: no vault here (run 'custos init' first)")
     config = VaultConfig.load(folder)
-    lock_fd = _lock(folder)
-    _clean_tmp(folder)
-    return config, lock_fd
+    lock = VaultLock(folder)
+    lock.acquire()
+    try:
+        if lock.exclusive:  # no other process is writing: what is in tmp/ is left over
+            _clean_tmp(folder)
+        else:
+            (folder / "tmp").mkdir(mode=0o700, exist_ok=True)
+    except BaseException:
+        lock.release()
+        raise
+    return config, lock
 
 
 def _session(
-    folder: Path, config: VaultConfig, vault_key: bytes, lock_fd: int, user: str
+    folder: Path, config: VaultConfig, vault_key: bytes, lock: VaultLock, user: str, schema: Schema
 ) -> Session:
-    session = Session(folder, config, vault_key, lock_fd, user)
+    session = Session(folder, config, vault_key, lock, user, schema)
     try:
-        Base.metadata.create_all(session.engine)  # tables other layers registered since init
-        add_missing_columns(session.engine)
+        if lock.exclusive:
+            # Tables and columns a newer Custos declared; with the vault to ourselves, so two
+            # processes never race to alter the schema. Then orphans of a crash, if marked.
+            Base.metadata.create_all(session.engine, tables=schema.tables)
+            add_missing_columns(session.engine, schema.tables)
+            with session.db() as db:
+                session.blobs.settle(db)
+            lock.share()
         session._start()
-        with session.db() as db:
-            session.blobs.settle(db)
     except DatabaseError:
         session.close()
         raise VaultUnavailable(f"{folder}: the vault database cannot be read (damaged)") from None
@@ -382,9 +501,11 @@ def _session(
     return session
 
 
-def unlock(folder: Path, user: str, password: str) -> Session:
-    """Open the vault as ``user``. Wrong name, wrong password and disabled user fail alike."""
-    config, lock_fd = _open(folder)
+def unlock(folder: Path, user: str, password: str, schema: Schema) -> Session:
+    """Open the vault as ``user``. Wrong name, wrong password and disabled user fail alike.
+
+    Faces and tests call ``service.opener.unlock``, which passes every layer's ``schema``."""
+    config, lock = _open(folder)
     try:
         user_key = keys.password_key(password, user, config.salt, config.kdf)
         slot = keys.slot_id(user_key)
@@ -394,22 +515,22 @@ def unlock(folder: Path, user: str, password: str) -> Session:
         if vault_key is None:
             raise AuthenticationFailed("unknown user or wrong password")
     except BaseException:
-        os.close(lock_fd)
+        lock.release()
         raise
-    return _session(folder, config, vault_key, lock_fd, user)
+    return _session(folder, config, vault_key, lock, user, schema)
 
 
-def recover(folder: Path, identity_text: str, admin: str, password: str) -> Session:
+def recover(folder: Path, identity_text: str, admin: str, password: str, schema: Schema) -> Session:
     """Reopen a vault with the escrowed recovery identity and give ``admin`` a new password."""
     _check_new_password(password)
-    config, lock_fd = _open(folder)
+    config, lock = _open(folder)
     try:
         identity = agefmt.Identity.parse(identity_text)
         vault_key = agefmt.decrypt_bytes(config.recovery_wrapped_key, identity)
     except agefmt.AgeError:
-        os.close(lock_fd)
+        lock.release()
         raise AuthenticationFailed("the recovery identity does not open this vault") from None
-    session = Session(folder, config, vault_key, lock_fd, admin)
+    session = Session(folder, config, vault_key, lock, admin, schema)
     try:
         with session.db() as db:
             key = db.get(Meta, "signing_key")
@@ -426,8 +547,10 @@ def recover(folder: Path, identity_text: str, admin: str, password: str) -> Sess
             user.roles = ",".join(sorted({*filter(None, user.roles.split(",")), Role.ADMIN.value}))
             session.audit(db, "vault.recovered", user, name=admin, roles=user.roles)
         session._start()
-        with session.db() as db:
-            session.blobs.settle(db)
+        if lock.exclusive:
+            with session.db() as db:
+                session.blobs.settle(db)
+            lock.share()
     except BaseException:
         session.close()
         raise

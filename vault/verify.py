@@ -17,20 +17,22 @@ from typing import Any
 from sqlalchemy import select
 
 from vault.agefmt import AgeError
-from vault.audit import check_chain, read_head, read_head_file
+from vault.audit import ChainChecker, read_head, read_head_file
+from vault.errors import Cancelled
 from vault.jobs import CancelToken, Emit, Progress
 from vault.models import (
-    AUDITED,
     AuditEntry,
-    Base,
-    Case,
-    CustodyEvent,
     Item,
-    User,
     audit_target,
-    row_digest,
+    column_digests,
+    row_state,
+    state_digest,
 )
+from vault.schema import Lookup, item_name
 from vault.session import Session, now
+
+BATCH = 2000  # rows read per database visit; the vault is released between visits
+EDITED = "differs from its audited record (edited)"
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,13 @@ class VerifyJob:
     def run(self, emit: Emit) -> VerifyReport:
         self.session.require("vault.verify", target="vault")
         report = VerifyReport()
-        latest, recorded = self._check_audit(report)
-        self._check_rows(report, latest, recorded)
-        self._check_blobs(report, emit)
+        try:
+            recorded = self._check_audit(report)
+            self._check_rows(report, recorded)
+        except Cancelled:
+            report.cancelled = True
+            return report
+        self._check_blobs(report, recorded, emit)
         report.checked_at = now()
         if not report.cancelled:
             with self.session.transaction() as db:
@@ -76,75 +82,108 @@ class VerifyJob:
                 )
         return report
 
-    def _check_audit(
-        self, report: VerifyReport
-    ) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
-        """Check the chain; return the latest recorded digest and details of every audited row."""
-        s = self.session
-        with s.db() as db:
-            for seq, what in check_chain(db, s.chain_root_public):
-                report.problems.append(Problem(f"audit #{seq}", what))
-            head = read_head(db)
-            pinned = read_head_file(s.folder)
-            if pinned and pinned.seq > head.seq:
-                report.problems.append(
-                    Problem(f"audit #{head.seq + 1}", f"entries up to #{pinned.seq} were removed")
-                )
-            elif pinned and pinned.seq > 0:
-                at = db.get(AuditEntry, pinned.seq)
-                if at is None or at.hash != pinned.hash:
-                    report.problems.append(Problem(f"audit #{pinned.seq}", "differs from head"))
-            latest: dict[str, str] = {}
-            recorded: dict[str, dict[str, Any]] = {}
-            q = select(AuditEntry.seq, AuditEntry.target, AuditEntry.details).order_by(
-                AuditEntry.seq
-            )
-            for _seq, target, details in db.execute(q):
-                report.audit_entries += 1
-                try:
-                    fields = json.loads(details)
-                except ValueError:
-                    continue  # an edited entry; check_chain has named it
-                if not isinstance(fields, dict):
-                    continue
-                digest = fields.get("digest")
-                if digest:
-                    latest[target] = digest
-                    recorded.setdefault(target, {}).update(fields)
-        return latest, recorded
+    def _check_audit(self, report: VerifyReport) -> _Recorded:
+        """Check the chain; return what it recorded of every audited row.
 
-    def _check_rows(
-        self, report: VerifyReport, latest: dict[str, str], recorded: dict[str, dict[str, Any]]
-    ) -> None:
+        Entries are read in batches and checked with the database released in between, so the
+        other work of the session (a page listing cases) and other processes are not held up.
+        """
+        s = self.session
+        checker = ChainChecker(s.chain_root_public)
+        rec = _Recorded()
+        last = 0
+        while True:
+            with s.db() as db:
+                batch = list(
+                    db.scalars(
+                        select(AuditEntry)
+                        .where(AuditEntry.seq > last)
+                        .order_by(AuditEntry.seq)
+                        .limit(BATCH)
+                    )
+                )
+                if not batch:
+                    head = read_head(db)
+                    pinned = read_head_file(s.folder)
+                    at = db.get(AuditEntry, pinned.seq) if pinned and pinned.seq > 0 else None
+                    break
+            for entry in batch:
+                report.audit_entries += 1
+                for seq, what in checker.check(entry):
+                    report.problems.append(Problem(f"audit #{seq}", what))
+                rec.add(entry.target, entry.details)
+            last = batch[-1].seq
+            self.cancel.check()
+        if pinned and pinned.seq > head.seq:
+            report.problems.append(
+                Problem(f"audit #{head.seq + 1}", f"entries up to #{pinned.seq} were removed")
+            )
+        elif pinned and pinned.seq > 0 and (at is None or at.hash != pinned.hash):
+            report.problems.append(Problem(f"audit #{pinned.seq}", "differs from head"))
+        return rec
+
+    def _check_rows(self, report: VerifyReport, rec: _Recorded) -> None:
+        s = self.session
         seen: set[str] = set()
-        # Items are named by the name their audit entries recorded (the original name), so an
-        # item whose row was edited or deleted is still named as it was acquired.
-        names = {
-            int(t.split(":")[1]): str(d["name"])
-            for t, d in recorded.items()
-            if t.startswith("items:") and "name" in d
-        }
-        with self.session.db() as db:
-            for item_id, name in db.execute(select(Item.id, Item.name)):
-                names.setdefault(item_id, name)
-            for table in AUDITED:
-                for row in db.scalars(select(table)).yield_per(2000):
+        for table in s.schema.audited:
+            model = table.model
+            key = model.__mapper__.primary_key[0]
+            last: Any = None
+            while True:
+                with s.db() as db:
+                    q = select(model).order_by(key).limit(BATCH)
+                    if last is not None:
+                        q = q.where(key > last)
+                    rows = list(db.scalars(q))
+                if not rows:
+                    break
+                for row in rows:
                     target = audit_target(row)
                     seen.add(target)
-                    digest = latest.get(target)
+                    digest = rec.digest.get(target)
+                    state = row_state(row)
+                    if digest is not None and digest == state_digest(state):
+                        continue
+                    where = table.describe(
+                        {**state, **rec.details(target), "_key": target_key(target)},
+                        self._lookup(rec),
+                    )
                     if digest is None:
-                        report.problems.append(Problem(_name(row, names), "has no audit entry"))
-                    elif digest != row_digest(row):
+                        report.problems.append(Problem(where, "has no audit entry"))
+                    else:
                         report.problems.append(
-                            Problem(_name(row, names), "differs from its audited record (edited)")
+                            Problem(where, _edited(state, rec.columns.get(target)))
                         )
-        tables = {t.__tablename__ for t in AUDITED}
-        for target in sorted(latest.keys() - seen, key=_target_order):
-            if target.split(":")[0] in tables:
-                where = _deleted_name(target, recorded.get(target, {}), names)
+                last = getattr(rows[-1], str(key.key))
+                self.cancel.check()
+        gone = rec.digest.keys() - seen
+        for table in s.schema.audited:  # in the schema's order, like the rows above
+            prefix = table.name + ":"
+            for target in sorted((t for t in gone if t.startswith(prefix)), key=_target_order):
+                values = {**rec.details(target), "_key": target_key(target)}
+                where = table.describe(values, self._lookup(rec))
                 report.problems.append(Problem(where, "is in the audit log but was deleted"))
 
-    def _check_blobs(self, report: VerifyReport, emit: Emit) -> None:
+    def _lookup(self, rec: _Recorded) -> Lookup:
+        """Values of another row by audit target (live columns, overlaid by what the log
+        recorded), to name a row by its parent: only called when naming a finding."""
+        s = self.session
+
+        def lookup(target: str) -> dict[str, Any]:
+            table_name, _, key_text = target.partition(":")
+            audited = s.schema.audited_table(table_name)
+            live: dict[str, Any] = {}
+            if audited is not None:
+                key = int(key_text) if key_text.isdigit() else key_text
+                with s.db() as db:
+                    row = db.get(audited.model, key)
+                    if row is not None:
+                        live = row_state(row)
+            return {**live, **rec.details(target)}
+
+        return lookup
+
+    def _check_blobs(self, report: VerifyReport, recorded: _Recorded, emit: Emit) -> None:
         s = self.session
         by_blob: dict[str, list[Item]] = defaultdict(list)
         with s.db() as db:
@@ -153,6 +192,7 @@ class VerifyJob:
         report.items = sum(len(v) for v in by_blob.values())
         total = sum(items[0].size for items in by_blob.values())
         emit(Progress(0, total, "bytes", "checking stored evidence"))
+        lookup = self._lookup(recorded)
         for name, items in by_blob.items():
             if self.cancel.cancelled:
                 report.cancelled = True
@@ -161,7 +201,7 @@ class VerifyJob:
             problem = self._check_blob(name, first.sha256, first.size, report, emit, total)
             report.blobs += 1
             if problem:
-                report.problems.extend(Problem(_name(i), problem) for i in items)
+                report.problems.extend(Problem(_item_name(i, lookup), problem) for i in items)
 
     def _check_blob(
         self, name: str, sha: str, size: int, report: VerifyReport, emit: Emit, total: int
@@ -226,41 +266,56 @@ class _ThreadedSha256:
         return self._h.hexdigest()
 
 
-def _item_name(item_id: int, names: dict[int, str]) -> str:
-    name = names.get(item_id)
-    return f"item {item_id} ({name})" if name is not None else f"item {item_id}"
+class _Recorded:
+    """What the audit log says of each row: the latest digest, the latest per-column digests
+    and everything its entries recorded (names, references) for naming it."""
+
+    def __init__(self) -> None:
+        self.digest: dict[str, str] = {}
+        self.columns: dict[str, dict[str, str] | None] = {}
+        self._details: dict[str, dict[str, Any]] = {}
+
+    def add(self, target: str, details: str) -> None:
+        try:
+            fields = json.loads(details)
+        except ValueError:
+            return  # an edited entry; the chain check has named it
+        if not isinstance(fields, dict):
+            return
+        digest = fields.get("digest")
+        if digest:
+            self.digest[target] = digest
+            columns = fields.get("columns")
+            self.columns[target] = columns if isinstance(columns, dict) else None
+            self._details.setdefault(target, {}).update(
+                (k, v) for k, v in fields.items() if k not in ("digest", "columns")
+            )
+
+    def details(self, target: str) -> dict[str, Any]:
+        return self._details.get(target, {})
 
 
-def _name(row: Base, names: dict[int, str] | None = None) -> str:
-    names = names or {}
-    if isinstance(row, Item):
-        return f"item {row.id} ({names.get(row.id, row.name)})"
-    if isinstance(row, CustodyEvent):
-        return f"custody event {row.id} of {_item_name(row.item_id, names)}"
-    if isinstance(row, Case):
-        return f"case {row.reference}"
-    if isinstance(row, User):
-        return f"user {row.name}"
-    return str(row)
+def _edited(state: dict[str, Any], recorded: dict[str, str] | None) -> str:
+    """Which columns differ from the audited record, by name, when the entry recorded them."""
+    if recorded:
+        now_digests = column_digests(state)
+        changed = sorted(k for k in now_digests if recorded.get(k) != now_digests[k])
+        if changed:
+            return f"{', '.join(changed)} changed (edited outside Custos)"
+    return EDITED
+
+
+def target_key(target: str) -> str:
+    return target.partition(":")[2]
+
+
+def _item_name(item: Item, lookup: Lookup) -> str:
+    return item_name(item.id, lambda t: lookup(t) or {"name": item.name})
 
 
 def _target_order(target: str) -> tuple[str, int]:
     table, _, key = target.partition(":")
     return (table, int(key)) if key.isdigit() else (table, 0)
-
-
-def _deleted_name(target: str, details: dict[str, Any], names: dict[int, str]) -> str:
-    """Name a row that the audit log knows and the database no longer has."""
-    table, _, key = target.partition(":")
-    if table == "items" and key.isdigit():
-        return _item_name(int(key), names)
-    if table == "custody_events" and isinstance(details.get("item"), int):
-        return f"custody event {key} of {_item_name(details['item'], names)}"
-    if table == "cases" and details.get("reference"):
-        return f"case {details['reference']}"
-    if table == "users" and details.get("name"):
-        return f"user {details['name']}"
-    return target
 
 
 def verify(session: Session, emit: Emit | None = None) -> VerifyReport:

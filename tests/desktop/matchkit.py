@@ -22,18 +22,16 @@ PARTNER_USER = "bernd"
 
 
 def build(root: Path, faces: Path) -> Path:
-    import exchange.models  # noqa: F401  (register the layers' tables before a vault opens)
-    import matching.models  # noqa: F401
     from exchange import directory
     from exchange.export import ExportJob
     from exchange.labels import set_item_labels
     from matching.casefaces import DetectJob
     from matching.searching import search
     from matching.watchlists import Listing, create_watchlist, enrol
+    from service.opener import init_vault
     from vault.cases import create_case
     from vault.ingest import CustodyForm, ingest
     from vault.jobs import ignore
-    from vault.session import init_vault
     from vault.users import add_user
     from vaultkit import FAST_KDF, PASSWORD, new_vault
 

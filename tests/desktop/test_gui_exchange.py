@@ -74,7 +74,7 @@ def test_export_refused_by_policy_writes_nothing_then_allowed_export_verifies(
     assert actions == ["bundle.exported"]  # the previews refused nothing on record
     matched._close_session()
     from exchange.bundles import verify_bundle
-    from vault.session import unlock
+    from service.opener import unlock
 
     partner = unlock(world / "de", "bernd", PASSWORD)
     try:

@@ -14,7 +14,7 @@ from vaultkit import FAST_KDF, PASSWORD
 
 def _card_of_new_agency(folder: Path) -> Path:
     from exchange import directory
-    from vault.session import init_vault
+    from service.opener import init_vault
 
     s, _recovery = init_vault(folder, "fabien", PASSWORD, kdf=FAST_KDF)
     try:
@@ -29,8 +29,8 @@ def _card_of_new_agency(folder: Path) -> Path:
 
 def _rotated_card_of_bka(world: Path, target: Path) -> Path:
     from exchange import directory
+    from service.opener import unlock
     from vault.rotation import rotate_signing_key
-    from vault.session import unlock
 
     s = unlock(world / "de", PARTNER_USER, PASSWORD)
     try:

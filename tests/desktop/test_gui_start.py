@@ -64,7 +64,7 @@ def test_first_start_creates_the_vault_and_shows_the_recovery_key_once(tmp_path:
             assert key.encode() not in path.read_bytes(), path
     c._close_session()
     # and it really opens the vault
-    from vault.session import recover
+    from service.opener import recover
 
     recover(folder, key, "alice", NEW_PASSWORD).close()
 
@@ -135,7 +135,7 @@ def test_quit_closes_the_session_and_releases_the_vault(controller, qtbot):
     window = sign_in(controller, qtbot)
     window.quit_action.trigger()
     assert controller.session is None and controller.window is None
-    from vault.session import unlock
+    from service.opener import unlock
 
     unlock(controller.folder, "alice", PASSWORD).close()  # the vault lock was released
 

@@ -47,8 +47,8 @@ def test_calibrate_from_the_page(matched, qtbot, faces_dir: Path):
 
 def test_export_refused_then_encrypted_for_the_partner(matched, qtbot, world: Path, tmp_path):
     from exchange.wlimport import WatchlistImportJob
+    from service.opener import unlock
     from vault.jobs import ignore
-    from vault.session import unlock
 
     window = sign_in(matched, qtbot)
     page = window.show_area("watchlists")
@@ -123,8 +123,8 @@ def _reseal(bag: Path, rel: str, photo: bytes, signer) -> None:
 def test_import_a_partner_watchlist_bundle(matched, qtbot, world: Path, faces_dir: Path):
     from exchange.wlexport import WatchlistExportJob
     from matching.watchlists import Listing, create_watchlist, enrol, show_watchlist
+    from service.opener import unlock
     from vault.jobs import ignore
-    from vault.session import unlock
 
     partner = unlock(world / "de", PARTNER_USER, PASSWORD)  # BKA sends two copies of a list
     try:

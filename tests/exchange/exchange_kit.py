@@ -12,14 +12,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-import exchange.models  # noqa: F401  (registers the exchange tables before the vaults open)
 from exchange import bagfmt, directory
 from exchange.export import ExportJob, ExportResult
+from service.opener import init_vault
 from vault.cases import create_case, find_case
 from vault.jobs import ignore
 from vault.keys import KdfParams
 from vault.models import Item
-from vault.session import Session, init_vault
+from vault.session import Session
 from vaultkit import require_tool
 
 PASSWORD = "correct horse battery"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from exchange_kit import FAST_KDF, PASSWORD, run_cli
 
-from vault.session import Session, init_vault, unlock
+from service.opener import init_vault, unlock
+from vault.session import Session
 
 
 def _ok(result: subprocess.CompletedProcess[str]) -> str:

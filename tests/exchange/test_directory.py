@@ -12,9 +12,9 @@ from exchange_kit import FAST_KDF, PASSWORD, Kit
 from exchange import directory
 from exchange.bundles import verify_bundle
 from exchange.cards import Card, fingerprint, grouped, make_card, read_card
+from service.opener import init_vault
 from vault import agefmt
 from vault.errors import UserError
-from vault.session import init_vault
 from vault.verify import verify
 
 

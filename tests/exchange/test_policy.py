@@ -14,11 +14,12 @@ from exchange import directory, labels
 from exchange.bundles import import_bundle
 from exchange.errors import PolicyRefused
 from exchange.export import ExportJob
+from service.opener import unlock
 from vault.cases import create_case
 from vault.errors import PermissionDenied, UserError
 from vault.jobs import ignore
 from vault.models import AuditEntry
-from vault.session import Session, unlock
+from vault.session import Session
 from vault.users import add_user
 from vault.verify import verify
 

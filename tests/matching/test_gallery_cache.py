@@ -26,7 +26,8 @@ from matching.watchlists import (
     find_watchlist,
     load_watchlist_rows,
 )
-from vault.session import Session, init_vault
+from service.opener import init_vault
+from vault.session import Session
 from vaultkit import FAST_KDF, open_as
 
 Key = list[tuple[object, ...]]

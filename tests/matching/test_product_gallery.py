@@ -27,10 +27,11 @@ from matching.watchlists import (
     find_watchlist,
     gallery,
 )
+from service.opener import init_vault
 from vault import cases
 from vault.ingest import ingest
 from vault.models import AuditEntry, Blob, Item
-from vault.session import Session, init_vault, now
+from vault.session import Session, now
 from vaultkit import FAST_KDF, PASSWORD
 
 LISTING = Listing("organised fraud", "Europol", "TLP:AMBER", "2030-01-01")

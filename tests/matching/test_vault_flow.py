@@ -16,11 +16,12 @@ from matching.facelist import cluster_faces, list_faces
 from matching.review import decide, list_review
 from matching.searching import search
 from matching.watchlists import Listing, create_watchlist, enrol, show_watchlist
+from service.opener import init_vault, unlock
 from vault import cases, items, users
 from vault.errors import PermissionDenied, UserError
 from vault.ingest import ingest
 from vault.jobs import Event
-from vault.session import Session, init_vault, unlock
+from vault.session import Session
 from vault.verify import verify
 from vaultkit import FAST_KDF, PASSWORD, run_cli
 

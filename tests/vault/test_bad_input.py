@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from service.opener import recover, unlock
 from vault import blobs as blobs_module
 from vault import ingest as ingest_module
 from vault.errors import AuthenticationFailed, UserError, VaultUnavailable
@@ -20,7 +21,7 @@ from vault.history import list_audit
 from vault.ingest import IngestJob, IngestResult, ingest
 from vault.items import get_item, list_items
 from vault.jobs import CancelToken, Event, Finished, Progress
-from vault.session import Session, recover, unlock
+from vault.session import Session
 from vault.users import add_user, disable_user
 from vault.verify import verify
 from vaultkit import NEW_PASSWORD, PASSWORD, blob_files, new_vault, open_as, sha256_of
@@ -96,9 +97,20 @@ def test_a_damaged_vault_file_is_refused(admin: Session) -> None:
         unlock(folder, "alice", PASSWORD)
 
 
-def test_a_vault_in_use_is_refused_not_opened_twice(admin: Session) -> None:
-    with pytest.raises(VaultUnavailable, match="in use"):
-        unlock(admin.folder, "alice", PASSWORD)
+def test_a_vault_open_in_one_session_opens_in_another_and_both_write_one_chain(
+    admin: Session,
+) -> None:
+    """An analyst reviews in the GUI while an officer ingests from the CLI: the same vault is
+    open twice; both write, the audit chain stays one chain and verify finds nothing."""
+    from vault.cases import create_case
+    from vault.verify import verify
+
+    with unlock(admin.folder, "alice", PASSWORD) as other:
+        create_case(admin, "C-A", "first")
+        create_case(other, "C-B", "second")
+        create_case(admin, "C-C", "third")
+        assert verify(other).problems == []
+    assert verify(admin).problems == []
 
 
 def test_init_refuses_an_existing_vault_and_a_short_password(
@@ -106,7 +118,7 @@ def test_init_refuses_an_existing_vault_and_a_short_password(
 ) -> None:
     with pytest.raises(UserError, match="already exists"):
         new_vault(admin.folder)
-    from vault.session import init_vault
+    from service.opener import init_vault
 
     with pytest.raises(UserError, match="too short"):
         init_vault(tmp_path / "v2", "alice", "short")

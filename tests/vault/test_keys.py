@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from service.opener import init_vault, unlock
 from vault.cases import create_case
 from vault.errors import AuthenticationFailed, PermissionDenied
 from vault.rotation import rotate_signing_key
-from vault.session import Session, init_vault, unlock
+from vault.session import Session
 from vault.users import add_user
 from vault.verify import verify
 from vaultkit import FAST_KDF, PASSWORD, audit_rows, open_as

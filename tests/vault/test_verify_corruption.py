@@ -23,7 +23,13 @@ from vaultkit import audit_rows, blob_files, open_as, sql
 
 AUTH = "stored copy fails authentication (altered or damaged)"
 MISSING = "stored copy is missing"
-EDITED = "differs from its audited record (edited)"
+
+
+def changed(*columns: str) -> str:
+    """The finding for a row edited outside Custos: the columns that differ, by name."""
+    return f"{', '.join(columns)} changed (edited outside Custos)"
+
+
 DELETED = "is in the audit log but was deleted"
 HASH = "content does not match its hash (edited)"
 
@@ -217,7 +223,9 @@ def test_an_edited_item_row_is_named(
     item = items[0]
     sql(admin, f"UPDATE items SET {column} = :v WHERE id = :id", v=value, id=item.id)
     problems = _problems(admin)
-    edited = Problem(_where(item), EDITED)  # named as acquired, even when the name was edited
+    edited = Problem(
+        _where(item), changed(column)
+    )  # named as acquired, even when the name was edited
     assert problems[0] == edited
     if column == "size":
         assert problems == [
@@ -233,7 +241,7 @@ def test_an_edited_item_hash_is_named_twice_record_and_content(admin: Session, i
     forged = "0" * 64
     sql(admin, "UPDATE items SET sha256 = :v WHERE id = :id", v=forged, id=item.id)
     assert _problems(admin) == [
-        Problem(_where(item), EDITED),
+        Problem(_where(item), changed("sha256")),
         Problem(_where(item), "stored copy does not match the acquisition hash"),
     ]
 
@@ -244,7 +252,9 @@ def test_an_edited_custody_event_is_named(admin: Session, items: list) -> None:
         ev = db.scalar(select(CustodyEvent).where(CustodyEvent.kind == "annotated"))
         assert ev is not None
     assert _problems(admin) == [
-        Problem(f"custody event {ev.id} of item {items[0].id} ({items[0].name})", EDITED)
+        Problem(
+            f"custody event {ev.id} of item {items[0].id} ({items[0].name})", changed("details")
+        )
     ]
 
 
@@ -294,7 +304,7 @@ def test_every_problem_is_listed_not_just_the_first(
         Problem(_where(items[0]), AUTH),
         Problem(_where(items[3]), MISSING),
         Problem(f"audit #{edited}", HASH),
-        Problem(_where(items[2]), EDITED),
+        Problem(_where(items[2]), changed("exhibit")),
         Problem(
             f"custody event {ev.id} of item {items[0].id} ({items[0].name})",
             DELETED,

@@ -1,0 +1,41 @@
+"""The one way to open a vault: every layer's tables registered explicitly, never by the side
+effect of an import.
+
+The CLI, the GUI, the installed app, the benchmarks and the tests all open vaults here, so
+``verify`` checks the same tables whichever face runs it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from exchange.models import LAYER as EXCHANGE
+from matching.models import LAYER as MATCHING
+from vault import session as _session
+from vault.agefmt import Identity
+from vault.keys import KdfParams
+from vault.schema import VAULT, Schema
+from vault.session import Session
+
+SCHEMA = Schema((VAULT, MATCHING, EXCHANGE))
+
+
+def unlock(folder: Path, user: str, password: str) -> Session:
+    """Open the vault as ``user``; wrong name, wrong password and disabled user fail alike."""
+    return _session.unlock(folder, user, password, SCHEMA)
+
+
+def init_vault(
+    folder: Path,
+    admin: str,
+    password: str,
+    recovery_recipient: str | None = None,
+    kdf: KdfParams | None = None,
+) -> tuple[Session, Identity | None]:
+    """Create a vault; returns the admin's session and the new recovery identity (if made here)."""
+    return _session.init_vault(folder, admin, password, SCHEMA, recovery_recipient, kdf)
+
+
+def recover(folder: Path, identity_text: str, admin: str, password: str) -> Session:
+    """Reopen a vault with the escrowed recovery identity and give ``admin`` a new password."""
+    return _session.recover(folder, identity_text, admin, password, SCHEMA)

@@ -1,0 +1,110 @@
+"""Which tables a vault has and which of them ``verify`` checks: declared, never discovered.
+
+Each layer lists its own tables in one ``Layer`` (``vault.models.LAYER``, ``matching.models``,
+``exchange.models``); the opener (``service.opener``) puts the layers together into a ``Schema``
+and hands it to the session. So what ``verify`` checks never depends on which modules some face
+happened to import (the CLI once verified no matching or exchange table at all).
+
+Each audited table also names its own rows in words (``describe``): a finding says "watchlist
+'wanted'", not ``<matching.models.Watchlist object at 0x...>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table
+
+from vault.models import AuditEntry, Base, Blob, Case, CustodyEvent, Item, Meta, User
+
+# Values of a row (its columns, or for a deleted row what its audit entries recorded) plus a way
+# to look up another row's values by audit target ("exchange_partners:3"), for names that need
+# a parent ("agreement with Agency-B").
+Lookup = Callable[[str], Mapping[str, Any]]
+Describe = Callable[[Mapping[str, Any], Lookup], str]
+
+
+@dataclass(frozen=True)
+class Audited:
+    """A table whose every row is checked against the digest its latest audit entry recorded."""
+
+    model: type[Base]
+    describe: Describe
+
+    @property
+    def name(self) -> str:
+        return str(self.model.__tablename__)
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    tables: tuple[type[Base], ...]  # every table of the layer, created when a vault opens
+    audited: tuple[Audited, ...] = ()
+
+
+@dataclass(frozen=True)
+class Schema:
+    layers: tuple[Layer, ...]
+
+    @property
+    def tables(self) -> list[Table]:
+        return [m.__table__ for layer in self.layers for m in layer.tables]  # type: ignore[misc]
+
+    @property
+    def audited(self) -> tuple[Audited, ...]:
+        return tuple(a for layer in self.layers for a in layer.audited)
+
+    def audited_table(self, table: str) -> Audited | None:
+        return next((a for a in self.audited if a.name == table), None)
+
+
+def quoted(value: Any) -> str:
+    """A name as users read it in a finding: in quotes, control characters escaped."""
+    text = str(value)
+    return "'" + "".join(c if c.isprintable() else repr(c)[1:-1] for c in text) + "'"
+
+
+def _user(v: Mapping[str, Any], _: Lookup) -> str:
+    return f"user {quoted(v['name'])}" if v.get("name") else f"user {v['_key']}"
+
+
+def _case(v: Mapping[str, Any], _: Lookup) -> str:
+    return f"case {v['reference']}" if v.get("reference") else f"case {v['_key']}"
+
+
+def item_name(item_id: Any, lookup: Lookup) -> str:
+    """An item as acquired: the name its audit entries recorded, even if the row was edited."""
+    name = lookup(f"items:{item_id}").get("name")
+    return f"item {item_id} ({name})" if name is not None else f"item {item_id}"
+
+
+def _item(v: Mapping[str, Any], lookup: Lookup) -> str:
+    recorded = lookup(f"items:{v['_key']}").get("name")
+    name = recorded if recorded is not None else v.get("name")
+    return f"item {v['_key']} ({name})" if name is not None else f"item {v['_key']}"
+
+
+def _custody(v: Mapping[str, Any], lookup: Lookup) -> str:
+    item = v.get("item_id", v.get("item"))
+    if item is None:
+        return f"custody event {v['_key']}"
+    return f"custody event {v['_key']} of {item_name(item, lookup)}"
+
+
+def _vault_layer() -> Layer:
+    return Layer(
+        "vault",
+        tables=(Meta, User, Case, Blob, Item, CustodyEvent, AuditEntry),
+        audited=(
+            Audited(User, _user),
+            Audited(Case, _case),
+            Audited(Item, _item),
+            Audited(CustodyEvent, _custody),
+        ),
+    )
+
+
+VAULT = _vault_layer()
