@@ -16,7 +16,9 @@ Chunk ``i`` uses nonce ``i`` (11 bytes big endian) followed by 0x01 for the last
 Reading is strict, as the spec (https://c2sp.org/age) asks: canonical unpadded base64, stanza
 arguments of visible ASCII, body lines of exactly 64 columns ended by a shorter one, a 32-byte MAC,
 an X25519 stanza with exactly two arguments, a 32-byte share and a 32-byte body, no all-zero
-shared secret.
+shared secret. A header (MAC line included) larger than ``MAX_HEADER`` is refused as soon as the
+reader passes it: ours are ~270 bytes (two stanzas), and a hostile one must cost neither memory nor
+time.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from vault import bech32
 INTRO = b"age-encryption.org/v1\n"
 CHUNK = 64 * 1024
 TAG = 16
+MAX_HEADER = 1024 * 1024  # bytes, MAC line included; an X25519 stanza is ~100 bytes
 _X25519_LABEL = b"age-encryption.org/v1/X25519"
 _RAW = serialization.Encoding.Raw
 
@@ -204,10 +207,13 @@ def encrypt_bytes(data: bytes, recipients: list[Recipient]) -> bytes:
     return buf.getvalue()
 
 
-def _read_line(src: BinaryIO, limit: int = 4096) -> bytes:
-    line = src.readline(limit)
+def _read_line(src: BinaryIO, header: bytearray) -> bytes:
+    """The next header line without its LF; ``header`` is what was read before it."""
+    line = src.readline(4096)
     if not line.endswith(b"\n"):
         raise AgeError("truncated or malformed header")
+    if len(header) + len(line) > MAX_HEADER:
+        raise AgeError("header too large")
     return line[:-1]
 
 
@@ -249,7 +255,7 @@ def _parse_header(src: BinaryIO, identity: Identity) -> bytes:
     header = bytearray(INTRO)
     file_key: bytes | None = None
     while True:
-        line = _read_line(src)
+        line = _read_line(src, header)
         if line.startswith(b"--- "):
             header += b"---"
             mac = _unb64(line[4:])
@@ -260,17 +266,17 @@ def _parse_header(src: BinaryIO, identity: Identity) -> bytes:
             raise AgeError("malformed header")
         args = _stanza_args(line)
         header += line + b"\n"
-        body = b""
+        parts = []  # joined once: adding to bytes each line was quadratic in the body size
         while True:
-            part = _read_line(src)
+            part = _read_line(src, header)
             if len(part) > 64:
                 raise AgeError("stanza body line longer than 64 columns")
             header += part + b"\n"
-            body += _unb64(part)
+            parts.append(_unb64(part))
             if len(part) < 64:
                 break
         if file_key is None:
-            file_key = _unwrap(args, body, identity)
+            file_key = _unwrap(args, b"".join(parts), identity)
     if file_key is None:
         raise AgeError("no identity matched")
     expected = hmac.new(hkdf(file_key, b"", b"header"), bytes(header), sha256).digest()
