@@ -12,6 +12,13 @@ Layout of a file written here::
     <16-byte nonce> <STREAM chunks: ChaCha20-Poly1305 of 64 KiB plaintext + 16-byte tag>
 
 Chunk ``i`` uses nonce ``i`` (11 bytes big endian) followed by 0x01 for the last chunk, else 0x00.
+
+Reading is strict, as the spec (https://c2sp.org/age) asks: canonical unpadded base64, stanza
+arguments of visible ASCII, body lines of exactly 64 columns ended by a shorter one, a 32-byte MAC,
+an X25519 stanza with exactly two arguments, a 32-byte share and a 32-byte body, no all-zero
+shared secret. A header (MAC line included) larger than ``MAX_HEADER`` is refused as soon as the
+reader passes it: ours are ~270 bytes (two stanzas), and a hostile one must cost neither memory nor
+time.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from vault import bech32
 INTRO = b"age-encryption.org/v1\n"
 CHUNK = 64 * 1024
 TAG = 16
+MAX_HEADER = 1024 * 1024  # bytes, MAC line included; an X25519 stanza is ~100 bytes
 _X25519_LABEL = b"age-encryption.org/v1/X25519"
 _RAW = serialization.Encoding.Raw
 
@@ -50,9 +58,12 @@ def _unb64(text: bytes) -> bytes:
     if text.endswith(b"=") or b"\n" in text:
         raise AgeError("non-canonical base64")
     try:
-        return base64.b64decode(text + b"=" * (-len(text) % 4), validate=True)
+        data = base64.b64decode(text + b"=" * (-len(text) % 4), validate=True)
     except ValueError:  # binascii.Error: a damaged header must read as damaged, not crash
         raise AgeError("invalid base64 in header") from None
+    if _b64(data) != text:  # unused low bits set: another text for the same bytes
+        raise AgeError("non-canonical base64")
+    return data
 
 
 def hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
@@ -196,16 +207,30 @@ def encrypt_bytes(data: bytes, recipients: list[Recipient]) -> bytes:
     return buf.getvalue()
 
 
-def _read_line(src: BinaryIO, limit: int = 4096) -> bytes:
-    line = src.readline(limit)
+def _read_line(src: BinaryIO, header: bytearray) -> bytes:
+    """The next header line without its LF; ``header`` is what was read before it."""
+    line = src.readline(4096)
     if not line.endswith(b"\n"):
         raise AgeError("truncated or malformed header")
+    if len(header) + len(line) > MAX_HEADER:
+        raise AgeError("header too large")
     return line[:-1]
 
 
+def _stanza_args(line: bytes) -> list[bytes]:
+    """The arguments of ``-> arg arg...``: one or more, each 1+ visible ASCII characters."""
+    args = line[3:].split(b" ")
+    for arg in args:
+        if not arg or min(arg) < 0x21 or max(arg) > 0x7E:
+            raise AgeError("malformed stanza arguments")
+    return args
+
+
 def _unwrap(args: list[bytes], body: bytes, identity: Identity) -> bytes | None:
-    if len(args) != 2 or args[0] != b"X25519":
+    if args[0] != b"X25519":
         return None
+    if len(args) != 2 or len(body) != 16 + TAG:  # length checked before any decryption
+        raise AgeError("malformed X25519 stanza")
     share = _unb64(args[1])
     if len(share) != 32:
         raise AgeError("bad X25519 share")
@@ -214,6 +239,8 @@ def _unwrap(args: list[bytes], body: bytes, identity: Identity) -> bytes | None:
         shared = secret.exchange(X25519PublicKey.from_public_bytes(share))
     except ValueError:  # a low-order point: only a damaged or hostile file has one
         raise AgeError("bad X25519 share") from None
+    if shared == bytes(32):  # what the spec forbids (cryptography refuses it already)
+        raise AgeError("bad X25519 share")
     key = hkdf(shared, share + identity.recipient.public, _X25519_LABEL)
     try:
         return ChaCha20Poly1305(key).decrypt(bytes(12), body, None)
@@ -228,23 +255,28 @@ def _parse_header(src: BinaryIO, identity: Identity) -> bytes:
     header = bytearray(INTRO)
     file_key: bytes | None = None
     while True:
-        line = _read_line(src)
+        line = _read_line(src, header)
         if line.startswith(b"--- "):
             header += b"---"
             mac = _unb64(line[4:])
+            if len(mac) != 32:
+                raise AgeError("malformed header MAC")
             break
         if not line.startswith(b"-> "):
             raise AgeError("malformed header")
+        args = _stanza_args(line)
         header += line + b"\n"
-        body = b""
+        parts = []  # joined once: adding to bytes each line was quadratic in the body size
         while True:
-            part = _read_line(src)
+            part = _read_line(src, header)
+            if len(part) > 64:
+                raise AgeError("stanza body line longer than 64 columns")
             header += part + b"\n"
-            body += _unb64(part)
+            parts.append(_unb64(part))
             if len(part) < 64:
                 break
         if file_key is None:
-            file_key = _unwrap(line[3:].split(b" "), body, identity)
+            file_key = _unwrap(args, b"".join(parts), identity)
     if file_key is None:
         raise AgeError("no identity matched")
     expected = hmac.new(hkdf(file_key, b"", b"header"), bytes(header), sha256).digest()
