@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from vault.models import Blob, CustodyEvent, Item, canonical, values_digest
 from vault.session import Session, now
-from vault.sources import Source
+from vault.sources import Source, raw_bytes, text
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def record_batch(
         {
             "case_id": case_id,
             "name": p.source.name,
-            "original_path": _absolute(p.source.path),
+            "original_path": text(_absolute(p.source.path)),
             "size": p.size,
             "sha256": p.sha256,
             "md5": p.md5 or "",
@@ -90,7 +90,7 @@ def record_batch(
             "kind": "acquired",
             "actor": session.user,
             "at": at,
-            "details": canonical({"sha256": p.sha256, "size": p.size, "exhibit": form.exhibit}),
+            "details": canonical(_acquired(p, form)),
             "refers_to": None,
         }
         for p, item_id in zip(batch, ids, strict=True)
@@ -120,6 +120,16 @@ def record_batch(
 
     session.audit_many(db, entries())
     return ids
+
+
+def _acquired(p: Pending, form: CustodyForm) -> dict[str, Any]:
+    """The "acquired" event's details; with the exact bytes of a source path that is not valid
+    UTF-8 (the item's name and path hold it escaped), so the original name is never lost."""
+    details: dict[str, Any] = {"sha256": p.sha256, "size": p.size, "exhibit": form.exhibit}
+    raw = raw_bytes(_absolute(p.source.path))
+    if raw is not None:
+        details["original_path_bytes"] = raw.hex()
+    return details
 
 
 def _insert_rows(

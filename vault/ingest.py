@@ -32,7 +32,7 @@ from vault.fsutil import start_writeback, syncfs
 from vault.hashing import MultiHasher
 from vault.jobs import CancelToken, Emit, Finished, Progress
 from vault.session import Session, requires
-from vault.sources import Source, collect
+from vault.sources import Source, collect, text
 
 CHUNK = 1 << 20
 BATCH_FILES = 500
@@ -129,8 +129,8 @@ class IngestJob:
             with contextlib.closing(self._stored(sources, sizes, emit)) as stored:
                 for source, outcome in stored:
                     if isinstance(outcome, _SourceError):
-                        result.failed.append((str(source.path), str(outcome)))
-                        emit(Finished(str(source.path), False, str(outcome)))
+                        result.failed.append((text(source.path), str(outcome)))
+                        emit(Finished(text(source.path), False, str(outcome)))
                         continue
                     if outcome is None or self.cancel.cancelled:
                         result.cancelled = True  # the file in flight (if any) is dropped
