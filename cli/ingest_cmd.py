@@ -32,6 +32,12 @@ def _iso_time(value: str | None) -> str | None:
 @click.option("--seized-on", help="Time of seizure (ISO 8601).")
 @click.option("--seized-by", help="Officer who seized it.")
 @click.option("--description")
+@click.option(
+    "--again",
+    is_flag=True,
+    help="Store files the case already holds (same source path and SHA-256) as new items; "
+    "by default they are skipped, so running an interrupted ingest again resumes it.",
+)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_context
 def ingest(
@@ -43,6 +49,7 @@ def ingest(
     seized_on: str | None,
     seized_by: str | None,
     description: str | None,
+    again: bool,
     paths: tuple[Path, ...],
 ) -> None:
     """Ingest files and folders (recursively) into a case, with their custody record."""
@@ -51,10 +58,16 @@ def ingest(
     )
     with signed_in(ctx) as session:
         token = CancelToken()
-        job = IngestJob(session, case_ref, list(paths), form, token)
+        job = IngestJob(session, case_ref, list(paths), form, token, again)
         with ctrl_c_cancels(token):
             result = run_job(job.run, "ingesting")
     out.print(f"saved {len(result.saved)} item(s) to case {case_ref}", markup=False)
+    if result.skipped:
+        out.print(
+            f"skipped {len(result.skipped)} file(s) already in the case (same path and SHA-256; "
+            "--again stores them again)",
+            markup=False,
+        )
     if result.cancelled:
         raise Cancelled(f"ingest cancelled; {len(result.saved)} item(s) saved before it stopped")
     if result.failed:

@@ -65,7 +65,7 @@ def record_batch(
         {
             "case_id": case_id,
             "name": p.source.name,
-            "original_path": text(_absolute(p.source.path)),
+            "original_path": source_path(p.source),
             "size": p.size,
             "sha256": p.sha256,
             "md5": p.md5 or "",
@@ -120,6 +120,22 @@ def record_batch(
 
     session.audit_many(db, entries())
     return ids
+
+
+def source_path(source: Source) -> str:
+    """The source's absolute path as an item records it (``original_path``)."""
+    return text(_absolute(source.path))
+
+
+def held_by_case(db: DbSession, case_id: int) -> dict[tuple[str, str], int]:
+    """(original path, SHA-256) -> item id of every item of the case: one query per job, so an
+    ingest run again knows what it stored before (the latest item wins)."""
+    rows = db.execute(
+        select(Item.original_path, Item.sha256, Item.id)
+        .where(Item.case_id == case_id)
+        .order_by(Item.id)
+    )
+    return {(path, sha256): item_id for path, sha256, item_id in rows}
 
 
 def _acquired(p: Pending, form: CustodyForm) -> dict[str, Any]:
