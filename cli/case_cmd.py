@@ -13,7 +13,10 @@ def case() -> None:
     """Create and list cases."""
 
 
-@case.command("create")
+@case.command(
+    "create",
+    help=f"Create a case. REFERENCE: {cases.REFERENCE_RULE}.",
+)
 @click.argument("reference")
 @click.option("--title", required=True)
 @click.option("--crime", "crimes", multiple=True, help=f"One of: {', '.join(cases.CRIME_AREAS)}")
@@ -36,7 +39,6 @@ def create(
     partners: tuple[str, ...],
     hash_sets: bool,
 ) -> None:
-    """Create a case."""
     with signed_in(ctx) as session:
         info = cases.create_case(
             session, reference, title, list(crimes), operation, list(partners), hash_sets

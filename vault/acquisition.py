@@ -6,13 +6,15 @@ Called by ``vault.ingest`` inside the one transaction that follows the batch's `
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session as DbSession
 
+from vault.errors import UserError
 from vault.models import Blob, CustodyEvent, Item, canonical, values_digest
 from vault.session import Session, now
 from vault.sources import Source, raw_bytes, text
@@ -28,6 +30,31 @@ class CustodyForm:
     seized_on: str | None = None
     seized_by: str | None = None
     description: str | None = None
+
+    def checked(self) -> CustodyForm:
+        """This form with its values checked (``seizure_date``); raises ``UserError``."""
+        return replace(self, seized_on=seizure_date(self.seized_on))
+
+
+# A seizure time written in a time zone east of this workstation's is ahead of its clock.
+SEIZURE_SLACK = timedelta(days=1)
+
+
+def seizure_date(value: str | None) -> str | None:
+    """A seizure date/time as recorded (ISO 8601, normalised): not in the future beyond a day of
+    slack for time zones. One rule for ingest and for corrections, whatever the face."""
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(
+            f"seizure date {value!r} is not an ISO 8601 date or time (e.g. 2026-03-01T14:30)"
+        ) from None
+    latest = datetime.now(when.tzinfo or None) + SEIZURE_SLACK  # naive: this machine's clock
+    if when > latest:
+        raise UserError(f"seizure date {value!r} is in the future")
+    return when.isoformat()
 
 
 @dataclass

@@ -102,6 +102,7 @@ class IngestJob:
 
     def run(self, emit: Emit) -> IngestResult:
         self.session.require("item.ingest", target=f"case:{self.case_reference}")
+        self.form = self.form.checked()
         with self.session.db() as db:
             case = find_case(db, self.case_reference)
             case_id, self._hash_sets = case.id, case.hash_sets
