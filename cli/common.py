@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -45,19 +46,35 @@ def vault_path(ctx: click.Context) -> Path:
     return Path(given).expanduser() if given else default_vault()
 
 
-def ask_password(prompt: str, env: str, confirm: bool = False) -> str:
-    value = os.environ.get(env)
-    if value is not None:
-        return value
+def _can_prompt(what: str, env: str) -> None:
+    """Refuse with one line (exit 2) where no one can answer a prompt (cron, CI, a pipe)."""
+    if not sys.stdin.isatty():
+        from vault.errors import UserError
+
+        raise UserError(f"no terminal to ask for {what}: set {env}")
+
+
+def ask_password(prompt: str, env: str, confirm: bool = False, *fallback: str) -> str:
+    """The password from ``env`` (else from the first of ``fallback`` set), else a prompt."""
+    for name in (env, *fallback):
+        value = os.environ.get(name)
+        if value is not None:
+            return value
+    _can_prompt("a password", env)
     return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True))
 
 
 def sign_in(ctx: click.Context) -> Session:
-    from vault.session import unlock
+    from vault.session import check_vault, unlock
 
-    user = os.environ.get("CUSTOS_USER") or click.prompt("User", err=True)
+    folder = vault_path(ctx)
+    check_vault(folder)  # no vault there: say so before asking anything
+    user = os.environ.get("CUSTOS_USER")
+    if not user:
+        _can_prompt("the user name", "CUSTOS_USER")
+        user = click.prompt("User", err=True)
     password = ask_password("Password", "CUSTOS_PASSWORD")
-    return unlock(vault_path(ctx), user, password)
+    return unlock(folder, user, password)
 
 
 @contextlib.contextmanager
