@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -86,9 +87,35 @@ def signed_in(ctx: click.Context) -> Iterator[Session]:
         session.close()
 
 
+# Characters that reorder what follows them on screen (a name could hide its real extension).
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def shown(value: object) -> str:
+    """An outside string made safe to print: a seized file name, a title or a note from a bundle.
+
+    Control characters (ESC, BEL, CR...), line and paragraph separators and bidirectional
+    overrides are shown as visible escapes (``\\x1b``, ``\\u202e``), so a name cannot move the
+    cursor, recolour or clear the terminal, or fake a line of output. Everything else (any
+    script, spaces) is unchanged.
+    """
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(_escaped(c) for c in text)
+
+
+def _escaped(c: str) -> str:
+    if c not in _BIDI and unicodedata.category(c) not in ("Cc", "Cs", "Zl", "Zp"):
+        return c
+    code = ord(c)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def say_error(subject: str, message: str = "") -> None:
-    """One red line on stderr; the text is never read as markup (file names may hold [ ])."""
-    text = f"{subject}: {message}" if message else subject
+    """One red line on stderr; the text is never read as markup (file names may hold [ ]),
+    and control characters in it are shown escaped (``shown``)."""
+    text = shown(f"{subject}: {message}" if message else subject)
     err.print("[red]error[/]: ", end="")
     err.print(text, markup=False)
 
