@@ -1,4 +1,4 @@
-"""custos agency set | card"""
+"""custos agency set | card | export-identity"""
 
 from __future__ import annotations
 
@@ -43,6 +43,20 @@ def card(ctx: click.Context, target: Path) -> None:
     out.print(f"key card written to {target}", markup=False)
     out.print(f"signing key fingerprint:   {grouped(info.fingerprint)}", markup=False)
     out.print(f"recipient fingerprint:     {grouped(info.recipient_fingerprint)}", markup=False)
+
+
+@agency.command("export-identity")
+@click.option("--out", "target", required=True, type=click.Path(path_type=Path))
+@click.pass_context
+def export_identity(ctx: click.Context, target: Path) -> None:
+    """Write our agency's age identity (admin): `age -d -i FILE bundle.tar.age` then opens a
+    bundle sent to us without Custos. It opens this vault's blobs too: keep it like the
+    recovery identity. Never overwrites a file; each export is in the audit log."""
+    from exchange.identity import export_identity as write_identity
+
+    with signed_in(ctx) as session:
+        recipient = write_identity(session, target)
+    out.print(f"age identity written to {target} (public key {recipient})", markup=False)
 
 
 def register(group: click.Group) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import ctrl_c_cancels, emit_json, err, out, run_job, signed_in
+from cli.common import ctrl_c_cancels, emit_json, err, out, run_job, shown, signed_in
 from exchange.constants import PURPOSES
 from vault.jobs import CancelToken
 
@@ -24,7 +24,7 @@ def bundle() -> None:
 
 def _lines(items: list[str]) -> None:
     for line in items:
-        err.print(f"  - {line}", markup=False)
+        err.print(f"  - {shown(line)}", markup=False)  # names from a partner's bundle
 
 
 @bundle.command("export")

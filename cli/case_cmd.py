@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import emit_json, out, signed_in
+from cli.common import emit_json, out, shown, signed_in
 from vault import cases
 
 
@@ -13,7 +13,10 @@ def case() -> None:
     """Create and list cases."""
 
 
-@case.command("create")
+@case.command(
+    "create",
+    help=f"Create a case. REFERENCE: {cases.REFERENCE_RULE}.",
+)
 @click.argument("reference")
 @click.option("--title", required=True)
 @click.option("--crime", "crimes", multiple=True, help=f"One of: {', '.join(cases.CRIME_AREAS)}")
@@ -36,7 +39,6 @@ def create(
     partners: tuple[str, ...],
     hash_sets: bool,
 ) -> None:
-    """Create a case."""
     with signed_in(ctx) as session:
         info = cases.create_case(
             session, reference, title, list(crimes), operation, list(partners), hash_sets
@@ -55,7 +57,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
         emit_json([c.__dict__ for c in found])
         return
     for c in found:
-        out.print(f"{c.reference}\t{c.items} items\t{c.title}", markup=False)
+        out.print(f"{c.reference}\t{c.items} items\t{shown(c.title)}", markup=False)
 
 
 @case.command("show")
@@ -71,10 +73,10 @@ def show(ctx: click.Context, reference: str, as_json: bool) -> None:
         return
     lines = [
         f"reference:   {c.reference}",
-        f"title:       {c.title}",
+        f"title:       {shown(c.title)}",
         f"crime areas: {', '.join(c.crime_areas) or '-'}",
-        f"operation:   {c.operation or '-'}",
-        f"partners:    {', '.join(c.partners) or '-'}",
+        f"operation:   {shown(c.operation or '-')}",
+        f"partners:    {shown(', '.join(c.partners) or '-')}",
         f"items:       {c.items}",
         f"hashes:      SHA-256{', SHA-1, MD5 (hash sets)' if c.hash_sets else ' only'}",
         f"created:     {c.created_at} by {c.created_by}",

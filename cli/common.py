@@ -6,6 +6,8 @@ import contextlib
 import json
 import os
 import signal
+import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -45,19 +47,36 @@ def vault_path(ctx: click.Context) -> Path:
     return Path(given).expanduser() if given else default_vault()
 
 
-def ask_password(prompt: str, env: str, confirm: bool = False) -> str:
-    value = os.environ.get(env)
-    if value is not None:
-        return value
+def _can_prompt(what: str, env: str) -> None:
+    """Refuse with one line (exit 2) where no one can answer a prompt (cron, CI, a pipe)."""
+    if not sys.stdin.isatty():
+        from vault.errors import UserError
+
+        raise UserError(f"no terminal to ask for {what}: set {env}")
+
+
+def ask_password(prompt: str, env: str, confirm: bool = False, *fallback: str) -> str:
+    """The password from ``env`` (else from the first of ``fallback`` set), else a prompt."""
+    for name in (env, *fallback):
+        value = os.environ.get(name)
+        if value is not None:
+            return value
+    _can_prompt("a password", env)
     return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True))
 
 
 def sign_in(ctx: click.Context) -> Session:
     from service.opener import unlock
+    from vault.session import check_vault
 
-    user = os.environ.get("CUSTOS_USER") or click.prompt("User", err=True)
+    folder = vault_path(ctx)
+    check_vault(folder)  # no vault there: say so before asking anything
+    user = os.environ.get("CUSTOS_USER")
+    if not user:
+        _can_prompt("the user name", "CUSTOS_USER")
+        user = click.prompt("User", err=True)
     password = ask_password("Password", "CUSTOS_PASSWORD")
-    return unlock(vault_path(ctx), user, password)
+    return unlock(folder, user, password)
 
 
 @contextlib.contextmanager
@@ -69,9 +88,35 @@ def signed_in(ctx: click.Context) -> Iterator[Session]:
         session.close()
 
 
+# Characters that reorder what follows them on screen (a name could hide its real extension).
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def shown(value: object) -> str:
+    """An outside string made safe to print: a seized file name, a title or a note from a bundle.
+
+    Control characters (ESC, BEL, CR...), line and paragraph separators and bidirectional
+    overrides are shown as visible escapes (``\\x1b``, ``\\u202e``), so a name cannot move the
+    cursor, recolour or clear the terminal, or fake a line of output. Everything else (any
+    script, spaces) is unchanged.
+    """
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(_escaped(c) for c in text)
+
+
+def _escaped(c: str) -> str:
+    if c not in _BIDI and unicodedata.category(c) not in ("Cc", "Cs", "Zl", "Zp"):
+        return c
+    code = ord(c)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def say_error(subject: str, message: str = "") -> None:
-    """One red line on stderr; the text is never read as markup (file names may hold [ ])."""
-    text = f"{subject}: {message}" if message else subject
+    """One red line on stderr; the text is never read as markup (file names may hold [ ]),
+    and control characters in it are shown escaped (``shown``)."""
+    text = shown(f"{subject}: {message}" if message else subject)
     err.print("[red]error[/]: ", end="")
     err.print(text, markup=False)
 

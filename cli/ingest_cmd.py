@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import click
 
 from cli.common import ctrl_c_cancels, out, run_job, signed_in
-from vault.errors import BatchIncomplete, Cancelled, UserError
+from vault.errors import BatchIncomplete, Cancelled
 from vault.ingest import CustodyForm, IngestJob
 from vault.jobs import CancelToken
-
-
-def _iso_time(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value).isoformat()
-    except ValueError:
-        raise UserError(
-            f"--seized-on {value!r} is not an ISO date/time (2026-03-01T14:30)"
-        ) from None
 
 
 @click.command()
@@ -29,9 +17,18 @@ def _iso_time(value: str | None) -> str | None:
 @click.option("--exhibit", help="Exhibit number.")
 @click.option("--seized-from", help="Person or organisation the evidence was seized from.")
 @click.option("--seized-at", help="Place of seizure.")
-@click.option("--seized-on", help="Time of seizure (ISO 8601).")
+@click.option(
+    "--seized-on",
+    help="Time of seizure (ISO 8601: 2026-03-01 or 2026-03-01T14:30); not later than now.",
+)
 @click.option("--seized-by", help="Officer who seized it.")
 @click.option("--description")
+@click.option(
+    "--again",
+    is_flag=True,
+    help="Store files the case already holds (same source path and SHA-256) as new items; "
+    "by default they are skipped, so running an interrupted ingest again resumes it.",
+)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_context
 def ingest(
@@ -43,18 +40,23 @@ def ingest(
     seized_on: str | None,
     seized_by: str | None,
     description: str | None,
+    again: bool,
     paths: tuple[Path, ...],
 ) -> None:
     """Ingest files and folders (recursively) into a case, with their custody record."""
-    form = CustodyForm(
-        exhibit, seized_from, seized_at, _iso_time(seized_on), seized_by, description
-    )
+    form = CustodyForm(exhibit, seized_from, seized_at, seized_on, seized_by, description)
     with signed_in(ctx) as session:
         token = CancelToken()
-        job = IngestJob(session, case_ref, list(paths), form, token)
+        job = IngestJob(session, case_ref, list(paths), form, token, again)
         with ctrl_c_cancels(token):
             result = run_job(job.run, "ingesting")
     out.print(f"saved {len(result.saved)} item(s) to case {case_ref}", markup=False)
+    if result.skipped:
+        out.print(
+            f"skipped {len(result.skipped)} file(s) already in the case (same path and SHA-256; "
+            "--again stores them again)",
+            markup=False,
+        )
     if result.cancelled:
         raise Cancelled(f"ingest cancelled; {len(result.saved)} item(s) saved before it stopped")
     if result.failed:

@@ -11,6 +11,7 @@ from service.opener import init_vault, recover
 from vault.errors import IntegrityFault, UserError
 from vault.fsutil import atomic_write
 from vault.jobs import CancelToken
+from vault.session import check_new_vault, check_vault
 from vault.verify import VerifyJob
 
 
@@ -36,7 +37,9 @@ def init(
     if target and target.exists():
         raise UserError(f"{target}: already exists; not overwritten")
     folder = vault_path(ctx)
-    password = ask_password(f"Password for {admin}", "CUSTOS_PASSWORD", confirm=True)
+    check_new_vault(folder)  # before asking for a password
+    # CUSTOS_NEW_PASSWORD as for every new password; CUSTOS_PASSWORD for older scripts
+    password = ask_password(f"Password for {admin}", "CUSTOS_NEW_PASSWORD", True, "CUSTOS_PASSWORD")
     session, identity = init_vault(folder, admin, password, recovery_recipient)
     session.close()
     out.print(f"vault created at {folder}", markup=False)
@@ -66,8 +69,10 @@ def recover_cmd(ctx: click.Context, identity_file: str, admin: str) -> None:
         text = Path(identity_file).read_text()
     except OSError as exc:
         raise UserError(f"{identity_file}: cannot read: {exc.strerror}") from None
+    folder = vault_path(ctx)
+    check_vault(folder)  # before asking for a password
     password = ask_password(f"New password for {admin}", "CUSTOS_NEW_PASSWORD", confirm=True)
-    session = recover(vault_path(ctx), text, admin, password)
+    session = recover(folder, text, admin, password)
     session.close()
     out.print(f"{admin} has a new password and the admin role", markup=False)
 

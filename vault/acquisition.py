@@ -6,13 +6,15 @@ Called by ``vault.ingest`` inside the one transaction that follows the batch's `
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session as DbSession
 
+from vault.errors import UserError
 from vault.models import (
     Blob,
     CustodyEvent,
@@ -24,7 +26,7 @@ from vault.models import (
     values_state,
 )
 from vault.session import Session, now
-from vault.sources import Source
+from vault.sources import Source, raw_bytes, text
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,31 @@ class CustodyForm:
     seized_on: str | None = None
     seized_by: str | None = None
     description: str | None = None
+
+    def checked(self) -> CustodyForm:
+        """This form with its values checked (``seizure_date``); raises ``UserError``."""
+        return replace(self, seized_on=seizure_date(self.seized_on))
+
+
+# A seizure time written in a time zone east of this workstation's is ahead of its clock.
+SEIZURE_SLACK = timedelta(days=1)
+
+
+def seizure_date(value: str | None) -> str | None:
+    """A seizure date/time as recorded (ISO 8601, normalised): not in the future beyond a day of
+    slack for time zones. One rule for ingest and for corrections, whatever the face."""
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(
+            f"seizure date {value!r} is not an ISO 8601 date or time (e.g. 2026-03-01T14:30)"
+        ) from None
+    latest = datetime.now(when.tzinfo or None) + SEIZURE_SLACK  # naive: this machine's clock
+    if when > latest:
+        raise UserError(f"seizure date {value!r} is in the future")
+    return when.isoformat()
 
 
 @dataclass
@@ -74,7 +101,7 @@ def record_batch(
         {
             "case_id": case_id,
             "name": p.source.name,
-            "original_path": _absolute(p.source.path),
+            "original_path": source_path(p.source),
             "size": p.size,
             "sha256": p.sha256,
             "md5": p.md5 or "",
@@ -99,7 +126,7 @@ def record_batch(
             "kind": "acquired",
             "actor": session.user,
             "at": at,
-            "details": canonical({"sha256": p.sha256, "size": p.size, "exhibit": form.exhibit}),
+            "details": canonical(_acquired(p, form)),
             "refers_to": None,
         }
         for p, item_id in zip(batch, ids, strict=True)
@@ -130,6 +157,32 @@ def record_batch(
 
     session.audit_many(db, entries())
     return ids
+
+
+def source_path(source: Source) -> str:
+    """The source's absolute path as an item records it (``original_path``)."""
+    return text(_absolute(source.path))
+
+
+def held_by_case(db: DbSession, case_id: int) -> dict[tuple[str, str], int]:
+    """(original path, SHA-256) -> item id of every item of the case: one query per job, so an
+    ingest run again knows what it stored before (the latest item wins)."""
+    rows = db.execute(
+        select(Item.original_path, Item.sha256, Item.id)
+        .where(Item.case_id == case_id)
+        .order_by(Item.id)
+    )
+    return {(path, sha256): item_id for path, sha256, item_id in rows}
+
+
+def _acquired(p: Pending, form: CustodyForm) -> dict[str, Any]:
+    """The "acquired" event's details; with the exact bytes of a source path that is not valid
+    UTF-8 (the item's name and path hold it escaped), so the original name is never lost."""
+    details: dict[str, Any] = {"sha256": p.sha256, "size": p.size, "exhibit": form.exhibit}
+    raw = raw_bytes(_absolute(p.source.path))
+    if raw is not None:
+        details["original_path_bytes"] = raw.hex()
+    return details
 
 
 def _insert_rows(

@@ -9,6 +9,7 @@ without them, since MD5 alone costs more CPU than encrypting.
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -60,6 +61,36 @@ class CaseInfo:
         )
 
 
+REFERENCE_MAX = 64
+REFERENCE_RULE = (
+    "1 to 64 letters, digits and - _ . / (e.g. OP-2026/0042), starting with a letter or digit; "
+    "no space, no empty, '.' or '..' part between slashes"
+)
+_WORD = {"Lu", "Ll", "Lt", "Lm", "Lo", "Nd"}  # letters of any script, decimal digits
+
+
+def check_reference(reference: str) -> str:
+    """A case reference as agencies write them (``OP-2026/0042``), safe as a file or folder
+    name wherever it goes (exports, bundles, reports): ``REFERENCE_RULE``."""
+
+    def refused(why: str) -> UserError:
+        return UserError(f"case reference {reference!r}: {why} ({REFERENCE_RULE})")
+
+    if not reference:
+        raise refused("empty")
+    if len(reference) > REFERENCE_MAX:
+        raise refused(f"longer than {REFERENCE_MAX} characters")
+    bad = sorted({c for c in reference if unicodedata.category(c) not in _WORD and c not in "-_./"})
+    if bad:
+        shown = " ".join(repr(c) for c in bad)
+        raise refused(f"character{'s' if len(bad) > 1 else ''} {shown} not allowed")
+    if unicodedata.category(reference[0]) not in _WORD:
+        raise refused("must start with a letter or digit")
+    if any(part in ("", ".", "..") for part in reference.split("/")):
+        raise refused("an empty, '.' or '..' part between slashes")
+    return reference
+
+
 def normalise_area(area: str) -> str:
     key = area.strip().lower().replace(" ", "-").replace("_", "-")
     if key not in CRIME_AREAS:
@@ -84,9 +115,7 @@ def create_case(
     partners: list[str] | None = None,
     hash_sets: bool = True,
 ) -> CaseInfo:
-    reference = reference.strip()
-    if not reference:
-        raise UserError("a case needs a reference")
+    check_reference(reference)
     areas = sorted({normalise_area(a) for a in crime_areas or []})
     if partners and not operation:
         raise UserError("partner agencies belong to a joint operation: give --operation too")

@@ -9,6 +9,10 @@ Order, per batch of files (see docs/ARCHITECTURE.md, "crash safety"):
 4. ``syncfs`` makes the data and the renames durable (large files are fsynced on their own);
 5. one database transaction inserts the items, their "acquired" custody events and audit entries.
 Only then is an item reported saved. A crash before 5 leaves orphan blobs, removed at next open.
+
+Running an ingest again resumes it (after Ctrl-C, say): a file whose source path and SHA-256 the
+case already holds is reported "already in the case" and not recorded again, unless the job is
+asked to add it ``again``. The case's (path, SHA-256) pairs are read once per job.
 """
 
 from __future__ import annotations
@@ -25,14 +29,14 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 
 from vault import agefmt, storework
-from vault.acquisition import CustodyForm, Pending, record_batch
+from vault.acquisition import CustodyForm, Pending, held_by_case, record_batch, source_path
 from vault.cases import find_case
 from vault.errors import UserError
 from vault.fsutil import start_writeback, syncfs
 from vault.hashing import MultiHasher
 from vault.jobs import CancelToken, Emit, Finished, Progress
 from vault.session import Session, requires
-from vault.sources import Source, collect
+from vault.sources import Source, collect, text
 
 CHUNK = 1 << 20
 BATCH_FILES = 500
@@ -60,6 +64,8 @@ class IngestResult:
     saved: list[int] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False
+    # (name, id of the item the case already holds): same source path and SHA-256, not stored
+    skipped: list[tuple[str, int]] = field(default_factory=list)
 
 
 class _SourceError(Exception):
@@ -80,12 +86,15 @@ class IngestJob:
         paths: list[Path],
         form: CustodyForm | None = None,
         cancel: CancelToken | None = None,
+        again: bool = False,
     ) -> None:
         self.session = session
         self.case_reference = case_reference
         self.paths = paths
         self.form = form or CustodyForm()
         self.cancel = cancel or CancelToken()
+        self.again = again  # add files the case already holds (same path and SHA-256) again
+        self._held: dict[tuple[str, str], int] = {}  # (source path, sha256) -> item id
         self._done = 0
         self._total = 0
         self._dropped: list[str] = []  # temp files of the workers to remove at the end
@@ -93,9 +102,12 @@ class IngestJob:
 
     def run(self, emit: Emit) -> IngestResult:
         self.session.require("item.ingest", target=f"case:{self.case_reference}")
+        self.form = self.form.checked()
         with self.session.db() as db:
             case = find_case(db, self.case_reference)
             case_id, self._hash_sets = case.id, case.hash_sets
+            if not self.again:
+                self._held = held_by_case(db, case_id)
         sources, problems = collect(self.paths)
         result = IngestResult(failed=list(problems))
         for subject, message in problems:
@@ -129,12 +141,17 @@ class IngestJob:
             with contextlib.closing(self._stored(sources, sizes, emit)) as stored:
                 for source, outcome in stored:
                     if isinstance(outcome, _SourceError):
-                        result.failed.append((str(source.path), str(outcome)))
-                        emit(Finished(str(source.path), False, str(outcome)))
+                        result.failed.append((text(source.path), str(outcome)))
+                        emit(Finished(text(source.path), False, str(outcome)))
                         continue
                     if outcome is None or self.cancel.cancelled:
                         result.cancelled = True  # the file in flight (if any) is dropped
                         break
+                    held = self._held.get((source_path(source), outcome.sha256))
+                    if held is not None:  # its content is stored already: nothing to undo
+                        result.skipped.append((source.name, held))
+                        emit(Finished(source.name, True, f"already in the case (item {held})"))
+                        continue
                     batch.append(outcome)
                     batch_bytes += outcome.size
                     if (
@@ -391,11 +408,12 @@ def ingest(
     form: CustodyForm | None = None,
     emit: Emit | None = None,
     cancel: CancelToken | None = None,
+    again: bool = False,
 ) -> IngestResult:
     """Convenience wrapper: run an ``IngestJob`` to its end."""
     from vault.jobs import ignore
 
-    return IngestJob(session, case_reference, paths, form, cancel).run(emit or ignore)
+    return IngestJob(session, case_reference, paths, form, cancel, again).run(emit or ignore)
 
 
 def _read(src: object) -> bytes:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from vault.acquisition import seizure_date
 from vault.agefmt import AgeError
 from vault.cases import find_case
 from vault.errors import IntegrityFault, UserError
@@ -172,6 +173,8 @@ def correct(session: Session, item_id: int, field: str, value: str, reason: str)
         raise UserError(f"{field!r} cannot be corrected (correctable: {', '.join(CORRECTABLE)})")
     if not reason.strip():
         raise UserError("a correction needs a reason")
+    if field == "seized_on":
+        value = seizure_date(value) or value
     return add_custody_event(session, item_id, "corrected", field=field, value=value, reason=reason)
 
 

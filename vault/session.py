@@ -409,10 +409,7 @@ def init_vault(
     kdf: KdfParams | None = None,
 ) -> tuple[Session, agefmt.Identity | None]:
     """Create a vault; returns the admin's session and the new recovery identity (if made here)."""
-    if is_vault(folder):
-        raise UserError(f"{folder}: a vault already exists here")
-    if folder.exists() and any(folder.iterdir()):
-        raise UserError(f"{folder}: the folder is not empty; choose an empty or new folder")
+    check_new_vault(folder)
     _check_new_password(password)
     recovery: agefmt.Identity | None = None
     if recovery_recipient:
@@ -456,15 +453,31 @@ def init_vault(
     return session, recovery
 
 
+def check_new_vault(folder: Path) -> None:
+    """``UserError`` unless a vault can be made at ``folder`` (a face checks before prompting)."""
+    if is_vault(folder):
+        raise UserError(f"{folder}: a vault already exists here")
+    if folder.exists() and any(folder.iterdir()):
+        raise UserError(f"{folder}: the folder is not empty; choose an empty or new folder")
+
+
 def _check_new_password(password: str) -> None:
     if len(password) < 8:
         raise UserError("the password is too short (at least 8 characters)")
 
 
-def _open(folder: Path) -> tuple[VaultConfig, VaultLock]:
+def check_vault(folder: Path) -> VaultConfig:
+    """The vault's settings; ``VaultUnavailable`` if there is no vault of a known format here.
+
+    Cheap (reads ``vault.toml``): a face calls it before asking for a user and password.
+    """
     if not folder.exists():
         raise VaultUnavailable(f"{folder}: no vault here (run 'custos init' first)")
-    config = VaultConfig.load(folder)
+    return VaultConfig.load(folder)
+
+
+def _open(folder: Path) -> tuple[VaultConfig, VaultLock]:
+    config = check_vault(folder)
     lock = VaultLock(folder)
     lock.acquire()
     try:

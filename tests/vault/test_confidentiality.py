@@ -111,7 +111,7 @@ def test_blob_names_are_keyed_and_identical_content_is_stored_once(
     a.write_bytes(b"same content " * 1000)
     b.write_bytes(a.read_bytes())
     first = ingest(admin, case, [a]).saved
-    second = ingest(admin, case, [b, a]).saved
+    second = ingest(admin, case, [b, a], again=True).saved  # a.bin: a second item
     assert len(first + second) == 3
     items = [get_item(admin, i) for i in first + second]
     assert {i.name for i in items} == {"a.bin", "copy-of-a.bin"}

@@ -80,7 +80,7 @@ def test_identical_files_are_two_items_sharing_one_blob(
 ) -> None:
     photo = evidence / "DCIM" / "100CANON" / "IMG_0001.JPG"
     first = ingest(admin, case, [photo]).saved
-    second = ingest(admin, case, [evidence / "DCIM"]).saved
+    second = ingest(admin, case, [evidence / "DCIM"], again=True).saved  # IMG_0001 again
     assert len(first) == 1 and len(second) == 2
     a, b = get_item(admin, first[0]), get_item(admin, second[0])
     assert a.id != b.id and a.sha256 == b.sha256 and a.name != b.name
