@@ -72,11 +72,11 @@ def export(
 @click.pass_context
 def verify(ctx: click.Context, path: Path, as_json: bool) -> None:
     """Check a bundle's signature, hashes and paths without importing it."""
-    from exchange import prehash
+    from cli.startup import startup
 
     # The payload may already be hashing in a child process (started by ``cli.main`` before the
     # imports and the unlock); its digests are used only for files still unchanged.
-    with prehash.take(path) or contextlib.nullcontext() as ahead:
+    with startup(ctx).take_prehash(path) or contextlib.nullcontext() as ahead:
         # Imports make many objects and no garbage: no collection while they run, and frozen
         # after, so that no later collection (the interpreter's exit runs several) scans them.
         gc.disable()

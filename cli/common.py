@@ -76,7 +76,9 @@ def sign_in(ctx: click.Context) -> Session:
         _can_prompt("the user name", "CUSTOS_USER")
         user = click.prompt("User", err=True)
     password = ask_password("Password", "CUSTOS_PASSWORD")
-    return unlock(folder, user, password)
+    from cli.startup import startup
+
+    return unlock(folder, user, password, startup(ctx).take_derivation())
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from cli.common import err, say_error
+from cli.startup import StartUp
 from vault.errors import CustosError
 
 VERSION = "0.1.0"
@@ -75,10 +76,10 @@ class LazyGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, vault: str | None) -> None:
     """Custos: encrypted evidence vault, face matching and partner exchange."""
-    ctx.obj = {"vault": vault}
+    ctx.ensure_object(dict)["vault"] = vault
 
 
-def _derive_ahead(argv: list[str]) -> None:
+def _derive_ahead(argv: list[str], startup: StartUp) -> None:
     """For scripts (user and password in the environment): start the Argon2id derivation now,
     on a thread, so it overlaps the import of the command's modules. Any problem (no vault here,
     a damaged vault.toml) is left for the command itself to report."""
@@ -101,30 +102,33 @@ def _derive_ahead(argv: list[str]) -> None:
         config = VaultConfig.load(folder)
     except Exception:  # reported by the command, which loads it again
         return
-    keys.derive_ahead(password, user, config.salt, config.kdf)
+    startup.derivation = keys.Derivation(password, user, config.salt, config.kdf)
 
 
-def _hash_ahead(argv: list[str]) -> None:
+def _hash_ahead(argv: list[str], startup: StartUp) -> None:
     """``bundle verify FOLDER``: start hashing the payload in a child process now, before the
     imports and the unlock (``exchange.prehash``); the command takes it if the path matches."""
     for i in range(len(argv) - 2):
         if argv[i : i + 2] == ["bundle", "verify"]:
             paths = [a for a in argv[i + 2 :] if not a.startswith("-")]
             if paths:
+                import atexit
                 from pathlib import Path
 
                 from exchange.constants import MAX_BYTES, MAX_FILES
-                from exchange.prehash import hash_ahead
+                from exchange.prehash import Prehash
 
-                hash_ahead(Path(paths[0]), MAX_FILES, MAX_BYTES)
+                startup.prehash = Prehash(Path(paths[0]), MAX_FILES, MAX_BYTES)
+                atexit.register(startup.prehash.close)
             return
 
 
 def main() -> None:
-    _hash_ahead(sys.argv[1:])  # first: it forks, and must while this is the only thread
-    _derive_ahead(sys.argv[1:])
+    startup = StartUp()
+    _hash_ahead(sys.argv[1:], startup)  # first: it forks, and must while this is the only thread
+    _derive_ahead(sys.argv[1:], startup)
     try:
-        cli.main(standalone_mode=False)
+        cli.main(standalone_mode=False, obj={"startup": startup})
     except CustosError as exc:
         say_error(exc.message)
         sys.exit(exc.exit_code)

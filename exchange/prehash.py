@@ -19,7 +19,6 @@ child), ignores Ctrl-C (the parent decides) and is killed when the command ends.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import hashlib
 import mmap
@@ -217,28 +216,3 @@ class Prehash:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-_ahead: Prehash | None = None
-
-
-def hash_ahead(root: Path, max_files: int, max_bytes: int) -> None:
-    """Start hashing ``root``'s payload now; ``take`` hands it to the command that checks it.
-
-    Called by the command line before anything else runs: the fork must happen while the
-    process has one thread (a lock held by another thread at that moment would stay held in
-    the child).
-    """
-    global _ahead
-    _ahead = Prehash(root, max_files, max_bytes)
-    atexit.register(_ahead.close)
-
-
-def take(root: Path) -> Prehash | None:
-    """The ``Prehash`` started for ``root`` (the same path as given), else None."""
-    global _ahead
-    ahead, _ahead = _ahead, None
-    if ahead is not None and ahead.root != root:
-        ahead.close()
-        return None
-    return ahead

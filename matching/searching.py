@@ -11,15 +11,13 @@ import contextlib
 import json
 import logging
 import threading
-import weakref
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import event, func, or_, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session as DbSession
 
 from matching import gallerycache
@@ -99,10 +97,11 @@ def _probe_photo(photo: Path) -> np.ndarray:
 # cached gallery remembers the last sequence number it reflects; a later search checks the audit
 # entries after it (a rowid range scan over the new entries only) and reloads if any targets one of
 # those tables, or if the day changed (expiry is by date), or if the largest reference or subject
-# id changed (rows added without an audit entry). The cache lives beside the Session (weakly
-# keyed) and is dropped when the session closes (its engine is disposed).
+# id changed (rows added without an audit entry). The cache is kept on the Session
+# (``Session.cached``) and goes when the session closes.
 
 _CACHE_TARGETS = ("watchlists:", "subjects:", "references:")
+_CACHE_KEY = "matching.galleries"  # Session.cached: dropped when the session closes
 log = logging.getLogger(__name__)
 
 
@@ -121,32 +120,13 @@ class _SessionGalleries:
     by_watchlist: dict[int, _Cached] = field(default_factory=dict)
 
 
-_sessions: weakref.WeakKeyDictionary[Session, _SessionGalleries] = weakref.WeakKeyDictionary()
-_sessions_lock = threading.Lock()
-
-
 def _galleries_of(session: Session) -> _SessionGalleries:
-    with _sessions_lock:
-        found = _sessions.get(session)
-        if found is None:
-            found = _sessions[session] = _SessionGalleries()
-            ref = weakref.ref(session)
-
-            def _drop(_engine: Engine) -> None:
-                owner = ref()
-                if owner is not None:
-                    with _sessions_lock:
-                        _sessions.pop(owner, None)
-
-            # Session.close() disposes its engine: the cached embeddings go with it
-            event.listen(session.engine, "engine_disposed", _drop)
-        return found
+    return session.cached(_CACHE_KEY, _SessionGalleries)
 
 
 def drop_cached_galleries(session: Session) -> None:
     """Forget the galleries kept for ``session`` (also done when it closes)."""
-    with _sessions_lock:
-        _sessions.pop(session, None)
+    session.drop_cached(_CACHE_KEY)
 
 
 def _version(db: DbSession) -> tuple[int, tuple[int | None, int | None]]:

@@ -13,16 +13,18 @@ from exchange.models import LAYER as EXCHANGE
 from matching.models import LAYER as MATCHING
 from vault import session as _session
 from vault.agefmt import Identity
-from vault.keys import KdfParams
+from vault.keys import Derivation, KdfParams
 from vault.schema import VAULT, Schema
 from vault.session import Session
 
 SCHEMA = Schema((VAULT, MATCHING, EXCHANGE))
 
 
-def unlock(folder: Path, user: str, password: str) -> Session:
-    """Open the vault as ``user``; wrong name, wrong password and disabled user fail alike."""
-    return _session.unlock(folder, user, password, SCHEMA)
+def unlock(folder: Path, user: str, password: str, ahead: Derivation | None = None) -> Session:
+    """Open the vault as ``user``; wrong name, wrong password and disabled user fail alike.
+
+    ``ahead``: the user's key derivation, if the caller started it early (the CLI does)."""
+    return _session.unlock(folder, user, password, SCHEMA, ahead)
 
 
 def init_vault(

@@ -37,40 +37,44 @@ def new_vault_key() -> bytes:
     return os.urandom(KEY_BYTES)
 
 
-class _Ahead(threading.Thread):
-    """One derivation started early (``derive_ahead``); taken once by ``password_key``."""
+class Derivation(threading.Thread):
+    """A user's key derivation started early, so it runs while the caller does other work.
 
-    def __init__(self, args: tuple[str, str, bytes, KdfParams]) -> None:
+    Argon2id releases the GIL: the command line starts one before importing the command's
+    modules (about 0.4 s holding the GIL), which hides most of the derivation, and hands it to
+    ``password_key`` explicitly; it is used only if the arguments are the same.
+    """
+
+    def __init__(self, password: str, name: str, vault_salt: bytes, params: KdfParams) -> None:
         super().__init__(daemon=True, name="custos-kdf")
-        self.args = args
+        self.args = (password, name, vault_salt, params)
         self.key: bytes | None = None
+        self.start()
 
     def run(self) -> None:
         self.key = _derive(*self.args)
 
-
-_ahead: _Ahead | None = None
-
-
-def derive_ahead(password: str, name: str, vault_salt: bytes, params: KdfParams) -> None:
-    """Start deriving a user's key on a thread, so that it runs while the caller does other work.
-
-    Argon2id releases the GIL: the command line starts it before importing the command's modules
-    (about 0.4 s holding the GIL), which hides most of the derivation. ``password_key`` with the
-    same arguments takes the result; anything else derives as usual.
-    """
-    global _ahead
-    _ahead = _Ahead((password, name, vault_salt, params))
-    _ahead.start()
+    def take(self, password: str, name: str, vault_salt: bytes, params: KdfParams) -> bytes | None:
+        """The derived key if it was started for these arguments, else None. Forgets the
+        password and the key either way (a derivation is used once)."""
+        self.join()
+        key, self.key = self.key, None
+        same = self.args == (password, name, vault_salt, params)
+        self.args = ("", "", b"", params)
+        return key if same else None
 
 
-def password_key(password: str, name: str, vault_salt: bytes, params: KdfParams) -> bytes:
-    global _ahead
-    ahead, _ahead = _ahead, None
-    if ahead is not None and ahead.args == (password, name, vault_salt, params):
-        ahead.join()
-        if ahead.key is not None:
-            return ahead.key
+def password_key(
+    password: str,
+    name: str,
+    vault_salt: bytes,
+    params: KdfParams,
+    ahead: Derivation | None = None,
+) -> bytes:
+    if ahead is not None:
+        key = ahead.take(password, name, vault_salt, params)
+        if key is not None:
+            return key
     return _derive(password, name, vault_salt, params)
 
 

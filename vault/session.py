@@ -196,6 +196,10 @@ class Session:
         self._in_use = 0
         self._closed = False
         self._users = threading.Condition()
+        # Objects kept for the life of this session (galleries of large watchlists, their
+        # index): on the session, so they go when it closes and never outlive the vault key.
+        self._cached: dict[str, Any] = {}
+        self._cached_lock = threading.Lock()
 
     # --- opening -------------------------------------------------------------------------
     def _start(self) -> None:
@@ -209,6 +213,17 @@ class Session:
             if user is None or user.disabled:
                 raise AuthenticationFailed("unknown user or wrong password")
             self.roles = frozenset(Role(r) for r in user.roles.split(",") if r)
+
+    def cached(self, key: str, make: Callable[[], T]) -> T:
+        """The session's object under ``key``, made by ``make`` on first use."""
+        with self._cached_lock:
+            if key not in self._cached:
+                self._cached[key] = make()
+            return self._cached[key]
+
+    def drop_cached(self, key: str) -> None:
+        with self._cached_lock:
+            self._cached.pop(key, None)
 
     def use_signing_key(self, key: Ed25519PrivateKey) -> None:
         self._signing = key
@@ -225,6 +240,8 @@ class Session:
             with contextlib.suppress(Exception), self.write_lock, self._dbs() as db:
                 self.blobs.settle(db)
         self.engine.dispose()
+        with self._cached_lock:
+            self._cached.clear()
         self._lock.release()
 
     def __enter__(self) -> Session:
@@ -514,13 +531,19 @@ def _session(
     return session
 
 
-def unlock(folder: Path, user: str, password: str, schema: Schema) -> Session:
+def unlock(
+    folder: Path,
+    user: str,
+    password: str,
+    schema: Schema,
+    ahead: keys.Derivation | None = None,
+) -> Session:
     """Open the vault as ``user``. Wrong name, wrong password and disabled user fail alike.
 
     Faces and tests call ``service.opener.unlock``, which passes every layer's ``schema``."""
     config, lock = _open(folder)
     try:
-        user_key = keys.password_key(password, user, config.salt, config.kdf)
+        user_key = keys.password_key(password, user, config.salt, config.kdf, ahead)
         slot = keys.slot_id(user_key)
         wrapped = config.slots.get(slot)
         context = config.vault_id.encode() + slot.encode()

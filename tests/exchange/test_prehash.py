@@ -61,13 +61,15 @@ def test_digests_ahead_are_used_only_for_unchanged_files(
 
 
 def test_take_only_for_the_same_path(tmp_path: Path) -> None:
+    from cli.startup import StartUp
+
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "x").write_bytes(b"x" * 1000)
-    prehash.hash_ahead(tmp_path, MAX_FILES, MAX_BYTES)
-    assert prehash.take(tmp_path / "other") is None
-    assert prehash.take(tmp_path) is None  # taken (and closed) once
-    prehash.hash_ahead(tmp_path, MAX_FILES, MAX_BYTES)
-    ahead = prehash.take(tmp_path)
+    startup = StartUp(prehash=prehash.Prehash(tmp_path, MAX_FILES, MAX_BYTES))
+    assert startup.take_prehash(tmp_path / "other") is None
+    assert startup.take_prehash(tmp_path) is None  # taken (and closed) once
+    startup.prehash = prehash.Prehash(tmp_path, MAX_FILES, MAX_BYTES)
+    ahead = startup.take_prehash(tmp_path)
     assert ahead is not None and ahead.root == tmp_path
     ahead.close()
     ahead.close()

@@ -211,7 +211,7 @@ def test_expired_rows_are_left_out_by_todays_date_from_the_cache(
     out = search(session, ["W"], case_reference="C-1", top=3, mode="alert")
     assert any(c.subject_id == gone for c in out.candidates)
     assert len(loads) == 1
-    assert len(searching._sessions[session].by_watchlist.popitem()[1].gallery) == 200
+    assert len(searching._galleries_of(session).by_watchlist.popitem()[1].gallery) == 200
 
     tomorrow = date.today() + timedelta(days=1)
 

@@ -88,11 +88,14 @@ def test_a_key_derived_ahead_is_used_only_for_the_same_name_and_password() -> No
 
     params, salt = FAST_KDF, b"\x01" * 16
     right = keys.password_key("right-password", "alice", salt, params)
-    keys.derive_ahead("right-password", "alice", salt, params)
-    assert keys.password_key("wrong-password", "alice", salt, params) != right
-    keys.derive_ahead("right-password", "alice", salt, params)
-    assert keys.password_key("right-password", "bob", salt, params) != right
-    keys.derive_ahead("right-password", "alice", salt, params)
-    assert keys.password_key("right-password", "alice", salt, params) == right
-    # taken once: the next call derives again (same result)
-    assert keys.password_key("right-password", "alice", salt, params) == right
+
+    def ahead() -> keys.Derivation:
+        return keys.Derivation("right-password", "alice", salt, params)
+
+    assert keys.password_key("wrong-password", "alice", salt, params, ahead()) != right
+    assert keys.password_key("right-password", "bob", salt, params, ahead()) != right
+    started = ahead()
+    assert keys.password_key("right-password", "alice", salt, params, started) == right
+    # taken once: the password and the key are gone from it, the next call derives again
+    assert started.key is None and "right-password" not in started.args
+    assert keys.password_key("right-password", "alice", salt, params, started) == right
