@@ -225,7 +225,7 @@ def test_expired_rows_are_left_out_by_todays_date_from_the_cache(
     out = search(session, ["W"], case_reference="C-1", top=3, mode="alert")
     assert len(loads) == 1  # the same file: no rebuild for a new day
     assert out.candidates and all(c.subject_id != gone for c in out.candidates)
-    assert len(searching._sessions[session].by_watchlist.popitem()[1].gallery) == 196
+    assert len(searching._galleries_of(session).by_watchlist.popitem()[1].gallery) == 196
 
 
 def test_a_cache_that_cannot_be_written_is_skipped(

@@ -201,7 +201,7 @@ def _search_runs(session: Session) -> list[dict[str, object]]:
 
 
 def _cached(session: Session, watchlist_id: int) -> object | None:
-    state = searching._sessions.get(session)
+    state = session._cached.get(searching._CACHE_KEY)
     return None if state is None else state.by_watchlist.get(watchlist_id)
 
 
@@ -318,4 +318,4 @@ def test_cache_is_reused_then_invalidated_by_enrol_and_expiry(
     assert _cached(vault, wl_id) is fifth
 
     vault.close()
-    assert vault not in searching._sessions
+    assert not vault._cached  # the galleries went with the session
