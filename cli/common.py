@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,6 +32,22 @@ if TYPE_CHECKING:
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 T = TypeVar("T")
+
+# Characters that must never reach a terminal as they are: C0 and C1 controls and DEL (escape
+# sequences can erase or rewrite what was printed), and the bidirectional and line separator
+# marks (they reorder or split what the reader sees).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def safe(text: str) -> str:
+    """``text`` from outside (a key card, a bundle, a partner: contacts, agency names, case
+    references, handling notes, file names) fit to print: every control character is shown as a
+    visible escape (``\\x1b``, ``\\u202e``), so the text cannot move the cursor, erase a line or
+    pass for other output. Everything else, any script included, is printed as it is."""
+    return _UNSAFE.sub(
+        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}",
+        str(text),
+    )
 
 
 def default_vault() -> Path:
@@ -73,7 +90,7 @@ def say_error(subject: str, message: str = "") -> None:
     """One red line on stderr; the text is never read as markup (file names may hold [ ])."""
     text = f"{subject}: {message}" if message else subject
     err.print("[red]error[/]: ", end="")
-    err.print(text, markup=False)
+    err.print(safe(text), markup=False)
 
 
 def emit_json(value: Any) -> None:
