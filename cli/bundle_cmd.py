@@ -12,7 +12,16 @@ from pathlib import Path
 
 import click
 
-from cli.common import ctrl_c_cancels, emit_json, err, out, run_job, safe, signed_in
+from cli.common import (
+    ctrl_c_cancels,
+    emit_json,
+    err,
+    list_refused,
+    out,
+    run_job,
+    safe,
+    signed_in,
+)
 from exchange.constants import PURPOSES
 from exchange.errors import PolicyRefused
 from vault.jobs import CancelToken
@@ -26,16 +35,6 @@ def bundle() -> None:
 def _lines(items: list[str]) -> None:
     for line in items:
         err.print(f"  - {safe(line)}", markup=False)
-
-
-def _refused(exc: PolicyRefused) -> PolicyRefused:
-    """List what is refused, each reason once under its item, and return the error to raise:
-    the summary alone (the reasons are listed above it)."""
-    for subject, reasons in exc.grouped:
-        err.print(f"  - {safe(subject)}" + (":" if reasons else ""), markup=False)
-        for reason in reasons:
-            err.print(f"      {safe(reason)}", markup=False)
-    return PolicyRefused(exc.summary, [])
 
 
 @bundle.command("export")
@@ -69,7 +68,8 @@ def export(
             with ctrl_c_cancels(token):
                 res = run_job(job.run, "exporting")
         except PolicyRefused as exc:
-            raise _refused(exc) from None
+            list_refused(exc.grouped)  # then the summary alone: each reason is printed once
+            raise PolicyRefused(exc.summary, []) from None
     out.print(f"bundle {res.bundle_id} written to {res.path}", markup=False)
     out.print(f"{res.items} item(s), highest label TLP:{res.label}", markup=False)
     out.print(f"bundle hash (sha256 of tagmanifest): {res.sha256}", markup=False)

@@ -93,6 +93,15 @@ def say_error(subject: str, message: str = "") -> None:
     err.print(safe(text), markup=False)
 
 
+def list_refused(grouped: list[tuple[str, list[str]]]) -> None:
+    """What a policy refused, on stderr: each item (or subject) once, its reasons indented
+    under it, each once (``PolicyRefused.grouped``)."""
+    for subject, reasons in grouped:
+        err.print(f"  - {safe(subject)}" + (":" if reasons else ""), markup=False)
+        for reason in reasons:
+            err.print(f"      {safe(reason)}", markup=False)
+
+
 def emit_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
 

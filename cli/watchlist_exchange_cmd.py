@@ -6,7 +6,16 @@ from pathlib import Path
 
 import click
 
-from cli.common import ctrl_c_cancels, err, out, run_job, safe, say_error, signed_in
+from cli.common import (
+    ctrl_c_cancels,
+    err,
+    list_refused,
+    out,
+    run_job,
+    safe,
+    say_error,
+    signed_in,
+)
 from exchange.directory import PURPOSES
 from exchange.errors import BundleRejected, PolicyRefused
 from vault.errors import BatchIncomplete
@@ -16,16 +25,6 @@ from vault.jobs import CancelToken
 def _lines(items: list[str]) -> None:
     for line in items:
         err.print(f"  - {safe(line)}", markup=False)
-
-
-def _refused(exc: PolicyRefused) -> PolicyRefused:
-    """List what is refused, each reason once under its item, and return the error to raise:
-    the summary alone (the reasons are listed above it)."""
-    for subject, reasons in exc.grouped:
-        err.print(f"  - {safe(subject)}" + (":" if reasons else ""), markup=False)
-        for reason in reasons:
-            err.print(f"      {safe(reason)}", markup=False)
-    return PolicyRefused(exc.summary, [])
 
 
 @click.command("export")
@@ -66,7 +65,8 @@ def export(
             with ctrl_c_cancels(token):
                 res = run_job(job.run, "exporting", unit="references")
         except PolicyRefused as exc:
-            raise _refused(exc) from None
+            list_refused(exc.grouped)  # then the summary alone: each reason is printed once
+            raise PolicyRefused(exc.summary, []) from None
     out.print(f"watchlist bundle {res.bundle_id} written to {res.path}", markup=False)
     out.print(
         f"{res.subjects} subject(s), {res.references} reference photo(s), "
