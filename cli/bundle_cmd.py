@@ -12,8 +12,18 @@ from pathlib import Path
 
 import click
 
-from cli.common import ctrl_c_cancels, emit_json, err, out, run_job, shown, signed_in
+from cli.common import (
+    ctrl_c_cancels,
+    emit_json,
+    err,
+    list_refused,
+    out,
+    run_job,
+    safe,
+    signed_in,
+)
 from exchange.constants import PURPOSES
+from exchange.errors import PolicyRefused
 from vault.jobs import CancelToken
 
 
@@ -24,7 +34,7 @@ def bundle() -> None:
 
 def _lines(items: list[str]) -> None:
     for line in items:
-        err.print(f"  - {shown(line)}", markup=False)  # names from a partner's bundle
+        err.print(f"  - {safe(line)}", markup=False)
 
 
 @bundle.command("export")
@@ -47,7 +57,6 @@ def export(
     target: Path,
 ) -> None:
     """Export evidence the agreements allow as a signed bundle."""
-    from exchange.errors import PolicyRefused
     from exchange.export import ExportJob
 
     with signed_in(ctx) as session:
@@ -59,8 +68,8 @@ def export(
             with ctrl_c_cancels(token):
                 res = run_job(job.run, "exporting")
         except PolicyRefused as exc:
-            _lines(exc.refusals)
-            raise
+            list_refused(exc.grouped)  # then the summary alone: each reason is printed once
+            raise PolicyRefused(exc.summary, []) from None
     out.print(f"bundle {res.bundle_id} written to {res.path}", markup=False)
     out.print(f"{res.items} item(s), highest label TLP:{res.label}", markup=False)
     out.print(f"bundle hash (sha256 of tagmanifest): {res.sha256}", markup=False)
@@ -94,12 +103,13 @@ def verify(ctx: click.Context, path: Path, as_json: bool) -> None:
         emit_json(report.as_dict())
     elif report.ok:
         out.print(
-            f"bundle {report.bundle_id} from {report.sender} is intact: {report.files} files, "
+            f"bundle {safe(report.bundle_id)} from {safe(report.sender)} is intact: "
+            f"{report.files} files, "
             f"{report.bytes} bytes, key {report.fingerprint} ({report.key_status})",
             markup=False,
         )
     if not report.ok:
-        if not as_json:
+        if not as_json and len(report.problems) > 1:  # one is in full on the error line
             _lines(report.problems)
         raise BundleRejected(path.name, report.problems)
 
@@ -120,11 +130,12 @@ def import_(ctx: click.Context, path: Path, case_ref: str) -> None:
             with ctrl_c_cancels(token):
                 res = run_job(job.run, "importing")
         except BundleRejected as exc:
-            _lines(exc.problems)
+            if len(exc.problems) > 1:  # one problem is in full on the error line already
+                _lines(exc.problems)
             raise
     out.print(
-        f"bundle {res.bundle_id} from {res.sender}: {len(res.items)} item(s) imported "
-        f"into case {case_ref}",
+        f"bundle {safe(res.bundle_id)} from {safe(res.sender)}: {len(res.items)} item(s) "
+        f"imported into case {safe(case_ref)}",
         markup=False,
     )
 

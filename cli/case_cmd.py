@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import emit_json, out, shown, signed_in
+from cli.common import emit_json, out, safe, signed_in
 from vault import cases
 
 
@@ -57,7 +57,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
         emit_json([c.__dict__ for c in found])
         return
     for c in found:
-        out.print(f"{c.reference}\t{c.items} items\t{shown(c.title)}", markup=False)
+        out.print(f"{c.reference}\t{c.items} items\t{safe(c.title)}", markup=False)
 
 
 @case.command("show")
@@ -73,10 +73,10 @@ def show(ctx: click.Context, reference: str, as_json: bool) -> None:
         return
     lines = [
         f"reference:   {c.reference}",
-        f"title:       {shown(c.title)}",
+        f"title:       {safe(c.title)}",
         f"crime areas: {', '.join(c.crime_areas) or '-'}",
-        f"operation:   {shown(c.operation or '-')}",
-        f"partners:    {shown(', '.join(c.partners) or '-')}",
+        f"operation:   {safe(c.operation or '-')}",
+        f"partners:    {safe(', '.join(c.partners) or '-')}",
         f"items:       {c.items}",
         f"hashes:      SHA-256{', SHA-1, MD5 (hash sets)' if c.hash_sets else ' only'}",
         f"created:     {c.created_at} by {c.created_by}",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import sys
-import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -33,6 +33,26 @@ if TYPE_CHECKING:
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 T = TypeVar("T")
+
+# Characters that must never reach a terminal as they are: C0 and C1 controls and DEL (escape
+# sequences can erase or rewrite what was printed), and the bidirectional and line separator
+# marks (they reorder or split what the reader sees).
+# Control characters (C0, DEL, C1), lone surrogates, line/paragraph separators and the
+# bidirectional marks and overrides.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def safe(text: object) -> str:
+    """``text`` from outside (a key card, a bundle, a partner: contacts, agency names, case
+    references, handling notes, file names) fit to print: every control character is shown as a
+    visible escape (``\\x1b``, ``\\u202e``), so the text cannot move the cursor, erase a line or
+    pass for other output. Everything else, any script included, is printed as it is."""
+    return _UNSAFE.sub(
+        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}",
+        str(text),
+    )
 
 
 def default_vault() -> Path:
@@ -91,36 +111,21 @@ def signed_in(ctx: click.Context) -> Iterator[Session]:
 
 
 # Characters that reorder what follows them on screen (a name could hide its real extension).
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def shown(value: object) -> str:
-    """An outside string made safe to print: a seized file name, a title or a note from a bundle.
-
-    Control characters (ESC, BEL, CR...), line and paragraph separators and bidirectional
-    overrides are shown as visible escapes (``\\x1b``, ``\\u202e``), so a name cannot move the
-    cursor, recolour or clear the terminal, or fake a line of output. Everything else (any
-    script, spaces) is unchanged.
-    """
-    text = str(value)
-    if text.isprintable():
-        return text
-    return "".join(_escaped(c) for c in text)
-
-
-def _escaped(c: str) -> str:
-    if c not in _BIDI and unicodedata.category(c) not in ("Cc", "Cs", "Zl", "Zp"):
-        return c
-    code = ord(c)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
 def say_error(subject: str, message: str = "") -> None:
     """One red line on stderr; the text is never read as markup (file names may hold [ ]),
-    and control characters in it are shown escaped (``shown``)."""
-    text = shown(f"{subject}: {message}" if message else subject)
+    and control characters in it are shown escaped (``safe``)."""
+    text = safe(f"{subject}: {message}" if message else subject)
     err.print("[red]error[/]: ", end="")
-    err.print(text, markup=False)
+    err.print(safe(text), markup=False)
+
+
+def list_refused(grouped: list[tuple[str, list[str]]]) -> None:
+    """What a policy refused, on stderr: each item (or subject) once, its reasons indented
+    under it, each once (``PolicyRefused.grouped``)."""
+    for subject, reasons in grouped:
+        err.print(f"  - {safe(subject)}" + (":" if reasons else ""), markup=False)
+        for reason in reasons:
+            err.print(f"      {safe(reason)}", markup=False)
 
 
 def emit_json(value: Any) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import emit_json, out, shown, signed_in
+from cli.common import emit_json, out, safe, signed_in
 from vault import items as core
 
 
@@ -27,7 +27,7 @@ def list_(ctx: click.Context, case_ref: str, as_json: bool) -> None:
         emit_json([i.as_dict() for i in found])
         return
     for i in found:
-        line = f"{i.id}\t{i.size}\t{i.sha256}\t{shown(i.exhibit or '-')}\t{shown(i.name)}"
+        line = f"{i.id}\t{i.size}\t{i.sha256}\t{safe(i.exhibit or '-')}\t{safe(i.name)}"
         out.print(line, markup=False)
 
 
@@ -45,7 +45,7 @@ def show(ctx: click.Context, item_id: int, as_json: bool) -> None:
     width = max(len(k) for k in info.as_dict())
     out.print(
         "\n".join(
-            f"{k.ljust(width)}  {shown(v) if v is not None else '-'}"
+            f"{k.ljust(width)}  {safe(v) if v is not None else '-'}"
             for k, v in info.as_dict().items()
         ),
         markup=False,
@@ -60,7 +60,7 @@ def export(ctx: click.Context, item_id: int, target: Path) -> None:
     """Write a checked copy of the original bytes (recorded in the item's custody)."""
     with signed_in(ctx) as session:
         written = core.export_copy(session, item_id, target)
-    out.print(f"item {item_id} written to {shown(written)}", markup=False)
+    out.print(f"item {item_id} written to {safe(written)}", markup=False)
 
 
 @items.command("annotate")
@@ -99,8 +99,8 @@ def custody(ctx: click.Context, item_id: int, as_json: bool) -> None:
         emit_json([e.as_dict() for e in events])
         return
     for e in events:
-        details = ", ".join(f"{k}={shown(v)}" for k, v in e.details.items())
-        out.print(f"{e.at}  {e.kind:<11} {shown(e.actor)}  {details}", markup=False)
+        details = ", ".join(f"{k}={safe(v)}" for k, v in e.details.items())
+        out.print(f"{e.at}  {e.kind:<11} {safe(e.actor)}  {details}", markup=False)
 
 
 def register(group: click.Group) -> None:

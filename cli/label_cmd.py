@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import emit_json, out, signed_in
+from cli.common import emit_json, out, safe, signed_in
 from exchange import labels as core
 from exchange.tlp import LABELS
 
@@ -60,9 +60,10 @@ def list_(ctx: click.Context, reference: str, as_json: bool) -> None:
         )
         return
     for i, lb in rows:
-        src = f"from {lb.origin}{'' if lb.onward else ', no onward sharing'}" if lb.origin else ""
+        onward = "" if lb.onward else ", no onward sharing"
+        src = f"from {safe(lb.origin)}{onward}" if lb.origin else ""
         how = "case default" if lb.inherited else src
-        out.print(f"{i.id}\tTLP:{lb.tlp}\t{how}\t{i.name}", markup=False)
+        out.print(f"{i.id}\tTLP:{lb.tlp}\t{how}\t{safe(i.name)}", markup=False)
 
 
 def register(group: click.Group) -> None:

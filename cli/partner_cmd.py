@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import emit_json, out, signed_in
+from cli.common import emit_json, out, safe, signed_in
 from exchange import directory
 from exchange.cards import grouped
 from vault.errors import UserError
@@ -18,8 +18,9 @@ def partner() -> None:
 
 
 def _print(info: directory.PartnerInfo) -> None:
-    out.print(f"{info.name} ({info.country})  {info.contact}", markup=False)
-    out.print(f"  recipient {info.recipient}", markup=False)
+    # every field but the fingerprints (computed here from the key) comes from the card
+    out.print(f"{safe(info.name)} ({safe(info.country)})  {safe(info.contact)}", markup=False)
+    out.print(f"  recipient {safe(info.recipient)}", markup=False)
     for k in info.keys:
         out.print(f"  key {k.grouped}  {k.status}  added {k.added_at[:10]}", markup=False)
 
@@ -78,7 +79,7 @@ def revoke_key(ctx: click.Context, name: str, fpr: tuple[str, ...]) -> None:
     """Revoke a partner key: bundles it signed are refused from now on."""
     with signed_in(ctx) as session:
         key = directory.revoke_key(session, name, "".join(fpr))
-    out.print(f"key {grouped(key.fingerprint)} of {name} revoked", markup=False)
+    out.print(f"key {grouped(key.fingerprint)} of {safe(name)} revoked", markup=False)
 
 
 @click.group()
@@ -90,8 +91,9 @@ def _agreement_line(a: directory.AgreementInfo) -> None:
     state = "active" if a.active() else "inactive"
     areas = ",".join(a.crime_areas) or "all crime areas"
     out.print(
-        f"#{a.id} {a.partner} {a.purpose} {a.reference or '-'} labels={','.join(a.labels)} "
-        f"{areas} onward={'yes' if a.onward else 'no'} {a.valid_from}..{a.valid_until} {state}",
+        f"#{a.id} {safe(a.partner)} {a.purpose} {safe(a.reference or '-')} "
+        f"labels={','.join(a.labels)} {safe(areas)} onward={'yes' if a.onward else 'no'} "
+        f"{a.valid_from}..{a.valid_until} {state}",
         markup=False,
     )
 

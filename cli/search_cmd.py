@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 
-from cli.common import emit_json, out, signed_in
+from cli.common import emit_json, out, safe, signed_in
 
 
 @click.command()
@@ -43,18 +46,25 @@ def search(
                 "runs": outcome.run_ids,
                 "probes": outcome.probes,
                 "candidates": [asdict(c) for c in outcome.candidates],
+                "already_pending": outcome.already_pending,
             }
         )
         return
     for c in outcome.candidates:
         out.print(
             f"candidate {c.id}\tface {c.face if c.face is not None else '-'}\t#{c.rank} "
-            f"{c.subject} ({c.watchlist})\tdistance {c.distance:.4f}\tthreshold {c.threshold:.4f}"
-            f"\t{c.label}\tPENDING REVIEW",
+            f"{safe(c.subject)} ({safe(c.watchlist)})\tdistance {c.distance:.4f}"
+            f"\tthreshold {c.threshold:.4f}"
+            f"\t{c.label}\tPENDING REVIEW{' (already queued)' if c.already_pending else ''}",
             markup=False,
         )
+    pending = (
+        f", {outcome.already_pending} already pending review (not queued again)"
+        if outcome.already_pending
+        else ""
+    )
     out.print(
-        f"{outcome.probes} probe face(s), {len(outcome.candidates)} candidate(s) to review",
+        f"{outcome.probes} probe face(s), {len(outcome.queued)} candidate(s) to review" + pending,
         markup=False,
     )
 
@@ -80,17 +90,41 @@ def review_list(ctx: click.Context, case_ref: str, status: str | None, as_json: 
         return
     for r in found:
         out.print(
-            f"candidate {r.candidate}\tface {r.face}\titem {r.item}\t{r.subject} ({r.watchlist})"
+            f"candidate {r.candidate}\tface {r.face}\titem {r.item}\t{safe(r.subject)} "
+            f"({safe(r.watchlist)})"
             f"\tdistance {r.distance:.4f}\t{r.status.upper()}",
             markup=False,
         )
 
 
+# The three outcomes of a review are one option group: at most one may be given.
+OUTCOMES = {"confirm": "confirmed", "reject": "rejected", "inconclusive": "inconclusive"}
+
+
+def one_outcome(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --confirm / --reject / --inconclusive as one group and pass ``decision`` (or None);
+    two different outcomes are a user error (exit 2), never "the last one wins"."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from vault.errors import UserError
+
+        given = [flag for flag in OUTCOMES if kwargs.pop(flag)]
+        if len(given) > 1:
+            shown = " and ".join(f"--{flag}" for flag in given)
+            raise UserError(f"review decide: {shown} contradict each other; give one outcome")
+        return command(*args, decision=OUTCOMES[given[0]] if given else None, **kwargs)
+
+    for flag, outcome in reversed(OUTCOMES.items()):
+        wrapper = click.option(f"--{flag}", flag, is_flag=True, help=f"Outcome: {outcome}.")(
+            wrapper
+        )
+    return wrapper
+
+
 @review.command("decide")
 @click.argument("candidate", type=int)
-@click.option("--confirm", "decision", flag_value="confirmed")
-@click.option("--reject", "decision", flag_value="rejected")
-@click.option("--inconclusive", "decision", flag_value="inconclusive")
+@one_outcome
 @click.option("--reason", required=True)
 @click.pass_context
 def decide(ctx: click.Context, candidate: int, decision: str | None, reason: str) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import emit_json, err, out, say_error, signed_in
+from cli.common import emit_json, err, out, safe, say_error, signed_in
 from vault.errors import BatchIncomplete
 
 
@@ -39,11 +39,19 @@ def list_(ctx: click.Context, as_json: bool) -> None:
     with signed_in(ctx) as session:
         found = list_watchlists(session)
     if as_json:
-        emit_json([w.__dict__ | {"subjects": len(w.subjects)} for w in found])
+        emit_json(
+            [
+                w.__dict__ | {"subjects": len(w.subjects), "overdue_reviews": w.overdue_reviews}
+                for w in found
+            ]
+        )
         return
     for w in found:
+        overdue = f"\t{w.overdue_reviews} overdue for review" if w.overdue_reviews else ""
         out.print(
-            f"{w.name}\t{len(w.subjects)} subjects\talert <= {w.alert_threshold:.4f}", markup=False
+            f"{safe(w.name)}\t{len(w.subjects)} subjects\talert <= {w.alert_threshold:.4f}"
+            + overdue,
+            markup=False,
         )
 
 
@@ -60,9 +68,17 @@ def show(ctx: click.Context, name: str, as_json: bool) -> None:
     with signed_in(ctx) as session:
         w = show_watchlist(session, name)
     if as_json:
-        emit_json(asdict(w))
+        emit_json(
+            asdict(w)
+            | {
+                "overdue_reviews": w.overdue_reviews,
+                "subjects": [
+                    asdict(s) | {"review_overdue_since": s.review_overdue_since} for s in w.subjects
+                ],
+            }
+        )
         return
-    out.print(f"watchlist {w.name}: alert threshold {w.alert_threshold:.4f}", markup=False)
+    out.print(f"watchlist {safe(w.name)}: alert threshold {w.alert_threshold:.4f}", markup=False)
     if w.calibration:
         c = w.calibration
         out.print(
@@ -72,11 +88,15 @@ def show(ctx: click.Context, name: str, as_json: bool) -> None:
         )
     for s in w.subjects:
         state = "  EXPIRED" if s.expired else ""
+        if s.review_overdue_since:
+            state += f"  review overdue since {s.review_overdue_since}"
         out.print(
-            f"{s.ref}\t{s.references} refs\t{s.label}\t{s.agency}\treview {s.review_on}\t"
-            f"{s.reason}{state}",
+            f"{safe(s.ref)}\t{s.references} refs\t{s.label}\t{safe(s.agency)}\t"
+            f"review {safe(s.review_on)}\t{safe(s.reason)}{state}",
             markup=False,
         )
+    if w.overdue_reviews:
+        out.print(f"{w.overdue_reviews} listing(s) overdue for review", markup=False)
 
 
 @watchlist.command("enrol")

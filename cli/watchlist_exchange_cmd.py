@@ -6,7 +6,16 @@ from pathlib import Path
 
 import click
 
-from cli.common import ctrl_c_cancels, err, out, run_job, say_error, signed_in
+from cli.common import (
+    ctrl_c_cancels,
+    err,
+    list_refused,
+    out,
+    run_job,
+    safe,
+    say_error,
+    signed_in,
+)
 from exchange.directory import PURPOSES
 from exchange.errors import BundleRejected, PolicyRefused
 from vault.errors import BatchIncomplete
@@ -15,7 +24,7 @@ from vault.jobs import CancelToken
 
 def _lines(items: list[str]) -> None:
     for line in items:
-        err.print(f"  - {line}", markup=False)
+        err.print(f"  - {safe(line)}", markup=False)
 
 
 @click.command("export")
@@ -56,8 +65,8 @@ def export(
             with ctrl_c_cancels(token):
                 res = run_job(job.run, "exporting", unit="references")
         except PolicyRefused as exc:
-            _lines(exc.refusals)
-            raise
+            list_refused(exc.grouped)  # then the summary alone: each reason is printed once
+            raise PolicyRefused(exc.summary, []) from None
     out.print(f"watchlist bundle {res.bundle_id} written to {res.path}", markup=False)
     out.print(
         f"{res.subjects} subject(s), {res.references} reference photo(s), "
@@ -66,7 +75,8 @@ def export(
     )
     out.print(f"bundle hash (sha256 of tagmanifest): {res.sha256}", markup=False)
     if res.skipped_expired:
-        out.print(f"expired listings not shared: {', '.join(res.skipped_expired)}", markup=False)
+        shown = ", ".join(map(safe, res.skipped_expired))
+        out.print(f"expired listings not shared: {shown}", markup=False)
     if res.nist is not None:
         out.print(f"ANSI/NIST-ITL transaction written to {res.nist}", markup=False)
 
@@ -95,7 +105,7 @@ def import_(ctx: click.Context, path: Path, as_name: str | None) -> None:
     for photo, why in res.refused:
         say_error(photo, why)
     out.print(
-        f"watchlist {res.watchlist} from {res.sender}: {res.subjects} subject(s), "
+        f"watchlist {safe(res.watchlist)} from {safe(res.sender)}: {res.subjects} subject(s), "
         f"{res.references} reference(s) enrolled",
         markup=False,
     )

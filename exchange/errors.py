@@ -6,11 +6,22 @@ from vault.errors import IntegrityFault, PermissionDenied
 
 
 class PolicyRefused(PermissionDenied):
-    """An export the agreements do not allow; ``refusals`` name each item and why (exit 4)."""
+    """An export the agreements do not allow; ``refusals`` name each item and why (exit 4).
 
-    def __init__(self, message: str, refusals: list[str]) -> None:
-        super().__init__(message)
+    The message is the ``summary`` (what is refused, counted per item) followed by every
+    refusal; ``grouped`` holds each refused item with its reasons, for a face that lists them
+    under the summary instead (then it prints ``summary`` alone, and each reason once)."""
+
+    def __init__(
+        self,
+        summary: str,
+        refusals: list[str],
+        grouped: list[tuple[str, list[str]]] | None = None,
+    ) -> None:
+        super().__init__(f"{summary}: " + "; ".join(refusals) if refusals else summary)
+        self.summary = summary
         self.refusals = refusals
+        self.grouped = grouped if grouped is not None else [(r, []) for r in refusals]
 
 
 class BundleRejected(IntegrityFault):

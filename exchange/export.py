@@ -30,7 +30,7 @@ from exchange.cards import fingerprint
 from exchange.directory import find_partner, get_agency
 from exchange.hashpipe import Copied, Sha256Thread, batched
 from exchange.models import BundleRecord
-from exchange.policy import Decision, Refusal, check_export, refuse_export
+from exchange.policy import Decision, Refusal, by_item, check_export, refuse_export
 from exchange.tlp import highest
 from vault import agefmt
 from vault.cases import find_case
@@ -140,15 +140,16 @@ class ExportJob:
                 "recipient": partner.recipient,
             }
         if not decision.allowed:
-            reasons = [str(r) for r in decision.refusals]
+            refused = by_item(decision.refusals)  # one per item, each reason once
             refuse_export(
                 s,
                 "bundle.export_refused",
                 f"case:{case.reference}",
                 self.partner,
                 self.purpose,
-                reasons,
-                f"export to {self.partner} refused for {len(reasons)} of {len(items)} item(s): ",
+                [str(r) for r in refused],
+                f"export to {self.partner} refused for {len(refused)} of {len(items)} item(s)",
+                [(r.subject, list(r.reasons)) for r in refused],
             )
         return case, items, decision, who
 
@@ -391,11 +392,13 @@ def _match_policy(decision: Decision, items: list[Item], found: matchld.MatchSet
         return decision
     names = {i.id: i.name for i in items}
     extra = [
-        Refusal(item, names[item], f"{what} is labelled {label}, not allowed by agreement {ag.id}")
+        Refusal(
+            item, names[item], (f"{what} is labelled {label}, not allowed by agreement {ag.id}",)
+        )
         for item, what, label in found.labels
         if label not in ag.labels
     ]
-    return Decision(ag, decision.labels, [*decision.refusals, *extra])
+    return Decision(ag, decision.labels, by_item([*decision.refusals, *extra]))
 
 
 def seal_bag(

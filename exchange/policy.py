@@ -23,12 +23,32 @@ from vault.session import Session
 
 @dataclass(frozen=True)
 class Refusal:
+    """One refused item with every reason it is refused (each once)."""
+
     item: int
     name: str
-    reason: str
+    reasons: tuple[str, ...]
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+    @property
+    def subject(self) -> str:
+        return f"item {self.item} ({self.name})"
 
     def __str__(self) -> str:
-        return f"item {self.item} ({self.name}): {self.reason}"
+        return f"{self.subject}: {self.reason}"
+
+
+def by_item(refusals: list[Refusal]) -> list[Refusal]:
+    """One refusal per item (first-seen order), its reasons merged without repeats."""
+    merged: dict[int, Refusal] = {}
+    for r in refusals:
+        seen = merged.get(r.item)
+        reasons = r.reasons if seen is None else seen.reasons + r.reasons
+        merged[r.item] = Refusal(r.item, r.name, tuple(dict.fromkeys(reasons)))
+    return list(merged.values())
 
 
 @dataclass(frozen=True)
@@ -60,17 +80,17 @@ def check_export(
     active = [a for a in agreements_with(db, partner) if a.active() and a.purpose == purpose]
     if not active:
         why = f"no active agreement with {partner} for purpose {purpose}"
-        return Decision(None, labels, [Refusal(i.id, i.name, why) for i in items])
+        return Decision(None, labels, [Refusal(i.id, i.name, (why,)) for i in items])
     areas = set(json.loads(case.crime_areas))
     covering = [a for a in active if not a.crime_areas or (areas and areas <= set(a.crime_areas))]
     if not covering:
         shown = ", ".join(sorted(areas)) or "none recorded"
         why = f"the agreements with {partner} do not cover the case's crime areas ({shown})"
-        return Decision(None, labels, [Refusal(i.id, i.name, why) for i in items])
+        return Decision(None, labels, [Refusal(i.id, i.name, (why,)) for i in items])
     best: Decision | None = None
     for ag in covering:
         refusals = [
-            Refusal(i.id, i.name, "; ".join(r))
+            Refusal(i.id, i.name, tuple(r))
             for i in items
             if (r := _item_reasons(i, labels[i.id], partner, ag))
         ]
@@ -87,11 +107,15 @@ def refuse_export(
     partner: str,
     purpose: str,
     refusals: list[str],
-    message: str,
+    summary: str,
+    grouped: list[tuple[str, list[str]]] | None = None,
 ) -> NoReturn:
-    """Audit a refused export with every reason, then raise it: nothing has been written."""
+    """Audit a refused export with every reason, then raise it: nothing has been written.
+
+    ``summary`` counts what is refused ("... refused for 1 of 15 item(s)"); ``grouped`` gives
+    each refused thing with its reasons, for a face to list (default: one line each)."""
     with session.transaction() as db:
         session.audit(
             db, action, target=target, partner=partner, purpose=purpose, refusals=refusals
         )
-    raise PolicyRefused(message + "; ".join(refusals), refusals)
+    raise PolicyRefused(summary, refusals, grouped)

@@ -5,12 +5,17 @@ Decryption and tar reading stream in one pass into a private folder of the vault
 and only plain files and folders under one top folder are written, with ``O_EXCL|O_NOFOLLOW``.
 Links, devices, FIFOs, absolute or ``..`` names, twins, duplicates and oversized members are
 findings, all listed.
+
+A file that does not decrypt to its end (damaged, truncated, not for us) or whose tar is broken
+gives one finding, its cause, and no bag: checking a partly written bag would only list what the
+damage left missing.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import tarfile
 import unicodedata
@@ -20,7 +25,7 @@ from pathlib import Path
 
 from exchange.checks import unsafe
 from exchange.constants import MAX_BYTES, MAX_FILES
-from vault.agefmt import AgeError, Identity, decrypt_chunks
+from vault.agefmt import CHUNK, TAG, AgeError, Identity, decrypt_chunks
 from vault.jobs import CancelToken
 
 
@@ -64,6 +69,38 @@ def _write_member(dest: Path, rel: str, src: io.BufferedReader, cancel: CancelTo
             out.write(chunk)
 
 
+def _damaged_at(src: Path, why: str) -> int | None:
+    """Where an age file stops decrypting: the first byte of the chunk that fails
+    authentication, or the end of a file cut short. None when the header cannot be found."""
+    failed = re.fullmatch(r"payload chunk (\d+) failed authentication", why)
+    try:
+        with open(src, "rb") as fh:
+            head = fh.read(1 << 16)
+            size = os.fstat(fh.fileno()).st_size
+    except OSError:
+        return None
+    mac = head.find(b"\n--- ")
+    end = head.find(b"\n", mac + 1) if mac >= 0 else -1
+    if end < 0:
+        return None
+    first = end + 1 + 16  # the header, then the payload nonce
+    if failed is None:
+        return size
+    return min(first + int(failed[1]) * (CHUNK + TAG), size)
+
+
+def _why_not(src: Path, exc: AgeError) -> str:
+    """One line for a ``.tar.age`` that does not decrypt (the age error itself stays opaque)."""
+    why = str(exc)
+    if "no identity matched" in why:
+        return f"{src.name}: not encrypted for this agency (no matching recipient)"
+    if why == "truncated payload" or why.startswith("payload chunk"):
+        at = _damaged_at(src, why)
+        where = f" at byte {at}" if at is not None else ""
+        return f"{src.name}: the encrypted bundle is truncated or damaged{where}"
+    return f"{src.name}: the encrypted bundle does not decrypt (damaged or not an age file)"
+
+
 def unpack(
     src: Path, identity: Identity, work: Path, cancel: CancelToken
 ) -> tuple[Path | None, list[str]]:
@@ -74,6 +111,7 @@ def unpack(
     tops: set[str] = set()
     names: dict[str, str] = {}
     count = total = 0
+    fatal = False  # the stream ended early: what was written is not the bundle
     try:
         with open(src, "rb", buffering=1 << 20) as fh:
             reader = io.BufferedReader(_Reader(decrypt_chunks(fh, identity)), 1 << 20)
@@ -84,6 +122,7 @@ def unpack(
                     total += max(m.size, 0)
                     if count > MAX_FILES or total > MAX_BYTES:
                         problems.append(f"{src.name}: tar holds too many or too large members")
+                        fatal = True
                         break
                     why = _member_problem(m)
                     if why:
@@ -101,13 +140,12 @@ def unpack(
                         assert f is not None
                         _write_member(dest, m.name, f, cancel)  # type: ignore[arg-type]
     except AgeError as exc:
-        if "no identity matched" in str(exc):
-            problems.append(f"{src.name}: not encrypted for this agency (no matching recipient)")
-        else:
-            problems.append(f"{src.name}: encrypted bundle is truncated or damaged")
+        problems.append(_why_not(src, exc))
+        fatal = True
     except (tarfile.TarError, EOFError, OSError) as exc:
         problems.append(f"{src.name}: the tar inside is truncated or damaged ({exc})")
-    if len(tops) != 1:
+        fatal = True
+    if fatal or len(tops) != 1:
         if not problems:
             problems.append(f"{src.name}: the tar does not hold exactly one bundle folder")
         shutil.rmtree(dest, ignore_errors=True)

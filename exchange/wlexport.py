@@ -191,7 +191,7 @@ class WatchlistExportJob:
                 self.purpose,
                 refusals,
                 f"export of watchlist {wl.name} to {self.partner} refused for {len(refusals)} "
-                f"of {len(subjects)} subject(s): ",
+                f"of {len(subjects)} subject(s)",
             )
         return wl, refs, expired, ag, who
 

@@ -7,10 +7,13 @@ where the watchlist asks for it, confirmed by a second, different analyst).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
 
+from matching.errors import MatchingError
 from matching.models import CandidateRecord, Decision, FaceRecord, SearchRun, Subject, Watchlist
 from vault.cases import find_case
 from vault.errors import PermissionDenied, UserError
@@ -18,6 +21,8 @@ from vault.models import CustodyEvent, canonical
 from vault.session import Session, now, requires
 
 DECISIONS = ("confirmed", "rejected", "inconclusive")
+OPEN = ("pending", "awaiting second review")
+"""Statuses of a candidate still waiting in the review queue (no final decision yet)."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,7 @@ class ReviewItem:
     decisions: list[tuple[str, str, str, str]]  # (decision, actor, at, reason)
 
 
-def status_of(decisions: list[Decision], second_review: bool) -> str:
+def status_of(decisions: Sequence[Decision], second_review: bool) -> str:
     if not decisions:
         return "pending"
     last = decisions[-1].decision
@@ -46,6 +51,46 @@ def status_of(decisions: list[Decision], second_review: bool) -> str:
     if second_review and len(confirmers) < 2:
         return "awaiting second review"
     return "confirmed"
+
+
+def open_pairs(
+    db: DbSession, case_id: int, watchlist: Watchlist
+) -> dict[tuple[int | None, int], int]:
+    """The (face, subject) pairs of a case's faces already waiting in the review queue of a
+    watchlist, each with its waiting candidate (the oldest): a candidate with no decision yet, or
+    one that awaits its second reviewer.
+
+    A search does not queue such a pair again (``matching.searching.search``). A pair whose
+    candidates are all decided (confirmed, rejected, inconclusive) is not open: a later search
+    queues it again as a new candidate, as it always did, so a decision is never reopened or
+    hidden. Probe-photo searches have no face id and are never matched here.
+    """
+    scope = (
+        select(CandidateRecord.id)
+        .join(SearchRun, SearchRun.id == CandidateRecord.run_id)
+        .join(Subject, Subject.id == CandidateRecord.subject_id)
+        .where(
+            SearchRun.case_id == case_id,
+            Subject.watchlist_id == watchlist.id,
+            CandidateRecord.face_id.is_not(None),
+        )
+    )
+    decided: dict[int, list[Decision]] = {}
+    for d in db.scalars(
+        select(Decision)
+        .where(Decision.candidate_id.in_(scope.scalar_subquery()))
+        .order_by(Decision.id)
+    ):
+        decided.setdefault(d.candidate_id, []).append(d)
+    waiting: dict[tuple[int | None, int], int] = {}
+    for cid, face, subject in db.execute(
+        select(CandidateRecord.id, CandidateRecord.face_id, CandidateRecord.subject_id)
+        .where(CandidateRecord.id.in_(scope.scalar_subquery()))
+        .order_by(CandidateRecord.id)
+    ):
+        if face is not None and status_of(decided.get(cid, []), watchlist.second_review) in OPEN:
+            waiting.setdefault((face, subject), cid)
+    return waiting
 
 
 @requires("case.read")
@@ -95,8 +140,11 @@ def list_review(
 @requires("match.review")
 def decide(session: Session, candidate_id: int, decision: str, reason: str) -> str:
     """Record a decision; returns the candidate's new status."""
-    if decision not in DECISIONS:
-        raise UserError(f"unknown decision {decision!r} ({', '.join(DECISIONS)})")
+    if not isinstance(decision, str) or decision not in DECISIONS:
+        raise MatchingError(
+            f"candidate {candidate_id}: unknown review outcome {decision!r} "
+            f"(one of {', '.join(DECISIONS)})"
+        )
     if not reason.strip():
         raise UserError("a review decision needs a reason")
     with session.transaction() as db:

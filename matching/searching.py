@@ -27,6 +27,7 @@ from matching.errors import MatchingError
 from matching.faces import MODEL_NAME
 from matching.images import load_rgb
 from matching.models import CandidateRecord, FaceRecord, Reference, SearchRun, Subject, Watchlist
+from matching.review import open_pairs
 from matching.search import Candidate, Gallery
 from matching.watchlists import GalleryRows, WatchlistRows, find_watchlist, load_watchlist_rows
 from vault.cases import find_case
@@ -48,13 +49,26 @@ class CandidateInfo:
     score: float
     threshold: float
     label: str
+    # found again while the same face x subject pair is still in the review queue: not queued
+    # twice; ``id`` is the candidate already waiting there
+    already_pending: bool = False
 
 
 @dataclass
 class SearchOutcome:
     run_ids: list[int] = field(default_factory=list)
     probes: int = 0
-    candidates: list[CandidateInfo] = field(default_factory=list)
+    candidates: list[CandidateInfo] = field(default_factory=list)  # every result, rank order
+
+    @property
+    def queued(self) -> list[CandidateInfo]:
+        """The candidates this search added to the review queue."""
+        return [c for c in self.candidates if not c.already_pending]
+
+    @property
+    def already_pending(self) -> int:
+        """Results whose face x subject pair was already waiting for review (not queued)."""
+        return sum(c.already_pending for c in self.candidates)
 
 
 def _probes_of_case(session: Session, case_reference: str) -> tuple[int, list[int], np.ndarray]:
@@ -311,14 +325,32 @@ def search(
                 at=now(),
             )
             db.add(run)
+            # A face x subject pair still waiting for review is not queued a second time: the
+            # result names the candidate already in the queue (``matching.review.open_pairs``).
+            waiting = open_pairs(db, case_id, wl) if case_id is not None else {}
+            hits = [
+                (p, c, int(rows.subject_ids[c.reference]))
+                for p, cands in enumerate(found)
+                for c in cands
+            ]
+            skipped = sum((probe_ids[p], sid) in waiting for p, _, sid in hits)
             session.audit(
-                db, "search.run", run, watchlist=name, mode=mode, probes=len(emb), **method
+                db,
+                "search.run",
+                run,
+                watchlist=name,
+                mode=mode,
+                probes=len(emb),
+                already_pending=skipped,
+                **method,
             )
-            subjects = _subjects(db, {int(rows.subject_ids[c.reference]) for f in found for c in f})
-            recorded = []
-            for p, cands in enumerate(found):
-                for c in cands:
-                    subject = subjects[int(rows.subject_ids[c.reference])]
+            subjects = _subjects(db, {sid for _, _, sid in hits})
+            recorded: list[tuple[CandidateRecord, Candidate, _SubjectRow]] = []
+            results: list[tuple[int | None, Candidate, _SubjectRow]] = []  # (id if queued before)
+            for p, c, sid in hits:
+                subject = subjects[sid]
+                before = waiting.get((probe_ids[p], sid))
+                if before is None:
                     rec = CandidateRecord(
                         run_id=run.id,
                         face_id=probe_ids[p],
@@ -329,6 +361,7 @@ def search(
                         threshold=wl.alert_threshold,
                     )
                     recorded.append((rec, c, subject))
+                results.append((before, c, subject))
             db.add_all([rec for rec, _, _ in recorded])
             db.flush()  # one batched INSERT; each candidate still gets its own signed entry,
             # with the same target and details (row digest) as ``session.audit`` would record
@@ -337,20 +370,22 @@ def search(
                 for r, _, _ in recorded
             ]
             session.audit_many(db, entries)
-            for rec, c, subject in recorded:
+            new_ids = iter([rec.id for rec, _, _ in recorded])
+            for (before, c, subject), (p, _, _) in zip(results, hits, strict=True):
                 outcome.candidates.append(
                     CandidateInfo(
-                        rec.id,
-                        rec.face_id,
+                        before if before is not None else next(new_ids),
+                        probe_ids[p],
                         name,
                         subject.ref,
                         subject.id,
-                        rec.reference_id,
+                        int(rows.reference_ids[c.reference]),
                         c.rank,
                         round(c.distance, 4),
                         round(c.score, 4),
                         wl.alert_threshold,
                         subject.label,
+                        already_pending=before is not None,
                     )
                 )
             outcome.run_ids.append(run.id)

@@ -43,7 +43,13 @@ class SubjectInfo:
     review_on: str
     expires_on: str | None
     references: int
-    expired: bool
+    expired: bool  # the expiry date has passed: left out of every search
+    review_overdue: bool = False  # the review date has passed: still searched, to be reviewed
+
+    @property
+    def review_overdue_since(self) -> str | None:
+        """The review date when it has passed (shown as "review overdue since ..."), else None."""
+        return self.review_on if self.review_overdue else None
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,11 @@ class WatchlistInfo:
     second_review: bool
     source_agency: str | None
     subjects: list[SubjectInfo] = field(default_factory=list)
+
+    @property
+    def overdue_reviews(self) -> int:
+        """How many listings are past their review date (expired ones included)."""
+        return sum(s.review_overdue for s in self.subjects)
 
 
 def find_watchlist(db: DbSession, name: str) -> Watchlist:
@@ -70,8 +81,17 @@ def _expired(subject: Subject, today: date | None = None) -> bool:
     )
 
 
+def _review_overdue(subject: Subject, today: date | None = None) -> bool:
+    """The listing's review date has passed. A flag only: unlike expiry, an overdue review does
+    not take the listing out of searches (the listing stays valid until it expires)."""
+    return bool(subject.review_on) and date.fromisoformat(subject.review_on) < (
+        today or date.today()
+    )
+
+
 def _info(db: DbSession, wl: Watchlist, with_subjects: bool = True) -> WatchlistInfo:
     subjects: list[SubjectInfo] = []
+    today = date.today()
     if with_subjects:
         for s in db.scalars(
             select(Subject).where(Subject.watchlist_id == wl.id).order_by(Subject.ref)
@@ -87,7 +107,8 @@ def _info(db: DbSession, wl: Watchlist, with_subjects: bool = True) -> Watchlist
                     s.review_on,
                     s.expires_on,
                     n,
-                    _expired(s),
+                    _expired(s, today),
+                    _review_overdue(s, today),
                 )
             )
     calibration = json.loads(wl.calibration) if wl.calibration else None
