@@ -46,6 +46,17 @@ COLUMNS = (
 CACHED_CASES = 4
 
 
+class FieldDateEdit(QDateEdit):
+    """A date field that Tab leaves, like every other field of a form.
+
+    A stock ``QDateEdit`` takes Tab to step from day to month to year, so a person filling the
+    form with Tab typed "Seized by" into the date and the next fields went wrong.
+    """
+
+    def focusNextPrevChild(self, forward: bool) -> bool:
+        return QWidget.focusNextPrevChild(self, forward)
+
+
 class CustodyFormDialog(QDialog):
     """Exhibit number, seized from / at / on / by and a description, once for the batch."""
 
@@ -57,11 +68,12 @@ class CustodyFormDialog(QDialog):
         self.exhibit = QLineEdit()
         self.seized_from = QLineEdit()
         self.seized_at = QLineEdit()
-        self.seized_on = QDateEdit(QDate.currentDate())
+        self.seized_on = FieldDateEdit(QDate.currentDate())
         self.seized_on.setCalendarPopup(True)
         self.seized_by = QLineEdit()
         self.description = QPlainTextEdit()
         self.description.setMaximumHeight(90)
+        self.description.setTabChangesFocus(True)  # Tab moves on, as in the fields above
         form = QFormLayout()
         form.addRow(self.tr("Exhibit number"), self.exhibit)
         form.addRow(self.tr("Seized from"), self.seized_from)
@@ -131,7 +143,8 @@ class EvidencePage(Page):
         for b in (self.add_files, self.add_folder):
             b.setVisible(can_ingest)
         self.view_button = QPushButton(self.tr("View"))
-        self.view_button.clicked.connect(self.view_item)
+        # clicked(bool) would pass its "checked" False as the item id
+        self.view_button.clicked.connect(lambda _checked=False: self.view_item())
         top = QHBoxLayout()
         top.addWidget(QLabel(self.tr("Case")))
         top.addWidget(self.cases)

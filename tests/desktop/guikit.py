@@ -20,3 +20,8 @@ def sign_in(controller: Controller, qtbot, user: str = "alice", password: str = 
     with qtbot.waitSignal(controller.entered, timeout=20_000) as entered:
         dialog.sign_in_button.click()
     return entered.args[0]
+
+
+def settle(qtbot, window, timeout: int = 20_000) -> None:
+    """Wait until every call and job the window started has answered."""
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=timeout)

@@ -1,0 +1,73 @@
+"""Defects found driving the window as a person would: each test clicks, types and presses keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from guikit import settle, sign_in
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from vaultkit import PASSWORD
+
+
+def _ingest(folder: Path, case: str, files: list[Path]) -> None:
+    from vault.ingest import CustodyForm, ingest
+    from vault.session import unlock
+
+    s = unlock(folder, "alice", PASSWORD)
+    try:
+        ingest(s, case, files, CustodyForm(exhibit="EX-1"))
+    finally:
+        s.close()
+
+
+def _type_then_tab(qtbot, text: str) -> None:
+    widget = QApplication.focusWidget()
+    assert widget is not None
+    if text:
+        qtbot.keyClicks(widget, text)
+    qtbot.keyClick(widget, Qt.Key.Key_Tab)
+
+
+def test_view_button_opens_the_selected_item(controller, qtbot, vault_dir: Path, faces_dir):
+    photos = sorted((faces_dir / "knn" / "test").glob("*.jpg"))[:2]
+    _ingest(vault_dir, "C-1", photos)
+    window = sign_in(controller, qtbot)
+    page = window.show_area("evidence")
+    settle(qtbot, window)
+    assert len(page.model.records) == 2
+    page.view.selectRow(1)
+    chosen = page.selected_item()
+    qtbot.mouseClick(page.view_button, Qt.MouseButton.LeftButton)
+    dialog = page.item_dialog
+    assert dialog is not None and dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.item is not None, timeout=10_000)
+    assert dialog.item.id == chosen.id
+    dialog.close()
+
+
+def test_custody_form_filled_with_tab_keeps_every_field(controller, qtbot, tmp_path: Path):
+    window = sign_in(controller, qtbot)
+    page = window.show_area("evidence")
+    settle(qtbot, window)
+    sent = []
+    page.ingest = lambda paths, form: sent.append(form)  # what the core would receive
+    photo = tmp_path / "a.txt"
+    photo.write_text("a")
+    dialog = page.ask_custody([photo])
+    dialog.activateWindow()
+    dialog.exhibit.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.exhibit)
+    for text in ("EX-7", "Vessel Marta", "Port of Valletta", "", "Insp. Borg"):
+        _type_then_tab(qtbot, text)
+    _type_then_tab(qtbot, "Two phones in a bag")
+    assert QApplication.focusWidget() is not dialog.description
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)  # the Ingest button
+    assert not dialog.isVisible()
+    (form,) = sent
+    assert form.exhibit == "EX-7"
+    assert form.seized_from == "Vessel Marta"
+    assert form.seized_at == "Port of Valletta"
+    assert form.seized_by == "Insp. Borg"
+    assert form.description == "Two phones in a bag"
