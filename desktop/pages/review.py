@@ -91,6 +91,7 @@ class ReasonDialog(QDialog):
     def submit(self) -> None:
         if not self.text():
             self.message.setText(self.tr("A reason is required."))
+            self.reason.setFocus()  # the person types the reason next, not into the button
             return
         self.accept()
 

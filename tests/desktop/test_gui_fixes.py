@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from guikit import settle, sign_in
+from guikit import ANALYST, settle, sign_in
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -71,3 +71,28 @@ def test_custody_form_filled_with_tab_keeps_every_field(controller, qtbot, tmp_p
     assert form.seized_at == "Port of Valletta"
     assert form.seized_by == "Insp. Borg"
     assert form.description == "Two phones in a bag"
+
+
+def test_a_missing_reason_puts_the_cursor_in_the_reason_field(matched, qtbot):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    window = sign_in(matched, qtbot, user=ANALYST)
+    page = window.show_area("review")
+    with qtbot.waitSignal(page.detail_shown, timeout=10_000):
+        page.show_case("OP-7")
+    window.activateWindow()
+    page.view.setFocus()
+    qtbot.waitUntil(lambda: page.view.hasFocus(), timeout=5_000)
+    qtbot.keyClick(page.view, Qt.Key.Key_C)
+    dialog = page.reason_dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.activateWindow()
+    confirm = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    confirm.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is confirm, timeout=5_000)
+    qtbot.keyClick(confirm, Qt.Key.Key_Space)  # press Confirm with no reason
+    assert dialog.isVisible() and dialog.message.text() == "A reason is required."
+    assert QApplication.focusWidget() is dialog.reason
+    qtbot.keyClicks(QApplication.focusWidget(), "same scar")  # the person types on at once
+    assert dialog.text() == "same scar"
+    dialog.reject()
