@@ -58,18 +58,22 @@
     <context>
         <name>AdminPage</name>
         <message>
+            <location filename="../pages/admin.py" line="186" />
             <source>Rotate workstation key...</source>
             <translation>تدوير مفتاح محطة العمل...</translation>
         </message>
         <message>
+            <location filename="../pages/admin.py" line="266" />
             <source>Rotate workstation key</source>
             <translation>تدوير مفتاح محطة العمل</translation>
         </message>
         <message>
+            <location filename="../pages/admin.py" line="268" />
             <source>Make a new signing key? Earlier audit entries stay verifiable; partner agencies need our new key card.</source>
             <translation>هل تريد إنشاء مفتاح توقيع جديد؟ تبقى إدخالات التدقيق السابقة قابلة للتحقق، وتحتاج الجهات الشريكة إلى بطاقة مفتاحنا الجديدة.</translation>
         </message>
         <message>
+            <location filename="../pages/admin.py" line="283" />
             <source>New workstation key: {0}</source>
             <translation>مفتاح محطة العمل الجديد: {0}</translation>
         </message>
@@ -94,22 +98,22 @@
             <translation>التحقق من الخزنة...</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="188" />
+            <location filename="../pages/admin.py" line="194" />
             <source> min</source>
             <translation> دقيقة</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="197" />
+            <location filename="../pages/admin.py" line="204" />
             <source>Lock the session after idle time</source>
             <translation>قفل الجلسة بعد مدة خمول</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="239" />
+            <location filename="../pages/admin.py" line="247" />
             <source>Disable user</source>
             <translation>تعطيل المستخدم</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="240" />
+            <location filename="../pages/admin.py" line="248" />
             <source>Disable {0}? They can no longer sign in.</source>
             <translation>تعطيل {0}؟ لن يتمكن من تسجيل الدخول بعد الآن.</translation>
         </message>
@@ -117,58 +121,72 @@
     <context>
         <name>AgreementDialog</name>
         <message>
+            <location filename="../pages/agreements.py" line="95" />
             <source>Add agreement</source>
             <translation>إضافة الاتفاقية</translation>
         </message>
         <message>
+            <location filename="../pages/agreements.py" line="66" />
             <source>Allowed TLP labels</source>
             <translation>تصنيفات TLP المسموح بها</translation>
         </message>
         <message>
+            <location filename="../pages/agreements.py" line="72" />
             <source>Crime areas (none checked: all)</source>
             <translation>مجالات الجريمة (بلا اختيار: الكل)</translation>
         </message>
         <message>
+            <location filename="../pages/agreements.py" line="33" />
             <source>Intelligence</source>
             <translation>استخبارات</translation>
         </message>
         <message>
+            <location filename="../pages/agreements.py" line="32" />
             <source>Joint operation</source>
             <translation>عملية مشتركة</translation>
         </message>
         <message>
+            <location filename="../pages/agreements.py" line="85" />
             <source>MLA reference</source>
             <translation>مرجع المساعدة القانونية المتبادلة</translation>
         </message>
         <message>
+            <location filename="../pages/agreements.py" line="31" />
             <source>Mutual legal assistance (MLA)</source>
             <translation>المساعدة القانونية المتبادلة (MLA)</translation>
         </message>
         <message>
+            <location filename="../pages/agreements.py" line="57" />
             <source>New agreement with {0}</source>
             <translation>اتفاقية جديدة مع {0}</translation>
         </message>
         <message>
+            <location filename="../pages/agreements.py" line="83" />
             <source>Partner</source>
             <translation>الشريك</translation>
         </message>
         <message>
+            <location filename="../pages/agreements.py" line="84" />
             <source>Purpose</source>
             <translation>الغرض</translation>
         </message>
         <message>
+            <location filename="../pages/agreements.py" line="63" />
             <source>The MLA request reference</source>
             <translation>مرجع طلب المساعدة القانونية المتبادلة</translation>
         </message>
         <message>
+            <location filename="../pages/agreements.py" line="78" />
             <source>The partner may share onward</source>
             <translation>يجوز للشريك المشاركة اللاحقة</translation>
         </message>
         <message>
+            <location filename="../pages/agreements.py" line="86" />
             <source>Valid from</source>
             <translation>صالحة من</translation>
         </message>
         <message>
+            <location filename="../pages/agreements.py" line="87" />
             <source>Valid until</source>
             <translation>صالحة حتى</translation>
         </message>
@@ -290,193 +308,257 @@
     <context>
         <name>BundlesPage</name>
         <message>
+            <location filename="../pages/bundles.py" line="167" />
             <source>&lt;b&gt;Bundles sent and received&lt;/b&gt;</source>
             <translation>&lt;b&gt;الحزم المرسلة والمستلمة&lt;/b&gt;</translation>
         </message>
         <message>
+            <location filename="../pages/bundles.py" line="59" />
             <source>Bundle hash</source>
             <translation>بصمة الحزمة</translation>
         </message>
         <message>
+            <location filename="../pages/bundles.py" line="54" />
             <source>Case or watchlist</source>
             <translation>القضية أو قائمة المراقبة</translation>
         </message>
         <message>
+            <location filename="../pages/bundles.py" line="50" />
             <source>Direction</source>
             <translation>الاتجاه</translation>
         </message>
         <message>
+            <location filename="../pages/bundles.py" line="58" />
             <source>Items</source>
             <translation>العناصر</translation>
         </message>
         <message>
+            <location filename="../pages/bundles.py" line="51" />
             <source>Partner</source>
             <translation>الشريك</translation>
         </message>
         <message>
+            <location filename="../pages/bundles.py" line="52" />
             <source>Purpose</source>
             <translation>الغرض</translation>
         </message>
         <message>
+            <location filename="../pages/bundles.py" line="57" />
             <source>Time</source>
             <translation>الوقت</translation>
         </message>
         <message>
+            <location filename="../pages/bundles.py" line="40" />
             <source>case</source>
             <translation>قضية</translation>
         </message>
         <message>
+            <location filename="../pages/bundles.py" line="37" />
             <source>received</source>
             <translation>مستلمة</translation>
         </message>
         <message>
+            <location filename="../pages/bundles.py" line="36" />
             <source>sent</source>
             <translation>مرسلة</translation>
         </message>
         <message>
+            <location filename="../pages/bundles.py" line="41" />
             <source>watchlist</source>
             <translation>قائمة مراقبة</translation>
         </message>
         <message>
+            <location filename="../pages/bundles.py" line="195" />
             <source>Bundle folder...</source>
             <translation>مجلد الحزمة...</translation>
         </message>
         <message>
+            <location filename="../pages/bundles.py" line="197" />
             <source>Encrypted bundle file (.tar.age)...</source>
             <translation>ملف حزمة مشفّر (.tar.age)...</translation>
         </message>
         <message>
+            <location filename="../pages/bundles.py" line="205" />
             <source>Choose the encrypted bundle</source>
             <translation>اختر الحزمة المشفّرة</translation>
         </message>
         <message>
+            <location filename="../pages/bundles.py" line="207" />
             <source>Encrypted bundles (*.tar.age)</source>
             <translation>حزم مشفّرة (*.tar.age)</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="99" />
+            <location filename="../pages/bundles.py" line="129" />
             <source>Export to a partner...</source>
             <translation>تصدير إلى شريك...</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="101" />
+            <location filename="../pages/bundles.py" line="131" />
             <source>Verify a bundle...</source>
             <translation>التحقق من حزمة...</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="103" />
+            <location filename="../pages/bundles.py" line="133" />
             <source>Import a bundle into the case...</source>
             <translation>استيراد حزمة إلى القضية...</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="107" />
+            <location filename="../pages/bundles.py" line="137" />
             <source>Bundles are signed BagIt folders (or one file encrypted to the partner). An export is checked against the agreements before anything is written; a received bundle is verified completely before anything is imported.</source>
             <translation>الحزم مجلدات BagIt موقّعة (أو ملف واحد مشفّر للشريك). يُفحص التصدير مقابل الاتفاقيات قبل كتابة أي شيء، وتُتحقق الحزمة المستلمة بالكامل قبل استيراد أي شيء.</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="117" />
+            <location filename="../pages/bundles.py" line="147" />
             <source>Case</source>
             <translation>القضية</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="126" />
+            <location filename="../pages/bundles.py" line="160" />
             <source>&lt;b&gt;Send&lt;/b&gt;</source>
             <translation>&lt;b&gt;إرسال&lt;/b&gt;</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="129" />
+            <location filename="../pages/bundles.py" line="163" />
             <source>&lt;b&gt;Receive&lt;/b&gt;</source>
             <translation>&lt;b&gt;استلام&lt;/b&gt;</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="150" />
+            <location filename="../pages/bundles.py" line="210" />
             <source>Choose the bundle folder</source>
             <translation>اختر مجلد الحزمة</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="157" />
+            <location filename="../pages/bundles.py" line="217" />
             <source>Verifying {0}</source>
             <translation>جارٍ التحقق من {0}</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="166" />
+            <location filename="../pages/bundles.py" line="226" />
             <source>Bundle {0} from {1} is intact.</source>
             <translation>الحزمة {0} من {1} سليمة.</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="168" />
+            <location filename="../pages/bundles.py" line="228" />
             <source>This bundle is refused: {0} problem(s).</source>
             <translation>هذه الحزمة مرفوضة: {0} مشكلة.</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="169" />
+            <location filename="../pages/bundles.py" line="229" />
             <source>Bundle verification</source>
             <translation>التحقق من الحزمة</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="176" />
+            <location filename="../pages/bundles.py" line="236" />
             <source>Choose the case to import into first.</source>
             <translation>اختر أولاً القضية التي يُستورد إليها.</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="180" />
+            <location filename="../pages/bundles.py" line="240" />
             <source>Importing {0} into {1}</source>
             <translation>جارٍ استيراد {0} إلى {1}</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="191" />
+            <location filename="../pages/bundles.py" line="251" />
             <source>Imported {0} item(s) from {1} (bundle {2}).</source>
             <translation>تم استيراد {0} عنصر من {1} (الحزمة {2}).</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="194" />
+            <location filename="../pages/bundles.py" line="254" />
             <source>Every file was checked against the signed manifest.</source>
             <translation>فُحص كل ملف مقابل البيان الموقّع.</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="196" />
+            <location filename="../pages/bundles.py" line="256" />
             <source>Import refused: {0} problem(s). Nothing was imported.</source>
             <translation>رُفض الاستيراد: {0} مشكلة. لم يُستورد شيء.</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="201" />
+            <location filename="../pages/bundles.py" line="262" />
             <source>Bundle import</source>
             <translation>استيراد الحزمة</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="207" />
+            <location filename="../pages/bundles.py" line="268" />
             <source>Bundle: {0}</source>
             <translation>الحزمة: {0}</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="208" />
+            <location filename="../pages/bundles.py" line="269" />
             <source>Signed by: {0}, key {1} ({2})</source>
             <translation>موقّعة من: {0}، المفتاح {1} ({2})</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="209" />
+            <location filename="../pages/bundles.py" line="270" />
             <source>unknown</source>
             <translation>غير معروف</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="211" />
+            <location filename="../pages/bundles.py" line="272" />
             <source>Purpose: {0}; label: {1}</source>
             <translation>الغرض: {0}؛ التصنيف: {1}</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="214" />
+            <location filename="../pages/bundles.py" line="275" />
             <source>{0} files, {1} bytes</source>
             <translation>{0} ملف، {1} بايت</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="219" />
+            <location filename="../pages/bundles.py" line="280" />
             <source>No problem found.</source>
             <translation>لم يُعثر على أي مشكلة.</translation>
         </message>
         <message>
-            <location filename="../pages/bundles.py" line="220" />
+            <location filename="../pages/bundles.py" line="281" />
             <source>Problems:</source>
             <translation>المشكلات:</translation>
+        </message>
+    </context>
+    <context>
+        <name>CalibrateDialog</name>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="58" />
+            <source>Calibrate {0}</source>
+            <translation>معايرة {0}</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="61" />
+            <source>Choose...</source>
+            <translation>اختيار...</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="70" />
+            <source>Labelled folder (one subfolder per person)</source>
+            <translation>مجلد موسوم (مجلد فرعي لكل شخص)</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="72" />
+            <source>Target FPIR (false alerts per non-mated search)</source>
+            <translation>FPIR المستهدف (التنبيهات الخاطئة لكل بحث غير مطابق)</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="75" />
+            <source>Calibrate</source>
+            <translation>معايرة</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="83" />
+            <source>Labelled folder to measure on</source>
+            <translation>المجلد الموسوم للقياس عليه</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="90" />
+            <source>Choose a labelled folder.</source>
+            <translation>اختر مجلدًا موسومًا.</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="106" />
+            <source>Calibrating {0}</source>
+            <translation>جارٍ معايرة {0}</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="107" />
+            <source>Alert threshold {0:.4f} (FPIR {1:.4f}).</source>
+            <translation>عتبة التنبيه {0:.4f} (FPIR {1:.4f}).</translation>
         </message>
     </context>
     <context>
@@ -618,22 +700,22 @@
     <context>
         <name>CasesPage</name>
         <message>
-            <location filename="../pages/cases.py" line="127" />
+            <location filename="../pages/cases.py" line="137" />
             <source>Filter cases</source>
             <translation>تصفية القضايا</translation>
         </message>
         <message>
-            <location filename="../pages/cases.py" line="130" />
+            <location filename="../pages/cases.py" line="140" />
             <source>New case...</source>
             <translation>قضية جديدة...</translation>
         </message>
         <message>
-            <location filename="../pages/cases.py" line="133" />
+            <location filename="../pages/cases.py" line="143" />
             <source>Show evidence</source>
             <translation>عرض الأدلة</translation>
         </message>
         <message>
-            <location filename="../pages/cases.py" line="158" />
+            <location filename="../pages/cases.py" line="168" />
             <source>Case {0} created</source>
             <translation>أُنشئت القضية {0}</translation>
         </message>
@@ -641,27 +723,27 @@
     <context>
         <name>ClusterDialog</name>
         <message>
-            <location filename="../pages/faces.py" line="198" />
+            <location filename="../pages/faces.py" line="206" />
             <source>Clusters in {0}</source>
             <translation>المجموعات في {0}</translation>
         </message>
         <message>
-            <location filename="../pages/faces.py" line="204" />
+            <location filename="../pages/faces.py" line="212" />
             <source>Group {0}: {1} faces in {2} items</source>
             <translation>المجموعة {0}: {1} وجه في {2} عنصر</translation>
         </message>
         <message>
-            <location filename="../pages/faces.py" line="211" />
+            <location filename="../pages/faces.py" line="219" />
             <source>No face recurs in this case.</source>
             <translation>لا يتكرر أي وجه في هذه القضية.</translation>
         </message>
         <message>
-            <location filename="../pages/faces.py" line="213" />
+            <location filename="../pages/faces.py" line="221" />
             <source>Faces that look alike, grouped; not an identification.</source>
             <translation>وجوه متشابهة مجمّعة؛ وليست تعرّفاً على الهوية.</translation>
         </message>
         <message>
-            <location filename="../pages/faces.py" line="215" />
+            <location filename="../pages/faces.py" line="223" />
             <source>Enrol as subject...</source>
             <translation>تسجيل كشخص مدرج...</translation>
         </message>
@@ -669,47 +751,47 @@
     <context>
         <name>CustodyFormDialog</name>
         <message>
-            <location filename="../pages/evidence.py" line="55" />
+            <location filename="../pages/evidence.py" line="66" />
             <source>Custody record for this batch</source>
             <translation>سجل الحيازة لهذه الدفعة</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="56" />
+            <location filename="../pages/evidence.py" line="67" />
             <source>{0} file(s) or folder(s) to ingest</source>
             <translation>{0} ملف أو مجلد للإدخال</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="66" />
+            <location filename="../pages/evidence.py" line="78" />
             <source>Exhibit number</source>
             <translation>رقم المضبوطات</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="67" />
+            <location filename="../pages/evidence.py" line="79" />
             <source>Seized from</source>
             <translation>ضُبط من</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="68" />
+            <location filename="../pages/evidence.py" line="80" />
             <source>Seized at (place)</source>
             <translation>مكان الضبط</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="69" />
+            <location filename="../pages/evidence.py" line="81" />
             <source>Seized on</source>
             <translation>تاريخ الضبط</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="70" />
+            <location filename="../pages/evidence.py" line="82" />
             <source>Seized by</source>
             <translation>ضبطه</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="71" />
+            <location filename="../pages/evidence.py" line="83" />
             <source>Description</source>
             <translation>الوصف</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="73" />
+            <location filename="../pages/evidence.py" line="85" />
             <source>Ingest</source>
             <translation>إدخال</translation>
         </message>
@@ -843,77 +925,77 @@
     <context>
         <name>EvidencePage</name>
         <message>
-            <location filename="../pages/evidence.py" line="122" />
+            <location filename="../pages/evidence.py" line="134" />
             <source>Filter by name, exhibit or hash</source>
             <translation>تصفية حسب الاسم أو المضبوطات أو البصمة</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="127" />
+            <location filename="../pages/evidence.py" line="139" />
             <source>Add files...</source>
             <translation>إضافة ملفات...</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="129" />
+            <location filename="../pages/evidence.py" line="141" />
             <source>Add folder...</source>
             <translation>إضافة مجلد...</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="133" />
+            <location filename="../pages/evidence.py" line="145" />
             <source>View</source>
             <translation>عرض</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="136" />
+            <location filename="../pages/evidence.py" line="149" />
             <source>Case</source>
             <translation>القضية</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="142" />
+            <location filename="../pages/evidence.py" line="155" />
             <source>Drop files or folders here to ingest them into the case.</source>
             <translation>أفلت الملفات أو المجلدات هنا لإدخالها في القضية.</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="212" />
+            <location filename="../pages/evidence.py" line="225" />
             <source>Loading...</source>
             <translation>جارٍ التحميل...</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="244" />
+            <location filename="../pages/evidence.py" line="257" />
             <source>{0} items</source>
             <translation>{0} عنصر</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="266" />
+            <location filename="../pages/evidence.py" line="279" />
             <source>Choose files to ingest</source>
             <translation>اختر ملفات للإدخال</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="271" />
+            <location filename="../pages/evidence.py" line="284" />
             <source>Choose a folder to ingest</source>
             <translation>اختر مجلدًا للإدخال</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="288" />
+            <location filename="../pages/evidence.py" line="301" />
             <source>Choose or create a case first.</source>
             <translation>اختر قضية أو أنشئها أولًا.</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="303" />
+            <location filename="../pages/evidence.py" line="316" />
             <source>Ingesting into {0}</source>
             <translation>جارٍ الإدخال في {0}</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="311" />
+            <location filename="../pages/evidence.py" line="324" />
             <source>{0} saved, {1} failed.</source>
             <translation>حُفظ {0}، وفشل {1}.</translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="313" />
+            <location filename="../pages/evidence.py" line="326" />
             <source>Cancelled: </source>
             <translation>أُلغي: </translation>
         </message>
         <message>
-            <location filename="../pages/evidence.py" line="313" />
+            <location filename="../pages/evidence.py" line="326" />
             <source>Finished items are kept.</source>
             <translation>العناصر المكتملة محفوظة.</translation>
         </message>
@@ -921,37 +1003,37 @@
     <context>
         <name>Export</name>
         <message>
-            <location filename="../pages/export.py" line="74" />
+            <location filename="../pages/export.py" line="73" />
             <source>allowed</source>
             <translation>مسموح</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="75" />
+            <location filename="../pages/export.py" line="74" />
             <source>refused</source>
             <translation>مرفوض</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="78" />
+            <location filename="../pages/export.py" line="77" />
             <source>Item</source>
             <translation>العنصر</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="79" />
+            <location filename="../pages/export.py" line="78" />
             <source>Name</source>
             <translation>الاسم</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="80" />
+            <location filename="../pages/export.py" line="79" />
             <source>Label</source>
             <translation>التصنيف</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="82" />
+            <location filename="../pages/export.py" line="81" />
             <source>Policy</source>
             <translation>السياسة</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="85" />
+            <location filename="../pages/export.py" line="84" />
             <source>Reason</source>
             <translation>السبب</translation>
         </message>
@@ -959,102 +1041,102 @@
     <context>
         <name>ExportDialog</name>
         <message>
-            <location filename="../pages/export.py" line="104" />
+            <location filename="../pages/export.py" line="101" />
             <source>Export a bundle to a partner</source>
             <translation>تصدير حزمة إلى شريك</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="120" />
+            <location filename="../pages/export.py" line="108" />
             <source>1. Partner and purpose</source>
             <translation>1. الشريك والغرض</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="122" />
+            <location filename="../pages/export.py" line="110" />
             <source>Partner</source>
             <translation>الشريك</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="123" />
+            <location filename="../pages/export.py" line="111" />
             <source>Purpose</source>
             <translation>الغرض</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="124" />
+            <location filename="../pages/export.py" line="112" />
             <source>Case</source>
             <translation>القضية</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="126" />
+            <location filename="../pages/export.py" line="114" />
             <source>2. Items</source>
             <translation>2. العناصر</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="135" />
+            <location filename="../pages/export.py" line="123" />
             <source>3. Policy check (before anything is written)</source>
             <translation>3. فحص السياسة (قبل كتابة أي شيء)</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="141" />
+            <location filename="../pages/export.py" line="129" />
             <source>Choose...</source>
             <translation>اختيار...</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="143" />
+            <location filename="../pages/export.py" line="131" />
             <source>Encrypt to the partner (one .tar.age file)</source>
             <translation>تشفير للشريك (ملف ‎.tar.age واحد)</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="145" />
+            <location filename="../pages/export.py" line="133" />
             <source>Save in</source>
             <translation>الحفظ في</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="148" />
+            <location filename="../pages/export.py" line="136" />
             <source>Name</source>
             <translation>الاسم</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="155" />
+            <location filename="../pages/export.py" line="143" />
             <source>Export</source>
             <translation>تصدير</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="196" />
+            <location filename="../pages/export.py" line="184" />
             <source>Checking the agreements...</source>
             <translation>جارٍ فحص الاتفاقيات...</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="210" />
+            <location filename="../pages/export.py" line="198" />
             <source>Choose a partner, a case and at least one item.</source>
             <translation>اختر شريكاً وقضية وعنصراً واحداً على الأقل.</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="229" />
+            <location filename="../pages/export.py" line="217" />
             <source>Allowed: {0} item(s) under agreement {1} ({2}, until {3}).</source>
             <translation>مسموح: {0} عنصر بموجب الاتفاقية {1} ({2}، حتى {3}).</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="236" />
+            <location filename="../pages/export.py" line="224" />
             <source>Refused: {0} of {1} item(s) may not go to this partner (reasons below). Untick them or choose another purpose; nothing is written.</source>
             <translation>مرفوض: لا يجوز إرسال {0} من {1} عنصر إلى هذا الشريك (الأسباب أدناه). ألغِ تحديدها أو اختر غرضاً آخر؛ لن يُكتب شيء.</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="252" />
+            <location filename="../pages/export.py" line="240" />
             <source>Save the bundle in</source>
             <translation>حفظ الحزمة في</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="278" />
+            <location filename="../pages/export.py" line="266" />
             <source>Exporting to {0}</source>
             <translation>جارٍ التصدير إلى {0}</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="286" />
+            <location filename="../pages/export.py" line="274" />
             <source>Bundle written to {0}: {1} item(s), highest label TLP:{2}.</source>
             <translation>كُتبت الحزمة في {0}: {1} عنصر، أعلى تصنيف TLP:{2}.</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="293" />
+            <location filename="../pages/export.py" line="281" />
             <source>Bundle hash: {0}</source>
             <translation>بصمة الحزمة: {0}</translation>
         </message>
@@ -1090,73 +1172,78 @@
     <context>
         <name>FacesPage</name>
         <message>
-            <location filename="../pages/faces.py" line="48" />
+            <location filename="../pages/faces.py" line="49" />
             <source>Detect faces</source>
             <translation>اكتشاف الوجوه</translation>
         </message>
         <message>
-            <location filename="../pages/faces.py" line="50" />
+            <location filename="../pages/faces.py" line="51" />
             <source>Cluster</source>
             <translation>تجميع</translation>
         </message>
         <message>
-            <location filename="../pages/faces.py" line="52" />
+            <location filename="../pages/faces.py" line="53" />
             <source>Search watchlists...</source>
             <translation>البحث في قوائم المراقبة...</translation>
         </message>
         <message>
-            <location filename="../pages/faces.py" line="54" />
+            <location filename="../pages/faces.py" line="55" />
             <source>Enrol selected as subject...</source>
             <translation>تسجيل المحدد كشخص...</translation>
         </message>
         <message>
-            <location filename="../pages/faces.py" line="59" />
+            <location filename="../pages/faces.py" line="60" />
             <source>Case</source>
             <translation>القضية</translation>
         </message>
         <message>
-            <location filename="../pages/faces.py" line="90" />
+            <location filename="../pages/faces.py" line="91" />
             <source>Loading...</source>
             <translation>جارٍ التحميل...</translation>
         </message>
         <message>
-            <location filename="../pages/faces.py" line="108" />
+            <location filename="../pages/faces.py" line="109" />
             <source>{0} faces ({1} photos, {2} video tracks)</source>
             <translation>{0} وجه ({1} صورة، {2} مسار فيديو)</translation>
         </message>
         <message>
-            <location filename="../pages/faces.py" line="122" />
-            <location filename="../pages/faces.py" line="174" />
+            <location filename="../pages/faces.py" line="123" />
+            <location filename="../pages/faces.py" line="182" />
             <source>Choose a case first.</source>
             <translation>اختر قضية أولاً.</translation>
         </message>
         <message>
-            <location filename="../pages/faces.py" line="127" />
+            <location filename="../pages/faces.py" line="129" />
             <source>Finding faces in {0}</source>
             <translation>جارٍ البحث عن الوجوه في {0}</translation>
         </message>
         <message>
-            <location filename="../pages/faces.py" line="135" />
+            <location filename="../pages/faces.py" line="140" />
+            <source>Detecting faces: {0} of {1} photos</source>
+            <translation>كشف الوجوه: {0} من {1} صورة</translation>
+        </message>
+        <message>
+            <location filename="../pages/faces.py" line="143" />
             <source>{0} items analysed, {1} faces found, {2} failed.</source>
             <translation>حُلّل {0} عنصر، وعُثر على {1} وجه، وفشل {2}.</translation>
         </message>
         <message>
-            <location filename="../pages/faces.py" line="139" />
+            <location filename="../pages/faces.py" line="147" />
             <source>Cancelled: </source>
             <translation>أُلغي: </translation>
         </message>
         <message>
-            <location filename="../pages/faces.py" line="139" />
+            <location filename="../pages/faces.py" line="147" />
             <source>Analysed items are kept.</source>
             <translation>يُحتفظ بالعناصر التي حُلّلت.</translation>
         </message>
         <message>
-            <location filename="../pages/faces.py" line="160" />
+            <location filename="../pages/faces.py" line="168" />
             <source>Grouping faces...</source>
             <translation>جارٍ تجميع الوجوه...</translation>
         </message>
         <message>
-            <location filename="../pages/faces.py" line="184" />
+            <location filename="../pages/faces.py" line="192" />
             <source>Select one or more faces of the same person first.</source>
             <translation>حدّد أولاً وجهاً أو أكثر للشخص نفسه.</translation>
         </message>
@@ -1204,152 +1291,152 @@
     <context>
         <name>ItemDialog</name>
         <message>
-            <location filename="../pages/item_view.py" line="131" />
+            <location filename="../pages/item_view.py" line="132" />
             <source>Item {0}: {1}</source>
             <translation>العنصر {0}: {1}</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="134" />
+            <location filename="../pages/item_view.py" line="135" />
             <source>Loading preview...</source>
             <translation>جارٍ تحميل المعاينة...</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="148" />
+            <location filename="../pages/item_view.py" line="149" />
             <source>Preview</source>
             <translation>معاينة</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="149" />
+            <location filename="../pages/item_view.py" line="150" />
             <source>Record</source>
             <translation>السجل</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="151" />
+            <location filename="../pages/item_view.py" line="152" />
             <source>Custody</source>
             <translation>الحيازة</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="155" />
+            <location filename="../pages/item_view.py" line="156" />
             <source>Audit</source>
             <translation>سجل التدقيق</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="158" />
+            <location filename="../pages/item_view.py" line="159" />
             <source>Export copy...</source>
             <translation>تصدير نسخة...</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="161" />
+            <location filename="../pages/item_view.py" line="162" />
             <source>Close</source>
             <translation>إغلاق</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="179" />
+            <location filename="../pages/item_view.py" line="180" />
             <source>Case</source>
             <translation>القضية</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="180" />
+            <location filename="../pages/item_view.py" line="181" />
             <source>Name</source>
             <translation>الاسم</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="181" />
+            <location filename="../pages/item_view.py" line="182" />
             <source>Size</source>
             <translation>الحجم</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="182" />
+            <location filename="../pages/item_view.py" line="183" />
             <source>SHA-256</source>
             <translation>SHA-256</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="183" />
+            <location filename="../pages/item_view.py" line="184" />
             <source>SHA-1</source>
             <translation>SHA-1</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="184" />
+            <location filename="../pages/item_view.py" line="185" />
             <source>MD5</source>
             <translation>MD5</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="185" />
+            <location filename="../pages/item_view.py" line="186" />
             <source>Exhibit number</source>
             <translation>رقم المضبوطات</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="186" />
+            <location filename="../pages/item_view.py" line="187" />
             <source>Seized from</source>
             <translation>ضُبط من</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="187" />
+            <location filename="../pages/item_view.py" line="188" />
             <source>Seized at (place)</source>
             <translation>مكان الضبط</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="188" />
+            <location filename="../pages/item_view.py" line="189" />
             <source>Seized on</source>
             <translation>تاريخ الضبط</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="189" />
+            <location filename="../pages/item_view.py" line="190" />
             <source>Seized by</source>
             <translation>ضبطه</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="190" />
+            <location filename="../pages/item_view.py" line="191" />
             <source>Description</source>
             <translation>الوصف</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="191" />
+            <location filename="../pages/item_view.py" line="192" />
             <source>Original path</source>
             <translation>المسار الأصلي</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="192" />
+            <location filename="../pages/item_view.py" line="193" />
             <source>Acquired by</source>
             <translation>أدخله</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="193" />
+            <location filename="../pages/item_view.py" line="194" />
             <source>Acquired</source>
             <translation>تاريخ الإدخال</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="225" />
+            <location filename="../pages/item_view.py" line="226" />
             <source>Too large to preview here; export a copy to open it.</source>
             <translation>أكبر من أن يُعاين هنا؛ صدّر نسخة لفتحه.</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="245" />
+            <location filename="../pages/item_view.py" line="246" />
             <source>Video: the first frame</source>
             <translation>فيديو: الإطار الأول</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="248" />
+            <location filename="../pages/item_view.py" line="249" />
             <source>Text</source>
             <translation>نص</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="248" />
+            <location filename="../pages/item_view.py" line="249" />
             <source>Binary (hex)</source>
             <translation>ثنائي (سداسي عشري)</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="260" />
+            <location filename="../pages/item_view.py" line="261" />
             <source>Export a copy to</source>
             <translation>تصدير نسخة إلى</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="268" />
+            <location filename="../pages/item_view.py" line="269" />
             <source>Exporting...</source>
             <translation>جارٍ التصدير...</translation>
         </message>
         <message>
-            <location filename="../pages/item_view.py" line="276" />
+            <location filename="../pages/item_view.py" line="277" />
             <source>Copy written to {0} (hash checked)</source>
             <translation>كُتبت النسخة في {0} (تم التحقق من البصمة)</translation>
         </message>
@@ -1357,22 +1444,22 @@
     <context>
         <name>JobDialog</name>
         <message>
-            <location filename="../jobs.py" line="164" />
+            <location filename="../jobs.py" line="189" />
             <source>Starting...</source>
             <translation>جارٍ البدء...</translation>
         </message>
         <message>
-            <location filename="../jobs.py" line="206" />
+            <location filename="../jobs.py" line="233" />
             <source>Close</source>
             <translation>إغلاق</translation>
         </message>
         <message>
-            <location filename="../jobs.py" line="214" />
+            <location filename="../jobs.py" line="241" />
             <source>Done.</source>
             <translation>تم.</translation>
         </message>
         <message>
-            <location filename="../jobs.py" line="225" />
+            <location filename="../jobs.py" line="252" />
             <source>Cancelling: the file in flight is dropped...</source>
             <translation>جارٍ الإلغاء: يُتخلى عن الملف الجاري...</translation>
         </message>
@@ -1522,117 +1609,117 @@
     <context>
         <name>Partners</name>
         <message>
-            <location filename="../pages/partners.py" line="24" />
+            <location filename="../pages/partners.py" line="25" />
             <source>active</source>
             <translation>نشط</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="25" />
+            <location filename="../pages/partners.py" line="26" />
             <source>retired</source>
             <translation>متقاعد</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="26" />
+            <location filename="../pages/partners.py" line="27" />
             <source>revoked</source>
             <translation>ملغى</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="40" />
+            <location filename="../pages/partners.py" line="41" />
             <source>Agency</source>
             <translation>الجهة</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="41" />
+            <location filename="../pages/partners.py" line="42" />
             <source>Country</source>
             <translation>الدولة</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="42" />
+            <location filename="../pages/partners.py" line="43" />
             <source>Contact</source>
             <translation>جهة الاتصال</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="43" />
+            <location filename="../pages/partners.py" line="44" />
             <source>Active key fingerprint</source>
             <translation>بصمة المفتاح النشط</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="44" />
+            <location filename="../pages/partners.py" line="45" />
             <source>Keys</source>
             <translation>المفاتيح</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="47" />
+            <location filename="../pages/partners.py" line="48" />
             <source>Fingerprint</source>
             <translation>البصمة</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="48" />
+            <location filename="../pages/partners.py" line="49" />
             <source>Status</source>
             <translation>الحالة</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="49" />
+            <location filename="../pages/partners.py" line="50" />
             <source>Added</source>
             <translation>أُضيف</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="50" />
+            <location filename="../pages/partners.py" line="51" />
             <source>Changed</source>
             <translation>تغيّر</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="53" />
+            <location filename="../pages/partners.py" line="54" />
             <source>Purpose</source>
             <translation>الغرض</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="54" />
+            <location filename="../pages/partners.py" line="55" />
             <source>Reference</source>
             <translation>المرجع</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="55" />
+            <location filename="../pages/partners.py" line="56" />
             <source>Labels</source>
             <translation>التصنيفات</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="57" />
+            <location filename="../pages/partners.py" line="58" />
             <source>Crime areas</source>
             <translation>مجالات الجريمة</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="58" />
+            <location filename="../pages/partners.py" line="59" />
             <source>all</source>
             <translation>الكل</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="60" />
+            <location filename="../pages/partners.py" line="61" />
             <source>Onward sharing</source>
             <translation>المشاركة اللاحقة</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="61" />
+            <location filename="../pages/partners.py" line="62" />
             <source>Valid from</source>
             <translation>صالح من</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="62" />
+            <location filename="../pages/partners.py" line="63" />
             <source>Valid until</source>
             <translation>صالح حتى</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="64" />
+            <location filename="../pages/partners.py" line="65" />
             <source>In force</source>
             <translation>سارية</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="68" />
+            <location filename="../pages/partners.py" line="69" />
             <source>yes</source>
             <translation>نعم</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="68" />
+            <location filename="../pages/partners.py" line="69" />
             <source>no</source>
             <translation>لا</translation>
         </message>
@@ -1640,48 +1727,52 @@
     <context>
         <name>PartnersPage</name>
         <message>
-            <location filename="../pages/partners.py" line="90" />
+            <location filename="../pages/partners.py" line="94" />
             <source>Add partner from key card...</source>
             <translation>إضافة شريك من بطاقة مفتاح...</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="97" />
+            <location filename="../pages/partners.py" line="108" />
             <source>Keys (compare fingerprints with the partner out of band)</source>
             <translation>المفاتيح (قارن البصمات مع الشريك عبر قناة أخرى)</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="99" />
+            <location filename="../pages/partners.py" line="113" />
             <source>Agreements</source>
             <translation>الاتفاقيات</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="118" />
+            <location filename="../pages/partners.py" line="137" />
             <source>We are {0} ({1}). Our signing key: {2}</source>
             <translation>نحن {0} ({1}). مفتاح التوقيع لدينا: {2}</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="149" />
+            <location filename="../pages/partners.py" line="172" />
             <source>Partner key card</source>
             <translation>بطاقة مفتاح الشريك</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="167" />
+            <location filename="../pages/partners.py" line="226" />
             <source>Partner {0} added: compare the fingerprint.</source>
             <translation>أُضيف الشريك {0}: قارن البصمة.</translation>
         </message>
         <message>
+            <location filename="../pages/partners.py" line="104" />
             <source>Add agreement...</source>
             <translation>إضافة اتفاقية...</translation>
         </message>
         <message>
+            <location filename="../pages/partners.py" line="200" />
             <source>Add partner {0}</source>
             <translation>إضافة الشريك {0}</translation>
         </message>
         <message>
+            <location filename="../pages/partners.py" line="201" />
             <source>Add {0} ({1}) as a partner?</source>
             <translation>إضافة {0} ({1}) كشريك؟</translation>
         </message>
         <message>
+            <location filename="../pages/partners.py" line="206" />
             <source>Fingerprint: {0}
 
 Compare it with {1} out of band (by phone or in person) before you trust this card.</source>
@@ -1690,34 +1781,42 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 قارنها مع {1} عبر قناة أخرى (بالهاتف أو شخصيًا) قبل أن تثق بهذه البطاقة.</translation>
         </message>
         <message>
+            <location filename="../pages/partners.py" line="210" />
             <source>I compared it: add</source>
             <translation>قارنتها: أضف</translation>
         </message>
         <message>
+            <location filename="../pages/partners.py" line="281" />
             <source>Key {0} of {1} revoked.</source>
             <translation>أُلغي المفتاح {0} الخاص بـ {1}.</translation>
         </message>
         <message>
+            <location filename="../pages/partners.py" line="260" />
             <source>Revoke key</source>
             <translation>إلغاء المفتاح</translation>
         </message>
         <message>
+            <location filename="../pages/partners.py" line="262" />
             <source>Revoke key {0} of {1}? Every bundle signed with it will be refused from now on, old or new. This cannot be undone.</source>
             <translation>إلغاء المفتاح {0} الخاص بـ {1}؟ ستُرفض من الآن كل حزمة موقّعة به، قديمة أو جديدة. لا يمكن التراجع عن ذلك.</translation>
         </message>
         <message>
+            <location filename="../pages/partners.py" line="102" />
             <source>Revoke key...</source>
             <translation>إلغاء المفتاح...</translation>
         </message>
         <message>
+            <location filename="../pages/partners.py" line="210" />
             <source>Rotate key</source>
             <translation>تدوير المفتاح</translation>
         </message>
         <message>
+            <location filename="../pages/partners.py" line="194" />
             <source>Rotate the key of {0}</source>
             <translation>تدوير مفتاح {0}</translation>
         </message>
         <message>
+            <location filename="../pages/partners.py" line="196" />
             <source>{0} is already a partner. This card carries a new key; the current one will be retired.</source>
             <translation>{0} شريك بالفعل. تحمل هذه البطاقة مفتاحًا جديدًا؛ سيُحال المفتاح الحالي إلى التقاعد.</translation>
         </message>
@@ -1725,7 +1824,7 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
     <context>
         <name>Placeholder</name>
         <message>
-            <location filename="../pages/__init__.py" line="147" />
+            <location filename="../pages/__init__.py" line="222" />
             <source>This area is not available in this version yet.</source>
             <translation>هذا القسم غير متاح في هذا الإصدار بعد.</translation>
         </message>
@@ -1762,7 +1861,7 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         </message>
         <message>
             <location filename="../login.py" line="214" />
-            <source>This is the vault's recovery key. It is shown only this once and is not stored on this computer. Hand it to your agency's key escrow now (print it or save it to removable media kept under seal). Without it, a vault whose administrators have all lost their passwords cannot be opened again.</source>
+            <source>This is the vault&apos;s recovery key. It is shown only this once and is not stored on this computer. Hand it to your agency&apos;s key escrow now (print it or save it to removable media kept under seal). Without it, a vault whose administrators have all lost their passwords cannot be opened again.</source>
             <translation>هذا مفتاح استرداد الخزنة. يُعرض هذه المرة فقط ولا يُحفظ على هذا الحاسوب. سلّمه الآن إلى جهة حفظ المفاتيح في جهازك (اطبعه أو احفظه على وسيط قابل للإزالة يُحفظ مختومًا). بدونه لا يمكن فتح خزنة فقد جميع مسؤوليها كلمات مرورهم.</translation>
         </message>
         <message>
@@ -1910,107 +2009,107 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
     <context>
         <name>ReviewPage</name>
         <message>
-            <location filename="../pages/review.py" line="111" />
+            <location filename="../pages/review.py" line="112" />
             <source>All</source>
             <translation>الكل</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="123" />
+            <location filename="../pages/review.py" line="124" />
             <source>Case</source>
             <translation>القضية</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="125" />
+            <location filename="../pages/review.py" line="126" />
             <source>Show</source>
             <translation>عرض</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="138" />
+            <location filename="../pages/review.py" line="140" />
             <source>No probe crop</source>
             <translation>لا توجد صورة للوجه المفحوص</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="139" />
+            <location filename="../pages/review.py" line="141" />
             <source>No reference photo</source>
             <translation>لا توجد صورة مرجعية</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="141" />
+            <location filename="../pages/review.py" line="143" />
             <source>Probe (case face)</source>
             <translation>الوجه المفحوص (من القضية)</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="142" />
+            <location filename="../pages/review.py" line="144" />
             <source>Reference (watchlist)</source>
             <translation>المرجع (قائمة المراقبة)</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="148" />
+            <location filename="../pages/review.py" line="150" />
             <source>Distance</source>
             <translation>المسافة</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="149" />
+            <location filename="../pages/review.py" line="151" />
             <source>Threshold used</source>
             <translation>العتبة المستخدمة</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="150" />
+            <location filename="../pages/review.py" line="152" />
             <source>Search mode</source>
             <translation>وضع البحث</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="151" />
+            <location filename="../pages/review.py" line="153" />
             <source>Subject</source>
             <translation>الشخص</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="152" />
+            <location filename="../pages/review.py" line="154" />
             <source>Listed for</source>
             <translation>سبب الإدراج</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="153" />
+            <location filename="../pages/review.py" line="155" />
             <source>Issuing agency</source>
             <translation>الجهة المُصدِرة</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="154" />
+            <location filename="../pages/review.py" line="156" />
             <source>Label</source>
             <translation>التصنيف</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="155" />
+            <location filename="../pages/review.py" line="157" />
             <source>Listing review date</source>
             <translation>تاريخ مراجعة الإدراج</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="156" />
+            <location filename="../pages/review.py" line="158" />
             <source>Listing expires</source>
             <translation>انتهاء الإدراج</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="157" />
+            <location filename="../pages/review.py" line="159" />
             <source>Decisions</source>
             <translation>القرارات</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="174" />
+            <location filename="../pages/review.py" line="176" />
             <source>J / K: next / previous candidate</source>
             <translation>J / K: المرشح التالي / السابق</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="266" />
+            <location filename="../pages/review.py" line="268" />
             <source>none yet</source>
             <translation>لا شيء بعد</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="286" />
+            <location filename="../pages/review.py" line="288" />
             <source>no expiry</source>
             <translation>بلا انتهاء</translation>
         </message>
         <message>
-            <location filename="../pages/review.py" line="313" />
+            <location filename="../pages/review.py" line="315" />
             <source>Candidate {0}: {1}</source>
             <translation>المرشح {0}: {1}</translation>
         </message>
@@ -2165,7 +2264,7 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         </message>
         <message>
             <location filename="../login.py" line="183" />
-            <source>Enter the administrator's name.</source>
+            <source>Enter the administrator&apos;s name.</source>
             <translation>أدخل اسم المسؤول.</translation>
         </message>
         <message>
@@ -2210,6 +2309,172 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
             <location filename="../pages/admin.py" line="103" />
             <source>The two passwords differ.</source>
             <translation>كلمتا المرور مختلفتان.</translation>
+        </message>
+    </context>
+    <context>
+        <name>WatchlistExportDialog</name>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="145" />
+            <source>Export watchlist {0} to a partner</source>
+            <translation>تصدير قائمة المراقبة {0} إلى شريك</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="149" />
+            <source>Choose...</source>
+            <translation>اختيار...</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="152" />
+            <source>Encrypt to the partner (one .tar.age file)</source>
+            <translation>تشفير للشريك (ملف ‎.tar.age واحد)</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="153" />
+            <source>Also write an ANSI/NIST-ITL 1-2011 file (.eft)</source>
+            <translation>اكتب أيضًا ملف ANSI/NIST-ITL 1-2011 (‎.eft)</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="155" />
+            <source>Partner</source>
+            <translation>الشريك</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="156" />
+            <source>Purpose</source>
+            <translation>الغرض</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="157" />
+            <source>Save in</source>
+            <translation>الحفظ في</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="158" />
+            <source>Name</source>
+            <translation>الاسم</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="164" />
+            <source>Export</source>
+            <translation>تصدير</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="179" />
+            <source>Save the bundle in</source>
+            <translation>حفظ الحزمة في</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="188" />
+            <source>Add a partner first (Partners page).</source>
+            <translation>أضف شريكًا أولًا (صفحة الشركاء).</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="191" />
+            <source>Choose a folder and a name for the bundle.</source>
+            <translation>اختر مجلدًا واسمًا للحزمة.</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="208" />
+            <source>Exporting {0}</source>
+            <translation>جارٍ تصدير {0}</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="219" />
+            <source>Refused by the agreements with {0}; nothing was written:</source>
+            <translation>رفضته الاتفاقيات مع {0}؛ لم يُكتب شيء:</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="226" />
+            <source>Watchlist bundle written to {0}: {1} subject(s), {2} photo(s), highest label TLP:{3}.</source>
+            <translation>كُتبت حزمة قائمة المراقبة في {0}: {1} شخص، {2} صورة، أعلى تصنيف TLP:{3}.</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="229" />
+            <source>ANSI/NIST-ITL file written to {0}.</source>
+            <translation>كُتب ملف ANSI/NIST-ITL في {0}.</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="231" />
+            <source>Expired listings not shared: {0}</source>
+            <translation>قيود منتهية لم تُشارَك: {0}</translation>
+        </message>
+    </context>
+    <context>
+        <name>WatchlistImportDialog</name>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="260" />
+            <source>Import a watchlist bundle</source>
+            <translation>استيراد حزمة قائمة مراقبة</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="263" />
+            <source>Folder...</source>
+            <translation>مجلد...</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="265" />
+            <source>Encrypted file...</source>
+            <translation>ملف مشفّر...</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="268" />
+            <source>default: &lt;name&gt; (&lt;agency&gt;)</source>
+            <translation>الافتراضي: &lt;الاسم&gt; (&lt;الجهة&gt;)</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="270" />
+            <source>Bundle</source>
+            <translation>الحزمة</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="271" />
+            <source>Import as</source>
+            <translation>الاستيراد باسم</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="274" />
+            <source>Import</source>
+            <translation>استيراد</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="282" />
+            <source>Watchlist bundle folder</source>
+            <translation>مجلد حزمة قائمة المراقبة</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="288" />
+            <source>Encrypted watchlist bundle</source>
+            <translation>حزمة قائمة مراقبة مشفّرة</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="288" />
+            <source>Bundles (*.tar.age)</source>
+            <translation>الحزم (*.tar.age)</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="297" />
+            <source>Choose a bundle folder or a .tar.age file.</source>
+            <translation>اختر مجلد حزمة أو ملف ‎.tar.age.</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="303" />
+            <source>Verifying and enrolling...</source>
+            <translation>جارٍ التحقق والتسجيل...</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="305" />
+            <source>Importing a watchlist</source>
+            <translation>جارٍ استيراد قائمة مراقبة</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="312" />
+            <source>Watchlist {0} from {1}: {2} subject(s), {3} photo(s) enrolled.</source>
+            <translation>قائمة المراقبة {0} من {1}: سُجّل {2} شخص و{3} صورة.</translation>
+        </message>
+        <message>
+            <location filename="../pages/watchlist_exchange.py" line="316" />
+            <source>{0} photo(s) refused by the local quality rules:</source>
+            <translation>رفضت قواعد الجودة المحلية {0} صورة:</translation>
         </message>
     </context>
     <context>
@@ -2273,248 +2538,34 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
             <translation>معايرة...</translation>
         </message>
         <message>
-            <location filename="../pages/watchlists.py" line="133" />
+            <location filename="../pages/watchlists.py" line="139" />
             <source>Reference photos of the selected subject</source>
             <translation>الصور المرجعية للشخص المحدد</translation>
         </message>
         <message>
-            <location filename="../pages/watchlists.py" line="150" />
+            <location filename="../pages/watchlists.py" line="156" />
             <source>{0} ({1} subjects)</source>
             <translation>{0} ({1} شخص)</translation>
         </message>
         <message>
-            <location filename="../pages/watchlists.py" line="198" />
+            <location filename="../pages/watchlists.py" line="205" />
             <source>Reference photos</source>
             <translation>الصور المرجعية</translation>
         </message>
         <message>
-            <location filename="../pages/watchlists.py" line="198" />
+            <location filename="../pages/watchlists.py" line="205" />
             <source>Images (*.jpg *.jpeg *.png *.bmp)</source>
             <translation>الصور (*.jpg *.jpeg *.png *.bmp)</translation>
         </message>
         <message>
-            <location filename="../pages/watchlists.py" line="0" />
+            <location filename="../pages/watchlists.py" line="121" />
             <source>Export to a partner...</source>
             <translation>تصدير إلى شريك...</translation>
         </message>
         <message>
-            <location filename="../pages/watchlists.py" line="0" />
+            <location filename="../pages/watchlists.py" line="123" />
             <source>Import a watchlist bundle...</source>
             <translation>استيراد حزمة قائمة مراقبة...</translation>
-        </message>
-    </context>
-    <context>
-        <name>CalibrateDialog</name>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Calibrate {0}</source>
-            <translation>معايرة {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Choose...</source>
-            <translation>اختيار...</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Labelled folder (one subfolder per person)</source>
-            <translation>مجلد موسوم (مجلد فرعي لكل شخص)</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Target FPIR (false alerts per non-mated search)</source>
-            <translation>FPIR المستهدف (التنبيهات الخاطئة لكل بحث غير مطابق)</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Calibrate</source>
-            <translation>معايرة</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Labelled folder to measure on</source>
-            <translation>المجلد الموسوم للقياس عليه</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Choose a labelled folder.</source>
-            <translation>اختر مجلدًا موسومًا.</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Calibrating {0}</source>
-            <translation>جارٍ معايرة {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Alert threshold {0:.4f} (FPIR {1:.4f}).</source>
-            <translation>عتبة التنبيه {0:.4f} (FPIR {1:.4f}).</translation>
-        </message>
-    </context>
-    <context>
-        <name>WatchlistExportDialog</name>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Export watchlist {0} to a partner</source>
-            <translation>تصدير قائمة المراقبة {0} إلى شريك</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Choose...</source>
-            <translation>اختيار...</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Encrypt to the partner (one .tar.age file)</source>
-            <translation>تشفير للشريك (ملف ‎.tar.age واحد)</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Also write an ANSI/NIST-ITL 1-2011 file (.eft)</source>
-            <translation>اكتب أيضًا ملف ANSI/NIST-ITL 1-2011 (‎.eft)</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Partner</source>
-            <translation>الشريك</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Purpose</source>
-            <translation>الغرض</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Save in</source>
-            <translation>الحفظ في</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Name</source>
-            <translation>الاسم</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Export</source>
-            <translation>تصدير</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Save the bundle in</source>
-            <translation>حفظ الحزمة في</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Add a partner first (Partners page).</source>
-            <translation>أضف شريكًا أولًا (صفحة الشركاء).</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Choose a folder and a name for the bundle.</source>
-            <translation>اختر مجلدًا واسمًا للحزمة.</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Exporting {0}</source>
-            <translation>جارٍ تصدير {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Refused by the agreements with {0}; nothing was written:</source>
-            <translation>رفضته الاتفاقيات مع {0}؛ لم يُكتب شيء:</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Watchlist bundle written to {0}: {1} subject(s), {2} photo(s), highest label TLP:{3}.</source>
-            <translation>كُتبت حزمة قائمة المراقبة في {0}: {1} شخص، {2} صورة، أعلى تصنيف TLP:{3}.</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>ANSI/NIST-ITL file written to {0}.</source>
-            <translation>كُتب ملف ANSI/NIST-ITL في {0}.</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Expired listings not shared: {0}</source>
-            <translation>قيود منتهية لم تُشارَك: {0}</translation>
-        </message>
-    </context>
-    <context>
-        <name>WatchlistImportDialog</name>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Import a watchlist bundle</source>
-            <translation>استيراد حزمة قائمة مراقبة</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Folder...</source>
-            <translation>مجلد...</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Encrypted file...</source>
-            <translation>ملف مشفّر...</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>default: &lt;name&gt; (&lt;agency&gt;)</source>
-            <translation>الافتراضي: &lt;الاسم&gt; (&lt;الجهة&gt;)</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Bundle</source>
-            <translation>الحزمة</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Import as</source>
-            <translation>الاستيراد باسم</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Import</source>
-            <translation>استيراد</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Watchlist bundle folder</source>
-            <translation>مجلد حزمة قائمة المراقبة</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Encrypted watchlist bundle</source>
-            <translation>حزمة قائمة مراقبة مشفّرة</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Bundles (*.tar.age)</source>
-            <translation>الحزم (*.tar.age)</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Choose a bundle folder or a .tar.age file.</source>
-            <translation>اختر مجلد حزمة أو ملف ‎.tar.age.</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Verifying and enrolling...</source>
-            <translation>جارٍ التحقق والتسجيل...</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Importing a watchlist</source>
-            <translation>جارٍ استيراد قائمة مراقبة</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>Watchlist {0} from {1}: {2} subject(s), {3} photo(s) enrolled.</source>
-            <translation>قائمة المراقبة {0} من {1}: سُجّل {2} شخص و{3} صورة.</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="0" />
-            <source>{0} photo(s) refused by the local quality rules:</source>
-            <translation>رفضت قواعد الجودة المحلية {0} صورة:</translation>
         </message>
     </context>
     <context>

@@ -96,3 +96,22 @@ def test_a_missing_reason_puts_the_cursor_in_the_reason_field(matched, qtbot):
     qtbot.keyClicks(QApplication.focusWidget(), "same scar")  # the person types on at once
     assert dialog.text() == "same scar"
     dialog.reject()
+
+
+def test_detection_progress_says_how_many_photos_of_how_many(
+    controller, qtbot, vault_dir: Path, faces_dir
+):
+    photos = sorted((faces_dir / "knn" / "test").glob("*.jpg"))[:3]
+    _ingest(vault_dir, "C-1", photos)
+    window = sign_in(controller, qtbot)
+    page = window.show_area("faces")
+    settle(qtbot, window)
+    page.show_case("C-1")
+    settle(qtbot, window)
+    shown: list[str] = []
+    with qtbot.waitSignal(page.detected, timeout=120_000):
+        qtbot.mouseClick(page.detect_button, Qt.MouseButton.LeftButton)
+        dialog = page.job_dialog
+        dialog.bridge.progress.connect(lambda *_a: shown.append(dialog.status.text()))
+    assert shown and shown[-1] == "Detecting faces: 3 of 3 photos"
+    assert all(t.startswith("Detecting faces: ") for t in shown)
