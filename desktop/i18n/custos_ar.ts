@@ -242,37 +242,47 @@
     <context>
         <name>Audit</name>
         <message>
-            <location filename="../pages/audit.py" line="15" />
+            <location filename="../pages/audit.py" line="55" />
             <source>Seq</source>
             <translation>التسلسل</translation>
         </message>
         <message>
-            <location filename="../pages/audit.py" line="16" />
-            <source>When</source>
+            <location filename="../pages/audit.py" line="37" />
+            <source>yes</source>
+            <translation>نعم</translation>
+        </message>
+        <message>
+            <location filename="../pages/audit.py" line="37" />
+            <source>no</source>
+            <translation>لا</translation>
+        </message>
+        <message>
+            <location filename="../pages/audit.py" line="46" />
+            <source>Time</source>
             <translation>الوقت</translation>
         </message>
         <message>
-            <location filename="../pages/audit.py" line="17" />
-            <source>User</source>
-            <translation>المستخدم</translation>
+            <location filename="../pages/audit.py" line="47" />
+            <source>Actor</source>
+            <translation>المنفّذ</translation>
         </message>
         <message>
-            <location filename="../pages/audit.py" line="18" />
+            <location filename="../pages/audit.py" line="48" />
             <source>Action</source>
             <translation>الإجراء</translation>
         </message>
         <message>
-            <location filename="../pages/audit.py" line="19" />
+            <location filename="../pages/audit.py" line="49" />
             <source>Target</source>
             <translation>الهدف</translation>
         </message>
         <message>
-            <location filename="../pages/audit.py" line="21" />
+            <location filename="../pages/audit.py" line="51" />
             <source>Details</source>
             <translation>التفاصيل</translation>
         </message>
         <message>
-            <location filename="../pages/audit.py" line="25" />
+            <location filename="../pages/audit.py" line="56" />
             <source>Hash</source>
             <translation>البصمة</translation>
         </message>
@@ -280,29 +290,54 @@
     <context>
         <name>AuditPage</name>
         <message>
-            <location filename="../pages/audit.py" line="41" />
+            <location filename="../pages/audit.py" line="74" />
+            <source>Choose an entry to read its details.</source>
+            <translation>اختر إدخالًا لقراءة تفاصيله.</translation>
+        </message>
+        <message>
+            <location filename="../pages/audit.py" line="77" />
             <source>Filter by user, action, target or details</source>
             <translation>تصفية حسب المستخدم أو الإجراء أو الهدف أو التفاصيل</translation>
         </message>
         <message>
-            <location filename="../pages/audit.py" line="46" />
+            <location filename="../pages/audit.py" line="82" />
             <source>Verify now...</source>
             <translation>تحقق الآن...</translation>
         </message>
         <message>
-            <location filename="../pages/audit.py" line="68" />
+            <location filename="../pages/audit.py" line="108" />
             <source>Chain status: not verified yet (run a verify).</source>
             <translation>حالة السلسلة: لم يُتحقق منها بعد (شغّل التحقق).</translation>
         </message>
         <message>
-            <location filename="../pages/audit.py" line="71" />
+            <location filename="../pages/audit.py" line="111" />
             <source>Chain status: verify at {0} found {1} problem(s).</source>
             <translation>حالة السلسلة: التحقق في {0} وجد {1} مشكلة.</translation>
         </message>
         <message>
-            <location filename="../pages/audit.py" line="77" />
+            <location filename="../pages/audit.py" line="117" />
             <source>Chain status: intact (verified at {0}, {1} entries).</source>
             <translation>حالة السلسلة: سليمة (تحقق في {0}، {1} قيد).</translation>
+        </message>
+        <message>
+            <location filename="../pages/audit.py" line="129" />
+            <source>Time: {0}</source>
+            <translation>الوقت: {0}</translation>
+        </message>
+        <message>
+            <location filename="../pages/audit.py" line="130" />
+            <source>Actor: {0}</source>
+            <translation>المنفّذ: {0}</translation>
+        </message>
+        <message>
+            <location filename="../pages/audit.py" line="131" />
+            <source>Action: {0}</source>
+            <translation>الإجراء: {0}</translation>
+        </message>
+        <message>
+            <location filename="../pages/audit.py" line="132" />
+            <source>Target: {0}</source>
+            <translation>الهدف: {0}</translation>
         </message>
     </context>
     <context>

@@ -115,3 +115,26 @@ def test_detection_progress_says_how_many_photos_of_how_many(
         dialog.bridge.progress.connect(lambda *_a: shown.append(dialog.status.text()))
     assert shown and shown[-1] == "Detecting faces: 3 of 3 photos"
     assert all(t.startswith("Detecting faces: ") for t in shown)
+
+
+def test_audit_details_read_as_key_value_lines(controller, qtbot):
+    window = sign_in(controller, qtbot)
+    page = window.show_area("audit")
+    settle(qtbot, window)
+    model = page.view.model()
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert headers[:5] == ["Time", "Actor", "Action", "Target", "Details"]
+    row = next(r for r in range(model.rowCount()) if model.index(r, 2).data() == "case.created")
+    entry = page.model.records[page.proxy.mapToSource(model.index(row, 0)).row()]
+    cell = model.index(row, 4).data()
+    assert "{" not in cell and '"' not in cell
+    for key in entry.details:
+        assert f"{key.replace('_', ' ')}: " in cell
+    qtbot.mouseClick(
+        page.view.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=page.view.visualRect(model.index(row, 0)).center(),
+    )
+    lines = page.details.toPlainText().splitlines()
+    assert "Actor: alice" in lines and "Action: case.created" in lines
+    assert all(not line.startswith("{") for line in lines)
