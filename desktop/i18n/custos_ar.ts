@@ -10,7 +10,7 @@
         </message>
         <message>
             <location filename="../pages/admin.py" line="33" />
-            <location filename="../pages/admin.py" line="52" />
+            <location filename="../pages/admin.py" line="53" />
             <source>Roles</source>
             <translation>الأدوار</translation>
         </message>
@@ -20,7 +20,7 @@
             <translation>الحالة</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="37" />
+            <location filename="../pages/admin.py" line="41" />
             <source>disabled</source>
             <translation>معطّل</translation>
         </message>
@@ -30,27 +30,32 @@
             <translation>تاريخ الإنشاء</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="42" />
+            <location filename="../pages/admin.py" line="41" />
+            <source>active</source>
+            <translation>نشط</translation>
+        </message>
+        <message>
+            <location filename="../pages/admin.py" line="43" />
             <source>Administrator</source>
             <translation>مسؤول النظام</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="43" />
+            <location filename="../pages/admin.py" line="44" />
             <source>Officer</source>
             <translation>ضابط</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="44" />
+            <location filename="../pages/admin.py" line="45" />
             <source>Analyst</source>
             <translation>محلل</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="45" />
+            <location filename="../pages/admin.py" line="46" />
             <source>Liaison</source>
             <translation>ضابط اتصال</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="149" />
+            <location filename="../pages/admin.py" line="150" />
             <source>Verifying the vault</source>
             <translation>جارٍ التحقق من الخزنة</translation>
         </message>
@@ -58,62 +63,62 @@
     <context>
         <name>AdminPage</name>
         <message>
-            <location filename="../pages/admin.py" line="186" />
+            <location filename="../pages/admin.py" line="187" />
             <source>Rotate workstation key...</source>
             <translation>تدوير مفتاح محطة العمل...</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="266" />
+            <location filename="../pages/admin.py" line="267" />
             <source>Rotate workstation key</source>
             <translation>تدوير مفتاح محطة العمل</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="268" />
+            <location filename="../pages/admin.py" line="269" />
             <source>Make a new signing key? Earlier audit entries stay verifiable; partner agencies need our new key card.</source>
             <translation>هل تريد إنشاء مفتاح توقيع جديد؟ تبقى إدخالات التدقيق السابقة قابلة للتحقق، وتحتاج الجهات الشريكة إلى بطاقة مفتاحنا الجديدة.</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="283" />
+            <location filename="../pages/admin.py" line="284" />
             <source>New workstation key: {0}</source>
             <translation>مفتاح محطة العمل الجديد: {0}</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="177" />
+            <location filename="../pages/admin.py" line="178" />
             <source>Add user...</source>
             <translation>إضافة مستخدم...</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="179" />
+            <location filename="../pages/admin.py" line="180" />
             <source>Change roles...</source>
             <translation>تغيير الأدوار...</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="181" />
+            <location filename="../pages/admin.py" line="182" />
             <source>Disable</source>
             <translation>تعطيل</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="183" />
+            <location filename="../pages/admin.py" line="184" />
             <source>Verify vault...</source>
             <translation>التحقق من الخزنة...</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="194" />
+            <location filename="../pages/admin.py" line="195" />
             <source> min</source>
             <translation> دقيقة</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="204" />
+            <location filename="../pages/admin.py" line="205" />
             <source>Lock the session after idle time</source>
             <translation>قفل الجلسة بعد مدة خمول</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="247" />
+            <location filename="../pages/admin.py" line="248" />
             <source>Disable user</source>
             <translation>تعطيل المستخدم</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="248" />
+            <location filename="../pages/admin.py" line="249" />
             <source>Disable {0}? They can no longer sign in.</source>
             <translation>تعطيل {0}؟ لن يتمكن من تسجيل الدخول بعد الآن.</translation>
         </message>
@@ -1729,85 +1734,95 @@
             <translation>الكل</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="61" />
+            <location filename="../pages/partners.py" line="62" />
             <source>Onward sharing</source>
             <translation>المشاركة اللاحقة</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="62" />
+            <location filename="../pages/partners.py" line="66" />
             <source>Valid from</source>
             <translation>صالح من</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="63" />
+            <location filename="../pages/partners.py" line="67" />
             <source>Valid until</source>
             <translation>صالح حتى</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="65" />
+            <location filename="../pages/partners.py" line="69" />
             <source>In force</source>
             <translation>سارية</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="69" />
+            <location filename="../pages/partners.py" line="74" />
             <source>yes</source>
             <translation>نعم</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="69" />
+            <location filename="../pages/partners.py" line="75" />
             <source>no</source>
             <translation>لا</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="76" />
+            <source>allowed</source>
+            <translation>مسموح</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="77" />
+            <source>not allowed</source>
+            <translation>غير مسموح</translation>
         </message>
     </context>
     <context>
         <name>PartnersPage</name>
         <message>
-            <location filename="../pages/partners.py" line="94" />
+            <location filename="../pages/partners.py" line="103" />
             <source>Add partner from key card...</source>
             <translation>إضافة شريك من بطاقة مفتاح...</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="108" />
+            <location filename="../pages/partners.py" line="117" />
             <source>Keys (compare fingerprints with the partner out of band)</source>
             <translation>المفاتيح (قارن البصمات مع الشريك عبر قناة أخرى)</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="113" />
+            <location filename="../pages/partners.py" line="122" />
             <source>Agreements</source>
             <translation>الاتفاقيات</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="137" />
+            <location filename="../pages/partners.py" line="147" />
             <source>We are {0} ({1}). Our signing key: {2}</source>
             <translation>نحن {0} ({1}). مفتاح التوقيع لدينا: {2}</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="172" />
+            <location filename="../pages/partners.py" line="182" />
             <source>Partner key card</source>
             <translation>بطاقة مفتاح الشريك</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="226" />
+            <location filename="../pages/partners.py" line="236" />
             <source>Partner {0} added: compare the fingerprint.</source>
             <translation>أُضيف الشريك {0}: قارن البصمة.</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="104" />
+            <location filename="../pages/partners.py" line="113" />
             <source>Add agreement...</source>
             <translation>إضافة اتفاقية...</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="200" />
+            <location filename="../pages/partners.py" line="210" />
             <source>Add partner {0}</source>
             <translation>إضافة الشريك {0}</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="201" />
+            <location filename="../pages/partners.py" line="211" />
             <source>Add {0} ({1}) as a partner?</source>
             <translation>إضافة {0} ({1}) كشريك؟</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="206" />
+            <location filename="../pages/partners.py" line="216" />
             <source>Fingerprint: {0}
 
 Compare it with {1} out of band (by phone or in person) before you trust this card.</source>
@@ -1816,42 +1831,42 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 قارنها مع {1} عبر قناة أخرى (بالهاتف أو شخصيًا) قبل أن تثق بهذه البطاقة.</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="210" />
+            <location filename="../pages/partners.py" line="220" />
             <source>I compared it: add</source>
             <translation>قارنتها: أضف</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="281" />
+            <location filename="../pages/partners.py" line="291" />
             <source>Key {0} of {1} revoked.</source>
             <translation>أُلغي المفتاح {0} الخاص بـ {1}.</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="260" />
+            <location filename="../pages/partners.py" line="270" />
             <source>Revoke key</source>
             <translation>إلغاء المفتاح</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="262" />
+            <location filename="../pages/partners.py" line="272" />
             <source>Revoke key {0} of {1}? Every bundle signed with it will be refused from now on, old or new. This cannot be undone.</source>
             <translation>إلغاء المفتاح {0} الخاص بـ {1}؟ ستُرفض من الآن كل حزمة موقّعة به، قديمة أو جديدة. لا يمكن التراجع عن ذلك.</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="102" />
+            <location filename="../pages/partners.py" line="111" />
             <source>Revoke key...</source>
             <translation>إلغاء المفتاح...</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="210" />
+            <location filename="../pages/partners.py" line="220" />
             <source>Rotate key</source>
             <translation>تدوير المفتاح</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="194" />
+            <location filename="../pages/partners.py" line="204" />
             <source>Rotate the key of {0}</source>
             <translation>تدوير مفتاح {0}</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="196" />
+            <location filename="../pages/partners.py" line="206" />
             <source>{0} is already a partner. This card carries a new key; the current one will be retired.</source>
             <translation>{0} شريك بالفعل. تحمل هذه البطاقة مفتاحًا جديدًا؛ سيُحال المفتاح الحالي إلى التقاعد.</translation>
         </message>
@@ -1933,27 +1948,27 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
     <context>
         <name>ReportDialog</name>
         <message>
-            <location filename="../pages/admin.py" line="119" />
+            <location filename="../pages/admin.py" line="120" />
             <source>Verify report</source>
             <translation>تقرير التحقق</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="122" />
+            <location filename="../pages/admin.py" line="123" />
             <source>Verify was cancelled; nothing is concluded.</source>
             <translation>أُلغي التحقق؛ لا يمكن استنتاج شيء.</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="124" />
+            <location filename="../pages/admin.py" line="125" />
             <source>The vault is intact.</source>
             <translation>الخزنة سليمة.</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="126" />
+            <location filename="../pages/admin.py" line="127" />
             <source>{0} problem(s) found.</source>
             <translation>وُجدت {0} مشكلة.</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="128" />
+            <location filename="../pages/admin.py" line="129" />
             <source>{0} items in {1} stored files, {2} audit entries checked at {3}.</source>
             <translation>فُحص {0} عنصر في {1} ملف مخزّن و{2} قيد تدقيق في {3}.</translation>
         </message>
@@ -2316,32 +2331,32 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
     <context>
         <name>UserDialog</name>
         <message>
-            <location filename="../pages/admin.py" line="70" />
+            <location filename="../pages/admin.py" line="71" />
             <source>Roles of {0}</source>
             <translation>أدوار {0}</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="70" />
+            <location filename="../pages/admin.py" line="71" />
             <source>Add user</source>
             <translation>إضافة مستخدم</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="78" />
+            <location filename="../pages/admin.py" line="79" />
             <source>Name</source>
             <translation>الاسم</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="80" />
+            <location filename="../pages/admin.py" line="81" />
             <source>Password</source>
             <translation>كلمة المرور</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="81" />
+            <location filename="../pages/admin.py" line="82" />
             <source>Password again</source>
             <translation>كلمة المرور مرة أخرى</translation>
         </message>
         <message>
-            <location filename="../pages/admin.py" line="103" />
+            <location filename="../pages/admin.py" line="104" />
             <source>The two passwords differ.</source>
             <translation>كلمتا المرور مختلفتان.</translation>
         </message>

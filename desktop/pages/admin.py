@@ -34,10 +34,11 @@ COLUMNS = (
     Column(
         QT_TRANSLATE_NOOP("Admin", "State"),
         lambda u: u.disabled,
-        lambda d: QCoreApplication.translate("Admin", "disabled") if d else "",
+        lambda d: QCoreApplication.translate("Admin", "disabled" if d else "active"),
     ),
     Column(QT_TRANSLATE_NOOP("Admin", "Created"), lambda u: u.created_at, when),
 )
+_STATES = (QT_TRANSLATE_NOOP("Admin", "active"), QT_TRANSLATE_NOOP("Admin", "disabled"))
 ROLE_NAMES = {
     "admin": QT_TRANSLATE_NOOP("Admin", "Administrator"),
     "officer": QT_TRANSLATE_NOOP("Admin", "Officer"),

@@ -58,7 +58,11 @@ AGREEMENTS = (
         QT_TRANSLATE_NOOP("Partners", "Crime areas"),
         lambda a: ", ".join(a.crime_areas) or QCoreApplication.translate("Partners", "all"),
     ),
-    Column(QT_TRANSLATE_NOOP("Partners", "Onward sharing"), lambda a: "✓" if a.onward else ""),
+    Column(
+        QT_TRANSLATE_NOOP("Partners", "Onward sharing"),
+        lambda a: a.onward,
+        lambda o: QCoreApplication.translate("Partners", "allowed" if o else "not allowed"),
+    ),
     Column(QT_TRANSLATE_NOOP("Partners", "Valid from"), lambda a: a.valid_from),
     Column(QT_TRANSLATE_NOOP("Partners", "Valid until"), lambda a: a.valid_until),
     Column(
@@ -66,7 +70,12 @@ AGREEMENTS = (
         lambda a: QCoreApplication.translate("Partners", "yes" if a.active() else "no"),
     ),
 )
-_NOOP = (QT_TRANSLATE_NOOP("Partners", "yes"), QT_TRANSLATE_NOOP("Partners", "no"))
+_NOOP = (
+    QT_TRANSLATE_NOOP("Partners", "yes"),
+    QT_TRANSLATE_NOOP("Partners", "no"),
+    QT_TRANSLATE_NOOP("Partners", "allowed"),
+    QT_TRANSLATE_NOOP("Partners", "not allowed"),
+)
 
 
 def _table(model: RecordModel) -> QTableView:
@@ -116,7 +125,8 @@ class PartnersPage(Page):
         dl.addLayout(keys_row)
         dl.addWidget(self.keys_view)
         dl.addLayout(agreements_row)
-        dl.addWidget(_table(self.agreements))
+        self.agreements_view = _table(self.agreements)
+        dl.addWidget(self.agreements_view)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
         split.addWidget(details)

@@ -138,3 +138,43 @@ def test_audit_details_read_as_key_value_lines(controller, qtbot):
     lines = page.details.toPlainText().splitlines()
     assert "Actor: alice" in lines and "Action: case.created" in lines
     assert all(not line.startswith("{") for line in lines)
+
+
+def test_user_state_and_onward_sharing_are_spelt_out(matched, qtbot):
+    from exchange.directory import add_agreement
+    from vault.users import disable_user
+
+    add_agreement(
+        matched_session := _open(matched),
+        "BKA",
+        "mla",
+        "GREEN",
+        "2099-12-31",
+        reference="MLA-1",
+        onward=True,
+    )
+    disable_user(matched_session, "bea")
+    matched_session.close()
+    window = sign_in(matched, qtbot)
+    admin = window.show_area("admin")
+    settle(qtbot, window)
+    state = {
+        admin.view.model().index(r, 0).data(): admin.view.model().index(r, 2).data()
+        for r in range(admin.view.model().rowCount())
+    }
+    assert state == {"alice": "active", "bea": "disabled"}
+    partners = window.show_area("partners")
+    settle(qtbot, window)
+    view = partners.agreements_view
+    column = [a.title for a in partners.agreements.columns].index("Onward sharing")
+    onward = {
+        view.model().index(r, 0).data(): view.model().index(r, column).data()
+        for r in range(view.model().rowCount())
+    }
+    assert onward == {"joint-operation": "not allowed", "mla": "allowed"}
+
+
+def _open(controller):
+    from vault.session import unlock
+
+    return unlock(controller.folder, "alice", PASSWORD)
