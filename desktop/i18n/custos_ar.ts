@@ -1649,127 +1649,127 @@
     <context>
         <name>Partners</name>
         <message>
-            <location filename="../pages/partners.py" line="25" />
+            <location filename="../pages/partners.py" line="26" />
             <source>active</source>
             <translation>نشط</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="26" />
+            <location filename="../pages/partners.py" line="27" />
             <source>retired</source>
             <translation>متقاعد</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="27" />
+            <location filename="../pages/partners.py" line="28" />
             <source>revoked</source>
             <translation>ملغى</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="41" />
+            <location filename="../pages/partners.py" line="42" />
             <source>Agency</source>
             <translation>الجهة</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="42" />
+            <location filename="../pages/partners.py" line="43" />
             <source>Country</source>
             <translation>الدولة</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="43" />
+            <location filename="../pages/partners.py" line="44" />
             <source>Contact</source>
             <translation>جهة الاتصال</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="44" />
+            <location filename="../pages/partners.py" line="46" />
             <source>Active key fingerprint</source>
             <translation>بصمة المفتاح النشط</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="45" />
+            <location filename="../pages/partners.py" line="48" />
             <source>Keys</source>
             <translation>المفاتيح</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="48" />
+            <location filename="../pages/partners.py" line="51" />
             <source>Fingerprint</source>
             <translation>البصمة</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="49" />
+            <location filename="../pages/partners.py" line="52" />
             <source>Status</source>
             <translation>الحالة</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="50" />
+            <location filename="../pages/partners.py" line="53" />
             <source>Added</source>
             <translation>أُضيف</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="51" />
+            <location filename="../pages/partners.py" line="54" />
             <source>Changed</source>
             <translation>تغيّر</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="54" />
+            <location filename="../pages/partners.py" line="57" />
             <source>Purpose</source>
             <translation>الغرض</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="55" />
+            <location filename="../pages/partners.py" line="58" />
             <source>Reference</source>
             <translation>المرجع</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="56" />
+            <location filename="../pages/partners.py" line="59" />
             <source>Labels</source>
             <translation>التصنيفات</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="58" />
+            <location filename="../pages/partners.py" line="61" />
             <source>Crime areas</source>
             <translation>مجالات الجريمة</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="59" />
+            <location filename="../pages/partners.py" line="62" />
             <source>all</source>
             <translation>الكل</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="62" />
+            <location filename="../pages/partners.py" line="65" />
             <source>Onward sharing</source>
             <translation>المشاركة اللاحقة</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="66" />
+            <location filename="../pages/partners.py" line="69" />
             <source>Valid from</source>
             <translation>صالح من</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="67" />
+            <location filename="../pages/partners.py" line="70" />
             <source>Valid until</source>
             <translation>صالح حتى</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="69" />
+            <location filename="../pages/partners.py" line="72" />
             <source>In force</source>
             <translation>سارية</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="74" />
+            <location filename="../pages/partners.py" line="77" />
             <source>yes</source>
             <translation>نعم</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="75" />
+            <location filename="../pages/partners.py" line="78" />
             <source>no</source>
             <translation>لا</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="76" />
+            <location filename="../pages/partners.py" line="79" />
             <source>allowed</source>
             <translation>مسموح</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="77" />
+            <location filename="../pages/partners.py" line="80" />
             <source>not allowed</source>
             <translation>غير مسموح</translation>
         </message>
@@ -1777,52 +1777,57 @@
     <context>
         <name>PartnersPage</name>
         <message>
-            <location filename="../pages/partners.py" line="103" />
+            <location filename="../pages/partners.py" line="106" />
             <source>Add partner from key card...</source>
             <translation>إضافة شريك من بطاقة مفتاح...</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="117" />
+            <location filename="../pages/partners.py" line="120" />
             <source>Keys (compare fingerprints with the partner out of band)</source>
             <translation>المفاتيح (قارن البصمات مع الشريك عبر قناة أخرى)</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="122" />
+            <location filename="../pages/partners.py" line="123" />
+            <source>Copy fingerprint</source>
+            <translation>نسخ البصمة</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="128" />
             <source>Agreements</source>
             <translation>الاتفاقيات</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="147" />
+            <location filename="../pages/partners.py" line="153" />
             <source>We are {0} ({1}). Our signing key: {2}</source>
             <translation>نحن {0} ({1}). مفتاح التوقيع لدينا: {2}</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="182" />
+            <location filename="../pages/partners.py" line="189" />
             <source>Partner key card</source>
             <translation>بطاقة مفتاح الشريك</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="236" />
+            <location filename="../pages/partners.py" line="243" />
             <source>Partner {0} added: compare the fingerprint.</source>
             <translation>أُضيف الشريك {0}: قارن البصمة.</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="113" />
+            <location filename="../pages/partners.py" line="116" />
             <source>Add agreement...</source>
             <translation>إضافة اتفاقية...</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="210" />
+            <location filename="../pages/partners.py" line="217" />
             <source>Add partner {0}</source>
             <translation>إضافة الشريك {0}</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="211" />
+            <location filename="../pages/partners.py" line="218" />
             <source>Add {0} ({1}) as a partner?</source>
             <translation>إضافة {0} ({1}) كشريك؟</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="216" />
+            <location filename="../pages/partners.py" line="223" />
             <source>Fingerprint: {0}
 
 Compare it with {1} out of band (by phone or in person) before you trust this card.</source>
@@ -1831,42 +1836,47 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 قارنها مع {1} عبر قناة أخرى (بالهاتف أو شخصيًا) قبل أن تثق بهذه البطاقة.</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="220" />
+            <location filename="../pages/partners.py" line="227" />
             <source>I compared it: add</source>
             <translation>قارنتها: أضف</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="291" />
+            <location filename="../pages/partners.py" line="263" />
+            <source>Fingerprint copied.</source>
+            <translation>نُسخت البصمة.</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="305" />
             <source>Key {0} of {1} revoked.</source>
             <translation>أُلغي المفتاح {0} الخاص بـ {1}.</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="270" />
+            <location filename="../pages/partners.py" line="284" />
             <source>Revoke key</source>
             <translation>إلغاء المفتاح</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="272" />
+            <location filename="../pages/partners.py" line="286" />
             <source>Revoke key {0} of {1}? Every bundle signed with it will be refused from now on, old or new. This cannot be undone.</source>
             <translation>إلغاء المفتاح {0} الخاص بـ {1}؟ ستُرفض من الآن كل حزمة موقّعة به، قديمة أو جديدة. لا يمكن التراجع عن ذلك.</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="111" />
+            <location filename="../pages/partners.py" line="114" />
             <source>Revoke key...</source>
             <translation>إلغاء المفتاح...</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="220" />
+            <location filename="../pages/partners.py" line="227" />
             <source>Rotate key</source>
             <translation>تدوير المفتاح</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="204" />
+            <location filename="../pages/partners.py" line="211" />
             <source>Rotate the key of {0}</source>
             <translation>تدوير مفتاح {0}</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="206" />
+            <location filename="../pages/partners.py" line="213" />
             <source>{0} is already a partner. This card carries a new key; the current one will be retired.</source>
             <translation>{0} شريك بالفعل. تحمل هذه البطاقة مفتاحًا جديدًا؛ سيُحال المفتاح الحالي إلى التقاعد.</translation>
         </message>

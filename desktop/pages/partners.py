@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -41,11 +42,13 @@ PARTNERS = (
     Column(QT_TRANSLATE_NOOP("Partners", "Agency"), lambda p: p.name),
     Column(QT_TRANSLATE_NOOP("Partners", "Country"), lambda p: p.country),
     Column(QT_TRANSLATE_NOOP("Partners", "Contact"), lambda p: p.contact),
-    Column(QT_TRANSLATE_NOOP("Partners", "Active key fingerprint"), _active_key, width=48),
+    Column(
+        QT_TRANSLATE_NOOP("Partners", "Active key fingerprint"), _active_key, width=80, whole=True
+    ),
     Column(QT_TRANSLATE_NOOP("Partners", "Keys"), lambda p: len(p.keys), str, align_right=True),
 )
 KEYS = (
-    Column(QT_TRANSLATE_NOOP("Partners", "Fingerprint"), lambda k: k.grouped, width=60),
+    Column(QT_TRANSLATE_NOOP("Partners", "Fingerprint"), lambda k: k.grouped, width=80, whole=True),
     Column(QT_TRANSLATE_NOOP("Partners", "Status"), lambda k: k.status, _status),
     Column(QT_TRANSLATE_NOOP("Partners", "Added"), lambda k: k.added_at, when),
     Column(QT_TRANSLATE_NOOP("Partners", "Changed"), lambda k: k.changed_at, when),
@@ -117,6 +120,9 @@ class PartnersPage(Page):
             QLabel(self.tr("Keys (compare fingerprints with the partner out of band)"))
         )
         keys_row.addStretch(1)
+        self.copy_button = QPushButton(self.tr("Copy fingerprint"))
+        self.copy_button.clicked.connect(self.copy_fingerprint)
+        keys_row.addWidget(self.copy_button)
         keys_row.addWidget(self.revoke_button)
         agreements_row = QHBoxLayout()
         agreements_row.addWidget(QLabel(self.tr("Agreements")))
@@ -175,6 +181,7 @@ class PartnersPage(Page):
         self.agreements.set_records(agreements)
         self.agreement_button.setEnabled(p is not None)
         self.revoke_button.setEnabled(bool(self.keys.records))
+        self.copy_button.setEnabled(bool(self.keys.records))
         if self.keys.records:
             self.keys_view.setCurrentIndex(self.keys_view.model().index(0, 0))
 
@@ -247,6 +254,13 @@ class PartnersPage(Page):
         self.agreement_dialog.added.connect(lambda _a: self.show_partner())
         self.agreement_dialog.open()
         return self.agreement_dialog
+
+    def copy_fingerprint(self) -> None:
+        """The selected key's whole fingerprint, grouped, to the clipboard (to read it out)."""
+        key = self.current_key()
+        if key is not None:
+            QGuiApplication.clipboard().setText(key.grouped)
+            self.status.emit(self.tr("Fingerprint copied."))
 
     def current_key(self) -> Any:
         index = self.keys_view.currentIndex()

@@ -178,3 +178,27 @@ def _open(controller):
     from vault.session import unlock
 
     return unlock(controller.folder, "alice", PASSWORD)
+
+
+def test_key_fingerprints_are_shown_whole_monospace_and_copied(matched, qtbot):
+    from PySide6.QtGui import QFontInfo, QFontMetrics, QGuiApplication
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    window = sign_in(matched, qtbot)
+    page = window.show_area("partners")
+    settle(qtbot, window)
+    key = page.keys.records[0]
+    for view, column in ((page.keys_view, 0), (page.view, 3)):
+        index = view.model().index(0, column)
+        text = index.data()
+        assert text == key.grouped and len(text.replace(" ", "")) == len(key.fingerprint)
+        font = index.data(Qt.ItemDataRole.FontRole)
+        assert QFontInfo(font).fixedPitch()
+        assert index.data(Qt.ItemDataRole.ToolTipRole) == text
+        assert view.columnWidth(column) > QFontMetrics(font).horizontalAdvance(text)
+        option = QStyleOptionViewItem()
+        view.itemDelegateForColumn(column).initStyleOption(option, index)
+        assert option.textElideMode == Qt.TextElideMode.ElideNone
+    page.keys_view.selectRow(0)
+    qtbot.mouseClick(page.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == key.grouped
