@@ -124,6 +124,44 @@
         </message>
     </context>
     <context>
+        <name>AgencyDialog</name>
+        <message>
+            <location filename="../pages/agency.py" line="35" />
+            <source>Our agency</source>
+            <translation>جهتنا</translation>
+        </message>
+        <message>
+            <location filename="../pages/agency.py" line="39" />
+            <source>two letters, e.g. NL</source>
+            <translation>حرفان، مثل NL</translation>
+        </message>
+        <message>
+            <location filename="../pages/agency.py" line="41" />
+            <source>desk, e-mail or phone</source>
+            <translation>المكتب أو البريد الإلكتروني أو الهاتف</translation>
+        </message>
+        <message>
+            <location filename="../pages/agency.py" line="44" />
+            <source>Partners see these on our key card. Give them a new card after a change.</source>
+            <translation>يرى الشركاء هذه البيانات على بطاقة مفتاحنا. أعطهم بطاقة جديدة بعد أي تغيير.</translation>
+        </message>
+        <message>
+            <location filename="../pages/agency.py" line="49" />
+            <source>Agency name</source>
+            <translation>اسم الجهة</translation>
+        </message>
+        <message>
+            <location filename="../pages/agency.py" line="50" />
+            <source>Country</source>
+            <translation>البلد</translation>
+        </message>
+        <message>
+            <location filename="../pages/agency.py" line="51" />
+            <source>Contact</source>
+            <translation>جهة الاتصال</translation>
+        </message>
+    </context>
+    <context>
         <name>AgreementDialog</name>
         <message>
             <location filename="../pages/agreements.py" line="95" />
@@ -1782,52 +1820,68 @@
             <translation>إضافة شريك من بطاقة مفتاح...</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="120" />
+            <location filename="../pages/partners.py" line="108" />
+            <location filename="../pages/partners.py" line="162" />
+            <source>Our agency...</source>
+            <translation>جهتنا...</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="125" />
             <source>Keys (compare fingerprints with the partner out of band)</source>
             <translation>المفاتيح (قارن البصمات مع الشريك عبر قناة أخرى)</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="123" />
+            <location filename="../pages/partners.py" line="128" />
             <source>Copy fingerprint</source>
             <translation>نسخ البصمة</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="128" />
+            <location filename="../pages/partners.py" line="133" />
             <source>Agreements</source>
             <translation>الاتفاقيات</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="153" />
+            <location filename="../pages/partners.py" line="157" />
+            <source>Our agency is not set yet: partners need its name on our key card.</source>
+            <translation>لم تُعيَّن جهتنا بعد: يحتاج الشركاء إلى اسمها على بطاقة مفتاحنا.</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="159" />
+            <source>Set our agency...</source>
+            <translation>تعيين جهتنا...</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="164" />
             <source>We are {0} ({1}). Our signing key: {2}</source>
             <translation>نحن {0} ({1}). مفتاح التوقيع لدينا: {2}</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="189" />
+            <location filename="../pages/partners.py" line="200" />
             <source>Partner key card</source>
             <translation>بطاقة مفتاح الشريك</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="243" />
+            <location filename="../pages/partners.py" line="254" />
             <source>Partner {0} added: compare the fingerprint.</source>
             <translation>أُضيف الشريك {0}: قارن البصمة.</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="116" />
+            <location filename="../pages/partners.py" line="121" />
             <source>Add agreement...</source>
             <translation>إضافة اتفاقية...</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="217" />
+            <location filename="../pages/partners.py" line="228" />
             <source>Add partner {0}</source>
             <translation>إضافة الشريك {0}</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="218" />
+            <location filename="../pages/partners.py" line="229" />
             <source>Add {0} ({1}) as a partner?</source>
             <translation>إضافة {0} ({1}) كشريك؟</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="223" />
+            <location filename="../pages/partners.py" line="234" />
             <source>Fingerprint: {0}
 
 Compare it with {1} out of band (by phone or in person) before you trust this card.</source>
@@ -1836,47 +1890,52 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 قارنها مع {1} عبر قناة أخرى (بالهاتف أو شخصيًا) قبل أن تثق بهذه البطاقة.</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="227" />
+            <location filename="../pages/partners.py" line="238" />
             <source>I compared it: add</source>
             <translation>قارنتها: أضف</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="263" />
+            <location filename="../pages/partners.py" line="269" />
+            <source>Our agency is now {0}.</source>
+            <translation>جهتنا الآن {0}.</translation>
+        </message>
+        <message>
+            <location filename="../pages/partners.py" line="287" />
             <source>Fingerprint copied.</source>
             <translation>نُسخت البصمة.</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="305" />
+            <location filename="../pages/partners.py" line="329" />
             <source>Key {0} of {1} revoked.</source>
             <translation>أُلغي المفتاح {0} الخاص بـ {1}.</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="284" />
+            <location filename="../pages/partners.py" line="308" />
             <source>Revoke key</source>
             <translation>إلغاء المفتاح</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="286" />
+            <location filename="../pages/partners.py" line="310" />
             <source>Revoke key {0} of {1}? Every bundle signed with it will be refused from now on, old or new. This cannot be undone.</source>
             <translation>إلغاء المفتاح {0} الخاص بـ {1}؟ ستُرفض من الآن كل حزمة موقّعة به، قديمة أو جديدة. لا يمكن التراجع عن ذلك.</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="114" />
+            <location filename="../pages/partners.py" line="119" />
             <source>Revoke key...</source>
             <translation>إلغاء المفتاح...</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="227" />
+            <location filename="../pages/partners.py" line="238" />
             <source>Rotate key</source>
             <translation>تدوير المفتاح</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="211" />
+            <location filename="../pages/partners.py" line="222" />
             <source>Rotate the key of {0}</source>
             <translation>تدوير مفتاح {0}</translation>
         </message>
         <message>
-            <location filename="../pages/partners.py" line="213" />
+            <location filename="../pages/partners.py" line="224" />
             <source>{0} is already a partner. This card carries a new key; the current one will be retired.</source>
             <translation>{0} شريك بالفعل. تحمل هذه البطاقة مفتاحًا جديدًا؛ سيُحال المفتاح الحالي إلى التقاعد.</translation>
         </message>

@@ -105,8 +105,13 @@ class PartnersPage(Page):
         self.ours.setObjectName("our_card")
         self.add_button = QPushButton(self.tr("Add partner from key card..."))
         self.add_button.clicked.connect(self._ask_card)
+        self.agency_button = QPushButton(self.tr("Our agency..."))
+        self.agency_button.clicked.connect(self.open_agency)
+        self.agency_dialog: Any = None
+        self.card: Any = None  # our card, as last read
         top = QHBoxLayout()
         top.addWidget(self.ours, 1)
+        top.addWidget(self.agency_button)
         top.addWidget(self.add_button)
         details = QWidget()
         dl = QVBoxLayout(details)
@@ -146,9 +151,15 @@ class PartnersPage(Page):
 
         try:
             _data, card = our_card(self.session)
-        except CustosError as exc:
-            self.ours.setText(exc.message)
+        except CustosError:
+            self.card = None
+            self.ours.setText(
+                self.tr("Our agency is not set yet: partners need its name on our key card.")
+            )
+            self.agency_button.setText(self.tr("Set our agency..."))
         else:
+            self.card = card
+            self.agency_button.setText(self.tr("Our agency..."))
             self.ours.setText(
                 self.tr("We are {0} ({1}). Our signing key: {2}").format(
                     card.name, card.country, _grouped(card.fingerprint)
@@ -243,6 +254,19 @@ class PartnersPage(Page):
                 self.tr("Partner {0} added: compare the fingerprint.").format(info.name)
             )
         return info
+
+    def open_agency(self) -> Any:
+        """Name, country and contact of our agency (``custos agency set``)."""
+        from desktop.pages.agency import AgencyDialog
+
+        self.agency_dialog = AgencyDialog(self.session, self.runner, self.card, self)
+        self.agency_dialog.saved.connect(self._agency_saved)
+        self.agency_dialog.open()
+        return self.agency_dialog
+
+    def _agency_saved(self, name: str) -> None:
+        self.refresh()
+        self.status.emit(self.tr("Our agency is now {0}.").format(name))
 
     def open_agreement(self) -> Any:
         from desktop.pages.agreements import AgreementDialog

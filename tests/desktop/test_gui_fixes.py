@@ -6,7 +6,7 @@ from pathlib import Path
 
 from guikit import ANALYST, settle, sign_in
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from vaultkit import PASSWORD
 
@@ -74,8 +74,6 @@ def test_custody_form_filled_with_tab_keeps_every_field(controller, qtbot, tmp_p
 
 
 def test_a_missing_reason_puts_the_cursor_in_the_reason_field(matched, qtbot):
-    from PySide6.QtWidgets import QDialogButtonBox
-
     window = sign_in(matched, qtbot, user=ANALYST)
     page = window.show_area("review")
     with qtbot.waitSignal(page.detail_shown, timeout=10_000):
@@ -202,3 +200,36 @@ def test_key_fingerprints_are_shown_whole_monospace_and_copied(matched, qtbot):
     page.keys_view.selectRow(0)
     qtbot.mouseClick(page.copy_button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == key.grouped
+
+
+def test_the_agency_is_set_from_the_partners_page(controller, qtbot):
+    window = sign_in(controller, qtbot)
+    page = window.show_area("partners")
+    settle(qtbot, window)
+    assert "custos" not in page.ours.text()  # no trip to the command line
+    qtbot.mouseClick(page.agency_button, Qt.MouseButton.LeftButton)
+    dialog = page.agency_dialog
+    assert dialog is not None and dialog.isVisible()
+    qtbot.keyClicks(dialog.name, "Politie NL")
+    qtbot.keyClicks(dialog.country, "N")
+    qtbot.mouseClick(
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Save), Qt.MouseButton.LeftButton
+    )
+    qtbot.waitUntil(lambda: bool(dialog.message.text()), timeout=10_000)
+    assert "two-letter country code" in dialog.message.text() and dialog.isVisible()
+    qtbot.keyClicks(dialog.country, "l")
+    qtbot.keyClicks(dialog.contact, "desk@politie.nl")
+    with qtbot.waitSignal(dialog.saved, timeout=10_000):
+        qtbot.mouseClick(
+            dialog.buttons.button(QDialogButtonBox.StandardButton.Save), Qt.MouseButton.LeftButton
+        )
+    assert not dialog.isVisible()
+    settle(qtbot, window)
+    from exchange.directory import our_card
+
+    _data, card = our_card(controller.session)
+    assert (card.name, card.country, card.contact) == ("Politie NL", "NL", "desk@politie.nl")
+    assert "We are Politie NL (NL)" in page.ours.text()
+    again = page.open_agency()  # the dialog opens with what is set
+    assert (again.name.text(), again.country.text()) == ("Politie NL", "NL")
+    again.reject()
