@@ -150,12 +150,13 @@ class CasesPage(Page):
         layout.addLayout(top)
         layout.addWidget(self.view)
 
+        # item counts follow every ingest, import or other change, not only F5
+        runner.changed.connect(self.refresh)
+
     def refresh(self) -> None:
         from vault.cases import list_cases
 
-        found = self.attempt(list_cases, self.session)
-        if found is not None:
-            self.model.set_records(found)
+        self.call(list_cases, self.session, done=self.model.set_records, key="list")
 
     def new_case(self) -> CaseDialog:
         dialog = CaseDialog(self.session, self)

@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from guikit import sign_in
+from guikit import settle, sign_in
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
 
@@ -57,6 +57,7 @@ def new_case(window, qtbot, reference: str = "OP-42"):
     qtbot.keyClicks(dialog.operation, "Trident")
     qtbot.keyClicks(dialog.partners, "Guardia di Finanza, Policija")
     dialog.submit()
+    settle(qtbot, window)
     assert not dialog.isVisible(), dialog.message.text()
     return cases
 

@@ -233,3 +233,21 @@ def test_the_agency_is_set_from_the_partners_page(controller, qtbot):
     again = page.open_agency()  # the dialog opens with what is set
     assert (again.name.text(), again.country.text()) == ("Politie NL", "NL")
     again.reject()
+
+
+def test_case_item_counts_follow_an_ingest_without_f5(controller, qtbot, faces_dir):
+    window = sign_in(controller, qtbot)
+    cases = window.show_area("cases")
+    settle(qtbot, window)
+    assert [(c.reference, c.items) for c in cases.model.records] == [("C-1", 0)]
+    evidence = window.show_area("evidence")
+    settle(qtbot, window)
+    photos = sorted((faces_dir / "knn" / "test").glob("*.jpg"))[:3]
+    form = evidence.ask_custody(photos)
+    qtbot.keyClicks(form.exhibit, "EX-1")
+    with qtbot.waitSignal(evidence.ingested, timeout=60_000):
+        qtbot.keyClick(form.exhibit, Qt.Key.Key_Return)
+    window.show_area("cases")
+    qtbot.waitUntil(lambda: cases.model.records[0].items == 3, timeout=10_000)
+    column = [c.title for c in cases.model.columns].index("Items")
+    assert cases.view.model().index(0, column).data() == "3"
