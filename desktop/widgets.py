@@ -9,18 +9,12 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QListWidgetItem, QWidget
 
 
-def partner_and_purpose(session: Any) -> tuple[QComboBox, QComboBox]:
-    """The two choices every export starts with: a partner from the directory, and a purpose."""
-    from exchange.directory import PURPOSES, list_partners
-    from vault.errors import CustosError
+def partner_and_purpose() -> tuple[QComboBox, QComboBox]:
+    """The two choices every export starts with: a partner (filled by the caller from the
+    directory, read on the runner), and a purpose."""
+    from exchange.directory import PURPOSES
 
     partner = QComboBox()
-    try:
-        partners = list_partners(session)
-    except CustosError:  # no permission to read the directory: an empty choice, not an error
-        partners = []
-    for p in partners:
-        partner.addItem(f"{p.name} ({p.country})", p.name)
     purpose = QComboBox()
     for name in PURPOSES:
         purpose.addItem(name, name)

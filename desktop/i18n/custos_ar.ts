@@ -141,22 +141,22 @@
             <translation>المكتب أو البريد الإلكتروني أو الهاتف</translation>
         </message>
         <message>
-            <location filename="../pages/agency.py" line="44" />
+            <location filename="../pages/agency.py" line="43" />
             <source>Partners see these on our key card. Give them a new card after a change.</source>
             <translation>يرى الشركاء هذه البيانات على بطاقة مفتاحنا. أعطهم بطاقة جديدة بعد أي تغيير.</translation>
         </message>
         <message>
-            <location filename="../pages/agency.py" line="49" />
+            <location filename="../pages/agency.py" line="47" />
             <source>Agency name</source>
             <translation>اسم الجهة</translation>
         </message>
         <message>
-            <location filename="../pages/agency.py" line="50" />
+            <location filename="../pages/agency.py" line="48" />
             <source>Country</source>
             <translation>البلد</translation>
         </message>
         <message>
-            <location filename="../pages/agency.py" line="51" />
+            <location filename="../pages/agency.py" line="49" />
             <source>Contact</source>
             <translation>جهة الاتصال</translation>
         </message>
@@ -594,47 +594,47 @@
     <context>
         <name>CalibrateDialog</name>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="58" />
+            <location filename="../pages/watchlist_exchange.py" line="59" />
             <source>Calibrate {0}</source>
             <translation>معايرة {0}</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="61" />
+            <location filename="../pages/watchlist_exchange.py" line="62" />
             <source>Choose...</source>
             <translation>اختيار...</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="70" />
+            <location filename="../pages/watchlist_exchange.py" line="71" />
             <source>Labelled folder (one subfolder per person)</source>
             <translation>مجلد موسوم (مجلد فرعي لكل شخص)</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="72" />
+            <location filename="../pages/watchlist_exchange.py" line="73" />
             <source>Target FPIR (false alerts per non-mated search)</source>
             <translation>FPIR المستهدف (التنبيهات الخاطئة لكل بحث غير مطابق)</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="75" />
+            <location filename="../pages/watchlist_exchange.py" line="76" />
             <source>Calibrate</source>
             <translation>معايرة</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="83" />
+            <location filename="../pages/watchlist_exchange.py" line="84" />
             <source>Labelled folder to measure on</source>
             <translation>المجلد الموسوم للقياس عليه</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="90" />
+            <location filename="../pages/watchlist_exchange.py" line="91" />
             <source>Choose a labelled folder.</source>
             <translation>اختر مجلدًا موسومًا.</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="106" />
+            <location filename="../pages/watchlist_exchange.py" line="107" />
             <source>Calibrating {0}</source>
             <translation>جارٍ معايرة {0}</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="107" />
+            <location filename="../pages/watchlist_exchange.py" line="108" />
             <source>Alert threshold {0:.4f} (FPIR {1:.4f}).</source>
             <translation>عتبة التنبيه {0:.4f} (FPIR {1:.4f}).</translation>
         </message>
@@ -793,7 +793,7 @@
             <translation>عرض الأدلة</translation>
         </message>
         <message>
-            <location filename="../pages/cases.py" line="168" />
+            <location filename="../pages/cases.py" line="169" />
             <source>Case {0} created</source>
             <translation>أُنشئت القضية {0}</translation>
         </message>
@@ -1081,37 +1081,37 @@
     <context>
         <name>Export</name>
         <message>
-            <location filename="../pages/export.py" line="73" />
+            <location filename="../pages/export.py" line="74" />
             <source>allowed</source>
             <translation>مسموح</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="74" />
+            <location filename="../pages/export.py" line="75" />
             <source>refused</source>
             <translation>مرفوض</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="77" />
+            <location filename="../pages/export.py" line="78" />
             <source>Item</source>
             <translation>العنصر</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="78" />
+            <location filename="../pages/export.py" line="79" />
             <source>Name</source>
             <translation>الاسم</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="79" />
+            <location filename="../pages/export.py" line="80" />
             <source>Label</source>
             <translation>التصنيف</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="81" />
+            <location filename="../pages/export.py" line="82" />
             <source>Policy</source>
             <translation>السياسة</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="84" />
+            <location filename="../pages/export.py" line="85" />
             <source>Reason</source>
             <translation>السبب</translation>
         </message>
@@ -1119,7 +1119,7 @@
     <context>
         <name>ExportDialog</name>
         <message>
-            <location filename="../pages/export.py" line="101" />
+            <location filename="../pages/export.py" line="104" />
             <source>Export a bundle to a partner</source>
             <translation>تصدير حزمة إلى شريك</translation>
         </message>
@@ -1179,42 +1179,47 @@
             <translation>تصدير</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="184" />
+            <location filename="../pages/export.py" line="167" />
+            <source>Loading...</source>
+            <translation type="unfinished">جارٍ التحميل...</translation>
+        </message>
+        <message>
+            <location filename="../pages/export.py" line="248" />
             <source>Checking the agreements...</source>
             <translation>جارٍ فحص الاتفاقيات...</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="198" />
+            <location filename="../pages/export.py" line="262" />
             <source>Choose a partner, a case and at least one item.</source>
             <translation>اختر شريكاً وقضية وعنصراً واحداً على الأقل.</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="217" />
+            <location filename="../pages/export.py" line="281" />
             <source>Allowed: {0} item(s) under agreement {1} ({2}, until {3}).</source>
             <translation>مسموح: {0} عنصر بموجب الاتفاقية {1} ({2}، حتى {3}).</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="224" />
+            <location filename="../pages/export.py" line="288" />
             <source>Refused: {0} of {1} item(s) may not go to this partner (reasons below). Untick them or choose another purpose; nothing is written.</source>
             <translation>مرفوض: لا يجوز إرسال {0} من {1} عنصر إلى هذا الشريك (الأسباب أدناه). ألغِ تحديدها أو اختر غرضاً آخر؛ لن يُكتب شيء.</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="240" />
+            <location filename="../pages/export.py" line="304" />
             <source>Save the bundle in</source>
             <translation>حفظ الحزمة في</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="266" />
+            <location filename="../pages/export.py" line="330" />
             <source>Exporting to {0}</source>
             <translation>جارٍ التصدير إلى {0}</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="274" />
+            <location filename="../pages/export.py" line="338" />
             <source>Bundle written to {0}: {1} item(s), highest label TLP:{2}.</source>
             <translation>كُتبت الحزمة في {0}: {1} عنصر، أعلى تصنيف TLP:{2}.</translation>
         </message>
         <message>
-            <location filename="../pages/export.py" line="281" />
+            <location filename="../pages/export.py" line="345" />
             <source>Bundle hash: {0}</source>
             <translation>بصمة الحزمة: {0}</translation>
         </message>
@@ -2433,87 +2438,87 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
     <context>
         <name>WatchlistExportDialog</name>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="145" />
+            <location filename="../pages/watchlist_exchange.py" line="146" />
             <source>Export watchlist {0} to a partner</source>
             <translation>تصدير قائمة المراقبة {0} إلى شريك</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="149" />
+            <location filename="../pages/watchlist_exchange.py" line="150" />
             <source>Choose...</source>
             <translation>اختيار...</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="152" />
+            <location filename="../pages/watchlist_exchange.py" line="153" />
             <source>Encrypt to the partner (one .tar.age file)</source>
             <translation>تشفير للشريك (ملف ‎.tar.age واحد)</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="153" />
+            <location filename="../pages/watchlist_exchange.py" line="154" />
             <source>Also write an ANSI/NIST-ITL 1-2011 file (.eft)</source>
             <translation>اكتب أيضًا ملف ANSI/NIST-ITL 1-2011 (‎.eft)</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="155" />
+            <location filename="../pages/watchlist_exchange.py" line="156" />
             <source>Partner</source>
             <translation>الشريك</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="156" />
+            <location filename="../pages/watchlist_exchange.py" line="157" />
             <source>Purpose</source>
             <translation>الغرض</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="157" />
+            <location filename="../pages/watchlist_exchange.py" line="158" />
             <source>Save in</source>
             <translation>الحفظ في</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="158" />
+            <location filename="../pages/watchlist_exchange.py" line="159" />
             <source>Name</source>
             <translation>الاسم</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="164" />
+            <location filename="../pages/watchlist_exchange.py" line="165" />
             <source>Export</source>
             <translation>تصدير</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="179" />
+            <location filename="../pages/watchlist_exchange.py" line="187" />
             <source>Save the bundle in</source>
             <translation>حفظ الحزمة في</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="188" />
+            <location filename="../pages/watchlist_exchange.py" line="196" />
             <source>Add a partner first (Partners page).</source>
             <translation>أضف شريكًا أولًا (صفحة الشركاء).</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="191" />
+            <location filename="../pages/watchlist_exchange.py" line="199" />
             <source>Choose a folder and a name for the bundle.</source>
             <translation>اختر مجلدًا واسمًا للحزمة.</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="208" />
+            <location filename="../pages/watchlist_exchange.py" line="216" />
             <source>Exporting {0}</source>
             <translation>جارٍ تصدير {0}</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="219" />
+            <location filename="../pages/watchlist_exchange.py" line="227" />
             <source>Refused by the agreements with {0}; nothing was written:</source>
             <translation>رفضته الاتفاقيات مع {0}؛ لم يُكتب شيء:</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="226" />
+            <location filename="../pages/watchlist_exchange.py" line="234" />
             <source>Watchlist bundle written to {0}: {1} subject(s), {2} photo(s), highest label TLP:{3}.</source>
             <translation>كُتبت حزمة قائمة المراقبة في {0}: {1} شخص، {2} صورة، أعلى تصنيف TLP:{3}.</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="229" />
+            <location filename="../pages/watchlist_exchange.py" line="237" />
             <source>ANSI/NIST-ITL file written to {0}.</source>
             <translation>كُتب ملف ANSI/NIST-ITL في {0}.</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="231" />
+            <location filename="../pages/watchlist_exchange.py" line="239" />
             <source>Expired listings not shared: {0}</source>
             <translation>قيود منتهية لم تُشارَك: {0}</translation>
         </message>
@@ -2521,77 +2526,77 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
     <context>
         <name>WatchlistImportDialog</name>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="260" />
+            <location filename="../pages/watchlist_exchange.py" line="268" />
             <source>Import a watchlist bundle</source>
             <translation>استيراد حزمة قائمة مراقبة</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="263" />
+            <location filename="../pages/watchlist_exchange.py" line="271" />
             <source>Folder...</source>
             <translation>مجلد...</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="265" />
+            <location filename="../pages/watchlist_exchange.py" line="273" />
             <source>Encrypted file...</source>
             <translation>ملف مشفّر...</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="268" />
+            <location filename="../pages/watchlist_exchange.py" line="276" />
             <source>default: &lt;name&gt; (&lt;agency&gt;)</source>
             <translation>الافتراضي: &lt;الاسم&gt; (&lt;الجهة&gt;)</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="270" />
+            <location filename="../pages/watchlist_exchange.py" line="278" />
             <source>Bundle</source>
             <translation>الحزمة</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="271" />
+            <location filename="../pages/watchlist_exchange.py" line="279" />
             <source>Import as</source>
             <translation>الاستيراد باسم</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="274" />
+            <location filename="../pages/watchlist_exchange.py" line="282" />
             <source>Import</source>
             <translation>استيراد</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="282" />
+            <location filename="../pages/watchlist_exchange.py" line="290" />
             <source>Watchlist bundle folder</source>
             <translation>مجلد حزمة قائمة المراقبة</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="288" />
+            <location filename="../pages/watchlist_exchange.py" line="296" />
             <source>Encrypted watchlist bundle</source>
             <translation>حزمة قائمة مراقبة مشفّرة</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="288" />
+            <location filename="../pages/watchlist_exchange.py" line="296" />
             <source>Bundles (*.tar.age)</source>
             <translation>الحزم (*.tar.age)</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="297" />
+            <location filename="../pages/watchlist_exchange.py" line="305" />
             <source>Choose a bundle folder or a .tar.age file.</source>
             <translation>اختر مجلد حزمة أو ملف ‎.tar.age.</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="303" />
+            <location filename="../pages/watchlist_exchange.py" line="311" />
             <source>Verifying and enrolling...</source>
             <translation>جارٍ التحقق والتسجيل...</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="305" />
+            <location filename="../pages/watchlist_exchange.py" line="313" />
             <source>Importing a watchlist</source>
             <translation>جارٍ استيراد قائمة مراقبة</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="312" />
+            <location filename="../pages/watchlist_exchange.py" line="320" />
             <source>Watchlist {0} from {1}: {2} subject(s), {3} photo(s) enrolled.</source>
             <translation>قائمة المراقبة {0} من {1}: سُجّل {2} شخص و{3} صورة.</translation>
         </message>
         <message>
-            <location filename="../pages/watchlist_exchange.py" line="316" />
+            <location filename="../pages/watchlist_exchange.py" line="324" />
             <source>{0} photo(s) refused by the local quality rules:</source>
             <translation>رفضت قواعد الجودة المحلية {0} صورة:</translation>
         </message>

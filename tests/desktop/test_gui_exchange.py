@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from guikit import sign_in
+from guikit import checked, sign_in
 
 from vaultkit import PASSWORD
 
@@ -30,10 +30,13 @@ def test_export_refused_by_policy_writes_nothing_then_allowed_export_verifies(
     page = window.show_area("bundles")
     page.show_case("OP-7")
     dialog = page.open_export()
+    checked(qtbot, window, dialog)
     assert dialog.cases.reference() == "OP-7" and dialog.partner.currentData() == "BKA"
+    # the purpose of the agreement in force with BKA is chosen for the user
+    assert dialog.purpose.currentData() == "joint-operation"
+    assert dialog.summary.text().startswith("Refused: 1 of 6 item(s)")
     with qtbot.waitSignal(dialog.checked, timeout=10_000) as seen:
-        pass
-    assert dialog.purpose.currentData() == "mla"
+        dialog.purpose.setCurrentIndex(dialog.purpose.findData("mla"))
     why = "no active agreement with BKA for purpose mla"
     assert all(why in v.reason for v in seen.args[0].verdicts)
     with qtbot.waitSignal(dialog.checked, timeout=10_000) as seen:

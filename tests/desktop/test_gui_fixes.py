@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from guikit import ANALYST, settle, sign_in
+from guikit import ANALYST, checked, settle, sign_in
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
@@ -251,3 +251,38 @@ def test_case_item_counts_follow_an_ingest_without_f5(controller, qtbot, faces_d
     qtbot.waitUntil(lambda: cases.model.records[0].items == 3, timeout=10_000)
     column = [c.title for c in cases.model.columns].index("Items")
     assert cases.view.model().index(0, column).data() == "3"
+
+
+def test_export_preselects_the_purpose_agreed_with_the_chosen_partner(
+    matched, qtbot, tmp_path: Path
+):
+    from exchange import directory
+    from vault.session import init_vault
+    from vaultkit import FAST_KDF
+
+    fr, _ = init_vault(tmp_path / "fr", "fabien", PASSWORD, kdf=FAST_KDF)
+    try:
+        directory.set_agency(fr, "DGSI", "FR")
+        card, _info = directory.our_card(fr)
+    finally:
+        fr.close()
+    s = _open(matched)
+    try:
+        directory.add_partner(s, card, "card")
+        directory.add_agreement(s, "DGSI", "mla", "GREEN,AMBER", "2099-12-31", reference="M-1")
+    finally:
+        s.close()
+    window = sign_in(matched, qtbot)
+    page = window.show_area("bundles")
+    settle(qtbot, window)
+    page.show_case("OP-7")
+    dialog = page.open_export()
+    checked(qtbot, window, dialog)
+    assert dialog.partner.currentData() == "BKA"
+    assert dialog.purpose.currentData() == "joint-operation"
+    assert "no active agreement" not in dialog.summary.text()
+    dialog.partner.setCurrentIndex(dialog.partner.findData("DGSI"))
+    qtbot.waitUntil(lambda: dialog.purpose.currentData() == "mla", timeout=10_000)
+    checked(qtbot, window, dialog)
+    assert dialog.preview.agreement is not None and dialog.preview.agreement.partner == "DGSI"
+    dialog.reject()

@@ -6,7 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from guikit import sign_in
+from guikit import settle, sign_in
 from matchkit import PARTNER_USER
 
 from vaultkit import PASSWORD
@@ -55,6 +55,7 @@ def test_export_refused_then_encrypted_for_the_partner(matched, qtbot, world: Pa
     out = tmp_path / "out"
     out.mkdir()
     dialog = page.export()
+    settle(qtbot, window)
     assert dialog.partner.currentData() == "BKA"
     dialog.purpose.setCurrentIndex(dialog.purpose.findData("intelligence"))
     qtbot.keyClicks(dialog.folder, str(out))
