@@ -1181,7 +1181,7 @@
         <message>
             <location filename="../pages/export.py" line="167" />
             <source>Loading...</source>
-            <translation type="unfinished">جارٍ التحميل...</translation>
+            <translation>جارٍ التحميل...</translation>
         </message>
         <message>
             <location filename="../pages/export.py" line="248" />
