@@ -29,10 +29,12 @@ class CaseBox(QComboBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMinimumContentsLength(12)
+        self._wanted: str | None = None
         self.currentIndexChanged.connect(self._changed)
 
     def reload(self, cases: list[Any]) -> None:
-        keep = self.currentData()
+        keep = self._wanted or self.currentData()
+        self._wanted = None
         self.blockSignals(True)
         self.clear()
         for c in cases:
@@ -44,9 +46,12 @@ class CaseBox(QComboBox):
             self._changed(self.currentIndex())
 
     def select(self, reference: str) -> bool:
+        """Choose ``reference``; one not listed yet is chosen when the list arrives."""
         index = self.findData(reference)
         if index >= 0:
             self.setCurrentIndex(index)
+        else:
+            self._wanted = reference
         return index >= 0
 
     def reference(self) -> str | None:

@@ -128,16 +128,6 @@ class Page(QWidget):
         box.setObjectName("error_box")
         box.open()
 
-    def attempt(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Call the core inline (a quick read or write); a refusal is shown, not raised."""
-        from vault.errors import CustosError
-
-        try:
-            return fn(*args, **kwargs)
-        except CustosError as exc:
-            self.error(exc.message)
-            return None
-
     def call(
         self,
         fn: Any,

@@ -99,9 +99,9 @@ class AuditPage(Page):
     def refresh(self) -> None:
         from vault.history import list_audit
 
-        found = self.attempt(list_audit, self.session)
-        if found is None:
-            return
+        self.call(list_audit, self.session, done=self._show, key="list")
+
+    def _show(self, found: list[Any]) -> None:
         self.model.set_records(found)
         last = next((a for a in reversed(found) if a.action == "vault.verified"), None)
         if last is None:

@@ -69,7 +69,10 @@ class FacesPage(Page):
     def refresh(self) -> None:
         from vault.cases import list_cases
 
-        self.cases.reload(self.attempt(list_cases, self.session) or [])
+        self.call(list_cases, self.session, done=self._cases, key="cases")
+
+    def _cases(self, cases: list[Any]) -> None:
+        self.cases.reload(cases)
         self.load_faces()
 
     def show_case(self, reference: str) -> None:
