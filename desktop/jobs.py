@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -117,7 +117,14 @@ class _Worker(QRunnable):
 
 
 class JobRunner(QObject):
-    """Starts jobs on its own thread pool and keeps their bridges alive until they end."""
+    """Starts jobs on its own thread pool and keeps their bridges alive until they end.
+
+    ``changed`` is emitted on the GUI thread after a job that may have changed the vault ends
+    (every ``start``ed job, and calls made with ``writes=True``), however it ended: pages that
+    show counts or lists subscribe to it instead of waiting for the user to press F5.
+    """
+
+    changed = Signal()
 
     def __init__(self, parent: QObject | None = None, threads: int = 4) -> None:
         super().__init__(parent)
@@ -125,20 +132,28 @@ class JobRunner(QObject):
         self.pool.setMaxThreadCount(threads)
         self._active: set[JobBridge] = set()
 
-    def start(self, job: Any) -> JobBridge:
+    def start(self, job: Any, writes: bool = True) -> JobBridge:
         """Run ``job.run(emit)`` (or ``job(emit)``); its ``cancel`` token, if any, is wired."""
         fn = job.run if hasattr(job, "run") else job
         token = getattr(job, "cancel", None)
         bridge = JobBridge(token if hasattr(token, "cancelled") else None, self)
         self._active.add(bridge)
-        bridge.finished.connect(lambda _r, b=bridge: self._active.discard(b))
-        bridge.failed.connect(lambda _m, b=bridge: self._active.discard(b))
+        bridge.finished.connect(lambda _r, b=bridge, w=writes: self._ended(b, w))
+        bridge.failed.connect(lambda _m, b=bridge, w=writes: self._ended(b, w))
         self.pool.start(_Worker(fn, bridge))
         return bridge
 
-    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> JobBridge:
+    def _ended(self, bridge: JobBridge, writes: bool) -> None:
+        self._active.discard(bridge)
+        if writes:
+            # after the job's own receivers: a queued call, so they run first
+            QTimer.singleShot(0, self.changed.emit)
+
+    def call(
+        self, fn: Callable[..., Any], *args: Any, writes: bool = False, **kwargs: Any
+    ) -> JobBridge:
         """Run a plain call off the GUI thread (unlock, a preview, an export)."""
-        return self.start(lambda _emit: fn(*args, **kwargs))
+        return self.start(lambda _emit: fn(*args, **kwargs), writes=writes)
 
     @property
     def busy(self) -> bool:
@@ -163,10 +178,12 @@ class JobDialog(QDialog):
         title: str,
         describe: Callable[[Any], str] | None = None,
         parent: QWidget | None = None,
+        progress: Callable[[int, int, str], str] | None = None,
     ) -> None:
         super().__init__(parent)
         self.bridge = bridge
         self._describe = describe
+        self._progress_text = progress  # (done, total, message) -> the status line
         self.setWindowTitle(title)
         self.setMinimumWidth(460)
         self.status = QLabel(self.tr("Starting..."))
@@ -195,6 +212,8 @@ class JobDialog(QDialog):
         if total:
             self.bar.setRange(0, self.SCALE)
             self.bar.setValue(min(self.SCALE, int(done * self.SCALE / total)))
+        if self._progress_text is not None:
+            message = self._progress_text(done, total, message)
         if message and self.bridge.running and not self._cancelling:
             self.status.setText(message)
 

@@ -17,8 +17,16 @@ from PySide6.QtWidgets import (
 
 from desktop import i18n, settings
 from desktop.jobs import JobRunner
-from desktop.pages import AREAS, Area, Page
+from desktop.pages import AREAS, Area, Page, call
 from desktop.tablemodel import when
+
+
+def _last_verified(session: Any) -> str | None:
+    """On a worker: when the vault was last verified, from the audit log."""
+    from vault.history import list_audit
+
+    found = list_audit(session, action="vault.verified", limit=1)
+    return found[-1].at if found else None
 
 
 class MainWindow(QMainWindow):
@@ -69,15 +77,9 @@ class MainWindow(QMainWindow):
         self.verified_label = QLabel()
         for w in (self.user_label, self.vault_label, self.verified_label):
             bar.addPermanentWidget(w)
-        self.set_verified(self._last_verified())
-
-    def _last_verified(self) -> str | None:
-        if not self.session.may("audit.read"):
-            return None
-        from vault.history import list_audit
-
-        found = list_audit(self.session, action="vault.verified", limit=1)
-        return found[-1].at if found else None
+        self.set_verified(None)
+        if self.session.may("audit.read"):
+            call(self, self.runner, _last_verified, self.session, done=self.set_verified)
 
     def set_verified(self, at: str | None) -> None:
         text = when(at) if at else self.tr("never")

@@ -21,6 +21,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
+from PySide6.QtWidgets import QStyledItemDelegate
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -34,6 +35,7 @@ class Column:
     display: Callable[[Any], str] | None = None
     align_right: bool = False
     width: int = 0  # initial width in average characters (0: the view's default)
+    whole: bool = False  # monospace, never elided, the full text as tooltip (fingerprints)
 
 
 def when(iso: str | None) -> str:
@@ -144,9 +146,27 @@ class RecordModel(QAbstractTableModel):
             return "" if raw is None else raw
         if role == RECORD_ROLE:
             return record
+        if column.whole and role == Qt.ItemDataRole.FontRole:
+            return fixed_font()
+        if column.whole and role == Qt.ItemDataRole.ToolTipRole:
+            return self.data(index)
         if role == Qt.ItemDataRole.TextAlignmentRole and column.align_right:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+
+def fixed_font() -> Any:
+    from PySide6.QtGui import QFontDatabase
+
+    return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+
+
+class _WholeText(QStyledItemDelegate):
+    """Draws a cell without eliding it (the column is made wide enough instead)."""
+
+    def initStyleOption(self, option: Any, index: Index) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideNone
 
 
 def _collator() -> Any:
@@ -221,5 +241,11 @@ def setup_view(
     records = getattr(view.model(), "records", None)
     char = view.fontMetrics().averageCharWidth()
     for n, column in enumerate(getattr(records, "columns", [])):
-        if column.width:
+        if column.whole:
+            from PySide6.QtGui import QFontMetrics
+
+            view.setItemDelegateForColumn(n, _WholeText(view))
+            digits = QFontMetrics(fixed_font()).horizontalAdvance("0" * max(column.width, 1))
+            view.setColumnWidth(n, digits + 24)
+        elif column.width:
             view.setColumnWidth(n, column.width * char + 16)

@@ -9,18 +9,12 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QListWidgetItem, QWidget
 
 
-def partner_and_purpose(session: Any) -> tuple[QComboBox, QComboBox]:
-    """The two choices every export starts with: a partner from the directory, and a purpose."""
-    from exchange.directory import PURPOSES, list_partners
-    from vault.errors import CustosError
+def partner_and_purpose() -> tuple[QComboBox, QComboBox]:
+    """The two choices every export starts with: a partner (filled by the caller from the
+    directory, read on the runner), and a purpose."""
+    from exchange.directory import PURPOSES
 
     partner = QComboBox()
-    try:
-        partners = list_partners(session)
-    except CustosError:  # no permission to read the directory: an empty choice, not an error
-        partners = []
-    for p in partners:
-        partner.addItem(f"{p.name} ({p.country})", p.name)
     purpose = QComboBox()
     for name in PURPOSES:
         purpose.addItem(name, name)
@@ -35,10 +29,12 @@ class CaseBox(QComboBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMinimumContentsLength(12)
+        self._wanted: str | None = None
         self.currentIndexChanged.connect(self._changed)
 
     def reload(self, cases: list[Any]) -> None:
-        keep = self.currentData()
+        keep = self._wanted or self.currentData()
+        self._wanted = None
         self.blockSignals(True)
         self.clear()
         for c in cases:
@@ -50,9 +46,12 @@ class CaseBox(QComboBox):
             self._changed(self.currentIndex())
 
     def select(self, reference: str) -> bool:
+        """Choose ``reference``; one not listed yet is chosen when the list arrives."""
         index = self.findData(reference)
         if index >= 0:
             self.setCurrentIndex(index)
+        else:
+            self._wanted = reference
         return index >= 0
 
     def reference(self) -> str | None:

@@ -11,10 +11,10 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal, Slot
 from PySide6.QtWidgets import QLabel, QMessageBox, QVBoxLayout, QWidget
 
-from desktop.jobs import JobRunner
+from desktop.jobs import JobBridge, JobRunner
 
 
 @dataclass(frozen=True)
@@ -128,15 +128,80 @@ class Page(QWidget):
         box.setObjectName("error_box")
         box.open()
 
-    def attempt(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Call the core inline (a quick read or write); a refusal is shown, not raised."""
-        from vault.errors import CustosError
+    def call(
+        self,
+        fn: Any,
+        *args: Any,
+        done: Any = None,
+        failed: Any = None,
+        key: str | None = None,
+        writes: bool = False,
+        **kwargs: Any,
+    ) -> JobBridge:
+        """Call the core on a worker; ``done(result)`` or ``failed(message)`` on the GUI thread.
 
-        try:
-            return fn(*args, **kwargs)
-        except CustosError as exc:
-            self.error(exc.message)
-            return None
+        ``failed`` defaults to the error box. With ``key``, only the latest call of that key is
+        answered (a stale answer, e.g. of a case chosen before, is dropped). ``writes`` tells
+        every page that the vault changed once the call ends (see ``JobRunner.changed``).
+        """
+        return call(
+            self,
+            self.runner,
+            fn,
+            *args,
+            done=done,
+            failed=failed or self.error,
+            key=key,
+            writes=writes,
+            **kwargs,
+        )
+
+
+class _Reply(QObject):
+    """Delivers one call's answer to its owner; owned by it, so it dies with it (no late call)."""
+
+    def __init__(self, owner: QObject, done: Any, failed: Any, key: str | None) -> None:
+        super().__init__(owner)
+        self._done, self._failed, self._key = done, failed, key
+
+    def current(self) -> bool:
+        latest = getattr(self.parent(), "_latest_calls", None) or {}
+        return self._key is None or latest.get(self._key) is self
+
+    @Slot(object)
+    def finished(self, result: Any) -> None:
+        if self.current() and self._done is not None:
+            self._done(result)
+        self.deleteLater()
+
+    @Slot(str)
+    def failed(self, message: str) -> None:
+        if self.current() and self._failed is not None:
+            self._failed(message)
+        self.deleteLater()
+
+
+def call(
+    owner: QObject,
+    runner: JobRunner,
+    fn: Any,
+    *args: Any,
+    done: Any = None,
+    failed: Any = None,
+    key: str | None = None,
+    writes: bool = False,
+    **kwargs: Any,
+) -> JobBridge:
+    """``Page.call`` for any widget (dialogs too): the core on a worker, the answer here."""
+    reply = _Reply(owner, done, failed, key)
+    if key is not None:
+        if getattr(owner, "_latest_calls", None) is None:
+            owner._latest_calls = {}  # type: ignore[attr-defined]
+        owner._latest_calls[key] = reply  # type: ignore[attr-defined]
+    bridge = runner.call(fn, *args, writes=writes, **kwargs)
+    bridge.finished.connect(reply.finished)
+    bridge.failed.connect(reply.failed)
+    return bridge
 
 
 class Placeholder(Page):

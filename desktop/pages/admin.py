@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from desktop import settings
 from desktop.jobs import JobDialog
-from desktop.pages import Page
+from desktop.pages import Page, call
 from desktop.tablemodel import Column, RecordModel, filtered, setup_view, when
 
 COLUMNS = (
@@ -34,10 +34,11 @@ COLUMNS = (
     Column(
         QT_TRANSLATE_NOOP("Admin", "State"),
         lambda u: u.disabled,
-        lambda d: QCoreApplication.translate("Admin", "disabled") if d else "",
+        lambda d: QCoreApplication.translate("Admin", "disabled" if d else "active"),
     ),
     Column(QT_TRANSLATE_NOOP("Admin", "Created"), lambda u: u.created_at, when),
 )
+_STATES = (QT_TRANSLATE_NOOP("Admin", "active"), QT_TRANSLATE_NOOP("Admin", "disabled"))
 ROLE_NAMES = {
     "admin": QT_TRANSLATE_NOOP("Admin", "Administrator"),
     "officer": QT_TRANSLATE_NOOP("Admin", "Officer"),
@@ -63,9 +64,16 @@ def _role_boxes(parent: QWidget, checked: list[str]) -> tuple[QGroupBox, dict[st
 class UserDialog(QDialog):
     """Add a user (name, password twice, roles) or, with ``name``, change a user's roles."""
 
-    def __init__(self, session: Any, name: str = "", roles: list[str] | None = None, parent=None):
+    def __init__(
+        self,
+        session: Any,
+        runner: Any,
+        name: str = "",
+        roles: list[str] | None = None,
+        parent: Any = None,
+    ) -> None:
         super().__init__(parent)
-        self.session = session
+        self.session, self.runner = session, runner
         self.editing = bool(name)
         self.setWindowTitle(self.tr("Roles of {0}").format(name) if name else self.tr("Add user"))
         self.name = QLineEdit(name)
@@ -88,6 +96,7 @@ class UserDialog(QDialog):
         )
         buttons.accepted.connect(self.submit)
         buttons.rejected.connect(self.reject)
+        self.buttons = buttons
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(box)
@@ -95,22 +104,27 @@ class UserDialog(QDialog):
         layout.addWidget(buttons)
 
     def submit(self) -> None:
-        from vault.errors import CustosError
+        """Ask the core on a worker (Argon2id for a new password takes a while); close when done."""
         from vault.users import add_user, set_roles
 
         roles = [r for r, c in self.roles.items() if c.isChecked()]
         if not self.editing and self.password.text() != self.confirm.text():
             self.message.setText(self.tr("The two passwords differ."))
             return
-        try:
-            if self.editing:
-                set_roles(self.session, self.name.text(), roles)
-            else:
-                add_user(self.session, self.name.text(), roles, self.password.text())
-        except CustosError as exc:
-            self.message.setText(exc.message)
-            return
+        if self.editing:
+            args: tuple[Any, ...] = (set_roles, self.session, self.name.text(), roles)
+        else:
+            args = (add_user, self.session, self.name.text(), roles, self.password.text())
+        self.buttons.setEnabled(False)
+        call(self, self.runner, *args, done=self._done, failed=self._refused, writes=True)
+
+    def _done(self, _result: Any) -> None:
+        self.buttons.setEnabled(True)
         self.accept()
+
+    def _refused(self, message: str) -> None:
+        self.buttons.setEnabled(True)
+        self.message.setText(message)
 
 
 class ReportDialog(QDialog):
@@ -164,6 +178,7 @@ def start_verify(page: Page) -> JobDialog:
 
 class AdminPage(Page):
     verified = Signal(str)
+    users_loaded = Signal()
 
     def __init__(self, session: Any, runner: Any, parent: QWidget | None = None) -> None:
         super().__init__(session, runner, parent)
@@ -212,9 +227,11 @@ class AdminPage(Page):
     def refresh(self) -> None:
         from vault.users import list_users
 
-        found = self.attempt(list_users, self.session)
-        if found is not None:
-            self.model.set_records(found)
+        self.call(list_users, self.session, done=self._users, key="list")
+
+    def _users(self, found: list[Any]) -> None:
+        self.model.set_records(found)
+        self.users_loaded.emit()
 
     def selected(self) -> Any:
         index = self.view.currentIndex()
@@ -229,13 +246,13 @@ class AdminPage(Page):
         return dialog
 
     def add_user(self) -> UserDialog:
-        return self._open(UserDialog(self.session, parent=self))
+        return self._open(UserDialog(self.session, self.runner, parent=self))
 
     def change_roles(self) -> UserDialog | None:
         user = self.selected()
         if user is None:
             return None
-        return self._open(UserDialog(self.session, user.name, user.roles, self))
+        return self._open(UserDialog(self.session, self.runner, user.name, user.roles, self))
 
     def disable(self) -> QMessageBox | None:
         """Ask to confirm, then disable the selected user (their key slot is removed)."""
@@ -256,8 +273,7 @@ class AdminPage(Page):
     def _disable(self, name: str) -> None:
         from vault.users import disable_user
 
-        self.attempt(disable_user, self.session, name)
-        self.refresh()
+        self.call(disable_user, self.session, name, done=lambda _r: self.refresh(), writes=True)
 
     def rotate_key(self) -> QMessageBox:
         """Ask to confirm, then replace the workstation signing key (audited in the core)."""
@@ -278,7 +294,9 @@ class AdminPage(Page):
     def _rotate(self) -> None:
         from vault.rotation import rotate_signing_key
 
-        new_public = self.attempt(rotate_signing_key, self.session)
+        self.call(rotate_signing_key, self.session, done=self._rotated, writes=True)
+
+    def _rotated(self, new_public: Any) -> None:
         if new_public:
             self.key_label.setText(self.tr("New workstation key: {0}").format(new_public))
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.pages import call
 from desktop.pages.cases import AREA_NAMES
 
 PURPOSE_NAMES = {
@@ -46,8 +47,11 @@ class AgreementDialog(QDialog):
 
     added = Signal(object)  # the core's AgreementInfo
 
-    def __init__(self, session: Any, partner: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, session: Any, runner: Any, partner: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
+        self.runner = runner
         from exchange.directory import PURPOSES
         from exchange.tlp import LABELS
         from vault.cases import CRIME_AREAS
@@ -113,25 +117,33 @@ class AgreementDialog(QDialog):
     def submit(self) -> Any:
         """Ask the core to record the agreement; its refusal stays in the dialog as one line."""
         from exchange.directory import add_agreement
-        from vault.errors import CustosError
 
         purpose = self.purpose.currentData()
-        try:
-            info = add_agreement(
-                self.session,
-                self.partner,
-                purpose,
-                ",".join(k for k, c in self.labels.items() if c.isChecked()),
-                self.valid_until.date().toString("yyyy-MM-dd"),
-                reference=self.reference.text().strip() if purpose == "mla" else None,
-                crime_areas=[k for k, c in self.areas.items() if c.isChecked()],
-                onward=self.onward.isChecked(),
-                valid_from=self.valid_from.date().toString("yyyy-MM-dd"),
-            )
-        except CustosError as exc:
-            self.message.setText(exc.message.splitlines()[0] if exc.message else "")
-            return None
+        self.buttons.setEnabled(False)
+        return call(
+            self,
+            self.runner,
+            add_agreement,
+            self.session,
+            self.partner,
+            purpose,
+            ",".join(k for k, c in self.labels.items() if c.isChecked()),
+            self.valid_until.date().toString("yyyy-MM-dd"),
+            reference=self.reference.text().strip() if purpose == "mla" else None,
+            crime_areas=[k for k, c in self.areas.items() if c.isChecked()],
+            onward=self.onward.isChecked(),
+            valid_from=self.valid_from.date().toString("yyyy-MM-dd"),
+            done=self._added,
+            failed=self._refused,
+            writes=True,
+        )
+
+    def _added(self, info: Any) -> None:
+        self.buttons.setEnabled(True)
         self.message.clear()
         self.added.emit(info)
         self.accept()
-        return info
+
+    def _refused(self, message: str) -> None:
+        self.buttons.setEnabled(True)
+        self.message.setText(message.splitlines()[0] if message else "")

@@ -5,23 +5,54 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+)
 
 from desktop.pages import Page
 from desktop.tablemodel import Column, RecordModel, filtered, setup_view, when
 
+
+def value_text(value: Any) -> str:
+    """One detail value as a person reads it: text as is, lists joined, nested data compact."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return QCoreApplication.translate("Audit", "yes" if value else "no")
+    if isinstance(value, str | int | float):
+        return str(value)
+    if isinstance(value, list | tuple) and all(isinstance(v, str | int | float) for v in value):
+        return ", ".join(str(v) for v in value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+_NOOP = (QT_TRANSLATE_NOOP("Audit", "yes"), QT_TRANSLATE_NOOP("Audit", "no"))
+
+
+def detail_lines(details: dict[str, Any]) -> list[str]:
+    """``key: value`` per detail, keys in order, ``_`` read as a space."""
+    return [f"{k.replace('_', ' ')}: {value_text(v)}" for k, v in sorted(details.items())]
+
+
 COLUMNS = (
-    Column(QT_TRANSLATE_NOOP("Audit", "Seq"), lambda a: a.seq, str, align_right=True, width=6),
-    Column(QT_TRANSLATE_NOOP("Audit", "When"), lambda a: a.at, when, width=16),
-    Column(QT_TRANSLATE_NOOP("Audit", "User"), lambda a: a.actor, width=12),
+    Column(QT_TRANSLATE_NOOP("Audit", "Time"), lambda a: a.at, when, width=16),
+    Column(QT_TRANSLATE_NOOP("Audit", "Actor"), lambda a: a.actor, width=12),
     Column(QT_TRANSLATE_NOOP("Audit", "Action"), lambda a: a.action, width=20),
     Column(QT_TRANSLATE_NOOP("Audit", "Target"), lambda a: a.target, width=18),
     Column(
         QT_TRANSLATE_NOOP("Audit", "Details"),
-        lambda a: json.dumps(a.details, ensure_ascii=False, sort_keys=True),
+        lambda a: "; ".join(detail_lines(a.details)),
         width=50,
     ),
+    Column(QT_TRANSLATE_NOOP("Audit", "Seq"), lambda a: a.seq, str, align_right=True, width=6),
     Column(QT_TRANSLATE_NOOP("Audit", "Hash"), lambda a: a.hash),
 )
 
@@ -36,7 +67,12 @@ class AuditPage(Page):
         self.view = QTableView()
         self.view.setObjectName("audit_table")
         self.view.setModel(self.proxy)
-        setup_view(self.view, 0, Qt.SortOrder.DescendingOrder)  # newest first
+        setup_view(self.view, 5, Qt.SortOrder.DescendingOrder)  # newest first
+        self.details = QPlainTextEdit()
+        self.details.setObjectName("audit_details")
+        self.details.setReadOnly(True)
+        self.details.setPlaceholderText(self.tr("Choose an entry to read its details."))
+        self.view.selectionModel().currentRowChanged.connect(lambda *_a: self._show_details())
         self.filter = QLineEdit()
         self.filter.setPlaceholderText(self.tr("Filter by user, action, target or details"))
         self.filter.setClearButtonEnabled(True)
@@ -51,7 +87,11 @@ class AuditPage(Page):
         top.addWidget(self.verify_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.view)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.view)
+        split.addWidget(self.details)
+        split.setStretchFactor(0, 3)
+        layout.addWidget(split, 1)
         layout.addWidget(self.chain)
         self.job_dialog: Any = None
         self.report: Any = None
@@ -59,9 +99,9 @@ class AuditPage(Page):
     def refresh(self) -> None:
         from vault.history import list_audit
 
-        found = self.attempt(list_audit, self.session)
-        if found is None:
-            return
+        self.call(list_audit, self.session, done=self._show, key="list")
+
+    def _show(self, found: list[Any]) -> None:
         self.model.set_records(found)
         last = next((a for a in reversed(found) if a.action == "vault.verified"), None)
         if last is None:
@@ -78,6 +118,21 @@ class AuditPage(Page):
                     when(last.at), len(found)
                 )
             )
+
+    def _show_details(self) -> None:
+        index = self.view.currentIndex()
+        if not index.isValid():
+            self.details.clear()
+            return
+        entry = self.model.records[self.proxy.mapToSource(index).row()]
+        head = [
+            self.tr("Time: {0}").format(when(entry.at)),
+            self.tr("Actor: {0}").format(entry.actor),
+            self.tr("Action: {0}").format(entry.action),
+            self.tr("Target: {0}").format(entry.target),
+            "",
+        ]
+        self.details.setPlainText("\n".join(head + detail_lines(entry.details)))
 
     def verify(self) -> Any:
         from desktop.pages.admin import start_verify

@@ -170,13 +170,13 @@ class BundlesPage(Page):
     def refresh(self) -> None:
         from vault.cases import list_cases
 
-        self.cases.reload(self.attempt(list_cases, self.session) or [])
+        self.call(list_cases, self.session, done=self.cases.reload, key="cases")
         self.refresh_history()
 
     def refresh_history(self) -> None:
         from exchange.history import list_bundles
 
-        self.history.set_records(self.attempt(list_bundles, self.session) or [])
+        self.call(list_bundles, self.session, done=self.history.set_records, key="history")
 
     def show_case(self, reference: str) -> None:
         self.cases.select(reference)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.pages import Page
+from desktop.pages import Page, call
 from desktop.tablemodel import Column, RecordModel, filtered, number, setup_view, when
 
 COLUMNS = (
@@ -53,11 +53,11 @@ class CaseDialog(QDialog):
 
     made = Signal(object)
 
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Any, runner: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         from vault.cases import CRIME_AREAS
 
-        self.session = session
+        self.session, self.runner = session, runner
         self.setWindowTitle(self.tr("New case"))
         self.reference = QLineEdit()
         self.title = QLineEdit()
@@ -93,6 +93,7 @@ class CaseDialog(QDialog):
         )
         buttons.accepted.connect(self.submit)
         buttons.rejected.connect(self.reject)
+        self.buttons = buttons
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(box)
@@ -102,26 +103,36 @@ class CaseDialog(QDialog):
         layout.addWidget(buttons)
 
     def submit(self) -> None:
+        """Ask the core on a worker; a refusal stays in the dialog as one line."""
         from vault.cases import create_case
-        from vault.errors import CustosError
 
         partners = [p.strip() for p in self.partners.text().split(",") if p.strip()]
         areas = [k for k, c in self.areas.items() if c.isChecked()]
-        try:
-            info = create_case(
-                self.session,
-                self.reference.text(),
-                self.title.text().strip(),
-                areas,
-                self.operation.text().strip() or None,
-                partners,
-                self.hash_sets.isChecked(),
-            )
-        except CustosError as exc:
-            self.message.setText(exc.message)
-            return
+        self.buttons.setEnabled(False)
+        call(
+            self,
+            self.runner,
+            create_case,
+            self.session,
+            self.reference.text(),
+            self.title.text().strip(),
+            areas,
+            self.operation.text().strip() or None,
+            partners,
+            self.hash_sets.isChecked(),
+            done=self._made,
+            failed=self._refused,
+            writes=True,
+        )
+
+    def _made(self, info: Any) -> None:
+        self.buttons.setEnabled(True)
         self.made.emit(info)
         self.accept()
+
+    def _refused(self, message: str) -> None:
+        self.buttons.setEnabled(True)
+        self.message.setText(message)
 
 
 class CasesPage(Page):
@@ -150,15 +161,16 @@ class CasesPage(Page):
         layout.addLayout(top)
         layout.addWidget(self.view)
 
+        # item counts follow every ingest, import or other change, not only F5
+        runner.changed.connect(self.refresh)
+
     def refresh(self) -> None:
         from vault.cases import list_cases
 
-        found = self.attempt(list_cases, self.session)
-        if found is not None:
-            self.model.set_records(found)
+        self.call(list_cases, self.session, done=self.model.set_records, key="list")
 
     def new_case(self) -> CaseDialog:
-        dialog = CaseDialog(self.session, self)
+        dialog = CaseDialog(self.session, self.runner, self)
         dialog.made.connect(self._made)
         dialog.open()
         return dialog

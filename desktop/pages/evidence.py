@@ -46,6 +46,17 @@ COLUMNS = (
 CACHED_CASES = 4
 
 
+class FieldDateEdit(QDateEdit):
+    """A date field that Tab leaves, like every other field of a form.
+
+    A stock ``QDateEdit`` takes Tab to step from day to month to year, so a person filling the
+    form with Tab typed "Seized by" into the date and the next fields went wrong.
+    """
+
+    def focusNextPrevChild(self, forward: bool) -> bool:
+        return QWidget.focusNextPrevChild(self, forward)
+
+
 class CustodyFormDialog(QDialog):
     """Exhibit number, seized from / at / on / by and a description, once for the batch."""
 
@@ -57,11 +68,12 @@ class CustodyFormDialog(QDialog):
         self.exhibit = QLineEdit()
         self.seized_from = QLineEdit()
         self.seized_at = QLineEdit()
-        self.seized_on = QDateEdit(QDate.currentDate())
+        self.seized_on = FieldDateEdit(QDate.currentDate())
         self.seized_on.setCalendarPopup(True)
         self.seized_by = QLineEdit()
         self.description = QPlainTextEdit()
         self.description.setMaximumHeight(90)
+        self.description.setTabChangesFocus(True)  # Tab moves on, as in the fields above
         form = QFormLayout()
         form.addRow(self.tr("Exhibit number"), self.exhibit)
         form.addRow(self.tr("Seized from"), self.seized_from)
@@ -95,6 +107,15 @@ class CustodyFormDialog(QDialog):
         )
 
 
+def _items_unless(session: Any, case: str, seq: int | None) -> tuple[int, list[Any] | None]:
+    """On a worker: the case's items, or None when the audit head is still ``seq``."""
+    from vault.history import head
+    from vault.items import list_items
+
+    now = head(session).seq
+    return now, (None if now == seq else list_items(session, case))
+
+
 class EvidencePage(Page):
     ingested = Signal(object)  # the IngestResult (or None when the job failed), table reloaded
     items_loaded = Signal(str)  # the case whose items the table now shows
@@ -108,6 +129,7 @@ class EvidencePage(Page):
         self._generation = 0
         self._cache: dict[str, tuple[int, list[Any]]] = {}
         self._pending: Any = None
+        self._wanted: str | None = None  # a case to show once the list of cases arrives
         self.cases = QComboBox()
         self.cases.setMinimumWidth(220)
         self.cases.currentIndexChanged.connect(self._case_chosen)
@@ -131,7 +153,8 @@ class EvidencePage(Page):
         for b in (self.add_files, self.add_folder):
             b.setVisible(can_ingest)
         self.view_button = QPushButton(self.tr("View"))
-        self.view_button.clicked.connect(self.view_item)
+        # clicked(bool) would pass its "checked" False as the item id
+        self.view_button.clicked.connect(lambda _checked=False: self.view_item())
         top = QHBoxLayout()
         top.addWidget(QLabel(self.tr("Case")))
         top.addWidget(self.cases)
@@ -154,24 +177,23 @@ class EvidencePage(Page):
     def refresh(self) -> None:
         from vault.cases import list_cases
 
-        found = self.attempt(list_cases, self.session)
-        if found is None:
-            return
-        keep = self.case_ref
+        self.call(list_cases, self.session, done=self._cases, key="cases")
+
+    def _cases(self, found: list[Any]) -> None:
+        keep = self._wanted or self.case_ref
+        self._wanted = None
         self.cases.blockSignals(True)
         self.cases.clear()
         for c in found:
             self.cases.addItem(
                 f"{c.reference} — {c.title}" if c.title else c.reference, c.reference
             )
-        self.cases.blockSignals(False)
         refs = [c.reference for c in found]
-        if keep in refs:
-            self.cases.setCurrentIndex(refs.index(keep))
-            self.load_items()
-        elif refs:
-            self.cases.setCurrentIndex(0)
-            self._case_chosen(0)
+        if refs:
+            self.cases.setCurrentIndex(refs.index(keep) if keep in refs else 0)
+        self.cases.blockSignals(False)
+        if refs:
+            self._case_chosen(self.cases.currentIndex())
         else:
             self.case_ref = None
             self.model.set_records([])
@@ -179,12 +201,13 @@ class EvidencePage(Page):
 
     def show_case(self, reference: str) -> None:
         index = self.cases.findData(reference)
-        if index < 0:
+        if index < 0:  # a case made since the list was read: shown when the list arrives
+            self._wanted = reference
             self.refresh()
-            index = self.cases.findData(reference)
-        if index >= 0 and index != self.cases.currentIndex():
+            return
+        if index != self.cases.currentIndex():
             self.cases.setCurrentIndex(index)
-        elif index >= 0:
+        else:
             self._case_chosen(index)
 
     def _case_chosen(self, index: int) -> None:
@@ -197,27 +220,26 @@ class EvidencePage(Page):
         A case shown before is shown again at once when the vault has not changed since (same
         audit head): every change to items or their records appends an audit entry.
         """
-        from vault.history import head
-        from vault.items import list_items
-
         if not self.case_ref:
             return
         self._generation += 1
         generation, case = self._generation, self.case_ref
-        seq = head(self.session).seq
         cached = self._cache.get(case)
-        if cached is not None and cached[0] == seq:
-            self._show_items(generation, case, seq, cached[1])
-            return
         self.count.setText(self.tr("Loading..."))
-        bridge = self.runner.call(list_items, self.session, case)
-        bridge.setProperty("load", (generation, case, seq))
+        bridge = self.runner.call(_items_unless, self.session, case, cached and cached[0])
+        bridge.setProperty("load", (generation, case))
         # bound methods (not lambdas): Qt drops the connection if the page is deleted first
         bridge.finished.connect(self._loaded)
         bridge.failed.connect(self._load_failed)
 
-    def _loaded(self, items: list[Any]) -> None:
-        generation, case, seq = self.sender().property("load")
+    def _loaded(self, answer: tuple[int, list[Any] | None]) -> None:
+        generation, case = self.sender().property("load")
+        seq, items = answer
+        if items is None:  # unchanged since it was cached
+            cached = self._cache.get(case)
+            if cached is None:
+                return
+            items = cached[1]
         self._show_items(generation, case, seq, items)
 
     def _show_items(self, generation: int, case: str, seq: int, items: list[Any]) -> None:

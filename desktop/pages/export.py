@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.jobs import JobDialog
+from desktop.pages import call
 from desktop.tablemodel import Column, RecordModel, filtered, setup_view
 from desktop.widgets import CaseBox, CheckList, partner_and_purpose
 
@@ -91,20 +92,19 @@ class ExportDialog(QDialog):
 
     def __init__(self, session: Any, runner: Any, case_ref: str | None, parent: QWidget | None):
         super().__init__(parent)
+        from exchange.directory import list_partners
         from vault.cases import list_cases
 
         self.session, self.runner = session, runner
+        self._case_ref = case_ref
         self.preview: Preview | None = None
         self.result: Any = None
         self.job_dialog: JobDialog | None = None
         self._generation = 0
         self.setWindowTitle(self.tr("Export a bundle to a partner"))
         self.resize(900, 640)
-        self.partner, self.purpose = partner_and_purpose(session)
+        self.partner, self.purpose = partner_and_purpose()
         self.cases = CaseBox()
-        self.cases.reload(list_cases(session))
-        if case_ref:
-            self.cases.select(case_ref)
         step1 = QGroupBox(self.tr("1. Partner and purpose"))
         f1 = QFormLayout(step1)
         f1.addRow(self.tr("Partner"), self.partner)
@@ -158,25 +158,89 @@ class ExportDialog(QDialog):
         self._timer.setSingleShot(True)
         self._timer.setInterval(120)
         self._timer.timeout.connect(self.check)
-        self.partner.currentIndexChanged.connect(self._changed)
+        self.partner.currentIndexChanged.connect(self._partner_changed)
         self.purpose.currentIndexChanged.connect(self._changed)
         self.cases.chosen.connect(self._load_items)
         self.items.itemChanged.connect(self._changed)
         self.folder.textChanged.connect(self._enable)
         self.name.textChanged.connect(self._enable)
+        self.summary.setText(self.tr("Loading..."))
+        # partners, then cases, then items: each read on the runner, shown when it answers
+        call(self, runner, list_partners, session, done=self._partners, failed=self._partners)
+        call(self, runner, list_cases, session, done=self._cases, failed=self._check_failed)
+
+    def _partners(self, partners: Any) -> None:
+        """Fill the partner choice (a refusal to read the directory leaves it empty)."""
+        self.partner.blockSignals(True)
+        for p in partners if isinstance(partners, list) else []:
+            self.partner.addItem(f"{p.name} ({p.country})", p.name)
+        self.partner.blockSignals(False)
+        self._partner_changed()
+
+    def _cases(self, cases: list[Any]) -> None:
+        self.cases.blockSignals(True)
+        self.cases.reload(cases)
+        if self._case_ref:
+            self.cases.select(self._case_ref)
+        self.cases.blockSignals(False)
         self._load_items()
+
+    def _partner_changed(self, *_args: Any) -> None:
+        """Preselect the purpose of an agreement in force with this partner, if there is one."""
+        from exchange.directory import list_agreements
+
+        partner = self.partner.currentData()
+        self._name_bundle()
+        if partner:
+            call(
+                self,
+                self.runner,
+                list_agreements,
+                self.session,
+                partner,
+                done=self._agreements,
+                failed=lambda _m: self._changed(),  # no right to read them: the user chooses
+                key="agreements",
+            )
+        self._changed()
+
+    def _agreements(self, agreements: list[Any]) -> None:
+        in_force = [a for a in agreements if a.active()]
+        index = self.purpose.findData(in_force[0].purpose) if in_force else -1
+        if index >= 0 and index != self.purpose.currentIndex():
+            self.purpose.setCurrentIndex(index)  # checks again
+        else:
+            self._changed()
 
     def _load_items(self, *_args: Any) -> None:
         from vault.items import list_items
 
         case = self.cases.reference()
-        found = list_items(self.session, case) if case else []
+        self._name_bundle()
+        if not case:
+            self._items([])
+            return
+        call(
+            self,
+            self.runner,
+            list_items,
+            self.session,
+            case,
+            done=self._items,
+            failed=self._check_failed,
+            key="items",
+        )
+
+    def _items(self, found: list[Any]) -> None:
         self.items.blockSignals(True)
         self.items.set_entries([(f"{i.id}  {i.name}", i.id) for i in found], checked=True)
         self.items.blockSignals(False)
+        self._changed()
+
+    def _name_bundle(self) -> None:
+        case = self.cases.reference()
         partner = self.partner.currentData() or "partner"
         self.name.setText(f"bundle-{case}-{partner}-{date.today().isoformat()}".replace(" ", "_"))
-        self._changed()
 
     def _changed(self, *_args: Any) -> None:
         self.preview = None

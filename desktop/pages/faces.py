@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from desktop.gallery import FaceGalleryModel, ThumbnailCache, gallery_view, selected_faces
 from desktop.jobs import JobDialog
 from desktop.pages import Page
+from desktop.tablemodel import number
 from desktop.widgets import CaseBox
 
 
@@ -68,7 +69,10 @@ class FacesPage(Page):
     def refresh(self) -> None:
         from vault.cases import list_cases
 
-        self.cases.reload(self.attempt(list_cases, self.session) or [])
+        self.call(list_cases, self.session, done=self._cases, key="cases")
+
+    def _cases(self, cases: list[Any]) -> None:
+        self.cases.reload(cases)
         self.load_faces()
 
     def show_case(self, reference: str) -> None:
@@ -124,12 +128,19 @@ class FacesPage(Page):
         job = DetectJob(self.session, self.case_ref, 2.0, CancelToken())
         bridge = self.runner.start(job)
         self.job_dialog = JobDialog(
-            bridge, self.tr("Finding faces in {0}").format(self.case_ref), self._describe, self
+            bridge,
+            self.tr("Finding faces in {0}").format(self.case_ref),
+            self._describe,
+            self,
+            progress=self._progress_text,
         )
         bridge.finished.connect(self._detected)
         bridge.failed.connect(self._detect_failed)
         self.job_dialog.show()
         return self.job_dialog
+
+    def _progress_text(self, done: int, total: int, _message: str) -> str:
+        return self.tr("Detecting faces: {0} of {1} photos").format(number(done), number(total))
 
     def _describe(self, result: Any) -> str:
         text = self.tr("{0} items analysed, {1} faces found, {2} failed.").format(

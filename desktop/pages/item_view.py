@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.pages import call
 from desktop.tablemodel import Column, RecordModel, filtered, setup_view, size, when
 
 PREVIEW_MAX = 64 << 20
@@ -119,6 +120,21 @@ def text_or_hex(data: bytes) -> tuple[str, bool]:
     return hex_dump(data), False
 
 
+def _history(session: Any, item_id: int, with_audit: bool) -> tuple[list[Any], list[Any]]:
+    """On a worker: the item's custody events and, for auditors, their audit entries."""
+    from vault.items import custody
+
+    events = custody(session, item_id)
+    entries: list[Any] = []
+    if with_audit:
+        from vault.history import list_audit
+
+        entries = list_audit(session, target=f"items:{item_id}")
+        for e in events:
+            entries += list_audit(session, target=f"custody_events:{e.id}")
+    return events, sorted(entries, key=lambda a: a.seq)
+
+
 class ItemDialog(QDialog):
     def __init__(self, session: Any, runner: Any, item_id: int, parent: QWidget | None = None):
         super().__init__(parent)
@@ -126,10 +142,11 @@ class ItemDialog(QDialog):
 
         self.session = session
         self.runner = runner
-        self.item = get_item(session, item_id)
+        self.item_id = item_id
+        self.item: Any = None  # the core's record, once read
         self.image: QImage | None = None
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.setWindowTitle(self.tr("Item {0}: {1}").format(self.item.id, self.item.name))
+        self.setWindowTitle(self.tr("Item {0}").format(item_id))
         self.resize(860, 640)
         self.tabs = QTabWidget()
         self.preview = QLabel(self.tr("Loading preview..."))
@@ -147,7 +164,6 @@ class ItemDialog(QDialog):
         hl.addWidget(self.text)
         scroll.setWidget(holder)
         self.tabs.addTab(scroll, self.tr("Preview"))
-        self.tabs.addTab(self._details(), self.tr("Record"))
         self.custody_model = RecordModel(CUSTODY, "Item", self)
         self.tabs.addTab(self._table(self.custody_model), self.tr("Custody"))
         self.audit_model: RecordModel | None = None
@@ -159,6 +175,7 @@ class ItemDialog(QDialog):
         self.export_button = QPushButton(self.tr("Export copy..."))
         self.export_button.clicked.connect(self._ask_export)
         self.export_button.setVisible(session.may("item.export"))
+        self.export_button.setEnabled(False)
         close = QPushButton(self.tr("Close"))
         close.clicked.connect(self.accept)
         bottom = QHBoxLayout()
@@ -168,7 +185,23 @@ class ItemDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
         layout.addLayout(bottom)
-        self.loaded = False
+        self.loaded = False  # preview shown and the history read after it
+        self._previewed = False
+        call(
+            self,
+            runner,
+            get_item,
+            session,
+            item_id,
+            done=self._item_read,
+            failed=self._preview_failed,
+        )
+
+    def _item_read(self, item: Any) -> None:
+        self.item = item
+        self.setWindowTitle(self.tr("Item {0}: {1}").format(item.id, item.name))
+        self.tabs.insertTab(1, self._details(), self.tr("Record"))
+        self.export_button.setEnabled(True)
         self.refresh_history()
         self._start_preview()
 
@@ -207,26 +240,36 @@ class ItemDialog(QDialog):
         return view
 
     def refresh_history(self) -> None:
-        from vault.items import custody
+        call(
+            self,
+            self.runner,
+            _history,
+            self.session,
+            self.item_id,
+            self.audit_model is not None,
+            done=self._history,
+            failed=self.message.setText,
+            key="history",
+        )
 
-        events = custody(self.session, self.item.id)
+    def _history(self, found: tuple[list[Any], list[Any]]) -> None:
+        events, entries = found
         self.custody_model.set_records(events)
         if self.audit_model is not None:
-            from vault.history import list_audit
-
-            entries = list_audit(self.session, target=f"items:{self.item.id}")
-            for e in events:
-                entries += list_audit(self.session, target=f"custody_events:{e.id}")
-            self.audit_model.set_records(sorted(entries, key=lambda a: a.seq))
+            self.audit_model.set_records(entries)
+        if self._previewed:
+            self.loaded = True
 
     # --- preview -------------------------------------------------------------------------
     def _start_preview(self) -> None:
         limit = VIDEO_MAX if is_video(self.item.name) else PREVIEW_MAX
         if self.item.size > limit:
             self.preview.setText(self.tr("Too large to preview here; export a copy to open it."))
-            self.loaded = True
+            self._previewed = self.loaded = True
             return
-        bridge = self.runner.call(_load_preview, self.session, self.item.id, self.item.name)
+        bridge = self.runner.call(
+            _load_preview, self.session, self.item.id, self.item.name, writes=True
+        )
         bridge.finished.connect(self._show_preview)
         bridge.failed.connect(self._preview_failed)
 
@@ -249,12 +292,12 @@ class ItemDialog(QDialog):
             self.preview.setText(self.tr("Text") if is_text else self.tr("Binary (hex)"))
             self.text.setPlainText(text)
             self.text.setVisible(True)
-        self.loaded = True
+        self._previewed = True
         self.refresh_history()  # the view was recorded as a custody event
 
     def _preview_failed(self, message: str) -> None:
         self.preview.setText(message)
-        self.loaded = True
+        self._previewed = self.loaded = True
 
     # --- export --------------------------------------------------------------------------
     def _ask_export(self) -> None:
@@ -267,7 +310,7 @@ class ItemDialog(QDialog):
 
         self.export_button.setEnabled(False)
         self.message.setText(self.tr("Exporting..."))
-        bridge = self.runner.call(export_copy, self.session, self.item.id, target)
+        bridge = self.runner.call(export_copy, self.session, self.item.id, target, writes=True)
         bridge.finished.connect(self._exported)
         bridge.failed.connect(self._export_failed)
         return bridge

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -41,11 +42,13 @@ PARTNERS = (
     Column(QT_TRANSLATE_NOOP("Partners", "Agency"), lambda p: p.name),
     Column(QT_TRANSLATE_NOOP("Partners", "Country"), lambda p: p.country),
     Column(QT_TRANSLATE_NOOP("Partners", "Contact"), lambda p: p.contact),
-    Column(QT_TRANSLATE_NOOP("Partners", "Active key fingerprint"), _active_key, width=48),
+    Column(
+        QT_TRANSLATE_NOOP("Partners", "Active key fingerprint"), _active_key, width=80, whole=True
+    ),
     Column(QT_TRANSLATE_NOOP("Partners", "Keys"), lambda p: len(p.keys), str, align_right=True),
 )
 KEYS = (
-    Column(QT_TRANSLATE_NOOP("Partners", "Fingerprint"), lambda k: k.grouped, width=60),
+    Column(QT_TRANSLATE_NOOP("Partners", "Fingerprint"), lambda k: k.grouped, width=80, whole=True),
     Column(QT_TRANSLATE_NOOP("Partners", "Status"), lambda k: k.status, _status),
     Column(QT_TRANSLATE_NOOP("Partners", "Added"), lambda k: k.added_at, when),
     Column(QT_TRANSLATE_NOOP("Partners", "Changed"), lambda k: k.changed_at, when),
@@ -58,7 +61,11 @@ AGREEMENTS = (
         QT_TRANSLATE_NOOP("Partners", "Crime areas"),
         lambda a: ", ".join(a.crime_areas) or QCoreApplication.translate("Partners", "all"),
     ),
-    Column(QT_TRANSLATE_NOOP("Partners", "Onward sharing"), lambda a: "✓" if a.onward else ""),
+    Column(
+        QT_TRANSLATE_NOOP("Partners", "Onward sharing"),
+        lambda a: a.onward,
+        lambda o: QCoreApplication.translate("Partners", "allowed" if o else "not allowed"),
+    ),
     Column(QT_TRANSLATE_NOOP("Partners", "Valid from"), lambda a: a.valid_from),
     Column(QT_TRANSLATE_NOOP("Partners", "Valid until"), lambda a: a.valid_until),
     Column(
@@ -66,7 +73,12 @@ AGREEMENTS = (
         lambda a: QCoreApplication.translate("Partners", "yes" if a.active() else "no"),
     ),
 )
-_NOOP = (QT_TRANSLATE_NOOP("Partners", "yes"), QT_TRANSLATE_NOOP("Partners", "no"))
+_NOOP = (
+    QT_TRANSLATE_NOOP("Partners", "yes"),
+    QT_TRANSLATE_NOOP("Partners", "no"),
+    QT_TRANSLATE_NOOP("Partners", "allowed"),
+    QT_TRANSLATE_NOOP("Partners", "not allowed"),
+)
 
 
 def _table(model: RecordModel) -> QTableView:
@@ -77,6 +89,8 @@ def _table(model: RecordModel) -> QTableView:
 
 
 class PartnersPage(Page):
+    partner_shown = Signal()  # the keys and agreements of the current partner are shown
+
     def __init__(self, session: Any, runner: Any, parent: QWidget | None = None) -> None:
         super().__init__(session, runner, parent)
         self.model = RecordModel(PARTNERS, "Partners", self)
@@ -93,8 +107,14 @@ class PartnersPage(Page):
         self.ours.setObjectName("our_card")
         self.add_button = QPushButton(self.tr("Add partner from key card..."))
         self.add_button.clicked.connect(self._ask_card)
+        self.agency_button = QPushButton(self.tr("Our agency..."))
+        self.agency_button.clicked.connect(self.open_agency)
+        self.agency_dialog: Any = None
+        self.card: Any = None  # our card, as last read
+        self._select_after: str | None = None  # a partner to select when the list arrives
         top = QHBoxLayout()
         top.addWidget(self.ours, 1)
+        top.addWidget(self.agency_button)
         top.addWidget(self.add_button)
         details = QWidget()
         dl = QVBoxLayout(details)
@@ -108,6 +128,9 @@ class PartnersPage(Page):
             QLabel(self.tr("Keys (compare fingerprints with the partner out of band)"))
         )
         keys_row.addStretch(1)
+        self.copy_button = QPushButton(self.tr("Copy fingerprint"))
+        self.copy_button.clicked.connect(self.copy_fingerprint)
+        keys_row.addWidget(self.copy_button)
         keys_row.addWidget(self.revoke_button)
         agreements_row = QHBoxLayout()
         agreements_row.addWidget(QLabel(self.tr("Agreements")))
@@ -116,7 +139,8 @@ class PartnersPage(Page):
         dl.addLayout(keys_row)
         dl.addWidget(self.keys_view)
         dl.addLayout(agreements_row)
-        dl.addWidget(_table(self.agreements))
+        self.agreements_view = _table(self.agreements)
+        dl.addWidget(self.agreements_view)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
         split.addWidget(details)
@@ -126,20 +150,34 @@ class PartnersPage(Page):
 
     def refresh(self) -> None:
         from exchange.directory import list_partners, our_card
-        from vault.errors import CustosError
 
-        try:
-            _data, card = our_card(self.session)
-        except CustosError as exc:
-            self.ours.setText(exc.message)
-        else:
-            self.ours.setText(
-                self.tr("We are {0} ({1}). Our signing key: {2}").format(
-                    card.name, card.country, _grouped(card.fingerprint)
-                )
+        self.call(our_card, self.session, done=self._our_card, failed=self._no_card, key="card")
+        self.call(list_partners, self.session, done=self._partners, key="list")
+
+    def _our_card(self, made: tuple[bytes, Any]) -> None:
+        _data, card = made
+        self.card = card
+        self.agency_button.setText(self.tr("Our agency..."))
+        self.ours.setText(
+            self.tr("We are {0} ({1}). Our signing key: {2}").format(
+                card.name, card.country, _grouped(card.fingerprint)
             )
-        self.model.set_records(self.attempt(list_partners, self.session) or [])
-        if self.model.records:
+        )
+
+    def _no_card(self, _message: str) -> None:
+        self.card = None
+        self.ours.setText(
+            self.tr("Our agency is not set yet: partners need its name on our key card.")
+        )
+        self.agency_button.setText(self.tr("Set our agency..."))
+
+    def _partners(self, partners: list[Any]) -> None:
+        keep = self._select_after
+        self._select_after = None
+        self.model.set_records(partners)
+        if keep is not None:
+            self.select(keep)
+        elif self.model.records:
             self.view.setCurrentIndex(self.view.model().index(0, 0))
         else:
             self.show_partner()
@@ -155,18 +193,33 @@ class PartnersPage(Page):
             if p.name == name:
                 self.view.setCurrentIndex(self.view.model().mapFromSource(self.model.index(n, 0)))
 
-    def show_partner(self) -> None:
+    def show_partner(self, select_key: str | None = None) -> None:
         from exchange.directory import show_partner
 
         p = self.current()
-        found = self.attempt(show_partner, self.session, p.name) if p else None
-        info, agreements = found or (None, [])
+        self.agreement_button.setEnabled(p is not None)
+        if p is None:
+            self._show_partner((None, []), None)
+            return
+        self.call(
+            show_partner,
+            self.session,
+            p.name,
+            done=lambda found: self._show_partner(found, select_key),
+            key="partner",
+        )
+
+    def _show_partner(self, found: tuple[Any, list[Any]], select_key: str | None) -> None:
+        info, agreements = found
         self.keys.set_records(info.keys if info else [])
         self.agreements.set_records(agreements)
-        self.agreement_button.setEnabled(p is not None)
         self.revoke_button.setEnabled(bool(self.keys.records))
+        self.copy_button.setEnabled(bool(self.keys.records))
         if self.keys.records:
             self.keys_view.setCurrentIndex(self.keys_view.model().index(0, 0))
+        if select_key is not None:
+            self.select_key(select_key)
+        self.partner_shown.emit()
 
     def _ask_card(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, self.tr("Partner key card"))
@@ -186,8 +239,10 @@ class PartnersPage(Page):
         except OSError as exc:
             self.error(UserError(f"{path}: cannot read the card: {exc.strerror}").message)
             return None
-        card = self.attempt(read_card, data, str(path))
-        if card is None:
+        try:  # parses and checks the self-signature; no vault access
+            card = read_card(data, str(path))
+        except UserError as exc:
+            self.error(exc.message)
             return None
         known = any(p.name == card.name for p in self.model.records)
         if known:
@@ -218,14 +273,27 @@ class PartnersPage(Page):
     def _add(self, data: bytes, where: str, rotate: bool) -> Any:
         from exchange.directory import add_partner
 
-        info = self.attempt(add_partner, self.session, data, where, rotate)
-        if info is not None:
-            self.refresh()
-            self.select(info.name)
-            self.status.emit(
-                self.tr("Partner {0} added: compare the fingerprint.").format(info.name)
-            )
-        return info
+        return self.call(
+            add_partner, self.session, data, where, rotate, done=self._added, writes=True
+        )
+
+    def _added(self, info: Any) -> None:
+        self._select_after = info.name
+        self.refresh()
+        self.status.emit(self.tr("Partner {0} added: compare the fingerprint.").format(info.name))
+
+    def open_agency(self) -> Any:
+        """Name, country and contact of our agency (``custos agency set``)."""
+        from desktop.pages.agency import AgencyDialog
+
+        self.agency_dialog = AgencyDialog(self.session, self.runner, self.card, self)
+        self.agency_dialog.saved.connect(self._agency_saved)
+        self.agency_dialog.open()
+        return self.agency_dialog
+
+    def _agency_saved(self, name: str) -> None:
+        self.refresh()
+        self.status.emit(self.tr("Our agency is now {0}.").format(name))
 
     def open_agreement(self) -> Any:
         from desktop.pages.agreements import AgreementDialog
@@ -233,10 +301,17 @@ class PartnersPage(Page):
         p = self.current()
         if p is None:
             return None
-        self.agreement_dialog = AgreementDialog(self.session, p.name, self)
+        self.agreement_dialog = AgreementDialog(self.session, self.runner, p.name, self)
         self.agreement_dialog.added.connect(lambda _a: self.show_partner())
         self.agreement_dialog.open()
         return self.agreement_dialog
+
+    def copy_fingerprint(self) -> None:
+        """The selected key's whole fingerprint, grouped, to the clipboard (to read it out)."""
+        key = self.current_key()
+        if key is not None:
+            QGuiApplication.clipboard().setText(key.grouped)
+            self.status.emit(self.tr("Fingerprint copied."))
 
     def current_key(self) -> Any:
         index = self.keys_view.currentIndex()
@@ -274,11 +349,17 @@ class PartnersPage(Page):
     def _revoke(self, name: str, fingerprint: str) -> None:
         from exchange.directory import revoke_key
 
-        key = self.attempt(revoke_key, self.session, name, fingerprint)
-        self.show_partner()
-        self.select_key(fingerprint)
-        if key is not None:
+        def revoked(key: Any) -> None:
+            self.show_partner(select_key=fingerprint)
             self.status.emit(self.tr("Key {0} of {1} revoked.").format(key.grouped, name))
+
+        def refused(message: str) -> None:
+            self.show_partner(select_key=fingerprint)
+            self.error(message)
+
+        self.call(
+            revoke_key, self.session, name, fingerprint, done=revoked, failed=refused, writes=True
+        )
 
 
 def _grouped(fpr: str) -> str:

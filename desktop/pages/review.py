@@ -91,6 +91,7 @@ class ReasonDialog(QDialog):
     def submit(self) -> None:
         if not self.text():
             self.message.setText(self.tr("A reason is required."))
+            self.reason.setFocus()  # the person types the reason next, not into the button
             return
         self.accept()
 
@@ -104,6 +105,7 @@ class ReviewPage(Page):
         self.case_ref: str | None = None
         self.detail: Any = None
         self.reason_dialog: ReasonDialog | None = None
+        self._after_list: tuple[int, int, str] | None = None  # a decision waiting for the list
         self._generation = 0
         self.cases = CaseBox()
         self.cases.chosen.connect(lambda _r: self.load())
@@ -200,7 +202,10 @@ class ReviewPage(Page):
     def refresh(self) -> None:
         from vault.cases import list_cases
 
-        self.cases.reload(self.attempt(list_cases, self.session) or [])
+        self.call(list_cases, self.session, done=self._cases, key="cases")
+
+    def _cases(self, cases: list[Any]) -> None:
+        self.cases.reload(cases)
         self.load()
 
     def show_case(self, reference: str) -> None:
@@ -210,17 +215,27 @@ class ReviewPage(Page):
         from matching.review import list_review
 
         self.case_ref = self.cases.reference()
-        records = (
-            self.attempt(list_review, self.session, self.case_ref, self.status_filter.currentData())
-            if self.case_ref
-            else []
+        if not self.case_ref:
+            self._listed([], keep)
+            return
+        self.call(
+            list_review,
+            self.session,
+            self.case_ref,
+            self.status_filter.currentData(),
+            done=lambda records: self._listed(records, keep),
+            key="list",
         )
-        self.model.set_records(records or [])
+
+    def _listed(self, records: list[Any], keep: int | None) -> None:
+        self.model.set_records(records)
         rows = [n for n, r in enumerate(self.model.records) if r.candidate == keep]
         if self.model.records:
             self.select_row(rows[0] if rows else 0)
         else:
             self._clear()
+        if self._after_list is not None:
+            self._announce()
 
     def select_row(self, source_row: int) -> None:
         index = self.proxy.mapFromSource(self.model.index(source_row, 0))
@@ -304,11 +319,25 @@ class ReviewPage(Page):
     def record_decision(self, candidate: int, decision: str, dialog: ReasonDialog) -> None:
         from matching.review import decide
 
-        status = self.attempt(decide, self.session, candidate, decision, dialog.text())
-        if status is None:
-            return
+        self.call(
+            decide,
+            self.session,
+            candidate,
+            decision,
+            dialog.text(),
+            done=lambda status: self._decided(candidate, status),
+            writes=True,
+        )
+
+    def _decided(self, candidate: int, status: str) -> None:
         row = self.view.currentIndex().row()
+        self._after_list = (candidate, row, status)
         self.load(keep=candidate)
+
+    def _announce(self) -> None:
+        """After a decision, once the list is read again: keep the place, say what happened."""
+        candidate, row, status = self._after_list
+        self._after_list = None
         if self.current() is None or self.current().candidate != candidate:
             self.select_row(min(max(row, 0), max(self.proxy.rowCount() - 1, 0)))
         self.status.emit(self.tr("Candidate {0}: {1}").format(candidate, status_text(status)))

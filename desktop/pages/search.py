@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.pages import call
 from desktop.tablemodel import Column, RecordModel, filtered, setup_view
 from desktop.widgets import CheckList
 
@@ -54,12 +55,7 @@ class SearchDialog(QDialog):
         self.setWindowTitle(self.tr("Search the faces of {0}").format(case_ref))
         self.resize(820, 560)
         self.watchlists = CheckList()
-        self.watchlists.set_entries(
-            [
-                (self.tr("{0} ({1} subjects)").format(w.name, len(w.subjects)), w.name)
-                for w in list_watchlists(session)
-            ]
-        )
+        call(self, runner, list_watchlists, session, done=self._watchlists, failed=self._failed)
         self.investigative = QRadioButton(self.tr("Investigative: the closest candidates (top k)"))
         self.alert = QRadioButton(self.tr("Alert: only candidates within the watchlist threshold"))
         self.investigative.setChecked(True)
@@ -113,6 +109,11 @@ class SearchDialog(QDialog):
         layout.addWidget(self.view, 1)
         layout.addWidget(buttons)
 
+    def _watchlists(self, found: list[Any]) -> None:
+        self.watchlists.set_entries(
+            [(self.tr("{0} ({1} subjects)").format(w.name, len(w.subjects)), w.name) for w in found]
+        )
+
     def mode(self) -> str:
         return "investigative" if self.investigative.isChecked() else "alert"
 
@@ -132,6 +133,7 @@ class SearchDialog(QDialog):
             case_reference=self.case_ref,
             mode=self.mode(),
             top=self.top.value(),
+            writes=True,  # the run and its candidates are recorded
         )
         bridge.finished.connect(self._done)
         bridge.failed.connect(self._failed)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.jobs import JobDialog
+from desktop.pages import call
 from desktop.widgets import partner_and_purpose
 
 
@@ -144,7 +145,7 @@ class WatchlistExportDialog(QDialog):
         self.job_dialog: JobDialog | None = None
         self.setWindowTitle(self.tr("Export watchlist {0} to a partner").format(watchlist))
         self.setMinimumWidth(560)
-        self.partner, self.purpose = partner_and_purpose(session)
+        self.partner, self.purpose = partner_and_purpose()
         self.folder = QLineEdit()
         choose = QPushButton(self.tr("Choose..."))
         choose.clicked.connect(self._ask_folder)
@@ -169,6 +170,13 @@ class WatchlistExportDialog(QDialog):
         layout.addWidget(buttons)
         self.partner.currentIndexChanged.connect(self._default_name)
         self._default_name()
+        from exchange.directory import list_partners
+
+        call(self, runner, list_partners, session, done=self._partners, failed=lambda _m: None)
+
+    def _partners(self, partners: list[Any]) -> None:
+        for p in partners:
+            self.partner.addItem(f"{p.name} ({p.country})", p.name)
 
     def _default_name(self, *_args: Any) -> None:
         partner = self.partner.currentData() or "partner"

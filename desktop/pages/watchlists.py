@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.pages import Page
+from desktop.pages import Page, call
 from desktop.pages import watchlist_exchange as wx
 from desktop.tablemodel import Column, RecordModel, filtered, number, setup_view
 
@@ -92,10 +92,12 @@ def calibration_text(page: QWidget, w: Any) -> str:
 
 class WatchlistsPage(Page):
     photos_shown = Signal(str)
+    listed = Signal()  # the watchlists are shown as the core last listed them
 
     def __init__(self, session: Any, runner: Any, parent: QWidget | None = None) -> None:
         super().__init__(session, runner, parent)
         self.infos: dict[str, Any] = {}
+        self._select_after: str | None = None
         self.dialog: Any = None
         self.lists = QListWidget()
         self.lists.currentRowChanged.connect(lambda _r: self.show_watchlist())
@@ -147,8 +149,11 @@ class WatchlistsPage(Page):
     def refresh(self) -> None:
         from matching.watchlists import list_watchlists
 
-        keep = self.current_name()
-        found = self.attempt(list_watchlists, self.session) or []
+        self.call(list_watchlists, self.session, done=self._listed, key="list")
+
+    def _listed(self, found: list[Any]) -> None:
+        keep = self._select_after or self.current_name()
+        self._select_after = None
         self.infos = {w.name: w for w in found}
         self.lists.blockSignals(True)
         self.lists.clear()
@@ -159,6 +164,7 @@ class WatchlistsPage(Page):
         self.lists.setCurrentRow(names.index(keep) if keep in names else (0 if names else -1))
         self.lists.blockSignals(False)
         self.show_watchlist()
+        self.listed.emit()
 
     def current_name(self) -> str | None:
         item = self.lists.currentItem()
@@ -195,7 +201,7 @@ class WatchlistsPage(Page):
 
     # --- actions -------------------------------------------------------------------------
     def new_watchlist(self) -> NewWatchlistDialog:
-        self.dialog = NewWatchlistDialog(self.session, self)
+        self.dialog = NewWatchlistDialog(self.session, self.runner, self)
         self.dialog.accepted.connect(self.refresh)
         self.dialog.open()
         return self.dialog
@@ -234,16 +240,14 @@ class WatchlistsPage(Page):
         return self.dialog
 
     def _imported(self, result: Any) -> None:
+        self._select_after = result.watchlist
         self.refresh()
-        names = list(self.infos)
-        if result.watchlist in names:
-            self.lists.setCurrentRow(names.index(result.watchlist))
 
 
 class NewWatchlistDialog(QDialog):
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Any, runner: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.session = session
+        self.session, self.runner = session, runner
         self.setWindowTitle(self.tr("New watchlist"))
         self.name = QLineEdit()
         self.agency = QLineEdit()
@@ -259,6 +263,7 @@ class NewWatchlistDialog(QDialog):
         )
         buttons.accepted.connect(self.submit)
         buttons.rejected.connect(self.reject)
+        self.buttons = buttons
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.message)
@@ -266,19 +271,24 @@ class NewWatchlistDialog(QDialog):
 
     def submit(self) -> None:
         from matching.watchlists import create_watchlist
-        from vault.errors import CustosError
 
-        try:
-            create_watchlist(
-                self.session,
-                self.name.text(),
-                second_review=self.second.isChecked(),
-                source_agency=self.agency.text().strip() or None,
-            )
-        except CustosError as exc:
-            self.message.setText(exc.message)
-            return
-        self.accept()
+        self.buttons.setEnabled(False)
+        call(
+            self,
+            self.runner,
+            create_watchlist,
+            self.session,
+            self.name.text(),
+            second_review=self.second.isChecked(),
+            source_agency=self.agency.text().strip() or None,
+            done=lambda _info: self.accept(),
+            failed=self._refused,
+            writes=True,
+        )
+
+    def _refused(self, message: str) -> None:
+        self.buttons.setEnabled(True)
+        self.message.setText(message)
 
 
 class EnrolDialog(QDialog):
@@ -305,10 +315,8 @@ class EnrolDialog(QDialog):
         self.setWindowTitle(self.tr("Enrol a subject"))
         self.setMinimumWidth(480)
         self.watchlist = QComboBox()
-        for w in list_watchlists(session):
-            self.watchlist.addItem(w.name, w.name)
-        if watchlist:
-            self.watchlist.setCurrentIndex(max(self.watchlist.findData(watchlist), 0))
+        self._wanted = watchlist
+        call(self, runner, list_watchlists, session, done=self._watchlists, failed=self._failed)
         self.subject = QLineEdit()
         self.reason = QLineEdit()
         self.agency = QLineEdit()
@@ -371,10 +379,17 @@ class EnrolDialog(QDialog):
             listing,
             photos=self.photos,
             face_ids=self.face_ids,
+            writes=True,
         )
         bridge.finished.connect(self._done)
         bridge.failed.connect(self._failed)
         return bridge
+
+    def _watchlists(self, found: list[Any]) -> None:
+        for w in found:
+            self.watchlist.addItem(w.name, w.name)
+        if self._wanted:
+            self.watchlist.setCurrentIndex(max(self.watchlist.findData(self._wanted), 0))
 
     def _done(self, result: tuple[Any, list[tuple[str, str]]]) -> None:
         self.result, self.refused = result

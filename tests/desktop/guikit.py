@@ -20,3 +20,16 @@ def sign_in(controller: Controller, qtbot, user: str = "alice", password: str = 
     with qtbot.waitSignal(controller.entered, timeout=20_000) as entered:
         dialog.sign_in_button.click()
     return entered.args[0]
+
+
+def settle(qtbot, window, timeout: int = 20_000) -> None:
+    """Wait until every call and job the window started has answered."""
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=timeout)
+
+
+def checked(qtbot, window, dialog, timeout: int = 20_000) -> None:
+    """Wait until an export dialog shows the policy's answer to its current choices."""
+    qtbot.waitUntil(
+        lambda: not window.runner.busy and not dialog._timer.isActive() and bool(dialog.preview),
+        timeout=timeout,
+    )

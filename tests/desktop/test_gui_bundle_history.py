@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from guikit import sign_in
+from guikit import checked, settle, sign_in
 
 
 def _rows(page) -> list[list[str]]:
@@ -21,10 +21,13 @@ def test_bundles_received_and_sent_are_listed_newest_first(
 
     window = sign_in(matched, qtbot)
     page = window.show_area("bundles")
+    settle(qtbot, window)
     assert _rows(page) == [] and list_bundles(matched.session) == []
     page.show_case("C-1")
+    settle(qtbot, window)
     with qtbot.waitSignal(page.reported, timeout=30_000):
         page.import_bundle(world / "incoming")
+    settle(qtbot, window)
     [received] = list_bundles(matched.session)
     assert (received.direction, received.partner, received.subject, received.items) == (
         "in",
@@ -37,17 +40,16 @@ def test_bundles_received_and_sent_are_listed_newest_first(
     assert row[5:] == ["1", received.sha256] and row[4]  # the time, in the user's locale
 
     dialog = page.open_export()
+    checked(qtbot, window, dialog)  # the purpose agreed with BKA is preselected
     assert dialog.cases.reference() == "C-1"
-    with qtbot.waitSignal(dialog.checked, timeout=10_000):
-        pass  # the first check (purpose MLA: no agreement)
+    assert dialog.purpose.currentData() == "joint-operation"
     out = tmp_path / "out"
     out.mkdir()
     dialog.folder.setText(str(out))
-    with qtbot.waitSignal(dialog.checked, timeout=10_000):
-        dialog.purpose.setCurrentIndex(dialog.purpose.findData("joint-operation"))
     assert dialog.export_button.isEnabled(), dialog.summary.text()
     with qtbot.waitSignal(dialog.exported, timeout=60_000) as done:
         dialog.export_button.click()
+    settle(qtbot, window)
     sent, again = list_bundles(matched.session)
     assert again == received and sent.direction == "out" and sent.sha256 == done.args[0].sha256
     rows = _rows(page)

@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from guikit import sign_in
+from guikit import settle, sign_in
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
 
@@ -49,6 +49,7 @@ def fill_custody(dialog: CustodyFormDialog, qtbot) -> None:
 
 def new_case(window, qtbot, reference: str = "OP-42"):
     cases = window.show_area("cases")
+    settle(qtbot, window)
     dialog = cases.new_case()
     qtbot.keyClicks(dialog.reference, reference)
     qtbot.keyClicks(dialog.title, "Marta")
@@ -57,6 +58,7 @@ def new_case(window, qtbot, reference: str = "OP-42"):
     qtbot.keyClicks(dialog.operation, "Trident")
     qtbot.keyClicks(dialog.partners, "Guardia di Finanza, Policija")
     dialog.submit()
+    settle(qtbot, window)
     assert not dialog.isVisible(), dialog.message.text()
     return cases
 
@@ -75,6 +77,7 @@ def test_create_case_with_partners(controller, qtbot):
     again = cases.new_case()  # a duplicate reference is refused with the core's one line
     qtbot.keyClicks(again.reference, "OP-42")
     again.submit()
+    settle(qtbot, window)
     assert again.isVisible()
     assert "already exists" in again.message.text()
     assert info.hash_sets  # the box is ticked by default
@@ -82,6 +85,7 @@ def test_create_case_with_partners(controller, qtbot):
     qtbot.keyClicks(again.title, "Disk images")
     again.hash_sets.setChecked(False)
     again.submit()
+    settle(qtbot, window)
     assert not again.isVisible(), again.message.text()
     assert get_case(controller.session, "OP-42-IMG").hash_sets is False
 
@@ -92,6 +96,7 @@ def test_ingest_folder_by_drop_with_cancel_keeps_finished_items(
     window = sign_in(controller, qtbot)
     new_case(window, qtbot)
     window.show_case("OP-42")
+    settle(qtbot, window)
     page = window.pages["evidence"]
     assert page.case_ref == "OP-42"
     big = big_file(tmp_path)
@@ -141,6 +146,7 @@ def test_ingest_folder_by_drop_with_cancel_keeps_finished_items(
 def test_event_loop_stays_responsive_during_a_big_ingest(controller, qtbot, tmp_path: Path):
     window = sign_in(controller, qtbot)
     page = window.show_area("evidence")
+    settle(qtbot, window)
     big = big_file(tmp_path)
     ticks: list[float] = []
     timer = QTimer()
@@ -165,6 +171,7 @@ def test_item_view_shows_the_image_custody_audit_and_exports(
 ):
     window = sign_in(controller, qtbot)
     page = window.show_area("evidence")
+    settle(qtbot, window)
     photo = next(p for p in sorted(faces_dir.rglob("*.jpg")))
     notes = faces_dir / "labels.csv"
     from vault.ingest import CustodyForm

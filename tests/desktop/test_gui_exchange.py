@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from guikit import sign_in
+from guikit import checked, settle, sign_in
 
 from vaultkit import PASSWORD
 
@@ -12,6 +12,7 @@ from vaultkit import PASSWORD
 def test_partner_directory_shows_grouped_fingerprints_and_agreements(matched, qtbot):
     window = sign_in(matched, qtbot)
     page = window.show_area("partners")
+    settle(qtbot, window)
     assert [p.name for p in page.model.records] == ["BKA"]
     fpr = page.view.model().index(0, 3).data()
     groups = fpr.split(" ")
@@ -28,12 +29,17 @@ def test_export_refused_by_policy_writes_nothing_then_allowed_export_verifies(
 ):
     window = sign_in(matched, qtbot)
     page = window.show_area("bundles")
+    settle(qtbot, window)
     page.show_case("OP-7")
+    settle(qtbot, window)
     dialog = page.open_export()
+    checked(qtbot, window, dialog)
     assert dialog.cases.reference() == "OP-7" and dialog.partner.currentData() == "BKA"
+    # the purpose of the agreement in force with BKA is chosen for the user
+    assert dialog.purpose.currentData() == "joint-operation"
+    assert dialog.summary.text().startswith("Refused: 1 of 6 item(s)")
     with qtbot.waitSignal(dialog.checked, timeout=10_000) as seen:
-        pass
-    assert dialog.purpose.currentData() == "mla"
+        dialog.purpose.setCurrentIndex(dialog.purpose.findData("mla"))
     why = "no active agreement with BKA for purpose mla"
     assert all(why in v.reason for v in seen.args[0].verdicts)
     with qtbot.waitSignal(dialog.checked, timeout=10_000) as seen:
@@ -90,6 +96,7 @@ def test_verify_then_import_of_a_forged_bundle_is_refused_with_the_reason(
 ):
     window = sign_in(matched, qtbot)
     page = window.show_area("bundles")
+    settle(qtbot, window)
     bundle = world / "incoming"
     with qtbot.waitSignal(page.reported, timeout=30_000) as shown:
         page.verify(bundle)
@@ -102,6 +109,7 @@ def test_verify_then_import_of_a_forged_bundle_is_refused_with_the_reason(
     sig[5] ^= 1
     (bundle / bagfmt.SIG).write_bytes(bytes(sig))
     page.show_case("C-1")
+    settle(qtbot, window)
     with qtbot.waitSignal(page.reported, timeout=30_000) as shown:
         page.import_bundle(bundle)
     report = shown.args[0]
@@ -120,11 +128,13 @@ def test_verify_then_import_of_a_forged_bundle_is_refused_with_the_reason(
 def test_an_encrypted_bundle_file_is_verified_and_imported(matched, qtbot, world: Path):
     window = sign_in(matched, qtbot)
     page = window.show_area("bundles")
+    settle(qtbot, window)
     sealed = world / "sealed.tar.age"
     with qtbot.waitSignal(page.reported, timeout=30_000) as shown:
         page.verify(sealed)
     assert "from BKA is intact" in shown.args[0].head.text()
     page.show_case("C-1")
+    settle(qtbot, window)
     with qtbot.waitSignal(page.reported, timeout=30_000) as shown:
         page.import_bundle(sealed)
     assert "Nothing was imported" not in shown.args[0].head.text()

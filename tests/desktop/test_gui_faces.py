@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from guikit import sign_in
+from guikit import settle, sign_in
 from PySide6.QtCore import Qt
 
 from desktop.gallery import FACE_ROLE, FaceGalleryModel, ThumbnailCache, gallery_view
@@ -14,13 +14,16 @@ from desktop.pages.search import SearchDialog
 def test_detect_faces_shows_progress_and_fills_the_gallery(controller, qtbot, faces_dir: Path):
     window = sign_in(controller, qtbot)
     evidence = window.show_area("evidence")
+    settle(qtbot, window)
     from vault.ingest import CustodyForm
 
     photos = [faces_dir / "knn/test/obama1.jpg", faces_dir / "knn/test/kit_with_rose.jpg"]
     evidence.ingest(photos, CustodyForm(exhibit="EX-3"))
     qtbot.waitSignal(evidence.ingested, timeout=30_000).wait()
     page = window.show_area("faces")
+    settle(qtbot, window)
     page.show_case("C-1")
+    settle(qtbot, window)
     assert page.detect_button.text() == "Detect faces"
     with qtbot.waitSignal(page.detected, timeout=120_000) as done:
         dialog = page.detect()
@@ -47,8 +50,10 @@ def test_detect_faces_shows_progress_and_fills_the_gallery(controller, qtbot, fa
 def test_gallery_shows_tracks_clusters_and_enrols_a_group(matched, qtbot):
     window = sign_in(matched, qtbot)
     page = window.show_area("faces")
+    settle(qtbot, window)
     with qtbot.waitSignal(page.faces_loaded, timeout=10_000):
         page.show_case("OP-7")
+        settle(qtbot, window)
     faces = [page.model.index(r).data(FACE_ROLE) for r in range(page.model.rowCount())]
     tracks = [f for f in faces if f.kind == "track"]
     assert tracks and len(faces) > len(tracks)
@@ -67,6 +72,7 @@ def test_gallery_shows_tracks_clusters_and_enrols_a_group(matched, qtbot):
     qtbot.keyClicks(enrol.subject, "unknown-1")
     qtbot.keyClicks(enrol.reason, "seen at two scenes")
     qtbot.keyClicks(enrol.agency, "Politie NL")
+    settle(qtbot, window)
     with qtbot.waitSignal(enrol.enrolled, timeout=30_000):
         enrol.submit()
     from matching.watchlists import show_watchlist
@@ -79,12 +85,15 @@ def test_gallery_shows_tracks_clusters_and_enrols_a_group(matched, qtbot):
 def test_search_lists_candidates_as_pending_review_only(matched, qtbot):
     window = sign_in(matched, qtbot)
     page = window.show_area("faces")
+    settle(qtbot, window)
     page.show_case("OP-7")
+    settle(qtbot, window)
     from matching.review import list_review
 
     before = len(list_review(matched.session, "OP-7"))
     dialog = page.open_search()
     assert isinstance(dialog, SearchDialog)
+    settle(qtbot, window)
     dialog.run()
     assert dialog.message.text() == "Choose at least one watchlist."
     dialog.watchlists.set_checked("wanted")
@@ -140,8 +149,10 @@ def test_gallery_of_5000_faces_loads_only_what_is_visible(matched, qtbot):
 def test_item_view_shows_a_video_frame(matched, qtbot):
     window = sign_in(matched, qtbot)
     page = window.show_area("evidence")
+    settle(qtbot, window)
     qtbot.waitUntil(lambda: page.case_ref is not None, timeout=5_000)
     page.show_case("OP-7")
+    settle(qtbot, window)
     qtbot.waitUntil(lambda: any(r.name.endswith(".mp4") for r in page.model.records), timeout=5_000)
     video = next(r for r in page.model.records if r.name.endswith(".mp4"))
     view = page.view_item(video.id)

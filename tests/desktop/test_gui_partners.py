@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from guikit import sign_in
+from guikit import settle, sign_in
 from matchkit import PARTNER_USER
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
@@ -55,6 +55,7 @@ def test_a_card_is_added_only_after_the_fingerprint_is_confirmed_and_a_known_one
 
     window = sign_in(matched, qtbot)
     page = window.show_area("partners")
+    settle(qtbot, window)
     card = _card_of_new_agency(tmp_path / "fr")
     fpr = read_card(card.read_bytes(), "card").fingerprint
     _pick(monkeypatch, card)
@@ -65,6 +66,7 @@ def test_a_card_is_added_only_after_the_fingerprint_is_confirmed_and_a_known_one
     assert grouped(fpr) in box.informativeText() and "out of band" in box.informativeText()
     assert [p.name for p in list_partners(matched.session)] == ["BKA"]  # nothing before "yes"
     page.card_button.click()
+    settle(qtbot, window)
     assert [p.name for p in page.model.records] == ["BKA", "DGSI"]
     assert page.current().name == "DGSI" and page.keys.records[0].fingerprint == fpr
     assert [a.action for a in list_audit(matched.session, action="partner.")][-2:] == [
@@ -83,6 +85,7 @@ def test_a_card_is_added_only_after_the_fingerprint_is_confirmed_and_a_known_one
     assert box.windowTitle() == "Rotate the key of BKA" and "already a partner" in box.text()
     assert page.card_button.text() == "Rotate key"
     page.card_button.click()
+    settle(qtbot, window)
     keys = show_partner(matched.session, "BKA")[0].keys
     assert [(k.fingerprint == old, k.status) for k in keys] == [
         (True, "retired"),
@@ -94,6 +97,7 @@ def test_a_card_is_added_only_after_the_fingerprint_is_confirmed_and_a_known_one
     assert "partner.key_retired" in [a.action for a in list_audit(matched.session, "partner.")]
     page.add_button.click()  # the same card again: the core refuses, in one line
     page.card_button.click()
+    settle(qtbot, window)
     assert page.last_error is not None and "already has this key" in page.last_error
     assert "\n" not in page.last_error
 
@@ -104,6 +108,7 @@ def test_an_agreement_is_added_from_the_dialog_and_core_refusals_stay_in_it(matc
 
     window = sign_in(matched, qtbot)
     page = window.show_area("partners")
+    settle(qtbot, window)
     page.select("BKA")
     page.agreement_button.click()
     dialog = page.agreement_dialog
@@ -117,12 +122,14 @@ def test_an_agreement_is_added_from_the_dialog_and_core_refusals_stay_in_it(matc
     dialog.valid_until.setDate(QDate(2027, 6, 30))
     ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
     ok.click()  # no MLA reference
+    settle(qtbot, window)
     assert dialog.isVisible()
     assert dialog.message.text() == "an MLA agreement needs the request reference (--reference)"
     assert len(list_agreements(matched.session, "BKA")) == 1
     qtbot.keyClicks(dialog.reference, "MLA-2026-17")
     dialog.valid_until.setDate(QDate(2025, 12, 31))
     ok.click()
+    settle(qtbot, window)
     assert "ends (2025-12-31) before it starts (2026-01-01)" in dialog.message.text()
     dialog.valid_until.setDate(QDate(2027, 6, 30))
     dialog.labels["AMBER"].setChecked(True)
@@ -130,6 +137,7 @@ def test_an_agreement_is_added_from_the_dialog_and_core_refusals_stay_in_it(matc
     dialog.areas["money-laundering"].setChecked(True)
     dialog.onward.setChecked(True)
     ok.click()
+    settle(qtbot, window)
     assert not dialog.isVisible()
     added = list_agreements(matched.session, "BKA")[-1]
     assert (added.purpose, added.reference, added.labels, added.crime_areas, added.onward) == (
@@ -152,6 +160,7 @@ def test_revoking_the_selected_key_asks_first_and_is_recorded(matched, qtbot):
 
     window = sign_in(matched, qtbot)
     page = window.show_area("partners")
+    settle(qtbot, window)
     page.select("BKA")
     key = page.current_key()
     page.revoke_button.click()
@@ -161,6 +170,7 @@ def test_revoking_the_selected_key_asks_first_and_is_recorded(matched, qtbot):
     assert show_partner(matched.session, "BKA")[0].keys[0].status == "active"
     page.revoke_button.click()
     page.confirm_box.button(QMessageBox.StandardButton.Yes).click()
+    settle(qtbot, window)
     assert show_partner(matched.session, "BKA")[0].keys[0].status == "revoked"
     assert page.keys.records[0].status == "revoked"
     assert page.keys_view.model().index(0, 1).data() == "revoked"
@@ -168,6 +178,7 @@ def test_revoking_the_selected_key_asks_first_and_is_recorded(matched, qtbot):
     assert len(revoked) == 1 and revoked[0].details["fingerprint"] == key.fingerprint
     page.revoke_button.click()
     page.confirm_box.button(QMessageBox.StandardButton.Yes).click()
+    settle(qtbot, window)
     assert page.last_error == f"key {key.grouped} of BKA is already revoked"
 
 
@@ -175,6 +186,7 @@ def test_the_new_controls_speak_arabic(matched, qtbot):
     sign_in(matched, qtbot)
     matched.set_language("ar")
     page = matched.window.show_area("partners")
+    settle(qtbot, matched.window)
     assert page.revoke_button.text() == "إلغاء المفتاح..."
     assert page.agreement_button.text() == "إضافة اتفاقية..."
     page.select("BKA")
@@ -183,4 +195,5 @@ def test_the_new_controls_speak_arabic(matched, qtbot):
     assert page.agreement_dialog.purpose.itemText(0) == "المساعدة القانونية المتبادلة (MLA)"
     page.agreement_dialog.reject()
     bundles = matched.window.show_area("bundles")
+    settle(qtbot, matched.window)
     assert bundles.history.headerData(0, Qt.Orientation.Horizontal) == "الاتجاه"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from guikit import ANALYST, sign_in
+from guikit import ANALYST, settle, sign_in
 from PySide6.QtCore import Qt
 
 
@@ -10,8 +10,10 @@ def test_review_shows_both_faces_and_records_a_decision_by_keyboard(matched, qtb
     window = sign_in(matched, qtbot, user=ANALYST)
     assert "review" in window.area_keys() and "bundles" not in window.area_keys()
     page = window.show_area("review")
+    settle(qtbot, window)
     with qtbot.waitSignal(page.detail_shown, timeout=10_000):
         page.show_case("OP-7")
+    settle(qtbot, window)
     assert page.status_filter.currentData() == "pending"
     first = page.current()
     assert first is not None and first.status == "pending"
@@ -30,10 +32,12 @@ def test_review_shows_both_faces_and_records_a_decision_by_keyboard(matched, qtb
     qtbot.waitUntil(lambda: page.view.hasFocus(), timeout=5_000)
     with qtbot.waitSignal(page.detail_shown, timeout=10_000):
         qtbot.keyClick(page.view, Qt.Key.Key_J)  # next candidate
+    settle(qtbot, window)
     second = page.current()
     assert second.candidate != first.candidate
     with qtbot.waitSignal(page.detail_shown, timeout=10_000):
         qtbot.keyClick(page.view, Qt.Key.Key_K)  # back
+    settle(qtbot, window)
     assert page.current().candidate == first.candidate
     qtbot.keyClick(page.view, Qt.Key.Key_R)
     dialog = page.reason_dialog
@@ -43,10 +47,12 @@ def test_review_shows_both_faces_and_records_a_decision_by_keyboard(matched, qtb
     qtbot.keyClicks(dialog.reason, "different ear shape and chin")
     with qtbot.waitSignal(page.decided, timeout=10_000) as done:
         dialog.submit()
+    settle(qtbot, window)
     assert done.args == [first.candidate, "rejected"]
     shown = [r.candidate for r in page.model.records]
     assert first.candidate not in shown  # only pending candidates are listed
     page.status_filter.setCurrentIndex(page.status_filter.findData("rejected"))
+    settle(qtbot, window)
     assert [r.candidate for r in page.model.records] == [first.candidate]
     assert page.view.model().index(0, 7).data() == "rejected"
     from matching.review import list_review
@@ -65,8 +71,10 @@ def test_review_shows_both_faces_and_records_a_decision_by_keyboard(matched, qtb
 def test_confirm_and_inconclusive_buttons_ask_for_a_reason(matched, qtbot):
     window = sign_in(matched, qtbot)
     page = window.show_area("review")
+    settle(qtbot, window)
     with qtbot.waitSignal(page.detail_shown, timeout=10_000):
         page.show_case("OP-7")
+    settle(qtbot, window)
     target = page.current().candidate
     page.buttons["confirmed"].click()
     dialog = page.reason_dialog
@@ -74,6 +82,7 @@ def test_confirm_and_inconclusive_buttons_ask_for_a_reason(matched, qtbot):
     qtbot.keyClicks(dialog.reason, "same scar above the left eye")
     with qtbot.waitSignal(page.decided, timeout=10_000) as done:
         dialog.submit()
+    settle(qtbot, window)
     assert done.args == [target, "confirmed"]
     page.buttons["inconclusive"].click()
     page.reason_dialog.reject()  # cancelling records nothing

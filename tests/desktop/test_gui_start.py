@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from guikit import ANALYST, sign_in
+from guikit import ANALYST, settle, sign_in
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -144,6 +144,7 @@ def test_every_area_opens_for_the_admin_without_an_error(controller, qtbot):
     window = sign_in(controller, qtbot)
     for key in ALL_AREAS:
         page = window.show_area(key)
+        settle(qtbot, window)
         page.refresh()
         assert page.last_error is None, (key, page.last_error)
         assert window.stack.currentWidget() is page

@@ -6,7 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from guikit import sign_in
+from guikit import settle, sign_in
 from matchkit import PARTNER_USER
 
 from vaultkit import PASSWORD
@@ -23,6 +23,7 @@ def test_calibrate_from_the_page(matched, qtbot, faces_dir: Path):
 
     window = sign_in(matched, qtbot)
     page = window.show_area("watchlists")
+    settle(qtbot, window)
     assert page.current_name() == "wanted" and "not calibrated" in page.calibration.text()
     dialog = page.calibrate()
     assert dialog.submit() is None
@@ -31,6 +32,7 @@ def test_calibrate_from_the_page(matched, qtbot, faces_dir: Path):
     dialog.fpir.setValue(0.05)
     with qtbot.waitSignal(dialog.calibrated, timeout=180_000) as done:
         job = dialog.submit()
+    settle(qtbot, window)
     cal = done.args[0]
     assert job.status.text() == f"Alert threshold {cal.threshold:.4f} (FPIR {cal.fpir:.4f})."
     text = page.calibration.text()  # the page shows the threshold, FPIR and where it came from
@@ -52,14 +54,17 @@ def test_export_refused_then_encrypted_for_the_partner(matched, qtbot, world: Pa
 
     window = sign_in(matched, qtbot)
     page = window.show_area("watchlists")
+    settle(qtbot, window)
     out = tmp_path / "out"
     out.mkdir()
     dialog = page.export()
+    settle(qtbot, window)
     assert dialog.partner.currentData() == "BKA"
     dialog.purpose.setCurrentIndex(dialog.purpose.findData("intelligence"))
     qtbot.keyClicks(dialog.folder, str(out))
     with qtbot.waitSignal(dialog.refused, timeout=60_000):
         dialog.export()
+    settle(qtbot, window)
     message = dialog.message.text()
     assert message.splitlines() == [
         "Refused by the agreements with BKA; nothing was written:",
@@ -76,6 +81,7 @@ def test_export_refused_then_encrypted_for_the_partner(matched, qtbot, world: Pa
     dialog.nist.setChecked(True)
     with qtbot.waitSignal(dialog.exported, timeout=60_000) as done:
         dialog.export()
+    settle(qtbot, window)
     res = done.args[0]
     name = dialog.name.text()
     assert res.path == out / f"{name}.tar.age" and res.nist == out / f"{name}.eft"
@@ -148,12 +154,14 @@ def test_import_a_partner_watchlist_bundle(matched, qtbot, world: Path, faces_di
 
     window = sign_in(matched, qtbot)
     page = window.show_area("watchlists")
+    settle(qtbot, window)
     dialog = page.import_bundle()
     assert dialog.import_() is None
     assert dialog.report.toPlainText() == "Choose a bundle folder or a .tar.age file."
     qtbot.keyClicks(dialog.path, str(sealed.path))
     with qtbot.waitSignal(dialog.imported, timeout=120_000):
         dialog.import_()
+    settle(qtbot, window)
     assert dialog.report.toPlainText() == (
         "Watchlist fugitives (BKA) from BKA: 2 subject(s), 4 photo(s) enrolled."
     )
@@ -171,6 +179,7 @@ def test_import_a_partner_watchlist_bundle(matched, qtbot, world: Path, faces_di
     qtbot.keyClicks(dialog.name, "fugitives 2")
     with qtbot.waitSignal(dialog.imported, timeout=120_000):
         dialog.import_()
+    settle(qtbot, window)
     report = dialog.report.toPlainText().splitlines()
     assert report[0] == "Watchlist fugitives 2 from BKA: 2 subject(s), 3 photo(s) enrolled."
     assert report[1] == "1 photo(s) refused by the local quality rules:"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from guikit import sign_in
+from guikit import settle, sign_in
 
 
 def test_watchlist_shows_subjects_photos_and_calibration(matched, qtbot):
     window = sign_in(matched, qtbot)
     page = window.show_area("watchlists")
+    settle(qtbot, window)
     assert page.current_name() == "wanted"
     refs = sorted(s.ref for s in page.model.records)
     assert refs == ["biden", "obama"]
@@ -35,6 +36,7 @@ def test_watchlist_shows_subjects_photos_and_calibration(matched, qtbot):
         },
     )
     page.refresh()
+    settle(qtbot, window)
     text = page.calibration.text()
     assert "0.5312" in text and "/data/faces" in text and "FPIR 0.0000" in text
     assert "30 images" in text and "40 non-mated searches" in text
@@ -43,18 +45,22 @@ def test_watchlist_shows_subjects_photos_and_calibration(matched, qtbot):
 def test_create_watchlist_and_enrol_from_files(matched, qtbot, faces_dir: Path):
     window = sign_in(matched, qtbot)
     page = window.show_area("watchlists")
+    settle(qtbot, window)
     dialog = page.new_watchlist()
     dialog.submit()
+    settle(qtbot, window)
     assert dialog.message.text() == "a watchlist needs a name"
     qtbot.keyClicks(dialog.name, "border")
     dialog.second.setChecked(True)
     dialog.submit()
+    settle(qtbot, window)
     assert not dialog.isVisible()
     page.lists.setCurrentRow(0)
     assert page.current_name() == "border"
     photos = sorted((faces_dir / "knn/train/kit_harington").iterdir())
     two = faces_dir / "more/two_people.jpg"
     enrol = page.enrol_photos([*photos, two])
+    settle(qtbot, window)
     assert enrol.watchlist.currentData() == "border"
     qtbot.keyClicks(enrol.subject, "KH-1")
     qtbot.keyClicks(enrol.agency, "Interpol")
@@ -63,6 +69,7 @@ def test_create_watchlist_and_enrol_from_files(matched, qtbot, faces_dir: Path):
     qtbot.keyClicks(enrol.reason, "missing person")
     with qtbot.waitSignal(enrol.enrolled, timeout=60_000):
         enrol.submit()
+    settle(qtbot, window)
     assert enrol.isVisible() and "two_people.jpg" in enrol.message.text()  # refused, shown
     assert "KH-1 enrolled with 2 photos" in enrol.message.text()
     from matching.watchlists import show_watchlist

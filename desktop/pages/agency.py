@@ -1,0 +1,92 @@
+"""Our agency: the name, country and contact partners see on our key card.
+
+The same core call as ``custos agency set`` (``exchange.directory.set_agency``); the core checks
+the values and its refusal is shown as one line in the dialog.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.pages import call
+
+
+class AgencyDialog(QDialog):
+    """Name, ISO 3166 country code and contact point; filled with the current values."""
+
+    saved = Signal(str)  # the name
+
+    def __init__(
+        self, session: Any, runner: Any, current: Any = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.session, self.runner = session, runner
+        self.setWindowTitle(self.tr("Our agency"))
+        self.name = QLineEdit(getattr(current, "name", ""))
+        self.country = QLineEdit(getattr(current, "country", ""))
+        self.country.setMaxLength(2)
+        self.country.setPlaceholderText(self.tr("two letters, e.g. NL"))
+        self.contact = QLineEdit(getattr(current, "contact", ""))
+        self.contact.setPlaceholderText(self.tr("desk, e-mail or phone"))
+        note = QLabel(
+            self.tr("Partners see these on our key card. Give them a new card after a change.")
+        )
+        note.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow(self.tr("Agency name"), self.name)
+        form.addRow(self.tr("Country"), self.country)
+        form.addRow(self.tr("Contact"), self.contact)
+        self.message = QLabel()
+        self.message.setObjectName("agency_message")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #d9534f;")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(note)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+
+    def submit(self) -> None:
+        """Ask the core (on a worker) to set the agency; close when it is recorded."""
+        from exchange.directory import set_agency
+
+        name = self.name.text()
+        self.buttons.setEnabled(False)
+        self.message.clear()
+        call(
+            self,
+            self.runner,
+            set_agency,
+            self.session,
+            name,
+            self.country.text(),
+            self.contact.text().strip(),
+            done=lambda _none: self._saved(name.strip()),
+            failed=self._refused,
+            writes=True,
+        )
+
+    def _saved(self, name: str) -> None:
+        self.buttons.setEnabled(True)
+        self.saved.emit(name)
+        self.accept()
+
+    def _refused(self, message: str) -> None:
+        self.buttons.setEnabled(True)
+        self.message.setText(message)
