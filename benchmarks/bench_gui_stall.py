@@ -118,13 +118,11 @@ def measure(vault: Path, anchor_seconds: float, runs: int) -> list[tuple[str, di
 
     from desktop.app import make_app
     from desktop.jobs import JobRunner
-    from desktop.login import register_layers
     from desktop.mainwindow import MainWindow
     from desktop.pages.admin import start_verify
-    from vault.session import unlock
+    from service.opener import unlock
 
     app = make_app([])
-    register_layers()
     session = unlock(vault, USER, PASSWORD)
     runner = JobRunner()
     results = []
