@@ -8,6 +8,7 @@ title or path is ever written here.
 from __future__ import annotations
 
 import base64
+import hmac
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -32,6 +33,10 @@ class VaultConfig:
     signing_public: str = ""
     slots: dict[str, bytes] = field(default_factory=dict)
     format: int = FORMAT
+    # Per-field MACs (``[auth]``): HMAC-SHA256 under a subkey of the vault key, so the file
+    # cannot be changed by anyone without the vault key (a thief of the disk, a user without a
+    # password). Checked at every unlock and by verify, which name the changed field.
+    auth: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, folder: Path) -> VaultConfig:
@@ -58,9 +63,43 @@ class VaultConfig:
                 signing_public=keys.get("signing_public", ""),
                 slots={k: base64.b64decode(v) for k, v in raw.get("slots", {}).items()},
                 format=fmt,
+                auth={str(k): str(v) for k, v in raw.get("auth", {}).items()},
             )
         except (KeyError, ValueError, TypeError, tomllib.TOMLDecodeError) as exc:
             raise VaultUnavailable(f"{path}: damaged vault file ({exc})") from None
+
+    def _fields(self) -> dict[str, str]:
+        """Every field that decides where keys and blobs go, as the text its MAC covers."""
+        b64 = base64.b64encode
+        return {
+            "format": str(self.format),
+            "salt": self.salt.hex(),
+            "kdf": f"{self.kdf.memory_kib}/{self.kdf.iterations}/{self.kdf.lanes}",
+            "vault_recipient": self.vault_recipient,
+            "recovery_recipient": self.recovery_recipient,
+            "recovery_wrapped_key": b64(self.recovery_wrapped_key).decode(),
+            "signing_public": self.signing_public,
+            "slots": ",".join(f"{k}={b64(v).decode()}" for k, v in sorted(self.slots.items())),
+        }
+
+    def _macs(self, key: bytes) -> dict[str, str]:
+        return {
+            name: hmac.new(key, f"{self.vault_id}\n{name}\n{value}".encode(), "sha256").hexdigest()
+            for name, value in self._fields().items()
+        }
+
+    def seal(self, key: bytes) -> None:
+        """Compute the MACs (``key``: the vault's ``vault-file`` subkey); ``save`` writes them."""
+        self.auth = self._macs(key)
+
+    def changed_fields(self, key: bytes) -> list[str]:
+        """The fields whose MAC does not match (all of them when the file carries none)."""
+        expected = self._macs(key)
+        return [
+            name
+            for name, mac in expected.items()
+            if not hmac.compare_digest(self.auth.get(name, ""), mac)
+        ]
 
     def save(self, folder: Path) -> None:
         b64 = base64.b64encode
@@ -84,6 +123,9 @@ class VaultConfig:
             "",
             "[slots]",
             *(f'{k} = "{b64(v).decode()}"' for k, v in sorted(self.slots.items())),
+            "",
+            "[auth]",
+            *(f'{k} = "{v}"' for k, v in sorted(self.auth.items())),
         ]
         atomic_write(folder / FILENAME, ("\n".join(lines) + "\n").encode(), mode=0o600)
 

@@ -30,7 +30,13 @@ from vault import agefmt, keys
 from vault.audit import AuditLog, advance_head_file
 from vault.blobs import BlobStore
 from vault.config import VaultConfig, is_vault
-from vault.errors import AuthenticationFailed, PermissionDenied, UserError, VaultUnavailable
+from vault.errors import (
+    AuthenticationFailed,
+    IntegrityFault,
+    PermissionDenied,
+    UserError,
+    VaultUnavailable,
+)
 from vault.keys import KdfParams
 from vault.models import (
     Base,
@@ -46,6 +52,8 @@ from vault.permissions import ALL_ROLES, PERMISSIONS, Role, allowed
 from vault.schema import Schema
 
 DB_FILE = "custos.db"
+VAULT_FILE_KEY = "vault-file"  # subkey of the MACs in vault.toml
+_SEALED = "vault_file_sealed"  # meta row: this vault's vault.toml carries MACs (never stripped)
 LOCK_FILE = "lock"
 
 
@@ -158,7 +166,7 @@ def _clean_tmp(folder: Path) -> None:
     tmp.mkdir(mode=0o700)
 
 
-_OWN_SUBKEYS = frozenset({"database", "blob-names", "age-identity"})
+_OWN_SUBKEYS = frozenset({"database", "blob-names", "age-identity", VAULT_FILE_KEY})
 
 
 class Session:
@@ -380,9 +388,41 @@ class Session:
         with the vault open may have added or dropped a slot since this session read it."""
         with self._file_lock():
             config = VaultConfig.load(self.folder)
+            self._check_file(config)
             yield config
+            config.seal(keys.subkey(self._vault_key, VAULT_FILE_KEY))
             config.save(self.folder)
             self.config = config
+
+    def vault_file_changes(self) -> list[str]:
+        """The fields of ``vault.toml`` as it is on disk now whose MAC does not match (verify)."""
+        try:
+            config = VaultConfig.load(self.folder)
+        except VaultUnavailable:
+            return ["the whole file (unreadable)"]
+        return config.changed_fields(keys.subkey(self._vault_key, VAULT_FILE_KEY))
+
+    def _check_file(self, config: VaultConfig) -> None:
+        """Refuse a ``vault.toml`` changed by someone without the vault key, naming the field.
+
+        A vault made before the file carried MACs gets them now; from then on the database
+        records that it has them, so stripping the ``[auth]`` table is refused too."""
+        key = keys.subkey(self._vault_key, VAULT_FILE_KEY)
+        if not config.auth:
+            with self.db() as db:
+                sealed = db.get(Meta, _SEALED) is not None
+            if not sealed:
+                config.seal(key)
+                config.save(self.folder)
+                with self.transaction() as db:
+                    db.merge(Meta(key=_SEALED, value=b"1"))
+                return
+        changed = config.changed_fields(key)
+        if changed:
+            raise IntegrityFault(
+                f"{self.folder / 'vault.toml'}: changed outside Custos ({', '.join(changed)}); "
+                "not opening the vault (restore the file from a backup)"
+            )
 
     @contextlib.contextmanager
     def _file_lock(self) -> Iterator[None]:
@@ -453,11 +493,13 @@ def init_vault(
     _clean_tmp(folder)
     lock = VaultLock(folder)
     lock.acquire()
+    config.seal(keys.subkey(vault_key, VAULT_FILE_KEY))
     config.save(folder)  # slots are added to the file as it is on disk
     session = Session(folder, config, vault_key, lock, admin, schema)
     Base.metadata.create_all(session.engine, tables=schema.tables)
     with session.transaction() as db:
         db.add(Meta(key="signing_key", value=signing.private_bytes_raw()))
+        db.add(Meta(key=_SEALED, value=b"1"))
     lock.share()
     slot = session.set_password(admin, password)
     session.roles = frozenset(ALL_ROLES)
@@ -513,6 +555,7 @@ def _session(
 ) -> Session:
     session = Session(folder, config, vault_key, lock, user, schema)
     try:
+        session._check_file(config)  # before anything is written under this file's keys
         if lock.exclusive:
             # Tables and columns a newer Custos declared; with the vault to ourselves, so two
             # processes never race to alter the schema. Then orphans of a crash, if marked.
@@ -568,6 +611,7 @@ def recover(folder: Path, identity_text: str, admin: str, password: str, schema:
         raise AuthenticationFailed("the recovery identity does not open this vault") from None
     session = Session(folder, config, vault_key, lock, admin, schema)
     try:
+        session._check_file(config)
         with session.db() as db:
             key = db.get(Meta, "signing_key")
             assert key is not None

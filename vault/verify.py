@@ -67,6 +67,8 @@ class VerifyJob:
     def run(self, emit: Emit) -> VerifyReport:
         self.session.require("vault.verify", target="vault")
         report = VerifyReport()
+        for name in self.session.vault_file_changes():
+            report.problems.append(Problem("vault.toml", f"{name} changed outside Custos"))
         try:
             recorded = self._check_audit(report)
             self._check_rows(report, recorded)

@@ -1,0 +1,87 @@
+"""``vault.toml`` is authenticated: edited without the vault key, it is refused, by field.
+
+The red team, with no password at all, swapped ``recovery_recipient`` (every later blob readable
+by their age key and not by the escrow), swapped the published ``vault_recipient``, lowered the
+Argon2id parameters, and put back a slot from before a password change.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from service.opener import unlock
+from vault import agefmt
+from vault.errors import IntegrityFault
+from vault.session import Session
+from vault.users import change_password
+from vaultkit import NEW_PASSWORD, PASSWORD, run_cli
+
+
+def _edit(folder: Path, key: str, value: str) -> None:
+    path = folder / "vault.toml"
+    text = path.read_text()
+    keys, auth = text.split("[auth]")
+    keys, n = re.subn(rf'(?m)^{key} = "[^"]*"$', f'{key} = "{value}"', keys)
+    assert n == 1
+    text = keys + "[auth]" + auth
+    path.write_text(text)
+
+
+@pytest.mark.parametrize("field", ["recovery_recipient", "vault_recipient"])
+def test_a_swapped_recipient_is_refused_by_name(admin: Session, field: str) -> None:
+    folder = admin.folder
+    admin.close()
+    attacker = agefmt.Identity.generate()
+    _edit(folder, field, str(attacker.recipient))
+    with pytest.raises(IntegrityFault, match=rf"vault.toml: changed outside Custos \({field}\)"):
+        unlock(folder, "alice", PASSWORD)
+    result = run_cli("case", "list", vault=folder)
+    assert result.returncode == 5
+    assert f"changed outside Custos ({field})" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_stripping_the_macs_is_refused(admin: Session) -> None:
+    folder = admin.folder
+    admin.close()
+    path = folder / "vault.toml"
+    path.write_text(path.read_text().split("[auth]")[0])
+    with pytest.raises(IntegrityFault, match="changed outside Custos"):
+        unlock(folder, "alice", PASSWORD)
+
+
+def test_an_old_slot_put_back_after_a_password_change_opens_nothing(admin: Session) -> None:
+    folder = admin.folder
+    before = (folder / "vault.toml").read_text()
+    change_password(admin, "alice", NEW_PASSWORD)
+    admin.close()
+    after = (folder / "vault.toml").read_text()
+    old_slots = before.split("[slots]")[1].split("[auth]")[0]
+    (folder / "vault.toml").write_text(
+        after.split("[slots]")[0] + "[slots]" + old_slots + "[auth]" + after.split("[auth]")[1]
+    )
+    with pytest.raises(IntegrityFault, match=r"\(slots\)"):
+        unlock(folder, "alice", PASSWORD)
+
+
+def test_the_macs_follow_every_change_custos_makes(admin: Session) -> None:
+    """Adding users and changing passwords rewrites the file with fresh MACs: it keeps opening."""
+    from vault.users import add_user
+
+    add_user(admin, "olga", ["officer"], PASSWORD)
+    change_password(admin, "olga", NEW_PASSWORD)
+    folder = admin.folder
+    admin.close()
+    unlock(folder, "olga", NEW_PASSWORD).close()
+    unlock(folder, "alice", PASSWORD).close()
+
+
+def test_verify_names_a_field_changed_while_the_vault_is_open(admin: Session) -> None:
+    from vault.verify import verify
+
+    _edit(admin.folder, "recovery_recipient", str(agefmt.Identity.generate().recipient))
+    problems = [str(p) for p in verify(admin).problems]
+    assert problems == ["vault.toml: recovery_recipient changed outside Custos"]
