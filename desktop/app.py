@@ -48,7 +48,9 @@ def make_app(argv: list[str]) -> object:
 
     from desktop import theme
 
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "custos", *argv])
+    found = QApplication.instance()
+    app = found if isinstance(found, QApplication) else None
+    app = app or QApplication([sys.argv[0] if sys.argv else "custos", *argv])
     app.setOrganizationName("Custos")
     app.setApplicationName("custos")
     app.setApplicationDisplayName("Custos")

@@ -19,7 +19,7 @@ def settings() -> QSettings:
 def idle_minutes() -> int:
     value = settings().value("security/idle_minutes", DEFAULT_IDLE_MINUTES)
     try:
-        return max(1, int(value))
+        return max(1, int(str(value)))
     except (TypeError, ValueError):
         return DEFAULT_IDLE_MINUTES
 

@@ -240,12 +240,13 @@ def setup_view(
     view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
     records = getattr(view.model(), "records", None)
     char = view.fontMetrics().averageCharWidth()
-    for n, column in enumerate(getattr(records, "columns", [])):
-        if column.whole:
+    columns: list[Column] = getattr(records, "columns", [])
+    for n, col in enumerate(columns):
+        if col.whole:
             from PySide6.QtGui import QFontMetrics
 
             view.setItemDelegateForColumn(n, _WholeText(view))
-            digits = QFontMetrics(fixed_font()).horizontalAdvance("0" * max(column.width, 1))
+            digits = QFontMetrics(fixed_font()).horizontalAdvance("0" * max(col.width, 1))
             view.setColumnWidth(n, digits + 24)
-        elif column.width:
-            view.setColumnWidth(n, column.width * char + 16)
+        elif col.width:
+            view.setColumnWidth(n, col.width * char + 16)

@@ -30,6 +30,7 @@ def is_dark() -> bool:
 
 def palette(dark: bool) -> QPalette:
     app = QGuiApplication.instance()
+    assert app is None or isinstance(app, QGuiApplication)
     if not dark:
         from PySide6.QtWidgets import QStyleFactory
 

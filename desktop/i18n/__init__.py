@@ -17,6 +17,12 @@ NAMES = {"en": "English", "ar": "العربية"}
 _installed: list[QTranslator] = []
 
 
+def QT_TRANSLATE_NOOP(context: str, source: str) -> str:
+    """Mark ``source`` for translation in ``context`` and return it unchanged (typed as ``str``;
+    PySide6's own is typed ``object``)."""
+    return source
+
+
 def qm_path(lang: str) -> Path:
     return HERE / f"custos_{lang}.qm"
 

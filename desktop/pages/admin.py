@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import settings
+from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.jobs import JobDialog
 from desktop.pages import Page, call
 from desktop.tablemodel import Column, RecordModel, filtered, setup_view, when
@@ -154,7 +155,7 @@ class ReportDialog(QDialog):
         layout.addWidget(buttons)
 
 
-def start_verify(page: Page) -> JobDialog:
+def start_verify(page: Any) -> JobDialog:
     """Run a verify with progress and Cancel; its report opens when it ends."""
     from vault.jobs import CancelToken
     from vault.verify import VerifyJob

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.pages import Page
 from desktop.tablemodel import Column, RecordModel, filtered, setup_view, when
 
@@ -86,6 +87,13 @@ def _table(model: RecordModel) -> QTableView:
     view.setModel(filtered(model, view))
     setup_view(view)
     return view
+
+
+def _proxy(view: QTableView) -> QSortFilterProxyModel:
+    """The sorting/filtering model ``setup_view`` put between a table and its records."""
+    model = view.model()
+    assert isinstance(model, QSortFilterProxyModel)
+    return model
 
 
 class PartnersPage(Page):
@@ -186,12 +194,12 @@ class PartnersPage(Page):
         index = self.view.currentIndex()
         if not index.isValid():
             return None
-        return self.model.records[self.view.model().mapToSource(index).row()]
+        return self.model.records[_proxy(self.view).mapToSource(index).row()]
 
     def select(self, name: str) -> None:
         for n, p in enumerate(self.model.records):
             if p.name == name:
-                self.view.setCurrentIndex(self.view.model().mapFromSource(self.model.index(n, 0)))
+                self.view.setCurrentIndex(_proxy(self.view).mapFromSource(self.model.index(n, 0)))
 
     def show_partner(self, select_key: str | None = None) -> None:
         from exchange.directory import show_partner
@@ -317,13 +325,13 @@ class PartnersPage(Page):
         index = self.keys_view.currentIndex()
         if not index.isValid():
             return None
-        return self.keys.records[self.keys_view.model().mapToSource(index).row()]
+        return self.keys.records[_proxy(self.keys_view).mapToSource(index).row()]
 
     def select_key(self, fingerprint: str) -> None:
         for n, k in enumerate(self.keys.records):
             if k.fingerprint == fingerprint:
                 source = self.keys.index(n, 0)
-                self.keys_view.setCurrentIndex(self.keys_view.model().mapFromSource(source))
+                self.keys_view.setCurrentIndex(_proxy(self.keys_view).mapFromSource(source))
 
     def revoke(self) -> QMessageBox | None:
         """Ask to confirm, then revoke the selected key (the core refuses a second revocation)."""

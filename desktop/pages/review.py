@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.pages import Page
 from desktop.tablemodel import Column, RecordModel, filtered, setup_view, when
 from desktop.widgets import CaseBox, Picture
@@ -336,6 +337,8 @@ class ReviewPage(Page):
 
     def _announce(self) -> None:
         """After a decision, once the list is read again: keep the place, say what happened."""
+        if self._after_list is None:
+            return
         candidate, row, status = self._after_list
         self._after_list = None
         if self.current() is None or self.current().candidate != candidate:
