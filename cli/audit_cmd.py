@@ -24,7 +24,7 @@ def audit(ctx: click.Context, as_json: bool, action: str | None, last: int) -> N
         emit_json([e.as_dict() for e in entries])
         return
     for e in entries:
-        details = ", ".join(f"{k}={v}" for k, v in e.details.items() if k != "digest")
+        details = ", ".join(f"{k}={v}" for k, v in e.readable.items())
         out.print(
             f"#{e.seq}  {e.at}  {e.actor:<12} {e.action:<20} {e.target}  {details}", markup=False
         )

@@ -13,6 +13,9 @@ from vault.models import AuditEntry
 from vault.session import Session, requires
 
 
+INTEGRITY_FIELDS = frozenset({"digest", "columns"})
+
+
 @dataclass(frozen=True)
 class AuditInfo:
     seq: int
@@ -25,6 +28,12 @@ class AuditInfo:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def readable(self) -> dict[str, Any]:
+        """The details a person reads: without the row digests verify uses (``digest``,
+        ``columns``), which ``as_dict`` keeps."""
+        return {k: v for k, v in self.details.items() if k not in INTEGRITY_FIELDS}
 
 
 @requires("audit.read")

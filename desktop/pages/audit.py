@@ -50,7 +50,7 @@ COLUMNS = (
     Column(QT_TRANSLATE_NOOP("Audit", "Target"), lambda a: a.target, width=18),
     Column(
         QT_TRANSLATE_NOOP("Audit", "Details"),
-        lambda a: "; ".join(detail_lines(a.details)),
+        lambda a: "; ".join(detail_lines(a.readable)),
         width=50,
     ),
     Column(QT_TRANSLATE_NOOP("Audit", "Seq"), lambda a: a.seq, str, align_right=True, width=6),
@@ -133,7 +133,7 @@ class AuditPage(Page):
             self.tr("Target: {0}").format(entry.target),
             "",
         ]
-        self.details.setPlainText("\n".join(head + detail_lines(entry.details)))
+        self.details.setPlainText("\n".join(head + detail_lines(entry.readable)))
 
     def verify(self) -> Any:
         from desktop.pages.admin import start_verify

@@ -15,10 +15,11 @@ from matching.models import SearchRun
 from matching.review import decide, list_review
 from matching.searching import search
 from matching.watchlists import Listing, create_watchlist, enrol
+from service.opener import init_vault, unlock
 from vault import cases
 from vault.ingest import ingest
 from vault.jobs import ignore
-from vault.session import Session, init_vault, unlock
+from vault.session import Session
 from vaultkit import FAST_KDF, PASSWORD, audit_rows, run_cli
 
 LISTING = Listing("organised fraud", "Europol", "TLP:AMBER", "2999-01-01")

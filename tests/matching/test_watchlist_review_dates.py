@@ -11,7 +11,7 @@ import pytest
 
 from matching.searching import search
 from matching.watchlists import Listing, create_watchlist, enrol, list_watchlists, show_watchlist
-from vault.session import init_vault, unlock
+from service.opener import init_vault, unlock
 from vaultkit import FAST_KDF, PASSWORD, run_cli
 
 TRAIN = "knn/train"
