@@ -12,7 +12,6 @@ from vault.audit import Head, read_head
 from vault.models import AuditEntry
 from vault.session import Session, requires
 
-
 INTEGRITY_FIELDS = frozenset({"digest", "columns"})
 
 
