@@ -23,7 +23,6 @@ from vault.jobs import CancelToken, Emit, Progress
 from vault.models import (
     AuditEntry,
     Item,
-    audit_target,
     column_digests,
     row_state,
     state_digest,
@@ -32,6 +31,17 @@ from vault.schema import Lookup, item_name
 from vault.session import Session, now
 
 BATCH = 2000  # rows read per database visit; the vault is released between visits
+_ENTRY_COLUMNS = (
+    AuditEntry.seq,
+    AuditEntry.at,
+    AuditEntry.actor,
+    AuditEntry.action,
+    AuditEntry.target,
+    AuditEntry.details,
+    AuditEntry.prev_hash,
+    AuditEntry.hash,
+    AuditEntry.signature,
+)
 EDITED = "differs from its audited record (edited)"
 
 
@@ -96,9 +106,11 @@ class VerifyJob:
         last = 0
         while True:
             with s.db() as db:
+                # Plain rows, not ORM objects: fewer objects for the collector to walk (its
+                # pauses hold the GIL, and the GUI thread waits for the GIL).
                 batch = list(
-                    db.scalars(
-                        select(AuditEntry)
+                    db.execute(
+                        select(*_ENTRY_COLUMNS)
                         .where(AuditEntry.seq > last)
                         .order_by(AuditEntry.seq)
                         .limit(BATCH)
@@ -128,22 +140,25 @@ class VerifyJob:
         s = self.session
         seen: set[str] = set()
         for table in s.schema.audited:
-            model = table.model
-            key = model.__mapper__.primary_key[0]
+            columns = table.model.__table__.columns
+            key = next(c for c in columns if c.primary_key)
+            prefix = f"{table.name}:"
             last: Any = None
             while True:
-                with s.db() as db:
-                    q = select(model).order_by(key).limit(BATCH)
+                with s.db() as db:  # plain rows (see _check_audit), the vault released after
+                    q = select(*columns).order_by(key).limit(BATCH)
                     if last is not None:
                         q = q.where(key > last)
-                    rows = list(db.scalars(q))
+                    rows = db.execute(q).all()
                 if not rows:
                     break
                 for row in rows:
-                    target = audit_target(row)
+                    state = {
+                        k: v.hex() if isinstance(v, bytes) else v for k, v in row._mapping.items()
+                    }
+                    target = prefix + str(state[key.key])
                     seen.add(target)
                     digest = rec.digest.get(target)
-                    state = row_state(row)
                     if digest is not None and digest == state_digest(state):
                         continue
                     where = table.describe(
@@ -153,10 +168,8 @@ class VerifyJob:
                     if digest is None:
                         report.problems.append(Problem(where, "has no audit entry"))
                     else:
-                        report.problems.append(
-                            Problem(where, _edited(state, rec.columns.get(target)))
-                        )
-                last = getattr(rows[-1], str(key.key))
+                        report.problems.append(Problem(where, _edited(state, rec.columns(target))))
+                last = rows[-1]._mapping[key.key]
                 self.cancel.check()
         gone = rec.digest.keys() - seen
         for table in s.schema.audited:  # in the schema's order, like the rows above
@@ -187,9 +200,10 @@ class VerifyJob:
 
     def _check_blobs(self, report: VerifyReport, recorded: _Recorded, emit: Emit) -> None:
         s = self.session
-        by_blob: dict[str, list[Item]] = defaultdict(list)
-        with s.db() as db:
-            for item in db.scalars(select(Item).order_by(Item.id)):
+        by_blob: dict[str, list[Any]] = defaultdict(list)
+        with s.db() as db:  # plain rows (see _check_audit)
+            q = select(Item.id, Item.name, Item.blob_name, Item.sha256, Item.size)
+            for item in db.execute(q.order_by(Item.id)):
                 by_blob[item.blob_name].append(item)
         report.items = sum(len(v) for v in by_blob.values())
         total = sum(items[0].size for items in by_blob.values())
@@ -272,10 +286,13 @@ class _Recorded:
     """What the audit log says of each row: the latest digest, the latest per-column digests
     and everything its entries recorded (names, references) for naming it."""
 
+    # Kept as strings (which the garbage collector does not track) and parsed again only for
+    # the few rows a finding names: a vault of a million entries makes no million dicts.
+
     def __init__(self) -> None:
         self.digest: dict[str, str] = {}
-        self.columns: dict[str, dict[str, str] | None] = {}
-        self._details: dict[str, dict[str, Any]] = {}
+        self._columns: dict[str, str] = {}
+        self._details: dict[str, str] = {}
 
     def add(self, target: str, details: str) -> None:
         try:
@@ -285,16 +302,24 @@ class _Recorded:
         if not isinstance(fields, dict):
             return
         digest = fields.get("digest")
-        if digest:
+        if digest and isinstance(digest, str):
             self.digest[target] = digest
             columns = fields.get("columns")
-            self.columns[target] = columns if isinstance(columns, dict) else None
-            self._details.setdefault(target, {}).update(
-                (k, v) for k, v in fields.items() if k not in ("digest", "columns")
-            )
+            self._columns[target] = json.dumps(columns) if isinstance(columns, dict) else ""
+            earlier = self._details.get(target)
+            # NUL never occurs in canonical JSON (JSON escapes it), so it separates entries
+            self._details[target] = details if earlier is None else earlier + "\0" + details
+
+    def columns(self, target: str) -> dict[str, str] | None:
+        text = self._columns.get(target)
+        return json.loads(text) if text else None
 
     def details(self, target: str) -> dict[str, Any]:
-        return self._details.get(target, {})
+        merged: dict[str, Any] = {}
+        for text in filter(None, self._details.get(target, "").split("\0")):
+            fields = json.loads(text)
+            merged.update((k, v) for k, v in fields.items() if k not in ("digest", "columns"))
+        return merged
 
 
 def _edited(state: dict[str, Any], recorded: dict[str, str] | None) -> str:
@@ -311,7 +336,7 @@ def target_key(target: str) -> str:
     return target.partition(":")[2]
 
 
-def _item_name(item: Item, lookup: Lookup) -> str:
+def _item_name(item: Any, lookup: Lookup) -> str:
     return item_name(item.id, lambda t: lookup(t) or {"name": item.name})
 
 
