@@ -31,7 +31,7 @@ from exchange.directory import find_partner, get_agency
 from exchange.hashpipe import Copied, Sha256Thread, batched
 from exchange.models import BundleRecord
 from exchange.policy import Decision, Refusal, check_export, refuse_export
-from exchange.tlp import highest
+from matching.tlp import highest
 from vault import agefmt
 from vault.cases import find_case
 from vault.errors import IntegrityFault, UserError

@@ -42,8 +42,8 @@ from exchange.export import (
 )
 from exchange.models import WatchlistBundle
 from exchange.policy import refuse_export
-from exchange.tlp import highest
 from matching.models import Reference, Subject, Watchlist
+from matching.tlp import highest
 from matching.watchlists import find_watchlist
 from vault import agefmt
 from vault.errors import IntegrityFault, UserError

@@ -30,9 +30,9 @@ from exchange.errors import BundleRejected
 from exchange.models import WatchlistBundle
 from matching.faces import Face
 from matching.images import load_rgb
-from matching.labels import TLP
 from matching.models import Reference, Subject, Watchlist
 from matching.search import DEFAULT_ALERT_THRESHOLD
+from matching.tlp import LABELS
 from matching.watchlists import reference_face
 from vault.blobs import StoredBlob, add_blob_rows, store_blob
 from vault.errors import UserError
@@ -84,7 +84,7 @@ def shape_problems(meta: dict[str, Any]) -> list[str]:
         seen.add(ref)
         if not str(s.get("reason", "")).strip() or not str(s.get("agency", "")).strip():
             problems.append(f"{where}: listing reason or issuing agency missing")
-        if s.get("label") not in TLP:
+        if s.get("label") not in LABELS:
             problems.append(f"{where}: unknown handling label {s.get('label')!r}")
         if not _date_ok(s.get("review_on"), False) or not _date_ok(s.get("expires_on"), True):
             problems.append(f"{where}: review or expiry date is not a date")

@@ -22,9 +22,9 @@ from matching.engine import engine
 from matching.errors import MatchingError
 from matching.faces import EMBEDDING_DIM, MODEL_NAME, Face
 from matching.images import load_rgb
-from matching.labels import parse_tlp
 from matching.models import FaceRecord, Reference, Subject, Watchlist
 from matching.search import DEFAULT_ALERT_THRESHOLD, Gallery
+from matching.tlp import parse_tlp
 from vault.blobs import add_blob_rows, store_blob
 from vault.errors import UserError
 from vault.session import Session, now, requires

@@ -49,7 +49,7 @@ class AgreementDialog(QDialog):
     def __init__(self, session: Any, partner: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         from exchange.directory import PURPOSES
-        from exchange.tlp import LABELS
+        from matching.tlp import LABELS
         from vault.cases import CRIME_AREAS
 
         self.session = session
