@@ -131,19 +131,11 @@ class Gallery:
         """The subject id of each row (built on demand)."""
         return self._subject_names[self._subject_codes]
 
-    @property
-    def subject_count(self) -> int:
-        return len(self._subject_names)
-
     # -- persistence (a plain .npy so it loads in well under a second, or memory-maps) -----------
-
-    def save_npy(self, path: str | os.PathLike[str]) -> None:
-        """Write the embedding matrix as ``.npy`` (subjects and model are the caller's to keep)."""
-        np.save(path, self.embeddings)
 
     @staticmethod
     def load_npy(source: str | os.PathLike[str] | bytes, mmap: bool = False) -> np.ndarray:
-        """Load an embedding matrix written by :meth:`save_npy` (from a path or decrypted bytes)."""
+        """Load an embedding matrix saved with ``np.save`` (from a path or decrypted bytes)."""
         if isinstance(source, bytes):
             return np.load(io.BytesIO(source), allow_pickle=False)
         return np.load(source, mmap_mode="r" if mmap else None, allow_pickle=False)
