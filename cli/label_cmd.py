@@ -6,7 +6,7 @@ import click
 
 from cli.common import emit_json, out, safe, signed_in
 from exchange import labels as core
-from exchange.tlp import LABELS
+from matching.tlp import LABELS
 
 
 @click.group()

@@ -29,7 +29,7 @@ from exchange.constants import MAX_BYTES, MAX_FILES
 from exchange.directory import trusted_key
 from exchange.hashpipe import hash_many, sha256_file
 from exchange.models import Agency
-from exchange.tlp import RANK
+from matching.tlp import RANK
 from vault.jobs import CancelToken, Emit, Progress
 
 MAX_TAG = 16 << 20

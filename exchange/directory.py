@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session as DbSession
 from exchange.cards import Card, grouped, make_card, normalise_fpr, read_card
 from exchange.constants import PURPOSES as PURPOSES
 from exchange.models import Agency, Agreement, Partner, PartnerKey
-from exchange.tlp import parse_labels
+from matching.tlp import parse_tlps
 from vault.cases import normalise_area
 from vault.errors import UserError
 from vault.session import Session, now, requires
@@ -254,7 +254,7 @@ def add_agreement(
         raise UserError(f"unknown purpose {purpose!r} (known: {', '.join(PURPOSES)})")
     if purpose == "mla" and not (reference or "").strip():
         raise UserError("an MLA agreement needs the request reference (--reference)")
-    tlps = parse_labels(labels)
+    tlps = parse_tlps(labels)
     areas = sorted({normalise_area(a) for a in crime_areas or []})
     start = _iso_date(valid_from, "--from") if valid_from else date.today().isoformat()
     end = _iso_date(until, "--until")

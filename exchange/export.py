@@ -1,46 +1,33 @@
 """Bundle export: policy first, then a signed BagIt bag written atomically, then custody.
 
 Order: (1) the policy decides on every item; a refusal is audited and nothing is written.
-(2) The bag is written into ``.<name>.custos-partial-*`` next to the target (folder), or streamed
-as tar into an age file to the partner's recipient (no clear copy on disk); each item is
-decrypted from the vault and its SHA-256 re-checked while it is written. (3) The finished bag is
-renamed into place. (4) One transaction adds a "transferred" custody event per item and the
-bundle record. If (4) fails the bundle is removed again, so no bundle exists unrecorded.
+(2) The bag is written by ``exchange.bagwriter`` (partial name, folder or encrypted tar, rename,
+rollback); each item is decrypted from the vault and its SHA-256 re-checked while it is written
+(each sink's own fast path, ``Sink.write_blob``). (3) One transaction adds a "transferred"
+custody event per item and the bundle record. If (3) fails the bundle is removed again, so no
+bundle exists unrecorded.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import shutil
-import time
 import uuid
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 
-from exchange import bagfmt, caseld, matchld
+from exchange import bagfmt, bagwriter, caseld, matchld
 from exchange.cards import fingerprint
-from exchange.directory import find_partner, get_agency
-from exchange.hashpipe import Copied, Sha256Thread, batched
 from exchange.models import BundleRecord
 from exchange.policy import Decision, Refusal, by_item, check_export, refuse_export
-from exchange.tlp import highest
-from vault import agefmt
+from matching.tlp import highest
 from vault.cases import find_case
-from vault.errors import IntegrityFault, UserError
-from vault.fsutil import fsync_dir
+from vault.errors import UserError
 from vault.jobs import CancelToken, Emit, Progress
 from vault.models import Case, CustodyEvent, Item, canonical
 from vault.session import Session, now
-
-SOFTWARE = "Custos 0.1.0"
 
 
 @dataclass(frozen=True)
@@ -65,30 +52,6 @@ def _payload_paths(items: list[Item]) -> dict[int, str]:
     return paths
 
 
-def encrypted_target(out: Path) -> Path:
-    return out if out.name.endswith(".tar.age") else out.with_name(out.name + ".tar.age")
-
-
-@contextlib.contextmanager
-def encrypted_sink(tmp: Path, target: Path, recipient: str) -> Iterator[bagfmt.TarSink]:
-    """A bag written as one tar stream into an age file (``tmp``) to the partner's recipient.
-
-    Nothing is written in clear: the tar goes straight into the encryptor. On leaving without
-    an error the tar and the age stream are closed and the file is synced; the caller renames
-    ``tmp`` to ``target`` (whose name, less ``.tar.age``, is the tar's top folder).
-    """
-    key = agefmt.Recipient.parse(recipient)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
-        enc = agefmt.Encryptor(fh, [key])
-        sink = bagfmt.TarSink(enc, target.name.removesuffix(".tar.age"), time.time())  # type: ignore[arg-type]
-        yield sink
-        sink.close()
-        enc.close()
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
 class ExportJob:
     def __init__(
         self,
@@ -105,7 +68,7 @@ class ExportJob:
         self.session, self.case_reference, self.partner = session, case_reference, partner
         self.matches: matchld.MatchSet | None = matchld.MatchSet([], [], []) if matches else None
         self.purpose, self.item_ids, self.encrypt = purpose, item_ids, encrypt
-        self.target = encrypted_target(out) if encrypt else out
+        self.target = bagwriter.encrypted_target(out) if encrypt else out
         self.cancel = cancel or CancelToken()
         self.bundle_id = str(uuid.uuid4())
         self._done = 0
@@ -116,8 +79,7 @@ class ExportJob:
         s = self.session
         with s.db() as db:
             case = find_case(db, self.case_reference)
-            partner = find_partner(db, self.partner)
-            agency = get_agency(db)
+            who = bagwriter.parties(db, self.partner)
             q = select(Item).where(Item.case_id == case.id).order_by(Item.id)
             items = list(db.scalars(q))
             if self.item_ids:
@@ -131,14 +93,6 @@ class ExportJob:
             if self.matches is not None:
                 self.matches = matchld.gather(db, items, decision.labels)
                 decision = _match_policy(decision, items, self.matches)
-            who = {
-                "sender": agency.name,
-                "sender_country": agency.country,
-                "contact": agency.contact,
-                "receiver": partner.name,
-                "receiver_country": partner.country,
-                "recipient": partner.recipient,
-            }
         if not decision.allowed:
             refused = by_item(decision.refusals)  # one per item, each reason once
             refuse_export(
@@ -153,108 +107,22 @@ class ExportJob:
             )
         return case, items, decision, who
 
-    # --- 2.-4. ---------------------------------------------------------------------------------
+    # --- 2.-3. ---------------------------------------------------------------------------------
     def run(self, emit: Emit) -> ExportResult:
         self.session.require("exchange.bundle", target=f"case:{self.case_reference}")
-        if self.target.exists() or self.target.is_symlink():
-            raise UserError(f"{self.target}: already exists; not overwritten")
-        if not self.target.parent.is_dir():
-            raise UserError(f"{self.target.parent}: no such folder")
+        bagwriter.check_targets(self.target)
         case, items, decision, who = self._decide()
         self._total = sum(i.size for i in items)
         emit(Progress(0, self._total, "bytes", f"{len(items)} items"))
-        tmp = self.target.with_name(f".{self.target.name}.custos-partial-{self.bundle_id[:8]}")
-        try:
-            tag_sha = self._write(tmp, case, items, decision, who, emit)
-            os.replace(tmp, self.target)
-            fsync_dir(self.target.parent)
-        except BaseException:
-            remove_written(tmp)
-            raise
-        try:
-            self._record(case, items, decision, tag_sha)
-        except BaseException:
-            remove_written(self.target)
-            raise
+        tag_sha = bagwriter.write_bundle(
+            self.target,
+            self.bundle_id,
+            who["recipient"] if self.encrypt else None,
+            lambda sink: self._write_bag(sink, case, items, decision, who, emit),
+            lambda sha: self._record(case, items, decision, sha),
+        )
         label = highest([decision.labels[i.id].tlp for i in items])
         return ExportResult(self.target, self.bundle_id, tag_sha, len(items), label)
-
-    def _write(
-        self,
-        tmp: Path,
-        case: Case,
-        items: list[Item],
-        decision: Decision,
-        who: dict[str, str],
-        emit: Emit,
-    ) -> str:
-        if not self.encrypt:
-            folder = bagfmt.DirSink(tmp)
-            try:
-                tag_sha = self._write_bag(folder, case, items, decision, who, emit)
-            finally:
-                folder.close()
-            folder.sync()
-            return tag_sha
-        with encrypted_sink(tmp, self.target, who["recipient"]) as sink:
-            return self._write_bag(sink, case, items, decision, who, emit)
-
-    def _copy_item(self, folder: bagfmt.DirSink, rel: str, item: Item, emit: Emit) -> Copied:
-        """A payload file of a folder bag: decrypted into the copier's blocks, then written and
-        re-hashed from them (the hash is compared in ``_check_copied``)."""
-        damaged = IntegrityFault(
-            f"item {item.id} ({item.name}): stored copy is missing or damaged; run verify"
-        )
-
-        def progress(n: int) -> None:
-            self.cancel.check()
-            self._done += n
-            emit(Progress(self._done, self._total, "bytes", item.name))
-
-        with contextlib.ExitStack() as stack:
-            try:
-                blob = stack.enter_context(self.session.blobs.open_decrypted(item.blob_name))
-            except (agefmt.AgeError, OSError):  # the blob or its header
-                raise damaged from None
-
-            def fill(view: memoryview) -> int:
-                try:
-                    return blob.readinto(view)
-                except (agefmt.AgeError, OSError):  # reading the vault (write errors: later)
-                    raise damaged from None
-
-            return folder.copy_in(rel, fill, progress)
-
-    @staticmethod
-    def _check_copied(pending: list[tuple[Item, Copied]], wait: bool) -> None:
-        """Each item written must be exactly the bytes its stored SHA-256 names."""
-        while pending and (wait or pending[0][1].done()):
-            item, copied = pending.pop(0)
-            sha, size = copied.result()
-            if size != item.size or sha != item.sha256:
-                raise IntegrityFault(
-                    f"item {item.id} ({item.name}): content does not match its hash"
-                )
-
-    def _item_chunks(self, item: Item, emit: Emit) -> Iterator[bytes]:
-        digest = Sha256Thread(item.size)  # hashing overlaps decryption and writing
-        size = 0
-        try:
-            for chunk in batched(self.session.blobs.read_chunks(item.blob_name)):
-                self.cancel.check()
-                digest.update(chunk)
-                size += len(chunk)
-                self._done += len(chunk)
-                emit(Progress(self._done, self._total, "bytes", item.name))
-                yield chunk
-        except (agefmt.AgeError, OSError):
-            raise IntegrityFault(
-                f"item {item.id} ({item.name}): stored copy is missing or damaged; run verify"
-            ) from None
-        finally:
-            digest.close()
-        if size != item.size or digest.hexdigest() != item.sha256:
-            raise IntegrityFault(f"item {item.id} ({item.name}): content does not match its hash")
 
     def _write_bag(
         self,
@@ -269,51 +137,48 @@ class ExportJob:
         assert ag is not None
         paths = _payload_paths(items)
         manifest: list[tuple[str, str]] = []
-        pending: list[tuple[Item, Copied]] = []  # written and hashed behind the decryption
         for item in items:
             self.cancel.check()
-            if isinstance(sink, bagfmt.DirSink):
-                pending.append((item, self._copy_item(sink, paths[item.id], item, emit)))
-                self._check_copied(pending, wait=False)
-            else:
-                sink.write_stream(paths[item.id], item.size, self._item_chunks(item, emit))
+            expected = bagfmt.Expected(
+                item.blob_name, item.size, item.sha256, f"item {item.id} ({item.name})"
+            )
+
+            def progress(n: int, name: str = item.name) -> None:
+                self.cancel.check()
+                self._done += n
+                emit(Progress(self._done, self._total, "bytes", name))
+
+            sink.write_blob(paths[item.id], s.blobs, expected, progress)
             manifest.append((item.sha256, paths[item.id]))
-        self._check_copied(pending, wait=True)
+        sink.settle()
         graph = self._graph(items, paths)
         sink.write_bytes("data/case.jsonld", graph)
         manifest.append((hashlib.sha256(graph).hexdigest(), "data/case.jsonld"))
         octets = sum(i.size for i in items) + len(graph)
-        label = highest([decision.labels[i.id].tlp for i in items])
-        key_raw = s.signing_public.public_bytes_raw()
-        info = [
-            ("Source-Organization", who["sender"]),
-            ("Contact-Name", who["contact"] or who["sender"]),
-            ("Receiving-Organization", who["receiver"]),
-            ("External-Identifier", ag.reference or case.reference),
-            ("Internal-Sender-Identifier", self.bundle_id),
-            ("Internal-Sender-Description", f"case {case.reference}"),
-            ("Exchange-Purpose", self.purpose),
-            ("Handling-Label", f"TLP:{label}"),
-            ("Onward-Sharing", "allowed" if ag.onward else "not allowed"),
-            ("Signing-Key-Fingerprint", fingerprint(key_raw)),
-            ("Bagging-Date", date.today().isoformat()),
-            ("Payload-Oxum", f"{octets}.{len(manifest)}"),
-            ("Bag-Software-Agent", SOFTWARE),
-        ]
-        meta = {
-            "format": "custos-bundle/1",
-            "kind": "evidence",
-            "bundle_id": self.bundle_id,
-            "created": now(),
-            "sender": {"name": who["sender"], "country": who["sender_country"]},
-            "receiver": {"name": who["receiver"], "country": who["receiver_country"]},
-            "purpose": self.purpose,
-            "reference": ag.reference,
-            "case": case.reference,
-            "crime_areas": json.loads(case.crime_areas),
-            "items": [self._item_meta(i, paths[i.id], decision, ag.onward) for i in items],
-        }
-        return seal_bag(sink, s, info, meta, manifest)
+        info = bagwriter.bag_info(
+            who,
+            s,
+            bundle_id=self.bundle_id,
+            external_id=ag.reference or case.reference,
+            description=f"case {case.reference}",
+            purpose=self.purpose,
+            label=highest([decision.labels[i.id].tlp for i in items]),
+            onward=ag.onward,
+            manifest=manifest,
+            octets=octets,
+        )
+        meta = bagwriter.bundle_meta(
+            "evidence",
+            self.bundle_id,
+            now(),
+            who,
+            self.purpose,
+            ag.reference,
+            case=case.reference,
+            crime_areas=json.loads(case.crime_areas),
+            items=[self._item_meta(i, paths[i.id], decision, ag.onward) for i in items],
+        )
+        return bagwriter.seal_bag(sink, s, info, meta, manifest)
 
     @staticmethod
     def _item_meta(item: Item, path: str, decision: Decision, onward: bool) -> dict[str, object]:
@@ -399,37 +264,3 @@ def _match_policy(decision: Decision, items: list[Item], found: matchld.MatchSet
         if label not in ag.labels
     ]
     return Decision(ag, decision.labels, by_item([*decision.refusals, *extra]))
-
-
-def seal_bag(
-    sink: bagfmt.Sink,
-    session: Session,
-    info: list[tuple[str, str]],
-    meta: Mapping[str, object],
-    manifest: list[tuple[str, str]],
-) -> str:
-    """Write the tag files, the tagmanifest and its signature; returns the bundle hash."""
-    tags = {
-        "bagit.txt": bagfmt.BAGIT_TXT,
-        "bag-info.txt": bagfmt.bag_info_text(info),
-        bagfmt.MANIFEST: bagfmt.manifest_text(manifest),
-        bagfmt.BUNDLE_JSON: (json.dumps(meta, indent=1, ensure_ascii=False) + "\n").encode(),
-    }
-    for name, data in tags.items():
-        sink.write_bytes(name, data)
-    tagmanifest = bagfmt.manifest_text((hashlib.sha256(d).hexdigest(), n) for n, d in tags.items())
-    sink.write_bytes(bagfmt.TAGMANIFEST, tagmanifest)
-    sink.write_bytes(bagfmt.SIG, session.signing_key().sign(tagmanifest))
-    pem = session.signing_public.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    sink.write_bytes(bagfmt.PEM, pem)
-    return hashlib.sha256(tagmanifest).hexdigest()
-
-
-def remove_written(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink()

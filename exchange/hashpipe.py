@@ -1,9 +1,10 @@
-"""Hashing beside I/O: SHA-256 on a second thread, and many files hashed by a small pool.
+"""Hashing beside I/O: many files hashed by a small pool, a writer thread, and the block copier.
 
 hashlib releases the GIL on buffers above 2 KiB and file reads release it too, so on two cores
 reading (or decrypting) one chunk overlaps with hashing the previous one, and two files hash at
-once. Chunks are 1 MiB. ``BlockCopier`` (export of a folder bag) goes further: 4 MiB aligned
-blocks decrypted into in place, hashed and written with direct I/O on two threads.
+once. Chunks are 1 MiB. A stream hashed on another thread uses ``vault.hashing.MultiHasher``.
+``BlockCopier`` (export of a folder bag) goes further: 4 MiB aligned blocks decrypted into in
+place, hashed and written with direct I/O on two threads.
 """
 
 from __future__ import annotations
@@ -23,38 +24,6 @@ from pathlib import Path
 from vault.jobs import CancelToken
 
 CHUNK = 1 << 20
-SMALL = 1 << 20  # below this a thread costs more than it saves
-
-
-class Sha256Thread:
-    """``update`` from the caller's thread, hashing on another; ``hexdigest`` waits for it."""
-
-    def __init__(self, expected_size: int) -> None:
-        self._hash = hashlib.sha256()
-        self._threaded = expected_size >= SMALL
-        if self._threaded:
-            self._inbox: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
-            self._thread = threading.Thread(target=self._run, daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while (chunk := self._inbox.get()) is not None:
-            self._hash.update(chunk)
-
-    def update(self, chunk: bytes) -> None:
-        if self._threaded:
-            self._inbox.put(chunk)
-        else:
-            self._hash.update(chunk)
-
-    def close(self) -> None:
-        if self._threaded and self._thread.is_alive():
-            self._inbox.put(None)
-            self._thread.join()
-
-    def hexdigest(self) -> str:
-        self.close()
-        return self._hash.hexdigest()
 
 
 def batched(chunks: Iterable[bytes], size: int = CHUNK) -> Iterator[bytes]:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from exchange.models import CaseLabel, ItemLabel
-from exchange.tlp import DEFAULT, parse_label
+from matching.tlp import DEFAULT, parse_tlp
 from vault.cases import find_case
 from vault.errors import UserError
 from vault.models import Item
@@ -43,7 +43,7 @@ def labels_for(db: DbSession, items: list[Item]) -> dict[int, Label]:
 @requires("exchange.label")
 def set_item_labels(session: Session, item_ids: list[int], tlp: str) -> int:
     """Label items. A partner's label on a received item cannot be lowered here."""
-    label = parse_label(tlp)
+    label = parse_tlp(tlp)
     with session.transaction() as db:
         for item_id in item_ids:
             if db.get(Item, item_id) is None:
@@ -64,7 +64,7 @@ def set_item_labels(session: Session, item_ids: list[int], tlp: str) -> int:
 
 @requires("exchange.label")
 def set_case_label(session: Session, case_reference: str, tlp: str) -> None:
-    label = parse_label(tlp)
+    label = parse_tlp(tlp)
     with session.transaction() as db:
         case = find_case(db, case_reference)
         row = db.get(CaseLabel, case.id) or CaseLabel(case_id=case.id)

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session as DbSession
 
 from exchange import caseld
 from exchange.labels import Label
-from exchange.tlp import highest
 from matching.models import CandidateRecord, Decision, FaceRecord, SearchRun, Subject, Watchlist
+from matching.tlp import highest
 from vault.models import Item
 
 

@@ -9,10 +9,10 @@ Bundle: ``data/references/<subject>/<n>.<ext>`` holds each reference photo byte 
 hash re-checked while decrypted from the vault); ``custos-bundle.json`` has ``kind: watchlist``,
 the subjects with their listing metadata and, as ``items``, the photos (path, hashes, subject,
 label). No embedding travels: the receiver computes its own. ``data/case.jsonld`` describes
-each photo as a file with an enrolment action and the transfer. Written into a partial folder, or
-with ``encrypt`` streamed as one tar into an age file to the partner's recipient
-(``<out>.tar.age``, no clear copy on disk; the same sink as evidence bundles), and renamed; then
-one transaction records the bundle (``watchlist.exported``).
+each photo as a file with an enrolment action and the transfer. Written by ``exchange.bagwriter``
+as evidence bundles are (partial folder, or with ``encrypt`` one tar stream into an age file to
+the partner's recipient, ``<out>.tar.age``; renamed into place with the NIST file, removed again
+on failure); then one transaction records the bundle (``watchlist.exported``).
 """
 
 from __future__ import annotations
@@ -29,25 +29,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
-from exchange import bagfmt, caseld, nist
+from exchange import bagfmt, bagwriter, caseld, nist
 from exchange.cards import fingerprint
 from exchange.checks import unsafe
-from exchange.directory import AgreementInfo, agreements_with, find_partner, get_agency
-from exchange.export import (
-    SOFTWARE,
-    encrypted_sink,
-    encrypted_target,
-    remove_written,
-    seal_bag,
-)
+from exchange.directory import AgreementInfo, agreements_with
 from exchange.models import WatchlistBundle
 from exchange.policy import refuse_export
-from exchange.tlp import highest
 from matching.models import Reference, Subject, Watchlist
+from matching.tlp import highest
 from matching.watchlists import find_watchlist
 from vault import agefmt
 from vault.errors import IntegrityFault, UserError
-from vault.fsutil import fsync_dir
 from vault.jobs import CancelToken, Emit, Progress
 from vault.models import Blob
 from vault.session import Session, now
@@ -144,7 +136,7 @@ class WatchlistExportJob:
         encrypt: bool = False,
     ) -> None:
         self.session, self.watchlist, self.partner = session, watchlist, partner
-        self.target = encrypted_target(out) if encrypt else out
+        self.target = bagwriter.encrypted_target(out) if encrypt else out
         self.purpose, self.nist_out, self.encrypt = purpose, nist_out, encrypt
         self.cancel = cancel or CancelToken()
         self.bundle_id = str(uuid.uuid4())
@@ -153,8 +145,7 @@ class WatchlistExportJob:
         s = self.session
         with s.db() as db:
             wl = find_watchlist(db, self.watchlist)
-            partner = find_partner(db, self.partner)
-            agency = get_agency(db)
+            who = bagwriter.parties(db, self.partner)
             today = date.today().isoformat()
             q = select(Subject).where(Subject.watchlist_id == wl.id).order_by(Subject.ref)
             subjects = list(db.scalars(q))
@@ -174,14 +165,6 @@ class WatchlistExportJob:
                     refs.append(_Ref(subj, ref, blob, f"data/references/{folder}/{n}"))
             if not refs:
                 raise UserError(f"watchlist {wl.name} has no reference photo to share")
-            who = {
-                "sender": agency.name,
-                "sender_country": agency.country,
-                "contact": agency.contact,
-                "receiver": partner.name,
-                "receiver_country": partner.country,
-                "recipient": partner.recipient,
-            }
         if ag is None or refusals:
             refuse_export(
                 s,
@@ -210,55 +193,27 @@ class WatchlistExportJob:
     def run(self, emit: Emit) -> WatchlistExportResult:
         s = self.session
         s.require("exchange.bundle", target=f"watchlist:{self.watchlist}")
-        for t in (self.target, self.nist_out):
-            if t is not None and (t.exists() or t.is_symlink()):
-                raise UserError(f"{t}: already exists; not overwritten")
-            if t is not None and not t.parent.is_dir():
-                raise UserError(f"{t.parent}: no such folder")
+        bagwriter.check_targets(self.target, self.nist_out)
         wl, refs, expired, ag, who = self._gather()
-        tmp = self.target.with_name(f".{self.target.name}.custos-partial-{self.bundle_id[:8]}")
         nist_tmp = None
+        beside: list[tuple[Path, Path]] = []
         if self.nist_out is not None:
             nist_tmp = self.nist_out.with_name(f".{self.nist_out.name}.custos-partial")
-        written: list[Path] = []
-        try:
-            tag_sha, nist_sha = self._write(tmp, nist_tmp, wl, refs, ag, who, emit)
-            os.replace(tmp, self.target)
-            written.append(self.target)
-            if nist_tmp is not None and self.nist_out is not None:
-                os.replace(nist_tmp, self.nist_out)
-                written.append(self.nist_out)
-            fsync_dir(self.target.parent)
-            self._record(wl, refs, tag_sha, nist_sha)
-        except BaseException:
-            for p in (tmp, nist_tmp, *written):
-                if p is not None:
-                    remove_written(p)
-            raise
+            beside.append((nist_tmp, self.nist_out))
+        tag_sha, _ = bagwriter.write_bundle(
+            self.target,
+            self.bundle_id,
+            who["recipient"] if self.encrypt else None,
+            lambda sink: self._write_bag(sink, nist_tmp, wl, refs, ag, who, emit),
+            lambda shas: self._record(wl, refs, *shas),
+            beside,
+        )
         subjects = {r.subject.id for r in refs}
         label = highest(sorted({r.subject.label for r in refs}))
         return WatchlistExportResult(
             self.target, self.bundle_id, tag_sha, len(subjects), len(refs), label, expired,
             self.nist_out,
         )  # fmt: skip
-
-    def _write(
-        self,
-        tmp: Path,
-        nist_tmp: Path | None,
-        wl: Watchlist,
-        refs: list[_Ref],
-        ag: AgreementInfo,
-        who: dict[str, str],
-        emit: Emit,
-    ) -> tuple[str, str | None]:
-        if self.encrypt:
-            with encrypted_sink(tmp, self.target, who["recipient"]) as tar:
-                return self._write_bag(tar, nist_tmp, wl, refs, ag, who, emit)
-        folder = bagfmt.DirSink(tmp)
-        shas = self._write_bag(folder, nist_tmp, wl, refs, ag, who, emit)
-        folder.sync()
-        return shas
 
     def _write_bag(
         self,
@@ -332,38 +287,30 @@ class WatchlistExportJob:
         finally:
             if nist_fh is not None:
                 nist_fh.close()
-        octets = sum(int(i["size"]) for i in items) + len(graph)
-        label = highest(sorted({r.subject.label for r in refs}))
-        info = [
-            ("Source-Organization", who["sender"]),
-            ("Contact-Name", who["contact"] or who["sender"]),
-            ("Receiving-Organization", who["receiver"]),
-            ("External-Identifier", ag.reference or f"watchlist {wl.name}"),
-            ("Internal-Sender-Identifier", self.bundle_id),
-            ("Internal-Sender-Description", f"watchlist {wl.name}"),
-            ("Exchange-Purpose", self.purpose),
-            ("Handling-Label", f"TLP:{label}"),
-            ("Onward-Sharing", "allowed" if ag.onward else "not allowed"),
-            ("Signing-Key-Fingerprint", fingerprint(s.signing_public.public_bytes_raw())),
-            ("Bagging-Date", date.today().isoformat()),
-            ("Payload-Oxum", f"{octets}.{len(manifest)}"),
-            ("Bag-Software-Agent", SOFTWARE),
-        ]
-        meta: dict[str, object] = {
-            "format": "custos-bundle/1",
-            "kind": "watchlist",
-            "bundle_id": self.bundle_id,
-            "created": created,
-            "sender": {"name": who["sender"], "country": who["sender_country"]},
-            "receiver": {"name": who["receiver"], "country": who["receiver_country"]},
-            "purpose": self.purpose,
-            "reference": ag.reference,
-            "watchlist": {"name": wl.name, "second_review": wl.second_review},
-            "subjects": list(subjects.values()),
-            "items": items,
-        }
-        tag_sha = seal_bag(sink, s, info, meta, manifest)
-        return tag_sha, nist_sha
+        info = bagwriter.bag_info(
+            who,
+            s,
+            bundle_id=self.bundle_id,
+            external_id=ag.reference or f"watchlist {wl.name}",
+            description=f"watchlist {wl.name}",
+            purpose=self.purpose,
+            label=highest(sorted({r.subject.label for r in refs})),
+            onward=ag.onward,
+            manifest=manifest,
+            octets=sum(int(i["size"]) for i in items) + len(graph),
+        )
+        meta = bagwriter.bundle_meta(
+            "watchlist",
+            self.bundle_id,
+            created,
+            who,
+            self.purpose,
+            ag.reference,
+            watchlist={"name": wl.name, "second_review": wl.second_review},
+            subjects=list(subjects.values()),
+            items=items,
+        )
+        return bagwriter.seal_bag(sink, s, info, meta, manifest), nist_sha
 
     @staticmethod
     def _subject_meta(x: Subject) -> dict[str, Any]:

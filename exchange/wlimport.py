@@ -21,20 +21,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from sqlalchemy import select
 
 from exchange.bundles import check_opened, open_bundle, refuse
 from exchange.checks import BagReport
 from exchange.errors import BundleRejected
 from exchange.models import WatchlistBundle
-from matching.faces import Face
 from matching.images import load_rgb
-from matching.labels import TLP
-from matching.models import Reference, Subject, Watchlist
+from matching.models import Watchlist
 from matching.search import DEFAULT_ALERT_THRESHOLD
-from matching.watchlists import reference_face
-from vault.blobs import StoredBlob, add_blob_rows, store_blob
+from matching.tlp import LABELS
+from matching.watchlists import Enrolment, Listing, enrol_into, reference_face, store_enrolment
 from vault.errors import UserError
 from vault.jobs import CancelToken, Emit, Progress
 from vault.session import Session, now
@@ -84,7 +81,7 @@ def shape_problems(meta: dict[str, Any]) -> list[str]:
         seen.add(ref)
         if not str(s.get("reason", "")).strip() or not str(s.get("agency", "")).strip():
             problems.append(f"{where}: listing reason or issuing agency missing")
-        if s.get("label") not in TLP:
+        if s.get("label") not in LABELS:
             problems.append(f"{where}: unknown handling label {s.get('label')!r}")
         if not _date_ok(s.get("review_on"), False) or not _date_ok(s.get("expires_on"), True):
             problems.append(f"{where}: review or expiry date is not a date")
@@ -161,9 +158,9 @@ class WatchlistImportJob:
 
     def _enrol(
         self, root: Path, r: BagReport, emit: Emit
-    ) -> tuple[dict[str, list[tuple[str, StoredBlob, Face, StoredBlob]]], list[tuple[str, str]]]:
+    ) -> tuple[dict[str, list[Enrolment]], list[tuple[str, str]]]:
         """Detect and check each photo here; store the good ones (photo, crop) as blobs."""
-        enrolled: dict[str, list[tuple[str, StoredBlob, Face, StoredBlob]]] = {}
+        enrolled: dict[str, list[Enrolment]] = {}
         refused: list[tuple[str, str]] = []
         total = sum(len(x["references"]) for x in r.meta["subjects"])
         done = 0
@@ -177,8 +174,8 @@ class WatchlistImportJob:
                 except UserError as exc:
                     refused.append((rel, str(exc).removeprefix(f"{rel}: ")))
                 else:
-                    photo = store_blob(self.session, data)
-                    stored = (rel, photo, face, store_blob(self.session, crop))
+                    source = f"bundle {r.bundle_id} from {r.sender}: {rel}"
+                    stored = store_enrolment(self.session, source, data, face, crop)
                     enrolled.setdefault(subj["ref"], []).append(stored)
                 done += 1
                 emit(Progress(done, total, "references", rel))
@@ -188,7 +185,7 @@ class WatchlistImportJob:
         self,
         name: str,
         r: BagReport,
-        enrolled: dict[str, list[tuple[str, StoredBlob, Face, StoredBlob]]],
+        enrolled: dict[str, list[Enrolment]],
         refused: list[tuple[str, str]],
     ) -> WatchlistImportResult:
         s, at = self.session, now()
@@ -210,34 +207,17 @@ class WatchlistImportJob:
                 stored = enrolled.get(meta["ref"])
                 if not stored:
                     continue
-                subject = Subject(
-                    watchlist_id=wl.id,
-                    ref=meta["ref"],
-                    reason=meta["reason"],
-                    agency=meta["agency"],
-                    label=meta["label"],
-                    review_on=meta["review_on"],
-                    expires_on=meta.get("expires_on"),
-                    created_by=s.user,
-                    created_at=at,
+                listing = Listing(
+                    meta["reason"],
+                    meta["agency"],
+                    meta["label"],
+                    meta["review_on"],
+                    meta.get("expires_on"),
                 )
-                db.add(subject)
-                s.audit(db, "watchlist.subject_added", subject, watchlist=name, ref=subject.ref)
-                for rel, photo, face, crop in stored:
-                    add_blob_rows(db, photo, crop)
-                    ref = Reference(
-                        subject_id=subject.id,
-                        photo_blob=photo.name,
-                        crop_blob=crop.name,
-                        source=f"bundle {r.bundle_id} from {r.sender}: {rel}",
-                        embedding=face.embedding.astype(np.float32).tobytes(),
-                        model=face.model,
-                        quality=json.dumps(face.quality.to_dict()),
-                        created_at=at,
-                    )
-                    db.add(ref)
-                    s.audit(db, "watchlist.reference_added", ref, subject=subject.id, source=rel)
-                    count += 1
+                enrol_into(
+                    s, db, wl, meta["ref"], listing, stored, at, bundle=r.bundle_id, sender=r.sender
+                )
+                count += len(stored)
             record = WatchlistBundle(
                 direction="in",
                 bundle_id=r.bundle_id,

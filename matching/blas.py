@@ -19,6 +19,7 @@ import glob
 import os
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
@@ -90,3 +91,22 @@ def one_blas_thread() -> Iterator[None]:
             _users -= 1
             if _users == 0:
                 setter(_saved)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def workers() -> int:
+    """Threads of the search pool: two at most (one per core of the target machines)."""
+    return min(2, os.cpu_count() or 1)
+
+
+def executor() -> ThreadPoolExecutor:
+    """The process-wide pool of the search's own threads (exact scan halves, index re-ranking),
+    started once."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(workers(), thread_name_prefix="custos-search")
+        return _pool

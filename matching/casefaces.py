@@ -8,13 +8,10 @@ transaction per item with its audit entries and an "analysed" custody event. An 
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -26,6 +23,7 @@ from matching.models import FaceRecord, MediaInfo
 from matching.parallel import DetectPool, ImageInput, ImageResult
 from vault.blobs import StoredBlob, add_blob_rows, store_blob
 from vault.cases import find_case
+from vault.fsutil import plain_copy
 from vault.jobs import CancelToken, Emit, Finished, Progress
 from vault.models import CustodyEvent, Item, canonical
 from vault.session import Session, now
@@ -127,7 +125,8 @@ class DetectJob:
         from matching.video import read_video_metadata, track_video
 
         try:
-            with _plain_copy(self.session, item) as path:
+            chunks = self.session.blobs.read_chunks(item.blob_name)
+            with plain_copy(chunks, PurePosixPath(item.name).suffix) as path:
                 meta = read_video_metadata(path)
                 tracks = track_video(
                     path, engine(), fps=self.video_fps, cancel=lambda: self.cancel.cancelled
@@ -219,19 +218,3 @@ def _image_meta(session: Session, item: Item) -> dict[str, Any]:
         return read_metadata(session.blobs.read_bytes(item.blob_name), name=item.name)
     except MatchingError:
         return {}
-
-
-@contextlib.contextmanager
-def _plain_copy(session: Session, item: Item) -> Iterator[Path]:
-    """The item's bytes in a private temp file, in RAM when /dev/shm exists; always removed."""
-    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
-    suffix = PurePosixPath(item.name).suffix
-    fd, name = tempfile.mkstemp(prefix="custos-", suffix=suffix, dir=base)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            for chunk in session.blobs.read_chunks(item.blob_name):
-                fh.write(chunk)
-        yield Path(name)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)

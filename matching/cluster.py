@@ -1,8 +1,9 @@
 """Group recurring unknown faces: Chinese whispers over a thresholded k-NN graph.
 
 The graph links every pair of faces closer than ``threshold`` (0.5; at most ``k`` neighbours per
-face). Distances come from blocked matrix products on augmented vectors, so one BLAS call per block
-yields squared distances directly: ``[-2a, |a|^2, 1] . [b, 1, |b|^2] = |a - b|^2``. Only the upper
+face). Distances are :mod:`matching.distance`'s, from blocked matrix products on its augmented
+vectors, so one BLAS call per block yields squared distances directly
+(``[-2a, |a|^2, 1] . [b, 1, |b|^2] = |a - b|^2``). Only the upper
 triangle of blocks is computed. The labelling runs in dlib's C++ ``chinese_whispers`` on the edge
 list (dlib's ``chinese_whispers_clustering`` compares every pair itself: O(N^2) in one thread).
 """
@@ -13,6 +14,8 @@ from collections.abc import Callable
 
 import dlib
 import numpy as np
+
+from matching import distance
 
 DEFAULT_CLUSTER_THRESHOLD = 0.5
 _BLOCK = 4096
@@ -26,11 +29,8 @@ def neighbour_edges(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Edges ``(i, j, distance)`` with ``i < j`` and distance < ``threshold``; each face keeps at
     most its ``k`` nearest such neighbours (an edge stays if either end keeps it)."""
-    x = np.ascontiguousarray(embeddings, dtype=np.float32)
-    n = x.shape[0]
-    sq = np.einsum("ij,ij->i", x, x)
-    left = np.hstack([-2.0 * x, sq[:, None], np.ones((n, 1), np.float32)]).astype(np.float32)
-    right = np.hstack([x, np.ones((n, 1), np.float32), sq[:, None]]).astype(np.float32)
+    left, right = distance.augmented(embeddings)
+    n = left.shape[0]
     limit = np.float32(threshold * threshold)
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
@@ -47,7 +47,7 @@ def neighbour_edges(
             if len(i):
                 rows.append(i + a)
                 cols.append(j + b)
-                vals.append(np.sqrt(np.maximum(d2[i, j], 0.0)))
+                vals.append(distance.root(d2[i, j]))
     if not rows:
         empty = np.zeros(0, np.int64)
         return empty, empty, np.zeros(0, np.float32)

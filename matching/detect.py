@@ -22,7 +22,6 @@ import face_recognition_models
 import numpy as np
 
 from matching.faces import MODEL_NAME, Box, Face, measure_quality
-from matching.images import ImageSource, load_rgb
 
 MODEL_VERSION = f"dlib {dlib.__version__}"
 """Version of the library that ran :data:`MODEL_NAME`; recorded with every embedding."""
@@ -164,11 +163,6 @@ class FaceEngine:
             for r in found
         ]
 
-    def locate(self, rgb: np.ndarray) -> list[Box]:
-        """Face boxes (clipped to the image) without landmarks or embeddings."""
-        h, w = rgb.shape[:2]
-        return [_clip(r, h, w) for r in self._rects(rgb)]
-
     # -- encoding -------------------------------------------------------------------------------
 
     def _face(self, rgb: np.ndarray, rect: dlib.rectangle) -> Face:
@@ -184,20 +178,11 @@ class FaceEngine:
             quality=measure_quality(pts, chip),
         )
 
-    def encode(self, rgb: np.ndarray, boxes: list[Box]) -> list[Face]:
-        """Landmarks, quality and embedding for given boxes (e.g. drawn by an analyst)."""
-        rgb = _as_rgb(rgb)
-        return [self._face(rgb, dlib.rectangle(b.left, b.top, b.right, b.bottom)) for b in boxes]
-
     def detect(self, rgb: np.ndarray) -> list[Face]:
         """Every face in an RGB ``uint8`` image, ordered left to right then top to bottom."""
         rgb = _as_rgb(rgb)
         faces = [self._face(rgb, r) for r in self._rects(rgb)]
         return sorted(faces, key=lambda f: (f.box.left, f.box.top))
-
-    def detect_file(self, source: ImageSource, *, name: str | None = None) -> list[Face]:
-        """Decode (see :func:`matching.images.load_rgb`) and :meth:`detect`."""
-        return self.detect(load_rgb(source, name=name))
 
 
 def _as_rgb(rgb: np.ndarray) -> np.ndarray:

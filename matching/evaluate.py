@@ -14,6 +14,9 @@ the system: a missed probe, a pair judged "different" — never skipped.
   distractors, plus every mated probe searched with its own subject left out (so small folders
   still give a usable estimate).
 - distractor_false_alerts: number of distractor photos with a candidate within the alert threshold.
+
+Every distance is :func:`matching.distance.distances`, the kernel alert and investigative search
+use, so a threshold calibrated here decides the same way in an alert search.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from matching import distance
 from matching.errors import EvaluationError
 from matching.faces import MODEL_NAME
 from matching.search import DEFAULT_ALERT_THRESHOLD
@@ -200,12 +204,15 @@ class EvalReport:
 def _subject_distances(
     probe: np.ndarray | None, subjects: Mapping[str, list[np.ndarray]]
 ) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for sid, refs in subjects.items():
-        if probe is None or not refs:
-            out[sid] = math.inf
-        else:
-            out[sid] = float(np.min(np.linalg.norm(np.stack(refs) - probe, axis=1)))
+    """Each subject's best distance to ``probe``: one kernel call against every enrolled
+    reference in enrolment order (as an alert search against that gallery)."""
+    out = dict.fromkeys(subjects, math.inf)
+    owners = [sid for sid, refs in subjects.items() for _ in refs]
+    if probe is None or not owners:
+        return out
+    refs = np.stack([r for rs in subjects.values() for r in rs])
+    for sid, d in zip(owners, distance.distances(probe, refs)[0].tolist(), strict=True):
+        out[sid] = min(out[sid], d)
     return out
 
 
@@ -229,7 +236,7 @@ def score_folder(
             e = emb(image)
             subjects.setdefault(identity, [])
             if e is not None:
-                subjects[identity].append(e.astype(np.float64))
+                subjects[identity].append(e)
     mated: list[float] = []
     hits: list[bool] = []
     nonmated: list[float] = []
@@ -253,7 +260,7 @@ def score_folder(
     imp: list[float] = []
     for a, b, same in folder.pairs:
         ea, eb = emb(a), emb(b)
-        d = math.inf if ea is None or eb is None else float(np.linalg.norm(ea - eb))
+        d = math.inf if ea is None or eb is None else float(distance.distances(ea, eb)[0, 0])
         (gen if same else imp).append(d)
     return EvalReport(
         images=len(folder.images),

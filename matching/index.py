@@ -24,12 +24,23 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from matching.search import Gallery
+from matching import distance
+from matching.blas import executor, workers
+
+
+class Gallery(Protocol):
+    """What the index needs of a :class:`~matching.search.Gallery` (no import of it: the
+    gallery builds the index)."""
+
+    embeddings: np.ndarray
+    sq_norms: np.ndarray
+
+    def __len__(self) -> int: ...
+
 
 INDEX_MIN_REFERENCES = 200_000
 """Galleries at least this large get an index for investigative search (smaller: exact is fast)."""
@@ -114,23 +125,21 @@ class PqIndex:
         with the exact distances of the references found. Rows it could not fill (fewer than ``k``
         references in the scanned lists) have distance ``inf`` and row -1.
         """
-        from matching.search import _as_matrix, _executor, _workers
-
         g = self.gallery
-        q = _as_matrix(queries)
+        q = distance.as_matrix(queries)
         nq = q.shape[0]
         k = min(k, len(g))
         if k == 0 or nq == 0:
             return np.empty((nq, k), np.float32), np.empty((nq, k), np.int64)
         nprobe = max(1, min(nprobe or self.nprobe, self.nlist))
         width = min(len(g), max(shortlist or self.shortlist, k))
-        if nq < _SPLIT_MIN or _workers() < 2:
+        if nq < _SPLIT_MIN or workers() < 2:
             return self._search_part(q, k, nprobe, width)
         # Two threads, each with one OpenMP thread, search and re-rank half of the probes: no
         # barrier between the cores (sturdier than faiss's own threads on a loaded machine).
         half = (nq + 1) // 2
         futures = [
-            _executor().submit(self._search_part, part, k, nprobe, width, True)
+            executor().submit(self._search_part, part, k, nprobe, width, True)
             for part in (q[:half], q[half:])
         ]
         parts = [f.result() for f in futures]
@@ -176,9 +185,8 @@ def _rerank(g: Gallery, q: np.ndarray, cand: np.ndarray, k: int) -> tuple[np.nda
     valid = cand >= 0
     rows = np.where(valid, cand, 0)
     vecs = g.embeddings[rows]  # (probes, width, 128): only the shortlist is gathered
-    d = np.einsum("prd,pd->pr", vecs, q * np.float32(-2.0))
-    d += g.sq_norms[rows]
-    d += np.einsum("pd,pd->p", q, q)[:, None]
+    d = distance.partial(q * distance.MINUS_TWO, vecs, g.sq_norms[rows], how="gathered")
+    d += distance.sq_norms(q)[:, None]
     d[~valid] = np.inf
     if k < d.shape[1]:
         sel = np.argpartition(d, k - 1, axis=1)[:, :k]
@@ -189,5 +197,5 @@ def _rerank(g: Gallery, q: np.ndarray, cand: np.ndarray, k: int) -> tuple[np.nda
     sel = np.take_along_axis(sel, order, axis=1)
     dist = np.take_along_axis(d, sel, axis=1)
     found = np.isfinite(dist)
-    dist = np.where(found, np.sqrt(np.maximum(dist, 0.0)), np.inf).astype(np.float32)
+    dist = np.where(found, distance.root(dist), np.inf).astype(np.float32)
     return dist, np.where(found, np.take_along_axis(rows, sel, axis=1), -1)

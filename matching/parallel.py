@@ -289,16 +289,3 @@ class DetectPool:
 
 def _noop() -> None:
     return None
-
-
-def detect_many(
-    sources: Iterable[Source],
-    *,
-    workers: int | None = None,
-    cancel: Callable[[], bool] | None = None,
-    with_crops: bool = True,
-    **engine_options: Any,
-) -> Iterator[ImageResult]:
-    """One-shot convenience over :class:`DetectPool` (starts and stops the workers)."""
-    with DetectPool(workers, **engine_options) as pool:
-        yield from pool.run(sources, cancel=cancel, with_crops=with_crops)

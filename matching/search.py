@@ -1,8 +1,9 @@
 """Exact 1:N search of face embeddings against a gallery (watchlist references).
 
-Distances are euclidean, on the scale of ``face_recognition.face_distance`` (dlib embeddings are
-not unit-norm). Squared distances use ``||q||^2 + ||g||^2 - 2 q.g``; ``||q||^2`` is added only to
-the few kept results since it does not change a query's ranking. Top-k keeps a running k-th best
+Distances come from :mod:`matching.distance` (Euclidean on 128-d dlib embeddings, the one kernel
+of eval, calibration, search, alert, index and clustering): the scan ranks on
+``||g||^2 - 2 q.g``; ``||q||^2`` is added only to the few kept results since it does not change a
+query's ranking. Top-k keeps a running k-th best
 per query, so each block of scores is filtered by one comparison and almost nothing is
 partitioned after the first block.
 
@@ -25,17 +26,17 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
-from matching.blas import one_blas_thread
+from matching import distance
+from matching.blas import executor, one_blas_thread, workers
+from matching.distance import MINUS_TWO, as_matrix
 from matching.errors import ModelMismatchError
-from matching.faces import EMBEDDING_DIM, MODEL_NAME
+from matching.faces import MODEL_NAME
 from matching.index import INDEX_MIN_REFERENCES, PqIndex
 
 DEFAULT_ALERT_THRESHOLD = 0.6
@@ -47,22 +48,6 @@ _REF_BLOCK = 16384  # references per GEMM block: 128 x 16,384 scores = 8 MB per 
 _SCAN_BLOCK = 16384  # rows per block of the few-probe scan: 64 KB of scores stay in L1/L2
 _SMALL_BATCH = 4  # up to this many probes, scan probe by probe instead of a matrix product
 _PARALLEL_MIN = 4 * _SCAN_BLOCK  # below this many references, one thread
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _workers() -> int:
-    return min(2, os.cpu_count() or 1)
-
-
-def _executor() -> ThreadPoolExecutor:
-    """A small process-wide thread pool for the two-half scan (threads start once)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(_workers(), thread_name_prefix="custos-search")
-        return _pool
 
 
 def _sorted_topk(d: np.ndarray, i: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -100,15 +85,6 @@ class SearchPolicy:
     threshold: float = DEFAULT_ALERT_THRESHOLD
 
 
-def _as_matrix(x: np.ndarray) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float32)
-    if arr.ndim == 1:
-        arr = arr[None, :]
-    if arr.ndim != 2 or arr.shape[1] != EMBEDDING_DIM:
-        raise ValueError(f"expected (n, {EMBEDDING_DIM}) embeddings, got {arr.shape}")
-    return np.ascontiguousarray(arr)
-
-
 class Gallery:
     """References of one embedding model: a contiguous float32 ``(N, 128)`` matrix and the
     subject id of each row.
@@ -125,13 +101,13 @@ class Gallery:
         model: str = MODEL_NAME,
     ) -> None:
         self.embeddings = (
-            _as_matrix(embeddings) if len(embeddings) else np.zeros((0, 128), np.float32)
+            as_matrix(embeddings) if len(embeddings) else np.zeros((0, 128), np.float32)
         )
         ids = np.asarray(subjects)
         if ids.shape != (self.embeddings.shape[0],):
             raise ValueError("one subject id per embedding row is required")
         self.model = model
-        self.sq_norms = np.einsum("ij,ij->i", self.embeddings, self.embeddings).astype(np.float32)
+        self.sq_norms = distance.sq_norms(self.embeddings)
         # subject ids are kept as one code per row plus the distinct names (not one Python
         # string per row: 1M references would cost ~60 MB more); integer ids (a watchlist's
         # subject ids) are made unique as integers, then named by their text
@@ -155,19 +131,11 @@ class Gallery:
         """The subject id of each row (built on demand)."""
         return self._subject_names[self._subject_codes]
 
-    @property
-    def subject_count(self) -> int:
-        return len(self._subject_names)
-
     # -- persistence (a plain .npy so it loads in well under a second, or memory-maps) -----------
-
-    def save_npy(self, path: str | os.PathLike[str]) -> None:
-        """Write the embedding matrix as ``.npy`` (subjects and model are the caller's to keep)."""
-        np.save(path, self.embeddings)
 
     @staticmethod
     def load_npy(source: str | os.PathLike[str] | bytes, mmap: bool = False) -> np.ndarray:
-        """Load an embedding matrix written by :meth:`save_npy` (from a path or decrypted bytes)."""
+        """Load an embedding matrix saved with ``np.save`` (from a path or decrypted bytes)."""
         if isinstance(source, bytes):
             return np.load(io.BytesIO(source), allow_pickle=False)
         return np.load(source, mmap_mode="r" if mmap else None, allow_pickle=False)
@@ -203,23 +171,19 @@ class Gallery:
         batches use one BLAS matrix product per (queries x references) block.
         """
         self.check_model(model)
-        q = _as_matrix(queries)
+        q = as_matrix(queries)
         k = min(k, len(self))
         if k == 0 or q.shape[0] == 0:
             return np.empty((q.shape[0], k), np.float32), np.empty((q.shape[0], k), np.int64)
-        q_sq = np.einsum("ij,ij->i", q, q)
         if q.shape[0] <= _SMALL_BATCH:
-            d, i = self._scan_small(q * np.float32(-2.0), k)
+            d, i = self._scan_small(q * MINUS_TWO, k)
         else:
             d = np.empty((q.shape[0], k), np.float32)
             i = np.empty((q.shape[0], k), np.int64)
             for qs in range(0, q.shape[0], _QUERY_BLOCK):
-                qb = q[qs : qs + _QUERY_BLOCK] * np.float32(-2.0)
+                qb = q[qs : qs + _QUERY_BLOCK] * MINUS_TWO
                 d[qs : qs + _QUERY_BLOCK], i[qs : qs + _QUERY_BLOCK] = self._batch_topk(qb, k)
-        d += q_sq[:, None]
-        np.maximum(d, 0.0, out=d)
-        np.sqrt(d, out=d)
-        return d, i
+        return distance.finish(d, distance.sq_norms(q)), i
 
     # -- exact top-k kernels (values are ||g||^2 - 2 q.g: the query's own norm is added last) ----
 
@@ -227,10 +191,10 @@ class Gallery:
         """Top-k for a few queries (already scaled by -2): the gallery is cut in two halves
         scanned by two threads (numpy releases the GIL), then the two top-k lists are merged."""
         n = len(self)
-        if n < _PARALLEL_MIN or _workers() < 2:
+        if n < _PARALLEL_MIN or workers() < 2:
             return _sorted_topk(*self._scan_range(qm2, k, 0, n), k)
         half = (n // 2 + _SCAN_BLOCK - 1) // _SCAN_BLOCK * _SCAN_BLOCK
-        pool = _executor()
+        pool = executor()
         futures = [pool.submit(self._scan_range, qm2, k, a, b) for a, b in ((0, half), (half, n))]
         parts = [f.result() for f in futures]
         d = np.concatenate([p[0] for p in parts], axis=1)
@@ -258,8 +222,7 @@ class Gallery:
             norms = self.sq_norms[s:e]
             part = buf[: e - s]
             for r in range(nq):
-                np.einsum("ij,j->i", block, qm2[r], out=part)
-                part += norms
+                distance.partial(qm2[r], block, norms, part, how="row")
                 if len(best_d[r]) < k:
                     cand = np.arange(e - s)
                 else:
@@ -281,11 +244,11 @@ class Gallery:
         one-thread BLAS calls (no OpenBLAS barrier between cores, which stalls on a busy
         machine), then the halves' top-k merged."""
         n = len(self)
-        if n < 2 * _REF_BLOCK or _workers() < 2:
+        if n < 2 * _REF_BLOCK or workers() < 2:
             return self._block_topk(qb, k, 0, n)
         half = (n // 2 + _REF_BLOCK - 1) // _REF_BLOCK * _REF_BLOCK
         with one_blas_thread():
-            pool = _executor()
+            pool = executor()
             futures = [
                 pool.submit(self._block_topk, qb, k, a, b) for a, b in ((0, half), (half, n))
             ]
@@ -313,8 +276,7 @@ class Gallery:
             stop = min(rs + _REF_BLOCK, hi)
             g = self.embeddings[rs:stop]
             part = part_buf[:, : g.shape[0]]
-            np.matmul(qb, g.T, out=part)  # -2 q.g
-            part += self.sq_norms[rs:stop]
+            distance.partial(qb, g, self.sq_norms[rs:stop], part)
             if rs == lo and g.shape[0] >= k:
                 sel = np.argpartition(part, k - 1, axis=1)[:, :k]
                 best_d = np.take_along_axis(part, sel, axis=1)
@@ -394,21 +356,20 @@ class Gallery:
         Always exact (a full scan, never the index): an alert must not be missed by an
         approximation."""
         self.check_model(model)
-        q = _as_matrix(queries)
+        q = as_matrix(queries)
         result: list[list[Candidate]] = []
-        q_sq = np.einsum("ij,ij->i", q, q)
+        q_sq = distance.sq_norms(q)
         for qs in range(0, q.shape[0], _QUERY_BLOCK):
             qb = q[qs : qs + _QUERY_BLOCK]
             hits: list[list[tuple[float, int]]] = [[] for _ in range(qb.shape[0])]
             for rs in range(0, len(self), _REF_BLOCK):
                 g = self.embeddings[rs : rs + _REF_BLOCK]
-                d2 = (qb * np.float32(-2.0)) @ g.T
-                d2 += self.sq_norms[rs : rs + _REF_BLOCK]
+                d2 = distance.partial(qb * MINUS_TWO, g, self.sq_norms[rs : rs + _REF_BLOCK])
                 d2 += q_sq[qs : qs + _QUERY_BLOCK, None]
                 pi, ri = np.nonzero(d2 <= np.float32(threshold * threshold))
-                caller = (ri + rs).tolist()
-                for a, b, c in zip(pi.tolist(), ri.tolist(), caller, strict=True):
-                    hits[a].append((float(np.sqrt(max(d2[a, b], 0.0))), c))
+                found = distance.root(d2[pi, ri]).tolist()
+                for a, dist, c in zip(pi.tolist(), found, (ri + rs).tolist(), strict=True):
+                    hits[a].append((dist, c))
             for j, h in enumerate(hits):
                 h.sort()
                 dist = np.array([[x[0] for x in h]], np.float32).reshape(1, -1)
@@ -426,11 +387,3 @@ class Gallery:
         if policy.mode == "alert":
             return self.alert(queries, policy.threshold, model=model)
         return self.investigate(queries, policy.top, model=model)
-
-
-def face_distance(known: np.ndarray, probe: np.ndarray) -> np.ndarray:
-    """Euclidean distances from ``probe`` to each row of ``known`` (as face_recognition)."""
-    known = np.asarray(known, dtype=np.float32)
-    if known.size == 0:
-        return np.zeros(0, np.float32)
-    return np.asarray(np.linalg.norm(known - np.asarray(probe, np.float32), axis=1))

@@ -22,10 +22,10 @@ from matching.engine import engine
 from matching.errors import MatchingError
 from matching.faces import EMBEDDING_DIM, MODEL_NAME, Face
 from matching.images import load_rgb
-from matching.labels import parse_tlp
 from matching.models import FaceRecord, Reference, Subject, Watchlist
 from matching.search import DEFAULT_ALERT_THRESHOLD, Gallery
-from vault.blobs import add_blob_rows, store_blob
+from matching.tlp import parse_tlp
+from vault.blobs import StoredBlob, add_blob_rows, store_blob
 from vault.errors import UserError
 from vault.session import Session, now, requires
 
@@ -221,6 +221,92 @@ def _check_listing(listing: Listing) -> Listing:
     )
 
 
+@dataclass(frozen=True)
+class Enrolment:
+    """One reference ready to enrol: its provenance (``Reference.source``), its photo and face
+    crop already stored as blobs, and the face (embedding, model, quality) found in it."""
+
+    source: str
+    photo: StoredBlob
+    face: Face
+    crop: StoredBlob
+
+
+def store_enrolment(
+    session: Session, source: str, photo: bytes, face: Face, crop: bytes
+) -> Enrolment:
+    """Store a reference's photo and crop as blobs (rows added by :func:`enrol_into`)."""
+    return Enrolment(source, store_blob(session, photo), face, store_blob(session, crop))
+
+
+def enrol_into(
+    session: Session,
+    db: DbSession,
+    wl: Watchlist,
+    subject_ref: str,
+    listing: Listing,
+    references: list[Enrolment],
+    at: str | None = None,
+    **provenance: str,
+) -> Subject:
+    """The one enrolment: in the caller's transaction, create the subject (or update its
+    listing) and add ``references``, each change audited. ``provenance`` (a bundle and its
+    sender, for an imported watchlist) goes into every audit entry.
+
+    Used by :func:`enrol` (photos, case faces) and by watchlist import (``exchange.wlimport``).
+    """
+    listing = _check_listing(listing)
+    subject = db.scalar(
+        select(Subject).where(Subject.watchlist_id == wl.id, Subject.ref == subject_ref)
+    )
+    if subject is None:
+        subject = Subject(
+            watchlist_id=wl.id,
+            ref=subject_ref,
+            created_by=session.user,
+            created_at=at or now(),
+            **listing.__dict__,
+        )
+        db.add(subject)
+        session.audit(
+            db, "watchlist.subject_added", subject, watchlist=wl.name, ref=subject_ref, **provenance
+        )
+    elif (
+        subject.reason,
+        subject.agency,
+        subject.label,
+        subject.review_on,
+        subject.expires_on,
+    ) != (listing.reason, listing.agency, listing.label, listing.review_on, listing.expires_on):
+        for key, value in listing.__dict__.items():
+            setattr(subject, key, value)
+        session.audit(
+            db,
+            "watchlist.subject_updated",
+            subject,
+            watchlist=wl.name,
+            ref=subject_ref,
+            **provenance,
+        )
+    for e in references:
+        add_blob_rows(db, e.photo, e.crop)
+        ref = Reference(
+            subject_id=subject.id,
+            photo_blob=e.photo.name,
+            crop_blob=e.crop.name,
+            source=e.source,
+            embedding=e.face.embedding.astype(np.float32).tobytes(),
+            model=e.face.model,
+            quality=json.dumps(e.face.quality.to_dict()),
+            created_at=at or now(),
+        )
+        db.add(ref)
+        session.audit(
+            db, "watchlist.reference_added", ref, subject=subject.id, source=e.source, **provenance
+        )
+    return subject
+
+
 @requires("watchlist.manage")
 def enrol(
     session: Session,
@@ -254,53 +340,10 @@ def enrol(
             if refused
             else "give at least one reference photo or face"
         )
-    stored = [
-        (src, store_blob(session, photo), face, store_blob(session, crop))
-        for src, photo, face, crop in accepted
-    ]
+    stored = [store_enrolment(session, *a) for a in accepted]
     with session.transaction() as db:
         wl = find_watchlist(db, watchlist)
-        subject = db.scalar(
-            select(Subject).where(Subject.watchlist_id == wl.id, Subject.ref == subject_ref)
-        )
-        if subject is None:
-            subject = Subject(
-                watchlist_id=wl.id,
-                ref=subject_ref,
-                created_by=session.user,
-                created_at=now(),
-                **listing.__dict__,
-            )
-            db.add(subject)
-            session.audit(
-                db, "watchlist.subject_added", subject, watchlist=wl.name, ref=subject_ref
-            )
-        elif (
-            subject.reason,
-            subject.agency,
-            subject.label,
-            subject.review_on,
-            subject.expires_on,
-        ) != (listing.reason, listing.agency, listing.label, listing.review_on, listing.expires_on):
-            for key, value in listing.__dict__.items():
-                setattr(subject, key, value)
-            session.audit(
-                db, "watchlist.subject_updated", subject, watchlist=wl.name, ref=subject_ref
-            )
-        for src, photo_blob, face, crop_blob in stored:
-            add_blob_rows(db, photo_blob, crop_blob)
-            ref = Reference(
-                subject_id=subject.id,
-                photo_blob=photo_blob.name,
-                crop_blob=crop_blob.name,
-                source=src,
-                embedding=face.embedding.astype(np.float32).tobytes(),
-                model=face.model,
-                quality=json.dumps(face.quality.to_dict()),
-                created_at=now(),
-            )
-            db.add(ref)
-            session.audit(db, "watchlist.reference_added", ref, subject=subject.id, source=src)
+        subject = enrol_into(session, db, wl, subject_ref, listing, stored)
         info = next(s for s in _info(db, wl).subjects if s.id == subject.id)
     return info, refused
 

@@ -1,4 +1,5 @@
-"""Durable file-system steps: atomic replace, fsync of files and folders, syncfs."""
+"""Durable file-system steps: atomic replace, fsync of files and folders, syncfs; and the one
+private temp copy of decrypted bytes for libraries that read files only."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import contextlib
 import ctypes
 import ctypes.util
 import os
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
@@ -58,3 +61,19 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
             tmp.unlink()
         raise
     fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def plain_copy(chunks: Iterable[bytes], suffix: str = "") -> Iterator[Path]:
+    """Decrypted bytes in a private temp file (mode 0600; in RAM when /dev/shm exists) for a
+    library that reads files only (OpenCV, FFmpeg); always removed on leaving."""
+    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    fd, name = tempfile.mkstemp(prefix="custos-", suffix=suffix, dir=base)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+        yield Path(name)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)

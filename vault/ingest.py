@@ -38,7 +38,6 @@ from vault.jobs import CancelToken, Emit, Finished, Progress
 from vault.session import Session, requires
 from vault.sources import Source, collect, text
 
-CHUNK = 1 << 20
 BATCH_FILES = 500
 BATCH_BYTES = 256 << 20
 FULL = storework.FULL
@@ -68,12 +67,8 @@ class IngestResult:
     skipped: list[tuple[str, int]] = field(default_factory=list)
 
 
-class _SourceError(Exception):
-    """Reading one source file failed; that file is skipped, the batch goes on."""
-
-
-class _VaultWriteError(Exception):
-    """Writing to the vault failed (disk full, I/O error): the job stops after saving the rest."""
+_SourceError = storework.SourceFault
+_VaultWriteError = storework.VaultFault
 
 
 class IngestJob:
@@ -346,28 +341,33 @@ class IngestJob:
         with os.fdopen(fd, "rb", buffering=0) as src:
             before = os.fstat(fd)
             hasher = MultiHasher(before.st_size, self._hash_sets)
-            read = 0
             try:
                 with blobs.temp_file(before.st_size + 4096) as (tmp, out):
                     enc = agefmt.Encryptor(out, blobs.recipients)
                     synced = 0  # bytes of the temp file whose writeback has been started
-                    while chunk := _read(src):
+                    done = 0
+
+                    def step(n: int) -> bool:
+                        nonlocal synced, done
                         if self.cancel.cancelled:
-                            return None
-                        hasher.update(chunk)
-                        _write(enc.write, chunk)
-                        read += len(chunk)
-                        if read >= synced + WRITEBACK:
+                            return False
+                        done += n
+                        if done >= synced + WRITEBACK:
                             # Overlap the disk with the encryption: without this a large
                             # file sits dirty in the page cache and the fsync below writes
-                            # all of it while we wait. (``read`` and ``synced`` differ by
+                            # all of it while we wait. (``done`` and ``synced`` differ by
                             # the header and tags only: a few bytes per 64 KiB.)
                             written = out.raw.tell()  # type: ignore[attr-defined]
                             start_writeback(out.fileno(), synced, written - synced)
                             synced = written
                         if emit is not None:
-                            self._done += len(chunk)
+                            self._done += n
                             emit(Progress(self._done, self._total, "bytes", source.name))
+                        return True
+
+                    read = storework.encrypt_into(src.fileno(), enc, hasher, step)
+                    if read is None:
+                        return None
                     _write(enc.close)
                     digests = hasher.digests()
                     _check_unchanged(source.path, before, os.fstat(fd), read)
@@ -414,13 +414,6 @@ def ingest(
     from vault.jobs import ignore
 
     return IngestJob(session, case_reference, paths, form, cancel, again).run(emit or ignore)
-
-
-def _read(src: object) -> bytes:
-    try:
-        return src.read(CHUNK)  # type: ignore[attr-defined]
-    except OSError as exc:
-        raise _SourceError(storework.reason(exc)) from None
 
 
 def _write(fn: object, *args: object) -> object:

@@ -7,14 +7,17 @@ hash sets) and age-encrypts it into
 ``tmp/<random>``; the file key is made here and never leaves the process. The main process then
 names the blob (keyed HMAC: that key stays there), renames it in, syncs and commits.
 
-This module imports nothing of the vault but ``agefmt``: a worker starts in about 0.1 s.
+``encrypt_into`` is the one "store one file" loop, used here and by ``vault.ingest`` for large
+files in-process.
+
+This module imports nothing of the vault but ``agefmt`` and ``hashing`` (standard library only):
+a worker starts in about 0.1 s.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import pickle
 import queue
@@ -24,9 +27,11 @@ import sys
 import threading
 import uuid
 from collections import deque
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from vault import agefmt
+from vault.hashing import MultiHasher
 
 CHUNK = 1 << 20
 FULL = "the vault's disk is full; free space and ingest again"
@@ -211,6 +216,43 @@ class Sink:
         self.size = 0
 
 
+class SourceFault(Exception):
+    """Reading one source file failed; that file is skipped, the batch goes on."""
+
+
+class VaultFault(Exception):
+    """Writing to the vault failed (disk full, I/O error): the job stops after saving the rest."""
+
+
+class _Writer(Protocol):
+    def write(self, data: bytes) -> object: ...
+
+
+def encrypt_into(
+    src: int, enc: _Writer, hasher: MultiHasher, step: Callable[[int], bool] | None = None
+) -> int | None:
+    """Store one file: read ``src`` in 1 MiB chunks, hash each (``hasher``) and encrypt it
+    (``enc``); returns the bytes read. ``step(chunk bytes)`` after each chunk may return False to
+    stop (a cancel): then None. Errors are one line each: ``SourceFault`` (reading),
+    ``VaultFault`` (writing)."""
+    read = 0
+    while True:
+        try:
+            chunk = os.read(src, CHUNK)
+        except OSError as exc:
+            raise SourceFault(reason(exc)) from None
+        if not chunk:
+            return read
+        hasher.update(chunk)
+        try:
+            enc.write(chunk)
+        except OSError as exc:
+            raise VaultFault(vault_reason(exc)) from None
+        read += len(chunk)
+        if step is not None and not step(len(chunk)):
+            return None
+
+
 def store_file(
     path: str, tmp_dir: str, recipients: list[agefmt.Recipient], hash_sets: bool = True
 ) -> Outcome:
@@ -226,38 +268,25 @@ def store_file(
         except OSError as exc:
             return ("vault", vault_reason(exc))
         try:
-            sha256 = hashlib.sha256()
-            extra = [hashlib.sha1(), hashlib.md5()] if hash_sets else []
+            hasher = MultiHasher(0, hash_sets)  # inline: the worker processes are the parallelism
             sink = Sink(out)
             try:
                 enc = agefmt.Encryptor(sink, recipients)  # type: ignore[arg-type]
-            except OSError as exc:
-                return ("vault", vault_reason(exc))
-            read = 0
-            while True:
-                try:
-                    chunk = os.read(src, CHUNK)
-                except OSError as exc:
-                    return ("source", reason(exc))
-                if not chunk:
-                    break
-                sha256.update(chunk)
-                for h in extra:
-                    h.update(chunk)
-                enc.write(chunk)
-                read += len(chunk)
-            try:
+                read = encrypt_into(src, enc, hasher) or 0
                 enc.close()
                 sink.flush()
+            except SourceFault as exc:
+                return ("source", str(exc))
+            except VaultFault as exc:
+                return ("vault", str(exc))
             except OSError as exc:
                 return ("vault", vault_reason(exc))
             problem = unchanged(path, before, os.fstat(src), read)
             if problem:
                 return ("source", problem)
             name, tmp = os.path.basename(tmp), ""  # kept: the main process moves it in
-            sha1, md5 = (h.hexdigest() for h in extra) if extra else (None, None)
-            digests = (sha256.hexdigest(), sha1, md5)
-            return ("ok", name, read, *digests, before.st_mtime)
+            d = hasher.digests()
+            return ("ok", name, read, d.sha256, d.sha1, d.md5, before.st_mtime)
         finally:
             os.close(out)
             if tmp:

@@ -6,10 +6,7 @@ sequence number. Blobs are decrypted and re-hashed with the hash on a second thr
 
 from __future__ import annotations
 
-import hashlib
 import json
-import queue
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +16,7 @@ from sqlalchemy import select
 from vault.agefmt import AgeError
 from vault.audit import ChainChecker, read_head, read_head_file
 from vault.errors import Cancelled
+from vault.hashing import MultiHasher
 from vault.jobs import CancelToken, Emit, Progress
 from vault.models import (
     AuditEntry,
@@ -225,7 +223,7 @@ class VerifyJob:
         path = self.session.blobs.path(name)
         if not path.exists():
             return "stored copy is missing"
-        hasher = _ThreadedSha256()
+        hasher = MultiHasher(size, hash_sets=False, group=1 << 20)  # 64 KiB chunks, grouped
         read = 0
         try:
             for chunk in self.session.blobs.read_chunks(name):
@@ -243,43 +241,6 @@ class VerifyJob:
         if read != size or digest != sha:
             return "stored copy does not match the acquisition hash"
         return None
-
-
-class _ThreadedSha256:
-    """SHA-256 on a second thread, so decryption and hashing use both cores.
-
-    Chunks (64 KiB, as decrypted) are handed over in groups of about 1 MiB: a queue hand-off
-    per chunk cost more, in the decrypting thread, than the decryption itself.
-    """
-
-    GROUP = 1 << 20
-
-    def __init__(self) -> None:
-        self._h = hashlib.sha256()
-        self._q: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=8)
-        self._group: list[bytes] = []
-        self._size = 0
-        self._t = threading.Thread(target=self._run, daemon=True)
-        self._t.start()
-
-    def _run(self) -> None:
-        while (group := self._q.get()) is not None:
-            for chunk in group:
-                self._h.update(chunk)
-
-    def update(self, chunk: bytes) -> None:
-        self._group.append(chunk)
-        self._size += len(chunk)
-        if self._size >= self.GROUP:
-            self._q.put(self._group)
-            self._group, self._size = [], 0
-
-    def hexdigest(self) -> str:
-        if self._group:
-            self._q.put(self._group)
-        self._q.put(None)
-        self._t.join()
-        return self._h.hexdigest()
 
 
 class _Recorded:

@@ -54,7 +54,7 @@ class AgreementDialog(QDialog):
         super().__init__(parent)
         self.runner = runner
         from exchange.directory import PURPOSES
-        from exchange.tlp import LABELS
+        from matching.tlp import LABELS
         from vault.cases import CRIME_AREAS
 
         self.session = session

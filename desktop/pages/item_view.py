@@ -62,28 +62,18 @@ def is_video(name: str) -> bool:
 def video_frame(data: bytes, suffix: str) -> QImage | None:
     """One frame of a video: OpenCV reads files only, so the bytes go to a private temp file in
     RAM (/dev/shm when it exists), removed at once."""
-    import contextlib
-    import os
-    import tempfile
-
     from matching.errors import MatchingError
     from matching.video import sample_frames
+    from vault.fsutil import plain_copy
 
-    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
-    fd, name = tempfile.mkstemp(prefix="custos-", suffix=suffix, dir=base)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+    with plain_copy([data], suffix) as path:
         try:
-            _t, rgb = next(iter(sample_frames(name, fps=1.0)))
+            _t, rgb = next(iter(sample_frames(str(path), fps=1.0)))
         except (MatchingError, StopIteration):
             return None
         h, w = rgb.shape[:2]
         buffer = rgb.tobytes()  # alive while QImage reads it; copy() owns the pixels
         return QImage(buffer, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
 
 
 def _load_preview(session: Any, item_id: int, name: str = "") -> tuple[QImage | None, bytes]:

@@ -8,17 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from exchange.hashpipe import Sha256Thread, WriterThread, batched, hash_many, sha256_file
+from exchange.hashpipe import WriterThread, batched, hash_many, sha256_file
 from vault.errors import Cancelled
+from vault.hashing import MultiHasher
 from vault.jobs import CancelToken
 
 
 def test_threads_give_the_plain_results(tmp_path: Path) -> None:
     data = [os.urandom(70_000) for _ in range(40)]
-    h = Sha256Thread(3 << 20)
-    for chunk in batched(data):
-        h.update(chunk)
-    assert h.hexdigest() == hashlib.sha256(b"".join(data)).hexdigest()
+    want = hashlib.sha256(b"".join(data)).hexdigest()
+    for group in (0, 1 << 20):  # chunk by chunk, or handed over in ~1 MiB groups (verify)
+        h = MultiHasher(3 << 20, hash_sets=False, group=group)
+        for chunk in data if group else batched(data):
+            h.update(chunk)
+        assert h.hexdigest() == want
     assert [len(c) for c in batched([b"x" * 600_000] * 3)] == [1_200_000, 600_000]
     fd = os.open(tmp_path / "w", os.O_WRONLY | os.O_CREAT)
     w = WriterThread(fd)

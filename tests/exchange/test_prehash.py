@@ -190,6 +190,10 @@ def test_export_refuses_a_damaged_blob_and_leaves_nothing(kit: Kit) -> None:
     blob.chmod(0o600)
     blob.write_bytes(bytes(raw))
     target = kit.root / "damaged-bag"
-    with pytest.raises(IntegrityFault, match="stored copy is missing or damaged"):
-        ExportJob(kit.a, "NL-DMG", "BKA", "joint-operation", target).run(ignore)
-    assert not any(p.name.startswith((".damaged-bag", "damaged-bag")) for p in kit.root.iterdir())
+    for encrypt in (False, True):  # each sink's own copy path (folder: blocks; tar: stream)
+        with pytest.raises(IntegrityFault, match="stored copy is missing or damaged"):
+            ExportJob(kit.a, "NL-DMG", "BKA", "joint-operation", target, encrypt=encrypt).run(
+                ignore
+            )
+        left = [p.name for p in kit.root.iterdir() if p.name.startswith((".damaged", "damaged"))]
+        assert not left

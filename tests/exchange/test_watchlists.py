@@ -28,6 +28,7 @@ from vault.cases import create_case
 from vault.errors import PermissionDenied, UserError
 from vault.ingest import ingest
 from vault.jobs import ignore
+from vault.models import AuditEntry
 from vault.session import Session
 from vault.users import add_user
 from vault.verify import verify
@@ -129,11 +130,29 @@ def test_watchlist_round_trip(
         rec = db.scalar(select(WatchlistBundle).where(WatchlistBundle.sha256 == res.sha256))
         assert rec is not None and rec.direction == "in" and rec.references == 6
     assert verify(wk.de).ok
+    _imported_like_enrolled(wk.de, res.bundle_id)
 
     with pytest.raises(BundleRejected, match=r"already imported on .* as watchlist .*\(replay\)"):
         wk.import_(res.path, "another name")
     with pytest.raises(UserError, match="already exists"):
         wk.import_(wk.export().path)  # same name again: --as needed
+
+
+def _imported_like_enrolled(session: Session, bundle_id: str) -> None:
+    """Import enrols through the same core as ``enrol``: the same audit entries, with the
+    bundle and its sender on each, and each reference's provenance as its source."""
+    with session.db() as db:
+        entries = db.scalars(
+            select(AuditEntry).where(AuditEntry.action.like("watchlist.%_added"))
+        ).all()
+        sources = set(db.scalars(select(Reference.source)))
+    found = [json.loads(e.details) for e in entries if bundle_id in e.details]
+    subjects = [d for d in found if "ref" in d]
+    refs = [d for d in found if "source" in d]
+    assert len(subjects) == 3 and len(refs) == 6
+    assert all(d["bundle"] == bundle_id and d["sender"] == "Politie NL" for d in found)
+    assert {d["source"] for d in refs} <= sources
+    assert all(d["source"].startswith(f"bundle {bundle_id} from Politie NL: ") for d in refs)
 
 
 def test_embeddings_are_computed_locally_and_bad_photos_refused(wk: WlKit) -> None:

@@ -16,6 +16,7 @@ import pytest
 from service.opener import recover, unlock
 from vault import blobs as blobs_module
 from vault import ingest as ingest_module
+from vault import storework
 from vault.errors import AuthenticationFailed, UserError, VaultUnavailable
 from vault.history import list_audit
 from vault.ingest import IngestJob, IngestResult, ingest
@@ -196,17 +197,14 @@ def test_a_file_that_fails_while_being_read_is_reported(
 ) -> None:
     """A read error mid-file (a bad sector): that file is dropped, the batch goes on."""
     files = _files(tmp_path / "in", a=b"first", b=b"bad sector" * 1000, c=b"third")
-    real_read = ingest_module._read
+    real_read = os.read
 
-    class BadSector:
-        def read(self, size: int) -> bytes:
+    def read(fd: int, size: int) -> bytes:
+        if os.path.samestat(os.fstat(fd), os.stat(files["b"])):
             raise OSError(errno.EIO, "Input/output error")
+        return real_read(fd, size)
 
-    def read(src: object) -> bytes:
-        same = os.path.samestat(os.fstat(src.fileno()), os.stat(files["b"]))  # type: ignore[attr-defined]
-        return real_read(BadSector() if same else src)
-
-    monkeypatch.setattr(ingest_module, "_read", read)
+    monkeypatch.setattr(storework.os, "read", read)  # the one store loop's read
     result = ingest(admin, case, [tmp_path / "in"])
     monkeypatch.undo()
     assert result.failed == [(str(files["b"]), "cannot read: Input/output error")]
