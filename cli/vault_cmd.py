@@ -79,14 +79,22 @@ def recover_cmd(ctx: click.Context, identity_file: str, admin: str) -> None:
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--head", "heads", multiple=True, metavar="SEQ:HASH", help="A head pinned outside the vault."
+)
 @click.pass_context
-def verify(ctx: click.Context, as_json: bool) -> None:
-    """Decrypt and re-hash every blob, check every row and audit link; exit 5 on any problem."""
-    from cli.common import ctrl_c_cancels
+def verify(ctx: click.Context, as_json: bool, heads: tuple[str, ...]) -> None:
+    """Decrypt and re-hash every blob, check every row and audit link; exit 5 on any problem.
 
+    --head SEQ:HASH (repeatable): a head pinned outside the vault (``custos audit head``
+    printed it earlier); the log must still hold it unchanged."""
+    from cli.common import ctrl_c_cancels
+    from vault.audit import Head
+
+    pinned = [Head.parse(h) for h in heads]
     with signed_in(ctx) as session:
         token = CancelToken()
-        job = VerifyJob(session, token)
+        job = VerifyJob(session, token, pinned)
         with ctrl_c_cancels(token):
             report = run_job(job.run, "verifying")
     if as_json:

@@ -19,10 +19,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session as DbSession
 
+from vault.errors import UserError
 from vault.fsutil import atomic_write
 from vault.models import AuditEntry, canonical
 
 GENESIS = "0" * 64
+HEX = frozenset("0123456789abcdef")
 HEAD_FILE = "audit.head"
 _HEAD_KEY = "custos.audit_head"  # db.info slot: (transaction, Head) of the last appended entry
 
@@ -127,6 +129,17 @@ class AuditLog:
 class Head:
     seq: int
     hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Head:
+        """``SEQ:HASH`` as ``custos audit head`` prints it; ``UserError`` otherwise."""
+        seq, _, digest = text.strip().replace(" ", ":", 1).partition(":")
+        if not (seq.isdigit() and len(digest) == 64 and all(c in HEX for c in digest)):
+            raise UserError(f"{text!r} is not an audit head (SEQ:HASH, 64 hex digits)")
+        return cls(int(seq), digest)
 
 
 def read_head(db: DbSession) -> Head:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from vault.agefmt import AgeError
-from vault.audit import ChainChecker, read_head, read_head_file
+from vault.audit import ChainChecker, Head, read_head, read_head_file
 from vault.errors import Cancelled
 from vault.hashing import MultiHasher
 from vault.jobs import CancelToken, Emit, Progress
@@ -68,9 +68,18 @@ class VerifyReport:
 
 
 class VerifyJob:
-    def __init__(self, session: Session, cancel: CancelToken | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        cancel: CancelToken | None = None,
+        heads: list[Head] | None = None,
+    ) -> None:
         self.session = session
         self.cancel = cancel or CancelToken()
+        # Heads pinned outside the vault (written down by an admin, carried in a bundle): the
+        # log must still hold each of them, so a rewrite or a rollback of the whole folder
+        # is visible to anyone holding a later head.
+        self.heads = heads or []
 
     def run(self, emit: Emit) -> VerifyReport:
         self.session.require("vault.verify", target="vault")
@@ -101,6 +110,8 @@ class VerifyJob:
         s = self.session
         checker = ChainChecker(s.chain_root_public)
         rec = _Recorded()
+        wanted = {h.seq for h in self.heads}
+        found: dict[int, str] = {}
         last = 0
         while True:
             with s.db() as db:
@@ -124,6 +135,8 @@ class VerifyJob:
                 for seq, what in checker.check(entry):
                     report.problems.append(Problem(f"audit #{seq}", what))
                 rec.add(entry.target, entry.details)
+                if entry.seq in wanted:
+                    found[entry.seq] = entry.hash
             last = batch[-1].seq
             self.cancel.check()
         if pinned and pinned.seq > head.seq:
@@ -132,6 +145,22 @@ class VerifyJob:
             )
         elif pinned and pinned.seq > 0 and (at is None or at.hash != pinned.hash):
             report.problems.append(Problem(f"audit #{pinned.seq}", "differs from head"))
+        for given in self.heads:
+            if given.seq > head.seq:
+                report.problems.append(
+                    Problem(
+                        f"audit #{head.seq + 1}",
+                        f"entries up to #{given.seq} were removed (a head pinned outside "
+                        "names them: the log was truncated or the vault rolled back)",
+                    )
+                )
+            elif found.get(given.seq) != given.hash:
+                report.problems.append(
+                    Problem(
+                        f"audit #{given.seq}",
+                        "differs from the head pinned outside (the history was rewritten)",
+                    )
+                )
         return rec
 
     def _check_rows(self, report: VerifyReport, rec: _Recorded) -> None:

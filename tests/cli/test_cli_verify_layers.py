@@ -83,3 +83,36 @@ def test_cli_verify_names_deleted_rows_of_other_layers(tmp_path: Path) -> None:
         "PROBLEM watchlist 'wanted': is in the audit log but was deleted",
         "PROBLEM agreement with 'Agency-B' (MLA-1): is in the audit log but was deleted",
     ]
+
+
+def test_a_head_pinned_outside_catches_a_rollback_and_a_rewrite(tmp_path: Path) -> None:
+    """An admin wrote down the head; later the whole vault folder is put back to an older copy
+    (which verifies on its own): ``verify --head`` names the missing entries."""
+    import shutil
+
+    from vault.cases import create_case
+
+    folder, _, _ = _stock(tmp_path)
+    shutil.copytree(folder, tmp_path / "old-copy")
+    with open_as(folder) as s:
+        create_case(s, "C-2", "after the copy")
+    pinned = run_cli("audit", "head", vault=folder).stdout.splitlines()[0]
+    seq = int(pinned.split()[0])
+    assert run_cli("verify", "--head", pinned, vault=folder).returncode == 0
+    shutil.rmtree(folder)
+    shutil.copytree(tmp_path / "old-copy", folder)
+    result = run_cli("verify", "--head", pinned.replace(" ", ":"), vault=folder)
+    assert result.returncode == 5
+    assert [line for line in result.stdout.splitlines() if line.startswith("PROBLEM")] == [
+        f"PROBLEM audit #{seq}: entries up to #{seq} were removed (a head pinned outside "
+        "names them: the log was truncated or the vault rolled back)"
+    ]
+    # the old copy verifies on its own (and records that it did): the entry at the pinned
+    # number is now another one
+    assert run_cli("verify", vault=folder).returncode == 0
+    result = run_cli("verify", "--head", pinned, vault=folder)
+    assert [line for line in result.stdout.splitlines() if line.startswith("PROBLEM")] == [
+        f"PROBLEM audit #{seq}: differs from the head pinned outside (the history was rewritten)"
+    ]
+    bad = run_cli("verify", "--head", "12:xyz", vault=folder)
+    assert bad.returncode == 2 and "is not an audit head" in bad.stderr
