@@ -17,7 +17,7 @@ from matching.facelist import ClusterJob
 from matching.measure import CalibrateJob, EvaluateJob
 from matching.models import CandidateRecord, FaceRecord, SearchRun, Watchlist
 from matching.searching import SearchJob
-from matching.watchlists import Listing, create_watchlist, enrol
+from matching.watchlists import Listing, create_watchlist, enrol, reference_photos
 from vault import cases
 from vault.errors import Cancelled, PermissionDenied
 from vault.ingest import ingest
@@ -168,3 +168,11 @@ def test_calibrate_job_checks_permission_first_then_measures_and_records(
         assert wl is not None and wl.alert_threshold == cal.threshold
         assert json.loads(wl.calibration)["target_fpir"] == 0.01
     assert _actions(vault)[-1] == "watchlist.calibrated"
+
+
+def test_reference_photos_come_decrypted_with_their_source(vault: Session) -> None:
+    photos = reference_photos(vault, "A", "obama")
+    assert [p.source for p in photos] == ["obama.jpg", "obama2.jpg"]
+    assert all(p.crop.startswith(b"\xff\xd8") for p in photos)
+    assert all("inter_eye_px" in p.quality for p in photos)
+    assert reference_photos(vault, "A", "nobody") == []
