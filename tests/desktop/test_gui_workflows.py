@@ -1,7 +1,9 @@
-"""Long work from the GUI goes through the core's jobs: progress and a working Cancel."""
+"""Long work from the GUI goes through the core's jobs: progress, a working Cancel, and the
+export dialog reaching the same job parameters as the command line (face matches)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from guikit import sign_in
@@ -50,3 +52,37 @@ def test_cluster_and_search_run_as_cancellable_jobs(matched, qtbot):
         bridge = dialog.run()
         assert bridge.cancellable and dialog.job_dialog.cancel_button.isEnabled()
     assert done.args[0].candidates and not dialog.job_dialog.isVisible()
+
+
+def test_export_dialog_includes_face_matches_when_ticked(matched, qtbot, tmp_path: Path):
+    window = sign_in(matched, qtbot)
+    page = window.show_area("bundles")
+    page.show_case("OP-7")
+    dialog = page.open_export()
+    with qtbot.waitSignal(dialog.checked, timeout=10_000):
+        pass
+    with qtbot.waitSignal(dialog.checked, timeout=10_000):
+        dialog.purpose.setCurrentIndex(dialog.purpose.findData("joint-operation"))
+    red = next(v.item for v in dialog.preview.verdicts if not v.allowed)
+    with qtbot.waitSignal(dialog.checked, timeout=10_000):
+        dialog.items.set_checked(red, False)
+    assert not dialog.matches.isChecked()
+    with qtbot.waitSignal(dialog.checked, timeout=10_000) as seen:
+        qtbot.mouseClick(dialog.matches, _left())
+    assert dialog.matches.isChecked() and seen.args[0].allowed
+    out = tmp_path / "out"
+    out.mkdir()
+    dialog.folder.setText(str(out))
+    with qtbot.waitSignal(dialog.exported, timeout=60_000) as done:
+        dialog.export_button.click()
+    graph = json.loads((done.args[0].path / "data/case.jsonld").read_text())["@graph"]
+    kinds = {
+        t for n in graph for t in (n["@type"] if isinstance(n["@type"], list) else [n["@type"]])
+    }
+    assert "uco-analysis:AnalyticResult" in kinds  # the search's candidates went along
+
+
+def _left():
+    from PySide6.QtCore import Qt
+
+    return Qt.MouseButton.LeftButton
