@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -19,9 +20,12 @@ def _children(pid: int) -> list[str]:
         return []
 
 
-def _interrupt_while_measuring(vault: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``custos ARGS``; once its face engine's worker processes exist (the job is running),
-    send Ctrl-C (SIGINT, to the command only, as ``kill -INT``)."""
+def _interrupt_while_measuring(
+    vault: Path, *args: str, terminal: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run ``custos ARGS``; once its face engine's processes exist (the job is running), send
+    Ctrl-C: to the command only (``kill -INT``), or with ``terminal`` to its whole process group
+    as a terminal does, once the detection workers have started."""
     process = subprocess.Popen(
         [sys.executable, "-m", "cli.main", *args],
         stdout=subprocess.PIPE,
@@ -29,17 +33,29 @@ def _interrupt_while_measuring(vault: Path, *args: str) -> subprocess.CompletedP
         text=True,
         env=cli_env(vault),
         cwd=ROOT,
+        start_new_session=terminal,
     )
     deadline = time.monotonic() + 120
-    while not _children(process.pid) and process.poll() is None and time.monotonic() < deadline:
+
+    def started() -> bool:
+        kids = _children(process.pid)
+        return bool(kids) and (not terminal or any(_children(int(k)) for k in kids))
+
+    while not started() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
+    if terminal:
+        time.sleep(1)  # past the workers' start-up, into the measurement
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=180)
     return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
 
 
 def test_ctrl_c_stops_eval_with_one_line(tmp_path: Path, faces_dir: Path) -> None:
-    result = _interrupt_while_measuring(tmp_path / "no-vault", "eval", str(faces_dir))
+    result = _interrupt_while_measuring(
+        tmp_path / "no-vault", "eval", str(faces_dir), terminal=True
+    )
     assert result.returncode == 130, result.stderr
     assert one_clear_line(result).splitlines()[-1] == "error: evaluation cancelled"
     assert result.stdout == ""
