@@ -167,9 +167,8 @@ class FacesPage(Page):
         self.job_dialog.show()
         return self.job_dialog
 
-    def _cluster_failed(self, message: str) -> None:
-        self._show_count()
-        self.error(message)
+    def _cluster_failed(self, _message: str) -> None:
+        self._show_count()  # the job's dialog shows why (a refusal, or "cancelled by the user")
 
     def _clustered(self, result: Any) -> None:
         self._show_count()
