@@ -349,13 +349,3 @@ def calibrate_from_report(report: EvalReport, target_fpir: float, folder: str) -
         images=report.images,
         model=report.model,
     )
-
-
-def calibrate_alert_threshold(
-    folder: str | Path, target_fpir: float = 0.01, *, embedder: Embedder | None = None
-) -> Calibration:
-    """Largest alert threshold whose FPIR on ``folder`` is <= ``target_fpir``."""
-    if not 0.0 <= target_fpir < 1.0:
-        raise EvaluationError(f"target FPIR must be in [0, 1), got {target_fpir}")
-    report = evaluate_report(folder, embedder=embedder)
-    return calibrate_from_report(report, target_fpir, str(folder))
