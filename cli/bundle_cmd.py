@@ -44,7 +44,8 @@ def _lines(items: list[str]) -> None:
 @click.option("--items", "item_ids", multiple=True, type=int, help="Item id (repeat; default all).")
 @click.option("--encrypt", is_flag=True, help="Send as one tar encrypted to the partner (age).")
 @click.option("--matches", is_flag=True, help="Include face search results and review decisions.")
-@click.option("--out", "target", required=True, type=click.Path(path_type=Path))
+@click.option("--out", "target", type=click.Path(path_type=Path), help="Where to write it.")
+@click.option("--dry-run", is_flag=True, help="Only show the policy's decision on each item.")
 @click.pass_context
 def export(
     ctx: click.Context,
@@ -54,15 +55,44 @@ def export(
     item_ids: tuple[int, ...],
     encrypt: bool,
     matches: bool,
-    target: Path,
+    target: Path | None,
+    dry_run: bool,
 ) -> None:
     """Export evidence the agreements allow as a signed bundle."""
-    from exchange.export import ExportJob
+    from exchange.export import ExportJob, preview_export
+    from vault.errors import UserError
 
+    if dry_run:
+        with signed_in(ctx) as session:
+            preview = preview_export(session, case_ref, partner, purpose, list(item_ids), matches)
+        for v in preview.verdicts:
+            state = "allowed" if v.allowed else f"REFUSED: {v.reason}"
+            out.print(f"item {v.item}\tTLP:{v.label}\t{v.name}\t{state}", markup=False)
+        refused = [v for v in preview.verdicts if not v.allowed]
+        if refused:
+            raise PolicyRefused(
+                f"export to {partner} would be refused for {len(refused)} of "
+                f"{len(preview.verdicts)} item(s); nothing written",
+                [f"item {v.item} ({v.name}): {v.reason}" for v in refused],
+            )
+        ag = preview.agreement
+        assert ag is not None  # allowed: an agreement covers it
+        out.print(f"allowed under agreement {ag.id} until {ag.valid_until}", markup=False)
+        return
+    if target is None:
+        raise UserError("give --out PATH (or --dry-run to only check the policy)")
     with signed_in(ctx) as session:
         token = CancelToken()
         job = ExportJob(
-            session, case_ref, partner, purpose, target, list(item_ids), encrypt, token, matches
+            session,
+            case_ref,
+            partner,
+            purpose,
+            target,
+            item_ids=list(item_ids),
+            encrypt=encrypt,
+            matches=matches,
+            cancel=token,
         )
         try:
             with ctrl_c_cancels(token):

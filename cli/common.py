@@ -24,6 +24,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from vault.errors import Cancelled
 from vault.jobs import CancelToken, Event, Finished
 from vault.jobs import Progress as ProgressEvent
 
@@ -166,3 +167,13 @@ def run_job(run: Callable[[Callable[[Event], None]], T], title: str, unit: str =
                 say_error(event.subject, event.message)
 
         return run(emit)
+
+
+def run_cancellable(job: Any, title: str, stopped: str, unit: str = "items") -> Any:
+    """Run a core job (``job.run``, ``job.cancel``) with a progress bar; Ctrl-C sets its token
+    and the job's ``Cancelled`` becomes one line, ``stopped`` (exit 130)."""
+    with ctrl_c_cancels(job.cancel):
+        try:
+            return run_job(job.run, title, unit)
+        except Cancelled:
+            raise Cancelled(stopped) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import ctrl_c_cancels, emit_json, out, run_job, signed_in
+from cli.common import ctrl_c_cancels, emit_json, out, run_cancellable, run_job, signed_in
 from vault.errors import BatchIncomplete, Cancelled
 from vault.jobs import CancelToken
 
@@ -66,10 +66,11 @@ def list_(ctx: click.Context, case_ref: str, as_json: bool) -> None:
 @click.pass_context
 def cluster(ctx: click.Context, case_ref: str, threshold: float, as_json: bool) -> None:
     """Groups of faces of one person recurring across a case (Chinese whispers)."""
-    from matching.facelist import cluster_faces
+    from matching.facelist import ClusterJob
 
     with signed_in(ctx) as session:
-        groups = cluster_faces(session, case_ref, threshold)
+        job = ClusterJob(session, case_ref, threshold)
+        groups = run_cancellable(job, "grouping faces", "clustering cancelled").groups
     if as_json:
         emit_json(
             [{"group": n, "members": [f.as_dict() for f in g]} for n, g in enumerate(groups, 1)]

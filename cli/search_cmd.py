@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from cli.common import emit_json, out, safe, signed_in
+from cli.common import emit_json, out, run_cancellable, safe, signed_in
 
 
 @click.command()
@@ -36,10 +36,13 @@ def search(
     as_json: bool,
 ) -> None:
     """1:N search against watchlists. Candidates are leads for review, not identifications."""
-    from matching.searching import search as core_search
+    from matching.searching import SearchJob
 
     with signed_in(ctx) as session:
-        outcome = core_search(session, list(watchlists), case_ref, photo, mode, top)
+        job = SearchJob(session, list(watchlists), case_ref, photo, mode, top)
+        outcome = run_cancellable(
+            job, "searching", "search cancelled; runs finished before are kept whole"
+        )
     if as_json:
         emit_json(
             {
@@ -144,9 +147,10 @@ def decide(ctx: click.Context, candidate: int, decision: str | None, reason: str
 @click.option("--json", "as_json", is_flag=True)
 def eval_cmd(folder: Path, as_json: bool) -> None:
     """Measure 1:1 and 1:N accuracy on a labelled folder (identities.csv, pairs.csv)."""
-    from matching.evaluate import evaluate
+    from matching.measure import EvaluateJob
 
-    result = evaluate(folder)
+    report = run_cancellable(EvaluateJob(folder), "measuring", "evaluation cancelled")
+    result = report.summary()
     if as_json:
         emit_json(result)
         return

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import emit_json, err, out, safe, say_error, signed_in
+from cli.common import emit_json, out, run_cancellable, safe, say_error, signed_in
 from vault.errors import BatchIncomplete
 
 
@@ -145,14 +145,13 @@ def enrol(
 @click.pass_context
 def calibrate(ctx: click.Context, name: str, folder: Path, fpir: float) -> None:
     """Set the alert threshold from a target FPIR on a labelled folder (see custos eval)."""
-    from matching.evaluate import calibrate_alert_threshold
-    from matching.watchlists import set_calibration
+    from matching.measure import CalibrateJob
 
     with signed_in(ctx) as session:
-        session.require("watchlist.manage", target=f"watchlist:{name}")
-        err.print("measuring on the labelled folder...")
-        cal = calibrate_alert_threshold(folder, fpir)
-        set_calibration(session, name, cal.threshold, cal.to_dict())
+        job = CalibrateJob(session, name, folder, fpir)
+        cal = run_cancellable(
+            job, "measuring on the labelled folder", "calibration cancelled; nothing recorded"
+        )
     out.print(
         f"{name}: alert threshold {cal.threshold:.4f} (FPIR {cal.fpir:.4f} on "
         f"{cal.nonmated_searches} non-mated searches, FNIR {cal.fnir:.4f})",

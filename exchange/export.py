@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
 
 from exchange import bagfmt, bagwriter, caseld, matchld
 from exchange.cards import fingerprint
+from exchange.directory import AgreementInfo, find_partner
 from exchange.models import BundleRecord
 from exchange.policy import Decision, Refusal, by_item, check_export, refuse_export
 from matching.tlp import highest
@@ -52,6 +54,82 @@ def _payload_paths(items: list[Item]) -> dict[int, str]:
     return paths
 
 
+def _decide_items(
+    db: DbSession,
+    case_reference: str,
+    partner: str,
+    purpose: str,
+    item_ids: list[int] | None,
+    matches: bool,
+) -> tuple[Case, list[Item], Decision, matchld.MatchSet | None]:
+    """The items to export (all of the case's when ``item_ids`` is empty) and the policy's
+    decision on them, match results' labels included when ``matches``."""
+    case = find_case(db, case_reference)
+    find_partner(db, partner)
+    q = select(Item).where(Item.case_id == case.id).order_by(Item.id)
+    items = list(db.scalars(q))
+    if item_ids:
+        missing = sorted(set(item_ids) - {i.id for i in items})
+        if missing:
+            raise UserError(f"item(s) {missing} are not in case {case.reference}")
+        items = [i for i in items if i.id in set(item_ids)]
+    if not items:
+        raise UserError(f"case {case.reference} has no items to export")
+    decision = check_export(db, partner, purpose, case, items)
+    found = None
+    if matches:
+        found = matchld.gather(db, items, decision.labels)
+        decision = _match_policy(decision, items, found)
+    return case, items, decision, found
+
+
+@dataclass(frozen=True)
+class ItemVerdict:
+    """The export policy's word on one item: its label, allowed or not, and why not."""
+
+    item: int
+    name: str
+    label: str  # TLP label without the "TLP:" prefix
+    allowed: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExportPreview:
+    """What an export would do, decided by the same policy as the export; nothing written."""
+
+    verdicts: list[ItemVerdict]
+    agreement: AgreementInfo | None
+    allowed: bool
+
+
+def preview_export(
+    session: Session,
+    case_reference: str,
+    partner: str,
+    purpose: str,
+    item_ids: list[int] | None = None,
+    matches: bool = False,
+) -> ExportPreview:
+    """The export policy's decision per item (nothing written, nothing sent, nothing audited:
+    the export itself audits a refusal)."""
+    session.require("exchange.bundle", target=f"case:{case_reference}")
+    with session.db() as db:
+        _case, items, decision, _found = _decide_items(
+            db, case_reference, partner, purpose, item_ids, matches
+        )
+    why: dict[int, list[str]] = {}
+    for r in by_item(decision.refusals):
+        why[r.item] = list(r.reasons)
+    decided = [
+        ItemVerdict(
+            i.id, i.name, decision.labels[i.id].tlp, i.id not in why, "; ".join(why.get(i.id, []))
+        )
+        for i in items
+    ]
+    return ExportPreview(decided, decision.agreement, decision.allowed)
+
+
 class ExportJob:
     def __init__(
         self,
@@ -78,21 +156,17 @@ class ExportJob:
     def _decide(self) -> tuple[Case, list[Item], Decision, dict[str, str]]:
         s = self.session
         with s.db() as db:
-            case = find_case(db, self.case_reference)
             who = bagwriter.parties(db, self.partner)
-            q = select(Item).where(Item.case_id == case.id).order_by(Item.id)
-            items = list(db.scalars(q))
-            if self.item_ids:
-                missing = sorted(set(self.item_ids) - {i.id for i in items})
-                if missing:
-                    raise UserError(f"item(s) {missing} are not in case {case.reference}")
-                items = [i for i in items if i.id in set(self.item_ids)]
-            if not items:
-                raise UserError(f"case {case.reference} has no items to export")
-            decision = check_export(db, self.partner, self.purpose, case, items)
-            if self.matches is not None:
-                self.matches = matchld.gather(db, items, decision.labels)
-                decision = _match_policy(decision, items, self.matches)
+            case, items, decision, found = _decide_items(
+                db,
+                self.case_reference,
+                self.partner,
+                self.purpose,
+                self.item_ids,
+                self.matches is not None,
+            )
+            if found is not None:
+                self.matches = found
         if not decision.allowed:
             refused = by_item(decision.refusals)  # one per item, each reason once
             refuse_export(

@@ -35,6 +35,7 @@ from matching import distance
 from matching.errors import EvaluationError
 from matching.faces import MODEL_NAME
 from matching.search import DEFAULT_ALERT_THRESHOLD
+from vault.jobs import CancelToken, Emit, Progress, ignore
 
 DEFAULT_VERIFY_THRESHOLD = 0.6
 """1:1 decision threshold (euclidean distance): ``face_recognition``'s default tolerance, at which
@@ -100,20 +101,29 @@ def read_folder(folder: str | Path) -> LabelledFolder:
 
 
 def embed_with_custos(
-    paths: list[Path], workers: int | None = None
+    paths: list[Path],
+    workers: int | None = None,
+    *,
+    emit: Emit = ignore,
+    cancel: CancelToken | None = None,
 ) -> tuple[dict[Path, np.ndarray | None], float]:
     """Largest face's embedding per photo (None when none is found), and the wall seconds of
-    detect+encode (worker start-up excluded)."""
+    detect+encode (worker start-up excluded). ``Progress`` per photo; a set ``cancel`` token
+    stops between photos and raises ``Cancelled``."""
     from matching.parallel import DetectPool
 
+    token = cancel or CancelToken()
     out: dict[Path, np.ndarray | None] = {}
+    emit(Progress(0, len(paths), "images", "starting the face engine"))
     with DetectPool(workers) as pool:
         pool.warm_up()
         start = time.perf_counter()
-        for res in pool.run(paths, with_crops=False):
+        for res in pool.run(paths, with_crops=False, cancel=lambda: token.cancelled):
             faces = sorted(res.faces, key=lambda f: f.box.width * f.box.height, reverse=True)
             out[Path(res.key)] = faces[0].embedding if faces else None
+            emit(Progress(len(out), len(paths), "images", Path(res.key).name))
         seconds = time.perf_counter() - start
+    token.check()
     return out, seconds
 
 
@@ -346,13 +356,3 @@ def calibrate_from_report(report: EvalReport, target_fpir: float, folder: str) -
         images=report.images,
         model=report.model,
     )
-
-
-def calibrate_alert_threshold(
-    folder: str | Path, target_fpir: float = 0.01, *, embedder: Embedder | None = None
-) -> Calibration:
-    """Largest alert threshold whose FPIR on ``folder`` is <= ``target_fpir``."""
-    if not 0.0 <= target_fpir < 1.0:
-        raise EvaluationError(f"target FPIR must be in [0, 1), got {target_fpir}")
-    report = evaluate_report(folder, embedder=embedder)
-    return calibrate_from_report(report, target_fpir, str(folder))

@@ -12,7 +12,9 @@ from sqlalchemy import select
 from matching.cluster import DEFAULT_CLUSTER_THRESHOLD, chinese_whispers, clusters
 from matching.models import FaceRecord
 from vault.cases import find_case
-from vault.models import Item
+from vault.errors import Cancelled
+from vault.jobs import CancelToken, Emit, Progress, ignore
+from vault.models import Case, Item
 from vault.session import Session, requires
 
 
@@ -58,9 +60,8 @@ def _info(rec: FaceRecord, item_name: str) -> FaceInfo:
     )
 
 
-@requires("case.read")
-def list_faces(session: Session, case_reference: str) -> list[FaceInfo]:
-    """Faces and tracks of a case, in order of capture time (then item, then position)."""
+def _case_faces(session: Session, case_reference: str) -> tuple[Case, list[Any]]:
+    """The case and its face records with their item names, in id order."""
     with session.db() as db:
         case = find_case(db, case_reference)
         rows = db.execute(
@@ -69,6 +70,13 @@ def list_faces(session: Session, case_reference: str) -> list[FaceInfo]:
             .where(FaceRecord.case_id == case.id)
             .order_by(FaceRecord.id)
         ).all()
+    return case, list(rows)
+
+
+@requires("case.read")
+def list_faces(session: Session, case_reference: str) -> list[FaceInfo]:
+    """Faces and tracks of a case, in order of capture time (then item, then position)."""
+    _case, rows = _case_faces(session, case_reference)
     faces = [_info(rec, name) for rec, name in rows]
     return sorted(faces, key=lambda f: (f.captured_at or "~", f.item, f.frame_time or 0.0, f.id))
 
@@ -85,30 +93,62 @@ def face_crop(session: Session, face_id: int) -> bytes:
         return session.blobs.read_bytes(rec.crop_blob)
 
 
-@requires("match.run")
+@dataclass
+class ClusterResult:
+    """Groups of faces of one (unknown) person that recur in a case, largest first."""
+
+    groups: list[list[FaceInfo]]
+    threshold: float
+
+
+class ClusterJob:
+    """Cluster a case's faces (Chinese whispers over the k-NN graph). Progress in steps:
+    faces read, neighbours found, grouped, recorded; the token is checked between steps and
+    between blocks of the neighbour search, and nothing is recorded once it is set."""
+
+    STEPS = 4
+
+    def __init__(
+        self,
+        session: Session,
+        case_reference: str,
+        threshold: float = DEFAULT_CLUSTER_THRESHOLD,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        self.session, self.case_reference, self.threshold = session, case_reference, threshold
+        self.cancel = cancel or CancelToken()
+
+    def run(self, emit: Emit) -> ClusterResult:
+        self.session.require("match.run", target=f"case:{self.case_reference}")
+        emit(Progress(0, self.STEPS, "steps", "reading the faces"))
+        case, rows = _case_faces(self.session, self.case_reference)
+        self.cancel.check()
+        if not rows:
+            return ClusterResult([], self.threshold)
+        emit(Progress(1, self.STEPS, "steps", f"comparing {len(rows)} faces"))
+        emb = np.frombuffer(b"".join(r.embedding for r, _ in rows), np.float32).reshape(-1, 128)
+        try:
+            labels = chinese_whispers(emb, self.threshold, cancel=lambda: self.cancel.cancelled)
+        except InterruptedError:
+            raise Cancelled("cancelled by the user") from None
+        emit(Progress(2, self.STEPS, "steps", "grouping"))
+        groups = [[_info(*rows[i]) for i in members] for members in clusters(labels)]
+        self.cancel.check()
+        emit(Progress(3, self.STEPS, "steps", "recording"))
+        with self.session.transaction() as db:
+            self.session.audit(
+                db,
+                "faces.clustered",
+                target=f"cases:{case.id}",
+                groups=len(groups),
+                threshold=self.threshold,
+            )
+        emit(Progress(self.STEPS, self.STEPS, "steps", f"{len(groups)} groups"))
+        return ClusterResult(groups, self.threshold)
+
+
 def cluster_faces(
     session: Session, case_reference: str, threshold: float = DEFAULT_CLUSTER_THRESHOLD
 ) -> list[list[FaceInfo]]:
     """Groups of faces of one (unknown) person that recur in a case, largest first."""
-    with session.db() as db:
-        case = find_case(db, case_reference)
-        rows = db.execute(
-            select(FaceRecord, Item.name)
-            .join(Item, Item.id == FaceRecord.item_id)
-            .where(FaceRecord.case_id == case.id)
-            .order_by(FaceRecord.id)
-        ).all()
-    if not rows:
-        return []
-    emb = np.frombuffer(b"".join(r.embedding for r, _ in rows), np.float32).reshape(-1, 128)
-    labels = chinese_whispers(emb, threshold)
-    groups = [[_info(*rows[i]) for i in members] for members in clusters(labels)]
-    with session.transaction() as db:
-        session.audit(
-            db,
-            "faces.clustered",
-            target=f"cases:{case.id}",
-            groups=len(groups),
-            threshold=threshold,
-        )
-    return groups
+    return ClusterJob(session, case_reference, threshold).run(ignore).groups

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -58,6 +59,9 @@ _ENGINE: FaceEngine | None = None
 
 def _init_worker(options: dict[str, Any]) -> None:
     global _ENGINE
+    # Ctrl-C at a terminal reaches the whole process group; a worker's KeyboardInterrupt would
+    # come back as an image's result. The parent's cancel token decides, as for ingest workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _ENGINE = FaceEngine(**options)
 
 

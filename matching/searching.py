@@ -32,6 +32,7 @@ from matching.search import Candidate, Gallery
 from matching.watchlists import GalleryRows, WatchlistRows, find_watchlist, load_watchlist_rows
 from vault.cases import find_case
 from vault.errors import UserError
+from vault.jobs import CancelToken, Emit, Progress, ignore
 from vault.models import AuditEntry, audit_target, row_digest
 from vault.session import Session, now, requires
 
@@ -286,12 +287,45 @@ def search(
     top: int = 10,
 ) -> SearchOutcome:
     """Search every face of a case, or the faces of one probe photo, in each watchlist."""
+    return SearchJob(session, watchlists, case_reference, photo, mode, top).run(ignore)
+
+
+class SearchJob:
+    """1:N search as a job: ``Progress`` per watchlist searched; the token is checked before
+    each watchlist and again before its run is recorded, so a cancelled search leaves only
+    complete runs (each with all its candidates, in one transaction) and raises ``Cancelled``."""
+
+    def __init__(
+        self,
+        session: Session,
+        watchlists: list[str],
+        case_reference: str | None = None,
+        photo: Path | None = None,
+        mode: str = "investigative",
+        top: int = 10,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        self.session, self.watchlists = session, list(watchlists)
+        self.case_reference, self.photo, self.mode, self.top = case_reference, photo, mode, top
+        self.cancel = cancel or CancelToken()
+
+    def run(self, emit: Emit) -> SearchOutcome:
+        target = f"case:{self.case_reference}" if self.case_reference else "search"
+        self.session.require("match.run", target=target)
+        return _search(self, emit)
+
+
+def _search(job: SearchJob, emit: Emit) -> SearchOutcome:
+    session, watchlists, mode, top = job.session, job.watchlists, job.mode, job.top
+    case_reference, photo = job.case_reference, job.photo
     if (case_reference is None) == (photo is None):
         raise UserError("search either a case (--case) or a probe photo (--photo)")
     if mode not in ("investigative", "alert"):
         raise UserError(f"unknown search mode {mode!r} (investigative or alert)")
     if not watchlists:
         raise UserError("name at least one watchlist")
+    steps = len(watchlists) + 1
+    emit(Progress(0, steps, "steps", "reading the probe faces"))
     if case_reference is not None:
         case_id, face_ids, emb = _probes_of_case(session, case_reference)
         probe_name = f"case:{case_reference}"
@@ -301,7 +335,9 @@ def search(
         case_id, emb, probe_name = None, _probe_photo(photo), photo.name
         probe_ids = [None] * len(emb)
     outcome = SearchOutcome(probes=len(emb))
-    for name in watchlists:
+    for done, name in enumerate(watchlists, start=1):
+        job.cancel.check()
+        emit(Progress(done, steps, "steps", f"searching {name}"))
         g, wl, rows, method = _searchable(session, name, mode)
         if method["search"] == "index":  # the shortlist a probe really gets (PqIndex.search)
             k = min(len(g), top * max(g.max_refs_per_subject, 1))
@@ -312,6 +348,7 @@ def search(
             found = g.alert(emb, wl.alert_threshold, model=MODEL_NAME)
         else:
             found = g.investigate(emb, top, model=MODEL_NAME, exact=method["search"] != "index")
+        job.cancel.check()  # a run is recorded whole (with its candidates) or not at all
         with session.transaction() as db:
             run = SearchRun(
                 case_id=case_id,
@@ -389,4 +426,5 @@ def search(
                     )
                 )
             outcome.run_ids.append(run.id)
+    emit(Progress(steps, steps, "steps", f"{len(outcome.candidates)} candidate(s)"))
     return outcome

@@ -525,3 +525,38 @@ def set_calibration(
         wl.alert_threshold = threshold
         wl.calibration = json.dumps(calibration, sort_keys=True)
         session.audit(db, "watchlist.calibrated", wl, threshold=threshold)
+
+
+@dataclass(frozen=True)
+class ReferencePhoto:
+    """One reference photo of a subject: its face crop (decrypted JPEG) and where it came from."""
+
+    id: int
+    source: str  # file name, or "face:<id>"
+    crop: bytes
+    quality: dict[str, float]
+    created_at: str
+
+
+def reference_photos(session: Session, watchlist: str, subject: str) -> list[ReferencePhoto]:
+    """The reference photos of ``subject`` in ``watchlist``, oldest first (like ``face_crop``,
+    a read of listing data, not evidence: checked, not a custody event)."""
+    session.require("case.read", target=f"watchlist:{watchlist}")
+    with session.db() as db:
+        wl = find_watchlist(db, watchlist)
+        rows = db.execute(
+            select(
+                Reference.id,
+                Reference.source,
+                Reference.crop_blob,
+                Reference.quality,
+                Reference.created_at,
+            )
+            .join(Subject, Subject.id == Reference.subject_id)
+            .where(Subject.watchlist_id == wl.id, Subject.ref == subject)
+            .order_by(Reference.id)
+        ).all()
+    return [
+        ReferencePhoto(rid, source, session.blobs.read_bytes(blob), json.loads(quality), at)
+        for rid, source, blob, quality, at in rows
+    ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,47 +28,6 @@ from desktop.jobs import JobDialog
 from desktop.pages import call
 from desktop.tablemodel import Column, RecordModel, filtered, setup_view
 from desktop.widgets import CaseBox, CheckList, partner_and_purpose
-
-
-@dataclass(frozen=True)
-class Verdict:
-    item: int
-    name: str
-    label: str
-    allowed: bool
-    reason: str
-
-
-@dataclass(frozen=True)
-class Preview:
-    verdicts: list[Verdict]
-    agreement: Any  # AgreementInfo or None
-    allowed: bool
-
-
-def policy_preview(
-    session: Any, case_ref: str, partner: str, purpose: str, item_ids: list[int]
-) -> Preview:
-    """On a worker: the export policy's decision on these items (nothing written, nothing sent)."""
-    from sqlalchemy import select
-
-    from exchange.policy import check_export
-    from vault.cases import find_case
-    from vault.models import Item
-
-    session.require("exchange.bundle", target=f"case:{case_ref}")
-    with session.db() as db:
-        case = find_case(db, case_ref)
-        q = select(Item).where(Item.case_id == case.id, Item.id.in_(item_ids)).order_by(Item.id)
-        items = list(db.scalars(q))
-        decision = check_export(db, partner, purpose, case, items)
-    why = {r.item: r.reason for r in decision.refusals}
-    verdicts = [
-        Verdict(i.id, i.name, decision.labels[i.id].tlp, i.id not in why, why.get(i.id, ""))
-        for i in items
-    ]
-    return Preview(verdicts, decision.agreement, decision.allowed)
-
 
 VERDICT = {
     True: QT_TRANSLATE_NOOP("Export", "allowed"),
@@ -98,7 +56,7 @@ class ExportDialog(QDialog):
 
         self.session, self.runner = session, runner
         self._case_ref = case_ref
-        self.preview: Preview | None = None
+        self.preview: Any = None  # the core's ExportPreview
         self.result: Any = None
         self.job_dialog: JobDialog | None = None
         self._generation = 0
@@ -130,6 +88,10 @@ class ExportDialog(QDialog):
         choose = QPushButton(self.tr("Choose..."))
         choose.clicked.connect(self._ask_folder)
         self.encrypt = QCheckBox(self.tr("Encrypt to the partner (one .tar.age file)"))
+        self.matches = QCheckBox(self.tr("Include face matches"))
+        self.matches.setToolTip(
+            self.tr("Face search results and review decisions on these items (policy-checked).")
+        )
         out = QHBoxLayout()
         out.addWidget(QLabel(self.tr("Save in")))
         out.addWidget(self.folder, 2)
@@ -137,6 +99,7 @@ class ExportDialog(QDialog):
         out.addWidget(QLabel(self.tr("Name")))
         out.addWidget(self.name, 1)
         out.addWidget(self.encrypt)
+        out.addWidget(self.matches)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -163,6 +126,7 @@ class ExportDialog(QDialog):
         self.purpose.currentIndexChanged.connect(self._changed)
         self.cases.chosen.connect(self._load_items)
         self.items.itemChanged.connect(self._changed)
+        self.matches.toggled.connect(self._changed)
         self.folder.textChanged.connect(self._enable)
         self.name.textChanged.connect(self._enable)
         self.summary.setText(self.tr("Loading..."))
@@ -262,15 +226,23 @@ class ExportDialog(QDialog):
             self.model.set_records([])
             self.summary.setText(self.tr("Choose a partner, a case and at least one item."))
             return None
+        from exchange.export import preview_export
+
         bridge = self.runner.call(
-            policy_preview, self.session, case, partner, self.purpose.currentData(), ids
+            preview_export,
+            self.session,
+            case,
+            partner,
+            self.purpose.currentData(),
+            ids,
+            self.matches.isChecked(),
         )
         bridge.setProperty("generation", self._generation)
         bridge.finished.connect(self._checked)
         bridge.failed.connect(self._check_failed)
         return bridge
 
-    def _checked(self, preview: Preview) -> None:
+    def _checked(self, preview: Any) -> None:
         if self.sender().property("generation") != self._generation:
             return
         self.preview = preview
@@ -321,9 +293,10 @@ class ExportDialog(QDialog):
             self.partner.currentData(),
             self.purpose.currentData(),
             self.target(),
-            self.items.checked(),
-            self.encrypt.isChecked(),
-            CancelToken(),
+            item_ids=self.items.checked(),
+            encrypt=self.encrypt.isChecked(),
+            cancel=CancelToken(),
+            matches=self.matches.isChecked(),
         )
         self.export_button.setEnabled(False)
         bridge = self.runner.start(job)

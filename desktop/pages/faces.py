@@ -163,19 +163,29 @@ class FacesPage(Page):
         self.detected.emit(self._pending)
 
     # --- clusters, search, enrolment ------------------------------------------------------
-    def cluster(self) -> None:
-        from matching.facelist import cluster_faces
+    def cluster(self) -> JobDialog | None:
+        from matching.facelist import ClusterJob
 
         if not self.case_ref:
-            return
+            return None
         self.count.setText(self.tr("Grouping faces..."))
-        bridge = self.runner.call(cluster_faces, self.session, self.case_ref)
+        bridge = self.runner.start(ClusterJob(self.session, self.case_ref))
+        self.job_dialog = JobDialog(
+            bridge, self.tr("Grouping the faces of {0}").format(self.case_ref), parent=self
+        )
         bridge.finished.connect(self._clustered)
-        bridge.failed.connect(self.error)
+        bridge.failed.connect(self._cluster_failed)
+        self.job_dialog.show()
+        return self.job_dialog
 
-    def _clustered(self, groups: list[list[Any]]) -> None:
+    def _cluster_failed(self, _message: str) -> None:
+        self._show_count()  # the job's dialog shows why (a refusal, or "cancelled by the user")
+
+    def _clustered(self, result: Any) -> None:
         self._show_count()
-        self.cluster_dialog = ClusterDialog(groups, self)
+        if self.job_dialog is not None:
+            self.job_dialog.accept()
+        self.cluster_dialog = ClusterDialog(result.groups, self)
         self.cluster_dialog.show()
 
     def open_search(self) -> Any:

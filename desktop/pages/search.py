@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.jobs import JobDialog
 from desktop.pages import call
 from desktop.tablemodel import Column, RecordModel, filtered, setup_view
 from desktop.widgets import CheckList
@@ -53,6 +54,7 @@ class SearchDialog(QDialog):
         self.runner = runner
         self.case_ref = case_ref
         self.outcome: Any = None
+        self.job_dialog: JobDialog | None = None
         self.setWindowTitle(self.tr("Search the faces of {0}").format(case_ref))
         self.resize(820, 560)
         self.watchlists = CheckList()
@@ -119,7 +121,7 @@ class SearchDialog(QDialog):
         return "investigative" if self.investigative.isChecked() else "alert"
 
     def run(self) -> Any:
-        from matching.searching import search
+        from matching.searching import SearchJob
 
         names = self.watchlists.checked()
         if not names:
@@ -127,27 +129,25 @@ class SearchDialog(QDialog):
             return None
         self.run_button.setEnabled(False)
         self.message.setText(self.tr("Searching..."))
-        bridge = self.runner.call(
-            search,
-            self.session,
-            names,
-            case_reference=self.case_ref,
-            mode=self.mode(),
-            top=self.top.value(),
-            writes=True,  # the run and its candidates are recorded
-        )
+        job = SearchJob(self.session, names, self.case_ref, None, self.mode(), self.top.value())
+        bridge = self.runner.start(job)
+        title = self.tr("Searching {0}").format(self.case_ref)
+        self.job_dialog = JobDialog(bridge, title, None, self)
         bridge.finished.connect(self._done)
         bridge.failed.connect(self._failed)
+        self.job_dialog.show()
         return bridge
 
     def _done(self, outcome: Any) -> None:
+        if self.job_dialog is not None:
+            self.job_dialog.accept()
         self.outcome = outcome
         self.run_button.setEnabled(True)
         self.model.set_records(outcome.candidates)
         self.message.setText(
-            self.tr("{0} faces searched: {1} candidates, all pending review.").format(
-                outcome.probes, len(outcome.candidates)
-            )
+            self.tr(
+                "{0} faces searched: {1} candidates queued for review, {2} already pending."
+            ).format(outcome.probes, len(outcome.queued), outcome.already_pending)
         )
         self.searched.emit(outcome)
 

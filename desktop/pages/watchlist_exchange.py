@@ -90,18 +90,10 @@ class CalibrateDialog(QDialog):
         if not self.folder.text().strip() or not folder.is_dir():
             self.message.setText(self.tr("Choose a labelled folder."))
             return None
-        session, name, fpir = self.session, self.watchlist, self.fpir.value()
+        from matching.measure import CalibrateJob
 
-        def work(_emit: Any) -> Any:
-            from matching.evaluate import calibrate_alert_threshold
-            from matching.watchlists import set_calibration
-
-            session.require("watchlist.manage", target=f"watchlist:{name}")
-            cal = calibrate_alert_threshold(folder, fpir)
-            set_calibration(session, name, cal.threshold, cal.to_dict())
-            return cal
-
-        bridge = self.runner.start(work)
+        name = self.watchlist
+        bridge = self.runner.start(CalibrateJob(self.session, name, folder, self.fpir.value()))
         self.job_dialog = JobDialog(
             bridge,
             self.tr("Calibrating {0}").format(name),

@@ -48,25 +48,13 @@ LABELS = ("TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED")
 
 def reference_photos(session: Any, watchlist: str, subject: str) -> list[tuple[str, QImage]]:
     """On a worker: (source, thumbnail) of each reference photo of a subject."""
-    from sqlalchemy import select
+    from matching.watchlists import reference_photos as core_reference_photos
 
-    from matching.models import Reference, Subject
-    from matching.watchlists import find_watchlist
-
-    session.require("case.read", target=f"watchlist:{watchlist}")
-    with session.db() as db:
-        wl = find_watchlist(db, watchlist)
-        rows = db.execute(
-            select(Reference.source, Reference.crop_blob)
-            .join(Subject, Subject.id == Reference.subject_id)
-            .where(Subject.watchlist_id == wl.id, Subject.ref == subject)
-            .order_by(Reference.id)
-        ).all()
     found = []
-    for source, blob in rows:
-        image = QImage.fromData(session.blobs.read_bytes(blob))
+    for ref in core_reference_photos(session, watchlist, subject):
+        image = QImage.fromData(ref.crop)
         if not image.isNull():
-            found.append((source, image.scaled(128, 128, Qt.AspectRatioMode.KeepAspectRatio)))
+            found.append((ref.source, image.scaled(128, 128, Qt.AspectRatioMode.KeepAspectRatio)))
     return found
 
 
