@@ -73,7 +73,7 @@ def export(
             raise PolicyRefused(
                 f"export to {partner} would be refused for {len(refused)} of "
                 f"{len(preview.verdicts)} item(s); nothing written",
-                [f"item {v.item} ({v.name}): {v.reason}" for v in refused],
+                [],  # each reason is on its item's line above
             )
         ag = preview.agreement
         assert ag is not None  # allowed: an agreement covers it

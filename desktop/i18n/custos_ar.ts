@@ -1,2713 +1,2733 @@
 <?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="ar">
-    <context>
-        <name>Admin</name>
-        <message>
-            <location filename="../pages/admin.py" line="32" />
-            <source>User</source>
-            <translation>المستخدم</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="33" />
-            <location filename="../pages/admin.py" line="53" />
-            <source>Roles</source>
-            <translation>الأدوار</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="35" />
-            <source>State</source>
-            <translation>الحالة</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="41" />
-            <source>disabled</source>
-            <translation>معطّل</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="39" />
-            <source>Created</source>
-            <translation>تاريخ الإنشاء</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="41" />
-            <source>active</source>
-            <translation>نشط</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="43" />
-            <source>Administrator</source>
-            <translation>مسؤول النظام</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="44" />
-            <source>Officer</source>
-            <translation>ضابط</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="45" />
-            <source>Analyst</source>
-            <translation>محلل</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="46" />
-            <source>Liaison</source>
-            <translation>ضابط اتصال</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="163" />
-            <source>Verifying the vault</source>
-            <translation>جارٍ التحقق من الخزنة</translation>
-        </message>
-    </context>
-    <context>
-        <name>AdminPage</name>
-        <message>
-            <location filename="../pages/admin.py" line="201" />
-            <source>Rotate workstation key...</source>
-            <translation>تدوير مفتاح محطة العمل...</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="282" />
-            <source>Rotate workstation key</source>
-            <translation>تدوير مفتاح محطة العمل</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="284" />
-            <source>Make a new signing key? Earlier audit entries stay verifiable; partner agencies need our new key card.</source>
-            <translation>هل تريد إنشاء مفتاح توقيع جديد؟ تبقى إدخالات التدقيق السابقة قابلة للتحقق، وتحتاج الجهات الشريكة إلى بطاقة مفتاحنا الجديدة.</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="301" />
-            <source>New workstation key: {0}</source>
-            <translation>مفتاح محطة العمل الجديد: {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="192" />
-            <source>Add user...</source>
-            <translation>إضافة مستخدم...</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="194" />
-            <source>Change roles...</source>
-            <translation>تغيير الأدوار...</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="196" />
-            <source>Disable</source>
-            <translation>تعطيل</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="198" />
-            <source>Verify vault...</source>
-            <translation>التحقق من الخزنة...</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="209" />
-            <source> min</source>
-            <translation> دقيقة</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="219" />
-            <source>Lock the session after idle time</source>
-            <translation>قفل الجلسة بعد مدة خمول</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="264" />
-            <source>Disable user</source>
-            <translation>تعطيل المستخدم</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="265" />
-            <source>Disable {0}? They can no longer sign in.</source>
-            <translation>تعطيل {0}؟ لن يتمكن من تسجيل الدخول بعد الآن.</translation>
-        </message>
-    </context>
-    <context>
-        <name>AgencyDialog</name>
-        <message>
-            <location filename="../pages/agency.py" line="35" />
-            <source>Our agency</source>
-            <translation>جهتنا</translation>
-        </message>
-        <message>
-            <location filename="../pages/agency.py" line="39" />
-            <source>two letters, e.g. NL</source>
-            <translation>حرفان، مثل NL</translation>
-        </message>
-        <message>
-            <location filename="../pages/agency.py" line="41" />
-            <source>desk, e-mail or phone</source>
-            <translation>المكتب أو البريد الإلكتروني أو الهاتف</translation>
-        </message>
-        <message>
-            <location filename="../pages/agency.py" line="43" />
-            <source>Partners see these on our key card. Give them a new card after a change.</source>
-            <translation>يرى الشركاء هذه البيانات على بطاقة مفتاحنا. أعطهم بطاقة جديدة بعد أي تغيير.</translation>
-        </message>
-        <message>
-            <location filename="../pages/agency.py" line="47" />
-            <source>Agency name</source>
-            <translation>اسم الجهة</translation>
-        </message>
-        <message>
-            <location filename="../pages/agency.py" line="48" />
-            <source>Country</source>
-            <translation>البلد</translation>
-        </message>
-        <message>
-            <location filename="../pages/agency.py" line="49" />
-            <source>Contact</source>
-            <translation>جهة الاتصال</translation>
-        </message>
-    </context>
-    <context>
-        <name>AgreementDialog</name>
-        <message>
-            <location filename="../pages/agreements.py" line="99" />
-            <source>Add agreement</source>
-            <translation>إضافة الاتفاقية</translation>
-        </message>
-        <message>
-            <location filename="../pages/agreements.py" line="70" />
-            <source>Allowed TLP labels</source>
-            <translation>تصنيفات TLP المسموح بها</translation>
-        </message>
-        <message>
-            <location filename="../pages/agreements.py" line="76" />
-            <source>Crime areas (none checked: all)</source>
-            <translation>مجالات الجريمة (بلا اختيار: الكل)</translation>
-        </message>
-        <message>
-            <location filename="../pages/agreements.py" line="34" />
-            <source>Intelligence</source>
-            <translation>استخبارات</translation>
-        </message>
-        <message>
-            <location filename="../pages/agreements.py" line="33" />
-            <source>Joint operation</source>
-            <translation>عملية مشتركة</translation>
-        </message>
-        <message>
-            <location filename="../pages/agreements.py" line="89" />
-            <source>MLA reference</source>
-            <translation>مرجع المساعدة القانونية المتبادلة</translation>
-        </message>
-        <message>
-            <location filename="../pages/agreements.py" line="32" />
-            <source>Mutual legal assistance (MLA)</source>
-            <translation>المساعدة القانونية المتبادلة (MLA)</translation>
-        </message>
-        <message>
-            <location filename="../pages/agreements.py" line="61" />
-            <source>New agreement with {0}</source>
-            <translation>اتفاقية جديدة مع {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/agreements.py" line="87" />
-            <source>Partner</source>
-            <translation>الشريك</translation>
-        </message>
-        <message>
-            <location filename="../pages/agreements.py" line="88" />
-            <source>Purpose</source>
-            <translation>الغرض</translation>
-        </message>
-        <message>
-            <location filename="../pages/agreements.py" line="67" />
-            <source>The MLA request reference</source>
-            <translation>مرجع طلب المساعدة القانونية المتبادلة</translation>
-        </message>
-        <message>
-            <location filename="../pages/agreements.py" line="82" />
-            <source>The partner may share onward</source>
-            <translation>يجوز للشريك المشاركة اللاحقة</translation>
-        </message>
-        <message>
-            <location filename="../pages/agreements.py" line="90" />
-            <source>Valid from</source>
-            <translation>صالحة من</translation>
-        </message>
-        <message>
-            <location filename="../pages/agreements.py" line="91" />
-            <source>Valid until</source>
-            <translation>صالحة حتى</translation>
-        </message>
-    </context>
-    <context>
-        <name>Areas</name>
-        <message>
-            <location filename="../pages/__init__.py" line="42" />
-            <source>Cases</source>
-            <translation>القضايا</translation>
-        </message>
-        <message>
-            <location filename="../pages/__init__.py" line="49" />
-            <source>Evidence</source>
-            <translation>الأدلة</translation>
-        </message>
-        <message>
-            <location filename="../pages/__init__.py" line="56" />
-            <source>Faces</source>
-            <translation>الوجوه</translation>
-        </message>
-        <message>
-            <location filename="../pages/__init__.py" line="63" />
-            <source>Watchlists</source>
-            <translation>قوائم المراقبة</translation>
-        </message>
-        <message>
-            <location filename="../pages/__init__.py" line="70" />
-            <source>Review</source>
-            <translation>المراجعة</translation>
-        </message>
-        <message>
-            <location filename="../pages/__init__.py" line="77" />
-            <source>Partners</source>
-            <translation>الشركاء</translation>
-        </message>
-        <message>
-            <location filename="../pages/__init__.py" line="84" />
-            <source>Bundles</source>
-            <translation>الحزم</translation>
-        </message>
-        <message>
-            <location filename="../pages/__init__.py" line="91" />
-            <source>Audit</source>
-            <translation>سجل التدقيق</translation>
-        </message>
-        <message>
-            <location filename="../pages/__init__.py" line="98" />
-            <source>Admin</source>
-            <translation>الإدارة</translation>
-        </message>
-    </context>
-    <context>
-        <name>Audit</name>
-        <message>
-            <location filename="../pages/audit.py" line="55" />
-            <source>Seq</source>
-            <translation>التسلسل</translation>
-        </message>
-        <message>
-            <location filename="../pages/audit.py" line="37" />
-            <source>yes</source>
-            <translation>نعم</translation>
-        </message>
-        <message>
-            <location filename="../pages/audit.py" line="37" />
-            <source>no</source>
-            <translation>لا</translation>
-        </message>
-        <message>
-            <location filename="../pages/audit.py" line="46" />
-            <source>Time</source>
-            <translation>الوقت</translation>
-        </message>
-        <message>
-            <location filename="../pages/audit.py" line="47" />
-            <source>Actor</source>
-            <translation>المنفّذ</translation>
-        </message>
-        <message>
-            <location filename="../pages/audit.py" line="48" />
-            <source>Action</source>
-            <translation>الإجراء</translation>
-        </message>
-        <message>
-            <location filename="../pages/audit.py" line="49" />
-            <source>Target</source>
-            <translation>الهدف</translation>
-        </message>
-        <message>
-            <location filename="../pages/audit.py" line="51" />
-            <source>Details</source>
-            <translation>التفاصيل</translation>
-        </message>
-        <message>
-            <location filename="../pages/audit.py" line="56" />
-            <source>Hash</source>
-            <translation>البصمة</translation>
-        </message>
-    </context>
-    <context>
-        <name>AuditPage</name>
-        <message>
-            <location filename="../pages/audit.py" line="74" />
-            <source>Choose an entry to read its details.</source>
-            <translation>اختر إدخالًا لقراءة تفاصيله.</translation>
-        </message>
-        <message>
-            <location filename="../pages/audit.py" line="77" />
-            <source>Filter by user, action, target or details</source>
-            <translation>تصفية حسب المستخدم أو الإجراء أو الهدف أو التفاصيل</translation>
-        </message>
-        <message>
-            <location filename="../pages/audit.py" line="82" />
-            <source>Verify now...</source>
-            <translation>تحقق الآن...</translation>
-        </message>
-        <message>
-            <location filename="../pages/audit.py" line="108" />
-            <source>Chain status: not verified yet (run a verify).</source>
-            <translation>حالة السلسلة: لم يُتحقق منها بعد (شغّل التحقق).</translation>
-        </message>
-        <message>
-            <location filename="../pages/audit.py" line="111" />
-            <source>Chain status: verify at {0} found {1} problem(s).</source>
-            <translation>حالة السلسلة: التحقق في {0} وجد {1} مشكلة.</translation>
-        </message>
-        <message>
-            <location filename="../pages/audit.py" line="117" />
-            <source>Chain status: intact (verified at {0}, {1} entries).</source>
-            <translation>حالة السلسلة: سليمة (تحقق في {0}، {1} قيد).</translation>
-        </message>
-        <message>
-            <location filename="../pages/audit.py" line="129" />
-            <source>Time: {0}</source>
-            <translation>الوقت: {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/audit.py" line="130" />
-            <source>Actor: {0}</source>
-            <translation>المنفّذ: {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/audit.py" line="131" />
-            <source>Action: {0}</source>
-            <translation>الإجراء: {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/audit.py" line="132" />
-            <source>Target: {0}</source>
-            <translation>الهدف: {0}</translation>
-        </message>
-    </context>
-    <context>
-        <name>BundlesPage</name>
-        <message>
-            <location filename="../pages/bundles.py" line="167" />
-            <source>&lt;b&gt;Bundles sent and received&lt;/b&gt;</source>
-            <translation>&lt;b&gt;الحزم المرسلة والمستلمة&lt;/b&gt;</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="59" />
-            <source>Bundle hash</source>
-            <translation>بصمة الحزمة</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="54" />
-            <source>Case or watchlist</source>
-            <translation>القضية أو قائمة المراقبة</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="50" />
-            <source>Direction</source>
-            <translation>الاتجاه</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="58" />
-            <source>Items</source>
-            <translation>العناصر</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="51" />
-            <source>Partner</source>
-            <translation>الشريك</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="52" />
-            <source>Purpose</source>
-            <translation>الغرض</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="57" />
-            <source>Time</source>
-            <translation>الوقت</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="40" />
-            <source>case</source>
-            <translation>قضية</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="37" />
-            <source>received</source>
-            <translation>مستلمة</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="36" />
-            <source>sent</source>
-            <translation>مرسلة</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="41" />
-            <source>watchlist</source>
-            <translation>قائمة مراقبة</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="195" />
-            <source>Bundle folder...</source>
-            <translation>مجلد الحزمة...</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="197" />
-            <source>Encrypted bundle file (.tar.age)...</source>
-            <translation>ملف حزمة مشفّر (.tar.age)...</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="205" />
-            <source>Choose the encrypted bundle</source>
-            <translation>اختر الحزمة المشفّرة</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="207" />
-            <source>Encrypted bundles (*.tar.age)</source>
-            <translation>حزم مشفّرة (*.tar.age)</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="129" />
-            <source>Export to a partner...</source>
-            <translation>تصدير إلى شريك...</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="131" />
-            <source>Verify a bundle...</source>
-            <translation>التحقق من حزمة...</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="133" />
-            <source>Import a bundle into the case...</source>
-            <translation>استيراد حزمة إلى القضية...</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="137" />
-            <source>Bundles are signed BagIt folders (or one file encrypted to the partner). An export is checked against the agreements before anything is written; a received bundle is verified completely before anything is imported.</source>
-            <translation>الحزم مجلدات BagIt موقّعة (أو ملف واحد مشفّر للشريك). يُفحص التصدير مقابل الاتفاقيات قبل كتابة أي شيء، وتُتحقق الحزمة المستلمة بالكامل قبل استيراد أي شيء.</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="147" />
-            <source>Case</source>
-            <translation>القضية</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="160" />
-            <source>&lt;b&gt;Send&lt;/b&gt;</source>
-            <translation>&lt;b&gt;إرسال&lt;/b&gt;</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="163" />
-            <source>&lt;b&gt;Receive&lt;/b&gt;</source>
-            <translation>&lt;b&gt;استلام&lt;/b&gt;</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="210" />
-            <source>Choose the bundle folder</source>
-            <translation>اختر مجلد الحزمة</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="217" />
-            <source>Verifying {0}</source>
-            <translation>جارٍ التحقق من {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="226" />
-            <source>Bundle {0} from {1} is intact.</source>
-            <translation>الحزمة {0} من {1} سليمة.</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="228" />
-            <source>This bundle is refused: {0} problem(s).</source>
-            <translation>هذه الحزمة مرفوضة: {0} مشكلة.</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="229" />
-            <source>Bundle verification</source>
-            <translation>التحقق من الحزمة</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="236" />
-            <source>Choose the case to import into first.</source>
-            <translation>اختر أولاً القضية التي يُستورد إليها.</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="240" />
-            <source>Importing {0} into {1}</source>
-            <translation>جارٍ استيراد {0} إلى {1}</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="251" />
-            <source>Imported {0} item(s) from {1} (bundle {2}).</source>
-            <translation>تم استيراد {0} عنصر من {1} (الحزمة {2}).</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="254" />
-            <source>Every file was checked against the signed manifest.</source>
-            <translation>فُحص كل ملف مقابل البيان الموقّع.</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="256" />
-            <source>Import refused: {0} problem(s). Nothing was imported.</source>
-            <translation>رُفض الاستيراد: {0} مشكلة. لم يُستورد شيء.</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="262" />
-            <source>Bundle import</source>
-            <translation>استيراد الحزمة</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="268" />
-            <source>Bundle: {0}</source>
-            <translation>الحزمة: {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="269" />
-            <source>Signed by: {0}, key {1} ({2})</source>
-            <translation>موقّعة من: {0}، المفتاح {1} ({2})</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="270" />
-            <source>unknown</source>
-            <translation>غير معروف</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="272" />
-            <source>Purpose: {0}; label: {1}</source>
-            <translation>الغرض: {0}؛ التصنيف: {1}</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="275" />
-            <source>{0} files, {1} bytes</source>
-            <translation>{0} ملف، {1} بايت</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="280" />
-            <source>No problem found.</source>
-            <translation>لم يُعثر على أي مشكلة.</translation>
-        </message>
-        <message>
-            <location filename="../pages/bundles.py" line="281" />
-            <source>Problems:</source>
-            <translation>المشكلات:</translation>
-        </message>
-    </context>
-    <context>
-        <name>CalibrateDialog</name>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="59" />
-            <source>Calibrate {0}</source>
-            <translation>معايرة {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="62" />
-            <source>Choose...</source>
-            <translation>اختيار...</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="71" />
-            <source>Labelled folder (one subfolder per person)</source>
-            <translation>مجلد موسوم (مجلد فرعي لكل شخص)</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="73" />
-            <source>Target FPIR (false alerts per non-mated search)</source>
-            <translation>FPIR المستهدف (التنبيهات الخاطئة لكل بحث غير مطابق)</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="76" />
-            <source>Calibrate</source>
-            <translation>معايرة</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="84" />
-            <source>Labelled folder to measure on</source>
-            <translation>المجلد الموسوم للقياس عليه</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="91" />
-            <source>Choose a labelled folder.</source>
-            <translation>اختر مجلدًا موسومًا.</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="107" />
-            <source>Calibrating {0}</source>
-            <translation>جارٍ معايرة {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="108" />
-            <source>Alert threshold {0:.4f} (FPIR {1:.4f}).</source>
-            <translation>عتبة التنبيه {0:.4f} (FPIR {1:.4f}).</translation>
-        </message>
-    </context>
-    <context>
-        <name>CaseDialog</name>
-        <message>
-            <location filename="../pages/cases.py" line="61" />
-            <source>New case</source>
-            <translation>قضية جديدة</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="66" />
-            <source>Agencies, separated by commas</source>
-            <translation>الجهات، مفصولة بفواصل</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="68" />
-            <source>Reference</source>
-            <translation>المرجع</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="69" />
-            <source>Title</source>
-            <translation>العنوان</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="70" />
-            <source>Crime areas</source>
-            <translation>مجالات الجريمة</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="78" />
-            <source>Joint operation</source>
-            <translation>عملية مشتركة</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="79" />
-            <source>Partner agencies</source>
-            <translation>الجهات الشريكة</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="80" />
-            <source>Also compute SHA-1 and MD5 (hash-set sharing)</source>
-            <translation>احسب أيضًا SHA-1 و MD5 (لمشاركة مجموعات البصمات)</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="84" />
-            <source>SHA-256 is always computed. SHA-1 and MD5 let partners match these files against shared hash sets; without them large files ingest about twice as fast.</source>
-            <translation>تُحسب بصمة SHA-256 دائمًا. تتيح SHA-1 و MD5 للشركاء مطابقة هذه الملفات مع مجموعات البصمات المشتركة؛ ومن دونهما يُستورد الملف الكبير أسرع بنحو الضعف.</translation>
-        </message>
-    </context>
-    <context>
-        <name>Cases</name>
-        <message>
-            <location filename="../pages/cases.py" line="28" />
-            <source>Reference</source>
-            <translation>المرجع</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="29" />
-            <source>Title</source>
-            <translation>العنوان</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="30" />
-            <source>Items</source>
-            <translation>العناصر</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="31" />
-            <source>Crime areas</source>
-            <translation>مجالات الجريمة</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="32" />
-            <source>Joint operation</source>
-            <translation>عملية مشتركة</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="33" />
-            <source>Partners</source>
-            <translation>الشركاء</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="34" />
-            <source>Created by</source>
-            <translation>أنشأها</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="35" />
-            <source>Created</source>
-            <translation>تاريخ الإنشاء</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="39" />
-            <source>Drug trafficking</source>
-            <translation>الاتجار بالمخدرات</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="40" />
-            <source>Human trafficking</source>
-            <translation>الاتجار بالبشر</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="41" />
-            <source>Arms smuggling</source>
-            <translation>تهريب الأسلحة</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="42" />
-            <source>Money laundering</source>
-            <translation>غسل الأموال</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="43" />
-            <source>Cybercrime</source>
-            <translation>الجرائم الإلكترونية</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="44" />
-            <source>Terrorism</source>
-            <translation>الإرهاب</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="45" />
-            <source>Corruption</source>
-            <translation>الفساد</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="46" />
-            <source>Fraud</source>
-            <translation>الاحتيال</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="47" />
-            <source>Other</source>
-            <translation>أخرى</translation>
-        </message>
-    </context>
-    <context>
-        <name>CasesPage</name>
-        <message>
-            <location filename="../pages/cases.py" line="148" />
-            <source>Filter cases</source>
-            <translation>تصفية القضايا</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="151" />
-            <source>New case...</source>
-            <translation>قضية جديدة...</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="154" />
-            <source>Show evidence</source>
-            <translation>عرض الأدلة</translation>
-        </message>
-        <message>
-            <location filename="../pages/cases.py" line="180" />
-            <source>Case {0} created</source>
-            <translation>أُنشئت القضية {0}</translation>
-        </message>
-    </context>
-    <context>
-        <name>ClusterDialog</name>
-        <message>
-            <location filename="../pages/faces.py" line="209" />
-            <source>Clusters in {0}</source>
-            <translation>المجموعات في {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/faces.py" line="215" />
-            <source>Group {0}: {1} faces in {2} items</source>
-            <translation>المجموعة {0}: {1} وجه في {2} عنصر</translation>
-        </message>
-        <message>
-            <location filename="../pages/faces.py" line="222" />
-            <source>No face recurs in this case.</source>
-            <translation>لا يتكرر أي وجه في هذه القضية.</translation>
-        </message>
-        <message>
-            <location filename="../pages/faces.py" line="224" />
-            <source>Faces that look alike, grouped; not an identification.</source>
-            <translation>وجوه متشابهة مجمّعة؛ وليست تعرّفاً على الهوية.</translation>
-        </message>
-        <message>
-            <location filename="../pages/faces.py" line="226" />
-            <source>Enrol as subject...</source>
-            <translation>تسجيل كشخص مدرج...</translation>
-        </message>
-    </context>
-    <context>
-        <name>CustodyFormDialog</name>
-        <message>
-            <location filename="../pages/evidence.py" line="66" />
-            <source>Custody record for this batch</source>
-            <translation>سجل الحيازة لهذه الدفعة</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="67" />
-            <source>{0} file(s) or folder(s) to ingest</source>
-            <translation>{0} ملف أو مجلد للإدخال</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="78" />
-            <source>Exhibit number</source>
-            <translation>رقم المضبوطات</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="79" />
-            <source>Seized from</source>
-            <translation>ضُبط من</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="80" />
-            <source>Seized at (place)</source>
-            <translation>مكان الضبط</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="81" />
-            <source>Seized on</source>
-            <translation>تاريخ الضبط</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="82" />
-            <source>Seized by</source>
-            <translation>ضبطه</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="83" />
-            <source>Description</source>
-            <translation>الوصف</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="85" />
-            <source>Ingest</source>
-            <translation>إدخال</translation>
-        </message>
-    </context>
-    <context>
-        <name>EnrolDialog</name>
-        <message>
-            <location filename="../pages/watchlists.py" line="315" />
-            <source>Enrol a subject</source>
-            <translation>تسجيل شخص</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="330" />
-            <source>YYYY-MM-DD (optional)</source>
-            <translation>YYYY-MM-DD (اختياري)</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="332" />
-            <source>From: {0}</source>
-            <translation>من: {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="335" />
-            <source>Watchlist</source>
-            <translation>قائمة المراقبة</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="336" />
-            <source>Subject id</source>
-            <translation>معرّف الشخص</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="337" />
-            <source>Reason for listing</source>
-            <translation>سبب الإدراج</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="338" />
-            <source>Issuing agency</source>
-            <translation>الجهة المُصدِرة</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="339" />
-            <source>Label</source>
-            <translation>التصنيف</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="340" />
-            <source>Review on</source>
-            <translation>المراجعة في</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="341" />
-            <source>Expires on</source>
-            <translation>ينتهي في</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="347" />
-            <source>Enrol</source>
-            <translation>تسجيل</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="360" />
-            <source>Create a watchlist first.</source>
-            <translation>أنشئ قائمة مراقبة أولاً.</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="363" />
-            <source>A subject needs an id.</source>
-            <translation>يحتاج الشخص إلى معرّف.</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="373" />
-            <source>Checking the photos and enrolling...</source>
-            <translation>جارٍ فحص الصور والتسجيل...</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="401" />
-            <source>{0} enrolled with {1} photos; refused:</source>
-            <translation>سُجّل {0} بعدد {1} صورة؛ المرفوض:</translation>
-        </message>
-    </context>
-    <context>
-        <name>Evidence</name>
-        <message>
-            <location filename="../pages/evidence.py" line="36" />
-            <source>ID</source>
-            <translation>المعرّف</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="37" />
-            <source>Name</source>
-            <translation>الاسم</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="38" />
-            <source>Size</source>
-            <translation>الحجم</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="39" />
-            <source>Exhibit</source>
-            <translation>المضبوطات</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="40" />
-            <source>Seized by</source>
-            <translation>ضبطه</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="41" />
-            <source>Acquired</source>
-            <translation>تاريخ الإدخال</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="42" />
-            <source>SHA-256</source>
-            <translation>SHA-256</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="43" />
-            <source>MD5</source>
-            <translation>MD5</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="44" />
-            <source>SHA-1</source>
-            <translation>SHA-1</translation>
-        </message>
-    </context>
-    <context>
-        <name>EvidencePage</name>
-        <message>
-            <location filename="../pages/evidence.py" line="144" />
-            <source>Filter by name, exhibit or hash</source>
-            <translation>تصفية حسب الاسم أو المضبوطات أو البصمة</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="149" />
-            <source>Add files...</source>
-            <translation>إضافة ملفات...</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="151" />
-            <source>Add folder...</source>
-            <translation>إضافة مجلد...</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="155" />
-            <source>View</source>
-            <translation>عرض</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="159" />
-            <source>Case</source>
-            <translation>القضية</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="165" />
-            <source>Drop files or folders here to ingest them into the case.</source>
-            <translation>أفلت الملفات أو المجلدات هنا لإدخالها في القضية.</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="228" />
-            <source>Loading...</source>
-            <translation>جارٍ التحميل...</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="266" />
-            <source>{0} items</source>
-            <translation>{0} عنصر</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="288" />
-            <source>Choose files to ingest</source>
-            <translation>اختر ملفات للإدخال</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="293" />
-            <source>Choose a folder to ingest</source>
-            <translation>اختر مجلدًا للإدخال</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="310" />
-            <source>Choose or create a case first.</source>
-            <translation>اختر قضية أو أنشئها أولًا.</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="325" />
-            <source>Ingesting into {0}</source>
-            <translation>جارٍ الإدخال في {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="333" />
-            <source>{0} saved, {1} failed.</source>
-            <translation>حُفظ {0}، وفشل {1}.</translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="335" />
-            <source>Cancelled: </source>
-            <translation>أُلغي: </translation>
-        </message>
-        <message>
-            <location filename="../pages/evidence.py" line="335" />
-            <source>Finished items are kept.</source>
-            <translation>العناصر المكتملة محفوظة.</translation>
-        </message>
-    </context>
-    <context>
-        <name>Export</name>
-        <message>
-            <location filename="../pages/export.py" line="74" />
-            <source>allowed</source>
-            <translation>مسموح</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="75" />
-            <source>refused</source>
-            <translation>مرفوض</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="78" />
-            <source>Item</source>
-            <translation>العنصر</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="79" />
-            <source>Name</source>
-            <translation>الاسم</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="80" />
-            <source>Label</source>
-            <translation>التصنيف</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="82" />
-            <source>Policy</source>
-            <translation>السياسة</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="85" />
-            <source>Reason</source>
-            <translation>السبب</translation>
-        </message>
-    </context>
-    <context>
-        <name>ExportDialog</name>
-        <message>
-            <location filename="../pages/export.py" line="104" />
-            <source>Export a bundle to a partner</source>
-            <translation>تصدير حزمة إلى شريك</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="108" />
-            <source>1. Partner and purpose</source>
-            <translation>1. الشريك والغرض</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="110" />
-            <source>Partner</source>
-            <translation>الشريك</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="111" />
-            <source>Purpose</source>
-            <translation>الغرض</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="112" />
-            <source>Case</source>
-            <translation>القضية</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="114" />
-            <source>2. Items</source>
-            <translation>2. العناصر</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="123" />
-            <source>3. Policy check (before anything is written)</source>
-            <translation>3. فحص السياسة (قبل كتابة أي شيء)</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="129" />
-            <source>Choose...</source>
-            <translation>اختيار...</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="131" />
-            <source>Encrypt to the partner (one .tar.age file)</source>
-            <translation>تشفير للشريك (ملف ‎.tar.age واحد)</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="133" />
-            <source>Save in</source>
-            <translation>الحفظ في</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="136" />
-            <source>Name</source>
-            <translation>الاسم</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="143" />
-            <source>Export</source>
-            <translation>تصدير</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="167" />
-            <source>Loading...</source>
-            <translation>جارٍ التحميل...</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="248" />
-            <source>Checking the agreements...</source>
-            <translation>جارٍ فحص الاتفاقيات...</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="262" />
-            <source>Choose a partner, a case and at least one item.</source>
-            <translation>اختر شريكاً وقضية وعنصراً واحداً على الأقل.</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="281" />
-            <source>Allowed: {0} item(s) under agreement {1} ({2}, until {3}).</source>
-            <translation>مسموح: {0} عنصر بموجب الاتفاقية {1} ({2}، حتى {3}).</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="288" />
-            <source>Refused: {0} of {1} item(s) may not go to this partner (reasons below). Untick them or choose another purpose; nothing is written.</source>
-            <translation>مرفوض: لا يجوز إرسال {0} من {1} عنصر إلى هذا الشريك (الأسباب أدناه). ألغِ تحديدها أو اختر غرضاً آخر؛ لن يُكتب شيء.</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="304" />
-            <source>Save the bundle in</source>
-            <translation>حفظ الحزمة في</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="330" />
-            <source>Exporting to {0}</source>
-            <translation>جارٍ التصدير إلى {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="338" />
-            <source>Bundle written to {0}: {1} item(s), highest label TLP:{2}.</source>
-            <translation>كُتبت الحزمة في {0}: {1} عنصر، أعلى تصنيف TLP:{2}.</translation>
-        </message>
-        <message>
-            <location filename="../pages/export.py" line="345" />
-            <source>Bundle hash: {0}</source>
-            <translation>بصمة الحزمة: {0}</translation>
-        </message>
-    </context>
-    <context>
-        <name>Faces</name>
-        <message>
-            <location filename="../gallery.py" line="124" />
-            <source>eyes {0} px · sharp {1}</source>
-            <translation>العينان {0} بكسل · الحدة {1}</translation>
-        </message>
-        <message>
-            <location filename="../gallery.py" line="129" />
-            <source>track {0}–{1} s</source>
-            <translation>مسار {0}–{1} ث</translation>
-        </message>
-        <message>
-            <location filename="../gallery.py" line="138" />
-            <source>Face {0} in {1}</source>
-            <translation>الوجه {0} في {1}</translation>
-        </message>
-        <message>
-            <location filename="../gallery.py" line="141" />
-            <source>Video track from {0} s to {1} s (best frame at {2} s)</source>
-            <translation>مسار فيديو من {0} ث إلى {1} ث (أفضل إطار عند {2} ث)</translation>
-        </message>
-        <message>
-            <location filename="../gallery.py" line="147" />
-            <source>Captured: {0}</source>
-            <translation>التُقطت: {0}</translation>
-        </message>
-    </context>
-    <context>
-        <name>FacesPage</name>
-        <message>
-            <location filename="../pages/faces.py" line="49" />
-            <source>Detect faces</source>
-            <translation>اكتشاف الوجوه</translation>
-        </message>
-        <message>
-            <location filename="../pages/faces.py" line="51" />
-            <source>Cluster</source>
-            <translation>تجميع</translation>
-        </message>
-        <message>
-            <location filename="../pages/faces.py" line="53" />
-            <source>Search watchlists...</source>
-            <translation>البحث في قوائم المراقبة...</translation>
-        </message>
-        <message>
-            <location filename="../pages/faces.py" line="55" />
-            <source>Enrol selected as subject...</source>
-            <translation>تسجيل المحدد كشخص...</translation>
-        </message>
-        <message>
-            <location filename="../pages/faces.py" line="60" />
-            <source>Case</source>
-            <translation>القضية</translation>
-        </message>
-        <message>
-            <location filename="../pages/faces.py" line="94" />
-            <source>Loading...</source>
-            <translation>جارٍ التحميل...</translation>
-        </message>
-        <message>
-            <location filename="../pages/faces.py" line="112" />
-            <source>{0} faces ({1} photos, {2} video tracks)</source>
-            <translation>{0} وجه ({1} صورة، {2} مسار فيديو)</translation>
-        </message>
-        <message>
-            <location filename="../pages/faces.py" line="126" />
-            <location filename="../pages/faces.py" line="185" />
-            <source>Choose a case first.</source>
-            <translation>اختر قضية أولاً.</translation>
-        </message>
-        <message>
-            <location filename="../pages/faces.py" line="132" />
-            <source>Finding faces in {0}</source>
-            <translation>جارٍ البحث عن الوجوه في {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/faces.py" line="143" />
-            <source>Detecting faces: {0} of {1} photos</source>
-            <translation>كشف الوجوه: {0} من {1} صورة</translation>
-        </message>
-        <message>
-            <location filename="../pages/faces.py" line="146" />
-            <source>{0} items analysed, {1} faces found, {2} failed.</source>
-            <translation>حُلّل {0} عنصر، وعُثر على {1} وجه، وفشل {2}.</translation>
-        </message>
-        <message>
-            <location filename="../pages/faces.py" line="150" />
-            <source>Cancelled: </source>
-            <translation>أُلغي: </translation>
-        </message>
-        <message>
-            <location filename="../pages/faces.py" line="150" />
-            <source>Analysed items are kept.</source>
-            <translation>يُحتفظ بالعناصر التي حُلّلت.</translation>
-        </message>
-        <message>
-            <location filename="../pages/faces.py" line="171" />
-            <source>Grouping faces...</source>
-            <translation>جارٍ تجميع الوجوه...</translation>
-        </message>
-        <message>
-            <location filename="../pages/faces.py" line="195" />
-            <source>Select one or more faces of the same person first.</source>
-            <translation>حدّد أولاً وجهاً أو أكثر للشخص نفسه.</translation>
-        </message>
-    </context>
-    <context>
-        <name>Item</name>
-        <message>
-            <location filename="../pages/item_view.py" line="36" />
-            <location filename="../pages/item_view.py" line="46" />
-            <source>When</source>
-            <translation>الوقت</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="37" />
-            <source>Event</source>
-            <translation>الحدث</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="38" />
-            <location filename="../pages/item_view.py" line="48" />
-            <source>By</source>
-            <translation>بواسطة</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="40" />
-            <source>Details</source>
-            <translation>التفاصيل</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="45" />
-            <source>Seq</source>
-            <translation>التسلسل</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="47" />
-            <source>Action</source>
-            <translation>الإجراء</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="49" />
-            <source>Target</source>
-            <translation>الهدف</translation>
-        </message>
-    </context>
-    <context>
-        <name>ItemDialog</name>
-        <message>
-            <location filename="../pages/item_view.py" line="202" />
-            <source>Item {0}: {1}</source>
-            <translation>العنصر {0}: {1}</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="152" />
-            <source>Loading preview...</source>
-            <translation>جارٍ تحميل المعاينة...</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="166" />
-            <source>Preview</source>
-            <translation>معاينة</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="203" />
-            <source>Record</source>
-            <translation>السجل</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="168" />
-            <source>Custody</source>
-            <translation>الحيازة</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="149" />
-            <source>Item {0}</source>
-            <translation>العنصر {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="172" />
-            <source>Audit</source>
-            <translation>سجل التدقيق</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="175" />
-            <source>Export copy...</source>
-            <translation>تصدير نسخة...</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="179" />
-            <source>Close</source>
-            <translation>إغلاق</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="213" />
-            <source>Case</source>
-            <translation>القضية</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="214" />
-            <source>Name</source>
-            <translation>الاسم</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="215" />
-            <source>Size</source>
-            <translation>الحجم</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="216" />
-            <source>SHA-256</source>
-            <translation>SHA-256</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="217" />
-            <source>SHA-1</source>
-            <translation>SHA-1</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="218" />
-            <source>MD5</source>
-            <translation>MD5</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="219" />
-            <source>Exhibit number</source>
-            <translation>رقم المضبوطات</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="220" />
-            <source>Seized from</source>
-            <translation>ضُبط من</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="221" />
-            <source>Seized at (place)</source>
-            <translation>مكان الضبط</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="222" />
-            <source>Seized on</source>
-            <translation>تاريخ الضبط</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="223" />
-            <source>Seized by</source>
-            <translation>ضبطه</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="224" />
-            <source>Description</source>
-            <translation>الوصف</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="225" />
-            <source>Original path</source>
-            <translation>المسار الأصلي</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="226" />
-            <source>Acquired by</source>
-            <translation>أدخله</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="227" />
-            <source>Acquired</source>
-            <translation>تاريخ الإدخال</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="267" />
-            <source>Too large to preview here; export a copy to open it.</source>
-            <translation>أكبر من أن يُعاين هنا؛ صدّر نسخة لفتحه.</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="289" />
-            <source>Video: the first frame</source>
-            <translation>فيديو: الإطار الأول</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="292" />
-            <source>Text</source>
-            <translation>نص</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="292" />
-            <source>Binary (hex)</source>
-            <translation>ثنائي (سداسي عشري)</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="304" />
-            <source>Export a copy to</source>
-            <translation>تصدير نسخة إلى</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="312" />
-            <source>Exporting...</source>
-            <translation>جارٍ التصدير...</translation>
-        </message>
-        <message>
-            <location filename="../pages/item_view.py" line="320" />
-            <source>Copy written to {0} (hash checked)</source>
-            <translation>كُتبت النسخة في {0} (تم التحقق من البصمة)</translation>
-        </message>
-    </context>
-    <context>
-        <name>JobDialog</name>
-        <message>
-            <location filename="../jobs.py" line="189" />
-            <source>Starting...</source>
-            <translation>جارٍ البدء...</translation>
-        </message>
-        <message>
-            <location filename="../jobs.py" line="233" />
-            <source>Close</source>
-            <translation>إغلاق</translation>
-        </message>
-        <message>
-            <location filename="../jobs.py" line="241" />
-            <source>Done.</source>
-            <translation>تم.</translation>
-        </message>
-        <message>
-            <location filename="../jobs.py" line="252" />
-            <source>Cancelling: the file in flight is dropped...</source>
-            <translation>جارٍ الإلغاء: يُتخلى عن الملف الجاري...</translation>
-        </message>
-    </context>
-    <context>
-        <name>LoginDialog</name>
-        <message>
-            <location filename="../login.py" line="78" />
-            <source>Custos — sign in</source>
-            <translation>Custos — تسجيل الدخول</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="85" />
-            <source>Vault: {0}</source>
-            <translation>الخزنة: {0}</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="88" />
-            <source>User</source>
-            <translation>المستخدم</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="89" />
-            <source>Password</source>
-            <translation>كلمة المرور</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="92" />
-            <source>Sign in</source>
-            <translation>دخول</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="94" />
-            <source>Quit</source>
-            <translation>خروج</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="108" />
-            <source>Enter your user name and password.</source>
-            <translation>أدخل اسم المستخدم وكلمة المرور.</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="111" />
-            <source>Opening the vault...</source>
-            <translation>جارٍ فتح الخزنة...</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="124" />
-            <source>Unknown user or wrong password</source>
-            <translation>مستخدم غير معروف أو كلمة مرور خاطئة</translation>
-        </message>
-    </context>
-    <context>
-        <name>MainWindow</name>
-        <message>
-            <location filename="../mainwindow.py" line="41" />
-            <source>Custos</source>
-            <translation>Custos</translation>
-        </message>
-        <message>
-            <location filename="../mainwindow.py" line="56" />
-            <source>Your roles give you no area in this vault.</source>
-            <translation>لا تمنحك أدوارك أي قسم في هذه الخزنة.</translation>
-        </message>
-        <message>
-            <location filename="../mainwindow.py" line="75" />
-            <source>User: {0} ({1})</source>
-            <translation>المستخدم: {0} ({1})</translation>
-        </message>
-        <message>
-            <location filename="../mainwindow.py" line="76" />
-            <source>Vault: {0}</source>
-            <translation>الخزنة: {0}</translation>
-        </message>
-        <message>
-            <location filename="../mainwindow.py" line="85" />
-            <source>never</source>
-            <translation>أبدًا</translation>
-        </message>
-        <message>
-            <location filename="../mainwindow.py" line="86" />
-            <source>Verified at: {0}</source>
-            <translation>آخر تحقق: {0}</translation>
-        </message>
-        <message>
-            <location filename="../mainwindow.py" line="91" />
-            <source>&amp;File</source>
-            <translation>&amp;ملف</translation>
-        </message>
-        <message>
-            <location filename="../mainwindow.py" line="92" />
-            <source>&amp;Lock</source>
-            <translation>&amp;قفل</translation>
-        </message>
-        <message>
-            <location filename="../mainwindow.py" line="95" />
-            <source>&amp;Quit</source>
-            <translation>&amp;خروج</translation>
-        </message>
-        <message>
-            <location filename="../mainwindow.py" line="103" />
-            <source>&amp;View</source>
-            <translation>&amp;عرض</translation>
-        </message>
-        <message>
-            <location filename="../mainwindow.py" line="104" />
-            <source>&amp;Refresh</source>
-            <translation>&amp;تحديث</translation>
-        </message>
-        <message>
-            <location filename="../mainwindow.py" line="108" />
-            <source>&amp;Language</source>
-            <translation>&amp;اللغة</translation>
-        </message>
-    </context>
-    <context>
-        <name>NewWatchlistDialog</name>
-        <message>
-            <location filename="../pages/watchlists.py" line="251" />
-            <source>New watchlist</source>
-            <translation>قائمة مراقبة جديدة</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="254" />
-            <source>A confirmation needs a second, different analyst</source>
-            <translation>يحتاج التأكيد إلى محلل ثانٍ مختلف</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="258" />
-            <source>Name</source>
-            <translation>الاسم</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="259" />
-            <source>Source agency</source>
-            <translation>الجهة المصدر</translation>
-        </message>
-    </context>
-    <context>
-        <name>Page</name>
-        <message>
-            <location filename="../pages/__init__.py" line="127" />
-            <source>Custos</source>
-            <translation>Custos</translation>
-        </message>
-    </context>
-    <context>
-        <name>Partners</name>
-        <message>
-            <location filename="../pages/partners.py" line="26" />
-            <source>active</source>
-            <translation>نشط</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="27" />
-            <source>retired</source>
-            <translation>متقاعد</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="28" />
-            <source>revoked</source>
-            <translation>ملغى</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="42" />
-            <source>Agency</source>
-            <translation>الجهة</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="43" />
-            <source>Country</source>
-            <translation>الدولة</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="44" />
-            <source>Contact</source>
-            <translation>جهة الاتصال</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="46" />
-            <source>Active key fingerprint</source>
-            <translation>بصمة المفتاح النشط</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="48" />
-            <source>Keys</source>
-            <translation>المفاتيح</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="51" />
-            <source>Fingerprint</source>
-            <translation>البصمة</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="52" />
-            <source>Status</source>
-            <translation>الحالة</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="53" />
-            <source>Added</source>
-            <translation>أُضيف</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="54" />
-            <source>Changed</source>
-            <translation>تغيّر</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="57" />
-            <source>Purpose</source>
-            <translation>الغرض</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="58" />
-            <source>Reference</source>
-            <translation>المرجع</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="59" />
-            <source>Labels</source>
-            <translation>التصنيفات</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="61" />
-            <source>Crime areas</source>
-            <translation>مجالات الجريمة</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="62" />
-            <source>all</source>
-            <translation>الكل</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="65" />
-            <source>Onward sharing</source>
-            <translation>المشاركة اللاحقة</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="69" />
-            <source>Valid from</source>
-            <translation>صالح من</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="70" />
-            <source>Valid until</source>
-            <translation>صالح حتى</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="72" />
-            <source>In force</source>
-            <translation>سارية</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="77" />
-            <source>yes</source>
-            <translation>نعم</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="78" />
-            <source>no</source>
-            <translation>لا</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="79" />
-            <source>allowed</source>
-            <translation>مسموح</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="80" />
-            <source>not allowed</source>
-            <translation>غير مسموح</translation>
-        </message>
-    </context>
-    <context>
-        <name>PartnersPage</name>
-        <message>
-            <location filename="../pages/partners.py" line="108" />
-            <source>Add partner from key card...</source>
-            <translation>إضافة شريك من بطاقة مفتاح...</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="110" />
-            <location filename="../pages/partners.py" line="160" />
-            <source>Our agency...</source>
-            <translation>جهتنا...</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="128" />
-            <source>Keys (compare fingerprints with the partner out of band)</source>
-            <translation>المفاتيح (قارن البصمات مع الشريك عبر قناة أخرى)</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="131" />
-            <source>Copy fingerprint</source>
-            <translation>نسخ البصمة</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="136" />
-            <source>Agreements</source>
-            <translation>الاتفاقيات</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="170" />
-            <source>Our agency is not set yet: partners need its name on our key card.</source>
-            <translation>لم تُعيَّن جهتنا بعد: يحتاج الشركاء إلى اسمها على بطاقة مفتاحنا.</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="172" />
-            <source>Set our agency...</source>
-            <translation>تعيين جهتنا...</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="162" />
-            <source>We are {0} ({1}). Our signing key: {2}</source>
-            <translation>نحن {0} ({1}). مفتاح التوقيع لدينا: {2}</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="225" />
-            <source>Partner key card</source>
-            <translation>بطاقة مفتاح الشريك</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="283" />
-            <source>Partner {0} added: compare the fingerprint.</source>
-            <translation>أُضيف الشريك {0}: قارن البصمة.</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="124" />
-            <source>Add agreement...</source>
-            <translation>إضافة اتفاقية...</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="255" />
-            <source>Add partner {0}</source>
-            <translation>إضافة الشريك {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="256" />
-            <source>Add {0} ({1}) as a partner?</source>
-            <translation>إضافة {0} ({1}) كشريك؟</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="261" />
-            <source>Fingerprint: {0}
+<context>
+    <name>Admin</name>
+    <message>
+        <location filename="../pages/admin.py" line="33"/>
+        <source>User</source>
+        <translation>المستخدم</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="34"/>
+        <location filename="../pages/admin.py" line="54"/>
+        <source>Roles</source>
+        <translation>الأدوار</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="36"/>
+        <source>State</source>
+        <translation>الحالة</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="42"/>
+        <source>disabled</source>
+        <translation>معطّل</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="40"/>
+        <source>Created</source>
+        <translation>تاريخ الإنشاء</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="42"/>
+        <source>active</source>
+        <translation>نشط</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="44"/>
+        <source>Administrator</source>
+        <translation>مسؤول النظام</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="45"/>
+        <source>Officer</source>
+        <translation>ضابط</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="46"/>
+        <source>Analyst</source>
+        <translation>محلل</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="47"/>
+        <source>Liaison</source>
+        <translation>ضابط اتصال</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="164"/>
+        <source>Verifying the vault</source>
+        <translation>جارٍ التحقق من الخزنة</translation>
+    </message>
+</context>
+<context>
+    <name>AdminPage</name>
+    <message>
+        <location filename="../pages/admin.py" line="202"/>
+        <source>Rotate workstation key...</source>
+        <translation>تدوير مفتاح محطة العمل...</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="283"/>
+        <source>Rotate workstation key</source>
+        <translation>تدوير مفتاح محطة العمل</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="285"/>
+        <source>Make a new signing key? Earlier audit entries stay verifiable; partner agencies need our new key card.</source>
+        <translation>هل تريد إنشاء مفتاح توقيع جديد؟ تبقى إدخالات التدقيق السابقة قابلة للتحقق، وتحتاج الجهات الشريكة إلى بطاقة مفتاحنا الجديدة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="302"/>
+        <source>New workstation key: {0}</source>
+        <translation>مفتاح محطة العمل الجديد: {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="193"/>
+        <source>Add user...</source>
+        <translation>إضافة مستخدم...</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="195"/>
+        <source>Change roles...</source>
+        <translation>تغيير الأدوار...</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="197"/>
+        <source>Disable</source>
+        <translation>تعطيل</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="199"/>
+        <source>Verify vault...</source>
+        <translation>التحقق من الخزنة...</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="210"/>
+        <source> min</source>
+        <translation> دقيقة</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="220"/>
+        <source>Lock the session after idle time</source>
+        <translation>قفل الجلسة بعد مدة خمول</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="265"/>
+        <source>Disable user</source>
+        <translation>تعطيل المستخدم</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="266"/>
+        <source>Disable {0}? They can no longer sign in.</source>
+        <translation>تعطيل {0}؟ لن يتمكن من تسجيل الدخول بعد الآن.</translation>
+    </message>
+</context>
+<context>
+    <name>AgencyDialog</name>
+    <message>
+        <location filename="../pages/agency.py" line="35"/>
+        <source>Our agency</source>
+        <translation>جهتنا</translation>
+    </message>
+    <message>
+        <location filename="../pages/agency.py" line="39"/>
+        <source>two letters, e.g. NL</source>
+        <translation>حرفان، مثل NL</translation>
+    </message>
+    <message>
+        <location filename="../pages/agency.py" line="41"/>
+        <source>desk, e-mail or phone</source>
+        <translation>المكتب أو البريد الإلكتروني أو الهاتف</translation>
+    </message>
+    <message>
+        <location filename="../pages/agency.py" line="43"/>
+        <source>Partners see these on our key card. Give them a new card after a change.</source>
+        <translation>يرى الشركاء هذه البيانات على بطاقة مفتاحنا. أعطهم بطاقة جديدة بعد أي تغيير.</translation>
+    </message>
+    <message>
+        <location filename="../pages/agency.py" line="47"/>
+        <source>Agency name</source>
+        <translation>اسم الجهة</translation>
+    </message>
+    <message>
+        <location filename="../pages/agency.py" line="48"/>
+        <source>Country</source>
+        <translation>البلد</translation>
+    </message>
+    <message>
+        <location filename="../pages/agency.py" line="49"/>
+        <source>Contact</source>
+        <translation>جهة الاتصال</translation>
+    </message>
+</context>
+<context>
+    <name>AgreementDialog</name>
+    <message>
+        <location filename="../pages/agreements.py" line="100"/>
+        <source>Add agreement</source>
+        <translation>إضافة الاتفاقية</translation>
+    </message>
+    <message>
+        <location filename="../pages/agreements.py" line="71"/>
+        <source>Allowed TLP labels</source>
+        <translation>تصنيفات TLP المسموح بها</translation>
+    </message>
+    <message>
+        <location filename="../pages/agreements.py" line="77"/>
+        <source>Crime areas (none checked: all)</source>
+        <translation>مجالات الجريمة (بلا اختيار: الكل)</translation>
+    </message>
+    <message>
+        <location filename="../pages/agreements.py" line="35"/>
+        <source>Intelligence</source>
+        <translation>استخبارات</translation>
+    </message>
+    <message>
+        <location filename="../pages/agreements.py" line="34"/>
+        <source>Joint operation</source>
+        <translation>عملية مشتركة</translation>
+    </message>
+    <message>
+        <location filename="../pages/agreements.py" line="90"/>
+        <source>MLA reference</source>
+        <translation>مرجع المساعدة القانونية المتبادلة</translation>
+    </message>
+    <message>
+        <location filename="../pages/agreements.py" line="33"/>
+        <source>Mutual legal assistance (MLA)</source>
+        <translation>المساعدة القانونية المتبادلة (MLA)</translation>
+    </message>
+    <message>
+        <location filename="../pages/agreements.py" line="62"/>
+        <source>New agreement with {0}</source>
+        <translation>اتفاقية جديدة مع {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/agreements.py" line="88"/>
+        <source>Partner</source>
+        <translation>الشريك</translation>
+    </message>
+    <message>
+        <location filename="../pages/agreements.py" line="89"/>
+        <source>Purpose</source>
+        <translation>الغرض</translation>
+    </message>
+    <message>
+        <location filename="../pages/agreements.py" line="68"/>
+        <source>The MLA request reference</source>
+        <translation>مرجع طلب المساعدة القانونية المتبادلة</translation>
+    </message>
+    <message>
+        <location filename="../pages/agreements.py" line="83"/>
+        <source>The partner may share onward</source>
+        <translation>يجوز للشريك المشاركة اللاحقة</translation>
+    </message>
+    <message>
+        <location filename="../pages/agreements.py" line="91"/>
+        <source>Valid from</source>
+        <translation>صالحة من</translation>
+    </message>
+    <message>
+        <location filename="../pages/agreements.py" line="92"/>
+        <source>Valid until</source>
+        <translation>صالحة حتى</translation>
+    </message>
+</context>
+<context>
+    <name>Areas</name>
+    <message>
+        <location filename="../pages/__init__.py" line="43"/>
+        <source>Cases</source>
+        <translation>القضايا</translation>
+    </message>
+    <message>
+        <location filename="../pages/__init__.py" line="50"/>
+        <source>Evidence</source>
+        <translation>الأدلة</translation>
+    </message>
+    <message>
+        <location filename="../pages/__init__.py" line="57"/>
+        <source>Faces</source>
+        <translation>الوجوه</translation>
+    </message>
+    <message>
+        <location filename="../pages/__init__.py" line="64"/>
+        <source>Watchlists</source>
+        <translation>قوائم المراقبة</translation>
+    </message>
+    <message>
+        <location filename="../pages/__init__.py" line="71"/>
+        <source>Review</source>
+        <translation>المراجعة</translation>
+    </message>
+    <message>
+        <location filename="../pages/__init__.py" line="78"/>
+        <source>Partners</source>
+        <translation>الشركاء</translation>
+    </message>
+    <message>
+        <location filename="../pages/__init__.py" line="85"/>
+        <source>Bundles</source>
+        <translation>الحزم</translation>
+    </message>
+    <message>
+        <location filename="../pages/__init__.py" line="92"/>
+        <source>Audit</source>
+        <translation>سجل التدقيق</translation>
+    </message>
+    <message>
+        <location filename="../pages/__init__.py" line="99"/>
+        <source>Admin</source>
+        <translation>الإدارة</translation>
+    </message>
+</context>
+<context>
+    <name>Audit</name>
+    <message>
+        <location filename="../pages/audit.py" line="56"/>
+        <source>Seq</source>
+        <translation>التسلسل</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="38"/>
+        <source>yes</source>
+        <translation>نعم</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="38"/>
+        <source>no</source>
+        <translation>لا</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="47"/>
+        <source>Time</source>
+        <translation>الوقت</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="48"/>
+        <source>Actor</source>
+        <translation>المنفّذ</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="49"/>
+        <source>Action</source>
+        <translation>الإجراء</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="50"/>
+        <source>Target</source>
+        <translation>الهدف</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="52"/>
+        <source>Details</source>
+        <translation>التفاصيل</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="57"/>
+        <source>Hash</source>
+        <translation>البصمة</translation>
+    </message>
+</context>
+<context>
+    <name>AuditPage</name>
+    <message>
+        <location filename="../pages/audit.py" line="75"/>
+        <source>Choose an entry to read its details.</source>
+        <translation>اختر إدخالًا لقراءة تفاصيله.</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="78"/>
+        <source>Filter by user, action, target or details</source>
+        <translation>تصفية حسب المستخدم أو الإجراء أو الهدف أو التفاصيل</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="83"/>
+        <source>Verify now...</source>
+        <translation>تحقق الآن...</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="109"/>
+        <source>Chain status: not verified yet (run a verify).</source>
+        <translation>حالة السلسلة: لم يُتحقق منها بعد (شغّل التحقق).</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="112"/>
+        <source>Chain status: verify at {0} found {1} problem(s).</source>
+        <translation>حالة السلسلة: التحقق في {0} وجد {1} مشكلة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="118"/>
+        <source>Chain status: intact (verified at {0}, {1} entries).</source>
+        <translation>حالة السلسلة: سليمة (تحقق في {0}، {1} قيد).</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="130"/>
+        <source>Time: {0}</source>
+        <translation>الوقت: {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="131"/>
+        <source>Actor: {0}</source>
+        <translation>المنفّذ: {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="132"/>
+        <source>Action: {0}</source>
+        <translation>الإجراء: {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="133"/>
+        <source>Target: {0}</source>
+        <translation>الهدف: {0}</translation>
+    </message>
+</context>
+<context>
+    <name>BundlesPage</name>
+    <message>
+        <location filename="../pages/bundles.py" line="168"/>
+        <source>&lt;b&gt;Bundles sent and received&lt;/b&gt;</source>
+        <translation>&lt;b&gt;الحزم المرسلة والمستلمة&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="60"/>
+        <source>Bundle hash</source>
+        <translation>بصمة الحزمة</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="55"/>
+        <source>Case or watchlist</source>
+        <translation>القضية أو قائمة المراقبة</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="51"/>
+        <source>Direction</source>
+        <translation>الاتجاه</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="59"/>
+        <source>Items</source>
+        <translation>العناصر</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="52"/>
+        <source>Partner</source>
+        <translation>الشريك</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="53"/>
+        <source>Purpose</source>
+        <translation>الغرض</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="58"/>
+        <source>Time</source>
+        <translation>الوقت</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="41"/>
+        <source>case</source>
+        <translation>قضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="38"/>
+        <source>received</source>
+        <translation>مستلمة</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="37"/>
+        <source>sent</source>
+        <translation>مرسلة</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="42"/>
+        <source>watchlist</source>
+        <translation>قائمة مراقبة</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="196"/>
+        <source>Bundle folder...</source>
+        <translation>مجلد الحزمة...</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="198"/>
+        <source>Encrypted bundle file (.tar.age)...</source>
+        <translation>ملف حزمة مشفّر (.tar.age)...</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="206"/>
+        <source>Choose the encrypted bundle</source>
+        <translation>اختر الحزمة المشفّرة</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="208"/>
+        <source>Encrypted bundles (*.tar.age)</source>
+        <translation>حزم مشفّرة (*.tar.age)</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="130"/>
+        <source>Export to a partner...</source>
+        <translation>تصدير إلى شريك...</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="132"/>
+        <source>Verify a bundle...</source>
+        <translation>التحقق من حزمة...</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="134"/>
+        <source>Import a bundle into the case...</source>
+        <translation>استيراد حزمة إلى القضية...</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="138"/>
+        <source>Bundles are signed BagIt folders (or one file encrypted to the partner). An export is checked against the agreements before anything is written; a received bundle is verified completely before anything is imported.</source>
+        <translation>الحزم مجلدات BagIt موقّعة (أو ملف واحد مشفّر للشريك). يُفحص التصدير مقابل الاتفاقيات قبل كتابة أي شيء، وتُتحقق الحزمة المستلمة بالكامل قبل استيراد أي شيء.</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="148"/>
+        <source>Case</source>
+        <translation>القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="161"/>
+        <source>&lt;b&gt;Send&lt;/b&gt;</source>
+        <translation>&lt;b&gt;إرسال&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="164"/>
+        <source>&lt;b&gt;Receive&lt;/b&gt;</source>
+        <translation>&lt;b&gt;استلام&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="211"/>
+        <source>Choose the bundle folder</source>
+        <translation>اختر مجلد الحزمة</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="218"/>
+        <source>Verifying {0}</source>
+        <translation>جارٍ التحقق من {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="227"/>
+        <source>Bundle {0} from {1} is intact.</source>
+        <translation>الحزمة {0} من {1} سليمة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="229"/>
+        <source>This bundle is refused: {0} problem(s).</source>
+        <translation>هذه الحزمة مرفوضة: {0} مشكلة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="230"/>
+        <source>Bundle verification</source>
+        <translation>التحقق من الحزمة</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="237"/>
+        <source>Choose the case to import into first.</source>
+        <translation>اختر أولاً القضية التي يُستورد إليها.</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="241"/>
+        <source>Importing {0} into {1}</source>
+        <translation>جارٍ استيراد {0} إلى {1}</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="252"/>
+        <source>Imported {0} item(s) from {1} (bundle {2}).</source>
+        <translation>تم استيراد {0} عنصر من {1} (الحزمة {2}).</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="255"/>
+        <source>Every file was checked against the signed manifest.</source>
+        <translation>فُحص كل ملف مقابل البيان الموقّع.</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="257"/>
+        <source>Import refused: {0} problem(s). Nothing was imported.</source>
+        <translation>رُفض الاستيراد: {0} مشكلة. لم يُستورد شيء.</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="263"/>
+        <source>Bundle import</source>
+        <translation>استيراد الحزمة</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="269"/>
+        <source>Bundle: {0}</source>
+        <translation>الحزمة: {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="270"/>
+        <source>Signed by: {0}, key {1} ({2})</source>
+        <translation>موقّعة من: {0}، المفتاح {1} ({2})</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="271"/>
+        <source>unknown</source>
+        <translation>غير معروف</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="273"/>
+        <source>Purpose: {0}; label: {1}</source>
+        <translation>الغرض: {0}؛ التصنيف: {1}</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="276"/>
+        <source>{0} files, {1} bytes</source>
+        <translation>{0} ملف، {1} بايت</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="281"/>
+        <source>No problem found.</source>
+        <translation>لم يُعثر على أي مشكلة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundles.py" line="282"/>
+        <source>Problems:</source>
+        <translation>المشكلات:</translation>
+    </message>
+</context>
+<context>
+    <name>CalibrateDialog</name>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="59"/>
+        <source>Calibrate {0}</source>
+        <translation>معايرة {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="62"/>
+        <source>Choose...</source>
+        <translation>اختيار...</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="71"/>
+        <source>Labelled folder (one subfolder per person)</source>
+        <translation>مجلد موسوم (مجلد فرعي لكل شخص)</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="73"/>
+        <source>Target FPIR (false alerts per non-mated search)</source>
+        <translation>FPIR المستهدف (التنبيهات الخاطئة لكل بحث غير مطابق)</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="76"/>
+        <source>Calibrate</source>
+        <translation>معايرة</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="84"/>
+        <source>Labelled folder to measure on</source>
+        <translation>المجلد الموسوم للقياس عليه</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="91"/>
+        <source>Choose a labelled folder.</source>
+        <translation>اختر مجلدًا موسومًا.</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="99"/>
+        <source>Calibrating {0}</source>
+        <translation>جارٍ معايرة {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="100"/>
+        <source>Alert threshold {0:.4f} (FPIR {1:.4f}).</source>
+        <translation>عتبة التنبيه {0:.4f} (FPIR {1:.4f}).</translation>
+    </message>
+</context>
+<context>
+    <name>CaseDialog</name>
+    <message>
+        <location filename="../pages/cases.py" line="62"/>
+        <source>New case</source>
+        <translation>قضية جديدة</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="67"/>
+        <source>Agencies, separated by commas</source>
+        <translation>الجهات، مفصولة بفواصل</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="69"/>
+        <source>Reference</source>
+        <translation>المرجع</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="70"/>
+        <source>Title</source>
+        <translation>العنوان</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="71"/>
+        <source>Crime areas</source>
+        <translation>مجالات الجريمة</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="79"/>
+        <source>Joint operation</source>
+        <translation>عملية مشتركة</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="80"/>
+        <source>Partner agencies</source>
+        <translation>الجهات الشريكة</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="81"/>
+        <source>Also compute SHA-1 and MD5 (hash-set sharing)</source>
+        <translation>احسب أيضًا SHA-1 و MD5 (لمشاركة مجموعات البصمات)</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="85"/>
+        <source>SHA-256 is always computed. SHA-1 and MD5 let partners match these files against shared hash sets; without them large files ingest about twice as fast.</source>
+        <translation>تُحسب بصمة SHA-256 دائمًا. تتيح SHA-1 و MD5 للشركاء مطابقة هذه الملفات مع مجموعات البصمات المشتركة؛ ومن دونهما يُستورد الملف الكبير أسرع بنحو الضعف.</translation>
+    </message>
+</context>
+<context>
+    <name>Cases</name>
+    <message>
+        <location filename="../pages/cases.py" line="29"/>
+        <source>Reference</source>
+        <translation>المرجع</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="30"/>
+        <source>Title</source>
+        <translation>العنوان</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="31"/>
+        <source>Items</source>
+        <translation>العناصر</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="32"/>
+        <source>Crime areas</source>
+        <translation>مجالات الجريمة</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="33"/>
+        <source>Joint operation</source>
+        <translation>عملية مشتركة</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="34"/>
+        <source>Partners</source>
+        <translation>الشركاء</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="35"/>
+        <source>Created by</source>
+        <translation>أنشأها</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="36"/>
+        <source>Created</source>
+        <translation>تاريخ الإنشاء</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="40"/>
+        <source>Drug trafficking</source>
+        <translation>الاتجار بالمخدرات</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="41"/>
+        <source>Human trafficking</source>
+        <translation>الاتجار بالبشر</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="42"/>
+        <source>Arms smuggling</source>
+        <translation>تهريب الأسلحة</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="43"/>
+        <source>Money laundering</source>
+        <translation>غسل الأموال</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="44"/>
+        <source>Cybercrime</source>
+        <translation>الجرائم الإلكترونية</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="45"/>
+        <source>Terrorism</source>
+        <translation>الإرهاب</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="46"/>
+        <source>Corruption</source>
+        <translation>الفساد</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="47"/>
+        <source>Fraud</source>
+        <translation>الاحتيال</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="48"/>
+        <source>Other</source>
+        <translation>أخرى</translation>
+    </message>
+</context>
+<context>
+    <name>CasesPage</name>
+    <message>
+        <location filename="../pages/cases.py" line="149"/>
+        <source>Filter cases</source>
+        <translation>تصفية القضايا</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="152"/>
+        <source>New case...</source>
+        <translation>قضية جديدة...</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="155"/>
+        <source>Show evidence</source>
+        <translation>عرض الأدلة</translation>
+    </message>
+    <message>
+        <location filename="../pages/cases.py" line="181"/>
+        <source>Case {0} created</source>
+        <translation>أُنشئت القضية {0}</translation>
+    </message>
+</context>
+<context>
+    <name>ClusterDialog</name>
+    <message>
+        <location filename="../pages/faces.py" line="219"/>
+        <source>Clusters in {0}</source>
+        <translation>المجموعات في {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="225"/>
+        <source>Group {0}: {1} faces in {2} items</source>
+        <translation>المجموعة {0}: {1} وجه في {2} عنصر</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="232"/>
+        <source>No face recurs in this case.</source>
+        <translation>لا يتكرر أي وجه في هذه القضية.</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="234"/>
+        <source>Faces that look alike, grouped; not an identification.</source>
+        <translation>وجوه متشابهة مجمّعة؛ وليست تعرّفاً على الهوية.</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="236"/>
+        <source>Enrol as subject...</source>
+        <translation>تسجيل كشخص مدرج...</translation>
+    </message>
+</context>
+<context>
+    <name>CustodyFormDialog</name>
+    <message>
+        <location filename="../pages/evidence.py" line="67"/>
+        <source>Custody record for this batch</source>
+        <translation>سجل الحيازة لهذه الدفعة</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="68"/>
+        <source>{0} file(s) or folder(s) to ingest</source>
+        <translation>{0} ملف أو مجلد للإدخال</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="79"/>
+        <source>Exhibit number</source>
+        <translation>رقم المضبوطات</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="80"/>
+        <source>Seized from</source>
+        <translation>ضُبط من</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="81"/>
+        <source>Seized at (place)</source>
+        <translation>مكان الضبط</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="82"/>
+        <source>Seized on</source>
+        <translation>تاريخ الضبط</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="83"/>
+        <source>Seized by</source>
+        <translation>ضبطه</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="84"/>
+        <source>Description</source>
+        <translation>الوصف</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="86"/>
+        <source>Ingest</source>
+        <translation>إدخال</translation>
+    </message>
+</context>
+<context>
+    <name>EnrolDialog</name>
+    <message>
+        <location filename="../pages/watchlists.py" line="304"/>
+        <source>Enrol a subject</source>
+        <translation>تسجيل شخص</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="319"/>
+        <source>YYYY-MM-DD (optional)</source>
+        <translation>YYYY-MM-DD (اختياري)</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="321"/>
+        <source>From: {0}</source>
+        <translation>من: {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="324"/>
+        <source>Watchlist</source>
+        <translation>قائمة المراقبة</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="325"/>
+        <source>Subject id</source>
+        <translation>معرّف الشخص</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="326"/>
+        <source>Reason for listing</source>
+        <translation>سبب الإدراج</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="327"/>
+        <source>Issuing agency</source>
+        <translation>الجهة المُصدِرة</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="328"/>
+        <source>Label</source>
+        <translation>التصنيف</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="329"/>
+        <source>Review on</source>
+        <translation>المراجعة في</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="330"/>
+        <source>Expires on</source>
+        <translation>ينتهي في</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="336"/>
+        <source>Enrol</source>
+        <translation>تسجيل</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="349"/>
+        <source>Create a watchlist first.</source>
+        <translation>أنشئ قائمة مراقبة أولاً.</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="352"/>
+        <source>A subject needs an id.</source>
+        <translation>يحتاج الشخص إلى معرّف.</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="362"/>
+        <source>Checking the photos and enrolling...</source>
+        <translation>جارٍ فحص الصور والتسجيل...</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="390"/>
+        <source>{0} enrolled with {1} photos; refused:</source>
+        <translation>سُجّل {0} بعدد {1} صورة؛ المرفوض:</translation>
+    </message>
+</context>
+<context>
+    <name>Evidence</name>
+    <message>
+        <location filename="../pages/evidence.py" line="37"/>
+        <source>ID</source>
+        <translation>المعرّف</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="38"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="39"/>
+        <source>Size</source>
+        <translation>الحجم</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="40"/>
+        <source>Exhibit</source>
+        <translation>المضبوطات</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="41"/>
+        <source>Seized by</source>
+        <translation>ضبطه</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="42"/>
+        <source>Acquired</source>
+        <translation>تاريخ الإدخال</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="43"/>
+        <source>SHA-256</source>
+        <translation>SHA-256</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="44"/>
+        <source>MD5</source>
+        <translation>MD5</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="45"/>
+        <source>SHA-1</source>
+        <translation>SHA-1</translation>
+    </message>
+</context>
+<context>
+    <name>EvidencePage</name>
+    <message>
+        <location filename="../pages/evidence.py" line="145"/>
+        <source>Filter by name, exhibit or hash</source>
+        <translation>تصفية حسب الاسم أو المضبوطات أو البصمة</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="150"/>
+        <source>Add files...</source>
+        <translation>إضافة ملفات...</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="152"/>
+        <source>Add folder...</source>
+        <translation>إضافة مجلد...</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="156"/>
+        <source>View</source>
+        <translation>عرض</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="160"/>
+        <source>Case</source>
+        <translation>القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="166"/>
+        <source>Drop files or folders here to ingest them into the case.</source>
+        <translation>أفلت الملفات أو المجلدات هنا لإدخالها في القضية.</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="229"/>
+        <source>Loading...</source>
+        <translation>جارٍ التحميل...</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="267"/>
+        <source>{0} items</source>
+        <translation>{0} عنصر</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="289"/>
+        <source>Choose files to ingest</source>
+        <translation>اختر ملفات للإدخال</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="294"/>
+        <source>Choose a folder to ingest</source>
+        <translation>اختر مجلدًا للإدخال</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="311"/>
+        <source>Choose or create a case first.</source>
+        <translation>اختر قضية أو أنشئها أولًا.</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="326"/>
+        <source>Ingesting into {0}</source>
+        <translation>جارٍ الإدخال في {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="334"/>
+        <source>{0} saved, {1} failed.</source>
+        <translation>حُفظ {0}، وفشل {1}.</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="336"/>
+        <source>Cancelled: </source>
+        <translation>أُلغي: </translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="336"/>
+        <source>Finished items are kept.</source>
+        <translation>العناصر المكتملة محفوظة.</translation>
+    </message>
+</context>
+<context>
+    <name>Export</name>
+    <message>
+        <location filename="../pages/export.py" line="33"/>
+        <source>allowed</source>
+        <translation>مسموح</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="34"/>
+        <source>refused</source>
+        <translation>مرفوض</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="37"/>
+        <source>Item</source>
+        <translation>العنصر</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="38"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="39"/>
+        <source>Label</source>
+        <translation>التصنيف</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="41"/>
+        <source>Policy</source>
+        <translation>السياسة</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="44"/>
+        <source>Reason</source>
+        <translation>السبب</translation>
+    </message>
+</context>
+<context>
+    <name>ExportDialog</name>
+    <message>
+        <location filename="../pages/export.py" line="63"/>
+        <source>Export a bundle to a partner</source>
+        <translation>تصدير حزمة إلى شريك</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="67"/>
+        <source>1. Partner and purpose</source>
+        <translation>1. الشريك والغرض</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="69"/>
+        <source>Partner</source>
+        <translation>الشريك</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="70"/>
+        <source>Purpose</source>
+        <translation>الغرض</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="71"/>
+        <source>Case</source>
+        <translation>القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="73"/>
+        <source>2. Items</source>
+        <translation>2. العناصر</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="82"/>
+        <source>3. Policy check (before anything is written)</source>
+        <translation>3. فحص السياسة (قبل كتابة أي شيء)</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="88"/>
+        <source>Choose...</source>
+        <translation>اختيار...</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="90"/>
+        <source>Encrypt to the partner (one .tar.age file)</source>
+        <translation>تشفير للشريك (ملف ‎.tar.age واحد)</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="91"/>
+        <source>Include face matches</source>
+        <translation>تضمين نتائج مطابقة الوجوه</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="93"/>
+        <source>Face search results and review decisions on these items (policy-checked).</source>
+        <translation>نتائج البحث عن الوجوه وقرارات المراجعة لهذه العناصر (بعد فحص السياسة).</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="96"/>
+        <source>Save in</source>
+        <translation>الحفظ في</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="99"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="107"/>
+        <source>Export</source>
+        <translation>تصدير</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="132"/>
+        <source>Loading...</source>
+        <translation>جارٍ التحميل...</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="213"/>
+        <source>Checking the agreements...</source>
+        <translation>جارٍ فحص الاتفاقيات...</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="227"/>
+        <source>Choose a partner, a case and at least one item.</source>
+        <translation>اختر شريكاً وقضية وعنصراً واحداً على الأقل.</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="254"/>
+        <source>Allowed: {0} item(s) under agreement {1} ({2}, until {3}).</source>
+        <translation>مسموح: {0} عنصر بموجب الاتفاقية {1} ({2}، حتى {3}).</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="261"/>
+        <source>Refused: {0} of {1} item(s) may not go to this partner (reasons below). Untick them or choose another purpose; nothing is written.</source>
+        <translation>مرفوض: لا يجوز إرسال {0} من {1} عنصر إلى هذا الشريك (الأسباب أدناه). ألغِ تحديدها أو اختر غرضاً آخر؛ لن يُكتب شيء.</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="277"/>
+        <source>Save the bundle in</source>
+        <translation>حفظ الحزمة في</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="304"/>
+        <source>Exporting to {0}</source>
+        <translation>جارٍ التصدير إلى {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="312"/>
+        <source>Bundle written to {0}: {1} item(s), highest label TLP:{2}.</source>
+        <translation>كُتبت الحزمة في {0}: {1} عنصر، أعلى تصنيف TLP:{2}.</translation>
+    </message>
+    <message>
+        <location filename="../pages/export.py" line="319"/>
+        <source>Bundle hash: {0}</source>
+        <translation>بصمة الحزمة: {0}</translation>
+    </message>
+</context>
+<context>
+    <name>Faces</name>
+    <message>
+        <location filename="../gallery.py" line="124"/>
+        <source>eyes {0} px · sharp {1}</source>
+        <translation>العينان {0} بكسل · الحدة {1}</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="129"/>
+        <source>track {0}–{1} s</source>
+        <translation>مسار {0}–{1} ث</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="138"/>
+        <source>Face {0} in {1}</source>
+        <translation>الوجه {0} في {1}</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="141"/>
+        <source>Video track from {0} s to {1} s (best frame at {2} s)</source>
+        <translation>مسار فيديو من {0} ث إلى {1} ث (أفضل إطار عند {2} ث)</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="147"/>
+        <source>Captured: {0}</source>
+        <translation>التُقطت: {0}</translation>
+    </message>
+</context>
+<context>
+    <name>FacesPage</name>
+    <message>
+        <location filename="../pages/faces.py" line="49"/>
+        <source>Detect faces</source>
+        <translation>اكتشاف الوجوه</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="51"/>
+        <source>Cluster</source>
+        <translation>تجميع</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="53"/>
+        <source>Search watchlists...</source>
+        <translation>البحث في قوائم المراقبة...</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="55"/>
+        <source>Enrol selected as subject...</source>
+        <translation>تسجيل المحدد كشخص...</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="60"/>
+        <source>Case</source>
+        <translation>القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="94"/>
+        <source>Loading...</source>
+        <translation>جارٍ التحميل...</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="112"/>
+        <source>{0} faces ({1} photos, {2} video tracks)</source>
+        <translation>{0} وجه ({1} صورة، {2} مسار فيديو)</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="126"/>
+        <location filename="../pages/faces.py" line="195"/>
+        <source>Choose a case first.</source>
+        <translation>اختر قضية أولاً.</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="132"/>
+        <source>Finding faces in {0}</source>
+        <translation>جارٍ البحث عن الوجوه في {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="143"/>
+        <source>Detecting faces: {0} of {1} photos</source>
+        <translation>كشف الوجوه: {0} من {1} صورة</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="146"/>
+        <source>{0} items analysed, {1} faces found, {2} failed.</source>
+        <translation>حُلّل {0} عنصر، وعُثر على {1} وجه، وفشل {2}.</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="150"/>
+        <source>Cancelled: </source>
+        <translation>أُلغي: </translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="150"/>
+        <source>Analysed items are kept.</source>
+        <translation>يُحتفظ بالعناصر التي حُلّلت.</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="171"/>
+        <source>Grouping faces...</source>
+        <translation>جارٍ تجميع الوجوه...</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="174"/>
+        <source>Grouping the faces of {0}</source>
+        <translation>تجميع وجوه {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="205"/>
+        <source>Select one or more faces of the same person first.</source>
+        <translation>حدّد أولاً وجهاً أو أكثر للشخص نفسه.</translation>
+    </message>
+</context>
+<context>
+    <name>Item</name>
+    <message>
+        <location filename="../pages/item_view.py" line="37"/>
+        <location filename="../pages/item_view.py" line="47"/>
+        <source>When</source>
+        <translation>الوقت</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="38"/>
+        <source>Event</source>
+        <translation>الحدث</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="39"/>
+        <location filename="../pages/item_view.py" line="49"/>
+        <source>By</source>
+        <translation>بواسطة</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="41"/>
+        <source>Details</source>
+        <translation>التفاصيل</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="46"/>
+        <source>Seq</source>
+        <translation>التسلسل</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="48"/>
+        <source>Action</source>
+        <translation>الإجراء</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="50"/>
+        <source>Target</source>
+        <translation>الهدف</translation>
+    </message>
+</context>
+<context>
+    <name>ItemDialog</name>
+    <message>
+        <location filename="../pages/item_view.py" line="193"/>
+        <source>Item {0}: {1}</source>
+        <translation>العنصر {0}: {1}</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="143"/>
+        <source>Loading preview...</source>
+        <translation>جارٍ تحميل المعاينة...</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="157"/>
+        <source>Preview</source>
+        <translation>معاينة</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="194"/>
+        <source>Record</source>
+        <translation>السجل</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="159"/>
+        <source>Custody</source>
+        <translation>الحيازة</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="140"/>
+        <source>Item {0}</source>
+        <translation>العنصر {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="163"/>
+        <source>Audit</source>
+        <translation>سجل التدقيق</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="166"/>
+        <source>Export copy...</source>
+        <translation>تصدير نسخة...</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="170"/>
+        <source>Close</source>
+        <translation>إغلاق</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="204"/>
+        <source>Case</source>
+        <translation>القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="205"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="206"/>
+        <source>Size</source>
+        <translation>الحجم</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="207"/>
+        <source>SHA-256</source>
+        <translation>SHA-256</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="208"/>
+        <source>SHA-1</source>
+        <translation>SHA-1</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="209"/>
+        <source>MD5</source>
+        <translation>MD5</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="210"/>
+        <source>Exhibit number</source>
+        <translation>رقم المضبوطات</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="211"/>
+        <source>Seized from</source>
+        <translation>ضُبط من</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="212"/>
+        <source>Seized at (place)</source>
+        <translation>مكان الضبط</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="213"/>
+        <source>Seized on</source>
+        <translation>تاريخ الضبط</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="214"/>
+        <source>Seized by</source>
+        <translation>ضبطه</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="215"/>
+        <source>Description</source>
+        <translation>الوصف</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="216"/>
+        <source>Original path</source>
+        <translation>المسار الأصلي</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="217"/>
+        <source>Acquired by</source>
+        <translation>أدخله</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="218"/>
+        <source>Acquired</source>
+        <translation>تاريخ الإدخال</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="258"/>
+        <source>Too large to preview here; export a copy to open it.</source>
+        <translation>أكبر من أن يُعاين هنا؛ صدّر نسخة لفتحه.</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="280"/>
+        <source>Video: the first frame</source>
+        <translation>فيديو: الإطار الأول</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="283"/>
+        <source>Text</source>
+        <translation>نص</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="283"/>
+        <source>Binary (hex)</source>
+        <translation>ثنائي (سداسي عشري)</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="295"/>
+        <source>Export a copy to</source>
+        <translation>تصدير نسخة إلى</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="303"/>
+        <source>Exporting...</source>
+        <translation>جارٍ التصدير...</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="311"/>
+        <source>Copy written to {0} (hash checked)</source>
+        <translation>كُتبت النسخة في {0} (تم التحقق من البصمة)</translation>
+    </message>
+</context>
+<context>
+    <name>JobDialog</name>
+    <message>
+        <location filename="../jobs.py" line="189"/>
+        <source>Starting...</source>
+        <translation>جارٍ البدء...</translation>
+    </message>
+    <message>
+        <location filename="../jobs.py" line="233"/>
+        <source>Close</source>
+        <translation>إغلاق</translation>
+    </message>
+    <message>
+        <location filename="../jobs.py" line="241"/>
+        <source>Done.</source>
+        <translation>تم.</translation>
+    </message>
+    <message>
+        <location filename="../jobs.py" line="252"/>
+        <source>Cancelling: the file in flight is dropped...</source>
+        <translation>جارٍ الإلغاء: يُتخلى عن الملف الجاري...</translation>
+    </message>
+</context>
+<context>
+    <name>LoginDialog</name>
+    <message>
+        <location filename="../login.py" line="68"/>
+        <source>Custos — sign in</source>
+        <translation>Custos — تسجيل الدخول</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="75"/>
+        <source>Vault: {0}</source>
+        <translation>الخزنة: {0}</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="78"/>
+        <source>User</source>
+        <translation>المستخدم</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="79"/>
+        <source>Password</source>
+        <translation>كلمة المرور</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="82"/>
+        <source>Sign in</source>
+        <translation>دخول</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="84"/>
+        <source>Quit</source>
+        <translation>خروج</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="98"/>
+        <source>Enter your user name and password.</source>
+        <translation>أدخل اسم المستخدم وكلمة المرور.</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="101"/>
+        <source>Opening the vault...</source>
+        <translation>جارٍ فتح الخزنة...</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="114"/>
+        <source>Unknown user or wrong password</source>
+        <translation>مستخدم غير معروف أو كلمة مرور خاطئة</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../mainwindow.py" line="41"/>
+        <source>Custos</source>
+        <translation>Custos</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="56"/>
+        <source>Your roles give you no area in this vault.</source>
+        <translation>لا تمنحك أدوارك أي قسم في هذه الخزنة.</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="75"/>
+        <source>User: {0} ({1})</source>
+        <translation>المستخدم: {0} ({1})</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="76"/>
+        <source>Vault: {0}</source>
+        <translation>الخزنة: {0}</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="85"/>
+        <source>never</source>
+        <translation>أبدًا</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="86"/>
+        <source>Verified at: {0}</source>
+        <translation>آخر تحقق: {0}</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="91"/>
+        <source>&amp;File</source>
+        <translation>&amp;ملف</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="92"/>
+        <source>&amp;Lock</source>
+        <translation>&amp;قفل</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="95"/>
+        <source>&amp;Quit</source>
+        <translation>&amp;خروج</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="103"/>
+        <source>&amp;View</source>
+        <translation>&amp;عرض</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="104"/>
+        <source>&amp;Refresh</source>
+        <translation>&amp;تحديث</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="108"/>
+        <source>&amp;Language</source>
+        <translation>&amp;اللغة</translation>
+    </message>
+</context>
+<context>
+    <name>NewWatchlistDialog</name>
+    <message>
+        <location filename="../pages/watchlists.py" line="240"/>
+        <source>New watchlist</source>
+        <translation>قائمة مراقبة جديدة</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="243"/>
+        <source>A confirmation needs a second, different analyst</source>
+        <translation>يحتاج التأكيد إلى محلل ثانٍ مختلف</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="247"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="248"/>
+        <source>Source agency</source>
+        <translation>الجهة المصدر</translation>
+    </message>
+</context>
+<context>
+    <name>Page</name>
+    <message>
+        <location filename="../pages/__init__.py" line="128"/>
+        <source>Custos</source>
+        <translation>Custos</translation>
+    </message>
+</context>
+<context>
+    <name>Partners</name>
+    <message>
+        <location filename="../pages/partners.py" line="27"/>
+        <source>active</source>
+        <translation>نشط</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="28"/>
+        <source>retired</source>
+        <translation>متقاعد</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="29"/>
+        <source>revoked</source>
+        <translation>ملغى</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="43"/>
+        <source>Agency</source>
+        <translation>الجهة</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="44"/>
+        <source>Country</source>
+        <translation>الدولة</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="45"/>
+        <source>Contact</source>
+        <translation>جهة الاتصال</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="47"/>
+        <source>Active key fingerprint</source>
+        <translation>بصمة المفتاح النشط</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="49"/>
+        <source>Keys</source>
+        <translation>المفاتيح</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="52"/>
+        <source>Fingerprint</source>
+        <translation>البصمة</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="53"/>
+        <source>Status</source>
+        <translation>الحالة</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="54"/>
+        <source>Added</source>
+        <translation>أُضيف</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="55"/>
+        <source>Changed</source>
+        <translation>تغيّر</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="58"/>
+        <source>Purpose</source>
+        <translation>الغرض</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="59"/>
+        <source>Reference</source>
+        <translation>المرجع</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="60"/>
+        <source>Labels</source>
+        <translation>التصنيفات</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="62"/>
+        <source>Crime areas</source>
+        <translation>مجالات الجريمة</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="63"/>
+        <source>all</source>
+        <translation>الكل</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="66"/>
+        <source>Onward sharing</source>
+        <translation>المشاركة اللاحقة</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="70"/>
+        <source>Valid from</source>
+        <translation>صالح من</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="71"/>
+        <source>Valid until</source>
+        <translation>صالح حتى</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="73"/>
+        <source>In force</source>
+        <translation>سارية</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="78"/>
+        <source>yes</source>
+        <translation>نعم</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="79"/>
+        <source>no</source>
+        <translation>لا</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="80"/>
+        <source>allowed</source>
+        <translation>مسموح</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="81"/>
+        <source>not allowed</source>
+        <translation>غير مسموح</translation>
+    </message>
+</context>
+<context>
+    <name>PartnersPage</name>
+    <message>
+        <location filename="../pages/partners.py" line="116"/>
+        <source>Add partner from key card...</source>
+        <translation>إضافة شريك من بطاقة مفتاح...</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="118"/>
+        <location filename="../pages/partners.py" line="168"/>
+        <source>Our agency...</source>
+        <translation>جهتنا...</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="136"/>
+        <source>Keys (compare fingerprints with the partner out of band)</source>
+        <translation>المفاتيح (قارن البصمات مع الشريك عبر قناة أخرى)</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="139"/>
+        <source>Copy fingerprint</source>
+        <translation>نسخ البصمة</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="144"/>
+        <source>Agreements</source>
+        <translation>الاتفاقيات</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="178"/>
+        <source>Our agency is not set yet: partners need its name on our key card.</source>
+        <translation>لم تُعيَّن جهتنا بعد: يحتاج الشركاء إلى اسمها على بطاقة مفتاحنا.</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="180"/>
+        <source>Set our agency...</source>
+        <translation>تعيين جهتنا...</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="170"/>
+        <source>We are {0} ({1}). Our signing key: {2}</source>
+        <translation>نحن {0} ({1}). مفتاح التوقيع لدينا: {2}</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="233"/>
+        <source>Partner key card</source>
+        <translation>بطاقة مفتاح الشريك</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="291"/>
+        <source>Partner {0} added: compare the fingerprint.</source>
+        <translation>أُضيف الشريك {0}: قارن البصمة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="132"/>
+        <source>Add agreement...</source>
+        <translation>إضافة اتفاقية...</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="263"/>
+        <source>Add partner {0}</source>
+        <translation>إضافة الشريك {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="264"/>
+        <source>Add {0} ({1}) as a partner?</source>
+        <translation>إضافة {0} ({1}) كشريك؟</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="269"/>
+        <source>Fingerprint: {0}
 
 Compare it with {1} out of band (by phone or in person) before you trust this card.</source>
-            <translation>البصمة: {0}
+        <translation>البصمة: {0}
 
 قارنها مع {1} عبر قناة أخرى (بالهاتف أو شخصيًا) قبل أن تثق بهذه البطاقة.</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="265" />
-            <source>I compared it: add</source>
-            <translation>قارنتها: أضف</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="296" />
-            <source>Our agency is now {0}.</source>
-            <translation>جهتنا الآن {0}.</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="314" />
-            <source>Fingerprint copied.</source>
-            <translation>نُسخت البصمة.</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="354" />
-            <source>Key {0} of {1} revoked.</source>
-            <translation>أُلغي المفتاح {0} الخاص بـ {1}.</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="335" />
-            <source>Revoke key</source>
-            <translation>إلغاء المفتاح</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="337" />
-            <source>Revoke key {0} of {1}? Every bundle signed with it will be refused from now on, old or new. This cannot be undone.</source>
-            <translation>إلغاء المفتاح {0} الخاص بـ {1}؟ ستُرفض من الآن كل حزمة موقّعة به، قديمة أو جديدة. لا يمكن التراجع عن ذلك.</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="122" />
-            <source>Revoke key...</source>
-            <translation>إلغاء المفتاح...</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="265" />
-            <source>Rotate key</source>
-            <translation>تدوير المفتاح</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="249" />
-            <source>Rotate the key of {0}</source>
-            <translation>تدوير مفتاح {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/partners.py" line="251" />
-            <source>{0} is already a partner. This card carries a new key; the current one will be retired.</source>
-            <translation>{0} شريك بالفعل. تحمل هذه البطاقة مفتاحًا جديدًا؛ سيُحال المفتاح الحالي إلى التقاعد.</translation>
-        </message>
-    </context>
-    <context>
-        <name>Placeholder</name>
-        <message>
-            <location filename="../pages/__init__.py" line="212" />
-            <source>This area is not available in this version yet.</source>
-            <translation>هذا القسم غير متاح في هذا الإصدار بعد.</translation>
-        </message>
-    </context>
-    <context>
-        <name>ReasonDialog</name>
-        <message>
-            <location filename="../pages/review.py" line="71" />
-            <source>{0} candidate {1}</source>
-            <translation>{0} المرشح {1}</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="73" />
-            <source>What you compared and what decided it</source>
-            <translation>ما الذي قارنته وما الذي حسم القرار</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="83" />
-            <source>Reason (recorded in the audit log)</source>
-            <translation>السبب (يُسجَّل في سجل التدقيق)</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="93" />
-            <source>A reason is required.</source>
-            <translation>السبب مطلوب.</translation>
-        </message>
-    </context>
-    <context>
-        <name>RecoveryDialog</name>
-        <message>
-            <location filename="../login.py" line="211" />
-            <source>Custos — recovery key</source>
-            <translation>Custos — مفتاح الاسترداد</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="214" />
-            <source>This is the vault&apos;s recovery key. It is shown only this once and is not stored on this computer. Hand it to your agency&apos;s key escrow now (print it or save it to removable media kept under seal). Without it, a vault whose administrators have all lost their passwords cannot be opened again.</source>
-            <translation>هذا مفتاح استرداد الخزنة. يُعرض هذه المرة فقط ولا يُحفظ على هذا الحاسوب. سلّمه الآن إلى جهة حفظ المفاتيح في جهازك (اطبعه أو احفظه على وسيط قابل للإزالة يُحفظ مختومًا). بدونه لا يمكن فتح خزنة فقد جميع مسؤوليها كلمات مرورهم.</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="226" />
-            <source>Save to file...</source>
-            <translation>حفظ في ملف...</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="229" />
-            <source>I have stored the recovery key</source>
-            <translation>لقد حفظت مفتاح الاسترداد</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="232" />
-            <source>Continue</source>
-            <translation>متابعة</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="248" />
-            <source>Save the recovery key</source>
-            <translation>حفظ مفتاح الاسترداد</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="259" />
-            <source>Cannot save: {0}</source>
-            <translation>تعذّر الحفظ: {0}</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="261" />
-            <source>Saved to {0}</source>
-            <translation>حُفظ في {0}</translation>
-        </message>
-    </context>
-    <context>
-        <name>ReportDialog</name>
-        <message>
-            <location filename="../pages/admin.py" line="133" />
-            <source>Verify report</source>
-            <translation>تقرير التحقق</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="136" />
-            <source>Verify was cancelled; nothing is concluded.</source>
-            <translation>أُلغي التحقق؛ لا يمكن استنتاج شيء.</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="138" />
-            <source>The vault is intact.</source>
-            <translation>الخزنة سليمة.</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="140" />
-            <source>{0} problem(s) found.</source>
-            <translation>وُجدت {0} مشكلة.</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="142" />
-            <source>{0} items in {1} stored files, {2} audit entries checked at {3}.</source>
-            <translation>فُحص {0} عنصر في {1} ملف مخزّن و{2} قيد تدقيق في {3}.</translation>
-        </message>
-    </context>
-    <context>
-        <name>Review</name>
-        <message>
-            <location filename="../pages/review.py" line="34" />
-            <source>pending review</source>
-            <translation>بانتظار المراجعة</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="35" />
-            <source>confirmed</source>
-            <translation>مؤكَّد</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="36" />
-            <source>rejected</source>
-            <translation>مرفوض</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="37" />
-            <source>inconclusive</source>
-            <translation>غير حاسم</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="38" />
-            <source>awaiting second review</source>
-            <translation>بانتظار مراجعة ثانية</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="41" />
-            <source>Confirm</source>
-            <translation>تأكيد</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="42" />
-            <source>Reject</source>
-            <translation>رفض</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="43" />
-            <source>Inconclusive</source>
-            <translation>غير حاسم</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="53" />
-            <source>Candidate</source>
-            <translation>المرشح</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="54" />
-            <source>Face</source>
-            <translation>الوجه</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="55" />
-            <source>Watchlist</source>
-            <translation>قائمة المراقبة</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="56" />
-            <source>Subject</source>
-            <translation>الشخص</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="57" />
-            <source>Rank</source>
-            <translation>الترتيب</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="58" />
-            <source>Distance</source>
-            <translation>المسافة</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="59" />
-            <source>Mode</source>
-            <translation>الوضع</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="60" />
-            <source>Status</source>
-            <translation>الحالة</translation>
-        </message>
-    </context>
-    <context>
-        <name>ReviewPage</name>
-        <message>
-            <location filename="../pages/review.py" line="113" />
-            <source>All</source>
-            <translation>الكل</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="125" />
-            <source>Case</source>
-            <translation>القضية</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="127" />
-            <source>Show</source>
-            <translation>عرض</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="141" />
-            <source>No probe crop</source>
-            <translation>لا توجد صورة للوجه المفحوص</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="142" />
-            <source>No reference photo</source>
-            <translation>لا توجد صورة مرجعية</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="144" />
-            <source>Probe (case face)</source>
-            <translation>الوجه المفحوص (من القضية)</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="145" />
-            <source>Reference (watchlist)</source>
-            <translation>المرجع (قائمة المراقبة)</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="151" />
-            <source>Distance</source>
-            <translation>المسافة</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="152" />
-            <source>Threshold used</source>
-            <translation>العتبة المستخدمة</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="153" />
-            <source>Search mode</source>
-            <translation>وضع البحث</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="154" />
-            <source>Subject</source>
-            <translation>الشخص</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="155" />
-            <source>Listed for</source>
-            <translation>سبب الإدراج</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="156" />
-            <source>Issuing agency</source>
-            <translation>الجهة المُصدِرة</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="157" />
-            <source>Label</source>
-            <translation>التصنيف</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="158" />
-            <source>Listing review date</source>
-            <translation>تاريخ مراجعة الإدراج</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="159" />
-            <source>Listing expires</source>
-            <translation>انتهاء الإدراج</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="160" />
-            <source>Decisions</source>
-            <translation>القرارات</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="177" />
-            <source>J / K: next / previous candidate</source>
-            <translation>J / K: المرشح التالي / السابق</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="282" />
-            <source>none yet</source>
-            <translation>لا شيء بعد</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="302" />
-            <source>no expiry</source>
-            <translation>بلا انتهاء</translation>
-        </message>
-        <message>
-            <location filename="../pages/review.py" line="343" />
-            <source>Candidate {0}: {1}</source>
-            <translation>المرشح {0}: {1}</translation>
-        </message>
-    </context>
-    <context>
-        <name>Search</name>
-        <message>
-            <location filename="../pages/search.py" line="27" />
-            <source>pending review</source>
-            <translation>بانتظار المراجعة</translation>
-        </message>
-        <message>
-            <location filename="../pages/search.py" line="30" />
-            <source>Face</source>
-            <translation>الوجه</translation>
-        </message>
-        <message>
-            <location filename="../pages/search.py" line="31" />
-            <source>Watchlist</source>
-            <translation>قائمة المراقبة</translation>
-        </message>
-        <message>
-            <location filename="../pages/search.py" line="32" />
-            <source>Subject</source>
-            <translation>الشخص</translation>
-        </message>
-        <message>
-            <location filename="../pages/search.py" line="33" />
-            <source>Rank</source>
-            <translation>الترتيب</translation>
-        </message>
-        <message>
-            <location filename="../pages/search.py" line="34" />
-            <source>Distance</source>
-            <translation>المسافة</translation>
-        </message>
-        <message>
-            <location filename="../pages/search.py" line="35" />
-            <source>Threshold</source>
-            <translation>العتبة</translation>
-        </message>
-        <message>
-            <location filename="../pages/search.py" line="36" />
-            <source>Label</source>
-            <translation>التصنيف</translation>
-        </message>
-        <message>
-            <location filename="../pages/search.py" line="38" />
-            <source>Status</source>
-            <translation>الحالة</translation>
-        </message>
-    </context>
-    <context>
-        <name>SearchDialog</name>
-        <message>
-            <location filename="../pages/search.py" line="55" />
-            <source>Search the faces of {0}</source>
-            <translation>البحث في وجوه {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/search.py" line="114" />
-            <source>{0} ({1} subjects)</source>
-            <translation>{0} ({1} شخص)</translation>
-        </message>
-        <message>
-            <location filename="../pages/search.py" line="59" />
-            <source>Investigative: the closest candidates (top k)</source>
-            <translation>تحقيقي: أقرب المرشحين (أعلى k)</translation>
-        </message>
-        <message>
-            <location filename="../pages/search.py" line="60" />
-            <source>Alert: only candidates within the watchlist threshold</source>
-            <translation>تنبيه: المرشحون ضمن عتبة قائمة المراقبة فقط</translation>
-        </message>
-        <message>
-            <location filename="../pages/search.py" line="69" />
-            <source>Mode</source>
-            <translation>الوضع</translation>
-        </message>
-        <message>
-            <location filename="../pages/search.py" line="73" />
-            <source>Top</source>
-            <translation>الأعلى</translation>
-        </message>
-        <message>
-            <location filename="../pages/search.py" line="78" />
-            <source>Watchlists</source>
-            <translation>قوائم المراقبة</translation>
-        </message>
-        <message>
-            <location filename="../pages/search.py" line="80" />
-            <source>Search</source>
-            <translation>بحث</translation>
-        </message>
-        <message>
-            <location filename="../pages/search.py" line="91" />
-            <source>A candidate is not an identification. Every candidate stays pending until an analyst reviews it on the Review page.</source>
-            <translation>المرشح ليس تعرّفاً على الهوية. يبقى كل مرشح معلّقاً حتى يراجعه محلل في صفحة المراجعة.</translation>
-        </message>
-        <message>
-            <location filename="../pages/search.py" line="125" />
-            <source>Choose at least one watchlist.</source>
-            <translation>اختر قائمة مراقبة واحدة على الأقل.</translation>
-        </message>
-        <message>
-            <location filename="../pages/search.py" line="128" />
-            <source>Searching...</source>
-            <translation>جارٍ البحث...</translation>
-        </message>
-        <message>
-            <location filename="../pages/search.py" line="147" />
-            <source>{0} faces searched: {1} candidates, all pending review.</source>
-            <translation>بُحث في {0} وجه: {1} مرشح، جميعهم بانتظار المراجعة.</translation>
-        </message>
-    </context>
-    <context>
-        <name>SetupDialog</name>
-        <message>
-            <location filename="../login.py" line="148" />
-            <source>Custos — create a vault</source>
-            <translation>Custos — إنشاء خزنة</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="151" />
-            <source>No vault was found at {0}. Create it now: you become its first administrator.</source>
-            <translation>لم يُعثر على خزنة في {0}. أنشئها الآن: ستصبح مسؤولها الأول.</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="162" />
-            <source>Administrator name</source>
-            <translation>اسم المسؤول</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="163" />
-            <source>Password</source>
-            <translation>كلمة المرور</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="164" />
-            <source>Password again</source>
-            <translation>كلمة المرور مرة أخرى</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="168" />
-            <source>Create vault</source>
-            <translation>إنشاء الخزنة</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="170" />
-            <source>Quit</source>
-            <translation>خروج</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="183" />
-            <source>Enter the administrator&apos;s name.</source>
-            <translation>أدخل اسم المسؤول.</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="186" />
-            <source>The two passwords differ.</source>
-            <translation>كلمتا المرور مختلفتان.</translation>
-        </message>
-        <message>
-            <location filename="../login.py" line="189" />
-            <source>Creating the vault...</source>
-            <translation>جارٍ إنشاء الخزنة...</translation>
-        </message>
-    </context>
-    <context>
-        <name>UserDialog</name>
-        <message>
-            <location filename="../pages/admin.py" line="78" />
-            <source>Roles of {0}</source>
-            <translation>أدوار {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="78" />
-            <source>Add user</source>
-            <translation>إضافة مستخدم</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="86" />
-            <source>Name</source>
-            <translation>الاسم</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="88" />
-            <source>Password</source>
-            <translation>كلمة المرور</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="89" />
-            <source>Password again</source>
-            <translation>كلمة المرور مرة أخرى</translation>
-        </message>
-        <message>
-            <location filename="../pages/admin.py" line="112" />
-            <source>The two passwords differ.</source>
-            <translation>كلمتا المرور مختلفتان.</translation>
-        </message>
-    </context>
-    <context>
-        <name>WatchlistExportDialog</name>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="146" />
-            <source>Export watchlist {0} to a partner</source>
-            <translation>تصدير قائمة المراقبة {0} إلى شريك</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="150" />
-            <source>Choose...</source>
-            <translation>اختيار...</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="153" />
-            <source>Encrypt to the partner (one .tar.age file)</source>
-            <translation>تشفير للشريك (ملف ‎.tar.age واحد)</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="154" />
-            <source>Also write an ANSI/NIST-ITL 1-2011 file (.eft)</source>
-            <translation>اكتب أيضًا ملف ANSI/NIST-ITL 1-2011 (‎.eft)</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="156" />
-            <source>Partner</source>
-            <translation>الشريك</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="157" />
-            <source>Purpose</source>
-            <translation>الغرض</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="158" />
-            <source>Save in</source>
-            <translation>الحفظ في</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="159" />
-            <source>Name</source>
-            <translation>الاسم</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="165" />
-            <source>Export</source>
-            <translation>تصدير</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="187" />
-            <source>Save the bundle in</source>
-            <translation>حفظ الحزمة في</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="196" />
-            <source>Add a partner first (Partners page).</source>
-            <translation>أضف شريكًا أولًا (صفحة الشركاء).</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="199" />
-            <source>Choose a folder and a name for the bundle.</source>
-            <translation>اختر مجلدًا واسمًا للحزمة.</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="216" />
-            <source>Exporting {0}</source>
-            <translation>جارٍ تصدير {0}</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="227" />
-            <source>Refused by the agreements with {0}; nothing was written:</source>
-            <translation>رفضته الاتفاقيات مع {0}؛ لم يُكتب شيء:</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="234" />
-            <source>Watchlist bundle written to {0}: {1} subject(s), {2} photo(s), highest label TLP:{3}.</source>
-            <translation>كُتبت حزمة قائمة المراقبة في {0}: {1} شخص، {2} صورة، أعلى تصنيف TLP:{3}.</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="237" />
-            <source>ANSI/NIST-ITL file written to {0}.</source>
-            <translation>كُتب ملف ANSI/NIST-ITL في {0}.</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="239" />
-            <source>Expired listings not shared: {0}</source>
-            <translation>قيود منتهية لم تُشارَك: {0}</translation>
-        </message>
-    </context>
-    <context>
-        <name>WatchlistImportDialog</name>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="268" />
-            <source>Import a watchlist bundle</source>
-            <translation>استيراد حزمة قائمة مراقبة</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="271" />
-            <source>Folder...</source>
-            <translation>مجلد...</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="273" />
-            <source>Encrypted file...</source>
-            <translation>ملف مشفّر...</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="276" />
-            <source>default: &lt;name&gt; (&lt;agency&gt;)</source>
-            <translation>الافتراضي: &lt;الاسم&gt; (&lt;الجهة&gt;)</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="278" />
-            <source>Bundle</source>
-            <translation>الحزمة</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="279" />
-            <source>Import as</source>
-            <translation>الاستيراد باسم</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="282" />
-            <source>Import</source>
-            <translation>استيراد</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="290" />
-            <source>Watchlist bundle folder</source>
-            <translation>مجلد حزمة قائمة المراقبة</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="296" />
-            <source>Encrypted watchlist bundle</source>
-            <translation>حزمة قائمة مراقبة مشفّرة</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="296" />
-            <source>Bundles (*.tar.age)</source>
-            <translation>الحزم (*.tar.age)</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="305" />
-            <source>Choose a bundle folder or a .tar.age file.</source>
-            <translation>اختر مجلد حزمة أو ملف ‎.tar.age.</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="311" />
-            <source>Verifying and enrolling...</source>
-            <translation>جارٍ التحقق والتسجيل...</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="313" />
-            <source>Importing a watchlist</source>
-            <translation>جارٍ استيراد قائمة مراقبة</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="320" />
-            <source>Watchlist {0} from {1}: {2} subject(s), {3} photo(s) enrolled.</source>
-            <translation>قائمة المراقبة {0} من {1}: سُجّل {2} شخص و{3} صورة.</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlist_exchange.py" line="324" />
-            <source>{0} photo(s) refused by the local quality rules:</source>
-            <translation>رفضت قواعد الجودة المحلية {0} صورة:</translation>
-        </message>
-    </context>
-    <context>
-        <name>Watchlists</name>
-        <message>
-            <location filename="../pages/watchlists.py" line="36" />
-            <source>Subject</source>
-            <translation>الشخص</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="37" />
-            <source>Photos</source>
-            <translation>الصور</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="38" />
-            <source>Label</source>
-            <translation>التصنيف</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="39" />
-            <source>Issuing agency</source>
-            <translation>الجهة المُصدِرة</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="40" />
-            <source>Reason</source>
-            <translation>السبب</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="41" />
-            <source>Review on</source>
-            <translation>المراجعة في</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="42" />
-            <source>Expires</source>
-            <translation>ينتهي</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="43" />
-            <source>Expired</source>
-            <translation>منتهٍ</translation>
-        </message>
-    </context>
-    <context>
-        <name>WatchlistsPage</name>
-        <message>
-            <location filename="../pages/watchlists.py" line="117" />
-            <source>New watchlist...</source>
-            <translation>قائمة مراقبة جديدة...</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="119" />
-            <source>Enrol from files...</source>
-            <translation>تسجيل من ملفات...</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="121" />
-            <source>Calibrate...</source>
-            <translation>معايرة...</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="141" />
-            <source>Reference photos of the selected subject</source>
-            <translation>الصور المرجعية للشخص المحدد</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="161" />
-            <source>{0} ({1} subjects)</source>
-            <translation>{0} ({1} شخص)</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="211" />
-            <source>Reference photos</source>
-            <translation>الصور المرجعية</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="211" />
-            <source>Images (*.jpg *.jpeg *.png *.bmp)</source>
-            <translation>الصور (*.jpg *.jpeg *.png *.bmp)</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="123" />
-            <source>Export to a partner...</source>
-            <translation>تصدير إلى شريك...</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="125" />
-            <source>Import a watchlist bundle...</source>
-            <translation>استيراد حزمة قائمة مراقبة...</translation>
-        </message>
-    </context>
-    <context>
-        <name>page</name>
-        <message>
-            <location filename="../pages/watchlists.py" line="75" />
-            <source>Alert threshold {0:.4f} (default; not calibrated)</source>
-            <translation>عتبة التنبيه {0:.4f} (افتراضية؛ غير معايرة)</translation>
-        </message>
-        <message>
-            <location filename="../pages/watchlists.py" line="79" />
-            <source>Alert threshold {0:.4f}, calibrated on {1} ({2} images, {3} non-mated searches): FPIR {4:.4f} (target {5}), FNIR {6:.4f}, model {7}</source>
-            <translation>عتبة التنبيه {0:.4f}، معايرة على {1} ({2} صورة، {3} بحث غير مطابق): FPIR {4:.4f} (الهدف {5})، FNIR {6:.4f}، النموذج {7}</translation>
-        </message>
-    </context>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="273"/>
+        <source>I compared it: add</source>
+        <translation>قارنتها: أضف</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="304"/>
+        <source>Our agency is now {0}.</source>
+        <translation>جهتنا الآن {0}.</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="322"/>
+        <source>Fingerprint copied.</source>
+        <translation>نُسخت البصمة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="362"/>
+        <source>Key {0} of {1} revoked.</source>
+        <translation>أُلغي المفتاح {0} الخاص بـ {1}.</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="343"/>
+        <source>Revoke key</source>
+        <translation>إلغاء المفتاح</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="345"/>
+        <source>Revoke key {0} of {1}? Every bundle signed with it will be refused from now on, old or new. This cannot be undone.</source>
+        <translation>إلغاء المفتاح {0} الخاص بـ {1}؟ ستُرفض من الآن كل حزمة موقّعة به، قديمة أو جديدة. لا يمكن التراجع عن ذلك.</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="130"/>
+        <source>Revoke key...</source>
+        <translation>إلغاء المفتاح...</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="273"/>
+        <source>Rotate key</source>
+        <translation>تدوير المفتاح</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="257"/>
+        <source>Rotate the key of {0}</source>
+        <translation>تدوير مفتاح {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="259"/>
+        <source>{0} is already a partner. This card carries a new key; the current one will be retired.</source>
+        <translation>{0} شريك بالفعل. تحمل هذه البطاقة مفتاحًا جديدًا؛ سيُحال المفتاح الحالي إلى التقاعد.</translation>
+    </message>
+</context>
+<context>
+    <name>Placeholder</name>
+    <message>
+        <location filename="../pages/__init__.py" line="213"/>
+        <source>This area is not available in this version yet.</source>
+        <translation>هذا القسم غير متاح في هذا الإصدار بعد.</translation>
+    </message>
+</context>
+<context>
+    <name>ReasonDialog</name>
+    <message>
+        <location filename="../pages/review.py" line="72"/>
+        <source>{0} candidate {1}</source>
+        <translation>{0} المرشح {1}</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="74"/>
+        <source>What you compared and what decided it</source>
+        <translation>ما الذي قارنته وما الذي حسم القرار</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="84"/>
+        <source>Reason (recorded in the audit log)</source>
+        <translation>السبب (يُسجَّل في سجل التدقيق)</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="94"/>
+        <source>A reason is required.</source>
+        <translation>السبب مطلوب.</translation>
+    </message>
+</context>
+<context>
+    <name>RecoveryDialog</name>
+    <message>
+        <location filename="../login.py" line="201"/>
+        <source>Custos — recovery key</source>
+        <translation>Custos — مفتاح الاسترداد</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="204"/>
+        <source>This is the vault&apos;s recovery key. It is shown only this once and is not stored on this computer. Hand it to your agency&apos;s key escrow now (print it or save it to removable media kept under seal). Without it, a vault whose administrators have all lost their passwords cannot be opened again.</source>
+        <translation>هذا مفتاح استرداد الخزنة. يُعرض هذه المرة فقط ولا يُحفظ على هذا الحاسوب. سلّمه الآن إلى جهة حفظ المفاتيح في جهازك (اطبعه أو احفظه على وسيط قابل للإزالة يُحفظ مختومًا). بدونه لا يمكن فتح خزنة فقد جميع مسؤوليها كلمات مرورهم.</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="216"/>
+        <source>Save to file...</source>
+        <translation>حفظ في ملف...</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="219"/>
+        <source>I have stored the recovery key</source>
+        <translation>لقد حفظت مفتاح الاسترداد</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="222"/>
+        <source>Continue</source>
+        <translation>متابعة</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="238"/>
+        <source>Save the recovery key</source>
+        <translation>حفظ مفتاح الاسترداد</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="249"/>
+        <source>Cannot save: {0}</source>
+        <translation>تعذّر الحفظ: {0}</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="251"/>
+        <source>Saved to {0}</source>
+        <translation>حُفظ في {0}</translation>
+    </message>
+</context>
+<context>
+    <name>ReportDialog</name>
+    <message>
+        <location filename="../pages/admin.py" line="134"/>
+        <source>Verify report</source>
+        <translation>تقرير التحقق</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="137"/>
+        <source>Verify was cancelled; nothing is concluded.</source>
+        <translation>أُلغي التحقق؛ لا يمكن استنتاج شيء.</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="139"/>
+        <source>The vault is intact.</source>
+        <translation>الخزنة سليمة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="141"/>
+        <source>{0} problem(s) found.</source>
+        <translation>وُجدت {0} مشكلة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="143"/>
+        <source>{0} items in {1} stored files, {2} audit entries checked at {3}.</source>
+        <translation>فُحص {0} عنصر في {1} ملف مخزّن و{2} قيد تدقيق في {3}.</translation>
+    </message>
+</context>
+<context>
+    <name>Review</name>
+    <message>
+        <location filename="../pages/review.py" line="35"/>
+        <source>pending review</source>
+        <translation>بانتظار المراجعة</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="36"/>
+        <source>confirmed</source>
+        <translation>مؤكَّد</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="37"/>
+        <source>rejected</source>
+        <translation>مرفوض</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="38"/>
+        <source>inconclusive</source>
+        <translation>غير حاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="39"/>
+        <source>awaiting second review</source>
+        <translation>بانتظار مراجعة ثانية</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="42"/>
+        <source>Confirm</source>
+        <translation>تأكيد</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="43"/>
+        <source>Reject</source>
+        <translation>رفض</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="44"/>
+        <source>Inconclusive</source>
+        <translation>غير حاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="54"/>
+        <source>Candidate</source>
+        <translation>المرشح</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="55"/>
+        <source>Face</source>
+        <translation>الوجه</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="56"/>
+        <source>Watchlist</source>
+        <translation>قائمة المراقبة</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="57"/>
+        <source>Subject</source>
+        <translation>الشخص</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="58"/>
+        <source>Rank</source>
+        <translation>الترتيب</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="59"/>
+        <source>Distance</source>
+        <translation>المسافة</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="60"/>
+        <source>Mode</source>
+        <translation>الوضع</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="61"/>
+        <source>Status</source>
+        <translation>الحالة</translation>
+    </message>
+</context>
+<context>
+    <name>ReviewPage</name>
+    <message>
+        <location filename="../pages/review.py" line="114"/>
+        <source>All</source>
+        <translation>الكل</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="126"/>
+        <source>Case</source>
+        <translation>القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="128"/>
+        <source>Show</source>
+        <translation>عرض</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="142"/>
+        <source>No probe crop</source>
+        <translation>لا توجد صورة للوجه المفحوص</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="143"/>
+        <source>No reference photo</source>
+        <translation>لا توجد صورة مرجعية</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="145"/>
+        <source>Probe (case face)</source>
+        <translation>الوجه المفحوص (من القضية)</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="146"/>
+        <source>Reference (watchlist)</source>
+        <translation>المرجع (قائمة المراقبة)</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="152"/>
+        <source>Distance</source>
+        <translation>المسافة</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="153"/>
+        <source>Threshold used</source>
+        <translation>العتبة المستخدمة</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="154"/>
+        <source>Search mode</source>
+        <translation>وضع البحث</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="155"/>
+        <source>Subject</source>
+        <translation>الشخص</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="156"/>
+        <source>Listed for</source>
+        <translation>سبب الإدراج</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="157"/>
+        <source>Issuing agency</source>
+        <translation>الجهة المُصدِرة</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="158"/>
+        <source>Label</source>
+        <translation>التصنيف</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="159"/>
+        <source>Listing review date</source>
+        <translation>تاريخ مراجعة الإدراج</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="160"/>
+        <source>Listing expires</source>
+        <translation>انتهاء الإدراج</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="161"/>
+        <source>Decisions</source>
+        <translation>القرارات</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="178"/>
+        <source>J / K: next / previous candidate</source>
+        <translation>J / K: المرشح التالي / السابق</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="283"/>
+        <source>none yet</source>
+        <translation>لا شيء بعد</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="303"/>
+        <source>no expiry</source>
+        <translation>بلا انتهاء</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="346"/>
+        <source>Candidate {0}: {1}</source>
+        <translation>المرشح {0}: {1}</translation>
+    </message>
+</context>
+<context>
+    <name>Search</name>
+    <message>
+        <location filename="../pages/search.py" line="29"/>
+        <source>pending review</source>
+        <translation>بانتظار المراجعة</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="32"/>
+        <source>Face</source>
+        <translation>الوجه</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="33"/>
+        <source>Watchlist</source>
+        <translation>قائمة المراقبة</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="34"/>
+        <source>Subject</source>
+        <translation>الشخص</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="35"/>
+        <source>Rank</source>
+        <translation>الترتيب</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="36"/>
+        <source>Distance</source>
+        <translation>المسافة</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="37"/>
+        <source>Threshold</source>
+        <translation>العتبة</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="38"/>
+        <source>Label</source>
+        <translation>التصنيف</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="40"/>
+        <source>Status</source>
+        <translation>الحالة</translation>
+    </message>
+</context>
+<context>
+    <name>SearchDialog</name>
+    <message>
+        <location filename="../pages/search.py" line="58"/>
+        <source>Search the faces of {0}</source>
+        <translation>البحث في وجوه {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="117"/>
+        <source>{0} ({1} subjects)</source>
+        <translation>{0} ({1} شخص)</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="62"/>
+        <source>Investigative: the closest candidates (top k)</source>
+        <translation>تحقيقي: أقرب المرشحين (أعلى k)</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="63"/>
+        <source>Alert: only candidates within the watchlist threshold</source>
+        <translation>تنبيه: المرشحون ضمن عتبة قائمة المراقبة فقط</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="72"/>
+        <source>Mode</source>
+        <translation>الوضع</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="76"/>
+        <source>Top</source>
+        <translation>الأعلى</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="81"/>
+        <source>Watchlists</source>
+        <translation>قوائم المراقبة</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="83"/>
+        <source>Search</source>
+        <translation>بحث</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="94"/>
+        <source>A candidate is not an identification. Every candidate stays pending until an analyst reviews it on the Review page.</source>
+        <translation>المرشح ليس تعرّفاً على الهوية. يبقى كل مرشح معلّقاً حتى يراجعه محلل في صفحة المراجعة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="128"/>
+        <source>Choose at least one watchlist.</source>
+        <translation>اختر قائمة مراقبة واحدة على الأقل.</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="131"/>
+        <source>Searching...</source>
+        <translation>جارٍ البحث...</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="134"/>
+        <source>Searching {0}</source>
+        <translation>جارٍ البحث في {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/search.py" line="149"/>
+        <source>{0} faces searched: {1} new candidates, all pending review ({2} found again were already in the queue).</source>
+        <translation>تم البحث في {0} وجهًا: {1} مرشحًا جديدًا، جميعها بانتظار المراجعة ({2} عُثر عليها مجددًا وكانت في قائمة الانتظار).</translation>
+    </message>
+</context>
+<context>
+    <name>SetupDialog</name>
+    <message>
+        <location filename="../login.py" line="138"/>
+        <source>Custos — create a vault</source>
+        <translation>Custos — إنشاء خزنة</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="141"/>
+        <source>No vault was found at {0}. Create it now: you become its first administrator.</source>
+        <translation>لم يُعثر على خزنة في {0}. أنشئها الآن: ستصبح مسؤولها الأول.</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="152"/>
+        <source>Administrator name</source>
+        <translation>اسم المسؤول</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="153"/>
+        <source>Password</source>
+        <translation>كلمة المرور</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="154"/>
+        <source>Password again</source>
+        <translation>كلمة المرور مرة أخرى</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="158"/>
+        <source>Create vault</source>
+        <translation>إنشاء الخزنة</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="160"/>
+        <source>Quit</source>
+        <translation>خروج</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="173"/>
+        <source>Enter the administrator&apos;s name.</source>
+        <translation>أدخل اسم المسؤول.</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="176"/>
+        <source>The two passwords differ.</source>
+        <translation>كلمتا المرور مختلفتان.</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="179"/>
+        <source>Creating the vault...</source>
+        <translation>جارٍ إنشاء الخزنة...</translation>
+    </message>
+</context>
+<context>
+    <name>UserDialog</name>
+    <message>
+        <location filename="../pages/admin.py" line="79"/>
+        <source>Roles of {0}</source>
+        <translation>أدوار {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="79"/>
+        <source>Add user</source>
+        <translation>إضافة مستخدم</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="87"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="89"/>
+        <source>Password</source>
+        <translation>كلمة المرور</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="90"/>
+        <source>Password again</source>
+        <translation>كلمة المرور مرة أخرى</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="113"/>
+        <source>The two passwords differ.</source>
+        <translation>كلمتا المرور مختلفتان.</translation>
+    </message>
+</context>
+<context>
+    <name>WatchlistExportDialog</name>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="138"/>
+        <source>Export watchlist {0} to a partner</source>
+        <translation>تصدير قائمة المراقبة {0} إلى شريك</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="142"/>
+        <source>Choose...</source>
+        <translation>اختيار...</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="145"/>
+        <source>Encrypt to the partner (one .tar.age file)</source>
+        <translation>تشفير للشريك (ملف ‎.tar.age واحد)</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="146"/>
+        <source>Also write an ANSI/NIST-ITL 1-2011 file (.eft)</source>
+        <translation>اكتب أيضًا ملف ANSI/NIST-ITL 1-2011 (‎.eft)</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="148"/>
+        <source>Partner</source>
+        <translation>الشريك</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="149"/>
+        <source>Purpose</source>
+        <translation>الغرض</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="150"/>
+        <source>Save in</source>
+        <translation>الحفظ في</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="151"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="157"/>
+        <source>Export</source>
+        <translation>تصدير</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="179"/>
+        <source>Save the bundle in</source>
+        <translation>حفظ الحزمة في</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="188"/>
+        <source>Add a partner first (Partners page).</source>
+        <translation>أضف شريكًا أولًا (صفحة الشركاء).</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="191"/>
+        <source>Choose a folder and a name for the bundle.</source>
+        <translation>اختر مجلدًا واسمًا للحزمة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="208"/>
+        <source>Exporting {0}</source>
+        <translation>جارٍ تصدير {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="219"/>
+        <source>Refused by the agreements with {0}; nothing was written:</source>
+        <translation>رفضته الاتفاقيات مع {0}؛ لم يُكتب شيء:</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="226"/>
+        <source>Watchlist bundle written to {0}: {1} subject(s), {2} photo(s), highest label TLP:{3}.</source>
+        <translation>كُتبت حزمة قائمة المراقبة في {0}: {1} شخص، {2} صورة، أعلى تصنيف TLP:{3}.</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="229"/>
+        <source>ANSI/NIST-ITL file written to {0}.</source>
+        <translation>كُتب ملف ANSI/NIST-ITL في {0}.</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="231"/>
+        <source>Expired listings not shared: {0}</source>
+        <translation>قيود منتهية لم تُشارَك: {0}</translation>
+    </message>
+</context>
+<context>
+    <name>WatchlistImportDialog</name>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="260"/>
+        <source>Import a watchlist bundle</source>
+        <translation>استيراد حزمة قائمة مراقبة</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="263"/>
+        <source>Folder...</source>
+        <translation>مجلد...</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="265"/>
+        <source>Encrypted file...</source>
+        <translation>ملف مشفّر...</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="268"/>
+        <source>default: &lt;name&gt; (&lt;agency&gt;)</source>
+        <translation>الافتراضي: &lt;الاسم&gt; (&lt;الجهة&gt;)</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="270"/>
+        <source>Bundle</source>
+        <translation>الحزمة</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="271"/>
+        <source>Import as</source>
+        <translation>الاستيراد باسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="274"/>
+        <source>Import</source>
+        <translation>استيراد</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="282"/>
+        <source>Watchlist bundle folder</source>
+        <translation>مجلد حزمة قائمة المراقبة</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="288"/>
+        <source>Encrypted watchlist bundle</source>
+        <translation>حزمة قائمة مراقبة مشفّرة</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="288"/>
+        <source>Bundles (*.tar.age)</source>
+        <translation>الحزم (*.tar.age)</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="297"/>
+        <source>Choose a bundle folder or a .tar.age file.</source>
+        <translation>اختر مجلد حزمة أو ملف ‎.tar.age.</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="303"/>
+        <source>Verifying and enrolling...</source>
+        <translation>جارٍ التحقق والتسجيل...</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="305"/>
+        <source>Importing a watchlist</source>
+        <translation>جارٍ استيراد قائمة مراقبة</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="312"/>
+        <source>Watchlist {0} from {1}: {2} subject(s), {3} photo(s) enrolled.</source>
+        <translation>قائمة المراقبة {0} من {1}: سُجّل {2} شخص و{3} صورة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlist_exchange.py" line="316"/>
+        <source>{0} photo(s) refused by the local quality rules:</source>
+        <translation>رفضت قواعد الجودة المحلية {0} صورة:</translation>
+    </message>
+</context>
+<context>
+    <name>Watchlists</name>
+    <message>
+        <location filename="../pages/watchlists.py" line="37"/>
+        <source>Subject</source>
+        <translation>الشخص</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="38"/>
+        <source>Photos</source>
+        <translation>الصور</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="39"/>
+        <source>Label</source>
+        <translation>التصنيف</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="40"/>
+        <source>Issuing agency</source>
+        <translation>الجهة المُصدِرة</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="41"/>
+        <source>Reason</source>
+        <translation>السبب</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="42"/>
+        <source>Review on</source>
+        <translation>المراجعة في</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="43"/>
+        <source>Expires</source>
+        <translation>ينتهي</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="44"/>
+        <source>Expired</source>
+        <translation>منتهٍ</translation>
+    </message>
+</context>
+<context>
+    <name>WatchlistsPage</name>
+    <message>
+        <location filename="../pages/watchlists.py" line="106"/>
+        <source>New watchlist...</source>
+        <translation>قائمة مراقبة جديدة...</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="108"/>
+        <source>Enrol from files...</source>
+        <translation>تسجيل من ملفات...</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="110"/>
+        <source>Calibrate...</source>
+        <translation>معايرة...</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="130"/>
+        <source>Reference photos of the selected subject</source>
+        <translation>الصور المرجعية للشخص المحدد</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="150"/>
+        <source>{0} ({1} subjects)</source>
+        <translation>{0} ({1} شخص)</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="200"/>
+        <source>Reference photos</source>
+        <translation>الصور المرجعية</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="200"/>
+        <source>Images (*.jpg *.jpeg *.png *.bmp)</source>
+        <translation>الصور (*.jpg *.jpeg *.png *.bmp)</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="112"/>
+        <source>Export to a partner...</source>
+        <translation>تصدير إلى شريك...</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="114"/>
+        <source>Import a watchlist bundle...</source>
+        <translation>استيراد حزمة قائمة مراقبة...</translation>
+    </message>
+</context>
+<context>
+    <name>page</name>
+    <message>
+        <location filename="../pages/watchlists.py" line="64"/>
+        <source>Alert threshold {0:.4f} (default; not calibrated)</source>
+        <translation>عتبة التنبيه {0:.4f} (افتراضية؛ غير معايرة)</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="68"/>
+        <source>Alert threshold {0:.4f}, calibrated on {1} ({2} images, {3} non-mated searches): FPIR {4:.4f} (target {5}), FNIR {6:.4f}, model {7}</source>
+        <translation>عتبة التنبيه {0:.4f}، معايرة على {1} ({2} صورة، {3} بحث غير مطابق): FPIR {4:.4f} (الهدف {5})، FNIR {6:.4f}، النموذج {7}</translation>
+    </message>
+</context>
 </TS>

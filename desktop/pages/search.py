@@ -146,7 +146,8 @@ class SearchDialog(QDialog):
         self.model.set_records(outcome.candidates)
         self.message.setText(
             self.tr(
-                "{0} faces searched: {1} candidates queued for review, {2} already pending."
+                "{0} faces searched: {1} new candidates, all pending review "
+                "({2} found again were already in the queue)."
             ).format(outcome.probes, len(outcome.queued), outcome.already_pending)
         )
         self.searched.emit(outcome)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from guikit import sign_in
+from guikit import checked, settle, sign_in
 
 
 def _audit(session, action: str) -> list:
@@ -22,6 +22,7 @@ def test_calibration_cancelled_from_its_progress_dialog_records_nothing(
 
     window = sign_in(matched, qtbot)
     page = window.show_area("watchlists")
+    settle(qtbot, window)
     dialog = page.calibrate()
     qtbot.keyClicks(dialog.folder, str(faces_dir))
     job = dialog.submit()
@@ -40,6 +41,7 @@ def test_calibration_cancelled_from_its_progress_dialog_records_nothing(
 def test_cluster_and_search_run_as_cancellable_jobs(matched, qtbot):
     window = sign_in(matched, qtbot)
     page = window.show_area("faces")
+    settle(qtbot, window)
     with qtbot.waitSignal(page.faces_loaded, timeout=10_000):
         page.show_case("OP-7")
     progress = page.cluster()
@@ -47,6 +49,7 @@ def test_cluster_and_search_run_as_cancellable_jobs(matched, qtbot):
     qtbot.waitUntil(lambda: page.cluster_dialog is not None, timeout=20_000)
     assert page.cluster_dialog.groups
     dialog = page.open_search()
+    settle(qtbot, window)  # the dialog reads the watchlists on the runner
     dialog.watchlists.set_checked("wanted")
     with qtbot.waitSignal(dialog.searched, timeout=30_000) as done:
         bridge = dialog.run()
@@ -57,12 +60,14 @@ def test_cluster_and_search_run_as_cancellable_jobs(matched, qtbot):
 def test_export_dialog_includes_face_matches_when_ticked(matched, qtbot, tmp_path: Path):
     window = sign_in(matched, qtbot)
     page = window.show_area("bundles")
+    settle(qtbot, window)
     page.show_case("OP-7")
     dialog = page.open_export()
-    with qtbot.waitSignal(dialog.checked, timeout=10_000):
-        pass
-    with qtbot.waitSignal(dialog.checked, timeout=10_000):
-        dialog.purpose.setCurrentIndex(dialog.purpose.findData("joint-operation"))
+    checked(qtbot, window, dialog)
+    joint = dialog.purpose.findData("joint-operation")
+    if dialog.purpose.currentIndex() != joint:  # else preselected: the agreement covers it
+        with qtbot.waitSignal(dialog.checked, timeout=10_000):
+            dialog.purpose.setCurrentIndex(joint)
     red = next(v.item for v in dialog.preview.verdicts if not v.allowed)
     with qtbot.waitSignal(dialog.checked, timeout=10_000):
         dialog.items.set_checked(red, False)
