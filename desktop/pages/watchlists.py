@@ -51,6 +51,7 @@ def reference_photos(session: Any, watchlist: str, subject: str) -> list[tuple[s
 
     from matching.models import Reference, Subject
     from matching.watchlists import find_watchlist
+    from vault.blobs import read_blob
 
     session.require("case.read", target=f"watchlist:{watchlist}")
     with session.db() as db:
@@ -63,7 +64,7 @@ def reference_photos(session: Any, watchlist: str, subject: str) -> list[tuple[s
         ).all()
     found = []
     for source, blob in rows:
-        image = QImage.fromData(session.blobs.read_bytes(blob))
+        image = QImage.fromData(read_blob(session, blob, f"crop of reference photo {source}"))
         if not image.isNull():
             found.append((source, image.scaled(128, 128, Qt.AspectRatioMode.KeepAspectRatio)))
     return found
