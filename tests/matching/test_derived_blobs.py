@@ -158,3 +158,29 @@ def test_cli_verify_exits_5_naming_both_swapped_faces(built: Path, tmp_path: Pat
         f"PROBLEM {name}: crop does not match its hash"
         for _, name in sorted([(obama, obama_name), (biden, biden_name)])
     ]
+
+
+def test_detection_refuses_swapped_evidence(tmp_path: Path, faces_dir: Path) -> None:
+    """Faces found in a swapped item's bytes would be filed under the other item."""
+    from vault.items import list_items
+
+    session, _ = init_vault(tmp_path / "v", "alice", PASSWORD, kdf=FAST_KDF)
+    with session:
+        cases.create_case(session, "C", "Swapped evidence")
+        ingest(session, "C", [faces_dir / "knn/test/obama1.jpg", faces_dir / "more/biden.jpg"])
+        first, second = list_items(session, "C")
+        with session.db() as db:
+            from vault.models import Item
+
+            names = [db.get(Item, i.id).blob_name for i in (first, second)]  # type: ignore[union-attr]
+        _swap(session, *names)
+        result = DetectJob(session, "C", workers=1).run(lambda e: None)
+        assert result.failed == [
+            (
+                f"item {i.id}",
+                f"item {i.id} ({i.name}): stored copy does not match its hash (altered or "
+                "swapped); run verify",
+            )
+            for i in (first, second)
+        ]
+        assert list_faces(session, "C") == []
