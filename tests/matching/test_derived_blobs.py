@@ -160,9 +160,11 @@ def test_cli_verify_exits_5_naming_both_swapped_faces(built: Path, tmp_path: Pat
     ]
 
 
-def test_detection_refuses_swapped_evidence(tmp_path: Path, faces_dir: Path) -> None:
+def test_detection_and_the_item_viewer_refuse_swapped_evidence(
+    tmp_path: Path, faces_dir: Path
+) -> None:
     """Faces found in a swapped item's bytes would be filed under the other item."""
-    from vault.items import list_items
+    from vault.items import list_items, read_item_bytes
 
     session, _ = init_vault(tmp_path / "v", "alice", PASSWORD, kdf=FAST_KDF)
     with session:
@@ -184,3 +186,6 @@ def test_detection_refuses_swapped_evidence(tmp_path: Path, faces_dir: Path) -> 
             for i in (first, second)
         ]
         assert list_faces(session, "C") == []
+        # nor does the item viewer show the other photo
+        with pytest.raises(IntegrityFault, match=rf"^item {first.id} .*does not match its hash"):
+            read_item_bytes(session, first.id)
