@@ -38,8 +38,7 @@ from exchange.policy import refuse_export
 from matching.models import Reference, Subject, Watchlist
 from matching.tlp import highest
 from matching.watchlists import find_watchlist
-from vault import agefmt
-from vault.errors import IntegrityFault, UserError
+from vault.errors import UserError
 from vault.jobs import CancelToken, Emit, Progress
 from vault.models import Blob
 from vault.session import Session, now
@@ -179,16 +178,8 @@ class WatchlistExportJob:
         return wl, refs, expired, ag, who
 
     def _photo(self, r: _Ref) -> bytes:
-        try:
-            data = self.session.blobs.read_bytes(r.blob.name)
-        except (agefmt.AgeError, OSError):
-            raise IntegrityFault(
-                f"reference {r.ref.id} of subject {r.subject.ref}: stored photo is missing or "
-                "damaged; run verify"
-            ) from None
-        if hashlib.sha256(data).hexdigest() != r.blob.sha256:
-            raise IntegrityFault(f"reference {r.ref.id}: photo does not match its hash")
-        return data
+        what = f"photo of reference {r.ref.id} of subject {r.subject.ref}"
+        return self.session.blobs.read_verified(r.blob.name, r.blob.sha256, what)
 
     def run(self, emit: Emit) -> WatchlistExportResult:
         s = self.session

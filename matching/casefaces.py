@@ -23,6 +23,7 @@ from matching.models import FaceRecord, MediaInfo
 from matching.parallel import DetectPool, ImageInput, ImageResult
 from vault.blobs import StoredBlob, add_blob_rows, store_blob
 from vault.cases import find_case
+from vault.errors import IntegrityFault
 from vault.fsutil import plain_copy
 from vault.jobs import CancelToken, Emit, Finished, Progress
 from vault.models import CustodyEvent, Item, canonical
@@ -94,7 +95,7 @@ class DetectJob:
         if images:
             with DetectPool(self.workers) as pool:
                 for res in pool.run(
-                    self._image_inputs(images), cancel=lambda: self.cancel.cancelled
+                    self._image_inputs(images, result, emit), cancel=lambda: self.cancel.cancelled
                 ):
                     self._store_image(case_id, by_key[res.key], res, result, emit)
                     emit(Progress(result.items + len(result.failed), total, "items", res.key))
@@ -106,9 +107,19 @@ class DetectJob:
         result.cancelled = self.cancel.cancelled
         return result
 
-    def _image_inputs(self, items: list[Item]) -> Iterator[ImageInput]:
+    def _image_inputs(
+        self, items: list[Item], result: DetectResult, emit: Emit
+    ) -> Iterator[ImageInput]:
+        """Each item's bytes, checked against its SHA-256: faces found in another item's blob
+        (swapped on disk) would be filed under this one. A bad item fails alone."""
         for item in items:
-            yield ImageInput(str(item.id), self.session.blobs.read_bytes(item.blob_name))
+            what = f"item {item.id} ({item.name})"
+            try:
+                data = self.session.blobs.read_verified(item.blob_name, item.sha256, what)
+            except IntegrityFault as exc:
+                self._fail(item, str(exc), result, emit)
+                continue
+            yield ImageInput(str(item.id), data)
 
     def _store_image(
         self, case_id: int, item: Item, res: ImageResult, result: DetectResult, emit: Emit

@@ -10,6 +10,7 @@ computed on the ORIGINAL pixels. This reproduces ``face_recognition``'s defaults
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -22,6 +23,14 @@ import face_recognition_models
 import numpy as np
 
 from matching.faces import MODEL_NAME, Box, Face, measure_quality
+from matching.modelfiles import (
+    HOG_DETECTOR_SHA256,
+    RESNET_MODEL_SHA256,
+    SHAPE_PREDICTOR_SHA256,
+    load_checked,
+    load_model,
+)
+from vault.errors import IntegrityFault
 
 MODEL_VERSION = f"dlib {dlib.__version__}"
 """Version of the library that ran :data:`MODEL_NAME`; recorded with every embedding."""
@@ -29,7 +38,7 @@ MODEL_VERSION = f"dlib {dlib.__version__}"
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
 
-_HOG_NAME = f"frontal_face_detector-dlib-{dlib.__version__}"
+_HOG_FILE = f"frontal_face_detector-dlib-{dlib.__version__}.svm"
 
 
 class Models(NamedTuple):
@@ -55,26 +64,29 @@ def hog_detector() -> Any:
 
     ``dlib.get_frontal_face_detector()`` rebuilds the detector from text compiled into dlib, which
     costs ~0.25 s per process; loading the same detector saved with ``save()`` costs ~1 ms. The
-    file is written on first use, named after the dlib version and the SHA-256 of its content, and
-    used only when its content still has that hash; otherwise the built-in one is rebuilt.
+    cached file is used only when its content has the SHA-256 shipped for this dlib version
+    (:data:`matching.modelfiles.HOG_DETECTOR_SHA256`), never a hash taken from the file or its
+    name; otherwise it is discarded and rebuilt from dlib's own detector.
     """
-    folder = cache_dir()
-    for path in sorted(folder.glob(f"{_HOG_NAME}-*.svm")):
-        try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            if path.name == f"{_HOG_NAME}-{digest[:32]}.svm":
-                return dlib.fhog_object_detector(str(path))
-        except (OSError, RuntimeError):
-            pass
+    expected = HOG_DETECTOR_SHA256.get(dlib.__version__)
+    if expected is None:  # no digest shipped for this dlib: no cache
+        return dlib.get_frontal_face_detector()
+    path = cache_dir() / _HOG_FILE
+    try:
+        return load_checked(path, expected, dlib.fhog_object_detector, "cached HOG detector")
+    except (IntegrityFault, OSError, RuntimeError):
+        pass  # missing, or not dlib's own: rebuilt below
     detector = dlib.get_frontal_face_detector()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".hog-", suffix=".tmp")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".hog-", suffix=".tmp")
         os.close(fd)
         try:
             detector.save(tmp)
-            digest = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
-            os.replace(tmp, folder / f"{_HOG_NAME}-{digest[:32]}.svm")
+            if hashlib.sha256(Path(tmp).read_bytes()).hexdigest() == expected:
+                os.replace(tmp, path)
+            else:  # this build of dlib saves it differently: keep no cache
+                path.unlink(missing_ok=True)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
@@ -85,11 +97,23 @@ def hog_detector() -> Any:
 
 def load_models() -> Models:
     """Load a fresh set of models: HOG detector, 5-point predictor and ResNet only (not the
-    68-point predictor or the CNN detector that ``import face_recognition`` also loads)."""
+    68-point predictor or the CNN detector that ``import face_recognition`` also loads).
+
+    Each file is checked against the digest shipped with Custos (:mod:`matching.modelfiles`):
+    ``IntegrityFault`` if a model file was altered or replaced.
+    """
     return Models(
         hog_detector(),
-        dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location()),
-        dlib.face_recognition_model_v1(face_recognition_models.face_recognition_model_location()),
+        load_model(
+            face_recognition_models.pose_predictor_five_point_model_location(),
+            SHAPE_PREDICTOR_SHA256,
+            dlib.shape_predictor,
+        ),
+        load_model(
+            face_recognition_models.face_recognition_model_location(),
+            RESNET_MODEL_SHA256,
+            dlib.face_recognition_model_v1,
+        ),
     )
 
 
@@ -100,10 +124,12 @@ def preload_models() -> None:
     """Load one set of models now for the next :class:`FaceEngine` made in this process.
 
     The detection fork server calls this once, so every worker forked from it starts with the
-    models already in memory (see :mod:`matching.parallel`).
+    models already in memory (see :mod:`matching.parallel`). A model file that fails its check
+    is not preloaded (the server must live on): the pool refuses it in the calling process.
     """
     if not _PRELOADED:
-        _PRELOADED.append(load_models())
+        with contextlib.suppress(IntegrityFault):
+            _PRELOADED.append(load_models())
 
 
 def _take_models() -> Models:

@@ -82,7 +82,9 @@ def list_faces(session: Session, case_reference: str) -> list[FaceInfo]:
 
 
 def face_crop(session: Session, face_id: int) -> bytes:
-    """JPEG crop of a face (for review screens)."""
+    """JPEG crop of a face (for review screens), checked against its hash."""
+    from vault.blobs import read_blob
+
     session.require("case.read", target=f"faces:{face_id}")
     with session.db() as db:
         rec = db.get(FaceRecord, face_id)
@@ -90,7 +92,8 @@ def face_crop(session: Session, face_id: int) -> bytes:
             from vault.errors import UserError
 
             raise UserError(f"no face with id {face_id}")
-        return session.blobs.read_bytes(rec.crop_blob)
+        crop = rec.crop_blob
+    return read_blob(session, crop, f"crop of face {face_id}")
 
 
 @dataclass

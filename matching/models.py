@@ -14,7 +14,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vault.models import Base
-from vault.schema import Audited, Layer, Lookup, item_name, quoted
+from vault.schema import Audited, BlobUse, Layer, Lookup, item_name, quoted
 
 
 def _engine_version() -> str:
@@ -203,5 +203,10 @@ LAYER = Layer(
                 f"{v.get('candidate_id', v.get('candidate', '?'))}"
             ),
         ),
+    ),
+    blob_uses=(
+        BlobUse(FaceRecord, "crop_blob", "crop"),
+        BlobUse(Reference, "photo_blob", "photo"),
+        BlobUse(Reference, "crop_blob", "crop"),
     ),
 )

@@ -24,6 +24,7 @@ from matching.detect import FaceEngine
 from matching.errors import MatchingError
 from matching.faces import Face
 from matching.images import load_rgb
+from matching.modelfiles import check_model_files
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ class DetectPool:
         help_while_starting: bool | None = None,
         **engine_options: Any,
     ) -> None:
+        check_model_files()  # one IntegrityFault line here, not a broken pool of workers
         self.workers = workers or os.cpu_count() or 1
         self.help_while_starting = help_while_starting
         self._engine_options = engine_options

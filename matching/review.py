@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from matching.errors import MatchingError
 from matching.models import CandidateRecord, Decision, FaceRecord, SearchRun, Subject, Watchlist
+from vault.blobs import blob_sha256
 from vault.cases import find_case
 from vault.errors import PermissionDenied, UserError
 from vault.models import CustodyEvent, canonical
@@ -236,7 +237,6 @@ def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail:
         wl = db.get(Watchlist, subject.watchlist_id)
         assert wl is not None
         face = db.get(FaceRecord, cand.face_id) if cand.face_id else None
-        crop_blob = face.crop_blob if face is not None else None
         detail = dict(
             candidate=cand.id,
             reference_source=ref.source,
@@ -252,10 +252,19 @@ def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail:
             rank=cand.rank,
             mode=run.mode,
         )
-        photo_blob, ref_crop_blob = ref.photo_blob, ref.crop_blob
+
+        # Each shown image is checked against its blobs row: a crop file swapped on disk for
+        # another one (both decrypt) would show the wrong person as the probe.
+        def checked(name: str, what: str) -> tuple[str, str, str]:
+            return name, blob_sha256(db, name, what), what
+
+        probe = checked(face.crop_blob, f"crop of face {face.id}") if face else None
+        photo = checked(ref.photo_blob, f"photo of reference {ref.id}")
+        ref_crop = checked(ref.crop_blob, f"crop of reference {ref.id}")
+    read = session.blobs.read_verified
     return CandidateDetail(
-        probe_crop=session.blobs.read_bytes(crop_blob) if crop_blob else None,
-        reference_photo=session.blobs.read_bytes(photo_blob),
-        reference_crop=session.blobs.read_bytes(ref_crop_blob),
+        probe_crop=read(*probe) if probe else None,
+        reference_photo=read(*photo),
+        reference_crop=read(*ref_crop),
         **detail,  # type: ignore[arg-type]
     )

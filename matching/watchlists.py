@@ -25,7 +25,7 @@ from matching.images import load_rgb
 from matching.models import FaceRecord, Reference, Subject, Watchlist
 from matching.search import DEFAULT_ALERT_THRESHOLD, Gallery
 from matching.tlp import parse_tlp
-from vault.blobs import StoredBlob, add_blob_rows, store_blob
+from vault.blobs import StoredBlob, add_blob_rows, read_blob, store_blob
 from vault.errors import UserError
 from vault.session import Session, now, requires
 
@@ -355,7 +355,7 @@ def _from_face(session: Session, face_id: int) -> tuple[str, bytes, Face, bytes]
         rec = db.get(FaceRecord, face_id)
         if rec is None:
             raise UserError(f"no face with id {face_id}")
-    crop = session.blobs.read_bytes(rec.crop_blob)
+    crop = read_blob(session, rec.crop_blob, f"crop of face {face_id}")
     face = Face(
         box=Box(*json.loads(rec.box)),
         landmarks=tuple((int(p[0]), int(p[1])) for p in json.loads(rec.landmarks)),
@@ -557,6 +557,12 @@ def reference_photos(session: Session, watchlist: str, subject: str) -> list[Ref
             .order_by(Reference.id)
         ).all()
     return [
-        ReferencePhoto(rid, source, session.blobs.read_bytes(blob), json.loads(quality), at)
+        ReferencePhoto(
+            rid,
+            source,
+            read_blob(session, blob, f"crop of reference photo {rid} ({source})"),
+            json.loads(quality),
+            at,
+        )
         for rid, source, blob, quality, at in rows
     ]

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from sqlalchemy import select
 
 from vault import agefmt
+from vault.errors import IntegrityFault
 from vault.fsutil import fsync_dir
 
 if TYPE_CHECKING:
@@ -145,7 +146,36 @@ class BlobStore:
             yield agefmt.Decryptor(fh, self._identity)
 
     def read_bytes(self, name: str) -> bytes:
+        """A blob's plaintext, authenticated but NOT checked against its hash: a blob file
+        swapped for another of the vault decrypts fine. To show or use it, ``read_verified``."""
         return b"".join(self.read_chunks(name))
+
+    def read_verified(self, name: str, sha256: str, what: str = "") -> bytes:
+        """A blob's plaintext, checked against the SHA-256 its ``blobs`` row recorded.
+
+        The file name only says where the file is: two blob files swapped on disk (no password
+        needed) both decrypt, so the decrypted bytes are re-hashed, and the name must be the
+        one that hash gives. Any failure is one ``IntegrityFault`` line naming ``what`` (e.g.
+        "crop of face 7"); nothing unchecked is returned.
+        """
+        label = what or f"stored object {name[:16]}"
+        try:
+            data = self.read_bytes(name)
+        except agefmt.AgeError:
+            raise IntegrityFault(
+                f"{label}: stored copy fails authentication (altered or damaged); run verify"
+            ) from None
+        except FileNotFoundError:
+            raise IntegrityFault(f"{label}: stored copy is missing; run verify") from None
+        except OSError as exc:
+            raise IntegrityFault(
+                f"{label}: stored copy cannot be read ({exc.strerror}); run verify"
+            ) from None
+        if hashlib.sha256(data).hexdigest() != sha256 or self.name_for(sha256) != name:
+            raise IntegrityFault(
+                f"{label}: stored copy does not match its hash (altered or swapped); run verify"
+            )
+        return data
 
     def stored_names(self) -> Iterator[str]:
         for sub in self.root.iterdir():
@@ -211,6 +241,24 @@ def store_blob(session: Session, data: bytes) -> StoredBlob:
     """
     name, sha, _ = session.blobs.put_bytes(data)
     return StoredBlob(name, sha, len(data))
+
+
+def blob_sha256(db: DbSession, name: str, what: str) -> str:
+    """The SHA-256 the ``blobs`` row of ``name`` recorded, to pass to ``read_verified``."""
+    from vault.models import Blob
+
+    sha = db.scalar(select(Blob.sha256).where(Blob.name == name))
+    if sha is None:
+        raise IntegrityFault(f"{what}: stored object has no record; run verify")
+    return sha
+
+
+def read_blob(session: Session, name: str, what: str) -> bytes:
+    """A stored object checked against its ``blobs`` row (see ``BlobStore.read_verified``);
+    decrypted outside the database session."""
+    with session.db() as db:
+        sha = blob_sha256(db, name, what)
+    return session.blobs.read_verified(name, sha, what)
 
 
 def add_blob_rows(db: DbSession, *blobs: StoredBlob) -> None:

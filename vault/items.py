@@ -179,10 +179,12 @@ def correct(session: Session, item_id: int, field: str, value: str, reason: str)
 
 
 def read_item_bytes(session: Session, item_id: int) -> bytes:
-    """The item's content for viewing (small previews); records a 'viewed' custody event."""
+    """The item's content for viewing (small previews), checked against its SHA-256 (a blob file
+    swapped for another one still decrypts); records a 'viewed' custody event."""
     session.require("case.read", target=f"items:{item_id}")
     item, _ = _item(session, item_id)
-    data = _checked(session, item, session.blobs.read_bytes)
+    what = f"item {item.id} ({item.name})"
+    data = session.blobs.read_verified(item.blob_name, item.sha256, what)
     add_custody_event(session, item_id, "viewed")
     return data
 

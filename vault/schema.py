@@ -39,10 +39,29 @@ class Audited:
 
 
 @dataclass(frozen=True)
+class BlobUse:
+    """A column naming a blob derived from evidence (a face crop, a reference photo).
+
+    ``verify`` checks every such blob against its ``blobs`` row and names a bad one by the row
+    that uses it, in the words of that row's audited table: "face 7 in item 3 (a.jpg): crop
+    does not match its hash".
+    """
+
+    model: type[Base]
+    column: str
+    noun: str  # what the blob is to that row: "crop", "photo"
+
+    @property
+    def table(self) -> str:
+        return str(self.model.__tablename__)
+
+
+@dataclass(frozen=True)
 class Layer:
     name: str
     tables: tuple[type[Base], ...]  # every table of the layer, created when a vault opens
     audited: tuple[Audited, ...] = ()
+    blob_uses: tuple[BlobUse, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +75,10 @@ class Schema:
     @property
     def audited(self) -> tuple[Audited, ...]:
         return tuple(a for layer in self.layers for a in layer.audited)
+
+    @property
+    def blob_uses(self) -> tuple[BlobUse, ...]:
+        return tuple(u for layer in self.layers for u in layer.blob_uses)
 
     def audited_table(self, table: str) -> Audited | None:
         return next((a for a in self.audited if a.name == table), None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,12 +21,13 @@ from vault.hashing import MultiHasher
 from vault.jobs import CancelToken, Emit, Progress
 from vault.models import (
     AuditEntry,
+    Blob,
     Item,
     column_digests,
     row_state,
     state_digest,
 )
-from vault.schema import Lookup, item_name
+from vault.schema import BlobUse, Lookup, item_name
 from vault.session import Session, now
 
 BATCH = 2000  # rows read per database visit; the vault is released between visits
@@ -41,6 +43,8 @@ _ENTRY_COLUMNS = (
     AuditEntry.signature,
 )
 EDITED = "differs from its audited record (edited)"
+HASH_MISMATCH = "does not match the acquisition hash"
+_MISMATCH = "does not match its hash"  # of a derived blob; an item's says HASH_MISMATCH
 
 
 @dataclass(frozen=True)
@@ -226,14 +230,20 @@ class VerifyJob:
         return lookup
 
     def _check_blobs(self, report: VerifyReport, recorded: _Recorded, emit: Emit) -> None:
+        """Every row of the ``blobs`` table: the evidence against each item's SHA-256, then the
+        blobs derived from it (face crops, reference photos) against their own row, each named
+        by the rows that use it (the schema's ``blob_uses``)."""
         s = self.session
         by_blob: dict[str, list[Any]] = defaultdict(list)
         with s.db() as db:  # plain rows (see _check_audit)
             q = select(Item.id, Item.name, Item.blob_name, Item.sha256, Item.size)
             for item in db.execute(q.order_by(Item.id)):
                 by_blob[item.blob_name].append(item)
+            users = self._blob_users(db)
+            derived = self._derived_blobs(db, users)
         report.items = sum(len(v) for v in by_blob.values())
         total = sum(items[0].size for items in by_blob.values())
+        total += sum(size for _, _, size in derived)
         emit(Progress(0, total, "bytes", "checking stored evidence"))
         lookup = self._lookup(recorded)
         for name, items in by_blob.items():
@@ -244,14 +254,66 @@ class VerifyJob:
             problem = self._check_blob(name, first.sha256, first.size, report, emit, total)
             report.blobs += 1
             if problem:
-                report.problems.extend(Problem(_item_name(i, lookup), problem) for i in items)
+                what = "stored copy " + (HASH_MISMATCH if problem == _MISMATCH else problem)
+                report.problems.extend(Problem(_item_name(i, lookup), what) for i in items)
+                report.problems.extend(self._users_of(users.get(name, ()), problem, lookup))
+        for name, sha, size in derived:
+            if self.cancel.cancelled:
+                report.cancelled = True
+                return
+            problem = self._check_blob(name, sha, size, report, emit, total)
+            if problem is None and s.blobs.name_for(sha) != name:
+                problem = _MISMATCH  # the row's hash is not the one the file is named after
+            report.blobs += 1
+            if problem:
+                found = self._users_of(users.get(name, ()), problem, lookup)
+                report.problems.extend(found or [Problem(f"stored object {name[:16]}", problem)])
+
+    def _blob_users(self, db: Any) -> dict[str, list[tuple[BlobUse, Any]]]:
+        """Blob name -> (use, row key) of every row of another layer that names a blob."""
+        users: dict[str, list[tuple[BlobUse, Any]]] = defaultdict(list)
+        for use in self.session.schema.blob_uses:
+            key = use.model.__mapper__.primary_key[0]
+            column = getattr(use.model, use.column)
+            for row_key, name in db.execute(select(key, column).order_by(key)):
+                users[name].append((use, row_key))
+        return users
+
+    def _derived_blobs(
+        self, db: Any, users: dict[str, list[tuple[BlobUse, Any]]]
+    ) -> list[tuple[str, str, int]]:
+        """(name, sha256, size) of every blob row no item names: in the order of the rows that
+        use them (faces by id, then references), then any unused row."""
+        rows = {
+            name: (name, sha, size)
+            for name, sha, size in db.execute(
+                select(Blob.name, Blob.sha256, Blob.size).where(
+                    Blob.name.not_in(select(Item.blob_name))
+                )
+            )
+        }
+        ordered = [rows.pop(name) for name in users if name in rows]
+        return ordered + [rows[name] for name in sorted(rows)]
+
+    def _users_of(
+        self, uses: Iterable[tuple[BlobUse, Any]], problem: str, lookup: Lookup
+    ) -> list[Problem]:
+        found = []
+        for use, key in uses:
+            what = f"{use.noun} {problem}"
+            table = self.session.schema.audited_table(use.table)
+            target = f"{use.table}:{key}"
+            where = table.describe({**lookup(target), "_key": key}, lookup) if table else target
+            found.append(Problem(where, what))
+        return found
 
     def _check_blob(
         self, name: str, sha: str, size: int, report: VerifyReport, emit: Emit, total: int
     ) -> str | None:
+        """None, or what is wrong with the stored copy ("is missing", ..., ``_MISMATCH``)."""
         path = self.session.blobs.path(name)
         if not path.exists():
-            return "stored copy is missing"
+            return "is missing"
         hasher = MultiHasher(size, hash_sets=False, group=1 << 20)  # 64 KiB chunks, grouped
         read = 0
         try:
@@ -262,13 +324,13 @@ class VerifyJob:
                 if report.bytes % (8 << 20) < len(chunk):
                     emit(Progress(report.bytes, total, "bytes", "checking stored evidence"))
         except AgeError:
-            return "stored copy fails authentication (altered or damaged)"
+            return "fails authentication (altered or damaged)"
         except OSError as exc:
-            return f"stored copy cannot be read: {exc.strerror}"
+            return f"cannot be read: {exc.strerror}"
         finally:
             digest = hasher.hexdigest()
         if read != size or digest != sha:
-            return "stored copy does not match the acquisition hash"
+            return _MISMATCH
         return None
 
 
