@@ -319,7 +319,9 @@ def test_a_file_that_vanishes_while_it_is_read_is_reported(
     _intact(admin)
 
 
-@pytest.mark.parametrize("change", ["appended", "rewritten in place", "replaced"])
+@pytest.mark.parametrize(
+    "change", ["appended", "rewritten in place", "rewritten, mtime put back", "replaced"]
+)
 def test_a_file_that_changes_while_it_is_read_is_refused(
     admin: Session, case: str, tmp_path: Path, change: str
 ) -> None:
@@ -337,6 +339,12 @@ def test_a_file_that_changes_while_it_is_read_is_refused(
                 with files["b"].open("r+b") as fh:
                     fh.seek(2_500_000)
                     fh.write(b"EDITED")
+            elif change == "rewritten, mtime put back":  # same size, inode and mtime: ctime moves
+                stamp = files["b"].stat().st_mtime_ns
+                with files["b"].open("r+b") as fh:
+                    fh.seek(2_500_000)
+                    fh.write(b"EDITED")
+                os.utime(files["b"], ns=(stamp, stamp))
             else:
                 fresh = files["b"].with_suffix(".new")
                 fresh.write_bytes(b"z" * 3_000_000)
