@@ -289,6 +289,26 @@ def _run(session: Session, case: str, paths: list[Path], hook: object) -> Ingest
     return IngestJob(session, case, paths).run(emit)
 
 
+def test_a_file_that_vanishes_during_the_folder_walk_is_one_line_and_the_rest_goes_on(
+    admin: Session, case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Listed by the walk, gone before it is looked at (another process deleting it)."""
+    files = _files(tmp_path / "in", a=b"first", b=b"going away", c=b"third")
+    real_walk = os.walk
+
+    def walk_then_delete(*args: object, **kwargs: object) -> object:
+        for found in real_walk(*args, **kwargs):  # type: ignore[call-overload]
+            files["b"].unlink(missing_ok=True)
+            yield found
+
+    monkeypatch.setattr("vault.sources.os.walk", walk_then_delete)
+    result = _run(admin, case, [tmp_path / "in"], lambda event: None)
+    monkeypatch.undo()
+    assert result.failed == [(str(files["b"]), "the file vanished during the folder walk")]
+    assert _saved_names(admin, result) == ["in/a.bin", "in/c.bin"]
+    _intact(admin)
+
+
 def test_a_file_that_vanishes_before_it_is_read_is_reported(
     admin: Session, case: str, tmp_path: Path
 ) -> None:
