@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from cli.common import err, say_error
-from cli.startup import StartUp
+from cli.startup import StartUp, take_secrets
 from vault.errors import CustosError
 
 VERSION = "0.1.0"
@@ -83,7 +83,7 @@ def _derive_ahead(argv: list[str], startup: StartUp) -> None:
     """For scripts (user and password in the environment): start the Argon2id derivation now,
     on a thread, so it overlaps the import of the command's modules. Any problem (no vault here,
     a damaged vault.toml) is left for the command itself to report."""
-    user, password = os.environ.get("CUSTOS_USER"), os.environ.get("CUSTOS_PASSWORD")
+    user, password = os.environ.get("CUSTOS_USER"), startup.secrets.get("CUSTOS_PASSWORD")
     if not (user and password) or not argv or argv[0] in ("init", "recover", "eval", "gui"):
         return
     from pathlib import Path
@@ -124,7 +124,7 @@ def _hash_ahead(argv: list[str], startup: StartUp) -> None:
 
 
 def main() -> None:
-    startup = StartUp()
+    startup = StartUp(secrets=take_secrets())  # before any child process is started
     _hash_ahead(sys.argv[1:], startup)  # first: it forks, and must while this is the only thread
     _derive_ahead(sys.argv[1:], startup)
     try:
