@@ -1,9 +1,10 @@
 """Finding the faces in a case: photos through a process pool, videos as tracks.
 
-Each item is decrypted from the vault in memory (videos into a private RAM-backed temp file, as
-OpenCV reads only files), analysed, and its faces stored with crops as blobs, all in one
-transaction per item with its audit entries and an "analysed" custody event. An item that fails
-(damaged image, undecodable video) is one line in the report; the batch goes on.
+Each item is decrypted from the vault in memory (videos into anonymous memory that OpenCV, which
+reads only files, opens as ``/proc/self/fd/N``), analysed, and its faces stored with crops as
+blobs, all in one transaction per item with its audit entries and an "analysed" custody event.
+An item that fails (damaged image, undecodable video) is one line in the report; the batch goes
+on.
 """
 
 from __future__ import annotations
@@ -223,10 +224,27 @@ def _image_meta(session: Session, item: Item) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _plain_copy(session: Session, item: Item) -> Iterator[Path]:
-    """The item's bytes in a private temp file, in RAM when /dev/shm exists; always removed."""
-    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    """The item's bytes as a file OpenCV can open by name: anonymous memory (``memfd_create``)
+    read as ``/proc/self/fd/N``, which exists in no folder and goes with the process, even one
+    killed outright. Where there is no memfd (not Linux), a private temp file, removed after."""
+    if not hasattr(os, "memfd_create"):
+        with _temp_copy(session, item) as path:
+            yield path
+        return
+    fd = os.memfd_create("custos-video", os.MFD_CLOEXEC)
+    try:
+        with os.fdopen(os.dup(fd), "wb") as fh:
+            for chunk in session.blobs.read_chunks(item.blob_name):
+                fh.write(chunk)
+        yield Path(f"/proc/self/fd/{fd}")
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _temp_copy(session: Session, item: Item) -> Iterator[Path]:
     suffix = PurePosixPath(item.name).suffix
-    fd, name = tempfile.mkstemp(prefix="custos-", suffix=suffix, dir=base)
+    fd, name = tempfile.mkstemp(prefix="custos-", suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as fh:
             for chunk in session.blobs.read_chunks(item.blob_name):
