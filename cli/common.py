@@ -62,7 +62,12 @@ def default_vault() -> Path:
 
 
 def vault_path(ctx: click.Context) -> Path:
-    obj = ctx.find_root().obj or {}
+    return vault_of(ctx.find_root().obj or {})
+
+
+def vault_of(obj: dict[str, Any]) -> Path:
+    """The vault folder of a run, from click's context object (``--vault``), else the
+    environment, else the default."""
     given = obj.get("vault") or os.environ.get("CUSTOS_VAULT")
     return Path(given).expanduser() if given else default_vault()
 
