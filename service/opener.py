@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from exchange.leftovers import sweep
 from exchange.models import LAYER as EXCHANGE
 from matching.models import LAYER as MATCHING
 from vault import session as _session
@@ -28,7 +29,9 @@ def unlock(folder: Path, user: str, password: str, ahead: Derivation | None = No
 
     ``ahead``: the user's key derivation, if the caller started it early (the CLI does)."""
     with _full_disk_said(folder):
-        return _session.unlock(folder, user, password, SCHEMA, ahead)
+        session = _session.unlock(folder, user, password, SCHEMA, ahead)
+    sweep(folder / "tmp")  # what killed bundle imports left in clear, even with the vault shared
+    return session
 
 
 @contextlib.contextmanager
