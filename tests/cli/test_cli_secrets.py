@@ -49,7 +49,7 @@ def _environ(pid: int) -> bytes | None:
 def test_no_detection_worker_has_the_password_in_its_environment(
     vault_dir: Path, faces_dir: Path
 ) -> None:
-    photos = faces_dir / "knn" / "train"
+    photos = faces_dir / "knn"
     ingested = run_cli("ingest", "--case", CASE, str(photos), vault=vault_dir)
     assert ingested.returncode == 0, ingested.stderr
     env = cli_env(vault_dir, CUSTOS_NEW_PASSWORD=NEW_PASSWORD)
