@@ -7,8 +7,11 @@ escrowed recovery identity or an exported piece of evidence must not land in it.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
+
+import pytest
 
 from vault.fsutil import atomic_write
 from vaultkit import run_cli
@@ -96,3 +99,21 @@ def test_atomic_write_uses_a_fresh_name_and_never_follows_a_link(tmp_path: Path)
     atomic_write(target, b"written\n")
     _untouched(trap)
     assert target.read_bytes() == b"written\n" and not target.is_symlink()
+
+
+def test_without_hard_links_an_existing_name_is_still_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FAT (a USB stick) has no hard links: publish checks, then replaces."""
+
+    def no_links(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    target = tmp_path / "card"
+    atomic_write(target, b"first\n", overwrite=False)
+    assert target.read_bytes() == b"first\n"
+    with pytest.raises(FileExistsError):
+        atomic_write(target, b"second\n", overwrite=False)
+    assert target.read_bytes() == b"first\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["card"]
