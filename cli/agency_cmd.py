@@ -39,7 +39,10 @@ def card(ctx: click.Context, target: Path) -> None:
         raise UserError(f"{target}: already exists; not overwritten")
     with signed_in(ctx) as session:
         data, info = directory.our_card(session)
-    atomic_write(target, data, mode=0o644)
+    try:
+        atomic_write(target, data, mode=0o644, overwrite=False)
+    except FileExistsError:
+        raise UserError(f"{target}: already exists; not overwritten") from None
     out.print(f"key card written to {target}", markup=False)
     out.print(f"signing key fingerprint:   {grouped(info.fingerprint)}", markup=False)
     out.print(f"recipient fingerprint:     {grouped(info.recipient_fingerprint)}", markup=False)

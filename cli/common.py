@@ -63,7 +63,12 @@ def default_vault() -> Path:
 
 
 def vault_path(ctx: click.Context) -> Path:
-    obj = ctx.find_root().obj or {}
+    return vault_of(ctx.find_root().obj or {})
+
+
+def vault_of(obj: dict[str, Any]) -> Path:
+    """The vault folder of a run, from click's context object (``--vault``), else the
+    environment, else the default."""
     given = obj.get("vault") or os.environ.get("CUSTOS_VAULT")
     return Path(given).expanduser() if given else default_vault()
 
@@ -77,11 +82,22 @@ def _can_prompt(what: str, env: str) -> None:
 
 
 def ask_password(prompt: str, env: str, confirm: bool = False, *fallback: str) -> str:
-    """The password from ``env`` (else from the first of ``fallback`` set), else a prompt."""
-    for name in (env, *fallback):
-        value = os.environ.get(name)
-        if value is not None:
-            return value
+    """The password from ``env`` (else from the first of ``fallback`` set), else a prompt.
+
+    ``cli.main`` took the variables out of the environment at start (``StartUp.secrets``); run
+    without it, a variable is popped from the environment here. Either way no child process
+    started afterwards inherits it."""
+    from cli.startup import startup
+
+    ctx = click.get_current_context(silent=True)
+    given = startup(ctx) if ctx is not None else None
+    values = []
+    for name in (env, *fallback):  # all taken, the one used and the ones not
+        value = given.take_secret(name) if given is not None else None
+        values.append(os.environ.pop(name, None) if value is None else value)
+    value = next((v for v in values if v is not None), None)
+    if value is not None:
+        return value
     _can_prompt("a password", env)
     return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True))
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import click
 
-from cli.common import err, say_error
-from cli.startup import StartUp
-from vault.errors import CustosError
+from cli.common import err, say_error, vault_of
+from cli.startup import StartUp, take_secrets
+from vault.errors import CustosError, DiskFull, disk_full
 
 VERSION = "0.1.0"
 
@@ -83,7 +83,7 @@ def _derive_ahead(argv: list[str], startup: StartUp) -> None:
     """For scripts (user and password in the environment): start the Argon2id derivation now,
     on a thread, so it overlaps the import of the command's modules. Any problem (no vault here,
     a damaged vault.toml) is left for the command itself to report."""
-    user, password = os.environ.get("CUSTOS_USER"), os.environ.get("CUSTOS_PASSWORD")
+    user, password = os.environ.get("CUSTOS_USER"), startup.secrets.get("CUSTOS_PASSWORD")
     if not (user and password) or not argv or argv[0] in ("init", "recover", "eval", "gui"):
         return
     from pathlib import Path
@@ -124,11 +124,12 @@ def _hash_ahead(argv: list[str], startup: StartUp) -> None:
 
 
 def main() -> None:
-    startup = StartUp()
+    startup = StartUp(secrets=take_secrets())  # before any child process is started
     _hash_ahead(sys.argv[1:], startup)  # first: it forks, and must while this is the only thread
     _derive_ahead(sys.argv[1:], startup)
+    obj: dict[str, Any] = {"startup": startup}
     try:
-        cli.main(standalone_mode=False, obj={"startup": startup})
+        cli.main(standalone_mode=False, obj=obj)
     except CustosError as exc:
         say_error(exc.message)
         sys.exit(exc.exit_code)
@@ -143,6 +144,12 @@ def main() -> None:
         sys.exit(2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except Exception as exc:  # a write of the command failed: one line if the disk is full
+        if not disk_full(exc, vault_of(obj)):
+            raise
+        full = DiskFull(vault_of(obj))
+        say_error(full.message)
+        sys.exit(full.exit_code)
 
 
 if __name__ == "__main__":

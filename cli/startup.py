@@ -1,6 +1,7 @@
 """Work the command line begins before a command's modules import, handed over explicitly.
 
-``cli.main`` starts the user's key derivation (Argon2id on a thread) and, for ``bundle verify``,
+``cli.main`` first takes the passwords out of the environment (``take_secrets``), then starts the
+user's key derivation (Argon2id on a thread) and, for ``bundle verify``,
 the payload hashing (a forked child) before importing the command; both go into one ``StartUp``
 in click's context object, and the command takes them from there. Nothing is parked in a module
 global: a password never outlives the one ``unlock`` it was started for.
@@ -8,7 +9,10 @@ global: a password never outlives the one ``unlock`` it was started for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ctypes
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,10 +23,54 @@ if TYPE_CHECKING:
     from vault.keys import Derivation
 
 
+SECRET_VARIABLES = ("CUSTOS_PASSWORD", "CUSTOS_NEW_PASSWORD")
+
+
+def take_secrets() -> dict[str, str]:
+    """The passwords given in the environment, removed from it: no process started afterwards
+    (ingest workers, the detection fork server and its workers, the payload hasher) inherits
+    them, and this process's own ``/proc/<pid>/environ`` no longer shows them."""
+    taken = {name: os.environ[name] for name in SECRET_VARIABLES if name in os.environ}
+    initial = _entries(taken)
+    for name in taken:
+        os.environ.pop(name)  # unsetenv: the C array no longer points at the entry
+    for address, size in initial:  # the bytes the kernel shows stay until overwritten
+        ctypes.memset(address, 0, size)
+    return taken
+
+
+def _entries(names: Iterable[str]) -> list[tuple[int, int]]:
+    """Address and length of each ``NAME=value`` string of the C environment (Linux, glibc);
+    none where it cannot be read."""
+    try:
+        block = ctypes.POINTER(ctypes.c_void_p).in_dll(ctypes.CDLL(None), "environ")
+    except (OSError, ValueError, AttributeError):
+        return []
+    try:  # only the block the process started with (what the kernel shows), never the heap
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        start, end = int(fields[47]), int(fields[48])  # env_start, env_end
+    except (OSError, IndexError, ValueError):
+        return []
+    prefixes = tuple(name.encode() + b"=" for name in names)
+    found = []
+    i = 0
+    while prefixes and block[i]:
+        entry = ctypes.string_at(block[i])
+        if entry.startswith(prefixes) and start <= block[i] and block[i] + len(entry) < end:
+            found.append((int(block[i]), len(entry)))
+        i += 1
+    return found
+
+
 @dataclass
 class StartUp:
     derivation: Derivation | None = None
     prehash: Prehash | None = None
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def take_secret(self, name: str) -> str | None:
+        """The password given in variable ``name``, handed out once (then forgotten here)."""
+        return self.secrets.pop(name, None)
 
     def take_derivation(self) -> Derivation | None:
         taken, self.derivation = self.derivation, None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -34,7 +35,7 @@ def init(
     if recovery_identity_out and recovery_recipient:
         raise UserError("give either --recovery-identity-out or --recovery-recipient, not both")
     target = Path(recovery_identity_out) if recovery_identity_out else None
-    if target and target.exists():
+    if target and os.path.lexists(target):
         raise UserError(f"{target}: already exists; not overwritten")
     folder = vault_path(ctx)
     check_new_vault(folder)  # before asking for a password
@@ -49,7 +50,10 @@ def init(
             f"# public key: {identity.recipient}\n{identity}\n"
         )
         if target:
-            atomic_write(target, text.encode(), mode=0o600)
+            try:
+                atomic_write(target, text.encode(), mode=0o600, overwrite=False)
+            except FileExistsError:
+                raise UserError(f"{target}: already exists; not overwritten") from None
             out.print(f"recovery identity written to {target}", markup=False)
         else:
             out.print(text, markup=False)

@@ -6,6 +6,12 @@ and only plain files and folders under one top folder are written, with ``O_EXCL
 Links, devices, FIFOs, absolute or ``..`` names, twins, duplicates and oversized members are
 findings, all listed.
 
+Each unpack has its own folder ``bundle-<pid>-<start time>-<random>``: an import killed outright
+(SIGKILL, power cut) leaves its folder, with the partner's evidence in clear, and ``tmp/`` as a
+whole is emptied only by a process that opens the vault alone. ``sweep`` removes the folders of
+processes that are gone, whoever else has the vault open; it runs before every unpack and at
+every open (``service.opener``); see :mod:`exchange.leftovers`.
+
 A file that does not decrypt to its end (damaged, truncated, not for us) or whose tar is broken
 gives one finding, its cause, and no bag: checking a partly written bag would only list what the
 damage left missing.
@@ -19,12 +25,12 @@ import re
 import shutil
 import tarfile
 import unicodedata
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 from exchange.checks import unsafe
 from exchange.constants import MAX_BYTES, MAX_FILES
+from exchange.leftovers import sweep, unpack_folder_name
 from vault.agefmt import CHUNK, TAG, AgeError, Identity, decrypt_chunks
 from vault.jobs import CancelToken
 
@@ -106,7 +112,8 @@ def unpack(
 ) -> tuple[Path | None, list[str]]:
     """Decrypt and unpack ``src`` under ``work``; returns (bag folder or None, problems)."""
     problems: list[str] = []
-    dest = work / f"bundle-{uuid.uuid4().hex}"
+    sweep(work)
+    dest = work / unpack_folder_name()
     dest.mkdir(mode=0o700)
     tops: set[str] = set()
     names: dict[str, str] = {}

@@ -1,9 +1,10 @@
 """Finding the faces in a case: photos through a process pool, videos as tracks.
 
-Each item is decrypted from the vault in memory (videos into a private RAM-backed temp file, as
-OpenCV reads only files), analysed, and its faces stored with crops as blobs, all in one
-transaction per item with its audit entries and an "analysed" custody event. An item that fails
-(damaged image, undecodable video) is one line in the report; the batch goes on.
+Each item is decrypted from the vault in memory (videos into anonymous memory that OpenCV, which
+reads only files, opens as ``/proc/self/fd/N``), analysed, and its faces stored with crops as
+blobs, all in one transaction per item with its audit entries and an "analysed" custody event.
+An item that fails (damaged image, undecodable video) is one line in the report; the batch goes
+on.
 """
 
 from __future__ import annotations

@@ -3,6 +3,11 @@
 Every pixel is decoded (``img.load()``); a damaged or truncated file raises :class:`ImageError`
 instead of being half-read — ``ImageFile.LOAD_TRUNCATED_IMAGES`` is never set. EXIF orientation
 is applied so boxes and crops match what a viewer shows.
+
+An image of more than ``MAX_PIXELS`` (80 million) pixels is refused from its header, before any
+pixel is decoded: a few kilobytes of PNG can declare 170 Mpx, half a gigabyte of RGB per worker
+(a decompression bomb). Pillow's own check only warns between 89 and 179 Mpx; here its warning is
+an error too. The largest camera photos (~60 Mpx) stay under the limit.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ except ImportError:  # pragma: no cover - depends on the installation
 
 ImageSource = str | os.PathLike[str] | bytes
 
+MAX_PIXELS = 80_000_000
+"""Largest image decoded (width x height); larger ones are refused with one line."""
+
 _DECODE_ERRORS = (
     OSError,
     SyntaxError,
@@ -48,12 +56,23 @@ def source_name(source: ImageSource, name: str | None = None) -> str:
     return os.fspath(source)
 
 
+def _over_limit(name: str, width: int, height: int) -> ImageError:
+    pixels = f"{width}x{height} pixels ({width * height / 1e6:.0f} Mpx)" if width else "pixels"
+    return ImageError(name, f"{pixels}, over the limit of {MAX_PIXELS // 1_000_000} Mpx")
+
+
 def _open(source: ImageSource, name: str) -> Image.Image:
     try:
-        if isinstance(source, bytes):
-            img = Image.open(io.BytesIO(source))
-        else:
-            img = Image.open(Path(source))
+        with warnings.catch_warnings():
+            # Pillow only warns from 89 Mpx (its error comes at 179): our limit is checked below.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            if isinstance(source, bytes):
+                img = Image.open(io.BytesIO(source))
+            else:
+                img = Image.open(Path(source))
+        width, height = img.size  # from the header: nothing decoded yet
+        if width * height > MAX_PIXELS:
+            raise _over_limit(name, width, height)
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img.load()  # force a full decode: truncation and corruption surface here
@@ -61,6 +80,8 @@ def _open(source: ImageSource, name: str) -> Image.Image:
         raise ImageError(name, "file not found") from exc
     except UnidentifiedImageError as exc:
         raise ImageError(name, "not a supported image format") from exc
+    except Image.DecompressionBombError as exc:
+        raise _over_limit(name, 0, 0) from exc
     except (*_DECODE_ERRORS, Image.DecompressionBombWarning) as exc:
         raise ImageError(name, f"damaged or truncated ({exc})") from exc
     return img

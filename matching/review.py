@@ -148,6 +148,32 @@ def decide(session: Session, candidate_id: int, decision: str, reason: str) -> s
         )
     if not reason.strip():
         raise UserError("a review decision needs a reason")
+    try:
+        return _decide(session, candidate_id, decision, reason)
+    except _Refused as refused:
+        # The decision's transaction rolled back; the refusal is recorded in one of its own,
+        # as ``Session.require`` records a missing permission.
+        with session.transaction() as db:
+            session.audit(
+                db,
+                "review.refused",
+                target=f"candidate:{candidate_id}",
+                decision=decision,
+                watchlist=refused.watchlist,
+                why=refused.why,
+            )
+        raise PermissionDenied(
+            f"candidate {candidate_id}: watchlist {refused.watchlist!r} {refused.why}"
+        ) from None
+
+
+class _Refused(Exception):
+    def __init__(self, watchlist: str, why: str) -> None:
+        super().__init__(why)
+        self.watchlist, self.why = watchlist, why
+
+
+def _decide(session: Session, candidate_id: int, decision: str, reason: str) -> str:
     with session.transaction() as db:
         cand = db.get(CandidateRecord, candidate_id)
         if cand is None:
@@ -167,10 +193,7 @@ def decide(session: Session, candidate_id: int, decision: str, reason: str) -> s
             and status_of(before, True) == "awaiting second review"
             and any(d.actor == session.user and d.decision == "confirmed" for d in before)
         ):
-            raise PermissionDenied(
-                f"candidate {candidate_id}: watchlist {wl.name!r} needs a second, different "
-                "reviewer to confirm"
-            )
+            raise _Refused(wl.name, "needs a second, different reviewer to confirm")
         d = Decision(
             candidate_id=cand.id, decision=decision, reason=reason, actor=session.user, at=now()
         )

@@ -7,12 +7,16 @@ The CLI, the GUI, the installed app, the benchmarks and the tests all open vault
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
+from exchange.leftovers import sweep
 from exchange.models import LAYER as EXCHANGE
 from matching.models import LAYER as MATCHING
 from vault import session as _session
 from vault.agefmt import Identity
+from vault.errors import DiskFull, disk_full
 from vault.keys import Derivation, KdfParams
 from vault.schema import VAULT, Schema
 from vault.session import Session
@@ -24,7 +28,22 @@ def unlock(folder: Path, user: str, password: str, ahead: Derivation | None = No
     """Open the vault as ``user``; wrong name, wrong password and disabled user fail alike.
 
     ``ahead``: the user's key derivation, if the caller started it early (the CLI does)."""
-    return _session.unlock(folder, user, password, SCHEMA, ahead)
+    with _full_disk_said(folder):
+        session = _session.unlock(folder, user, password, SCHEMA, ahead)
+    sweep(folder / "tmp")  # what killed bundle imports left in clear, even with the vault shared
+    return session
+
+
+@contextlib.contextmanager
+def _full_disk_said(folder: Path) -> Iterator[None]:
+    """Opening writes (settling a crash, the WAL): on a full disk SQLite fails, which the
+    session reports as a damaged database. Say what it is: ``DiskFull``."""
+    try:
+        yield
+    except Exception as exc:
+        if disk_full(exc, folder):
+            raise DiskFull(folder) from None
+        raise
 
 
 def init_vault(
@@ -35,9 +54,11 @@ def init_vault(
     kdf: KdfParams | None = None,
 ) -> tuple[Session, Identity | None]:
     """Create a vault; returns the admin's session and the new recovery identity (if made here)."""
-    return _session.init_vault(folder, admin, password, SCHEMA, recovery_recipient, kdf)
+    with _full_disk_said(folder):
+        return _session.init_vault(folder, admin, password, SCHEMA, recovery_recipient, kdf)
 
 
 def recover(folder: Path, identity_text: str, admin: str, password: str) -> Session:
     """Reopen a vault with the escrowed recovery identity and give ``admin`` a new password."""
-    return _session.recover(folder, identity_text, admin, password, SCHEMA)
+    with _full_disk_said(folder):
+        return _session.recover(folder, identity_text, admin, password, SCHEMA)

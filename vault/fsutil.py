@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import os
+import secrets
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -46,27 +48,78 @@ def start_writeback(fd: int, offset: int, length: int) -> None:
     _libc.sync_file_range(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Temp file in the same folder (permissions set first), fsync, replace, fsync folder."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+def create_temp(path: Path, mode: int = 0o600) -> tuple[int, Path]:
+    """A new, empty file next to ``path`` under a random name (``.<name>.<random>.tmp``), open
+    for writing with the permissions set at creation.
+
+    ``O_EXCL|O_NOFOLLOW``: whatever someone planted in the folder (a symbolic link to their own
+    file, at any name they could guess) is never opened, only a file this call created.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    while True:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+        try:
+            return os.open(tmp, flags, mode), tmp
+        except FileExistsError:
+            continue
+
+
+def publish(tmp: Path, path: Path, overwrite: bool = True) -> None:
+    """Give the finished ``tmp`` its name ``path``, then fsync the folder.
+
+    ``overwrite=False``: ``path`` must not exist, not even as a dangling link; raises
+    ``FileExistsError`` otherwise (``link`` refuses any existing name, where a check before
+    ``replace`` would leave a gap). File systems without hard links (FAT) fall back to a check
+    and ``replace``.
+    """
+    if overwrite:
+        os.replace(tmp, path)
+    else:
+        try:
+            os.link(tmp, path, follow_symlinks=False)
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK):
+                raise
+            if os.path.lexists(path):
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(path)) from None
+            os.replace(tmp, path)
+        else:
+            os.unlink(tmp)
+    fsync_dir(path.parent)
+
+
+def atomic_write(path: Path, data: bytes, mode: int = 0o600, overwrite: bool = True) -> None:
+    """Temp file in the same folder (``create_temp``), fsync, ``publish``."""
+    fd, tmp = create_temp(path, mode)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+        publish(tmp, path, overwrite)
+    finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-        raise
-    fsync_dir(path.parent)
 
 
 @contextlib.contextmanager
 def plain_copy(chunks: Iterable[bytes], suffix: str = "") -> Iterator[Path]:
-    """Decrypted bytes in a private temp file (mode 0600; in RAM when /dev/shm exists) for a
-    library that reads files only (OpenCV, FFmpeg); always removed on leaving."""
+    """Decrypted bytes where a library that reads files only (OpenCV, FFmpeg) can open them by
+    name, in this process: anonymous memory (``memfd_create``) read as ``/proc/self/fd/N``,
+    which is in no folder and goes with the process, even one killed outright. Where there is
+    no memfd (not Linux), a private temp file (0600), always removed on leaving."""
+    if hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):
+        memfd = os.memfd_create("custos-plain", os.MFD_CLOEXEC)
+        try:
+            with os.fdopen(os.dup(memfd), "wb") as fh:
+                for chunk in chunks:
+                    fh.write(chunk)
+            yield Path(f"/proc/self/fd/{memfd}")
+        finally:
+            os.close(memfd)
+        return
     base = "/dev/shm" if os.path.isdir("/dev/shm") else None
     fd, name = tempfile.mkstemp(prefix="custos-", suffix=suffix, dir=base)
     try:

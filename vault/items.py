@@ -16,7 +16,7 @@ from vault.acquisition import seizure_date
 from vault.agefmt import AgeError
 from vault.cases import find_case
 from vault.errors import IntegrityFault, UserError
-from vault.fsutil import fsync_dir
+from vault.fsutil import create_temp, publish
 from vault.models import CustodyEvent, Item, canonical
 from vault.session import Session, now, requires
 
@@ -204,14 +204,16 @@ def export_copy(session: Session, item_id: int, target: Path) -> Path:
     item, _ = _item(session, item_id)
     if target.is_dir():
         target = target / Path(item.name).name
-    if target.exists():
-        raise UserError(f"{target}: already exists; not overwritten")
+    exists = UserError(f"{target}: already exists; not overwritten")
+    if os.path.lexists(target):
+        raise exists
     if not target.parent.is_dir():
         raise UserError(f"{target.parent}: no such folder")
-    tmp = target.with_name(f".{target.name}.custos-partial")
     digest = hashlib.sha256()
+    tmp: Path | None = None
     try:
-        with open(tmp, "wb") as out:
+        fd, tmp = create_temp(target)  # random name, O_EXCL|O_NOFOLLOW: no planted link is used
+        with os.fdopen(fd, "wb") as out:
             for chunk in _checked(session, item, session.blobs.read_chunks):
                 digest.update(chunk)
                 out.write(chunk)
@@ -219,13 +221,15 @@ def export_copy(session: Session, item_id: int, target: Path) -> Path:
             os.fsync(out.fileno())
         if digest.hexdigest() != item.sha256:
             raise IntegrityFault(f"item {item.id} ({item.name}): content does not match its hash")
-        os.replace(tmp, target)
-        fsync_dir(target.parent)
+        publish(tmp, target, overwrite=False)
+    except FileExistsError:
+        raise exists from None
     except (AgeError, OSError) as exc:
         raise _export_error(item, target, exc) from None
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
     add_custody_event(session, item_id, "exported", to=str(target.absolute()), sha256=item.sha256)
     return target
 

@@ -68,7 +68,14 @@ def _walk(top: Path, sources: list[Source], problems: list[tuple[str, str]]) -> 
             problems.append((text(here / d), "symbolic link to a folder, not followed"))
         for name in sorted(files):
             path = here / name
-            mode = path.lstat().st_mode
+            try:
+                mode = path.lstat().st_mode
+            except FileNotFoundError:  # listed, then deleted by someone else: the rest goes on
+                problems.append((text(path), "the file vanished during the folder walk"))
+                continue
+            except OSError as exc:
+                problems.append((text(path), f"cannot read: {exc.strerror}"))
+                continue
             if stat.S_ISLNK(mode):
                 problems.append((text(path), "symbolic link, not followed"))
             elif not stat.S_ISREG(mode):

@@ -302,10 +302,13 @@ def unchanged(path: str, before: os.stat_result, after: os.stat_result, read: in
         now_stat = os.stat(path)
     except OSError:
         return "the file vanished while it was being read"
+    # ctime too: a writer can put the mtime back (utime), never the ctime; inode and device: a
+    # file replaced by another one at the same path.
     same = (
         before.st_size == after.st_size == now_stat.st_size == read
         and before.st_mtime_ns == after.st_mtime_ns == now_stat.st_mtime_ns
-        and before.st_ino == now_stat.st_ino
+        and before.st_ctime_ns == after.st_ctime_ns == now_stat.st_ctime_ns
+        and (before.st_ino, before.st_dev) == (now_stat.st_ino, now_stat.st_dev)
     )
     return "" if same else "the file changed while it was being read; not stored"
 

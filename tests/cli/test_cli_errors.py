@@ -354,9 +354,6 @@ def _ingest_in_process_on_a_full_disk(
     capsys: pytest.CaptureFixture[str],
 ) -> tuple[int, str]:
     """Run ``custos ingest`` in this process with a vault disk that fills after 1 MiB."""
-    import sys
-
-    from cli.main import main
     from vault import blobs, ingest
 
     real_temp_file = blobs.BlobStore.temp_file
@@ -382,14 +379,84 @@ def _ingest_in_process_on_a_full_disk(
     monkeypatch.setattr(blobs.BlobStore, "temp_file", temp_file)
     # The fault is injected in this process: many small files must not go to worker processes.
     monkeypatch.setattr(ingest, "POOL_MIN_FILES", 1 << 30)
-    monkeypatch.setattr(sys, "argv", ["custos", "ingest", "--case", CASE, str(big)])
+    try:
+        return _run_in_process(["ingest", "--case", CASE, str(big)], folder, monkeypatch, capsys)
+    finally:
+        monkeypatch.undo()
+
+
+DISK_FULL = "error: {folder}: the vault's disk is full; free space and try again"
+
+
+def _fill(disk: Path) -> None:
+    """Write a filler file until the file system says ENOSPC."""
+    fd = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(fd, bytes(1 << 16))
+    except OSError as exc:
+        assert exc.errno == 28
+    finally:
+        os.close(fd)
+
+
+def _run_in_process(
+    args: list[str], folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> tuple[int, str]:
+    import sys
+
+    from cli.main import main
+
+    monkeypatch.setattr(sys, "argv", ["custos", *args])
     for key, value in cli_env(folder).items():
         if key.startswith("CUSTOS_"):
             monkeypatch.setenv(key, value)
     capsys.readouterr()
     with pytest.raises(SystemExit) as exited:
         main()
-    monkeypatch.undo()
     err = capsys.readouterr().err
     assert "Traceback" not in err
     return int(exited.value.code or 0), err.strip()
+
+
+def _sqlite_full(*args: object, **kwargs: object) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    raise OperationalError("COMMIT", {}, sqlite3.OperationalError("database or disk is full"))
+
+
+def test_a_full_disk_is_said_at_open_not_a_damaged_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real full tmpfs where mounting is permitted, else SQLite's SQLITE_FULL injected."""
+    disk = tmp_path / "disk"
+    with _small_disk(disk, "2m") as mounted:
+        folder = disk / "vault"
+        session, _ = new_vault(folder)
+        with session:
+            create_case(session, CASE, "t")
+        if mounted:
+            _fill(disk)
+            for args in (["case", "list"], ["case", "create", "C-2", "--title", "x"]):
+                result = run_cli(*args, vault=folder)
+                assert _line(result, 2) == DISK_FULL.format(folder=folder), args
+            (disk / "filler").unlink()
+        else:
+            monkeypatch.setattr("vault.session.Session._start", _sqlite_full)
+            code, line = _run_in_process(["case", "list"], folder, monkeypatch, capsys)
+            assert (code, line) == (2, DISK_FULL.format(folder=folder))
+            monkeypatch.undo()
+        with open_as(folder) as again:
+            assert verify(again).ok
+
+
+def test_a_disk_that_fills_during_a_command_is_one_line(
+    vault_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The vault opened; the write of the command itself hits SQLITE_FULL (or ENOSPC)."""
+    monkeypatch.setattr("vault.cases.create_case", _sqlite_full)
+    args = ["case", "create", "C-2", "--title", "x"]
+    code, line = _run_in_process(args, vault_dir, monkeypatch, capsys)
+    assert (code, line) == (2, DISK_FULL.format(folder=vault_dir))

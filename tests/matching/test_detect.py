@@ -165,3 +165,33 @@ def test_caller_detects_while_the_workers_start(
             np.array_equal(a.embedding, b.embedding)
             for a, b in zip(mine.faces, theirs.faces, strict=True)
         )
+
+
+def _bomb(path: Path, side: int) -> Path:
+    """A 1-bit PNG of ``side`` x ``side`` pixels: a few kilobytes on disk, ``side``² to decode."""
+    Image.new("1", (side, side)).save(path)
+    return path
+
+
+@pytest.mark.parametrize("side", [9_500, 13_000])  # 90 Mpx and 169 Mpx: PIL warns, never stops
+def test_an_image_over_the_pixel_limit_is_refused_and_the_batch_goes_on(
+    faces_dir: Path, engine: FaceEngine, tmp_path: Path, side: int
+) -> None:
+    from matching.images import MAX_PIXELS
+    from matching.parallel import process_one
+
+    bomb = _bomb(tmp_path / "bomb.png", side)
+    assert bomb.stat().st_size < 1 << 20 and side * side > MAX_PIXELS == 80_000_000
+    with pytest.raises(ImageError) as refused:
+        load_rgb(bomb)
+    mpx = f"{side * side / 1e6:.0f} Mpx"
+    assert str(refused.value) == (
+        f"cannot read image {bomb}: {side}x{side} pixels ({mpx}), over the limit of 80 Mpx"
+    )
+    data = bomb.read_bytes()
+    results = [
+        process_one(engine, src)
+        for src in (ImageInput("bomb.png", data), faces_dir / "more/obama_small.jpg")
+    ]
+    assert results[0].error is not None and "over the limit of 80 Mpx" in results[0].error
+    assert results[1].ok and results[1].faces

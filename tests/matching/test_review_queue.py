@@ -17,9 +17,11 @@ from matching.searching import search
 from matching.watchlists import Listing, create_watchlist, enrol
 from service.opener import init_vault, unlock
 from vault import cases
+from vault.errors import PermissionDenied
 from vault.ingest import ingest
 from vault.jobs import ignore
 from vault.session import Session
+from vault.verify import verify
 from vaultkit import FAST_KDF, PASSWORD, audit_rows, run_cli
 
 LISTING = Listing("organised fraud", "Europol", "TLP:AMBER", "2999-01-01")
@@ -89,6 +91,29 @@ def test_the_core_refuses_an_unknown_outcome(vault: Path) -> None:
         with pytest.raises(MatchingError, match="unknown review outcome 'approved'"):
             decide(s, 1, "approved", "x")
         assert len(audit_rows(s, "review.decided")) == decided
+
+
+def test_a_refused_second_review_is_audited_like_a_permission_refusal(
+    vault: Path, faces_dir: Path
+) -> None:
+    """The same analyst confirming twice on a two-person watchlist is refused, and the refusal
+    is in the signed audit log (actor, candidate, why), as every permission refusal is."""
+    with unlock(vault, "alice", PASSWORD) as s:
+        create_watchlist(s, "Two-person", second_review=True)
+        photo = sorted((faces_dir / TRAIN / "obama").iterdir())[0]
+        enrol(s, "Two-person", "obama", LISTING, [photo])
+        cand = search(s, ["Two-person"], case_reference="C-1", top=1).candidates[0].id
+        assert decide(s, cand, "confirmed", "same ears") == "awaiting second review"
+        decided = len(audit_rows(s, "review.decided"))
+        with pytest.raises(PermissionDenied, match="second, different reviewer"):
+            decide(s, cand, "confirmed", "still the same ears")
+        assert len(audit_rows(s, "review.decided")) == decided
+        refused = audit_rows(s, "review.refused")
+        assert [(e.actor, e.target) for e in refused] == [("alice", f"candidate:{cand}")]
+        details = json.loads(refused[0].details)
+        assert details["decision"] == "confirmed" and details["watchlist"] == "Two-person"
+        assert details["why"] == "needs a second, different reviewer to confirm"
+        assert verify(s).ok
 
 
 # --- 2. a repeated search queues no duplicate -------------------------------------------------

@@ -287,6 +287,26 @@ def _run(session: Session, case: str, paths: list[Path], hook: object) -> Ingest
     return IngestJob(session, case, paths).run(emit)
 
 
+def test_a_file_that_vanishes_during_the_folder_walk_is_one_line_and_the_rest_goes_on(
+    admin: Session, case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Listed by the walk, gone before it is looked at (another process deleting it)."""
+    files = _files(tmp_path / "in", a=b"first", b=b"going away", c=b"third")
+    real_walk = os.walk
+
+    def walk_then_delete(*args: object, **kwargs: object) -> object:
+        for found in real_walk(*args, **kwargs):  # type: ignore[call-overload]
+            files["b"].unlink(missing_ok=True)
+            yield found
+
+    monkeypatch.setattr("vault.sources.os.walk", walk_then_delete)
+    result = _run(admin, case, [tmp_path / "in"], lambda event: None)
+    monkeypatch.undo()
+    assert result.failed == [(str(files["b"]), "the file vanished during the folder walk")]
+    assert _saved_names(admin, result) == ["in/a.bin", "in/c.bin"]
+    _intact(admin)
+
+
 def test_a_file_that_vanishes_before_it_is_read_is_reported(
     admin: Session, case: str, tmp_path: Path
 ) -> None:
@@ -317,7 +337,9 @@ def test_a_file_that_vanishes_while_it_is_read_is_reported(
     _intact(admin)
 
 
-@pytest.mark.parametrize("change", ["appended", "rewritten in place", "replaced"])
+@pytest.mark.parametrize(
+    "change", ["appended", "rewritten in place", "rewritten, mtime put back", "replaced"]
+)
 def test_a_file_that_changes_while_it_is_read_is_refused(
     admin: Session, case: str, tmp_path: Path, change: str
 ) -> None:
@@ -335,6 +357,12 @@ def test_a_file_that_changes_while_it_is_read_is_refused(
                 with files["b"].open("r+b") as fh:
                     fh.seek(2_500_000)
                     fh.write(b"EDITED")
+            elif change == "rewritten, mtime put back":  # same size, inode and mtime: ctime moves
+                stamp = files["b"].stat().st_mtime_ns
+                with files["b"].open("r+b") as fh:
+                    fh.seek(2_500_000)
+                    fh.write(b"EDITED")
+                os.utime(files["b"], ns=(stamp, stamp))
             else:
                 fresh = files["b"].with_suffix(".new")
                 fresh.write_bytes(b"z" * 3_000_000)

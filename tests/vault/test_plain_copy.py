@@ -1,9 +1,8 @@
-"""The one decrypted temp copy (for libraries that read files only): private, always removed."""
+"""The one plain-copy helper: decrypted bytes a file-only library can open, never in a folder."""
 
 from __future__ import annotations
 
 import os
-import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,18 +12,29 @@ import pytest
 from vault.fsutil import plain_copy
 
 
-def test_plain_copy_is_private_and_removed_even_on_error() -> None:
+def _custos_files() -> set[Path]:
+    found: set[Path] = set()
+    for folder in ("/dev/shm", tempfile.gettempdir()):
+        if os.path.isdir(folder):
+            found |= set(Path(folder).glob("custos-*"))
+    return found
+
+
+def test_plain_copy_is_in_no_folder_and_gone_after_even_on_error() -> None:
+    before = _custos_files()
     with plain_copy([b"ab", b"cd"], ".mp4") as path:
-        assert path.read_bytes() == b"abcd" and path.suffix == ".mp4"
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert not path.exists()
+        assert path.read_bytes() == b"abcd"
+        assert str(path).startswith("/proc/self/fd/")  # anonymous memory (memfd)
+        fd = int(path.name)
+        assert os.readlink(path).startswith("/memfd:custos-plain")
+        assert _custos_files() == before
+    with pytest.raises(OSError):
+        os.fstat(fd)  # closed: the memory is released
 
     def damaged() -> Iterator[bytes]:
         yield b"first chunk"
         raise OSError("blob damaged")
 
-    folder = Path("/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir())
-    before = set(folder.glob("custos-*.jpg"))
     with pytest.raises(OSError, match="blob damaged"), plain_copy(damaged(), ".jpg"):
         pass
-    assert set(folder.glob("custos-*.jpg")) == before
+    assert _custos_files() == before
