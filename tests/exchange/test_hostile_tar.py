@@ -1,0 +1,115 @@
+"""A .tar.age never makes the receiver write more than it holds (the red team's 676 KB sparse
+bundle declaring a 100 GiB member filled the disk; the size limit alone is 256 GiB).
+
+age adds 16 bytes per 64 KiB chunk, so the plaintext is never larger than the ciphertext, and a
+plain tar member's bytes are in the plaintext: the members' declared sizes are summed and bounded
+by the encrypted file's size before each member is written, sparse members (GNU, PAX 0.0, 0.1,
+1.0) are refused outright, and the free disk space is checked before anything is written.
+Sparse tars are made by GNU tar and encrypted with the stock ``age``, as an attacker would.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+from exchange_kit import Kit, find_tool, refused
+
+from exchange import unpack
+from exchange.export import ExportResult
+from vault import agefmt
+
+SPARSE = 256 << 20  # the hole; the .tar.age stays under 1 MiB
+
+
+@pytest.fixture(scope="module")
+def good(kit: Kit) -> ExportResult:
+    return kit.export("good-tar")
+
+
+@pytest.fixture
+def written(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the tar members unpack writes (in order)."""
+    names: list[str] = []
+    real = unpack._write_member
+
+    def spy(dest: Path, rel: str, *args: object, **kw: object) -> object:
+        names.append(rel)
+        return real(dest, rel, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(unpack, "_write_member", spy)
+    return names
+
+
+def _age(plain: Path, target: Path, kit: Kit) -> Path:
+    recipient = str(kit.b.age_identity.recipient)
+    subprocess.run([find_tool("age"), "-r", recipient, "-o", target, plain], check=True)
+    return target
+
+
+@pytest.mark.parametrize(
+    "how", ["gnu", "pax-0.0", "pax-0.1", "pax-1.0"], ids=lambda h: f"sparse-{h}"
+)
+def test_sparse_member_is_refused_before_anything_is_written(
+    kit: Kit, good: ExportResult, written: list[str], tmp_path: Path, how: str
+) -> None:
+    work = tmp_path / "w"
+    shutil.copytree(good.path, work / "b")
+    hole = work / "b/data/evidence/zeros.bin"
+    with open(hole, "wb") as fh:
+        fh.truncate(SPARSE)
+        fh.seek(SPARSE - 1)
+        fh.write(b"\x01")
+    fmt, _, version = how.partition("-")
+    args = ["--format=gnu"] if fmt == "gnu" else ["--format=pax", f"--sparse-version={version}"]
+    plain = tmp_path / "b.tar"
+    tar = find_tool("tar")
+    subprocess.run([tar, "--sparse", *args, "-cf", plain, "-C", work, "b"], check=True)
+    target = _age(plain, tmp_path / f"sparse-{how}.tar.age", kit)
+    assert target.stat().st_size < 1 << 20  # under 1 MiB (mostly the bag) unpacks to 256 MiB
+    with tarfile.open(plain) as check:  # the tar really is sparse, as GNU tar wrote it
+        assert any(m.issparse() for m in check)
+    refused(kit, target, r"tar member '[^']*zeros.bin': sparse member")
+    assert not any(name.endswith("zeros.bin") for name in written)
+
+
+def _declaring(good: ExportResult, size: int) -> bytes:
+    """A tar of the good bag plus a member whose header declares ``size`` bytes and is cut short."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        tar.add(good.path, arcname="b")
+    data = raw.getvalue().rstrip(b"\0")
+    data += b"\0" * (-len(data) % tarfile.BLOCKSIZE)
+    big = tarfile.TarInfo("b/data/evidence/big.bin")
+    big.size = size
+    return data + big.tobuf(tarfile.PAX_FORMAT) + b"x" * tarfile.BLOCKSIZE * 4
+
+
+def test_declared_sizes_beyond_the_ciphertext_are_refused_before_writing(
+    kit: Kit, good: ExportResult, written: list[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "declares.tar.age"
+    target.write_bytes(
+        agefmt.encrypt_bytes(_declaring(good, 100 << 30), [kit.b.age_identity.recipient])
+    )
+    size = target.stat().st_size
+    refused(
+        kit,
+        target,
+        r"tar member 'b/data/evidence/big.bin': declares 107374182400 bytes \(with the members "
+        rf"before it, \d+\), more than the {size} bytes of declares.tar.age can hold",
+    )
+    assert "b/data/evidence/big.bin" not in written
+
+
+def test_free_disk_space_is_checked_before_anything_is_written(
+    kit: Kit, good: ExportResult, written: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encrypted = kit.export("good-tar-space", encrypt=True)
+    monkeypatch.setattr(unpack, "free_space", lambda folder: 1000)
+    refused(kit, encrypted.path, r"not enough free disk space to unpack it \(1000 bytes free")
+    assert written == []
