@@ -21,6 +21,7 @@ damage left missing.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -177,13 +178,33 @@ def unpack(
         dest = work / f"bundle-{uuid.uuid4().hex}"
         dest.mkdir(mode=0o700)
         tops, fatal = _extract(src, fh, identity, dest, cipher, problems, cancel)
-    if fatal or len(tops) != 1:
+    root = dest / tops.pop() if len(tops) == 1 else None
+    if fatal or root is None or not root.is_dir():  # one plain file, or a folder never written
         if not problems:
             problems.append(f"{src.name}: the tar does not hold exactly one bundle folder")
         shutil.rmtree(dest, ignore_errors=True)
         return None, problems
-    root = dest / tops.pop()
-    return (root if root.is_dir() else None), problems
+    return root, problems
+
+
+@contextlib.contextmanager
+def _tar_slips() -> Iterator[None]:
+    """tarfile's own slips on a malformed header (``int('')`` of a PAX ``GNU.sparse.map``...)
+    become the ``TarError`` they should have been. Only around tarfile's header reading."""
+    try:
+        yield
+    except (ValueError, OverflowError, IndexError, KeyError) as exc:
+        raise tarfile.TarError(f"malformed member header: {exc}") from None
+
+
+def _open_tar(reader: BinaryIO) -> tarfile.TarFile:
+    with _tar_slips():  # opening reads the first header
+        return tarfile.open(fileobj=reader, mode="r|")
+
+
+def _next(tar: tarfile.TarFile) -> tarfile.TarInfo | None:
+    with _tar_slips():
+        return tar.next()
 
 
 def _data_size(m: tarfile.TarInfo) -> int:
@@ -207,8 +228,8 @@ def _extract(
     oversized = ""
     try:
         reader = io.BufferedReader(_Reader(decrypt_chunks(fh, identity)), 1 << 20)
-        with tarfile.open(fileobj=reader, mode="r|") as tar:
-            for m in tar:
+        with _open_tar(reader) as tar:
+            while (m := _next(tar)) is not None:
                 cancel.check()
                 count += 1
                 if count > MAX_FILES:

@@ -113,3 +113,53 @@ def test_free_disk_space_is_checked_before_anything_is_written(
     monkeypatch.setattr(unpack, "free_space", lambda folder: 1000)
     refused(kit, encrypted.path, r"not enough free disk space to unpack it \(1000 bytes free")
     assert written == []
+
+
+@pytest.mark.parametrize("kind", ["file", "folder"])
+def test_a_tar_of_one_plain_file_or_an_empty_folder_is_no_bundle(
+    kit: Kit, tmp_path: Path, kind: str
+) -> None:
+    """Found by the fuzz test: a tar holding only a plain file "b" was verified as an intact
+    bundle of 0 files (no finding, no bag), and a folder member alone left its unpack folder
+    behind in the vault's tmp/."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        member = tarfile.TarInfo("b" if kind == "file" else "b/data")
+        if kind == "folder":
+            member.type = tarfile.DIRTYPE
+        tar.addfile(member, io.BytesIO(b""))
+    target = tmp_path / f"one-{kind}.tar.age"
+    target.write_bytes(agefmt.encrypt_bytes(raw.getvalue(), [kit.b.age_identity.recipient]))
+    refused(kit, target, rf"one-{kind}.tar.age: the tar does not hold exactly one bundle folder")
+
+
+def test_a_refused_member_declaring_exabytes_stops_the_unpack_at_once(
+    kit: Kit, tmp_path: Path
+) -> None:
+    """Refused members count towards the declared total (tar reads past their data too): a
+    '../' member declaring 2**62 bytes stops the unpack before tarfile skips a block of it."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        top = tarfile.TarInfo("b")
+        top.type = tarfile.DIRTYPE
+        tar.addfile(top)
+        evil = tarfile.TarInfo("../evil")
+        evil.size = 2**62
+        raw.write(evil.tobuf(tarfile.PAX_FORMAT) + b"x" * 1024)
+    target = tmp_path / "exabytes.tar.age"
+    target.write_bytes(agefmt.encrypt_bytes(raw.getvalue(), [kit.b.age_identity.recipient]))
+    err = refused(kit, target, r"tar member '\.\./evil': the members declare 4611686018427387904 ")
+    assert len(err.problems) == 1, err.problems
+
+
+def test_a_malformed_pax_sparse_map_is_a_finding(kit: Kit, tmp_path: Path) -> None:
+    """Found by the fuzz test: tarfile's int('') on an empty PAX GNU.sparse.map escaped as a
+    ValueError (a traceback, exit 1) from a file anyone can encrypt to our public recipient."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        member = tarfile.TarInfo("b/data/x")
+        member.pax_headers = {"GNU.sparse.map": ""}
+        tar.addfile(member, io.BytesIO(b""))
+    target = tmp_path / "sparse-map.tar.age"
+    target.write_bytes(agefmt.encrypt_bytes(raw.getvalue(), [kit.b.age_identity.recipient]))
+    refused(kit, target, r"sparse-map.tar.age: the tar inside is truncated or damaged \(malformed")
