@@ -8,8 +8,7 @@ import click
 
 from cli.common import emit_json, out, safe, signed_in
 from exchange import directory
-from exchange.cards import grouped
-from vault.errors import UserError
+from exchange.cards import grouped, read_card_file
 
 
 @click.group()
@@ -31,10 +30,7 @@ def _print(info: directory.PartnerInfo) -> None:
 @click.pass_context
 def add(ctx: click.Context, card: Path, rotate: bool) -> None:
     """Trust a partner's key card (check its fingerprint with them out of band first)."""
-    try:
-        data = card.read_bytes()
-    except OSError as exc:
-        raise UserError(f"{card}: cannot read the card: {exc.strerror}") from None
+    data = read_card_file(card)  # bounded: never a FIFO, a device or more than a card holds
     with signed_in(ctx) as session:
         info = directory.add_partner(session, data, str(card), rotate=rotate)
     out.print("partner added; compare this fingerprint with the partner:", markup=False)

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tarfile
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,31 +48,52 @@ PEM = "signature/sender.pem"
 
 
 def portable_path(path: str) -> str:
-    """A payload path every BagIt reader decodes alike: no ``%``, control character or ``\\``."""
-    return "".join("_" if c in "%\\" or ord(c) < 32 or c == "\x7f" else c for c in path)
+    """A payload path every BagIt reader decodes alike: no ``%``, ``\\``, control character
+    (C0 or C1) or Unicode line or paragraph separator."""
+    return "".join("_" if c in "%\\" or unicodedata.category(c) in BREAKS else c for c in path)
+
+
+BREAKS = ("Cc", "Zl", "Zp")  # control characters, U+2028, U+2029: never in a path or a label
+BOM = b"\xef\xbb\xbf"
+# Labels Custos reads from bag-info.txt: a repeat would leave two readers free to disagree.
+READ_ONCE = ("Payload-Oxum", "Handling-Label")
+_EOL = re.compile(r"\r\n|\r|\n")
 
 
 def manifest_text(entries: Iterable[tuple[str, str]]) -> bytes:
     return "".join(f"{sha}  {path}\n" for sha, path in entries).encode("utf-8")
 
 
-def parse_manifest(data: bytes, where: str) -> tuple[list[tuple[str, str]], list[str]]:
-    """(entries, problems): each line is ``<64 hex> <whitespace> <path>``."""
-    entries: list[tuple[str, str]] = []
-    problems: list[str] = []
+def tag_lines(data: bytes, where: str) -> tuple[list[str] | None, list[str]]:
+    """(lines, problems) of a tag file: UTF-8 without a byte-order mark, lines ending at CR, LF
+    or CRLF only, as BagIt readers split them (``str.splitlines`` also splits at U+2028, NEL,
+    FS..., which can be inside a path)."""
+    if data.startswith(BOM):
+        return None, [f"{where}: starts with a byte-order mark (plain UTF-8 expected)"]
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return [], [f"{where}: not UTF-8"]
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
+    except UnicodeDecodeError as exc:
+        return None, [f"{where}: not UTF-8 (byte {exc.start})"]
+    lines = _EOL.split(text)
+    if lines[-1] == "":
+        lines.pop()
+    return lines, []
+
+
+def parse_manifest(data: bytes, where: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """(entries, problems): each line is ``<64 hex> <space or tab> <path>``."""
+    entries: list[tuple[str, str]] = []
+    lines, problems = tag_lines(data, where)
+    for n, whole in enumerate(lines or [], 1):
+        line = whole.lstrip(" \t")
+        if not line:
             continue
-        parts = line.split(maxsplit=1)
-        sha = parts[0].lower()
-        if len(parts) != 2 or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        sha, _, rest = line.partition(" ") if " " in line[:65] else line.partition("\t")
+        sha = sha.lower()
+        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha) or not rest:
             problems.append(f"{where} line {n}: malformed")
             continue
-        entries.append((sha, parts[1].lstrip(" \t")))
+        entries.append((sha, rest.lstrip(" \t")))
     return entries, problems
 
 
@@ -82,18 +105,28 @@ def bag_info_text(fields: list[tuple[str, str]]) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
-def parse_bag_info(data: bytes) -> dict[str, str]:
-    """First value of each label (continuation lines start with whitespace)."""
+def parse_bag_info(data: bytes, where: str = "bag-info.txt") -> tuple[dict[str, str], list[str]]:
+    """(first value of each label, problems). A line starting with a space or tab continues the
+    value above; any other line is ``Label: value``. A repeated label in ``READ_ONCE``, a line
+    of another form, bytes that are not UTF-8 are problems."""
     found: dict[str, str] = {}
-    last = ""
-    for line in data.decode("utf-8", errors="replace").splitlines():
-        if line[:1] in (" ", "\t") and last:
-            found[last] += " " + line.strip()
-        elif ":" in line:
-            key, _, value = line.partition(":")
-            last = key.strip()
-            found.setdefault(last, value.strip())
-    return found
+    lines, problems = tag_lines(data, where)
+    current: str | None = None  # the label a continuation extends (None after a repeat)
+    for n, line in enumerate(lines or [], 1):
+        if line[:1] in (" ", "\t") and n > 1:
+            if current is not None:
+                found[current] += " " + line.strip()
+            continue
+        key, colon, value = line.partition(":")
+        label = key.strip()
+        if colon and label:
+            current = None if label in found else label
+            if current is None and label in READ_ONCE:
+                problems.append(f"{where}: {label} repeated (ambiguous)")
+            found.setdefault(label, value.strip())
+        elif line.strip():
+            problems.append(f"{where} line {n}: not 'Label: value'")
+    return found, problems
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ Unicode-normalisation twins, unlisted files and files listed but absent.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
+import re
 import stat
 import unicodedata
 from collections.abc import Callable
@@ -18,16 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from sqlalchemy.orm import Session as DbSession
 
-from exchange import bagfmt
-from exchange.cards import fingerprint, grouped
+from exchange import bagfmt, jsonshape
+from exchange.cards import MAX_NAME, fingerprint, grouped
 from exchange.constants import MAX_BYTES, MAX_FILES
 from exchange.directory import trusted_key
 from exchange.hashpipe import hash_many, sha256_file
+from exchange.jsonshape import Arr, Flag, Obj, Text, Whole
 from exchange.models import Agency
 from matching.tlp import RANK
 from vault.jobs import CancelToken, Emit, Progress
@@ -37,6 +38,58 @@ MAX_PATH = 1024
 MAX_DEPTH = 32
 TAG_FILES = ("bagit.txt", "bag-info.txt", bagfmt.MANIFEST, bagfmt.BUNDLE_JSON)
 OUTSIDE = {bagfmt.TAGMANIFEST, bagfmt.SIG, bagfmt.PEM}
+MAX_FREE = 64 << 10  # free text: a description, a listing reason, where something was seized
+
+# custos-bundle.json as export.py and wlexport.py write it; keys not named here are not read.
+_FREE = Text(MAX_FREE, null=True, free=True)
+_PARTY = Obj({"name": Text(MAX_NAME), "country": Text(8, null=True)}, required=("name",))
+_ITEM = Obj(
+    {
+        "path": Text(MAX_PATH),
+        "size": Whole(MAX_BYTES),
+        "sha256": Text(64, pattern="[0-9a-f]{64}"),
+        "sha1": Text(40, null=True, pattern="[0-9a-f]{40}"),
+        "md5": Text(32, null=True, pattern="[0-9a-f]{32}"),
+        "tlp": Text(20),
+        "onward": Flag(),
+        "subject": Text(MAX_NAME),
+        **dict.fromkeys(
+            ("exhibit", "seized_from", "seized_at", "seized_on", "seized_by", "description"),
+            _FREE,
+        ),
+        **dict.fromkeys(("acquired_by", "acquired_at", "source"), _FREE),
+    },
+    required=("path", "size", "sha256", "tlp"),
+)
+_SUBJECT = Obj(  # presence and meaning are checked by wlimport.shape_problems
+    {
+        "ref": Text(MAX_NAME),
+        "reason": Text(MAX_FREE, free=True),
+        "agency": Text(MAX_NAME),
+        "label": Text(20),
+        "review_on": Text(40),
+        "expires_on": Text(40, null=True),
+        "references": Arr(Text(MAX_PATH), MAX_FILES),
+    }
+)
+BUNDLE_SHAPE = Obj(
+    {
+        "format": Text(64, choices=("custos-bundle/1",)),
+        "kind": Text(32),
+        "bundle_id": Text(100),
+        "created": Text(64, null=True),
+        "sender": _PARTY,
+        "receiver": _PARTY,
+        "purpose": Text(64),
+        "reference": Text(MAX_NAME, null=True),
+        "case": Text(MAX_NAME, null=True),
+        "crime_areas": Arr(Text(MAX_NAME), 1000),
+        "items": Arr(_ITEM, MAX_FILES),
+        "watchlist": Obj({"name": Text(MAX_NAME), "second_review": Flag()}),
+        "subjects": Arr(_SUBJECT, MAX_FILES),
+    },
+    required=("format", "bundle_id", "sender", "receiver", "purpose", "items"),
+)
 
 
 @dataclass
@@ -79,8 +132,10 @@ def unsafe(rel: str) -> str | None:
         return "path leads outside the bundle (..)"
     if "" in parts or "." in parts:
         return "non-canonical path (empty or '.' component)"
-    if "\\" in rel or any(ord(c) < 32 or c == "\x7f" for c in rel):
-        return "backslash or control character in path"
+    if "\\" in rel:
+        return "backslash in path"
+    if any(unicodedata.category(c) in bagfmt.BREAKS for c in rel):
+        return "control character or line separator in path"
     if "%" in rel:
         return "percent sign in path (BagIt readers decode it differently)"
     if len(rel.encode("utf-8", "surrogateescape")) > MAX_PATH or len(parts) > MAX_DEPTH:
@@ -144,8 +199,9 @@ def _signature(db: DbSession, root: Path, files: dict[str, int], r: BagReport) -
         return
     try:
         key = load_pem_public_key(pem)
-        assert isinstance(key, Ed25519PublicKey)
-    except (ValueError, AssertionError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        key = None
+    if not isinstance(key, Ed25519PublicKey):
         r.problems.append(f"{bagfmt.PEM}: not an Ed25519 public key")
         return
     r.fingerprint = fingerprint(key.public_bytes_raw())
@@ -215,10 +271,12 @@ def _oxum(files: dict[str, int], r: BagReport) -> bool:
     if not ok:
         r.problems.append(f"payload holds {r.bytes} bytes, over the limit of {MAX_BYTES}")
     oxum = r.info.get("Payload-Oxum", "")
-    octets, _, count = oxum.partition(".")
-    if not (octets.isdigit() and count.isdigit()):
-        r.problems.append(f"bag-info.txt: Payload-Oxum {oxum!r} missing or malformed")
+    found = re.fullmatch(r"([0-9]{1,20})\.([0-9]{1,20})", oxum)  # ASCII digits: str.isdigit
+    if found is None:  # takes '²' and '١', which int() refuses or reads as another number
+        shown = oxum if len(oxum) <= 40 else oxum[:40] + "..."
+        r.problems.append(f"bag-info.txt: Payload-Oxum {shown!r} missing or malformed")
         return ok
+    octets, count = found.groups()
     if int(octets) > MAX_BYTES or int(count) > MAX_FILES:
         r.problems.append(
             f"bag-info.txt: Payload-Oxum declares {octets} bytes in {count} files, "
@@ -231,21 +289,28 @@ def _oxum(files: dict[str, int], r: BagReport) -> bool:
     return ok
 
 
+def read_meta(data: bytes) -> tuple[dict[str, Any] | None, list[str]]:
+    """``custos-bundle.json`` read strictly and checked against ``BUNDLE_SHAPE``: (the
+    description, []) or (None, every finding). Nothing of it is used before this passed."""
+    meta, problems = jsonshape.read(data, BUNDLE_SHAPE, bagfmt.BUNDLE_JSON, MAX_TAG)
+    if meta is None:
+        return None, problems
+    paths = [item["path"] for item in meta["items"]]
+    if len(set(paths)) != len(paths):
+        return None, [f"{bagfmt.BUNDLE_JSON}: an item path is listed twice"]
+    return meta, []
+
+
 def _meta(db: DbSession, data: bytes | None, r: BagReport) -> None:
     if data is None:
         return
-    try:
-        r.meta = json.loads(data.decode("utf-8"))
-        items = r.meta["items"]
-        r.bundle_id = str(r.meta["bundle_id"])
-        receiver = str(r.meta["receiver"]["name"])
-        sender = str(r.meta["sender"]["name"])
-        paths = {str(i["path"]): i for i in items}
-        if len(paths) != len(items) or len(items) > MAX_FILES:
-            raise ValueError
-    except (ValueError, KeyError, TypeError, AttributeError):
-        r.problems.append(f"{bagfmt.BUNDLE_JSON}: damaged or incomplete")
+    meta, problems = read_meta(data)
+    if meta is None:
+        r.problems.extend(problems)
         return
+    r.meta, r.bundle_id = meta, meta["bundle_id"]
+    receiver, sender = meta["receiver"]["name"], meta["sender"]["name"]
+    paths = {item["path"]: item for item in meta["items"]}
     ours = db.get(Agency, 1)
     if ours is not None and receiver != ours.name:
         r.problems.append(f"bundle is addressed to {receiver}, not to us ({ours.name})")
@@ -255,10 +320,10 @@ def _meta(db: DbSession, data: bytes | None, r: BagReport) -> None:
     for rel in sorted(paths.keys() ^ expected):
         r.problems.append(f"{rel}: {bagfmt.BUNDLE_JSON} and {bagfmt.MANIFEST} disagree")
     for rel, item in paths.items():
-        if rel in r.manifest and item.get("sha256") != r.manifest[rel]:
+        if rel in r.manifest and item["sha256"] != r.manifest[rel]:
             r.problems.append(f"{rel}: hash in {bagfmt.BUNDLE_JSON} differs from the manifest")
-        if item.get("tlp") not in RANK:
-            r.problems.append(f"{rel}: unknown handling label {item.get('tlp')!r}")
+        if item["tlp"] not in RANK:
+            r.problems.append(f"{rel}: unknown handling label {item['tlp']!r}")
 
 
 def check_bag(
@@ -288,7 +353,9 @@ def check_bag(
     _signature(db, root, files, r)
     _tags(root, files, r, cancel)
     info = _read_tag(root, "bag-info.txt", files, r)
-    r.info = bagfmt.parse_bag_info(info) if info is not None else {}
+    if info is not None:
+        r.info, problems = bagfmt.parse_bag_info(info)
+        r.problems.extend(problems)
     r.manifest = _manifest(root, bagfmt.MANIFEST, files, r) or {}
     _meta(db, _read_tag(root, bagfmt.BUNDLE_JSON, files, r), r)
     if not _oxum(files, r):

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from exchange import bagfmt, directory
+from exchange.bundles import import_bundle, verify_bundle
+from exchange.errors import BundleRejected
 from exchange.export import ExportJob, ExportResult
 from service.opener import init_vault
 from vault.cases import create_case, find_case
@@ -20,7 +25,8 @@ from vault.jobs import ignore
 from vault.keys import KdfParams
 from vault.models import Item
 from vault.session import Session
-from vaultkit import require_tool
+from vault.verify import verify
+from vaultkit import audit_rows, require_tool
 
 PASSWORD = "correct horse battery"
 FAST_KDF = KdfParams(memory_kib=8 * 1024, iterations=1, lanes=1)
@@ -119,3 +125,25 @@ def run_cli(*args: str, vault: Path, user: str) -> subprocess.CompletedProcess[s
         cwd=ROOT,
         timeout=300,
     )
+
+
+def refused(kit: Kit, path: Path, *patterns: str, intact: bool = False) -> BundleRejected:
+    """Import refuses ``path`` with one line matching every pattern, audited, nothing stored;
+    verify lists findings too (none when ``intact``), and the receiving vault still verifies."""
+    case = kit.new_case()
+    blobs = sorted((kit.b.folder / "blobs").rglob("*"))
+    with pytest.raises(BundleRejected) as info:
+        import_bundle(kit.b, path, case)
+    assert sorted((kit.b.folder / "blobs").rglob("*")) == blobs  # nothing reached the store
+    assert not list((kit.b.folder / "tmp").iterdir())  # staged copies removed
+    message = str(info.value)
+    assert "\n" not in message
+    for pattern in patterns:
+        assert re.search(pattern, message), message
+    assert item_count(kit.b, case) == 0
+    report = verify_bundle(kit.b, path)  # verify lists the same findings
+    assert report.ok is intact
+    assert verify(kit.b).ok
+    audited = json.loads(audit_rows(kit.b, "bundle.refused")[-1].details)  # the refusal is audited
+    assert audited["problems"] == info.value.problems
+    return info.value

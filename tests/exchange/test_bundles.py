@@ -46,7 +46,8 @@ def test_plain_bundle_layout_and_stock_tools(
     )
     assert (bag / "data/evidence/ev/note.txt").read_text() == "seized note\n"
     assert "percent_name.bin" in (bag / "manifest-sha256.txt").read_text()
-    info = bagfmt.parse_bag_info((bag / "bag-info.txt").read_bytes())
+    info, problems = bagfmt.parse_bag_info((bag / "bag-info.txt").read_bytes())
+    assert problems == []
     assert info["Source-Organization"] == "Politie NL"
     assert info["Receiving-Organization"] == "BKA"
     assert info["External-Identifier"] == "NL-1"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from exchange_kit import Kit, item_count, new_vault, reseal, retag
+from exchange_kit import Kit, item_count, new_vault, refused, reseal, retag
 
 from exchange import bagfmt, directory
 from exchange.bundles import import_bundle, verify_bundle
@@ -38,24 +38,6 @@ def good(kit: Kit) -> ExportResult:
 @pytest.fixture(scope="module")
 def good_age(kit: Kit) -> ExportResult:
     return kit.export("good-enc", encrypt=True)
-
-
-def refused(kit: Kit, path: Path, *patterns: str, intact: bool = False) -> BundleRejected:
-    case = kit.new_case()
-    blobs = sorted((kit.b.folder / "blobs").rglob("*"))
-    with pytest.raises(BundleRejected) as info:
-        import_bundle(kit.b, path, case)
-    assert sorted((kit.b.folder / "blobs").rglob("*")) == blobs  # nothing reached the store
-    assert not list((kit.b.folder / "tmp").iterdir())  # staged copies removed
-    message = str(info.value)
-    assert "\n" not in message
-    for pattern in patterns:
-        assert re.search(pattern, message), message
-    assert item_count(kit.b, case) == 0
-    report = verify_bundle(kit.b, path)  # verify lists the same findings
-    assert report.ok is intact
-    assert verify(kit.b).ok
-    return info.value
 
 
 def test_forged_signature(kit: Kit, good: ExportResult) -> None:
