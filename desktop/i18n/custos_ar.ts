@@ -877,77 +877,77 @@
 <context>
     <name>EnrolDialog</name>
     <message>
-        <location filename="../pages/watchlists.py" line="304"/>
+        <location filename="../pages/watchlists.py" line="340"/>
         <source>Enrol a subject</source>
         <translation>تسجيل شخص</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="319"/>
+        <location filename="../pages/watchlists.py" line="355"/>
         <source>YYYY-MM-DD (optional)</source>
         <translation>YYYY-MM-DD (اختياري)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="321"/>
+        <location filename="../pages/watchlists.py" line="357"/>
         <source>From: {0}</source>
         <translation>من: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="324"/>
+        <location filename="../pages/watchlists.py" line="360"/>
         <source>Watchlist</source>
         <translation>قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="325"/>
+        <location filename="../pages/watchlists.py" line="361"/>
         <source>Subject id</source>
         <translation>معرّف الشخص</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="326"/>
+        <location filename="../pages/watchlists.py" line="362"/>
         <source>Reason for listing</source>
         <translation>سبب الإدراج</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="327"/>
+        <location filename="../pages/watchlists.py" line="363"/>
         <source>Issuing agency</source>
         <translation>الجهة المُصدِرة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="328"/>
+        <location filename="../pages/watchlists.py" line="364"/>
         <source>Label</source>
         <translation>التصنيف</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="329"/>
+        <location filename="../pages/watchlists.py" line="365"/>
         <source>Review on</source>
         <translation>المراجعة في</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="330"/>
+        <location filename="../pages/watchlists.py" line="366"/>
         <source>Expires on</source>
         <translation>ينتهي في</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="336"/>
+        <location filename="../pages/watchlists.py" line="372"/>
         <source>Enrol</source>
         <translation>تسجيل</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="349"/>
+        <location filename="../pages/watchlists.py" line="385"/>
         <source>Create a watchlist first.</source>
         <translation>أنشئ قائمة مراقبة أولاً.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="352"/>
+        <location filename="../pages/watchlists.py" line="388"/>
         <source>A subject needs an id.</source>
         <translation>يحتاج الشخص إلى معرّف.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="362"/>
+        <location filename="../pages/watchlists.py" line="398"/>
         <source>Checking the photos and enrolling...</source>
         <translation>جارٍ فحص الصور والتسجيل...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="390"/>
+        <location filename="../pages/watchlists.py" line="426"/>
         <source>{0} enrolled with {1} photos; refused:</source>
         <translation>سُجّل {0} بعدد {1} صورة؛ المرفوض:</translation>
     </message>
@@ -1681,22 +1681,22 @@
 <context>
     <name>NewWatchlistDialog</name>
     <message>
-        <location filename="../pages/watchlists.py" line="240"/>
+        <location filename="../pages/watchlists.py" line="276"/>
         <source>New watchlist</source>
         <translation>قائمة مراقبة جديدة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="243"/>
+        <location filename="../pages/watchlists.py" line="279"/>
         <source>A confirmation needs a second, different analyst</source>
         <translation>يحتاج التأكيد إلى محلل ثانٍ مختلف</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="247"/>
+        <location filename="../pages/watchlists.py" line="283"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="248"/>
+        <location filename="../pages/watchlists.py" line="284"/>
         <source>Source agency</source>
         <translation>الجهة المصدر</translation>
     </message>
@@ -2629,90 +2629,110 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>Watchlists</name>
     <message>
-        <location filename="../pages/watchlists.py" line="37"/>
+        <location filename="../pages/watchlists.py" line="50"/>
         <source>Subject</source>
         <translation>الشخص</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="38"/>
+        <location filename="../pages/watchlists.py" line="51"/>
         <source>Photos</source>
         <translation>الصور</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="39"/>
+        <location filename="../pages/watchlists.py" line="52"/>
         <source>Label</source>
         <translation>التصنيف</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="40"/>
+        <location filename="../pages/watchlists.py" line="53"/>
         <source>Issuing agency</source>
         <translation>الجهة المُصدِرة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="41"/>
+        <location filename="../pages/watchlists.py" line="54"/>
         <source>Reason</source>
         <translation>السبب</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="42"/>
+        <location filename="../pages/watchlists.py" line="55"/>
         <source>Review on</source>
         <translation>المراجعة في</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="43"/>
+        <location filename="../pages/watchlists.py" line="56"/>
         <source>Expires</source>
         <translation>ينتهي</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="44"/>
-        <source>Expired</source>
+        <location filename="../pages/watchlists.py" line="57"/>
+        <source>State</source>
+        <translation>الحالة</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="42"/>
+        <source>expired</source>
         <translation>منتهٍ</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="44"/>
+        <source>review overdue since {0}</source>
+        <translation>المراجعة متأخرة منذ {0}</translation>
     </message>
 </context>
 <context>
     <name>WatchlistsPage</name>
     <message>
-        <location filename="../pages/watchlists.py" line="106"/>
+        <location filename="../pages/watchlists.py" line="123"/>
         <source>New watchlist...</source>
         <translation>قائمة مراقبة جديدة...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="108"/>
+        <location filename="../pages/watchlists.py" line="125"/>
         <source>Enrol from files...</source>
         <translation>تسجيل من ملفات...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="110"/>
+        <location filename="../pages/watchlists.py" line="127"/>
         <source>Calibrate...</source>
         <translation>معايرة...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="130"/>
+        <location filename="../pages/watchlists.py" line="148"/>
         <source>Reference photos of the selected subject</source>
         <translation>الصور المرجعية للشخص المحدد</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="150"/>
+        <location filename="../pages/watchlists.py" line="169"/>
         <source>{0} ({1} subjects)</source>
         <translation>{0} ({1} شخص)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="200"/>
+        <location filename="../pages/watchlists.py" line="173"/>
+        <source>{0} ({1} subjects, {2} overdue for review)</source>
+        <translation>{0} ({1} شخص، {2} متأخر عن المراجعة)</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="207"/>
+        <source>{0} listing(s) overdue for review (still searched until they expire).</source>
+        <translation>{0} قيد متأخر عن المراجعة (يبقى مشمولًا بالبحث حتى ينتهي).</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="236"/>
         <source>Reference photos</source>
         <translation>الصور المرجعية</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="200"/>
+        <location filename="../pages/watchlists.py" line="236"/>
         <source>Images (*.jpg *.jpeg *.png *.bmp)</source>
         <translation>الصور (*.jpg *.jpeg *.png *.bmp)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="112"/>
+        <location filename="../pages/watchlists.py" line="129"/>
         <source>Export to a partner...</source>
         <translation>تصدير إلى شريك...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="114"/>
+        <location filename="../pages/watchlists.py" line="131"/>
         <source>Import a watchlist bundle...</source>
         <translation>استيراد حزمة قائمة مراقبة...</translation>
     </message>
@@ -2720,12 +2740,12 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>page</name>
     <message>
-        <location filename="../pages/watchlists.py" line="64"/>
+        <location filename="../pages/watchlists.py" line="77"/>
         <source>Alert threshold {0:.4f} (default; not calibrated)</source>
         <translation>عتبة التنبيه {0:.4f} (افتراضية؛ غير معايرة)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="68"/>
+        <location filename="../pages/watchlists.py" line="81"/>
         <source>Alert threshold {0:.4f}, calibrated on {1} ({2} images, {3} non-mated searches): FPIR {4:.4f} (target {5}), FNIR {6:.4f}, model {7}</source>
         <translation>عتبة التنبيه {0:.4f}، معايرة على {1} ({2} صورة، {3} بحث غير مطابق): FPIR {4:.4f} (الهدف {5})، FNIR {6:.4f}، النموذج {7}</translation>
     </message>

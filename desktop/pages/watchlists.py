@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtCore import QCoreApplication, QDate, QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QSplitter,
+    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -33,6 +34,18 @@ from desktop.pages import Page, call
 from desktop.pages import watchlist_exchange as wx
 from desktop.tablemodel import Column, RecordModel, filtered, number, setup_view
 
+OVERDUE = QColor("#d9534f")
+
+
+def _state(s: Any) -> str:
+    """Expired and/or past its review date, in words (empty for a current listing)."""
+    said = [QCoreApplication.translate("Watchlists", "expired")] if s.expired else []
+    if s.review_overdue_since:
+        since = QCoreApplication.translate("Watchlists", "review overdue since {0}")
+        said.append(since.format(s.review_overdue_since))
+    return "; ".join(said)
+
+
 SUBJECTS = (
     Column(QT_TRANSLATE_NOOP("Watchlists", "Subject"), lambda s: s.ref),
     Column(QT_TRANSLATE_NOOP("Watchlists", "Photos"), lambda s: s.references, number),
@@ -41,7 +54,7 @@ SUBJECTS = (
     Column(QT_TRANSLATE_NOOP("Watchlists", "Reason"), lambda s: s.reason),
     Column(QT_TRANSLATE_NOOP("Watchlists", "Review on"), lambda s: s.review_on),
     Column(QT_TRANSLATE_NOOP("Watchlists", "Expires"), lambda s: s.expires_on or ""),
-    Column(QT_TRANSLATE_NOOP("Watchlists", "Expired"), lambda s: "✓" if s.expired else ""),
+    Column(QT_TRANSLATE_NOOP("Watchlists", "State"), _state, width=30),
 )
 LABELS = ("TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED")
 
@@ -93,6 +106,10 @@ class WatchlistsPage(Page):
         self.calibration = QLabel()
         self.calibration.setWordWrap(True)
         self.calibration.setObjectName("calibration")
+        self.overdue = QLabel()
+        self.overdue.setObjectName("overdue_reviews")
+        self.overdue.setStyleSheet("color: #d9534f;")
+        self.overdue.setVisible(False)
         self.model = RecordModel(SUBJECTS, "Watchlists", self)
         self.proxy = filtered(self.model, self)
         self.view = QTableView()
@@ -126,6 +143,7 @@ class WatchlistsPage(Page):
         row.addWidget(self.calibrate_button)
         row.addWidget(self.export_button)
         rl.addLayout(row)
+        rl.addWidget(self.overdue)
         rl.addWidget(self.view, 1)
         rl.addWidget(QLabel(self.tr("Reference photos of the selected subject")))
         rl.addWidget(self.photos)
@@ -146,9 +164,20 @@ class WatchlistsPage(Page):
         self.infos = {w.name: w for w in found}
         self.lists.blockSignals(True)
         self.lists.clear()
+        warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         for w in found:
-            self.lists.addItem(self.tr("{0} ({1} subjects)").format(w.name, len(w.subjects)))
-            self.lists.item(self.lists.count() - 1).setData(Qt.ItemDataRole.UserRole, w.name)
+            item = QListWidgetItem(self.tr("{0} ({1} subjects)").format(w.name, len(w.subjects)))
+            item.setData(Qt.ItemDataRole.UserRole, w.name)
+            if w.overdue_reviews:  # a badge: the list says which watchlists need a review
+                item.setText(
+                    self.tr("{0} ({1} subjects, {2} overdue for review)").format(
+                        w.name, len(w.subjects), w.overdue_reviews
+                    )
+                )
+                item.setIcon(warning)
+                item.setForeground(QBrush(OVERDUE))
+                item.setToolTip(self._overdue_text(w))
+            self.lists.addItem(item)
         names = list(self.infos)
         self.lists.setCurrentRow(names.index(keep) if keep in names else (0 if names else -1))
         self.lists.blockSignals(False)
@@ -165,11 +194,18 @@ class WatchlistsPage(Page):
         self.calibrate_button.setEnabled(w is not None)
         self.export_button.setEnabled(w is not None)
         self.calibration.setText(calibration_text(self, w) if w else "")
+        self.overdue.setText(self._overdue_text(w) if w and w.overdue_reviews else "")
+        self.overdue.setVisible(bool(self.overdue.text()))
         self.model.set_records(w.subjects if w else [])
         if self.model.records:
             self.view.setCurrentIndex(self.proxy.index(0, 0))
         else:
             self.photos.clear()
+
+    def _overdue_text(self, w: Any) -> str:
+        return self.tr(
+            "{0} listing(s) overdue for review (still searched until they expire)."
+        ).format(w.overdue_reviews)
 
     def show_photos(self) -> None:
         index = self.view.currentIndex()

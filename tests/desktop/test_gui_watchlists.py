@@ -80,3 +80,29 @@ def test_create_watchlist_and_enrol_from_files(matched, qtbot, faces_dir: Path):
         ("KH-1", 2, "missing person")
     ]
     assert [s.ref for s in page.model.records] == ["KH-1"]
+
+
+def test_listings_past_their_review_date_are_flagged_on_the_list_and_per_subject(
+    matched, qtbot, faces_dir: Path
+):
+    from matching.watchlists import Listing, enrol
+
+    window = sign_in(matched, qtbot)
+    page = window.show_area("watchlists")
+    settle(qtbot, window)
+    assert page.lists.item(0).text() == "wanted (2 subjects)"
+    assert not page.overdue.isVisible()
+    photo = sorted((faces_dir / "knn/train/obama").iterdir())[0]
+    listing = Listing("armed robbery", "Europol", "TLP:AMBER", "2020-03-01")
+    enrol(matched.session, "wanted", "obama", listing, photos=[photo])  # review date passed
+    window.refresh_action.trigger()  # F5
+    settle(qtbot, window)
+    item = page.lists.item(0)
+    assert item.text() == "wanted (2 subjects, 1 overdue for review)"
+    assert not item.icon().isNull()
+    assert page.overdue.isVisible()
+    assert page.overdue.text().startswith("1 listing(s) overdue for review")
+    model = page.view.model()
+    column = [c.title for c in page.model.columns].index("State")
+    state = {model.index(r, 0).data(): model.index(r, column).data() for r in range(2)}
+    assert state == {"obama": "review overdue since 2020-03-01", "biden": ""}
