@@ -829,47 +829,57 @@
 <context>
     <name>CustodyFormDialog</name>
     <message>
-        <location filename="../pages/evidence.py" line="67"/>
+        <location filename="../pages/evidence.py" line="68"/>
         <source>Custody record for this batch</source>
         <translation>سجل الحيازة لهذه الدفعة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="68"/>
+        <location filename="../pages/evidence.py" line="69"/>
         <source>{0} file(s) or folder(s) to ingest</source>
         <translation>{0} ملف أو مجلد للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="79"/>
+        <location filename="../pages/evidence.py" line="80"/>
+        <source>Store files already in the case again</source>
+        <translation>تخزين الملفات الموجودة في القضية مرة أخرى</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="83"/>
+        <source>Files of the case with the same source path and SHA-256 are skipped unless this is checked.</source>
+        <translation>تُتخطّى ملفات القضية ذات مسار المصدر نفسه وقيمة SHA-256 نفسها ما لم يُحدَّد هذا الخيار.</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="88"/>
         <source>Exhibit number</source>
         <translation>رقم المضبوطات</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="80"/>
+        <location filename="../pages/evidence.py" line="89"/>
         <source>Seized from</source>
         <translation>ضُبط من</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="81"/>
+        <location filename="../pages/evidence.py" line="90"/>
         <source>Seized at (place)</source>
         <translation>مكان الضبط</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="82"/>
+        <location filename="../pages/evidence.py" line="91"/>
         <source>Seized on</source>
         <translation>تاريخ الضبط</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="83"/>
+        <location filename="../pages/evidence.py" line="92"/>
         <source>Seized by</source>
         <translation>ضبطه</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="84"/>
+        <location filename="../pages/evidence.py" line="93"/>
         <source>Description</source>
         <translation>الوصف</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="86"/>
+        <location filename="../pages/evidence.py" line="96"/>
         <source>Ingest</source>
         <translation>إدخال</translation>
     </message>
@@ -955,47 +965,47 @@
 <context>
     <name>Evidence</name>
     <message>
-        <location filename="../pages/evidence.py" line="37"/>
+        <location filename="../pages/evidence.py" line="38"/>
         <source>ID</source>
         <translation>المعرّف</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="38"/>
+        <location filename="../pages/evidence.py" line="39"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="39"/>
+        <location filename="../pages/evidence.py" line="40"/>
         <source>Size</source>
         <translation>الحجم</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="40"/>
+        <location filename="../pages/evidence.py" line="41"/>
         <source>Exhibit</source>
         <translation>المضبوطات</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="41"/>
+        <location filename="../pages/evidence.py" line="42"/>
         <source>Seized by</source>
         <translation>ضبطه</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="42"/>
+        <location filename="../pages/evidence.py" line="43"/>
         <source>Acquired</source>
         <translation>تاريخ الإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="43"/>
+        <location filename="../pages/evidence.py" line="44"/>
         <source>SHA-256</source>
         <translation>SHA-256</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="44"/>
+        <location filename="../pages/evidence.py" line="45"/>
         <source>MD5</source>
         <translation>MD5</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="45"/>
+        <location filename="../pages/evidence.py" line="46"/>
         <source>SHA-1</source>
         <translation>SHA-1</translation>
     </message>
@@ -1003,77 +1013,82 @@
 <context>
     <name>EvidencePage</name>
     <message>
-        <location filename="../pages/evidence.py" line="145"/>
+        <location filename="../pages/evidence.py" line="155"/>
         <source>Filter by name, exhibit or hash</source>
         <translation>تصفية حسب الاسم أو المضبوطات أو البصمة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="150"/>
+        <location filename="../pages/evidence.py" line="160"/>
         <source>Add files...</source>
         <translation>إضافة ملفات...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="152"/>
+        <location filename="../pages/evidence.py" line="162"/>
         <source>Add folder...</source>
         <translation>إضافة مجلد...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="156"/>
+        <location filename="../pages/evidence.py" line="166"/>
         <source>View</source>
         <translation>عرض</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="160"/>
+        <location filename="../pages/evidence.py" line="170"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="166"/>
+        <location filename="../pages/evidence.py" line="176"/>
         <source>Drop files or folders here to ingest them into the case.</source>
         <translation>أفلت الملفات أو المجلدات هنا لإدخالها في القضية.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="229"/>
+        <location filename="../pages/evidence.py" line="239"/>
         <source>Loading...</source>
         <translation>جارٍ التحميل...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="267"/>
+        <location filename="../pages/evidence.py" line="277"/>
         <source>{0} items</source>
         <translation>{0} عنصر</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="289"/>
+        <location filename="../pages/evidence.py" line="299"/>
         <source>Choose files to ingest</source>
         <translation>اختر ملفات للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="294"/>
+        <location filename="../pages/evidence.py" line="304"/>
         <source>Choose a folder to ingest</source>
         <translation>اختر مجلدًا للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="311"/>
+        <location filename="../pages/evidence.py" line="321"/>
         <source>Choose or create a case first.</source>
         <translation>اختر قضية أو أنشئها أولًا.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="326"/>
+        <location filename="../pages/evidence.py" line="339"/>
         <source>Ingesting into {0}</source>
         <translation>جارٍ الإدخال في {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="334"/>
+        <location filename="../pages/evidence.py" line="347"/>
         <source>{0} saved, {1} failed.</source>
         <translation>حُفظ {0}، وفشل {1}.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="336"/>
+        <location filename="../pages/evidence.py" line="350"/>
+        <source>{0} skipped as already in the case (same path and SHA-256).</source>
+        <translation>تم تخطي {0} ملف موجود في القضية مسبقًا (المسار نفسه وSHA-256 نفسها).</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="353"/>
         <source>Cancelled: </source>
         <translation>أُلغي: </translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="336"/>
+        <location filename="../pages/evidence.py" line="353"/>
         <source>Finished items are kept.</source>
         <translation>العناصر المكتملة محفوظة.</translation>
     </message>

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDateEdit,
     QDialog,
@@ -75,6 +76,14 @@ class CustodyFormDialog(QDialog):
         self.description = QPlainTextEdit()
         self.description.setMaximumHeight(90)
         self.description.setTabChangesFocus(True)  # Tab moves on, as in the fields above
+        # off: running an interrupted ingest again resumes it (the core skips what it holds)
+        self.again = QCheckBox(self.tr("Store files already in the case again"))
+        self.again.setToolTip(
+            self.tr(
+                "Files of the case with the same source path and SHA-256 are skipped unless "
+                "this is checked."
+            )
+        )
         form = QFormLayout()
         form.addRow(self.tr("Exhibit number"), self.exhibit)
         form.addRow(self.tr("Seized from"), self.seized_from)
@@ -82,6 +91,7 @@ class CustodyFormDialog(QDialog):
         form.addRow(self.tr("Seized on"), self.seized_on)
         form.addRow(self.tr("Seized by"), self.seized_by)
         form.addRow(self.tr("Description"), self.description)
+        form.addRow("", self.again)
         buttons = QDialogButtonBox()
         buttons.addButton(self.tr("Ingest"), QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
@@ -311,16 +321,19 @@ class EvidencePage(Page):
             self.error(self.tr("Choose or create a case first."))
             return None
         dialog = CustodyFormDialog(paths, self)
-        dialog.accepted.connect(lambda: self.ingest(paths, dialog.form()))
+        dialog.accepted.connect(
+            lambda: self.ingest(paths, dialog.form(), again=dialog.again.isChecked())
+        )
         self.form_dialog = dialog
         dialog.open()
         return dialog
 
-    def ingest(self, paths: list[Path], form: Any) -> JobDialog:
+    def ingest(self, paths: list[Path], form: Any, again: bool = False) -> JobDialog:
+        """Ingest on a worker; with ``again``, files the case holds already are stored again."""
         from vault.ingest import IngestJob
         from vault.jobs import CancelToken
 
-        job = IngestJob(self.session, self.case_ref or "", paths, form, CancelToken())
+        job = IngestJob(self.session, self.case_ref or "", paths, form, CancelToken(), again)
         bridge = self.runner.start(job)
         self.job_dialog = JobDialog(
             bridge, self.tr("Ingesting into {0}").format(job.case_reference), self._describe, self
@@ -332,6 +345,10 @@ class EvidencePage(Page):
 
     def _describe(self, result: Any) -> str:
         text = self.tr("{0} saved, {1} failed.").format(len(result.saved), len(result.failed))
+        if result.skipped:
+            text += " " + self.tr(
+                "{0} skipped as already in the case (same path and SHA-256)."
+            ).format(len(result.skipped))
         if result.cancelled:
             text = self.tr("Cancelled: ") + text + " " + self.tr("Finished items are kept.")
         return text

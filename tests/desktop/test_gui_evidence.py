@@ -199,3 +199,33 @@ def test_item_view_shows_the_image_custody_audit_and_exports(
     qtbot.waitUntil(lambda: text.loaded, timeout=10_000)
     assert text.image is None
     assert text.text.toPlainText().startswith(notes.read_text()[:20])
+
+
+def test_ingesting_again_skips_what_the_case_holds_unless_asked(controller, qtbot, faces_dir):
+    window = sign_in(controller, qtbot)
+    page = window.show_area("evidence")
+    settle(qtbot, window)
+    photos = sorted((faces_dir / "knn" / "test").glob("*.jpg"))[:4]
+
+    def ingest(paths: list[Path], again: bool = False):
+        form = page.ask_custody(paths)
+        assert not form.again.isChecked()  # resuming is what an interrupted ingest wants
+        qtbot.keyClicks(form.exhibit, "EX-3")
+        if again:
+            qtbot.mouseClick(form.again, Qt.MouseButton.LeftButton)
+        with qtbot.waitSignal(page.ingested, timeout=60_000) as done:
+            qtbot.keyClick(form.exhibit, Qt.Key.Key_Return)
+        return done.args[0]
+
+    first = ingest(photos[:2])  # as if Ctrl-C had stopped it after two files
+    assert (len(first.saved), first.skipped) == (2, [])
+    resumed = ingest(photos)
+    assert len(resumed.saved) == 2 and len(resumed.skipped) == 2
+    assert page.job_dialog.status.text() == (
+        "2 saved, 0 failed. 2 skipped as already in the case (same path and SHA-256)."
+    )
+    assert len(page.model.records) == 4
+    again = ingest(photos[:1], again=True)
+    assert (len(again.saved), again.skipped) == (1, [])
+    assert page.job_dialog.status.text() == "1 saved, 0 failed."
+    assert len(page.model.records) == 5

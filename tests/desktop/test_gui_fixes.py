@@ -52,7 +52,7 @@ def test_custody_form_filled_with_tab_keeps_every_field(controller, qtbot, tmp_p
     page = window.show_area("evidence")
     settle(qtbot, window)
     sent = []
-    page.ingest = lambda paths, form: sent.append(form)  # what the core would receive
+    page.ingest = lambda paths, form, again=False: sent.append(form)  # what the core would receive
     photo = tmp_path / "a.txt"
     photo.write_text("a")
     dialog = page.ask_custody([photo])
