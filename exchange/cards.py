@@ -126,9 +126,16 @@ def read_card_file(path: Path) -> bytes:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         raise UserError(f"{path}: cannot read the card: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+    try:  # checked before ``fdopen``, which refuses a folder with a raw IsADirectoryError
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise UserError(f"{path}: a folder, not a key card file")
+        if not stat.S_ISREG(mode):
             raise UserError(f"{path}: not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as fh:
         data = fh.read(MAX_CARD + 1)
     if len(data) > MAX_CARD:
         raise UserError(f"{path}: not a key card (larger than {MAX_CARD} bytes)")

@@ -1855,73 +1855,73 @@
 <context>
     <name>PartnersPage</name>
     <message>
-        <location filename="../pages/partners.py" line="116"/>
+        <location filename="../pages/partners.py" line="129"/>
         <source>Add partner from key card...</source>
         <translation>إضافة شريك من بطاقة مفتاح...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="118"/>
-        <location filename="../pages/partners.py" line="168"/>
+        <location filename="../pages/partners.py" line="131"/>
+        <location filename="../pages/partners.py" line="181"/>
         <source>Our agency...</source>
         <translation>جهتنا...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="136"/>
+        <location filename="../pages/partners.py" line="149"/>
         <source>Keys (compare fingerprints with the partner out of band)</source>
         <translation>المفاتيح (قارن البصمات مع الشريك عبر قناة أخرى)</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="139"/>
+        <location filename="../pages/partners.py" line="152"/>
         <source>Copy fingerprint</source>
         <translation>نسخ البصمة</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="144"/>
+        <location filename="../pages/partners.py" line="157"/>
         <source>Agreements</source>
         <translation>الاتفاقيات</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="178"/>
+        <location filename="../pages/partners.py" line="191"/>
         <source>Our agency is not set yet: partners need its name on our key card.</source>
         <translation>لم تُعيَّن جهتنا بعد: يحتاج الشركاء إلى اسمها على بطاقة مفتاحنا.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="180"/>
+        <location filename="../pages/partners.py" line="193"/>
         <source>Set our agency...</source>
         <translation>تعيين جهتنا...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="170"/>
+        <location filename="../pages/partners.py" line="183"/>
         <source>We are {0} ({1}). Our signing key: {2}</source>
         <translation>نحن {0} ({1}). مفتاح التوقيع لدينا: {2}</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="233"/>
+        <location filename="../pages/partners.py" line="246"/>
         <source>Partner key card</source>
         <translation>بطاقة مفتاح الشريك</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="291"/>
+        <location filename="../pages/partners.py" line="305"/>
         <source>Partner {0} added: compare the fingerprint.</source>
         <translation>أُضيف الشريك {0}: قارن البصمة.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="132"/>
+        <location filename="../pages/partners.py" line="145"/>
         <source>Add agreement...</source>
         <translation>إضافة اتفاقية...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="263"/>
+        <location filename="../pages/partners.py" line="277"/>
         <source>Add partner {0}</source>
         <translation>إضافة الشريك {0}</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="264"/>
+        <location filename="../pages/partners.py" line="278"/>
         <source>Add {0} ({1}) as a partner?</source>
         <translation>إضافة {0} ({1}) كشريك؟</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="269"/>
+        <location filename="../pages/partners.py" line="283"/>
         <source>Fingerprint: {0}
 
 Compare it with {1} out of band (by phone or in person) before you trust this card.</source>
@@ -1930,52 +1930,52 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 قارنها مع {1} عبر قناة أخرى (بالهاتف أو شخصيًا) قبل أن تثق بهذه البطاقة.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="273"/>
+        <location filename="../pages/partners.py" line="287"/>
         <source>I compared it: add</source>
         <translation>قارنتها: أضف</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="304"/>
+        <location filename="../pages/partners.py" line="318"/>
         <source>Our agency is now {0}.</source>
         <translation>جهتنا الآن {0}.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="322"/>
+        <location filename="../pages/partners.py" line="336"/>
         <source>Fingerprint copied.</source>
         <translation>نُسخت البصمة.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="362"/>
+        <location filename="../pages/partners.py" line="376"/>
         <source>Key {0} of {1} revoked.</source>
         <translation>أُلغي المفتاح {0} الخاص بـ {1}.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="343"/>
+        <location filename="../pages/partners.py" line="357"/>
         <source>Revoke key</source>
         <translation>إلغاء المفتاح</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="345"/>
+        <location filename="../pages/partners.py" line="359"/>
         <source>Revoke key {0} of {1}? Every bundle signed with it will be refused from now on, old or new. This cannot be undone.</source>
         <translation>إلغاء المفتاح {0} الخاص بـ {1}؟ ستُرفض من الآن كل حزمة موقّعة به، قديمة أو جديدة. لا يمكن التراجع عن ذلك.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="130"/>
+        <location filename="../pages/partners.py" line="143"/>
         <source>Revoke key...</source>
         <translation>إلغاء المفتاح...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="273"/>
+        <location filename="../pages/partners.py" line="287"/>
         <source>Rotate key</source>
         <translation>تدوير المفتاح</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="257"/>
+        <location filename="../pages/partners.py" line="271"/>
         <source>Rotate the key of {0}</source>
         <translation>تدوير مفتاح {0}</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="259"/>
+        <location filename="../pages/partners.py" line="273"/>
         <source>{0} is already a partner. This card carries a new key; the current one will be retired.</source>
         <translation>{0} شريك بالفعل. تحمل هذه البطاقة مفتاحًا جديدًا؛ سيُحال المفتاح الحالي إلى التقاعد.</translation>
     </message>

@@ -82,6 +82,18 @@ _NOOP = (
 )
 
 
+def read_card_at(session: Any, path: Path) -> tuple[bytes, Any, bool]:
+    """On a worker: a key card file read within its bound (a folder, a pipe or a device is
+    refused at once), the card it carries (self-signature checked) and whether its agency is a
+    partner already (then the card is offered as a key rotation)."""
+    from exchange.cards import read_card, read_card_file
+    from exchange.directory import list_partners
+
+    data = read_card_file(path)
+    card = read_card(data, str(path))
+    return data, card, any(p.name == card.name for p in list_partners(session))
+
+
 def _table(model: RecordModel) -> QTableView:
     view = QTableView()
     view.setModel(filtered(model, view))
@@ -98,6 +110,7 @@ def _proxy(view: QTableView) -> QSortFilterProxyModel:
 
 class PartnersPage(Page):
     partner_shown = Signal()  # the keys and agreements of the current partner are shown
+    card_read = Signal()  # a chosen key card was read: its question or its refusal is shown
 
     def __init__(self, session: Any, runner: Any, parent: QWidget | None = None) -> None:
         super().__init__(session, runner, parent)
@@ -234,25 +247,26 @@ class PartnersPage(Page):
         if name:
             self.add_card(Path(name))
 
-    def add_card(self, path: Path) -> QMessageBox | None:
-        """Show the card's fingerprint and ask that it was compared out of band, then add it.
-
-        A card of a partner we already know is offered as a key rotation (the old key retires).
+    def add_card(self, path: Path) -> None:
+        """Read the card on a worker, show its fingerprint and ask that it was compared out of
+        band, then add it. A card of a partner we already know is offered as a key rotation
+        (the old key retires). ``card_read`` tells when the question (or a refusal) is shown.
         """
-        from exchange.cards import read_card
-        from vault.errors import UserError
+        self.confirm_box = None
+        self.call(
+            read_card_at,
+            self.session,
+            path,
+            done=lambda found: self._confirm_card(path, *found),
+            failed=self._card_refused,
+            key="card_file",
+        )
 
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            self.error(UserError(f"{path}: cannot read the card: {exc.strerror}").message)
-            return None
-        try:  # parses and checks the self-signature; no vault access
-            card = read_card(data, str(path))
-        except UserError as exc:
-            self.error(exc.message)
-            return None
-        known = any(p.name == card.name for p in self.model.records)
+    def _card_refused(self, message: str) -> None:
+        self.error(message)
+        self.card_read.emit()
+
+    def _confirm_card(self, path: Path, data: bytes, card: Any, known: bool) -> None:
         if known:
             title = self.tr("Rotate the key of {0}").format(card.name)
             text = self.tr(
@@ -276,7 +290,7 @@ class PartnersPage(Page):
         self.card_button.clicked.connect(lambda: self._add(data, str(path), known))
         self.confirm_box = box
         box.open()
-        return box
+        self.card_read.emit()
 
     def _add(self, data: bytes, where: str, rotate: bool) -> Any:
         from exchange.directory import add_partner

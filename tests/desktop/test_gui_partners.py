@@ -59,7 +59,8 @@ def test_a_card_is_added_only_after_the_fingerprint_is_confirmed_and_a_known_one
     card = _card_of_new_agency(tmp_path / "fr")
     fpr = read_card(card.read_bytes(), "card").fingerprint
     _pick(monkeypatch, card)
-    page.add_button.click()
+    with qtbot.waitSignal(page.card_read, timeout=10_000):  # read on a worker
+        page.add_button.click()
     box = page.confirm_box
     assert box is not None and box.isVisible()
     assert "Add DGSI (FR) as a partner?" in box.text()
@@ -77,10 +78,12 @@ def test_a_card_is_added_only_after_the_fingerprint_is_confirmed_and_a_known_one
     old = show_partner(matched.session, "BKA")[0].keys[0].fingerprint
     rotated = _rotated_card_of_bka(world, tmp_path / "bka-new.card")
     _pick(monkeypatch, rotated)
-    page.add_button.click()
+    with qtbot.waitSignal(page.card_read, timeout=10_000):
+        page.add_button.click()
     page.confirm_box.button(QMessageBox.StandardButton.Cancel).click()
     assert [k.status for k in show_partner(matched.session, "BKA")[0].keys] == ["active"]
-    page.add_button.click()
+    with qtbot.waitSignal(page.card_read, timeout=10_000):
+        page.add_button.click()
     box = page.confirm_box
     assert box.windowTitle() == "Rotate the key of BKA" and "already a partner" in box.text()
     assert page.card_button.text() == "Rotate key"
@@ -95,11 +98,74 @@ def test_a_card_is_added_only_after_the_fingerprint_is_confirmed_and_a_known_one
     shown = {k.fingerprint: k.status for k in page.keys.records}  # the table may be sorted
     assert shown == {k.fingerprint: k.status for k in keys}
     assert "partner.key_retired" in [a.action for a in list_audit(matched.session, "partner.")]
-    page.add_button.click()  # the same card again: the core refuses, in one line
+    with qtbot.waitSignal(page.card_read, timeout=10_000):
+        page.add_button.click()  # the same card again: the core refuses, in one line
     page.card_button.click()
     settle(qtbot, window)
     assert page.last_error is not None and "already has this key" in page.last_error
     assert "\n" not in page.last_error
+
+
+def test_a_card_file_is_read_on_a_worker_and_a_folder_or_a_pipe_is_refused_in_one_line(
+    matched, qtbot, tmp_path: Path, monkeypatch
+):
+    """Reading a card on the GUI thread froze the window on a pipe (and read /dev/zero forever);
+    the bounded reader runs on a worker and says what is wrong in one line."""
+    import contextlib
+    import os
+    import threading
+
+    from exchange import cards
+
+    on_gui_thread: list[bool] = []
+    bounded = cards.read_card_file
+
+    def watched(path: Path) -> bytes:
+        on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return bounded(path)
+
+    monkeypatch.setattr(cards, "read_card_file", watched)
+    window = sign_in(matched, qtbot)
+    page = window.show_area("partners")
+    settle(qtbot, window)
+
+    folder = tmp_path / "cards"
+    folder.mkdir()
+    _pick(monkeypatch, folder)
+    with qtbot.waitSignal(page.card_read, timeout=10_000):
+        page.add_button.click()
+    assert page.last_error == f"{folder}: a folder, not a key card file"
+    assert page.confirm_box is None
+
+    pipe = tmp_path / "card.fifo"
+    os.mkfifo(pipe)
+    stop = threading.Event()
+
+    def unblock() -> None:  # a reader stuck in open() on the pipe gets an empty file
+        while not stop.wait(0.05):
+            with contextlib.suppress(OSError):  # no reader yet
+                os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+
+    helper = threading.Thread(target=unblock, daemon=True)
+    helper.start()
+    try:
+        _pick(monkeypatch, pipe)
+        with qtbot.waitSignal(page.card_read, timeout=10_000):
+            page.add_button.click()
+    finally:
+        stop.set()
+        helper.join()
+    assert page.last_error == f"{pipe}: not a regular file"
+    assert page.confirm_box is None
+
+    card = _card_of_new_agency(tmp_path / "fr")
+    _pick(monkeypatch, card)
+    with qtbot.waitSignal(page.card_read, timeout=10_000):
+        page.add_button.click()
+    assert page.confirm_box is not None and page.confirm_box.isVisible()
+    assert "Add DGSI (FR) as a partner?" in page.confirm_box.text()
+    assert on_gui_thread == [False, False, False]
+    page.confirm_box.button(QMessageBox.StandardButton.Cancel).click()
 
 
 def test_an_agreement_is_added_from_the_dialog_and_core_refusals_stay_in_it(matched, qtbot):

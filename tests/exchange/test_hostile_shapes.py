@@ -252,6 +252,9 @@ def test_a_card_file_is_read_only_up_to_its_bound(tmp_path: Path) -> None:
 
     with pytest.raises(UserError, match=r"/dev/zero: not a regular file"):
         read_card_file(Path("/dev/zero"))
+    with pytest.raises(UserError, match=r"cards: a folder, not a key card file"):
+        (tmp_path / "cards").mkdir()
+        read_card_file(tmp_path / "cards")
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     with pytest.raises(UserError, match=r"fifo: not a regular file"):
