@@ -887,77 +887,77 @@
 <context>
     <name>EnrolDialog</name>
     <message>
-        <location filename="../pages/watchlists.py" line="340"/>
+        <location filename="../pages/watchlists.py" line="343"/>
         <source>Enrol a subject</source>
         <translation>تسجيل شخص</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="355"/>
+        <location filename="../pages/watchlists.py" line="358"/>
         <source>YYYY-MM-DD (optional)</source>
         <translation>YYYY-MM-DD (اختياري)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="357"/>
+        <location filename="../pages/watchlists.py" line="360"/>
         <source>From: {0}</source>
         <translation>من: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="360"/>
+        <location filename="../pages/watchlists.py" line="363"/>
         <source>Watchlist</source>
         <translation>قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="361"/>
+        <location filename="../pages/watchlists.py" line="364"/>
         <source>Subject id</source>
         <translation>معرّف الشخص</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="362"/>
+        <location filename="../pages/watchlists.py" line="365"/>
         <source>Reason for listing</source>
         <translation>سبب الإدراج</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="363"/>
+        <location filename="../pages/watchlists.py" line="366"/>
         <source>Issuing agency</source>
         <translation>الجهة المُصدِرة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="364"/>
+        <location filename="../pages/watchlists.py" line="367"/>
         <source>Label</source>
         <translation>التصنيف</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="365"/>
+        <location filename="../pages/watchlists.py" line="368"/>
         <source>Review on</source>
         <translation>المراجعة في</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="366"/>
+        <location filename="../pages/watchlists.py" line="369"/>
         <source>Expires on</source>
         <translation>ينتهي في</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="372"/>
+        <location filename="../pages/watchlists.py" line="375"/>
         <source>Enrol</source>
         <translation>تسجيل</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="385"/>
+        <location filename="../pages/watchlists.py" line="388"/>
         <source>Create a watchlist first.</source>
         <translation>أنشئ قائمة مراقبة أولاً.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="388"/>
+        <location filename="../pages/watchlists.py" line="391"/>
         <source>A subject needs an id.</source>
         <translation>يحتاج الشخص إلى معرّف.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="398"/>
+        <location filename="../pages/watchlists.py" line="401"/>
         <source>Checking the photos and enrolling...</source>
         <translation>جارٍ فحص الصور والتسجيل...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="426"/>
+        <location filename="../pages/watchlists.py" line="429"/>
         <source>{0} enrolled with {1} photos; refused:</source>
         <translation>سُجّل {0} بعدد {1} صورة؛ المرفوض:</translation>
     </message>
@@ -1696,22 +1696,22 @@
 <context>
     <name>NewWatchlistDialog</name>
     <message>
-        <location filename="../pages/watchlists.py" line="276"/>
+        <location filename="../pages/watchlists.py" line="279"/>
         <source>New watchlist</source>
         <translation>قائمة مراقبة جديدة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="279"/>
+        <location filename="../pages/watchlists.py" line="282"/>
         <source>A confirmation needs a second, different analyst</source>
         <translation>يحتاج التأكيد إلى محلل ثانٍ مختلف</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="283"/>
+        <location filename="../pages/watchlists.py" line="286"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="284"/>
+        <location filename="../pages/watchlists.py" line="287"/>
         <source>Source agency</source>
         <translation>الجهة المصدر</translation>
     </message>
@@ -2684,6 +2684,16 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <translation>الحالة</translation>
     </message>
     <message>
+        <location filename="../pages/watchlists.py" line="79"/>
+        <source>Alert threshold {0:.4f} (default; not calibrated)</source>
+        <translation>عتبة التنبيه {0:.4f} (افتراضية؛ غير معايرة)</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="82"/>
+        <source>Alert threshold {0:.4f}, calibrated on {1} ({2} images, {3} non-mated searches): FPIR {4:.4f} (target {5}), FNIR {6:.4f}, model {7}</source>
+        <translation>عتبة التنبيه {0:.4f}، معايرة على {1} ({2} صورة، {3} بحث غير مطابق): FPIR {4:.4f} (الهدف {5})، FNIR {6:.4f}، النموذج {7}</translation>
+    </message>
+    <message>
         <location filename="../pages/watchlists.py" line="42"/>
         <source>expired</source>
         <translation>منتهٍ</translation>
@@ -2697,72 +2707,59 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>WatchlistsPage</name>
     <message>
-        <location filename="../pages/watchlists.py" line="123"/>
+        <location filename="../pages/watchlists.py" line="126"/>
         <source>New watchlist...</source>
         <translation>قائمة مراقبة جديدة...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="125"/>
+        <location filename="../pages/watchlists.py" line="128"/>
         <source>Enrol from files...</source>
         <translation>تسجيل من ملفات...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="127"/>
+        <location filename="../pages/watchlists.py" line="130"/>
         <source>Calibrate...</source>
         <translation>معايرة...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="148"/>
+        <location filename="../pages/watchlists.py" line="151"/>
         <source>Reference photos of the selected subject</source>
         <translation>الصور المرجعية للشخص المحدد</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="169"/>
+        <location filename="../pages/watchlists.py" line="172"/>
         <source>{0} ({1} subjects)</source>
         <translation>{0} ({1} شخص)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="173"/>
+        <location filename="../pages/watchlists.py" line="176"/>
         <source>{0} ({1} subjects, {2} overdue for review)</source>
         <translation>{0} ({1} شخص، {2} متأخر عن المراجعة)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="207"/>
+        <location filename="../pages/watchlists.py" line="210"/>
         <source>{0} listing(s) overdue for review (still searched until they expire).</source>
         <translation>{0} قيد متأخر عن المراجعة (يبقى مشمولًا بالبحث حتى ينتهي).</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="236"/>
+        <location filename="../pages/watchlists.py" line="239"/>
         <source>Reference photos</source>
         <translation>الصور المرجعية</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="236"/>
+        <location filename="../pages/watchlists.py" line="239"/>
         <source>Images (*.jpg *.jpeg *.png *.bmp)</source>
         <translation>الصور (*.jpg *.jpeg *.png *.bmp)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="129"/>
+        <location filename="../pages/watchlists.py" line="132"/>
         <source>Export to a partner...</source>
         <translation>تصدير إلى شريك...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="131"/>
+        <location filename="../pages/watchlists.py" line="134"/>
         <source>Import a watchlist bundle...</source>
         <translation>استيراد حزمة قائمة مراقبة...</translation>
-    </message>
-</context>
-<context>
-    <name>page</name>
-    <message>
-        <location filename="../pages/watchlists.py" line="77"/>
-        <source>Alert threshold {0:.4f} (default; not calibrated)</source>
-        <translation>عتبة التنبيه {0:.4f} (افتراضية؛ غير معايرة)</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlists.py" line="81"/>
-        <source>Alert threshold {0:.4f}, calibrated on {1} ({2} images, {3} non-mated searches): FPIR {4:.4f} (target {5}), FNIR {6:.4f}, model {7}</source>
-        <translation>عتبة التنبيه {0:.4f}، معايرة على {1} ({2} صورة، {3} بحث غير مطابق): FPIR {4:.4f} (الهدف {5})، FNIR {6:.4f}، النموذج {7}</translation>
     </message>
 </context>
 </TS>

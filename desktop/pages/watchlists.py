@@ -71,15 +71,18 @@ def reference_photos(session: Any, watchlist: str, subject: str) -> list[tuple[s
     return found
 
 
-def calibration_text(page: QWidget, w: Any) -> str:
+def calibration_text(w: Any) -> str:
+    """The alert threshold and its calibration in words (context "Watchlists": a function's
+    ``widget.tr`` is collected by lupdate under a context no class has, and stays English)."""
     c = w.calibration
     if not c:
-        return page.tr("Alert threshold {0:.4f} (default; not calibrated)").format(
-            w.alert_threshold
-        )
-    return page.tr(
+        return QCoreApplication.translate(
+            "Watchlists", "Alert threshold {0:.4f} (default; not calibrated)"
+        ).format(w.alert_threshold)
+    return QCoreApplication.translate(
+        "Watchlists",
         "Alert threshold {0:.4f}, calibrated on {1} ({2} images, {3} non-mated searches): "
-        "FPIR {4:.4f} (target {5}), FNIR {6:.4f}, model {7}"
+        "FPIR {4:.4f} (target {5}), FNIR {6:.4f}, model {7}",
     ).format(
         w.alert_threshold,
         c.get("folder", "?"),
@@ -193,7 +196,7 @@ class WatchlistsPage(Page):
         self.enrol_button.setEnabled(w is not None)
         self.calibrate_button.setEnabled(w is not None)
         self.export_button.setEnabled(w is not None)
-        self.calibration.setText(calibration_text(self, w) if w else "")
+        self.calibration.setText(calibration_text(w) if w else "")
         self.overdue.setText(self._overdue_text(w) if w and w.overdue_reviews else "")
         self.overdue.setVisible(bool(self.overdue.text()))
         self.model.set_records(w.subjects if w else [])

@@ -148,3 +148,27 @@ def test_every_string_in_the_sources_has_an_arabic_translation(tmp_path: Path):
     assert not missing, f"run: python -m desktop.i18n.build --update, then translate {missing}"
     unfinished = [k for k, t in shipped.items() if t.get("type") or not (t.text or "").strip()]
     assert not unfinished
+
+
+def test_every_translation_context_is_one_the_running_code_asks_in():
+    """``widget.tr`` in a module function is collected under a context no class has (it was
+    "page"), so its Arabic was never shown: every context must be a class or a named one."""
+    import ast
+    import xml.etree.ElementTree as ET
+
+    from desktop.i18n import HERE
+
+    asked: set[str] = set()
+    for path in (REPO / "desktop").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                asked.add(node.name)
+            elif isinstance(node, ast.Call) and node.args:
+                name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+                first = node.args[0]
+                if name in ("translate", "QT_TRANSLATE_NOOP") and isinstance(first, ast.Constant):
+                    asked.add(first.value)
+    shipped = {
+        c.findtext("name") for c in ET.parse(HERE / "custos_ar.ts").getroot().iter("context")
+    }
+    assert shipped - asked == set()

@@ -106,3 +106,11 @@ def test_listings_past_their_review_date_are_flagged_on_the_list_and_per_subject
     column = [c.title for c in page.model.columns].index("State")
     state = {model.index(r, 0).data(): model.index(r, column).data() for r in range(2)}
     assert state == {"obama": "review overdue since 2020-03-01", "biden": ""}
+
+
+def test_the_watchlist_calibration_line_speaks_arabic(matched, qtbot):
+    sign_in(matched, qtbot)
+    matched.set_language("ar")
+    page = matched.window.show_area("watchlists")
+    settle(qtbot, matched.window)
+    assert page.calibration.text() == "عتبة التنبيه 0.6000 (افتراضية؛ غير معايرة)"
