@@ -22,6 +22,15 @@ def sign_in(controller: Controller, qtbot, user: str = "alice", password: str = 
     return entered.args[0]
 
 
+def in_arabic(controller: Controller, qtbot, area: str):
+    """Sign in, switch the window to Arabic and show ``area`` with what the core answered."""
+    sign_in(controller, qtbot)
+    controller.set_language("ar")
+    page = controller.window.show_area(area)
+    settle(qtbot, controller.window)
+    return page
+
+
 def settle(qtbot, window, timeout: int = 20_000) -> None:
     """Wait until every call and job the window started has answered."""
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=timeout)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from guikit import settle, sign_in
+from guikit import in_arabic, settle, sign_in
 from matchkit import PARTNER_USER
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
@@ -249,10 +249,7 @@ def test_revoking_the_selected_key_asks_first_and_is_recorded(matched, qtbot):
 
 
 def test_the_new_controls_speak_arabic(matched, qtbot):
-    sign_in(matched, qtbot)
-    matched.set_language("ar")
-    page = matched.window.show_area("partners")
-    settle(qtbot, matched.window)
+    page = in_arabic(matched, qtbot, "partners")
     assert page.revoke_button.text() == "إلغاء المفتاح..."
     assert page.agreement_button.text() == "إضافة اتفاقية..."
     page.select("BKA")

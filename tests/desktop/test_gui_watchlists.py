@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from guikit import settle, sign_in
+from guikit import in_arabic, settle, sign_in
 
 
 def test_watchlist_shows_subjects_photos_and_calibration(matched, qtbot):
@@ -109,8 +109,5 @@ def test_listings_past_their_review_date_are_flagged_on_the_list_and_per_subject
 
 
 def test_the_watchlist_calibration_line_speaks_arabic(matched, qtbot):
-    sign_in(matched, qtbot)
-    matched.set_language("ar")
-    page = matched.window.show_area("watchlists")
-    settle(qtbot, matched.window)
+    page = in_arabic(matched, qtbot, "watchlists")
     assert page.calibration.text() == "عتبة التنبيه 0.6000 (افتراضية؛ غير معايرة)"
