@@ -2733,7 +2733,7 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
     </message>
     <message>
         <location filename="../pages/watchlists.py" line="176"/>
-        <source>{0} ({1} subjects, {2} overdue for review)</source>
+        <source>{0} ({1} subjects, {2} overdue)</source>
         <translation>{0} ({1} شخص، {2} متأخر عن المراجعة)</translation>
     </message>
     <message>

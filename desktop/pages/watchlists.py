@@ -54,7 +54,7 @@ SUBJECTS = (
     Column(QT_TRANSLATE_NOOP("Watchlists", "Reason"), lambda s: s.reason),
     Column(QT_TRANSLATE_NOOP("Watchlists", "Review on"), lambda s: s.review_on),
     Column(QT_TRANSLATE_NOOP("Watchlists", "Expires"), lambda s: s.expires_on or ""),
-    Column(QT_TRANSLATE_NOOP("Watchlists", "State"), _state, width=30),
+    Column(QT_TRANSLATE_NOOP("Watchlists", "State"), _state, width=40),
 )
 LABELS = ("TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED")
 
@@ -173,7 +173,7 @@ class WatchlistsPage(Page):
             item.setData(Qt.ItemDataRole.UserRole, w.name)
             if w.overdue_reviews:  # a badge: the list says which watchlists need a review
                 item.setText(
-                    self.tr("{0} ({1} subjects, {2} overdue for review)").format(
+                    self.tr("{0} ({1} subjects, {2} overdue)").format(
                         w.name, len(w.subjects), w.overdue_reviews
                     )
                 )

@@ -98,7 +98,8 @@ def test_listings_past_their_review_date_are_flagged_on_the_list_and_per_subject
     window.refresh_action.trigger()  # F5
     settle(qtbot, window)
     item = page.lists.item(0)
-    assert item.text() == "wanted (2 subjects, 1 overdue for review)"
+    assert item.text() == "wanted (2 subjects, 1 overdue)"
+    assert item.toolTip().startswith("1 listing(s) overdue for review")
     assert not item.icon().isNull()
     assert page.overdue.isVisible()
     assert page.overdue.text().startswith("1 listing(s) overdue for review")
