@@ -21,6 +21,7 @@ from cli.common import (
     run_job,
     safe,
     signed_in,
+    warn,
 )
 from exchange.constants import PURPOSES
 from exchange.errors import PolicyRefused
@@ -138,6 +139,9 @@ def verify(ctx: click.Context, path: Path, as_json: bool) -> None:
             f"{report.bytes} bytes, key {report.fingerprint} ({report.key_status})",
             markup=False,
         )
+    if not as_json:
+        for warning in report.warnings:
+            warn(warning)
     if not report.ok:
         if not as_json and len(report.problems) > 1:  # one is in full on the error line
             _lines(report.problems)
@@ -168,6 +172,8 @@ def import_(ctx: click.Context, path: Path, case_ref: str) -> None:
         f"imported into case {safe(case_ref)}",
         markup=False,
     )
+    for warning in res.warnings:
+        warn(warning)
 
 
 def register(group: click.Group) -> None:

@@ -136,6 +136,11 @@ def say_error(subject: str, message: str = "") -> None:
     err.print(safe(text), markup=False)
 
 
+def warn(message: str) -> None:
+    """A warning the core gave (not a refusal: the work was done), one line on stderr."""
+    err.print(f"warning: {safe(message)}", markup=False)
+
+
 def list_refused(grouped: list[tuple[str, list[str]]]) -> None:
     """What a policy refused, on stderr: each item (or subject) once, its reasons indented
     under it, each once (``PolicyRefused.grouped``)."""

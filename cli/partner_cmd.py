@@ -24,6 +24,17 @@ def _print(info: directory.PartnerInfo) -> None:
         out.print(f"  key {k.grouped}  {k.status}  added {k.added_at[:10]}", markup=False)
 
 
+def _head(info: directory.PartnerInfo) -> None:
+    h = info.head
+    if h is None:
+        out.print("  audit head: none known (no bundle from them carried one)", markup=False)
+        return
+    out.print(
+        f"  audit head {h.seq}:{h.hash} (bundle {safe(h.bundle_id)}, received {h.at[:10]})",
+        markup=False,
+    )
+
+
 @partner.command("add")
 @click.option("--card", "card", required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--rotate", is_flag=True, help="Replace a known partner's key (old one retires).")
@@ -63,6 +74,7 @@ def show(ctx: click.Context, name: str, as_json: bool) -> None:
         emit_json(info.as_dict() | {"agreements": [a.as_dict() for a in agreements]})
         return
     _print(info)
+    _head(info)
     for a in agreements:
         _agreement_line(a)
 

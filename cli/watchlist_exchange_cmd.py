@@ -15,6 +15,7 @@ from cli.common import (
     safe,
     say_error,
     signed_in,
+    warn,
 )
 from exchange.directory import PURPOSES
 from exchange.errors import BundleRejected, PolicyRefused
@@ -109,6 +110,8 @@ def import_(ctx: click.Context, path: Path, as_name: str | None) -> None:
         f"{res.references} reference(s) enrolled",
         markup=False,
     )
+    for warning in res.warnings:
+        warn(warning)
     if res.refused:
         raise BatchIncomplete(
             f"{len(res.refused)} photo(s) refused by the local quality rules (listed above)"

@@ -182,9 +182,13 @@ def bundle_meta(
     who: Mapping[str, str],
     purpose: str,
     reference: str | None,
+    audit_head: str,
     **more: object,
 ) -> dict[str, object]:
-    """The header of ``custos-bundle.json``; ``more`` follows it (case or watchlist, items)."""
+    """The header of ``custos-bundle.json``; ``more`` follows it (case or watchlist, items).
+
+    ``audit_head`` is the sender's audit head ("SEQ:HASH", ``exchange.heads.current_head``): the
+    file is covered by the signed tagmanifest, so the receiver can keep it as a pinned head."""
     return {
         "format": FORMAT,
         "kind": kind,
@@ -194,6 +198,7 @@ def bundle_meta(
         "receiver": {"name": who["receiver"], "country": who["receiver_country"]},
         "purpose": purpose,
         "reference": reference,
+        "audit_head": audit_head,
         **more,
     }
 

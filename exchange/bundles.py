@@ -2,11 +2,13 @@
 
 Import order: (1) unpack (encrypted bundles) and check the bag: signature against the trust list,
 hashes, Payload-Oxum, paths, the local agreements for the sender's labels; any finding refuses the
-bundle (audited) with every finding listed. (2) A bundle already imported (same tagmanifest hash)
-is refused as a replay. (3) Each payload file is encrypted into the blob store while its SHA-256
+bundle (audited) with every finding listed. (2) A bundle already imported (same tagmanifest hash,
+or the same bundle id from the same partner, evidence or watchlist) is refused as a replay.
+(3) Each payload file is encrypted into the blob store while its SHA-256
 is computed again. (4) One transaction adds the items, their "acquired" custody events (the
 transfer: sent by, sent on, bundle hash, key fingerprint), the sender's labels and the bundle
-record. A crash before (4) leaves only orphan blobs, removed at the next open.
+record, and the sender's audit head it carried (``exchange.heads``: a head gone backwards is a
+warning, audited). A crash before (4) leaves only orphan blobs, removed at the next open.
 """
 
 from __future__ import annotations
@@ -15,19 +17,21 @@ import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
+from exchange import heads
 from exchange.bagfmt import BUNDLE_JSON
 from exchange.checks import BagReport, check_bag
 from exchange.directory import agreements_with
 from exchange.errors import BundleRejected
-from exchange.models import BundleRecord, ItemLabel
+from exchange.models import BundleRecord, ItemLabel, WatchlistBundle
 from exchange.unpack import discard, unpack
+from matching.models import Watchlist
 from vault import agefmt
 from vault.cases import find_case
 from vault.fsutil import syncfs
@@ -44,6 +48,11 @@ class ImportResult:
     bundle_id: str
     sender: str
     items: list[int]
+    warnings: list[str] = field(default_factory=list)  # e.g. the sender's head went backwards
+
+
+class Replayed(Exception):
+    """Found a replay inside the import's own transaction (another process was faster)."""
 
 
 @contextlib.contextmanager
@@ -99,6 +108,10 @@ def check_opened(
         )
         report.problems[:0] = found
         _policy(db, report)
+        if report.ok:
+            warning = heads.backwards(db, report.sender, heads.carried(report.meta))
+            if warning:
+                report.warnings.append(warning)
     return report
 
 
@@ -127,6 +140,41 @@ def verify_bundle(
     return report
 
 
+def replayed(db: DbSession, r: BagReport) -> str | None:
+    """Why a checked bundle is a replay, or None: a bundle (evidence or watchlist) with the same
+    tagmanifest hash was imported before, or one from the same partner with the same bundle id
+    (re-signed with other content is still the same bundle: the sender's id names it)."""
+    same = (BundleRecord.sha256 == r.tag_sha256) | (
+        (BundleRecord.bundle_id == r.bundle_id) & (BundleRecord.partner == r.sender)
+    )
+    ev = db.scalars(
+        select(BundleRecord).where(BundleRecord.direction == "in", same).order_by(BundleRecord.id)
+    ).first()
+    wsame = (WatchlistBundle.sha256 == r.tag_sha256) | (
+        (WatchlistBundle.bundle_id == r.bundle_id) & (WatchlistBundle.partner == r.sender)
+    )
+    wl = db.scalars(
+        select(WatchlistBundle)
+        .where(WatchlistBundle.direction == "in", wsame)
+        .order_by(WatchlistBundle.id)
+    ).first()
+    if ev is not None:
+        case = db.get(Case, ev.case_id)
+        what, where = "bundle", f"into case {case.reference if case else ev.case_id}"
+        seen: BundleRecord | WatchlistBundle = ev
+    elif wl is not None:
+        found = db.get(Watchlist, wl.watchlist_id)
+        what, where = "watchlist bundle", f"as watchlist {found.name if found else '?'}"
+        seen = wl
+    else:
+        return None
+    differs = "" if seen.sha256 == r.tag_sha256 else "; this copy's content differs"
+    return (
+        f"{what} {seen.bundle_id} from {seen.partner} was already imported on {seen.at[:10]} "
+        f"{where} (replay){differs}; nothing imported"
+    )
+
+
 def refuse(session: Session, path: Path, r: BagReport, problems: list[str]) -> BundleRejected:
     with session.transaction() as db:
         session.audit(
@@ -146,6 +194,7 @@ class ImportJob:
     ) -> None:
         self.session, self.path, self.case_reference = session, path, case_reference
         self.cancel = cancel or CancelToken()
+        self.warnings: list[str] = []
 
     def run(self, emit: Emit) -> ImportResult:
         s = self.session
@@ -160,7 +209,7 @@ class ImportJob:
             finally:
                 for tmp, _, _ in staged.values():
                     tmp.unlink(missing_ok=True)
-        return ImportResult(r.bundle_id, r.sender, ids)
+        return ImportResult(r.bundle_id, r.sender, ids, self.warnings)
 
     def _land(
         self,
@@ -178,22 +227,9 @@ class ImportJob:
         if not r.ok or root is None:
             raise refuse(s, self.path, r, r.problems)
         with s.db() as db:
-            seen = db.scalar(
-                select(BundleRecord).where(
-                    BundleRecord.direction == "in", BundleRecord.sha256 == r.tag_sha256
-                )
-            )
-            where = db.get(Case, seen.case_id) if seen else None
-        if seen is not None and where is not None:
-            raise refuse(
-                s,
-                self.path,
-                r,
-                [
-                    f"bundle {seen.bundle_id} was already imported on {seen.at[:10]} "
-                    f"into case {where.reference} (replay); nothing imported"
-                ],
-            )
+            again = replayed(db, r)
+        if again:
+            raise refuse(s, self.path, r, [again])
         stored = []
         for item in r.meta["items"]:
             rel = str(item["path"])
@@ -203,7 +239,10 @@ class ImportJob:
             s.blobs.move_in(tmp, s.blobs.name_for(d.sha256))
             stored.append((item, s.blobs.name_for(d.sha256), d.sha1 or "", d.md5 or ""))
         syncfs(s.folder)
-        return self._commit(case, r, stored)
+        try:
+            return self._commit(case, r, stored)
+        except Replayed as exc:
+            raise refuse(s, self.path, r, [str(exc)]) from None
 
     def _stager(
         self, staged: dict[Path, tuple[Path, Digests, int]]
@@ -247,6 +286,12 @@ class ImportJob:
         sent_on = str(r.meta.get("created", ""))
         ids: list[int] = []
         with s.transaction() as db:
+            if again := replayed(db, r):  # another process imported it meanwhile
+                raise Replayed(again)
+            warning = heads.record_head(
+                s, db, r.sender, heads.carried(r.meta), r.bundle_id, "evidence"
+            )
+            self.warnings = [warning] if warning else []
             record = BundleRecord(
                 direction="in",
                 bundle_id=r.bundle_id,

@@ -28,6 +28,7 @@ from exchange.cards import MAX_NAME, fingerprint, grouped
 from exchange.constants import MAX_BYTES, MAX_FILES
 from exchange.directory import trusted_key
 from exchange.hashpipe import hash_many, sha256_file
+from exchange.heads import HEAD_PATTERN
 from exchange.jsonshape import Arr, Flag, Obj, Text, Whole
 from exchange.models import Agency
 from matching.tlp import RANK
@@ -82,6 +83,7 @@ BUNDLE_SHAPE = Obj(
         "receiver": _PARTY,
         "purpose": Text(64),
         "reference": Text(MAX_NAME, null=True),
+        "audit_head": Text(84, null=True, pattern=HEAD_PATTERN),  # the sender's, "SEQ:HASH"
         "case": Text(MAX_NAME, null=True),
         "crime_areas": Arr(Text(MAX_NAME), 1000),
         "items": Arr(_ITEM, MAX_FILES),
@@ -95,6 +97,7 @@ BUNDLE_SHAPE = Obj(
 @dataclass
 class BagReport:
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # not refusals: a head gone backwards
     bundle_id: str = ""
     sender: str = ""  # the partner whose key signed it ("" when unknown)
     fingerprint: str = ""
@@ -111,7 +114,15 @@ class BagReport:
         return not self.problems
 
     def as_dict(self) -> dict[str, Any]:
-        keys = ("problems", "bundle_id", "sender", "fingerprint", "key_status", "tag_sha256")
+        keys = (
+            "problems",
+            "warnings",
+            "bundle_id",
+            "sender",
+            "fingerprint",
+            "key_status",
+            "tag_sha256",
+        )
         return {k: getattr(self, k) for k in keys} | {
             "ok": self.ok,
             "files": self.files,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from exchange.cards import Card, grouped, make_card, normalise_fpr, read_card
 from exchange.constants import PURPOSES as PURPOSES
+from exchange.heads import KnownHead, last_head
 from exchange.models import Agency, Agreement, Partner, PartnerKey
 from matching.tlp import parse_tlps
 from vault.cases import normalise_area
@@ -38,6 +39,7 @@ class PartnerInfo:
     contact: str
     recipient: str
     keys: list[KeyInfo] = field(default_factory=list)
+    head: KnownHead | None = None  # their latest audit head a bundle of theirs carried
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,7 +116,7 @@ def find_partner(db: DbSession, name: str) -> Partner:
 def _info(db: DbSession, p: Partner) -> PartnerInfo:
     rows = db.scalars(select(PartnerKey).where(PartnerKey.partner_id == p.id).order_by("id"))
     keys = [KeyInfo(k.fingerprint, k.status, k.added_at, k.changed_at) for k in rows]
-    return PartnerInfo(p.name, p.country, p.contact, p.recipient, keys)
+    return PartnerInfo(p.name, p.country, p.contact, p.recipient, keys, last_head(db, p.name))
 
 
 @requires("exchange.manage")

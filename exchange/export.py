@@ -19,11 +19,19 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
-from exchange import bagfmt, bagwriter, caseld, matchld
+from exchange import bagfmt, bagwriter, caseld, heads, matchld
 from exchange.cards import fingerprint
 from exchange.directory import AgreementInfo, find_partner
 from exchange.models import BundleRecord
-from exchange.policy import Decision, Refusal, by_item, check_export, refuse_export
+from exchange.policy import (
+    Decision,
+    Refusal,
+    by_item,
+    check_export,
+    provenance_reasons,
+    received_contents,
+    refuse_export,
+)
 from matching.tlp import highest
 from vault.cases import find_case
 from vault.errors import UserError
@@ -79,7 +87,7 @@ def _decide_items(
     found = None
     if matches:
         found = matchld.gather(db, items, decision.labels)
-        decision = _match_policy(decision, items, found)
+        decision = _match_policy(db, partner, decision, items, found)
     return case, items, decision, found
 
 
@@ -248,6 +256,7 @@ class ExportJob:
             who,
             self.purpose,
             ag.reference,
+            heads.current_head(s),
             case=case.reference,
             crime_areas=json.loads(case.crime_areas),
             items=[self._item_meta(i, paths[i.id], decision, ag.onward) for i in items],
@@ -324,8 +333,12 @@ class ExportJob:
                 s.audit(db, "custody.transferred", ev, item=item.id)
 
 
-def _match_policy(decision: Decision, items: list[Item], found: matchld.MatchSet) -> Decision:
-    """Match results go only where the agreement allows their label (item's or subject's)."""
+def _match_policy(
+    db: DbSession, partner: str, decision: Decision, items: list[Item], found: matchld.MatchSet
+) -> Decision:
+    """Match results go only where the agreement allows their label (item's or subject's) and
+    the matched reference photo's provenance allows them to go (a received watchlist's subject
+    without onward sharing goes back to its sender only)."""
     ag = decision.agreement
     if ag is None:
         return decision
@@ -337,4 +350,9 @@ def _match_policy(decision: Decision, items: list[Item], found: matchld.MatchSet
         for item, what, label in found.labels
         if label not in ag.labels
     ]
+    received = received_contents(db, [sha for _, _, sha in found.contents])
+    for item, what, sha in found.contents:
+        why = provenance_reasons(received.get(sha, []), partner, ag)
+        if why:
+            extra.append(Refusal(item, names[item], tuple(f"{what}: {w}" for w in why)))
     return Decision(ag, decision.labels, by_item([*decision.refusals, *extra]))

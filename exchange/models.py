@@ -134,6 +134,26 @@ class WatchlistBundle(Base):
     at: Mapped[str] = mapped_column(String(40))
 
 
+class PartnerHead(Base):
+    """A partner's audit head as a bundle from them carried it (``audit_head``, signed).
+
+    One row per bundle that carried a head; the partner's latest known head is the row with the
+    highest ``seq``. ``backwards``: lower than one recorded before, or the same seq with another
+    hash (their vault restored from a backup, rolled back or forked); warned, never silent.
+    """
+
+    __tablename__ = "exchange_partner_heads"
+    __table_args__ = (Index("ix_exchange_partner_heads_partner", "partner", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner: Mapped[str] = mapped_column(String(200))
+    seq: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(64))
+    bundle_id: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))  # evidence | watchlist
+    backwards: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[str] = mapped_column(String(40))
+
+
 def _partner(key: object, lookup: Lookup) -> str:
     name = lookup(f"exchange_partners:{key}").get("name")
     return quoted(name) if name else f"partner {key}"
@@ -176,6 +196,7 @@ LAYER = Layer(
         CaseLabel,
         BundleRecord,
         WatchlistBundle,
+        PartnerHead,
     ),
     audited=(
         Audited(Agency, lambda v, _: f"our agency {quoted(v.get('name', ''))}"),
@@ -192,5 +213,12 @@ LAYER = Layer(
         ),
         Audited(BundleRecord, _bundle("bundle")),
         Audited(WatchlistBundle, _bundle("watchlist bundle")),
+        Audited(
+            PartnerHead,
+            lambda v, _: (
+                f"audit head {v.get('seq')} of {quoted(str(v.get('partner', '')))} "
+                f"(bundle {v.get('bundle_id') or v['_key']})"
+            ),
+        ),
     ),
 )

@@ -2,8 +2,9 @@
 
 Policy first: one active agreement with the partner must cover the purpose and every subject's
 label (AMBER+STRICT and RED only when named); a watchlist received from a partner without onward
-sharing only goes back to that partner. A refusal names each subject and why, is audited, and
-nothing is written. Expired listings are not shared.
+sharing only goes back to that partner, and so does a reference photo that is (or was cropped
+from) evidence received without onward sharing (``exchange.policy.received_contents``). A refusal
+names each subject and why, is audited, and nothing is written. Expired listings are not shared.
 
 Bundle: ``data/references/<subject>/<n>.<ext>`` holds each reference photo byte for byte (its
 hash re-checked while decrypted from the vault); ``custos-bundle.json`` has ``kind: watchlist``,
@@ -29,12 +30,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
-from exchange import bagfmt, bagwriter, caseld, nist
+from exchange import bagfmt, bagwriter, caseld, heads, nist
 from exchange.cards import fingerprint
 from exchange.checks import unsafe
 from exchange.directory import AgreementInfo, agreements_with
 from exchange.models import WatchlistBundle
-from exchange.policy import refuse_export
+from exchange.policy import provenance_reasons, received_contents, refuse_export
 from matching.models import Reference, Subject, Watchlist
 from matching.tlp import highest
 from matching.watchlists import find_watchlist
@@ -93,6 +94,15 @@ def _refusals(
     origin_rule: str | None = None
     if received is not None and not received.onward and received.partner != partner:
         origin_rule = f"received from {received.partner} without onward sharing"
+    photos: dict[int, list[str]] = {}
+    q = (
+        select(Reference.subject_id, Blob.sha256)
+        .join(Blob, Blob.name == Reference.photo_blob)
+        .where(Reference.subject_id.in_([x.id for x in subjects]))
+    )
+    for subject_id, sha in db.execute(q):
+        photos.setdefault(subject_id, []).append(sha)
+    provenance = received_contents(db, [sha for shas in photos.values() for sha in shas])
     active = [a for a in agreements_with(db, partner) if a.active() and a.purpose == purpose]
     # A watchlist records no crime areas: only an agreement not limited to some covers it.
     covering = [a for a in active if not a.crime_areas]
@@ -115,6 +125,11 @@ def _refusals(
                 )
             if origin_rule:
                 found.append(origin_rule)
+            for sha in photos.get(s.id, []):  # a photo received in evidence, or derived from it
+                found += provenance_reasons(
+                    provenance.get(sha, []), partner, ag, own_watchlist=wl.id
+                )
+            found = list(dict.fromkeys(found))
             if found:
                 reasons.append(f"subject {s.ref}: " + "; ".join(found))
         if best[0] is None or len(reasons) < len(best[1]):
@@ -297,6 +312,7 @@ class WatchlistExportJob:
             who,
             self.purpose,
             ag.reference,
+            heads.current_head(s),
             watchlist={"name": wl.name, "second_review": wl.second_review},
             subjects=list(subjects.values()),
             items=items,

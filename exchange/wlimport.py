@@ -3,7 +3,8 @@
 Order: (1) the bundle is unpacked and checked exactly as an evidence bundle (signature against the
 trust list, hashes, Payload-Oxum, paths, local agreements for purpose and labels) and must be a
 well-formed watchlist bundle; any finding refuses it, audited, with every finding listed.
-(2) A bundle already imported (same tagmanifest hash) is refused as a replay. (3) Every reference
+(2) A bundle already imported (same tagmanifest hash, or the same bundle id from the same partner)
+is refused as a replay. (3) Every reference
 photo is read again (its SHA-256 must still match the manifest) and enrolled with the local face
 engine and quality rules: the embedding is computed here, nothing shipped is trusted; a photo the
 rules refuse is listed and left out. Accepted photos and crops are stored as blobs first.
@@ -16,14 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from exchange.bundles import check_opened, open_bundle, refuse
+from exchange import heads
+from exchange.bundles import Replayed, check_opened, open_bundle, refuse, replayed
 from exchange.checks import BagReport
 from exchange.errors import BundleRejected
 from exchange.models import WatchlistBundle
@@ -47,6 +49,7 @@ class WatchlistImportResult:
     subjects: int
     references: int
     refused: list[tuple[str, str]]  # (photo path in the bundle, reason)
+    warnings: list[str] = field(default_factory=list)  # e.g. the sender's head went backwards
 
 
 def _date_ok(value: object, optional: bool) -> bool:
@@ -122,19 +125,9 @@ class WatchlistImportJob:
             if not r.ok or root is None:
                 raise refuse(s, self.path, r, r.problems)
             with s.db() as db:
-                seen = db.scalar(
-                    select(WatchlistBundle).where(
-                        WatchlistBundle.direction == "in", WatchlistBundle.sha256 == r.tag_sha256
-                    )
-                )
-                where = db.get(Watchlist, seen.watchlist_id) if seen else None
-                if seen is not None:
-                    shown = where.name if where else "?"
-                    why = (
-                        f"watchlist bundle {seen.bundle_id} was already imported on "
-                        f"{seen.at[:10]} as watchlist {shown} (replay); nothing imported"
-                    )
-                    raise refuse(s, self.path, r, [why])
+                again = replayed(db, r)
+                if again:
+                    raise refuse(s, self.path, r, [again])
                 name = self.name or f"{r.meta['watchlist']['name']} ({r.sender})"
                 if db.scalar(select(Watchlist.id).where(Watchlist.name == name)) is not None:
                     raise UserError(
@@ -146,7 +139,10 @@ class WatchlistImportJob:
                 "no reference photo passed the local quality rules; nothing imported: "
                 + "; ".join(f"{p}: {why}" for p, why in refused)
             )
-        return self._commit(name, r, enrolled, refused)
+        try:
+            return self._commit(name, r, enrolled, refused)
+        except Replayed as exc:
+            raise refuse(s, self.path, r, [str(exc)]) from None
 
     def _read(self, root: Path, rel: str, r: BagReport) -> bytes:
         fd = os.open(root / rel, os.O_RDONLY | os.O_NOFOLLOW)
@@ -192,6 +188,11 @@ class WatchlistImportJob:
         onward = all(bool(i.get("onward")) for i in r.meta["items"])
         second = bool(r.meta["watchlist"].get("second_review", False))
         with s.transaction() as db:
+            if again := replayed(db, r):  # another process imported it meanwhile
+                raise Replayed(again)
+            warning = heads.record_head(
+                s, db, r.sender, heads.carried(r.meta), r.bundle_id, "watchlist"
+            )
             wl = Watchlist(
                 name=name,
                 alert_threshold=DEFAULT_ALERT_THRESHOLD,
@@ -235,4 +236,7 @@ class WatchlistImportJob:
             )
             db.add(record)
             s.audit(db, "bundle.imported", record, partner=r.sender, bundle=r.bundle_id)
-        return WatchlistImportResult(r.bundle_id, r.sender, name, len(enrolled), count, refused)
+        warnings = [warning] if warning else []
+        return WatchlistImportResult(
+            r.bundle_id, r.sender, name, len(enrolled), count, refused, warnings
+        )

@@ -253,6 +253,7 @@ class BundlesPage(Page):
                 len(r.items), r.sender, r.bundle_id
             )
             lines = [self.tr("Every file was checked against the signed manifest.")]
+            lines += [f"⚠ {w}" for w in r.warnings]  # the core's words, e.g. a head gone back
         else:
             head = self.tr("Import refused: {0} problem(s). Nothing was imported.").format(
                 len(outcome.problems)
@@ -278,7 +279,7 @@ class BundlesPage(Page):
 
     def _problems(self, r: Any) -> list[str]:
         if r.ok:
-            return [self.tr("No problem found.")]
+            return [self.tr("No problem found.")] + [f"⚠ {w}" for w in r.warnings]
         return ["", self.tr("Problems:")] + [f"• {p}" for p in r.problems]
 
     def _report(self, title: str, head: str, lines: list[str]) -> None:
