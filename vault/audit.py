@@ -1,8 +1,14 @@
-"""The audit log: append-only, hash-chained, every entry signed with the workstation key.
+"""The audit log: append-only, hash-chained, every entry signed twice.
 
 Entry hash = SHA-256(prev_hash || canonical JSON of seq, at, actor, action, target, details);
-signature = Ed25519(hash). The head (seq, hash) is also written to ``audit.head`` after each commit
-so truncating the chain from the end is caught, and so an outside party can pin it.
+``signature`` = Ed25519(hash) by the workstation key, ``user_signature`` = Ed25519(hash) by the
+acting user's own key (reachable only through that user's password, see ``vault.keys``). The
+workstation key sits in the database, so anyone with the vault key could re-sign the chain with
+it; nobody can make another user's signature. Verify keeps each user's public key and roles as
+the chain records them and checks every entry against them (``ChainChecker``).
+
+The head (seq, hash) is also written to ``audit.head`` after each commit so truncating the chain
+from the end is caught, and so an outside party can pin it.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from sqlalchemy.orm import Session as DbSession
 from vault.errors import UserError
 from vault.fsutil import atomic_write
 from vault.models import AuditEntry, canonical
+from vault.permissions import ALL_ROLES, PERMISSIONS, Role
 
 GENESIS = "0" * 64
 HEX = frozenset("0123456789abcdef")
@@ -46,10 +53,11 @@ def entry_hash(
 
 
 class AuditLog:
-    """Appends entries inside the caller's transaction."""
+    """Appends entries inside the caller's transaction, signed by the workstation and the user."""
 
-    def __init__(self, signing_key: Ed25519PrivateKey) -> None:
+    def __init__(self, signing_key: Ed25519PrivateKey, user_key: Ed25519PrivateKey) -> None:
         self._key = signing_key
+        self._user_key = user_key
 
     def append(
         self, db: DbSession, at: str, actor: str, action: str, target: str, details: dict[str, Any]
@@ -63,7 +71,8 @@ class AuditLog:
         seq, prev = head.seq + 1, head.hash
         text = canonical(details)
         digest = entry_hash(prev, seq, at, actor, action, target, text)
-        signature = self._key.sign(bytes.fromhex(digest)).hex()
+        raw = bytes.fromhex(digest)
+        signature = self._key.sign(raw).hex()
         entry = AuditEntry(
             seq=seq,
             at=at,
@@ -74,6 +83,7 @@ class AuditLog:
             prev_hash=prev,
             hash=digest,
             signature=signature,
+            user_signature=self._user_key.sign(raw).hex(),
         )
         # No flush here: autoflush writes the entry before any query, and leaving it pending lets
         # a batch of entries go to the database as one multi-row INSERT.
@@ -100,12 +110,13 @@ class AuditLog:
         cached = db.info.get(_HEAD_KEY)
         head = cached[1] if cached is not None and cached[0] is txn else read_head(db)
         seq, prev = head.seq, head.hash
-        sign = self._key.sign
+        sign, user_sign = self._key.sign, self._user_key.sign
         rows = []
         for action, target, details in entries:
             seq += 1
             text = canonical(details)
             digest = entry_hash(prev, seq, at, actor, action, target, text)
+            raw = bytes.fromhex(digest)
             rows.append(
                 {
                     "seq": seq,
@@ -116,7 +127,8 @@ class AuditLog:
                     "details": text,
                     "prev_hash": prev,
                     "hash": digest,
-                    "signature": sign(bytes.fromhex(digest)).hex(),
+                    "signature": sign(raw).hex(),
+                    "user_signature": user_sign(raw).hex(),
                 }
             )
             prev = digest
@@ -184,18 +196,69 @@ def read_head_file(folder: Path) -> Head | None:
 ROTATED = "keys.signing_rotated"
 
 
+CREATED = "vault.created"
+RECOVERED = "vault.recovered"
+# Changes that only a holder of a permission may make: verify checks that the user who signed
+# each one held it at that point of the chain (their roles as the chain itself records them).
+PRIVILEGED: dict[str, str] = {
+    "user.added": "user.manage",
+    "user.roles": "user.manage",
+    "user.disabled": "user.manage",
+    "user.password": "user.manage",  # or the user themselves
+    ROTATED: "keys.manage",
+    "keys.vault_rotated": "keys.manage",
+    "keys.identity_exported": "keys.manage",
+    "agency.set": "exchange.manage",
+    "agency.card": "exchange.manage",
+    "partner.added": "exchange.manage",
+    "partner.key_added": "exchange.manage",
+    "partner.key_retired": "exchange.manage",
+    "partner.key_revoked": "exchange.manage",
+    "agreement.added": "exchange.manage",
+}
+
+
+@dataclass
+class _Signer:
+    public: Ed25519PublicKey | None
+    roles: frozenset[Role]
+    disabled: bool = False
+
+
+def _public(hex_text: Any) -> Ed25519PublicKey | None:
+    try:
+        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(str(hex_text)))
+    except (ValueError, TypeError):
+        return None
+
+
+def _roles(text: Any) -> frozenset[Role]:
+    known = {r.value for r in Role}
+    return frozenset(Role(r) for r in str(text).split(",") if r in known)
+
+
 class ChainChecker:
     """Checks the chain in pieces, so a caller can read a batch of entries, release the
     database, check them, and read the next (verify never holds the vault for the whole log).
 
-    ``public`` is the key of the first entry; a valid ``keys.signing_rotated`` entry (signed by
-    the key in force) hands over to the key it names for the entries after it.
+    ``public`` is the workstation key of the first entry; a valid ``keys.signing_rotated`` entry
+    (signed by the key in force) hands over to the key it names for the entries after it.
+
+    Users: the first entry (``vault.created``) names the first admin's public key and the
+    recovery key, and is signed by that admin. From there the chain itself says who each user
+    is: ``user.added`` / ``user.password`` give a user's public key, ``user.roles`` their roles,
+    ``user.disabled`` ends them. Every entry must carry its actor's signature under the key the
+    chain gives them at that point, and a privileged change (``PRIVILEGED``) must come from a user
+    who held the permission. ``vault.recovered`` is signed by the recovery key, which only the
+    holder of the escrowed recovery identity can use.
     """
 
     def __init__(self, public: Ed25519PublicKey) -> None:
         self.public = public
         self.expected_seq = 1
         self.prev = GENESIS
+        self.users: dict[str, _Signer] = {}
+        self.recovery: Ed25519PublicKey | None = None
 
     def check(self, e: Any) -> Iterator[tuple[int, str]]:
         """Yield (seq, problem) for a broken link, a wrong hash or a bad signature."""
@@ -204,16 +267,76 @@ class ChainChecker:
         if e.prev_hash != self.prev:
             yield e.seq, "does not link to the entry before it"
         digest = entry_hash(e.prev_hash, e.seq, e.at, e.actor, e.action, e.target, e.details)
-        if digest != e.hash:
+        intact = digest == e.hash
+        if not intact:
             yield e.seq, "content does not match its hash (edited)"
         try:
             self.public.verify(bytes.fromhex(e.signature), bytes.fromhex(e.hash))
-            if e.action == ROTATED and digest == e.hash:
+            if e.action == ROTATED and intact:
                 new = json.loads(e.details)["new_public"]
                 self.public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(new))
         except (InvalidSignature, ValueError, KeyError, TypeError):
             yield e.seq, "signature is not valid for the workstation key"
+        if intact:
+            yield from ((e.seq, what) for what in self._check_user(e))
         self.expected_seq, self.prev = e.seq + 1, e.hash
+
+    def _check_user(self, e: Any) -> Iterator[str]:
+        try:
+            details = json.loads(e.details)
+        except ValueError:
+            details = {}
+        if not isinstance(details, dict):
+            details = {}
+        if e.seq == 1 and e.action == CREATED:
+            admin = _public(details.get("admin_public"))
+            self.users[e.actor] = _Signer(admin, frozenset(ALL_ROLES))
+            self.recovery = _public(details.get("recovery_public"))
+        if e.action == RECOVERED:
+            key, who = self.recovery, "the recovery key"
+        else:
+            signer = self.users.get(e.actor)
+            if signer is None:
+                yield f"signed as {e.actor!r}, who is not a user at this point of the chain"
+                return
+            if signer.disabled:
+                yield f"signed as {e.actor!r}, who was disabled before it"
+            key, who = signer.public, f"user {e.actor!r}'s key"
+        if key is None or not _valid(key, e.user_signature or "", e.hash):
+            yield f"not signed with {who} (forged or re-signed)"
+            return
+        permission = PRIVILEGED.get(e.action)
+        if permission and e.action != RECOVERED:
+            own = e.action == "user.password" and details.get("name") == e.actor
+            if not own and not (PERMISSIONS[permission][0] & self.users[e.actor].roles):
+                yield f"{e.action} by {e.actor!r}, who did not hold {permission} at that point"
+                return
+        self._follow(e.action, details)
+
+    def _follow(self, action: str, details: dict[str, Any]) -> None:
+        """Update who holds which key and roles after an entry that changes it."""
+        name = str(details.get("name", ""))
+        if action in ("user.added", RECOVERED):
+            old = self.users.get(name)
+            roles = _roles(details.get("roles", ""))
+            public = _public(details.get("signing_public"))
+            if public is None and old is not None:
+                public = old.public
+            self.users[name] = _Signer(public, roles)
+        elif action == "user.roles" and name in self.users:
+            self.users[name].roles = _roles(details.get("roles", ""))
+        elif action == "user.password" and name in self.users:
+            self.users[name].public = _public(details.get("signing_public"))
+        elif action == "user.disabled" and name in self.users:
+            self.users[name].disabled = True
+
+
+def _valid(key: Ed25519PublicKey, signature: str, digest: str) -> bool:
+    try:
+        key.verify(bytes.fromhex(signature), bytes.fromhex(digest))
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
 
 
 def check_chain(db: DbSession, public: Ed25519PublicKey) -> Iterator[tuple[int, str]]:

@@ -18,7 +18,7 @@ from vault.errors import VaultUnavailable
 from vault.fsutil import atomic_write
 from vault.keys import KdfParams
 
-FORMAT = 1
+FORMAT = 2  # 2: slots hold each user's own keys (vault.keys.Slot)
 FILENAME = "vault.toml"
 
 
@@ -31,6 +31,9 @@ class VaultConfig:
     recovery_recipient: str
     recovery_wrapped_key: bytes
     signing_public: str = ""
+    # The recovery key's Ed25519 private half, an age file to the recovery recipient: only the
+    # holder of the escrowed identity can sign the ``vault.recovered`` entry with it.
+    recovery_signing_key: bytes = b""
     slots: dict[str, bytes] = field(default_factory=dict)
     format: int = FORMAT
     # Per-field MACs (``[auth]``): HMAC-SHA256 under a subkey of the vault key, so the file
@@ -51,6 +54,11 @@ class VaultConfig:
                     f"{folder}: vault format {fmt} is newer than this Custos understands "
                     f"({FORMAT}); update Custos"
                 )
+            if fmt < FORMAT:
+                raise VaultUnavailable(
+                    f"{folder}: vault format {fmt} was made by an earlier Custos whose users "
+                    "share one key; it cannot be opened here (export its cases with that version)"
+                )
             kdf = raw["kdf"]
             keys = raw["keys"]
             return cls(
@@ -61,6 +69,7 @@ class VaultConfig:
                 recovery_recipient=keys["recovery_recipient"],
                 recovery_wrapped_key=base64.b64decode(keys["recovery_wrapped_key"]),
                 signing_public=keys.get("signing_public", ""),
+                recovery_signing_key=base64.b64decode(keys.get("recovery_signing_key", "")),
                 slots={k: base64.b64decode(v) for k, v in raw.get("slots", {}).items()},
                 format=fmt,
                 auth={str(k): str(v) for k, v in raw.get("auth", {}).items()},
@@ -79,6 +88,7 @@ class VaultConfig:
             "recovery_recipient": self.recovery_recipient,
             "recovery_wrapped_key": b64(self.recovery_wrapped_key).decode(),
             "signing_public": self.signing_public,
+            "recovery_signing_key": b64(self.recovery_signing_key).decode(),
             "slots": ",".join(f"{k}={b64(v).decode()}" for k, v in sorted(self.slots.items())),
         }
 
@@ -120,6 +130,7 @@ class VaultConfig:
             f'recovery_recipient = "{self.recovery_recipient}"',
             f'recovery_wrapped_key = "{b64(self.recovery_wrapped_key).decode()}"',
             f'signing_public = "{self.signing_public}"',
+            f'recovery_signing_key = "{b64(self.recovery_signing_key).decode()}"',
             "",
             "[slots]",
             *(f'{k} = "{b64(v).decode()}"' for k, v in sorted(self.slots.items())),

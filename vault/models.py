@@ -72,6 +72,9 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[str] = mapped_column(String(40))
     slot: Mapped[str | None] = mapped_column(String(64), nullable=True)  # key slot in vault.toml
+    # The user's own Ed25519 public key (hex): their audit entries are signed with its private
+    # half, reachable only through their password. Also in their signed user.* entries.
+    signing_public: Mapped[str] = mapped_column(String(64), default="")
 
 
 class Case(Base):
@@ -147,7 +150,8 @@ class AuditEntry(Base):
     details: Mapped[str] = mapped_column(Text)  # canonical JSON
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
-    signature: Mapped[str] = mapped_column(String(128))
+    signature: Mapped[str] = mapped_column(String(128))  # the workstation's
+    user_signature: Mapped[str] = mapped_column(String(128), default="")  # the actor's own
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)

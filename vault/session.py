@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import json
 import os
 import shutil
 import threading
@@ -39,6 +40,7 @@ from vault.errors import (
 )
 from vault.keys import KdfParams
 from vault.models import (
+    AuditEntry,
     Base,
     Meta,
     User,
@@ -199,6 +201,8 @@ class Session:
         self.roles: frozenset[Role] = frozenset()
         self._audit: AuditLog | None = None
         self._signing: Ed25519PrivateKey | None = None  # loaded from the database at start
+        self._user_keys: keys.UserKeys | None = None  # the acting user's own (their slot)
+        self._user_signing: Ed25519PrivateKey | None = None  # signs this session's entries
         # Database sessions in use on any thread; close() waits for them, so a GUI lock or sign
         # out never pulls the SQLCipher connection from under a worker thread.
         self._in_use = 0
@@ -211,7 +215,8 @@ class Session:
 
     # --- opening -------------------------------------------------------------------------
     def _start(self) -> None:
-        """Load the signing key and the user's roles; refuse a disabled or unknown user."""
+        """Load the signing key and the user's roles; refuse a disabled or unknown user, and a
+        slot that is not this user's (its keys must be the ones the user row records)."""
         with self.db() as db:
             key = db.get(Meta, "signing_key")
             if key is None:
@@ -219,6 +224,9 @@ class Session:
             self.use_signing_key(Ed25519PrivateKey.from_private_bytes(key.value))
             user = db.scalar(select(User).where(User.name == self.user))
             if user is None or user.disabled:
+                raise AuthenticationFailed("unknown user or wrong password")
+            own = self._user_keys
+            if own is None or user.signing_public != own.public_hex:
                 raise AuthenticationFailed("unknown user or wrong password")
             self.roles = frozenset(Role(r) for r in user.roles.split(",") if r)
 
@@ -234,8 +242,20 @@ class Session:
             self._cached.pop(key, None)
 
     def use_signing_key(self, key: Ed25519PrivateKey) -> None:
+        """The workstation key that signs this session's entries from now on."""
         self._signing = key
-        self._audit = AuditLog(key)
+        if self._user_signing is not None:
+            self._audit = AuditLog(key, self._user_signing)
+
+    def use_user_keys(self, user: keys.UserKeys) -> None:
+        """The acting user's own keys (after unlock, or a change of their own password)."""
+        self._user_keys = user
+        self._sign_as(user.signing)
+
+    def _sign_as(self, key: Ed25519PrivateKey) -> None:
+        self._user_signing = key
+        if self._signing is not None:
+            self._audit = AuditLog(self._signing, key)
 
     def close(self, timeout: float = 60.0) -> None:
         """Refuse new database work, wait for work in flight, then release the vault."""
@@ -367,15 +387,43 @@ class Session:
         keys are themselves signed entries of the chain, so verify follows them from here."""
         return Ed25519PublicKey.from_public_bytes(bytes.fromhex(self.config.signing_public))
 
-    def set_password(self, name: str, password: str) -> str:
-        """Write a new key slot for ``name``; returns the slot id (stored in the user row)."""
-        user_key = keys.password_key(password, name, self.config.salt, self.config.kdf)
-        slot = keys.slot_id(user_key)
-        context = self.config.vault_id.encode() + slot.encode()
-        wrapped = keys.wrap(self._vault_key, user_key, context)
+    def set_password(self, name: str, password: str) -> tuple[str, keys.UserKeys]:
+        """Write a new key slot for ``name`` holding new keys of their own; returns the slot id
+        (stored in the user row) and the keys (their public half goes into the row and the
+        audit entry). New keys each time: an old slot's password must open nothing current."""
+        user = keys.UserKeys.generate()
         with self._config_file() as config:
-            config.slots[slot] = wrapped
-        return slot
+            kdf = self._kdf_checked(config)
+            user_key = keys.password_key(password, name, config.salt, kdf)
+            slot = keys.slot_id(user_key)
+            config.slots[slot] = keys.Slot.make(
+                user, user_key, slot, config.vault_id, self._vault_key
+            ).encode()
+        return slot, user
+
+    def _kdf_checked(self, config: VaultConfig) -> KdfParams:
+        """The file's KDF parameters, refused below the floor or below those the vault was
+        created with (its first entry, signed by the first admin)."""
+        kdf = config.kdf
+        created = self._created_kdf()
+        if kdf.below(keys.KDF_FLOOR) or (created is not None and kdf.below(created)):
+            raise IntegrityFault(
+                f"{self.folder / 'vault.toml'}: key derivation parameters weaker than this vault "
+                f"was created with ({kdf.memory_kib} KiB, {kdf.iterations} passes); "
+                "no password slot is written under them"
+            )
+        return kdf
+
+    def _created_kdf(self) -> KdfParams | None:
+        with self.db() as db:
+            first = db.get(AuditEntry, 1)
+        if first is None:
+            return None
+        try:
+            m, t, p = (int(x) for x in json.loads(first.details)["kdf"].split("/"))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        return KdfParams(m, t, p)
 
     def drop_slot(self, slot: str | None) -> None:
         if slot:
@@ -400,7 +448,11 @@ class Session:
             config = VaultConfig.load(self.folder)
         except VaultUnavailable:
             return ["the whole file (unreadable)"]
-        return config.changed_fields(keys.subkey(self._vault_key, VAULT_FILE_KEY))
+        changed = config.changed_fields(keys.subkey(self._vault_key, VAULT_FILE_KEY))
+        created = self._created_kdf()
+        if "kdf" not in changed and created is not None and config.kdf.below(created):
+            changed.append("kdf (weaker than the vault was created with)")
+        return changed
 
     def _check_file(self, config: VaultConfig) -> None:
         """Refuse a ``vault.toml`` changed by someone without the vault key, naming the field.
@@ -478,8 +530,11 @@ def init_vault(
         recovery = agefmt.Identity.generate()
         recipient = recovery.recipient
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if kdf is not None and kdf.below(keys.KDF_FLOOR):
+        raise UserError("key derivation parameters below the floor (8 MiB, 1 pass)")
     vault_key = keys.new_vault_key()
     signing = Ed25519PrivateKey.generate()
+    recovery_signing = Ed25519PrivateKey.generate()
     config = VaultConfig(
         vault_id=uuid.uuid4().hex,
         salt=os.urandom(16),
@@ -488,6 +543,9 @@ def init_vault(
         recovery_recipient=str(recipient),
         recovery_wrapped_key=agefmt.encrypt_bytes(vault_key, [recipient]),
         signing_public=signing.public_key().public_bytes_raw().hex(),
+        recovery_signing_key=agefmt.encrypt_bytes(
+            recovery_signing.private_bytes_raw(), [recipient]
+        ),
     )
     (folder / "blobs").mkdir(mode=0o700)
     _clean_tmp(folder)
@@ -501,14 +559,37 @@ def init_vault(
         db.add(Meta(key="signing_key", value=signing.private_bytes_raw()))
         db.add(Meta(key=_SEALED, value=b"1"))
     lock.share()
-    slot = session.set_password(admin, password)
+    slot, admin_keys = session.set_password(admin, password)
     session.roles = frozenset(ALL_ROLES)
     session.use_signing_key(signing)
+    session.use_user_keys(admin_keys)
+    k = config.kdf
     with session.transaction() as db:
-        user = User(name=admin, roles=",".join(sorted(ALL_ROLES)), created_at=now(), slot=slot)
+        user = User(
+            name=admin,
+            roles=",".join(sorted(ALL_ROLES)),
+            created_at=now(),
+            slot=slot,
+            signing_public=admin_keys.public_hex,
+        )
         db.add(user)
-        session.audit(db, "vault.created", target="vault", vault_id=config.vault_id)
-        session.audit(db, "user.added", user, name=admin, roles=user.roles)
+        session.audit(
+            db,
+            "vault.created",
+            target="vault",
+            vault_id=config.vault_id,
+            admin_public=admin_keys.public_hex,
+            recovery_public=recovery_signing.public_key().public_bytes_raw().hex(),
+            kdf=f"{k.memory_kib}/{k.iterations}/{k.lanes}",
+        )
+        session.audit(
+            db,
+            "user.added",
+            user,
+            name=admin,
+            roles=user.roles,
+            signing_public=admin_keys.public_hex,
+        )
     return session, recovery
 
 
@@ -551,9 +632,17 @@ def _open(folder: Path) -> tuple[VaultConfig, VaultLock]:
 
 
 def _session(
-    folder: Path, config: VaultConfig, vault_key: bytes, lock: VaultLock, user: str, schema: Schema
+    folder: Path,
+    config: VaultConfig,
+    vault_key: bytes,
+    lock: VaultLock,
+    user: str,
+    schema: Schema,
+    own: keys.UserKeys,
 ) -> Session:
     session = Session(folder, config, vault_key, lock, user, schema)
+    session._user_keys = own
+    session._user_signing = own.signing
     try:
         session._check_file(config)  # before anything is written under this file's keys
         if lock.exclusive:
@@ -588,15 +677,16 @@ def unlock(
     try:
         user_key = keys.password_key(password, user, config.salt, config.kdf, ahead)
         slot = keys.slot_id(user_key)
-        wrapped = config.slots.get(slot)
-        context = config.vault_id.encode() + slot.encode()
-        vault_key = keys.unwrap(wrapped, user_key, context) if wrapped else None
-        if vault_key is None:
+        raw = config.slots.get(slot)
+        parsed = keys.Slot.decode(raw) if raw else None
+        opened = parsed.open(user_key, slot, config.vault_id) if parsed else None
+        if opened is None:
             raise AuthenticationFailed("unknown user or wrong password")
+        own, vault_key = opened
     except BaseException:
         lock.release()
         raise
-    return _session(folder, config, vault_key, lock, user, schema)
+    return _session(folder, config, vault_key, lock, user, schema, own)
 
 
 def recover(folder: Path, identity_text: str, admin: str, password: str, schema: Schema) -> Session:
@@ -606,7 +696,10 @@ def recover(folder: Path, identity_text: str, admin: str, password: str, schema:
     try:
         identity = agefmt.Identity.parse(identity_text)
         vault_key = agefmt.decrypt_bytes(config.recovery_wrapped_key, identity)
-    except agefmt.AgeError:
+        recovery_key = Ed25519PrivateKey.from_private_bytes(
+            agefmt.decrypt_bytes(config.recovery_signing_key, identity)
+        )
+    except (agefmt.AgeError, ValueError):
         lock.release()
         raise AuthenticationFailed("the recovery identity does not open this vault") from None
     session = Session(folder, config, vault_key, lock, admin, schema)
@@ -615,17 +708,30 @@ def recover(folder: Path, identity_text: str, admin: str, password: str, schema:
         with session.db() as db:
             key = db.get(Meta, "signing_key")
             assert key is not None
-            session.use_signing_key(Ed25519PrivateKey.from_private_bytes(key.value))
+            signing = Ed25519PrivateKey.from_private_bytes(key.value)
+        # The recovery entry is signed by the recovery key: proof that whoever made it held the
+        # escrowed identity, which no user's password gives.
+        session._sign_as(recovery_key)
+        session.use_signing_key(signing)
         with session.transaction() as db:
             user = db.scalar(select(User).where(User.name == admin))
             if user is None:
                 user = User(name=admin, roles="", created_at=now())
                 db.add(user)
             session.drop_slot(user.slot)
-            user.slot = session.set_password(admin, password)
+            user.slot, own = session.set_password(admin, password)
+            user.signing_public = own.public_hex
             user.disabled = False
             user.roles = ",".join(sorted({*filter(None, user.roles.split(",")), Role.ADMIN.value}))
-            session.audit(db, "vault.recovered", user, name=admin, roles=user.roles)
+            session.audit(
+                db,
+                "vault.recovered",
+                user,
+                name=admin,
+                roles=user.roles,
+                signing_public=own.public_hex,
+            )
+        session.use_user_keys(own)
         session._start()
         if lock.exclusive:
             with session.db() as db:

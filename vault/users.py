@@ -43,9 +43,12 @@ def add_user(session: Session, name: str, roles: list[str], password: str) -> Us
         if db.scalar(select(User.id).where(User.name == name)) is not None:
             raise UserError(f"a user named {name!r} already exists")
         user = User(name=name, roles=",".join(sorted(parsed)), created_at=now())
-        user.slot = session.set_password(name, password)
+        user.slot, own = session.set_password(name, password)
+        user.signing_public = own.public_hex
         db.add(user)
-        session.audit(db, "user.added", user, name=name, roles=user.roles)
+        session.audit(
+            db, "user.added", user, name=name, roles=user.roles, signing_public=own.public_hex
+        )
     return _info(user)
 
 
@@ -68,7 +71,10 @@ def list_users(session: Session) -> list[UserInfo]:
 
 
 def change_password(session: Session, name: str, password: str) -> None:
-    """Users change their own password; admins may set anyone's."""
+    """Users change their own password; admins may set anyone's.
+
+    The user gets new keys with the new slot (so the old password opens nothing current); the
+    entry is signed with the acting user's key in force before the change."""
     if name != session.user and not session.may("user.manage"):
         session.require("user.manage", target="change_password")
     _check_new_password(password)
@@ -77,10 +83,13 @@ def change_password(session: Session, name: str, password: str) -> None:
         if user.disabled:
             raise UserError(f"user {name!r} is disabled")
         old = user.slot
-        user.slot = session.set_password(name, password)
+        user.slot, own = session.set_password(name, password)
+        user.signing_public = own.public_hex
         if old != user.slot:
             session.drop_slot(old)
-        session.audit(db, "user.password", user, name=name)
+        session.audit(db, "user.password", user, name=name, signing_public=own.public_hex)
+    if name == session.user:
+        session.use_user_keys(own)
 
 
 @requires("user.manage")

@@ -41,6 +41,7 @@ _ENTRY_COLUMNS = (
     AuditEntry.prev_hash,
     AuditEntry.hash,
     AuditEntry.signature,
+    AuditEntry.user_signature,
 )
 EDITED = "differs from its audited record (edited)"
 HASH_MISMATCH = "does not match the acquisition hash"

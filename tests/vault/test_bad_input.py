@@ -85,7 +85,7 @@ def test_a_vault_of_a_newer_format_is_refused(admin: Session) -> None:
     folder = admin.folder
     admin.close()
     toml = folder / "vault.toml"
-    toml.write_text(toml.read_text().replace("format = 1", "format = 2"))
+    toml.write_text(toml.read_text().replace("format = 2", "format = 3"))
     with pytest.raises(VaultUnavailable, match="newer"):
         unlock(folder, "alice", PASSWORD)
 
@@ -93,7 +93,7 @@ def test_a_vault_of_a_newer_format_is_refused(admin: Session) -> None:
 def test_a_damaged_vault_file_is_refused(admin: Session) -> None:
     folder = admin.folder
     admin.close()
-    (folder / "vault.toml").write_text("format = 1\n[kdf\n")
+    (folder / "vault.toml").write_text("format = 2\n[kdf\n")
     with pytest.raises(VaultUnavailable, match="damaged"):
         unlock(folder, "alice", PASSWORD)
 
