@@ -32,6 +32,7 @@ def changed(*columns: str) -> str:
 
 DELETED = "is in the audit log but was deleted"
 HASH = "content does not match its hash (edited)"
+NOT_A_USER = "who is not a user at this point of the chain"
 
 
 @pytest.fixture()
@@ -162,7 +163,7 @@ def test_an_audit_row_rehashed_without_the_signing_key_is_named(
     sql(admin, "UPDATE audit SET actor='mallory', hash=:h WHERE seq=:seq", h=forged, seq=seq)
     assert _problems(admin) == [
         Problem(f"audit #{seq}", "signature is not valid for the workstation key"),
-        Problem(f"audit #{seq}", "signed as 'mallory', who is not a user at this point of the chain"),
+        Problem(f"audit #{seq}", f"signed as 'mallory', {NOT_A_USER}"),
         Problem(f"audit #{seq + 1}", "does not link to the entry before it"),
     ]
 
