@@ -36,6 +36,8 @@ def unlock(folder: Path, user: str, password: str, ahead: Derivation | None = No
     sign-in audits them."""
     with _full_disk_said(folder):
         attempt = signin.attempt(folder, user)
+    if not signin.is_text(user, password):  # counted like any guess
+        raise AuthenticationFailed("unknown user or wrong password")
     try:
         with _full_disk_said(folder):
             session = _session.unlock(folder, user, password, SCHEMA, ahead)

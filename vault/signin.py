@@ -62,6 +62,7 @@ MAX_NAME = 128  # characters of a typed name kept for the audit (the rest is cut
 MAX_NAMES = 200  # names the file keeps; beyond, the oldest audited ones go first
 MAX_FILE = 512 * 1024  # bytes; a larger file is not read (it is not one this code wrote)
 _MAX_NOTE = 200
+_MAX_SEALED = 4096  # base64 of an age file of a cut name (about 1.4 KB at the most)
 
 # The time of attempts, in seconds since the epoch (shared by processes, so not monotonic).
 # Tests replace it to move time without waiting.
@@ -175,7 +176,7 @@ def _parse(raw: Any) -> Ledger:
         if len(key) != 64 or any(c not in "0123456789abcdef" for c in key) or type(rec) is not dict:
             raise ValueError("record")
         names[key] = Record(
-            name=_text(rec["name"], 4 * MAX_NAME * 4 + 1024),
+            name=_text(rec["name"], _MAX_SEALED),
             failures=_count(rec["failures"]),
             audited=_count(rec["audited"]),
             first=_time(rec["first"]),
@@ -297,11 +298,19 @@ def attempt(folder: Path, user: str) -> Attempt:
         rec.last = now
         _evict(ledger)
         _write(folder, ledger)
-    try:
-        user.encode("utf-8")
-    except UnicodeEncodeError:  # no user can have this name (a byte string that is not text)
-        raise AuthenticationFailed("unknown user or wrong password") from None
     return Attempt(folder, key, now, before)
+
+
+def is_text(*values: str) -> bool:
+    """Whether every value is text (UTF-8): a name or password given as bytes that are not (an
+    environment variable, a terminal in another encoding) matches no one, and is refused as a
+    wrong password rather than fail in the key derivation."""
+    try:
+        for value in values:
+            value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def undo(done: Attempt) -> None:

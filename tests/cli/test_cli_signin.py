@@ -72,3 +72,15 @@ def test_a_planted_link_is_not_followed_and_the_swap_is_audited(vault_dir: Path,
     assert target.read_text() == "not yours"
     shown = run_cli("user", "signins", vault=vault_dir)
     assert f"record of failed sign-ins replaced: {FILENAME} was a symbolic link" in shown.stdout
+
+
+def test_a_name_or_password_that_is_not_text_is_a_wrong_password_in_one_line(vault_dir: Path):
+    """Bytes that are not UTF-8 in CUSTOS_USER / CUSTOS_PASSWORD once crashed the early key
+    derivation with a traceback."""
+    for user, password in (("al\udcffice", "guess!!!"), ("alice", "guess\udcff")):
+        assert _line(run_cli("case", "list", vault=vault_dir, user=user, password=password), 3) == (
+            WRONG
+        )
+    shown = run_cli("user", "signins", "--json", vault=vault_dir)
+    names = {f["name"]: f["failures"] for f in json.loads(shown.stdout)["failed"]}
+    assert names == {"al\\udcffice": 1, "alice": 1}
