@@ -296,3 +296,21 @@ def test_the_overview_gives_the_head_to_pin_and_is_for_admins_only(folder: Path,
         assert [f.name for f in overview.failed] == ["bob"]
         refused = list_audit(s, action="permission.refused")
         assert refused[-1].actor == "bob" and refused[-1].target == "security_overview"
+
+
+def test_attempts_at_once_each_see_the_others(folder: Path, clock: Clock) -> None:
+    """Guesses sent in parallel get no more free tries than guesses in a row."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(_: int) -> str:
+        try:
+            signin.attempt(folder, "alice")
+        except SignInThrottled:
+            return "refused"
+        return "counted"
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = sorted(pool.map(one, range(8)))
+    assert outcomes == ["counted"] * FREE_FAILURES + ["refused"] * (8 - FREE_FAILURES)
+    (record,) = ledger(folder)["names"].values()
+    assert (record["failures"], record["refused"]) == (FREE_FAILURES, 8 - FREE_FAILURES)
