@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -27,6 +26,7 @@ from rich.progress import (
 from vault.errors import Cancelled
 from vault.jobs import CancelToken, Event, Finished
 from vault.jobs import Progress as ProgressEvent
+from vault.printable import safe
 
 if TYPE_CHECKING:
     from vault.session import Session
@@ -34,26 +34,6 @@ if TYPE_CHECKING:
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 T = TypeVar("T")
-
-# Characters that must never reach a terminal as they are: C0 and C1 controls and DEL (escape
-# sequences can erase or rewrite what was printed), and the bidirectional and line separator
-# marks (they reorder or split what the reader sees).
-# Control characters (C0, DEL, C1), lone surrogates, line/paragraph separators and the
-# bidirectional marks and overrides.
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
-)
-
-
-def safe(text: object) -> str:
-    """``text`` from outside (a key card, a bundle, a partner: contacts, agency names, case
-    references, handling notes, file names) fit to print: every control character is shown as a
-    visible escape (``\\x1b``, ``\\u202e``), so the text cannot move the cursor, erase a line or
-    pass for other output. Everything else, any script included, is printed as it is."""
-    return _UNSAFE.sub(
-        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}",
-        str(text),
-    )
 
 
 def default_vault() -> Path:
@@ -127,7 +107,6 @@ def signed_in(ctx: click.Context) -> Iterator[Session]:
         session.close()
 
 
-# Characters that reorder what follows them on screen (a name could hide its real extension).
 def say_error(subject: str, message: str = "") -> None:
     """One red line on stderr; the text is never read as markup (file names may hold [ ]),
     and control characters in it are shown escaped (``safe``)."""

@@ -86,6 +86,10 @@ def _derive_ahead(argv: list[str], startup: StartUp) -> None:
     user, password = os.environ.get("CUSTOS_USER"), startup.secrets.get("CUSTOS_PASSWORD")
     if not (user and password) or not argv or argv[0] in ("init", "recover", "eval", "gui"):
         return
+    try:
+        user.encode("utf-8"), password.encode("utf-8")
+    except UnicodeEncodeError:  # not text: the command refuses it in one line
+        return
     from pathlib import Path
 
     from cli.common import default_vault

@@ -1,10 +1,10 @@
-"""custos user add | roles | list | passwd | disable"""
+"""custos user add | roles | list | passwd | disable | signins"""
 
 from __future__ import annotations
 
 import click
 
-from cli.common import ask_password, emit_json, out, signed_in
+from cli.common import ask_password, emit_json, out, safe, signed_in
 from vault import users
 
 
@@ -73,6 +73,43 @@ def disable(ctx: click.Context, name: str) -> None:
     with signed_in(ctx) as session:
         users.disable_user(session, name)
     out.print(f"{name} disabled", markup=False)
+
+
+@user.command("signins")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--last", type=int, default=50, show_default=True, help="The last N entries.")
+@click.pass_context
+def signins(ctx: click.Context, as_json: bool, last: int) -> None:
+    """Failed sign-ins (admin), newest first, as audited at the sign-in after them; and the
+    audit head to write down."""
+    from dataclasses import asdict
+
+    from vault.signin import security_overview
+
+    with signed_in(ctx) as session:
+        found = security_overview(session, limit=last)
+    if as_json:
+        emit_json(asdict(found) | {"head": str(found.head)})
+        return
+    for f in found.failed:
+        name = "(names not kept)" if f.name is None else safe(f.name)
+        then = "  then signed in" if f.then_signed_in else ""
+        refused = f"  ({f.refused} refused while waiting)" if f.refused else ""
+        out.print(
+            f"#{f.seq}  {f.recorded}  {name}  {f.failures} failed  {f.first} .. {f.last}"
+            f"{refused}{then}",
+            markup=False,
+        )
+    for reason in found.damaged:
+        out.print(f"record of failed sign-ins replaced: {safe(reason)}", markup=False)
+    if not found.failed:
+        out.print("no failed sign-ins recorded", markup=False)
+    out.print(f"audit head {found.head}", markup=False)
+    out.print(
+        "write this down or send it to someone outside the agency; "
+        f"`custos verify --head {found.head}` checks against it later",
+        markup=False,
+    )
 
 
 def register(group: click.Group) -> None:

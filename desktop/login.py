@@ -7,6 +7,7 @@ the window stays responsive. A wrong password and an unknown user show the same 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +30,22 @@ from PySide6.QtWidgets import (
 from desktop.jobs import JobRunner
 
 
+@dataclass(frozen=True)
+class _Wait:
+    """Too many failed sign-ins with the name typed: the core refused before deriving a key."""
+
+    seconds: int
+
+
 def _unlock(folder: Path, user: str, password: str) -> Any:
     from service.opener import unlock
     from vault.errors import AuthenticationFailed
+    from vault.signin import SignInThrottled
 
     try:
         return unlock(folder, user, password)
+    except SignInThrottled as exc:
+        return _Wait(exc.wait)  # the same for every name, known or not
     except AuthenticationFailed:
         return None  # shown as one fixed message: never say whether the user exists
 
@@ -112,6 +123,14 @@ class LoginDialog(QDialog):
         self._busy(False)
         if session is None:
             self.message.setText(self.tr("Unknown user or wrong password"))
+            self.password.setFocus()
+            return
+        if isinstance(session, _Wait):
+            self.message.setText(
+                self.tr("Too many failed sign-ins for this name: wait {0} s and try again.").format(
+                    session.seconds
+                )
+            )
             self.password.setFocus()
             return
         self.message.clear()

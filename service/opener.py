@@ -15,8 +15,9 @@ from exchange.leftovers import sweep
 from exchange.models import LAYER as EXCHANGE
 from matching.models import LAYER as MATCHING
 from vault import session as _session
+from vault import signin
 from vault.agefmt import Identity
-from vault.errors import DiskFull, disk_full
+from vault.errors import AuthenticationFailed, DiskFull, disk_full
 from vault.keys import Derivation, KdfParams
 from vault.schema import VAULT, Schema
 from vault.session import Session
@@ -27,9 +28,25 @@ SCHEMA = Schema((VAULT, MATCHING, EXCHANGE))
 def unlock(folder: Path, user: str, password: str, ahead: Derivation | None = None) -> Session:
     """Open the vault as ``user``; wrong name, wrong password and disabled user fail alike.
 
-    ``ahead``: the user's key derivation, if the caller started it early (the CLI does)."""
+    ``ahead``: the user's key derivation, if the caller started it early (the CLI does); its
+    answer is not looked at before the sign-in throttle has let the attempt through.
+
+    Failed sign-ins are counted per typed name outside the database and slowed (``signin``):
+    ``SignInThrottled`` (exit 3, "wait N s") while the name must wait; the next successful
+    sign-in audits them."""
     with _full_disk_said(folder):
-        session = _session.unlock(folder, user, password, SCHEMA, ahead)
+        attempt = signin.attempt(folder, user)
+    if not signin.is_text(user, password):  # counted like any guess
+        raise AuthenticationFailed("unknown user or wrong password")
+    try:
+        with _full_disk_said(folder):
+            session = _session.unlock(folder, user, password, SCHEMA, ahead)
+    except AuthenticationFailed:
+        raise  # a guess: it stays counted
+    except BaseException:
+        signin.undo(attempt)  # the vault busy, damaged, a full disk: no guess was made
+        raise
+    _signed_in(session, user, attempt)
     sweep(folder / "tmp")  # what killed bundle imports left in clear, even with the vault shared
     return session
 
@@ -61,4 +78,16 @@ def init_vault(
 def recover(folder: Path, identity_text: str, admin: str, password: str) -> Session:
     """Reopen a vault with the escrowed recovery identity and give ``admin`` a new password."""
     with _full_disk_said(folder):
-        return _session.recover(folder, identity_text, admin, password, SCHEMA)
+        session = _session.recover(folder, identity_text, admin, password, SCHEMA)
+    _signed_in(session, admin, None)
+    return session
+
+
+def _signed_in(session: Session, user: str, attempt: signin.Attempt | None) -> None:
+    """Audit the failed sign-ins recorded since the last success; reset ``user``'s counter."""
+    try:
+        with _full_disk_said(session.folder):
+            signin.succeeded(session, user, attempt)
+    except BaseException:
+        session.close()
+        raise

@@ -125,3 +125,11 @@ def one_clear_line(result: subprocess.CompletedProcess[str]) -> str:
     assert "Traceback" not in result.stderr, result.stderr
     assert "Traceback" not in result.stdout, result.stdout
     return result.stderr.strip()
+
+
+def one_error_line(result: subprocess.CompletedProcess[str], code: int) -> str:
+    """Exactly one error line on stderr (returned), no traceback, and exit ``code``."""
+    text = one_clear_line(result)
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    assert len(text.splitlines()) == 1, text
+    return text

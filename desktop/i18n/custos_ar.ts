@@ -4,58 +4,98 @@
 <context>
     <name>Admin</name>
     <message>
-        <location filename="../pages/admin.py" line="33"/>
+        <location filename="../pages/admin.py" line="35"/>
         <source>User</source>
         <translation>المستخدم</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="34"/>
-        <location filename="../pages/admin.py" line="54"/>
+        <location filename="../pages/admin.py" line="36"/>
+        <location filename="../pages/admin.py" line="84"/>
         <source>Roles</source>
         <translation>الأدوار</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="36"/>
+        <location filename="../pages/admin.py" line="38"/>
         <source>State</source>
         <translation>الحالة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="42"/>
+        <location filename="../pages/admin.py" line="44"/>
         <source>disabled</source>
         <translation>معطّل</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="40"/>
+        <location filename="../pages/admin.py" line="42"/>
         <source>Created</source>
         <translation>تاريخ الإنشاء</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="42"/>
+        <location filename="../pages/admin.py" line="44"/>
         <source>active</source>
         <translation>نشط</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="44"/>
+        <location filename="../pages/admin.py" line="51"/>
+        <source>(names not kept)</source>
+        <translation>(أسماء لم تُحفظ)</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="59"/>
+        <source>{0} refused while waiting</source>
+        <translation>{0} رُفضت أثناء الانتظار</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="62"/>
+        <source>then signed in</source>
+        <translation>ثم سجّل الدخول</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="67"/>
+        <source>Name typed</source>
+        <translation>الاسم المُدخَل</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="68"/>
+        <source>Failures</source>
+        <translation>المحاولات الفاشلة</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="69"/>
+        <source>First</source>
+        <translation>الأولى</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="70"/>
+        <source>Last</source>
+        <translation>الأخيرة</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="71"/>
+        <source>Note</source>
+        <translation>ملاحظة</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="74"/>
         <source>Administrator</source>
         <translation>مسؤول النظام</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="45"/>
+        <location filename="../pages/admin.py" line="75"/>
         <source>Officer</source>
         <translation>ضابط</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="46"/>
+        <location filename="../pages/admin.py" line="76"/>
         <source>Analyst</source>
         <translation>محلل</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="47"/>
+        <location filename="../pages/admin.py" line="77"/>
         <source>Liaison</source>
         <translation>ضابط اتصال</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="164"/>
+        <location filename="../pages/admin.py" line="194"/>
         <source>Verifying the vault</source>
         <translation>جارٍ التحقق من الخزنة</translation>
     </message>
@@ -63,62 +103,87 @@
 <context>
     <name>AdminPage</name>
     <message>
-        <location filename="../pages/admin.py" line="202"/>
+        <location filename="../pages/admin.py" line="233"/>
         <source>Rotate workstation key...</source>
         <translation>تدوير مفتاح محطة العمل...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="283"/>
+        <location filename="../pages/admin.py" line="367"/>
         <source>Rotate workstation key</source>
         <translation>تدوير مفتاح محطة العمل</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="285"/>
+        <location filename="../pages/admin.py" line="369"/>
         <source>Make a new signing key? Earlier audit entries stay verifiable; partner agencies need our new key card.</source>
         <translation>هل تريد إنشاء مفتاح توقيع جديد؟ تبقى إدخالات التدقيق السابقة قابلة للتحقق، وتحتاج الجهات الشريكة إلى بطاقة مفتاحنا الجديدة.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="302"/>
+        <location filename="../pages/admin.py" line="386"/>
         <source>New workstation key: {0}</source>
         <translation>مفتاح محطة العمل الجديد: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="193"/>
+        <location filename="../pages/admin.py" line="224"/>
         <source>Add user...</source>
         <translation>إضافة مستخدم...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="195"/>
+        <location filename="../pages/admin.py" line="226"/>
         <source>Change roles...</source>
         <translation>تغيير الأدوار...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="197"/>
+        <location filename="../pages/admin.py" line="228"/>
         <source>Disable</source>
         <translation>تعطيل</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="199"/>
+        <location filename="../pages/admin.py" line="230"/>
         <source>Verify vault...</source>
         <translation>التحقق من الخزنة...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="210"/>
+        <location filename="../pages/admin.py" line="241"/>
         <source> min</source>
         <translation> دقيقة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="220"/>
+        <location filename="../pages/admin.py" line="251"/>
         <source>Lock the session after idle time</source>
         <translation>قفل الجلسة بعد مدة خمول</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="265"/>
+        <location filename="../pages/admin.py" line="262"/>
+        <source>Failed sign-ins and the audit head</source>
+        <translation>محاولات الدخول الفاشلة ورأس سجل التدقيق</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="280"/>
+        <source>Audit head</source>
+        <translation>رأس سجل التدقيق</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="303"/>
+        <source>Write this down or send it to someone outside the agency; custos verify --head {0} checks against it later.</source>
+        <translation>دوّن هذا أو أرسله إلى شخص خارج الجهة؛ يتحقق الأمر custos verify --head {0} منه لاحقًا.</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="307"/>
+        <source>No failed sign-ins recorded.</source>
+        <translation>لا توجد محاولات دخول فاشلة مسجّلة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="309"/>
+        <source>The record of failed sign-ins was replaced: {0}</source>
+        <translation>استُبدل سجل محاولات الدخول الفاشلة: {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="349"/>
         <source>Disable user</source>
         <translation>تعطيل المستخدم</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="266"/>
+        <location filename="../pages/admin.py" line="350"/>
         <source>Disable {0}? They can no longer sign in.</source>
         <translation>تعطيل {0}؟ لن يتمكن من تسجيل الدخول بعد الآن.</translation>
     </message>
@@ -1585,49 +1650,54 @@
 <context>
     <name>LoginDialog</name>
     <message>
-        <location filename="../login.py" line="68"/>
+        <location filename="../login.py" line="79"/>
         <source>Custos — sign in</source>
         <translation>Custos — تسجيل الدخول</translation>
     </message>
     <message>
-        <location filename="../login.py" line="75"/>
+        <location filename="../login.py" line="86"/>
         <source>Vault: {0}</source>
         <translation>الخزنة: {0}</translation>
     </message>
     <message>
-        <location filename="../login.py" line="78"/>
+        <location filename="../login.py" line="89"/>
         <source>User</source>
         <translation>المستخدم</translation>
     </message>
     <message>
-        <location filename="../login.py" line="79"/>
+        <location filename="../login.py" line="90"/>
         <source>Password</source>
         <translation>كلمة المرور</translation>
     </message>
     <message>
-        <location filename="../login.py" line="82"/>
+        <location filename="../login.py" line="93"/>
         <source>Sign in</source>
         <translation>دخول</translation>
     </message>
     <message>
-        <location filename="../login.py" line="84"/>
+        <location filename="../login.py" line="95"/>
         <source>Quit</source>
         <translation>خروج</translation>
     </message>
     <message>
-        <location filename="../login.py" line="98"/>
+        <location filename="../login.py" line="109"/>
         <source>Enter your user name and password.</source>
         <translation>أدخل اسم المستخدم وكلمة المرور.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="101"/>
+        <location filename="../login.py" line="112"/>
         <source>Opening the vault...</source>
         <translation>جارٍ فتح الخزنة...</translation>
     </message>
     <message>
-        <location filename="../login.py" line="114"/>
+        <location filename="../login.py" line="125"/>
         <source>Unknown user or wrong password</source>
         <translation>مستخدم غير معروف أو كلمة مرور خاطئة</translation>
+    </message>
+    <message>
+        <location filename="../login.py" line="130"/>
+        <source>Too many failed sign-ins for this name: wait {0} s and try again.</source>
+        <translation>محاولات دخول فاشلة كثيرة بهذا الاسم: انتظر {0} ث ثم حاول مرة أخرى.</translation>
     </message>
 </context>
 <context>
@@ -2014,42 +2084,42 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>RecoveryDialog</name>
     <message>
-        <location filename="../login.py" line="201"/>
+        <location filename="../login.py" line="220"/>
         <source>Custos — recovery key</source>
         <translation>Custos — مفتاح الاسترداد</translation>
     </message>
     <message>
-        <location filename="../login.py" line="204"/>
+        <location filename="../login.py" line="223"/>
         <source>This is the vault&apos;s recovery key. It is shown only this once and is not stored on this computer. Hand it to your agency&apos;s key escrow now (print it or save it to removable media kept under seal). Without it, a vault whose administrators have all lost their passwords cannot be opened again.</source>
         <translation>هذا مفتاح استرداد الخزنة. يُعرض هذه المرة فقط ولا يُحفظ على هذا الحاسوب. سلّمه الآن إلى جهة حفظ المفاتيح في جهازك (اطبعه أو احفظه على وسيط قابل للإزالة يُحفظ مختومًا). بدونه لا يمكن فتح خزنة فقد جميع مسؤوليها كلمات مرورهم.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="216"/>
+        <location filename="../login.py" line="235"/>
         <source>Save to file...</source>
         <translation>حفظ في ملف...</translation>
     </message>
     <message>
-        <location filename="../login.py" line="219"/>
+        <location filename="../login.py" line="238"/>
         <source>I have stored the recovery key</source>
         <translation>لقد حفظت مفتاح الاسترداد</translation>
     </message>
     <message>
-        <location filename="../login.py" line="222"/>
+        <location filename="../login.py" line="241"/>
         <source>Continue</source>
         <translation>متابعة</translation>
     </message>
     <message>
-        <location filename="../login.py" line="238"/>
+        <location filename="../login.py" line="257"/>
         <source>Save the recovery key</source>
         <translation>حفظ مفتاح الاسترداد</translation>
     </message>
     <message>
-        <location filename="../login.py" line="249"/>
+        <location filename="../login.py" line="268"/>
         <source>Cannot save: {0}</source>
         <translation>تعذّر الحفظ: {0}</translation>
     </message>
     <message>
-        <location filename="../login.py" line="251"/>
+        <location filename="../login.py" line="270"/>
         <source>Saved to {0}</source>
         <translation>حُفظ في {0}</translation>
     </message>
@@ -2057,27 +2127,27 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>ReportDialog</name>
     <message>
-        <location filename="../pages/admin.py" line="134"/>
+        <location filename="../pages/admin.py" line="164"/>
         <source>Verify report</source>
         <translation>تقرير التحقق</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="137"/>
+        <location filename="../pages/admin.py" line="167"/>
         <source>Verify was cancelled; nothing is concluded.</source>
         <translation>أُلغي التحقق؛ لا يمكن استنتاج شيء.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="139"/>
+        <location filename="../pages/admin.py" line="169"/>
         <source>The vault is intact.</source>
         <translation>الخزنة سليمة.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="141"/>
+        <location filename="../pages/admin.py" line="171"/>
         <source>{0} problem(s) found.</source>
         <translation>وُجدت {0} مشكلة.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="143"/>
+        <location filename="../pages/admin.py" line="173"/>
         <source>{0} items in {1} stored files, {2} audit entries checked at {3}.</source>
         <translation>فُحص {0} عنصر في {1} ملف مخزّن و{2} قيد تدقيق في {3}.</translation>
     </message>
@@ -2392,52 +2462,52 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>SetupDialog</name>
     <message>
-        <location filename="../login.py" line="138"/>
+        <location filename="../login.py" line="157"/>
         <source>Custos — create a vault</source>
         <translation>Custos — إنشاء خزنة</translation>
     </message>
     <message>
-        <location filename="../login.py" line="141"/>
+        <location filename="../login.py" line="160"/>
         <source>No vault was found at {0}. Create it now: you become its first administrator.</source>
         <translation>لم يُعثر على خزنة في {0}. أنشئها الآن: ستصبح مسؤولها الأول.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="152"/>
+        <location filename="../login.py" line="171"/>
         <source>Administrator name</source>
         <translation>اسم المسؤول</translation>
     </message>
     <message>
-        <location filename="../login.py" line="153"/>
+        <location filename="../login.py" line="172"/>
         <source>Password</source>
         <translation>كلمة المرور</translation>
     </message>
     <message>
-        <location filename="../login.py" line="154"/>
+        <location filename="../login.py" line="173"/>
         <source>Password again</source>
         <translation>كلمة المرور مرة أخرى</translation>
     </message>
     <message>
-        <location filename="../login.py" line="158"/>
+        <location filename="../login.py" line="177"/>
         <source>Create vault</source>
         <translation>إنشاء الخزنة</translation>
     </message>
     <message>
-        <location filename="../login.py" line="160"/>
+        <location filename="../login.py" line="179"/>
         <source>Quit</source>
         <translation>خروج</translation>
     </message>
     <message>
-        <location filename="../login.py" line="173"/>
+        <location filename="../login.py" line="192"/>
         <source>Enter the administrator&apos;s name.</source>
         <translation>أدخل اسم المسؤول.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="176"/>
+        <location filename="../login.py" line="195"/>
         <source>The two passwords differ.</source>
         <translation>كلمتا المرور مختلفتان.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="179"/>
+        <location filename="../login.py" line="198"/>
         <source>Creating the vault...</source>
         <translation>جارٍ إنشاء الخزنة...</translation>
     </message>
@@ -2445,32 +2515,32 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>UserDialog</name>
     <message>
-        <location filename="../pages/admin.py" line="79"/>
+        <location filename="../pages/admin.py" line="109"/>
         <source>Roles of {0}</source>
         <translation>أدوار {0}</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="79"/>
+        <location filename="../pages/admin.py" line="109"/>
         <source>Add user</source>
         <translation>إضافة مستخدم</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="87"/>
+        <location filename="../pages/admin.py" line="117"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="89"/>
+        <location filename="../pages/admin.py" line="119"/>
         <source>Password</source>
         <translation>كلمة المرور</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="90"/>
+        <location filename="../pages/admin.py" line="120"/>
         <source>Password again</source>
         <translation>كلمة المرور مرة أخرى</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="113"/>
+        <location filename="../pages/admin.py" line="143"/>
         <source>The two passwords differ.</source>
         <translation>كلمتا المرور مختلفتان.</translation>
     </message>

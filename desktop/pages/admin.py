@@ -1,4 +1,5 @@
-"""Administration: users and roles, verify with its report, the idle-lock time."""
+"""Administration: users and roles, verify with its report, the idle-lock time; failed sign-ins
+and the audit head to write down."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ from desktop import settings
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.jobs import JobDialog
 from desktop.pages import Page, call
-from desktop.tablemodel import Column, RecordModel, filtered, setup_view, when
+from desktop.tablemodel import Column, RecordModel, filtered, number, setup_view, when
+from vault.printable import safe
 
 COLUMNS = (
     Column(QT_TRANSLATE_NOOP("Admin", "User"), lambda u: u.name),
@@ -40,6 +42,34 @@ COLUMNS = (
     Column(QT_TRANSLATE_NOOP("Admin", "Created"), lambda u: u.created_at, when),
 )
 _STATES = (QT_TRANSLATE_NOOP("Admin", "active"), QT_TRANSLATE_NOOP("Admin", "disabled"))
+
+
+def _typed(name: str | None) -> str:
+    """A name as typed at a failed sign-in: anyone's input, so control and bidi characters are
+    shown escaped."""
+    if name is None:
+        return QCoreApplication.translate("Admin", "(names not kept)")
+    return safe(name)
+
+
+def _note(outcome: tuple[bool, int]) -> str:
+    then_signed_in, refused = outcome
+    notes = []
+    if refused:
+        text = QCoreApplication.translate("Admin", "{0} refused while waiting")
+        notes.append(text.format(number(refused)))
+    if then_signed_in:
+        notes.append(QCoreApplication.translate("Admin", "then signed in"))
+    return "; ".join(notes)
+
+
+SIGNIN_COLUMNS = (
+    Column(QT_TRANSLATE_NOOP("Admin", "Name typed"), lambda f: f.name, _typed, width=24),
+    Column(QT_TRANSLATE_NOOP("Admin", "Failures"), lambda f: f.failures, number, align_right=True),
+    Column(QT_TRANSLATE_NOOP("Admin", "First"), lambda f: f.first, when),
+    Column(QT_TRANSLATE_NOOP("Admin", "Last"), lambda f: f.last, when),
+    Column(QT_TRANSLATE_NOOP("Admin", "Note"), lambda f: (f.then_signed_in, f.refused), _note),
+)
 ROLE_NAMES = {
     "admin": QT_TRANSLATE_NOOP("Admin", "Administrator"),
     "officer": QT_TRANSLATE_NOOP("Admin", "Officer"),
@@ -180,6 +210,7 @@ def start_verify(page: Any) -> JobDialog:
 class AdminPage(Page):
     verified = Signal(str)
     users_loaded = Signal()
+    security_loaded = Signal()
 
     def __init__(self, session: Any, runner: Any, parent: QWidget | None = None) -> None:
         super().__init__(session, runner, parent)
@@ -223,12 +254,65 @@ class AdminPage(Page):
         layout.addWidget(self.view)
         layout.addLayout(lock)
         layout.addWidget(self.key_label)
+        layout.addWidget(self._security_box())
         self.dialog: UserDialog | None = None
+
+    def _security_box(self) -> QGroupBox:
+        """Failed sign-ins (as audited) and the audit head to pin outside the agency."""
+        box = QGroupBox(self.tr("Failed sign-ins and the audit head"))
+        box.setObjectName("security_box")
+        box.setVisible(self.session.may("audit.read"))
+        self.head = QLineEdit()
+        self.head.setObjectName("audit_head")
+        self.head.setReadOnly(True)
+        self.head.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        self.head_hint = QLabel()
+        self.head_hint.setWordWrap(True)
+        self.head_hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.signins = RecordModel(SIGNIN_COLUMNS, "Admin", self)
+        self.signins_view = QTableView()
+        self.signins_view.setObjectName("signins_table")
+        self.signins_view.setModel(self.signins)
+        setup_view(self.signins_view)
+        self.signins_note = QLabel()
+        self.signins_note.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow(self.tr("Audit head"), self.head)
+        layout = QVBoxLayout(box)
+        layout.addLayout(form)
+        layout.addWidget(self.head_hint)
+        layout.addWidget(self.signins_note)
+        layout.addWidget(self.signins_view)
+        return box
 
     def refresh(self) -> None:
         from vault.users import list_users
 
         self.call(list_users, self.session, done=self._users, key="list")
+        if self.session.may("audit.read"):
+            from vault.signin import security_overview
+
+            self.call(security_overview, self.session, done=self._security, key="security")
+
+    def _security(self, overview: Any) -> None:
+        head = str(overview.head)
+        self.head.setText(head)
+        self.head.setCursorPosition(0)
+        self.head_hint.setText(
+            self.tr(
+                "Write this down or send it to someone outside the agency; "
+                "custos verify --head {0} checks against it later."
+            ).format(head)
+        )
+        notes = [] if overview.failed else [self.tr("No failed sign-ins recorded.")]
+        notes += [
+            self.tr("The record of failed sign-ins was replaced: {0}").format(safe(why))
+            for why in overview.damaged
+        ]
+        self.signins_note.setText("\n".join(notes))
+        self.signins_note.setVisible(bool(notes))
+        self.signins.set_records(overview.failed)
+        self.security_loaded.emit()
 
     def _users(self, found: list[Any]) -> None:
         self.model.set_records(found)

@@ -28,6 +28,7 @@ from vaultkit import (
     cli_env,
     new_vault,
     one_clear_line,
+    one_error_line,
     open_as,
     run_cli,
     sql,
@@ -37,12 +38,7 @@ CASE = "C-1"
 WRONG = "error: unknown user or wrong password"
 
 
-def _line(result: subprocess.CompletedProcess[str], code: int) -> str:
-    """Exactly one error line on stderr, and the exit code."""
-    text = one_clear_line(result)
-    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
-    assert len(text.splitlines()) == 1, text
-    return text
+_line = one_error_line  # exactly one error line on stderr, and the exit code
 
 
 def test_wrong_password_unknown_and_disabled_users_get_the_same_line(vault_dir: Path) -> None:

@@ -3,19 +3,14 @@ values and case references (each one line, exit 2)."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from vaultkit import one_clear_line, run_cli
+from vaultkit import one_error_line, run_cli
 
 CASE = "C-1"
 
 
-def _line(result: subprocess.CompletedProcess[str], code: int) -> str:
-    text = one_clear_line(result)
-    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
-    assert len(text.splitlines()) == 1, text
-    return text
+_line = one_error_line  # exactly one error line on stderr, and the exit code
 
 
 def test_ingest_run_again_skips_what_is_there_unless_again(vault_dir: Path, tmp_path: Path) -> None:

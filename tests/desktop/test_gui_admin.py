@@ -92,3 +92,69 @@ def test_admin_rotates_the_workstation_key_and_the_vault_still_verifies(controll
     assert after != before and after in page.key_label.text()
     assert list_audit(controller.session)[-1].action == "keys.signing_rotated"
     assert verify(controller.session).ok
+
+
+def _try(qtbot, dialog, user: str, password: str) -> str:
+    """One attempt in the sign-in dialog; the line it shows."""
+    dialog.user.setText(user)
+    dialog.password.setText(password)
+    dialog.sign_in_button.click()
+    qtbot.waitUntil(lambda: dialog.sign_in_button.isEnabled(), timeout=20_000)
+    return dialog.message.text()
+
+
+def test_admin_page_shows_failed_sign_ins_escaped_and_the_head_to_write_down(controller, qtbot):
+    from vault.history import head
+
+    controller.start()
+    hostile = "\x1b[2J\u202emallory"
+    assert _try(qtbot, controller.dialog, hostile, "a guess") == "Unknown user or wrong password"
+    window = sign_in(controller, qtbot)
+    page = window.show_area("admin")
+    settle(qtbot, window)
+    pinned = str(head(controller.session))
+    assert page.head.text() == pinned and page.head.isReadOnly()
+    assert f"custos verify --head {pinned} checks against it later" in page.head_hint.text()
+    assert "outside the agency" in page.head_hint.text()
+    assert page.signins.rowCount() == 1
+    row = [page.signins.index(0, c).data() for c in range(page.signins.columnCount())]
+    assert row[0] == "\\x1b[2J\\u202emallory"  # escaped: cannot reorder or clear the page
+    assert row[1] == "1"
+    assert "a guess" not in "".join(str(x) for x in row)
+    # a verify writes to the audit: the head shown moves with it
+    page.verify_button.click()
+    qtbot.waitUntil(lambda: page.report is not None, timeout=30_000)
+    settle(qtbot, window)
+    assert page.head.text() == str(head(controller.session)) != pinned
+
+
+def test_a_throttled_name_is_told_to_wait_in_the_sign_in_dialog(controller, qtbot, monkeypatch):
+    from vault import signin
+
+    monkeypatch.setattr(signin, "clock", lambda: 1_700_000_000.0)  # no time passes
+    controller.start()
+    said = [_try(qtbot, controller.dialog, "alice", "a guess") for _ in range(signin.FREE_FAILURES)]
+    assert said == ["Unknown user or wrong password"] * signin.FREE_FAILURES
+    waiting = "Too many failed sign-ins for this name: wait 1 s and try again."
+    assert _try(qtbot, controller.dialog, "alice", PASSWORD) == waiting
+    assert _try(qtbot, controller.dialog, "nobody", "a guess") == "Unknown user or wrong password"
+    window = sign_in(controller, qtbot, ANALYST)  # other names are not held back
+    assert window.area_keys()[0] == "cases"
+
+
+def test_the_security_box_is_translated_to_arabic(controller, qtbot):
+    from desktop import i18n
+
+    window = sign_in(controller, qtbot)
+    i18n.install("ar")
+    from desktop.pages.admin import AdminPage
+
+    page = AdminPage(controller.session, window.runner, window)
+    page.refresh()
+    qtbot.waitUntil(lambda: bool(page.head.text()), timeout=20_000)
+    settle(qtbot, window)
+    texts = [page.findChild(type(page.head_hint.parent()), "security_box").title()]
+    texts += [page.head_hint.text(), page.signins_note.text()]
+    assert "رأس سجل التدقيق" in texts[0]
+    assert "custos verify --head" in texts[1] and not texts[1].startswith("Write")
+    assert texts[2] == "لا توجد محاولات دخول فاشلة مسجّلة."
