@@ -162,7 +162,9 @@ def test_an_audit_row_rehashed_without_the_signing_key_is_named(
     sql(admin, "UPDATE audit SET actor='mallory', hash=:h WHERE seq=:seq", h=forged, seq=seq)
     assert _problems(admin) == [
         Problem(f"audit #{seq}", "signature is not valid for the workstation key"),
-        Problem(f"audit #{seq}", "signed as 'mallory', who is not a user at this point of the chain"),
+        Problem(
+            f"audit #{seq}", "signed as 'mallory', who is not a user at this point of the chain"
+        ),
         Problem(f"audit #{seq + 1}", "does not link to the entry before it"),
     ]
 
