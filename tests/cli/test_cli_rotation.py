@@ -18,7 +18,7 @@ from vault.ingest import ingest
 from vault.models import Blob
 from vault.session import Session
 from vault.verify import verify
-from vaultkit import ROOT, audit_rows, cli_env, one_clear_line, open_as, run_cli
+from vaultkit import PASSWORD, ROOT, audit_rows, cli_env, one_clear_line, open_as, run_cli
 
 CASE = "C-1"
 
@@ -40,9 +40,8 @@ def _state(vault: Path) -> str:
 
 
 def _recipient(vault: Path) -> str:
-    return next(
-        line for line in (vault / "vault.toml").read_text().splitlines() if "vault_recipient" in line
-    )
+    lines = (vault / "vault.toml").read_text().splitlines()
+    return next(line for line in lines if "vault_recipient" in line)
 
 
 def _whole(session: Session) -> int:
@@ -93,7 +92,7 @@ def test_sigkill_at_every_stage_is_finished_or_rolled_back(
         proc.wait()
         hit.append(seen)
         if round_ % 3 == 2:  # the escrow finishes it as well as a password does
-            session = recover(vault_dir, recovery_file.read_text(), "alice", "correct horse battery")
+            session = recover(vault_dir, recovery_file.read_text(), "alice", PASSWORD)
         else:
             session = open_as(vault_dir)
         try:

@@ -164,9 +164,7 @@ def test_after_rotation_everything_verifies_reads_and_recovers(
     assert not list(vault_dir.glob("*.rekey"))
 
 
-def test_refused_while_another_session_has_the_vault_open(
-    stored: Session, vault_dir: Path
-) -> None:
+def test_refused_while_another_session_has_the_vault_open(stored: Session, vault_dir: Path) -> None:
     other = open_as(vault_dir, "xavier")
     try:
         key_before = (vault_dir / "vault.toml").read_bytes()
