@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import ask_password, emit_json, out, safe, signed_in
+from cli.common import ask_password, emit_json, out, run_job, safe, signed_in
 from vault import users
 
 
@@ -58,21 +58,32 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @click.argument("name")
 @click.pass_context
 def passwd(ctx: click.Context, name: str) -> None:
-    """Set a new password (your own, or anyone's as admin)."""
+    """Set a new password (your own, or anyone's as admin); rotates the vault key."""
+    from vault.rotation import check_alone
+
     with signed_in(ctx) as session:
+        check_alone(session)  # before the prompt: the rotation needs the vault to itself
         password = ask_password(f"New password for {name}", "CUSTOS_NEW_PASSWORD", confirm=True)
-        users.change_password(session, name, password)
-    out.print(f"password of {name} changed", markup=False)
+        run_job(
+            lambda emit: users.change_password(session, name, password, emit),
+            "rotating the vault key",
+            unit="items",
+        )
+    out.print(f"password of {name} changed; vault key rotated", markup=False)
 
 
 @user.command("disable")
 @click.argument("name")
 @click.pass_context
 def disable(ctx: click.Context, name: str) -> None:
-    """Disable a user: they can no longer unlock the vault."""
+    """Disable a user: they can no longer unlock the vault; rotates the vault key."""
     with signed_in(ctx) as session:
-        users.disable_user(session, name)
-    out.print(f"{name} disabled", markup=False)
+        run_job(
+            lambda emit: users.disable_user(session, name, emit),
+            "rotating the vault key",
+            unit="items",
+        )
+    out.print(f"{name} disabled; vault key rotated", markup=False)
 
 
 @user.command("signins")

@@ -65,7 +65,7 @@ def open_bundle(
         yield path, []
     elif path.is_file():
         work = session.folder / "tmp"
-        root, problems = unpack(path, session.age_identity, work, cancel)
+        root, problems = unpack(path, session.age_identities, work, cancel)
         try:
             yield root, problems
         finally:

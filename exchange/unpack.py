@@ -42,7 +42,7 @@ from typing import BinaryIO
 from exchange.checks import unsafe
 from exchange.constants import MAX_BYTES, MAX_FILES
 from exchange.leftovers import sweep, unpack_folder_name
-from vault.agefmt import CHUNK, TAG, AgeError, Identity, decrypt_chunks
+from vault.agefmt import CHUNK, TAG, AgeError, Identities, decrypt_chunks
 from vault.jobs import CancelToken
 
 
@@ -165,7 +165,7 @@ def _too_large(m: tarfile.TarInfo, declared: int, cipher: int, src: Path) -> str
 
 
 def unpack(
-    src: Path, identity: Identity, work: Path, cancel: CancelToken
+    src: Path, identity: Identities, work: Path, cancel: CancelToken
 ) -> tuple[Path | None, list[str]]:
     """Decrypt and unpack ``src`` under ``work``; returns (bag folder or None, problems)."""
     problems: list[str] = []
@@ -222,7 +222,7 @@ def _data_size(m: tarfile.TarInfo) -> int:
 def _extract(
     src: Path,
     fh: BinaryIO,
-    identity: Identity,
+    identity: Identities,
     dest: Path,
     cipher: int,
     problems: list[str],

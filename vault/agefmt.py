@@ -26,7 +26,7 @@ from __future__ import annotations
 import base64
 import hmac
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from hashlib import sha256
 from typing import BinaryIO
@@ -130,6 +130,11 @@ class Recipient:
         return bech32.encode("age", self.public)
 
 
+# One identity, or several tried in turn (the vault's current one, then those it had before a
+# vault-key rotation: bundles partners sealed to an older recipient still open).
+Identities = Identity | Sequence[Identity]
+
+
 def _wrap(file_key: bytes, recipient: Recipient) -> bytes:
     eph = X25519PrivateKey.generate()
     share = eph.public_key().public_bytes(_RAW, serialization.PublicFormat.Raw)
@@ -151,6 +156,22 @@ def stream_nonce(counter: int, last: bool) -> bytes:
     return counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
 
 
+def header_for(file_key: bytes, recipients: list[Recipient]) -> bytes:
+    """A complete header (MAC line included) wrapping ``file_key`` to ``recipients``.
+
+    The payload depends only on the file key and the nonce that follows the header, so a new
+    header for the same file key re-addresses an age file without touching its payload (a
+    vault-key rotation re-wraps every blob this way)."""
+    header = INTRO + b"".join(_wrap(file_key, r) for r in recipients) + b"---"
+    mac = hmac.new(hkdf(file_key, b"", b"header"), header, sha256).digest()
+    return header + b" " + _b64(mac) + b"\n"
+
+
+def read_file_key(src: BinaryIO, identities: Identities) -> bytes:
+    """The file key of an age file (header MAC checked); ``src`` is left at the payload nonce."""
+    return _parse_header(src, identities)
+
+
 class Encryptor:
     """Encrypts a stream to recipients; feed plaintext with ``write``, then ``close``.
 
@@ -159,10 +180,8 @@ class Encryptor:
 
     def __init__(self, out: BinaryIO, recipients: list[Recipient]) -> None:
         file_key = os.urandom(16)
-        header = INTRO + b"".join(_wrap(file_key, r) for r in recipients) + b"---"
-        mac = hmac.new(hkdf(file_key, b"", b"header"), header, sha256).digest()
         nonce = os.urandom(16)
-        out.write(header + b" " + _b64(mac) + b"\n" + nonce)
+        out.write(header_for(file_key, recipients) + nonce)
         self._aead = ChaCha20Poly1305(hkdf(file_key, nonce, b"payload"))
         self._out = out
         self._pending = bytearray()
@@ -248,8 +267,9 @@ def _unwrap(args: list[bytes], body: bytes, identity: Identity) -> bytes | None:
         return None
 
 
-def _parse_header(src: BinaryIO, identity: Identity) -> bytes:
+def _parse_header(src: BinaryIO, identity: Identities) -> bytes:
     """Read the header, return the file key (after checking the header MAC)."""
+    identities = (identity,) if isinstance(identity, Identity) else tuple(identity)
     if src.readline(64) != INTRO:
         raise AgeError("not an age v1 file")
     header = bytearray(INTRO)
@@ -275,8 +295,10 @@ def _parse_header(src: BinaryIO, identity: Identity) -> bytes:
             parts.append(_unb64(part))
             if len(part) < 64:
                 break
-        if file_key is None:
-            file_key = _unwrap(args, b"".join(parts), identity)
+        for candidate in identities if file_key is None else ():
+            file_key = _unwrap(args, b"".join(parts), candidate)
+            if file_key is not None:
+                break
     if file_key is None:
         raise AgeError("no identity matched")
     expected = hmac.new(hkdf(file_key, b"", b"header"), bytes(header), sha256).digest()
@@ -285,7 +307,7 @@ def _parse_header(src: BinaryIO, identity: Identity) -> bytes:
     return file_key
 
 
-def decrypt_chunks(src: BinaryIO, identity: Identity) -> Iterator[bytes]:
+def decrypt_chunks(src: BinaryIO, identity: Identities) -> Iterator[bytes]:
     """Yield plaintext chunks of an age file; raise ``AgeError`` on any tampering or truncation."""
     file_key = _parse_header(src, identity)
     nonce = src.read(16)
@@ -318,7 +340,7 @@ class Decryptor:
     chunks (the very last one may be short) and returns 0 at the end.
     """
 
-    def __init__(self, src: BinaryIO, identity: Identity, batch: int = 64) -> None:
+    def __init__(self, src: BinaryIO, identity: Identities, batch: int = 64) -> None:
         file_key = _parse_header(src, identity)
         nonce = src.read(16)
         if len(nonce) != 16:
@@ -376,7 +398,7 @@ class Decryptor:
         return pos
 
 
-def decrypt_bytes(data: bytes, identity: Identity) -> bytes:
+def decrypt_bytes(data: bytes, identity: Identities) -> bytes:
     """Decrypt a small age file held in memory."""
     import io
 

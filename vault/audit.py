@@ -307,7 +307,11 @@ class ChainChecker:
             return
         permission = PRIVILEGED.get(e.action)
         if permission and e.action != RECOVERED:
-            own = e.action == "user.password" and details.get("name") == e.actor
+            # Users change their own password, which rotates the vault key as they do.
+            own = details.get("name") == e.actor and (
+                e.action == "user.password"
+                or (e.action == "keys.vault_rotated" and details.get("trigger") == "user.password")
+            )
             if not own and not (PERMISSIONS[permission][0] & self.users[e.actor].roles):
                 yield f"{e.action} by {e.actor!r}, who did not hold {permission} at that point"
                 return

@@ -43,7 +43,7 @@ class BlobStore:
         folder: Path,
         name_key: bytes,
         recipients: list[agefmt.Recipient],
-        identity: agefmt.Identity,
+        identity: agefmt.Identities,
     ) -> None:
         self.root = folder / "blobs"
         self._root = str(self.root)
@@ -54,6 +54,17 @@ class BlobStore:
         self._move_lock = threading.Lock()
         self._marker = os.path.join(self._root, UNSETTLED)
         self._marked = False  # this session made the marker durable
+
+    def use_keys(self, name_key: bytes, identities: agefmt.Identities) -> None:
+        """The blob-name key and the identities to read with, as the database records them after
+        a vault-key rotation (names stay those of the first key; old identities open blobs whose
+        header a rotation interrupted by a crash has not re-wrapped yet)."""
+        self._name_key = name_key
+        self._identity = identities
+
+    @property
+    def name_key(self) -> bytes:
+        return self._name_key
 
     def name_for(self, sha256_hex: str) -> str:
         return hmac.new(self._name_key, bytes.fromhex(sha256_hex), hashlib.sha256).hexdigest()

@@ -111,7 +111,7 @@ class VaultConfig:
             if not hmac.compare_digest(self.auth.get(name, ""), mac)
         ]
 
-    def save(self, folder: Path) -> None:
+    def save(self, folder: Path, name: str = FILENAME) -> None:
         b64 = base64.b64encode
         lines = [
             "# Custos vault. Everything secret here is encrypted; see docs/ARCHITECTURE.md.",
@@ -138,7 +138,7 @@ class VaultConfig:
             "[auth]",
             *(f'{k} = "{v}"' for k, v in sorted(self.auth.items())),
         ]
-        atomic_write(folder / FILENAME, ("\n".join(lines) + "\n").encode(), mode=0o600)
+        atomic_write(folder / name, ("\n".join(lines) + "\n").encode(), mode=0o600)
 
 
 def is_vault(folder: Path) -> bool:

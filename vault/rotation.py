@@ -1,19 +1,75 @@
-"""Rotating the workstation's Ed25519 signing key (admin).
+"""Rotating keys (admin): the workstation's Ed25519 signing key, and the vault key.
 
+**The signing key.**
 The rotation is one audit entry signed by the outgoing key and naming the incoming one, committed
 in the same transaction as the new private key. Verify starts from the first key (``vault.toml``)
 and follows each rotation along the chain, so old entries keep verifying and a crash leaves
 either the old key in force or the new one, never a gap. Partners need our new key card.
+
+**The vault key** (``rotate_vault_key``; also run by disabling a user and changing a password,
+so an old ``vault.toml`` plus an old password opens nothing current). With the vault to itself
+(no other process may have it open), a new key K' replaces K in five steps:
+
+1. ``rotation.pending``: the new vault recipient, and K' sealed (age) to the old vault identity and
+   the recovery recipient; durable before anything else is written.
+2. ``custos.db.rekey``: ``sqlcipher_export`` of the database under K''s database key, plus the
+   blob-name key (names never change), the old age identity (bundles sealed to it still open) and
+   the ``keys.vault_rotated`` entry; fsynced, journal mode DELETE (one self-contained file).
+3. ``vault.toml.rekey``: the new vault recipient, the recovery copy of K', every enabled user's slot
+   resealed to K' (without their passwords), MACs under K'; fsynced.
+   Up to here a cancel (or a crash) rolls back: the ``.rekey`` files and the marker are removed.
+4. The point of no return: ``vault.toml.rekey`` replaces ``vault.toml`` (one rename).
+5. ``custos.db.rekey`` replaces ``custos.db`` (the old WAL removed first: its pages are under the
+   old key); every blob's age header is re-wrapped to the new vault recipient and the recovery
+   recipient, the payload bytes copied unchanged (new file in ``tmp/``, ``syncfs`` per batch,
+   rename); the marker goes last.
+
+The next unlock or recover that finds the marker compares its recipient with ``vault.toml``'s:
+the same, and the rotation is finished (steps 5); else it is rolled back.
 """
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+import base64
+import contextlib
+import dataclasses
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+from sqlalchemy.exc import DatabaseError
+from sqlalchemy.orm import sessionmaker
+
+from vault import agefmt, keys
 from vault.audit import ROTATED
-from vault.errors import VaultUnavailable
-from vault.models import Meta
-from vault.session import Session, requires
+from vault.config import FILENAME, VaultConfig
+from vault.errors import IntegrityFault, UserError, VaultUnavailable
+from vault.fsutil import atomic_write, fsync_dir, syncfs
+from vault.jobs import CancelToken, Emit, Progress, ignore
+from vault.models import Meta, User
+from vault.session import (
+    BLOB_NAME_KEY,
+    DB_FILE,
+    PREVIOUS_IDENTITIES,
+    VAULT_FILE_KEY,
+    Session,
+    _engine,
+    requires,
+)
+
+PENDING = "rotation.pending"
+NEW_DB = DB_FILE + ".rekey"
+NEW_CONFIG = FILENAME + ".rekey"
+VAULT_ROTATED = "keys.vault_rotated"
+# Folders of files keyed under a vault subkey that are only caches (matching's gallery cache):
+# removed by a rotation, rebuilt on demand under the new key.
+KEY_BOUND_CACHES = ("cache",)
+_BATCH = 64
 
 
 @requires("keys.manage")
@@ -30,3 +86,352 @@ def rotate_signing_key(session: Session) -> str:
         meta.value = new.private_bytes_raw()
         session.use_signing_key(new)
     return new_public
+
+
+@dataclasses.dataclass(frozen=True)
+class VaultRotation:
+    """What a vault-key rotation did (no key in it)."""
+
+    old_recipient: str
+    new_recipient: str
+    slots: int  # users' slots resealed to the new key
+    blobs: int  # blob headers re-wrapped
+    note: str = (
+        "partners need our new key card (custos agency card --out FILE); bundles sealed to the "
+        "old recipient still open here"
+    )
+
+
+class VaultRotationJob:
+    """A vault-key rotation as a job: ``Progress`` events (items: the database, then blobs);
+    ``cancel`` is honoured until the point of no return (the new ``vault.toml``)."""
+
+    def __init__(
+        self,
+        session: Session,
+        reason: str,
+        cancel: CancelToken | None = None,
+        trigger: str = "request",
+        name: str = "",
+    ) -> None:
+        self.session = session
+        self.reason = reason
+        self.cancel = cancel or CancelToken()
+        self.trigger = trigger
+        self.name = name
+
+    def run(self, emit: Emit) -> VaultRotation:
+        if self.trigger == "request":
+            self.session.require("keys.manage", target="rotate_vault_key")
+        return rotate(self.session, self.reason, emit, self.cancel, self.trigger, self.name)
+
+
+@requires("keys.manage")
+def rotate_vault_key(
+    session: Session, reason: str, emit: Emit = ignore, cancel: CancelToken | None = None
+) -> VaultRotation:
+    """A new vault key: database re-keyed, blob headers re-wrapped, slots resealed, audited."""
+    return rotate(session, reason, emit, cancel or CancelToken())
+
+
+def check_alone(session: Session) -> None:
+    """``VaultUnavailable`` unless this process is the only one with the vault open (a face
+    checks before asking for anything; ``rotate`` checks again, holding the lock)."""
+    if not session.hold_alone():
+        raise _in_use(session.folder)
+    session.share_lock()
+
+
+def _in_use(folder: Path) -> VaultUnavailable:
+    return VaultUnavailable(
+        f"{folder}: another Custos process has the vault open; close it first (rotating the "
+        "vault key needs the vault to itself)"
+    )
+
+
+def rotate(
+    session: Session,
+    reason: str,
+    emit: Emit = ignore,
+    cancel: CancelToken | None = None,
+    trigger: str = "request",
+    name: str = "",
+) -> VaultRotation:
+    """Rotate the vault key (callers check permissions: see ``VaultRotationJob``)."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise UserError("say why the vault key is rotated (--reason TEXT)")
+    token = cancel or CancelToken()
+    with session.write_lock:
+        if not session.hold_alone():
+            raise _in_use(session.folder)
+        try:
+            return _rotate(session, reason, emit, token, trigger, name)
+        finally:
+            session.share_lock()
+
+
+def _rotate(
+    session: Session, reason: str, emit: Emit, cancel: CancelToken, trigger: str, name: str
+) -> VaultRotation:
+    folder = session.folder
+    old_key, new_key = session.vault_key_for_rotation(), keys.new_vault_key()
+    old_identity, new_identity = keys.vault_identity(old_key), keys.vault_identity(new_key)
+    config = VaultConfig.load(folder)
+    session._check_file(config)
+    recovery = agefmt.Recipient.parse(config.recovery_recipient)
+    new_recipient = str(new_identity.recipient)
+    total = sum(1 for _ in session.blobs.stored_names()) + 1
+    emit(Progress(0, total, "items", "re-keying the database"))
+    _clear(folder)
+    marker = {
+        "format": 1,
+        "new_vault_recipient": new_recipient,
+        "sealed_new_key": base64.b64encode(
+            agefmt.encrypt_bytes(new_key, [old_identity.recipient, recovery])
+        ).decode(),
+    }
+    atomic_write(folder / PENDING, json.dumps(marker).encode())
+    try:
+        cancel.check()
+        with session.db() as db:
+            keep = set(
+                db.scalars(
+                    select(User.slot).where(User.disabled.is_(False), User.slot.is_not(None))
+                )
+            )
+            previous = db.get(Meta, PREVIOUS_IDENTITIES)
+        slots = {}
+        for slot_id, raw in config.slots.items():
+            slot = keys.Slot.decode(raw)
+            if slot_id in keep and slot is not None:
+                slots[slot_id] = slot.resealed(new_key).encode()
+        details = {
+            "reason": reason,
+            "trigger": trigger,
+            "old_recipient": config.vault_recipient,
+            "new_recipient": new_recipient,
+            "slots": len(slots),
+        }
+        if name:
+            details["name"] = name
+        _export_database(
+            session,
+            new_key,
+            {
+                BLOB_NAME_KEY: session.blobs.name_key,
+                PREVIOUS_IDENTITIES: (previous.value if previous else b"") + old_identity.secret,
+            },
+            details,
+        )
+        cancel.check()
+        new_config = dataclasses.replace(
+            config,
+            vault_recipient=new_recipient,
+            recovery_wrapped_key=agefmt.encrypt_bytes(new_key, [recovery]),
+            slots=slots,
+            auth={},
+        )
+        new_config.seal(keys.subkey(new_key, VAULT_FILE_KEY))
+        new_config.save(folder, NEW_CONFIG)
+        cancel.check()
+    except BaseException:
+        _clear(folder)
+        raise
+    # The point of no return: from this rename on, only finishing is possible.
+    session.engine.dispose()
+    os.replace(folder / NEW_CONFIG, folder / FILENAME)
+    fsync_dir(folder)
+    session._use_vault_key(new_key, new_config)
+    blobs = finish(session, new_key, emit, total)
+    session.after_rotation()
+    return VaultRotation(config.vault_recipient, new_recipient, len(slots), blobs)
+
+
+def _export_database(
+    session: Session, new_key: bytes, meta: dict[str, bytes], details: dict[str, Any]
+) -> None:
+    """The whole database under the new key in ``custos.db.rekey``, with the rotation's meta rows
+    and its audit entry; one self-contained file (journal mode DELETE), fsynced."""
+    folder = session.folder
+    target = folder / NEW_DB
+    db_key = f"x'{keys.subkey(new_key, 'database').hex()}'"
+    with session.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        raw.execute("ATTACH DATABASE ? AS rekey KEY ?", (str(target), db_key))
+        try:
+            raw.execute("SELECT sqlcipher_export('rekey')")
+            version = raw.execute("PRAGMA main.user_version").fetchone()[0]
+            raw.execute(f"PRAGMA rekey.user_version = {int(version)}")
+        finally:
+            raw.execute("DETACH DATABASE rekey")
+    engine = _engine(target, keys.subkey(new_key, "database"))
+    try:
+        with sessionmaker(engine, expire_on_commit=False)() as db, db.begin():
+            for key, value in meta.items():
+                db.merge(Meta(key=key, value=value))
+            session.audit(db, VAULT_ROTATED, target="vault", **details)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
+    finally:
+        engine.dispose()
+    fd = os.open(target, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    fsync_dir(folder)
+
+
+def _clear(folder: Path) -> None:
+    """Remove what a rotation that did not reach its point of no return left (roll back)."""
+    for name in (NEW_CONFIG, NEW_DB, *(NEW_DB + s for s in ("-wal", "-shm", "-journal")), PENDING):
+        with contextlib.suppress(FileNotFoundError):
+            (folder / name).unlink()
+    fsync_dir(folder)
+
+
+def pending(folder: Path) -> bool:
+    return (folder / PENDING).exists()
+
+
+def settle_files(folder: Path, config: VaultConfig, vault_key: bytes) -> bool:
+    """At opening, with the vault to ourselves: roll back a rotation interrupted before its point
+    of no return, or put its database in place if it was past it. True when the blob headers
+    still need re-wrapping (``finish``)."""
+    try:
+        marker = json.loads((folder / PENDING).read_text("utf-8"))
+        new_recipient = str(marker["new_vault_recipient"])
+    except (OSError, ValueError, KeyError, TypeError):
+        new_recipient = ""
+    if new_recipient != config.vault_recipient:
+        _clear(folder)  # vault.toml is the old one: the rotation never happened
+        return False
+    _database_in_place(folder, vault_key)
+    return True
+
+
+def _database_in_place(folder: Path, vault_key: bytes) -> None:
+    new = folder / NEW_DB
+    if not new.exists():
+        return
+    engine = _engine(new, keys.subkey(vault_key, "database"))
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").fetchone()
+    except DatabaseError:
+        raise IntegrityFault(
+            f"{new}: the re-keyed database of an interrupted key rotation does not open with "
+            "the vault's key; not opening the vault (restore it from a backup)"
+        ) from None
+    finally:
+        engine.dispose()
+    # The old database's WAL holds pages under the old key: never let them meet the new file.
+    for suffix in ("-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            (folder / (DB_FILE + suffix)).unlink()
+    for suffix in ("-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            (folder / (NEW_DB + suffix)).unlink()
+    os.replace(new, folder / DB_FILE)
+    fsync_dir(folder)
+
+
+def finish(session: Session, vault_key: bytes, emit: Emit = ignore, total: int = 0) -> int:
+    """Past the point of no return: the database in place, every blob header re-wrapped to the
+    current recipients, caches keyed under the old key removed, then the marker. Returns the
+    number of headers re-wrapped."""
+    folder = session.folder
+    _database_in_place(folder, vault_key)
+    with session.db() as db:
+        session._load_key_meta(db)
+    current = keys.vault_identity(vault_key)
+    older = session.age_identities[1:]
+    store = session.blobs
+    names = list(store.stored_names())
+    total = total or len(names) + 1
+    done, rewrapped = 1, 0
+    for start in range(0, len(names), _BATCH):
+        moves: list[tuple[Path, Path]] = []
+        try:
+            for name in names[start : start + _BATCH]:
+                target = store.path(name)
+                tmp = _rewrapped(target, current, older, store.recipients, store.tmp)
+                if tmp is not None:
+                    moves.append((tmp, target))
+            if moves:
+                syncfs(folder)
+                for tmp, target in moves:
+                    os.replace(tmp, target)
+                rewrapped += len(moves)
+                moves = []
+        finally:
+            for tmp, _ in moves:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+        done += len(names[start : start + _BATCH])
+        emit(Progress(done, total, "items", "re-wrapping blob headers"))
+    for cache in KEY_BOUND_CACHES:
+        shutil.rmtree(folder / cache, ignore_errors=True)
+    syncfs(folder)
+    (folder / PENDING).unlink(missing_ok=True)
+    fsync_dir(folder)
+    return rewrapped
+
+
+def _rewrapped(
+    path: Path,
+    current: agefmt.Identity,
+    older: tuple[agefmt.Identity, ...],
+    recipients: list[agefmt.Recipient],
+    tmp_folder: Path,
+) -> Path | None:
+    """A copy of the blob at ``path`` in ``tmp/`` with a header for ``recipients`` and the same
+    payload bytes; None when its header is already the current key's (or opens with no key we
+    hold: a damaged blob stays as it is, for verify to name)."""
+    with open(path, "rb") as fh:
+        try:
+            agefmt.read_file_key(fh, current)
+            return None
+        except agefmt.AgeError:
+            pass
+        fh.seek(0)
+        try:
+            file_key = agefmt.read_file_key(fh, older)
+        except agefmt.AgeError:
+            return None
+        offset = fh.tell()
+        size = os.fstat(fh.fileno()).st_size
+        tmp = tmp_folder / uuid.uuid4().hex
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            os.write(fd, agefmt.header_for(file_key, recipients))
+            _copy_range(fh.fileno(), fd, offset, size - offset)
+        except BaseException:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+        return tmp
+
+
+def _copy_range(src: int, dst: int, offset: int, count: int) -> None:
+    """The payload bytes as they are, copied by the kernel where it can."""
+    while count > 0:
+        try:
+            n = os.copy_file_range(src, dst, count, offset)
+        except OSError:
+            n = 0
+        if n == 0:
+            os.lseek(src, offset, os.SEEK_SET)
+            while count > 0:
+                chunk = os.read(src, min(count, 1 << 20))
+                if not chunk:
+                    raise OSError(f"blob shorter than its size while re-wrapping ({count} left)")
+                os.write(dst, chunk)
+                count -= len(chunk)
+                offset += len(chunk)
+            return
+        count -= n
+        offset += n

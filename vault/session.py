@@ -57,6 +57,11 @@ DB_FILE = "custos.db"
 VAULT_FILE_KEY = "vault-file"  # subkey of the MACs in vault.toml
 _SEALED = "vault_file_sealed"  # meta row: this vault's vault.toml carries MACs (never stripped)
 LOCK_FILE = "lock"
+# Meta rows a vault-key rotation writes (the values are encrypted with the database): the blob-name
+# key in force since the vault was made, so names never change, and the vault's earlier age
+# identities (32-byte secrets, oldest first), so bundles sealed to an old recipient still open.
+BLOB_NAME_KEY = "blob_name_key"
+PREVIOUS_IDENTITIES = "previous_age_identities"
 
 
 def now() -> str:
@@ -133,6 +138,14 @@ class VaultLock:
                     ) from None
                 time.sleep(0.02)
 
+    def to_exclusive(self) -> bool:
+        """From shared to exclusive if no other process has the vault open; else stay shared
+        (Linux drops a shared flock whose conversion fails: it is taken again)."""
+        if self.exclusive or self.try_exclusive():
+            return True
+        fcntl.flock(self.fd, fcntl.LOCK_SH)
+        return False
+
     def try_exclusive(self) -> bool:
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -184,19 +197,13 @@ class Session:
         schema: Schema,
     ) -> None:
         self.folder = folder
-        self.config = config
         self.schema = schema
-        self._vault_key = vault_key
         self._lock = lock
-        self.engine = _engine(folder / DB_FILE, keys.subkey(vault_key, "database"))
-        self._dbs = sessionmaker(self.engine, expire_on_commit=False)
+        self._use_vault_key(vault_key, config)
         # One lock for all database work of this session, reads included: SQLCipher crashed
         # (segfault in do_execute) when two threads ran statements at once, each on its own
         # connection. Serialising costs little on a workstation and rules that out.
         self.write_lock = threading.RLock()
-        identity = keys.vault_identity(vault_key)
-        recipients = [identity.recipient, agefmt.Recipient.parse(config.recovery_recipient)]
-        self.blobs = BlobStore(folder, keys.subkey(vault_key, "blob-names"), recipients, identity)
         self.user = user
         self.roles: frozenset[Role] = frozenset()
         self._audit: AuditLog | None = None
@@ -213,6 +220,33 @@ class Session:
         self._cached: dict[str, Any] = {}
         self._cached_lock = threading.Lock()
 
+    def _use_vault_key(self, vault_key: bytes, config: VaultConfig) -> None:
+        """Work under ``vault_key`` from now on: the database, blob headers and vault.toml MACs
+        (at opening, and when a vault-key rotation has replaced the key)."""
+        self._vault_key = vault_key
+        self.config = config
+        self.engine = _engine(self.folder / DB_FILE, keys.subkey(vault_key, "database"))
+        self._dbs = sessionmaker(self.engine, expire_on_commit=False)
+        identity = keys.vault_identity(vault_key)
+        recipients = [identity.recipient, agefmt.Recipient.parse(config.recovery_recipient)]
+        self.blobs = BlobStore(
+            self.folder, keys.subkey(vault_key, "blob-names"), recipients, identity
+        )
+        self._previous: tuple[agefmt.Identity, ...] = ()
+
+    def _load_key_meta(self, db: DbSession) -> None:
+        """The blob-name key and earlier identities a vault-key rotation left in the database."""
+        name_key = db.get(Meta, BLOB_NAME_KEY)
+        previous = db.get(Meta, PREVIOUS_IDENTITIES)
+        raw = previous.value if previous is not None else b""
+        self._previous = tuple(
+            agefmt.Identity(raw[i : i + keys.KEY_BYTES]) for i in range(0, len(raw), keys.KEY_BYTES)
+        )
+        self.blobs.use_keys(
+            name_key.value if name_key is not None else keys.subkey(self._vault_key, "blob-names"),
+            self.age_identities,
+        )
+
     # --- opening -------------------------------------------------------------------------
     def _start(self) -> None:
         """Load the signing key and the user's roles; refuse a disabled or unknown user, and a
@@ -222,6 +256,7 @@ class Session:
             if key is None:
                 raise VaultUnavailable(f"{self.folder}: the vault database is damaged")
             self.use_signing_key(Ed25519PrivateKey.from_private_bytes(key.value))
+            self._load_key_meta(db)
             user = db.scalar(select(User).where(User.name == self.user))
             if user is None or user.disabled:
                 raise AuthenticationFailed("unknown user or wrong password")
@@ -256,6 +291,25 @@ class Session:
         self._user_signing = key
         if self._signing is not None:
             self._audit = AuditLog(self._signing, key)
+
+    # --- vault-key rotation (vault.rotation) ------------------------------------------------
+    def hold_alone(self) -> bool:
+        """The vault to this process alone (exclusive lock), or False if another has it open."""
+        return self._lock.to_exclusive()
+
+    def share_lock(self) -> None:
+        self._lock.share()
+
+    def vault_key_for_rotation(self) -> bytes:
+        """The vault key, for ``vault.rotation`` only (which replaces it)."""
+        return self._vault_key
+
+    def after_rotation(self) -> None:
+        """The vault key was replaced: drop what was made under the old one, pin the head."""
+        with self._cached_lock:
+            self._cached.clear()
+        with contextlib.suppress(OSError), self._file_lock(), self.db() as db:
+            advance_head_file(self.folder, db)
 
     def close(self, timeout: float = 60.0) -> None:
         """Refuse new database work, wait for work in flight, then release the vault."""
@@ -375,6 +429,12 @@ class Session:
     def age_identity(self) -> agefmt.Identity:
         """The vault's own age identity (exchange decrypts bundles sent to this agency)."""
         return keys.vault_identity(self._vault_key)
+
+    @property
+    def age_identities(self) -> tuple[agefmt.Identity, ...]:
+        """The current identity, then those the vault had before its key was rotated (newest
+        first): a bundle a partner sealed to our old recipient still opens."""
+        return (self.age_identity, *reversed(self._previous))
 
     @property
     def signing_public(self) -> Ed25519PublicKey:
@@ -631,6 +691,25 @@ def _open(folder: Path) -> tuple[VaultConfig, VaultLock]:
     return config, lock
 
 
+def _settle_rotation(folder: Path, config: VaultConfig, vault_key: bytes, lock: VaultLock) -> bool:
+    """A vault-key rotation interrupted by a crash is rolled back or finished before anything
+    else (``vault.rotation``); True when its blob headers remain to be re-wrapped."""
+    from vault import rotation
+
+    if not rotation.pending(folder):
+        return False
+    if not lock.exclusive:
+        raise VaultUnavailable(
+            f"{folder}: an interrupted vault-key rotation is being finished by another Custos "
+            "process; try again when it is done"
+        )
+    try:
+        return rotation.settle_files(folder, config, vault_key)
+    except BaseException:
+        lock.release()
+        raise
+
+
 def _session(
     folder: Path,
     config: VaultConfig,
@@ -640,11 +719,16 @@ def _session(
     schema: Schema,
     own: keys.UserKeys,
 ) -> Session:
+    rewrap = _settle_rotation(folder, config, vault_key, lock)
     session = Session(folder, config, vault_key, lock, user, schema)
     session._user_keys = own
     session._user_signing = own.signing
     try:
         session._check_file(config)  # before anything is written under this file's keys
+        if rewrap:
+            from vault import rotation
+
+            rotation.finish(session, vault_key)
         if lock.exclusive:
             # Tables and columns a newer Custos declared; with the vault to ourselves, so two
             # processes never race to alter the schema. Then orphans of a crash, if marked.
@@ -702,9 +786,18 @@ def recover(folder: Path, identity_text: str, admin: str, password: str, schema:
     except (agefmt.AgeError, ValueError):
         lock.release()
         raise AuthenticationFailed("the recovery identity does not open this vault") from None
+    try:
+        rewrap = _settle_rotation(folder, config, vault_key, lock)
+    except BaseException:
+        lock.release()
+        raise
     session = Session(folder, config, vault_key, lock, admin, schema)
     try:
         session._check_file(config)
+        if rewrap:
+            from vault import rotation
+
+            rotation.finish(session, vault_key)
         with session.db() as db:
             key = db.get(Meta, "signing_key")
             assert key is not None

@@ -8,8 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from vault.errors import PermissionDenied, UserError
+from vault.jobs import Emit, ignore
 from vault.models import User
 from vault.permissions import Role, parse_roles
+from vault.rotation import check_alone, rotate
 from vault.session import Session, _check_new_password, now, requires
 
 
@@ -70,14 +72,23 @@ def list_users(session: Session) -> list[UserInfo]:
         return [_info(u) for u in db.scalars(select(User).order_by(User.name))]
 
 
-def change_password(session: Session, name: str, password: str) -> None:
+def change_password(session: Session, name: str, password: str, emit: Emit = ignore) -> None:
     """Users change their own password; admins may set anyone's.
 
-    The user gets new keys with the new slot (so the old password opens nothing current); the
-    entry is signed with the acting user's key in force before the change."""
+    The user gets new keys with the new slot, and the vault key is rotated (``vault.rotation``):
+    an old ``vault.toml`` with the old password opens nothing current. So it needs the vault to
+    itself, checked before anything changes. The entry is signed with the acting user's key in
+    force before the change."""
     if name != session.user and not session.may("user.manage"):
         session.require("user.manage", target="change_password")
     _check_new_password(password)
+    with session.write_lock:
+        check_alone(session)
+        _change_password(session, name, password)
+        rotate(session, f"password of {name!r} changed", emit, trigger="user.password", name=name)
+
+
+def _change_password(session: Session, name: str, password: str) -> None:
     with session.transaction() as db:
         user = _find(db, name)
         if user.disabled:
@@ -93,12 +104,18 @@ def change_password(session: Session, name: str, password: str) -> None:
 
 
 @requires("user.manage")
-def disable_user(session: Session, name: str) -> None:
+def disable_user(session: Session, name: str, emit: Emit = ignore) -> None:
+    """Disable ``name``: their slot goes and the vault key is rotated (``vault.rotation``), so a
+    copy of ``vault.toml`` they kept, with their password, opens nothing current. Needs the vault
+    to itself, checked before anything changes."""
     if name == session.user:
         raise PermissionDenied("you cannot disable yourself")
-    with session.transaction() as db:
-        user = _find(db, name)
-        session.drop_slot(user.slot)
-        user.slot = None
-        user.disabled = True
-        session.audit(db, "user.disabled", user, name=name)
+    with session.write_lock:
+        check_alone(session)
+        with session.transaction() as db:
+            user = _find(db, name)
+            session.drop_slot(user.slot)
+            user.slot = None
+            user.disabled = True
+            session.audit(db, "user.disabled", user, name=name)
+        rotate(session, f"user {name!r} disabled", emit, trigger="user.disabled", name=name)

@@ -62,7 +62,7 @@ def test_admin_adds_a_user_changes_roles_and_disables(controller, qtbot):
     from vault.history import list_audit
 
     done = [a.action for a in list_audit(controller.session) if a.details.get("name") == "carla"]
-    assert done == ["user.added", "user.roles", "user.disabled"]
+    assert done == ["user.added", "user.roles", "user.disabled", "keys.vault_rotated"]
     page.idle.setValue(3)
     assert settings.idle_minutes() == 3
 
