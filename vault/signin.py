@@ -255,7 +255,7 @@ def _seal_name(name: str, config: VaultConfig) -> str:
 
 def _open_name(sealed: str, session: Session) -> str:
     try:
-        data = agefmt.decrypt_bytes(base64.b64decode(sealed, validate=True), session.age_identity)
+        data = agefmt.decrypt_bytes(base64.b64decode(sealed, validate=True), session.age_identities)
         return data.decode("utf-8", "replace")[: MAX_NAME + 1]
     except (agefmt.AgeError, binascii.Error, ValueError):
         return "(unreadable)"
