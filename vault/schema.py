@@ -32,6 +32,11 @@ class Audited:
 
     model: type[Base]
     describe: Describe
+    # Rows written once and never changed (an item as acquired, a custody event): a second
+    # audit entry recording such a row is itself a finding, whoever signed it. Corrections are
+    # new custody events, never edits, so an insider cannot "legitimise" an edited row by
+    # appending an entry of their own that records its new digest.
+    append_only: bool = False
 
     @property
     def name(self) -> str:
@@ -124,8 +129,8 @@ def _vault_layer() -> Layer:
         audited=(
             Audited(User, _user),
             Audited(Case, _case),
-            Audited(Item, _item),
-            Audited(CustodyEvent, _custody),
+            Audited(Item, _item, append_only=True),
+            Audited(CustodyEvent, _custody, append_only=True),
         ),
     )
 

@@ -117,6 +117,8 @@ class VerifyJob:
         rec = _Recorded()
         wanted = {h.seq for h in self.heads}
         found: dict[int, str] = {}
+        once = {a.name for a in s.schema.audited if a.append_only}
+        again: list[tuple[int, str, str]] = []  # (seq, actor, target) re-recording such a row
         last = 0
         while True:
             with s.db() as db:
@@ -139,11 +141,25 @@ class VerifyJob:
                 report.audit_entries += 1
                 for seq, what in checker.check(entry):
                     report.problems.append(Problem(f"audit #{seq}", what))
+                if entry.target in rec.digest and entry.target.partition(":")[0] in once:
+                    again.append((entry.seq, entry.actor, entry.target))
                 rec.add(entry.target, entry.details)
                 if entry.seq in wanted:
                     found[entry.seq] = entry.hash
             last = batch[-1].seq
             self.cancel.check()
+        lookup = self._lookup(rec)
+        for seq, actor, target in again:
+            table = s.schema.audited_table(target.partition(":")[0])
+            assert table is not None
+            values = {**lookup(target), "_key": target_key(target)}
+            report.problems.append(
+                Problem(
+                    f"audit #{seq}",
+                    f"records {table.describe(values, lookup)} again (by {actor!r}); "
+                    "it never changes once written",
+                )
+            )
         if pinned and pinned.seq > head.seq:
             report.problems.append(
                 Problem(f"audit #{head.seq + 1}", f"entries up to #{pinned.seq} were removed")

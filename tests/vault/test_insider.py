@@ -22,7 +22,7 @@ from vault.cases import create_case
 from vault.config import VaultConfig
 from vault.errors import AuthenticationFailed, IntegrityFault
 from vault.ingest import ingest
-from vault.models import AuditEntry, User, column_digests, row_state, state_digest
+from vault.models import AuditEntry, Item, User, column_digests, row_state, state_digest
 from vault.session import VAULT_FILE_KEY, Session, now
 from vault.users import add_user, change_password
 from vault.verify import Problem, verify
@@ -235,3 +235,37 @@ def test_weaker_kdf_written_with_the_vault_key_is_refused_and_named(
         Problem("vault.toml", "kdf (weaker than the vault was created with) changed outside Custos")
         in verify(admin).problems
     )
+
+
+def test_an_edited_seizure_record_legitimised_by_an_own_entry_is_named(
+    admin: Session, officer: Session, evidence: Path
+) -> None:
+    """The officer edits ``seized_from`` in the database and appends an entry of their own (valid
+    signatures, a permission they hold) recording the row's new digest: an item never changes
+    once acquired (corrections are custody events), so the second record is named."""
+    create_case(officer, "C-7", "seizure")
+    item_id = ingest(officer, "C-7", [evidence]).saved[0]
+    with DbSession(officer.engine) as db, db.begin():
+        item = db.get(Item, item_id)
+        assert item is not None
+        item.seized_from = "someone else"
+        name = item.name
+        db.flush()
+        values = row_state(item)
+        seq = (
+            AuditLog(officer.signing_key(), _own_key(officer))
+            .append(
+                db,
+                now(),
+                OFFICER,
+                "item.annotated",
+                f"items:{item_id}",
+                {"digest": state_digest(values), "columns": column_digests(values)},
+            )
+            .seq
+        )
+    problems = _problems(admin)
+    assert [str(p) for p in problems] == [
+        f"audit #{seq}: records item {item_id} ({name}) again (by 'olga'); "
+        "it never changes once written"
+    ]
