@@ -10,8 +10,8 @@ either the old key in force or the new one, never a gap. Partners need our new k
 so an old ``vault.toml`` plus an old password opens nothing current). With the vault to itself
 (no other process may have it open), a new key K' replaces K in five steps:
 
-1. ``rotation.pending``: the new vault recipient, and K' sealed (age) to the old vault identity and
-   the recovery recipient; durable before anything else is written.
+1. ``rotation.pending``: the new vault recipient (never K': the user being disabled holds K);
+   durable before anything else is written.
 2. ``custos.db.rekey``: ``sqlcipher_export`` of the database under K''s database key, plus the
    blob-name key (names never change), the old age identity (bundles sealed to it still open) and
    the ``keys.vault_rotated`` entry; fsynced, journal mode DELETE (one self-contained file).
@@ -30,7 +30,6 @@ the same, and the rotation is finished (steps 5); else it is rolled back.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import dataclasses
 import json
@@ -184,13 +183,11 @@ def _rotate(
     total = sum(1 for _ in session.blobs.stored_names()) + 1
     emit(Progress(0, total, "items", "re-keying the database"))
     _clear(folder)
-    marker = {
-        "format": 1,
-        "new_vault_recipient": new_recipient,
-        "sealed_new_key": base64.b64encode(
-            agefmt.encrypt_bytes(new_key, [old_identity.recipient, recovery])
-        ).decode(),
-    }
+    # The marker names the new recipient only, never K': before the point of no return a crash
+    # rolls back (K opens everything); after it, every slot and the recovery copy in the new
+    # vault.toml give K'. A copy of K' sealed to the old identity would hand the new key to the
+    # very user being disabled, who holds K.
+    marker = {"format": 1, "new_vault_recipient": new_recipient}
     atomic_write(folder / PENDING, json.dumps(marker).encode())
     try:
         cancel.check()

@@ -7,6 +7,7 @@ holds a copy of the current vault folder.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -213,3 +214,18 @@ def test_cancel_before_the_point_of_no_return_changes_nothing(
     assert sorted(p.name for p in vault_dir.glob("*rekey*")) == []
     assert not (vault_dir / "rotation.pending").exists()
     assert verify(stored).ok
+
+
+def test_the_rotation_marker_never_holds_the_new_key(stored: Session) -> None:
+    """The user being disabled holds K and may copy the folder mid-rotation: the marker names the
+    new recipient only (an earlier version sealed K' to the old identity, handing it over)."""
+    folder = stored.folder
+    copied: dict[str, bytes] = {}
+
+    def snoop(_: object) -> None:
+        marker = folder / "rotation.pending"
+        if marker.exists() and not copied:
+            copied["marker"] = marker.read_bytes()
+
+    rotate_vault_key(stored, "scheduled rotation", snoop)
+    assert set(json.loads(copied["marker"])) == {"format", "new_vault_recipient"}
