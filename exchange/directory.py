@@ -130,6 +130,13 @@ def add_partner(session: Session, data: bytes, where: str, rotate: bool = False)
         partner = db.scalar(select(Partner).where(Partner.name == card.name))
         if known is not None and (partner is None or known.partner_id != partner.id):
             raise UserError(f"{where}: this key already belongs to another partner")
+        if (
+            known is not None
+            and partner is not None
+            and known.status == "active"
+            and card.recipient != partner.recipient
+        ):
+            return _new_recipient(session, db, partner, card)  # they rotated their vault key
         if known is not None:
             raise UserError(f"{where}: {card.name} already has this key ({known.status})")
         if partner is None:
@@ -164,6 +171,23 @@ def add_partner(session: Session, data: bytes, where: str, rotate: bool = False)
         session.audit(db, "partner.added", partner, name=card.name, rotate=rotate)
         session.audit(db, "partner.key_added", key, fingerprint=card.fingerprint)
         return _info(db, partner)
+
+
+def _new_recipient(session: Session, db: DbSession, partner: Partner, card: Card) -> PartnerInfo:
+    """The card of a key we trust, with a new age recipient: the partner rotated their vault key
+    (``vault.rotation``). Bundles encrypted to them are sealed to the new recipient from now on;
+    the signing key is unchanged, so nothing else needs checking out of band."""
+    old = partner.recipient
+    partner.country, partner.contact, partner.recipient = card.country, card.contact, card.recipient
+    session.audit(
+        db,
+        "partner.recipient_changed",
+        partner,
+        name=partner.name,
+        old_recipient=old,
+        new_recipient=card.recipient,
+    )
+    return _info(db, partner)
 
 
 @requires("exchange.manage")
