@@ -10,7 +10,6 @@ from cli.common import out, signed_in
 from exchange import directory
 from exchange.cards import grouped
 from vault.errors import UserError
-from vault.fsutil import atomic_write
 
 
 @click.group()
@@ -38,11 +37,7 @@ def card(ctx: click.Context, target: Path) -> None:
     if target.exists():
         raise UserError(f"{target}: already exists; not overwritten")
     with signed_in(ctx) as session:
-        data, info = directory.our_card(session)
-    try:
-        atomic_write(target, data, mode=0o644, overwrite=False)
-    except FileExistsError:
-        raise UserError(f"{target}: already exists; not overwritten") from None
+        info = directory.save_our_card(session, target)
     out.print(f"key card written to {target}", markup=False)
     out.print(f"signing key fingerprint:   {grouped(info.fingerprint)}", markup=False)
     out.print(f"recipient fingerprint:     {grouped(info.recipient_fingerprint)}", markup=False)

@@ -33,6 +33,13 @@ def _head(info: directory.PartnerInfo) -> None:
         f"  audit head {h.seq}:{h.hash} (bundle {safe(h.bundle_id)}, received {h.at[:10]})",
         markup=False,
     )
+    b = info.went_back
+    if b is not None:
+        out.print(
+            f"  warning: their audit head went backwards ({b.seq}:{b.hash[:16]}..., bundle "
+            f"{safe(b.bundle_id)}, received {b.at[:10]}): check with them",
+            markup=False,
+        )
 
 
 @partner.command("add")

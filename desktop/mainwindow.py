@@ -97,7 +97,10 @@ class MainWindow(QMainWindow):
         if self.quit_action.shortcut().isEmpty():
             self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.triggered.connect(self.quit_requested)
+        self.password_action = QAction(self.tr("Change my &password..."), self)
+        self.password_action.triggered.connect(self.change_my_password)
         file_menu.addAction(self.lock_action)
+        file_menu.addAction(self.password_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = menu.addMenu(self.tr("&View"))
@@ -116,6 +119,28 @@ class MainWindow(QMainWindow):
             lang_menu.addAction(action)
         for action in (self.lock_action, self.quit_action, self.refresh_action):
             self.addAction(action)
+
+    def change_my_password(self) -> Any:
+        """The signed-in user's new password (the vault key is rotated: a job with progress)."""
+        from desktop.password import PasswordDialog
+
+        self.password_dialog = PasswordDialog(self.session.user, self)
+        self.password_dialog.chosen.connect(self._change_my_password)
+        self.password_dialog.open()
+        return self.password_dialog
+
+    def _change_my_password(self, name: str, password: str) -> None:
+        from desktop.password import change_password
+
+        self.password_job = change_password(
+            self, self.session, self.runner, name, password, self._password_changed
+        )
+
+    def _password_changed(self, result: Any) -> None:
+        self.statusBar().showMessage(self.tr("Your password is changed."), 8000)
+        admin = self.pages.get("admin")
+        if admin is not None and hasattr(admin, "show_rotation"):
+            admin.show_rotation(result)
 
     # --- pages ---------------------------------------------------------------------------
     def area_keys(self) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -12,11 +13,12 @@ from sqlalchemy.orm import Session as DbSession
 
 from exchange.cards import Card, grouped, make_card, normalise_fpr, read_card
 from exchange.constants import PURPOSES as PURPOSES
-from exchange.heads import KnownHead, last_head
+from exchange.heads import KnownHead, last_backwards, last_head
 from exchange.models import Agency, Agreement, Partner, PartnerKey
 from matching.tlp import parse_tlps
 from vault.cases import normalise_area
 from vault.errors import UserError
+from vault.fsutil import atomic_write
 from vault.session import Session, now, requires
 
 
@@ -40,6 +42,7 @@ class PartnerInfo:
     recipient: str
     keys: list[KeyInfo] = field(default_factory=list)
     head: KnownHead | None = None  # their latest audit head a bundle of theirs carried
+    went_back: KnownHead | None = None  # the latest of their heads that went backwards
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,6 +108,18 @@ def our_card(session: Session) -> tuple[bytes, Card]:
     return data, card
 
 
+def save_our_card(session: Session, target: Path) -> Card:
+    """Write our key card to ``target`` (never over an existing file or through a link)."""
+    if target.exists() or target.is_symlink():
+        raise UserError(f"{target}: already exists; not overwritten")
+    data, card = our_card(session)
+    try:
+        atomic_write(target, data, mode=0o644, overwrite=False)
+    except FileExistsError:
+        raise UserError(f"{target}: already exists; not overwritten") from None
+    return card
+
+
 # --- partners --------------------------------------------------------------------------------
 def find_partner(db: DbSession, name: str) -> Partner:
     partner = db.scalar(select(Partner).where(Partner.name == name))
@@ -116,7 +131,15 @@ def find_partner(db: DbSession, name: str) -> Partner:
 def _info(db: DbSession, p: Partner) -> PartnerInfo:
     rows = db.scalars(select(PartnerKey).where(PartnerKey.partner_id == p.id).order_by("id"))
     keys = [KeyInfo(k.fingerprint, k.status, k.added_at, k.changed_at) for k in rows]
-    return PartnerInfo(p.name, p.country, p.contact, p.recipient, keys, last_head(db, p.name))
+    return PartnerInfo(
+        p.name,
+        p.country,
+        p.contact,
+        p.recipient,
+        keys,
+        last_head(db, p.name),
+        last_backwards(db, p.name),
+    )
 
 
 @requires("exchange.manage")
@@ -130,6 +153,13 @@ def add_partner(session: Session, data: bytes, where: str, rotate: bool = False)
         partner = db.scalar(select(Partner).where(Partner.name == card.name))
         if known is not None and (partner is None or known.partner_id != partner.id):
             raise UserError(f"{where}: this key already belongs to another partner")
+        if (
+            known is not None
+            and partner is not None
+            and known.status == "active"
+            and card.recipient != partner.recipient
+        ):
+            return _new_recipient(session, db, partner, card)  # they rotated their vault key
         if known is not None:
             raise UserError(f"{where}: {card.name} already has this key ({known.status})")
         if partner is None:
@@ -164,6 +194,23 @@ def add_partner(session: Session, data: bytes, where: str, rotate: bool = False)
         session.audit(db, "partner.added", partner, name=card.name, rotate=rotate)
         session.audit(db, "partner.key_added", key, fingerprint=card.fingerprint)
         return _info(db, partner)
+
+
+def _new_recipient(session: Session, db: DbSession, partner: Partner, card: Card) -> PartnerInfo:
+    """The card of a key we trust, with a new age recipient: the partner rotated their vault key
+    (``vault.rotation``). Bundles encrypted to them are sealed to the new recipient from now on;
+    the signing key is unchanged, so nothing else needs checking out of band."""
+    old = partner.recipient
+    partner.country, partner.contact, partner.recipient = card.country, card.contact, card.recipient
+    session.audit(
+        db,
+        "partner.recipient_changed",
+        partner,
+        name=partner.name,
+        old_recipient=old,
+        new_recipient=card.recipient,
+    )
+    return _info(db, partner)
 
 
 @requires("exchange.manage")

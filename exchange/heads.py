@@ -75,6 +75,18 @@ def last_head(db: DbSession, partner: str) -> KnownHead | None:
     return None if row is None else _known(row)
 
 
+def last_backwards(db: DbSession, partner: str) -> KnownHead | None:
+    """The latest head of ``partner`` recorded as going backwards (``bundle.head_backwards``),
+    or None when none ever did."""
+    row = db.scalars(
+        select(PartnerHead)
+        .where(PartnerHead.partner == partner, PartnerHead.backwards.is_(True))
+        .order_by(PartnerHead.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else _known(row)
+
+
 def backwards(db: DbSession, partner: str, head: Head | None) -> str | None:
     """One line when ``head`` goes back from what ``partner``'s bundles carried before."""
     if head is None or not partner:

@@ -214,6 +214,7 @@ PRIVILEGED: dict[str, str] = {
     "partner.key_added": "exchange.manage",
     "partner.key_retired": "exchange.manage",
     "partner.key_revoked": "exchange.manage",
+    "partner.recipient_changed": "exchange.manage",
     "agreement.added": "exchange.manage",
 }
 

@@ -11,7 +11,7 @@ from vault.errors import PermissionDenied, UserError
 from vault.jobs import Emit, ignore
 from vault.models import User
 from vault.permissions import Role, parse_roles
-from vault.rotation import check_alone, rotate
+from vault.rotation import VaultRotation, check_alone, rotate
 from vault.session import Session, _check_new_password, now, requires
 
 
@@ -72,7 +72,9 @@ def list_users(session: Session) -> list[UserInfo]:
         return [_info(u) for u in db.scalars(select(User).order_by(User.name))]
 
 
-def change_password(session: Session, name: str, password: str, emit: Emit = ignore) -> None:
+def change_password(
+    session: Session, name: str, password: str, emit: Emit = ignore
+) -> VaultRotation:
     """Users change their own password; admins may set anyone's.
 
     The user gets new keys with the new slot, and the vault key is rotated (``vault.rotation``):
@@ -85,7 +87,9 @@ def change_password(session: Session, name: str, password: str, emit: Emit = ign
     with session.write_lock:
         check_alone(session)
         _change_password(session, name, password)
-        rotate(session, f"password of {name!r} changed", emit, trigger="user.password", name=name)
+        return rotate(
+            session, f"password of {name!r} changed", emit, trigger="user.password", name=name
+        )
 
 
 def _change_password(session: Session, name: str, password: str) -> None:
@@ -104,7 +108,7 @@ def _change_password(session: Session, name: str, password: str) -> None:
 
 
 @requires("user.manage")
-def disable_user(session: Session, name: str, emit: Emit = ignore) -> None:
+def disable_user(session: Session, name: str, emit: Emit = ignore) -> VaultRotation:
     """Disable ``name``: their slot goes and the vault key is rotated (``vault.rotation``), so a
     copy of ``vault.toml`` they kept, with their password, opens nothing current. Needs the vault
     to itself, checked before anything changes."""
@@ -118,4 +122,26 @@ def disable_user(session: Session, name: str, emit: Emit = ignore) -> None:
             user.slot = None
             user.disabled = True
             session.audit(db, "user.disabled", user, name=name)
-        rotate(session, f"user {name!r} disabled", emit, trigger="user.disabled", name=name)
+        return rotate(session, f"user {name!r} disabled", emit, trigger="user.disabled", name=name)
+
+
+class PasswordJob:
+    """``change_password`` as a job (``Progress`` of the vault-key rotation it runs). Not
+    cancellable: once the password is changed, the rotation must follow."""
+
+    def __init__(self, session: Session, name: str, password: str) -> None:
+        self.session, self.name, self._password = session, name, password
+
+    def run(self, emit: Emit) -> VaultRotation:
+        password, self._password = self._password, ""
+        return change_password(self.session, self.name, password, emit)
+
+
+class DisableJob:
+    """``disable_user`` as a job (``Progress`` of the vault-key rotation); not cancellable."""
+
+    def __init__(self, session: Session, name: str) -> None:
+        self.session, self.name = session, name
+
+    def run(self, emit: Emit) -> VaultRotation:
+        return disable_user(self.session, self.name, emit)

@@ -4,98 +4,98 @@
 <context>
     <name>Admin</name>
     <message>
-        <location filename="../pages/admin.py" line="35"/>
+        <location filename="../pages/admin.py" line="37"/>
         <source>User</source>
         <translation>المستخدم</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="36"/>
-        <location filename="../pages/admin.py" line="84"/>
+        <location filename="../pages/admin.py" line="38"/>
+        <location filename="../pages/admin.py" line="86"/>
         <source>Roles</source>
         <translation>الأدوار</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="38"/>
+        <location filename="../pages/admin.py" line="40"/>
         <source>State</source>
         <translation>الحالة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="44"/>
+        <location filename="../pages/admin.py" line="46"/>
         <source>disabled</source>
         <translation>معطّل</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="42"/>
+        <location filename="../pages/admin.py" line="44"/>
         <source>Created</source>
         <translation>تاريخ الإنشاء</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="44"/>
+        <location filename="../pages/admin.py" line="46"/>
         <source>active</source>
         <translation>نشط</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="51"/>
+        <location filename="../pages/admin.py" line="53"/>
         <source>(names not kept)</source>
         <translation>(أسماء لم تُحفظ)</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="59"/>
+        <location filename="../pages/admin.py" line="61"/>
         <source>{0} refused while waiting</source>
         <translation>{0} رُفضت أثناء الانتظار</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="62"/>
+        <location filename="../pages/admin.py" line="64"/>
         <source>then signed in</source>
         <translation>ثم سجّل الدخول</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="67"/>
+        <location filename="../pages/admin.py" line="69"/>
         <source>Name typed</source>
         <translation>الاسم المُدخَل</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="68"/>
+        <location filename="../pages/admin.py" line="70"/>
         <source>Failures</source>
         <translation>المحاولات الفاشلة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="69"/>
+        <location filename="../pages/admin.py" line="71"/>
         <source>First</source>
         <translation>الأولى</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="70"/>
+        <location filename="../pages/admin.py" line="72"/>
         <source>Last</source>
         <translation>الأخيرة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="71"/>
+        <location filename="../pages/admin.py" line="73"/>
         <source>Note</source>
         <translation>ملاحظة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="74"/>
+        <location filename="../pages/admin.py" line="76"/>
         <source>Administrator</source>
         <translation>مسؤول النظام</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="75"/>
+        <location filename="../pages/admin.py" line="77"/>
         <source>Officer</source>
         <translation>ضابط</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="76"/>
+        <location filename="../pages/admin.py" line="78"/>
         <source>Analyst</source>
         <translation>محلل</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="77"/>
+        <location filename="../pages/admin.py" line="79"/>
         <source>Liaison</source>
         <translation>ضابط اتصال</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="194"/>
+        <location filename="../pages/admin.py" line="196"/>
         <source>Verifying the vault</source>
         <translation>جارٍ التحقق من الخزنة</translation>
     </message>
@@ -103,125 +103,168 @@
 <context>
     <name>AdminPage</name>
     <message>
-        <location filename="../pages/admin.py" line="233"/>
+        <location filename="../pages/admin.py" line="240"/>
         <source>Rotate workstation key...</source>
         <translation>تدوير مفتاح محطة العمل...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="367"/>
+        <location filename="../pages/admin.py" line="413"/>
+        <source>Disabling {0}</source>
+        <translation>تعطيل {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="442"/>
         <source>Rotate workstation key</source>
         <translation>تدوير مفتاح محطة العمل</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="369"/>
+        <location filename="../pages/admin.py" line="444"/>
         <source>Make a new signing key? Earlier audit entries stay verifiable; partner agencies need our new key card.</source>
         <translation>هل تريد إنشاء مفتاح توقيع جديد؟ تبقى إدخالات التدقيق السابقة قابلة للتحقق، وتحتاج الجهات الشريكة إلى بطاقة مفتاحنا الجديدة.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="386"/>
+        <location filename="../pages/admin.py" line="461"/>
         <source>New workstation key: {0}</source>
         <translation>مفتاح محطة العمل الجديد: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="224"/>
+        <location filename="../pages/admin.py" line="227"/>
         <source>Add user...</source>
         <translation>إضافة مستخدم...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="226"/>
+        <location filename="../pages/admin.py" line="229"/>
         <source>Change roles...</source>
         <translation>تغيير الأدوار...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="228"/>
+        <location filename="../pages/admin.py" line="231"/>
         <source>Disable</source>
         <translation>تعطيل</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="230"/>
+        <location filename="../pages/admin.py" line="233"/>
+        <source>Set password...</source>
+        <translation>تعيين كلمة المرور...</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="237"/>
         <source>Verify vault...</source>
         <translation>التحقق من الخزنة...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="241"/>
+        <location filename="../pages/admin.py" line="248"/>
         <source> min</source>
         <translation> دقيقة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="251"/>
+        <location filename="../pages/admin.py" line="258"/>
         <source>Lock the session after idle time</source>
         <translation>قفل الجلسة بعد مدة خمول</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="262"/>
+        <location filename="../pages/admin.py" line="270"/>
+        <source>Vault key rotated</source>
+        <translation>تم تدوير مفتاح الخزنة</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="277"/>
+        <source>Save our key card...</source>
+        <translation>حفظ بطاقة مفتاحنا...</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="290"/>
+        <source>The vault key was rotated ({0} stored files). Partners need our new key card: bundles they encrypt to our old key still open here, but only the new card protects what they send next.</source>
+        <translation>تم تدوير مفتاح الخزنة ({0} ملف مخزّن). يحتاج الشركاء إلى بطاقة مفتاحنا الجديدة: الحزم التي يشفّرونها لمفتاحنا القديم ما زالت تُفتح هنا، لكن البطاقة الجديدة وحدها تحمي ما يرسلونه لاحقاً.</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="295"/>
+        <source>A liaison saves it on the Partners page.</source>
+        <translation>يحفظها موظف الارتباط من صفحة الشركاء.</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="313"/>
         <source>Failed sign-ins and the audit head</source>
         <translation>محاولات الدخول الفاشلة ورأس سجل التدقيق</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="280"/>
+        <location filename="../pages/admin.py" line="331"/>
         <source>Audit head</source>
         <translation>رأس سجل التدقيق</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="303"/>
+        <location filename="../pages/admin.py" line="354"/>
         <source>Write this down or send it to someone outside the agency; custos verify --head {0} checks against it later.</source>
         <translation>دوّن هذا أو أرسله إلى شخص خارج الجهة؛ يتحقق الأمر custos verify --head {0} منه لاحقًا.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="307"/>
+        <location filename="../pages/admin.py" line="358"/>
         <source>No failed sign-ins recorded.</source>
         <translation>لا توجد محاولات دخول فاشلة مسجّلة.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="309"/>
+        <location filename="../pages/admin.py" line="360"/>
         <source>The record of failed sign-ins was replaced: {0}</source>
         <translation>استُبدل سجل محاولات الدخول الفاشلة: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="349"/>
+        <location filename="../pages/admin.py" line="400"/>
         <source>Disable user</source>
         <translation>تعطيل المستخدم</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="350"/>
+        <location filename="../pages/admin.py" line="401"/>
         <source>Disable {0}? They can no longer sign in.</source>
         <translation>تعطيل {0}؟ لن يتمكن من تسجيل الدخول بعد الآن.</translation>
     </message>
 </context>
 <context>
+    <name>Agency</name>
+    <message>
+        <location filename="../pages/agency.py" line="29"/>
+        <source>Save our key card</source>
+        <translation>حفظ بطاقة مفتاحنا</translation>
+    </message>
+    <message>
+        <location filename="../pages/agency.py" line="53"/>
+        <source>Our key card is saved in {0}. Signing key {1}; recipient {2}.</source>
+        <translation>حُفظت بطاقة مفتاحنا في {0}. مفتاح التوقيع {1}؛ المستلم {2}.</translation>
+    </message>
+</context>
+<context>
     <name>AgencyDialog</name>
     <message>
-        <location filename="../pages/agency.py" line="35"/>
+        <location filename="../pages/agency.py" line="68"/>
         <source>Our agency</source>
         <translation>جهتنا</translation>
     </message>
     <message>
-        <location filename="../pages/agency.py" line="39"/>
+        <location filename="../pages/agency.py" line="72"/>
         <source>two letters, e.g. NL</source>
         <translation>حرفان، مثل NL</translation>
     </message>
     <message>
-        <location filename="../pages/agency.py" line="41"/>
+        <location filename="../pages/agency.py" line="74"/>
         <source>desk, e-mail or phone</source>
         <translation>المكتب أو البريد الإلكتروني أو الهاتف</translation>
     </message>
     <message>
-        <location filename="../pages/agency.py" line="43"/>
+        <location filename="../pages/agency.py" line="76"/>
         <source>Partners see these on our key card. Give them a new card after a change.</source>
         <translation>يرى الشركاء هذه البيانات على بطاقة مفتاحنا. أعطهم بطاقة جديدة بعد أي تغيير.</translation>
     </message>
     <message>
-        <location filename="../pages/agency.py" line="47"/>
+        <location filename="../pages/agency.py" line="80"/>
         <source>Agency name</source>
         <translation>اسم الجهة</translation>
     </message>
     <message>
-        <location filename="../pages/agency.py" line="48"/>
+        <location filename="../pages/agency.py" line="81"/>
         <source>Country</source>
         <translation>البلد</translation>
     </message>
     <message>
-        <location filename="../pages/agency.py" line="49"/>
+        <location filename="../pages/agency.py" line="82"/>
         <source>Contact</source>
         <translation>جهة الاتصال</translation>
     </message>
@@ -611,47 +654,47 @@
         <translation>فُحص كل ملف مقابل البيان الموقّع.</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="257"/>
+        <location filename="../pages/bundles.py" line="258"/>
         <source>Import refused: {0} problem(s). Nothing was imported.</source>
         <translation>رُفض الاستيراد: {0} مشكلة. لم يُستورد شيء.</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="263"/>
+        <location filename="../pages/bundles.py" line="264"/>
         <source>Bundle import</source>
         <translation>استيراد الحزمة</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="269"/>
+        <location filename="../pages/bundles.py" line="270"/>
         <source>Bundle: {0}</source>
         <translation>الحزمة: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="270"/>
+        <location filename="../pages/bundles.py" line="271"/>
         <source>Signed by: {0}, key {1} ({2})</source>
         <translation>موقّعة من: {0}، المفتاح {1} ({2})</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="271"/>
+        <location filename="../pages/bundles.py" line="272"/>
         <source>unknown</source>
         <translation>غير معروف</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="273"/>
+        <location filename="../pages/bundles.py" line="274"/>
         <source>Purpose: {0}; label: {1}</source>
         <translation>الغرض: {0}؛ التصنيف: {1}</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="276"/>
+        <location filename="../pages/bundles.py" line="277"/>
         <source>{0} files, {1} bytes</source>
         <translation>{0} ملف، {1} بايت</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="281"/>
+        <location filename="../pages/bundles.py" line="282"/>
         <source>No problem found.</source>
         <translation>لم يُعثر على أي مشكلة.</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="282"/>
+        <location filename="../pages/bundles.py" line="283"/>
         <source>Problems:</source>
         <translation>المشكلات:</translation>
     </message>
@@ -1748,19 +1791,29 @@
         <translation>&amp;خروج</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="103"/>
+        <location filename="../mainwindow.py" line="100"/>
+        <source>Change my &amp;password...</source>
+        <translation>تغيير &amp;كلمة المرور الخاصة بي...</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="106"/>
         <source>&amp;View</source>
         <translation>&amp;عرض</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="104"/>
+        <location filename="../mainwindow.py" line="107"/>
         <source>&amp;Refresh</source>
         <translation>&amp;تحديث</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="108"/>
+        <location filename="../mainwindow.py" line="111"/>
         <source>&amp;Language</source>
         <translation>&amp;اللغة</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="140"/>
+        <source>Your password is changed.</source>
+        <translation>تم تغيير كلمة المرور الخاصة بك.</translation>
     </message>
 </context>
 <context>
@@ -1797,127 +1850,127 @@
 <context>
     <name>Partners</name>
     <message>
-        <location filename="../pages/partners.py" line="27"/>
+        <location filename="../pages/partners.py" line="28"/>
         <source>active</source>
         <translation>نشط</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="28"/>
+        <location filename="../pages/partners.py" line="29"/>
         <source>retired</source>
         <translation>متقاعد</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="29"/>
+        <location filename="../pages/partners.py" line="30"/>
         <source>revoked</source>
         <translation>ملغى</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="43"/>
+        <location filename="../pages/partners.py" line="44"/>
         <source>Agency</source>
         <translation>الجهة</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="44"/>
+        <location filename="../pages/partners.py" line="45"/>
         <source>Country</source>
         <translation>الدولة</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="45"/>
+        <location filename="../pages/partners.py" line="46"/>
         <source>Contact</source>
         <translation>جهة الاتصال</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="47"/>
+        <location filename="../pages/partners.py" line="48"/>
         <source>Active key fingerprint</source>
         <translation>بصمة المفتاح النشط</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="49"/>
+        <location filename="../pages/partners.py" line="50"/>
         <source>Keys</source>
         <translation>المفاتيح</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="52"/>
+        <location filename="../pages/partners.py" line="53"/>
         <source>Fingerprint</source>
         <translation>البصمة</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="53"/>
+        <location filename="../pages/partners.py" line="54"/>
         <source>Status</source>
         <translation>الحالة</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="54"/>
+        <location filename="../pages/partners.py" line="55"/>
         <source>Added</source>
         <translation>أُضيف</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="55"/>
+        <location filename="../pages/partners.py" line="56"/>
         <source>Changed</source>
         <translation>تغيّر</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="58"/>
+        <location filename="../pages/partners.py" line="59"/>
         <source>Purpose</source>
         <translation>الغرض</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="59"/>
+        <location filename="../pages/partners.py" line="60"/>
         <source>Reference</source>
         <translation>المرجع</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="60"/>
+        <location filename="../pages/partners.py" line="61"/>
         <source>Labels</source>
         <translation>التصنيفات</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="62"/>
+        <location filename="../pages/partners.py" line="63"/>
         <source>Crime areas</source>
         <translation>مجالات الجريمة</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="63"/>
+        <location filename="../pages/partners.py" line="64"/>
         <source>all</source>
         <translation>الكل</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="66"/>
+        <location filename="../pages/partners.py" line="67"/>
         <source>Onward sharing</source>
         <translation>المشاركة اللاحقة</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="70"/>
+        <location filename="../pages/partners.py" line="71"/>
         <source>Valid from</source>
         <translation>صالح من</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="71"/>
+        <location filename="../pages/partners.py" line="72"/>
         <source>Valid until</source>
         <translation>صالح حتى</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="73"/>
+        <location filename="../pages/partners.py" line="74"/>
         <source>In force</source>
         <translation>سارية</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="78"/>
+        <location filename="../pages/partners.py" line="79"/>
         <source>yes</source>
         <translation>نعم</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="79"/>
+        <location filename="../pages/partners.py" line="80"/>
         <source>no</source>
         <translation>لا</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="80"/>
+        <location filename="../pages/partners.py" line="81"/>
         <source>allowed</source>
         <translation>مسموح</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="81"/>
+        <location filename="../pages/partners.py" line="82"/>
         <source>not allowed</source>
         <translation>غير مسموح</translation>
     </message>
@@ -1925,73 +1978,93 @@
 <context>
     <name>PartnersPage</name>
     <message>
-        <location filename="../pages/partners.py" line="129"/>
+        <location filename="../pages/partners.py" line="130"/>
         <source>Add partner from key card...</source>
         <translation>إضافة شريك من بطاقة مفتاح...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="131"/>
-        <location filename="../pages/partners.py" line="181"/>
+        <location filename="../pages/partners.py" line="132"/>
+        <location filename="../pages/partners.py" line="196"/>
         <source>Our agency...</source>
         <translation>جهتنا...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="149"/>
+        <location filename="../pages/partners.py" line="164"/>
         <source>Keys (compare fingerprints with the partner out of band)</source>
         <translation>المفاتيح (قارن البصمات مع الشريك عبر قناة أخرى)</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="152"/>
+        <location filename="../pages/partners.py" line="167"/>
         <source>Copy fingerprint</source>
         <translation>نسخ البصمة</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="157"/>
+        <location filename="../pages/partners.py" line="172"/>
         <source>Agreements</source>
         <translation>الاتفاقيات</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="191"/>
+        <location filename="../pages/partners.py" line="206"/>
         <source>Our agency is not set yet: partners need its name on our key card.</source>
         <translation>لم تُعيَّن جهتنا بعد: يحتاج الشركاء إلى اسمها على بطاقة مفتاحنا.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="193"/>
+        <location filename="../pages/partners.py" line="208"/>
         <source>Set our agency...</source>
         <translation>تعيين جهتنا...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="183"/>
+        <location filename="../pages/partners.py" line="198"/>
         <source>We are {0} ({1}). Our signing key: {2}</source>
         <translation>نحن {0} ({1}). مفتاح التوقيع لدينا: {2}</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="246"/>
+        <location filename="../pages/partners.py" line="299"/>
         <source>Partner key card</source>
         <translation>بطاقة مفتاح الشريك</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="305"/>
+        <location filename="../pages/partners.py" line="358"/>
         <source>Partner {0} added: compare the fingerprint.</source>
         <translation>أُضيف الشريك {0}: قارن البصمة.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="145"/>
+        <location filename="../pages/partners.py" line="160"/>
         <source>Add agreement...</source>
         <translation>إضافة اتفاقية...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="277"/>
+        <location filename="../pages/partners.py" line="134"/>
+        <source>Save our key card...</source>
+        <translation>حفظ بطاقة مفتاحنا...</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="268"/>
+        <source>Last head seen: none (no bundle of theirs carried one)</source>
+        <translation>آخر رأس سجل رأيناه: لا يوجد (لم تحمل أي حزمة منهم رأساً)</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="272"/>
+        <source>Last head seen: {0} from bundle {1} on {2}</source>
+        <translation>آخر رأس سجل رأيناه: {0} من الحزمة {1} في {2}</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="281"/>
+        <source>Warning: their audit head went backwards ({0} in bundle {1} on {2}): their vault may have been restored or rolled back. Check with them before relying on it.</source>
+        <translation>تحذير: عاد رأس سجل التدقيق لديهم إلى الوراء ({0} في الحزمة {1} في {2}): ربما استُعيدت خزنتهم من نسخة احتياطية أو أُرجعت إلى حالة سابقة. تحقّق معهم قبل الاعتماد عليها.</translation>
+    </message>
+    <message>
+        <location filename="../pages/partners.py" line="330"/>
         <source>Add partner {0}</source>
         <translation>إضافة الشريك {0}</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="278"/>
+        <location filename="../pages/partners.py" line="331"/>
         <source>Add {0} ({1}) as a partner?</source>
         <translation>إضافة {0} ({1}) كشريك؟</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="283"/>
+        <location filename="../pages/partners.py" line="336"/>
         <source>Fingerprint: {0}
 
 Compare it with {1} out of band (by phone or in person) before you trust this card.</source>
@@ -2000,54 +2073,95 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 قارنها مع {1} عبر قناة أخرى (بالهاتف أو شخصيًا) قبل أن تثق بهذه البطاقة.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="287"/>
+        <location filename="../pages/partners.py" line="340"/>
         <source>I compared it: add</source>
         <translation>قارنتها: أضف</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="318"/>
+        <location filename="../pages/partners.py" line="371"/>
         <source>Our agency is now {0}.</source>
         <translation>جهتنا الآن {0}.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="336"/>
+        <location filename="../pages/partners.py" line="389"/>
         <source>Fingerprint copied.</source>
         <translation>نُسخت البصمة.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="376"/>
+        <location filename="../pages/partners.py" line="429"/>
         <source>Key {0} of {1} revoked.</source>
         <translation>أُلغي المفتاح {0} الخاص بـ {1}.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="357"/>
+        <location filename="../pages/partners.py" line="410"/>
         <source>Revoke key</source>
         <translation>إلغاء المفتاح</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="359"/>
+        <location filename="../pages/partners.py" line="412"/>
         <source>Revoke key {0} of {1}? Every bundle signed with it will be refused from now on, old or new. This cannot be undone.</source>
         <translation>إلغاء المفتاح {0} الخاص بـ {1}؟ ستُرفض من الآن كل حزمة موقّعة به، قديمة أو جديدة. لا يمكن التراجع عن ذلك.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="143"/>
+        <location filename="../pages/partners.py" line="158"/>
         <source>Revoke key...</source>
         <translation>إلغاء المفتاح...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="287"/>
+        <location filename="../pages/partners.py" line="340"/>
         <source>Rotate key</source>
         <translation>تدوير المفتاح</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="271"/>
+        <location filename="../pages/partners.py" line="324"/>
         <source>Rotate the key of {0}</source>
         <translation>تدوير مفتاح {0}</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="273"/>
+        <location filename="../pages/partners.py" line="326"/>
         <source>{0} is already a partner. This card carries a new key; the current one will be retired.</source>
         <translation>{0} شريك بالفعل. تحمل هذه البطاقة مفتاحًا جديدًا؛ سيُحال المفتاح الحالي إلى التقاعد.</translation>
+    </message>
+</context>
+<context>
+    <name>Password</name>
+    <message>
+        <location filename="../password.py" line="28"/>
+        <source>The vault key will be rotated: every stored file&apos;s key is wrapped again, which takes a while. It needs the vault to itself: close other Custos windows and processes first.</source>
+        <translation>سيُدوَّر مفتاح الخزنة: يُعاد تغليف مفتاح كل ملف مخزّن، وهذا يستغرق بعض الوقت. ويتطلب أن تكون الخزنة غير مستخدمة من غيره: أغلق نوافذ وعمليات Custos الأخرى أولاً.</translation>
+    </message>
+    <message>
+        <location filename="../password.py" line="36"/>
+        <source>Done: the vault key was rotated ({0} stored files). Partners need our new key card.</source>
+        <translation>تم: دُوِّر مفتاح الخزنة ({0} ملف مخزّن). يحتاج الشركاء إلى بطاقة مفتاحنا الجديدة.</translation>
+    </message>
+    <message>
+        <location filename="../password.py" line="113"/>
+        <source>Changing the password of {0}</source>
+        <translation>تغيير كلمة مرور {0}</translation>
+    </message>
+</context>
+<context>
+    <name>PasswordDialog</name>
+    <message>
+        <location filename="../password.py" line="50"/>
+        <source>New password for {0}</source>
+        <translation>كلمة مرور جديدة لـ {0}</translation>
+    </message>
+    <message>
+        <location filename="../password.py" line="56"/>
+        <source>New password</source>
+        <translation>كلمة المرور الجديدة</translation>
+    </message>
+    <message>
+        <location filename="../password.py" line="57"/>
+        <source>Password again</source>
+        <translation>كلمة المرور مرة أخرى</translation>
+    </message>
+    <message>
+        <location filename="../password.py" line="77"/>
+        <source>The two passwords differ.</source>
+        <translation>كلمتا المرور مختلفتان.</translation>
     </message>
 </context>
 <context>
@@ -2127,27 +2241,27 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>ReportDialog</name>
     <message>
-        <location filename="../pages/admin.py" line="164"/>
+        <location filename="../pages/admin.py" line="166"/>
         <source>Verify report</source>
         <translation>تقرير التحقق</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="167"/>
+        <location filename="../pages/admin.py" line="169"/>
         <source>Verify was cancelled; nothing is concluded.</source>
         <translation>أُلغي التحقق؛ لا يمكن استنتاج شيء.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="169"/>
+        <location filename="../pages/admin.py" line="171"/>
         <source>The vault is intact.</source>
         <translation>الخزنة سليمة.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="171"/>
+        <location filename="../pages/admin.py" line="173"/>
         <source>{0} problem(s) found.</source>
         <translation>وُجدت {0} مشكلة.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="173"/>
+        <location filename="../pages/admin.py" line="175"/>
         <source>{0} items in {1} stored files, {2} audit entries checked at {3}.</source>
         <translation>فُحص {0} عنصر في {1} ملف مخزّن و{2} قيد تدقيق في {3}.</translation>
     </message>
@@ -2515,32 +2629,32 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>UserDialog</name>
     <message>
-        <location filename="../pages/admin.py" line="109"/>
+        <location filename="../pages/admin.py" line="111"/>
         <source>Roles of {0}</source>
         <translation>أدوار {0}</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="109"/>
+        <location filename="../pages/admin.py" line="111"/>
         <source>Add user</source>
         <translation>إضافة مستخدم</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="117"/>
+        <location filename="../pages/admin.py" line="119"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="119"/>
+        <location filename="../pages/admin.py" line="121"/>
         <source>Password</source>
         <translation>كلمة المرور</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="120"/>
+        <location filename="../pages/admin.py" line="122"/>
         <source>Password again</source>
         <translation>كلمة المرور مرة أخرى</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="143"/>
+        <location filename="../pages/admin.py" line="145"/>
         <source>The two passwords differ.</source>
         <translation>كلمتا المرور مختلفتان.</translation>
     </message>

@@ -3,6 +3,7 @@ and the audit head to write down."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
@@ -28,6 +29,7 @@ from desktop import settings
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.jobs import JobDialog
 from desktop.pages import Page, call
+from desktop.password import PasswordDialog, change_password, needs_the_vault, start_rotating
 from desktop.tablemodel import Column, RecordModel, filtered, number, setup_view, when
 from vault.printable import safe
 
@@ -211,6 +213,7 @@ class AdminPage(Page):
     verified = Signal(str)
     users_loaded = Signal()
     security_loaded = Signal()
+    rotated = Signal(object)  # a vault-key rotation finished here: its result
 
     def __init__(self, session: Any, runner: Any, parent: QWidget | None = None) -> None:
         super().__init__(session, runner, parent)
@@ -227,6 +230,10 @@ class AdminPage(Page):
         self.roles_button.clicked.connect(self.change_roles)
         self.disable_button = QPushButton(self.tr("Disable"))
         self.disable_button.clicked.connect(self.disable)
+        self.password_button = QPushButton(self.tr("Set password..."))
+        self.password_button.clicked.connect(self.set_password)
+        self.password_dialog: PasswordDialog | None = None
+        self.job: JobDialog | None = None
         self.verify_button = QPushButton(self.tr("Verify vault..."))
         self.verify_button.clicked.connect(lambda: start_verify(self))
         self.verify_button.setVisible(session.may("vault.verify"))
@@ -242,7 +249,7 @@ class AdminPage(Page):
         self.idle.setValue(settings.idle_minutes())
         self.idle.valueChanged.connect(settings.set_idle_minutes)
         buttons = QHBoxLayout()
-        for b in (self.add_button, self.roles_button, self.disable_button):
+        for b in (self.add_button, self.roles_button, self.password_button, self.disable_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(self.rotate_button)
@@ -254,8 +261,52 @@ class AdminPage(Page):
         layout.addWidget(self.view)
         layout.addLayout(lock)
         layout.addWidget(self.key_label)
+        layout.addWidget(self._rotation_box())
         layout.addWidget(self._security_box())
         self.dialog: UserDialog | None = None
+
+    def _rotation_box(self) -> QGroupBox:
+        """Shown after a vault-key rotation: partners need our new key card."""
+        box = QGroupBox(self.tr("Vault key rotated"))
+        box.setObjectName("rotation_box")
+        box.setVisible(False)
+        self.rotation_note = QLabel()
+        self.rotation_note.setObjectName("rotation_note")
+        self.rotation_note.setWordWrap(True)
+        self.rotation_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.save_card_button = QPushButton(self.tr("Save our key card..."))
+        self.save_card_button.setObjectName("save_card_button")
+        self.save_card_button.clicked.connect(self._ask_card)
+        self.save_card_button.setVisible(self.session.may("exchange.manage"))
+        row = QHBoxLayout(box)
+        row.addWidget(self.rotation_note, 1)
+        row.addWidget(self.save_card_button)
+        self.rotation_box = box
+        return box
+
+    def show_rotation(self, result: Any) -> None:
+        """What a rotation means for partners (the core's result says they need a new card)."""
+        text = self.tr(
+            "The vault key was rotated ({0} stored files). Partners need our new key card: "
+            "bundles they encrypt to our old key still open here, but only the new card "
+            "protects what they send next."
+        ).format(number(result.blobs))
+        if not self.session.may("exchange.manage"):
+            text += " " + self.tr("A liaison saves it on the Partners page.")
+        self.rotation_note.setText(text)
+        self.rotation_box.setVisible(True)
+        self.rotated.emit(result)
+
+    def _ask_card(self) -> None:
+        from desktop.pages.agency import ask_card_file, save_card
+
+        save_card(self, ask_card_file(self))
+
+    def save_card(self, path: Path) -> None:
+        """Write our key card to ``path`` (on a worker; the core never overwrites a file)."""
+        from desktop.pages.agency import save_card
+
+        save_card(self, path)
 
     def _security_box(self) -> QGroupBox:
         """Failed sign-ins (as audited) and the audit head to pin outside the agency."""
@@ -351,14 +402,38 @@ class AdminPage(Page):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             self,
         )
+        box.setInformativeText(needs_the_vault())
         box.accepted.connect(lambda: self._disable(user.name))
         box.open()
         return box
 
-    def _disable(self, name: str) -> None:
-        from vault.users import disable_user
+    def _disable(self, name: str) -> JobDialog:
+        from vault.users import DisableJob
 
-        self.call(disable_user, self.session, name, done=lambda _r: self.refresh(), writes=True)
+        title = self.tr("Disabling {0}").format(name)
+        job = DisableJob(self.session, name)
+        self.job = start_rotating(self, self.runner, job, title, self._rotation_done)
+        return self.job
+
+    def _rotation_done(self, result: Any) -> None:
+        self.refresh()
+        self.show_rotation(result)
+
+    def set_password(self) -> PasswordDialog | None:
+        """A new password for the selected user (the vault key is rotated: a job)."""
+        user = self.selected()
+        if user is None or user.disabled:
+            return None
+        dialog = PasswordDialog(user.name, self)
+        dialog.chosen.connect(self._change_password)
+        self.password_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _change_password(self, name: str, password: str) -> None:
+        self.job = change_password(
+            self, self.session, self.runner, name, password, self._rotation_done
+        )
 
     def rotate_key(self) -> QMessageBox:
         """Ask to confirm, then replace the workstation signing key (audited in the core)."""

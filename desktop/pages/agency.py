@@ -6,12 +6,14 @@ the values and its refusal is shown as one line in the dialog.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -20,6 +22,37 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.pages import call
+
+
+def ask_card_file(parent: QWidget) -> Path | None:
+    """Where to save our key card (``exchange.directory.save_our_card`` never overwrites)."""
+    title = QCoreApplication.translate("Agency", "Save our key card")
+    name, _ = QFileDialog.getSaveFileName(parent, title, "our-key-card.json")
+    return Path(name) if name else None
+
+
+def save_card(page: Any, path: Path | None) -> None:
+    """From a page: our key card written to ``path`` on a worker, its fingerprints in the
+    status line (a refusal, e.g. an existing file, in the error box)."""
+    from exchange.directory import save_our_card
+
+    if path is not None:
+        page.call(
+            save_our_card,
+            page.session,
+            path,
+            done=lambda card: page.status.emit(card_saved(path, card)),
+            writes=True,
+        )
+
+
+def card_saved(path: Path, card: Any) -> str:
+    """The status line after saving our card: read both fingerprints to partners."""
+    from exchange.cards import grouped
+
+    return QCoreApplication.translate(
+        "Agency", "Our key card is saved in {0}. Signing key {1}; recipient {2}."
+    ).format(path, grouped(card.fingerprint), grouped(card.recipient_fingerprint))
 
 
 class AgencyDialog(QDialog):

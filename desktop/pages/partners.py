@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.pages import Page
 from desktop.tablemodel import Column, RecordModel, filtered, setup_view, when
+from vault.printable import safe
 
 KEY_STATUS = {
     "active": QT_TRANSLATE_NOOP("Partners", "active"),
@@ -130,15 +131,29 @@ class PartnersPage(Page):
         self.add_button.clicked.connect(self._ask_card)
         self.agency_button = QPushButton(self.tr("Our agency..."))
         self.agency_button.clicked.connect(self.open_agency)
+        self.save_card_button = QPushButton(self.tr("Save our key card..."))
+        self.save_card_button.clicked.connect(self._ask_save)
         self.agency_dialog: Any = None
         self.card: Any = None  # our card, as last read
         self._select_after: str | None = None  # a partner to select when the list arrives
         top = QHBoxLayout()
         top.addWidget(self.ours, 1)
         top.addWidget(self.agency_button)
+        top.addWidget(self.save_card_button)
         top.addWidget(self.add_button)
         details = QWidget()
         dl = QVBoxLayout(details)
+        self.head_label = QLabel()
+        self.head_label.setObjectName("partner_head")
+        self.head_label.setWordWrap(True)
+        self.head_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.head_warning = QLabel()
+        self.head_warning.setObjectName("head_warning")
+        self.head_warning.setWordWrap(True)
+        self.head_warning.setStyleSheet("color: #d9534f; font-weight: bold;")
+        self.head_warning.setVisible(False)
+        dl.addWidget(self.head_label)
+        dl.addWidget(self.head_warning)
         self.keys_view = _table(self.keys)
         self.revoke_button = QPushButton(self.tr("Revoke key..."))
         self.revoke_button.clicked.connect(self.revoke)
@@ -232,6 +247,7 @@ class PartnersPage(Page):
 
     def _show_partner(self, found: tuple[Any, list[Any]], select_key: str | None) -> None:
         info, agreements = found
+        self._show_head(info)
         self.keys.set_records(info.keys if info else [])
         self.agreements.set_records(agreements)
         self.revoke_button.setEnabled(bool(self.keys.records))
@@ -241,6 +257,43 @@ class PartnersPage(Page):
         if select_key is not None:
             self.select_key(select_key)
         self.partner_shown.emit()
+
+    def _show_head(self, info: Any) -> None:
+        """The partner's last audit head a bundle carried; a warning if one went backwards."""
+        head = info.head if info else None
+        if info is None:
+            self.head_label.clear()
+        elif head is None:
+            self.head_label.setText(
+                self.tr("Last head seen: none (no bundle of theirs carried one)")
+            )
+        else:
+            self.head_label.setText(
+                self.tr("Last head seen: {0} from bundle {1} on {2}").format(
+                    f"{head.seq}:{head.hash}", safe(head.bundle_id), when(head.at)
+                )
+            )
+        back = info.went_back if info else None
+        self.head_warning.setVisible(back is not None)
+        if back is not None:
+            self.head_warning.setText(
+                self.tr(
+                    "Warning: their audit head went backwards ({0} in bundle {1} on {2}): their "
+                    "vault may have been restored or rolled back. Check with them before "
+                    "relying on it."
+                ).format(f"{back.seq}:{back.hash[:16]}...", safe(back.bundle_id), when(back.at))
+            )
+
+    def _ask_save(self) -> None:
+        from desktop.pages.agency import ask_card_file, save_card
+
+        save_card(self, ask_card_file(self))
+
+    def save_card(self, path: Path) -> None:
+        """Write our key card to ``path`` (on a worker; the core never overwrites a file)."""
+        from desktop.pages.agency import save_card
+
+        save_card(self, path)
 
     def _ask_card(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, self.tr("Partner key card"))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from guikit import ANALYST, settle, sign_in
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from desktop import settings
 from vaultkit import PASSWORD
@@ -158,3 +159,108 @@ def test_the_security_box_is_translated_to_arabic(controller, qtbot):
     assert "رأس سجل التدقيق" in texts[0]
     assert "custos verify --head" in texts[1] and not texts[1].startswith("Write")
     assert texts[2] == "لا توجد محاولات دخول فاشلة مسجّلة."
+
+
+NEW_PASSWORD = "a new and longer passphrase"
+
+
+def _ended(qtbot, job) -> str:
+    """Wait for a job dialog's job to end; the line it shows."""
+    qtbot.waitUntil(lambda: not job.bridge.running, timeout=60_000)
+    return job.status.text()
+
+
+def test_admin_sets_a_password_as_a_job_then_saves_the_new_key_card_partners_need(
+    controller, qtbot, vault_dir, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QDialogButtonBox, QFileDialog
+
+    from exchange.cards import read_card
+    from exchange.directory import set_agency
+    from service.opener import unlock
+    from vault.errors import CustosError
+    from vault.history import list_audit
+
+    window = sign_in(controller, qtbot)
+    page = window.show_area("admin")
+    settle(qtbot, window)
+    assert not page.rotation_box.isVisible()
+    page.select_user(ANALYST)
+    page.password_button.click()
+    dialog = page.password_dialog
+    assert "needs the vault to itself" in dialog.findChild(QLabel, "password_note").text()
+    qtbot.keyClicks(dialog.password, NEW_PASSWORD)
+    qtbot.keyClicks(dialog.confirm, NEW_PASSWORD + "x")
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert dialog.message.text() == "The two passwords differ." and dialog.isVisible()
+    dialog.confirm.setText(NEW_PASSWORD)
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    job = page.job
+    assert job is not None and job.isVisible() and not job.cancel_button.isEnabled()
+    assert _ended(qtbot, job).startswith("Done: the vault key was rotated")
+    settle(qtbot, window)
+    done = [a.action for a in list_audit(controller.session) if a.details.get("name") == ANALYST]
+    assert done[-2:] == ["user.password", "keys.vault_rotated"]
+    assert page.rotation_box.isVisible()
+    assert "Partners need our new key card" in page.rotation_note.text()
+    assert page.save_card_button.isVisible()
+    other = unlock(vault_dir, ANALYST, NEW_PASSWORD)  # the new password opens the vault
+    other.close()
+    with pytest.raises(CustosError):
+        unlock(vault_dir, ANALYST, PASSWORD)
+    # the button saves our key card: it carries the new vault recipient
+    set_agency(controller.session, "Politie NL", "NL")
+    target = tmp_path / "card.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), ""))
+    page.save_card_button.click()
+    settle(qtbot, window)
+    card = read_card(target.read_bytes(), "card")
+    assert card.recipient == str(controller.session.age_identity.recipient)
+    assert "Our key card is saved in" in window.statusBar().currentMessage()
+    page.save_card_button.click()  # never over an existing file: one line
+    settle(qtbot, window)
+    assert page.last_error is not None and "already exists" in page.last_error
+
+
+def test_disabling_says_the_key_rotates_and_another_process_is_refused_in_one_line(
+    controller, qtbot, vault_dir
+):
+    from vaultkit import open_as
+
+    window = sign_in(controller, qtbot)
+    page = window.show_area("admin")
+    settle(qtbot, window)
+    page.select_user(ANALYST)
+    box = page.disable()
+    assert "vault key will be rotated" in box.informativeText()
+    assert "close other Custos windows and processes" in box.informativeText()
+    other = open_as(vault_dir, ANALYST)  # another Custos process with the vault open
+    try:
+        box.button(QMessageBox.StandardButton.Yes).click()
+        said = _ended(qtbot, page.job)
+    finally:
+        other.close()
+    assert "another Custos process has the vault open" in said and "\n" not in said
+    assert page.job.cancel_button.text() == "Close"
+    settle(qtbot, window)
+    assert not {u.name: u for u in page.model.records}[ANALYST].disabled
+    assert not page.rotation_box.isVisible()
+
+
+def test_any_user_changes_their_own_password_from_the_file_menu(controller, qtbot, vault_dir):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from service.opener import unlock
+
+    window = sign_in(controller, qtbot, ANALYST)
+    assert "admin" not in window.area_keys()
+    window.password_action.trigger()  # File > Change my password...
+    dialog = window.password_dialog
+    assert dialog.windowTitle() == f"New password for {ANALYST}"
+    qtbot.keyClicks(dialog.password, NEW_PASSWORD)
+    qtbot.keyClicks(dialog.confirm, NEW_PASSWORD)
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert _ended(qtbot, window.password_job).startswith("Done: the vault key was rotated")
+    settle(qtbot, window)
+    assert window.statusBar().currentMessage() == "Your password is changed."
+    unlock(vault_dir, ANALYST, NEW_PASSWORD).close()

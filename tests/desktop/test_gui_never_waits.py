@@ -13,6 +13,7 @@ import traceback
 import pytest
 from guikit import settle, sign_in
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
 
 
 class GuiThreadCalls:
@@ -59,7 +60,9 @@ def _click_first_row(qtbot, view) -> None:
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
 
 
-def test_no_page_calls_the_core_on_the_gui_thread(matched, qtbot, gui_thread_calls, tmp_path):
+def test_no_page_calls_the_core_on_the_gui_thread(
+    matched, qtbot, gui_thread_calls, tmp_path, monkeypatch
+):
     gui_thread_calls.watching = True  # the main window opens, too
     window = sign_in(matched, qtbot)
     settle(qtbot, window)
@@ -95,6 +98,19 @@ def test_no_page_calls_the_core_on_the_gui_thread(matched, qtbot, gui_thread_cal
     user.roles["officer"].setChecked(True)
     user.submit()
     settle(qtbot, window)
+    admin.select_user("carl")  # a new password: the vault-key rotation runs as a job
+    password = admin.set_password()
+    qtbot.keyClicks(password.password, "another long password 2")
+    qtbot.keyClicks(password.confirm, "another long password 2")
+    password.submit()
+    qtbot.waitUntil(lambda: not admin.job.bridge.running, timeout=60_000)
+    settle(qtbot, window)
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(tmp_path / "card.json"), "")
+    )
+    admin.save_card_button.click()  # the new key card partners need
+    settle(qtbot, window)
+    assert (tmp_path / "card.json").exists()
     cases = window.show_area("cases")
     new = cases.new_case()
     qtbot.keyClicks(new.reference, "OP-8")

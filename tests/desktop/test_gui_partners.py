@@ -260,3 +260,49 @@ def test_the_new_controls_speak_arabic(matched, qtbot):
     bundles = matched.window.show_area("bundles")
     settle(qtbot, matched.window)
     assert bundles.history.headerData(0, Qt.Orientation.Horizontal) == "الاتجاه"
+
+
+def test_the_partner_shows_its_last_head_and_a_warning_once_one_went_backwards(
+    matched, qtbot, world: Path, tmp_path: Path, monkeypatch
+):
+    from exchange.bundles import import_bundle
+    from exchange.cards import read_card
+    from exchange.directory import show_partner
+    from vault.cases import create_case
+
+    window = sign_in(matched, qtbot)
+    page = window.show_area("partners")
+    settle(qtbot, window)
+    page.select("BKA")
+    settle(qtbot, window)
+    assert page.head_label.text() == "Last head seen: none (no bundle of theirs carried one)"
+    assert not page.head_warning.isVisible()
+    s = matched.session
+    create_case(s, "IN-1", "from BKA")
+    create_case(s, "IN-2", "from BKA")
+    later = import_bundle(s, world / "sealed.tar.age", "IN-1")  # exported after "incoming"
+    window.refresh_action.trigger()
+    settle(qtbot, window)
+    head = show_partner(s, "BKA")[0].head
+    assert head is not None and head.bundle_id == later.bundle_id
+    text = page.head_label.text()
+    assert text.startswith(f"Last head seen: {head.seq}:{head.hash} from bundle {later.bundle_id}")
+    assert not page.head_warning.isVisible()
+    older = import_bundle(s, world / "incoming", "IN-2")  # carries a lower head: backwards
+    assert older.warnings
+    window.refresh_action.trigger()
+    settle(qtbot, window)
+    assert page.head_label.text() == text  # the highest head stays the last seen
+    assert page.head_warning.isVisible()
+    warning = page.head_warning.text()
+    assert warning.startswith("Warning: their audit head went backwards")
+    assert older.bundle_id in warning and "Check with them" in warning
+    # our key card from this page: never over an existing file
+    target = tmp_path / "ours.card"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), ""))
+    page.save_card_button.click()
+    settle(qtbot, window)
+    assert read_card(target.read_bytes(), "ours").name == "Politie NL"
+    page.save_card_button.click()
+    settle(qtbot, window)
+    assert page.last_error is not None and "already exists" in page.last_error

@@ -143,6 +143,11 @@ def test_a_partner_restored_from_a_backup_is_warned_about(pair: Pair) -> None:
     assert shown.returncode == 0, shown.stderr
     head = _meta(later.path)["audit_head"]
     assert f"audit head {head} (bundle {later.bundle_id}" in shown.stdout
+    assert "warning: their audit head went backwards" in shown.stdout
+    assert f"bundle {older.bundle_id}" in shown.stdout
+    info, _agreements = directory.show_partner(pair.de, "Politie NL")
+    assert info.went_back is not None and info.went_back.bundle_id == older.bundle_id
+    assert info.head is not None and info.head.bundle_id == later.bundle_id
     assert verify(pair.de).ok
 
 
