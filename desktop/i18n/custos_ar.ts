@@ -217,6 +217,26 @@
         <source>Disable {0}? They can no longer sign in.</source>
         <translation>تعطيل {0}؟ لن يتمكن من تسجيل الدخول بعد الآن.</translation>
     </message>
+    <message>
+        <location filename="../pages/admin.py" line="1"/>
+        <source>Rotate vault key...</source>
+        <translation>تدوير مفتاح الخزنة...</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="1"/>
+        <source>Rotate vault key</source>
+        <translation>تدوير مفتاح الخزنة</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="1"/>
+        <source>Reason (recorded in the audit log):</source>
+        <translation>السبب (يُسجَّل في سجل التدقيق):</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="1"/>
+        <source>Rotating the vault key</source>
+        <translation>جارٍ تدوير مفتاح الخزنة</translation>
+    </message>
 </context>
 <context>
     <name>Agency</name>

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -240,6 +241,10 @@ class AdminPage(Page):
         self.rotate_button = QPushButton(self.tr("Rotate workstation key..."))
         self.rotate_button.clicked.connect(self.rotate_key)
         self.rotate_button.setVisible(session.may("keys.manage"))
+        self.vault_key_button = QPushButton(self.tr("Rotate vault key..."))
+        self.vault_key_button.setObjectName("vault_key_button")
+        self.vault_key_button.clicked.connect(self.rotate_vault_key)
+        self.vault_key_button.setVisible(session.may("keys.manage"))
         self.key_label = QLabel()
         self.key_label.setObjectName("key_label")
         self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -253,6 +258,7 @@ class AdminPage(Page):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(self.rotate_button)
+        buttons.addWidget(self.vault_key_button)
         buttons.addWidget(self.verify_button)
         lock = QFormLayout()
         lock.addRow(self.tr("Lock the session after idle time"), self.idle)
@@ -450,6 +456,27 @@ class AdminPage(Page):
         box.accepted.connect(self._rotate)
         box.open()
         return box
+
+    def rotate_vault_key(self) -> QInputDialog:
+        """Ask for the reason (it is audited), then rotate the vault key as a job: what an admin
+        does when a key may have leaked, or on the agency's schedule."""
+        dialog = QInputDialog(self)
+        dialog.setObjectName("vault_key_reason")
+        dialog.setWindowTitle(self.tr("Rotate vault key"))
+        dialog.setLabelText(
+            self.tr("Reason (recorded in the audit log):") + "\n\n" + needs_the_vault()
+        )
+        dialog.textValueSelected.connect(self._rotate_vault_key)
+        self.reason_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _rotate_vault_key(self, reason: str) -> None:
+        from vault.rotation import VaultRotationJob
+
+        job = VaultRotationJob(self.session, reason)
+        title = self.tr("Rotating the vault key")
+        self.job = start_rotating(self, self.runner, job, title, self._rotation_done)
 
     def _rotate(self) -> None:
         from vault.rotation import rotate_signing_key

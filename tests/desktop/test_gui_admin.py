@@ -264,3 +264,25 @@ def test_any_user_changes_their_own_password_from_the_file_menu(controller, qtbo
     settle(qtbot, window)
     assert window.statusBar().currentMessage() == "Your password is changed."
     unlock(vault_dir, ANALYST, NEW_PASSWORD).close()
+
+
+def test_an_admin_rotates_the_vault_key_on_request_with_a_reason(controller, qtbot, vault_dir):
+    from vault.history import list_audit
+
+    window = sign_in(controller, qtbot)
+    page = window.show_area("admin")
+    settle(qtbot, window)
+    before = (vault_dir / "vault.toml").read_text()
+    page.vault_key_button.click()
+    dialog = page.reason_dialog
+    assert "needs the vault to itself" in dialog.labelText()
+    dialog.setTextValue("key may have leaked (ticket 42)")
+    dialog.accept()
+    job = page.job
+    assert job is not None and job.isVisible()
+    assert _ended(qtbot, job).startswith("Done: the vault key was rotated")
+    settle(qtbot, window)
+    rotations = [a for a in list_audit(controller.session) if a.action == "keys.vault_rotated"]
+    assert rotations[-1].details["reason"] == "key may have leaked (ticket 42)"
+    assert (vault_dir / "vault.toml").read_text() != before
+    assert page.rotation_box.isVisible()
