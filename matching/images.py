@@ -13,6 +13,7 @@ an error too. The largest camera photos (~60 Mpx) stay under the limit.
 from __future__ import annotations
 
 import io
+import math
 import os
 import warnings
 from datetime import datetime
@@ -61,7 +62,7 @@ def _over_limit(name: str, width: int, height: int) -> ImageError:
     return ImageError(name, f"{pixels}, over the limit of {MAX_PIXELS // 1_000_000} Mpx")
 
 
-def _open(source: ImageSource, name: str) -> Image.Image:
+def _open(source: ImageSource, name: str, reduce_to: int | None = None) -> Image.Image:
     try:
         with warnings.catch_warnings():
             # Pillow only warns from 89 Mpx (its error comes at 179): our limit is checked below.
@@ -73,6 +74,11 @@ def _open(source: ImageSource, name: str) -> Image.Image:
         width, height = img.size  # from the header: nothing decoded yet
         if width * height > MAX_PIXELS:
             raise _over_limit(name, width, height)
+        if reduce_to is not None and max(width, height) > reduce_to:
+            # JPEG: decode at 1/2, 1/4 or 1/8 scale in the DCT domain (still every block, so
+            # damage still surfaces), keeping at least ``reduce_to`` pixels on the longest side.
+            scale = reduce_to / max(width, height)
+            img.draft(None, (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))))
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img.load()  # force a full decode: truncation and corruption surface here
@@ -137,15 +143,20 @@ def _to_rgb(img: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(img, dtype=np.uint8))
 
 
-def load_rgb(source: ImageSource, *, name: str | None = None) -> np.ndarray:
+def load_rgb(
+    source: ImageSource, *, name: str | None = None, reduce_to: int | None = None
+) -> np.ndarray:
     """Decode ``source`` (a path or the file's bytes) to an ``(H, W, 3)`` RGB ``uint8`` array.
 
     EXIF orientation is applied; alpha is composited on white (an all-opaque or all-transparent
     alpha plane is dropped); 16-bit and float images are scaled to 8 bits. Raises
     :class:`ImageError` naming ``name`` (or the path) when the file cannot be fully decoded.
+
+    ``reduce_to``: a JPEG larger than that on its longest side may be decoded at a reduced scale
+    (1/2, 1/4, 1/8: never below ``reduce_to``), for work that needs no full resolution (PDQ).
     """
     label = source_name(source, name)
-    img = _open(source, label)
+    img = _open(source, label, reduce_to)
     try:
         img = _orient(img)
         arr = _to_rgb(img)
