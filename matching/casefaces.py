@@ -23,7 +23,7 @@ from matching.faces import MODEL_NAME, Face
 from matching.models import FaceRecord, MediaInfo
 from matching.parallel import DetectPool, ImageInput, ImageResult
 from matching.pdq import PdqHash
-from matching.similar import add_pdq_rows, hashed_items
+from matching.pdqstore import add_pdq_rows, hashed_items
 from vault.blobs import StoredBlob, add_blob_rows, store_blob
 from vault.cases import find_case
 from vault.errors import IntegrityFault

@@ -24,11 +24,12 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session as DbSession
 
+from matching.casefaces import media_kind
 from matching.errors import MatchingError
 from matching.models import FaceRecord, PdqRecord
-from matching.pdq import ALGORITHM, MATCH_DISTANCE, MIN_QUALITY, HashIndex, PdqHash
+from matching.pdq import MATCH_DISTANCE, MIN_QUALITY, HashIndex, PdqHash
+from matching.pdqstore import add_pdq_rows, hashed_items
 from vault.cases import find_case
 from vault.errors import IntegrityFault, PermissionDenied, UserError
 from vault.fsutil import plain_copy
@@ -40,30 +41,6 @@ KINDS = ("same-content", "near-duplicate", "same-face")
 
 
 # -- storing -------------------------------------------------------------------------------------
-
-
-def hashed_items(session: Session, case_id: int) -> set[int]:
-    """Items of a case that have their PDQ hashes already."""
-    with session.db() as db:
-        return set(db.scalars(select(PdqRecord.item_id).where(PdqRecord.case_id == case_id)))
-
-
-def add_pdq_rows(
-    session: Session, db: DbSession, item_id: int, case_id: int, hashes: list[PdqHash], at: str
-) -> None:
-    """An item's PDQ hashes and their audit entries, in the caller's transaction."""
-    for h in hashes:
-        rec = PdqRecord(
-            item_id=item_id,
-            case_id=case_id,
-            frame_time=h.frame_time,
-            hash=h.bits,
-            quality=h.quality,
-            algorithm=ALGORITHM,
-            created_at=at,
-        )
-        db.add(rec)
-        session.audit(db, "pdq.computed", rec, item=item_id)
 
 
 @dataclass
@@ -91,8 +68,6 @@ class PdqJob:
         self.cancel = cancel or CancelToken()
 
     def run(self, emit: Emit) -> PdqResult:
-        from matching.casefaces import media_kind
-
         s = self.session
         s.require("match.run", target=f"case:{self.case_reference}")
         with s.db() as db:
@@ -258,7 +233,10 @@ class SimilarResult:
         return d
 
 
-def check_distance(distance: int) -> int:
+def check_distance(distance: int | None) -> int:
+    """The analyst's Hamming distance, or PDQ's recommended one (None)."""
+    if distance is None:
+        return MATCH_DISTANCE
     if not 0 <= distance <= 256:
         raise UserError(f"PDQ distance {distance}: must be 0 to 256 bits (PDQ's default is 31)")
     return distance
@@ -269,14 +247,14 @@ def similar(
     item_id: int,
     *,
     all_cases: bool = False,
-    distance: int = MATCH_DISTANCE,
+    distance: int | None = None,
     face_threshold: float | None = None,
 ) -> SimilarResult:
     """Other items like ``item_id``: in its own case, or with ``all_cases`` in every case of the
     vault the user may read. One audit entry (``items.similar``) records the lookup."""
     from matching.search import DEFAULT_ALERT_THRESHOLD
 
-    check_distance(distance)
+    distance = check_distance(distance)
     threshold = DEFAULT_ALERT_THRESHOLD if face_threshold is None else face_threshold
     if not 0 < threshold <= 2:
         raise UserError(f"face threshold {threshold}: must be over 0 and at most 2")
@@ -464,11 +442,11 @@ class GroupMember:
 
 
 def duplicate_groups(
-    session: Session, case_reference: str, distance: int = MATCH_DISTANCE
+    session: Session, case_reference: str, distance: int | None = None
 ) -> list[list[GroupMember]]:
     """The case's items grouped by near-duplicate pictures (PDQ within ``distance``, joined
     transitively), largest group first; items with no near-duplicate are in no group."""
-    check_distance(distance)
+    distance = check_distance(distance)
     session.require("case.read", target=f"case:{case_reference}")
     with session.db() as db:
         case = find_case(db, case_reference)
