@@ -6,14 +6,14 @@ an image into 256 bits such that re-encoded, resized or re-compressed copies dif
 a hash of a flat or nearly flat image (quality under ``MIN_QUALITY``) matches too much and is not
 searched.
 
-**One hash per content.** An image is decoded by :func:`matching.images.load_rgb` (EXIF
-orientation, alpha on white, 16-bit scaled, HEIC) with ``reduce_to=512``: a JPEG larger than that
-is decoded at 1/2, 1/4 or 1/8 scale in the DCT domain, then every image larger than 512 px on its
-longest side is area-resized to 512 (aspect kept) before hashing, as the Rust ``pdqhash`` and
-Meta's own tools downsample. The hash is a function of the file's bytes alone, whichever job
-computes it (face detection or ``pdq compute``); against the reference hash of the full-resolution
-pixels it differs by 0-24 bits on ``../shared/faces`` (the tolerance PDQ's threshold leaves for
-platform decoders), and it costs less than decoding the JPEG at full size.
+**One hash per content.** An image is decoded to luma by :func:`matching.images.load_luma`
+(EXIF orientation, alpha on white, 16-bit scaled, HEIC; a JPEG's Y plane alone, at 1/2, 1/4 or
+1/8 scale in the DCT domain when larger than 512 px), then area-resized to 512 px on its longest
+side (aspect kept) before hashing, as the Rust ``pdqhash`` downsamples. The hash is a function
+of the file's bytes alone, whichever job computes it (face detection or ``pdq compute``);
+against the reference hash of the full-resolution pixels it differs by 0-22 bits on
+``../shared/faces`` (within PDQ's threshold, so a partner's reference hashes still match), and
+it costs less than decoding the JPEG at full size.
 
 **Video**: the PDQ of frames sampled every ``VIDEO_STEP`` seconds, a frame kept only when it
 differs from the last kept one by more than ``VIDEO_DEDUP`` bits (a still scene is one hash), as
@@ -34,7 +34,7 @@ import numpy as np
 import pdqhash
 
 from matching.errors import ImageError
-from matching.images import ImageSource, load_rgb
+from matching.images import ImageSource, load_luma
 
 MATCH_DISTANCE = 31
 """PDQ's recommended Hamming distance (of 256 bits) for a near-duplicate."""
@@ -71,24 +71,31 @@ class PdqHash:
         return cls(bytes.fromhex(text), quality)
 
 
-def hash_rgb(rgb: np.ndarray, frame_time: float | None = None) -> PdqHash:
-    """The PDQ hash of decoded ``(H, W, 3)`` RGB pixels, reduced to ``SIDE`` first."""
-    h, w = rgb.shape[:2]
+def hash_luma(luma: np.ndarray, frame_time: float | None = None) -> PdqHash:
+    """The PDQ hash of ``(H, W)`` uint8 luma, reduced to ``SIDE`` first (area average)."""
+    h, w = luma.shape[:2]
     scale = SIDE / max(h, w)
     if scale < 1.0:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-    vector, quality = pdqhash.compute(np.ascontiguousarray(rgb, dtype=np.uint8))
+        luma = cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
+    # pdqhash takes RGB and makes luma of it: three equal planes give the luma back
+    planes = np.repeat(np.ascontiguousarray(luma, dtype=np.uint8)[:, :, None], 3, axis=2)
+    vector, quality = pdqhash.compute(planes)
     bits = np.packbits(np.asarray(vector, dtype=np.uint8)).tobytes()
     return PdqHash(bits, int(quality), frame_time)
 
 
+def hash_rgb(rgb: np.ndarray, frame_time: float | None = None) -> PdqHash:
+    """The PDQ hash of decoded ``(H, W, 3)`` RGB pixels (a video frame)."""
+    return hash_luma(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY), frame_time)
+
+
 def hash_image(source: ImageSource, *, name: str | None = None) -> PdqHash:
     """The PDQ hash of an image file (path or bytes). Raises :class:`ImageError` (one line)."""
-    rgb = load_rgb(source, name=name, reduce_to=SIDE)
-    if min(rgb.shape[:2]) < 5:  # the reference refuses images this small
-        raise ImageError(name or "<bytes>", f"too small for a perceptual hash {rgb.shape[:2]}")
-    return hash_rgb(rgb)
+    luma = load_luma(source, name=name, reduce_to=SIDE)
+    if min(luma.shape) < 5:  # the reference refuses images this small
+        raise ImageError(name or "<bytes>", f"too small for a perceptual hash {luma.shape}")
+    return hash_luma(luma)
 
 
 def hash_video(
