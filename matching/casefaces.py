@@ -22,6 +22,8 @@ from matching.errors import MatchingError
 from matching.faces import MODEL_NAME, Face
 from matching.models import FaceRecord, MediaInfo
 from matching.parallel import DetectPool, ImageInput, ImageResult
+from matching.pdq import PdqHash
+from matching.pdqstore import add_pdq_rows, hashed_items
 from vault.blobs import StoredBlob, add_blob_rows, store_blob
 from vault.cases import find_case
 from vault.errors import IntegrityFault
@@ -76,13 +78,18 @@ class DetectJob:
         self.video_fps = video_fps
         self.cancel = cancel or CancelToken()
         self.workers = workers
+        self._hashed: set[int] = set()  # items with PDQ hashes already
 
     def _todo(self) -> tuple[int, list[Item]]:
         with self.session.db() as db:
             case = find_case(db, self.case_reference)
             done = set(db.scalars(select(MediaInfo.id)))  # analysed once; results are evidence
             items = db.scalars(select(Item).where(Item.case_id == case.id).order_by(Item.id))
-            return case.id, [i for i in items if media_kind(i.name) and i.id not in done]
+            todo = [i for i in items if media_kind(i.name) and i.id not in done]
+        # PDQ hashes come with the analysis (the image is decrypted for it anyway), unless
+        # ``pdq compute`` made them already.
+        self._hashed = hashed_items(self.session, case.id)
+        return case.id, todo
 
     def run(self, emit: Emit) -> DetectResult:
         self.session.require("match.run", target=f"case:{self.case_reference}")
@@ -96,7 +103,9 @@ class DetectJob:
         if images:
             with DetectPool(self.workers) as pool:
                 for res in pool.run(
-                    self._image_inputs(images, result, emit), cancel=lambda: self.cancel.cancelled
+                    self._image_inputs(images, result, emit),
+                    cancel=lambda: self.cancel.cancelled,
+                    with_pdq=True,
                 ):
                     self._store_image(case_id, by_key[res.key], res, result, emit)
                     emit(Progress(result.items + len(result.failed), total, "items", res.key))
@@ -130,10 +139,12 @@ class DetectJob:
             return
         meta = _image_meta(self.session, item)
         found = [_Found(f, c, f.embedding) for f, c in zip(res.faces, res.crops, strict=True)]
-        self._save(case_id, item, "image", meta, found, result, emit)
+        pdq = [res.pdq] if res.pdq is not None else []
+        self._save(case_id, item, "image", meta, found, result, emit, pdq)
 
     def _do_video(self, case_id: int, item: Item, result: DetectResult, emit: Emit) -> None:
         from matching.engine import engine
+        from matching.pdq import hash_video
         from matching.video import read_video_metadata, track_video
 
         try:
@@ -143,6 +154,9 @@ class DetectJob:
                 tracks = track_video(
                     path, engine(), fps=self.video_fps, cancel=lambda: self.cancel.cancelled
                 )
+                pdq: list[PdqHash] = []
+                if item.id not in self._hashed and not self.cancel.cancelled:
+                    pdq = hash_video(path, cancel=lambda: self.cancel.cancelled)
         except MatchingError as exc:
             self._fail(item, str(exc), result, emit)
             return
@@ -152,7 +166,7 @@ class DetectJob:
             _Found(t.best_face, t.best_crop, t.mean_embedding, "track", t.best_time, t.start, t.end)
             for t in tracks
         ]
-        self._save(case_id, item, "video", meta, found, result, emit)
+        self._save(case_id, item, "video", meta, found, result, emit, pdq)
 
     def _fail(self, item: Item, message: str, result: DetectResult, emit: Emit) -> None:
         line = message if item.name in message else f"{item.name}: {message}"
@@ -168,6 +182,7 @@ class DetectJob:
         found: list[_Found],
         result: DetectResult,
         emit: Emit,
+        pdq: list[PdqHash] | None = None,
     ) -> None:
         s = self.session
         crops: list[StoredBlob] = [store_blob(s, f.crop) for f in found]
@@ -209,6 +224,8 @@ class DetectJob:
                 )
                 db.add(rec)
                 s.audit(db, "face.found", rec, item=item.id)
+            if pdq and item.id not in self._hashed:
+                add_pdq_rows(s, db, item.id, case_id, pdq, at)
             event = CustodyEvent(
                 item_id=item.id,
                 kind="analysed",

@@ -13,6 +13,7 @@ an error too. The largest camera photos (~60 Mpx) stay under the limit.
 from __future__ import annotations
 
 import io
+import math
 import os
 import warnings
 from datetime import datetime
@@ -61,7 +62,9 @@ def _over_limit(name: str, width: int, height: int) -> ImageError:
     return ImageError(name, f"{pixels}, over the limit of {MAX_PIXELS // 1_000_000} Mpx")
 
 
-def _open(source: ImageSource, name: str) -> Image.Image:
+def _open(
+    source: ImageSource, name: str, reduce_to: int | None = None, mode: str | None = None
+) -> Image.Image:
     try:
         with warnings.catch_warnings():
             # Pillow only warns from 89 Mpx (its error comes at 179): our limit is checked below.
@@ -73,6 +76,13 @@ def _open(source: ImageSource, name: str) -> Image.Image:
         width, height = img.size  # from the header: nothing decoded yet
         if width * height > MAX_PIXELS:
             raise _over_limit(name, width, height)
+        if reduce_to is not None or mode is not None:
+            # JPEG only (a no-op for other formats): decode straight to ``mode`` ("L": the Y
+            # plane alone) and, for an image larger than ``reduce_to`` on its longest side, at
+            # 1/2, 1/4 or 1/8 scale in the DCT domain (every block is still decoded, so damage
+            # still surfaces), never below ``reduce_to``.
+            scale = min(1.0, (reduce_to or max(width, height)) / max(width, height))
+            img.draft(mode, (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))))
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img.load()  # force a full decode: truncation and corruption surface here
@@ -152,6 +162,33 @@ def load_rgb(source: ImageSource, *, name: str | None = None) -> np.ndarray:
     except _DECODE_ERRORS as exc:
         raise ImageError(label, f"cannot convert pixels ({exc})") from exc
     if arr.ndim != 3 or arr.shape[2] != 3 or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ImageError(label, f"unexpected pixel layout {arr.shape}")
+    return arr
+
+
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # Rec. 601: JPEG's Y, PDQ's luma
+
+
+def load_luma(
+    source: ImageSource, *, name: str | None = None, reduce_to: int | None = None
+) -> np.ndarray:
+    """Decode ``source`` to an ``(H, W)`` ``uint8`` luma array (Rec. 601), as :func:`load_rgb`
+    would then convert it (orientation, alpha on white, high bit depths), but cheaper for a
+    JPEG: its Y plane is decoded alone, and with ``reduce_to`` at a reduced scale (never below
+    ``reduce_to`` on the longest side). For work that needs no colour or full resolution (PDQ).
+    """
+    label = source_name(source, name)
+    img = _open(source, label, reduce_to, mode="L")
+    try:
+        img = _orient(img)
+        if img.mode == "L" and "transparency" not in img.info:
+            arr = np.ascontiguousarray(np.asarray(img, dtype=np.uint8))
+        else:
+            rgb = _to_rgb(img)
+            arr = np.clip(np.rint(rgb @ _LUMA), 0, 255).astype(np.uint8)
+    except _DECODE_ERRORS as exc:
+        raise ImageError(label, f"cannot convert pixels ({exc})") from exc
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ImageError(label, f"unexpected pixel layout {arr.shape}")
     return arr
 

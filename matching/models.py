@@ -61,6 +61,23 @@ class FaceRecord(Base):
     created_at: Mapped[str] = mapped_column(String(40))
 
 
+class PdqRecord(Base):
+    """A PDQ perceptual hash of a photo, or of one sampled frame of a video (``matching.pdq``).
+
+    Written once per item (by face detection or ``pdq compute``), never changed."""
+
+    __tablename__ = "pdq_hashes"
+    __table_args__ = (Index("ix_pdq_item", "item_id"), Index("ix_pdq_case", "case_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    frame_time: Mapped[float | None] = mapped_column(nullable=True)  # seconds, video frames
+    hash: Mapped[bytes] = mapped_column(LargeBinary)  # 32 bytes, the reference hex order
+    quality: Mapped[int]  # 0-100; under matching.pdq.MIN_QUALITY never matched
+    algorithm: Mapped[str] = mapped_column(String(40))  # matching.pdq.ALGORITHM
+    created_at: Mapped[str] = mapped_column(String(40))
+
+
 class Watchlist(Base):
     __tablename__ = "watchlists"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -171,6 +188,12 @@ def _face(v: Mapping[str, Any], lookup: Lookup) -> str:
     return f"face {v['_key']}" + (f" in {item_name(item, lookup)}" if item is not None else "")
 
 
+def _pdq(v: Mapping[str, Any], lookup: Lookup) -> str:
+    item = v.get("item_id", v.get("item"))
+    at = f" at {v['frame_time']} s" if v.get("frame_time") is not None else ""
+    return f"PDQ hash {v['_key']}{at}" + (f" of {item_name(item, lookup)}" if item else "")
+
+
 def _candidate(v: Mapping[str, Any], lookup: Lookup) -> str:
     run = v.get("run_id", v.get("run"))
     return f"candidate {v['_key']}" + (f" of search run {run}" if run is not None else "")
@@ -181,6 +204,7 @@ LAYER = Layer(
     tables=(
         MediaInfo,
         FaceRecord,
+        PdqRecord,
         Watchlist,
         Subject,
         Reference,
@@ -191,6 +215,7 @@ LAYER = Layer(
     audited=(
         Audited(MediaInfo, lambda v, lookup: f"face analysis of {item_name(v['_key'], lookup)}"),
         Audited(FaceRecord, _face),
+        Audited(PdqRecord, _pdq, append_only=True),
         Audited(Watchlist, lambda v, lookup: _watchlist(v["_key"], lambda _: v)),
         Audited(Subject, _subject),
         Audited(Reference, _reference),

@@ -25,6 +25,7 @@ from matching.errors import MatchingError
 from matching.faces import Face
 from matching.images import load_rgb
 from matching.modelfiles import check_model_files
+from matching.pdq import PdqHash, hash_image
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class ImageResult:
     height: int = 0
     seconds: float = 0.0
     error: str | None = None
+    pdq: PdqHash | None = None
+    """The image's PDQ hash when asked for (``with_pdq``); None if it has none (too small)."""
 
     @property
     def ok(self) -> bool:
@@ -70,8 +73,12 @@ def _key(source: Source) -> str:
     return source.key if isinstance(source, ImageInput) else os.fspath(source)
 
 
-def process_one(engine: FaceEngine, source: Source, with_crops: bool = True) -> ImageResult:
-    """Decode, detect and encode one image; errors become ``ImageResult.error``."""
+def process_one(
+    engine: FaceEngine, source: Source, with_crops: bool = True, with_pdq: bool = False
+) -> ImageResult:
+    """Decode, detect and encode one image; errors become ``ImageResult.error``. With
+    ``with_pdq`` also its PDQ hash (``matching.pdq.hash_image``: its own reduced decode of the
+    same bytes, so the hash is the one ``pdq compute`` gives)."""
     key = _key(source)
     start = time.perf_counter()
     try:
@@ -85,13 +92,19 @@ def process_one(engine: FaceEngine, source: Source, with_crops: bool = True) -> 
         return ImageResult(key, [], error=str(exc), seconds=time.perf_counter() - start)
     except MemoryError:
         return ImageResult(key, [], error=f"cannot read image {key}: too large for memory")
+    pdq = None
+    if with_pdq:
+        try:
+            pdq = hash_image(source.data if isinstance(source, ImageInput) else source, name=key)
+        except MatchingError:
+            pdq = None  # too small to hash: its faces still count
     h, w = rgb.shape[:2]
-    return ImageResult(key, faces, crops, w, h, time.perf_counter() - start)
+    return ImageResult(key, faces, crops, w, h, time.perf_counter() - start, pdq=pdq)
 
 
-def _work(source: Source, with_crops: bool) -> ImageResult:
+def _work(source: Source, with_crops: bool, with_pdq: bool = False) -> ImageResult:
     assert _ENGINE is not None, "worker not initialised"
-    return process_one(_ENGINE, source, with_crops)
+    return process_one(_ENGINE, source, with_crops, with_pdq)
 
 
 def _size(source: Source) -> int:
@@ -105,8 +118,9 @@ def _size(source: Source) -> int:
 
 _PRELOAD = ["matching.preload", "matching.parallel"]
 
-_Feed = tuple["deque[Source]", "set[Future[ImageResult]]", bool]
-"""What :meth:`DetectPool.run` is working through: queue, futures in flight, crops wanted."""
+_Feed = tuple["deque[Source]", "set[Future[ImageResult]]", tuple[bool, bool]]
+"""What :meth:`DetectPool.run` is working through: queue, futures in flight, (crops, PDQ)
+wanted."""
 
 
 def _context() -> BaseContext:
@@ -196,9 +210,9 @@ class DetectPool:
 
     def _top_up(self, feed: _Feed) -> None:
         """Keep two images per worker in flight (the caller holds ``_lock`` while helping)."""
-        todo, pending, with_crops = feed
+        todo, pending, wanted = feed
         while todo and len(pending) < 2 * self.workers:
-            pending.add(self._pool.submit(_work, todo.popleft(), with_crops))
+            pending.add(self._pool.submit(_work, todo.popleft(), *wanted))
 
     @property
     def ready(self) -> bool:
@@ -222,12 +236,14 @@ class DetectPool:
         *,
         cancel: Callable[[], bool] | None = None,
         with_crops: bool = True,
+        with_pdq: bool = False,
         largest_first: bool = True,
     ) -> Iterator[ImageResult]:
         """Yield one :class:`ImageResult` per source as each completes.
 
         At most two images per worker are in flight, so memory stays bounded and ``cancel`` takes
-        effect within one image per worker. ``largest_first`` orders by file size so the slowest
+        effect within one image per worker. ``with_pdq`` adds each image's PDQ hash.
+        ``largest_first`` orders by file size so the slowest
         images do not finish last (shorter batch time on few images); images done in this process
         while the workers start are taken from the other end.
         """
@@ -241,13 +257,13 @@ class DetectPool:
             helping = threading.current_thread() is threading.main_thread()
         try:
             if helping and todo and not self._ready.is_set():
-                yield from self._help((todo, pending, with_crops), cancel)
+                yield from self._help((todo, pending, (with_crops, with_pdq)), cancel)
             while True:
                 while todo and len(pending) < 2 * self.workers:
                     if cancel is not None and cancel():
                         todo.clear()
                         break
-                    pending.add(self._pool.submit(_work, todo.popleft(), with_crops))
+                    pending.add(self._pool.submit(_work, todo.popleft(), with_crops, with_pdq))
                 if not pending:
                     return
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -262,7 +278,7 @@ class DetectPool:
     def _help(self, feed: _Feed, cancel: Callable[[], bool] | None) -> Iterator[ImageResult]:
         """Detect here, smallest images first, until a worker is ready; the workers get the
         largest ones as soon as they are launched (by the starter thread or here)."""
-        todo, _, with_crops = feed
+        todo, _, (with_crops, with_pdq) = feed
         with self._lock:
             self._feed = feed
         try:
@@ -276,7 +292,7 @@ class DetectPool:
                 if source is None:
                     return
                 self.local_images += 1
-                yield process_one(self._local_engine(), source, with_crops)
+                yield process_one(self._local_engine(), source, with_crops, with_pdq)
         finally:
             with self._lock:
                 self._feed = None

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 wanted=(age openssl xvfb xauth imagemagick libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1
         libxcb-cursor0 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-randr0 libegl1
-        libgl1 libfontconfig1 libdbus-1-3)
+        libgl1 libfontconfig1 libdbus-1-3
+        g++ python3-dev)  # pdqhash has no Linux wheel: built from its sdist (C++, Cython)
 need_apt=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
