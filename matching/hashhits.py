@@ -233,13 +233,12 @@ class MatchJob:
                     Acquired(r.id, case.id, r.sha256, r.sha1 or None, r.md5 or None) for r in rows
                 ]
                 found = look_up(db, sets, items)
-                have = set(
-                    db.execute(
-                        select(HashHit.item_id, HashHit.set_id, HashHit.algorithm).where(
-                            HashHit.item_id.in_([r.id for r in rows])
-                        )
-                    ).tuples()
+                recorded = db.execute(
+                    select(HashHit.item_id, HashHit.set_id, HashHit.algorithm).where(
+                        HashHit.item_id.in_([r.id for r in rows])
+                    )
                 )
+                have = {(i, s_id, a) for i, s_id, a in recorded}
                 new = [f for f in found if (f[0].item_id, f[1], f[2]) not in have]
                 record_hits(s, db, sets, new, "match")
             result.items += len(rows)
@@ -270,7 +269,7 @@ def _hits(db: DbSession, where: Any) -> list[Hit]:
         .order_by(HashHit.id)
     )
     found = []
-    for hit, reference, ack in db.execute(q).tuples():
+    for hit, reference, ack in db.execute(q):
         acked = None if ack is None else {"by": ack.actor, "at": ack.at, "reason": ack.reason}
         found.append(
             Hit(

@@ -97,14 +97,18 @@ CREATE TABLE VERSION (version VARCHAR UNIQUE NOT NULL, build_set VARCHAR NOT NUL
  build_date TIMESTAMP NOT NULL, release_date TIMESTAMP NOT NULL, description VARCHAR NOT NULL);
 CREATE TABLE MFG (manufacturer_id INTEGER NOT NULL, name VARCHAR NOT NULL,
  CONSTRAINT PK_MFG__MFG_ID PRIMARY KEY (manufacturer_id));
-CREATE TABLE OS (operating_system_id INTEGER, name VARCHAR NOT NULL, version VARCHAR NOT NULL,
- manufacturer_id INTEGER NOT NULL, CONSTRAINT PK_OS__OS_ID PRIMARY KEY (operating_system_id, manufacturer_id));
-CREATE TABLE PKG (package_id INTEGER NOT NULL, name VARCHAR NOT NULL, version VARCHAR NOT NULL,
- operating_system_id INTEGER NOT NULL, manufacturer_id INTEGER NOT NULL, language VARCHAR NOT NULL,
- application_type VARCHAR NOT NULL, CONSTRAINT PK_PKG__PKG_ID PRIMARY KEY (package_id, operating_system_id, manufacturer_id, language, application_type));
+CREATE TABLE OS (operating_system_id INTEGER, name VARCHAR NOT NULL,
+ version VARCHAR NOT NULL, manufacturer_id INTEGER NOT NULL,
+ CONSTRAINT PK_OS__OS_ID PRIMARY KEY (operating_system_id, manufacturer_id));
+CREATE TABLE PKG (package_id INTEGER NOT NULL, name VARCHAR NOT NULL,
+ version VARCHAR NOT NULL, operating_system_id INTEGER NOT NULL,
+ manufacturer_id INTEGER NOT NULL, language VARCHAR NOT NULL,
+ application_type VARCHAR NOT NULL, CONSTRAINT PK_PKG__PKG_ID PRIMARY KEY
+ (package_id, operating_system_id, manufacturer_id, language, application_type));
 CREATE TABLE FILE (sha256 VARCHAR NOT NULL, sha1 VARCHAR NOT NULL, md5 VARCHAR NOT NULL,
- crc32 VARCHAR NOT NULL, file_name VARCHAR NOT NULL, file_size INTEGER NOT NULL, package_id INTEGER NOT NULL,
- CONSTRAINT PK_FILE__FILE PRIMARY KEY (sha256, sha1, md5, crc32, file_name, file_size, package_id));
+ crc32 VARCHAR NOT NULL, file_name VARCHAR NOT NULL, file_size INTEGER NOT NULL,
+ package_id INTEGER NOT NULL, CONSTRAINT PK_FILE__FILE PRIMARY KEY
+ (sha256, sha1, md5, crc32, file_name, file_size, package_id));
 """
 
 
@@ -113,7 +117,8 @@ def nsrl_file(path: Path, numbers: list[int], bad_rows: list[tuple[str, str, str
     con = sqlite3.connect(path)
     con.executescript(NSRL_SCHEMA)
     con.execute(
-        "INSERT INTO VERSION VALUES ('2026.03.1', 'RDSv3', '2026-03-01', '2026-03-02', 'modern minimal')"
+        "INSERT INTO VERSION VALUES "
+        "('2026.03.1', 'RDSv3', '2026-03-01', '2026-03-02', 'modern minimal')"
     )
     con.execute("INSERT INTO MFG VALUES (1, 'Example Corp')")
     con.execute("INSERT INTO OS VALUES (1, 'ExampleOS', '11', 1)")
@@ -124,7 +129,14 @@ def nsrl_file(path: Path, numbers: list[int], bad_rows: list[tuple[str, str, str
         for pkg in (1, 2):
             con.execute(
                 "INSERT INTO FILE VALUES (?, ?, ?, '00000000', ?, ?, ?)",
-                (d["sha256"].upper(), d["sha1"].upper(), d["md5"].upper(), f"f{n}.dll", len(content(n)), pkg),
+                (
+                    d["sha256"].upper(),
+                    d["sha1"].upper(),
+                    d["md5"].upper(),
+                    f"f{n}.dll",
+                    len(content(n)),
+                    pkg,
+                ),
             )
     for sha256, sha1, md5 in bad_rows:
         con.execute("INSERT INTO FILE VALUES (?, ?, ?, '0', 'bad.dll', 1, 1)", (sha256, sha1, md5))
