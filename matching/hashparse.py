@@ -275,6 +275,9 @@ def _lines(
                     if long_line:
                         long_line = False
                         continue  # the rest of the line reported
+                    if len(line) > MAX_LINE:
+                        got.problem(f"line {n}", f"longer than {MAX_LINE} bytes")
+                        continue
                     yield n, line
             if len(carry) > MAX_LINE:
                 if not long_line:
@@ -299,9 +302,9 @@ def _read_lines(path: Path, fmt: str, cancel: CancelToken, report: Report) -> Co
                 continue
             if line.startswith(b"##") or not line.strip():
                 continue
-            if columns is None:
+            if not columns:  # no header, or no column list yet: said once
                 got.problem(f"line {n}", "a file line before the %%%% HASHDEEP-1.0 header")
-                columns = []
+                columns = _REPORTED
                 continue
             _hashdeep_line(line, n, columns, got)
             continue
@@ -326,6 +329,7 @@ def _read_lines(path: Path, fmt: str, cancel: CancelToken, report: Report) -> Co
 
 
 _HASHDEEP_COLUMNS = {"size", "md5", "sha1", "sha256", "tiger", "whirlpool", "filename"}
+_REPORTED = ["(reported)"]  # a header already found wrong: its lines are not read
 
 
 def _hashdeep_header(
@@ -340,13 +344,13 @@ def _hashdeep_header(
     unknown = [c for c in names if c not in _HASHDEEP_COLUMNS]
     if unknown or not names or names[-1] != "filename" or not set(names) & set(ALGORITHMS):
         got.problem(f"line {n}", f"not a hashdeep column list ({_shown(line[4:].strip())})")
-        return []
+        return _REPORTED
     return names
 
 
 def _hashdeep_line(line: bytes, n: int, columns: list[str], got: Collected) -> None:
-    if not columns:
-        return  # the header was already reported
+    if columns is _REPORTED:
+        return
     fields = line.split(b",", len(columns) - 1)
     if len(fields) != len(columns):
         got.problem(f"line {n}", f"{len(fields)} fields, the header names {len(columns)}")

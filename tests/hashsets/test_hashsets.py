@@ -4,7 +4,6 @@ recorded and audited, alerts acknowledged, sets disabled and deleted, verify cle
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,15 +29,7 @@ from vault.ingest import ingest
 from vault.jobs import CancelToken, Event, ignore
 from vault.session import Session
 from vault.verify import verify
-from vaultkit import audit_rows, new_vault, sql
-
-
-@pytest.fixture()
-def session(tmp_path: Path) -> Iterator[Session]:
-    s, _ = new_vault(tmp_path / "vault")
-    new_case(s)
-    yield s
-    s.close()
+from vaultkit import audit_rows, sql
 
 
 def _import(s: Session, path: Path, name: str, kind: str, **kw: str) -> hashsets.HashSetInfo:
