@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
 from matching.hashparse import ALGORITHMS
-from matching.models import HashHit, HashSet, HashSetEntry, HitAck
+from matching.models import HashHit, HashSet, HashSetCategory, HashSetEntry, HitAck
 from vault.acquisition import insert_rows
 from vault.cases import find_case
 from vault.errors import UserError
@@ -103,31 +103,37 @@ def look_up(
     db: DbSession, sets: dict[int, tuple[str, str]], items: Sequence[Acquired]
 ) -> list[tuple[Acquired, int, str, str, int | None]]:
     """(item, set id, algorithm, digest hex, category) for every entry of an active set that
-    one of ``items`` matches."""
+    one of ``items`` matches: one indexed query per ``QUERY_DIGESTS`` keys (every algorithm at
+    once: a key is the algorithm's code byte then the digest), categories read for hits only."""
     if not sets or not items:
         return []
-    wanted: dict[str, dict[bytes, list[Acquired]]] = defaultdict(lambda: defaultdict(list))
+    wanted: dict[bytes, list[tuple[Acquired, str]]] = defaultdict(list)
     for item in items:
         for algorithm, hex_digest in _digests(item):
             try:
-                wanted[algorithm][bytes.fromhex(hex_digest)].append(item)
+                key = bytes((ALGORITHMS[algorithm][0],)) + bytes.fromhex(hex_digest)
             except ValueError:
                 continue  # not a digest (never written by ingest): cannot match
-    found = []
-    e = HashSetEntry
+            wanted[key].append((item, algorithm))
     set_ids = sorted(sets)
-    for algorithm, by_digest in wanted.items():
-        code = ALGORITHMS[algorithm][0]
-        keys = list(by_digest)
-        for start in range(0, len(keys), QUERY_DIGESTS):
-            q = select(e.set_id, e.digest, e.category).where(
-                e.set_id.in_(set_ids),
-                e.algorithm == code,
-                e.digest.in_(keys[start : start + QUERY_DIGESTS]),
-            )
-            for set_id, digest, category in db.execute(q):
-                for item in by_digest[digest]:
-                    found.append((item, set_id, algorithm, digest.hex(), category))
+    keys = list(wanted)
+    hits: list[tuple[int, bytes]] = []
+    for start in range(0, len(keys), QUERY_DIGESTS):
+        part = keys[start : start + QUERY_DIGESTS]
+        e = HashSetEntry
+        hits += db.execute(select(e.set_id, e.key).where(e.set_id.in_(set_ids), e.key.in_(part)))
+    categories: dict[tuple[int, bytes], int] = {}
+    if hits:
+        c = HashSetCategory
+        for start in range(0, len(hits), QUERY_DIGESTS):
+            part = list({k for _, k in hits[start : start + QUERY_DIGESTS]})
+            q = select(c.set_id, c.key, c.category).where(c.set_id.in_(set_ids), c.key.in_(part))
+            categories.update({(s_id, k): cat for s_id, k, cat in db.execute(q)})
+    found = [
+        (item, set_id, algorithm, key[1:].hex(), categories.get((set_id, key)))
+        for set_id, key in hits
+        for item, algorithm in wanted[key]
+    ]
     found.sort(key=lambda f: (f[0].item_id, f[1], f[2]))
     return found
 

@@ -23,7 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DbSession
 
 from matching import hashparse
-from matching.models import HashSet, HashSetEntry
+from matching.models import HashSet, HashSetCategory, HashSetEntry
 from vault.errors import Cancelled, UserError
 from vault.jobs import CancelToken, Emit, Progress
 from vault.session import Session, now, requires
@@ -186,30 +186,31 @@ class ImportJob:
         self, db: DbSession, set_id: int, parsed: hashparse.Parsed, emit: Emit, total: int
     ) -> None:
         """The entries in key order, straight to the driver (an ORM or dict per row would cost
-        more than SQLCipher's work at 10 million rows)."""
+        more than SQLCipher's work at 10 million rows); categories beside them."""
         conn = db.connection()
-        sql = (
-            f"INSERT INTO {HashSetEntry.__tablename__} (set_id, algorithm, digest, category) "
-            "VALUES (?, ?, ?, ?)"
+        entries = f"INSERT INTO {HashSetEntry.__tablename__} (set_id, key) VALUES (?, ?)"
+        categories = (
+            f"INSERT INTO {HashSetCategory.__tablename__} (set_id, key, category) VALUES (?, ?, ?)"
         )
+        # Keys are the algorithm's code byte then the digest: the algorithms' runs are
+        # disjoint in key order, so the B-tree is only ever appended to.
         done = 0
         for d in parsed.sets:
             code, width = hashparse.ALGORITHMS[d.algorithm]
-            raw = d.values.tobytes()  # exact bytes (numpy's S type would drop trailing zeros)
+            raw, prefix = d.values.tobytes(), bytes((code,))
             for start in range(0, len(d), INSERT_ROWS):
                 if self.cancel.cancelled:
                     raise Cancelled("cancelled by the user; no hash set imported")
                 stop = min(start + INSERT_ROWS, len(d))
-                digests = [raw[i : i + width] for i in range(start * width, stop * width, width)]
-                if d.categories is None:
-                    rows = [(set_id, code, x, None) for x in digests]
-                else:
-                    cats = d.categories[start:stop].tolist()
-                    rows = [
-                        (set_id, code, x, c if c >= 0 else None)
-                        for x, c in zip(digests, cats, strict=True)
-                    ]
-                conn.exec_driver_sql(sql, rows)
+                keys = [
+                    prefix + raw[i : i + width] for i in range(start * width, stop * width, width)
+                ]
+                conn.exec_driver_sql(entries, [(set_id, k) for k in keys])
+                if d.categories is not None:
+                    part = d.categories[start:stop].tolist()
+                    rows = [(set_id, k, c) for k, c in zip(keys, part, strict=True) if c >= 0]
+                    if rows:
+                        conn.exec_driver_sql(categories, rows)
                 done += stop - start
                 emit(Progress(done, total, "entries", "storing"))
 
@@ -241,6 +242,7 @@ def _change(session: Session, name: str, state: str, action: str) -> HashSetInfo
         if state == "deleted":
             result = db.execute(delete(HashSetEntry).where(HashSetEntry.set_id == row.id))
             removed = int(getattr(result, "rowcount", 0) or 0)
+            db.execute(delete(HashSetCategory).where(HashSetCategory.set_id == row.id))
         details: dict[str, Any] = {"name": row.name, "was": before}
         if state == "deleted":
             details["entries_removed"] = removed

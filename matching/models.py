@@ -174,19 +174,29 @@ class HashSet(Base):
 
 
 class HashSetEntry(Base):
-    """One digest of a set: fixed-width binary (16, 20 or 32 bytes), looked up by primary key.
+    """One digest of a set, looked up by primary key. ``key`` is one byte naming the algorithm
+    (1 MD5, 2 SHA-1, 3 SHA-256: ``matching.hashparse.ALGORITHMS``) then the binary digest.
 
     WITHOUT ROWID: the table *is* its primary-key B-tree (no second copy as an index), entries
-    of one set are contiguous (import appends them in order, delete removes one range), and a
-    batch of items is looked up with one indexed ``IN`` per algorithm. Not audited row by row
-    (10 million signatures); the set's row records their count and digest."""
+    of one set are contiguous (import appends them in key order, delete removes one range), and
+    a batch of items is looked up with one indexed ``IN``. Two columns only: at 10 million rows
+    every column costs seconds of import. Not audited row by row (10 million signatures); the
+    set's row records their count and digest (``entries_digest``)."""
 
     __tablename__ = "hashset_entries"
     __table_args__ = ({"sqlite_with_rowid": False},)
     set_id: Mapped[int] = mapped_column(ForeignKey("hashsets.id"), primary_key=True)
-    algorithm: Mapped[int] = mapped_column(primary_key=True)  # 1 md5, 2 sha1, 3 sha256
-    digest: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
-    category: Mapped[int | None] = mapped_column(nullable=True)  # VICS / CAID category
+    key: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+
+
+class HashSetCategory(Base):
+    """The category a VICS / CAID set gives one of its digests (only entries that have one)."""
+
+    __tablename__ = "hashset_categories"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    set_id: Mapped[int] = mapped_column(ForeignKey("hashsets.id"), primary_key=True)
+    key: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)  # as in hashset_entries
+    category: Mapped[int]
 
 
 class HashHit(Base):
@@ -281,6 +291,7 @@ LAYER = Layer(
         Decision,
         HashSet,
         HashSetEntry,
+        HashSetCategory,
         HashHit,
         HitAck,
     ),
