@@ -7,14 +7,14 @@ crops and reference photos are vault blobs. Every row an analyst relies on is au
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vault.models import Base
-from vault.schema import Acquired, Audited, BlobUse, Layer, Lookup, item_name, quoted
+from vault.schema import Audited, BlobUse, Layer, Lookup, item_name, quoted
 
 
 def _engine_version() -> str:
@@ -244,13 +244,6 @@ def _hit(v: Mapping[str, Any], lookup: Lookup) -> str:
     return f"hash-set hit {v['_key']}{of}" + (f" in {quoted(name)}" if name else "")
 
 
-def _look_up_acquired(session: Any, db: Any, items: Sequence[Acquired]) -> None:
-    """New items looked up in the active hash sets (``matching.hashhits.on_acquired``)."""
-    from matching.hashhits import on_acquired
-
-    on_acquired(session, db, items)
-
-
 def _watchlist(key: object, lookup: Lookup) -> str:
     name = lookup(f"watchlists:{key}").get("name")
     return f"watchlist {quoted(name)}" if name else f"watchlist {key}"
@@ -320,7 +313,6 @@ LAYER = Layer(
             append_only=True,
         ),
     ),
-    on_acquired=_look_up_acquired,
     blob_uses=(
         BlobUse(FaceRecord, "crop_blob", "crop"),
         BlobUse(Reference, "photo_blob", "photo"),
