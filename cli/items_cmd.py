@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,17 +19,40 @@ def items() -> None:
 @items.command("list")
 @click.option("--case", "case_ref", required=True)
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--hits", is_flag=True, help="With each item's hash-set hits (known-bad first).")
 @click.pass_context
-def list_(ctx: click.Context, case_ref: str, as_json: bool) -> None:
+def list_(ctx: click.Context, case_ref: str, as_json: bool, hits: bool) -> None:
     """List a case's items with size, SHA-256 and exhibit."""
+    found_hits: dict[int, list[Any]] = {}
     with signed_in(ctx) as session:
         found = core.list_items(session, case_ref)
+        if hits:
+            from matching.hashhits import case_hits
+
+            found_hits = case_hits(session, case_ref)
     if as_json:
-        emit_json([i.as_dict() for i in found])
+        rows = [i.as_dict() for i in found]
+        if hits:
+            for row in rows:
+                row["hits"] = [h.brief() for h in found_hits.get(row["id"], [])]
+        emit_json(rows)
         return
     for i in found:
         line = f"{i.id}\t{i.size}\t{i.sha256}\t{safe(i.exhibit or '-')}\t{safe(i.name)}"
+        if hits:
+            line += "\t" + (", ".join(_hit(h) for h in found_hits.get(i.id, [])) or "-")
         out.print(line, markup=False)
+    if hits and found and all(i.md5 is None for i in found):
+        out.print(
+            f"case {safe(case_ref)} keeps SHA-256 only (made with --no-hash-sets): "
+            "looked up by SHA-256",
+            markup=False,
+        )
+
+
+def _hit(h: Any) -> str:
+    category = "" if h.category is None else f" category {h.category}"
+    return f"{h.kind} {safe(h.set)}{category} ({h.algorithm})"
 
 
 @items.command("show")

@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "bundle": ("bundle_cmd",),
     "gui": ("gui_cmd",),
     "keys": ("keys_cmd",),
+    "hashset": ("hashset_cmd",),
 }
 
 

@@ -38,6 +38,7 @@ from vault.fsutil import syncfs
 from vault.hashing import Digests, MultiHasher
 from vault.jobs import CancelToken, Emit, ignore
 from vault.models import Blob, Case, CustodyEvent, Item, canonical
+from vault.schema import Acquired
 from vault.session import Session, now
 
 CHUNK = 1 << 20
@@ -306,8 +307,12 @@ class ImportJob:
             )
             db.add(record)
             s.audit(db, "bundle.imported", record, partner=r.sender, bundle=r.bundle_id)
+            acquired = []
             for meta, blob, sha1, md5 in stored:
                 ids.append(self._item(db, case, r, meta, blob, sha1, md5, sent_on, at))
+                sha = r.manifest[str(meta["path"])]
+                acquired.append(Acquired(ids[-1], case.id, sha, sha1 or None, md5 or None))
+            s.schema.acquired(s, db, acquired)  # looked up in the hash sets, as at ingest
         return ids
 
     def _item(

@@ -166,6 +166,101 @@ class Decision(Base):
     at: Mapped[str] = mapped_column(String(40))
 
 
+class HashSet(Base):
+    """A known-file hash set (NSRL, Project VIC / CAID, an agency's list): who said what about
+    which files. Never deleted: ``state`` becomes "deleted" and its entries go, so hits recorded
+    against it keep naming it (and verify never sees an audited row vanish)."""
+
+    __tablename__ = "hashsets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))  # unique among sets not deleted (in the core)
+    kind: Mapped[str] = mapped_column(String(20))  # known-good | known-bad | info
+    source: Mapped[str | None] = mapped_column(Text, nullable=True)  # agency or NSRL release
+    format: Mapped[str] = mapped_column(String(20))  # nsrl | vics | plain | hashdeep
+    state: Mapped[str] = mapped_column(String(20))  # active | disabled | deleted
+    # entries per algorithm, JSON {"md5": n, "sha1": n, "sha256": n}
+    counts: Mapped[str] = mapped_column(Text)
+    # SHA-256 over the entries as stored (``hashsets.entries_digest``): what was imported
+    entries_digest: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(Text)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    imported_by: Mapped[str] = mapped_column(String(200))
+    imported_at: Mapped[str] = mapped_column(String(40))
+    changed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    changed_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class HashSetEntry(Base):
+    """One digest of a set, looked up by primary key. ``key`` is one byte naming the algorithm
+    (1 MD5, 2 SHA-1, 3 SHA-256: ``matching.hashparse.ALGORITHMS``) then the binary digest.
+
+    WITHOUT ROWID: the table *is* its primary-key B-tree (no second copy as an index), entries
+    of one set are contiguous (import appends them in key order, delete removes one range), and
+    a batch of items is looked up with one indexed ``IN``. Two columns only: at 10 million rows
+    every column costs seconds of import. Not audited row by row (10 million signatures); the
+    set's row records their count and digest (``entries_digest``)."""
+
+    __tablename__ = "hashset_entries"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    set_id: Mapped[int] = mapped_column(ForeignKey("hashsets.id"), primary_key=True)
+    key: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+
+
+class HashSetCategory(Base):
+    """The category a VICS / CAID set gives one of its digests (only entries that have one)."""
+
+    __tablename__ = "hashset_categories"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    set_id: Mapped[int] = mapped_column(ForeignKey("hashsets.id"), primary_key=True)
+    key: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)  # as in hashset_entries
+    category: Mapped[int]
+
+
+class HashHit(Base):
+    """An item found in a set: which set (named and kinded as it was then), which digest,
+    which category. Kept when the set is disabled or deleted: it is what was found."""
+
+    __tablename__ = "hashset_hits"
+    __table_args__ = (
+        UniqueConstraint("item_id", "set_id", "algorithm"),
+        Index("ix_hashset_hits_case", "case_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    set_id: Mapped[int] = mapped_column(ForeignKey("hashsets.id"))
+    set_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    algorithm: Mapped[str] = mapped_column(String(10))  # md5 | sha1 | sha256
+    digest: Mapped[str] = mapped_column(String(64))  # hex, lower case
+    category: Mapped[int | None] = mapped_column(nullable=True)
+    found_by: Mapped[str] = mapped_column(String(20))  # ingest | match
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[str] = mapped_column(String(40))
+
+
+class HitAck(Base):
+    """An analyst's acknowledgement of a known-bad hit (the alert), with a reason."""
+
+    __tablename__ = "hashset_acks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hit_id: Mapped[int] = mapped_column(ForeignKey("hashset_hits.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[str] = mapped_column(String(40))
+
+
+def _hashset(key: object, lookup: Lookup) -> str:
+    name = lookup(f"hashsets:{key}").get("name")
+    return f"hash set {quoted(name)}" if name else f"hash set {key}"
+
+
+def _hit(v: Mapping[str, Any], lookup: Lookup) -> str:
+    item, name = v.get("item_id", v.get("item")), v.get("set_name", v.get("set"))
+    of = f" of {item_name(item, lookup)}" if item is not None else ""
+    return f"hash-set hit {v['_key']}{of}" + (f" in {quoted(name)}" if name else "")
+
+
 def _watchlist(key: object, lookup: Lookup) -> str:
     name = lookup(f"watchlists:{key}").get("name")
     return f"watchlist {quoted(name)}" if name else f"watchlist {key}"
@@ -211,6 +306,11 @@ LAYER = Layer(
         SearchRun,
         CandidateRecord,
         Decision,
+        HashSet,
+        HashSetEntry,
+        HashSetCategory,
+        HashHit,
+        HitAck,
     ),
     audited=(
         Audited(MediaInfo, lambda v, lookup: f"face analysis of {item_name(v['_key'], lookup)}"),
@@ -227,6 +327,15 @@ LAYER = Layer(
                 f"review decision {v['_key']} on candidate "
                 f"{v.get('candidate_id', v.get('candidate', '?'))}"
             ),
+        ),
+        Audited(HashSet, lambda v, lookup: _hashset(v["_key"], lambda _: v)),
+        Audited(HashHit, _hit, append_only=True),
+        Audited(
+            HitAck,
+            lambda v, _: (
+                f"acknowledgement {v['_key']} of hash-set hit {v.get('hit_id', v.get('hit', '?'))}"
+            ),
+            append_only=True,
         ),
     ),
     blob_uses=(

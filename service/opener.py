@@ -8,11 +8,13 @@ The CLI, the GUI, the installed app, the benchmarks and the tests all open vault
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
 from exchange.leftovers import sweep
 from exchange.models import LAYER as EXCHANGE
+from matching.hashhits import on_acquired as look_up_in_hash_sets
 from matching.models import LAYER as MATCHING
 from vault import session as _session
 from vault import signin
@@ -22,7 +24,9 @@ from vault.keys import Derivation, KdfParams
 from vault.schema import VAULT, Schema
 from vault.session import Session
 
-SCHEMA = Schema((VAULT, MATCHING, EXCHANGE))
+# New evidence (ingest, bundle import) is looked up in the active hash sets inside the
+# transaction that records it: the vault layer calls the hook, the opener says whose it is.
+SCHEMA = Schema((VAULT, dataclasses.replace(MATCHING, on_acquired=look_up_in_hash_sets), EXCHANGE))
 
 
 def unlock(folder: Path, user: str, password: str, ahead: Derivation | None = None) -> Session:

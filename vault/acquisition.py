@@ -25,6 +25,7 @@ from vault.models import (
     values_digest,
     values_state,
 )
+from vault.schema import Acquired
 from vault.session import Session, now
 from vault.sources import Source, raw_bytes, text
 
@@ -119,7 +120,7 @@ def record_batch(
         }
         for p in batch
     ]
-    ids = _insert_rows(db, Item, items)
+    ids = insert_rows(db, Item, items)
     events = [
         {
             "item_id": item_id,
@@ -131,7 +132,7 @@ def record_batch(
         }
         for p, item_id in zip(batch, ids, strict=True)
     ]
-    event_ids = _insert_rows(db, CustodyEvent, events)
+    event_ids = insert_rows(db, CustodyEvent, events)
     item_target, event_target = Item.__tablename__ + ":", CustodyEvent.__tablename__ + ":"
 
     def entries() -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -156,6 +157,14 @@ def record_batch(
             )
 
     session.audit_many(db, entries())
+    session.schema.acquired(
+        session,
+        db,
+        [
+            Acquired(item_id, case_id, p.sha256, p.sha1, p.md5)
+            for p, item_id in zip(batch, ids, strict=True)
+        ],
+    )
     return ids
 
 
@@ -185,10 +194,9 @@ def _acquired(p: Pending, form: CustodyForm) -> dict[str, Any]:
     return details
 
 
-def _insert_rows(
-    db: DbSession, table: type[Item] | type[CustodyEvent], rows: list[dict[str, Any]]
-) -> list[int]:
-    """Bulk INSERT ``rows``; returns their new ids, in order.
+def insert_rows(db: DbSession, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Bulk INSERT ``rows`` into ``table`` (a model with an integer ``id``); returns their new
+    ids, in order. Other layers use it for rows recorded with a batch (hash-set hits).
 
     SQLite: the ids are given (max + 1 onwards, what SQLite itself would choose: the tables have
     no AUTOINCREMENT, and this transaction is the vault's only writer), so the rows go in as one

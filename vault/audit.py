@@ -216,6 +216,11 @@ PRIVILEGED: dict[str, str] = {
     "partner.key_revoked": "exchange.manage",
     "partner.recipient_changed": "exchange.manage",
     "agreement.added": "exchange.manage",
+    # A set decides what is hidden (known-good) and what alerts (known-bad).
+    "hashset.imported": "hashset.manage",
+    "hashset.disabled": "hashset.manage",
+    "hashset.enabled": "hashset.manage",
+    "hashset.deleted": "hashset.manage",
 }
 
 

@@ -13,6 +13,7 @@ class Role(StrEnum):
 
 
 ALL_ROLES = tuple(Role)
+ALL_ROLES_SET = frozenset(Role)
 
 # permission -> (roles that hold it, what it lets a user do, for refusal messages)
 PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
@@ -31,6 +32,15 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
     "match.run": (frozenset({Role.ANALYST}), "run face detection and search"),
     "match.review": (frozenset({Role.ANALYST}), "record review decisions"),
     "watchlist.manage": (frozenset({Role.ANALYST}), "manage watchlists"),
+    "hashset.read": (frozenset(ALL_ROLES_SET), "see the known-file hash sets"),
+    "hashset.manage": (
+        frozenset({Role.ANALYST, Role.ADMIN}),
+        "import, disable or delete known-file hash sets",
+    ),
+    "hashset.match": (
+        frozenset({Role.ANALYST}),
+        "match a case against hash sets and acknowledge their alerts",
+    ),
     "exchange.manage": (frozenset({Role.LIAISON}), "manage partners and agreements"),
     "exchange.bundle": (frozenset({Role.LIAISON}), "export or import evidence bundles"),
     "exchange.label": (

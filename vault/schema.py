@@ -11,7 +11,7 @@ Each audited table also names its own rows in words (``describe``): a finding sa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,11 +62,31 @@ class BlobUse:
 
 
 @dataclass(frozen=True)
+class Acquired:
+    """An item just recorded (ingest, bundle import), as a layer's ``on_acquired`` sees it."""
+
+    item_id: int
+    case_id: int
+    sha256: str
+    sha1: str | None  # None: the case computes no hash-set digests (``--no-hash-sets``)
+    md5: str | None
+
+
+# Called inside the transaction that records new items, with the acting ``vault.session.Session``
+# and the database session (typed ``Any`` here: ``vault.session`` imports this module). What it
+# writes commits with the items or not at all. The vault layer cannot import the layers above
+# it, so this is how a higher layer reacts to evidence arriving (the matching layer looks every
+# item up in the active hash sets); the opener wires it by naming the layer in the ``Schema``.
+OnAcquired = Callable[[Any, Any, Sequence[Acquired]], None]
+
+
+@dataclass(frozen=True)
 class Layer:
     name: str
     tables: tuple[type[Base], ...]  # every table of the layer, created when a vault opens
     audited: tuple[Audited, ...] = ()
     blob_uses: tuple[BlobUse, ...] = ()
+    on_acquired: OnAcquired | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +104,12 @@ class Schema:
     @property
     def blob_uses(self) -> tuple[BlobUse, ...]:
         return tuple(u for layer in self.layers for u in layer.blob_uses)
+
+    def acquired(self, session: Any, db: Any, items: Sequence[Acquired]) -> None:
+        """Tell every layer that wants to know about ``items`` (inside their transaction)."""
+        for layer in self.layers:
+            if layer.on_acquired is not None and items:
+                layer.on_acquired(session, db, items)
 
     def audited_table(self, table: str) -> Audited | None:
         return next((a for a in self.audited if a.name == table), None)

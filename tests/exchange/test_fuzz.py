@@ -291,3 +291,129 @@ def test_fuzz_tar_headers_of_an_encrypted_bundle(
         discard(bag, work)
         assert sorted(p.name for p in root.iterdir()) == ["fuzz.tar.age", "work"]
         assert not list(work.iterdir())  # nothing left, nothing outside
+
+
+# --- hash-set files: plain lists, hashdeep, VICS JSON, NSRL SQLite -----------------------------
+
+
+@pytest.fixture(scope="module")
+def hashset_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """One valid file of each hash-set format (``tests/hashsets/hashkit.py``), as bytes."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hashsets"))
+    import hashkit
+
+    folder = tmp_path_factory.mktemp("hashsets")
+    numbers = [0, 1, 2]
+    made = {
+        "plain": hashkit.plain_list(folder / "p.txt", numbers, eol="\r\n"),
+        "hashdeep": hashkit.hashdeep_file(folder / "h.txt", numbers),
+        "vics": hashkit.vics_file(folder / "v.json", numbers),
+        "nsrl": hashkit.nsrl_file(folder / "n.db", numbers),
+    }
+    return {fmt: path.read_bytes() for fmt, path in made.items()}
+
+
+def _nothing(_: int) -> None:
+    """Progress of a read, not watched."""
+
+
+def _hashset_read(raw: bytes, fmt: str | None) -> None:
+    """One clean refusal or a set of the promised shape, nothing written outside the folder."""
+    from matching import hashparse
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "set"
+        path.write_bytes(raw)
+        try:
+            parsed = hashparse.read(path, fmt or hashparse.detect(path), CancelToken(), _nothing)
+        except UserError as exc:
+            assert "\n" not in str(exc) and str(exc).startswith("set")
+            return
+        finally:
+            assert [p.name for p in Path(tmp).iterdir()] == ["set"]
+        for d in parsed.sets:
+            assert d.values.dtype.itemsize == hashparse.ALGORITHMS[d.algorithm][1]
+            assert len(d.values) == len(set(d.values.tolist()))
+
+
+@QUICK
+@given(data=st.data(), fmt=st.sampled_from(["plain", "hashdeep", "vics", None]))
+def test_fuzz_hashset_text_and_json(
+    hashset_files: dict[str, bytes], data: st.DataObject, fmt: str | None
+) -> None:
+    source = fmt or data.draw(st.sampled_from(["plain", "hashdeep", "vics"]))
+    if source == "vics" and data.draw(st.booleans()):
+        raw = _json(data, _mutated(data, json.loads(hashset_files["vics"])))
+    else:
+        raw = _damaged(data, hashset_files[source])
+    _hashset_read(raw, fmt)
+
+
+@SLOW
+@given(
+    data=st.data(),
+    cells=st.lists(
+        st.integers(min_value=-(2**63), max_value=2**63 - 1)
+        | st.floats(allow_nan=True)
+        | st.text(max_size=70)
+        | st.binary(max_size=40),
+        min_size=3,
+        max_size=3,
+    ),
+)
+def test_fuzz_hashset_nsrl(
+    hashset_files: dict[str, bytes], data: st.DataObject, cells: list[Any]
+) -> None:
+    """A damaged RDS file, or one whose FILE row holds any SQLite value."""
+    import sqlite3
+
+    if data.draw(st.booleans()):
+        _hashset_read(_damaged(data, hashset_files["nsrl"]), "nsrl")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "n.db"
+        path.write_bytes(hashset_files["nsrl"])
+        con = sqlite3.connect(path)
+        con.execute("INSERT INTO FILE VALUES (?, ?, ?, '0', 'x', 1, 1)", cells)
+        con.commit()
+        con.close()
+        raw = path.read_bytes()
+    _hashset_read(raw, "nsrl")
+
+
+@SLOW
+@given(data=st.data(), fmt=st.sampled_from(["plain", "hashdeep", "vics", "nsrl"]))
+def test_fuzz_hashset_import_writes_nothing_when_refused(
+    hashset_vault: Any, hashset_files: dict[str, bytes], data: st.DataObject, fmt: str
+) -> None:
+    from matching.hashsets import ImportJob, list_sets
+    from vault.jobs import ignore
+
+    session = hashset_vault
+    before = [s.name for s in list_sets(session)]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "set"
+        path.write_bytes(_damaged(data, hashset_files[fmt]))
+        name = f"fuzz-{len(before)}"
+        try:
+            ImportJob(session, path, name, "info", fmt).run(ignore)
+        except UserError as exc:
+            assert "\n" not in str(exc)
+            assert [s.name for s in list_sets(session)] == before
+            return
+    assert [s.name for s in list_sets(session)] == [*before, name]
+
+
+@pytest.fixture(scope="module")
+def hashset_vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from vaultkit import new_vault
+
+    session, _ = new_vault(tmp_path_factory.mktemp("hashset-vault") / "vault")
+    yield session
+    assert session is not None
+    from vault.verify import verify
+
+    assert verify(session).problems == []
+    session.close()

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from matching import hashhits, hashsets
 from vault import cases, history, items, users
 from vault.errors import PermissionDenied
 from vault.ingest import IngestJob, ingest
@@ -108,6 +109,23 @@ OPS: dict[str, Op] = {
     "verify job": Op(
         "vault.verify", frozenset({"admin"}), lambda s, w, r: VerifyJob(s).run(ignore)
     ),
+    "hashset list": Op("hashset.read", ALL, lambda s, w, r: hashsets.list_sets(s)),
+    "hashset import": Op(
+        "hashset.manage",
+        frozenset({"analyst", "admin"}),
+        lambda s, w, r: hashsets.ImportJob(s, w.files / "set.txt", f"set-{r}", "info").run(ignore),
+    ),
+    "hashset disable": Op(
+        "hashset.manage",
+        frozenset({"analyst", "admin"}),
+        lambda s, w, r: hashsets.disable_set(s, f"off-{r}"),
+    ),
+    "hashset match": Op(
+        "hashset.match",
+        frozenset({"analyst"}),
+        lambda s, w, r: hashhits.MatchJob(s, CASE).run(ignore),
+    ),
+    "hashset alerts": Op("case.read", READERS, lambda s, w, r: hashhits.alerts(s, CASE)),
 }
 
 
@@ -125,6 +143,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
             (files / f"{role}.bin").write_bytes(role.encode() * 100)
             (files / f"{role}-job.bin").write_bytes(role.encode() * 200)
         cases.create_case(session, CASE, "Harbour seizure")
+        (files / "set.txt").write_text("d41d8cd98f00b204e9800998ecf8427e\n")
+        for role in ROLES:
+            hashsets.ImportJob(session, files / "set.txt", f"off-{role}", "info").run(ignore)
         evidence = files / "phone.img"
         evidence.write_bytes(b"phone image " * 1000)
         [item] = ingest(session, CASE, [evidence]).saved

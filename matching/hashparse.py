@@ -1,0 +1,594 @@
+"""Reading hash-set files: NSRL RDS (SQLite), Project VIC / CAID VICS JSON, plain digest lists
+(one per line, md5sum/sha256sum/md5deep output) and hashdeep files. Pure: a path in, sorted
+unique digests out; no vault, no database of ours.
+
+Every input is unsigned and may be hostile. Each reader collects every malformed line (the
+first ``MAX_LISTED`` named with their line number, the rest counted) and raises one
+``HashSetRefused`` when there is any: a set is imported whole or not at all. Whole-file problems
+(not SQLite, not JSON, binary data, a sparse file, too large) are one line.
+
+Formats (also in the README):
+
+* ``plain``: one digest per line, 32 (MD5), 40 (SHA-1) or 64 (SHA-256) hex digits, upper or
+  lower case, optionally followed by white space and a file name (md5sum, sha256sum and
+  md5deep output; a leading ``\\`` of sha256sum's escaped names is allowed). Blank lines and
+  lines starting with ``#`` are skipped. LF, CRLF and CR line endings, mixed; UTF-8 (with or
+  without BOM) or any ASCII-compatible encoding (names are not read), UTF-16 with a BOM.
+* ``hashdeep``: ``%%%% HASHDEEP-1.0``, then ``%%%% size,md5,sha256,filename`` (any of size,
+  md5, sha1, sha256, tiger, whirlpool; filename last), ``##`` comment lines, then one line per
+  file; every md5/sha1/sha256 column is imported.
+* ``vics``: JSON, ``{"value": [media...]}`` (VICS 2.0, ``@odata.context`` ending ``#Media``)
+  or ``{"value": [{"Media": [media...]}, ...]}`` (VICS 1.x cases); each media entry has
+  ``MD5`` and/or ``SHA1`` (``SHA256`` too if present) and an optional integer ``Category``.
+  A malformed entry is named by its place (``value[3].Media[12]``); a JSON syntax error by
+  line and column.
+* ``nsrl``: the RDSv3 SQLite distribution: table ``FILE`` with ``sha256``, ``sha1``, ``md5``
+  text columns (``PKG``, ``OS``, ``MFG`` are not needed to match); ``VERSION`` gives the
+  release for the set's source. Opened read-only and immutable, ``trusted_schema`` off, values
+  capped in length, ``FILE`` must be a table (not a view).
+"""
+
+from __future__ import annotations
+
+import binascii
+import codecs
+import contextlib
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import stat
+import urllib.parse
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vault.errors import UserError
+from vault.jobs import CancelToken
+from vault.printable import safe
+
+# algorithm name -> (code stored in hashset_entries.algorithm, digest bytes)
+ALGORITHMS: dict[str, tuple[int, int]] = {"md5": (1, 16), "sha1": (2, 20), "sha256": (3, 32)}
+BY_CODE = {code: name for name, (code, _) in ALGORITHMS.items()}
+_BY_HEX = {2 * width: name for name, (_, width) in ALGORITHMS.items()}
+FORMATS = ("nsrl", "vics", "plain", "hashdeep")
+MAX_LISTED = 20  # malformed lines named in a refusal; the rest are counted
+MAX_LINE = 64 << 10  # a longer line is malformed (and not kept in memory)
+MAX_TEXT = 4 << 30  # plain and hashdeep files (a 10M-line SHA-256 list with names is < 2 GiB)
+MAX_JSON = 1 << 30  # VICS JSON is parsed in memory
+MAX_CATEGORY = 1 << 15
+CHUNK = 8 << 20
+SQLITE_MAGIC = b"SQLite format 3\x00"
+NO_CATEGORY = -1
+
+
+class HashSetRefused(UserError):
+    """A hash-set file not imported: one line, every malformed line named (up to a bound)."""
+
+    def __init__(self, subject: str, problems: list[str], count: int | None = None) -> None:
+        count = len(problems) if count is None else count
+        listed = "; ".join(problems)
+        more = count - len(problems)
+        if more > 0:
+            listed += f"; and {more} more"
+        noun = "malformed line" if count == 1 else "malformed lines"
+        super().__init__(f"{subject}: not imported ({count} {noun}): {listed}")
+        self.problems = problems
+        self.count = count
+
+
+@dataclass
+class Collected:
+    """Digests read from a file, per algorithm, with a category each (-1: none)."""
+
+    digests: dict[str, bytearray] = field(
+        default_factory=lambda: {a: bytearray() for a in ALGORITHMS}
+    )
+    categories: dict[str, list[int]] = field(default_factory=lambda: {a: [] for a in ALGORITHMS})
+    problems: list[str] = field(default_factory=list)
+    problem_count: int = 0
+    source: str | None = None  # what the file says it is (NSRL release)
+
+    def problem(self, where: str, what: str) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_LISTED:
+            self.problems.append(f"{where}: {what}")
+
+
+@dataclass(frozen=True)
+class Digests:
+    """One algorithm's digests, sorted and unique, with their categories (-1: none)."""
+
+    algorithm: str
+    values: np.ndarray  # dtype S<width>, sorted
+    categories: np.ndarray | None  # int32, aligned with values; None when no entry has one
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    format: str
+    sets: tuple[Digests, ...]  # one per algorithm present
+    source: str | None
+
+    @property
+    def total(self) -> int:
+        return sum(len(d) for d in self.sets)
+
+
+Report = Callable[[int], None]  # bytes read so far
+
+
+def detect(path: Path) -> str:
+    """The format of ``path`` from its first bytes (``--format`` overrides)."""
+    with _opened(path) as fh:
+        head = fh.read(4096)
+    if head.startswith(SQLITE_MAGIC):
+        return "nsrl"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"{") or text.startswith(b"["):
+        return "vics"
+    if text.startswith(b"%%%% HASHDEEP"):
+        return "hashdeep"
+    return "plain"
+
+
+def read(path: Path, fmt: str, cancel: CancelToken, report: Report) -> Parsed:
+    """Read ``path`` as ``fmt``; ``HashSetRefused`` / ``UserError`` (one line) if it is not one."""
+    if fmt not in FORMATS:
+        raise UserError(f"unknown hash-set format {fmt!r} (known: {', '.join(FORMATS)})")
+    size = _checked_file(path, fmt)
+    if fmt == "nsrl":
+        got = _read_nsrl(path, cancel)
+    elif fmt == "vics":
+        got = _read_vics(path, size)
+    else:
+        got = _read_lines(path, fmt, cancel, report)
+    if got.problem_count:
+        raise HashSetRefused(path.name, got.problems, got.problem_count)
+    sets = tuple(d for d in (_finish(a, got) for a in ALGORITHMS) if d is not None)
+    if got.problem_count:  # conflicting categories, found while sorting
+        raise HashSetRefused(path.name, got.problems, got.problem_count)
+    if not sets:
+        raise UserError(f"{path.name}: no digests found; nothing imported")
+    return Parsed(fmt, sets, got.source)
+
+
+def entries_digest(parsed: Parsed) -> str:
+    """SHA-256 over the entries as stored: per algorithm (in ``ALGORITHMS`` order) its code,
+    count, the sorted digests, then their categories (int32 little-endian)."""
+    h = hashlib.sha256()
+    for d in parsed.sets:
+        h.update(f"{d.algorithm}:{len(d)}\n".encode())
+        h.update(d.values.tobytes())
+        if d.categories is not None:
+            h.update(d.categories.astype("<i4").tobytes())
+    return h.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with _opened(path) as fh:
+        while chunk := fh.read(CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# --- whole-file checks -------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[io.BufferedReader]:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as fh:
+        yield fh
+
+
+def _checked_file(path: Path, fmt: str) -> int:
+    with _opened(path) as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise UserError(f"{path}: not a regular file")
+        head = fh.read(len(SQLITE_MAGIC))
+    limit = {"vics": MAX_JSON, "nsrl": None}.get(fmt, MAX_TEXT)
+    if limit is not None and st.st_size > limit:
+        raise UserError(
+            f"{path.name}: {st.st_size:,} bytes, more than a {fmt} hash set may be "
+            f"({limit:,}); nothing imported"
+        )
+    # A file with holes is never an export from a hash-set tool (and reading a 2 GB hole
+    # would only find zeros): refused before it is read.
+    if st.st_size > (1 << 20) and st.st_blocks * 512 < st.st_size // 2:
+        raise UserError(
+            f"{path.name}: a sparse file (mostly holes), not a hash set; nothing imported"
+        )
+    if fmt == "nsrl" and head != SQLITE_MAGIC:
+        raise UserError(
+            f"{path.name}: not an NSRL RDS file (not an SQLite database); nothing imported"
+        )
+    if fmt != "nsrl" and head == SQLITE_MAGIC:
+        raise UserError(
+            f"{path.name}: an SQLite database, not a {fmt} file (use --format nsrl); "
+            "nothing imported"
+        )
+    return st.st_size
+
+
+# --- plain and hashdeep ------------------------------------------------------------------
+
+
+def _lines(
+    path: Path,
+    cancel: CancelToken,
+    report: Report,
+    got: Collected,
+    bare: dict[str, bytearray] | None = None,
+) -> Iterator[tuple[int, bytes]]:
+    """(line number, line without its ending) of a text file: LF, CRLF and CR alike; UTF-16
+    with a BOM decoded; a line over ``MAX_LINE`` is reported and skipped, never kept."""
+    with _opened(path) as fh:
+        head = fh.read(4)
+        fh.seek(0)
+        if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            text = io.TextIOWrapper(fh, encoding="utf-16", errors="replace", newline=None)
+            for n, decoded in enumerate(text, 1):
+                if n % 65536 == 0:
+                    cancel.check()
+                yield n, decoded.rstrip("\n").encode("utf-8", "replace")
+            return
+        n = 0
+        carry = b""
+        long_line = False  # inside a line already reported too long
+        done = 0
+        first = True
+        while chunk := fh.read(CHUNK):
+            cancel.check()
+            done += len(chunk)
+            report(done)
+            if first:
+                first = False
+                if chunk.startswith(codecs.BOM_UTF8):
+                    chunk = chunk[len(codecs.BOM_UTF8) :]
+                nul = chunk.find(b"\x00")
+                if nul >= 0:
+                    raise UserError(
+                        f"{path.name}: binary data at byte {nul}, not a text hash list; "
+                        "nothing imported"
+                    )
+            buf = carry + chunk
+            end = max(buf.rfind(b"\n"), buf.rfind(b"\r"))
+            if end == len(buf) - 1 and buf[end:] == b"\r":
+                end = max(buf.rfind(b"\n", 0, end), buf.rfind(b"\r", 0, end))  # maybe CR LF
+            if end < 0:
+                carry = buf
+            else:
+                carry = buf[end + 1 :]
+                block = buf[: end + 1].splitlines()
+                if bare is not None and not long_line and _bare_digests(block, bare):
+                    n += len(block)
+                    continue
+                for line in block:
+                    n += 1
+                    if long_line:
+                        long_line = False
+                        continue  # the rest of the line reported
+                    if len(line) > MAX_LINE:
+                        got.problem(f"line {n}", f"longer than {MAX_LINE} bytes")
+                        continue
+                    yield n, line
+            if len(carry) > MAX_LINE:
+                if not long_line:
+                    got.problem(f"line {n + 1}", f"longer than {MAX_LINE} bytes")
+                long_line = True
+                carry = b""
+        if carry and not long_line:
+            for line in carry.splitlines():
+                n += 1
+                yield n, line
+
+
+def _bare_digests(block: list[bytes], digests: dict[str, bytearray]) -> bool:
+    """A block of lines that are all bare digests of one length (a plain list as tools write
+    it) taken in one step: one C call checks every hex digit. False: read it line by line."""
+    if not block:
+        return True
+    width = len(block[0])
+    algorithm = _BY_HEX.get(width)
+    if algorithm is None or any(len(line) != width for line in block):
+        return False
+    try:
+        digests[algorithm] += binascii.unhexlify(b"".join(block))
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
+def _read_lines(path: Path, fmt: str, cancel: CancelToken, report: Report) -> Collected:
+    got = Collected()
+    digests = got.digests
+    unhex = binascii.unhexlify
+    columns: list[str] | None = None  # hashdeep: the %%%% column names
+    for n, line in _lines(path, cancel, report, got, digests if fmt == "plain" else None):
+        if fmt == "hashdeep":
+            if line.startswith(b"%%%%"):
+                columns = _hashdeep_header(line, n, columns, got)
+                continue
+            if line.startswith(b"##") or not line.strip():
+                continue
+            if not columns:  # no header, or no column list yet: said once
+                got.problem(f"line {n}", "a file line before the %%%% HASHDEEP-1.0 header")
+                columns = _REPORTED
+                continue
+            _hashdeep_line(line, n, columns, got)
+            continue
+        parts = line.split(None, 1)
+        if not parts or parts[0].startswith(b"#"):
+            continue
+        token = parts[0].removeprefix(b"\\")
+        algorithm = _BY_HEX.get(len(token))
+        if algorithm is None:
+            got.problem(
+                f"line {n}",
+                f"{_shown(token)} is not an MD5, SHA-1 or SHA-256 digest ({len(token)} characters)",
+            )
+            continue
+        try:
+            digests[algorithm] += unhex(token)
+        except (binascii.Error, ValueError):
+            got.problem(f"line {n}", f"{_shown(token)} is not hexadecimal")
+    if fmt == "hashdeep" and columns is None:
+        got.problem("line 1", "no %%%% HASHDEEP-1.0 header (use --format plain for a digest list)")
+    return got
+
+
+_HASHDEEP_COLUMNS = {"size", "md5", "sha1", "sha256", "tiger", "whirlpool", "filename"}
+_REPORTED = ["(reported)"]  # a header already found wrong: its lines are not read
+
+
+def _hashdeep_header(
+    line: bytes, n: int, columns: list[str] | None, got: Collected
+) -> list[str] | None:
+    text = line[4:].strip().decode("ascii", "replace")
+    if text.upper().startswith("HASHDEEP-"):
+        if text != "HASHDEEP-1.0":
+            got.problem(f"line {n}", f"unknown hashdeep version {_shown(text.encode())}")
+        return columns or []
+    names = [c.strip().lower() for c in text.split(",")]
+    unknown = [c for c in names if c not in _HASHDEEP_COLUMNS]
+    if unknown or not names or names[-1] != "filename" or not set(names) & set(ALGORITHMS):
+        got.problem(f"line {n}", f"not a hashdeep column list ({_shown(line[4:].strip())})")
+        return _REPORTED
+    return names
+
+
+def _hashdeep_line(line: bytes, n: int, columns: list[str], got: Collected) -> None:
+    if columns is _REPORTED:
+        return
+    fields = line.split(b",", len(columns) - 1)
+    if len(fields) != len(columns):
+        got.problem(f"line {n}", f"{len(fields)} fields, the header names {len(columns)}")
+        return
+    for name, value in zip(columns, fields, strict=True):
+        if name == "size":
+            if not value.strip().isdigit():
+                got.problem(f"line {n}", f"size {_shown(value)} is not a number")
+                return
+        elif name in ALGORITHMS:
+            raw = _digest(value.strip(), name)
+            if raw is None:
+                got.problem(
+                    f"line {n}",
+                    f"{name} {_shown(value)} is not {2 * ALGORITHMS[name][1]} hex digits",
+                )
+                return
+            got.digests[name] += raw
+
+
+# --- VICS JSON ---------------------------------------------------------------------------
+
+_VICS_FIELDS = {"MD5": "md5", "SHA1": "sha1", "SHA256": "sha256"}
+
+
+def _read_vics(path: Path, size: int) -> Collected:
+    got = Collected()
+    with _opened(path) as fh:
+        data = fh.read(size + 1)
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        doc = json.loads(data, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise UserError(
+            f"{path.name}: not valid VICS JSON ({exc.msg} at line {exc.lineno} column "
+            f"{exc.colno}); nothing imported"
+        ) from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:120]
+        raise UserError(
+            f"{path.name}: not valid VICS JSON ({safe(reason)}); nothing imported"
+        ) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("value"), list):
+        raise UserError(
+            f'{path.name}: not a VICS export (no top-level "value" list of media or cases); '
+            "nothing imported"
+        )
+    for i, entry in enumerate(doc["value"]):
+        if isinstance(entry, dict) and "Media" in entry:
+            media = entry["Media"]
+            if not isinstance(media, list):
+                got.problem(f"value[{i}].Media", "not a list")
+                continue
+            for j, m in enumerate(media):
+                _vics_media(m, f"value[{i}].Media[{j}]", got)
+        else:
+            _vics_media(entry, f"value[{i}]", got)
+    return got
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _vics_media(m: Any, where: str, got: Collected) -> None:
+    if not isinstance(m, dict):
+        got.problem(where, "not a media entry (an object)")
+        return
+    category = m.get("Category", None)
+    if isinstance(category, str) and category.strip().isdigit():
+        category = int(category.strip())
+    if category is None:
+        category = NO_CATEGORY
+    elif (
+        isinstance(category, bool)
+        or not isinstance(category, int)
+        or not 0 <= category < MAX_CATEGORY
+    ):
+        got.problem(where, f"Category {_shown(str(category).encode())} is not a category number")
+        return
+    found = []
+    for key, algorithm in _VICS_FIELDS.items():
+        value = m.get(key, m.get(key.lower()))
+        if value is None or value == "":
+            continue
+        raw = _digest(
+            value.encode("utf-8", "replace") if isinstance(value, str) else b"", algorithm
+        )
+        if raw is None:
+            width = 2 * ALGORITHMS[algorithm][1]
+            got.problem(
+                where,
+                f"{key} {_shown(str(value).encode('utf-8', 'replace'))} is not {width} hex digits",
+            )
+            return
+        found.append((algorithm, raw))
+    if not found:
+        got.problem(where, "no MD5, SHA1 or SHA256")
+        return
+    for algorithm, raw in found:
+        got.digests[algorithm] += raw
+        got.categories[algorithm].append(category)
+
+
+# --- NSRL RDSv3 ------------------------------------------------------------------------
+
+_NSRL_COLUMNS = ("sha256", "sha1", "md5")
+
+
+def _read_nsrl(path: Path, cancel: CancelToken) -> Collected:
+    got = Collected()
+    uri = "file:" + urllib.parse.quote(str(path.absolute())) + "?mode=ro&immutable=1"
+    try:
+        con = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise UserError(f"{path.name}: not an NSRL RDS file ({exc}); nothing imported") from None
+    try:
+        con.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 1 << 20)
+        con.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, 1 << 16)
+        for pragma in ("trusted_schema=OFF", "query_only=ON", "mmap_size=0", "cell_size_check=ON"):
+            con.execute(f"PRAGMA {pragma}")
+        con.set_progress_handler(lambda: 1 if cancel.cancelled else 0, 100_000)
+        _check_nsrl_shape(con, path)
+        got.source = _nsrl_release(con)
+        for n, row in enumerate(con.execute("SELECT sha256, sha1, md5 FROM FILE"), 1):
+            for name, value in zip(_NSRL_COLUMNS, row, strict=True):
+                raw = _digest(
+                    value.encode("ascii", "replace") if isinstance(value, str) else b"", name
+                )
+                if raw is None:
+                    got.problem(
+                        f"FILE row {n}",
+                        _not_hex(name, str(value).encode("utf-8", "replace")),
+                    )
+                else:
+                    got.digests[name] += raw
+    except sqlite3.Error as exc:
+        cancel.check()
+        raise UserError(
+            f"{path.name}: not a readable NSRL RDS database ({safe(str(exc))}); nothing imported"
+        ) from None
+    finally:
+        con.close()
+    return got
+
+
+def _check_nsrl_shape(con: sqlite3.Connection, path: Path) -> None:
+    kind = con.execute(
+        "SELECT type FROM sqlite_master WHERE name = 'FILE' COLLATE NOCASE"
+    ).fetchone()
+    columns = {r[1].lower() for r in con.execute("PRAGMA table_info(FILE)")} if kind else set()
+    if kind is None or kind[0] != "table" or not set(_NSRL_COLUMNS) <= columns:
+        raise UserError(
+            f"{path.name}: an SQLite database but not an NSRL RDS (no FILE table with sha256, "
+            "sha1 and md5 columns); nothing imported"
+        )
+
+
+def _nsrl_release(con: sqlite3.Connection) -> str | None:
+    with contextlib.suppress(sqlite3.Error):
+        kind = con.execute("SELECT type FROM sqlite_master WHERE name = 'VERSION'").fetchone()
+        if kind and kind[0] == "table":
+            row = con.execute("SELECT version FROM VERSION LIMIT 1").fetchone()
+            if row and isinstance(row[0], str) and row[0].isprintable() and len(row[0]) < 100:
+                return f"NSRL RDS {row[0]}"
+    return None
+
+
+# --- shared --------------------------------------------------------------------------------
+
+
+def _digest(token: bytes, algorithm: str) -> bytes | None:
+    if len(token) != 2 * ALGORITHMS[algorithm][1]:
+        return None
+    try:
+        return binascii.unhexlify(token)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _not_hex(name: str, value: bytes) -> str:
+    return f"{name} {_shown(value)} is not {2 * ALGORITHMS[name][1]} hex digits"
+
+
+def _shown(token: bytes) -> str:
+    """An outside token as a finding shows it: decoded, escaped, cut at 80 characters."""
+    text = token[:80].decode("utf-8", "replace")
+    return "'" + safe(text) + ("..." if len(token) > 80 else "") + "'"
+
+
+def _finish(algorithm: str, got: Collected) -> Digests | None:
+    raw = got.digests[algorithm]
+    width = ALGORITHMS[algorithm][1]
+    if not raw:
+        return None
+    values = np.frombuffer(bytes(raw), dtype=f"S{width}")
+    raw.clear()
+    cats = got.categories[algorithm]
+    if not cats or all(c == NO_CATEGORY for c in cats):
+        values = np.sort(values)  # then adjacent repeats dropped: faster than np.unique
+        keep = np.concatenate(([True], values[1:] != values[:-1]))
+        return Digests(algorithm, values[keep], None)
+    categories = np.asarray(cats, dtype=np.int32)
+    order = np.argsort(values, kind="stable")
+    values, categories = values[order], categories[order]
+    same = values[1:] == values[:-1]
+    clash = np.flatnonzero(same & (categories[1:] != categories[:-1]))
+    for i in clash[:MAX_LISTED]:
+        shown = values[i : i + 1].view(np.uint8).tobytes().hex()
+        got.problem(
+            f"{algorithm} {shown}",
+            f"given categories {categories[i]} and {categories[i + 1]}",
+        )
+    got.problem_count += max(0, len(clash) - MAX_LISTED)
+    keep = np.concatenate(([True], ~same))
+    return Digests(algorithm, values[keep], categories[keep])
