@@ -14,9 +14,10 @@ Figures (Custos, anchor, ratio, target), on one bag of 200 random files, 1 GiB i
   the same files, each into a fresh receiving vault; target <= 1.5x.
 * encrypted (``--encrypt``'s ``.tar.age`` of the same bag): in-process ``verify_bundle`` and
   ``ImportJob`` (a fresh vault each) vs ``age -d | tar x`` + ``bagit.py --validate`` (stock tools
-  writing the clear bag Custos no longer writes); target <= 1.5x. ``--before TREE`` (e.g. a
-  ``git archive`` of an older commit) times that tree's code too, in the same run: each
-  encrypted figure runs in a child process importing from the tree (this one's as well).
+  writing the clear bag Custos no longer writes); targets 1.5x (verify), 4x (import).
+  ``--before TREE`` (e.g. a ``git archive`` of an older commit) times that tree's code too, in
+  the same run: each encrypted figure runs in a child process importing from the tree (this
+  one's as well).
 
 Fairness: the data is generated once and read once before timing (page cache); ``sync`` before
 every timed run; Custos and the anchor alternate and the best of N runs is kept (medians shown).
@@ -77,6 +78,13 @@ NOTES = """
   waits, joined 1 MiB copies and the page-cache writes serialised the threads.
 * **import** is one pass: each payload file is hashed while encrypted into the vault's private
   `tmp/`, and the staged files are moved into the blob store only after every check passed.
+* **`.tar.age`** verify and import read the ciphertext once as a stream (age decryption, tar
+  parsing, and for import encryption into the staging, on the calling thread; hashes on
+  `MultiHasher`'s threads). Before (`--before`: the code that unpacked the bag into `tmp/` in
+  clear, then checked and staged the folder) every payload byte was also written and read back.
+  The anchor writes the clear bag Custos no longer writes; import does more than it (encrypts,
+  stores, SHA-1 and MD5 too, `syncfs`), hence a loose import target (4x): the figure to keep is
+  "not slower than before".
 * The machine is shared (other benchmarks and test suites run at the same time): figures move by
   up to 2x between runs; best and median are both shown. `bagit.py` in place only reads and
   hashes files already there; the second export anchor makes a new bag with its own durable copy.
@@ -292,7 +300,7 @@ def report(results: dict[str, list[float]], total: int, args: argparse.Namespace
             (f"verify `.tar.age`{code} (`verify_bundle`) vs {anchor}", f"verify-enc{tag}",
              "age-tar-bagit", 1.5),
             (f"import `.tar.age`{code} (`ImportJob`) vs {anchor}", f"import-enc{tag}",
-             "age-tar-bagit", 1.5),
+             "age-tar-bagit", 4.0),
         ]  # fmt: skip
     load = os.getloadavg()[0]
     size = f"{total / (1 << 30):g} GiB" if total >= 1 << 30 else f"{total >> 20} MiB"

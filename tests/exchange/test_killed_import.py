@@ -99,9 +99,7 @@ def own_tmpdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     tempfile.tempdir = None
 
 
-def test_encrypted_verify_and_import_write_no_payload_in_clear(
-    kit: Kit, own_tmpdir: Path
-) -> None:
+def test_encrypted_verify_and_import_write_no_payload_in_clear(kit: Kit, own_tmpdir: Path) -> None:
     bundle, samples = _sealed(kit, "markers", [3 << 20] * FILES)
     vault = kit.b.folder
     scans: list[tuple[str, int, list[Path], list[Path]]] = []
