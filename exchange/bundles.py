@@ -1,21 +1,21 @@
 """Verify and import bundles. Import checks everything first, then lands whole or not at all.
 
-Import order: (1) unpack (encrypted bundles) and check the bag: signature against the trust list,
-hashes, Payload-Oxum, paths, the local agreements for the sender's labels; any finding refuses the
-bundle (audited) with every finding listed. (2) A bundle already imported (same tagmanifest hash,
-or the same bundle id from the same partner, evidence or watchlist) is refused as a replay.
-(3) Each payload file is encrypted into the blob store while its SHA-256
-is computed again. (4) One transaction adds the items, their "acquired" custody events (the
-transfer: sent by, sent on, bundle hash, key fingerprint), the sender's labels and the bundle
-record, and the sender's audit head it carried (``exchange.heads``: a head gone backwards is a
-warning, audited). A crash before (4) leaves only orphan blobs, removed at the next open.
+Import order: (1) check the bag: signature against the trust list, hashes, Payload-Oxum, paths,
+the local agreements for the sender's labels; any finding refuses the bundle (audited) with every
+finding listed. Each payload file is hashed while it is encrypted into the vault's private
+``tmp/`` (``exchange.staging``): a folder's once its tag checks passed, a ``.tar.age``'s as the
+decrypted stream goes by (``exchange.unpack``: nothing decrypted is written to disk). (2) A
+bundle already imported (same tagmanifest hash, or the same bundle id from the same partner,
+evidence or watchlist) is refused as a replay. (3) The staged files move into the blob store;
+on any refusal they are removed. (4) One transaction adds the items, their "acquired" custody
+events (the transfer: sent by, sent on, bundle hash, key fingerprint), the sender's labels and the
+bundle record, and the sender's audit head it carried (``exchange.heads``: a head gone backwards
+is a warning, audited). A crash before (4) leaves only orphan blobs, removed at the next open.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,22 +26,18 @@ from sqlalchemy.orm import Session as DbSession
 
 from exchange import heads
 from exchange.bagfmt import BUNDLE_JSON
-from exchange.checks import BagReport, check_bag
+from exchange.checks import BagReport, BagView, FolderBag, check_bag
 from exchange.directory import agreements_with
 from exchange.errors import BundleRejected
 from exchange.models import BundleRecord, ItemLabel, WatchlistBundle
-from exchange.unpack import discard, unpack
+from exchange.unpack import unpack
 from matching.models import Watchlist
-from vault import agefmt
 from vault.cases import find_case
 from vault.fsutil import syncfs
-from vault.hashing import Digests, MultiHasher
 from vault.jobs import CancelToken, Emit, ignore
 from vault.models import Blob, Case, CustodyEvent, Item, canonical
 from vault.schema import Acquired
 from vault.session import Session, now
-
-CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -58,19 +54,39 @@ class Replayed(Exception):
 
 @contextlib.contextmanager
 def open_bundle(
-    session: Session, path: Path, cancel: CancelToken
-) -> Iterator[tuple[Path | None, list[str]]]:
+    session: Session,
+    path: Path,
+    cancel: CancelToken,
+    *,
+    store: bool = False,
+    reread: bool = False,
+    digest: Callable[[Path, CancelToken], str] | None = None,
+    emit: Emit = ignore,
+) -> Iterator[tuple[BagView | None, list[str]]]:
+    """The bag at ``path`` (a folder or a ``.tar.age``) for the checks, and what stopped it.
+
+    ``store``: the payload is staged for the blob store (``BagView.staged``), encrypted while
+    it is hashed; ``reread``: the payload is read again after the checks (``read_payload``), so
+    a ``.tar.age``'s is staged too (never in clear). ``digest``: a folder's payload digests
+    computed ahead (``exchange.prehash``). Staged files not moved into the store are removed.
+    """
+    blobs = session.blobs
     if path.is_symlink():
         yield None, [f"{path}: a symbolic link, not a bundle"]
     elif path.is_dir():
-        yield path, []
-    elif path.is_file():
-        work = session.folder / "tmp"
-        root, problems = unpack(path, session.age_identities, work, cancel)
+        folder = FolderBag(path, digest, (blobs.tmp, blobs.recipients) if store else None)
         try:
-            yield root, problems
+            yield folder, []
         finally:
-            discard(root, work)
+            folder.discard()
+    elif path.is_file():
+        recipients = blobs.recipients if store or reread else None
+        bag, problems = unpack(path, session.age_identities, blobs.tmp, cancel, recipients, emit)
+        try:
+            yield bag, problems
+        finally:
+            if bag is not None:
+                bag.discard()
     else:
         yield None, [f"{path}: no such bundle"]
 
@@ -93,20 +109,9 @@ def _policy(db: DbSession, r: BagReport) -> None:
             )
 
 
-def check_opened(
-    session: Session,
-    root: Path | None,
-    found: list[str],
-    emit: Emit,
-    store: Callable[[Path, CancelToken], str] | None = None,
-    digest: Callable[[Path, CancelToken], str] | None = None,
-) -> BagReport:
+def check_opened(session: Session, bag: BagView | None, found: list[str], emit: Emit) -> BagReport:
     with session.db() as db:
-        report = (
-            check_bag(db, root, emit, store=store, digest=digest)
-            if root is not None
-            else BagReport()
-        )
+        report = check_bag(db, bag, emit) if bag is not None else BagReport()
         report.problems[:0] = found
         _policy(db, report)
         if report.ok:
@@ -127,8 +132,8 @@ def verify_bundle(
     ``digest`` hashes a payload file (default: read and SHA-256 it); see ``check_bag``.
     """
     session.require("exchange.bundle", target=f"bundle:{path.name}")
-    with open_bundle(session, path, CancelToken()) as (root, found):
-        report = check_opened(session, root, found, emit, digest=digest if root == path else None)
+    with open_bundle(session, path, CancelToken(), digest=digest, emit=emit) as (bag, found):
+        report = check_opened(session, bag, found, emit)
     with session.transaction() as db:
         session.audit(
             db,
@@ -202,30 +207,19 @@ class ImportJob:
         s.require("exchange.bundle", target=f"case:{self.case_reference}")
         with s.db() as db:
             case = find_case(db, self.case_reference)
-        staged: dict[Path, tuple[Path, Digests, int]] = {}
-        with open_bundle(s, self.path, self.cancel) as (root, found):
-            try:
-                r = check_opened(s, root, found, emit, store=self._stager(staged))
-                ids = self._land(case, root, r, staged)
-            finally:
-                for tmp, _, _ in staged.values():
-                    tmp.unlink(missing_ok=True)
+        with open_bundle(s, self.path, self.cancel, store=True, emit=emit) as (bag, found):
+            r = check_opened(s, bag, found, emit)
+            ids = self._land(case, bag, r)
         return ImportResult(r.bundle_id, r.sender, ids, self.warnings)
 
-    def _land(
-        self,
-        case: Case,
-        root: Path | None,
-        r: BagReport,
-        staged: dict[Path, tuple[Path, Digests, int]],
-    ) -> list[int]:
+    def _land(self, case: Case, bag: BagView | None, r: BagReport) -> list[int]:
         s = self.session
         if r.ok and r.meta.get("kind", "evidence") != "evidence":
             r.problems.append(
                 f"a {r.meta.get('kind')} bundle, not evidence "
                 "(import it with 'custos watchlist import')"
             )
-        if not r.ok or root is None:
+        if not r.ok or bag is None:
             raise refuse(s, self.path, r, r.problems)
         with s.db() as db:
             again = replayed(db, r)
@@ -234,51 +228,17 @@ class ImportJob:
         stored = []
         for item in r.meta["items"]:
             rel = str(item["path"])
-            tmp, d, size = staged[root / rel]  # every listed file was staged (checks passed)
-            if size != int(item["size"]):
+            done = bag.staged[rel]  # every listed file was staged (checks passed)
+            d = done.digests
+            if done.size != int(item["size"]):
                 raise refuse(s, self.path, r, [f"{rel}: size differs from {BUNDLE_JSON}"])
-            s.blobs.move_in(tmp, s.blobs.name_for(d.sha256))
+            s.blobs.move_in(done.tmp, s.blobs.name_for(d.sha256))
             stored.append((item, s.blobs.name_for(d.sha256), d.sha1 or "", d.md5 or ""))
         syncfs(s.folder)
         try:
             return self._commit(case, r, stored)
         except Replayed as exc:
             raise refuse(s, self.path, r, [str(exc)]) from None
-
-    def _stager(
-        self, staged: dict[Path, tuple[Path, Digests, int]]
-    ) -> Callable[[Path, CancelToken], str]:
-        """Encrypt each payload file into the vault's tmp/ while hashing it (one read).
-
-        Nothing reaches the blob store before every check passed; the staged files are removed
-        whatever happens. What is stored is exactly what was hashed.
-        """
-        blobs = self.session.blobs
-
-        def stage(path: Path, cancel: CancelToken) -> str:
-            tmp = blobs.tmp / uuid.uuid4().hex
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-            with os.fdopen(fd, "rb", buffering=0) as src:
-                hasher = MultiHasher(os.fstat(fd).st_size)
-                size = 0
-                try:
-                    out_fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                    staged[path] = (tmp, Digests("", "", ""), 0)
-                    with os.fdopen(out_fd, "wb", buffering=CHUNK) as out:
-                        enc = agefmt.Encryptor(out, blobs.recipients)
-                        while chunk := src.read(CHUNK):
-                            cancel.check()
-                            hasher.update(chunk)
-                            enc.write(chunk)
-                            size += len(chunk)
-                        enc.close()
-                    d = hasher.digests()
-                finally:
-                    hasher.close()
-            staged[path] = (tmp, d, size)
-            return d.sha256
-
-        return stage
 
     def _commit(
         self, case: Case, r: BagReport, stored: list[tuple[dict[str, Any], str, str, str]]

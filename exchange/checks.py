@@ -4,6 +4,11 @@ Nothing in a bundle is trusted before the signature is checked against the partn
 and even then paths, sizes and counts are bounded and every file is re-hashed. A folder is walked
 without following links; whatever is not a plain file or folder is a finding, as are hard links,
 Unicode-normalisation twins, unlisted files and files listed but absent.
+
+One checker reads every bag through a ``BagView``: ``FolderBag`` (a bundle folder) here, and
+``exchange.unpack.StreamedBag`` (a ``.tar.age`` read in one stream: tag files in memory, each
+payload file hashed, and for an import encrypted into the vault's staging, as it went by, so
+no decrypted byte is written to a file system). The findings are the same words either way.
 """
 
 from __future__ import annotations
@@ -13,10 +18,10 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -31,7 +36,9 @@ from exchange.hashpipe import hash_many, sha256_file
 from exchange.heads import HEAD_PATTERN
 from exchange.jsonshape import Arr, Flag, Obj, Text, Whole
 from exchange.models import Agency
+from exchange.staging import Staged, stage
 from matching.tlp import RANK
+from vault import agefmt
 from vault.jobs import CancelToken, Emit, Progress
 
 MAX_TAG = 16 << 20
@@ -154,6 +161,105 @@ def unsafe(rel: str) -> str | None:
     return None
 
 
+class BagView(Protocol):
+    """A bag as the checks read it. ``staged`` (import): payload path -> its staged copy."""
+
+    staged: dict[str, Staged]
+
+    def listing(self, r: BagReport) -> dict[str, int] | None:
+        """Every plain file (relative path -> size); other entries are findings in ``r``.
+        None (with a finding) when this is no bag at all."""
+
+    def present(self, rel: str) -> bool:
+        """Something not a plain file is at ``rel`` (a folder, a link: reported by listing)."""
+
+    def is_link(self, rel: str) -> bool:
+        """``rel`` is a symbolic link (reported by listing)."""
+
+    def read(self, rel: str) -> bytes:
+        """A tag file of the listing, at most ``MAX_TAG`` + 1 bytes."""
+
+    def tag_sha256(self, rel: str, cancel: CancelToken) -> str:
+        """SHA-256 of a file of the listing of at most ``MAX_TAG`` bytes."""
+
+    def payload_sha256(
+        self, rels: list[str], trusted: bool, cancel: CancelToken
+    ) -> Iterator[tuple[str, str]]:
+        """(path, SHA-256) of each payload file, as they finish. ``trusted``: every earlier
+        check passed (an import may then stage what it hashes)."""
+
+    def read_payload(self, rel: str, limit: int) -> bytes:
+        """A payload file of the listing as bytes (at most ``limit`` + 1), after the checks."""
+
+
+class FolderBag:
+    """A bundle folder. ``digest(path, cancel)`` replaces plain hashing of the payload (the
+    command line's ``exchange.prehash``); ``stage_to`` (folder, recipients): a clean, trusted
+    bag's payload is encrypted there while it is hashed (import: one read, and what is stored
+    is exactly what was hashed)."""
+
+    def __init__(
+        self,
+        root: Path,
+        digest: Callable[[Path, CancelToken], str] | None = None,
+        stage_to: tuple[Path, list[agefmt.Recipient]] | None = None,
+    ) -> None:
+        self.root, self._digest, self._stage_to = root, digest, stage_to
+        self.staged: dict[str, Staged] = {}
+
+    def listing(self, r: BagReport) -> dict[str, int] | None:
+        if self.root.is_symlink() or not self.root.is_dir():
+            r.problems.append(f"{self.root}: not a bundle folder")
+            return None
+        return _walk(self.root, r)
+
+    def present(self, rel: str) -> bool:
+        return (self.root / rel).exists() or (self.root / rel).is_symlink()
+
+    def is_link(self, rel: str) -> bool:
+        return (self.root / rel).is_symlink()
+
+    def read(self, rel: str) -> bytes:
+        fd = os.open(self.root / rel, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as fh:
+            return fh.read(MAX_TAG + 1)
+
+    def tag_sha256(self, rel: str, cancel: CancelToken) -> str:
+        return sha256_file(self.root / rel, cancel)
+
+    def _stage(self, path: Path, cancel: CancelToken) -> str:
+        assert self._stage_to is not None
+        folder, recipients = self._stage_to
+        rel = path.relative_to(self.root).as_posix()
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        try:
+            done = stage(fd, os.fstat(fd).st_size, folder, recipients, cancel)
+        finally:
+            os.close(fd)
+        self.staged[rel] = done
+        return done.digests.sha256
+
+    def payload_sha256(
+        self, rels: list[str], trusted: bool, cancel: CancelToken
+    ) -> Iterator[tuple[str, str]]:
+        # A clean, trusted bag may be staged (import: hash and encrypt in one pass); anything
+        # else is only hashed, two files at a time.
+        jobs: Iterable[tuple[str, Path]] = ((rel, self.root / rel) for rel in rels)
+        if self._stage_to is not None and trusted:
+            return hash_many(jobs, self._stage, cancel, 1)
+        return hash_many(jobs, self._digest or sha256_file, cancel, 2)
+
+    def read_payload(self, rel: str, limit: int) -> bytes:
+        fd = os.open(self.root / rel, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as fh:
+            return fh.read(limit + 1)
+
+    def discard(self) -> None:
+        """Remove the staged copies (those moved into the store are gone already)."""
+        for done in self.staged.values():
+            done.tmp.unlink(missing_ok=True)
+
+
 def _walk(root: Path, report: BagReport) -> dict[str, int]:
     """Regular files (relative path -> size); every other kind of entry is a finding."""
     files: dict[str, int] = {}
@@ -185,24 +291,22 @@ def _walk(root: Path, report: BagReport) -> dict[str, int]:
     return files
 
 
-def _read_tag(root: Path, rel: str, files: dict[str, int], report: BagReport) -> bytes | None:
+def _read_tag(bag: BagView, rel: str, files: dict[str, int], report: BagReport) -> bytes | None:
     if rel not in files:
-        if (root / rel).exists() or (root / rel).is_symlink():
+        if bag.present(rel):
             return None  # already reported as a link or device
         report.problems.append(f"{rel}: missing")
         return None
     if files[rel] > MAX_TAG:
         report.problems.append(f"{rel}: larger than {MAX_TAG} bytes")
         return None
-    fd = os.open(root / rel, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as fh:
-        return fh.read(MAX_TAG + 1)
+    return bag.read(rel)
 
 
-def _signature(db: DbSession, root: Path, files: dict[str, int], r: BagReport) -> None:
-    tagmanifest = _read_tag(root, bagfmt.TAGMANIFEST, files, r)
-    sig = _read_tag(root, bagfmt.SIG, files, r)
-    pem = _read_tag(root, bagfmt.PEM, files, r)
+def _signature(db: DbSession, bag: BagView, files: dict[str, int], r: BagReport) -> None:
+    tagmanifest = _read_tag(bag, bagfmt.TAGMANIFEST, files, r)
+    sig = _read_tag(bag, bagfmt.SIG, files, r)
+    pem = _read_tag(bag, bagfmt.PEM, files, r)
     if tagmanifest is not None:
         r.tag_sha256 = hashlib.sha256(tagmanifest).hexdigest()
     if pem is None or sig is None or tagmanifest is None:
@@ -235,8 +339,10 @@ def _signature(db: DbSession, root: Path, files: dict[str, int], r: BagReport) -
         )
 
 
-def _manifest(root: Path, name: str, files: dict[str, int], r: BagReport) -> dict[str, str] | None:
-    data = _read_tag(root, name, files, r)
+def _manifest(
+    bag: BagView, name: str, files: dict[str, int], r: BagReport
+) -> dict[str, str] | None:
+    data = _read_tag(bag, name, files, r)
     if data is None:
         return None
     entries, problems = bagfmt.parse_manifest(data, name)
@@ -253,8 +359,8 @@ def _manifest(root: Path, name: str, files: dict[str, int], r: BagReport) -> dic
     return listed
 
 
-def _tags(root: Path, files: dict[str, int], r: BagReport, cancel: CancelToken) -> None:
-    listed = _manifest(root, bagfmt.TAGMANIFEST, files, r)
+def _tags(bag: BagView, files: dict[str, int], r: BagReport, cancel: CancelToken) -> None:
+    listed = _manifest(bag, bagfmt.TAGMANIFEST, files, r)
     if listed is None:
         return
     for rel in TAG_FILES:
@@ -267,7 +373,7 @@ def _tags(root: Path, files: dict[str, int], r: BagReport, cancel: CancelToken) 
             r.problems.append(f"{rel}: listed in {bagfmt.TAGMANIFEST} but missing")
         elif files[rel] > MAX_TAG:
             r.problems.append(f"{rel}: larger than {MAX_TAG} bytes")
-        elif sha256_file(root / rel, cancel) != sha:
+        elif bag.tag_sha256(rel, cancel) != sha:
             r.problems.append(f"{rel}: checksum does not match {bagfmt.TAGMANIFEST} (altered)")
     for rel in files:
         if not rel.startswith("data/") and rel not in listed and rel not in OUTSIDE:
@@ -339,54 +445,48 @@ def _meta(db: DbSession, data: bytes | None, r: BagReport) -> None:
 
 def check_bag(
     db: DbSession,
-    root: Path,
+    bag: Path | BagView,
     emit: Emit,
     cancel: CancelToken | None = None,
-    store: Callable[[Path, CancelToken], str] | None = None,
     digest: Callable[[Path, CancelToken], str] | None = None,
 ) -> BagReport:
-    """Check a bag folder; the report lists every problem found.
+    """Check a bag (a folder, or any ``BagView``); the report lists every problem found.
 
-    ``store(path, cancel) -> sha256`` replaces plain hashing of the payload when every earlier
-    check passed (signature, tags, paths, sizes): import keeps what it reads in one pass.
-    ``digest(path, cancel) -> sha256`` replaces plain hashing otherwise (the command line's
-    ``exchange.prehash``, digests computed while it was starting).
+    ``digest(path, cancel) -> sha256`` replaces plain hashing of a folder's payload (the command
+    line's ``exchange.prehash``, digests computed while it was starting); see ``FolderBag``.
     """
     cancel = cancel or CancelToken()
+    view: BagView = FolderBag(bag, digest) if isinstance(bag, Path) else bag
     r = BagReport()
-    if root.is_symlink() or not root.is_dir():
-        r.problems.append(f"{root}: not a bundle folder")
+    files = view.listing(r)
+    if files is None:
         return r
-    files = _walk(root, r)
-    bagit = _read_tag(root, "bagit.txt", files, r)
+    bagit = _read_tag(view, "bagit.txt", files, r)
     if bagit is not None and not bagit.startswith(b"BagIt-Version: "):
         r.problems.append("bagit.txt: not a BagIt declaration")
-    _signature(db, root, files, r)
-    _tags(root, files, r, cancel)
-    info = _read_tag(root, "bag-info.txt", files, r)
+    _signature(db, view, files, r)
+    _tags(view, files, r, cancel)
+    info = _read_tag(view, "bag-info.txt", files, r)
     if info is not None:
         r.info, problems = bagfmt.parse_bag_info(info)
         r.problems.extend(problems)
-    r.manifest = _manifest(root, bagfmt.MANIFEST, files, r) or {}
-    _meta(db, _read_tag(root, bagfmt.BUNDLE_JSON, files, r), r)
+    r.manifest = _manifest(view, bagfmt.MANIFEST, files, r) or {}
+    _meta(db, _read_tag(view, bagfmt.BUNDLE_JSON, files, r), r)
     if not _oxum(files, r):
         return r
     for rel in sorted(k for k in files if k.startswith("data/") and k not in r.manifest):
         r.problems.append(f"{rel}: in the payload but not in {bagfmt.MANIFEST} (added)")
-    todo: list[tuple[str, Path]] = []
+    todo: list[str] = []
     for rel in sorted(r.manifest):
         if rel not in files:
-            if not (root / rel).is_symlink():
+            if not view.is_link(rel):
                 r.problems.append(f"{rel}: listed in {bagfmt.MANIFEST} but missing")
         elif not rel.startswith("data/"):
             r.problems.append(f"{bagfmt.MANIFEST}: {rel} is outside data/")
         else:
-            todo.append((rel, root / rel))
-    # A clean, trusted bag may be hashed by ``store`` (import: hash and encrypt in one pass);
-    # anything else is only hashed, two files at a time.
-    hasher, workers = (store, 1) if store is not None and r.ok else (digest or sha256_file, 2)
+            todo.append(rel)
     done, altered = 0, []
-    for rel, sha in hash_many(todo, hasher, cancel, workers):
+    for rel, sha in view.payload_sha256(todo, r.ok, cancel):
         if sha != r.manifest[rel]:
             altered.append(rel)
         done += files[rel]

@@ -1,34 +1,42 @@
 """Encrypted bundles: ``<name>.tar.age`` = one tar of the bag, age-encrypted to the receiver.
 
-Decryption and tar reading stream in one pass into a private folder of the vault (``tmp/``, mode
-0700, emptied at every open). ``tarfile.extractall`` is never used: each member is checked first
-and only plain files and folders under one top folder are written, with ``O_EXCL|O_NOFOLLOW``.
-Links, devices, FIFOs, sparse members, absolute or ``..`` names, twins, duplicates and oversized
-members are findings, all listed.
+Decryption and tar reading stream in one pass, and no decrypted byte is written to a file
+system: the tag files (bagit.txt, bag-info.txt, the manifests, custos-bundle.json, the signature
+files; each at most ``checks.MAX_TAG``) are kept in memory, every other member is hashed as it
+goes by, and for an import (``recipients`` given) each payload file is encrypted, while it is
+hashed with every digest import needs, straight into the vault's private ``tmp/`` as an age file
+to the vault's own recipients (``exchange.staging``). The result is a ``StreamedBag``, which the
+one checker (``exchange.checks``) reads like a folder; after the checks pass, import moves the
+staged files into the blob store, else they are removed. ``bundle verify`` stages nothing.
 
-Nothing can make us write more than the file holds: age adds 16 bytes to every 64 KiB chunk, so
-the plaintext is never larger than the ciphertext, and a plain tar member's bytes are in the
-plaintext. So before a member is written, the declared sizes of the members so far must fit in
-the encrypted file's size (and under ``MAX_BYTES``); sparse members (GNU, PAX 0.0/0.1/1.0), whose
-holes unpack from nothing, are refused outright; and before anything is written, the vault's
-disk must have the encrypted file's size free (plus ``RESERVE``). No member is written longer
-than its header says.
+``tarfile.extractall`` is never used: each member is checked first and only plain files and
+folders under one top folder are taken. Links, devices, FIFOs, sparse members, absolute or
+``..`` names, twins, duplicates and oversized members are findings, all listed.
 
-Each unpack has its own folder ``bundle-<pid>-<start time>-<random>``: an import killed outright
-(SIGKILL, power cut) leaves its folder, with the partner's evidence in clear, and ``tmp/`` as a
-whole is emptied only by a process that opens the vault alone. ``sweep`` removes the folders of
-processes that are gone, whoever else has the vault open; it runs before every unpack and at
-every open (``service.opener``); see :mod:`exchange.leftovers`.
+Nothing can make us write (stage) more than the file holds: age adds 16 bytes to every 64 KiB
+chunk, so the plaintext is never larger than the ciphertext, and a plain tar member's bytes are
+in the plaintext. So before a member is taken, the declared sizes of the members so far must
+fit in the encrypted file's size (and under ``MAX_BYTES``); sparse members (GNU, PAX
+0.0/0.1/1.0), whose holes unpack from nothing, are refused outright; and before anything is
+read, the vault's disk must have the encrypted file's size free (plus ``RESERVE``: the staged
+copies are that size and a header each). ``bundle verify`` checks the space too: it tells
+whether the import would pass. No member is taken longer than its header says.
+
+Each import stages into its own folder ``bundle-<pid>-<start time>-<random>``: an import killed
+outright (SIGKILL, power cut) leaves that folder, ciphertext only, and ``tmp/`` as a whole is
+emptied only by a process that opens the vault alone. ``sweep`` removes the folders of processes
+that are gone, whoever else has the vault open; it runs before every unpack and at every open
+(``service.opener``); see :mod:`exchange.leftovers`.
 
 A file that does not decrypt to its end (damaged, truncated, not for us) or whose tar is broken
-gives one finding, its cause, and no bag: checking a partly written bag would only list what the
+gives one finding, its cause, and no bag: checking a partly read bag would only list what the
 damage left missing.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
+import hashlib
 import io
 import os
 import re
@@ -39,11 +47,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from exchange.checks import unsafe
+from exchange.checks import MAX_TAG, OUTSIDE, TAG_FILES, BagReport, unsafe
 from exchange.constants import MAX_BYTES, MAX_FILES
 from exchange.leftovers import sweep, unpack_folder_name
-from vault.agefmt import CHUNK, TAG, AgeError, Identities, decrypt_chunks
-from vault.jobs import CancelToken
+from exchange.staging import Staged, TooLong, hash_only, stage
+from vault.agefmt import CHUNK, TAG, AgeError, Identities, Recipient, decrypt_chunks
+from vault.jobs import CancelToken, Emit, Progress, ignore
+from vault.storework import FULL, SourceFault, VaultFault
 
 
 class _Reader(io.RawIOBase):
@@ -102,22 +112,130 @@ def _member_problem(m: tarfile.TarInfo) -> str | None:
     return unsafe(m.name.rstrip("/") if m.isdir() else m.name)
 
 
-def _write_member(
-    dest: Path, rel: str, src: io.BufferedReader, size: int, cancel: CancelToken
-) -> int:
-    """Write one member; returns the bytes written (never more than its declared ``size``)."""
-    path = dest / rel
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    written = 0
-    with os.fdopen(fd, "wb", buffering=1 << 20) as out:
-        while chunk := src.read(1 << 20):
+KEPT = frozenset((*TAG_FILES, *OUTSIDE))  # the tag files the checks read: kept in memory
+
+
+class StreamedBag:
+    """A bag read from a ``.tar.age`` in one stream (an ``exchange.checks.BagView``).
+
+    Keeps the tag files of the first top folder in memory (at most ``len(KEPT)`` of
+    ``MAX_TAG`` bytes each), the size and SHA-256 of every plain file, and for an import
+    (``folder``: the staging folder under the vault's ``tmp/``) each payload file's staged
+    copy. Members under another top folder are only read through: such a tar is no bundle.
+    """
+
+    def __init__(
+        self,
+        identity: Identities,
+        folder: Path | None,
+        recipients: list[Recipient] | None,
+        emit: Emit,
+        total: int,
+    ) -> None:
+        self.folder, self._recipients = folder, recipients
+        self._identity, self._emit, self._total = identity, emit, total
+        self.top = ""
+        self._first: str | None = None
+        self._files: dict[str, int] = {}  # member name -> size
+        self._dirs: set[str] = set()  # the folders its files imply (member names)
+        self._tags: dict[str, bytes] = {}
+        self._sha: dict[str, str] = {}
+        self._done = 0
+        self.staged: dict[str, Staged] = {}
+
+    def take(self, name: str, src: io.BufferedReader, size: int, cancel: CancelToken) -> int:
+        """Read one plain member through (never more than ``size``); returns the bytes read."""
+        parts = name.split("/")
+        folders = ["/".join(parts[:n]) for n in range(1, len(parts))]
+        if name in self._dirs or any(f in self._files for f in folders):
+            raise tarfile.TarError(f"member {name!r} is both a file and a folder")
+        top, rel = parts[0], "/".join(parts[1:])
+        self._first = self._first or top
+        try:
+            if top != self._first:  # no bundle; read through only (tar reads on past it)
+                hash_only(src.read, size, cancel, size)
+                return size
+            if rel.startswith("data/"):
+                sha, got = self._payload(rel, src, size, cancel)
+            elif rel in KEPT and size <= MAX_TAG:
+                data = src.read(size + 1)
+                if len(data) > size:
+                    raise TooLong(len(data))
+                self._tags[name], sha, got = data, hashlib.sha256(data).hexdigest(), len(data)
+            else:
+                sha, got = hash_only(src.read, size, cancel, size)
+        except TooLong:
+            raise tarfile.TarError(f"member {name!r} is longer than its header says") from None
+        self._files[name], self._sha[name] = got, sha
+        self._dirs.update(folders)
+        return got
+
+    def _payload(
+        self, rel: str, src: io.BufferedReader, size: int, cancel: CancelToken
+    ) -> tuple[str, int]:
+        if self.folder is not None and self._recipients is not None:
+            done = stage(src.read, size, self.folder, self._recipients, cancel, size)
+            self.staged[rel] = done
+            sha, got = done.digests.sha256, done.size
+        else:
+            sha, got = hash_only(src.read, size, cancel, size)
+        self._done += got
+        self._emit(Progress(self._done, self._total, "bytes", "decrypting and hashing payload"))
+        return sha, got
+
+    def holds(self, top: str) -> bool:
+        """``top`` is a folder holding at least one file (a bag, as far as the tar goes)."""
+        return top in self._dirs and top == self._first
+
+    def _name(self, rel: str) -> str:
+        return f"{self.top}/{rel}"
+
+    # The BagView the checks read.
+    def listing(self, r: BagReport) -> dict[str, int] | None:
+        cut = len(self.top) + 1
+        return {n[cut:]: size for n, size in self._files.items() if n.startswith(self.top + "/")}
+
+    def present(self, rel: str) -> bool:
+        return self._name(rel) in self._dirs
+
+    def is_link(self, rel: str) -> bool:
+        return False  # links are tar member findings, never taken
+
+    def read(self, rel: str) -> bytes:
+        return self._tags[self._name(rel)]
+
+    def tag_sha256(self, rel: str, cancel: CancelToken) -> str:
+        return self._sha[self._name(rel)]
+
+    def payload_sha256(
+        self, rels: list[str], trusted: bool, cancel: CancelToken
+    ) -> Iterator[tuple[str, str]]:
+        for rel in rels:  # hashed (and staged) as the stream went by
             cancel.check()
-            written += len(chunk)
-            if written > size:
-                raise tarfile.TarError(f"member {rel!r} is longer than its header says")
-            out.write(chunk)
-    return written
+            yield rel, self._sha[self._name(rel)]
+
+    def read_payload(self, rel: str, limit: int) -> bytes:
+        """A staged payload file decrypted into memory (at most ``limit`` + 1 bytes)."""
+        out = bytearray()
+        with open(self.staged[rel].tmp, "rb") as fh:
+            for chunk in decrypt_chunks(fh, self._identity):
+                out += chunk
+                if len(out) > limit:
+                    break
+        return bytes(out)
+
+    def discard(self) -> None:
+        """Remove the staging folder (the staged files not moved into the store)."""
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _write_member(
+    dest: StreamedBag, rel: str, src: io.BufferedReader, size: int, cancel: CancelToken
+) -> int:
+    """Take one member: hash it, keep it (a tag file) or stage it encrypted (an import's
+    payload); returns the bytes read (never more than its declared ``size``)."""
+    return dest.take(rel, src, size, cancel)
 
 
 def _damaged_at(src: Path, why: str) -> int | None:
@@ -165,9 +283,16 @@ def _too_large(m: tarfile.TarInfo, declared: int, cipher: int, src: Path) -> str
 
 
 def unpack(
-    src: Path, identity: Identities, work: Path, cancel: CancelToken
-) -> tuple[Path | None, list[str]]:
-    """Decrypt and unpack ``src`` under ``work``; returns (bag folder or None, problems)."""
+    src: Path,
+    identity: Identities,
+    work: Path,
+    cancel: CancelToken,
+    recipients: list[Recipient] | None = None,
+    emit: Emit = ignore,
+) -> tuple[StreamedBag | None, list[str]]:
+    """Decrypt and read ``src`` in one stream; returns (the bag or None, problems). With
+    ``recipients`` (import) the payload is staged, encrypted to them, in a new folder under
+    ``work`` (the vault's ``tmp/``); the caller discards the bag when done."""
     problems: list[str] = []
     try:
         fh = open(src, "rb", buffering=1 << 20)  # noqa: SIM115 (closed below)
@@ -181,17 +306,25 @@ def unpack(
                 f"{src.name}: not enough free disk space to unpack it ({free} bytes free "
                 f"in the vault, {need} needed)"
             ]
-        sweep(work)  # what killed imports left in clear
-        dest = work / unpack_folder_name()
-        dest.mkdir(mode=0o700)
-        tops, fatal = _extract(src, fh, identity, dest, cipher, problems, cancel)
-    root = dest / tops.pop() if len(tops) == 1 else None
-    if fatal or root is None or not root.is_dir():  # one plain file, or a folder never written
+        sweep(work)  # what killed imports left staged
+        folder = None
+        if recipients is not None:
+            folder = work / unpack_folder_name()
+            folder.mkdir(mode=0o700)
+        bag = StreamedBag(identity, folder, recipients, emit, cipher)
+        try:
+            tops, fatal = _extract(src, fh, identity, bag, cipher, problems, cancel)
+        except BaseException:
+            bag.discard()
+            raise
+    top = tops.pop() if len(tops) == 1 else None
+    if fatal or top is None or not bag.holds(top):  # one plain file, or no file in a folder
         if not problems:
             problems.append(f"{src.name}: the tar does not hold exactly one bundle folder")
-        shutil.rmtree(dest, ignore_errors=True)
+        bag.discard()
         return None, problems
-    return root, problems
+    bag.top = top
+    return bag, problems
 
 
 @contextlib.contextmanager
@@ -223,12 +356,12 @@ def _extract(
     src: Path,
     fh: BinaryIO,
     identity: Identities,
-    dest: Path,
+    dest: StreamedBag,
     cipher: int,
     problems: list[str],
     cancel: CancelToken,
 ) -> tuple[set[str], bool]:
-    """Write the acceptable members under ``dest``; (top folders, fatal: no usable bag)."""
+    """Take the acceptable members into ``dest``; (top folders, fatal: no usable bag)."""
     tops: set[str] = set()
     names: dict[str, str] = {}
     count = declared = 0
@@ -268,11 +401,14 @@ def _extract(
     except AgeError as exc:
         problems.append(_why_not(src, exc))
         return tops, True
-    except OSError as exc:
-        if exc.errno == errno.ENOSPC:
+    except VaultFault as exc:
+        if str(exc) == FULL:
             problems.append(f"{src.name}: the disk filled while unpacking it")
         else:
-            problems.append(f"{src.name}: the tar inside is truncated or damaged ({exc})")
+            problems.append(f"{src.name}: {exc}")
+        return tops, True
+    except (OSError, SourceFault) as exc:
+        problems.append(f"{src.name}: the tar inside is truncated or damaged ({exc})")
         return tops, True
     except (tarfile.TarError, EOFError) as exc:
         problems.append(f"{src.name}: the tar inside is truncated or damaged ({exc})")
@@ -280,14 +416,3 @@ def _extract(
     if oversized:
         problems.append(oversized)
     return tops, bool(oversized)
-
-
-def discard(bag: Path | None, work: Path) -> None:
-    """Remove an unpacked bundle (the folder right under ``work``)."""
-    if bag is None:
-        return
-    top = bag
-    while top.parent != work and top.parent != top:
-        top = top.parent
-    if top.parent == work:
-        shutil.rmtree(top, ignore_errors=True)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,7 +25,7 @@ from sqlalchemy import select
 
 from exchange import heads
 from exchange.bundles import Replayed, check_opened, open_bundle, refuse, replayed
-from exchange.checks import BagReport
+from exchange.checks import BagReport, BagView
 from exchange.errors import BundleRejected
 from exchange.models import WatchlistBundle
 from matching.images import load_rgb
@@ -118,11 +117,11 @@ class WatchlistImportJob:
     def run(self, emit: Emit) -> WatchlistImportResult:
         s = self.session
         s.require("exchange.bundle", target=f"bundle:{self.path.name}")
-        with open_bundle(s, self.path, self.cancel) as (root, found):
-            r = check_opened(s, root, found, emit)
+        with open_bundle(s, self.path, self.cancel, reread=True) as (bag, found):
+            r = check_opened(s, bag, found, emit)
             if r.ok:
                 r.problems.extend(shape_problems(r.meta))
-            if not r.ok or root is None:
+            if not r.ok or bag is None:
                 raise refuse(s, self.path, r, r.problems)
             with s.db() as db:
                 again = replayed(db, r)
@@ -133,7 +132,7 @@ class WatchlistImportJob:
                     raise UserError(
                         f"a watchlist named {name!r} already exists (choose another with --as)"
                     )
-            enrolled, refused = self._enrol(root, r, emit)
+            enrolled, refused = self._enrol(bag, r, emit)
         if not enrolled:
             raise UserError(
                 "no reference photo passed the local quality rules; nothing imported: "
@@ -144,16 +143,14 @@ class WatchlistImportJob:
         except Replayed as exc:
             raise refuse(s, self.path, r, [str(exc)]) from None
 
-    def _read(self, root: Path, rel: str, r: BagReport) -> bytes:
-        fd = os.open(root / rel, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd, "rb") as fh:
-            data = fh.read(MAX_PHOTO + 1)
+    def _read(self, bag: BagView, rel: str, r: BagReport) -> bytes:
+        data = bag.read_payload(rel, MAX_PHOTO)
         if len(data) > MAX_PHOTO or hashlib.sha256(data).hexdigest() != r.manifest[rel]:
             raise BundleRejected(self.path.name, [f"{rel}: changed while it was being imported"])
         return data
 
     def _enrol(
-        self, root: Path, r: BagReport, emit: Emit
+        self, bag: BagView, r: BagReport, emit: Emit
     ) -> tuple[dict[str, list[Enrolment]], list[tuple[str, str]]]:
         """Detect and check each photo here; store the good ones (photo, crop) as blobs."""
         enrolled: dict[str, list[Enrolment]] = {}
@@ -163,7 +160,7 @@ class WatchlistImportJob:
         for subj in r.meta["subjects"]:
             for rel in subj["references"]:
                 self.cancel.check()
-                data = self._read(root, rel, r)
+                data = self._read(bag, rel, r)
                 try:
                     face = reference_face(data, rel)
                     crop = face.crop_jpeg(load_rgb(data, name=rel))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import pickle
 import queue
@@ -229,16 +230,21 @@ class _Writer(Protocol):
 
 
 def encrypt_into(
-    src: int, enc: _Writer, hasher: MultiHasher, step: Callable[[int], bool] | None = None
+    src: int | Callable[[int], bytes],
+    enc: _Writer,
+    hasher: MultiHasher,
+    step: Callable[[int], bool] | None = None,
 ) -> int | None:
-    """Store one file: read ``src`` in 1 MiB chunks, hash each (``hasher``) and encrypt it
-    (``enc``); returns the bytes read. ``step(chunk bytes)`` after each chunk may return False to
-    stop (a cancel): then None. Errors are one line each: ``SourceFault`` (reading),
+    """Store one file: read ``src`` (a file descriptor, or a ``read(n)`` of a stream such as a
+    tar member being decrypted) in 1 MiB chunks, hash each (``hasher``) and encrypt it (``enc``);
+    returns the bytes read. ``step(chunk bytes)`` after each chunk may return False to stop (a
+    cancel): then None. Errors are one line each: ``SourceFault`` (reading, ``OSError`` only),
     ``VaultFault`` (writing)."""
+    take = src if callable(src) else functools.partial(os.read, src)
     read = 0
     while True:
         try:
-            chunk = os.read(src, CHUNK)
+            chunk = take(CHUNK)
         except OSError as exc:
             raise SourceFault(reason(exc)) from None
         if not chunk:
