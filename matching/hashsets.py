@@ -157,23 +157,10 @@ class ImportJob:
         with s.transaction() as db:
             if _live(db, name) is not None:  # another process, meanwhile
                 raise UserError(f"a hash set named {name!r} exists already")
-            at = now()
-            row = HashSet(
-                name=name,
-                kind=kind,
-                source=source or parsed.source,
-                format=fmt,
-                state="active",
-                counts=json.dumps(counts, sort_keys=True),
-                entries_digest=digest,
-                file_name=self.path.name,
-                file_sha256=file_sha,
-                imported_by=s.user,
-                imported_at=at,
-            )
-            db.add(row)
-            db.flush()
-            self._insert(db, row.id, parsed, emit, total)
+            row = store_parsed(
+                s, db, name, kind, source or parsed.source, fmt, parsed, self.path.name,
+                file_sha, "active", self.cancel, emit,
+            )  # fmt: skip
             s.audit(
                 db,
                 "hashset.imported",
@@ -187,38 +174,6 @@ class ImportJob:
                 file_sha256=file_sha,
             )
         return _info(row)
-
-    def _insert(
-        self, db: DbSession, set_id: int, parsed: hashparse.Parsed, emit: Emit, total: int
-    ) -> None:
-        """The entries in key order, straight to the driver (an ORM or dict per row would cost
-        more than SQLCipher's work at 10 million rows); categories beside them."""
-        conn = db.connection()
-        entries = f"INSERT INTO {HashSetEntry.__tablename__} (set_id, key) VALUES (?, ?)"
-        categories = (
-            f"INSERT INTO {HashSetCategory.__tablename__} (set_id, key, category) VALUES (?, ?, ?)"
-        )
-        # Keys are the algorithm's code byte then the digest: the algorithms' runs are
-        # disjoint in key order, so the B-tree is only ever appended to.
-        done = 0
-        for d in parsed.sets:
-            code, width = hashparse.ALGORITHMS[d.algorithm]
-            raw, prefix = d.values.tobytes(), bytes((code,))
-            for start in range(0, len(d), INSERT_ROWS):
-                if self.cancel.cancelled:
-                    raise Cancelled("cancelled by the user; no hash set imported")
-                stop = min(start + INSERT_ROWS, len(d))
-                keys = [
-                    prefix + raw[i : i + width] for i in range(start * width, stop * width, width)
-                ]
-                conn.exec_driver_sql(entries, [(set_id, k) for k in keys])
-                if d.categories is not None:
-                    part = d.categories[start:stop].tolist()
-                    rows = [(set_id, k, c) for k, c in zip(keys, part, strict=True) if c >= 0]
-                    if rows:
-                        conn.exec_driver_sql(categories, rows)
-                done += stop - start
-                emit(Progress(done, total, "entries", "storing"))
 
 
 @requires("hashset.read")
@@ -269,6 +224,72 @@ def delete_set(session: Session, name: str) -> HashSetInfo:
     """Remove a set's entries; its row stays, marked deleted, so the hits recorded against it
     keep naming it. No evidence and no hit is deleted."""
     return _change(session, name, "deleted", "hashset.deleted")
+
+
+def store_parsed(
+    session: Session,
+    db: DbSession,
+    name: str,
+    kind: str,
+    source: str | None,
+    fmt: str,
+    parsed: hashparse.Parsed,
+    file_name: str,
+    file_sha: str,
+    state: str,
+    cancel: CancelToken,
+    emit: Emit,
+) -> HashSet:
+    """Add a set's row and its entries in ``db`` (the caller's transaction, which audits it):
+    a file import, or a set received in a partner's bundle (``exchange.hsimport``)."""
+    row = HashSet(
+        name=name,
+        kind=kind,
+        source=source,
+        format=fmt,
+        state=state,
+        counts=json.dumps({d.algorithm: len(d) for d in parsed.sets}, sort_keys=True),
+        entries_digest=hashparse.entries_digest(parsed),
+        file_name=file_name,
+        file_sha256=file_sha,
+        imported_by=session.user,
+        imported_at=now(),
+    )
+    db.add(row)
+    db.flush()
+    _insert(db, row.id, parsed, cancel, emit)
+    return row
+
+
+def _insert(
+    db: DbSession, set_id: int, parsed: hashparse.Parsed, cancel: CancelToken, emit: Emit
+) -> None:
+    """The entries in key order, straight to the driver (an ORM or dict per row would cost
+    more than SQLCipher's work at 10 million rows); categories beside them."""
+    conn = db.connection()
+    entries = f"INSERT INTO {HashSetEntry.__tablename__} (set_id, key) VALUES (?, ?)"
+    categories = (
+        f"INSERT INTO {HashSetCategory.__tablename__} (set_id, key, category) VALUES (?, ?, ?)"
+    )
+    # Keys are the algorithm's code byte then the digest: the algorithms' runs are
+    # disjoint in key order, so the B-tree is only ever appended to.
+    done = 0
+    for d in parsed.sets:
+        code, width = hashparse.ALGORITHMS[d.algorithm]
+        raw, prefix = d.values.tobytes(), bytes((code,))
+        for start in range(0, len(d), INSERT_ROWS):
+            if cancel.cancelled:
+                raise Cancelled("cancelled by the user; no hash set imported")
+            stop = min(start + INSERT_ROWS, len(d))
+            keys = [prefix + raw[i : i + width] for i in range(start * width, stop * width, width)]
+            conn.exec_driver_sql(entries, [(set_id, k) for k in keys])
+            if d.categories is not None:
+                part = d.categories[start:stop].tolist()
+                rows = [(set_id, k, c) for k, c in zip(keys, part, strict=True) if c >= 0]
+                if rows:
+                    conn.exec_driver_sql(categories, rows)
+            done += stop - start
+            emit(Progress(done, parsed.total, "entries", "storing"))
 
 
 # --- reading a set's entries back (verify, export) ------------------------------------------
@@ -372,3 +393,36 @@ def check_entries(session: Session, cancel: CancelToken) -> Iterator[tuple[str, 
             continue
         if stored_entries_digest(session, set_id, cancel) != digest:
             yield where, ENTRIES_CHANGED
+
+
+VICS_CONTEXT = (
+    "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default/$metadata#Media"
+)
+_VICS_KEYS = {"md5": "MD5", "sha1": "SHA1", "sha256": "SHA256"}
+
+
+def vics_json(session: Session, set_id: int, cancel: CancelToken) -> bytes:
+    """A stored set as VICS 2.0 JSON (``{"@odata.context": ...#Media, "value": [media]}``),
+    one media entry per digest (a set keeps no link between a file's MD5 and its SHA-1), with
+    its ``Category`` when it has one: what Griffeye, Project VIC tools and ``hashparse`` read.
+    Reading it back gives the same entries and so the same ``entries_digest``."""
+    parts = [b'{"@odata.context": ' + json.dumps(VICS_CONTEXT).encode() + b', "value": [']
+    n = 0
+    for batch in entry_batches(session, set_id, cancel):
+        if batch is None:
+            raise UserError("the set's stored entries are inconsistent; run 'custos verify'")
+        key = _VICS_KEYS[batch.algorithm]
+        cats = batch.categories or [hashparse.NO_CATEGORY] * len(batch.digests)
+        for digest, category in zip(batch.digests, cats, strict=True):
+            n += 1
+            media = {"MediaID": n, key: digest.hex().upper()}
+            if category != hashparse.NO_CATEGORY:
+                media["Category"] = category
+            parts.append((b"\n " if n == 1 else b",\n ") + json.dumps(media).encode())
+    parts.append(b"\n]}\n")
+    return b"".join(parts)
+
+
+def find_set(db: DbSession, name: str) -> HashSet:
+    """A set not deleted, by name (``UserError`` naming the list command if there is none)."""
+    return _find(db, name)
