@@ -154,9 +154,10 @@ def _first_in(db: DbSession, model: type[_Record], r: BagReport) -> _Record | No
 
 
 def replayed(db: DbSession, r: BagReport) -> str | None:
-    """Why a checked bundle is a replay, or None: a bundle (evidence, watchlist, hash set) with the same
-    tagmanifest hash was imported before, or one from the same partner with the same bundle id
-    (re-signed with other content is still the same bundle: the sender's id names it)."""
+    """Why a checked bundle is a replay, or None: a bundle (evidence, watchlist or hash set)
+    with the same tagmanifest hash was imported before, or one from the same partner with the
+    same bundle id (re-signed with other content is still the same bundle: the sender's id
+    names it)."""
     ev = _first_in(db, BundleRecord, r)
     wl = _first_in(db, WatchlistBundle, r)
     hs = _first_in(db, HashSetBundle, r)
