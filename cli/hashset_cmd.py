@@ -1,4 +1,5 @@
-"""custos hashset import | list | show | disable | enable | delete | match | alerts | ack"""
+"""custos hashset import | list | show | disable | enable | delete | match | alerts | ack |
+export | import-bundle"""
 
 from __future__ import annotations
 
@@ -6,9 +7,23 @@ from pathlib import Path
 
 import click
 
-from cli.common import emit_json, out, run_cancellable, safe, signed_in
+from cli.common import (
+    ctrl_c_cancels,
+    emit_json,
+    err,
+    list_refused,
+    out,
+    run_cancellable,
+    run_job,
+    safe,
+    signed_in,
+    warn,
+)
+from exchange.directory import PURPOSES
+from exchange.errors import BundleRejected, PolicyRefused
 from matching.hashparse import FORMATS
 from matching.hashsets import KINDS
+from vault.jobs import CancelToken
 
 
 @click.group()
@@ -68,15 +83,27 @@ def list_(ctx: click.Context, as_json: bool, deleted: bool) -> None:
 @click.pass_context
 def show(ctx: click.Context, name: str, as_json: bool) -> None:
     """A set's record: kind, source, state, entries per algorithm, who imported it."""
+    from exchange.hsimport import origin
     from matching.hashsets import show_set
 
     with signed_in(ctx) as session:
         info = show_set(session, name)
+        came = origin(session, name)
     values = info.as_dict()
+    if came is not None:
+        values["received_from"] = came.partner
+        values["origin"] = came.as_dict()
     if as_json:
         emit_json(values)
         return
     values["counts"] = ", ".join(f"{a}={n}" for a, n in sorted(info.counts.items()))
+    if came is not None:
+        onward = "allowed" if came.onward else "not allowed"
+        values["origin"] = (
+            f"bundle {came.bundle_id} from {came.partner} (their set {came.sender_name!r}), "
+            f"agreement {came.agreement if came.agreement is not None else '-'}, "
+            f"TLP:{came.label}, onward sharing {onward}"
+        )
     width = max(len(k) for k in values)
     for k, v in values.items():
         out.print(f"{k.ljust(width)}  {safe(v) if v is not None else '-'}", markup=False)
@@ -179,6 +206,83 @@ def ack(ctx: click.Context, hit_id: int, reason: str) -> None:
     with signed_in(ctx) as session:
         hit = acknowledge(session, hit_id, reason)
     out.print(f"alert {hit.id} (item {hit.item}, {safe(hit.set)}) acknowledged", markup=False)
+
+
+@hashset.command("export")
+@click.argument("name")
+@click.option("--to", "partner", required=True, help="Partner agency (see 'partner list').")
+@click.option("--out", "target", required=True, type=click.Path(path_type=Path))
+@click.option("--purpose", default="intelligence", show_default=True, type=click.Choice(PURPOSES))
+@click.option("--label", help="TLP label of the set (default AMBER; a partner's set keeps theirs).")
+@click.option(
+    "--vics",
+    "vics_out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the set as VICS JSON, for a partner without Custos.",
+)
+@click.option(
+    "--encrypt",
+    is_flag=True,
+    help="Write one file, OUT.tar.age, encrypted to the partner's recipient (no clear copy).",
+)
+@click.pass_context
+def export(
+    ctx: click.Context,
+    name: str,
+    partner: str,
+    target: Path,
+    purpose: str,
+    label: str | None,
+    vics_out: Path | None,
+    encrypt: bool,
+) -> None:
+    """Send a hash set to a partner as a signed bundle (liaison)."""
+    from exchange.hsexport import HashSetExportJob
+
+    with signed_in(ctx) as session:
+        token = CancelToken()
+        job = HashSetExportJob(
+            session, name, partner, target, purpose, label, vics_out, token, encrypt
+        )
+        try:
+            with ctrl_c_cancels(token):
+                res = run_job(job.run, "exporting", unit="sets")
+        except PolicyRefused as exc:
+            list_refused(exc.grouped)
+            raise PolicyRefused(exc.summary, []) from None
+    out.print(f"hash-set bundle {res.bundle_id} written to {res.path}", markup=False)
+    out.print(f"hash set {safe(res.name)}: {res.entries} entries, TLP:{res.label}", markup=False)
+    out.print(f"bundle hash (sha256 of tagmanifest): {res.sha256}", markup=False)
+    if res.vics is not None:
+        out.print(f"VICS JSON written to {res.vics}", markup=False)
+
+
+@hashset.command("import-bundle")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--as", "as_name", help="Name of the new set (default: '<name> (<agency>)').")
+@click.pass_context
+def import_bundle(ctx: click.Context, path: Path, as_name: str | None) -> None:
+    """Verify a partner's hash-set bundle (folder or .tar.age) and store the set, disabled."""
+    from exchange.hsimport import HashSetImportJob
+
+    with signed_in(ctx) as session:
+        token = CancelToken()
+        job = HashSetImportJob(session, path, as_name, token)
+        try:
+            with ctrl_c_cancels(token):
+                res = run_job(job.run, "importing", unit="entries")
+        except BundleRejected as exc:
+            for line in exc.problems[1:] if len(exc.problems) > 1 else []:
+                err.print(f"  - {safe(line)}", markup=False)
+            raise
+    out.print(
+        f"hash set {safe(res.name)} ({res.kind}, {res.entries} entries, TLP:{res.label}) "
+        f"received from {safe(res.sender)}, disabled: an analyst enables it with "
+        f"'custos hashset enable'",
+        markup=False,
+    )
+    for warning in res.warnings:
+        warn(warning)
 
 
 def register(group: click.Group) -> None:

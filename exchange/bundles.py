@@ -19,7 +19,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
@@ -29,9 +29,9 @@ from exchange.bagfmt import BUNDLE_JSON
 from exchange.checks import BagReport, BagView, FolderBag, check_bag
 from exchange.directory import agreements_with
 from exchange.errors import BundleRejected
-from exchange.models import BundleRecord, ItemLabel, WatchlistBundle
+from exchange.models import BundleRecord, HashSetBundle, ItemLabel, WatchlistBundle
 from exchange.unpack import unpack
-from matching.models import Watchlist
+from matching.models import HashSet, Watchlist
 from vault.cases import find_case
 from vault.fsutil import syncfs
 from vault.jobs import CancelToken, Emit, ignore
@@ -146,32 +146,37 @@ def verify_bundle(
     return report
 
 
+_Record = TypeVar("_Record", BundleRecord, WatchlistBundle, HashSetBundle)
+
+
+def _first_in(db: DbSession, model: type[_Record], r: BagReport) -> _Record | None:
+    """The first bundle of this kind received with the same hash, or the same id and partner."""
+    same = (model.sha256 == r.tag_sha256) | (
+        (model.bundle_id == r.bundle_id) & (model.partner == r.sender)
+    )
+    q = select(model).where(model.direction == "in", same).order_by(model.id)
+    return db.scalars(q).first()
+
+
 def replayed(db: DbSession, r: BagReport) -> str | None:
-    """Why a checked bundle is a replay, or None: a bundle (evidence or watchlist) with the same
-    tagmanifest hash was imported before, or one from the same partner with the same bundle id
-    (re-signed with other content is still the same bundle: the sender's id names it)."""
-    same = (BundleRecord.sha256 == r.tag_sha256) | (
-        (BundleRecord.bundle_id == r.bundle_id) & (BundleRecord.partner == r.sender)
-    )
-    ev = db.scalars(
-        select(BundleRecord).where(BundleRecord.direction == "in", same).order_by(BundleRecord.id)
-    ).first()
-    wsame = (WatchlistBundle.sha256 == r.tag_sha256) | (
-        (WatchlistBundle.bundle_id == r.bundle_id) & (WatchlistBundle.partner == r.sender)
-    )
-    wl = db.scalars(
-        select(WatchlistBundle)
-        .where(WatchlistBundle.direction == "in", wsame)
-        .order_by(WatchlistBundle.id)
-    ).first()
+    """Why a checked bundle is a replay, or None: a bundle (evidence, watchlist or hash set)
+    with the same tagmanifest hash was imported before, or one from the same partner with the
+    same bundle id (re-signed with other content is still the same bundle: the sender's id
+    names it)."""
+    ev = _first_in(db, BundleRecord, r)
+    wl = _first_in(db, WatchlistBundle, r)
+    hs = _first_in(db, HashSetBundle, r)
     if ev is not None:
         case = db.get(Case, ev.case_id)
         what, where = "bundle", f"into case {case.reference if case else ev.case_id}"
-        seen: BundleRecord | WatchlistBundle = ev
+        seen: BundleRecord | WatchlistBundle | HashSetBundle = ev
     elif wl is not None:
         found = db.get(Watchlist, wl.watchlist_id)
         what, where = "watchlist bundle", f"as watchlist {found.name if found else '?'}"
         seen = wl
+    elif hs is not None:
+        local = db.get(HashSet, hs.hashset_id)
+        what, where, seen = "hash-set bundle", f"as hash set {local.name if local else '?'}", hs
     else:
         return None
     differs = "" if seen.sha256 == r.tag_sha256 else "; this copy's content differs"
@@ -217,7 +222,7 @@ class ImportJob:
         if r.ok and r.meta.get("kind", "evidence") != "evidence":
             r.problems.append(
                 f"a {r.meta.get('kind')} bundle, not evidence "
-                "(import it with 'custos watchlist import')"
+                "(import it with 'custos watchlist import' or 'custos hashset import-bundle')"
             )
         if not r.ok or bag is None:
             raise refuse(s, self.path, r, r.problems)

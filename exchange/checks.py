@@ -80,6 +80,19 @@ _SUBJECT = Obj(  # presence and meaning are checked by wlimport.shape_problems
         "references": Arr(Text(MAX_PATH), MAX_FILES),
     }
 )
+_HASHSET = Obj(  # presence and meaning are checked by hsimport.shape_problems
+    {
+        "name": Text(MAX_NAME),
+        "kind": Text(20),
+        "source": Text(MAX_NAME, null=True, free=True),
+        "format": Text(20),
+        "label": Text(20),
+        "counts": Obj(dict.fromkeys(("md5", "sha1", "sha256"), Whole(MAX_BYTES))),
+        "entries_digest": Text(64, pattern="[0-9a-f]{64}"),
+        "path": Text(MAX_PATH),
+    },
+    required=("name", "kind", "label", "counts", "entries_digest", "path"),
+)
 BUNDLE_SHAPE = Obj(
     {
         "format": Text(64, choices=("custos-bundle/1",)),
@@ -96,6 +109,7 @@ BUNDLE_SHAPE = Obj(
         "items": Arr(_ITEM, MAX_FILES),
         "watchlist": Obj({"name": Text(MAX_NAME), "second_review": Flag()}),
         "subjects": Arr(_SUBJECT, MAX_FILES),
+        "hashset": _HASHSET,
     },
     required=("format", "bundle_id", "sender", "receiver", "purpose", "items"),
 )

@@ -134,6 +134,32 @@ class WatchlistBundle(Base):
     at: Mapped[str] = mapped_column(String(40))
 
 
+class HashSetBundle(Base):
+    """A hash set we sent or received as a bundle. Received: where the set came from (partner,
+    bundle, the local agreement that covered it, the sender's label and onward rule); a set
+    received without onward sharing only goes back to its sender (``exchange.hsexport``)."""
+
+    __tablename__ = "exchange_hashset_bundles"
+    __table_args__ = (UniqueConstraint("direction", "sha256"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))  # "out" | "in"
+    bundle_id: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    partner: Mapped[str] = mapped_column(String(200))
+    hashset_id: Mapped[int] = mapped_column(ForeignKey("hashsets.id"))
+    set_name: Mapped[str] = mapped_column(String(200))  # as the sender named it
+    purpose: Mapped[str] = mapped_column(String(40))
+    agreement_id: Mapped[int | None] = mapped_column(nullable=True)  # the one that covered it
+    label: Mapped[str] = mapped_column(String(20))  # TLP of the set as sent
+    onward: Mapped[bool] = mapped_column(default=False)
+    entries: Mapped[int]
+    entries_digest: Mapped[str] = mapped_column(String(64))
+    key_fingerprint: Mapped[str] = mapped_column(String(64))
+    details: Mapped[str] = mapped_column(Text, default="{}")  # JSON: VICS file written beside
+    by: Mapped[str] = mapped_column(String(200))
+    at: Mapped[str] = mapped_column(String(40))
+
+
 class PartnerHead(Base):
     """A partner's audit head as a bundle from them carried it (``audit_head``, signed).
 
@@ -149,7 +175,7 @@ class PartnerHead(Base):
     seq: Mapped[int]
     hash: Mapped[str] = mapped_column(String(64))
     bundle_id: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(16))  # evidence | watchlist
+    kind: Mapped[str] = mapped_column(String(16))  # evidence | watchlist | hashset
     backwards: Mapped[bool] = mapped_column(default=False)
     at: Mapped[str] = mapped_column(String(40))
 
@@ -196,6 +222,7 @@ LAYER = Layer(
         CaseLabel,
         BundleRecord,
         WatchlistBundle,
+        HashSetBundle,
         PartnerHead,
     ),
     audited=(
@@ -213,6 +240,7 @@ LAYER = Layer(
         ),
         Audited(BundleRecord, _bundle("bundle")),
         Audited(WatchlistBundle, _bundle("watchlist bundle")),
+        Audited(HashSetBundle, _bundle("hash-set bundle")),
         Audited(
             PartnerHead,
             lambda v, _: (

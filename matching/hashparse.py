@@ -150,13 +150,24 @@ def read(path: Path, fmt: str, cancel: CancelToken, report: Report) -> Parsed:
         got = _read_vics(path, size)
     else:
         got = _read_lines(path, fmt, cancel, report)
+    return _parsed(path.name, fmt, got)
+
+
+def read_vics_bytes(name: str, data: bytes) -> Parsed:
+    """VICS JSON held in memory (a partner's set read from a bundle, never written in clear)."""
+    if len(data) > MAX_JSON:
+        raise UserError(f"{name}: larger than {MAX_JSON} bytes; nothing imported")
+    return _parsed(name, "vics", _vics_doc(name, data))
+
+
+def _parsed(name: str, fmt: str, got: Collected) -> Parsed:
     if got.problem_count:
-        raise HashSetRefused(path.name, got.problems, got.problem_count)
+        raise HashSetRefused(name, got.problems, got.problem_count)
     sets = tuple(d for d in (_finish(a, got) for a in ALGORITHMS) if d is not None)
     if got.problem_count:  # conflicting categories, found while sorting
-        raise HashSetRefused(path.name, got.problems, got.problem_count)
+        raise HashSetRefused(name, got.problems, got.problem_count)
     if not sets:
-        raise UserError(f"{path.name}: no digests found; nothing imported")
+        raise UserError(f"{name}: no digests found; nothing imported")
     return Parsed(fmt, sets, got.source)
 
 
@@ -401,26 +412,28 @@ _VICS_FIELDS = {"MD5": "md5", "SHA1": "sha1", "SHA256": "sha256"}
 
 
 def _read_vics(path: Path, size: int) -> Collected:
-    got = Collected()
     with _opened(path) as fh:
         data = fh.read(size + 1)
+    return _vics_doc(path.name, data)
+
+
+def _vics_doc(name: str, data: bytes) -> Collected:
+    got = Collected()
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     try:
         doc = json.loads(data, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise UserError(
-            f"{path.name}: not valid VICS JSON ({exc.msg} at line {exc.lineno} column "
+            f"{name}: not valid VICS JSON ({exc.msg} at line {exc.lineno} column "
             f"{exc.colno}); nothing imported"
         ) from None
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:120]
-        raise UserError(
-            f"{path.name}: not valid VICS JSON ({safe(reason)}); nothing imported"
-        ) from None
+        raise UserError(f"{name}: not valid VICS JSON ({safe(reason)}); nothing imported") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("value"), list):
         raise UserError(
-            f'{path.name}: not a VICS export (no top-level "value" list of media or cases); '
+            f'{name}: not a VICS export (no top-level "value" list of media or cases); '
             "nothing imported"
         )
     for i, entry in enumerate(doc["value"]):

@@ -14,11 +14,14 @@ against it stay.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DbSession
 
@@ -26,11 +29,14 @@ from matching import hashparse
 from matching.models import HashSet, HashSetCategory, HashSetEntry
 from vault.errors import Cancelled, UserError
 from vault.jobs import CancelToken, Emit, Progress
+from vault.schema import quoted
 from vault.session import Session, now, requires
 
 KINDS = ("known-good", "known-bad", "info")
 STATES = ("active", "disabled", "deleted")
 INSERT_ROWS = 50_000  # entries per INSERT; the cancel token is checked between them
+READ_ROWS = 50_000  # entries per database visit when reading a set back; released between
+ENTRIES_CHANGED = "entries changed (edited outside Custos)"
 
 
 @dataclass(frozen=True)
@@ -151,23 +157,10 @@ class ImportJob:
         with s.transaction() as db:
             if _live(db, name) is not None:  # another process, meanwhile
                 raise UserError(f"a hash set named {name!r} exists already")
-            at = now()
-            row = HashSet(
-                name=name,
-                kind=kind,
-                source=source or parsed.source,
-                format=fmt,
-                state="active",
-                counts=json.dumps(counts, sort_keys=True),
-                entries_digest=digest,
-                file_name=self.path.name,
-                file_sha256=file_sha,
-                imported_by=s.user,
-                imported_at=at,
-            )
-            db.add(row)
-            db.flush()
-            self._insert(db, row.id, parsed, emit, total)
+            row = store_parsed(
+                s, db, name, kind, source or parsed.source, fmt, parsed, self.path.name,
+                file_sha, "active", self.cancel, emit,
+            )  # fmt: skip
             s.audit(
                 db,
                 "hashset.imported",
@@ -181,38 +174,6 @@ class ImportJob:
                 file_sha256=file_sha,
             )
         return _info(row)
-
-    def _insert(
-        self, db: DbSession, set_id: int, parsed: hashparse.Parsed, emit: Emit, total: int
-    ) -> None:
-        """The entries in key order, straight to the driver (an ORM or dict per row would cost
-        more than SQLCipher's work at 10 million rows); categories beside them."""
-        conn = db.connection()
-        entries = f"INSERT INTO {HashSetEntry.__tablename__} (set_id, key) VALUES (?, ?)"
-        categories = (
-            f"INSERT INTO {HashSetCategory.__tablename__} (set_id, key, category) VALUES (?, ?, ?)"
-        )
-        # Keys are the algorithm's code byte then the digest: the algorithms' runs are
-        # disjoint in key order, so the B-tree is only ever appended to.
-        done = 0
-        for d in parsed.sets:
-            code, width = hashparse.ALGORITHMS[d.algorithm]
-            raw, prefix = d.values.tobytes(), bytes((code,))
-            for start in range(0, len(d), INSERT_ROWS):
-                if self.cancel.cancelled:
-                    raise Cancelled("cancelled by the user; no hash set imported")
-                stop = min(start + INSERT_ROWS, len(d))
-                keys = [
-                    prefix + raw[i : i + width] for i in range(start * width, stop * width, width)
-                ]
-                conn.exec_driver_sql(entries, [(set_id, k) for k in keys])
-                if d.categories is not None:
-                    part = d.categories[start:stop].tolist()
-                    rows = [(set_id, k, c) for k, c in zip(keys, part, strict=True) if c >= 0]
-                    if rows:
-                        conn.exec_driver_sql(categories, rows)
-                done += stop - start
-                emit(Progress(done, total, "entries", "storing"))
 
 
 @requires("hashset.read")
@@ -263,3 +224,205 @@ def delete_set(session: Session, name: str) -> HashSetInfo:
     """Remove a set's entries; its row stays, marked deleted, so the hits recorded against it
     keep naming it. No evidence and no hit is deleted."""
     return _change(session, name, "deleted", "hashset.deleted")
+
+
+def store_parsed(
+    session: Session,
+    db: DbSession,
+    name: str,
+    kind: str,
+    source: str | None,
+    fmt: str,
+    parsed: hashparse.Parsed,
+    file_name: str,
+    file_sha: str,
+    state: str,
+    cancel: CancelToken,
+    emit: Emit,
+) -> HashSet:
+    """Add a set's row and its entries in ``db`` (the caller's transaction, which audits it):
+    a file import, or a set received in a partner's bundle (``exchange.hsimport``)."""
+    row = HashSet(
+        name=name,
+        kind=kind,
+        source=source,
+        format=fmt,
+        state=state,
+        counts=json.dumps({d.algorithm: len(d) for d in parsed.sets}, sort_keys=True),
+        entries_digest=hashparse.entries_digest(parsed),
+        file_name=file_name,
+        file_sha256=file_sha,
+        imported_by=session.user,
+        imported_at=now(),
+    )
+    db.add(row)
+    db.flush()
+    _insert(db, row.id, parsed, cancel, emit)
+    return row
+
+
+def _insert(
+    db: DbSession, set_id: int, parsed: hashparse.Parsed, cancel: CancelToken, emit: Emit
+) -> None:
+    """The entries in key order, straight to the driver (an ORM or dict per row would cost
+    more than SQLCipher's work at 10 million rows); categories beside them."""
+    conn = db.connection()
+    entries = f"INSERT INTO {HashSetEntry.__tablename__} (set_id, key) VALUES (?, ?)"
+    categories = (
+        f"INSERT INTO {HashSetCategory.__tablename__} (set_id, key, category) VALUES (?, ?, ?)"
+    )
+    # Keys are the algorithm's code byte then the digest: the algorithms' runs are
+    # disjoint in key order, so the B-tree is only ever appended to.
+    done = 0
+    for d in parsed.sets:
+        code, width = hashparse.ALGORITHMS[d.algorithm]
+        raw, prefix = d.values.tobytes(), bytes((code,))
+        for start in range(0, len(d), INSERT_ROWS):
+            if cancel.cancelled:
+                raise Cancelled("cancelled by the user; no hash set imported")
+            stop = min(start + INSERT_ROWS, len(d))
+            keys = [prefix + raw[i : i + width] for i in range(start * width, stop * width, width)]
+            conn.exec_driver_sql(entries, [(set_id, k) for k in keys])
+            if d.categories is not None:
+                part = d.categories[start:stop].tolist()
+                rows = [(set_id, k, c) for k, c in zip(keys, part, strict=True) if c >= 0]
+                if rows:
+                    conn.exec_driver_sql(categories, rows)
+            done += stop - start
+            emit(Progress(done, parsed.total, "entries", "storing"))
+
+
+# --- reading a set's entries back (verify, export) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryBatch:
+    """Consecutive entries of one algorithm of a stored set, in key order."""
+
+    algorithm: str
+    count: int  # entries of this algorithm in the set (the same in every batch of it)
+    digests: list[bytes]  # binary, without the algorithm byte
+    categories: list[int] | None  # aligned with digests (-1: none); None: the set gives none
+
+
+def entry_batches(
+    session: Session, set_id: int, cancel: CancelToken
+) -> Iterator[EntryBatch | None]:
+    """A stored set's entries, algorithm by algorithm (``ALGORITHMS`` order), ``READ_ROWS`` per
+    database visit with the vault released in between and ``cancel`` checked. Yields ``None``
+    once if a category row names no entry of the set (only an edit outside Custos makes one)."""
+    entries, categories = HashSetEntry.__tablename__, HashSetCategory.__tablename__
+    for algorithm, (code, _) in hashparse.ALGORITHMS.items():
+        lo, hi = bytes((code,)), bytes((code + 1,))
+        where = "set_id = ? AND key >= ? AND key < ?"
+        with session.db() as db:
+            conn = db.connection()
+            count = conn.exec_driver_sql(
+                f"SELECT count(*) FROM {entries} WHERE {where}", (set_id, lo, hi)
+            ).scalar_one()
+            categorised = conn.exec_driver_sql(
+                f"SELECT count(*) FROM {categories} WHERE {where}", (set_id, lo, hi)
+            ).scalar_one()
+        seen, last = 0, lo
+        while count:
+            with session.db() as db:
+                rows = (
+                    db.connection()
+                    .exec_driver_sql(
+                        f"SELECT e.key, c.category FROM {entries} e LEFT JOIN {categories} c "
+                        "ON c.set_id = e.set_id AND c.key = e.key "
+                        "WHERE e.set_id = ? AND e.key > ? AND e.key < ? ORDER BY e.key LIMIT ?",
+                        (set_id, last, hi, READ_ROWS),
+                    )
+                    .all()
+                )
+            if not rows:
+                break
+            last = rows[-1][0]
+            cats = None
+            if categorised:
+                cats = [hashparse.NO_CATEGORY if c is None else c for _, c in rows]
+                seen += sum(1 for _, c in rows if c is not None)
+            yield EntryBatch(algorithm, count, [k[1:] for k, _ in rows], cats)
+            cancel.check()
+        if seen != categorised:
+            yield None
+
+
+def stored_entries_digest(session: Session, set_id: int, cancel: CancelToken) -> str | None:
+    """``hashparse.entries_digest`` recomputed from the stored entries (streamed), or None when
+    they are inconsistent in a way no import makes (a category of no entry)."""
+    h = hashlib.sha256()
+    started: str | None = None
+    later: list[bytes] = []  # this algorithm's categories: hashed after its digests
+    for batch in entry_batches(session, set_id, cancel):
+        if batch is None:
+            return None
+        if batch.algorithm != started:
+            h.update(b"".join(later))
+            later = []
+            h.update(f"{batch.algorithm}:{batch.count}\n".encode())
+            started = batch.algorithm
+        h.update(b"".join(batch.digests))
+        if batch.categories is not None:
+            later.append(np.asarray(batch.categories, dtype="<i4").tobytes())
+    h.update(b"".join(later))
+    return h.hexdigest()
+
+
+def check_entries(session: Session, cancel: CancelToken) -> Iterator[tuple[str, str]]:
+    """``verify``'s check of the matching layer (``vault.schema.Check``): every set's entries
+    against the digest its audited row records (verify checks that row against the log), so an
+    entry added to a known-good set with the database key (evidence hidden) or removed from a
+    known-bad one is named. A deleted set must hold no entries."""
+    with session.db() as db:
+        sets = db.execute(
+            select(HashSet.id, HashSet.name, HashSet.state, HashSet.entries_digest).order_by(
+                HashSet.id
+            )
+        ).all()
+    for set_id, name, state, digest in sets:
+        where = f"hash set {quoted(name)}"
+        if state == "deleted":
+            with session.db() as db:
+                left = db.scalars(
+                    select(HashSetEntry.key).where(HashSetEntry.set_id == set_id).limit(1)
+                ).first()
+            if left is not None:
+                yield where, "has entries but was deleted (edited outside Custos)"
+            continue
+        if stored_entries_digest(session, set_id, cancel) != digest:
+            yield where, ENTRIES_CHANGED
+
+
+VICS_CONTEXT = (
+    "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default/$metadata#Media"
+)
+_VICS_KEYS = {"md5": "MD5", "sha1": "SHA1", "sha256": "SHA256"}
+
+
+def vics_json(session: Session, set_id: int, cancel: CancelToken) -> bytes:
+    """A stored set as VICS 2.0 JSON (``{"@odata.context": ...#Media, "value": [media]}``),
+    one media entry per digest (a set keeps no link between a file's MD5 and its SHA-1), with
+    its ``Category`` when it has one: what Griffeye, Project VIC tools and ``hashparse`` read.
+    Reading it back gives the same entries and so the same ``entries_digest``."""
+    parts = [b'{"@odata.context": ' + json.dumps(VICS_CONTEXT).encode() + b', "value": [']
+    n = 0
+    for batch in entry_batches(session, set_id, cancel):
+        if batch is None:
+            raise UserError("the set's stored entries are inconsistent; run 'custos verify'")
+        key = _VICS_KEYS[batch.algorithm]
+        cats = batch.categories or [hashparse.NO_CATEGORY] * len(batch.digests)
+        for digest, category in zip(batch.digests, cats, strict=True):
+            n += 1
+            media = {"MediaID": n, key: digest.hex().upper()}
+            if category != hashparse.NO_CATEGORY:
+                media["Category"] = category
+            parts.append((b"\n " if n == 1 else b",\n ") + json.dumps(media).encode())
+    parts.append(b"\n]}\n")
+    return b"".join(parts)
+
+
+def find_set(db: DbSession, name: str) -> HashSet:
+    """A set not deleted, by name (``UserError`` naming the list command if there is none)."""
+    return _find(db, name)

@@ -15,6 +15,7 @@ from pathlib import Path
 from exchange.leftovers import sweep
 from exchange.models import LAYER as EXCHANGE
 from matching.hashhits import on_acquired as look_up_in_hash_sets
+from matching.hashsets import check_entries as check_hash_set_entries
 from matching.models import LAYER as MATCHING
 from vault import session as _session
 from vault import signin
@@ -26,7 +27,17 @@ from vault.session import Session
 
 # New evidence (ingest, bundle import) is looked up in the active hash sets inside the
 # transaction that records it: the vault layer calls the hook, the opener says whose it is.
-SCHEMA = Schema((VAULT, dataclasses.replace(MATCHING, on_acquired=look_up_in_hash_sets), EXCHANGE))
+# ``verify`` recomputes every hash set's entries digest (the layer's ``checks``), wired here
+# for the same reason.
+SCHEMA = Schema(
+    (
+        VAULT,
+        dataclasses.replace(
+            MATCHING, on_acquired=look_up_in_hash_sets, checks=(check_hash_set_entries,)
+        ),
+        EXCHANGE,
+    )
+)
 
 
 def unlock(folder: Path, user: str, password: str, ahead: Derivation | None = None) -> Session:

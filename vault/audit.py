@@ -221,6 +221,8 @@ PRIVILEGED: dict[str, str] = {
     "hashset.disabled": "hashset.manage",
     "hashset.enabled": "hashset.manage",
     "hashset.deleted": "hashset.manage",
+    # A partner's set arrives disabled; only hashset.manage enables it (hashset.enabled).
+    "hashset.received": "exchange.bundle",
 }
 
 

@@ -11,7 +11,7 @@ Each audited table also names its own rows in words (``describe``): a finding sa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +79,14 @@ class Acquired:
 # item up in the active hash sets); the opener wires it by naming the layer in the ``Schema``.
 OnAcquired = Callable[[Any, Any, Sequence[Acquired]], None]
 
+# A layer's own check, run by ``verify`` after the audited rows, of data that no audit entry
+# covers row by row but an audited row records a digest of (a hash set's entries). Called with
+# the ``vault.session.Session`` and verify's ``vault.jobs.CancelToken``; yields findings as
+# (where, what), named in the words of the audited table ("hash set 'nsrl'"). It reads in
+# batches through ``session.db()``, releasing the vault between them, and calls
+# ``cancel.check()`` between batches (``Cancelled`` stops verify as a cancel).
+Check = Callable[[Any, Any], Iterable[tuple[str, str]]]
+
 
 @dataclass(frozen=True)
 class Layer:
@@ -87,6 +95,7 @@ class Layer:
     audited: tuple[Audited, ...] = ()
     blob_uses: tuple[BlobUse, ...] = ()
     on_acquired: OnAcquired | None = None
+    checks: tuple[Check, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,10 @@ class Schema:
     @property
     def blob_uses(self) -> tuple[BlobUse, ...]:
         return tuple(u for layer in self.layers for u in layer.blob_uses)
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        return tuple(c for layer in self.layers for c in layer.checks)
 
     def acquired(self, session: Any, db: Any, items: Sequence[Acquired]) -> None:
         """Tell every layer that wants to know about ``items`` (inside their transaction)."""

@@ -94,6 +94,10 @@ class VerifyJob:
         try:
             recorded = self._check_audit(report)
             self._check_rows(report, recorded)
+            for check in self.session.schema.checks:  # each layer's own (hash-set entries)
+                report.problems.extend(
+                    Problem(w, what) for w, what in check(self.session, self.cancel)
+                )
         except Cancelled:
             report.cancelled = True
             return report
