@@ -44,6 +44,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "bundle": ("bundle_cmd",),
     "gui": ("gui_cmd",),
     "keys": ("keys_cmd",),
+    "report": ("report_cmd",),
+    "timeline": ("report_cmd",),
 }
 
 
