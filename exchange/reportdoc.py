@@ -11,6 +11,7 @@ its pixel limit and EXIF orientation applied).
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,10 +88,21 @@ class Document:
     footer: str  # the words for "Page {n}"
 
 
-def picture(data: bytes | None, caption: str, what: str, absent: str) -> Picture:
-    """A small JPEG of ``data`` for the report, or a note when it cannot be shown."""
+def picture(
+    data: bytes | None,
+    caption: str,
+    what: str,
+    absent: str,
+    made: dict[str, tuple[bytes | None, int, int, str]] | None = None,
+) -> Picture:
+    """A small JPEG of ``data`` for the report, or a note when it cannot be shown. ``made``
+    keeps what was made per content (SHA-256): a reference photo matched 50 times is decoded
+    once."""
     if data is None:
         return Picture(None, 0, 0, caption, absent)
+    key = hashlib.sha256(data).hexdigest()
+    if made is not None and key in made:
+        return Picture(*made[key][:3], caption, made[key][3])
     from PIL import Image
 
     from matching.images import ImageError, load_rgb
@@ -98,11 +110,15 @@ def picture(data: bytes | None, caption: str, what: str, absent: str) -> Picture
     try:
         img = Image.fromarray(load_rgb(data, name=what))
     except ImageError as exc:
-        return Picture(None, 0, 0, caption, safe(str(exc)))
-    img.thumbnail((IMAGE_SIDE, IMAGE_SIDE))
-    out = io.BytesIO()
-    img.save(out, "JPEG", quality=85)
-    return Picture(out.getvalue(), img.width, img.height, caption)
+        shown: tuple[bytes | None, int, int, str] = (None, 0, 0, safe(str(exc)))
+    else:
+        img.thumbnail((IMAGE_SIDE, IMAGE_SIDE))
+        out = io.BytesIO()
+        img.save(out, "JPEG", quality=85)
+        shown = (out.getvalue(), img.width, img.height, "")
+    if made is not None:
+        made[key] = shown
+    return Picture(*shown[:3], caption, shown[3])
 
 
 def _details(details: dict[str, Any]) -> str:
@@ -362,16 +378,18 @@ def match_pictures(lang: str) -> PairMaker:
     """Each match's pair of pictures, made once per candidate (both renderings share them)."""
     w = Words(lang)
     made: dict[int, Pair] = {}
+    decoded: dict[str, tuple[bytes | None, int, int, str]] = {}
 
     def pair(m: ReportMatch) -> Pair:
         if m.candidate not in made:
             made[m.candidate] = Pair(
-                picture(m.probe, w("probe"), f"crop of face {m.face}", w("no_probe")),
+                picture(m.probe, w("probe"), f"crop of face {m.face}", w("no_probe"), decoded),
                 picture(
                     m.reference_photo,
                     f"{w('reference_photo')} ({safe(m.reference_source)})",
                     f"reference photo of candidate {m.candidate}",
                     "",
+                    decoded,
                 ),
             )
         return made[m.candidate]

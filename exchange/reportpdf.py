@@ -15,7 +15,7 @@ import io
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -170,56 +170,96 @@ class _Renderer:
             markup = escape(text).replace("\n", "<br/>")
         return Paragraph(markup, style)
 
-    def row(self, cells: list[object]) -> list[object]:
+    def cell(self, text: str, style: Any, width: float) -> object:
+        """A plain string where the text fits on one line (drawn as it is: no markup parsed,
+        no wrapping; most cells), else a wrapping paragraph."""
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        room = width - 6
+        if "\n" not in text:
+            if _RTL.search(text):
+                lines = visual_lines(text, style.fontName, style.fontSize, room, self.rtl)
+                if len(lines) == 1:
+                    return lines[0]
+            elif stringWidth(text, style.fontName, style.fontSize) <= room:
+                return text
+        return self.para(text, style, width)
+
+    def row(self, cells: list[Any]) -> list[Any]:
         return cells[::-1] if self.rtl else cells
 
-    def table(self, rows: list[list[object]], widths: list[float], header: bool) -> object:
+    def table(
+        self,
+        rows: list[list[object]],
+        widths: list[float],
+        header: bool,
+        fonts: Sequence[tuple[int, int, Any]] = (),
+    ) -> object:
+        """``fonts``: (column, row, style) of plain cells not in the small body font (logical
+        column order; row -1: every row)."""
         from reportlab.lib import colors
         from reportlab.platypus import Table as RLTable
         from reportlab.platypus import TableStyle
 
-        style = [
+        last = len(widths) - 1
+        style: list[tuple[Any, ...]] = [
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
             ("LEFTPADDING", (0, 0), (-1, -1), 3),
             ("RIGHTPADDING", (0, 0), (-1, -1), 3),
             ("TOPPADDING", (0, 0), (-1, -1), 1.5),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+            ("FONTNAME", (0, 0), (-1, -1), "CustosSans"),
+            ("FONTSIZE", (0, 0), (-1, -1), SMALL),
+            ("LEADING", (0, 0), (-1, -1), SMALL * 1.3),
+            ("ALIGN", (0, 0), (-1, -1), "RIGHT" if self.rtl else "LEFT"),
         ]
+        for column, row, st in fonts:
+            c = last - column if self.rtl else column
+            first, end = (0, -1) if row == -1 else (row, row)
+            style += [
+                ("FONTNAME", (c, first), (c, end), st.fontName),
+                ("FONTSIZE", (c, first), (c, end), st.fontSize),
+                ("LEADING", (c, first), (c, end), st.leading),
+            ]
         if header:
-            style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")))
-        t = RLTable(
+            style += [
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
+                ("FONTNAME", (0, 0), (-1, 0), "CustosSans-Bold"),
+            ]
+        return RLTable(
             [self.row(r) for r in rows],
             colWidths=self.row(list(widths)),
             repeatRows=1 if header else 0,
             style=TableStyle(style),
             hAlign="RIGHT" if self.rtl else "LEFT",
         )
-        return t
 
     def fields(self, block: Fields) -> object:
         lw = self.width * 0.3
         vw = self.width - lw
+        st = self.st
         rows = [
-            [
-                self.para(label, self.st.label, lw),
-                self.para(value, self.st.mono if mono else self.st.small, vw),
-            ]
+            [self.cell(label, st.label, lw), self.cell(value, st.mono if mono else st.small, vw)]
             for label, value, mono in block.rows
         ]
-        return self.table(rows, [lw, vw], header=False)
+        fonts = [(0, -1, st.label)]
+        fonts += [(1, n, st.mono) for n, (_, _, mono) in enumerate(block.rows) if mono]
+        return self.table(rows, [lw, vw], header=False, fonts=fonts)
 
     def grid(self, block: Table) -> object:
         widths = [self.width * s for s in block.widths]
-        head = [self.para(h, self.st.label, w) for h, w in zip(block.headers, widths, strict=True)]
+        st = self.st
+        head = [self.cell(h, st.label, w) for h, w in zip(block.headers, widths, strict=True)]
         body = [
             [
-                self.para(c, self.st.mono if i in block.mono else self.st.small, widths[i])
+                self.cell(c, st.mono if i in block.mono else st.small, widths[i])
                 for i, c in enumerate(r)
             ]
             for r in block.rows
         ]
-        return self.table([head, *body], widths, header=True)
+        fonts = [(i, -1, st.mono) for i in sorted(block.mono)]
+        return self.table([head, *body], widths, header=True, fonts=fonts)
 
     def picture(self, pic: Picture, width: float) -> list[object]:
         from reportlab.platypus import Image
