@@ -193,9 +193,11 @@ def _hits(session: Session, ref: str) -> tuple[bool, dict[int, list[KnownFileHit
     """Known-file hits per item, when this Custos has hash sets (``matching.hashhits``)."""
     if importlib.util.find_spec(HITS_MODULE) is None:
         return False, {}
-    case_hits: Callable[[Session, str], dict[int, list[Any]]] = getattr(
+    case_hits: Callable[[Session, str], dict[int, list[Any]]] | None = getattr(
         importlib.import_module(HITS_MODULE), "case_hits", None
-    ) or (lambda s, r: {})
+    )
+    if case_hits is None:
+        return False, {}
     found: dict[int, list[KnownFileHit]] = {}
     for item, hits in case_hits(session, ref).items():
         for h in hits:
