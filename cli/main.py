@@ -46,6 +46,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "gui": ("gui_cmd",),
     "keys": ("keys_cmd",),
     "hashset": ("hashset_cmd",),
+    "report": ("report_cmd",),
+    "timeline": ("report_cmd",),
 }
 
 

@@ -26,12 +26,12 @@ from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
-from cryptography.hazmat.primitives import serialization
 from sqlalchemy.orm import Session as DbSession
 
 from exchange import bagfmt
 from exchange.cards import fingerprint
 from exchange.directory import find_partner, get_agency
+from exchange.signature import sign_detached
 from vault import agefmt
 from vault.errors import UserError
 from vault.fsutil import fsync_dir
@@ -221,11 +221,9 @@ def seal_bag(
         sink.write_bytes(name, data)
     tagmanifest = bagfmt.manifest_text((hashlib.sha256(d).hexdigest(), n) for n, d in tags.items())
     sink.write_bytes(bagfmt.TAGMANIFEST, tagmanifest)
-    sink.write_bytes(bagfmt.SIG, session.signing_key().sign(tagmanifest))
-    pem = session.signing_public.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    sink.write_bytes(bagfmt.PEM, pem)
+    signed = sign_detached(session, tagmanifest)
+    sink.write_bytes(bagfmt.SIG, signed.signature)
+    sink.write_bytes(bagfmt.PEM, signed.public_pem)
     return hashlib.sha256(tagmanifest).hexdigest()
 
 

@@ -2,7 +2,8 @@
 # Smoke-test the built app (bash installer/build.sh first):
 #   bash installer/smoke.sh [path/to/custos]     (default: build/dist/custos/custos)
 # --version; a temporary vault: init, case create, ingest, verify; face detection on one photo
-# (proves the dlib models and the spawn worker processes work when frozen); the GUI starts under
+# (proves the dlib models and the spawn worker processes work when frozen); a court report in
+# Arabic (bundled fonts), checked with openssl; the GUI starts under
 # QT_QPA_PLATFORM=offscreen and is still running after 3 s.
 # Photo: $CUSTOS_FACES (a .jpg, or a folder holding knn/test/obama1.jpg), else
 # ../shared/faces/knn/test/obama1.jpg next to the repository.
@@ -65,6 +66,13 @@ if ! grep -Eq '[1-9][0-9]* face\(s\)' <<<"$out"; then
     echo "smoke: no face found in $PHOTO" >&2
     exit 1
 fi
+
+step "custos report --lang ar (bundled fonts, ReportLab, Arabic shaping), checked by openssl"
+[ -s "$(dirname "$APP")/_internal/fonts/DejaVuSans.ttf" ] || { echo "smoke: no fonts in the bundle" >&2; exit 1; }
+"$APP" report --case SMOKE-1 --out "$TMP/report.pdf" --lang ar
+openssl pkeyutl -verify -pubin -inkey "$TMP/report.pem" -rawin -in "$TMP/report.pdf" \
+    -sigfile "$TMP/report.pdf.sig"
+[ -s "$TMP/report.html" ]
 
 step "custos verify"
 "$APP" verify

@@ -54,6 +54,21 @@ def status_of(decisions: Sequence[Decision], second_review: bool) -> str:
     return "confirmed"
 
 
+def decisions_of(db: DbSession, candidate_ids: Sequence[int]) -> dict[int, list[Decision]]:
+    """The decisions on each of many candidates, oldest first (a few queries, not one each)."""
+    found: dict[int, list[Decision]] = {}
+    ids = list(candidate_ids)
+    for start in range(0, len(ids), 500):
+        q = (
+            select(Decision)
+            .where(Decision.candidate_id.in_(ids[start : start + 500]))
+            .order_by(Decision.id)
+        )
+        for d in db.scalars(q):
+            found.setdefault(d.candidate_id, []).append(d)
+    return found
+
+
 def open_pairs(
     db: DbSession, case_id: int, watchlist: Watchlist
 ) -> dict[tuple[int | None, int], int]:

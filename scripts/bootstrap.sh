@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Set up everything Custos needs on a fresh Debian machine with only Python and pip:
-# Debian's age and openssl (tests use the stock tools), Qt's X libraries, then uv and the
-# locked Python environment in .venv. Safe to run again: it only installs what is missing.
+# Debian's age and openssl (tests use the stock tools), Qt's X libraries, the DejaVu fonts of
+# the court report (Latin and Arabic glyphs), then uv and the locked Python environment in
+# .venv. Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 wanted=(age openssl xvfb xauth imagemagick libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1
         libxcb-cursor0 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-randr0 libegl1
-        libgl1 libfontconfig1 libdbus-1-3
+        libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
         g++ python3-dev)  # pdqhash has no Linux wheel: built from its sdist (C++, Cython)
 need_apt=()
 for pkg in "${wanted[@]}"; do

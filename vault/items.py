@@ -6,11 +6,13 @@ import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
 
 from vault.acquisition import seizure_date
 from vault.agefmt import AgeError
@@ -29,6 +31,7 @@ CUSTODY_KINDS = (
     "transferred",
     "analysed",
     "reviewed",
+    "reported",
 )
 CORRECTABLE = ("exhibit", "seized_from", "seized_at", "seized_on", "seized_by", "description")
 
@@ -129,12 +132,31 @@ def get_item(session: Session, item_id: int) -> ItemInfo:
 @requires("case.read")
 def custody(session: Session, item_id: int) -> list[CustodyInfo]:
     _item(session, item_id)
+    return custody_of(session, [item_id]).get(item_id, [])
+
+
+def custody_of(session: Session, item_ids: Sequence[int]) -> dict[int, list[CustodyInfo]]:
+    """The custody events of many items, oldest first per item (a few queries, not one per
+    item; the caller has checked the permission)."""
+    found: dict[int, list[CustodyInfo]] = {}
     with session.db() as db:
-        q = select(CustodyEvent).where(CustodyEvent.item_id == item_id).order_by(CustodyEvent.id)
-        return [
-            CustodyInfo(e.id, e.item_id, e.kind, e.actor, e.at, json.loads(e.details), e.refers_to)
-            for e in db.scalars(q)
-        ]
+        for start in range(0, len(item_ids), _QUERY_IDS):
+            chunk = list(item_ids[start : start + _QUERY_IDS])
+            q = (
+                select(CustodyEvent)
+                .where(CustodyEvent.item_id.in_(chunk))
+                .order_by(CustodyEvent.id)
+            )
+            for e in db.scalars(q):
+                found.setdefault(e.item_id, []).append(
+                    CustodyInfo(
+                        e.id, e.item_id, e.kind, e.actor, e.at, json.loads(e.details), e.refers_to
+                    )
+                )
+    return found
+
+
+_QUERY_IDS = 500  # ids per IN (...) query
 
 
 def add_custody_event(
@@ -155,6 +177,37 @@ def add_custody_event(
         db.add(event)
         session.audit(db, f"custody.{kind}", event, item=item_id)
     return CustodyInfo(event.id, item_id, kind, event.actor, event.at, details, refers_to)
+
+
+def add_custody_events(
+    session: Session,
+    kind: str,
+    events: Sequence[tuple[int, dict[str, Any]]],
+    also: Callable[[DbSession], None] | None = None,
+) -> list[CustodyInfo]:
+    """Append one custody event per ``(item id, details)`` and their audit entries in one
+    transaction, with whatever ``also`` writes: all or none (the caller has checked the
+    permission)."""
+    if kind not in CUSTODY_KINDS:
+        raise ValueError(kind)
+    at = now()
+    with session.transaction() as db:
+        rows = [
+            CustodyEvent(
+                item_id=item_id, kind=kind, actor=session.user, at=at, details=canonical(details)
+            )
+            for item_id, details in events
+        ]
+        db.add_all(rows)
+        db.flush()
+        for row in rows:
+            session.audit(db, f"custody.{kind}", row, item=row.item_id)
+        if also is not None:
+            also(db)
+    return [
+        CustodyInfo(r.id, r.item_id, kind, r.actor, r.at, details, None)
+        for r, (_, details) in zip(rows, events, strict=True)
+    ]
 
 
 @requires("item.annotate")

@@ -26,6 +26,10 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
         frozenset({Role.OFFICER, Role.ANALYST, Role.LIAISON}),
         "read cases and their evidence",
     ),
+    "case.report": (
+        frozenset({Role.ANALYST, Role.LIAISON}),
+        "make signed court reports of cases",
+    ),
     "item.ingest": (frozenset({Role.OFFICER}), "ingest evidence"),
     "item.annotate": (frozenset({Role.OFFICER}), "annotate or correct evidence records"),
     "item.export": (frozenset({Role.OFFICER, Role.ANALYST}), "export a copy of evidence"),

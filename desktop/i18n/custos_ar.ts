@@ -4,98 +4,98 @@
 <context>
     <name>Admin</name>
     <message>
-        <location filename="../pages/admin.py" line="37"/>
+        <location filename="../pages/admin.py" line="38"/>
         <source>User</source>
         <translation>المستخدم</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="38"/>
-        <location filename="../pages/admin.py" line="86"/>
+        <location filename="../pages/admin.py" line="39"/>
+        <location filename="../pages/admin.py" line="87"/>
         <source>Roles</source>
         <translation>الأدوار</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="40"/>
+        <location filename="../pages/admin.py" line="41"/>
         <source>State</source>
         <translation>الحالة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="46"/>
+        <location filename="../pages/admin.py" line="47"/>
         <source>disabled</source>
         <translation>معطّل</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="44"/>
+        <location filename="../pages/admin.py" line="45"/>
         <source>Created</source>
         <translation>تاريخ الإنشاء</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="46"/>
+        <location filename="../pages/admin.py" line="47"/>
         <source>active</source>
         <translation>نشط</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="53"/>
+        <location filename="../pages/admin.py" line="54"/>
         <source>(names not kept)</source>
         <translation>(أسماء لم تُحفظ)</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="61"/>
+        <location filename="../pages/admin.py" line="62"/>
         <source>{0} refused while waiting</source>
         <translation>{0} رُفضت أثناء الانتظار</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="64"/>
+        <location filename="../pages/admin.py" line="65"/>
         <source>then signed in</source>
         <translation>ثم سجّل الدخول</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="69"/>
+        <location filename="../pages/admin.py" line="70"/>
         <source>Name typed</source>
         <translation>الاسم المُدخَل</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="70"/>
+        <location filename="../pages/admin.py" line="71"/>
         <source>Failures</source>
         <translation>المحاولات الفاشلة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="71"/>
+        <location filename="../pages/admin.py" line="72"/>
         <source>First</source>
         <translation>الأولى</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="72"/>
+        <location filename="../pages/admin.py" line="73"/>
         <source>Last</source>
         <translation>الأخيرة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="73"/>
+        <location filename="../pages/admin.py" line="74"/>
         <source>Note</source>
         <translation>ملاحظة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="76"/>
+        <location filename="../pages/admin.py" line="77"/>
         <source>Administrator</source>
         <translation>مسؤول النظام</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="77"/>
+        <location filename="../pages/admin.py" line="78"/>
         <source>Officer</source>
         <translation>ضابط</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="78"/>
+        <location filename="../pages/admin.py" line="79"/>
         <source>Analyst</source>
         <translation>محلل</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="79"/>
+        <location filename="../pages/admin.py" line="80"/>
         <source>Liaison</source>
         <translation>ضابط اتصال</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="196"/>
+        <location filename="../pages/admin.py" line="197"/>
         <source>Verifying the vault</source>
         <translation>جارٍ التحقق من الخزنة</translation>
     </message>
@@ -103,137 +103,137 @@
 <context>
     <name>AdminPage</name>
     <message>
-        <location filename="../pages/admin.py" line="240"/>
+        <location filename="../pages/admin.py" line="241"/>
         <source>Rotate workstation key...</source>
         <translation>تدوير مفتاح محطة العمل...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="413"/>
+        <location filename="../pages/admin.py" line="419"/>
         <source>Disabling {0}</source>
         <translation>تعطيل {0}</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="442"/>
+        <location filename="../pages/admin.py" line="448"/>
         <source>Rotate workstation key</source>
         <translation>تدوير مفتاح محطة العمل</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="444"/>
+        <location filename="../pages/admin.py" line="450"/>
         <source>Make a new signing key? Earlier audit entries stay verifiable; partner agencies need our new key card.</source>
         <translation>هل تريد إنشاء مفتاح توقيع جديد؟ تبقى إدخالات التدقيق السابقة قابلة للتحقق، وتحتاج الجهات الشريكة إلى بطاقة مفتاحنا الجديدة.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="461"/>
+        <location filename="../pages/admin.py" line="488"/>
         <source>New workstation key: {0}</source>
         <translation>مفتاح محطة العمل الجديد: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="227"/>
+        <location filename="../pages/admin.py" line="228"/>
         <source>Add user...</source>
         <translation>إضافة مستخدم...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="229"/>
+        <location filename="../pages/admin.py" line="230"/>
         <source>Change roles...</source>
         <translation>تغيير الأدوار...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="231"/>
+        <location filename="../pages/admin.py" line="232"/>
         <source>Disable</source>
         <translation>تعطيل</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="233"/>
+        <location filename="../pages/admin.py" line="234"/>
         <source>Set password...</source>
         <translation>تعيين كلمة المرور...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="237"/>
+        <location filename="../pages/admin.py" line="238"/>
         <source>Verify vault...</source>
         <translation>التحقق من الخزنة...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="248"/>
+        <location filename="../pages/admin.py" line="253"/>
         <source> min</source>
         <translation> دقيقة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="258"/>
+        <location filename="../pages/admin.py" line="264"/>
         <source>Lock the session after idle time</source>
         <translation>قفل الجلسة بعد مدة خمول</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="270"/>
+        <location filename="../pages/admin.py" line="276"/>
         <source>Vault key rotated</source>
         <translation>تم تدوير مفتاح الخزنة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="277"/>
+        <location filename="../pages/admin.py" line="283"/>
         <source>Save our key card...</source>
         <translation>حفظ بطاقة مفتاحنا...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="290"/>
+        <location filename="../pages/admin.py" line="296"/>
         <source>The vault key was rotated ({0} stored files). Partners need our new key card: bundles they encrypt to our old key still open here, but only the new card protects what they send next.</source>
         <translation>تم تدوير مفتاح الخزنة ({0} ملف مخزّن). يحتاج الشركاء إلى بطاقة مفتاحنا الجديدة: الحزم التي يشفّرونها لمفتاحنا القديم ما زالت تُفتح هنا، لكن البطاقة الجديدة وحدها تحمي ما يرسلونه لاحقاً.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="295"/>
+        <location filename="../pages/admin.py" line="301"/>
         <source>A liaison saves it on the Partners page.</source>
         <translation>يحفظها موظف الارتباط من صفحة الشركاء.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="313"/>
+        <location filename="../pages/admin.py" line="319"/>
         <source>Failed sign-ins and the audit head</source>
         <translation>محاولات الدخول الفاشلة ورأس سجل التدقيق</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="331"/>
+        <location filename="../pages/admin.py" line="337"/>
         <source>Audit head</source>
         <translation>رأس سجل التدقيق</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="354"/>
+        <location filename="../pages/admin.py" line="360"/>
         <source>Write this down or send it to someone outside the agency; custos verify --head {0} checks against it later.</source>
         <translation>دوّن هذا أو أرسله إلى شخص خارج الجهة؛ يتحقق الأمر custos verify --head {0} منه لاحقًا.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="358"/>
+        <location filename="../pages/admin.py" line="364"/>
         <source>No failed sign-ins recorded.</source>
         <translation>لا توجد محاولات دخول فاشلة مسجّلة.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="360"/>
+        <location filename="../pages/admin.py" line="366"/>
         <source>The record of failed sign-ins was replaced: {0}</source>
         <translation>استُبدل سجل محاولات الدخول الفاشلة: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="400"/>
+        <location filename="../pages/admin.py" line="406"/>
         <source>Disable user</source>
         <translation>تعطيل المستخدم</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="401"/>
+        <location filename="../pages/admin.py" line="407"/>
         <source>Disable {0}? They can no longer sign in.</source>
         <translation>تعطيل {0}؟ لن يتمكن من تسجيل الدخول بعد الآن.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="1"/>
+        <location filename="../pages/admin.py" line="244"/>
         <source>Rotate vault key...</source>
         <translation>تدوير مفتاح الخزنة...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="1"/>
+        <location filename="../pages/admin.py" line="465"/>
         <source>Rotate vault key</source>
         <translation>تدوير مفتاح الخزنة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="1"/>
+        <location filename="../pages/admin.py" line="467"/>
         <source>Reason (recorded in the audit log):</source>
         <translation>السبب (يُسجَّل في سجل التدقيق):</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="1"/>
+        <location filename="../pages/admin.py" line="478"/>
         <source>Rotating the vault key</source>
         <translation>جارٍ تدوير مفتاح الخزنة</translation>
     </message>
@@ -957,57 +957,57 @@
 <context>
     <name>CustodyFormDialog</name>
     <message>
-        <location filename="../pages/evidence.py" line="68"/>
+        <location filename="../pages/evidence.py" line="71"/>
         <source>Custody record for this batch</source>
         <translation>سجل الحيازة لهذه الدفعة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="69"/>
+        <location filename="../pages/evidence.py" line="72"/>
         <source>{0} file(s) or folder(s) to ingest</source>
         <translation>{0} ملف أو مجلد للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="80"/>
+        <location filename="../pages/evidence.py" line="83"/>
         <source>Store files already in the case again</source>
         <translation>تخزين الملفات الموجودة في القضية مرة أخرى</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="83"/>
+        <location filename="../pages/evidence.py" line="86"/>
         <source>Files of the case with the same source path and SHA-256 are skipped unless this is checked.</source>
         <translation>تُتخطّى ملفات القضية ذات مسار المصدر نفسه وقيمة SHA-256 نفسها ما لم يُحدَّد هذا الخيار.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="88"/>
+        <location filename="../pages/evidence.py" line="91"/>
         <source>Exhibit number</source>
         <translation>رقم المضبوطات</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="89"/>
+        <location filename="../pages/evidence.py" line="92"/>
         <source>Seized from</source>
         <translation>ضُبط من</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="90"/>
+        <location filename="../pages/evidence.py" line="93"/>
         <source>Seized at (place)</source>
         <translation>مكان الضبط</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="91"/>
+        <location filename="../pages/evidence.py" line="94"/>
         <source>Seized on</source>
         <translation>تاريخ الضبط</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="92"/>
+        <location filename="../pages/evidence.py" line="95"/>
         <source>Seized by</source>
         <translation>ضبطه</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="93"/>
+        <location filename="../pages/evidence.py" line="96"/>
         <source>Description</source>
         <translation>الوصف</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="96"/>
+        <location filename="../pages/evidence.py" line="99"/>
         <source>Ingest</source>
         <translation>إدخال</translation>
     </message>
@@ -1093,47 +1093,47 @@
 <context>
     <name>Evidence</name>
     <message>
-        <location filename="../pages/evidence.py" line="38"/>
+        <location filename="../pages/evidence.py" line="41"/>
         <source>ID</source>
         <translation>المعرّف</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="39"/>
+        <location filename="../pages/evidence.py" line="42"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="40"/>
+        <location filename="../pages/evidence.py" line="43"/>
         <source>Size</source>
         <translation>الحجم</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="41"/>
+        <location filename="../pages/evidence.py" line="44"/>
         <source>Exhibit</source>
         <translation>المضبوطات</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="42"/>
+        <location filename="../pages/evidence.py" line="45"/>
         <source>Seized by</source>
         <translation>ضبطه</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="43"/>
+        <location filename="../pages/evidence.py" line="46"/>
         <source>Acquired</source>
         <translation>تاريخ الإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="44"/>
+        <location filename="../pages/evidence.py" line="47"/>
         <source>SHA-256</source>
         <translation>SHA-256</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="45"/>
+        <location filename="../pages/evidence.py" line="48"/>
         <source>MD5</source>
         <translation>MD5</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="46"/>
+        <location filename="../pages/evidence.py" line="49"/>
         <source>SHA-1</source>
         <translation>SHA-1</translation>
     </message>
@@ -1141,82 +1141,113 @@
 <context>
     <name>EvidencePage</name>
     <message>
-        <location filename="../pages/evidence.py" line="155"/>
+        <location filename="../pages/evidence.py" line="203"/>
         <source>Filter by name, exhibit or hash</source>
         <translation>تصفية حسب الاسم أو المضبوطات أو البصمة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="160"/>
+        <location filename="../pages/evidence.py" line="208"/>
         <source>Add files...</source>
         <translation>إضافة ملفات...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="162"/>
+        <location filename="../pages/evidence.py" line="210"/>
         <source>Add folder...</source>
         <translation>إضافة مجلد...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="166"/>
+        <location filename="../pages/evidence.py" line="214"/>
         <source>View</source>
         <translation>عرض</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="170"/>
+        <location filename="../pages/evidence.py" line="218"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="176"/>
+        <location filename="../pages/evidence.py" line="222"/>
+        <source>Report...</source>
+        <translation>تقرير...</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="223"/>
+        <source>A signed court report of the case or selection</source>
+        <translation>تقرير موقع للمحكمة عن القضية أو العناصر المختارة</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="229"/>
         <source>Drop files or folders here to ingest them into the case.</source>
         <translation>أفلت الملفات أو المجلدات هنا لإدخالها في القضية.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="239"/>
+        <location filename="../pages/evidence.py" line="292"/>
         <source>Loading...</source>
         <translation>جارٍ التحميل...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="277"/>
+        <location filename="../pages/evidence.py" line="330"/>
         <source>{0} items</source>
         <translation>{0} عنصر</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="299"/>
+        <location filename="../pages/evidence.py" line="370"/>
+        <source>Save the court report</source>
+        <translation>حفظ تقرير المحكمة</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="370"/>
+        <source>PDF files (*.pdf)</source>
+        <translation>ملفات PDF (*.pdf)</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="387"/>
+        <source>Court report of {0}</source>
+        <translation>تقرير المحكمة للقضية {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="398"/>
+        <source>Report written to {0} with its HTML twin, signature and public key: {1} item(s), {2} face match(es). Check it with: openssl pkeyutl -verify -pubin -inkey {3} -rawin -in {0} -sigfile {4}</source>
+        <translation>كُتب التقرير في {0} مع نسخته بصيغة HTML وتوقيعه ومفتاحه العام: {1} عنصر، {2} مطابقة وجه. للتحقق منه: openssl pkeyutl -verify -pubin -inkey {3} -rawin -in {0} -sigfile {4}</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="411"/>
         <source>Choose files to ingest</source>
         <translation>اختر ملفات للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="304"/>
+        <location filename="../pages/evidence.py" line="416"/>
         <source>Choose a folder to ingest</source>
         <translation>اختر مجلدًا للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="321"/>
+        <location filename="../pages/evidence.py" line="358"/>
+        <location filename="../pages/evidence.py" line="433"/>
         <source>Choose or create a case first.</source>
         <translation>اختر قضية أو أنشئها أولًا.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="339"/>
+        <location filename="../pages/evidence.py" line="451"/>
         <source>Ingesting into {0}</source>
         <translation>جارٍ الإدخال في {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="347"/>
+        <location filename="../pages/evidence.py" line="459"/>
         <source>{0} saved, {1} failed.</source>
         <translation>حُفظ {0}، وفشل {1}.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="350"/>
+        <location filename="../pages/evidence.py" line="462"/>
         <source>{0} skipped as already in the case (same path and SHA-256).</source>
         <translation>تم تخطي {0} ملف موجود في القضية مسبقًا (المسار نفسه وSHA-256 نفسها).</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="353"/>
+        <location filename="../pages/evidence.py" line="465"/>
         <source>Cancelled: </source>
         <translation>أُلغي: </translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="353"/>
+        <location filename="../pages/evidence.py" line="465"/>
         <source>Finished items are kept.</source>
         <translation>العناصر المكتملة محفوظة.</translation>
     </message>
@@ -2261,29 +2292,64 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>ReportDialog</name>
     <message>
-        <location filename="../pages/admin.py" line="166"/>
+        <location filename="../pages/admin.py" line="167"/>
         <source>Verify report</source>
         <translation>تقرير التحقق</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="169"/>
+        <location filename="../pages/admin.py" line="170"/>
         <source>Verify was cancelled; nothing is concluded.</source>
         <translation>أُلغي التحقق؛ لا يمكن استنتاج شيء.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="171"/>
+        <location filename="../pages/admin.py" line="172"/>
         <source>The vault is intact.</source>
         <translation>الخزنة سليمة.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="173"/>
+        <location filename="../pages/admin.py" line="174"/>
         <source>{0} problem(s) found.</source>
         <translation>وُجدت {0} مشكلة.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="175"/>
+        <location filename="../pages/admin.py" line="176"/>
         <source>{0} items in {1} stored files, {2} audit entries checked at {3}.</source>
         <translation>فُحص {0} عنصر في {1} ملف مخزّن و{2} قيد تدقيق في {3}.</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="130"/>
+        <source>Court report of {0}</source>
+        <translation>تقرير المحكمة للقضية {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="132"/>
+        <source>English</source>
+        <translation>الإنجليزية</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="133"/>
+        <source>Arabic</source>
+        <translation>العربية</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="137"/>
+        <source>Only the {0} selected item(s)</source>
+        <translation>العناصر المختارة فقط ({0})</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="143"/>
+        <source>The PDF is signed with this workstation&apos;s key (FILE.pdf.sig, FILE.pem) and has an HTML twin (FILE.html). The report is recorded in the custody of every item it covers.</source>
+        <translation>يُوقَّع ملف PDF بمفتاح محطة العمل هذه (FILE.pdf.sig و FILE.pem) وله نسخة مقابلة بصيغة HTML (FILE.html). ويُسجَّل التقرير في سلسلة حيازة كل عنصر يشمله.</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="150"/>
+        <source>Language</source>
+        <translation>اللغة</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="153"/>
+        <source>Save as...</source>
+        <translation>حفظ باسم...</translation>
     </message>
 </context>
 <context>
@@ -2649,32 +2715,32 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>UserDialog</name>
     <message>
-        <location filename="../pages/admin.py" line="111"/>
+        <location filename="../pages/admin.py" line="112"/>
         <source>Roles of {0}</source>
         <translation>أدوار {0}</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="111"/>
+        <location filename="../pages/admin.py" line="112"/>
         <source>Add user</source>
         <translation>إضافة مستخدم</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="119"/>
+        <location filename="../pages/admin.py" line="120"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="121"/>
+        <location filename="../pages/admin.py" line="122"/>
         <source>Password</source>
         <translation>كلمة المرور</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="122"/>
+        <location filename="../pages/admin.py" line="123"/>
         <source>Password again</source>
         <translation>كلمة المرور مرة أخرى</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="145"/>
+        <location filename="../pages/admin.py" line="146"/>
         <source>The two passwords differ.</source>
         <translation>كلمتا المرور مختلفتان.</translation>
     </message>

@@ -2,6 +2,8 @@
 
 The custody form is filled once per batch; the ingest runs as a core ``IngestJob`` on a worker
 with a progress dialog and a working Cancel (what finished before the cancel is kept).
+"Report..." makes a signed court report of the case or of the selected items
+(``exchange.report.ReportJob``, on a worker, with a progress dialog and Cancel).
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDateEdit,
@@ -118,6 +121,49 @@ class CustodyFormDialog(QDialog):
         )
 
 
+class ReportDialog(QDialog):
+    """Language and scope of a court report; accepting it asks where to save the PDF."""
+
+    def __init__(self, case: str, selected: list[int], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.selected = selected
+        self.setWindowTitle(self.tr("Court report of {0}").format(case))
+        self.lang = QComboBox()
+        self.lang.addItem(self.tr("English"), "en")
+        self.lang.addItem(self.tr("Arabic"), "ar")
+        if QApplication.layoutDirection() == Qt.LayoutDirection.RightToLeft:
+            self.lang.setCurrentIndex(1)
+        self.only_selected = QCheckBox(
+            self.tr("Only the {0} selected item(s)").format(len(selected))
+        )
+        self.only_selected.setEnabled(bool(selected))
+        self.only_selected.setChecked(len(selected) > 1)
+        note = QLabel(
+            self.tr(
+                "The PDF is signed with this workstation's key (FILE.pdf.sig, FILE.pem) and has "
+                "an HTML twin (FILE.html). The report is recorded in the custody of every item "
+                "it covers."
+            )
+        )
+        note.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow(self.tr("Language"), self.lang)
+        form.addRow("", self.only_selected)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        buttons.addButton(self.tr("Save as..."), QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+
+    def choice(self) -> tuple[str, list[int]]:
+        """(language, item ids: empty for the whole case)."""
+        items = self.selected if self.only_selected.isChecked() else []
+        return str(self.lang.currentData()), items
+
+
 def _items_unless(session: Any, case: str, seq: int | None) -> tuple[int, list[Any] | None]:
     """On a worker: the case's items, or None when the audit head is still ``seq``."""
     from vault.history import head
@@ -130,12 +176,14 @@ def _items_unless(session: Any, case: str, seq: int | None) -> tuple[int, list[A
 class EvidencePage(Page):
     ingested = Signal(object)  # the IngestResult (or None when the job failed), table reloaded
     items_loaded = Signal(str)  # the case whose items the table now shows
+    reported = Signal(object)  # the ReportResult, or None when the report failed
 
     def __init__(self, session: Any, runner: Any, parent: QWidget | None = None) -> None:
         super().__init__(session, runner, parent)
         self.case_ref: str | None = None
         self.job_dialog: JobDialog | None = None
         self.form_dialog: CustodyFormDialog | None = None
+        self.report_dialog: ReportDialog | None = None
         self.item_dialog: Any = None
         self._generation = 0
         self._cache: dict[str, tuple[int, list[Any]]] = {}
@@ -171,6 +219,11 @@ class EvidencePage(Page):
         top.addWidget(self.cases)
         top.addWidget(self.filter, 1)
         top.addWidget(self.view_button)
+        self.report_button = QPushButton(self.tr("Report..."))
+        self.report_button.setToolTip(self.tr("A signed court report of the case or selection"))
+        self.report_button.clicked.connect(lambda _checked=False: self.ask_report())
+        self.report_button.setVisible(session.may("case.report"))
+        top.addWidget(self.report_button)
         top.addWidget(self.add_files)
         top.addWidget(self.add_folder)
         hint = QLabel(self.tr("Drop files or folders here to ingest them into the case."))
@@ -293,6 +346,65 @@ class EvidencePage(Page):
         self.item_dialog = ItemDialog(self.session, self.runner, item_id, self)
         self.item_dialog.show()
         return self.item_dialog
+
+    def selected_ids(self) -> list[int]:
+        rows = {self.proxy.mapToSource(i).row() for i in self.view.selectionModel().selectedRows()}
+        return sorted(self.model.records[r].id for r in rows)
+
+    # --- court report --------------------------------------------------------------------
+    def ask_report(self) -> ReportDialog | None:
+        """Ask language and scope, then where to save; accepting starts the report job."""
+        if not self.case_ref:
+            self.error(self.tr("Choose or create a case first."))
+            return None
+        dialog = ReportDialog(self.case_ref, self.selected_ids(), self)
+        dialog.accepted.connect(lambda: self._ask_where(dialog))
+        self.report_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _ask_where(self, dialog: ReportDialog) -> None:
+        lang, item_ids = dialog.choice()
+        suggested = (self.case_ref or "case").replace("/", "-") + "-report.pdf"
+        name, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Save the court report"), suggested, self.tr("PDF files (*.pdf)")
+        )
+        if name:
+            target = Path(name)
+            if target.suffix.lower() != ".pdf":
+                target = target.with_name(target.name + ".pdf")
+            self.report(target, lang, item_ids)
+
+    def report(self, target: Path, lang: str, item_ids: list[int] | None = None) -> JobDialog:
+        """The court report on a worker, with a progress dialog and Cancel."""
+        from exchange.report import ReportJob
+        from vault.jobs import CancelToken
+
+        job = ReportJob(self.session, self.case_ref or "", target, item_ids, lang, CancelToken())
+        bridge = self.runner.start(job)
+        self.job_dialog = JobDialog(
+            bridge,
+            self.tr("Court report of {0}").format(job.case_reference),
+            self._describe_report,
+            self,
+        )
+        bridge.finished.connect(self.reported.emit)
+        bridge.failed.connect(lambda _message: self.reported.emit(None))
+        self.job_dialog.show()
+        return self.job_dialog
+
+    def _describe_report(self, result: Any) -> str:
+        return self.tr(
+            "Report written to {0} with its HTML twin, signature and public key: {1} item(s), "
+            "{2} face match(es). Check it with: openssl pkeyutl -verify -pubin -inkey {3} "
+            "-rawin -in {0} -sigfile {4}"
+        ).format(
+            result.files.pdf,
+            result.items,
+            result.matches,
+            result.files.public_key,
+            result.files.signature,
+        )
 
     # --- ingest --------------------------------------------------------------------------
     def _ask_files(self) -> None:

@@ -84,6 +84,15 @@ def test_no_page_calls_the_core_on_the_gui_thread(
     qtbot.mouseClick(evidence.view_button, Qt.MouseButton.LeftButton)
     settle(qtbot, window)
     evidence.item_dialog.close()
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(tmp_path / "court.pdf"), "")
+    )
+    report = evidence.ask_report()  # a court report: options, where to save, then a job
+    with qtbot.waitSignal(evidence.reported, timeout=120_000) as reported:
+        report.accept()
+    assert reported.args[0] is not None and (tmp_path / "court.pdf.sig").exists()
+    settle(qtbot, window)
+    evidence.job_dialog.close()
     bundles = window.show_area("bundles")
     dialog = bundles.open_export()
     settle(qtbot, window)

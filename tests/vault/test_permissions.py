@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from exchange.report import ReportJob
 from matching import hashhits, hashsets
 from vault import cases, history, items, users
 from vault.errors import PermissionDenied
@@ -102,6 +103,11 @@ OPS: dict[str, Op] = {
         "item.export",
         frozenset({"officer", "analyst"}),
         lambda s, w, r: items.export_copy(s, w.item, w.files / f"export-{r}.bin"),
+    ),
+    "court report": Op(
+        "case.report",
+        frozenset({"analyst", "liaison"}),
+        lambda s, w, r: ReportJob(s, CASE, w.files / f"report-{r}.pdf").run(ignore),
     ),
     "audit": Op("audit.read", frozenset({"admin"}), lambda s, w, r: history.list_audit(s)),
     "audit head": Op(None, ALL, lambda s, w, r: history.head(s)),
