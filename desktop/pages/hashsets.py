@@ -67,7 +67,8 @@ def hit_label(hit: Any) -> str:
     """``Known bad: VIC UK (category 1)`` for one hit."""
     text = f"{kind_label(hit.kind)}: {safe(hit.set)}"
     if hit.category is not None:
-        text += " " + _tr("(category {0})").format(safe(hit.category))
+        category = QCoreApplication.translate("HashSets", "(category {0})")
+        text += " " + category.format(safe(hit.category))
     return text
 
 
@@ -79,7 +80,7 @@ def hits_text(hits: list[Any]) -> str:
         return ""
     text = labels[0]
     if len(labels) > 1:
-        text += " " + _tr("+{0} more").format(len(labels) - 1)
+        text += " " + QCoreApplication.translate("HashSets", "+{0} more").format(len(labels) - 1)
     return text
 
 

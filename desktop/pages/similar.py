@@ -43,7 +43,7 @@ def distance_text(found: tuple[str, float]) -> str:
     """PDQ distances in bits, face distances as the embedding distance, same content 0."""
     kind, distance = found
     if kind == "near-duplicate":
-        return _tr("{0} bits").format(int(distance))
+        return QCoreApplication.translate("Similar", "{0} bits").format(int(distance))
     if kind == "same-face":
         return f"{distance:.3f}"
     return "0"
