@@ -1184,12 +1184,12 @@
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="43"/>
+        <location filename="../pages/evidence.py" line="44"/>
         <source>Hash-set hits</source>
         <translation>تطابقات مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="44"/>
+        <location filename="../pages/evidence.py" line="43"/>
         <source>Size</source>
         <translation>الحجم</translation>
     </message>

@@ -36,12 +36,12 @@ from desktop.pages import Page
 from desktop.pages.hashsets import hit_rank, hits_text
 from desktop.tablemodel import Column, RecordModel, filtered, setup_view, size, when
 
-HITS_COLUMN = 2
+HITS_COLUMN = 3
 COLUMNS = (
     Column(QT_TRANSLATE_NOOP("Evidence", "ID"), lambda i: i.id, str, align_right=True, width=6),
     Column(QT_TRANSLATE_NOOP("Evidence", "Name"), lambda i: i.name, width=40),
-    Column(QT_TRANSLATE_NOOP("Evidence", "Hash-set hits"), lambda i: i.id, width=26),  # see below
     Column(QT_TRANSLATE_NOOP("Evidence", "Size"), lambda i: i.size, size, True, width=10),
+    Column(QT_TRANSLATE_NOOP("Evidence", "Hash-set hits"), lambda i: i.id, width=26),  # see below
     Column(QT_TRANSLATE_NOOP("Evidence", "Exhibit"), lambda i: i.exhibit or "", width=10),
     Column(QT_TRANSLATE_NOOP("Evidence", "Seized by"), lambda i: i.seized_by or "", width=14),
     Column(QT_TRANSLATE_NOOP("Evidence", "Acquired"), lambda i: i.acquired_at, when, width=16),

@@ -75,14 +75,14 @@ def test_an_analyst_matches_a_case_sees_known_bad_first_and_acknowledges_alerts(
     assert len(names) == 4
     assert set(names[:2]) == {"file00001.bin", "file00002.bin"}
     assert "2 known-good hidden" in page.count.text()
-    first = page.proxy.index(0, 2)
+    first = page.proxy.index(0, 3)
     assert first.data().startswith("Known bad: VIC UK (category ")
     assert first.data(Qt.ItemDataRole.ForegroundRole) == KNOWN_BAD
     assert page.alerts_button.text() == "Alerts: 4"
 
     page.hide_good.setChecked(False)
     assert len(_shown(page)) == 6
-    last = page.proxy.index(5, 2)  # known-good sorts last
+    last = page.proxy.index(5, 3)  # known-good sorts last
     assert last.data() == "Known good: NSRL"
     assert last.data(Qt.ItemDataRole.ForegroundRole) == KNOWN_GOOD
     page.bad_first.setChecked(False)  # back to the ID order
