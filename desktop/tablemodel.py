@@ -64,6 +64,8 @@ class RecordModel(QAbstractTableModel):
         self.records: list[Any] = []
         self._sort: tuple[int, Qt.SortOrder] | None = None
         self._haystacks: dict[int, str] = {}
+        # a rank sorted on before any column, whatever its order (e.g. known-bad first)
+        self.first: Callable[[Any], Any] | None = None
 
     def set_records(self, records: list[Any]) -> None:
         self.beginResetModel()
@@ -100,6 +102,8 @@ class RecordModel(QAbstractTableModel):
             self.records.sort(
                 key=lambda r: str(value(r)), reverse=order == Qt.SortOrder.DescendingOrder
             )
+        if self.first is not None:  # stable: the column's order holds within each rank
+            self.records.sort(key=self.first)
         after = {id(r): n for n, r in enumerate(self.records)}
         remap = {before[k]: after[k] for k in before}
         self.changePersistentIndexList(
@@ -108,6 +112,11 @@ class RecordModel(QAbstractTableModel):
         )
         self._haystacks.clear()
         self.layoutChanged.emit()
+
+    def resort(self) -> None:
+        """Sort again by the current column (after ``first`` changed)."""
+        if self._sort is not None:
+            self.sort(*self._sort)
 
     def haystack(self, row: int) -> str:
         """The row's text in every column, folded for case-insensitive filtering (cached)."""
@@ -192,17 +201,27 @@ class RecordProxy(QSortFilterProxyModel):
         self._needle = ""
         self._order = Qt.SortOrder.AscendingOrder
         self._column = -1
+        self._keep: Callable[[Any], bool] | None = None
 
-    def setFilterFixedString(self, pattern: str) -> None:
+    def _refilter(self, change: Callable[[], None]) -> None:
         if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
             self.beginFilterChange()
-            self._needle = pattern.casefold()
+            change()
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         else:
-            self._needle = pattern.casefold()
+            change()
             self.invalidateRowsFilter()
 
+    def setFilterFixedString(self, pattern: str) -> None:
+        self._refilter(lambda: setattr(self, "_needle", pattern.casefold()))
+
+    def set_keep(self, keep: Callable[[Any], bool] | None) -> None:
+        """Show only the records ``keep`` accepts (None: all), besides the text filter."""
+        self._refilter(lambda: setattr(self, "_keep", keep))
+
     def filterAcceptsRow(self, row: int, parent: Index) -> bool:
+        if self._keep is not None and not self._keep(self.records.records[row]):
+            return False
         return not self._needle or self._needle in self.records.haystack(row)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

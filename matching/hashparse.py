@@ -43,9 +43,10 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where digests are sorted: the GUI reads hits without it
+    import numpy as np
 
 from vault.errors import UserError
 from vault.jobs import CancelToken
@@ -580,6 +581,8 @@ def _shown(token: bytes) -> str:
 
 
 def _finish(algorithm: str, got: Collected) -> Digests | None:
+    import numpy as np
+
     raw = got.digests[algorithm]
     width = ALGORITHMS[algorithm][1]
     if not raw:

@@ -363,6 +363,82 @@
     </message>
 </context>
 <context>
+    <name>Alerts</name>
+    <message>
+        <location filename="../pages/hashsets.py" line="379"/>
+        <source>Item</source>
+        <translation>العنصر</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="380"/>
+        <source>Hash set</source>
+        <translation>مجموعة التجزئة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="382"/>
+        <source>Category</source>
+        <translation>الفئة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="386"/>
+        <source>Matched on</source>
+        <translation>طابق على</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="387"/>
+        <source>Found</source>
+        <translation>وُجد في</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="389"/>
+        <source>Acknowledged</source>
+        <translation>تم الإقرار</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="393"/>
+        <source>Digest</source>
+        <translation>البصمة</translation>
+    </message>
+</context>
+<context>
+    <name>AlertsDialog</name>
+    <message>
+        <location filename="../pages/hashsets.py" line="442"/>
+        <source>Known-bad alerts of {0}</source>
+        <translation>تنبيهات الملفات الضارة المعروفة في {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="452"/>
+        <source>Acknowledge...</source>
+        <translation>إقرار...</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="455"/>
+        <source>View item</source>
+        <translation>عرض العنصر</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="457"/>
+        <source>Close</source>
+        <translation>إغلاق</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="488"/>
+        <source>{0} alerts, {1} not acknowledged</source>
+        <translation>{0} تنبيهات، {1} دون إقرار</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="502"/>
+        <source>Item {0} is in the known-bad set {1}.</source>
+        <translation>العنصر {0} موجود في مجموعة الملفات الضارة المعروفة {1}.</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="507"/>
+        <source>{0} alerts of {1} items are acknowledged with one reason.</source>
+        <translation>يُقَرّ بـ {0} تنبيهات لـ {1} عناصر بسبب واحد.</translation>
+    </message>
+</context>
+<context>
     <name>Areas</name>
     <message>
         <location filename="../pages/__init__.py" line="43"/>
@@ -376,36 +452,41 @@
     </message>
     <message>
         <location filename="../pages/__init__.py" line="57"/>
+        <source>Hash sets</source>
+        <translation>مجموعات التجزئة</translation>
+    </message>
+    <message>
+        <location filename="../pages/__init__.py" line="64"/>
         <source>Faces</source>
         <translation>الوجوه</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="64"/>
+        <location filename="../pages/__init__.py" line="71"/>
         <source>Watchlists</source>
         <translation>قوائم المراقبة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="71"/>
+        <location filename="../pages/__init__.py" line="78"/>
         <source>Review</source>
         <translation>المراجعة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="78"/>
+        <location filename="../pages/__init__.py" line="85"/>
         <source>Partners</source>
         <translation>الشركاء</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="85"/>
+        <location filename="../pages/__init__.py" line="92"/>
         <source>Bundles</source>
         <translation>الحزم</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="92"/>
+        <location filename="../pages/__init__.py" line="99"/>
         <source>Audit</source>
         <translation>سجل التدقيق</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="99"/>
+        <location filename="../pages/__init__.py" line="106"/>
         <source>Admin</source>
         <translation>الإدارة</translation>
     </message>
@@ -958,56 +1039,67 @@
     <name>CustodyFormDialog</name>
     <message>
         <location filename="../pages/evidence.py" line="71"/>
+        <location filename="../pages/evidence.py" line="113"/>
         <source>Custody record for this batch</source>
         <translation>سجل الحيازة لهذه الدفعة</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="72"/>
+        <location filename="../pages/evidence.py" line="114"/>
         <source>{0} file(s) or folder(s) to ingest</source>
         <translation>{0} ملف أو مجلد للإدخال</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="83"/>
+        <location filename="../pages/evidence.py" line="125"/>
         <source>Store files already in the case again</source>
         <translation>تخزين الملفات الموجودة في القضية مرة أخرى</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="86"/>
+        <location filename="../pages/evidence.py" line="128"/>
         <source>Files of the case with the same source path and SHA-256 are skipped unless this is checked.</source>
         <translation>تُتخطّى ملفات القضية ذات مسار المصدر نفسه وقيمة SHA-256 نفسها ما لم يُحدَّد هذا الخيار.</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="91"/>
+        <location filename="../pages/evidence.py" line="133"/>
         <source>Exhibit number</source>
         <translation>رقم المضبوطات</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="92"/>
+        <location filename="../pages/evidence.py" line="134"/>
         <source>Seized from</source>
         <translation>ضُبط من</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="93"/>
+        <location filename="../pages/evidence.py" line="135"/>
         <source>Seized at (place)</source>
         <translation>مكان الضبط</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="94"/>
+        <location filename="../pages/evidence.py" line="136"/>
         <source>Seized on</source>
         <translation>تاريخ الضبط</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="95"/>
+        <location filename="../pages/evidence.py" line="137"/>
         <source>Seized by</source>
         <translation>ضبطه</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="96"/>
+        <location filename="../pages/evidence.py" line="138"/>
         <source>Description</source>
         <translation>الوصف</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="99"/>
+        <location filename="../pages/evidence.py" line="141"/>
         <source>Ingest</source>
         <translation>إدخال</translation>
     </message>
@@ -1103,37 +1195,48 @@
         <translation>الاسم</translation>
     </message>
     <message>
+        <location filename="../pages/evidence.py" line="44"/>
+        <source>Hash-set hits</source>
+        <translation>تطابقات مجموعات التجزئة</translation>
+    </message>
+    <message>
         <location filename="../pages/evidence.py" line="43"/>
         <source>Size</source>
         <translation>الحجم</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="44"/>
+        <location filename="../pages/evidence.py" line="45"/>
         <source>Exhibit</source>
         <translation>المضبوطات</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="45"/>
+        <location filename="../pages/evidence.py" line="46"/>
         <source>Seized by</source>
         <translation>ضبطه</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="46"/>
+        <location filename="../pages/evidence.py" line="47"/>
         <source>Acquired</source>
         <translation>تاريخ الإدخال</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="47"/>
+        <location filename="../pages/evidence.py" line="48"/>
         <source>SHA-256</source>
         <translation>SHA-256</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="48"/>
+        <location filename="../pages/evidence.py" line="49"/>
         <source>MD5</source>
         <translation>MD5</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="49"/>
+        <location filename="../pages/evidence.py" line="50"/>
         <source>SHA-1</source>
         <translation>SHA-1</translation>
     </message>
@@ -1142,26 +1245,62 @@
     <name>EvidencePage</name>
     <message>
         <location filename="../pages/evidence.py" line="203"/>
+        <location filename="../pages/evidence.py" line="212"/>
+        <source>Hide known-good</source>
+        <translation>إخفاء الملفات السليمة المعروفة</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="215"/>
+        <source>Known-bad first</source>
+        <translation>الضارة المعروفة أولاً</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="220"/>
+        <source>Match against hash sets</source>
+        <translation>المطابقة مع مجموعات التجزئة</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="223"/>
+        <source>Alerts</source>
+        <translation>التنبيهات</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="226"/>
+        <source>Similar...</source>
+        <translation>المشابه...</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="228"/>
+        <source>Near-duplicates and other occurrences of the selected item</source>
+        <translation>النسخ شبه المطابقة والظهورات الأخرى للعنصر المحدد</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="232"/>
         <source>Filter by name, exhibit or hash</source>
         <translation>تصفية حسب الاسم أو المضبوطات أو البصمة</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="208"/>
+        <location filename="../pages/evidence.py" line="237"/>
         <source>Add files...</source>
         <translation>إضافة ملفات...</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="210"/>
+        <location filename="../pages/evidence.py" line="239"/>
         <source>Add folder...</source>
         <translation>إضافة مجلد...</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="214"/>
+        <location filename="../pages/evidence.py" line="243"/>
+        <location filename="../pages/evidence.py" line="456"/>
         <source>View</source>
         <translation>عرض</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="218"/>
+        <location filename="../pages/evidence.py" line="247"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
@@ -1177,16 +1316,19 @@
     </message>
     <message>
         <location filename="../pages/evidence.py" line="229"/>
+        <location filename="../pages/evidence.py" line="254"/>
         <source>Drop files or folders here to ingest them into the case.</source>
         <translation>أفلت الملفات أو المجلدات هنا لإدخالها في القضية.</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="292"/>
+        <location filename="../pages/evidence.py" line="324"/>
         <source>Loading...</source>
         <translation>جارٍ التحميل...</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="330"/>
+        <location filename="../pages/evidence.py" line="363"/>
         <source>{0} items</source>
         <translation>{0} عنصر</translation>
     </message>
@@ -1212,42 +1354,95 @@
     </message>
     <message>
         <location filename="../pages/evidence.py" line="411"/>
+        <location filename="../pages/evidence.py" line="366"/>
+        <source>({0} known-good hidden)</source>
+        <translation>({0} من الملفات السليمة المعروفة مخفية)</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="374"/>
+        <source>Alerts: {0}</source>
+        <translation>التنبيهات: {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="402"/>
+        <source>Matching {0} against the hash sets</source>
+        <translation>مطابقة {0} مع مجموعات التجزئة</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="405"/>
+        <source>{0} of {1} items looked up</source>
+        <translation>تم البحث عن {0} من {1} عناصر</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="417"/>
+        <source>No active hash set: import one on the Hash sets page.</source>
+        <translation>لا توجد مجموعة تجزئة نشطة: استورد واحدة من صفحة مجموعات التجزئة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="418"/>
+        <source>{0} items looked up in {1} sets: {2} new hits, {3} known-bad.</source>
+        <translation>تم البحث عن {0} عناصر في {1} مجموعات: {2} تطابقات جديدة، {3} ضارة معروفة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="422"/>
+        <source>{0} hits were found before.</source>
+        <translation>وُجدت {0} تطابقات من قبل.</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="425"/>
+        <source>This case keeps no MD5 or SHA-1: only SHA-256 entries could match.</source>
+        <translation>لا تحتفظ هذه القضية بـ MD5 أو SHA-1: لا يمكن أن تطابق إلا مدخلات SHA-256.</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="457"/>
+        <source>Similar and other occurrences...</source>
+        <translation>المشابه والظهورات الأخرى...</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="481"/>
         <source>Choose files to ingest</source>
         <translation>اختر ملفات للإدخال</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="416"/>
+        <location filename="../pages/evidence.py" line="486"/>
         <source>Choose a folder to ingest</source>
         <translation>اختر مجلدًا للإدخال</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="358"/>
         <location filename="../pages/evidence.py" line="433"/>
+        <location filename="../pages/evidence.py" line="503"/>
         <source>Choose or create a case first.</source>
         <translation>اختر قضية أو أنشئها أولًا.</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="451"/>
+        <location filename="../pages/evidence.py" line="521"/>
         <source>Ingesting into {0}</source>
         <translation>جارٍ الإدخال في {0}</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="459"/>
+        <location filename="../pages/evidence.py" line="529"/>
         <source>{0} saved, {1} failed.</source>
         <translation>حُفظ {0}، وفشل {1}.</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="462"/>
+        <location filename="../pages/evidence.py" line="532"/>
         <source>{0} skipped as already in the case (same path and SHA-256).</source>
         <translation>تم تخطي {0} ملف موجود في القضية مسبقًا (المسار نفسه وSHA-256 نفسها).</translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="465"/>
+        <location filename="../pages/evidence.py" line="535"/>
         <source>Cancelled: </source>
         <translation>أُلغي: </translation>
     </message>
     <message>
         <location filename="../pages/evidence.py" line="465"/>
+        <location filename="../pages/evidence.py" line="535"/>
         <source>Finished items are kept.</source>
         <translation>العناصر المكتملة محفوظة.</translation>
     </message>
@@ -1521,6 +1716,271 @@
     </message>
 </context>
 <context>
+    <name>HashSets</name>
+    <message>
+        <location filename="../pages/hashsets.py" line="40"/>
+        <source>Known bad</source>
+        <translation>ضار معروف</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="41"/>
+        <source>Known good</source>
+        <translation>سليم معروف</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="42"/>
+        <source>Informational</source>
+        <translation>للعلم</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="45"/>
+        <source>Active</source>
+        <translation>نشطة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="46"/>
+        <source>Disabled</source>
+        <translation>معطلة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="47"/>
+        <source>Deleted</source>
+        <translation>محذوفة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="51"/>
+        <source>NSRL RDS (SQLite)</source>
+        <translation>NSRL RDS (SQLite)</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="52"/>
+        <source>VICS JSON (Project VIC, CAID)</source>
+        <translation>VICS JSON (Project VIC، CAID)</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="53"/>
+        <source>Plain list of MD5, SHA-1 or SHA-256</source>
+        <translation>قائمة بسيطة من MD5 أو SHA-1 أو SHA-256</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="54"/>
+        <source>md5deep / hashdeep</source>
+        <translation>md5deep / hashdeep</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="70"/>
+        <source>(category {0})</source>
+        <translation>(الفئة {0})</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="83"/>
+        <source>+{0} more</source>
+        <translation>+{0} أخرى</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="98"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="99"/>
+        <source>Kind</source>
+        <translation>النوع</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="100"/>
+        <source>Source</source>
+        <translation>المصدر</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="101"/>
+        <source>Format</source>
+        <translation>الصيغة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="102"/>
+        <source>Entries</source>
+        <translation>المدخلات</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="104"/>
+        <source>State</source>
+        <translation>الحالة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="108"/>
+        <source>Imported</source>
+        <translation>تاريخ الاستيراد</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="109"/>
+        <source>By</source>
+        <translation>بواسطة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="110"/>
+        <source>File</source>
+        <translation>الملف</translation>
+    </message>
+</context>
+<context>
+    <name>HashSetsPage</name>
+    <message>
+        <location filename="../pages/hashsets.py" line="203"/>
+        <source>Import set...</source>
+        <translation>استيراد مجموعة...</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="205"/>
+        <location filename="../pages/hashsets.py" line="262"/>
+        <source>Disable</source>
+        <translation>تعطيل</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="207"/>
+        <source>Delete...</source>
+        <translation>حذف...</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="215"/>
+        <source>Files of every case are looked up in the active sets when they are ingested; known-bad hits raise alerts, known-good files can be hidden.</source>
+        <translation>يُبحث عن ملفات كل قضية في المجموعات النشطة عند إدخالها؛ تطابقات الملفات الضارة المعروفة تطلق تنبيهات، ويمكن إخفاء الملفات السليمة المعروفة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="239"/>
+        <source>{0} hash sets</source>
+        <translation>{0} مجموعات تجزئة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="262"/>
+        <source>Enable</source>
+        <translation>تفعيل</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="286"/>
+        <source>Importing hash set {0}</source>
+        <translation>استيراد مجموعة التجزئة {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="295"/>
+        <source>Storing {0} of {1} entries</source>
+        <translation>تخزين {0} من {1} مدخلات</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="296"/>
+        <source>Reading and checking the file...</source>
+        <translation>قراءة الملف والتحقق منه...</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="299"/>
+        <source>Imported {0}: {1} entries ({2}).</source>
+        <translation>تم استيراد {0}: {1} مدخلات ({2}).</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="323"/>
+        <source>Disable hash set</source>
+        <translation>تعطيل مجموعة التجزئة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="324"/>
+        <source>Disable {0}? New files are no longer looked up in it.</source>
+        <translation>تعطيل {0}؟ لن يُبحث فيها عن الملفات الجديدة بعد الآن.</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="327"/>
+        <source>Its entries and the hits found so far are kept; enable it to match again.</source>
+        <translation>تُحفظ مدخلاتها والتطابقات التي وُجدت حتى الآن؛ فعّلها لتعود المطابقة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="337"/>
+        <source>Delete hash set</source>
+        <translation>حذف مجموعة التجزئة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="338"/>
+        <source>Delete {0} and its {1} entries?</source>
+        <translation>حذف {0} ومدخلاتها البالغة {1}؟</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="342"/>
+        <source>No evidence is deleted, and the hits already found keep naming the set. The deletion is recorded in the audit log.</source>
+        <translation>لا يُحذف أي دليل، وتبقى التطابقات التي وُجدت تسمّي المجموعة. يُسجَّل الحذف في سجل التدقيق.</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="370"/>
+        <source>Hash set {0}: {1}</source>
+        <translation>مجموعة التجزئة {0}: {1}</translation>
+    </message>
+</context>
+<context>
+    <name>ImportDialog</name>
+    <message>
+        <location filename="../pages/hashsets.py" line="121"/>
+        <source>Import a hash set</source>
+        <translation>استيراد مجموعة تجزئة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="124"/>
+        <source>Browse...</source>
+        <translation>استعراض...</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="130"/>
+        <source>Found from the file</source>
+        <translation>تُستنتج من الملف</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="139"/>
+        <source>Known bad: a hit raises an alert. Known good: hidden from the evidence list (operating system and program files). Informational: shown, no alert.</source>
+        <translation>ضار معروف: التطابق يطلق تنبيهاً. سليم معروف: يُخفى من قائمة الأدلة (ملفات نظام التشغيل والبرامج). للعلم: يُعرض دون تنبيه.</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="144"/>
+        <source>Agency or release (optional)</source>
+        <translation>الجهة أو الإصدار (اختياري)</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="148"/>
+        <source>File</source>
+        <translation>الملف</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="149"/>
+        <source>Format</source>
+        <translation>الصيغة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="150"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="151"/>
+        <source>Kind</source>
+        <translation>النوع</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="152"/>
+        <source>Source</source>
+        <translation>المصدر</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="154"/>
+        <source>Import</source>
+        <translation>استيراد</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="164"/>
+        <source>Choose a hash-set file</source>
+        <translation>اختر ملف مجموعة تجزئة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="173"/>
+        <source>Choose a file and give the set a name.</source>
+        <translation>اختر ملفاً وأعطِ المجموعة اسماً.</translation>
+    </message>
+</context>
+<context>
     <name>Item</name>
     <message>
         <location filename="../pages/item_view.py" line="37"/>
@@ -1563,7 +2023,7 @@
 <context>
     <name>ItemDialog</name>
     <message>
-        <location filename="../pages/item_view.py" line="193"/>
+        <location filename="../pages/item_view.py" line="205"/>
         <source>Item {0}: {1}</source>
         <translation>العنصر {0}: {1}</translation>
     </message>
@@ -1578,7 +2038,7 @@
         <translation>معاينة</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="194"/>
+        <location filename="../pages/item_view.py" line="206"/>
         <source>Record</source>
         <translation>السجل</translation>
     </message>
@@ -1604,116 +2064,126 @@
     </message>
     <message>
         <location filename="../pages/item_view.py" line="170"/>
+        <source>Similar...</source>
+        <translation>المشابه...</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="171"/>
+        <source>Near-duplicates and other occurrences</source>
+        <translation>النسخ شبه المطابقة والظهورات الأخرى</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="174"/>
         <source>Close</source>
         <translation>إغلاق</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="204"/>
+        <location filename="../pages/item_view.py" line="216"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="205"/>
+        <location filename="../pages/item_view.py" line="217"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="206"/>
+        <location filename="../pages/item_view.py" line="218"/>
         <source>Size</source>
         <translation>الحجم</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="207"/>
+        <location filename="../pages/item_view.py" line="219"/>
         <source>SHA-256</source>
         <translation>SHA-256</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="208"/>
+        <location filename="../pages/item_view.py" line="220"/>
         <source>SHA-1</source>
         <translation>SHA-1</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="209"/>
+        <location filename="../pages/item_view.py" line="221"/>
         <source>MD5</source>
         <translation>MD5</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="210"/>
+        <location filename="../pages/item_view.py" line="222"/>
         <source>Exhibit number</source>
         <translation>رقم المضبوطات</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="211"/>
+        <location filename="../pages/item_view.py" line="223"/>
         <source>Seized from</source>
         <translation>ضُبط من</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="212"/>
+        <location filename="../pages/item_view.py" line="224"/>
         <source>Seized at (place)</source>
         <translation>مكان الضبط</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="213"/>
+        <location filename="../pages/item_view.py" line="225"/>
         <source>Seized on</source>
         <translation>تاريخ الضبط</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="214"/>
+        <location filename="../pages/item_view.py" line="226"/>
         <source>Seized by</source>
         <translation>ضبطه</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="215"/>
+        <location filename="../pages/item_view.py" line="227"/>
         <source>Description</source>
         <translation>الوصف</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="216"/>
+        <location filename="../pages/item_view.py" line="228"/>
         <source>Original path</source>
         <translation>المسار الأصلي</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="217"/>
+        <location filename="../pages/item_view.py" line="229"/>
         <source>Acquired by</source>
         <translation>أدخله</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="218"/>
+        <location filename="../pages/item_view.py" line="230"/>
         <source>Acquired</source>
         <translation>تاريخ الإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="258"/>
+        <location filename="../pages/item_view.py" line="270"/>
         <source>Too large to preview here; export a copy to open it.</source>
         <translation>أكبر من أن يُعاين هنا؛ صدّر نسخة لفتحه.</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="280"/>
+        <location filename="../pages/item_view.py" line="292"/>
         <source>Video: the first frame</source>
         <translation>فيديو: الإطار الأول</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="283"/>
+        <location filename="../pages/item_view.py" line="295"/>
         <source>Text</source>
         <translation>نص</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="283"/>
+        <location filename="../pages/item_view.py" line="295"/>
         <source>Binary (hex)</source>
         <translation>ثنائي (سداسي عشري)</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="295"/>
+        <location filename="../pages/item_view.py" line="307"/>
         <source>Export a copy to</source>
         <translation>تصدير نسخة إلى</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="303"/>
+        <location filename="../pages/item_view.py" line="315"/>
         <source>Exporting...</source>
         <translation>جارٍ التصدير...</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="311"/>
+        <location filename="../pages/item_view.py" line="323"/>
         <source>Copy written to {0} (hash checked)</source>
         <translation>كُتبت النسخة في {0} (تم التحقق من البصمة)</translation>
     </message>
@@ -1893,7 +2363,7 @@
 <context>
     <name>Page</name>
     <message>
-        <location filename="../pages/__init__.py" line="128"/>
+        <location filename="../pages/__init__.py" line="135"/>
         <source>Custos</source>
         <translation>Custos</translation>
     </message>
@@ -2218,7 +2688,7 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>Placeholder</name>
     <message>
-        <location filename="../pages/__init__.py" line="213"/>
+        <location filename="../pages/__init__.py" line="220"/>
         <source>This area is not available in this version yet.</source>
         <translation>هذا القسم غير متاح في هذا الإصدار بعد.</translation>
     </message>
@@ -2244,6 +2714,26 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <location filename="../pages/review.py" line="94"/>
         <source>A reason is required.</source>
         <translation>السبب مطلوب.</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="411"/>
+        <source>Acknowledge alert</source>
+        <translation>الإقرار بالتنبيه</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="413"/>
+        <source>e.g. reviewed, categorised in the case report</source>
+        <translation>مثلاً: رُوجع، وصُنّف في تقرير القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="415"/>
+        <source>Acknowledge</source>
+        <translation>إقرار</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="423"/>
+        <source>Reason</source>
+        <translation>السبب</translation>
     </message>
 </context>
 <context>
@@ -2710,6 +3200,154 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <location filename="../login.py" line="198"/>
         <source>Creating the vault...</source>
         <translation>جارٍ إنشاء الخزنة...</translation>
+    </message>
+</context>
+<context>
+    <name>Similar</name>
+    <message>
+        <location filename="../pages/admin.py" line="112"/>
+        <source>Roles of {0}</source>
+        <translation>أدوار {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="112"/>
+        <source>Add user</source>
+        <translation>إضافة مستخدم</translation>
+    </message>
+    <message>
+        <location filename="../pages/admin.py" line="120"/>
+        <location filename="../pages/similar.py" line="32"/>
+        <source>Same content (SHA-256)</source>
+        <translation>المحتوى نفسه (SHA-256)</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="33"/>
+        <source>Near-duplicate (PDQ)</source>
+        <translation>شبه مطابق (PDQ)</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="34"/>
+        <source>Same face</source>
+        <translation>الوجه نفسه</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="46"/>
+        <source>{0} bits</source>
+        <translation>{0} بت</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="54"/>
+        <source>Found as</source>
+        <translation>وُجد بوصفه</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="58"/>
+        <source>Case</source>
+        <translation>القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="59"/>
+        <source>Item</source>
+        <translation>العنصر</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="60"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="62"/>
+        <source>Distance</source>
+        <translation>المسافة</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="69"/>
+        <source>Time</source>
+        <translation>الوقت</translation>
+    </message>
+</context>
+<context>
+    <name>SimilarDialog</name>
+    <message>
+        <location filename="../pages/similar.py" line="84"/>
+        <source>Similar to item {0}</source>
+        <translation>ما يشبه العنصر {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="86"/>
+        <source>Across all cases</source>
+        <translation>في كل القضايا</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="93"/>
+        <location filename="../pages/similar.py" line="122"/>
+        <source>Looking...</source>
+        <translation>جارٍ البحث...</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="95"/>
+        <source>Compute PDQ for this case</source>
+        <translation>حساب PDQ لهذه القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="97"/>
+        <source>Perceptual hashes of the case&apos;s photos and videos, for near-duplicates</source>
+        <translation>التجزئات الإدراكية لصور القضية ومقاطع الفيديو فيها، لإيجاد النسخ شبه المطابقة</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="101"/>
+        <source>View item</source>
+        <translation>عرض العنصر</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="103"/>
+        <source>Close</source>
+        <translation>إغلاق</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="137"/>
+        <source>Similar to item {0}: {1}</source>
+        <translation>ما يشبه العنصر {0}: {1}</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="141"/>
+        <source>in every case you may read</source>
+        <translation>في كل قضية يحق لك قراءتها</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="143"/>
+        <source>in case {0}</source>
+        <translation>في القضية {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="145"/>
+        <source>{0} found {1} (PDQ within {2} bits).</source>
+        <translation>وُجد {0} {1} (PDQ ضمن {2} بت).</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="149"/>
+        <source>This item has no PDQ hash: near-duplicates were not searched.</source>
+        <translation>لا يملك هذا العنصر تجزئة PDQ: لم يُبحث عن النسخ شبه المطابقة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="152"/>
+        <source>Its PDQ hash is of low quality (a flat picture): near-duplicates were not searched.</source>
+        <translation>تجزئة PDQ الخاصة به منخفضة الجودة (صورة مسطحة): لم يُبحث عن النسخ شبه المطابقة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="169"/>
+        <source>Perceptual hashes of {0}</source>
+        <translation>التجزئات الإدراكية لـ {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="178"/>
+        <source>{0} items hashed ({1} PDQ hashes), {2} failed.</source>
+        <translation>جُزّئ {0} عناصر ({1} تجزئات PDQ)، وفشل {2}.</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="182"/>
+        <source>Cancelled: </source>
+        <translation>أُلغي: </translation>
     </message>
 </context>
 <context>

@@ -53,6 +53,13 @@ AREAS = (
         "EvidencePage",
     ),
     Area(
+        "hashsets",
+        QT_TRANSLATE_NOOP("Areas", "Hash sets"),
+        ("hashset.read",),
+        __name__ + ".hashsets",
+        "HashSetsPage",
+    ),
+    Area(
         "faces",
         QT_TRANSLATE_NOOP("Areas", "Faces"),
         ("match.run", "case.read"),

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QDate, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QFont
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QTableView,
@@ -35,12 +36,15 @@ from PySide6.QtWidgets import (
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.jobs import JobDialog
 from desktop.pages import Page
+from desktop.pages.hashsets import hit_rank, hits_text
 from desktop.tablemodel import Column, RecordModel, filtered, setup_view, size, when
 
+HITS_COLUMN = 3
 COLUMNS = (
     Column(QT_TRANSLATE_NOOP("Evidence", "ID"), lambda i: i.id, str, align_right=True, width=6),
     Column(QT_TRANSLATE_NOOP("Evidence", "Name"), lambda i: i.name, width=40),
     Column(QT_TRANSLATE_NOOP("Evidence", "Size"), lambda i: i.size, size, True, width=10),
+    Column(QT_TRANSLATE_NOOP("Evidence", "Hash-set hits"), lambda i: i.id, width=26),  # see below
     Column(QT_TRANSLATE_NOOP("Evidence", "Exhibit"), lambda i: i.exhibit or "", width=10),
     Column(QT_TRANSLATE_NOOP("Evidence", "Seized by"), lambda i: i.seized_by or "", width=14),
     Column(QT_TRANSLATE_NOOP("Evidence", "Acquired"), lambda i: i.acquired_at, when, width=16),
@@ -49,6 +53,47 @@ COLUMNS = (
     Column(QT_TRANSLATE_NOOP("Evidence", "SHA-1"), lambda i: i.sha1 or "", width=42),
 )
 CACHED_CASES = 4
+KNOWN_BAD = QColor("#c62828")
+KNOWN_GOOD = QColor("#8a8a8a")
+
+
+class EvidenceModel(RecordModel):
+    """The items of a case with their hash-set hits: known-bad rows red, known-good grey."""
+
+    def __init__(self, parent: Any = None) -> None:
+        columns = list(COLUMNS)
+        hits = columns[HITS_COLUMN]
+        columns[HITS_COLUMN] = Column(
+            hits.title, lambda i: hits_text(self.hits.get(i.id, [])), width=hits.width
+        )
+        super().__init__(columns, "Evidence", parent)
+        self.hits: dict[int, list[Any]] = {}
+
+    def set_items(self, items: list[Any], hits: dict[int, list[Any]]) -> None:
+        self.hits = hits
+        self.set_records(items)
+
+    def rank(self, item: Any) -> int:
+        return hit_rank(self.hits.get(item.id, []))
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if index.isValid() and role in (Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole):
+            hits = self.hits.get(self.records[index.row()].id)
+            if hits:
+                rank = hit_rank(hits)
+                if role == Qt.ItemDataRole.ForegroundRole and rank in (0, 3):
+                    return KNOWN_BAD if rank == 0 else KNOWN_GOOD
+                if role == Qt.ItemDataRole.FontRole and rank == 0:
+                    font = QFont()
+                    font.setBold(True)
+                    return font
+        if index.isValid() and role == Qt.ItemDataRole.ToolTipRole:
+            hits = self.hits.get(self.records[index.row()].id)
+            if hits and index.column() == HITS_COLUMN:
+                from desktop.pages.hashsets import hit_label
+
+                return "\n".join(f"{hit_label(h)} — {h.algorithm} {h.digest}" for h in hits)
+        return super().data(index, role)
 
 
 class FieldDateEdit(QDateEdit):
@@ -164,13 +209,19 @@ class ReportDialog(QDialog):
         return str(self.lang.currentData()), items
 
 
-def _items_unless(session: Any, case: str, seq: int | None) -> tuple[int, list[Any] | None]:
-    """On a worker: the case's items, or None when the audit head is still ``seq``."""
+def _items_unless(
+    session: Any, case: str, seq: int | None
+) -> tuple[int, tuple[list[Any], dict[int, list[Any]]] | None]:
+    """On a worker: the case's items and their hash-set hits, or None when the audit head is
+    still ``seq`` (every hit is audited, so a new hit moves the head too)."""
+    from matching.hashhits import case_hits
     from vault.history import head
     from vault.items import list_items
 
     now = head(session).seq
-    return now, (None if now == seq else list_items(session, case))
+    if now == seq:
+        return now, None
+    return now, (list_items(session, case), case_hits(session, case))
 
 
 class EvidencePage(Page):
@@ -186,19 +237,45 @@ class EvidencePage(Page):
         self.report_dialog: ReportDialog | None = None
         self.item_dialog: Any = None
         self._generation = 0
-        self._cache: dict[str, tuple[int, list[Any]]] = {}
+        self._cache: dict[str, tuple[int, tuple[list[Any], dict[int, list[Any]]]]] = {}
+        self.match_dialog: JobDialog | None = None
+        self.alerts_dialog: Any = None
+        self.similar_dialog: Any = None
         self._pending: Any = None
         self._wanted: str | None = None  # a case to show once the list of cases arrives
         self.cases = QComboBox()
         self.cases.setMinimumWidth(220)
         self.cases.currentIndexChanged.connect(self._case_chosen)
-        self.model = RecordModel(COLUMNS, "Evidence", self)
+        self.model = EvidenceModel(self)
         self.proxy = filtered(self.model, self)
         self.view = QTableView()
         self.view.setObjectName("evidence_table")
         self.view.setModel(self.proxy)
         setup_view(self.view)
         self.view.doubleClicked.connect(lambda _i: self.view_item())
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._menu)
+        self.menu: QMenu | None = None
+        # Griffeye and Autopsy hide what a known-good set (NSRL) says is not worth a look
+        self.hide_good = QCheckBox(self.tr("Hide known-good"))
+        self.hide_good.setChecked(True)
+        self.hide_good.toggled.connect(self._apply_hide)
+        self.bad_first = QCheckBox(self.tr("Known-bad first"))
+        self.bad_first.setChecked(True)
+        self.bad_first.toggled.connect(self._apply_bad_first)
+        self.proxy.set_keep(self._not_known_good)
+        self.model.first = self.model.rank
+        self.match_button = QPushButton(self.tr("Match against hash sets"))
+        self.match_button.clicked.connect(lambda _c=False: self.match())
+        self.match_button.setVisible(session.may("hashset.match"))
+        self.alerts_button = QPushButton(self.tr("Alerts"))
+        self.alerts_button.setObjectName("alerts_button")
+        self.alerts_button.clicked.connect(lambda _c=False: self.show_alerts())
+        self.similar_button = QPushButton(self.tr("Similar..."))
+        self.similar_button.setToolTip(
+            self.tr("Near-duplicates and other occurrences of the selected item")
+        )
+        self.similar_button.clicked.connect(lambda _c=False: self.show_similar())
         self.filter = QLineEdit()
         self.filter.setPlaceholderText(self.tr("Filter by name, exhibit or hash"))
         self.filter.setClearButtonEnabled(True)
@@ -224,12 +301,20 @@ class EvidencePage(Page):
         self.report_button.clicked.connect(lambda _checked=False: self.ask_report())
         self.report_button.setVisible(session.may("case.report"))
         top.addWidget(self.report_button)
+        top.addWidget(self.similar_button)
         top.addWidget(self.add_files)
         top.addWidget(self.add_folder)
         hint = QLabel(self.tr("Drop files or folders here to ingest them into the case."))
         hint.setVisible(can_ingest)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        hits_row = QHBoxLayout()
+        hits_row.addWidget(self.hide_good)
+        hits_row.addWidget(self.bad_first)
+        hits_row.addStretch(1)
+        hits_row.addWidget(self.alerts_button)
+        hits_row.addWidget(self.match_button)
+        layout.addLayout(hits_row)
         layout.addWidget(self.view)
         bottom = QHBoxLayout()
         bottom.addWidget(hint, 1)
@@ -260,7 +345,7 @@ class EvidencePage(Page):
             self._case_chosen(self.cases.currentIndex())
         else:
             self.case_ref = None
-            self.model.set_records([])
+            self.model.set_items([], {})
             self._show_count()
 
     def show_case(self, reference: str) -> None:
@@ -296,24 +381,24 @@ class EvidencePage(Page):
         bridge.finished.connect(self._loaded)
         bridge.failed.connect(self._load_failed)
 
-    def _loaded(self, answer: tuple[int, list[Any] | None]) -> None:
+    def _loaded(self, answer: tuple[int, Any]) -> None:
         generation, case = self.sender().property("load")
-        seq, items = answer
-        if items is None:  # unchanged since it was cached
+        seq, loaded = answer
+        if loaded is None:  # unchanged since it was cached
             cached = self._cache.get(case)
             if cached is None:
                 return
-            items = cached[1]
-        self._show_items(generation, case, seq, items)
+            loaded = cached[1]
+        self._show_items(generation, case, seq, loaded)
 
-    def _show_items(self, generation: int, case: str, seq: int, items: list[Any]) -> None:
+    def _show_items(self, generation: int, case: str, seq: int, loaded: Any) -> None:
         if generation != self._generation:
             return  # the user chose another case meanwhile
         self._cache.pop(case, None)
-        self._cache[case] = (seq, items)
+        self._cache[case] = (seq, loaded)
         while len(self._cache) > CACHED_CASES:
             self._cache.pop(next(iter(self._cache)))
-        self.model.set_records(items)
+        self.model.set_items(*loaded)
         self._show_count()
         self.items_loaded.emit(case)
         if self._pending is not None:
@@ -322,12 +407,109 @@ class EvidencePage(Page):
 
     def _load_failed(self, message: str) -> None:
         if self.sender().property("load")[0] == self._generation:
-            self.model.set_records([])
+            self.model.set_items([], {})
             self._show_count()
             self.error(message)
 
     def _show_count(self) -> None:
-        self.count.setText(self.tr("{0} items").format(len(self.model.records)))
+        total = len(self.model.records)
+        text = self.tr("{0} items").format(total)
+        hidden = total - self.proxy.rowCount()
+        if hidden and self.hide_good.isChecked() and not self.filter.text():
+            text += " " + self.tr("({0} known-good hidden)").format(hidden)
+        self.count.setText(text)
+        alerts = sum(
+            1
+            for hits in self.model.hits.values()
+            for h in hits
+            if h.kind == "known-bad" and h.acknowledged is None
+        )
+        self.alerts_button.setText(self.tr("Alerts: {0}").format(alerts))
+        self.alerts_button.setStyleSheet(
+            f"color: {KNOWN_BAD.name()}; font-weight: bold;" if alerts else ""
+        )
+
+    # --- hash-set hits -------------------------------------------------------------------
+    def _not_known_good(self, item: Any) -> bool:
+        return self.model.rank(item) != 3
+
+    def _apply_hide(self, hide: bool) -> None:
+        self.proxy.set_keep(self._not_known_good if hide else None)
+        self._show_count()
+
+    def _apply_bad_first(self, first: bool) -> None:
+        self.model.first = self.model.rank if first else None
+        self.model.resort()
+
+    def match(self) -> JobDialog | None:
+        """Look every item of the case up in the active hash sets (a job with Cancel)."""
+        from matching.hashhits import MatchJob
+        from vault.jobs import CancelToken
+
+        if not self.case_ref:
+            return None
+        job = MatchJob(self.session, self.case_ref, CancelToken())
+        bridge = self.runner.start(job)
+        self.match_dialog = JobDialog(
+            bridge,
+            self.tr("Matching {0} against the hash sets").format(self.case_ref),
+            self._matched_text,
+            self,
+            progress=lambda done, total, _m: self.tr("{0} of {1} items looked up").format(
+                done, total
+            ),
+        )
+        # a cancelled run keeps the hits of the groups it finished: show them either way
+        bridge.finished.connect(lambda _r: self.load_items())
+        bridge.failed.connect(lambda _m: self.load_items())
+        self.match_dialog.show()
+        return self.match_dialog
+
+    def _matched_text(self, result: Any) -> str:
+        if not result.sets:
+            return self.tr("No active hash set: import one on the Hash sets page.")
+        text = self.tr("{0} items looked up in {1} sets: {2} new hits, {3} known-bad.").format(
+            result.items, len(result.sets), result.hits, result.alerts
+        )
+        if result.known:
+            text += " " + self.tr("{0} hits were found before.").format(result.known)
+        if result.sha256_only:
+            text += " " + self.tr(
+                "This case keeps no MD5 or SHA-1: only SHA-256 entries could match."
+            )
+        return text
+
+    def show_alerts(self) -> Any:
+        from desktop.pages.hashsets import AlertsDialog
+
+        if not self.case_ref:
+            return None
+        dialog = AlertsDialog(self.session, self.runner, self.case_ref, self)
+        dialog.acknowledged.connect(lambda _h: self.load_items())
+        self.alerts_dialog = dialog
+        dialog.show()
+        return dialog
+
+    def show_similar(self, item_id: int | None = None) -> Any:
+        from desktop.pages.similar import SimilarDialog
+
+        if item_id is None:
+            record = self.selected_item()
+            if record is None:
+                return None
+            item_id = record.id
+        self.similar_dialog = SimilarDialog(self.session, self.runner, item_id, self)
+        self.similar_dialog.show()
+        return self.similar_dialog
+
+    def _menu(self, pos: Any) -> None:
+        if self.selected_item() is None:
+            return
+        menu = QMenu(self)
+        menu.addAction(self.tr("View"), lambda: self.view_item())
+        menu.addAction(self.tr("Similar and other occurrences..."), lambda: self.show_similar())
+        self.menu = menu
+        menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def selected_item(self) -> Any:
         index = self.view.currentIndex()

@@ -167,10 +167,15 @@ class ItemDialog(QDialog):
         self.export_button.clicked.connect(self._ask_export)
         self.export_button.setVisible(session.may("item.export"))
         self.export_button.setEnabled(False)
+        self.similar_button = QPushButton(self.tr("Similar..."))
+        self.similar_button.setToolTip(self.tr("Near-duplicates and other occurrences"))
+        self.similar_button.clicked.connect(lambda _c=False: self.show_similar())
+        self.similar_dialog: Any = None
         close = QPushButton(self.tr("Close"))
         close.clicked.connect(self.accept)
         bottom = QHBoxLayout()
         bottom.addWidget(self.message, 1)
+        bottom.addWidget(self.similar_button)
         bottom.addWidget(self.export_button)
         bottom.addWidget(close)
         layout = QVBoxLayout(self)
@@ -187,6 +192,13 @@ class ItemDialog(QDialog):
             done=self._item_read,
             failed=self._preview_failed,
         )
+
+    def show_similar(self) -> Any:
+        from desktop.pages.similar import SimilarDialog
+
+        self.similar_dialog = SimilarDialog(self.session, self.runner, self.item_id, self)
+        self.similar_dialog.show()
+        return self.similar_dialog
 
     def _item_read(self, item: Any) -> None:
         self.item = item
@@ -314,3 +326,34 @@ class ItemDialog(QDialog):
     def _export_failed(self, message: str) -> None:
         self.export_button.setEnabled(True)
         self.message.setText(message)
+
+
+class ItemsListDialog(QDialog):
+    """A dialog listing records that name an item (``record.item``): alerts, occurrences.
+
+    Subclasses set ``session``, ``runner``, ``view``, ``model`` and ``note``; a row opens its
+    item, a failed call shows its line in ``note``."""
+
+    session: Any
+    runner: Any
+    view: Any
+    model: Any
+    note: QLabel
+    last_error: str | None = None
+    item_dialog: Any = None
+
+    def _failed(self, message: str) -> None:
+        self.last_error = message
+        self.note.setText(message)
+
+    def selected(self) -> Any:
+        index = self.view.currentIndex()
+        return self.model.records[index.row()] if index.isValid() else None
+
+    def open_item(self) -> Any:
+        found = self.selected()
+        if found is None:
+            return None
+        self.item_dialog = ItemDialog(self.session, self.runner, found.item, self)
+        self.item_dialog.show()
+        return self.item_dialog

@@ -13,7 +13,7 @@ import traceback
 import pytest
 from guikit import settle, sign_in
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 
 class GuiThreadCalls:
@@ -93,6 +93,39 @@ def test_no_page_calls_the_core_on_the_gui_thread(
     assert reported.args[0] is not None and (tmp_path / "court.pdf.sig").exists()
     settle(qtbot, window)
     evidence.job_dialog.close()
+    match = evidence.match()  # known-file intelligence: match, alerts, similar, hash sets
+    qtbot.waitUntil(lambda: not match.bridge.running, timeout=30_000)
+    settle(qtbot, window)
+    evidence.hide_good.setChecked(False)
+    evidence.bad_first.setChecked(False)
+    evidence.show_alerts()
+    settle(qtbot, window)
+    evidence.alerts_dialog.close()
+    _click_first_row(qtbot, evidence.view)
+    similar = evidence.show_similar()
+    settle(qtbot, window)
+    pdq = similar.compute_pdq()
+    qtbot.waitUntil(lambda: not pdq.bridge.running, timeout=60_000)
+    settle(qtbot, window)
+    similar.all_cases.setChecked(True)
+    settle(qtbot, window)
+    if similar.model.records:
+        similar.view.selectRow(0)
+        similar.open_item()
+        settle(qtbot, window)
+        similar.item_dialog.close()
+    similar.close()
+    hashsets = window.show_area("hashsets")
+    known = tmp_path / "known.txt"
+    known.write_text("0" * 64 + "\n")
+    with qtbot.waitSignal(hashsets.imported, timeout=30_000):
+        hashsets.start_import(known, "Known", "known-bad")
+    settle(qtbot, window)
+    hashsets.select("Known")
+    hashsets.toggle().button(QMessageBox.StandardButton.Yes).click()
+    settle(qtbot, window)
+    hashsets.delete().button(QMessageBox.StandardButton.Yes).click()
+    settle(qtbot, window)
     bundles = window.show_area("bundles")
     dialog = bundles.open_export()
     settle(qtbot, window)
