@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DbSession
 
@@ -365,7 +365,8 @@ def stored_entries_digest(session: Session, set_id: int, cancel: CancelToken) ->
             started = batch.algorithm
         h.update(b"".join(batch.digests))
         if batch.categories is not None:
-            later.append(np.asarray(batch.categories, dtype="<i4").tobytes())
+            cats = batch.categories  # int32 little-endian, as hashparse.entries_digest hashes them
+            later.append(struct.pack(f"<{len(cats)}i", *cats))
     h.update(b"".join(later))
     return h.hexdigest()
 
