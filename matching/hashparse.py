@@ -161,6 +161,11 @@ def read_vics_bytes(name: str, data: bytes) -> Parsed:
     return _parsed(name, "vics", _vics_doc(name, data))
 
 
+def parsed_from(name: str, fmt: str, got: Collected) -> Parsed:
+    """Digests collected elsewhere (a case's confirmed items) sorted as a file's are."""
+    return _parsed(name, fmt, got)
+
+
 def _parsed(name: str, fmt: str, got: Collected) -> Parsed:
     if got.problem_count:
         raise HashSetRefused(name, got.problems, got.problem_count)
