@@ -1,5 +1,5 @@
-"""custos hashset import | list | show | disable | enable | delete | match | alerts | ack |
-export | import-bundle"""
+"""custos hashset import | from-case | list | show | disable | enable | delete | match | alerts |
+ack | export | import-bundle"""
 
 from __future__ import annotations
 
@@ -52,6 +52,39 @@ def import_(
     counts = ", ".join(f"{n:,} {a.upper()}" for a, n in sorted(info.counts.items()))
     out.print(
         f"hash set {safe(info.name)} imported ({info.kind}, {info.format}): {counts}",
+        markup=False,
+    )
+
+
+@hashset.command("from-case")
+@click.option("--case", "case_ref", required=True)
+@click.option("--name", required=True, help="Name of the new set.")
+@click.option("--kind", default="known-bad", show_default=True, type=click.Choice(KINDS))
+@click.option(
+    "--items",
+    "item_ids",
+    type=int,
+    multiple=True,
+    help="Item id (repeatable; default: items with an acknowledged known-bad hit).",
+)
+@click.option("--source", help="Source recorded on the set (default: 'case REF').")
+@click.pass_context
+def from_case(
+    ctx: click.Context,
+    case_ref: str,
+    name: str,
+    kind: str,
+    item_ids: tuple[int, ...],
+    source: str | None,
+) -> None:
+    """Make a set of a case's confirmed items (to share with 'hashset export')."""
+    from matching.hsfromcase import from_case as core_from_case
+
+    with signed_in(ctx) as session:
+        info = core_from_case(session, case_ref, name, kind, list(item_ids) or None, source)
+    counts = ", ".join(f"{n:,} {a.upper()}" for a, n in sorted(info.counts.items()))
+    out.print(
+        f"hash set {safe(info.name)} made from {safe(info.file_name)} ({info.kind}): {counts}",
         markup=False,
     )
 

@@ -102,6 +102,13 @@ def similar(
         )
     if not result.occurrences:
         out.print("  no other occurrence", markup=False)
+    for m in result.set_matches:
+        at = f" at {m.frame_time:.1f} s" if m.frame_time is not None else ""
+        cat = "-" if m.category is None else str(m.category)
+        out.print(
+            f"{m.kind}\tset {safe(m.set)}\tcategory {cat}\tdistance {m.distance}\t{m.hash}{at}",
+            markup=False,
+        )
 
 
 def register(group: click.Group) -> None:

@@ -22,6 +22,12 @@ Formats (also in the README):
   ``MD5`` and/or ``SHA1`` (``SHA256`` too if present) and an optional integer ``Category``.
   A malformed entry is named by its place (``value[3].Media[12]``); a JSON syntax error by
   line and column.
+* ``pdq``: one PDQ hash per line, 64 hex digits (the reference implementation's form),
+  optionally ``,quality`` (an integer 0-100, as Meta's tools write it; checked, not stored),
+  optionally followed by white space and anything (a name). Blank lines and ``#`` comments
+  skipped. Never told from the content (a SHA-256 list looks the same): ``--format pdq``.
+  VICS media entries may carry a ``PDQ`` field of the same 64 hex digits (not in the VICS 2.0
+  model we read; some producers add it), imported as a PDQ entry with the entry's category.
 * ``nsrl``: the RDSv3 SQLite distribution: table ``FILE`` with ``sha256``, ``sha1``, ``md5``
   text columns (``PKG``, ``OS``, ``MFG`` are not needed to match); ``VERSION`` gives the
   release for the set's source. Opened read-only and immutable, ``trusted_schema`` off, values
@@ -52,11 +58,20 @@ from vault.errors import UserError
 from vault.jobs import CancelToken
 from vault.printable import safe
 
-# algorithm name -> (code stored in hashset_entries.algorithm, digest bytes)
-ALGORITHMS: dict[str, tuple[int, int]] = {"md5": (1, 16), "sha1": (2, 20), "sha256": (3, 32)}
+# algorithm name -> (code stored in hashset_entries.algorithm, digest bytes). ``pdq`` is a
+# perceptual hash (matching/pdq.py, the 32 bytes of its 64-digit hex): matched by Hamming
+# distance (``matching.similar``), never by the exact lookup of ``hashhits``.
+ALGORITHMS: dict[str, tuple[int, int]] = {
+    "md5": (1, 16),
+    "sha1": (2, 20),
+    "sha256": (3, 32),
+    "pdq": (4, 32),
+}
+EXACT = ("md5", "sha1", "sha256")  # what an item's file digests are looked up by
 BY_CODE = {code: name for name, (code, _) in ALGORITHMS.items()}
-_BY_HEX = {2 * width: name for name, (_, width) in ALGORITHMS.items()}
-FORMATS = ("nsrl", "vics", "plain", "hashdeep")
+_BY_HEX = {2 * ALGORITHMS[name][1]: name for name in EXACT}
+FORMATS = ("nsrl", "vics", "plain", "hashdeep", "pdq")
+MAX_QUALITY = 100
 MAX_LISTED = 20  # malformed lines named in a refusal; the rest are counted
 MAX_LINE = 64 << 10  # a longer line is malformed (and not kept in memory)
 MAX_TEXT = 4 << 30  # plain and hashdeep files (a 10M-line SHA-256 list with names is < 2 GiB)
@@ -149,6 +164,8 @@ def read(path: Path, fmt: str, cancel: CancelToken, report: Report) -> Parsed:
         got = _read_nsrl(path, cancel)
     elif fmt == "vics":
         got = _read_vics(path, size)
+    elif fmt == "pdq":
+        got = _read_pdq(path, cancel, report)
     else:
         got = _read_lines(path, fmt, cancel, report)
     return _parsed(path.name, fmt, got)
@@ -159,6 +176,11 @@ def read_vics_bytes(name: str, data: bytes) -> Parsed:
     if len(data) > MAX_JSON:
         raise UserError(f"{name}: larger than {MAX_JSON} bytes; nothing imported")
     return _parsed(name, "vics", _vics_doc(name, data))
+
+
+def parsed_from(name: str, fmt: str, got: Collected) -> Parsed:
+    """Digests collected elsewhere (a case's confirmed items) sorted as a file's are."""
+    return _parsed(name, fmt, got)
 
 
 def _parsed(name: str, fmt: str, got: Collected) -> Parsed:
@@ -364,6 +386,24 @@ def _read_lines(path: Path, fmt: str, cancel: CancelToken, report: Report) -> Co
     return got
 
 
+def _read_pdq(path: Path, cancel: CancelToken, report: Report) -> Collected:
+    got = Collected()
+    for n, line in _lines(path, cancel, report, got):
+        parts = line.split(None, 1)
+        if not parts or parts[0].startswith(b"#"):
+            continue
+        token, _, quality = parts[0].partition(b",")
+        raw = _digest(token, "pdq")
+        if raw is None:
+            got.problem(f"line {n}", f"{_shown(token)} is not a PDQ hash (64 hex digits)")
+            continue
+        if quality and not (quality.isdigit() and int(quality) <= MAX_QUALITY):
+            got.problem(f"line {n}", f"quality {_shown(quality)} is not a number 0-100")
+            continue
+        got.digests["pdq"] += raw
+    return got
+
+
 _HASHDEEP_COLUMNS = {"size", "md5", "sha1", "sha256", "tiger", "whirlpool", "filename"}
 _REPORTED = ["(reported)"]  # a header already found wrong: its lines are not read
 
@@ -409,7 +449,7 @@ def _hashdeep_line(line: bytes, n: int, columns: list[str], got: Collected) -> N
 
 # --- VICS JSON ---------------------------------------------------------------------------
 
-_VICS_FIELDS = {"MD5": "md5", "SHA1": "sha1", "SHA256": "sha256"}
+_VICS_FIELDS = {"MD5": "md5", "SHA1": "sha1", "SHA256": "sha256", "PDQ": "pdq"}
 
 
 def _read_vics(path: Path, size: int) -> Collected:
@@ -487,7 +527,7 @@ def _vics_media(m: Any, where: str, got: Collected) -> None:
             return
         found.append((algorithm, raw))
     if not found:
-        got.problem(where, "no MD5, SHA1 or SHA256")
+        got.problem(where, "no MD5, SHA1, SHA256 or PDQ")
         return
     for algorithm, raw in found:
         got.digests[algorithm] += raw

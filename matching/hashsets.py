@@ -399,7 +399,7 @@ def check_entries(session: Session, cancel: CancelToken) -> Iterator[tuple[str, 
 VICS_CONTEXT = (
     "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default/$metadata#Media"
 )
-_VICS_KEYS = {"md5": "MD5", "sha1": "SHA1", "sha256": "SHA256"}
+_VICS_KEYS = {"md5": "MD5", "sha1": "SHA1", "sha256": "SHA256", "pdq": "PDQ"}
 
 
 def vics_json(session: Session, set_id: int, cancel: CancelToken) -> bytes:

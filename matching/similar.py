@@ -29,6 +29,7 @@ from matching.casefaces import media_kind
 from matching.errors import MatchingError
 from matching.models import FaceRecord, PdqRecord
 from matching.pdq import MATCH_DISTANCE, MIN_QUALITY, HashIndex, PdqHash
+from matching.pdqsets import SetMatch, pdq_set_matches
 from matching.pdqstore import add_pdq_rows, hashed_items
 from vault.cases import find_case
 from vault.errors import IntegrityFault, PermissionDenied, UserError
@@ -221,6 +222,8 @@ class SimilarResult:
     pdq_quality: int | None  # its best quality
     faces: int  # its faces of the current model
     occurrences: list[Occurrence]
+    # the item within the distance of an active PDQ set's entry (``matching.pdqsets``)
+    set_matches: list[SetMatch] = field(default_factory=list)
 
     @property
     def low_quality(self) -> bool:
@@ -286,6 +289,7 @@ def similar(
     for o in found:
         strongest.setdefault(o.item, o)
     found = list(strongest.values())
+    set_matches = _set_matches(session, item, distance)
     result = SimilarResult(
         item.id,
         own.reference,
@@ -297,6 +301,7 @@ def similar(
         quality,
         faces,
         found,
+        set_matches,
     )
     with session.transaction() as db:
         session.audit(
@@ -309,8 +314,24 @@ def similar(
             face_threshold=threshold,
             cases=len(scope),
             found={k: sum(o.kind == k for o in found) for k in KINDS},
+            pdq_sets=[m.set for m in set_matches],
         )
     return result
+
+
+def _set_matches(session: Session, item: Item, distance: int) -> list[SetMatch]:
+    """The item's PDQ hashes (quality >= ``MIN_QUALITY``) against the active PDQ sets."""
+    if not session.may("hashset.read"):
+        return []
+    vh = _vault_hashes(session)
+    mine = vh.hashes_of(item.id)
+    rows = mine[vh.quality[mine] >= MIN_QUALITY]
+    if len(rows) == 0:
+        return []
+    with vh.lock:
+        codes = vh.index.codes(rows)
+    times = [None if np.isnan(t) else float(t) for t in vh.frame_time[rows]]
+    return pdq_set_matches(session, codes, times, distance)
 
 
 def _names(session: Session, ids: Iterable[int]) -> dict[int, tuple[int, str]]:

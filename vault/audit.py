@@ -218,6 +218,7 @@ PRIVILEGED: dict[str, str] = {
     "agreement.added": "exchange.manage",
     # A set decides what is hidden (known-good) and what alerts (known-bad).
     "hashset.imported": "hashset.manage",
+    "hashset.made_from_case": "hashset.manage",
     "hashset.disabled": "hashset.manage",
     "hashset.enabled": "hashset.manage",
     "hashset.deleted": "hashset.manage",

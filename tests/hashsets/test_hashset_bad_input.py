@@ -160,7 +160,7 @@ def test_vics_entries_named_by_place(session: Session, tmp_path: Path) -> None:
         "vics.json: not imported (4 malformed lines): "
         f"value[0].Media[1]: MD5 '{MD5[1][:30]}' is not 32 hex digits; "
         "value[0].Media[2]: Category 'CAM' is not a category number; "
-        "value[0].Media[3]: no MD5, SHA1 or SHA256; value[1]: not a media entry (an object)"
+        "value[0].Media[3]: no MD5, SHA1, SHA256 or PDQ; value[1]: not a media entry (an object)"
     )
 
 

@@ -1,0 +1,104 @@
+"""An item's PDQ hashes against the PDQ entries of the active hash sets (``items similar``).
+
+A PDQ set is an ordinary hash set (``hashsets``, ``hashset_entries``) whose entries have the
+algorithm ``pdq`` (code 4, the hash's 32 bytes): imported from a list of PDQ hashes
+(``--format pdq``) or from VICS media with a ``PDQ`` field, shared and verified like any set.
+Those entries are never looked up exactly (``hashhits`` looks up file digests only): here each
+of the item's PDQ hashes of quality >= ``MIN_QUALITY`` is compared by Hamming distance with every
+PDQ entry of every active set (numpy popcount, ``READ_ROWS`` entries per database visit), and
+each set within ``distance`` is reported once, with its closest entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from matching.hashparse import ALGORITHMS
+from matching.models import HashSet, HashSetCategory, HashSetEntry
+from vault.session import Session
+
+READ_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class SetMatch:
+    """The queried item is within ``distance`` bits of a PDQ entry of an active set."""
+
+    kind: str  # "<set kind> near-duplicate", e.g. "known-bad near-duplicate"
+    set: str
+    set_kind: str
+    category: int | None
+    hash: str  # the set's entry, 64 hex digits
+    distance: int
+    frame_time: float | None  # the queried item's frame (video)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def pdq_set_matches(
+    session: Session, codes: np.ndarray, times: list[float | None], distance: int
+) -> list[SetMatch]:
+    """``codes`` ((n, 32) uint8: the item's PDQ hashes, already filtered by quality) against
+    every active set's PDQ entries; one match per set, its closest entry, closest first."""
+    if len(codes) == 0:
+        return []
+    code = ALGORITHMS["pdq"][0]
+    lo, hi = bytes((code,)), bytes((code + 1,))
+    queries = np.ascontiguousarray(codes, np.uint8).reshape(-1, 32).view(np.uint64)
+    with session.db() as db:
+        sets = db.execute(
+            HashSet.__table__.select()
+            .with_only_columns(HashSet.id, HashSet.name, HashSet.kind)
+            .where(HashSet.state == "active")
+        ).all()
+    best: dict[int, tuple[int, bytes, int]] = {}  # set id -> (distance, key, query row)
+    entries, categories = HashSetEntry.__tablename__, HashSetCategory.__tablename__
+    for set_id, _, _ in sets:
+        last = lo
+        while True:
+            with session.db() as db:
+                rows = (
+                    db.connection()
+                    .exec_driver_sql(
+                        f"SELECT key FROM {entries} WHERE set_id = ? AND key > ? AND key < ? "
+                        "ORDER BY key LIMIT ?",
+                        (set_id, last, hi, READ_ROWS),
+                    )
+                    .all()
+                )
+            if not rows:
+                break
+            last = rows[-1][0]
+            keys = [r[0] for r in rows]
+            words = np.frombuffer(b"".join(k[1:] for k in keys), np.uint8).view(np.uint64)
+            words = words.reshape(-1, 4)
+            for qi, q in enumerate(queries):
+                d = np.bitwise_count(words ^ q).sum(axis=1, dtype=np.int32)
+                i = int(np.argmin(d))
+                if d[i] <= distance and (set_id not in best or d[i] < best[set_id][0]):
+                    best[set_id] = (int(d[i]), keys[i], qi)
+            if len(rows) < READ_ROWS:
+                break
+    named = {s_id: (name, kind) for s_id, name, kind in sets}
+    found = []
+    for set_id, (d, key, qi) in best.items():
+        with session.db() as db:
+            category = (
+                db.connection()
+                .exec_driver_sql(
+                    f"SELECT category FROM {categories} WHERE set_id = ? AND key = ?",
+                    (set_id, key),
+                )
+                .scalar()
+            )
+        name, kind = named[set_id]
+        found.append(
+            SetMatch(f"{kind} near-duplicate", name, kind, category, key[1:].hex(), d, times[qi])
+        )
+    order = {"known-bad": 0, "info": 1, "known-good": 2}
+    found.sort(key=lambda m: (order.get(m.set_kind, 3), m.distance, m.set))
+    return found
