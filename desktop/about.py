@@ -51,20 +51,26 @@ def _t(text: str) -> str:
 
 
 def about_html() -> str:
+    tagline = QCoreApplication.translate("About", "Evidence and biometric matching workstation.")
+    built_on = QCoreApplication.translate("About", "Built on")
+    heads = (
+        QCoreApplication.translate("About", "Component"),
+        QCoreApplication.translate("About", "Version"),
+        QCoreApplication.translate("About", "Licence"),
+    )
     rows = "".join(
         f"<tr><td>{html.escape(what)}</td><td>{html.escape(version_of(dist) or '—')}</td>"
         f"<td>{html.escape(licence)}</td></tr>"
         for what, dist, licence in COMPONENTS
     )
+    head = "".join(f"<th align='left'>{html.escape(h)}</th>" for h in heads)
     return (
         f"<h2>Custos {html.escape(custos_version())}</h2>"
-        f"<p>{html.escape(_t('Evidence and biometric matching workstation.'))}</p>"
+        f"<p>{html.escape(tagline)}</p>"
         f"<p>Python {html.escape(platform.python_version())} · Qt {html.escape(qVersion())}"
         f" · PySide6 {html.escape(PySide6.__version__)}</p>"
-        f"<h3>{html.escape(_t('Built on'))}</h3>"
-        f"<table cellspacing='0' cellpadding='3'><tr><th align='left'>"
-        f"{html.escape(_t('Component'))}</th><th align='left'>{html.escape(_t('Version'))}</th>"
-        f"<th align='left'>{html.escape(_t('Licence'))}</th></tr>{rows}</table>"
+        f"<h3>{html.escape(built_on)}</h3>"
+        f"<table cellspacing='0' cellpadding='3'><tr>{head}</tr>{rows}</table>"
     )
 
 
