@@ -3427,14 +3427,6 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>Similar</name>
     <message>
-        <source>Roles of {0}</source>
-        <translation type="vanished">أدوار {0}</translation>
-    </message>
-    <message>
-        <source>Add user</source>
-        <translation type="vanished">إضافة مستخدم</translation>
-    </message>
-    <message>
         <location filename="../pages/similar.py" line="32"/>
         <source>Same content (SHA-256)</source>
         <translation>المحتوى نفسه (SHA-256)</translation>
