@@ -1,4 +1,4 @@
-"""custos case create | list | show"""
+"""custos case create | list | show | overview"""
 
 from __future__ import annotations
 
@@ -80,6 +80,51 @@ def show(ctx: click.Context, reference: str, as_json: bool) -> None:
         f"items:       {c.items}",
         f"hashes:      SHA-256{', SHA-1, MD5 (hash sets)' if c.hash_sets else ' only'}",
         f"created:     {c.created_at} by {c.created_by}",
+    ]
+    out.print("\n".join(lines), markup=False)
+
+
+@case.command("overview")
+@click.argument("reference")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def overview(ctx: click.Context, reference: str, as_json: bool) -> None:
+    """A case at a glance: items by kind, faces, review, alerts, partners, what changed."""
+    from exchange.overview import case_overview
+
+    with signed_in(ctx) as session:
+        o = case_overview(session, reference)
+    if as_json:
+        emit_json(o.as_json())
+        return
+    kinds = ", ".join(f"{n} {k}" for k, n in o.kinds.items())
+    hits = ", ".join(f"{n} {k}" for k, n in o.known_file_hits.items()) or "none"
+    agreements = [
+        f"  {safe(a.partner)}: {a.purpose}"
+        + (f" ({safe(a.reference)})" if a.reference else "")
+        + f" until {a.valid_until}{'' if a.current else ' (not in force)'}"
+        for a in o.agreements
+    ]
+    verified = (
+        f"{o.last_verified} ({o.verify_problems or 0} problems)" if o.last_verified else "never"
+    )
+    if o.last_viewed is None:
+        changed = "first time you look at this case"
+    else:
+        what = ", ".join(f"{n} {a}" for a, n in o.changes.items())
+        changed = f"{o.changed} audit entries since {o.last_viewed}" + (f": {what}" if what else "")
+    lines = [
+        f"case:           {o.reference}  {safe(o.title)}",
+        f"items:          {o.items} ({kinds}), {o.size} bytes",
+        f"faces:          {o.faces} found in {o.analysed} analysed items",
+        f"review:         {o.waiting_review} candidates waiting",
+        f"alerts:         {o.alerts} known-bad hits not acknowledged",
+        f"known files:    {hits}",
+        f"partners:       {safe(', '.join(o.partners) or '-')}",
+        f"agreements:     {len(o.agreements)}",
+        *agreements,
+        f"last verified:  {verified}",
+        f"changed:        {changed}",
     ]
     out.print("\n".join(lines), markup=False)
 

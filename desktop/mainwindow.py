@@ -117,8 +117,35 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _c=False, c=code: self.language_requested.emit(c))
             group.addAction(action)
             lang_menu.addAction(action)
-        for action in (self.lock_action, self.quit_action, self.refresh_action):
+        help_menu = menu.addMenu(self.tr("&Help"))
+        self.shortcuts_action = QAction(self.tr("&Keyboard shortcuts"), self)
+        self.shortcuts_action.setShortcut(QKeySequence(Qt.Key.Key_F1))
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        self.about_action = QAction(self.tr("&About Custos"), self)
+        self.about_action.triggered.connect(self.show_about)
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addAction(self.about_action)
+        for action in (
+            self.lock_action,
+            self.quit_action,
+            self.refresh_action,
+            self.shortcuts_action,
+        ):
             self.addAction(action)
+
+    def show_about(self) -> Any:
+        from desktop.about import AboutDialog
+
+        self.about_dialog = AboutDialog(self)
+        self.about_dialog.open()
+        return self.about_dialog
+
+    def show_shortcuts(self) -> Any:
+        from desktop.about import ShortcutsDialog
+
+        self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.open()
+        return self.shortcuts_dialog
 
     def change_my_password(self) -> Any:
         """The signed-in user's new password (the vault key is rotated: a job with progress)."""
@@ -155,6 +182,8 @@ class MainWindow(QMainWindow):
             page.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
             if hasattr(page, "verified"):
                 page.verified.connect(self.set_verified)
+            if hasattr(page, "go_to"):
+                page.go_to.connect(self.show_case_in)
             self.pages[key] = page
             self.stack.addWidget(page)
             page.refresh()
@@ -178,8 +207,18 @@ class MainWindow(QMainWindow):
             page.refresh()
 
     def show_case(self, reference: str) -> None:
-        if "evidence" in self.area_keys():
-            self.show_area("evidence").show_case(reference)
+        """A case opens on its overview; its evidence is chosen too, one click away."""
+        keys = self.area_keys()
+        if "evidence" in keys:
+            self.page("evidence").show_case(reference)
+        if "overview" in keys:
+            self.show_area("overview").show_case(reference)
+        elif "evidence" in keys:
+            self.show_area("evidence")
+
+    def show_case_in(self, key: str, reference: str) -> None:
+        if key in self.area_keys():
+            self.show_area(key).show_case(reference)
 
     # --- layout --------------------------------------------------------------------------
     def restore_layout(self) -> None:

@@ -2,6 +2,67 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="ar">
 <context>
+    <name>About</name>
+    <message>
+        <location filename="../about.py" line="54"/>
+        <source>Evidence and biometric matching workstation.</source>
+        <translation>محطة عمل للأدلة والمطابقة البيومترية.</translation>
+    </message>
+    <message>
+        <location filename="../about.py" line="55"/>
+        <source>Built on</source>
+        <translation>مبني على</translation>
+    </message>
+    <message>
+        <location filename="../about.py" line="57"/>
+        <source>Component</source>
+        <translation>المكوّن</translation>
+    </message>
+    <message>
+        <location filename="../about.py" line="58"/>
+        <source>Version</source>
+        <translation>الإصدار</translation>
+    </message>
+    <message>
+        <location filename="../about.py" line="59"/>
+        <source>Licence</source>
+        <translation>الترخيص</translation>
+    </message>
+    <message>
+        <location filename="../about.py" line="79"/>
+        <source>Review: confirm the candidate</source>
+        <translation>المراجعة: تأكيد المرشح</translation>
+    </message>
+    <message>
+        <location filename="../about.py" line="80"/>
+        <source>Review: reject the candidate</source>
+        <translation>المراجعة: رفض المرشح</translation>
+    </message>
+    <message>
+        <location filename="../about.py" line="81"/>
+        <source>Review: inconclusive</source>
+        <translation>المراجعة: غير حاسم</translation>
+    </message>
+    <message>
+        <location filename="../about.py" line="82"/>
+        <source>Review: next candidate</source>
+        <translation>المراجعة: المرشح التالي</translation>
+    </message>
+    <message>
+        <location filename="../about.py" line="83"/>
+        <source>Review: previous candidate</source>
+        <translation>المراجعة: المرشح السابق</translation>
+    </message>
+</context>
+<context>
+    <name>AboutDialog</name>
+    <message>
+        <location filename="../about.py" line="108"/>
+        <source>About Custos</source>
+        <translation>حول Custos</translation>
+    </message>
+</context>
+<context>
     <name>Admin</name>
     <message>
         <location filename="../pages/admin.py" line="38"/>
@@ -447,46 +508,51 @@
     </message>
     <message>
         <location filename="../pages/__init__.py" line="50"/>
+        <source>Overview</source>
+        <translation>نظرة عامة</translation>
+    </message>
+    <message>
+        <location filename="../pages/__init__.py" line="57"/>
         <source>Evidence</source>
         <translation>الأدلة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="57"/>
+        <location filename="../pages/__init__.py" line="64"/>
         <source>Hash sets</source>
         <translation>مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="64"/>
+        <location filename="../pages/__init__.py" line="71"/>
         <source>Faces</source>
         <translation>الوجوه</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="71"/>
+        <location filename="../pages/__init__.py" line="78"/>
         <source>Watchlists</source>
         <translation>قوائم المراقبة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="78"/>
+        <location filename="../pages/__init__.py" line="85"/>
         <source>Review</source>
         <translation>المراجعة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="85"/>
+        <location filename="../pages/__init__.py" line="92"/>
         <source>Partners</source>
         <translation>الشركاء</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="92"/>
+        <location filename="../pages/__init__.py" line="99"/>
         <source>Bundles</source>
         <translation>الحزم</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="99"/>
+        <location filename="../pages/__init__.py" line="106"/>
         <source>Audit</source>
         <translation>سجل التدقيق</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="106"/>
+        <location filename="../pages/__init__.py" line="113"/>
         <source>Admin</source>
         <translation>الإدارة</translation>
     </message>
@@ -1038,68 +1104,57 @@
 <context>
     <name>CustodyFormDialog</name>
     <message>
-        <location filename="../pages/evidence.py" line="71"/>
-        <location filename="../pages/evidence.py" line="113"/>
+        <location filename="../pages/evidence.py" line="116"/>
         <source>Custody record for this batch</source>
         <translation>سجل الحيازة لهذه الدفعة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="72"/>
-        <location filename="../pages/evidence.py" line="114"/>
+        <location filename="../pages/evidence.py" line="117"/>
         <source>{0} file(s) or folder(s) to ingest</source>
         <translation>{0} ملف أو مجلد للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="83"/>
-        <location filename="../pages/evidence.py" line="125"/>
+        <location filename="../pages/evidence.py" line="128"/>
         <source>Store files already in the case again</source>
         <translation>تخزين الملفات الموجودة في القضية مرة أخرى</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="86"/>
-        <location filename="../pages/evidence.py" line="128"/>
+        <location filename="../pages/evidence.py" line="131"/>
         <source>Files of the case with the same source path and SHA-256 are skipped unless this is checked.</source>
         <translation>تُتخطّى ملفات القضية ذات مسار المصدر نفسه وقيمة SHA-256 نفسها ما لم يُحدَّد هذا الخيار.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="91"/>
-        <location filename="../pages/evidence.py" line="133"/>
+        <location filename="../pages/evidence.py" line="136"/>
         <source>Exhibit number</source>
         <translation>رقم المضبوطات</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="92"/>
-        <location filename="../pages/evidence.py" line="134"/>
+        <location filename="../pages/evidence.py" line="137"/>
         <source>Seized from</source>
         <translation>ضُبط من</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="93"/>
-        <location filename="../pages/evidence.py" line="135"/>
+        <location filename="../pages/evidence.py" line="138"/>
         <source>Seized at (place)</source>
         <translation>مكان الضبط</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="94"/>
-        <location filename="../pages/evidence.py" line="136"/>
+        <location filename="../pages/evidence.py" line="139"/>
         <source>Seized on</source>
         <translation>تاريخ الضبط</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="95"/>
-        <location filename="../pages/evidence.py" line="137"/>
+        <location filename="../pages/evidence.py" line="140"/>
         <source>Seized by</source>
         <translation>ضبطه</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="96"/>
-        <location filename="../pages/evidence.py" line="138"/>
+        <location filename="../pages/evidence.py" line="141"/>
         <source>Description</source>
         <translation>الوصف</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="99"/>
-        <location filename="../pages/evidence.py" line="141"/>
+        <location filename="../pages/evidence.py" line="144"/>
         <source>Ingest</source>
         <translation>إدخال</translation>
     </message>
@@ -1185,58 +1240,52 @@
 <context>
     <name>Evidence</name>
     <message>
-        <location filename="../pages/evidence.py" line="41"/>
+        <location filename="../pages/evidence.py" line="44"/>
         <source>ID</source>
         <translation>المعرّف</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="42"/>
+        <location filename="../pages/evidence.py" line="45"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="44"/>
+        <location filename="../pages/evidence.py" line="47"/>
         <source>Hash-set hits</source>
         <translation>تطابقات مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="43"/>
+        <location filename="../pages/evidence.py" line="46"/>
         <source>Size</source>
         <translation>الحجم</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="44"/>
-        <location filename="../pages/evidence.py" line="45"/>
+        <location filename="../pages/evidence.py" line="48"/>
         <source>Exhibit</source>
         <translation>المضبوطات</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="45"/>
-        <location filename="../pages/evidence.py" line="46"/>
+        <location filename="../pages/evidence.py" line="49"/>
         <source>Seized by</source>
         <translation>ضبطه</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="46"/>
-        <location filename="../pages/evidence.py" line="47"/>
+        <location filename="../pages/evidence.py" line="50"/>
         <source>Acquired</source>
         <translation>تاريخ الإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="47"/>
-        <location filename="../pages/evidence.py" line="48"/>
+        <location filename="../pages/evidence.py" line="51"/>
         <source>SHA-256</source>
         <translation>SHA-256</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="48"/>
-        <location filename="../pages/evidence.py" line="49"/>
+        <location filename="../pages/evidence.py" line="52"/>
         <source>MD5</source>
         <translation>MD5</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="49"/>
-        <location filename="../pages/evidence.py" line="50"/>
+        <location filename="../pages/evidence.py" line="53"/>
         <source>SHA-1</source>
         <translation>SHA-1</translation>
     </message>
@@ -1244,205 +1293,189 @@
 <context>
     <name>EvidencePage</name>
     <message>
-        <location filename="../pages/evidence.py" line="203"/>
-        <location filename="../pages/evidence.py" line="212"/>
+        <location filename="../pages/evidence.py" line="260"/>
         <source>Hide known-good</source>
         <translation>إخفاء الملفات السليمة المعروفة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="215"/>
+        <location filename="../pages/evidence.py" line="263"/>
         <source>Known-bad first</source>
         <translation>الضارة المعروفة أولاً</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="220"/>
+        <location filename="../pages/evidence.py" line="268"/>
         <source>Match against hash sets</source>
         <translation>المطابقة مع مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="223"/>
+        <location filename="../pages/evidence.py" line="271"/>
         <source>Alerts</source>
         <translation>التنبيهات</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="226"/>
+        <location filename="../pages/evidence.py" line="274"/>
         <source>Similar...</source>
         <translation>المشابه...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="228"/>
+        <location filename="../pages/evidence.py" line="276"/>
         <source>Near-duplicates and other occurrences of the selected item</source>
         <translation>النسخ شبه المطابقة والظهورات الأخرى للعنصر المحدد</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="232"/>
+        <location filename="../pages/evidence.py" line="280"/>
         <source>Filter by name, exhibit or hash</source>
         <translation>تصفية حسب الاسم أو المضبوطات أو البصمة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="208"/>
-        <location filename="../pages/evidence.py" line="237"/>
+        <location filename="../pages/evidence.py" line="285"/>
         <source>Add files...</source>
         <translation>إضافة ملفات...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="210"/>
-        <location filename="../pages/evidence.py" line="239"/>
+        <location filename="../pages/evidence.py" line="287"/>
         <source>Add folder...</source>
         <translation>إضافة مجلد...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="214"/>
-        <location filename="../pages/evidence.py" line="243"/>
-        <location filename="../pages/evidence.py" line="456"/>
+        <location filename="../pages/evidence.py" line="291"/>
+        <location filename="../pages/evidence.py" line="509"/>
         <source>View</source>
         <translation>عرض</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="218"/>
-        <location filename="../pages/evidence.py" line="247"/>
+        <location filename="../pages/evidence.py" line="295"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="222"/>
+        <location filename="../pages/evidence.py" line="299"/>
         <source>Report...</source>
         <translation>تقرير...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="223"/>
+        <location filename="../pages/evidence.py" line="300"/>
         <source>A signed court report of the case or selection</source>
         <translation>تقرير موقع للمحكمة عن القضية أو العناصر المختارة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="229"/>
-        <location filename="../pages/evidence.py" line="254"/>
+        <location filename="../pages/evidence.py" line="307"/>
         <source>Drop files or folders here to ingest them into the case.</source>
         <translation>أفلت الملفات أو المجلدات هنا لإدخالها في القضية.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="292"/>
-        <location filename="../pages/evidence.py" line="324"/>
+        <location filename="../pages/evidence.py" line="377"/>
         <source>Loading...</source>
         <translation>جارٍ التحميل...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="330"/>
-        <location filename="../pages/evidence.py" line="363"/>
+        <location filename="../pages/evidence.py" line="416"/>
         <source>{0} items</source>
         <translation>{0} عنصر</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="370"/>
+        <location filename="../pages/evidence.py" line="552"/>
         <source>Save the court report</source>
         <translation>حفظ تقرير المحكمة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="370"/>
+        <location filename="../pages/evidence.py" line="552"/>
         <source>PDF files (*.pdf)</source>
         <translation>ملفات PDF (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="387"/>
+        <location filename="../pages/evidence.py" line="569"/>
         <source>Court report of {0}</source>
         <translation>تقرير المحكمة للقضية {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="398"/>
+        <location filename="../pages/evidence.py" line="580"/>
         <source>Report written to {0} with its HTML twin, signature and public key: {1} item(s), {2} face match(es). Check it with: openssl pkeyutl -verify -pubin -inkey {3} -rawin -in {0} -sigfile {4}</source>
         <translation>كُتب التقرير في {0} مع نسخته بصيغة HTML وتوقيعه ومفتاحه العام: {1} عنصر، {2} مطابقة وجه. للتحقق منه: openssl pkeyutl -verify -pubin -inkey {3} -rawin -in {0} -sigfile {4}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="411"/>
-        <location filename="../pages/evidence.py" line="366"/>
+        <location filename="../pages/evidence.py" line="419"/>
         <source>({0} known-good hidden)</source>
         <translation>({0} من الملفات السليمة المعروفة مخفية)</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="374"/>
+        <location filename="../pages/evidence.py" line="427"/>
         <source>Alerts: {0}</source>
         <translation>التنبيهات: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="402"/>
+        <location filename="../pages/evidence.py" line="455"/>
         <source>Matching {0} against the hash sets</source>
         <translation>مطابقة {0} مع مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="405"/>
+        <location filename="../pages/evidence.py" line="458"/>
         <source>{0} of {1} items looked up</source>
         <translation>تم البحث عن {0} من {1} عناصر</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="417"/>
+        <location filename="../pages/evidence.py" line="470"/>
         <source>No active hash set: import one on the Hash sets page.</source>
         <translation>لا توجد مجموعة تجزئة نشطة: استورد واحدة من صفحة مجموعات التجزئة.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="418"/>
+        <location filename="../pages/evidence.py" line="471"/>
         <source>{0} items looked up in {1} sets: {2} new hits, {3} known-bad.</source>
         <translation>تم البحث عن {0} عناصر في {1} مجموعات: {2} تطابقات جديدة، {3} ضارة معروفة.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="422"/>
+        <location filename="../pages/evidence.py" line="475"/>
         <source>{0} hits were found before.</source>
         <translation>وُجدت {0} تطابقات من قبل.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="425"/>
+        <location filename="../pages/evidence.py" line="478"/>
         <source>This case keeps no MD5 or SHA-1: only SHA-256 entries could match.</source>
         <translation>لا تحتفظ هذه القضية بـ MD5 أو SHA-1: لا يمكن أن تطابق إلا مدخلات SHA-256.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="457"/>
+        <location filename="../pages/evidence.py" line="510"/>
         <source>Similar and other occurrences...</source>
         <translation>المشابه والظهورات الأخرى...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="481"/>
+        <location filename="../pages/evidence.py" line="593"/>
         <source>Choose files to ingest</source>
         <translation>اختر ملفات للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="416"/>
-        <location filename="../pages/evidence.py" line="486"/>
+        <location filename="../pages/evidence.py" line="598"/>
         <source>Choose a folder to ingest</source>
         <translation>اختر مجلدًا للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="358"/>
-        <location filename="../pages/evidence.py" line="433"/>
-        <location filename="../pages/evidence.py" line="503"/>
+        <location filename="../pages/evidence.py" line="540"/>
+        <location filename="../pages/evidence.py" line="615"/>
         <source>Choose or create a case first.</source>
         <translation>اختر قضية أو أنشئها أولًا.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="451"/>
-        <location filename="../pages/evidence.py" line="521"/>
+        <location filename="../pages/evidence.py" line="633"/>
         <source>Ingesting into {0}</source>
         <translation>جارٍ الإدخال في {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="459"/>
-        <location filename="../pages/evidence.py" line="529"/>
+        <location filename="../pages/evidence.py" line="641"/>
         <source>{0} saved, {1} failed.</source>
         <translation>حُفظ {0}، وفشل {1}.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="462"/>
-        <location filename="../pages/evidence.py" line="532"/>
+        <location filename="../pages/evidence.py" line="644"/>
         <source>{0} skipped as already in the case (same path and SHA-256).</source>
         <translation>تم تخطي {0} ملف موجود في القضية مسبقًا (المسار نفسه وSHA-256 نفسها).</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="465"/>
-        <location filename="../pages/evidence.py" line="535"/>
+        <location filename="../pages/evidence.py" line="647"/>
         <source>Cancelled: </source>
         <translation>أُلغي: </translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="465"/>
-        <location filename="../pages/evidence.py" line="535"/>
+        <location filename="../pages/evidence.py" line="647"/>
         <source>Finished items are kept.</source>
         <translation>العناصر المكتملة محفوظة.</translation>
     </message>
@@ -2332,7 +2365,22 @@
         <translation>&amp;اللغة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="140"/>
+        <location filename="../mainwindow.py" line="120"/>
+        <source>&amp;Help</source>
+        <translation>م&amp;ساعدة</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="121"/>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>اختصارات &amp;لوحة المفاتيح</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="124"/>
+        <source>&amp;About Custos</source>
+        <translation>&amp;حول Custos</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="167"/>
         <source>Your password is changed.</source>
         <translation>تم تغيير كلمة المرور الخاصة بك.</translation>
     </message>
@@ -2361,9 +2409,175 @@
     </message>
 </context>
 <context>
+    <name>OverviewPage</name>
+    <message>
+        <location filename="../pages/overview.py" line="49"/>
+        <source>Case</source>
+        <translation>القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="58"/>
+        <source>Items</source>
+        <translation>العناصر</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="59"/>
+        <source>By kind</source>
+        <translation>حسب النوع</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="60"/>
+        <source>Faces found</source>
+        <translation>الوجوه المكتشفة</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="61"/>
+        <source>Waiting for review</source>
+        <translation>بانتظار المراجعة</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="62"/>
+        <source>Hash-set alerts</source>
+        <translation>تنبيهات مجموعات البصمات</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="63"/>
+        <source>Known-file hits</source>
+        <translation>تطابقات الملفات المعروفة</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="64"/>
+        <source>Partners</source>
+        <translation>الشركاء</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="65"/>
+        <source>Agreements</source>
+        <translation>الاتفاقيات</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="66"/>
+        <source>Last verified</source>
+        <translation>آخر تحقق</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="67"/>
+        <source>Since you last looked</source>
+        <translation>منذ آخر اطلاع لك</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="80"/>
+        <source>Show evidence</source>
+        <translation>عرض الأدلة</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="82"/>
+        <source>Open review</source>
+        <translation>فتح المراجعة</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="85"/>
+        <source>Show alerts</source>
+        <translation>عرض التنبيهات</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="153"/>
+        <source>No case chosen.</source>
+        <translation>لم يتم اختيار قضية.</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="159"/>
+        <source>{0} ({1})</source>
+        <translation>{0} ({1})</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="161"/>
+        <source>{0} photos, {1} videos, {2} documents, {3} other</source>
+        <translation>{0} صور، {1} مقاطع فيديو، {2} مستندات، {3} أخرى</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="169"/>
+        <source>{0} in {1} analysed items</source>
+        <translation>{0} في {1} عناصر محللة</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="171"/>
+        <source>{0} candidates</source>
+        <translation>{0} مرشحين</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="173"/>
+        <source>{0} known-bad hits not acknowledged</source>
+        <translation>{0} تطابقات ضارة معروفة غير مُقرّ بها</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="175"/>
+        <location filename="../pages/overview.py" line="188"/>
+        <location filename="../pages/overview.py" line="189"/>
+        <location filename="../pages/overview.py" line="200"/>
+        <source>None</source>
+        <translation>لا شيء</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="180"/>
+        <source>known-bad</source>
+        <translation>ضار معروف</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="181"/>
+        <source>known-good</source>
+        <translation>سليم معروف</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="182"/>
+        <source>information</source>
+        <translation>معلومات</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="185"/>
+        <source>{0} {1}</source>
+        <translation>{0} {1}</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="191"/>
+        <source>{0}: {1} {2}, until {3}</source>
+        <translation>{0}: {1} {2}، حتى {3}</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="197"/>
+        <source>(not in force)</source>
+        <translation>(غير سارية)</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="203"/>
+        <source>{0}, {1} problems</source>
+        <translation>{0}، {1} مشكلات</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="208"/>
+        <source>Never</source>
+        <translation>أبدًا</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="210"/>
+        <source>This is your first look at this case.</source>
+        <translation>هذه أول مرة تطّلع فيها على هذه القضية.</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="212"/>
+        <source>Nothing changed since {0}.</source>
+        <translation>لم يتغير شيء منذ {0}.</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="216"/>
+        <source>{0} audit entries since {1}: {2}</source>
+        <translation>{0} قيود تدقيق منذ {1}: {2}</translation>
+    </message>
+</context>
+<context>
     <name>Page</name>
     <message>
-        <location filename="../pages/__init__.py" line="135"/>
+        <location filename="../pages/__init__.py" line="142"/>
         <source>Custos</source>
         <translation>Custos</translation>
     </message>
@@ -2688,7 +2902,7 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>Placeholder</name>
     <message>
-        <location filename="../pages/__init__.py" line="220"/>
+        <location filename="../pages/__init__.py" line="227"/>
         <source>This area is not available in this version yet.</source>
         <translation>هذا القسم غير متاح في هذا الإصدار بعد.</translation>
     </message>
@@ -2807,37 +3021,37 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <translation>فُحص {0} عنصر في {1} ملف مخزّن و{2} قيد تدقيق في {3}.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="130"/>
+        <location filename="../pages/evidence.py" line="175"/>
         <source>Court report of {0}</source>
         <translation>تقرير المحكمة للقضية {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="132"/>
+        <location filename="../pages/evidence.py" line="177"/>
         <source>English</source>
         <translation>الإنجليزية</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="133"/>
+        <location filename="../pages/evidence.py" line="178"/>
         <source>Arabic</source>
         <translation>العربية</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="137"/>
+        <location filename="../pages/evidence.py" line="182"/>
         <source>Only the {0} selected item(s)</source>
         <translation>العناصر المختارة فقط ({0})</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="143"/>
+        <location filename="../pages/evidence.py" line="188"/>
         <source>The PDF is signed with this workstation&apos;s key (FILE.pdf.sig, FILE.pem) and has an HTML twin (FILE.html). The report is recorded in the custody of every item it covers.</source>
         <translation>يُوقَّع ملف PDF بمفتاح محطة العمل هذه (FILE.pdf.sig و FILE.pem) وله نسخة مقابلة بصيغة HTML (FILE.html). ويُسجَّل التقرير في سلسلة حيازة كل عنصر يشمله.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="150"/>
+        <location filename="../pages/evidence.py" line="195"/>
         <source>Language</source>
         <translation>اللغة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="153"/>
+        <location filename="../pages/evidence.py" line="198"/>
         <source>Save as...</source>
         <translation>حفظ باسم...</translation>
     </message>
@@ -3203,19 +3417,16 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
     </message>
 </context>
 <context>
+    <name>ShortcutsDialog</name>
+    <message>
+        <location filename="../about.py" line="123"/>
+        <source>Keyboard shortcuts</source>
+        <translation>اختصارات لوحة المفاتيح</translation>
+    </message>
+</context>
+<context>
     <name>Similar</name>
     <message>
-        <location filename="../pages/admin.py" line="112"/>
-        <source>Roles of {0}</source>
-        <translation>أدوار {0}</translation>
-    </message>
-    <message>
-        <location filename="../pages/admin.py" line="112"/>
-        <source>Add user</source>
-        <translation>إضافة مستخدم</translation>
-    </message>
-    <message>
-        <location filename="../pages/admin.py" line="120"/>
         <location filename="../pages/similar.py" line="32"/>
         <source>Same content (SHA-256)</source>
         <translation>المحتوى نفسه (SHA-256)</translation>

@@ -46,6 +46,13 @@ AREAS = (
         "CasesPage",
     ),
     Area(
+        "overview",
+        QT_TRANSLATE_NOOP("Areas", "Overview"),
+        ("case.read",),
+        __name__ + ".overview",
+        "OverviewPage",
+    ),
+    Area(
         "evidence",
         QT_TRANSLATE_NOOP("Areas", "Evidence"),
         ("case.read",),

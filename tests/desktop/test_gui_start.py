@@ -16,6 +16,7 @@ from vaultkit import FAST_KDF, NEW_PASSWORD, PASSWORD
 
 ALL_AREAS = [
     "cases",
+    "overview",
     "evidence",
     "hashsets",
     "faces",
@@ -93,10 +94,18 @@ def test_wrong_password_and_unknown_user_say_the_same(controller, qtbot):
 
 def test_sidebar_shows_only_the_areas_the_roles_allow(controller, qtbot):
     window = sign_in(controller, qtbot, ANALYST)
-    keys = ["cases", "evidence", "hashsets", "faces", "watchlists", "review"]
+    keys = ["cases", "overview", "evidence", "hashsets", "faces", "watchlists", "review"]
     assert window.area_keys() == keys
     texts = [window.sidebar.item(i).text() for i in range(window.sidebar.count())]
-    assert texts == ["Cases", "Evidence", "Hash sets", "Faces", "Watchlists", "Review"]
+    assert texts == [
+        "Cases",
+        "Overview",
+        "Evidence",
+        "Hash sets",
+        "Faces",
+        "Watchlists",
+        "Review",
+    ]
     assert "analyst" in window.user_label.text()
     controller.lock()
     window = sign_in(controller, qtbot, "alice")
