@@ -556,6 +556,10 @@
         <source>Admin</source>
         <translation>الإدارة</translation>
     </message>
+    <message>
+        <source>Timeline</source>
+        <translation>الخط الزمني</translation>
+    </message>
 </context>
 <context>
     <name>Audit</name>
@@ -3879,6 +3883,191 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <location filename="../pages/watchlists.py" line="134"/>
         <source>Import a watchlist bundle...</source>
         <translation>استيراد حزمة قائمة مراقبة...</translation>
+    </message>
+</context>
+<context>
+    <name>TimeAxis</name>
+    <message>
+        <source>{0} items, {1} – {2}</source>
+        <translation>{0} عناصر، {1} – {2}</translation>
+    </message>
+</context>
+<context>
+    <name>Timeline</name>
+    <message>
+        <source>EXIF</source>
+        <translation>بيانات EXIF</translation>
+    </message>
+    <message>
+        <source>MP4 metadata</source>
+        <translation>بيانات MP4 الوصفية</translation>
+    </message>
+    <message>
+        <source>file time (modified, at ingest)</source>
+        <translation>وقت الملف (آخر تعديل، عند الإدخال)</translation>
+    </message>
+    <message>
+        <source>no time</source>
+        <translation>بلا وقت</translation>
+    </message>
+    <message>
+        <source>photo</source>
+        <translation>صورة</translation>
+    </message>
+    <message>
+        <source>video</source>
+        <translation>فيديو</translation>
+    </message>
+    <message>
+        <source>not analysed</source>
+        <translation>لم يُحلَّل</translation>
+    </message>
+    <message>
+        <source>pending</source>
+        <translation>قيد الانتظار</translation>
+    </message>
+    <message>
+        <source>awaiting second review</source>
+        <translation>بانتظار المراجعة الثانية</translation>
+    </message>
+    <message>
+        <source>confirmed</source>
+        <translation>مؤكَّد</translation>
+    </message>
+    <message>
+        <source>inconclusive</source>
+        <translation>غير حاسم</translation>
+    </message>
+    <message>
+        <source>rejected</source>
+        <translation>مرفوض</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>الوقت</translation>
+    </message>
+    <message>
+        <source>As recorded</source>
+        <translation>كما سُجِّل</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>المصدر</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>النوع</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <source>Faces</source>
+        <translation>الوجوه</translation>
+    </message>
+    <message>
+        <source>Review</source>
+        <translation>المراجعة</translation>
+    </message>
+</context>
+<context>
+    <name>TimelinePage</name>
+    <message>
+        <source>Every item</source>
+        <translation>كل العناصر</translation>
+    </message>
+    <message>
+        <source>Every kind</source>
+        <translation>كل الأنواع</translation>
+    </message>
+    <message>
+        <source>Photos</source>
+        <translation>الصور</translation>
+    </message>
+    <message>
+        <source>Videos</source>
+        <translation>مقاطع الفيديو</translation>
+    </message>
+    <message>
+        <source>Not analysed</source>
+        <translation>لم تُحلَّل</translation>
+    </message>
+    <message>
+        <source>Any review outcome</source>
+        <translation>أي نتيجة مراجعة</translation>
+    </message>
+    <message>
+        <source>No candidate</source>
+        <translation>بلا مرشَّح</translation>
+    </message>
+    <message>
+        <source>UTC</source>
+        <translation>التوقيت العالمي المنسق (UTC)</translation>
+    </message>
+    <message>
+        <source>Local ({0})</source>
+        <translation>المحلي ({0})</translation>
+    </message>
+    <message>
+        <source>Case</source>
+        <translation>القضية</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>الشخص</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>النوع</translation>
+    </message>
+    <message>
+        <source>Review</source>
+        <translation>المراجعة</translation>
+    </message>
+    <message>
+        <source>Time zone</source>
+        <translation>المنطقة الزمنية</translation>
+    </message>
+    <message>
+        <source>Zoom in</source>
+        <translation>تكبير</translation>
+    </message>
+    <message>
+        <source>Zoom out</source>
+        <translation>تصغير</translation>
+    </message>
+    <message>
+        <source>Show all</source>
+        <translation>عرض الكل</translation>
+    </message>
+    <message>
+        <source>Time runs left to right. A bar counts the items of its moment: click to zoom.</source>
+        <translation>يسير الزمن من اليسار إلى اليمين. يعدّ كل عمود عناصر لحظته: انقر للتكبير.</translation>
+    </message>
+    <message>
+        <source>{0} – {1} (time zone: {2})</source>
+        <translation>{0} – {1} (المنطقة الزمنية: {2})</translation>
+    </message>
+    <message>
+        <source>No case chosen.</source>
+        <translation>لم تُختر قضية.</translation>
+    </message>
+    <message>
+        <source>{0} items in view of {1} on the time line.</source>
+        <translation>{0} عناصر معروضة من {1} على الخط الزمني.</translation>
+    </message>
+    <message>
+        <source>The first {0} are listed.</source>
+        <translation>القائمة تعرض أول {0}.</translation>
+    </message>
+    <message>
+        <source>{0} items have no time and are not placed.</source>
+        <translation>{0} عناصر بلا وقت ولم تُوضع على الخط.</translation>
+    </message>
+    <message>
+        <source>zone not recorded</source>
+        <translation>المنطقة غير مسجَّلة</translation>
     </message>
 </context>
 </TS>

@@ -60,6 +60,13 @@ AREAS = (
         "EvidencePage",
     ),
     Area(
+        "timeline",
+        QT_TRANSLATE_NOOP("Areas", "Timeline"),
+        ("case.read",),
+        __name__ + ".timeline",
+        "TimelinePage",
+    ),
+    Area(
         "hashsets",
         QT_TRANSLATE_NOOP("Areas", "Hash sets"),
         ("hashset.read",),

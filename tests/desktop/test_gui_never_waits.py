@@ -79,6 +79,18 @@ def test_no_page_calls_the_core_on_the_gui_thread(
                 settle(qtbot, window)
         window.refresh_action.trigger()  # F5
         settle(qtbot, window)
+    timeline = window.show_area("timeline")  # zoom, filter, one subject, open an item
+    timeline.show_case("OP-7")
+    settle(qtbot, window)
+    timeline.zoom_in_button.click()
+    timeline.kind.setCurrentIndex(1)
+    timeline.outcome.setCurrentIndex(1)
+    timeline.fit_button.click()
+    timeline.show_subject("obama")
+    settle(qtbot, window)
+    timeline.open_item(timeline.loaded.entries[0].item)
+    settle(qtbot, window)
+    timeline.item_dialog.close()
     evidence = window.show_area("evidence")
     _click_first_row(qtbot, evidence.view)
     qtbot.mouseClick(evidence.view_button, Qt.MouseButton.LeftButton)

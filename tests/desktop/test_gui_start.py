@@ -18,6 +18,7 @@ ALL_AREAS = [
     "cases",
     "overview",
     "evidence",
+    "timeline",
     "hashsets",
     "faces",
     "watchlists",
@@ -94,13 +95,23 @@ def test_wrong_password_and_unknown_user_say_the_same(controller, qtbot):
 
 def test_sidebar_shows_only_the_areas_the_roles_allow(controller, qtbot):
     window = sign_in(controller, qtbot, ANALYST)
-    keys = ["cases", "overview", "evidence", "hashsets", "faces", "watchlists", "review"]
+    keys = [
+        "cases",
+        "overview",
+        "evidence",
+        "timeline",
+        "hashsets",
+        "faces",
+        "watchlists",
+        "review",
+    ]
     assert window.area_keys() == keys
     texts = [window.sidebar.item(i).text() for i in range(window.sidebar.count())]
     assert texts == [
         "Cases",
         "Overview",
         "Evidence",
+        "Timeline",
         "Hash sets",
         "Faces",
         "Watchlists",
