@@ -61,7 +61,7 @@ class HashSetInfo:
         return asdict(self)
 
 
-def _info(row: HashSet) -> HashSetInfo:
+def set_info(row: HashSet) -> HashSetInfo:
     counts = json.loads(row.counts)
     return HashSetInfo(
         id=row.id,
@@ -95,13 +95,13 @@ def checked_kind(kind: str) -> str:
     return kind
 
 
-def _live(db: DbSession, name: str) -> HashSet | None:
+def live_set(db: DbSession, name: str) -> HashSet | None:
     q = select(HashSet).where(HashSet.name == name, HashSet.state != "deleted")
     return db.scalars(q).first()
 
 
 def _find(db: DbSession, name: str) -> HashSet:
-    row = _live(db, name)
+    row = live_set(db, name)
     if row is None:
         raise UserError(f"no hash set named {name!r} (see 'custos hashset list')")
     return row
@@ -138,7 +138,7 @@ class ImportJob:
         if source is not None and (len(source) > 200 or not source.isprintable()):
             raise UserError("the source must be at most 200 printable characters")
         with s.db() as db:
-            if _live(db, name) is not None:
+            if live_set(db, name) is not None:
                 raise UserError(f"a hash set named {name!r} exists already")
         fmt = self.fmt or hashparse.detect(self.path)
         size = max(1, self.path.stat().st_size)
@@ -155,7 +155,7 @@ class ImportJob:
         total = parsed.total
         emit(Progress(0, total, "entries", "storing"))
         with s.transaction() as db:
-            if _live(db, name) is not None:  # another process, meanwhile
+            if live_set(db, name) is not None:  # another process, meanwhile
                 raise UserError(f"a hash set named {name!r} exists already")
             row = store_parsed(
                 s, db, name, kind, source or parsed.source, fmt, parsed, self.path.name,
@@ -173,7 +173,7 @@ class ImportJob:
                 entries_digest=digest,
                 file_sha256=file_sha,
             )
-        return _info(row)
+        return set_info(row)
 
 
 @requires("hashset.read")
@@ -182,13 +182,13 @@ def list_sets(session: Session, include_deleted: bool = False) -> list[HashSetIn
         q = select(HashSet).order_by(HashSet.id)
         if not include_deleted:
             q = q.where(HashSet.state != "deleted")
-        return [_info(r) for r in db.scalars(q)]
+        return [set_info(r) for r in db.scalars(q)]
 
 
 @requires("hashset.read")
 def show_set(session: Session, name: str) -> HashSetInfo:
     with session.db() as db:
-        return _info(_find(db, name))
+        return set_info(_find(db, name))
 
 
 def _change(session: Session, name: str, state: str, action: str) -> HashSetInfo:
@@ -208,7 +208,7 @@ def _change(session: Session, name: str, state: str, action: str) -> HashSetInfo
         if state == "deleted":
             details["entries_removed"] = removed
         session.audit(db, action, row, **details)
-        return _info(row)
+        return set_info(row)
 
 
 def disable_set(session: Session, name: str) -> HashSetInfo:

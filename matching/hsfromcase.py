@@ -19,7 +19,14 @@ import json
 from sqlalchemy import select
 
 from matching import hashparse
-from matching.hashsets import HashSetInfo, _info, _live, checked_kind, checked_name, store_parsed
+from matching.hashsets import (
+    HashSetInfo,
+    checked_kind,
+    checked_name,
+    live_set,
+    set_info,
+    store_parsed,
+)
 from matching.models import HashHit, HitAck
 from vault.cases import find_case
 from vault.errors import UserError
@@ -43,7 +50,7 @@ def from_case(
     name, kind = checked_name(name), checked_kind(kind)
     with session.transaction() as db:
         case = find_case(db, case_reference)
-        if _live(db, name) is not None:
+        if live_set(db, name) is not None:
             raise UserError(f"a hash set named {name!r} exists already")
         hits = db.execute(
             select(HashHit, HitAck.id)
@@ -113,4 +120,4 @@ def from_case(
             entries_digest=row.entries_digest,
             file_sha256=file_sha,
         )
-        return _info(row)
+        return set_info(row)
