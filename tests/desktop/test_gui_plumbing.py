@@ -172,3 +172,31 @@ def test_every_translation_context_is_one_the_running_code_asks_in():
         c.findtext("name") for c in ET.parse(HERE / "custos_ar.ts").getroot().iter("context")
     }
     assert shipped - asked == set()
+
+
+def test_qt_calls_that_return_nothing_keep_none_alive():
+    """PySide6 6.12.0 dropped a reference to None on every call of a void Qt method (setPen,
+    drawRect, setToolTip, ...): after a few thousand paints Python aborted with "deallocating
+    None". The pinned Qt must not: 20,000 such calls in a fresh process, None's count steady."""
+    script = """
+import sys
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QApplication, QWidget
+app = QApplication([])
+image = QImage(64, 64, QImage.Format.Format_ARGB32)
+painter = QPainter(image)
+widget = QWidget()
+before = sys.getrefcount(None)
+for _ in range(5000):
+    painter.drawRect(QRectF(1, 1, 3, 3))
+    painter.setPen(Qt.PenStyle.NoPen)
+    widget.setToolTip("x")
+    widget.update()
+painter.end()
+print(sys.getrefcount(None) - before)
+"""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr[-500:]
+    assert abs(int(out.stdout.strip())) < 100
