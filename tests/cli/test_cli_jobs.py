@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,10 +15,13 @@ from vaultkit import ROOT, cli_env, one_clear_line, open_as
 
 
 def _children(pid: int) -> list[str]:
-    try:
-        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return []
+    """Child processes of ``pid``, whichever of its threads started them (each thread has its
+    own ``children`` file: the face engine may be started from a worker thread)."""
+    found: list[str] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            found += (task / "children").read_text().split()
+    return found
 
 
 def _interrupt_while_measuring(
@@ -43,6 +47,7 @@ def _interrupt_while_measuring(
 
     while not started() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert process.poll() is None, "the command ended before its face engine was seen running"
     if terminal:
         time.sleep(1)  # past the workers' start-up, into the measurement
         os.killpg(process.pid, signal.SIGINT)
