@@ -18,7 +18,7 @@ from vault.agefmt import AgeError
 from vault.audit import ChainChecker, Head, read_head, read_head_file
 from vault.errors import Cancelled
 from vault.hashing import MultiHasher
-from vault.jobs import CancelToken, Emit, Progress
+from vault.jobs import Breather, CancelToken, Emit, Progress
 from vault.models import (
     AuditEntry,
     Blob,
@@ -85,9 +85,11 @@ class VerifyJob:
         # log must still hold each of them, so a rewrite or a rollback of the whole folder
         # is visible to anyone holding a later head.
         self.heads = heads or []
+        self.breathe: Breather | None = None  # made on the thread that runs the job
 
     def run(self, emit: Emit) -> VerifyReport:
         self.session.require("vault.verify", target="vault")
+        self.breathe = Breather()
         report = VerifyReport()
         for name in self.session.vault_file_changes():
             report.problems.append(Problem("vault.toml", f"{name} changed outside Custos"))
@@ -118,6 +120,7 @@ class VerifyJob:
         """
         s = self.session
         checker = ChainChecker(s.chain_root_public)
+        breathe = self.breathe or Breather()
         rec = _Recorded()
         wanted = {h.seq for h in self.heads}
         found: dict[int, str] = {}
@@ -142,6 +145,7 @@ class VerifyJob:
                     at = db.get(AuditEntry, pinned.seq) if pinned and pinned.seq > 0 else None
                     break
             for entry in batch:
+                breathe()
                 report.audit_entries += 1
                 for seq, what in checker.check(entry):
                     report.problems.append(Problem(f"audit #{seq}", what))
@@ -190,6 +194,7 @@ class VerifyJob:
 
     def _check_rows(self, report: VerifyReport, rec: _Recorded) -> None:
         s = self.session
+        breathe = self.breathe or Breather()
         seen: set[str] = set()
         for table in s.schema.audited:
             columns = table.model.__table__.columns
@@ -205,6 +210,7 @@ class VerifyJob:
                 if not rows:
                     break
                 for row in rows:
+                    breathe()
                     state = {
                         k: v.hex() if isinstance(v, bytes) else v for k, v in row._mapping.items()
                     }
@@ -332,6 +338,8 @@ class VerifyJob:
         self, name: str, sha: str, size: int, report: VerifyReport, emit: Emit, total: int
     ) -> str | None:
         """None, or what is wrong with the stored copy ("is missing", ..., ``_MISMATCH``)."""
+        if self.breathe is not None:
+            self.breathe()
         path = self.session.blobs.path(name)
         if not path.exists():
             return "is missing"
