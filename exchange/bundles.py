@@ -121,6 +121,30 @@ def check_opened(session: Session, bag: BagView | None, found: list[str], emit: 
     return report
 
 
+@contextlib.contextmanager
+def opened_received(
+    session: Session,
+    path: Path,
+    cancel: CancelToken,
+    emit: Emit,
+    shape: Callable[[dict[str, Any]], list[str]],
+) -> Iterator[tuple[BagView, BagReport]]:
+    """A partner's bundle of one kind (a watchlist, a hash set), open for reading its payload
+    once every check passed: signature and trust, our agreements, the kind's own ``shape``, not
+    a replay. Any finding is one audited refusal (``BundleRejected``)."""
+    with open_bundle(session, path, cancel, reread=True) as (bag, found):
+        r = check_opened(session, bag, found, emit)
+        if r.ok:
+            r.problems.extend(shape(r.meta))
+        if not r.ok or bag is None:
+            raise refuse(session, path, r, r.problems)
+        with session.db() as db:
+            again = replayed(db, r)
+        if again:
+            raise refuse(session, path, r, [again])
+        yield bag, r
+
+
 def verify_bundle(
     session: Session,
     path: Path,

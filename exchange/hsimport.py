@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from exchange import heads
-from exchange.bundles import Replayed, check_opened, open_bundle, refuse, replayed
+from exchange.bundles import Replayed, opened_received, refuse, replayed
 from exchange.checks import BagReport, BagView
 from exchange.directory import agreements_with
 from exchange.models import HashSetBundle
@@ -83,17 +83,10 @@ class HashSetImportJob:
     def run(self, emit: Emit) -> HashSetImportResult:
         s = self.session
         s.require("exchange.bundle", target=f"bundle:{self.path.name}")
-        with open_bundle(s, self.path, self.cancel, reread=True) as (root, found):
-            r = check_opened(s, root, found, emit)
-            if r.ok:
-                r.problems.extend(shape_problems(r.meta))
-            if not r.ok or root is None:
-                raise refuse(s, self.path, r, r.problems)
+        with opened_received(s, self.path, self.cancel, emit, shape_problems) as (root, r):
             hs = r.meta["hashset"]
             name = checked_name(self.name or f"{hs['name']} ({r.sender})")
             with s.db() as db:
-                if again := replayed(db, r):
-                    raise refuse(s, self.path, r, [again])
                 self._free(db, name)
             parsed = self._read(root, r)
         try:

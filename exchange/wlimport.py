@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 
 from exchange import heads
-from exchange.bundles import Replayed, check_opened, open_bundle, refuse, replayed
+from exchange.bundles import Replayed, opened_received, refuse, replayed
 from exchange.checks import BagReport, BagView
 from exchange.errors import BundleRejected
 from exchange.models import WatchlistBundle
@@ -117,16 +117,8 @@ class WatchlistImportJob:
     def run(self, emit: Emit) -> WatchlistImportResult:
         s = self.session
         s.require("exchange.bundle", target=f"bundle:{self.path.name}")
-        with open_bundle(s, self.path, self.cancel, reread=True) as (bag, found):
-            r = check_opened(s, bag, found, emit)
-            if r.ok:
-                r.problems.extend(shape_problems(r.meta))
-            if not r.ok or bag is None:
-                raise refuse(s, self.path, r, r.problems)
+        with opened_received(s, self.path, self.cancel, emit, shape_problems) as (bag, r):
             with s.db() as db:
-                again = replayed(db, r)
-                if again:
-                    raise refuse(s, self.path, r, [again])
                 name = self.name or f"{r.meta['watchlist']['name']} ({r.sender})"
                 if db.scalar(select(Watchlist.id).where(Watchlist.name == name)) is not None:
                     raise UserError(
