@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session as DbSession
 
 from exchange import bagfmt, bagwriter, caseld, heads
 from exchange.cards import fingerprint
-from exchange.directory import AgreementInfo, agreements_with
+from exchange.directory import AgreementInfo
 from exchange.hsimport import received
 from exchange.models import HashSetBundle
-from exchange.policy import refuse_export
+from exchange.policy import covering_agreements, refuse_export
 from matching.hashsets import find_set, vics_json
 from matching.models import HashSet
 from matching.tlp import DEFAULT, highest, parse_tlp
@@ -63,14 +63,8 @@ def _refusals(
             f"{where}: received from {origin.partner} without onward sharing "
             f"(bundle {origin.bundle_id})"
         )
-    active = [a for a in agreements_with(db, partner) if a.active() and a.purpose == purpose]
-    covering = [a for a in active if not a.crime_areas]
+    covering, why = covering_agreements(db, partner, purpose, None, "a hash set")
     if not covering:
-        why = (
-            f"no active agreement with {partner} for purpose {purpose}"
-            if not active
-            else f"the agreements with {partner} are limited to crime areas; a hash set has none"
-        )
         return None, [*reasons, f"{where}: {why}"]
     fits = [a for a in covering if label in a.labels]
     if not fits:

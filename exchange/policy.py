@@ -256,6 +256,25 @@ def _item_reasons(
     return reasons + provenance_reasons(found, partner, ag, own_item=item.id)
 
 
+def covering_agreements(
+    db: DbSession, partner: str, purpose: str, areas: set[str] | None, what: str = ""
+) -> tuple[list[AgreementInfo], str]:
+    """The active agreements with ``partner`` for ``purpose`` that cover material of crime
+    ``areas`` (an agreement limited to crime areas covers only material of those), or ([], why
+    none does). ``areas`` None: ``what`` records no crime areas (a watchlist, a hash set)."""
+    active = [a for a in agreements_with(db, partner) if a.active() and a.purpose == purpose]
+    if not active:
+        return [], f"no active agreement with {partner} for purpose {purpose}"
+    wanted = areas or set()
+    covering = [a for a in active if not a.crime_areas or (wanted and wanted <= set(a.crime_areas))]
+    if covering:
+        return covering, ""
+    if areas is None:
+        return [], f"the agreements with {partner} are limited to crime areas; {what} has none"
+    shown = ", ".join(sorted(areas)) or "none recorded"
+    return [], f"the agreements with {partner} do not cover the case's crime areas ({shown})"
+
+
 def check_export(
     db: DbSession, partner: str, purpose: str, case: Case, items: list[Item]
 ) -> Decision:
@@ -265,15 +284,8 @@ def check_export(
     received = received_contents(db, [i.sha256 for i in items])
     found = {i.id: received.get(i.sha256, []) for i in items}
     labels = {i.id: strictest(own[i.id], found[i.id]) for i in items}
-    active = [a for a in agreements_with(db, partner) if a.active() and a.purpose == purpose]
-    if not active:
-        why = f"no active agreement with {partner} for purpose {purpose}"
-        return Decision(None, labels, [Refusal(i.id, i.name, (why,)) for i in items])
-    areas = set(json.loads(case.crime_areas))
-    covering = [a for a in active if not a.crime_areas or (areas and areas <= set(a.crime_areas))]
+    covering, why = covering_agreements(db, partner, purpose, set(json.loads(case.crime_areas)))
     if not covering:
-        shown = ", ".join(sorted(areas)) or "none recorded"
-        why = f"the agreements with {partner} do not cover the case's crime areas ({shown})"
         return Decision(None, labels, [Refusal(i.id, i.name, (why,)) for i in items])
     best: Decision | None = None
     for ag in covering:

@@ -33,9 +33,14 @@ from sqlalchemy.orm import Session as DbSession
 from exchange import bagfmt, bagwriter, caseld, heads, nist
 from exchange.cards import fingerprint
 from exchange.checks import unsafe
-from exchange.directory import AgreementInfo, agreements_with
+from exchange.directory import AgreementInfo
 from exchange.models import WatchlistBundle
-from exchange.policy import provenance_reasons, received_contents, refuse_export
+from exchange.policy import (
+    covering_agreements,
+    provenance_reasons,
+    received_contents,
+    refuse_export,
+)
 from matching.models import Reference, Subject, Watchlist
 from matching.tlp import highest
 from matching.watchlists import find_watchlist
@@ -103,15 +108,8 @@ def _refusals(
     for subject_id, sha in db.execute(q):
         photos.setdefault(subject_id, []).append(sha)
     provenance = received_contents(db, [sha for shas in photos.values() for sha in shas])
-    active = [a for a in agreements_with(db, partner) if a.active() and a.purpose == purpose]
-    # A watchlist records no crime areas: only an agreement not limited to some covers it.
-    covering = [a for a in active if not a.crime_areas]
+    covering, why = covering_agreements(db, partner, purpose, None, "a watchlist")
     if not covering:
-        why = (
-            f"no active agreement with {partner} for purpose {purpose}"
-            if not active
-            else f"the agreements with {partner} are limited to crime areas; a watchlist has none"
-        )
         return None, [f"subject {s.ref}: {why}" for s in subjects]
     best: tuple[AgreementInfo | None, list[str]] = (None, [])
     for ag in covering:
