@@ -15,6 +15,7 @@ import click
 from cli.common import (
     ctrl_c_cancels,
     emit_json,
+    encrypt_option,
     err,
     list_refused,
     out,
@@ -43,7 +44,7 @@ def _lines(items: list[str]) -> None:
 @click.option("--to", "partner", required=True, help="Partner agency (see 'partner list').")
 @click.option("--purpose", required=True, type=click.Choice(PURPOSES))
 @click.option("--items", "item_ids", multiple=True, type=int, help="Item id (repeat; default all).")
-@click.option("--encrypt", is_flag=True, help="Send as one tar encrypted to the partner (age).")
+@encrypt_option
 @click.option("--matches", is_flag=True, help="Include face search results and review decisions.")
 @click.option("--out", "target", type=click.Path(path_type=Path), help="Where to write it.")
 @click.option("--dry-run", is_flag=True, help="Only show the policy's decision on each item.")

@@ -36,6 +36,14 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 T = TypeVar("T")
 
 
+# One ``--encrypt`` for every outgoing bundle (evidence, watchlist, hash set).
+encrypt_option = click.option(
+    "--encrypt",
+    is_flag=True,
+    help="Write one file, OUT.tar.age, encrypted to the partner's recipient (no clear copy).",
+)
+
+
 def default_vault() -> Path:
     from platformdirs import user_data_dir
 

@@ -10,6 +10,7 @@ import click
 from cli.common import (
     ctrl_c_cancels,
     emit_json,
+    encrypt_option,
     err,
     list_refused,
     out,
@@ -253,11 +254,7 @@ def ack(ctx: click.Context, hit_id: int, reason: str) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Also write the set as VICS JSON, for a partner without Custos.",
 )
-@click.option(
-    "--encrypt",
-    is_flag=True,
-    help="Write one file, OUT.tar.age, encrypted to the partner's recipient (no clear copy).",
-)
+@encrypt_option
 @click.pass_context
 def export(
     ctx: click.Context,

@@ -8,6 +8,7 @@ import click
 
 from cli.common import (
     ctrl_c_cancels,
+    encrypt_option,
     err,
     list_refused,
     out,
@@ -39,11 +40,7 @@ def _lines(items: list[str]) -> None:
     type=click.Path(path_type=Path),
     help="Also write the face images as an ANSI/NIST-ITL 1-2011 transaction (.eft).",
 )
-@click.option(
-    "--encrypt",
-    is_flag=True,
-    help="Write one file, OUT.tar.age, encrypted to the partner's recipient (no clear copy).",
-)
+@encrypt_option
 @click.pass_context
 def export(
     ctx: click.Context,
