@@ -114,7 +114,6 @@ class ReportData:
     agreements: list[AgreementInfo]
     partners_without_agreement: list[str]
     transfers: list[Transfer]
-    hits_available: bool
     head: Head
     made_by: str
 
@@ -186,7 +185,7 @@ def _agreements(db: Any, partners: list[str]) -> tuple[list[AgreementInfo], list
     return found, without
 
 
-def _hits(session: Session, ref: str) -> tuple[bool, dict[int, list[KnownFileHit]]]:
+def _hits(session: Session, ref: str) -> dict[int, list[KnownFileHit]]:
     """Known-file hits per item (``matching.hashhits``), with their acknowledgements."""
     found: dict[int, list[KnownFileHit]] = {}
     for item, hits in hashhits.case_hits(session, ref).items():
@@ -202,7 +201,7 @@ def _hits(session: Session, ref: str) -> tuple[bool, dict[int, list[KnownFileHit
                     f"{ack['by']}, {ack['at']}: {ack['reason']}" if ack else "",
                 )
             )
-    return True, found
+    return found
 
 
 def _listing(subject: Subject) -> str:
@@ -222,7 +221,7 @@ def gather(
     chosen = _selection(all_items, item_ids, case_reference)
     ids = [i.id for i in chosen]
     custody = custody_of(session, ids)
-    hits_available, hits = _hits(session, case_reference)
+    hits = _hits(session, case_reference)
     with session.db() as db:
         case_row = find_case(db, case_reference)
         head = read_head(db)
@@ -287,7 +286,6 @@ def gather(
         agreements=agreements,
         partners_without_agreement=without,
         transfers=transfers,
-        hits_available=hits_available,
         head=head,
         made_by=session.user,
     )

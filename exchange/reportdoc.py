@@ -354,9 +354,7 @@ def build(
         tick()
         blocks += _item_blocks(w, it)
     blocks.append(Heading(w("known_files")))
-    if not data.hits_available:
-        blocks.append(Para(w("no_known_files"), small=True))
-    elif not any(it.hits for it in data.items):
+    if not any(it.hits for it in data.items):
         blocks.append(Para(w("none"), small=True))
     blocks += [Heading(w("matches")), Para(w("candidate_note"), small=True)]
     if not data.matches:

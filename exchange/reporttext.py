@@ -77,10 +77,6 @@ _TEXT: dict[str, tuple[str, str]] = {
     "kind": ("Kind", "النوع"),
     "algorithm": ("Algorithm", "الخوارزمية"),
     "acknowledged": ("Acknowledged", "تم الإقرار"),
-    "no_known_files": (
-        "No hash-set lookups exist in this version of Custos.",
-        "لا تتوفر مطابقة مجموعات البصمات في هذا الإصدار.",
-    ),
     "matches": ("Face matches", "مطابقات الوجوه"),
     "no_matches": (
         "No face of these items was proposed as a candidate by a search.",
