@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, Signal
@@ -37,10 +36,6 @@ class MainWindow(QMainWindow):
 
     def __init__(self, session: Any, runner: JobRunner) -> None:
         super().__init__()
-        # Everything loaded so far (modules, Qt wrappers, the ORM's metadata) lives as long as
-        # the window: keep it out of the collector's full passes, which otherwise walk it all
-        # while holding the GIL and stall the GUI thread behind a long verify or ingest.
-        gc.freeze()
         self.session = session
         self.runner = runner
         self.setWindowTitle(self.tr("Custos"))
