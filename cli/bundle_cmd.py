@@ -16,9 +16,9 @@ from cli.common import (
     ctrl_c_cancels,
     emit_json,
     encrypt_option,
-    err,
     list_refused,
     out,
+    problem_lines,
     run_job,
     safe,
     signed_in,
@@ -32,11 +32,6 @@ from vault.jobs import CancelToken
 @click.group()
 def bundle() -> None:
     """Signed evidence bundles for partner agencies (BagIt + CASE/UCO + Ed25519)."""
-
-
-def _lines(items: list[str]) -> None:
-    for line in items:
-        err.print(f"  - {safe(line)}", markup=False)
 
 
 @bundle.command("export")
@@ -145,7 +140,7 @@ def verify(ctx: click.Context, path: Path, as_json: bool) -> None:
             warn(warning)
     if not report.ok:
         if not as_json and len(report.problems) > 1:  # one is in full on the error line
-            _lines(report.problems)
+            problem_lines(report.problems)
         raise BundleRejected(path.name, report.problems)
 
 
@@ -166,7 +161,7 @@ def import_(ctx: click.Context, path: Path, case_ref: str) -> None:
                 res = run_job(job.run, "importing")
         except BundleRejected as exc:
             if len(exc.problems) > 1:  # one problem is in full on the error line already
-                _lines(exc.problems)
+                problem_lines(exc.problems)
             raise
     out.print(
         f"bundle {safe(res.bundle_id)} from {safe(res.sender)}: {len(res.items)} item(s) "

@@ -137,6 +137,12 @@ def list_refused(grouped: list[tuple[str, list[str]]]) -> None:
             err.print(f"      {safe(reason)}", markup=False)
 
 
+def problem_lines(problems: list[str]) -> None:
+    """Each finding of a refused bundle on its own line, escaped (after the one error line)."""
+    for line in problems:
+        err.print(f"  - {safe(line)}", markup=False)
+
+
 def emit_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
 

@@ -11,9 +11,9 @@ from cli.common import (
     ctrl_c_cancels,
     emit_json,
     encrypt_option,
-    err,
     list_refused,
     out,
+    problem_lines,
     run_cancellable,
     run_job,
     safe,
@@ -302,8 +302,8 @@ def import_bundle(ctx: click.Context, path: Path, as_name: str | None) -> None:
             with ctrl_c_cancels(token):
                 res = run_job(job.run, "importing", unit="entries")
         except BundleRejected as exc:
-            for line in exc.problems[1:] if len(exc.problems) > 1 else []:
-                err.print(f"  - {safe(line)}", markup=False)
+            if len(exc.problems) > 1:  # one problem is in full on the error line already
+                problem_lines(exc.problems)
             raise
     out.print(
         f"hash set {safe(res.name)} ({res.kind}, {res.entries} entries, TLP:{res.label}) "

@@ -9,9 +9,9 @@ import click
 from cli.common import (
     ctrl_c_cancels,
     encrypt_option,
-    err,
     list_refused,
     out,
+    problem_lines,
     run_job,
     safe,
     say_error,
@@ -22,11 +22,6 @@ from exchange.directory import PURPOSES
 from exchange.errors import BundleRejected, PolicyRefused
 from vault.errors import BatchIncomplete
 from vault.jobs import CancelToken
-
-
-def _lines(items: list[str]) -> None:
-    for line in items:
-        err.print(f"  - {safe(line)}", markup=False)
 
 
 @click.command("export")
@@ -98,7 +93,7 @@ def import_(ctx: click.Context, path: Path, as_name: str | None) -> None:
                 res = run_job(job.run, "importing", unit="references")
         except BundleRejected as exc:
             if len(exc.problems) > 1:  # one problem is in full on the error line already
-                _lines(exc.problems)
+                problem_lines(exc.problems)
             raise
     for photo, why in res.refused:
         say_error(photo, why)
