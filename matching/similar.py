@@ -26,6 +26,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from matching.casefaces import media_kind
+from matching.curation import live
 from matching.errors import MatchingError
 from matching.models import FaceRecord, PdqRecord
 from matching.pdq import MATCH_DISTANCE, MIN_QUALITY, HashIndex, PdqHash
@@ -401,7 +402,7 @@ def _same_faces(
     with session.db() as db:
         mine = db.execute(
             select(FaceRecord.id, FaceRecord.embedding)
-            .where(FaceRecord.item_id == item.id, current)
+            .where(FaceRecord.item_id == item.id, current, live())
             .order_by(FaceRecord.id)
         ).all()
         if not mine:
@@ -414,7 +415,12 @@ def _same_faces(
                 FaceRecord.frame_time,
                 FaceRecord.embedding,
             )
-            .where(FaceRecord.item_id != item.id, FaceRecord.case_id.in_(list(scope)), current)
+            .where(
+                FaceRecord.item_id != item.id,
+                FaceRecord.case_id.in_(list(scope)),
+                current,
+                live(),
+            )
             .order_by(FaceRecord.id)
         ).all()
     if not others:

@@ -224,6 +224,14 @@ PRIVILEGED: dict[str, str] = {
     "hashset.deleted": "hashset.manage",
     # A partner's set arrives disabled; only hashset.manage enables it (hashset.enabled).
     "hashset.received": "exchange.bundle",
+    # An analyst's corrections of faces and clusters decide what is searched and who is named.
+    "face.drawn": "match.run",
+    "face.discarded": "match.run",
+    "cluster.split": "match.run",
+    "cluster.merged": "match.run",
+    "cluster.named": "watchlist.manage",
+    # A redacted copy is new evidence derived from an item (matching.redaction).
+    "item.redacted": "item.export",
 }
 
 
