@@ -28,7 +28,13 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session as DbSession
 
 from matching.models import ClusterEdit, FaceMark, FaceRecord, MediaInfo
-from matching.watchlists import Listing, enrol_into, find_watchlist, store_enrolment
+from matching.watchlists import (
+    Listing,
+    enrol_into,
+    face_reference,
+    find_watchlist,
+    store_enrolment,
+)
 from vault.blobs import add_blob_rows, store_blob
 from vault.cases import find_case
 from vault.errors import UserError
@@ -219,14 +225,12 @@ def name_cluster(
 ) -> int:
     """Enrol these faces (a group) as references of ``subject_ref`` on ``watchlist`` (created
     with ``listing`` when new) and name their group after it. Returns the subject's id."""
-    from matching.watchlists import _from_face
-
     session.require("match.run", target=f"case:{case_reference}")
     if not subject_ref.strip():
         raise UserError("the subject needs an id")
     with session.db() as db:
         _, recs = _case_faces(db, case_reference, face_ids)
-    stored = [store_enrolment(session, *_from_face(session, r.id)) for r in recs]
+    stored = [store_enrolment(session, *face_reference(session, r.id)) for r in recs]
     with session.transaction() as db:
         case, recs = _case_faces(db, case_reference, face_ids)
         wl = find_watchlist(db, watchlist)

@@ -333,7 +333,7 @@ def enrol(
         except UserError as exc:
             refused.append((str(path), str(exc)))
     for face_id in face_ids or []:
-        accepted.append(_from_face(session, face_id))
+        accepted.append(face_reference(session, face_id))
     if not accepted:
         raise UserError(
             "no reference photo could be enrolled: " + "; ".join(m for _, m in refused)
@@ -348,7 +348,8 @@ def enrol(
     return info, refused
 
 
-def _from_face(session: Session, face_id: int) -> tuple[str, bytes, Face, bytes]:
+def face_reference(session: Session, face_id: int) -> tuple[str, bytes, Face, bytes]:
+    """A face found in a case as a reference photo to enrol (source "face:<id>", its crop)."""
     from matching.faces import Box, Quality
 
     with session.db() as db:

@@ -216,6 +216,7 @@ PRIVILEGED: dict[str, str] = {
     "partner.key_revoked": "exchange.manage",
     "partner.recipient_changed": "exchange.manage",
     "agreement.added": "exchange.manage",
+    "agreement.redaction": "exchange.manage",
     # A set decides what is hidden (known-good) and what alerts (known-bad).
     "hashset.imported": "hashset.manage",
     "hashset.made_from_case": "hashset.manage",
