@@ -107,6 +107,7 @@ def apply_edits(
         if not where:
             continue
         if e.kind == "split":
+            touched |= {int(labels[i]) for i in where}  # what is left of their groups shows too
             labels[where] = fresh
             touched.add(fresh)
             fresh += 1
