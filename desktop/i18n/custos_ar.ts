@@ -1104,6 +1104,34 @@
         <source>Enrol as subject...</source>
         <translation>تسجيل كشخص مدرج...</translation>
     </message>
+    <message>
+        <source>Name as subject...</source>
+        <translation>تسمية كشخص مدرج...</translation>
+    </message>
+    <message>
+        <source>Split selected faces</source>
+        <translation>فصل الوجوه المحددة</translation>
+    </message>
+    <message>
+        <source>The selected faces are another person</source>
+        <translation>الوجوه المحددة لشخص آخر</translation>
+    </message>
+    <message>
+        <source>Merge selected groups</source>
+        <translation>دمج المجموعات المحددة</translation>
+    </message>
+    <message>
+        <source>The groups selected on the left are one person</source>
+        <translation>المجموعات المحددة على اليسار لشخص واحد</translation>
+    </message>
+    <message>
+        <source>Select the faces to split off first.</source>
+        <translation>حدد أولاً الوجوه المراد فصلها.</translation>
+    </message>
+    <message>
+        <source>Select two or more groups on the left first.</source>
+        <translation>حدد أولاً مجموعتين أو أكثر على اليسار.</translation>
+    </message>
 </context>
 <context>
     <name>CustodyFormDialog</name>
@@ -1751,6 +1779,26 @@
         <source>Select one or more faces of the same person first.</source>
         <translation>حدّد أولاً وجهاً أو أكثر للشخص نفسه.</translation>
     </message>
+    <message>
+        <source>Discard...</source>
+        <translation>استبعاد...</translation>
+    </message>
+    <message>
+        <source>Mark the selected faces as false detections</source>
+        <translation>وسم الوجوه المحددة كاكتشافات خاطئة</translation>
+    </message>
+    <message>
+        <source>Select the false detections first.</source>
+        <translation>حدد أولاً الاكتشافات الخاطئة.</translation>
+    </message>
+    <message>
+        <source>Discard faces</source>
+        <translation>استبعاد وجوه</translation>
+    </message>
+    <message>
+        <source>Why are these not faces?</source>
+        <translation>لماذا ليست هذه وجوهاً؟</translation>
+    </message>
 </context>
 <context>
     <name>HashSets</name>
@@ -2223,6 +2271,30 @@
         <location filename="../pages/item_view.py" line="323"/>
         <source>Copy written to {0} (hash checked)</source>
         <translation>كُتبت النسخة في {0} (تم التحقق من البصمة)</translation>
+    </message>
+    <message>
+        <source>Add missed face...</source>
+        <translation>إضافة وجه فائت...</translation>
+    </message>
+    <message>
+        <source>Draw a box around a face the detector missed</source>
+        <translation>ارسم إطاراً حول وجه لم يكتشفه الكاشف</translation>
+    </message>
+    <message>
+        <source>Redact...</source>
+        <translation>تمويه...</translation>
+    </message>
+    <message>
+        <source>A copy with faces blurred, as a new item</source>
+        <translation>نسخة بوجوه مموهة، كعنصر جديد</translation>
+    </message>
+    <message>
+        <source>Face {0} added.</source>
+        <translation>أضيف الوجه {0}.</translation>
+    </message>
+    <message>
+        <source>Redacted copy: item {0} ({1})</source>
+        <translation>النسخة المموهة: العنصر {0} ({1})</translation>
     </message>
 </context>
 <context>
@@ -4068,6 +4140,80 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
     <message>
         <source>zone not recorded</source>
         <translation>المنطقة غير مسجَّلة</translation>
+    </message>
+</context>
+<context>
+    <name>DrawFaceDialog</name>
+    <message>
+        <source>Add a missed face to item {0}</source>
+        <translation>إضافة وجه فائت إلى العنصر {0}</translation>
+    </message>
+    <message>
+        <source>missed by the detector</source>
+        <translation>لم يكتشفه الكاشف</translation>
+    </message>
+    <message>
+        <source>Drag a box around the face with the mouse.</source>
+        <translation>اسحب إطاراً حول الوجه بالفأرة.</translation>
+    </message>
+    <message>
+        <source>Add face</source>
+        <translation>إضافة الوجه</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>السبب</translation>
+    </message>
+    <message>
+        <source>Box: x {0}, y {1}, {2} x {3} pixels</source>
+        <translation>الإطار: س {0}، ص {1}، {2} × {3} بكسل</translation>
+    </message>
+    <message>
+        <source>Encoding the face...</source>
+        <translation>جارٍ ترميز الوجه...</translation>
+    </message>
+</context>
+<context>
+    <name>RedactDialog</name>
+    <message>
+        <source>Redact {0}</source>
+        <translation>تمويه {0}</translation>
+    </message>
+    <message>
+        <source>Loading the faces...</source>
+        <translation>جارٍ تحميل الوجوه...</translation>
+    </message>
+    <message>
+        <source>Redact</source>
+        <translation>تمويه</translation>
+    </message>
+    <message>
+        <source>Faces to keep visible (all others are blurred):</source>
+        <translation>الوجوه التي تبقى ظاهرة (تموه كل الوجوه الأخرى):</translation>
+    </message>
+    <message>
+        <source>{0:.1f}-{1:.1f} s</source>
+        <translation>{0:.1f}-{1:.1f} ث</translation>
+    </message>
+    <message>
+        <source>box {0}</source>
+        <translation>الإطار {0}</translation>
+    </message>
+    <message>
+        <source>Face {0} ({1})</source>
+        <translation>الوجه {0} ({1})</translation>
+    </message>
+    <message>
+        <source>{0} faces found; the copy is a new item, the original never changes.</source>
+        <translation>وُجد {0} من الوجوه؛ النسخة عنصر جديد، والأصل لا يتغير أبداً.</translation>
+    </message>
+    <message>
+        <source>Redacting {0}</source>
+        <translation>جارٍ تمويه {0}</translation>
+    </message>
+    <message>
+        <source>Item {0} ({1}): {2} faces blurred, {3} kept.</source>
+        <translation>العنصر {0} ({1}): مُوّه {2} من الوجوه، وأُبقي {3}.</translation>
     </message>
 </context>
 </TS>
