@@ -422,6 +422,14 @@
         <source>Valid until</source>
         <translation>صالحة حتى</translation>
     </message>
+    <message>
+        <source>Photos and videos only as redacted copies</source>
+        <translation>الصور ومقاطع الفيديو كنسخ مموهة فقط</translation>
+    </message>
+    <message>
+        <source>Faces blurred; the originals never go (Redact...)</source>
+        <translation>وجوه مموهة؛ لا تُرسل الأصول أبداً (تمويه...)</translation>
+    </message>
 </context>
 <context>
     <name>Alerts</name>
