@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -131,6 +133,22 @@ def redact_video(
         )
         if not writer.isOpened():
             raise MatchingError(f"{name}: OpenCV cannot write an MP4 video here")
+        # Decoding and blurring here, encoding on a second thread (OpenCV releases the GIL in
+        # both): the two halves of the work overlap on two cores.
+        frames: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=16)
+        failed: list[BaseException] = []
+
+        def encode() -> None:
+            try:
+                while (f := frames.get()) is not None:
+                    writer.write(f)
+            except BaseException as exc:  # pragma: no cover - reported below
+                failed.append(exc)
+                while frames.get() is not None:  # drain so the reader never blocks
+                    pass
+
+        encoder = threading.Thread(target=encode, name="redact-encoder", daemon=True)
+        encoder.start()
         index = 0
         try:
             while True:
@@ -143,13 +161,17 @@ def redact_video(
                     blur_boxes(frame, boxes)
                 if frame.shape[1::-1] != size:  # a stream whose frames change size
                     frame = cv2.resize(frame, size)
-                writer.write(frame)
+                frames.put(frame)
                 index += 1
                 if index % 25 == 0:
                     cancel.check()
                     emit(Progress(index, max(total, index), "frames", "blurring faces"))
         finally:
+            frames.put(None)
+            encoder.join()
             writer.release()
+        if failed:
+            raise MatchingError(f"{name}: the redacted copy could not be written ({failed[0]})")
         if index == 0:
             raise MatchingError(f"{name}: no frame could be decoded")
         return index
