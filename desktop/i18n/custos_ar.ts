@@ -1703,6 +1703,18 @@
         <source>Captured: {0}</source>
         <translation>التُقطت: {0}</translation>
     </message>
+    <message>
+        <source>discarded: {0}</source>
+        <translation>مستبعد: {0}</translation>
+    </message>
+    <message>
+        <source>Drawn by hand by {0}</source>
+        <translation>رسمه يدوياً {0}</translation>
+    </message>
+    <message>
+        <source>Discarded as a false detection: {0}</source>
+        <translation>مستبعد كاكتشاف خاطئ: {0}</translation>
+    </message>
 </context>
 <context>
     <name>FacesPage</name>

@@ -78,7 +78,11 @@ def test_discard_a_false_detection(matched, qtbot):
         page.discard([face.id], "a face on a poster")
     settle(qtbot, window)
     shown = [page.model.index(r).data(FACE_ROLE) for r in range(page.model.rowCount())]
-    assert next(f for f in shown if f.id == face.id).discarded == "a face on a poster"
+    row = next(n for n, f in enumerate(shown) if f.id == face.id)
+    assert shown[row].discarded == "a face on a poster"
+    assert page.model.index(row).data().startswith("discarded: ")
+    tip = page.model.index(row).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Discarded as a false detection: a face on a poster" in tip
 
 
 def _item_view(matched, qtbot, suffix: str):
