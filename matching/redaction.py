@@ -2,8 +2,8 @@
 
 A photo is decoded (EXIF orientation applied), each face box not kept is padded by
 ``PAD`` of its size on every side and blurred beyond recognition (pixelated to at most
-``CELLS`` cells across, then smoothed), and the result is encoded as a new file: JPEG (quality
-92) or PNG for a PNG original. No metadata of the original travels (no EXIF, no GPS).
+``CELLS`` cells across, smoothed at that scale and enlarged bilinearly), and the result is
+encoded as a new file: JPEG (quality 92) or PNG for a PNG original. No metadata of the original travels (no EXIF, no GPS).
 
 A video is read frame by frame; each face track not kept is blurred in every frame from its
 first to its last sighting (plus ``TIME_PAD`` seconds either side, the sampling interval of
@@ -67,9 +67,10 @@ def blur_boxes(image: np.ndarray, boxes: Sequence[BoxT], pad: float = PAD) -> No
         cw = max(1, min(CELLS, r - lft))
         ch = max(1, round(cw * (b - t) / (r - lft)))
         small = cv2.resize(roi, (cw, ch), interpolation=cv2.INTER_AREA)
-        big = cv2.resize(small, (r - lft, b - t), interpolation=cv2.INTER_LINEAR)
-        k = max(3, ((r - lft) // 4) | 1)
-        roi[:] = cv2.GaussianBlur(big, (k, k), 0)
+        # smoothed at the small scale (a large kernel on the full box cost 25 ms a face), then
+        # enlarged bilinearly: soft blocks with no edge left between them
+        small = cv2.GaussianBlur(small, (3, 3), 0)
+        roi[:] = cv2.resize(small, (r - lft, b - t), interpolation=cv2.INTER_LINEAR)
 
 
 def box_at(track: Sequence[Sequence[float]], t: float, time_pad: float = TIME_PAD) -> BoxT | None:
