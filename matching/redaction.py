@@ -3,7 +3,8 @@
 A photo is decoded (EXIF orientation applied), each face box not kept is padded by
 ``PAD`` of its size on every side and blurred beyond recognition (pixelated to at most
 ``CELLS`` cells across, smoothed at that scale and enlarged bilinearly), and the result is
-encoded as a new file: JPEG (quality 92) or PNG for a PNG original. No metadata of the original travels (no EXIF, no GPS).
+encoded as a new file: JPEG (quality 92) or PNG for a PNG original. No metadata of the
+original travels (no EXIF, no GPS).
 
 A video is read frame by frame; each face track not kept is blurred in every frame from its
 first to its last sighting (plus ``TIME_PAD`` seconds either side, the sampling interval of
