@@ -6,7 +6,7 @@ scale in pixels per world unit; north is up and east right in every language (th
 a left-to-right layout inside a right-to-left window, like the time axis).
 
 Basemap (``matching.basemap``, Natural Earth 1:10m countries): projected once on a worker and
-simplified into levels of detail by snapping to a grid of 2^-k of the world (k = 8, 10 .. 18) and
+simplified into levels of detail by snapping to a grid of 2^-k of the world (k = 7..18) and
 dropping the points that fall in the cell of the one before; each ring becomes a ``QPolygonF``
 read from one ``QDataStream`` buffer per level (no Python loop over points). A paint picks the
 level whose grid is under one pixel, skips the rings whose box is out of view, and lets Qt
@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QDataStream, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QDataStream, QLocale, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -37,6 +37,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
+    QPixmap,
     QPolygonF,
     QTransform,
     QWheelEvent,
@@ -46,7 +47,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 MAX_LAT = 85.05112878  # Web Mercator's square
 CELL_PX = 56  # items within one cell of this many pixels (anchored to the world) cluster
 MAX_SCALE = 2.0**26  # pixels per world unit: ~0.6 m per pixel at the equator
-LEVELS = (8, 10, 12, 14, 16, 18)  # basemap detail: a grid of 2^-k of the world
+LEVELS = tuple(range(7, 19))  # basemap detail: a grid of 2^-k of the world
 KIND_COLOURS = {0: QColor("#3778c2"), 1: QColor("#c2410c"), 2: QColor("#6b7280")}
 TRACK_COLOUR = QColor("#b91c1c")
 NUMBERED = 300  # a track's stops are numbered up to this many
@@ -167,6 +168,7 @@ class MapView(QWidget):
         self.describe: Callable[[np.ndarray], str] | None = None  # tooltip of points (page's)
         self._clusters: Clusters | None = None
         self._clusters_key: tuple[float, ...] | None = None
+        self._sprites: dict[tuple[int, int], QPixmap] = {}
         self._press: QPointF | None = None
         self._press_centre = (self.cx, self.cy)
         self._dragged = False
@@ -253,10 +255,16 @@ class MapView(QWidget):
         members = np.nonzero(inside)[0]
         gx = np.floor(self.px[members] * (s / CELL_PX)).astype(np.int64)
         gy = np.floor(self.py[members] * (s / CELL_PX)).astype(np.int64)
-        _keys, which, counts = np.unique(
-            gx * (1 << 31) + gy, return_inverse=True, return_counts=True
-        )
-        which = which.reshape(-1)
+        if len(members):  # cells in view are few (a window's worth): count them densely
+            gx -= gx.min()
+            gy -= gy.min()
+        rows = int(gy.max()) + 1 if len(members) else 1
+        per_cell = np.bincount(gx * rows + gy)
+        used = np.nonzero(per_cell)[0]
+        rank = np.zeros(len(per_cell), dtype=np.int64)
+        rank[used] = np.arange(len(used))
+        which = rank[gx * rows + gy]
+        counts = per_cell[used]
         mx = np.bincount(which, weights=sx[members], minlength=len(counts)) / np.maximum(counts, 1)
         my = np.bincount(which, weights=sy[members], minlength=len(counts)) / np.maximum(counts, 1)
         self._clusters = Clusters(members, which, counts, mx, my)
@@ -279,11 +287,12 @@ class MapView(QWidget):
         return QColor("#cfe0ee"), QColor("#f3efe3"), QColor("#9a8f7a")
 
     def level(self) -> Level | None:
-        """The basemap level whose grid is under a pixel at this scale."""
+        """The coarsest basemap level whose grid is at most two pixels at this scale (the
+        outline is off by a pixel at most: finer would only cost paint time)."""
         if not self.levels:
             return None
         for lv in self.levels:
-            if lv.grid * self.scale <= 1.0:
+            if lv.grid * self.scale <= 2.0:
                 return lv
         return self.levels[-1]
 
@@ -373,20 +382,42 @@ class MapView(QWidget):
         many = np.nonzero(c.counts > 1)[0]
         if not len(many):
             return
-        fill = self.palette().highlight().color()
-        fill.setAlpha(215)
-        text = self.palette().highlightedText().color()
         font = QFont(self.font())
         font.setBold(True)
         p.setFont(font)
-        for n in many.tolist():
-            r = c.radius(n)
-            box = QRectF(c.x[n] - r, c.y[n] - r, 2 * r, 2 * r)
-            p.setPen(QPen(QColor("white"), 2.0))
-            p.setBrush(fill)
-            p.drawEllipse(box)
-            p.setPen(text)
-            p.drawText(box, Qt.AlignmentFlag.AlignCenter, _count(int(c.counts[n])))
+        p.setPen(self.palette().highlightedText().color())
+        locale = QLocale()
+        for n, count, x, y in zip(
+            many.tolist(),
+            c.counts[many].tolist(),
+            c.x[many].tolist(),
+            c.y[many].tolist(),
+            strict=True,
+        ):
+            r = round(c.radius(n))
+            p.drawPixmap(QPointF(x - r - 2, y - r - 2), self._bubble(r))
+            box = QRectF(x - r, y - r, 2 * r, 2 * r)
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter, locale.toString(count))
+
+    def _bubble(self, radius: int) -> QPixmap:
+        """A bubble of ``radius`` pixels, drawn once (an antialiased ellipse costs ~20 times
+        more to paint than its picture)."""
+        fill = self.palette().highlight().color()
+        key = (radius, fill.rgba())
+        sprite = self._sprites.get(key)
+        if sprite is None:
+            side = 2 * radius + 4
+            sprite = QPixmap(side, side)
+            sprite.fill(Qt.GlobalColor.transparent)
+            q = QPainter(sprite)
+            q.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            fill.setAlpha(215)
+            q.setPen(QPen(QColor("white"), 2.0))
+            q.setBrush(fill)
+            q.drawEllipse(QRectF(2, 2, 2 * radius, 2 * radius))
+            q.end()
+            self._sprites[key] = sprite
+        return sprite
 
     # --- mouse and keys --------------------------------------------------------------------
     def click_at(self, x: float, y: float) -> None:
@@ -469,9 +500,3 @@ class MapView(QWidget):
         if self.describe is not None:
             return self.describe(members)
         return self.tr("{0} items").format(len(members))
-
-
-def _count(n: int) -> str:
-    from PySide6.QtCore import QLocale
-
-    return QLocale().toString(n)
