@@ -326,22 +326,27 @@ class MapView(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         self.paint_basemap(p)
         if len(self.px):
-            self._paint_track(p)
+            stops = self._paint_track(p)
             self._paint_points(p)
+            self._paint_stops(p, stops)  # the numbers on top: the order is the point
         p.end()
 
-    def _paint_track(self, p: QPainter) -> None:
+    def _paint_track(self, p: QPainter) -> list[QPointF]:
+        """The line through a subject's sightings in time order; returns the stops."""
         if len(self.track) < 1:
-            return
+            return []
         stops = [self.screen_of(self.px[i], self.py[i]) for i in self.track.tolist()]
-        line = QPolygonF(stops)
         pen = QPen(TRACK_COLOUR, 2.5)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         p.setPen(pen)
         p.setBrush(Qt.BrushStyle.NoBrush)
-        p.drawPolyline(line)
-        if len(self.track) > NUMBERED:
+        p.drawPolyline(QPolygonF(stops))
+        return stops
+
+    def _paint_stops(self, p: QPainter, stops: list[QPointF]) -> None:
+        """Each stop's number in time order, beside it (up to ``NUMBERED``)."""
+        if not stops or len(stops) > NUMBERED:
             return
         font = QFont(self.font())
         font.setPointSizeF(max(font.pointSizeF() * 0.8, 6.0))
