@@ -28,7 +28,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QDataStream, QLocale, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QByteArray,
+    QDataStream,
+    QLocale,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -376,7 +386,7 @@ class MapView(QWidget):
                 QPolygonF([QPointF(x, y) for x, y in zip(c.x[single], c.y[single], strict=True)])
             )
             kinds = self.kinds[first]
-            for kind in np.unique(kinds).tolist():
+            for kind in np.nonzero(np.bincount(kinds))[0].tolist():  # (unique: imports numpy.ma)
                 at = single[kinds == kind]
                 pen = QPen(KIND_COLOURS.get(int(kind), KIND_COLOURS[2]), 8.0)
                 pen.setCapStyle(Qt.PenCapStyle.RoundCap)
@@ -395,13 +405,14 @@ class MapView(QWidget):
         for n, count, x, y in zip(
             many.tolist(),
             c.counts[many].tolist(),
-            c.x[many].tolist(),
-            c.y[many].tolist(),
+            np.rint(c.x[many]).astype(int).tolist(),
+            np.rint(c.y[many]).astype(int).tolist(),
             strict=True,
         ):
+            # whole pixels: the raster engine caches a glyph per sub-pixel offset it meets
             r = round(c.radius(n))
-            p.drawPixmap(QPointF(x - r - 2, y - r - 2), self._bubble(r))
-            box = QRectF(x - r, y - r, 2 * r, 2 * r)
+            p.drawPixmap(x - r - 2, y - r - 2, self._bubble(r))
+            box = QRect(x - r, y - r, 2 * r, 2 * r)
             p.drawText(box, Qt.AlignmentFlag.AlignCenter, locale.toString(count))
 
     def _bubble(self, radius: int) -> QPixmap:
