@@ -362,6 +362,7 @@ class MapView(QWidget):
         font.setPointSizeF(max(font.pointSizeF() * 0.8, 6.0))
         font.setBold(True)
         p.setFont(font)
+        locale = QLocale()  # the user's digits, as everywhere
         for n, stop in enumerate(stops):
             at = stop + QPointF(9, -9)
             box = QRectF(at.x() - 9, at.y() - 8, 18, 16)
@@ -369,7 +370,7 @@ class MapView(QWidget):
             p.setBrush(TRACK_COLOUR)
             p.drawRoundedRect(box, 4, 4)
             p.setPen(QColor("white"))
-            p.drawText(box, Qt.AlignmentFlag.AlignCenter, str(n + 1))
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter, locale.toString(n + 1))
 
     def _paint_points(self, p: QPainter) -> None:
         c = self.clusters()

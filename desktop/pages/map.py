@@ -138,8 +138,14 @@ class MapPage(CaseSubjectPage):
 
     def _columns(self) -> list[Column]:
         return [
-            Column(QT_TRANSLATE_NOOP("Map", "Stop"), lambda r: r[0], width=5),
-            Column(QT_TRANSLATE_NOOP("Map", "Time"), lambda r: r[1], self.recorded_text, width=26),
+            Column(
+                QT_TRANSLATE_NOOP("Map", "Stop"),
+                lambda r: r[0],
+                lambda n: number(n) if n != "" else "",
+                align_right=True,
+                width=5,
+            ),
+            Column(QT_TRANSLATE_NOOP("Map", "Time"), lambda r: r[1], self.recorded_text, width=34),
             Column(
                 QT_TRANSLATE_NOOP("Map", "Source"), lambda r: _t(SOURCE_TEXT[r[1].source]), width=16
             ),
@@ -148,7 +154,7 @@ class MapPage(CaseSubjectPage):
             Column(
                 QT_TRANSLATE_NOOP("Map", "Position"),
                 lambda r: f"\u2066{r[1].lat:.5f}, {r[1].lon:.5f}\u2069",
-                width=20,
+                width=22,
             ),
         ]
 
