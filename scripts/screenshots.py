@@ -107,27 +107,11 @@ def main() -> int:
     settle(app)
     save(window, out, "partners")
 
-    places = window.show_area("map")  # a subject's track across three cities
-    places.show_case("MAP-DEMO")
-    wait(app, lambda: places.loaded is not None and bool(places.view.levels))
-    places.show_subject("obama")
-    wait(app, lambda: places.loaded.subject == "obama")
-    settle(app)
-    places.fit_button.click()
-    settle(app)
-    save(window, out, "map")
+    _map(app, window, out, "map")  # a subject's track across three cities
     controller.set_language("ar")
     window = controller.window
     window.resize(*SIZE)
-    places = window.show_area("map")
-    places.show_case("MAP-DEMO")
-    wait(app, lambda: places.loaded is not None and bool(places.view.levels))
-    places.show_subject("obama")
-    wait(app, lambda: places.loaded.subject == "obama")
-    settle(app)
-    places.fit_button.click()
-    settle(app)
-    save(window, out, "map-ar")
+    _map(app, window, out, "map-ar")
     controller.set_language("en")
     window = controller.window
     window.resize(*SIZE)
@@ -143,6 +127,18 @@ def main() -> int:
 
     controller.quit()
     return 0
+
+
+def _map(app: object, window: object, out: Path, name: str) -> None:
+    places = window.show_area("map")  # type: ignore[attr-defined]
+    places.show_case("MAP-DEMO")
+    wait(app, lambda: places.loaded is not None and bool(places.view.levels))
+    places.show_subject("obama")
+    wait(app, lambda: places.loaded.subject == "obama")
+    settle(app)
+    places.fit_button.click()
+    settle(app)
+    save(window, out, name)
 
 
 # (file, photo, capture time, latitude, longitude): obama in three cities, others, a harbour
