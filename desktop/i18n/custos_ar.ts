@@ -560,6 +560,10 @@
         <source>Timeline</source>
         <translation>الخط الزمني</translation>
     </message>
+    <message>
+        <source>Map</source>
+        <translation>الخريطة</translation>
+    </message>
 </context>
 <context>
     <name>Audit</name>
@@ -3974,10 +3978,6 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>TimelinePage</name>
     <message>
-        <source>Every item</source>
-        <translation>كل العناصر</translation>
-    </message>
-    <message>
         <source>Every kind</source>
         <translation>كل الأنواع</translation>
     </message>
@@ -4030,18 +4030,6 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <translation>المنطقة الزمنية</translation>
     </message>
     <message>
-        <source>Zoom in</source>
-        <translation>تكبير</translation>
-    </message>
-    <message>
-        <source>Zoom out</source>
-        <translation>تصغير</translation>
-    </message>
-    <message>
-        <source>Show all</source>
-        <translation>عرض الكل</translation>
-    </message>
-    <message>
         <source>Time runs left to right. A bar counts the items of its moment: click to zoom.</source>
         <translation>يسير الزمن من اليسار إلى اليمين. يعدّ كل عمود عناصر لحظته: انقر للتكبير.</translation>
     </message>
@@ -4068,6 +4056,126 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
     <message>
         <source>zone not recorded</source>
         <translation>المنطقة غير مسجَّلة</translation>
+    </message>
+</context>
+<context>
+    <name>CaseSubjectPage</name>
+    <message>
+        <source>Every item</source>
+        <translation>كل العناصر</translation>
+    </message>
+    <message>
+        <source>Zoom in</source>
+        <translation>تكبير</translation>
+    </message>
+    <message>
+        <source>Zoom out</source>
+        <translation>تصغير</translation>
+    </message>
+    <message>
+        <source>Show all</source>
+        <translation>عرض الكل</translation>
+    </message>
+</context>
+<context>
+    <name>Map</name>
+    <message>
+        <source>Stop</source>
+        <translation>المحطة</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>الوقت</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>المصدر</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>النوع</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <source>Position</source>
+        <translation>الموقع</translation>
+    </message>
+</context>
+<context>
+    <name>MapPage</name>
+    <message>
+        <source>Case</source>
+        <translation>القضية</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>الشخص</translation>
+    </message>
+    <message>
+        <source>Drag to move, wheel or + and − to zoom. A bubble counts the items of its place: click it to zoom in. Click a dot to open its item.</source>
+        <translation>اسحب لتحريك الخريطة، واستخدم العجلة أو + و − للتكبير والتصغير. تعدّ الفقاعة عناصر مكانها: انقر عليها للتكبير. انقر على نقطة لفتح عنصرها.</translation>
+    </message>
+    <message>
+        <source>No basemap: {0}</source>
+        <translation>لا توجد خريطة أساس: {0}</translation>
+    </message>
+    <message>
+        <source>Track of {0}: {1} sightings in time order.</source>
+        <translation>مسار {0}: {1} مشاهدة بالترتيب الزمني.</translation>
+    </message>
+    <message>
+        <source>{0} sightings have no time and are not on the track.</source>
+        <translation>{0} مشاهدة بلا وقت، فهي ليست على المسار.</translation>
+    </message>
+    <message>
+        <source>{0} items have no position.</source>
+        <translation>{0} عنصر بلا موقع.</translation>
+    </message>
+    <message>
+        <source>{0} items have a position that cannot be right and are not shown.</source>
+        <translation>{0} عنصر موقعه المسجَّل لا يمكن أن يكون صحيحًا، فلا يُعرض.</translation>
+    </message>
+    <message>
+        <source>No case chosen.</source>
+        <translation>لم يتم اختيار قضية.</translation>
+    </message>
+    <message>
+        <source>{0} items at one place.</source>
+        <translation>{0} عنصر في مكان واحد.</translation>
+    </message>
+    <message>
+        <source>{0} items in view of {1} on the map.</source>
+        <translation>{0} عنصر ظاهر من {1} على الخريطة.</translation>
+    </message>
+    <message>
+        <source>The first {0} are listed.</source>
+        <translation>القائمة تعرض أول {0}.</translation>
+    </message>
+    <message>
+        <source>no time</source>
+        <translation>بلا وقت</translation>
+    </message>
+    <message>
+        <source>zone not recorded</source>
+        <translation>المنطقة غير مسجَّلة</translation>
+    </message>
+    <message>
+        <source>{0}: {1}, {2}</source>
+        <translation>{0}: {1}، {2}</translation>
+    </message>
+    <message>
+        <source>{0} items; the earliest:</source>
+        <translation>{0} عنصر؛ أقدمها:</translation>
+    </message>
+</context>
+<context>
+    <name>MapView</name>
+    <message>
+        <source>{0} items</source>
+        <translation>{0} عنصر</translation>
     </message>
 </context>
 </TS>
