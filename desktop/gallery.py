@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView
 THUMB = 112
 BATCH = 48
 CACHE = 4000
+WANTED = 4 * BATCH  # requests kept waiting at most (the newest)
 FACE_ROLE = Qt.ItemDataRole.UserRole + 10
 Index = QModelIndex | QPersistentModelIndex
 
@@ -104,6 +105,8 @@ class ThumbnailCache(QObject):
         if key not in self._in_flight and key not in self.errors and key not in self._absent:
             self._wanted[key] = None
             self._wanted.move_to_end(key, last=False)  # the newest request first
+            while len(self._wanted) > WANTED:  # scrolled past long ago: asked again if shown
+                self._wanted.popitem()
             self._timer.start()
         return None
 
