@@ -187,3 +187,23 @@ def test_whoever_reads_the_case_may_make_and_see_them(built: Path, tmp_path: Pat
             read_thumbnails(admin, [1])
         with pytest.raises(PermissionDenied):
             ThumbJob(admin, CASE).run(lambda e: None)
+
+
+def test_custos_thumbs_make_says_one_line_per_file_it_cannot_show(built: Path, tmp_path: Path):
+    from vaultkit import run_cli
+
+    folder = tmp_path / "vault"
+    shutil.copytree(built, folder)
+    done = run_cli("thumbs", "make", "--case", CASE, vault=folder)
+    assert done.returncode == 1, done.stderr
+    assert "made 5 thumbnail(s)" in done.stdout
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 5, done.stderr  # four files, then the summary
+    assert any(
+        line.endswith("cannot read image letter.jpg: not a supported image format")
+        for line in errors
+    )
+    assert errors[-1] == "error: 4 file(s) cannot be shown (listed above)"
+    assert "Traceback" not in done.stderr
+    again = run_cli("thumbs", "make", "--case", CASE, vault=folder)
+    assert again.returncode == 0 and "made 0 thumbnail(s)" in again.stdout
