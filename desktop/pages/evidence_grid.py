@@ -38,7 +38,7 @@ from desktop.tablemodel import RECORD_ROLE
 TILE = 128
 CAPTION = 20
 PAD = 6
-CACHE = 3000  # decoded tiles kept (~200 KB each at most): several screens of a 1440 x 900 grid
+CACHE = 1000  # decoded tiles kept, 64 KB each (128 x 128 x 4): 64 MB, ~16 screens of 1440 x 900
 Index = QModelIndex | QPersistentModelIndex
 NAME_COLUMN = 1
 BAD = QColor("#c62828")
