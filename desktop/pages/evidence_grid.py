@@ -162,11 +162,14 @@ class TileDelegate(QStyledItemDelegate):
         painter.drawPixmap(box.topLeft(), pixmap)
 
     def _badges(self, painter: QPainter, box: QRect, record: Any, tile: Any) -> None:
-        """Known-file hit (top left), faces found and candidates waiting (top right)."""
+        """Known-file hit (an alert not acknowledged yet with "!"), faces found, candidates
+        waiting for review: left to right along the top."""
         rank = self.grid.model.rank(record)
         marks: list[tuple[str, QColor]] = []
-        if rank == 0:
-            marks.append(("\u2716", BAD))  # known-bad
+        if rank == 0:  # known-bad: "!" while an alert of it waits to be acknowledged
+            hits = self.grid.model.hits.get(record.id, [])
+            alert = any(h.kind == "known-bad" and h.acknowledged is None for h in hits)
+            marks.append(("\u2716!" if alert else "\u2716", BAD))
         elif rank == 3:
             marks.append(("\u2714", GOOD))  # known-good
         if tile is not None and tile.faces:

@@ -142,3 +142,32 @@ def test_hostile_images_give_a_placeholder_tile_and_one_line(matched, qtbot, tmp
     tile = grid.view.viewport().grab(grid.view.visualRect(page.proxy.index(row, 1))).toImage()
     assert isinstance(tile, QImage) and not tile.isNull()
     assert page.last_error is None  # no error box: the lines are on the tiles
+
+
+def test_a_known_bad_photo_carries_its_badge_and_alert(world, matched, qtbot, faces_dir, tmp_path):
+    import hashlib
+
+    from matching.hashhits import MatchJob
+    from matching.hashsets import ImportJob
+    from vault.jobs import ignore
+    from vaultkit import open_as
+
+    photo = (faces_dir / "knn/test/obama1.jpg").read_bytes()
+    listed = tmp_path / "bad.txt"
+    listed.write_text(hashlib.sha256(photo).hexdigest() + "\n")
+    with open_as(world / "vault") as s:
+        ImportJob(s, listed, "Agency list", "known-bad").run(ignore)
+        MatchJob(s, "OP-7").run(ignore)
+    _window, page, grid = open_grid(matched, qtbot)
+    bad = next(r for r in page.model.records if r.name.endswith("obama1.jpg"))
+    assert page.proxy.mapFromSource(page.model.index(page.model.records.index(bad), 0)).row() == 0
+    assert "Agency list" in grid.tooltip(bad)  # known-bad first, named in the tooltip
+    rect = grid.view.visualRect(page.proxy.index(0, 1))
+    tile = grid.view.viewport().grab(rect).toImage()
+    red = {
+        (x, y)
+        for x in range(0, rect.width(), 2)
+        for y in range(0, 30, 2)
+        if tile.pixelColor(x, y).red() > 150 and tile.pixelColor(x, y).green() < 90
+    }
+    assert red  # the red known-bad badge on the tile's top edge
