@@ -180,7 +180,8 @@ class TileDelegate(QStyledItemDelegate):
             return
         metrics = painter.fontMetrics()
         x = box.x() + 2
-        for text, colour in marks:
+        for mark, colour in marks:
+            text = f"\u2066{mark}\u2069"  # left to right in Arabic too: "☺2", not "2☺"
             w = metrics.horizontalAdvance(text) + 8
             badge = QRect(x, box.y() + 2, w, metrics.height() + 2)
             painter.setPen(Qt.PenStyle.NoPen)
