@@ -253,6 +253,7 @@ class EvidenceGrid(QWidget):
         layout.addWidget(self.bar)
         layout.addWidget(self.note)
         self.job: Any = None
+        self._job_case: str | None = None
         self.stop.clicked.connect(lambda _c=False: self.cancel())
         self._case: str | None = None
 
@@ -316,6 +317,7 @@ class EvidenceGrid(QWidget):
         job = ThumbJob(self.page.session, self._case, CancelToken())
         bridge = self.page.runner.start(job, writes=False, every_entry=True)
         self.job = bridge
+        self._job_case = self._case
         self.progress.setRange(0, 0)
         self.bar.setVisible(True)
         self.note.clear()
@@ -349,6 +351,9 @@ class EvidenceGrid(QWidget):
             return
         self.job = None
         self.bar.setVisible(False)
+        if self._job_case != self._case:  # stopped because another case was chosen: its turn
+            self._another_case()
+            return
         text = self.tr("{0} thumbnail(s) made.").format(result.made)
         if result.failed:
             text += " " + self.tr("{0} file(s) could not be shown: {1}").format(
@@ -363,3 +368,10 @@ class EvidenceGrid(QWidget):
             self.job = None
             self.bar.setVisible(False)
             self.note.setText(message)
+            if self._job_case != self._case:
+                self._another_case()
+
+    def _another_case(self) -> None:
+        self.note.clear()
+        if any(t.state == "todo" for t in self.tiles.values()):
+            self.make()

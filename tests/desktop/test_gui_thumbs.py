@@ -171,3 +171,27 @@ def test_a_known_bad_photo_carries_its_badge_and_alert(world, matched, qtbot, fa
         if tile.pixelColor(x, y).red() > 150 and tile.pixelColor(x, y).green() < 90
     }
     assert red  # the red known-bad badge on the tile's top edge
+
+
+def test_choosing_another_case_while_thumbnails_are_made_makes_that_cases_too(
+    matched, qtbot, faces_dir
+):
+    window = sign_in(matched, qtbot)
+    from vault.ingest import ingest
+
+    ingest(matched.session, "C-1", sorted((faces_dir / "knn/train/obama").iterdir()))
+    page = window.show_area("evidence")
+    settle(qtbot, window)
+    page.show_case("C-1")
+    settle(qtbot, window)
+    page.grid_action.trigger()  # C-1's job starts...
+    qtbot.waitUntil(lambda: page.grid.job is not None, timeout=30_000)
+    page.show_case("OP-7")  # ...and the user moves on before it ends
+    grid = page.grid
+
+    def all_made() -> bool:
+        media = [t for t in grid.tiles.values() if t.kind]
+        return grid._case == "OP-7" and bool(media) and all(t.state == "made" for t in media)
+
+    qtbot.waitUntil(lambda: grid.job is None and all_made(), timeout=60_000)
+    settle(qtbot, window)
