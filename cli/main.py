@@ -49,6 +49,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "report": ("report_cmd",),
     "timeline": ("report_cmd",),
     "map": ("report_cmd",),
+    "thumbs": ("thumbs_cmd",),
 }
 
 

@@ -10,6 +10,7 @@ on.
 from __future__ import annotations
 
 import json
+import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -37,7 +38,9 @@ VIDEO_EXT = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".3gp", ".wmv", ".
 
 
 def media_kind(name: str) -> str | None:
-    ext = PurePosixPath(name).suffix.lower()
+    # posixpath, not PurePosixPath(name).suffix: the same answer for item names, ten times
+    # cheaper (the Evidence grid asks for every item of a case of 100,000)
+    ext = posixpath.splitext(name)[1].lower()
     return "image" if ext in IMAGE_EXT else "video" if ext in VIDEO_EXT else None
 
 

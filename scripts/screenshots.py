@@ -85,6 +85,14 @@ def main() -> int:
     settle(app)
     save(window, out, "evidence")
 
+    evidence.show_grid(True)  # the same evidence as thumbnails (made by the grid's job)
+    grid = evidence.grid
+    wait(app, lambda: grid.job is None and bool(grid.tiles) and grid.cache.pending == 0)
+    settle(app, 800)
+    wait(app, lambda: grid.cache.pending == 0)
+    save(window, out, "evidence-grid")
+    evidence.show_grid(False)
+
     page = window.show_area("faces")
     page.show_case("OP-7")
     wait(app, lambda: page.model.rowCount() > 0)
@@ -115,6 +123,22 @@ def main() -> int:
     controller.set_language("en")
     window = controller.window
     window.resize(*SIZE)
+    controller.set_language("ar")  # the thumbnails in Arabic (right to left)
+    window = controller.window
+    window.resize(*SIZE)
+    evidence = window.show_area("evidence")
+    evidence.show_case("OP-7")
+    wait(app, lambda: evidence.model.rowCount() > 0)
+    evidence.show_grid(True)
+    grid = evidence.grid
+    wait(app, lambda: grid.job is None and bool(grid.tiles) and grid.cache.pending == 0)
+    settle(app, 800)
+    wait(app, lambda: grid.cache.pending == 0)
+    save(window, out, "evidence-grid-ar")
+    controller.set_language("en")
+    window = controller.window
+    window.resize(*SIZE)
+    settle(app)
 
     bundles = window.show_area("bundles")
     bundles.show_case("OP-7")

@@ -1299,7 +1299,46 @@
     </message>
 </context>
 <context>
+    <name>EvidenceGrid</name>
+    <message>
+        <source>Making thumbnails: %v of %m</source>
+        <translation>إنشاء الصور المصغرة: %v من %m</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>إيقاف</translation>
+    </message>
+    <message>
+        <source>{0} face(s) found</source>
+        <translation>عُثر على {0} وجه/وجوه</translation>
+    </message>
+    <message>
+        <source>{0} candidate(s) waiting for review</source>
+        <translation>{0} مرشح/مرشحين بانتظار المراجعة</translation>
+    </message>
+    <message>
+        <source>{0} thumbnail(s) made.</source>
+        <translation>أُنشئت {0} صورة/صور مصغرة.</translation>
+    </message>
+    <message>
+        <source>{0} file(s) could not be shown: {1}</source>
+        <translation>تعذر عرض {0} ملف/ملفات: {1}</translation>
+    </message>
+    <message>
+        <source>Stopped: </source>
+        <translation>أُوقف: </translation>
+    </message>
+</context>
+<context>
     <name>EvidencePage</name>
+    <message>
+        <source>Thumbnails</source>
+        <translation>صور مصغرة</translation>
+    </message>
+    <message>
+        <source>Show the evidence as thumbnails or as a table</source>
+        <translation>عرض الأدلة صوراً مصغرة أو جدولاً</translation>
+    </message>
     <message>
         <location filename="../pages/evidence.py" line="260"/>
         <source>Hide known-good</source>
