@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy import func, select
 
-from matching.casefaces import media_kind
 from matching.errors import MatchingError
+from matching.mediakind import media_kind
 from matching.models import FaceRecord, PdqRecord
 from matching.pdq import MATCH_DISTANCE, MIN_QUALITY, HashIndex, PdqHash
 from matching.pdqsets import SetMatch, pdq_set_matches
