@@ -194,15 +194,18 @@ def test_the_hash_sets_page_imports_refuses_disables_and_deletes(
 
 @pytest.fixture()
 def obama_case(vault_dir: Path, faces_dir: Path) -> list[str]:
-    """C-1 with four resolutions of one photo and two other photos; no PDQ computed yet."""
+    """C-1 with four resolutions of one photo and two other photos; no PDQ computed yet (as
+    the photos of a vault from before PDQ at ingest)."""
     from vault.ingest import CustodyForm, ingest
+    from vaultkit import ingest_without_pdq
 
     names = ["obama-240p.jpg", "obama-480p.jpg", "obama-720p.jpg", "obama-1080p.jpg"]
     others = ["obama2.jpg", "biden.jpg"]
     s = _session(vault_dir)
     try:
         paths = [faces_dir / "more" / n for n in names + others]
-        ingest(s, "C-1", paths, CustodyForm(exhibit="E2"))
+        with ingest_without_pdq(s):
+            ingest(s, "C-1", paths, CustodyForm(exhibit="E2"))
     finally:
         s.close()
     return names
