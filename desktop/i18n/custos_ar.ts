@@ -426,37 +426,37 @@
 <context>
     <name>Alerts</name>
     <message>
-        <location filename="../pages/hashsets.py" line="379"/>
+        <location filename="../pages/hashsets.py" line="429"/>
         <source>Item</source>
         <translation>العنصر</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="380"/>
+        <location filename="../pages/hashsets.py" line="430"/>
         <source>Hash set</source>
         <translation>مجموعة التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="382"/>
+        <location filename="../pages/hashsets.py" line="432"/>
         <source>Category</source>
         <translation>الفئة</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="386"/>
+        <location filename="../pages/hashsets.py" line="436"/>
         <source>Matched on</source>
         <translation>طابق على</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="387"/>
+        <location filename="../pages/hashsets.py" line="437"/>
         <source>Found</source>
         <translation>وُجد في</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="389"/>
+        <location filename="../pages/hashsets.py" line="439"/>
         <source>Acknowledged</source>
         <translation>تم الإقرار</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="393"/>
+        <location filename="../pages/hashsets.py" line="443"/>
         <source>Digest</source>
         <translation>البصمة</translation>
     </message>
@@ -464,37 +464,37 @@
 <context>
     <name>AlertsDialog</name>
     <message>
-        <location filename="../pages/hashsets.py" line="442"/>
+        <location filename="../pages/hashsets.py" line="492"/>
         <source>Known-bad alerts of {0}</source>
         <translation>تنبيهات الملفات الضارة المعروفة في {0}</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="452"/>
+        <location filename="../pages/hashsets.py" line="502"/>
         <source>Acknowledge...</source>
         <translation>إقرار...</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="455"/>
+        <location filename="../pages/hashsets.py" line="505"/>
         <source>View item</source>
         <translation>عرض العنصر</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="457"/>
+        <location filename="../pages/hashsets.py" line="507"/>
         <source>Close</source>
         <translation>إغلاق</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="488"/>
+        <location filename="../pages/hashsets.py" line="538"/>
         <source>{0} alerts, {1} not acknowledged</source>
         <translation>{0} تنبيهات، {1} دون إقرار</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="502"/>
+        <location filename="../pages/hashsets.py" line="552"/>
         <source>Item {0} is in the known-bad set {1}.</source>
         <translation>العنصر {0} موجود في مجموعة الملفات الضارة المعروفة {1}.</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="507"/>
+        <location filename="../pages/hashsets.py" line="557"/>
         <source>{0} alerts of {1} items are acknowledged with one reason.</source>
         <translation>يُقَرّ بـ {0} تنبيهات لـ {1} عناصر بسبب واحد.</translation>
     </message>
@@ -517,46 +517,47 @@
         <translation>الأدلة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="64"/>
+        <location filename="../pages/__init__.py" line="71"/>
         <source>Hash sets</source>
         <translation>مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="71"/>
+        <location filename="../pages/__init__.py" line="78"/>
         <source>Faces</source>
         <translation>الوجوه</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="78"/>
+        <location filename="../pages/__init__.py" line="85"/>
         <source>Watchlists</source>
         <translation>قوائم المراقبة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="85"/>
+        <location filename="../pages/__init__.py" line="92"/>
         <source>Review</source>
         <translation>المراجعة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="92"/>
+        <location filename="../pages/__init__.py" line="99"/>
         <source>Partners</source>
         <translation>الشركاء</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="99"/>
+        <location filename="../pages/__init__.py" line="106"/>
         <source>Bundles</source>
         <translation>الحزم</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="106"/>
+        <location filename="../pages/__init__.py" line="113"/>
         <source>Audit</source>
         <translation>سجل التدقيق</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="113"/>
+        <location filename="../pages/__init__.py" line="120"/>
         <source>Admin</source>
         <translation>الإدارة</translation>
     </message>
     <message>
+        <location filename="../pages/__init__.py" line="64"/>
         <source>Timeline</source>
         <translation>الخط الزمني</translation>
     </message>
@@ -964,6 +965,54 @@
         <location filename="../pages/cases.py" line="85"/>
         <source>SHA-256 is always computed. SHA-1 and MD5 let partners match these files against shared hash sets; without them large files ingest about twice as fast.</source>
         <translation>تُحسب بصمة SHA-256 دائمًا. تتيح SHA-1 و MD5 للشركاء مطابقة هذه الملفات مع مجموعات البصمات المشتركة؛ ومن دونهما يُستورد الملف الكبير أسرع بنحو الضعف.</translation>
+    </message>
+</context>
+<context>
+    <name>CasePdqSetsDialog</name>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="355"/>
+        <source>Near-duplicates of PDQ hash sets</source>
+        <translation>الصور شبه المطابقة لمجموعات تجزئة PDQ</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="361"/>
+        <source> bits</source>
+        <translation> بت</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="362"/>
+        <source>Look</source>
+        <translation>ابحث</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="365"/>
+        <source>Case</source>
+        <translation>القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="367"/>
+        <source>Distance</source>
+        <translation>المسافة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="377"/>
+        <source>View item</source>
+        <translation>عرض العنصر</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="379"/>
+        <source>Close</source>
+        <translation>إغلاق</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="400"/>
+        <source>Looking...</source>
+        <translation>جارٍ البحث...</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="417"/>
+        <source>{0} items near an active PDQ set&apos;s entry (within {1} bits).</source>
+        <translation>{0} عنصرًا قريبًا من مدخل في مجموعة PDQ نشطة (ضمن {1} بت).</translation>
     </message>
 </context>
 <context>
@@ -1753,6 +1802,220 @@
     </message>
 </context>
 <context>
+    <name>FromCaseDialog</name>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="255"/>
+        <source>Make a hash set from a case</source>
+        <translation>إنشاء مجموعة تجزئة من قضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="263"/>
+        <source>default: the case reference</source>
+        <translation>الافتراضي: مرجع القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="265"/>
+        <source>Case</source>
+        <translation>القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="266"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="267"/>
+        <source>Kind</source>
+        <translation>النوع</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="268"/>
+        <source>Source</source>
+        <translation>المصدر</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="271"/>
+        <source>The set holds the digests of the case&apos;s files whose known-bad alert an analyst acknowledged, with their categories.</source>
+        <translation>تضم المجموعة بصمات ملفات القضية التي أقرّ محلل بتنبيهها كملفات ضارة معروفة، مع فئاتها.</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="278"/>
+        <source>Make set</source>
+        <translation>إنشاء المجموعة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="294"/>
+        <source>Choose a case and give the set a name.</source>
+        <translation>اختر قضية وأعطِ المجموعة اسمًا.</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="316"/>
+        <source>Hash set {0} made: {1} entries.</source>
+        <translation>أُنشئت مجموعة التجزئة {0}: {1} مدخلًا.</translation>
+    </message>
+</context>
+<context>
+    <name>HashSetBundleImportDialog</name>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="175"/>
+        <source>Import a partner&apos;s hash set</source>
+        <translation>استيراد مجموعة تجزئة من شريك</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="178"/>
+        <source>Folder...</source>
+        <translation>مجلد...</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="180"/>
+        <source>Encrypted file...</source>
+        <translation>ملف مشفّر...</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="183"/>
+        <source>default: the sender&apos;s name for the set</source>
+        <translation>الافتراضي: اسم المجموعة لدى المرسل</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="185"/>
+        <source>Bundle</source>
+        <translation>الحزمة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="186"/>
+        <source>Import as</source>
+        <translation>الاستيراد باسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="189"/>
+        <source>Import</source>
+        <translation>استيراد</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="197"/>
+        <source>Hash set bundle folder</source>
+        <translation>مجلد حزمة مجموعة التجزئة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="203"/>
+        <source>Encrypted hash set bundle</source>
+        <translation>حزمة مجموعة تجزئة مشفّرة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="203"/>
+        <source>Bundles (*.tar.age)</source>
+        <translation>الحزم (*.tar.age)</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="213"/>
+        <source>Choose a bundle folder or a .tar.age file.</source>
+        <translation>اختر مجلد حزمة أو ملف ‎.tar.age.</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="218"/>
+        <source>Checking the bundle...</source>
+        <translation>جارٍ فحص الحزمة...</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="220"/>
+        <source>Importing a hash set</source>
+        <translation>جارٍ استيراد مجموعة تجزئة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="228"/>
+        <source>Hash set {0} from {1}: {2} entries ({3}, TLP:{4}). It is disabled until an analyst enables it.</source>
+        <translation>مجموعة التجزئة {0} من {1}: {2} مدخلًا ({3}، TLP:{4}). تبقى معطّلة حتى يفعّلها محلل.</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="232"/>
+        <source>The sender allows no onward sharing.</source>
+        <translation>لا يسمح المرسل بمشاركتها مع جهات أخرى.</translation>
+    </message>
+</context>
+<context>
+    <name>HashSetExportDialog</name>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="60"/>
+        <source>Share hash set {0} with a partner</source>
+        <translation>مشاركة مجموعة التجزئة {0} مع شريك</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="65"/>
+        <source>Choose...</source>
+        <translation>اختر...</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="68"/>
+        <source>Encrypt to the partner (one .tar.age file)</source>
+        <translation>تشفير للشريك (ملف ‎.tar.age واحد)</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="70"/>
+        <source>Also write the set as VICS JSON beside it (for tools without Custos)</source>
+        <translation>كتابة المجموعة أيضًا بصيغة VICS JSON بجانبها (لأدوات لا تستخدم Custos)</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="73"/>
+        <source>Partner</source>
+        <translation>الشريك</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="74"/>
+        <source>Purpose</source>
+        <translation>الغرض</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="75"/>
+        <source>Save in</source>
+        <translation>الحفظ في</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="76"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="81"/>
+        <source>Export</source>
+        <translation>تصدير</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="103"/>
+        <source>Save the bundle in</source>
+        <translation>حفظ الحزمة في</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="113"/>
+        <source>Add a partner first (Partners page).</source>
+        <translation>أضف شريكًا أولًا (صفحة الشركاء).</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="116"/>
+        <source>Choose a folder and a name for the bundle.</source>
+        <translation>اختر مجلدًا واسمًا للحزمة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="132"/>
+        <source>Exporting hash set {0}</source>
+        <translation>جارٍ تصدير مجموعة التجزئة {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="142"/>
+        <source>Refused by the agreements with {0}; nothing was written:</source>
+        <translation>رُفض بموجب الاتفاقيات مع {0}؛ لم يُكتب شيء:</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="144"/>
+        <source>Hash set bundle written to {0}: {1} entries, TLP:{2}.</source>
+        <translation>كُتبت حزمة مجموعة التجزئة في {0}: {1} مدخلًا، TLP:{2}.</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="148"/>
+        <source>VICS JSON written to {0}.</source>
+        <translation>كُتب ملف VICS JSON في {0}.</translation>
+    </message>
+</context>
+<context>
     <name>HashSets</name>
     <message>
         <location filename="../pages/hashsets.py" line="40"/>
@@ -1863,88 +2126,108 @@
 <context>
     <name>HashSetsPage</name>
     <message>
-        <location filename="../pages/hashsets.py" line="203"/>
+        <location filename="../pages/hashsets.py" line="204"/>
         <source>Import set...</source>
         <translation>استيراد مجموعة...</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="205"/>
-        <location filename="../pages/hashsets.py" line="262"/>
+        <location filename="../pages/hashsets.py" line="206"/>
+        <location filename="../pages/hashsets.py" line="280"/>
         <source>Disable</source>
         <translation>تعطيل</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="207"/>
+        <location filename="../pages/hashsets.py" line="208"/>
         <source>Delete...</source>
         <translation>حذف...</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="215"/>
+        <location filename="../pages/hashsets.py" line="212"/>
+        <source>Share with a partner...</source>
+        <translation>مشاركة مع شريك...</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="214"/>
+        <source>Import a partner&apos;s set...</source>
+        <translation>استيراد مجموعة شريك...</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="218"/>
+        <source>Make from a case...</source>
+        <translation>إنشاء من قضية...</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="221"/>
+        <source>PDQ near-duplicates of a case...</source>
+        <translation>الصور شبه المطابقة (PDQ) في قضية...</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="227"/>
         <source>Files of every case are looked up in the active sets when they are ingested; known-bad hits raise alerts, known-good files can be hidden.</source>
         <translation>يُبحث عن ملفات كل قضية في المجموعات النشطة عند إدخالها؛ تطابقات الملفات الضارة المعروفة تطلق تنبيهات، ويمكن إخفاء الملفات السليمة المعروفة.</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="239"/>
+        <location filename="../pages/hashsets.py" line="256"/>
         <source>{0} hash sets</source>
         <translation>{0} مجموعات تجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="262"/>
+        <location filename="../pages/hashsets.py" line="280"/>
         <source>Enable</source>
         <translation>تفعيل</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="286"/>
+        <location filename="../pages/hashsets.py" line="304"/>
         <source>Importing hash set {0}</source>
         <translation>استيراد مجموعة التجزئة {0}</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="295"/>
+        <location filename="../pages/hashsets.py" line="313"/>
         <source>Storing {0} of {1} entries</source>
         <translation>تخزين {0} من {1} مدخلات</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="296"/>
+        <location filename="../pages/hashsets.py" line="314"/>
         <source>Reading and checking the file...</source>
         <translation>قراءة الملف والتحقق منه...</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="299"/>
+        <location filename="../pages/hashsets.py" line="317"/>
         <source>Imported {0}: {1} entries ({2}).</source>
         <translation>تم استيراد {0}: {1} مدخلات ({2}).</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="323"/>
+        <location filename="../pages/hashsets.py" line="373"/>
         <source>Disable hash set</source>
         <translation>تعطيل مجموعة التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="324"/>
+        <location filename="../pages/hashsets.py" line="374"/>
         <source>Disable {0}? New files are no longer looked up in it.</source>
         <translation>تعطيل {0}؟ لن يُبحث فيها عن الملفات الجديدة بعد الآن.</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="327"/>
+        <location filename="../pages/hashsets.py" line="377"/>
         <source>Its entries and the hits found so far are kept; enable it to match again.</source>
         <translation>تُحفظ مدخلاتها والتطابقات التي وُجدت حتى الآن؛ فعّلها لتعود المطابقة.</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="337"/>
+        <location filename="../pages/hashsets.py" line="387"/>
         <source>Delete hash set</source>
         <translation>حذف مجموعة التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="338"/>
+        <location filename="../pages/hashsets.py" line="388"/>
         <source>Delete {0} and its {1} entries?</source>
         <translation>حذف {0} ومدخلاتها البالغة {1}؟</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="342"/>
+        <location filename="../pages/hashsets.py" line="392"/>
         <source>No evidence is deleted, and the hits already found keep naming the set. The deletion is recorded in the audit log.</source>
         <translation>لا يُحذف أي دليل، وتبقى التطابقات التي وُجدت تسمّي المجموعة. يُسجَّل الحذف في سجل التدقيق.</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="370"/>
+        <location filename="../pages/hashsets.py" line="420"/>
         <source>Hash set {0}: {1}</source>
         <translation>مجموعة التجزئة {0}: {1}</translation>
     </message>
@@ -2581,7 +2864,7 @@
 <context>
     <name>Page</name>
     <message>
-        <location filename="../pages/__init__.py" line="142"/>
+        <location filename="../pages/__init__.py" line="149"/>
         <source>Custos</source>
         <translation>Custos</translation>
     </message>
@@ -2904,9 +3187,47 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
     </message>
 </context>
 <context>
+    <name>PdqSets</name>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="326"/>
+        <source>Item</source>
+        <translation>العنصر</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="327"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="328"/>
+        <source>Kind</source>
+        <translation>النوع</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="329"/>
+        <source>Hash set</source>
+        <translation>مجموعة التجزئة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="331"/>
+        <source>Category</source>
+        <translation>الفئة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="336"/>
+        <source>Distance</source>
+        <translation>المسافة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="339"/>
+        <source>Time</source>
+        <translation>الوقت</translation>
+    </message>
+</context>
+<context>
     <name>Placeholder</name>
     <message>
-        <location filename="../pages/__init__.py" line="227"/>
+        <location filename="../pages/__init__.py" line="234"/>
         <source>This area is not available in this version yet.</source>
         <translation>هذا القسم غير متاح في هذا الإصدار بعد.</translation>
     </message>
@@ -2934,22 +3255,22 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <translation>السبب مطلوب.</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="411"/>
+        <location filename="../pages/hashsets.py" line="461"/>
         <source>Acknowledge alert</source>
         <translation>الإقرار بالتنبيه</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="413"/>
+        <location filename="../pages/hashsets.py" line="463"/>
         <source>e.g. reviewed, categorised in the case report</source>
         <translation>مثلاً: رُوجع، وصُنّف في تقرير القضية</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="415"/>
+        <location filename="../pages/hashsets.py" line="465"/>
         <source>Acknowledge</source>
         <translation>إقرار</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="423"/>
+        <location filename="../pages/hashsets.py" line="473"/>
         <source>Reason</source>
         <translation>السبب</translation>
     </message>
@@ -3495,74 +3816,324 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
     </message>
     <message>
         <location filename="../pages/similar.py" line="93"/>
-        <location filename="../pages/similar.py" line="122"/>
+        <location filename="../pages/similar.py" line="126"/>
         <source>Looking...</source>
         <translation>جارٍ البحث...</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="95"/>
+        <location filename="../pages/similar.py" line="98"/>
         <source>Compute PDQ for this case</source>
         <translation>حساب PDQ لهذه القضية</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="97"/>
+        <location filename="../pages/similar.py" line="100"/>
         <source>Perceptual hashes of the case&apos;s photos and videos, for near-duplicates</source>
         <translation>التجزئات الإدراكية لصور القضية ومقاطع الفيديو فيها، لإيجاد النسخ شبه المطابقة</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="101"/>
+        <location filename="../pages/similar.py" line="104"/>
         <source>View item</source>
         <translation>عرض العنصر</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="103"/>
+        <location filename="../pages/similar.py" line="106"/>
         <source>Close</source>
         <translation>إغلاق</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="137"/>
+        <location filename="../pages/similar.py" line="141"/>
         <source>Similar to item {0}: {1}</source>
         <translation>ما يشبه العنصر {0}: {1}</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="141"/>
+        <location filename="../pages/similar.py" line="145"/>
         <source>in every case you may read</source>
         <translation>في كل قضية يحق لك قراءتها</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="143"/>
+        <location filename="../pages/similar.py" line="147"/>
         <source>in case {0}</source>
         <translation>في القضية {0}</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="145"/>
+        <location filename="../pages/similar.py" line="149"/>
         <source>{0} found {1} (PDQ within {2} bits).</source>
         <translation>وُجد {0} {1} (PDQ ضمن {2} بت).</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="149"/>
+        <location filename="../pages/similar.py" line="153"/>
         <source>This item has no PDQ hash: near-duplicates were not searched.</source>
         <translation>لا يملك هذا العنصر تجزئة PDQ: لم يُبحث عن النسخ شبه المطابقة.</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="152"/>
+        <location filename="../pages/similar.py" line="156"/>
         <source>Its PDQ hash is of low quality (a flat picture): near-duplicates were not searched.</source>
         <translation>تجزئة PDQ الخاصة به منخفضة الجودة (صورة مسطحة): لم يُبحث عن النسخ شبه المطابقة.</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="169"/>
+        <location filename="../pages/similar.py" line="171"/>
+        <source>Near-duplicate of an entry of {0} set {1}</source>
+        <translation>شبه مطابق لمدخل في مجموعة {0} {1}</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="175"/>
+        <source>(category {0})</source>
+        <translation>(الفئة {0})</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="176"/>
+        <source>{0} bits</source>
+        <translation>{0} بت</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="178"/>
+        <source>at {0:.1f} s</source>
+        <translation>عند {0:.1f} ث</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="191"/>
         <source>Perceptual hashes of {0}</source>
         <translation>التجزئات الإدراكية لـ {0}</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="178"/>
+        <location filename="../pages/similar.py" line="200"/>
         <source>{0} items hashed ({1} PDQ hashes), {2} failed.</source>
         <translation>جُزّئ {0} عناصر ({1} تجزئات PDQ)، وفشل {2}.</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="182"/>
+        <location filename="../pages/similar.py" line="204"/>
         <source>Cancelled: </source>
         <translation>أُلغي: </translation>
+    </message>
+</context>
+<context>
+    <name>TimeAxis</name>
+    <message>
+        <location filename="../timeaxis.py" line="301"/>
+        <source>{0} items, {1} – {2}</source>
+        <translation>{0} عناصر، {1} – {2}</translation>
+    </message>
+</context>
+<context>
+    <name>Timeline</name>
+    <message>
+        <location filename="../pages/timeline.py" line="45"/>
+        <source>EXIF</source>
+        <translation>بيانات EXIF</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="46"/>
+        <source>MP4 metadata</source>
+        <translation>بيانات MP4 الوصفية</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="47"/>
+        <source>file time (modified, at ingest)</source>
+        <translation>وقت الملف (آخر تعديل، عند الإدخال)</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="48"/>
+        <source>no time</source>
+        <translation>بلا وقت</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="51"/>
+        <source>photo</source>
+        <translation>صورة</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="52"/>
+        <source>video</source>
+        <translation>فيديو</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="53"/>
+        <source>not analysed</source>
+        <translation>لم يُحلَّل</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="56"/>
+        <source>pending</source>
+        <translation>قيد الانتظار</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="57"/>
+        <source>awaiting second review</source>
+        <translation>بانتظار المراجعة الثانية</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="58"/>
+        <source>confirmed</source>
+        <translation>مؤكَّد</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="59"/>
+        <source>inconclusive</source>
+        <translation>غير حاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="60"/>
+        <source>rejected</source>
+        <translation>مرفوض</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="261"/>
+        <source>Time</source>
+        <translation>الوقت</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="263"/>
+        <source>As recorded</source>
+        <translation>كما سُجِّل</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="269"/>
+        <source>Source</source>
+        <translation>المصدر</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="274"/>
+        <source>Kind</source>
+        <translation>النوع</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="276"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="277"/>
+        <source>Faces</source>
+        <translation>الوجوه</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="278"/>
+        <source>Review</source>
+        <translation>المراجعة</translation>
+    </message>
+</context>
+<context>
+    <name>TimelinePage</name>
+    <message>
+        <location filename="../pages/timeline.py" line="163"/>
+        <location filename="../pages/timeline.py" line="330"/>
+        <source>Every item</source>
+        <translation>كل العناصر</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="168"/>
+        <source>Every kind</source>
+        <translation>كل الأنواع</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="169"/>
+        <source>Photos</source>
+        <translation>الصور</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="170"/>
+        <source>Videos</source>
+        <translation>مقاطع الفيديو</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="171"/>
+        <source>Not analysed</source>
+        <translation>لم تُحلَّل</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="176"/>
+        <source>Any review outcome</source>
+        <translation>أي نتيجة مراجعة</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="179"/>
+        <source>No candidate</source>
+        <translation>بلا مرشَّح</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="182"/>
+        <source>UTC</source>
+        <translation>التوقيت العالمي المنسق (UTC)</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="186"/>
+        <source>Local ({0})</source>
+        <translation>المحلي ({0})</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="192"/>
+        <source>Case</source>
+        <translation>القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="193"/>
+        <source>Subject</source>
+        <translation>الشخص</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="194"/>
+        <source>Kind</source>
+        <translation>النوع</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="195"/>
+        <source>Review</source>
+        <translation>المراجعة</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="196"/>
+        <source>Time zone</source>
+        <translation>المنطقة الزمنية</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="206"/>
+        <source>Zoom in</source>
+        <translation>تكبير</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="209"/>
+        <source>Zoom out</source>
+        <translation>تصغير</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="211"/>
+        <source>Show all</source>
+        <translation>عرض الكل</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="218"/>
+        <source>Time runs left to right. A bar counts the items of its moment: click to zoom.</source>
+        <translation>يسير الزمن من اليسار إلى اليمين. يعدّ كل عمود عناصر لحظته: انقر للتكبير.</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="376"/>
+        <source>{0} – {1} (time zone: {2})</source>
+        <translation>{0} – {1} (المنطقة الزمنية: {2})</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="386"/>
+        <source>No case chosen.</source>
+        <translation>لم تُختر قضية.</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="391"/>
+        <source>{0} items in view of {1} on the time line.</source>
+        <translation>{0} عناصر معروضة من {1} على الخط الزمني.</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="395"/>
+        <source>The first {0} are listed.</source>
+        <translation>القائمة تعرض أول {0}.</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="397"/>
+        <source>{0} items have no time and are not placed.</source>
+        <translation>{0} عناصر بلا وقت ولم تُوضع على الخط.</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="418"/>
+        <source>zone not recorded</source>
+        <translation>المنطقة غير مسجَّلة</translation>
     </message>
 </context>
 <context>
@@ -3883,191 +4454,6 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <location filename="../pages/watchlists.py" line="134"/>
         <source>Import a watchlist bundle...</source>
         <translation>استيراد حزمة قائمة مراقبة...</translation>
-    </message>
-</context>
-<context>
-    <name>TimeAxis</name>
-    <message>
-        <source>{0} items, {1} – {2}</source>
-        <translation>{0} عناصر، {1} – {2}</translation>
-    </message>
-</context>
-<context>
-    <name>Timeline</name>
-    <message>
-        <source>EXIF</source>
-        <translation>بيانات EXIF</translation>
-    </message>
-    <message>
-        <source>MP4 metadata</source>
-        <translation>بيانات MP4 الوصفية</translation>
-    </message>
-    <message>
-        <source>file time (modified, at ingest)</source>
-        <translation>وقت الملف (آخر تعديل، عند الإدخال)</translation>
-    </message>
-    <message>
-        <source>no time</source>
-        <translation>بلا وقت</translation>
-    </message>
-    <message>
-        <source>photo</source>
-        <translation>صورة</translation>
-    </message>
-    <message>
-        <source>video</source>
-        <translation>فيديو</translation>
-    </message>
-    <message>
-        <source>not analysed</source>
-        <translation>لم يُحلَّل</translation>
-    </message>
-    <message>
-        <source>pending</source>
-        <translation>قيد الانتظار</translation>
-    </message>
-    <message>
-        <source>awaiting second review</source>
-        <translation>بانتظار المراجعة الثانية</translation>
-    </message>
-    <message>
-        <source>confirmed</source>
-        <translation>مؤكَّد</translation>
-    </message>
-    <message>
-        <source>inconclusive</source>
-        <translation>غير حاسم</translation>
-    </message>
-    <message>
-        <source>rejected</source>
-        <translation>مرفوض</translation>
-    </message>
-    <message>
-        <source>Time</source>
-        <translation>الوقت</translation>
-    </message>
-    <message>
-        <source>As recorded</source>
-        <translation>كما سُجِّل</translation>
-    </message>
-    <message>
-        <source>Source</source>
-        <translation>المصدر</translation>
-    </message>
-    <message>
-        <source>Kind</source>
-        <translation>النوع</translation>
-    </message>
-    <message>
-        <source>Name</source>
-        <translation>الاسم</translation>
-    </message>
-    <message>
-        <source>Faces</source>
-        <translation>الوجوه</translation>
-    </message>
-    <message>
-        <source>Review</source>
-        <translation>المراجعة</translation>
-    </message>
-</context>
-<context>
-    <name>TimelinePage</name>
-    <message>
-        <source>Every item</source>
-        <translation>كل العناصر</translation>
-    </message>
-    <message>
-        <source>Every kind</source>
-        <translation>كل الأنواع</translation>
-    </message>
-    <message>
-        <source>Photos</source>
-        <translation>الصور</translation>
-    </message>
-    <message>
-        <source>Videos</source>
-        <translation>مقاطع الفيديو</translation>
-    </message>
-    <message>
-        <source>Not analysed</source>
-        <translation>لم تُحلَّل</translation>
-    </message>
-    <message>
-        <source>Any review outcome</source>
-        <translation>أي نتيجة مراجعة</translation>
-    </message>
-    <message>
-        <source>No candidate</source>
-        <translation>بلا مرشَّح</translation>
-    </message>
-    <message>
-        <source>UTC</source>
-        <translation>التوقيت العالمي المنسق (UTC)</translation>
-    </message>
-    <message>
-        <source>Local ({0})</source>
-        <translation>المحلي ({0})</translation>
-    </message>
-    <message>
-        <source>Case</source>
-        <translation>القضية</translation>
-    </message>
-    <message>
-        <source>Subject</source>
-        <translation>الشخص</translation>
-    </message>
-    <message>
-        <source>Kind</source>
-        <translation>النوع</translation>
-    </message>
-    <message>
-        <source>Review</source>
-        <translation>المراجعة</translation>
-    </message>
-    <message>
-        <source>Time zone</source>
-        <translation>المنطقة الزمنية</translation>
-    </message>
-    <message>
-        <source>Zoom in</source>
-        <translation>تكبير</translation>
-    </message>
-    <message>
-        <source>Zoom out</source>
-        <translation>تصغير</translation>
-    </message>
-    <message>
-        <source>Show all</source>
-        <translation>عرض الكل</translation>
-    </message>
-    <message>
-        <source>Time runs left to right. A bar counts the items of its moment: click to zoom.</source>
-        <translation>يسير الزمن من اليسار إلى اليمين. يعدّ كل عمود عناصر لحظته: انقر للتكبير.</translation>
-    </message>
-    <message>
-        <source>{0} – {1} (time zone: {2})</source>
-        <translation>{0} – {1} (المنطقة الزمنية: {2})</translation>
-    </message>
-    <message>
-        <source>No case chosen.</source>
-        <translation>لم تُختر قضية.</translation>
-    </message>
-    <message>
-        <source>{0} items in view of {1} on the time line.</source>
-        <translation>{0} عناصر معروضة من {1} على الخط الزمني.</translation>
-    </message>
-    <message>
-        <source>The first {0} are listed.</source>
-        <translation>القائمة تعرض أول {0}.</translation>
-    </message>
-    <message>
-        <source>{0} items have no time and are not placed.</source>
-        <translation>{0} عناصر بلا وقت ولم تُوضع على الخط.</translation>
-    </message>
-    <message>
-        <source>zone not recorded</source>
-        <translation>المنطقة غير مسجَّلة</translation>
     </message>
 </context>
 </TS>
