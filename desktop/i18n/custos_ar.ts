@@ -874,47 +874,47 @@
 <context>
     <name>CalibrateDialog</name>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="59"/>
+        <location filename="../pages/watchlist_exchange.py" line="44"/>
         <source>Calibrate {0}</source>
         <translation>معايرة {0}</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="62"/>
+        <location filename="../pages/watchlist_exchange.py" line="47"/>
         <source>Choose...</source>
         <translation>اختيار...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="71"/>
+        <location filename="../pages/watchlist_exchange.py" line="56"/>
         <source>Labelled folder (one subfolder per person)</source>
         <translation>مجلد موسوم (مجلد فرعي لكل شخص)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="73"/>
+        <location filename="../pages/watchlist_exchange.py" line="58"/>
         <source>Target FPIR (false alerts per non-mated search)</source>
         <translation>FPIR المستهدف (التنبيهات الخاطئة لكل بحث غير مطابق)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="76"/>
+        <location filename="../pages/watchlist_exchange.py" line="61"/>
         <source>Calibrate</source>
         <translation>معايرة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="84"/>
+        <location filename="../pages/watchlist_exchange.py" line="69"/>
         <source>Labelled folder to measure on</source>
         <translation>المجلد الموسوم للقياس عليه</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="91"/>
+        <location filename="../pages/watchlist_exchange.py" line="76"/>
         <source>Choose a labelled folder.</source>
         <translation>اختر مجلدًا موسومًا.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="99"/>
+        <location filename="../pages/watchlist_exchange.py" line="84"/>
         <source>Calibrating {0}</source>
         <translation>جارٍ معايرة {0}</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="100"/>
+        <location filename="../pages/watchlist_exchange.py" line="85"/>
         <source>Alert threshold {0:.4f} (FPIR {1:.4f}).</source>
         <translation>عتبة التنبيه {0:.4f} (FPIR {1:.4f}).</translation>
     </message>
@@ -970,47 +970,47 @@
 <context>
     <name>CasePdqSetsDialog</name>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="355"/>
+        <location filename="../pages/hashset_exchange.py" line="215"/>
         <source>Near-duplicates of PDQ hash sets</source>
         <translation>الصور شبه المطابقة لمجموعات تجزئة PDQ</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="361"/>
+        <location filename="../pages/hashset_exchange.py" line="221"/>
         <source> bits</source>
         <translation> بت</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="362"/>
+        <location filename="../pages/hashset_exchange.py" line="222"/>
         <source>Look</source>
         <translation>ابحث</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="365"/>
+        <location filename="../pages/hashset_exchange.py" line="225"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="367"/>
+        <location filename="../pages/hashset_exchange.py" line="227"/>
         <source>Distance</source>
         <translation>المسافة</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="377"/>
+        <location filename="../pages/hashset_exchange.py" line="237"/>
         <source>View item</source>
         <translation>عرض العنصر</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="379"/>
+        <location filename="../pages/hashset_exchange.py" line="239"/>
         <source>Close</source>
         <translation>إغلاق</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="400"/>
+        <location filename="../pages/hashset_exchange.py" line="260"/>
         <source>Looking...</source>
         <translation>جارٍ البحث...</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="417"/>
+        <location filename="../pages/hashset_exchange.py" line="277"/>
         <source>{0} items near an active PDQ set&apos;s entry (within {1} bits).</source>
         <translation>{0} عنصرًا قريبًا من مدخل في مجموعة PDQ نشطة (ضمن {1} بت).</translation>
     </message>
@@ -1804,52 +1804,52 @@
 <context>
     <name>FromCaseDialog</name>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="255"/>
+        <location filename="../pages/hashset_exchange.py" line="115"/>
         <source>Make a hash set from a case</source>
         <translation>إنشاء مجموعة تجزئة من قضية</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="263"/>
+        <location filename="../pages/hashset_exchange.py" line="123"/>
         <source>default: the case reference</source>
         <translation>الافتراضي: مرجع القضية</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="265"/>
+        <location filename="../pages/hashset_exchange.py" line="125"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="266"/>
+        <location filename="../pages/hashset_exchange.py" line="126"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="267"/>
+        <location filename="../pages/hashset_exchange.py" line="127"/>
         <source>Kind</source>
         <translation>النوع</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="268"/>
+        <location filename="../pages/hashset_exchange.py" line="128"/>
         <source>Source</source>
         <translation>المصدر</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="271"/>
+        <location filename="../pages/hashset_exchange.py" line="131"/>
         <source>The set holds the digests of the case&apos;s files whose known-bad alert an analyst acknowledged, with their categories.</source>
         <translation>تضم المجموعة بصمات ملفات القضية التي أقرّ محلل بتنبيهها كملفات ضارة معروفة، مع فئاتها.</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="278"/>
+        <location filename="../pages/hashset_exchange.py" line="138"/>
         <source>Make set</source>
         <translation>إنشاء المجموعة</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="294"/>
+        <location filename="../pages/hashset_exchange.py" line="154"/>
         <source>Choose a case and give the set a name.</source>
         <translation>اختر قضية وأعطِ المجموعة اسمًا.</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="316"/>
+        <location filename="../pages/hashset_exchange.py" line="176"/>
         <source>Hash set {0} made: {1} entries.</source>
         <translation>أُنشئت مجموعة التجزئة {0}: {1} مدخلًا.</translation>
     </message>
@@ -1857,77 +1857,22 @@
 <context>
     <name>HashSetBundleImportDialog</name>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="175"/>
+        <location filename="../pages/hashset_exchange.py" line="87"/>
         <source>Import a partner&apos;s hash set</source>
         <translation>استيراد مجموعة تجزئة من شريك</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="178"/>
-        <source>Folder...</source>
-        <translation>مجلد...</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="180"/>
-        <source>Encrypted file...</source>
-        <translation>ملف مشفّر...</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="183"/>
+        <location filename="../pages/hashset_exchange.py" line="88"/>
         <source>default: the sender&apos;s name for the set</source>
         <translation>الافتراضي: اسم المجموعة لدى المرسل</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="185"/>
-        <source>Bundle</source>
-        <translation>الحزمة</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="186"/>
-        <source>Import as</source>
-        <translation>الاستيراد باسم</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="189"/>
-        <source>Import</source>
-        <translation>استيراد</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="197"/>
-        <source>Hash set bundle folder</source>
-        <translation>مجلد حزمة مجموعة التجزئة</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="203"/>
-        <source>Encrypted hash set bundle</source>
-        <translation>حزمة مجموعة تجزئة مشفّرة</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="203"/>
-        <source>Bundles (*.tar.age)</source>
-        <translation>الحزم (*.tar.age)</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="213"/>
-        <source>Choose a bundle folder or a .tar.age file.</source>
-        <translation>اختر مجلد حزمة أو ملف ‎.tar.age.</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="218"/>
-        <source>Checking the bundle...</source>
-        <translation>جارٍ فحص الحزمة...</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="220"/>
-        <source>Importing a hash set</source>
-        <translation>جارٍ استيراد مجموعة تجزئة</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="228"/>
+        <location filename="../pages/hashset_exchange.py" line="98"/>
         <source>Hash set {0} from {1}: {2} entries ({3}, TLP:{4}). It is disabled until an analyst enables it.</source>
         <translation>مجموعة التجزئة {0} من {1}: {2} مدخلًا ({3}، TLP:{4}). تبقى معطّلة حتى يفعّلها محلل.</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="232"/>
+        <location filename="../pages/hashset_exchange.py" line="102"/>
         <source>The sender allows no onward sharing.</source>
         <translation>لا يسمح المرسل بمشاركتها مع جهات أخرى.</translation>
     </message>
@@ -1935,82 +1880,27 @@
 <context>
     <name>HashSetExportDialog</name>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="60"/>
+        <location filename="../pages/hashset_exchange.py" line="47"/>
         <source>Share hash set {0} with a partner</source>
         <translation>مشاركة مجموعة التجزئة {0} مع شريك</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="65"/>
-        <source>Choose...</source>
-        <translation>اختر...</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="68"/>
-        <source>Encrypt to the partner (one .tar.age file)</source>
-        <translation>تشفير للشريك (ملف ‎.tar.age واحد)</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="70"/>
+        <location filename="../pages/hashset_exchange.py" line="50"/>
         <source>Also write the set as VICS JSON beside it (for tools without Custos)</source>
         <translation>كتابة المجموعة أيضًا بصيغة VICS JSON بجانبها (لأدوات لا تستخدم Custos)</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="73"/>
-        <source>Partner</source>
-        <translation>الشريك</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="74"/>
-        <source>Purpose</source>
-        <translation>الغرض</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="75"/>
-        <source>Save in</source>
-        <translation>الحفظ في</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="76"/>
-        <source>Name</source>
-        <translation>الاسم</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="81"/>
-        <source>Export</source>
-        <translation>تصدير</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="103"/>
-        <source>Save the bundle in</source>
-        <translation>حفظ الحزمة في</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="113"/>
-        <source>Add a partner first (Partners page).</source>
-        <translation>أضف شريكًا أولًا (صفحة الشركاء).</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="116"/>
-        <source>Choose a folder and a name for the bundle.</source>
-        <translation>اختر مجلدًا واسمًا للحزمة.</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="132"/>
+        <location filename="../pages/hashset_exchange.py" line="71"/>
         <source>Exporting hash set {0}</source>
         <translation>جارٍ تصدير مجموعة التجزئة {0}</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="142"/>
-        <source>Refused by the agreements with {0}; nothing was written:</source>
-        <translation>رُفض بموجب الاتفاقيات مع {0}؛ لم يُكتب شيء:</translation>
-    </message>
-    <message>
-        <location filename="../pages/hashset_exchange.py" line="144"/>
+        <location filename="../pages/hashset_exchange.py" line="74"/>
         <source>Hash set bundle written to {0}: {1} entries, TLP:{2}.</source>
         <translation>كُتبت حزمة مجموعة التجزئة في {0}: {1} مدخلًا، TLP:{2}.</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="148"/>
+        <location filename="../pages/hashset_exchange.py" line="78"/>
         <source>VICS JSON written to {0}.</source>
         <translation>كُتب ملف VICS JSON في {0}.</translation>
     </message>
@@ -3189,37 +3079,37 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>PdqSets</name>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="326"/>
+        <location filename="../pages/hashset_exchange.py" line="186"/>
         <source>Item</source>
         <translation>العنصر</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="327"/>
+        <location filename="../pages/hashset_exchange.py" line="187"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="328"/>
+        <location filename="../pages/hashset_exchange.py" line="188"/>
         <source>Kind</source>
         <translation>النوع</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="329"/>
+        <location filename="../pages/hashset_exchange.py" line="189"/>
         <source>Hash set</source>
         <translation>مجموعة التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="331"/>
+        <location filename="../pages/hashset_exchange.py" line="191"/>
         <source>Category</source>
         <translation>الفئة</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="336"/>
+        <location filename="../pages/hashset_exchange.py" line="196"/>
         <source>Distance</source>
         <translation>المسافة</translation>
     </message>
     <message>
-        <location filename="../pages/hashset_exchange.py" line="339"/>
+        <location filename="../pages/hashset_exchange.py" line="199"/>
         <source>Time</source>
         <translation>الوقت</translation>
     </message>
@@ -4172,87 +4062,32 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>WatchlistExportDialog</name>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="138"/>
+        <location filename="../pages/watchlist_exchange.py" line="102"/>
         <source>Export watchlist {0} to a partner</source>
         <translation>تصدير قائمة المراقبة {0} إلى شريك</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="142"/>
-        <source>Choose...</source>
-        <translation>اختيار...</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="145"/>
-        <source>Encrypt to the partner (one .tar.age file)</source>
-        <translation>تشفير للشريك (ملف ‎.tar.age واحد)</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="146"/>
+        <location filename="../pages/watchlist_exchange.py" line="103"/>
         <source>Also write an ANSI/NIST-ITL 1-2011 file (.eft)</source>
         <translation>اكتب أيضًا ملف ANSI/NIST-ITL 1-2011 (‎.eft)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="148"/>
-        <source>Partner</source>
-        <translation>الشريك</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="149"/>
-        <source>Purpose</source>
-        <translation>الغرض</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="150"/>
-        <source>Save in</source>
-        <translation>الحفظ في</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="151"/>
-        <source>Name</source>
-        <translation>الاسم</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="157"/>
-        <source>Export</source>
-        <translation>تصدير</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="179"/>
-        <source>Save the bundle in</source>
-        <translation>حفظ الحزمة في</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="188"/>
-        <source>Add a partner first (Partners page).</source>
-        <translation>أضف شريكًا أولًا (صفحة الشركاء).</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="191"/>
-        <source>Choose a folder and a name for the bundle.</source>
-        <translation>اختر مجلدًا واسمًا للحزمة.</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="208"/>
+        <location filename="../pages/watchlist_exchange.py" line="121"/>
         <source>Exporting {0}</source>
         <translation>جارٍ تصدير {0}</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="219"/>
-        <source>Refused by the agreements with {0}; nothing was written:</source>
-        <translation>رفضته الاتفاقيات مع {0}؛ لم يُكتب شيء:</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="226"/>
+        <location filename="../pages/watchlist_exchange.py" line="125"/>
         <source>Watchlist bundle written to {0}: {1} subject(s), {2} photo(s), highest label TLP:{3}.</source>
         <translation>كُتبت حزمة قائمة المراقبة في {0}: {1} شخص، {2} صورة، أعلى تصنيف TLP:{3}.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="229"/>
+        <location filename="../pages/watchlist_exchange.py" line="128"/>
         <source>ANSI/NIST-ITL file written to {0}.</source>
         <translation>كُتب ملف ANSI/NIST-ITL في {0}.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="231"/>
+        <location filename="../pages/watchlist_exchange.py" line="130"/>
         <source>Expired listings not shared: {0}</source>
         <translation>قيود منتهية لم تُشارَك: {0}</translation>
     </message>
@@ -4260,77 +4095,22 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>WatchlistImportDialog</name>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="260"/>
+        <location filename="../pages/watchlist_exchange.py" line="141"/>
         <source>Import a watchlist bundle</source>
         <translation>استيراد حزمة قائمة مراقبة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="263"/>
-        <source>Folder...</source>
-        <translation>مجلد...</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="265"/>
-        <source>Encrypted file...</source>
-        <translation>ملف مشفّر...</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="268"/>
+        <location filename="../pages/watchlist_exchange.py" line="142"/>
         <source>default: &lt;name&gt; (&lt;agency&gt;)</source>
         <translation>الافتراضي: &lt;الاسم&gt; (&lt;الجهة&gt;)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="270"/>
-        <source>Bundle</source>
-        <translation>الحزمة</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="271"/>
-        <source>Import as</source>
-        <translation>الاستيراد باسم</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="274"/>
-        <source>Import</source>
-        <translation>استيراد</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="282"/>
-        <source>Watchlist bundle folder</source>
-        <translation>مجلد حزمة قائمة المراقبة</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="288"/>
-        <source>Encrypted watchlist bundle</source>
-        <translation>حزمة قائمة مراقبة مشفّرة</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="288"/>
-        <source>Bundles (*.tar.age)</source>
-        <translation>الحزم (*.tar.age)</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="297"/>
-        <source>Choose a bundle folder or a .tar.age file.</source>
-        <translation>اختر مجلد حزمة أو ملف ‎.tar.age.</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="303"/>
-        <source>Verifying and enrolling...</source>
-        <translation>جارٍ التحقق والتسجيل...</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="305"/>
-        <source>Importing a watchlist</source>
-        <translation>جارٍ استيراد قائمة مراقبة</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="312"/>
+        <location filename="../pages/watchlist_exchange.py" line="150"/>
         <source>Watchlist {0} from {1}: {2} subject(s), {3} photo(s) enrolled.</source>
         <translation>قائمة المراقبة {0} من {1}: سُجّل {2} شخص و{3} صورة.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="316"/>
+        <location filename="../pages/watchlist_exchange.py" line="154"/>
         <source>{0} photo(s) refused by the local quality rules:</source>
         <translation>رفضت قواعد الجودة المحلية {0} صورة:</translation>
     </message>

@@ -9,7 +9,6 @@ from outside (sets, partners, items) go through ``vault.printable.safe``.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +17,10 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QTableView,
@@ -32,115 +29,48 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.i18n import QT_TRANSLATE_NOOP
-from desktop.jobs import JobDialog
 from desktop.pages import call
+from desktop.pages.bundle_dialogs import BundleExportDialog, BundleImportDialog, ok_cancel
 from desktop.pages.hashsets import KINDS, kind_label
 from desktop.pages.item_view import ItemsListDialog
-from desktop.pages.watchlist_exchange import _buttons, _path_row, _Refusable
 from desktop.tablemodel import Column, RecordModel, number, setup_view
-from desktop.widgets import CaseBox, partner_and_purpose
+from desktop.widgets import CaseBox
 from vault.printable import safe
 
 
-def _file_name(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
-
-
-class HashSetExportDialog(QDialog):
+class HashSetExportDialog(BundleExportDialog):
     """Partner, purpose (intelligence by default), where to save, encryption, VICS beside."""
 
-    exported = Signal(object)  # the HashSetExportResult
-    refused = Signal(list)  # the policy's reasons
-
     def __init__(self, session: Any, runner: Any, name: str, parent: QWidget | None) -> None:
-        super().__init__(parent)
-        self.session, self.runner, self.set_name = session, runner, name
-        self.result: Any = None
-        self.job_dialog: JobDialog | None = None
+        super().__init__(session, runner, f"hashset-{name}", parent)
+        self.set_name = name
         self.setWindowTitle(self.tr("Share hash set {0} with a partner").format(safe(name)))
-        self.setMinimumWidth(560)
-        self.partner, self.purpose = partner_and_purpose()
         self.purpose.setCurrentIndex(max(0, self.purpose.findData("intelligence")))
-        self.folder = QLineEdit()
-        choose = QPushButton(self.tr("Choose..."))
-        choose.clicked.connect(self._ask_folder)
-        self.bundle_name = QLineEdit()
-        self.encrypt = QCheckBox(self.tr("Encrypt to the partner (one .tar.age file)"))
         self.vics = QCheckBox(
             self.tr("Also write the set as VICS JSON beside it (for tools without Custos)")
         )
-        form = QFormLayout()
-        form.addRow(self.tr("Partner"), self.partner)
-        form.addRow(self.tr("Purpose"), self.purpose)
-        form.addRow(self.tr("Save in"), _path_row(self.folder, choose))
-        form.addRow(self.tr("Name"), self.bundle_name)
-        form.addRow("", self.encrypt)
-        form.addRow("", self.vics)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        buttons, self.export_button = _buttons(self, self.tr("Export"))
-        self.export_button.clicked.connect(self.export)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.message)
-        layout.addWidget(buttons)
-        self.partner.currentIndexChanged.connect(self._default_name)
-        self._default_name()
-        from exchange.directory import list_partners
+        self.form.addRow("", self.vics)
 
-        call(self, runner, list_partners, session, done=self._partners, failed=self._failed)
-
-    def _partners(self, partners: list[Any]) -> None:
-        for p in partners:
-            self.partner.addItem(f"{safe(p.name)} ({safe(p.country)})", p.name)
-
-    def _default_name(self, *_args: Any) -> None:
-        partner = self.partner.currentData() or "partner"
-        stamp = date.today().isoformat()
-        self.bundle_name.setText(_file_name(f"hashset-{self.set_name}-{partner}-{stamp}"))
-
-    def _ask_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, self.tr("Save the bundle in"))
-        if folder:
-            self.folder.setText(folder)
-
-    def export(self) -> JobDialog | None:
+    def make_job(self, target: Path) -> Any:
         from exchange.hsexport import HashSetExportJob
         from vault.jobs import CancelToken
 
-        folder, name = self.folder.text().strip(), self.bundle_name.text().strip()
-        if not self.partner.currentData():
-            self.message.setText(self.tr("Add a partner first (Partners page)."))
-            return None
-        if not folder or not name:
-            self.message.setText(self.tr("Choose a folder and a name for the bundle."))
-            return None
-        target = Path(folder) / name
-        job = HashSetExportJob(
+        vics = target.with_name(target.name + ".vics.json") if self.vics.isChecked() else None
+        return HashSetExportJob(
             self.session,
             self.set_name,
             self.partner.currentData(),
             target,
             self.purpose.currentData(),
-            vics_out=target.with_name(name + ".vics.json") if self.vics.isChecked() else None,
+            vics_out=vics,
             cancel=CancelToken(),
             encrypt=self.encrypt.isChecked(),
         )
-        self.export_button.setEnabled(False)
-        self.message.setText("")
-        bridge = self.runner.start(_Refusable(job))
-        title = self.tr("Exporting hash set {0}").format(safe(self.set_name))
-        self.job_dialog = JobDialog(bridge, title, self._describe, self)
-        bridge.finished.connect(self._finished)
-        bridge.failed.connect(self._failed)
-        self.job_dialog.show()
-        return self.job_dialog
 
-    def _describe(self, r: Any) -> str:
-        if isinstance(r, Exception):
-            lines = "\n".join(f"• {safe(why)}" for why in r.refusals)  # type: ignore[attr-defined]
-            head = self.tr("Refused by the agreements with {0}; nothing was written:")
-            return head.format(safe(self.partner.currentData())) + "\n" + lines
+    def job_title(self) -> str:
+        return self.tr("Exporting hash set {0}").format(safe(self.set_name))
+
+    def describe(self, r: Any) -> str:
         text = self.tr("Hash set bundle written to {0}: {1} entries, TLP:{2}.").format(
             r.path, number(r.entries), r.label
         )
@@ -148,82 +78,22 @@ class HashSetExportDialog(QDialog):
             text += "\n" + self.tr("VICS JSON written to {0}.").format(r.vics)
         return text
 
-    def _finished(self, result: Any) -> None:
-        self.message.setText(self._describe(result))
-        self.export_button.setEnabled(True)
-        if isinstance(result, Exception):
-            self.refused.emit(list(result.refusals))  # type: ignore[attr-defined]
-        else:
-            self.result = result
-            self.exported.emit(result)
 
-    def _failed(self, message: str) -> None:
-        self.message.setText(message)
-        self.export_button.setEnabled(True)
-
-
-class HashSetBundleImportDialog(QDialog):
+class HashSetBundleImportDialog(BundleImportDialog):
     """A partner's hash-set bundle (folder or .tar.age): checked, stored disabled."""
 
-    imported = Signal(object)  # the HashSetImportResult
-
     def __init__(self, session: Any, runner: Any, parent: QWidget | None) -> None:
-        super().__init__(parent)
-        self.session, self.runner = session, runner
-        self.result: Any = None
-        self.job_dialog: JobDialog | None = None
+        super().__init__(session, runner, parent)
         self.setWindowTitle(self.tr("Import a partner's hash set"))
-        self.setMinimumWidth(560)
-        self.path = QLineEdit()
-        folder = QPushButton(self.tr("Folder..."))
-        folder.clicked.connect(self._ask_folder)
-        sealed = QPushButton(self.tr("Encrypted file..."))
-        sealed.clicked.connect(self._ask_file)
-        self.name = QLineEdit()
         self.name.setPlaceholderText(self.tr("default: the sender's name for the set"))
-        form = QFormLayout()
-        form.addRow(self.tr("Bundle"), _path_row(self.path, folder, sealed))
-        form.addRow(self.tr("Import as"), self.name)
-        self.report = QPlainTextEdit()
-        self.report.setReadOnly(True)
-        buttons, self.import_button = _buttons(self, self.tr("Import"))
-        self.import_button.clicked.connect(self.import_)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.report, 1)
-        layout.addWidget(buttons)
 
-    def _ask_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, self.tr("Hash set bundle folder"))
-        if folder:
-            self.path.setText(folder)
-
-    def _ask_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("Encrypted hash set bundle"), "", self.tr("Bundles (*.tar.age)")
-        )
-        if path:
-            self.path.setText(path)
-
-    def import_(self) -> JobDialog | None:
+    def make_job(self, path: Path, name: str | None) -> Any:
         from exchange.hsimport import HashSetImportJob
         from vault.jobs import CancelToken
 
-        if not self.path.text().strip():
-            self.report.setPlainText(self.tr("Choose a bundle folder or a .tar.age file."))
-            return None
-        path = Path(self.path.text().strip())
-        job = HashSetImportJob(self.session, path, self.name.text().strip() or None, CancelToken())
-        self.import_button.setEnabled(False)
-        self.report.setPlainText(self.tr("Checking the bundle..."))
-        bridge = self.runner.start(job)
-        self.job_dialog = JobDialog(bridge, self.tr("Importing a hash set"), self._describe, self)
-        bridge.finished.connect(self._finished)
-        bridge.failed.connect(self._failed)
-        self.job_dialog.show()
-        return self.job_dialog
+        return HashSetImportJob(self.session, path, name, CancelToken())
 
-    def _describe(self, r: Any) -> str:
+    def describe(self, r: Any) -> str:
         text = self.tr(
             "Hash set {0} from {1}: {2} entries ({3}, TLP:{4}). It is disabled until an "
             "analyst enables it."
@@ -232,16 +102,6 @@ class HashSetBundleImportDialog(QDialog):
             text += "\n" + self.tr("The sender allows no onward sharing.")
         text += "".join(f"\n• {safe(w)}" for w in r.warnings)
         return text
-
-    def _finished(self, result: Any) -> None:
-        self.result = result
-        self.report.setPlainText(self._describe(result))
-        self.import_button.setEnabled(True)
-        self.imported.emit(result)
-
-    def _failed(self, message: str) -> None:
-        self.report.setPlainText(message)
-        self.import_button.setEnabled(True)
 
 
 class FromCaseDialog(QDialog):
@@ -275,7 +135,7 @@ class FromCaseDialog(QDialog):
         note.setWordWrap(True)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        buttons, self.make_button = _buttons(self, self.tr("Make set"))
+        buttons, self.make_button = ok_cancel(self, self.tr("Make set"))
         self.make_button.clicked.connect(self.make)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
