@@ -664,6 +664,114 @@
     </message>
 </context>
 <context>
+    <name>BundleDialogs</name>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="85"/>
+        <source>Choose...</source>
+        <translation>اختيار...</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="89"/>
+        <source>Encrypt to the partner (one .tar.age file)</source>
+        <translation>تشفير للشريك (ملف ‎.tar.age واحد)</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="94"/>
+        <source>Partner</source>
+        <translation>الشريك</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="95"/>
+        <source>Purpose</source>
+        <translation>الغرض</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="97"/>
+        <source>Save in</source>
+        <translation>الحفظ في</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="99"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="105"/>
+        <source>Export</source>
+        <translation>تصدير</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="138"/>
+        <source>Save the bundle in</source>
+        <translation>حفظ الحزمة في</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="147"/>
+        <source>Add a partner first (Partners page).</source>
+        <translation>أضف شريكًا أولًا (صفحة الشركاء).</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="152"/>
+        <source>Choose a folder and a name for the bundle.</source>
+        <translation>اختر مجلدًا واسمًا للحزمة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="170"/>
+        <source>Refused by the agreements with {0}; nothing was written:</source>
+        <translation>رُفض بموجب الاتفاقيات مع {0}؛ لم يُكتب شيء:</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="204"/>
+        <source>Folder...</source>
+        <translation>مجلد...</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="206"/>
+        <source>Encrypted file...</source>
+        <translation>ملف مشفّر...</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="211"/>
+        <source>Bundle</source>
+        <translation>الحزمة</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="214"/>
+        <source>Import as</source>
+        <translation>الاستيراد باسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="218"/>
+        <source>Import</source>
+        <translation>استيراد</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="234"/>
+        <source>Bundle folder</source>
+        <translation>مجلد الحزمة</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="242"/>
+        <source>Encrypted bundle</source>
+        <translation>حزمة مشفّرة</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="244"/>
+        <source>Bundles (*.tar.age)</source>
+        <translation>الحزم (*.tar.age)</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="252"/>
+        <source>Choose a bundle folder or a .tar.age file.</source>
+        <translation>اختر مجلد حزمة أو ملف ‎.tar.age.</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="260"/>
+        <source>Checking the bundle...</source>
+        <translation>جارٍ فحص الحزمة...</translation>
+    </message>
+</context>
+<context>
     <name>BundlesPage</name>
     <message>
         <location filename="../pages/bundles.py" line="168"/>

@@ -36,10 +36,6 @@ from desktop.widgets import partner_and_purpose
 from vault.printable import safe
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("BundleDialogs", text)
-
-
 def path_row(edit: QLineEdit, *buttons: QPushButton) -> QHBoxLayout:
     row = QHBoxLayout()
     row.addWidget(edit, 1)
@@ -86,20 +82,28 @@ class BundleExportDialog(QDialog):
         self.setMinimumWidth(560)
         self.partner, self.purpose = partner_and_purpose()
         self.folder = QLineEdit()
-        choose = QPushButton(_tr("Choose..."))
+        choose = QPushButton(QCoreApplication.translate("BundleDialogs", "Choose..."))
         choose.clicked.connect(self._ask_folder)
         self.name = QLineEdit()
-        self.encrypt = QCheckBox(_tr("Encrypt to the partner (one .tar.age file)"))
+        self.encrypt = QCheckBox(
+            QCoreApplication.translate(
+                "BundleDialogs", "Encrypt to the partner (one .tar.age file)"
+            )
+        )
         self.form = QFormLayout()
-        self.form.addRow(_tr("Partner"), self.partner)
-        self.form.addRow(_tr("Purpose"), self.purpose)
-        self.form.addRow(_tr("Save in"), path_row(self.folder, choose))
-        self.form.addRow(_tr("Name"), self.name)
+        self.form.addRow(QCoreApplication.translate("BundleDialogs", "Partner"), self.partner)
+        self.form.addRow(QCoreApplication.translate("BundleDialogs", "Purpose"), self.purpose)
+        self.form.addRow(
+            QCoreApplication.translate("BundleDialogs", "Save in"), path_row(self.folder, choose)
+        )
+        self.form.addRow(QCoreApplication.translate("BundleDialogs", "Name"), self.name)
         self.form.addRow("", self.encrypt)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setObjectName("export_message")
-        self.buttons, self.export_button = ok_cancel(self, _tr("Export"))
+        self.buttons, self.export_button = ok_cancel(
+            self, QCoreApplication.translate("BundleDialogs", "Export")
+        )
         self.export_button.clicked.connect(self.export)
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
@@ -130,17 +134,25 @@ class BundleExportDialog(QDialog):
         self.name.setText("".join(c if c.isalnum() or c in "-_." else "_" for c in name))
 
     def _ask_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, _tr("Save the bundle in"))
+        folder = QFileDialog.getExistingDirectory(
+            self, QCoreApplication.translate("BundleDialogs", "Save the bundle in")
+        )
         if folder:
             self.folder.setText(folder)
 
     def export(self) -> JobDialog | None:
         folder, name = self.folder.text().strip(), self.name.text().strip()
         if not self.partner.currentData():
-            self.message.setText(_tr("Add a partner first (Partners page)."))
+            self.message.setText(
+                QCoreApplication.translate("BundleDialogs", "Add a partner first (Partners page).")
+            )
             return None
         if not folder or not name:
-            self.message.setText(_tr("Choose a folder and a name for the bundle."))
+            self.message.setText(
+                QCoreApplication.translate(
+                    "BundleDialogs", "Choose a folder and a name for the bundle."
+                )
+            )
             return None
         job = self.make_job(Path(folder) / name)
         self.export_button.setEnabled(False)
@@ -155,7 +167,9 @@ class BundleExportDialog(QDialog):
     def _text(self, r: Any) -> str:
         if isinstance(r, Exception):
             lines = "\n".join(f"• {safe(why)}" for why in r.refusals)  # type: ignore[attr-defined]
-            head = _tr("Refused by the agreements with {0}; nothing was written:")
+            head = QCoreApplication.translate(
+                "BundleDialogs", "Refused by the agreements with {0}; nothing was written:"
+            )
             return head.format(safe(self.partner.currentData())) + "\n" + lines
         return self.describe(r)
 
@@ -187,17 +201,22 @@ class BundleImportDialog(QDialog):
         self.job_dialog: JobDialog | None = None
         self.setMinimumWidth(560)
         self.path = QLineEdit()
-        folder = QPushButton(_tr("Folder..."))
+        folder = QPushButton(QCoreApplication.translate("BundleDialogs", "Folder..."))
         folder.clicked.connect(self._ask_folder)
-        sealed = QPushButton(_tr("Encrypted file..."))
+        sealed = QPushButton(QCoreApplication.translate("BundleDialogs", "Encrypted file..."))
         sealed.clicked.connect(self._ask_file)
         self.name = QLineEdit()  # the subclass says what the default is (placeholder)
         form = QFormLayout()
-        form.addRow(_tr("Bundle"), path_row(self.path, folder, sealed))
-        form.addRow(_tr("Import as"), self.name)
+        form.addRow(
+            QCoreApplication.translate("BundleDialogs", "Bundle"),
+            path_row(self.path, folder, sealed),
+        )
+        form.addRow(QCoreApplication.translate("BundleDialogs", "Import as"), self.name)
         self.report = QPlainTextEdit()
         self.report.setReadOnly(True)
-        buttons, self.import_button = ok_cancel(self, _tr("Import"))
+        buttons, self.import_button = ok_cancel(
+            self, QCoreApplication.translate("BundleDialogs", "Import")
+        )
         self.import_button.clicked.connect(self.import_)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -211,24 +230,35 @@ class BundleImportDialog(QDialog):
         raise NotImplementedError
 
     def _ask_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, _tr("Bundle folder"))
+        folder = QFileDialog.getExistingDirectory(
+            self, QCoreApplication.translate("BundleDialogs", "Bundle folder")
+        )
         if folder:
             self.path.setText(folder)
 
     def _ask_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, _tr("Encrypted bundle"), "", _tr("Bundles (*.tar.age)")
+            self,
+            QCoreApplication.translate("BundleDialogs", "Encrypted bundle"),
+            "",
+            QCoreApplication.translate("BundleDialogs", "Bundles (*.tar.age)"),
         )
         if path:
             self.path.setText(path)
 
     def import_(self) -> JobDialog | None:
         if not self.path.text().strip():
-            self.report.setPlainText(_tr("Choose a bundle folder or a .tar.age file."))
+            self.report.setPlainText(
+                QCoreApplication.translate(
+                    "BundleDialogs", "Choose a bundle folder or a .tar.age file."
+                )
+            )
             return None
         job = self.make_job(Path(self.path.text().strip()), self.name.text().strip() or None)
         self.import_button.setEnabled(False)
-        self.report.setPlainText(_tr("Checking the bundle..."))
+        self.report.setPlainText(
+            QCoreApplication.translate("BundleDialogs", "Checking the bundle...")
+        )
         bridge = self.runner.start(job)
         self.job_dialog = JobDialog(bridge, self.windowTitle(), self.describe, self)
         bridge.finished.connect(self._finished)

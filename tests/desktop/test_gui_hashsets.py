@@ -275,6 +275,14 @@ def test_the_new_screens_speak_arabic(controller, vault_dir, qtbot, tmp_path):
     _evidence_with_sets(vault_dir, tmp_path)
     page = in_arabic(controller, qtbot, "hashsets")
     assert page.import_button.text() != "Import set..."
+    assert page.from_case_button.text() != "Make from a case..."
+    importer = page.import_bundle()  # the shared bundle dialog, in its own context
+    assert importer.import_button.text() == "استيراد"
+    assert importer.windowTitle() != "Import a partner's hash set"
+    importer.close()
+    near = page.pdq_matches()
+    assert near.model.headerData(1, Qt.Orientation.Horizontal) != "Name"
+    near.close()
     assert page.model.headerData(0, Qt.Orientation.Horizontal) != "Name"
     evidence = controller.window.show_area("evidence")
     settle(qtbot, controller.window)
