@@ -96,7 +96,7 @@ class IngestJob:
         self._hash_sets = True  # the case's choice, read in ``run``
         # What the layers compute from a file's bytes as it is read (the PDQ of a photo)
         derive = session.schema.derivers
-        self._derivers = storework.Derivers([(n, d.wants, d.compute, d.limit) for n, d in derive])
+        self._derivers = storework.Derivers.of(derive)
         self._derive_specs: list[storework.DeriveSpec] = [(n, *d.names) for n, d in derive]
 
     def run(self, emit: Emit) -> IngestResult:

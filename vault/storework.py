@@ -59,6 +59,11 @@ class Derivers:
         self._found = found
 
     @classmethod
+    def of(cls, derivers: Any) -> Derivers:
+        """From ``vault.schema.Schema.derivers``: (layer name, ``Derive``) pairs."""
+        return cls([(name, d.wants, d.compute, d.limit) for name, d in derivers])
+
+    @classmethod
     def imported(cls, specs: list[DeriveSpec]) -> Derivers:
         """In a worker: the functions imported by name (their modules import little at load)."""
         import importlib
