@@ -3750,52 +3750,52 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>Similar</name>
     <message>
-        <location filename="../pages/similar.py" line="32"/>
+        <location filename="../pages/similar.py" line="33"/>
         <source>Same content (SHA-256)</source>
         <translation>المحتوى نفسه (SHA-256)</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="33"/>
+        <location filename="../pages/similar.py" line="34"/>
         <source>Near-duplicate (PDQ)</source>
         <translation>شبه مطابق (PDQ)</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="34"/>
+        <location filename="../pages/similar.py" line="35"/>
         <source>Same face</source>
         <translation>الوجه نفسه</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="46"/>
+        <location filename="../pages/similar.py" line="47"/>
         <source>{0} bits</source>
         <translation>{0} بت</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="54"/>
+        <location filename="../pages/similar.py" line="55"/>
         <source>Found as</source>
         <translation>وُجد بوصفه</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="58"/>
+        <location filename="../pages/similar.py" line="59"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="59"/>
+        <location filename="../pages/similar.py" line="60"/>
         <source>Item</source>
         <translation>العنصر</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="60"/>
+        <location filename="../pages/similar.py" line="61"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="62"/>
+        <location filename="../pages/similar.py" line="63"/>
         <source>Distance</source>
         <translation>المسافة</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="69"/>
+        <location filename="../pages/similar.py" line="70"/>
         <source>Time</source>
         <translation>الوقت</translation>
     </message>
@@ -3803,103 +3803,118 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>SimilarDialog</name>
     <message>
-        <location filename="../pages/similar.py" line="84"/>
+        <location filename="../pages/similar.py" line="85"/>
         <source>Similar to item {0}</source>
         <translation>ما يشبه العنصر {0}</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="86"/>
+        <location filename="../pages/similar.py" line="87"/>
         <source>Across all cases</source>
         <translation>في كل القضايا</translation>
     </message>
     <message>
+        <location filename="../pages/similar.py" line="92"/>
+        <source> bits</source>
+        <translation> بت</translation>
+    </message>
+    <message>
         <location filename="../pages/similar.py" line="93"/>
-        <location filename="../pages/similar.py" line="126"/>
+        <source>Near-duplicates within this many bits of 256</source>
+        <translation>الصور شبه المطابقة ضمن هذا العدد من البتات من 256</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="100"/>
+        <location filename="../pages/similar.py" line="135"/>
         <source>Looking...</source>
         <translation>جارٍ البحث...</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="98"/>
+        <location filename="../pages/similar.py" line="105"/>
         <source>Compute PDQ for this case</source>
         <translation>حساب PDQ لهذه القضية</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="100"/>
+        <location filename="../pages/similar.py" line="107"/>
         <source>Perceptual hashes of the case&apos;s photos and videos, for near-duplicates</source>
         <translation>التجزئات الإدراكية لصور القضية ومقاطع الفيديو فيها، لإيجاد النسخ شبه المطابقة</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="104"/>
+        <location filename="../pages/similar.py" line="111"/>
         <source>View item</source>
         <translation>عرض العنصر</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="106"/>
+        <location filename="../pages/similar.py" line="113"/>
         <source>Close</source>
         <translation>إغلاق</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="141"/>
+        <location filename="../pages/similar.py" line="117"/>
+        <source>PDQ distance</source>
+        <translation>مسافة PDQ</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="151"/>
         <source>Similar to item {0}: {1}</source>
         <translation>ما يشبه العنصر {0}: {1}</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="145"/>
+        <location filename="../pages/similar.py" line="155"/>
         <source>in every case you may read</source>
         <translation>في كل قضية يحق لك قراءتها</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="147"/>
+        <location filename="../pages/similar.py" line="157"/>
         <source>in case {0}</source>
         <translation>في القضية {0}</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="149"/>
+        <location filename="../pages/similar.py" line="159"/>
         <source>{0} found {1} (PDQ within {2} bits).</source>
         <translation>وُجد {0} {1} (PDQ ضمن {2} بت).</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="153"/>
+        <location filename="../pages/similar.py" line="163"/>
         <source>This item has no PDQ hash: near-duplicates were not searched.</source>
         <translation>لا يملك هذا العنصر تجزئة PDQ: لم يُبحث عن النسخ شبه المطابقة.</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="156"/>
+        <location filename="../pages/similar.py" line="166"/>
         <source>Its PDQ hash is of low quality (a flat picture): near-duplicates were not searched.</source>
         <translation>تجزئة PDQ الخاصة به منخفضة الجودة (صورة مسطحة): لم يُبحث عن النسخ شبه المطابقة.</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="171"/>
+        <location filename="../pages/similar.py" line="181"/>
         <source>Near-duplicate of an entry of {0} set {1}</source>
         <translation>شبه مطابق لمدخل في مجموعة {0} {1}</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="175"/>
+        <location filename="../pages/similar.py" line="185"/>
         <source>(category {0})</source>
         <translation>(الفئة {0})</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="176"/>
+        <location filename="../pages/similar.py" line="186"/>
         <source>{0} bits</source>
         <translation>{0} بت</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="178"/>
+        <location filename="../pages/similar.py" line="188"/>
         <source>at {0:.1f} s</source>
         <translation>عند {0:.1f} ث</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="191"/>
+        <location filename="../pages/similar.py" line="201"/>
         <source>Perceptual hashes of {0}</source>
         <translation>التجزئات الإدراكية لـ {0}</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="200"/>
+        <location filename="../pages/similar.py" line="210"/>
         <source>{0} items hashed ({1} PDQ hashes), {2} failed.</source>
         <translation>جُزّئ {0} عناصر ({1} تجزئات PDQ)، وفشل {2}.</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="204"/>
+        <location filename="../pages/similar.py" line="214"/>
         <source>Cancelled: </source>
         <translation>أُلغي: </translation>
     </message>

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -85,6 +86,12 @@ class SimilarDialog(ItemsListDialog):
         self.resize(820, 440)
         self.all_cases = QCheckBox(self.tr("Across all cases"))
         self.all_cases.toggled.connect(lambda _on: self.refresh())
+        self.distance = QSpinBox()  # PDQ bits of 256; PDQ's recommended 31 unless changed
+        self.distance.setRange(0, 256)
+        self.distance.setValue(31)
+        self.distance.setSuffix(self.tr(" bits"))
+        self.distance.setToolTip(self.tr("Near-duplicates within this many bits of 256"))
+        self.distance.editingFinished.connect(self.refresh)
         self.model = RecordModel(COLUMNS, "Similar", self)
         self.view = QTableView()
         self.view.setModel(self.model)
@@ -107,6 +114,8 @@ class SimilarDialog(ItemsListDialog):
         close.clicked.connect(self.accept)
         top = QHBoxLayout()
         top.addWidget(self.all_cases)
+        top.addWidget(QLabel(self.tr("PDQ distance")))
+        top.addWidget(self.distance)
         top.addStretch(1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.note, 1)
@@ -131,6 +140,7 @@ class SimilarDialog(ItemsListDialog):
             self.session,
             self.item_id,
             all_cases=self.all_cases.isChecked(),
+            distance=self.distance.value(),
             done=self._answered,
             failed=self._failed,
             key="similar",

@@ -237,6 +237,15 @@ def test_similar_computes_pdq_and_opens_the_near_duplicates(controller, obama_ca
     assert dialog.model.index(0, 4).data().endswith(" bits")
     assert not dialog.pdq_button.isVisibleTo(dialog)
 
+    dialog.distance.setValue(10)  # the analyst tightens the distance: the 240p copy is further
+    dialog.distance.editingFinished.emit()
+    settle(qtbot, window)
+    assert dialog.model.records == [] and "(PDQ within 10 bits)" in dialog.note.text()
+    dialog.distance.setValue(31)
+    dialog.distance.editingFinished.emit()
+    settle(qtbot, window)
+    assert len(dialog.model.records) == 3
+
     dialog.all_cases.setChecked(True)
     settle(qtbot, window)
     assert "in every case you may read" in dialog.note.text()
