@@ -10,7 +10,6 @@ on.
 from __future__ import annotations
 
 import json
-import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
