@@ -328,7 +328,7 @@ def redacted_in_place(
     and video goes as its newest redacted copy (``matching.redaction``), carrying the original's
     decided label; one without a copy is refused, saying how to make one. Copies already
     selected, and items that are neither photos nor videos, go as they are."""
-    from matching.casefaces import media_kind
+    from matching.mediakind import media_kind
 
     ag = decision.agreement
     if ag is None or not ag.redacted:

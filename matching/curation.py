@@ -309,7 +309,7 @@ def draw_face(
         info = db.get(MediaInfo, item_id)
         case_id = item.case_id
         name, blob, sha = item.name, item.blob_name, item.sha256
-    from matching.casefaces import media_kind
+    from matching.mediakind import media_kind
 
     if media_kind(name) != "image":
         raise UserError(f"item {item_id} ({name}): boxes can be drawn on photos only")

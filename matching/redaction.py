@@ -36,9 +36,9 @@ import cv2
 import numpy as np
 from sqlalchemy import select
 
-from matching.casefaces import media_kind
 from matching.curation import live
 from matching.errors import MatchingError
+from matching.mediakind import media_kind
 from matching.models import FaceRecord, MediaInfo, TrackBoxes
 from vault.errors import Cancelled, UserError
 from vault.fsutil import plain_copy
