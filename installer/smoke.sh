@@ -78,6 +78,12 @@ step "custos map --basemap (the bundled Natural Earth basemap, its digest checke
 "$APP" map --basemap | grep -q "basemap: Natural Earth 5.1.1"
 "$APP" map --case SMOKE-1 --json >/dev/null
 
+step "the bundled FFmpeg program of redacted videos (H.264 encoder present)"
+FF=$(ls "$(dirname "$APP")"/_internal/imageio_ffmpeg/binaries/ffmpeg-* 2>/dev/null | head -1)
+[ -x "$FF" ] || { echo "smoke: no executable FFmpeg program in the bundle" >&2; exit 1; }
+"$FF" -hide_banner -encoders 2>/dev/null | grep -q ' libx264 ' \
+    || { echo "smoke: the bundled FFmpeg has no libx264" >&2; exit 1; }
+
 step "custos verify"
 "$APP" verify
 

@@ -32,10 +32,11 @@ before and after, so a file rewritten while it was loading is refused too.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -65,6 +66,19 @@ def load_checked(
     ``IntegrityFault`` (one line naming the file and ``what``, then ``remedy``) when it differs,
     is not a regular file or changes while loading; ``OSError`` when it cannot be opened.
     """
+    with checked_file(path, sha256, what, remedy, "loading") as (proc, _fd):
+        return loader(proc)
+
+
+@contextlib.contextmanager
+def checked_file(
+    path: str | Path, sha256: str, what: str, remedy: str = "", use: str = "loading"
+) -> Iterator[tuple[str, int | None]]:
+    """The file at ``path``, opened once and hashed from that descriptor: yields
+    ``(/proc/self/fd/N, N)`` (the same file whatever its path names meanwhile; ``(path, None)``
+    where there is no ``/proc``) if its content has that SHA-256. Raises ``IntegrityFault`` as
+    :func:`load_checked` does, also when the file changes while the block runs (``use`` says
+    what it was doing)."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a planted FIFO must not block the open
     try:
         before = os.fstat(fd)
@@ -78,10 +92,9 @@ def load_checked(
                 f"(altered or replaced){remedy}"
             )
         proc = f"/proc/self/fd/{fd}"
-        loaded = loader(proc if os.path.exists(proc) else str(path))
+        yield (proc, fd) if os.path.exists(proc) else (str(path), None)
         if _identity(os.fstat(fd)) != _identity(before):
-            raise IntegrityFault(f"{path}: {what} changed while it was loading{remedy}")
-        return loaded
+            raise IntegrityFault(f"{path}: {what} changed while {use}{remedy}")
     finally:
         os.close(fd)
 

@@ -9,10 +9,15 @@ original travels (no EXIF, no GPS).
 A video is read frame by frame; each face track not kept is blurred in every frame from its
 first to its last sighting (plus ``TIME_PAD`` seconds either side, the sampling interval of
 detection), its box linearly interpolated between the sampled frames detection recorded
-(``track_boxes``), padded like a photo's. The frames are written with OpenCV's FFmpeg writer as
-MP4 (MPEG-4 Part 2, ``mp4v``: the OpenCV wheel ships no H.264 encoder, only a hardware one this
-machine lacks) at the original size and frame rate. No audio: OpenCV writes none and there is no
-FFmpeg program to remux it, so a copy is silent and its custody says so (``audio: dropped``).
+(``track_boxes``), padded like a photo's. The frames are decoded with OpenCV (as detection
+decodes them, so the boxes fit) and piped raw to the FFmpeg program of the imageio-ffmpeg package
+(``matching.encoder``: found in the package, hashed against a digest shipped here), which encodes
+them as H.264 (libx264, ``X264_PRESET``, CRF ``X264_CRF``) in MP4 at the original size and frame
+rate, and copies the original's audio streams into it as they are (re-encoded as AAC only when
+MP4 cannot carry their codec), shifted as in the original. No metadata of the original travels
+(no title, date or location). No clear frame touches a disk: the decrypted original is in
+anonymous memory (``plain_copy``), frames go through a pipe, the MP4 is written in a private
+folder in ``/dev/shm`` (RAM) removed at once.
 
 Faces discarded as false detections are not blurred; boxes drawn by hand are. The copy is a new
 item of the same case (``vault.items.record_derived``): its own SHA-256, an encrypted blob, an
@@ -22,10 +27,11 @@ which never changes. Kept faces must belong to the item.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import queue
 import shutil
+import subprocess
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -37,6 +43,7 @@ import numpy as np
 from sqlalchemy import select
 
 from matching.curation import live
+from matching.encoder import checked_ffmpeg
 from matching.errors import MatchingError
 from matching.mediakind import media_kind
 from matching.models import FaceRecord, MediaInfo, TrackBoxes
@@ -49,7 +56,9 @@ from vault.session import Session
 PAD = 0.25  # of the box's width/height added on every side
 CELLS = 8  # at most this many blocks across a blurred face
 TIME_PAD = 0.5  # seconds a track's blur starts before its first and ends after its last sighting
-VIDEO_FOURCC = "mp4v"
+X264_PRESET = "veryfast"  # see PERFORMANCE "Redaction"
+X264_CRF = 18  # visually lossless for the parts not blurred
+MP4_AUDIO = {"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"}  # copied as they are
 BoxT = tuple[int, int, int, int]  # top, right, bottom, left (face_recognition order)
 
 
@@ -117,9 +126,11 @@ def redact_video(
     tracks: Sequence[Sequence[Sequence[float]]],
     emit: Emit,
     cancel: CancelToken,
-) -> int:
-    """Write ``source`` to ``target`` (MP4) with every track's box blurred in every frame it
-    covers; returns the frames written. Progress in frames; the token is checked per frame."""
+) -> tuple[int, str]:
+    """Write ``source`` to ``target`` (H.264 in MP4, the audio copied) with every track's box
+    blurred in every frame it covers; returns (frames written, what became of the audio:
+    ``copied``, ``re-encoded (aac)`` or ``none``). Progress in frames; the token is checked
+    every 25 frames. The frames go to FFmpeg through a pipe; only ``target`` is written."""
     name = os.fspath(source)
     cap = cv2.VideoCapture(name)
     try:
@@ -130,53 +141,99 @@ def redact_video(
             fps = 25.0
         total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-        writer = cv2.VideoWriter(
-            os.fspath(target), cv2.VideoWriter.fourcc(*VIDEO_FOURCC), fps, size
-        )
-        if not writer.isOpened():
-            raise MatchingError(f"{name}: OpenCV cannot write an MP4 video here")
-        # Decoding and blurring here, encoding on a second thread (OpenCV releases the GIL in
-        # both): the two halves of the work overlap on two cores.
-        frames: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=16)
-        failed: list[BaseException] = []
-
-        def encode() -> None:
+        if size[0] <= 0 or size[1] <= 0:
+            raise MatchingError(f"{name}: the video has no frame size")
+        even = (size[0] + size[0] % 2, size[1] + size[1] % 2)
+        with checked_ffmpeg() as ff:
+            info = ff.probe(name)
+            audio = info.audio
+            copy = all(a.codec in MP4_AUDIO for a in audio)
+            audio_note = "none" if not audio else "copied" if copy else "re-encoded (aac)"
+            # the first frame OpenCV decodes is at the video stream's start, which may come
+            # after the file's start (the audio's): the frames are shifted by the same amount
+            video = info.video[0] if info.video else None
+            shift = 0.0
+            if video and video.start is not None and info.start is not None:
+                shift = max(0.0, video.start - info.start)
+            cmd = ff.command(
+                [
+                    "-loglevel", "error",
+                    "-f", "rawvideo", "-pix_fmt", "yuv420p",
+                    "-s", f"{even[0]}x{even[1]}", "-framerate", repr(fps),
+                    "-itsoffset", f"{shift:.6f}",
+                    "-i", "pipe:0",
+                    "-i", name,
+                    "-map", "0:v:0", "-map", "1:a?",
+                    "-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(X264_CRF),
+                    "-pix_fmt", "yuv420p",
+                    *(["-c:a", "copy"] if copy else ["-c:a", "aac", "-b:a", "192k"]),
+                    "-map_metadata", "-1", "-map_metadata:s", "-1", "-map_chapters", "-1",
+                    "-movflags", "+faststart",
+                    "-f", "mp4", "-y", os.fspath(target),
+                ]
+            )  # fmt: skip
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                **ff.options(name),
+            )
+            assert proc.stdin is not None and proc.stderr is not None
+            stdin, stderr = proc.stdin, proc.stderr
+            errors: list[bytes] = []
+            drain = threading.Thread(
+                target=lambda: errors.extend(stderr.read().splitlines()[-20:]),
+                name="redact-ffmpeg-stderr",
+                daemon=True,
+            )
+            drain.start()
+            index, broken, finished = 0, False, False
             try:
-                while (f := frames.get()) is not None:
-                    writer.write(f)
-            except BaseException as exc:  # pragma: no cover - reported below
-                failed.append(exc)
-                while frames.get() is not None:  # drain so the reader never blocks
-                    pass
-
-        encoder = threading.Thread(target=encode, name="redact-encoder", daemon=True)
-        encoder.start()
-        index = 0
-        try:
-            while True:
-                ok, frame = cap.read()
-                if not ok or frame is None:
-                    break
-                t = index / fps
-                boxes = [b for tr in tracks if (b := box_at(tr, t)) is not None]
-                if boxes:
-                    blur_boxes(frame, boxes)
-                if frame.shape[1::-1] != size:  # a stream whose frames change size
-                    frame = cv2.resize(frame, size)
-                frames.put(frame)
-                index += 1
-                if index % 25 == 0:
-                    cancel.check()
-                    emit(Progress(index, max(total, index), "frames", "blurring faces"))
-        finally:
-            frames.put(None)
-            encoder.join()
-            writer.release()
-        if failed:
-            raise MatchingError(f"{name}: the redacted copy could not be written ({failed[0]})")
+                while True:
+                    ok, frame = cap.read()
+                    if not ok or frame is None:
+                        break
+                    t = index / fps
+                    boxes = [b for tr in tracks if (b := box_at(tr, t)) is not None]
+                    if boxes:
+                        blur_boxes(frame, boxes)
+                    if frame.shape[1::-1] != size:  # a stream whose frames change size
+                        frame = cv2.resize(frame, size)
+                    if even != size:  # 4:2:0 needs even sizes: one edge row/column repeated
+                        frame = cv2.copyMakeBorder(
+                            frame, 0, even[1] - size[1], 0, even[0] - size[0], cv2.BORDER_REPLICATE
+                        )
+                    # converted here (BT.601, as FFmpeg's default): half the bytes through the
+                    # pipe, and OpenCV's conversion is faster than FFmpeg's from BGR
+                    yuv = cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420)
+                    try:
+                        stdin.write(yuv.data.cast("B"))
+                    except BrokenPipeError:
+                        broken = True
+                        break
+                    index += 1
+                    if index % 25 == 0:
+                        cancel.check()
+                        emit(Progress(index, max(total, index), "frames", "blurring faces"))
+                with contextlib.suppress(BrokenPipeError):
+                    stdin.close()
+                code = proc.wait()
+                drain.join()
+                finished = True
+            finally:
+                if not finished:  # cancelled or failed: no half-written copy is waited for
+                    proc.kill()
+                    proc.wait()
+                    drain.join()
+                stdin.close()
+                stderr.close()
+        if code != 0 or broken:
+            why = errors[-1].decode("utf-8", "replace").strip() if errors else f"exit {code}"
+            raise MatchingError(f"{name}: the redacted copy could not be encoded ({why})")
         if index == 0:
             raise MatchingError(f"{name}: no frame could be decoded")
-        return index
+        return index, audio_note
     finally:
         cap.release()
 
@@ -258,6 +315,7 @@ class RedactJob:
         data = s.blobs.read_verified(item.blob_name, item.sha256, what)
         stem = PurePosixPath(item.name)
         frames: int | None = None
+        audio = ""
         if media_kind(item.name) == "image":
             emit(Progress(0, 1, "items", "blurring faces"))
             try:
@@ -276,17 +334,19 @@ class RedactJob:
                     f"{what} was analysed before track boxes were recorded (faces "
                     f"{', '.join(map(str, missing))}): it cannot be redacted frame by frame"
                 )
-            out, frames = self._video(data, [tracks[f.id] for f in blur if f.id in tracks], emit)
+            out, frames, audio = self._video(
+                data, [tracks[f.id] for f in blur if f.id in tracks], emit
+            )
             suffix = ".mp4"
         self.cancel.check()
         name = str(stem.with_name(f"{stem.stem}.redacted{suffix}"))
         details = {
             "kept": self.keep,
             "blurred": [f.id for f in blur],
-            "format": "mp4v" if frames is not None else suffix.lstrip("."),
+            "format": "h264" if frames is not None else suffix.lstrip("."),
         }
         if frames is not None:
-            details["audio"] = "dropped"
+            details["audio"] = audio
         with s.transaction() as db:
             copy = record_derived(s, db, item, out, name, "redacted", "item.redacted", **details)
             result = RedactResult(
@@ -294,17 +354,19 @@ class RedactJob:
             )
         return result
 
-    def _video(self, data: bytes, tracks: list[list[list[float]]], emit: Emit) -> tuple[bytes, int]:
+    def _video(
+        self, data: bytes, tracks: list[list[list[float]]], emit: Emit
+    ) -> tuple[bytes, int, str]:
         base = "/dev/shm" if os.path.isdir("/dev/shm") else None
         folder = Path(tempfile.mkdtemp(prefix="custos-redact-", dir=base))  # 0700
         try:
             target = folder / "redacted.mp4"
             with plain_copy([data], ".video") as source:
                 try:
-                    frames = redact_video(source, target, tracks, emit, self.cancel)
+                    frames, audio = redact_video(source, target, tracks, emit, self.cancel)
                 except MatchingError as exc:
                     raise UserError(str(exc)) from None
-            return target.read_bytes(), frames
+            return target.read_bytes(), frames, audio
         except Cancelled:
             raise
         finally:

@@ -5,16 +5,19 @@ the real clip from ../shared/faces, a real vault on disk."""
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from mediakit import audio_md5
 from PIL import Image
 
 from matching import curation
 from matching.casefaces import DetectJob
+from matching.encoder import checked_ffmpeg
 from matching.facelist import ClusterJob, FaceInfo, list_faces
 from matching.images import load_rgb
 from matching.redaction import RedactJob, blur_boxes, box_at
@@ -268,8 +271,6 @@ def test_redacted_video_blurs_the_tracks_in_every_frame(vault: Session, faces_di
     assert events, "progress is reported"
     data = items.read_item_bytes(vault, result.item)
     assert data[4:8] == b"ftyp"
-    import tempfile
-
     with tempfile.NamedTemporaryFile(suffix=".mp4") as fh:
         fh.write(data)
         fh.flush()
@@ -287,7 +288,17 @@ def test_redacted_video_blurs_the_tracks_in_every_frame(vault: Session, faces_di
         face_src = cv2.Laplacian(orig[top:bottom, left:right], cv2.CV_64F).var()
         assert face_out < face_src / 4  # the face's detail is gone
     made = items.custody(vault, result.item)[0]
-    assert made.details["audio"] == "dropped" and made.details["format"] == "mp4v"
+    assert made.details["audio"] == "copied" and made.details["format"] == "h264"
+    # H.264 with the original's audio packets as they were (remuxed, not re-encoded), probed by
+    # the same FFmpeg program
+    with checked_ffmpeg() as ff, tempfile.NamedTemporaryFile(suffix=".mp4") as fh:
+        fh.write(data)
+        fh.flush()
+        probe = ff.probe(fh.name)
+        assert [s.codec for s in probe.video] == ["h264"]
+        assert [s.codec for s in probe.audio] == ["aac"]
+        clip = str(faces_dir / "more/short_hamilton_clip.mp4")
+        assert audio_md5(ff, fh.name) == audio_md5(ff, clip)
 
 
 def test_cancelled_video_redaction_records_nothing(vault: Session) -> None:
