@@ -3215,6 +3215,11 @@
             <translation>المشاركة اللاحقة</translation>
         </message>
         <message>
+            <location filename="../pages/partners.py" line="72" />
+            <source>Redacted copies only</source>
+            <translation>نسخ مموهة فقط</translation>
+        </message>
+        <message>
             <location filename="../pages/partners.py" line="71" />
             <source>Valid from</source>
             <translation>صالح من</translation>

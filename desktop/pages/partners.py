@@ -68,6 +68,10 @@ AGREEMENTS = (
         lambda a: a.onward,
         lambda o: QCoreApplication.translate("Partners", "allowed" if o else "not allowed"),
     ),
+    Column(
+        QT_TRANSLATE_NOOP("Partners", "Redacted copies only"),
+        lambda a: QCoreApplication.translate("Partners", "yes" if a.redacted else "no"),
+    ),
     Column(QT_TRANSLATE_NOOP("Partners", "Valid from"), lambda a: a.valid_from),
     Column(QT_TRANSLATE_NOOP("Partners", "Valid until"), lambda a: a.valid_until),
     Column(
