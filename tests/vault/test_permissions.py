@@ -16,7 +16,11 @@ from typing import Any
 import pytest
 
 from exchange.report import ReportJob
-from matching import hashhits, hashsets, thumbs
+from matching import curation, hashhits, hashsets, thumbs
+from matching.casefaces import DetectJob
+from matching.facelist import list_faces
+from matching.redaction import RedactJob
+from matching.watchlists import Listing, create_watchlist
 from vault import cases, history, items, users
 from vault.errors import PermissionDenied
 from vault.ingest import IngestJob, ingest
@@ -36,6 +40,12 @@ class World:
     folder: Path
     files: Path
     item: int
+    photo: int  # a real photo, analysed for faces
+    faces: tuple[int, int]  # two faces of it (the detected one and one drawn)
+
+
+BOX = (5, 5, 60, 60)  # x, y, w, h: a box drawn by hand on the photo
+LISTING = Listing("wanted for questioning", "Europol", "TLP:AMBER", "2030-01-01")
 
 
 @dataclass(frozen=True)
@@ -117,6 +127,32 @@ OPS: dict[str, Op] = {
     "verify job": Op(
         "vault.verify", frozenset({"admin"}), lambda s, w, r: VerifyJob(s).run(ignore)
     ),
+    "redact": Op(
+        "item.export",
+        frozenset({"officer", "analyst"}),
+        lambda s, w, r: RedactJob(s, w.photo, all_faces=True).run(ignore),
+    ),
+    "faces add --box": Op(
+        "match.run", frozenset({"analyst"}), lambda s, w, r: curation.draw_face(s, w.photo, BOX)
+    ),
+    "faces discard": Op(
+        "match.run",
+        frozenset({"analyst"}),
+        lambda s, w, r: curation.discard_face(
+            s, CASE, curation.draw_face(s, w.photo, BOX), "a false detection"
+        ),
+    ),
+    "cluster split": Op(
+        "match.run", frozenset({"analyst"}), lambda s, w, r: curation.split(s, CASE, w.faces[:1])
+    ),
+    "cluster merge": Op(
+        "match.run", frozenset({"analyst"}), lambda s, w, r: curation.merge(s, CASE, w.faces)
+    ),
+    "cluster name": Op(
+        "watchlist.manage",
+        frozenset({"analyst"}),
+        lambda s, w, r: curation.name_cluster(s, CASE, w.faces[:1], "named", f"S-{r}", LISTING),
+    ),
     "hashset list": Op("hashset.read", ALL, lambda s, w, r: hashsets.list_sets(s)),
     "hashset import": Op(
         "hashset.manage",
@@ -138,7 +174,7 @@ OPS: dict[str, Op] = {
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+def world(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> World:
     base = tmp_path_factory.mktemp("matrix")
     folder, files = base / "vault", base / "files"
     files.mkdir()
@@ -157,9 +193,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         evidence = files / "phone.img"
         evidence.write_bytes(b"phone image " * 1000)
         [item] = ingest(session, CASE, [evidence]).saved
+        [photo] = ingest(session, CASE, [faces_dir / "knn/test/obama1.jpg"]).saved
+        assert not DetectJob(session, CASE).run(ignore).failed
+        [face] = [f.id for f in list_faces(session, CASE) if f.item == photo]
+        drawn = curation.draw_face(session, photo, BOX)
+        create_watchlist(session, "named")
     finally:
         session.close()
-    return World(folder, files, item)
+    return World(folder, files, item, photo, (face, drawn))
 
 
 @pytest.fixture()
