@@ -9,6 +9,7 @@ from matchkit import PARTNER_USER
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from desktop.pages.partners import AGREEMENTS
 from vaultkit import FAST_KDF, PASSWORD
 
 
@@ -217,6 +218,9 @@ def test_an_agreement_is_added_from_the_dialog_and_core_refusals_stay_in_it(matc
     assert (added.valid_from, added.valid_until) == ("2026-01-01", "2027-06-30")
     assert added.redacted  # photos and videos go only as redacted copies
     assert [a.purpose for a in page.agreements.records] == ["joint-operation", "mla"]
+    column = [c.title for c in AGREEMENTS].index("Redacted copies only")
+    shown = [page.agreements.index(r, column).data() for r in range(2)]
+    assert shown == ["no", "yes"]  # the list shows which agreement demands redacted copies
     recorded = list_audit(matched.session, action="agreement.added")
     assert len(recorded) == 2  # the template's, and this one (the refusals recorded nothing)
     assert recorded[-1].details["purpose"] == "mla" and recorded[-1].details["partner"] == "BKA"
