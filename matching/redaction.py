@@ -226,13 +226,14 @@ def redact_video(
                     proc.kill()
                     proc.wait()
                     drain.join()
-                stdin.close()
+                with contextlib.suppress(OSError):  # data left unsent to a killed program
+                    stdin.close()
                 stderr.close()
+        if index == 0:
+            raise MatchingError(f"{name}: no frame could be decoded")
         if code != 0 or broken:
             why = errors[-1].decode("utf-8", "replace").strip() if errors else f"exit {code}"
             raise MatchingError(f"{name}: the redacted copy could not be encoded ({why})")
-        if index == 0:
-            raise MatchingError(f"{name}: no frame could be decoded")
         return index, audio_note
     finally:
         cap.release()

@@ -15,6 +15,7 @@ import pytest
 from mediakit import audio_md5, ffmpeg
 
 from matching.encoder import FFMPEG_SHA256, Probe, checked_ffmpeg, ffmpeg_path
+from matching.errors import MatchingError
 from matching.redaction import redact_video
 from vault.errors import IntegrityFault
 from vault.jobs import CancelToken
@@ -108,3 +109,13 @@ def test_an_odd_sized_video_is_padded_to_even_for_h264(faces_dir: Path, tmp_path
         out = tmp_path / "out.mp4"
         assert _redact(odd, out)[0] > 20
         assert [s.codec for s in ff.probe(str(out)).video] == ["h264"]
+
+
+def test_a_hostile_video_is_refused_in_one_line(faces_dir: Path, tmp_path: Path) -> None:
+    junk, cut = tmp_path / "junk.mp4", tmp_path / "cut.mp4"
+    junk.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\xff" * 5000)
+    cut.write_bytes((faces_dir / CLIP).read_bytes()[:4000])  # the header only, no frame
+    for bad in (junk, cut):
+        with pytest.raises(MatchingError) as err:
+            _redact(bad, tmp_path / "out.mp4")
+        assert "\n" not in str(err.value) and str(bad) in str(err.value)
