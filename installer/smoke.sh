@@ -3,7 +3,8 @@
 #   bash installer/smoke.sh [path/to/custos]     (default: build/dist/custos/custos)
 # --version; a temporary vault: init, case create, ingest, verify; face detection on one photo
 # (proves the dlib models and the spawn worker processes work when frozen); a court report in
-# Arabic (bundled fonts), checked with openssl; the GUI starts under
+# Arabic (bundled fonts), checked with openssl; a short clip made from the photo by the bundled
+# FFmpeg, redacted (H.264, audio kept, probed by that program); the GUI starts under
 # QT_QPA_PLATFORM=offscreen and is still running after 3 s.
 # Photo: $CUSTOS_FACES (a .jpg, or a folder holding knn/test/obama1.jpg), else
 # ../shared/faces/knn/test/obama1.jpg next to the repository.
@@ -78,11 +79,27 @@ step "custos map --basemap (the bundled Natural Earth basemap, its digest checke
 "$APP" map --basemap | grep -q "basemap: Natural Earth 5.1.1"
 "$APP" map --case SMOKE-1 --json >/dev/null
 
-step "the bundled FFmpeg program of redacted videos (H.264 encoder present)"
+step "custos redact of a video (the bundled FFmpeg program, its digest checked; H.264, audio kept)"
 FF=$(ls "$(dirname "$APP")"/_internal/imageio_ffmpeg/binaries/ffmpeg-* 2>/dev/null | head -1)
 [ -x "$FF" ] || { echo "smoke: no executable FFmpeg program in the bundle" >&2; exit 1; }
-"$FF" -hide_banner -encoders 2>/dev/null | grep -q ' libx264 ' \
-    || { echo "smoke: the bundled FFmpeg has no libx264" >&2; exit 1; }
+encoders=$("$FF" -hide_banner -encoders 2>/dev/null)
+grep -q ' libx264 ' <<<"$encoders" || { echo "smoke: the bundled FFmpeg has no libx264" >&2; exit 1; }
+# a 2 s clip of the photo with a tone, made by that program, analysed and redacted by the app
+"$FF" -hide_banner -loglevel error -loop 1 -framerate 10 -i "$TMP/photo.jpg" \
+    -f lavfi -i "sine=frequency=440" -t 2 -vf "scale=640:-2" -c:v libx264 -pix_fmt yuv420p \
+    -c:a aac "$TMP/clip.mp4"
+"$APP" ingest --case SMOKE-1 --exhibit EX-2 "$TMP/clip.mp4"
+"$APP" faces detect --case SMOKE-1
+vid=$("$APP" items list --case SMOKE-1 | awk '$NF ~ /clip\.mp4$/ {print $1}')
+[ -n "$vid" ] || { echo "smoke: the clip was not ingested" >&2; exit 1; }
+out=$("$APP" redact "$vid" --all --json 2>&1) || { echo "$out"; exit 1; }
+echo "$out"
+rid=$(sed -n 's/^  "item": \([0-9]*\),$/\1/p' <<<"$out")
+[ -n "$rid" ] || { echo "smoke: no redacted copy of the clip" >&2; exit 1; }
+"$APP" items export "$rid" --to "$TMP/redacted.mp4" >/dev/null
+probe=$("$FF" -hide_banner -i "$TMP/redacted.mp4" 2>&1 || true)
+grep -q 'Video: h264' <<<"$probe" || { echo "smoke: the redacted clip is not H.264" >&2; exit 1; }
+grep -q 'Audio: aac' <<<"$probe" || { echo "smoke: the redacted clip lost its audio" >&2; exit 1; }
 
 step "custos verify"
 "$APP" verify
