@@ -28,7 +28,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from vault import agefmt, storework
+from vault import agefmt, packs, storework
 from vault.acquisition import CustodyForm, Pending, held_by_case, record_batch, source_path
 from vault.cases import find_case
 from vault.errors import UserError
@@ -51,6 +51,9 @@ WRITEBACK = 16 << 20  # start writing a large temp file to disk every this many 
 POOL_MIN_FILES = 256
 WORKERS = 2
 WORKER_GROUP = 16  # files per task sent to a worker (one round trip per group)
+# Files under packs.PACK_MAX go into packs, one pack per task: this many files or bytes at most
+PACK_GROUP = 1024
+PACK_BYTES = 8 << 20
 # In flight at most (besides the group being taken): enough for the workers to go on while a
 # batch commits; the bytes bound keeps the temp files of files near SMALL_FILE in check.
 WORKER_WINDOW = 48
@@ -94,6 +97,7 @@ class IngestJob:
         self._total = 0
         self._dropped: list[str] = []  # temp files of the workers to remove at the end
         self._hash_sets = True  # the case's choice, read in ``run``
+        self._packs_in: set[str] = set()  # packs of this job moved into packs/
 
     def run(self, emit: Emit) -> IngestResult:
         self.session.require("item.ingest", target=f"case:{self.case_reference}")
@@ -242,6 +246,7 @@ class IngestJob:
         ready: deque[tuple[Source, storework.Outcome]] = deque()  # results not yet taken
         group: list[Source] = []
         group_bytes = 0
+        packing = False  # the group goes into one pack (files under packs.PACK_MAX)
         try:
             publics = [r.public for r in blobs.recipients]
             workers = storework.Workers(WORKERS, tmp_dir, publics, self._hash_sets)
@@ -252,7 +257,7 @@ class IngestJob:
             nonlocal in_flight, group_bytes
             if group:
                 try:
-                    workers.submit([str(s.path) for s in group])
+                    workers.submit([str(s.path) for s in group], packing)
                 except storework.WorkerDied:
                     raise _VaultWriteError(WORKER_DIED) from None
                 window.append((group.copy(), group_bytes))
@@ -279,9 +284,16 @@ class IngestJob:
                 if self.cancel.cancelled:
                     return
                 if size < SMALL_FILE:
+                    if group and packing != (size < packs.PACK_MAX):
+                        send()
+                    packing = size < packs.PACK_MAX
                     group.append(source)
                     group_bytes += size
-                    if len(group) >= WORKER_GROUP:
+                    if (
+                        len(group) >= PACK_GROUP or group_bytes >= PACK_BYTES
+                        if packing
+                        else len(group) >= WORKER_GROUP
+                    ):
                         send()
                         while len(window) > WORKER_WINDOW or in_flight > WORKER_BYTES:
                             yield from take()
@@ -303,6 +315,10 @@ class IngestJob:
             # the next open.
             left = [o for _, o in ready] + workers.close()
             self._dropped += [os.path.join(tmp_dir, o[1]) for o in left if o[0] == "ok"]
+            self._dropped += [
+                os.path.join(tmp_dir, pack)
+                for pack in {o[1] for o in left if o[0] == "packed"} - self._packs_in
+            ]
 
     def _moved_in(
         self, source: Source, outcome: storework.Outcome, tmp_dir: str, emit: Emit
@@ -311,6 +327,8 @@ class IngestJob:
         kind = outcome[0]
         if kind == "source":
             return _SourceError(outcome[1])
+        if kind == "packed":
+            return self._packed(source, outcome, tmp_dir, emit)
         if kind != "ok":
             raise _VaultWriteError(outcome[1])
         _, tmp_name, size, sha256, sha1, md5, mtime = outcome
@@ -327,6 +345,20 @@ class IngestJob:
         self._done += size
         emit(Progress(self._done, self._total, "bytes", source.name))
         return Pending(source, size, sha256, sha1, md5, name, _iso(mtime))
+
+    def _packed(
+        self, source: Source, outcome: storework.Outcome, tmp_dir: str, emit: Emit
+    ) -> Pending:
+        """A worker put the file into a pack: the pack moves into packs/ with its first file."""
+        _, pack, size, sha256, sha1, md5, mtime, offset = outcome
+        blobs = self.session.blobs
+        if pack not in self._packs_in:
+            _write(blobs.move_pack_in, os.path.join(tmp_dir, pack), pack)
+            self._packs_in.add(pack)
+        self._done += size
+        emit(Progress(self._done, self._total, "bytes", source.name))
+        name = blobs.name_for(sha256)
+        return Pending(source, size, sha256, sha1, md5, name, _iso(mtime), pack, offset)
 
     def _store(self, source: Source, emit: Emit | None) -> Pending | None:
         """Encrypt one file into the blob store; None if cancelled while reading it.

@@ -98,6 +98,10 @@ class Blob(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     size: Mapped[int]
+    # A small object in a pack (vault format 3, ``vault.packs``): the pack's name and the
+    # plaintext offset of its data; "" for a blob of its own in ``blobs/``.
+    pack: Mapped[str] = mapped_column(String(64), default="", server_default=text("''"))
+    pack_offset: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
 
 class Item(Base):
