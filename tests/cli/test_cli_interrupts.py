@@ -81,12 +81,15 @@ def _check_whole(vault: Path) -> dict[int, tuple[str, str]]:
     with open_as(vault) as session:
         assert list((vault / "tmp").iterdir()) == []
         with session.db() as db:
-            known = set(db.scalars(select(Blob.name)))
+            stored = db.execute(select(Blob.name, Blob.pack)).all()
             rows = {
                 i.id: (i.original_path, i.sha256, i.blob_name) for i in db.scalars(select(Item))
             }
+        known = {name for name, _ in stored}
         on_disk = {p.name for p in blob_files(vault)}
-        assert on_disk == known  # no orphan blob, no missing blob
+        assert on_disk == {name for name, pack in stored if not pack}  # no orphan, none missing
+        packs = {p.name for p in (vault / "packs").glob("*/*")}
+        assert packs == {pack for _, pack in stored if pack}  # small files: in packs (likewise)
         assert {blob for _, _, blob in rows.values()} == known
         report = verify(session)
         assert report.ok, report.problems
@@ -97,7 +100,8 @@ def _check_whole(vault: Path) -> dict[int, tuple[str, str]]:
 
 
 def _make_round(folder: Path, rng: random.Random, pool: list[bytes]) -> None:
-    """300 small files (a third repeat earlier content) and two 5 MiB files in subfolders."""
+    """300 small files (a third repeat earlier content; packed) and two 5 MiB files in
+    subfolders."""
     for n in range(300):
         sub = folder / f"d{n % 7}" / f"e{n % 3}"
         sub.mkdir(parents=True, exist_ok=True)
