@@ -40,6 +40,7 @@ from bench_vault import (
     log,
     new_vault,
     random_folder,
+    restic_backup,
     restic_env,
     run,
     warm,
@@ -65,22 +66,6 @@ def custos_ingest(scratch: Scratch, source: Path, bytecode: bool = True) -> Call
     return call
 
 
-def restic_backup(scratch: Scratch, source: Path) -> Callable[[], object]:
-    repo, cache = scratch.new("restic"), scratch.new("restic-cache")
-    env = restic_env(cache)
-    run(["restic", "-r", str(repo), "init"], env)
-
-    def call() -> None:
-        run(["restic", "-r", str(repo), "backup", "--quiet", str(source)], env)
-
-    def cleanup() -> None:
-        shutil.rmtree(repo)
-        shutil.rmtree(cache, ignore_errors=True)
-
-    call.cleanup = cleanup  # type: ignore[attr-defined]
-    return call
-
-
 def bench_ingest(source: Path, scratch: Scratch, runs: int) -> None:
     count = sum(1 for p in source.rglob("*.bin"))
     log(f"ingest of {count:,} files of 4 KiB from the CLI, best of {runs} (every run printed)")
@@ -91,7 +76,7 @@ def bench_ingest(source: Path, scratch: Scratch, runs: int) -> None:
             "custos ingest (PYTHONDONTWRITEBYTECODE=1)": lambda: custos_ingest(
                 scratch, source, bytecode=False
             ),
-            "restic backup": lambda: restic_backup(scratch, source),
+            "restic backup": restic_backup(scratch, source),
         },
     )
     for name in ("custos ingest", "custos ingest (PYTHONDONTWRITEBYTECODE=1)"):
