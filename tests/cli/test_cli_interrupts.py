@@ -21,7 +21,7 @@ from sqlalchemy import select
 from vault.items import list_items
 from vault.models import Blob, Item
 from vault.verify import verify
-from vaultkit import ROOT, blob_files, cli_env, one_clear_line, open_as
+from vaultkit import ROOT, assert_store_matches_rows, blob_files, cli_env, one_clear_line, open_as
 
 CASE = "C-1"
 SEED = 20260301
@@ -81,15 +81,11 @@ def _check_whole(vault: Path) -> dict[int, tuple[str, str]]:
     with open_as(vault) as session:
         assert list((vault / "tmp").iterdir()) == []
         with session.db() as db:
-            stored = db.execute(select(Blob.name, Blob.pack)).all()
+            known = set(db.scalars(select(Blob.name)))
             rows = {
                 i.id: (i.original_path, i.sha256, i.blob_name) for i in db.scalars(select(Item))
             }
-        known = {name for name, _ in stored}
-        on_disk = {p.name for p in blob_files(vault)}
-        assert on_disk == {name for name, pack in stored if not pack}  # no orphan, none missing
-        packs = {p.name for p in (vault / "packs").glob("*/*")}
-        assert packs == {pack for _, pack in stored if pack}  # small files: in packs (likewise)
+        assert_store_matches_rows(session)  # blobs and packs (small files): no orphan, none missing
         assert {blob for _, _, blob in rows.values()} == known
         report = verify(session)
         assert report.ok, report.problems

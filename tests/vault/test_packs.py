@@ -26,7 +26,7 @@ from vault.models import Blob, Item
 from vault.rotation import rotate_vault_key
 from vault.session import Session
 from vault.verify import verify
-from vaultkit import audit_rows, blob_files, open_as
+from vaultkit import audit_rows, blob_files, open_as, pack_files
 
 COUNT = POOL_MIN_FILES + 44
 FROZEN = Path(__file__).parent / "data" / "format2"
@@ -43,10 +43,6 @@ def _phone_dump(root: Path, count: int = COUNT) -> dict[str, bytes]:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_bytes(data)
     return {f"{root.name}/{rel}": data for rel, data in files.items()}  # as items name them
-
-
-def pack_files(folder: Path) -> list[Path]:
-    return sorted(p for p in (folder / "packs").glob("*/*") if p.is_file())
 
 
 def _items(session: Session) -> list[Item]:
