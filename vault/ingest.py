@@ -21,7 +21,7 @@ import contextlib
 import os
 import sys
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +36,7 @@ from vault.fsutil import start_writeback, syncfs
 from vault.hashing import MultiHasher
 from vault.jobs import CancelToken, Emit, Finished, Progress
 from vault.session import Session, requires
-from vault.sources import Source, collect, text
+from vault.sources import Source, text, walk
 
 BATCH_FILES = 500
 BATCH_BYTES = 256 << 20
@@ -107,15 +107,24 @@ class IngestJob:
             case_id, self._hash_sets = case.id, case.hash_sets
             if not self.again:
                 self._held = held_by_case(db, case_id)
-        sources, problems = collect(self.paths)
+        # Two walks, no list of sources (a phone dump can be a million files): the first counts
+        # and sizes them for progress, the second stores them.
+        problems: list[tuple[str, str]] = []
+        count = small = self._total = 0
+        for _, size in walk(self.paths, problems):
+            count += 1
+            self._total += size
+            small += size < SMALL_FILE
         result = IngestResult(failed=list(problems))
         for subject, message in problems:
             emit(Finished(subject, False, message))
-        sizes = [_size(s.path) for s in sources]
-        self._total = sum(sizes)
-        emit(Progress(0, self._total, "bytes", f"{len(sources)} files"))
+        emit(Progress(0, self._total, "bytes", f"{count} files"))
+        later: list[tuple[str, str]] = []  # what the second walk found that the first did not
         try:
-            self._run(case_id, sources, sizes, result, emit)
+            self._run(case_id, walk(self.paths, later, again=True), small, result, emit)
+            for subject, message in (p for p in later if p not in problems):
+                result.failed.append((subject, message))
+                emit(Finished(subject, False, message))
         finally:
             # Temp files of files stored by the workers but not taken (a stop before the end) go
             # only now: on a full disk, after the attempt to save what was finished, as when
@@ -129,15 +138,15 @@ class IngestJob:
     def _run(
         self,
         case_id: int,
-        sources: list[Source],
-        sizes: list[int],
+        sources: Iterator[tuple[Source, int]],
+        small: int,
         result: IngestResult,
         emit: Emit,
     ) -> None:
         batch: list[Pending] = []
         batch_bytes = 0
         try:
-            with contextlib.closing(self._stored(sources, sizes, emit)) as stored:
+            with contextlib.closing(self._stored(sources, small, emit)) as stored:
                 for source, outcome in stored:
                     if isinstance(outcome, _SourceError):
                         result.failed.append((text(source.path), str(outcome)))
@@ -172,7 +181,7 @@ class IngestJob:
             raise UserError(str(exc)) from None
 
     def _stored(
-        self, sources: list[Source], sizes: list[int], emit: Emit
+        self, sources: Iterator[tuple[Source, int]], small: int, emit: Emit
     ) -> Generator[tuple[Source, Pending | _SourceError | None], None, None]:
         """Store every source, yielding (source, pending / read error / None if cancelled) in
         order; stops early when the job is cancelled.
@@ -183,9 +192,8 @@ class IngestJob:
         hashing already runs on threads of its own). Progress events stay on this thread.
         """
 
-        small = sum(1 for size in sizes if size < SMALL_FILE)
         if small >= POOL_MIN_FILES and sys.executable and not getattr(sys, "frozen", False):
-            yield from self._stored_by_workers(sources, sizes, emit)
+            yield from self._stored_by_workers(sources, emit)
             return
 
         def attempt(source: Source, report: Emit | None) -> Pending | _SourceError | None:
@@ -206,7 +214,7 @@ class IngestJob:
 
         with ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="custos-ingest") as pool:
             try:
-                for source, size in zip(sources, sizes, strict=True):
+                for source, size in sources:
                     if self.cancel.cancelled:
                         return
                     if size < SMALL_FILE:
@@ -227,7 +235,7 @@ class IngestJob:
                     future.cancel()
 
     def _stored_by_workers(
-        self, sources: list[Source], sizes: list[int], emit: Emit
+        self, sources: Iterator[tuple[Source, int]], emit: Emit
     ) -> Generator[tuple[Source, Pending | _SourceError | None], None, None]:
         """``_stored`` for many small files: worker processes store them (``vault.storework``).
 
@@ -280,7 +288,7 @@ class IngestJob:
                 yield source, self._moved_in(source, outcome, tmp_dir, emit)
 
         try:
-            for source, size in zip(sources, sizes, strict=True):
+            for source, size in sources:
                 if self.cancel.cancelled:
                     return
                 if size < SMALL_FILE:
@@ -459,13 +467,6 @@ def _check_unchanged(path: Path, before: os.stat_result, after: os.stat_result, 
     problem = storework.unchanged(str(path), before, after, read)
     if problem:
         raise _SourceError(problem)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _iso(ts: float) -> str:
