@@ -1,7 +1,7 @@
 """Small-object packs (issue 12, item 6) against restic, timed in the same run.
 
     .venv/bin/python benchmarks/bench_packs.py [--count 10000] [--scale 200000] [--runs 3]
-                                               [--only NAME ...] [--data DIR]
+                                               [--only NAME ...] [--data DIR] [--scratch DIR]
 
 * ``ingest-10k``: ``custos ingest`` from the CLI (start-up and unlock counted, a fresh vault per
   run) of ``--count`` files of 4 KiB vs ``restic backup`` of the same folder (a fresh repository
@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -200,10 +201,31 @@ def bench_read_one(source: Path, scratch: Scratch) -> None:
     )
 
 
-def _peak(cmd: list[str], env: dict[str, str], report: Path) -> tuple[float, float]:
+def _rss_profile(cmd: list[str], env: dict[str, str]) -> tuple[float, list[float], float]:
+    """Run ``cmd``; (seconds, its RSS in MiB at 25/50/75/100 % of the run, its peak RSS).
+
+    The peak alone would hide growth: it is the sign-in's Argon2id (64 MiB) for any command.
+    So /proc/PID/status is sampled every 0.2 s and the RSS at each quarter of the run shown."""
     start = time.perf_counter()
-    run(["/usr/bin/time", "-f", "%M", "-o", str(report), *cmd], env)
-    return int(report.read_text().split()[-1]) / 1024, time.perf_counter() - start
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    samples: list[float] = []
+    peak = 0.0
+    while proc.poll() is None:
+        try:
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+        except OSError:
+            break
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if "VmRSS" in fields:
+            samples.append(int(fields["VmRSS"].split()[0]) / 1024)
+            peak = max(peak, int(fields["VmHWM"].split()[0]) / 1024)
+        time.sleep(0.2)
+    _, err = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {err.decode().strip()}")
+    took = time.perf_counter() - start
+    quarters = [samples[min(len(samples) - 1, len(samples) * q // 4)] for q in (1, 2, 3, 4)]
+    return took, quarters if samples else [], peak
 
 
 def bench_scale(data: Path, scratch: Scratch, count: int) -> None:
@@ -213,16 +235,21 @@ def bench_scale(data: Path, scratch: Scratch, count: int) -> None:
         folder = scratch.new("vault")
         new_vault(folder)[0].close()
         env = cli_env(folder)
-        report = scratch.new("time.txt")
-        os.sync()
-        rss, took = _peak([str(CUSTOS), "ingest", "--case", CASE, str(source)], env, report)
-        files = sum(1 for p in folder.rglob("*") if p.is_file())
-        print(
-            f"{n:,} files: ingest {took:.1f} s, peak RSS {rss:.0f} MiB; vault folder {files} files"
-        )
-        os.sync()
-        rss, took = _peak([str(CUSTOS), "verify"], env, report)
-        print(f"{n:,} files: verify {took:.1f} s, peak RSS {rss:.0f} MiB")
+        for what, cmd in (
+            ("ingest", [str(CUSTOS), "ingest", "--case", CASE, str(source)]),
+            ("verify", [str(CUSTOS), "verify"]),
+        ):
+            os.sync()
+            took, quarters, peak = _rss_profile(cmd, env)
+            shown = " / ".join(f"{q:.0f}" for q in quarters)
+            print(
+                f"{n:,} files: {what} {took:.1f} s; RSS at 1/4, 1/2, 3/4, end of the run: "
+                f"{shown} MiB; peak {peak:.0f} MiB",
+                flush=True,
+            )
+            if what == "ingest":
+                files = sum(1 for p in folder.rglob("*") if p.is_file())
+                print(f"{n:,} files: the vault folder holds {files} files", flush=True)
         shutil.rmtree(folder)
 
 
@@ -236,12 +263,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", nargs="+", choices=BENCHES)
     parser.add_argument("--data", type=Path, default=Path("/tmp/custos-bench"))
+    parser.add_argument("--scratch", type=Path, help="default: DATA/scratch-packs")
     args = parser.parse_args()
     if shutil.which("restic") is None:
         raise SystemExit("restic is not installed (Debian: apt-get install restic)")
     data: Path = args.data
     data.mkdir(parents=True, exist_ok=True)
-    scratch = Scratch(data / "scratch-packs")
+    scratch = Scratch(args.scratch or data / "scratch-packs")
     source = data / f"small-{args.count}x4k"
     random_folder(source, args.count, 4 * KiB)
     warm(source)
