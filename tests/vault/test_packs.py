@@ -272,3 +272,23 @@ def test_an_upgrade_interrupted_before_its_commit_starts_again(
     assert not pack_files(folder) and len(blob_files(folder)) == 7
     assert VaultConfig.load(folder).format == 2
     _upgraded_once(folder)
+
+
+def test_a_packed_item_exports_and_streams_like_any_other(
+    admin: Session, case: str, tmp_path: Path
+) -> None:
+    """The readers bundles and copies use (``read_chunks``, ``open_decrypted``)."""
+    from vault.items import export_copy
+
+    files = _phone_dump(tmp_path / "phone", count=POOL_MIN_FILES)
+    ingest(admin, case, [tmp_path / "phone"])
+    where = _locations(admin)
+    item = [i for i in _items(admin) if where[i.blob_name][0]][-1]
+    out = tmp_path / "out"
+    out.mkdir()
+    copy = export_copy(admin, item.id, out)
+    assert copy.read_bytes() == files[item.name]
+    buffer = memoryview(bytearray(agefmt.CHUNK))
+    with admin.blobs.open_decrypted(item.blob_name) as plain:
+        n = plain.readinto(buffer)
+        assert bytes(buffer[:n]) == files[item.name] and plain.readinto(buffer) == 0
