@@ -175,6 +175,10 @@ class BlobStore:
             pack, offset, size = where
             yield packs.read_object(self.pack_path(pack), self._identity, offset, size)
             return
+        yield from self.read_file_chunks(name)
+
+    def read_file_chunks(self, name: str) -> Iterator[bytes]:
+        """``read_chunks`` of a blob known to be a file of its own (no database look-up)."""
         with (
             open(self.path(name), "rb", buffering=0) as raw,
             open(raw.fileno(), "rb", closefd=False, buffering=1 << 20) as fh,
