@@ -38,18 +38,66 @@ CHUNK = 1 << 20
 FULL = "the vault's disk is full; free space and ingest again"
 
 # What ``store_file`` returns per file (plain tuples: they cross the process boundary cheaply):
-#   ("ok", temp file name, size, sha256, sha1, md5, st_mtime)  (sha1, md5: None without hash sets)
-#   ("packed", temp pack name, size, sha256, sha1, md5, st_mtime, offset in the pack)
+#   ("ok", temp file name, size, sha256, sha1, md5, st_mtime, derived)
+#       (sha1, md5: None without hash sets; derived: ``Derivers.run``'s dict, usually empty)
+#   ("packed", temp pack name, size, sha256, sha1, md5, st_mtime, offset in the pack, derived)
 #   ("source", reason)  the source could not be read or changed while read: skipped
 #   ("vault", reason)   writing to the vault failed (disk full, I/O error): the job stops
 Outcome = tuple[Any, ...]
+
+# A layer's ``vault.schema.Derive`` by name, as it crosses to a worker process:
+# (layer, module, wants function, compute function, largest file kept).
+DeriveSpec = tuple[str, str, str, str, int]
+
+
+class Derivers:
+    """The layers' ``vault.schema.Derive`` functions for one ingest: which files to keep in
+    memory while they are read, and what each layer makes of a kept file's bytes."""
+
+    def __init__(
+        self, found: list[tuple[str, Callable[[str], bool], Callable[[str, bytes], Any], int]]
+    ) -> None:
+        self._found = found
+
+    @classmethod
+    def of(cls, derivers: Any) -> Derivers:
+        """From ``vault.schema.Schema.derivers``: (layer name, ``Derive``) pairs."""
+        return cls([(name, d.wants, d.compute, d.limit) for name, d in derivers])
+
+    @classmethod
+    def imported(cls, specs: list[DeriveSpec]) -> Derivers:
+        """In a worker: the functions imported by name (their modules import little at load)."""
+        import importlib
+
+        found = []
+        for layer, module, wants, compute, limit in specs:
+            mod = importlib.import_module(module)
+            found.append((layer, getattr(mod, wants), getattr(mod, compute), limit))
+        return cls(found)
+
+    def wanted(self, name: str, size: int) -> bool:
+        """Whether some layer wants this file's bytes (then ingest keeps them while reading)."""
+        return any(size <= limit and wants(name) for _, wants, _, limit in self._found)
+
+    def run(self, name: str, data: bytes) -> dict[str, Any]:
+        """Each wanting layer's result for a file read unchanged (None results left out)."""
+        out = {}
+        for layer, wants, compute, limit in self._found:
+            if len(data) <= limit and wants(name):
+                value = compute(name, data)
+                if value is not None:
+                    out[layer] = value
+        return out
+
+
+NO_DERIVERS = Derivers([])
 
 
 def serve() -> None:
     """A worker's main loop (``python -c`` started by ``Workers``), on stdin and stdout.
 
     First message: (temp folder, raw public keys of the recipients, the main process's id,
-    whether to compute the hash-set digests).
+    whether to compute the hash-set digests, the layers' ``DeriveSpec`` list).
     Then each message is (pack them, a list of paths), answered by the list of their outcomes
     (with pack them: one pack of all of them, ``pack_files``); None ends the
     job. End of input without it means the main process died: the worker stops at once. Input
@@ -68,19 +116,20 @@ def serve() -> None:
             os._exit(1)  # at once (a half-written temp file is removed at the next open)
 
     try:
-        tmp_dir, publics, parent, hash_sets = pickle.load(stdin)
+        tmp_dir, publics, parent, hash_sets, specs = pickle.load(stdin)
     except EOFError:
         return
     _die_with(parent)
     recipients = [agefmt.Recipient(r) for r in publics]
+    derivers = Derivers.imported(specs)
     threading.Thread(target=read, daemon=True).start()
     try:
         while (task := inbox.get()) is not None:
             packed, paths = task
             if packed:
-                outcomes = pack_files(paths, tmp_dir, recipients, hash_sets)
+                outcomes = pack_files(paths, tmp_dir, recipients, hash_sets, derivers)
             else:
-                outcomes = [store_file(p, tmp_dir, recipients, hash_sets) for p in paths]
+                outcomes = [store_file(p, tmp_dir, recipients, hash_sets, derivers) for p in paths]
             pickle.dump(outcomes, stdout, PROTOCOL)
             stdout.flush()
     except BrokenPipeError:  # the main process died
@@ -121,7 +170,12 @@ class Workers:
     """
 
     def __init__(
-        self, count: int, tmp_dir: str, recipients: list[bytes], hash_sets: bool = True
+        self,
+        count: int,
+        tmp_dir: str,
+        recipients: list[bytes],
+        hash_sets: bool = True,
+        derive: list[DeriveSpec] | None = None,
     ) -> None:
         boot = _BOOT.format(path=[p for p in sys.path if p])
         self._procs: list[subprocess.Popen[bytes]] = []
@@ -136,7 +190,7 @@ class Workers:
                     start_new_session=True,
                 )
                 self._procs.append(proc)
-                self._send(proc, (tmp_dir, recipients, os.getpid(), hash_sets))
+                self._send(proc, (tmp_dir, recipients, os.getpid(), hash_sets, derive or []))
         except BaseException:
             self.close()
             raise
@@ -240,11 +294,13 @@ def encrypt_into(
     enc: _Writer,
     hasher: MultiHasher,
     step: Callable[[int], bool] | None = None,
+    keep: list[bytes] | None = None,
 ) -> int | None:
     """Store one file: read ``src`` (a file descriptor, or a ``read(n)`` of a stream such as a
     tar member being decrypted) in 1 MiB chunks, hash each (``hasher``) and encrypt it (``enc``);
     returns the bytes read. ``step(chunk bytes)`` after each chunk may return False to stop (a
-    cancel): then None. Errors are one line each: ``SourceFault`` (reading, ``OSError`` only),
+    cancel): then None. ``keep``: a list the chunks are appended to (for a ``Derive``: the
+    file's bytes, read once). Errors are one line each: ``SourceFault`` (reading, ``OSError`` only),
     ``VaultFault`` (writing)."""
     take = src if callable(src) else functools.partial(os.read, src)
     read = 0
@@ -256,6 +312,8 @@ def encrypt_into(
         if not chunk:
             return read
         hasher.update(chunk)
+        if keep is not None:
+            keep.append(chunk)
         try:
             enc.write(chunk)
         except OSError as exc:
@@ -266,7 +324,11 @@ def encrypt_into(
 
 
 def store_file(
-    path: str, tmp_dir: str, recipients: list[agefmt.Recipient], hash_sets: bool = True
+    path: str,
+    tmp_dir: str,
+    recipients: list[agefmt.Recipient],
+    hash_sets: bool = True,
+    derivers: Derivers = NO_DERIVERS,
 ) -> Outcome:
     try:
         src = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
@@ -284,7 +346,9 @@ def store_file(
             sink = Sink(out)
             try:
                 enc = agefmt.Encryptor(sink, recipients)  # type: ignore[arg-type]
-                read = encrypt_into(src, enc, hasher) or 0
+                base = os.path.basename(path)
+                keep: list[bytes] | None = [] if derivers.wanted(base, before.st_size) else None
+                read = encrypt_into(src, enc, hasher, keep=keep) or 0
                 enc.close()
                 sink.flush()
             except SourceFault as exc:
@@ -298,7 +362,8 @@ def store_file(
                 return ("source", problem)
             name, tmp = os.path.basename(tmp), ""  # kept: the main process moves it in
             d = hasher.digests()
-            return ("ok", name, read, d.sha256, d.sha1, d.md5, before.st_mtime)
+            derived = derivers.run(base, b"".join(keep)) if keep is not None else {}
+            return ("ok", name, read, d.sha256, d.sha1, d.md5, before.st_mtime, derived)
         finally:
             os.close(out)
             if tmp:
@@ -309,7 +374,11 @@ def store_file(
 
 
 def pack_files(
-    paths: list[str], tmp_dir: str, recipients: list[agefmt.Recipient], hash_sets: bool = True
+    paths: list[str],
+    tmp_dir: str,
+    recipients: list[agefmt.Recipient],
+    hash_sets: bool = True,
+    derivers: Derivers = NO_DERIVERS,
 ) -> list[Outcome]:
     """Store small files into one new pack in ``tmp_dir`` (``vault.packs``): the outcome of each
     is ("packed", ...), or ("source", reason) for a file that could not be read. The pack is
@@ -322,7 +391,7 @@ def pack_files(
     outcomes: list[Outcome] = []
     try:
         for path in paths:
-            outcomes.append(_pack_file(path, pack, hash_sets))
+            outcomes.append(_pack_file(path, pack, hash_sets, derivers))
         if len(pack):
             pack.seal()
         else:
@@ -333,7 +402,7 @@ def pack_files(
     return outcomes
 
 
-def _pack_file(path: str, pack: packs.PackWriter, hash_sets: bool) -> Outcome:
+def _pack_file(path: str, pack: packs.PackWriter, hash_sets: bool, derivers: Derivers) -> Outcome:
     try:
         src = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError as exc:
@@ -356,7 +425,19 @@ def _pack_file(path: str, pack: packs.PackWriter, hash_sets: bool) -> Outcome:
     hasher.update(data)
     d = hasher.digests()
     offset = pack.add(d.sha256, data, path)  # OSError: the caller says the vault failed
-    return ("packed", pack.name, len(data), d.sha256, d.sha1, d.md5, before.st_mtime, offset)
+    base = os.path.basename(path)
+    derived = derivers.run(base, data) if derivers.wanted(base, len(data)) else {}
+    return (
+        "packed",
+        pack.name,
+        len(data),
+        d.sha256,
+        d.sha1,
+        d.md5,
+        before.st_mtime,
+        offset,
+        derived,
+    )
 
 
 def unchanged(path: str, before: os.stat_result, after: os.stat_result, read: int) -> str:
