@@ -21,7 +21,6 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtWidgets import QStyledItemDelegate
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -36,16 +35,71 @@ class Column:
     align_right: bool = False
     width: int = 0  # initial width in average characters (0: the view's default)
     whole: bool = False  # monospace, never elided, the full text as tooltip (fingerprints)
+    icon: Callable[[Any], Any] | None = None  # a QIcon for the record (e.g. its item kind)
 
 
 def when(iso: str | None) -> str:
-    """An ISO 8601 time in the user's locale (short format, local time)."""
+    """An ISO 8601 time in the user's locale and local time, with its time zone.
+
+    The one date format of the desktop: short date and time in the locale's digits, then the
+    zone's abbreviation (``UTC``, ``CET``), kept whole in right-to-left text."""
     if not iso:
         return ""
     dt = QDateTime.fromString(iso[:23] + iso[26:] if len(iso) > 26 else iso, Qt.DateFormat.ISODate)
     if not dt.isValid():
         return iso
-    return QLocale().toString(dt.toLocalTime(), QLocale.FormatType.ShortFormat)
+    local = dt.toLocalTime()
+    text = QLocale().toString(local, QLocale.FormatType.ShortFormat)
+    return f"{text} {isolate(local.timeZoneAbbreviation())}"
+
+
+def day(iso: str | None) -> str:
+    """A calendar date (``2027-01-31``: agreements, expiries, seizures) in the user's locale."""
+    if not iso:
+        return ""
+    from PySide6.QtCore import QDate
+
+    d = QDate.fromString(iso[:10], Qt.DateFormat.ISODate)
+    return QLocale().toString(d, QLocale.FormatType.ShortFormat) if d.isValid() else iso
+
+
+def isolate(text: object) -> str:
+    """A name, path or identifier kept whole inside text of the other direction (Unicode
+    first-strong isolate, U+2068 ... U+2069): an English path in an Arabic sentence stays in
+    its order, and the sentence's punctuation stays outside it."""
+    return f"\u2068{text}\u2069"
+
+
+def action_text(action: str) -> str:
+    """An audit action as a sentence in the user's language (``vault.actions``)."""
+    from vault.actions import CONTEXT, sentence
+
+    return QCoreApplication.translate(CONTEXT, sentence(action))
+
+
+def value_text(value: Any) -> str:
+    """One recorded value as a person reads it: text as is, lists joined, nested records as
+    ``key: value`` pairs (never raw JSON)."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return QCoreApplication.translate("Audit", "yes" if value else "no")
+    if isinstance(value, int):
+        return digits(value)
+    if isinstance(value, float):
+        return number(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return "; ".join(f"{str(k).replace('_', ' ')}: {value_text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(value_text(v) for v in value)
+    return str(value)
+
+
+def detail_lines(details: dict[str, Any]) -> list[str]:
+    """``key: value`` per detail, keys in order, ``_`` read as a space."""
+    return [f"{k.replace('_', ' ')}: {value_text(v)}" for k, v in sorted(details.items())]
 
 
 def size(n: int) -> str:
@@ -54,6 +108,13 @@ def size(n: int) -> str:
 
 def number(n: int | float) -> str:
     return QLocale().toString(n)
+
+
+def digits(n: int) -> str:
+    """An identifier or sequence number in the locale's digits, without group separators."""
+    locale = QLocale()
+    locale.setNumberOptions(QLocale.NumberOption.OmitGroupSeparator)
+    return locale.toString(int(n))
 
 
 class RecordModel(QAbstractTableModel):
@@ -155,10 +216,13 @@ class RecordModel(QAbstractTableModel):
             return "" if raw is None else raw
         if role == RECORD_ROLE:
             return record
+        if role == Qt.ItemDataRole.DecorationRole and column.icon is not None:
+            return column.icon(record)
         if column.whole and role == Qt.ItemDataRole.FontRole:
             return fixed_font()
-        if column.whole and role == Qt.ItemDataRole.ToolTipRole:
-            return self.data(index)
+        if role == Qt.ItemDataRole.ToolTipRole:  # the whole value, also of an elided cell
+            text = self.data(index)
+            return text if column.whole or len(text) > 24 else None
         if role == Qt.ItemDataRole.TextAlignmentRole and column.align_right:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -168,14 +232,6 @@ def fixed_font() -> Any:
     from PySide6.QtGui import QFontDatabase
 
     return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-
-
-class _WholeText(QStyledItemDelegate):
-    """Draws a cell without eliding it (the column is made wide enough instead)."""
-
-    def initStyleOption(self, option: Any, index: Index) -> None:
-        super().initStyleOption(option, index)
-        option.textElideMode = Qt.TextElideMode.ElideNone
 
 
 def _collator() -> Any:
@@ -240,13 +296,23 @@ def filtered(model: RecordModel, parent: Any = None) -> RecordProxy:
     return RecordProxy(model, parent)
 
 
+MAX_CHARS = 48  # a column of free text is sized to its content up to this many characters
+SIZE_ROWS = 400  # rows measured when sizing (a view of 100,000 rows stays cheap)
+
+
 def setup_view(
     view: Any, column: int = 0, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder
 ) -> None:
-    """Fixed row heights and no per-row sizing: thousands of rows stay cheap."""
+    """Fixed row heights and no per-row sizing: thousands of rows stay cheap.
+
+    Columns are sized to their content whenever the records change (identifiers, hashes and
+    fingerprints whole; free text up to ``MAX_CHARS``), except a column the user has sized. A
+    narrowed column elides in the middle; the full value is in the tooltip and Ctrl+C (or the
+    context menu's Copy) copies the selected cells whole."""
     from PySide6.QtWidgets import QAbstractItemView, QHeaderView
 
-    view.horizontalHeader().setSortIndicator(column, order)
+    header = view.horizontalHeader()
+    header.setSortIndicator(column, order)
     view.setSortingEnabled(True)
     view.setAlternatingRowColors(True)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -254,18 +320,98 @@ def setup_view(
     view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
     view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
     view.verticalHeader().setVisible(False)
-    view.horizontalHeader().setStretchLastSection(True)
-    view.horizontalHeader().setSectionsMovable(True)
+    header.setStretchLastSection(True)
+    header.setSectionsMovable(True)
+    header.setResizeContentsPrecision(SIZE_ROWS)
     view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-    records = getattr(view.model(), "records", None)
-    char = view.fontMetrics().averageCharWidth()
-    columns: list[Column] = getattr(records, "columns", [])
-    for n, col in enumerate(columns):
-        if col.whole:
-            from PySide6.QtGui import QFontMetrics
+    sizer = _ColumnSizer(view)
+    view.setProperty("custos_sizer", sizer)  # kept alive with the view
+    model = view.model()
+    if model is not None:
+        model.modelReset.connect(sizer.fit)
+        model.layoutChanged.connect(sizer.fit)
+        model.rowsInserted.connect(sizer.fit)
+    sizer.fit()
+    _add_copy(view)
 
-            view.setItemDelegateForColumn(n, _WholeText(view))
-            digits = QFontMetrics(fixed_font()).horizontalAdvance("0" * max(col.width, 1))
-            view.setColumnWidth(n, digits + 24)
-        elif col.width:
-            view.setColumnWidth(n, col.width * char + 16)
+
+def columns_of(view: Any) -> list[Column]:
+    records = getattr(view.model(), "records", None)
+    return list(getattr(records, "columns", []))
+
+
+class _ColumnSizer:
+    """Sizes a view's columns to their content, leaving alone a column the user resized."""
+
+    def __init__(self, view: Any) -> None:
+        self.view = view
+        self.fitting = False
+        self.user_sized: set[int] = set()
+        view.horizontalHeader().sectionResized.connect(self._resized)
+
+    def _resized(self, section: int, _old: int, _new: int) -> None:
+        if not self.fitting:
+            self.user_sized.add(section)
+
+    def fit(self, *_args: Any) -> None:
+        view = self.view
+        header = view.horizontalHeader()
+        columns = columns_of(view)
+        char = view.fontMetrics().averageCharWidth()
+        last = header.count() - 1
+        self.fitting = True
+        try:
+            for n in range(header.count()):
+                if n in self.user_sized or (n == last and header.stretchLastSection()):
+                    continue
+                col = columns[n] if n < len(columns) else None
+                want = max(view.sizeHintForColumn(n), header.sectionSizeHint(n))
+                if col is not None and col.whole:
+                    from PySide6.QtGui import QFontMetrics
+
+                    # the widest value's whole width in the fixed font (never cut)
+                    widest = max(col.width, _widest_text(view, n))
+                    want = max(want, QFontMetrics(fixed_font()).horizontalAdvance("0" * widest))
+                    view.setColumnWidth(n, want + 24)
+                else:
+                    floor = (col.width * char + 16) if col is not None and col.width else 0
+                    cap = MAX_CHARS * char + 16
+                    view.setColumnWidth(n, max(min(want, cap), min(floor, cap), 40))
+        finally:
+            self.fitting = False
+
+
+def _widest_text(view: Any, column: int) -> int:
+    model = view.model()
+    rows = min(model.rowCount(), SIZE_ROWS)
+    return max((len(str(model.index(r, column).data() or "")) for r in range(rows)), default=0)
+
+
+def copy_text(view: Any) -> str:
+    """The selected cells' whole values: a row per line, cells separated by tabs."""
+    indexes = view.selectionModel().selectedIndexes() if view.selectionModel() else []
+    if not indexes and view.currentIndex().isValid():
+        indexes = [view.currentIndex()]
+    header = view.horizontalHeader()
+    rows: dict[int, list[tuple[int, str]]] = {}
+    for index in indexes:
+        if header.isSectionHidden(index.column()):
+            continue
+        rows.setdefault(index.row(), []).append(
+            (header.visualIndex(index.column()), str(index.data() or ""))
+        )
+    return "\n".join(
+        "\t".join(text for _pos, text in sorted(cells)) for _row, cells in sorted(rows.items())
+    )
+
+
+def _add_copy(view: Any) -> None:
+    from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+
+    action = QAction(QCoreApplication.translate("Table", "&Copy"), view)
+    action.setObjectName("copy_cells")
+    action.setShortcut(QKeySequence.StandardKey.Copy)
+    action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+    action.triggered.connect(lambda: QGuiApplication.clipboard().setText(copy_text(view)))
+    view.addAction(action)
+    view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)

@@ -63,6 +63,374 @@
     </message>
 </context>
 <context>
+    <name>Actions</name>
+    <message>
+        <location filename="../../vault/actions.py" line="22"/>
+        <source>Vault created</source>
+        <translation>أُنشئت الخزنة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="23"/>
+        <source>Vault opened with the recovery key</source>
+        <translation>فُتحت الخزنة بمفتاح الاسترداد</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="24"/>
+        <source>Vault verified</source>
+        <translation>تم التحقق من الخزنة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="25"/>
+        <source>Workstation signing key replaced</source>
+        <translation>استُبدل مفتاح توقيع محطة العمل</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="26"/>
+        <source>Vault key rotated</source>
+        <translation>تم تدوير مفتاح الخزنة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="27"/>
+        <source>Vault identity exported</source>
+        <translation>صُدّرت هوية الخزنة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="28"/>
+        <source>User added</source>
+        <translation>أُضيف مستخدم</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="29"/>
+        <source>User&apos;s roles changed</source>
+        <translation>تغيّرت أدوار المستخدم</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="30"/>
+        <source>User&apos;s password changed</source>
+        <translation>تغيّرت كلمة مرور المستخدم</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="31"/>
+        <source>User disabled</source>
+        <translation>عُطّل المستخدم</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="32"/>
+        <source>Failed sign-ins recorded</source>
+        <translation>سُجّلت محاولات دخول فاشلة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="33"/>
+        <source>Sign-in record found damaged</source>
+        <translation>وُجد سجل الدخول تالفًا</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="34"/>
+        <source>Action refused: no permission</source>
+        <translation>رُفض الإجراء: لا صلاحية</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="36"/>
+        <source>Case created</source>
+        <translation>أُنشئت القضية</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="37"/>
+        <source>Case overview opened</source>
+        <translation>فُتحت نظرة عامة على القضية</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="38"/>
+        <source>Evidence item acquired</source>
+        <translation>اكتُسب دليل</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="39"/>
+        <source>Custody: item acquired</source>
+        <translation>العهدة: اكتُسب العنصر</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="40"/>
+        <source>Custody: item viewed</source>
+        <translation>العهدة: عُرض العنصر</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="41"/>
+        <source>Custody: item exported to a file</source>
+        <translation>العهدة: صُدّر العنصر إلى ملف</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="42"/>
+        <source>Custody: note added</source>
+        <translation>العهدة: أُضيفت ملاحظة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="43"/>
+        <source>Custody: seizure record corrected</source>
+        <translation>العهدة: صُحّح سجل الضبط</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="44"/>
+        <source>Custody: item sent to a partner</source>
+        <translation>العهدة: أُرسل العنصر إلى شريك</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="45"/>
+        <source>Custody: item analysed for faces</source>
+        <translation>العهدة: حُلّل العنصر بحثًا عن الوجوه</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="46"/>
+        <source>Custody: match reviewed</source>
+        <translation>العهدة: روجعت المطابقة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="47"/>
+        <source>Custody: item in a court report</source>
+        <translation>العهدة: أُدرج العنصر في تقرير للمحكمة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="48"/>
+        <source>Court report made</source>
+        <translation>أُعدّ تقرير للمحكمة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="49"/>
+        <source>Handling label set on an item</source>
+        <translation>عُيّن وسم التداول لعنصر</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="50"/>
+        <source>Handling label set on a case</source>
+        <translation>عُيّن وسم التداول لقضية</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="51"/>
+        <source>Handling label received with an item</source>
+        <translation>استُلم وسم التداول مع عنصر</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="53"/>
+        <source>Item analysed for faces</source>
+        <translation>حُلّل عنصر بحثًا عن الوجوه</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="54"/>
+        <source>Face found</source>
+        <translation>عُثر على وجه</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="55"/>
+        <source>Unknown faces grouped</source>
+        <translation>جُمّعت الوجوه المجهولة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="56"/>
+        <source>Watchlist search run</source>
+        <translation>أُجري بحث في قائمة المراقبة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="57"/>
+        <source>Candidate found by a search</source>
+        <translation>عُثر على مرشح في بحث</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="58"/>
+        <source>Candidate reviewed</source>
+        <translation>رُوجع مرشح</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="59"/>
+        <source>Review refused</source>
+        <translation>رُفضت المراجعة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="60"/>
+        <source>Similar items looked up</source>
+        <translation>بُحث عن عناصر مشابهة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="61"/>
+        <source>Photo fingerprint (PDQ) computed</source>
+        <translation>حُسبت بصمة الصورة (PDQ)</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="62"/>
+        <source>Watchlist created</source>
+        <translation>أُنشئت قائمة مراقبة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="63"/>
+        <source>Subject listed</source>
+        <translation>أُدرج شخص</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="64"/>
+        <source>Subject&apos;s listing changed</source>
+        <translation>تغيّر إدراج الشخص</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="65"/>
+        <source>Reference photo added</source>
+        <translation>أُضيفت صورة مرجعية</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="66"/>
+        <source>Watchlist threshold calibrated</source>
+        <translation>عُايرت عتبة قائمة المراقبة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="67"/>
+        <source>Watchlist sent to a partner</source>
+        <translation>أُرسلت قائمة مراقبة إلى شريك</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="68"/>
+        <source>Watchlist export refused</source>
+        <translation>رُفض تصدير قائمة المراقبة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="69"/>
+        <source>Watchlist received from a partner</source>
+        <translation>استُلمت قائمة مراقبة من شريك</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="71"/>
+        <source>Hash set imported</source>
+        <translation>استُوردت مجموعة تجزئة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="72"/>
+        <source>Hash set made from a case</source>
+        <translation>أُنشئت مجموعة تجزئة من قضية</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="73"/>
+        <source>Hash set enabled</source>
+        <translation>فُعّلت مجموعة تجزئة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="74"/>
+        <source>Hash set disabled</source>
+        <translation>عُطّلت مجموعة تجزئة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="75"/>
+        <source>Hash set deleted</source>
+        <translation>حُذفت مجموعة تجزئة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="76"/>
+        <source>Hash set received from a partner</source>
+        <translation>استُلمت مجموعة تجزئة من شريك</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="77"/>
+        <source>Hash set sent to a partner</source>
+        <translation>أُرسلت مجموعة تجزئة إلى شريك</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="78"/>
+        <source>Hash set export refused</source>
+        <translation>رُفض تصدير مجموعة التجزئة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="79"/>
+        <source>Case matched against hash sets</source>
+        <translation>طوبقت القضية مع مجموعات التجزئة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="80"/>
+        <source>Known file found</source>
+        <translation>عُثر على ملف معروف</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="81"/>
+        <source>Known-bad file found</source>
+        <translation>عُثر على ملف معروف بأنه ضار</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="82"/>
+        <source>Known-bad alert acknowledged</source>
+        <translation>أُقرّ بتنبيه ملف ضار</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="84"/>
+        <source>Our agency&apos;s details set</source>
+        <translation>عُيّنت بيانات جهتنا</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="85"/>
+        <source>Our key card saved</source>
+        <translation>حُفظت بطاقة مفاتيحنا</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="86"/>
+        <source>Partner added</source>
+        <translation>أُضيف شريك</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="87"/>
+        <source>Partner key added</source>
+        <translation>أُضيف مفتاح شريك</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="88"/>
+        <source>Partner key retired</source>
+        <translation>أُوقف مفتاح شريك</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="89"/>
+        <source>Partner key revoked</source>
+        <translation>أُلغي مفتاح شريك</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="90"/>
+        <source>Partner&apos;s encryption key changed</source>
+        <translation>تغيّر مفتاح تشفير الشريك</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="91"/>
+        <source>Partner&apos;s audit head recorded</source>
+        <translation>سُجّل رأس سجل تدقيق الشريك</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="92"/>
+        <source>Agreement added</source>
+        <translation>أُضيفت اتفاقية</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="93"/>
+        <source>Bundle sent to a partner</source>
+        <translation>أُرسلت حزمة إلى شريك</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="94"/>
+        <source>Bundle export refused</source>
+        <translation>رُفض تصدير الحزمة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="95"/>
+        <source>Bundle verified</source>
+        <translation>تم التحقق من الحزمة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="96"/>
+        <source>Bundle refused</source>
+        <translation>رُفضت الحزمة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="97"/>
+        <source>Bundle imported</source>
+        <translation>استُوردت الحزمة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="98"/>
+        <source>Partner&apos;s audit head went backwards</source>
+        <translation>رجع رأس سجل تدقيق الشريك إلى الوراء</translation>
+    </message>
+</context>
+<context>
     <name>Admin</name>
     <message>
         <location filename="../pages/admin.py" line="38"/>
@@ -302,12 +670,12 @@
 <context>
     <name>Agency</name>
     <message>
-        <location filename="../pages/agency.py" line="29"/>
+        <location filename="../pages/agency.py" line="30"/>
         <source>Save our key card</source>
         <translation>حفظ بطاقة مفتاحنا</translation>
     </message>
     <message>
-        <location filename="../pages/agency.py" line="53"/>
+        <location filename="../pages/agency.py" line="54"/>
         <source>Our key card is saved in {0}. Signing key {1}; recipient {2}.</source>
         <translation>حُفظت بطاقة مفتاحنا في {0}. مفتاح التوقيع {1}؛ المستلم {2}.</translation>
     </message>
@@ -315,37 +683,37 @@
 <context>
     <name>AgencyDialog</name>
     <message>
-        <location filename="../pages/agency.py" line="68"/>
+        <location filename="../pages/agency.py" line="69"/>
         <source>Our agency</source>
         <translation>جهتنا</translation>
     </message>
     <message>
-        <location filename="../pages/agency.py" line="72"/>
+        <location filename="../pages/agency.py" line="73"/>
         <source>two letters, e.g. NL</source>
         <translation>حرفان، مثل NL</translation>
     </message>
     <message>
-        <location filename="../pages/agency.py" line="74"/>
+        <location filename="../pages/agency.py" line="75"/>
         <source>desk, e-mail or phone</source>
         <translation>المكتب أو البريد الإلكتروني أو الهاتف</translation>
     </message>
     <message>
-        <location filename="../pages/agency.py" line="76"/>
+        <location filename="../pages/agency.py" line="77"/>
         <source>Partners see these on our key card. Give them a new card after a change.</source>
         <translation>يرى الشركاء هذه البيانات على بطاقة مفتاحنا. أعطهم بطاقة جديدة بعد أي تغيير.</translation>
     </message>
     <message>
-        <location filename="../pages/agency.py" line="80"/>
+        <location filename="../pages/agency.py" line="81"/>
         <source>Agency name</source>
         <translation>اسم الجهة</translation>
     </message>
     <message>
-        <location filename="../pages/agency.py" line="81"/>
+        <location filename="../pages/agency.py" line="82"/>
         <source>Country</source>
         <translation>البلد</translation>
     </message>
     <message>
-        <location filename="../pages/agency.py" line="82"/>
+        <location filename="../pages/agency.py" line="83"/>
         <source>Contact</source>
         <translation>جهة الاتصال</translation>
     </message>
@@ -353,72 +721,72 @@
 <context>
     <name>AgreementDialog</name>
     <message>
-        <location filename="../pages/agreements.py" line="100"/>
+        <location filename="../pages/agreements.py" line="101"/>
         <source>Add agreement</source>
         <translation>إضافة الاتفاقية</translation>
     </message>
     <message>
-        <location filename="../pages/agreements.py" line="71"/>
+        <location filename="../pages/agreements.py" line="72"/>
         <source>Allowed TLP labels</source>
         <translation>تصنيفات TLP المسموح بها</translation>
     </message>
     <message>
-        <location filename="../pages/agreements.py" line="77"/>
+        <location filename="../pages/agreements.py" line="78"/>
         <source>Crime areas (none checked: all)</source>
         <translation>مجالات الجريمة (بلا اختيار: الكل)</translation>
     </message>
     <message>
-        <location filename="../pages/agreements.py" line="35"/>
+        <location filename="../pages/agreements.py" line="36"/>
         <source>Intelligence</source>
         <translation>استخبارات</translation>
     </message>
     <message>
-        <location filename="../pages/agreements.py" line="34"/>
+        <location filename="../pages/agreements.py" line="35"/>
         <source>Joint operation</source>
         <translation>عملية مشتركة</translation>
     </message>
     <message>
-        <location filename="../pages/agreements.py" line="90"/>
+        <location filename="../pages/agreements.py" line="91"/>
         <source>MLA reference</source>
         <translation>مرجع المساعدة القانونية المتبادلة</translation>
     </message>
     <message>
-        <location filename="../pages/agreements.py" line="33"/>
+        <location filename="../pages/agreements.py" line="34"/>
         <source>Mutual legal assistance (MLA)</source>
         <translation>المساعدة القانونية المتبادلة (MLA)</translation>
     </message>
     <message>
-        <location filename="../pages/agreements.py" line="62"/>
+        <location filename="../pages/agreements.py" line="63"/>
         <source>New agreement with {0}</source>
         <translation>اتفاقية جديدة مع {0}</translation>
     </message>
     <message>
-        <location filename="../pages/agreements.py" line="88"/>
+        <location filename="../pages/agreements.py" line="89"/>
         <source>Partner</source>
         <translation>الشريك</translation>
     </message>
     <message>
-        <location filename="../pages/agreements.py" line="89"/>
+        <location filename="../pages/agreements.py" line="90"/>
         <source>Purpose</source>
         <translation>الغرض</translation>
     </message>
     <message>
-        <location filename="../pages/agreements.py" line="68"/>
+        <location filename="../pages/agreements.py" line="69"/>
         <source>The MLA request reference</source>
         <translation>مرجع طلب المساعدة القانونية المتبادلة</translation>
     </message>
     <message>
-        <location filename="../pages/agreements.py" line="83"/>
+        <location filename="../pages/agreements.py" line="84"/>
         <source>The partner may share onward</source>
         <translation>يجوز للشريك المشاركة اللاحقة</translation>
     </message>
     <message>
-        <location filename="../pages/agreements.py" line="91"/>
+        <location filename="../pages/agreements.py" line="92"/>
         <source>Valid from</source>
         <translation>صالحة من</translation>
     </message>
     <message>
-        <location filename="../pages/agreements.py" line="92"/>
+        <location filename="../pages/agreements.py" line="93"/>
         <source>Valid until</source>
         <translation>صالحة حتى</translation>
     </message>
@@ -517,46 +885,47 @@
         <translation>الأدلة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="64"/>
+        <location filename="../pages/__init__.py" line="71"/>
         <source>Hash sets</source>
         <translation>مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="71"/>
+        <location filename="../pages/__init__.py" line="78"/>
         <source>Faces</source>
         <translation>الوجوه</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="78"/>
+        <location filename="../pages/__init__.py" line="85"/>
         <source>Watchlists</source>
         <translation>قوائم المراقبة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="85"/>
+        <location filename="../pages/__init__.py" line="92"/>
         <source>Review</source>
         <translation>المراجعة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="92"/>
+        <location filename="../pages/__init__.py" line="99"/>
         <source>Partners</source>
         <translation>الشركاء</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="99"/>
+        <location filename="../pages/__init__.py" line="106"/>
         <source>Bundles</source>
         <translation>الحزم</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="106"/>
+        <location filename="../pages/__init__.py" line="113"/>
         <source>Audit</source>
         <translation>سجل التدقيق</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="113"/>
+        <location filename="../pages/__init__.py" line="120"/>
         <source>Admin</source>
         <translation>الإدارة</translation>
     </message>
     <message>
+        <location filename="../pages/__init__.py" line="64"/>
         <source>Timeline</source>
         <translation>الخط الزمني</translation>
     </message>
@@ -564,47 +933,47 @@
 <context>
     <name>Audit</name>
     <message>
-        <location filename="../pages/audit.py" line="56"/>
+        <location filename="../pages/audit.py" line="46"/>
         <source>Seq</source>
         <translation>التسلسل</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="38"/>
+        <location filename="../pages/audit.py" line="33"/>
         <source>yes</source>
         <translation>نعم</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="38"/>
+        <location filename="../pages/audit.py" line="33"/>
         <source>no</source>
         <translation>لا</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="47"/>
+        <location filename="../pages/audit.py" line="37"/>
         <source>Time</source>
         <translation>الوقت</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="48"/>
+        <location filename="../pages/audit.py" line="38"/>
         <source>Actor</source>
         <translation>المنفّذ</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="49"/>
+        <location filename="../pages/audit.py" line="39"/>
         <source>Action</source>
         <translation>الإجراء</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="50"/>
+        <location filename="../pages/audit.py" line="40"/>
         <source>Target</source>
         <translation>الهدف</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="52"/>
+        <location filename="../pages/audit.py" line="42"/>
         <source>Details</source>
         <translation>التفاصيل</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="57"/>
+        <location filename="../pages/audit.py" line="47"/>
         <source>Hash</source>
         <translation>البصمة</translation>
     </message>
@@ -612,52 +981,52 @@
 <context>
     <name>AuditPage</name>
     <message>
-        <location filename="../pages/audit.py" line="75"/>
+        <location filename="../pages/audit.py" line="65"/>
         <source>Choose an entry to read its details.</source>
         <translation>اختر إدخالًا لقراءة تفاصيله.</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="78"/>
+        <location filename="../pages/audit.py" line="68"/>
         <source>Filter by user, action, target or details</source>
         <translation>تصفية حسب المستخدم أو الإجراء أو الهدف أو التفاصيل</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="83"/>
+        <location filename="../pages/audit.py" line="73"/>
         <source>Verify now...</source>
         <translation>تحقق الآن...</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="109"/>
+        <location filename="../pages/audit.py" line="99"/>
         <source>Chain status: not verified yet (run a verify).</source>
         <translation>حالة السلسلة: لم يُتحقق منها بعد (شغّل التحقق).</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="112"/>
+        <location filename="../pages/audit.py" line="102"/>
         <source>Chain status: verify at {0} found {1} problem(s).</source>
         <translation>حالة السلسلة: التحقق في {0} وجد {1} مشكلة.</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="118"/>
+        <location filename="../pages/audit.py" line="108"/>
         <source>Chain status: intact (verified at {0}, {1} entries).</source>
         <translation>حالة السلسلة: سليمة (تحقق في {0}، {1} قيد).</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="130"/>
+        <location filename="../pages/audit.py" line="120"/>
         <source>Time: {0}</source>
         <translation>الوقت: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="131"/>
+        <location filename="../pages/audit.py" line="121"/>
         <source>Actor: {0}</source>
         <translation>المنفّذ: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="132"/>
-        <source>Action: {0}</source>
-        <translation>الإجراء: {0}</translation>
+        <location filename="../pages/audit.py" line="122"/>
+        <source>Action: {0} ({1})</source>
+        <translation>الإجراء: {0} ({1})</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="133"/>
+        <location filename="../pages/audit.py" line="123"/>
         <source>Target: {0}</source>
         <translation>الهدف: {0}</translation>
     </message>
@@ -665,12 +1034,12 @@
 <context>
     <name>BundlesPage</name>
     <message>
-        <location filename="../pages/bundles.py" line="168"/>
+        <location filename="../pages/bundles.py" line="170"/>
         <source>&lt;b&gt;Bundles sent and received&lt;/b&gt;</source>
         <translation>&lt;b&gt;الحزم المرسلة والمستلمة&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="60"/>
+        <location filename="../pages/bundles.py" line="61"/>
         <source>Bundle hash</source>
         <translation>بصمة الحزمة</translation>
     </message>
@@ -725,147 +1094,147 @@
         <translation>قائمة مراقبة</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="196"/>
+        <location filename="../pages/bundles.py" line="198"/>
         <source>Bundle folder...</source>
         <translation>مجلد الحزمة...</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="198"/>
+        <location filename="../pages/bundles.py" line="200"/>
         <source>Encrypted bundle file (.tar.age)...</source>
         <translation>ملف حزمة مشفّر (.tar.age)...</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="206"/>
+        <location filename="../pages/bundles.py" line="208"/>
         <source>Choose the encrypted bundle</source>
         <translation>اختر الحزمة المشفّرة</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="208"/>
+        <location filename="../pages/bundles.py" line="210"/>
         <source>Encrypted bundles (*.tar.age)</source>
         <translation>حزم مشفّرة (*.tar.age)</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="130"/>
+        <location filename="../pages/bundles.py" line="132"/>
         <source>Export to a partner...</source>
         <translation>تصدير إلى شريك...</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="132"/>
+        <location filename="../pages/bundles.py" line="134"/>
         <source>Verify a bundle...</source>
         <translation>التحقق من حزمة...</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="134"/>
+        <location filename="../pages/bundles.py" line="136"/>
         <source>Import a bundle into the case...</source>
         <translation>استيراد حزمة إلى القضية...</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="138"/>
+        <location filename="../pages/bundles.py" line="140"/>
         <source>Bundles are signed BagIt folders (or one file encrypted to the partner). An export is checked against the agreements before anything is written; a received bundle is verified completely before anything is imported.</source>
         <translation>الحزم مجلدات BagIt موقّعة (أو ملف واحد مشفّر للشريك). يُفحص التصدير مقابل الاتفاقيات قبل كتابة أي شيء، وتُتحقق الحزمة المستلمة بالكامل قبل استيراد أي شيء.</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="148"/>
+        <location filename="../pages/bundles.py" line="150"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="161"/>
+        <location filename="../pages/bundles.py" line="163"/>
         <source>&lt;b&gt;Send&lt;/b&gt;</source>
         <translation>&lt;b&gt;إرسال&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="164"/>
+        <location filename="../pages/bundles.py" line="166"/>
         <source>&lt;b&gt;Receive&lt;/b&gt;</source>
         <translation>&lt;b&gt;استلام&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="211"/>
+        <location filename="../pages/bundles.py" line="213"/>
         <source>Choose the bundle folder</source>
         <translation>اختر مجلد الحزمة</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="218"/>
+        <location filename="../pages/bundles.py" line="220"/>
         <source>Verifying {0}</source>
         <translation>جارٍ التحقق من {0}</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="227"/>
+        <location filename="../pages/bundles.py" line="229"/>
         <source>Bundle {0} from {1} is intact.</source>
         <translation>الحزمة {0} من {1} سليمة.</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="229"/>
+        <location filename="../pages/bundles.py" line="231"/>
         <source>This bundle is refused: {0} problem(s).</source>
         <translation>هذه الحزمة مرفوضة: {0} مشكلة.</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="230"/>
+        <location filename="../pages/bundles.py" line="232"/>
         <source>Bundle verification</source>
         <translation>التحقق من الحزمة</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="237"/>
+        <location filename="../pages/bundles.py" line="239"/>
         <source>Choose the case to import into first.</source>
         <translation>اختر أولاً القضية التي يُستورد إليها.</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="241"/>
+        <location filename="../pages/bundles.py" line="243"/>
         <source>Importing {0} into {1}</source>
         <translation>جارٍ استيراد {0} إلى {1}</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="252"/>
+        <location filename="../pages/bundles.py" line="254"/>
         <source>Imported {0} item(s) from {1} (bundle {2}).</source>
         <translation>تم استيراد {0} عنصر من {1} (الحزمة {2}).</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="255"/>
+        <location filename="../pages/bundles.py" line="257"/>
         <source>Every file was checked against the signed manifest.</source>
         <translation>فُحص كل ملف مقابل البيان الموقّع.</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="258"/>
+        <location filename="../pages/bundles.py" line="260"/>
         <source>Import refused: {0} problem(s). Nothing was imported.</source>
         <translation>رُفض الاستيراد: {0} مشكلة. لم يُستورد شيء.</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="264"/>
+        <location filename="../pages/bundles.py" line="266"/>
         <source>Bundle import</source>
         <translation>استيراد الحزمة</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="270"/>
+        <location filename="../pages/bundles.py" line="272"/>
         <source>Bundle: {0}</source>
         <translation>الحزمة: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="271"/>
+        <location filename="../pages/bundles.py" line="273"/>
         <source>Signed by: {0}, key {1} ({2})</source>
         <translation>موقّعة من: {0}، المفتاح {1} ({2})</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="272"/>
+        <location filename="../pages/bundles.py" line="274"/>
         <source>unknown</source>
         <translation>غير معروف</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="274"/>
+        <location filename="../pages/bundles.py" line="276"/>
         <source>Purpose: {0}; label: {1}</source>
         <translation>الغرض: {0}؛ التصنيف: {1}</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="277"/>
+        <location filename="../pages/bundles.py" line="279"/>
         <source>{0} files, {1} bytes</source>
         <translation>{0} ملف، {1} بايت</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="282"/>
+        <location filename="../pages/bundles.py" line="284"/>
         <source>No problem found.</source>
         <translation>لم يُعثر على أي مشكلة.</translation>
     </message>
     <message>
-        <location filename="../pages/bundles.py" line="283"/>
+        <location filename="../pages/bundles.py" line="285"/>
         <source>Problems:</source>
         <translation>المشكلات:</translation>
     </message>
@@ -921,47 +1290,47 @@
 <context>
     <name>CaseDialog</name>
     <message>
-        <location filename="../pages/cases.py" line="62"/>
+        <location filename="../pages/cases.py" line="63"/>
         <source>New case</source>
         <translation>قضية جديدة</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="67"/>
+        <location filename="../pages/cases.py" line="68"/>
         <source>Agencies, separated by commas</source>
         <translation>الجهات، مفصولة بفواصل</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="69"/>
+        <location filename="../pages/cases.py" line="70"/>
         <source>Reference</source>
         <translation>المرجع</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="70"/>
+        <location filename="../pages/cases.py" line="71"/>
         <source>Title</source>
         <translation>العنوان</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="71"/>
+        <location filename="../pages/cases.py" line="72"/>
         <source>Crime areas</source>
         <translation>مجالات الجريمة</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="79"/>
+        <location filename="../pages/cases.py" line="80"/>
         <source>Joint operation</source>
         <translation>عملية مشتركة</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="80"/>
+        <location filename="../pages/cases.py" line="81"/>
         <source>Partner agencies</source>
         <translation>الجهات الشريكة</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="81"/>
+        <location filename="../pages/cases.py" line="82"/>
         <source>Also compute SHA-1 and MD5 (hash-set sharing)</source>
         <translation>احسب أيضًا SHA-1 و MD5 (لمشاركة مجموعات البصمات)</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="85"/>
+        <location filename="../pages/cases.py" line="86"/>
         <source>SHA-256 is always computed. SHA-1 and MD5 let partners match these files against shared hash sets; without them large files ingest about twice as fast.</source>
         <translation>تُحسب بصمة SHA-256 دائمًا. تتيح SHA-1 و MD5 للشركاء مطابقة هذه الملفات مع مجموعات البصمات المشتركة؛ ومن دونهما يُستورد الملف الكبير أسرع بنحو الضعف.</translation>
     </message>
@@ -969,87 +1338,87 @@
 <context>
     <name>Cases</name>
     <message>
-        <location filename="../pages/cases.py" line="29"/>
+        <location filename="../pages/cases.py" line="30"/>
         <source>Reference</source>
         <translation>المرجع</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="30"/>
+        <location filename="../pages/cases.py" line="31"/>
         <source>Title</source>
         <translation>العنوان</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="31"/>
+        <location filename="../pages/cases.py" line="32"/>
         <source>Items</source>
         <translation>العناصر</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="32"/>
+        <location filename="../pages/cases.py" line="33"/>
         <source>Crime areas</source>
         <translation>مجالات الجريمة</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="33"/>
+        <location filename="../pages/cases.py" line="34"/>
         <source>Joint operation</source>
         <translation>عملية مشتركة</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="34"/>
+        <location filename="../pages/cases.py" line="35"/>
         <source>Partners</source>
         <translation>الشركاء</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="35"/>
+        <location filename="../pages/cases.py" line="36"/>
         <source>Created by</source>
         <translation>أنشأها</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="36"/>
+        <location filename="../pages/cases.py" line="37"/>
         <source>Created</source>
         <translation>تاريخ الإنشاء</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="40"/>
+        <location filename="../pages/cases.py" line="41"/>
         <source>Drug trafficking</source>
         <translation>الاتجار بالمخدرات</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="41"/>
+        <location filename="../pages/cases.py" line="42"/>
         <source>Human trafficking</source>
         <translation>الاتجار بالبشر</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="42"/>
+        <location filename="../pages/cases.py" line="43"/>
         <source>Arms smuggling</source>
         <translation>تهريب الأسلحة</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="43"/>
+        <location filename="../pages/cases.py" line="44"/>
         <source>Money laundering</source>
         <translation>غسل الأموال</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="44"/>
+        <location filename="../pages/cases.py" line="45"/>
         <source>Cybercrime</source>
         <translation>الجرائم الإلكترونية</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="45"/>
+        <location filename="../pages/cases.py" line="46"/>
         <source>Terrorism</source>
         <translation>الإرهاب</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="46"/>
+        <location filename="../pages/cases.py" line="47"/>
         <source>Corruption</source>
         <translation>الفساد</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="47"/>
+        <location filename="../pages/cases.py" line="48"/>
         <source>Fraud</source>
         <translation>الاحتيال</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="48"/>
+        <location filename="../pages/cases.py" line="49"/>
         <source>Other</source>
         <translation>أخرى</translation>
     </message>
@@ -1057,22 +1426,22 @@
 <context>
     <name>CasesPage</name>
     <message>
-        <location filename="../pages/cases.py" line="149"/>
+        <location filename="../pages/cases.py" line="150"/>
         <source>Filter cases</source>
         <translation>تصفية القضايا</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="152"/>
+        <location filename="../pages/cases.py" line="153"/>
         <source>New case...</source>
         <translation>قضية جديدة...</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="155"/>
+        <location filename="../pages/cases.py" line="156"/>
         <source>Show evidence</source>
         <translation>عرض الأدلة</translation>
     </message>
     <message>
-        <location filename="../pages/cases.py" line="181"/>
+        <location filename="../pages/cases.py" line="182"/>
         <source>Case {0} created</source>
         <translation>أُنشئت القضية {0}</translation>
     </message>
@@ -1108,57 +1477,57 @@
 <context>
     <name>CustodyFormDialog</name>
     <message>
-        <location filename="../pages/evidence.py" line="116"/>
+        <location filename="../pages/evidence.py" line="115"/>
         <source>Custody record for this batch</source>
         <translation>سجل الحيازة لهذه الدفعة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="117"/>
+        <location filename="../pages/evidence.py" line="116"/>
         <source>{0} file(s) or folder(s) to ingest</source>
         <translation>{0} ملف أو مجلد للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="128"/>
+        <location filename="../pages/evidence.py" line="127"/>
         <source>Store files already in the case again</source>
         <translation>تخزين الملفات الموجودة في القضية مرة أخرى</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="131"/>
+        <location filename="../pages/evidence.py" line="130"/>
         <source>Files of the case with the same source path and SHA-256 are skipped unless this is checked.</source>
         <translation>تُتخطّى ملفات القضية ذات مسار المصدر نفسه وقيمة SHA-256 نفسها ما لم يُحدَّد هذا الخيار.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="136"/>
+        <location filename="../pages/evidence.py" line="135"/>
         <source>Exhibit number</source>
         <translation>رقم المضبوطات</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="137"/>
+        <location filename="../pages/evidence.py" line="136"/>
         <source>Seized from</source>
         <translation>ضُبط من</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="138"/>
+        <location filename="../pages/evidence.py" line="137"/>
         <source>Seized at (place)</source>
         <translation>مكان الضبط</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="139"/>
+        <location filename="../pages/evidence.py" line="138"/>
         <source>Seized on</source>
         <translation>تاريخ الضبط</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="140"/>
+        <location filename="../pages/evidence.py" line="139"/>
         <source>Seized by</source>
         <translation>ضبطه</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="141"/>
+        <location filename="../pages/evidence.py" line="140"/>
         <source>Description</source>
         <translation>الوصف</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="144"/>
+        <location filename="../pages/evidence.py" line="143"/>
         <source>Ingest</source>
         <translation>إدخال</translation>
     </message>
@@ -1166,77 +1535,77 @@
 <context>
     <name>EnrolDialog</name>
     <message>
-        <location filename="../pages/watchlists.py" line="343"/>
+        <location filename="../pages/watchlists.py" line="342"/>
         <source>Enrol a subject</source>
         <translation>تسجيل شخص</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="358"/>
+        <location filename="../pages/watchlists.py" line="357"/>
         <source>YYYY-MM-DD (optional)</source>
         <translation>YYYY-MM-DD (اختياري)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="360"/>
+        <location filename="../pages/watchlists.py" line="359"/>
         <source>From: {0}</source>
         <translation>من: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="363"/>
+        <location filename="../pages/watchlists.py" line="362"/>
         <source>Watchlist</source>
         <translation>قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="364"/>
+        <location filename="../pages/watchlists.py" line="363"/>
         <source>Subject id</source>
         <translation>معرّف الشخص</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="365"/>
+        <location filename="../pages/watchlists.py" line="364"/>
         <source>Reason for listing</source>
         <translation>سبب الإدراج</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="366"/>
+        <location filename="../pages/watchlists.py" line="365"/>
         <source>Issuing agency</source>
         <translation>الجهة المُصدِرة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="367"/>
+        <location filename="../pages/watchlists.py" line="366"/>
         <source>Label</source>
         <translation>التصنيف</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="368"/>
+        <location filename="../pages/watchlists.py" line="367"/>
         <source>Review on</source>
         <translation>المراجعة في</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="369"/>
+        <location filename="../pages/watchlists.py" line="368"/>
         <source>Expires on</source>
         <translation>ينتهي في</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="375"/>
+        <location filename="../pages/watchlists.py" line="374"/>
         <source>Enrol</source>
         <translation>تسجيل</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="388"/>
+        <location filename="../pages/watchlists.py" line="387"/>
         <source>Create a watchlist first.</source>
         <translation>أنشئ قائمة مراقبة أولاً.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="391"/>
+        <location filename="../pages/watchlists.py" line="390"/>
         <source>A subject needs an id.</source>
         <translation>يحتاج الشخص إلى معرّف.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="401"/>
+        <location filename="../pages/watchlists.py" line="400"/>
         <source>Checking the photos and enrolling...</source>
         <translation>جارٍ فحص الصور والتسجيل...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="429"/>
+        <location filename="../pages/watchlists.py" line="428"/>
         <source>{0} enrolled with {1} photos; refused:</source>
         <translation>سُجّل {0} بعدد {1} صورة؛ المرفوض:</translation>
     </message>
@@ -1244,52 +1613,52 @@
 <context>
     <name>Evidence</name>
     <message>
-        <location filename="../pages/evidence.py" line="44"/>
+        <location filename="../pages/evidence.py" line="45"/>
         <source>ID</source>
         <translation>المعرّف</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="45"/>
+        <location filename="../pages/evidence.py" line="46"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="47"/>
+        <location filename="../pages/evidence.py" line="48"/>
         <source>Hash-set hits</source>
         <translation>تطابقات مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="46"/>
+        <location filename="../pages/evidence.py" line="47"/>
         <source>Size</source>
         <translation>الحجم</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="48"/>
+        <location filename="../pages/evidence.py" line="49"/>
         <source>Exhibit</source>
         <translation>المضبوطات</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="49"/>
+        <location filename="../pages/evidence.py" line="50"/>
         <source>Seized by</source>
         <translation>ضبطه</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="50"/>
+        <location filename="../pages/evidence.py" line="51"/>
         <source>Acquired</source>
         <translation>تاريخ الإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="51"/>
+        <location filename="../pages/evidence.py" line="52"/>
         <source>SHA-256</source>
         <translation>SHA-256</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="52"/>
+        <location filename="../pages/evidence.py" line="53"/>
         <source>MD5</source>
         <translation>MD5</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="53"/>
+        <location filename="../pages/evidence.py" line="54"/>
         <source>SHA-1</source>
         <translation>SHA-1</translation>
     </message>
@@ -1297,189 +1666,189 @@
 <context>
     <name>EvidencePage</name>
     <message>
-        <location filename="../pages/evidence.py" line="260"/>
+        <location filename="../pages/evidence.py" line="259"/>
         <source>Hide known-good</source>
         <translation>إخفاء الملفات السليمة المعروفة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="263"/>
+        <location filename="../pages/evidence.py" line="262"/>
         <source>Known-bad first</source>
         <translation>الضارة المعروفة أولاً</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="268"/>
+        <location filename="../pages/evidence.py" line="267"/>
         <source>Match against hash sets</source>
         <translation>المطابقة مع مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="271"/>
+        <location filename="../pages/evidence.py" line="270"/>
         <source>Alerts</source>
         <translation>التنبيهات</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="274"/>
+        <location filename="../pages/evidence.py" line="273"/>
         <source>Similar...</source>
         <translation>المشابه...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="276"/>
+        <location filename="../pages/evidence.py" line="275"/>
         <source>Near-duplicates and other occurrences of the selected item</source>
         <translation>النسخ شبه المطابقة والظهورات الأخرى للعنصر المحدد</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="280"/>
+        <location filename="../pages/evidence.py" line="279"/>
         <source>Filter by name, exhibit or hash</source>
         <translation>تصفية حسب الاسم أو المضبوطات أو البصمة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="285"/>
+        <location filename="../pages/evidence.py" line="284"/>
         <source>Add files...</source>
         <translation>إضافة ملفات...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="287"/>
+        <location filename="../pages/evidence.py" line="286"/>
         <source>Add folder...</source>
         <translation>إضافة مجلد...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="291"/>
-        <location filename="../pages/evidence.py" line="509"/>
+        <location filename="../pages/evidence.py" line="290"/>
+        <location filename="../pages/evidence.py" line="506"/>
         <source>View</source>
         <translation>عرض</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="295"/>
+        <location filename="../pages/evidence.py" line="294"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="299"/>
+        <location filename="../pages/evidence.py" line="298"/>
         <source>Report...</source>
         <translation>تقرير...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="300"/>
+        <location filename="../pages/evidence.py" line="299"/>
         <source>A signed court report of the case or selection</source>
         <translation>تقرير موقع للمحكمة عن القضية أو العناصر المختارة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="307"/>
+        <location filename="../pages/evidence.py" line="306"/>
         <source>Drop files or folders here to ingest them into the case.</source>
         <translation>أفلت الملفات أو المجلدات هنا لإدخالها في القضية.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="377"/>
+        <location filename="../pages/evidence.py" line="376"/>
         <source>Loading...</source>
         <translation>جارٍ التحميل...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="416"/>
+        <location filename="../pages/evidence.py" line="415"/>
         <source>{0} items</source>
         <translation>{0} عنصر</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="552"/>
+        <location filename="../pages/evidence.py" line="550"/>
         <source>Save the court report</source>
         <translation>حفظ تقرير المحكمة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="552"/>
+        <location filename="../pages/evidence.py" line="550"/>
         <source>PDF files (*.pdf)</source>
         <translation>ملفات PDF (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="569"/>
+        <location filename="../pages/evidence.py" line="567"/>
         <source>Court report of {0}</source>
         <translation>تقرير المحكمة للقضية {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="580"/>
+        <location filename="../pages/evidence.py" line="578"/>
         <source>Report written to {0} with its HTML twin, signature and public key: {1} item(s), {2} face match(es). Check it with: openssl pkeyutl -verify -pubin -inkey {3} -rawin -in {0} -sigfile {4}</source>
         <translation>كُتب التقرير في {0} مع نسخته بصيغة HTML وتوقيعه ومفتاحه العام: {1} عنصر، {2} مطابقة وجه. للتحقق منه: openssl pkeyutl -verify -pubin -inkey {3} -rawin -in {0} -sigfile {4}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="419"/>
+        <location filename="../pages/evidence.py" line="418"/>
         <source>({0} known-good hidden)</source>
         <translation>({0} من الملفات السليمة المعروفة مخفية)</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="427"/>
+        <location filename="../pages/evidence.py" line="426"/>
         <source>Alerts: {0}</source>
         <translation>التنبيهات: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="455"/>
+        <location filename="../pages/evidence.py" line="452"/>
         <source>Matching {0} against the hash sets</source>
         <translation>مطابقة {0} مع مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="458"/>
+        <location filename="../pages/evidence.py" line="455"/>
         <source>{0} of {1} items looked up</source>
         <translation>تم البحث عن {0} من {1} عناصر</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="470"/>
+        <location filename="../pages/evidence.py" line="467"/>
         <source>No active hash set: import one on the Hash sets page.</source>
         <translation>لا توجد مجموعة تجزئة نشطة: استورد واحدة من صفحة مجموعات التجزئة.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="471"/>
+        <location filename="../pages/evidence.py" line="468"/>
         <source>{0} items looked up in {1} sets: {2} new hits, {3} known-bad.</source>
         <translation>تم البحث عن {0} عناصر في {1} مجموعات: {2} تطابقات جديدة، {3} ضارة معروفة.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="475"/>
+        <location filename="../pages/evidence.py" line="472"/>
         <source>{0} hits were found before.</source>
         <translation>وُجدت {0} تطابقات من قبل.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="478"/>
+        <location filename="../pages/evidence.py" line="475"/>
         <source>This case keeps no MD5 or SHA-1: only SHA-256 entries could match.</source>
         <translation>لا تحتفظ هذه القضية بـ MD5 أو SHA-1: لا يمكن أن تطابق إلا مدخلات SHA-256.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="510"/>
+        <location filename="../pages/evidence.py" line="507"/>
         <source>Similar and other occurrences...</source>
         <translation>المشابه والظهورات الأخرى...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="593"/>
+        <location filename="../pages/evidence.py" line="591"/>
         <source>Choose files to ingest</source>
         <translation>اختر ملفات للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="598"/>
+        <location filename="../pages/evidence.py" line="596"/>
         <source>Choose a folder to ingest</source>
         <translation>اختر مجلدًا للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="540"/>
-        <location filename="../pages/evidence.py" line="615"/>
+        <location filename="../pages/evidence.py" line="538"/>
+        <location filename="../pages/evidence.py" line="613"/>
         <source>Choose or create a case first.</source>
         <translation>اختر قضية أو أنشئها أولًا.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="633"/>
+        <location filename="../pages/evidence.py" line="631"/>
         <source>Ingesting into {0}</source>
         <translation>جارٍ الإدخال في {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="641"/>
+        <location filename="../pages/evidence.py" line="639"/>
         <source>{0} saved, {1} failed.</source>
         <translation>حُفظ {0}، وفشل {1}.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="644"/>
+        <location filename="../pages/evidence.py" line="642"/>
         <source>{0} skipped as already in the case (same path and SHA-256).</source>
         <translation>تم تخطي {0} ملف موجود في القضية مسبقًا (المسار نفسه وSHA-256 نفسها).</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="647"/>
+        <location filename="../pages/evidence.py" line="645"/>
         <source>Cancelled: </source>
         <translation>أُلغي: </translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="647"/>
+        <location filename="../pages/evidence.py" line="645"/>
         <source>Finished items are kept.</source>
         <translation>العناصر المكتملة محفوظة.</translation>
     </message>
@@ -2020,39 +2389,39 @@
 <context>
     <name>Item</name>
     <message>
-        <location filename="../pages/item_view.py" line="37"/>
         <location filename="../pages/item_view.py" line="47"/>
+        <location filename="../pages/item_view.py" line="57"/>
         <source>When</source>
         <translation>الوقت</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="38"/>
+        <location filename="../pages/item_view.py" line="48"/>
         <source>Event</source>
         <translation>الحدث</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="39"/>
         <location filename="../pages/item_view.py" line="49"/>
+        <location filename="../pages/item_view.py" line="59"/>
         <source>By</source>
         <translation>بواسطة</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="41"/>
+        <location filename="../pages/item_view.py" line="51"/>
         <source>Details</source>
         <translation>التفاصيل</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="46"/>
+        <location filename="../pages/item_view.py" line="56"/>
         <source>Seq</source>
         <translation>التسلسل</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="48"/>
+        <location filename="../pages/item_view.py" line="58"/>
         <source>Action</source>
         <translation>الإجراء</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="50"/>
+        <location filename="../pages/item_view.py" line="60"/>
         <source>Target</source>
         <translation>الهدف</translation>
     </message>
@@ -2060,167 +2429,167 @@
 <context>
     <name>ItemDialog</name>
     <message>
-        <location filename="../pages/item_view.py" line="205"/>
+        <location filename="../pages/item_view.py" line="215"/>
         <source>Item {0}: {1}</source>
         <translation>العنصر {0}: {1}</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="143"/>
+        <location filename="../pages/item_view.py" line="153"/>
         <source>Loading preview...</source>
         <translation>جارٍ تحميل المعاينة...</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="157"/>
+        <location filename="../pages/item_view.py" line="167"/>
         <source>Preview</source>
         <translation>معاينة</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="206"/>
+        <location filename="../pages/item_view.py" line="216"/>
         <source>Record</source>
         <translation>السجل</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="159"/>
+        <location filename="../pages/item_view.py" line="169"/>
         <source>Custody</source>
         <translation>الحيازة</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="140"/>
+        <location filename="../pages/item_view.py" line="150"/>
         <source>Item {0}</source>
         <translation>العنصر {0}</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="163"/>
+        <location filename="../pages/item_view.py" line="173"/>
         <source>Audit</source>
         <translation>سجل التدقيق</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="166"/>
+        <location filename="../pages/item_view.py" line="176"/>
         <source>Export copy...</source>
         <translation>تصدير نسخة...</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="170"/>
+        <location filename="../pages/item_view.py" line="180"/>
         <source>Similar...</source>
         <translation>المشابه...</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="171"/>
+        <location filename="../pages/item_view.py" line="181"/>
         <source>Near-duplicates and other occurrences</source>
         <translation>النسخ شبه المطابقة والظهورات الأخرى</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="174"/>
+        <location filename="../pages/item_view.py" line="184"/>
         <source>Close</source>
         <translation>إغلاق</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="216"/>
+        <location filename="../pages/item_view.py" line="226"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="217"/>
+        <location filename="../pages/item_view.py" line="227"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="218"/>
+        <location filename="../pages/item_view.py" line="228"/>
         <source>Size</source>
         <translation>الحجم</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="219"/>
+        <location filename="../pages/item_view.py" line="229"/>
         <source>SHA-256</source>
         <translation>SHA-256</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="220"/>
+        <location filename="../pages/item_view.py" line="230"/>
         <source>SHA-1</source>
         <translation>SHA-1</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="221"/>
+        <location filename="../pages/item_view.py" line="231"/>
         <source>MD5</source>
         <translation>MD5</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="222"/>
+        <location filename="../pages/item_view.py" line="232"/>
         <source>Exhibit number</source>
         <translation>رقم المضبوطات</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="223"/>
+        <location filename="../pages/item_view.py" line="233"/>
         <source>Seized from</source>
         <translation>ضُبط من</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="224"/>
+        <location filename="../pages/item_view.py" line="234"/>
         <source>Seized at (place)</source>
         <translation>مكان الضبط</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="225"/>
+        <location filename="../pages/item_view.py" line="235"/>
         <source>Seized on</source>
         <translation>تاريخ الضبط</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="226"/>
+        <location filename="../pages/item_view.py" line="236"/>
         <source>Seized by</source>
         <translation>ضبطه</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="227"/>
+        <location filename="../pages/item_view.py" line="237"/>
         <source>Description</source>
         <translation>الوصف</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="228"/>
+        <location filename="../pages/item_view.py" line="238"/>
         <source>Original path</source>
         <translation>المسار الأصلي</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="229"/>
+        <location filename="../pages/item_view.py" line="239"/>
         <source>Acquired by</source>
         <translation>أدخله</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="230"/>
+        <location filename="../pages/item_view.py" line="240"/>
         <source>Acquired</source>
         <translation>تاريخ الإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="270"/>
+        <location filename="../pages/item_view.py" line="280"/>
         <source>Too large to preview here; export a copy to open it.</source>
         <translation>أكبر من أن يُعاين هنا؛ صدّر نسخة لفتحه.</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="292"/>
+        <location filename="../pages/item_view.py" line="302"/>
         <source>Video: the first frame</source>
         <translation>فيديو: الإطار الأول</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="295"/>
+        <location filename="../pages/item_view.py" line="305"/>
         <source>Text</source>
         <translation>نص</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="295"/>
+        <location filename="../pages/item_view.py" line="305"/>
         <source>Binary (hex)</source>
         <translation>ثنائي (سداسي عشري)</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="307"/>
+        <location filename="../pages/item_view.py" line="317"/>
         <source>Export a copy to</source>
         <translation>تصدير نسخة إلى</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="315"/>
+        <location filename="../pages/item_view.py" line="325"/>
         <source>Exporting...</source>
         <translation>جارٍ التصدير...</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="323"/>
+        <location filename="../pages/item_view.py" line="333"/>
         <source>Copy written to {0} (hash checked)</source>
         <translation>كُتبت النسخة في {0} (تم التحقق من البصمة)</translation>
     </message>
@@ -2251,52 +2620,52 @@
 <context>
     <name>LoginDialog</name>
     <message>
-        <location filename="../login.py" line="79"/>
+        <location filename="../login.py" line="80"/>
         <source>Custos — sign in</source>
         <translation>Custos — تسجيل الدخول</translation>
     </message>
     <message>
-        <location filename="../login.py" line="86"/>
+        <location filename="../login.py" line="87"/>
         <source>Vault: {0}</source>
         <translation>الخزنة: {0}</translation>
     </message>
     <message>
-        <location filename="../login.py" line="89"/>
+        <location filename="../login.py" line="90"/>
         <source>User</source>
         <translation>المستخدم</translation>
     </message>
     <message>
-        <location filename="../login.py" line="90"/>
+        <location filename="../login.py" line="91"/>
         <source>Password</source>
         <translation>كلمة المرور</translation>
     </message>
     <message>
-        <location filename="../login.py" line="93"/>
+        <location filename="../login.py" line="94"/>
         <source>Sign in</source>
         <translation>دخول</translation>
     </message>
     <message>
-        <location filename="../login.py" line="95"/>
+        <location filename="../login.py" line="96"/>
         <source>Quit</source>
         <translation>خروج</translation>
     </message>
     <message>
-        <location filename="../login.py" line="109"/>
+        <location filename="../login.py" line="110"/>
         <source>Enter your user name and password.</source>
         <translation>أدخل اسم المستخدم وكلمة المرور.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="112"/>
+        <location filename="../login.py" line="113"/>
         <source>Opening the vault...</source>
         <translation>جارٍ فتح الخزنة...</translation>
     </message>
     <message>
-        <location filename="../login.py" line="125"/>
+        <location filename="../login.py" line="126"/>
         <source>Unknown user or wrong password</source>
         <translation>مستخدم غير معروف أو كلمة مرور خاطئة</translation>
     </message>
     <message>
-        <location filename="../login.py" line="130"/>
+        <location filename="../login.py" line="131"/>
         <source>Too many failed sign-ins for this name: wait {0} s and try again.</source>
         <translation>محاولات دخول فاشلة كثيرة بهذا الاسم: انتظر {0} ث ثم حاول مرة أخرى.</translation>
     </message>
@@ -2304,87 +2673,107 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../mainwindow.py" line="41"/>
+        <location filename="../mainwindow.py" line="43"/>
         <source>Custos</source>
         <translation>Custos</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="56"/>
+        <location filename="../mainwindow.py" line="58"/>
         <source>Your roles give you no area in this vault.</source>
         <translation>لا تمنحك أدوارك أي قسم في هذه الخزنة.</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="75"/>
+        <location filename="../mainwindow.py" line="78"/>
         <source>User: {0} ({1})</source>
         <translation>المستخدم: {0} ({1})</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="76"/>
+        <location filename="../mainwindow.py" line="80"/>
         <source>Vault: {0}</source>
         <translation>الخزنة: {0}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="85"/>
+        <location filename="../mainwindow.py" line="89"/>
         <source>never</source>
         <translation>أبدًا</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="86"/>
+        <location filename="../mainwindow.py" line="90"/>
         <source>Verified at: {0}</source>
         <translation>آخر تحقق: {0}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="91"/>
+        <location filename="../mainwindow.py" line="95"/>
         <source>&amp;File</source>
         <translation>&amp;ملف</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="92"/>
+        <location filename="../mainwindow.py" line="96"/>
         <source>&amp;Lock</source>
         <translation>&amp;قفل</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="95"/>
+        <location filename="../mainwindow.py" line="99"/>
         <source>&amp;Quit</source>
         <translation>&amp;خروج</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="100"/>
+        <location filename="../mainwindow.py" line="104"/>
         <source>Change my &amp;password...</source>
         <translation>تغيير &amp;كلمة المرور الخاصة بي...</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="106"/>
+        <location filename="../mainwindow.py" line="110"/>
         <source>&amp;View</source>
         <translation>&amp;عرض</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="107"/>
+        <location filename="../mainwindow.py" line="111"/>
         <source>&amp;Refresh</source>
         <translation>&amp;تحديث</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="111"/>
+        <location filename="../mainwindow.py" line="115"/>
         <source>&amp;Language</source>
         <translation>&amp;اللغة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="120"/>
+        <location filename="../mainwindow.py" line="124"/>
+        <source>&amp;Theme</source>
+        <translation>ال&amp;سمة</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="129"/>
+        <source>As the &amp;system</source>
+        <translation>مثل ال&amp;نظام</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="130"/>
+        <source>&amp;Light</source>
+        <translation>&amp;فاتحة</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="131"/>
+        <source>&amp;Dark</source>
+        <translation>&amp;داكنة</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="141"/>
         <source>&amp;Help</source>
         <translation>م&amp;ساعدة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="121"/>
+        <location filename="../mainwindow.py" line="142"/>
         <source>&amp;Keyboard shortcuts</source>
         <translation>اختصارات &amp;لوحة المفاتيح</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="124"/>
+        <location filename="../mainwindow.py" line="145"/>
         <source>&amp;About Custos</source>
         <translation>&amp;حول Custos</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="167"/>
+        <location filename="../mainwindow.py" line="198"/>
         <source>Your password is changed.</source>
         <translation>تم تغيير كلمة المرور الخاصة بك.</translation>
     </message>
@@ -2392,22 +2781,22 @@
 <context>
     <name>NewWatchlistDialog</name>
     <message>
-        <location filename="../pages/watchlists.py" line="279"/>
+        <location filename="../pages/watchlists.py" line="278"/>
         <source>New watchlist</source>
         <translation>قائمة مراقبة جديدة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="282"/>
+        <location filename="../pages/watchlists.py" line="281"/>
         <source>A confirmation needs a second, different analyst</source>
         <translation>يحتاج التأكيد إلى محلل ثانٍ مختلف</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="286"/>
+        <location filename="../pages/watchlists.py" line="285"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="287"/>
+        <location filename="../pages/watchlists.py" line="286"/>
         <source>Source agency</source>
         <translation>الجهة المصدر</translation>
     </message>
@@ -2415,173 +2804,178 @@
 <context>
     <name>OverviewPage</name>
     <message>
-        <location filename="../pages/overview.py" line="49"/>
+        <location filename="../pages/overview.py" line="45"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="58"/>
+        <location filename="../pages/overview.py" line="54"/>
         <source>Items</source>
         <translation>العناصر</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="59"/>
+        <location filename="../pages/overview.py" line="55"/>
         <source>By kind</source>
         <translation>حسب النوع</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="60"/>
+        <location filename="../pages/overview.py" line="56"/>
         <source>Faces found</source>
         <translation>الوجوه المكتشفة</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="61"/>
+        <location filename="../pages/overview.py" line="57"/>
         <source>Waiting for review</source>
         <translation>بانتظار المراجعة</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="62"/>
+        <location filename="../pages/overview.py" line="58"/>
         <source>Hash-set alerts</source>
         <translation>تنبيهات مجموعات البصمات</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="63"/>
+        <location filename="../pages/overview.py" line="59"/>
         <source>Known-file hits</source>
         <translation>تطابقات الملفات المعروفة</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="64"/>
+        <location filename="../pages/overview.py" line="60"/>
         <source>Partners</source>
         <translation>الشركاء</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="65"/>
+        <location filename="../pages/overview.py" line="61"/>
         <source>Agreements</source>
         <translation>الاتفاقيات</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="66"/>
+        <location filename="../pages/overview.py" line="62"/>
         <source>Last verified</source>
         <translation>آخر تحقق</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="67"/>
+        <location filename="../pages/overview.py" line="63"/>
         <source>Since you last looked</source>
         <translation>منذ آخر اطلاع لك</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="80"/>
+        <location filename="../pages/overview.py" line="76"/>
         <source>Show evidence</source>
         <translation>عرض الأدلة</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="82"/>
+        <location filename="../pages/overview.py" line="78"/>
         <source>Open review</source>
         <translation>فتح المراجعة</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="85"/>
+        <location filename="../pages/overview.py" line="81"/>
         <source>Show alerts</source>
         <translation>عرض التنبيهات</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="153"/>
+        <location filename="../pages/overview.py" line="149"/>
         <source>No case chosen.</source>
         <translation>لم يتم اختيار قضية.</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="159"/>
+        <location filename="../pages/overview.py" line="155"/>
         <source>{0} ({1})</source>
         <translation>{0} ({1})</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="161"/>
+        <location filename="../pages/overview.py" line="157"/>
         <source>{0} photos, {1} videos, {2} documents, {3} other</source>
         <translation>{0} صور، {1} مقاطع فيديو، {2} مستندات، {3} أخرى</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="169"/>
+        <location filename="../pages/overview.py" line="165"/>
         <source>{0} in {1} analysed items</source>
         <translation>{0} في {1} عناصر محللة</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="171"/>
+        <location filename="../pages/overview.py" line="167"/>
         <source>{0} candidates</source>
         <translation>{0} مرشحين</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="173"/>
+        <location filename="../pages/overview.py" line="169"/>
         <source>{0} known-bad hits not acknowledged</source>
         <translation>{0} تطابقات ضارة معروفة غير مُقرّ بها</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="175"/>
-        <location filename="../pages/overview.py" line="188"/>
-        <location filename="../pages/overview.py" line="189"/>
-        <location filename="../pages/overview.py" line="200"/>
+        <location filename="../pages/overview.py" line="171"/>
+        <location filename="../pages/overview.py" line="184"/>
+        <location filename="../pages/overview.py" line="185"/>
+        <location filename="../pages/overview.py" line="196"/>
         <source>None</source>
         <translation>لا شيء</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="180"/>
+        <location filename="../pages/overview.py" line="176"/>
         <source>known-bad</source>
         <translation>ضار معروف</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="181"/>
+        <location filename="../pages/overview.py" line="177"/>
         <source>known-good</source>
         <translation>سليم معروف</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="182"/>
+        <location filename="../pages/overview.py" line="178"/>
         <source>information</source>
         <translation>معلومات</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="185"/>
+        <location filename="../pages/overview.py" line="181"/>
         <source>{0} {1}</source>
         <translation>{0} {1}</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="191"/>
+        <location filename="../pages/overview.py" line="187"/>
         <source>{0}: {1} {2}, until {3}</source>
         <translation>{0}: {1} {2}، حتى {3}</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="197"/>
+        <location filename="../pages/overview.py" line="193"/>
         <source>(not in force)</source>
         <translation>(غير سارية)</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="203"/>
+        <location filename="../pages/overview.py" line="199"/>
         <source>{0}, {1} problems</source>
         <translation>{0}، {1} مشكلات</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="208"/>
+        <location filename="../pages/overview.py" line="204"/>
         <source>Never</source>
         <translation>أبدًا</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="210"/>
+        <location filename="../pages/overview.py" line="206"/>
         <source>This is your first look at this case.</source>
         <translation>هذه أول مرة تطّلع فيها على هذه القضية.</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="212"/>
+        <location filename="../pages/overview.py" line="208"/>
         <source>Nothing changed since {0}.</source>
         <translation>لم يتغير شيء منذ {0}.</translation>
     </message>
     <message>
-        <location filename="../pages/overview.py" line="216"/>
-        <source>{0} audit entries since {1}: {2}</source>
-        <translation>{0} قيود تدقيق منذ {1}: {2}</translation>
+        <location filename="../pages/overview.py" line="211"/>
+        <source>{0}: {1}</source>
+        <translation>{0}: {1}</translation>
+    </message>
+    <message>
+        <location filename="../pages/overview.py" line="214"/>
+        <source>{0} audit entries since {1}:</source>
+        <translation>{0} قيود تدقيق منذ {1}:</translation>
     </message>
 </context>
 <context>
     <name>Page</name>
     <message>
-        <location filename="../pages/__init__.py" line="142"/>
+        <location filename="../pages/__init__.py" line="149"/>
         <source>Custos</source>
         <translation>Custos</translation>
     </message>
@@ -2589,127 +2983,127 @@
 <context>
     <name>Partners</name>
     <message>
-        <location filename="../pages/partners.py" line="28"/>
+        <location filename="../pages/partners.py" line="29"/>
         <source>active</source>
         <translation>نشط</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="29"/>
+        <location filename="../pages/partners.py" line="30"/>
         <source>retired</source>
         <translation>متقاعد</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="30"/>
+        <location filename="../pages/partners.py" line="31"/>
         <source>revoked</source>
         <translation>ملغى</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="44"/>
+        <location filename="../pages/partners.py" line="45"/>
         <source>Agency</source>
         <translation>الجهة</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="45"/>
+        <location filename="../pages/partners.py" line="46"/>
         <source>Country</source>
         <translation>الدولة</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="46"/>
+        <location filename="../pages/partners.py" line="47"/>
         <source>Contact</source>
         <translation>جهة الاتصال</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="48"/>
+        <location filename="../pages/partners.py" line="49"/>
         <source>Active key fingerprint</source>
         <translation>بصمة المفتاح النشط</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="50"/>
+        <location filename="../pages/partners.py" line="51"/>
         <source>Keys</source>
         <translation>المفاتيح</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="53"/>
+        <location filename="../pages/partners.py" line="54"/>
         <source>Fingerprint</source>
         <translation>البصمة</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="54"/>
+        <location filename="../pages/partners.py" line="55"/>
         <source>Status</source>
         <translation>الحالة</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="55"/>
+        <location filename="../pages/partners.py" line="56"/>
         <source>Added</source>
         <translation>أُضيف</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="56"/>
+        <location filename="../pages/partners.py" line="57"/>
         <source>Changed</source>
         <translation>تغيّر</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="59"/>
+        <location filename="../pages/partners.py" line="60"/>
         <source>Purpose</source>
         <translation>الغرض</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="60"/>
+        <location filename="../pages/partners.py" line="61"/>
         <source>Reference</source>
         <translation>المرجع</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="61"/>
+        <location filename="../pages/partners.py" line="62"/>
         <source>Labels</source>
         <translation>التصنيفات</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="63"/>
+        <location filename="../pages/partners.py" line="64"/>
         <source>Crime areas</source>
         <translation>مجالات الجريمة</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="64"/>
+        <location filename="../pages/partners.py" line="65"/>
         <source>all</source>
         <translation>الكل</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="67"/>
+        <location filename="../pages/partners.py" line="68"/>
         <source>Onward sharing</source>
         <translation>المشاركة اللاحقة</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="71"/>
+        <location filename="../pages/partners.py" line="72"/>
         <source>Valid from</source>
         <translation>صالح من</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="72"/>
+        <location filename="../pages/partners.py" line="73"/>
         <source>Valid until</source>
         <translation>صالح حتى</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="74"/>
+        <location filename="../pages/partners.py" line="75"/>
         <source>In force</source>
         <translation>سارية</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="79"/>
+        <location filename="../pages/partners.py" line="80"/>
         <source>yes</source>
         <translation>نعم</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="80"/>
+        <location filename="../pages/partners.py" line="81"/>
         <source>no</source>
         <translation>لا</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="81"/>
+        <location filename="../pages/partners.py" line="82"/>
         <source>allowed</source>
         <translation>مسموح</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="82"/>
+        <location filename="../pages/partners.py" line="83"/>
         <source>not allowed</source>
         <translation>غير مسموح</translation>
     </message>
@@ -2717,93 +3111,93 @@
 <context>
     <name>PartnersPage</name>
     <message>
-        <location filename="../pages/partners.py" line="130"/>
+        <location filename="../pages/partners.py" line="131"/>
         <source>Add partner from key card...</source>
         <translation>إضافة شريك من بطاقة مفتاح...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="132"/>
-        <location filename="../pages/partners.py" line="196"/>
+        <location filename="../pages/partners.py" line="133"/>
+        <location filename="../pages/partners.py" line="197"/>
         <source>Our agency...</source>
         <translation>جهتنا...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="164"/>
+        <location filename="../pages/partners.py" line="165"/>
         <source>Keys (compare fingerprints with the partner out of band)</source>
         <translation>المفاتيح (قارن البصمات مع الشريك عبر قناة أخرى)</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="167"/>
+        <location filename="../pages/partners.py" line="168"/>
         <source>Copy fingerprint</source>
         <translation>نسخ البصمة</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="172"/>
+        <location filename="../pages/partners.py" line="173"/>
         <source>Agreements</source>
         <translation>الاتفاقيات</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="206"/>
+        <location filename="../pages/partners.py" line="207"/>
         <source>Our agency is not set yet: partners need its name on our key card.</source>
         <translation>لم تُعيَّن جهتنا بعد: يحتاج الشركاء إلى اسمها على بطاقة مفتاحنا.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="208"/>
+        <location filename="../pages/partners.py" line="209"/>
         <source>Set our agency...</source>
         <translation>تعيين جهتنا...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="198"/>
+        <location filename="../pages/partners.py" line="199"/>
         <source>We are {0} ({1}). Our signing key: {2}</source>
         <translation>نحن {0} ({1}). مفتاح التوقيع لدينا: {2}</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="299"/>
+        <location filename="../pages/partners.py" line="300"/>
         <source>Partner key card</source>
         <translation>بطاقة مفتاح الشريك</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="358"/>
+        <location filename="../pages/partners.py" line="359"/>
         <source>Partner {0} added: compare the fingerprint.</source>
         <translation>أُضيف الشريك {0}: قارن البصمة.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="160"/>
+        <location filename="../pages/partners.py" line="161"/>
         <source>Add agreement...</source>
         <translation>إضافة اتفاقية...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="134"/>
+        <location filename="../pages/partners.py" line="135"/>
         <source>Save our key card...</source>
         <translation>حفظ بطاقة مفتاحنا...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="268"/>
+        <location filename="../pages/partners.py" line="269"/>
         <source>Last head seen: none (no bundle of theirs carried one)</source>
         <translation>آخر رأس سجل رأيناه: لا يوجد (لم تحمل أي حزمة منهم رأساً)</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="272"/>
+        <location filename="../pages/partners.py" line="273"/>
         <source>Last head seen: {0} from bundle {1} on {2}</source>
         <translation>آخر رأس سجل رأيناه: {0} من الحزمة {1} في {2}</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="281"/>
+        <location filename="../pages/partners.py" line="282"/>
         <source>Warning: their audit head went backwards ({0} in bundle {1} on {2}): their vault may have been restored or rolled back. Check with them before relying on it.</source>
         <translation>تحذير: عاد رأس سجل التدقيق لديهم إلى الوراء ({0} في الحزمة {1} في {2}): ربما استُعيدت خزنتهم من نسخة احتياطية أو أُرجعت إلى حالة سابقة. تحقّق معهم قبل الاعتماد عليها.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="330"/>
+        <location filename="../pages/partners.py" line="331"/>
         <source>Add partner {0}</source>
         <translation>إضافة الشريك {0}</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="331"/>
+        <location filename="../pages/partners.py" line="332"/>
         <source>Add {0} ({1}) as a partner?</source>
         <translation>إضافة {0} ({1}) كشريك؟</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="336"/>
+        <location filename="../pages/partners.py" line="337"/>
         <source>Fingerprint: {0}
 
 Compare it with {1} out of band (by phone or in person) before you trust this card.</source>
@@ -2812,52 +3206,52 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 قارنها مع {1} عبر قناة أخرى (بالهاتف أو شخصيًا) قبل أن تثق بهذه البطاقة.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="340"/>
+        <location filename="../pages/partners.py" line="341"/>
         <source>I compared it: add</source>
         <translation>قارنتها: أضف</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="371"/>
+        <location filename="../pages/partners.py" line="372"/>
         <source>Our agency is now {0}.</source>
         <translation>جهتنا الآن {0}.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="389"/>
+        <location filename="../pages/partners.py" line="390"/>
         <source>Fingerprint copied.</source>
         <translation>نُسخت البصمة.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="429"/>
+        <location filename="../pages/partners.py" line="430"/>
         <source>Key {0} of {1} revoked.</source>
         <translation>أُلغي المفتاح {0} الخاص بـ {1}.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="410"/>
+        <location filename="../pages/partners.py" line="411"/>
         <source>Revoke key</source>
         <translation>إلغاء المفتاح</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="412"/>
+        <location filename="../pages/partners.py" line="413"/>
         <source>Revoke key {0} of {1}? Every bundle signed with it will be refused from now on, old or new. This cannot be undone.</source>
         <translation>إلغاء المفتاح {0} الخاص بـ {1}؟ ستُرفض من الآن كل حزمة موقّعة به، قديمة أو جديدة. لا يمكن التراجع عن ذلك.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="158"/>
+        <location filename="../pages/partners.py" line="159"/>
         <source>Revoke key...</source>
         <translation>إلغاء المفتاح...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="340"/>
+        <location filename="../pages/partners.py" line="341"/>
         <source>Rotate key</source>
         <translation>تدوير المفتاح</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="324"/>
+        <location filename="../pages/partners.py" line="325"/>
         <source>Rotate the key of {0}</source>
         <translation>تدوير مفتاح {0}</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="326"/>
+        <location filename="../pages/partners.py" line="327"/>
         <source>{0} is already a partner. This card carries a new key; the current one will be retired.</source>
         <translation>{0} شريك بالفعل. تحمل هذه البطاقة مفتاحًا جديدًا؛ سيُحال المفتاح الحالي إلى التقاعد.</translation>
     </message>
@@ -2865,17 +3259,17 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>Password</name>
     <message>
-        <location filename="../password.py" line="28"/>
+        <location filename="../password.py" line="29"/>
         <source>The vault key will be rotated: every stored file&apos;s key is wrapped again, which takes a while. It needs the vault to itself: close other Custos windows and processes first.</source>
         <translation>سيُدوَّر مفتاح الخزنة: يُعاد تغليف مفتاح كل ملف مخزّن، وهذا يستغرق بعض الوقت. ويتطلب أن تكون الخزنة غير مستخدمة من غيره: أغلق نوافذ وعمليات Custos الأخرى أولاً.</translation>
     </message>
     <message>
-        <location filename="../password.py" line="36"/>
+        <location filename="../password.py" line="37"/>
         <source>Done: the vault key was rotated ({0} stored files). Partners need our new key card.</source>
         <translation>تم: دُوِّر مفتاح الخزنة ({0} ملف مخزّن). يحتاج الشركاء إلى بطاقة مفتاحنا الجديدة.</translation>
     </message>
     <message>
-        <location filename="../password.py" line="113"/>
+        <location filename="../password.py" line="114"/>
         <source>Changing the password of {0}</source>
         <translation>تغيير كلمة مرور {0}</translation>
     </message>
@@ -2883,22 +3277,22 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>PasswordDialog</name>
     <message>
-        <location filename="../password.py" line="50"/>
+        <location filename="../password.py" line="51"/>
         <source>New password for {0}</source>
         <translation>كلمة مرور جديدة لـ {0}</translation>
     </message>
     <message>
-        <location filename="../password.py" line="56"/>
+        <location filename="../password.py" line="57"/>
         <source>New password</source>
         <translation>كلمة المرور الجديدة</translation>
     </message>
     <message>
-        <location filename="../password.py" line="57"/>
+        <location filename="../password.py" line="58"/>
         <source>Password again</source>
         <translation>كلمة المرور مرة أخرى</translation>
     </message>
     <message>
-        <location filename="../password.py" line="77"/>
+        <location filename="../password.py" line="78"/>
         <source>The two passwords differ.</source>
         <translation>كلمتا المرور مختلفتان.</translation>
     </message>
@@ -2906,7 +3300,7 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>Placeholder</name>
     <message>
-        <location filename="../pages/__init__.py" line="227"/>
+        <location filename="../pages/__init__.py" line="234"/>
         <source>This area is not available in this version yet.</source>
         <translation>هذا القسم غير متاح في هذا الإصدار بعد.</translation>
     </message>
@@ -2914,22 +3308,22 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>ReasonDialog</name>
     <message>
-        <location filename="../pages/review.py" line="72"/>
+        <location filename="../pages/review.py" line="73"/>
         <source>{0} candidate {1}</source>
         <translation>{0} المرشح {1}</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="74"/>
+        <location filename="../pages/review.py" line="75"/>
         <source>What you compared and what decided it</source>
         <translation>ما الذي قارنته وما الذي حسم القرار</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="84"/>
+        <location filename="../pages/review.py" line="85"/>
         <source>Reason (recorded in the audit log)</source>
         <translation>السبب (يُسجَّل في سجل التدقيق)</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="94"/>
+        <location filename="../pages/review.py" line="95"/>
         <source>A reason is required.</source>
         <translation>السبب مطلوب.</translation>
     </message>
@@ -2957,42 +3351,42 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>RecoveryDialog</name>
     <message>
-        <location filename="../login.py" line="220"/>
+        <location filename="../login.py" line="221"/>
         <source>Custos — recovery key</source>
         <translation>Custos — مفتاح الاسترداد</translation>
     </message>
     <message>
-        <location filename="../login.py" line="223"/>
+        <location filename="../login.py" line="224"/>
         <source>This is the vault&apos;s recovery key. It is shown only this once and is not stored on this computer. Hand it to your agency&apos;s key escrow now (print it or save it to removable media kept under seal). Without it, a vault whose administrators have all lost their passwords cannot be opened again.</source>
         <translation>هذا مفتاح استرداد الخزنة. يُعرض هذه المرة فقط ولا يُحفظ على هذا الحاسوب. سلّمه الآن إلى جهة حفظ المفاتيح في جهازك (اطبعه أو احفظه على وسيط قابل للإزالة يُحفظ مختومًا). بدونه لا يمكن فتح خزنة فقد جميع مسؤوليها كلمات مرورهم.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="235"/>
+        <location filename="../login.py" line="236"/>
         <source>Save to file...</source>
         <translation>حفظ في ملف...</translation>
     </message>
     <message>
-        <location filename="../login.py" line="238"/>
+        <location filename="../login.py" line="239"/>
         <source>I have stored the recovery key</source>
         <translation>لقد حفظت مفتاح الاسترداد</translation>
     </message>
     <message>
-        <location filename="../login.py" line="241"/>
+        <location filename="../login.py" line="242"/>
         <source>Continue</source>
         <translation>متابعة</translation>
     </message>
     <message>
-        <location filename="../login.py" line="257"/>
+        <location filename="../login.py" line="258"/>
         <source>Save the recovery key</source>
         <translation>حفظ مفتاح الاسترداد</translation>
     </message>
     <message>
-        <location filename="../login.py" line="268"/>
+        <location filename="../login.py" line="269"/>
         <source>Cannot save: {0}</source>
         <translation>تعذّر الحفظ: {0}</translation>
     </message>
     <message>
-        <location filename="../login.py" line="270"/>
+        <location filename="../login.py" line="271"/>
         <source>Saved to {0}</source>
         <translation>حُفظ في {0}</translation>
     </message>
@@ -3025,37 +3419,37 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <translation>فُحص {0} عنصر في {1} ملف مخزّن و{2} قيد تدقيق في {3}.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="175"/>
+        <location filename="../pages/evidence.py" line="174"/>
         <source>Court report of {0}</source>
         <translation>تقرير المحكمة للقضية {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="177"/>
+        <location filename="../pages/evidence.py" line="176"/>
         <source>English</source>
         <translation>الإنجليزية</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="178"/>
+        <location filename="../pages/evidence.py" line="177"/>
         <source>Arabic</source>
         <translation>العربية</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="182"/>
+        <location filename="../pages/evidence.py" line="181"/>
         <source>Only the {0} selected item(s)</source>
         <translation>العناصر المختارة فقط ({0})</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="188"/>
+        <location filename="../pages/evidence.py" line="187"/>
         <source>The PDF is signed with this workstation&apos;s key (FILE.pdf.sig, FILE.pem) and has an HTML twin (FILE.html). The report is recorded in the custody of every item it covers.</source>
         <translation>يُوقَّع ملف PDF بمفتاح محطة العمل هذه (FILE.pdf.sig و FILE.pem) وله نسخة مقابلة بصيغة HTML (FILE.html). ويُسجَّل التقرير في سلسلة حيازة كل عنصر يشمله.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="195"/>
+        <location filename="../pages/evidence.py" line="194"/>
         <source>Language</source>
         <translation>اللغة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="198"/>
+        <location filename="../pages/evidence.py" line="197"/>
         <source>Save as...</source>
         <translation>حفظ باسم...</translation>
     </message>
@@ -3063,82 +3457,82 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>Review</name>
     <message>
-        <location filename="../pages/review.py" line="35"/>
+        <location filename="../pages/review.py" line="36"/>
         <source>pending review</source>
         <translation>بانتظار المراجعة</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="36"/>
+        <location filename="../pages/review.py" line="37"/>
         <source>confirmed</source>
         <translation>مؤكَّد</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="37"/>
+        <location filename="../pages/review.py" line="38"/>
         <source>rejected</source>
         <translation>مرفوض</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="38"/>
+        <location filename="../pages/review.py" line="39"/>
         <source>inconclusive</source>
         <translation>غير حاسم</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="39"/>
+        <location filename="../pages/review.py" line="40"/>
         <source>awaiting second review</source>
         <translation>بانتظار مراجعة ثانية</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="42"/>
+        <location filename="../pages/review.py" line="43"/>
         <source>Confirm</source>
         <translation>تأكيد</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="43"/>
+        <location filename="../pages/review.py" line="44"/>
         <source>Reject</source>
         <translation>رفض</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="44"/>
+        <location filename="../pages/review.py" line="45"/>
         <source>Inconclusive</source>
         <translation>غير حاسم</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="54"/>
+        <location filename="../pages/review.py" line="55"/>
         <source>Candidate</source>
         <translation>المرشح</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="55"/>
+        <location filename="../pages/review.py" line="56"/>
         <source>Face</source>
         <translation>الوجه</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="56"/>
+        <location filename="../pages/review.py" line="57"/>
         <source>Watchlist</source>
         <translation>قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="57"/>
+        <location filename="../pages/review.py" line="58"/>
         <source>Subject</source>
         <translation>الشخص</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="58"/>
+        <location filename="../pages/review.py" line="59"/>
         <source>Rank</source>
         <translation>الترتيب</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="59"/>
+        <location filename="../pages/review.py" line="60"/>
         <source>Distance</source>
         <translation>المسافة</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="60"/>
+        <location filename="../pages/review.py" line="61"/>
         <source>Mode</source>
         <translation>الوضع</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="61"/>
+        <location filename="../pages/review.py" line="62"/>
         <source>Status</source>
         <translation>الحالة</translation>
     </message>
@@ -3146,107 +3540,107 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>ReviewPage</name>
     <message>
-        <location filename="../pages/review.py" line="114"/>
+        <location filename="../pages/review.py" line="115"/>
         <source>All</source>
         <translation>الكل</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="126"/>
+        <location filename="../pages/review.py" line="127"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="128"/>
+        <location filename="../pages/review.py" line="129"/>
         <source>Show</source>
         <translation>عرض</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="142"/>
+        <location filename="../pages/review.py" line="143"/>
         <source>No probe crop</source>
         <translation>لا توجد صورة للوجه المفحوص</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="143"/>
+        <location filename="../pages/review.py" line="144"/>
         <source>No reference photo</source>
         <translation>لا توجد صورة مرجعية</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="145"/>
+        <location filename="../pages/review.py" line="146"/>
         <source>Probe (case face)</source>
         <translation>الوجه المفحوص (من القضية)</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="146"/>
+        <location filename="../pages/review.py" line="147"/>
         <source>Reference (watchlist)</source>
         <translation>المرجع (قائمة المراقبة)</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="152"/>
+        <location filename="../pages/review.py" line="153"/>
         <source>Distance</source>
         <translation>المسافة</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="153"/>
+        <location filename="../pages/review.py" line="154"/>
         <source>Threshold used</source>
         <translation>العتبة المستخدمة</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="154"/>
+        <location filename="../pages/review.py" line="155"/>
         <source>Search mode</source>
         <translation>وضع البحث</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="155"/>
+        <location filename="../pages/review.py" line="156"/>
         <source>Subject</source>
         <translation>الشخص</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="156"/>
+        <location filename="../pages/review.py" line="157"/>
         <source>Listed for</source>
         <translation>سبب الإدراج</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="157"/>
+        <location filename="../pages/review.py" line="158"/>
         <source>Issuing agency</source>
         <translation>الجهة المُصدِرة</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="158"/>
+        <location filename="../pages/review.py" line="159"/>
         <source>Label</source>
         <translation>التصنيف</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="159"/>
+        <location filename="../pages/review.py" line="160"/>
         <source>Listing review date</source>
         <translation>تاريخ مراجعة الإدراج</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="160"/>
+        <location filename="../pages/review.py" line="161"/>
         <source>Listing expires</source>
         <translation>انتهاء الإدراج</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="161"/>
+        <location filename="../pages/review.py" line="162"/>
         <source>Decisions</source>
         <translation>القرارات</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="178"/>
+        <location filename="../pages/review.py" line="179"/>
         <source>J / K: next / previous candidate</source>
         <translation>J / K: المرشح التالي / السابق</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="283"/>
+        <location filename="../pages/review.py" line="284"/>
         <source>none yet</source>
         <translation>لا شيء بعد</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="303"/>
+        <location filename="../pages/review.py" line="304"/>
         <source>no expiry</source>
         <translation>بلا انتهاء</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="346"/>
+        <location filename="../pages/review.py" line="347"/>
         <source>Candidate {0}: {1}</source>
         <translation>المرشح {0}: {1}</translation>
     </message>
@@ -3370,52 +3764,52 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>SetupDialog</name>
     <message>
-        <location filename="../login.py" line="157"/>
+        <location filename="../login.py" line="158"/>
         <source>Custos — create a vault</source>
         <translation>Custos — إنشاء خزنة</translation>
     </message>
     <message>
-        <location filename="../login.py" line="160"/>
+        <location filename="../login.py" line="161"/>
         <source>No vault was found at {0}. Create it now: you become its first administrator.</source>
         <translation>لم يُعثر على خزنة في {0}. أنشئها الآن: ستصبح مسؤولها الأول.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="171"/>
+        <location filename="../login.py" line="172"/>
         <source>Administrator name</source>
         <translation>اسم المسؤول</translation>
     </message>
     <message>
-        <location filename="../login.py" line="172"/>
+        <location filename="../login.py" line="173"/>
         <source>Password</source>
         <translation>كلمة المرور</translation>
     </message>
     <message>
-        <location filename="../login.py" line="173"/>
+        <location filename="../login.py" line="174"/>
         <source>Password again</source>
         <translation>كلمة المرور مرة أخرى</translation>
     </message>
     <message>
-        <location filename="../login.py" line="177"/>
+        <location filename="../login.py" line="178"/>
         <source>Create vault</source>
         <translation>إنشاء الخزنة</translation>
     </message>
     <message>
-        <location filename="../login.py" line="179"/>
+        <location filename="../login.py" line="180"/>
         <source>Quit</source>
         <translation>خروج</translation>
     </message>
     <message>
-        <location filename="../login.py" line="192"/>
+        <location filename="../login.py" line="193"/>
         <source>Enter the administrator&apos;s name.</source>
         <translation>أدخل اسم المسؤول.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="195"/>
+        <location filename="../login.py" line="196"/>
         <source>The two passwords differ.</source>
         <translation>كلمتا المرور مختلفتان.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="198"/>
+        <location filename="../login.py" line="199"/>
         <source>Creating the vault...</source>
         <translation>جارٍ إنشاء الخزنة...</translation>
     </message>
@@ -3563,6 +3957,244 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <location filename="../pages/similar.py" line="182"/>
         <source>Cancelled: </source>
         <translation>أُلغي: </translation>
+    </message>
+</context>
+<context>
+    <name>Table</name>
+    <message>
+        <location filename="../tablemodel.py" line="408"/>
+        <source>&amp;Copy</source>
+        <translation>&amp;نسخ</translation>
+    </message>
+</context>
+<context>
+    <name>TimeAxis</name>
+    <message>
+        <location filename="../timeaxis.py" line="301"/>
+        <source>{0} items, {1} – {2}</source>
+        <translation>{0} عناصر، {1} – {2}</translation>
+    </message>
+</context>
+<context>
+    <name>Timeline</name>
+    <message>
+        <location filename="../pages/timeline.py" line="45"/>
+        <source>EXIF</source>
+        <translation>بيانات EXIF</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="46"/>
+        <source>MP4 metadata</source>
+        <translation>بيانات MP4 الوصفية</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="47"/>
+        <source>file time (modified, at ingest)</source>
+        <translation>وقت الملف (آخر تعديل، عند الإدخال)</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="48"/>
+        <source>no time</source>
+        <translation>بلا وقت</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="51"/>
+        <source>photo</source>
+        <translation>صورة</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="52"/>
+        <source>video</source>
+        <translation>فيديو</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="53"/>
+        <source>not analysed</source>
+        <translation>لم يُحلَّل</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="56"/>
+        <source>pending</source>
+        <translation>قيد الانتظار</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="57"/>
+        <source>awaiting second review</source>
+        <translation>بانتظار المراجعة الثانية</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="58"/>
+        <source>confirmed</source>
+        <translation>مؤكَّد</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="59"/>
+        <source>inconclusive</source>
+        <translation>غير حاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="60"/>
+        <source>rejected</source>
+        <translation>مرفوض</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="261"/>
+        <source>Time</source>
+        <translation>الوقت</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="263"/>
+        <source>As recorded</source>
+        <translation>كما سُجِّل</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="269"/>
+        <source>Source</source>
+        <translation>المصدر</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="274"/>
+        <source>Kind</source>
+        <translation>النوع</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="276"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="277"/>
+        <source>Faces</source>
+        <translation>الوجوه</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="278"/>
+        <source>Review</source>
+        <translation>المراجعة</translation>
+    </message>
+</context>
+<context>
+    <name>TimelinePage</name>
+    <message>
+        <location filename="../pages/timeline.py" line="163"/>
+        <location filename="../pages/timeline.py" line="330"/>
+        <source>Every item</source>
+        <translation>كل العناصر</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="168"/>
+        <source>Every kind</source>
+        <translation>كل الأنواع</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="169"/>
+        <source>Photos</source>
+        <translation>الصور</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="170"/>
+        <source>Videos</source>
+        <translation>مقاطع الفيديو</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="171"/>
+        <source>Not analysed</source>
+        <translation>لم تُحلَّل</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="176"/>
+        <source>Any review outcome</source>
+        <translation>أي نتيجة مراجعة</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="179"/>
+        <source>No candidate</source>
+        <translation>بلا مرشَّح</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="182"/>
+        <source>UTC</source>
+        <translation>التوقيت العالمي المنسق (UTC)</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="186"/>
+        <source>Local ({0})</source>
+        <translation>المحلي ({0})</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="192"/>
+        <source>Case</source>
+        <translation>القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="193"/>
+        <source>Subject</source>
+        <translation>الشخص</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="194"/>
+        <source>Kind</source>
+        <translation>النوع</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="195"/>
+        <source>Review</source>
+        <translation>المراجعة</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="196"/>
+        <source>Time zone</source>
+        <translation>المنطقة الزمنية</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="206"/>
+        <source>Zoom in</source>
+        <translation>تكبير</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="209"/>
+        <source>Zoom out</source>
+        <translation>تصغير</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="211"/>
+        <source>Show all</source>
+        <translation>عرض الكل</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="218"/>
+        <source>Time runs left to right. A bar counts the items of its moment: click to zoom.</source>
+        <translation>يسير الزمن من اليسار إلى اليمين. يعدّ كل عمود عناصر لحظته: انقر للتكبير.</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="376"/>
+        <source>{0} – {1} (time zone: {2})</source>
+        <translation>{0} – {1} (المنطقة الزمنية: {2})</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="386"/>
+        <source>No case chosen.</source>
+        <translation>لم تُختر قضية.</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="391"/>
+        <source>{0} items in view of {1} on the time line.</source>
+        <translation>{0} عناصر معروضة من {1} على الخط الزمني.</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="395"/>
+        <source>The first {0} are listed.</source>
+        <translation>القائمة تعرض أول {0}.</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="397"/>
+        <source>{0} items have no time and are not placed.</source>
+        <translation>{0} عناصر بلا وقت ولم تُوضع على الخط.</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="418"/>
+        <source>zone not recorded</source>
+        <translation>المنطقة غير مسجَّلة</translation>
     </message>
 </context>
 <context>
@@ -3767,62 +4399,62 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>Watchlists</name>
     <message>
-        <location filename="../pages/watchlists.py" line="50"/>
+        <location filename="../pages/watchlists.py" line="49"/>
         <source>Subject</source>
         <translation>الشخص</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="51"/>
+        <location filename="../pages/watchlists.py" line="50"/>
         <source>Photos</source>
         <translation>الصور</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="52"/>
+        <location filename="../pages/watchlists.py" line="51"/>
         <source>Label</source>
         <translation>التصنيف</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="53"/>
+        <location filename="../pages/watchlists.py" line="52"/>
         <source>Issuing agency</source>
         <translation>الجهة المُصدِرة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="54"/>
+        <location filename="../pages/watchlists.py" line="53"/>
         <source>Reason</source>
         <translation>السبب</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="55"/>
+        <location filename="../pages/watchlists.py" line="54"/>
         <source>Review on</source>
         <translation>المراجعة في</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="56"/>
+        <location filename="../pages/watchlists.py" line="55"/>
         <source>Expires</source>
         <translation>ينتهي</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="57"/>
+        <location filename="../pages/watchlists.py" line="56"/>
         <source>State</source>
         <translation>الحالة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="79"/>
+        <location filename="../pages/watchlists.py" line="78"/>
         <source>Alert threshold {0:.4f} (default; not calibrated)</source>
         <translation>عتبة التنبيه {0:.4f} (افتراضية؛ غير معايرة)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="82"/>
+        <location filename="../pages/watchlists.py" line="81"/>
         <source>Alert threshold {0:.4f}, calibrated on {1} ({2} images, {3} non-mated searches): FPIR {4:.4f} (target {5}), FNIR {6:.4f}, model {7}</source>
         <translation>عتبة التنبيه {0:.4f}، معايرة على {1} ({2} صورة، {3} بحث غير مطابق): FPIR {4:.4f} (الهدف {5})، FNIR {6:.4f}، النموذج {7}</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="42"/>
+        <location filename="../pages/watchlists.py" line="41"/>
         <source>expired</source>
         <translation>منتهٍ</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="44"/>
+        <location filename="../pages/watchlists.py" line="43"/>
         <source>review overdue since {0}</source>
         <translation>المراجعة متأخرة منذ {0}</translation>
     </message>
@@ -3830,244 +4462,59 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>WatchlistsPage</name>
     <message>
-        <location filename="../pages/watchlists.py" line="126"/>
+        <location filename="../pages/watchlists.py" line="125"/>
         <source>New watchlist...</source>
         <translation>قائمة مراقبة جديدة...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="128"/>
+        <location filename="../pages/watchlists.py" line="127"/>
         <source>Enrol from files...</source>
         <translation>تسجيل من ملفات...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="130"/>
+        <location filename="../pages/watchlists.py" line="129"/>
         <source>Calibrate...</source>
         <translation>معايرة...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="151"/>
+        <location filename="../pages/watchlists.py" line="150"/>
         <source>Reference photos of the selected subject</source>
         <translation>الصور المرجعية للشخص المحدد</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="172"/>
+        <location filename="../pages/watchlists.py" line="171"/>
         <source>{0} ({1} subjects)</source>
         <translation>{0} ({1} شخص)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="176"/>
+        <location filename="../pages/watchlists.py" line="175"/>
         <source>{0} ({1} subjects, {2} overdue)</source>
         <translation>{0} ({1} شخص، {2} متأخر عن المراجعة)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="210"/>
+        <location filename="../pages/watchlists.py" line="209"/>
         <source>{0} listing(s) overdue for review (still searched until they expire).</source>
         <translation>{0} قيد متأخر عن المراجعة (يبقى مشمولًا بالبحث حتى ينتهي).</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="239"/>
+        <location filename="../pages/watchlists.py" line="238"/>
         <source>Reference photos</source>
         <translation>الصور المرجعية</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="239"/>
+        <location filename="../pages/watchlists.py" line="238"/>
         <source>Images (*.jpg *.jpeg *.png *.bmp)</source>
         <translation>الصور (*.jpg *.jpeg *.png *.bmp)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="132"/>
+        <location filename="../pages/watchlists.py" line="131"/>
         <source>Export to a partner...</source>
         <translation>تصدير إلى شريك...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="134"/>
+        <location filename="../pages/watchlists.py" line="133"/>
         <source>Import a watchlist bundle...</source>
         <translation>استيراد حزمة قائمة مراقبة...</translation>
-    </message>
-</context>
-<context>
-    <name>TimeAxis</name>
-    <message>
-        <source>{0} items, {1} – {2}</source>
-        <translation>{0} عناصر، {1} – {2}</translation>
-    </message>
-</context>
-<context>
-    <name>Timeline</name>
-    <message>
-        <source>EXIF</source>
-        <translation>بيانات EXIF</translation>
-    </message>
-    <message>
-        <source>MP4 metadata</source>
-        <translation>بيانات MP4 الوصفية</translation>
-    </message>
-    <message>
-        <source>file time (modified, at ingest)</source>
-        <translation>وقت الملف (آخر تعديل، عند الإدخال)</translation>
-    </message>
-    <message>
-        <source>no time</source>
-        <translation>بلا وقت</translation>
-    </message>
-    <message>
-        <source>photo</source>
-        <translation>صورة</translation>
-    </message>
-    <message>
-        <source>video</source>
-        <translation>فيديو</translation>
-    </message>
-    <message>
-        <source>not analysed</source>
-        <translation>لم يُحلَّل</translation>
-    </message>
-    <message>
-        <source>pending</source>
-        <translation>قيد الانتظار</translation>
-    </message>
-    <message>
-        <source>awaiting second review</source>
-        <translation>بانتظار المراجعة الثانية</translation>
-    </message>
-    <message>
-        <source>confirmed</source>
-        <translation>مؤكَّد</translation>
-    </message>
-    <message>
-        <source>inconclusive</source>
-        <translation>غير حاسم</translation>
-    </message>
-    <message>
-        <source>rejected</source>
-        <translation>مرفوض</translation>
-    </message>
-    <message>
-        <source>Time</source>
-        <translation>الوقت</translation>
-    </message>
-    <message>
-        <source>As recorded</source>
-        <translation>كما سُجِّل</translation>
-    </message>
-    <message>
-        <source>Source</source>
-        <translation>المصدر</translation>
-    </message>
-    <message>
-        <source>Kind</source>
-        <translation>النوع</translation>
-    </message>
-    <message>
-        <source>Name</source>
-        <translation>الاسم</translation>
-    </message>
-    <message>
-        <source>Faces</source>
-        <translation>الوجوه</translation>
-    </message>
-    <message>
-        <source>Review</source>
-        <translation>المراجعة</translation>
-    </message>
-</context>
-<context>
-    <name>TimelinePage</name>
-    <message>
-        <source>Every item</source>
-        <translation>كل العناصر</translation>
-    </message>
-    <message>
-        <source>Every kind</source>
-        <translation>كل الأنواع</translation>
-    </message>
-    <message>
-        <source>Photos</source>
-        <translation>الصور</translation>
-    </message>
-    <message>
-        <source>Videos</source>
-        <translation>مقاطع الفيديو</translation>
-    </message>
-    <message>
-        <source>Not analysed</source>
-        <translation>لم تُحلَّل</translation>
-    </message>
-    <message>
-        <source>Any review outcome</source>
-        <translation>أي نتيجة مراجعة</translation>
-    </message>
-    <message>
-        <source>No candidate</source>
-        <translation>بلا مرشَّح</translation>
-    </message>
-    <message>
-        <source>UTC</source>
-        <translation>التوقيت العالمي المنسق (UTC)</translation>
-    </message>
-    <message>
-        <source>Local ({0})</source>
-        <translation>المحلي ({0})</translation>
-    </message>
-    <message>
-        <source>Case</source>
-        <translation>القضية</translation>
-    </message>
-    <message>
-        <source>Subject</source>
-        <translation>الشخص</translation>
-    </message>
-    <message>
-        <source>Kind</source>
-        <translation>النوع</translation>
-    </message>
-    <message>
-        <source>Review</source>
-        <translation>المراجعة</translation>
-    </message>
-    <message>
-        <source>Time zone</source>
-        <translation>المنطقة الزمنية</translation>
-    </message>
-    <message>
-        <source>Zoom in</source>
-        <translation>تكبير</translation>
-    </message>
-    <message>
-        <source>Zoom out</source>
-        <translation>تصغير</translation>
-    </message>
-    <message>
-        <source>Show all</source>
-        <translation>عرض الكل</translation>
-    </message>
-    <message>
-        <source>Time runs left to right. A bar counts the items of its moment: click to zoom.</source>
-        <translation>يسير الزمن من اليسار إلى اليمين. يعدّ كل عمود عناصر لحظته: انقر للتكبير.</translation>
-    </message>
-    <message>
-        <source>{0} – {1} (time zone: {2})</source>
-        <translation>{0} – {1} (المنطقة الزمنية: {2})</translation>
-    </message>
-    <message>
-        <source>No case chosen.</source>
-        <translation>لم تُختر قضية.</translation>
-    </message>
-    <message>
-        <source>{0} items in view of {1} on the time line.</source>
-        <translation>{0} عناصر معروضة من {1} على الخط الزمني.</translation>
-    </message>
-    <message>
-        <source>The first {0} are listed.</source>
-        <translation>القائمة تعرض أول {0}.</translation>
-    </message>
-    <message>
-        <source>{0} items have no time and are not placed.</source>
-        <translation>{0} عناصر بلا وقت ولم تُوضع على الخط.</translation>
-    </message>
-    <message>
-        <source>zone not recorded</source>
-        <translation>المنطقة غير مسجَّلة</translation>
     </message>
 </context>
 </TS>

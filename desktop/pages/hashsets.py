@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.icons import set_icon
 from desktop.jobs import JobDialog
 from desktop.pages import Page, call
 from desktop.pages.item_view import ItemsListDialog
@@ -204,7 +205,7 @@ class HashSetsPage(Page):
         self.import_button.clicked.connect(lambda _c=False: self.ask_import())
         self.disable_button = QPushButton(self.tr("Disable"))
         self.disable_button.clicked.connect(lambda _c=False: self.toggle())
-        self.delete_button = QPushButton(self.tr("Delete..."))
+        self.delete_button = set_icon(QPushButton(self.tr("Delete...")), "reject")
         self.delete_button.clicked.connect(lambda _c=False: self.delete())
         for b in (self.import_button, self.disable_button, self.delete_button):
             b.setVisible(can_manage)
@@ -449,10 +450,10 @@ class AlertsDialog(ItemsListDialog):
         self.view.doubleClicked.connect(lambda _i: self.open_item())
         self.note = QLabel()
         self.note.setWordWrap(True)
-        self.ack_button = QPushButton(self.tr("Acknowledge..."))
+        self.ack_button = set_icon(QPushButton(self.tr("Acknowledge...")), "confirm")
         self.ack_button.clicked.connect(lambda _c=False: self.ask_ack())
         self.ack_button.setVisible(session.may("hashset.match"))
-        open_button = QPushButton(self.tr("View item"))
+        open_button = set_icon(QPushButton(self.tr("View item")), "view")
         open_button.clicked.connect(lambda _c=False: self.open_item())
         close = QPushButton(self.tr("Close"))
         close.clicked.connect(self.accept)

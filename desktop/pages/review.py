@@ -26,9 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import theme
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.pages import Page
-from desktop.tablemodel import Column, RecordModel, filtered, setup_view, when
+from desktop.tablemodel import Column, RecordModel, day, filtered, setup_view, when
 from desktop.widgets import CaseBox, Picture
 
 STATUS = {
@@ -73,7 +74,7 @@ class ReasonDialog(QDialog):
         self.reason = QPlainTextEdit()
         self.reason.setPlaceholderText(self.tr("What you compared and what decided it"))
         self.message = QLabel()
-        self.message.setStyleSheet("color: #d9534f;")
+        self.message.setStyleSheet(theme.css("danger"))
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -300,7 +301,7 @@ class ReviewPage(Page):
             "agency": detail.agency,
             "label": f"TLP:{detail.label}",
             "review_on": detail.review_on,
-            "expires_on": detail.expires_on or self.tr("no expiry"),
+            "expires_on": day(detail.expires_on) if detail.expires_on else self.tr("no expiry"),
         }
         for key, value in values.items():
             self.fields[key].setText(value)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.icons import set_icon
 from desktop.jobs import JobDialog
 from desktop.pages import call
 from desktop.tablemodel import Column, RecordModel, filtered, setup_view
@@ -80,7 +81,7 @@ class SearchDialog(QDialog):
         ml.addWidget(self.alert)
         lists = QGroupBox(self.tr("Watchlists"))
         QVBoxLayout(lists).addWidget(self.watchlists)
-        self.run_button = QPushButton(self.tr("Search"))
+        self.run_button = set_icon(QPushButton(self.tr("Search")), "search")
         self.run_button.setDefault(True)
         self.run_button.clicked.connect(self.run)
         self.message = QLabel()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.icons import set_icon
 from desktop.jobs import JobDialog
 from desktop.pages import call
 from desktop.pages.item_view import ItemsListDialog
@@ -92,13 +93,13 @@ class SimilarDialog(ItemsListDialog):
         self.view.doubleClicked.connect(lambda _i: self.open_item())
         self.note = QLabel(self.tr("Looking..."))
         self.note.setWordWrap(True)
-        self.pdq_button = QPushButton(self.tr("Compute PDQ for this case"))
+        self.pdq_button = set_icon(QPushButton(self.tr("Compute PDQ for this case")), "hashsets")
         self.pdq_button.setToolTip(
             self.tr("Perceptual hashes of the case's photos and videos, for near-duplicates")
         )
         self.pdq_button.clicked.connect(lambda _c=False: self.compute_pdq())
         self.pdq_button.setVisible(False)
-        open_button = QPushButton(self.tr("View item"))
+        open_button = set_icon(QPushButton(self.tr("View item")), "view")
         open_button.clicked.connect(lambda _c=False: self.open_item())
         close = QPushButton(self.tr("Close"))
         close.clicked.connect(self.accept)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.icons import kind_icon, set_icon
 from desktop.pages import Page
 from desktop.tablemodel import Column, RecordModel, number, setup_view
 from desktop.timeaxis import TimeAxis
@@ -208,7 +209,7 @@ class TimelinePage(Page):
         self.zoom_out_button = QPushButton("−")
         self.zoom_out_button.setToolTip(self.tr("Zoom out"))
         self.zoom_out_button.clicked.connect(lambda: self.axis.zoom(0.5))
-        self.fit_button = QPushButton(self.tr("Show all"))
+        self.fit_button = set_icon(QPushButton(self.tr("Show all")), "refresh")
         self.fit_button.clicked.connect(self.axis.fit)
         for b in (self.zoom_out_button, self.zoom_in_button):
             b.setFixedWidth(b.fontMetrics().horizontalAdvance("+") + 28)
@@ -271,7 +272,9 @@ class TimelinePage(Page):
                 width=16,
             ),
             Column(
-                QT_TRANSLATE_NOOP("Timeline", "Kind"), lambda r: _t(KIND_TEXT.get(r.entry.kind, ""))
+                QT_TRANSLATE_NOOP("Timeline", "Kind"),
+                lambda r: _t(KIND_TEXT.get(r.entry.kind, "")),
+                icon=lambda r: kind_icon(r.entry.kind),
             ),
             Column(QT_TRANSLATE_NOOP("Timeline", "Name"), lambda r: r.entry.name, width=30),
             Column(QT_TRANSLATE_NOOP("Timeline", "Faces"), lambda r: r.entry.faces, number),
