@@ -98,8 +98,9 @@ def value_text(value: Any) -> str:
 
 
 def detail_lines(details: dict[str, Any]) -> list[str]:
-    """``key: value`` per detail, keys in order, ``_`` read as a space."""
-    return [f"{k.replace('_', ' ')}: {value_text(v)}" for k, v in sorted(details.items())]
+    """``key: value`` per detail, keys in order, ``_`` read as a space; each pair isolated, so
+    that in right-to-left text a pair keeps its own order and the pairs theirs."""
+    return [isolate(f"{k.replace('_', ' ')}: {value_text(v)}") for k, v in sorted(details.items())]
 
 
 def size(n: int) -> str:
@@ -180,12 +181,19 @@ class RecordModel(QAbstractTableModel):
             self.sort(*self._sort)
 
     def haystack(self, row: int) -> str:
-        """The row's text in every column, folded for case-insensitive filtering (cached)."""
+        """The row's text in every column (and the raw text of a column shown in other words),
+        folded for case-insensitive filtering (cached)."""
         found = self._haystacks.get(row)
         if found is None:
-            found = self._haystacks[row] = "\x1f".join(
-                str(self.data(self.index(row, c)) or "") for c in range(len(self.columns))
-            ).casefold()
+            record = self.records[row]
+            texts = [str(self.data(self.index(row, c)) or "") for c in range(len(self.columns))]
+            # a value shown in words is found by its name too (``item.acquired``, ISO dates)
+            texts += [
+                raw
+                for c in self.columns
+                if c.display is not None and isinstance(raw := c.value(record), str)
+            ]
+            found = self._haystacks[row] = "\x1f".join(texts).casefold()
         return found
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008

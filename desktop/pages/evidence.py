@@ -39,7 +39,7 @@ from desktop.icons import kind_icon, set_icon
 from desktop.jobs import JobDialog
 from desktop.pages import Page
 from desktop.pages.hashsets import hit_rank, hits_text
-from desktop.tablemodel import Column, RecordModel, filtered, setup_view, size, when
+from desktop.tablemodel import Column, RecordModel, digits, filtered, number, setup_view, size, when
 
 HITS_COLUMN = 3
 
@@ -52,7 +52,7 @@ def kind_icon_of(item: Any) -> Any:
 
 
 COLUMNS = (
-    Column(QT_TRANSLATE_NOOP("Evidence", "ID"), lambda i: i.id, str, align_right=True, width=6),
+    Column(QT_TRANSLATE_NOOP("Evidence", "ID"), lambda i: i.id, digits, align_right=True, width=6),
     Column(QT_TRANSLATE_NOOP("Evidence", "Name"), lambda i: i.name, width=40, icon=kind_icon_of),
     Column(QT_TRANSLATE_NOOP("Evidence", "Size"), lambda i: i.size, size, True, width=10),
     Column(QT_TRANSLATE_NOOP("Evidence", "Hash-set hits"), lambda i: i.id, width=26),  # see below
@@ -422,7 +422,7 @@ class EvidencePage(Page):
 
     def _show_count(self) -> None:
         total = len(self.model.records)
-        text = self.tr("{0} items").format(total)
+        text = self.tr("{0} items").format(number(total))
         hidden = total - self.proxy.rowCount()
         if hidden and self.hide_good.isChecked() and not self.filter.text():
             text += " " + self.tr("({0} known-good hidden)").format(hidden)

@@ -33,7 +33,7 @@ from desktop.icons import set_icon
 from desktop.jobs import JobDialog
 from desktop.pages import Page, call
 from desktop.pages.item_view import ItemsListDialog
-from desktop.tablemodel import Column, RecordModel, filtered, number, setup_view, when
+from desktop.tablemodel import Column, RecordModel, digits, filtered, number, setup_view, when
 from vault.printable import safe
 
 KINDS = ("known-bad", "known-good", "info")
@@ -377,7 +377,7 @@ class HashSetsPage(Page):
 
 # --- alerts of a case -----------------------------------------------------------------------
 ALERT_COLUMNS = (
-    Column(QT_TRANSLATE_NOOP("Alerts", "Item"), lambda h: h.item, str, True, width=6),
+    Column(QT_TRANSLATE_NOOP("Alerts", "Item"), lambda h: h.item, digits, True, width=6),
     Column(QT_TRANSLATE_NOOP("Alerts", "Hash set"), lambda h: safe(h.set), width=18),
     Column(
         QT_TRANSLATE_NOOP("Alerts", "Category"),

@@ -23,7 +23,7 @@ from desktop import theme
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.icons import set_icon
 from desktop.pages import Page
-from desktop.tablemodel import Column, RecordModel, day, filtered, setup_view, when
+from desktop.tablemodel import Column, RecordModel, day, filtered, number, setup_view, when
 from vault.printable import safe
 
 KEY_STATUS = {
@@ -49,7 +49,7 @@ PARTNERS = (
     Column(
         QT_TRANSLATE_NOOP("Partners", "Active key fingerprint"), _active_key, width=80, whole=True
     ),
-    Column(QT_TRANSLATE_NOOP("Partners", "Keys"), lambda p: len(p.keys), str, align_right=True),
+    Column(QT_TRANSLATE_NOOP("Partners", "Keys"), lambda p: len(p.keys), number, align_right=True),
 )
 KEYS = (
     Column(QT_TRANSLATE_NOOP("Partners", "Fingerprint"), lambda k: k.grouped, width=80, whole=True),
@@ -70,7 +70,7 @@ AGREEMENTS = (
         lambda a: a.onward,
         lambda o: QCoreApplication.translate("Partners", "allowed" if o else "not allowed"),
     ),
-    Column(QT_TRANSLATE_NOOP("Partners", "Valid from"), lambda a: a.valid_from),
+    Column(QT_TRANSLATE_NOOP("Partners", "Valid from"), lambda a: a.valid_from, day),
     Column(QT_TRANSLATE_NOOP("Partners", "Valid until"), lambda a: a.valid_until, day),
     Column(
         QT_TRANSLATE_NOOP("Partners", "In force"),

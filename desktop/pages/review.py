@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from desktop import theme
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.pages import Page
-from desktop.tablemodel import Column, RecordModel, day, filtered, setup_view, when
+from desktop.tablemodel import Column, RecordModel, day, digits, filtered, number, setup_view, when
 from desktop.widgets import CaseBox, Picture
 
 STATUS = {
@@ -52,11 +52,13 @@ def status_text(status: str) -> str:
 
 
 COLUMNS = (
-    Column(QT_TRANSLATE_NOOP("Review", "Candidate"), lambda r: r.candidate, str, align_right=True),
-    Column(QT_TRANSLATE_NOOP("Review", "Face"), lambda r: r.face, str, align_right=True),
+    Column(
+        QT_TRANSLATE_NOOP("Review", "Candidate"), lambda r: r.candidate, digits, align_right=True
+    ),
+    Column(QT_TRANSLATE_NOOP("Review", "Face"), lambda r: r.face, digits, align_right=True),
     Column(QT_TRANSLATE_NOOP("Review", "Watchlist"), lambda r: r.watchlist),
     Column(QT_TRANSLATE_NOOP("Review", "Subject"), lambda r: r.subject),
-    Column(QT_TRANSLATE_NOOP("Review", "Rank"), lambda r: r.rank, str, align_right=True),
+    Column(QT_TRANSLATE_NOOP("Review", "Rank"), lambda r: r.rank, number, align_right=True),
     Column(QT_TRANSLATE_NOOP("Review", "Distance"), lambda r: r.distance, lambda d: f"{d:.3f}"),
     Column(QT_TRANSLATE_NOOP("Review", "Mode"), lambda r: r.mode),
     Column(QT_TRANSLATE_NOOP("Review", "Status"), lambda r: r.status, status_text),

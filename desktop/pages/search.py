@@ -24,16 +24,16 @@ from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.icons import set_icon
 from desktop.jobs import JobDialog
 from desktop.pages import call
-from desktop.tablemodel import Column, RecordModel, filtered, setup_view
+from desktop.tablemodel import Column, RecordModel, digits, filtered, number, setup_view
 from desktop.widgets import CheckList
 
 PENDING = QT_TRANSLATE_NOOP("Search", "pending review")
 
 RESULTS = (
-    Column(QT_TRANSLATE_NOOP("Search", "Face"), lambda c: c.face, str, align_right=True),
+    Column(QT_TRANSLATE_NOOP("Search", "Face"), lambda c: c.face, digits, align_right=True),
     Column(QT_TRANSLATE_NOOP("Search", "Watchlist"), lambda c: c.watchlist),
     Column(QT_TRANSLATE_NOOP("Search", "Subject"), lambda c: c.subject),
-    Column(QT_TRANSLATE_NOOP("Search", "Rank"), lambda c: c.rank, str, align_right=True),
+    Column(QT_TRANSLATE_NOOP("Search", "Rank"), lambda c: c.rank, number, align_right=True),
     Column(QT_TRANSLATE_NOOP("Search", "Distance"), lambda c: c.distance, lambda d: f"{d:.3f}"),
     Column(QT_TRANSLATE_NOOP("Search", "Threshold"), lambda c: c.threshold, lambda t: f"{t:.3f}"),
     Column(QT_TRANSLATE_NOOP("Search", "Label"), lambda c: c.label),

@@ -26,7 +26,7 @@ from desktop.icons import set_icon
 from desktop.jobs import JobDialog
 from desktop.pages import call
 from desktop.pages.item_view import ItemsListDialog
-from desktop.tablemodel import Column, RecordModel, setup_view
+from desktop.tablemodel import Column, RecordModel, digits, setup_view
 from vault.printable import safe
 
 KIND_LABELS = {
@@ -57,7 +57,7 @@ COLUMNS = (
         width=22,
     ),
     Column(QT_TRANSLATE_NOOP("Similar", "Case"), lambda o: safe(o.case), width=10),
-    Column(QT_TRANSLATE_NOOP("Similar", "Item"), lambda o: o.item, str, True, width=6),
+    Column(QT_TRANSLATE_NOOP("Similar", "Item"), lambda o: o.item, digits, True, width=6),
     Column(QT_TRANSLATE_NOOP("Similar", "Name"), lambda o: safe(o.name), width=30),
     Column(
         QT_TRANSLATE_NOOP("Similar", "Distance"),
