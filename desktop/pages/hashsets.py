@@ -391,7 +391,7 @@ ALERT_COLUMNS = (
         lambda h: "" if h.acknowledged is None else safe(h.acknowledged["reason"]),
         width=24,
     ),
-    Column(QT_TRANSLATE_NOOP("Alerts", "Digest"), lambda h: h.digest, width=40),
+    Column(QT_TRANSLATE_NOOP("Alerts", "Digest"), lambda h: h.digest, width=64, whole=True),
 )
 
 
