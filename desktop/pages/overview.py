@@ -218,6 +218,9 @@ class OverviewPage(Page):
                 + "\n"
                 + what
             )
+        if self.isRightToLeft():  # each line reads right to left, even one that starts in Latin
+            for value in v.values():
+                value.setText("\n".join("\u200f" + line for line in value.text().split("\n")))
 
     # --- the pages behind ----------------------------------------------------------------
     def _go(self, area: str) -> None:

@@ -145,6 +145,9 @@ def test_audit_and_overview_say_what_happened_in_words_never_raw_names_or_json(m
     settle(qtbot, window)
     text = window.pages["overview"].values["changed"].text()
     assert "Custody" not in text and any("\u0600" <= ch <= "\u06ff" for ch in text)
+    # "6 (2.28 MiB)" starts in Arabic digits and holds Latin: it still reads right to left
+    items = window.pages["overview"].values["items"].text()
+    assert items.startswith("\u200f") and "MiB" in items
 
 
 def test_one_date_format_with_the_time_zone_in_the_users_locale(qapp):
