@@ -78,6 +78,7 @@ CAPTIONS = {
     "search": "Search a case's faces against watchlists",
     "export-policy": "Export: the policy check lists refused items before anything is written",
     "item": "One item: preview, record, custody and audit history",
+    "evidence-grid": "Evidence as thumbnails (made once, stored encrypted)",
     "evidence-dark": "The dark theme (View > Theme)",
 }
 
@@ -121,10 +122,34 @@ DIALOGS: list[tuple[str, str, Callable[[Any], Any], Callable[[Any], bool]]] = [
 ]
 
 
+def _grid(app: Any, window: Any, out: Path, name: str) -> None:
+    """The evidence as thumbnails (made by the grid's job)."""
+    evidence = window.show_area("evidence")
+    evidence.show_case(CASE)
+    wait(app, lambda: evidence.model.rowCount() > 0)
+    evidence.show_grid(True)
+    grid = evidence.grid
+    wait(app, lambda: grid.job is None and bool(grid.tiles) and grid.cache.pending == 0)
+    settle(app, 800)
+    wait(app, lambda: grid.cache.pending == 0)
+    save(window, out, name)
+    evidence.show_grid(False)
+
+
+# Areas photographed their own way (name -> photographer(app, window, out, file name)).
+SPECIAL: dict[str, Callable[[Any, Any, Path, str], None]] = {}
+# Views that are not areas, after the areas: (name, area it needs, photographer).
+EXTRA: list[tuple[str, str, Callable[[Any, Any, Path, str], None]]] = []
+
+
 def photograph(app: Any, window: Any, out: Path, suffix: str) -> list[str]:
-    """Every area of the sidebar, then every dialog; returns the names photographed."""
+    """Every area of the sidebar, the extra views, every dialog; returns the names."""
     names = []
     for key in window.area_keys():
+        if key in SPECIAL:
+            SPECIAL[key](app, window, out, key + suffix)
+            names.append(key)
+            continue
         page = window.show_area(key)
         page.show_case(CASE)
         ready = READY.get(key, lambda _p: True)
@@ -132,6 +157,10 @@ def photograph(app: Any, window: Any, out: Path, suffix: str) -> list[str]:
         settle(app)
         save(window, out, key + suffix)
         names.append(key)
+    for name, area, take in EXTRA:
+        if area in window.area_keys():
+            take(app, window, out, name + suffix)
+            names.append(name)
     for name, area, open_dialog, ready_dialog in DIALOGS:
         if area not in window.area_keys():
             continue
@@ -179,6 +208,7 @@ def main() -> int:
     from matchkit import build
 
     build(work, faces)
+    _places(work, faces)
     from desktop.app import make_app
 
     app = make_app([])
@@ -224,6 +254,58 @@ def main() -> int:
     write_readme(readme_table(["login", *names], titles))
     controller.quit()
     return 0
+
+
+def _map(app: Any, window: Any, out: Path, name: str) -> None:
+    places = window.show_area("map")  # type: ignore[attr-defined]
+    places.show_case("MAP-DEMO")
+    wait(app, lambda: places.loaded is not None and bool(places.view.levels))
+    places.show_subject("obama")
+    wait(app, lambda: places.loaded.subject == "obama")
+    settle(app)
+    places.fit_button.click()
+    settle(app)
+    save(window, out, name)
+
+
+# (file, photo, capture time, latitude, longitude): obama in three cities, others, a harbour
+PLACES = (
+    ("amsterdam.jpg", "knn/test/obama1.jpg", "2021:05:03 09:00:00", 52.3731, 4.8922),
+    ("brussels.jpg", "knn/train/obama/obama.jpg", "2021:05:04 13:30:00", 50.8467, 4.3525),
+    ("paris.jpg", "knn/train/obama/obama2.jpg", "2021:05:05 18:10:00", 48.8584, 2.2945),
+    ("london.jpg", "knn/test/alex_lacamoire1.jpg", "2021:05:02 11:00:00", 51.5072, -0.1276),
+    ("berlin.jpg", "knn/test/johnsnow_test1.jpg", "2021:05:06 08:00:00", 52.5200, 13.4050),
+    *(
+        (
+            f"harbour-{n}.jpg",
+            "knn/test/kit_with_rose.jpg",
+            f"2021:05:01 07:{n:02d}:00",
+            51.9225 + n * 0.004,
+            4.4792 - n * 0.006,
+        )
+        for n in range(8)
+    ),
+)
+
+
+def _places(work: Path, faces: Path) -> None:
+    """Case MAP-DEMO: photos with EXIF GPS positions, searched against "wanted" (alert mode:
+    only faces under the threshold are proposed, so obama's track is his three cities)."""
+    from mapkit import make_case
+
+    from matching.searching import search
+    from vaultkit import open_as
+
+    session = open_as(work / "vault")
+    try:
+        make_case(session, faces, work / "places", PLACES, "MAP-DEMO")
+        search(session, ["wanted"], case_reference="MAP-DEMO", mode="alert")
+    finally:
+        session.close()
+
+
+SPECIAL["map"] = _map  # a subject's track across three cities (case MAP-DEMO)
+EXTRA.append(("evidence-grid", "evidence", _grid))
 
 
 if __name__ == "__main__":

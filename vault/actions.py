@@ -59,6 +59,8 @@ SENTENCES: dict[str, str] = {
     "review.refused": QT_TRANSLATE_NOOP("Actions", "Review refused"),
     "items.similar": QT_TRANSLATE_NOOP("Actions", "Similar items looked up"),
     "pdq.computed": QT_TRANSLATE_NOOP("Actions", "Photo fingerprint (PDQ) computed"),
+    "pdq.set_matches": QT_TRANSLATE_NOOP("Actions", "Photo near an entry of a PDQ set"),
+    "thumb.made": QT_TRANSLATE_NOOP("Actions", "Thumbnail made"),
     "watchlist.created": QT_TRANSLATE_NOOP("Actions", "Watchlist created"),
     "watchlist.subject_added": QT_TRANSLATE_NOOP("Actions", "Subject listed"),
     "watchlist.subject_updated": QT_TRANSLATE_NOOP("Actions", "Subject's listing changed"),
