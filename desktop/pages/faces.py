@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.gallery import FaceGalleryModel, ThumbnailCache, gallery_view, selected_faces
+from desktop.icons import set_icon
 from desktop.jobs import JobDialog
 from desktop.pages import Page
 from desktop.tablemodel import number
@@ -46,13 +47,15 @@ class FacesPage(Page):
         self.view.setObjectName("face_gallery")
         self.cases = CaseBox()
         self.cases.chosen.connect(self._case_chosen)
-        self.detect_button = QPushButton(self.tr("Detect faces"))
+        self.detect_button = set_icon(QPushButton(self.tr("Detect faces")), "detect")
         self.detect_button.clicked.connect(self.detect)
-        self.cluster_button = QPushButton(self.tr("Cluster"))
+        self.cluster_button = set_icon(QPushButton(self.tr("Cluster")), "cluster")
         self.cluster_button.clicked.connect(self.cluster)
-        self.search_button = QPushButton(self.tr("Search watchlists..."))
+        self.search_button = set_icon(QPushButton(self.tr("Search watchlists...")), "search")
         self.search_button.clicked.connect(self.open_search)
-        self.enrol_button = QPushButton(self.tr("Enrol selected as subject..."))
+        self.enrol_button = set_icon(
+            QPushButton(self.tr("Enrol selected as subject...")), "watchlists"
+        )
         self.enrol_button.clicked.connect(lambda: self.enrol([f.id for f in self.selected()]))
         self.enrol_button.setVisible(session.may("watchlist.manage"))
         self.discard_button = QPushButton(self.tr("Discard..."))
@@ -298,7 +301,7 @@ class ClusterDialog(QDialog):
             if not groups
             else self.tr("Faces that look alike, grouped; not an identification.")
         )
-        self.enrol_button = QPushButton(self.tr("Name as subject..."))
+        self.enrol_button = set_icon(QPushButton(self.tr("Name as subject...")), "watchlists")
         self.enrol_button.clicked.connect(self.enrol_group)
         self.enrol_button.setEnabled(bool(groups))
         self.enrol_button.setVisible(page.session.may("watchlist.manage"))
