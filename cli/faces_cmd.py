@@ -54,7 +54,7 @@ def list_(ctx: click.Context, case_ref: str, as_json: bool) -> None:
         q = f.quality
         out.print(
             f"{f.id}\t{f.kind}\titem {f.item}\t{when}\teyes {q['inter_eye_px']:.0f}px\t"
-            f"sharp {q['sharpness']:.0f}\t{f.item_name}",
+            f"sharp {q['sharpness']:.0f}\tyaw {q['yaw_deg']:.0f}\t{f.found_by()}\t{f.item_name}",
             markup=False,
         )
 

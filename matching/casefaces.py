@@ -214,7 +214,7 @@ class DetectJob:
                     end=f.end,
                     box=json.dumps(list(f.face.box)),
                     landmarks=json.dumps([list(p) for p in f.face.landmarks]),
-                    quality=json.dumps(f.face.quality.to_dict()),
+                    quality=json.dumps(f.face.stored_quality()),
                     embedding=np.asarray(f.embedding, np.float32).tobytes(),
                     model=f.face.model,
                     crop_blob=crop.name,
