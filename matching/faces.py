@@ -93,7 +93,7 @@ def found_by(stored: dict[str, Any]) -> tuple[str, float | None]:
 def found_by_label(stored: dict[str, Any]) -> str:
     """``found_by`` as shown to an analyst: "cnn x2", "hog x4", "hog" (scale not recorded)."""
     detector, scale = found_by(stored)
-    return detector if scale is None else f"{detector} x{scale:g}"
+    return detector if scale is None else f"{detector} x{scale:.3g}"
 
 
 @dataclass(frozen=True, eq=False)

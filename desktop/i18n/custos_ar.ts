@@ -517,46 +517,47 @@
         <translation>الأدلة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="64"/>
+        <location filename="../pages/__init__.py" line="71"/>
         <source>Hash sets</source>
         <translation>مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="71"/>
+        <location filename="../pages/__init__.py" line="78"/>
         <source>Faces</source>
         <translation>الوجوه</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="78"/>
+        <location filename="../pages/__init__.py" line="85"/>
         <source>Watchlists</source>
         <translation>قوائم المراقبة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="85"/>
+        <location filename="../pages/__init__.py" line="92"/>
         <source>Review</source>
         <translation>المراجعة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="92"/>
+        <location filename="../pages/__init__.py" line="99"/>
         <source>Partners</source>
         <translation>الشركاء</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="99"/>
+        <location filename="../pages/__init__.py" line="106"/>
         <source>Bundles</source>
         <translation>الحزم</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="106"/>
+        <location filename="../pages/__init__.py" line="113"/>
         <source>Audit</source>
         <translation>سجل التدقيق</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="113"/>
+        <location filename="../pages/__init__.py" line="120"/>
         <source>Admin</source>
         <translation>الإدارة</translation>
     </message>
     <message>
+        <location filename="../pages/__init__.py" line="64"/>
         <source>Timeline</source>
         <translation>الخط الزمني</translation>
     </message>
@@ -1166,79 +1167,89 @@
 <context>
     <name>EnrolDialog</name>
     <message>
-        <location filename="../pages/watchlists.py" line="343"/>
+        <location filename="../pages/watchlists.py" line="344"/>
         <source>Enrol a subject</source>
         <translation>تسجيل شخص</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="358"/>
+        <location filename="../pages/watchlists.py" line="359"/>
         <source>YYYY-MM-DD (optional)</source>
         <translation>YYYY-MM-DD (اختياري)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="360"/>
+        <location filename="../pages/watchlists.py" line="361"/>
         <source>From: {0}</source>
         <translation>من: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="363"/>
+        <location filename="../pages/watchlists.py" line="364"/>
         <source>Watchlist</source>
         <translation>قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="364"/>
+        <location filename="../pages/watchlists.py" line="365"/>
         <source>Subject id</source>
         <translation>معرّف الشخص</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="365"/>
+        <location filename="../pages/watchlists.py" line="366"/>
         <source>Reason for listing</source>
         <translation>سبب الإدراج</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="366"/>
+        <location filename="../pages/watchlists.py" line="367"/>
         <source>Issuing agency</source>
         <translation>الجهة المُصدِرة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="367"/>
+        <location filename="../pages/watchlists.py" line="368"/>
         <source>Label</source>
         <translation>التصنيف</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="368"/>
+        <location filename="../pages/watchlists.py" line="369"/>
         <source>Review on</source>
         <translation>المراجعة في</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="369"/>
+        <location filename="../pages/watchlists.py" line="370"/>
         <source>Expires on</source>
         <translation>ينتهي في</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="375"/>
+        <location filename="../pages/watchlists.py" line="376"/>
         <source>Enrol</source>
         <translation>تسجيل</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="388"/>
+        <location filename="../pages/watchlists.py" line="389"/>
         <source>Create a watchlist first.</source>
         <translation>أنشئ قائمة مراقبة أولاً.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="391"/>
+        <location filename="../pages/watchlists.py" line="392"/>
         <source>A subject needs an id.</source>
         <translation>يحتاج الشخص إلى معرّف.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="401"/>
+        <location filename="../pages/watchlists.py" line="402"/>
         <source>Checking the photos and enrolling...</source>
         <translation>جارٍ فحص الصور والتسجيل...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="429"/>
-        <source>{0} enrolled with {1} photos; refused:</source>
-        <translation>سُجّل {0} بعدد {1} صورة؛ المرفوض:</translation>
+        <location filename="../pages/watchlists.py" line="428"/>
+        <source>{0} enrolled with {1} photos.</source>
+        <translation>سُجّل {0} بعدد {1} من الصور.</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="432"/>
+        <source>Refused:</source>
+        <translation>مرفوضة:</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="434"/>
+        <source>Enrolled, but below the recommended quality:</source>
+        <translation>سُجّلت، لكن دون الجودة الموصى بها:</translation>
     </message>
 </context>
 <context>
@@ -1644,26 +1655,36 @@
     <name>Faces</name>
     <message>
         <location filename="../gallery.py" line="124"/>
-        <source>eyes {0} px · sharp {1}</source>
-        <translation>العينان {0} بكسل · الحدة {1}</translation>
+        <source>eyes {0} px · sharp {1} · {2}</source>
+        <translation>العينان {0} بكسل · الحدة {1} · {2}</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="129"/>
+        <location filename="../gallery.py" line="130"/>
         <source>track {0}–{1} s</source>
         <translation>مسار {0}–{1} ث</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="138"/>
+        <location filename="../gallery.py" line="141"/>
+        <source>{0} px between the eyes, sharpness {1}, turned {2}°, brightness {3}</source>
+        <translation>{0} بكسل بين العينين، الحدة {1}، الالتفات {2}°، السطوع {3}</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="150"/>
+        <source>Found by: {0}</source>
+        <translation>اكتشفه: {0}</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="155"/>
         <source>Face {0} in {1}</source>
         <translation>الوجه {0} في {1}</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="141"/>
+        <location filename="../gallery.py" line="158"/>
         <source>Video track from {0} s to {1} s (best frame at {2} s)</source>
         <translation>مسار فيديو من {0} ث إلى {1} ث (أفضل إطار عند {2} ث)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="147"/>
+        <location filename="../gallery.py" line="164"/>
         <source>Captured: {0}</source>
         <translation>التُقطت: {0}</translation>
     </message>
@@ -2581,7 +2602,7 @@
 <context>
     <name>Page</name>
     <message>
-        <location filename="../pages/__init__.py" line="142"/>
+        <location filename="../pages/__init__.py" line="149"/>
         <source>Custos</source>
         <translation>Custos</translation>
     </message>
@@ -2906,7 +2927,7 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>Placeholder</name>
     <message>
-        <location filename="../pages/__init__.py" line="227"/>
+        <location filename="../pages/__init__.py" line="234"/>
         <source>This area is not available in this version yet.</source>
         <translation>هذا القسم غير متاح في هذا الإصدار بعد.</translation>
     </message>
@@ -2914,22 +2935,22 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>ReasonDialog</name>
     <message>
-        <location filename="../pages/review.py" line="72"/>
+        <location filename="../pages/review.py" line="73"/>
         <source>{0} candidate {1}</source>
         <translation>{0} المرشح {1}</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="74"/>
+        <location filename="../pages/review.py" line="75"/>
         <source>What you compared and what decided it</source>
         <translation>ما الذي قارنته وما الذي حسم القرار</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="84"/>
+        <location filename="../pages/review.py" line="85"/>
         <source>Reason (recorded in the audit log)</source>
         <translation>السبب (يُسجَّل في سجل التدقيق)</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="94"/>
+        <location filename="../pages/review.py" line="95"/>
         <source>A reason is required.</source>
         <translation>السبب مطلوب.</translation>
     </message>
@@ -3063,82 +3084,82 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>Review</name>
     <message>
-        <location filename="../pages/review.py" line="35"/>
+        <location filename="../pages/review.py" line="36"/>
         <source>pending review</source>
         <translation>بانتظار المراجعة</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="36"/>
+        <location filename="../pages/review.py" line="37"/>
         <source>confirmed</source>
         <translation>مؤكَّد</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="37"/>
+        <location filename="../pages/review.py" line="38"/>
         <source>rejected</source>
         <translation>مرفوض</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="38"/>
+        <location filename="../pages/review.py" line="39"/>
         <source>inconclusive</source>
         <translation>غير حاسم</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="39"/>
+        <location filename="../pages/review.py" line="40"/>
         <source>awaiting second review</source>
         <translation>بانتظار مراجعة ثانية</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="42"/>
+        <location filename="../pages/review.py" line="43"/>
         <source>Confirm</source>
         <translation>تأكيد</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="43"/>
+        <location filename="../pages/review.py" line="44"/>
         <source>Reject</source>
         <translation>رفض</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="44"/>
+        <location filename="../pages/review.py" line="45"/>
         <source>Inconclusive</source>
         <translation>غير حاسم</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="54"/>
+        <location filename="../pages/review.py" line="55"/>
         <source>Candidate</source>
         <translation>المرشح</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="55"/>
+        <location filename="../pages/review.py" line="56"/>
         <source>Face</source>
         <translation>الوجه</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="56"/>
+        <location filename="../pages/review.py" line="57"/>
         <source>Watchlist</source>
         <translation>قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="57"/>
+        <location filename="../pages/review.py" line="58"/>
         <source>Subject</source>
         <translation>الشخص</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="58"/>
+        <location filename="../pages/review.py" line="59"/>
         <source>Rank</source>
         <translation>الترتيب</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="59"/>
+        <location filename="../pages/review.py" line="60"/>
         <source>Distance</source>
         <translation>المسافة</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="60"/>
+        <location filename="../pages/review.py" line="61"/>
         <source>Mode</source>
         <translation>الوضع</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="61"/>
+        <location filename="../pages/review.py" line="62"/>
         <source>Status</source>
         <translation>الحالة</translation>
     </message>
@@ -3146,107 +3167,122 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>ReviewPage</name>
     <message>
-        <location filename="../pages/review.py" line="114"/>
+        <location filename="../pages/review.py" line="115"/>
         <source>All</source>
         <translation>الكل</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="126"/>
+        <location filename="../pages/review.py" line="127"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="128"/>
+        <location filename="../pages/review.py" line="129"/>
         <source>Show</source>
         <translation>عرض</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="142"/>
+        <location filename="../pages/review.py" line="143"/>
         <source>No probe crop</source>
         <translation>لا توجد صورة للوجه المفحوص</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="143"/>
+        <location filename="../pages/review.py" line="144"/>
         <source>No reference photo</source>
         <translation>لا توجد صورة مرجعية</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="145"/>
+        <location filename="../pages/review.py" line="146"/>
         <source>Probe (case face)</source>
         <translation>الوجه المفحوص (من القضية)</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="146"/>
+        <location filename="../pages/review.py" line="147"/>
         <source>Reference (watchlist)</source>
         <translation>المرجع (قائمة المراقبة)</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="152"/>
+        <location filename="../pages/review.py" line="153"/>
         <source>Distance</source>
         <translation>المسافة</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="153"/>
+        <location filename="../pages/review.py" line="154"/>
         <source>Threshold used</source>
         <translation>العتبة المستخدمة</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="154"/>
+        <location filename="../pages/review.py" line="155"/>
         <source>Search mode</source>
         <translation>وضع البحث</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="155"/>
+        <location filename="../pages/review.py" line="156"/>
+        <source>Case face</source>
+        <translation>وجه القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="157"/>
+        <source>Reference face</source>
+        <translation>الوجه المرجعي</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="158"/>
         <source>Subject</source>
         <translation>الشخص</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="156"/>
+        <location filename="../pages/review.py" line="159"/>
         <source>Listed for</source>
         <translation>سبب الإدراج</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="157"/>
+        <location filename="../pages/review.py" line="160"/>
         <source>Issuing agency</source>
         <translation>الجهة المُصدِرة</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="158"/>
+        <location filename="../pages/review.py" line="161"/>
         <source>Label</source>
         <translation>التصنيف</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="159"/>
+        <location filename="../pages/review.py" line="162"/>
         <source>Listing review date</source>
         <translation>تاريخ مراجعة الإدراج</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="160"/>
+        <location filename="../pages/review.py" line="163"/>
         <source>Listing expires</source>
         <translation>انتهاء الإدراج</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="161"/>
+        <location filename="../pages/review.py" line="164"/>
         <source>Decisions</source>
         <translation>القرارات</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="178"/>
+        <location filename="../pages/review.py" line="181"/>
         <source>J / K: next / previous candidate</source>
         <translation>J / K: المرشح التالي / السابق</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="283"/>
+        <location filename="../pages/review.py" line="286"/>
         <source>none yet</source>
         <translation>لا شيء بعد</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="303"/>
+        <location filename="../pages/review.py" line="304"/>
+        <source>a probe photo (not stored)</source>
+        <translation>صورة بحث (غير محفوظة)</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="312"/>
         <source>no expiry</source>
         <translation>بلا انتهاء</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="346"/>
+        <location filename="../pages/review.py" line="355"/>
         <source>Candidate {0}: {1}</source>
         <translation>المرشح {0}: {1}</translation>
     </message>
@@ -3563,6 +3599,236 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <location filename="../pages/similar.py" line="182"/>
         <source>Cancelled: </source>
         <translation>أُلغي: </translation>
+    </message>
+</context>
+<context>
+    <name>TimeAxis</name>
+    <message>
+        <location filename="../timeaxis.py" line="301"/>
+        <source>{0} items, {1} – {2}</source>
+        <translation>{0} عناصر، {1} – {2}</translation>
+    </message>
+</context>
+<context>
+    <name>Timeline</name>
+    <message>
+        <location filename="../pages/timeline.py" line="45"/>
+        <source>EXIF</source>
+        <translation>بيانات EXIF</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="46"/>
+        <source>MP4 metadata</source>
+        <translation>بيانات MP4 الوصفية</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="47"/>
+        <source>file time (modified, at ingest)</source>
+        <translation>وقت الملف (آخر تعديل، عند الإدخال)</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="48"/>
+        <source>no time</source>
+        <translation>بلا وقت</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="51"/>
+        <source>photo</source>
+        <translation>صورة</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="52"/>
+        <source>video</source>
+        <translation>فيديو</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="53"/>
+        <source>not analysed</source>
+        <translation>لم يُحلَّل</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="56"/>
+        <source>pending</source>
+        <translation>قيد الانتظار</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="57"/>
+        <source>awaiting second review</source>
+        <translation>بانتظار المراجعة الثانية</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="58"/>
+        <source>confirmed</source>
+        <translation>مؤكَّد</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="59"/>
+        <source>inconclusive</source>
+        <translation>غير حاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="60"/>
+        <source>rejected</source>
+        <translation>مرفوض</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="261"/>
+        <source>Time</source>
+        <translation>الوقت</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="263"/>
+        <source>As recorded</source>
+        <translation>كما سُجِّل</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="269"/>
+        <source>Source</source>
+        <translation>المصدر</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="274"/>
+        <source>Kind</source>
+        <translation>النوع</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="276"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="277"/>
+        <source>Faces</source>
+        <translation>الوجوه</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="278"/>
+        <source>Review</source>
+        <translation>المراجعة</translation>
+    </message>
+</context>
+<context>
+    <name>TimelinePage</name>
+    <message>
+        <location filename="../pages/timeline.py" line="163"/>
+        <location filename="../pages/timeline.py" line="330"/>
+        <source>Every item</source>
+        <translation>كل العناصر</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="168"/>
+        <source>Every kind</source>
+        <translation>كل الأنواع</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="169"/>
+        <source>Photos</source>
+        <translation>الصور</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="170"/>
+        <source>Videos</source>
+        <translation>مقاطع الفيديو</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="171"/>
+        <source>Not analysed</source>
+        <translation>لم تُحلَّل</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="176"/>
+        <source>Any review outcome</source>
+        <translation>أي نتيجة مراجعة</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="179"/>
+        <source>No candidate</source>
+        <translation>بلا مرشَّح</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="182"/>
+        <source>UTC</source>
+        <translation>التوقيت العالمي المنسق (UTC)</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="186"/>
+        <source>Local ({0})</source>
+        <translation>المحلي ({0})</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="192"/>
+        <source>Case</source>
+        <translation>القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="193"/>
+        <source>Subject</source>
+        <translation>الشخص</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="194"/>
+        <source>Kind</source>
+        <translation>النوع</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="195"/>
+        <source>Review</source>
+        <translation>المراجعة</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="196"/>
+        <source>Time zone</source>
+        <translation>المنطقة الزمنية</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="206"/>
+        <source>Zoom in</source>
+        <translation>تكبير</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="209"/>
+        <source>Zoom out</source>
+        <translation>تصغير</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="211"/>
+        <source>Show all</source>
+        <translation>عرض الكل</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="218"/>
+        <source>Time runs left to right. A bar counts the items of its moment: click to zoom.</source>
+        <translation>يسير الزمن من اليسار إلى اليمين. يعدّ كل عمود عناصر لحظته: انقر للتكبير.</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="376"/>
+        <source>{0} – {1} (time zone: {2})</source>
+        <translation>{0} – {1} (المنطقة الزمنية: {2})</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="386"/>
+        <source>No case chosen.</source>
+        <translation>لم تُختر قضية.</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="391"/>
+        <source>{0} items in view of {1} on the time line.</source>
+        <translation>{0} عناصر معروضة من {1} على الخط الزمني.</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="395"/>
+        <source>The first {0} are listed.</source>
+        <translation>القائمة تعرض أول {0}.</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="397"/>
+        <source>{0} items have no time and are not placed.</source>
+        <translation>{0} عناصر بلا وقت ولم تُوضع على الخط.</translation>
+    </message>
+    <message>
+        <location filename="../pages/timeline.py" line="418"/>
+        <source>zone not recorded</source>
+        <translation>المنطقة غير مسجَّلة</translation>
     </message>
 </context>
 <context>
@@ -3883,191 +4149,6 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <location filename="../pages/watchlists.py" line="134"/>
         <source>Import a watchlist bundle...</source>
         <translation>استيراد حزمة قائمة مراقبة...</translation>
-    </message>
-</context>
-<context>
-    <name>TimeAxis</name>
-    <message>
-        <source>{0} items, {1} – {2}</source>
-        <translation>{0} عناصر، {1} – {2}</translation>
-    </message>
-</context>
-<context>
-    <name>Timeline</name>
-    <message>
-        <source>EXIF</source>
-        <translation>بيانات EXIF</translation>
-    </message>
-    <message>
-        <source>MP4 metadata</source>
-        <translation>بيانات MP4 الوصفية</translation>
-    </message>
-    <message>
-        <source>file time (modified, at ingest)</source>
-        <translation>وقت الملف (آخر تعديل، عند الإدخال)</translation>
-    </message>
-    <message>
-        <source>no time</source>
-        <translation>بلا وقت</translation>
-    </message>
-    <message>
-        <source>photo</source>
-        <translation>صورة</translation>
-    </message>
-    <message>
-        <source>video</source>
-        <translation>فيديو</translation>
-    </message>
-    <message>
-        <source>not analysed</source>
-        <translation>لم يُحلَّل</translation>
-    </message>
-    <message>
-        <source>pending</source>
-        <translation>قيد الانتظار</translation>
-    </message>
-    <message>
-        <source>awaiting second review</source>
-        <translation>بانتظار المراجعة الثانية</translation>
-    </message>
-    <message>
-        <source>confirmed</source>
-        <translation>مؤكَّد</translation>
-    </message>
-    <message>
-        <source>inconclusive</source>
-        <translation>غير حاسم</translation>
-    </message>
-    <message>
-        <source>rejected</source>
-        <translation>مرفوض</translation>
-    </message>
-    <message>
-        <source>Time</source>
-        <translation>الوقت</translation>
-    </message>
-    <message>
-        <source>As recorded</source>
-        <translation>كما سُجِّل</translation>
-    </message>
-    <message>
-        <source>Source</source>
-        <translation>المصدر</translation>
-    </message>
-    <message>
-        <source>Kind</source>
-        <translation>النوع</translation>
-    </message>
-    <message>
-        <source>Name</source>
-        <translation>الاسم</translation>
-    </message>
-    <message>
-        <source>Faces</source>
-        <translation>الوجوه</translation>
-    </message>
-    <message>
-        <source>Review</source>
-        <translation>المراجعة</translation>
-    </message>
-</context>
-<context>
-    <name>TimelinePage</name>
-    <message>
-        <source>Every item</source>
-        <translation>كل العناصر</translation>
-    </message>
-    <message>
-        <source>Every kind</source>
-        <translation>كل الأنواع</translation>
-    </message>
-    <message>
-        <source>Photos</source>
-        <translation>الصور</translation>
-    </message>
-    <message>
-        <source>Videos</source>
-        <translation>مقاطع الفيديو</translation>
-    </message>
-    <message>
-        <source>Not analysed</source>
-        <translation>لم تُحلَّل</translation>
-    </message>
-    <message>
-        <source>Any review outcome</source>
-        <translation>أي نتيجة مراجعة</translation>
-    </message>
-    <message>
-        <source>No candidate</source>
-        <translation>بلا مرشَّح</translation>
-    </message>
-    <message>
-        <source>UTC</source>
-        <translation>التوقيت العالمي المنسق (UTC)</translation>
-    </message>
-    <message>
-        <source>Local ({0})</source>
-        <translation>المحلي ({0})</translation>
-    </message>
-    <message>
-        <source>Case</source>
-        <translation>القضية</translation>
-    </message>
-    <message>
-        <source>Subject</source>
-        <translation>الشخص</translation>
-    </message>
-    <message>
-        <source>Kind</source>
-        <translation>النوع</translation>
-    </message>
-    <message>
-        <source>Review</source>
-        <translation>المراجعة</translation>
-    </message>
-    <message>
-        <source>Time zone</source>
-        <translation>المنطقة الزمنية</translation>
-    </message>
-    <message>
-        <source>Zoom in</source>
-        <translation>تكبير</translation>
-    </message>
-    <message>
-        <source>Zoom out</source>
-        <translation>تصغير</translation>
-    </message>
-    <message>
-        <source>Show all</source>
-        <translation>عرض الكل</translation>
-    </message>
-    <message>
-        <source>Time runs left to right. A bar counts the items of its moment: click to zoom.</source>
-        <translation>يسير الزمن من اليسار إلى اليمين. يعدّ كل عمود عناصر لحظته: انقر للتكبير.</translation>
-    </message>
-    <message>
-        <source>{0} – {1} (time zone: {2})</source>
-        <translation>{0} – {1} (المنطقة الزمنية: {2})</translation>
-    </message>
-    <message>
-        <source>No case chosen.</source>
-        <translation>لم تُختر قضية.</translation>
-    </message>
-    <message>
-        <source>{0} items in view of {1} on the time line.</source>
-        <translation>{0} عناصر معروضة من {1} على الخط الزمني.</translation>
-    </message>
-    <message>
-        <source>The first {0} are listed.</source>
-        <translation>القائمة تعرض أول {0}.</translation>
-    </message>
-    <message>
-        <source>{0} items have no time and are not placed.</source>
-        <translation>{0} عناصر بلا وقت ولم تُوضع على الخط.</translation>
-    </message>
-    <message>
-        <source>zone not recorded</source>
-        <translation>المنطقة غير مسجَّلة</translation>
     </message>
 </context>
 </TS>
