@@ -14,6 +14,8 @@ landmarks, one jitter; its first face per photo, as its examples do):
 (c) detection + encoding speed on ``../shared/faces``'s labelled photos: the whole
     ``custos eval`` command, start-up counted, against face_recognition's defaults in one
     process; once as installed (byte-compiled) and once with ``PYTHONDONTWRITEBYTECODE=1``.
+``--thumbnails``: (b') the evaluation set as 150-px thumbnails (faces of ~6-25 px between the
+    eyes, below the target's range), where the two pipelines differ.
 ``--rules``: the subject-score rules (nearest reference, mean of the 2 nearest, centroid)
     measured on both folders with Custos's embeddings (how the whole-subject rule was chosen).
 """
@@ -88,6 +90,35 @@ def make_small_faces(src: Path, dst: Path) -> dict[str, float]:
             for a, b, same in folder.pairs:
                 out_csv.writerow([small_name(a, eyes), small_name(b, eyes), int(same)])
     return written
+
+
+def make_thumbnails(src: Path, dst: Path, longest: int = 150) -> None:
+    """``src``'s evaluation set with every photo scaled to ``longest`` pixels on its longest
+    side (phone thumbnails, CCTV crops): faces of ~6-25 px between the eyes."""
+    import cv2
+
+    from matching.evaluate import read_folder
+    from matching.images import load_rgb
+
+    folder = read_folder(src)
+    for name in folder.images:
+        rgb = load_rgb(src / name)
+        h, w = rgb.shape[:2]
+        s = longest / max(h, w)
+        small = cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+        out = dst / Path(name).with_suffix(".jpg")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(
+            str(out), cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90]
+        )
+    for csv_name in ("identities.csv", "pairs.csv"):
+        with (src / csv_name).open(newline="") as fh:
+            rows = list(csv.reader(fh))
+        with (dst / csv_name).open("w", newline="") as fh:
+            renamed = [
+                [str(Path(c).with_suffix(".jpg")) if "/" in c else c for c in r] for r in rows[1:]
+            ]
+            csv.writer(fh).writerows([rows[0], *renamed])
 
 
 def face_recognition_embeddings(paths: list[Path]) -> tuple[dict[Path, np.ndarray | None], float]:
@@ -221,6 +252,7 @@ def main() -> None:
     ap.add_argument("--faces", type=Path, default=REPO.parent / "shared" / "faces")
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--rules", action="store_true")
+    ap.add_argument("--thumbnails", action="store_true", help="(b') 150-px thumbnails too")
     args = ap.parse_args()
     faces = args.faces.resolve()
     print(f"face_recognition {version('face_recognition')}, load {os.getloadavg()[0]:.2f}")
@@ -234,6 +266,14 @@ def main() -> None:
         )
         print("(a)/(b) accuracy")
         result = {"shared": compare(faces, "shared"), "small": compare(tmp, "small-faces")}
+        if args.thumbnails:
+            thumbs = Path(tempfile.mkdtemp(prefix="custos-thumbs-"))
+            try:
+                make_thumbnails(faces, thumbs)
+                print("(b') beyond the target: 150-px thumbnails")
+                compare(thumbs, "thumbnails")
+            finally:
+                shutil.rmtree(thumbs, ignore_errors=True)
         if args.rules:
             print("whole-subject rules (Custos embeddings)")
             rules(faces, "shared")
