@@ -72,10 +72,14 @@ class DetectJob:
         video_fps: float = 2.0,
         cancel: CancelToken | None = None,
         workers: int | None = None,
+        hard_faces: bool = True,
     ) -> None:
         self.session = session
         self.case_reference = case_reference
         self.video_fps = video_fps
+        # False: HOG's fast path only, no enlarged pass or CNN (matching.detect): ~20x faster
+        # on photos without a face, but small, blurred or turned faces are missed
+        self.hard_faces = hard_faces
         self.cancel = cancel or CancelToken()
         self.workers = workers
         self._hashed: set[int] = set()  # items with PDQ hashes already
@@ -101,7 +105,7 @@ class DetectJob:
         emit(Progress(0, total, "items", "finding faces"))
         by_key = {str(i.id): i for i in images}
         if images:
-            with DetectPool(self.workers) as pool:
+            with DetectPool(self.workers, hard_faces=self.hard_faces) as pool:
                 for res in pool.run(
                     self._image_inputs(images, result, emit),
                     cancel=lambda: self.cancel.cancelled,

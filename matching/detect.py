@@ -17,7 +17,7 @@ pass found it (:attr:`Face.detector`, :attr:`Face.scale`):
    finer than the first pass. HOG's 80-pixel window then covers faces of 20 original pixels.
 2. dlib's CNN face detector (``mmod_human_face_detector.dat``, checked like the other model
    files) on a copy of at most :data:`CNN_BUDGET_PX` pixels (enlarged up to 2x): it finds faces
-   in profile, low light and low resolution that HOG misses, at ~5 us per pixel of CPU, which is
+   in profile, low light and low resolution that HOG misses, at ~7 us per pixel of CPU, which is
    why it never runs where HOG already found a well-sized face. It runs when neither HOG pass
    found anything, or when they found only tiny faces in an image small enough for the CNN to
    see at full resolution (a large photo shrunk to its budget would show it tiny faces smaller
@@ -71,8 +71,8 @@ ENLARGE_MAX = 4.0
 HOG_BUDGET_PX = 4_000_000
 """Detection pixels of the enlarged HOG pass at most (~0.5 s of one core)."""
 
-CNN_BUDGET_PX = 360_000
-"""Pixels the CNN detector sees at most (600 x 600; ~1-2 s of one core)."""
+CNN_BUDGET_PX = 250_000
+"""Pixels the CNN detector sees at most (500 x 500; ~2 s of one core, ~7 us per pixel)."""
 
 CNN_ENLARGE_MAX = 2.0
 """The CNN pass enlarges a small image at most this much."""
@@ -204,8 +204,10 @@ class FaceEngine:
         upsample: int = 1,
         gray_detection: bool = True,
         num_jitters: int = 1,
+        hard_faces: bool = True,
     ) -> None:
         self.max_side = max_side
+        self.hard_faces = hard_faces  # the default of detect(hard=...)
         self.upsample = upsample
         self.gray_detection = gray_detection
         self.num_jitters = num_jitters
@@ -281,11 +283,13 @@ class FaceEngine:
             scale=round(scale, 3),
         )
 
-    def detect(self, rgb: np.ndarray, *, hard: bool = True) -> list[Face]:
+    def detect(self, rgb: np.ndarray, *, hard: bool | None = None) -> list[Face]:
         """Every face in an RGB ``uint8`` image, ordered left to right then top to bottom.
 
-        ``hard=False``: the first HOG pass only (video frames)."""
+        ``hard=False``: the first HOG pass only (video frames; ``faces detect
+        --no-hard-faces``); None: the engine's ``hard_faces``."""
         rgb = _as_rgb(rgb)
+        hard = self.hard_faces if hard is None else hard
         faces = [self._face(rgb, r, d, s) for r, d, s in self._rects(rgb, hard)]
         return sorted(faces, key=lambda f: (f.box.left, f.box.top))
 

@@ -28,9 +28,10 @@ reference). Chosen by measurement (``benchmarks/bench_hardfaces.py --rules``, PE
 ``../shared/faces`` and its small-faces copy it ranks as well as either, keeps the widest margin
 between the worst mated and the best non-mated score on the small faces (within 0.002 of the
 best on the others), scores subjects with one photo and with many on one scale, and is the
-only one of the three that the index's nearest-reference shortlist serves exactly. ``custos eval`` and
-``watchlist calibrate`` score subjects through :meth:`Gallery.subject_distances`, the same
-:meth:`Gallery.investigate` a search runs, so a calibrated threshold means the same in a search.
+only one of the three that the index's nearest-reference shortlist serves exactly.
+``custos eval`` and ``watchlist calibrate`` score subjects through
+:meth:`Gallery.subject_distances`, the same :meth:`Gallery.investigate` a search runs, so a
+calibrated threshold means the same in a search.
 """
 
 from __future__ import annotations
