@@ -12,8 +12,9 @@ from matching.casefaces import DetectJob
 from matching.facelist import list_faces
 from matching.images import load_rgb
 from vault import cases
+from vault.history import list_audit
 from vault.ingest import ingest
-from vaultkit import new_vault, one_clear_line, run_cli
+from vaultkit import new_vault, one_clear_line, open_as, run_cli
 
 
 def test_a_thumbnail_face_is_stored_and_listed_with_its_detector(
@@ -34,6 +35,8 @@ def test_a_thumbnail_face_is_stored_and_listed_with_its_detector(
         assert (result.items, result.faces) == (1, 1)
         [face] = list_faces(session, "C-1")
         assert (face.detector, face.detection_scale, face.found_by()) == ("hog", 4.0, "hog x4")
+        [analysed] = list_audit(session, action="faces.analysed")
+        assert analysed.details["hard_faces"] is True  # the record says how it was looked for
     finally:
         session.close()
     listed = run_cli("faces", "list", "--case", "C-1", vault=folder)
@@ -45,3 +48,6 @@ def test_a_thumbnail_face_is_stored_and_listed_with_its_detector(
     fast = run_cli("faces", "detect", "--case", "C-2", "--no-hard-faces", vault=folder)
     one_clear_line(fast)
     assert fast.returncode == 0 and "analysed 1 item(s): 0 face(s)" in fast.stdout
+    with open_as(folder) as s:
+        last = list_audit(s, action="faces.analysed")[-1]
+    assert last.details["hard_faces"] is False
