@@ -209,7 +209,7 @@ class DetectJob:
             db.add(info)
             # whether small, blurred or turned faces were looked for (matching.detect's hard
             # path): an analyst reading the record knows what "no face" was checked with
-            how = {"hard_faces": self.hard_faces} if kind == "image" else {}
+            how: dict[str, Any] = {"hard_faces": self.hard_faces} if kind == "image" else {}
             s.audit(db, "faces.analysed", info, faces=len(found), **how)
             for f, crop in zip(found, crops, strict=True):
                 rec = FaceRecord(
