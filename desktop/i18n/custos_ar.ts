@@ -1081,27 +1081,27 @@
 <context>
     <name>ClusterDialog</name>
     <message>
-        <location filename="../pages/faces.py" line="219"/>
+        <location filename="../pages/faces.py" line="232"/>
         <source>Clusters in {0}</source>
         <translation>المجموعات في {0}</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="225"/>
+        <location filename="../pages/faces.py" line="238"/>
         <source>Group {0}: {1} faces in {2} items</source>
         <translation>المجموعة {0}: {1} وجه في {2} عنصر</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="232"/>
+        <location filename="../pages/faces.py" line="245"/>
         <source>No face recurs in this case.</source>
         <translation>لا يتكرر أي وجه في هذه القضية.</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="234"/>
+        <location filename="../pages/faces.py" line="247"/>
         <source>Faces that look alike, grouped; not an identification.</source>
         <translation>وجوه متشابهة مجمّعة؛ وليست تعرّفاً على الهوية.</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="236"/>
+        <location filename="../pages/faces.py" line="249"/>
         <source>Enrol as subject...</source>
         <translation>تسجيل كشخص مدرج...</translation>
     </message>
@@ -1692,83 +1692,93 @@
 <context>
     <name>FacesPage</name>
     <message>
-        <location filename="../pages/faces.py" line="49"/>
+        <location filename="../pages/faces.py" line="50"/>
         <source>Detect faces</source>
         <translation>اكتشاف الوجوه</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="51"/>
+        <location filename="../pages/faces.py" line="52"/>
+        <source>Small and blurred faces too</source>
+        <translation>الوجوه الصغيرة والضبابية أيضًا</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="56"/>
+        <source>Where no well-sized face is found, look again on an enlarged copy and with a second, slower detector (about 2 s per photo without a face).</source>
+        <translation>حيث لا يوجد وجه بحجم كافٍ، يُعاد البحث في نسخة مكبّرة وبكاشف ثانٍ أبطأ (نحو ثانيتين لكل صورة بلا وجه).</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="60"/>
         <source>Cluster</source>
         <translation>تجميع</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="53"/>
+        <location filename="../pages/faces.py" line="62"/>
         <source>Search watchlists...</source>
         <translation>البحث في قوائم المراقبة...</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="55"/>
+        <location filename="../pages/faces.py" line="64"/>
         <source>Enrol selected as subject...</source>
         <translation>تسجيل المحدد كشخص...</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="60"/>
+        <location filename="../pages/faces.py" line="69"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="94"/>
+        <location filename="../pages/faces.py" line="105"/>
         <source>Loading...</source>
         <translation>جارٍ التحميل...</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="112"/>
+        <location filename="../pages/faces.py" line="123"/>
         <source>{0} faces ({1} photos, {2} video tracks)</source>
         <translation>{0} وجه ({1} صورة، {2} مسار فيديو)</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="126"/>
-        <location filename="../pages/faces.py" line="195"/>
+        <location filename="../pages/faces.py" line="137"/>
+        <location filename="../pages/faces.py" line="208"/>
         <source>Choose a case first.</source>
         <translation>اختر قضية أولاً.</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="132"/>
+        <location filename="../pages/faces.py" line="145"/>
         <source>Finding faces in {0}</source>
         <translation>جارٍ البحث عن الوجوه في {0}</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="143"/>
+        <location filename="../pages/faces.py" line="156"/>
         <source>Detecting faces: {0} of {1} photos</source>
         <translation>كشف الوجوه: {0} من {1} صورة</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="146"/>
+        <location filename="../pages/faces.py" line="159"/>
         <source>{0} items analysed, {1} faces found, {2} failed.</source>
         <translation>حُلّل {0} عنصر، وعُثر على {1} وجه، وفشل {2}.</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="150"/>
+        <location filename="../pages/faces.py" line="163"/>
         <source>Cancelled: </source>
         <translation>أُلغي: </translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="150"/>
+        <location filename="../pages/faces.py" line="163"/>
         <source>Analysed items are kept.</source>
         <translation>يُحتفظ بالعناصر التي حُلّلت.</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="171"/>
+        <location filename="../pages/faces.py" line="184"/>
         <source>Grouping faces...</source>
         <translation>جارٍ تجميع الوجوه...</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="174"/>
+        <location filename="../pages/faces.py" line="187"/>
         <source>Grouping the faces of {0}</source>
         <translation>تجميع وجوه {0}</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="205"/>
+        <location filename="../pages/faces.py" line="218"/>
         <source>Select one or more faces of the same person first.</source>
         <translation>حدّد أولاً وجهاً أو أكثر للشخص نفسه.</translation>
     </message>
