@@ -243,12 +243,17 @@ def custos_inprocess(
 
 
 def custos_cli(
-    scratch: Scratch, source: Path, hash_sets: bool = True
+    scratch: Scratch, source: Path, hash_sets: bool = True, no_bytecode: bool = False
 ) -> Callable[[], Callable[[], object]]:
+    """``custos ingest`` of ``source`` into a fresh vault; ``no_bytecode``: with
+    ``PYTHONDONTWRITEBYTECODE=1`` (the caches ``warm_cli`` wrote are still read)."""
+
     def setup() -> Callable[[], object]:
         folder = scratch.new("vault")
         new_vault(folder, hash_sets)[0].close()
         env = cli_env(folder)
+        if no_bytecode:
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
 
         def call() -> None:
             run([str(CUSTOS), "ingest", "--case", CASE, str(source)], env)

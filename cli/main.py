@@ -48,6 +48,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "hashset": ("hashset_cmd",),
     "report": ("report_cmd",),
     "timeline": ("report_cmd",),
+    "map": ("report_cmd",),
+    "thumbs": ("thumbs_cmd",),
 }
 
 

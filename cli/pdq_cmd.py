@@ -1,4 +1,4 @@
-"""custos pdq compute | groups, and custos items similar"""
+"""custos pdq compute | groups | sets, and custos items similar"""
 
 from __future__ import annotations
 
@@ -52,6 +52,34 @@ def groups(ctx: click.Context, case_ref: str, distance: int | None, as_json: boo
         out.print(f"group {n}: {len(g)} items: {names}", markup=False)
     if not found:
         out.print("no near-duplicates", markup=False)
+
+
+@pdq.command("sets")
+@click.option("--case", "case_ref", required=True)
+@click.option("--distance", type=int, default=None, help="PDQ bits of 256 (default: PDQ's 31).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def sets(ctx: click.Context, case_ref: str, distance: int | None, as_json: bool) -> None:
+    """Items of a case that are near-duplicates of an entry of an active PDQ hash set (a
+    partner's known-bad PDQ list), known-bad first."""
+    from matching.similar import case_set_matches
+
+    with signed_in(ctx) as session:
+        found = case_set_matches(session, case_ref, distance=distance)
+    if as_json:
+        emit_json([f.as_dict() for f in found])
+        return
+    for f in found:
+        m = f.match
+        at = f" at {m.frame_time:.1f} s" if m.frame_time is not None else ""
+        cat = "-" if m.category is None else str(m.category)
+        out.print(
+            f"item {f.item}\t{safe(f.name)}{at}\t{m.kind}\tset {safe(m.set)}\tcategory {cat}"
+            f"\tdistance {m.distance}\t{m.hash}",
+            markup=False,
+        )
+    if not found:
+        out.print("no item near an active PDQ set's entry", markup=False)
 
 
 @click.command("similar")

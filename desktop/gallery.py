@@ -10,6 +10,7 @@ screenful.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
@@ -30,16 +31,19 @@ from PySide6.QtWidgets import QAbstractItemView, QListView
 THUMB = 112
 BATCH = 48
 CACHE = 4000
+WANTED = 4 * BATCH  # requests kept waiting at most (the newest)
 FACE_ROLE = Qt.ItemDataRole.UserRole + 10
 Index = QModelIndex | QPersistentModelIndex
 
 
-def load_thumbnails(session: Any, face_ids: list[int], size: int = THUMB) -> dict[int, QImage]:
+def load_thumbnails(
+    session: Any, face_ids: list[int], size: int = THUMB
+) -> dict[int, QImage | str]:
     """On a worker: each crop through the core, decoded and scaled (QImage is thread-safe)."""
     from matching.facelist import face_crop
     from vault.errors import CustosError
 
-    found: dict[int, QImage] = {}
+    found: dict[int, QImage | str] = {}
     for face_id in face_ids:
         try:
             image = QImage.fromData(face_crop(session, face_id))
@@ -55,16 +59,35 @@ def load_thumbnails(session: Any, face_ids: list[int], size: int = THUMB) -> dic
     return found
 
 
+Loader = Callable[[Any, list[int]], dict[int, "QImage | str"]]
+
+
 class ThumbnailCache(QObject):
-    """Face id -> QPixmap (LRU), filled by batched background loads; ``loaded`` lists new ids."""
+    """Id -> QPixmap (LRU), filled by batched background loads; ``loaded`` lists new ids.
+
+    ``loader(session, ids)`` runs on a worker and answers each id with a decoded ``QImage``, or
+    a one-line reason why it has none (kept in ``errors``: a placeholder tile), or leaves it out
+    (nothing to show yet: not asked for again until ``forget``). Face crops by default; the
+    Evidence grid loads item thumbnails through the same cache."""
 
     loaded = Signal(list)
 
-    def __init__(self, session: Any, runner: Any, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        session: Any,
+        runner: Any,
+        parent: QObject | None = None,
+        loader: Loader = load_thumbnails,
+        capacity: int = CACHE,
+    ) -> None:
         super().__init__(parent)
         self.session = session
         self.runner = runner
+        self.loader = loader
+        self.capacity = capacity
         self.pixmaps: OrderedDict[int, QPixmap] = OrderedDict()
+        self.errors: dict[int, str] = {}
+        self._absent: set[int] = set()
         self._wanted: OrderedDict[int, None] = OrderedDict()
         self._in_flight: set[int] = set()
         self._timer = QTimer(self)
@@ -74,16 +97,30 @@ class ThumbnailCache(QObject):
         self.placeholder = QPixmap(THUMB, THUMB)
         self.placeholder.fill(QColor(128, 128, 128, 60))
 
-    def get(self, face_id: int) -> QPixmap | None:
-        pixmap = self.pixmaps.get(face_id)
+    def get(self, key: int) -> QPixmap | None:
+        pixmap = self.pixmaps.get(key)
         if pixmap is not None:
-            self.pixmaps.move_to_end(face_id)
+            self.pixmaps.move_to_end(key)
             return pixmap
-        if face_id not in self._in_flight:
-            self._wanted[face_id] = None
-            self._wanted.move_to_end(face_id, last=False)  # the newest request first
+        if key not in self._in_flight and key not in self.errors and key not in self._absent:
+            self._wanted[key] = None
+            self._wanted.move_to_end(key, last=False)  # the newest request first
+            while len(self._wanted) > WANTED:  # scrolled past long ago: asked again if shown
+                self._wanted.popitem()
             self._timer.start()
         return None
+
+    def forget(self, keys: list[int]) -> None:
+        """Ask for these again when next shown (their thumbnails were just made)."""
+        for key in keys:
+            self._absent.discard(key)
+            self.errors.pop(key, None)
+
+    def clear(self) -> None:
+        self.pixmaps.clear()
+        self.errors.clear()
+        self._absent.clear()
+        self._wanted.clear()
 
     @property
     def pending(self) -> int:
@@ -94,17 +131,21 @@ class ThumbnailCache(QObject):
             return  # one batch at a time: the runner stays free for the user's jobs
         batch = [self._wanted.popitem(last=False)[0] for _ in range(min(BATCH, len(self._wanted)))]
         self._in_flight.update(batch)
-        bridge = self.runner.call(load_thumbnails, self.session, batch)
+        bridge = self.runner.call(self.loader, self.session, batch)
         bridge.setProperty("batch", batch)
         bridge.finished.connect(self._arrived)
         bridge.failed.connect(self._failed)
 
-    def _arrived(self, images: dict[int, QImage]) -> None:
+    def _arrived(self, images: dict[int, QImage | str]) -> None:
         batch = self.sender().property("batch")
         self._in_flight.difference_update(batch)
-        for face_id, image in images.items():
-            self.pixmaps[face_id] = QPixmap.fromImage(image)
-        while len(self.pixmaps) > CACHE:
+        for key, image in images.items():
+            if isinstance(image, str):
+                self.errors[key] = image
+            else:
+                self.pixmaps[key] = QPixmap.fromImage(image)
+        self._absent.update(k for k in batch if k not in images)
+        while len(self.pixmaps) > self.capacity:
             self.pixmaps.popitem(last=False)
         self.loaded.emit(list(images))
         self._timer.start()

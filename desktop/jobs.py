@@ -41,9 +41,12 @@ class JobBridge(QObject):
     failed = Signal(str)  # one readable line
     _cross = Signal()  # emitted on the worker thread, delivered queued
 
-    def __init__(self, cancel: Any = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self, cancel: Any = None, parent: QObject | None = None, every_entry: bool = False
+    ) -> None:
         super().__init__(parent)
         self.cancel_token = cancel
+        self.every_entry = every_entry  # also the entries that went well (else failures only)
         self.running = True
         self.result: Any = None
         self.error: str | None = None
@@ -98,7 +101,7 @@ class _Worker(QRunnable):
                 return
             self._last = now
             self._bridge.post("progress", (event.done, event.total, event.message))
-        elif isinstance(event, Finished) and not event.ok:
+        elif isinstance(event, Finished) and (self._bridge.every_entry or not event.ok):
             self._bridge.post("entry", (event.subject, event.ok, event.message))
 
     def run(self) -> None:
@@ -132,11 +135,12 @@ class JobRunner(QObject):
         self.pool.setMaxThreadCount(threads)
         self._active: set[JobBridge] = set()
 
-    def start(self, job: Any, writes: bool = True) -> JobBridge:
-        """Run ``job.run(emit)`` (or ``job(emit)``); its ``cancel`` token, if any, is wired."""
+    def start(self, job: Any, writes: bool = True, every_entry: bool = False) -> JobBridge:
+        """Run ``job.run(emit)`` (or ``job(emit)``); its ``cancel`` token, if any, is wired.
+        ``every_entry``: ``entry`` for each finished entry, not only for failures."""
         fn = job.run if hasattr(job, "run") else job
         token = getattr(job, "cancel", None)
-        bridge = JobBridge(token if hasattr(token, "cancelled") else None, self)
+        bridge = JobBridge(token if hasattr(token, "cancelled") else None, self, every_entry)
         self._active.add(bridge)
         bridge.finished.connect(lambda _r, b=bridge, w=writes: self._ended(b, w))
         bridge.failed.connect(lambda _m, b=bridge, w=writes: self._ended(b, w))

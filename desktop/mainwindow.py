@@ -209,12 +209,12 @@ class MainWindow(QMainWindow):
     def show_case(self, reference: str) -> None:
         """A case opens on its overview; its evidence is chosen too, one click away."""
         keys = self.area_keys()
+        if "overview" in keys:  # first: its figures are read before the evidence list
+            self.show_area("overview").show_case(reference)
         if "evidence" in keys:
             self.page("evidence").show_case(reference)
-        if "overview" in keys:
-            self.show_area("overview").show_case(reference)
-        elif "evidence" in keys:
-            self.show_area("evidence")
+            if "overview" not in keys:
+                self.show_area("evidence")
 
     def show_case_in(self, key: str, reference: str) -> None:
         if key in self.area_keys():

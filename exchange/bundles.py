@@ -38,6 +38,7 @@ from vault.jobs import CancelToken, Emit, ignore
 from vault.models import Blob, Case, CustodyEvent, Item, canonical
 from vault.schema import Acquired
 from vault.session import Session, now
+from vault.storework import Derivers
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ def open_bundle(
     reread: bool = False,
     digest: Callable[[Path, CancelToken], str] | None = None,
     emit: Emit = ignore,
+    derive: bool = False,
 ) -> Iterator[tuple[BagView | None, list[str]]]:
     """The bag at ``path`` (a folder or a ``.tar.age``) for the checks, and what stopped it.
 
@@ -69,19 +71,25 @@ def open_bundle(
     it is hashed; ``reread``: the payload is read again after the checks (``read_payload``), so
     a ``.tar.age``'s is staged too (never in clear). ``digest``: a folder's payload digests
     computed ahead (``exchange.prehash``). Staged files not moved into the store are removed.
+    ``derive`` (evidence import): each staged file also goes through the layers' ``Derive``
+    (a photo's PDQ hash, as at ingest), in ``Staged.derived``.
     """
     blobs = session.blobs
+    derivers = Derivers.of(session.schema.derivers) if derive else None
     if path.is_symlink():
         yield None, [f"{path}: a symbolic link, not a bundle"]
     elif path.is_dir():
-        folder = FolderBag(path, digest, (blobs.tmp, blobs.recipients) if store else None)
+        stage_to = (blobs.tmp, blobs.recipients) if store else None
+        folder = FolderBag(path, digest, stage_to, derivers)
         try:
             yield folder, []
         finally:
             folder.discard()
     elif path.is_file():
         recipients = blobs.recipients if store or reread else None
-        bag, problems = unpack(path, session.age_identities, blobs.tmp, cancel, recipients, emit)
+        bag, problems = unpack(
+            path, session.age_identities, blobs.tmp, cancel, recipients, emit, derivers
+        )
         try:
             yield bag, problems
         finally:
@@ -236,7 +244,8 @@ class ImportJob:
         s.require("exchange.bundle", target=f"case:{self.case_reference}")
         with s.db() as db:
             case = find_case(db, self.case_reference)
-        with open_bundle(s, self.path, self.cancel, store=True, emit=emit) as (bag, found):
+        opened = open_bundle(s, self.path, self.cancel, store=True, emit=emit, derive=True)
+        with opened as (bag, found):
             r = check_opened(s, bag, found, emit)
             ids = self._land(case, bag, r)
         return ImportResult(r.bundle_id, r.sender, ids, self.warnings)
@@ -262,7 +271,9 @@ class ImportJob:
             if done.size != int(item["size"]):
                 raise refuse(s, self.path, r, [f"{rel}: size differs from {BUNDLE_JSON}"])
             s.blobs.move_in(done.tmp, s.blobs.name_for(d.sha256))
-            stored.append((item, s.blobs.name_for(d.sha256), d.sha1 or "", d.md5 or ""))
+            stored.append(
+                (item, s.blobs.name_for(d.sha256), d.sha1 or "", d.md5 or "", done.derived)
+            )
         syncfs(s.folder)
         try:
             return self._commit(case, r, stored)
@@ -270,7 +281,10 @@ class ImportJob:
             raise refuse(s, self.path, r, [str(exc)]) from None
 
     def _commit(
-        self, case: Case, r: BagReport, stored: list[tuple[dict[str, Any], str, str, str]]
+        self,
+        case: Case,
+        r: BagReport,
+        stored: list[tuple[dict[str, Any], str, str, str, dict[str, Any]]],
     ) -> list[int]:
         s, at = self.session, now()
         sent_on = str(r.meta.get("created", ""))
@@ -297,11 +311,12 @@ class ImportJob:
             db.add(record)
             s.audit(db, "bundle.imported", record, partner=r.sender, bundle=r.bundle_id)
             acquired = []
-            for meta, blob, sha1, md5 in stored:
+            for meta, blob, sha1, md5, derived in stored:
                 ids.append(self._item(db, case, r, meta, blob, sha1, md5, sent_on, at))
                 sha = r.manifest[str(meta["path"])]
-                acquired.append(Acquired(ids[-1], case.id, sha, sha1 or None, md5 or None))
-            s.schema.acquired(s, db, acquired)  # looked up in the hash sets, as at ingest
+                acquired.append(Acquired(ids[-1], case.id, sha, sha1 or None, md5 or None, derived))
+            # looked up in the hash sets and photos' PDQ recorded, as at ingest
+            s.schema.acquired(s, db, acquired)
         return ids
 
     def _item(

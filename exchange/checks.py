@@ -40,6 +40,7 @@ from exchange.staging import Staged, stage
 from matching.tlp import RANK
 from vault import agefmt
 from vault.jobs import CancelToken, Emit, Progress
+from vault.storework import Derivers
 
 MAX_TAG = 16 << 20
 MAX_PATH = 1024
@@ -217,8 +218,10 @@ class FolderBag:
         root: Path,
         digest: Callable[[Path, CancelToken], str] | None = None,
         stage_to: tuple[Path, list[agefmt.Recipient]] | None = None,
+        derivers: Derivers | None = None,
     ) -> None:
         self.root, self._digest, self._stage_to = root, digest, stage_to
+        self._derivers = derivers  # evidence import: what the layers make of each file
         self.staged: dict[str, Staged] = {}
 
     def listing(self, r: BagReport) -> dict[str, int] | None:
@@ -247,7 +250,8 @@ class FolderBag:
         rel = path.relative_to(self.root).as_posix()
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         try:
-            done = stage(fd, os.fstat(fd).st_size, folder, recipients, cancel)
+            derive = (self._derivers, rel) if self._derivers else None
+            done = stage(fd, os.fstat(fd).st_size, folder, recipients, cancel, derive=derive)
         finally:
             os.close(fd)
         self.staged[rel] = done

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session as DbSession
 
-from matching.casefaces import IMAGE_EXT, VIDEO_EXT
+from matching.mediakind import IMAGE_EXT, VIDEO_EXT
 from matching.review import OPEN, decisions_of, status_of
 from vault.cases import find_case
 from vault.session import Session, requires

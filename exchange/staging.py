@@ -15,13 +15,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from vault import agefmt
 from vault.hashing import Digests, MultiHasher
 from vault.jobs import CancelToken
-from vault.storework import Sink, encrypt_into
+from vault.storework import Derivers, Sink, encrypt_into
 
 Read = Callable[[int], bytes]
 
@@ -31,6 +32,7 @@ class Staged:
     tmp: Path  # an age file to the vault's recipients, waiting to be moved into the store
     digests: Digests
     size: int
+    derived: dict[str, Any] = field(default_factory=dict)  # by layer (a photo's PDQ hash)
 
 
 class TooLong(Exception):
@@ -63,28 +65,33 @@ def stage(
     recipients: list[agefmt.Recipient],
     cancel: CancelToken,
     limit: int | None = None,
+    derive: tuple[Derivers, str] | None = None,
 ) -> Staged:
     """Encrypt what ``read`` gives (a file descriptor or a stream's ``read``) into a new file
     under ``folder`` while hashing it. ``expected`` (about the size) decides whether the hashes
     run on threads; more bytes than ``limit`` raise ``TooLong``. Errors as ``encrypt_into``'s
-    (``SourceFault``, ``VaultFault``); the new file is removed again on any failure."""
+    (``SourceFault``, ``VaultFault``); the new file is removed again on any failure.
+    ``derive``: the layers' ``Derivers`` and the file's name in the bag: what they make of the
+    bytes (a photo's PDQ hash, as at ingest) comes back in ``Staged.derived``."""
     tmp = folder / uuid.uuid4().hex
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     hasher = MultiHasher(expected)
+    keep: list[bytes] | None = [] if derive and derive[0].wanted(derive[1], expected) else None
     try:
         sink = Sink(fd)
         enc = agefmt.Encryptor(sink, recipients)  # type: ignore[arg-type]
-        size = encrypt_into(read, enc, hasher, _steps(cancel, limit)) or 0
+        size = encrypt_into(read, enc, hasher, _steps(cancel, limit), keep) or 0
         enc.close()
         sink.flush()
         digests = hasher.digests()
+        derived = derive[0].run(derive[1], b"".join(keep)) if derive and keep is not None else {}
     except BaseException:
         hasher.close()
         os.close(fd)
         tmp.unlink(missing_ok=True)
         raise
     os.close(fd)
-    return Staged(tmp, digests, size)
+    return Staged(tmp, digests, size, derived)
 
 
 def hash_only(

@@ -53,7 +53,7 @@ from exchange.leftovers import sweep, unpack_folder_name
 from exchange.staging import Staged, TooLong, hash_only, stage
 from vault.agefmt import CHUNK, TAG, AgeError, Identities, Recipient, decrypt_chunks
 from vault.jobs import CancelToken, Emit, Progress, ignore
-from vault.storework import FULL, SourceFault, VaultFault
+from vault.storework import FULL, Derivers, SourceFault, VaultFault
 
 
 class _Reader(io.RawIOBase):
@@ -131,8 +131,10 @@ class StreamedBag:
         recipients: list[Recipient] | None,
         emit: Emit,
         total: int,
+        derivers: Derivers | None = None,
     ) -> None:
         self.folder, self._recipients = folder, recipients
+        self._derivers = derivers  # evidence import: what the layers make of each file
         self._identity, self._emit, self._total = identity, emit, total
         self.top = ""
         self._first: str | None = None
@@ -174,7 +176,8 @@ class StreamedBag:
         self, rel: str, src: io.BufferedReader, size: int, cancel: CancelToken
     ) -> tuple[str, int]:
         if self.folder is not None and self._recipients is not None:
-            done = stage(src.read, size, self.folder, self._recipients, cancel, size)
+            derive = (self._derivers, rel) if self._derivers else None
+            done = stage(src.read, size, self.folder, self._recipients, cancel, size, derive)
             self.staged[rel] = done
             sha, got = done.digests.sha256, done.size
         else:
@@ -289,6 +292,7 @@ def unpack(
     cancel: CancelToken,
     recipients: list[Recipient] | None = None,
     emit: Emit = ignore,
+    derivers: Derivers | None = None,
 ) -> tuple[StreamedBag | None, list[str]]:
     """Decrypt and read ``src`` in one stream; returns (the bag or None, problems). With
     ``recipients`` (import) the payload is staged, encrypted to them, in a new folder under
@@ -311,7 +315,7 @@ def unpack(
         if recipients is not None:
             folder = work / unpack_folder_name()
             folder.mkdir(mode=0o700)
-        bag = StreamedBag(identity, folder, recipients, emit, cipher)
+        bag = StreamedBag(identity, folder, recipients, emit, cipher, derivers)
         try:
             tops, fatal = _extract(src, fh, identity, bag, cipher, problems, cancel)
         except BaseException:

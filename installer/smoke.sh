@@ -74,6 +74,10 @@ openssl pkeyutl -verify -pubin -inkey "$TMP/report.pem" -rawin -in "$TMP/report.
     -sigfile "$TMP/report.pdf.sig"
 [ -s "$TMP/report.html" ]
 
+step "custos map --basemap (the bundled Natural Earth basemap, its digest checked)"
+"$APP" map --basemap | grep -q "basemap: Natural Earth 5.1.1"
+"$APP" map --case SMOKE-1 --json >/dev/null
+
 step "custos verify"
 "$APP" verify
 

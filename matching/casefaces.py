@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from matching.errors import MatchingError
 from matching.faces import MODEL_NAME, Face
+from matching.mediakind import media_kind
 from matching.models import FaceRecord, MediaInfo
 from matching.parallel import DetectPool, ImageInput, ImageResult
 from matching.pdq import PdqHash
@@ -31,14 +32,6 @@ from vault.fsutil import plain_copy
 from vault.jobs import CancelToken, Emit, Finished, Progress
 from vault.models import CustodyEvent, Item, canonical
 from vault.session import Session, now
-
-IMAGE_EXT = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".heif", ".gif"}
-VIDEO_EXT = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".3gp", ".wmv", ".mpg", ".mpeg"}
-
-
-def media_kind(name: str) -> str | None:
-    ext = PurePosixPath(name).suffix.lower()
-    return "image" if ext in IMAGE_EXT else "video" if ext in VIDEO_EXT else None
 
 
 @dataclass

@@ -193,6 +193,27 @@ def load_luma(
     return arr
 
 
+def thumbnail_jpeg(
+    source: ImageSource, side: int, *, name: str | None = None, quality: int = 80
+) -> tuple[bytes, int, int]:
+    """A JPEG of ``source`` at most ``side`` pixels on its longest side, as a viewer shows it
+    (EXIF orientation, alpha on white, high bit depths scaled), with its width and height.
+
+    Decoded as :func:`load_rgb` refuses (header over ``MAX_PIXELS``, damage, truncation: one
+    :class:`ImageError`), but a large JPEG only at 1/2, 1/4 or 1/8 scale in the DCT domain.
+    """
+    label = source_name(source, name)
+    img = _open(source, label, reduce_to=side, mode="RGB")
+    try:
+        rgb = Image.fromarray(_to_rgb(_orient(img)))
+        rgb.thumbnail((side, side), Image.Resampling.BICUBIC)
+        out = io.BytesIO()
+        rgb.save(out, "JPEG", quality=quality, optimize=True)
+    except _DECODE_ERRORS as exc:
+        raise ImageError(label, f"cannot convert pixels ({exc})") from exc
+    return out.getvalue(), rgb.width, rgb.height
+
+
 # -- metadata -------------------------------------------------------------------------------------
 
 _EXIF_IFD = 0x8769

@@ -78,6 +78,25 @@ class PdqRecord(Base):
     created_at: Mapped[str] = mapped_column(String(40))
 
 
+class Thumbnail(Base):
+    """The small picture of a photo or video shown in the Evidence grid (``matching.thumbs``).
+
+    One row per item, written once, never changed: ``blob`` names the JPEG (a vault blob like a
+    face crop, checked by verify), or is None with ``error`` saying in one line why none could
+    be made (a damaged or hostile file); the grid then shows a placeholder tile."""
+
+    __tablename__ = "thumbnails"
+    __table_args__ = (Index("ix_thumbnails_case", "case_id"),)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    blob: Mapped[str | None] = mapped_column(ForeignKey("blobs.name"), nullable=True)
+    width: Mapped[int] = mapped_column(default=0)
+    height: Mapped[int] = mapped_column(default=0)
+    frame_time: Mapped[float | None] = mapped_column(nullable=True)  # seconds, video key frame
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    made_at: Mapped[str] = mapped_column(String(40))
+
+
 class Watchlist(Base):
     __tablename__ = "watchlists"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -289,6 +308,10 @@ def _pdq(v: Mapping[str, Any], lookup: Lookup) -> str:
     return f"PDQ hash {v['_key']}{at}" + (f" of {item_name(item, lookup)}" if item else "")
 
 
+def _thumbnail(v: Mapping[str, Any], lookup: Lookup) -> str:
+    return f"thumbnail of {item_name(v['_key'], lookup)}"
+
+
 def _candidate(v: Mapping[str, Any], lookup: Lookup) -> str:
     run = v.get("run_id", v.get("run"))
     return f"candidate {v['_key']}" + (f" of search run {run}" if run is not None else "")
@@ -300,6 +323,7 @@ LAYER = Layer(
         MediaInfo,
         FaceRecord,
         PdqRecord,
+        Thumbnail,
         Watchlist,
         Subject,
         Reference,
@@ -316,6 +340,7 @@ LAYER = Layer(
         Audited(MediaInfo, lambda v, lookup: f"face analysis of {item_name(v['_key'], lookup)}"),
         Audited(FaceRecord, _face),
         Audited(PdqRecord, _pdq, append_only=True),
+        Audited(Thumbnail, _thumbnail, append_only=True),
         Audited(Watchlist, lambda v, lookup: _watchlist(v["_key"], lambda _: v)),
         Audited(Subject, _subject),
         Audited(Reference, _reference),
@@ -342,5 +367,6 @@ LAYER = Layer(
         BlobUse(FaceRecord, "crop_blob", "crop"),
         BlobUse(Reference, "photo_blob", "photo"),
         BlobUse(Reference, "crop_blob", "crop"),
+        BlobUse(Thumbnail, "blob", "thumbnail"),
     ),
 )

@@ -44,8 +44,32 @@ def pdq_set_matches(
 ) -> list[SetMatch]:
     """``codes`` ((n, 32) uint8: the item's PDQ hashes, already filtered by quality) against
     every active set's PDQ entries; one match per set, its closest entry, closest first."""
+    per_set: dict[int, tuple[int, bytes, int]] = {}  # set id -> (distance, key, query row)
+    within, named = closest_entries(session, codes, distance)
+    for (set_id, qi), (d, key) in within.items():
+        if set_id not in per_set or d < per_set[set_id][0]:
+            per_set[set_id] = (d, key, qi)
+    found = [
+        set_match(session, set_id, named[set_id], key, d, times[qi])
+        for set_id, (d, key, qi) in per_set.items()
+    ]
+    found.sort(key=match_order)
+    return found
+
+
+def match_order(m: SetMatch) -> tuple[int, int, str]:
+    """Known-bad first, then informational, then known-good; closest first within each."""
+    order = {"known-bad": 0, "info": 1, "known-good": 2}
+    return (order.get(m.set_kind, 3), m.distance, m.set)
+
+
+def closest_entries(
+    session: Session, codes: np.ndarray, distance: int
+) -> tuple[dict[tuple[int, int], tuple[int, bytes]], dict[int, tuple[str, str]]]:
+    """For every (active set, query row) within ``distance``: (distance, key) of the set's
+    closest PDQ entry; and each active set's (name, kind). ``READ_ROWS`` entries per visit."""
     if len(codes) == 0:
-        return []
+        return {}, {}
     code = ALGORITHMS["pdq"][0]
     lo, hi = bytes((code,)), bytes((code + 1,))
     queries = np.ascontiguousarray(codes, np.uint8).reshape(-1, 32).view(np.uint64)
@@ -55,8 +79,8 @@ def pdq_set_matches(
             .with_only_columns(HashSet.id, HashSet.name, HashSet.kind)
             .where(HashSet.state == "active")
         ).all()
-    best: dict[int, tuple[int, bytes, int]] = {}  # set id -> (distance, key, query row)
-    entries, categories = HashSetEntry.__tablename__, HashSetCategory.__tablename__
+    best: dict[tuple[int, int], tuple[int, bytes]] = {}
+    entries = HashSetEntry.__tablename__
     for set_id, _, _ in sets:
         last = lo
         while True:
@@ -79,26 +103,34 @@ def pdq_set_matches(
             for qi, q in enumerate(queries):
                 d = np.bitwise_count(words ^ q).sum(axis=1, dtype=np.int32)
                 i = int(np.argmin(d))
-                if d[i] <= distance and (set_id not in best or d[i] < best[set_id][0]):
-                    best[set_id] = (int(d[i]), keys[i], qi)
+                had = best.get((set_id, qi))
+                if d[i] <= distance and (had is None or d[i] < had[0]):
+                    best[(set_id, qi)] = (int(d[i]), keys[i])
             if len(rows) < READ_ROWS:
                 break
-    named = {s_id: (name, kind) for s_id, name, kind in sets}
-    found = []
-    for set_id, (d, key, qi) in best.items():
-        with session.db() as db:
-            category = (
-                db.connection()
-                .exec_driver_sql(
-                    f"SELECT category FROM {categories} WHERE set_id = ? AND key = ?",
-                    (set_id, key),
-                )
-                .scalar()
+    return best, {s_id: (name, kind) for s_id, name, kind in sets}
+
+
+def set_match(
+    session: Session,
+    set_id: int,
+    named: tuple[str, str],
+    key: bytes,
+    distance: int,
+    frame_time: float | None,
+) -> SetMatch:
+    """A ``SetMatch`` for one entry of a set, with the entry's category."""
+    with session.db() as db:
+        category = (
+            db.connection()
+            .exec_driver_sql(
+                f"SELECT category FROM {HashSetCategory.__tablename__} "
+                "WHERE set_id = ? AND key = ?",
+                (set_id, key),
             )
-        name, kind = named[set_id]
-        found.append(
-            SetMatch(f"{kind} near-duplicate", name, kind, category, key[1:].hex(), d, times[qi])
+            .scalar()
         )
-    order = {"known-bad": 0, "info": 1, "known-good": 2}
-    found.sort(key=lambda m: (order.get(m.set_kind, 3), m.distance, m.set))
-    return found
+    name, kind = named
+    return SetMatch(
+        f"{kind} near-duplicate", name, kind, category, key[1:].hex(), distance, frame_time
+    )

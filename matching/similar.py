@@ -25,11 +25,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy import func, select
 
-from matching.casefaces import media_kind
 from matching.errors import MatchingError
+from matching.mediakind import media_kind
 from matching.models import FaceRecord, PdqRecord
 from matching.pdq import MATCH_DISTANCE, MIN_QUALITY, HashIndex, PdqHash
-from matching.pdqsets import SetMatch, pdq_set_matches
+from matching.pdqsets import SetMatch, closest_entries, match_order, pdq_set_matches, set_match
 from matching.pdqstore import add_pdq_rows, hashed_items
 from vault.cases import find_case
 from vault.errors import IntegrityFault, PermissionDenied, UserError
@@ -332,6 +332,65 @@ def _set_matches(session: Session, item: Item, distance: int) -> list[SetMatch]:
         codes = vh.index.codes(rows)
     times = [None if np.isnan(t) else float(t) for t in vh.frame_time[rows]]
     return pdq_set_matches(session, codes, times, distance)
+
+
+@dataclass(frozen=True)
+class ItemSetMatch:
+    """An item of a case within the distance of an active PDQ set's entry."""
+
+    item: int
+    name: str
+    match: SetMatch
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"item": self.item, "name": self.name, **self.match.as_dict()}
+
+
+def case_set_matches(
+    session: Session, case_reference: str, distance: int | None = None
+) -> list[ItemSetMatch]:
+    """Every item of a case whose PDQ hashes (quality >= ``MIN_QUALITY``) are within
+    ``distance`` of an active PDQ set's entry: per item and set, the closest entry; known-bad
+    first. Needs ``case.read`` and ``hashset.read``; one audit entry (``pdq.set_matches``)."""
+    distance = check_distance(distance)
+    session.require("case.read", target=f"case:{case_reference}")
+    session.require("hashset.read", target=f"case:{case_reference}")
+    with session.db() as db:
+        case = find_case(db, case_reference)
+        rows = db.execute(
+            select(PdqRecord.item_id, PdqRecord.hash, PdqRecord.frame_time, Item.name)
+            .join(Item, Item.id == PdqRecord.item_id)
+            .where(PdqRecord.case_id == case.id, PdqRecord.quality >= MIN_QUALITY)
+            .order_by(PdqRecord.id)
+        ).all()
+    codes = np.frombuffer(b"".join(r.hash for r in rows), np.uint8).reshape(-1, 32)
+    within, named = closest_entries(session, codes, distance)
+    best: dict[tuple[int, int], tuple[int, bytes, int]] = {}  # (item, set) -> (d, key, row)
+    for (set_id, qi), (d, key) in within.items():
+        at = (rows[qi].item_id, set_id)
+        if at not in best or d < best[at][0]:
+            best[at] = (d, key, qi)
+    found = [
+        ItemSetMatch(
+            item,
+            rows[qi].name,
+            set_match(session, set_id, named[set_id], key, d, rows[qi].frame_time),
+        )
+        for (item, set_id), (d, key, qi) in best.items()
+    ]
+    found.sort(key=lambda f: (*match_order(f.match), f.item))
+    with session.transaction() as db:
+        session.audit(
+            db,
+            "pdq.set_matches",
+            target=f"pdqsets:{case.id}",
+            case=case.reference,
+            distance=distance,
+            hashes=len(rows),
+            items=len({f.item for f in found}),
+            sets=sorted({f.match.set for f in found}),
+        )
+    return found
 
 
 def _names(session: Session, ids: Iterable[int]) -> dict[int, tuple[int, str]]:

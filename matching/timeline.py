@@ -9,7 +9,9 @@ not when the picture was taken); else none. Items never analysed have only the f
 Times are kept as recorded and sorted on one axis: a time with an offset by its UTC instant, a
 local time without an offset (``zone`` "not recorded") as if it were UTC, which may misplace it
 by the camera's offset; the entry says so. Position: decimal degrees from EXIF GPS or the MP4
-``©xyz`` box.
+``©xyz`` box. A position that cannot be a place on Earth (not a number, a latitude beyond 90 or
+a longitude beyond 180 degrees: a damaged or forged EXIF block) is not given; the entry's
+``position_problem`` says what was recorded instead, so the map can say why the item is missing.
 
 ``subject``: only the items with a face proposed for that subject (any watchlist) and not
 rejected by review: the sightings of one person in time order, each with its review status.
@@ -18,6 +20,7 @@ rejected by review: the sightings of one person in time order, each with its rev
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -63,6 +66,7 @@ class TimelineEntry:
     camera: str | None
     faces: int
     sightings: list[Sighting] = field(default_factory=list)
+    position_problem: str | None = None  # why a recorded position is not given
 
     @property
     def source_text(self) -> str:
@@ -90,11 +94,30 @@ def _parse(text: str | None) -> datetime | None:
         return None
 
 
-def _place(meta: dict[str, Any]) -> tuple[float | None, float | None, float | None]:
+def _place(
+    meta: dict[str, Any],
+) -> tuple[float | None, float | None, float | None, str | None]:
+    """Latitude, longitude, altitude and, for a recorded position that is no place on Earth,
+    why it is not given."""
     lat, lon, alt = meta.get("gps_lat"), meta.get("gps_lon"), meta.get("gps_alt")
     if not isinstance(lat, int | float) or not isinstance(lon, int | float):
-        return None, None, None
-    return float(lat), float(lon), float(alt) if isinstance(alt, int | float) else None
+        return None, None, None, None
+    problem = position_problem(float(lat), float(lon))
+    if problem is not None:
+        return None, None, None, problem
+    height = float(alt) if isinstance(alt, int | float) and math.isfinite(alt) else None
+    return float(lat), float(lon), height, None
+
+
+def position_problem(lat: float, lon: float) -> str | None:
+    """Why (lat, lon) in degrees is no place on Earth, or None when it is one."""
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        return f"the GPS position is not a number (latitude {lat:g}, longitude {lon:g})"
+    if not -90.0 <= lat <= 90.0:
+        return f"the GPS latitude {lat:g} is outside -90..90 degrees"
+    if not -180.0 <= lon <= 180.0:
+        return f"the GPS longitude {lon:g} is outside -180..180 degrees"
+    return None
 
 
 def _entry(row: Any, media: MediaInfo | None, sightings: list[Sighting]) -> TimelineEntry:
@@ -115,7 +138,7 @@ def _entry(row: Any, media: MediaInfo | None, sightings: list[Sighting]) -> Time
         stamp = _parse(row.modified_at)
         source, time = ("file-modified", row.modified_at) if stamp else ("none", None)
     camera = " ".join(str(meta[k]) for k in ("camera_make", "camera_model") if meta.get(k))
-    lat, lon, alt = _place(meta)
+    lat, lon, alt, problem = _place(meta)
     return TimelineEntry(
         item=row.id,
         name=row.name,
@@ -129,6 +152,7 @@ def _entry(row: Any, media: MediaInfo | None, sightings: list[Sighting]) -> Time
         camera=camera or None,
         faces=media.faces if media else 0,
         sightings=sightings,
+        position_problem=problem,
     )
 
 

@@ -32,4 +32,8 @@ export UV_SYSTEM_CERTS=1 UV_NATIVE_TLS=1
 if [ -z "${SSL_CERT_FILE:-}" ] && [ -r /etc/ssl/certs/ca-certificates.crt ]; then
   export SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 fi
-"${UV[@]}" sync --locked --quiet
+# Compiled bytecode for the installed packages and for Custos itself: without it every command
+# compiles its imports again when PYTHONDONTWRITEBYTECODE=1 is set (container images set it),
+# about 0.85 s per command here. uv only compiles what changed on later runs.
+"${UV[@]}" sync --locked --quiet --compile-bytecode
+.venv/bin/python -m compileall -q -j 0 vault matching exchange service cli desktop >/dev/null

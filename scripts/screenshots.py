@@ -59,6 +59,7 @@ def main() -> int:
     from matchkit import build
 
     build(work, faces)
+    _places(work, faces)
     from desktop.app import make_app
 
     app = make_app([])
@@ -84,6 +85,14 @@ def main() -> int:
     settle(app)
     save(window, out, "evidence")
 
+    evidence.show_grid(True)  # the same evidence as thumbnails (made by the grid's job)
+    grid = evidence.grid
+    wait(app, lambda: grid.job is None and bool(grid.tiles) and grid.cache.pending == 0)
+    settle(app, 800)
+    wait(app, lambda: grid.cache.pending == 0)
+    save(window, out, "evidence-grid")
+    evidence.show_grid(False)
+
     page = window.show_area("faces")
     page.show_case("OP-7")
     wait(app, lambda: page.model.rowCount() > 0)
@@ -106,6 +115,31 @@ def main() -> int:
     settle(app)
     save(window, out, "partners")
 
+    _map(app, window, out, "map")  # a subject's track across three cities
+    controller.set_language("ar")
+    window = controller.window
+    window.resize(*SIZE)
+    _map(app, window, out, "map-ar")
+    controller.set_language("en")
+    window = controller.window
+    window.resize(*SIZE)
+    controller.set_language("ar")  # the thumbnails in Arabic (right to left)
+    window = controller.window
+    window.resize(*SIZE)
+    evidence = window.show_area("evidence")
+    evidence.show_case("OP-7")
+    wait(app, lambda: evidence.model.rowCount() > 0)
+    evidence.show_grid(True)
+    grid = evidence.grid
+    wait(app, lambda: grid.job is None and bool(grid.tiles) and grid.cache.pending == 0)
+    settle(app, 800)
+    wait(app, lambda: grid.cache.pending == 0)
+    save(window, out, "evidence-grid-ar")
+    controller.set_language("en")
+    window = controller.window
+    window.resize(*SIZE)
+    settle(app)
+
     bundles = window.show_area("bundles")
     bundles.show_case("OP-7")
     dialog = bundles.open_export()
@@ -117,6 +151,54 @@ def main() -> int:
 
     controller.quit()
     return 0
+
+
+def _map(app: object, window: object, out: Path, name: str) -> None:
+    places = window.show_area("map")  # type: ignore[attr-defined]
+    places.show_case("MAP-DEMO")
+    wait(app, lambda: places.loaded is not None and bool(places.view.levels))
+    places.show_subject("obama")
+    wait(app, lambda: places.loaded.subject == "obama")
+    settle(app)
+    places.fit_button.click()
+    settle(app)
+    save(window, out, name)
+
+
+# (file, photo, capture time, latitude, longitude): obama in three cities, others, a harbour
+PLACES = (
+    ("amsterdam.jpg", "knn/test/obama1.jpg", "2021:05:03 09:00:00", 52.3731, 4.8922),
+    ("brussels.jpg", "knn/train/obama/obama.jpg", "2021:05:04 13:30:00", 50.8467, 4.3525),
+    ("paris.jpg", "knn/train/obama/obama2.jpg", "2021:05:05 18:10:00", 48.8584, 2.2945),
+    ("london.jpg", "knn/test/alex_lacamoire1.jpg", "2021:05:02 11:00:00", 51.5072, -0.1276),
+    ("berlin.jpg", "knn/test/johnsnow_test1.jpg", "2021:05:06 08:00:00", 52.5200, 13.4050),
+    *(
+        (
+            f"harbour-{n}.jpg",
+            "knn/test/kit_with_rose.jpg",
+            f"2021:05:01 07:{n:02d}:00",
+            51.9225 + n * 0.004,
+            4.4792 - n * 0.006,
+        )
+        for n in range(8)
+    ),
+)
+
+
+def _places(work: Path, faces: Path) -> None:
+    """Case MAP-DEMO: photos with EXIF GPS positions, searched against "wanted" (alert mode:
+    only faces under the threshold are proposed, so obama's track is his three cities)."""
+    from mapkit import make_case
+
+    from matching.searching import search
+    from vaultkit import open_as
+
+    session = open_as(work / "vault")
+    try:
+        make_case(session, faces, work / "places", PLACES, "MAP-DEMO")
+        search(session, ["wanted"], case_reference="MAP-DEMO", mode="alert")
+    finally:
+        session.close()
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from exchange.leftovers import sweep
 from exchange.models import LAYER as EXCHANGE
-from matching.hashhits import on_acquired as look_up_in_hash_sets
 from matching.hashsets import check_entries as check_hash_set_entries
+from matching.ingested import DERIVE as PDQ_OF_PHOTOS
+from matching.ingested import on_acquired as matching_acquired
 from matching.models import LAYER as MATCHING
 from vault import session as _session
 from vault import signin
@@ -26,14 +27,18 @@ from vault.schema import VAULT, Schema
 from vault.session import Session
 
 # New evidence (ingest, bundle import) is looked up in the active hash sets inside the
-# transaction that records it: the vault layer calls the hook, the opener says whose it is.
+# transaction that records it, and an ingested photo's PDQ hash (computed from the bytes ingest
+# reads anyway) recorded with it: the vault layer calls the hooks, the opener says whose they are.
 # ``verify`` recomputes every hash set's entries digest (the layer's ``checks``), wired here
 # for the same reason.
 SCHEMA = Schema(
     (
         VAULT,
         dataclasses.replace(
-            MATCHING, on_acquired=look_up_in_hash_sets, checks=(check_hash_set_entries,)
+            MATCHING,
+            on_acquired=matching_acquired,
+            checks=(check_hash_set_entries,),
+            derive=PDQ_OF_PHOTOS,
         ),
         EXCHANGE,
     )

@@ -7,11 +7,14 @@ Imported by ``tests/vault/conftest.py`` and ``tests/cli/conftest.py`` (which put
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,7 @@ from sqlalchemy import select, text
 from service.opener import init_vault, unlock
 from vault.keys import KdfParams
 from vault.models import AuditEntry
+from vault.schema import Schema
 from vault.session import Session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,3 +137,15 @@ def one_error_line(result: subprocess.CompletedProcess[str], code: int) -> str:
     assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
     assert len(text.splitlines()) == 1, text
     return text
+
+
+@contextlib.contextmanager
+def ingest_without_pdq(session: Session) -> Iterator[Session]:
+    """Ingest as a Custos from before PDQ at ingest did (the photos of an older vault, or photos
+    received in a bundle): no PDQ hash until ``pdq compute`` or face detection makes one."""
+    schema = session.schema
+    session.schema = Schema(tuple(dataclasses.replace(ly, derive=None) for ly in schema.layers))
+    try:
+        yield session
+    finally:
+        session.schema = schema

@@ -6,7 +6,7 @@ Called by ``vault.ingest`` inside the one transaction that follows the batch's `
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,7 @@ class Pending:
     md5: str | None
     blob: str
     mtime: str
+    derived: dict[str, Any] = field(default_factory=dict)  # by layer: ``vault.schema.Derive``
 
 
 def record_batch(
@@ -161,7 +162,7 @@ def record_batch(
         session,
         db,
         [
-            Acquired(item_id, case_id, p.sha256, p.sha1, p.md5)
+            Acquired(item_id, case_id, p.sha256, p.sha1, p.md5, p.derived)
             for p, item_id in zip(batch, ids, strict=True)
         ],
     )

@@ -94,6 +94,10 @@ class IngestJob:
         self._total = 0
         self._dropped: list[str] = []  # temp files of the workers to remove at the end
         self._hash_sets = True  # the case's choice, read in ``run``
+        # What the layers compute from a file's bytes as it is read (the PDQ of a photo)
+        derive = session.schema.derivers
+        self._derivers = storework.Derivers.of(derive)
+        self._derive_specs: list[storework.DeriveSpec] = [(n, *d.names) for n, d in derive]
 
     def run(self, emit: Emit) -> IngestResult:
         self.session.require("item.ingest", target=f"case:{self.case_reference}")
@@ -244,7 +248,9 @@ class IngestJob:
         group_bytes = 0
         try:
             publics = [r.public for r in blobs.recipients]
-            workers = storework.Workers(WORKERS, tmp_dir, publics, self._hash_sets)
+            workers = storework.Workers(
+                WORKERS, tmp_dir, publics, self._hash_sets, self._derive_specs
+            )
         except (OSError, storework.WorkerDied) as exc:
             raise _VaultWriteError(f"{WORKER_DIED} ({exc})") from None
 
@@ -313,7 +319,7 @@ class IngestJob:
             return _SourceError(outcome[1])
         if kind != "ok":
             raise _VaultWriteError(outcome[1])
-        _, tmp_name, size, sha256, sha1, md5, mtime = outcome
+        _, tmp_name, size, sha256, sha1, md5, mtime, derived = outcome
         blobs = self.session.blobs
         tmp = os.path.join(tmp_dir, tmp_name)
         moved: object = False
@@ -326,7 +332,7 @@ class IngestJob:
                     os.unlink(tmp)
         self._done += size
         emit(Progress(self._done, self._total, "bytes", source.name))
-        return Pending(source, size, sha256, sha1, md5, name, _iso(mtime))
+        return Pending(source, size, sha256, sha1, md5, name, _iso(mtime), derived)
 
     def _store(self, source: Source, emit: Emit | None) -> Pending | None:
         """Encrypt one file into the blob store; None if cancelled while reading it.
@@ -341,6 +347,8 @@ class IngestJob:
         with os.fdopen(fd, "rb", buffering=0) as src:
             before = os.fstat(fd)
             hasher = MultiHasher(before.st_size, self._hash_sets)
+            wanted = self._derivers.wanted(source.name, before.st_size)
+            keep: list[bytes] | None = [] if wanted else None
             try:
                 with blobs.temp_file(before.st_size + 4096) as (tmp, out):
                     enc = agefmt.Encryptor(out, blobs.recipients)
@@ -365,7 +373,7 @@ class IngestJob:
                             emit(Progress(self._done, self._total, "bytes", source.name))
                         return True
 
-                    read = storework.encrypt_into(src.fileno(), enc, hasher, step)
+                    read = storework.encrypt_into(src.fileno(), enc, hasher, step, keep)
                     if read is None:
                         return None
                     _write(enc.close)
@@ -380,7 +388,10 @@ class IngestJob:
             finally:
                 hasher.close()
         mtime = _iso(before.st_mtime)
-        return Pending(source, read, digests.sha256, digests.sha1, digests.md5, name, mtime)
+        derived = self._derivers.run(source.name, b"".join(keep)) if keep is not None else {}
+        return Pending(
+            source, read, digests.sha256, digests.sha1, digests.md5, name, mtime, derived
+        )
 
     def _commit(self, case_id: int, batch: list[Pending], result: IngestResult, emit: Emit) -> None:
         if not batch:

@@ -12,7 +12,7 @@ Each audited table also names its own rows in words (``describe``): a finding sa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Table
@@ -70,6 +70,38 @@ class Acquired:
     sha256: str
     sha1: str | None  # None: the case computes no hash-set digests (``--no-hash-sets``)
     md5: str | None
+    # What each layer's ``derive`` made of the file's bytes during the ingest read, by layer
+    # name (a photo's PDQ hash); empty for a bundle import or a file no layer wanted.
+    derived: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Derive:
+    """What a layer computes from a file's bytes while ingest reads it (once, for hashing and
+    encryption): the matching layer's PDQ hash of a photo. The result reaches the layer's
+    ``on_acquired`` as ``Acquired.derived[layer name]``, so it is recorded in the transaction
+    that records the item.
+
+    ``wants(name)`` decides from the file name alone and must be cheap (it runs for every file);
+    ``compute(name, data)`` gets the whole file (at most ``limit`` bytes; larger files are not
+    kept) after it was read unchanged, returns a small picklable value or None, and never raises
+    for a hostile file (evidence is stored whatever it holds). Both must be module-level
+    functions: ingest worker processes import them by name, so their module must import
+    nothing heavy at load (``compute`` imports what it needs when first called).
+    """
+
+    wants: Callable[[str], bool]
+    compute: Callable[[str, bytes], Any]
+    limit: int = 64 << 20
+
+    @property
+    def names(self) -> tuple[str, str, str, int]:
+        """(module, wants, compute, limit): how a worker process finds the two functions."""
+        mod = self.wants.__module__
+        wants, compute = self.wants.__qualname__, self.compute.__qualname__
+        if self.compute.__module__ != mod or "." in wants + compute:
+            raise ValueError("Derive functions must be module-level functions of one module")
+        return mod, wants, compute, self.limit
 
 
 # Called inside the transaction that records new items, with the acting ``vault.session.Session``
@@ -96,6 +128,7 @@ class Layer:
     blob_uses: tuple[BlobUse, ...] = ()
     on_acquired: OnAcquired | None = None
     checks: tuple[Check, ...] = ()
+    derive: Derive | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +150,11 @@ class Schema:
     @property
     def checks(self) -> tuple[Check, ...]:
         return tuple(c for layer in self.layers for c in layer.checks)
+
+    @property
+    def derivers(self) -> tuple[tuple[str, Derive], ...]:
+        """(layer name, its ``Derive``) of every layer that computes something at ingest."""
+        return tuple((layer.name, layer.derive) for layer in self.layers if layer.derive)
 
     def acquired(self, session: Any, db: Any, items: Sequence[Acquired]) -> None:
         """Tell every layer that wants to know about ``items`` (inside their transaction)."""

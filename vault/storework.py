@@ -38,17 +38,65 @@ CHUNK = 1 << 20
 FULL = "the vault's disk is full; free space and ingest again"
 
 # What ``store_file`` returns per file (plain tuples: they cross the process boundary cheaply):
-#   ("ok", temp file name, size, sha256, sha1, md5, st_mtime)  (sha1, md5: None without hash sets)
+#   ("ok", temp file name, size, sha256, sha1, md5, st_mtime, derived)
+#       (sha1, md5: None without hash sets; derived: ``Derivers.run``'s dict, usually empty)
 #   ("source", reason)  the source could not be read or changed while read: skipped
 #   ("vault", reason)   writing to the vault failed (disk full, I/O error): the job stops
 Outcome = tuple[Any, ...]
+
+# A layer's ``vault.schema.Derive`` by name, as it crosses to a worker process:
+# (layer, module, wants function, compute function, largest file kept).
+DeriveSpec = tuple[str, str, str, str, int]
+
+
+class Derivers:
+    """The layers' ``vault.schema.Derive`` functions for one ingest: which files to keep in
+    memory while they are read, and what each layer makes of a kept file's bytes."""
+
+    def __init__(
+        self, found: list[tuple[str, Callable[[str], bool], Callable[[str, bytes], Any], int]]
+    ) -> None:
+        self._found = found
+
+    @classmethod
+    def of(cls, derivers: Any) -> Derivers:
+        """From ``vault.schema.Schema.derivers``: (layer name, ``Derive``) pairs."""
+        return cls([(name, d.wants, d.compute, d.limit) for name, d in derivers])
+
+    @classmethod
+    def imported(cls, specs: list[DeriveSpec]) -> Derivers:
+        """In a worker: the functions imported by name (their modules import little at load)."""
+        import importlib
+
+        found = []
+        for layer, module, wants, compute, limit in specs:
+            mod = importlib.import_module(module)
+            found.append((layer, getattr(mod, wants), getattr(mod, compute), limit))
+        return cls(found)
+
+    def wanted(self, name: str, size: int) -> bool:
+        """Whether some layer wants this file's bytes (then ingest keeps them while reading)."""
+        return any(size <= limit and wants(name) for _, wants, _, limit in self._found)
+
+    def run(self, name: str, data: bytes) -> dict[str, Any]:
+        """Each wanting layer's result for a file read unchanged (None results left out)."""
+        out = {}
+        for layer, wants, compute, limit in self._found:
+            if len(data) <= limit and wants(name):
+                value = compute(name, data)
+                if value is not None:
+                    out[layer] = value
+        return out
+
+
+NO_DERIVERS = Derivers([])
 
 
 def serve() -> None:
     """A worker's main loop (``python -c`` started by ``Workers``), on stdin and stdout.
 
     First message: (temp folder, raw public keys of the recipients, the main process's id,
-    whether to compute the hash-set digests).
+    whether to compute the hash-set digests, the layers' ``DeriveSpec`` list).
     Then each message is a list of paths, answered by the list of their outcomes; None ends the
     job. End of input without it means the main process died: the worker stops at once. Input
     is read ahead on a thread, so the main process never waits to send while this one waits to
@@ -66,15 +114,16 @@ def serve() -> None:
             os._exit(1)  # at once (a half-written temp file is removed at the next open)
 
     try:
-        tmp_dir, publics, parent, hash_sets = pickle.load(stdin)
+        tmp_dir, publics, parent, hash_sets, specs = pickle.load(stdin)
     except EOFError:
         return
     _die_with(parent)
     recipients = [agefmt.Recipient(r) for r in publics]
+    derivers = Derivers.imported(specs)
     threading.Thread(target=read, daemon=True).start()
     try:
         while (paths := inbox.get()) is not None:
-            outcomes = [store_file(p, tmp_dir, recipients, hash_sets) for p in paths]
+            outcomes = [store_file(p, tmp_dir, recipients, hash_sets, derivers) for p in paths]
             pickle.dump(outcomes, stdout, PROTOCOL)
             stdout.flush()
     except BrokenPipeError:  # the main process died
@@ -115,7 +164,12 @@ class Workers:
     """
 
     def __init__(
-        self, count: int, tmp_dir: str, recipients: list[bytes], hash_sets: bool = True
+        self,
+        count: int,
+        tmp_dir: str,
+        recipients: list[bytes],
+        hash_sets: bool = True,
+        derive: list[DeriveSpec] | None = None,
     ) -> None:
         boot = _BOOT.format(path=[p for p in sys.path if p])
         self._procs: list[subprocess.Popen[bytes]] = []
@@ -130,7 +184,7 @@ class Workers:
                     start_new_session=True,
                 )
                 self._procs.append(proc)
-                self._send(proc, (tmp_dir, recipients, os.getpid(), hash_sets))
+                self._send(proc, (tmp_dir, recipients, os.getpid(), hash_sets, derive or []))
         except BaseException:
             self.close()
             raise
@@ -234,11 +288,13 @@ def encrypt_into(
     enc: _Writer,
     hasher: MultiHasher,
     step: Callable[[int], bool] | None = None,
+    keep: list[bytes] | None = None,
 ) -> int | None:
     """Store one file: read ``src`` (a file descriptor, or a ``read(n)`` of a stream such as a
     tar member being decrypted) in 1 MiB chunks, hash each (``hasher``) and encrypt it (``enc``);
     returns the bytes read. ``step(chunk bytes)`` after each chunk may return False to stop (a
-    cancel): then None. Errors are one line each: ``SourceFault`` (reading, ``OSError`` only),
+    cancel): then None. ``keep``: a list the chunks are appended to (for a ``Derive``: the
+    file's bytes, read once). Errors are one line each: ``SourceFault`` (reading, ``OSError`` only),
     ``VaultFault`` (writing)."""
     take = src if callable(src) else functools.partial(os.read, src)
     read = 0
@@ -250,6 +306,8 @@ def encrypt_into(
         if not chunk:
             return read
         hasher.update(chunk)
+        if keep is not None:
+            keep.append(chunk)
         try:
             enc.write(chunk)
         except OSError as exc:
@@ -260,7 +318,11 @@ def encrypt_into(
 
 
 def store_file(
-    path: str, tmp_dir: str, recipients: list[agefmt.Recipient], hash_sets: bool = True
+    path: str,
+    tmp_dir: str,
+    recipients: list[agefmt.Recipient],
+    hash_sets: bool = True,
+    derivers: Derivers = NO_DERIVERS,
 ) -> Outcome:
     try:
         src = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
@@ -278,7 +340,9 @@ def store_file(
             sink = Sink(out)
             try:
                 enc = agefmt.Encryptor(sink, recipients)  # type: ignore[arg-type]
-                read = encrypt_into(src, enc, hasher) or 0
+                base = os.path.basename(path)
+                keep: list[bytes] | None = [] if derivers.wanted(base, before.st_size) else None
+                read = encrypt_into(src, enc, hasher, keep=keep) or 0
                 enc.close()
                 sink.flush()
             except SourceFault as exc:
@@ -292,7 +356,8 @@ def store_file(
                 return ("source", problem)
             name, tmp = os.path.basename(tmp), ""  # kept: the main process moves it in
             d = hasher.digests()
-            return ("ok", name, read, d.sha256, d.sha1, d.md5, before.st_mtime)
+            derived = derivers.run(base, b"".join(keep)) if keep is not None else {}
+            return ("ok", name, read, d.sha256, d.sha1, d.md5, before.st_mtime, derived)
         finally:
             os.close(out)
             if tmp:

@@ -426,37 +426,37 @@
 <context>
     <name>Alerts</name>
     <message>
-        <location filename="../pages/hashsets.py" line="379"/>
+        <location filename="../pages/hashsets.py" line="429"/>
         <source>Item</source>
         <translation>العنصر</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="380"/>
+        <location filename="../pages/hashsets.py" line="430"/>
         <source>Hash set</source>
         <translation>مجموعة التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="382"/>
+        <location filename="../pages/hashsets.py" line="432"/>
         <source>Category</source>
         <translation>الفئة</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="386"/>
+        <location filename="../pages/hashsets.py" line="436"/>
         <source>Matched on</source>
         <translation>طابق على</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="387"/>
+        <location filename="../pages/hashsets.py" line="437"/>
         <source>Found</source>
         <translation>وُجد في</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="389"/>
+        <location filename="../pages/hashsets.py" line="439"/>
         <source>Acknowledged</source>
         <translation>تم الإقرار</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="393"/>
+        <location filename="../pages/hashsets.py" line="443"/>
         <source>Digest</source>
         <translation>البصمة</translation>
     </message>
@@ -464,37 +464,37 @@
 <context>
     <name>AlertsDialog</name>
     <message>
-        <location filename="../pages/hashsets.py" line="442"/>
+        <location filename="../pages/hashsets.py" line="492"/>
         <source>Known-bad alerts of {0}</source>
         <translation>تنبيهات الملفات الضارة المعروفة في {0}</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="452"/>
+        <location filename="../pages/hashsets.py" line="502"/>
         <source>Acknowledge...</source>
         <translation>إقرار...</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="455"/>
+        <location filename="../pages/hashsets.py" line="505"/>
         <source>View item</source>
         <translation>عرض العنصر</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="457"/>
+        <location filename="../pages/hashsets.py" line="507"/>
         <source>Close</source>
         <translation>إغلاق</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="488"/>
+        <location filename="../pages/hashsets.py" line="538"/>
         <source>{0} alerts, {1} not acknowledged</source>
         <translation>{0} تنبيهات، {1} دون إقرار</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="502"/>
+        <location filename="../pages/hashsets.py" line="552"/>
         <source>Item {0} is in the known-bad set {1}.</source>
         <translation>العنصر {0} موجود في مجموعة الملفات الضارة المعروفة {1}.</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="507"/>
+        <location filename="../pages/hashsets.py" line="557"/>
         <source>{0} alerts of {1} items are acknowledged with one reason.</source>
         <translation>يُقَرّ بـ {0} تنبيهات لـ {1} عناصر بسبب واحد.</translation>
     </message>
@@ -517,42 +517,42 @@
         <translation>الأدلة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="71"/>
+        <location filename="../pages/__init__.py" line="78"/>
         <source>Hash sets</source>
         <translation>مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="78"/>
+        <location filename="../pages/__init__.py" line="85"/>
         <source>Faces</source>
         <translation>الوجوه</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="85"/>
+        <location filename="../pages/__init__.py" line="92"/>
         <source>Watchlists</source>
         <translation>قوائم المراقبة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="92"/>
+        <location filename="../pages/__init__.py" line="99"/>
         <source>Review</source>
         <translation>المراجعة</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="99"/>
+        <location filename="../pages/__init__.py" line="106"/>
         <source>Partners</source>
         <translation>الشركاء</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="106"/>
+        <location filename="../pages/__init__.py" line="113"/>
         <source>Bundles</source>
         <translation>الحزم</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="113"/>
+        <location filename="../pages/__init__.py" line="120"/>
         <source>Audit</source>
         <translation>سجل التدقيق</translation>
     </message>
     <message>
-        <location filename="../pages/__init__.py" line="120"/>
+        <location filename="../pages/__init__.py" line="127"/>
         <source>Admin</source>
         <translation>الإدارة</translation>
     </message>
@@ -560,6 +560,11 @@
         <location filename="../pages/__init__.py" line="64"/>
         <source>Timeline</source>
         <translation>الخط الزمني</translation>
+    </message>
+    <message>
+        <location filename="../pages/__init__.py" line="71"/>
+        <source>Map</source>
+        <translation>الخريطة</translation>
     </message>
 </context>
 <context>
@@ -661,6 +666,114 @@
         <location filename="../pages/audit.py" line="133"/>
         <source>Target: {0}</source>
         <translation>الهدف: {0}</translation>
+    </message>
+</context>
+<context>
+    <name>BundleDialogs</name>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="85"/>
+        <source>Choose...</source>
+        <translation>اختيار...</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="89"/>
+        <source>Encrypt to the partner (one .tar.age file)</source>
+        <translation>تشفير للشريك (ملف ‎.tar.age واحد)</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="94"/>
+        <source>Partner</source>
+        <translation>الشريك</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="95"/>
+        <source>Purpose</source>
+        <translation>الغرض</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="97"/>
+        <source>Save in</source>
+        <translation>الحفظ في</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="99"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="105"/>
+        <source>Export</source>
+        <translation>تصدير</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="138"/>
+        <source>Save the bundle in</source>
+        <translation>حفظ الحزمة في</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="147"/>
+        <source>Add a partner first (Partners page).</source>
+        <translation>أضف شريكًا أولًا (صفحة الشركاء).</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="152"/>
+        <source>Choose a folder and a name for the bundle.</source>
+        <translation>اختر مجلدًا واسمًا للحزمة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="170"/>
+        <source>Refused by the agreements with {0}; nothing was written:</source>
+        <translation>رُفض بموجب الاتفاقيات مع {0}؛ لم يُكتب شيء:</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="204"/>
+        <source>Folder...</source>
+        <translation>مجلد...</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="206"/>
+        <source>Encrypted file...</source>
+        <translation>ملف مشفّر...</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="211"/>
+        <source>Bundle</source>
+        <translation>الحزمة</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="214"/>
+        <source>Import as</source>
+        <translation>الاستيراد باسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="218"/>
+        <source>Import</source>
+        <translation>استيراد</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="234"/>
+        <source>Bundle folder</source>
+        <translation>مجلد الحزمة</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="242"/>
+        <source>Encrypted bundle</source>
+        <translation>حزمة مشفّرة</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="244"/>
+        <source>Bundles (*.tar.age)</source>
+        <translation>الحزم (*.tar.age)</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="252"/>
+        <source>Choose a bundle folder or a .tar.age file.</source>
+        <translation>اختر مجلد حزمة أو ملف ‎.tar.age.</translation>
+    </message>
+    <message>
+        <location filename="../pages/bundle_dialogs.py" line="260"/>
+        <source>Checking the bundle...</source>
+        <translation>جارٍ فحص الحزمة...</translation>
     </message>
 </context>
 <context>
@@ -874,47 +987,47 @@
 <context>
     <name>CalibrateDialog</name>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="59"/>
+        <location filename="../pages/watchlist_exchange.py" line="44"/>
         <source>Calibrate {0}</source>
         <translation>معايرة {0}</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="62"/>
+        <location filename="../pages/watchlist_exchange.py" line="47"/>
         <source>Choose...</source>
         <translation>اختيار...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="71"/>
+        <location filename="../pages/watchlist_exchange.py" line="56"/>
         <source>Labelled folder (one subfolder per person)</source>
         <translation>مجلد موسوم (مجلد فرعي لكل شخص)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="73"/>
+        <location filename="../pages/watchlist_exchange.py" line="58"/>
         <source>Target FPIR (false alerts per non-mated search)</source>
         <translation>FPIR المستهدف (التنبيهات الخاطئة لكل بحث غير مطابق)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="76"/>
+        <location filename="../pages/watchlist_exchange.py" line="61"/>
         <source>Calibrate</source>
         <translation>معايرة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="84"/>
+        <location filename="../pages/watchlist_exchange.py" line="69"/>
         <source>Labelled folder to measure on</source>
         <translation>المجلد الموسوم للقياس عليه</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="91"/>
+        <location filename="../pages/watchlist_exchange.py" line="76"/>
         <source>Choose a labelled folder.</source>
         <translation>اختر مجلدًا موسومًا.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="99"/>
+        <location filename="../pages/watchlist_exchange.py" line="84"/>
         <source>Calibrating {0}</source>
         <translation>جارٍ معايرة {0}</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="100"/>
+        <location filename="../pages/watchlist_exchange.py" line="85"/>
         <source>Alert threshold {0:.4f} (FPIR {1:.4f}).</source>
         <translation>عتبة التنبيه {0:.4f} (FPIR {1:.4f}).</translation>
     </message>
@@ -965,6 +1078,77 @@
         <location filename="../pages/cases.py" line="85"/>
         <source>SHA-256 is always computed. SHA-1 and MD5 let partners match these files against shared hash sets; without them large files ingest about twice as fast.</source>
         <translation>تُحسب بصمة SHA-256 دائمًا. تتيح SHA-1 و MD5 للشركاء مطابقة هذه الملفات مع مجموعات البصمات المشتركة؛ ومن دونهما يُستورد الملف الكبير أسرع بنحو الضعف.</translation>
+    </message>
+</context>
+<context>
+    <name>CasePdqSetsDialog</name>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="215"/>
+        <source>Near-duplicates of PDQ hash sets</source>
+        <translation>الصور شبه المطابقة لمجموعات تجزئة PDQ</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="221"/>
+        <source> bits</source>
+        <translation> بت</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="222"/>
+        <source>Look</source>
+        <translation>ابحث</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="225"/>
+        <source>Case</source>
+        <translation>القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="227"/>
+        <source>Distance</source>
+        <translation>المسافة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="237"/>
+        <source>View item</source>
+        <translation>عرض العنصر</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="239"/>
+        <source>Close</source>
+        <translation>إغلاق</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="260"/>
+        <source>Looking...</source>
+        <translation>جارٍ البحث...</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="277"/>
+        <source>{0} items near an active PDQ set&apos;s entry (within {1} bits).</source>
+        <translation>{0} عنصرًا قريبًا من مدخل في مجموعة PDQ نشطة (ضمن {1} بت).</translation>
+    </message>
+</context>
+<context>
+    <name>CaseSubjectPage</name>
+    <message>
+        <location filename="../casepage.py" line="39"/>
+        <source>Every item</source>
+        <translation>كل العناصر</translation>
+    </message>
+    <message>
+        <location filename="../casepage.py" line="166"/>
+        <source>Zoom in</source>
+        <translation>تكبير</translation>
+    </message>
+    <message>
+        <location filename="../casepage.py" line="169"/>
+        <source>Zoom out</source>
+        <translation>تصغير</translation>
+    </message>
+    <message>
+        <location filename="../casepage.py" line="171"/>
+        <source>Show all</source>
+        <translation>عرض الكل</translation>
     </message>
 </context>
 <context>
@@ -1109,57 +1293,57 @@
 <context>
     <name>CustodyFormDialog</name>
     <message>
-        <location filename="../pages/evidence.py" line="116"/>
+        <location filename="../pages/evidence.py" line="118"/>
         <source>Custody record for this batch</source>
         <translation>سجل الحيازة لهذه الدفعة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="117"/>
+        <location filename="../pages/evidence.py" line="119"/>
         <source>{0} file(s) or folder(s) to ingest</source>
         <translation>{0} ملف أو مجلد للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="128"/>
+        <location filename="../pages/evidence.py" line="130"/>
         <source>Store files already in the case again</source>
         <translation>تخزين الملفات الموجودة في القضية مرة أخرى</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="131"/>
+        <location filename="../pages/evidence.py" line="133"/>
         <source>Files of the case with the same source path and SHA-256 are skipped unless this is checked.</source>
         <translation>تُتخطّى ملفات القضية ذات مسار المصدر نفسه وقيمة SHA-256 نفسها ما لم يُحدَّد هذا الخيار.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="136"/>
+        <location filename="../pages/evidence.py" line="138"/>
         <source>Exhibit number</source>
         <translation>رقم المضبوطات</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="137"/>
+        <location filename="../pages/evidence.py" line="139"/>
         <source>Seized from</source>
         <translation>ضُبط من</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="138"/>
+        <location filename="../pages/evidence.py" line="140"/>
         <source>Seized at (place)</source>
         <translation>مكان الضبط</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="139"/>
+        <location filename="../pages/evidence.py" line="141"/>
         <source>Seized on</source>
         <translation>تاريخ الضبط</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="140"/>
+        <location filename="../pages/evidence.py" line="142"/>
         <source>Seized by</source>
         <translation>ضبطه</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="141"/>
+        <location filename="../pages/evidence.py" line="143"/>
         <source>Description</source>
         <translation>الوصف</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="144"/>
+        <location filename="../pages/evidence.py" line="146"/>
         <source>Ingest</source>
         <translation>إدخال</translation>
     </message>
@@ -1255,242 +1439,290 @@
 <context>
     <name>Evidence</name>
     <message>
-        <location filename="../pages/evidence.py" line="44"/>
+        <location filename="../pages/evidence.py" line="46"/>
         <source>ID</source>
         <translation>المعرّف</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="45"/>
+        <location filename="../pages/evidence.py" line="47"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="47"/>
+        <location filename="../pages/evidence.py" line="49"/>
         <source>Hash-set hits</source>
         <translation>تطابقات مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="46"/>
+        <location filename="../pages/evidence.py" line="48"/>
         <source>Size</source>
         <translation>الحجم</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="48"/>
+        <location filename="../pages/evidence.py" line="50"/>
         <source>Exhibit</source>
         <translation>المضبوطات</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="49"/>
+        <location filename="../pages/evidence.py" line="51"/>
         <source>Seized by</source>
         <translation>ضبطه</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="50"/>
+        <location filename="../pages/evidence.py" line="52"/>
         <source>Acquired</source>
         <translation>تاريخ الإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="51"/>
+        <location filename="../pages/evidence.py" line="53"/>
         <source>SHA-256</source>
         <translation>SHA-256</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="52"/>
+        <location filename="../pages/evidence.py" line="54"/>
         <source>MD5</source>
         <translation>MD5</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="53"/>
+        <location filename="../pages/evidence.py" line="55"/>
         <source>SHA-1</source>
         <translation>SHA-1</translation>
     </message>
 </context>
 <context>
+    <name>EvidenceGrid</name>
+    <message>
+        <location filename="../pages/evidence_grid.py" line="239"/>
+        <source>Making thumbnails: %v of %m</source>
+        <translation>إنشاء الصور المصغرة: %v من %m</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence_grid.py" line="240"/>
+        <source>Stop</source>
+        <translation>إيقاف</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence_grid.py" line="268"/>
+        <source>{0} face(s) found</source>
+        <translation>عُثر على {0} وجه/وجوه</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence_grid.py" line="270"/>
+        <source>{0} candidate(s) waiting for review</source>
+        <translation>{0} مرشح/مرشحين بانتظار المراجعة</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence_grid.py" line="357"/>
+        <source>{0} thumbnail(s) made.</source>
+        <translation>أُنشئت {0} صورة/صور مصغرة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence_grid.py" line="359"/>
+        <source>{0} file(s) could not be shown: {1}</source>
+        <translation>تعذر عرض {0} ملف/ملفات: {1}</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence_grid.py" line="363"/>
+        <source>Stopped: </source>
+        <translation>أُوقف: </translation>
+    </message>
+</context>
+<context>
     <name>EvidencePage</name>
     <message>
-        <location filename="../pages/evidence.py" line="260"/>
+        <location filename="../pages/evidence.py" line="342"/>
+        <source>Thumbnails</source>
+        <translation>صور مصغرة</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="346"/>
+        <source>Show the evidence as thumbnails or as a table</source>
+        <translation>عرض الأدلة صوراً مصغرة أو جدولاً</translation>
+    </message>
+    <message>
+        <location filename="../pages/evidence.py" line="262"/>
         <source>Hide known-good</source>
         <translation>إخفاء الملفات السليمة المعروفة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="263"/>
+        <location filename="../pages/evidence.py" line="265"/>
         <source>Known-bad first</source>
         <translation>الضارة المعروفة أولاً</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="268"/>
+        <location filename="../pages/evidence.py" line="270"/>
         <source>Match against hash sets</source>
         <translation>المطابقة مع مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="271"/>
+        <location filename="../pages/evidence.py" line="273"/>
         <source>Alerts</source>
         <translation>التنبيهات</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="274"/>
+        <location filename="../pages/evidence.py" line="276"/>
         <source>Similar...</source>
         <translation>المشابه...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="276"/>
+        <location filename="../pages/evidence.py" line="278"/>
         <source>Near-duplicates and other occurrences of the selected item</source>
         <translation>النسخ شبه المطابقة والظهورات الأخرى للعنصر المحدد</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="280"/>
+        <location filename="../pages/evidence.py" line="282"/>
         <source>Filter by name, exhibit or hash</source>
         <translation>تصفية حسب الاسم أو المضبوطات أو البصمة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="285"/>
+        <location filename="../pages/evidence.py" line="287"/>
         <source>Add files...</source>
         <translation>إضافة ملفات...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="287"/>
+        <location filename="../pages/evidence.py" line="289"/>
         <source>Add folder...</source>
         <translation>إضافة مجلد...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="291"/>
-        <location filename="../pages/evidence.py" line="509"/>
+        <location filename="../pages/evidence.py" line="293"/>
+        <location filename="../pages/evidence.py" line="556"/>
         <source>View</source>
         <translation>عرض</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="295"/>
+        <location filename="../pages/evidence.py" line="298"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="299"/>
+        <location filename="../pages/evidence.py" line="303"/>
         <source>Report...</source>
         <translation>تقرير...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="300"/>
+        <location filename="../pages/evidence.py" line="304"/>
         <source>A signed court report of the case or selection</source>
         <translation>تقرير موقع للمحكمة عن القضية أو العناصر المختارة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="307"/>
+        <location filename="../pages/evidence.py" line="311"/>
         <source>Drop files or folders here to ingest them into the case.</source>
         <translation>أفلت الملفات أو المجلدات هنا لإدخالها في القضية.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="377"/>
+        <location filename="../pages/evidence.py" line="422"/>
         <source>Loading...</source>
         <translation>جارٍ التحميل...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="416"/>
+        <location filename="../pages/evidence.py" line="463"/>
         <source>{0} items</source>
         <translation>{0} عنصر</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="552"/>
+        <location filename="../pages/evidence.py" line="599"/>
         <source>Save the court report</source>
         <translation>حفظ تقرير المحكمة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="552"/>
+        <location filename="../pages/evidence.py" line="599"/>
         <source>PDF files (*.pdf)</source>
         <translation>ملفات PDF (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="569"/>
+        <location filename="../pages/evidence.py" line="616"/>
         <source>Court report of {0}</source>
         <translation>تقرير المحكمة للقضية {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="580"/>
+        <location filename="../pages/evidence.py" line="627"/>
         <source>Report written to {0} with its HTML twin, signature and public key: {1} item(s), {2} face match(es). Check it with: openssl pkeyutl -verify -pubin -inkey {3} -rawin -in {0} -sigfile {4}</source>
         <translation>كُتب التقرير في {0} مع نسخته بصيغة HTML وتوقيعه ومفتاحه العام: {1} عنصر، {2} مطابقة وجه. للتحقق منه: openssl pkeyutl -verify -pubin -inkey {3} -rawin -in {0} -sigfile {4}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="419"/>
+        <location filename="../pages/evidence.py" line="466"/>
         <source>({0} known-good hidden)</source>
         <translation>({0} من الملفات السليمة المعروفة مخفية)</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="427"/>
+        <location filename="../pages/evidence.py" line="474"/>
         <source>Alerts: {0}</source>
         <translation>التنبيهات: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="455"/>
+        <location filename="../pages/evidence.py" line="502"/>
         <source>Matching {0} against the hash sets</source>
         <translation>مطابقة {0} مع مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="458"/>
+        <location filename="../pages/evidence.py" line="505"/>
         <source>{0} of {1} items looked up</source>
         <translation>تم البحث عن {0} من {1} عناصر</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="470"/>
+        <location filename="../pages/evidence.py" line="517"/>
         <source>No active hash set: import one on the Hash sets page.</source>
         <translation>لا توجد مجموعة تجزئة نشطة: استورد واحدة من صفحة مجموعات التجزئة.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="471"/>
+        <location filename="../pages/evidence.py" line="518"/>
         <source>{0} items looked up in {1} sets: {2} new hits, {3} known-bad.</source>
         <translation>تم البحث عن {0} عناصر في {1} مجموعات: {2} تطابقات جديدة، {3} ضارة معروفة.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="475"/>
+        <location filename="../pages/evidence.py" line="522"/>
         <source>{0} hits were found before.</source>
         <translation>وُجدت {0} تطابقات من قبل.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="478"/>
+        <location filename="../pages/evidence.py" line="525"/>
         <source>This case keeps no MD5 or SHA-1: only SHA-256 entries could match.</source>
         <translation>لا تحتفظ هذه القضية بـ MD5 أو SHA-1: لا يمكن أن تطابق إلا مدخلات SHA-256.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="510"/>
+        <location filename="../pages/evidence.py" line="557"/>
         <source>Similar and other occurrences...</source>
         <translation>المشابه والظهورات الأخرى...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="593"/>
+        <location filename="../pages/evidence.py" line="640"/>
         <source>Choose files to ingest</source>
         <translation>اختر ملفات للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="598"/>
+        <location filename="../pages/evidence.py" line="645"/>
         <source>Choose a folder to ingest</source>
         <translation>اختر مجلدًا للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="540"/>
-        <location filename="../pages/evidence.py" line="615"/>
+        <location filename="../pages/evidence.py" line="587"/>
+        <location filename="../pages/evidence.py" line="662"/>
         <source>Choose or create a case first.</source>
         <translation>اختر قضية أو أنشئها أولًا.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="633"/>
+        <location filename="../pages/evidence.py" line="680"/>
         <source>Ingesting into {0}</source>
         <translation>جارٍ الإدخال في {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="641"/>
+        <location filename="../pages/evidence.py" line="688"/>
         <source>{0} saved, {1} failed.</source>
         <translation>حُفظ {0}، وفشل {1}.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="644"/>
+        <location filename="../pages/evidence.py" line="691"/>
         <source>{0} skipped as already in the case (same path and SHA-256).</source>
         <translation>تم تخطي {0} ملف موجود في القضية مسبقًا (المسار نفسه وSHA-256 نفسها).</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="647"/>
+        <location filename="../pages/evidence.py" line="694"/>
         <source>Cancelled: </source>
         <translation>أُلغي: </translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="647"/>
+        <location filename="../pages/evidence.py" line="694"/>
         <source>Finished items are kept.</source>
         <translation>العناصر المكتملة محفوظة.</translation>
     </message>
@@ -1654,37 +1886,37 @@
 <context>
     <name>Faces</name>
     <message>
-        <location filename="../gallery.py" line="124"/>
+        <location filename="../gallery.py" line="165"/>
         <source>eyes {0} px · sharp {1} · {2}</source>
         <translation>العينان {0} بكسل · الحدة {1} · {2}</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="130"/>
+        <location filename="../gallery.py" line="171"/>
         <source>track {0}–{1} s</source>
         <translation>مسار {0}–{1} ث</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="141"/>
+        <location filename="../gallery.py" line="182"/>
         <source>{0} px between the eyes, sharpness {1}, turned {2}°, brightness {3}</source>
         <translation>{0} بكسل بين العينين، الحدة {1}، الالتفات {2}°، السطوع {3}</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="150"/>
+        <location filename="../gallery.py" line="191"/>
         <source>Found by: {0}</source>
         <translation>اكتشفه: {0}</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="155"/>
+        <location filename="../gallery.py" line="196"/>
         <source>Face {0} in {1}</source>
         <translation>الوجه {0} في {1}</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="158"/>
+        <location filename="../gallery.py" line="199"/>
         <source>Video track from {0} s to {1} s (best frame at {2} s)</source>
         <translation>مسار فيديو من {0} ث إلى {1} ث (أفضل إطار عند {2} ث)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="164"/>
+        <location filename="../gallery.py" line="205"/>
         <source>Captured: {0}</source>
         <translation>التُقطت: {0}</translation>
     </message>
@@ -1781,6 +2013,110 @@
         <location filename="../pages/faces.py" line="218"/>
         <source>Select one or more faces of the same person first.</source>
         <translation>حدّد أولاً وجهاً أو أكثر للشخص نفسه.</translation>
+    </message>
+</context>
+<context>
+    <name>FromCaseDialog</name>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="115"/>
+        <source>Make a hash set from a case</source>
+        <translation>إنشاء مجموعة تجزئة من قضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="123"/>
+        <source>default: the case reference</source>
+        <translation>الافتراضي: مرجع القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="125"/>
+        <source>Case</source>
+        <translation>القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="126"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="127"/>
+        <source>Kind</source>
+        <translation>النوع</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="128"/>
+        <source>Source</source>
+        <translation>المصدر</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="131"/>
+        <source>The set holds the digests of the case&apos;s files whose known-bad alert an analyst acknowledged, with their categories.</source>
+        <translation>تضم المجموعة بصمات ملفات القضية التي أقرّ محلل بتنبيهها كملفات ضارة معروفة، مع فئاتها.</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="138"/>
+        <source>Make set</source>
+        <translation>إنشاء المجموعة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="154"/>
+        <source>Choose a case and give the set a name.</source>
+        <translation>اختر قضية وأعطِ المجموعة اسمًا.</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="176"/>
+        <source>Hash set {0} made: {1} entries.</source>
+        <translation>أُنشئت مجموعة التجزئة {0}: {1} مدخلًا.</translation>
+    </message>
+</context>
+<context>
+    <name>HashSetBundleImportDialog</name>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="87"/>
+        <source>Import a partner&apos;s hash set</source>
+        <translation>استيراد مجموعة تجزئة من شريك</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="88"/>
+        <source>default: the sender&apos;s name for the set</source>
+        <translation>الافتراضي: اسم المجموعة لدى المرسل</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="98"/>
+        <source>Hash set {0} from {1}: {2} entries ({3}, TLP:{4}). It is disabled until an analyst enables it.</source>
+        <translation>مجموعة التجزئة {0} من {1}: {2} مدخلًا ({3}، TLP:{4}). تبقى معطّلة حتى يفعّلها محلل.</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="102"/>
+        <source>The sender allows no onward sharing.</source>
+        <translation>لا يسمح المرسل بمشاركتها مع جهات أخرى.</translation>
+    </message>
+</context>
+<context>
+    <name>HashSetExportDialog</name>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="47"/>
+        <source>Share hash set {0} with a partner</source>
+        <translation>مشاركة مجموعة التجزئة {0} مع شريك</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="50"/>
+        <source>Also write the set as VICS JSON beside it (for tools without Custos)</source>
+        <translation>كتابة المجموعة أيضًا بصيغة VICS JSON بجانبها (لأدوات لا تستخدم Custos)</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="71"/>
+        <source>Exporting hash set {0}</source>
+        <translation>جارٍ تصدير مجموعة التجزئة {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="74"/>
+        <source>Hash set bundle written to {0}: {1} entries, TLP:{2}.</source>
+        <translation>كُتبت حزمة مجموعة التجزئة في {0}: {1} مدخلًا، TLP:{2}.</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="78"/>
+        <source>VICS JSON written to {0}.</source>
+        <translation>كُتب ملف VICS JSON في {0}.</translation>
     </message>
 </context>
 <context>
@@ -1894,90 +2230,110 @@
 <context>
     <name>HashSetsPage</name>
     <message>
-        <location filename="../pages/hashsets.py" line="203"/>
+        <location filename="../pages/hashsets.py" line="204"/>
         <source>Import set...</source>
         <translation>استيراد مجموعة...</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="205"/>
-        <location filename="../pages/hashsets.py" line="262"/>
+        <location filename="../pages/hashsets.py" line="206"/>
+        <location filename="../pages/hashsets.py" line="280"/>
         <source>Disable</source>
         <translation>تعطيل</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="207"/>
+        <location filename="../pages/hashsets.py" line="208"/>
         <source>Delete...</source>
         <translation>حذف...</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="215"/>
+        <location filename="../pages/hashsets.py" line="227"/>
         <source>Files of every case are looked up in the active sets when they are ingested; known-bad hits raise alerts, known-good files can be hidden.</source>
         <translation>يُبحث عن ملفات كل قضية في المجموعات النشطة عند إدخالها؛ تطابقات الملفات الضارة المعروفة تطلق تنبيهات، ويمكن إخفاء الملفات السليمة المعروفة.</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="239"/>
+        <location filename="../pages/hashsets.py" line="256"/>
         <source>{0} hash sets</source>
         <translation>{0} مجموعات تجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="262"/>
+        <location filename="../pages/hashsets.py" line="280"/>
         <source>Enable</source>
         <translation>تفعيل</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="286"/>
+        <location filename="../pages/hashsets.py" line="304"/>
         <source>Importing hash set {0}</source>
         <translation>استيراد مجموعة التجزئة {0}</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="295"/>
+        <location filename="../pages/hashsets.py" line="313"/>
         <source>Storing {0} of {1} entries</source>
         <translation>تخزين {0} من {1} مدخلات</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="296"/>
+        <location filename="../pages/hashsets.py" line="314"/>
         <source>Reading and checking the file...</source>
         <translation>قراءة الملف والتحقق منه...</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="299"/>
+        <location filename="../pages/hashsets.py" line="317"/>
         <source>Imported {0}: {1} entries ({2}).</source>
         <translation>تم استيراد {0}: {1} مدخلات ({2}).</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="323"/>
+        <location filename="../pages/hashsets.py" line="373"/>
         <source>Disable hash set</source>
         <translation>تعطيل مجموعة التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="324"/>
+        <location filename="../pages/hashsets.py" line="374"/>
         <source>Disable {0}? New files are no longer looked up in it.</source>
         <translation>تعطيل {0}؟ لن يُبحث فيها عن الملفات الجديدة بعد الآن.</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="327"/>
+        <location filename="../pages/hashsets.py" line="377"/>
         <source>Its entries and the hits found so far are kept; enable it to match again.</source>
         <translation>تُحفظ مدخلاتها والتطابقات التي وُجدت حتى الآن؛ فعّلها لتعود المطابقة.</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="337"/>
+        <location filename="../pages/hashsets.py" line="387"/>
         <source>Delete hash set</source>
         <translation>حذف مجموعة التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="338"/>
+        <location filename="../pages/hashsets.py" line="388"/>
         <source>Delete {0} and its {1} entries?</source>
         <translation>حذف {0} ومدخلاتها البالغة {1}؟</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="342"/>
+        <location filename="../pages/hashsets.py" line="392"/>
         <source>No evidence is deleted, and the hits already found keep naming the set. The deletion is recorded in the audit log.</source>
         <translation>لا يُحذف أي دليل، وتبقى التطابقات التي وُجدت تسمّي المجموعة. يُسجَّل الحذف في سجل التدقيق.</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="370"/>
+        <location filename="../pages/hashsets.py" line="420"/>
         <source>Hash set {0}: {1}</source>
         <translation>مجموعة التجزئة {0}: {1}</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="212"/>
+        <source>Share with a partner...</source>
+        <translation>مشاركة مع شريك...</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="214"/>
+        <source>Import a partner&apos;s set...</source>
+        <translation>استيراد مجموعة شريك...</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="218"/>
+        <source>Make from a case...</source>
+        <translation>إنشاء من قضية...</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashsets.py" line="221"/>
+        <source>PDQ near-duplicates of a case...</source>
+        <translation>الصور شبه المطابقة (PDQ) في قضية...</translation>
     </message>
 </context>
 <context>
@@ -2259,22 +2615,22 @@
 <context>
     <name>JobDialog</name>
     <message>
-        <location filename="../jobs.py" line="189"/>
+        <location filename="../jobs.py" line="193"/>
         <source>Starting...</source>
         <translation>جارٍ البدء...</translation>
     </message>
     <message>
-        <location filename="../jobs.py" line="233"/>
+        <location filename="../jobs.py" line="237"/>
         <source>Close</source>
         <translation>إغلاق</translation>
     </message>
     <message>
-        <location filename="../jobs.py" line="241"/>
+        <location filename="../jobs.py" line="245"/>
         <source>Done.</source>
         <translation>تم.</translation>
     </message>
     <message>
-        <location filename="../jobs.py" line="252"/>
+        <location filename="../jobs.py" line="256"/>
         <source>Cancelling: the file in flight is dropped...</source>
         <translation>جارٍ الإلغاء: يُتخلى عن الملف الجاري...</translation>
     </message>
@@ -2418,6 +2774,130 @@
         <location filename="../mainwindow.py" line="167"/>
         <source>Your password is changed.</source>
         <translation>تم تغيير كلمة المرور الخاصة بك.</translation>
+    </message>
+</context>
+<context>
+    <name>Map</name>
+    <message>
+        <location filename="../pages/map.py" line="142"/>
+        <source>Stop</source>
+        <translation>المحطة</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="148"/>
+        <source>Time</source>
+        <translation>الوقت</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="150"/>
+        <source>Source</source>
+        <translation>المصدر</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="152"/>
+        <source>Kind</source>
+        <translation>النوع</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="153"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="155"/>
+        <source>Position</source>
+        <translation>الموقع</translation>
+    </message>
+</context>
+<context>
+    <name>MapPage</name>
+    <message>
+        <location filename="../pages/map.py" line="106"/>
+        <source>Case</source>
+        <translation>القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="106"/>
+        <source>Subject</source>
+        <translation>الشخص</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="123"/>
+        <source>Drag to move, wheel or + and − to zoom. A bubble counts the items of its place: click it to zoom in. Click a dot to open its item.</source>
+        <translation>اسحب لتحريك الخريطة، واستخدم العجلة أو + و − للتكبير والتصغير. تعدّ الفقاعة عناصر مكانها: انقر عليها للتكبير. انقر على نقطة لفتح عنصرها.</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="197"/>
+        <source>No basemap: {0}</source>
+        <translation>لا توجد خريطة أساس: {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="202"/>
+        <source>Track of {0}: {1} sightings in time order.</source>
+        <translation>مسار {0}: {1} مشاهدة بالترتيب الزمني.</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="208"/>
+        <source>{0} sightings have no time and are not on the track.</source>
+        <translation>{0} مشاهدة بلا وقت، فهي ليست على المسار.</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="214"/>
+        <source>{0} items have no position.</source>
+        <translation>{0} عنصر بلا موقع.</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="219"/>
+        <source>{0} items have a position that cannot be right and are not shown.</source>
+        <translation>{0} عنصر موقعه المسجَّل لا يمكن أن يكون صحيحًا، فلا يُعرض.</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="240"/>
+        <source>No case chosen.</source>
+        <translation>لم يتم اختيار قضية.</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="247"/>
+        <source>{0} items at one place.</source>
+        <translation>{0} عنصر في مكان واحد.</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="250"/>
+        <source>{0} items in view of {1} on the map.</source>
+        <translation>{0} عنصر ظاهر من {1} على الخريطة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="258"/>
+        <source>The first {0} are listed.</source>
+        <translation>القائمة تعرض أول {0}.</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="263"/>
+        <source>no time</source>
+        <translation>بلا وقت</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="264"/>
+        <source>zone not recorded</source>
+        <translation>المنطقة غير مسجَّلة</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="276"/>
+        <source>{0}: {1}, {2}</source>
+        <translation>{0}: {1}، {2}</translation>
+    </message>
+    <message>
+        <location filename="../pages/map.py" line="281"/>
+        <source>{0} items; the earliest:</source>
+        <translation>{0} عنصر؛ أقدمها:</translation>
+    </message>
+</context>
+<context>
+    <name>MapView</name>
+    <message>
+        <location filename="../mapview.py" line="519"/>
+        <source>{0} items</source>
+        <translation>{0} عنصر</translation>
     </message>
 </context>
 <context>
@@ -2612,7 +3092,7 @@
 <context>
     <name>Page</name>
     <message>
-        <location filename="../pages/__init__.py" line="149"/>
+        <location filename="../pages/__init__.py" line="156"/>
         <source>Custos</source>
         <translation>Custos</translation>
     </message>
@@ -2935,9 +3415,47 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
     </message>
 </context>
 <context>
+    <name>PdqSets</name>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="186"/>
+        <source>Item</source>
+        <translation>العنصر</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="187"/>
+        <source>Name</source>
+        <translation>الاسم</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="188"/>
+        <source>Kind</source>
+        <translation>النوع</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="189"/>
+        <source>Hash set</source>
+        <translation>مجموعة التجزئة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="191"/>
+        <source>Category</source>
+        <translation>الفئة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="196"/>
+        <source>Distance</source>
+        <translation>المسافة</translation>
+    </message>
+    <message>
+        <location filename="../pages/hashset_exchange.py" line="199"/>
+        <source>Time</source>
+        <translation>الوقت</translation>
+    </message>
+</context>
+<context>
     <name>Placeholder</name>
     <message>
-        <location filename="../pages/__init__.py" line="234"/>
+        <location filename="../pages/__init__.py" line="241"/>
         <source>This area is not available in this version yet.</source>
         <translation>هذا القسم غير متاح في هذا الإصدار بعد.</translation>
     </message>
@@ -2965,22 +3483,22 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <translation>السبب مطلوب.</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="411"/>
+        <location filename="../pages/hashsets.py" line="461"/>
         <source>Acknowledge alert</source>
         <translation>الإقرار بالتنبيه</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="413"/>
+        <location filename="../pages/hashsets.py" line="463"/>
         <source>e.g. reviewed, categorised in the case report</source>
         <translation>مثلاً: رُوجع، وصُنّف في تقرير القضية</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="415"/>
+        <location filename="../pages/hashsets.py" line="465"/>
         <source>Acknowledge</source>
         <translation>إقرار</translation>
     </message>
     <message>
-        <location filename="../pages/hashsets.py" line="423"/>
+        <location filename="../pages/hashsets.py" line="473"/>
         <source>Reason</source>
         <translation>السبب</translation>
     </message>
@@ -3056,37 +3574,37 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <translation>فُحص {0} عنصر في {1} ملف مخزّن و{2} قيد تدقيق في {3}.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="175"/>
+        <location filename="../pages/evidence.py" line="177"/>
         <source>Court report of {0}</source>
         <translation>تقرير المحكمة للقضية {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="177"/>
+        <location filename="../pages/evidence.py" line="179"/>
         <source>English</source>
         <translation>الإنجليزية</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="178"/>
+        <location filename="../pages/evidence.py" line="180"/>
         <source>Arabic</source>
         <translation>العربية</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="182"/>
+        <location filename="../pages/evidence.py" line="184"/>
         <source>Only the {0} selected item(s)</source>
         <translation>العناصر المختارة فقط ({0})</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="188"/>
+        <location filename="../pages/evidence.py" line="190"/>
         <source>The PDF is signed with this workstation&apos;s key (FILE.pdf.sig, FILE.pem) and has an HTML twin (FILE.html). The report is recorded in the custody of every item it covers.</source>
         <translation>يُوقَّع ملف PDF بمفتاح محطة العمل هذه (FILE.pdf.sig و FILE.pem) وله نسخة مقابلة بصيغة HTML (FILE.html). ويُسجَّل التقرير في سلسلة حيازة كل عنصر يشمله.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="195"/>
+        <location filename="../pages/evidence.py" line="197"/>
         <source>Language</source>
         <translation>اللغة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="198"/>
+        <location filename="../pages/evidence.py" line="200"/>
         <source>Save as...</source>
         <translation>حفظ باسم...</translation>
     </message>
@@ -3477,52 +3995,52 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>Similar</name>
     <message>
-        <location filename="../pages/similar.py" line="32"/>
+        <location filename="../pages/similar.py" line="33"/>
         <source>Same content (SHA-256)</source>
         <translation>المحتوى نفسه (SHA-256)</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="33"/>
+        <location filename="../pages/similar.py" line="34"/>
         <source>Near-duplicate (PDQ)</source>
         <translation>شبه مطابق (PDQ)</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="34"/>
+        <location filename="../pages/similar.py" line="35"/>
         <source>Same face</source>
         <translation>الوجه نفسه</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="46"/>
+        <location filename="../pages/similar.py" line="47"/>
         <source>{0} bits</source>
         <translation>{0} بت</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="54"/>
+        <location filename="../pages/similar.py" line="55"/>
         <source>Found as</source>
         <translation>وُجد بوصفه</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="58"/>
+        <location filename="../pages/similar.py" line="59"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="59"/>
+        <location filename="../pages/similar.py" line="60"/>
         <source>Item</source>
         <translation>العنصر</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="60"/>
+        <location filename="../pages/similar.py" line="61"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="62"/>
+        <location filename="../pages/similar.py" line="63"/>
         <source>Distance</source>
         <translation>المسافة</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="69"/>
+        <location filename="../pages/similar.py" line="70"/>
         <source>Time</source>
         <translation>الوقت</translation>
     </message>
@@ -3530,85 +4048,120 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>SimilarDialog</name>
     <message>
-        <location filename="../pages/similar.py" line="84"/>
+        <location filename="../pages/similar.py" line="85"/>
         <source>Similar to item {0}</source>
         <translation>ما يشبه العنصر {0}</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="86"/>
+        <location filename="../pages/similar.py" line="87"/>
         <source>Across all cases</source>
         <translation>في كل القضايا</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="93"/>
-        <location filename="../pages/similar.py" line="122"/>
+        <location filename="../pages/similar.py" line="100"/>
+        <location filename="../pages/similar.py" line="135"/>
         <source>Looking...</source>
         <translation>جارٍ البحث...</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="95"/>
+        <location filename="../pages/similar.py" line="105"/>
         <source>Compute PDQ for this case</source>
         <translation>حساب PDQ لهذه القضية</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="97"/>
+        <location filename="../pages/similar.py" line="107"/>
         <source>Perceptual hashes of the case&apos;s photos and videos, for near-duplicates</source>
         <translation>التجزئات الإدراكية لصور القضية ومقاطع الفيديو فيها، لإيجاد النسخ شبه المطابقة</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="101"/>
+        <location filename="../pages/similar.py" line="111"/>
         <source>View item</source>
         <translation>عرض العنصر</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="103"/>
+        <location filename="../pages/similar.py" line="113"/>
         <source>Close</source>
         <translation>إغلاق</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="137"/>
+        <location filename="../pages/similar.py" line="151"/>
         <source>Similar to item {0}: {1}</source>
         <translation>ما يشبه العنصر {0}: {1}</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="141"/>
+        <location filename="../pages/similar.py" line="155"/>
         <source>in every case you may read</source>
         <translation>في كل قضية يحق لك قراءتها</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="143"/>
+        <location filename="../pages/similar.py" line="157"/>
         <source>in case {0}</source>
         <translation>في القضية {0}</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="145"/>
+        <location filename="../pages/similar.py" line="159"/>
         <source>{0} found {1} (PDQ within {2} bits).</source>
         <translation>وُجد {0} {1} (PDQ ضمن {2} بت).</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="149"/>
+        <location filename="../pages/similar.py" line="163"/>
         <source>This item has no PDQ hash: near-duplicates were not searched.</source>
         <translation>لا يملك هذا العنصر تجزئة PDQ: لم يُبحث عن النسخ شبه المطابقة.</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="152"/>
+        <location filename="../pages/similar.py" line="166"/>
         <source>Its PDQ hash is of low quality (a flat picture): near-duplicates were not searched.</source>
         <translation>تجزئة PDQ الخاصة به منخفضة الجودة (صورة مسطحة): لم يُبحث عن النسخ شبه المطابقة.</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="169"/>
+        <location filename="../pages/similar.py" line="201"/>
         <source>Perceptual hashes of {0}</source>
         <translation>التجزئات الإدراكية لـ {0}</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="178"/>
+        <location filename="../pages/similar.py" line="210"/>
         <source>{0} items hashed ({1} PDQ hashes), {2} failed.</source>
         <translation>جُزّئ {0} عناصر ({1} تجزئات PDQ)، وفشل {2}.</translation>
     </message>
     <message>
-        <location filename="../pages/similar.py" line="182"/>
+        <location filename="../pages/similar.py" line="214"/>
         <source>Cancelled: </source>
         <translation>أُلغي: </translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="92"/>
+        <source> bits</source>
+        <translation> بت</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="93"/>
+        <source>Near-duplicates within this many bits of 256</source>
+        <translation>الصور شبه المطابقة ضمن هذا العدد من البتات من 256</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="117"/>
+        <source>PDQ distance</source>
+        <translation>مسافة PDQ</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="181"/>
+        <source>Near-duplicate of an entry of {0} set {1}</source>
+        <translation>شبه مطابق لمدخل في مجموعة {0} {1}</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="185"/>
+        <source>(category {0})</source>
+        <translation>(الفئة {0})</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="186"/>
+        <source>{0} bits</source>
+        <translation>{0} بت</translation>
+    </message>
+    <message>
+        <location filename="../pages/similar.py" line="188"/>
+        <source>at {0:.1f} s</source>
+        <translation>عند {0:.1f} ث</translation>
     </message>
 </context>
 <context>
@@ -3622,97 +4175,97 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>Timeline</name>
     <message>
-        <location filename="../pages/timeline.py" line="45"/>
+        <location filename="../pages/timeline.py" line="41"/>
         <source>EXIF</source>
         <translation>بيانات EXIF</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="46"/>
+        <location filename="../pages/timeline.py" line="42"/>
         <source>MP4 metadata</source>
         <translation>بيانات MP4 الوصفية</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="47"/>
+        <location filename="../pages/timeline.py" line="43"/>
         <source>file time (modified, at ingest)</source>
         <translation>وقت الملف (آخر تعديل، عند الإدخال)</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="48"/>
+        <location filename="../pages/timeline.py" line="44"/>
         <source>no time</source>
         <translation>بلا وقت</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="51"/>
+        <location filename="../pages/timeline.py" line="47"/>
         <source>photo</source>
         <translation>صورة</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="52"/>
+        <location filename="../pages/timeline.py" line="48"/>
         <source>video</source>
         <translation>فيديو</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="53"/>
+        <location filename="../pages/timeline.py" line="49"/>
         <source>not analysed</source>
         <translation>لم يُحلَّل</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="56"/>
+        <location filename="../pages/timeline.py" line="52"/>
         <source>pending</source>
         <translation>قيد الانتظار</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="57"/>
+        <location filename="../pages/timeline.py" line="53"/>
         <source>awaiting second review</source>
         <translation>بانتظار المراجعة الثانية</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="58"/>
+        <location filename="../pages/timeline.py" line="54"/>
         <source>confirmed</source>
         <translation>مؤكَّد</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="59"/>
+        <location filename="../pages/timeline.py" line="55"/>
         <source>inconclusive</source>
         <translation>غير حاسم</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="60"/>
+        <location filename="../pages/timeline.py" line="56"/>
         <source>rejected</source>
         <translation>مرفوض</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="261"/>
+        <location filename="../pages/timeline.py" line="215"/>
         <source>Time</source>
         <translation>الوقت</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="263"/>
+        <location filename="../pages/timeline.py" line="217"/>
         <source>As recorded</source>
         <translation>كما سُجِّل</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="269"/>
+        <location filename="../pages/timeline.py" line="223"/>
         <source>Source</source>
         <translation>المصدر</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="274"/>
+        <location filename="../pages/timeline.py" line="228"/>
         <source>Kind</source>
         <translation>النوع</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="276"/>
+        <location filename="../pages/timeline.py" line="230"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="277"/>
+        <location filename="../pages/timeline.py" line="231"/>
         <source>Faces</source>
         <translation>الوجوه</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="278"/>
+        <location filename="../pages/timeline.py" line="232"/>
         <source>Review</source>
         <translation>المراجعة</translation>
     </message>
@@ -3720,123 +4273,102 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>TimelinePage</name>
     <message>
-        <location filename="../pages/timeline.py" line="163"/>
-        <location filename="../pages/timeline.py" line="330"/>
-        <source>Every item</source>
-        <translation>كل العناصر</translation>
-    </message>
-    <message>
-        <location filename="../pages/timeline.py" line="168"/>
+        <location filename="../pages/timeline.py" line="158"/>
         <source>Every kind</source>
         <translation>كل الأنواع</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="169"/>
+        <location filename="../pages/timeline.py" line="159"/>
         <source>Photos</source>
         <translation>الصور</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="170"/>
+        <location filename="../pages/timeline.py" line="160"/>
         <source>Videos</source>
         <translation>مقاطع الفيديو</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="171"/>
+        <location filename="../pages/timeline.py" line="161"/>
         <source>Not analysed</source>
         <translation>لم تُحلَّل</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="176"/>
+        <location filename="../pages/timeline.py" line="166"/>
         <source>Any review outcome</source>
         <translation>أي نتيجة مراجعة</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="179"/>
+        <location filename="../pages/timeline.py" line="169"/>
         <source>No candidate</source>
         <translation>بلا مرشَّح</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="182"/>
+        <location filename="../pages/timeline.py" line="172"/>
         <source>UTC</source>
         <translation>التوقيت العالمي المنسق (UTC)</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="186"/>
+        <location filename="../pages/timeline.py" line="176"/>
         <source>Local ({0})</source>
         <translation>المحلي ({0})</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="192"/>
+        <location filename="../pages/timeline.py" line="182"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="193"/>
+        <location filename="../pages/timeline.py" line="183"/>
         <source>Subject</source>
         <translation>الشخص</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="194"/>
+        <location filename="../pages/timeline.py" line="184"/>
         <source>Kind</source>
         <translation>النوع</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="195"/>
+        <location filename="../pages/timeline.py" line="185"/>
         <source>Review</source>
         <translation>المراجعة</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="196"/>
+        <location filename="../pages/timeline.py" line="186"/>
         <source>Time zone</source>
         <translation>المنطقة الزمنية</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="206"/>
-        <source>Zoom in</source>
-        <translation>تكبير</translation>
-    </message>
-    <message>
-        <location filename="../pages/timeline.py" line="209"/>
-        <source>Zoom out</source>
-        <translation>تصغير</translation>
-    </message>
-    <message>
-        <location filename="../pages/timeline.py" line="211"/>
-        <source>Show all</source>
-        <translation>عرض الكل</translation>
-    </message>
-    <message>
-        <location filename="../pages/timeline.py" line="218"/>
+        <location filename="../pages/timeline.py" line="198"/>
         <source>Time runs left to right. A bar counts the items of its moment: click to zoom.</source>
         <translation>يسير الزمن من اليسار إلى اليمين. يعدّ كل عمود عناصر لحظته: انقر للتكبير.</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="376"/>
+        <location filename="../pages/timeline.py" line="284"/>
         <source>{0} – {1} (time zone: {2})</source>
         <translation>{0} – {1} (المنطقة الزمنية: {2})</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="386"/>
+        <location filename="../pages/timeline.py" line="294"/>
         <source>No case chosen.</source>
         <translation>لم تُختر قضية.</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="391"/>
+        <location filename="../pages/timeline.py" line="299"/>
         <source>{0} items in view of {1} on the time line.</source>
         <translation>{0} عناصر معروضة من {1} على الخط الزمني.</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="395"/>
+        <location filename="../pages/timeline.py" line="303"/>
         <source>The first {0} are listed.</source>
         <translation>القائمة تعرض أول {0}.</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="397"/>
+        <location filename="../pages/timeline.py" line="305"/>
         <source>{0} items have no time and are not placed.</source>
         <translation>{0} عناصر بلا وقت ولم تُوضع على الخط.</translation>
     </message>
     <message>
-        <location filename="../pages/timeline.py" line="418"/>
+        <location filename="../pages/timeline.py" line="326"/>
         <source>zone not recorded</source>
         <translation>المنطقة غير مسجَّلة</translation>
     </message>
@@ -3877,87 +4409,32 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>WatchlistExportDialog</name>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="138"/>
+        <location filename="../pages/watchlist_exchange.py" line="102"/>
         <source>Export watchlist {0} to a partner</source>
         <translation>تصدير قائمة المراقبة {0} إلى شريك</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="142"/>
-        <source>Choose...</source>
-        <translation>اختيار...</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="145"/>
-        <source>Encrypt to the partner (one .tar.age file)</source>
-        <translation>تشفير للشريك (ملف ‎.tar.age واحد)</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="146"/>
+        <location filename="../pages/watchlist_exchange.py" line="103"/>
         <source>Also write an ANSI/NIST-ITL 1-2011 file (.eft)</source>
         <translation>اكتب أيضًا ملف ANSI/NIST-ITL 1-2011 (‎.eft)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="148"/>
-        <source>Partner</source>
-        <translation>الشريك</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="149"/>
-        <source>Purpose</source>
-        <translation>الغرض</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="150"/>
-        <source>Save in</source>
-        <translation>الحفظ في</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="151"/>
-        <source>Name</source>
-        <translation>الاسم</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="157"/>
-        <source>Export</source>
-        <translation>تصدير</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="179"/>
-        <source>Save the bundle in</source>
-        <translation>حفظ الحزمة في</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="188"/>
-        <source>Add a partner first (Partners page).</source>
-        <translation>أضف شريكًا أولًا (صفحة الشركاء).</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="191"/>
-        <source>Choose a folder and a name for the bundle.</source>
-        <translation>اختر مجلدًا واسمًا للحزمة.</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="208"/>
+        <location filename="../pages/watchlist_exchange.py" line="121"/>
         <source>Exporting {0}</source>
         <translation>جارٍ تصدير {0}</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="219"/>
-        <source>Refused by the agreements with {0}; nothing was written:</source>
-        <translation>رفضته الاتفاقيات مع {0}؛ لم يُكتب شيء:</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="226"/>
+        <location filename="../pages/watchlist_exchange.py" line="125"/>
         <source>Watchlist bundle written to {0}: {1} subject(s), {2} photo(s), highest label TLP:{3}.</source>
         <translation>كُتبت حزمة قائمة المراقبة في {0}: {1} شخص، {2} صورة، أعلى تصنيف TLP:{3}.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="229"/>
+        <location filename="../pages/watchlist_exchange.py" line="128"/>
         <source>ANSI/NIST-ITL file written to {0}.</source>
         <translation>كُتب ملف ANSI/NIST-ITL في {0}.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="231"/>
+        <location filename="../pages/watchlist_exchange.py" line="130"/>
         <source>Expired listings not shared: {0}</source>
         <translation>قيود منتهية لم تُشارَك: {0}</translation>
     </message>
@@ -3965,77 +4442,22 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>WatchlistImportDialog</name>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="260"/>
+        <location filename="../pages/watchlist_exchange.py" line="141"/>
         <source>Import a watchlist bundle</source>
         <translation>استيراد حزمة قائمة مراقبة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="263"/>
-        <source>Folder...</source>
-        <translation>مجلد...</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="265"/>
-        <source>Encrypted file...</source>
-        <translation>ملف مشفّر...</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="268"/>
+        <location filename="../pages/watchlist_exchange.py" line="142"/>
         <source>default: &lt;name&gt; (&lt;agency&gt;)</source>
         <translation>الافتراضي: &lt;الاسم&gt; (&lt;الجهة&gt;)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="270"/>
-        <source>Bundle</source>
-        <translation>الحزمة</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="271"/>
-        <source>Import as</source>
-        <translation>الاستيراد باسم</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="274"/>
-        <source>Import</source>
-        <translation>استيراد</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="282"/>
-        <source>Watchlist bundle folder</source>
-        <translation>مجلد حزمة قائمة المراقبة</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="288"/>
-        <source>Encrypted watchlist bundle</source>
-        <translation>حزمة قائمة مراقبة مشفّرة</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="288"/>
-        <source>Bundles (*.tar.age)</source>
-        <translation>الحزم (*.tar.age)</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="297"/>
-        <source>Choose a bundle folder or a .tar.age file.</source>
-        <translation>اختر مجلد حزمة أو ملف ‎.tar.age.</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="303"/>
-        <source>Verifying and enrolling...</source>
-        <translation>جارٍ التحقق والتسجيل...</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="305"/>
-        <source>Importing a watchlist</source>
-        <translation>جارٍ استيراد قائمة مراقبة</translation>
-    </message>
-    <message>
-        <location filename="../pages/watchlist_exchange.py" line="312"/>
+        <location filename="../pages/watchlist_exchange.py" line="150"/>
         <source>Watchlist {0} from {1}: {2} subject(s), {3} photo(s) enrolled.</source>
         <translation>قائمة المراقبة {0} من {1}: سُجّل {2} شخص و{3} صورة.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlist_exchange.py" line="316"/>
+        <location filename="../pages/watchlist_exchange.py" line="154"/>
         <source>{0} photo(s) refused by the local quality rules:</source>
         <translation>رفضت قواعد الجودة المحلية {0} صورة:</translation>
     </message>

@@ -67,6 +67,13 @@ AREAS = (
         "TimelinePage",
     ),
     Area(
+        "map",
+        QT_TRANSLATE_NOOP("Areas", "Map"),
+        ("case.read",),
+        __name__ + ".map",
+        "MapPage",
+    ),
+    Area(
         "hashsets",
         QT_TRANSLATE_NOOP("Areas", "Hash sets"),
         ("hashset.read",),

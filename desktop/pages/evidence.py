@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QFont
+from PySide6.QtGui import QAction, QColor, QDragEnterEvent, QDropEvent, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -28,7 +28,9 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QPushButton,
+    QStackedWidget,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -291,10 +293,12 @@ class EvidencePage(Page):
         self.view_button = QPushButton(self.tr("View"))
         # clicked(bool) would pass its "checked" False as the item id
         self.view_button.clicked.connect(lambda _checked=False: self.view_item())
+        self._make_grid()
         top = QHBoxLayout()
         top.addWidget(QLabel(self.tr("Case")))
         top.addWidget(self.cases)
         top.addWidget(self.filter, 1)
+        top.addWidget(self.grid_button)
         top.addWidget(self.view_button)
         self.report_button = QPushButton(self.tr("Report..."))
         self.report_button.setToolTip(self.tr("A signed court report of the case or selection"))
@@ -315,12 +319,53 @@ class EvidencePage(Page):
         hits_row.addWidget(self.alerts_button)
         hits_row.addWidget(self.match_button)
         layout.addLayout(hits_row)
-        layout.addWidget(self.view)
+        layout.addWidget(self.stack, 1)
         bottom = QHBoxLayout()
         bottom.addWidget(hint, 1)
         bottom.addWidget(self.count)
         layout.addLayout(bottom)
         self.setAcceptDrops(can_ingest)
+
+    # --- table or thumbnails -------------------------------------------------------------
+    def _make_grid(self) -> None:
+        """The grid beside the table (one model, one selection), and the action that switches:
+        a button with its shortcut, Ctrl+G."""
+        from desktop.pages.evidence_grid import EvidenceGrid
+
+        self.grid = EvidenceGrid(self)
+        self.grid.open_requested.connect(lambda: self.view_item())
+        self.grid.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.grid.view.customContextMenuRequested.connect(self._grid_menu)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.grid)
+        self.grid_action = QAction(self.tr("Thumbnails"), self)
+        self.grid_action.setCheckable(True)
+        self.grid_action.setShortcut(QKeySequence("Ctrl+G"))
+        self.grid_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.grid_action.setToolTip(self.tr("Show the evidence as thumbnails or as a table"))
+        self.grid_action.toggled.connect(self.show_grid)
+        self.addAction(self.grid_action)
+        self.grid_button = QToolButton()
+        self.grid_button.setDefaultAction(self.grid_action)
+        self.grid_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+
+    def show_grid(self, on: bool = True) -> None:
+        """Thumbnails (``on``) or the table; selection, order and filter are the same."""
+        if self.grid_action.isChecked() != on:
+            self.grid_action.setChecked(on)  # comes back here through toggled
+            return
+        shown, other = (self.grid.view, self.view) if on else (self.view, self.grid.view)
+        current = other.currentIndex()
+        self.stack.setCurrentWidget(self.grid if on else self.view)
+        if on and self.case_ref:
+            self.grid.show_case(self.case_ref)
+        if current.isValid():
+            shown.scrollTo(current)
+        shown.setFocus()
+
+    def _grid_menu(self, pos: Any) -> None:
+        self._menu(pos, self.grid.view)
 
     # --- cases and items -----------------------------------------------------------------
     def refresh(self) -> None:
@@ -400,6 +445,8 @@ class EvidencePage(Page):
             self._cache.pop(next(iter(self._cache)))
         self.model.set_items(*loaded)
         self._show_count()
+        if self.stack.currentWidget() is self.grid:
+            self.grid.show_case(case)
         self.items_loaded.emit(case)
         if self._pending is not None:
             result, self._pending = self._pending, None
@@ -502,14 +549,14 @@ class EvidencePage(Page):
         self.similar_dialog.show()
         return self.similar_dialog
 
-    def _menu(self, pos: Any) -> None:
+    def _menu(self, pos: Any, view: Any = None) -> None:
         if self.selected_item() is None:
             return
         menu = QMenu(self)
         menu.addAction(self.tr("View"), lambda: self.view_item())
         menu.addAction(self.tr("Similar and other occurrences..."), lambda: self.show_similar())
         self.menu = menu
-        menu.popup(self.view.viewport().mapToGlobal(pos))
+        menu.popup((view or self.view).viewport().mapToGlobal(pos))
 
     def selected_item(self) -> Any:
         index = self.view.currentIndex()

@@ -191,6 +191,7 @@ class HashSetsPage(Page):
         super().__init__(session, runner, parent)
         self.job: JobDialog | None = None
         self.import_dialog: ImportDialog | None = None
+        self.dialog: QDialog | None = None  # the last sharing / from-case / PDQ dialog opened
         self.confirm_box: QMessageBox | None = None
         self.model = RecordModel(COLUMNS, "HashSets", self)
         self.proxy = filtered(self.model, self)
@@ -208,6 +209,17 @@ class HashSetsPage(Page):
         self.delete_button.clicked.connect(lambda _c=False: self.delete())
         for b in (self.import_button, self.disable_button, self.delete_button):
             b.setVisible(can_manage)
+        self.export_button = QPushButton(self.tr("Share with a partner..."))
+        self.export_button.clicked.connect(lambda _c=False: self.share())
+        self.bundle_button = QPushButton(self.tr("Import a partner's set..."))
+        self.bundle_button.clicked.connect(lambda _c=False: self.import_bundle())
+        for b in (self.export_button, self.bundle_button):
+            b.setVisible(session.may("exchange.bundle"))
+        self.from_case_button = QPushButton(self.tr("Make from a case..."))
+        self.from_case_button.clicked.connect(lambda _c=False: self.from_case())
+        self.from_case_button.setVisible(can_manage)
+        self.pdq_button = QPushButton(self.tr("PDQ near-duplicates of a case..."))
+        self.pdq_button.clicked.connect(lambda _c=False: self.pdq_matches())
         self.count = QLabel()
         top = QHBoxLayout()
         intro = QLabel(
@@ -221,8 +233,13 @@ class HashSetsPage(Page):
         top.addWidget(self.import_button)
         top.addWidget(self.disable_button)
         top.addWidget(self.delete_button)
+        more = QHBoxLayout()
+        more.addStretch(1)
+        for b in (self.export_button, self.bundle_button, self.from_case_button, self.pdq_button):
+            more.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(more)
         layout.addWidget(self.view)
         layout.addWidget(self.count)
         self._enable()
@@ -258,6 +275,7 @@ class HashSetsPage(Page):
         chosen = self.selected()
         self.disable_button.setEnabled(chosen is not None)
         self.delete_button.setEnabled(chosen is not None)
+        self.export_button.setEnabled(chosen is not None and chosen.state != "deleted")
         active = chosen is None or chosen.state == "active"
         self.disable_button.setText(self.tr("Disable") if active else self.tr("Enable"))
 
@@ -307,6 +325,38 @@ class HashSetsPage(Page):
     def _import_failed(self, message: str) -> None:
         self.last_error = message  # shown in the job dialog: nothing was imported
         self.imported.emit(None)
+
+    # --- sharing, a set from a case, PDQ sets ---------------------------------------------
+    def share(self) -> QDialog | None:
+        """Export the selected set to a partner as a signed bundle (and VICS JSON)."""
+        from desktop.pages.hashset_exchange import HashSetExportDialog
+
+        chosen = self.selected()
+        if chosen is None:
+            return None
+        return self._open(HashSetExportDialog(self.session, self.runner, chosen.name, self))
+
+    def import_bundle(self) -> QDialog:
+        from desktop.pages.hashset_exchange import HashSetBundleImportDialog
+
+        dialog = HashSetBundleImportDialog(self.session, self.runner, self)
+        dialog.imported.connect(lambda _r: self.refresh())
+        return self._open(dialog)
+
+    def from_case(self) -> QDialog:
+        from desktop.pages.hashset_exchange import FromCaseDialog
+
+        return self._open(FromCaseDialog(self.session, self.runner, self))
+
+    def pdq_matches(self) -> QDialog:
+        from desktop.pages.hashset_exchange import CasePdqSetsDialog
+
+        return self._open(CasePdqSetsDialog(self.session, self.runner, self))
+
+    def _open(self, dialog: QDialog) -> QDialog:
+        self.dialog = dialog
+        dialog.open()
+        return dialog
 
     # --- disable, enable, delete ---------------------------------------------------------
     def toggle(self) -> QMessageBox | None:

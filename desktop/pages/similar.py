@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -85,6 +86,12 @@ class SimilarDialog(ItemsListDialog):
         self.resize(820, 440)
         self.all_cases = QCheckBox(self.tr("Across all cases"))
         self.all_cases.toggled.connect(lambda _on: self.refresh())
+        self.distance = QSpinBox()  # PDQ bits of 256; PDQ's recommended 31 unless changed
+        self.distance.setRange(0, 256)
+        self.distance.setValue(31)
+        self.distance.setSuffix(self.tr(" bits"))
+        self.distance.setToolTip(self.tr("Near-duplicates within this many bits of 256"))
+        self.distance.editingFinished.connect(self.refresh)
         self.model = RecordModel(COLUMNS, "Similar", self)
         self.view = QTableView()
         self.view.setModel(self.model)
@@ -92,6 +99,9 @@ class SimilarDialog(ItemsListDialog):
         self.view.doubleClicked.connect(lambda _i: self.open_item())
         self.note = QLabel(self.tr("Looking..."))
         self.note.setWordWrap(True)
+        self.set_matches = QLabel()  # near an entry of an active PDQ set (a partner's list)
+        self.set_matches.setWordWrap(True)
+        self.set_matches.setVisible(False)
         self.pdq_button = QPushButton(self.tr("Compute PDQ for this case"))
         self.pdq_button.setToolTip(
             self.tr("Perceptual hashes of the case's photos and videos, for near-duplicates")
@@ -104,6 +114,8 @@ class SimilarDialog(ItemsListDialog):
         close.clicked.connect(self.accept)
         top = QHBoxLayout()
         top.addWidget(self.all_cases)
+        top.addWidget(QLabel(self.tr("PDQ distance")))
+        top.addWidget(self.distance)
         top.addStretch(1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.note, 1)
@@ -113,6 +125,7 @@ class SimilarDialog(ItemsListDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.view)
+        layout.addWidget(self.set_matches)
         layout.addLayout(bottom)
         self.refresh()
 
@@ -127,6 +140,7 @@ class SimilarDialog(ItemsListDialog):
             self.session,
             self.item_id,
             all_cases=self.all_cases.isChecked(),
+            distance=self.distance.value(),
             done=self._answered,
             failed=self._failed,
             key="similar",
@@ -153,8 +167,26 @@ class SimilarDialog(ItemsListDialog):
                 "near-duplicates were not searched."
             )
         self.note.setText(text)
+        lines = [self._set_match_text(m) for m in result.set_matches]
+        self.set_matches.setText("\n".join(lines))
+        self.set_matches.setVisible(bool(lines))
         self.pdq_button.setVisible(result.pdq_hashes == 0 and self.session.may("match.run"))
         self.answered.emit(result)
+
+    def _set_match_text(self, m: Any) -> str:
+        """One PDQ set this item is near: "Near-duplicate of an entry of known-bad set X
+        (category 2): 4 bits"."""
+        from desktop.pages.hashsets import kind_label
+
+        text = self.tr("Near-duplicate of an entry of {0} set {1}").format(
+            kind_label(m.set_kind), safe(m.set)
+        )
+        if m.category is not None:
+            text += " " + self.tr("(category {0})").format(safe(m.category))
+        text += ": " + self.tr("{0} bits").format(m.distance)
+        if m.frame_time is not None:
+            text += " " + self.tr("at {0:.1f} s").format(m.frame_time)
+        return text
 
     def compute_pdq(self) -> JobDialog | None:
         from matching.similar import PdqJob

@@ -18,23 +18,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QDateTime, QLocale, QModelIndex, Qt, QTimer, QTimeZone
+from PySide6.QtCore import QDateTime, QLocale, QTimeZone
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QPushButton,
-    QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.casepage import CaseSubjectPage
 from desktop.i18n import QT_TRANSLATE_NOOP
-from desktop.pages import Page
-from desktop.tablemodel import Column, RecordModel, number, setup_view
+from desktop.tablemodel import Column, RecordModel, number
 from desktop.timeaxis import TimeAxis
-from desktop.widgets import CaseBox
 
 LISTED = 500  # rows of the list under the axis (the items in view, earliest first)
 KINDS = {"image": 0, "video": 1}  # anything else (not analysed): 2
@@ -149,19 +145,13 @@ class Row:
     outcomes: str
 
 
-class TimelinePage(Page):
+class TimelinePage(CaseSubjectPage):
+    fetch = load_timeline
+
     def __init__(self, session: Any, runner: Any, parent: QWidget | None = None) -> None:
-        super().__init__(session, runner, parent)
+        super().__init__(session, runner, "timeline", parent)
         self.loaded: Loaded | None = None
-        self.item_dialog: Any = None
         self.shown = np.zeros(0, dtype=np.int64)  # indexes into loaded.entries on the axis
-        self.cases = CaseBox()
-        self.cases.setObjectName("timeline_case")
-        self.cases.chosen.connect(lambda _r: self.load())
-        self.subject = QComboBox()
-        self.subject.setObjectName("timeline_subject")
-        self.subject.addItem(self.tr("Every item"), None)
-        self.subject.currentIndexChanged.connect(lambda _i: self.load())
         self.kind = QComboBox()
         self.kind.setObjectName("timeline_kind")
         for text, code in (
@@ -202,58 +192,22 @@ class TimelinePage(Page):
         self.axis = TimeAxis()
         self.axis.item_clicked.connect(self.open_item)
         self.axis.range_changed.connect(lambda _a, _b: self._range_changed())
-        self.zoom_in_button = QPushButton("+")
-        self.zoom_in_button.setToolTip(self.tr("Zoom in"))
-        self.zoom_in_button.clicked.connect(lambda: self.axis.zoom(2.0))
-        self.zoom_out_button = QPushButton("−")
-        self.zoom_out_button.setToolTip(self.tr("Zoom out"))
-        self.zoom_out_button.clicked.connect(lambda: self.axis.zoom(0.5))
-        self.fit_button = QPushButton(self.tr("Show all"))
-        self.fit_button.clicked.connect(self.axis.fit)
-        for b in (self.zoom_out_button, self.zoom_in_button):
-            b.setFixedWidth(b.fontMetrics().horizontalAdvance("+") + 28)
         self.range_label = QLabel()
         self.range_label.setObjectName("timeline_range")
         self.note = QLabel(
             self.tr("Time runs left to right. A bar counts the items of its moment: click to zoom.")
         )
         self.note.setStyleSheet("color: palette(placeholder-text);")
-        controls = QHBoxLayout()
-        for b in (self.zoom_out_button, self.zoom_in_button, self.fit_button):
-            controls.addWidget(b)
+        controls = self.zoom_controls(self.axis.zoom, self.axis.fit)
         controls.addWidget(self.range_label, 1)
 
         self.model = RecordModel(self._columns(), "Timeline", self)
-        self.view = QTableView()
-        self.view.setObjectName("timeline_list")
-        self.view.setModel(self.model)
-        setup_view(self.view)
-        self.view.setSortingEnabled(False)  # the time order is the point
-        self.view.horizontalHeader().setSortIndicatorShown(False)
-        self.view.activated.connect(self._activated)
-        self.view.doubleClicked.connect(self._activated)
-        self.count_label = QLabel()
-        self.count_label.setObjectName("timeline_count")
-        below = QWidget()
-        lower = QVBoxLayout(below)
-        lower.setContentsMargins(0, 0, 0, 0)
-        lower.addWidget(self.count_label)
-        lower.addWidget(self.view)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.axis)
-        split.addWidget(below)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
+        self.view, self.count_label, split = self.split_with_list(self.axis, self.model, (2, 3))
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(controls)
         layout.addWidget(self.note)
         layout.addWidget(split, 1)
-        self._list_timer = QTimer(self)
-        self._list_timer.setSingleShot(True)
-        self._list_timer.setInterval(120)  # the list follows the axis once zooming pauses
-        self._list_timer.timeout.connect(self.fill_list)
-        runner.changed.connect(self._changed)
         self._show_range()
 
     def _columns(self) -> list[Column]:
@@ -278,45 +232,6 @@ class TimelinePage(Page):
             Column(QT_TRANSLATE_NOOP("Timeline", "Review"), lambda r: r.outcomes),
         ]
 
-    # --- loading ---------------------------------------------------------------------------
-    def refresh(self) -> None:
-        from vault.cases import list_cases
-
-        self.call(list_cases, self.session, done=self._cases, key="cases")
-
-    def _cases(self, cases: list[Any]) -> None:
-        self.cases.reload(cases)
-        shown = self.loaded.reference if self.loaded is not None else None
-        if self.cases.reference() != shown:
-            self.load()
-
-    def show_case(self, reference: str) -> None:
-        if self.cases.findData(reference) < 0:
-            self.cases.select(reference)
-            self.refresh()
-            return
-        self.cases.select(reference)
-
-    def show_subject(self, subject: str | None) -> None:
-        """Only ``subject``'s sightings (None: every item)."""
-        index = self.subject.findData(subject)
-        if index < 0:
-            self.subject.addItem(subject or "", subject)
-            index = self.subject.count() - 1
-        self.subject.setCurrentIndex(index)
-
-    def load(self) -> None:
-        reference = self.cases.reference()
-        if not reference:
-            self._show(None)
-            return
-        subject = self.subject.currentData()
-        self.call(load_timeline, self.session, reference, subject, done=self._show, key="timeline")
-
-    def _changed(self) -> None:
-        if self.cases.reference() and self.isVisible():
-            self.load()
-
     # --- showing ---------------------------------------------------------------------------
     def _show(self, loaded: Loaded | None) -> None:
         new_case = (
@@ -324,14 +239,7 @@ class TimelinePage(Page):
         )
         self.loaded = loaded
         if loaded is not None and loaded.subject is None:
-            keep = self.subject.currentData()
-            self.subject.blockSignals(True)
-            self.subject.clear()
-            self.subject.addItem(self.tr("Every item"), None)
-            for ref in loaded.subjects:
-                self.subject.addItem(ref, ref)
-            self.subject.setCurrentIndex(max(self.subject.findData(keep), 0))
-            self.subject.blockSignals(False)
+            self.reload_subjects(loaded.subjects)
         self.apply_filters(fit=new_case or (loaded is not None and loaded.subject is not None))
 
     def apply_filters(self, fit: bool = False) -> None:
@@ -364,7 +272,7 @@ class TimelinePage(Page):
 
     def _range_changed(self) -> None:
         self._show_range()
-        self._list_timer.start()
+        self.list_later()
 
     def _show_range(self) -> None:
         locale = QLocale()
@@ -418,14 +326,5 @@ class TimelinePage(Page):
         zone = entry.zone if entry.zone != "not recorded" else self.tr("zone not recorded")
         return f"\u2068{entry.time}\u2069 ({zone})"
 
-    # --- opening ---------------------------------------------------------------------------
-    def _activated(self, index: QModelIndex) -> None:
-        if index.isValid():
-            self.open_item(self.model.records[index.row()].entry.item)
-
-    def open_item(self, item_id: int) -> Any:
-        from desktop.pages.item_view import ItemDialog
-
-        self.item_dialog = ItemDialog(self.session, self.runner, item_id, self)
-        self.item_dialog.show()
-        return self.item_dialog
+    def item_of(self, record: Any) -> int:
+        return int(record.entry.item)

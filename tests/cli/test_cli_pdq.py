@@ -8,14 +8,14 @@ from pathlib import Path
 from vault.cases import create_case
 from vault.ingest import ingest
 from vault.items import list_items
-from vaultkit import ROLE_USER, one_error_line, open_as, run_cli
+from vaultkit import ROLE_USER, ingest_without_pdq, one_error_line, open_as, run_cli
 
 RESOLUTIONS = ["obama-1080p.jpg", "obama-720p.jpg", "obama-480p.jpg", "obama-240p.jpg"]
 
 
 def _stock(vault_dir: Path, faces_dir: Path) -> dict[str, int]:
     more = faces_dir / "more"
-    with open_as(vault_dir) as s:
+    with open_as(vault_dir) as s, ingest_without_pdq(s):  # photos of an older vault
         ingest(s, "C-1", [more / n for n in [*RESOLUTIONS, "biden.jpg"]])
         create_case(s, "C-2", "Airport")
         ingest(s, "C-2", [more / "obama-720p.jpg", more / "obama2.jpg"])

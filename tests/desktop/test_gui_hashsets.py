@@ -194,15 +194,18 @@ def test_the_hash_sets_page_imports_refuses_disables_and_deletes(
 
 @pytest.fixture()
 def obama_case(vault_dir: Path, faces_dir: Path) -> list[str]:
-    """C-1 with four resolutions of one photo and two other photos; no PDQ computed yet."""
+    """C-1 with four resolutions of one photo and two other photos; no PDQ computed yet (as
+    the photos of a vault from before PDQ at ingest)."""
     from vault.ingest import CustodyForm, ingest
+    from vaultkit import ingest_without_pdq
 
     names = ["obama-240p.jpg", "obama-480p.jpg", "obama-720p.jpg", "obama-1080p.jpg"]
     others = ["obama2.jpg", "biden.jpg"]
     s = _session(vault_dir)
     try:
         paths = [faces_dir / "more" / n for n in names + others]
-        ingest(s, "C-1", paths, CustodyForm(exhibit="E2"))
+        with ingest_without_pdq(s):
+            ingest(s, "C-1", paths, CustodyForm(exhibit="E2"))
     finally:
         s.close()
     return names
@@ -233,6 +236,15 @@ def test_similar_computes_pdq_and_opens_the_near_duplicates(controller, obama_ca
     assert all(o.kind == "near-duplicate" and o.distance <= 31 for o in found.values())
     assert dialog.model.index(0, 4).data().endswith(" bits")
     assert not dialog.pdq_button.isVisibleTo(dialog)
+
+    dialog.distance.setValue(10)  # the analyst tightens the distance: the 240p copy is further
+    dialog.distance.editingFinished.emit()
+    settle(qtbot, window)
+    assert dialog.model.records == [] and "(PDQ within 10 bits)" in dialog.note.text()
+    dialog.distance.setValue(31)
+    dialog.distance.editingFinished.emit()
+    settle(qtbot, window)
+    assert len(dialog.model.records) == 3
 
     dialog.all_cases.setChecked(True)
     settle(qtbot, window)
@@ -272,6 +284,14 @@ def test_the_new_screens_speak_arabic(controller, vault_dir, qtbot, tmp_path):
     _evidence_with_sets(vault_dir, tmp_path)
     page = in_arabic(controller, qtbot, "hashsets")
     assert page.import_button.text() != "Import set..."
+    assert page.from_case_button.text() != "Make from a case..."
+    importer = page.import_bundle()  # the shared bundle dialog, in its own context
+    assert importer.import_button.text() == "استيراد"
+    assert importer.windowTitle() != "Import a partner's hash set"
+    importer.close()
+    near = page.pdq_matches()
+    assert near.model.headerData(1, Qt.Orientation.Horizontal) != "Name"
+    near.close()
     assert page.model.headerData(0, Qt.Orientation.Horizontal) != "Name"
     evidence = controller.window.show_area("evidence")
     settle(qtbot, controller.window)

@@ -318,3 +318,34 @@ def test_cli_export_with_vics_and_import_bundle(hk: HsKit) -> None:
     r = run_cli("hashset", "import-bundle", str(out), vault=hk.root / "de", user="bernd")
     assert r.returncode != 0 and "replay" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_photos_arriving_in_a_bundle_get_their_pdq_hash(hk: HsKit, faces_dir: Path) -> None:
+    """A partner's photos are PDQ-hashed as they are staged (folder and ``.tar.age``), as at
+    ingest: recorded with the items, the same hash; a file that is no picture gets none."""
+    from matching.pdq import hash_image
+
+    create_case(hk.nl, "NL-PH", "photos", ["cybercrime"])
+    ev = hk.root / "ph-nl"
+    ev.mkdir()
+    photo = faces_dir / "more" / "obama-720p.jpg"
+    (ev / "scene.jpg").write_bytes(photo.read_bytes())
+    (ev / "broken.jpg").write_bytes(b"not a picture\n")
+    ingest(hk.nl, "NL-PH", [ev])
+    expected = hash_image(photo)
+    for encrypt, case in ((False, "DE-PH1"), (True, "DE-PH2")):
+        out = hk.root / f"ph-bundle-{int(encrypt)}"
+        res = ExportJob(hk.nl, "NL-PH", "BKA", "intelligence", out, encrypt=encrypt).run(ignore)
+        hk.made.append(res.path)
+        create_case(hk.de, case, "received photos")
+        import_bundle(hk.de, res.path, case)
+        with hk.de.db() as db:
+            rows = db.connection().exec_driver_sql(
+                "SELECT i.name, p.hash, p.quality FROM pdq_hashes p"
+                " JOIN items i ON i.id = p.item_id JOIN cases c ON c.id = p.case_id"
+                " WHERE c.reference = ?",
+                (case,),
+            )
+            got = {Path(n).name: (bytes(h), q) for n, h, q in rows}
+        assert got == {"scene.jpg": (expected.bits, expected.quality)}, case
+    assert verify(hk.de).problems == []

@@ -14,7 +14,7 @@ from matching import hashsets
 from matching.hashparse import HashSetRefused
 from matching.hashsets import ImportJob
 from matching.pdq import hash_image
-from matching.similar import PdqJob, similar
+from matching.similar import PdqJob, case_set_matches, similar
 from vault import items
 from vault.errors import UserError
 from vault.ingest import ingest
@@ -33,7 +33,7 @@ def test_pdq_lists_and_vics_pdq_match_near_duplicates(
 ) -> None:
     s, more = session, faces_dir / "more"
     ingest(s, CASE, [more / "obama-720p.jpg", more / "biden.jpg"])
-    assert PdqJob(s, CASE).run(ignore).hashes == 2
+    assert PdqJob(s, CASE).run(ignore).hashes == 0  # hashed at ingest
     partner = hash_image(more / "obama-1080p.jpg").hex  # the partner hashed another resolution
     unrelated = hash_image(more / "obama2.jpg").hex
     pdq_list = tmp_path / "pdq.txt"
@@ -58,6 +58,15 @@ def test_pdq_lists_and_vics_pdq_match_near_duplicates(
     assert all(m.distance == 0 for m in exact)
     # a PDQ entry is never an exact hit, and a disabled set is not searched
     assert not any(h.algorithm == "pdq" for h in audit_rows(s, "hashset.hit"))
+    # the whole case at once: the item and each set it is near, known-bad first, audited
+    case_wide = case_set_matches(s, CASE)
+    assert [(f.name, f.match.set) for f in case_wide] == [
+        ("obama-720p.jpg", "PDQ bad"),
+        ("obama-720p.jpg", "VIC PDQ"),
+    ]
+    assert [f.match for f in case_wide] == found.set_matches
+    [entry] = [json.loads(e.details) for e in audit_rows(s, "pdq.set_matches")]
+    assert (entry["case"], entry["items"], entry["sets"]) == (CASE, 1, ["PDQ bad", "VIC PDQ"])
     hashsets.disable_set(s, "PDQ bad")
     assert [m.set for m in similar(s, ids["obama-720p.jpg"]).set_matches] == ["VIC PDQ"]
     # the set goes out as VICS with PDQ fields and reads back to the same entries
@@ -89,3 +98,24 @@ def test_cli_imports_a_pdq_list(session: Session, tmp_path: Path) -> None:
                    "--format", "pdq", vault=vault)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "hash set P imported (known-bad, pdq): 1 PDQ"
+
+
+def test_cli_lists_a_case_near_pdq_sets(session: Session, tmp_path: Path, faces_dir: Path):
+    more = faces_dir / "more"
+    ingest(session, CASE, [more / "obama-720p.jpg", more / "biden.jpg"])
+    path = tmp_path / "pdq.txt"
+    path.write_text(hash_image(more / "obama-480p.jpg").hex + "\n")
+    ImportJob(session, path, "partner PDQ", "known-bad", "pdq").run(ignore)
+    vault = Path(session.folder)
+    session.close()
+    done = run_cli("pdq", "sets", "--case", CASE, vault=vault)
+    assert done.returncode == 0, done.stderr
+    [line] = done.stdout.splitlines()
+    words = " ".join(line.split())  # tab-separated columns
+    assert words.startswith("item 1 obama-720p.jpg known-bad near-duplicate set partner PDQ")
+    found = json.loads(run_cli("pdq", "sets", "--case", CASE, "--json", vault=vault).stdout)
+    assert [(f["item"], f["set"], f["set_kind"]) for f in found] == [
+        (1, "partner PDQ", "known-bad")
+    ]
+    bad = run_cli("pdq", "sets", "--case", CASE, "--distance", "300", vault=vault)
+    assert bad.returncode != 0 and "must be 0 to 256 bits" in bad.stderr

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from exchange.report import ReportJob
-from matching import hashhits, hashsets
+from matching import hashhits, hashsets, thumbs
 from vault import cases, history, items, users
 from vault.errors import PermissionDenied
 from vault.ingest import IngestJob, ingest
@@ -48,6 +48,8 @@ class Op:
 
 
 OPS: dict[str, Op] = {
+    "thumbs make": Op("case.read", READERS, lambda s, w, r: thumbs.ThumbJob(s, CASE).run(ignore)),
+    "thumbs read": Op("case.read", READERS, lambda s, w, r: thumbs.read_thumbnails(s, [w.item])),
     "user add": Op(
         "user.manage",
         frozenset({"admin"}),
