@@ -41,7 +41,8 @@ def test_the_cnn_finds_a_face_hog_cannot(faces_dir: Path, engine: FaceEngine) ->
     # either scale; the CNN detector finds the face, and the face says so.
     blurred = cv2.GaussianBlur(shrink(faces_dir, "knn/train/biden/biden.jpg", 400), (0, 0), 3)
     faces = engine.detect(blurred)
-    assert [(f.detector, f.scale) for f in faces] == [(CNN, 2.0)]
+    assert [f.detector for f in faces] == [CNN]
+    assert 1.0 < faces[0].scale <= 2.0  # enlarged for the CNN, within its pixel budget
     assert faces[0].embedding.shape == (128,) and len(faces[0].landmarks) == 5
 
 
