@@ -173,6 +173,8 @@ def caption(face: Any) -> str:
         )
     else:
         where = face.item_name.rsplit("/", 1)[-1]
+    if getattr(face, "discarded", None):
+        where = QCoreApplication.translate("Faces", "discarded: {0}").format(where)
     return f"{where}\n{quality}"
 
 
@@ -203,6 +205,16 @@ def tooltip(face: Any) -> str:
     lines.append(quality_text(face.quality, face.found_by()))
     if face.captured_at:
         lines.append(QCoreApplication.translate("Faces", "Captured: {0}").format(face.captured_at))
+    if getattr(face, "drawn_by", None):
+        lines.append(
+            QCoreApplication.translate("Faces", "Drawn by hand by {0}").format(face.drawn_by)
+        )
+    if getattr(face, "discarded", None):
+        lines.append(
+            QCoreApplication.translate("Faces", "Discarded as a false detection: {0}").format(
+                face.discarded
+            )
+        )
     return "\n".join(lines)
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from matching.errors import MatchingError
 from matching.faces import MODEL_NAME, Face
 from matching.mediakind import media_kind
-from matching.models import FaceRecord, MediaInfo
+from matching.models import FaceRecord, MediaInfo, TrackBoxes
 from matching.parallel import DetectPool, ImageInput, ImageResult
 from matching.pdq import PdqHash
 from matching.pdqstore import add_pdq_rows, hashed_items
@@ -53,6 +53,7 @@ class _Found:
     frame_time: float | None = None
     start: float | None = None
     end: float | None = None
+    boxes: list[list[float]] | None = None  # a track's [t, top, right, bottom, left] per frame
 
 
 class DetectJob:
@@ -160,7 +161,16 @@ class DetectJob:
         if self.cancel.cancelled:
             return
         found = [
-            _Found(t.best_face, t.best_crop, t.mean_embedding, "track", t.best_time, t.start, t.end)
+            _Found(
+                t.best_face,
+                t.best_crop,
+                t.mean_embedding,
+                "track",
+                t.best_time,
+                t.start,
+                t.end,
+                [[round(s.time, 3), *map(int, s.face.box)] for s in t.sightings],
+            )
             for t in tracks
         ]
         self._save(case_id, item, "video", meta, found, result, emit, pdq)
@@ -224,6 +234,10 @@ class DetectJob:
                 )
                 db.add(rec)
                 s.audit(db, "face.found", rec, item=item.id)
+                if f.boxes is not None:  # where the track is in each frame (for redaction)
+                    track = TrackBoxes(face_id=rec.id, boxes=json.dumps(f.boxes))
+                    db.add(track)
+                    s.audit(db, "face.track_boxes", track, item=item.id)
             if pdq and item.id not in self._hashed:
                 add_pdq_rows(s, db, item.id, case_id, pdq, at)
             event = CustodyEvent(

@@ -77,8 +77,9 @@ CNN_BUDGET_PX = 250_000
 CNN_ENLARGE_MAX = 2.0
 """The CNN pass enlarges a small image at most this much."""
 
-HOG, CNN = "hog", "cnn"
-"""Names of the two detectors, as recorded with each face (:attr:`Face.detector`)."""
+HOG, CNN, HAND = "hog", "cnn", "hand"
+"""Names of the two detectors, and of a box drawn by hand (``matching.curation.draw_face``), as
+recorded with each face (:attr:`Face.detector`)."""
 
 
 class Models(NamedTuple):

@@ -331,7 +331,7 @@ def enrol(
         if warnings := assess(face.quality).warnings:
             warned.append((str(path), f"{path.name}: " + "; ".join(warnings)))
     for face_id in face_ids or []:
-        found = _from_face(session, face_id)
+        found = face_reference(session, face_id)
         verdict = assess(found[2].quality)
         if verdict.refusals:
             refused.append((f"face {face_id}", f"face {face_id}: " + "; ".join(verdict.refusals)))
@@ -353,7 +353,8 @@ def enrol(
     return info, refused, warned
 
 
-def _from_face(session: Session, face_id: int) -> tuple[str, bytes, Face, bytes]:
+def face_reference(session: Session, face_id: int) -> tuple[str, bytes, Face, bytes]:
+    """A face found in a case as a reference photo to enrol (source "face:<id>", its crop)."""
     from matching.faces import Box, Quality, found_by
 
     with session.db() as db:

@@ -353,7 +353,7 @@
 <context>
     <name>AgreementDialog</name>
     <message>
-        <location filename="../pages/agreements.py" line="100"/>
+        <location filename="../pages/agreements.py" line="102"/>
         <source>Add agreement</source>
         <translation>إضافة الاتفاقية</translation>
     </message>
@@ -378,7 +378,7 @@
         <translation>عملية مشتركة</translation>
     </message>
     <message>
-        <location filename="../pages/agreements.py" line="90"/>
+        <location filename="../pages/agreements.py" line="92"/>
         <source>MLA reference</source>
         <translation>مرجع المساعدة القانونية المتبادلة</translation>
     </message>
@@ -393,12 +393,12 @@
         <translation>اتفاقية جديدة مع {0}</translation>
     </message>
     <message>
-        <location filename="../pages/agreements.py" line="88"/>
+        <location filename="../pages/agreements.py" line="90"/>
         <source>Partner</source>
         <translation>الشريك</translation>
     </message>
     <message>
-        <location filename="../pages/agreements.py" line="89"/>
+        <location filename="../pages/agreements.py" line="91"/>
         <source>Purpose</source>
         <translation>الغرض</translation>
     </message>
@@ -413,14 +413,24 @@
         <translation>يجوز للشريك المشاركة اللاحقة</translation>
     </message>
     <message>
-        <location filename="../pages/agreements.py" line="91"/>
+        <location filename="../pages/agreements.py" line="93"/>
         <source>Valid from</source>
         <translation>صالحة من</translation>
     </message>
     <message>
-        <location filename="../pages/agreements.py" line="92"/>
+        <location filename="../pages/agreements.py" line="94"/>
         <source>Valid until</source>
         <translation>صالحة حتى</translation>
+    </message>
+    <message>
+        <location filename="../pages/agreements.py" line="84"/>
+        <source>Photos and videos only as redacted copies</source>
+        <translation>الصور ومقاطع الفيديو كنسخ مموهة فقط</translation>
+    </message>
+    <message>
+        <location filename="../pages/agreements.py" line="85"/>
+        <source>Faces blurred; the originals never go (Redact...)</source>
+        <translation>وجوه مموهة؛ لا تُرسل الأصول أبداً (تمويه...)</translation>
     </message>
 </context>
 <context>
@@ -1265,29 +1275,59 @@
 <context>
     <name>ClusterDialog</name>
     <message>
-        <location filename="../pages/faces.py" line="232"/>
+        <location filename="../pages/faces.py" line="295"/>
         <source>Clusters in {0}</source>
         <translation>المجموعات في {0}</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="238"/>
+        <location filename="../pages/faces.py" line="300"/>
         <source>Group {0}: {1} faces in {2} items</source>
         <translation>المجموعة {0}: {1} وجه في {2} عنصر</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="245"/>
+        <location filename="../pages/faces.py" line="309"/>
         <source>No face recurs in this case.</source>
         <translation>لا يتكرر أي وجه في هذه القضية.</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="247"/>
+        <location filename="../pages/faces.py" line="311"/>
         <source>Faces that look alike, grouped; not an identification.</source>
         <translation>وجوه متشابهة مجمّعة؛ وليست تعرّفاً على الهوية.</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="249"/>
-        <source>Enrol as subject...</source>
-        <translation>تسجيل كشخص مدرج...</translation>
+        <location filename="../pages/faces.py" line="313"/>
+        <source>Name as subject...</source>
+        <translation>تسمية كشخص مدرج...</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="317"/>
+        <source>Split selected faces</source>
+        <translation>فصل الوجوه المحددة</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="318"/>
+        <source>The selected faces are another person</source>
+        <translation>الوجوه المحددة لشخص آخر</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="320"/>
+        <source>Merge selected groups</source>
+        <translation>دمج المجموعات المحددة</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="321"/>
+        <source>The groups selected on the left are one person</source>
+        <translation>المجموعات المحددة على اليسار لشخص واحد</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="353"/>
+        <source>Select the faces to split off first.</source>
+        <translation>حدد أولاً الوجوه المراد فصلها.</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="360"/>
+        <source>Select two or more groups on the left first.</source>
+        <translation>حدد أولاً مجموعتين أو أكثر على اليسار.</translation>
     </message>
 </context>
 <context>
@@ -1349,89 +1389,127 @@
     </message>
 </context>
 <context>
+    <name>DrawFaceDialog</name>
+    <message>
+        <location filename="../pages/curate.py" line="91"/>
+        <source>Add a missed face to item {0}</source>
+        <translation>إضافة وجه فائت إلى العنصر {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/curate.py" line="94"/>
+        <source>missed by the detector</source>
+        <translation>لم يكتشفه الكاشف</translation>
+    </message>
+    <message>
+        <location filename="../pages/curate.py" line="95"/>
+        <source>Drag a box around the face with the mouse.</source>
+        <translation>اسحب إطاراً حول الوجه بالفأرة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/curate.py" line="101"/>
+        <source>Add face</source>
+        <translation>إضافة الوجه</translation>
+    </message>
+    <message>
+        <location filename="../pages/curate.py" line="107"/>
+        <source>Reason</source>
+        <translation>السبب</translation>
+    </message>
+    <message>
+        <location filename="../pages/curate.py" line="118"/>
+        <source>Box: x {0}, y {1}, {2} x {3} pixels</source>
+        <translation>الإطار: س {0}، ص {1}، {2} × {3} بكسل</translation>
+    </message>
+    <message>
+        <location filename="../pages/curate.py" line="127"/>
+        <source>Encoding the face...</source>
+        <translation>جارٍ ترميز الوجه...</translation>
+    </message>
+</context>
+<context>
     <name>EnrolDialog</name>
     <message>
-        <location filename="../pages/watchlists.py" line="344"/>
+        <location filename="../pages/watchlists.py" line="346"/>
         <source>Enrol a subject</source>
         <translation>تسجيل شخص</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="359"/>
+        <location filename="../pages/watchlists.py" line="361"/>
         <source>YYYY-MM-DD (optional)</source>
         <translation>YYYY-MM-DD (اختياري)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="361"/>
+        <location filename="../pages/watchlists.py" line="363"/>
         <source>From: {0}</source>
         <translation>من: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="364"/>
+        <location filename="../pages/watchlists.py" line="366"/>
         <source>Watchlist</source>
         <translation>قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="365"/>
+        <location filename="../pages/watchlists.py" line="367"/>
         <source>Subject id</source>
         <translation>معرّف الشخص</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="366"/>
+        <location filename="../pages/watchlists.py" line="368"/>
         <source>Reason for listing</source>
         <translation>سبب الإدراج</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="367"/>
+        <location filename="../pages/watchlists.py" line="369"/>
         <source>Issuing agency</source>
         <translation>الجهة المُصدِرة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="368"/>
+        <location filename="../pages/watchlists.py" line="370"/>
         <source>Label</source>
         <translation>التصنيف</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="369"/>
+        <location filename="../pages/watchlists.py" line="371"/>
         <source>Review on</source>
         <translation>المراجعة في</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="370"/>
+        <location filename="../pages/watchlists.py" line="372"/>
         <source>Expires on</source>
         <translation>ينتهي في</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="376"/>
+        <location filename="../pages/watchlists.py" line="378"/>
         <source>Enrol</source>
         <translation>تسجيل</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="389"/>
+        <location filename="../pages/watchlists.py" line="391"/>
         <source>Create a watchlist first.</source>
         <translation>أنشئ قائمة مراقبة أولاً.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="392"/>
+        <location filename="../pages/watchlists.py" line="394"/>
         <source>A subject needs an id.</source>
         <translation>يحتاج الشخص إلى معرّف.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="402"/>
+        <location filename="../pages/watchlists.py" line="404"/>
         <source>Checking the photos and enrolling...</source>
         <translation>جارٍ فحص الصور والتسجيل...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="428"/>
+        <location filename="../pages/watchlists.py" line="444"/>
         <source>{0} enrolled with {1} photos.</source>
         <translation>سُجّل {0} بعدد {1} من الصور.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="432"/>
+        <location filename="../pages/watchlists.py" line="448"/>
         <source>Refused:</source>
         <translation>مرفوضة:</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="434"/>
+        <location filename="../pages/watchlists.py" line="450"/>
         <source>Enrolled, but below the recommended quality:</source>
         <translation>سُجّلت، لكن دون الجودة الموصى بها:</translation>
     </message>
@@ -1886,39 +1964,54 @@
 <context>
     <name>Faces</name>
     <message>
-        <location filename="../gallery.py" line="165"/>
-        <source>eyes {0} px · sharp {1} · {2}</source>
-        <translation>العينان {0} بكسل · الحدة {1} · {2}</translation>
-    </message>
-    <message>
         <location filename="../gallery.py" line="171"/>
         <source>track {0}–{1} s</source>
         <translation>مسار {0}–{1} ث</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="182"/>
+        <location filename="../gallery.py" line="184"/>
         <source>{0} px between the eyes, sharpness {1}, turned {2}°, brightness {3}</source>
         <translation>{0} بكسل بين العينين، الحدة {1}، الالتفات {2}°، السطوع {3}</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="191"/>
+        <location filename="../gallery.py" line="193"/>
         <source>Found by: {0}</source>
         <translation>اكتشفه: {0}</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="196"/>
+        <location filename="../gallery.py" line="198"/>
         <source>Face {0} in {1}</source>
         <translation>الوجه {0} في {1}</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="199"/>
+        <location filename="../gallery.py" line="201"/>
         <source>Video track from {0} s to {1} s (best frame at {2} s)</source>
         <translation>مسار فيديو من {0} ث إلى {1} ث (أفضل إطار عند {2} ث)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="205"/>
+        <location filename="../gallery.py" line="207"/>
         <source>Captured: {0}</source>
         <translation>التُقطت: {0}</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="177"/>
+        <source>discarded: {0}</source>
+        <translation>مستبعد: {0}</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="165"/>
+        <source>eyes {0} px · sharp {1} · {2}</source>
+        <translation>العينان {0} بكسل · الحدة {1} · {2}</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="210"/>
+        <source>Drawn by hand by {0}</source>
+        <translation>رسمه يدوياً {0}</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="214"/>
+        <source>Discarded as a false detection: {0}</source>
+        <translation>مستبعد كاكتشاف خاطئ: {0}</translation>
     </message>
 </context>
 <context>
@@ -1954,65 +2047,90 @@
         <translation>تسجيل المحدد كشخص...</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="69"/>
+        <location filename="../pages/faces.py" line="73"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="105"/>
+        <location filename="../pages/faces.py" line="114"/>
         <source>Loading...</source>
         <translation>جارٍ التحميل...</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="123"/>
+        <location filename="../pages/faces.py" line="132"/>
         <source>{0} faces ({1} photos, {2} video tracks)</source>
         <translation>{0} وجه ({1} صورة، {2} مسار فيديو)</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="137"/>
-        <location filename="../pages/faces.py" line="208"/>
+        <location filename="../pages/faces.py" line="146"/>
+        <location filename="../pages/faces.py" line="217"/>
         <source>Choose a case first.</source>
         <translation>اختر قضية أولاً.</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="145"/>
+        <location filename="../pages/faces.py" line="154"/>
         <source>Finding faces in {0}</source>
         <translation>جارٍ البحث عن الوجوه في {0}</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="156"/>
+        <location filename="../pages/faces.py" line="165"/>
         <source>Detecting faces: {0} of {1} photos</source>
         <translation>كشف الوجوه: {0} من {1} صورة</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="159"/>
+        <location filename="../pages/faces.py" line="168"/>
         <source>{0} items analysed, {1} faces found, {2} failed.</source>
         <translation>حُلّل {0} عنصر، وعُثر على {1} وجه، وفشل {2}.</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="163"/>
+        <location filename="../pages/faces.py" line="172"/>
         <source>Cancelled: </source>
         <translation>أُلغي: </translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="163"/>
+        <location filename="../pages/faces.py" line="172"/>
         <source>Analysed items are kept.</source>
         <translation>يُحتفظ بالعناصر التي حُلّلت.</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="184"/>
+        <location filename="../pages/faces.py" line="193"/>
         <source>Grouping faces...</source>
         <translation>جارٍ تجميع الوجوه...</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="187"/>
+        <location filename="../pages/faces.py" line="196"/>
         <source>Grouping the faces of {0}</source>
         <translation>تجميع وجوه {0}</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="218"/>
+        <location filename="../pages/faces.py" line="228"/>
         <source>Select one or more faces of the same person first.</source>
         <translation>حدّد أولاً وجهاً أو أكثر للشخص نفسه.</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="67"/>
+        <source>Discard...</source>
+        <translation>استبعاد...</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="68"/>
+        <source>Mark the selected faces as false detections</source>
+        <translation>وسم الوجوه المحددة كاكتشافات خاطئة</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="246"/>
+        <source>Select the false detections first.</source>
+        <translation>حدد أولاً الاكتشافات الخاطئة.</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="249"/>
+        <source>Discard faces</source>
+        <translation>استبعاد وجوه</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="249"/>
+        <source>Why are these not faces?</source>
+        <translation>لماذا ليست هذه وجوهاً؟</translation>
     </message>
 </context>
 <context>
@@ -2447,169 +2565,199 @@
 <context>
     <name>ItemDialog</name>
     <message>
-        <location filename="../pages/item_view.py" line="205"/>
+        <location filename="../pages/item_view.py" line="222"/>
         <source>Item {0}: {1}</source>
         <translation>العنصر {0}: {1}</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="143"/>
+        <location filename="../pages/item_view.py" line="149"/>
         <source>Loading preview...</source>
         <translation>جارٍ تحميل المعاينة...</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="157"/>
+        <location filename="../pages/item_view.py" line="163"/>
         <source>Preview</source>
         <translation>معاينة</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="206"/>
+        <location filename="../pages/item_view.py" line="223"/>
         <source>Record</source>
         <translation>السجل</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="159"/>
+        <location filename="../pages/item_view.py" line="165"/>
         <source>Custody</source>
         <translation>الحيازة</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="140"/>
+        <location filename="../pages/item_view.py" line="146"/>
         <source>Item {0}</source>
         <translation>العنصر {0}</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="163"/>
+        <location filename="../pages/item_view.py" line="169"/>
         <source>Audit</source>
         <translation>سجل التدقيق</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="166"/>
+        <location filename="../pages/item_view.py" line="172"/>
         <source>Export copy...</source>
         <translation>تصدير نسخة...</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="170"/>
+        <location filename="../pages/item_view.py" line="176"/>
         <source>Similar...</source>
         <translation>المشابه...</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="171"/>
+        <location filename="../pages/item_view.py" line="177"/>
         <source>Near-duplicates and other occurrences</source>
         <translation>النسخ شبه المطابقة والظهورات الأخرى</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="174"/>
+        <location filename="../pages/item_view.py" line="189"/>
         <source>Close</source>
         <translation>إغلاق</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="216"/>
+        <location filename="../pages/item_view.py" line="233"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="217"/>
+        <location filename="../pages/item_view.py" line="234"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="218"/>
+        <location filename="../pages/item_view.py" line="235"/>
         <source>Size</source>
         <translation>الحجم</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="219"/>
+        <location filename="../pages/item_view.py" line="236"/>
         <source>SHA-256</source>
         <translation>SHA-256</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="220"/>
+        <location filename="../pages/item_view.py" line="237"/>
         <source>SHA-1</source>
         <translation>SHA-1</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="221"/>
+        <location filename="../pages/item_view.py" line="238"/>
         <source>MD5</source>
         <translation>MD5</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="222"/>
+        <location filename="../pages/item_view.py" line="239"/>
         <source>Exhibit number</source>
         <translation>رقم المضبوطات</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="223"/>
+        <location filename="../pages/item_view.py" line="240"/>
         <source>Seized from</source>
         <translation>ضُبط من</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="224"/>
+        <location filename="../pages/item_view.py" line="241"/>
         <source>Seized at (place)</source>
         <translation>مكان الضبط</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="225"/>
+        <location filename="../pages/item_view.py" line="242"/>
         <source>Seized on</source>
         <translation>تاريخ الضبط</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="226"/>
+        <location filename="../pages/item_view.py" line="243"/>
         <source>Seized by</source>
         <translation>ضبطه</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="227"/>
+        <location filename="../pages/item_view.py" line="244"/>
         <source>Description</source>
         <translation>الوصف</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="228"/>
+        <location filename="../pages/item_view.py" line="245"/>
         <source>Original path</source>
         <translation>المسار الأصلي</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="229"/>
+        <location filename="../pages/item_view.py" line="246"/>
         <source>Acquired by</source>
         <translation>أدخله</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="230"/>
+        <location filename="../pages/item_view.py" line="247"/>
         <source>Acquired</source>
         <translation>تاريخ الإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="270"/>
+        <location filename="../pages/item_view.py" line="287"/>
         <source>Too large to preview here; export a copy to open it.</source>
         <translation>أكبر من أن يُعاين هنا؛ صدّر نسخة لفتحه.</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="292"/>
+        <location filename="../pages/item_view.py" line="309"/>
         <source>Video: the first frame</source>
         <translation>فيديو: الإطار الأول</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="295"/>
+        <location filename="../pages/item_view.py" line="315"/>
         <source>Text</source>
         <translation>نص</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="295"/>
+        <location filename="../pages/item_view.py" line="315"/>
         <source>Binary (hex)</source>
         <translation>ثنائي (سداسي عشري)</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="307"/>
+        <location filename="../pages/item_view.py" line="356"/>
         <source>Export a copy to</source>
         <translation>تصدير نسخة إلى</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="315"/>
+        <location filename="../pages/item_view.py" line="364"/>
         <source>Exporting...</source>
         <translation>جارٍ التصدير...</translation>
     </message>
     <message>
-        <location filename="../pages/item_view.py" line="323"/>
+        <location filename="../pages/item_view.py" line="372"/>
         <source>Copy written to {0} (hash checked)</source>
         <translation>كُتبت النسخة في {0} (تم التحقق من البصمة)</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="180"/>
+        <source>Add missed face...</source>
+        <translation>إضافة وجه فائت...</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="181"/>
+        <source>Draw a box around a face the detector missed</source>
+        <translation>ارسم إطاراً حول وجه لم يكتشفه الكاشف</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="184"/>
+        <source>Redact...</source>
+        <translation>تمويه...</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="185"/>
+        <source>A copy with faces blurred, as a new item</source>
+        <translation>نسخة بوجوه مموهة، كعنصر جديد</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="335"/>
+        <source>Face {0} added.</source>
+        <translation>أضيف الوجه {0}.</translation>
+    </message>
+    <message>
+        <location filename="../pages/item_view.py" line="345"/>
+        <source>Redacted copy: item {0} ({1})</source>
+        <translation>النسخة المموهة: العنصر {0} ({1})</translation>
     </message>
 </context>
 <context>
@@ -3544,6 +3692,59 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <location filename="../login.py" line="270"/>
         <source>Saved to {0}</source>
         <translation>حُفظ في {0}</translation>
+    </message>
+</context>
+<context>
+    <name>RedactDialog</name>
+    <message>
+        <location filename="../pages/curate.py" line="183"/>
+        <source>Redact {0}</source>
+        <translation>تمويه {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/curate.py" line="186"/>
+        <source>Loading the faces...</source>
+        <translation>جارٍ تحميل الوجوه...</translation>
+    </message>
+    <message>
+        <location filename="../pages/curate.py" line="192"/>
+        <source>Redact</source>
+        <translation>تمويه</translation>
+    </message>
+    <message>
+        <location filename="../pages/curate.py" line="197"/>
+        <source>Faces to keep visible (all others are blurred):</source>
+        <translation>الوجوه التي تبقى ظاهرة (تموه كل الوجوه الأخرى):</translation>
+    </message>
+    <message>
+        <location filename="../pages/curate.py" line="215"/>
+        <source>{0:.1f}-{1:.1f} s</source>
+        <translation>{0:.1f}-{1:.1f} ث</translation>
+    </message>
+    <message>
+        <location filename="../pages/curate.py" line="217"/>
+        <source>box {0}</source>
+        <translation>الإطار {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/curate.py" line="219"/>
+        <source>Face {0} ({1})</source>
+        <translation>الوجه {0} ({1})</translation>
+    </message>
+    <message>
+        <location filename="../pages/curate.py" line="225"/>
+        <source>{0} faces found; the copy is a new item, the original never changes.</source>
+        <translation>وُجد {0} من الوجوه؛ النسخة عنصر جديد، والأصل لا يتغير أبداً.</translation>
+    </message>
+    <message>
+        <location filename="../pages/curate.py" line="248"/>
+        <source>Redacting {0}</source>
+        <translation>جارٍ تمويه {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/curate.py" line="256"/>
+        <source>Item {0} ({1}): {2} faces blurred, {3} kept.</source>
+        <translation>العنصر {0} ({1}): مُوّه {2} من الوجوه، وأُبقي {3}.</translation>
     </message>
 </context>
 <context>

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase, QImage, QPixmap
+from PySide6.QtCore import QBuffer, QByteArray, Qt
+from PySide6.QtGui import QFontDatabase, QImage, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -86,7 +86,13 @@ def _load_preview(session: Any, item_id: int, name: str = "") -> tuple[QImage | 
         frame = video_frame(data, Path(name).suffix)
         if frame is not None:
             return frame, b""
-    image = QImage.fromData(data)
+    raw = QByteArray(data)
+    buffer = QBuffer(raw)  # both kept alive while the reader reads
+    buffer.open(QBuffer.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buffer)
+    reader.setAutoTransform(True)  # upright as detection sees it (EXIF orientation)
+    image = reader.read()
+    buffer.close()
     return (None if image.isNull() else image), data[:TEXT_BYTES]
 
 
@@ -171,11 +177,22 @@ class ItemDialog(QDialog):
         self.similar_button.setToolTip(self.tr("Near-duplicates and other occurrences"))
         self.similar_button.clicked.connect(lambda _c=False: self.show_similar())
         self.similar_dialog: Any = None
+        self.face_button = QPushButton(self.tr("Add missed face..."))
+        self.face_button.setToolTip(self.tr("Draw a box around a face the detector missed"))
+        self.face_button.clicked.connect(lambda _c=False: self.draw_face())
+        self.face_button.setVisible(False)  # a photo the user may analyse, once shown
+        self.redact_button = QPushButton(self.tr("Redact..."))
+        self.redact_button.setToolTip(self.tr("A copy with faces blurred, as a new item"))
+        self.redact_button.clicked.connect(lambda _c=False: self.redact())
+        self.redact_button.setVisible(False)
+        self.curate_dialog: Any = None
         close = QPushButton(self.tr("Close"))
         close.clicked.connect(self.accept)
         bottom = QHBoxLayout()
         bottom.addWidget(self.message, 1)
         bottom.addWidget(self.similar_button)
+        bottom.addWidget(self.face_button)
+        bottom.addWidget(self.redact_button)
         bottom.addWidget(self.export_button)
         bottom.addWidget(close)
         layout = QVBoxLayout(self)
@@ -290,6 +307,9 @@ class ItemDialog(QDialog):
             self.preview.setPixmap(pixmap)
             if is_video(self.item.name):
                 self.preview.setToolTip(self.tr("Video: the first frame"))
+            else:
+                self.face_button.setVisible(self.session.may("match.run"))
+            self.redact_button.setVisible(self.session.may("item.export"))
         else:
             text, is_text = text_or_hex(head)
             self.preview.setText(self.tr("Text") if is_text else self.tr("Binary (hex)"))
@@ -301,6 +321,35 @@ class ItemDialog(QDialog):
     def _preview_failed(self, message: str) -> None:
         self.preview.setText(message)
         self._previewed = self.loaded = True
+
+    # --- curation ------------------------------------------------------------------------
+    def draw_face(self) -> Any:
+        from desktop.pages.curate import DrawFaceDialog
+
+        if self.image is None:
+            return None
+        self.curate_dialog = DrawFaceDialog(
+            self.session, self.runner, self.item_id, self.image, self
+        )
+        self.curate_dialog.added.connect(
+            lambda face: self._curated(self.tr("Face {0} added.").format(face))
+        )
+        self.curate_dialog.show()
+        return self.curate_dialog
+
+    def redact(self) -> Any:
+        from desktop.pages.curate import RedactDialog
+
+        self.curate_dialog = RedactDialog(self.session, self.runner, self.item, self)
+        self.curate_dialog.redacted.connect(
+            lambda r: self._curated(self.tr("Redacted copy: item {0} ({1})").format(r.item, r.name))
+        )
+        self.curate_dialog.show()
+        return self.curate_dialog
+
+    def _curated(self, text: str) -> None:
+        self.message.setText(text)
+        self.refresh_history()
 
     # --- export --------------------------------------------------------------------------
     def _ask_export(self) -> None:

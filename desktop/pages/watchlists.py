@@ -332,11 +332,13 @@ class EnrolDialog(QDialog):
         face_ids: list[int] | None = None,
         watchlist: str | None = None,
         parent: QWidget | None = None,
+        case_ref: str | None = None,
     ) -> None:
         super().__init__(parent)
         from matching.watchlists import list_watchlists
 
         self.session, self.runner = session, runner
+        self.case_ref = case_ref  # faces of a cluster of this case: named after the subject
         self.photos, self.face_ids = list(photos or []), list(face_ids or [])
         self.result: Any = None
         self.refused: list[tuple[str, str]] = []
@@ -400,16 +402,30 @@ class EnrolDialog(QDialog):
         )
         self.buttons.setEnabled(False)
         self.message.setText(self.tr("Checking the photos and enrolling..."))
-        bridge = self.runner.call(
-            enrol,
-            self.session,
-            self.watchlist.currentData(),
-            self.subject.text().strip(),
-            listing,
-            photos=self.photos,
-            face_ids=self.face_ids,
-            writes=True,
-        )
+        if self.case_ref:
+            from desktop.pages.curate import name_group
+
+            bridge = self.runner.call(
+                name_group,
+                self.session,
+                self.case_ref,
+                self.face_ids,
+                self.watchlist.currentData(),
+                self.subject.text().strip(),
+                listing,
+                writes=True,
+            )
+        else:
+            bridge = self.runner.call(
+                enrol,
+                self.session,
+                self.watchlist.currentData(),
+                self.subject.text().strip(),
+                listing,
+                photos=self.photos,
+                face_ids=self.face_ids,
+                writes=True,
+            )
         bridge.finished.connect(self._done)
         bridge.failed.connect(self._failed)
         return bridge
