@@ -1653,57 +1653,57 @@
 <context>
     <name>ClusterDialog</name>
     <message>
-        <location filename="../pages/faces.py" line="286"/>
+        <location filename="../pages/faces.py" line="298"/>
         <source>Clusters in {0}</source>
         <translation>المجموعات في {0}</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="291"/>
+        <location filename="../pages/faces.py" line="303"/>
         <source>Group {0}: {1} faces in {2} items</source>
         <translation>المجموعة {0}: {1} وجه في {2} عنصر</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="300"/>
+        <location filename="../pages/faces.py" line="312"/>
         <source>No face recurs in this case.</source>
         <translation>لا يتكرر أي وجه في هذه القضية.</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="302"/>
+        <location filename="../pages/faces.py" line="314"/>
         <source>Faces that look alike, grouped; not an identification.</source>
         <translation>وجوه متشابهة مجمّعة؛ وليست تعرّفاً على الهوية.</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="304"/>
+        <location filename="../pages/faces.py" line="316"/>
         <source>Name as subject...</source>
         <translation>تسمية كشخص مدرج...</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="308"/>
+        <location filename="../pages/faces.py" line="320"/>
         <source>Split selected faces</source>
         <translation>فصل الوجوه المحددة</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="309"/>
+        <location filename="../pages/faces.py" line="321"/>
         <source>The selected faces are another person</source>
         <translation>الوجوه المحددة لشخص آخر</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="311"/>
+        <location filename="../pages/faces.py" line="323"/>
         <source>Merge selected groups</source>
         <translation>دمج المجموعات المحددة</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="312"/>
+        <location filename="../pages/faces.py" line="324"/>
         <source>The groups selected on the left are one person</source>
         <translation>المجموعات المحددة على اليسار لشخص واحد</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="344"/>
+        <location filename="../pages/faces.py" line="356"/>
         <source>Select the faces to split off first.</source>
         <translation>حدد أولاً الوجوه المراد فصلها.</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="351"/>
+        <location filename="../pages/faces.py" line="363"/>
         <source>Select two or more groups on the left first.</source>
         <translation>حدد أولاً مجموعتين أو أكثر على اليسار.</translation>
     </message>
@@ -1807,79 +1807,89 @@
 <context>
     <name>EnrolDialog</name>
     <message>
-        <location filename="../pages/watchlists.py" line="345"/>
+        <location filename="../pages/watchlists.py" line="346"/>
         <source>Enrol a subject</source>
         <translation>تسجيل شخص</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="360"/>
+        <location filename="../pages/watchlists.py" line="361"/>
         <source>YYYY-MM-DD (optional)</source>
         <translation>YYYY-MM-DD (اختياري)</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="362"/>
+        <location filename="../pages/watchlists.py" line="363"/>
         <source>From: {0}</source>
         <translation>من: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="365"/>
+        <location filename="../pages/watchlists.py" line="366"/>
         <source>Watchlist</source>
         <translation>قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="366"/>
+        <location filename="../pages/watchlists.py" line="367"/>
         <source>Subject id</source>
         <translation>معرّف الشخص</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="367"/>
+        <location filename="../pages/watchlists.py" line="368"/>
         <source>Reason for listing</source>
         <translation>سبب الإدراج</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="368"/>
+        <location filename="../pages/watchlists.py" line="369"/>
         <source>Issuing agency</source>
         <translation>الجهة المُصدِرة</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="369"/>
+        <location filename="../pages/watchlists.py" line="370"/>
         <source>Label</source>
         <translation>التصنيف</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="370"/>
+        <location filename="../pages/watchlists.py" line="371"/>
         <source>Review on</source>
         <translation>المراجعة في</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="371"/>
+        <location filename="../pages/watchlists.py" line="372"/>
         <source>Expires on</source>
         <translation>ينتهي في</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="377"/>
+        <location filename="../pages/watchlists.py" line="378"/>
         <source>Enrol</source>
         <translation>تسجيل</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="390"/>
+        <location filename="../pages/watchlists.py" line="391"/>
         <source>Create a watchlist first.</source>
         <translation>أنشئ قائمة مراقبة أولاً.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="393"/>
+        <location filename="../pages/watchlists.py" line="394"/>
         <source>A subject needs an id.</source>
         <translation>يحتاج الشخص إلى معرّف.</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="403"/>
+        <location filename="../pages/watchlists.py" line="404"/>
         <source>Checking the photos and enrolling...</source>
         <translation>جارٍ فحص الصور والتسجيل...</translation>
     </message>
     <message>
-        <location filename="../pages/watchlists.py" line="445"/>
-        <source>{0} enrolled with {1} photos; refused:</source>
-        <translation>سُجّل {0} بعدد {1} صورة؛ المرفوض:</translation>
+        <location filename="../pages/watchlists.py" line="444"/>
+        <source>{0} enrolled with {1} photos.</source>
+        <translation>سُجّل {0} بعدد {1} من الصور.</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="448"/>
+        <source>Refused:</source>
+        <translation>مرفوضة:</translation>
+    </message>
+    <message>
+        <location filename="../pages/watchlists.py" line="450"/>
+        <source>Enrolled, but below the recommended quality:</source>
+        <translation>سُجّلت، لكن دون الجودة الموصى بها:</translation>
     </message>
 </context>
 <context>
@@ -2332,153 +2342,173 @@
 <context>
     <name>Faces</name>
     <message>
-        <location filename="../gallery.py" line="165"/>
-        <source>eyes {0} px · sharp {1}</source>
-        <translation>العينان {0} بكسل · الحدة {1}</translation>
-    </message>
-    <message>
-        <location filename="../gallery.py" line="170"/>
+        <location filename="../gallery.py" line="171"/>
         <source>track {0}–{1} s</source>
         <translation>مسار {0}–{1} ث</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="181"/>
+        <location filename="../gallery.py" line="198"/>
         <source>Face {0} in {1}</source>
         <translation>الوجه {0} في {1}</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="184"/>
+        <location filename="../gallery.py" line="201"/>
         <source>Video track from {0} s to {1} s (best frame at {2} s)</source>
         <translation>مسار فيديو من {0} ث إلى {1} ث (أفضل إطار عند {2} ث)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="190"/>
+        <location filename="../gallery.py" line="207"/>
         <source>Captured: {0}</source>
         <translation>التُقطت: {0}</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="176"/>
+        <location filename="../gallery.py" line="177"/>
         <source>discarded: {0}</source>
         <translation>مستبعد: {0}</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="193"/>
+        <location filename="../gallery.py" line="210"/>
         <source>Drawn by hand by {0}</source>
         <translation>رسمه يدوياً {0}</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="197"/>
+        <location filename="../gallery.py" line="214"/>
         <source>Discarded as a false detection: {0}</source>
         <translation>مستبعد كاكتشاف خاطئ: {0}</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="184"/>
+        <source>{0} px between the eyes, sharpness {1}, turned {2}°, brightness {3}</source>
+        <translation>{0} بكسل بين العينين، الحدة {1}، الالتفات {2}°، السطوع {3}</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="193"/>
+        <source>Found by: {0}</source>
+        <translation>اكتشفه: {0}</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="165"/>
+        <source>eyes {0} px · sharp {1} · {2}</source>
+        <translation>العينان {0} بكسل · الحدة {1} · {2}</translation>
     </message>
 </context>
 <context>
     <name>FacesPage</name>
     <message>
-        <location filename="../pages/faces.py" line="50"/>
+        <location filename="../pages/faces.py" line="51"/>
         <source>Detect faces</source>
         <translation>اكتشاف الوجوه</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="52"/>
+        <location filename="../pages/faces.py" line="61"/>
         <source>Cluster</source>
         <translation>تجميع</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="54"/>
+        <location filename="../pages/faces.py" line="63"/>
         <source>Search watchlists...</source>
         <translation>البحث في قوائم المراقبة...</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="57"/>
+        <location filename="../pages/faces.py" line="66"/>
         <source>Enrol selected as subject...</source>
         <translation>تسجيل المحدد كشخص...</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="67"/>
+        <location filename="../pages/faces.py" line="76"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="107"/>
+        <location filename="../pages/faces.py" line="117"/>
         <source>Loading...</source>
         <translation>جارٍ التحميل...</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="125"/>
+        <location filename="../pages/faces.py" line="135"/>
         <source>{0} faces ({1} photos, {2} video tracks)</source>
         <translation>{0} وجه ({1} صورة، {2} مسار فيديو)</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="139"/>
-        <location filename="../pages/faces.py" line="208"/>
+        <location filename="../pages/faces.py" line="149"/>
+        <location filename="../pages/faces.py" line="220"/>
         <source>Choose a case first.</source>
         <translation>اختر قضية أولاً.</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="145"/>
+        <location filename="../pages/faces.py" line="157"/>
         <source>Finding faces in {0}</source>
         <translation>جارٍ البحث عن الوجوه في {0}</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="156"/>
+        <location filename="../pages/faces.py" line="168"/>
         <source>Detecting faces: {0} of {1} photos</source>
         <translation>كشف الوجوه: {0} من {1} صورة</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="159"/>
+        <location filename="../pages/faces.py" line="171"/>
         <source>{0} items analysed, {1} faces found, {2} failed.</source>
         <translation>حُلّل {0} عنصر، وعُثر على {1} وجه، وفشل {2}.</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="163"/>
+        <location filename="../pages/faces.py" line="175"/>
         <source>Cancelled: </source>
         <translation>أُلغي: </translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="163"/>
+        <location filename="../pages/faces.py" line="175"/>
         <source>Analysed items are kept.</source>
         <translation>يُحتفظ بالعناصر التي حُلّلت.</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="184"/>
+        <location filename="../pages/faces.py" line="196"/>
         <source>Grouping faces...</source>
         <translation>جارٍ تجميع الوجوه...</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="187"/>
+        <location filename="../pages/faces.py" line="199"/>
         <source>Grouping the faces of {0}</source>
         <translation>تجميع وجوه {0}</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="219"/>
+        <location filename="../pages/faces.py" line="231"/>
         <source>Select one or more faces of the same person first.</source>
         <translation>حدّد أولاً وجهاً أو أكثر للشخص نفسه.</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="61"/>
+        <location filename="../pages/faces.py" line="70"/>
         <source>Discard...</source>
         <translation>استبعاد...</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="62"/>
+        <location filename="../pages/faces.py" line="71"/>
         <source>Mark the selected faces as false detections</source>
         <translation>وسم الوجوه المحددة كاكتشافات خاطئة</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="237"/>
+        <location filename="../pages/faces.py" line="249"/>
         <source>Select the false detections first.</source>
         <translation>حدد أولاً الاكتشافات الخاطئة.</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="240"/>
+        <location filename="../pages/faces.py" line="252"/>
         <source>Discard faces</source>
         <translation>استبعاد وجوه</translation>
     </message>
     <message>
-        <location filename="../pages/faces.py" line="240"/>
+        <location filename="../pages/faces.py" line="252"/>
         <source>Why are these not faces?</source>
         <translation>لماذا ليست هذه وجوهاً؟</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="53"/>
+        <source>Small and blurred faces too</source>
+        <translation>الوجوه الصغيرة والضبابية أيضًا</translation>
+    </message>
+    <message>
+        <location filename="../pages/faces.py" line="57"/>
+        <source>Where no well-sized face is found, look again on an enlarged copy and with a second, slower detector (about 2 s per photo without a face).</source>
+        <translation>حيث لا يوجد وجه بحجم كافٍ، يُعاد البحث في نسخة مكبّرة وبكاشف ثانٍ أبطأ (نحو ثانيتين لكل صورة بلا وجه).</translation>
     </message>
 </context>
 <context>
@@ -3984,22 +4014,22 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>ReasonDialog</name>
     <message>
-        <location filename="../pages/review.py" line="75"/>
+        <location filename="../pages/review.py" line="76"/>
         <source>{0} candidate {1}</source>
         <translation>{0} المرشح {1}</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="77"/>
+        <location filename="../pages/review.py" line="78"/>
         <source>What you compared and what decided it</source>
         <translation>ما الذي قارنته وما الذي حسم القرار</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="87"/>
+        <location filename="../pages/review.py" line="88"/>
         <source>Reason (recorded in the audit log)</source>
         <translation>السبب (يُسجَّل في سجل التدقيق)</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="97"/>
+        <location filename="../pages/review.py" line="98"/>
         <source>A reason is required.</source>
         <translation>السبب مطلوب.</translation>
     </message>
@@ -4070,52 +4100,52 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>RedactDialog</name>
     <message>
-        <location filename="../pages/curate.py" line="183"/>
+        <location filename="../pages/curate.py" line="184"/>
         <source>Redact {0}</source>
         <translation>تمويه {0}</translation>
     </message>
     <message>
-        <location filename="../pages/curate.py" line="186"/>
+        <location filename="../pages/curate.py" line="187"/>
         <source>Loading the faces...</source>
         <translation>جارٍ تحميل الوجوه...</translation>
     </message>
     <message>
-        <location filename="../pages/curate.py" line="192"/>
+        <location filename="../pages/curate.py" line="193"/>
         <source>Redact</source>
         <translation>تمويه</translation>
     </message>
     <message>
-        <location filename="../pages/curate.py" line="197"/>
+        <location filename="../pages/curate.py" line="198"/>
         <source>Faces to keep visible (all others are blurred):</source>
         <translation>الوجوه التي تبقى ظاهرة (تموه كل الوجوه الأخرى):</translation>
     </message>
     <message>
-        <location filename="../pages/curate.py" line="215"/>
+        <location filename="../pages/curate.py" line="216"/>
         <source>{0:.1f}-{1:.1f} s</source>
         <translation>{0:.1f}-{1:.1f} ث</translation>
     </message>
     <message>
-        <location filename="../pages/curate.py" line="217"/>
+        <location filename="../pages/curate.py" line="218"/>
         <source>box {0}</source>
         <translation>الإطار {0}</translation>
     </message>
     <message>
-        <location filename="../pages/curate.py" line="219"/>
+        <location filename="../pages/curate.py" line="220"/>
         <source>Face {0} ({1})</source>
         <translation>الوجه {0} ({1})</translation>
     </message>
     <message>
-        <location filename="../pages/curate.py" line="225"/>
+        <location filename="../pages/curate.py" line="226"/>
         <source>{0} faces found; the copy is a new item, the original never changes.</source>
         <translation>وُجد {0} من الوجوه؛ النسخة عنصر جديد، والأصل لا يتغير أبداً.</translation>
     </message>
     <message>
-        <location filename="../pages/curate.py" line="248"/>
+        <location filename="../pages/curate.py" line="249"/>
         <source>Redacting {0}</source>
         <translation>جارٍ تمويه {0}</translation>
     </message>
     <message>
-        <location filename="../pages/curate.py" line="256"/>
+        <location filename="../pages/curate.py" line="257"/>
         <source>Item {0} ({1}): {2} faces blurred, {3} kept.</source>
         <translation>العنصر {0} ({1}): مُوّه {2} من الوجوه، وأُبقي {3}.</translation>
     </message>
@@ -4186,82 +4216,82 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>Review</name>
     <message>
-        <location filename="../pages/review.py" line="36"/>
+        <location filename="../pages/review.py" line="37"/>
         <source>pending review</source>
         <translation>بانتظار المراجعة</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="37"/>
+        <location filename="../pages/review.py" line="38"/>
         <source>confirmed</source>
         <translation>مؤكَّد</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="38"/>
+        <location filename="../pages/review.py" line="39"/>
         <source>rejected</source>
         <translation>مرفوض</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="39"/>
+        <location filename="../pages/review.py" line="40"/>
         <source>inconclusive</source>
         <translation>غير حاسم</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="40"/>
+        <location filename="../pages/review.py" line="41"/>
         <source>awaiting second review</source>
         <translation>بانتظار مراجعة ثانية</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="43"/>
+        <location filename="../pages/review.py" line="44"/>
         <source>Confirm</source>
         <translation>تأكيد</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="44"/>
+        <location filename="../pages/review.py" line="45"/>
         <source>Reject</source>
         <translation>رفض</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="45"/>
+        <location filename="../pages/review.py" line="46"/>
         <source>Inconclusive</source>
         <translation>غير حاسم</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="56"/>
+        <location filename="../pages/review.py" line="57"/>
         <source>Candidate</source>
         <translation>المرشح</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="58"/>
+        <location filename="../pages/review.py" line="59"/>
         <source>Face</source>
         <translation>الوجه</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="59"/>
+        <location filename="../pages/review.py" line="60"/>
         <source>Watchlist</source>
         <translation>قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="60"/>
+        <location filename="../pages/review.py" line="61"/>
         <source>Subject</source>
         <translation>الشخص</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="61"/>
+        <location filename="../pages/review.py" line="62"/>
         <source>Rank</source>
         <translation>الترتيب</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="62"/>
+        <location filename="../pages/review.py" line="63"/>
         <source>Distance</source>
         <translation>المسافة</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="63"/>
+        <location filename="../pages/review.py" line="64"/>
         <source>Mode</source>
         <translation>الوضع</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="64"/>
+        <location filename="../pages/review.py" line="65"/>
         <source>Status</source>
         <translation>الحالة</translation>
     </message>
@@ -4269,109 +4299,124 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>ReviewPage</name>
     <message>
-        <location filename="../pages/review.py" line="117"/>
+        <location filename="../pages/review.py" line="118"/>
         <source>All</source>
         <translation>الكل</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="129"/>
+        <location filename="../pages/review.py" line="130"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="131"/>
+        <location filename="../pages/review.py" line="132"/>
         <source>Show</source>
         <translation>عرض</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="145"/>
+        <location filename="../pages/review.py" line="146"/>
         <source>No probe crop</source>
         <translation>لا توجد صورة للوجه المفحوص</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="146"/>
+        <location filename="../pages/review.py" line="147"/>
         <source>No reference photo</source>
         <translation>لا توجد صورة مرجعية</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="148"/>
+        <location filename="../pages/review.py" line="149"/>
         <source>Probe (case face)</source>
         <translation>الوجه المفحوص (من القضية)</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="149"/>
+        <location filename="../pages/review.py" line="150"/>
         <source>Reference (watchlist)</source>
         <translation>المرجع (قائمة المراقبة)</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="155"/>
+        <location filename="../pages/review.py" line="156"/>
         <source>Distance</source>
         <translation>المسافة</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="156"/>
+        <location filename="../pages/review.py" line="157"/>
         <source>Threshold used</source>
         <translation>العتبة المستخدمة</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="157"/>
+        <location filename="../pages/review.py" line="158"/>
         <source>Search mode</source>
         <translation>وضع البحث</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="158"/>
+        <location filename="../pages/review.py" line="161"/>
         <source>Subject</source>
         <translation>الشخص</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="159"/>
+        <location filename="../pages/review.py" line="162"/>
         <source>Listed for</source>
         <translation>سبب الإدراج</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="160"/>
+        <location filename="../pages/review.py" line="163"/>
         <source>Issuing agency</source>
         <translation>الجهة المُصدِرة</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="161"/>
+        <location filename="../pages/review.py" line="164"/>
         <source>Label</source>
         <translation>التصنيف</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="162"/>
+        <location filename="../pages/review.py" line="165"/>
         <source>Listing review date</source>
         <translation>تاريخ مراجعة الإدراج</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="163"/>
+        <location filename="../pages/review.py" line="166"/>
         <source>Listing expires</source>
         <translation>انتهاء الإدراج</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="164"/>
+        <location filename="../pages/review.py" line="167"/>
         <source>Decisions</source>
         <translation>القرارات</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="181"/>
+        <location filename="../pages/review.py" line="184"/>
         <source>J / K: next / previous candidate</source>
         <translation>J / K: المرشح التالي / السابق</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="286"/>
+        <location filename="../pages/review.py" line="289"/>
         <source>none yet</source>
         <translation>لا شيء بعد</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="306"/>
+        <location filename="../pages/review.py" line="315"/>
         <source>no expiry</source>
         <translation>بلا انتهاء</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="349"/>
+        <location filename="../pages/review.py" line="358"/>
         <source>Candidate {0}: {1}</source>
         <translation>المرشح {0}: {1}</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="159"/>
+        <source>Case face</source>
+        <translation>وجه القضية</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="160"/>
+        <source>Reference face</source>
+        <translation>الوجه المرجعي</translation>
+    </message>
+    <message>
+        <location filename="../pages/review.py" line="307"/>
+        <source>a probe photo (not stored)</source>
+        <translation>صورة بحث (غير محفوظة)</translation>
     </message>
 </context>
 <context>

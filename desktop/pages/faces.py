@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -49,6 +50,14 @@ class FacesPage(Page):
         self.cases.chosen.connect(self._case_chosen)
         self.detect_button = set_icon(QPushButton(self.tr("Detect faces")), "detect")
         self.detect_button.clicked.connect(self.detect)
+        self.hard_faces = QCheckBox(self.tr("Small and blurred faces too"))
+        self.hard_faces.setChecked(True)
+        self.hard_faces.setToolTip(
+            self.tr(
+                "Where no well-sized face is found, look again on an enlarged copy and with a "
+                "second, slower detector (about 2 s per photo without a face)."
+            )
+        )
         self.cluster_button = set_icon(QPushButton(self.tr("Cluster")), "cluster")
         self.cluster_button.clicked.connect(self.cluster)
         self.search_button = set_icon(QPushButton(self.tr("Search watchlists...")), "search")
@@ -66,8 +75,9 @@ class FacesPage(Page):
         top = QHBoxLayout()
         top.addWidget(QLabel(self.tr("Case")))
         top.addWidget(self.cases, 1)
+        top.addWidget(self.detect_button)
+        top.addWidget(self.hard_faces)
         for b in (
-            self.detect_button,
             self.cluster_button,
             self.search_button,
             self.enrol_button,
@@ -138,7 +148,9 @@ class FacesPage(Page):
         if not self.case_ref:
             self.error(self.tr("Choose a case first."))
             return None
-        job = DetectJob(self.session, self.case_ref, 2.0, CancelToken())
+        job = DetectJob(
+            self.session, self.case_ref, 2.0, CancelToken(), hard_faces=self.hard_faces.isChecked()
+        )
         bridge = self.runner.start(job)
         self.job_dialog = JobDialog(
             bridge,

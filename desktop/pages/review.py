@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import theme
+from desktop.gallery import quality_text
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.pages import Page
 from desktop.tablemodel import Column, RecordModel, day, digits, filtered, number, setup_view, when
@@ -155,6 +156,8 @@ class ReviewPage(Page):
             ("distance", self.tr("Distance")),
             ("threshold", self.tr("Threshold used")),
             ("mode", self.tr("Search mode")),
+            ("probe_quality", self.tr("Case face")),
+            ("reference_quality", self.tr("Reference face")),
             ("subject", self.tr("Subject")),
             ("reason", self.tr("Listed for")),
             ("agency", self.tr("Issuing agency")),
@@ -298,6 +301,12 @@ class ReviewPage(Page):
             "distance": f"{detail.distance:.4f}",
             "threshold": f"{detail.threshold:.4f}",
             "mode": detail.mode,
+            "probe_quality": (
+                quality_text(detail.probe_quality, detail.probe_found_by)
+                if detail.probe_quality is not None
+                else self.tr("a probe photo (not stored)")
+            ),
+            "reference_quality": quality_text(detail.reference_quality or {}),
             "subject": f"{detail.subject} ({detail.watchlist})",
             "reason": detail.reason,
             "agency": detail.agency,

@@ -342,6 +342,7 @@ class EnrolDialog(QDialog):
         self.photos, self.face_ids = list(photos or []), list(face_ids or [])
         self.result: Any = None
         self.refused: list[tuple[str, str]] = []
+        self.warned: list[tuple[str, str]] = []
         self.setWindowTitle(self.tr("Enrol a subject"))
         self.setMinimumWidth(480)
         self.watchlist = QComboBox()
@@ -435,19 +436,20 @@ class EnrolDialog(QDialog):
         if self._wanted:
             self.watchlist.setCurrentIndex(max(self.watchlist.findData(self._wanted), 0))
 
-    def _done(self, result: tuple[Any, list[tuple[str, str]]]) -> None:
-        self.result, self.refused = result
+    def _done(self, result: tuple[Any, list[tuple[str, str]], list[tuple[str, str]]]) -> None:
+        self.result, self.refused, self.warned = result
         self.buttons.setEnabled(True)
         self.enrolled.emit(self.result)
-        if self.refused:  # keep the dialog open: the user reads which photos were refused
-            lines = [f"{Path(p).name}: {why}" for p, why in self.refused]
-            self.message.setText(
-                self.tr("{0} enrolled with {1} photos; refused:").format(
-                    self.result.ref, self.result.references
-                )
-                + "\n"
-                + "\n".join(lines)
+        if self.refused or self.warned:  # keep the dialog open: the user reads why
+            text = self.tr("{0} enrolled with {1} photos.").format(
+                self.result.ref, self.result.references
             )
+            if self.refused:  # the core's reasons already name the photo or face
+                text += "\n" + self.tr("Refused:") + "\n" + "\n".join(w for _, w in self.refused)
+            if self.warned:
+                text += "\n" + self.tr("Enrolled, but below the recommended quality:")
+                text += "\n" + "\n".join(w for _, w in self.warned)
+            self.message.setText(text)
             return
         self.accept()
 
