@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "custody": ("items_cmd",),
     "audit": ("audit_cmd",),
     "faces": ("faces_cmd",),
+    "cluster": ("cluster_cmd",),
+    "redact": ("redact_cmd",),
     "pdq": ("pdq_cmd",),
     "watchlist": ("watchlist_cmd", "watchlist_exchange_cmd"),
     "search": ("search_cmd",),

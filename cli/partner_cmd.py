@@ -108,7 +108,8 @@ def _agreement_line(a: directory.AgreementInfo) -> None:
     out.print(
         f"#{a.id} {safe(a.partner)} {a.purpose} {safe(a.reference or '-')} "
         f"labels={','.join(a.labels)} {safe(areas)} onward={'yes' if a.onward else 'no'} "
-        f"{a.valid_from}..{a.valid_until} {state}",
+        f"{a.valid_from}..{a.valid_until} {state}"
+        + (" photos/videos redacted only" if a.redacted else ""),
         markup=False,
     )
 
@@ -122,6 +123,9 @@ def _agreement_line(a: directory.AgreementInfo) -> None:
 @click.option("--onward", is_flag=True, help="The partner may share onward.")
 @click.option("--from", "valid_from", help="First day (YYYY-MM-DD, default today).")
 @click.option("--until", required=True, help="Last day (YYYY-MM-DD).")
+@click.option(
+    "--redacted", is_flag=True, help="Photos and videos go only as redacted copies (faces blurred)."
+)
 @click.pass_context
 def agreement_add(
     ctx: click.Context,
@@ -133,6 +137,7 @@ def agreement_add(
     onward: bool,
     valid_from: str | None,
     until: str,
+    redacted: bool,
 ) -> None:
     """Record an agreement with a partner."""
     with signed_in(ctx) as session:
@@ -146,6 +151,7 @@ def agreement_add(
             list(crime),
             onward,
             valid_from,
+            redacted,
         )
     _agreement_line(a)
 

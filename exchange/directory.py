@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session as DbSession
 from exchange.cards import Card, grouped, make_card, normalise_fpr, read_card
 from exchange.constants import PURPOSES as PURPOSES
 from exchange.heads import KnownHead, last_backwards, last_head
-from exchange.models import Agency, Agreement, Partner, PartnerKey
+from exchange.models import Agency, Agreement, AgreementRedaction, Partner, PartnerKey
 from matching.tlp import parse_tlps
 from vault.cases import normalise_area
 from vault.errors import UserError
@@ -59,6 +59,7 @@ class AgreementInfo:
     onward: bool
     valid_from: str
     valid_until: str
+    redacted: bool = False  # photos and videos go only as their redacted copies
 
     def active(self, on: date | None = None) -> bool:
         today = (on or date.today()).isoformat()
@@ -257,7 +258,11 @@ def trusted_key(db: DbSession, fpr: str) -> tuple[Partner, PartnerKey] | None:
 
 # --- agreements ------------------------------------------------------------------------------
 def _agreements(db: DbSession, partner_id: int | None = None) -> list[AgreementInfo]:
-    q = select(Agreement, Partner.name).join(Partner, Partner.id == Agreement.partner_id)
+    q = (
+        select(Agreement, Partner.name, AgreementRedaction.agreement_id)
+        .join(Partner, Partner.id == Agreement.partner_id)
+        .outerjoin(AgreementRedaction, AgreementRedaction.agreement_id == Agreement.id)
+    )
     if partner_id is not None:
         q = q.where(Agreement.partner_id == partner_id)
     return [
@@ -271,8 +276,9 @@ def _agreements(db: DbSession, partner_id: int | None = None) -> list[AgreementI
             a.onward,
             a.valid_from,
             a.valid_until,
+            redacted is not None,
         )
-        for a, name in db.execute(q.order_by(Agreement.id))
+        for a, name, redacted in db.execute(q.order_by(Agreement.id))
     ]
 
 
@@ -298,7 +304,9 @@ def add_agreement(
     crime_areas: list[str] | None = None,
     onward: bool = False,
     valid_from: str | None = None,
+    redacted: bool = False,
 ) -> AgreementInfo:
+    """Record an agreement; ``redacted``: its photos and videos go only as redacted copies."""
     if purpose not in PURPOSES:
         raise UserError(f"unknown purpose {purpose!r} (known: {', '.join(PURPOSES)})")
     if purpose == "mla" and not (reference or "").strip():
@@ -328,7 +336,13 @@ def add_agreement(
             db, "agreement.added", row, partner=partner, purpose=purpose, reference=reference
         )
         db.flush()
-        return AgreementInfo(row.id, partner, purpose, reference, tlps, areas, onward, start, end)
+        if redacted:
+            term = AgreementRedaction(agreement_id=row.id, set_by=session.user, set_at=now())
+            db.add(term)
+            session.audit(db, "agreement.redaction", term, partner=partner, agreement=row.id)
+        return AgreementInfo(
+            row.id, partner, purpose, reference, tlps, areas, onward, start, end, redacted
+        )
 
 
 @requires("exchange.manage")

@@ -30,6 +30,7 @@ from exchange.policy import (
     check_export,
     provenance_reasons,
     received_contents,
+    redacted_in_place,
     refuse_export,
 )
 from matching.tlp import highest
@@ -84,6 +85,7 @@ def _decide_items(
     if not items:
         raise UserError(f"case {case.reference} has no items to export")
     decision = check_export(db, partner, purpose, case, items)
+    items, decision = redacted_in_place(db, items, decision)
     found = None
     if matches:
         found = matchld.gather(db, items, decision.labels)

@@ -70,6 +70,20 @@ class Agreement(Base):
     created_at: Mapped[str] = mapped_column(String(40))
 
 
+class AgreementRedaction(Base):
+    """An agreement that demands redacted copies: its photos and videos travel only as their
+    redacted copies (faces blurred, ``matching.redaction``), never as the originals. A table
+    of its own (not a column of ``exchange_agreements``): agreements recorded before keep their
+    audited digests. Written once with the agreement."""
+
+    __tablename__ = "exchange_agreement_redaction"
+    agreement_id: Mapped[int] = mapped_column(
+        ForeignKey("exchange_agreements.id"), primary_key=True
+    )
+    set_by: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[str] = mapped_column(String(40))
+
+
 class ItemLabel(Base):
     """An item's TLP label; ``origin`` names the partner it came from (its rule travels along)."""
 
@@ -218,6 +232,7 @@ LAYER = Layer(
         Partner,
         PartnerKey,
         Agreement,
+        AgreementRedaction,
         ItemLabel,
         CaseLabel,
         BundleRecord,
@@ -230,6 +245,11 @@ LAYER = Layer(
         Audited(Partner, lambda v, lookup: f"partner {_partner(v['_key'], lambda _: v)}"),
         Audited(PartnerKey, _key),
         Audited(Agreement, _agreement),
+        Audited(
+            AgreementRedaction,
+            lambda v, _: f"redaction term of agreement {v['_key']}",
+            append_only=True,
+        ),
         Audited(ItemLabel, lambda v, lookup: f"label of {item_name(v['_key'], lookup)}"),
         Audited(
             CaseLabel,

@@ -319,3 +319,56 @@ def refuse_export(
             db, action, target=target, partner=partner, purpose=purpose, refusals=refusals
         )
     raise PolicyRefused(summary, refusals, grouped)
+
+
+def redacted_in_place(
+    db: DbSession, items: list[Item], decision: Decision
+) -> tuple[list[Item], Decision]:
+    """Under an agreement that demands redacted copies (``AgreementInfo.redacted``): each photo
+    and video goes as its newest redacted copy (``matching.redaction``), carrying the original's
+    decided label; one without a copy is refused, saying how to make one. Copies already
+    selected, and items that are neither photos nor videos, go as they are."""
+    from matching.mediakind import media_kind
+
+    ag = decision.agreement
+    if ag is None or not ag.redacted:
+        return items, decision
+    ids = [i.id for i in items]
+    copies: dict[int, int] = {}
+    made: set[int] = set()  # items that are redacted copies themselves
+    for n in range(0, len(ids), _CHUNK):
+        chunk = ids[n : n + _CHUNK]
+        for e in db.scalars(
+            select(CustodyEvent)
+            .where(CustodyEvent.item_id.in_(chunk), CustodyEvent.kind.in_(("redacted", "acquired")))
+            .order_by(CustodyEvent.id)
+        ):
+            details = json.loads(e.details)
+            if e.kind == "redacted":
+                copies[e.item_id] = int(details["copy"])
+            elif details.get("how") == "redacted":
+                made.add(e.item_id)
+    chosen: dict[int, Item] = {}
+    labels = dict(decision.labels)
+    refusals = list(decision.refusals)
+    for item in items:
+        if item.id in made or media_kind(item.name) is None:
+            chosen.setdefault(item.id, item)
+        elif item.id in copies:
+            copy = db.get(Item, copies[item.id])
+            assert copy is not None
+            labels[copy.id] = decision.labels[item.id]
+            chosen.setdefault(copy.id, copy)
+        else:
+            chosen.setdefault(item.id, item)  # refused: listed, so a preview names it
+            refusals.append(
+                Refusal(
+                    item.id,
+                    item.name,
+                    (
+                        f"agreement {ag.id} demands redacted copies and this item has none "
+                        f"(make one: custos redact {item.id})",
+                    ),
+                )
+            )
+    return list(chosen.values()), Decision(ag, labels, refusals)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 from sqlalchemy import select
 
 from matching.cluster import DEFAULT_CLUSTER_THRESHOLD, chinese_whispers, clusters
+from matching.curation import Edit, apply_edits, edits, live, marks
+from matching.faces import QUALITY_KEYS, found_by, found_by_label
 from matching.models import FaceRecord
 from vault.cases import find_case
 from vault.errors import Cancelled
@@ -33,6 +35,15 @@ class FaceInfo:
     place: dict[str, float] | None
     model: str
     model_version: str
+    detector: str = "hog"  # matching.detect.HOG or CNN
+    detection_scale: float | None = None  # detection pixels per original pixel (None: older)
+
+    def found_by(self) -> str:
+        """Which detector found the face, at which scale when recorded: "cnn x2", "hog x4"."""
+        return found_by_label({"detector": self.detector, "detection_scale": self.detection_scale})
+
+    drawn_by: str | None = None  # a box drawn by hand (``matching.curation.draw_face``)
+    discarded: str | None = None  # the reason it was discarded as a false detection
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -42,14 +53,17 @@ class FaceInfo:
         return d
 
 
-def _info(rec: FaceRecord, item_name: str) -> FaceInfo:
+def _info(rec: FaceRecord, item_name: str, mark: dict[str, str] | None = None) -> FaceInfo:
+    mark = mark or {}
+    stored = json.loads(rec.quality)
+    detector, scale = found_by(stored)
     return FaceInfo(
         id=rec.id,
         item=rec.item_id,
         item_name=item_name,
         kind=rec.kind,
         box=json.loads(rec.box),
-        quality=json.loads(rec.quality),
+        quality={k: stored[k] for k in QUALITY_KEYS if k in stored},
         frame_time=rec.frame_time,
         start=rec.start,
         end=rec.end,
@@ -57,27 +71,37 @@ def _info(rec: FaceRecord, item_name: str) -> FaceInfo:
         place=json.loads(rec.place) if rec.place else None,
         model=rec.model,
         model_version=rec.model_version,
+        detector=detector,
+        detection_scale=scale,
+        drawn_by=mark.get("drawn_by"),
+        discarded=mark.get("discarded"),
     )
 
 
-def _case_faces(session: Session, case_reference: str) -> tuple[Case, list[Any]]:
-    """The case and its face records with their item names, in id order."""
+def _case_faces(
+    session: Session, case_reference: str, live_only: bool = False
+) -> tuple[Case, list[Any], dict[int, dict[str, str]], list[Edit]]:
+    """The case, its face records with their item names (id order), the analysts' marks on
+    them and the cluster corrections; ``live_only`` leaves discarded faces out."""
     with session.db() as db:
         case = find_case(db, case_reference)
-        rows = db.execute(
+        q = (
             select(FaceRecord, Item.name)
             .join(Item, Item.id == FaceRecord.item_id)
             .where(FaceRecord.case_id == case.id)
             .order_by(FaceRecord.id)
-        ).all()
-    return case, list(rows)
+        )
+        rows = db.execute(q.where(live()) if live_only else q).all()
+        found = marks(db, [r.id for r, _ in rows])
+        history = edits(db, case.id)
+    return case, list(rows), found, history
 
 
 @requires("case.read")
 def list_faces(session: Session, case_reference: str) -> list[FaceInfo]:
     """Faces and tracks of a case, in order of capture time (then item, then position)."""
-    _case, rows = _case_faces(session, case_reference)
-    faces = [_info(rec, name) for rec, name in rows]
+    _case, rows, found, _ = _case_faces(session, case_reference)
+    faces = [_info(rec, name, found.get(rec.id)) for rec, name in rows]
     return sorted(faces, key=lambda f: (f.captured_at or "~", f.item, f.frame_time or 0.0, f.id))
 
 
@@ -102,6 +126,7 @@ class ClusterResult:
 
     groups: list[list[FaceInfo]]
     threshold: float
+    names: list[str | None] = field(default_factory=list)  # "watchlist/subject" of named groups
 
 
 class ClusterJob:
@@ -124,7 +149,7 @@ class ClusterJob:
     def run(self, emit: Emit) -> ClusterResult:
         self.session.require("match.run", target=f"case:{self.case_reference}")
         emit(Progress(0, self.STEPS, "steps", "reading the faces"))
-        case, rows = _case_faces(self.session, self.case_reference)
+        case, rows, found, history = _case_faces(self.session, self.case_reference, True)
         self.cancel.check()
         if not rows:
             return ClusterResult([], self.threshold)
@@ -135,7 +160,14 @@ class ClusterJob:
         except InterruptedError:
             raise Cancelled("cancelled by the user") from None
         emit(Progress(2, self.STEPS, "steps", "grouping"))
-        groups = [[_info(*rows[i]) for i in members] for members in clusters(labels)]
+        labels, touched, named = apply_edits([r.id for r, _ in rows], labels, history)
+        members = [
+            m for m in clusters(labels, min_size=1) if len(m) >= 2 or int(labels[m[0]]) in touched
+        ]
+        groups = [
+            [_info(rows[i][0], rows[i][1], found.get(rows[i][0].id)) for i in m] for m in members
+        ]
+        names = [named.get(int(labels[m[0]])) for m in members]
         self.cancel.check()
         emit(Progress(3, self.STEPS, "steps", "recording"))
         with self.session.transaction() as db:
@@ -145,9 +177,10 @@ class ClusterJob:
                 target=f"cases:{case.id}",
                 groups=len(groups),
                 threshold=self.threshold,
+                corrections=len(history),
             )
         emit(Progress(self.STEPS, self.STEPS, "steps", f"{len(groups)} groups"))
-        return ClusterResult(groups, self.threshold)
+        return ClusterResult(groups, self.threshold, names)
 
 
 def cluster_faces(

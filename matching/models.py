@@ -61,6 +61,49 @@ class FaceRecord(Base):
     created_at: Mapped[str] = mapped_column(String(40))
 
 
+class FaceMark(Base):
+    """An analyst's mark on one face (``matching.curation``): ``drawn`` (a box drawn by hand
+    around a face the detector missed; the face row is the drawn one) or ``discarded`` (a false
+    detection: kept in the record, left out of search, clusters and redaction). Append-only."""
+
+    __tablename__ = "face_marks"
+    __table_args__ = (Index("ix_face_marks_case", "case_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    face_id: Mapped[int] = mapped_column(ForeignKey("faces.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # drawn | discarded
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[str] = mapped_column(String(40))
+
+
+class ClusterEdit(Base):
+    """An analyst's correction of a case's clusters, replayed in order on top of the automatic
+    grouping (``matching.curation.apply_edits``): ``split`` (these faces are one person apart
+    from the rest of their group), ``merge`` (these faces' groups are one person), ``named``
+    (these faces were enrolled as a subject of a watchlist). Append-only."""
+
+    __tablename__ = "cluster_edits"
+    __table_args__ = (Index("ix_cluster_edits_case", "case_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # split | merge | named
+    faces: Mapped[str] = mapped_column(Text)  # JSON list of face ids
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"), nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[str] = mapped_column(String(40))
+
+
+class TrackBoxes(Base):
+    """Where a video track's face is in each sampled frame: JSON ``[[t, top, right, bottom,
+    left], ...]`` (seconds, original pixels). What redaction interpolates between frames."""
+
+    __tablename__ = "track_boxes"
+    face_id: Mapped[int] = mapped_column(ForeignKey("faces.id"), primary_key=True)
+    boxes: Mapped[str] = mapped_column(Text)
+
+
 class PdqRecord(Base):
     """A PDQ perceptual hash of a photo, or of one sampled frame of a video (``matching.pdq``).
 
@@ -302,6 +345,18 @@ def _face(v: Mapping[str, Any], lookup: Lookup) -> str:
     return f"face {v['_key']}" + (f" in {item_name(item, lookup)}" if item is not None else "")
 
 
+def _mark(v: Mapping[str, Any], lookup: Lookup) -> str:
+    face = v.get("face_id", v.get("face"))
+    kind = v.get("kind", "mark")
+    return f"{kind} mark {v['_key']}" + (f" on face {face}" if face is not None else "")
+
+
+def _edit(v: Mapping[str, Any], _: Lookup) -> str:
+    return f"cluster {v.get('kind', 'edit')} {v['_key']}" + (
+        f" in case {v['case_id']}" if v.get("case_id") is not None else ""
+    )
+
+
 def _pdq(v: Mapping[str, Any], lookup: Lookup) -> str:
     item = v.get("item_id", v.get("item"))
     at = f" at {v['frame_time']} s" if v.get("frame_time") is not None else ""
@@ -322,6 +377,9 @@ LAYER = Layer(
     tables=(
         MediaInfo,
         FaceRecord,
+        FaceMark,
+        ClusterEdit,
+        TrackBoxes,
         PdqRecord,
         Thumbnail,
         Watchlist,
@@ -339,6 +397,9 @@ LAYER = Layer(
     audited=(
         Audited(MediaInfo, lambda v, lookup: f"face analysis of {item_name(v['_key'], lookup)}"),
         Audited(FaceRecord, _face),
+        Audited(FaceMark, _mark, append_only=True),
+        Audited(ClusterEdit, _edit, append_only=True),
+        Audited(TrackBoxes, lambda v, lookup: f"track boxes of face {v['_key']}", append_only=True),
         Audited(PdqRecord, _pdq, append_only=True),
         Audited(Thumbnail, _thumbnail, append_only=True),
         Audited(Watchlist, lambda v, lookup: _watchlist(v["_key"], lambda _: v)),

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from matching import gallerycache
 from matching import index as ann
+from matching.curation import live
 from matching.detect import MODEL_VERSION
 from matching.errors import MatchingError
 from matching.faces import MODEL_NAME
@@ -77,7 +78,7 @@ def _probes_of_case(session: Session, case_reference: str) -> tuple[int, list[in
         case = find_case(db, case_reference)
         rows = db.execute(
             select(FaceRecord.id, FaceRecord.embedding, FaceRecord.model, FaceRecord.model_version)
-            .where(FaceRecord.case_id == case.id)
+            .where(FaceRecord.case_id == case.id, live())  # discarded faces are not searched
             .order_by(FaceRecord.id)
         ).all()
     # never compare embeddings of another model or model version

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import func, select
 
+from matching.curation import live
 from matching.errors import MatchingError
 from matching.mediakind import media_kind
 from matching.models import FaceRecord, PdqRecord
@@ -460,7 +461,7 @@ def _same_faces(
     with session.db() as db:
         mine = db.execute(
             select(FaceRecord.id, FaceRecord.embedding)
-            .where(FaceRecord.item_id == item.id, current)
+            .where(FaceRecord.item_id == item.id, current, live())
             .order_by(FaceRecord.id)
         ).all()
         if not mine:
@@ -473,7 +474,12 @@ def _same_faces(
                 FaceRecord.frame_time,
                 FaceRecord.embedding,
             )
-            .where(FaceRecord.item_id != item.id, FaceRecord.case_id.in_(list(scope)), current)
+            .where(
+                FaceRecord.item_id != item.id,
+                FaceRecord.case_id.in_(list(scope)),
+                current,
+                live(),
+            )
             .order_by(FaceRecord.id)
         ).all()
     if not others:

@@ -216,6 +216,7 @@ PRIVILEGED: dict[str, str] = {
     "partner.key_revoked": "exchange.manage",
     "partner.recipient_changed": "exchange.manage",
     "agreement.added": "exchange.manage",
+    "agreement.redaction": "exchange.manage",
     # A set decides what is hidden (known-good) and what alerts (known-bad).
     "hashset.imported": "hashset.manage",
     "hashset.made_from_case": "hashset.manage",
@@ -224,6 +225,14 @@ PRIVILEGED: dict[str, str] = {
     "hashset.deleted": "hashset.manage",
     # A partner's set arrives disabled; only hashset.manage enables it (hashset.enabled).
     "hashset.received": "exchange.bundle",
+    # An analyst's corrections of faces and clusters decide what is searched and who is named.
+    "face.drawn": "match.run",
+    "face.discarded": "match.run",
+    "cluster.split": "match.run",
+    "cluster.merged": "match.run",
+    "cluster.named": "watchlist.manage",
+    # A redacted copy is new evidence derived from an item (matching.redaction).
+    "item.redacted": "item.export",
 }
 
 

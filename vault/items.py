@@ -32,6 +32,7 @@ CUSTODY_KINDS = (
     "analysed",
     "reviewed",
     "reported",
+    "redacted",  # a redacted copy was derived from this item (the copy is a new item)
 )
 CORRECTABLE = ("exhibit", "seized_from", "seized_at", "seized_on", "seized_by", "description")
 
@@ -292,3 +293,96 @@ def _export_error(item: Item, target: Path, exc: Exception) -> Exception:
         return IntegrityFault(f"item {item.id} ({item.name}): stored copy is damaged; run verify")
     assert isinstance(exc, OSError)
     return UserError(f"{target}: cannot write the copy: {exc.strerror}")
+
+
+def record_derived(
+    session: Session,
+    db: DbSession,
+    original: Item,
+    data: bytes,
+    name: str,
+    how: str,
+    action: str,
+    **details: Any,
+) -> Item:
+    """Store ``data`` (a copy made from ``original``: a redaction) as a new item of the same
+    case, in the caller's transaction: its own hashes and blob, an "acquired" custody event that
+    names the original and how it was derived, a ``how`` custody event on the original naming
+    the copy, the audit entries (``action`` on the copy), and the layers' ``on_acquired``. The
+    original is never changed. The caller has checked the permission."""
+    from vault.blobs import StoredBlob, add_blob_rows
+    from vault.hashing import MultiHasher
+    from vault.models import Case
+    from vault.schema import Acquired
+
+    case = db.get(Case, original.case_id)
+    hash_sets = bool(case.hash_sets) if case is not None else True
+    hasher = MultiHasher(len(data), hash_sets)
+    hasher.update(data)
+    digests = hasher.digests()
+    blob_name, sha, _ = session.blobs.put_bytes(data)
+    add_blob_rows(db, StoredBlob(blob_name, sha, len(data)))
+    at = now()
+    copy = Item(
+        case_id=original.case_id,
+        name=name,
+        original_path=f"derived from item {original.id} ({original.name})",
+        size=len(data),
+        sha256=digests.sha256,
+        md5=digests.md5 or "",
+        sha1=digests.sha1 or "",
+        blob_name=blob_name,
+        exhibit=original.exhibit,
+        seized_from=None,
+        seized_at=None,
+        seized_on=None,
+        seized_by=None,
+        description=f"{how} copy of item {original.id} ({original.name})",
+        modified_at=at,
+        acquired_by=session.user,
+        acquired_at=at,
+    )
+    db.add(copy)
+    db.flush()
+    session.audit(
+        db,
+        action,  # records the copy (an item is recorded once: append-only)
+        copy,
+        sha256=copy.sha256,
+        case=copy.case_id,
+        name=copy.name,
+        original=original.id,
+        **details,
+    )
+    made = CustodyEvent(
+        item_id=copy.id,
+        kind="acquired",
+        actor=session.user,
+        at=at,
+        details=canonical(
+            {
+                "sha256": copy.sha256,
+                "size": copy.size,
+                "exhibit": copy.exhibit,
+                "derived_from": original.id,
+                "derived_from_sha256": original.sha256,
+                "how": how,
+                **details,
+            }
+        ),
+    )
+    source = CustodyEvent(
+        item_id=original.id,
+        kind=how,
+        actor=session.user,
+        at=at,
+        details=canonical({"copy": copy.id, "copy_sha256": copy.sha256, **details}),
+    )
+    db.add_all([made, source])
+    db.flush()
+    session.audit(db, "custody.acquired", made, item=copy.id)
+    session.audit(db, f"custody.{how}", source, item=original.id)
+    session.schema.acquired(
+        session, db, [Acquired(copy.id, copy.case_id, copy.sha256, digests.sha1, digests.md5)]
+    )
+    return copy

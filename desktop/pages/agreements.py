@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import theme
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.pages import call
 from desktop.pages.cases import AREA_NAMES
@@ -81,6 +82,8 @@ class AgreementDialog(QDialog):
             self.areas[key] = check
             grid.addWidget(check, i // 3, i % 3)
         self.onward = QCheckBox(self.tr("The partner may share onward"))
+        self.redacted = QCheckBox(self.tr("Photos and videos only as redacted copies"))
+        self.redacted.setToolTip(self.tr("Faces blurred; the originals never go (Redact...)"))
         today = QDate.currentDate()
         self.valid_from = _date_edit(today)
         self.valid_until = _date_edit(today.addYears(1))
@@ -93,7 +96,7 @@ class AgreementDialog(QDialog):
         self.message = QLabel()
         self.message.setObjectName("agreement_error")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020;")
+        self.message.setStyleSheet(theme.css("danger"))
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -105,6 +108,7 @@ class AgreementDialog(QDialog):
         layout.addWidget(label_box)
         layout.addWidget(area_box)
         layout.addWidget(self.onward)
+        layout.addWidget(self.redacted)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
         self._purpose_changed()
@@ -133,6 +137,7 @@ class AgreementDialog(QDialog):
             reference=self.reference.text().strip() if purpose == "mla" else None,
             crime_areas=[k for k, c in self.areas.items() if c.isChecked()],
             onward=self.onward.isChecked(),
+            redacted=self.redacted.isChecked(),
             valid_from=self.valid_from.date().toString("yyyy-MM-dd"),
             done=self._added,
             failed=self._refused,

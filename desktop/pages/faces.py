@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.gallery import FaceGalleryModel, ThumbnailCache, gallery_view, selected_faces
+from desktop.icons import set_icon
 from desktop.jobs import JobDialog
 from desktop.pages import Page
 from desktop.tablemodel import number
@@ -46,20 +48,41 @@ class FacesPage(Page):
         self.view.setObjectName("face_gallery")
         self.cases = CaseBox()
         self.cases.chosen.connect(self._case_chosen)
-        self.detect_button = QPushButton(self.tr("Detect faces"))
+        self.detect_button = set_icon(QPushButton(self.tr("Detect faces")), "detect")
         self.detect_button.clicked.connect(self.detect)
-        self.cluster_button = QPushButton(self.tr("Cluster"))
+        self.hard_faces = QCheckBox(self.tr("Small and blurred faces too"))
+        self.hard_faces.setChecked(True)
+        self.hard_faces.setToolTip(
+            self.tr(
+                "Where no well-sized face is found, look again on an enlarged copy and with a "
+                "second, slower detector (about 2 s per photo without a face)."
+            )
+        )
+        self.cluster_button = set_icon(QPushButton(self.tr("Cluster")), "cluster")
         self.cluster_button.clicked.connect(self.cluster)
-        self.search_button = QPushButton(self.tr("Search watchlists..."))
+        self.search_button = set_icon(QPushButton(self.tr("Search watchlists...")), "search")
         self.search_button.clicked.connect(self.open_search)
-        self.enrol_button = QPushButton(self.tr("Enrol selected as subject..."))
+        self.enrol_button = set_icon(
+            QPushButton(self.tr("Enrol selected as subject...")), "watchlists"
+        )
         self.enrol_button.clicked.connect(lambda: self.enrol([f.id for f in self.selected()]))
         self.enrol_button.setVisible(session.may("watchlist.manage"))
+        self.discard_button = QPushButton(self.tr("Discard..."))
+        self.discard_button.setToolTip(self.tr("Mark the selected faces as false detections"))
+        self.discard_button.clicked.connect(self._ask_discard)
+        self.discard_button.setVisible(session.may("match.run"))
         self.count = QLabel()
         top = QHBoxLayout()
         top.addWidget(QLabel(self.tr("Case")))
         top.addWidget(self.cases, 1)
-        for b in (self.detect_button, self.cluster_button, self.search_button, self.enrol_button):
+        top.addWidget(self.detect_button)
+        top.addWidget(self.hard_faces)
+        for b in (
+            self.cluster_button,
+            self.search_button,
+            self.enrol_button,
+            self.discard_button,
+        ):
             top.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -125,7 +148,9 @@ class FacesPage(Page):
         if not self.case_ref:
             self.error(self.tr("Choose a case first."))
             return None
-        job = DetectJob(self.session, self.case_ref, 2.0, CancelToken())
+        job = DetectJob(
+            self.session, self.case_ref, 2.0, CancelToken(), hard_faces=self.hard_faces.isChecked()
+        )
         bridge = self.runner.start(job)
         self.job_dialog = JobDialog(
             bridge,
@@ -185,7 +210,7 @@ class FacesPage(Page):
         self._show_count()
         if self.job_dialog is not None:
             self.job_dialog.accept()
-        self.cluster_dialog = ClusterDialog(result.groups, self)
+        self.cluster_dialog = ClusterDialog(result.groups, self, result.names)
         self.cluster_dialog.show()
 
     def open_search(self) -> Any:
@@ -198,33 +223,88 @@ class FacesPage(Page):
         self.search_dialog.show()
         return self.search_dialog
 
-    def enrol(self, face_ids: list[int]) -> Any:
+    def enrol(self, face_ids: list[int], name_group: bool = False) -> Any:
+        """Enrol faces as a subject; ``name_group``: they are a cluster, named after it."""
         from desktop.pages.watchlists import EnrolDialog
 
         if not face_ids:
             self.error(self.tr("Select one or more faces of the same person first."))
             return None
-        self.enrol_dialog = EnrolDialog(self.session, self.runner, face_ids=face_ids, parent=self)
+        self.enrol_dialog = EnrolDialog(
+            self.session,
+            self.runner,
+            face_ids=face_ids,
+            parent=self,
+            case_ref=self.case_ref if name_group else None,
+        )
         self.enrol_dialog.show()
         return self.enrol_dialog
 
+    # --- curation ------------------------------------------------------------------------
+    def _ask_discard(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        faces = [f.id for f in self.selected()]
+        if not faces:
+            self.error(self.tr("Select the false detections first."))
+            return
+        reason, ok = QInputDialog.getText(
+            self, self.tr("Discard faces"), self.tr("Why are these not faces?")
+        )
+        if ok:
+            self.discard(faces, reason)
+
+    def discard(self, face_ids: list[int], reason: str) -> Any:
+        """Discard the faces (kept on record, never searched, clustered or redacted)."""
+        from matching.curation import discard_face
+
+        if not self.case_ref:
+            return None
+        case = self.case_ref
+        return self.call(
+            lambda: [discard_face(self.session, case, f, reason) for f in face_ids],
+            done=lambda _r: self.load_faces(),
+            writes=True,
+        )
+
+    def correct_clusters(self, kind: str, face_ids: list[int]) -> Any:
+        """Split (these faces apart) or merge (their groups), then cluster again."""
+        from matching.curation import merge, split
+
+        if not self.case_ref:
+            return None
+        fn = split if kind == "split" else merge
+        return self.call(
+            fn, self.session, self.case_ref, face_ids, done=self._recluster, writes=True
+        )
+
+    def _recluster(self, _edit: Any) -> None:
+        if self.cluster_dialog is not None:
+            self.cluster_dialog.accept()
+        self.cluster()
+
 
 class ClusterDialog(QDialog):
-    """Groups of faces of one unknown person; a group can be enrolled as a subject."""
+    """Groups of faces of one unknown person; a group can be split, merged with others, or
+    named as a subject of a watchlist (each correction recorded by the core)."""
 
-    def __init__(self, groups: list[list[Any]], page: FacesPage) -> None:
+    def __init__(
+        self, groups: list[list[Any]], page: FacesPage, named: list[str | None] | None = None
+    ) -> None:
         super().__init__(page)
         self.page = page
         self.groups = groups
+        self.names = named or [None] * len(groups)
         self.setWindowTitle(self.tr("Clusters in {0}").format(page.case_ref))
         self.resize(900, 560)
         self.list = QListWidget()
         for n, group in enumerate(groups, 1):
-            names = {f.item_name.rsplit("/", 1)[-1] for f in group}
-            item = QListWidgetItem(
-                self.tr("Group {0}: {1} faces in {2} items").format(n, len(group), len(names))
-            )
-            self.list.addItem(item)
+            items = {f.item_name.rsplit("/", 1)[-1] for f in group}
+            text = self.tr("Group {0}: {1} faces in {2} items").format(n, len(group), len(items))
+            if self.names[n - 1]:
+                text += " = " + str(self.names[n - 1])
+            self.list.addItem(QListWidgetItem(text))
+        self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.model = FaceGalleryModel(page.cache, self)
         self.view = gallery_view(self.model)
         self.list.currentRowChanged.connect(self._show_group)
@@ -233,13 +313,23 @@ class ClusterDialog(QDialog):
             if not groups
             else self.tr("Faces that look alike, grouped; not an identification.")
         )
-        self.enrol_button = QPushButton(self.tr("Enrol as subject..."))
+        self.enrol_button = set_icon(QPushButton(self.tr("Name as subject...")), "watchlists")
         self.enrol_button.clicked.connect(self.enrol_group)
         self.enrol_button.setEnabled(bool(groups))
         self.enrol_button.setVisible(page.session.may("watchlist.manage"))
+        self.split_button = QPushButton(self.tr("Split selected faces"))
+        self.split_button.setToolTip(self.tr("The selected faces are another person"))
+        self.split_button.clicked.connect(self.split_selected)
+        self.merge_button = QPushButton(self.tr("Merge selected groups"))
+        self.merge_button.setToolTip(self.tr("The groups selected on the left are one person"))
+        self.merge_button.clicked.connect(self.merge_selected)
+        for b in (self.split_button, self.merge_button):
+            b.setEnabled(bool(groups))
+            b.setVisible(page.session.may("match.run"))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
-        buttons.addButton(self.enrol_button, QDialogButtonBox.ButtonRole.ActionRole)
+        for b in (self.split_button, self.merge_button, self.enrol_button):
+            buttons.addButton(b, QDialogButtonBox.ButtonRole.ActionRole)
         split = QSplitter()
         split.addWidget(self.list)
         split.addWidget(self.view)
@@ -258,4 +348,18 @@ class ClusterDialog(QDialog):
         row = self.list.currentRow()
         if not 0 <= row < len(self.groups):
             return None
-        return self.page.enrol([f.id for f in self.groups[row]])
+        return self.page.enrol([f.id for f in self.groups[row]], name_group=True)
+
+    def split_selected(self) -> Any:
+        faces = [f.id for f in selected_faces(self.view)]
+        if not faces:
+            self.note.setText(self.tr("Select the faces to split off first."))
+            return None
+        return self.page.correct_clusters("split", faces)
+
+    def merge_selected(self) -> Any:
+        rows = sorted({i.row() for i in self.list.selectedIndexes()})
+        if len(rows) < 2:
+            self.note.setText(self.tr("Select two or more groups on the left first."))
+            return None
+        return self.page.correct_clusters("merge", [self.groups[r][0].id for r in rows])

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase, QImage, QPixmap
+from PySide6.QtCore import QBuffer, QByteArray, Qt
+from PySide6.QtGui import QFontDatabase, QImage, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -26,8 +26,19 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.icons import set_icon
 from desktop.pages import call
-from desktop.tablemodel import Column, RecordModel, filtered, setup_view, size, when
+from desktop.tablemodel import (
+    Column,
+    RecordModel,
+    action_text,
+    detail_lines,
+    digits,
+    filtered,
+    setup_view,
+    size,
+    when,
+)
 
 PREVIEW_MAX = 64 << 20
 TEXT_BYTES = 64 << 10
@@ -35,17 +46,17 @@ HEX_BYTES = 4 << 10
 
 CUSTODY = (
     Column(QT_TRANSLATE_NOOP("Item", "When"), lambda e: e.at, when),
-    Column(QT_TRANSLATE_NOOP("Item", "Event"), lambda e: e.kind),
+    Column(QT_TRANSLATE_NOOP("Item", "Event"), lambda e: action_text(f"custody.{e.kind}")),
     Column(QT_TRANSLATE_NOOP("Item", "By"), lambda e: e.actor),
     Column(
         QT_TRANSLATE_NOOP("Item", "Details"),
-        lambda e: ", ".join(f"{k}: {v}" for k, v in sorted(e.details.items())),
+        lambda e: "; ".join(detail_lines(e.details)),
     ),
 )
 AUDIT = (
-    Column(QT_TRANSLATE_NOOP("Item", "Seq"), lambda a: a.seq, str, align_right=True),
+    Column(QT_TRANSLATE_NOOP("Item", "Seq"), lambda a: a.seq, digits, align_right=True),
     Column(QT_TRANSLATE_NOOP("Item", "When"), lambda a: a.at, when),
-    Column(QT_TRANSLATE_NOOP("Item", "Action"), lambda a: a.action),
+    Column(QT_TRANSLATE_NOOP("Item", "Action"), lambda a: a.action, action_text),
     Column(QT_TRANSLATE_NOOP("Item", "By"), lambda a: a.actor),
     Column(QT_TRANSLATE_NOOP("Item", "Target"), lambda a: a.target),
 )
@@ -86,7 +97,13 @@ def _load_preview(session: Any, item_id: int, name: str = "") -> tuple[QImage | 
         frame = video_frame(data, Path(name).suffix)
         if frame is not None:
             return frame, b""
-    image = QImage.fromData(data)
+    raw = QByteArray(data)
+    buffer = QBuffer(raw)  # both kept alive while the reader reads
+    buffer.open(QBuffer.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buffer)
+    reader.setAutoTransform(True)  # upright as detection sees it (EXIF orientation)
+    image = reader.read()
+    buffer.close()
     return (None if image.isNull() else image), data[:TEXT_BYTES]
 
 
@@ -163,19 +180,30 @@ class ItemDialog(QDialog):
             self.tabs.addTab(self._table(self.audit_model), self.tr("Audit"))
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.export_button = QPushButton(self.tr("Export copy..."))
+        self.export_button = set_icon(QPushButton(self.tr("Export copy...")), "export")
         self.export_button.clicked.connect(self._ask_export)
         self.export_button.setVisible(session.may("item.export"))
         self.export_button.setEnabled(False)
-        self.similar_button = QPushButton(self.tr("Similar..."))
+        self.similar_button = set_icon(QPushButton(self.tr("Similar...")), "similar")
         self.similar_button.setToolTip(self.tr("Near-duplicates and other occurrences"))
         self.similar_button.clicked.connect(lambda _c=False: self.show_similar())
         self.similar_dialog: Any = None
+        self.face_button = QPushButton(self.tr("Add missed face..."))
+        self.face_button.setToolTip(self.tr("Draw a box around a face the detector missed"))
+        self.face_button.clicked.connect(lambda _c=False: self.draw_face())
+        self.face_button.setVisible(False)  # a photo the user may analyse, once shown
+        self.redact_button = QPushButton(self.tr("Redact..."))
+        self.redact_button.setToolTip(self.tr("A copy with faces blurred, as a new item"))
+        self.redact_button.clicked.connect(lambda _c=False: self.redact())
+        self.redact_button.setVisible(False)
+        self.curate_dialog: Any = None
         close = QPushButton(self.tr("Close"))
         close.clicked.connect(self.accept)
         bottom = QHBoxLayout()
         bottom.addWidget(self.message, 1)
         bottom.addWidget(self.similar_button)
+        bottom.addWidget(self.face_button)
+        bottom.addWidget(self.redact_button)
         bottom.addWidget(self.export_button)
         bottom.addWidget(close)
         layout = QVBoxLayout(self)
@@ -290,6 +318,9 @@ class ItemDialog(QDialog):
             self.preview.setPixmap(pixmap)
             if is_video(self.item.name):
                 self.preview.setToolTip(self.tr("Video: the first frame"))
+            else:
+                self.face_button.setVisible(self.session.may("match.run"))
+            self.redact_button.setVisible(self.session.may("item.export"))
         else:
             text, is_text = text_or_hex(head)
             self.preview.setText(self.tr("Text") if is_text else self.tr("Binary (hex)"))
@@ -301,6 +332,35 @@ class ItemDialog(QDialog):
     def _preview_failed(self, message: str) -> None:
         self.preview.setText(message)
         self._previewed = self.loaded = True
+
+    # --- curation ------------------------------------------------------------------------
+    def draw_face(self) -> Any:
+        from desktop.pages.curate import DrawFaceDialog
+
+        if self.image is None:
+            return None
+        self.curate_dialog = DrawFaceDialog(
+            self.session, self.runner, self.item_id, self.image, self
+        )
+        self.curate_dialog.added.connect(
+            lambda face: self._curated(self.tr("Face {0} added.").format(face))
+        )
+        self.curate_dialog.show()
+        return self.curate_dialog
+
+    def redact(self) -> Any:
+        from desktop.pages.curate import RedactDialog
+
+        self.curate_dialog = RedactDialog(self.session, self.runner, self.item, self)
+        self.curate_dialog.redacted.connect(
+            lambda r: self._curated(self.tr("Redacted copy: item {0} ({1})").format(r.item, r.name))
+        )
+        self.curate_dialog.show()
+        return self.curate_dialog
+
+    def _curated(self, text: str) -> None:
+        self.message.setText(text)
+        self.refresh_history()
 
     # --- export --------------------------------------------------------------------------
     def _ask_export(self) -> None:

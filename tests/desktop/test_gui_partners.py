@@ -202,6 +202,7 @@ def test_an_agreement_is_added_from_the_dialog_and_core_refusals_stay_in_it(matc
     dialog.areas["fraud"].setChecked(True)
     dialog.areas["money-laundering"].setChecked(True)
     dialog.onward.setChecked(True)
+    dialog.redacted.setChecked(True)
     ok.click()
     settle(qtbot, window)
     assert not dialog.isVisible()
@@ -214,10 +215,12 @@ def test_an_agreement_is_added_from_the_dialog_and_core_refusals_stay_in_it(matc
         True,
     )
     assert (added.valid_from, added.valid_until) == ("2026-01-01", "2027-06-30")
+    assert added.redacted  # photos and videos go only as redacted copies
     assert [a.purpose for a in page.agreements.records] == ["joint-operation", "mla"]
-    recorded = list_audit(matched.session, action="agreement.")
+    recorded = list_audit(matched.session, action="agreement.added")
     assert len(recorded) == 2  # the template's, and this one (the refusals recorded nothing)
     assert recorded[-1].details["purpose"] == "mla" and recorded[-1].details["partner"] == "BKA"
+    assert len(list_audit(matched.session, action="agreement.redaction")) == 1
 
 
 def test_revoking_the_selected_key_asks_first_and_is_recorded(matched, qtbot):
