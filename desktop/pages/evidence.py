@@ -68,8 +68,20 @@ COLUMNS = (
 CACHED_CASES = 4
 
 
+_TOP = QModelIndex()
+
+
 class EvidenceModel(RecordModel):
-    """The items of a case with their hash-set hits: known-bad rows red, known-good grey."""
+    """The items of a case with their hash-set hits: known-bad rows red, known-good grey.
+
+    Built for 100,000 rows (PERFORMANCE, "Evidence as thumbnails"): a painted cell asks
+    ``data()`` for six or more roles through the proxy, so ``data()`` answers the roles with
+    nothing to say at once, and a row's display texts are formatted once, when first painted,
+    and kept (at most ``TEXT_ROWS`` rows; cleared with the records). Sizing stays with
+    ``setup_view`` (column widths are another branch's work; nothing here sizes columns).
+    """
+
+    TEXT_ROWS = 4000
 
     def __init__(self, parent: Any = None) -> None:
         columns = list(COLUMNS)
@@ -79,17 +91,45 @@ class EvidenceModel(RecordModel):
         )
         super().__init__(columns, "Evidence", parent)
         self.hits: dict[int, list[Any]] = {}
+        self._texts: dict[int, tuple[str, ...]] = {}  # item id -> display text per column
+        right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._width = len(self.columns)
+        self._align = [right if c.align_right else None for c in self.columns]
+        self._plain = [  # columns whose font, colour and icon depend on the hits alone
+            not c.whole and getattr(c, "icon", None) is None for c in self.columns
+        ]
 
     def set_items(self, items: list[Any], hits: dict[int, list[Any]]) -> None:
         self.hits = hits
+        self._texts.clear()
         self.set_records(items)
 
     def rank(self, item: Any) -> int:
-        return hit_rank(self.hits.get(item.id, []))
+        hits = self.hits.get(item.id)
+        return hit_rank(hits) if hits else NO_HIT
+
+    def texts(self, record: Any) -> tuple[str, ...]:
+        """The row's display texts, formatted on first use and cached."""
+        found = self._texts.get(record.id)
+        if found is None:
+            if len(self._texts) >= self.TEXT_ROWS:
+                self._texts.clear()
+            found = self._texts[record.id] = tuple(
+                (c.display(v) if c.display is not None else "" if v is None else str(v))
+                for c in self.columns
+                for v in (c.value(record),)
+            )
+        return found
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if index.isValid() and role in (Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole):
-            hits = self.hits.get(self.records[index.row()].id)
+        if role in _NOTHING or not index.isValid():
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.texts(self.records[index.row()])[index.column()]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return self._align[index.column()]
+        if role in _STYLE:
+            hits = self.hits.get(self.records[index.row()].id) if self.hits else None
             if hits:
                 rank = hit_rank(hits)
                 if role == Qt.ItemDataRole.ForegroundRole and rank in (0, 3):
@@ -98,13 +138,40 @@ class EvidenceModel(RecordModel):
                     font = QFont()
                     font.setBold(True)
                     return font
-        if index.isValid() and role == Qt.ItemDataRole.ToolTipRole:
+            if self._plain[index.column()]:
+                return None
+        if role == Qt.ItemDataRole.ToolTipRole:
             hits = self.hits.get(self.records[index.row()].id)
             if hits and index.column() == HITS_COLUMN:
                 from desktop.pages.hashsets import hit_label
 
                 return "\n".join(f"{hit_label(h)} — {h.algorithm} {h.digest}" for h in hits)
         return super().data(index, role)
+
+    def index(
+        self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = _TOP
+    ) -> QModelIndex:
+        """The proxy maps every cell it paints through here: Qt's own ``index()`` would ask
+        ``rowCount()`` and ``columnCount()``, two calls into Python per role of each cell."""
+        if parent.isValid() or not (0 <= row < len(self.records) and 0 <= column < self._width):
+            return QModelIndex()
+        return self.createIndex(row, column)
+
+
+NO_HIT = hit_rank([])
+_STYLE = (Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole, Qt.ItemDataRole.DecorationRole)
+# roles a cell of this table never sets: answered before any lookup
+_NOTHING = frozenset(
+    {
+        Qt.ItemDataRole.CheckStateRole,
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.SizeHintRole,
+        Qt.ItemDataRole.StatusTipRole,
+        Qt.ItemDataRole.WhatsThisRole,
+        Qt.ItemDataRole.AccessibleTextRole,
+        Qt.ItemDataRole.AccessibleDescriptionRole,
+    }
+)
 
 
 class FieldDateEdit(QDateEdit):
@@ -486,7 +553,8 @@ class EvidencePage(Page):
 
     # --- hash-set hits -------------------------------------------------------------------
     def _not_known_good(self, item: Any) -> bool:
-        return self.model.rank(item) != 3
+        hits = self.model.hits.get(item.id) if self.model.hits else None
+        return not hits or hit_rank(hits) != 3  # one dict lookup per row of 100,000
 
     def _apply_hide(self, hide: bool) -> None:
         self.proxy.set_keep(self._not_known_good if hide else None)
