@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.common import emit_json, out, signed_in
+from vault.actions import sentence
 from vault.history import head as audit_head
 from vault.history import list_audit
 
@@ -26,7 +27,9 @@ def audit(ctx: click.Context, as_json: bool, action: str | None, last: int) -> N
     for e in entries:
         details = ", ".join(f"{k}={v}" for k, v in e.readable.items())
         out.print(
-            f"#{e.seq}  {e.at}  {e.actor:<12} {e.action:<20} {e.target}  {details}", markup=False
+            f"#{e.seq}  {e.at}  {e.actor:<12} {sentence(e.action)} ({e.action})  {e.target}"
+            + (f"  {details}" if details else ""),
+            markup=False,
         )
 
 

@@ -6,6 +6,7 @@ import click
 
 from cli.common import emit_json, out, safe, signed_in
 from vault import cases
+from vault.actions import sentence
 
 
 @click.group()
@@ -111,7 +112,7 @@ def overview(ctx: click.Context, reference: str, as_json: bool) -> None:
     if o.last_viewed is None:
         changed = "first time you look at this case"
     else:
-        what = ", ".join(f"{n} {a}" for a, n in o.changes.items())
+        what = "; ".join(f"{sentence(a)}: {n}" for a, n in o.changes.items())
         changed = f"{o.changed} audit entries since {o.last_viewed}" + (f": {what}" if what else "")
     lines = [
         f"case:           {o.reference}  {safe(o.title)}",

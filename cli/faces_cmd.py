@@ -17,8 +17,15 @@ def faces() -> None:
 @faces.command("detect")
 @click.option("--case", "case_ref", required=True)
 @click.option("--video-fps", type=float, default=2.0, show_default=True, help="Frames sampled/s.")
+@click.option(
+    "--hard-faces/--no-hard-faces",
+    default=True,
+    show_default=True,
+    help="Where HOG finds no well-sized face, look again on an enlarged copy and with the CNN "
+    "detector (~2 s of CPU per photo without a face; off: faster, small faces missed).",
+)
 @click.pass_context
-def detect(ctx: click.Context, case_ref: str, video_fps: float) -> None:
+def detect(ctx: click.Context, case_ref: str, video_fps: float, hard_faces: bool) -> None:
     """Detect faces in every photo and video of a case not analysed yet."""
     from matching.casefaces import DetectJob
     from matching.parallel import prestart
@@ -26,7 +33,7 @@ def detect(ctx: click.Context, case_ref: str, video_fps: float) -> None:
     prestart()  # the worker processes' server loads its models while the vault is unlocked
     with signed_in(ctx) as session:
         token = CancelToken()
-        job = DetectJob(session, case_ref, video_fps=video_fps, cancel=token)
+        job = DetectJob(session, case_ref, video_fps=video_fps, cancel=token, hard_faces=hard_faces)
         with ctrl_c_cancels(token):
             result = run_job(job.run, "finding faces", unit="items")
     out.print(f"analysed {result.items} item(s): {result.faces} face(s) or track(s)", markup=False)
@@ -56,7 +63,8 @@ def list_(ctx: click.Context, case_ref: str, as_json: bool) -> None:
         mark += f"\tdiscarded: {f.discarded}" if f.discarded else ""
         out.print(
             f"{f.id}\t{f.kind}\titem {f.item}\t{when}\teyes {q['inter_eye_px']:.0f}px\t"
-            f"sharp {q['sharpness']:.0f}\t{f.item_name}{mark}",
+            f"sharp {q['sharpness']:.0f}\tyaw {q['yaw_deg']:.0f}\t{f.found_by()}\t"
+            f"{f.item_name}{mark}",
             markup=False,
         )
 

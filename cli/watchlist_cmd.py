@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import emit_json, out, run_cancellable, safe, say_error, signed_in
+from cli.common import emit_json, out, run_cancellable, safe, say_error, signed_in, warn
 from vault.errors import BatchIncomplete
 
 
@@ -128,11 +128,13 @@ def enrol(
 
     listing = Listing(reason, agency, label, review_on, expires_on)
     with signed_in(ctx) as session:
-        info, refused = core_enrol(
+        info, refused, warned = core_enrol(
             session, name, subject_ref, listing, list(photos), list(face_ids)
         )
     for path, why in refused:
         say_error(path, why.removeprefix(f"{Path(path).name}: "))
+    for _path, why in warned:
+        warn(f"{why} (enrolled)")
     out.print(f"subject {info.ref}: {info.references} reference(s)", markup=False)
     if refused:
         raise BatchIncomplete(f"{len(refused)} photo(s) refused (listed above)")

@@ -46,7 +46,7 @@ def parse(argv: list[str]) -> str | None:
 def make_app(argv: list[str]) -> object:
     from PySide6.QtWidgets import QApplication
 
-    from desktop import theme
+    from desktop import settings, theme
 
     found = QApplication.instance()
     app = found if isinstance(found, QApplication) else None
@@ -54,7 +54,7 @@ def make_app(argv: list[str]) -> object:
     app.setOrganizationName("Custos")
     app.setApplicationName("custos")
     app.setApplicationDisplayName("Custos")
-    theme.apply(app)
+    theme.apply(app, settings.theme())
     icon = Path(__file__).resolve().parent.parent / "resources" / "icons" / "custos.svg"
     if icon.is_file():
         from PySide6.QtGui import QIcon

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.icons import set_icon
 from desktop.pages import Page
 from desktop.tablemodel import RecordModel, setup_view
 from desktop.widgets import CaseBox
@@ -169,6 +170,7 @@ class CaseSubjectPage(Page):
         self.zoom_out_button.setToolTip(_t(QT_TRANSLATE_NOOP("CaseSubjectPage", "Zoom out")))
         self.zoom_out_button.clicked.connect(lambda: zoom(0.5))
         self.fit_button = QPushButton(_t(QT_TRANSLATE_NOOP("CaseSubjectPage", "Show all")))
+        set_icon(self.fit_button, "refresh")
         self.fit_button.clicked.connect(fit)
         for b in (self.zoom_out_button, self.zoom_in_button):
             b.setFixedWidth(b.fontMetrics().horizontalAdvance("+") + 28)

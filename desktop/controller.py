@@ -116,6 +116,9 @@ class Controller(QObject):
 
         def load() -> None:
             import vault.session  # noqa: F401
+            from desktop.icons import preload
+
+            preload()
 
         QTimer.singleShot(0, lambda: self.runner.call(load))
 
@@ -167,6 +170,23 @@ class Controller(QObject):
             return
         settings.set_language(self.session.user, lang)
         i18n.install(lang)
+        self._reopen()
+
+    def set_theme(self, choice: str) -> None:
+        """Light, dark or the system's: the palette now, the window made again (its icons and
+        coloured notes take the new theme's colours), on the same page."""
+        from desktop import icons, theme
+
+        settings.set_theme(choice)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply(app, choice)
+        icons.forget()
+        if self.session is not None and self.window is not None:
+            self._reopen()
+
+    def _reopen(self) -> None:
+        assert self.window is not None
         current = self.window.current_page()
         key = next((k for k, p in self.window.pages.items() if p is current), None)
         self.window.save_layout()
@@ -180,6 +200,7 @@ class Controller(QObject):
         self.window.lock_requested.connect(self.lock)
         self.window.quit_requested.connect(self.quit)
         self.window.language_requested.connect(self.set_language)
+        self.window.theme_requested.connect(self.set_theme)
         if area:
             self.window.show_area(area)
         self.window.show()

@@ -162,9 +162,10 @@ def seconds(value: float | None) -> str:
 def caption(face: Any) -> str:
     """Two short lines under a thumbnail: where from, and its quality (and time for a track)."""
     q = face.quality
-    quality = QCoreApplication.translate("Faces", "eyes {0} px · sharp {1}").format(
+    quality = QCoreApplication.translate("Faces", "eyes {0} px · sharp {1} · {2}").format(
         QLocale().toString(float(q.get("inter_eye_px", 0.0)), "f", 0),
         QLocale().toString(float(q.get("sharpness", 0.0)), "f", 0),
+        face.found_by(),
     )
     if face.kind == "track":
         where = QCoreApplication.translate("Faces", "track {0}–{1} s").format(
@@ -177,6 +178,22 @@ def caption(face: Any) -> str:
     return f"{where}\n{quality}"
 
 
+def quality_text(quality: dict[str, float], found_by: str | None = None) -> str:
+    """A face's measured quality in words, and which detector found it (gallery, review)."""
+    loc = QLocale()
+    text = QCoreApplication.translate(
+        "Faces", "{0} px between the eyes, sharpness {1}, turned {2}°, brightness {3}"
+    ).format(
+        loc.toString(float(quality.get("inter_eye_px", 0.0)), "f", 0),
+        loc.toString(float(quality.get("sharpness", 0.0)), "f", 0),
+        loc.toString(float(quality.get("yaw_deg", 0.0)), "f", 0),
+        loc.toString(float(quality.get("brightness", 0.0)), "f", 0),
+    )
+    if found_by:
+        text += "\n" + QCoreApplication.translate("Faces", "Found by: {0}").format(found_by)
+    return text
+
+
 def tooltip(face: Any) -> str:
     lines = [QCoreApplication.translate("Faces", "Face {0} in {1}").format(face.id, face.item_name)]
     if face.kind == "track":
@@ -185,7 +202,7 @@ def tooltip(face: Any) -> str:
                 "Faces", "Video track from {0} s to {1} s (best frame at {2} s)"
             ).format(seconds(face.start), seconds(face.end), seconds(face.frame_time))
         )
-    lines += [f"{k}: {v}" for k, v in sorted(face.quality.items())]
+    lines.append(quality_text(face.quality, face.found_by()))
     if face.captured_at:
         lines.append(QCoreApplication.translate("Faces", "Captured: {0}").format(face.captured_at))
     if getattr(face, "drawn_by", None):

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import theme
+from desktop.icons import set_icon
 from desktop.jobs import JobRunner
 
 
@@ -60,7 +62,7 @@ def _init(folder: Path, admin: str, password: str, kdf: Any) -> Any:
 def _error_label() -> QLabel:
     label = QLabel()
     label.setWordWrap(True)
-    label.setStyleSheet("color: #d9534f;")
+    label.setStyleSheet(theme.css("danger"))
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
 
@@ -232,7 +234,7 @@ class RecoveryDialog(QDialog):
         self.key.setReadOnly(True)
         self.key.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.key.setMaximumHeight(70)
-        self.save_button = QPushButton(self.tr("Save to file..."))
+        self.save_button = set_icon(QPushButton(self.tr("Save to file...")), "save")
         self.save_button.clicked.connect(self._ask_save)
         self.saved = QLabel()
         self.stored = QCheckBox(self.tr("I have stored the recovery key"))

@@ -16,9 +16,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import i18n, settings
+from desktop.icons import icon, set_icon
 from desktop.jobs import JobRunner
 from desktop.pages import AREAS, Area, Page, call
-from desktop.tablemodel import when
+from desktop.tablemodel import isolate, when
 
 
 def _last_verified(session: Any) -> str | None:
@@ -33,6 +34,7 @@ class MainWindow(QMainWindow):
     lock_requested = Signal()
     quit_requested = Signal()
     language_requested = Signal(str)
+    theme_requested = Signal(str)
 
     def __init__(self, session: Any, runner: JobRunner) -> None:
         super().__init__()
@@ -48,7 +50,7 @@ class MainWindow(QMainWindow):
         self.sidebar.setMinimumWidth(150)
         self.sidebar.setStyleSheet("QListWidget#sidebar::item { padding: 7px 10px; }")
         for area in self.areas:
-            item = QListWidgetItem(area.label())
+            item = QListWidgetItem(icon(area.key), area.label())
             item.setData(Qt.ItemDataRole.UserRole, area.key)
             self.sidebar.addItem(item)
         self.stack = QStackedWidget()
@@ -72,8 +74,10 @@ class MainWindow(QMainWindow):
     def _status_bar(self) -> None:
         bar = self.statusBar()
         roles = ", ".join(sorted(self.session.roles))
-        self.user_label = QLabel(self.tr("User: {0} ({1})").format(self.session.user, roles))
-        self.vault_label = QLabel(self.tr("Vault: {0}").format(self.session.folder))
+        self.user_label = QLabel(
+            self.tr("User: {0} ({1})").format(isolate(self.session.user), isolate(roles))
+        )
+        self.vault_label = QLabel(self.tr("Vault: {0}").format(isolate(self.session.folder)))
         self.verified_label = QLabel()
         for w in (self.user_label, self.vault_label, self.verified_label):
             bar.addPermanentWidget(w)
@@ -117,6 +121,23 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _c=False, c=code: self.language_requested.emit(c))
             group.addAction(action)
             lang_menu.addAction(action)
+        theme_menu = view_menu.addMenu(icon("theme"), self.tr("&Theme"))
+        theme_menu.setObjectName("theme_menu")
+        themes = QActionGroup(self)
+        chosen = settings.theme()
+        names = {
+            "system": self.tr("As the &system"),
+            "light": self.tr("&Light"),
+            "dark": self.tr("&Dark"),
+        }
+        self.theme_actions: dict[str, QAction] = {}
+        for choice, text in names.items():
+            action = QAction(text, self, checkable=True)
+            action.setChecked(choice == chosen)
+            action.triggered.connect(lambda _c=False, c=choice: self.theme_requested.emit(c))
+            themes.addAction(action)
+            theme_menu.addAction(action)
+            self.theme_actions[choice] = action
         help_menu = menu.addMenu(self.tr("&Help"))
         self.shortcuts_action = QAction(self.tr("&Keyboard shortcuts"), self)
         self.shortcuts_action.setShortcut(QKeySequence(Qt.Key.Key_F1))
@@ -125,6 +146,16 @@ class MainWindow(QMainWindow):
         self.about_action.triggered.connect(self.show_about)
         help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.about_action)
+        for action, name in (
+            (self.lock_action, "lock"),
+            (self.quit_action, "quit"),
+            (self.password_action, "password"),
+            (self.refresh_action, "refresh"),
+            (self.shortcuts_action, "shortcuts"),
+            (self.about_action, "about"),
+        ):
+            set_icon(action, name)
+        lang_menu.setIcon(icon("language"))
         for action in (
             self.lock_action,
             self.quit_action,

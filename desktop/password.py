@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import theme
 from desktop.jobs import JobDialog, JobRunner
 
 
@@ -60,7 +61,7 @@ class PasswordDialog(QDialog):
         note.setWordWrap(True)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #d9534f;")
+        self.message.setStyleSheet(theme.css("danger"))
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )

@@ -1,4 +1,4 @@
-"""Per-workstation preferences in QSettings: window layout, idle lock, each user's language.
+"""Per-workstation preferences in QSettings: window layout, idle lock, theme, each user's language.
 
 Only presentation state lives here; everything the core decides (users, roles, audit) stays in
 the vault. Keys are namespaced; a user's language is keyed by the user name.
@@ -44,6 +44,16 @@ def set_language(user: str, lang: str) -> None:
     s = settings()
     s.setValue(_user_key(user), lang)
     s.setValue("language/last", lang)
+
+
+def theme() -> str:
+    """The user's theme: "system" (the default: the desktop's colour scheme), "light", "dark"."""
+    value = str(settings().value("view/theme", "system") or "system")
+    return value if value in ("system", "light", "dark") else "system"
+
+
+def set_theme(choice: str) -> None:
+    settings().setValue("view/theme", choice)
 
 
 def last_user() -> str:

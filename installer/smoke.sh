@@ -104,6 +104,10 @@ grep -q 'Audio: aac' <<<"$probe" || { echo "smoke: the redacted clip lost its au
 step "custos verify"
 "$APP" verify
 
+step "the desktop's icon fonts (qtawesome) are in the bundle"
+ls "$(dirname "$APP")"/_internal/qtawesome/fonts/materialdesignicons6-webfont-*.ttf >/dev/null \
+    || { echo "smoke: no qtawesome fonts in the bundle" >&2; exit 1; }
+
 step "custos gui (offscreen, 3 s)"
 QT_QPA_PLATFORM=offscreen "$APP" gui --vault "$CUSTOS_VAULT" >"$TMP/gui.log" 2>&1 &
 GUI_PID=$!

@@ -331,7 +331,11 @@ def draw_face(
         )
     import dlib
 
-    face = engine()._face(rgb, dlib.rectangle(x, y, x + w, y + h))  # the detector's encoder
+    from matching.detect import HAND
+
+    # the detector's encoder; found "by hand" at the photo's own pixels (issue 13: each face
+    # says what found it)
+    face = engine()._face(rgb, dlib.rectangle(x, y, x + w, y + h), HAND, 1.0)
     crop = store_blob(session, face.crop_jpeg(rgb))
     why = reason.strip() or "missed by the detector"
     with session.transaction() as db:
@@ -346,7 +350,7 @@ def draw_face(
             end=None,
             box=json.dumps(list(face.box)),
             landmarks=json.dumps([list(p) for p in face.landmarks]),
-            quality=json.dumps(face.quality.to_dict()),
+            quality=json.dumps(face.stored_quality()),
             embedding=np.asarray(face.embedding, np.float32).tobytes(),
             model=face.model,
             crop_blob=crop.name,

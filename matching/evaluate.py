@@ -16,7 +16,10 @@ the system: a missed probe, a pair judged "different" — never skipped.
 - distractor_false_alerts: number of distractor photos with a candidate within the alert threshold.
 
 Every distance is :func:`matching.distance.distances`, the kernel alert and investigative search
-use, so a threshold calibrated here decides the same way in an alert search.
+use, and a subject with several reference photos is scored by the rule search applies
+(:data:`matching.search.SUBJECT_RULE`) through the same code
+(:meth:`matching.search.Gallery.subject_distances`), so a threshold calibrated here decides the
+same way in an alert search.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import numpy as np
 from matching import distance
 from matching.errors import EvaluationError
 from matching.faces import MODEL_NAME
-from matching.search import DEFAULT_ALERT_THRESHOLD
+from matching.search import DEFAULT_ALERT_THRESHOLD, SUBJECT_RULE, Gallery
 from vault.jobs import CancelToken, Emit, Progress, ignore
 
 DEFAULT_VERIFY_THRESHOLD = 0.6
@@ -207,6 +210,7 @@ class EvalReport:
                 "distractor_false_alerts": int(
                     np.sum(self.distractor_best <= self.alert_threshold)
                 ),
+                "subject_rule": SUBJECT_RULE,
             },
         }
 
@@ -214,15 +218,15 @@ class EvalReport:
 def _subject_distances(
     probe: np.ndarray | None, subjects: Mapping[str, list[np.ndarray]]
 ) -> dict[str, float]:
-    """Each subject's best distance to ``probe``: one kernel call against every enrolled
-    reference in enrolment order (as an alert search against that gallery)."""
+    """Each subject's score for ``probe`` by the rule search applies (``SUBJECT_RULE``), through
+    the code search runs (:meth:`Gallery.subject_distances`); inf for a subject it cannot score
+    (no probe face, or no reference enrolled)."""
     out = dict.fromkeys(subjects, math.inf)
     owners = [sid for sid, refs in subjects.items() for _ in refs]
     if probe is None or not owners:
         return out
-    refs = np.stack([r for rs in subjects.values() for r in rs])
-    for sid, d in zip(owners, distance.distances(probe, refs)[0].tolist(), strict=True):
-        out[sid] = min(out[sid], d)
+    gallery = Gallery(np.stack([r for rs in subjects.values() for r in rs]), owners)
+    out.update(gallery.subject_distances(probe)[0])
     return out
 
 
@@ -331,6 +335,7 @@ class Calibration:
     folder: str
     images: int
     model: str = MODEL_NAME
+    subject_rule: str = SUBJECT_RULE  # how subjects were scored (as every search scores them)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from matching.cluster import DEFAULT_CLUSTER_THRESHOLD, chinese_whispers, clusters
 from matching.curation import Edit, apply_edits, edits, live, marks
+from matching.faces import QUALITY_KEYS, found_by, found_by_label
 from matching.models import FaceRecord
 from vault.cases import find_case
 from vault.errors import Cancelled
@@ -34,6 +35,13 @@ class FaceInfo:
     place: dict[str, float] | None
     model: str
     model_version: str
+    detector: str = "hog"  # matching.detect.HOG or CNN
+    detection_scale: float | None = None  # detection pixels per original pixel (None: older)
+
+    def found_by(self) -> str:
+        """Which detector found the face, at which scale when recorded: "cnn x2", "hog x4"."""
+        return found_by_label({"detector": self.detector, "detection_scale": self.detection_scale})
+
     drawn_by: str | None = None  # a box drawn by hand (``matching.curation.draw_face``)
     discarded: str | None = None  # the reason it was discarded as a false detection
 
@@ -47,13 +55,15 @@ class FaceInfo:
 
 def _info(rec: FaceRecord, item_name: str, mark: dict[str, str] | None = None) -> FaceInfo:
     mark = mark or {}
+    stored = json.loads(rec.quality)
+    detector, scale = found_by(stored)
     return FaceInfo(
         id=rec.id,
         item=rec.item_id,
         item_name=item_name,
         kind=rec.kind,
         box=json.loads(rec.box),
-        quality=json.loads(rec.quality),
+        quality={k: stored[k] for k in QUALITY_KEYS if k in stored},
         frame_time=rec.frame_time,
         start=rec.start,
         end=rec.end,
@@ -61,6 +71,8 @@ def _info(rec: FaceRecord, item_name: str, mark: dict[str, str] | None = None) -
         place=json.loads(rec.place) if rec.place else None,
         model=rec.model,
         model_version=rec.model_version,
+        detector=detector,
+        detection_scale=scale,
         drawn_by=mark.get("drawn_by"),
         discarded=mark.get("discarded"),
     )

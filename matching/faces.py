@@ -6,7 +6,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-import cv2
 import numpy as np
 
 MODEL_NAME = "dlib_face_recognition_resnet_model_v1"
@@ -66,6 +65,11 @@ class Quality:
         light = 1.0 - min(abs(self.brightness - 128.0) / 128.0, 1.0) * 0.5
         return size * (0.5 + 0.5 * sharp) * pose * light
 
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> Quality:
+        """The quality of a stored face (its JSON may also say which detector found it)."""
+        return cls(**{k: float(stored[k]) for k in QUALITY_KEYS})
+
     def to_dict(self) -> dict[str, float]:
         return {
             "inter_eye_px": round(self.inter_eye_px, 2),
@@ -73,6 +77,23 @@ class Quality:
             "yaw_deg": round(self.yaw_deg, 2),
             "brightness": round(self.brightness, 2),
         }
+
+
+QUALITY_KEYS = ("inter_eye_px", "sharpness", "yaw_deg", "brightness")
+
+
+def found_by(stored: dict[str, Any]) -> tuple[str, float | None]:
+    """Which detector found a stored face and at which scale (detection pixels per original
+    pixel), from its quality JSON. Faces stored before detectors were recorded were all found
+    by HOG (the only detector then), at a scale not recorded: ``("hog", None)``."""
+    scale = stored.get("detection_scale")
+    return str(stored.get("detector", "hog")), float(scale) if scale is not None else None
+
+
+def found_by_label(stored: dict[str, Any]) -> str:
+    """``found_by`` as shown to an analyst: "cnn x2", "hog x4", "hog" (scale not recorded)."""
+    detector, scale = found_by(stored)
+    return detector if scale is None else f"{detector} x{scale:.3g}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,6 +105,15 @@ class Face:
     embedding: np.ndarray = field(repr=False)  # float32[128]
     quality: Quality
     model: str = MODEL_NAME
+    detector: str = "hog"  # matching.detect.HOG or CNN: the detector that found it
+    scale: float = 1.0  # detection pixels per original pixel where it was found
+
+    def stored_quality(self) -> dict[str, Any]:
+        """What a face record keeps in its ``quality`` JSON: the measures and which detector
+        found the face at which scale (a field of that JSON, not a column: an audited row's
+        digest covers every column, so a new column would make every face of an older vault
+        look edited to ``custos verify``)."""
+        return {**self.quality.to_dict(), "detector": self.detector, "detection_scale": self.scale}
 
     def crop(self, rgb: np.ndarray, margin: float = 0.25) -> np.ndarray:
         """The box enlarged by ``margin`` on each side, clipped to the image (a copy)."""
@@ -104,11 +134,15 @@ class Face:
             "landmarks": [list(p) for p in self.landmarks],
             "quality": self.quality.to_dict(),
             "model": self.model,
+            "detector": self.detector,
+            "detection_scale": self.scale,
         }
 
 
 def encode_jpeg(rgb: np.ndarray, quality: int = 92) -> bytes:
     """JPEG bytes of an RGB array (empty arrays encode a 1x1 black pixel)."""
+    import cv2  # here, not at the top: listing stored faces needs no OpenCV
+
     if rgb.size == 0:
         rgb = np.zeros((1, 1, 3), np.uint8)
     ok, buf = cv2.imencode(
@@ -127,6 +161,8 @@ def measure_quality(landmarks: np.ndarray, chip: np.ndarray) -> Quality:
 
     dlib's 5-point model: points 0-1 corners of one eye, 2-3 corners of the other, 4 nose base.
     """
+    import cv2
+
     pts = landmarks.astype(np.float64)
     eye_a, eye_b, nose = pts[0:2].mean(axis=0), pts[2:4].mean(axis=0), pts[4]
     axis = eye_b - eye_a

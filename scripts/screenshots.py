@@ -1,8 +1,14 @@
 """Screenshots of the real app for the README (run by scripts/screenshots.sh under Xvfb).
 
 Builds a demo vault from ../shared/faces through the core (the GUI tests' ``matchkit``), starts
-the app with its controller, signs in through the login dialog, visits the main screens and
-saves each window with ``QWidget.grab()`` into docs/screenshots/.
+the app with its controller, signs in through the login dialog, visits **every area of the
+sidebar** (whatever ``desktop.pages.AREAS`` holds: a new page is photographed with no change
+here) and the dialogs in ``DIALOGS``, in English and in Arabic, saves each window with
+``QWidget.grab()`` into docs/screenshots/ (``<view>.png``, ``<view>-ar.png``) and rewrites the
+README's table between ``<!-- screenshots -->`` and ``<!-- /screenshots -->``.
+
+To add a view: a new sidebar area needs nothing (give it a line in ``CAPTIONS`` and, if it loads
+pictures, a ``READY`` condition); a dialog gets a line in ``DIALOGS``.
 
     xvfb-run -s "-screen 0 1400x900x24" uv run python scripts/screenshots.py [--out DIR]
 """
@@ -14,6 +20,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "desktop")]
@@ -40,12 +47,154 @@ def settle(app: object, ms: int = 400) -> None:
     wait(app, lambda: time.monotonic() > end)
 
 
-def save(widget: object, out: Path, name: str) -> None:
+def save(widget: object, out: Path, name: str) -> Path:
     path = out / f"{name}.png"
     widget.grab().save(str(path), "PNG")  # type: ignore[attr-defined]
-    if path.stat().st_size > 290_000:  # README images stay small: fewer colours, same pixels
+    if path.stat().st_size > 200_000:  # README images stay small: fewer colours, same pixels
         os.system(f"convert {path} -colors 255 PNG8:{path}")
     print(f"{path} ({path.stat().st_size // 1024} KiB)")
+    return path
+
+
+CASE = "OP-7"
+
+# What each view shows, for the README (a view without a caption is named by its area title).
+CAPTIONS = {
+    "login": "Sign in",
+    "cases": "Cases the user may read",
+    "overview": "Case overview: figures, partners, what changed since you last looked",
+    "evidence": "Evidence of a case, with whole hashes and known-file hits",
+    "thumbnails": "Evidence as thumbnails",
+    "timeline": "Timeline: items at their capture time, zoomable, filtered",
+    "map": "Map of the items with a position (offline basemap)",
+    "hashsets": "Hash sets (NSRL, VICS, lists) and their state",
+    "faces": "Faces and video tracks found in a case, with quality",
+    "watchlists": "Watchlist subjects, reference photos and calibration",
+    "review": "Review: probe and reference side by side, listing, distance and threshold",
+    "partners": "Partner directory: grouped key fingerprints and agreements",
+    "bundles": "Bundles sent and received",
+    "audit": "Audit log in words, with the chain status",
+    "admin": "Users, roles, sign-ins and keys",
+    "search": "Search a case's faces against watchlists",
+    "export-policy": "Export: the policy check lists refused items before anything is written",
+    "item": "One item: preview, record, custody and audit history",
+    "evidence-grid": "Evidence as thumbnails (made once, stored encrypted)",
+    "evidence-dark": "The dark theme (View > Theme)",
+}
+
+DARK_VIEW = "evidence"  # photographed in the dark theme too
+
+# Extra conditions before an area is photographed (beyond "every call answered").
+READY: dict[str, Callable[[Any], bool]] = {
+    "evidence": lambda page: page.model.rowCount() > 0,
+    "faces": lambda page: page.model.rowCount() > 0 and page.cache.pending == 0,
+    "review": lambda page: page.detail is not None,
+    "watchlists": lambda page: page.photos.count() > 0,
+    "overview": lambda page: page.overview is not None,
+}
+
+
+def _export(window: Any) -> Any:
+    bundles = window.show_area("bundles")
+    bundles.show_case(CASE)
+    dialog = bundles.open_export()
+    dialog.purpose.setCurrentIndex(dialog.purpose.findData("joint-operation"))
+    return dialog
+
+
+def _search(window: Any) -> Any:
+    faces = window.show_area("faces")
+    faces.show_case(CASE)
+    return faces.open_search()
+
+
+def _item(window: Any) -> Any:
+    evidence = window.show_area("evidence")
+    evidence.show_case(CASE)
+    return evidence.view_item(evidence.model.records[0].id)
+
+
+# (name, area it needs, open(window) -> dialog, ready(dialog))
+DIALOGS: list[tuple[str, str, Callable[[Any], Any], Callable[[Any], bool]]] = [
+    ("export-policy", "bundles", _export, lambda d: d.preview is not None),
+    ("search", "faces", _search, lambda d: True),
+    ("item", "evidence", _item, lambda d: d.loaded),
+]
+
+
+def _grid(app: Any, window: Any, out: Path, name: str) -> None:
+    """The evidence as thumbnails (made by the grid's job)."""
+    evidence = window.show_area("evidence")
+    evidence.show_case(CASE)
+    wait(app, lambda: evidence.model.rowCount() > 0)
+    evidence.show_grid(True)
+    grid = evidence.grid
+    wait(app, lambda: grid.job is None and bool(grid.tiles) and grid.cache.pending == 0)
+    settle(app, 800)
+    wait(app, lambda: grid.cache.pending == 0)
+    save(window, out, name)
+    evidence.show_grid(False)
+
+
+# Areas photographed their own way (name -> photographer(app, window, out, file name)).
+SPECIAL: dict[str, Callable[[Any, Any, Path, str], None]] = {}
+# Views that are not areas, after the areas: (name, area it needs, photographer).
+EXTRA: list[tuple[str, str, Callable[[Any, Any, Path, str], None]]] = []
+
+
+def photograph(app: Any, window: Any, out: Path, suffix: str) -> list[str]:
+    """Every area of the sidebar, the extra views, every dialog; returns the names."""
+    names = []
+    for key in window.area_keys():
+        if key in SPECIAL:
+            SPECIAL[key](app, window, out, key + suffix)
+            names.append(key)
+            continue
+        page = window.show_area(key)
+        page.show_case(CASE)
+        ready = READY.get(key, lambda _p: True)
+        wait(app, lambda r=ready, p=page: not window.runner.busy and r(p))
+        settle(app)
+        save(window, out, key + suffix)
+        names.append(key)
+    for name, area, take in EXTRA:
+        if area in window.area_keys():
+            take(app, window, out, name + suffix)
+            names.append(name)
+    for name, area, open_dialog, ready_dialog in DIALOGS:
+        if area not in window.area_keys():
+            continue
+        dialog = open_dialog(window)
+        wait(app, lambda r=ready_dialog, d=dialog: not window.runner.busy and r(d))
+        settle(app)
+        save(dialog, out, name + suffix)
+        dialog.close()
+        names.append(name)
+    return names
+
+
+def readme_table(names: list[str], titles: dict[str, str]) -> str:
+    """A compact table: one row per view, English and Arabic side by side."""
+    rows = ["| View | English | العربية |", "|---|---|---|"]
+    for name in names:
+        caption = CAPTIONS.get(name) or titles.get(name, name)
+        image = f"docs/screenshots/{name}"
+        rows.append(
+            f'| {caption} | <img src="{image}.png" width="400" alt="{caption}"> '
+            f'| <img src="{image}-ar.png" width="400" alt="{caption} (Arabic)"> |'
+        )
+    return "\n".join(rows)
+
+
+def write_readme(table: str) -> None:
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    start, end = "<!-- screenshots -->", "<!-- /screenshots -->"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1]
+        readme.write_text(f"{before}{start}\n{table}\n{end}{after}", encoding="utf-8")
+        print(f"{readme}: screenshot table rewritten")
 
 
 def main() -> int:
@@ -78,82 +227,36 @@ def main() -> int:
     window = controller.window
     window.resize(*SIZE)
     settle(app)
-
-    evidence = window.show_area("evidence")
-    evidence.show_case("OP-7")
-    wait(app, lambda: evidence.model.rowCount() > 0)
-    settle(app)
-    save(window, out, "evidence")
-
-    evidence.show_grid(True)  # the same evidence as thumbnails (made by the grid's job)
-    grid = evidence.grid
-    wait(app, lambda: grid.job is None and bool(grid.tiles) and grid.cache.pending == 0)
-    settle(app, 800)
-    wait(app, lambda: grid.cache.pending == 0)
-    save(window, out, "evidence-grid")
-    evidence.show_grid(False)
-
-    page = window.show_area("faces")
-    page.show_case("OP-7")
-    wait(app, lambda: page.model.rowCount() > 0)
-    wait(app, lambda: page.cache.pending == 0)
-    settle(app)
-    save(window, out, "faces")
-
-    review = window.show_area("review")
-    review.show_case("OP-7")
-    wait(app, lambda: review.detail is not None)
-    settle(app)
-    save(window, out, "review")
-
-    lists = window.show_area("watchlists")
-    wait(app, lambda: lists.photos.count() > 0)
-    settle(app)
-    save(window, out, "watchlists")
-
-    window.show_area("partners")
-    settle(app)
-    save(window, out, "partners")
-
-    _map(app, window, out, "map")  # a subject's track across three cities
+    titles = {a.key: a.title for a in window.areas}
+    names = photograph(app, window, out, "")
     controller.set_language("ar")
     window = controller.window
     window.resize(*SIZE)
-    _map(app, window, out, "map-ar")
-    controller.set_language("en")
-    window = controller.window
-    window.resize(*SIZE)
-    controller.set_language("ar")  # the thumbnails in Arabic (right to left)
-    window = controller.window
-    window.resize(*SIZE)
-    evidence = window.show_area("evidence")
-    evidence.show_case("OP-7")
-    wait(app, lambda: evidence.model.rowCount() > 0)
-    evidence.show_grid(True)
-    grid = evidence.grid
-    wait(app, lambda: grid.job is None and bool(grid.tiles) and grid.cache.pending == 0)
-    settle(app, 800)
-    wait(app, lambda: grid.cache.pending == 0)
-    save(window, out, "evidence-grid-ar")
-    controller.set_language("en")
-    window = controller.window
-    window.resize(*SIZE)
     settle(app)
-
-    bundles = window.show_area("bundles")
-    bundles.show_case("OP-7")
-    dialog = bundles.open_export()
-    dialog.purpose.setCurrentIndex(dialog.purpose.findData("joint-operation"))
-    wait(app, lambda: dialog.preview is not None)
+    photograph(app, window, out, "-ar")
+    for lang, suffix in (("ar", "-ar"), ("en", "")):  # the dark theme, both languages
+        controller.set_language(lang)
+        controller.set_theme("dark")
+        window = controller.window
+        window.resize(*SIZE)
+        page = window.show_area(DARK_VIEW)
+        page.show_case(CASE)
+        wait(app, lambda w=window, p=page: not w.runner.busy and READY[DARK_VIEW](p))
+        settle(app)
+        save(window, out, f"{DARK_VIEW}-dark{suffix}")
+    controller.set_theme("system")
+    names.append(f"{DARK_VIEW}-dark")
+    controller.set_language("ar")
+    controller.lock()  # the login dialog, now in Arabic
+    wait(app, lambda: controller.dialog is not None)
     settle(app)
-    save(dialog, out, "export-policy")
-    dialog.close()
-
+    save(controller.dialog, out, "login-ar")
+    write_readme(readme_table(["login", *names], titles))
     controller.quit()
     return 0
 
 
-def _map(app: object, window: object, out: Path, name: str) -> None:
+def _map(app: Any, window: Any, out: Path, name: str) -> None:
     places = window.show_area("map")  # type: ignore[attr-defined]
     places.show_case("MAP-DEMO")
     wait(app, lambda: places.loaded is not None and bool(places.view.levels))
@@ -199,6 +302,10 @@ def _places(work: Path, faces: Path) -> None:
         search(session, ["wanted"], case_reference="MAP-DEMO", mode="alert")
     finally:
         session.close()
+
+
+SPECIAL["map"] = _map  # a subject's track across three cities (case MAP-DEMO)
+EXTRA.append(("evidence-grid", "evidence", _grid))
 
 
 if __name__ == "__main__":

@@ -98,6 +98,22 @@ def blob_files(folder: Path) -> list[Path]:
     return sorted(p for p in (folder / "blobs").glob("*/*") if p.is_file())
 
 
+def pack_files(folder: Path) -> list[Path]:
+    """The stored packs (``packs/ab/<name>``: small objects, ``vault.packs``)."""
+    return sorted(p for p in (folder / "packs").glob("*/*") if p.is_file())
+
+
+def assert_store_matches_rows(session: Session) -> None:
+    """Every blob file and pack on disk is named by a ``blobs`` row and every row's file is
+    there: no orphan left, none missing."""
+    from vault.models import Blob
+
+    with session.db() as db:
+        stored = db.execute(select(Blob.name, Blob.pack)).all()
+    assert {p.name for p in blob_files(session.folder)} == {n for n, pack in stored if not pack}
+    assert {p.name for p in pack_files(session.folder)} == {pack for _, pack in stored if pack}
+
+
 def run_cli(
     *args: str,
     vault: Path,

@@ -77,6 +77,8 @@ class Pending:
     blob: str
     mtime: str
     derived: dict[str, Any] = field(default_factory=dict)  # by layer: ``vault.schema.Derive``
+    pack: str = ""  # a small object in a pack (vault.packs): the pack and its data's offset
+    offset: int = 0
 
 
 def record_batch(
@@ -96,7 +98,15 @@ def record_batch(
     for p in batch:
         if p.blob not in known:
             known.add(p.blob)
-            blobs.append({"name": p.blob, "sha256": p.sha256, "size": p.size})
+            blobs.append(
+                {
+                    "name": p.blob,
+                    "sha256": p.sha256,
+                    "size": p.size,
+                    "pack": p.pack,
+                    "pack_offset": p.offset,
+                }
+            )
     if blobs:
         db.execute(insert(Blob), blobs)
     items = [

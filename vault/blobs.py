@@ -1,4 +1,5 @@
-"""The blob store: one age v1 file per distinct content, named by a keyed hash.
+"""The blob store: one age v1 file per distinct content, named by a keyed hash, or an object in a
+pack (small objects, ``vault.packs``).
 
 ``blobs/ab/<name>`` where name = HMAC-SHA256(blob-name key, SHA-256 of the plaintext). The folder
 shows neither content nor equality with a known file; the same content is stored once. Writes go
@@ -13,14 +14,14 @@ import hmac
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from sqlalchemy import select
 
-from vault import agefmt
+from vault import agefmt, packs
 from vault.errors import IntegrityFault
 from vault.fsutil import fsync_dir
 
@@ -47,6 +48,11 @@ class BlobStore:
     ) -> None:
         self.root = folder / "blobs"
         self._root = str(self.root)
+        self.packs = folder / "packs"
+        self._packs = str(self.packs)
+        # blob name -> (pack, offset, size) of a packed object, None for a loose blob; the
+        # session sets it (the database says where each object is)
+        self.locate: Callable[[str], tuple[str, int, int] | None] = lambda name: None
         self.tmp = folder / "tmp"
         self._name_key = name_key
         self.recipients = recipients
@@ -71,6 +77,9 @@ class BlobStore:
 
     def path(self, name: str) -> Path:
         return self.root / name[:2] / name
+
+    def pack_path(self, pack: str) -> str:
+        return os.path.join(self._packs, pack[:2], pack)
 
     def exists(self, name: str) -> bool:
         return self.path(name).exists()
@@ -125,6 +134,23 @@ class BlobStore:
                 os.replace(tmp_path, target)
         return True
 
+    def move_pack_in(self, tmp_path: str, pack: str) -> None:
+        """Rename a sealed pack from ``tmp/`` into ``packs/``; not durable by itself (ingest's
+        ``syncfs`` before the commit that records its objects makes it so)."""
+        folder = os.path.join(self._packs, pack[:2])
+        with self._move_lock:
+            if not self._marked:
+                self._mark_unsettled()
+            try:
+                os.replace(tmp_path, os.path.join(folder, pack))
+            except FileNotFoundError:
+                if not os.path.isdir(self._packs):
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(self._packs, 0o700)
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(folder, 0o700)
+                os.replace(tmp_path, os.path.join(folder, pack))
+
     def put_bytes(self, data: bytes) -> tuple[str, str, bool]:
         """Store a small object durably; returns (blob name, sha256, newly stored)."""
         sha = hashlib.sha256(data).hexdigest()
@@ -144,6 +170,15 @@ class BlobStore:
 
     def read_chunks(self, name: str) -> Iterator[bytes]:
         """Decrypt a blob; ``agefmt.AgeError`` if it was altered, ``OSError`` if it is missing."""
+        where = self.locate(name)
+        if where is not None:
+            pack, offset, size = where
+            yield packs.read_object(self.pack_path(pack), self._identity, offset, size)
+            return
+        yield from self.read_file_chunks(name)
+
+    def read_file_chunks(self, name: str) -> Iterator[bytes]:
+        """``read_chunks`` of a blob known to be a file of its own (no database look-up)."""
         with (
             open(self.path(name), "rb", buffering=0) as raw,
             open(raw.fileno(), "rb", closefd=False, buffering=1 << 20) as fh,
@@ -151,8 +186,13 @@ class BlobStore:
             yield from agefmt.decrypt_chunks(fh, self._identity)
 
     @contextlib.contextmanager
-    def open_decrypted(self, name: str) -> Iterator[agefmt.Decryptor]:
+    def open_decrypted(self, name: str) -> Iterator[agefmt.Decryptor | _Plain]:
         """A blob's plaintext for ``readinto`` (no copy per chunk); errors as ``read_chunks``."""
+        where = self.locate(name)
+        if where is not None:
+            pack, offset, size = where
+            yield _Plain(packs.read_object(self.pack_path(pack), self._identity, offset, size))
+            return
         with open(self.path(name), "rb") as fh:
             yield agefmt.Decryptor(fh, self._identity)
 
@@ -194,6 +234,15 @@ class BlobStore:
                 for f in sub.iterdir():
                     yield f.name
 
+    def stored_packs(self) -> Iterator[str]:
+        """Names of the packs in ``packs/``."""
+        if not self.packs.is_dir():
+            return
+        for sub in self.packs.iterdir():
+            if sub.is_dir():
+                for f in sub.iterdir():
+                    yield f.name
+
     def _mark_unsettled(self) -> None:
         """Before this session's first blob goes in: from now on a crash may leave orphans.
 
@@ -225,16 +274,42 @@ class BlobStore:
             return removed
 
     def remove_orphans(self, db: DbSession) -> int:
-        """Delete blobs no database row names: leftovers of a crash before the commit."""
+        """Delete blobs and packs no database row names: leftovers of a crash before the commit.
+
+        A loose blob whose row says its object is in a pack is one too (a vault upgrade moved it
+        into a pack and was interrupted before removing the file)."""
         from vault.models import Blob
 
-        known = set(db.scalars(select(Blob.name)))
+        loose: set[str] = set()
+        used: set[str] = set()
+        for name, pack in db.execute(select(Blob.name, Blob.pack)):
+            if pack:
+                used.add(pack)
+            else:
+                loose.add(name)
         removed = 0
         for name in list(self.stored_names()):
-            if name not in known:
+            if name not in loose:
                 self.path(name).unlink()
                 removed += 1
+        for pack in list(self.stored_packs()):
+            if pack not in used:
+                os.unlink(self.pack_path(pack))
+                removed += 1
         return removed
+
+
+class _Plain:
+    """A packed object's plaintext with ``readinto``, as ``agefmt.Decryptor`` gives a blob's."""
+
+    def __init__(self, data: bytes) -> None:
+        self._view = memoryview(data)
+
+    def readinto(self, out: memoryview) -> int:
+        n = min(len(out), len(self._view))
+        out[:n] = self._view[:n]
+        self._view = self._view[n:]
+        return n
 
 
 @dataclass(frozen=True)

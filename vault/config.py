@@ -18,7 +18,10 @@ from vault.errors import VaultUnavailable
 from vault.fsutil import atomic_write
 from vault.keys import KdfParams
 
-FORMAT = 2  # 2: slots hold each user's own keys (vault.keys.Slot)
+# 2: slots hold each user's own keys (vault.keys.Slot); 3: small objects in packs (vault.packs).
+# A vault of format 2 is upgraded in place when it opens (vault.upgrade).
+FORMAT = 3
+OLDEST = 2  # the oldest format this Custos opens (and upgrades)
 FILENAME = "vault.toml"
 
 
@@ -54,7 +57,7 @@ class VaultConfig:
                     f"{folder}: vault format {fmt} is newer than this Custos understands "
                     f"({FORMAT}); update Custos"
                 )
-            if fmt < FORMAT:
+            if fmt < OLDEST:
                 raise VaultUnavailable(
                     f"{folder}: vault format {fmt} was made by an earlier Custos whose users "
                     "share one key; it cannot be opened here (export its cases with that version)"

@@ -21,14 +21,14 @@ import contextlib
 import os
 import sys
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from vault import agefmt, storework
+from vault import agefmt, packs, storework
 from vault.acquisition import CustodyForm, Pending, held_by_case, record_batch, source_path
 from vault.cases import find_case
 from vault.errors import UserError
@@ -36,7 +36,7 @@ from vault.fsutil import start_writeback, syncfs
 from vault.hashing import MultiHasher
 from vault.jobs import CancelToken, Emit, Finished, Progress
 from vault.session import Session, requires
-from vault.sources import Source, collect, text
+from vault.sources import Source, text, walk
 
 BATCH_FILES = 500
 BATCH_BYTES = 256 << 20
@@ -51,6 +51,9 @@ WRITEBACK = 16 << 20  # start writing a large temp file to disk every this many 
 POOL_MIN_FILES = 256
 WORKERS = 2
 WORKER_GROUP = 16  # files per task sent to a worker (one round trip per group)
+# Files under packs.PACK_MAX go into packs, one pack per task: this many files or bytes at most
+PACK_GROUP = 1024
+PACK_BYTES = 8 << 20
 # In flight at most (besides the group being taken): enough for the workers to go on while a
 # batch commits; the bytes bound keeps the temp files of files near SMALL_FILE in check.
 WORKER_WINDOW = 48
@@ -94,6 +97,7 @@ class IngestJob:
         self._total = 0
         self._dropped: list[str] = []  # temp files of the workers to remove at the end
         self._hash_sets = True  # the case's choice, read in ``run``
+        self._packs_in: set[str] = set()  # packs of this job moved into packs/
         # What the layers compute from a file's bytes as it is read (the PDQ of a photo)
         derive = session.schema.derivers
         self._derivers = storework.Derivers.of(derive)
@@ -107,15 +111,24 @@ class IngestJob:
             case_id, self._hash_sets = case.id, case.hash_sets
             if not self.again:
                 self._held = held_by_case(db, case_id)
-        sources, problems = collect(self.paths)
+        # Two walks, no list of sources (a phone dump can be a million files): the first counts
+        # and sizes them for progress, the second stores them.
+        problems: list[tuple[str, str]] = []
+        count = small = self._total = 0
+        for _, size in walk(self.paths, problems):
+            count += 1
+            self._total += size
+            small += size < SMALL_FILE
         result = IngestResult(failed=list(problems))
         for subject, message in problems:
             emit(Finished(subject, False, message))
-        sizes = [_size(s.path) for s in sources]
-        self._total = sum(sizes)
-        emit(Progress(0, self._total, "bytes", f"{len(sources)} files"))
+        emit(Progress(0, self._total, "bytes", f"{count} files"))
+        later: list[tuple[str, str]] = []  # what the second walk found that the first did not
         try:
-            self._run(case_id, sources, sizes, result, emit)
+            self._run(case_id, walk(self.paths, later, again=True), small, result, emit)
+            for subject, message in (p for p in later if p not in problems):
+                result.failed.append((subject, message))
+                emit(Finished(subject, False, message))
         finally:
             # Temp files of files stored by the workers but not taken (a stop before the end) go
             # only now: on a full disk, after the attempt to save what was finished, as when
@@ -129,15 +142,15 @@ class IngestJob:
     def _run(
         self,
         case_id: int,
-        sources: list[Source],
-        sizes: list[int],
+        sources: Iterator[tuple[Source, int]],
+        small: int,
         result: IngestResult,
         emit: Emit,
     ) -> None:
         batch: list[Pending] = []
         batch_bytes = 0
         try:
-            with contextlib.closing(self._stored(sources, sizes, emit)) as stored:
+            with contextlib.closing(self._stored(sources, small, emit)) as stored:
                 for source, outcome in stored:
                     if isinstance(outcome, _SourceError):
                         result.failed.append((text(source.path), str(outcome)))
@@ -172,7 +185,7 @@ class IngestJob:
             raise UserError(str(exc)) from None
 
     def _stored(
-        self, sources: list[Source], sizes: list[int], emit: Emit
+        self, sources: Iterator[tuple[Source, int]], small: int, emit: Emit
     ) -> Generator[tuple[Source, Pending | _SourceError | None], None, None]:
         """Store every source, yielding (source, pending / read error / None if cancelled) in
         order; stops early when the job is cancelled.
@@ -183,9 +196,8 @@ class IngestJob:
         hashing already runs on threads of its own). Progress events stay on this thread.
         """
 
-        small = sum(1 for size in sizes if size < SMALL_FILE)
         if small >= POOL_MIN_FILES and sys.executable and not getattr(sys, "frozen", False):
-            yield from self._stored_by_workers(sources, sizes, emit)
+            yield from self._stored_by_workers(sources, emit)
             return
 
         def attempt(source: Source, report: Emit | None) -> Pending | _SourceError | None:
@@ -206,7 +218,7 @@ class IngestJob:
 
         with ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="custos-ingest") as pool:
             try:
-                for source, size in zip(sources, sizes, strict=True):
+                for source, size in sources:
                     if self.cancel.cancelled:
                         return
                     if size < SMALL_FILE:
@@ -227,7 +239,7 @@ class IngestJob:
                     future.cancel()
 
     def _stored_by_workers(
-        self, sources: list[Source], sizes: list[int], emit: Emit
+        self, sources: Iterator[tuple[Source, int]], emit: Emit
     ) -> Generator[tuple[Source, Pending | _SourceError | None], None, None]:
         """``_stored`` for many small files: worker processes store them (``vault.storework``).
 
@@ -246,6 +258,7 @@ class IngestJob:
         ready: deque[tuple[Source, storework.Outcome]] = deque()  # results not yet taken
         group: list[Source] = []
         group_bytes = 0
+        packing = False  # the group goes into one pack (files under packs.PACK_MAX)
         try:
             publics = [r.public for r in blobs.recipients]
             workers = storework.Workers(
@@ -258,7 +271,7 @@ class IngestJob:
             nonlocal in_flight, group_bytes
             if group:
                 try:
-                    workers.submit([str(s.path) for s in group])
+                    workers.submit([str(s.path) for s in group], packing)
                 except storework.WorkerDied:
                     raise _VaultWriteError(WORKER_DIED) from None
                 window.append((group.copy(), group_bytes))
@@ -281,13 +294,20 @@ class IngestJob:
                 yield source, self._moved_in(source, outcome, tmp_dir, emit)
 
         try:
-            for source, size in zip(sources, sizes, strict=True):
+            for source, size in sources:
                 if self.cancel.cancelled:
                     return
                 if size < SMALL_FILE:
+                    if group and packing != (size < packs.PACK_MAX):
+                        send()
+                    packing = size < packs.PACK_MAX
                     group.append(source)
                     group_bytes += size
-                    if len(group) >= WORKER_GROUP:
+                    if (
+                        len(group) >= PACK_GROUP or group_bytes >= PACK_BYTES
+                        if packing
+                        else len(group) >= WORKER_GROUP
+                    ):
                         send()
                         while len(window) > WORKER_WINDOW or in_flight > WORKER_BYTES:
                             yield from take()
@@ -309,6 +329,10 @@ class IngestJob:
             # the next open.
             left = [o for _, o in ready] + workers.close()
             self._dropped += [os.path.join(tmp_dir, o[1]) for o in left if o[0] == "ok"]
+            self._dropped += [
+                os.path.join(tmp_dir, pack)
+                for pack in {o[1] for o in left if o[0] == "packed"} - self._packs_in
+            ]
 
     def _moved_in(
         self, source: Source, outcome: storework.Outcome, tmp_dir: str, emit: Emit
@@ -317,6 +341,8 @@ class IngestJob:
         kind = outcome[0]
         if kind == "source":
             return _SourceError(outcome[1])
+        if kind == "packed":
+            return self._packed(source, outcome, tmp_dir, emit)
         if kind != "ok":
             raise _VaultWriteError(outcome[1])
         _, tmp_name, size, sha256, sha1, md5, mtime, derived = outcome
@@ -333,6 +359,22 @@ class IngestJob:
         self._done += size
         emit(Progress(self._done, self._total, "bytes", source.name))
         return Pending(source, size, sha256, sha1, md5, name, _iso(mtime), derived)
+
+    def _packed(
+        self, source: Source, outcome: storework.Outcome, tmp_dir: str, emit: Emit
+    ) -> Pending:
+        """A worker put the file into a pack: the pack moves into packs/ with its first file."""
+        _, pack, size, sha256, sha1, md5, mtime, offset, derived = outcome
+        blobs = self.session.blobs
+        if pack not in self._packs_in:
+            _write(blobs.move_pack_in, os.path.join(tmp_dir, pack), pack)
+            self._packs_in.add(pack)
+        self._done += size
+        emit(Progress(self._done, self._total, "bytes", source.name))
+        name = blobs.name_for(sha256)
+        return Pending(
+            source, size, sha256, sha1, md5, name, _iso(mtime), derived, pack=pack, offset=offset
+        )
 
     def _store(self, source: Source, emit: Emit | None) -> Pending | None:
         """Encrypt one file into the blob store; None if cancelled while reading it.
@@ -438,13 +480,6 @@ def _check_unchanged(path: Path, before: os.stat_result, after: os.stat_result, 
     problem = storework.unchanged(str(path), before, after, read)
     if problem:
         raise _SourceError(problem)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _iso(ts: float) -> str:

@@ -7,11 +7,11 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session as DbSession
 
 from vault.acquisition import seizure_date
@@ -89,11 +89,28 @@ def _info(item: Any, case_ref: str, corrections: dict[str, str] | None = None) -
 def list_items(session: Session, case_reference: str) -> list[ItemInfo]:
     with session.db() as db:
         case = find_case(db, case_reference)
-        # plain column rows, not ORM objects: 10,000 items load in a few tens of milliseconds
-        columns = [getattr(Item, f) for f in _COLUMNS]
-        rows = db.execute(select(*columns).where(Item.case_id == case.id).order_by(Item.id))
-        corrections = _corrections(session, [case.id])
-        return [_info(i, case.reference, corrections.get(i.id)) for i in rows]
+        # Core rows (not the ORM's loading) in the dataclass's field order, straight into its
+        # constructor: no per-field getattr (profiled on 100,000 items: PERFORMANCE "Desktop").
+        rows = db.connection().execute(_list_query(case.id, case.reference)).all()
+    corrections = _corrections(session, [case.id])
+    found = [ItemInfo(*row) for row in rows]
+    if corrections:  # few: a correction is an event, and rare
+        at = {info.id: n for n, info in enumerate(found) if info.id in corrections}
+        for item_id, n in at.items():
+            found[n] = replace(found[n], **corrections[item_id])  # type: ignore[arg-type]
+    return found
+
+
+def _list_query(case_id: int, case_ref: str) -> Any:
+    columns: list[Any] = []
+    for f in ItemInfo.__dataclass_fields__:
+        if f == "case":
+            columns.append(literal(case_ref))
+        elif f in ("md5", "sha1"):  # stored as "" when not computed
+            columns.append(func.nullif(getattr(Item, f), ""))
+        else:
+            columns.append(getattr(Item, f))
+    return select(*columns).where(Item.case_id == case_id).order_by(Item.id)
 
 
 def _corrections(session: Session, case_ids: list[int]) -> dict[int, dict[str, str]]:
@@ -101,14 +118,14 @@ def _corrections(session: Session, case_ids: list[int]) -> dict[int, dict[str, s
     found: dict[int, dict[str, str]] = {}
     with session.db() as db:
         q = (
-            select(CustodyEvent)
+            select(CustodyEvent.item_id, CustodyEvent.details)
             .join(Item, Item.id == CustodyEvent.item_id)
             .where(Item.case_id.in_(case_ids), CustodyEvent.kind == "corrected")
             .order_by(CustodyEvent.id)
         )
-        for ev in db.scalars(q):
-            d = json.loads(ev.details)
-            found.setdefault(ev.item_id, {})[d["field"]] = d["value"]
+        for item_id, details in db.execute(q):
+            d = json.loads(details)
+            found.setdefault(item_id, {})[d["field"]] = d["value"]
     return found
 
 

@@ -31,7 +31,7 @@ class Base(DeclarativeBase):
 
 
 def add_missing_columns(engine: Engine, tables: list[Table]) -> None:
-    """Add the columns a newer Custos declared to a vault made by an older one.
+    """Add the columns (and indexes) a newer Custos declared to a vault made by an older one.
 
     Only columns with a server default are added (``ALTER TABLE ... ADD COLUMN`` fills the rows
     already there with it); anything else would need a format version of its own.
@@ -41,6 +41,8 @@ def add_missing_columns(engine: Engine, tables: list[Table]) -> None:
         for table in tables:
             if not present.has_table(table.name):
                 continue
+            for index in table.indexes:  # create_all makes none for a table already there
+                index.create(conn, checkfirst=True)
             have = {c["name"] for c in present.get_columns(table.name)}
             for column in table.columns:
                 if column.name in have or column.server_default is None:
@@ -98,6 +100,10 @@ class Blob(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     size: Mapped[int]
+    # A small object in a pack (vault format 3, ``vault.packs``): the pack's name and the
+    # plaintext offset of its data; "" for a blob of its own in ``blobs/``.
+    pack: Mapped[str] = mapped_column(String(64), default="", server_default=text("''"))
+    pack_offset: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
 
 class Item(Base):
@@ -127,7 +133,11 @@ class CustodyEvent(Base):
     """Append-only history of one item. Corrections are new events that refer to the old."""
 
     __tablename__ = "custody_events"
-    __table_args__ = (Index("ix_custody_item", "item_id"),)
+    __table_args__ = (
+        Index("ix_custody_item", "item_id"),
+        # the few corrected events of a case's items without visiting every item's events
+        Index("ix_custody_kind", "kind", "item_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     kind: Mapped[str] = mapped_column(String(40))

@@ -20,9 +20,9 @@ so an old ``vault.toml`` plus an old password opens nothing current). With the v
    Up to here a cancel (or a crash) rolls back: the ``.rekey`` files and the marker are removed.
 4. The point of no return: ``vault.toml.rekey`` replaces ``vault.toml`` (one rename).
 5. ``custos.db.rekey`` replaces ``custos.db`` (the old WAL removed first: its pages are under the
-   old key); every blob's age header is re-wrapped to the new vault recipient and the recovery
-   recipient, the payload bytes copied unchanged (new file in ``tmp/``, ``syncfs`` per batch,
-   rename); the marker goes last.
+   old key); every blob's and every pack's age header is re-wrapped to the new vault recipient
+   and the recovery recipient, the payload bytes copied unchanged (new file in ``tmp/``,
+   ``syncfs`` per batch, rename); the marker goes last.
 
 The next unlock or recover that finds the marker compares its recipient with ``vault.toml``'s:
 the same, and the rotation is finished (steps 5); else it is rolled back.
@@ -46,6 +46,7 @@ from sqlalchemy.orm import sessionmaker
 
 from vault import agefmt, keys
 from vault.audit import ROTATED
+from vault.blobs import BlobStore
 from vault.config import FILENAME, VaultConfig
 from vault.errors import IntegrityFault, UserError, VaultUnavailable
 from vault.fsutil import atomic_write, fsync_dir, syncfs
@@ -180,7 +181,7 @@ def _rotate(
     session._check_file(config)
     recovery = agefmt.Recipient.parse(config.recovery_recipient)
     new_recipient = str(new_identity.recipient)
-    total = sum(1 for _ in session.blobs.stored_names()) + 1
+    total = len(_stored_files(session.blobs)) + 1
     emit(Progress(0, total, "items", "re-keying the database"))
     _clear(folder)
     # The marker names the new recipient only, never K': before the point of no return a crash
@@ -346,14 +347,13 @@ def finish(session: Session, vault_key: bytes, emit: Emit = ignore, total: int =
     current = keys.vault_identity(vault_key)
     older = session.age_identities[1:]
     store = session.blobs
-    names = list(store.stored_names())
+    names = _stored_files(store)
     total = total or len(names) + 1
     done, rewrapped = 1, 0
     for start in range(0, len(names), _BATCH):
         moves: list[tuple[Path, Path]] = []
         try:
-            for name in names[start : start + _BATCH]:
-                target = store.path(name)
+            for target in names[start : start + _BATCH]:
                 tmp = _rewrapped(target, current, older, store.recipients, store.tmp)
                 if tmp is not None:
                     moves.append((tmp, target))
@@ -375,6 +375,12 @@ def finish(session: Session, vault_key: bytes, emit: Emit = ignore, total: int =
     (folder / PENDING).unlink(missing_ok=True)
     fsync_dir(folder)
     return rewrapped
+
+
+def _stored_files(store: BlobStore) -> list[Path]:
+    """Every blob file and every pack (a pack's header is re-wrapped like a blob's)."""
+    blobs = [store.path(name) for name in store.stored_names()]
+    return blobs + [Path(store.pack_path(pack)) for pack in store.stored_packs()]
 
 
 def _rewrapped(

@@ -42,6 +42,7 @@ from vault.keys import KdfParams
 from vault.models import (
     AuditEntry,
     Base,
+    Blob,
     Meta,
     User,
     add_missing_columns,
@@ -232,7 +233,16 @@ class Session:
         self.blobs = BlobStore(
             self.folder, keys.subkey(vault_key, "blob-names"), recipients, identity
         )
+        self.blobs.locate = self._locate
         self._previous: tuple[agefmt.Identity, ...] = ()
+
+    def _locate(self, name: str) -> tuple[str, int, int] | None:
+        """Where a packed object is (pack, offset, size); None for a blob of its own."""
+        with self.db() as db:
+            row = db.execute(
+                select(Blob.pack, Blob.pack_offset, Blob.size).where(Blob.name == name)
+            ).first()
+        return (row[0], row[1], row[2]) if row is not None and row[0] else None
 
     def _load_key_meta(self, db: DbSession) -> None:
         """The blob-name key and earlier identities a vault-key rotation left in the database."""
@@ -736,8 +746,12 @@ def _session(
             add_missing_columns(session.engine, schema.tables)
             with session.db() as db:
                 session.blobs.settle(db)
-            lock.share()
         session._start()
+        if lock.exclusive:
+            from vault.upgrade import upgrade  # an older format, upgraded in place
+
+            upgrade(session)
+            lock.share()
     except DatabaseError:
         session.close()
         raise VaultUnavailable(f"{folder}: the vault database cannot be read (damaged)") from None

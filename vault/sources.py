@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,23 +41,38 @@ class Source:
     name: str  # relative path kept from the ingested folder, as valid text (``text``)
 
 
-def collect(paths: list[Path]) -> tuple[list[Source], list[tuple[str, str]]]:
-    """Expand files and folders (recursively, links not followed) into sources and problems."""
-    sources: list[Source] = []
-    problems: list[tuple[str, str]] = []
+def walk(
+    paths: list[Path], problems: list[tuple[str, str]], again: bool = False
+) -> Iterator[tuple[Source, int]]:
+    """Expand files and folders (recursively, links not followed, each folder's names sorted)
+    into (source, size) one at a time, adding what cannot be read to ``problems``.
+
+    A generator, so an ingest of a million files never holds a million sources: it walks once
+    to count and size them (progress), then ``again`` to store them (``vault.ingest``): then a
+    file gone since the first walk is still yielded (size 0), so reading it says it vanished,
+    in its place."""
     for top in paths:
         if not top.exists() and not top.is_symlink():
             problems.append((text(top), "no such file or folder"))
         elif top.is_dir():
-            _walk(top, sources, problems)
+            yield from _walk(top, problems, again)
         elif top.is_file():
-            sources.append(Source(top, text(top.name)))
+            try:
+                size = top.stat().st_size
+            except OSError:  # gone since: reading it will say so
+                size = 0
+            yield Source(top, text(top.name)), size
         else:
             problems.append((text(top), "not a regular file or folder"))
-    return sources, problems
 
 
-def _walk(top: Path, sources: list[Source], problems: list[tuple[str, str]]) -> None:
+def collect(paths: list[Path]) -> tuple[list[Source], list[tuple[str, str]]]:
+    """Every source of ``walk`` in a list, and the problems."""
+    problems: list[tuple[str, str]] = []
+    return [source for source, _ in walk(paths, problems)], problems
+
+
+def _walk(top: Path, problems: list[tuple[str, str]], again: bool) -> Iterator[tuple[Source, int]]:
     def onerror(exc: OSError) -> None:
         problems.append((text(str(exc.filename)), f"cannot read folder: {exc.strerror}"))
 
@@ -69,16 +85,19 @@ def _walk(top: Path, sources: list[Source], problems: list[tuple[str, str]]) -> 
         for name in sorted(files):
             path = here / name
             try:
-                mode = path.lstat().st_mode
+                info = path.lstat()
             except FileNotFoundError:  # listed, then deleted by someone else: the rest goes on
-                problems.append((text(path), "the file vanished during the folder walk"))
+                if again:
+                    yield Source(path, text(path.relative_to(base).as_posix())), 0
+                else:
+                    problems.append((text(path), "the file vanished during the folder walk"))
                 continue
             except OSError as exc:
                 problems.append((text(path), f"cannot read: {exc.strerror}"))
                 continue
-            if stat.S_ISLNK(mode):
+            if stat.S_ISLNK(info.st_mode):
                 problems.append((text(path), "symbolic link, not followed"))
-            elif not stat.S_ISREG(mode):
+            elif not stat.S_ISREG(info.st_mode):
                 problems.append((text(path), "not a regular file (device, pipe or socket)"))
             else:
-                sources.append(Source(path, text(path.relative_to(base).as_posix())))
+                yield Source(path, text(path.relative_to(base).as_posix())), info.st_size

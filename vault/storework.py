@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from vault import agefmt
+from vault import agefmt, packs
 from vault.hashing import MultiHasher
 
 CHUNK = 1 << 20
@@ -40,6 +40,7 @@ FULL = "the vault's disk is full; free space and ingest again"
 # What ``store_file`` returns per file (plain tuples: they cross the process boundary cheaply):
 #   ("ok", temp file name, size, sha256, sha1, md5, st_mtime, derived)
 #       (sha1, md5: None without hash sets; derived: ``Derivers.run``'s dict, usually empty)
+#   ("packed", temp pack name, size, sha256, sha1, md5, st_mtime, offset in the pack, derived)
 #   ("source", reason)  the source could not be read or changed while read: skipped
 #   ("vault", reason)   writing to the vault failed (disk full, I/O error): the job stops
 Outcome = tuple[Any, ...]
@@ -97,13 +98,14 @@ def serve() -> None:
 
     First message: (temp folder, raw public keys of the recipients, the main process's id,
     whether to compute the hash-set digests, the layers' ``DeriveSpec`` list).
-    Then each message is a list of paths, answered by the list of their outcomes; None ends the
+    Then each message is (pack them, a list of paths), answered by the list of their outcomes
+    (with pack them: one pack of all of them, ``pack_files``); None ends the
     job. End of input without it means the main process died: the worker stops at once. Input
     is read ahead on a thread, so the main process never waits to send while this one waits to
     answer (no deadlock on full pipes).
     """
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    inbox: queue.SimpleQueue[list[str] | None] = queue.SimpleQueue()
+    inbox: queue.SimpleQueue[tuple[bool, list[str]] | None] = queue.SimpleQueue()
 
     def read() -> None:
         try:
@@ -122,8 +124,12 @@ def serve() -> None:
     derivers = Derivers.imported(specs)
     threading.Thread(target=read, daemon=True).start()
     try:
-        while (paths := inbox.get()) is not None:
-            outcomes = [store_file(p, tmp_dir, recipients, hash_sets, derivers) for p in paths]
+        while (task := inbox.get()) is not None:
+            packed, paths = task
+            if packed:
+                outcomes = pack_files(paths, tmp_dir, recipients, hash_sets, derivers)
+            else:
+                outcomes = [store_file(p, tmp_dir, recipients, hash_sets, derivers) for p in paths]
             pickle.dump(outcomes, stdout, PROTOCOL)
             stdout.flush()
     except BrokenPipeError:  # the main process died
@@ -198,10 +204,10 @@ class Workers:
         except (BrokenPipeError, OSError):
             raise WorkerDied(proc.poll()) from None
 
-    def submit(self, paths: list[str]) -> None:
+    def submit(self, paths: list[str], packed: bool = False) -> None:
         index = self._next
         self._next = (index + 1) % len(self._procs)
-        self._send(self._procs[index], paths)
+        self._send(self._procs[index], (packed, paths))
         self._order.append(index)
 
     @property
@@ -365,6 +371,73 @@ def store_file(
                     os.unlink(tmp)
     finally:
         os.close(src)
+
+
+def pack_files(
+    paths: list[str],
+    tmp_dir: str,
+    recipients: list[agefmt.Recipient],
+    hash_sets: bool = True,
+    derivers: Derivers = NO_DERIVERS,
+) -> list[Outcome]:
+    """Store small files into one new pack in ``tmp_dir`` (``vault.packs``): the outcome of each
+    is ("packed", ...), or ("source", reason) for a file that could not be read. The pack is
+    sealed before the answer (not fsynced: the main process's ``syncfs`` does that) and removed
+    again if no file went in."""
+    try:
+        pack = packs.PackWriter(tmp_dir, recipients)
+    except OSError as exc:
+        return [("vault", vault_reason(exc))] * len(paths)
+    outcomes: list[Outcome] = []
+    try:
+        for path in paths:
+            outcomes.append(_pack_file(path, pack, hash_sets, derivers))
+        if len(pack):
+            pack.seal()
+        else:
+            pack.discard()
+    except OSError as exc:
+        pack.discard()
+        return [("vault", vault_reason(exc))] * len(paths)
+    return outcomes
+
+
+def _pack_file(path: str, pack: packs.PackWriter, hash_sets: bool, derivers: Derivers) -> Outcome:
+    try:
+        src = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        return ("source", reason(exc))
+    try:
+        before = os.fstat(src)
+        parts = []
+        try:
+            while chunk := os.read(src, max(before.st_size + 1, 8192)):
+                parts.append(chunk)
+        except OSError as exc:
+            return ("source", reason(exc))
+        data = b"".join(parts)
+        problem = unchanged(path, before, os.fstat(src), len(data))
+        if problem:
+            return ("source", problem)
+    finally:
+        os.close(src)
+    hasher = MultiHasher(0, hash_sets)
+    hasher.update(data)
+    d = hasher.digests()
+    offset = pack.add(d.sha256, data, path)  # OSError: the caller says the vault failed
+    base = os.path.basename(path)
+    derived = derivers.run(base, data) if derivers.wanted(base, len(data)) else {}
+    return (
+        "packed",
+        pack.name,
+        len(data),
+        d.sha256,
+        d.sha1,
+        d.md5,
+        before.st_mtime,
+        offset,
+        derived,
+    )
 
 
 def unchanged(path: str, before: os.stat_result, after: os.stat_result, read: int) -> str:

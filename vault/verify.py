@@ -6,6 +6,7 @@ sequence number. Blobs are decrypted and re-hashed with the hash on a second thr
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from vault import packs
 from vault.agefmt import AgeError
 from vault.audit import ChainChecker, Head, read_head, read_head_file
 from vault.errors import Cancelled
@@ -86,6 +88,8 @@ class VerifyJob:
         # is visible to anyone holding a later head.
         self.heads = heads or []
         self.breathe: Breather | None = None  # made on the thread that runs the job
+        self._pack_name = ""  # the pack decrypted last (packed objects are checked in order)
+        self._pack: packs.PackContent | str = ""
 
     def run(self, emit: Emit) -> VerifyReport:
         self.session.require("vault.verify", target="vault")
@@ -263,32 +267,44 @@ class VerifyJob:
         s = self.session
         by_blob: dict[str, list[Any]] = defaultdict(list)
         with s.db() as db:  # plain rows (see _check_audit)
-            q = select(Item.id, Item.name, Item.blob_name, Item.sha256, Item.size)
+            q = select(
+                Item.id,
+                Item.name,
+                Item.blob_name,
+                Item.sha256,
+                Item.size,
+                Blob.pack,
+                Blob.pack_offset,
+            ).outerjoin(Blob, Blob.name == Item.blob_name)
             for item in db.execute(q.order_by(Item.id)):
                 by_blob[item.blob_name].append(item)
             users = self._blob_users(db)
             derived = self._derived_blobs(db, users)
         report.items = sum(len(v) for v in by_blob.values())
         total = sum(items[0].size for items in by_blob.values())
-        total += sum(size for _, _, size in derived)
+        total += sum(row[2] for row in derived)
         emit(Progress(0, total, "bytes", "checking stored evidence"))
         lookup = self._lookup(recorded)
-        for name, items in by_blob.items():
+        # Packed objects pack by pack, in their order in it (each pack is decrypted once);
+        # blobs of their own first, in item order (the sort is stable).
+        for name, items in sorted(by_blob.items(), key=lambda e: _place(e[1][0])):
             if self.cancel.cancelled:
                 report.cancelled = True
                 return
             first = items[0]
-            problem = self._check_blob(name, first.sha256, first.size, report, emit, total)
+            problem = self._check_blob(
+                name, first.sha256, first.size, report, emit, total, *_place(first)
+            )
             report.blobs += 1
             if problem:
                 what = "stored copy " + (HASH_MISMATCH if problem == _MISMATCH else problem)
                 report.problems.extend(Problem(_item_name(i, lookup), what) for i in items)
                 report.problems.extend(self._users_of(users.get(name, ()), problem, lookup))
-        for name, sha, size in derived:
+        for name, sha, size, pack, offset in derived:
             if self.cancel.cancelled:
                 report.cancelled = True
                 return
-            problem = self._check_blob(name, sha, size, report, emit, total)
+            problem = self._check_blob(name, sha, size, report, emit, total, pack, offset)
             if problem is None and s.blobs.name_for(sha) != name:
                 problem = _MISMATCH  # the row's hash is not the one the file is named after
             report.blobs += 1
@@ -308,13 +324,13 @@ class VerifyJob:
 
     def _derived_blobs(
         self, db: Any, users: dict[str, list[tuple[BlobUse, Any]]]
-    ) -> list[tuple[str, str, int]]:
-        """(name, sha256, size) of every blob row no item names: in the order of the rows that
-        use them (faces by id, then references), then any unused row."""
+    ) -> list[tuple[str, str, int, str, int]]:
+        """(name, sha256, size, pack, offset) of every blob row no item names: in the order of
+        the rows that use them (faces by id, then references), then any unused row."""
         rows = {
-            name: (name, sha, size)
-            for name, sha, size in db.execute(
-                select(Blob.name, Blob.sha256, Blob.size).where(
+            row[0]: (row[0], row[1], row[2], row[3], row[4])
+            for row in db.execute(
+                select(Blob.name, Blob.sha256, Blob.size, Blob.pack, Blob.pack_offset).where(
                     Blob.name.not_in(select(Item.blob_name))
                 )
             )
@@ -335,18 +351,28 @@ class VerifyJob:
         return found
 
     def _check_blob(
-        self, name: str, sha: str, size: int, report: VerifyReport, emit: Emit, total: int
+        self,
+        name: str,
+        sha: str,
+        size: int,
+        report: VerifyReport,
+        emit: Emit,
+        total: int,
+        pack: str = "",
+        offset: int = 0,
     ) -> str | None:
         """None, or what is wrong with the stored copy ("is missing", ..., ``_MISMATCH``)."""
         if self.breathe is not None:
             self.breathe()
+        if pack:
+            return self._check_packed(pack, offset, sha, size, report, emit, total)
         path = self.session.blobs.path(name)
         if not path.exists():
             return "is missing"
         hasher = MultiHasher(size, hash_sets=False, group=1 << 20)  # 64 KiB chunks, grouped
         read = 0
         try:
-            for chunk in self.session.blobs.read_chunks(name):
+            for chunk in self.session.blobs.read_file_chunks(name):
                 hasher.update(chunk)
                 read += len(chunk)
                 report.bytes += len(chunk)
@@ -361,6 +387,48 @@ class VerifyJob:
         if read != size or digest != sha:
             return _MISMATCH
         return None
+
+    def _check_packed(
+        self,
+        pack: str,
+        offset: int,
+        sha: str,
+        size: int,
+        report: VerifyReport,
+        emit: Emit,
+        total: int,
+    ) -> str | None:
+        """A packed object: its pack decrypted once (every chunk authenticated, the last one
+        kept), the object's bytes re-hashed; a damaged chunk fails only the objects in it."""
+        if self._pack_name != pack:
+            self._pack_name = pack
+            try:
+                self._pack = packs.read_pack(self.session.blobs.pack_path(pack), self._ids())
+            except FileNotFoundError:
+                self._pack = "is missing (its pack is missing)"
+            except AgeError:
+                self._pack = "fails authentication (its pack is altered or damaged)"
+            except OSError as exc:
+                self._pack = f"cannot be read: {exc.strerror}"
+        content = self._pack
+        if isinstance(content, str):
+            return content
+        if content.damaged(offset, size):
+            return "fails authentication (altered or damaged)"
+        before = report.bytes
+        report.bytes += size
+        if report.bytes // (8 << 20) != before // (8 << 20):
+            emit(Progress(report.bytes, total, "bytes", "checking stored evidence"))
+        digest = hashlib.sha256(content.plain[offset : offset + size]).hexdigest()
+        return None if digest == sha else _MISMATCH
+
+    def _ids(self) -> Any:
+        return self.session.age_identities
+
+
+def _place(item: Any) -> tuple[str, int]:
+    """(pack, offset) of an item's object; ("", 0) for a blob of its own (or no blob row)."""
+    return (item.pack or "", item.pack_offset or 0)
 
 
 class _Recorded:

@@ -26,8 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop import settings
+from desktop import settings, theme
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.icons import set_icon
 from desktop.jobs import JobDialog
 from desktop.pages import Page, call
 from desktop.password import PasswordDialog, change_password, needs_the_vault, start_rotating
@@ -124,7 +125,7 @@ class UserDialog(QDialog):
         box, self.roles = _role_boxes(self, roles or [])
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #d9534f;")
+        self.message.setStyleSheet(theme.css("danger"))
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -225,23 +226,23 @@ class AdminPage(Page):
         self.view.setObjectName("users_table")
         self.view.setModel(self.proxy)
         setup_view(self.view)
-        self.add_button = QPushButton(self.tr("Add user..."))
+        self.add_button = set_icon(QPushButton(self.tr("Add user...")), "user")
         self.add_button.clicked.connect(self.add_user)
-        self.roles_button = QPushButton(self.tr("Change roles..."))
+        self.roles_button = set_icon(QPushButton(self.tr("Change roles...")), "admin")
         self.roles_button.clicked.connect(self.change_roles)
         self.disable_button = QPushButton(self.tr("Disable"))
         self.disable_button.clicked.connect(self.disable)
-        self.password_button = QPushButton(self.tr("Set password..."))
+        self.password_button = set_icon(QPushButton(self.tr("Set password...")), "password")
         self.password_button.clicked.connect(self.set_password)
         self.password_dialog: PasswordDialog | None = None
         self.job: JobDialog | None = None
-        self.verify_button = QPushButton(self.tr("Verify vault..."))
+        self.verify_button = set_icon(QPushButton(self.tr("Verify vault...")), "verify")
         self.verify_button.clicked.connect(lambda: start_verify(self))
         self.verify_button.setVisible(session.may("vault.verify"))
-        self.rotate_button = QPushButton(self.tr("Rotate workstation key..."))
+        self.rotate_button = set_icon(QPushButton(self.tr("Rotate workstation key...")), "key")
         self.rotate_button.clicked.connect(self.rotate_key)
         self.rotate_button.setVisible(session.may("keys.manage"))
-        self.vault_key_button = QPushButton(self.tr("Rotate vault key..."))
+        self.vault_key_button = set_icon(QPushButton(self.tr("Rotate vault key...")), "key")
         self.vault_key_button.setObjectName("vault_key_button")
         self.vault_key_button.clicked.connect(self.rotate_vault_key)
         self.vault_key_button.setVisible(session.may("keys.manage"))
@@ -280,7 +281,7 @@ class AdminPage(Page):
         self.rotation_note.setObjectName("rotation_note")
         self.rotation_note.setWordWrap(True)
         self.rotation_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.save_card_button = QPushButton(self.tr("Save our key card..."))
+        self.save_card_button = set_icon(QPushButton(self.tr("Save our key card...")), "key")
         self.save_card_button.setObjectName("save_card_button")
         self.save_card_button.clicked.connect(self._ask_card)
         self.save_card_button.setVisible(self.session.may("exchange.manage"))

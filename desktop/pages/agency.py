@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import theme
 from desktop.pages import call
 
 
@@ -83,7 +84,7 @@ class AgencyDialog(QDialog):
         self.message = QLabel()
         self.message.setObjectName("agency_message")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #d9534f;")
+        self.message.setStyleSheet(theme.css("danger"))
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import theme
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.pages import call
 from desktop.pages.cases import AREA_NAMES
@@ -95,7 +96,7 @@ class AgreementDialog(QDialog):
         self.message = QLabel()
         self.message.setObjectName("agreement_error")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020;")
+        self.message.setStyleSheet(theme.css("danger"))
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )

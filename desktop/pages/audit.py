@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -18,43 +17,35 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.icons import set_icon
 from desktop.pages import Page
-from desktop.tablemodel import Column, RecordModel, filtered, setup_view, when
-
-
-def value_text(value: Any) -> str:
-    """One detail value as a person reads it: text as is, lists joined, nested data compact."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return QCoreApplication.translate("Audit", "yes" if value else "no")
-    if isinstance(value, str | int | float):
-        return str(value)
-    if isinstance(value, list | tuple) and all(isinstance(v, str | int | float) for v in value):
-        return ", ".join(str(v) for v in value)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
+from desktop.tablemodel import (
+    Column,
+    RecordModel,
+    action_text,
+    detail_lines,
+    digits,
+    filtered,
+    setup_view,
+    value_text,
+    when,
+)
 
 _NOOP = (QT_TRANSLATE_NOOP("Audit", "yes"), QT_TRANSLATE_NOOP("Audit", "no"))
-
-
-def detail_lines(details: dict[str, Any]) -> list[str]:
-    """``key: value`` per detail, keys in order, ``_`` read as a space."""
-    return [f"{k.replace('_', ' ')}: {value_text(v)}" for k, v in sorted(details.items())]
 
 
 COLUMNS = (
     Column(QT_TRANSLATE_NOOP("Audit", "Time"), lambda a: a.at, when, width=16),
     Column(QT_TRANSLATE_NOOP("Audit", "Actor"), lambda a: a.actor, width=12),
-    Column(QT_TRANSLATE_NOOP("Audit", "Action"), lambda a: a.action, width=20),
+    Column(QT_TRANSLATE_NOOP("Audit", "Action"), lambda a: a.action, action_text, width=20),
     Column(QT_TRANSLATE_NOOP("Audit", "Target"), lambda a: a.target, width=18),
     Column(
         QT_TRANSLATE_NOOP("Audit", "Details"),
         lambda a: "; ".join(detail_lines(a.readable)),
         width=50,
     ),
-    Column(QT_TRANSLATE_NOOP("Audit", "Seq"), lambda a: a.seq, str, align_right=True, width=6),
-    Column(QT_TRANSLATE_NOOP("Audit", "Hash"), lambda a: a.hash),
+    Column(QT_TRANSLATE_NOOP("Audit", "Seq"), lambda a: a.seq, digits, align_right=True, width=6),
+    Column(QT_TRANSLATE_NOOP("Audit", "Hash"), lambda a: a.hash, width=64, whole=True),
 )
 
 
@@ -80,7 +71,7 @@ class AuditPage(Page):
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.chain = QLabel()
         self.chain.setObjectName("chain_status")
-        self.verify_button = QPushButton(self.tr("Verify now..."))
+        self.verify_button = set_icon(QPushButton(self.tr("Verify now...")), "verify")
         self.verify_button.clicked.connect(self.verify)
         self.verify_button.setVisible(session.may("vault.verify"))
         top = QHBoxLayout()
@@ -110,13 +101,13 @@ class AuditPage(Page):
         elif last.details.get("problems"):
             self.chain.setText(
                 self.tr("Chain status: verify at {0} found {1} problem(s).").format(
-                    when(last.at), last.details["problems"]
+                    when(last.at), value_text(last.details["problems"])
                 )
             )
         else:
             self.chain.setText(
                 self.tr("Chain status: intact (verified at {0}, {1} entries).").format(
-                    when(last.at), len(found)
+                    when(last.at), value_text(len(found))
                 )
             )
 
@@ -129,7 +120,7 @@ class AuditPage(Page):
         head = [
             self.tr("Time: {0}").format(when(entry.at)),
             self.tr("Actor: {0}").format(entry.actor),
-            self.tr("Action: {0}").format(entry.action),
+            self.tr("Action: {0} ({1})").format(action_text(entry.action), entry.action),
             self.tr("Target: {0}").format(entry.target),
             "",
         ]

@@ -27,10 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.icons import set_icon
 from desktop.jobs import JobDialog
 from desktop.pages import Page
 from desktop.pages.export import ExportDialog
-from desktop.tablemodel import Column, RecordModel, filtered, setup_view, when
+from desktop.tablemodel import Column, RecordModel, filtered, number, setup_view, when
 from desktop.widgets import CaseBox
 
 DIRECTIONS = {
@@ -56,8 +57,10 @@ HISTORY = (
         lambda b: f"{b.subject} ({_tr(KINDS, b.kind)})" if b.kind != "case" else b.subject,
     ),
     Column(QT_TRANSLATE_NOOP("BundlesPage", "Time"), lambda b: b.at, when),
-    Column(QT_TRANSLATE_NOOP("BundlesPage", "Items"), lambda b: b.items, str, align_right=True),
-    Column(QT_TRANSLATE_NOOP("BundlesPage", "Bundle hash"), lambda b: b.sha256, width=66),
+    Column(QT_TRANSLATE_NOOP("BundlesPage", "Items"), lambda b: b.items, number, align_right=True),
+    Column(
+        QT_TRANSLATE_NOOP("BundlesPage", "Bundle hash"), lambda b: b.sha256, width=64, whole=True
+    ),
 )
 
 
@@ -127,9 +130,9 @@ class BundlesPage(Page):
         self.job_dialog: JobDialog | None = None
         self.report: ReportDialog | None = None
         self.cases = CaseBox()
-        export = QPushButton(self.tr("Export to a partner..."))
+        export = set_icon(QPushButton(self.tr("Export to a partner...")), "export")
         export.clicked.connect(self.open_export)
-        verify_button = QPushButton(self.tr("Verify a bundle..."))
+        verify_button = set_icon(QPushButton(self.tr("Verify a bundle...")), "verify")
         verify_button.setMenu(self._source_menu("verify"))
         import_button = QPushButton(self.tr("Import a bundle into the case..."))
         import_button.setMenu(self._source_menu("import"))

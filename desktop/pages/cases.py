@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import theme
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.icons import set_icon
 from desktop.pages import Page, call
 from desktop.tablemodel import Column, RecordModel, filtered, number, setup_view, when
 
@@ -88,7 +90,7 @@ class CaseDialog(QDialog):
         )
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #d9534f;")
+        self.message.setStyleSheet(theme.css("danger"))
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -149,10 +151,10 @@ class CasesPage(Page):
         self.filter.setPlaceholderText(self.tr("Filter cases"))
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
-        self.new_button = QPushButton(self.tr("New case..."))
+        self.new_button = set_icon(QPushButton(self.tr("New case...")), "add")
         self.new_button.clicked.connect(self.new_case)
         self.new_button.setVisible(session.may("case.create"))
-        self.open_button = QPushButton(self.tr("Show evidence"))
+        self.open_button = set_icon(QPushButton(self.tr("Show evidence")), "evidence")
         self.open_button.clicked.connect(lambda: self._open(self.view.currentIndex()))
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)

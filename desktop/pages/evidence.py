@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QDragEnterEvent, QDropEvent, QFont, QKeySequence
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -35,32 +35,53 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import theme
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.icons import kind_icon, set_icon
 from desktop.jobs import JobDialog
 from desktop.pages import Page
 from desktop.pages.hashsets import hit_rank, hits_text
-from desktop.tablemodel import Column, RecordModel, filtered, setup_view, size, when
+from desktop.tablemodel import Column, RecordModel, digits, filtered, number, setup_view, size, when
 
 HITS_COLUMN = 3
+
+
+def kind_icon_of(item: Any) -> Any:
+    """The icon of an item's kind (photo, video, document, other), from its name."""
+    from exchange.overview import kind_of_extension
+
+    return kind_icon(kind_of_extension(Path(item.name).suffix))
+
+
 COLUMNS = (
-    Column(QT_TRANSLATE_NOOP("Evidence", "ID"), lambda i: i.id, str, align_right=True, width=6),
-    Column(QT_TRANSLATE_NOOP("Evidence", "Name"), lambda i: i.name, width=40),
+    Column(QT_TRANSLATE_NOOP("Evidence", "ID"), lambda i: i.id, digits, align_right=True, width=6),
+    Column(QT_TRANSLATE_NOOP("Evidence", "Name"), lambda i: i.name, width=40, icon=kind_icon_of),
     Column(QT_TRANSLATE_NOOP("Evidence", "Size"), lambda i: i.size, size, True, width=10),
     Column(QT_TRANSLATE_NOOP("Evidence", "Hash-set hits"), lambda i: i.id, width=26),  # see below
     Column(QT_TRANSLATE_NOOP("Evidence", "Exhibit"), lambda i: i.exhibit or "", width=10),
     Column(QT_TRANSLATE_NOOP("Evidence", "Seized by"), lambda i: i.seized_by or "", width=14),
     Column(QT_TRANSLATE_NOOP("Evidence", "Acquired"), lambda i: i.acquired_at, when, width=16),
-    Column(QT_TRANSLATE_NOOP("Evidence", "SHA-256"), lambda i: i.sha256, width=66),
-    Column(QT_TRANSLATE_NOOP("Evidence", "MD5"), lambda i: i.md5 or "", width=34),
-    Column(QT_TRANSLATE_NOOP("Evidence", "SHA-1"), lambda i: i.sha1 or "", width=42),
+    Column(QT_TRANSLATE_NOOP("Evidence", "SHA-256"), lambda i: i.sha256, width=64, whole=True),
+    Column(QT_TRANSLATE_NOOP("Evidence", "MD5"), lambda i: i.md5 or "", width=32, whole=True),
+    Column(QT_TRANSLATE_NOOP("Evidence", "SHA-1"), lambda i: i.sha1 or "", width=40, whole=True),
 )
 CACHED_CASES = 4
-KNOWN_BAD = QColor("#c62828")
-KNOWN_GOOD = QColor("#8a8a8a")
+
+
+_TOP = QModelIndex()
 
 
 class EvidenceModel(RecordModel):
-    """The items of a case with their hash-set hits: known-bad rows red, known-good grey."""
+    """The items of a case with their hash-set hits: known-bad rows red, known-good grey.
+
+    Built for 100,000 rows (PERFORMANCE, "Evidence as thumbnails"): a painted cell asks
+    ``data()`` for six or more roles through the proxy, so ``data()`` answers the roles with
+    nothing to say at once, and a row's display texts are formatted once, when first painted,
+    and kept (at most ``TEXT_ROWS`` rows; cleared with the records). Sizing stays with
+    ``setup_view`` (column widths are another branch's work; nothing here sizes columns).
+    """
+
+    TEXT_ROWS = 4000
 
     def __init__(self, parent: Any = None) -> None:
         columns = list(COLUMNS)
@@ -70,32 +91,87 @@ class EvidenceModel(RecordModel):
         )
         super().__init__(columns, "Evidence", parent)
         self.hits: dict[int, list[Any]] = {}
+        self._texts: dict[int, tuple[str, ...]] = {}  # item id -> display text per column
+        right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._width = len(self.columns)
+        self._align = [right if c.align_right else None for c in self.columns]
+        self._plain = [  # columns whose font, colour and icon depend on the hits alone
+            not c.whole and getattr(c, "icon", None) is None for c in self.columns
+        ]
 
     def set_items(self, items: list[Any], hits: dict[int, list[Any]]) -> None:
         self.hits = hits
+        self._texts.clear()
         self.set_records(items)
 
     def rank(self, item: Any) -> int:
-        return hit_rank(self.hits.get(item.id, []))
+        hits = self.hits.get(item.id)
+        return hit_rank(hits) if hits else NO_HIT
+
+    def texts(self, record: Any) -> tuple[str, ...]:
+        """The row's display texts, formatted on first use and cached."""
+        found = self._texts.get(record.id)
+        if found is None:
+            if len(self._texts) >= self.TEXT_ROWS:
+                self._texts.clear()
+            found = self._texts[record.id] = tuple(
+                (c.display(v) if c.display is not None else "" if v is None else str(v))
+                for c in self.columns
+                for v in (c.value(record),)
+            )
+        return found
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if index.isValid() and role in (Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole):
-            hits = self.hits.get(self.records[index.row()].id)
+        if role in _NOTHING or not index.isValid():
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.texts(self.records[index.row()])[index.column()]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return self._align[index.column()]
+        if role in _STYLE:
+            hits = self.hits.get(self.records[index.row()].id) if self.hits else None
             if hits:
                 rank = hit_rank(hits)
                 if role == Qt.ItemDataRole.ForegroundRole and rank in (0, 3):
-                    return KNOWN_BAD if rank == 0 else KNOWN_GOOD
+                    return theme.colour("danger" if rank == 0 else "muted")
                 if role == Qt.ItemDataRole.FontRole and rank == 0:
                     font = QFont()
                     font.setBold(True)
                     return font
-        if index.isValid() and role == Qt.ItemDataRole.ToolTipRole:
+            if self._plain[index.column()]:
+                return None
+        if role == Qt.ItemDataRole.ToolTipRole:
             hits = self.hits.get(self.records[index.row()].id)
             if hits and index.column() == HITS_COLUMN:
                 from desktop.pages.hashsets import hit_label
 
                 return "\n".join(f"{hit_label(h)} — {h.algorithm} {h.digest}" for h in hits)
         return super().data(index, role)
+
+    def index(
+        self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = _TOP
+    ) -> QModelIndex:
+        """The proxy maps every cell it paints through here: Qt's own ``index()`` would ask
+        ``rowCount()`` and ``columnCount()``, two calls into Python per role of each cell."""
+        if parent.isValid() or not (0 <= row < len(self.records) and 0 <= column < self._width):
+            return QModelIndex()
+        return self.createIndex(row, column)
+
+
+NO_HIT = hit_rank([])
+_STYLE = (Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole, Qt.ItemDataRole.DecorationRole)
+# roles a cell of this table never sets: answered before any lookup
+_NOTHING = frozenset(
+    {
+        Qt.ItemDataRole.CheckStateRole,
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.SizeHintRole,
+        Qt.ItemDataRole.StatusTipRole,
+        Qt.ItemDataRole.WhatsThisRole,
+        Qt.ItemDataRole.AccessibleTextRole,
+        Qt.ItemDataRole.AccessibleDescriptionRole,
+    }
+)
 
 
 class FieldDateEdit(QDateEdit):
@@ -267,13 +343,13 @@ class EvidencePage(Page):
         self.bad_first.toggled.connect(self._apply_bad_first)
         self.proxy.set_keep(self._not_known_good)
         self.model.first = self.model.rank
-        self.match_button = QPushButton(self.tr("Match against hash sets"))
+        self.match_button = set_icon(QPushButton(self.tr("Match against hash sets")), "hashsets")
         self.match_button.clicked.connect(lambda _c=False: self.match())
         self.match_button.setVisible(session.may("hashset.match"))
-        self.alerts_button = QPushButton(self.tr("Alerts"))
+        self.alerts_button = set_icon(QPushButton(self.tr("Alerts")), "alert")
         self.alerts_button.setObjectName("alerts_button")
         self.alerts_button.clicked.connect(lambda _c=False: self.show_alerts())
-        self.similar_button = QPushButton(self.tr("Similar..."))
+        self.similar_button = set_icon(QPushButton(self.tr("Similar...")), "similar")
         self.similar_button.setToolTip(
             self.tr("Near-duplicates and other occurrences of the selected item")
         )
@@ -284,13 +360,13 @@ class EvidencePage(Page):
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.count = QLabel()
         can_ingest = session.may("item.ingest")
-        self.add_files = QPushButton(self.tr("Add files..."))
+        self.add_files = set_icon(QPushButton(self.tr("Add files...")), "ingest")
         self.add_files.clicked.connect(self._ask_files)
-        self.add_folder = QPushButton(self.tr("Add folder..."))
+        self.add_folder = set_icon(QPushButton(self.tr("Add folder...")), "ingest")
         self.add_folder.clicked.connect(self._ask_folder)
         for b in (self.add_files, self.add_folder):
             b.setVisible(can_ingest)
-        self.view_button = QPushButton(self.tr("View"))
+        self.view_button = set_icon(QPushButton(self.tr("View")), "view")
         # clicked(bool) would pass its "checked" False as the item id
         self.view_button.clicked.connect(lambda _checked=False: self.view_item())
         self._make_grid()
@@ -300,7 +376,7 @@ class EvidencePage(Page):
         top.addWidget(self.filter, 1)
         top.addWidget(self.grid_button)
         top.addWidget(self.view_button)
-        self.report_button = QPushButton(self.tr("Report..."))
+        self.report_button = set_icon(QPushButton(self.tr("Report...")), "report")
         self.report_button.setToolTip(self.tr("A signed court report of the case or selection"))
         self.report_button.clicked.connect(lambda _checked=False: self.ask_report())
         self.report_button.setVisible(session.may("case.report"))
@@ -348,7 +424,8 @@ class EvidencePage(Page):
         self.addAction(self.grid_action)
         self.grid_button = QToolButton()
         self.grid_button.setDefaultAction(self.grid_action)
-        self.grid_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        set_icon(self.grid_action, "thumbnails")
+        self.grid_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
 
     def show_grid(self, on: bool = True) -> None:
         """Thumbnails (``on``) or the table; selection, order and filter are the same."""
@@ -460,7 +537,7 @@ class EvidencePage(Page):
 
     def _show_count(self) -> None:
         total = len(self.model.records)
-        text = self.tr("{0} items").format(total)
+        text = self.tr("{0} items").format(number(total))
         hidden = total - self.proxy.rowCount()
         if hidden and self.hide_good.isChecked() and not self.filter.text():
             text += " " + self.tr("({0} known-good hidden)").format(hidden)
@@ -472,13 +549,12 @@ class EvidencePage(Page):
             if h.kind == "known-bad" and h.acknowledged is None
         )
         self.alerts_button.setText(self.tr("Alerts: {0}").format(alerts))
-        self.alerts_button.setStyleSheet(
-            f"color: {KNOWN_BAD.name()}; font-weight: bold;" if alerts else ""
-        )
+        self.alerts_button.setStyleSheet(theme.css("danger", bold=True) if alerts else "")
 
     # --- hash-set hits -------------------------------------------------------------------
     def _not_known_good(self, item: Any) -> bool:
-        return self.model.rank(item) != 3
+        hits = self.model.hits.get(item.id) if self.model.hits else None
+        return not hits or hit_rank(hits) != 3  # one dict lookup per row of 100,000
 
     def _apply_hide(self, hide: bool) -> None:
         self.proxy.set_keep(self._not_known_good if hide else None)
@@ -555,6 +631,7 @@ class EvidencePage(Page):
         menu = QMenu(self)
         menu.addAction(self.tr("View"), lambda: self.view_item())
         menu.addAction(self.tr("Similar and other occurrences..."), lambda: self.show_similar())
+        menu.addActions(self.view.actions())  # Copy (the whole values of the selected cells)
         self.menu = menu
         menu.popup((view or self.view).viewport().mapToGlobal(pos))
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.jobs import JobDialog
 from desktop.pages import call
-from desktop.tablemodel import Column, RecordModel, filtered, setup_view
+from desktop.tablemodel import Column, RecordModel, day, digits, filtered, setup_view
 from desktop.widgets import CaseBox, CheckList, partner_and_purpose
 
 VERDICT = {
@@ -34,7 +34,7 @@ VERDICT = {
     False: QT_TRANSLATE_NOOP("Export", "refused"),
 }
 COLUMNS = (
-    Column(QT_TRANSLATE_NOOP("Export", "Item"), lambda v: v.item, str, align_right=True),
+    Column(QT_TRANSLATE_NOOP("Export", "Item"), lambda v: v.item, digits, align_right=True),
     Column(QT_TRANSLATE_NOOP("Export", "Name"), lambda v: v.name),
     Column(QT_TRANSLATE_NOOP("Export", "Label"), lambda v: f"TLP:{v.label}"),
     Column(
@@ -252,7 +252,7 @@ class ExportDialog(QDialog):
             ag = preview.agreement
             self.summary.setText(
                 self.tr("Allowed: {0} item(s) under agreement {1} ({2}, until {3}).").format(
-                    len(preview.verdicts), ag.id, ag.reference or ag.purpose, ag.valid_until
+                    len(preview.verdicts), ag.id, ag.reference or ag.purpose, day(ag.valid_until)
                 )
             )
         else:

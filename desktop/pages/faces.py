@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.gallery import FaceGalleryModel, ThumbnailCache, gallery_view, selected_faces
+from desktop.icons import set_icon
 from desktop.jobs import JobDialog
 from desktop.pages import Page
 from desktop.tablemodel import number
@@ -46,13 +48,23 @@ class FacesPage(Page):
         self.view.setObjectName("face_gallery")
         self.cases = CaseBox()
         self.cases.chosen.connect(self._case_chosen)
-        self.detect_button = QPushButton(self.tr("Detect faces"))
+        self.detect_button = set_icon(QPushButton(self.tr("Detect faces")), "detect")
         self.detect_button.clicked.connect(self.detect)
-        self.cluster_button = QPushButton(self.tr("Cluster"))
+        self.hard_faces = QCheckBox(self.tr("Small and blurred faces too"))
+        self.hard_faces.setChecked(True)
+        self.hard_faces.setToolTip(
+            self.tr(
+                "Where no well-sized face is found, look again on an enlarged copy and with a "
+                "second, slower detector (about 2 s per photo without a face)."
+            )
+        )
+        self.cluster_button = set_icon(QPushButton(self.tr("Cluster")), "cluster")
         self.cluster_button.clicked.connect(self.cluster)
-        self.search_button = QPushButton(self.tr("Search watchlists..."))
+        self.search_button = set_icon(QPushButton(self.tr("Search watchlists...")), "search")
         self.search_button.clicked.connect(self.open_search)
-        self.enrol_button = QPushButton(self.tr("Enrol selected as subject..."))
+        self.enrol_button = set_icon(
+            QPushButton(self.tr("Enrol selected as subject...")), "watchlists"
+        )
         self.enrol_button.clicked.connect(lambda: self.enrol([f.id for f in self.selected()]))
         self.enrol_button.setVisible(session.may("watchlist.manage"))
         self.discard_button = QPushButton(self.tr("Discard..."))
@@ -63,8 +75,9 @@ class FacesPage(Page):
         top = QHBoxLayout()
         top.addWidget(QLabel(self.tr("Case")))
         top.addWidget(self.cases, 1)
+        top.addWidget(self.detect_button)
+        top.addWidget(self.hard_faces)
         for b in (
-            self.detect_button,
             self.cluster_button,
             self.search_button,
             self.enrol_button,
@@ -135,7 +148,9 @@ class FacesPage(Page):
         if not self.case_ref:
             self.error(self.tr("Choose a case first."))
             return None
-        job = DetectJob(self.session, self.case_ref, 2.0, CancelToken())
+        job = DetectJob(
+            self.session, self.case_ref, 2.0, CancelToken(), hard_faces=self.hard_faces.isChecked()
+        )
         bridge = self.runner.start(job)
         self.job_dialog = JobDialog(
             bridge,
@@ -298,7 +313,7 @@ class ClusterDialog(QDialog):
             if not groups
             else self.tr("Faces that look alike, grouped; not an identification.")
         )
-        self.enrol_button = QPushButton(self.tr("Name as subject..."))
+        self.enrol_button = set_icon(QPushButton(self.tr("Name as subject...")), "watchlists")
         self.enrol_button.clicked.connect(self.enrol_group)
         self.enrol_button.setEnabled(bool(groups))
         self.enrol_button.setVisible(page.session.may("watchlist.manage"))

@@ -29,10 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.icons import set_icon
 from desktop.jobs import JobDialog
 from desktop.pages import Page, call
 from desktop.pages.item_view import ItemsListDialog
-from desktop.tablemodel import Column, RecordModel, filtered, number, setup_view, when
+from desktop.tablemodel import Column, RecordModel, digits, filtered, number, setup_view, when
 from vault.printable import safe
 
 KINDS = ("known-bad", "known-good", "info")
@@ -205,7 +206,7 @@ class HashSetsPage(Page):
         self.import_button.clicked.connect(lambda _c=False: self.ask_import())
         self.disable_button = QPushButton(self.tr("Disable"))
         self.disable_button.clicked.connect(lambda _c=False: self.toggle())
-        self.delete_button = QPushButton(self.tr("Delete..."))
+        self.delete_button = set_icon(QPushButton(self.tr("Delete...")), "reject")
         self.delete_button.clicked.connect(lambda _c=False: self.delete())
         for b in (self.import_button, self.disable_button, self.delete_button):
             b.setVisible(can_manage)
@@ -426,7 +427,7 @@ class HashSetsPage(Page):
 
 # --- alerts of a case -----------------------------------------------------------------------
 ALERT_COLUMNS = (
-    Column(QT_TRANSLATE_NOOP("Alerts", "Item"), lambda h: h.item, str, True, width=6),
+    Column(QT_TRANSLATE_NOOP("Alerts", "Item"), lambda h: h.item, digits, True, width=6),
     Column(QT_TRANSLATE_NOOP("Alerts", "Hash set"), lambda h: safe(h.set), width=18),
     Column(
         QT_TRANSLATE_NOOP("Alerts", "Category"),
@@ -440,7 +441,7 @@ ALERT_COLUMNS = (
         lambda h: "" if h.acknowledged is None else safe(h.acknowledged["reason"]),
         width=24,
     ),
-    Column(QT_TRANSLATE_NOOP("Alerts", "Digest"), lambda h: h.digest, width=40),
+    Column(QT_TRANSLATE_NOOP("Alerts", "Digest"), lambda h: h.digest, width=64, whole=True),
 )
 
 
@@ -499,10 +500,10 @@ class AlertsDialog(ItemsListDialog):
         self.view.doubleClicked.connect(lambda _i: self.open_item())
         self.note = QLabel()
         self.note.setWordWrap(True)
-        self.ack_button = QPushButton(self.tr("Acknowledge..."))
+        self.ack_button = set_icon(QPushButton(self.tr("Acknowledge...")), "confirm")
         self.ack_button.clicked.connect(lambda _c=False: self.ask_ack())
         self.ack_button.setVisible(session.may("hashset.match"))
-        open_button = QPushButton(self.tr("View item"))
+        open_button = set_icon(QPushButton(self.tr("View item")), "view")
         open_button.clicked.connect(lambda _c=False: self.open_item())
         close = QPushButton(self.tr("Close"))
         close.clicked.connect(self.accept)

@@ -26,8 +26,19 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.icons import set_icon
 from desktop.pages import call
-from desktop.tablemodel import Column, RecordModel, filtered, setup_view, size, when
+from desktop.tablemodel import (
+    Column,
+    RecordModel,
+    action_text,
+    detail_lines,
+    digits,
+    filtered,
+    setup_view,
+    size,
+    when,
+)
 
 PREVIEW_MAX = 64 << 20
 TEXT_BYTES = 64 << 10
@@ -35,17 +46,17 @@ HEX_BYTES = 4 << 10
 
 CUSTODY = (
     Column(QT_TRANSLATE_NOOP("Item", "When"), lambda e: e.at, when),
-    Column(QT_TRANSLATE_NOOP("Item", "Event"), lambda e: e.kind),
+    Column(QT_TRANSLATE_NOOP("Item", "Event"), lambda e: action_text(f"custody.{e.kind}")),
     Column(QT_TRANSLATE_NOOP("Item", "By"), lambda e: e.actor),
     Column(
         QT_TRANSLATE_NOOP("Item", "Details"),
-        lambda e: ", ".join(f"{k}: {v}" for k, v in sorted(e.details.items())),
+        lambda e: "; ".join(detail_lines(e.details)),
     ),
 )
 AUDIT = (
-    Column(QT_TRANSLATE_NOOP("Item", "Seq"), lambda a: a.seq, str, align_right=True),
+    Column(QT_TRANSLATE_NOOP("Item", "Seq"), lambda a: a.seq, digits, align_right=True),
     Column(QT_TRANSLATE_NOOP("Item", "When"), lambda a: a.at, when),
-    Column(QT_TRANSLATE_NOOP("Item", "Action"), lambda a: a.action),
+    Column(QT_TRANSLATE_NOOP("Item", "Action"), lambda a: a.action, action_text),
     Column(QT_TRANSLATE_NOOP("Item", "By"), lambda a: a.actor),
     Column(QT_TRANSLATE_NOOP("Item", "Target"), lambda a: a.target),
 )
@@ -169,11 +180,11 @@ class ItemDialog(QDialog):
             self.tabs.addTab(self._table(self.audit_model), self.tr("Audit"))
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.export_button = QPushButton(self.tr("Export copy..."))
+        self.export_button = set_icon(QPushButton(self.tr("Export copy...")), "export")
         self.export_button.clicked.connect(self._ask_export)
         self.export_button.setVisible(session.may("item.export"))
         self.export_button.setEnabled(False)
-        self.similar_button = QPushButton(self.tr("Similar..."))
+        self.similar_button = set_icon(QPushButton(self.tr("Similar...")), "similar")
         self.similar_button.setToolTip(self.tr("Near-duplicates and other occurrences"))
         self.similar_button.clicked.connect(lambda _c=False: self.show_similar())
         self.similar_dialog: Any = None

@@ -1,9 +1,10 @@
 """The case's items on a map that works with no network, and one subject's track.
 
 Two core calls on workers: the offline basemap (``matching.basemap.load_basemap``, checked by
-digest, then ``desktop.mapview.prepare_basemap``), once per page; the case's positions
-(``matching.places.case_map``, with ``subject`` for one person's sightings and track in time
-order), turned into numpy arrays for the view. A basemap refused (altered, missing) is said in one
+digest, then ``desktop.mapview.prepare_basemap``), once per process (``load_basemap_levels``
+keeps it for every later Map page); the case's positions (``matching.places.case_map``, with
+``subject`` for one person's sightings and track in time order), turned into numpy arrays for
+the view. A basemap refused (altered, missing) is said in one
 line and the items are still shown, on an empty sea. Items whose recorded position is no place
 on Earth are left off, and the note above the map says how many (its tooltip says which).
 
@@ -13,6 +14,7 @@ time as recorded, its zone and source; a double-click opens one, as a click on a
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,11 +89,33 @@ def load_map(session: Any, reference: str, subject: str | None = None) -> Loaded
 
 
 def load_basemap_levels() -> Any:
-    """On a worker: the verified basemap, projected and simplified for painting."""
-    from desktop.mapview import prepare_basemap
-    from matching.basemap import load_basemap
+    """On a worker: the verified basemap, projected and simplified for painting.
 
-    return prepare_basemap(load_basemap().rings)
+    Prepared once per process (loading, the digest check and the simplification take 1-4 s
+    under load) and kept for every Map page after it, keyed by the archive's path, size, inode
+    and modification time and the digest it must have: a changed or another file is loaded and
+    checked again; what is kept was checked when it was read. A refusal is not kept.
+    """
+    from desktop.mapview import prepare_basemap
+    from matching import basemap
+
+    target = basemap.basemap_file()
+    try:
+        st = target.stat()
+    except OSError:
+        return prepare_basemap(basemap.load_basemap(target).rings)  # says what is missing
+    key = (str(target), st.st_size, st.st_ino, st.st_mtime_ns, basemap.BASEMAP_SHA256)
+    with _PREPARING:  # a second page waits for the first one's work instead of repeating it
+        levels = _PREPARED.get(key)
+        if levels is None:
+            levels = prepare_basemap(basemap.load_basemap(target).rings)
+            _PREPARED.clear()  # one basemap at a time (~50 MB of arrays)
+            _PREPARED[key] = levels
+        return levels
+
+
+_PREPARED: dict[tuple[Any, ...], Any] = {}
+_PREPARING = threading.Lock()
 
 
 class MapPage(CaseSubjectPage):

@@ -19,14 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import theme
+from desktop.icons import set_icon
 from desktop.pages import Page
-from desktop.tablemodel import number, size, when
+from desktop.tablemodel import action_text, day, isolate, number, size, when
 from desktop.widgets import CaseBox
-
-
-def _isolated(text: str) -> str:
-    """A name or reference kept whole inside right-to-left text (Unicode first-strong isolate)."""
-    return f"\u2068{text}\u2069"
 
 
 class OverviewPage(Page):
@@ -77,12 +74,12 @@ class OverviewPage(Page):
             grid.addWidget(name, row, 0, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(value, row, 1)
         grid.setColumnStretch(1, 1)
-        self.evidence_button = QPushButton(self.tr("Show evidence"))
+        self.evidence_button = set_icon(QPushButton(self.tr("Show evidence")), "evidence")
         self.evidence_button.clicked.connect(lambda: self._go("evidence"))
-        self.review_button = QPushButton(self.tr("Open review"))
+        self.review_button = set_icon(QPushButton(self.tr("Open review")), "review")
         self.review_button.clicked.connect(lambda: self._go("review"))
         self.review_button.setVisible(session.may("match.review"))
-        self.alerts_button = QPushButton(self.tr("Show alerts"))
+        self.alerts_button = set_icon(QPushButton(self.tr("Show alerts")), "alert")
         self.alerts_button.clicked.connect(self.show_alerts)
         buttons = QHBoxLayout()
         for b in (self.evidence_button, self.review_button, self.alerts_button):
@@ -154,7 +151,7 @@ class OverviewPage(Page):
             for value in self.values.values():
                 value.setText("")
             return
-        self.title.setText(f"{_isolated(o.reference)} — {_isolated(o.title)}")
+        self.title.setText(f"{isolate(o.reference)} — {isolate(o.title)}")
         v = self.values
         v["items"].setText(self.tr("{0} ({1})").format(number(o.items), size(o.size)))
         v["kinds"].setText(
@@ -174,7 +171,7 @@ class OverviewPage(Page):
             if o.alerts
             else self.tr("None")
         )
-        v["alerts"].setStyleSheet("color: #d9534f; font-weight: bold;" if o.alerts else "")
+        v["alerts"].setStyleSheet(theme.css("danger", bold=True) if o.alerts else "")
         self.alerts_button.setEnabled(bool(o.alerts))
         kinds = {
             "known-bad": self.tr("known-bad"),
@@ -186,13 +183,13 @@ class OverviewPage(Page):
             for k, n in o.known_file_hits.items()
         ]
         v["hits"].setText(", ".join(hits) or self.tr("None"))
-        v["partners"].setText(", ".join(_isolated(p) for p in o.partners) or self.tr("None"))
+        v["partners"].setText(", ".join(isolate(p) for p in o.partners) or self.tr("None"))
         agreements = [
             self.tr("{0}: {1} {2}, until {3}").format(
-                _isolated(a.partner),
+                isolate(a.partner),
                 a.purpose,
-                _isolated(a.reference) if a.reference else "",
-                a.valid_until,
+                isolate(a.reference) if a.reference else "",
+                day(a.valid_until),
             )
             + ("" if a.current else " " + self.tr("(not in force)"))
             for a in o.agreements
@@ -211,12 +208,19 @@ class OverviewPage(Page):
         elif not o.changed:
             v["changed"].setText(self.tr("Nothing changed since {0}.").format(when(o.last_viewed)))
         else:
-            what = ", ".join(f"{a} ({number(n)})" for a, n in o.changes.items())
-            v["changed"].setText(
-                self.tr("{0} audit entries since {1}: {2}").format(
-                    number(o.changed), when(o.last_viewed), what
-                )
+            what = "\n".join(
+                self.tr("{0}: {1}").format(action_text(a), number(n)) for a, n in o.changes.items()
             )
+            v["changed"].setText(
+                self.tr("{0} audit entries since {1}:").format(
+                    number(o.changed), when(o.last_viewed)
+                )
+                + "\n"
+                + what
+            )
+        if self.isRightToLeft():  # each line reads right to left, even one that starts in Latin
+            for value in v.values():
+                value.setText("\n".join("\u200f" + line for line in value.text().split("\n")))
 
     # --- the pages behind ----------------------------------------------------------------
     def _go(self, area: str) -> None:

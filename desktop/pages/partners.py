@@ -19,9 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import theme
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.icons import set_icon
 from desktop.pages import Page
-from desktop.tablemodel import Column, RecordModel, filtered, setup_view, when
+from desktop.tablemodel import Column, RecordModel, day, filtered, number, setup_view, when
 from vault.printable import safe
 
 KEY_STATUS = {
@@ -47,7 +49,7 @@ PARTNERS = (
     Column(
         QT_TRANSLATE_NOOP("Partners", "Active key fingerprint"), _active_key, width=80, whole=True
     ),
-    Column(QT_TRANSLATE_NOOP("Partners", "Keys"), lambda p: len(p.keys), str, align_right=True),
+    Column(QT_TRANSLATE_NOOP("Partners", "Keys"), lambda p: len(p.keys), number, align_right=True),
 )
 KEYS = (
     Column(QT_TRANSLATE_NOOP("Partners", "Fingerprint"), lambda k: k.grouped, width=80, whole=True),
@@ -72,8 +74,8 @@ AGREEMENTS = (
         QT_TRANSLATE_NOOP("Partners", "Redacted copies only"),
         lambda a: QCoreApplication.translate("Partners", "yes" if a.redacted else "no"),
     ),
-    Column(QT_TRANSLATE_NOOP("Partners", "Valid from"), lambda a: a.valid_from),
-    Column(QT_TRANSLATE_NOOP("Partners", "Valid until"), lambda a: a.valid_until),
+    Column(QT_TRANSLATE_NOOP("Partners", "Valid from"), lambda a: a.valid_from, day),
+    Column(QT_TRANSLATE_NOOP("Partners", "Valid until"), lambda a: a.valid_until, day),
     Column(
         QT_TRANSLATE_NOOP("Partners", "In force"),
         lambda a: QCoreApplication.translate("Partners", "yes" if a.active() else "no"),
@@ -131,11 +133,11 @@ class PartnersPage(Page):
         self.ours.setWordWrap(True)
         self.ours.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.ours.setObjectName("our_card")
-        self.add_button = QPushButton(self.tr("Add partner from key card..."))
+        self.add_button = set_icon(QPushButton(self.tr("Add partner from key card...")), "add")
         self.add_button.clicked.connect(self._ask_card)
-        self.agency_button = QPushButton(self.tr("Our agency..."))
+        self.agency_button = set_icon(QPushButton(self.tr("Our agency...")), "partners")
         self.agency_button.clicked.connect(self.open_agency)
-        self.save_card_button = QPushButton(self.tr("Save our key card..."))
+        self.save_card_button = set_icon(QPushButton(self.tr("Save our key card...")), "key")
         self.save_card_button.clicked.connect(self._ask_save)
         self.agency_dialog: Any = None
         self.card: Any = None  # our card, as last read
@@ -154,21 +156,21 @@ class PartnersPage(Page):
         self.head_warning = QLabel()
         self.head_warning.setObjectName("head_warning")
         self.head_warning.setWordWrap(True)
-        self.head_warning.setStyleSheet("color: #d9534f; font-weight: bold;")
+        self.head_warning.setStyleSheet(theme.css("danger", bold=True))
         self.head_warning.setVisible(False)
         dl.addWidget(self.head_label)
         dl.addWidget(self.head_warning)
         self.keys_view = _table(self.keys)
-        self.revoke_button = QPushButton(self.tr("Revoke key..."))
+        self.revoke_button = set_icon(QPushButton(self.tr("Revoke key...")), "revoke")
         self.revoke_button.clicked.connect(self.revoke)
-        self.agreement_button = QPushButton(self.tr("Add agreement..."))
+        self.agreement_button = set_icon(QPushButton(self.tr("Add agreement...")), "agreement")
         self.agreement_button.clicked.connect(self.open_agreement)
         keys_row = QHBoxLayout()
         keys_row.addWidget(
             QLabel(self.tr("Keys (compare fingerprints with the partner out of band)"))
         )
         keys_row.addStretch(1)
-        self.copy_button = QPushButton(self.tr("Copy fingerprint"))
+        self.copy_button = set_icon(QPushButton(self.tr("Copy fingerprint")), "copy")
         self.copy_button.clicked.connect(self.copy_fingerprint)
         keys_row.addWidget(self.copy_button)
         keys_row.addWidget(self.revoke_button)

@@ -26,9 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import theme
+from desktop.gallery import quality_text
 from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.pages import Page
-from desktop.tablemodel import Column, RecordModel, filtered, setup_view, when
+from desktop.tablemodel import Column, RecordModel, day, digits, filtered, number, setup_view, when
 from desktop.widgets import CaseBox, Picture
 
 STATUS = {
@@ -51,11 +53,13 @@ def status_text(status: str) -> str:
 
 
 COLUMNS = (
-    Column(QT_TRANSLATE_NOOP("Review", "Candidate"), lambda r: r.candidate, str, align_right=True),
-    Column(QT_TRANSLATE_NOOP("Review", "Face"), lambda r: r.face, str, align_right=True),
+    Column(
+        QT_TRANSLATE_NOOP("Review", "Candidate"), lambda r: r.candidate, digits, align_right=True
+    ),
+    Column(QT_TRANSLATE_NOOP("Review", "Face"), lambda r: r.face, digits, align_right=True),
     Column(QT_TRANSLATE_NOOP("Review", "Watchlist"), lambda r: r.watchlist),
     Column(QT_TRANSLATE_NOOP("Review", "Subject"), lambda r: r.subject),
-    Column(QT_TRANSLATE_NOOP("Review", "Rank"), lambda r: r.rank, str, align_right=True),
+    Column(QT_TRANSLATE_NOOP("Review", "Rank"), lambda r: r.rank, number, align_right=True),
     Column(QT_TRANSLATE_NOOP("Review", "Distance"), lambda r: r.distance, lambda d: f"{d:.3f}"),
     Column(QT_TRANSLATE_NOOP("Review", "Mode"), lambda r: r.mode),
     Column(QT_TRANSLATE_NOOP("Review", "Status"), lambda r: r.status, status_text),
@@ -73,7 +77,7 @@ class ReasonDialog(QDialog):
         self.reason = QPlainTextEdit()
         self.reason.setPlaceholderText(self.tr("What you compared and what decided it"))
         self.message = QLabel()
-        self.message.setStyleSheet("color: #d9534f;")
+        self.message.setStyleSheet(theme.css("danger"))
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -152,6 +156,8 @@ class ReviewPage(Page):
             ("distance", self.tr("Distance")),
             ("threshold", self.tr("Threshold used")),
             ("mode", self.tr("Search mode")),
+            ("probe_quality", self.tr("Case face")),
+            ("reference_quality", self.tr("Reference face")),
             ("subject", self.tr("Subject")),
             ("reason", self.tr("Listed for")),
             ("agency", self.tr("Issuing agency")),
@@ -295,12 +301,18 @@ class ReviewPage(Page):
             "distance": f"{detail.distance:.4f}",
             "threshold": f"{detail.threshold:.4f}",
             "mode": detail.mode,
+            "probe_quality": (
+                quality_text(detail.probe_quality, detail.probe_found_by)
+                if detail.probe_quality is not None
+                else self.tr("a probe photo (not stored)")
+            ),
+            "reference_quality": quality_text(detail.reference_quality or {}),
             "subject": f"{detail.subject} ({detail.watchlist})",
             "reason": detail.reason,
             "agency": detail.agency,
             "label": f"TLP:{detail.label}",
             "review_on": detail.review_on,
-            "expires_on": detail.expires_on or self.tr("no expiry"),
+            "expires_on": day(detail.expires_on) if detail.expires_on else self.tr("no expiry"),
         }
         for key, value in values.items():
             self.fields[key].setText(value)

@@ -21,18 +21,19 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.icons import set_icon
 from desktop.jobs import JobDialog
 from desktop.pages import call
-from desktop.tablemodel import Column, RecordModel, filtered, setup_view
+from desktop.tablemodel import Column, RecordModel, digits, filtered, number, setup_view
 from desktop.widgets import CheckList
 
 PENDING = QT_TRANSLATE_NOOP("Search", "pending review")
 
 RESULTS = (
-    Column(QT_TRANSLATE_NOOP("Search", "Face"), lambda c: c.face, str, align_right=True),
+    Column(QT_TRANSLATE_NOOP("Search", "Face"), lambda c: c.face, digits, align_right=True),
     Column(QT_TRANSLATE_NOOP("Search", "Watchlist"), lambda c: c.watchlist),
     Column(QT_TRANSLATE_NOOP("Search", "Subject"), lambda c: c.subject),
-    Column(QT_TRANSLATE_NOOP("Search", "Rank"), lambda c: c.rank, str, align_right=True),
+    Column(QT_TRANSLATE_NOOP("Search", "Rank"), lambda c: c.rank, number, align_right=True),
     Column(QT_TRANSLATE_NOOP("Search", "Distance"), lambda c: c.distance, lambda d: f"{d:.3f}"),
     Column(QT_TRANSLATE_NOOP("Search", "Threshold"), lambda c: c.threshold, lambda t: f"{t:.3f}"),
     Column(QT_TRANSLATE_NOOP("Search", "Label"), lambda c: c.label),
@@ -80,7 +81,7 @@ class SearchDialog(QDialog):
         ml.addWidget(self.alert)
         lists = QGroupBox(self.tr("Watchlists"))
         QVBoxLayout(lists).addWidget(self.watchlists)
-        self.run_button = QPushButton(self.tr("Search"))
+        self.run_button = set_icon(QPushButton(self.tr("Search")), "search")
         self.run_button.setDefault(True)
         self.run_button.clicked.connect(self.run)
         self.message = QLabel()

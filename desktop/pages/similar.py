@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.icons import set_icon
 from desktop.jobs import JobDialog
 from desktop.pages import call
 from desktop.pages.item_view import ItemsListDialog
-from desktop.tablemodel import Column, RecordModel, setup_view
+from desktop.tablemodel import Column, RecordModel, digits, setup_view
 from vault.printable import safe
 
 KIND_LABELS = {
@@ -57,7 +58,7 @@ COLUMNS = (
         width=22,
     ),
     Column(QT_TRANSLATE_NOOP("Similar", "Case"), lambda o: safe(o.case), width=10),
-    Column(QT_TRANSLATE_NOOP("Similar", "Item"), lambda o: o.item, str, True, width=6),
+    Column(QT_TRANSLATE_NOOP("Similar", "Item"), lambda o: o.item, digits, True, width=6),
     Column(QT_TRANSLATE_NOOP("Similar", "Name"), lambda o: safe(o.name), width=30),
     Column(
         QT_TRANSLATE_NOOP("Similar", "Distance"),
@@ -102,13 +103,13 @@ class SimilarDialog(ItemsListDialog):
         self.set_matches = QLabel()  # near an entry of an active PDQ set (a partner's list)
         self.set_matches.setWordWrap(True)
         self.set_matches.setVisible(False)
-        self.pdq_button = QPushButton(self.tr("Compute PDQ for this case"))
+        self.pdq_button = set_icon(QPushButton(self.tr("Compute PDQ for this case")), "hashsets")
         self.pdq_button.setToolTip(
             self.tr("Perceptual hashes of the case's photos and videos, for near-duplicates")
         )
         self.pdq_button.clicked.connect(lambda _c=False: self.compute_pdq())
         self.pdq_button.setVisible(False)
-        open_button = QPushButton(self.tr("View item"))
+        open_button = set_icon(QPushButton(self.tr("View item")), "view")
         open_button.clicked.connect(lambda _c=False: self.open_item())
         close = QPushButton(self.tr("Close"))
         close.clicked.connect(self.accept)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from desktop.casepage import CaseSubjectPage
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.icons import kind_icon
 from desktop.tablemodel import Column, RecordModel, number
 from desktop.timeaxis import TimeAxis
 
@@ -225,7 +226,9 @@ class TimelinePage(CaseSubjectPage):
                 width=16,
             ),
             Column(
-                QT_TRANSLATE_NOOP("Timeline", "Kind"), lambda r: _t(KIND_TEXT.get(r.entry.kind, ""))
+                QT_TRANSLATE_NOOP("Timeline", "Kind"),
+                lambda r: _t(KIND_TEXT.get(r.entry.kind, "")),
+                icon=lambda r: kind_icon(r.entry.kind),
             ),
             Column(QT_TRANSLATE_NOOP("Timeline", "Name"), lambda r: r.entry.name, width=30),
             Column(QT_TRANSLATE_NOOP("Timeline", "Faces"), lambda r: r.entry.faces, number),

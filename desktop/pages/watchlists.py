@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QDate, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
+from PySide6.QtGui import QBrush, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,12 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import theme
 from desktop.i18n import QT_TRANSLATE_NOOP
+from desktop.icons import set_icon
 from desktop.pages import Page, call
 from desktop.pages import watchlist_exchange as wx
-from desktop.tablemodel import Column, RecordModel, filtered, number, setup_view
-
-OVERDUE = QColor("#d9534f")
+from desktop.tablemodel import Column, RecordModel, day, filtered, number, setup_view
 
 
 def _state(s: Any) -> str:
@@ -53,7 +53,7 @@ SUBJECTS = (
     Column(QT_TRANSLATE_NOOP("Watchlists", "Issuing agency"), lambda s: s.agency),
     Column(QT_TRANSLATE_NOOP("Watchlists", "Reason"), lambda s: s.reason),
     Column(QT_TRANSLATE_NOOP("Watchlists", "Review on"), lambda s: s.review_on),
-    Column(QT_TRANSLATE_NOOP("Watchlists", "Expires"), lambda s: s.expires_on or ""),
+    Column(QT_TRANSLATE_NOOP("Watchlists", "Expires"), lambda s: s.expires_on or "", day),
     Column(QT_TRANSLATE_NOOP("Watchlists", "State"), _state, width=40),
 )
 LABELS = ("TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED")
@@ -111,7 +111,7 @@ class WatchlistsPage(Page):
         self.calibration.setObjectName("calibration")
         self.overdue = QLabel()
         self.overdue.setObjectName("overdue_reviews")
-        self.overdue.setStyleSheet("color: #d9534f;")
+        self.overdue.setStyleSheet(theme.css("danger"))
         self.overdue.setVisible(False)
         self.model = RecordModel(SUBJECTS, "Watchlists", self)
         self.proxy = filtered(self.model, self)
@@ -123,15 +123,15 @@ class WatchlistsPage(Page):
         self.photos.setViewMode(QListView.ViewMode.IconMode)
         self.photos.setIconSize(QSize(128, 128))
         self.photos.setMaximumHeight(190)
-        new = QPushButton(self.tr("New watchlist..."))
+        new = set_icon(QPushButton(self.tr("New watchlist...")), "add")
         new.clicked.connect(self.new_watchlist)
-        self.enrol_button = QPushButton(self.tr("Enrol from files..."))
+        self.enrol_button = set_icon(QPushButton(self.tr("Enrol from files...")), "ingest")
         self.enrol_button.clicked.connect(self._ask_photos)
-        self.calibrate_button = QPushButton(self.tr("Calibrate..."))
+        self.calibrate_button = set_icon(QPushButton(self.tr("Calibrate...")), "verify")
         self.calibrate_button.clicked.connect(self.calibrate)
-        self.export_button = QPushButton(self.tr("Export to a partner..."))
+        self.export_button = set_icon(QPushButton(self.tr("Export to a partner...")), "export")
         self.export_button.clicked.connect(self.export)
-        bring = QPushButton(self.tr("Import a watchlist bundle..."))
+        bring = set_icon(QPushButton(self.tr("Import a watchlist bundle...")), "import")
         bring.clicked.connect(self.import_bundle)
         left = QWidget()
         ll = QVBoxLayout(left)
@@ -178,7 +178,7 @@ class WatchlistsPage(Page):
                     )
                 )
                 item.setIcon(warning)
-                item.setForeground(QBrush(OVERDUE))
+                item.setForeground(QBrush(theme.colour("danger")))
                 item.setToolTip(self._overdue_text(w))
             self.lists.addItem(item)
         names = list(self.infos)
@@ -281,7 +281,7 @@ class NewWatchlistDialog(QDialog):
         self.agency = QLineEdit()
         self.second = QCheckBox(self.tr("A confirmation needs a second, different analyst"))
         self.message = QLabel()
-        self.message.setStyleSheet("color: #d9534f;")
+        self.message.setStyleSheet(theme.css("danger"))
         form = QFormLayout()
         form.addRow(self.tr("Name"), self.name)
         form.addRow(self.tr("Source agency"), self.agency)
@@ -342,6 +342,7 @@ class EnrolDialog(QDialog):
         self.photos, self.face_ids = list(photos or []), list(face_ids or [])
         self.result: Any = None
         self.refused: list[tuple[str, str]] = []
+        self.warned: list[tuple[str, str]] = []
         self.setWindowTitle(self.tr("Enrol a subject"))
         self.setMinimumWidth(480)
         self.watchlist = QComboBox()
@@ -435,19 +436,20 @@ class EnrolDialog(QDialog):
         if self._wanted:
             self.watchlist.setCurrentIndex(max(self.watchlist.findData(self._wanted), 0))
 
-    def _done(self, result: tuple[Any, list[tuple[str, str]]]) -> None:
-        self.result, self.refused = result
+    def _done(self, result: tuple[Any, list[tuple[str, str]], list[tuple[str, str]]]) -> None:
+        self.result, self.refused, self.warned = result
         self.buttons.setEnabled(True)
         self.enrolled.emit(self.result)
-        if self.refused:  # keep the dialog open: the user reads which photos were refused
-            lines = [f"{Path(p).name}: {why}" for p, why in self.refused]
-            self.message.setText(
-                self.tr("{0} enrolled with {1} photos; refused:").format(
-                    self.result.ref, self.result.references
-                )
-                + "\n"
-                + "\n".join(lines)
+        if self.refused or self.warned:  # keep the dialog open: the user reads why
+            text = self.tr("{0} enrolled with {1} photos.").format(
+                self.result.ref, self.result.references
             )
+            if self.refused:  # the core's reasons already name the photo or face
+                text += "\n" + self.tr("Refused:") + "\n" + "\n".join(w for _, w in self.refused)
+            if self.warned:
+                text += "\n" + self.tr("Enrolled, but below the recommended quality:")
+                text += "\n" + "\n".join(w for _, w in self.warned)
+            self.message.setText(text)
             return
         self.accept()
 

@@ -187,3 +187,5 @@ def test_audit_and_its_head(vault_dir: Path) -> None:
         assert head[1] == f"signed by workstation key {session.config.signing_public}"
     text = _ok(run_cli("audit", "--last", "1", vault=vault_dir))
     assert text.startswith(f"#{entries[-1]['seq']}  ")
+    first = _ok(run_cli("audit", vault=vault_dir)).splitlines()[0]
+    assert "Vault created (vault.created)" in first  # in words, with the name to filter on

@@ -102,7 +102,7 @@ def test_a_folder_that_is_not_a_vault_is_exit_6(tmp_path: Path, kind: str) -> No
 
 def test_a_vault_of_a_newer_format_is_exit_6(vault_dir: Path) -> None:
     toml = vault_dir / "vault.toml"
-    toml.write_text(toml.read_text().replace("format = 2", "format = 7"))
+    toml.write_text(toml.read_text().replace("format = 3", "format = 7"))
     line = _line(run_cli("verify", vault=vault_dir), 6)
     assert "format 7 is newer" in line
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from vault.items import list_items
 from vault.models import Blob, Item
 from vault.verify import verify
-from vaultkit import ROOT, blob_files, cli_env, one_clear_line, open_as
+from vaultkit import ROOT, assert_store_matches_rows, blob_files, cli_env, one_clear_line, open_as
 
 CASE = "C-1"
 SEED = 20260301
@@ -85,8 +85,7 @@ def _check_whole(vault: Path) -> dict[int, tuple[str, str]]:
             rows = {
                 i.id: (i.original_path, i.sha256, i.blob_name) for i in db.scalars(select(Item))
             }
-        on_disk = {p.name for p in blob_files(vault)}
-        assert on_disk == known  # no orphan blob, no missing blob
+        assert_store_matches_rows(session)  # blobs and packs (small files): no orphan, none missing
         assert {blob for _, _, blob in rows.values()} == known
         report = verify(session)
         assert report.ok, report.problems
@@ -97,7 +96,8 @@ def _check_whole(vault: Path) -> dict[int, tuple[str, str]]:
 
 
 def _make_round(folder: Path, rng: random.Random, pool: list[bytes]) -> None:
-    """300 small files (a third repeat earlier content) and two 5 MiB files in subfolders."""
+    """300 small files (a third repeat earlier content; packed) and two 5 MiB files in
+    subfolders."""
     for n in range(300):
         sub = folder / f"d{n % 7}" / f"e{n % 3}"
         sub.mkdir(parents=True, exist_ok=True)

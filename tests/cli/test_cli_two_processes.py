@@ -18,7 +18,7 @@ from pathlib import Path
 from vault.cases import create_case
 from vault.items import list_items
 from vault.verify import verify
-from vaultkit import ROOT, cli_env, open_as, run_cli
+from vaultkit import ROOT, assert_store_matches_rows, cli_env, open_as, run_cli
 
 CASE = "C-1"
 
@@ -99,8 +99,5 @@ def test_a_sigkilled_writer_loses_only_its_own_uncommitted_work(
     with open_as(vault_dir) as s:
         report = verify(s)
         assert report.problems == []
-        stored = sum(
-            1 for sub in (vault_dir / "blobs").iterdir() if sub.is_dir() for _ in sub.iterdir()
-        )
-        assert stored == report.blobs  # no orphan left, none missing
+        assert_store_matches_rows(s)  # no orphan blob or pack left, none missing
     assert not (vault_dir / "blobs" / ".unsettled").exists()

@@ -16,7 +16,7 @@ def test_audit_page_lists_and_filters_entries_and_shows_chain_status(controller,
     settle(qtbot, window)
     actions = [a.action for a in page.model.records]  # newest first
     assert actions[0] == "case.created" and actions[-1] == "vault.created"
-    assert page.proxy.index(0, 2).data() == "case.created"
+    assert page.proxy.index(0, 2).data() == "Case created"  # in words; found by its name too
     assert "case.created" in actions
     assert "not verified yet" in page.chain.text()
     page.filter.setText("case.created")

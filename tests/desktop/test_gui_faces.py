@@ -34,6 +34,12 @@ def test_detect_faces_shows_progress_and_fills_the_gallery(controller, qtbot, fa
     assert dialog.bar.value() == dialog.SCALE and dialog.cancel_button.text() == "Close"
     assert page.model.rowCount() == 3
     assert page.count.text() == "3 faces (3 photos, 0 video tracks)"
+    # each face says which detector found it (at which scale) and its quality
+    first = page.model.index(0)
+    # obama1.jpg, 1480 px wide: HOG ran on it at 800 / 1480 x 2 (the fast path)
+    assert first.data(Qt.ItemDataRole.DisplayRole).endswith(" · hog x1.08")
+    tip = first.data(Qt.ItemDataRole.ToolTipRole)
+    assert "px between the eyes, sharpness " in tip and "Found by: hog x1.08" in tip
     cache = page.cache
     qtbot.waitUntil(lambda: cache.pending == 0 and len(cache.pixmaps) == 3, timeout=10_000)
     icon = page.model.index(0).data(Qt.ItemDataRole.DecorationRole)

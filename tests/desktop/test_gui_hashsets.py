@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hashsets"))
 
 from hashkit import digests, nsrl_file, vics_file, write_files
 
-from desktop.pages.evidence import KNOWN_BAD, KNOWN_GOOD
+from desktop import theme
 from vaultkit import PASSWORD, open_as
 
 OFFICER = "olga"
@@ -77,14 +77,14 @@ def test_an_analyst_matches_a_case_sees_known_bad_first_and_acknowledges_alerts(
     assert "2 known-good hidden" in page.count.text()
     first = page.proxy.index(0, 3)
     assert first.data().startswith("Known bad: VIC UK (category ")
-    assert first.data(Qt.ItemDataRole.ForegroundRole) == KNOWN_BAD
+    assert first.data(Qt.ItemDataRole.ForegroundRole) == theme.colour("danger")
     assert page.alerts_button.text() == "Alerts: 4"
 
     page.hide_good.setChecked(False)
     assert len(_shown(page)) == 6
     last = page.proxy.index(5, 3)  # known-good sorts last
     assert last.data() == "Known good: NSRL"
-    assert last.data(Qt.ItemDataRole.ForegroundRole) == KNOWN_GOOD
+    assert last.data(Qt.ItemDataRole.ForegroundRole) == theme.colour("muted")
     page.bad_first.setChecked(False)  # back to the ID order
     assert _shown(page)[0] == "file00001.bin" and _shown(page)[2] == "file00003.bin"
 

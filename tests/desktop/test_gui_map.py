@@ -208,3 +208,28 @@ def test_map_in_arabic_keeps_north_up_and_east_right(matched, qtbot, faces_dir, 
         assert any("\u0600" <= ch <= "\u06ff" for ch in text), text
     assert page.model.headerData(0, Qt.Orientation.Horizontal) != "Stop"
     page.grab()
+
+
+def test_a_second_map_page_reuses_the_prepared_basemap(
+    matched, qtbot, faces_dir, tmp_path, monkeypatch
+):
+    """The basemap is loaded, checked and simplified once per process: a second Map page gets
+    the very levels the first one prepared (nothing prepared again on its worker)."""
+    import desktop.mapview
+    from desktop.pages.map import MapPage
+
+    window = sign_in(matched, qtbot)
+    settle(qtbot, window)
+    _case(matched.session, faces_dir, tmp_path)
+    first = _map(window, qtbot, CASE)
+    assert first.basemap_problem is None and first.view.levels
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("the basemap was prepared again")
+
+    monkeypatch.setattr(desktop.mapview, "prepare_basemap", refuse)
+    second = MapPage(matched.session, window.runner)
+    qtbot.addWidget(second)
+    qtbot.waitUntil(lambda: bool(second.view.levels) or second.basemap_problem is not None)
+    assert second.basemap_problem is None
+    assert second.view.levels is first.view.levels

@@ -27,6 +27,10 @@ def test_review_shows_both_faces_and_records_a_decision_by_keyboard(matched, qtb
     assert page.fields["agency"].text() == "Europol"
     assert page.fields["label"].text() == "TLP:AMBER"
     assert page.fields["review_on"].text() == "2027-06-30"
+    # the quality of both faces, and which detector found the case face
+    probe = page.fields["probe_quality"].text()
+    assert " px between the eyes, sharpness " in probe and "Found by: hog x" in probe
+    assert " px between the eyes, " in page.fields["reference_quality"].text()
     window.activateWindow()
     page.view.setFocus()
     qtbot.waitUntil(lambda: page.view.hasFocus(), timeout=5_000)

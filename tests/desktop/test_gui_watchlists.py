@@ -112,3 +112,33 @@ def test_listings_past_their_review_date_are_flagged_on_the_list_and_per_subject
 def test_the_watchlist_calibration_line_speaks_arabic(matched, qtbot):
     page = in_arabic(matched, qtbot, "watchlists")
     assert page.calibration.text() == "عتبة التنبيه 0.6000 (افتراضية؛ غير معايرة)"
+
+
+def test_the_enrol_dialog_shows_the_quality_gate(matched, qtbot, faces_dir: Path, tmp_path: Path):
+    """A blurred reference is refused with its reason, a small one enrolled with a warning; the
+    dialog stays open on both (the core's gate, matching.qualitygate)."""
+    import cv2
+
+    from matching.images import load_rgb
+
+    rgb = load_rgb(faces_dir / "knn/train/obama/obama.jpg")
+    blurred = tmp_path / "blurred.jpg"
+    cv2.imwrite(str(blurred), cv2.cvtColor(cv2.GaussianBlur(rgb, (0, 0), 4), cv2.COLOR_RGB2BGR))
+    small = faces_dir / "more/obama-480p.jpg"  # 48 px between the eyes
+    window = sign_in(matched, qtbot)
+    page = window.show_area("watchlists")
+    settle(qtbot, window)
+    enrol = page.enrol_photos([blurred, small])
+    settle(qtbot, window)
+    qtbot.keyClicks(enrol.subject, "OB-2")
+    qtbot.keyClicks(enrol.reason, "fraud")
+    qtbot.keyClicks(enrol.agency, "Europol")
+    with qtbot.waitSignal(enrol.enrolled, timeout=60_000):
+        enrol.submit()
+    settle(qtbot, window)
+    text = enrol.message.text()
+    assert enrol.isVisible()
+    assert "OB-2 enrolled with 1 photos." in text
+    assert "blurred.jpg: face too blurred (sharpness " in text and "at least 15 needed" in text
+    assert "Enrolled, but below the recommended quality:" in text
+    assert "obama-480p.jpg: small face (48 px between the eyes; 60 or more recommended)" in text

@@ -157,7 +157,7 @@ def test_a_crop_of_a_received_face_keeps_the_restriction(world: World) -> None:
     assert not DetectJob(world.de, "DE-1").run(ignore).failed
     [face] = list_faces(world.de, "DE-1")
     create_watchlist(world.de, "DE-local")
-    _, refused = enrol(world.de, "DE-local", "X-1", LISTING, face_ids=[face.id])
+    _, refused, _warned = enrol(world.de, "DE-local", "X-1", LISTING, face_ids=[face.id])
     assert not refused
     out = world.out("wl")
     with pytest.raises(PolicyRefused) as info:

@@ -74,7 +74,7 @@ def wk(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> Iterator[Wl
         directory.add_agreement(a, b, "intelligence", "CLEAR,GREEN,AMBER", "2099-12-31")
     create_watchlist(nl, "EU-fraud", second_review=True)
     for who, paths in PHOTOS.items():
-        _, refused = enrol(nl, "EU-fraud", who, LISTING, [faces_dir / p for p in paths])
+        _, refused, _warned = enrol(nl, "EU-fraud", who, LISTING, [faces_dir / p for p in paths])
         assert not refused, refused
     create_watchlist(nl, "Strict")
     strict = Listing("terrorism", "Politie NL", "TLP:AMBER+STRICT", "2030-01-01")

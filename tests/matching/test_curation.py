@@ -131,6 +131,7 @@ def test_a_drawn_face_is_encoded_searchable_and_marked(vault: Session) -> None:
     drawn = next(f for f in list_faces(vault, "C-1") if f.id == face_id)
     assert face_id not in before
     assert drawn.drawn_by == "alice" and drawn.discarded is None
+    assert drawn.found_by() == "hand x1"  # what found it: a hand-drawn box (issue 13, item 1)
     assert drawn.quality["inter_eye_px"] > 100
     create_watchlist(vault, "obama-wl")
     from matching.watchlists import enrol

@@ -27,7 +27,13 @@ def test_evaluate_on_shared_faces(faces_dir: Path) -> None:
         "tar_at_far_0_1pct",
         "eer",
     }
-    assert set(result["one_to_many"]) == {"rank1", "fnir_at_fpir_1pct", "distractor_false_alerts"}
+    assert set(result["one_to_many"]) == {
+        "rank1",
+        "fnir_at_fpir_1pct",
+        "distractor_false_alerts",
+        "subject_rule",
+    }
+    assert result["one_to_many"]["subject_rule"] == "nearest reference"
     assert result["images"] == 22 and result["faces_not_found"] == 0
     assert result["images_per_second"] > 0
     assert result["one_to_many"]["rank1"] == 1.0

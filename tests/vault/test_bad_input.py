@@ -85,7 +85,7 @@ def test_a_vault_of_a_newer_format_is_refused(admin: Session) -> None:
     folder = admin.folder
     admin.close()
     toml = folder / "vault.toml"
-    toml.write_text(toml.read_text().replace("format = 2", "format = 3"))
+    toml.write_text(toml.read_text().replace("format = 3", "format = 4"))
     with pytest.raises(VaultUnavailable, match="newer"):
         unlock(folder, "alice", PASSWORD)
 

@@ -6,6 +6,8 @@ And what the agency's recovery identity gives back with the plain ``age`` tool: 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from sqlalchemy import func, select
 
 from vault.cases import create_case
 from vault.history import list_audit
-from vault.ingest import CustodyForm, ingest
+from vault.ingest import POOL_MIN_FILES, CustodyForm, ingest
 from vault.items import annotate, correct, custody, export_copy, get_item, read_item_bytes
 from vault.models import Blob
 from vault.session import Session
@@ -157,6 +159,49 @@ def test_age_with_the_recovery_identity_restores_every_file_byte_for_byte(
         out = tmp_path / f"restored-{info.id}"
         subprocess.run([age, "-d", "-i", str(recovery_file), "-o", str(out), str(blob)], check=True)
         assert (sha256_of(out) if info.size else hashlib.sha256().hexdigest()) == info.sha256
+
+
+def test_age_and_tar_with_the_recovery_identity_unpack_every_pack(
+    admin: Session, case: str, recovery_file: Path, tmp_path: Path
+) -> None:
+    """Small objects live in packs (vault.packs): stock ``age -d`` then ``tar -x`` give every
+    one back, each named by its SHA-256, with an index saying where each came from."""
+    age, tar = require_tool("age"), require_tool("tar")
+    phone = tmp_path / "phone"
+    phone.mkdir()
+    for n in range(POOL_MIN_FILES + 10):
+        (phone / f"IMG_{n:04}.jpg").write_bytes(b"\xff\xd8" + os.urandom(n * 53 % 6000))
+    result = ingest(admin, case, [phone])
+    assert len(result.saved) == POOL_MIN_FILES + 10 and not result.failed
+    packs = sorted((admin.folder / "packs").glob("*/*"))
+    assert packs and not blob_files(admin.folder)
+    items = [get_item(admin, i) for i in result.saved]
+    admin.close()
+    members: dict[str, bytes] = {}
+    index: list[dict[str, object]] = []
+    for n, pack in enumerate(packs):
+        out = tmp_path / f"pack{n}"
+        out.mkdir()
+        # age -d -i recovery.txt PACK | tar -x -C OUT
+        decrypt = subprocess.Popen(
+            [age, "-d", "-i", str(recovery_file), str(pack)], stdout=subprocess.PIPE
+        )
+        subprocess.run([tar, "-x", "-C", str(out)], stdin=decrypt.stdout, check=True)
+        assert decrypt.wait() == 0
+        for member in out.iterdir():
+            if member.name == "index.jsonl":
+                index += [json.loads(line) for line in member.read_text().splitlines()]
+            else:
+                members[member.name] = member.read_bytes()
+    for name, data in members.items():
+        assert hashlib.sha256(data).hexdigest() == name  # each member is named by its hash
+    for info in items:
+        assert members[info.sha256] == (tmp_path / info.name).read_bytes(), info.name
+    by_hash = {entry["sha256"]: entry for entry in index}
+    assert set(by_hash) == set(members)
+    for info in items:
+        assert by_hash[info.sha256]["name"] == str(tmp_path / info.name)
+        assert by_hash[info.sha256]["size"] == info.size
 
 
 def test_age_with_another_identity_cannot_open_a_blob(

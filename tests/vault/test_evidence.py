@@ -307,3 +307,33 @@ def test_a_vault_made_before_the_hash_set_choice_opens_with_it_on(
         assert cases.create_case(reopened, "NEW-1", "t", hash_sets=False).hash_sets is False
     finally:
         reopened.close()
+
+
+def test_a_vault_made_before_an_index_gets_it_at_its_next_open(
+    admin: Session, case: str, evidence: Path
+) -> None:
+    """``create_all`` makes no index for a table already there: the corrections of a case are
+    read through ``ix_custody_kind``, which an older vault gets when it is next opened alone."""
+    [item_id] = ingest(admin, case, [evidence / "notes" / "long.bin"], FORM).saved
+    correct(admin, item_id, "exhibit", "EX-8", "label misread")
+    folder = admin.folder
+
+    def indexes(session: Session) -> set[str]:
+        with session.db() as db:
+            rows = db.connection().exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index' "
+                "AND tbl_name = 'custody_events'"
+            )
+            return {r[0] for r in rows}
+
+    with admin.transaction() as db:
+        db.connection().exec_driver_sql("DROP INDEX ix_custody_kind")
+    assert "ix_custody_kind" not in indexes(admin)
+    admin.close()
+    again = open_as(folder)
+    try:
+        assert "ix_custody_kind" in indexes(again)
+        assert [i.exhibit for i in list_items(again, case)] == ["EX-8"]
+        assert verify(again).ok
+    finally:
+        again.close()

@@ -42,9 +42,9 @@ def test_a_name_that_is_not_utf8_lands_escaped_with_its_bytes_kept(
     sent: list[str] = []
     real = storework.Workers.submit
 
-    def submit(self: storework.Workers, paths: list[str]) -> None:
+    def submit(self: storework.Workers, paths: list[str], packed: bool = False) -> None:
         sent.extend(paths)
-        real(self, paths)
+        real(self, paths, packed)
 
     monkeypatch.setattr(storework.Workers, "submit", submit)
     raw = _card(tmp_path / "card", good)

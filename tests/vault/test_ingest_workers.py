@@ -22,6 +22,7 @@ from vault.errors import UserError
 from vault.ingest import IngestJob, ingest
 from vault.jobs import CancelToken, Event, Finished, Progress
 from vault.models import Item
+from vault.packs import PACK_MAX
 from vault.session import Session
 from vault.verify import verify
 from vaultkit import blob_files, require_tool
@@ -29,14 +30,17 @@ from vaultkit import blob_files, require_tool
 COUNT = ingest_module.POOL_MIN_FILES + 44
 
 
-def _small_files(root: Path, count: int = COUNT) -> list[Path]:
+def _small_files(root: Path, count: int = COUNT, base: int = 1) -> list[Path]:
+    """Small files (packed unless ``base`` puts them at or above ``packs.PACK_MAX``)."""
     paths = []
     for n in range(count):
         sub = root / f"d{n % 5}"
         sub.mkdir(parents=True, exist_ok=True)
         path = sub / f"f{n:04}.bin"
         # every tenth file repeats earlier content: stored once
-        path.write_bytes(b"same content" if n % 10 == 0 else os.urandom(1 + n * 37 % 9000))
+        path.write_bytes(
+            b"same content" + bytes(base) if n % 10 == 0 else os.urandom(base + n * 37 % 9000)
+        )
         paths.append(path)
     return paths
 
@@ -47,9 +51,9 @@ def submitted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     real = storework.Workers.submit
 
-    def submit(self: storework.Workers, paths: list[str]) -> None:
+    def submit(self: storework.Workers, paths: list[str], packed: bool = False) -> None:
         calls.append(len(paths))
-        real(self, paths)
+        real(self, paths, packed)
 
     monkeypatch.setattr(storework.Workers, "submit", submit)
     return calls
@@ -66,7 +70,8 @@ def test_many_small_files_are_stored_by_workers_and_age_decrypts_them(
     admin: Session, case: str, tmp_path: Path, recovery_file: Path, submitted: list[int]
 ) -> None:
     age = require_tool("age")
-    paths = _small_files(tmp_path / "card")
+    # above packs.PACK_MAX: a blob of its own each (smaller ones go into packs, test_packs.py)
+    paths = _small_files(tmp_path / "card", base=PACK_MAX)
     result = ingest(admin, case, [tmp_path / "card"])
     assert submitted and sum(submitted) == COUNT
     assert len(result.saved) == COUNT and not result.failed
@@ -116,18 +121,18 @@ def test_cancel_while_workers_store_keeps_what_finished_and_no_temp_file(
 def test_a_worker_that_dies_is_one_clear_error(
     admin: Session, case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _small_files(tmp_path / "card")
+    _small_files(tmp_path / "card", base=PACK_MAX)  # groups of 16: the fourth is sent
     real = storework.Workers.submit
     sent = 0
 
-    def submit(self: storework.Workers, paths: list[str]) -> None:
+    def submit(self: storework.Workers, paths: list[str], packed: bool = False) -> None:
         nonlocal sent
         sent += 1
         if sent == 4:
             victim = self._procs[0]
             os.kill(victim.pid, signal.SIGKILL)
             victim.wait()
-        real(self, paths)
+        real(self, paths, packed)
 
     monkeypatch.setattr(storework.Workers, "submit", submit)
     with pytest.raises(UserError, match="worker process stopped unexpectedly"):

@@ -1,0 +1,194 @@
+"""Packs: many small objects in one age file (vault format 3).
+
+A seized phone is hundreds of thousands of small files; one age file each cost a file creation
+and two X25519 wraps per object and made a vault folder of a million files. Objects smaller than
+``PACK_MAX`` that ingest stores by the hundred go into packs instead::
+
+    packs/ab/<pack name>     pack name: 32 random hex digits (says nothing about the content)
+
+A pack is a standard age v1 file (the same two recipients as every blob: the vault's own and the
+agency's recovery recipient) whose plaintext is a POSIX ustar archive::
+
+    <sha256 hex>       one member per object, named by the SHA-256 of its content, mode 0600,
+    <sha256 hex>       mtime 0, uid/gid 0; its data starts at a 512-byte boundary
+    ...
+    index.jsonl        last member: one JSON object per line per object:
+                       {"sha256": ..., "size": ..., "offset": ..., "name": source path}
+    (two zero blocks)
+
+so ``age -d -i recovery.txt PACK | tar -x`` gives every object back with stock tools, each file's
+``sha256sum`` equal to its name, and ``index.jsonl`` says where each came from (the database,
+recoverable the same way, names the items). The ``blobs`` row of a packed object records its
+pack and the plaintext offset of its data (``pack``, ``pack_offset``); the blob name stays the
+keyed HMAC of its SHA-256, so deduplication is the same for loose and packed objects.
+
+Packs are immutable: written once into ``tmp/``, renamed into ``packs/``, never changed (a
+vault-key rotation writes a new header in front of the same payload bytes, as for blobs), so an
+object store can hold them as they are.
+
+Reading one object does not decrypt its pack: age's STREAM encrypts 64 KiB chunks each with its
+own nonce (the chunk counter), so ``read_object`` opens the header (one X25519 unwrap), seeks to
+the chunks that hold the object and decrypts only those (an object under ``PACK_MAX`` spans at
+most two). The last chunk of the file is known from the file size, so truncation is still caught.
+
+This module needs nothing of the vault but ``agefmt``: ingest's worker processes write packs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tarfile
+import uuid
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
+from vault import agefmt
+
+PACK_MAX = 64 * 1024  # objects below this size go into packs (one STREAM chunk)
+INDEX = "index.jsonl"
+BLOCK = 512
+_SEALED = agefmt.CHUNK + agefmt.TAG
+
+
+def _header(name: str, size: int) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.size = size
+    info.mode = 0o600
+    info.mtime = 0
+    return info.tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict")
+
+
+def _padding(size: int) -> bytes:
+    return b"\0" * (-size % BLOCK)
+
+
+class PackWriter:
+    """Writes one pack into ``folder`` (the vault's ``tmp/``): ``add`` objects, then ``seal``.
+
+    Memory holds one age chunk and the index; an object repeated in the pack is stored once.
+    ``seal`` does not fsync: ingest makes the pack durable with ``syncfs`` before the commit
+    that records its objects (the same order as for blobs)."""
+
+    def __init__(self, folder: str, recipients: list[agefmt.Recipient]) -> None:
+        self.name = uuid.uuid4().hex
+        self.path = os.path.join(folder, self.name)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self._fh: BinaryIO = os.fdopen(fd, "wb", buffering=1 << 20)
+        self._enc = agefmt.Encryptor(self._fh, recipients)
+        self._pos = 0
+        self._offsets: dict[str, int] = {}
+        self._index: list[bytes] = []
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    @property
+    def size(self) -> int:
+        return self._pos
+
+    def _write(self, data: bytes) -> None:
+        self._enc.write(data)
+        self._pos += len(data)
+
+    def add(self, sha256: str, data: bytes, name: str = "") -> int:
+        """Add an object (its SHA-256 hex computed by the caller); returns its data offset."""
+        offset = self._offsets.get(sha256)
+        if offset is not None:
+            return offset
+        self._write(_header(sha256, len(data)))
+        offset = self._pos
+        self._write(data + _padding(len(data)))
+        self._offsets[sha256] = offset
+        entry = {"sha256": sha256, "size": len(data), "offset": offset, "name": name}
+        self._index.append(json.dumps(entry, ensure_ascii=True).encode() + b"\n")
+        return offset
+
+    def seal(self) -> None:
+        index = b"".join(self._index)
+        self._write(_header(INDEX, len(index)))
+        self._write(index + _padding(len(index)) + b"\0" * (2 * BLOCK))
+        self._enc.close()
+        self._fh.close()
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self._fh.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+
+def _payload(fh: BinaryIO, identities: agefmt.Identities) -> tuple[ChaCha20Poly1305, int, int]:
+    """The payload cipher, the payload's start and its number of chunks."""
+    file_key = agefmt.read_file_key(fh, identities)
+    nonce = fh.read(16)
+    if len(nonce) != 16:
+        raise agefmt.AgeError("truncated payload")
+    start = fh.tell()
+    payload = os.fstat(fh.fileno()).st_size - start
+    chunks = max(1, -(-payload // _SEALED))
+    return ChaCha20Poly1305(agefmt.hkdf(file_key, nonce, b"payload")), start, chunks
+
+
+def read_object(path: str, identities: agefmt.Identities, offset: int, size: int) -> bytes:
+    """``size`` bytes at plaintext ``offset`` of the pack at ``path``, decrypting only the
+    chunks that hold them; ``AgeError`` if any of those fails authentication."""
+    with open(path, "rb") as fh:
+        aead, start, chunks = _payload(fh, identities)
+        if size == 0:
+            return b""
+        first, last = offset // agefmt.CHUNK, (offset + size - 1) // agefmt.CHUNK
+        if last >= chunks:
+            raise agefmt.AgeError("truncated payload")
+        fh.seek(start + first * _SEALED)
+        sealed = fh.read((last - first + 1) * _SEALED)
+    plain = []
+    for i in range(first, last + 1):
+        part = sealed[(i - first) * _SEALED : (i - first + 1) * _SEALED]
+        try:
+            plain.append(aead.decrypt(agefmt.stream_nonce(i, i == chunks - 1), part, None))
+        except InvalidTag:
+            raise agefmt.AgeError(f"payload chunk {i} failed authentication") from None
+    skip = offset - first * agefmt.CHUNK
+    data = b"".join(plain)[skip : skip + size]
+    if len(data) != size:
+        raise agefmt.AgeError("truncated payload")
+    return data
+
+
+@dataclass
+class PackContent:
+    """A whole pack decrypted (verify): the plaintext and the chunks that failed (zeroed)."""
+
+    plain: bytearray
+    bad_chunks: set[int]
+
+    def damaged(self, offset: int, size: int) -> bool:
+        """Whether the object at ``offset`` lies (partly) in a chunk that failed, or past the
+        end of what the pack holds."""
+        if offset + size > len(self.plain):
+            return True
+        first, last = offset // agefmt.CHUNK, (offset + max(size, 1) - 1) // agefmt.CHUNK
+        return any(i in self.bad_chunks for i in range(first, last + 1))
+
+
+def read_pack(path: str, identities: agefmt.Identities) -> PackContent:
+    """Decrypt a whole pack, authenticating every chunk; a chunk that fails is remembered (and
+    zeroed) so the objects in the others are still checked. ``AgeError`` if the header fails
+    (then no object of the pack can be read)."""
+    with open(path, "rb") as fh:
+        aead, _start, chunks = _payload(fh, identities)
+        plain = bytearray()
+        bad: set[int] = set()
+        for i in range(chunks):
+            part = fh.read(_SEALED)
+            try:
+                plain += aead.decrypt(agefmt.stream_nonce(i, i == chunks - 1), part, None)
+            except InvalidTag:
+                bad.add(i)
+                plain += bytes(max(0, min(agefmt.CHUNK, len(part) - agefmt.TAG)))
+    return PackContent(plain, bad)
