@@ -318,9 +318,11 @@ def test_a_full_disk_is_one_line_and_the_vault_stays_whole(
         big, size = tmp_path / "big.bin", "4m"
         big.write_bytes(os.urandom(10 << 20))
     else:
-        big, size = tmp_path / "many", "1m"
+        # 2 MiB: the new vault's database (~0.3 MiB) and its write-ahead log fit; 1,200
+        # small files (packed) do not
+        big, size = tmp_path / "many", "2m"
         big.mkdir()
-        for n in range(400):
+        for n in range(1200):
             (big / f"f{n:03}.bin").write_bytes(os.urandom(1500))
     with _small_disk(disk, size) as mounted:
         folder = disk / "vault"
