@@ -111,6 +111,15 @@ def _make_round(folder: Path, rng: random.Random, pool: list[bytes]) -> None:
     (folder / "big-b.bin").write_bytes(bytes(5 << 20))  # the same in every round: stored once
 
 
+def _wait_for_saved(out: Path, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    """Until the reporting ingest has printed a SAVED line, or ended."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and process.poll() is None:
+        if out.exists() and "SAVED " in out.read_text(errors="replace"):
+            return
+        time.sleep(0.01)
+
+
 def test_sigkill_at_random_moments_leaves_a_whole_vault(vault_dir: Path, tmp_path: Path) -> None:
     rng = random.Random(SEED)
     script = tmp_path / "reporting_ingest.py"
@@ -145,7 +154,13 @@ def test_sigkill_at_random_moments_leaves_a_whole_vault(vault_dir: Path, tmp_pat
             script=script if reporting else None,
         )
         started = _wait_for_temp_file(vault_dir, process, 1)
-        time.sleep(window * rng.uniform(0.15 if reporting else 0.0, 0.75) if started else 0)
+        if reporting and started:
+            # kill after the first commit has been reported (packs commit in batches, so a
+            # fixed share of the window may fall before any), at a random moment after it
+            _wait_for_saved(out, process)
+            time.sleep(window * rng.uniform(0.0, 0.4))
+        else:
+            time.sleep(window * rng.uniform(0.0, 0.75) if started else 0)
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             killed += 1
