@@ -239,6 +239,33 @@ def redact_video(
         cap.release()
 
 
+STAGING_PREFIX = "custos-redact-"
+"""Private folders that hold a redacted video while FFmpeg writes it: ``custos-redact-PID-*``."""
+
+
+def sweep_stale_folders(base: Path) -> list[Path]:
+    """Remove the staging folders (in RAM) left by Custos processes that were killed mid-redaction.
+
+    A folder is named after the process that made it; one whose process is gone and that
+    belongs to this user is removed. Returns what was removed."""
+    removed = []
+    for folder in base.glob(f"{STAGING_PREFIX}*"):
+        pid_text = folder.name[len(STAGING_PREFIX) :].split("-", 1)[0]
+        if not pid_text.isdigit():
+            continue
+        try:
+            if folder.is_symlink() or not folder.is_dir() or folder.stat().st_uid != os.getuid():
+                continue
+            os.kill(int(pid_text), 0)
+            continue  # its process is alive (or the number was reused): leave it
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        except OSError:
+            continue  # not ours to signal, or gone meanwhile
+    return removed
+
+
 @dataclass(frozen=True)
 class RedactResult:
     item: int  # the new item
@@ -359,7 +386,9 @@ class RedactJob:
         self, data: bytes, tracks: list[list[list[float]]], emit: Emit
     ) -> tuple[bytes, int, str]:
         base = "/dev/shm" if os.path.isdir("/dev/shm") else None
-        folder = Path(tempfile.mkdtemp(prefix="custos-redact-", dir=base))  # 0700
+        sweep_stale_folders(Path(base or tempfile.gettempdir()))
+        prefix = f"{STAGING_PREFIX}{os.getpid()}-"
+        folder = Path(tempfile.mkdtemp(prefix=prefix, dir=base))  # 0700
         try:
             target = folder / "redacted.mp4"
             with plain_copy([data], ".video") as source:

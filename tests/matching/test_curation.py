@@ -5,6 +5,10 @@ the real clip from ../shared/faces, a real vault on disk."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +24,7 @@ from matching.casefaces import DetectJob
 from matching.encoder import checked_ffmpeg
 from matching.facelist import ClusterJob, FaceInfo, list_faces
 from matching.images import load_rgb
-from matching.redaction import RedactJob, blur_boxes, box_at
+from matching.redaction import STAGING_PREFIX, RedactJob, blur_boxes, box_at
 from matching.searching import search
 from matching.watchlists import Listing, create_watchlist, show_watchlist
 from service.opener import init_vault
@@ -28,7 +32,7 @@ from vault import cases, items
 from vault.audit import PRIVILEGED
 from vault.errors import PermissionDenied, UserError
 from vault.ingest import ingest
-from vault.jobs import Cancelled, CancelToken
+from vault.jobs import Cancelled, CancelToken, ignore
 from vault.session import Session
 from vault.verify import verify
 from vaultkit import FAST_KDF, PASSWORD, add_role_users, audit_rows, open_as
@@ -325,3 +329,31 @@ def test_verify_is_clean_after_curation_and_redaction(vault: Session) -> None:
     assert report.ok, report.problems
     track = next(f for f in _faces(vault)["short_hamilton_clip.mp4"] if f.kind == "track")
     assert json.dumps(track.box)
+
+
+def test_a_redaction_removes_what_a_killed_one_left_in_ram(vault: Session) -> None:
+    """A process killed while FFmpeg wrote its redacted copy leaves a private folder in
+    /dev/shm; the next video redaction removes it (its process is gone), never a live one's."""
+    base = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, tempfile; d = tempfile.mkdtemp("
+            f"prefix=f'{STAGING_PREFIX}{{os.getpid()}}-', dir={str(base)!r}); "
+            "open(os.path.join(d, 'redacted.mp4'), 'wb').write(b'partial'); print(d)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stale = Path(made.stdout.strip())  # its process has ended without removing it
+    live = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=base))
+    try:
+        assert stale.is_dir()
+        RedactJob(vault, _item_id(vault, "short_hamilton_clip.mp4"), all_faces=True).run(ignore)
+        assert not stale.exists()
+        assert live.is_dir()
+    finally:
+        shutil.rmtree(stale, ignore_errors=True)
+        shutil.rmtree(live, ignore_errors=True)
