@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli.common import emit_json, out, signed_in
+from cli.common import emit_json, out, say_error, signed_in, warn
+from vault.errors import BatchIncomplete
 
 
 @click.group()
@@ -89,7 +90,10 @@ def name(
 
     listing = Listing(reason, agency, label, review_on, expires_on)
     with signed_in(ctx) as session:
-        subject = name_cluster(session, case_ref, list(face_ids), watchlist, subject_ref, listing)
+        subject, refused, warned = name_cluster(
+            session, case_ref, list(face_ids), watchlist, subject_ref, listing
+        )
+    enrolled = len(face_ids) - len(refused)
     if as_json:
         emit_json(
             {
@@ -97,13 +101,21 @@ def name(
                 "subject": subject_ref,
                 "watchlist": watchlist,
                 "faces": list(face_ids),
+                "refused": [{"face": f, "reason": why} for f, why in refused],
+                "warnings": [{"face": f, "warning": why} for f, why in warned],
             }
         )
-        return
-    out.print(
-        f"subject {subject_ref} on watchlist {watchlist}: {len(face_ids)} face(s) enrolled",
-        markup=False,
-    )
+    else:
+        for face, why in refused:
+            say_error(face, why.removeprefix(f"{face}: "))
+        for _face, why in warned:
+            warn(f"{why} (enrolled)")
+        out.print(
+            f"subject {subject_ref} on watchlist {watchlist}: {enrolled} face(s) enrolled",
+            markup=False,
+        )
+    if refused:
+        raise BatchIncomplete(f"{len(refused)} face(s) refused (listed above)")
 
 
 def register(group: click.Group) -> None:

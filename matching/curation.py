@@ -30,9 +30,10 @@ from sqlalchemy.orm import Session as DbSession
 from matching.models import ClusterEdit, FaceMark, FaceRecord, MediaInfo
 from matching.watchlists import (
     Listing,
+    check_listing,
     enrol_into,
-    face_reference,
     find_watchlist,
+    gate_case_faces,
     store_enrolment,
 )
 from vault.blobs import add_blob_rows, store_blob
@@ -223,15 +224,23 @@ def name_cluster(
     watchlist: str,
     subject_ref: str,
     listing: Listing,
-) -> int:
+) -> tuple[int, list[tuple[str, str]], list[tuple[str, str]]]:
     """Enrol these faces (a group) as references of ``subject_ref`` on ``watchlist`` (created
-    with ``listing`` when new) and name their group after it. Returns the subject's id."""
+    with ``listing`` when new) and name their group after it. Faces below the quality gate's
+    minimum are not enrolled. Returns the subject's id, the refused faces with the gate's
+    reasons and the enrolled ones it warns about (as ``watchlists.enrol``)."""
     session.require("match.run", target=f"case:{case_reference}")
     if not subject_ref.strip():
         raise UserError("the subject needs an id")
+    listing = check_listing(listing)
     with session.db() as db:
         _, recs = _case_faces(db, case_reference, face_ids)
-    stored = [store_enrolment(session, *face_reference(session, r.id)) for r in recs]
+    accepted, refused, warned = gate_case_faces(session, [r.id for r in recs])
+    if not accepted:
+        raise UserError(
+            "no face of the group could be enrolled: " + "; ".join(m for _, m in refused)
+        )
+    stored = [store_enrolment(session, *a) for a in accepted]
     with session.transaction() as db:
         case, recs = _case_faces(db, case_reference, face_ids)
         wl = find_watchlist(db, watchlist)
@@ -256,7 +265,7 @@ def name_cluster(
             subject=subject_ref.strip(),
         )
         _custody(session, db, recs, cluster="named", watchlist=wl.name, subject=subject_ref)
-        return subject.id
+        return subject.id, refused, warned
 
 
 @requires("match.run")

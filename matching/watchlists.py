@@ -190,7 +190,7 @@ class Listing:
     expires_on: str | None = None
 
 
-def _check_listing(listing: Listing) -> Listing:
+def check_listing(listing: Listing) -> Listing:
     for value, what in ((listing.reason, "reason"), (listing.agency, "issuing agency")):
         if not value.strip():
             raise UserError(f"a listing needs a {what}")
@@ -247,7 +247,7 @@ def enrol_into(
 
     Used by :func:`enrol` (photos, case faces) and by watchlist import (``exchange.wlimport``).
     """
-    listing = _check_listing(listing)
+    listing = check_listing(listing)
     subject = db.scalar(
         select(Subject).where(Subject.watchlist_id == wl.id, Subject.ref == subject_ref)
     )
@@ -299,6 +299,27 @@ def enrol_into(
     return subject
 
 
+def gate_case_faces(
+    session: Session, face_ids: list[int]
+) -> tuple[list[tuple[str, bytes, Face, bytes]], list[tuple[str, str]], list[tuple[str, str]]]:
+    """Faces found in a case as references, through the quality gate (one place for every
+    enrolment of case faces: ``enrol --face`` and naming a cluster): the accepted references,
+    the refused faces with the gate's reasons, and the accepted ones it warns about."""
+    accepted: list[tuple[str, bytes, Face, bytes]] = []
+    refused: list[tuple[str, str]] = []
+    warned: list[tuple[str, str]] = []
+    for face_id in face_ids:
+        found = face_reference(session, face_id)
+        verdict = assess(found[2].quality)
+        if verdict.refusals:
+            refused.append((f"face {face_id}", f"face {face_id}: " + "; ".join(verdict.refusals)))
+            continue
+        if verdict.warnings:
+            warned.append((f"face {face_id}", f"face {face_id}: " + "; ".join(verdict.warnings)))
+        accepted.append(found)
+    return accepted, refused, warned
+
+
 @requires("watchlist.manage")
 def enrol(
     session: Session,
@@ -313,7 +334,7 @@ def enrol(
     Returns the subject, the refused photos with their reasons (the quality gate's, or why
     they could not be read) and the enrolled ones the gate warns about, with its warnings.
     """
-    listing = _check_listing(listing)
+    listing = check_listing(listing)
     accepted: list[tuple[str, bytes, Face, bytes]] = []  # source, photo bytes, face, crop
     refused: list[tuple[str, str]] = []
     warned: list[tuple[str, str]] = []
@@ -330,15 +351,10 @@ def enrol(
             continue
         if warnings := assess(face.quality).warnings:
             warned.append((str(path), f"{path.name}: " + "; ".join(warnings)))
-    for face_id in face_ids or []:
-        found = face_reference(session, face_id)
-        verdict = assess(found[2].quality)
-        if verdict.refusals:
-            refused.append((f"face {face_id}", f"face {face_id}: " + "; ".join(verdict.refusals)))
-            continue
-        if verdict.warnings:
-            warned.append((f"face {face_id}", f"face {face_id}: " + "; ".join(verdict.warnings)))
-        accepted.append(found)
+    faces, refused_faces, warned_faces = gate_case_faces(session, face_ids or [])
+    accepted += faces
+    refused += refused_faces
+    warned += warned_faces
     if not accepted:
         raise UserError(
             "no reference photo could be enrolled: " + "; ".join(m for _, m in refused)

@@ -152,14 +152,14 @@ def name_group(
     session: Any, case: str, face_ids: list[int], watchlist: str, subject: str, listing: Any
 ) -> tuple[Any, list[tuple[str, str]], list[tuple[str, str]]]:
     """On a worker: name a cluster as a subject (``matching.curation.name_cluster``); answers
-    as enrolment does (the subject, nothing refused, no quality warnings) for the enrol
-    dialog."""
+    as enrolment does (the subject, the faces the quality gate refused, its warnings) for the
+    enrol dialog."""
     from matching.curation import name_cluster
     from matching.watchlists import show_watchlist
 
-    subject_id = name_cluster(session, case, face_ids, watchlist, subject, listing)
+    subject_id, refused, warned = name_cluster(session, case, face_ids, watchlist, subject, listing)
     info = next(s for s in show_watchlist(session, watchlist).subjects if s.id == subject_id)
-    return info, [], []
+    return info, refused, warned
 
 
 def _item_faces(session: Any, case: str, item_id: int) -> list[Any]:

@@ -128,6 +128,34 @@ def test_name_a_cluster_enrols_its_faces_as_a_new_subject(vault: Session) -> Non
     assert [e.actor for e in audit_rows(vault, "cluster.named")] == ["alice"]
 
 
+def test_naming_a_cluster_passes_its_faces_through_the_quality_gate(
+    vault: Session, faces_dir: Path, tmp_path: Path
+) -> None:
+    """A blurred face in a group is not enrolled when the group is named (as `watchlist enrol
+    --face` refuses it), and the listing is checked as any enrolment's."""
+    rgb = cv2.imread(str(faces_dir / "knn/train/biden/biden.jpg"))
+    cv2.imwrite(str(tmp_path / "biden-blurred.jpg"), cv2.GaussianBlur(rgb, (0, 0), 4))
+    cases.create_case(vault, "C-9", "Gate", ["fraud"])
+    ingest(vault, "C-9", [faces_dir / "knn/train/biden/biden2.jpg", tmp_path / "biden-blurred.jpg"])
+    assert not DetectJob(vault, "C-9").run(lambda e: None).failed
+    faces = _faces(vault, "C-9")
+    sharp, blurred = faces["biden2.jpg"][0].id, faces["biden-blurred.jpg"][0].id
+    create_watchlist(vault, "gated")
+    with pytest.raises(UserError, match="a listing needs a reason"):
+        curation.name_cluster(
+            vault, "C-9", [sharp], "gated", "G-0", Listing("", "Europol", "TLP:AMBER", "2030-01-01")
+        )
+    with pytest.raises(UserError, match=f"face {blurred}: face too blurred"):
+        curation.name_cluster(vault, "C-9", [blurred], "gated", "G-1", LISTING)
+    subject, refused, _warned = curation.name_cluster(
+        vault, "C-9", [sharp, blurred], "gated", "G-2", LISTING
+    )
+    assert [f for f, _ in refused] == [f"face {blurred}"]
+    assert "face too blurred" in refused[0][1]
+    (listed,) = show_watchlist(vault, "gated").subjects
+    assert listed.id == subject and listed.ref == "G-2" and listed.references == 1
+
+
 def test_a_drawn_face_is_encoded_searchable_and_marked(vault: Session) -> None:
     item = _item_id(vault, "tilted.jpg")
     before = {f.id for f in _faces(vault).get("tilted.jpg", [])}
