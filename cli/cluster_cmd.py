@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from cli.common import emit_json, out, say_error, signed_in, warn
+from cli.common import emit_json, listing_options, out, say_error, signed_in, warn
 from vault.errors import BatchIncomplete
+
+if TYPE_CHECKING:
+    from matching.watchlists import Listing
 
 
 @click.group()
@@ -64,11 +69,7 @@ def merge(
 @_faces_option("A face of the group (repeat for every face to enrol as a reference).")
 @click.option("--watchlist", required=True, help="The watchlist to enrol the subject on.")
 @click.option("--subject", "subject_ref", required=True, help="Subject id in the listing.")
-@click.option("--reason", required=True, help="Reason for the listing.")
-@click.option("--agency", required=True, help="Issuing agency.")
-@click.option("--label", default="TLP:AMBER", show_default=True, help="TLP 2.0 label.")
-@click.option("--review-on", required=True, help="Review date (YYYY-MM-DD).")
-@click.option("--expires-on", help="Expiry date (YYYY-MM-DD); expired listings stop matching.")
+@listing_options
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def name(
@@ -77,18 +78,12 @@ def name(
     face_ids: tuple[int, ...],
     watchlist: str,
     subject_ref: str,
-    reason: str,
-    agency: str,
-    label: str,
-    review_on: str,
-    expires_on: str | None,
+    listing: Listing,
     as_json: bool,
 ) -> None:
     """Name a group as a (new) subject of a watchlist: its faces become reference photos."""
     from matching.curation import name_cluster
-    from matching.watchlists import Listing
 
-    listing = Listing(reason, agency, label, review_on, expires_on)
     with signed_in(ctx) as session:
         subject, refused, warned = name_cluster(
             session, case_ref, list(face_ids), watchlist, subject_ref, listing

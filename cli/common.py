@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -42,6 +43,42 @@ encrypt_option = click.option(
     is_flag=True,
     help="Write one file, OUT.tar.age, encrypted to the partner's recipient (no clear copy).",
 )
+
+
+# The listing of a watchlist subject, the same options wherever a subject is listed
+# (``watchlist enrol``, ``cluster name``); the command gets one ``listing``.
+_LISTING_OPTIONS = (
+    click.option("--reason", required=True, help="Reason for the listing."),
+    click.option("--agency", required=True, help="Issuing agency."),
+    click.option("--label", default="TLP:AMBER", show_default=True, help="TLP 2.0 label."),
+    click.option("--review-on", required=True, help="Review date (YYYY-MM-DD)."),
+    click.option("--expires-on", help="Expiry date (YYYY-MM-DD); expired listings stop matching."),
+)
+
+
+def listing_options(command: Callable[..., T]) -> Callable[..., T]:
+    """Add the listing options to ``command``, which receives them as ``listing`` (a
+    ``matching.watchlists.Listing``, imported only when the command runs)."""
+
+    @functools.wraps(command)
+    def with_listing(
+        *args: Any,
+        reason: str,
+        agency: str,
+        label: str,
+        review_on: str,
+        expires_on: str | None,
+        **kwargs: Any,
+    ) -> T:
+        from matching.watchlists import Listing
+
+        listing = Listing(reason, agency, label, review_on, expires_on)
+        return command(*args, listing=listing, **kwargs)
+
+    decorated: Callable[..., T] = with_listing
+    for option in reversed(_LISTING_OPTIONS):
+        decorated = option(decorated)
+    return decorated
 
 
 def default_vault() -> Path:

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from cli.common import emit_json, out, run_cancellable, safe, say_error, signed_in, warn
+from cli.common import (
+    emit_json,
+    listing_options,
+    out,
+    run_cancellable,
+    safe,
+    say_error,
+    signed_in,
+    warn,
+)
 from vault.errors import BatchIncomplete
+
+if TYPE_CHECKING:
+    from matching.watchlists import Listing
 
 
 @click.group()
@@ -102,11 +115,7 @@ def show(ctx: click.Context, name: str, as_json: bool) -> None:
 @watchlist.command("enrol")
 @click.argument("name")
 @click.option("--subject", "subject_ref", required=True, help="Subject id in the listing.")
-@click.option("--reason", required=True)
-@click.option("--agency", required=True, help="Issuing agency.")
-@click.option("--label", default="TLP:AMBER", show_default=True, help="TLP 2.0 label.")
-@click.option("--review-on", required=True, help="Review date (YYYY-MM-DD).")
-@click.option("--expires-on", help="Expiry date (YYYY-MM-DD); expired listings stop matching.")
+@listing_options
 @click.option("--face", "face_ids", type=int, multiple=True, help="Enrol a face found in a case.")
 @click.argument("photos", nargs=-1, type=click.Path(path_type=Path))
 @click.pass_context
@@ -114,19 +123,13 @@ def enrol(
     ctx: click.Context,
     name: str,
     subject_ref: str,
-    reason: str,
-    agency: str,
-    label: str,
-    review_on: str,
-    expires_on: str | None,
+    listing: Listing,
     face_ids: tuple[int, ...],
     photos: tuple[Path, ...],
 ) -> None:
     """Enrol reference photos (or found faces) for a subject."""
-    from matching.watchlists import Listing
     from matching.watchlists import enrol as core_enrol
 
-    listing = Listing(reason, agency, label, review_on, expires_on)
     with signed_in(ctx) as session:
         info, refused, warned = core_enrol(
             session, name, subject_ref, listing, list(photos), list(face_ids)
