@@ -15,15 +15,17 @@ the two variants alternating. Not part of the test suite.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from bench_vault import run, timed  # noqa: E402
 
 from service.opener import init_vault  # noqa: E402
 from vault.cases import create_case  # noqa: E402
@@ -37,12 +39,6 @@ COMMANDS = [
     ["items", "list", "--case", "BENCH-1"],
     ["verify"],
 ]
-
-
-def timed(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -62,12 +58,12 @@ def main() -> None:
         print(f"{'command':<32} {'plain':>8} {'DONTWRITE':>10} {'ratio':>7}")
         for words in COMMANDS:
             cmd = [str(CUSTOS), *words]
-            timed(cmd, plain)  # the first run of a command reads its files into the page cache
+            run(cmd, plain)  # the first run of a command reads its files into the page cache
             a: list[float] = []
             b: list[float] = []
             for _ in range(args.runs):
-                a.append(timed(cmd, plain))
-                b.append(timed(cmd, dont))
+                a.append(timed(functools.partial(run, cmd, plain)))
+                b.append(timed(functools.partial(run, cmd, dont)))
             label = "custos " + " ".join(words)
             print(f"{label:<32} {min(a):>7.2f}s {min(b):>9.2f}s {min(b) / min(a):>6.2f}x")
 
