@@ -63,9 +63,13 @@ class TrialServer:
     def pg_data(self) -> Path:
         return self.folder / "pg" / "data"
 
-    def connect(self) -> Any:
-        """A psycopg connection as the ``custos`` role: TLS, verify-full, autocommit."""
-        return postgres.connect(self.connection.address, self.connection.credentials.password)
+    def connect(self, database: str | None = None) -> Any:
+        """A psycopg connection as the ``custos`` role: TLS, verify-full, autocommit; to the
+        ``custos`` database or another one (``superuser().execute("CREATE DATABASE x OWNER
+        custos")`` makes one of a test's own)."""
+        return postgres.connect(
+            self.connection.address, self.connection.credentials.password, database=database
+        )
 
     def superuser(self, database: str = "custos") -> Any:
         return trial.superuser_connection(self.folder, database)

@@ -52,6 +52,22 @@ def test_a_client_connects_with_tls_verified_and_pgvector_works(trial_server: Tr
         conn.execute("DROP TABLE probe")
 
 
+def test_a_test_can_make_a_database_of_its_own_and_reach_it_over_tls(
+    trial_server: TrialServer,
+) -> None:
+    with trial_server.superuser() as su:
+        su.execute("DROP DATABASE IF EXISTS own_db")
+        su.execute("CREATE DATABASE own_db OWNER custos")
+    with trial_server.superuser("own_db") as su:
+        su.execute("CREATE EXTENSION vector")
+    with trial_server.connect("own_db") as conn:
+        assert conn.pgconn.ssl_in_use
+        conn.execute("CREATE TABLE t (v vector(2))")
+        assert conn.execute("SELECT current_database()").fetchone()[0] == "own_db"
+    with trial_server.superuser() as su:
+        su.execute("DROP DATABASE own_db WITH (FORCE)")
+
+
 def test_without_tls_or_with_a_wrong_password_or_ca_the_server_refuses(
     trial_server: TrialServer, tmp_path: Path
 ) -> None:

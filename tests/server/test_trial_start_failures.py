@@ -64,3 +64,26 @@ def test_as_root_a_private_environment_is_copied_for_the_postgresql_user(short_t
         assert trial.status(folder, programs).postgresql
     finally:
         trial.down(folder, programs)
+
+
+def test_an_up_killed_half_way_is_started_over_cleanly(short_tmp: Path) -> None:
+    """``up`` SIGKILLed before it finished (``server.json`` still says not initialised, its
+    processes still run): the next ``up`` stops them, sets the server up again, and it works."""
+    import json
+
+    from vault.server.check import check
+
+    folder = short_tmp / "s"
+    base = free_port_base()
+    trial.up(folder, base)
+    info = json.loads((folder / "server.json").read_text())
+    info["initialised"] = False
+    (folder / "server.json").write_text(json.dumps(info))
+    connection, already = trial.up(folder)
+    try:
+        assert not already
+        assert check(connection.address, connection.credentials).ok
+        assert json.loads((folder / "server.json").read_text())["initialised"] is True
+    finally:
+        trial.down(folder)
+    assert not any(port_in_use(p) for p in ports_of(base).values())

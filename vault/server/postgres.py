@@ -254,6 +254,7 @@ def write_bouncer_config(layout: Layout, who: Account, port: int, verifier: str)
 ; Custos trial server: TLS and SCRAM in front of PostgreSQL's Unix socket.
 [databases]
 {DATABASE} = host={layout.pg_run} port={port} dbname={DATABASE}
+* = host={layout.pg_run} port={port}
 
 [pgbouncer]
 listen_addr = 127.0.0.1
@@ -303,8 +304,12 @@ def stop_bouncer(layout: Layout, programs: Programs) -> bool:
     return True
 
 
-def connect(address: ServerAddress, password: str, timeout: int = 10) -> Any:
-    """A client connection as the workstation makes it: TLS, ``verify-full`` against the CA."""
+def connect(
+    address: ServerAddress, password: str, timeout: int = 10, database: str | None = None
+) -> Any:
+    """A client connection as the workstation makes it: TLS, ``verify-full`` against the CA
+    (to the URL's database, or ``database``: any database of the server is reached the same
+    way)."""
     import psycopg
 
     return psycopg.connect(
@@ -312,7 +317,7 @@ def connect(address: ServerAddress, password: str, timeout: int = 10) -> Any:
         port=address.port,
         user=address.user,
         password=password,
-        dbname=address.database,
+        dbname=database or address.database,
         sslmode="verify-full",
         sslrootcert=address.ca_file,
         connect_timeout=timeout,

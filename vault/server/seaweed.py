@@ -22,6 +22,8 @@ from vault.server.base import (
     write_json,
 )
 
+PROBE = ".custos-ready"  # not a stored object's key: listings never show it
+
 
 def identity_config(name: str, credentials: Credentials) -> dict[str, object]:
     return {
@@ -118,7 +120,8 @@ def wait_ready(
     programs: Programs,
     create_bucket: bool,
 ) -> None:
-    """Until the S3 API answers a signed request (creating the bucket the first time)."""
+    """Until the S3 API answers signed requests: the bucket (made the first time), and a probe
+    object written, read back and removed."""
     from vault.objectstore import s3_client, s3_problem
 
     client = s3_client(endpoint, credentials, timeout=5)
@@ -128,7 +131,14 @@ def wait_ready(
             names = {b["Name"] for b in client.list_buckets().get("Buckets", ())}
             if endpoint.bucket not in names and create_bucket:
                 client.create_bucket(Bucket=endpoint.bucket)
-            client.head_bucket(Bucket=endpoint.bucket)
+            # a write and a read: S3 answers before the volume server has joined the master
+            # (after a crash for some seconds), and until then objects cannot be read
+            client.put_object(Bucket=endpoint.bucket, Key=PROBE, Body=b"ready")
+            body = client.get_object(Bucket=endpoint.bucket, Key=PROBE)["Body"]
+            with contextlib.closing(body):
+                if body.read() != b"ready":
+                    return "the store gave back something else than was written"
+            client.delete_object(Bucket=endpoint.bucket, Key=PROBE)
         except Exception as exc:  # retried until the deadline, then said
             return s3_problem(f"S3 at {endpoint.endpoint}", exc)
         return None

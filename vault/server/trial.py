@@ -181,6 +181,9 @@ def up(
         postgres.bouncer_pid(layout, programs) is not None,
         seaweed.pid(layout, programs) is not None,
     )
+    if first and any(was):  # an earlier up was killed half-way: start over from a clean stop
+        _stop_started(layout, programs, bin_dir, (False, False, False))
+        was = (False, False, False)
     connection = _connection(layout, info, keys)
     try:
         if first:
