@@ -3,6 +3,7 @@ nothing is started or touched. No server runs in these tests (they refuse before
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -123,3 +124,18 @@ def test_the_url_round_trips() -> None:
     address = parse(url)
     assert address.s3.tls and address.s3.ca_file == "/srv/c/s3.pem"
     assert parse(address.url()) == address
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs PostgreSQL as another user")
+def test_as_root_a_folder_postgresql_cannot_reach_is_refused_before_anything_is_made(
+    tmp_path: Path,
+) -> None:
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    line = one_error_line(up(str(private / "srv"), "--port-base", str(free_port_base())), 2)
+    assert line.startswith(f"error: {private / 'srv'}: the PostgreSQL user ")
+    assert line.endswith(
+        f"cannot reach it ({private} is private); choose a folder it can pass through, "
+        "e.g. under /srv or /var/lib"
+    )
+    assert list(private.iterdir()) == []

@@ -37,6 +37,7 @@ from vault.server import postgres, seaweed, tls
 from vault.server.address import Credentials, S3Endpoint, ServerAddress
 from vault.server.base import (
     PORT_NAMES,
+    Account,
     Layout,
     Programs,
     account,
@@ -123,8 +124,21 @@ def _load(folder: Path) -> tuple[Layout, dict[str, Any], dict[str, str]]:
     return layout, info, keys
 
 
+def _check_reachable(folder: Path, who: Account) -> None:
+    """Run as root, PostgreSQL's user must pass through every folder above DIR."""
+    if not who.other:
+        return
+    above = folder.parent
+    while not above.exists():
+        above = above.parent
+    if who.run(["/bin/sh", "-c", 'test -x "$1"', "sh", str(above)]).returncode != 0:
+        raise UserError(
+            f"{folder}: the PostgreSQL user {who.name} cannot reach it ({above} is private); "
+            "choose a folder it can pass through, e.g. under /srv or /var/lib"
+        )
+
+
 def _create(folder: Path, base: int, other_user: bool, user: str) -> tuple[dict, dict]:
-    check_ports_free(ports_of(base), "; choose other ports with --port-base")
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(folder, 0o711 if other_user else 0o700)  # the PostgreSQL user passes through
     layout = Layout(folder)
@@ -172,6 +186,8 @@ def up(
             )
     else:
         base = DEFAULT_PORT_BASE if port_base is None else port_base
+        check_ports_free(ports_of(base), "; choose other ports with --port-base")
+        _check_reachable(folder, who)
         info, keys = _create(folder, base, who.other, who.name)
     ports = info["ports"]
     first = not info.get("initialised")
