@@ -87,3 +87,24 @@ def test_an_up_killed_half_way_is_started_over_cleanly(short_tmp: Path) -> None:
     finally:
         trial.down(folder)
     assert not any(port_in_use(p) for p in ports_of(base).values())
+
+
+def test_two_ups_at_once_on_one_folder_make_one_server(short_tmp: Path) -> None:
+    import subprocess
+
+    from vaultkit import ROOT
+
+    folder = short_tmp / "s"
+    base = str(free_port_base())
+    argv = [sys.executable, "-m", "cli.main", "server", "up", str(folder), "--port-base", base]
+    both = [
+        subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    try:
+        said = [p.communicate(timeout=600) for p in both]
+        assert [p.returncode for p in both] == [0, 0], said
+        firsts = sorted(out.splitlines()[0].split(" in ")[0] for out, _ in said)
+        assert firsts == ["trial server already running", "trial server running"]
+    finally:
+        trial.down(folder)

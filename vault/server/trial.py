@@ -25,9 +25,10 @@ N+3, filer N+4, and their gRPC ports N+5 (master), N+6 (volume), N+7 (filer), N+
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,18 @@ def _load(folder: Path) -> tuple[Layout, dict[str, Any], dict[str, str]]:
     return layout, info, keys
 
 
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """``up`` and ``down`` of one DIR take turns (an exclusive ``flock`` on the folder itself:
+    no lock file, nothing left behind)."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def _check_reachable(folder: Path, who: Account) -> None:
     """Run as root, PostgreSQL's user must pass through every folder above DIR."""
     if not who.other:
@@ -139,7 +152,6 @@ def _check_reachable(folder: Path, who: Account) -> None:
 
 
 def _create(folder: Path, base: int, other_user: bool, user: str) -> tuple[dict, dict]:
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(folder, 0o711 if other_user else 0o700)  # the PostgreSQL user passes through
     layout = Layout(folder)
     keys = {
@@ -148,7 +160,6 @@ def _create(folder: Path, base: int, other_user: bool, user: str) -> tuple[dict,
         "s3_access_key": "CUSTOS" + secrets.token_hex(7).upper(),
         "s3_secret_key": secrets.token_urlsafe(30),
     }
-    write_json(layout.secrets, keys, mode=0o600)
     info: dict[str, Any] = {
         "kind": KIND,
         "format": FORMAT,
@@ -157,7 +168,10 @@ def _create(folder: Path, base: int, other_user: bool, user: str) -> tuple[dict,
         "postgresql_user": user,
         "initialised": False,
     }
+    # server.json first: from then on another up sees a trial server (and waits for the lock)
+    # rather than a folder with something else in it
     write_json(layout.info, info)
+    write_json(layout.secrets, keys, mode=0o600)
     return info, keys
 
 
@@ -176,19 +190,38 @@ def up(
     programs.check()
     who = account()
     layout = Layout(folder)
-    if check_folder(folder):
-        info = read_json(layout.info)
-        keys = {k: str(v) for k, v in read_json(layout.secrets).items()}
-        if port_base is not None and port_base != info["port_base"]:
-            raise UserError(
-                f"{folder}: this server uses port base {info['port_base']}; "
-                "leave out --port-base or give that one"
-            )
-    else:
+    if not check_folder(folder):
         base = DEFAULT_PORT_BASE if port_base is None else port_base
         check_ports_free(ports_of(base), "; choose other ports with --port-base")
         _check_reachable(folder, who)
-        info, keys = _create(folder, base, who.other, who.name)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with _locked(folder):
+        made = check_folder(folder)  # again: another up may have made it meanwhile
+        if made and not layout.secrets.exists() and not read_json(layout.info).get("initialised"):
+            made = False  # an up killed between writing server.json and secrets.json
+        if made:
+            info = read_json(layout.info)
+            keys = {k: str(v) for k, v in read_json(layout.secrets).items()}
+            if port_base is not None and port_base != info["port_base"]:
+                raise UserError(
+                    f"{folder}: this server uses port base {info['port_base']}; "
+                    "leave out --port-base or give that one"
+                )
+        else:
+            saved = read_json(layout.info).get("port_base") if layout.info.is_file() else None
+            base = port_base if port_base is not None else int(saved or DEFAULT_PORT_BASE)
+            info, keys = _create(folder, base, who.other, who.name)
+        return _start(layout, programs, who, info, keys, say)
+
+
+def _start(
+    layout: Layout,
+    programs: Programs,
+    who: Account,
+    info: dict[str, Any],
+    keys: dict[str, str],
+    say: Callable[[str], None],
+) -> tuple[Connection, bool]:
     ports = info["ports"]
     first = not info.get("initialised")
     bin_dir = postgres.reachable_programs(programs, layout, who)
@@ -281,6 +314,11 @@ def down(folder: Path, programs: Programs | None = None) -> list[str]:
     folder = Path(os.path.abspath(folder))
     programs = programs or Programs.installed()
     layout, info, _keys = _load(folder)
+    with _locked(folder):
+        return _stop_all(layout, programs, info)
+
+
+def _stop_all(layout: Layout, programs: Programs, info: dict[str, Any]) -> list[str]:
     stopped = []
     if seaweed.stop(layout, programs):
         stopped.append("SeaweedFS")
