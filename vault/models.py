@@ -15,47 +15,16 @@ from sqlalchemy import (
     Index,
     LargeBinary,
     String,
-    Table,
     Text,
     UniqueConstraint,
-    inspect,
     text,
     true,
 )
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
     pass
-
-
-def add_missing_columns(engine: Engine, tables: list[Table]) -> None:
-    """Add the columns (and indexes) a newer Custos declared to a vault made by an older one.
-
-    Only columns with a server default are added (``ALTER TABLE ... ADD COLUMN`` fills the rows
-    already there with it); anything else would need a format version of its own.
-    """
-    present = inspect(engine)
-    with engine.begin() as conn:
-        for table in tables:
-            if not present.has_table(table.name):
-                continue
-            for index in table.indexes:  # create_all makes none for a table already there
-                index.create(conn, checkfirst=True)
-            have = {c["name"] for c in present.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in have or column.server_default is None:
-                    continue
-                kind = column.type.compile(engine.dialect)
-                arg = column.server_default.arg  # type: ignore[attr-defined]
-                default = arg if isinstance(arg, str) else arg.compile(dialect=engine.dialect)
-                conn.execute(
-                    text(
-                        f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind} "
-                        f"NOT NULL DEFAULT {default}"
-                    )
-                )
 
 
 class Meta(Base):

@@ -27,7 +27,7 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
-from vault import agefmt, keys
+from vault import agefmt, keys, migrations
 from vault.audit import AuditLog, advance_head_file
 from vault.blobs import BlobStore
 from vault.config import VaultConfig, is_vault
@@ -45,7 +45,6 @@ from vault.models import (
     Blob,
     Meta,
     User,
-    add_missing_columns,
     audit_target,
     column_digests,
     row_state,
@@ -258,6 +257,26 @@ class Session:
         )
 
     # --- opening -------------------------------------------------------------------------
+    def schema_behind(self) -> bool:
+        """Whether the database's revision is not the code's head (one SELECT).
+
+        ``VaultUnavailable`` for a revision this Custos does not know (a newer one's)."""
+        with self.write_lock, self.engine.connect() as conn:
+            revision = migrations.revision_of(conn)
+        if revision is not None and revision != migrations.HEAD and not migrations.known(revision):
+            raise VaultUnavailable(
+                f"{self.folder}: the vault's database was changed by a newer Custos "
+                f"(schema {revision}); update Custos"
+            )
+        return revision != migrations.HEAD
+
+    def migrate(self) -> None:
+        """Bring the database to the head revision (``vault.migrate``); the vault held alone."""
+        from vault import migrate
+
+        with self.write_lock, self.engine.connect() as conn:
+            migrate.upgrade(conn, self, self.config.format)
+
     def _start(self) -> None:
         """Load the signing key and the user's roles; refuse a disabled or unknown user, and a
         slot that is not this user's (its keys must be the ones the user row records)."""
@@ -624,7 +643,11 @@ def init_vault(
     config.seal(keys.subkey(vault_key, VAULT_FILE_KEY))
     config.save(folder)  # slots are added to the file as it is on disk
     session = Session(folder, config, vault_key, lock, admin, schema)
-    Base.metadata.create_all(session.engine, tables=schema.tables)
+    # The models' tables, stamped at the head revision: what the revisions build from empty
+    # (tests/vault/test_migrations.py), without importing Alembic or running 40 steps.
+    with session.engine.begin() as conn:
+        Base.metadata.create_all(conn, tables=schema.tables)
+        migrations.stamp_head(conn)
     with session.transaction() as db:
         db.add(Meta(key="signing_key", value=signing.private_bytes_raw()))
         db.add(Meta(key=_SEALED, value=b"1"))
@@ -739,18 +762,28 @@ def _session(
             from vault import rotation
 
             rotation.finish(session, vault_key)
-        if lock.exclusive:
-            # Tables and columns a newer Custos declared; with the vault to ourselves, so two
-            # processes never race to alter the schema. Then orphans of a crash, if marked.
-            Base.metadata.create_all(session.engine, tables=schema.tables)
-            add_missing_columns(session.engine, schema.tables)
-            with session.db() as db:
+        # The schema's revision: one SELECT. A database behind the code is migrated (Alembic,
+        # imported only then) with the vault to ourselves, so two processes never race to alter
+        # it; after the user is known, as the format-3 step signs an audit entry.
+        behind = session.schema_behind()
+        if behind and not lock.exclusive:
+            raise VaultUnavailable(
+                f"{folder}: the vault is open in an older Custos that cannot use it with this "
+                "one; close it there and try again"
+            )
+        if lock.exclusive and not behind:
+            with session.db() as db:  # orphans of a crash, if marked
                 session.blobs.settle(db)
         session._start()
         if lock.exclusive:
-            from vault.upgrade import upgrade  # an older format, upgraded in place
+            from vault.upgrade import finish  # an older format, upgraded in place
 
-            upgrade(session)
+            if behind:
+                session.migrate()
+            finish(session)
+            if behind:
+                with session.db() as db:
+                    session.blobs.settle(db)
             lock.share()
     except DatabaseError:
         session.close()
