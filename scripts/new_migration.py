@@ -2,8 +2,9 @@
 
 Builds a scratch SQLite database with the revisions up to head, compares it with the models of
 every layer (``service.opener.SCHEMA``) and writes ``vault/migrations/versions/rNNNN_*.py``.
-Read the script (autogenerate misses renames and data), then set ``vault.migrations.HEAD`` to
-the new revision; ``tests/vault/test_migrations.py`` checks the result on SQLite and PostgreSQL.
+Read the script (autogenerate misses renames and data), then add the new revision to
+``vault.migrations.REVISIONS`` (``HEAD`` is its last); ``tests/vault/test_migrations.py``
+checks the result on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def main(message: str) -> None:
             cfg = migrate.config(conn, metadata=Base.metadata)
             command.revision(cfg, message=message, autogenerate=True, rev_id=rev)
         engine.dispose()
-    print(f"written {rev}: read it, then set HEAD = {rev!r} in vault/migrations/__init__.py")
+    print(f"written {rev}: read it, then add {rev!r} to REVISIONS in vault/migrations/__init__.py")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,10 @@ import json
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     String,
     Text,
@@ -25,6 +27,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 class Base(DeclarativeBase):
     pass
+
+
+# A size in bytes: 64-bit on every back end (evidence files pass 2 GiB). SQLite's INTEGER is
+# 64-bit and stays the declared type of existing vaults; PostgreSQL's INTEGER is 32-bit.
+BYTES = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Meta(Base):
@@ -68,7 +75,7 @@ class Blob(Base):
     __tablename__ = "blobs"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    size: Mapped[int]
+    size: Mapped[int] = mapped_column(BYTES)
     # A small object in a pack (vault format 3, ``vault.packs``): the pack's name and the
     # plaintext offset of its data; "" for a blob of its own in ``blobs/``.
     pack: Mapped[str] = mapped_column(String(64), default="", server_default=text("''"))
@@ -82,7 +89,7 @@ class Item(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     name: Mapped[str] = mapped_column(Text)  # relative path inside the ingested folder, or name
     original_path: Mapped[str] = mapped_column(Text)
-    size: Mapped[int]
+    size: Mapped[int] = mapped_column(BYTES)
     sha256: Mapped[str] = mapped_column(String(64))
     md5: Mapped[str] = mapped_column(String(32))  # "" when the case computes no hash-set digests
     sha1: Mapped[str] = mapped_column(String(40))  # idem

@@ -23,7 +23,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, create_engine, inspect, text
+from sqlalchemy import MetaData, create_engine, insert, inspect, select, text
 from sqlalchemy.engine import URL, Connection, Engine
 
 from service.opener import SCHEMA
@@ -31,6 +31,7 @@ from vault import migrate, migrations
 from vault.config import VaultConfig
 from vault.errors import VaultUnavailable
 from vault.items import custody, list_items, read_item_bytes
+from vault.models import Blob
 from vault.session import _engine
 from vault.verify import verify
 from vaultkit import PASSWORD, audit_rows, blob_files, new_vault, open_as, pack_files
@@ -100,6 +101,10 @@ def test_the_revisions_build_the_models_schema_on_postgresql(postgres_url: URL) 
             assert set(inspect(conn).get_table_names()) == {t.name for t in SCHEMA.tables} | {
                 migrations.VERSION_TABLE
             }
+        with engine.begin() as conn:  # a disk image of 5 GiB: sizes are 64-bit there too
+            big = {"name": "n", "sha256": "s", "size": 5 << 30}
+            conn.execute(insert(Blob), [big])
+            assert conn.execute(select(Blob.size)).scalar() == 5 << 30
     finally:
         engine.dispose()
 

@@ -8,9 +8,9 @@ keyed SQLCipher connection, or PostgreSQL). Alembic itself is imported only by
 
 A schema change from now on: change the model, run ``python scripts/new_migration.py
 "what changed"`` (autogenerates ``versions/rNNNN_*.py`` against a database at head), check the
-script, set ``HEAD`` below to its revision. ``tests/vault/test_migrations.py`` fails while the
-migrated schema and the models differ on SQLite or on PostgreSQL, or while ``HEAD`` is not the
-scripts' head.
+script, add its revision to ``REVISIONS`` below (``HEAD`` is the last).
+``tests/vault/test_migrations.py`` fails while the migrated schema and the models differ on
+SQLite or on PostgreSQL, or while ``REVISIONS`` is not the scripts' chain.
 """
 
 from __future__ import annotations

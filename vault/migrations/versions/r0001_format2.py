@@ -16,6 +16,9 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+# Sizes in bytes are 64-bit on PostgreSQL too (``vault.models.BYTES``); SQLite's INTEGER is.
+BYTES = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 def upgrade() -> None:
     op.create_table(
@@ -39,7 +42,7 @@ def upgrade() -> None:
         "blobs",
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("size", BYTES, nullable=False),
         sa.PrimaryKeyConstraint("name"),
         sa.UniqueConstraint("sha256"),
         if_not_exists=True,
@@ -316,7 +319,7 @@ def upgrade() -> None:
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("original_path", sa.Text(), nullable=False),
-        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("size", BYTES, nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("md5", sa.String(length=32), nullable=False),
         sa.Column("sha1", sa.String(length=40), nullable=False),
