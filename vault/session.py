@@ -743,6 +743,34 @@ def _settle_rotation(folder: Path, config: VaultConfig, vault_key: bytes, lock: 
         raise
 
 
+def _schema_checked(session: Session, lock: VaultLock) -> bool:
+    """Whether the database is behind the code (one SELECT of its revision); refused in one line
+    if so while another process holds the vault (an older Custos: it cannot be migrated now)."""
+    behind = session.schema_behind()
+    if behind and not lock.exclusive:
+        raise VaultUnavailable(
+            f"{session.folder}: the vault is open in an older Custos that cannot use it with this "
+            "one; close it there and try again"
+        )
+    return behind
+
+
+def _catch_up(session: Session, lock: VaultLock, behind: bool) -> None:
+    """With the vault held alone and the user known (the format-3 step signs an audit entry):
+    the schema revisions (Alembic, imported only when ``behind``), the rest of a format
+    upgrade, orphans of a crash if marked; then the vault is shared."""
+    if not lock.exclusive:
+        return
+    from vault.upgrade import finish
+
+    if behind:
+        session.migrate()
+    finish(session)
+    with session.db() as db:
+        session.blobs.settle(db)
+    lock.share()
+
+
 def _session(
     folder: Path,
     config: VaultConfig,
@@ -762,29 +790,9 @@ def _session(
             from vault import rotation
 
             rotation.finish(session, vault_key)
-        # The schema's revision: one SELECT. A database behind the code is migrated (Alembic,
-        # imported only then) with the vault to ourselves, so two processes never race to alter
-        # it; after the user is known, as the format-3 step signs an audit entry.
-        behind = session.schema_behind()
-        if behind and not lock.exclusive:
-            raise VaultUnavailable(
-                f"{folder}: the vault is open in an older Custos that cannot use it with this "
-                "one; close it there and try again"
-            )
-        if lock.exclusive and not behind:
-            with session.db() as db:  # orphans of a crash, if marked
-                session.blobs.settle(db)
+        behind = _schema_checked(session, lock)
         session._start()
-        if lock.exclusive:
-            from vault.upgrade import finish  # an older format, upgraded in place
-
-            if behind:
-                session.migrate()
-            finish(session)
-            if behind:
-                with session.db() as db:
-                    session.blobs.settle(db)
-            lock.share()
+        _catch_up(session, lock, behind)
     except DatabaseError:
         session.close()
         raise VaultUnavailable(f"{folder}: the vault database cannot be read (damaged)") from None
@@ -841,6 +849,7 @@ def recover(folder: Path, identity_text: str, admin: str, password: str, schema:
     session = Session(folder, config, vault_key, lock, admin, schema)
     try:
         session._check_file(config)
+        behind = _schema_checked(session, lock)
         if rewrap:
             from vault import rotation
 
@@ -873,10 +882,7 @@ def recover(folder: Path, identity_text: str, admin: str, password: str, schema:
             )
         session.use_user_keys(own)
         session._start()
-        if lock.exclusive:
-            with session.db() as db:
-                session.blobs.settle(db)
-            lock.share()
+        _catch_up(session, lock, behind)
     except BaseException:
         session.close()
         raise

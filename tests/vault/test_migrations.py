@@ -26,7 +26,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, create_engine, insert, inspect, select, text
 from sqlalchemy.engine import URL, Connection, Engine
 
-from service.opener import SCHEMA
+from service.opener import SCHEMA, recover
 from vault import migrate, migrations
 from vault.config import VaultConfig
 from vault.errors import VaultUnavailable
@@ -195,3 +195,62 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("alembic", "mako", "n
     )
     assert out.stdout.strip() == "[]", out.stderr
     assert PASSWORD  # the vault opened with vaultkit's password
+
+
+_KILL_AT = {
+    # r0003 (the columns) committed, r0004 not begun
+    "before the move": "vault.upgrade.to_packs",
+    # packs sealed and durable, r0004's transaction not committed
+    "before the commit": "vault.upgrade.syncfs",
+    # r0004 committed (rows, audit entry, revision); vault.toml still says format 2
+    "after the commit": "vault.upgrade.finish",
+}
+
+
+@pytest.mark.parametrize("moment", sorted(_KILL_AT))
+def test_an_upgrade_killed_at_any_step_is_finished_once_at_the_next_open(
+    moment: str, tmp_path: Path
+) -> None:
+    """SIGKILL (no clean-up, no session close) at each step of the format-2 upgrade: the next
+    open upgrades once, nothing is lost, no pack or loose copy is left over."""
+    folder = _frozen("format2", tmp_path)
+    module, _, name = _KILL_AT[moment].rpartition(".")
+    script = f"""
+import os, signal, sys
+sys.path.insert(0, {str(REPO / "tests")!r})
+import {module} as target
+from vaultkit import open_as
+real = getattr(target, {name!r})
+
+def killed(*args, **kwargs):
+    if {name!r} == "syncfs":
+        real(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+setattr(target, {name!r}, killed)
+open_as(__import__("pathlib").Path({str(folder)!r}))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == -9, out.stderr
+    with open_as(folder) as session:
+        assert VaultConfig.load(folder).format == 3
+        assert _revision(session.engine) == migrations.HEAD
+        assert len(audit_rows(session, "vault.upgraded")) == 1
+        assert len(blob_files(folder)) == 1 and len(pack_files(folder)) == 1
+        for item in list_items(session, "C-OLD"):
+            assert hashlib.sha256(read_item_bytes(session, item.id)).hexdigest() == item.sha256
+        report = verify(session)
+        assert report.ok, report.problems
+
+
+def test_a_frozen_vault_reopened_with_its_recovery_identity_is_upgraded_too(
+    tmp_path: Path,
+) -> None:
+    folder = _frozen("format2", tmp_path)
+    identity = (DATA / "format2" / "recovery.txt").read_text()
+    with recover(folder, identity, "alice", "a new password 1") as session:
+        assert VaultConfig.load(folder).format == 3
+        assert _revision(session.engine) == migrations.HEAD
+        assert [e.action for e in audit_rows(session)][-2:] == ["vault.recovered", "vault.upgraded"]
+        report = verify(session)
+        assert report.ok, report.problems
