@@ -32,6 +32,7 @@ from vault.config import VaultConfig
 from vault.errors import VaultUnavailable
 from vault.items import custody, list_items, read_item_bytes
 from vault.models import Blob
+from vault.rotation import rotate_vault_key
 from vault.session import _engine
 from vault.verify import verify
 from vaultkit import PASSWORD, audit_rows, blob_files, new_vault, open_as, pack_files
@@ -254,3 +255,14 @@ def test_a_frozen_vault_reopened_with_its_recovery_identity_is_upgraded_too(
         assert [e.action for e in audit_rows(session)][-2:] == ["vault.recovered", "vault.upgraded"]
         report = verify(session)
         assert report.ok, report.problems
+
+
+def test_a_vault_key_rotation_keeps_the_schema_revision(tmp_path: Path) -> None:
+    """The rotation re-encrypts the whole database into a new file (``sqlcipher_export``): the
+    revision goes with it, so the next open stays a single SELECT."""
+    session, _ = new_vault(tmp_path / "v")
+    with session:
+        rotate_vault_key(session, "scheduled")
+        assert _revision(session.engine) == migrations.HEAD
+    with open_as(tmp_path / "v") as again:
+        assert not again.schema_behind()
