@@ -51,7 +51,7 @@ from vault.models import (
     state_digest,
 )
 from vault.permissions import ALL_ROLES, PERMISSIONS, Role, allowed
-from vault.schema import Schema
+from vault.schema import Schema, quoted
 
 DB_FILE = "custos.db"
 VAULT_FILE_KEY = "vault-file"  # subkey of the MACs in vault.toml
@@ -266,7 +266,7 @@ class Session:
         if revision is not None and revision != migrations.HEAD and not migrations.known(revision):
             raise VaultUnavailable(
                 f"{self.folder}: the vault's database was changed by a newer Custos "
-                f"(schema {revision}); update Custos"
+                f"(schema {quoted(revision)}); update Custos"
             )
         return revision != migrations.HEAD
 

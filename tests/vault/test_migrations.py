@@ -35,7 +35,16 @@ from vault.models import Blob
 from vault.rotation import rotate_vault_key
 from vault.session import _engine
 from vault.verify import verify
-from vaultkit import PASSWORD, audit_rows, blob_files, new_vault, open_as, pack_files
+from vaultkit import (
+    PASSWORD,
+    audit_rows,
+    blob_files,
+    new_vault,
+    one_error_line,
+    open_as,
+    pack_files,
+    run_cli,
+)
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[2]
@@ -177,7 +186,9 @@ def test_a_vault_a_newer_custos_changed_is_refused_in_one_line(tmp_path: Path) -
     with pytest.raises(VaultUnavailable) as refused:
         open_as(folder)
     message = str(refused.value)
-    assert "newer Custos" in message and "r9999" in message and "\n" not in message
+    assert "newer Custos" in message and "'r9999'" in message and "\n" not in message
+    line = one_error_line(run_cli("case", "list", vault=folder), 6)  # as the CLI says it
+    assert line.endswith("(schema 'r9999'); update Custos")
 
 
 def test_opening_a_vault_at_head_imports_no_alembic(tmp_path: Path) -> None:
