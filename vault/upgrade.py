@@ -26,11 +26,14 @@ verify to name.
 
 from __future__ import annotations
 
+import contextlib
+
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as DbSession
 
 from vault import packs
+from vault.audit import advance_head_file
 from vault.config import FORMAT
 from vault.errors import IntegrityFault
 from vault.fsutil import syncfs
@@ -48,6 +51,8 @@ def finish(session: Session) -> None:
     the loose files now in packs go. The caller holds the vault alone."""
     if session.config.format >= FORMAT:
         return
+    with contextlib.suppress(OSError), session._file_lock(), session.db() as db:
+        advance_head_file(session.folder, db)  # pin the upgrade's entry, as a transaction does
     with session._config_file() as config:
         config.format = FORMAT
     with session.db() as db:

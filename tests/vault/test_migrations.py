@@ -28,6 +28,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 from service.opener import SCHEMA, recover
 from vault import migrate, migrations
+from vault.audit import read_head_file
 from vault.config import VaultConfig
 from vault.errors import VaultUnavailable
 from vault.items import custody, list_items, read_item_bytes
@@ -140,6 +141,8 @@ def test_a_frozen_vault_of_format_2_is_upgraded_to_head_through_the_revisions(
         assert len(blob_files(folder)) == 1 and len(pack_files(folder)) == 1
         [entry] = audit_rows(session, "vault.upgraded")
         assert entry.actor == "alice" and '"packed":6' in entry.details
+        pinned = read_head_file(folder)  # audit.head pins it, as after any transaction
+        assert pinned is not None and pinned.seq >= entry.seq
         items = list_items(session, "C-OLD")
         assert len(items) == 8
         for item in items:
