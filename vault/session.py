@@ -644,10 +644,13 @@ def init_vault(
     config.save(folder)  # slots are added to the file as it is on disk
     session = Session(folder, config, vault_key, lock, admin, schema)
     # The models' tables, stamped at the head revision: what the revisions build from empty
-    # (tests/vault/test_migrations.py), without importing Alembic or running each revision.
-    with session.engine.begin() as conn:
+    # (tests/vault/test_migrations.py), without importing Alembic or running each revision. One
+    # transaction (the driver would commit each CREATE on its own: one sync per statement).
+    with session.engine.connect() as conn:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
         Base.metadata.create_all(conn, tables=schema.tables)
         migrations.stamp_head(conn)
+        conn.commit()
     with session.transaction() as db:
         db.add(Meta(key="signing_key", value=signing.private_bytes_raw()))
         db.add(Meta(key=_SEALED, value=b"1"))
