@@ -47,17 +47,27 @@ def entry(
     """(action, target, details) of the entry recording ``items`` and their ``events`` (the
     values as inserted, ``id`` included)."""
     names = [c.key for c in Item.__table__.columns]
+    # Most columns hold one value for the whole batch (case, seizure record, who, when): each
+    # distinct value is digested once (``column_digests`` of a one-column state).
+    seen: dict[tuple[type, Any], str] = {}
+
+    def digest(value: Any) -> str:
+        key = (type(value), value)
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = column_digests({"": value})[""]
+        return found
+
     recorded = []
     for item in items:
         state = values_state(Item, item)
-        digests = column_digests(state)
         recorded.append(
             [
                 item["id"],
                 item["name"],
                 item["sha256"],
                 state_digest(state),
-                "".join(digests[n] for n in names),
+                "".join([digest(state[n]) for n in names]),
             ]
         )
     custody = [[e["id"], e["item_id"], state_digest(values_state(CustodyEvent, e))] for e in events]
