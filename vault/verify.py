@@ -31,7 +31,7 @@ from vault.models import (
 )
 from vault.schema import Audited, BlobUse, Lookup, item_name
 from vault.session import Session, now
-from vault.verifyrows import AppendOnly
+from vault.verifyrows import PENDING, AppendOnly
 
 BATCH = 2000  # rows read per database visit; the vault is released between visits
 BATCH_TEXT = 4 << 20  # audit details read per visit, about (batch entries are large)
@@ -137,7 +137,7 @@ class VerifyJob:
         once = {a.name for a in s.schema.audited if a.append_only}
         rows = self._rows = AppendOnly(tuple(a for a in s.schema.audited if a.append_only), s.db)
         again: list[tuple[int, str, str]] = []  # (seq, actor, target) re-recording such a row
-        last, limit = 0, 64  # entries per visit: doubled while small (batch entries are large)
+        last, limit = 0, 16  # entries per visit: ~BATCH_TEXT of details (batch entries are large)
         while True:
             with s.db() as db:
                 # Plain rows, not ORM objects: fewer objects for the collector to walk (its
@@ -173,6 +173,8 @@ class VerifyJob:
                         report.problems.append(
                             Problem(f"audit #{entry.seq}", "its record of a batch is malformed")
                         )
+                    if rows.pending >= PENDING:
+                        rows.compare(breathe)
                     first_last = batchaudit.span(entry.target)
                     if entry.action == batchaudit.ACTION and first_last:
                         self._spans.append((*first_last, entry.seq))
@@ -180,7 +182,7 @@ class VerifyJob:
                     found[entry.seq] = entry.hash
             rows.compare(breathe)
             last = batch[-1].seq
-            limit = min(BATCH, limit * 2) if size < BATCH_TEXT else max(8, limit // 2)
+            limit = max(4, min(BATCH, BATCH_TEXT * len(batch) // max(size, 1)))
             self.cancel.check()
         rows.settle()
         lookup = self._lookup(rec)

@@ -22,6 +22,7 @@ from vault.models import state_digest
 from vault.schema import Audited
 
 _CHUNK = 500  # keys per SELECT ... IN (...)
+PENDING = 4000  # records compared at once at most (a batch entry names ~2,000 rows)
 
 
 class Bits:
@@ -70,6 +71,7 @@ class AppendOnly:
         self._db = db
         self.seen = {name: Bits() for name in self.tables}
         self._pending: dict[str, list[Record]] = defaultdict(list)
+        self.pending = 0  # records taken and not yet compared (``compare`` when many)
         self.latest: dict[str, Record] = {}  # rows recorded more than once: their latest record
         # (key, record, live state or None if the row is gone) of rows that differ
         self.differ: dict[str, list[tuple[Any, Record, dict[str, Any] | None]]] = defaultdict(list)
@@ -79,12 +81,13 @@ class AppendOnly:
             self.latest[record.target] = record
             return False
         self._pending[record.table].append(record)
+        self.pending += 1
         return True
 
     def compare(self, breathe: Breather) -> None:
         if not self._pending:
             return
-        pending, self._pending = self._pending, defaultdict(list)
+        pending, self._pending, self.pending = self._pending, defaultdict(list), 0
         for table, records in pending.items():
             for start in range(0, len(records), _CHUNK):
                 chunk = records[start : start + _CHUNK]
