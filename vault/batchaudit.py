@@ -135,6 +135,16 @@ def _batch(fields: dict[str, Any]) -> Iterator[Record]:
         raise Malformed(str(exc)) from None
 
 
+def readable(details: dict[str, Any]) -> dict[str, Any]:
+    """What a person reads of a batch entry: its case and how many rows it records."""
+    items, custody = details.get("items"), details.get("custody")
+    return {
+        "case": details.get("case"),
+        "items": len(items) if isinstance(items, list) else 0,
+        "custody_events": len(custody) if isinstance(custody, list) else 0,
+    }
+
+
 def span(target: str) -> tuple[int, int] | None:
     """(first, last) item id of a batch entry's target ``items:FIRST..LAST``."""
     table, _, rest = target.partition(":")

@@ -32,7 +32,10 @@ class AuditInfo:
     @property
     def readable(self) -> dict[str, Any]:
         """The details a person reads: without the row digests verify uses (``digest``,
-        ``columns``), which ``as_dict`` keeps."""
+        ``columns``), which ``as_dict`` keeps. A batch entry says how many items and custody
+        events it records, not each one's digests."""
+        if self.action == batchaudit.ACTION:
+            return batchaudit.readable(self.details)
         return {k: v for k, v in self.details.items() if k not in INTEGRITY_FIELDS}
 
 

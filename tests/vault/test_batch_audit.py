@@ -108,6 +108,7 @@ def test_a_batch_is_one_signed_entry_that_names_every_row(
     # an item's history still shows how it was acquired
     history = list_audit(admin, target=f"items:{batch[7]}")
     assert [h.action for h in history] == [batchaudit.ACTION]
+    assert history[0].readable == {"case": 1, "items": COUNT, "custody_events": COUNT}
 
 
 def test_an_edited_row_of_a_batch_is_named_with_its_column(
