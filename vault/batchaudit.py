@@ -33,7 +33,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vault.models import CustodyEvent, Item, column_digests, state_digest, values_state
+from vault.models import CustodyEvent, Item, state_digest, value_digest, values_state
 
 ACTION = "items.acquired"
 MIN_ITEMS = 16
@@ -47,29 +47,21 @@ def entry(
     """(action, target, details) of the entry recording ``items`` and their ``events`` (the
     values as inserted, ``id`` included)."""
     names = [c.key for c in Item.__table__.columns]
-    # Most columns hold one value for the whole batch (case, seizure record, who, when): each
-    # distinct value is digested once (``column_digests`` of a one-column state).
-    seen: dict[tuple[type, Any], str] = {}
-
-    def digest(value: Any) -> str:
-        key = (type(value), value)
-        found = seen.get(key)
-        if found is None:
-            found = seen[key] = column_digests({"": value})[""]
-        return found
-
-    recorded = []
-    for item in items:
-        state = values_state(Item, item)
-        recorded.append(
-            [
-                item["id"],
-                item["name"],
-                item["sha256"],
-                state_digest(state),
-                "".join([digest(state[n]) for n in names]),
-            ]
-        )
+    states = [values_state(Item, item) for item in items]
+    # Most columns hold one value for the whole batch (case, seizure record, who, when): such a
+    # column is digested once (``models.value_digest``, as ``column_digests`` does per row).
+    by_column = []
+    for n in names:
+        values = [state[n] for state in states]
+        first = values[0]
+        if all(v == first and type(v) is type(first) for v in values):
+            by_column.append([value_digest(first)] * len(values))
+        else:
+            by_column.append([value_digest(v) for v in values])
+    recorded = [
+        [item["id"], item["name"], item["sha256"], state_digest(state), "".join(digests)]
+        for item, state, digests in zip(items, states, zip(*by_column, strict=True), strict=True)
+    ]
     custody = [[e["id"], e["item_id"], state_digest(values_state(CustodyEvent, e))] for e in events]
     target = f"{_ITEMS}:{items[0]['id']}..{items[-1]['id']}"
     details = {"case": case_id, "columns": names, "items": recorded, "custody": custody}

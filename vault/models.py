@@ -210,8 +210,12 @@ def column_digests(state: dict[str, Any]) -> dict[str, str]:
     """A short digest per column, recorded beside the row digest so verify can say *which*
     column was edited ("alert_threshold changed"). 48 bits each: the row digest is the proof,
     these only name the column."""
-    sha256 = hashlib.sha256
-    return {k: sha256(_value_json(v).encode()).hexdigest()[:12] for k, v in state.items()}
+    return {k: value_digest(v) for k, v in state.items()}
+
+
+def value_digest(value: Any) -> str:
+    """One column's digest in ``column_digests``."""
+    return hashlib.sha256(_value_json(value).encode()).hexdigest()[:12]
 
 
 _JSON_STR = json.encoder.encode_basestring  # what the encoder does for a str (no ensure_ascii)
