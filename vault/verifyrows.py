@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import LargeBinary, select
 
 from vault.batchaudit import Record
 from vault.jobs import Breather
@@ -104,7 +104,11 @@ class AppendOnly:
         key = next(c for c in columns if c.primary_key)
         with self._db() as db:
             found = db.execute(select(*columns).where(key.in_(keys))).all()
-        return {row._mapping[key.key]: _state(row) for row in found}
+        if any(isinstance(c.type, LargeBinary) for c in columns):
+            return {row._mapping[key.key]: _state(row) for row in found}
+        names = [c.key for c in columns]  # no binary column: the row's values as they are
+        at = names.index(key.key)
+        return {row[at]: dict(zip(names, row, strict=True)) for row in found}
 
     def settle(self) -> None:
         """Rows recorded more than once are judged by their latest record (as other rows)."""
