@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke-test the built app (bash installer/build.sh first):
 #   bash installer/smoke.sh [path/to/custos]     (default: build/dist/custos/custos)
-# --version; a temporary vault: init, case create, ingest, verify; face detection on one photo
+# --version; a temporary vault: init, case create, ingest, verify; the frozen vault of format 2
+# upgraded to the head revision (the migrations are data files in the bundle); face detection on one photo
 # (proves the dlib models and the spawn worker processes work when frozen); a court report in
 # Arabic (bundled fonts), checked with openssl; a short clip made from the photo by the bundled
 # FFmpeg, redacted (H.264, audio kept, probed by that program); the GUI starts under
@@ -103,6 +104,11 @@ grep -q 'Audio: aac' <<<"$probe" || { echo "smoke: the redacted clip lost its au
 
 step "custos verify"
 "$APP" verify
+
+step "a vault of format 2 is upgraded by the bundled migrations (Alembic reads them as files)"
+cp -r "$REPO/tests/vault/data/format2/vault" "$TMP/format2"
+CUSTOS_VAULT=$TMP/format2 CUSTOS_USER=alice CUSTOS_PASSWORD='correct horse battery' "$APP" verify
+grep -q '^format = 3' "$TMP/format2/vault.toml" || { echo "smoke: format 2 not upgraded" >&2; exit 1; }
 
 step "the desktop's icon fonts (qtawesome) are in the bundle"
 ls "$(dirname "$APP")"/_internal/qtawesome/fonts/materialdesignicons6-webfont-*.ttf >/dev/null \

@@ -11,18 +11,17 @@ import json
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     String,
-    Table,
     Text,
     UniqueConstraint,
-    inspect,
     text,
     true,
 )
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -30,33 +29,9 @@ class Base(DeclarativeBase):
     pass
 
 
-def add_missing_columns(engine: Engine, tables: list[Table]) -> None:
-    """Add the columns (and indexes) a newer Custos declared to a vault made by an older one.
-
-    Only columns with a server default are added (``ALTER TABLE ... ADD COLUMN`` fills the rows
-    already there with it); anything else would need a format version of its own.
-    """
-    present = inspect(engine)
-    with engine.begin() as conn:
-        for table in tables:
-            if not present.has_table(table.name):
-                continue
-            have = {c["name"] for c in present.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in have or column.server_default is None:
-                    continue
-                kind = column.type.compile(engine.dialect)
-                arg = column.server_default.arg  # type: ignore[attr-defined]
-                default = arg if isinstance(arg, str) else arg.compile(dialect=engine.dialect)
-                conn.execute(
-                    text(
-                        f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind} "
-                        f"NOT NULL DEFAULT {default}"
-                    )
-                )
-            # after the columns: an index may cover one just added (ix_blobs_pack)
-            for index in table.indexes:  # create_all makes none for a table already there
-                index.create(conn, checkfirst=True)
+# A size in bytes: 64-bit on every back end (evidence files pass 2 GiB). SQLite's INTEGER is
+# 64-bit and stays the declared type of existing vaults; PostgreSQL's INTEGER is 32-bit.
+BYTES = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Meta(Base):
@@ -102,7 +77,7 @@ class Blob(Base):
     __table_args__ = (Index("ix_blobs_pack", "pack", "pack_offset"),)
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    size: Mapped[int]
+    size: Mapped[int] = mapped_column(BYTES)
     # A small object in a pack (vault format 3, ``vault.packs``): the pack's name and the
     # plaintext offset of its data; "" for a blob of its own in ``blobs/``.
     pack: Mapped[str] = mapped_column(String(64), default="", server_default=text("''"))
@@ -120,7 +95,7 @@ class Item(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     name: Mapped[str] = mapped_column(Text)  # relative path inside the ingested folder, or name
     original_path: Mapped[str] = mapped_column(Text)
-    size: Mapped[int]
+    size: Mapped[int] = mapped_column(BYTES)
     sha256: Mapped[str] = mapped_column(String(64))
     md5: Mapped[str] = mapped_column(String(32))  # "" when the case computes no hash-set digests
     sha1: Mapped[str] = mapped_column(String(40))  # idem

@@ -27,7 +27,7 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
-from vault import agefmt, keys
+from vault import agefmt, keys, migrations
 from vault.audit import AuditLog, advance_head_file
 from vault.blobs import BlobStore
 from vault.config import VaultConfig, is_vault
@@ -45,14 +45,13 @@ from vault.models import (
     Blob,
     Meta,
     User,
-    add_missing_columns,
     audit_target,
     column_digests,
     row_state,
     state_digest,
 )
 from vault.permissions import ALL_ROLES, PERMISSIONS, Role, allowed
-from vault.schema import Schema
+from vault.schema import Schema, quoted
 
 DB_FILE = "custos.db"
 VAULT_FILE_KEY = "vault-file"  # subkey of the MACs in vault.toml
@@ -258,6 +257,26 @@ class Session:
         )
 
     # --- opening -------------------------------------------------------------------------
+    def schema_behind(self) -> bool:
+        """Whether the database's revision is not the code's head (one SELECT).
+
+        ``VaultUnavailable`` for a revision this Custos does not know (a newer one's)."""
+        with self.write_lock, self.engine.connect() as conn:
+            revision = migrations.revision_of(conn)
+        if revision is not None and not migrations.known(revision):
+            raise VaultUnavailable(
+                f"{self.folder}: the vault's database was changed by a newer Custos "
+                f"(schema {quoted(revision)}); update Custos"
+            )
+        return revision != migrations.HEAD
+
+    def migrate(self) -> None:
+        """Bring the database to the head revision (``vault.migrate``); the vault held alone."""
+        from vault import migrate
+
+        with self.write_lock, self.engine.connect() as conn:
+            migrate.upgrade(conn, self, self.config.format)
+
     def _start(self) -> None:
         """Load the signing key and the user's roles; refuse a disabled or unknown user, and a
         slot that is not this user's (its keys must be the ones the user row records)."""
@@ -624,7 +643,14 @@ def init_vault(
     config.seal(keys.subkey(vault_key, VAULT_FILE_KEY))
     config.save(folder)  # slots are added to the file as it is on disk
     session = Session(folder, config, vault_key, lock, admin, schema)
-    Base.metadata.create_all(session.engine, tables=schema.tables)
+    # The models' tables, stamped at the head revision: what the revisions build from empty
+    # (tests/vault/test_migrations.py), without importing Alembic or running each revision. One
+    # transaction (the driver would commit each CREATE on its own: one sync per statement).
+    with session.engine.connect() as conn:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        Base.metadata.create_all(conn, tables=schema.tables)
+        migrations.stamp_head(conn)
+        conn.commit()
     with session.transaction() as db:
         db.add(Meta(key="signing_key", value=signing.private_bytes_raw()))
         db.add(Meta(key=_SEALED, value=b"1"))
@@ -720,6 +746,34 @@ def _settle_rotation(folder: Path, config: VaultConfig, vault_key: bytes, lock: 
         raise
 
 
+def _schema_checked(session: Session, lock: VaultLock) -> bool:
+    """Whether the database is behind the code (one SELECT of its revision); refused in one line
+    if so while another process holds the vault (an older Custos: it cannot be migrated now)."""
+    behind = session.schema_behind()
+    if behind and not lock.exclusive:
+        raise VaultUnavailable(
+            f"{session.folder}: the vault is open in an older Custos that cannot use it with this "
+            "one; close it there and try again"
+        )
+    return behind
+
+
+def _catch_up(session: Session, lock: VaultLock, behind: bool) -> None:
+    """With the vault held alone and the user known (the format-3 step signs an audit entry):
+    the schema revisions (Alembic, imported only when ``behind``), the rest of a format
+    upgrade, orphans of a crash if marked; then the vault is shared."""
+    if not lock.exclusive:
+        return
+    from vault.upgrade import finish
+
+    if behind:
+        session.migrate()
+    finish(session)
+    with session.db() as db:
+        session.blobs.settle(db)
+    lock.share()
+
+
 def _session(
     folder: Path,
     config: VaultConfig,
@@ -739,19 +793,9 @@ def _session(
             from vault import rotation
 
             rotation.finish(session, vault_key)
-        if lock.exclusive:
-            # Tables and columns a newer Custos declared; with the vault to ourselves, so two
-            # processes never race to alter the schema. Then orphans of a crash, if marked.
-            Base.metadata.create_all(session.engine, tables=schema.tables)
-            add_missing_columns(session.engine, schema.tables)
-            with session.db() as db:
-                session.blobs.settle(db)
+        behind = _schema_checked(session, lock)
         session._start()
-        if lock.exclusive:
-            from vault.upgrade import upgrade  # an older format, upgraded in place
-
-            upgrade(session)
-            lock.share()
+        _catch_up(session, lock, behind)
     except DatabaseError:
         session.close()
         raise VaultUnavailable(f"{folder}: the vault database cannot be read (damaged)") from None
@@ -808,6 +852,7 @@ def recover(folder: Path, identity_text: str, admin: str, password: str, schema:
     session = Session(folder, config, vault_key, lock, admin, schema)
     try:
         session._check_file(config)
+        behind = _schema_checked(session, lock)
         if rewrap:
             from vault import rotation
 
@@ -840,10 +885,7 @@ def recover(folder: Path, identity_text: str, admin: str, password: str, schema:
             )
         session.use_user_keys(own)
         session._start()
-        if lock.exclusive:
-            with session.db() as db:
-                session.blobs.settle(db)
-            lock.share()
+        _catch_up(session, lock, behind)
     except BaseException:
         session.close()
         raise

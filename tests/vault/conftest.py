@@ -12,6 +12,8 @@ TESTS = str(Path(__file__).resolve().parents[1])
 if TESTS not in sys.path:
     sys.path.insert(0, TESTS)
 
+from pgkit import postgres_server, postgres_url  # noqa: E402, F401  (PostgreSQL fixtures)
+
 from vault.cases import create_case  # noqa: E402
 from vault.session import Session  # noqa: E402
 from vaultkit import new_vault  # noqa: E402
