@@ -1,6 +1,6 @@
 """Small-object packs (issue 12, item 6) against restic, timed in the same run.
 
-    .venv/bin/python benchmarks/bench_packs.py [--count 10000] [--scale 200000] [--runs 3]
+    .venv/bin/python benchmarks/bench_packs.py [--count 10000] [--scale N [N ...]] [--runs 3]
                                                [--only NAME ...] [--data DIR] [--scratch DIR]
 
 * ``ingest-10k``: ``custos ingest`` from the CLI (start-up and unlock counted, a fresh vault per
@@ -10,8 +10,9 @@
   that repository. Target <= 1.5x.
 * ``read-one``: reading one 4 KiB item (``BlobStore.read_verified``, in-process): an object in a
   pack (header unwrap, then only the chunks holding it) vs the same content in a blob of its own.
-* ``scale``: ``--scale`` files of 4 KiB (and a quarter of them): peak RSS of ``custos ingest``
-  and ``custos verify`` (``/usr/bin/time``), and how many files the vault folder holds.
+* ``scale``: ``--scale`` files of 4 KiB (and a quarter of them; or each of several counts
+  given, ``--scale 100000 300000``): the RSS of ``custos ingest`` and ``custos verify`` at each
+  quarter of the run and their peak, and how many files the vault folder holds.
 
 Same fairness rules as ``bench_vault.py`` (whose helpers this uses): data generated once, read
 once before timing, ``sync`` before every timed run, contenders alternate, best of N kept (every
@@ -158,7 +159,7 @@ def _blob_pass(folder: Path) -> None:
         session.close()
     print(
         f"verify in-process: {whole:.2f} s, of which the stored objects {objects:.2f} s "
-        "(the rest: audit chain signatures and row digests)"
+        "(the rest: the audit chain and every row against its record)"
     )
 
 
@@ -228,8 +229,8 @@ def _rss_profile(cmd: list[str], env: dict[str, str]) -> tuple[float, list[float
     return took, quarters if samples else [], peak
 
 
-def bench_scale(data: Path, scratch: Scratch, count: int) -> None:
-    for n in (count // 4, count):
+def bench_scale(data: Path, scratch: Scratch, counts: list[int]) -> None:
+    for n in counts if len(counts) > 1 else (counts[0] // 4, counts[0]):
         source = data / f"small-{n}x4k"
         random_folder(source, n, 4 * KiB)
         folder = scratch.new("vault")
@@ -259,7 +260,7 @@ BENCHES = ("ingest-10k", "verify-10k", "read-one", "scale")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=10_000)
-    parser.add_argument("--scale", type=int, default=200_000)
+    parser.add_argument("--scale", type=int, nargs="+", default=[200_000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", nargs="+", choices=BENCHES)
     parser.add_argument("--data", type=Path, default=Path("/tmp/custos-bench"))

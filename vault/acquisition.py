@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session as DbSession
 
+from vault import batchaudit
 from vault.errors import UserError
 from vault.models import (
     Blob,
@@ -87,9 +88,10 @@ def record_batch(
     """Insert a batch's rows, returning the item ids.
 
     Bulk INSERTs (one statement per table, ids by RETURNING) instead of one ORM object and
-    flush per row: with small files the ORM bookkeeping cost more than the encryption. The
-    audit entries are those ``Session.audit(db, action, row)`` would write (target and row
-    digest computed from the inserted values), in the same per-item order.
+    flush per row: with small files the ORM bookkeeping cost more than the encryption. A batch
+    of ``batchaudit.MIN_ITEMS`` or more gets one audit entry naming every row with its digest
+    (``vault.batchaudit``); a smaller one the two entries per item that
+    ``Session.audit(db, action, row)`` would write (digests computed from the inserted values).
     """
     at = now()
     names = {p.blob for p in batch}
@@ -108,7 +110,7 @@ def record_batch(
                 }
             )
     if blobs:
-        db.execute(insert(Blob), blobs)
+        db.execute(insert(BLOBS), blobs)  # Core: no ORM bookkeeping per row
     items = [
         {
             "case_id": case_id,
@@ -144,30 +146,13 @@ def record_batch(
         for p, item_id in zip(batch, ids, strict=True)
     ]
     event_ids = insert_rows(db, CustodyEvent, events)
-    item_target, event_target = Item.__tablename__ + ":", CustodyEvent.__tablename__ + ":"
-
-    def entries() -> Iterator[tuple[str, str, dict[str, Any]]]:
-        rows = zip(batch, items, ids, events, event_ids, strict=True)
-        for p, item, item_id, event, event_id in rows:
+    if len(batch) >= batchaudit.MIN_ITEMS:
+        # One signed entry names every row of the batch with its digest (vault.batchaudit).
+        for item, item_id, event, event_id in zip(items, ids, events, event_ids, strict=True):
             item["id"], event["id"] = item_id, event_id
-            yield (
-                "item.acquired",
-                f"{item_target}{item_id}",
-                {
-                    "sha256": p.sha256,
-                    "case": case_id,
-                    "name": p.source.name,  # verify names an edited or deleted item by it
-                    "digest": state_digest(state := values_state(Item, item)),
-                    "columns": column_digests(state),
-                },
-            )
-            yield (
-                "custody.acquired",
-                f"{event_target}{event_id}",
-                {"item": item_id, "digest": values_digest(CustodyEvent, event)},
-            )
-
-    session.audit_many(db, entries())
+        session.audit_many(db, [batchaudit.entry(case_id, items, events)])
+    else:
+        session.audit_many(db, _entries(case_id, batch, items, ids, events, event_ids))
     session.schema.acquired(
         session,
         db,
@@ -177,6 +162,41 @@ def record_batch(
         ],
     )
     return ids
+
+
+def _entries(
+    case_id: int,
+    batch: list[Pending],
+    items: list[dict[str, Any]],
+    ids: list[int],
+    events: list[dict[str, Any]],
+    event_ids: list[int],
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Two entries per item, as ``Session.audit(db, action, row)`` writes them."""
+    item_target, event_target = Item.__tablename__ + ":", CustodyEvent.__tablename__ + ":"
+
+    rows = zip(batch, items, ids, events, event_ids, strict=True)
+    for p, item, item_id, event, event_id in rows:
+        item["id"], event["id"] = item_id, event_id
+        yield (
+            "item.acquired",
+            f"{item_target}{item_id}",
+            {
+                "sha256": p.sha256,
+                "case": case_id,
+                "name": p.source.name,  # verify names an edited or deleted item by it
+                "digest": state_digest(state := values_state(Item, item)),
+                "columns": column_digests(state),
+            },
+        )
+        yield (
+            "custody.acquired",
+            f"{event_target}{event_id}",
+            {"item": item_id, "digest": values_digest(CustodyEvent, event)},
+        )
+
+
+BLOBS: Table = Blob.__table__  # type: ignore[assignment]
 
 
 def source_path(source: Source) -> str:
@@ -223,7 +243,7 @@ def insert_rows(db: DbSession, table: Any, rows: list[dict[str, Any]]) -> list[i
     ids = list(range(first, first + len(rows)))
     for row, row_id in zip(rows, ids, strict=True):
         row["id"] = row_id
-    db.execute(insert(table), rows)
+    db.execute(insert(table.__table__), rows)  # Core: the ORM's per-row bookkeeping was visible
     return ids
 
 

@@ -38,6 +38,7 @@ SENTENCES: dict[str, str] = {
     "case.viewed": QT_TRANSLATE_NOOP("Actions", "Case overview opened"),
     "item.acquired": QT_TRANSLATE_NOOP("Actions", "Evidence item acquired"),
     "custody.acquired": QT_TRANSLATE_NOOP("Actions", "Custody: item acquired"),
+    "items.acquired": QT_TRANSLATE_NOOP("Actions", "Evidence items acquired (one batch)"),
     "custody.viewed": QT_TRANSLATE_NOOP("Actions", "Custody: item viewed"),
     "custody.exported": QT_TRANSLATE_NOOP("Actions", "Custody: item exported to a file"),
     "custody.annotated": QT_TRANSLATE_NOOP("Actions", "Custody: note added"),

@@ -231,6 +231,8 @@ PRIVILEGED: dict[str, str] = {
     "cluster.split": "match.run",
     "cluster.merged": "match.run",
     "cluster.named": "watchlist.manage",
+    # One entry for a batch of acquired items (vault.batchaudit): only an officer ingests.
+    "items.acquired": "item.ingest",
     # A redacted copy is new evidence derived from an item (matching.redaction).
     "item.redacted": "item.export",
 }
@@ -352,7 +354,8 @@ class ChainChecker:
 
 # Actions whose details the checker reads: the first entry, recovery, and every change of a
 # user's key, roles or state (which are all privileged).
-_READ = frozenset({CREATED, RECOVERED, *PRIVILEGED})
+# (A batch of acquired items names no user: its large details are not parsed here.)
+_READ = frozenset({CREATED, RECOVERED, *PRIVILEGED}) - {"items.acquired"}
 
 
 def _details(text: str) -> dict[str, Any]:

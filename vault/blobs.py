@@ -280,13 +280,10 @@ class BlobStore:
         into a pack and was interrupted before removing the file)."""
         from vault.models import Blob
 
-        loose: set[str] = set()
-        used: set[str] = set()
-        for name, pack in db.execute(select(Blob.name, Blob.pack)):
-            if pack:
-                used.add(pack)
-            else:
-                loose.add(name)
+        # The packs named (a few per thousand objects, by ix_blobs_pack) and the blobs of their
+        # own: never a set of every object's name (a phone dump is a million packed objects).
+        loose = set(db.scalars(select(Blob.name).where(Blob.pack == "")))
+        used = set(db.scalars(select(Blob.pack).where(Blob.pack != "").distinct()))
         removed = 0
         for name in list(self.stored_names()):
             if name not in loose:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from vault import batchaudit
 from vault.audit import Head, read_head
 from vault.models import AuditEntry
 from vault.session import Session, requires
@@ -31,7 +32,10 @@ class AuditInfo:
     @property
     def readable(self) -> dict[str, Any]:
         """The details a person reads: without the row digests verify uses (``digest``,
-        ``columns``), which ``as_dict`` keeps."""
+        ``columns``), which ``as_dict`` keeps. A batch entry says how many items and custody
+        events it records, not each one's digests."""
+        if self.action == batchaudit.ACTION:
+            return batchaudit.readable(self.details)
         return {k: v for k, v in self.details.items() if k not in INTEGRITY_FIELDS}
 
 
@@ -46,13 +50,30 @@ def list_audit(
     if target:
         q = q.where(AuditEntry.target == target)
     with session.db() as db:
-        rows = db.scalars(q).all()
+        rows = list(db.scalars(q).all())
+        if target and (action is None or batchaudit.ACTION.startswith(action)):
+            rows = sorted(rows + _batches_holding(db, target), key=lambda e: e.seq)
     if limit:
         rows = rows[-limit:]
     return [
         AuditInfo(e.seq, e.at, e.actor, e.action, e.target, json.loads(e.details), e.hash)
         for e in rows
     ]
+
+
+def _batches_holding(db: Any, target: str) -> list[AuditEntry]:
+    """The batch entries (``vault.batchaudit``) whose items include the item ``target`` names:
+    an item acquired in a large batch has its acquisition there, not in an entry of its own."""
+    table, _, key = target.partition(":")
+    if table != "items" or not key.isdigit():
+        return []
+    q = select(AuditEntry.seq, AuditEntry.target).where(AuditEntry.action == batchaudit.ACTION)
+    seqs = [
+        seq
+        for seq, span_target in db.execute(q)
+        if (span := batchaudit.span(span_target)) and span[0] <= int(key) <= span[1]
+    ]
+    return list(db.scalars(select(AuditEntry).where(AuditEntry.seq.in_(seqs)))) if seqs else []
 
 
 def head(session: Session) -> Head:

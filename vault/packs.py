@@ -55,12 +55,33 @@ BLOCK = 512
 _SEALED = agefmt.CHUNK + agefmt.TAG
 
 
-def _header(name: str, size: int) -> bytes:
+def _tar_header(name: str, size: int) -> bytes:
     info = tarfile.TarInfo(name)
     info.size = size
     info.mode = 0o600
     info.mtime = 0
     return info.tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict")
+
+
+# ``tarfile``'s own header with the name left empty: every member's header differs from it only
+# in the name, the size and the checksum, so a small file's header costs a copy and a sum
+# instead of tarfile's ~20 us of Python per member (the same bytes: tests/vault/test_packs.py).
+_TEMPLATE = bytes(100) + _tar_header("x", 0)[100:]
+_SIZE0 = _TEMPLATE[124:136]  # the size field of size 0
+_SUM = sum(_TEMPLATE[:148]) + 8 * ord(" ") + sum(_TEMPLATE[156:])  # checksum field as spaces
+
+
+def _header(name: str, size: int) -> bytes:
+    raw = name.encode()
+    if len(raw) > 100 or size >= 8**11:
+        return _tar_header(name, size)
+    size_field = b"%011o\0" % size
+    checksum = _SUM + sum(raw) + sum(size_field) - sum(_SIZE0)
+    buf = bytearray(_TEMPLATE)
+    buf[: len(raw)] = raw
+    buf[124:136] = size_field
+    buf[148:155] = b"%06o\0" % checksum  # byte 155 stays the space tarfile leaves there
+    return bytes(buf)
 
 
 def _padding(size: int) -> bytes:

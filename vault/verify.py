@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, or_, select, tuple_
 
-from vault import packs
+from vault import batchaudit, packs
 from vault.agefmt import AgeError
 from vault.audit import ChainChecker, Head, read_head, read_head_file
 from vault.errors import Cancelled
@@ -29,10 +29,12 @@ from vault.models import (
     row_state,
     state_digest,
 )
-from vault.schema import BlobUse, Lookup, item_name
+from vault.schema import Audited, BlobUse, Lookup, item_name
 from vault.session import Session, now
+from vault.verifyrows import PENDING, AppendOnly
 
 BATCH = 2000  # rows read per database visit; the vault is released between visits
+BATCH_TEXT = 4 << 20  # audit details read per visit, about (batch entries are large)
 _ENTRY_COLUMNS = (
     AuditEntry.seq,
     AuditEntry.at,
@@ -90,6 +92,8 @@ class VerifyJob:
         self.breathe: Breather | None = None  # made on the thread that runs the job
         self._pack_name = ""  # the pack decrypted last (packed objects are checked in order)
         self._pack: packs.PackContent | str = ""
+        self._rows = AppendOnly((), session.db)  # made by _check_audit
+        self._spans: list[tuple[int, int, int]] = []  # (first, last item id, seq) of batch entries
 
     def run(self, emit: Emit) -> VerifyReport:
         self.session.require("vault.verify", target="vault")
@@ -117,10 +121,12 @@ class VerifyJob:
         return report
 
     def _check_audit(self, report: VerifyReport) -> _Recorded:
-        """Check the chain; return what it recorded of every audited row.
+        """Check the chain; return what it recorded of every audited row that may change.
 
         Entries are read in batches and checked with the database released in between, so the
         other work of the session (a page listing cases) and other processes are not held up.
+        Append-only rows (items, custody events) are compared with their record as the chain
+        is read (``vault.verifyrows``), so nothing per row is kept.
         """
         s = self.session
         checker = ChainChecker(s.chain_root_public)
@@ -129,8 +135,9 @@ class VerifyJob:
         wanted = {h.seq for h in self.heads}
         found: dict[int, str] = {}
         once = {a.name for a in s.schema.audited if a.append_only}
+        rows = self._rows = AppendOnly(tuple(a for a in s.schema.audited if a.append_only), s.db)
         again: list[tuple[int, str, str]] = []  # (seq, actor, target) re-recording such a row
-        last = 0
+        last, limit = 0, 16  # entries per visit: ~BATCH_TEXT of details (batch entries are large)
         while True:
             with s.db() as db:
                 # Plain rows, not ORM objects: fewer objects for the collector to walk (its
@@ -140,7 +147,7 @@ class VerifyJob:
                         select(*_ENTRY_COLUMNS)
                         .where(AuditEntry.seq > last)
                         .order_by(AuditEntry.seq)
-                        .limit(BATCH)
+                        .limit(limit)
                     )
                 )
                 if not batch:
@@ -148,18 +155,36 @@ class VerifyJob:
                     pinned = read_head_file(s.folder)
                     at = db.get(AuditEntry, pinned.seq) if pinned and pinned.seq > 0 else None
                     break
+            size = 0
             for entry in batch:
                 breathe()
+                size += len(entry.details)
                 report.audit_entries += 1
                 for seq, what in checker.check(entry):
                     report.problems.append(Problem(f"audit #{seq}", what))
-                if entry.target in rec.digest and entry.target.partition(":")[0] in once:
-                    again.append((entry.seq, entry.actor, entry.target))
-                rec.add(entry.target, entry.details)
+                if entry.action != batchaudit.ACTION and entry.target.partition(":")[0] not in once:
+                    rec.add(entry.target, entry.details)
+                else:
+                    try:
+                        for record in batchaudit.records(entry.action, entry.target, entry.details):
+                            if record.table in once and not rows.take(record):
+                                again.append((entry.seq, entry.actor, record.target))
+                    except batchaudit.Malformed:
+                        report.problems.append(
+                            Problem(f"audit #{entry.seq}", "its record of a batch is malformed")
+                        )
+                    if rows.pending >= PENDING:
+                        rows.compare(breathe)
+                    first_last = batchaudit.span(entry.target)
+                    if entry.action == batchaudit.ACTION and first_last:
+                        self._spans.append((*first_last, entry.seq))
                 if entry.seq in wanted:
                     found[entry.seq] = entry.hash
+            rows.compare(breathe)
             last = batch[-1].seq
+            limit = max(4, min(BATCH, BATCH_TEXT * len(batch) // max(size, 1)))
             self.cancel.check()
+        rows.settle()
         lookup = self._lookup(rec)
         for seq, actor, target in again:
             table = s.schema.audited_table(target.partition(":")[0])
@@ -200,7 +225,11 @@ class VerifyJob:
         s = self.session
         breathe = self.breathe or Breather()
         seen: set[str] = set()
+        lookup = self._lookup(rec)
         for table in s.schema.audited:
+            if table.append_only:
+                report.problems.extend(self._append_only_rows(table, lookup))
+                continue
             columns = table.model.__table__.columns
             key = next(c for c in columns if c.primary_key)
             prefix = f"{table.name}:"
@@ -224,8 +253,7 @@ class VerifyJob:
                     if digest is not None and digest == state_digest(state):
                         continue
                     where = table.describe(
-                        {**state, **rec.details(target), "_key": target_key(target)},
-                        self._lookup(rec),
+                        {**state, **rec.details(target), "_key": target_key(target)}, lookup
                     )
                     if digest is None:
                         report.problems.append(Problem(where, "has no audit entry"))
@@ -235,11 +263,36 @@ class VerifyJob:
                 self.cancel.check()
         gone = rec.digest.keys() - seen
         for table in s.schema.audited:  # in the schema's order, like the rows above
+            if table.append_only:
+                deleted = sorted(
+                    (d for d in self._rows.differ[table.name] if d[2] is None), key=_key_order
+                )
+                for key_value, record, _ in deleted:
+                    values = {**record.facts, "_key": str(key_value)}
+                    where = table.describe(values, lookup)
+                    report.problems.append(Problem(where, "is in the audit log but was deleted"))
+                continue
             prefix = table.name + ":"
             for target in sorted((t for t in gone if t.startswith(prefix)), key=_target_order):
                 values = {**rec.details(target), "_key": target_key(target)}
-                where = table.describe(values, self._lookup(rec))
+                where = table.describe(values, lookup)
                 report.problems.append(Problem(where, "is in the audit log but was deleted"))
+
+    def _append_only_rows(self, table: Audited, lookup: Lookup) -> list[Problem]:
+        """An append-only table's rows that differ from their record or that no entry
+        recorded, in key order."""
+        found: list[tuple[Any, Problem]] = []
+        for key_value, record, state in self._rows.differ[table.name]:
+            if state is not None:
+                values = {**state, **record.facts, "_key": str(key_value)}
+                what = _edited(state, record.columns)
+                found.append((key_value, Problem(table.describe(values, lookup), what)))
+        for key_value in self._rows.unrecorded(table.name, BATCH, self.cancel.check):
+            state = self._rows.row(table.name, key_value) or {}
+            values = {**state, "_key": str(key_value)}
+            found.append((key_value, Problem(table.describe(values, lookup), "has no audit entry")))
+        found.sort(key=lambda f: _key_order(f))
+        return [p for _, p in found]
 
     def _lookup(self, rec: _Recorded) -> Lookup:
         """Values of another row by audit target (live columns, overlaid by what the log
@@ -256,50 +309,83 @@ class VerifyJob:
                     row = db.get(audited.model, key)
                     if row is not None:
                         live = row_state(row)
-            return {**live, **rec.details(target)}
+            return {**live, **(rec.details(target) or self._recorded_facts(target))}
 
         return lookup
+
+    def _recorded_facts(self, target: str) -> dict[str, Any]:
+        """What the log recorded of an append-only row (its name): from the entries naming it,
+        or the batch entry whose span holds it. Only called when naming a finding."""
+        table, _, key_text = target.partition(":")
+        key = int(key_text) if key_text.isdigit() else -1
+        seqs = [seq for first, last, seq in self._spans if first <= key <= last]
+        facts: dict[str, Any] = {}
+        with self.session.db() as db:
+            q = select(AuditEntry.action, AuditEntry.target, AuditEntry.details)
+            mine = q.where(AuditEntry.target == target).order_by(AuditEntry.seq)
+            entries = list(db.execute(mine))
+            if seqs and table == "items":
+                entries += list(db.execute(q.where(AuditEntry.seq.in_(seqs))))
+        for action, entry_target, details in entries:
+            try:
+                for record in batchaudit.records(action, entry_target, details):
+                    if record.target == target:
+                        facts.update(record.facts)
+            except batchaudit.Malformed:
+                continue
+        return facts
 
     def _check_blobs(self, report: VerifyReport, recorded: _Recorded, emit: Emit) -> None:
         """Every row of the ``blobs`` table: the evidence against each item's SHA-256, then the
         blobs derived from it (face crops, reference photos) against their own row, each named
-        by the rows that use it (the schema's ``blob_uses``)."""
+        by the rows that use it (the schema's ``blob_uses``).
+
+        Read in visits of ``BATCH`` rows, nothing kept per item: blobs of their own in item
+        order, then packed objects pack by pack in their order in it (each pack decrypted once).
+        """
         s = self.session
-        by_blob: dict[str, list[Any]] = defaultdict(list)
+        used = exists().where(Item.blob_name == Blob.name)
         with s.db() as db:  # plain rows (see _check_audit)
-            q = select(
-                Item.id,
-                Item.name,
-                Item.blob_name,
-                Item.sha256,
-                Item.size,
-                Blob.pack,
-                Blob.pack_offset,
-            ).outerjoin(Blob, Blob.name == Item.blob_name)
-            for item in db.execute(q.order_by(Item.id)):
-                by_blob[item.blob_name].append(item)
             users = self._blob_users(db)
             derived = self._derived_blobs(db, users)
-        report.items = sum(len(v) for v in by_blob.values())
-        total = sum(items[0].size for items in by_blob.values())
+            report.items = db.scalar(select(func.count()).select_from(Item)) or 0
+            total = db.scalar(select(func.coalesce(func.sum(Blob.size), 0)).where(used)) or 0
+            # contents several items share (rare): checked once, named for each
+            shared = set(
+                db.scalars(select(Item.blob_name).group_by(Item.blob_name).having(func.count() > 1))
+            )
         total += sum(row[2] for row in derived)
         emit(Progress(0, total, "bytes", "checking stored evidence"))
         lookup = self._lookup(recorded)
-        # Packed objects pack by pack, in their order in it (each pack is decrypted once);
-        # blobs of their own first, in item order (the sort is stable).
-        for name, items in sorted(by_blob.items(), key=lambda e: _place(e[1][0])):
-            if self.cancel.cancelled:
-                report.cancelled = True
-                return
-            first = items[0]
-            problem = self._check_blob(
-                name, first.sha256, first.size, report, emit, total, *_place(first)
-            )
-            report.blobs += 1
+        done: dict[str, str | None] = {}  # shared contents checked, and what was found
+
+        def check(name: str, items: list[Any], pack: str, offset: int) -> None:
+            if name in done:
+                problem = done[name]
+            else:
+                first = items[0]
+                problem = self._check_blob(
+                    name, first.sha256, first.size, report, emit, total, pack, offset
+                )
+                report.blobs += 1
+                if name in shared:
+                    done[name] = problem
+                if problem:
+                    report.problems.extend(self._users_of(users.get(name, ()), problem, lookup))
             if problem:
                 what = "stored copy " + (HASH_MISMATCH if problem == _MISMATCH else problem)
                 report.problems.extend(Problem(_item_name(i, lookup), what) for i in items)
-                report.problems.extend(self._users_of(users.get(name, ()), problem, lookup))
+
+        for item in self._loose_items():
+            if self.cancel.cancelled:
+                report.cancelled = True
+                return
+            check(item.blob_name, [item], "", 0)
+        for blob, items in self._packed_blobs():
+            if self.cancel.cancelled:
+                report.cancelled = True
+                return
+            check(blob.name, items, blob.pack, blob.pack_offset)
         for name, sha, size, pack, offset in derived:
             if self.cancel.cancelled:
                 report.cancelled = True
@@ -311,6 +397,53 @@ class VerifyJob:
             if problem:
                 found = self._users_of(users.get(name, ()), problem, lookup)
                 report.problems.extend(found or [Problem(f"stored object {name[:16]}", problem)])
+
+    def _loose_items(self) -> Iterator[Any]:
+        """Items whose content is a blob of its own (or has no blob row), in item order."""
+        q = (
+            select(Item.id, Item.name, Item.blob_name, Item.sha256, Item.size)
+            .outerjoin(Blob, Blob.name == Item.blob_name)
+            .where(or_(Blob.pack == "", Blob.pack.is_(None)))
+            .order_by(Item.id)
+            .limit(BATCH)
+        )
+        last = 0
+        while True:
+            with self.session.db() as db:
+                rows = db.execute(q.where(Item.id > last)).all()
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1].id
+
+    def _packed_blobs(self) -> Iterator[tuple[Any, list[Any]]]:
+        """(blob row, the items naming it) of every packed object an item names, pack by pack
+        in offset order."""
+        q = (
+            select(Blob.name, Blob.pack, Blob.pack_offset)
+            .where(Blob.pack != "", exists().where(Item.blob_name == Blob.name))
+            .order_by(Blob.pack, Blob.pack_offset)
+            .limit(BATCH)
+        )
+        after: tuple[str, int] | None = None
+        while True:
+            with self.session.db() as db:
+                page = q if after is None else q.where(tuple_(Blob.pack, Blob.pack_offset) > after)
+                blobs = db.execute(page).all()
+                if not blobs:
+                    return
+                by_blob: dict[str, list[Any]] = defaultdict(list)
+                names = [b.name for b in blobs]
+                for item in db.execute(
+                    select(Item.id, Item.name, Item.blob_name, Item.sha256, Item.size)
+                    .where(Item.blob_name.in_(names))
+                    .order_by(Item.id)
+                ):
+                    by_blob[item.blob_name].append(item)
+            for blob in blobs:
+                if by_blob[blob.name]:
+                    yield blob, by_blob[blob.name]
+            after = (blobs[-1].pack, blobs[-1].pack_offset)
 
     def _blob_users(self, db: Any) -> dict[str, list[tuple[BlobUse, Any]]]:
         """Blob name -> (use, row key) of every row of another layer that names a blob."""
@@ -331,7 +464,7 @@ class VerifyJob:
             row[0]: (row[0], row[1], row[2], row[3], row[4])
             for row in db.execute(
                 select(Blob.name, Blob.sha256, Blob.size, Blob.pack, Blob.pack_offset).where(
-                    Blob.name.not_in(select(Item.blob_name))
+                    ~exists().where(Item.blob_name == Blob.name)  # by ix_items_blob, row by row
                 )
             )
         }
@@ -426,11 +559,6 @@ class VerifyJob:
         return self.session.age_identities
 
 
-def _place(item: Any) -> tuple[str, int]:
-    """(pack, offset) of an item's object; ("", 0) for a blob of its own (or no blob row)."""
-    return (item.pack or "", item.pack_offset or 0)
-
-
 class _Recorded:
     """What the audit log says of each row: the latest digest, the latest per-column digests
     and everything its entries recorded (names, references) for naming it."""
@@ -487,6 +615,11 @@ def target_key(target: str) -> str:
 
 def _item_name(item: Any, lookup: Lookup) -> str:
     return item_name(item.id, lambda t: lookup(t) or {"name": item.name})
+
+
+def _key_order(found: tuple[Any, ...]) -> tuple[int, Any]:
+    key = found[0]
+    return (0, key) if isinstance(key, int) else (1, str(key))
 
 
 def _target_order(target: str) -> tuple[str, int]:

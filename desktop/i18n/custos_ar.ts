@@ -156,6 +156,11 @@
     </message>
     <message>
         <location filename="../../vault/actions.py" line="41"/>
+        <source>Evidence items acquired (one batch)</source>
+        <translation>اكتُسبت عناصر أدلة (دفعة واحدة)</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="41"/>
         <source>Custody: item viewed</source>
         <translation>العهدة: عُرض العنصر</translation>
     </message>

@@ -292,14 +292,26 @@ def test_a_file_that_vanishes_during_the_folder_walk_is_one_line_and_the_rest_go
 ) -> None:
     """Listed by the walk, gone before it is looked at (another process deleting it)."""
     files = _files(tmp_path / "in", a=b"first", b=b"going away", c=b"third")
-    real_walk = os.walk
+    real_scandir = os.scandir
 
-    def walk_then_delete(*args: object, **kwargs: object) -> object:
-        for found in real_walk(*args, **kwargs):  # type: ignore[call-overload]
+    class ListThenDelete:
+        """``os.scandir`` whose listing is taken before the file is deleted."""
+
+        def __init__(self, where: object = ".") -> None:
+            with real_scandir(where) as listing:  # type: ignore[call-overload]
+                self.entries = list(listing)
             files["b"].unlink(missing_ok=True)
-            yield found
 
-    monkeypatch.setattr("vault.sources.os.walk", walk_then_delete)
+        def __enter__(self) -> object:
+            return iter(self.entries)
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def __iter__(self) -> object:
+            return iter(self.entries)
+
+    monkeypatch.setattr("vault.sources.os.scandir", ListThenDelete)
     result = _run(admin, case, [tmp_path / "in"], lambda event: None)
     monkeypatch.undo()
     assert result.failed == [(str(files["b"]), "the file vanished during the folder walk")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -292,3 +293,13 @@ def test_a_packed_item_exports_and_streams_like_any_other(
     with admin.blobs.open_decrypted(item.blob_name) as plain:
         n = plain.readinto(buffer)
         assert bytes(buffer[:n]) == files[item.name] and plain.readinto(buffer) == 0
+
+
+@pytest.mark.parametrize("size", [0, 1, 4096, 65_535, 8**11 - 1])
+@pytest.mark.parametrize("name", ["index.jsonl", "e" * 64, "x" * 100, "é" * 50])
+def test_a_member_header_is_the_one_tarfile_writes(name: str, size: int) -> None:
+    """Pack member headers are made from a template (speed); stock tar must read the same bytes
+    ``tarfile`` writes for the member."""
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime = size, 0o600, 0
+    assert packs._header(name, size) == info.tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict")
