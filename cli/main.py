@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -98,23 +99,52 @@ def _derive_ahead(argv: list[str], startup: StartUp) -> None:
         user.encode("utf-8"), password.encode("utf-8")
     except UnicodeEncodeError:  # not text: the command refuses it in one line
         return
-    from pathlib import Path
-
-    from cli.common import default_vault
     from vault import keys
     from vault.config import VaultConfig
+
+    try:
+        config = VaultConfig.load(_vault_folder(argv))
+    except Exception:  # reported by the command, which loads it again
+        return
+    startup.derivation = keys.Derivation(password, user, config.salt, config.kdf)
+
+
+def _vault_folder(argv: list[str]) -> Path:
+    """The vault a command line names (``--vault``, else CUSTOS_VAULT, else the default)."""
+    from cli.common import default_vault
 
     given = os.environ.get("CUSTOS_VAULT")
     for i, arg in enumerate(argv[:-1]):
         if arg == "--vault":
             given = argv[i + 1]
     given = next((a.split("=", 1)[1] for a in argv if a.startswith("--vault=")), given)
-    try:
-        folder = Path(given).expanduser() if given else default_vault()
-        config = VaultConfig.load(folder)
-    except Exception:  # reported by the command, which loads it again
+    return Path(given).expanduser() if given else default_vault()
+
+
+def _stage_ahead(argv: list[str], startup: StartUp) -> None:
+    """``ingest`` of large files: start encrypting them into the vault's ``tmp/`` in a child
+    process now, before the imports and the unlock (``vault.stageahead``); the ingest takes
+    what it made for the same files. Anything unusual (no vault there) is left to the command."""
+    words = [
+        a for i, a in enumerate(argv) if not a.startswith("-") and argv[i - 1 : i] != ["--vault"]
+    ]
+    if words[:1] != ["ingest"]:
         return
-    startup.derivation = keys.Derivation(password, user, config.salt, config.kdf)
+    from vault import stageahead
+    from vault.config import VaultConfig
+
+    paths = stageahead.candidates(argv[argv.index("ingest") + 1 :])
+    if not paths:
+        return
+    try:
+        folder = _vault_folder(argv)
+        VaultConfig.load(folder)  # a vault of a known format (its keys are checked at unlock)
+    except Exception:
+        return
+    import atexit
+
+    startup.staged = stageahead.StageAhead(folder, paths)
+    atexit.register(startup.staged.close)
 
 
 def _hash_ahead(argv: list[str], startup: StartUp) -> None:
@@ -125,7 +155,6 @@ def _hash_ahead(argv: list[str], startup: StartUp) -> None:
             paths = [a for a in argv[i + 2 :] if not a.startswith("-")]
             if paths:
                 import atexit
-                from pathlib import Path
 
                 from exchange.constants import MAX_BYTES, MAX_FILES
                 from exchange.prehash import Prehash
@@ -138,6 +167,7 @@ def _hash_ahead(argv: list[str], startup: StartUp) -> None:
 def main() -> None:
     startup = StartUp(secrets=take_secrets())  # before any child process is started
     _hash_ahead(sys.argv[1:], startup)  # first: it forks, and must while this is the only thread
+    _stage_ahead(sys.argv[1:], startup)  # forks too
     _derive_ahead(sys.argv[1:], startup)
     obj: dict[str, Any] = {"startup": startup}
     try:
