@@ -25,12 +25,14 @@ from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy.exc import OperationalError
 
 from vault import agefmt, packs, stageahead, storework
 from vault.acquisition import CustodyForm, Pending, held_by_case, record_batch, source_path
 from vault.cases import find_case
+from vault.directio import DirectWriter
 from vault.errors import UserError
 from vault.fsutil import start_writeback, syncfs
 from vault.hashing import MultiHasher
@@ -412,38 +414,27 @@ class IngestJob:
             keep: list[bytes] | None = [] if wanted else None
             try:
                 with blobs.temp_file(before.st_size + 4096) as (tmp, out):
-                    enc = agefmt.Encryptor(out, blobs.recipients)
-                    synced = 0  # bytes of the temp file whose writeback has been started
-                    done = 0
-
-                    def step(n: int) -> bool:
-                        nonlocal synced, done
-                        if self.cancel.cancelled:
-                            return False
-                        done += n
-                        if done >= synced + WRITEBACK:
-                            # Overlap the disk with the encryption: without this a large
-                            # file sits dirty in the page cache and the fsync below writes
-                            # all of it while we wait. (``done`` and ``synced`` differ by
-                            # the header and tags only: a few bytes per 64 KiB.)
-                            written = out.raw.tell()  # type: ignore[attr-defined]
-                            start_writeback(out.fileno(), synced, written - synced)
-                            synced = written
-                        if emit is not None:
-                            self._done += n
-                            emit(Progress(self._done, self._total, "bytes", source.name))
-                        return True
-
-                    read = storework.encrypt_into(src.fileno(), enc, hasher, step, keep)
-                    if read is None:
-                        return None
-                    _write(enc.close)
+                    # A large file goes straight to the disk (no page cache to fill and flush:
+                    # ``vault.directio``); the others through the buffered temp file.
+                    sink = DirectWriter(out.fileno()) if before.st_size >= LARGE else None
+                    try:
+                        enc = agefmt.Encryptor(sink or out, blobs.recipients)  # type: ignore[arg-type]
+                        read = self._encrypt(
+                            source, src.fileno(), enc, hasher, keep, out, sink, emit
+                        )
+                        if read is None:
+                            return None
+                        _write(enc.close)
+                        if sink is not None:
+                            _write(sink.close)
+                    finally:
+                        if sink is not None:
+                            sink.abandon()
                     digests = hasher.digests()
                     _check_unchanged(source.path, before, os.fstat(fd), read)
-                    if before.st_size >= LARGE:
-                        _write(out.flush)
-                        _write(os.fsync, out.fileno())
                     _write(out.flush)
+                    if before.st_size >= LARGE:
+                        _write(os.fsync, out.fileno())
                     name = blobs.name_for(digests.sha256)
                     _write(blobs.move_in, tmp, name)
             finally:
@@ -453,6 +444,39 @@ class IngestJob:
         return Pending(
             source, read, digests.sha256, digests.sha1, digests.md5, name, mtime, derived
         )
+
+    def _encrypt(
+        self,
+        source: Source,
+        src: int,
+        enc: agefmt.Encryptor,
+        hasher: MultiHasher,
+        keep: list[bytes] | None,
+        out: BinaryIO,
+        sink: DirectWriter | None,
+        emit: Emit | None,
+    ) -> int | None:
+        """``storework.encrypt_into`` with progress, the cancel token and, for a file written
+        through the page cache, its write-out started every ``WRITEBACK`` bytes."""
+        synced = 0  # bytes of the temp file whose writeback has been started
+
+        def step(n: int) -> bool:
+            nonlocal synced
+            if self.cancel.cancelled:
+                return False
+            if sink is None or not sink.direct:
+                # Overlap the disk with the encryption: without this a large file sits dirty
+                # in the page cache and the fsync below writes all of it while we wait.
+                written = sink.written if sink is not None else out.raw.tell()  # type: ignore[attr-defined]
+                if written >= synced + WRITEBACK:
+                    start_writeback(out.fileno(), synced, written - synced)
+                    synced = written
+            if emit is not None:
+                self._done += n
+                emit(Progress(self._done, self._total, "bytes", source.name))
+            return True
+
+        return storework.encrypt_into(src, enc, hasher, step, keep)
 
     def _staged(self, source: Source, emit: Emit) -> Pending | None:
         """Record a file the command line staged before the unlock (``vault.stageahead``): its
