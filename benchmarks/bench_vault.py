@@ -145,6 +145,15 @@ def random_folder(path: Path, count: int, size: int) -> None:
     marker.touch()
 
 
+def cpu_seconds() -> float:
+    import resource
+
+    own, children = (
+        resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def timed(fn: Callable[[], object]) -> float:
     sync()
     start = time.perf_counter()
@@ -168,9 +177,13 @@ def best(runs: int, setups: dict[str, Callable[[], Callable[[], object]]]) -> di
     for r in range(runs):
         for name in names if r % 2 == 0 else reversed(names):
             timed_call = setups[name]()
+            used = cpu_seconds()
             t = timed(timed_call)
+            used = cpu_seconds() - used
             times[name].append(t)
-            log(f"  {name}: {t:.3f} s")
+            # CPU (user + system, this process and its children): what a busy machine's share
+            # of the cores cannot hide
+            log(f"  {name}: {t:.3f} s (CPU {used:.2f} s)")
             cleanup = getattr(timed_call, "cleanup", None)
             if cleanup:
                 cleanup()
