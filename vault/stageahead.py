@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING
 
 from vault import agefmt, storework
 from vault.directio import DirectWriter
+from vault.forked import Forked, Ident, ident
 from vault.fsutil import start_writeback
 from vault.hashing import MultiHasher
 
@@ -59,12 +60,6 @@ WORTH = 64 << 20  # a smaller file is stored by the ingest itself (a fork costs 
 WRITEBACK = 16 << 20  # start writing the staged file to disk every this many bytes
 PROGRESS = 16 << 20  # a progress line every this many bytes
 RECIPIENTS = 2  # every blob is encrypted to the vault's recipient and the recovery one
-
-Ident = tuple[int, int, int, int, int]  # dev, ino, size, mtime_ns, ctime_ns
-
-
-def ident(st: os.stat_result) -> Ident:
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 @dataclass(frozen=True)
@@ -107,48 +102,30 @@ class StageAhead:
         self._done: dict[int, Staged | None] = {}  # index -> staged, or None: left to ingest
         self._progress: dict[int, int] = {}  # index -> bytes read so far
         self._temps: dict[int, str] = {}  # index -> temp file made (removed unless taken)
-        self._ended = True  # no more reports (no child, or it is gone)
-        self._pid = 0
-        self._reader: threading.Thread | None = None
+        self._child: Forked | None = None
         tmp = folder / "tmp"
         if not paths or not hasattr(os, "fork") or tmp.is_symlink() or not tmp.is_dir():
             return
-        report_r, report_w = os.pipe()
-        alive_r, alive_w = os.pipe()
+        alive_r, alive_w = os.pipe()  # the child waits for its end before it leaves
         parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # the child: stage, wait for the parent to be done, leave at once
-            code = 1
-            try:
-                os.close(report_r)
-                os.close(alive_w)
-                _child(str(tmp), paths, header_size, report_w, alive_r, parent)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(report_w)
+
+        def work(out: int) -> None:
+            os.close(alive_w)
+            _child(str(tmp), paths, header_size, out, alive_r, parent)
+
+        self._child = Forked(work, self._take, self._cond, "custos-stage")
         os.close(alive_r)
-        self._pid, self._report, self._alive, self._ended = pid, report_r, alive_w, False
-        self._reader = threading.Thread(target=self._read, daemon=True, name="custos-stage")
-        self._reader.start()
+        self._alive = alive_w
 
     # --- the parent ------------------------------------------------------------------------
-    def _read(self) -> None:
-        rest = b""
-        try:
-            with open(self._report, "rb", buffering=0, closefd=False) as fh:
-                while chunk := fh.read(1 << 16):
-                    *lines, rest = (rest + chunk).split(b"\n")
-                    with self._cond:
-                        for line in lines:
-                            self._add(line.decode("ascii", "replace").split())
-                        self._cond.notify_all()
-        except (OSError, ValueError):
-            pass
-        finally:
-            with self._cond:
-                self._ended = True
-                self._cond.notify_all()
+    @property
+    def _ended(self) -> bool:
+        """No more reports will come (no child, or its output ended)."""
+        return self._child is None or self._child.ended
+
+    def _take(self, lines: list[bytes]) -> None:
+        for line in lines:
+            self._add(line.decode("ascii", "replace").split())
 
     def _add(self, parts: list[str]) -> None:
         try:
@@ -202,19 +179,9 @@ class StageAhead:
     def close(self) -> None:
         """Stop the child (staging or waiting) and remove the temp files not taken; safe to call
         again."""
-        if self._pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self._pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self._pid, 0)
-            self._pid = 0
-            if self._reader is not None:
-                self._reader.join()
-            os.close(self._report)
+        if self._child is not None and self._child.pid:
+            self._child.close()
             os.close(self._alive)
-        with self._cond:
-            self._ended = True
-            self._cond.notify_all()
         for tmp in self._temps.values():
             with contextlib.suppress(OSError):
                 os.unlink(tmp)

@@ -37,6 +37,14 @@ def _evidence(path: Path, size: int = 3 * MiB + 12345) -> bytes:
     return data[:size]
 
 
+def _staging(session: Session, tmp_path: Path) -> tuple[Path, bytes, stageahead.StageAhead]:
+    """Case C-9 (hash sets), a large evidence file, and the child staging it."""
+    create_case(session, "C-9", "staged")
+    source = tmp_path / "disk.img"
+    data = _evidence(source)
+    return source, data, stageahead.StageAhead(session.folder, [source])
+
+
 def _wait_done(stage: stageahead.StageAhead, index: int = 0) -> stageahead.Staged | None:
     deadline = time.monotonic() + 60
     while index not in stage._done and time.monotonic() < deadline:
@@ -107,10 +115,7 @@ def test_a_file_changed_after_the_early_read_is_refused_and_named(
     made: tuple[Session, Path], tmp_path: Path
 ) -> None:
     session, _ = made
-    create_case(session, "C-9", "staged")
-    source = tmp_path / "disk.img"
-    data = _evidence(source)
-    stage = stageahead.StageAhead(session.folder, [source])
+    source, data, stage = _staging(session, tmp_path)
     assert _wait_done(stage) is not None
     time.sleep(0.01)  # a new ctime
     with source.open("r+b") as fh:  # same size, one byte changed
@@ -150,10 +155,7 @@ def test_cancel_while_waiting_for_the_child_saves_nothing_and_leaves_nothing(
     made: tuple[Session, Path], tmp_path: Path
 ) -> None:
     session, _ = made
-    create_case(session, "C-9", "staged")
-    source = tmp_path / "disk.img"
-    _evidence(source)
-    stage = stageahead.StageAhead(session.folder, [source])
+    source, _, stage = _staging(session, tmp_path)
     token = CancelToken()
     token.cancel()
     result = IngestJob(session, "C-9", [source], cancel=token, ahead=stage).run(lambda e: None)
