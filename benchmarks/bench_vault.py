@@ -161,8 +161,8 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def run(cmd: list[str], env: dict[str, str] | None = None) -> None:
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+def run(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=cwd)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr.strip()}")
 
@@ -259,10 +259,16 @@ def custos_inprocess(
 
 
 def custos_cli(
-    scratch: Scratch, source: Path, hash_sets: bool = True, no_bytecode: bool = False
+    scratch: Scratch,
+    source: Path,
+    hash_sets: bool = True,
+    no_bytecode: bool = False,
+    tree: Path | None = None,
 ) -> Callable[[], Callable[[], object]]:
     """``custos ingest`` of ``source`` into a fresh vault; ``no_bytecode``: with
-    ``PYTHONDONTWRITEBYTECODE=1`` (the caches ``warm_cli`` wrote are still read)."""
+    ``PYTHONDONTWRITEBYTECODE=1`` (the caches ``warm_cli`` wrote are still read); ``tree``:
+    another source tree's command line (``python -m cli.main`` there: ``--before``)."""
+    command = [sys.executable, "-m", "cli.main"] if tree else [str(CUSTOS)]
 
     def setup() -> Callable[[], object]:
         folder = scratch.new("vault")
@@ -271,8 +277,11 @@ def custos_cli(
         if no_bytecode:
             env["PYTHONDONTWRITEBYTECODE"] = "1"
 
+        if tree:
+            env["PYTHONPATH"] = str(tree)
+
         def call() -> None:
-            run([str(CUSTOS), "ingest", "--case", CASE, str(source)], env)
+            run([*command, "ingest", "--case", CASE, str(source)], env, cwd=tree)
 
         call.cleanup = lambda: shutil.rmtree(folder)  # type: ignore[attr-defined]
         return call
@@ -325,7 +334,14 @@ def openssl_md5(source: Path) -> Setup:
     return setup
 
 
-def bench_ingest_big(data: Path, scratch: Scratch, size: int, runs: int) -> list[Figure]:
+def bench_ingest_big(
+    data: Path,
+    scratch: Scratch,
+    size: int,
+    runs: int,
+    before: Path | None = None,
+    restic: bool = True,
+) -> list[Figure]:
     """Issue 12's decided targets, each against its anchor timed in the same run: a case without
     hash sets <= 1.15x ``age -r`` for the job, <= 1.3x from the CLI (start-up counted); the
     default case <= 1.3x ``openssl dgst -md5`` of the same file from the CLI. The CLI is timed
@@ -350,7 +366,15 @@ def bench_ingest_big(data: Path, scratch: Scratch, size: int, runs: int) -> list
             "age -r": age_encrypt(scratch, source, recipient),
             "openssl md5": openssl_md5(source),
             "age -r+sync": age_encrypt(scratch, source, recipient, durable=True),
-            "restic": restic_backup(scratch, source),
+            **({"restic": restic_backup(scratch, source)} if restic else {}),
+            **(
+                {
+                    "before-cli": custos_cli(scratch, source, hash_sets=False, tree=before),
+                    "before-cli+hs": custos_cli(scratch, source, tree=before),
+                }
+                if before
+                else {}
+            ),
         },
     )
     log(f"load average after: {os.getloadavg()[0]:.1f}")
@@ -372,8 +396,24 @@ def bench_ingest_big(data: Path, scratch: Scratch, size: int, runs: int) -> list
             Figure(f"{w} (in-process)", t[key], t["age -r+sync"], "age -r; sync", 1.15, "s", True)
             for w, key in ((one, "custos"), (hs, "custos+hs"))
         ),
-        Figure(f"{one} (in-process)", t["custos"], t["restic"], "restic backup", 0.99),
-        Figure(f"{hs} (CLI)", t["custos-cli+hs"], t["restic"], "restic backup", 0.99),
+        *(
+            [
+                Figure(f"{one} (in-process)", t["custos"], t["restic"], "restic backup", 0.99),
+                Figure(f"{hs} (CLI)", t["custos-cli+hs"], t["restic"], "restic backup", 0.99),
+            ]
+            if restic
+            else []
+        ),
+        *(
+            [
+                Figure(f"{one} (CLI, --before tree)", t["before-cli"], t["age -r"], "age -r", 1.3),
+                Figure(
+                    f"{hs} (CLI, --before tree)", t["before-cli+hs"], t["openssl md5"], md5, 1.3
+                ),
+            ]
+            if before
+            else []
+        ),
     ]
 
 
@@ -535,6 +575,15 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=BENCHES, help="run only these")
     parser.add_argument("--data", type=Path, default=Path("/tmp/custos-bench"))
     parser.add_argument(
+        "--no-restic", action="store_true", help="ingest-1g: leave restic out (a busy machine)"
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="ingest-1g: also time this source tree's CLI (e.g. a byte-compiled `git archive` "
+        "of an older commit), same run",
+    )
+    parser.add_argument(
         "--scratch", type=Path, help="where vaults and anchors write (default: DATA/scratch)"
     )
     args = parser.parse_args()
@@ -548,7 +597,14 @@ def main() -> None:
     warm_cli()
     figures: list[Figure] = []
     if "ingest-1g" in chosen:
-        figures += bench_ingest_big(data, scratch, 128 * MiB if quick else GiB, 2 if quick else 3)
+        figures += bench_ingest_big(
+            data,
+            scratch,
+            128 * MiB if quick else GiB,
+            2 if quick else 3,
+            args.before,
+            not args.no_restic,
+        )
     if "ingest-10k" in chosen:
         figures += bench_ingest_small(data, scratch, 1000 if quick else 10_000, 3)
     if "memory-4g" in chosen:

@@ -194,7 +194,7 @@ def test_ctrl_c_mid_ingest_keeps_the_finished_files_and_exits_130(
         path.write_text(f"{path.name} finished before Ctrl-C")
     big = tmp_path / "disk.img"
     with big.open("wb") as fh:  # sparse: quick to make, slow enough to ingest
-        fh.truncate(1 << 30)
+        fh.truncate(4 << 30)  # encrypted from the start (stageahead): still going at Ctrl-C
     out = tmp_path / "ingest.out"
     process = _start(vault_dir, out, "ingest", "--case", CASE, *map(str, small), str(big))
     assert _wait_for_temp_file(vault_dir, process, 4 << 20), out.with_suffix(".err").read_text()
