@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cli.common import ctrl_c_cancels, out, run_job, signed_in
+from cli.startup import startup
 from vault.errors import BatchIncomplete, Cancelled
 from vault.ingest import CustodyForm, IngestJob
 from vault.jobs import CancelToken
@@ -45,9 +46,10 @@ def ingest(
 ) -> None:
     """Ingest files and folders (recursively) into a case, with their custody record."""
     form = CustodyForm(exhibit, seized_from, seized_at, seized_on, seized_by, description)
+    staged = startup(ctx).take_staged()  # large files encrypted while this command started
     with signed_in(ctx) as session:
         token = CancelToken()
-        job = IngestJob(session, case_ref, list(paths), form, token, again)
+        job = IngestJob(session, case_ref, list(paths), form, token, again, staged)
         with ctrl_c_cancels(token):
             result = run_job(job.run, "ingesting")
     out.print(f"saved {len(result.saved)} item(s) to case {case_ref}", markup=False)

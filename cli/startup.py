@@ -21,6 +21,7 @@ import click
 if TYPE_CHECKING:
     from exchange.prehash import Prehash
     from vault.keys import Derivation
+    from vault.stageahead import StageAhead
 
 
 SECRET_VARIABLES = ("CUSTOS_PASSWORD", "CUSTOS_NEW_PASSWORD")
@@ -66,6 +67,7 @@ def _entries(names: Iterable[str]) -> list[tuple[int, int]]:
 class StartUp:
     derivation: Derivation | None = None
     prehash: Prehash | None = None
+    staged: StageAhead | None = None  # large files of an ingest, encrypted before the unlock
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
     def take_secret(self, name: str) -> str | None:
@@ -74,6 +76,10 @@ class StartUp:
 
     def take_derivation(self) -> Derivation | None:
         taken, self.derivation = self.derivation, None
+        return taken
+
+    def take_staged(self) -> StageAhead | None:
+        taken, self.staged = self.staged, None
         return taken
 
     def take_prehash(self, root: Path) -> Prehash | None:

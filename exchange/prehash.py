@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vault.forked import Forked, Ident, ident
+
 if TYPE_CHECKING:
     from vault.jobs import CancelToken
 
@@ -38,12 +40,6 @@ WORTH = 16 << 20  # a smaller payload is hashed by the verification itself (a fo
 # A file changed less than this before the child reads it is left to the parent: file times are
 # coarse (a clock tick; 1 s on some file systems), so a second change within it would not show.
 RACY_NS = 2_000_000_000
-
-Ident = tuple[int, int, int, int, int]  # dev, ino, size, mtime_ns, ctime_ns
-
-
-def _ident(st: os.stat_result) -> Ident:
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _payload(root: Path, max_files: int) -> tuple[list[Path], int]:
@@ -90,9 +86,9 @@ def _child(paths: list[Path], out: int, max_bytes: int) -> None:
                 # hashes the files left itself.
                 with mmap.mmap(fd, before.st_size, prot=mmap.PROT_READ) as mapped:
                     digest.update(mapped)
-            if _ident(os.fstat(fd)) != _ident(before):
+            if ident(os.fstat(fd)) != ident(before):
                 return None  # changed while read: the parent hashes it itself
-            fields = (index, digest.hexdigest(), *_ident(before))
+            fields = (index, digest.hexdigest(), *ident(before))
             return (" ".join(map(str, fields)) + "\n").encode()
         finally:
             os.close(fd)
@@ -128,10 +124,8 @@ class Prehash:
 
     def __init__(self, root: Path, max_files: int, max_bytes: int, worth: int = WORTH) -> None:
         self._results: dict[Path, tuple[str, Ident]] = {}
-        self._done = True  # until a child runs
         self._cond = threading.Condition()
-        self._pid = 0
-        self._reader: threading.Thread | None = None
+        self._child: Forked | None = None
         self._paths: list[Path] = []
         self.root = root
         if not hasattr(os, "fork") or root.is_symlink() or not root.is_dir():
@@ -139,37 +133,23 @@ class Prehash:
         self._paths, size = _payload(root, max_files)
         if size < worth:
             return
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: hash, then leave without running any of the parent's exits
-            code = 1
-            try:
-                os.close(read_end)
-                _child(self._paths, write_end, max_bytes)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write_end)
-        self._pid, self._fd, self._done = pid, read_end, False
-        self._reader = threading.Thread(target=self._read, daemon=True, name="custos-prehash")
-        self._reader.start()
+        paths = self._paths
+        self._child = Forked(
+            lambda out: _child(paths, out, max_bytes), self._take, self._cond, "custos-prehash"
+        )
 
-    def _read(self) -> None:
-        rest = b""
-        try:
-            with open(self._fd, "rb", buffering=0, closefd=False) as fh:
-                while chunk := fh.read(1 << 16):
-                    *lines, rest = (rest + chunk).split(b"\n")
-                    with self._cond:
-                        for line in lines:
-                            self._add(line)
-                        self._cond.notify_all()
-        except (OSError, ValueError):
-            pass
-        finally:
-            with self._cond:
-                self._done = True
-                self._cond.notify_all()
+    @property
+    def _done(self) -> bool:
+        """No more digests will come (no child, or its output ended)."""
+        return self._child is None or self._child.ended
+
+    @property
+    def _pid(self) -> int:
+        return self._child.pid if self._child is not None else 0
+
+    def _take(self, lines: list[bytes]) -> None:
+        for line in lines:
+            self._add(line)
 
     def _add(self, line: bytes) -> None:
         parts = line.decode("ascii", "replace").split()
@@ -190,7 +170,7 @@ class Prehash:
             found = self._results.pop(path, None)
         if found is not None:
             with contextlib.suppress(OSError):
-                if _ident(path.lstat()) == found[1]:
+                if ident(path.lstat()) == found[1]:
                     return found[0]
         from exchange.hashpipe import sha256_file  # loaded by then (imported late: start-up)
 
@@ -198,18 +178,8 @@ class Prehash:
 
     def close(self) -> None:
         """Stop the child (if still hashing) and collect it; safe to call again."""
-        if self._pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self._pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self._pid, 0)
-            self._pid = 0
-            if self._reader is not None:
-                self._reader.join()
-            os.close(self._fd)
-        with self._cond:
-            self._done = True
-            self._cond.notify_all()
+        if self._child is not None:
+            self._child.close()
 
     def __enter__(self) -> Prehash:
         return self

@@ -1,7 +1,7 @@
 """Entry point of the frozen (PyInstaller) app: one ``custos`` executable for the CLI and the GUI.
 
 ``custos gui [--vault PATH]`` goes straight to :func:`desktop.app.main` (start-up time: the CLI's
-imports are skipped); every other command is the CLI, :func:`cli.main.main`.
+imports are skipped); every other command is the CLI, :func:`cli.main.run`.
 
 ``multiprocessing.freeze_support()`` must run first: face detection starts its worker processes
 with ``spawn``, which re-runs this executable; the call turns such a run into the worker.
@@ -19,7 +19,7 @@ def main() -> None:
         from desktop.app import main as gui_main
 
         sys.exit(gui_main(sys.argv[2:]))
-    from cli.main import main as cli_main
+    from cli.main import run as cli_main
 
     cli_main()
 

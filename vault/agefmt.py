@@ -167,6 +167,13 @@ def header_for(file_key: bytes, recipients: list[Recipient]) -> bytes:
     return header + b" " + _b64(mac) + b"\n"
 
 
+def header_size(recipients: int) -> int:
+    """The length of ``header_for`` with this many X25519 recipients: each stanza is a fixed
+    ``-> X25519 <43>\\n<43>\\n`` (a 32-byte share, a 32-byte wrapped key), the MAC line too."""
+    key = len(_b64(bytes(32)))
+    return len(INTRO) + recipients * (len(b"-> X25519 ") + 2 * (key + 1)) + len(b"--- \n") + key
+
+
 def read_file_key(src: BinaryIO, identities: Identities) -> bytes:
     """The file key of an age file (header MAC checked); ``src`` is left at the payload nonce."""
     return _parse_header(src, identities)
@@ -178,14 +185,25 @@ class Encryptor:
     Holds at most one 64 KiB chunk of plaintext, so memory is constant whatever the size.
     """
 
-    def __init__(self, out: BinaryIO, recipients: list[Recipient]) -> None:
-        file_key = os.urandom(16)
+    def __init__(
+        self, out: BinaryIO, recipients: list[Recipient], *, file_key: bytes | None = None
+    ) -> None:
+        file_key = file_key or os.urandom(16)
         nonce = os.urandom(16)
-        out.write(header_for(file_key, recipients) + nonce)
+        # No recipients (``headless``): the payload only; the header comes later, in front.
+        out.write((header_for(file_key, recipients) if recipients else b"") + nonce)
         self._aead = ChaCha20Poly1305(hkdf(file_key, nonce, b"payload"))
         self._out = out
         self._pending = bytearray()
         self._counter = 0
+
+    @classmethod
+    def headless(cls, out: BinaryIO) -> tuple[Encryptor, bytes]:
+        """An encryptor that writes the nonce and payload only, and the new file key it uses:
+        ``header_for(file_key, recipients)`` written in front of them later makes the age file
+        (``vault.stageahead`` encrypts before the vault's recipients are authenticated)."""
+        file_key = os.urandom(16)
+        return cls(out, [], file_key=file_key), file_key
 
     def write(self, data: bytes | memoryview) -> None:
         view = memoryview(data)

@@ -45,18 +45,23 @@ class MultiHasher:
     Below ``SMALL`` expected bytes everything is hashed inline. ``group``: chunks are handed to
     the threads in lists of at least this many bytes (for small chunks such as age's 64 KiB,
     where a queue hand-off per chunk costs more, in the feeding thread, than the work saved).
+    ``sha256=False``: MD5 and SHA-1 only, each on a thread of its own (the SHA-256 of a staged
+    file is known already: ``vault.stageahead``).
     """
 
-    def __init__(self, expected_size: int, hash_sets: bool = True, *, group: int = 0) -> None:
+    def __init__(
+        self, expected_size: int, hash_sets: bool = True, *, group: int = 0, sha256: bool = True
+    ) -> None:
         self._threaded = expected_size >= SMALL
-        names = ("sha256", *HASH_SET_ALGORITHMS) if hash_sets else ("sha256",)
+        names: tuple[str, ...] = ("sha256",) if sha256 else ()
+        names += HASH_SET_ALGORITHMS if hash_sets else ()
         self._group_min = group
         self._group: list[bytes] = []
         self._grouped = 0
         self._closed = False
         if self._threaded:
             # MD5 (the slowest) on a thread of its own, the others together.
-            groups = [("md5",), ("sha256", "sha1")] if hash_sets else [("sha256",)]
+            groups = [("md5",), tuple(n for n in names if n != "md5")] if hash_sets else [names]
             self._workers = [_Worker(g) for g in groups]
             for w in self._workers:
                 w.start()
@@ -95,7 +100,8 @@ class MultiHasher:
             found = {h.name: h.hexdigest() for w in self._workers for h in w.hashes}
         else:
             found = {n: h.hexdigest() for n, h in self._inline.items()}
-        return Digests(sha256=found["sha256"], sha1=found.get("sha1"), md5=found.get("md5"))
+        # sha256 is "" when it was not asked for (``sha256=False``: the hash-set digests only)
+        return Digests(found.get("sha256", ""), sha1=found.get("sha1"), md5=found.get("md5"))
 
     def hexdigest(self) -> str:
         """The SHA-256 (waits for the threads)."""

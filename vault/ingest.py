@@ -25,12 +25,14 @@ from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy.exc import OperationalError
 
-from vault import agefmt, packs, storework
+from vault import agefmt, packs, stageahead, storework
 from vault.acquisition import CustodyForm, Pending, held_by_case, record_batch, source_path
 from vault.cases import find_case
+from vault.directio import DirectWriter
 from vault.errors import UserError
 from vault.fsutil import start_writeback, syncfs
 from vault.hashing import MultiHasher
@@ -58,6 +60,7 @@ PACK_BYTES = 8 << 20
 # batch commits; the bytes bound keeps the temp files of files near SMALL_FILE in check.
 WORKER_WINDOW = 48
 WORKER_BYTES = 64 << 20
+CHANGED = storework.CHANGED
 WORKER_DIED = "an ingest worker process stopped unexpectedly; the files saved so far are kept"
 
 
@@ -85,6 +88,7 @@ class IngestJob:
         form: CustodyForm | None = None,
         cancel: CancelToken | None = None,
         again: bool = False,
+        ahead: stageahead.StageAhead | None = None,
     ) -> None:
         self.session = session
         self.case_reference = case_reference
@@ -92,6 +96,9 @@ class IngestJob:
         self.form = form or CustodyForm()
         self.cancel = cancel or CancelToken()
         self.again = again  # add files the case already holds (same path and SHA-256) again
+        # Large files the command line began to store before the unlock (``vault.stageahead``)
+        self.ahead = ahead
+        self._stop_second = False  # stop the second read of a staged file (not used after all)
         self._held: dict[tuple[str, str], int] = {}  # (source path, sha256) -> item id
         self._done = 0
         self._total = 0
@@ -104,7 +111,17 @@ class IngestJob:
         self._derive_specs: list[storework.DeriveSpec] = [(n, *d.names) for n, d in derive]
 
     def run(self, emit: Emit) -> IngestResult:
+        try:
+            return self._run_job(emit)
+        finally:
+            if self.ahead is not None:  # staged files not recorded are removed
+                self.ahead.close()
+
+    def _run_job(self, emit: Emit) -> IngestResult:
         self.session.require("item.ingest", target=f"case:{self.case_reference}")
+        if self.ahead is not None and not _same_folder(self.ahead.folder, self.session.folder):
+            self.ahead.close()
+            self.ahead = None
         self.form = self.form.checked()
         with self.session.db() as db:
             case = find_case(db, self.case_reference)
@@ -381,6 +398,10 @@ class IngestJob:
 
         Runs on a pool thread for small files: then ``emit`` is None and the caller reports.
         """
+        if self.ahead is not None and emit is not None:
+            staged = self._staged(source, emit)
+            if staged is not None or self.cancel.cancelled:
+                return staged
         blobs = self.session.blobs
         try:
             fd = os.open(source.path, os.O_RDONLY | os.O_NOFOLLOW)
@@ -393,38 +414,27 @@ class IngestJob:
             keep: list[bytes] | None = [] if wanted else None
             try:
                 with blobs.temp_file(before.st_size + 4096) as (tmp, out):
-                    enc = agefmt.Encryptor(out, blobs.recipients)
-                    synced = 0  # bytes of the temp file whose writeback has been started
-                    done = 0
-
-                    def step(n: int) -> bool:
-                        nonlocal synced, done
-                        if self.cancel.cancelled:
-                            return False
-                        done += n
-                        if done >= synced + WRITEBACK:
-                            # Overlap the disk with the encryption: without this a large
-                            # file sits dirty in the page cache and the fsync below writes
-                            # all of it while we wait. (``done`` and ``synced`` differ by
-                            # the header and tags only: a few bytes per 64 KiB.)
-                            written = out.raw.tell()  # type: ignore[attr-defined]
-                            start_writeback(out.fileno(), synced, written - synced)
-                            synced = written
-                        if emit is not None:
-                            self._done += n
-                            emit(Progress(self._done, self._total, "bytes", source.name))
-                        return True
-
-                    read = storework.encrypt_into(src.fileno(), enc, hasher, step, keep)
-                    if read is None:
-                        return None
-                    _write(enc.close)
+                    # A large file goes straight to the disk (no page cache to fill and flush:
+                    # ``vault.directio``); the others through the buffered temp file.
+                    sink = DirectWriter(out.fileno()) if before.st_size >= LARGE else None
+                    try:
+                        enc = agefmt.Encryptor(sink or out, blobs.recipients)  # type: ignore[arg-type]
+                        read = self._encrypt(
+                            source, src.fileno(), enc, hasher, keep, out, sink, emit
+                        )
+                        if read is None:
+                            return None
+                        _write(enc.close)
+                        if sink is not None:
+                            _write(sink.close)
+                    finally:
+                        if sink is not None:
+                            sink.abandon()
                     digests = hasher.digests()
                     _check_unchanged(source.path, before, os.fstat(fd), read)
-                    if before.st_size >= LARGE:
-                        _write(out.flush)
-                        _write(os.fsync, out.fileno())
                     _write(out.flush)
+                    if before.st_size >= LARGE:
+                        _write(os.fsync, out.fileno())
                     name = blobs.name_for(digests.sha256)
                     _write(blobs.move_in, tmp, name)
             finally:
@@ -434,6 +444,133 @@ class IngestJob:
         return Pending(
             source, read, digests.sha256, digests.sha1, digests.md5, name, mtime, derived
         )
+
+    def _encrypt(
+        self,
+        source: Source,
+        src: int,
+        enc: agefmt.Encryptor,
+        hasher: MultiHasher,
+        keep: list[bytes] | None,
+        out: BinaryIO,
+        sink: DirectWriter | None,
+        emit: Emit | None,
+    ) -> int | None:
+        """``storework.encrypt_into`` with progress, the cancel token and, for a file written
+        through the page cache, its write-out started every ``WRITEBACK`` bytes."""
+        synced = 0  # bytes of the temp file whose writeback has been started
+
+        def step(n: int) -> bool:
+            nonlocal synced
+            if self.cancel.cancelled:
+                return False
+            if sink is None or not sink.direct:
+                # Overlap the disk with the encryption: without this a large file sits dirty
+                # in the page cache and the fsync below writes all of it while we wait.
+                written = sink.written if sink is not None else out.raw.tell()  # type: ignore[attr-defined]
+                if written >= synced + WRITEBACK:
+                    start_writeback(out.fileno(), synced, written - synced)
+                    synced = written
+            if emit is not None:
+                self._done += n
+                emit(Progress(self._done, self._total, "bytes", source.name))
+            return True
+
+        return storework.encrypt_into(src, enc, hasher, step, keep)
+
+    def _staged(self, source: Source, emit: Emit) -> Pending | None:
+        """Record a file the command line staged before the unlock (``vault.stageahead``): its
+        header written now, for this vault's recipients; None: store it as usual.
+
+        The hash-set digests (MD5, SHA-1), which only the case decides, are computed here from
+        a second read (from the page cache) while the child finishes; the file must be, then
+        and when recorded, the one the child read (device, inode, size, mtime, ctime)."""
+        assert self.ahead is not None
+        blobs = self.session.blobs
+        self._stop_second = False
+
+        def progress(n: int) -> None:
+            self._done += n
+            emit(Progress(self._done, self._total, "bytes", source.name))
+
+        with ThreadPoolExecutor(1, thread_name_prefix="custos-hashsets") as pool:
+            second = pool.submit(self._hash_set_digests, source.path) if self._hash_sets else None
+            staged = self.ahead.take(source.path, self.cancel, progress)
+            if staged is None or self.cancel.cancelled:
+                self._stop_second = True
+                if staged is not None:
+                    self._drop(staged, 0)
+                return None
+            header = agefmt.header_for(staged.file_key, blobs.recipients)
+            if len(header) != staged.header_size or self._derivers.wanted(source.name, staged.size):
+                self._stop_second = True
+                self._drop(staged, staged.size)  # other recipients: stored as usual
+                return None
+            try:
+                read = second.result() if second is not None else None
+            except BaseException:
+                self._drop(staged, 0)
+                raise
+        if self.cancel.cancelled or (second is not None and read is None):
+            self._drop(staged, 0)
+            return None
+        sha1 = md5 = None
+        if read is not None:  # the second read was of the same file, unchanged
+            sha1, md5, *idents = read
+            if any(i != staged.ident for i in idents):
+                self._drop(staged, 0)
+                raise _SourceError(CHANGED)
+        try:
+            _check_same(source.path, staged.ident)
+            fd = int(_write(os.open, staged.tmp, os.O_WRONLY | os.O_CLOEXEC))  # type: ignore[call-overload]
+            try:
+                _write(os.pwrite, fd, header, 0)
+                _write(os.fsync, fd)
+            finally:
+                os.close(fd)
+            name = blobs.name_for(staged.sha256)
+            _write(blobs.move_in, staged.tmp, name)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(staged.tmp)  # not moved in (same content stored already, or refused)
+        mtime = _iso(staged.ident[3] / 1e9)
+        return Pending(source, staged.size, staged.sha256, sha1, md5, name, mtime, {})
+
+    def _drop(self, staged: stageahead.Staged, counted: int) -> None:
+        """A staged file not used: removed (``counted`` bytes of progress taken back)."""
+        with contextlib.suppress(OSError):
+            os.unlink(staged.tmp)
+        self._done -= counted
+
+    def _hash_set_digests(
+        self, path: Path
+    ) -> tuple[str | None, str | None, stageahead.Ident, stageahead.Ident] | None:
+        """(SHA-1, MD5, the file's ident before and after) of a staged file, read again
+        (``_staged`` checks both idents are those of the child's read); None if stopped."""
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as exc:
+            raise _SourceError(storework.reason(exc)) from None
+        try:
+            before = os.fstat(fd)
+            size = before.st_size
+            with contextlib.suppress(OSError):
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+            hasher = MultiHasher(size, sha256=False)
+            try:
+                while chunk := os.read(fd, storework.CHUNK):
+                    if self._stop_second or self.cancel.cancelled:
+                        return None
+                    hasher.update(chunk)
+                digests = hasher.digests()
+            except OSError as exc:
+                raise _SourceError(storework.reason(exc)) from None
+            finally:
+                hasher.close()
+            after = os.fstat(fd)
+        finally:
+            os.close(fd)
+        return digests.sha1, digests.md5, stageahead.ident(before), stageahead.ident(after)
 
     def _commit(self, case_id: int, batch: list[Pending], result: IngestResult, emit: Emit) -> None:
         if not batch:
@@ -474,6 +611,23 @@ def _write(fn: object, *args: object) -> object:
         return fn(*args)  # type: ignore[operator]
     except OSError as exc:
         raise _VaultWriteError(storework.vault_reason(exc)) from None
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _check_same(path: Path, read: stageahead.Ident) -> None:
+    """The file at ``path`` is still the one read as ``read`` (else ``_SourceError``)."""
+    try:
+        now = os.lstat(path)
+    except OSError:
+        raise _SourceError("the file vanished while it was being read") from None
+    if stageahead.ident(now) != read:
+        raise _SourceError(CHANGED)
 
 
 def _check_unchanged(path: Path, before: os.stat_result, after: os.stat_result, read: int) -> None:

@@ -166,11 +166,20 @@ class VaultLock:
 
 
 def _clean_tmp(folder: Path) -> None:
+    """Empty ``tmp/``, but for the files a live process holds locked: a command line's large
+    files being staged before its unlock (``vault.stageahead``; never plaintext)."""
     tmp = folder / "tmp"
     for attempt in range(3):
         try:
-            if tmp.exists():
-                shutil.rmtree(tmp)
+            if tmp.is_symlink():
+                tmp.unlink()
+            elif tmp.exists():
+                for entry in os.scandir(tmp):
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path)
+                    elif not _held(entry.path):
+                        with contextlib.suppress(FileNotFoundError):
+                            os.unlink(entry.path)
             break
         except OSError:
             # "Directory not empty": an ingest worker of a process killed a moment ago was
@@ -178,7 +187,22 @@ def _clean_tmp(folder: Path) -> None:
             if attempt == 2:
                 raise
             time.sleep(0.05)
-    tmp.mkdir(mode=0o700)
+    tmp.mkdir(mode=0o700, exist_ok=True)
+
+
+def _held(path: str) -> bool:
+    """Whether another process holds ``path`` locked (``flock``)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 _OWN_SUBKEYS = frozenset({"database", "blob-names", "age-identity", VAULT_FILE_KEY})

@@ -36,6 +36,7 @@ from vault.hashing import MultiHasher
 
 CHUNK = 1 << 20
 FULL = "the vault's disk is full; free space and ingest again"
+CHANGED = "the file changed while it was being read; not stored"
 
 # What ``store_file`` returns per file (plain tuples: they cross the process boundary cheaply):
 #   ("ok", temp file name, size, sha256, sha1, md5, st_mtime, derived)
@@ -454,7 +455,7 @@ def unchanged(path: str, before: os.stat_result, after: os.stat_result, read: in
         and before.st_ctime_ns == after.st_ctime_ns == now_stat.st_ctime_ns
         and (before.st_ino, before.st_dev) == (now_stat.st_ino, now_stat.st_dev)
     )
-    return "" if same else "the file changed while it was being read; not stored"
+    return "" if same else CHANGED
 
 
 def reason(exc: OSError) -> str:

@@ -194,10 +194,15 @@ def test_ctrl_c_mid_ingest_keeps_the_finished_files_and_exits_130(
         path.write_text(f"{path.name} finished before Ctrl-C")
     big = tmp_path / "disk.img"
     with big.open("wb") as fh:  # sparse: quick to make, slow enough to ingest
-        fh.truncate(1 << 30)
+        fh.truncate(4 << 30)  # encrypted from the start (stageahead): still going at Ctrl-C
     out = tmp_path / "ingest.out"
     process = _start(vault_dir, out, "ingest", "--case", CASE, *map(str, small), str(big))
     assert _wait_for_temp_file(vault_dir, process, 4 << 20), out.with_suffix(".err").read_text()
+    # The large file is encrypted from the start (vault.stageahead), before the unlock: wait
+    # until the small files are stored too, so the job itself is under way.
+    deadline = time.monotonic() + 120
+    while len(blob_files(vault_dir)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.002)
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=120) == 130
     result = subprocess.CompletedProcess(
