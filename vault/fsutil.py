@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import errno
 import os
 import secrets
@@ -13,7 +12,9 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+# The C library's symbols through the program's own handle (dlopen(NULL)): ``find_library``
+# would run ``/sbin/ldconfig -p`` as a child process at every start of every command.
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
 def fsync_dir(folder: Path) -> None:
