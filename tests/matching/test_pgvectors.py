@@ -189,3 +189,9 @@ def test_deleted_references_are_no_longer_found(store: VectorStore) -> None:
     assert (after.ids == ids[4:][rows]).all()
     assert (after.ids[4:, 0] == ids[4:8]).all()
     assert store.sizes()["rows"] == len(refs) - 4
+    # what a workstation that searches locally gets back: the remaining rows, bit for bit
+    got_ids, got = store.export()
+    order = np.argsort(got_ids.view("S16"))
+    want = np.argsort(ids[4:].view("S16"))
+    assert (got_ids[order] == ids[4:][want]).all()
+    np.testing.assert_array_equal(got[order], refs[4:][want])
