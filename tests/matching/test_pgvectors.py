@@ -14,8 +14,11 @@ from pgkit import Postgres, postgres
 
 from matching.evaluate import read_folder
 from matching.parallel import ImageResult
+from matching.pgindexjob import BuildIndexJob
 from matching.pgvectors import IdMap, VectorInputError, VectorStore
 from matching.search import DEFAULT_ALERT_THRESHOLD, Gallery
+from vault.errors import Cancelled
+from vault.jobs import CancelToken, Progress
 
 
 @pytest.fixture(scope="module")
@@ -195,3 +198,27 @@ def test_deleted_references_are_no_longer_found(store: VectorStore) -> None:
     want = np.argsort(ids[4:].view("S16"))
     assert (got_ids[order] == ids[4:][want]).all()
     np.testing.assert_array_equal(got[order], refs[4:][want])
+
+
+def test_building_the_index_is_a_job_with_progress_and_cancel(store: VectorStore) -> None:
+    refs = _people(1000, 4, seed=17)
+    ids = store.insert(refs)
+    token = CancelToken()
+    seen: list[Progress] = []
+
+    def cancel_at_once(event: object) -> None:
+        assert isinstance(event, Progress)
+        seen.append(event)
+        token.cancel()
+
+    with pytest.raises(Cancelled):
+        BuildIndexJob(store, cancel=token).run(cancel_at_once)
+    assert seen and store.sizes()["index_bytes"] == 0  # no index left behind
+    assert store.sizes()["rows"] == len(refs)  # the vectors stay
+
+    events: list[Progress] = []
+    sizes = BuildIndexJob(store).run(events.append)  # type: ignore[arg-type]
+    assert sizes["rows"] == len(refs) and sizes["index_bytes"] > 0
+    assert events[0].done == 0 and events[-1].done == events[-1].total == 1
+    assert "index of 4,000 references built" in events[-1].message
+    assert (store.search(refs[:5], 1).ids[:, 0] == ids[:5]).all()
