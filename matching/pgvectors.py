@@ -394,6 +394,9 @@ class VectorStore:
         if k < 1:
             raise VectorInputError(f"probes: k must be at least 1, got {k}")
         short, cand = self.shortlist(q, max(k, width or k), ef_search)
+        if not len(short):  # an empty table: nothing to re-rank
+            none = np.zeros((len(q), k), bool)
+            return Found(np.full(none.shape, np.inf, np.float32), np.zeros(none.shape, "V16"), none)
         dist, rows = rerank(short, q, cand, min(k, cand.shape[1]))
         found = rows >= 0
         if threshold is not None:

@@ -192,6 +192,13 @@ def test_deleted_references_are_no_longer_found(store: VectorStore) -> None:
     assert (after.ids == ids[4:][rows]).all()
     assert (after.ids[4:, 0] == ids[4:8]).all()
     assert store.sizes()["rows"] == len(refs) - 4
+    # a store emptied of every reference finds nothing, and says so without an error
+    first = store.search(refs[:2], 3)
+    assert first.found.all()
+    assert store.delete(ids[4:]) == len(refs) - 4
+    nothing = store.search(refs[:2], 3)
+    assert not nothing.found.any() and nothing.probe(0) == []
+    ids = np.concatenate([ids[:4], store.insert(refs[4:])])  # back, under new ids
     # what a workstation that searches locally gets back: the remaining rows, bit for bit
     got_ids, got = store.export()
     order = np.argsort(got_ids.view("S16"))
