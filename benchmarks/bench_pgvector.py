@@ -1,7 +1,7 @@
 """1:N on the agency server: pgvector HNSW shortlist + exact re-rank (plain script, not a test).
 
-    .venv/bin/python benchmarks/bench_pgvector.py [--n 1000000] [--m 16] [--ef-construction 64]
-        [--ef-search 40,64,100,150] [--width 50] [--halfvec] [--batch 100] [--probes 1000]
+    .venv/bin/python benchmarks/bench_pgvector.py [--n 1000000] [--m 32] [--ef-construction 96]
+        [--ef-search 400,600,800] [--width 50] [--halfvec] [--batch 100] [--probes 1000]
         [--workdir DIR] [--keep]
 
 The synthetic gallery of ``bench_matching.py`` (its ``synthetic`` generator, fitted to real dlib
@@ -37,7 +37,7 @@ from bench_matching import rss_mb, synthetic  # noqa: E402
 from pgkit import postgres  # noqa: E402
 
 from matching.parallel import DetectPool  # noqa: E402
-from matching.pgvectors import VectorStore  # noqa: E402
+from matching.pgvectors import DEFAULT_EF_CONSTRUCTION, DEFAULT_M, VectorStore  # noqa: E402
 from matching.search import Gallery  # noqa: E402
 
 
@@ -56,9 +56,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--faces", type=Path, default=REPO.parent / "shared" / "faces")
     ap.add_argument("--n", type=int, default=1_000_000)
-    ap.add_argument("--m", type=int, default=16)
-    ap.add_argument("--ef-construction", type=int, default=64)
-    ap.add_argument("--ef-search", default="40,64,100,150")
+    ap.add_argument("--m", type=int, default=DEFAULT_M)
+    ap.add_argument("--ef-construction", type=int, default=DEFAULT_EF_CONSTRUCTION)
+    ap.add_argument("--ef-search", default="400,600,800")
     ap.add_argument("--width", type=int, default=50, help="shortlist per probe (>= 50)")
     ap.add_argument("--halfvec", action="store_true", help="HNSW over embedding::halfvec(128)")
     ap.add_argument("--batch", type=int, default=100)
