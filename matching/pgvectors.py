@@ -61,7 +61,7 @@ DEFAULT_EF_CONSTRUCTION = 96
 DEFAULT_EF_SEARCH = 600
 """ef_search of a search unless given. On the benchmark's synthetic 1M gallery with the default
 graph (m 32, ef_construction 96: build 21 min, index 981 MB on 2 cores) it gives recall@50 0.991
-and recall@10 0.998 at about 18 ms/probe; 400 gives 0.980 at about 11 ms/probe (m 16,
+and recall@10 0.998 at 18-21 ms/probe; 400 gives 0.980 at 11-15 ms/probe (m 16,
 ef_construction 64 gave 0.922 there): PERFORMANCE.md, "1:N on the server"."""
 
 _MAX_EF_SEARCH = 1000  # pgvector's limit
