@@ -158,7 +158,7 @@ class PqIndex:
         out_i = np.empty((nq, k), np.int64)
         for s in range(0, nq, _RERANK_BLOCK):
             e = min(nq, s + _RERANK_BLOCK)
-            out_d[s:e], out_i[s:e] = _rerank(self.gallery, q[s:e], cand[s:e], k)
+            out_d[s:e], out_i[s:e] = rerank(self.gallery, q[s:e], cand[s:e], k)
         return out_d, out_i
 
 
@@ -180,8 +180,9 @@ def _faiss() -> Any:
     return faiss
 
 
-def _rerank(g: Gallery, q: np.ndarray, cand: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-k of each probe among its candidate rows (-1 = no candidate)."""
+def rerank(g: Gallery, q: np.ndarray, cand: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-k of each probe among its candidate rows (-1 = no candidate): the one re-rank of
+    every shortlist (this index's and the server's, :mod:`matching.pgvectors`)."""
     valid = cand >= 0
     rows = np.where(valid, cand, 0)
     vecs = g.embeddings[rows]  # (probes, width, 128): only the shortlist is gathered
