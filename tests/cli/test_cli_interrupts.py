@@ -203,6 +203,9 @@ def test_ctrl_c_mid_ingest_keeps_the_finished_files_and_exits_130(
     deadline = time.monotonic() + 120
     while len(blob_files(vault_dir)) < 2 and time.monotonic() < deadline:
         time.sleep(0.002)
+    # Stored is not yet taken: a Ctrl-C between a small file's rename and the job taking it drops
+    # it as in flight. The job takes both long before the 4 GiB file is read (seconds).
+    time.sleep(1.0)
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=120) == 130
     result = subprocess.CompletedProcess(

@@ -78,7 +78,7 @@ def test_a_sigkilled_writer_loses_only_its_own_uncommitted_work(
     vault_dir: Path, tmp_path: Path
 ) -> None:
     a = _files(tmp_path / "a", 300, 4096)
-    b = _files(tmp_path / "b", 2000, 4096)
+    b = _files(tmp_path / "b", 8000, 4096)  # more than a quiet machine ingests before the kill
     gui = open_as(vault_dir)
     try:
         survivor, victim = _ingest(vault_dir, a), _ingest(vault_dir, b)
@@ -93,7 +93,7 @@ def test_a_sigkilled_writer_loses_only_its_own_uncommitted_work(
         items = list_items(gui, CASE)
         from_a = [i for i in items if i.name in names_a or i.original_path.startswith(str(a))]
         assert len(from_a) == 300
-        assert len(items) < 2300  # the victim was stopped before the end
+        assert len(items) < 8300  # the victim was stopped before the end
     finally:
         gui.close()
     with open_as(vault_dir) as s:
