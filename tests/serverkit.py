@@ -29,7 +29,7 @@ from typing import Any
 from vault.errors import UserError
 from vault.objectstore import S3Store
 from vault.server import postgres, trial
-from vault.server.base import Programs, account, free_port_base
+from vault.server.base import Layout, Programs, account, free_port_base
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -57,11 +57,11 @@ class TrialServer:
 
     @property
     def s3_data(self) -> Path:
-        return self.folder / "s3" / "data"
+        return Layout(self.folder).s3_data
 
     @property
     def pg_data(self) -> Path:
-        return self.folder / "pg" / "data"
+        return Layout(self.folder).pg_data
 
     def connect(self, database: str | None = None) -> Any:
         """A psycopg connection as the ``custos`` role: TLS, verify-full, autocommit; to the
