@@ -18,17 +18,21 @@ Outside CI, a machine without the programs (``scripts/bootstrap.sh`` not run) sk
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vault.backend import Server
 from vault.errors import UserError
 from vault.objectstore import S3Store
 from vault.server import postgres, trial
+from vault.server.address import parse
 from vault.server.base import Layout, Programs, account, free_port_base
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -76,6 +80,26 @@ class TrialServer:
 
     def object_store(self) -> S3Store:
         return S3Store(self.connection.address.s3, self.connection.credentials)
+
+    def new_place(self) -> Server:
+        """An empty database and an empty bucket of a test's own on this server, as the
+        ``vault.backend.Server`` a face would pass (the custos role's credentials)."""
+        name = "t" + uuid.uuid4().hex[:16]
+        with self.superuser() as su:
+            su.execute(f"CREATE DATABASE {name} OWNER custos")
+        self.object_store()._client.create_bucket(Bucket=name)
+        address = self.connection.address
+        place = dataclasses.replace(
+            address, database=name, s3=dataclasses.replace(address.s3, bucket=name)
+        )
+        return Server(place.url(), self.connection.credentials)
+
+    def env_for(self, place: Server) -> dict[str, str]:
+        """``env`` naming ``place`` (its database and bucket) as the server."""
+        return {**self.env, "CUSTOS_SERVER": place.url}
+
+    def store_of(self, place: Server) -> S3Store:
+        return S3Store(parse(place.url).s3, self.connection.credentials)
 
 
 def missing_programs() -> str | None:
