@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select, text
 
 from service.opener import init_vault, unlock
+from vault.backend import Server
 from vault.keys import KdfParams
 from vault.models import AuditEntry
 from vault.schema import Schema
@@ -47,8 +48,9 @@ def require_tool(name: str) -> str:
     return found
 
 
-def new_vault(folder: Path, admin: str = "alice") -> tuple[Session, str]:
-    """A fresh vault with ``admin`` holding every role; returns the session and recovery text."""
+def new_vault(folder: Path | Server, admin: str = "alice") -> tuple[Session, str]:
+    """A fresh vault with ``admin`` holding every role (in a folder, or on an agency server:
+    ``serverkit.TrialServer.new_place``); returns the session and recovery text."""
     session, identity = init_vault(folder, admin, PASSWORD, kdf=FAST_KDF)
     assert identity is not None
     return session, f"{identity}\n"

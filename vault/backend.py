@@ -43,7 +43,7 @@ from vault.config import VaultConfig, is_vault
 from vault.errors import UserError, VaultUnavailable
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.orm import Session as DbSession
 
     from vault.objectstore import ObjectStore, S3Store
@@ -542,6 +542,13 @@ class ServerBackend:
         self._lock.release()
         if self._engine is not None:
             self._engine.dispose()
+
+
+def driver_sql(conn: Connection, statement: str) -> str:
+    """A statement written with ``?`` placeholders (what the SQLite driver takes), for the
+    connection's driver: psycopg takes ``%s``. For the few statements that go straight to the
+    driver (bulk hash-set entries)."""
+    return statement if conn.dialect.paramstyle == "qmark" else statement.replace("?", "%s")
 
 
 def open_backend(where: Path | Server) -> Backend:
