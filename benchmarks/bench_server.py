@@ -18,18 +18,17 @@ Best of R runs, contenders alternating; the machine is shared, so say the load w
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import shutil
 import sys
 import tempfile
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO / "tests"))  # serverkit: a database and a bucket per run
 
 from bench_vault import (  # noqa: E402
     CASE,
@@ -46,33 +45,19 @@ from bench_vault import (  # noqa: E402
     warm,
     warm_cli,
 )
+from serverkit import TrialServer  # noqa: E402
 
 from service.opener import init_vault  # noqa: E402
-from vault.backend import Server  # noqa: E402
 from vault.cases import create_case  # noqa: E402
-from vault.objectstore import S3Store  # noqa: E402
 from vault.server import trial  # noqa: E402
 from vault.server.base import free_port_base  # noqa: E402
-
-
-def _new_place(folder: Path, connection: trial.Connection) -> Server:
-    """A database and a bucket of their own on the trial server."""
-    name = "b" + uuid.uuid4().hex[:16]
-    with trial.superuser_connection(folder) as su:
-        su.execute(f"CREATE DATABASE {name} OWNER custos")
-    S3Store(connection.address.s3, connection.credentials)._client.create_bucket(Bucket=name)
-    address = connection.address
-    place = dataclasses.replace(
-        address, database=name, s3=dataclasses.replace(address.s3, bucket=name)
-    )
-    return Server(place.url(), connection.credentials)
 
 
 def server_cli(
     folder: Path, connection: trial.Connection, source: Path, cache: Path, no_bytecode: bool
 ) -> Callable[[], Callable[[], object]]:
     def setup() -> Callable[[], object]:
-        place = _new_place(folder, connection)
+        place = TrialServer(folder, connection).new_place()
         os.environ["CUSTOS_CACHE_DIR"] = str(cache)
         session, _ = init_vault(place, USER, PASSWORD)
         create_case(session, CASE, "benchmark")
