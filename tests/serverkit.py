@@ -94,6 +94,28 @@ class TrialServer:
         )
         return Server(place.url(), self.connection.credentials)
 
+    @contextlib.contextmanager
+    def place(self) -> Iterator[Server]:
+        """``new_place`` for the length of a test, then dropped: pgbouncer keeps idle server
+        connections per database for minutes, so databases left behind by many tests would take
+        every PostgreSQL connection slot."""
+        place = self.new_place()
+        try:
+            yield place
+        finally:
+            self.drop_place(place)
+
+    def drop_place(self, place: Server) -> None:
+        where = parse(place.url)
+        with self.superuser() as su:
+            su.execute(f"DROP DATABASE IF EXISTS {where.database} WITH (FORCE)")
+        client = self.object_store()._client
+        with contextlib.suppress(Exception):
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=where.s3.bucket):
+                for entry in page.get("Contents", ()):
+                    client.delete_object(Bucket=where.s3.bucket, Key=entry["Key"])
+            client.delete_bucket(Bucket=where.s3.bucket)
+
     def env_for(self, place: Server) -> dict[str, str]:
         """``env`` naming ``place`` (its database and bucket) as the server."""
         return {**self.env, "CUSTOS_SERVER": place.url}

@@ -135,6 +135,25 @@ def run_cli(
     )
 
 
+def server_env(session: Session) -> dict[str, str]:
+    """What a ``custos`` subprocess needs besides ``vault=`` to open ``session``'s vault when it
+    is on an agency server (the URL, the credentials, the workstation's cache folder); nothing
+    for a local vault."""
+    from vault.backend import ServerBackend
+
+    backend = session.backend
+    if not isinstance(backend, ServerBackend):
+        return {}
+    given = backend.credentials
+    return {
+        "CUSTOS_SERVER": backend.address.url(),
+        "PGPASSWORD": given.password,
+        "AWS_ACCESS_KEY_ID": given.access_key,
+        "AWS_SECRET_ACCESS_KEY": given.secret_key,
+        "CUSTOS_CACHE_DIR": os.environ.get("CUSTOS_CACHE_DIR", ""),
+    }
+
+
 def cli_env(vault: Path, user: str = "alice", password: str = PASSWORD, **env: str) -> dict:
     full = {k: v for k, v in os.environ.items() if not k.startswith("CUSTOS_")}
     full.update(CUSTOS_VAULT=str(vault), CUSTOS_USER=user, CUSTOS_PASSWORD=password, COLUMNS="200")

@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,9 @@ INGEST = ("ingest", "--case", "C-1", "--exhibit", "EX-1", "--seized-by", "Sgt P"
 
 
 @pytest.fixture()
-def place(trial_server: TrialServer) -> Server:
-    return trial_server.new_place()
+def place(trial_server: TrialServer) -> Iterator[Server]:
+    with trial_server.place() as place:
+        yield place
 
 
 @pytest.fixture()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,11 +19,12 @@ def session(
 ) -> Iterator[Session]:
     """A vault with the case, in a folder or on the trial server (a database and a bucket of
     the test's own): hash sets behave the same on both back ends."""
-    if request.param == "local":
-        s, _ = new_vault(tmp_path / "vault")
-    else:
-        monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "cache"))
-        s, _ = new_vault(request.getfixturevalue("trial_server").new_place())
-    new_case(s)
-    yield s
-    s.close()
+    with contextlib.ExitStack() as stack:
+        if request.param == "local":
+            s, _ = new_vault(tmp_path / "vault")
+        else:
+            monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "cache"))
+            s, _ = new_vault(stack.enter_context(request.getfixturevalue("trial_server").place()))
+        new_case(s)
+        yield s
+        s.close()

@@ -35,15 +35,15 @@ FORM = CustodyForm(exhibit="EX-9", seized_by="Sgt Peters", description="phone du
 @pytest.fixture(params=["local", "server"])
 def where(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Path | Server:
+) -> Iterator[Path | Server]:
     """Where the vault goes: a folder, or an empty database and bucket on the trial server
     (this workstation's folder for it under a cache folder of the test's own)."""
     if request.param == "local":
-        return tmp_path / "vault"
+        yield tmp_path / "vault"
+        return
     monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "cache"))
-    server = request.getfixturevalue("trial_server")
-    place: Server = server.new_place()
-    return place
+    with request.getfixturevalue("trial_server").place() as place:
+        yield place
 
 
 @pytest.fixture()
@@ -162,9 +162,8 @@ def test_a_wrong_server_password_is_one_line(
     trial_server: TrialServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "cache"))
-    place = trial_server.new_place()
-    wrong = dataclasses.replace(place.credentials, password="not-the-password")
-    with pytest.raises(VaultUnavailable) as refused:
+    with trial_server.place() as place, pytest.raises(VaultUnavailable) as refused:
+        wrong = dataclasses.replace(place.credentials, password="not-the-password")
         init_vault(Server(place.url, wrong), "alice", PASSWORD, kdf=FAST_KDF)
     assert str(refused.value) == (
         f"PostgreSQL at 127.0.0.1:{trial_server.connection.address.port}: "
