@@ -132,6 +132,27 @@ def test_a_user_without_the_role_is_refused_and_the_refusal_is_audited(
     assert verify(alice).ok
 
 
+def test_an_orphan_object_goes_only_once_no_other_session_has_the_vault_open(
+    where: Path | Server, alice: Session
+) -> None:
+    """An object stored that no committed row names (a crash between the store and the commit)
+    is removed by the last session to close, never while another (on another workstation) has
+    the vault open: its commit may be in flight."""
+    other = unlock(where, "alice", PASSWORD)
+    orphan = "ab" * 32
+    with alice.blobs.temp_file() as (tmp, fh):
+        fh.write(b"an interrupted ingest's object")
+        fh.flush()
+        assert alice.blobs.move_in(tmp, orphan)
+    store = alice.blobs.store
+    alice.close()
+    assert store.exists(blob_key(orphan))  # the other session still has the vault open
+    other.close()
+    assert not store.exists(blob_key(orphan))
+    with unlock(where, "alice", PASSWORD) as again:
+        assert verify(again).ok
+
+
 def test_init_refuses_a_server_or_folder_that_already_holds_a_vault(
     where: Path | Server, alice: Session
 ) -> None:
