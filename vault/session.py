@@ -663,6 +663,18 @@ def _settle_rotation(backend: Backend, config: VaultConfig, vault_key: bytes) ->
         raise
 
 
+def _new_session(
+    backend: Backend, config: VaultConfig, vault_key: bytes, user: str, schema: Schema
+) -> Session:
+    """The session, or the back end closed (its lock and connections released) if the session
+    cannot be made (an object store that does not answer)."""
+    try:
+        return Session(backend, config, vault_key, user, schema)
+    except BaseException:
+        backend.close()
+        raise
+
+
 def _schema_checked(session: Session, lock: Lock) -> bool:
     """Whether the database is behind the code (one SELECT of its revision); refused in one line
     if so while another process holds the vault (an older Custos: it cannot be migrated now)."""
@@ -701,7 +713,7 @@ def _session(
 ) -> Session:
     lock = backend.lock
     rewrap = _settle_rotation(backend, config, vault_key)
-    session = Session(backend, config, vault_key, user, schema)
+    session = _new_session(backend, config, vault_key, user, schema)
     session._user_keys = own
     session._user_signing = own.signing
     try:
@@ -767,7 +779,7 @@ def recover(
         backend.close()
         raise AuthenticationFailed("the recovery identity does not open this vault") from None
     rewrap = _settle_rotation(backend, config, vault_key)
-    session = Session(backend, config, vault_key, admin, schema)
+    session = _new_session(backend, config, vault_key, admin, schema)
     try:
         session._check_file(config)
         behind = _schema_checked(session, lock)

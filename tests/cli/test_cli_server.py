@@ -148,6 +148,22 @@ def test_a_server_no_one_answers_at_is_one_line(
     )
 
 
+def test_an_object_store_no_one_answers_at_is_one_line(
+    trial_server: TrialServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    import socket
+
+    _init(tmp_path, env)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    good = f"s3=http://127.0.0.1:{trial_server.connection.address.s3.endpoint.rsplit(':', 1)[1]}/"
+    url = env["CUSTOS_SERVER"].replace(good, f"s3=http://127.0.0.1:{port}/", 1)
+    assert url != env["CUSTOS_SERVER"]
+    refused = _cli("case", "list", tmp_path=tmp_path, env={**env, "CUSTOS_SERVER": url})
+    assert one_error_line(refused, 6).endswith("no S3 store answers there (is it running?)")
+
+
 def test_an_object_deleted_from_the_store_and_an_audit_row_changed_are_named_by_verify(
     trial_server: TrialServer, place: Server, env: dict[str, str], tmp_path: Path
 ) -> None:
