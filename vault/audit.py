@@ -34,6 +34,7 @@ GENESIS = "0" * 64
 HEX = frozenset("0123456789abcdef")
 HEAD_FILE = "audit.head"
 _HEAD_KEY = "custos.audit_head"  # db.info slot: (transaction, Head) of the last appended entry
+_FIRST_KEY = "custos.audit_first"  # db.info slot: (transaction, seq) of its first appended entry
 
 
 def entry_hash(
@@ -67,7 +68,7 @@ class AuditLog:
         # transaction object, so after a commit or rollback the head is read again.
         txn = db.get_transaction()
         cached = db.info.get(_HEAD_KEY)
-        head = cached[1] if cached is not None and cached[0] is txn else read_head(db)
+        head = cached[1] if cached is not None and cached[0] is txn else _first_head(db, txn)
         seq, prev = head.seq + 1, head.hash
         text = canonical(details)
         digest = entry_hash(prev, seq, at, actor, action, target, text)
@@ -108,7 +109,7 @@ class AuditLog:
             db.flush()
         txn = db.get_transaction()
         cached = db.info.get(_HEAD_KEY)
-        head = cached[1] if cached is not None and cached[0] is txn else read_head(db)
+        head = cached[1] if cached is not None and cached[0] is txn else _first_head(db, txn)
         seq, prev = head.seq, head.hash
         sign, user_sign = self._key.sign, self._user_key.sign
         rows = []
@@ -135,6 +136,22 @@ class AuditLog:
         if rows:
             db.execute(insert(AuditEntry), rows)
             db.info[_HEAD_KEY] = (txn, Head(seq, prev))
+
+
+def _first_head(db: DbSession, txn: Any) -> Head:
+    """The head before this transaction's first entry (read once), noting where it starts."""
+    head = read_head(db)
+    db.info[_FIRST_KEY] = (txn, head.seq + 1)
+    return head
+
+
+def appended(db: DbSession) -> tuple[int, int] | None:
+    """The (first, last) seq of the entries the current transaction appended, if any."""
+    txn = db.get_transaction()
+    first, last = db.info.get(_FIRST_KEY), db.info.get(_HEAD_KEY)
+    if first is None or last is None or first[0] is not txn or last[0] is not txn:
+        return None
+    return first[1], last[1].seq
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from vault import agefmt, keys, migrations
-from vault.audit import AuditLog, advance_head_file
+from vault.audit import AuditLog, advance_head_file, appended
 from vault.blobs import BlobStore
 from vault.config import VaultConfig, is_vault
 from vault.errors import (
@@ -205,6 +205,30 @@ def _held(path: str) -> bool:
     return False
 
 
+class SeqRanges:
+    """A set of audit seqs kept as sorted, merged ranges (a session appends runs of entries)."""
+
+    def __init__(self) -> None:
+        self._ranges: list[tuple[int, int]] = []
+        self._lock = threading.Lock()
+
+    def add(self, first: int, last: int) -> None:
+        with self._lock:
+            merged = [*self._ranges, (first, last)]
+            merged.sort()
+            out: list[tuple[int, int]] = []
+            for a, b in merged:
+                if out and a <= out[-1][1] + 1:
+                    out[-1] = (out[-1][0], max(out[-1][1], b))
+                else:
+                    out.append((a, b))
+            self._ranges = out
+
+    def __contains__(self, seq: object) -> bool:
+        with self._lock:
+            return isinstance(seq, int) and any(a <= seq <= b for a, b in self._ranges)
+
+
 _OWN_SUBKEYS = frozenset({"database", "blob-names", "age-identity", VAULT_FILE_KEY})
 
 
@@ -243,6 +267,9 @@ class Session:
         # index): on the session, so they go when it closes and never outlive the vault key.
         self._cached: dict[str, Any] = {}
         self._cached_lock = threading.Lock()
+        # The audit entries this session committed: the live view (vault.changes) reports only
+        # what others wrote.
+        self.own_entries = SeqRanges()
 
     def _use_vault_key(self, vault_key: bytes, config: VaultConfig) -> None:
         """Work under ``vault_key`` from now on: the database, blob headers and vault.toml MACs
@@ -412,6 +439,9 @@ class Session:
         with self.write_lock, self._database() as db, db.begin():
             _begin_immediate(db)
             yield db
+            written = appended(db)
+        if written is not None:
+            self.own_entries.add(*written)
         try:
             with self._file_lock(), self.db() as db:
                 advance_head_file(self.folder, db)
@@ -451,6 +481,13 @@ class Session:
         """
         assert self._audit is not None
         self._audit.extend(db, now(), self.user, entries)
+
+    def wait_for_change(self, stop: threading.Event, seconds: float) -> None:
+        """Sleep up to ``seconds`` or until ``stop``; the live view looks at the head after it.
+
+        A local vault has nothing to wake it sooner: another process's commit is seen at the
+        next look (``vault.changes`` looks four times a second)."""
+        stop.wait(seconds)
 
     # --- permissions ---------------------------------------------------------------------
     def may(self, permission: str) -> bool:

@@ -3272,6 +3272,26 @@
 <context>
     <name>MainWindow</name>
     <message>
+        <location filename="../mainwindow.py" line="250"/>
+        <source>{0} new items</source>
+        <translation>{0} عناصر جديدة</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="250"/>
+        <source>{0} new candidates</source>
+        <translation>{0} مرشحين جدد</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="250"/>
+        <source>{0} review decisions</source>
+        <translation>{0} قرارات مراجعة</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="250"/>
+        <source>From other workstations: {0}</source>
+        <translation>من محطات عمل أخرى: {0}</translation>
+    </message>
+    <message>
         <location filename="../mainwindow.py" line="43"/>
         <source>Custos</source>
         <translation>Custos</translation>
