@@ -25,18 +25,22 @@ class LiveView(QObject):
         self._session = session
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.watching = threading.Event()  # set once the feed has read the head it starts from
 
     def start(self) -> None:
-        from vault.changes import ChangeFeed
-
-        feed = ChangeFeed(self._session)  # the head now: only what comes after is news
-        self._thread = threading.Thread(target=self._run, args=(feed,), name="custos-live")
+        self._thread = threading.Thread(target=self._run, name="custos-live")
         self._thread.daemon = True
         self._thread.start()
 
-    def _run(self, feed: Any) -> None:
+    def _run(self) -> None:
+        from vault.changes import ChangeFeed
+
+        feed: Any = None
         while not self._stop.is_set():
             try:
+                if feed is None:  # the head now, read here (never on the GUI thread)
+                    feed = ChangeFeed(self._session)
+                    self.watching.set()
                 found = feed.wait(self._stop)
             except CustosError:  # the vault was locked or closed under the feed
                 return

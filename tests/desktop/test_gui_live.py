@@ -27,6 +27,7 @@ def test_items_ingested_elsewhere_appear_in_the_open_evidence_list(
     page = window.show_area("evidence")
     settle(qtbot, window)
     qtbot.waitUntil(lambda: len(page.model.records) == 2, timeout=20_000)
+    assert window.live.watching.wait(20)
     page.view.setCurrentIndex(page.proxy.index(1, 0))
     kept = page.selected_item().id
 
@@ -47,6 +48,7 @@ def test_own_ingest_is_not_announced_as_from_elsewhere(
     window = sign_in(controller, qtbot)
     page = window.show_area("evidence")
     settle(qtbot, window)
+    assert window.live.watching.wait(20)
     shown: list[object] = []
     window.live.changed.connect(shown.append)
     ingest(window.session, "C-1", sorted(_files(tmp_path / "own", 3).iterdir()))
