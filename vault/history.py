@@ -7,9 +7,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from vault import batchaudit
-from vault.audit import Head, read_head
+from vault.audit import SHARED, Head, read_head
 from vault.models import AuditEntry
 from vault.session import Session, requires
 
@@ -25,6 +26,7 @@ class AuditInfo:
     target: str
     details: dict[str, Any]
     hash: str
+    workstation: str = SHARED  # the workstation that wrote and signed it (``vault.workstations``)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -44,7 +46,7 @@ def list_audit(
     session: Session, action: str | None = None, target: str | None = None, limit: int = 0
 ) -> list[AuditInfo]:
     """Entries oldest first; ``action`` matches a prefix (``item.`` gives every item action)."""
-    q = select(AuditEntry).order_by(AuditEntry.seq)
+    q = select(AuditEntry).options(undefer(AuditEntry.workstation)).order_by(AuditEntry.seq)
     if action:
         q = q.where(AuditEntry.action.startswith(action))
     if target:
@@ -56,7 +58,16 @@ def list_audit(
     if limit:
         rows = rows[-limit:]
     return [
-        AuditInfo(e.seq, e.at, e.actor, e.action, e.target, json.loads(e.details), e.hash)
+        AuditInfo(
+            e.seq,
+            e.at,
+            e.actor,
+            e.action,
+            e.target,
+            json.loads(e.details),
+            e.hash,
+            e.workstation or SHARED,
+        )
         for e in rows
     ]
 
