@@ -26,7 +26,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session as DbSession
-from sqlalchemy.orm import undefer
 
 from vault.errors import PermissionDenied, UserError
 from vault.fsutil import atomic_write
@@ -248,8 +247,9 @@ def advance_head_file(folder: Path, db: DbSession) -> None:
             return
         if head.seq < pinned.seq:
             return
-        at = db.get(AuditEntry, pinned.seq) if pinned.seq else None
-        if pinned.seq and (at is None or at.hash != pinned.hash):
+        # The column alone (this runs before a schema upgrade too: see ``AuditEntry``).
+        at = db.scalar(select(AuditEntry.hash).where(AuditEntry.seq == pinned.seq))
+        if pinned.seq and at != pinned.hash:
             return
     write_head_file(folder, head)
 
@@ -510,8 +510,7 @@ def _valid(key: Ed25519PublicKey, signature: str, digest: str) -> bool:
 def check_chain(db: DbSession, public: Ed25519PublicKey) -> Iterator[tuple[int, str]]:
     """Yield (seq, problem) for every broken link, wrong hash or bad signature."""
     checker = ChainChecker(public)
-    entries = select(AuditEntry).options(undefer(AuditEntry.workstation)).order_by(AuditEntry.seq)
-    for e in db.scalars(entries).yield_per(2000):
+    for e in db.scalars(select(AuditEntry).order_by(AuditEntry.seq)).yield_per(2000):
         yield from checker.check(e)
 
 

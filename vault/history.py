@@ -7,7 +7,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import undefer
 
 from vault import batchaudit
 from vault.audit import SHARED, Head, read_head
@@ -46,7 +45,7 @@ def list_audit(
     session: Session, action: str | None = None, target: str | None = None, limit: int = 0
 ) -> list[AuditInfo]:
     """Entries oldest first; ``action`` matches a prefix (``item.`` gives every item action)."""
-    q = select(AuditEntry).options(undefer(AuditEntry.workstation)).order_by(AuditEntry.seq)
+    q = select(AuditEntry).order_by(AuditEntry.seq)
     if action:
         q = q.where(AuditEntry.action.startswith(action))
     if target:

@@ -151,9 +151,9 @@ class AuditEntry(Base):
     # enrolment of its own on a local vault). In the hash only when not "". No Python default:
     # an entry of the shared key leaves the column out of its INSERT, so a revision that signs
     # an entry (r0004) works on the schema before this column existed.
-    # Deferred: a vault opened before its upgrade (recovery, a revision's own entry) loads
-    # entries whose table has no such column yet; whoever needs it selects it by name.
-    workstation: Mapped[str] = mapped_column(String(64), server_default=text("''"), deferred=True)
+    # Code that runs before a schema upgrade (recovery, a revision's own entry) selects the
+    # columns it needs by name, never whole entries: the table has no such column yet.
+    workstation: Mapped[str] = mapped_column(String(64), server_default=text("''"))
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
