@@ -133,6 +133,47 @@ def test_a_revoked_workstations_next_write_is_refused_and_audited(admin: Session
         assert verify(b).problems == []
 
 
+def test_a_revocation_between_two_batches_of_an_ingest_refuses_the_next_one(
+    admin: Session, machine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ingest's session was opened, and its job started, before the revocation: its next
+    transaction is refused all the same (the check is inside each write transaction)."""
+    from vault import ingest as ingest_module
+    from vault.ingest import ingest
+    from vault.items import list_items
+    from vault.jobs import Finished
+
+    monkeypatch.setattr(ingest_module, "BATCH_FILES", 4)
+    files = tmp_path / "files"
+    files.mkdir()
+    for i in range(12):
+        (files / f"f{i:02}.bin").write_bytes(os.urandom(512))
+    create_case(admin, "C-2", "ingest raced by a revocation", ["fraud"])
+    workstations.enrol(admin, "desk-a")
+    machine("b")
+    b = open_as(admin.folder)
+    try:
+        workstations.enrol(b, "desk-b")
+
+        revoked_once: list[bool] = []
+
+        def emit(event: object) -> None:  # after the first batch's commit, on the job's thread
+            if isinstance(event, Finished) and event.ok and not revoked_once:
+                revoked_once.append(True)
+                workstations.revoke(b, "desk-a")
+
+        with pytest.raises(PermissionDenied, match="workstation 'desk-a' was revoked"):
+            ingest(admin, "C-2", [files], emit=emit)
+        assert len(list_items(b, "C-2")) == 4  # the first batch, and nothing after it
+        entries = list_audit(b)
+        [revoked] = [e.seq for e in entries if e.action == "workstation.revoked"]
+        after = [(e.action, e.workstation) for e in entries if e.seq > revoked]
+        assert after == [("workstation.refused", "desk-a")]
+        assert verify(b).problems == []
+    finally:
+        b.close()
+
+
 def test_revoking_the_shared_key_leaves_only_enrolled_workstations_writing(
     admin: Session, machine
 ) -> None:
