@@ -1075,7 +1075,7 @@
 <context>
     <name>Audit</name>
     <message>
-        <location filename="../pages/audit.py" line="47"/>
+        <location filename="../pages/audit.py" line="53"/>
         <source>Seq</source>
         <translation>التسلسل</translation>
     </message>
@@ -1116,6 +1116,16 @@
     </message>
     <message>
         <location filename="../pages/audit.py" line="48"/>
+        <source>Workstation</source>
+        <translation>محطة العمل</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="50"/>
+        <source>shared key</source>
+        <translation>المفتاح المشترك</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="54"/>
         <source>Hash</source>
         <translation>البصمة</translation>
     </message>
@@ -1123,52 +1133,52 @@
 <context>
     <name>AuditPage</name>
     <message>
-        <location filename="../pages/audit.py" line="66"/>
+        <location filename="../pages/audit.py" line="72"/>
         <source>Choose an entry to read its details.</source>
         <translation>اختر إدخالًا لقراءة تفاصيله.</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="69"/>
+        <location filename="../pages/audit.py" line="75"/>
         <source>Filter by user, action, target or details</source>
         <translation>تصفية حسب المستخدم أو الإجراء أو الهدف أو التفاصيل</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="74"/>
+        <location filename="../pages/audit.py" line="80"/>
         <source>Verify now...</source>
         <translation>تحقق الآن...</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="100"/>
+        <location filename="../pages/audit.py" line="106"/>
         <source>Chain status: not verified yet (run a verify).</source>
         <translation>حالة السلسلة: لم يُتحقق منها بعد (شغّل التحقق).</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="103"/>
+        <location filename="../pages/audit.py" line="109"/>
         <source>Chain status: verify at {0} found {1} problem(s).</source>
         <translation>حالة السلسلة: التحقق في {0} وجد {1} مشكلة.</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="109"/>
+        <location filename="../pages/audit.py" line="115"/>
         <source>Chain status: intact (verified at {0}, {1} entries).</source>
         <translation>حالة السلسلة: سليمة (تحقق في {0}، {1} قيد).</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="121"/>
+        <location filename="../pages/audit.py" line="127"/>
         <source>Time: {0}</source>
         <translation>الوقت: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="122"/>
+        <location filename="../pages/audit.py" line="128"/>
         <source>Actor: {0}</source>
         <translation>المنفّذ: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="123"/>
+        <location filename="../pages/audit.py" line="129"/>
         <source>Action: {0} ({1})</source>
         <translation>الإجراء: {0} ({1})</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="124"/>
+        <location filename="../pages/audit.py" line="130"/>
         <source>Target: {0}</source>
         <translation>الهدف: {0}</translation>
     </message>
@@ -5340,17 +5350,17 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <translation>تسجيل محطة العمل هذه</translation>
     </message>
     <message>
-        <location filename="../pages/workstations.py" line="98"/>
+        <location filename="../pages/workstations.py" line="97"/>
         <source>Name of this workstation (its key is kept on this machine, for this user):</source>
         <translation>اسم محطة العمل هذه (يُحفظ مفتاحها على هذا الجهاز، لهذا المستخدم):</translation>
     </message>
     <message>
-        <location filename="../pages/workstations.py" line="121"/>
+        <location filename="../pages/workstations.py" line="119"/>
         <source>Revoke workstation</source>
         <translation>إلغاء محطة عمل</translation>
     </message>
     <message>
-        <location filename="../pages/workstations.py" line="123"/>
+        <location filename="../pages/workstations.py" line="121"/>
         <source>Revoke workstation {0}? Its writes are refused from then on. On a local vault it still holds the vault key and can read: revocation is recorded and enforced by Custos, not by cryptography.</source>
         <translation>إلغاء محطة العمل {0}؟ تُرفض كتاباتها من الآن فصاعدًا. في خزنة محلية تبقى لديها مفتاح الخزنة ويمكنها القراءة: الإلغاء يسجّله Custos ويفرضه، لا التشفير.</translation>
     </message>
