@@ -36,6 +36,7 @@ SENTENCES: dict[str, str] = {
     "workstation.enrolled": QT_TRANSLATE_NOOP("Actions", "Workstation enrolled"),
     "workstation.revoked": QT_TRANSLATE_NOOP("Actions", "Workstation revoked"),
     "workstation.refused": QT_TRANSLATE_NOOP("Actions", "Write refused: workstation revoked"),
+    "workstation.key_refused": QT_TRANSLATE_NOOP("Actions", "Refused: unsafe workstation key file"),
     # cases, items, custody
     "case.created": QT_TRANSLATE_NOOP("Actions", "Case created"),
     "case.viewed": QT_TRANSLATE_NOOP("Actions", "Case overview opened"),

@@ -271,6 +271,7 @@ RECOVERED = "vault.recovered"
 ENROLLED = "workstation.enrolled"
 REVOKED = "workstation.revoked"
 REFUSED = "workstation.refused"
+KEY_REFUSED = "workstation.key_refused"  # this machine's key file was not safe to use
 SHARED = "shared"  # the name of the vault's shared key ("" in an entry's ``workstation``)
 # Changes that only a holder of a permission may make: verify checks that the user who signed
 # each one held it at that point of the chain (their roles as the chain itself records them).
@@ -358,7 +359,8 @@ class ChainChecker:
     one naming a workstation by the key its ``workstation.enrolled`` entry gave (that entry is
     signed by the new key itself: proof its holder has it). After its ``workstation.revoked``
     entry a workstation signs nothing but the record of its own refused writes
-    (``workstation.refused``, which changes nothing); the shared key is revoked the same way.
+    (``workstation.refused``, ``.key_refused``: they change nothing); the shared key is
+    revoked the same way.
     """
 
     def __init__(self, public: Ed25519PublicKey) -> None:
@@ -418,7 +420,7 @@ class ChainChecker:
             )
         else:
             key = known.public
-        if known is not None and known.revoked and e.action != REFUSED:
+        if known is not None and known.revoked and e.action not in (REFUSED, KEY_REFUSED):
             return key, (
                 f"signed by workstation {name!r} after its revocation (audit #{known.revoked})"
             )

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from vault import agefmt, keys, migrations, workstations
-from vault.audit import REFUSED, AuditLog, Refusal, advance_head_file
+from vault.audit import KEY_REFUSED, REFUSED, AuditLog, Refusal, advance_head_file
 from vault.blobs import BlobStore
 from vault.config import VaultConfig, is_vault
 from vault.errors import (
@@ -311,11 +311,15 @@ class Session:
     def _start(self) -> None:
         """Load the signing key and the user's roles; refuse a disabled or unknown user, and a
         slot that is not this user's (its keys must be the ones the user row records)."""
+        hostile: IntegrityFault | None = None
         with self.db() as db:
             key = db.get(Meta, "signing_key")
             if key is None:
                 raise VaultUnavailable(f"{self.folder}: the vault database is damaged")
-            self._station = None if self._old_schema else workstations.load(self, db)
+            try:
+                self._station = None if self._old_schema else workstations.load(self, db)
+            except IntegrityFault as exc:
+                hostile = exc
             self.use_signing_key(Ed25519PrivateKey.from_private_bytes(key.value))
             self._load_key_meta(db)
             user = db.scalar(select(User).where(User.name == self.user))
@@ -325,6 +329,9 @@ class Session:
             if own is None or user.signing_public != own.public_hex:
                 raise AuthenticationFailed("unknown user or wrong password")
             self.roles = frozenset(Role(r) for r in user.roles.split(",") if r)
+        if hostile is not None:  # the user is known now: their refusal goes into the log
+            self._record_refusal(Refusal(hostile.message, "", "vault"), KEY_REFUSED)
+            raise hostile
 
     def cached(self, key: str, make: Callable[[], T]) -> T:
         """The session's object under ``key``, made by ``make`` on first use."""
@@ -473,21 +480,18 @@ class Session:
             details["columns"] = column_digests(values)
         self._audit.append(db, now(), self.user, action, target, details)
 
-    def _record_refusal(self, refused: Refusal) -> None:
-        """``workstation.refused``, outside the refused transaction and past the check that
-        refused it (see ``vault.workstations`` for whose signatures it carries and why)."""
+    def _record_refusal(self, refused: Refusal, action: str = REFUSED) -> None:
+        """``workstation.refused`` (or ``.key_refused``: this machine's key file), outside the
+        refused transaction and past the check that refused it (see ``vault.workstations`` for
+        whose signatures it carries and why)."""
         assert self._audit is not None
         log = self._audit.unchecked()
+        details = {"workstation": refused.workstation, "refused": refused.action}
+        if action != REFUSED:
+            details = {"problem": refused.message}
         with self.write_lock, self._database() as db, db.begin():
             _begin_immediate(db)
-            log.append(
-                db,
-                now(),
-                self.user,
-                REFUSED,
-                refused.target,
-                {"workstation": refused.workstation, "refused": refused.action},
-            )
+            log.append(db, now(), self.user, action, refused.target, details)
         with contextlib.suppress(OSError), self._file_lock(), self.db() as db:
             advance_head_file(self.folder, db)
 

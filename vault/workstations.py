@@ -23,7 +23,9 @@ by the user. Its bytes::
 
 so a copy of the file without the vault key is useless, and another vault's file (or a damaged
 one) does not open. A hostile file (readable by others, not a regular file, truncated, another
-vault's, naming a workstation this vault never enrolled) refuses the vault in one line.
+vault's, naming a workstation this vault never enrolled) refuses the vault in one line, and
+once the user is known (their password checked) the refusal is audited as
+``workstation.key_refused`` (signed by the shared key and the user; the file's key is not used).
 
 **Revocation.** ``check_writer`` runs inside each write transaction, with the audit head read
 (``vault.audit.AuditLog``): a revoked workstation's write is refused in the transaction that
@@ -169,7 +171,8 @@ def read_key_file(path: Path, vault_id: str, subkey: bytes) -> Station | None:
     finally:
         os.close(fd)
     bad = IntegrityFault(
-        f"{path}: not a workstation key of this vault (damaged, truncated or another vault's)"
+        f"{path}: not a workstation key of this vault (damaged, truncated or another vault's); "
+        "remove it and have an admin enrol this machine again"
     )
     if len(data) > _MAX_FILE or not data.startswith(MAGIC):
         raise bad

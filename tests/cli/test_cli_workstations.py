@@ -124,6 +124,11 @@ def test_a_revoked_workstations_next_ingest_is_refused_in_one_line_and_audited(
     assert "revoked by alice at" in next(x for x in listed.stdout.splitlines() if "desk-a" in x)
 
 
+def _audit_without_key(vault: Path, home: dict[str, str], key: Path) -> list[dict]:
+    key.unlink()  # the machine then signs with the shared key again
+    return _audit(vault, home)
+
+
 def test_a_key_file_others_may_read_refuses_the_vault_in_one_line(
     vault_dir: Path, tmp_path: Path
 ) -> None:
@@ -141,6 +146,9 @@ def test_a_key_file_others_may_read_refuses_the_vault_in_one_line(
     key.chmod(0o600)
     line = one_error_line(run_cli("case", "list", vault=vault_dir, **a), 5)
     assert line.endswith(
-        "not a workstation key of this vault (damaged, truncated or another vault's)"
+        "not a workstation key of this vault (damaged, truncated or another vault's); "
+        "remove it and have an admin enrol this machine again"
     )
+    refused = [e for e in _audit_without_key(vault_dir, a, key) if e["action"].endswith("refused")]
+    assert [e["action"] for e in refused] == ["workstation.key_refused"] * 2
     assert workstations.NOT_ENROLLED not in line

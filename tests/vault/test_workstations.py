@@ -298,6 +298,12 @@ def test_hostile_key_files_are_refused_in_one_line(admin: Session, machine, tmp_
     path.write_bytes(good)
     with open_as(admin.folder) as back:
         assert back.workstation is not None and back.workstation.name == "desk-a"
+        # Each refusal is in the log once the user was known, naming the file and the problem.
+        refused = _entries(back, "workstation.key_refused")
+        assert len(refused) == 6 and all(str(path) in e.details["problem"] for e in refused)
+        assert "mode 0644" in refused[0].details["problem"]
+        assert {e.workstation for e in refused} == {SHARED}
+        assert verify(back).problems == []
 
 
 def test_a_key_file_of_a_workstation_this_vault_never_enrolled_is_refused(
