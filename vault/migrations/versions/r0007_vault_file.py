@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "r0007"
-down_revision = "r0006"
+down_revision = "r0009"
 branch_labels = None
 depends_on = None
 
