@@ -238,7 +238,10 @@ def insert_rows(db: DbSession, table: Any, rows: list[dict[str, Any]]) -> list[i
     if bind.dialect.name != "sqlite":
         # sort_by_parameter_order: the returned ids come in the order of the given rows.
         stmt = insert(table).returning(table.id, sort_by_parameter_order=True)
-        return list(db.scalars(stmt, rows))
+        returned = list(db.scalars(stmt, rows))
+        for row, row_id in zip(rows, returned, strict=True):
+            row["id"] = row_id  # the audit records the row as stored, its id included
+        return returned
     first = (db.scalar(select(func.max(table.id))) or 0) + 1
     ids = list(range(first, first + len(rows)))
     for row, row_id in zip(rows, ids, strict=True):

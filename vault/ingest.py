@@ -576,7 +576,10 @@ class IngestJob:
         if not batch:
             return
         session = self.session
-        _write(syncfs, session.folder)
+        if session.backend.local:
+            # the renames into the vault folder made durable before the commit that names them
+            # (an object store's objects are durable once their upload completed)
+            _write(syncfs, session.folder)
         try:
             with session.transaction() as db:
                 ids = record_batch(session, db, self.form, case_id, batch)

@@ -42,6 +42,16 @@ class Meta(Base):
     value: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class VaultFile(Base):
+    """``vault.toml``'s text on an agency server (``vault.backend.ServerBackend``): the key slots,
+    KDF parameters, recipients and their MACs, exactly as a local vault keeps them in its file
+    (and MAC'd the same way). One row, id 1; a local vault's table stays empty."""
+
+    __tablename__ = "vault_file"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    content: Mapped[str] = mapped_column(Text)
+
+
 class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
