@@ -201,7 +201,13 @@ def batch_digests(
     by_column: list[list[str]] = []
     digests: list[list[str]] = []
     for key in columns:
-        encoded = [_value_json(v.hex() if type(v) is bytes else v) for v in (r[key] for r in rows)]
+        first = rows[0][key] if rows else None
+        if all(r[key] is first for r in rows):  # one object down the column (case, who, when)
+            encoded = [_value_json(first.hex() if type(first) is bytes else first)] * len(rows)
+        else:
+            encoded = [
+                _value_json(v.hex() if type(v) is bytes else v) for v in (r[key] for r in rows)
+            ]
         by_column.append(encoded)
         if not columns_too:
             continue
