@@ -304,7 +304,7 @@ class IngestJob:
             nonlocal in_flight, group_bytes
             if group:
                 try:
-                    workers.submit([str(s.path) for s in group], packing)
+                    workers.submit([s.where for s in group], packing)
                 except storework.WorkerDied:
                     raise _VaultWriteError(WORKER_DIED) from None
                 window.append((group.copy(), group_bytes))
