@@ -1,7 +1,8 @@
 """Small-object packs (issue 12, item 6) against restic, timed in the same run.
 
     .venv/bin/python benchmarks/bench_packs.py [--count 10000] [--scale N [N ...]] [--runs 3]
-                                               [--only NAME ...] [--exact] [--data DIR] [--scratch DIR]
+                                               [--only NAME ...] [--exact] [--data DIR]
+                                               [--scratch DIR]
 
 * ``ingest-10k``: ``custos ingest`` from the CLI (start-up and unlock counted, a fresh vault per
   run) of ``--count`` files of 4 KiB vs ``restic backup`` of the same folder (a fresh repository

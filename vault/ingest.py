@@ -21,12 +21,12 @@ import contextlib
 import os
 import sys
 from collections import deque
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, overload
 
 from sqlalchemy.exc import OperationalError
 
@@ -65,9 +65,66 @@ CHANGED = storework.CHANGED
 WORKER_DIED = "an ingest worker process stopped unexpectedly; the files saved so far are kept"
 
 
+class ItemIds(Sequence[int]):
+    """Item ids in the order they were saved, held as runs of consecutive ids (a batch's ids
+    are consecutive): an ingest of a million files keeps about a thousand runs, not a million
+    ints (~36 MB). Reads as the list of ids (index, iterate, compare with a list)."""
+
+    __slots__ = ("_len", "_runs")
+
+    def __init__(self, ids: Iterable[int] = ()) -> None:
+        self._runs: list[list[int]] = []  # [first, last + 1]
+        self._len = 0
+        for item_id in ids:
+            self.append(item_id)
+
+    def append(self, item_id: int) -> None:
+        if self._runs and self._runs[-1][1] == item_id:
+            self._runs[-1][1] += 1
+        else:
+            self._runs.append([item_id, item_id + 1])
+        self._len += 1
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[int]:
+        for first, end in self._runs:
+            yield from range(first, end)
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[int]: ...
+
+    def __getitem__(self, index: int | slice) -> int | list[int]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += self._len
+        if not 0 <= index < self._len:
+            raise IndexError("item id index out of range")
+        for first, end in self._runs:
+            if index < end - first:
+                return first + index
+            index -= end - first
+        raise IndexError("item id index out of range")  # not reached
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ItemIds | list | tuple):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ItemIds({list(self)!r})"
+
+
 @dataclass
 class IngestResult:
-    saved: list[int] = field(default_factory=list)
+    saved: ItemIds = field(default_factory=ItemIds)
     failed: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False
     # (name, id of the item the case already holds): same source path and SHA-256, not stored
