@@ -118,6 +118,12 @@ class ItemIds(Sequence[int]):
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __add__(self, other: Iterable[int]) -> list[int]:
+        return [*self, *other]
+
+    def __radd__(self, other: Iterable[int]) -> list[int]:
+        return [*other, *self]
+
     def __repr__(self) -> str:
         return f"ItemIds({list(self)!r})"
 

@@ -181,5 +181,6 @@ def test_the_result_of_a_million_file_ingest_stays_small() -> None:
     assert ItemIds([3, 4, 9]) == [3, 4, 9]
     assert [3, 4, 9] == ItemIds([3, 4, 9])  # noqa: SIM300 (a list on the left, as tests write it)
     assert ItemIds([3, 4]) != [3, 4, 5] and list(ItemIds([7])) == [7]
+    assert ItemIds([1, 2]) + ItemIds([5]) == [1, 2, 5] == [1] + ItemIds([2, 5])  # noqa: RUF005
     with pytest.raises(IndexError):
         ItemIds([1])[1]
