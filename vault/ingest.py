@@ -254,11 +254,11 @@ class IngestJob:
                         continue
                     batch.append(outcome)
                     batch_bytes += outcome.size
-                    if len(batch) >= BATCH_FILES and batch_bytes < BATCH_BYTES:
-                        self._commit(case_id, batch, result, emit, committer)
+                    if batch_bytes >= BATCH_BYTES or outcome.size >= LARGE:
+                        self._commit(case_id, batch, result, emit)  # at once, as the docs say
                         batch, batch_bytes = [], 0
-                    elif batch_bytes >= BATCH_BYTES or outcome.size >= LARGE:
-                        self._commit(case_id, batch, result, emit)
+                    elif len(batch) >= BATCH_FILES:  # small files: commits while the next come
+                        self._commit(case_id, batch, result, emit, committer)
                         batch, batch_bytes = [], 0
             if self.cancel.cancelled:
                 result.cancelled = True
