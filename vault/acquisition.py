@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session as DbSession
 
-from vault import batchaudit
+from vault import batchaudit, sealing
 from vault.errors import UserError
 from vault.models import (
     Blob,
@@ -110,6 +110,7 @@ def record_batch(
                 }
             )
     if blobs:
+        sealing.seal_rows(db, Blob, blobs)  # on a server: the SHA-256 sealed, blind-indexed
         db.execute(insert(BLOBS), blobs)  # Core: no ORM bookkeeping per row
     items = [
         {
@@ -232,10 +233,16 @@ def insert_rows(db: DbSession, table: Any, rows: list[dict[str, Any]]) -> list[i
     SQLite: the ids are given (max + 1 onwards, what SQLite itself would choose: the tables have
     no AUTOINCREMENT, and this transaction is the vault's only writer), so the rows go in as one
     ``executemany``: an ordered RETURNING made SQLAlchemy insert them one statement per row.
-    Elsewhere (a server database with sequences) the ids come back by RETURNING.
+    Elsewhere (a server database with sequences) the ids come back by RETURNING, or, when
+    the table has sealed columns, are taken from its sequence first (``vault.sealing``: each
+    value is sealed to the id of its row).
     """
     bind = db.get_bind()
     if bind.dialect.name != "sqlite":
+        ids = sealing.seal_rows(db, table, rows)
+        if ids is not None:
+            db.execute(insert(table.__table__), rows)
+            return ids
         # sort_by_parameter_order: the returned ids come in the order of the given rows.
         stmt = insert(table).returning(table.id, sort_by_parameter_order=True)
         return list(db.scalars(stmt, rows))

@@ -22,9 +22,10 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session as DbSession
 
+from vault import sealing
 from vault.errors import UserError
 from vault.fsutil import atomic_write
 from vault.models import AuditEntry, canonical
@@ -33,6 +34,7 @@ from vault.permissions import ALL_ROLES, PERMISSIONS, Role
 GENESIS = "0" * 64
 HEX = frozenset("0123456789abcdef")
 HEAD_FILE = "audit.head"
+AUDIT: Table = AuditEntry.__table__  # type: ignore[assignment]
 _HEAD_KEY = "custos.audit_head"  # db.info slot: (transaction, Head) of the last appended entry
 
 
@@ -133,7 +135,10 @@ class AuditLog:
             )
             prev = digest
         if rows:
-            db.execute(insert(AuditEntry), rows)
+            sealing.seal_rows(db, AuditEntry, rows)  # on a server: ciphertext bound to each seq
+            # Core, only the columns given: the format-3 step writes here before the schema
+            # is at head (``vault.upgrade``), when later columns do not exist yet.
+            db.execute(insert(AUDIT), rows)
             db.info[_HEAD_KEY] = (txn, Head(seq, prev))
 
 

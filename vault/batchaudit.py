@@ -33,7 +33,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vault.models import CustodyEvent, Item, state_digest, value_digest, values_state
+from vault.models import (
+    CustodyEvent,
+    Item,
+    recorded_keys,
+    state_digest,
+    value_digest,
+    values_state,
+)
 
 ACTION = "items.acquired"
 MIN_ITEMS = 16
@@ -46,7 +53,7 @@ def entry(
 ) -> tuple[str, str, dict[str, Any]]:
     """(action, target, details) of the entry recording ``items`` and their ``events`` (the
     values as inserted, ``id`` included)."""
-    names = [c.key for c in Item.__table__.columns]
+    names = recorded_keys(Item.__table__)
     states = [values_state(Item, item) for item in items]
     # Most columns hold one value for the whole batch (case, seizure record, who, when): such a
     # column is digested once (``models.value_digest``, as ``column_digests`` does per row).

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from vault import batchaudit
+from vault import batchaudit, sealing
 from vault.audit import Head, read_head
 from vault.models import AuditEntry
 from vault.session import Session, requires
@@ -48,7 +48,7 @@ def list_audit(
     if action:
         q = q.where(AuditEntry.action.startswith(action))
     if target:
-        q = q.where(AuditEntry.target == target)
+        q = q.where(sealing.equals(session.engine, AuditEntry.target, target))
     with session.db() as db:
         rows = list(db.scalars(q).all())
         if target and (action is None or batchaudit.ACTION.startswith(action)):
