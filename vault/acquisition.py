@@ -110,8 +110,8 @@ def record_batch(
                 }
             )
     if blobs:
-        sealing.seal_rows(db, Blob, blobs)  # on a server: the SHA-256 sealed, blind-indexed
-        db.execute(insert(BLOBS), blobs)  # Core: no ORM bookkeeping per row
+        # Core: no ORM bookkeeping per row; on a server the SHA-256 sealed and blind-indexed
+        db.execute(insert(BLOBS), sealing.insert_params(db, Blob, blobs) or blobs)
     items = [
         {
             "case_id": case_id,
@@ -239,10 +239,10 @@ def insert_rows(db: DbSession, table: Any, rows: list[dict[str, Any]]) -> list[i
     """
     bind = db.get_bind()
     if bind.dialect.name != "sqlite":
-        ids = sealing.seal_rows(db, table, rows)
-        if ids is not None:
-            db.execute(insert(table.__table__), rows)
-            return ids
+        params = sealing.insert_params(db, table, rows)
+        if params is not None:
+            db.execute(insert(table.__table__), params)
+            return [row["id"] for row in rows]
         # sort_by_parameter_order: the returned ids come in the order of the given rows.
         stmt = insert(table).returning(table.id, sort_by_parameter_order=True)
         return list(db.scalars(stmt, rows))

@@ -135,10 +135,10 @@ class AuditLog:
             )
             prev = digest
         if rows:
-            sealing.seal_rows(db, AuditEntry, rows)  # on a server: ciphertext bound to each seq
             # Core, only the columns given: the format-3 step writes here before the schema
-            # is at head (``vault.upgrade``), when later columns do not exist yet.
-            db.execute(insert(AUDIT), rows)
+            # is at head (``vault.upgrade``), when later columns do not exist yet. On a server
+            # each value sealed to its entry's seq.
+            db.execute(insert(AUDIT), sealing.insert_params(db, AuditEntry, rows) or rows)
             db.info[_HEAD_KEY] = (txn, Head(seq, prev))
 
 

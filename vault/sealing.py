@@ -15,7 +15,7 @@ by the server's operator to another row or column fails authentication when read
 How the row key is known:
 
 - **on write**, before the INSERT: integer ids are taken from the table's sequence by the
-  workstation (``nextval``) in the ORM's ``before_insert`` hook and in ``seal_rows`` for the
+  workstation (``nextval``) in the ORM's ``before_insert`` hook and in ``insert_params`` for the
   Core bulk inserts (``vault.acquisition``, ``vault.audit``), so every value is sealed with the
   id its row gets. A plain value bound to a sealed column on PostgreSQL is a bug and raises
   (nothing reaches the server unsealed by accident);
@@ -92,6 +92,10 @@ class BoundBytes(_Placed, bytes):
     """A binary value bound to its place."""
 
 
+class Ciphertext(bytes):
+    """A value sealed already (``insert_params``): bound as it is."""
+
+
 def _bound(value: Any, label: str, row: str) -> Any:
     if isinstance(value, bytes):
         return BoundBytes(value, label, row)
@@ -112,8 +116,9 @@ class Sealer:
             aead = self._aeads[label] = ChaCha20Poly1305(subkey(self.vault_key, "seal:" + label))
         return aead
 
-    def seal(self, label: str, row: str, plain: bytes) -> bytes:
-        nonce = os.urandom(NONCE)
+    def seal(self, label: str, row: str, plain: bytes, nonce: bytes | None = None) -> bytes:
+        """``plain`` sealed for its place; ``nonce``: 12 random bytes (taken here if None)."""
+        nonce = nonce or os.urandom(NONCE)
         aad = (_AAD + label + ":" + row).encode()
         return VERSION + nonce + self._aead(label).encrypt(nonce, plain, aad)
 
@@ -138,7 +143,7 @@ class Sealer:
         if key is None:
             key = self._blinds[label] = subkey(self.vault_key, "blind:" + label)
         raw = value.encode() if isinstance(value, str) else value
-        return hmac.new(key, raw, hashlib.sha256).digest()[:BLIND_BYTES]
+        return hmac.digest(key, raw, hashlib.sha256)[:BLIND_BYTES]
 
 
 def attach(engine: Engine, vault_key: bytes) -> None:
@@ -202,7 +207,7 @@ class Sealed(TypeDecorator[Any]):
         return dialect.type_descriptor(_SealedBytea(self.label, self.pk))
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        if value is None or dialect.name == "sqlite":
+        if value is None or dialect.name == "sqlite" or type(value) is Ciphertext:
             return value
         if not isinstance(value, Bound | BoundBytes):
             # A plain value would reach the server readable: a write path that does not seal
@@ -374,13 +379,15 @@ def _after_write(mapper: Mapper[Any], connection: Connection, target: Any) -> No
     )
 
 
-def seal_rows(
+def insert_params(
     db: DbSession | Connection, table: Any, rows: list[dict[str, Any]]
-) -> list[int] | None:
-    """Prepare the value dicts of a Core bulk INSERT into ``table`` (a model or a ``Table``):
-    on a sealed engine, give rows without an id one from the sequence, bind each sensitive
-    value to its row and fill the blind indexes. Returns the rows' ids (None: nothing to do,
-    the engine does not seal or the table has no sealed column)."""
+) -> list[dict[str, Any]] | None:
+    """The parameter sets of a Core bulk INSERT of ``rows`` into ``table`` (a model or a
+    ``Table``) on a sealing engine: rows without an id get one from the table's sequence
+    (written into ``rows`` too, as ``insert_rows`` does locally), each sensitive value sealed
+    to its row, the blind indexes filled. ``rows`` keep their plain values (callers digest them
+    for the audit chain). None when there is nothing to seal (a local vault, or a table without
+    sealed columns): insert ``rows`` as they are."""
     connection = db if isinstance(db, Connection) else db.connection()
     sealer = sealer_of(connection.dialect)
     if sealer is None:
@@ -388,25 +395,33 @@ def seal_rows(
     plan = name_columns(getattr(table, "__table__", table))
     if not plan.sealed:
         return None
-    ids: list[int] = []
     missing = [row for row in rows if row.get(plan.pk) is None]
     if missing and plan.serial:
         for row, new in zip(missing, _next_ids(connection, plan, len(missing)), strict=True):
             row[plan.pk] = new
+    labels = [(column, f"{plan.table}.{column}") for column in plan.sealed]
+    blinds = [(column, index, f"{plan.table}.{column}") for column, index in plan.blind]
+    defaults = plan.defaults
+    out = []
+    nonces = os.urandom(NONCE * len(labels) * len(rows))  # one call, not one per value
+    at = 0
     for row in rows:
-        for column, default in plan.defaults:
-            row.setdefault(column, default)
+        params = dict(row)
+        for column, default in defaults:
+            params.setdefault(column, default)
         key = str(row[plan.pk])
-        if plan.serial:
-            ids.append(int(row[plan.pk]))
-        for column in plan.sealed:
-            value = row.get(column)
+        for column, index, label in blinds:
+            value = params.get(column)
+            params[index] = None if value is None else sealer.blind(label, value)
+        for column, label in labels:
+            value = params.get(column)
             if value is not None:
-                row[column] = _bound(value, f"{plan.table}.{column}", key)
-        for column, index in plan.blind:
-            value = row.get(column)
-            row[index] = None if value is None else sealer.blind(f"{plan.table}.{column}", value)
-    return ids
+                raw = value.encode() if isinstance(value, str) else value
+                nonce = nonces[at : at + NONCE]
+                params[column] = Ciphertext(sealer.seal(label, key, raw, nonce))
+                at += NONCE
+        out.append(params)
+    return out
 
 
 # -- lookups by a sealed value -------------------------------------------------------------
@@ -426,6 +441,12 @@ Bind = DbSession | Connection | Engine
 
 def _dialect(db: Bind) -> Dialect:
     return db.get_bind().dialect if isinstance(db, DbSession) else db.dialect
+
+
+def seals(db: Bind) -> bool:
+    """Whether this session's engine seals (a server): a query the database cannot answer on
+    sealed values (a prefix, an order) is then done on the workstation."""
+    return sealer_of(_dialect(db)) is not None
 
 
 def equals(db: Bind, column: Any, value: str) -> ColumnElement[bool]:

@@ -114,8 +114,7 @@ def test_the_revisions_build_the_models_schema_on_postgresql(postgres_url: URL) 
             }
         with engine.begin() as conn:  # a disk image of 5 GiB: sizes are 64-bit there too
             big = {"name": "n", "sha256": "s", "size": 5 << 30}
-            sealing.seal_rows(conn, Blob, [big])
-            conn.execute(insert(Blob), [big])
+            conn.execute(insert(Blob), sealing.insert_params(conn, Blob, [big]))
             assert conn.execute(select(Blob.size)).scalar() == 5 << 30
     finally:
         engine.dispose()

@@ -114,8 +114,7 @@ def _write(server: Server, marker: str = "", n: int = 3) -> dict[str, Any]:
         shas = [os.urandom(32).hex() for _ in range(n)]
         # blob names are keyed digests (``BlobStore``): opaque, not sealed
         blobs = [{"name": os.urandom(32).hex(), "sha256": s, "size": 4096} for s in shas]
-        sealing.seal_rows(db, Blob, blobs)
-        db.execute(insert(BLOBS), blobs)
+        db.execute(insert(BLOBS), sealing.insert_params(db, Blob, blobs))
         pairs = enumerate(zip(blobs, shas, strict=True))
         items = [_item(case.id, b["name"], s, i, marker) for i, (b, s) in pairs]
         item_ids = insert_rows(db, Item, items)
@@ -310,3 +309,17 @@ def test_marker_strings_written_through_the_core_never_reach_the_data_folder(
     found = _files_holding(server.trial.pg_data, [marker.encode(), control.encode()])
     assert found[control.encode()], "the control marker should be in the data folder"
     assert found[marker.encode()] == [], f"marker found in {found[marker.encode()]}"
+
+
+def test_the_gallery_cache_sees_watchlist_changes_in_sealed_audit_targets(server: Server) -> None:
+    """``matching.searching`` asks whether entries since its cache touch a watchlist: a prefix
+    of ``audit.target``, which the server cannot match on sealed values."""
+    from matching.searching import _changed_since
+
+    written = _write(server)  # entries 1..4: a case and three items
+    audit = AuditLog(Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate())
+    with DbSession(server.engine) as db, db.begin():
+        audit.append(db, "2026-03-03", "admin", "subject.added", "subjects:7", {})
+    with DbSession(server.engine) as db:
+        assert not _changed_since(db, 0, 1 + len(written["items"]))
+        assert _changed_since(db, 0, 2 + len(written["items"]))
