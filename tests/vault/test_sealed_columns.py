@@ -323,3 +323,31 @@ def test_the_gallery_cache_sees_watchlist_changes_in_sealed_audit_targets(server
     with DbSession(server.engine) as db:
         assert not _changed_since(db, 0, 1 + len(written["items"]))
         assert _changed_since(db, 0, 2 + len(written["items"]))
+
+
+def test_a_damaged_or_planted_value_is_refused_in_one_line(server: Server) -> None:
+    """What the operator can write into a sealed column: a flipped byte, a truncated value, a
+    plain value of their own. Each read that meets one says table, column and row; the other
+    rows still read."""
+    written = _write(server)
+    first, second, third = written["items"]
+    server.raw(
+        "UPDATE items SET description = overlay(description placing "
+        f"set_byte('\\x00'::bytea, 0, get_byte(description, 20) # 1) from 21) WHERE id = {first}"
+    )
+    server.raw(
+        f"UPDATE items SET seized_by = substring(seized_by from 1 for 20) WHERE id = {second}"
+    )
+    server.raw(f"UPDATE items SET name = convert_to('planted.jpg', 'UTF8') WHERE id = {third}")
+    expected = {
+        first: f"items.description of row {first} fails authentication",
+        second: f"items.seized_by of row {second} is not a sealed value",
+        third: f"items.name of row {third} is not a sealed value",
+    }
+    for item_id, line in expected.items():
+        with DbSession(server.engine) as db, pytest.raises(IntegrityFault) as caught:
+            db.get(Item, item_id)
+        assert str(caught.value).startswith(line) and "\n" not in str(caught.value)
+    with DbSession(server.engine) as db:  # the columns nobody touched still read
+        names = db.scalars(select(Item.original_path).order_by(Item.id)).all()
+        assert len(names) == 3
