@@ -13,9 +13,13 @@ TLS, through pgbouncer):
   (ids from the sequence, every sensitive value sealed to its row, blind indexes);
 * anchor ``plain``: the same tables with plain text columns, the same rows inserted the way
   ``insert_rows`` did on PostgreSQL before sealing (one multi-row INSERT per table and batch,
-  ids by ``RETURNING``).
+  ids by ``RETURNING``);
+* ``plain-ids``: the plain tables written the way the sealed path writes (ids from the sequence
+  first, then the INSERT without RETURNING), so that ``sealed / plain-ids`` is the cost of the
+  sealing itself (encryption, blind indexes, the larger values) and ``plain-ids / plain`` that
+  of taking the ids first.
 
-Prints rows/s (items with their blob and event) of each and the ratio. The audit entries of a
+Prints rows/s (items with their blob and event) of each and the ratios. The audit entries of a
 batch are left out of both (one entry per batch: the same work sealed or not). A library-level
 figure: no ``custos`` command writes to a server yet. Best of R runs; the machine is shared, so
 say the load with the figures.
@@ -131,6 +135,24 @@ def plain_batch(engine: Engine, tables: dict[str, Table], batch: list[tuple]) ->
         db.scalars(insert(ev).returning(ev.c.id, sort_by_parameter_order=True), events).all()
 
 
+def plain_ids_batch(engine: Engine, tables: dict[str, Table], batch: list[tuple]) -> None:
+    blobs = [dict(b) for b, _, _ in batch]
+    items = [dict(i) for _, i, _ in batch]
+    next_ids = "SELECT nextval(%s::regclass) FROM generate_series(1, %s)"
+    with DbSession(engine) as db, db.begin():
+        conn = db.connection()
+        db.execute(insert(tables["blobs"]), blobs)
+        ids = conn.exec_driver_sql(next_ids, ("items_id_seq", len(items))).all()
+        for row, n in zip(items, ids, strict=True):
+            row["id"] = n[0]
+        db.execute(insert(tables["items"]), items)
+        events = [dict(e, item_id=i["id"]) for (_, _, e), i in zip(batch, items, strict=True)]
+        ids = conn.exec_driver_sql(next_ids, ("custody_events_id_seq", len(events))).all()
+        for row, n in zip(events, ids, strict=True):
+            row["id"] = n[0]
+        db.execute(insert(tables["custody_events"]), events)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=10_000)
@@ -162,7 +184,7 @@ def main() -> None:
         with DbSession(sealed) as db, db.begin():
             db.add(Case(id=1, reference="C-1", title="t", created_by="a", created_at="t"))
         batches = [data[i : i + args.batch] for i in range(0, len(data), args.batch)]
-        times: dict[str, list[float]] = {"plain": [], "sealed": []}
+        times: dict[str, list[float]] = {"plain": [], "plain-ids": [], "sealed": []}
 
         def truncate(engine: Engine, names: str) -> None:
             with engine.begin() as conn:
@@ -174,6 +196,11 @@ def main() -> None:
             for batch in batches:
                 plain_batch(plain, tables, batch)
             times["plain"].append(time.perf_counter() - t0)
+            truncate(plain, "custody_events, items, blobs")
+            t0 = time.perf_counter()
+            for batch in batches:
+                plain_ids_batch(plain, tables, batch)
+            times["plain-ids"].append(time.perf_counter() - t0)
             truncate(sealed, "custody_events, items, blobs")
             t0 = time.perf_counter()
             for batch in batches:
@@ -182,10 +209,12 @@ def main() -> None:
         n = args.items
         best = {k: min(v) for k, v in times.items()}
         print(f"{n} items (blob + item + custody event each), batches of {args.batch}")
-        for kind, label in (("plain", "plain  (anchor)"), ("sealed", "sealed         ")):
+        names = ("plain (anchor)", "plain-ids", "sealed")
+        for kind, label in zip(("plain", "plain-ids", "sealed"), names, strict=True):
             spread = f"{min(times[kind]):.2f}-{max(times[kind]):.2f} s"
-            print(f"{label}: best {best[kind]:.2f} s ({spread})  {n / best[kind]:,.0f} rows/s")
+            print(f"{label:15}: best {best[kind]:.2f} s ({spread})  {n / best[kind]:,.0f} rows/s")
         print(f"ratio sealed/plain (best of each): {best['sealed'] / best['plain']:.2f}x")
+        print(f"ratio sealed/plain-ids: {best['sealed'] / best['plain-ids']:.2f}x")
         print(f"load average: {os.getloadavg()[0]:.1f}")
         sealed.dispose()
         plain.dispose()

@@ -218,7 +218,8 @@ class Sealed(TypeDecorator[Any]):
 
     def bind_processor(self, dialect: Dialect) -> Any:
         if dialect.name == "sqlite":
-            return super().bind_processor(dialect)
+            # the plain type's own (none for text): no Python call per value in a local vault
+            return self.plain.dialect_impl(dialect).bind_processor(dialect)
         # psycopg sends bytes as bytea itself: no wrapper object per value (LargeBinary's)
         seal = self.process_bind_param
 
@@ -238,6 +239,11 @@ class Sealed(TypeDecorator[Any]):
             raise RuntimeError(f"{self.label} is bound without sealing (use vault.sealing)")
         raw = value.encode() if isinstance(value, str) else bytes(value)
         return _required(dialect).seal(value.label, value.row, raw)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        if dialect.name == "sqlite":
+            return self.plain.dialect_impl(dialect).result_processor(dialect, coltype)
+        return super().result_processor(dialect, coltype)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         if value is None or dialect.name == "sqlite":
