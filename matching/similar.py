@@ -409,11 +409,15 @@ def _names(session: Session, ids: Iterable[int]) -> dict[int, tuple[int, str]]:
 
 def _same_content(session: Session, item: Item, scope: dict[int, str]) -> list[Occurrence]:
     with session.db() as db:
-        q = select(Item.id, Item.case_id, Item.name).where(
+        q = select(Item.id, Item.case_id, Item.name, Item.sha256).where(
             sealing.equals(db, Item.sha256, item.sha256), Item.id != item.id
         )
         rows = db.execute(q).all()
-    return [Occurrence("same-content", scope[c], i, n, 0) for i, c, n in rows if c in scope]
+    return [  # the digest as unsealed: a blind index copied onto another row on a server
+        Occurrence("same-content", scope[c], i, n, 0)
+        for i, c, n, sha in rows
+        if c in scope and sha == item.sha256
+    ]
 
 
 def _near_duplicates(
