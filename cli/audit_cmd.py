@@ -28,7 +28,8 @@ def audit(ctx: click.Context, as_json: bool, action: str | None, last: int) -> N
         details = ", ".join(f"{k}={v}" for k, v in e.readable.items())
         out.print(
             f"#{e.seq}  {e.at}  {e.actor:<12} {sentence(e.action)} ({e.action})  {e.target}"
-            + (f"  {details}" if details else ""),
+            + (f"  {details}" if details else "")
+            + f"  [workstation {e.workstation}]",
             markup=False,
         )
 

@@ -55,6 +55,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "map": ("report_cmd",),
     "thumbs": ("thumbs_cmd",),
     "server": ("server_cmd",),
+    "workstation": ("workstation_cmd",),
 }
 
 

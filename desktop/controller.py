@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,9 @@ class IdleWatcher(QObject):
         return False
 
 
+_IMPORTS = threading.Lock()  # the sign-in preload's imports against the window's (_preload)
+
+
 class Controller(QObject):
     """Owns the session (at most one), the job runner and the top-level windows."""
 
@@ -66,6 +70,7 @@ class Controller(QObject):
         self.dialog: QDialog | None = None
         self.idle = IdleWatcher(self)
         self.idle.idle.connect(self._on_idle)
+        self._entered = False  # the window is opening: a preload not yet started is skipped
 
     def start(self) -> None:
         i18n.install(settings.language_for(settings.last_user() or None))
@@ -112,17 +117,28 @@ class Controller(QObject):
             old.deleteLater()
 
     def _preload(self) -> None:
-        """Import the core while the user types the password (never before the window shows)."""
+        """Import the core while the user types the password (never before the window shows).
+
+        Never at the same time as the window's own imports: PySide6 crashed (segfault) when a
+        worker imported qtawesome while the GUI thread imported the main window's modules, as
+        after a sign-in quicker than the preload. ``_enter`` takes the same lock, and a preload
+        that had not started by then is skipped (the window imports what it needs)."""
+        self._entered = False
 
         def load() -> None:
-            import vault.session  # noqa: F401
-            from desktop.icons import preload
+            with _IMPORTS:
+                if self._entered:
+                    return
+                import vault.session  # noqa: F401
+                from desktop.icons import preload
 
-            preload()
+                preload()
 
         QTimer.singleShot(0, lambda: self.runner.call(load))
 
     def _enter(self, session: Any) -> None:
+        with _IMPORTS:  # waits out a preload under way (see _preload)
+            self._entered = True
         self.session = session
         settings.set_last_user(session.user)
         i18n.install(settings.language_for(session.user))

@@ -18,8 +18,9 @@ from PySide6.QtWidgets import (
 from desktop import i18n, settings
 from desktop.icons import icon, set_icon
 from desktop.jobs import JobRunner
+from desktop.live import LiveView
 from desktop.pages import AREAS, Area, Page, call
-from desktop.tablemodel import isolate, when
+from desktop.tablemodel import isolate, number, when
 
 
 def _last_verified(session: Any) -> str | None:
@@ -44,6 +45,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.areas: list[Area] = [a for a in AREAS if a.allowed(session)]
         self.pages: dict[str, Page] = {}
+        self._stale: set[str] = set()  # pages to reload when shown: others changed the vault
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
         self.sidebar.setMaximumWidth(220)
@@ -69,6 +71,9 @@ class MainWindow(QMainWindow):
             self.sidebar.setCurrentRow(0)
         self.resize(1200, 760)
         self.restore_layout()
+        self.live = LiveView(session, self)
+        self.live.changed.connect(self.show_live)
+        self.live.start()
 
     # --- status bar ----------------------------------------------------------------------
     def _status_bar(self) -> None:
@@ -226,7 +231,31 @@ class MainWindow(QMainWindow):
 
     def _show_row(self, row: int) -> None:
         if 0 <= row < len(self.areas):
-            self.stack.setCurrentWidget(self.page(self.areas[row].key))
+            key = self.areas[row].key
+            stale = key in self.pages and key in self._stale
+            self._stale.discard(key)
+            self.stack.setCurrentWidget(self.page(key))
+            if stale:
+                self.pages[key].refresh_live()
+
+    def show_live(self, changes: Any) -> None:
+        """Others changed the vault: say what arrived, reload the page in front, and the
+        others when they are next shown."""
+        parts = []
+        if changes.items:
+            parts.append(self.tr("{0} new items").format(number(changes.items)))
+        if changes.candidates:
+            parts.append(self.tr("{0} new candidates").format(number(changes.candidates)))
+        if changes.decisions:
+            parts.append(self.tr("{0} review decisions").format(number(changes.decisions)))
+        if parts:
+            self.statusBar().showMessage(
+                self.tr("From other workstations: {0}").format(", ".join(parts)), 8000
+            )
+        page = self.current_page()
+        self._stale = {k for k, p in self.pages.items() if p is not page}
+        if page is not None:
+            page.refresh_live()
 
     def current_page(self) -> Page | None:
         widget = self.stack.currentWidget()
@@ -267,6 +296,7 @@ class MainWindow(QMainWindow):
         s.setValue("window/state", self.saveState())
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.live.stop()
         self.save_layout()
         if self.isVisible() and not getattr(self, "_closing", False):
             self.quit_requested.emit()

@@ -33,6 +33,10 @@ SENTENCES: dict[str, str] = {
     "signin.failed": QT_TRANSLATE_NOOP("Actions", "Failed sign-ins recorded"),
     "signin.record_damaged": QT_TRANSLATE_NOOP("Actions", "Sign-in record found damaged"),
     "permission.refused": QT_TRANSLATE_NOOP("Actions", "Action refused: no permission"),
+    "workstation.enrolled": QT_TRANSLATE_NOOP("Actions", "Workstation enrolled"),
+    "workstation.revoked": QT_TRANSLATE_NOOP("Actions", "Workstation revoked"),
+    "workstation.refused": QT_TRANSLATE_NOOP("Actions", "Write refused: workstation revoked"),
+    "workstation.key_refused": QT_TRANSLATE_NOOP("Actions", "Refused: unsafe workstation key file"),
     # cases, items, custody
     "case.created": QT_TRANSLATE_NOOP("Actions", "Case created"),
     "case.viewed": QT_TRANSLATE_NOOP("Actions", "Case overview opened"),

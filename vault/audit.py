@@ -1,11 +1,13 @@
 """The audit log: append-only, hash-chained, every entry signed twice.
 
-Entry hash = SHA-256(prev_hash || canonical JSON of seq, at, actor, action, target, details);
-``signature`` = Ed25519(hash) by the workstation key, ``user_signature`` = Ed25519(hash) by the
-acting user's own key (reachable only through that user's password, see ``vault.keys``). The
-workstation key sits in the database, so anyone with the vault key could re-sign the chain with
-it; nobody can make another user's signature. Verify keeps each user's public key and roles as
-the chain records them and checks every entry against them (``ChainChecker``).
+Entry hash = SHA-256(prev_hash || canonical JSON of seq, at, actor, action, target, details, and
+``workstation`` when it is not ""); ``signature`` = Ed25519(hash) by the key of the workstation
+the entry names (``vault.workstations``: "" is the vault's shared key, kept in the database),
+``user_signature`` = Ed25519(hash) by the acting user's own key (reachable only through that
+user's password, see ``vault.keys``). The shared key sits in the database, so anyone with the
+vault key could re-sign the chain with it; nobody can make another user's signature, nor another
+enrolled workstation's. Verify keeps each user's and each workstation's public key as the chain
+records them and checks every entry against them (``ChainChecker``).
 
 The head (seq, hash) is also written to ``audit.head`` after each commit so truncating the chain
 from the end is caught, and so an outside party can pin it.
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,53 +28,115 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session as DbSession
 
 from vault import sealing
-from vault.errors import UserError
+from vault.errors import PermissionDenied, UserError
 from vault.fsutil import atomic_write
 from vault.models import AuditEntry, canonical
 from vault.permissions import ALL_ROLES, PERMISSIONS, Role
 
 GENESIS = "0" * 64
+
+
+class Refusal(PermissionDenied):
+    """This workstation may not write to the vault (revoked, or not enrolled where that is
+    required); raised inside the transaction, which is rolled back, and then recorded as
+    ``workstation.refused`` by ``Session.transaction``."""
+
+    def __init__(self, message: str, workstation: str, target: str) -> None:
+        super().__init__(message)
+        self.workstation = workstation
+        self.target = target  # "workstations:ID", or "vault" for the shared key
+        self.action = ""  # the action that was refused (set by ``AuditLog``)
+
+
 HEX = frozenset("0123456789abcdef")
 HEAD_FILE = "audit.head"
 AUDIT: Table = AuditEntry.__table__  # type: ignore[assignment]
 _HEAD_KEY = "custos.audit_head"  # db.info slot: (transaction, Head) of the last appended entry
+_FIRST_KEY = "custos.audit_first"  # db.info slot: (transaction, seq) of its first appended entry
 
 
 def entry_hash(
-    prev: str, seq: int, at: str, actor: str, action: str, target: str, details: str
+    prev: str,
+    seq: int,
+    at: str,
+    actor: str,
+    action: str,
+    target: str,
+    details: str,
+    workstation: str = "",
 ) -> str:
-    body = canonical(
-        {
-            "seq": seq,
-            "at": at,
-            "actor": actor,
-            "action": action,
-            "target": target,
-            "details": details,
-        }
-    )
-    return hashlib.sha256(prev.encode() + body.encode()).hexdigest()
+    fields = {
+        "seq": seq,
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "details": details,
+    }
+    if workstation:  # entries of the shared key (all before workstations) hash as they always did
+        fields["workstation"] = workstation
+    return hashlib.sha256(prev.encode() + canonical(fields).encode()).hexdigest()
+
+
+# Called once per transaction, when its first entry reads the head (inside the transaction's
+# write lock): raises if this workstation may not write (``vault.workstations.check_writer``).
+WriterCheck = Callable[[DbSession], None]
 
 
 class AuditLog:
-    """Appends entries inside the caller's transaction, signed by the workstation and the user."""
+    """Appends entries inside the caller's transaction, signed by the workstation and the user.
 
-    def __init__(self, signing_key: Ed25519PrivateKey, user_key: Ed25519PrivateKey) -> None:
+    ``workstation``: the name the entries record ("" for the vault's shared key); ``check``:
+    run once per transaction with the head read, so a revoked workstation's write is refused
+    in the very transaction that would have written it."""
+
+    def __init__(
+        self,
+        signing_key: Ed25519PrivateKey,
+        user_key: Ed25519PrivateKey,
+        workstation: str = "",
+        check: WriterCheck | None = None,
+    ) -> None:
         self._key = signing_key
         self._user_key = user_key
+        self.workstation = workstation
+        self._check = check
 
-    def append(
-        self, db: DbSession, at: str, actor: str, action: str, target: str, details: dict[str, Any]
-    ) -> AuditEntry:
+    def unchecked(self) -> AuditLog:
+        """The same signers without the writer check (the record of a refused write)."""
+        return AuditLog(self._key, self._user_key, self.workstation)
+
+    def _head(self, db: DbSession, action: str) -> Head:
         # The head is read once per transaction and then carried in ``db.info``: a SELECT per
         # entry made a batch of n entries cost O(n) queries. The cache is tied to the current
         # transaction object, so after a commit or rollback the head is read again.
         txn = db.get_transaction()
         cached = db.info.get(_HEAD_KEY)
-        head = cached[1] if cached is not None and cached[0] is txn else read_head(db)
+        if cached is not None and cached[0] is txn:
+            return cached[1]
+        if self._check is not None:
+            try:
+                self._check(db)
+            except Refusal as refused:
+                refused.action = action
+                raise
+        head = _first_head(db, txn)
+        db.info[_HEAD_KEY] = (txn, head)
+        return head
+
+    def claim(self, db: DbSession, action: str) -> None:
+        """Check now that this workstation may write (and read the head): for a transaction
+        that changes what the check reads before its first entry (a revocation)."""
+        self._head(db, action)
+
+    def append(
+        self, db: DbSession, at: str, actor: str, action: str, target: str, details: dict[str, Any]
+    ) -> AuditEntry:
+        txn = db.get_transaction()
+        head = self._head(db, action)
         seq, prev = head.seq + 1, head.hash
         text = canonical(details)
-        digest = entry_hash(prev, seq, at, actor, action, target, text)
+        digest = entry_hash(prev, seq, at, actor, action, target, text, self.workstation)
         raw = bytes.fromhex(digest)
         signature = self._key.sign(raw).hex()
         entry = AuditEntry(
@@ -87,6 +151,8 @@ class AuditLog:
             signature=signature,
             user_signature=self._user_key.sign(raw).hex(),
         )
+        if self.workstation:  # else the column's server default (see ``AuditEntry``)
+            entry.workstation = self.workstation
         # No flush here: autoflush writes the entry before any query, and leaving it pending lets
         # a batch of entries go to the database as one multi-row INSERT.
         db.add(entry)
@@ -109,15 +175,16 @@ class AuditLog:
         if db.new:
             db.flush()
         txn = db.get_transaction()
-        cached = db.info.get(_HEAD_KEY)
-        head = cached[1] if cached is not None and cached[0] is txn else read_head(db)
+        entries = list(entries)
+        head = self._head(db, entries[0][0] if entries else "")
         seq, prev = head.seq, head.hash
         sign, user_sign = self._key.sign, self._user_key.sign
+        station = self.workstation
         rows = []
         for action, target, details in entries:
             seq += 1
             text = canonical(details)
-            digest = entry_hash(prev, seq, at, actor, action, target, text)
+            digest = entry_hash(prev, seq, at, actor, action, target, text, station)
             raw = bytes.fromhex(digest)
             rows.append(
                 {
@@ -133,6 +200,8 @@ class AuditLog:
                     "user_signature": user_sign(raw).hex(),
                 }
             )
+            if station:
+                rows[-1]["workstation"] = station
             prev = digest
         if rows:
             # Core, only the columns given: the format-3 step writes here before the schema
@@ -140,6 +209,22 @@ class AuditLog:
             # each value sealed to its entry's seq.
             db.execute(insert(AUDIT), sealing.insert_params(db, AuditEntry, rows) or rows)
             db.info[_HEAD_KEY] = (txn, Head(seq, prev))
+
+
+def _first_head(db: DbSession, txn: Any) -> Head:
+    """The head before this transaction's first entry (read once), noting where it starts."""
+    head = read_head(db)
+    db.info[_FIRST_KEY] = (txn, head.seq + 1)
+    return head
+
+
+def appended(db: DbSession) -> tuple[int, int] | None:
+    """The (first, last) seq of the entries the current transaction appended, if any."""
+    txn = db.get_transaction()
+    first, last = db.info.get(_FIRST_KEY), db.info.get(_HEAD_KEY)
+    if first is None or last is None or first[0] is not txn or last[0] is not txn:
+        return None
+    return (first[1], last[1].seq) if last[1].seq >= first[1] else None
 
 
 @dataclass(frozen=True)
@@ -184,8 +269,9 @@ def advance_head_file(folder: Path, db: DbSession) -> None:
             return
         if head.seq < pinned.seq:
             return
-        at = db.get(AuditEntry, pinned.seq) if pinned.seq else None
-        if pinned.seq and (at is None or at.hash != pinned.hash):
+        # The column alone (this runs before a schema upgrade too: see ``AuditEntry``).
+        at = db.scalar(select(AuditEntry.hash).where(AuditEntry.seq == pinned.seq))
+        if pinned.seq and at != pinned.hash:
             return
     write_head_file(folder, head)
 
@@ -203,6 +289,12 @@ ROTATED = "keys.signing_rotated"
 
 CREATED = "vault.created"
 RECOVERED = "vault.recovered"
+# Workstations (``vault.workstations``): the chain itself is their registry.
+ENROLLED = "workstation.enrolled"
+REVOKED = "workstation.revoked"
+REFUSED = "workstation.refused"
+KEY_REFUSED = "workstation.key_refused"  # this machine's key file was not safe to use
+SHARED = "shared"  # the name of the vault's shared key ("" in an entry's ``workstation``)
 # Changes that only a holder of a permission may make: verify checks that the user who signed
 # each one held it at that point of the chain (their roles as the chain itself records them).
 PRIVILEGED: dict[str, str] = {
@@ -240,7 +332,15 @@ PRIVILEGED: dict[str, str] = {
     "items.acquired": "item.ingest",
     # A redacted copy is new evidence derived from an item (matching.redaction).
     "item.redacted": "item.export",
+    ENROLLED: "workstation.manage",
+    REVOKED: "workstation.manage",
 }
+
+
+@dataclass
+class _Station:
+    public: Ed25519PublicKey | None
+    revoked: int = 0  # seq of the revocation entry
 
 
 @dataclass
@@ -266,7 +366,7 @@ class ChainChecker:
     """Checks the chain in pieces, so a caller can read a batch of entries, release the
     database, check them, and read the next (verify never holds the vault for the whole log).
 
-    ``public`` is the workstation key of the first entry; a valid ``keys.signing_rotated`` entry
+    ``public`` is the vault's shared key of the first entry; a valid ``keys.signing_rotated`` entry
     (signed by the key in force) hands over to the key it names for the entries after it.
 
     Users: the first entry (``vault.created``) names the first admin's public key and the
@@ -276,6 +376,13 @@ class ChainChecker:
     chain gives them at that point, and a privileged change (``PRIVILEGED``) must come from a user
     who held the permission. ``vault.recovered`` is signed by the recovery key, which only the
     holder of the escrowed recovery identity can use.
+
+    Workstations: an entry naming no workstation is signed by the vault's shared key (above);
+    one naming a workstation by the key its ``workstation.enrolled`` entry gave (that entry is
+    signed by the new key itself: proof its holder has it). After its ``workstation.revoked``
+    entry a workstation signs nothing but the record of its own refused writes
+    (``workstation.refused``, ``.key_refused``: they change nothing); the shared key is
+    revoked the same way.
     """
 
     def __init__(self, public: Ed25519PublicKey) -> None:
@@ -284,6 +391,7 @@ class ChainChecker:
         self.prev = GENESIS
         self.users: dict[str, _Signer] = {}
         self.recovery: Ed25519PublicKey | None = None
+        self.stations: dict[str, _Station] = {}
 
     def check(self, e: Any) -> Iterator[tuple[int, str]]:
         """Yield (seq, problem) for a broken link, a wrong hash or a bad signature."""
@@ -291,20 +399,54 @@ class ChainChecker:
             yield e.seq, f"entries {self.expected_seq}..{e.seq - 1} are missing"
         if e.prev_hash != self.prev:
             yield e.seq, "does not link to the entry before it"
-        digest = entry_hash(e.prev_hash, e.seq, e.at, e.actor, e.action, e.target, e.details)
+        station = getattr(e, "workstation", "") or ""
+        digest = entry_hash(
+            e.prev_hash, e.seq, e.at, e.actor, e.action, e.target, e.details, station
+        )
         intact = digest == e.hash
         if not intact:
             yield e.seq, "content does not match its hash (edited)"
+        key, fault = self._station_key(e, station)
+        if fault:
+            yield e.seq, fault
         try:
-            self.public.verify(bytes.fromhex(e.signature), bytes.fromhex(e.hash))
+            if key is None:
+                raise ValueError
+            key.verify(bytes.fromhex(e.signature), bytes.fromhex(e.hash))
             if e.action == ROTATED and intact:
                 new = json.loads(e.details)["new_public"]
                 self.public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(new))
         except (InvalidSignature, ValueError, KeyError, TypeError):
-            yield e.seq, "signature is not valid for the workstation key"
+            whose = f"workstation {station!r}'s key" if station else "the workstation key"
+            if key is not None or not fault:
+                yield e.seq, f"signature is not valid for {whose}"
         if intact:
             yield from ((e.seq, what) for what in self._check_user(e))
         self.expected_seq, self.prev = e.seq + 1, e.hash
+
+    def _station_key(self, e: Any, station: str) -> tuple[Ed25519PublicKey | None, str]:
+        """The key the entry's workstation signature must verify under, and a fault if that
+        workstation may not sign it at this point of the chain."""
+        name = station or SHARED
+        known = self.stations.get(name)
+        key: Ed25519PublicKey | None
+        if not station:
+            key = self.public
+        elif known is None:
+            details = _details(e.details) if e.action == ENROLLED else {}
+            if details.get("name") == station:  # its own enrolment, signed by the new key
+                return _public(details.get("public_key")), ""
+            return None, (
+                f"signed by workstation {station!r}, which is not enrolled at this point of "
+                "the chain"
+            )
+        else:
+            key = known.public
+        if known is not None and known.revoked and e.action not in (REFUSED, KEY_REFUSED):
+            return key, (
+                f"signed by workstation {name!r} after its revocation (audit #{known.revoked})"
+            )
+        return key, ""
 
     def _check_user(self, e: Any) -> Iterator[str]:
         # Only the entries that say who holds which key or right are read (most are not: the
@@ -338,6 +480,16 @@ class ChainChecker:
                 yield f"{e.action} by {e.actor!r}, who did not hold {permission} at that point"
                 return
         self._follow(e.action, details)
+        if e.action == ENROLLED:
+            name = str(details.get("name", ""))
+            if name and name != SHARED and name not in self.stations:
+                self.stations[name] = _Station(_public(details.get("public_key")))
+        elif e.action == REVOKED:
+            name = str(details.get("name", ""))
+            if name == SHARED and name not in self.stations:
+                self.stations[name] = _Station(self.public)
+            if name in self.stations and not self.stations[name].revoked:
+                self.stations[name].revoked = e.seq
 
     def _follow(self, action: str, details: dict[str, Any]) -> None:
         """Update who holds which key and roles after an entry that changes it."""

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from vault import batchaudit, sealing
-from vault.audit import Head, read_head
+from vault.audit import SHARED, Head, read_head
 from vault.models import AuditEntry
 from vault.session import Session, requires
 
@@ -25,6 +25,7 @@ class AuditInfo:
     target: str
     details: dict[str, Any]
     hash: str
+    workstation: str = SHARED  # the workstation that wrote and signed it (``vault.workstations``)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,7 +59,16 @@ def list_audit(
     if limit:
         rows = rows[-limit:]
     return [
-        AuditInfo(e.seq, e.at, e.actor, e.action, e.target, json.loads(e.details), e.hash)
+        AuditInfo(
+            e.seq,
+            e.at,
+            e.actor,
+            e.action,
+            e.target,
+            json.loads(e.details),
+            e.hash,
+            e.workstation or SHARED,
+        )
         for e in rows
     ]
 

@@ -181,6 +181,8 @@ class AuditEntry(Base):
         Index("ix_audit_target", "target"),
         Index("ix_audit_target_bidx", "target_bidx", **blind_where("target_bidx")),
     )
+    # Never fetch the server default back (no RETURNING): see ``workstation`` below.
+    __mapper_args__ = {"eager_defaults": False}  # noqa: RUF012 (SQLAlchemy reads it once)
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     at: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str] = sealed(String(200))
@@ -191,6 +193,14 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(128))  # the workstation's
     user_signature: Mapped[str] = mapped_column(String(128), default="")  # the actor's own
+    # The workstation that wrote and signed the entry (``vault.workstations``); "" for the
+    # vault's shared key (every entry before workstations existed, and any process without an
+    # enrolment of its own on a local vault). In the hash only when not "". No Python default:
+    # an entry of the shared key leaves the column out of its INSERT, so a revision that signs
+    # an entry (r0004) works on the schema before this column existed.
+    # Code that runs before a schema upgrade (recovery, a revision's own entry) selects the
+    # columns it needs by name, never whole entries: the table has no such column yet.
+    workstation: Mapped[str] = mapped_column(String(64), server_default=text("''"))
     target_bidx: Unmapped[bytes | None] = blind("target")
 
 

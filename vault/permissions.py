@@ -21,6 +21,7 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
     "vault.verify": (frozenset({Role.ADMIN}), "verify the vault"),
     "keys.manage": (frozenset({Role.ADMIN}), "manage keys"),
     "audit.read": (frozenset({Role.ADMIN}), "read the audit log"),
+    "workstation.manage": (frozenset({Role.ADMIN}), "enrol or revoke workstations"),
     "case.create": (frozenset({Role.OFFICER}), "create cases"),
     "case.read": (
         frozenset({Role.OFFICER, Role.ANALYST, Role.LIAISON}),

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Table
 
+from vault import workstations
 from vault.models import AuditEntry, Base, Blob, Case, CustodyEvent, Item, Meta, User
 
 # Values of a row (its columns, or for a deleted row what its audit entries recorded) plus a way
@@ -202,12 +203,13 @@ def _custody(v: Mapping[str, Any], lookup: Lookup) -> str:
 def _vault_layer() -> Layer:
     return Layer(
         "vault",
-        tables=(Meta, User, Case, Blob, Item, CustodyEvent, AuditEntry),
+        tables=(Meta, User, Case, Blob, Item, CustodyEvent, AuditEntry, workstations.Workstation),
         audited=(
             Audited(User, _user),
             Audited(Case, _case),
             Audited(Item, _item, append_only=True),
             Audited(CustodyEvent, _custody, append_only=True),
+            Audited(workstations.Workstation, workstations.describe),
         ),
     )
 

@@ -27,8 +27,8 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
-from vault import agefmt, keys, migrations, sealing
-from vault.audit import AuditLog, advance_head_file
+from vault import agefmt, keys, migrations, sealing, workstations
+from vault.audit import KEY_REFUSED, REFUSED, AuditLog, Refusal, advance_head_file, appended
 from vault.blobs import BlobStore
 from vault.config import VaultConfig, is_vault
 from vault.errors import (
@@ -205,6 +205,30 @@ def _held(path: str) -> bool:
     return False
 
 
+class SeqRanges:
+    """A set of audit seqs kept as sorted, merged ranges (a session appends runs of entries)."""
+
+    def __init__(self) -> None:
+        self._ranges: list[tuple[int, int]] = []
+        self._lock = threading.Lock()
+
+    def add(self, first: int, last: int) -> None:
+        with self._lock:
+            merged = [*self._ranges, (first, last)]
+            merged.sort()
+            out: list[tuple[int, int]] = []
+            for a, b in merged:
+                if out and a <= out[-1][1] + 1:
+                    out[-1] = (out[-1][0], max(out[-1][1], b))
+                else:
+                    out.append((a, b))
+            self._ranges = out
+
+    def __contains__(self, seq: object) -> bool:
+        with self._lock:
+            return isinstance(seq, int) and any(a <= seq <= b for a, b in self._ranges)
+
+
 _OWN_SUBKEYS = frozenset({"database", "blob-names", "age-identity", VAULT_FILE_KEY})
 
 
@@ -232,6 +256,11 @@ class Session:
         self.roles: frozenset[Role] = frozenset()
         self._audit: AuditLog | None = None
         self._signing: Ed25519PrivateKey | None = None  # loaded from the database at start
+        # This machine's enrolled key for the vault (``vault.workstations``); None: the shared key
+        self._station: workstations.Station | None = None
+        # The database is behind the code (until ``migrate``): no workstations table yet, so no
+        # enrolled key and no revocation to check (entries a revision or a recovery signs then).
+        self._old_schema = False
         self._user_keys: keys.UserKeys | None = None  # the acting user's own (their slot)
         self._user_signing: Ed25519PrivateKey | None = None  # signs this session's entries
         # Database sessions in use on any thread; close() waits for them, so a GUI lock or sign
@@ -243,6 +272,9 @@ class Session:
         # index): on the session, so they go when it closes and never outlive the vault key.
         self._cached: dict[str, Any] = {}
         self._cached_lock = threading.Lock()
+        # The audit entries this session committed: the live view (vault.changes) reports only
+        # what others wrote.
+        self.own_entries = SeqRanges()
 
     def _use_vault_key(self, vault_key: bytes, config: VaultConfig) -> None:
         """Work under ``vault_key`` from now on: the database, blob headers and vault.toml MACs
@@ -300,14 +332,21 @@ class Session:
 
         with self.write_lock, self.engine.connect() as conn:
             migrate.upgrade(conn, self, self.config.format)
+        self._old_schema = False
+        self._new_audit_log()
 
     def _start(self) -> None:
         """Load the signing key and the user's roles; refuse a disabled or unknown user, and a
         slot that is not this user's (its keys must be the ones the user row records)."""
+        hostile: IntegrityFault | None = None
         with self.db() as db:
             key = db.get(Meta, "signing_key")
             if key is None:
                 raise VaultUnavailable(f"{self.folder}: the vault database is damaged")
+            try:
+                self._station = None if self._old_schema else workstations.load(self, db)
+            except IntegrityFault as exc:
+                hostile = exc
             self.use_signing_key(Ed25519PrivateKey.from_private_bytes(key.value))
             self._load_key_meta(db)
             # Columns, not the entity: this runs before the schema is brought to head.
@@ -323,6 +362,9 @@ class Session:
             if own is None or user.signing_public != own.public_hex:
                 raise AuthenticationFailed("unknown user or wrong password")
             self.roles = frozenset(Role(r) for r in user.roles.split(",") if r)
+        if hostile is not None:  # the user is known now: their refusal goes into the log
+            self._record_refusal(Refusal(hostile.message, "", "vault"), KEY_REFUSED)
+            raise hostile
 
     def cached(self, key: str, make: Callable[[], T]) -> T:
         """The session's object under ``key``, made by ``make`` on first use."""
@@ -336,10 +378,27 @@ class Session:
             self._cached.pop(key, None)
 
     def use_signing_key(self, key: Ed25519PrivateKey) -> None:
-        """The workstation key that signs this session's entries from now on."""
+        """The vault's shared key (signs bundles and cards, and the entries of a process with
+        no enrolled key of its own) from now on."""
         self._signing = key
-        if self._user_signing is not None:
-            self._audit = AuditLog(key, self._user_signing)
+        self._new_audit_log()
+
+    @property
+    def workstation(self) -> workstations.Station | None:
+        """The enrolled workstation this session writes as; None: the vault's shared key."""
+        return self._station
+
+    def use_workstation(self, station: workstations.Station | None) -> None:
+        self._station = station
+        self._new_audit_log()
+
+    def _new_audit_log(self) -> None:
+        if self._signing is None or self._user_signing is None:
+            return
+        st = self._station
+        key, name = (st.key, st.name) if st is not None else (self._signing, "")
+        check = None if self._old_schema else lambda db: workstations.check_writer(db, name)
+        self._audit = AuditLog(key, self._user_signing, name, check)
 
     def use_user_keys(self, user: keys.UserKeys) -> None:
         """The acting user's own keys (after unlock, or a change of their own password)."""
@@ -348,8 +407,7 @@ class Session:
 
     def _sign_as(self, key: Ed25519PrivateKey) -> None:
         self._user_signing = key
-        if self._signing is not None:
-            self._audit = AuditLog(self._signing, key)
+        self._new_audit_log()
 
     # --- vault-key rotation (vault.rotation) ------------------------------------------------
     def hold_alone(self) -> bool:
@@ -414,10 +472,19 @@ class Session:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[DbSession]:
-        """One atomic write: rows and their audit entries commit together or not at all."""
-        with self.write_lock, self._database() as db, db.begin():
-            _begin_immediate(db)
-            yield db
+        """One atomic write: rows and their audit entries commit together or not at all.
+
+        A write this workstation may no longer make is rolled back and its refusal recorded."""
+        try:
+            with self.write_lock, self._database() as db, db.begin():
+                _begin_immediate(db)
+                yield db
+                written = appended(db)
+        except Refusal as refused:
+            self._record_refusal(refused)
+            raise
+        if written is not None:
+            self.own_entries.add(*written)
         try:
             with self._file_lock(), self.db() as db:
                 advance_head_file(self.folder, db)
@@ -449,6 +516,27 @@ class Session:
             details["columns"] = column_digests(values)
         self._audit.append(db, now(), self.user, action, target, details)
 
+    def _record_refusal(self, refused: Refusal, action: str = REFUSED) -> None:
+        """``workstation.refused`` (or ``.key_refused``: this machine's key file), outside the
+        refused transaction and past the check that refused it (see ``vault.workstations`` for
+        whose signatures it carries and why)."""
+        assert self._audit is not None
+        log = self._audit.unchecked()
+        details = {"workstation": refused.workstation, "refused": refused.action}
+        if action != REFUSED:
+            details = {"problem": refused.message}
+        with self.write_lock, self._database() as db, db.begin():
+            _begin_immediate(db)
+            log.append(db, now(), self.user, action, refused.target, details)
+        with contextlib.suppress(OSError), self._file_lock(), self.db() as db:
+            advance_head_file(self.folder, db)
+
+    def claim_write(self, db: DbSession, action: str) -> None:
+        """Refuse now, before the transaction changes anything, if this workstation may not
+        write (``AuditLog.claim``)."""
+        assert self._audit is not None
+        self._audit.claim(db, action)
+
     def audit_many(self, db: DbSession, entries: Iterable[tuple[str, str, dict[str, Any]]]) -> None:
         """Append (action, target, details) entries at once (one INSERT); each still signed.
 
@@ -457,6 +545,13 @@ class Session:
         """
         assert self._audit is not None
         self._audit.extend(db, now(), self.user, entries)
+
+    def wait_for_change(self, stop: threading.Event, seconds: float) -> None:
+        """Sleep up to ``seconds`` or until ``stop``; the live view looks at the head after it.
+
+        A local vault has nothing to wake it sooner: another process's commit is seen at the
+        next look (``vault.changes`` looks four times a second)."""
+        stop.wait(seconds)
 
     # --- permissions ---------------------------------------------------------------------
     def may(self, permission: str) -> bool:
@@ -534,12 +629,12 @@ class Session:
         return kdf
 
     def _created_kdf(self) -> KdfParams | None:
-        with self.db() as db:
-            first = db.get(AuditEntry, 1)
+        with self.db() as db:  # the column alone: this runs before a schema upgrade too
+            first = db.scalar(select(AuditEntry.details).where(AuditEntry.seq == 1))
         if first is None:
             return None
         try:
-            m, t, p = (int(x) for x in json.loads(first.details)["kdf"].split("/"))
+            m, t, p = (int(x) for x in json.loads(first)["kdf"].split("/"))
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
         return KdfParams(m, t, p)
@@ -779,7 +874,7 @@ def _settle_rotation(folder: Path, config: VaultConfig, vault_key: bytes, lock: 
 def _schema_checked(session: Session, lock: VaultLock) -> bool:
     """Whether the database is behind the code (one SELECT of its revision); refused in one line
     if so while another process holds the vault (an older Custos: it cannot be migrated now)."""
-    behind = session.schema_behind()
+    behind = session._old_schema = session.schema_behind()
     if behind and not lock.exclusive:
         raise VaultUnavailable(
             f"{session.folder}: the vault is open in an older Custos that cannot use it with this "
@@ -891,6 +986,7 @@ def recover(folder: Path, identity_text: str, admin: str, password: str, schema:
             key = db.get(Meta, "signing_key")
             assert key is not None
             signing = Ed25519PrivateKey.from_private_bytes(key.value)
+            session._station = None if behind else workstations.load(session, db)
         # The recovery entry is signed by the recovery key: proof that whoever made it held the
         # escrowed identity, which no user's password gives.
         session._sign_as(recovery_key)

@@ -47,6 +47,7 @@ _ENTRY_COLUMNS = (
     AuditEntry.hash,
     AuditEntry.signature,
     AuditEntry.user_signature,
+    AuditEntry.workstation,
 )
 EDITED = "differs from its audited record (edited)"
 HASH_MISMATCH = "does not match the acquisition hash"

@@ -135,362 +135,382 @@
         <translation>رُفض الإجراء: لا صلاحية</translation>
     </message>
     <message>
+        <location filename="../../vault/actions.py" line="36"/>
+        <source>Workstation enrolled</source>
+        <translation>سُجّلت محطة عمل</translation>
+    </message>
+    <message>
         <location filename="../../vault/actions.py" line="37"/>
+        <source>Workstation revoked</source>
+        <translation>أُلغيت محطة عمل</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="38"/>
+        <source>Write refused: workstation revoked</source>
+        <translation>رُفضت كتابة: محطة العمل ملغاة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="39"/>
+        <source>Refused: unsafe workstation key file</source>
+        <translation>رُفض: ملف مفتاح محطة العمل غير آمن</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="41"/>
         <source>Case created</source>
         <translation>أُنشئت القضية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="38"/>
+        <location filename="../../vault/actions.py" line="42"/>
         <source>Case overview opened</source>
         <translation>فُتحت نظرة عامة على القضية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="39"/>
+        <location filename="../../vault/actions.py" line="43"/>
         <source>Evidence item acquired</source>
         <translation>اكتُسب دليل</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="40"/>
+        <location filename="../../vault/actions.py" line="44"/>
         <source>Custody: item acquired</source>
         <translation>العهدة: اكتُسب العنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="41"/>
+        <location filename="../../vault/actions.py" line="45"/>
         <source>Evidence items acquired (one batch)</source>
         <translation>اكتُسبت عناصر أدلة (دفعة واحدة)</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="41"/>
+        <location filename="../../vault/actions.py" line="46"/>
         <source>Custody: item viewed</source>
         <translation>العهدة: عُرض العنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="42"/>
+        <location filename="../../vault/actions.py" line="47"/>
         <source>Custody: item exported to a file</source>
         <translation>العهدة: صُدّر العنصر إلى ملف</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="43"/>
+        <location filename="../../vault/actions.py" line="48"/>
         <source>Custody: note added</source>
         <translation>العهدة: أُضيفت ملاحظة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="44"/>
+        <location filename="../../vault/actions.py" line="49"/>
         <source>Custody: seizure record corrected</source>
         <translation>العهدة: صُحّح سجل الضبط</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="45"/>
+        <location filename="../../vault/actions.py" line="50"/>
         <source>Custody: item sent to a partner</source>
         <translation>العهدة: أُرسل العنصر إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="46"/>
+        <location filename="../../vault/actions.py" line="51"/>
         <source>Custody: item analysed for faces</source>
         <translation>العهدة: حُلّل العنصر بحثًا عن الوجوه</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="47"/>
+        <location filename="../../vault/actions.py" line="52"/>
         <source>Custody: match reviewed</source>
         <translation>العهدة: روجعت المطابقة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="48"/>
+        <location filename="../../vault/actions.py" line="53"/>
         <source>Custody: item in a court report</source>
         <translation>العهدة: أُدرج العنصر في تقرير للمحكمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="49"/>
+        <location filename="../../vault/actions.py" line="54"/>
         <source>Custody: redacted copy made</source>
         <translation>العهدة: أُنشئت نسخة منقّحة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="50"/>
+        <location filename="../../vault/actions.py" line="55"/>
         <source>Court report made</source>
         <translation>أُعدّ تقرير للمحكمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="51"/>
+        <location filename="../../vault/actions.py" line="56"/>
         <source>Handling label set on an item</source>
         <translation>عُيّن وسم التداول لعنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="52"/>
+        <location filename="../../vault/actions.py" line="57"/>
         <source>Handling label set on a case</source>
         <translation>عُيّن وسم التداول لقضية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="53"/>
+        <location filename="../../vault/actions.py" line="58"/>
         <source>Handling label received with an item</source>
         <translation>استُلم وسم التداول مع عنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="55"/>
+        <location filename="../../vault/actions.py" line="60"/>
         <source>Item analysed for faces</source>
         <translation>حُلّل عنصر بحثًا عن الوجوه</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="56"/>
+        <location filename="../../vault/actions.py" line="61"/>
         <source>Face found</source>
         <translation>عُثر على وجه</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="57"/>
+        <location filename="../../vault/actions.py" line="62"/>
         <source>Unknown faces grouped</source>
         <translation>جُمّعت الوجوه المجهولة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="58"/>
+        <location filename="../../vault/actions.py" line="63"/>
         <source>Watchlist search run</source>
         <translation>أُجري بحث في قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="59"/>
+        <location filename="../../vault/actions.py" line="64"/>
         <source>Candidate found by a search</source>
         <translation>عُثر على مرشح في بحث</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="60"/>
+        <location filename="../../vault/actions.py" line="65"/>
         <source>Candidate reviewed</source>
         <translation>رُوجع مرشح</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="61"/>
+        <location filename="../../vault/actions.py" line="66"/>
         <source>Review refused</source>
         <translation>رُفضت المراجعة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="62"/>
+        <location filename="../../vault/actions.py" line="67"/>
         <source>Similar items looked up</source>
         <translation>بُحث عن عناصر مشابهة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="63"/>
+        <location filename="../../vault/actions.py" line="68"/>
         <source>Photo fingerprint (PDQ) computed</source>
         <translation>حُسبت بصمة الصورة (PDQ)</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="64"/>
+        <location filename="../../vault/actions.py" line="69"/>
         <source>Photo near an entry of a PDQ set</source>
         <translation>صورة قريبة من قيد في مجموعة PDQ</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="65"/>
+        <location filename="../../vault/actions.py" line="70"/>
         <source>Thumbnail made</source>
         <translation>أُنشئت صورة مصغّرة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="66"/>
+        <location filename="../../vault/actions.py" line="71"/>
         <source>Face boxes of a video track recorded</source>
         <translation>سُجِّلت مربعات الوجه لمسار فيديو</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="67"/>
+        <location filename="../../vault/actions.py" line="72"/>
         <source>Missed face drawn by hand</source>
         <translation>رُسم يدويًا وجه فات الكاشف</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="68"/>
+        <location filename="../../vault/actions.py" line="73"/>
         <source>False detection discarded</source>
         <translation>استُبعد كشف خاطئ</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="69"/>
+        <location filename="../../vault/actions.py" line="74"/>
         <source>Group of faces named as a subject</source>
         <translation>سُمّيت مجموعة وجوه كشخص مدرج</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="70"/>
+        <location filename="../../vault/actions.py" line="75"/>
         <source>Faces split from their group</source>
         <translation>فُصلت وجوه عن مجموعتها</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="71"/>
+        <location filename="../../vault/actions.py" line="76"/>
         <source>Groups of faces merged</source>
         <translation>دُمجت مجموعات وجوه</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="72"/>
+        <location filename="../../vault/actions.py" line="77"/>
         <source>Redacted copy of an item made</source>
         <translation>أُنشئت نسخة منقّحة من عنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="73"/>
+        <location filename="../../vault/actions.py" line="78"/>
         <source>Watchlist created</source>
         <translation>أُنشئت قائمة مراقبة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="74"/>
+        <location filename="../../vault/actions.py" line="79"/>
         <source>Subject listed</source>
         <translation>أُدرج شخص</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="75"/>
+        <location filename="../../vault/actions.py" line="80"/>
         <source>Subject&apos;s listing changed</source>
         <translation>تغيّر إدراج الشخص</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="76"/>
+        <location filename="../../vault/actions.py" line="81"/>
         <source>Reference photo added</source>
         <translation>أُضيفت صورة مرجعية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="77"/>
+        <location filename="../../vault/actions.py" line="82"/>
         <source>Watchlist threshold calibrated</source>
         <translation>عُايرت عتبة قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="78"/>
+        <location filename="../../vault/actions.py" line="83"/>
         <source>Watchlist sent to a partner</source>
         <translation>أُرسلت قائمة مراقبة إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="79"/>
+        <location filename="../../vault/actions.py" line="84"/>
         <source>Watchlist export refused</source>
         <translation>رُفض تصدير قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="80"/>
+        <location filename="../../vault/actions.py" line="85"/>
         <source>Watchlist received from a partner</source>
         <translation>استُلمت قائمة مراقبة من شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="82"/>
+        <location filename="../../vault/actions.py" line="87"/>
         <source>Hash set imported</source>
         <translation>استُوردت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="83"/>
+        <location filename="../../vault/actions.py" line="88"/>
         <source>Hash set made from a case</source>
         <translation>أُنشئت مجموعة تجزئة من قضية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="84"/>
+        <location filename="../../vault/actions.py" line="89"/>
         <source>Hash set enabled</source>
         <translation>فُعّلت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="85"/>
+        <location filename="../../vault/actions.py" line="90"/>
         <source>Hash set disabled</source>
         <translation>عُطّلت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="86"/>
+        <location filename="../../vault/actions.py" line="91"/>
         <source>Hash set deleted</source>
         <translation>حُذفت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="87"/>
+        <location filename="../../vault/actions.py" line="92"/>
         <source>Hash set received from a partner</source>
         <translation>استُلمت مجموعة تجزئة من شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="88"/>
+        <location filename="../../vault/actions.py" line="93"/>
         <source>Hash set sent to a partner</source>
         <translation>أُرسلت مجموعة تجزئة إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="89"/>
+        <location filename="../../vault/actions.py" line="94"/>
         <source>Hash set export refused</source>
         <translation>رُفض تصدير مجموعة التجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="90"/>
+        <location filename="../../vault/actions.py" line="95"/>
         <source>Case matched against hash sets</source>
         <translation>طوبقت القضية مع مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="91"/>
+        <location filename="../../vault/actions.py" line="96"/>
         <source>Known file found</source>
         <translation>عُثر على ملف معروف</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="92"/>
+        <location filename="../../vault/actions.py" line="97"/>
         <source>Known-bad file found</source>
         <translation>عُثر على ملف معروف بأنه ضار</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="93"/>
+        <location filename="../../vault/actions.py" line="98"/>
         <source>Known-bad alert acknowledged</source>
         <translation>أُقرّ بتنبيه ملف ضار</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="95"/>
+        <location filename="../../vault/actions.py" line="100"/>
         <source>Our agency&apos;s details set</source>
         <translation>عُيّنت بيانات جهتنا</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="96"/>
+        <location filename="../../vault/actions.py" line="101"/>
         <source>Our key card saved</source>
         <translation>حُفظت بطاقة مفاتيحنا</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="97"/>
+        <location filename="../../vault/actions.py" line="102"/>
         <source>Partner added</source>
         <translation>أُضيف شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="98"/>
+        <location filename="../../vault/actions.py" line="103"/>
         <source>Partner key added</source>
         <translation>أُضيف مفتاح شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="99"/>
+        <location filename="../../vault/actions.py" line="104"/>
         <source>Partner key retired</source>
         <translation>أُوقف مفتاح شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="100"/>
+        <location filename="../../vault/actions.py" line="105"/>
         <source>Partner key revoked</source>
         <translation>أُلغي مفتاح شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="101"/>
+        <location filename="../../vault/actions.py" line="106"/>
         <source>Partner&apos;s encryption key changed</source>
         <translation>تغيّر مفتاح تشفير الشريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="102"/>
+        <location filename="../../vault/actions.py" line="107"/>
         <source>Partner&apos;s audit head recorded</source>
         <translation>سُجّل رأس سجل تدقيق الشريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="103"/>
+        <location filename="../../vault/actions.py" line="108"/>
         <source>Agreement added</source>
         <translation>أُضيفت اتفاقية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="104"/>
+        <location filename="../../vault/actions.py" line="109"/>
         <source>Agreement set to redacted copies only</source>
         <translation>ضُبطت الاتفاقية على النسخ المنقّحة فقط</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="105"/>
+        <location filename="../../vault/actions.py" line="110"/>
         <source>Bundle sent to a partner</source>
         <translation>أُرسلت حزمة إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="106"/>
+        <location filename="../../vault/actions.py" line="111"/>
         <source>Bundle export refused</source>
         <translation>رُفض تصدير الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="107"/>
+        <location filename="../../vault/actions.py" line="112"/>
         <source>Bundle verified</source>
         <translation>تم التحقق من الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="108"/>
+        <location filename="../../vault/actions.py" line="113"/>
         <source>Bundle refused</source>
         <translation>رُفضت الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="109"/>
+        <location filename="../../vault/actions.py" line="114"/>
         <source>Bundle imported</source>
         <translation>استُوردت الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="110"/>
+        <location filename="../../vault/actions.py" line="115"/>
         <source>Partner&apos;s audit head went backwards</source>
         <translation>رجع رأس سجل تدقيق الشريك إلى الوراء</translation>
     </message>
@@ -498,236 +518,283 @@
 <context>
     <name>Admin</name>
     <message>
-        <location filename="../pages/admin.py" line="39"/>
+        <location filename="../pages/admin.py" line="40"/>
         <source>User</source>
         <translation>المستخدم</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="40"/>
-        <location filename="../pages/admin.py" line="88"/>
+        <location filename="../pages/admin.py" line="41"/>
+        <location filename="../pages/admin.py" line="89"/>
         <source>Roles</source>
         <translation>الأدوار</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="42"/>
+        <location filename="../pages/admin.py" line="43"/>
+        <location filename="../pages/workstations.py" line="47"/>
         <source>State</source>
         <translation>الحالة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="48"/>
+        <location filename="../pages/admin.py" line="49"/>
         <source>disabled</source>
         <translation>معطّل</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="46"/>
+        <location filename="../pages/admin.py" line="47"/>
         <source>Created</source>
         <translation>تاريخ الإنشاء</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="48"/>
+        <location filename="../pages/admin.py" line="49"/>
+        <location filename="../pages/workstations.py" line="28"/>
         <source>active</source>
         <translation>نشط</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="55"/>
+        <location filename="../pages/admin.py" line="56"/>
         <source>(names not kept)</source>
         <translation>(أسماء لم تُحفظ)</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="63"/>
+        <location filename="../pages/admin.py" line="64"/>
         <source>{0} refused while waiting</source>
         <translation>{0} رُفضت أثناء الانتظار</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="66"/>
+        <location filename="../pages/admin.py" line="67"/>
         <source>then signed in</source>
         <translation>ثم سجّل الدخول</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="71"/>
+        <location filename="../pages/admin.py" line="72"/>
         <source>Name typed</source>
         <translation>الاسم المُدخَل</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="72"/>
+        <location filename="../pages/admin.py" line="73"/>
         <source>Failures</source>
         <translation>المحاولات الفاشلة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="73"/>
+        <location filename="../pages/admin.py" line="74"/>
         <source>First</source>
         <translation>الأولى</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="74"/>
+        <location filename="../pages/admin.py" line="75"/>
         <source>Last</source>
         <translation>الأخيرة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="75"/>
+        <location filename="../pages/admin.py" line="76"/>
         <source>Note</source>
         <translation>ملاحظة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="78"/>
+        <location filename="../pages/admin.py" line="79"/>
         <source>Administrator</source>
         <translation>مسؤول النظام</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="79"/>
+        <location filename="../pages/admin.py" line="80"/>
         <source>Officer</source>
         <translation>ضابط</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="80"/>
+        <location filename="../pages/admin.py" line="81"/>
         <source>Analyst</source>
         <translation>محلل</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="81"/>
+        <location filename="../pages/admin.py" line="82"/>
         <source>Liaison</source>
         <translation>ضابط اتصال</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="198"/>
+        <location filename="../pages/admin.py" line="199"/>
         <source>Verifying the vault</source>
         <translation>جارٍ التحقق من الخزنة</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="27"/>
+        <source>revoked by {0}</source>
+        <translation>ألغاها {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="33"/>
+        <source>Workstation</source>
+        <translation>محطة العمل</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="36"/>
+        <source>shared key</source>
+        <translation>المفتاح المشترك</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="40"/>
+        <source>This machine</source>
+        <translation>هذا الجهاز</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="42"/>
+        <source>yes</source>
+        <translation>نعم</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="44"/>
+        <source>Key fingerprint</source>
+        <translation>بصمة المفتاح</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="45"/>
+        <source>Enrolled by</source>
+        <translation>سجّلها</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="46"/>
+        <source>Enrolled</source>
+        <translation>تاريخ التسجيل</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="48"/>
+        <source>Revoked</source>
+        <translation>تاريخ الإلغاء</translation>
     </message>
 </context>
 <context>
     <name>AdminPage</name>
     <message>
-        <location filename="../pages/admin.py" line="242"/>
+        <location filename="../pages/admin.py" line="243"/>
         <source>Rotate workstation key...</source>
         <translation>تدوير مفتاح محطة العمل...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="420"/>
+        <location filename="../pages/admin.py" line="424"/>
         <source>Disabling {0}</source>
         <translation>تعطيل {0}</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="449"/>
+        <location filename="../pages/admin.py" line="453"/>
         <source>Rotate workstation key</source>
         <translation>تدوير مفتاح محطة العمل</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="451"/>
+        <location filename="../pages/admin.py" line="455"/>
         <source>Make a new signing key? Earlier audit entries stay verifiable; partner agencies need our new key card.</source>
         <translation>هل تريد إنشاء مفتاح توقيع جديد؟ تبقى إدخالات التدقيق السابقة قابلة للتحقق، وتحتاج الجهات الشريكة إلى بطاقة مفتاحنا الجديدة.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="489"/>
+        <location filename="../pages/admin.py" line="493"/>
         <source>New workstation key: {0}</source>
         <translation>مفتاح محطة العمل الجديد: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="229"/>
+        <location filename="../pages/admin.py" line="230"/>
         <source>Add user...</source>
         <translation>إضافة مستخدم...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="231"/>
+        <location filename="../pages/admin.py" line="232"/>
         <source>Change roles...</source>
         <translation>تغيير الأدوار...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="233"/>
+        <location filename="../pages/admin.py" line="234"/>
         <source>Disable</source>
         <translation>تعطيل</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="235"/>
+        <location filename="../pages/admin.py" line="236"/>
         <source>Set password...</source>
         <translation>تعيين كلمة المرور...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="239"/>
+        <location filename="../pages/admin.py" line="240"/>
         <source>Verify vault...</source>
         <translation>التحقق من الخزنة...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="254"/>
+        <location filename="../pages/admin.py" line="255"/>
         <source> min</source>
         <translation> دقيقة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="265"/>
+        <location filename="../pages/admin.py" line="266"/>
         <source>Lock the session after idle time</source>
         <translation>قفل الجلسة بعد مدة خمول</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="277"/>
+        <location filename="../pages/admin.py" line="280"/>
         <source>Vault key rotated</source>
         <translation>تم تدوير مفتاح الخزنة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="284"/>
+        <location filename="../pages/admin.py" line="287"/>
         <source>Save our key card...</source>
         <translation>حفظ بطاقة مفتاحنا...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="297"/>
+        <location filename="../pages/admin.py" line="300"/>
         <source>The vault key was rotated ({0} stored files). Partners need our new key card: bundles they encrypt to our old key still open here, but only the new card protects what they send next.</source>
         <translation>تم تدوير مفتاح الخزنة ({0} ملف مخزّن). يحتاج الشركاء إلى بطاقة مفتاحنا الجديدة: الحزم التي يشفّرونها لمفتاحنا القديم ما زالت تُفتح هنا، لكن البطاقة الجديدة وحدها تحمي ما يرسلونه لاحقاً.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="302"/>
+        <location filename="../pages/admin.py" line="305"/>
         <source>A liaison saves it on the Partners page.</source>
         <translation>يحفظها موظف الارتباط من صفحة الشركاء.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="320"/>
+        <location filename="../pages/admin.py" line="323"/>
         <source>Failed sign-ins and the audit head</source>
         <translation>محاولات الدخول الفاشلة ورأس سجل التدقيق</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="338"/>
+        <location filename="../pages/admin.py" line="341"/>
         <source>Audit head</source>
         <translation>رأس سجل التدقيق</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="361"/>
+        <location filename="../pages/admin.py" line="365"/>
         <source>Write this down or send it to someone outside the agency; custos verify --head {0} checks against it later.</source>
         <translation>دوّن هذا أو أرسله إلى شخص خارج الجهة؛ يتحقق الأمر custos verify --head {0} منه لاحقًا.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="365"/>
+        <location filename="../pages/admin.py" line="369"/>
         <source>No failed sign-ins recorded.</source>
         <translation>لا توجد محاولات دخول فاشلة مسجّلة.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="367"/>
+        <location filename="../pages/admin.py" line="371"/>
         <source>The record of failed sign-ins was replaced: {0}</source>
         <translation>استُبدل سجل محاولات الدخول الفاشلة: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="407"/>
+        <location filename="../pages/admin.py" line="411"/>
         <source>Disable user</source>
         <translation>تعطيل المستخدم</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="408"/>
+        <location filename="../pages/admin.py" line="412"/>
         <source>Disable {0}? They can no longer sign in.</source>
         <translation>تعطيل {0}؟ لن يتمكن من تسجيل الدخول بعد الآن.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="245"/>
+        <location filename="../pages/admin.py" line="246"/>
         <source>Rotate vault key...</source>
         <translation>تدوير مفتاح الخزنة...</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="466"/>
+        <location filename="../pages/admin.py" line="470"/>
         <source>Rotate vault key</source>
         <translation>تدوير مفتاح الخزنة</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="468"/>
+        <location filename="../pages/admin.py" line="472"/>
         <source>Reason (recorded in the audit log):</source>
         <translation>السبب (يُسجَّل في سجل التدقيق):</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="479"/>
+        <location filename="../pages/admin.py" line="483"/>
         <source>Rotating the vault key</source>
         <translation>جارٍ تدوير مفتاح الخزنة</translation>
     </message>
@@ -1013,7 +1080,7 @@
 <context>
     <name>Audit</name>
     <message>
-        <location filename="../pages/audit.py" line="47"/>
+        <location filename="../pages/audit.py" line="53"/>
         <source>Seq</source>
         <translation>التسلسل</translation>
     </message>
@@ -1054,6 +1121,16 @@
     </message>
     <message>
         <location filename="../pages/audit.py" line="48"/>
+        <source>Workstation</source>
+        <translation>محطة العمل</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="50"/>
+        <source>shared key</source>
+        <translation>المفتاح المشترك</translation>
+    </message>
+    <message>
+        <location filename="../pages/audit.py" line="54"/>
         <source>Hash</source>
         <translation>البصمة</translation>
     </message>
@@ -1061,52 +1138,52 @@
 <context>
     <name>AuditPage</name>
     <message>
-        <location filename="../pages/audit.py" line="66"/>
+        <location filename="../pages/audit.py" line="73"/>
         <source>Choose an entry to read its details.</source>
         <translation>اختر إدخالًا لقراءة تفاصيله.</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="69"/>
+        <location filename="../pages/audit.py" line="76"/>
         <source>Filter by user, action, target or details</source>
         <translation>تصفية حسب المستخدم أو الإجراء أو الهدف أو التفاصيل</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="74"/>
+        <location filename="../pages/audit.py" line="81"/>
         <source>Verify now...</source>
         <translation>تحقق الآن...</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="100"/>
+        <location filename="../pages/audit.py" line="107"/>
         <source>Chain status: not verified yet (run a verify).</source>
         <translation>حالة السلسلة: لم يُتحقق منها بعد (شغّل التحقق).</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="103"/>
+        <location filename="../pages/audit.py" line="110"/>
         <source>Chain status: verify at {0} found {1} problem(s).</source>
         <translation>حالة السلسلة: التحقق في {0} وجد {1} مشكلة.</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="109"/>
+        <location filename="../pages/audit.py" line="116"/>
         <source>Chain status: intact (verified at {0}, {1} entries).</source>
         <translation>حالة السلسلة: سليمة (تحقق في {0}، {1} قيد).</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="121"/>
+        <location filename="../pages/audit.py" line="128"/>
         <source>Time: {0}</source>
         <translation>الوقت: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="122"/>
+        <location filename="../pages/audit.py" line="129"/>
         <source>Actor: {0}</source>
         <translation>المنفّذ: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="123"/>
+        <location filename="../pages/audit.py" line="130"/>
         <source>Action: {0} ({1})</source>
         <translation>الإجراء: {0} ({1})</translation>
     </message>
     <message>
-        <location filename="../pages/audit.py" line="124"/>
+        <location filename="../pages/audit.py" line="131"/>
         <source>Target: {0}</source>
         <translation>الهدف: {0}</translation>
     </message>
@@ -1766,57 +1843,57 @@
 <context>
     <name>CustodyFormDialog</name>
     <message>
-        <location filename="../pages/evidence.py" line="127"/>
+        <location filename="../pages/evidence.py" line="194"/>
         <source>Custody record for this batch</source>
         <translation>سجل الحيازة لهذه الدفعة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="128"/>
+        <location filename="../pages/evidence.py" line="195"/>
         <source>{0} file(s) or folder(s) to ingest</source>
         <translation>{0} ملف أو مجلد للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="139"/>
+        <location filename="../pages/evidence.py" line="206"/>
         <source>Store files already in the case again</source>
         <translation>تخزين الملفات الموجودة في القضية مرة أخرى</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="142"/>
+        <location filename="../pages/evidence.py" line="209"/>
         <source>Files of the case with the same source path and SHA-256 are skipped unless this is checked.</source>
         <translation>تُتخطّى ملفات القضية ذات مسار المصدر نفسه وقيمة SHA-256 نفسها ما لم يُحدَّد هذا الخيار.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="147"/>
+        <location filename="../pages/evidence.py" line="214"/>
         <source>Exhibit number</source>
         <translation>رقم المضبوطات</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="148"/>
+        <location filename="../pages/evidence.py" line="215"/>
         <source>Seized from</source>
         <translation>ضُبط من</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="149"/>
+        <location filename="../pages/evidence.py" line="216"/>
         <source>Seized at (place)</source>
         <translation>مكان الضبط</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="150"/>
+        <location filename="../pages/evidence.py" line="217"/>
         <source>Seized on</source>
         <translation>تاريخ الضبط</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="151"/>
+        <location filename="../pages/evidence.py" line="218"/>
         <source>Seized by</source>
         <translation>ضبطه</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="152"/>
+        <location filename="../pages/evidence.py" line="219"/>
         <source>Description</source>
         <translation>الوصف</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="155"/>
+        <location filename="../pages/evidence.py" line="222"/>
         <source>Ingest</source>
         <translation>إدخال</translation>
     </message>
@@ -2041,199 +2118,199 @@
 <context>
     <name>EvidencePage</name>
     <message>
-        <location filename="../pages/evidence.py" line="351"/>
+        <location filename="../pages/evidence.py" line="418"/>
         <source>Thumbnails</source>
         <translation>صور مصغرة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="355"/>
+        <location filename="../pages/evidence.py" line="422"/>
         <source>Show the evidence as thumbnails or as a table</source>
         <translation>عرض الأدلة صوراً مصغرة أو جدولاً</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="271"/>
+        <location filename="../pages/evidence.py" line="338"/>
         <source>Hide known-good</source>
         <translation>إخفاء الملفات السليمة المعروفة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="274"/>
+        <location filename="../pages/evidence.py" line="341"/>
         <source>Known-bad first</source>
         <translation>الضارة المعروفة أولاً</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="279"/>
+        <location filename="../pages/evidence.py" line="346"/>
         <source>Match against hash sets</source>
         <translation>المطابقة مع مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="282"/>
+        <location filename="../pages/evidence.py" line="349"/>
         <source>Alerts</source>
         <translation>التنبيهات</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="285"/>
+        <location filename="../pages/evidence.py" line="352"/>
         <source>Similar...</source>
         <translation>المشابه...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="287"/>
+        <location filename="../pages/evidence.py" line="354"/>
         <source>Near-duplicates and other occurrences of the selected item</source>
         <translation>النسخ شبه المطابقة والظهورات الأخرى للعنصر المحدد</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="291"/>
+        <location filename="../pages/evidence.py" line="358"/>
         <source>Filter by name, exhibit or hash</source>
         <translation>تصفية حسب الاسم أو المضبوطات أو البصمة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="296"/>
+        <location filename="../pages/evidence.py" line="363"/>
         <source>Add files...</source>
         <translation>إضافة ملفات...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="298"/>
+        <location filename="../pages/evidence.py" line="365"/>
         <source>Add folder...</source>
         <translation>إضافة مجلد...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="302"/>
-        <location filename="../pages/evidence.py" line="564"/>
+        <location filename="../pages/evidence.py" line="369"/>
+        <location filename="../pages/evidence.py" line="632"/>
         <source>View</source>
         <translation>عرض</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="307"/>
+        <location filename="../pages/evidence.py" line="374"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="312"/>
+        <location filename="../pages/evidence.py" line="379"/>
         <source>Report...</source>
         <translation>تقرير...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="313"/>
+        <location filename="../pages/evidence.py" line="380"/>
         <source>A signed court report of the case or selection</source>
         <translation>تقرير موقع للمحكمة عن القضية أو العناصر المختارة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="320"/>
+        <location filename="../pages/evidence.py" line="387"/>
         <source>Drop files or folders here to ingest them into the case.</source>
         <translation>أفلت الملفات أو المجلدات هنا لإدخالها في القضية.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="432"/>
+        <location filename="../pages/evidence.py" line="499"/>
         <source>Loading...</source>
         <translation>جارٍ التحميل...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="473"/>
+        <location filename="../pages/evidence.py" line="540"/>
         <source>{0} items</source>
         <translation>{0} عنصر</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="608"/>
+        <location filename="../pages/evidence.py" line="676"/>
         <source>Save the court report</source>
         <translation>حفظ تقرير المحكمة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="608"/>
+        <location filename="../pages/evidence.py" line="676"/>
         <source>PDF files (*.pdf)</source>
         <translation>ملفات PDF (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="625"/>
+        <location filename="../pages/evidence.py" line="693"/>
         <source>Court report of {0}</source>
         <translation>تقرير المحكمة للقضية {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="636"/>
+        <location filename="../pages/evidence.py" line="704"/>
         <source>Report written to {0} with its HTML twin, signature and public key: {1} item(s), {2} face match(es). Check it with: openssl pkeyutl -verify -pubin -inkey {3} -rawin -in {0} -sigfile {4}</source>
         <translation>كُتب التقرير في {0} مع نسخته بصيغة HTML وتوقيعه ومفتاحه العام: {1} عنصر، {2} مطابقة وجه. للتحقق منه: openssl pkeyutl -verify -pubin -inkey {3} -rawin -in {0} -sigfile {4}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="476"/>
+        <location filename="../pages/evidence.py" line="543"/>
         <source>({0} known-good hidden)</source>
         <translation>({0} من الملفات السليمة المعروفة مخفية)</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="484"/>
+        <location filename="../pages/evidence.py" line="551"/>
         <source>Alerts: {0}</source>
         <translation>التنبيهات: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="510"/>
+        <location filename="../pages/evidence.py" line="578"/>
         <source>Matching {0} against the hash sets</source>
         <translation>مطابقة {0} مع مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="513"/>
+        <location filename="../pages/evidence.py" line="581"/>
         <source>{0} of {1} items looked up</source>
         <translation>تم البحث عن {0} من {1} عناصر</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="525"/>
+        <location filename="../pages/evidence.py" line="593"/>
         <source>No active hash set: import one on the Hash sets page.</source>
         <translation>لا توجد مجموعة تجزئة نشطة: استورد واحدة من صفحة مجموعات التجزئة.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="526"/>
+        <location filename="../pages/evidence.py" line="594"/>
         <source>{0} items looked up in {1} sets: {2} new hits, {3} known-bad.</source>
         <translation>تم البحث عن {0} عناصر في {1} مجموعات: {2} تطابقات جديدة، {3} ضارة معروفة.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="530"/>
+        <location filename="../pages/evidence.py" line="598"/>
         <source>{0} hits were found before.</source>
         <translation>وُجدت {0} تطابقات من قبل.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="533"/>
+        <location filename="../pages/evidence.py" line="601"/>
         <source>This case keeps no MD5 or SHA-1: only SHA-256 entries could match.</source>
         <translation>لا تحتفظ هذه القضية بـ MD5 أو SHA-1: لا يمكن أن تطابق إلا مدخلات SHA-256.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="565"/>
+        <location filename="../pages/evidence.py" line="633"/>
         <source>Similar and other occurrences...</source>
         <translation>المشابه والظهورات الأخرى...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="649"/>
+        <location filename="../pages/evidence.py" line="717"/>
         <source>Choose files to ingest</source>
         <translation>اختر ملفات للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="654"/>
+        <location filename="../pages/evidence.py" line="722"/>
         <source>Choose a folder to ingest</source>
         <translation>اختر مجلدًا للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="596"/>
-        <location filename="../pages/evidence.py" line="671"/>
+        <location filename="../pages/evidence.py" line="664"/>
+        <location filename="../pages/evidence.py" line="739"/>
         <source>Choose or create a case first.</source>
         <translation>اختر قضية أو أنشئها أولًا.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="689"/>
+        <location filename="../pages/evidence.py" line="757"/>
         <source>Ingesting into {0}</source>
         <translation>جارٍ الإدخال في {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="697"/>
+        <location filename="../pages/evidence.py" line="765"/>
         <source>{0} saved, {1} failed.</source>
         <translation>حُفظ {0}، وفشل {1}.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="700"/>
+        <location filename="../pages/evidence.py" line="768"/>
         <source>{0} skipped as already in the case (same path and SHA-256).</source>
         <translation>تم تخطي {0} ملف موجود في القضية مسبقًا (المسار نفسه وSHA-256 نفسها).</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="703"/>
+        <location filename="../pages/evidence.py" line="771"/>
         <source>Cancelled: </source>
         <translation>أُلغي: </translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="703"/>
+        <location filename="../pages/evidence.py" line="771"/>
         <source>Finished items are kept.</source>
         <translation>العناصر المكتملة محفوظة.</translation>
     </message>
@@ -3272,6 +3349,26 @@
 <context>
     <name>MainWindow</name>
     <message>
+        <location filename="../mainwindow.py" line="250"/>
+        <source>{0} new items</source>
+        <translation>{0} عناصر جديدة</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="250"/>
+        <source>{0} new candidates</source>
+        <translation>{0} مرشحين جدد</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="250"/>
+        <source>{0} review decisions</source>
+        <translation>{0} قرارات مراجعة</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="250"/>
+        <source>From other workstations: {0}</source>
+        <translation>من محطات عمل أخرى: {0}</translation>
+    </message>
+    <message>
         <location filename="../mainwindow.py" line="43"/>
         <source>Custos</source>
         <translation>Custos</translation>
@@ -3380,32 +3477,32 @@
 <context>
     <name>Map</name>
     <message>
-        <location filename="../pages/map.py" line="142"/>
+        <location filename="../pages/map.py" line="166"/>
         <source>Stop</source>
         <translation>المحطة</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="148"/>
+        <location filename="../pages/map.py" line="172"/>
         <source>Time</source>
         <translation>الوقت</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="150"/>
+        <location filename="../pages/map.py" line="174"/>
         <source>Source</source>
         <translation>المصدر</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="152"/>
+        <location filename="../pages/map.py" line="176"/>
         <source>Kind</source>
         <translation>النوع</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="153"/>
+        <location filename="../pages/map.py" line="177"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="155"/>
+        <location filename="../pages/map.py" line="179"/>
         <source>Position</source>
         <translation>الموقع</translation>
     </message>
@@ -3413,82 +3510,82 @@
 <context>
     <name>MapPage</name>
     <message>
-        <location filename="../pages/map.py" line="106"/>
+        <location filename="../pages/map.py" line="130"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="106"/>
+        <location filename="../pages/map.py" line="130"/>
         <source>Subject</source>
         <translation>الشخص</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="123"/>
+        <location filename="../pages/map.py" line="147"/>
         <source>Drag to move, wheel or + and − to zoom. A bubble counts the items of its place: click it to zoom in. Click a dot to open its item.</source>
         <translation>اسحب لتحريك الخريطة، واستخدم العجلة أو + و − للتكبير والتصغير. تعدّ الفقاعة عناصر مكانها: انقر عليها للتكبير. انقر على نقطة لفتح عنصرها.</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="197"/>
+        <location filename="../pages/map.py" line="221"/>
         <source>No basemap: {0}</source>
         <translation>لا توجد خريطة أساس: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="202"/>
+        <location filename="../pages/map.py" line="226"/>
         <source>Track of {0}: {1} sightings in time order.</source>
         <translation>مسار {0}: {1} مشاهدة بالترتيب الزمني.</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="208"/>
+        <location filename="../pages/map.py" line="232"/>
         <source>{0} sightings have no time and are not on the track.</source>
         <translation>{0} مشاهدة بلا وقت، فهي ليست على المسار.</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="214"/>
+        <location filename="../pages/map.py" line="238"/>
         <source>{0} items have no position.</source>
         <translation>{0} عنصر بلا موقع.</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="219"/>
+        <location filename="../pages/map.py" line="243"/>
         <source>{0} items have a position that cannot be right and are not shown.</source>
         <translation>{0} عنصر موقعه المسجَّل لا يمكن أن يكون صحيحًا، فلا يُعرض.</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="240"/>
+        <location filename="../pages/map.py" line="264"/>
         <source>No case chosen.</source>
         <translation>لم يتم اختيار قضية.</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="247"/>
+        <location filename="../pages/map.py" line="271"/>
         <source>{0} items at one place.</source>
         <translation>{0} عنصر في مكان واحد.</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="250"/>
+        <location filename="../pages/map.py" line="274"/>
         <source>{0} items in view of {1} on the map.</source>
         <translation>{0} عنصر ظاهر من {1} على الخريطة.</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="258"/>
+        <location filename="../pages/map.py" line="282"/>
         <source>The first {0} are listed.</source>
         <translation>القائمة تعرض أول {0}.</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="263"/>
+        <location filename="../pages/map.py" line="287"/>
         <source>no time</source>
         <translation>بلا وقت</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="264"/>
+        <location filename="../pages/map.py" line="288"/>
         <source>zone not recorded</source>
         <translation>المنطقة غير مسجَّلة</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="276"/>
+        <location filename="../pages/map.py" line="300"/>
         <source>{0}: {1}, {2}</source>
         <translation>{0}: {1}، {2}</translation>
     </message>
     <message>
-        <location filename="../pages/map.py" line="281"/>
+        <location filename="../pages/map.py" line="305"/>
         <source>{0} items; the earliest:</source>
         <translation>{0} عنصر؛ أقدمها:</translation>
     </message>
@@ -3801,37 +3898,37 @@
         <translation>نسخ مموهة فقط</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="73"/>
+        <location filename="../pages/partners.py" line="77"/>
         <source>Valid from</source>
         <translation>صالح من</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="74"/>
+        <location filename="../pages/partners.py" line="78"/>
         <source>Valid until</source>
         <translation>صالح حتى</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="76"/>
+        <location filename="../pages/partners.py" line="80"/>
         <source>In force</source>
         <translation>سارية</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="81"/>
+        <location filename="../pages/partners.py" line="85"/>
         <source>yes</source>
         <translation>نعم</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="82"/>
+        <location filename="../pages/partners.py" line="86"/>
         <source>no</source>
         <translation>لا</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="83"/>
+        <location filename="../pages/partners.py" line="87"/>
         <source>allowed</source>
         <translation>مسموح</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="84"/>
+        <location filename="../pages/partners.py" line="88"/>
         <source>not allowed</source>
         <translation>غير مسموح</translation>
     </message>
@@ -3839,93 +3936,93 @@
 <context>
     <name>PartnersPage</name>
     <message>
-        <location filename="../pages/partners.py" line="132"/>
+        <location filename="../pages/partners.py" line="136"/>
         <source>Add partner from key card...</source>
         <translation>إضافة شريك من بطاقة مفتاح...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="134"/>
-        <location filename="../pages/partners.py" line="198"/>
+        <location filename="../pages/partners.py" line="138"/>
+        <location filename="../pages/partners.py" line="202"/>
         <source>Our agency...</source>
         <translation>جهتنا...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="166"/>
+        <location filename="../pages/partners.py" line="170"/>
         <source>Keys (compare fingerprints with the partner out of band)</source>
         <translation>المفاتيح (قارن البصمات مع الشريك عبر قناة أخرى)</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="169"/>
+        <location filename="../pages/partners.py" line="173"/>
         <source>Copy fingerprint</source>
         <translation>نسخ البصمة</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="174"/>
+        <location filename="../pages/partners.py" line="178"/>
         <source>Agreements</source>
         <translation>الاتفاقيات</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="208"/>
+        <location filename="../pages/partners.py" line="212"/>
         <source>Our agency is not set yet: partners need its name on our key card.</source>
         <translation>لم تُعيَّن جهتنا بعد: يحتاج الشركاء إلى اسمها على بطاقة مفتاحنا.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="210"/>
+        <location filename="../pages/partners.py" line="214"/>
         <source>Set our agency...</source>
         <translation>تعيين جهتنا...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="200"/>
+        <location filename="../pages/partners.py" line="204"/>
         <source>We are {0} ({1}). Our signing key: {2}</source>
         <translation>نحن {0} ({1}). مفتاح التوقيع لدينا: {2}</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="301"/>
+        <location filename="../pages/partners.py" line="305"/>
         <source>Partner key card</source>
         <translation>بطاقة مفتاح الشريك</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="360"/>
+        <location filename="../pages/partners.py" line="364"/>
         <source>Partner {0} added: compare the fingerprint.</source>
         <translation>أُضيف الشريك {0}: قارن البصمة.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="162"/>
+        <location filename="../pages/partners.py" line="166"/>
         <source>Add agreement...</source>
         <translation>إضافة اتفاقية...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="136"/>
+        <location filename="../pages/partners.py" line="140"/>
         <source>Save our key card...</source>
         <translation>حفظ بطاقة مفتاحنا...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="270"/>
+        <location filename="../pages/partners.py" line="274"/>
         <source>Last head seen: none (no bundle of theirs carried one)</source>
         <translation>آخر رأس سجل رأيناه: لا يوجد (لم تحمل أي حزمة منهم رأساً)</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="274"/>
+        <location filename="../pages/partners.py" line="278"/>
         <source>Last head seen: {0} from bundle {1} on {2}</source>
         <translation>آخر رأس سجل رأيناه: {0} من الحزمة {1} في {2}</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="283"/>
+        <location filename="../pages/partners.py" line="287"/>
         <source>Warning: their audit head went backwards ({0} in bundle {1} on {2}): their vault may have been restored or rolled back. Check with them before relying on it.</source>
         <translation>تحذير: عاد رأس سجل التدقيق لديهم إلى الوراء ({0} في الحزمة {1} في {2}): ربما استُعيدت خزنتهم من نسخة احتياطية أو أُرجعت إلى حالة سابقة. تحقّق معهم قبل الاعتماد عليها.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="332"/>
+        <location filename="../pages/partners.py" line="336"/>
         <source>Add partner {0}</source>
         <translation>إضافة الشريك {0}</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="333"/>
+        <location filename="../pages/partners.py" line="337"/>
         <source>Add {0} ({1}) as a partner?</source>
         <translation>إضافة {0} ({1}) كشريك؟</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="338"/>
+        <location filename="../pages/partners.py" line="342"/>
         <source>Fingerprint: {0}
 
 Compare it with {1} out of band (by phone or in person) before you trust this card.</source>
@@ -3934,52 +4031,52 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 قارنها مع {1} عبر قناة أخرى (بالهاتف أو شخصيًا) قبل أن تثق بهذه البطاقة.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="342"/>
+        <location filename="../pages/partners.py" line="346"/>
         <source>I compared it: add</source>
         <translation>قارنتها: أضف</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="373"/>
+        <location filename="../pages/partners.py" line="377"/>
         <source>Our agency is now {0}.</source>
         <translation>جهتنا الآن {0}.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="391"/>
+        <location filename="../pages/partners.py" line="395"/>
         <source>Fingerprint copied.</source>
         <translation>نُسخت البصمة.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="431"/>
+        <location filename="../pages/partners.py" line="435"/>
         <source>Key {0} of {1} revoked.</source>
         <translation>أُلغي المفتاح {0} الخاص بـ {1}.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="412"/>
+        <location filename="../pages/partners.py" line="416"/>
         <source>Revoke key</source>
         <translation>إلغاء المفتاح</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="414"/>
+        <location filename="../pages/partners.py" line="418"/>
         <source>Revoke key {0} of {1}? Every bundle signed with it will be refused from now on, old or new. This cannot be undone.</source>
         <translation>إلغاء المفتاح {0} الخاص بـ {1}؟ ستُرفض من الآن كل حزمة موقّعة به، قديمة أو جديدة. لا يمكن التراجع عن ذلك.</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="160"/>
+        <location filename="../pages/partners.py" line="164"/>
         <source>Revoke key...</source>
         <translation>إلغاء المفتاح...</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="342"/>
+        <location filename="../pages/partners.py" line="346"/>
         <source>Rotate key</source>
         <translation>تدوير المفتاح</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="326"/>
+        <location filename="../pages/partners.py" line="330"/>
         <source>Rotate the key of {0}</source>
         <translation>تدوير مفتاح {0}</translation>
     </message>
     <message>
-        <location filename="../pages/partners.py" line="328"/>
+        <location filename="../pages/partners.py" line="332"/>
         <source>{0} is already a partner. This card carries a new key; the current one will be retired.</source>
         <translation>{0} شريك بالفعل. تحمل هذه البطاقة مفتاحًا جديدًا؛ سيُحال المفتاح الحالي إلى التقاعد.</translation>
     </message>
@@ -4213,62 +4310,62 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>ReportDialog</name>
     <message>
-        <location filename="../pages/admin.py" line="168"/>
+        <location filename="../pages/admin.py" line="169"/>
         <source>Verify report</source>
         <translation>تقرير التحقق</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="171"/>
+        <location filename="../pages/admin.py" line="172"/>
         <source>Verify was cancelled; nothing is concluded.</source>
         <translation>أُلغي التحقق؛ لا يمكن استنتاج شيء.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="173"/>
+        <location filename="../pages/admin.py" line="174"/>
         <source>The vault is intact.</source>
         <translation>الخزنة سليمة.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="175"/>
+        <location filename="../pages/admin.py" line="176"/>
         <source>{0} problem(s) found.</source>
         <translation>وُجدت {0} مشكلة.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="177"/>
+        <location filename="../pages/admin.py" line="178"/>
         <source>{0} items in {1} stored files, {2} audit entries checked at {3}.</source>
         <translation>فُحص {0} عنصر في {1} ملف مخزّن و{2} قيد تدقيق في {3}.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="186"/>
+        <location filename="../pages/evidence.py" line="253"/>
         <source>Court report of {0}</source>
         <translation>تقرير المحكمة للقضية {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="188"/>
+        <location filename="../pages/evidence.py" line="255"/>
         <source>English</source>
         <translation>الإنجليزية</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="189"/>
+        <location filename="../pages/evidence.py" line="256"/>
         <source>Arabic</source>
         <translation>العربية</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="193"/>
+        <location filename="../pages/evidence.py" line="260"/>
         <source>Only the {0} selected item(s)</source>
         <translation>العناصر المختارة فقط ({0})</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="199"/>
+        <location filename="../pages/evidence.py" line="266"/>
         <source>The PDF is signed with this workstation&apos;s key (FILE.pdf.sig, FILE.pem) and has an HTML twin (FILE.html). The report is recorded in the custody of every item it covers.</source>
         <translation>يُوقَّع ملف PDF بمفتاح محطة العمل هذه (FILE.pdf.sig و FILE.pem) وله نسخة مقابلة بصيغة HTML (FILE.html). ويُسجَّل التقرير في سلسلة حيازة كل عنصر يشمله.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="206"/>
+        <location filename="../pages/evidence.py" line="273"/>
         <source>Language</source>
         <translation>اللغة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="209"/>
+        <location filename="../pages/evidence.py" line="276"/>
         <source>Save as...</source>
         <translation>حفظ باسم...</translation>
     </message>
@@ -5048,32 +5145,32 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>UserDialog</name>
     <message>
-        <location filename="../pages/admin.py" line="113"/>
+        <location filename="../pages/admin.py" line="114"/>
         <source>Roles of {0}</source>
         <translation>أدوار {0}</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="113"/>
+        <location filename="../pages/admin.py" line="114"/>
         <source>Add user</source>
         <translation>إضافة مستخدم</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="121"/>
+        <location filename="../pages/admin.py" line="122"/>
         <source>Name</source>
         <translation>الاسم</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="123"/>
+        <location filename="../pages/admin.py" line="124"/>
         <source>Password</source>
         <translation>كلمة المرور</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="124"/>
+        <location filename="../pages/admin.py" line="125"/>
         <source>Password again</source>
         <translation>كلمة المرور مرة أخرى</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="147"/>
+        <location filename="../pages/admin.py" line="148"/>
         <source>The two passwords differ.</source>
         <translation>كلمتا المرور مختلفتان.</translation>
     </message>
@@ -5253,6 +5350,44 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <location filename="../pages/watchlists.py" line="134"/>
         <source>Import a watchlist bundle...</source>
         <translation>استيراد حزمة قائمة مراقبة...</translation>
+    </message>
+</context>
+<context>
+    <name>WorkstationsBox</name>
+    <message>
+        <location filename="../pages/workstations.py" line="59"/>
+        <source>Workstations</source>
+        <translation>محطات العمل</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="68"/>
+        <source>Enrol this workstation...</source>
+        <translation>تسجيل محطة العمل هذه...</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="70"/>
+        <source>Revoke...</source>
+        <translation>إلغاء...</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="95"/>
+        <source>Enrol this workstation</source>
+        <translation>تسجيل محطة العمل هذه</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="97"/>
+        <source>Name of this workstation (its key is kept on this machine, for this user):</source>
+        <translation>اسم محطة العمل هذه (يُحفظ مفتاحها على هذا الجهاز، لهذا المستخدم):</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="119"/>
+        <source>Revoke workstation</source>
+        <translation>إلغاء محطة عمل</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="121"/>
+        <source>Revoke workstation {0}? Its writes are refused from then on. On a local vault it still holds the vault key and can read: revocation is recorded and enforced by Custos, not by cryptography.</source>
+        <translation>إلغاء محطة العمل {0}؟ تُرفض كتاباتها من الآن فصاعدًا. في خزنة محلية تبقى لديها مفتاح الخزنة ويمكنها القراءة: الإلغاء يسجّله Custos ويفرضه، لا التشفير.</translation>
     </message>
 </context>
 </TS>

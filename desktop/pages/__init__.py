@@ -147,6 +147,11 @@ class Page(QWidget):
     def refresh(self) -> None:
         """Reload what the page shows from the core."""
 
+    def refresh_live(self) -> None:
+        """Reload because others changed the vault: as ``refresh``, keeping the user's place
+        where the page can (the row they are on)."""
+        self.refresh()
+
     def show_case(self, reference: str) -> None:
         """Pages with a case selector select ``reference``; others ignore it."""
 

@@ -1,5 +1,5 @@
-"""Administration: users and roles, verify with its report, the idle-lock time; failed sign-ins
-and the audit head to write down."""
+"""Administration: users and roles, verify with its report, the idle-lock time, workstations;
+failed sign-ins and the audit head to write down."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from desktop.i18n import QT_TRANSLATE_NOOP
 from desktop.icons import set_icon
 from desktop.jobs import JobDialog
 from desktop.pages import Page, call
+from desktop.pages.workstations import WorkstationsBox
 from desktop.password import PasswordDialog, change_password, needs_the_vault, start_rotating
 from desktop.tablemodel import Column, RecordModel, filtered, number, setup_view, when
 from vault.printable import safe
@@ -269,6 +270,8 @@ class AdminPage(Page):
         layout.addLayout(lock)
         layout.addWidget(self.key_label)
         layout.addWidget(self._rotation_box())
+        self.workstations = WorkstationsBox(self)
+        layout.addWidget(self.workstations)
         layout.addWidget(self._security_box())
         self.dialog: UserDialog | None = None
 
@@ -347,6 +350,7 @@ class AdminPage(Page):
         from vault.users import list_users
 
         self.call(list_users, self.session, done=self._users, key="list")
+        self.workstations.refresh()
         if self.session.may("audit.read"):
             from vault.signin import security_overview
 

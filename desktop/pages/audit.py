@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -44,6 +44,12 @@ COLUMNS = (
         lambda a: "; ".join(detail_lines(a.readable)),
         width=50,
     ),
+    Column(
+        QT_TRANSLATE_NOOP("Audit", "Workstation"),
+        lambda a: a.workstation,
+        lambda w: QCoreApplication.translate("Audit", "shared key") if w == "shared" else w,
+        width=12,
+    ),
     Column(QT_TRANSLATE_NOOP("Audit", "Seq"), lambda a: a.seq, digits, align_right=True, width=6),
     Column(QT_TRANSLATE_NOOP("Audit", "Hash"), lambda a: a.hash, width=64, whole=True),
 )
@@ -59,7 +65,8 @@ class AuditPage(Page):
         self.view = QTableView()
         self.view.setObjectName("audit_table")
         self.view.setModel(self.proxy)
-        setup_view(self.view, 5, Qt.SortOrder.DescendingOrder)  # newest first
+        seq = [c.title for c in COLUMNS].index("Seq")
+        setup_view(self.view, seq, Qt.SortOrder.DescendingOrder)  # newest first
         self.details = QPlainTextEdit()
         self.details.setObjectName("audit_details")
         self.details.setReadOnly(True)

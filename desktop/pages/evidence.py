@@ -320,6 +320,7 @@ class EvidencePage(Page):
         self.alerts_dialog: Any = None
         self.similar_dialog: Any = None
         self._pending: Any = None
+        self._keep: int | None = None  # the item to select again after a live reload
         self._wanted: str | None = None  # a case to show once the list of cases arrives
         self.cases = QComboBox()
         self.cases.setMinimumWidth(220)
@@ -481,6 +482,15 @@ class EvidencePage(Page):
         else:
             self._case_chosen(index)
 
+    def refresh_live(self) -> None:
+        """Others added to the vault: the shown case's items again, the current row kept."""
+        if not self.case_ref:
+            self.refresh()
+            return
+        record = self.selected_item()
+        self._keep = record.id if record is not None else None
+        self.load_items()
+
     def _case_chosen(self, index: int) -> None:
         self.case_ref = self.cases.itemData(index)
         self.load_items()
@@ -522,6 +532,10 @@ class EvidencePage(Page):
             self._cache.pop(next(iter(self._cache)))
         self.model.set_items(*loaded)
         self._show_count()
+        keep, self._keep = self._keep, None
+        rows = [n for n, r in enumerate(self.model.records) if r.id == keep] if keep else []
+        if rows:
+            self.view.setCurrentIndex(self.proxy.mapFromSource(self.model.index(rows[0], 0)))
         if self.stack.currentWidget() is self.grid:
             self.grid.show_case(case)
         self.items_loaded.emit(case)

@@ -218,6 +218,10 @@ class ReviewPage(Page):
     def show_case(self, reference: str) -> None:
         self.cases.select(reference)
 
+    def refresh_live(self) -> None:
+        record = self.current()
+        self.load(keep=record.candidate if record is not None else None)
+
     def load(self, keep: int | None = None) -> None:
         from matching.review import list_review
 

@@ -1,0 +1,110 @@
+"""What other processes and workstations wrote since this session last looked.
+
+Every change to a vault appends an audit entry, so the chain's head is the one place that says
+"something changed" for every kind of record, whoever made it: the desktop watches it to show
+what another workstation (or the officer's ingest on the command line) adds while an analyst
+works, without the analyst pressing F5. Entries this session wrote itself are not counted: the
+desktop already refreshes after its own jobs.
+
+On a local vault the head is polled (one indexed ``SELECT`` of the last entry, four times a
+second); on a server the back end can wake the feed sooner (``Session.wait_for_change``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from vault.audit import read_head
+from vault.models import AuditEntry
+from vault.session import Session
+
+POLL_SECONDS = 0.25
+# Entries read per look: a burst larger than this (a phone dump's ingest from another desk) is
+# summarised from its first entries; the head still moves past all of them.
+MOST_READ = 5_000
+
+ITEMS = frozenset({"item.acquired", "items.acquired"})
+CANDIDATES = frozenset({"search.candidate"})
+DECISIONS = frozenset({"review.decided"})
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What others added since the last look (counts; the head now seen)."""
+
+    head: int
+    items: int = 0
+    candidates: int = 0
+    decisions: int = 0
+    other: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.items or self.candidates or self.decisions or self.other)
+
+
+def _items_of(action: str, target: str) -> int:
+    """How many items an acquisition entry records (``items:FIRST..LAST`` for a batch)."""
+    if action != "items.acquired":
+        return 1
+    first, _, last = target.removeprefix("items:").partition("..")
+    if first.isdigit() and last.isdigit() and int(last) >= int(first):
+        return int(last) - int(first) + 1
+    return 1
+
+
+class ChangeFeed:
+    """Reports, from a thread of its own, what others appended to the audit chain."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        with session.db() as db:
+            self.seen = read_head(db).seq
+
+    def look(self) -> Changes | None:
+        """What others wrote since the last look; None if the head has not moved."""
+        with self.session.db() as db:
+            head = read_head(db).seq
+            if head <= self.seen:
+                return None
+            rows = db.execute(
+                select(AuditEntry.seq, AuditEntry.action, AuditEntry.target)
+                .where(AuditEntry.seq > self.seen)
+                .order_by(AuditEntry.seq)
+                .limit(MOST_READ)
+            ).all()
+        own = self.session.own_entries
+        kinds: Counter[str] = Counter()
+        for seq, action, target in rows:
+            if seq in own:
+                continue
+            if action in ITEMS:
+                kinds["items"] += _items_of(action, target)
+            elif action in CANDIDATES:
+                kinds["candidates"] += 1
+            elif action in DECISIONS:
+                kinds["decisions"] += 1
+            else:
+                kinds["other"] += 1
+        self.seen = head
+        return Changes(
+            head, kinds["items"], kinds["candidates"], kinds["decisions"], kinds["other"]
+        )
+
+    def wait(self, stop: threading.Event, timeout: float | None = None) -> Changes | None:
+        """Block until others changed the vault (their ``Changes``), ``stop`` is set or
+        ``timeout`` passes (None then). Own writes move the head but are not reported."""
+        waited = 0.0
+        while not stop.is_set():
+            found = self.look()
+            if found is not None and found.any:
+                return found
+            if timeout is not None and waited >= timeout:
+                return None
+            self.session.wait_for_change(stop, POLL_SECONDS)
+            waited += POLL_SECONDS
+        return None
