@@ -30,6 +30,7 @@ from vault.audit import AuditLog
 from vault.cases import find_case
 from vault.errors import IntegrityFault, UserError
 from vault.models import AuditEntry, Blob, Case, CustodyEvent, Item, Meta, User, canonical
+from vault.workstations import Workstation, _by_name
 
 VAULT_KEY = bytes(range(32))
 
@@ -109,7 +110,14 @@ def _write(server: Server, marker: str = "", n: int = 3) -> dict[str, Any]:
             created_by=f"{marker}admin",
             created_at="2026-03-01",
         )
-        db.add_all([user, case, Meta(key="agency", value=f"{marker}Harbour Police".encode())])
+        station = Workstation(
+            name=f"{marker}desk-3",
+            public_key="ab" * 32,
+            enrolled_at="2026-03-01",
+            enrolled_by=f"{marker}admin",
+        )
+        agency = Meta(key="agency", value=f"{marker}Harbour Police".encode())
+        db.add_all([user, case, station, agency])
         db.flush()  # ORM rows: ids from the sequences, values sealed to them
         shas = [os.urandom(32).hex() for _ in range(n)]
         # blob names are keyed digests (``BlobStore``): opaque, not sealed
@@ -185,6 +193,7 @@ def test_every_sealed_column_round_trips_and_the_server_holds_ciphertext(server:
         ("audit", "actor", b"officer"),
         ("custody_events", "details", b"warrant"),
         ("meta", "value", b"Harbour"),
+        ("workstations", "name", b"desk-3"),
     ]:
         for (stored,) in server.raw(f"SELECT {column} FROM {table}"):
             assert stored[:1] == b"\x01" and plain not in bytes(stored), (table, column)
@@ -237,6 +246,9 @@ def test_lookups_by_a_sealed_value_go_through_the_blind_index(server: Server) ->
     sha = written["shas"][1]
     with DbSession(server.engine) as db:
         assert find_case(db, "OP-7").id == written["case"]
+        station = _by_name(db, "desk-3")
+        assert station is not None and station.enrolled_by == "admin"
+        assert _by_name(db, "desk-4") is None
         user = db.scalar(select(User).where(sealing.equals(db, User.name, "analyst")))
         assert user is not None and user.id == written["user"]
         assert (

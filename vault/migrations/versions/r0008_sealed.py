@@ -40,6 +40,7 @@ SEALED = {
     ],
     "custody_events": ["actor", "details"],
     "audit": ["actor", "target", "details"],
+    "workstations": ["name", "enrolled_by", "revoked_by"],
 }
 
 # (table, blind-index column, unique)
@@ -49,6 +50,7 @@ BLIND = [
     ("blobs", "sha256_bidx", True),
     ("items", "sha256_bidx", False),
     ("audit", "target_bidx", False),
+    ("workstations", "name_bidx", True),
 ]
 
 
