@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -30,6 +31,8 @@ from vault.jobs import Progress as ProgressEvent
 from vault.printable import safe
 
 if TYPE_CHECKING:
+    from vault.backend import Server
+    from vault.server.address import Credentials
     from vault.session import Session
 
 out = Console(highlight=False, soft_wrap=True)
@@ -98,6 +101,45 @@ def vault_of(obj: dict[str, Any]) -> Path:
     return Path(given).expanduser() if given else default_vault()
 
 
+def server_url(obj: dict[str, Any]) -> str | None:
+    """The agency server a run names (``--server``, else CUSTOS_SERVER), or None."""
+    return obj.get("server") or os.environ.get("CUSTOS_SERVER") or None
+
+
+def server_credentials(user: str) -> Credentials:
+    """The server's credentials for this run: PGPASSWORD, AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY, else prompts; never stored."""
+    from vault.server import address as addr
+
+    return addr.Credentials(
+        ask_password(f"PostgreSQL password for {user}", addr.ENV_PASSWORD),
+        ask_password("S3 access key", addr.ENV_ACCESS_KEY),
+        ask_password("S3 secret key", addr.ENV_SECRET_KEY),
+    )
+
+
+def target(ctx: click.Context) -> Path | Server:
+    """Where the run's vault is: its folder (``--vault``), or the agency server (``--server``),
+    the URL checked and the credentials asked for once per run."""
+    obj = ctx.find_root().obj or {}
+    url = server_url(obj)
+    if not url:
+        return vault_of(obj)
+    if "target" not in obj:
+        from vault.backend import Server
+        from vault.server.address import parse
+
+        where = parse(url)  # a bad URL: one line, before asking anything
+        obj["target"] = Server(url, server_credentials(where.user))
+    server: Server = obj["target"]
+    return server
+
+
+def target_label(where: Path | Server) -> str:
+    """A vault's place as output names it (a server by its URL, which holds no secret)."""
+    return str(where) if isinstance(where, Path) else f"the agency server {where.url}"
+
+
 def _can_prompt(what: str, env: str) -> None:
     """Refuse with one line (exit 2) where no one can answer a prompt (cron, CI, a pipe)."""
     if not sys.stdin.isatty():
@@ -131,8 +173,8 @@ def sign_in(ctx: click.Context) -> Session:
     from service.opener import unlock
     from vault.session import check_vault
 
-    folder = vault_path(ctx)
-    check_vault(folder)  # no vault there: say so before asking anything
+    where = target(ctx)
+    check_vault(where)  # no vault there: say so before asking anything
     user = os.environ.get("CUSTOS_USER")
     if not user:
         _can_prompt("the user name", "CUSTOS_USER")
@@ -140,7 +182,7 @@ def sign_in(ctx: click.Context) -> Session:
     password = ask_password("Password", "CUSTOS_PASSWORD")
     from cli.startup import startup
 
-    return unlock(folder, user, password, startup(ctx).take_derivation())
+    return unlock(where, user, password, startup(ctx).take_derivation())
 
 
 @contextlib.contextmanager
@@ -210,10 +252,18 @@ def run_job(run: Callable[[Callable[[Event], None]], T], title: str, unit: str =
     quiet = not err.is_terminal
     with Progress(*columns, console=err, transient=True, disable=quiet) as bar:
         task = bar.add_task(title, total=None)
+        shown = [0.0]  # when the bar was last updated
 
         def emit(event: Event) -> None:
             if isinstance(event, ProgressEvent):
-                bar.update(task, completed=event.done, total=event.total or None)
+                # The bar redraws ten times a second: an ingest of small files reports
+                # thousands of files a second, each update costing more than the file's record.
+                if quiet:
+                    return
+                at = time.monotonic()
+                if at - shown[0] >= 0.05 or (event.total and event.done >= event.total):
+                    shown[0] = at
+                    bar.update(task, completed=event.done, total=event.total or None)
             elif isinstance(event, Finished) and not event.ok:
                 say_error(event.subject, event.message)
 

@@ -84,11 +84,31 @@ class LazyGroup(click.Group):
     type=click.Path(file_okay=False),
     help="Vault folder (default: CUSTOS_VAULT, else the user's data folder).",
 )
+@click.option(
+    "--server",
+    "server",
+    metavar="URL",
+    help="Work on the agency server at URL instead of a vault folder (default: CUSTOS_SERVER; "
+    "credentials from PGPASSWORD, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY or prompts).",
+)
 @click.version_option(VERSION, prog_name="custos")
 @click.pass_context
-def cli(ctx: click.Context, vault: str | None) -> None:
+def cli(ctx: click.Context, vault: str | None, server: str | None) -> None:
     """Custos: encrypted evidence vault, face matching and partner exchange."""
-    ctx.ensure_object(dict)["vault"] = vault
+    if vault and server:
+        from vault.errors import UserError
+
+        raise UserError("give either --vault or --server, not both")
+    obj = ctx.ensure_object(dict)
+    obj["vault"] = vault
+    obj["server"] = server
+
+
+def _on_server(argv: list[str]) -> bool:
+    """Whether a command line works on an agency server (``--server``, or CUSTOS_SERVER)."""
+    return bool(os.environ.get("CUSTOS_SERVER")) or any(
+        a == "--server" or a.startswith("--server=") for a in argv
+    )
 
 
 def _derive_ahead(argv: list[str], startup: StartUp) -> None:
@@ -97,6 +117,8 @@ def _derive_ahead(argv: list[str], startup: StartUp) -> None:
     a damaged vault.toml) is left for the command itself to report."""
     user, password = os.environ.get("CUSTOS_USER"), startup.secrets.get("CUSTOS_PASSWORD")
     if not (user and password) or not argv or argv[0] in ("init", "recover", "eval", "gui"):
+        return
+    if _on_server(argv):  # the settings are in the server's database: read at unlock
         return
     try:
         user.encode("utf-8"), password.encode("utf-8")
@@ -127,7 +149,9 @@ def _vault_folder(argv: list[str]) -> Path:
 def _command(argv: list[str]) -> str:
     """The command a command line runs (its first word that is not an option or its value)."""
     words = [
-        a for i, a in enumerate(argv) if not a.startswith("-") and argv[i - 1 : i] != ["--vault"]
+        a
+        for i, a in enumerate(argv)
+        if not a.startswith("-") and argv[i - 1 : i] not in (["--vault"], ["--server"])
     ]
     return words[0] if words else ""
 
@@ -136,7 +160,7 @@ def _stage_ahead(argv: list[str], startup: StartUp) -> None:
     """``ingest`` of large files: start encrypting them into the vault's ``tmp/`` in a child
     process now, before the imports and the unlock (``vault.stageahead``); the ingest takes
     what it made for the same files. Anything unusual (no vault there) is left to the command."""
-    if _command(argv) != "ingest":
+    if _command(argv) != "ingest" or _on_server(argv):
         return
     from vault import stageahead
     from vault.config import VaultConfig

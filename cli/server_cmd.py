@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import ask_password, emit_json, err, out, problem_lines
+from cli.common import emit_json, err, out, problem_lines, server_credentials
 from vault.errors import BatchIncomplete, UserError
 from vault.server import address as addr
 from vault.server import trial
@@ -122,12 +122,7 @@ def check(url: str | None) -> None:
     if not url:
         raise UserError(f"no server given: use --server URL or set {addr.ENV_URL}")
     where = addr.parse(url)
-    credentials = addr.Credentials(
-        ask_password(f"PostgreSQL password for {where.user}", addr.ENV_PASSWORD),
-        ask_password("S3 access key", addr.ENV_ACCESS_KEY),
-        ask_password("S3 secret key", addr.ENV_SECRET_KEY),
-    )
-    report = check_server(where, credentials)
+    report = check_server(where, server_credentials(where.user))
     for line in report.found:
         out.print(line, markup=False)
     if not report.ok:

@@ -24,7 +24,14 @@ if TYPE_CHECKING:
     from vault.stageahead import StageAhead
 
 
-SECRET_VARIABLES = ("CUSTOS_PASSWORD", "CUSTOS_NEW_PASSWORD")
+# Passwords and an agency server's credentials (``--server``): taken out of the environment.
+SECRET_VARIABLES = (
+    "CUSTOS_PASSWORD",
+    "CUSTOS_NEW_PASSWORD",
+    "PGPASSWORD",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+)
 
 
 def take_secrets() -> dict[str, str]:

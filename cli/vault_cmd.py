@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from cli.common import ask_password, emit_json, err, out, run_job, signed_in, vault_path
+from cli.common import ask_password, emit_json, err, out, run_job, signed_in, target_label
+from cli.common import target as vault_target
 from service.opener import init_vault, recover
 from vault.errors import IntegrityFault, UserError
 from vault.fsutil import atomic_write
@@ -37,16 +38,16 @@ def init(
     target = Path(recovery_identity_out) if recovery_identity_out else None
     if target and os.path.lexists(target):
         raise UserError(f"{target}: already exists; not overwritten")
-    folder = vault_path(ctx)
-    check_new_vault(folder)  # before asking for a password
+    where = vault_target(ctx)
+    check_new_vault(where)  # before asking for a password
     # CUSTOS_NEW_PASSWORD as for every new password; CUSTOS_PASSWORD for older scripts
     password = ask_password(f"Password for {admin}", "CUSTOS_NEW_PASSWORD", True, "CUSTOS_PASSWORD")
-    session, identity = init_vault(folder, admin, password, recovery_recipient)
+    session, identity = init_vault(where, admin, password, recovery_recipient)
     session.close()
-    out.print(f"vault created at {folder}", markup=False)
+    out.print(f"vault created at {target_label(where)}", markup=False)
     if identity is not None:
         text = (
-            f"# Custos recovery identity for the vault at {folder}\n"
+            f"# Custos recovery identity for the vault at {target_label(where)}\n"
             f"# public key: {identity.recipient}\n{identity}\n"
         )
         if target:
@@ -73,10 +74,10 @@ def recover_cmd(ctx: click.Context, identity_file: str, admin: str) -> None:
         text = Path(identity_file).read_text()
     except OSError as exc:
         raise UserError(f"{identity_file}: cannot read: {exc.strerror}") from None
-    folder = vault_path(ctx)
-    check_vault(folder)  # before asking for a password
+    where = vault_target(ctx)
+    check_vault(where)  # before asking for a password
     password = ask_password(f"New password for {admin}", "CUSTOS_NEW_PASSWORD", confirm=True)
-    session = recover(folder, text, admin, password)
+    session = recover(where, text, admin, password)
     session.close()
     out.print(f"{admin} has a new password and the admin role", markup=False)
 
@@ -128,7 +129,9 @@ def verify(ctx: click.Context, as_json: bool, heads: tuple[str, ...]) -> None:
 
         raise Cancelled("verify cancelled before the end; the vault was not fully checked")
     if report.problems:
-        raise IntegrityFault(f"the vault at {session.folder} has {len(report.problems)} problem(s)")
+        raise IntegrityFault(
+            f"the vault at {session.backend.label} has {len(report.problems)} problem(s)"
+        )
 
 
 def register(group: click.Group) -> None:

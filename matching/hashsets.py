@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from matching import hashparse
 from matching.models import HashSet, HashSetCategory, HashSetEntry
+from vault.backend import driver_sql
 from vault.errors import Cancelled, UserError
 from vault.jobs import CancelToken, Emit, Progress
 from vault.schema import quoted
@@ -282,12 +283,12 @@ def _insert(
                 raise Cancelled("cancelled by the user; no hash set imported")
             stop = min(start + INSERT_ROWS, len(d))
             keys = [prefix + raw[i : i + width] for i in range(start * width, stop * width, width)]
-            conn.exec_driver_sql(entries, [(set_id, k) for k in keys])
+            conn.exec_driver_sql(driver_sql(conn, entries), [(set_id, k) for k in keys])
             if d.categories is not None:
                 part = d.categories[start:stop].tolist()
                 rows = [(set_id, k, c) for k, c in zip(keys, part, strict=True) if c >= 0]
                 if rows:
-                    conn.exec_driver_sql(categories, rows)
+                    conn.exec_driver_sql(driver_sql(conn, categories), rows)
             done += stop - start
             emit(Progress(done, parsed.total, "entries", "storing"))
 
@@ -318,24 +319,26 @@ def entry_batches(
         with session.db() as db:
             conn = db.connection()
             count = conn.exec_driver_sql(
-                f"SELECT count(*) FROM {entries} WHERE {where}", (set_id, lo, hi)
+                driver_sql(conn, f"SELECT count(*) FROM {entries} WHERE {where}"),
+                (set_id, lo, hi),
             ).scalar_one()
             categorised = conn.exec_driver_sql(
-                f"SELECT count(*) FROM {categories} WHERE {where}", (set_id, lo, hi)
+                driver_sql(conn, f"SELECT count(*) FROM {categories} WHERE {where}"),
+                (set_id, lo, hi),
             ).scalar_one()
         seen, last = 0, lo
         while count:
             with session.db() as db:
-                rows = (
-                    db.connection()
-                    .exec_driver_sql(
+                conn = db.connection()
+                rows = conn.exec_driver_sql(
+                    driver_sql(
+                        conn,
                         f"SELECT e.key, c.category FROM {entries} e LEFT JOIN {categories} c "
                         "ON c.set_id = e.set_id AND c.key = e.key "
                         "WHERE e.set_id = ? AND e.key > ? AND e.key < ? ORDER BY e.key LIMIT ?",
-                        (set_id, last, hi, READ_ROWS),
-                    )
-                    .all()
-                )
+                    ),
+                    (set_id, last, hi, READ_ROWS),
+                ).all()
             if not rows:
                 break
             last = rows[-1][0]

@@ -18,6 +18,7 @@ import numpy as np
 
 from matching.hashparse import ALGORITHMS
 from matching.models import HashSet, HashSetCategory, HashSetEntry
+from vault.backend import driver_sql
 from vault.session import Session
 
 READ_ROWS = 50_000
@@ -85,15 +86,15 @@ def closest_entries(
         last = lo
         while True:
             with session.db() as db:
-                rows = (
-                    db.connection()
-                    .exec_driver_sql(
+                conn = db.connection()
+                rows = conn.exec_driver_sql(
+                    driver_sql(
+                        conn,
                         f"SELECT key FROM {entries} WHERE set_id = ? AND key > ? AND key < ? "
                         "ORDER BY key LIMIT ?",
-                        (set_id, last, hi, READ_ROWS),
-                    )
-                    .all()
-                )
+                    ),
+                    (set_id, last, hi, READ_ROWS),
+                ).all()
             if not rows:
                 break
             last = rows[-1][0]
@@ -121,15 +122,15 @@ def set_match(
 ) -> SetMatch:
     """A ``SetMatch`` for one entry of a set, with the entry's category."""
     with session.db() as db:
-        category = (
-            db.connection()
-            .exec_driver_sql(
+        conn = db.connection()
+        category = conn.exec_driver_sql(
+            driver_sql(
+                conn,
                 f"SELECT category FROM {HashSetCategory.__tablename__} "
                 "WHERE set_id = ? AND key = ?",
-                (set_id, key),
-            )
-            .scalar()
-        )
+            ),
+            (set_id, key),
+        ).scalar()
     name, kind = named
     return SetMatch(
         f"{kind} near-duplicate", name, kind, category, key[1:].hex(), distance, frame_time

@@ -33,6 +33,7 @@ from matching.pdq import MATCH_DISTANCE, MIN_QUALITY, HashIndex, PdqHash
 from matching.pdqsets import SetMatch, closest_entries, match_order, pdq_set_matches, set_match
 from matching.pdqstore import add_pdq_rows, hashed_items
 from vault import sealing
+from vault.backend import driver_sql
 from vault.cases import find_case
 from vault.errors import IntegrityFault, PermissionDenied, UserError
 from vault.fsutil import plain_copy
@@ -144,15 +145,15 @@ class _VaultHashes:
             newest = db.scalar(select(func.max(PdqRecord.id))) or 0
             if newest <= self.last_id:
                 return
-            rows = (
-                db.connection()
-                .exec_driver_sql(
+            conn = db.connection()
+            rows = conn.exec_driver_sql(
+                driver_sql(
+                    conn,
                     "SELECT id, item_id, case_id, hash, quality, frame_time FROM pdq_hashes "
                     "WHERE id > ? ORDER BY id",
-                    (self.last_id,),
-                )
-                .fetchall()
-            )
+                ),
+                (self.last_id,),
+            ).fetchall()
         if not rows:
             return
         ids, items, cases, hashes, quality, times = zip(*rows, strict=True)

@@ -21,6 +21,7 @@ from matching.models import LAYER as MATCHING
 from vault import session as _session
 from vault import signin
 from vault.agefmt import Identity
+from vault.backend import Server
 from vault.errors import AuthenticationFailed, DiskFull, disk_full
 from vault.keys import Derivation, KdfParams
 from vault.schema import VAULT, Schema
@@ -45,8 +46,24 @@ SCHEMA = Schema(
 )
 
 
-def unlock(folder: Path, user: str, password: str, ahead: Derivation | None = None) -> Session:
+def local_folder(where: Path | Server) -> Path:
+    """The folder on this machine a vault works in: the vault's own, or this workstation's
+    folder for an agency server (``tmp/``, the sign-in ledger, caches)."""
+    if isinstance(where, Server):
+        from vault.backend import server_folder
+        from vault.server.address import parse
+
+        return server_folder(parse(where.url))
+    return where
+
+
+def unlock(
+    where: Path | Server, user: str, password: str, ahead: Derivation | None = None
+) -> Session:
     """Open the vault as ``user``; wrong name, wrong password and disabled user fail alike.
+
+    ``where``: the vault's folder, or an agency server (``vault.backend.Server``: the
+    ``--server`` URL and the credentials the face was given).
 
     ``ahead``: the user's key derivation, if the caller started it early (the CLI does); its
     answer is not looked at before the sign-in throttle has let the attempt through.
@@ -54,13 +71,15 @@ def unlock(folder: Path, user: str, password: str, ahead: Derivation | None = No
     Failed sign-ins are counted per typed name outside the database and slowed (``signin``):
     ``SignInThrottled`` (exit 3, "wait N s") while the name must wait; the next successful
     sign-in audits them."""
+    folder = local_folder(where)
+    config = _session.check_vault(where) if isinstance(where, Server) else None
     with _full_disk_said(folder):
-        attempt = signin.attempt(folder, user)
+        attempt = signin.attempt(folder, user, config)
     if not signin.is_text(user, password):  # counted like any guess
         raise AuthenticationFailed("unknown user or wrong password")
     try:
         with _full_disk_said(folder):
-            session = _session.unlock(folder, user, password, SCHEMA, ahead)
+            session = _session.unlock(where, user, password, SCHEMA, ahead)
     except AuthenticationFailed:
         raise  # a guess: it stays counted
     except BaseException:
@@ -84,21 +103,22 @@ def _full_disk_said(folder: Path) -> Iterator[None]:
 
 
 def init_vault(
-    folder: Path,
+    where: Path | Server,
     admin: str,
     password: str,
     recovery_recipient: str | None = None,
     kdf: KdfParams | None = None,
 ) -> tuple[Session, Identity | None]:
-    """Create a vault; returns the admin's session and the new recovery identity (if made here)."""
-    with _full_disk_said(folder):
-        return _session.init_vault(folder, admin, password, SCHEMA, recovery_recipient, kdf)
+    """Create a vault (in a folder, or the agency vault on an empty server); returns the admin's
+    session and the new recovery identity (if made here)."""
+    with _full_disk_said(local_folder(where)):
+        return _session.init_vault(where, admin, password, SCHEMA, recovery_recipient, kdf)
 
 
-def recover(folder: Path, identity_text: str, admin: str, password: str) -> Session:
+def recover(where: Path | Server, identity_text: str, admin: str, password: str) -> Session:
     """Reopen a vault with the escrowed recovery identity and give ``admin`` a new password."""
-    with _full_disk_said(folder):
-        session = _session.recover(folder, identity_text, admin, password, SCHEMA)
+    with _full_disk_said(local_folder(where)):
+        session = _session.recover(where, identity_text, admin, password, SCHEMA)
     _signed_in(session, admin, None)
     return session
 

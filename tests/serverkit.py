@@ -18,17 +18,21 @@ Outside CI, a machine without the programs (``scripts/bootstrap.sh`` not run) sk
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vault.backend import Server
 from vault.errors import UserError
 from vault.objectstore import S3Store
 from vault.server import postgres, trial
+from vault.server.address import parse
 from vault.server.base import Layout, Programs, account, free_port_base
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -76,6 +80,48 @@ class TrialServer:
 
     def object_store(self) -> S3Store:
         return S3Store(self.connection.address.s3, self.connection.credentials)
+
+    def new_place(self) -> Server:
+        """An empty database and an empty bucket of a test's own on this server, as the
+        ``vault.backend.Server`` a face would pass (the custos role's credentials)."""
+        name = "t" + uuid.uuid4().hex[:16]
+        with self.superuser() as su:
+            su.execute(f"CREATE DATABASE {name} OWNER custos")
+        self.object_store()._client.create_bucket(Bucket=name)
+        address = self.connection.address
+        place = dataclasses.replace(
+            address, database=name, s3=dataclasses.replace(address.s3, bucket=name)
+        )
+        return Server(place.url(), self.connection.credentials)
+
+    @contextlib.contextmanager
+    def place(self) -> Iterator[Server]:
+        """``new_place`` for the length of a test, then dropped: pgbouncer keeps idle server
+        connections per database for minutes, so databases left behind by many tests would take
+        every PostgreSQL connection slot."""
+        place = self.new_place()
+        try:
+            yield place
+        finally:
+            self.drop_place(place)
+
+    def drop_place(self, place: Server) -> None:
+        where = parse(place.url)
+        with self.superuser() as su:
+            su.execute(f"DROP DATABASE IF EXISTS {where.database} WITH (FORCE)")
+        client = self.object_store()._client
+        with contextlib.suppress(Exception):
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=where.s3.bucket):
+                for entry in page.get("Contents", ()):
+                    client.delete_object(Bucket=where.s3.bucket, Key=entry["Key"])
+            client.delete_bucket(Bucket=where.s3.bucket)
+
+    def env_for(self, place: Server) -> dict[str, str]:
+        """``env`` naming ``place`` (its database and bucket) as the server."""
+        return {**self.env, "CUSTOS_SERVER": place.url}
+
+    def store_of(self, place: Server) -> S3Store:
+        return S3Store(parse(place.url).s3, self.connection.credentials)
 
 
 def missing_programs() -> str | None:

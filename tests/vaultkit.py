@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select, text
 
 from service.opener import init_vault, unlock
+from vault.backend import Server
 from vault.keys import KdfParams
 from vault.models import AuditEntry
 from vault.schema import Schema
@@ -47,8 +48,9 @@ def require_tool(name: str) -> str:
     return found
 
 
-def new_vault(folder: Path, admin: str = "alice") -> tuple[Session, str]:
-    """A fresh vault with ``admin`` holding every role; returns the session and recovery text."""
+def new_vault(folder: Path | Server, admin: str = "alice") -> tuple[Session, str]:
+    """A fresh vault with ``admin`` holding every role (in a folder, or on an agency server:
+    ``serverkit.TrialServer.new_place``); returns the session and recovery text."""
     session, identity = init_vault(folder, admin, PASSWORD, kdf=FAST_KDF)
     assert identity is not None
     return session, f"{identity}\n"
@@ -131,6 +133,25 @@ def run_cli(
         cwd=ROOT,
         timeout=timeout,
     )
+
+
+def server_env(session: Session) -> dict[str, str]:
+    """What a ``custos`` subprocess needs besides ``vault=`` to open ``session``'s vault when it
+    is on an agency server (the URL, the credentials, the workstation's cache folder); nothing
+    for a local vault."""
+    from vault.backend import ServerBackend
+
+    backend = session.backend
+    if not isinstance(backend, ServerBackend):
+        return {}
+    given = backend.credentials
+    return {
+        "CUSTOS_SERVER": backend.address.url(),
+        "PGPASSWORD": given.password,
+        "AWS_ACCESS_KEY_ID": given.access_key,
+        "AWS_SECRET_ACCESS_KEY": given.secret_key,
+        "CUSTOS_CACHE_DIR": os.environ.get("CUSTOS_CACHE_DIR", ""),
+    }
 
 
 def cli_env(vault: Path, user: str = "alice", password: str = PASSWORD, **env: str) -> dict:

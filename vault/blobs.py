@@ -1,9 +1,10 @@
 """The blob store: one age v1 file per distinct content, named by a keyed hash, or an object in a
 pack (small objects, ``vault.packs``).
 
-``blobs/ab/<name>`` where name = HMAC-SHA256(blob-name key, SHA-256 of the plaintext). The folder
+``blobs/ab/<name>`` where name = HMAC-SHA256(blob-name key, SHA-256 of the plaintext). The store
 shows neither content nor equality with a known file; the same content is stored once. Writes go
-to ``tmp/`` first and are renamed in only when complete (see ``vault.ingest`` for the order).
+to ``tmp/`` first and are handed to the object store only when complete (a rename into the
+vault's folder, an upload to an agency server's bucket; see ``vault.ingest`` for the order).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from typing import TYPE_CHECKING, BinaryIO
 from sqlalchemy import select
 
 from vault import agefmt, packs
-from vault.errors import IntegrityFault
-from vault.fsutil import fsync_dir
+from vault.errors import IntegrityFault, UserError
+from vault.objectstore import ObjectMissing, ObjectStore
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session as DbSession
@@ -32,33 +33,37 @@ if TYPE_CHECKING:
 
 READ_CHUNK = 1 << 20
 WRITE_BUFFER = 1 << 20
-# An empty file in blobs/: blobs may be stored that no database row names yet (a session moved
-# blobs in and has not settled). Only then does opening the vault look for orphans, a scan of
-# every blob name that would cost seconds per command on a vault of a million blobs.
-UNSETTLED = ".unsettled"
+
+
+def blob_key(name: str) -> str:
+    return f"blobs/{name[:2]}/{name}"
+
+
+def pack_key(pack: str) -> str:
+    return f"packs/{pack[:2]}/{pack}"
 
 
 class BlobStore:
+    """Blobs and packs in an ``ObjectStore`` (``vault.objectstore``: the vault's own folder, or
+    an agency server's S3 bucket), written through temp files in ``tmp`` (a local folder)."""
+
     def __init__(
         self,
-        folder: Path,
+        store: ObjectStore,
+        tmp: Path,
         name_key: bytes,
         recipients: list[agefmt.Recipient],
         identity: agefmt.Identities,
     ) -> None:
-        self.root = folder / "blobs"
-        self._root = str(self.root)
-        self.packs = folder / "packs"
-        self._packs = str(self.packs)
+        self.store = store
         # blob name -> (pack, offset, size) of a packed object, None for a loose blob; the
         # session sets it (the database says where each object is)
         self.locate: Callable[[str], tuple[str, int, int] | None] = lambda name: None
-        self.tmp = folder / "tmp"
+        self.tmp = tmp
         self._name_key = name_key
         self.recipients = recipients
         self._identity = identity
         self._move_lock = threading.Lock()
-        self._marker = os.path.join(self._root, UNSETTLED)
         self._marked = False  # this session made the marker durable
 
     def use_keys(self, name_key: bytes, identities: agefmt.Identities) -> None:
@@ -76,13 +81,20 @@ class BlobStore:
         return hmac.new(self._name_key, bytes.fromhex(sha256_hex), hashlib.sha256).hexdigest()
 
     def path(self, name: str) -> Path:
-        return self.root / name[:2] / name
+        """A blob's file (a local vault only: tests and rotation look at the files)."""
+        return Path(self._local(blob_key(name)))
 
     def pack_path(self, pack: str) -> str:
-        return os.path.join(self._packs, pack[:2], pack)
+        return self._local(pack_key(pack))
+
+    def _local(self, key: str) -> str:
+        path = self.store.local_path(key)
+        if path is None:
+            raise UserError(f"{self.store.label}: stored objects are not files on this machine")
+        return path
 
     def exists(self, name: str) -> bool:
-        return self.path(name).exists()
+        return self.store.exists(blob_key(name))
 
     @contextlib.contextmanager
     def temp_file(self, size_hint: int = WRITE_BUFFER) -> Iterator[tuple[Path, BinaryIO]]:
@@ -109,47 +121,30 @@ class BlobStore:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
-    def move_in(self, tmp_path: str | Path, name: str) -> bool:
-        """Rename a finished temp file into place; False when that content is already stored.
-
-        Not durable by itself: the caller makes the rename (and a new ``blobs/ab`` folder)
-        durable, ingest with one ``syncfs`` per batch, ``put_bytes`` with folder fsyncs.
-        """
-        # Plain strings, not pathlib: ingest of many small files calls this once per file.
-        folder = os.path.join(self._root, name[:2])
-        target = os.path.join(folder, name)
-        # Check and rename under a lock: ingest stores small files on several threads, and two
-        # copies of one content must not both pass the check (the second rename could replace
-        # a blob already committed by a file that is not durable yet).
+    def _mark(self) -> None:
+        """Before this session's first object goes in: from now on a crash may leave orphans."""
         with self._move_lock:
-            if os.path.exists(target):
-                return False
             if not self._marked:
-                self._mark_unsettled()
-            try:
-                os.replace(tmp_path, target)
-            except FileNotFoundError:  # first blob under this prefix (one stat fewer per blob)
-                with contextlib.suppress(FileExistsError):
-                    os.mkdir(folder, 0o700)
-                os.replace(tmp_path, target)
-        return True
+                self.store.mark_unsettled()
+                self._marked = True
+
+    def move_in(self, tmp_path: str | Path, name: str) -> bool:
+        """Store a finished temp file as blob ``name``; False (the file left) when that content
+        is already stored.
+
+        Not durable by itself in a folder: the caller makes the rename (and a new ``blobs/ab``
+        folder) durable, ingest with one ``syncfs`` per batch, ``put_bytes`` with folder fsyncs.
+        """
+        if not self._marked:
+            self._mark()
+        return self.store.take(blob_key(name), tmp_path)
 
     def move_pack_in(self, tmp_path: str, pack: str) -> None:
-        """Rename a sealed pack from ``tmp/`` into ``packs/``; not durable by itself (ingest's
+        """Store a sealed pack from ``tmp/``; not durable by itself in a folder (ingest's
         ``syncfs`` before the commit that records its objects makes it so)."""
-        folder = os.path.join(self._packs, pack[:2])
-        with self._move_lock:
-            if not self._marked:
-                self._mark_unsettled()
-            try:
-                os.replace(tmp_path, os.path.join(folder, pack))
-            except FileNotFoundError:
-                if not os.path.isdir(self._packs):
-                    with contextlib.suppress(FileExistsError):
-                        os.mkdir(self._packs, 0o700)
-                with contextlib.suppress(FileExistsError):
-                    os.mkdir(folder, 0o700)
-                os.replace(tmp_path, os.path.join(folder, pack))
+        if not self._marked:
+            self._mark()
+        self.store.take(pack_key(pack), tmp_path)
 
     def put_bytes(self, data: bytes) -> tuple[str, str, bool]:
         """Store a small object durably; returns (blob name, sha256, newly stored)."""
@@ -163,24 +158,40 @@ class BlobStore:
             enc.close()
             fh.flush()
             os.fsync(fh.fileno())
-            new = self.move_in(tmp, name)
-        fsync_dir(self.path(name).parent)
-        fsync_dir(self.root)  # in case move_in made the prefix folder
+            if not self._marked:
+                self._mark()
+            new = self.store.take(blob_key(name), tmp, durable=True)
         return name, sha, new
 
+    def _read_packed(self, pack: str, offset: int, size: int) -> bytes:
+        key = pack_key(pack)
+        path = self.store.local_path(key)
+        if path is not None:
+            return packs.read_object(path, self._identity, offset, size)
+        store = self.store
+        return packs.read_object_ranged(
+            lambda at, n: store.read(key, at, n), store.size(key), self._identity, offset, size
+        )
+
     def read_chunks(self, name: str) -> Iterator[bytes]:
-        """Decrypt a blob; ``agefmt.AgeError`` if it was altered, ``OSError`` if it is missing."""
+        """Decrypt a blob; ``agefmt.AgeError`` if it was altered, ``OSError`` (or
+        ``ObjectMissing``) if it is missing."""
         where = self.locate(name)
         if where is not None:
-            pack, offset, size = where
-            yield packs.read_object(self.pack_path(pack), self._identity, offset, size)
+            yield self._read_packed(*where)
             return
         yield from self.read_file_chunks(name)
 
     def read_file_chunks(self, name: str) -> Iterator[bytes]:
         """``read_chunks`` of a blob known to be a file of its own (no database look-up)."""
+        key = blob_key(name)
+        path = self.store.local_path(key)
+        if path is None:
+            with self.store.open(key) as fh:
+                yield from agefmt.decrypt_chunks(fh, self._identity)
+            return
         with (
-            open(self.path(name), "rb", buffering=0) as raw,
+            open(path, "rb", buffering=0) as raw,
             open(raw.fileno(), "rb", closefd=False, buffering=1 << 20) as fh,
         ):
             yield from agefmt.decrypt_chunks(fh, self._identity)
@@ -190,11 +201,24 @@ class BlobStore:
         """A blob's plaintext for ``readinto`` (no copy per chunk); errors as ``read_chunks``."""
         where = self.locate(name)
         if where is not None:
-            pack, offset, size = where
-            yield _Plain(packs.read_object(self.pack_path(pack), self._identity, offset, size))
+            yield _Plain(self._read_packed(*where))
             return
-        with open(self.path(name), "rb") as fh:
+        key = blob_key(name)
+        path = self.store.local_path(key)
+        with open(path, "rb") if path is not None else self.store.open(key) as fh:
             yield agefmt.Decryptor(fh, self._identity)
+
+    @contextlib.contextmanager
+    def open_pack(self, pack: str) -> Iterator[BinaryIO]:
+        """A pack's file (in an object store: spooled to a private temp file)."""
+        key = pack_key(pack)
+        path = self.store.local_path(key)
+        if path is not None:
+            with open(path, "rb") as fh:
+                yield fh
+            return
+        with self.store.open(key) as fh:
+            yield fh
 
     def read_bytes(self, name: str) -> bytes:
         """A blob's plaintext, authenticated but NOT checked against its hash: a blob file
@@ -216,7 +240,7 @@ class BlobStore:
             raise IntegrityFault(
                 f"{label}: stored copy fails authentication (altered or damaged); run verify"
             ) from None
-        except FileNotFoundError:
+        except (FileNotFoundError, ObjectMissing):
             raise IntegrityFault(f"{label}: stored copy is missing; run verify") from None
         except OSError as exc:
             raise IntegrityFault(
@@ -229,47 +253,28 @@ class BlobStore:
         return data
 
     def stored_names(self) -> Iterator[str]:
-        for sub in self.root.iterdir():
-            if sub.is_dir():
-                for f in sub.iterdir():
-                    yield f.name
+        for key in self.store.names("blobs"):
+            yield key.rsplit("/", 1)[1]
 
     def stored_packs(self) -> Iterator[str]:
-        """Names of the packs in ``packs/``."""
-        if not self.packs.is_dir():
-            return
-        for sub in self.packs.iterdir():
-            if sub.is_dir():
-                for f in sub.iterdir():
-                    yield f.name
-
-    def _mark_unsettled(self) -> None:
-        """Before this session's first blob goes in: from now on a crash may leave orphans.
-
-        Durable before the rename it precedes (fsync of the file and the folder), so a crash
-        can never leave an orphan without the marker.
-        """
-        fd = os.open(self._marker, os.O_WRONLY | os.O_CREAT, 0o600)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        fsync_dir(self.root)
-        self._marked = True
+        """Names of the packs in the store."""
+        for key in self.store.names("packs"):
+            yield key.rsplit("/", 1)[1]
 
     def settle(self, db: DbSession) -> int:
-        """Remove orphan blobs if the marker says there may be some, then the marker.
+        """Remove orphan objects if the marker says there may be some, then the marker.
 
         Called when the vault opens (after a crash) and when a session closes (after a
-        cancelled or failed job), each time when no commit can run beside it: otherwise a blob
-        committed after the scan read the rows would be taken for an orphan. Holds the move
-        lock: a blob moved in meanwhile is either seen by the scan or marks the store again.
+        cancelled or failed job), each time when no commit can run beside it (the vault held
+        alone: on a server, by no other workstation either): otherwise an object committed
+        after the scan read the rows would be taken for an orphan. Holds the move lock: an
+        object moved in meanwhile is either seen by the scan or marks the store again.
         """
         with self._move_lock:
-            if not os.path.exists(self._marker):
+            if not self.store.unsettled():
                 return 0
             removed = self.remove_orphans(db)
-            os.unlink(self._marker)
+            self.store.settled()
             self._marked = False
             return removed
 
@@ -287,11 +292,11 @@ class BlobStore:
         removed = 0
         for name in list(self.stored_names()):
             if name not in loose:
-                self.path(name).unlink()
+                self.store.delete(blob_key(name))
                 removed += 1
         for pack in list(self.stored_packs()):
             if pack not in used:
-                os.unlink(self.pack_path(pack))
+                self.store.delete(pack_key(pack))
                 removed += 1
         return removed
 

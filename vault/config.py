@@ -50,7 +50,17 @@ class VaultConfig:
         if not path.is_file():
             raise VaultUnavailable(f"{folder}: not a Custos vault (no {FILENAME})")
         try:
-            raw = tomllib.loads(path.read_text("utf-8"))
+            text = path.read_text("utf-8")
+        except (OSError, ValueError) as exc:
+            raise VaultUnavailable(f"{path}: damaged vault file ({exc})") from None
+        return cls.parse(text, folder, path)
+
+    @classmethod
+    def parse(cls, text: str, folder: Path | str, path: Path | str) -> VaultConfig:
+        """The settings in ``text`` (a ``vault.toml``'s, or an agency server's ``vault_file``
+        row); ``folder`` and ``path`` name where it came from in a refusal."""
+        try:
+            raw = tomllib.loads(text)
             fmt = int(raw["format"])
             if fmt > FORMAT:
                 raise VaultUnavailable(
@@ -115,6 +125,10 @@ class VaultConfig:
         ]
 
     def save(self, folder: Path, name: str = FILENAME) -> None:
+        atomic_write(folder / name, self.text().encode(), mode=0o600)
+
+    def text(self) -> str:
+        """The file's text (what ``save`` writes, ``parse`` reads)."""
         b64 = base64.b64encode
         lines = [
             "# Custos vault. Everything secret here is encrypted; see docs/ARCHITECTURE.md.",
@@ -141,7 +155,7 @@ class VaultConfig:
             "[auth]",
             *(f'{k} = "{v}"' for k, v in sorted(self.auth.items())),
         ]
-        atomic_write(folder / name, ("\n".join(lines) + "\n").encode(), mode=0o600)
+        return "\n".join(lines) + "\n"
 
 
 def is_vault(folder: Path) -> bool:

@@ -13,14 +13,23 @@ files, encrypted on the workstation before they reach any store. So a store only
 ``read(key, offset, size)``  a byte range (a packed object's chunks), ``get_chunks(key)`` all of it
 ``exists(key)``, ``delete(key)``, ``size(key)``, ``names(prefix)`` (every key under a prefix, to
                         find orphans: an object no database row names)
+``take(key, path, durable)``  ``put`` a finished temp file the caller gives up (False, the file
+                        left, when the key is already stored): the blob store's way in. A folder
+                        renames it (no copy: ingest of small files stays a rename per file); S3
+                        uploads it and removes it. ``durable``: the folder fsyncs the folders
+                        too (ingest makes a batch durable with one ``syncfs`` instead)
+``local_path(key)``     the object's file when the store is a local folder (reads open it
+                        directly), else None (reads go through ``read``/``open``)
+``mark_unsettled()``, ``unsettled()``, ``settled()``  the marker that objects may be stored that no
+                        committed row names yet (only then is the store scanned for orphans)
 
 Keys are ``<space>/<ab>/<name>`` with ``space`` ``blobs`` or ``packs``; the folder store maps a
 key to the same relative path inside the vault folder, so it reads an existing vault as it is.
 The S3 store keeps the same keys in one bucket (path-style addressing: endpoints such as
 SeaweedFS and MinIO on an IP address have no virtual-host names; TLS verified when the endpoint
 is https). ``copy_objects`` moves every object from one store to another (the blob half of
-``custos server push``). ``BlobStore`` still works on the folder directly; moving its reads and
-writes onto this interface is open (docs/STATUS.md, issue 12).
+``custos server push``). ``vault.blobs.BlobStore`` reads and writes only through this interface
+(``vault.backend`` gives a local vault a ``FolderStore``, an agency server an ``S3Store``).
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import contextlib
 import os
 import re
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
@@ -79,6 +89,16 @@ class ObjectStore(Protocol):
     def size(self, key: str) -> int: ...
     def delete(self, key: str) -> None: ...
     def names(self, prefix: str) -> Iterator[str]: ...
+    def take(self, key: str, path: str | Path, durable: bool = False) -> bool: ...
+    def local_path(self, key: str) -> str | None: ...
+    def mark_unsettled(self) -> None: ...
+    def unsettled(self) -> bool: ...
+    def settled(self) -> None: ...
+
+
+# The object whose presence says "objects may be stored that no committed row names" (orphans
+# of a crash): a file in ``blobs/`` as vaults have always had it, an object at the bucket's top.
+UNSETTLED = ".unsettled"
 
 
 class FolderStore:
@@ -87,6 +107,12 @@ class FolderStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.label = str(folder)
+        self._root = str(folder)
+        self._marker = os.path.join(self._root, "blobs", UNSETTLED)
+        # Check and rename under a lock: ingest stores small files on several threads, and two
+        # copies of one content must not both pass the check (the second rename could replace
+        # an object already committed by a file that is not durable yet).
+        self._take_lock = threading.Lock()
 
     def _path(self, key: str) -> Path:
         return self.folder / check_key(key)
@@ -138,6 +164,53 @@ class FolderStore:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
             fsync_dir(path.parent)
+
+    def local_path(self, key: str) -> str:
+        # Plain strings, not pathlib, no pattern check: called once per object read or stored
+        # (keys come from the blob store, which makes them from hex names).
+        return os.path.join(self._root, key)
+
+    def take(self, key: str, path: str | Path, durable: bool = False) -> bool:
+        """Rename ``path`` in as ``key``; False (``path`` left) when ``key`` is stored already.
+
+        Not durable unless ``durable`` (the folders fsynced): ingest makes a batch's renames
+        durable with one ``syncfs`` before the commit that records them."""
+        target = os.path.join(self._root, key)
+        folder = os.path.dirname(target)
+        with self._take_lock:
+            if os.path.exists(target):
+                return False
+            try:
+                os.replace(path, target)
+            except FileNotFoundError:  # first object under this prefix (one stat fewer each)
+                space = os.path.dirname(folder)
+                if not os.path.isdir(space):
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(space, 0o700)
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(folder, 0o700)
+                os.replace(path, target)
+        if durable:
+            fsync_dir(Path(folder))
+            fsync_dir(Path(folder).parent)  # in case the prefix folder is new
+        return True
+
+    def mark_unsettled(self) -> None:
+        """Durable before the rename it precedes (fsync of the file and the folder), so a crash
+        can never leave an orphan without the marker."""
+        fd = os.open(self._marker, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        fsync_dir(Path(self._marker).parent)
+
+    def unsettled(self) -> bool:
+        return os.path.exists(self._marker)
+
+    def settled(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._marker)
 
     def names(self, prefix: str) -> Iterator[str]:
         """Every key under ``prefix`` (``blobs/`` or ``packs/``); the unsettled marker and
@@ -287,6 +360,40 @@ class S3Store:
     def delete(self, key: str) -> None:
         check_key(key)
         self._call(key, lambda: self._client.delete_object(Bucket=self.bucket, Key=key))
+
+    def local_path(self, key: str) -> None:
+        return None
+
+    def take(self, key: str, path: str | Path, durable: bool = False) -> bool:
+        """Upload ``path`` as ``key`` and remove it; False (``path`` left) if ``key`` is stored.
+
+        Durable once the upload completed, whatever ``durable`` says. Two uploads of one
+        content under one key may race: each is a whole, valid age file of the same plaintext
+        (the last one stays), so no lock is needed."""
+        if self.exists(key):
+            return False
+        self.put(key, Path(path))
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        return True
+
+    def mark_unsettled(self) -> None:
+        self._call(
+            UNSETTLED,
+            lambda: self._client.put_object(Bucket=self.bucket, Key=UNSETTLED, Body=b""),
+        )
+
+    def unsettled(self) -> bool:
+        try:
+            self._call(
+                UNSETTLED, lambda: self._client.head_object(Bucket=self.bucket, Key=UNSETTLED)
+            )
+        except ObjectMissing:
+            return False
+        return True
+
+    def settled(self) -> None:
+        self._call(UNSETTLED, lambda: self._client.delete_object(Bucket=self.bucket, Key=UNSETTLED))
 
     def names(self, prefix: str) -> Iterator[str]:
         pages = self._client.get_paginator("list_objects_v2").paginate(

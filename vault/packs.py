@@ -37,10 +37,12 @@ This module needs nothing of the vault but ``agefmt``: ingest's worker processes
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import tarfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -143,14 +145,17 @@ class PackWriter:
             os.unlink(self.path)
 
 
-def _payload(fh: BinaryIO, identities: agefmt.Identities) -> tuple[ChaCha20Poly1305, int, int]:
-    """The payload cipher, the payload's start and its number of chunks."""
+def _payload(
+    fh: BinaryIO, identities: agefmt.Identities, total: int | None = None
+) -> tuple[ChaCha20Poly1305, int, int]:
+    """The payload cipher, the payload's start and its number of chunks (``total``: the file's
+    size, when ``fh`` holds only its beginning)."""
     file_key = agefmt.read_file_key(fh, identities)
     nonce = fh.read(16)
     if len(nonce) != 16:
         raise agefmt.AgeError("truncated payload")
     start = fh.tell()
-    payload = os.fstat(fh.fileno()).st_size - start
+    payload = (os.fstat(fh.fileno()).st_size if total is None else total) - start
     chunks = max(1, -(-payload // _SEALED))
     return ChaCha20Poly1305(agefmt.hkdf(file_key, nonce, b"payload")), start, chunks
 
@@ -167,6 +172,49 @@ def read_object(path: str, identities: agefmt.Identities, offset: int, size: int
             raise agefmt.AgeError("truncated payload")
         fh.seek(start + first * _SEALED)
         sealed = fh.read((last - first + 1) * _SEALED)
+    return _opened(aead, chunks, first, last, sealed, offset, size)
+
+
+# An age header to two X25519 recipients is ~330 bytes; a header is read in one request of
+# this size (a larger one, e.g. more recipients, costs a second).
+_HEAD = 4096
+
+
+def read_object_ranged(
+    read: Callable[[int, int], bytes],
+    total: int,
+    identities: agefmt.Identities,
+    offset: int,
+    size: int,
+) -> bytes:
+    """``read_object`` of a pack in an object store: ``read(offset, size)`` gives a byte range
+    of the pack, ``total`` its size. Two ranged reads: the header, the chunks that hold the
+    object; nothing else of the pack is fetched."""
+    head = read(0, min(total, _HEAD))
+    try:
+        aead, start, chunks = _payload(io.BytesIO(head), identities, total)
+    except agefmt.AgeError:
+        if len(head) >= total:
+            raise
+        aead, start, chunks = _payload(io.BytesIO(read(0, total)), identities, total)
+    if size == 0:
+        return b""
+    first, last = offset // agefmt.CHUNK, (offset + size - 1) // agefmt.CHUNK
+    if last >= chunks:
+        raise agefmt.AgeError("truncated payload")
+    sealed = read(start + first * _SEALED, (last - first + 1) * _SEALED)
+    return _opened(aead, chunks, first, last, sealed, offset, size)
+
+
+def _opened(
+    aead: ChaCha20Poly1305,
+    chunks: int,
+    first: int,
+    last: int,
+    sealed: bytes,
+    offset: int,
+    size: int,
+) -> bytes:
     plain = []
     for i in range(first, last + 1):
         part = sealed[(i - first) * _SEALED : (i - first + 1) * _SEALED]
@@ -202,14 +250,19 @@ def read_pack(path: str, identities: agefmt.Identities) -> PackContent:
     zeroed) so the objects in the others are still checked. ``AgeError`` if the header fails
     (then no object of the pack can be read)."""
     with open(path, "rb") as fh:
-        aead, _start, chunks = _payload(fh, identities)
-        plain = bytearray()
-        bad: set[int] = set()
-        for i in range(chunks):
-            part = fh.read(_SEALED)
-            try:
-                plain += aead.decrypt(agefmt.stream_nonce(i, i == chunks - 1), part, None)
-            except InvalidTag:
-                bad.add(i)
-                plain += bytes(max(0, min(agefmt.CHUNK, len(part) - agefmt.TAG)))
+        return read_pack_file(fh, identities)
+
+
+def read_pack_file(fh: BinaryIO, identities: agefmt.Identities) -> PackContent:
+    """``read_pack`` of an open pack file (a real file: its size is taken from it)."""
+    aead, _start, chunks = _payload(fh, identities)
+    plain = bytearray()
+    bad: set[int] = set()
+    for i in range(chunks):
+        part = fh.read(_SEALED)
+        try:
+            plain += aead.decrypt(agefmt.stream_nonce(i, i == chunks - 1), part, None)
+        except InvalidTag:
+            bad.add(i)
+            plain += bytes(max(0, min(agefmt.CHUNK, len(part) - agefmt.TAG)))
     return PackContent(plain, bad)

@@ -46,6 +46,8 @@ from sqlalchemy.orm import sessionmaker
 
 from vault import agefmt, keys
 from vault.audit import ROTATED
+from vault.backend import DB_FILE
+from vault.backend import sqlcipher_engine as _engine
 from vault.blobs import BlobStore
 from vault.config import FILENAME, VaultConfig
 from vault.errors import IntegrityFault, UserError, VaultUnavailable
@@ -54,11 +56,9 @@ from vault.jobs import CancelToken, Emit, Progress, ignore
 from vault.models import Meta, User
 from vault.session import (
     BLOB_NAME_KEY,
-    DB_FILE,
     PREVIOUS_IDENTITIES,
     VAULT_FILE_KEY,
     Session,
-    _engine,
     requires,
 )
 
@@ -137,9 +137,20 @@ def rotate_vault_key(
 def check_alone(session: Session) -> None:
     """``VaultUnavailable`` unless this process is the only one with the vault open (a face
     checks before asking for anything; ``rotate`` checks again, holding the lock)."""
+    _local_only(session)
     if not session.hold_alone():
         raise _in_use(session.folder)
     session.share_lock()
+
+
+def _local_only(session: Session) -> None:
+    """Re-keying is SQLCipher's ``PRAGMA rekey`` and a re-wrap of files in the vault folder:
+    refused, in one line, on an agency server (not built there yet)."""
+    if not session.backend.local:
+        raise UserError(
+            f"{session.backend.label}: rotating the vault key of an agency server is not "
+            "possible yet"
+        )
 
 
 def _in_use(folder: Path) -> VaultUnavailable:
@@ -158,6 +169,7 @@ def rotate(
     name: str = "",
 ) -> VaultRotation:
     """Rotate the vault key (callers check permissions: see ``VaultRotationJob``)."""
+    _local_only(session)
     reason = " ".join(reason.split())
     if not reason:
         raise UserError("say why the vault key is rotated (--reason TEXT)")

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Table
 
 from vault import workstations
-from vault.models import AuditEntry, Base, Blob, Case, CustodyEvent, Item, Meta, User
+from vault.models import AuditEntry, Base, Blob, Case, CustodyEvent, Item, Meta, User, VaultFile
 
 # Values of a row (its columns, or for a deleted row what its audit entries recorded) plus a way
 # to look up another row's values by audit target ("exchange_partners:3"), for names that need
@@ -203,7 +203,17 @@ def _custody(v: Mapping[str, Any], lookup: Lookup) -> str:
 def _vault_layer() -> Layer:
     return Layer(
         "vault",
-        tables=(Meta, User, Case, Blob, Item, CustodyEvent, AuditEntry, workstations.Workstation),
+        tables=(
+            Meta,
+            User,
+            Case,
+            Blob,
+            Item,
+            CustodyEvent,
+            AuditEntry,
+            workstations.Workstation,
+            VaultFile,
+        ),
         audited=(
             Audited(User, _user),
             Audited(Case, _case),

@@ -7,13 +7,10 @@ permission with ``@requires`` (a refusal is audited) and record what they change
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import json
 import os
-import shutil
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -21,16 +18,17 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import URL, create_engine, event, inspect, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from vault import agefmt, keys, migrations, sealing, workstations
 from vault.audit import KEY_REFUSED, REFUSED, AuditLog, Refusal, advance_head_file, appended
+from vault.backend import Backend, Lock, Server, open_backend
+from vault.backend import clean_tmp as _clean_tmp
 from vault.blobs import BlobStore
-from vault.config import VaultConfig, is_vault
+from vault.config import VaultConfig
 from vault.errors import (
     AuthenticationFailed,
     IntegrityFault,
@@ -53,10 +51,8 @@ from vault.models import (
 from vault.permissions import ALL_ROLES, PERMISSIONS, Role, allowed
 from vault.schema import Schema, quoted
 
-DB_FILE = "custos.db"
 VAULT_FILE_KEY = "vault-file"  # subkey of the MACs in vault.toml
 _SEALED = "vault_file_sealed"  # meta row: this vault's vault.toml carries MACs (never stripped)
-LOCK_FILE = "lock"
 # Meta rows a vault-key rotation writes (the values are encrypted with the database): the blob-name
 # key in force since the vault was made, so names never change, and the vault's earlier age
 # identities (32-byte secrets, oldest first), so bundles sealed to an old recipient still open.
@@ -67,142 +63,6 @@ PREVIOUS_IDENTITIES = "previous_age_identities"
 def now() -> str:
     """UTC time as ISO 8601 with microseconds: the one timestamp format of the vault."""
     return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-# How long a statement waits for another process's write transaction before giving up. An
-# ingest batch commits in well under a second; a verify or a bulk import commits in batches too.
-BUSY_TIMEOUT_MS = 60_000
-
-
-def _engine(path: Path, db_key: bytes) -> Engine:
-    url = URL.create("sqlite+pysqlcipher", password=f"x'{db_key.hex()}'", database=str(path))
-    engine = create_engine(url, poolclass=None, connect_args={"check_same_thread": False})
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_conn: Any, _: Any) -> None:
-        cur = dbapi_conn.cursor()
-        for pragma in (
-            f"busy_timeout={BUSY_TIMEOUT_MS}",
-            "journal_mode=WAL",
-            "synchronous=FULL",
-            "temp_store=MEMORY",
-            "foreign_keys=ON",
-        ):
-            cur.execute(f"PRAGMA {pragma}")
-        cur.close()
-
-    return engine
-
-
-def _begin_immediate(db: DbSession) -> None:
-    """Take the database's write lock before the transaction reads anything.
-
-    Another process may have the vault open. The driver begins a transaction only at the first
-    write, so a transaction that read the audit head and then wrote could append after a head
-    another process had just moved (or fail, its snapshot stale): two writers must never
-    both append after the same head. BEGIN IMMEDIATE waits here, under busy_timeout, instead.
-    Reads stay outside transactions and never block the other process (WAL).
-    """
-    conn = db.connection()
-    if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-class VaultLock:
-    """``<vault>/lock``: shared by every process that has the vault open, exclusive only for
-    the clean-ups that must know no other process is mid-write (emptying ``tmp/``, removing
-    orphan blobs). Two processes work on one vault at once (an officer's batch ingest in the
-    CLI while an analyst reviews in the GUI); the database serialises their writes."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-        self.exclusive = False
-
-    def acquire(self) -> None:
-        """Exclusive if no one else has the vault open, else shared (waits out an opening or a
-        closing process, which holds it exclusively for a moment)."""
-        if self.try_exclusive():
-            return
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                self.exclusive = False
-                return
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    self.release()
-                    raise VaultUnavailable(
-                        f"{self.folder}: the vault is held by another Custos process"
-                    ) from None
-                time.sleep(0.02)
-
-    def to_exclusive(self) -> bool:
-        """From shared to exclusive if no other process has the vault open; else stay shared
-        (Linux drops a shared flock whose conversion fails: it is taken again)."""
-        if self.exclusive or self.try_exclusive():
-            return True
-        fcntl.flock(self.fd, fcntl.LOCK_SH)
-        return False
-
-    def try_exclusive(self) -> bool:
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        self.exclusive = True
-        return True
-
-    def share(self) -> None:
-        if self.exclusive:
-            fcntl.flock(self.fd, fcntl.LOCK_SH)
-            self.exclusive = False
-
-    def release(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-
-
-def _clean_tmp(folder: Path) -> None:
-    """Empty ``tmp/``, but for the files a live process holds locked: a command line's large
-    files being staged before its unlock (``vault.stageahead``; never plaintext)."""
-    tmp = folder / "tmp"
-    for attempt in range(3):
-        try:
-            if tmp.is_symlink():
-                tmp.unlink()
-            elif tmp.exists():
-                for entry in os.scandir(tmp):
-                    if entry.is_dir(follow_symlinks=False):
-                        shutil.rmtree(entry.path)
-                    elif not _held(entry.path):
-                        with contextlib.suppress(FileNotFoundError):
-                            os.unlink(entry.path)
-            break
-        except OSError:
-            # "Directory not empty": an ingest worker of a process killed a moment ago was
-            # still finishing a temp file (it dies with its parent: see vault.storework).
-            if attempt == 2:
-                raise
-            time.sleep(0.05)
-    tmp.mkdir(mode=0o700, exist_ok=True)
-
-
-def _held(path: str) -> bool:
-    """Whether another process holds ``path`` locked (``flock``)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
 
 
 class SeqRanges:
@@ -237,16 +97,18 @@ class Session:
 
     def __init__(
         self,
-        folder: Path,
+        backend: Backend,
         config: VaultConfig,
         vault_key: bytes,
-        lock: VaultLock,
         user: str,
         schema: Schema,
     ) -> None:
-        self.folder = folder
+        self.backend = backend
+        # A local working folder (tmp/, caches, the sign-in ledger): the vault's own folder, or
+        # on an agency server this workstation's folder for it (``vault.backend``).
+        self.folder = backend.folder
         self.schema = schema
-        self._lock = lock
+        self._lock: Lock = backend.lock
         self._use_vault_key(vault_key, config)
         # One lock for all database work of this session, reads included: SQLCipher crashed
         # (segfault in do_execute) when two threads ran statements at once, each on its own
@@ -281,12 +143,16 @@ class Session:
         (at opening, and when a vault-key rotation has replaced the key)."""
         self._vault_key = vault_key
         self.config = config
-        self.engine = _engine(self.folder / DB_FILE, keys.subkey(vault_key, "database"))
+        self.engine = self.backend.engine(vault_key)
         self._dbs = sessionmaker(self.engine, expire_on_commit=False)
         identity = keys.vault_identity(vault_key)
         recipients = [identity.recipient, agefmt.Recipient.parse(config.recovery_recipient)]
         self.blobs = BlobStore(
-            self.folder, keys.subkey(vault_key, "blob-names"), recipients, identity
+            self.backend.store,
+            self.folder / "tmp",
+            keys.subkey(vault_key, "blob-names"),
+            recipients,
+            identity,
         )
         self.blobs.locate = self._locate
         self._previous: tuple[agefmt.Identity, ...] = ()
@@ -425,8 +291,15 @@ class Session:
         """The vault key was replaced: drop what was made under the old one, pin the head."""
         with self._cached_lock:
             self._cached.clear()
-        with contextlib.suppress(OSError), self._file_lock(), self.db() as db:
-            advance_head_file(self.folder, db)
+        with contextlib.suppress(OSError):
+            self.pin_head()
+
+    def pin_head(self) -> None:
+        """Pin the audit head outside the database (``audit.head``), where the back end does
+        (a local vault; on a server the operator holds the database and any file alike)."""
+        if self.backend.pins_head:
+            with self._file_lock(), self.db() as db:
+                advance_head_file(self.folder, db)
 
     def close(self, timeout: float = 60.0) -> None:
         """Refuse new database work, wait for work in flight, then release the vault."""
@@ -435,13 +308,13 @@ class Session:
             idle = self._users.wait_for(lambda: self._in_use == 0, timeout=timeout)
         # No commit of this process can follow, and holding the lock exclusively means no other
         # process has the vault open: blobs moved in by cancelled or failed jobs can go.
-        if idle and self._lock.fd >= 0 and self._lock.try_exclusive():
+        if idle and self._lock.held and self._lock.try_exclusive():
             with contextlib.suppress(Exception), self.write_lock, self._dbs() as db:
                 self.blobs.settle(db)
         self.engine.dispose()
         with self._cached_lock:
             self._cached.clear()
-        self._lock.release()
+        self.backend.close()
 
     def __enter__(self) -> Session:
         return self
@@ -477,7 +350,7 @@ class Session:
         A write this workstation may no longer make is rolled back and its refusal recorded."""
         try:
             with self.write_lock, self._database() as db, db.begin():
-                _begin_immediate(db)
+                self.backend.begin_write(db)
                 yield db
                 written = appended(db)
         except Refusal as refused:
@@ -485,13 +358,10 @@ class Session:
             raise
         if written is not None:
             self.own_entries.add(*written)
-        try:
-            with self._file_lock(), self.db() as db:
-                advance_head_file(self.folder, db)
-        except OSError:
-            # The work is committed; failing now would report it lost. The pin only lags (verify
-            # accepts a pinned head older than the log) and is written by the next transaction.
-            pass
+        # The work is committed; failing now would report it lost. The pin only lags (verify
+        # accepts a pinned head older than the log) and is written by the next transaction.
+        with contextlib.suppress(OSError):
+            self.pin_head()
 
     def audit(
         self,
@@ -526,10 +396,10 @@ class Session:
         if action != REFUSED:
             details = {"problem": refused.message}
         with self.write_lock, self._database() as db, db.begin():
-            _begin_immediate(db)
+            self.backend.begin_write(db)
             log.append(db, now(), self.user, action, refused.target, details)
-        with contextlib.suppress(OSError), self._file_lock(), self.db() as db:
-            advance_head_file(self.folder, db)
+        with contextlib.suppress(OSError):
+            self.pin_head()
 
     def claim_write(self, db: DbSession, action: str) -> None:
         """Refuse now, before the transaction changes anything, if this workstation may not
@@ -622,7 +492,7 @@ class Session:
         created = self._created_kdf()
         if kdf.below(keys.KDF_FLOOR) or (created is not None and kdf.below(created)):
             raise IntegrityFault(
-                f"{self.folder / 'vault.toml'}: key derivation parameters weaker than this vault "
+                f"{self._file_label}: key derivation parameters weaker than this vault "
                 f"was created with ({kdf.memory_kib} KiB, {kdf.iterations} passes); "
                 "no password slot is written under them"
             )
@@ -649,17 +519,17 @@ class Session:
         """``vault.toml`` re-read, changed and saved under a lock of its own: another process
         with the vault open may have added or dropped a slot since this session read it."""
         with self._file_lock():
-            config = VaultConfig.load(self.folder)
+            config = self.backend.load_config()
             self._check_file(config)
             yield config
             config.seal(keys.subkey(self._vault_key, VAULT_FILE_KEY))
-            config.save(self.folder)
+            self.backend.save_config(config)
             self.config = config
 
     def vault_file_changes(self) -> list[str]:
         """The fields of ``vault.toml`` as it is on disk now whose MAC does not match (verify)."""
         try:
-            config = VaultConfig.load(self.folder)
+            config = self.backend.load_config()
         except VaultUnavailable:
             return ["the whole file (unreadable)"]
         changed = config.changed_fields(keys.subkey(self._vault_key, VAULT_FILE_KEY))
@@ -679,28 +549,28 @@ class Session:
                 sealed = db.get(Meta, _SEALED) is not None
             if not sealed:
                 config.seal(key)
-                config.save(self.folder)
+                self.backend.save_config(config)
                 with self.transaction() as db:
                     db.merge(Meta(key=_SEALED, value=b"1"))
                 return
         changed = config.changed_fields(key)
         if changed:
             raise IntegrityFault(
-                f"{self.folder / 'vault.toml'}: changed outside Custos ({', '.join(changed)}); "
+                f"{self._file_label}: changed outside Custos ({', '.join(changed)}); "
                 "not opening the vault (restore the file from a backup)"
             )
 
-    @contextlib.contextmanager
-    def _file_lock(self) -> Iterator[None]:
-        """Excludes other processes while a plain file of the vault is read and rewritten
-        (``vault.toml``, ``audit.head``). fcntl record locks on ``lock``, not flock: this
-        process already holds ``lock`` with flock, and the two kinds do not interact on Linux."""
-        fd = os.open(self.folder / LOCK_FILE, os.O_RDWR)
-        try:
-            fcntl.lockf(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
+    @property
+    def _file_label(self) -> str:
+        """The vault file as a refusal names it."""
+        if self.backend.local:
+            return str(self.folder / "vault.toml")
+        return f"{self.backend.label}: the vault file (vault_file)"
+
+    def _file_lock(self) -> contextlib.AbstractContextManager[None]:
+        """Excludes other processes while the vault file (or ``audit.head``) is read and
+        rewritten (``Backend.file_lock``)."""
+        return self.backend.file_lock()
 
 
 P = ParamSpec("P")
@@ -724,15 +594,32 @@ def requires(
 
 
 def init_vault(
-    folder: Path,
+    where: Path | Server,
     admin: str,
     password: str,
     schema: Schema,
     recovery_recipient: str | None = None,
     kdf: KdfParams | None = None,
 ) -> tuple[Session, agefmt.Identity | None]:
-    """Create a vault; returns the admin's session and the new recovery identity (if made here)."""
-    check_new_vault(folder)
+    """Create a vault (a folder, or the agency vault on an empty server); returns the admin's
+    session and the new recovery identity (if made here)."""
+    backend = open_backend(where)
+    try:
+        return _init(backend, admin, password, schema, recovery_recipient, kdf)
+    except BaseException:
+        backend.close()
+        raise
+
+
+def _init(
+    backend: Backend,
+    admin: str,
+    password: str,
+    schema: Schema,
+    recovery_recipient: str | None,
+    kdf: KdfParams | None,
+) -> tuple[Session, agefmt.Identity | None]:
+    backend.check_new()
     _check_new_password(password)
     recovery: agefmt.Identity | None = None
     if recovery_recipient:
@@ -743,7 +630,6 @@ def init_vault(
     else:
         recovery = agefmt.Identity.generate()
         recipient = recovery.recipient
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     if kdf is not None and kdf.below(keys.KDF_FLOOR):
         raise UserError("key derivation parameters below the floor (8 MiB, 1 pass)")
     vault_key = keys.new_vault_key()
@@ -761,21 +647,19 @@ def init_vault(
             recovery_signing.private_bytes_raw(), [recipient]
         ),
     )
-    (folder / "blobs").mkdir(mode=0o700)
-    _clean_tmp(folder)
-    lock = VaultLock(folder)
+    backend.prepare_new()
+    lock = backend.lock
     lock.acquire()
     config.seal(keys.subkey(vault_key, VAULT_FILE_KEY))
-    config.save(folder)  # slots are added to the file as it is on disk
-    session = Session(folder, config, vault_key, lock, admin, schema)
+    if backend.local:
+        backend.save_config(config)  # slots are added to the file as it is on disk
+    session = Session(backend, config, vault_key, admin, schema)
     # The models' tables, stamped at the head revision: what the revisions build from empty
-    # (tests/vault/test_migrations.py), without importing Alembic or running each revision. One
-    # transaction (the driver would commit each CREATE on its own: one sync per statement).
-    with session.engine.connect() as conn:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-        Base.metadata.create_all(conn, tables=schema.tables)
-        migrations.stamp_head(conn)
-        conn.commit()
+    # (tests/vault/test_migrations.py), without importing Alembic or running each revision, in
+    # one transaction.
+    backend.create_schema(session.engine, schema.tables)
+    if not backend.local:
+        backend.save_config(config)  # into the vault_file row the schema made
     with session.transaction() as db:
         db.add(Meta(key="signing_key", value=signing.private_bytes_raw()))
         db.add(Meta(key=_SEALED, value=b"1"))
@@ -814,12 +698,14 @@ def init_vault(
     return session, recovery
 
 
-def check_new_vault(folder: Path) -> None:
-    """``UserError`` unless a vault can be made at ``folder`` (a face checks before prompting)."""
-    if is_vault(folder):
-        raise UserError(f"{folder}: a vault already exists here")
-    if folder.exists() and any(folder.iterdir()):
-        raise UserError(f"{folder}: the folder is not empty; choose an empty or new folder")
+def check_new_vault(where: Path | Server) -> None:
+    """``UserError`` unless a vault can be made at ``where`` (a face checks before prompting):
+    an empty or new folder, or a server whose database and bucket are empty."""
+    backend = open_backend(where)
+    try:
+        backend.check_new()
+    finally:
+        backend.close()
 
 
 def _check_new_password(password: str) -> None:
@@ -827,51 +713,70 @@ def _check_new_password(password: str) -> None:
         raise UserError("the password is too short (at least 8 characters)")
 
 
-def check_vault(folder: Path) -> VaultConfig:
-    """The vault's settings; ``VaultUnavailable`` if there is no vault of a known format here.
+def check_vault(where: Path | Server) -> VaultConfig:
+    """The vault's settings; ``VaultUnavailable`` if there is no vault of a known format there.
 
-    Cheap (reads ``vault.toml``): a face calls it before asking for a user and password.
+    Cheap (reads ``vault.toml``, or the server's ``vault_file`` row): a face calls it before
+    asking for a user and password.
     """
-    if not folder.exists():
-        raise VaultUnavailable(f"{folder}: no vault here (run 'custos init' first)")
-    return VaultConfig.load(folder)
-
-
-def _open(folder: Path) -> tuple[VaultConfig, VaultLock]:
-    config = check_vault(folder)
-    lock = VaultLock(folder)
-    lock.acquire()
+    backend = open_backend(where)
     try:
+        return backend.load_config()
+    finally:
+        backend.close()
+
+
+def _open(where: Path | Server) -> tuple[Backend, VaultConfig]:
+    backend = open_backend(where)
+    try:
+        config = backend.load_config()
+        lock = backend.lock
+        lock.acquire()
+        folder = backend.folder
         if lock.exclusive:  # no other process is writing: what is in tmp/ is left over
             _clean_tmp(folder)
         else:
             (folder / "tmp").mkdir(mode=0o700, exist_ok=True)
     except BaseException:
-        lock.release()
+        backend.close()
         raise
-    return config, lock
+    return backend, config
 
 
-def _settle_rotation(folder: Path, config: VaultConfig, vault_key: bytes, lock: VaultLock) -> bool:
+def _settle_rotation(backend: Backend, config: VaultConfig, vault_key: bytes) -> bool:
     """A vault-key rotation interrupted by a crash is rolled back or finished before anything
-    else (``vault.rotation``); True when its blob headers remain to be re-wrapped."""
+    else (``vault.rotation``); True when its blob headers remain to be re-wrapped. The back end
+    is closed if that fails."""
     from vault import rotation
 
-    if not rotation.pending(folder):
-        return False
-    if not lock.exclusive:
-        raise VaultUnavailable(
-            f"{folder}: an interrupted vault-key rotation is being finished by another Custos "
-            "process; try again when it is done"
-        )
+    folder = backend.folder
     try:
+        if not rotation.pending(folder):
+            return False
+        if not backend.lock.exclusive:
+            raise VaultUnavailable(
+                f"{folder}: an interrupted vault-key rotation is being finished by another "
+                "Custos process; try again when it is done"
+            )
         return rotation.settle_files(folder, config, vault_key)
     except BaseException:
-        lock.release()
+        backend.close()
         raise
 
 
-def _schema_checked(session: Session, lock: VaultLock) -> bool:
+def _new_session(
+    backend: Backend, config: VaultConfig, vault_key: bytes, user: str, schema: Schema
+) -> Session:
+    """The session, or the back end closed (its lock and connections released) if the session
+    cannot be made (an object store that does not answer)."""
+    try:
+        return Session(backend, config, vault_key, user, schema)
+    except BaseException:
+        backend.close()
+        raise
+
+
+def _schema_checked(session: Session, lock: Lock) -> bool:
     """Whether the database is behind the code (one SELECT of its revision); refused in one line
     if so while another process holds the vault (an older Custos: it cannot be migrated now)."""
     behind = session._old_schema = session.schema_behind()
@@ -883,7 +788,7 @@ def _schema_checked(session: Session, lock: VaultLock) -> bool:
     return behind
 
 
-def _catch_up(session: Session, lock: VaultLock, behind: bool) -> None:
+def _catch_up(session: Session, lock: Lock, behind: bool) -> None:
     """With the vault held alone and the user known (the format-3 step signs an audit entry):
     the schema revisions (Alembic, imported only when ``behind``), the rest of a format
     upgrade, orphans of a crash if marked; then the vault is shared."""
@@ -900,16 +805,16 @@ def _catch_up(session: Session, lock: VaultLock, behind: bool) -> None:
 
 
 def _session(
-    folder: Path,
+    backend: Backend,
     config: VaultConfig,
     vault_key: bytes,
-    lock: VaultLock,
     user: str,
     schema: Schema,
     own: keys.UserKeys,
 ) -> Session:
-    rewrap = _settle_rotation(folder, config, vault_key, lock)
-    session = Session(folder, config, vault_key, lock, user, schema)
+    lock = backend.lock
+    rewrap = _settle_rotation(backend, config, vault_key)
+    session = _new_session(backend, config, vault_key, user, schema)
     session._user_keys = own
     session._user_signing = own.signing
     try:
@@ -923,7 +828,9 @@ def _session(
         _catch_up(session, lock, behind)
     except DatabaseError:
         session.close()
-        raise VaultUnavailable(f"{folder}: the vault database cannot be read (damaged)") from None
+        raise VaultUnavailable(
+            f"{backend.label}: the vault database cannot be read (damaged)"
+        ) from None
     except BaseException:
         session.close()
         raise
@@ -931,7 +838,7 @@ def _session(
 
 
 def unlock(
-    folder: Path,
+    where: Path | Server,
     user: str,
     password: str,
     schema: Schema,
@@ -940,7 +847,7 @@ def unlock(
     """Open the vault as ``user``. Wrong name, wrong password and disabled user fail alike.
 
     Faces and tests call ``service.opener.unlock``, which passes every layer's ``schema``."""
-    config, lock = _open(folder)
+    backend, config = _open(where)
     try:
         user_key = keys.password_key(password, user, config.salt, config.kdf, ahead)
         slot = keys.slot_id(user_key)
@@ -951,15 +858,18 @@ def unlock(
             raise AuthenticationFailed("unknown user or wrong password")
         own, vault_key = opened
     except BaseException:
-        lock.release()
+        backend.close()
         raise
-    return _session(folder, config, vault_key, lock, user, schema, own)
+    return _session(backend, config, vault_key, user, schema, own)
 
 
-def recover(folder: Path, identity_text: str, admin: str, password: str, schema: Schema) -> Session:
+def recover(
+    where: Path | Server, identity_text: str, admin: str, password: str, schema: Schema
+) -> Session:
     """Reopen a vault with the escrowed recovery identity and give ``admin`` a new password."""
     _check_new_password(password)
-    config, lock = _open(folder)
+    backend, config = _open(where)
+    lock = backend.lock
     try:
         identity = agefmt.Identity.parse(identity_text)
         vault_key = agefmt.decrypt_bytes(config.recovery_wrapped_key, identity)
@@ -967,14 +877,10 @@ def recover(folder: Path, identity_text: str, admin: str, password: str, schema:
             agefmt.decrypt_bytes(config.recovery_signing_key, identity)
         )
     except (agefmt.AgeError, ValueError):
-        lock.release()
+        backend.close()
         raise AuthenticationFailed("the recovery identity does not open this vault") from None
-    try:
-        rewrap = _settle_rotation(folder, config, vault_key, lock)
-    except BaseException:
-        lock.release()
-        raise
-    session = Session(folder, config, vault_key, lock, admin, schema)
+    rewrap = _settle_rotation(backend, config, vault_key)
+    session = _new_session(backend, config, vault_key, admin, schema)
     try:
         session._check_file(config)
         behind = _schema_checked(session, lock)

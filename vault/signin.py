@@ -44,11 +44,12 @@ from typing import Any
 
 from vault import agefmt
 from vault.audit import Head
+from vault.backend import LOCK_FILE
 from vault.config import VaultConfig
 from vault.errors import AuthenticationFailed, DiskFull, VaultUnavailable, disk_full
 from vault.fsutil import atomic_write
 from vault.history import head, list_audit
-from vault.session import LOCK_FILE, Session, check_vault, requires
+from vault.session import Session, check_vault, requires
 
 FILENAME = "signin.json"
 FORMAT = 1
@@ -274,10 +275,13 @@ class Attempt:
     before: Record | None  # the name's record before this attempt
 
 
-def attempt(folder: Path, user: str) -> Attempt:
+def attempt(folder: Path, user: str, config: VaultConfig | None = None) -> Attempt:
     """Before the key derivation: refuse (``SignInThrottled``) while this name must wait; else
-    count the attempt as failed, so it is counted even if the process dies before the answer."""
-    config = check_vault(folder)
+    count the attempt as failed, so it is counted even if the process dies before the answer.
+
+    ``config``: the vault's settings when they are not ``folder``'s ``vault.toml`` (an agency
+    server's; its workstation keeps the ledger in its own folder for the server)."""
+    config = config if config is not None else check_vault(folder)
     key = name_key(config.salt, user)
     with _locked(folder) as ledger:
         now = clock()

@@ -30,6 +30,7 @@ from vault.models import (
     row_state,
     state_digest,
 )
+from vault.objectstore import ObjectMissing
 from vault.schema import Audited, BlobUse, Lookup, item_name
 from vault.session import Session, now
 from vault.verifyrows import PENDING, AppendOnly
@@ -501,8 +502,7 @@ class VerifyJob:
             self.breathe()
         if pack:
             return self._check_packed(pack, offset, sha, size, report, emit, total)
-        path = self.session.blobs.path(name)
-        if not path.exists():
+        if not self.session.blobs.exists(name):
             return "is missing"
         hasher = MultiHasher(size, hash_sets=False, group=1 << 20)  # 64 KiB chunks, grouped
         read = 0
@@ -515,6 +515,8 @@ class VerifyJob:
                     emit(Progress(report.bytes, total, "bytes", "checking stored evidence"))
         except AgeError:
             return "fails authentication (altered or damaged)"
+        except (FileNotFoundError, ObjectMissing):
+            return "is missing"
         except OSError as exc:
             return f"cannot be read: {exc.strerror}"
         finally:
@@ -538,8 +540,9 @@ class VerifyJob:
         if self._pack_name != pack:
             self._pack_name = pack
             try:
-                self._pack = packs.read_pack(self.session.blobs.pack_path(pack), self._ids())
-            except FileNotFoundError:
+                with self.session.blobs.open_pack(pack) as fh:
+                    self._pack = packs.read_pack_file(fh, self._ids())
+            except (FileNotFoundError, ObjectMissing):
                 self._pack = "is missing (its pack is missing)"
             except AgeError:
                 self._pack = "fails authentication (its pack is altered or damaged)"

@@ -21,7 +21,7 @@ from vault.ingest import ingest
 from vault.jobs import CancelToken, ignore
 from vault.session import Session
 from vault.verify import verify
-from vaultkit import audit_rows, run_cli
+from vaultkit import audit_rows, run_cli, server_env
 
 
 def _ids(s: Session) -> dict[str, int]:
@@ -92,10 +92,10 @@ def test_malformed_pdq_lines_are_named(session: Session, tmp_path: Path) -> None
 def test_cli_imports_a_pdq_list(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "pdq.txt"
     path.write_text("ab" * 32 + ",90\n")
-    vault = Path(session.folder)
+    vault, server = Path(session.folder), server_env(session)
     session.close()
     done = run_cli("hashset", "import", str(path), "--name", "P", "--kind", "known-bad",
-                   "--format", "pdq", vault=vault)  # fmt: skip
+                   "--format", "pdq", vault=vault, **server)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "hash set P imported (known-bad, pdq): 1 PDQ"
 
@@ -106,16 +106,18 @@ def test_cli_lists_a_case_near_pdq_sets(session: Session, tmp_path: Path, faces_
     path = tmp_path / "pdq.txt"
     path.write_text(hash_image(more / "obama-480p.jpg").hex + "\n")
     ImportJob(session, path, "partner PDQ", "known-bad", "pdq").run(ignore)
-    vault = Path(session.folder)
+    vault, server = Path(session.folder), server_env(session)
     session.close()
-    done = run_cli("pdq", "sets", "--case", CASE, vault=vault)
+    done = run_cli("pdq", "sets", "--case", CASE, vault=vault, **server)
     assert done.returncode == 0, done.stderr
     [line] = done.stdout.splitlines()
     words = " ".join(line.split())  # tab-separated columns
     assert words.startswith("item 1 obama-720p.jpg known-bad near-duplicate set partner PDQ")
-    found = json.loads(run_cli("pdq", "sets", "--case", CASE, "--json", vault=vault).stdout)
+    found = json.loads(
+        run_cli("pdq", "sets", "--case", CASE, "--json", vault=vault, **server).stdout
+    )
     assert [(f["item"], f["set"], f["set_kind"]) for f in found] == [
         (1, "partner PDQ", "known-bad")
     ]
-    bad = run_cli("pdq", "sets", "--case", CASE, "--distance", "300", vault=vault)
+    bad = run_cli("pdq", "sets", "--case", CASE, "--distance", "300", vault=vault, **server)
     assert bad.returncode != 0 and "must be 0 to 256 bits" in bad.stderr

@@ -29,12 +29,12 @@ from sqlalchemy.engine import URL, Connection, Engine
 from service.opener import SCHEMA, recover
 from vault import migrate, migrations, sealing
 from vault.audit import read_head_file
+from vault.backend import sqlcipher_engine as _engine
 from vault.config import VaultConfig
 from vault.errors import VaultUnavailable
 from vault.items import custody, list_items, read_item_bytes
 from vault.models import Blob
 from vault.rotation import rotate_vault_key
-from vault.session import _engine
 from vault.verify import verify
 from vaultkit import (
     audit_rows,

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "r0008"
-down_revision = "r0009"
+down_revision = "r0007"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,562 @@
+"""Back ends: where a ``Session``'s records, stored objects, locks and vault file live.
+
+The core (every service function, the audit chain, verify) is the same on both; a ``Session``
+asks its ``Backend`` for:
+
+``engine(vault_key)``   the SQLAlchemy engine of the records (the one place an engine is made)
+``store``               the ``vault.objectstore`` store of blobs and packs
+``folder``              a local working folder: ``tmp/`` (ingest writes each object there and
+                        hands it to the store), the sign-in ledger, caches
+``lock``                held (shared) while the vault is open; exclusive only for the clean-ups
+                        that must know no other process, on any workstation, is mid-write
+``begin_write(db)``     what a write transaction takes before it reads the audit head, so that
+                        two writers never append after one head
+``file_lock()``         excludes other processes while the vault file is read and rewritten
+``load_config()``, ``save_config(config)``  the vault file (``vault.toml``'s content)
+``pins_head``           whether each commit pins the audit head outside the database
+
+``LocalBackend``: the embedded vault as it has always been: a SQLCipher file, a ``FolderStore``
+on the vault folder, ``flock`` on ``<vault>/lock``, ``BEGIN IMMEDIATE``, ``vault.toml`` on disk
+and the ``audit.head`` pin.
+
+``ServerBackend``: an agency server: PostgreSQL (``postgresql+psycopg``, TLS ``verify-full``
+through ``vault.server.postgres.connect``) for the records, an ``S3Store`` for the objects,
+PostgreSQL advisory locks in place of ``flock`` and of the file lock, ``pg_advisory_xact_lock``
+in place of ``BEGIN IMMEDIATE``, the vault file in the ``vault_file`` row, the working folder
+under the user's cache folder (one per server address). No head pin: see docs/SECURITY.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from vault.config import VaultConfig, is_vault
+from vault.errors import UserError, VaultUnavailable
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.orm import Session as DbSession
+
+    from vault.objectstore import ObjectStore, S3Store
+    from vault.server.address import Credentials, ServerAddress
+
+DB_FILE = "custos.db"
+LOCK_FILE = "lock"
+# How long a statement waits for another process's write transaction before giving up. An
+# ingest batch commits in well under a second; a verify or a bulk import commits in batches too.
+BUSY_TIMEOUT_MS = 60_000
+# PostgreSQL advisory lock ids (64-bit; "Custos" in ASCII, then the lock's number).
+VAULT_LOCK = 0x437573746F730001  # session level: shared while open, exclusive for clean-ups
+AUDIT_LOCK = 0x437573746F730002  # transaction level: one audit append at a time
+FILE_LOCK = 0x437573746F730003  # session level: the vault file's read-modify-write
+
+
+class Lock(Protocol):
+    exclusive: bool
+
+    def acquire(self) -> None: ...
+    def to_exclusive(self) -> bool: ...
+    def try_exclusive(self) -> bool: ...
+    def share(self) -> None: ...
+    def release(self) -> None: ...
+    @property
+    def held(self) -> bool: ...
+
+
+class Backend(Protocol):
+    folder: Path
+    label: str
+    local: bool
+    pins_head: bool
+
+    @property
+    def store(self) -> ObjectStore: ...
+    @property
+    def lock(self) -> Lock: ...
+    def engine(self, vault_key: bytes) -> Engine: ...
+    def begin_write(self, db: DbSession) -> None: ...
+    def file_lock(self) -> contextlib.AbstractContextManager[None]: ...
+    def load_config(self) -> VaultConfig: ...
+    def save_config(self, config: VaultConfig) -> None: ...
+    def check_new(self) -> None: ...
+    def prepare_new(self) -> None: ...
+    def create_schema(self, engine: Engine, tables: Any) -> None: ...
+    def close(self) -> None: ...
+
+
+# --- the embedded vault ---------------------------------------------------------------------
+class VaultLock:
+    """``<vault>/lock``: shared by every process that has the vault open, exclusive only for
+    the clean-ups that must know no other process is mid-write (emptying ``tmp/``, removing
+    orphan blobs). Two processes work on one vault at once (an officer's batch ingest in the
+    CLI while an analyst reviews in the GUI); the database serialises their writes."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        self.exclusive = False
+
+    @property
+    def held(self) -> bool:
+        return self.fd >= 0
+
+    def acquire(self) -> None:
+        """Exclusive if no one else has the vault open, else shared (waits out an opening or a
+        closing process, which holds it exclusively for a moment)."""
+        if self.try_exclusive():
+            return
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                self.exclusive = False
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    self.release()
+                    raise VaultUnavailable(
+                        f"{self.folder}: the vault is held by another Custos process"
+                    ) from None
+                time.sleep(0.02)
+
+    def to_exclusive(self) -> bool:
+        """From shared to exclusive if no other process has the vault open; else stay shared
+        (Linux drops a shared flock whose conversion fails: it is taken again)."""
+        if self.exclusive or self.try_exclusive():
+            return True
+        fcntl.flock(self.fd, fcntl.LOCK_SH)
+        return False
+
+    def try_exclusive(self) -> bool:
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        self.exclusive = True
+        return True
+
+    def share(self) -> None:
+        if self.exclusive:
+            fcntl.flock(self.fd, fcntl.LOCK_SH)
+            self.exclusive = False
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def sqlcipher_engine(path: Path, db_key: bytes) -> Engine:
+    from sqlalchemy import URL, create_engine, event
+
+    url = URL.create("sqlite+pysqlcipher", password=f"x'{db_key.hex()}'", database=str(path))
+    engine = create_engine(url, poolclass=None, connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _: Any) -> None:
+        cur = dbapi_conn.cursor()
+        for pragma in (
+            f"busy_timeout={BUSY_TIMEOUT_MS}",
+            "journal_mode=WAL",
+            "synchronous=FULL",
+            "temp_store=MEMORY",
+            "foreign_keys=ON",
+        ):
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
+
+    return engine
+
+
+def clean_tmp(folder: Path) -> None:
+    """Empty ``tmp/``, but for the files a live process holds locked: a command line's large
+    files being staged before its unlock (``vault.stageahead``; never plaintext)."""
+    tmp = folder / "tmp"
+    for attempt in range(3):
+        try:
+            if tmp.is_symlink():
+                tmp.unlink()
+            elif tmp.exists():
+                for entry in os.scandir(tmp):
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path)
+                    elif not _held(entry.path):
+                        with contextlib.suppress(FileNotFoundError):
+                            os.unlink(entry.path)
+            break
+        except OSError:
+            # "Directory not empty": an ingest worker of a process killed a moment ago was
+            # still finishing a temp file (it dies with its parent: see vault.storework).
+            if attempt == 2:
+                raise
+            time.sleep(0.05)
+    tmp.mkdir(mode=0o700, exist_ok=True)
+
+
+def _held(path: str) -> bool:
+    """Whether another process holds ``path`` locked (``flock``)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+class LocalBackend:
+    """The embedded vault: everything in one folder on this machine."""
+
+    local = True
+    pins_head = True
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.label = str(folder)
+        self._lock: VaultLock | None = None
+        self._store: ObjectStore | None = None
+
+    @property
+    def store(self) -> ObjectStore:
+        if self._store is None:
+            from vault.objectstore import FolderStore
+
+            self._store = FolderStore(self.folder)
+        return self._store
+
+    @property
+    def lock(self) -> VaultLock:
+        if self._lock is None:
+            self._lock = VaultLock(self.folder)
+        return self._lock
+
+    def engine(self, vault_key: bytes) -> Engine:
+        from vault import keys
+
+        return sqlcipher_engine(self.folder / DB_FILE, keys.subkey(vault_key, "database"))
+
+    def begin_write(self, db: DbSession) -> None:
+        """Take the database's write lock before the transaction reads anything.
+
+        Another process may have the vault open. The driver begins a transaction only at the
+        first write, so a transaction that read the audit head and then wrote could append after
+        a head another process had just moved (or fail, its snapshot stale): two writers must
+        never both append after the same head. BEGIN IMMEDIATE waits here, under busy_timeout,
+        instead. Reads stay outside transactions and never block the other process (WAL).
+        """
+        conn = db.connection()
+        if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @contextlib.contextmanager
+    def file_lock(self) -> Iterator[None]:
+        """Excludes other processes while a plain file of the vault is read and rewritten
+        (``vault.toml``, ``audit.head``). fcntl record locks on ``lock``, not flock: this
+        process already holds ``lock`` with flock, and the two kinds do not interact on Linux."""
+        fd = os.open(self.folder / LOCK_FILE, os.O_RDWR)
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def load_config(self) -> VaultConfig:
+        if not self.folder.exists():
+            raise VaultUnavailable(f"{self.folder}: no vault here (run 'custos init' first)")
+        return VaultConfig.load(self.folder)
+
+    def save_config(self, config: VaultConfig) -> None:
+        config.save(self.folder)
+
+    def check_new(self) -> None:
+        if is_vault(self.folder):
+            raise UserError(f"{self.folder}: a vault already exists here")
+        if self.folder.exists() and any(self.folder.iterdir()):
+            raise UserError(
+                f"{self.folder}: the folder is not empty; choose an empty or new folder"
+            )
+
+    def prepare_new(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (self.folder / "blobs").mkdir(mode=0o700)
+        clean_tmp(self.folder)
+
+    def create_schema(self, engine: Engine, tables: Any) -> None:
+        from vault import migrations
+        from vault.models import Base
+
+        # One transaction (the driver would commit each CREATE on its own: one sync each).
+        with engine.connect() as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            Base.metadata.create_all(conn, tables=tables)
+            migrations.stamp_head(conn)
+            conn.commit()
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+
+
+# --- an agency server -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Server:
+    """An agency server as a face names it: the ``--server`` URL and the credentials it was
+    given for this run (held in memory only)."""
+
+    url: str
+    credentials: Credentials = field(repr=False)
+
+
+def server_folder(address: ServerAddress) -> Path:
+    """This workstation's working folder for a server (``tmp/``, sign-in ledger, caches): under
+    the user's cache folder (``CUSTOS_CACHE_DIR`` overrides), one per server address."""
+    root = os.environ.get("CUSTOS_CACHE_DIR")
+    if not root:
+        from platformdirs import user_cache_dir
+
+        root = user_cache_dir("custos", appauthor=False)
+    where = f"{address.host}:{address.port}/{address.database}|{address.s3.endpoint}"
+    digest = hashlib.sha256(f"{where}/{address.s3.bucket}".encode()).hexdigest()[:24]
+    folder = Path(root) / "servers" / digest
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (folder / "tmp").mkdir(mode=0o700, exist_ok=True)
+    os.close(os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
+    return folder
+
+
+class ServerLock:
+    """``VaultLock`` on PostgreSQL: a session-level advisory lock, held on a connection of its
+    own for as long as the vault is open (shared), exclusive only when no other process on any
+    workstation has the vault open."""
+
+    def __init__(self, backend: ServerBackend) -> None:
+        self._backend = backend
+        self._conn: Any = None
+        self.exclusive = False
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None
+
+    def _one(self, sql: str) -> Any:
+        return self._conn.execute(sql, (VAULT_LOCK,)).fetchone()[0]
+
+    def acquire(self) -> None:
+        self._conn = self._backend.raw_connection()
+        if self.try_exclusive():
+            return
+        self._one("SELECT pg_advisory_lock_shared(%s)")
+        self.exclusive = False
+
+    def try_exclusive(self) -> bool:
+        """Exclusive if no other session holds it (this session's own shared hold does not
+        conflict with its exclusive one in PostgreSQL)."""
+        if self.exclusive:
+            return True
+        if self._conn is None:
+            return False
+        self.exclusive = bool(self._one("SELECT pg_try_advisory_lock(%s)"))
+        return self.exclusive
+
+    def to_exclusive(self) -> bool:
+        return self.try_exclusive()
+
+    def share(self) -> None:
+        if self.exclusive and self._conn is not None:
+            self._one("SELECT pg_advisory_lock_shared(%s)")
+            self._one("SELECT pg_advisory_unlock(%s)")
+            self.exclusive = False
+
+    def release(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()  # ends the session: its advisory locks go with it
+            self._conn = None
+            self.exclusive = False
+
+
+class ServerBackend:
+    """An agency server: PostgreSQL for the records, an S3 store for the objects."""
+
+    local = False
+    pins_head = False
+
+    def __init__(self, server: Server) -> None:
+        from vault.server import address
+
+        self.address = address.parse(server.url)
+        self.credentials = server.credentials
+        self.label = (
+            f"the agency server {self.address.host}:{self.address.port}/{self.address.database}"
+        )
+        self.folder = server_folder(self.address)
+        self._lock = ServerLock(self)
+        self._store: S3Store | None = None
+        self._engine: Engine | None = None
+
+    def raw_connection(self) -> Any:
+        """A psycopg connection (autocommit), or one line saying why there is none."""
+        import psycopg
+
+        from vault.server import postgres
+
+        try:
+            return postgres.connect(self.address, self.credentials.password)
+        except psycopg.Error as exc:
+            raise VaultUnavailable(postgres.problem(self.address, exc)) from None
+
+    def _transactional(self) -> Any:
+        conn = self.raw_connection()
+        conn.autocommit = False
+        return conn
+
+    @property
+    def store(self) -> S3Store:
+        if self._store is None:
+            from vault.objectstore import S3Store, StoreUnavailable
+
+            store = S3Store(self.address.s3, self.credentials)
+            try:
+                store.check_bucket()
+            except StoreUnavailable as exc:
+                raise VaultUnavailable(str(exc)) from None
+            self._store = store
+        return self._store
+
+    @property
+    def lock(self) -> ServerLock:
+        return self._lock
+
+    def engine(self, vault_key: bytes = b"") -> Engine:
+        """The engine of the server's records: THE place a PostgreSQL engine is made (sealed
+        columns attach here: ``sealing.attach(engine, vault_key)``, issue 12 item 2)."""
+        if self._engine is None:
+            from sqlalchemy import create_engine
+
+            self._engine = create_engine(
+                "postgresql+psycopg://",
+                creator=self._transactional,
+                pool_size=4,
+                max_overflow=4,
+                pool_pre_ping=True,
+            )
+        if vault_key:
+            from vault import sealing
+
+            sealing.attach(self._engine, vault_key)
+        return self._engine
+
+    def begin_write(self, db: DbSession) -> None:
+        """One audit append at a time on the whole server: the transaction waits here for the
+        one in progress on any workstation before it reads the audit head (released at its
+        commit or rollback)."""
+        db.connection().exec_driver_sql(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK})")
+
+    @contextlib.contextmanager
+    def file_lock(self) -> Iterator[None]:
+        conn = self.raw_connection()
+        try:
+            conn.execute("SELECT pg_advisory_lock(%s)", (FILE_LOCK,))
+            yield
+        finally:
+            conn.close()  # releases the lock with the session
+
+    def _read_file(self) -> str | None:
+        import psycopg
+
+        conn = self.raw_connection()
+        try:
+            row = conn.execute("SELECT content FROM vault_file WHERE id = 1").fetchone()
+        except psycopg.errors.UndefinedTable:
+            return None
+        except psycopg.Error as exc:
+            from vault.server import postgres
+
+            raise VaultUnavailable(postgres.problem(self.address, exc)) from None
+        finally:
+            conn.close()
+        return None if row is None else str(row[0])
+
+    def load_config(self) -> VaultConfig:
+        text = self._read_file()
+        if text is None:
+            raise VaultUnavailable(
+                f"{self.label}: no agency vault there (run 'custos --server URL init' first)"
+            )
+        return VaultConfig.parse(text, self.label, f"{self.label} (vault_file)")
+
+    def save_config(self, config: VaultConfig) -> None:
+        conn = self.raw_connection()
+        try:
+            conn.execute(
+                "INSERT INTO vault_file (id, content) VALUES (1, %s) "
+                "ON CONFLICT (id) DO UPDATE SET content = EXCLUDED.content",
+                (config.text(),),
+            )
+        finally:
+            conn.close()
+
+    def check_new(self) -> None:
+        """Refuse, in one line, a server whose database or bucket already holds anything."""
+        conn = self.raw_connection()
+        try:
+            tables = conn.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+            ).fetchone()[0]
+        finally:
+            conn.close()
+        if tables:
+            what = "an agency vault" if self._read_file() is not None else f"{tables} table(s)"
+            raise UserError(
+                f"{self.label}: the database already holds {what}; init needs an empty database"
+            )
+        store = self.store
+        for space in ("blobs", "packs"):
+            if next(iter(store.names(space)), None) is not None:
+                raise UserError(
+                    f"{store.label}: the bucket already holds stored objects; "
+                    "init needs an empty bucket"
+                )
+
+    def prepare_new(self) -> None:
+        clean_tmp(self.folder)
+
+    def create_schema(self, engine: Engine, tables: Any) -> None:
+        from vault import migrations
+        from vault.models import Base
+
+        with engine.begin() as conn:
+            Base.metadata.create_all(conn, tables=tables)
+            migrations.stamp_head(conn)
+
+    def close(self) -> None:
+        self._lock.release()
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def driver_sql(conn: Connection, statement: str) -> str:
+    """A statement written with ``?`` placeholders (what the SQLite driver takes), for the
+    connection's driver: psycopg takes ``%s``. For the few statements that go straight to the
+    driver (bulk hash-set entries)."""
+    return statement if conn.dialect.paramstyle == "qmark" else statement.replace("?", "%s")
+
+
+def open_backend(where: Path | Server) -> Backend:
+    """The back end a face names: a vault folder, or an agency server."""
+    if isinstance(where, Server):
+        return ServerBackend(where)
+    return LocalBackend(where)
