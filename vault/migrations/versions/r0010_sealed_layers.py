@@ -73,7 +73,7 @@ def upgrade() -> None:
                     table,
                     column,
                     type_=sa.LargeBinary(),
-                    postgresql_using=f'convert_to("{column}", \'UTF8\')',
+                    postgresql_using=f"convert_to(\"{column}\", 'UTF8')",
                 )
     for table, column, indexed, unique in BLIND:
         if column not in {c["name"] for c in inspector.get_columns(table)}:
