@@ -118,3 +118,25 @@ def test_names_sealed_on_the_server_are_listed_in_name_order(place: Server) -> N
         ]
     finally:
         session.close()
+
+
+def test_a_blind_index_the_operator_copies_finds_nothing_rather_than_another_set(
+    trial_server: TrialServer, place: Server, tmp_path: Path
+) -> None:
+    session, _ = new_vault(place)
+    try:
+        for name in ("seized A", "seized B"):
+            hashes = tmp_path / f"{name}.txt"
+            hashes.write_text("d41d8cd98f00b204e9800998ecf8427e\n")
+            ImportJob(session, hashes, name, "known-bad").run(ignore)
+        with trial_server.superuser(parse(place.url).database) as su:
+            su.execute(
+                "UPDATE hashsets SET name_bidx = "
+                "(SELECT name_bidx FROM hashsets WHERE id = (SELECT min(id) FROM hashsets)) "
+                "WHERE id = (SELECT max(id) FROM hashsets)"
+            )
+        assert show_set(session, "seized A").name == "seized A"
+        with pytest.raises(UserError, match="no hash set named 'seized B'"):
+            show_set(session, "seized B")
+    finally:
+        session.close()
