@@ -58,14 +58,7 @@ def push_cli(
     def setup() -> Callable[[], object]:
         server = TrialServer(folder, connection)
         place = server.new_place()
-        env = {
-            **cli_env(),
-            "CUSTOS_SERVER": place.url,
-            "CUSTOS_CACHE_DIR": str(cache),
-            "PGPASSWORD": connection.credentials.password,
-            "AWS_ACCESS_KEY_ID": connection.credentials.access_key,
-            "AWS_SECRET_ACCESS_KEY": connection.credentials.secret_key,
-        }
+        env = {**cli_env(), **server.env_for(place), "CUSTOS_CACHE_DIR": str(cache)}
         if no_bytecode:
             env["PYTHONDONTWRITEBYTECODE"] = "1"
 
