@@ -295,6 +295,13 @@ class Session:
             with self._file_lock(), self.db() as db:
                 advance_head_file(self.folder, db)
 
+    @property
+    def place(self) -> str:
+        """Where the vault is, as the faces name it: its folder, or the agency server's URL
+        (``folder`` is this workstation's working folder for a server)."""
+        address = getattr(self.backend, "address", None)
+        return address.url() if address is not None else str(self.folder)
+
     def close(self, timeout: float = 60.0) -> None:
         """Refuse new database work, wait for work in flight, then release the vault."""
         with self._users:
