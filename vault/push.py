@@ -4,7 +4,8 @@ The server ends up holding the same vault, not a new one made from it: the same 
 slots and MACs (``vault.toml``'s text becomes the ``vault_file`` row), the same vault key and
 recipients (every age file and pack copied byte for byte, never decrypted), every row with its
 id, and the audit chain as it is (its digests cover the rows' plain values, so it verifies on
-the server, where the sensitive values are sealed on the way in by the server's engine). Users
+the server, where the sensitive values are sealed on the way in: ``vault.sealing.insert_params``
+seals each value to its table, column and row id and fills the blind indexes). Users
 sign in with their passwords; a workstation enrolled on the local vault keeps its key file
 (it is named by the vault id, which does not change).
 
@@ -38,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, delete, func, insert, select, text
 
+from vault import sealing
 from vault.backend import Server, ServerBackend
 from vault.errors import IntegrityFault, UserError
 from vault.jobs import CancelToken, Emit, Progress
@@ -147,7 +149,8 @@ class PushJob:
                 conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
             Base.metadata.create_all(conn, tables=self._tables())
             migrations.stamp_head(conn)
-            conn.execute(insert(Meta), [{"key": PENDING, "value": vault_id.encode()}])
+            pending = [{"key": PENDING, "value": vault_id.encode()}]
+            conn.execute(insert(Meta), _sealed(conn, Meta.__table__, pending))
         return resumed
 
     def _interrupted(self, engine: Engine, vault_id: str, label: str) -> bool:
@@ -256,10 +259,11 @@ class PushJob:
         return session
 
 
-def _sealed(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _sealed(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The parameter sets of ``rows`` for the server: each sensitive value sealed to its row
-    when the engine seals (``vault.sealing``, once merged); the rows as they are otherwise."""
-    return rows
+    (its id, copied from the local vault) and the blind indexes filled (``vault.sealing``);
+    the rows as they are for a table with nothing sealed."""
+    return sealing.insert_params(conn, table, rows) or rows
 
 
 def _advance_sequence(conn: Connection, table: Table) -> None:

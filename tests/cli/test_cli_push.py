@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -252,3 +253,41 @@ def test_push_needs_a_server(tmp_path: Path) -> None:
     vault = tmp_path / "vault"
     result = run_cli("server", "push", "--vault", str(vault), vault=tmp_path / "x")
     assert "no server given" in one_error_line(result, 2)
+
+
+def test_marker_strings_of_the_local_vault_never_reach_the_server_s_data_folder(
+    trial_server: TrialServer, place: Server, env: dict[str, str], tmp_path: Path
+) -> None:
+    from service.opener import init_vault
+
+    marker = "MRK" + uuid.uuid4().hex[:12].upper()
+    vault = tmp_path / "vault"
+    session, _ = init_vault(vault, "alice", PASSWORD, kdf=FAST_KDF)
+    session.close()
+    _ok(_local("case", "create", "C-1", "--title", f"Harbour {marker}", vault=vault))
+    folder = tmp_path / "small"
+    folder.mkdir()
+    for i in range(SMALL):
+        (folder / f"{marker}-{i:03d}.txt").write_bytes(f"{marker} note {i}\n".encode() * 20)
+    _ok(_local(*INGEST, "--description", f"seized {marker}", str(folder), vault=vault))
+    _ok(_local("items", "annotate", "1", "--note", f"note {marker}", vault=vault))
+    _ok(_push(vault, tmp_path, env))
+    # the control: the same kind of string in a plain column is found, so the search works
+    control = marker[::-1]
+    with trial_server.superuser(_database(place)) as su:
+        su.execute("CREATE TABLE plain_control (t text)")
+        su.execute(f"INSERT INTO plain_control VALUES ('{control}')")
+        su.execute("CHECKPOINT")  # heap and index pages on disk, besides the WAL
+    found = {
+        needle: subprocess.run(
+            ["grep", "-rlF", needle, str(trial_server.pg_data)], capture_output=True, text=True
+        ).stdout.split()
+        for needle in (marker, control)
+    }
+    assert found[control], "the control string should be in the data folder"
+    assert found[marker] == [], f"{marker} found in {found[marker]}"
+    # nor in the bucket's files (the objects are age files)
+    stored = subprocess.run(
+        ["grep", "-rlF", marker, str(trial_server.s3_data)], capture_output=True, text=True
+    ).stdout.split()
+    assert stored == []
