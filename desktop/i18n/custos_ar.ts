@@ -3301,52 +3301,52 @@
 <context>
     <name>LoginDialog</name>
     <message>
-        <location filename="../login.py" line="81"/>
+        <location filename="../login.py" line="86"/>
         <source>Custos — sign in</source>
         <translation>Custos — تسجيل الدخول</translation>
     </message>
     <message>
-        <location filename="../login.py" line="88"/>
+        <location filename="../login.py" line="93"/>
         <source>Vault: {0}</source>
         <translation>الخزنة: {0}</translation>
     </message>
     <message>
-        <location filename="../login.py" line="91"/>
+        <location filename="../login.py" line="96"/>
         <source>User</source>
         <translation>المستخدم</translation>
     </message>
     <message>
-        <location filename="../login.py" line="92"/>
+        <location filename="../login.py" line="97"/>
         <source>Password</source>
         <translation>كلمة المرور</translation>
     </message>
     <message>
-        <location filename="../login.py" line="95"/>
+        <location filename="../login.py" line="100"/>
         <source>Sign in</source>
         <translation>دخول</translation>
     </message>
     <message>
-        <location filename="../login.py" line="97"/>
+        <location filename="../login.py" line="102"/>
         <source>Quit</source>
         <translation>خروج</translation>
     </message>
     <message>
-        <location filename="../login.py" line="111"/>
+        <location filename="../login.py" line="116"/>
         <source>Enter your user name and password.</source>
         <translation>أدخل اسم المستخدم وكلمة المرور.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="114"/>
+        <location filename="../login.py" line="119"/>
         <source>Opening the vault...</source>
         <translation>جارٍ فتح الخزنة...</translation>
     </message>
     <message>
-        <location filename="../login.py" line="127"/>
+        <location filename="../login.py" line="132"/>
         <source>Unknown user or wrong password</source>
         <translation>مستخدم غير معروف أو كلمة مرور خاطئة</translation>
     </message>
     <message>
-        <location filename="../login.py" line="132"/>
+        <location filename="../login.py" line="137"/>
         <source>Too many failed sign-ins for this name: wait {0} s and try again.</source>
         <translation>محاولات دخول فاشلة كثيرة بهذا الاسم: انتظر {0} ث ثم حاول مرة أخرى.</translation>
     </message>
@@ -4219,42 +4219,42 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>RecoveryDialog</name>
     <message>
-        <location filename="../login.py" line="222"/>
+        <location filename="../login.py" line="227"/>
         <source>Custos — recovery key</source>
         <translation>Custos — مفتاح الاسترداد</translation>
     </message>
     <message>
-        <location filename="../login.py" line="225"/>
+        <location filename="../login.py" line="230"/>
         <source>This is the vault&apos;s recovery key. It is shown only this once and is not stored on this computer. Hand it to your agency&apos;s key escrow now (print it or save it to removable media kept under seal). Without it, a vault whose administrators have all lost their passwords cannot be opened again.</source>
         <translation>هذا مفتاح استرداد الخزنة. يُعرض هذه المرة فقط ولا يُحفظ على هذا الحاسوب. سلّمه الآن إلى جهة حفظ المفاتيح في جهازك (اطبعه أو احفظه على وسيط قابل للإزالة يُحفظ مختومًا). بدونه لا يمكن فتح خزنة فقد جميع مسؤوليها كلمات مرورهم.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="237"/>
+        <location filename="../login.py" line="242"/>
         <source>Save to file...</source>
         <translation>حفظ في ملف...</translation>
     </message>
     <message>
-        <location filename="../login.py" line="240"/>
+        <location filename="../login.py" line="245"/>
         <source>I have stored the recovery key</source>
         <translation>لقد حفظت مفتاح الاسترداد</translation>
     </message>
     <message>
-        <location filename="../login.py" line="243"/>
+        <location filename="../login.py" line="248"/>
         <source>Continue</source>
         <translation>متابعة</translation>
     </message>
     <message>
-        <location filename="../login.py" line="259"/>
+        <location filename="../login.py" line="264"/>
         <source>Save the recovery key</source>
         <translation>حفظ مفتاح الاسترداد</translation>
     </message>
     <message>
-        <location filename="../login.py" line="270"/>
+        <location filename="../login.py" line="275"/>
         <source>Cannot save: {0}</source>
         <translation>تعذّر الحفظ: {0}</translation>
     </message>
     <message>
-        <location filename="../login.py" line="272"/>
+        <location filename="../login.py" line="277"/>
         <source>Saved to {0}</source>
         <translation>حُفظ في {0}</translation>
     </message>
@@ -4700,52 +4700,52 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>SetupDialog</name>
     <message>
-        <location filename="../login.py" line="159"/>
+        <location filename="../login.py" line="164"/>
         <source>Custos — create a vault</source>
         <translation>Custos — إنشاء خزنة</translation>
     </message>
     <message>
-        <location filename="../login.py" line="162"/>
+        <location filename="../login.py" line="167"/>
         <source>No vault was found at {0}. Create it now: you become its first administrator.</source>
         <translation>لم يُعثر على خزنة في {0}. أنشئها الآن: ستصبح مسؤولها الأول.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="173"/>
+        <location filename="../login.py" line="178"/>
         <source>Administrator name</source>
         <translation>اسم المسؤول</translation>
     </message>
     <message>
-        <location filename="../login.py" line="174"/>
+        <location filename="../login.py" line="179"/>
         <source>Password</source>
         <translation>كلمة المرور</translation>
     </message>
     <message>
-        <location filename="../login.py" line="175"/>
+        <location filename="../login.py" line="180"/>
         <source>Password again</source>
         <translation>كلمة المرور مرة أخرى</translation>
     </message>
     <message>
-        <location filename="../login.py" line="179"/>
+        <location filename="../login.py" line="184"/>
         <source>Create vault</source>
         <translation>إنشاء الخزنة</translation>
     </message>
     <message>
-        <location filename="../login.py" line="181"/>
+        <location filename="../login.py" line="186"/>
         <source>Quit</source>
         <translation>خروج</translation>
     </message>
     <message>
-        <location filename="../login.py" line="194"/>
+        <location filename="../login.py" line="199"/>
         <source>Enter the administrator&apos;s name.</source>
         <translation>أدخل اسم المسؤول.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="197"/>
+        <location filename="../login.py" line="202"/>
         <source>The two passwords differ.</source>
         <translation>كلمتا المرور مختلفتان.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="200"/>
+        <location filename="../login.py" line="205"/>
         <source>Creating the vault...</source>
         <translation>جارٍ إنشاء الخزنة...</translation>
     </message>
