@@ -142,7 +142,7 @@ class PushJob:
         vault_id = self.source.config.vault_id
         resumed = self._interrupted(engine, vault_id, backend.label)
         if not resumed:
-            backend.check_new()
+            backend.check_new("push")
         with engine.begin() as conn:
             if resumed:
                 Base.metadata.drop_all(conn, tables=self._tables())

@@ -175,7 +175,7 @@ def test_push_to_a_server_that_holds_a_vault_is_one_line(
     _ok(_push(vault, tmp_path, env))
     again = _push(vault, tmp_path, env)
     line = one_error_line(again, 2)
-    assert "the database already holds an agency vault" in line, line
+    assert "the database already holds an agency vault; push needs an empty database" in line
 
 
 def test_a_vault_with_a_tampered_row_is_not_pushed(
@@ -291,3 +291,31 @@ def test_marker_strings_of_the_local_vault_never_reach_the_server_s_data_folder(
         ["grep", "-rlF", marker, str(trial_server.s3_data)], capture_output=True, text=True
     ).stdout.split()
     assert stored == []
+
+
+def test_a_push_by_a_non_admin_or_of_no_vault_or_with_a_wrong_password_is_one_line(
+    trial_server: TrialServer, place: Server, env: dict[str, str], tmp_path: Path
+) -> None:
+    from service.opener import init_vault
+
+    vault = tmp_path / "vault"
+    session, _ = init_vault(vault, "alice", PASSWORD, kdf=FAST_KDF)
+    session.close()
+    _ok(
+        _local("user", "add", "bob", "--role", "analyst", vault=vault, CUSTOS_NEW_PASSWORD=PASSWORD)
+    )
+    by_bob = _server(
+        "server", "push", "--vault", str(vault), tmp_path=tmp_path, env=env, CUSTOS_USER="bob"
+    )
+    assert "may not push the vault to an agency server" in one_error_line(by_bob, 4)
+    refusals = [e for e in _audit(_local("audit", "--json", vault=vault)) if e["actor"] == "bob"]
+    assert [e["action"] for e in refusals] == ["permission.refused"]
+    wrong = _server(
+        "server", "push", "--vault", str(vault), tmp_path=tmp_path, env=env,
+        CUSTOS_PASSWORD="not the password",
+    )  # fmt: skip
+    one_error_line(wrong, 3)
+    nowhere = _push(tmp_path / "no-such-vault", tmp_path, env)
+    assert "no-such-vault" in one_error_line(nowhere, nowhere.returncode)
+    assert nowhere.returncode != 0
+    assert not _tables_made(trial_server, place)  # nothing reached the server
