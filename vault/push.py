@@ -116,15 +116,24 @@ class PushJob:
         backend = ServerBackend(self.server)
         report = PushReport(server=backend.label)
         try:
+            # The server to this push alone until the vault is whole: a second push (or init)
+            # started meanwhile is refused instead of taking the half-made vault for its own.
+            backend.lock.acquire()
+            if not backend.lock.exclusive:
+                raise UserError(
+                    f"{backend.label}: another Custos process is using the server; "
+                    "push needs it alone"
+                )
             engine = backend.engine(source.vault_key_for_rotation())
             report.resumed = self._prepare(backend, engine)
             # every table but the vault file (empty in a local vault; written last)
             tables = [t for t in self._tables() if t.name != VaultFile.__tablename__]
             self._copy_rows(engine, tables, report, emit)
             self._copy_objects(backend, report, emit)
+            backend.lock.share()  # still excludes another push; lets the session below in
+            session = self._open(self.server, report)
         finally:
             backend.close()
-        session = self._open(self.server, report)
         try:
             from vault.verify import VerifyJob
 

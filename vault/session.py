@@ -284,7 +284,8 @@ class Session:
         self._lock.share()
 
     def vault_key_for_rotation(self) -> bytes:
-        """The vault key, for ``vault.rotation`` only (which replaces it)."""
+        """The vault key, for ``vault.rotation`` (which replaces it) and ``vault.push`` (which
+        gives the server's engine its sealing keys) only."""
         return self._vault_key
 
     def after_rotation(self) -> None:

@@ -60,17 +60,25 @@ def _small_files(folder: Path) -> Path:
     return folder
 
 
-def _local_vault(tmp_path: Path) -> Path:
-    """A local vault with a case, real photos, a packed folder of small files, a second user
-    and a hash set made from the case."""
+def _new_local(tmp_path: Path, title: str | None = None) -> Path:
+    """A new local vault (alice, every role), closed; with case C-1 if ``title`` is given."""
     from service.opener import init_vault
 
-    if not FACES.is_dir():
-        pytest.fail(f"{FACES}: the shared test photos are missing")
     vault = tmp_path / "vault"
     session, _ = init_vault(vault, "alice", PASSWORD, kdf=FAST_KDF)
     session.close()
-    _ok(_local("case", "create", "C-1", "--title", f"Harbour {MARKER}", vault=vault))
+    if title is not None:
+        _ok(_local("case", "create", "C-1", "--title", title, vault=vault))
+    return vault
+
+
+def _local_vault(tmp_path: Path) -> Path:
+    """A local vault with a case, real photos, a packed folder of small files, a second user
+    and a hash set made from the case."""
+
+    if not FACES.is_dir():
+        pytest.fail(f"{FACES}: the shared test photos are missing")
+    vault = _new_local(tmp_path, f"Harbour {MARKER}")
     photos = tmp_path / "photos"
     shutil.copytree(FACES, photos)
     _ok(_local(*INGEST, str(photos), vault=vault))
@@ -167,11 +175,7 @@ def test_push_moves_a_vault_with_its_history_and_it_verifies_on_the_server(
 def test_push_to_a_server_that_holds_a_vault_is_one_line(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    vault = tmp_path / "vault"
-    from service.opener import init_vault
-
-    session, _ = init_vault(vault, "alice", PASSWORD, kdf=FAST_KDF)
-    session.close()
+    vault = _new_local(tmp_path)
     _ok(_push(vault, tmp_path, env))
     again = _push(vault, tmp_path, env)
     line = one_error_line(again, 2)
@@ -181,13 +185,10 @@ def test_push_to_a_server_that_holds_a_vault_is_one_line(
 def test_a_vault_with_a_tampered_row_is_not_pushed(
     trial_server: TrialServer, place: Server, env: dict[str, str], tmp_path: Path
 ) -> None:
-    from service.opener import init_vault, unlock
+    from service.opener import unlock
     from vaultkit import sql
 
-    vault = tmp_path / "vault"
-    session, _ = init_vault(vault, "alice", PASSWORD, kdf=FAST_KDF)
-    session.close()
-    _ok(_local("case", "create", "C-1", "--title", "Harbour", vault=vault))
+    vault = _new_local(tmp_path, "Harbour")
     session = unlock(vault, "alice", PASSWORD)
     try:
         sql(session, "UPDATE cases SET title = 'Harbor' WHERE reference = 'C-1'")
@@ -258,13 +259,9 @@ def test_push_needs_a_server(tmp_path: Path) -> None:
 def test_marker_strings_of_the_local_vault_never_reach_the_server_s_data_folder(
     trial_server: TrialServer, place: Server, env: dict[str, str], tmp_path: Path
 ) -> None:
-    from service.opener import init_vault
 
     marker = "MRK" + uuid.uuid4().hex[:12].upper()
-    vault = tmp_path / "vault"
-    session, _ = init_vault(vault, "alice", PASSWORD, kdf=FAST_KDF)
-    session.close()
-    _ok(_local("case", "create", "C-1", "--title", f"Harbour {marker}", vault=vault))
+    vault = _new_local(tmp_path, f"Harbour {marker}")
     folder = tmp_path / "small"
     folder.mkdir()
     for i in range(SMALL):
@@ -296,11 +293,7 @@ def test_marker_strings_of_the_local_vault_never_reach_the_server_s_data_folder(
 def test_a_push_by_a_non_admin_or_of_no_vault_or_with_a_wrong_password_is_one_line(
     trial_server: TrialServer, place: Server, env: dict[str, str], tmp_path: Path
 ) -> None:
-    from service.opener import init_vault
-
-    vault = tmp_path / "vault"
-    session, _ = init_vault(vault, "alice", PASSWORD, kdf=FAST_KDF)
-    session.close()
+    vault = _new_local(tmp_path)
     _ok(
         _local("user", "add", "bob", "--role", "analyst", vault=vault, CUSTOS_NEW_PASSWORD=PASSWORD)
     )
