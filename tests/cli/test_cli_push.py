@@ -312,3 +312,19 @@ def test_a_push_by_a_non_admin_or_of_no_vault_or_with_a_wrong_password_is_one_li
     assert "no-such-vault" in one_error_line(nowhere, nowhere.returncode)
     assert nowhere.returncode != 0
     assert not _tables_made(trial_server, place)  # nothing reached the server
+
+
+def test_a_push_while_another_process_holds_the_server_is_one_line(
+    trial_server: TrialServer, place: Server, env: dict[str, str], tmp_path: Path
+) -> None:
+    from vault.backend import VAULT_LOCK
+
+    vault = _new_local(tmp_path)
+    with trial_server.superuser(_database(place)) as su:
+        su.execute("SELECT pg_advisory_lock_shared(%s)", (VAULT_LOCK,))  # another process
+        busy = _push(vault, tmp_path, env)
+    assert "another Custos process is using the server; push needs it alone" in one_error_line(
+        busy, 2
+    )
+    assert not _tables_made(trial_server, place)
+    _ok(_push(vault, tmp_path, env))  # once it is gone
