@@ -145,7 +145,7 @@ def check(url: str | None) -> None:
 )
 @click.pass_context
 def push(ctx: click.Context, folder: Path, url: str | None) -> None:
-    """Move the local vault in FOLDER (verified first, never changed) into an EMPTY agency
+    """Move the local vault at --vault (verified first, never changed) into an EMPTY agency
     server with its custody and audit history, then verify it on the server (exit 5 on any
     problem). An admin of the local vault signs in (CUSTOS_USER, CUSTOS_PASSWORD)."""
     from cli.common import ctrl_c_cancels, run_job, sign_in, target
