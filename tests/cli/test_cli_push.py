@@ -97,6 +97,15 @@ def _local_vault(tmp_path: Path) -> Path:
             vault=vault, CUSTOS_USER="bob",
         )
     )  # fmt: skip
+    # a watchlist with a subject enrolled from a real photo (face detected and encoded)
+    _ok(_local("watchlist", "create", "harbour-watch", vault=vault, CUSTOS_USER="bob"))
+    _ok(
+        _local(
+            "watchlist", "enrol", "harbour-watch", "--subject", "S-1", "--reason", "warrant",
+            "--agency", "Harbour Police", "--review-on", "2027-06-01",
+            str(FACES / "test" / "obama1.jpg"), vault=vault, CUSTOS_USER="bob",
+        )
+    )  # fmt: skip
     return vault
 
 
@@ -155,6 +164,10 @@ def test_push_moves_a_vault_with_its_history_and_it_verifies_on_the_server(
     )
     sets = json.loads(_ok(_server("hashset", "list", "--json", tmp_path=tmp_path, env=env)))
     assert [s["name"] for s in sets] == ["harbour-set"]
+    shown = ("watchlist", "show", "harbour-watch", "--json")
+    watch = json.loads(_ok(_local(*shown, vault=vault, CUSTOS_USER="bob")))
+    assert watch == json.loads(_ok(_server(*shown, tmp_path=tmp_path, env=env, CUSTOS_USER="bob")))
+    assert "S-1" in json.dumps(watch)
 
     # the server's log is the local one, then the push
     server_audit = _audit(_server("audit", "--json", tmp_path=tmp_path, env=env))
