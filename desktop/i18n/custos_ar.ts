@@ -86,431 +86,436 @@
     </message>
     <message>
         <location filename="../../vault/actions.py" line="26"/>
+        <source>Vault moved into the agency server</source>
+        <translation>نُقلت الخزنة إلى خادم الجهة</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="27"/>
         <source>Workstation signing key replaced</source>
         <translation>استُبدل مفتاح توقيع محطة العمل</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="27"/>
+        <location filename="../../vault/actions.py" line="28"/>
         <source>Vault key rotated</source>
         <translation>تم تدوير مفتاح الخزنة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="28"/>
+        <location filename="../../vault/actions.py" line="29"/>
         <source>Vault identity exported</source>
         <translation>صُدّرت هوية الخزنة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="29"/>
+        <location filename="../../vault/actions.py" line="30"/>
         <source>User added</source>
         <translation>أُضيف مستخدم</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="30"/>
+        <location filename="../../vault/actions.py" line="31"/>
         <source>User&apos;s roles changed</source>
         <translation>تغيّرت أدوار المستخدم</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="31"/>
+        <location filename="../../vault/actions.py" line="32"/>
         <source>User&apos;s password changed</source>
         <translation>تغيّرت كلمة مرور المستخدم</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="32"/>
+        <location filename="../../vault/actions.py" line="33"/>
         <source>User disabled</source>
         <translation>عُطّل المستخدم</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="33"/>
+        <location filename="../../vault/actions.py" line="34"/>
         <source>Failed sign-ins recorded</source>
         <translation>سُجّلت محاولات دخول فاشلة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="34"/>
+        <location filename="../../vault/actions.py" line="35"/>
         <source>Sign-in record found damaged</source>
         <translation>وُجد سجل الدخول تالفًا</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="35"/>
+        <location filename="../../vault/actions.py" line="36"/>
         <source>Action refused: no permission</source>
         <translation>رُفض الإجراء: لا صلاحية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="36"/>
+        <location filename="../../vault/actions.py" line="37"/>
         <source>Workstation enrolled</source>
         <translation>سُجّلت محطة عمل</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="37"/>
+        <location filename="../../vault/actions.py" line="38"/>
         <source>Workstation revoked</source>
         <translation>أُلغيت محطة عمل</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="38"/>
+        <location filename="../../vault/actions.py" line="39"/>
         <source>Write refused: workstation revoked</source>
         <translation>رُفضت كتابة: محطة العمل ملغاة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="39"/>
+        <location filename="../../vault/actions.py" line="40"/>
         <source>Refused: unsafe workstation key file</source>
         <translation>رُفض: ملف مفتاح محطة العمل غير آمن</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="41"/>
+        <location filename="../../vault/actions.py" line="42"/>
         <source>Case created</source>
         <translation>أُنشئت القضية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="42"/>
+        <location filename="../../vault/actions.py" line="43"/>
         <source>Case overview opened</source>
         <translation>فُتحت نظرة عامة على القضية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="43"/>
+        <location filename="../../vault/actions.py" line="44"/>
         <source>Evidence item acquired</source>
         <translation>اكتُسب دليل</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="44"/>
+        <location filename="../../vault/actions.py" line="45"/>
         <source>Custody: item acquired</source>
         <translation>العهدة: اكتُسب العنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="45"/>
+        <location filename="../../vault/actions.py" line="46"/>
         <source>Evidence items acquired (one batch)</source>
         <translation>اكتُسبت عناصر أدلة (دفعة واحدة)</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="46"/>
+        <location filename="../../vault/actions.py" line="47"/>
         <source>Custody: item viewed</source>
         <translation>العهدة: عُرض العنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="47"/>
+        <location filename="../../vault/actions.py" line="48"/>
         <source>Custody: item exported to a file</source>
         <translation>العهدة: صُدّر العنصر إلى ملف</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="48"/>
+        <location filename="../../vault/actions.py" line="49"/>
         <source>Custody: note added</source>
         <translation>العهدة: أُضيفت ملاحظة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="49"/>
+        <location filename="../../vault/actions.py" line="50"/>
         <source>Custody: seizure record corrected</source>
         <translation>العهدة: صُحّح سجل الضبط</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="50"/>
+        <location filename="../../vault/actions.py" line="51"/>
         <source>Custody: item sent to a partner</source>
         <translation>العهدة: أُرسل العنصر إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="51"/>
+        <location filename="../../vault/actions.py" line="52"/>
         <source>Custody: item analysed for faces</source>
         <translation>العهدة: حُلّل العنصر بحثًا عن الوجوه</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="52"/>
+        <location filename="../../vault/actions.py" line="53"/>
         <source>Custody: match reviewed</source>
         <translation>العهدة: روجعت المطابقة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="53"/>
+        <location filename="../../vault/actions.py" line="54"/>
         <source>Custody: item in a court report</source>
         <translation>العهدة: أُدرج العنصر في تقرير للمحكمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="54"/>
+        <location filename="../../vault/actions.py" line="55"/>
         <source>Custody: redacted copy made</source>
         <translation>العهدة: أُنشئت نسخة منقّحة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="55"/>
+        <location filename="../../vault/actions.py" line="56"/>
         <source>Court report made</source>
         <translation>أُعدّ تقرير للمحكمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="56"/>
+        <location filename="../../vault/actions.py" line="57"/>
         <source>Handling label set on an item</source>
         <translation>عُيّن وسم التداول لعنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="57"/>
+        <location filename="../../vault/actions.py" line="58"/>
         <source>Handling label set on a case</source>
         <translation>عُيّن وسم التداول لقضية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="58"/>
+        <location filename="../../vault/actions.py" line="59"/>
         <source>Handling label received with an item</source>
         <translation>استُلم وسم التداول مع عنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="60"/>
+        <location filename="../../vault/actions.py" line="61"/>
         <source>Item analysed for faces</source>
         <translation>حُلّل عنصر بحثًا عن الوجوه</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="61"/>
+        <location filename="../../vault/actions.py" line="62"/>
         <source>Face found</source>
         <translation>عُثر على وجه</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="62"/>
+        <location filename="../../vault/actions.py" line="63"/>
         <source>Unknown faces grouped</source>
         <translation>جُمّعت الوجوه المجهولة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="63"/>
+        <location filename="../../vault/actions.py" line="64"/>
         <source>Watchlist search run</source>
         <translation>أُجري بحث في قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="64"/>
+        <location filename="../../vault/actions.py" line="65"/>
         <source>Candidate found by a search</source>
         <translation>عُثر على مرشح في بحث</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="65"/>
+        <location filename="../../vault/actions.py" line="66"/>
         <source>Candidate reviewed</source>
         <translation>رُوجع مرشح</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="66"/>
+        <location filename="../../vault/actions.py" line="67"/>
         <source>Review refused</source>
         <translation>رُفضت المراجعة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="67"/>
+        <location filename="../../vault/actions.py" line="68"/>
         <source>Similar items looked up</source>
         <translation>بُحث عن عناصر مشابهة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="68"/>
+        <location filename="../../vault/actions.py" line="69"/>
         <source>Photo fingerprint (PDQ) computed</source>
         <translation>حُسبت بصمة الصورة (PDQ)</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="69"/>
+        <location filename="../../vault/actions.py" line="70"/>
         <source>Photo near an entry of a PDQ set</source>
         <translation>صورة قريبة من قيد في مجموعة PDQ</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="70"/>
+        <location filename="../../vault/actions.py" line="71"/>
         <source>Thumbnail made</source>
         <translation>أُنشئت صورة مصغّرة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="71"/>
+        <location filename="../../vault/actions.py" line="72"/>
         <source>Face boxes of a video track recorded</source>
         <translation>سُجِّلت مربعات الوجه لمسار فيديو</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="72"/>
+        <location filename="../../vault/actions.py" line="73"/>
         <source>Missed face drawn by hand</source>
         <translation>رُسم يدويًا وجه فات الكاشف</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="73"/>
+        <location filename="../../vault/actions.py" line="74"/>
         <source>False detection discarded</source>
         <translation>استُبعد كشف خاطئ</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="74"/>
+        <location filename="../../vault/actions.py" line="75"/>
         <source>Group of faces named as a subject</source>
         <translation>سُمّيت مجموعة وجوه كشخص مدرج</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="75"/>
+        <location filename="../../vault/actions.py" line="76"/>
         <source>Faces split from their group</source>
         <translation>فُصلت وجوه عن مجموعتها</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="76"/>
+        <location filename="../../vault/actions.py" line="77"/>
         <source>Groups of faces merged</source>
         <translation>دُمجت مجموعات وجوه</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="77"/>
+        <location filename="../../vault/actions.py" line="78"/>
         <source>Redacted copy of an item made</source>
         <translation>أُنشئت نسخة منقّحة من عنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="78"/>
+        <location filename="../../vault/actions.py" line="79"/>
         <source>Watchlist created</source>
         <translation>أُنشئت قائمة مراقبة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="79"/>
+        <location filename="../../vault/actions.py" line="80"/>
         <source>Subject listed</source>
         <translation>أُدرج شخص</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="80"/>
+        <location filename="../../vault/actions.py" line="81"/>
         <source>Subject&apos;s listing changed</source>
         <translation>تغيّر إدراج الشخص</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="81"/>
+        <location filename="../../vault/actions.py" line="82"/>
         <source>Reference photo added</source>
         <translation>أُضيفت صورة مرجعية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="82"/>
+        <location filename="../../vault/actions.py" line="83"/>
         <source>Watchlist threshold calibrated</source>
         <translation>عُايرت عتبة قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="83"/>
+        <location filename="../../vault/actions.py" line="84"/>
         <source>Watchlist sent to a partner</source>
         <translation>أُرسلت قائمة مراقبة إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="84"/>
+        <location filename="../../vault/actions.py" line="85"/>
         <source>Watchlist export refused</source>
         <translation>رُفض تصدير قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="85"/>
+        <location filename="../../vault/actions.py" line="86"/>
         <source>Watchlist received from a partner</source>
         <translation>استُلمت قائمة مراقبة من شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="87"/>
+        <location filename="../../vault/actions.py" line="88"/>
         <source>Hash set imported</source>
         <translation>استُوردت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="88"/>
+        <location filename="../../vault/actions.py" line="89"/>
         <source>Hash set made from a case</source>
         <translation>أُنشئت مجموعة تجزئة من قضية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="89"/>
+        <location filename="../../vault/actions.py" line="90"/>
         <source>Hash set enabled</source>
         <translation>فُعّلت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="90"/>
+        <location filename="../../vault/actions.py" line="91"/>
         <source>Hash set disabled</source>
         <translation>عُطّلت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="91"/>
+        <location filename="../../vault/actions.py" line="92"/>
         <source>Hash set deleted</source>
         <translation>حُذفت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="92"/>
+        <location filename="../../vault/actions.py" line="93"/>
         <source>Hash set received from a partner</source>
         <translation>استُلمت مجموعة تجزئة من شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="93"/>
+        <location filename="../../vault/actions.py" line="94"/>
         <source>Hash set sent to a partner</source>
         <translation>أُرسلت مجموعة تجزئة إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="94"/>
+        <location filename="../../vault/actions.py" line="95"/>
         <source>Hash set export refused</source>
         <translation>رُفض تصدير مجموعة التجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="95"/>
+        <location filename="../../vault/actions.py" line="96"/>
         <source>Case matched against hash sets</source>
         <translation>طوبقت القضية مع مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="96"/>
+        <location filename="../../vault/actions.py" line="97"/>
         <source>Known file found</source>
         <translation>عُثر على ملف معروف</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="97"/>
+        <location filename="../../vault/actions.py" line="98"/>
         <source>Known-bad file found</source>
         <translation>عُثر على ملف معروف بأنه ضار</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="98"/>
+        <location filename="../../vault/actions.py" line="99"/>
         <source>Known-bad alert acknowledged</source>
         <translation>أُقرّ بتنبيه ملف ضار</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="100"/>
+        <location filename="../../vault/actions.py" line="101"/>
         <source>Our agency&apos;s details set</source>
         <translation>عُيّنت بيانات جهتنا</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="101"/>
+        <location filename="../../vault/actions.py" line="102"/>
         <source>Our key card saved</source>
         <translation>حُفظت بطاقة مفاتيحنا</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="102"/>
+        <location filename="../../vault/actions.py" line="103"/>
         <source>Partner added</source>
         <translation>أُضيف شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="103"/>
+        <location filename="../../vault/actions.py" line="104"/>
         <source>Partner key added</source>
         <translation>أُضيف مفتاح شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="104"/>
+        <location filename="../../vault/actions.py" line="105"/>
         <source>Partner key retired</source>
         <translation>أُوقف مفتاح شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="105"/>
+        <location filename="../../vault/actions.py" line="106"/>
         <source>Partner key revoked</source>
         <translation>أُلغي مفتاح شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="106"/>
+        <location filename="../../vault/actions.py" line="107"/>
         <source>Partner&apos;s encryption key changed</source>
         <translation>تغيّر مفتاح تشفير الشريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="107"/>
+        <location filename="../../vault/actions.py" line="108"/>
         <source>Partner&apos;s audit head recorded</source>
         <translation>سُجّل رأس سجل تدقيق الشريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="108"/>
+        <location filename="../../vault/actions.py" line="109"/>
         <source>Agreement added</source>
         <translation>أُضيفت اتفاقية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="109"/>
+        <location filename="../../vault/actions.py" line="110"/>
         <source>Agreement set to redacted copies only</source>
         <translation>ضُبطت الاتفاقية على النسخ المنقّحة فقط</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="110"/>
+        <location filename="../../vault/actions.py" line="111"/>
         <source>Bundle sent to a partner</source>
         <translation>أُرسلت حزمة إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="111"/>
+        <location filename="../../vault/actions.py" line="112"/>
         <source>Bundle export refused</source>
         <translation>رُفض تصدير الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="112"/>
+        <location filename="../../vault/actions.py" line="113"/>
         <source>Bundle verified</source>
         <translation>تم التحقق من الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="113"/>
+        <location filename="../../vault/actions.py" line="114"/>
         <source>Bundle refused</source>
         <translation>رُفضت الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="114"/>
+        <location filename="../../vault/actions.py" line="115"/>
         <source>Bundle imported</source>
         <translation>استُوردت الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="115"/>
+        <location filename="../../vault/actions.py" line="116"/>
         <source>Partner&apos;s audit head went backwards</source>
         <translation>رجع رأس سجل تدقيق الشريك إلى الوراء</translation>
     </message>
@@ -2118,199 +2123,199 @@
 <context>
     <name>EvidencePage</name>
     <message>
-        <location filename="../pages/evidence.py" line="418"/>
+        <location filename="../pages/evidence.py" line="419"/>
         <source>Thumbnails</source>
         <translation>صور مصغرة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="422"/>
+        <location filename="../pages/evidence.py" line="423"/>
         <source>Show the evidence as thumbnails or as a table</source>
         <translation>عرض الأدلة صوراً مصغرة أو جدولاً</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="338"/>
+        <location filename="../pages/evidence.py" line="339"/>
         <source>Hide known-good</source>
         <translation>إخفاء الملفات السليمة المعروفة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="341"/>
+        <location filename="../pages/evidence.py" line="342"/>
         <source>Known-bad first</source>
         <translation>الضارة المعروفة أولاً</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="346"/>
+        <location filename="../pages/evidence.py" line="347"/>
         <source>Match against hash sets</source>
         <translation>المطابقة مع مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="349"/>
+        <location filename="../pages/evidence.py" line="350"/>
         <source>Alerts</source>
         <translation>التنبيهات</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="352"/>
+        <location filename="../pages/evidence.py" line="353"/>
         <source>Similar...</source>
         <translation>المشابه...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="354"/>
+        <location filename="../pages/evidence.py" line="355"/>
         <source>Near-duplicates and other occurrences of the selected item</source>
         <translation>النسخ شبه المطابقة والظهورات الأخرى للعنصر المحدد</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="358"/>
+        <location filename="../pages/evidence.py" line="359"/>
         <source>Filter by name, exhibit or hash</source>
         <translation>تصفية حسب الاسم أو المضبوطات أو البصمة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="363"/>
+        <location filename="../pages/evidence.py" line="364"/>
         <source>Add files...</source>
         <translation>إضافة ملفات...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="365"/>
+        <location filename="../pages/evidence.py" line="366"/>
         <source>Add folder...</source>
         <translation>إضافة مجلد...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="369"/>
-        <location filename="../pages/evidence.py" line="632"/>
+        <location filename="../pages/evidence.py" line="370"/>
+        <location filename="../pages/evidence.py" line="646"/>
         <source>View</source>
         <translation>عرض</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="374"/>
+        <location filename="../pages/evidence.py" line="375"/>
         <source>Case</source>
         <translation>القضية</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="379"/>
+        <location filename="../pages/evidence.py" line="380"/>
         <source>Report...</source>
         <translation>تقرير...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="380"/>
+        <location filename="../pages/evidence.py" line="381"/>
         <source>A signed court report of the case or selection</source>
         <translation>تقرير موقع للمحكمة عن القضية أو العناصر المختارة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="387"/>
+        <location filename="../pages/evidence.py" line="388"/>
         <source>Drop files or folders here to ingest them into the case.</source>
         <translation>أفلت الملفات أو المجلدات هنا لإدخالها في القضية.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="499"/>
+        <location filename="../pages/evidence.py" line="509"/>
         <source>Loading...</source>
         <translation>جارٍ التحميل...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="540"/>
+        <location filename="../pages/evidence.py" line="554"/>
         <source>{0} items</source>
         <translation>{0} عنصر</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="676"/>
+        <location filename="../pages/evidence.py" line="690"/>
         <source>Save the court report</source>
         <translation>حفظ تقرير المحكمة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="676"/>
+        <location filename="../pages/evidence.py" line="690"/>
         <source>PDF files (*.pdf)</source>
         <translation>ملفات PDF (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="693"/>
+        <location filename="../pages/evidence.py" line="707"/>
         <source>Court report of {0}</source>
         <translation>تقرير المحكمة للقضية {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="704"/>
+        <location filename="../pages/evidence.py" line="718"/>
         <source>Report written to {0} with its HTML twin, signature and public key: {1} item(s), {2} face match(es). Check it with: openssl pkeyutl -verify -pubin -inkey {3} -rawin -in {0} -sigfile {4}</source>
         <translation>كُتب التقرير في {0} مع نسخته بصيغة HTML وتوقيعه ومفتاحه العام: {1} عنصر، {2} مطابقة وجه. للتحقق منه: openssl pkeyutl -verify -pubin -inkey {3} -rawin -in {0} -sigfile {4}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="543"/>
+        <location filename="../pages/evidence.py" line="557"/>
         <source>({0} known-good hidden)</source>
         <translation>({0} من الملفات السليمة المعروفة مخفية)</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="551"/>
+        <location filename="../pages/evidence.py" line="565"/>
         <source>Alerts: {0}</source>
         <translation>التنبيهات: {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="578"/>
+        <location filename="../pages/evidence.py" line="592"/>
         <source>Matching {0} against the hash sets</source>
         <translation>مطابقة {0} مع مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="581"/>
+        <location filename="../pages/evidence.py" line="595"/>
         <source>{0} of {1} items looked up</source>
         <translation>تم البحث عن {0} من {1} عناصر</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="593"/>
+        <location filename="../pages/evidence.py" line="607"/>
         <source>No active hash set: import one on the Hash sets page.</source>
         <translation>لا توجد مجموعة تجزئة نشطة: استورد واحدة من صفحة مجموعات التجزئة.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="594"/>
+        <location filename="../pages/evidence.py" line="608"/>
         <source>{0} items looked up in {1} sets: {2} new hits, {3} known-bad.</source>
         <translation>تم البحث عن {0} عناصر في {1} مجموعات: {2} تطابقات جديدة، {3} ضارة معروفة.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="598"/>
+        <location filename="../pages/evidence.py" line="612"/>
         <source>{0} hits were found before.</source>
         <translation>وُجدت {0} تطابقات من قبل.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="601"/>
+        <location filename="../pages/evidence.py" line="615"/>
         <source>This case keeps no MD5 or SHA-1: only SHA-256 entries could match.</source>
         <translation>لا تحتفظ هذه القضية بـ MD5 أو SHA-1: لا يمكن أن تطابق إلا مدخلات SHA-256.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="633"/>
+        <location filename="../pages/evidence.py" line="647"/>
         <source>Similar and other occurrences...</source>
         <translation>المشابه والظهورات الأخرى...</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="717"/>
+        <location filename="../pages/evidence.py" line="731"/>
         <source>Choose files to ingest</source>
         <translation>اختر ملفات للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="722"/>
+        <location filename="../pages/evidence.py" line="736"/>
         <source>Choose a folder to ingest</source>
         <translation>اختر مجلدًا للإدخال</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="664"/>
-        <location filename="../pages/evidence.py" line="739"/>
+        <location filename="../pages/evidence.py" line="678"/>
+        <location filename="../pages/evidence.py" line="753"/>
         <source>Choose or create a case first.</source>
         <translation>اختر قضية أو أنشئها أولًا.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="757"/>
+        <location filename="../pages/evidence.py" line="771"/>
         <source>Ingesting into {0}</source>
         <translation>جارٍ الإدخال في {0}</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="765"/>
+        <location filename="../pages/evidence.py" line="779"/>
         <source>{0} saved, {1} failed.</source>
         <translation>حُفظ {0}، وفشل {1}.</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="768"/>
+        <location filename="../pages/evidence.py" line="782"/>
         <source>{0} skipped as already in the case (same path and SHA-256).</source>
         <translation>تم تخطي {0} ملف موجود في القضية مسبقًا (المسار نفسه وSHA-256 نفسها).</translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="771"/>
+        <location filename="../pages/evidence.py" line="785"/>
         <source>Cancelled: </source>
         <translation>أُلغي: </translation>
     </message>
     <message>
-        <location filename="../pages/evidence.py" line="771"/>
+        <location filename="../pages/evidence.py" line="785"/>
         <source>Finished items are kept.</source>
         <translation>العناصر المكتملة محفوظة.</translation>
     </message>
@@ -3296,52 +3301,52 @@
 <context>
     <name>LoginDialog</name>
     <message>
-        <location filename="../login.py" line="81"/>
+        <location filename="../login.py" line="86"/>
         <source>Custos — sign in</source>
         <translation>Custos — تسجيل الدخول</translation>
     </message>
     <message>
-        <location filename="../login.py" line="88"/>
+        <location filename="../login.py" line="93"/>
         <source>Vault: {0}</source>
         <translation>الخزنة: {0}</translation>
     </message>
     <message>
-        <location filename="../login.py" line="91"/>
+        <location filename="../login.py" line="96"/>
         <source>User</source>
         <translation>المستخدم</translation>
     </message>
     <message>
-        <location filename="../login.py" line="92"/>
+        <location filename="../login.py" line="97"/>
         <source>Password</source>
         <translation>كلمة المرور</translation>
     </message>
     <message>
-        <location filename="../login.py" line="95"/>
+        <location filename="../login.py" line="100"/>
         <source>Sign in</source>
         <translation>دخول</translation>
     </message>
     <message>
-        <location filename="../login.py" line="97"/>
+        <location filename="../login.py" line="102"/>
         <source>Quit</source>
         <translation>خروج</translation>
     </message>
     <message>
-        <location filename="../login.py" line="111"/>
+        <location filename="../login.py" line="116"/>
         <source>Enter your user name and password.</source>
         <translation>أدخل اسم المستخدم وكلمة المرور.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="114"/>
+        <location filename="../login.py" line="119"/>
         <source>Opening the vault...</source>
         <translation>جارٍ فتح الخزنة...</translation>
     </message>
     <message>
-        <location filename="../login.py" line="127"/>
+        <location filename="../login.py" line="132"/>
         <source>Unknown user or wrong password</source>
         <translation>مستخدم غير معروف أو كلمة مرور خاطئة</translation>
     </message>
     <message>
-        <location filename="../login.py" line="132"/>
+        <location filename="../login.py" line="137"/>
         <source>Too many failed sign-ins for this name: wait {0} s and try again.</source>
         <translation>محاولات دخول فاشلة كثيرة بهذا الاسم: انتظر {0} ث ثم حاول مرة أخرى.</translation>
     </message>
@@ -3349,12 +3354,12 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../mainwindow.py" line="250"/>
+        <location filename="../mainwindow.py" line="246"/>
         <source>{0} new items</source>
         <translation>{0} عناصر جديدة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="250"/>
+        <location filename="../mainwindow.py" line="248"/>
         <source>{0} new candidates</source>
         <translation>{0} مرشحين جدد</translation>
     </message>
@@ -3364,112 +3369,112 @@
         <translation>{0} قرارات مراجعة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="250"/>
+        <location filename="../mainwindow.py" line="253"/>
         <source>From other workstations: {0}</source>
         <translation>من محطات عمل أخرى: {0}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="43"/>
+        <location filename="../mainwindow.py" line="44"/>
         <source>Custos</source>
         <translation>Custos</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="58"/>
+        <location filename="../mainwindow.py" line="60"/>
         <source>Your roles give you no area in this vault.</source>
         <translation>لا تمنحك أدوارك أي قسم في هذه الخزنة.</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="78"/>
+        <location filename="../mainwindow.py" line="83"/>
         <source>User: {0} ({1})</source>
         <translation>المستخدم: {0} ({1})</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="80"/>
+        <location filename="../mainwindow.py" line="85"/>
         <source>Vault: {0}</source>
         <translation>الخزنة: {0}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="89"/>
+        <location filename="../mainwindow.py" line="94"/>
         <source>never</source>
         <translation>أبدًا</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="90"/>
+        <location filename="../mainwindow.py" line="95"/>
         <source>Verified at: {0}</source>
         <translation>آخر تحقق: {0}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="95"/>
+        <location filename="../mainwindow.py" line="100"/>
         <source>&amp;File</source>
         <translation>&amp;ملف</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="96"/>
+        <location filename="../mainwindow.py" line="101"/>
         <source>&amp;Lock</source>
         <translation>&amp;قفل</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="99"/>
+        <location filename="../mainwindow.py" line="104"/>
         <source>&amp;Quit</source>
         <translation>&amp;خروج</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="104"/>
+        <location filename="../mainwindow.py" line="109"/>
         <source>Change my &amp;password...</source>
         <translation>تغيير &amp;كلمة المرور الخاصة بي...</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="110"/>
+        <location filename="../mainwindow.py" line="115"/>
         <source>&amp;View</source>
         <translation>&amp;عرض</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="111"/>
+        <location filename="../mainwindow.py" line="116"/>
         <source>&amp;Refresh</source>
         <translation>&amp;تحديث</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="115"/>
+        <location filename="../mainwindow.py" line="120"/>
         <source>&amp;Language</source>
         <translation>&amp;اللغة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="124"/>
+        <location filename="../mainwindow.py" line="129"/>
         <source>&amp;Theme</source>
         <translation>ال&amp;سمة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="129"/>
+        <location filename="../mainwindow.py" line="134"/>
         <source>As the &amp;system</source>
         <translation>مثل ال&amp;نظام</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="130"/>
+        <location filename="../mainwindow.py" line="135"/>
         <source>&amp;Light</source>
         <translation>&amp;فاتحة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="131"/>
+        <location filename="../mainwindow.py" line="136"/>
         <source>&amp;Dark</source>
         <translation>&amp;داكنة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="141"/>
+        <location filename="../mainwindow.py" line="146"/>
         <source>&amp;Help</source>
         <translation>م&amp;ساعدة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="142"/>
+        <location filename="../mainwindow.py" line="147"/>
         <source>&amp;Keyboard shortcuts</source>
         <translation>اختصارات &amp;لوحة المفاتيح</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="145"/>
+        <location filename="../mainwindow.py" line="150"/>
         <source>&amp;About Custos</source>
         <translation>&amp;حول Custos</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="198"/>
+        <location filename="../mainwindow.py" line="203"/>
         <source>Your password is changed.</source>
         <translation>تم تغيير كلمة المرور الخاصة بك.</translation>
     </message>
@@ -3795,7 +3800,7 @@
 <context>
     <name>Page</name>
     <message>
-        <location filename="../pages/__init__.py" line="156"/>
+        <location filename="../pages/__init__.py" line="161"/>
         <source>Custos</source>
         <translation>Custos</translation>
     </message>
@@ -4163,7 +4168,7 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>Placeholder</name>
     <message>
-        <location filename="../pages/__init__.py" line="241"/>
+        <location filename="../pages/__init__.py" line="246"/>
         <source>This area is not available in this version yet.</source>
         <translation>هذا القسم غير متاح في هذا الإصدار بعد.</translation>
     </message>
@@ -4214,42 +4219,42 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>RecoveryDialog</name>
     <message>
-        <location filename="../login.py" line="222"/>
+        <location filename="../login.py" line="227"/>
         <source>Custos — recovery key</source>
         <translation>Custos — مفتاح الاسترداد</translation>
     </message>
     <message>
-        <location filename="../login.py" line="225"/>
+        <location filename="../login.py" line="230"/>
         <source>This is the vault&apos;s recovery key. It is shown only this once and is not stored on this computer. Hand it to your agency&apos;s key escrow now (print it or save it to removable media kept under seal). Without it, a vault whose administrators have all lost their passwords cannot be opened again.</source>
         <translation>هذا مفتاح استرداد الخزنة. يُعرض هذه المرة فقط ولا يُحفظ على هذا الحاسوب. سلّمه الآن إلى جهة حفظ المفاتيح في جهازك (اطبعه أو احفظه على وسيط قابل للإزالة يُحفظ مختومًا). بدونه لا يمكن فتح خزنة فقد جميع مسؤوليها كلمات مرورهم.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="237"/>
+        <location filename="../login.py" line="242"/>
         <source>Save to file...</source>
         <translation>حفظ في ملف...</translation>
     </message>
     <message>
-        <location filename="../login.py" line="240"/>
+        <location filename="../login.py" line="245"/>
         <source>I have stored the recovery key</source>
         <translation>لقد حفظت مفتاح الاسترداد</translation>
     </message>
     <message>
-        <location filename="../login.py" line="243"/>
+        <location filename="../login.py" line="248"/>
         <source>Continue</source>
         <translation>متابعة</translation>
     </message>
     <message>
-        <location filename="../login.py" line="259"/>
+        <location filename="../login.py" line="264"/>
         <source>Save the recovery key</source>
         <translation>حفظ مفتاح الاسترداد</translation>
     </message>
     <message>
-        <location filename="../login.py" line="270"/>
+        <location filename="../login.py" line="275"/>
         <source>Cannot save: {0}</source>
         <translation>تعذّر الحفظ: {0}</translation>
     </message>
     <message>
-        <location filename="../login.py" line="272"/>
+        <location filename="../login.py" line="277"/>
         <source>Saved to {0}</source>
         <translation>حُفظ في {0}</translation>
     </message>
@@ -4546,17 +4551,17 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <translation>J / K: المرشح التالي / السابق</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="289"/>
+        <location filename="../pages/review.py" line="293"/>
         <source>none yet</source>
         <translation>لا شيء بعد</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="315"/>
+        <location filename="../pages/review.py" line="319"/>
         <source>no expiry</source>
         <translation>بلا انتهاء</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="358"/>
+        <location filename="../pages/review.py" line="362"/>
         <source>Candidate {0}: {1}</source>
         <translation>المرشح {0}: {1}</translation>
     </message>
@@ -4571,7 +4576,7 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <translation>الوجه المرجعي</translation>
     </message>
     <message>
-        <location filename="../pages/review.py" line="307"/>
+        <location filename="../pages/review.py" line="311"/>
         <source>a probe photo (not stored)</source>
         <translation>صورة بحث (غير محفوظة)</translation>
     </message>
@@ -4695,52 +4700,52 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>SetupDialog</name>
     <message>
-        <location filename="../login.py" line="159"/>
+        <location filename="../login.py" line="164"/>
         <source>Custos — create a vault</source>
         <translation>Custos — إنشاء خزنة</translation>
     </message>
     <message>
-        <location filename="../login.py" line="162"/>
+        <location filename="../login.py" line="167"/>
         <source>No vault was found at {0}. Create it now: you become its first administrator.</source>
         <translation>لم يُعثر على خزنة في {0}. أنشئها الآن: ستصبح مسؤولها الأول.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="173"/>
+        <location filename="../login.py" line="178"/>
         <source>Administrator name</source>
         <translation>اسم المسؤول</translation>
     </message>
     <message>
-        <location filename="../login.py" line="174"/>
+        <location filename="../login.py" line="179"/>
         <source>Password</source>
         <translation>كلمة المرور</translation>
     </message>
     <message>
-        <location filename="../login.py" line="175"/>
+        <location filename="../login.py" line="180"/>
         <source>Password again</source>
         <translation>كلمة المرور مرة أخرى</translation>
     </message>
     <message>
-        <location filename="../login.py" line="179"/>
+        <location filename="../login.py" line="184"/>
         <source>Create vault</source>
         <translation>إنشاء الخزنة</translation>
     </message>
     <message>
-        <location filename="../login.py" line="181"/>
+        <location filename="../login.py" line="186"/>
         <source>Quit</source>
         <translation>خروج</translation>
     </message>
     <message>
-        <location filename="../login.py" line="194"/>
+        <location filename="../login.py" line="199"/>
         <source>Enter the administrator&apos;s name.</source>
         <translation>أدخل اسم المسؤول.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="197"/>
+        <location filename="../login.py" line="202"/>
         <source>The two passwords differ.</source>
         <translation>كلمتا المرور مختلفتان.</translation>
     </message>
     <message>
-        <location filename="../login.py" line="200"/>
+        <location filename="../login.py" line="205"/>
         <source>Creating the vault...</source>
         <translation>جارٍ إنشاء الخزنة...</translation>
     </message>
