@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -42,8 +41,7 @@ class Handover:
         self._blobs = blobs
         self._remote = blobs.store.local_path(pack_key("0" * 16)) is None
         self._pool: ThreadPoolExecutor | None = None
-        self._pending: dict[str, Future[None]] = {}  # name -> its upload
-        self._order: deque[str] = deque()
+        self._pending: dict[str, Future[None]] = {}  # name -> its upload, oldest first
         self._failure: BaseException | None = None
         self._lock = threading.Lock()
 
@@ -59,25 +57,32 @@ class Handover:
 
     def pack(self, tmp: str, pack: str) -> None:
         """Store the sealed pack ``tmp`` as ``pack``."""
-        self._hand(pack, tmp, lambda: self._blobs.move_pack_in(tmp, pack) or True)
+
+        def take() -> bool:
+            self._blobs.move_pack_in(tmp, pack)
+            return True
+
+        self._hand(pack, tmp, take)
 
     def _hand(self, name: str, tmp: str, take: Callable[[], object]) -> None:
         if not self._remote:
             self._take(tmp, take)
             return
         self.check()
-        if name in self._pending:  # the same content twice in flight: one upload is enough
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            return
-        while len(self._order) >= WINDOW:
-            self._finish(self._order.popleft())
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="custos-upload")
-        future = self._pool.submit(self._take, tmp, take)
-        future.tmp = tmp  # type: ignore[attr-defined]
-        self._pending[name] = future
-        self._order.append(name)
+        with self._lock:
+            if name in self._pending:  # the same content twice in flight: one upload is enough
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                return
+            oldest = list(self._pending)[: max(0, len(self._pending) - WINDOW + 1)]
+        for old in oldest:  # at most WINDOW in flight
+            self._finish(old)
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="custos-upload")
+            future = self._pool.submit(self._take, tmp, take)
+            future.tmp = tmp  # type: ignore[attr-defined]
+            self._pending[name] = future
 
     @staticmethod
     def _take(tmp: str, take: Callable[[], object]) -> None:
@@ -90,7 +95,9 @@ class Handover:
                     os.unlink(tmp)
 
     def _finish(self, name: str) -> None:
-        future = self._pending.pop(name, None)
+        """Wait for the upload of ``name`` (if still pending); record its failure."""
+        with self._lock:
+            future = self._pending.get(name)
         if future is None:
             return
         try:
@@ -99,38 +106,44 @@ class Handover:
             with self._lock:
                 if self._failure is None:
                     self._failure = exc
-        self.check()
+        with self._lock:
+            if self._pending.get(name) is future:
+                del self._pending[name]
 
     def check(self) -> None:
         """Raise the first failed upload's error, if any (again on every call)."""
-        if self._failure is not None:
-            raise self._failure.with_traceback(None)
+        with self._lock:
+            failure = self._failure
+        if failure is not None:
+            raise failure.with_traceback(None)
 
     def wait(self, names: Iterable[str]) -> None:
         """Return once every object handed over under ``names`` is in the store; raise the
-        first failed upload's error (of these or of any other object handed over before)."""
+        first failed upload's error (of these or of any other object handed over before).
+
+        May run on another thread than the one handing objects over (ingest's commit thread).
+        """
         for name in set(names):
-            if name in self._pending:
-                self._order.remove(name)
-                self._finish(name)
-        # an upload that failed meanwhile, of an object this batch does not name, still stops
-        # the job: nothing is recorded after a failure
-        for name in [n for n, f in self._pending.items() if f.done()]:
-            self._order.remove(name)
             self._finish(name)
+        # an upload that failed meanwhile, of an object these names do not include, still
+        # stops the job: nothing is recorded after a failure
+        with self._lock:
+            done = [n for n, f in self._pending.items() if f.done()]
+        for name in done:
+            self._finish(name)
+        self.check()
 
     def close(self) -> None:
         """Cancel the uploads not started (their temp files removed), wait for the others."""
-        if self._pool is None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+            pending = list(self._pending.items())
+        if pool is None:
             return
-        for future in self._pending.values():
+        for _, future in pending:
             if future.cancel():
                 with contextlib.suppress(OSError):
                     os.unlink(future.tmp)  # type: ignore[attr-defined]
-        self._pool.shutdown(wait=True)
-        self._pool = None
-        for name in list(self._pending):
-            with contextlib.suppress(BaseException):
-                self._finish(name)
-        self._order.clear()
-
+        pool.shutdown(wait=True)
+        for name, _ in pending:
+            self._finish(name)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -206,6 +207,47 @@ def column_digests(state: dict[str, Any]) -> dict[str, str]:
     column was edited ("alert_threshold changed"). 48 bits each: the row digest is the proof,
     these only name the column."""
     return {k: value_digest(v) for k, v in state.items()}
+
+
+def batch_digests(
+    cls: type[Base], rows: Sequence[dict[str, Any]], columns_too: bool = True
+) -> tuple[list[str], list[list[str]]]:
+    """For the rows a bulk INSERT of ``rows`` creates (every column given): each row's
+    ``values_digest`` and (``columns_too``), per column of ``cls`` in table order, each row's
+    ``value_digest``:
+    the same strings, computed for a batch of small files at a fraction of the cost (each value
+    encoded once for both digests, a value repeated down a column digested once)."""
+    columns = [c.key for c in cls.__table__.columns]
+    by_column: list[list[str]] = []
+    digests: list[list[str]] = []
+    for key in columns:
+        first = rows[0][key] if rows else None
+        if all(r[key] is first for r in rows):  # one object down the column (case, who, when)
+            encoded = [_value_json(first.hex() if type(first) is bytes else first)] * len(rows)
+        else:
+            encoded = [
+                _value_json(v.hex() if type(v) is bytes else v) for v in (r[key] for r in rows)
+            ]
+        by_column.append(encoded)
+        if not columns_too:
+            continue
+        seen: dict[str, str] = {}
+        column = []
+        for value in encoded:
+            digest = seen.get(value)
+            if digest is None:
+                digest = seen[value] = hashlib.sha256(value.encode()).hexdigest()[:12]
+            column.append(digest)
+        digests.append(column)
+    # canonical(state): keys sorted, "key":value joined by ","; each value as encoded above
+    order = sorted(range(len(columns)), key=columns.__getitem__)
+    heads = [_JSON_STR(columns[i]) + ":" for i in order]
+    sorted_values = [by_column[i] for i in order]
+    row_digests = [
+        hashlib.sha256(("{" + ",".join(map(str.__add__, heads, values)) + "}").encode()).hexdigest()
+        for values in zip(*sorted_values, strict=True)
+    ]
+    return row_digests, digests
 
 
 def value_digest(value: Any) -> str:
