@@ -120,8 +120,10 @@ def server_cli(
     """``custos --server URL ingest`` of each of ``sources`` (one process each, all at once,
     each into a case of its own) into a fresh agency vault."""
 
+    trial_server = TrialServer(folder, connection)
+
     def setup() -> Callable[[], object]:
-        place = TrialServer(folder, connection).new_place()
+        place = trial_server.new_place()
         os.environ["CUSTOS_CACHE_DIR"] = str(cache)
         session, _ = init_vault(place, USER, PASSWORD)
         cases = [CASE, CASE2][: len(sources)]
@@ -148,7 +150,11 @@ def server_cli(
                 if proc.returncode != 0:
                     raise SystemExit(f"custos --server ingest failed: {err.strip()}")
 
-        return store.watched(name, call)
+        timed = store.watched(name, call)
+        # dropped after the run: SeaweedFS gives each bucket volumes of its own, and a run of
+        # never-dropped buckets used them all up ("InternalError" on PutObject)
+        timed.cleanup = lambda: trial_server.drop_place(place)  # type: ignore[attr-defined]
+        return timed
 
     return setup
 
@@ -187,8 +193,10 @@ def raw_upload(
         "c.upload_file(sys.argv[3], sys.argv[2], 'blobs/aa/' + 'b' * 64)\n"
     )
 
+    trial_server = TrialServer(folder, connection)
+
     def setup() -> Callable[[], object]:
-        place = TrialServer(folder, connection).new_place()
+        place = trial_server.new_place()
         bucket = place.url.rsplit("/", 1)[1]
         env = {
             **cli_env(),
@@ -200,7 +208,9 @@ def raw_upload(
         def call() -> None:
             run([sys.executable, "-c", script, endpoint, bucket, str(source)], env)
 
-        return store.watched("boto3 upload_file", call)
+        timed = store.watched("boto3 upload_file", call)
+        timed.cleanup = lambda: trial_server.drop_place(place)  # type: ignore[attr-defined]
+        return timed
 
     return setup
 
