@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session as DbSession
 
-from vault import batchaudit
+from vault import batchaudit, sealing
 from vault.errors import UserError
 from vault.models import (
     Blob,
@@ -24,6 +24,7 @@ from vault.models import (
     Item,
     canonical,
     column_digests,
+    recorded_keys,
     state_digest,
     values_digest,
     values_state,
@@ -233,10 +234,16 @@ def insert_rows(db: DbSession, table: Any, rows: list[dict[str, Any]]) -> list[i
     SQLite: the ids are given (max + 1 onwards, what SQLite itself would choose: the tables have
     no AUTOINCREMENT, and this transaction is the vault's only writer), so the rows go in as one
     ``executemany``: an ordered RETURNING made SQLAlchemy insert them one statement per row.
-    Elsewhere (a server database with sequences) the ids come back by RETURNING.
+    Elsewhere (a server database with sequences) the ids come back by RETURNING, or, when
+    the table has sealed columns, are taken from its sequence first (``vault.sealing``: each
+    value is sealed to the id of its row).
     """
     bind = db.get_bind()
     if bind.dialect.name != "sqlite":
+        params = sealing.insert_params(db, table, rows)
+        if params is not None:
+            db.execute(insert(table.__table__), params)
+            return [row["id"] for row in rows]
         # sort_by_parameter_order: the returned ids come in the order of the given rows.
         stmt = insert(table).returning(table.id, sort_by_parameter_order=True)
         returned = list(db.scalars(stmt, rows))
@@ -259,9 +266,13 @@ def insert_many(db: DbSession, table: Table, rows: list[dict[str, Any]]) -> None
     small files."""
     if not rows:
         return
+    sealed = sealing.insert_params(db, table, rows)
+    if sealed is not None:  # a server: each sensitive value sealed to its row
+        db.execute(insert(table), sealed)
+        return
     bind = db.get_bind()
     dialect = bind.dialect
-    columns = [c for c in table.columns]
+    columns = [table.c[k] for k in recorded_keys(table)]  # not the blind indexes (NULL here)
     keys = [c.key for c in columns]
     if (
         dialect.paramstyle != "qmark"

@@ -33,7 +33,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vault.models import CustodyEvent, Item, batch_digests
+from vault.models import CustodyEvent, Item, batch_digests, recorded_keys
 
 ACTION = "items.acquired"
 MIN_ITEMS = 16
@@ -46,7 +46,7 @@ def entry(
 ) -> tuple[str, str, dict[str, Any]]:
     """(action, target, details) of the entry recording ``items`` and their ``events`` (the
     values as inserted, ``id`` included)."""
-    names = [c.key for c in Item.__table__.columns]
+    names = recorded_keys(Item.__table__)
     # The digests ``Session.audit`` would record (``models.batch_digests``: each value encoded
     # once, a value repeated down a column such as the case or the seizure record digested once)
     digests, by_column = batch_digests(Item, items)

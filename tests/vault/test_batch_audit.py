@@ -22,7 +22,7 @@ from vault.audit import AuditLog, entry_hash
 from vault.cases import create_case
 from vault.history import list_audit
 from vault.ingest import ingest
-from vault.models import AuditEntry, CustodyEvent, Item
+from vault.models import AuditEntry, CustodyEvent, Item, recorded_keys
 from vault.session import Session, now
 from vault.users import add_user
 from vault.verify import Problem, verify
@@ -144,7 +144,7 @@ def test_a_deleted_and_an_inserted_row_of_a_batch_are_named(
         admin,
         "INSERT INTO items SELECT 999, case_id, 'planted.jpg', original_path, size, sha256, md5,"
         " sha1, blob_name, exhibit, seized_from, seized_at, seized_on, seized_by, description,"
-        " modified_at, acquired_by, acquired_at FROM items WHERE id = :i",
+        " modified_at, acquired_by, acquired_at, sha256_bidx FROM items WHERE id = :i",
         i=batch[0],
     )
     assert verify(admin).problems == [
@@ -208,13 +208,13 @@ def test_a_batch_entry_forged_by_a_user_who_may_not_ingest_is_named(
             admin,
             "INSERT INTO items SELECT 500, case_id, 'planted.jpg', original_path, size, sha256,"
             " md5, sha1, blob_name, exhibit, seized_from, seized_at, seized_on, seized_by,"
-            " description, modified_at, 'ann', acquired_at FROM items WHERE id = :i",
+            " description, modified_at, 'ann', acquired_at, sha256_bidx FROM items WHERE id = :i",
             i=batch[0],
         )
         with DbSession(analyst.engine) as db, db.begin():
             item = db.get(Item, 500)
             assert item is not None
-            values = {c.key: getattr(item, c.key) for c in Item.__table__.columns}
+            values = {k: getattr(item, k) for k in recorded_keys(Item.__table__)}
             action, target, details = batchaudit.entry(1, [values], [])
             seq = (
                 AuditLog(analyst.signing_key(), _own_key(analyst))
