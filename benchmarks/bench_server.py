@@ -68,30 +68,50 @@ CASE2 = "BENCH-2"
 
 
 def proc_cpu(pid: int | None) -> float:
-    """CPU seconds (user + system) a process has used so far; 0 if unknown."""
+    """CPU seconds (user + system) a process and its children have used so far (a postmaster's
+    backends, live or exited); 0 if unknown."""
     if pid is None:
         return 0.0
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = sum(int(f) for f in fields[11:15])
+    for entry in os.listdir("/proc"):  # live children (PostgreSQL's backends)
+        if entry.isdigit():
+            try:
+                child = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(child[1]) == pid:
+                own += int(child[11]) + int(child[12])
+    return own / os.sysconf("SC_CLK_TCK")
+
+
+def first_int(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 class Store:
-    """The trial server's SeaweedFS process: its CPU per timed call, printed."""
+    """The trial server's processes: the CPU each spends per timed call, printed."""
 
     def __init__(self, folder: Path) -> None:
-        try:
-            self.pid: int | None = int(Layout(folder).weed_pid.read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            self.pid = None
+        layout = Layout(folder)
+        self.pids = {
+            "SeaweedFS": first_int(layout.weed_pid),
+            "PostgreSQL": first_int(layout.pg_data / "postmaster.pid"),
+            "pgbouncer": first_int(layout.bouncer_pid),
+        }
 
     def watched(self, name: str, call: Callable[[], None]) -> Callable[[], None]:
         def watched_call() -> None:
-            before = proc_cpu(self.pid)
+            before = {k: proc_cpu(p) for k, p in self.pids.items()}
             call()
-            log(f"    ({name}: SeaweedFS CPU {proc_cpu(self.pid) - before:.2f} s)")
+            used = ", ".join(f"{k} {proc_cpu(p) - before[k]:.2f} s" for k, p in self.pids.items())
+            log(f"    ({name}: server CPU: {used})")
 
         return watched_call
 
