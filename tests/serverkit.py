@@ -123,6 +123,31 @@ class TrialServer:
     def store_of(self, place: Server) -> S3Store:
         return S3Store(parse(place.url).s3, self.connection.credentials)
 
+    def ingest_elsewhere(self, place: Server, home: Path, n: int, case: str = "C-1") -> None:
+        """Another workstation (the ``custos`` program in a process, its cache folder under
+        ``home``) ingests ``n`` small files into ``case`` on ``place``."""
+        import subprocess
+        import sys
+
+        from vaultkit import cli_env
+
+        folder = home / "dump"
+        folder.mkdir(parents=True)
+        for i in range(n):
+            (folder / f"note-{i:03}.txt").write_text(f"seized note {i}\n")
+        env = cli_env(
+            home / "no-vault-here", **self.env_for(place), CUSTOS_CACHE_DIR=str(home / "cache")
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "cli.main", "ingest", "--case", case, str(folder)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        assert f"saved {n} item(s)" in done.stdout
+
 
 def missing_programs() -> str | None:
     try:

@@ -14,16 +14,22 @@ asks its ``Backend`` for:
 ``file_lock()``         excludes other processes while the vault file is read and rewritten
 ``load_config()``, ``save_config(config)``  the vault file (``vault.toml``'s content)
 ``pins_head``           whether each commit pins the audit head outside the database
+``announce(db, seq)``   inside a write transaction that appended entries up to ``seq``: tell
+                        the other workstations (delivered only if it commits)
+``listen()``, ``wait_for_change(stop, seconds)``  the live view's wake-up (``vault.changes``)
+``notifies``            whether ``wait_for_change`` wakes on others' commits (else it sleeps)
 
 ``LocalBackend``: the embedded vault as it has always been: a SQLCipher file, a ``FolderStore``
 on the vault folder, ``flock`` on ``<vault>/lock``, ``BEGIN IMMEDIATE``, ``vault.toml`` on disk
-and the ``audit.head`` pin.
+and the ``audit.head`` pin. Nothing wakes the live view: it looks four times a second.
 
 ``ServerBackend``: an agency server: PostgreSQL (``postgresql+psycopg``, TLS ``verify-full``
 through ``vault.server.postgres.connect``) for the records, an ``S3Store`` for the objects,
 PostgreSQL advisory locks in place of ``flock`` and of the file lock, ``pg_advisory_xact_lock``
 in place of ``BEGIN IMMEDIATE``, the vault file in the ``vault_file`` row, the working folder
 under the user's cache folder (one per server address). No head pin: see docs/SECURITY.md.
+Each commit that appends audit entries sends ``NOTIFY custos, '<new head seq>'`` (a number
+only: nothing sealed leaves in it); the live view ``LISTEN``s on a connection of its own.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -58,6 +65,10 @@ BUSY_TIMEOUT_MS = 60_000
 VAULT_LOCK = 0x437573746F730001  # session level: shared while open, exclusive for clean-ups
 AUDIT_LOCK = 0x437573746F730002  # transaction level: one audit append at a time
 FILE_LOCK = 0x437573746F730003  # session level: the vault file's read-modify-write
+# The channel a server's commits are announced on (``NOTIFY``), and how long the listener blocks
+# at a time before it looks at its ``stop`` event again.
+CHANNEL = "custos"
+LISTEN_SLICE = 0.25
 
 
 class Lock(Protocol):
@@ -77,6 +88,7 @@ class Backend(Protocol):
     label: str
     local: bool
     pins_head: bool
+    notifies: bool
 
     @property
     def store(self) -> ObjectStore: ...
@@ -84,6 +96,9 @@ class Backend(Protocol):
     def lock(self) -> Lock: ...
     def engine(self, vault_key: bytes) -> Engine: ...
     def begin_write(self, db: DbSession) -> None: ...
+    def announce(self, db: DbSession, seq: int) -> None: ...
+    def listen(self) -> None: ...
+    def wait_for_change(self, stop: threading.Event, seconds: float) -> bool: ...
     def file_lock(self) -> contextlib.AbstractContextManager[None]: ...
     def load_config(self) -> VaultConfig: ...
     def save_config(self, config: VaultConfig) -> None: ...
@@ -222,6 +237,7 @@ class LocalBackend:
 
     local = True
     pins_head = True
+    notifies = False
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -260,6 +276,17 @@ class LocalBackend:
         conn = db.connection()
         if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def announce(self, db: DbSession, seq: int) -> None:
+        """Nothing to tell: other processes see the head move at their next look."""
+
+    def listen(self) -> None:
+        pass
+
+    def wait_for_change(self, stop: threading.Event, seconds: float) -> bool:
+        """Sleep up to ``seconds`` or until ``stop`` (False: nothing woke it)."""
+        stop.wait(seconds)
+        return False
 
     @contextlib.contextmanager
     def file_lock(self) -> Iterator[None]:
@@ -388,11 +415,70 @@ class ServerLock:
             self.exclusive = False
 
 
+class Listener:
+    """``LISTEN custos`` on a connection of its own (pgbouncer pools in session mode, so the
+    connection stays one PostgreSQL session): the live view's thread blocks here until another
+    workstation's commit is announced. A lost connection (the server restarted) is made again
+    at the next wait; until then the wait sleeps, and the live view still looks at the head."""
+
+    def __init__(self, backend: ServerBackend) -> None:
+        self._backend = backend
+        self._conn: Any = None
+        self._guard = threading.Lock()
+
+    def listen(self) -> bool:
+        with self._guard:
+            if self._conn is not None:
+                return True
+            try:
+                conn = self._backend.raw_connection()
+            except VaultUnavailable:
+                return False
+            try:
+                conn.execute(f"LISTEN {CHANNEL}")
+            except Exception:
+                conn.close()
+                return False
+            self._conn = conn
+            return True
+
+    def wait(self, stop: threading.Event, seconds: float) -> bool:
+        """True as soon as a commit is announced (all announcements waiting are taken); False
+        after ``seconds``, at ``stop``, or if the server cannot be reached."""
+        import psycopg
+
+        deadline = time.monotonic() + seconds
+        if not self.listen():
+            stop.wait(seconds)
+            return False
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            try:
+                woke = any(True for _ in self._conn.notifies(timeout=min(left, LISTEN_SLICE)))
+            except (psycopg.Error, AttributeError):  # the connection went (or was closed)
+                self.close()
+                stop.wait(max(0.0, deadline - time.monotonic()))
+                return False
+            if woke:
+                return True
+        return False
+
+    def close(self) -> None:
+        with self._guard:
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    self._conn.close()
+                self._conn = None
+
+
 class ServerBackend:
     """An agency server: PostgreSQL for the records, an S3 store for the objects."""
 
     local = False
     pins_head = False
+    notifies = True
 
     def __init__(self, server: Server) -> None:
         from vault.server import address
@@ -406,6 +492,7 @@ class ServerBackend:
         self._lock = ServerLock(self)
         self._store: S3Store | None = None
         self._engine: Engine | None = None
+        self._listener = Listener(self)
 
     def raw_connection(self) -> Any:
         """A psycopg connection (autocommit), or one line saying why there is none."""
@@ -460,6 +547,19 @@ class ServerBackend:
         one in progress on any workstation before it reads the audit head (released at its
         commit or rollback)."""
         db.connection().exec_driver_sql(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK})")
+
+    def announce(self, db: DbSession, seq: int) -> None:
+        """``NOTIFY custos, '<seq>'`` in the transaction: PostgreSQL delivers it to every
+        listening workstation at the commit, and never if the transaction rolls back. The
+        payload is the new head's number: nothing sealed, nothing the audit row does not show."""
+        db.connection().exec_driver_sql(f"NOTIFY {CHANNEL}, '{int(seq)}'")
+
+    def listen(self) -> None:
+        """Start listening now (before the live view reads the head it starts from)."""
+        self._listener.listen()
+
+    def wait_for_change(self, stop: threading.Event, seconds: float) -> bool:
+        return self._listener.wait(stop, seconds)
 
     @contextlib.contextmanager
     def file_lock(self) -> Iterator[None]:
@@ -539,6 +639,7 @@ class ServerBackend:
             migrations.stamp_head(conn)
 
     def close(self) -> None:
+        self._listener.close()
         self._lock.release()
         if self._engine is not None:
             self._engine.dispose()

@@ -347,6 +347,8 @@ class Session:
                 self.backend.begin_write(db)
                 yield db
                 written = appended(db)
+                if written is not None:
+                    self.backend.announce(db, written[1])
         except Refusal as refused:
             self._record_refusal(refused)
             raise
@@ -391,7 +393,8 @@ class Session:
             details = {"problem": refused.message}
         with self.write_lock, self._database() as db, db.begin():
             self.backend.begin_write(db)
-            log.append(db, now(), self.user, action, refused.target, details)
+            entry = log.append(db, now(), self.user, action, refused.target, details)
+            self.backend.announce(db, entry.seq)
         with contextlib.suppress(OSError):
             self.pin_head()
 
@@ -410,12 +413,20 @@ class Session:
         assert self._audit is not None
         self._audit.extend(db, now(), self.user, entries)
 
-    def wait_for_change(self, stop: threading.Event, seconds: float) -> None:
-        """Sleep up to ``seconds`` or until ``stop``; the live view looks at the head after it.
+    @property
+    def notified(self) -> bool:
+        """Whether others' commits wake ``wait_for_change`` (a server) or only time does."""
+        return self.backend.notifies
 
-        A local vault has nothing to wake it sooner: another process's commit is seen at the
-        next look (``vault.changes`` looks four times a second)."""
-        stop.wait(seconds)
+    def watch_changes(self) -> None:
+        """Be told of others' commits from now on (before the live view reads its first head)."""
+        self.backend.listen()
+
+    def wait_for_change(self, stop: threading.Event, seconds: float) -> bool:
+        """Wait up to ``seconds``, until ``stop``, or (on a server) until another commit is
+        announced (True); the live view looks at the head after it. A local vault has nothing
+        to wake it sooner: another process's commit is seen at the next look."""
+        return self.backend.wait_for_change(stop, seconds)
 
     # --- permissions ---------------------------------------------------------------------
     def may(self, permission: str) -> bool:
