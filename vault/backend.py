@@ -97,6 +97,7 @@ class Backend(Protocol):
     def engine(self, vault_key: bytes) -> Engine: ...
     def begin_write(self, db: DbSession) -> None: ...
     def announce(self, db: DbSession, seq: int) -> None: ...
+    def lost(self) -> str: ...
     def listen(self) -> None: ...
     def wait_for_change(self, stop: threading.Event, seconds: float) -> bool: ...
     def file_lock(self) -> contextlib.AbstractContextManager[None]: ...
@@ -280,6 +281,9 @@ class LocalBackend:
     def announce(self, db: DbSession, seq: int) -> None:
         """Nothing to tell: other processes see the head move at their next look."""
 
+    def lost(self) -> str:
+        return f"{self.folder}: the vault database was closed under this command"
+
     def listen(self) -> None:
         pass
 
@@ -379,7 +383,22 @@ class ServerLock:
         return self._conn is not None
 
     def _one(self, sql: str) -> Any:
-        return self._conn.execute(sql, (VAULT_LOCK,)).fetchone()[0]
+        import psycopg
+
+        try:
+            return self._conn.execute(sql, (VAULT_LOCK,)).fetchone()[0]
+        except psycopg.Error:
+            self.release()
+            raise VaultUnavailable(self._backend.lost()) from None
+
+    def check(self) -> None:
+        """Refuse, in one line, to write if the lock's connection was lost (PostgreSQL
+        restarted or ended it): the shared hold went with it, so another process may since have
+        taken the vault alone and removed, as orphans, objects this one uploaded for rows it has
+        not committed yet. Run before every write transaction."""
+        if self._conn is None:
+            raise VaultUnavailable(self._backend.lost())
+        self._one("SELECT %s::bigint")
 
     def acquire(self) -> None:
         self._conn = self._backend.raw_connection()
@@ -390,12 +409,15 @@ class ServerLock:
 
     def try_exclusive(self) -> bool:
         """Exclusive if no other session holds it (this session's own shared hold does not
-        conflict with its exclusive one in PostgreSQL)."""
+        conflict with its exclusive one in PostgreSQL); never once the connection was lost."""
         if self.exclusive:
             return True
         if self._conn is None:
             return False
-        self.exclusive = bool(self._one("SELECT pg_try_advisory_lock(%s)"))
+        try:
+            self.exclusive = bool(self._one("SELECT pg_try_advisory_lock(%s)"))
+        except VaultUnavailable:
+            return False
         return self.exclusive
 
     def to_exclusive(self) -> bool:
@@ -405,7 +427,7 @@ class ServerLock:
         if self.exclusive and self._conn is not None:
             self._one("SELECT pg_advisory_lock_shared(%s)")
             self._one("SELECT pg_advisory_unlock(%s)")
-            self.exclusive = False
+        self.exclusive = False
 
     def release(self) -> None:
         if self._conn is not None:
@@ -505,6 +527,11 @@ class ServerBackend:
         except psycopg.Error as exc:
             raise VaultUnavailable(postgres.problem(self.address, exc)) from None
 
+    def lost(self) -> str:
+        from vault.server import postgres
+
+        return postgres.lost(self.address)
+
     def _transactional(self) -> Any:
         conn = self.raw_connection()
         conn.autocommit = False
@@ -545,7 +572,8 @@ class ServerBackend:
     def begin_write(self, db: DbSession) -> None:
         """One audit append at a time on the whole server: the transaction waits here for the
         one in progress on any workstation before it reads the audit head (released at its
-        commit or rollback)."""
+        commit or rollback). Refused first if this process lost its hold on the vault."""
+        self._lock.check()
         db.connection().exec_driver_sql(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK})")
 
     def announce(self, db: DbSession, seq: int) -> None:
@@ -643,6 +671,29 @@ class ServerBackend:
         self._lock.release()
         if self._engine is not None:
             self._engine.dispose()
+
+
+# SQLSTATEs of a connection PostgreSQL (or pgbouncer) ended: class 08 (connection exception),
+# admin_shutdown, crash_shutdown, cannot_connect_now.
+LOST_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether a database error says the connection to the server is gone (not that a
+    statement failed): the pool invalidated it, or the driver's error has no SQLSTATE (the
+    socket closed) or one of ``LOST_STATES``."""
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    orig = getattr(exc, "orig", exc)
+    module = type(orig).__module__
+    if not module.startswith("psycopg"):
+        return False
+    state = getattr(orig, "sqlstate", None)
+    if state is None:
+        import psycopg
+
+        return isinstance(orig, psycopg.OperationalError)
+    return str(state).startswith(LOST_STATES)
 
 
 def driver_sql(conn: Connection, statement: str) -> str:

@@ -19,13 +19,13 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import inspect, select
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DatabaseError, DBAPIError
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from vault import agefmt, keys, migrations, workstations
 from vault.audit import KEY_REFUSED, REFUSED, AuditLog, Refusal, advance_head_file, appended
-from vault.backend import Backend, Lock, Server, open_backend
+from vault.backend import Backend, Lock, Server, connection_lost, open_backend
 from vault.backend import clean_tmp as _clean_tmp
 from vault.blobs import BlobStore
 from vault.config import VaultConfig
@@ -326,6 +326,12 @@ class Session:
         try:
             with self.write_lock, self._dbs() as db:
                 yield db
+        except DBAPIError as exc:
+            if not self.backend.local and connection_lost(exc):
+                # The server restarted (or ended this session) mid-command: the transaction
+                # was rolled back with its connection; one line, not a driver's traceback.
+                raise VaultUnavailable(self.backend.lost()) from None
+            raise
         finally:
             with self._users:
                 self._in_use -= 1

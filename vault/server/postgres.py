@@ -344,6 +344,16 @@ def problem(address: ServerAddress, exc: Exception) -> str:
     return f"{where}: {first}"
 
 
+def lost(address: ServerAddress) -> str:
+    """One line for a connection lost while a command worked (the server restarted or ended
+    this workstation's sessions)."""
+    return (
+        f"PostgreSQL at {address.host}:{address.port}: the connection was lost (the server "
+        "restarted or ended it); what was reported saved is kept: run the command again to "
+        "resume"
+    )
+
+
 def wait_ready(address: ServerAddress, password: str, layout: Layout, programs: Programs) -> None:
     """Until a real client connection (TLS, verify-full, SCRAM) runs a query."""
     import psycopg
