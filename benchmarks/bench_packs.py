@@ -1,7 +1,8 @@
 """Small-object packs (issue 12, item 6) against restic, timed in the same run.
 
     .venv/bin/python benchmarks/bench_packs.py [--count 10000] [--scale N [N ...]] [--runs 3]
-                                               [--only NAME ...] [--data DIR] [--scratch DIR]
+                                               [--only NAME ...] [--exact] [--data DIR]
+                                               [--scratch DIR]
 
 * ``ingest-10k``: ``custos ingest`` from the CLI (start-up and unlock counted, a fresh vault per
   run) of ``--count`` files of 4 KiB vs ``restic backup`` of the same folder (a fresh repository
@@ -11,8 +12,10 @@
 * ``read-one``: reading one 4 KiB item (``BlobStore.read_verified``, in-process): an object in a
   pack (header unwrap, then only the chunks holding it) vs the same content in a blob of its own.
 * ``scale``: ``--scale`` files of 4 KiB (and a quarter of them; or each of several counts
-  given, ``--scale 100000 300000``): the RSS of ``custos ingest`` and ``custos verify`` at each
-  quarter of the run and their peak, and how many files the vault folder holds.
+  given, ``--scale 100000 300000``; ``--exact``: only the one count given, as for the
+  1,000,000-file run ``--only scale --scale 1000000 --exact``): the wall time and RSS of
+  ``custos ingest`` and ``custos verify`` at each quarter of the run and their peak, and how
+  many files the vault folder holds.
 
 Same fairness rules as ``bench_vault.py`` (whose helpers this uses): data generated once, read
 once before timing, ``sync`` before every timed run, contenders alternate, best of N kept (every
@@ -229,8 +232,8 @@ def _rss_profile(cmd: list[str], env: dict[str, str]) -> tuple[float, list[float
     return took, quarters if samples else [], peak
 
 
-def bench_scale(data: Path, scratch: Scratch, counts: list[int]) -> None:
-    for n in counts if len(counts) > 1 else (counts[0] // 4, counts[0]):
+def bench_scale(data: Path, scratch: Scratch, counts: list[int], exact: bool = False) -> None:
+    for n in counts if len(counts) > 1 or exact else (counts[0] // 4, counts[0]):
         source = data / f"small-{n}x4k"
         random_folder(source, n, 4 * KiB)
         folder = scratch.new("vault")
@@ -241,11 +244,13 @@ def bench_scale(data: Path, scratch: Scratch, counts: list[int]) -> None:
             ("verify", [str(CUSTOS), "verify"]),
         ):
             os.sync()
+            load = os.getloadavg()[0]
             took, quarters, peak = _rss_profile(cmd, env)
             shown = " / ".join(f"{q:.0f}" for q in quarters)
             print(
                 f"{n:,} files: {what} {took:.1f} s; RSS at 1/4, 1/2, 3/4, end of the run: "
-                f"{shown} MiB; peak {peak:.0f} MiB",
+                f"{shown} MiB; peak {peak:.0f} MiB (load average {load:.1f} at its start, "
+                f"{os.getloadavg()[0]:.1f} at its end)",
                 flush=True,
             )
             if what == "ingest":
@@ -261,6 +266,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--scale", type=int, nargs="+", default=[200_000])
+    parser.add_argument(
+        "--exact",
+        action="store_true",
+        help="scale: only the counts given (one count: not its quarter first)",
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", nargs="+", choices=BENCHES)
     parser.add_argument("--data", type=Path, default=Path("/tmp/custos-bench"))
@@ -284,7 +294,7 @@ def main() -> None:
     if "read-one" in chosen:
         bench_read_one(source, scratch)
     if "scale" in chosen:
-        bench_scale(data, scratch, args.scale)
+        bench_scale(data, scratch, args.scale, args.exact)
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
     shutil.rmtree(scratch.root, ignore_errors=True)
 

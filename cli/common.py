@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -251,10 +252,18 @@ def run_job(run: Callable[[Callable[[Event], None]], T], title: str, unit: str =
     quiet = not err.is_terminal
     with Progress(*columns, console=err, transient=True, disable=quiet) as bar:
         task = bar.add_task(title, total=None)
+        shown = [0.0]  # when the bar was last updated
 
         def emit(event: Event) -> None:
             if isinstance(event, ProgressEvent):
-                bar.update(task, completed=event.done, total=event.total or None)
+                # The bar redraws ten times a second: an ingest of small files reports
+                # thousands of files a second, each update costing more than the file's record.
+                if quiet:
+                    return
+                at = time.monotonic()
+                if at - shown[0] >= 0.05 or (event.total and event.done >= event.total):
+                    shown[0] = at
+                    bar.update(task, completed=event.done, total=event.total or None)
             elif isinstance(event, Finished) and not event.ok:
                 say_error(event.subject, event.message)
 

@@ -6,6 +6,8 @@ import importlib
 
 import click
 
+from cli.common import server_url, target
+
 
 @click.command("gui")
 @click.option(
@@ -17,11 +19,14 @@ import click
 @click.pass_context
 def gui(ctx: click.Context, vault: str | None) -> None:
     """Open the desktop workstation (first start creates the vault)."""
-    root = (ctx.find_root().obj or {}).get("vault")
-    folder = vault or root
+    obj = ctx.find_root().obj or {}
+    folder = vault or obj.get("vault")
+    server = None
+    if not vault and server_url(obj):
+        server = target(ctx)  # the URL checked, the server's credentials asked for here
     # Qt is imported by desktop/ only, and only here: the rest of the CLI never loads it.
     app = importlib.import_module("desktop.app")
-    code = app.main(["--vault", folder] if folder else [])
+    code = app.main(["--vault", folder] if folder and server is None else [], server=server)
     ctx.exit(code)
 
 

@@ -63,12 +63,14 @@ def make_app(argv: list[str]) -> object:
     return app
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, server: object = None) -> int:
+    """Start on the vault folder of ``argv``, or on ``server`` (a ``vault.backend.Server``
+    whose URL and credentials ``custos --server URL gui`` resolved)."""
     vault = parse(list(sys.argv[1:] if argv is None else argv))
     app = make_app([])
     from desktop.controller import Controller
 
-    controller = Controller(vault_folder(vault))
+    controller = Controller(server if server is not None else vault_folder(vault))
     controller.start()
     return int(app.exec())  # type: ignore[attr-defined]
 

@@ -60,9 +60,9 @@ class Controller(QObject):
 
     entered = Signal(object)  # the main window, once signed in
 
-    def __init__(self, folder: Path, kdf: Any = None, parent: QObject | None = None) -> None:
+    def __init__(self, folder: Path | Any, kdf: Any = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.folder = folder
+        self.folder = folder  # a vault folder, or an agency server (``vault.backend.Server``)
         self.kdf = kdf  # tests pass a cheap Argon2id; None means the core's default
         self.runner = JobRunner(self)
         self.session: Any = None
@@ -77,7 +77,9 @@ class Controller(QObject):
         # Only which dialog to show is decided here (the core refuses to create a vault over
         # one, or to open a folder that is not one); importing vault.config would load the
         # cryptography stack before the first window.
-        if (self.folder / VAULT_FILE).is_file():
+        # An agency server (``Server``) always asks for a sign-in: whether its vault exists is
+        # the server's to say, and a network call has no place on the GUI thread.
+        if not isinstance(self.folder, Path) or (self.folder / VAULT_FILE).is_file():
             self.show_login(settings.last_user())
         else:
             self.show_setup()

@@ -39,7 +39,7 @@ class _Wait:
     seconds: int
 
 
-def _unlock(folder: Path, user: str, password: str) -> Any:
+def _unlock(folder: Path | Any, user: str, password: str) -> Any:
     from service.opener import unlock
     from vault.errors import AuthenticationFailed
     from vault.signin import SignInThrottled
@@ -59,6 +59,11 @@ def _init(folder: Path, admin: str, password: str, kdf: Any) -> Any:
     return session, str(identity)
 
 
+def place_of(where: Any) -> str:
+    """A vault folder as it is, an agency server by its URL (which holds no secret)."""
+    return str(where) if isinstance(where, Path) else str(getattr(where, "url", where))
+
+
 def _error_label() -> QLabel:
     label = QLabel()
     label.setWordWrap(True)
@@ -73,7 +78,7 @@ class LoginDialog(QDialog):
     signed_in = Signal(object)
 
     def __init__(
-        self, runner: JobRunner, folder: Path, user: str = "", parent: QWidget | None = None
+        self, runner: JobRunner, folder: Path | Any, user: str = "", parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.runner = runner
@@ -85,7 +90,7 @@ class LoginDialog(QDialog):
         self.password.setObjectName("password")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.message = _error_label()
-        where = QLabel(self.tr("Vault: {0}").format(folder))
+        where = QLabel(self.tr("Vault: {0}").format(place_of(folder)))
         where.setWordWrap(True)
         form = QFormLayout()
         form.addRow(self.tr("User"), self.user)

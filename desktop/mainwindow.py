@@ -82,7 +82,7 @@ class MainWindow(QMainWindow):
         self.user_label = QLabel(
             self.tr("User: {0} ({1})").format(isolate(self.session.user), isolate(roles))
         )
-        self.vault_label = QLabel(self.tr("Vault: {0}").format(isolate(self.session.folder)))
+        self.vault_label = QLabel(self.tr("Vault: {0}").format(isolate(self.session.place)))
         self.verified_label = QLabel()
         for w in (self.user_label, self.vault_label, self.verified_label):
             bar.addPermanentWidget(w)

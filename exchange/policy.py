@@ -30,6 +30,7 @@ from exchange.labels import Label, labels_for
 from exchange.models import ItemLabel, WatchlistBundle
 from matching.models import FaceRecord, Reference, Subject, Watchlist
 from matching.tlp import RANK
+from vault import sealing
 from vault.models import Blob, Case, CustodyEvent, Item
 from vault.session import Session
 
@@ -79,7 +80,7 @@ def _received_items(db: DbSession, shas: Iterable[str]) -> dict[str, list[Proven
             select(Item.id, Item.sha256, Case.reference, ItemLabel)
             .join(ItemLabel, ItemLabel.item_id == Item.id)
             .join(Case, Case.id == Item.case_id)
-            .where(ItemLabel.origin.is_not(None), Item.sha256.in_(chunk))
+            .where(ItemLabel.origin.is_not(None), sealing.among(db, Item.sha256, chunk))
         ).all()
     bundles: dict[int, str] = {}
     for n in range(0, len(rows), _CHUNK):
@@ -120,7 +121,7 @@ def _received_references(db: DbSession, shas: Iterable[str]) -> dict[str, list[P
                 (WatchlistBundle.watchlist_id == Watchlist.id)
                 & (WatchlistBundle.direction == "in"),
             )
-            .where(Blob.sha256.in_(chunk))
+            .where(sealing.among(db, Blob.sha256, chunk))
         )
         for sha, ref_id, tlp, wl, bundle in db.execute(q):
             found.setdefault(sha, []).append(
@@ -155,7 +156,7 @@ def received_contents(db: DbSession, shas: Iterable[str]) -> dict[str, list[Prov
             select(Blob.sha256, FaceRecord.id, Item.id, Item.sha256)
             .join(FaceRecord, FaceRecord.crop_blob == Blob.name)
             .join(Item, Item.id == FaceRecord.item_id)
-            .where(Blob.sha256.in_(chunk))
+            .where(sealing.among(db, Blob.sha256, chunk))
         ).all()
     parents = _received(db, {c[3] for c in crops})
     for sha, face, item, parent in crops:

@@ -2,15 +2,15 @@
 
 * ``DERIVE``: while ingest reads a photo (once: hashed and encrypted in the same pass, in an
   ingest worker process for small files), its PDQ hash is computed from the same bytes
-  (``wants``/``compute``, ``vault.schema.Derive``). A file that is not a decodable photo gets
+  (``wants``/``compute`` of ``matching.pdqderive``, a module the workers import by name, kept
+  light; ``vault.schema.Derive``). A file that is not a decodable photo gets
   none (the item is stored all the same; ``custos pdq compute`` names the reason later).
 * ``on_acquired``: inside the transaction that records the items, each new item is looked up in
   the active hash sets (``hashhits.on_acquired``) and its PDQ hash recorded with its audit entry
   (``pdq.computed``), as ``pdq compute`` would record it: the hash commits with the item or not
   at all.
 
-This module is imported when a vault opens and by every ingest worker: it imports no numpy or
-OpenCV at load (``compute`` imports ``matching.pdq`` on its first photo).
+This module is imported when a vault opens: it imports no numpy or OpenCV at load.
 """
 
 from __future__ import annotations
@@ -21,33 +21,14 @@ from typing import Any
 from sqlalchemy.orm import Session as DbSession
 
 from matching.hashhits import on_acquired as look_up_in_hash_sets
-from matching.mediakind import media_kind
 from matching.models import LAYER, PdqRecord
+from matching.pdqderive import compute, wants
 from vault.acquisition import insert_rows
 from vault.models import column_digests, state_digest, values_state
 from vault.schema import Acquired, Derive
 from vault.session import Session, now
 
 LAYER_NAME = LAYER.name  # the key of ``Acquired.derived`` this layer's results come under
-
-
-def wants(name: str) -> bool:
-    """A photo, by its name (as ``pdq compute`` and face detection decide)."""
-    return media_kind(name) == "image"
-
-
-def compute(name: str, data: bytes) -> tuple[bytes, int, str] | None:
-    """(hash, quality, algorithm) of a photo's bytes, or None if it does not decode.
-
-    Never raises: whatever a seized file holds, it is stored; only its perceptual hash is
-    missing (``pdq compute`` tries again and says why)."""
-    from matching.pdq import ALGORITHM, hash_image
-
-    try:
-        found = hash_image(data, name=name)
-    except Exception:  # hostile or damaged image: stored without a PDQ hash
-        return None
-    return found.bits, found.quality, ALGORITHM
 
 
 DERIVE = Derive(wants, compute)

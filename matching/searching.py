@@ -31,6 +31,7 @@ from matching.models import CandidateRecord, FaceRecord, Reference, SearchRun, S
 from matching.review import open_pairs
 from matching.search import Candidate, Gallery
 from matching.watchlists import GalleryRows, WatchlistRows, find_watchlist, load_watchlist_rows
+from vault import sealing
 from vault.cases import find_case
 from vault.errors import UserError
 from vault.jobs import CancelToken, Emit, Progress, ignore
@@ -154,6 +155,9 @@ def _changed_since(db: DbSession, seq: int, upto: int) -> bool:
     """Whether an audit entry in ``(seq, upto]`` targets a watchlist, subject or reference."""
     if upto <= seq:
         return False
+    if sealing.seals(db):  # targets are sealed on a server: read the range's, compare here
+        span = select(AuditEntry.target).where(AuditEntry.seq > seq, AuditEntry.seq <= upto)
+        return any(t.startswith(_CACHE_TARGETS) for t in db.scalars(span))
     hit = db.scalar(
         select(AuditEntry.seq)
         .where(

@@ -32,6 +32,7 @@ from matching.models import FaceRecord, PdqRecord
 from matching.pdq import MATCH_DISTANCE, MIN_QUALITY, HashIndex, PdqHash
 from matching.pdqsets import SetMatch, closest_entries, match_order, pdq_set_matches, set_match
 from matching.pdqstore import add_pdq_rows, hashed_items
+from vault import sealing
 from vault.backend import driver_sql
 from vault.cases import find_case
 from vault.errors import IntegrityFault, PermissionDenied, UserError
@@ -409,11 +410,15 @@ def _names(session: Session, ids: Iterable[int]) -> dict[int, tuple[int, str]]:
 
 def _same_content(session: Session, item: Item, scope: dict[int, str]) -> list[Occurrence]:
     with session.db() as db:
-        q = select(Item.id, Item.case_id, Item.name).where(
-            Item.sha256 == item.sha256, Item.id != item.id
+        q = select(Item.id, Item.case_id, Item.name, Item.sha256).where(
+            sealing.equals(db, Item.sha256, item.sha256), Item.id != item.id
         )
         rows = db.execute(q).all()
-    return [Occurrence("same-content", scope[c], i, n, 0) for i, c, n in rows if c in scope]
+    return [  # the digest as unsealed: a blind index copied onto another row on a server
+        Occurrence("same-content", scope[c], i, n, 0)
+        for i, c, n, sha in rows
+        if c in scope and sha == item.sha256
+    ]
 
 
 def _near_duplicates(

@@ -24,9 +24,10 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session as DbSession
 
+from vault import sealing
 from vault.errors import PermissionDenied, UserError
 from vault.fsutil import atomic_write
 from vault.models import AuditEntry, canonical
@@ -49,6 +50,7 @@ class Refusal(PermissionDenied):
 
 HEX = frozenset("0123456789abcdef")
 HEAD_FILE = "audit.head"
+AUDIT: Table = AuditEntry.__table__  # type: ignore[assignment]
 _HEAD_KEY = "custos.audit_head"  # db.info slot: (transaction, Head) of the last appended entry
 _FIRST_KEY = "custos.audit_first"  # db.info slot: (transaction, seq) of its first appended entry
 
@@ -202,7 +204,10 @@ class AuditLog:
                 rows[-1]["workstation"] = station
             prev = digest
         if rows:
-            db.execute(insert(AuditEntry), rows)
+            # Core, only the columns given: the format-3 step writes here before the schema
+            # is at head (``vault.upgrade``), when later columns do not exist yet. On a server
+            # each value sealed to its entry's seq.
+            db.execute(insert(AUDIT), sealing.insert_params(db, AuditEntry, rows) or rows)
             db.info[_HEAD_KEY] = (txn, Head(seq, prev))
 
 

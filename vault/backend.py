@@ -567,6 +567,10 @@ class ServerBackend:
                 max_overflow=4,
                 pool_pre_ping=True,
             )
+        if vault_key:
+            from vault import sealing
+
+            sealing.attach(self._engine, vault_key)
         return self._engine
 
     def begin_write(self, db: DbSession) -> None:

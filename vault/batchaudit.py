@@ -33,7 +33,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vault.models import CustodyEvent, Item, state_digest, value_digest, values_state
+from vault.models import CustodyEvent, Item, batch_digests, recorded_keys
 
 ACTION = "items.acquired"
 MIN_ITEMS = 16
@@ -46,23 +46,18 @@ def entry(
 ) -> tuple[str, str, dict[str, Any]]:
     """(action, target, details) of the entry recording ``items`` and their ``events`` (the
     values as inserted, ``id`` included)."""
-    names = [c.key for c in Item.__table__.columns]
-    states = [values_state(Item, item) for item in items]
-    # Most columns hold one value for the whole batch (case, seizure record, who, when): such a
-    # column is digested once (``models.value_digest``, as ``column_digests`` does per row).
-    by_column = []
-    for n in names:
-        values = [state[n] for state in states]
-        first = values[0]
-        if all(v == first and type(v) is type(first) for v in values):
-            by_column.append([value_digest(first)] * len(values))
-        else:
-            by_column.append([value_digest(v) for v in values])
+    names = recorded_keys(Item.__table__)
+    # The digests ``Session.audit`` would record (``models.batch_digests``: each value encoded
+    # once, a value repeated down a column such as the case or the seizure record digested once)
+    digests, by_column = batch_digests(Item, items)
     recorded = [
-        [item["id"], item["name"], item["sha256"], state_digest(state), "".join(digests)]
-        for item, state, digests in zip(items, states, zip(*by_column, strict=True), strict=True)
+        [item["id"], item["name"], item["sha256"], digest, "".join(columns)]
+        for item, digest, columns in zip(items, digests, zip(*by_column, strict=True), strict=True)
     ]
-    custody = [[e["id"], e["item_id"], state_digest(values_state(CustodyEvent, e))] for e in events]
+    custody_digests, _ = batch_digests(CustodyEvent, events, columns_too=False)
+    custody = [
+        [e["id"], e["item_id"], digest] for e, digest in zip(events, custody_digests, strict=True)
+    ]
     target = f"{_ITEMS}:{items[0]['id']}..{items[-1]['id']}"
     details = {"case": case_id, "columns": names, "items": recorded, "custody": custody}
     return ACTION, target, details

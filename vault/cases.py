@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
+from vault import sealing
 from vault.errors import UserError
 from vault.models import Case, Item
 from vault.session import Session, now, requires
@@ -99,8 +100,8 @@ def normalise_area(area: str) -> str:
 
 
 def find_case(db: DbSession, reference: str) -> Case:
-    case = db.scalar(select(Case).where(Case.reference == reference))
-    if case is None:
+    case = db.scalar(select(Case).where(sealing.equals(db, Case.reference, reference)))
+    if case is None or case.reference != reference:  # unsealed: a blind index moved on a server
         raise UserError(f"no case with reference {reference!r}")
     return case
 
@@ -120,7 +121,8 @@ def create_case(
     if partners and not operation:
         raise UserError("partner agencies belong to a joint operation: give --operation too")
     with session.transaction() as db:
-        if db.scalar(select(Case.id).where(Case.reference == reference)) is not None:
+        taken = select(Case.id).where(sealing.equals(db, Case.reference, reference))
+        if db.scalar(taken) is not None:
             raise UserError(f"a case with reference {reference!r} already exists")
         case = Case(
             reference=reference,
@@ -144,7 +146,8 @@ def list_cases(session: Session) -> list[CaseInfo]:
             case_id: n
             for case_id, n in db.execute(select(Item.case_id, func.count()).group_by(Item.case_id))
         }
-        cases = db.scalars(select(Case).order_by(Case.reference)).all()
+        # sorted here: on a server the references are sealed, the database cannot order them
+        cases = sorted(db.scalars(select(Case)), key=lambda c: c.reference)
         return [CaseInfo.of(c, counts.get(c.id, 0)) for c in cases]
 
 

@@ -21,11 +21,12 @@ import contextlib
 import os
 import sys
 from collections import deque
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, overload
 
 from sqlalchemy.exc import OperationalError
 
@@ -64,9 +65,72 @@ CHANGED = storework.CHANGED
 WORKER_DIED = "an ingest worker process stopped unexpectedly; the files saved so far are kept"
 
 
+class ItemIds(Sequence[int]):
+    """Item ids in the order they were saved, held as runs of consecutive ids (a batch's ids
+    are consecutive): an ingest of a million files keeps about a thousand runs, not a million
+    ints (~36 MB). Reads as the list of ids (index, iterate, compare with a list)."""
+
+    __slots__ = ("_len", "_runs")
+
+    def __init__(self, ids: Iterable[int] = ()) -> None:
+        self._runs: list[list[int]] = []  # [first, last + 1]
+        self._len = 0
+        for item_id in ids:
+            self.append(item_id)
+
+    def append(self, item_id: int) -> None:
+        if self._runs and self._runs[-1][1] == item_id:
+            self._runs[-1][1] += 1
+        else:
+            self._runs.append([item_id, item_id + 1])
+        self._len += 1
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[int]:
+        for first, end in self._runs:
+            yield from range(first, end)
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[int]: ...
+
+    def __getitem__(self, index: int | slice) -> int | list[int]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += self._len
+        if not 0 <= index < self._len:
+            raise IndexError("item id index out of range")
+        for first, end in self._runs:
+            if index < end - first:
+                return first + index
+            index -= end - first
+        raise IndexError("item id index out of range")  # not reached
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ItemIds | list | tuple):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __add__(self, other: Iterable[int]) -> list[int]:
+        return [*self, *other]
+
+    def __radd__(self, other: Iterable[int]) -> list[int]:
+        return [*other, *self]
+
+    def __repr__(self) -> str:
+        return f"ItemIds({list(self)!r})"
+
+
 @dataclass
 class IngestResult:
-    saved: list[int] = field(default_factory=list)
+    saved: ItemIds = field(default_factory=ItemIds)
     failed: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False
     # (name, id of the item the case already holds): same source path and SHA-256, not stored
@@ -105,6 +169,9 @@ class IngestJob:
         self._dropped: list[str] = []  # temp files of the workers to remove at the end
         self._hash_sets = True  # the case's choice, read in ``run``
         self._packs_in: set[str] = set()  # packs of this job moved into packs/
+        # The batch committing on another thread while the next is gathered (``_commit``)
+        self._committing: tuple[list[Pending], Future[list[int]]] | None = None
+        self._commit_failed = False  # that batch could not be recorded: record no later one
         # What the layers compute from a file's bytes as it is read (the PDQ of a photo)
         derive = session.schema.derivers
         self._derivers = storework.Derivers.of(derive)
@@ -166,6 +233,9 @@ class IngestJob:
     ) -> None:
         batch: list[Pending] = []
         batch_bytes = 0
+        # A full batch of small files commits on this thread while the next one is gathered:
+        # SQLite's inserts and commit, and the syncfs before them, release the GIL.
+        committer = ThreadPoolExecutor(1, thread_name_prefix="custos-commit")
         try:
             with contextlib.closing(self._stored(sources, small, emit)) as stored:
                 for source, outcome in stored:
@@ -176,26 +246,35 @@ class IngestJob:
                     if outcome is None or self.cancel.cancelled:
                         result.cancelled = True  # the file in flight (if any) is dropped
                         break
-                    held = self._held.get((source_path(source), outcome.sha256))
+                    key = (source_path(source), outcome.sha256) if self._held else None
+                    held = self._held.get(key) if key else None
                     if held is not None:  # its content is stored already: nothing to undo
                         result.skipped.append((source.name, held))
                         emit(Finished(source.name, True, f"already in the case (item {held})"))
                         continue
                     batch.append(outcome)
                     batch_bytes += outcome.size
-                    if (
-                        len(batch) >= BATCH_FILES
-                        or batch_bytes >= BATCH_BYTES
-                        or outcome.size >= LARGE
-                    ):
-                        self._commit(case_id, batch, result, emit)
+                    if batch_bytes >= BATCH_BYTES or outcome.size >= LARGE:
+                        self._commit(case_id, batch, result, emit)  # at once, as the docs say
+                        batch, batch_bytes = [], 0
+                    elif len(batch) >= BATCH_FILES:  # small files: commits while the next come
+                        self._commit(case_id, batch, result, emit, committer)
                         batch, batch_bytes = [], 0
             if self.cancel.cancelled:
                 result.cancelled = True
+            self._settle(result, emit)
         except _VaultWriteError as exc:
             with contextlib.suppress(_VaultWriteError):  # save what is finished, if there is room
-                self._commit(case_id, batch, result, emit)
+                self._settle(result, emit)
+                if not self._commit_failed:  # (not after a commit that failed: no hole)
+                    self._commit(case_id, batch, result, emit)
             raise UserError(str(exc)) from None
+        finally:
+            # Stopped by anything else (Ctrl-C): the batch in flight is recorded or not, as
+            # if it had been committed here; what it saved is reported.
+            with contextlib.suppress(_VaultWriteError):
+                self._settle(result, emit)
+            committer.shutdown()
         try:
             self._commit(case_id, batch, result, emit)
         except _VaultWriteError as exc:
@@ -288,7 +367,7 @@ class IngestJob:
             nonlocal in_flight, group_bytes
             if group:
                 try:
-                    workers.submit([str(s.path) for s in group], packing)
+                    workers.submit([s.where for s in group], packing)
                 except storework.WorkerDied:
                     raise _VaultWriteError(WORKER_DIED) from None
                 window.append((group.copy(), group_bytes))
@@ -572,9 +651,42 @@ class IngestJob:
             os.close(fd)
         return digests.sha1, digests.md5, stageahead.ident(before), stageahead.ident(after)
 
-    def _commit(self, case_id: int, batch: list[Pending], result: IngestResult, emit: Emit) -> None:
+    def _commit(
+        self,
+        case_id: int,
+        batch: list[Pending],
+        result: IngestResult,
+        emit: Emit,
+        later: ThreadPoolExecutor | None = None,
+    ) -> None:
+        """Make ``batch`` durable and record it; its files are reported saved only then.
+
+        ``later``: on that (one-thread) executor, while the caller gathers the next batch; the
+        batch committing before is waited for (and reported) first, so batches commit one at a
+        time, in order. Without it: at once (and after the one in flight)."""
+        self._settle(result, emit)
         if not batch:
             return
+        if later is not None:
+            self._committing = (batch, later.submit(self._record, case_id, batch))
+            return
+        ids = self._record(case_id, batch)
+        self._saved(batch, ids, result, emit)
+
+    def _settle(self, result: IngestResult, emit: Emit) -> None:
+        """Wait for the batch committing on the executor (if any) and report its files."""
+        if self._committing is None:
+            return
+        batch, future = self._committing
+        self._committing = None
+        try:
+            ids = future.result()
+        except _VaultWriteError:
+            self._commit_failed = True
+            raise
+        self._saved(batch, ids, result, emit)
+
+    def _record(self, case_id: int, batch: list[Pending]) -> list[int]:
         session = self.session
         if session.backend.local:
             # the renames into the vault folder made durable before the commit that names them
@@ -582,15 +694,17 @@ class IngestJob:
             _write(syncfs, session.folder)
         try:
             with session.transaction() as db:
-                ids = record_batch(session, db, self.form, case_id, batch)
+                return record_batch(session, db, self.form, case_id, batch)
         except OperationalError as exc:  # SQLite: "database or disk is full", "disk I/O error"
             if "full" in str(exc.orig):
                 raise _VaultWriteError(FULL) from None
             raise _VaultWriteError(f"cannot write to the vault database: {exc.orig}") from None
+
+    @staticmethod
+    def _saved(batch: list[Pending], ids: list[int], result: IngestResult, emit: Emit) -> None:
         for pending, item_id in zip(batch, ids, strict=True):
             result.saved.append(item_id)
             emit(Finished(pending.source.name, True, f"item {item_id}"))
-        batch.clear()
 
 
 @requires("item.ingest")
@@ -640,6 +754,4 @@ def _check_unchanged(path: Path, before: os.stat_result, after: os.stat_result, 
 
 
 def _iso(ts: float) -> str:
-    from datetime import UTC, datetime
-
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds")

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session as DbSession
 
 from vault.acquisition import seizure_date
@@ -93,7 +93,7 @@ def list_items(session: Session, case_reference: str) -> list[ItemInfo]:
         # constructor: no per-field getattr (profiled on 100,000 items: PERFORMANCE "Desktop").
         rows = db.connection().execute(_list_query(case.id, case.reference)).all()
     corrections = _corrections(session, [case.id])
-    found = [ItemInfo(*row) for row in rows]
+    found = [_listed(row) for row in rows]
     if corrections:  # few: a correction is an event, and rare
         at = {info.id: n for n, info in enumerate(found) if info.id in corrections}
         for item_id, n in at.items():
@@ -101,13 +101,24 @@ def list_items(session: Session, case_reference: str) -> list[ItemInfo]:
     return found
 
 
+_FIELDS = list(ItemInfo.__dataclass_fields__)
+_BLANK = (_FIELDS.index("md5"), _FIELDS.index("sha1"))
+
+
+def _listed(row: Any) -> ItemInfo:
+    """md5 and sha1 are stored as "" when not computed: None here (not ``nullif`` in SQL, which
+    a server cannot apply to sealed values)."""
+    values = list(row)
+    for i in _BLANK:
+        values[i] = values[i] or None
+    return ItemInfo(*values)
+
+
 def _list_query(case_id: int, case_ref: str) -> Any:
     columns: list[Any] = []
     for f in ItemInfo.__dataclass_fields__:
         if f == "case":
             columns.append(literal(case_ref))
-        elif f in ("md5", "sha1"):  # stored as "" when not computed
-            columns.append(func.nullif(getattr(Item, f), ""))
         else:
             columns.append(getattr(Item, f))
     return select(*columns).where(Item.case_id == case_id).order_by(Item.id)

@@ -23,7 +23,7 @@ from sqlalchemy.exc import DatabaseError, DBAPIError
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
-from vault import agefmt, keys, migrations, workstations
+from vault import agefmt, keys, migrations, sealing, workstations
 from vault.audit import KEY_REFUSED, REFUSED, AuditLog, Refusal, advance_head_file, appended
 from vault.backend import Backend, Lock, Server, connection_lost, open_backend
 from vault.backend import clean_tmp as _clean_tmp
@@ -215,8 +215,14 @@ class Session:
                 hostile = exc
             self.use_signing_key(Ed25519PrivateKey.from_private_bytes(key.value))
             self._load_key_meta(db)
-            user = db.scalar(select(User).where(User.name == self.user))
-            if user is None or user.disabled:
+            # Columns, not the entity: this runs before the schema is brought to head.
+            user = db.execute(
+                select(User.name, User.disabled, User.signing_public, User.roles).where(
+                    sealing.equals(db, User.name, self.user)
+                )
+            ).first()
+            # the name as unsealed: a blind index copied to another row on a server finds it
+            if user is None or user.name != self.user or user.disabled:
                 raise AuthenticationFailed("unknown user or wrong password")
             own = self._user_keys
             if own is None or user.signing_public != own.public_hex:
@@ -294,6 +300,13 @@ class Session:
         if self.backend.pins_head:
             with self._file_lock(), self.db() as db:
                 advance_head_file(self.folder, db)
+
+    @property
+    def place(self) -> str:
+        """Where the vault is, as the faces name it: its folder, or the agency server's URL
+        (``folder`` is this workstation's working folder for a server)."""
+        address = getattr(self.backend, "address", None)
+        return address.url() if address is not None else str(self.folder)
 
     def close(self, timeout: float = 60.0) -> None:
         """Refuse new database work, wait for work in flight, then release the vault."""
@@ -909,8 +922,8 @@ def recover(
         session._sign_as(recovery_key)
         session.use_signing_key(signing)
         with session.transaction() as db:
-            user = db.scalar(select(User).where(User.name == admin))
-            if user is None:
+            user = db.scalar(select(User).where(sealing.equals(db, User.name, admin)))
+            if user is None or user.name != admin:
                 user = User(name=admin, roles="", created_at=now())
                 db.add(user)
             session.drop_slot(user.slot)

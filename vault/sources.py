@@ -35,10 +35,16 @@ def raw_bytes(path: str | Path) -> bytes | None:
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
-    path: Path  # as the file system gives it (opens the file; may hold surrogate escapes)
+    # The path as the file system gives it (opens the file; may hold surrogate escapes), kept
+    # as the walk's string: a Path per file was a visible part of walking a phone dump.
+    where: str
     name: str  # relative path kept from the ingested folder, as valid text (``text``)
+
+    @property
+    def path(self) -> Path:
+        return Path(self.where)
 
 
 def walk(
@@ -61,7 +67,7 @@ def walk(
                 size = top.stat().st_size
             except OSError:  # gone since: reading it will say so
                 size = 0
-            yield Source(top, text(top.name)), size
+            yield Source(str(top), text(top.name)), size
         else:
             problems.append((text(top), "not a regular file or folder"))
 
@@ -76,8 +82,12 @@ def _walk(top: Path, problems: list[tuple[str, str]], again: bool) -> Iterator[t
     """``os.walk`` top-down with each folder's names sorted, on ``os.scandir`` entries and
     plain strings: a phone dump is walked twice, and pathlib's parsing of every path was most
     of the walk's time."""
-    base = str(top.parent)
-    cut = len(base) if base.endswith(os.sep) else len(base) + 1
+    root = str(top)
+    # The paths are those pathlib would give (``Source.path``): "d/f", not "./d/f", under "."
+    here = root == os.curdir
+    # A name keeps the folder's own name: it starts where that name starts in the path (the
+    # length of str(top.parent) cut "card/a.txt" to "rd/a.txt", its parent being ".")
+    cut = 0 if here else len(root) - len(top.name)
 
     def relative(path: str) -> str:
         return text(path[cut:] if os.sep == "/" else path[cut:].replace(os.sep, "/"))
@@ -102,13 +112,14 @@ def _walk(top: Path, problems: list[tuple[str, str]], again: bool) -> Iterator[t
         for d in dirs:
             if d.is_symlink():
                 problems.append((text(d.path), "symbolic link to a folder, not followed"))
+        inside = here and where == root  # entries of ".": their names are their paths
         for f in files:
-            path = f.path
+            path = f.name if inside else f.path
             try:
                 info = f.stat(follow_symlinks=False)
             except FileNotFoundError:  # listed, then deleted by someone else: the rest goes on
                 if again:
-                    yield Source(Path(path), relative(path)), 0
+                    yield Source(path, relative(path)), 0
                 else:
                     problems.append((text(path), "the file vanished during the folder walk"))
                 continue
@@ -120,9 +131,9 @@ def _walk(top: Path, problems: list[tuple[str, str]], again: bool) -> Iterator[t
             elif not stat.S_ISREG(info.st_mode):
                 problems.append((text(path), "not a regular file (device, pipe or socket)"))
             else:
-                yield Source(Path(path), relative(path)), info.st_size
+                yield Source(path, relative(path)), info.st_size
         for d in dirs:
             if not d.is_symlink():
-                yield from folder(d.path)
+                yield from folder(d.name if inside else d.path)
 
-    yield from folder(str(top))
+    yield from folder(root)

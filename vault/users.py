@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
+from vault import sealing
 from vault.errors import PermissionDenied, UserError
 from vault.jobs import Emit, ignore
 from vault.models import User
@@ -28,8 +29,8 @@ def _info(u: User) -> UserInfo:
 
 
 def _find(db: DbSession, name: str) -> User:
-    user = db.scalar(select(User).where(User.name == name))
-    if user is None:
+    user = db.scalar(select(User).where(sealing.equals(db, User.name, name)))
+    if user is None or user.name != name:  # unsealed: a blind index moved on a server
         raise UserError(f"no user named {name!r}")
     return user
 
@@ -42,7 +43,7 @@ def add_user(session: Session, name: str, roles: list[str], password: str) -> Us
     parsed = parse_roles(roles)
     _check_new_password(password)
     with session.transaction() as db:
-        if db.scalar(select(User.id).where(User.name == name)) is not None:
+        if db.scalar(select(User.id).where(sealing.equals(db, User.name, name))) is not None:
             raise UserError(f"a user named {name!r} already exists")
         user = User(name=name, roles=",".join(sorted(parsed)), created_at=now())
         user.slot, own = session.set_password(name, password)
@@ -69,7 +70,9 @@ def set_roles(session: Session, name: str, roles: list[str]) -> UserInfo:
 @requires("user.manage")
 def list_users(session: Session) -> list[UserInfo]:
     with session.db() as db:
-        return [_info(u) for u in db.scalars(select(User).order_by(User.name))]
+        # sorted here: on a server the names are sealed, the database cannot order them
+        users = sorted(db.scalars(select(User)), key=lambda u: u.name)
+        return [_info(u) for u in users]
 
 
 def change_password(

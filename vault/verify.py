@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import exists, func, or_, select, tuple_
 
-from vault import batchaudit, packs
+from vault import batchaudit, packs, sealing
 from vault.agefmt import AgeError
 from vault.audit import ChainChecker, Head, read_head, read_head_file
 from vault.errors import Cancelled
@@ -26,6 +26,7 @@ from vault.models import (
     Blob,
     Item,
     column_digests,
+    recorded_columns,
     row_state,
     state_digest,
 )
@@ -232,7 +233,7 @@ class VerifyJob:
             if table.append_only:
                 report.problems.extend(self._append_only_rows(table, lookup))
                 continue
-            columns = table.model.__table__.columns
+            columns = recorded_columns(table.model)
             key = next(c for c in columns if c.primary_key)
             prefix = f"{table.name}:"
             last: Any = None
@@ -324,7 +325,7 @@ class VerifyJob:
         facts: dict[str, Any] = {}
         with self.session.db() as db:
             q = select(AuditEntry.action, AuditEntry.target, AuditEntry.details)
-            mine = q.where(AuditEntry.target == target).order_by(AuditEntry.seq)
+            mine = q.where(sealing.equals(db, AuditEntry.target, target)).order_by(AuditEntry.seq)
             entries = list(db.execute(mine))
             if seqs and table == "items":
                 entries += list(db.execute(q.where(AuditEntry.seq.in_(seqs))))

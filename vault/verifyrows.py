@@ -18,7 +18,7 @@ from sqlalchemy import LargeBinary, select
 
 from vault.batchaudit import Record
 from vault.jobs import Breather
-from vault.models import state_digest
+from vault.models import recorded_columns, state_digest
 from vault.schema import Audited
 
 _CHUNK = 500  # keys per SELECT ... IN (...)
@@ -100,7 +100,7 @@ class AppendOnly:
 
     def _rows(self, table: str, keys: list[Any]) -> dict[Any, dict[str, Any]]:
         model = self.tables[table].model
-        columns = model.__table__.columns
+        columns = recorded_columns(model)
         key = next(c for c in columns if c.primary_key)
         low, high = (min(keys), max(keys)) if all(isinstance(k, int) for k in keys) else (0, -1)
         # A batch's rows have consecutive ids: one range scan instead of a look-up per key.

@@ -53,14 +53,15 @@ from typing import TYPE_CHECKING, Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from sqlalchemy import String, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Index, String, select
+from sqlalchemy.orm import Mapped, Unmapped, mapped_column
 from sqlalchemy.orm import Session as DbSession
 
+from vault import sealing
 from vault.audit import ENROLLED, REVOKED, SHARED, Refusal
 from vault.errors import IntegrityFault, UserError
 from vault.fsutil import atomic_write
-from vault.models import AuditEntry, Base, canonical
+from vault.models import AuditEntry, Base, blind, blind_where, canonical, sealed
 
 if TYPE_CHECKING:
     from vault.session import Session
@@ -77,13 +78,24 @@ class Workstation(Base):
     """An enrolled workstation (the shared key has a row only once it is revoked)."""
 
     __tablename__ = "workstations"
+    __table_args__ = (
+        Index("ix_workstations_name_bidx", "name_bidx", unique=True, **blind_where("name_bidx")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = sealed(String(64), unique=True)  # sealed on a server (vault.sealing)
     public_key: Mapped[str] = mapped_column(String(64))  # hex; "" for the shared key
     enrolled_at: Mapped[str] = mapped_column(String(40))
-    enrolled_by: Mapped[str] = mapped_column(String(200))
+    enrolled_by: Mapped[str] = sealed(String(200))
     revoked_at: Mapped[str | None] = mapped_column(String(40), default=None)
-    revoked_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    revoked_by: Mapped[str | None] = sealed(String(200), default=None)
+    name_bidx: Unmapped[bytes | None] = blind("name")
+
+
+def _by_name(db: DbSession, name: str) -> Workstation | None:
+    """The workstation named ``name``, by the blind index on a server, its name re-checked as
+    unsealed (an index copied onto another row finds nothing)."""
+    row = db.scalar(select(Workstation).where(sealing.equals(db, Workstation.name, name)))
+    return row if row is not None and row.name == name else None
 
 
 def describe(v: Any, _: Any) -> str:
@@ -195,7 +207,7 @@ def load(session: Session, db: DbSession) -> Station | None:
     station = read_key_file(path, session.config.vault_id, session.subkey(SUBKEY))
     if station is None:
         return None
-    row = db.scalar(select(Workstation).where(Workstation.name == station.name))
+    row = _by_name(db, station.name)
     if row is None or row.public_key != station.public_hex:
         raise IntegrityFault(
             f"{path}: names workstation {station.name!r}, which this vault has not enrolled "
@@ -207,7 +219,7 @@ def load(session: Session, db: DbSession) -> Station | None:
 # --- the check every write makes ------------------------------------------------------------
 def check_writer(db: DbSession, name: str) -> None:
     """Raise ``Refusal`` unless workstation ``name`` ("" for the shared key) may write now."""
-    row = db.scalar(select(Workstation).where(Workstation.name == (name or SHARED)))
+    row = _by_name(db, name or SHARED)
     if not name:
         if row is not None and row.revoked_at:
             raise Refusal(NOT_ENROLLED, "", "vault")
@@ -247,12 +259,8 @@ def enrol(session: Session, name: str) -> Listed:
     path = key_path(session.config.vault_id)
     current = session.workstation
     with session.db() as db:
-        taken = db.scalar(select(Workstation).where(Workstation.name == name))
-        mine = (
-            db.scalar(select(Workstation).where(Workstation.name == current.name))
-            if current is not None
-            else None
-        )
+        taken = _by_name(db, name)
+        mine = _by_name(db, current.name) if current is not None else None
     if taken is not None:
         raise UserError(
             f"workstation name {name!r} is taken (enrolled by {taken.enrolled_by!r} at "
@@ -302,7 +310,7 @@ def revoke(session: Session, name: str) -> Listed:
     name = name.strip()
     with session.transaction() as db:
         session.claim_write(db, REVOKED)  # before the row it reads changes (its own revocation)
-        row = db.scalar(select(Workstation).where(Workstation.name == name))
+        row = _by_name(db, name)
         if row is None and name.lower() == SHARED:
             first = db.get(AuditEntry, 1)
             row = Workstation(

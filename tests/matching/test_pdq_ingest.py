@@ -110,3 +110,25 @@ def test_a_case_without_hash_sets_still_gets_pdq(tmp_path: Path, photos: Path) -
         assert [i.md5 for i in list_items(session, "C-1")] == [None]
     finally:
         session.close()
+
+
+def test_an_ingest_worker_starts_without_the_database_layers() -> None:
+    """Each ingest worker imports the module that computes a photo's PDQ hash before its first
+    file: it must stay light (no SQLAlchemy, numpy or OpenCV), or every small-file ingest
+    waits most of a second for its first pack."""
+    import subprocess
+    import sys
+
+    from service.opener import SCHEMA
+
+    specs = [(name, *derive.names) for name, derive in SCHEMA.derivers]
+    assert specs, "the matching layer computes PDQ at ingest"
+    modules = sorted({spec[1] for spec in specs})
+    probe = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'sqlalchemy', 'numpy', 'cv2', 'PIL', 'sqlcipher3'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", f"{modules} import {out.stdout.strip()}"

@@ -483,3 +483,46 @@ def test_a_database_that_cannot_commit_is_one_line_and_nothing_is_half_saved(
     with open_as(folder) as again:  # the blobs written for nothing are cleaned at open
         assert blob_files(folder) == []
         _intact(again)
+
+
+def test_a_database_that_fills_up_while_the_next_batch_is_gathered_keeps_the_batches_before(
+    admin: Session, case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many small files commit a batch on another thread while the next batch is gathered:
+    when the second batch's commit fails, the first batch stays saved and reported, nothing of
+    the second or third is (no hole), the error is one line, and the vault is intact."""
+    from vault.acquisition import record_batch
+
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    count = ingest_module.BATCH_FILES * 2 + 500
+    for i in range(count):
+        (folder / f"{i:05d}.txt").write_bytes(f"message {i}\n".encode())
+    calls = {"n": 0}
+
+    def second_fails(*args: object, **kwargs: object) -> list[int]:
+        import sqlite3
+
+        from sqlalchemy.exc import OperationalError
+
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OperationalError("COMMIT", {}, sqlite3.OperationalError("disk I/O error"))
+        return record_batch(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("vault.ingest.record_batch", second_fails)
+    seen: list[Finished] = []
+    with pytest.raises(UserError) as failed:
+        IngestJob(admin, case, [folder]).run(
+            lambda e: seen.append(e) if isinstance(e, Finished) else None
+        )
+    monkeypatch.undo()
+    assert str(failed.value) == "cannot write to the vault database: disk I/O error"
+    first = [f"phone/{i:05d}.txt" for i in range(ingest_module.BATCH_FILES)]
+    reported = [f.subject for f in seen if f.ok]
+    names = [i.name for i in list_items(admin, case)]
+    assert reported == names == first  # no later batch either: no hole in what is saved
+    folder_of = admin.folder
+    admin.close()
+    with open_as(folder_of) as again:  # packs of the batches not recorded: cleaned at open
+        _intact(again)

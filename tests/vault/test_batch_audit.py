@@ -22,7 +22,7 @@ from vault.audit import AuditLog, entry_hash
 from vault.cases import create_case
 from vault.history import list_audit
 from vault.ingest import ingest
-from vault.models import AuditEntry, CustodyEvent, Item
+from vault.models import AuditEntry, CustodyEvent, Item, recorded_keys
 from vault.session import Session, now
 from vault.users import add_user
 from vault.verify import Problem, verify
@@ -144,7 +144,7 @@ def test_a_deleted_and_an_inserted_row_of_a_batch_are_named(
         admin,
         "INSERT INTO items SELECT 999, case_id, 'planted.jpg', original_path, size, sha256, md5,"
         " sha1, blob_name, exhibit, seized_from, seized_at, seized_on, seized_by, description,"
-        " modified_at, acquired_by, acquired_at FROM items WHERE id = :i",
+        " modified_at, acquired_by, acquired_at, sha256_bidx FROM items WHERE id = :i",
         i=batch[0],
     )
     assert verify(admin).problems == [
@@ -208,13 +208,13 @@ def test_a_batch_entry_forged_by_a_user_who_may_not_ingest_is_named(
             admin,
             "INSERT INTO items SELECT 500, case_id, 'planted.jpg', original_path, size, sha256,"
             " md5, sha1, blob_name, exhibit, seized_from, seized_at, seized_on, seized_by,"
-            " description, modified_at, 'ann', acquired_at FROM items WHERE id = :i",
+            " description, modified_at, 'ann', acquired_at, sha256_bidx FROM items WHERE id = :i",
             i=batch[0],
         )
         with DbSession(analyst.engine) as db, db.begin():
             item = db.get(Item, 500)
             assert item is not None
-            values = {c.key: getattr(item, c.key) for c in Item.__table__.columns}
+            values = {k: getattr(item, k) for k in recorded_keys(Item.__table__)}
             action, target, details = batchaudit.entry(1, [values], [])
             seq = (
                 AuditLog(analyst.signing_key(), _own_key(analyst))
@@ -239,3 +239,57 @@ def test_a_malformed_batch_entry_is_one_line(admin: Session, officer: Session, b
     problems = verify(admin).problems
     assert Problem(f"audit #{entry.seq}", "its record of a batch is malformed") in problems
     assert all("Traceback" not in p.what for p in problems)
+
+
+def test_a_batch_records_the_digests_a_row_of_its_own_would() -> None:
+    """The batch digests (computed per column, repeated values once) are exactly the digests
+    ``Session.audit`` records for one row: verify compares rows with either, unchanged. Names
+    on seized media carry any character: quotes, escapes, other scripts, a byte that is not
+    UTF-8 (as ``sources.text`` shows it)."""
+    from vault.models import batch_digests, column_digests, state_digest, values_state
+
+    names = ['a "quoted"\\name.jpg', "صورة.png", "tab\tnew\nline", "\\xff-latin1.bin", "x"]
+    items = [
+        {
+            "id": 7 + i,
+            "case_id": 3,
+            "name": name,
+            "original_path": "/seized/" + name,
+            "size": 4096 if i % 2 else 10**12 + i,
+            "sha256": f"{i:064x}",
+            "md5": "",
+            "sha1": "" if i else "f" * 40,
+            "blob_name": f"{i:064x}",
+            "exhibit": None if i % 3 else "EX-1 «α»",
+            "seized_from": None,
+            "seized_at": None,
+            "seized_on": "2026-03-01T14:30:00",
+            "seized_by": None,
+            "description": "same for all",
+            "modified_at": now(),
+            "acquired_by": "officer",
+            "acquired_at": "2026-12-07T04:00:00.000000+00:00",
+        }
+        for i, name in enumerate(names)
+    ]
+    assert set(items[0]) == {c.key for c in Item.__table__.columns}
+    digests, by_column = batch_digests(Item, items)
+    for item, digest, columns in zip(items, digests, zip(*by_column, strict=True), strict=True):
+        state = values_state(Item, item)
+        assert digest == state_digest(state)
+        assert list(columns) == list(column_digests(state).values())
+    events = [
+        {
+            "id": i,
+            "item_id": 7 + i,
+            "kind": "acquired",
+            "actor": "officer",
+            "at": now(),
+            "details": json.dumps({"sha256": "ab", "size": i}),
+            "refers_to": None,
+        }
+        for i in range(3)
+    ]
+    digests, none = batch_digests(CustodyEvent, events, columns_too=False)
+    assert none == []
+    assert digests == [state_digest(values_state(CustodyEvent, e)) for e in events]

@@ -62,3 +62,23 @@ def test_a_name_that_is_not_utf8_lands_escaped_with_its_bytes_kept(
     copy = export_copy(admin, item.id, tmp_path)
     assert copy.read_bytes() == b"latin-1 named photo"
     assert verify(admin).ok
+
+
+@pytest.mark.parametrize("given", ["card", "./card", "photos/card", "."])
+def test_a_folder_named_relative_to_the_working_folder_keeps_its_names(
+    admin: Session, case: str, tmp_path: Path, given: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``custos ingest --case C card`` from the folder holding it: the items are "card/...",
+    as for an absolute path (not "rd/...": the name was cut two characters short), and their
+    original paths are absolute."""
+    where = tmp_path / "photos" if given == "photos/card" else tmp_path
+    card = where / "card"
+    (card / "sub").mkdir(parents=True)
+    (card / "a.txt").write_bytes(b"a")
+    (card / "sub" / "b.txt").write_bytes(b"b")
+    monkeypatch.chdir(card if given == "." else tmp_path)
+    result = ingest(admin, case, [Path(given)])
+    assert not result.failed and len(result.saved) == 2
+    items = {i.name: i.original_path for i in list_items(admin, case)}
+    top = "" if given == "." else "card/"
+    assert items == {f"{top}a.txt": f"{card}/a.txt", f"{top}sub/b.txt": f"{card}/sub/b.txt"}

@@ -157,3 +157,30 @@ def test_a_worker_refuses_links_and_missing_files_with_one_line(tmp_path: Path) 
     ok = storework.store_file(str(target), str(out), recipients)
     assert ok[0] == "ok" and ok[2] == 1
     assert [p.name for p in out.iterdir()] == [ok[1]]
+
+
+def test_the_result_of_a_million_file_ingest_stays_small() -> None:
+    """An ingest reports every saved item id; a phone dump's million ids, saved in batches of
+    consecutive ids, take a few hundred KB (a list took ~36 MB, most of the RSS an ingest of
+    a million files gained), and read as the list they are."""
+    import tracemalloc
+
+    from vault.ingest import BATCH_FILES, ItemIds
+
+    tracemalloc.start()
+    try:
+        ids = ItemIds()
+        for n in range(1_000_000):
+            ids.append(1 + n + n // BATCH_FILES)  # a gap between batches (a skipped file)
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held < 1_000_000
+    assert len(ids) == 1_000_000 and ids[0] == 1 and ids[-1] == 1_000_000 + 999
+    assert ids[BATCH_FILES] == BATCH_FILES + 2 and ids[-2] == ids[-1] - 1
+    assert ItemIds([3, 4, 9]) == [3, 4, 9]
+    assert [3, 4, 9] == ItemIds([3, 4, 9])  # noqa: SIM300 (a list on the left, as tests write it)
+    assert ItemIds([3, 4]) != [3, 4, 5] and list(ItemIds([7])) == [7]
+    assert ItemIds([1, 2]) + ItemIds([5]) == [1, 2, 5] == [1] + ItemIds([2, 5])  # noqa: RUF005
+    with pytest.raises(IndexError):
+        ItemIds([1])[1]

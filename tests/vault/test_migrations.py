@@ -27,7 +27,7 @@ from sqlalchemy import MetaData, create_engine, insert, inspect, select, text
 from sqlalchemy.engine import URL, Connection, Engine
 
 from service.opener import SCHEMA, recover
-from vault import migrate, migrations
+from vault import migrate, migrations, sealing
 from vault.audit import read_head_file
 from vault.backend import sqlcipher_engine as _engine
 from vault.config import VaultConfig
@@ -101,6 +101,7 @@ def test_the_revisions_build_the_models_schema_on_sqlcipher(sqlcipher: Engine) -
 
 def test_the_revisions_build_the_models_schema_on_postgresql(postgres_url: URL) -> None:
     engine = create_engine(postgres_url)
+    sealing.attach(engine, bytes(32))
     try:
         with engine.connect() as conn:
             assert migrate.upgrade(conn) is None
@@ -113,7 +114,7 @@ def test_the_revisions_build_the_models_schema_on_postgresql(postgres_url: URL) 
             }
         with engine.begin() as conn:  # a disk image of 5 GiB: sizes are 64-bit there too
             big = {"name": "n", "sha256": "s", "size": 5 << 30}
-            conn.execute(insert(Blob), [big])
+            conn.execute(insert(Blob), sealing.insert_params(conn, Blob, [big]))
             assert conn.execute(select(Blob.size)).scalar() == 5 << 30
     finally:
         engine.dispose()

@@ -1,0 +1,68 @@
+"""The desktop on an agency server: ``custos --server URL gui`` signs in to the vault on a real
+trial server (PostgreSQL over TLS + S3), names the server (not a folder) as the vault, and
+shows what another workstation ingests into it while the window is open."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from guikit import settle, sign_in
+from PySide6.QtWidgets import QLabel
+from serverkit import TrialServer
+
+from desktop.controller import Controller
+from vault.backend import Server
+from vaultkit import run_cli
+
+
+@pytest.fixture()
+def place(trial_server: TrialServer) -> Iterator[Server]:
+    with trial_server.place() as place:
+        yield place
+
+
+def _cli(tmp_path: Path, env: dict[str, str], *args: str) -> str:
+    done = run_cli(*args, vault=tmp_path / "no-vault-here", **env)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    return done.stdout
+
+
+def test_sign_in_on_a_server_and_see_another_workstations_items(
+    trial_server: TrialServer,
+    place: Server,
+    tmp_path: Path,
+    qtbot,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    env = {**trial_server.env_for(place), "CUSTOS_CACHE_DIR": str(tmp_path / "cli-cache")}
+    _cli(tmp_path, env, "init", "--admin", "alice", "--recovery-identity-out", str(tmp_path / "r"))
+    _cli(tmp_path, env, "case", "create", "C-1", "--title", "Harbour")
+    monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "gui-cache"))
+
+    controller = Controller(place)
+    try:
+        controller.start()
+        labels = controller.dialog.findChildren(QLabel)
+        assert any(place.url in label.text() for label in labels)  # the server, not a folder
+        window = sign_in(controller, qtbot)
+        assert place.url in window.vault_label.text()
+        page = window.show_area("evidence")
+        settle(qtbot, window)
+        assert window.live.watching.wait(30)
+        assert len(page.model.records) == 0
+
+        cards = tmp_path / "card"
+        cards.mkdir()
+        for i in range(20):
+            (cards / f"note-{i:02}.txt").write_text(f"seized note {i}\n")
+        said = _cli(tmp_path, env, "ingest", "--case", "C-1", str(cards))
+        assert "saved 20 item(s)" in said
+
+        qtbot.waitUntil(lambda: len(page.model.records) == 20, timeout=30_000)
+        assert "20 new items" in window.statusBar().currentMessage()
+    finally:
+        controller._close_session()
+        if controller.dialog is not None:
+            controller.dialog.close()
