@@ -98,6 +98,8 @@ class Backend(Protocol):
     def begin_write(self, db: DbSession) -> None: ...
     def announce(self, db: DbSession, seq: int) -> None: ...
     def lost(self) -> str: ...
+    def open_login(self, db: DbSession, role: str) -> Login | None: ...
+    def close_login(self, db: DbSession, role: str) -> None: ...
     def listen(self) -> None: ...
     def wait_for_change(self, stop: threading.Event, seconds: float) -> bool: ...
     def file_lock(self) -> contextlib.AbstractContextManager[None]: ...
@@ -284,6 +286,13 @@ class LocalBackend:
     def lost(self) -> str:
         return f"{self.folder}: the vault database was closed under this command"
 
+    def open_login(self, db: DbSession, role: str) -> Login | None:
+        """A local vault has no logins."""
+        return None
+
+    def close_login(self, db: DbSession, role: str) -> None:
+        pass
+
     def listen(self) -> None:
         pass
 
@@ -342,6 +351,20 @@ class LocalBackend:
 
 
 # --- an agency server -----------------------------------------------------------------------
+# The group role whose members (the workstations' logins) may read and write the vault's tables.
+WORKSTATIONS_ROLE = "custos_workstations"
+
+
+@dataclass(frozen=True)
+class Login:
+    """A workstation's PostgreSQL login, made at its enrolment: the password is shown to the
+    admin once and kept nowhere (the server keeps only its SCRAM verifier)."""
+
+    user: str
+    password: str = field(repr=False)
+    url: str  # the --server value naming this login
+
+
 @dataclass(frozen=True)
 class Server:
     """An agency server as a face names it: the ``--server`` URL and the credentials it was
@@ -585,6 +608,79 @@ class ServerBackend:
         listening workstation at the commit, and never if the transaction rolls back. The
         payload is the new head's number: nothing sealed, nothing the audit row does not show."""
         db.connection().exec_driver_sql(f"NOTIFY {CHANNEL}, '{int(seq)}'")
+
+    def open_login(self, db: DbSession, role: str) -> Login:
+        """In the enrolment's transaction: a login role of the workstation's own (a random
+        password; its SCRAM verifier made here, so the password never reaches the server or its
+        log), member of ``WORKSTATIONS_ROLE``, which may read and write the vault's tables (and
+        those later revisions make: default privileges). Needs the ``custos`` owner role with
+        ``CREATEROLE`` (the admin's credentials); refused in one line otherwise."""
+        import dataclasses
+        import secrets
+
+        import psycopg
+        from psycopg import sql
+
+        conn = db.connection()
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        password = secrets.token_urlsafe(24)
+        verifier = raw.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256")
+        group, me = sql.Identifier(WORKSTATIONS_ROLE), sql.Identifier(role)
+        privileges = "SELECT, INSERT, UPDATE, DELETE"
+        statements = [
+            sql.SQL(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {n}) THEN "
+                "CREATE ROLE {g} NOLOGIN; END IF; END $$"
+            ).format(n=sql.Literal(WORKSTATIONS_ROLE), g=group),
+            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
+                me, sql.Literal(verifier.decode()), group
+            ),
+            sql.SQL(f"GRANT {privileges} ON ALL TABLES IN SCHEMA public TO {{}}").format(group),
+            sql.SQL("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {}").format(
+                group
+            ),
+            sql.SQL(
+                f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {privileges} ON TABLES TO {{}}"
+            ).format(group),
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+                "GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {}"
+            ).format(group),
+        ]
+        try:
+            for statement in statements:
+                conn.exec_driver_sql(statement.as_string(raw))
+        except Exception as exc:
+            if isinstance(getattr(exc, "orig", None), psycopg.errors.InsufficientPrivilege):
+                raise UserError(
+                    f"{self.label}: {self.address.user} may not create a login for the "
+                    "workstation; enrol it with the agency owner role's credentials (custos, "
+                    "which has CREATEROLE)"
+                ) from None
+            raise
+        url = dataclasses.replace(self.address, user=role).url()
+        return Login(role, password, url)
+
+    def close_login(self, db: DbSession, role: str) -> None:
+        """In the revocation's transaction: the login may no longer log in (``NOLOGIN``) and
+        its sessions are ended now, so the server itself refuses its next connection."""
+        from psycopg import sql
+
+        conn = db.connection()
+        raw = conn.connection.driver_connection
+        found = conn.exec_driver_sql(
+            "SELECT 1 FROM pg_roles WHERE rolname = %(r)s", {"r": role}
+        ).first()
+        if found is None:  # enrolled where no login was made (the shared key, a pushed vault)
+            return
+        conn.exec_driver_sql(
+            sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(role)).as_string(raw)
+        )
+        conn.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %(r)s",
+            {"r": role},
+        )
 
     def listen(self) -> None:
         """Start listening now (before the live view reads the head it starts from)."""

@@ -42,10 +42,10 @@ LISTING = Listing("organised fraud", "Europol", "TLP:AMBER", "2030-01-01")
 class Desk:
     """One workstation: a home folder (its key file) and a cache folder of its own."""
 
-    def __init__(self, tmp_path: Path, name: str, server_env: dict[str, str]) -> None:
+    def __init__(self, tmp_path: Path, name: str, server_env: dict[str, str], **more: str) -> None:
         self.name = name
         home = tmp_path / "homes" / name
-        home.mkdir(parents=True)
+        home.mkdir(parents=True, exist_ok=True)
         self.home = home
         self.env = cli_env(
             home / "no-vault-here",
@@ -53,6 +53,7 @@ class Desk:
             HOME=str(home),
             XDG_DATA_HOME=str(home / ".local" / "share"),
             CUSTOS_CACHE_DIR=str(home / "cache"),
+            **more,
         )
 
     def start(self, *args: str) -> subprocess.Popen[str]:
@@ -291,3 +292,53 @@ def test_killed_workstations_and_postgresql_restarts_mid_ingest_lose_nothing_rep
         # each restart came while the victim still had rows to commit (its objects were going
         # up): it said so in one line, unless it had finished and reported its items saved
         assert restarted_lines
+
+
+# --- each workstation logs in to PostgreSQL as a role of its own -------------------------------
+def test_an_enrolled_workstation_logs_in_as_its_own_role_and_a_revoked_one_is_refused_by_the_server(
+    trial_server: TrialServer, server_alice: Session, server_place: Server, tmp_path: Path
+) -> None:
+    admin = Desk(tmp_path, "admin", trial_server.env_for(server_place))
+    said = Desk(tmp_path, "desk-a", trial_server.env_for(server_place)).run(
+        "workstation", "enrol", "desk-a"
+    )
+    login_line = next(x for x in said.splitlines() if x.startswith("its PostgreSQL login: "))
+    user = login_line.split("user ", 1)[1].split(",", 1)[0]
+    password = login_line.split("password ", 1)[1].split(" ", 1)[0]
+    url = next(x for x in said.splitlines() if x.startswith("  --server ")).split(" ", 3)[3]
+    assert user.startswith("custos_ws_") and "desk" not in user  # the sealed name stays sealed
+    assert url.startswith(f"postgresql://{user}@")
+    with trial_server.connect() as su:
+        row = su.execute(
+            "SELECT rolcanlogin, rolsuper, rolcreaterole FROM pg_roles WHERE rolname = %s", (user,)
+        ).fetchone()
+    assert row == (True, False, False)
+
+    # desk-a from now on: its own login (the agency's custos password not given to it)
+    desk = Desk(tmp_path, "desk-a", {}, CUSTOS_SERVER=url, PGPASSWORD=password)
+    desk.env.update({k: v for k, v in admin.env.items() if k.startswith("AWS_")})
+    note = tmp_path / "note.bin"
+    note.write_bytes(os.urandom(4096))
+    assert "saved 1 item(s)" in desk.run("ingest", "--case", CASE, str(note))
+    entries = json.loads(admin.run("audit", "--json"))
+    acquired = [e for e in entries if e["action"] == "item.acquired"]
+    assert [e["workstation"] for e in acquired][-1:] == ["desk-a"]
+
+    revoked = admin.run("workstation", "revoke", "desk-a")
+    assert "revoked workstation desk-a" in revoked
+    with trial_server.connect() as su:
+        assert su.execute(
+            "SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", (user,)
+        ).fetchone() == (False,)
+    late = subprocess.run(
+        [sys.executable, "-m", "cli.main", "ingest", "--case", CASE, str(note), "--again"],
+        capture_output=True,
+        text=True,
+        env=desk.env,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert late.returncode == 6 and "Traceback" not in late.stderr
+    [line] = late.stderr.strip().splitlines()
+    assert f"no login {user} (this workstation's login was revoked" in line
+    assert admin.run("verify").rstrip().endswith(": OK")
