@@ -8,7 +8,9 @@ server's certificate, signed by the trial CA: ``sslmode=verify-full`` against ``
 SCRAM-SHA-256 (``auth_type = hba``, one line: ``hostssl all all 127.0.0.1/32 scram-sha-256``), then
 logs in to PostgreSQL with the same SCRAM secret (pass-through: the verifier of the role
 ``custos`` is made here, set in PostgreSQL and written to pgbouncer's ``auth_file``; its
-password is in neither). PostgreSQL's own ``pg_hba.conf`` allows only ``local`` with SCRAM.
+password is in neither). The workstations' own logins (``ServerBackend.open_login``) are not in
+that file: pgbouncer asks PostgreSQL for their verifiers (``auth_query``, see
+``set_up_database``). PostgreSQL's own ``pg_hba.conf`` allows only ``local`` with SCRAM.
 Sessions are pooled per client connection (``pool_mode = session``: LISTEN/NOTIFY, prepared
 statements and advisory locks behave as on a direct connection).
 """
