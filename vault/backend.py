@@ -665,6 +665,7 @@ class ServerBackend:
     def close_login(self, db: DbSession, role: str) -> None:
         """In the revocation's transaction: the login may no longer log in (``NOLOGIN``) and
         its sessions are ended now, so the server itself refuses its next connection."""
+        import psycopg
         from psycopg import sql
 
         conn = db.connection()
@@ -674,13 +675,21 @@ class ServerBackend:
         ).first()
         if found is None:  # enrolled where no login was made (the shared key, a pushed vault)
             return
-        conn.exec_driver_sql(
-            sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(role)).as_string(raw)
-        )
-        conn.exec_driver_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %(r)s",
-            {"r": role},
-        )
+        try:
+            conn.exec_driver_sql(
+                sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(role)).as_string(raw)
+            )
+            conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %(r)s",
+                {"r": role},
+            )
+        except Exception as exc:
+            if isinstance(getattr(exc, "orig", None), psycopg.errors.InsufficientPrivilege):
+                raise UserError(
+                    f"{self.label}: {self.address.user} may not close the workstation's login; "
+                    "revoke it with the agency owner role's credentials (custos)"
+                ) from None
+            raise
 
     def listen(self) -> None:
         """Start listening now (before the live view reads the head it starts from)."""

@@ -36,3 +36,37 @@ def test_items_another_workstation_ingests_are_announced_to_the_open_window(
         qtbot.waitUntil(lambda: sum(c.items for c in shown) == 12, timeout=60_000)
     finally:
         live.stop()
+
+
+def test_enrolling_this_workstation_on_a_server_shows_its_login_once(
+    qtbot,
+    server_place: Server,
+    server_alice: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from guikit import settle, sign_in
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop.controller import Controller
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "machine"))
+    controller = Controller(server_place)
+    try:
+        window = sign_in(controller, qtbot)
+        page = window.show_area("admin")
+        settle(qtbot, window)
+        box = page.workstations
+        dialog = box.ask_enrol()
+        dialog.setTextValue("desk-1")
+        dialog.accept()
+        qtbot.waitUntil(lambda: isinstance(box.dialog, QMessageBox), timeout=30_000)
+        shown = box.dialog.text()
+        assert "shown this once and kept nowhere" in shown
+        assert "user custos_ws_" in shown and "password " in shown
+        assert "--server postgresql://custos_ws_" in shown
+        box.dialog.accept()
+    finally:
+        controller._close_session()
+        if controller.dialog is not None:
+            controller.dialog.close()
