@@ -32,6 +32,7 @@ from exchange.errors import BundleRejected
 from exchange.models import BundleRecord, HashSetBundle, ItemLabel, WatchlistBundle
 from exchange.unpack import unpack
 from matching.models import HashSet, Watchlist
+from vault import sealing
 from vault.cases import find_case
 from vault.fsutil import syncfs
 from vault.jobs import CancelToken, Emit, ignore
@@ -184,10 +185,13 @@ _Record = TypeVar("_Record", BundleRecord, WatchlistBundle, HashSetBundle)
 def _first_in(db: DbSession, model: type[_Record], r: BagReport) -> _Record | None:
     """The first bundle of this kind received with the same hash, or the same id and partner."""
     same = (model.sha256 == r.tag_sha256) | (
-        (model.bundle_id == r.bundle_id) & (model.partner == r.sender)
+        (model.bundle_id == r.bundle_id) & sealing.equals(db, model.partner, r.sender)
     )
     q = select(model).where(model.direction == "in", same).order_by(model.id)
-    return db.scalars(q).first()
+    for row in db.scalars(q):  # the partner re-checked unsealed after its blind index
+        if row.sha256 == r.tag_sha256 or (row.bundle_id == r.bundle_id and row.partner == r.sender):
+            return row
+    return None
 
 
 def replayed(db: DbSession, r: BagReport) -> str | None:

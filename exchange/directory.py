@@ -16,6 +16,7 @@ from exchange.constants import PURPOSES as PURPOSES
 from exchange.heads import KnownHead, last_backwards, last_head
 from exchange.models import Agency, Agreement, AgreementRedaction, Partner, PartnerKey
 from matching.tlp import parse_tlps
+from vault import sealing
 from vault.cases import normalise_area
 from vault.errors import UserError
 from vault.fsutil import atomic_write
@@ -122,8 +123,15 @@ def save_our_card(session: Session, target: Path) -> Card:
 
 
 # --- partners --------------------------------------------------------------------------------
+def partner_named(db: DbSession, name: str) -> Partner | None:
+    """The partner named ``name``, by its blind index on a server, the unsealed name re-checked
+    (a blind index copied onto another row finds nothing)."""
+    partner = db.scalar(select(Partner).where(sealing.equals(db, Partner.name, name)))
+    return partner if partner is not None and partner.name == name else None
+
+
 def find_partner(db: DbSession, name: str) -> Partner:
-    partner = db.scalar(select(Partner).where(Partner.name == name))
+    partner = partner_named(db, name)
     if partner is None:
         raise UserError(f"no partner named {name!r} (see 'custos partner list')")
     return partner
@@ -151,7 +159,7 @@ def add_partner(session: Session, data: bytes, where: str, rotate: bool = False)
         if card.public.hex() == session.config.signing_public:
             raise UserError(f"{where}: this is our own key card")
         known = db.scalar(select(PartnerKey).where(PartnerKey.fingerprint == card.fingerprint))
-        partner = db.scalar(select(Partner).where(Partner.name == card.name))
+        partner = partner_named(db, card.name)
         if known is not None and (partner is None or known.partner_id != partner.id):
             raise UserError(f"{where}: this key already belongs to another partner")
         if (
@@ -217,7 +225,8 @@ def _new_recipient(session: Session, db: DbSession, partner: Partner, card: Card
 @requires("exchange.manage")
 def list_partners(session: Session) -> list[PartnerInfo]:
     with session.db() as db:
-        return [_info(db, p) for p in db.scalars(select(Partner).order_by(Partner.name))]
+        partners = sorted(db.scalars(select(Partner)), key=lambda p: p.name)  # sealed names
+        return [_info(db, p) for p in partners]
 
 
 @requires("exchange.manage")

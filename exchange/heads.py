@@ -11,6 +11,7 @@ Bundles without ``audit_head`` (older Custos) import without a head recorded.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from exchange.models import PartnerHead
+from vault import sealing
 from vault.audit import Head, read_head
 from vault.session import Session, now
 
@@ -66,25 +68,30 @@ def _known(row: PartnerHead) -> KnownHead:
 
 def last_head(db: DbSession, partner: str) -> KnownHead | None:
     """The highest head any bundle of ``partner`` carried (the latest we know of)."""
-    row = db.scalars(
+    rows = db.scalars(
         select(PartnerHead)
-        .where(PartnerHead.partner == partner)
+        .where(sealing.equals(db, PartnerHead.partner, partner))
         .order_by(PartnerHead.seq.desc(), PartnerHead.id)
-        .limit(1)
-    ).first()
+    )
+    return _first_of(rows, partner)
+
+
+def _first_of(rows: Iterable[PartnerHead], partner: str) -> KnownHead | None:
+    """The first of ``rows`` (found by the partner's blind index) that is ``partner``'s: the
+    unsealed name re-checked, so a blind index copied onto another row finds nothing."""
+    row = next((row for row in rows if row.partner == partner), None)
     return None if row is None else _known(row)
 
 
 def last_backwards(db: DbSession, partner: str) -> KnownHead | None:
     """The latest head of ``partner`` recorded as going backwards (``bundle.head_backwards``),
     or None when none ever did."""
-    row = db.scalars(
+    rows = db.scalars(
         select(PartnerHead)
-        .where(PartnerHead.partner == partner, PartnerHead.backwards.is_(True))
+        .where(sealing.equals(db, PartnerHead.partner, partner), PartnerHead.backwards.is_(True))
         .order_by(PartnerHead.id.desc())
-        .limit(1)
-    ).first()
-    return None if row is None else _known(row)
+    )
+    return _first_of(rows, partner)
 
 
 def backwards(db: DbSession, partner: str, head: Head | None) -> str | None:
@@ -95,16 +102,17 @@ def backwards(db: DbSession, partner: str, head: Head | None) -> str | None:
     if known is not None and head.seq < known.seq:
         why = "lower than"
     else:
-        same = db.scalars(
+        rows = db.scalars(
             select(PartnerHead).where(
-                PartnerHead.partner == partner,
+                sealing.equals(db, PartnerHead.partner, partner),
                 PartnerHead.seq == head.seq,
                 PartnerHead.hash != head.hash,
             )
-        ).first()
+        )
+        same = _first_of(rows, partner)
         if same is None:
             return None
-        known, why = _known(same), "the same entry as, with another hash than,"
+        known, why = same, "the same entry as, with another hash than,"
     return (
         f"{partner}'s audit head went backwards: this bundle carries {head.seq}:"
         f"{head.hash[:16]}..., {why} {known.seq}:{known.hash[:16]}... carried by bundle "

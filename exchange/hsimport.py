@@ -28,8 +28,7 @@ from exchange.checks import BagReport, BagView
 from exchange.directory import agreements_with
 from exchange.models import HashSetBundle
 from matching import hashparse
-from matching.hashsets import KINDS, checked_name, find_set, store_parsed
-from matching.models import HashSet
+from matching.hashsets import KINDS, checked_name, find_set, live_set, store_parsed
 from matching.tlp import LABELS
 from vault.errors import UserError
 from vault.jobs import CancelToken, Emit, Progress
@@ -96,8 +95,7 @@ class HashSetImportJob:
 
     @staticmethod
     def _free(db: DbSession, name: str) -> None:
-        q = select(HashSet.id).where(HashSet.name == name, HashSet.state != "deleted")
-        if db.scalar(q) is not None:
+        if live_set(db, name) is not None:
             raise UserError(f"a hash set named {name!r} exists already (choose another with --as)")
 
     def _read(self, root: BagView, r: BagReport) -> hashparse.Parsed:

@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Unmapped, mapped_column
 
-from vault.models import Base
+from vault.models import Base, blind, blind_where, sealed
 from vault.schema import Audited, Layer, Lookup, item_name, quoted
 
 
@@ -24,22 +24,28 @@ class Agency(Base):
 
     __tablename__ = "exchange_agency"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = sealed()
     country: Mapped[str] = mapped_column(String(2))
-    contact: Mapped[str] = mapped_column(Text, default="")
-    set_by: Mapped[str] = mapped_column(String(200))
+    contact: Mapped[str] = sealed(default="")
+    set_by: Mapped[str] = sealed(String(200))
     set_at: Mapped[str] = mapped_column(String(40))
 
 
 class Partner(Base):
     __tablename__ = "exchange_partners"
+    __table_args__ = (
+        Index(
+            "ix_exchange_partners_name_bidx", "name_bidx", unique=True, **blind_where("name_bidx")
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = sealed(String(200), unique=True)
     country: Mapped[str] = mapped_column(String(2))
-    contact: Mapped[str] = mapped_column(Text, default="")
+    contact: Mapped[str] = sealed(default="")
     recipient: Mapped[str] = mapped_column(Text)  # age1... for bundles encrypted to them
-    added_by: Mapped[str] = mapped_column(String(200))
+    added_by: Mapped[str] = sealed(String(200))
     added_at: Mapped[str] = mapped_column(String(40))
+    name_bidx: Unmapped[bytes | None] = blind("name")
 
 
 class PartnerKey(Base):
@@ -60,13 +66,13 @@ class Agreement(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("exchange_partners.id"))
     purpose: Mapped[str] = mapped_column(String(40))
-    reference: Mapped[str | None] = mapped_column(Text, nullable=True)  # MLA request reference
+    reference: Mapped[str | None] = sealed(nullable=True)  # MLA request reference
     labels: Mapped[str] = mapped_column(Text)  # JSON list of TLP labels
-    crime_areas: Mapped[str] = mapped_column(Text, default="[]")  # JSON list; empty = all
+    crime_areas: Mapped[str] = sealed(default="[]")  # JSON list; empty = all
     onward: Mapped[bool] = mapped_column(default=False)
     valid_from: Mapped[str] = mapped_column(String(10))  # ISO date, inclusive
     valid_until: Mapped[str] = mapped_column(String(10))  # ISO date, inclusive
-    created_by: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = sealed(String(200))
     created_at: Mapped[str] = mapped_column(String(40))
 
 
@@ -80,7 +86,7 @@ class AgreementRedaction(Base):
     agreement_id: Mapped[int] = mapped_column(
         ForeignKey("exchange_agreements.id"), primary_key=True
     )
-    set_by: Mapped[str] = mapped_column(String(200))
+    set_by: Mapped[str] = sealed(String(200))
     set_at: Mapped[str] = mapped_column(String(40))
 
 
@@ -90,9 +96,9 @@ class ItemLabel(Base):
     __tablename__ = "exchange_item_labels"
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
     tlp: Mapped[str] = mapped_column(String(16))
-    origin: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    origin: Mapped[str | None] = sealed(String(200), nullable=True)
     onward: Mapped[bool] = mapped_column(default=True)  # False: may only go back to ``origin``
-    set_by: Mapped[str] = mapped_column(String(200))
+    set_by: Mapped[str] = sealed(String(200))
     set_at: Mapped[str] = mapped_column(String(40))
 
 
@@ -102,7 +108,7 @@ class CaseLabel(Base):
     __tablename__ = "exchange_case_labels"
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
     tlp: Mapped[str] = mapped_column(String(16))
-    set_by: Mapped[str] = mapped_column(String(200))
+    set_by: Mapped[str] = sealed(String(200))
     set_at: Mapped[str] = mapped_column(String(40))
 
 
@@ -118,13 +124,14 @@ class BundleRecord(Base):
     direction: Mapped[str] = mapped_column(String(3))  # "out" | "in"
     bundle_id: Mapped[str] = mapped_column(String(64))
     sha256: Mapped[str] = mapped_column(String(64))
-    partner: Mapped[str] = mapped_column(String(200))
+    partner: Mapped[str] = sealed(String(200))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     purpose: Mapped[str] = mapped_column(String(40))
     items: Mapped[int]
     key_fingerprint: Mapped[str] = mapped_column(String(64))
-    by: Mapped[str] = mapped_column(String(200))
+    by: Mapped[str] = sealed(String(200))
     at: Mapped[str] = mapped_column(String(40))
+    partner_bidx: Unmapped[bytes | None] = blind("partner")
 
 
 class WatchlistBundle(Base):
@@ -136,16 +143,17 @@ class WatchlistBundle(Base):
     direction: Mapped[str] = mapped_column(String(3))  # "out" | "in"
     bundle_id: Mapped[str] = mapped_column(String(64))
     sha256: Mapped[str] = mapped_column(String(64))
-    partner: Mapped[str] = mapped_column(String(200))
+    partner: Mapped[str] = sealed(String(200))
     watchlist_id: Mapped[int] = mapped_column(ForeignKey("watchlists.id"))
     purpose: Mapped[str] = mapped_column(String(40))
     subjects: Mapped[int]
     references: Mapped[int]
     onward: Mapped[bool] = mapped_column(default=False)
     key_fingerprint: Mapped[str] = mapped_column(String(64))
-    details: Mapped[str] = mapped_column(Text, default="{}")  # JSON: refused photos, NIST file
-    by: Mapped[str] = mapped_column(String(200))
+    details: Mapped[str] = sealed(default="{}")  # JSON: refused photos, NIST file
+    by: Mapped[str] = sealed(String(200))
     at: Mapped[str] = mapped_column(String(40))
+    partner_bidx: Unmapped[bytes | None] = blind("partner")
 
 
 class HashSetBundle(Base):
@@ -159,9 +167,9 @@ class HashSetBundle(Base):
     direction: Mapped[str] = mapped_column(String(3))  # "out" | "in"
     bundle_id: Mapped[str] = mapped_column(String(64))
     sha256: Mapped[str] = mapped_column(String(64))
-    partner: Mapped[str] = mapped_column(String(200))
+    partner: Mapped[str] = sealed(String(200))
     hashset_id: Mapped[int] = mapped_column(ForeignKey("hashsets.id"))
-    set_name: Mapped[str] = mapped_column(String(200))  # as the sender named it
+    set_name: Mapped[str] = sealed(String(200))  # as the sender named it
     purpose: Mapped[str] = mapped_column(String(40))
     agreement_id: Mapped[int | None] = mapped_column(nullable=True)  # the one that covered it
     label: Mapped[str] = mapped_column(String(20))  # TLP of the set as sent
@@ -169,9 +177,10 @@ class HashSetBundle(Base):
     entries: Mapped[int]
     entries_digest: Mapped[str] = mapped_column(String(64))
     key_fingerprint: Mapped[str] = mapped_column(String(64))
-    details: Mapped[str] = mapped_column(Text, default="{}")  # JSON: VICS file written beside
-    by: Mapped[str] = mapped_column(String(200))
+    details: Mapped[str] = sealed(default="{}")  # JSON: VICS file written beside
+    by: Mapped[str] = sealed(String(200))
     at: Mapped[str] = mapped_column(String(40))
+    partner_bidx: Unmapped[bytes | None] = blind("partner")
 
 
 class PartnerHead(Base):
@@ -183,15 +192,24 @@ class PartnerHead(Base):
     """
 
     __tablename__ = "exchange_partner_heads"
-    __table_args__ = (Index("ix_exchange_partner_heads_partner", "partner", "seq"),)
+    __table_args__ = (
+        Index("ix_exchange_partner_heads_partner", "partner", "seq"),
+        Index(
+            "ix_exchange_partner_heads_partner_bidx",
+            "partner_bidx",
+            "seq",
+            **blind_where("partner_bidx"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
-    partner: Mapped[str] = mapped_column(String(200))
+    partner: Mapped[str] = sealed(String(200))
     seq: Mapped[int]
     hash: Mapped[str] = mapped_column(String(64))
     bundle_id: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(16))  # evidence | watchlist | hashset
     backwards: Mapped[bool] = mapped_column(default=False)
     at: Mapped[str] = mapped_column(String(40))
+    partner_bidx: Unmapped[bytes | None] = blind("partner")
 
 
 def _partner(key: object, lookup: Lookup) -> str:

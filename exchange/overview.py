@@ -21,9 +21,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session as DbSession
 
+from exchange.models import Agreement, BundleRecord, Partner
 from matching.mediakind import IMAGE_EXT, VIDEO_EXT
 from matching.review import OPEN, decisions_of, status_of
 from vault.cases import find_case
@@ -145,11 +146,8 @@ def _partners(db: DbSession, case_id: int, joint: list[str]) -> list[str]:
     names = set(joint)
     names.update(
         str(p)
-        for (p,) in db.execute(
-            text("SELECT DISTINCT partner FROM exchange_bundles WHERE case_id = :c"),
-            {"c": case_id},
-        )
-    )
+        for p in db.scalars(select(BundleRecord.partner).where(BundleRecord.case_id == case_id))
+    )  # sealed on a server: the distinct names are taken here
     return sorted(names)
 
 
@@ -159,14 +157,18 @@ def _agreements(db: DbSession, partners: list[str], areas: list[str]) -> list[Ag
         return []
     today = date.today().isoformat()
     found = []
-    rows = db.execute(
-        text(
-            "SELECT p.name, a.purpose, a.reference, a.crime_areas, a.valid_from, a.valid_until "
-            "FROM exchange_agreements a JOIN exchange_partners p ON p.id = a.partner_id "
-            "ORDER BY p.name, a.id"
-        )
-    )
-    for name, purpose, reference, crime_areas, start, until in rows:
+    query = select(
+        Partner.name,
+        Agreement.purpose,
+        Agreement.reference,
+        Agreement.crime_areas,
+        Agreement.valid_from,
+        Agreement.valid_until,
+        Agreement.id,
+    ).join(Partner, Partner.id == Agreement.partner_id)
+    rows = list(db.execute(query))
+    rows.sort(key=lambda row: (row[0], row[-1]))  # by partner name (sealed on a server), id
+    for name, purpose, reference, crime_areas, start, until, _ in rows:
         covers = json.loads(crime_areas or "[]")
         if name not in partners or (covers and areas and not set(covers) & set(areas)):
             continue

@@ -159,8 +159,8 @@ class WatchlistExportJob:
             wl = find_watchlist(db, self.watchlist)
             who = bagwriter.parties(db, self.partner)
             today = date.today().isoformat()
-            q = select(Subject).where(Subject.watchlist_id == wl.id).order_by(Subject.ref)
-            subjects = list(db.scalars(q))
+            q = select(Subject).where(Subject.watchlist_id == wl.id)
+            subjects = sorted(db.scalars(q), key=lambda x: x.ref)  # sealed on a server
             expired = [x.ref for x in subjects if x.expires_on and x.expires_on < today]
             subjects = [x for x in subjects if x.ref not in expired]
             if not subjects:

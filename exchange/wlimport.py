@@ -21,8 +21,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from exchange import heads
 from exchange.bundles import Replayed, opened_received, refuse, replayed
 from exchange.checks import BagReport, BagView
@@ -32,7 +30,14 @@ from matching.images import load_rgb
 from matching.models import Watchlist
 from matching.search import DEFAULT_ALERT_THRESHOLD
 from matching.tlp import LABELS
-from matching.watchlists import Enrolment, Listing, enrol_into, reference_face, store_enrolment
+from matching.watchlists import (
+    Enrolment,
+    Listing,
+    enrol_into,
+    reference_face,
+    store_enrolment,
+    watchlist_named,
+)
 from vault.errors import UserError
 from vault.jobs import CancelToken, Emit, Progress
 from vault.session import Session, now
@@ -120,7 +125,7 @@ class WatchlistImportJob:
         with opened_received(s, self.path, self.cancel, emit, shape_problems) as (bag, r):
             with s.db() as db:
                 name = self.name or f"{r.meta['watchlist']['name']} ({r.sender})"
-                if db.scalar(select(Watchlist.id).where(Watchlist.name == name)) is not None:
+                if watchlist_named(db, name) is not None:
                     raise UserError(
                         f"a watchlist named {name!r} already exists (choose another with --as)"
                     )

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from matching import hashparse
 from matching.models import HashSet, HashSetCategory, HashSetEntry
+from vault import sealing
 from vault.backend import driver_sql
 from vault.errors import Cancelled, UserError
 from vault.jobs import CancelToken, Emit, Progress
@@ -97,8 +98,10 @@ def checked_kind(kind: str) -> str:
 
 
 def live_set(db: DbSession, name: str) -> HashSet | None:
-    q = select(HashSet).where(HashSet.name == name, HashSet.state != "deleted")
-    return db.scalars(q).first()
+    """The set named ``name`` that is not deleted (by its blind index on a server, the unsealed
+    name re-checked)."""
+    q = select(HashSet).where(sealing.equals(db, HashSet.name, name), HashSet.state != "deleted")
+    return next((row for row in db.scalars(q) if row.name == name), None)
 
 
 def _find(db: DbSession, name: str) -> HashSet:

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Unmapped, mapped_column
 
-from vault.models import Base
+from vault.models import Base, blind, blind_where, sealed
 from vault.schema import Audited, BlobUse, Layer, Lookup, item_name, quoted
 
 
@@ -30,7 +30,7 @@ class MediaInfo(Base):
     __tablename__ = "media_info"
     id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))  # image | video
-    meta: Mapped[str] = mapped_column(Text, default="{}")  # JSON: captured_at, camera, gps, ...
+    meta: Mapped[str] = sealed(default="{}")  # JSON: captured_at, camera, gps, ...
     faces: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     model: Mapped[str] = mapped_column(String(80))
@@ -57,7 +57,7 @@ class FaceRecord(Base):
     model_version: Mapped[str] = mapped_column(String(40), default=_engine_version)
     crop_blob: Mapped[str] = mapped_column(ForeignKey("blobs.name"))
     captured_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    place: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON {lat, lon}
+    place: Mapped[str | None] = sealed(nullable=True)  # JSON {lat, lon}
     created_at: Mapped[str] = mapped_column(String(40))
 
 
@@ -72,8 +72,8 @@ class FaceMark(Base):
     face_id: Mapped[int] = mapped_column(ForeignKey("faces.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     kind: Mapped[str] = mapped_column(String(20))  # drawn | discarded
-    reason: Mapped[str] = mapped_column(Text)
-    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = sealed()
+    actor: Mapped[str] = sealed(String(200))
     at: Mapped[str] = mapped_column(String(40))
 
 
@@ -90,8 +90,8 @@ class ClusterEdit(Base):
     kind: Mapped[str] = mapped_column(String(20))  # split | merge | named
     faces: Mapped[str] = mapped_column(Text)  # JSON list of face ids
     subject_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"), nullable=True)
-    reason: Mapped[str] = mapped_column(Text)
-    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = sealed()
+    actor: Mapped[str] = sealed(String(200))
     at: Mapped[str] = mapped_column(String(40))
 
 
@@ -142,29 +142,43 @@ class Thumbnail(Base):
 
 class Watchlist(Base):
     __tablename__ = "watchlists"
+    __table_args__ = (
+        Index("ix_watchlists_name_bidx", "name_bidx", unique=True, **blind_where("name_bidx")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = sealed(String(200), unique=True)
     alert_threshold: Mapped[float]
     calibration: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
     second_review: Mapped[bool] = mapped_column(default=False)
-    source_agency: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_by: Mapped[str] = mapped_column(String(200))
+    source_agency: Mapped[str | None] = sealed(nullable=True)
+    created_by: Mapped[str] = sealed(String(200))
     created_at: Mapped[str] = mapped_column(String(40))
+    name_bidx: Unmapped[bytes | None] = blind("name")
 
 
 class Subject(Base):
     __tablename__ = "subjects"
-    __table_args__ = (UniqueConstraint("watchlist_id", "ref"),)
+    __table_args__ = (
+        UniqueConstraint("watchlist_id", "ref"),
+        Index(
+            "ix_subjects_ref_bidx",
+            "watchlist_id",
+            "ref_bidx",
+            unique=True,
+            **blind_where("ref_bidx"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     watchlist_id: Mapped[int] = mapped_column(ForeignKey("watchlists.id"))
-    ref: Mapped[str] = mapped_column(String(200))  # the listing's subject id
-    reason: Mapped[str] = mapped_column(Text)
-    agency: Mapped[str] = mapped_column(Text)
+    ref: Mapped[str] = sealed(String(200))  # the listing's subject id
+    reason: Mapped[str] = sealed()
+    agency: Mapped[str] = sealed()
     label: Mapped[str] = mapped_column(String(20))  # TLP 2.0
     review_on: Mapped[str] = mapped_column(String(10))
     expires_on: Mapped[str | None] = mapped_column(String(10), nullable=True)
-    created_by: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = sealed(String(200))
     created_at: Mapped[str] = mapped_column(String(40))
+    ref_bidx: Unmapped[bytes | None] = blind("ref")
 
 
 class Reference(Base):
@@ -176,7 +190,7 @@ class Reference(Base):
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
     photo_blob: Mapped[str] = mapped_column(ForeignKey("blobs.name"))
     crop_blob: Mapped[str] = mapped_column(ForeignKey("blobs.name"))
-    source: Mapped[str] = mapped_column(Text)  # file name, or "face:<id>"
+    source: Mapped[str] = sealed()  # file name, or "face:<id>"
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
     model: Mapped[str] = mapped_column(String(80))
     model_version: Mapped[str] = mapped_column(String(40), default=_engine_version)
@@ -190,13 +204,13 @@ class SearchRun(Base):
     __tablename__ = "search_runs"
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True)
-    probe: Mapped[str] = mapped_column(Text)  # "case:<ref>" or the probe photo's name
-    watchlists: Mapped[str] = mapped_column(Text)  # JSON list of names
+    probe: Mapped[str] = sealed()  # "case:<ref>" or the probe photo's name
+    watchlists: Mapped[str] = sealed()  # JSON list of names
     mode: Mapped[str] = mapped_column(String(20))
     top: Mapped[int | None] = mapped_column(nullable=True)
     threshold: Mapped[float | None] = mapped_column(nullable=True)
     model: Mapped[str] = mapped_column(String(80))
-    actor: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = sealed(String(200))
     at: Mapped[str] = mapped_column(String(40))
 
 
@@ -223,8 +237,8 @@ class Decision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
     decision: Mapped[str] = mapped_column(String(20))  # confirmed | rejected | inconclusive
-    reason: Mapped[str] = mapped_column(Text)
-    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = sealed()
+    actor: Mapped[str] = sealed(String(200))
     at: Mapped[str] = mapped_column(String(40))
 
 
@@ -234,22 +248,24 @@ class HashSet(Base):
     against it keep naming it (and verify never sees an audited row vanish)."""
 
     __tablename__ = "hashsets"
+    __table_args__ = (Index("ix_hashsets_name_bidx", "name_bidx", **blind_where("name_bidx")),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))  # unique among sets not deleted (in the core)
+    name: Mapped[str] = sealed(String(200))  # unique among sets not deleted (in the core)
     kind: Mapped[str] = mapped_column(String(20))  # known-good | known-bad | info
-    source: Mapped[str | None] = mapped_column(Text, nullable=True)  # agency or NSRL release
+    source: Mapped[str | None] = sealed(nullable=True)  # agency or NSRL release
     format: Mapped[str] = mapped_column(String(20))  # nsrl | vics | plain | hashdeep
     state: Mapped[str] = mapped_column(String(20))  # active | disabled | deleted
     # entries per algorithm, JSON {"md5": n, "sha1": n, "sha256": n}
     counts: Mapped[str] = mapped_column(Text)
     # SHA-256 over the entries as stored (``hashsets.entries_digest``): what was imported
     entries_digest: Mapped[str] = mapped_column(String(64))
-    file_name: Mapped[str] = mapped_column(Text)
-    file_sha256: Mapped[str] = mapped_column(String(64))
-    imported_by: Mapped[str] = mapped_column(String(200))
+    file_name: Mapped[str] = sealed()
+    file_sha256: Mapped[str] = sealed(String(64))
+    imported_by: Mapped[str] = sealed(String(200))
     imported_at: Mapped[str] = mapped_column(String(40))
-    changed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    changed_by: Mapped[str | None] = sealed(String(200), nullable=True)
     changed_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    name_bidx: Unmapped[bytes | None] = blind("name")
 
 
 class HashSetEntry(Base):
@@ -291,13 +307,13 @@ class HashHit(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     set_id: Mapped[int] = mapped_column(ForeignKey("hashsets.id"))
-    set_name: Mapped[str] = mapped_column(String(200))
+    set_name: Mapped[str] = sealed(String(200))
     kind: Mapped[str] = mapped_column(String(20))
     algorithm: Mapped[str] = mapped_column(String(10))  # md5 | sha1 | sha256
-    digest: Mapped[str] = mapped_column(String(64))  # hex, lower case
+    digest: Mapped[str] = sealed(String(64))  # hex, lower case
     category: Mapped[int | None] = mapped_column(nullable=True)
     found_by: Mapped[str] = mapped_column(String(20))  # ingest | match
-    actor: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = sealed(String(200))
     at: Mapped[str] = mapped_column(String(40))
 
 
@@ -307,8 +323,8 @@ class HitAck(Base):
     __tablename__ = "hashset_acks"
     id: Mapped[int] = mapped_column(primary_key=True)
     hit_id: Mapped[int] = mapped_column(ForeignKey("hashset_hits.id"), unique=True)
-    reason: Mapped[str] = mapped_column(Text)
-    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = sealed()
+    actor: Mapped[str] = sealed(String(200))
     at: Mapped[str] = mapped_column(String(40))
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import select
 
 from matching.models import CandidateRecord, FaceRecord, MediaInfo, Subject, Watchlist
 from matching.review import decisions_of, status_of
+from vault import sealing
 from vault.cases import find_case
 from vault.models import Item
 from vault.session import Session, requires
@@ -171,12 +172,14 @@ def _sightings(db: Any, case_id: int, subject: str) -> dict[int, list[Sighting]]
         .join(FaceRecord, FaceRecord.id == CandidateRecord.face_id)
         .join(Subject, Subject.id == CandidateRecord.subject_id)
         .join(Watchlist, Watchlist.id == Subject.watchlist_id)
-        .where(FaceRecord.case_id == case_id, Subject.ref == subject)
+        .where(FaceRecord.case_id == case_id, sealing.equals(db, Subject.ref, subject))
         .order_by(CandidateRecord.id)
     ).all()
     decided = decisions_of(db, [cand.id for cand, *_ in rows])
     found: dict[int, list[Sighting]] = {}
     for cand, face, ref, wl in rows:
+        if ref != subject:  # a blind index copied from another subject's row
+            continue
         status = status_of(decided.get(cand.id, []), wl.second_review)
         if status == "rejected":
             continue

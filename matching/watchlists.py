@@ -28,6 +28,7 @@ from matching.models import FaceRecord, Reference, Subject, Watchlist
 from matching.qualitygate import assess
 from matching.search import DEFAULT_ALERT_THRESHOLD, Gallery
 from matching.tlp import parse_tlp
+from vault import sealing
 from vault.blobs import StoredBlob, add_blob_rows, read_blob, store_blob
 from vault.errors import UserError
 from vault.session import Session, now, requires
@@ -68,8 +69,15 @@ class WatchlistInfo:
         return sum(s.review_overdue for s in self.subjects)
 
 
+def watchlist_named(db: DbSession, name: str) -> Watchlist | None:
+    """The watchlist named ``name``, found by its blind index on a server; the unsealed name is
+    re-checked (a blind index copied onto another row finds nothing)."""
+    wl = db.scalar(select(Watchlist).where(sealing.equals(db, Watchlist.name, name)))
+    return wl if wl is not None and wl.name == name else None
+
+
 def find_watchlist(db: DbSession, name: str) -> Watchlist:
-    wl = db.scalar(select(Watchlist).where(Watchlist.name == name))
+    wl = watchlist_named(db, name)
     if wl is None:
         raise UserError(f"no watchlist named {name!r}")
     return wl
@@ -93,9 +101,8 @@ def _info(db: DbSession, wl: Watchlist, with_subjects: bool = True) -> Watchlist
     subjects: list[SubjectInfo] = []
     today = date.today()
     if with_subjects:
-        for s in db.scalars(
-            select(Subject).where(Subject.watchlist_id == wl.id).order_by(Subject.ref)
-        ):
+        listed = db.scalars(select(Subject).where(Subject.watchlist_id == wl.id))
+        for s in sorted(listed, key=lambda s: s.ref):  # sealed on a server: sorted here
             n = len(db.scalars(select(Reference.id).where(Reference.subject_id == s.id)).all())
             subjects.append(
                 SubjectInfo(
@@ -135,7 +142,7 @@ def create_watchlist(
     if not name:
         raise UserError("a watchlist needs a name")
     with session.transaction() as db:
-        if db.scalar(select(Watchlist.id).where(Watchlist.name == name)) is not None:
+        if watchlist_named(db, name) is not None:
             raise UserError(f"a watchlist named {name!r} already exists")
         wl = Watchlist(
             name=name,
@@ -153,7 +160,8 @@ def create_watchlist(
 @requires("case.read")
 def list_watchlists(session: Session) -> list[WatchlistInfo]:
     with session.db() as db:
-        return [_info(db, wl) for wl in db.scalars(select(Watchlist).order_by(Watchlist.name))]
+        lists = sorted(db.scalars(select(Watchlist)), key=lambda wl: wl.name)  # sealed names
+        return [_info(db, wl) for wl in lists]
 
 
 @requires("case.read")
@@ -249,8 +257,12 @@ def enrol_into(
     """
     listing = check_listing(listing)
     subject = db.scalar(
-        select(Subject).where(Subject.watchlist_id == wl.id, Subject.ref == subject_ref)
+        select(Subject).where(
+            Subject.watchlist_id == wl.id, sealing.equals(db, Subject.ref, subject_ref)
+        )
     )
+    if subject is not None and subject.ref != subject_ref:
+        subject = None  # a blind index copied from another row: not this listing
     if subject is None:
         subject = Subject(
             watchlist_id=wl.id,
@@ -577,9 +589,10 @@ def reference_photos(session: Session, watchlist: str, subject: str) -> list[Ref
                 Reference.crop_blob,
                 Reference.quality,
                 Reference.created_at,
+                Subject.ref,
             )
             .join(Subject, Subject.id == Reference.subject_id)
-            .where(Subject.watchlist_id == wl.id, Subject.ref == subject)
+            .where(Subject.watchlist_id == wl.id, sealing.equals(db, Subject.ref, subject))
             .order_by(Reference.id)
         ).all()
     return [
@@ -590,5 +603,6 @@ def reference_photos(session: Session, watchlist: str, subject: str) -> list[Ref
             json.loads(quality),
             at,
         )
-        for rid, source, blob, quality, at in rows
+        for rid, source, blob, quality, at, ref in rows
+        if ref == subject  # re-checked after the blind index
     ]

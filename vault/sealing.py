@@ -72,6 +72,15 @@ _AAD = "custos/seal/v1:"
 _ATTR = "custos_sealer"  # the attribute of an engine's dialect that holds its Sealer
 
 
+class SealFault(IntegrityFault):
+    """A sealed value that does not open for its place: where it is, so verify can name the
+    row and go on with the next."""
+
+    def __init__(self, table: str, column: str, row: str, what: str) -> None:
+        super().__init__(f"{table}.{column} of row {row} {what}")
+        self.table, self.column, self.row, self.what = table, column, row, what
+
+
 class _Placed:
     """A value with the place it is sealed for (``label`` = "table.column", ``row``)."""
 
@@ -138,14 +147,16 @@ class Sealer:
         row = row_raw.decode("utf-8", "replace")
         table, _, column = label.partition(".")
         if sealed[:1] != VERSION or len(sealed) < 1 + NONCE + 16:
-            raise IntegrityFault(f"{table}.{column} of row {row} is not a sealed value")
+            raise SealFault(table, column, row, "is not a sealed value")
         aad = (_AAD + label + ":" + row).encode()
         try:
             return self._aead(label).decrypt(sealed[1 : 1 + NONCE], sealed[1 + NONCE :], aad)
         except InvalidTag:
-            raise IntegrityFault(
-                f"{table}.{column} of row {row} fails authentication "
-                "(altered, or moved from another row or column on the server)"
+            raise SealFault(
+                table,
+                column,
+                row,
+                "fails authentication (altered, or moved from another row or column on the server)",
             ) from None
 
     def blind(self, label: str, value: str | bytes) -> bytes:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import exists, func, or_, select, tuple_
+from sqlalchemy.orm import Session as DbSession
 
 from vault import batchaudit, packs, sealing
 from vault.agefmt import AgeError
@@ -32,6 +33,7 @@ from vault.models import (
 )
 from vault.objectstore import ObjectMissing
 from vault.schema import Audited, BlobUse, Lookup, item_name
+from vault.sealing import SealFault
 from vault.session import Session, now
 from vault.verifyrows import PENDING, AppendOnly
 
@@ -145,15 +147,8 @@ class VerifyJob:
             with s.db() as db:
                 # Plain rows, not ORM objects: fewer objects for the collector to walk (its
                 # pauses hold the GIL, and the GUI thread waits for the GIL).
-                batch = list(
-                    db.execute(
-                        select(*_ENTRY_COLUMNS)
-                        .where(AuditEntry.seq > last)
-                        .order_by(AuditEntry.seq)
-                        .limit(limit)
-                    )
-                )
-                if not batch:
+                batch, unsealable = _entries_after(db, last, limit)
+                if not batch and unsealable is None:
                     head = read_head(db)
                     pinned = read_head_file(s.folder)
                     at = db.get(AuditEntry, pinned.seq) if pinned and pinned.seq > 0 else None
@@ -184,7 +179,14 @@ class VerifyJob:
                 if entry.seq in wanted:
                     found[entry.seq] = entry.hash
             rows.compare(breathe)
-            last = batch[-1].seq
+            if unsealable is not None:  # named, and the chain followed on past it
+                seq, what, digest = unsealable
+                report.audit_entries += 1
+                report.problems.append(Problem(f"audit #{seq}", what))
+                checker.skip(seq, digest)
+                last = seq
+            else:
+                last = batch[-1].seq
             limit = max(4, min(BATCH, BATCH_TEXT * len(batch) // max(size, 1)))
             self.cancel.check()
         rows.settle()
@@ -630,6 +632,27 @@ def _key_order(found: tuple[Any, ...]) -> tuple[int, Any]:
 def _target_order(target: str) -> tuple[str, int]:
     table, _, key = target.partition(":")
     return (table, int(key)) if key.isdigit() else (table, 0)
+
+
+def _entries_after(
+    db: DbSession, last: int, limit: int
+) -> tuple[list[Any], tuple[int, str, str] | None]:
+    """Up to ``limit`` entries after ``last``, as plain rows.
+
+    On a server an entry whose sealed values do not open (changed or moved there) ends the
+    batch: the entries before it, and (its seq, what is wrong, its hash) so verify names it and
+    follows the chain on past it, instead of stopping at the first such row."""
+    q = select(*_ENTRY_COLUMNS).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(limit)
+    try:
+        return list(db.execute(q)), None
+    except SealFault as fault:
+        if fault.table != AuditEntry.__tablename__ or not fault.row.isdigit():
+            raise
+        bad = int(fault.row)
+        what = f"its {fault.column} {fault.what}"
+    before = list(db.execute(q.where(AuditEntry.seq < bad)))
+    digest = db.scalar(select(AuditEntry.hash).where(AuditEntry.seq == bad))
+    return before, (bad, what, digest or "")
 
 
 def verify(session: Session, emit: Emit | None = None) -> VerifyReport:

@@ -23,7 +23,18 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 # r0009 (workstations) was merged before r0007 (the server's vault file): the chain is in
 # merge order, not number order.
-REVISIONS = ("r0001", "r0002", "r0003", "r0004", "r0005", "r0006", "r0009", "r0007", "r0008")
+REVISIONS = (
+    "r0001",
+    "r0002",
+    "r0003",
+    "r0004",
+    "r0005",
+    "r0006",
+    "r0009",
+    "r0007",
+    "r0008",
+    "r0010",
+)
 """The revisions in ``versions/``, oldest first (a test checks them against the scripts)."""
 HEAD = REVISIONS[-1]
 
