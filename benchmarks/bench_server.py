@@ -1,18 +1,26 @@
-"""The agency server back end against the local vault, in the same run (issue 12: 10,000 small
-files to the server <= 2x the same ingest into a local vault).
+"""The agency server back end against the local vault, in the same run: issue 12's three
+server speed targets, each timed as users run the command (a subprocess: start-up, sign-in and
+the TLS connections counted).
 
-    uv run python benchmarks/bench_server.py [--files N] [--runs R] [--data DIR]
+    uv run python benchmarks/bench_server.py [--only small,gib,two] [--files N] [--runs R]
 
 Starts a trial server (``vault.server.trial.up``: PostgreSQL 18 behind pgbouncer's TLS, SeaweedFS
-S3) on free loopback ports in a temp folder, makes N (default 10,000) files of 4 KiB of random
-data, and times ``custos ingest --case C FOLDER`` as users run it (a subprocess: start-up,
-sign-in and the TLS connections counted):
+S3) on free loopback ports in a temp folder, on the same cores as the client, and times:
 
-* ``server``: ``custos --server URL ingest`` into a fresh agency vault (a new database and bucket
-  per run, made untimed), also with ``PYTHONDONTWRITEBYTECODE=1``;
-* anchor ``local``: the same command into a fresh local vault.
+* ``small``: ``custos --server URL ingest --case C FOLDER`` of N (default 10,000) files of 4 KiB
+  into a fresh agency vault (a new database and bucket per run, made untimed), also with
+  ``PYTHONDONTWRITEBYTECODE=1``; anchor: the same command into a fresh local vault. Target
+  <= 2x.
+* ``gib``: the same for one 1 GiB file of random data (a case with SHA-256 only on both);
+  anchor: the local vault. Target <= 1.3x. Also timed, as the store's own floor: boto3's
+  ``upload_file`` of a 1 GiB file to the same bucket (no Custos), and the CPU SeaweedFS spends
+  per run (``/proc`` of its process).
+* ``two``: two ``custos --server ingest`` processes at once, each of its own N-file folder into
+  its own case of one agency vault, against one of them alone (the ``small`` server figure of
+  the same round); throughput of the two together / of one. Target >= 0.9x.
 
-Best of R runs, contenders alternating; the machine is shared, so say the load with the figures.
+Every contender R times (default 3), alternating; the best, and all of them, printed with the
+load average. The machine is shared: say the load with the figures.
 """
 
 from __future__ import annotations
@@ -20,8 +28,10 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,10 +46,12 @@ from bench_vault import (  # noqa: E402
     PASSWORD,
     USER,
     Figure,
+    GiB,
     Scratch,
     best,
     cli_env,
     log,
+    random_file,
     random_folder,
     run,
     warm,
@@ -50,44 +62,134 @@ from serverkit import TrialServer  # noqa: E402
 from service.opener import init_vault  # noqa: E402
 from vault.cases import create_case  # noqa: E402
 from vault.server import trial  # noqa: E402
-from vault.server.base import free_port_base  # noqa: E402
+from vault.server.base import Layout, free_port_base  # noqa: E402
+
+CASE2 = "BENCH-2"
+
+
+def proc_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) a process and its children have used so far (a postmaster's
+    backends, live or exited); 0 if unknown."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    own = sum(int(f) for f in fields[11:15])
+    for entry in os.listdir("/proc"):  # live children (PostgreSQL's backends)
+        if entry.isdigit():
+            try:
+                child = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(child[1]) == pid:
+                own += int(child[11]) + int(child[12])
+    return own / os.sysconf("SC_CLK_TCK")
+
+
+def first_int(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class Store:
+    """The trial server's processes: the CPU each spends per timed call, printed."""
+
+    def __init__(self, folder: Path) -> None:
+        layout = Layout(folder)
+        self.pids = {
+            "SeaweedFS": first_int(layout.weed_pid),
+            "PostgreSQL": first_int(layout.pg_data / "postmaster.pid"),
+            "pgbouncer": first_int(layout.bouncer_pid),
+        }
+
+    def watched(self, name: str, call: Callable[[], None]) -> Callable[[], None]:
+        def watched_call() -> None:
+            before = {k: proc_cpu(p) for k, p in self.pids.items()}
+            call()
+            used = ", ".join(f"{k} {proc_cpu(p) - before[k]:.2f} s" for k, p in self.pids.items())
+            log(f"    ({name}: server CPU: {used})")
+
+        return watched_call
+
+
+def server_env(place_url: str, connection: trial.Connection, cache: Path) -> dict[str, str]:
+    return {
+        **cli_env(),
+        "CUSTOS_SERVER": place_url,
+        "CUSTOS_CACHE_DIR": str(cache),
+        "PGPASSWORD": connection.credentials.password,
+        "AWS_ACCESS_KEY_ID": connection.credentials.access_key,
+        "AWS_SECRET_ACCESS_KEY": connection.credentials.secret_key,
+    }
 
 
 def server_cli(
-    folder: Path, connection: trial.Connection, source: Path, cache: Path, no_bytecode: bool
+    folder: Path,
+    connection: trial.Connection,
+    sources: list[Path],
+    cache: Path,
+    no_bytecode: bool,
+    hash_sets: bool,
+    store: Store,
+    name: str,
 ) -> Callable[[], Callable[[], object]]:
+    """``custos --server URL ingest`` of each of ``sources`` (one process each, all at once,
+    each into a case of its own) into a fresh agency vault."""
+
+    trial_server = TrialServer(folder, connection)
+
     def setup() -> Callable[[], object]:
-        place = TrialServer(folder, connection).new_place()
+        place = trial_server.new_place()
         os.environ["CUSTOS_CACHE_DIR"] = str(cache)
         session, _ = init_vault(place, USER, PASSWORD)
-        create_case(session, CASE, "benchmark")
+        cases = [CASE, CASE2][: len(sources)]
+        for case in cases:
+            create_case(session, case, "benchmark", hash_sets=hash_sets)
         session.close()
-        env = {
-            **cli_env(),
-            "CUSTOS_SERVER": place.url,
-            "CUSTOS_CACHE_DIR": str(cache),
-            "PGPASSWORD": connection.credentials.password,
-            "AWS_ACCESS_KEY_ID": connection.credentials.access_key,
-            "AWS_SECRET_ACCESS_KEY": connection.credentials.secret_key,
-        }
+        env = server_env(place.url, connection, cache)
         if no_bytecode:
             env["PYTHONDONTWRITEBYTECODE"] = "1"
 
         def call() -> None:
-            run([str(CUSTOS), "ingest", "--case", CASE, str(source)], env)
+            procs = [
+                subprocess.Popen(
+                    [str(CUSTOS), "ingest", "--case", case, str(source)],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for case, source in zip(cases, sources, strict=True)
+            ]
+            for proc in procs:
+                _, err = proc.communicate()
+                if proc.returncode != 0:
+                    raise SystemExit(f"custos --server ingest failed: {err.strip()}")
 
-        return call
+        timed = store.watched(name, call)
+        # dropped after the run: SeaweedFS gives each bucket volumes of its own, and a run of
+        # never-dropped buckets used them all up ("InternalError" on PutObject)
+        timed.cleanup = lambda: trial_server.drop_place(place)  # type: ignore[attr-defined]
+        return timed
 
     return setup
 
 
-def local_cli(scratch: Scratch, source: Path) -> Callable[[], Callable[[], object]]:
+def local_cli(
+    scratch: Scratch, source: Path, hash_sets: bool, no_bytecode: bool = False
+) -> Callable[[], Callable[[], object]]:
     def setup() -> Callable[[], object]:
         folder = scratch.new("vault")
         session, _ = init_vault(folder, USER, PASSWORD)
-        create_case(session, CASE, "benchmark")
+        create_case(session, CASE, "benchmark", hash_sets=hash_sets)
         session.close()
         env = cli_env(folder)
+        if no_bytecode:
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
 
         def call() -> None:
             run([str(CUSTOS), "ingest", "--case", CASE, str(source)], env)
@@ -98,53 +200,166 @@ def local_cli(scratch: Scratch, source: Path) -> Callable[[], Callable[[], objec
     return setup
 
 
+def raw_upload(
+    folder: Path, connection: trial.Connection, source: Path, store: Store
+) -> Callable[[], Callable[[], object]]:
+    """boto3's ``upload_file`` of ``source`` into a fresh bucket: the store's own speed (a
+    Python process of its own, start-up counted as for custos)."""
+    script = (
+        "import sys, boto3\n"
+        "from botocore.config import Config\n"
+        "c = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1',\n"
+        "    config=Config(s3={'addressing_style': 'path'}))\n"
+        "c.upload_file(sys.argv[3], sys.argv[2], 'blobs/aa/' + 'b' * 64)\n"
+    )
+
+    trial_server = TrialServer(folder, connection)
+
+    def setup() -> Callable[[], object]:
+        place = trial_server.new_place()
+        bucket = place.url.rsplit("/", 1)[1]
+        env = {
+            **cli_env(),
+            "AWS_ACCESS_KEY_ID": connection.credentials.access_key,
+            "AWS_SECRET_ACCESS_KEY": connection.credentials.secret_key,
+        }
+        endpoint = connection.address.s3.endpoint
+
+        def call() -> None:
+            run([sys.executable, "-c", script, endpoint, bucket, str(source)], env)
+
+        timed = store.watched("boto3 upload_file", call)
+        timed.cleanup = lambda: trial_server.drop_place(place)  # type: ignore[attr-defined]
+        return timed
+
+    return setup
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--only", default="small,gib,two")
     parser.add_argument("--files", type=int, default=10_000)
-    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--data", type=Path, default=Path("/tmp/custos-bench-server"))
     args = parser.parse_args()
+    only = set(args.only.split(","))
     data: Path = args.data
     data.mkdir(parents=True, exist_ok=True)
     scratch = Scratch(data / "scratch")
-    source = data / f"small-{args.files}x4k"
-    random_folder(source, args.files, 4096)
-    warm(source)
+    small = data / f"small-{args.files}x4k"
+    small2 = data / f"small-{args.files}x4k-b"
+    big = data / "big" / "1g.bin"
+    if only & {"small", "two"}:
+        random_folder(small, args.files, 4096)
+        warm(small)
+    if "two" in only:
+        random_folder(small2, args.files, 4096)
+        warm(small2)
+    if "gib" in only:
+        big.parent.mkdir(exist_ok=True)
+        random_file(big, GiB)
+        warm(big.parent)
     warm_cli()
     parent = Path(tempfile.mkdtemp(prefix="custos-bsrv-"))
     os.chmod(parent, 0o711)
     folder = parent / "s"
+    cache = data / "cache"
+    figures: list[Figure] = []
+    loads = [os.getloadavg()[0]]
+    started = time.strftime("%H:%M", time.gmtime())
     try:
         connection, _ = trial.up(folder, free_port_base())
-        try:
-            log(f"ingest of {args.files} files of 4 KiB, best of {args.runs}")
-            t = best(
-                args.runs,
-                {
-                    "local": local_cli(scratch, source),
-                    "server": server_cli(folder, connection, source, data / "cache", False),
-                    "server-nobytecode": server_cli(
-                        folder, connection, source, data / "cache", True
-                    ),
-                },
+        store = Store(folder)
+
+        def on_server(
+            sources: list[Path], no_bytecode: bool, hash_sets: bool, name: str
+        ) -> Callable[[], Callable[[], object]]:
+            return server_cli(
+                folder, connection, sources, cache, no_bytecode, hash_sets, store, name
             )
+
+        try:
+            if only & {"small", "two"}:
+                log(f"ingest of {args.files} files of 4 KiB, {args.runs} runs")
+                contenders = {
+                    "local": local_cli(scratch, small, True),
+                    "server": on_server([small], False, True, "server"),
+                }
+                if "small" in only:
+                    contenders["local-nobytecode"] = local_cli(scratch, small, True, True)
+                    contenders["server-nobytecode"] = on_server([small], True, True, "server")
+                if "two" in only:
+                    contenders["two-servers"] = on_server([small, small2], False, True, "two")
+                t = best(args.runs, contenders)
+                loads.append(os.getloadavg()[0])
+                name = f"ingest {args.files:,} x 4 KiB to the server (CLI)"
+                if "small" in only:
+                    figures += [
+                        Figure(name, t["server"], t["local"], "local vault (CLI)", 2.0),
+                        Figure(
+                            f"{name}, PYTHONDONTWRITEBYTECODE=1",
+                            t["server-nobytecode"],
+                            t["local-nobytecode"],
+                            "local vault (CLI), same variable",
+                            2.0,
+                        ),
+                    ]
+                if "two" in only:
+                    # throughput of two together / of one = (2 N / t2) / (N / t1) = 2 t1 / t2;
+                    # shown as the time one would take for 2N at the pair's rate (t2 / 2)
+                    # against one alone: ratio = t2 / (2 t1) <= 1 / 0.9
+                    figures.append(
+                        Figure(
+                            f"two workstations ingesting {args.files:,} x 4 KiB each at once, "
+                            "time per workstation-load (t2 / 2)",
+                            t["two-servers"] / 2,
+                            t["server"],
+                            "one workstation alone",
+                            1.11,  # 1 / 0.9, rounded down
+                        )
+                    )
+            if "gib" in only:
+                log(f"ingest of 1 GiB (SHA-256 only), {args.runs} runs")
+                t = best(
+                    args.runs,
+                    {
+                        "local": local_cli(scratch, big.parent, False),
+                        "server": on_server([big.parent], False, False, "server"),
+                        "server-nobytecode": on_server([big.parent], True, False, "server"),
+                        "boto3-upload": raw_upload(folder, connection, big, store),
+                    },
+                )
+                loads.append(os.getloadavg()[0])
+                figures += [
+                    Figure(
+                        "ingest 1 GiB to the server (CLI)",
+                        t["server"],
+                        t["local"],
+                        "local vault (CLI)",
+                        1.3,
+                    ),
+                    Figure(
+                        "ingest 1 GiB to the server (CLI), PYTHONDONTWRITEBYTECODE=1",
+                        t["server-nobytecode"],
+                        t["local"],
+                        "local vault (CLI)",
+                        1.3,
+                    ),
+                    Figure(
+                        "ingest 1 GiB to the server (CLI), against the store alone",
+                        t["server"],
+                        t["boto3-upload"],
+                        "boto3 upload_file of 1 GiB",
+                        1.0,
+                        informative=True,
+                    ),
+                ]
         finally:
             trial.down(folder)
     finally:
         shutil.rmtree(parent, ignore_errors=True)
         shutil.rmtree(scratch.root, ignore_errors=True)
-    name = f"ingest {args.files:,} x 4 KiB to the server (CLI)"
-    figures = [
-        Figure(name, t["server"], t["local"], "local vault (CLI)", 2.0),
-        Figure(
-            f"{name}, PYTHONDONTWRITEBYTECODE=1",
-            t["server-nobytecode"],
-            t["local"],
-            "local vault (CLI)",
-            2.0,
-        ),
-    ]
-    print(f"\nload average: {os.getloadavg()[0]:.1f}")
+    print(f"\nfrom {started} UTC; load average (1 min) {', '.join(f'{x:.1f}' for x in loads)}")
     print("\n| Figure | Custos | Anchor | Anchor time | Ratio | Target | Result |")
     print("|---|---|---|---|---|---|---|")
     for f in figures:

@@ -169,11 +169,13 @@ def ask_password(prompt: str, env: str, confirm: bool = False, *fallback: str) -
     return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True))
 
 
-def sign_in(ctx: click.Context) -> Session:
+def sign_in(ctx: click.Context, where: Path | Server | None = None) -> Session:
+    """The run's user signed in to the run's vault (or to ``where``: ``server push`` signs in
+    to the local vault it moves)."""
     from service.opener import unlock
     from vault.session import check_vault
 
-    where = target(ctx)
+    where = target(ctx) if where is None else where
     check_vault(where)  # no vault there: say so before asking anything
     user = os.environ.get("CUSTOS_USER")
     if not user:

@@ -1,4 +1,4 @@
-"""custos server up | down | status | env | check"""
+"""custos server up | down | status | env | check | push"""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from cli.common import emit_json, err, out, problem_lines, server_credentials
-from vault.errors import BatchIncomplete, UserError
+from vault.errors import BatchIncomplete, IntegrityFault, UserError
 from vault.server import address as addr
 from vault.server import trial
 from vault.server.check import check as check_server
@@ -128,6 +128,58 @@ def check(url: str | None) -> None:
     if not report.ok:
         problem_lines(report.problems)
         raise BatchIncomplete(f"server check: {len(report.problems)} problem(s)")
+
+
+@server.command("push")
+@click.option(
+    "--vault",
+    "folder",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The local vault to move into the server.",
+)
+@click.option(
+    "--server",
+    "url",
+    help=f"The server's URL (default: --server before the command, else {addr.ENV_URL}).",
+)
+@click.pass_context
+def push(ctx: click.Context, folder: Path, url: str | None) -> None:
+    """Move the local vault at --vault (verified first, never changed) into an EMPTY agency
+    server with its custody and audit history, then verify it on the server (exit 5 on any
+    problem). An admin of the local vault signs in (CUSTOS_USER, CUSTOS_PASSWORD)."""
+    from cli.common import ctrl_c_cancels, run_job, sign_in, target
+    from cli.vault_cmd import say_verified
+    from vault.backend import Server
+    from vault.jobs import CancelToken
+    from vault.push import PushJob
+
+    if url:
+        ctx.find_root().ensure_object(dict)["server"] = url
+    where = target(ctx)
+    if not isinstance(where, Server):
+        raise UserError(f"no server given: use --server URL or set {addr.ENV_URL}")
+    session = sign_in(ctx, folder)
+    try:
+        token = CancelToken()
+        with ctrl_c_cancels(token):
+            report = run_job(PushJob(session, where, token).run, "pushing", unit="items")
+    finally:
+        session.close()
+    verified = report.verify
+    assert verified is not None
+    counts = ", ".join(f"{n} {t}" for t, n in report.counts.items() if n)
+    out.print(
+        f"pushed {folder} to {report.server}: {report.rows} rows ({counts}), "
+        f"{report.objects} stored objects"
+        + (" (an interrupted push resumed)" if report.resumed else ""),
+        markup=False,
+    )
+    say_verified(verified, "verified on the server:")
+    if not verified.ok:
+        raise IntegrityFault(
+            f"{report.server}: the pushed vault has {len(verified.problems)} problem(s)"
+        )
 
 
 def register(group: click.Group) -> None:

@@ -14,7 +14,7 @@ from vault.errors import IntegrityFault, UserError
 from vault.fsutil import atomic_write
 from vault.jobs import CancelToken
 from vault.session import check_new_vault, check_vault
-from vault.verify import VerifyJob
+from vault.verify import VerifyJob, VerifyReport
 
 
 @click.command()
@@ -116,14 +116,7 @@ def verify(ctx: click.Context, as_json: bool, heads: tuple[str, ...]) -> None:
             }
         )
     else:
-        for p in report.problems:
-            out.print(f"PROBLEM {p}", markup=False)
-        out.print(
-            f"checked {report.items} items in {report.blobs} blobs ({report.bytes} bytes) and "
-            f"{report.audit_entries} audit entries: "
-            + ("OK" if report.ok else f"{len(report.problems)} problem(s)"),
-            markup=False,
-        )
+        say_verified(report, "checked")
     if report.cancelled:
         from vault.errors import Cancelled
 
@@ -132,6 +125,18 @@ def verify(ctx: click.Context, as_json: bool, heads: tuple[str, ...]) -> None:
         raise IntegrityFault(
             f"the vault at {session.backend.label} has {len(report.problems)} problem(s)"
         )
+
+
+def say_verified(report: VerifyReport, lead: str) -> None:
+    """A verify's report: each problem on a line, then what was checked (``lead`` first)."""
+    for p in report.problems:
+        out.print(f"PROBLEM {p}", markup=False)
+    out.print(
+        f"{lead} {report.items} items in {report.blobs} blobs ({report.bytes} bytes) and "
+        f"{report.audit_entries} audit entries: "
+        + ("OK" if report.ok else f"{len(report.problems)} problem(s)"),
+        markup=False,
+    )
 
 
 def register(group: click.Group) -> None:

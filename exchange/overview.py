@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -27,7 +28,9 @@ from sqlalchemy.orm import Session as DbSession
 from exchange.models import Agreement, BundleRecord, Partner
 from matching.mediakind import IMAGE_EXT, VIDEO_EXT
 from matching.review import OPEN, decisions_of, status_of
+from vault import sealing
 from vault.cases import find_case
+from vault.models import AuditEntry, Item
 from vault.session import Session, requires
 
 DOCUMENT_EXT = {
@@ -88,18 +91,31 @@ class CaseOverview:
 
 
 # --- the figures ------------------------------------------------------------------------------
-def _kinds(db: DbSession, case_id: int) -> tuple[int, int, dict[str, int]]:
-    by_ext: Counter[str] = Counter()
-    total = size = 0
-    for name, n, sz in db.execute(
-        # the extension is grouped in SQL on the last 6 characters (every known one fits), so
-        # Python sees a few dozen rows, not one per item
+def _name_tails(db: DbSession, case_id: int) -> Iterable[Any]:
+    """(last 6 characters of the name, lower case; items; bytes) of the case's items."""
+    if sealing.seals(db):  # a server holds names sealed: they are read and grouped here
+        tails: Counter[str] = Counter()
+        sizes: Counter[str] = Counter()
+        for name, sz in db.execute(select(Item.name, Item.size).where(Item.case_id == case_id)):
+            tail = str(name)[-6:].lower()
+            tails[tail] += 1
+            sizes[tail] += int(sz or 0)
+        return [(t, n, sizes[t]) for t, n in tails.items()]
+    # the extension is grouped in SQL on the last 6 characters (every known one fits), so
+    # Python sees a few dozen rows, not one per item
+    return db.execute(
         text(
             "SELECT lower(substr(name, -6)), count(*), coalesce(sum(size), 0) "
             "FROM items WHERE case_id = :c GROUP BY 1"
         ),
         {"c": case_id},
-    ):
+    )
+
+
+def _kinds(db: DbSession, case_id: int) -> tuple[int, int, dict[str, int]]:
+    by_ext: Counter[str] = Counter()
+    total = size = 0
+    for name, n, sz in _name_tails(db, case_id):
         tail = str(name)
         dot = tail.rfind(".")
         by_ext[tail[dot:] if dot >= 0 and "/" not in tail[dot:] else ""] += n
@@ -201,6 +217,8 @@ _OWNED = {
 
 def _changes(db: DbSession, case_id: int, after: int) -> dict[str, int]:
     """Audit actions touching the case after entry ``after`` (views left out), with counts."""
+    if sealing.seals(db):
+        return _changes_sealed(db, case_id, after)
     owned = " OR ".join(
         f"(a.target LIKE '{table}:%' AND EXISTS ("
         + sql.replace(":i", f"CAST(substr(a.target, {len(table) + 2}) AS INTEGER)")
@@ -217,23 +235,53 @@ def _changes(db: DbSession, case_id: int, after: int) -> dict[str, int]:
     return {str(action): int(n) for action, n in rows}
 
 
+def _changes_sealed(db: DbSession, case_id: int, after: int) -> dict[str, int]:
+    """``_changes`` where targets are sealed (a server): the entries after ``after`` are read
+    and their targets opened here, then which rows are the case's is asked by id, per table."""
+    wanted: dict[str, set[int]] = {}
+    entries = []
+    for action, target in db.execute(
+        select(AuditEntry.action, AuditEntry.target).where(
+            AuditEntry.seq > after, AuditEntry.action != VIEWED
+        )
+    ):
+        table, _, key = str(target).partition(":")
+        key = key.partition("..")[0]  # a batch entry's "items:FIRST..LAST": by its first item
+        entries.append((str(action), str(target), table, key))
+        if table in _OWNED and key.isdigit():
+            wanted.setdefault(table, set()).add(int(key))
+    owned = {
+        (table, i)
+        for table, ids in wanted.items()
+        for i in ids
+        if db.execute(text(_OWNED[table]), {"i": i, "c": case_id}).first() is not None
+    }
+    counts: Counter[str] = Counter()
+    for action, target, table, key in entries:
+        if target == f"cases:{case_id}" or (key.isdigit() and (table, int(key)) in owned):
+            counts[action] += 1
+    return dict(sorted(counts.items()))
+
+
 def _last_viewed(db: DbSession, case_id: int, user: str) -> tuple[int, str] | None:
-    row = db.execute(
-        text(
-            "SELECT seq, at FROM audit WHERE target = :t AND action = :v AND actor = :u "
-            "ORDER BY seq DESC LIMIT 1"
-        ),
-        {"t": f"cases:{case_id}", "v": VIEWED, "u": user},
-    ).first()
-    return (int(row[0]), str(row[1])) if row else None
+    target = f"cases:{case_id}"
+    rows = db.execute(
+        select(AuditEntry.seq, AuditEntry.at, AuditEntry.actor, AuditEntry.target)
+        .where(sealing.equals(db, AuditEntry.target, target), AuditEntry.action == VIEWED)
+        .order_by(AuditEntry.seq.desc())
+    )
+    for seq, at, actor, found in rows:  # actor and target checked opened (sealed on a server)
+        if actor == user and found == target:
+            return int(seq), str(at)
+    return None
 
 
 def _last_verified(db: DbSession) -> tuple[str, int | None] | None:
     row = db.execute(
-        text(
-            "SELECT at, details FROM audit WHERE action = 'vault.verified' "
-            "ORDER BY seq DESC LIMIT 1"
-        )
+        select(AuditEntry.at, AuditEntry.details)
+        .where(AuditEntry.action == "vault.verified")
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
     ).first()
     if row is None:
         return None

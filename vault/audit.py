@@ -334,6 +334,8 @@ PRIVILEGED: dict[str, str] = {
     "item.redacted": "item.export",
     ENROLLED: "workstation.manage",
     REVOKED: "workstation.manage",
+    # A local vault moved into an agency server (vault.push): its first entry there.
+    "vault.pushed": "vault.push",
 }
 
 

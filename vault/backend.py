@@ -742,8 +742,9 @@ class ServerBackend:
         finally:
             conn.close()
 
-    def check_new(self) -> None:
-        """Refuse, in one line, a server whose database or bucket already holds anything."""
+    def check_new(self, command: str = "init") -> None:
+        """Refuse, in one line, a server whose database or bucket already holds anything
+        (``command``: what needs it empty, as the line says: init, push)."""
         conn = self.raw_connection()
         try:
             tables = conn.execute(
@@ -754,14 +755,15 @@ class ServerBackend:
         if tables:
             what = "an agency vault" if self._read_file() is not None else f"{tables} table(s)"
             raise UserError(
-                f"{self.label}: the database already holds {what}; init needs an empty database"
+                f"{self.label}: the database already holds {what}; "
+                f"{command} needs an empty database"
             )
         store = self.store
         for space in ("blobs", "packs"):
             if next(iter(store.names(space)), None) is not None:
                 raise UserError(
                     f"{store.label}: the bucket already holds stored objects; "
-                    "init needs an empty bucket"
+                    f"{command} needs an empty bucket"
                 )
 
     def prepare_new(self) -> None:

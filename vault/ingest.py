@@ -36,6 +36,7 @@ from vault.cases import find_case
 from vault.directio import DirectWriter
 from vault.errors import UserError
 from vault.fsutil import start_writeback, syncfs
+from vault.handover import Handover
 from vault.hashing import MultiHasher
 from vault.jobs import CancelToken, Emit, Finished, Progress
 from vault.session import Session, requires
@@ -169,6 +170,9 @@ class IngestJob:
         self._dropped: list[str] = []  # temp files of the workers to remove at the end
         self._hash_sets = True  # the case's choice, read in ``run``
         self._packs_in: set[str] = set()  # packs of this job moved into packs/
+        # Objects of the workers go to the store on threads of their own (an agency server's
+        # bucket; a local folder takes them at once): each commit waits for its batch's objects
+        self._handover = Handover(session.blobs)
         # The batch committing on another thread while the next is gathered (``_commit``)
         self._committing: tuple[list[Pending], Future[list[int]]] | None = None
         self._commit_failed = False  # that batch could not be recorded: record no later one
@@ -181,6 +185,7 @@ class IngestJob:
         try:
             return self._run_job(emit)
         finally:
+            self._handover.close()
             if self.ahead is not None:  # staged files not recorded are removed
                 self.ahead.close()
 
@@ -442,16 +447,9 @@ class IngestJob:
         if kind != "ok":
             raise _VaultWriteError(outcome[1])
         _, tmp_name, size, sha256, sha1, md5, mtime, derived = outcome
-        blobs = self.session.blobs
-        tmp = os.path.join(tmp_dir, tmp_name)
-        moved: object = False
-        name = blobs.name_for(sha256)
-        try:
-            moved = _write(blobs.move_in, tmp, name)
-        finally:
-            if not moved:  # that content is already stored (or the rename failed)
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+        name = self.session.blobs.name_for(sha256)
+        # moved in, or dropped when that content is stored already (upload: see _commit)
+        _write(self._handover.blob, os.path.join(tmp_dir, tmp_name), name)
         self._done += size
         emit(Progress(self._done, self._total, "bytes", source.name))
         return Pending(source, size, sha256, sha1, md5, name, _iso(mtime), derived)
@@ -463,7 +461,7 @@ class IngestJob:
         _, pack, size, sha256, sha1, md5, mtime, offset, derived = outcome
         blobs = self.session.blobs
         if pack not in self._packs_in:
-            _write(blobs.move_pack_in, os.path.join(tmp_dir, pack), pack)
+            _write(self._handover.pack, os.path.join(tmp_dir, pack), pack)
             self._packs_in.add(pack)
         self._done += size
         emit(Progress(self._done, self._total, "bytes", source.name))
@@ -495,7 +493,11 @@ class IngestJob:
                 with blobs.temp_file(before.st_size + 4096) as (tmp, out):
                     # A large file goes straight to the disk (no page cache to fill and flush:
                     # ``vault.directio``); the others through the buffered temp file.
-                    sink = DirectWriter(out.fileno()) if before.st_size >= LARGE else None
+                    # On a server the temp file is only read back by the upload: kept in the page
+                    # cache, not fsynced (the object is durable once uploaded).
+                    local = self.session.backend.local
+                    large = before.st_size >= LARGE
+                    sink = DirectWriter(out.fileno()) if large and local else None
                     try:
                         enc = agefmt.Encryptor(sink or out, blobs.recipients)  # type: ignore[arg-type]
                         read = self._encrypt(
@@ -512,7 +514,7 @@ class IngestJob:
                     digests = hasher.digests()
                     _check_unchanged(source.path, before, os.fstat(fd), read)
                     _write(out.flush)
-                    if before.st_size >= LARGE:
+                    if large and local:
                         _write(os.fsync, out.fileno())
                     name = blobs.name_for(digests.sha256)
                     _write(blobs.move_in, tmp, name)
@@ -690,8 +692,11 @@ class IngestJob:
         session = self.session
         if session.backend.local:
             # the renames into the vault folder made durable before the commit that names them
-            # (an object store's objects are durable once their upload completed)
             _write(syncfs, session.folder)
+        else:
+            # an object store's objects are durable once their upload completed: the batch's
+            # are waited for (a failed upload, of these or earlier ones, records nothing)
+            _write(self._handover.wait, {p.pack or p.blob for p in batch})
         try:
             with session.transaction() as db:
                 return record_batch(session, db, self.form, case_id, batch)

@@ -284,10 +284,16 @@ class S3Store:
         self._client = s3_client(endpoint, credentials)
 
     def _call(self, key: str, what: Callable[[], Any]) -> Any:
+        from boto3.exceptions import S3UploadFailedError
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             return what()
+        except S3UploadFailedError as exc:  # upload_file's wrapping of a refused PUT
+            detail = str(exc)  # "Failed to upload PATH to KEY: An error occurred (...) ..."
+            at = detail.find("An error occurred")
+            detail = detail[at:] if at >= 0 else detail
+            raise StoreUnavailable(f"{self.label}: the store refused an upload: {detail}") from None
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code in ("NoSuchKey", "404", "NotFound"):

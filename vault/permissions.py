@@ -19,6 +19,7 @@ ALL_ROLES_SET = frozenset(Role)
 PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
     "user.manage": (frozenset({Role.ADMIN}), "manage users and roles"),
     "vault.verify": (frozenset({Role.ADMIN}), "verify the vault"),
+    "vault.push": (frozenset({Role.ADMIN}), "push the vault to an agency server"),
     "keys.manage": (frozenset({Role.ADMIN}), "manage keys"),
     "audit.read": (frozenset({Role.ADMIN}), "read the audit log"),
     "workstation.manage": (frozenset({Role.ADMIN}), "enrol or revoke workstations"),

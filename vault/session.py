@@ -284,7 +284,8 @@ class Session:
         self._lock.share()
 
     def vault_key_for_rotation(self) -> bytes:
-        """The vault key, for ``vault.rotation`` only (which replaces it)."""
+        """The vault key, for ``vault.rotation`` (which replaces it) and ``vault.push`` (which
+        gives the server's engine its sealing keys) only."""
         return self._vault_key
 
     def after_rotation(self) -> None:
@@ -946,3 +947,20 @@ def recover(
         session.close()
         raise
     return session
+
+
+def open_pushed(server: Server, source: Session) -> Session:
+    """The user of ``source`` (a local vault ``vault.push`` has just copied to ``server``) on
+    the server, with the same vault key and the user's own keys. The server's vault file is
+    not read: the push writes it in this session's first transaction."""
+    backend = open_backend(server)
+    try:
+        backend.lock.acquire()
+        (backend.folder / "tmp").mkdir(mode=0o700, exist_ok=True)
+        own = source._user_keys
+        if own is None:
+            raise AuthenticationFailed("unknown user or wrong password")
+    except BaseException:
+        backend.close()
+        raise
+    return _session(backend, source.config, source._vault_key, source.user, source.schema, own)

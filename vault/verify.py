@@ -87,8 +87,12 @@ class VerifyJob:
         session: Session,
         cancel: CancelToken | None = None,
         heads: list[Head] | None = None,
+        record: bool = True,
     ) -> None:
         self.session = session
+        # Whether the run ends with its ``vault.verified`` entry (a push checks the vault it
+        # copies without changing it: ``vault.push``)
+        self.record = record
         self.cancel = cancel or CancelToken()
         # Heads pinned outside the vault (written down by an admin, carried in a bundle): the
         # log must still hold each of them, so a rewrite or a rollback of the whole folder
@@ -118,7 +122,7 @@ class VerifyJob:
             return report
         self._check_blobs(report, recorded, emit)
         report.checked_at = now()
-        if not report.cancelled:
+        if not report.cancelled and self.record:
             with self.session.transaction() as db:
                 self.session.audit(
                     db, "vault.verified", target="vault", problems=len(report.problems)

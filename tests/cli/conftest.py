@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,26 @@ TESTS = str(Path(__file__).resolve().parents[1])
 if TESTS not in sys.path:
     sys.path.insert(0, TESTS)
 
+from serverkit import TrialServer  # noqa: E402
+
+from vault.backend import Server  # noqa: E402
 from vault.cases import create_case  # noqa: E402
 from vaultkit import add_role_users, new_vault  # noqa: E402
 
 CASE = "C-1"
+
+
+@pytest.fixture()
+def place(trial_server: TrialServer) -> Iterator[Server]:
+    """A database and a bucket of the test's own on the trial server."""
+    with trial_server.place() as place:
+        yield place
+
+
+@pytest.fixture()
+def env(trial_server: TrialServer, place: Server, tmp_path: Path) -> dict[str, str]:
+    """The server, its credentials, and this workstation's cache folder of the test's own."""
+    return {**trial_server.env_for(place), "CUSTOS_CACHE_DIR": str(tmp_path / "cache")}
 
 
 @pytest.fixture()

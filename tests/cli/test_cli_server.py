@@ -8,7 +8,6 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +19,6 @@ from vaultkit import ROOT, cli_env, one_error_line, run_cli
 
 FACES = ROOT.parent / "shared" / "faces" / "knn"
 INGEST = ("ingest", "--case", "C-1", "--exhibit", "EX-1", "--seized-by", "Sgt P")
-
-
-@pytest.fixture()
-def place(trial_server: TrialServer) -> Iterator[Server]:
-    with trial_server.place() as place:
-        yield place
-
-
-@pytest.fixture()
-def env(trial_server: TrialServer, place: Server, tmp_path: Path) -> dict[str, str]:
-    """The server, its credentials, and this workstation's cache folder of the test's own."""
-    return {**trial_server.env_for(place), "CUSTOS_CACHE_DIR": str(tmp_path / "cache")}
 
 
 def _photos(tmp_path: Path) -> Path:

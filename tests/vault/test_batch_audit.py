@@ -272,7 +272,7 @@ def test_a_batch_records_the_digests_a_row_of_its_own_would() -> None:
         }
         for i, name in enumerate(names)
     ]
-    assert set(items[0]) == {c.key for c in Item.__table__.columns}
+    assert set(items[0]) == set(recorded_keys(Item.__table__))  # blind indexes are not recorded
     digests, by_column = batch_digests(Item, items)
     for item, digest, columns in zip(items, digests, zip(*by_column, strict=True), strict=True):
         state = values_state(Item, item)

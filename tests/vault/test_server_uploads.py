@@ -1,0 +1,154 @@
+"""Ingest on an agency server uploads packs on worker threads while it goes on
+(``vault.handover``): a commit records a batch only once every object it names is in the store.
+
+The store is the real trial server's SeaweedFS, reached through a TCP relay of the test's own
+that stops relaying part-way (a store that goes away mid-ingest, as a network cut would do)."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from serverkit import TrialServer
+from sqlalchemy import func, select
+
+from service.opener import init_vault, unlock
+from vault.backend import Server
+from vault.cases import create_case
+from vault.errors import UserError
+from vault.ingest import ingest
+from vault.items import list_items, read_item_bytes
+from vault.models import Item
+from vault.server.address import parse as parse_server_url
+from vault.verify import verify
+from vaultkit import FAST_KDF, PASSWORD
+
+FILES = 2500  # three packs (1,024 files each at most), three batches (1,000 files each)
+SIZE = 4096
+
+
+class Relay:
+    """127.0.0.1:port -> the store; after ``cut_after`` bytes sent to the store it closes every
+    connection and refuses new ones (until ``cut_after`` is raised again)."""
+
+    def __init__(self, target: tuple[str, int], cut_after: int) -> None:
+        self.target = target
+        self.cut_after = cut_after
+        self.sent = 0
+        self._lock = threading.Lock()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._socks: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def cut(self) -> bool:
+        return self.sent >= self.cut_after
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if self.cut:
+                client.close()
+                continue
+            upstream = socket.create_connection(self.target)
+            with self._lock:
+                self._socks += [client, upstream]
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, counted: bool) -> None:
+        try:
+            while data := src.recv(1 << 16):
+                if counted:
+                    with self._lock:
+                        self.sent += len(data)
+                    if self.cut:
+                        self.close_connections()
+                        return
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def close_connections(self) -> None:
+        with self._lock:
+            socks, self._socks = self._socks, []
+        for s in socks:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+    def close(self) -> None:
+        self._listener.close()
+        self.close_connections()
+
+
+@pytest.fixture()
+def relayed(
+    trial_server: TrialServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Server, Relay]]:
+    """A database and bucket of the test's own, the bucket reached through a relay."""
+    monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "cache"))
+    with trial_server.place() as place:
+        address = parse_server_url(place.url)
+        endpoint = address.s3.endpoint.removeprefix("http://")
+        host, port = endpoint.rsplit(":", 1)
+        relay = Relay((host, int(port)), cut_after=1 << 40)
+        relayed = dataclasses.replace(
+            address, s3=dataclasses.replace(address.s3, endpoint=f"http://127.0.0.1:{relay.port}")
+        )
+        try:
+            yield Server(relayed.url(), place.credentials), relay
+        finally:
+            relay.close()
+
+
+def test_a_store_lost_mid_ingest_records_no_batch_whose_objects_are_not_all_stored(
+    relayed: tuple[Server, Relay], tmp_path: Path
+) -> None:
+    place, relay = relayed
+    phone = tmp_path / "phone"
+    phone.mkdir()
+    for i in range(FILES):
+        (phone / f"f{i:05}.bin").write_bytes(i.to_bytes(4, "big") * (SIZE // 4))
+    session, _ = init_vault(place, "alice", PASSWORD, kdf=FAST_KDF)
+    create_case(session, "C-1", "Harbour seizure")
+    # The first pack (1,024 files, ~4 MiB) gets through; the store goes away during the second.
+    relay.cut_after = relay.sent + 6 * (1 << 20)
+    with pytest.raises(UserError) as refused:
+        ingest(session, "C-1", [phone])
+    message = str(refused.value)
+    assert "\n" not in message and "Traceback" not in message
+    assert str(relay.port) in message  # names the store that could not be reached
+    with session.db() as db:
+        recorded = db.scalar(select(func.count()).select_from(Item))
+    # Batch 1 (files 0-999, all in pack 1) may be recorded; batch 2 names pack 2: never.
+    assert recorded in (0, 1000)
+    session.close()
+
+    relay.cut_after = 1 << 40  # the store is back: what was recorded reads back and verifies
+    with unlock(place, "alice", PASSWORD) as again:
+        items = list_items(again, "C-1")
+        assert len(items) == recorded
+        for info in items[:: max(1, len(items) // 20)]:
+            n = int(info.name.rsplit("f", 1)[1].split(".")[0])
+            assert read_item_bytes(again, info.id) == n.to_bytes(4, "big") * (SIZE // 4)
+        report = verify(again)
+        assert report.ok, report.problems
+        # Ingest again: the rest goes in, nothing twice
+        result = ingest(again, "C-1", [phone])
+        assert not result.failed
+        assert len(result.saved) == FILES - recorded and len(result.skipped) == recorded
+        assert verify(again).ok
