@@ -23,6 +23,16 @@ def enrol(ctx: click.Context, name: str) -> None:
         path = workstations.key_path(session.config.vault_id)
     out.print(f"enrolled workstation {done.name} (key {done.fingerprint})", markup=False)
     out.print(f"its key is kept at {path} (this user's alone)", markup=False)
+    if done.login is not None:
+        login = done.login
+        out.print(
+            f"its PostgreSQL login: user {login.user}, password {login.password} "
+            "(shown this once and kept nowhere: give it to this workstation now)",
+            markup=False,
+        )
+        out.print("on this workstation from now on use:", markup=False)
+        out.print(f"  --server {login.url}", markup=False)
+        out.print("  PGPASSWORD set to that password", markup=False)
 
 
 @workstation.command("list")

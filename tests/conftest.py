@@ -45,3 +45,27 @@ def trial_server() -> Iterator[Any]:
         pytest.skip(f"trial server cannot start: {problem}")
     with serverkit.running_trial_server() as server:
         yield server
+
+
+@pytest.fixture()
+def server_place(trial_server: Any) -> Iterator[Any]:
+    """An empty database and bucket of the test's own on the trial server (``Server``)."""
+    with trial_server.place() as place:
+        yield place
+
+
+@pytest.fixture()
+def server_alice(
+    server_place: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
+    """alice's session on a new agency vault on ``server_place``, with case C-1 (this
+    workstation's cache folder of the test's own)."""
+    from service.opener import init_vault
+    from vault.cases import create_case
+    from vaultkit import FAST_KDF, PASSWORD
+
+    monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "cache-here"))
+    session, _ = init_vault(server_place, "alice", PASSWORD, kdf=FAST_KDF)
+    create_case(session, "C-1", "Harbour seizure", ["drug trafficking"])
+    yield session
+    session.close()

@@ -123,6 +123,45 @@ class TrialServer:
     def store_of(self, place: Server) -> S3Store:
         return S3Store(parse(place.url).s3, self.connection.credentials)
 
+    def restart_postgresql(self, mode: str = "fast") -> None:
+        """Stop PostgreSQL alone (``pg_ctl stop -m fast``: sessions are ended, open
+        transactions rolled back; ``immediate``: as a crash, WAL replayed at the start) and start
+        it again; pgbouncer and the S3 store keep running. For a trial server of a test's own
+        (``running_trial_server``): the session's shared one serves other tests."""
+        from vault.server.base import Programs, account
+        from vault.server.trial import _bin_dir
+
+        layout, who = Layout(self.folder), account()
+        bin_dir = _bin_dir(layout, Programs.installed())
+        stopped = who.run([str(bin_dir / "pg_ctl"), "stop", "-D", str(layout.pg_data), "-m", mode])
+        assert stopped.returncode == 0, stopped
+        postgres.start(layout, bin_dir, who)
+
+    def ingest_elsewhere(self, place: Server, home: Path, n: int, case: str = "C-1") -> None:
+        """Another workstation (the ``custos`` program in a process, its cache folder under
+        ``home``) ingests ``n`` small files into ``case`` on ``place``."""
+        import subprocess
+        import sys
+
+        from vaultkit import cli_env
+
+        folder = home / "dump"
+        folder.mkdir(parents=True)
+        for i in range(n):
+            (folder / f"note-{i:03}.txt").write_text(f"seized note {i}\n")
+        env = cli_env(
+            home / "no-vault-here", **self.env_for(place), CUSTOS_CACHE_DIR=str(home / "cache")
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "cli.main", "ingest", "--case", case, str(folder)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        assert f"saved {n} item(s)" in done.stdout
+
 
 def missing_programs() -> str | None:
     try:

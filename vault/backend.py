@@ -14,16 +14,22 @@ asks its ``Backend`` for:
 ``file_lock()``         excludes other processes while the vault file is read and rewritten
 ``load_config()``, ``save_config(config)``  the vault file (``vault.toml``'s content)
 ``pins_head``           whether each commit pins the audit head outside the database
+``announce(db, seq)``   inside a write transaction that appended entries up to ``seq``: tell
+                        the other workstations (delivered only if it commits)
+``listen()``, ``wait_for_change(stop, seconds)``  the live view's wake-up (``vault.changes``)
+``notifies``            whether ``wait_for_change`` wakes on others' commits (else it sleeps)
 
 ``LocalBackend``: the embedded vault as it has always been: a SQLCipher file, a ``FolderStore``
 on the vault folder, ``flock`` on ``<vault>/lock``, ``BEGIN IMMEDIATE``, ``vault.toml`` on disk
-and the ``audit.head`` pin.
+and the ``audit.head`` pin. Nothing wakes the live view: it looks four times a second.
 
 ``ServerBackend``: an agency server: PostgreSQL (``postgresql+psycopg``, TLS ``verify-full``
 through ``vault.server.postgres.connect``) for the records, an ``S3Store`` for the objects,
 PostgreSQL advisory locks in place of ``flock`` and of the file lock, ``pg_advisory_xact_lock``
 in place of ``BEGIN IMMEDIATE``, the vault file in the ``vault_file`` row, the working folder
 under the user's cache folder (one per server address). No head pin: see docs/SECURITY.md.
+Each commit that appends audit entries sends ``NOTIFY custos, '<new head seq>'`` (a number
+only: nothing sealed leaves in it); the live view ``LISTEN``s on a connection of its own.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -58,6 +65,10 @@ BUSY_TIMEOUT_MS = 60_000
 VAULT_LOCK = 0x437573746F730001  # session level: shared while open, exclusive for clean-ups
 AUDIT_LOCK = 0x437573746F730002  # transaction level: one audit append at a time
 FILE_LOCK = 0x437573746F730003  # session level: the vault file's read-modify-write
+# The channel a server's commits are announced on (``NOTIFY``), and how long the listener blocks
+# at a time before it looks at its ``stop`` event again.
+CHANNEL = "custos"
+LISTEN_SLICE = 0.25
 
 
 class Lock(Protocol):
@@ -77,6 +88,7 @@ class Backend(Protocol):
     label: str
     local: bool
     pins_head: bool
+    notifies: bool
 
     @property
     def store(self) -> ObjectStore: ...
@@ -84,6 +96,12 @@ class Backend(Protocol):
     def lock(self) -> Lock: ...
     def engine(self, vault_key: bytes) -> Engine: ...
     def begin_write(self, db: DbSession) -> None: ...
+    def announce(self, db: DbSession, seq: int) -> None: ...
+    def lost(self) -> str: ...
+    def open_login(self, db: DbSession, role: str) -> Login | None: ...
+    def close_login(self, db: DbSession, role: str) -> None: ...
+    def listen(self) -> None: ...
+    def wait_for_change(self, stop: threading.Event, seconds: float) -> bool: ...
     def file_lock(self) -> contextlib.AbstractContextManager[None]: ...
     def load_config(self) -> VaultConfig: ...
     def save_config(self, config: VaultConfig) -> None: ...
@@ -222,6 +240,7 @@ class LocalBackend:
 
     local = True
     pins_head = True
+    notifies = False
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -260,6 +279,27 @@ class LocalBackend:
         conn = db.connection()
         if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def announce(self, db: DbSession, seq: int) -> None:
+        """Nothing to tell: other processes see the head move at their next look."""
+
+    def lost(self) -> str:
+        return f"{self.folder}: the vault database was closed under this command"
+
+    def open_login(self, db: DbSession, role: str) -> Login | None:
+        """A local vault has no logins."""
+        return None
+
+    def close_login(self, db: DbSession, role: str) -> None:
+        pass
+
+    def listen(self) -> None:
+        pass
+
+    def wait_for_change(self, stop: threading.Event, seconds: float) -> bool:
+        """Sleep up to ``seconds`` or until ``stop`` (False: nothing woke it)."""
+        stop.wait(seconds)
+        return False
 
     @contextlib.contextmanager
     def file_lock(self) -> Iterator[None]:
@@ -311,6 +351,20 @@ class LocalBackend:
 
 
 # --- an agency server -----------------------------------------------------------------------
+# The group role whose members (the workstations' logins) may read and write the vault's tables.
+WORKSTATIONS_ROLE = "custos_workstations"
+
+
+@dataclass(frozen=True)
+class Login:
+    """A workstation's PostgreSQL login, made at its enrolment: the password is shown to the
+    admin once and kept nowhere (the server keeps only its SCRAM verifier)."""
+
+    user: str
+    password: str = field(repr=False)
+    url: str  # the --server value naming this login
+
+
 @dataclass(frozen=True)
 class Server:
     """An agency server as a face names it: the ``--server`` URL and the credentials it was
@@ -352,7 +406,22 @@ class ServerLock:
         return self._conn is not None
 
     def _one(self, sql: str) -> Any:
-        return self._conn.execute(sql, (VAULT_LOCK,)).fetchone()[0]
+        import psycopg
+
+        try:
+            return self._conn.execute(sql, (VAULT_LOCK,)).fetchone()[0]
+        except psycopg.Error:
+            self.release()
+            raise VaultUnavailable(self._backend.lost()) from None
+
+    def check(self) -> None:
+        """Refuse, in one line, to write if the lock's connection was lost (PostgreSQL
+        restarted or ended it): the shared hold went with it, so another process may since have
+        taken the vault alone and removed, as orphans, objects this one uploaded for rows it has
+        not committed yet. Run before every write transaction."""
+        if self._conn is None:
+            raise VaultUnavailable(self._backend.lost())
+        self._one("SELECT %s::bigint")
 
     def acquire(self) -> None:
         self._conn = self._backend.raw_connection()
@@ -363,12 +432,15 @@ class ServerLock:
 
     def try_exclusive(self) -> bool:
         """Exclusive if no other session holds it (this session's own shared hold does not
-        conflict with its exclusive one in PostgreSQL)."""
+        conflict with its exclusive one in PostgreSQL); never once the connection was lost."""
         if self.exclusive:
             return True
         if self._conn is None:
             return False
-        self.exclusive = bool(self._one("SELECT pg_try_advisory_lock(%s)"))
+        try:
+            self.exclusive = bool(self._one("SELECT pg_try_advisory_lock(%s)"))
+        except VaultUnavailable:
+            return False
         return self.exclusive
 
     def to_exclusive(self) -> bool:
@@ -378,7 +450,7 @@ class ServerLock:
         if self.exclusive and self._conn is not None:
             self._one("SELECT pg_advisory_lock_shared(%s)")
             self._one("SELECT pg_advisory_unlock(%s)")
-            self.exclusive = False
+        self.exclusive = False
 
     def release(self) -> None:
         if self._conn is not None:
@@ -388,11 +460,70 @@ class ServerLock:
             self.exclusive = False
 
 
+class Listener:
+    """``LISTEN custos`` on a connection of its own (pgbouncer pools in session mode, so the
+    connection stays one PostgreSQL session): the live view's thread blocks here until another
+    workstation's commit is announced. A lost connection (the server restarted) is made again
+    at the next wait; until then the wait sleeps, and the live view still looks at the head."""
+
+    def __init__(self, backend: ServerBackend) -> None:
+        self._backend = backend
+        self._conn: Any = None
+        self._guard = threading.Lock()
+
+    def listen(self) -> bool:
+        with self._guard:
+            if self._conn is not None:
+                return True
+            try:
+                conn = self._backend.raw_connection()
+            except VaultUnavailable:
+                return False
+            try:
+                conn.execute(f"LISTEN {CHANNEL}")
+            except Exception:
+                conn.close()
+                return False
+            self._conn = conn
+            return True
+
+    def wait(self, stop: threading.Event, seconds: float) -> bool:
+        """True as soon as a commit is announced (all announcements waiting are taken); False
+        after ``seconds``, at ``stop``, or if the server cannot be reached."""
+        import psycopg
+
+        deadline = time.monotonic() + seconds
+        if not self.listen():
+            stop.wait(seconds)
+            return False
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            try:
+                woke = any(True for _ in self._conn.notifies(timeout=min(left, LISTEN_SLICE)))
+            except (psycopg.Error, AttributeError):  # the connection went (or was closed)
+                self.close()
+                stop.wait(max(0.0, deadline - time.monotonic()))
+                return False
+            if woke:
+                return True
+        return False
+
+    def close(self) -> None:
+        with self._guard:
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    self._conn.close()
+                self._conn = None
+
+
 class ServerBackend:
     """An agency server: PostgreSQL for the records, an S3 store for the objects."""
 
     local = False
     pins_head = False
+    notifies = True
 
     def __init__(self, server: Server) -> None:
         from vault.server import address
@@ -406,6 +537,7 @@ class ServerBackend:
         self._lock = ServerLock(self)
         self._store: S3Store | None = None
         self._engine: Engine | None = None
+        self._listener = Listener(self)
 
     def raw_connection(self) -> Any:
         """A psycopg connection (autocommit), or one line saying why there is none."""
@@ -417,6 +549,11 @@ class ServerBackend:
             return postgres.connect(self.address, self.credentials.password)
         except psycopg.Error as exc:
             raise VaultUnavailable(postgres.problem(self.address, exc)) from None
+
+    def lost(self) -> str:
+        from vault.server import postgres
+
+        return postgres.lost(self.address)
 
     def _transactional(self) -> Any:
         conn = self.raw_connection()
@@ -462,8 +599,104 @@ class ServerBackend:
     def begin_write(self, db: DbSession) -> None:
         """One audit append at a time on the whole server: the transaction waits here for the
         one in progress on any workstation before it reads the audit head (released at its
-        commit or rollback)."""
+        commit or rollback). Refused first if this process lost its hold on the vault."""
+        self._lock.check()
         db.connection().exec_driver_sql(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK})")
+
+    def announce(self, db: DbSession, seq: int) -> None:
+        """``NOTIFY custos, '<seq>'`` in the transaction: PostgreSQL delivers it to every
+        listening workstation at the commit, and never if the transaction rolls back. The
+        payload is the new head's number: nothing sealed, nothing the audit row does not show."""
+        db.connection().exec_driver_sql(f"NOTIFY {CHANNEL}, '{int(seq)}'")
+
+    def open_login(self, db: DbSession, role: str) -> Login:
+        """In the enrolment's transaction: a login role of the workstation's own (a random
+        password; its SCRAM verifier made here, so the password never reaches the server or its
+        log), member of ``WORKSTATIONS_ROLE``, which may read and write the vault's tables (and
+        those later revisions make: default privileges). Needs the ``custos`` owner role with
+        ``CREATEROLE`` (the admin's credentials); refused in one line otherwise."""
+        import dataclasses
+        import secrets
+
+        import psycopg
+        from psycopg import sql
+
+        conn = db.connection()
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        password = secrets.token_urlsafe(24)
+        verifier = raw.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256")
+        group, me = sql.Identifier(WORKSTATIONS_ROLE), sql.Identifier(role)
+        privileges = "SELECT, INSERT, UPDATE, DELETE"
+        statements = [
+            sql.SQL(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {n}) THEN "
+                "CREATE ROLE {g} NOLOGIN; END IF; END $$"
+            ).format(n=sql.Literal(WORKSTATIONS_ROLE), g=group),
+            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
+                me, sql.Literal(verifier.decode()), group
+            ),
+            sql.SQL(f"GRANT {privileges} ON ALL TABLES IN SCHEMA public TO {{}}").format(group),
+            sql.SQL("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {}").format(
+                group
+            ),
+            sql.SQL(
+                f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {privileges} ON TABLES TO {{}}"
+            ).format(group),
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+                "GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {}"
+            ).format(group),
+        ]
+        try:
+            for statement in statements:
+                conn.exec_driver_sql(statement.as_string(raw))
+        except Exception as exc:
+            if isinstance(getattr(exc, "orig", None), psycopg.errors.InsufficientPrivilege):
+                raise UserError(
+                    f"{self.label}: {self.address.user} may not create a login for the "
+                    "workstation; enrol it with the agency owner role's credentials (custos, "
+                    "which has CREATEROLE)"
+                ) from None
+            raise
+        url = dataclasses.replace(self.address, user=role).url()
+        return Login(role, password, url)
+
+    def close_login(self, db: DbSession, role: str) -> None:
+        """In the revocation's transaction: the login may no longer log in (``NOLOGIN``) and
+        its sessions are ended now, so the server itself refuses its next connection."""
+        import psycopg
+        from psycopg import sql
+
+        conn = db.connection()
+        raw = conn.connection.driver_connection
+        found = conn.exec_driver_sql(
+            "SELECT 1 FROM pg_roles WHERE rolname = %(r)s", {"r": role}
+        ).first()
+        if found is None:  # enrolled where no login was made (the shared key, a pushed vault)
+            return
+        try:
+            conn.exec_driver_sql(
+                sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(role)).as_string(raw)
+            )
+            conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %(r)s",
+                {"r": role},
+            )
+        except Exception as exc:
+            if isinstance(getattr(exc, "orig", None), psycopg.errors.InsufficientPrivilege):
+                raise UserError(
+                    f"{self.label}: {self.address.user} may not close the workstation's login; "
+                    "revoke it with the agency owner role's credentials (custos)"
+                ) from None
+            raise
+
+    def listen(self) -> None:
+        """Start listening now (before the live view reads the head it starts from)."""
+        self._listener.listen()
+
+    def wait_for_change(self, stop: threading.Event, seconds: float) -> bool:
+        return self._listener.wait(stop, seconds)
 
     @contextlib.contextmanager
     def file_lock(self) -> Iterator[None]:
@@ -545,9 +778,33 @@ class ServerBackend:
             migrations.stamp_head(conn)
 
     def close(self) -> None:
+        self._listener.close()
         self._lock.release()
         if self._engine is not None:
             self._engine.dispose()
+
+
+# SQLSTATEs of a connection PostgreSQL (or pgbouncer) ended: class 08 (connection exception),
+# admin_shutdown, crash_shutdown, cannot_connect_now.
+LOST_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether a database error says the connection to the server is gone (not that a
+    statement failed): the pool invalidated it, or the driver's error has no SQLSTATE (the
+    socket closed) or one of ``LOST_STATES``."""
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    orig = getattr(exc, "orig", exc)
+    module = type(orig).__module__
+    if not module.startswith("psycopg"):
+        return False
+    state = getattr(orig, "sqlstate", None)
+    if state is None:
+        import psycopg
+
+        return isinstance(orig, psycopg.OperationalError)
+    return str(state).startswith(LOST_STATES)
 
 
 def driver_sql(conn: Connection, statement: str) -> str:

@@ -7,12 +7,16 @@ works, without the analyst pressing F5. Entries this session wrote itself are no
 desktop already refreshes after its own jobs.
 
 On a local vault the head is polled (one indexed ``SELECT`` of the last entry, four times a
-second); on a server the back end can wake the feed sooner (``Session.wait_for_change``).
+second). On a server every commit that appends entries is announced (``NOTIFY``, see
+``vault.backend``) and the feed sleeps on ``LISTEN`` until one is: it looks the moment another
+workstation commits, and otherwise only every ``NOTIFIED_POLL_SECONDS`` (a safety net for an
+announcement lost while the listening connection was being made again).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -23,6 +27,7 @@ from vault.models import AuditEntry
 from vault.session import Session
 
 POLL_SECONDS = 0.25
+NOTIFIED_POLL_SECONDS = 5.0
 # Entries read per look: a burst larger than this (a phone dump's ingest from another desk) is
 # summarised from its first entries; the head still moves past all of them.
 MOST_READ = 5_000
@@ -62,11 +67,15 @@ class ChangeFeed:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        session.watch_changes()  # before the head is read: no commit falls between the two
+        self.looks = 0  # heads read (the first look included)
+        self.woken = 0  # waits ended by another commit's announcement (a server)
         with session.db() as db:
             self.seen = read_head(db).seq
 
     def look(self) -> Changes | None:
         """What others wrote since the last look; None if the head has not moved."""
+        self.looks += 1
         with self.session.db() as db:
             head = read_head(db).seq
             if head <= self.seen:
@@ -98,13 +107,18 @@ class ChangeFeed:
     def wait(self, stop: threading.Event, timeout: float | None = None) -> Changes | None:
         """Block until others changed the vault (their ``Changes``), ``stop`` is set or
         ``timeout`` passes (None then). Own writes move the head but are not reported."""
-        waited = 0.0
+        every = NOTIFIED_POLL_SECONDS if self.session.notified else POLL_SECONDS
+        deadline = None if timeout is None else time.monotonic() + timeout
         while not stop.is_set():
             found = self.look()
             if found is not None and found.any:
                 return found
-            if timeout is not None and waited >= timeout:
-                return None
-            self.session.wait_for_change(stop, POLL_SECONDS)
-            waited += POLL_SECONDS
+            pause = every
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                pause = min(pause, left)
+            if self.session.wait_for_change(stop, pause):
+                self.woken += 1
         return None

@@ -19,13 +19,13 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import inspect, select
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DatabaseError, DBAPIError
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from vault import agefmt, keys, migrations, sealing, workstations
 from vault.audit import KEY_REFUSED, REFUSED, AuditLog, Refusal, advance_head_file, appended
-from vault.backend import Backend, Lock, Server, open_backend
+from vault.backend import Backend, Lock, Server, connection_lost, open_backend
 from vault.backend import clean_tmp as _clean_tmp
 from vault.blobs import BlobStore
 from vault.config import VaultConfig
@@ -340,6 +340,12 @@ class Session:
         try:
             with self.write_lock, self._dbs() as db:
                 yield db
+        except DBAPIError as exc:
+            if not self.backend.local and connection_lost(exc):
+                # The server restarted (or ended this session) mid-command: the transaction
+                # was rolled back with its connection; one line, not a driver's traceback.
+                raise VaultUnavailable(self.backend.lost()) from None
+            raise
         finally:
             with self._users:
                 self._in_use -= 1
@@ -361,6 +367,8 @@ class Session:
                 self.backend.begin_write(db)
                 yield db
                 written = appended(db)
+                if written is not None:
+                    self.backend.announce(db, written[1])
         except Refusal as refused:
             self._record_refusal(refused)
             raise
@@ -405,7 +413,8 @@ class Session:
             details = {"problem": refused.message}
         with self.write_lock, self._database() as db, db.begin():
             self.backend.begin_write(db)
-            log.append(db, now(), self.user, action, refused.target, details)
+            entry = log.append(db, now(), self.user, action, refused.target, details)
+            self.backend.announce(db, entry.seq)
         with contextlib.suppress(OSError):
             self.pin_head()
 
@@ -424,12 +433,20 @@ class Session:
         assert self._audit is not None
         self._audit.extend(db, now(), self.user, entries)
 
-    def wait_for_change(self, stop: threading.Event, seconds: float) -> None:
-        """Sleep up to ``seconds`` or until ``stop``; the live view looks at the head after it.
+    @property
+    def notified(self) -> bool:
+        """Whether others' commits wake ``wait_for_change`` (a server) or only time does."""
+        return self.backend.notifies
 
-        A local vault has nothing to wake it sooner: another process's commit is seen at the
-        next look (``vault.changes`` looks four times a second)."""
-        stop.wait(seconds)
+    def watch_changes(self) -> None:
+        """Be told of others' commits from now on (before the live view reads its first head)."""
+        self.backend.listen()
+
+    def wait_for_change(self, stop: threading.Event, seconds: float) -> bool:
+        """Wait up to ``seconds``, until ``stop``, or (on a server) until another commit is
+        announced (True); the live view looks at the head after it. A local vault has nothing
+        to wake it sooner: another process's commit is seen at the next look."""
+        return self.backend.wait_for_change(stop, seconds)
 
     # --- permissions ---------------------------------------------------------------------
     def may(self, permission: str) -> bool:

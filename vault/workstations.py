@@ -42,11 +42,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,10 +65,12 @@ from vault.fsutil import atomic_write
 from vault.models import AuditEntry, Base, blind, blind_where, canonical, sealed
 
 if TYPE_CHECKING:
+    from vault.backend import Login
     from vault.session import Session
 
 MAGIC = b"custos-workstation-key v1\n"
 SUBKEY = "workstation-key"
+ROLE_SUBKEY = "workstation-login"  # names the workstation's PostgreSQL login on a server
 _NONCE = 12
 _MAX_FILE = 4096
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -126,6 +129,14 @@ class Listed:
     revoked_by: str | None
     revoked_at: str | None
     here: bool  # the workstation this process writes as
+
+
+@dataclass(frozen=True)
+class Enrolled(Listed):
+    """What enrolment made: the workstation, and on a server its PostgreSQL login (the password
+    is shown to the admin once and kept nowhere)."""
+
+    login: Login | None = field(default=None, repr=False)
 
 
 def fingerprint(public_hex: str) -> str:
@@ -248,7 +259,7 @@ def _check_name(name: str) -> str:
     return name
 
 
-def enrol(session: Session, name: str) -> Listed:
+def enrol(session: Session, name: str) -> Enrolled:
     """Enrol the machine this runs on as workstation ``name``: a new key, its public half in
     the registry (``workstation.enrolled``, signed by the new key and the admin), its private
     half sealed in this user's key file. Later entries of this session are signed by it."""
@@ -284,6 +295,7 @@ def enrol(session: Session, name: str) -> Listed:
             )
             db.add(row)
             session.audit(db, ENROLLED, row, name=name, public_key=station.public_hex)
+            login = session.backend.open_login(db, login_role(session, name))
     except BaseException:
         session.use_workstation(current)
         with contextlib.suppress(OSError):
@@ -298,7 +310,7 @@ def enrol(session: Session, name: str) -> Listed:
             os.fsync(dfd)
         finally:
             os.close(dfd)
-    return _listed(row, session)
+    return Enrolled(**_listed(row, session).__dict__, login=login)
 
 
 def revoke(session: Session, name: str) -> Listed:
@@ -329,14 +341,22 @@ def revoke(session: Session, name: str) -> Listed:
             )
         row.revoked_at, row.revoked_by = now(), session.user
         session.audit(db, REVOKED, row, name=row.name, public_key=row.public_key)
-        close_server_login(db, row)
+        close_server_login(session, db, row)
     return _listed(row, session)
 
 
-def close_server_login(db: DbSession, row: Workstation) -> None:
-    """The server back end's hook: there each workstation logs in to PostgreSQL as a role of
-    its own, and revocation also runs ``ALTER ROLE <its role> NOLOGIN`` here, in the
-    revocation's transaction. A local vault has no logins: nothing to do."""
+def login_role(session: Session, name: str) -> str:
+    """The PostgreSQL login role of workstation ``name`` on a server: a keyed digest of the
+    name (the names are sealed there; the operator sees ``custos_ws_`` and 20 hex digits)."""
+    digest = hmac.new(session.subkey(ROLE_SUBKEY), name.encode(), hashlib.sha256).hexdigest()
+    return f"custos_ws_{digest[:20]}"
+
+
+def close_server_login(session: Session, db: DbSession, row: Workstation) -> None:
+    """On a server each workstation logs in to PostgreSQL as a role of its own: revocation
+    makes it ``NOLOGIN`` and ends its sessions, in the revocation's transaction. A local vault
+    has no logins: nothing to do."""
+    session.backend.close_login(db, login_role(session, row.name))
 
 
 def listing(session: Session) -> list[Listed]:

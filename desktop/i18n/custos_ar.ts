@@ -5385,12 +5385,30 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <translation>اسم محطة العمل هذه (يُحفظ مفتاحها على هذا الجهاز، لهذا المستخدم):</translation>
     </message>
     <message>
-        <location filename="../pages/workstations.py" line="119"/>
+        <location filename="../pages/workstations.py" line="116"/>
+        <source>PostgreSQL login of this workstation</source>
+        <translation>حساب دخول PostgreSQL لمحطة العمل هذه</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="118"/>
+        <source>This workstation&apos;s own PostgreSQL login, shown this once and kept nowhere:
+user {0}
+password {1}
+
+From now on start Custos here with --server {2} and PGPASSWORD set to that password.</source>
+        <translation>حساب دخول PostgreSQL الخاص بمحطة العمل هذه، يُعرض هذه المرة فقط ولا يُحفظ في أي مكان:
+المستخدم {0}
+كلمة المرور {1}
+
+من الآن فصاعدًا شغّل Custos هنا مع ‎--server {2}‎ واضبط PGPASSWORD على كلمة المرور هذه.</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="141"/>
         <source>Revoke workstation</source>
         <translation>إلغاء محطة عمل</translation>
     </message>
     <message>
-        <location filename="../pages/workstations.py" line="121"/>
+        <location filename="../pages/workstations.py" line="143"/>
         <source>Revoke workstation {0}? Its writes are refused from then on. On a local vault it still holds the vault key and can read: revocation is recorded and enforced by Custos, not by cryptography.</source>
         <translation>إلغاء محطة العمل {0}؟ تُرفض كتاباتها من الآن فصاعدًا. في خزنة محلية تبقى لديها مفتاح الخزنة ويمكنها القراءة: الإلغاء يسجّله Custos ويفرضه، لا التشفير.</translation>
     </message>

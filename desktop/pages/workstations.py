@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -104,7 +104,29 @@ class WorkstationsBox(QGroupBox):
     def enrol(self, name: str) -> None:
         from vault.workstations import enrol
 
-        self.page.call(enrol, self.page.session, name, done=self._changed, writes=True)
+        self.page.call(enrol, self.page.session, name, done=self._enrolled, writes=True)
+
+    def _enrolled(self, done: Any) -> None:
+        """On a server, enrolment also made this workstation's PostgreSQL login: show it once
+        (its password is kept nowhere), selectable so the admin can copy it."""
+        login = getattr(done, "login", None)
+        if login is not None:
+            box = QMessageBox(
+                QMessageBox.Icon.Information,
+                self.tr("PostgreSQL login of this workstation"),
+                self.tr(
+                    "This workstation's own PostgreSQL login, shown this once and kept "
+                    "nowhere:\nuser {0}\npassword {1}\n\nFrom now on start Custos here with "
+                    "--server {2} and PGPASSWORD set to that password."
+                ).format(login.user, login.password, login.url),
+                QMessageBox.StandardButton.Ok,
+                self,
+            )
+            box.setObjectName("workstation_login")
+            box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.dialog = box
+            box.open()
+        self.refresh()
 
     def selected(self) -> Any:
         index = self.view.currentIndex()

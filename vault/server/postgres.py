@@ -8,7 +8,9 @@ server's certificate, signed by the trial CA: ``sslmode=verify-full`` against ``
 SCRAM-SHA-256 (``auth_type = hba``, one line: ``hostssl all all 127.0.0.1/32 scram-sha-256``), then
 logs in to PostgreSQL with the same SCRAM secret (pass-through: the verifier of the role
 ``custos`` is made here, set in PostgreSQL and written to pgbouncer's ``auth_file``; its
-password is in neither). PostgreSQL's own ``pg_hba.conf`` allows only ``local`` with SCRAM.
+password is in neither). The workstations' own logins (``ServerBackend.open_login``) are not in
+that file: pgbouncer asks PostgreSQL for their verifiers (``auth_query``, see
+``set_up_database``). PostgreSQL's own ``pg_hba.conf`` allows only ``local`` with SCRAM.
 Sessions are pooled per client connection (``pool_mode = session``: LISTEN/NOTIFY, prepared
 statements and advisory locks behave as on a direct connection).
 """
@@ -40,6 +42,10 @@ from vault.server.base import (
 )
 
 ROLE = DATABASE = "custos"
+# pgbouncer's own login, only to look up the verifiers of the workstations' logins; its
+# password is in pgbouncer's auth_file (0600, the PostgreSQL user's), nowhere else.
+AUTH_ROLE = "custos_pgbouncer"
+LOGIN_FUNCTION = "custos_login_verifier"
 SUPERUSER = "postgres"
 SOCKET_MAX = 100  # a Unix socket's path must fit in 108 bytes
 
@@ -213,9 +219,16 @@ def local_connect(layout: Layout, port: int, password: str, database: str = "pos
     )
 
 
-def set_up_database(layout: Layout, port: int, su_pw: str, custos_pw: str) -> str:
+def set_up_database(layout: Layout, port: int, su_pw: str, custos_pw: str, auth_pw: str) -> str:
     """The role ``custos`` (its SCRAM verifier made here: the password never reaches the server
-    or a log), its database, and pgvector in it; returns the verifier. Safe to run again."""
+    or a log), its database, and pgvector in it; returns the verifier. Safe to run again.
+
+    ``custos`` may create roles (``CREATEROLE``: each enrolled workstation gets a login of its
+    own, ``vault.backend.ServerBackend.open_login``) and end their sessions
+    (``pg_signal_backend``: a revocation ends the revoked workstation's connections).
+    pgbouncer learns those logins' SCRAM verifiers from PostgreSQL (``auth_query`` as the role
+    ``AUTH_ROLE``, which may only call ``LOGIN_FUNCTION``: the verifier of a role that may log
+    in, none for a ``NOLOGIN`` one), in every database (made in ``template1`` first)."""
     from psycopg import sql
 
     with local_connect(layout, port, su_pw) as conn:
@@ -227,10 +240,20 @@ def set_up_database(layout: Layout, port: int, su_pw: str, custos_pw: str) -> st
         exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ROLE,)).fetchone()
         verb = "ALTER" if exists else "CREATE"
         conn.execute(
-            sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(
+            sql.SQL(verb + " ROLE {} LOGIN CREATEROLE PASSWORD {}").format(
                 sql.Identifier(ROLE), sql.Literal(verifier)
             )
         )
+        conn.execute(sql.SQL("GRANT pg_signal_backend TO {}").format(sql.Identifier(ROLE)))
+        auth = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (AUTH_ROLE,)).fetchone()
+        conn.execute(
+            sql.SQL(("ALTER" if auth else "CREATE") + " ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(AUTH_ROLE), sql.Literal(auth_pw)
+            )
+        )
+    with local_connect(layout, port, su_pw, "template1") as conn:
+        _login_function(conn)
+    with local_connect(layout, port, su_pw) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone():
             conn.execute(
                 sql.SQL("CREATE DATABASE {} OWNER {}").format(
@@ -239,12 +262,26 @@ def set_up_database(layout: Layout, port: int, su_pw: str, custos_pw: str) -> st
             )
     with local_connect(layout, port, su_pw, DATABASE) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        _login_function(conn)
     return verifier
 
 
-def write_bouncer_config(layout: Layout, who: Account, port: int, verifier: str) -> None:
+def _login_function(conn: Any) -> None:
+    conn.execute(
+        f"CREATE OR REPLACE FUNCTION public.{LOGIN_FUNCTION}(usr text) "
+        "RETURNS TABLE (usename name, passwd text) LANGUAGE sql SECURITY DEFINER "
+        "SET search_path = pg_catalog AS "
+        "$$ SELECT rolname, rolpassword FROM pg_authid WHERE rolname = usr AND rolcanlogin $$"
+    )
+    conn.execute(f"REVOKE ALL ON FUNCTION public.{LOGIN_FUNCTION}(text) FROM PUBLIC")
+    conn.execute(f"GRANT EXECUTE ON FUNCTION public.{LOGIN_FUNCTION}(text) TO {AUTH_ROLE}")
+
+
+def write_bouncer_config(
+    layout: Layout, who: Account, port: int, verifier: str, auth_pw: str
+) -> None:
     pg = layout.pg
-    who.write(pg / "userlist.txt", f'"{ROLE}" "{verifier}"\n'.encode())
+    who.write(pg / "userlist.txt", f'"{ROLE}" "{verifier}"\n"{AUTH_ROLE}" "{auth_pw}"\n'.encode())
     who.write(
         pg / "pgbouncer_hba.conf",
         b"# TLS from loopback with a SCRAM password, nothing else.\n"
@@ -257,6 +294,8 @@ def write_bouncer_config(layout: Layout, who: Account, port: int, verifier: str)
 * = host={layout.pg_run} port={port}
 
 [pgbouncer]
+auth_user = {AUTH_ROLE}
+auth_query = SELECT usename, passwd FROM public.{LOGIN_FUNCTION}($1)
 listen_addr = 127.0.0.1
 listen_port = {port}
 unix_socket_dir =
@@ -332,6 +371,11 @@ def problem(address: ServerAddress, exc: Exception) -> str:
     low = text.lower()
     if "password authentication failed" in low or "sasl authentication failed" in low:
         return f"{where}: password refused for {address.user} (check PGPASSWORD)"
+    if "no such user" in low or "not permitted to log in" in low:
+        return (
+            f"{where}: no login {address.user} (this workstation's login was revoked, or the "
+            "user name in the --server URL is wrong)"
+        )
     if "root certificate file" in low and "does not exist" in low:
         return f"{where}: CA file {address.ca_file} not found (sslrootcert)"
     if "certificate verify failed" in low or "does not match host name" in low:
@@ -342,6 +386,16 @@ def problem(address: ServerAddress, exc: Exception) -> str:
         return f"{where}: no answer within the time allowed"
     first = text.strip().splitlines()[-1] if text.strip() else type(exc).__name__
     return f"{where}: {first}"
+
+
+def lost(address: ServerAddress) -> str:
+    """One line for a connection lost while a command worked (the server restarted or ended
+    this workstation's sessions)."""
+    return (
+        f"PostgreSQL at {address.host}:{address.port}: the connection was lost (the server "
+        "restarted or ended it); what was reported saved is kept: run the command again to "
+        "resume"
+    )
 
 
 def wait_ready(address: ServerAddress, password: str, layout: Layout, programs: Programs) -> None:

@@ -245,10 +245,15 @@ def _start(
         say("starting PostgreSQL")
         postgres.start(layout, bin_dir, who)
         if first:
+            auth_pw = secrets.token_urlsafe(32)
             verifier = postgres.set_up_database(
-                layout, ports["postgresql"], keys["superuser_password"], keys["custos_password"]
+                layout,
+                ports["postgresql"],
+                keys["superuser_password"],
+                keys["custos_password"],
+                auth_pw,
             )
-            postgres.write_bouncer_config(layout, who, ports["postgresql"], verifier)
+            postgres.write_bouncer_config(layout, who, ports["postgresql"], verifier, auth_pw)
         say(f"starting pgbouncer (TLS) on 127.0.0.1:{ports['postgresql']}")
         if postgres.bouncer_pid(layout, programs) is None:
             check_ports_free({"postgresql": ports["postgresql"]}, "; stop what holds it")

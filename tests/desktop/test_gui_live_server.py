@@ -1,0 +1,72 @@
+"""The live view on an agency server: the window's ``LiveView`` (the thread that hands the core's
+change feed to the GUI) reports what another workstation ingests, woken by the server's
+announcement of the commit (``LISTEN``/``NOTIFY``), without the analyst pressing F5. The desktop
+does not open server vaults yet, so the ``LiveView`` object runs on a server session directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from serverkit import TrialServer
+
+import vault.changes
+from desktop.live import LiveView
+from vault.backend import Server
+from vault.changes import Changes
+from vault.session import Session
+
+
+def test_items_another_workstation_ingests_are_announced_to_the_open_window(
+    qtbot,
+    trial_server: TrialServer,
+    server_place: Server,
+    server_alice: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(vault.changes, "NOTIFIED_POLL_SECONDS", 3600.0)  # no look but on NOTIFY
+    live = LiveView(server_alice)
+    shown: list[Changes] = []
+    live.changed.connect(shown.append)
+    live.start()
+    try:
+        assert live.watching.wait(30)
+        trial_server.ingest_elsewhere(server_place, tmp_path / "there", 12)
+        qtbot.waitUntil(lambda: sum(c.items for c in shown) == 12, timeout=60_000)
+    finally:
+        live.stop()
+
+
+def test_enrolling_this_workstation_on_a_server_shows_its_login_once(
+    qtbot,
+    server_place: Server,
+    server_alice: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from guikit import settle, sign_in
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop.controller import Controller
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "machine"))
+    controller = Controller(server_place)
+    try:
+        window = sign_in(controller, qtbot)
+        page = window.show_area("admin")
+        settle(qtbot, window)
+        box = page.workstations
+        dialog = box.ask_enrol()
+        dialog.setTextValue("desk-1")
+        dialog.accept()
+        qtbot.waitUntil(lambda: isinstance(box.dialog, QMessageBox), timeout=30_000)
+        shown = box.dialog.text()
+        assert "shown this once and kept nowhere" in shown
+        assert "user custos_ws_" in shown and "password " in shown
+        assert "--server postgresql://custos_ws_" in shown
+        box.dialog.accept()
+    finally:
+        controller._close_session()
+        if controller.dialog is not None:
+            controller.dialog.close()
