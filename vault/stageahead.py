@@ -243,9 +243,11 @@ def _stage(
             os.posix_fadvise(src, 0, 0, os.POSIX_FADV_SEQUENTIAL)
         name = uuid.uuid4().hex
         tmp = os.path.join(tmp_dir, name)
+        # Named to the parent before it exists: a kill between the two would otherwise leave a
+        # file the parent never heard of (its close removes the names it was told).
+        say("T", name)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         held.append(fd)
-        say("T", name)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         if os.stat(tmp).st_ino != os.fstat(fd).st_ino:
             return None  # a vault opened meanwhile emptied tmp/ before the lock was taken
