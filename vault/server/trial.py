@@ -190,7 +190,15 @@ def up(
     programs.check()
     who = account()
     layout = Layout(folder)
-    if not check_folder(folder):
+    try:
+        there = check_folder(folder)
+    except UserError:
+        if folder.is_symlink() or not folder.is_dir():
+            raise
+        # Files but no server.json yet: another `up` may be making the server right now.
+        # Decided under the folder's lock below, where a foreign folder is refused the same.
+        there = True
+    if not there:
         base = DEFAULT_PORT_BASE if port_base is None else port_base
         check_ports_free(ports_of(base), "; choose other ports with --port-base")
         _check_reachable(folder, who)
