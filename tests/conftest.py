@@ -69,3 +69,14 @@ def server_alice(
     create_case(session, "C-1", "Harbour seizure", ["drug trafficking"])
     yield session
     session.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the server run of a ``local_only`` test (it is not a skip: it never ran)."""
+    keep, drop = [], []
+    for item in items:
+        server_run = item.get_closest_marker("server") is not None
+        (drop if server_run and item.get_closest_marker("local_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
