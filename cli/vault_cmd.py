@@ -9,7 +9,9 @@ import click
 
 from cli.common import ask_password, emit_json, err, out, run_job, signed_in, target_label
 from cli.common import target as vault_target
-from service.opener import init_vault, recover
+from cli.workstation_cmd import say_enrolled
+from service.opener import init_agency_vault, init_vault, recover
+from vault import workstations
 from vault.errors import IntegrityFault, UserError
 from vault.fsutil import atomic_write
 from vault.jobs import CancelToken
@@ -25,26 +27,51 @@ from vault.verify import VerifyJob, VerifyReport
     help="Write the new recovery identity here (hand it to the agency's escrow).",
 )
 @click.option("--recovery-recipient", help="Use an existing agency recovery recipient (age1...).")
+@click.option(
+    "--workstation",
+    help="On an agency server: the name this machine is enrolled under as the vault's first "
+    "workstation (default: its host name).",
+)
 @click.pass_context
 def init(
     ctx: click.Context,
     admin: str,
     recovery_identity_out: str | None,
     recovery_recipient: str | None,
+    workstation: str | None,
 ) -> None:
-    """Create a new vault with its first administrator."""
+    """Create a new vault with its first administrator (on an agency server, also enrol this
+    machine as its first workstation)."""
     if recovery_identity_out and recovery_recipient:
         raise UserError("give either --recovery-identity-out or --recovery-recipient, not both")
     target = Path(recovery_identity_out) if recovery_identity_out else None
     if target and os.path.lexists(target):
         raise UserError(f"{target}: already exists; not overwritten")
     where = vault_target(ctx)
+    if isinstance(where, Path) and workstation is not None:
+        raise UserError(
+            "--workstation is for an agency server; on a local vault enrol with "
+            "'custos workstation enrol NAME'"
+        )
+    station = None
+    if not isinstance(where, Path):
+        station = workstations.check_name(workstation or workstations.default_name())
     check_new_vault(where)  # before asking for a password
     # CUSTOS_NEW_PASSWORD as for every new password; CUSTOS_PASSWORD for older scripts
     password = ask_password(f"Password for {admin}", "CUSTOS_NEW_PASSWORD", True, "CUSTOS_PASSWORD")
-    session, identity = init_vault(where, admin, password, recovery_recipient)
+    enrolled = None
+    if station is None:
+        session, identity = init_vault(where, admin, password, recovery_recipient)
+    else:
+        assert not isinstance(where, Path)
+        session, identity, enrolled = init_agency_vault(
+            where, admin, password, station, recovery_recipient
+        )
+        key = workstations.key_path(session.config.vault_id)
     session.close()
     out.print(f"vault created at {target_label(where)}", markup=False)
+    if enrolled is not None:
+        say_enrolled(enrolled, key)
     if identity is not None:
         text = (
             f"# Custos recovery identity for the vault at {target_label(where)}\n"

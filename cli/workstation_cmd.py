@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from cli.common import emit_json, out, signed_in
@@ -21,6 +23,12 @@ def enrol(ctx: click.Context, name: str) -> None:
     with signed_in(ctx) as session:
         done = workstations.enrol(session, name)
         path = workstations.key_path(session.config.vault_id)
+    say_enrolled(done, path)
+
+
+def say_enrolled(done: workstations.Enrolled, path: Path) -> None:
+    """What an enrolment tells the admin: the key's fingerprint and place, and on a server the
+    workstation's own PostgreSQL login (its password shown this once)."""
     out.print(f"enrolled workstation {done.name} (key {done.fingerprint})", markup=False)
     out.print(f"its key is kept at {path} (this user's alone)", markup=False)
     if done.login is not None:

@@ -19,7 +19,7 @@ from matching.ingested import DERIVE as PDQ_OF_PHOTOS
 from matching.ingested import on_acquired as matching_acquired
 from matching.models import LAYER as MATCHING
 from vault import session as _session
-from vault import signin
+from vault import signin, workstations
 from vault.agefmt import Identity
 from vault.backend import Server
 from vault.errors import AuthenticationFailed, DiskFull, disk_full
@@ -113,6 +113,29 @@ def init_vault(
     session and the new recovery identity (if made here)."""
     with _full_disk_said(local_folder(where)):
         return _session.init_vault(where, admin, password, SCHEMA, recovery_recipient, kdf)
+
+
+def init_agency_vault(
+    where: Server,
+    admin: str,
+    password: str,
+    workstation: str,
+    recovery_recipient: str | None = None,
+    kdf: KdfParams | None = None,
+) -> tuple[Session, Identity | None, workstations.Enrolled]:
+    """``init`` on an empty agency server: the agency vault, and the machine this runs on
+    enrolled as its first workstation ``workstation`` (its own signing key and PostgreSQL
+    login): every desk that writes to an agency vault is one an admin enrolled. The name is
+    checked before anything is made; if the enrolment fails, the vault stays made and the
+    refusal says how to enrol afterwards."""
+    name = workstations.check_name(workstation)
+    session, identity = init_vault(where, admin, password, recovery_recipient, kdf)
+    try:
+        enrolled = workstations.enrol(session, name)
+    except BaseException:
+        session.close()
+        raise
+    return session, identity, enrolled
 
 
 def recover(where: Path | Server, identity_text: str, admin: str, password: str) -> Session:

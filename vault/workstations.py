@@ -247,7 +247,18 @@ def check_writer(db: DbSession, name: str) -> None:
 
 
 # --- enrol, revoke, list (admin) ------------------------------------------------------------
-def _check_name(name: str) -> str:
+def default_name() -> str:
+    """The name ``init`` enrols this machine under when none is given: its host name's first
+    label, kept to the characters a workstation name allows."""
+    import socket
+
+    host = socket.gethostname().split(".")[0]
+    name = re.sub(r"[^A-Za-z0-9._-]", "-", host).lstrip("._-")[:64]
+    return name if name and name.lower() != SHARED else "workstation-1"
+
+
+def check_name(name: str) -> str:
+    """``name`` stripped, or a one-line refusal (before anything is made under it)."""
     name = name.strip()
     if not _NAME.fullmatch(name):
         raise UserError(
@@ -266,7 +277,7 @@ def enrol(session: Session, name: str) -> Enrolled:
     from vault.session import now
 
     session.require("workstation.manage", target="workstations")
-    name = _check_name(name)
+    name = check_name(name)
     path = key_path(session.config.vault_id)
     current = session.workstation
     with session.db() as db:

@@ -30,8 +30,13 @@ def place(trial_server: TrialServer) -> Iterator[Server]:
 
 @pytest.fixture()
 def env(trial_server: TrialServer, place: Server, tmp_path: Path) -> dict[str, str]:
-    """The server, its credentials, and this workstation's cache folder of the test's own."""
-    return {**trial_server.env_for(place), "CUSTOS_CACHE_DIR": str(tmp_path / "cache")}
+    """The server, its credentials, and this workstation's cache folder and key folder (where
+    ``init`` keeps the key it enrols this machine with) of the test's own."""
+    return {
+        **trial_server.env_for(place),
+        "CUSTOS_CACHE_DIR": str(tmp_path / "cache"),
+        "XDG_DATA_HOME": str(tmp_path / "machine"),
+    }
 
 
 @pytest.fixture()

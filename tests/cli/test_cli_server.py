@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -94,6 +95,41 @@ def test_init_on_a_server_then_ingest_real_photos_list_export_audit_and_verify(
     assert len(list(trial_server.store_of(place).names("blobs"))) == count
     kept = {p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()}
     assert kept <= {"signin.json", "lock"}
+
+
+def test_init_on_a_server_enrols_this_machine_whose_own_login_then_works(
+    trial_server: TrialServer, place: Server, env: dict[str, str], tmp_path: Path
+) -> None:
+    """The issue: "``init`` on an empty server creates the agency vault and enrols this
+    workstation". The key stays on this machine, the workstation's own PostgreSQL login is
+    shown once, and a command run with that login signs its entries as the workstation."""
+    made = _cli(
+        "init", "--admin", "alice", "--workstation", "desk-1",
+        "--recovery-identity-out", str(tmp_path / "recovery.txt"), tmp_path=tmp_path, env=env,
+    )  # fmt: skip
+    said = _ok(made)
+    assert "enrolled workstation desk-1 (key " in said
+    keys = list((tmp_path / "machine" / "custos" / "workstations").glob("*.key"))
+    assert len(keys) == 1 and keys[0].stat().st_mode & 0o077 == 0
+    login = re.search(r"PostgreSQL login: user (\S+), password (\S+) ", said)
+    url = re.search(r"--server (\S+)", said)
+    assert login and url and login.group(2) not in env.values()
+    listed = _ok(_cli("workstation", "list", tmp_path=tmp_path, env=env))
+    assert re.search(r"^\* desk-1\s", listed, re.M), listed  # this machine, marked
+    own = {**env, "CUSTOS_SERVER": url.group(1), "PGPASSWORD": login.group(2)}
+    _ok(_cli("case", "create", "C-9", "--title", "Docks", tmp_path=tmp_path, env=own))
+    entries = json.loads(_ok(_cli("audit", "--json", tmp_path=tmp_path, env=own)))
+    made_case = next(e for e in entries if e["action"] == "case.created")
+    assert made_case["workstation"] == "desk-1"
+    _ok(_cli("verify", tmp_path=tmp_path, env=own))
+
+
+def test_init_refuses_a_bad_workstation_name_before_making_anything(
+    place: Server, env: dict[str, str], tmp_path: Path
+) -> None:
+    bad = _cli("init", "--admin", "alice", "--workstation", "../etc", tmp_path=tmp_path, env=env)
+    assert "is not a workstation name" in one_error_line(bad, 2)
+    _init(tmp_path, env)  # the server is still empty: init works
 
 
 def test_init_on_a_server_that_holds_a_vault_is_one_line(
