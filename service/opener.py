@@ -125,13 +125,14 @@ def init_agency_vault(
 ) -> tuple[Session, Identity | None, workstations.Enrolled]:
     """``init`` on an empty agency server: the agency vault, and the machine this runs on
     enrolled as its first workstation ``workstation`` (its own signing key and PostgreSQL
-    login): every desk that writes to an agency vault is one an admin enrolled. The name is
-    checked before anything is made; if the enrolment fails, the vault stays made and the
-    refusal says how to enrol afterwards."""
+    login), and the vault's shared key revoked: every desk that writes to an agency vault is
+    one an admin enrolled (``custos workstation enrol NAME`` on that desk). The name is checked
+    before anything is made."""
     name = workstations.check_name(workstation)
     session, identity = init_vault(where, admin, password, recovery_recipient, kdf)
     try:
         enrolled = workstations.enrol(session, name)
+        workstations.revoke(session, workstations.SHARED)
     except BaseException:
         session.close()
         raise

@@ -9,7 +9,8 @@ the same registry as rows, audited like any other table, for the check every wri
 *shared* workstation, named ``shared``: entries it signs name no workstation (``""``), as all
 entries did before workstations existed, so old vaults and their chains verify unchanged. On a
 local vault a process with no enrolled key for the vault signs with it; once an admin revokes
-``shared``, only enrolled workstations write (the server back end starts that way).
+``shared``, only enrolled workstations write (an agency vault made by ``custos init`` on a
+server starts that way: ``service.opener.init_agency_vault``).
 
 **A workstation's key** lives on that machine, never in the shared database:
 ``$XDG_DATA_HOME/custos/workstations/<vault id>.key`` (``~/.local/share/...``), mode 0600, owned

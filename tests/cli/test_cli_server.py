@@ -122,6 +122,15 @@ def test_init_on_a_server_enrols_this_machine_whose_own_login_then_works(
     made_case = next(e for e in entries if e["action"] == "case.created")
     assert made_case["workstation"] == "desk-1"
     _ok(_cli("verify", tmp_path=tmp_path, env=own))
+    # another machine (no key of its own) may read, but writes only once an admin enrols it
+    elsewhere = {**env, "XDG_DATA_HOME": str(tmp_path / "other-machine")}
+    assert "C-9" in _ok(_cli("case", "list", tmp_path=tmp_path, env=elsewhere))
+    refused = _cli("case", "create", "C-8", "--title", "Quay", tmp_path=tmp_path, env=elsewhere)
+    assert "this workstation is not enrolled; an admin runs custos workstation enrol NAME here" in (
+        one_error_line(refused, 4)
+    )
+    _ok(_cli("workstation", "enrol", "desk-2", tmp_path=tmp_path, env=elsewhere))
+    _ok(_cli("case", "create", "C-8", "--title", "Quay", tmp_path=tmp_path, env=elsewhere))
 
 
 def test_init_refuses_a_bad_workstation_name_before_making_anything(

@@ -39,8 +39,9 @@ def test_sign_in_on_a_server_and_see_another_workstations_items(
     env = {
         **trial_server.env_for(place),
         "CUSTOS_CACHE_DIR": str(tmp_path / "cli-cache"),
-        "XDG_DATA_HOME": str(tmp_path / "cli-machine"),  # init enrols the CLI's machine
+        "XDG_DATA_HOME": str(tmp_path / "machine"),  # init enrols this machine
     }
+    monkeypatch.setenv("XDG_DATA_HOME", env["XDG_DATA_HOME"])  # the GUI runs on the same desk
     _cli(tmp_path, env, "init", "--admin", "alice", "--recovery-identity-out", str(tmp_path / "r"))
     _cli(tmp_path, env, "case", "create", "C-1", "--title", "Harbour")
     monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "gui-cache"))
