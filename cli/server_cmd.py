@@ -115,10 +115,17 @@ def env(folder: Path) -> None:
 
 
 @server.command("check")
-@click.option("--server", "url", help=f"The server's URL (default: {addr.ENV_URL}).")
-def check(url: str | None) -> None:
+@click.option(
+    "--server",
+    "url",
+    help=f"The server's URL (default: --server before the command, else {addr.ENV_URL}).",
+)
+@click.pass_context
+def check(ctx: click.Context, url: str | None) -> None:
     """Connect to the agency server (TLS, verified) and its S3 store; one line per problem."""
-    url = url or os.environ.get(addr.ENV_URL)
+    from cli.common import server_url
+
+    url = url or server_url(ctx.find_root().obj or {})
     if not url:
         raise UserError(f"no server given: use --server URL or set {addr.ENV_URL}")
     where = addr.parse(url)

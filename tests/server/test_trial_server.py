@@ -164,6 +164,11 @@ def test_up_again_says_already_running_status_env_and_check_from_the_cli(
     ]
     nobody = custos("server", "check", env={**env, "PGPASSWORD": ""} | {"CUSTOS_SERVER": ""})
     assert "no server given" in one_clear_line(nobody)
+    named = custos(
+        "--server", trial_server.url, "server", "check", env={**env, "CUSTOS_SERVER": ""}
+    )
+    assert named.returncode == 0, named.stderr  # the global --server, as every command takes it
+    assert "bucket custos answers" in named.stdout
 
 
 def test_a_crashed_server_is_started_again_and_stale_pids_are_never_killed(tmp_path: Path) -> None:
