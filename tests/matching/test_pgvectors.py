@@ -323,3 +323,24 @@ def test_an_ivfflat_index_shortlists_and_the_rerank_is_exact(
             ivf.build_index(lists=0)
     with pytest.raises(ValueError, match="unknown index kind 'annoy'"):
         VectorStore([object()], index="annoy")  # type: ignore[list-item]
+
+
+def test_an_ivfflat_build_is_a_job_too_and_a_cancel_leaves_no_index(
+    pg: Postgres, store: VectorStore
+) -> None:
+    refs = _people(500, 4, seed=33)
+    with VectorStore.connect(pg.conninfo, table=store.table, index="ivfflat") as ivf:
+        ids = ivf.insert(refs)
+        token = CancelToken()
+        with pytest.raises(Cancelled):
+            BuildIndexJob(ivf, lists=10, cancel=token).run(lambda _: token.cancel())
+        assert (
+            ivf.sizes()["index_bytes"] == 0 and _index_of(pg.conninfo, ivf.table, "ivfflat") is None
+        )
+        events: list[Progress] = []
+        sizes = BuildIndexJob(ivf, lists=10).run(events.append)  # type: ignore[arg-type]
+        assert sizes["rows"] == len(refs) and sizes["index_bytes"] > 0
+        index = _index_of(pg.conninfo, ivf.table, "ivfflat")
+        assert index is not None and "lists='10'" in index[1]
+        assert _index_of(pg.conninfo, ivf.table, "hnsw") is None  # one index kind per table
+        assert (ivf.search(refs[:5], 1, ivf_probes=10).ids[:, 0] == ids[:5]).all()
