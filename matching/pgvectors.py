@@ -16,10 +16,9 @@ wider than ``k`` absorbs the half-precision order at its edge). ``index="ivfflat
 pgvector's IVFFlat instead (``lists`` k-means lists, trained on the rows present, so built after
 the bulk load; a search scans the ``ivf_probes`` nearest lists with exact distances, under
 ``ivfflat.iterative_scan`` and with the sequential scan disabled so the planner keeps the index):
-at 1M a build of 2 minutes (under heavy load) against HNSW's 21 and about half the index
-(a quarter over ``halfvec``, whose scans reached recall@50 0.99 at a smaller multiple of exact
-search than HNSW's, though under load and not side by side: PERFORMANCE.md). HNSW stays the
-default until a quiet comparison decides.
+at 1M a build of 2 minutes (under heavy load) against HNSW's 21 and half the index (a quarter
+over ``halfvec``), searches at recall@50 0.99 in HNSW's range of time, not faster
+(PERFORMANCE.md). HNSW stays the default.
 
 - **Insert** in bulk: one ``COPY ... FROM STDIN (FORMAT BINARY)`` per block, its bytes laid out by
   numpy (PostgreSQL's binary COPY: signature, then per row a field count, the 16-byte id, and the
@@ -83,12 +82,12 @@ DEFAULT_LISTS = 1000
 
 DEFAULT_IVF_PROBES = 170
 """IVFFlat lists scanned per probe unless given (meant for ~1000 lists). On the benchmark's
-synthetic 1M gallery with 1000 lists, measured under heavy load against exact numpy search of the
-whole gallery in the same run: over ``halfvec`` (build 1.5 min, index 274 MB, shortlist 64)
-recall@50 0.993 at 4.5-4.7x exact numpy (150 lists: 0.989 at 4.0-4.1x); over float32 (build 1.9
-min, index 525 MB) 0.988 at 6.5x (150) and 0.995 at 7.3-8.7x (200). HNSW (the default) gave
-0.991 at 7.1x on the quiet machine; the two were not measured side by side at 1M
-(PERFORMANCE.md, "1:N on the server", session 8)."""
+synthetic 1M gallery with 1000 lists, under heavy load: over ``halfvec`` (build 1.5 min, index
+274 MB, shortlist 64) recall@50 0.993 at 8.6-9.6x the time of exact numpy search of the whole
+gallery timed beside it (4.5-4.7x against an anchor timed once at the start of a run); over
+float32 (build 1.9 min, index 525 MB) 0.988 at 150 lists and 0.995 at 200. HNSW (the default)
+gave 0.991 at 7.1x on the quiet machine: not beaten (PERFORMANCE.md, "1:N on the server",
+session 8)."""
 
 _MAX_IVF_LISTS = 32768  # pgvector's limit on lists (and so on probes)
 _IVF_WORK_MEM = "64MB"
