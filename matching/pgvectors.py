@@ -15,10 +15,10 @@ vectors, so the shortlist comes back in float32 and the re-rank stays exact (a s
 wider than ``k`` absorbs the half-precision order at its edge). ``index="ivfflat"`` builds
 pgvector's IVFFlat instead (``lists`` k-means lists, trained on the rows present, so built after
 the bulk load; a search scans the ``ivf_probes`` nearest lists with exact distances, under
-``ivfflat.iterative_scan`` and with the sequential scan disabled so the planner keeps the index):
-at 1M a build of 2 minutes (under heavy load) against HNSW's 21 and half the index (a quarter
-over ``halfvec``), searches at recall@50 0.99 in HNSW's range of time, not faster
-(PERFORMANCE.md). HNSW stays the default.
+``ivfflat.iterative_scan`` and with the sequential scan disabled so the planner keeps the index
+however many lists are scanned): at 1M a build of 2 minutes (under heavy load) against HNSW's 21
+and half the index (a quarter over ``halfvec``), searches at recall@50 0.99 in HNSW's range of
+time, not faster (PERFORMANCE.md). HNSW stays the default.
 
 - **Insert** in bulk: one ``COPY ... FROM STDIN (FORMAT BINARY)`` per block, its bytes laid out by
   numpy (PostgreSQL's binary COPY: signature, then per row a field count, the 16-byte id, and the
@@ -422,8 +422,9 @@ class VectorStore:
                 raise VectorInputError(
                     f"probes: IVFFlat lists to scan must be 1-{_MAX_IVF_LISTS}, got {ivf_probes}"
                 )
-            # the planner's cost model for IVFFlat grows with the lists scanned and would pick a
-            # full scan and sort at a few hundred: the index is what this query is for
+            # the planner's cost for IVFFlat grows with the lists scanned: at 1M with 1000 lists
+            # it keeps the index up to 500 scanned and picks a full scan and sort when all are
+            # (exact, but then the index is not what answers): the index is what this query is for
             settings = {
                 "ivfflat.probes": str(int(ivf_probes)),
                 "ivfflat.iterative_scan": "relaxed_order",
