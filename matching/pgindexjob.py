@@ -1,4 +1,5 @@
-"""Building the server's HNSW index as a job: progress from PostgreSQL, a cancel token in.
+"""Building the server's index (HNSW or IVFFlat) as a job: progress from PostgreSQL, a cancel
+token in.
 
 A million references take minutes (PERFORMANCE.md, "1:N on the server"), so the build is long
 work like any other (:mod:`vault.jobs`): the ``CREATE INDEX`` runs on the store's first
@@ -16,7 +17,7 @@ from typing import Any
 
 from psycopg import sql
 
-from matching.pgvectors import DEFAULT_EF_CONSTRUCTION, DEFAULT_M, VectorStore
+from matching.pgvectors import DEFAULT_EF_CONSTRUCTION, DEFAULT_LISTS, DEFAULT_M, VectorStore
 from vault.errors import Cancelled
 from vault.jobs import CancelToken, Emit, Progress
 
@@ -24,7 +25,7 @@ _POLL_SECONDS = 0.5
 
 
 class BuildIndexJob:
-    """Build ``store``'s HNSW index (``m``, ``ef_construction``; see
+    """Build ``store``'s index (HNSW: ``m``, ``ef_construction``; IVFFlat: ``lists``; see
     :meth:`VectorStore.build_index`); ``run`` returns the store's sizes afterwards."""
 
     def __init__(
@@ -33,6 +34,7 @@ class BuildIndexJob:
         m: int = DEFAULT_M,
         ef_construction: int = DEFAULT_EF_CONSTRUCTION,
         *,
+        lists: int = DEFAULT_LISTS,
         maintenance_work_mem: str = "1GB",
         workers: int = 2,
         cancel: CancelToken | None = None,
@@ -41,6 +43,7 @@ class BuildIndexJob:
         self.params: dict[str, Any] = {
             "m": m,
             "ef_construction": ef_construction,
+            "lists": lists,
             "maintenance_work_mem": maintenance_work_mem,
             "workers": workers,
         }
@@ -87,5 +90,5 @@ class BuildIndexJob:
     def _drop_index(self) -> None:
         conn = self.store.connections[0]
         conn.execute(
-            sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(f"{self.store.table}_hnsw"))
+            sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(self.store.index_name))
         )

@@ -1,5 +1,5 @@
-"""Watchlist reference embeddings on the agency server: PostgreSQL + pgvector (HNSW), a shortlist
-re-ranked exactly on the workstation.
+"""Watchlist reference embeddings on the agency server: PostgreSQL + pgvector (HNSW, or IVFFlat
+by choice), a shortlist re-ranked exactly on the workstation.
 
 The server table holds two columns and nothing else::
 
@@ -12,7 +12,13 @@ dlib embeddings (:mod:`matching.distance`), which is pgvector's ``<->``. With ``
 index is built over ``embedding::halfvec(128)`` (``halfvec_l2_ops``: the graph holds 16-bit
 floats, a quarter smaller) and searched by the same expression; the table keeps the float32
 vectors, so the shortlist comes back in float32 and the re-rank stays exact (a shortlist a little
-wider than ``k`` absorbs the half-precision order at its edge).
+wider than ``k`` absorbs the half-precision order at its edge). ``index="ivfflat"`` builds
+pgvector's IVFFlat instead (``lists`` k-means lists, trained on the rows present, so built after
+the bulk load; a search scans the ``ivf_probes`` nearest lists with exact distances, under
+``ivfflat.iterative_scan`` and with the sequential scan disabled so the planner keeps the index
+however many lists are scanned): at 1M a build of 2 minutes (under heavy load) against HNSW's 21
+and half the index (a quarter over ``halfvec``), searches at recall@50 0.99 in HNSW's range of
+time, not faster (PERFORMANCE.md). HNSW stays the default.
 
 - **Insert** in bulk: one ``COPY ... FROM STDIN (FORMAT BINARY)`` per block, its bytes laid out by
   numpy (PostgreSQL's binary COPY: signature, then per row a field count, the 16-byte id, and the
@@ -65,6 +71,28 @@ and recall@10 0.998 at 18-21 ms/probe; 400 gives 0.980 at 11-15 ms/probe (m 16,
 ef_construction 64 gave 0.922 there): PERFORMANCE.md, "1:N on the server"."""
 
 _MAX_EF_SEARCH = 1000  # pgvector's limit
+
+INDEX_KINDS = ("hnsw", "ivfflat")
+"""The index a store is built and searched with: pgvector's HNSW graph (the default) or its
+IVFFlat inverted file (k-means lists; a search scans the ``ivf_probes`` nearest lists with exact
+distances)."""
+
+DEFAULT_LISTS = 1000
+"""IVFFlat lists unless given (pgvector's advice for 1M rows: rows / 1000)."""
+
+DEFAULT_IVF_PROBES = 170
+"""IVFFlat lists scanned per probe unless given (meant for ~1000 lists). On the benchmark's
+synthetic 1M gallery with 1000 lists, under heavy load: over ``halfvec`` (build 1.5 min, index
+274 MB, shortlist 64) recall@50 0.993 at 8.6-9.6x the time of exact numpy search of the whole
+gallery timed beside it (4.5-4.7x against an anchor timed once at the start of a run); over
+float32 (build 1.9 min, index 525 MB) 0.988 at 150 lists and 0.995 at 200. HNSW (the default)
+gave 0.991 at 7.1x on the quiet machine: not beaten (PERFORMANCE.md, "1:N on the server",
+session 8)."""
+
+_MAX_IVF_LISTS = 32768  # pgvector's limit on lists (and so on probes)
+_IVF_WORK_MEM = "64MB"
+"""work_mem of an IVFFlat search: pgvector sorts every tuple of the scanned lists, and at the
+default 4 MB the sort of 300 lists of a 1M table spilled to temporary files."""
 _COPY_BLOCK = 65_536  # rows per COPY write (35 MB of COPY data)
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _COPY_TRAILER = struct.pack(">h", -1)
@@ -187,12 +215,16 @@ class VectorStore:
         table: str = DEFAULT_TABLE,
         *,
         halfvec: bool = False,
+        index: str = "hnsw",
     ) -> None:
         if not connections:
             raise ValueError("at least one connection is needed")
+        if index not in INDEX_KINDS:
+            raise ValueError(f"unknown index kind {index!r} (one of {', '.join(INDEX_KINDS)})")
         self.connections = list(connections)
         self.table = table
         self.halfvec = halfvec
+        self.index = index
         self._pool: ThreadPoolExecutor | None = None
 
     @classmethod
@@ -204,10 +236,11 @@ class VectorStore:
         connections: int = 2,
         *,
         halfvec: bool = False,
+        index: str = "hnsw",
     ) -> Iterator[VectorStore]:
         """A store over ``connections`` new connections to ``conninfo`` (closed on exit)."""
         conns = [psycopg.connect(conninfo, autocommit=True) for _ in range(connections)]
-        store = cls(conns, table, halfvec=halfvec)
+        store = cls(conns, table, halfvec=halfvec, index=index)
         try:
             yield store
         finally:
@@ -248,18 +281,35 @@ class VectorStore:
                 ).format(self._ident(), sql.Literal(ID_BYTES), sql.Literal(EMBEDDING_DIM))
             )
 
+    @property
+    def index_name(self) -> str:
+        """The index's name: ``<table>_hnsw`` or ``<table>_ivfflat``."""
+        return f"{self.table}_{self.index}"
+
     def build_index(
         self,
         m: int = DEFAULT_M,
         ef_construction: int = DEFAULT_EF_CONSTRUCTION,
         *,
+        lists: int = DEFAULT_LISTS,
         maintenance_work_mem: str = "1GB",
         workers: int = 2,
     ) -> None:
-        """Build the HNSW index (``vector_l2_ops``, or ``halfvec_l2_ops`` over the half-precision
-        cast: Euclidean, Custos's distance). The graph is
-        built in memory when it fits in ``maintenance_work_mem`` (much faster), by ``workers``
-        parallel maintenance workers besides the leader."""
+        """Build the store's index over ``vector_l2_ops``, or ``halfvec_l2_ops`` over the
+        half-precision cast (Euclidean, Custos's distance): HNSW (``m``, ``ef_construction``;
+        the graph is built in memory when it fits in ``maintenance_work_mem``, much faster) or
+        IVFFlat (``lists`` k-means lists, trained on the rows present: build it after the bulk
+        load). ``workers`` parallel maintenance workers besides the leader."""
+        if self.index == "hnsw":
+            method = sql.SQL("hnsw")
+            options = sql.SQL("m = {}, ef_construction = {}").format(
+                sql.Literal(int(m)), sql.Literal(int(ef_construction))
+            )
+        else:
+            if not 1 <= int(lists) <= _MAX_IVF_LISTS:
+                raise VectorInputError(f"IVFFlat lists must be 1-{_MAX_IVF_LISTS}, got {lists}")
+            method = sql.SQL("ivfflat")
+            options = sql.SQL("lists = {}").format(sql.Literal(int(lists)))
         conn = self._conn
         with conn.transaction():
             conn.execute(
@@ -268,16 +318,13 @@ class VectorStore:
                 (maintenance_work_mem, str(workers)),
             )
             conn.execute(
-                sql.SQL(
-                    "CREATE INDEX IF NOT EXISTS {} ON {} USING hnsw ({} {}) "
-                    "WITH (m = {}, ef_construction = {})"
-                ).format(
-                    sql.Identifier(f"{self.table}_hnsw"),
+                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING {} ({} {}) WITH ({})").format(
+                    sql.Identifier(self.index_name),
                     self._ident(),
+                    method,
                     self._key("embedding"),
                     sql.SQL("halfvec_l2_ops" if self.halfvec else "vector_l2_ops"),
-                    sql.Literal(int(m)),
-                    sql.Literal(int(ef_construction)),
+                    options,
                 )
             )
 
@@ -291,7 +338,7 @@ class VectorStore:
             ).format(self._ident()),
             (
                 self._ident().as_string(conn),
-                sql.Identifier(f"{self.table}_hnsw").as_string(conn),
+                sql.Identifier(self.index_name).as_string(conn),
             ),
         ).fetchone()
         assert row is not None
@@ -353,22 +400,46 @@ class VectorStore:
     # -- searching -------------------------------------------------------------------------------
 
     def shortlist(
-        self, probes: Any, width: int, ef_search: int = DEFAULT_EF_SEARCH
+        self,
+        probes: Any,
+        width: int,
+        ef_search: int = DEFAULT_EF_SEARCH,
+        *,
+        ivf_probes: int = DEFAULT_IVF_PROBES,
     ) -> tuple[Shortlist, np.ndarray]:
-        """Each probe's ``width`` nearest stored vectors by the HNSW index: ``(shortlist, cand)``,
-        ``cand`` (P, width) rows of the shortlist per probe (-1 where fewer came back)."""
+        """Each probe's ``width`` nearest stored vectors by the store's index: ``(shortlist,
+        cand)``, ``cand`` (P, width) rows of the shortlist per probe (-1 where fewer came back).
+        HNSW searches with ``ef = max(ef_search, width)`` (at most pgvector's 1000); IVFFlat
+        scans the ``ivf_probes`` nearest lists (with iterative scan, more when they hold fewer
+        than ``width`` rows)."""
         q = checked(probes, "probes")
         width = max(1, int(width))
-        ef = min(_MAX_EF_SEARCH, max(int(ef_search), width))
+        if self.index == "hnsw":
+            ef = min(_MAX_EF_SEARCH, max(int(ef_search), width))
+            settings = {"hnsw.ef_search": str(ef)}
+        else:
+            if not 1 <= int(ivf_probes) <= _MAX_IVF_LISTS:
+                raise VectorInputError(
+                    f"probes: IVFFlat lists to scan must be 1-{_MAX_IVF_LISTS}, got {ivf_probes}"
+                )
+            # the planner's cost for IVFFlat grows with the lists scanned: at 1M with 1000 lists
+            # it keeps the index up to 500 scanned and picks a full scan and sort when all are
+            # (exact, but then the index is not what answers): the index is what this query is for
+            settings = {
+                "ivfflat.probes": str(int(ivf_probes)),
+                "ivfflat.iterative_scan": "relaxed_order",
+                "enable_seqscan": "off",
+                "work_mem": _IVF_WORK_MEM,
+            }
         parts = np.array_split(np.arange(len(q)), min(len(self.connections), len(q)))
         jobs = [(conn, q[p]) for conn, p in zip(self.connections, parts, strict=False)]
         if len(jobs) == 1:
-            results = [self._shortlist_on(jobs[0][0], jobs[0][1], width, ef)]
+            results = [self._shortlist_on(jobs[0][0], jobs[0][1], width, settings)]
         else:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(len(self.connections))
             work = self._shortlist_on
-            futures = [self._pool.submit(work, c, part, width, ef) for c, part in jobs]
+            futures = [self._pool.submit(work, c, part, width, settings) for c, part in jobs]
             results = [f.result() for f in futures]
         ids = np.concatenate([r[0] for r in results])
         vecs = np.concatenate([r[1] for r in results])
@@ -384,7 +455,7 @@ class VectorStore:
         return Shortlist(vecs, ids), cand
 
     def _shortlist_on(
-        self, conn: psycopg.Connection[Any], q: np.ndarray, width: int, ef: int
+        self, conn: psycopg.Connection[Any], q: np.ndarray, width: int, settings: dict[str, str]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One round trip: ``(ids (R,), vectors (R, 128), rows per probe (P,))``, by probe."""
         query = sql.SQL(
@@ -394,7 +465,8 @@ class VectorStore:
             "ORDER BY {} <-> {} LIMIT %s) AS v ORDER BY p.n"
         ).format(self._ident(), self._key("embedding"), self._key("p.probe"))
         with conn.transaction(), conn.cursor(binary=True) as cur:
-            cur.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(ef),))
+            names = ", ".join("set_config(%s, %s, true)" for _ in settings)
+            cur.execute(f"SELECT {names}", [x for kv in settings.items() for x in kv])
             cur.execute(query, (_probe_array(q), width))
             rows = cur.fetchall()
         n = np.fromiter((r[0] for r in rows), np.int64, len(rows)) - 1
@@ -410,15 +482,17 @@ class VectorStore:
         *,
         width: int | None = None,
         ef_search: int = DEFAULT_EF_SEARCH,
+        ivf_probes: int = DEFAULT_IVF_PROBES,
         threshold: float | None = None,
     ) -> Found:
-        """The ``k`` nearest stored references per probe: the HNSW shortlist (``width``, at least
-        ``k``) re-ranked exactly on this side (:func:`matching.index.rerank`), then only those at
-        distance <= ``threshold`` (when given) kept."""
+        """The ``k`` nearest stored references per probe: the index's shortlist (``width``, at
+        least ``k``; ``ef_search`` for HNSW, ``ivf_probes`` for IVFFlat) re-ranked exactly on this
+        side (:func:`matching.index.rerank`), then only those at distance <= ``threshold`` (when
+        given) kept."""
         q = checked(probes, "probes")
         if k < 1:
             raise VectorInputError(f"probes: k must be at least 1, got {k}")
-        short, cand = self.shortlist(q, max(k, width or k), ef_search)
+        short, cand = self.shortlist(q, max(k, width or k), ef_search, ivf_probes=ivf_probes)
         if not len(short):  # an empty table: nothing to re-rank
             none = np.zeros((len(q), k), bool)
             return Found(np.full(none.shape, np.inf, np.float32), np.zeros(none.shape, "V16"), none)

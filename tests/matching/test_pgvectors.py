@@ -43,6 +43,18 @@ def _people(n_ids: int, per: int, seed: int) -> np.ndarray:
     return refs + rng.normal(size=refs.shape).astype(np.float32) * np.float32(0.02)
 
 
+def _index_of(conninfo: str, table: str, method: str) -> tuple[str, str, str] | None:
+    """``table``'s index of access method ``method``: its name, definition and operator class."""
+    with psycopg.connect(conninfo) as conn:
+        return conn.execute(
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid), o.opcname FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+            "JOIN pg_opclass o ON o.oid = i.indclass[0] "
+            "WHERE i.indrelid = to_regclass(%s) AND a.amname = %s",
+            (f'"{table}"', method),
+        ).fetchone()
+
+
 def _recall(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean([len(set(x) & set(y)) / len(x) for x, y in zip(a, b, strict=True)]))
 
@@ -94,17 +106,14 @@ def test_a_half_precision_index_shortlists_and_the_rerank_stays_exact(
     with VectorStore.connect(pg.conninfo, table=store.table, halfvec=True) as half:
         ids = half.insert(refs)
         half.build_index()
+        index = _index_of(pg.conninfo, half.table, "hnsw")
         with psycopg.connect(pg.conninfo) as conn:
-            index = conn.execute(
-                "SELECT indexdef FROM pg_indexes WHERE tablename = %s AND indexdef LIKE %s",
-                (half.table, "%hnsw%"),
-            ).fetchone()
             kind = conn.execute(
                 "SELECT udt_name FROM information_schema.columns "
                 "WHERE table_name = %s AND column_name = 'embedding'",
                 (half.table,),
             ).fetchone()
-        assert index is not None and "halfvec_l2_ops" in index[0]
+        assert index is not None and index[2] == "halfvec_l2_ops"
         assert kind == ("vector",)  # the table keeps float32: the re-rank is exact
         exact_d, exact_rows = Gallery(refs, np.arange(len(refs))).nearest(probes, 20)
         wide = half.search(probes, 20, width=60, ef_search=400)
@@ -260,3 +269,78 @@ def test_building_the_index_is_a_job_with_progress_and_cancel(store: VectorStore
     assert events[0].done == 0 and events[-1].done == events[-1].total == 1
     assert "index of 4,000 references built" in events[-1].message
     assert (store.search(refs[:5], 1).ids[:, 0] == ids[:5]).all()
+
+
+def test_an_ivfflat_index_shortlists_and_the_rerank_is_exact(
+    pg: Postgres, store: VectorStore
+) -> None:
+    refs = _people(1500, 4, seed=31)  # 6,000 references
+    rng = np.random.default_rng(32)
+    probes = refs[rng.choice(len(refs), 50, replace=False)]
+    probes = probes + rng.normal(size=probes.shape).astype(np.float32) * np.float32(0.02)
+    exact_d, exact_rows = Gallery(refs, np.arange(len(refs))).nearest(probes, 20)
+    with VectorStore.connect(pg.conninfo, table=store.table, index="ivfflat") as ivf:
+        ids = ivf.insert(refs)
+        ivf.build_index(lists=20)
+        index = _index_of(pg.conninfo, ivf.table, "ivfflat")
+        with psycopg.connect(pg.conninfo) as conn:
+            # the query a batch runs, under the settings a search sets: the index is used
+            conn.execute("SET ivfflat.probes = 20")
+            conn.execute("SET enable_seqscan = off")
+            plan = "\n".join(
+                r[0]
+                for r in conn.execute(
+                    f'EXPLAIN SELECT id FROM "{ivf.table}" ORDER BY embedding <-> %s::vector '
+                    "LIMIT 20",
+                    ("[" + ",".join(map(str, probes[0].tolist())) + "]",),
+                ).fetchall()
+            )
+        assert index is not None and index[0] == ivf.index_name == f"{ivf.table}_ivfflat"
+        assert "USING ivfflat (embedding) WITH (lists='20')" in index[1]
+        assert index[2] == "vector_l2_ops"  # Euclidean, as Custos
+        assert f"Index Scan using {ivf.index_name}" in plan
+        assert ivf.sizes()["index_bytes"] > 0
+
+        # every list scanned: the exact search's ids, in its order, with its distances
+        every = ivf.search(probes, 20, ivf_probes=20)
+        assert (every.ids == ids[exact_rows]).all()
+        np.testing.assert_allclose(every.distances, exact_d, atol=1e-5)
+        # one list of 20 scanned: fewer true neighbours, yet whatever is found is ranked by
+        # its exact distance, and a wider scan finds at least as many
+        recalls = []
+        for lists in (1, 4, 20):
+            found = ivf.search(probes, 20, ivf_probes=lists)
+            assert found.found.all()  # iterative scan goes on while a list holds too few
+            assert np.all(np.diff(found.distances, axis=1) >= 0)
+            recalls.append(_recall(found.ids.view("S16"), ids[exact_rows].view("S16")))
+        assert recalls[0] <= recalls[1] <= recalls[2] == 1.0 and recalls[0] < 1.0
+
+        # the knobs are checked before anything is sent
+        for bad in (0, 40_000):
+            with pytest.raises(VectorInputError, match="IVFFlat lists to scan must be 1-32768"):
+                ivf.search(probes, 5, ivf_probes=bad)
+        with pytest.raises(VectorInputError, match="IVFFlat lists must be 1-32768"):
+            ivf.build_index(lists=0)
+    with pytest.raises(ValueError, match="unknown index kind 'annoy'"):
+        VectorStore([object()], index="annoy")  # type: ignore[list-item]
+
+
+def test_an_ivfflat_build_is_a_job_too_and_a_cancel_leaves_no_index(
+    pg: Postgres, store: VectorStore
+) -> None:
+    refs = _people(500, 4, seed=33)
+    with VectorStore.connect(pg.conninfo, table=store.table, index="ivfflat") as ivf:
+        ids = ivf.insert(refs)
+        token = CancelToken()
+        with pytest.raises(Cancelled):
+            BuildIndexJob(ivf, lists=10, cancel=token).run(lambda _: token.cancel())
+        assert (
+            ivf.sizes()["index_bytes"] == 0 and _index_of(pg.conninfo, ivf.table, "ivfflat") is None
+        )
+        events: list[Progress] = []
+        sizes = BuildIndexJob(ivf, lists=10).run(events.append)  # type: ignore[arg-type]
+        assert sizes["rows"] == len(refs) and sizes["index_bytes"] > 0
+        index = _index_of(pg.conninfo, ivf.table, "ivfflat")
+        assert index is not None and "lists='10'" in index[1]
+        assert _index_of(pg.conninfo, ivf.table, "hnsw") is None  # one index kind per table
+        assert (ivf.search(refs[:5], 1, ivf_probes=10).ids[:, 0] == ids[:5]).all()
