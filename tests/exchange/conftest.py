@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from exchange_kit import Kit, find_tool, new_vault, run_cli, trust
+from backendkit import BACKENDS
+from exchange_kit import Kit, agency_place, find_tool, new_vault, run_cli, trust
 
 from exchange import directory
 from vault.cases import create_case
@@ -21,13 +22,17 @@ from vault.ingest import CustodyForm, ingest
 from vault.session import Session
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=BACKENDS)
 def kit(
-    tmp_path_factory: pytest.TempPathFactory, stock_check: Callable[[Path, Session | None], None]
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    stock_check: Callable[[Path, Session | None], None],
 ) -> Iterator[Kit]:
+    """On the ``server`` run Politie NL's vault is on the trial server and BKA's stays in a
+    folder: every bundle crosses from a server vault to a local one."""
     root = tmp_path_factory.mktemp("exchange")
-    a = new_vault(root / "nl", "anna", "Politie NL", "NL")
-    b = new_vault(root / "de", "bernd", "BKA", "DE")
+    a = new_vault(agency_place(request, root / "nl"), "anna", "Politie NL", "NL")
+    b = new_vault(agency_place(request, root / "de", here=True), "bernd", "BKA", "DE")
     trust(a, b)
     directory.add_agreement(a, "BKA", "joint-operation", "CLEAR,GREEN,AMBER", "2099-12-31")
     directory.add_agreement(b, "Politie NL", "joint-operation", "CLEAR,GREEN,AMBER", "2099-12-31")

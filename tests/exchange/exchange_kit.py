@@ -11,8 +11,10 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from backendkit import vault_place
 from sqlalchemy import func, select
 
 from exchange import bagfmt, directory
@@ -20,6 +22,8 @@ from exchange.bundles import import_bundle, verify_bundle
 from exchange.errors import BundleRejected
 from exchange.export import ExportJob, ExportResult
 from service.opener import init_vault
+from vault.backend import Server
+from vault.blobs import blob_key
 from vault.cases import create_case, find_case
 from vault.jobs import ignore
 from vault.keys import KdfParams
@@ -39,7 +43,29 @@ def find_tool(name: str) -> str:
     return require_tool(name)
 
 
-def new_vault(folder: Path, user: str, agency: str, country: str) -> Session:
+def agency_place(request: pytest.FixtureRequest, folder: Path, here: bool = False) -> Any:
+    """Where an agency of a fixture parametrized with ``BACKENDS`` keeps its vault: ``folder``
+    on the ``local`` run and for an agency that stays ``here`` (on a folder in both runs: a
+    bundle then crosses between a server vault and a local one); else a database and bucket of
+    its own on the trial server, this workstation's folder for it under ``folder``'s parent
+    (``CUSTOS_CACHE_DIR`` while the fixture lasts)."""
+    if request.param == "local" or here:
+        return folder
+    env = pytest.MonkeyPatch()
+    env.setenv("CUSTOS_CACHE_DIR", str(folder.parent / "cache"))
+    request.addfinalizer(env.undo)
+    return vault_place(request, folder)
+
+
+def where(session: Session) -> Path | Server:
+    """The place ``session``'s vault is at, as a face names it: its folder, or the server."""
+    backend: Any = session.backend
+    if backend.local:
+        return session.folder
+    return Server(backend.address.url(), backend.credentials)
+
+
+def new_vault(folder: Path | Server, user: str, agency: str, country: str) -> Session:
     session, _ = init_vault(folder, user, PASSWORD, kdf=FAST_KDF)
     directory.set_agency(session, agency, country, f"desk@{country.lower()}")
     return session
@@ -114,9 +140,24 @@ class Kit:
         return ref
 
 
-def run_cli(*args: str, vault: Path, user: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CUSTOS_VAULT": str(vault), "CUSTOS_USER": user}
+def cli_env(vault: Path | Server, user: str) -> dict[str, str]:
+    """The environment of a ``custos`` process signing in to ``vault`` (a folder or a server,
+    its credentials as ``custos server env`` gives them) as ``user``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CUSTOS_VAULT", "CUSTOS_SERVER")}
+    if isinstance(vault, Server):
+        env["CUSTOS_SERVER"] = vault.url
+        env["PGPASSWORD"] = vault.credentials.password
+        env["AWS_ACCESS_KEY_ID"] = vault.credentials.access_key
+        env["AWS_SECRET_ACCESS_KEY"] = vault.credentials.secret_key
+    else:
+        env["CUSTOS_VAULT"] = str(vault)
+    env["CUSTOS_USER"] = user
     env["CUSTOS_PASSWORD"] = PASSWORD
+    return env
+
+
+def run_cli(*args: str, vault: Path | Server, user: str) -> subprocess.CompletedProcess[str]:
+    env = cli_env(vault, user)
     return subprocess.run(
         [sys.executable, "-m", "cli.main", *args],
         capture_output=True,
@@ -127,14 +168,42 @@ def run_cli(*args: str, vault: Path, user: str) -> subprocess.CompletedProcess[s
     )
 
 
+def stored(session: Session) -> list[str]:
+    """What the vault's object store holds: every path under a folder's ``blobs/`` (objects,
+    the unsettled marker, temp files), every object of a server's bucket."""
+    if session.backend.local:
+        return [str(p) for p in sorted((session.folder / "blobs").rglob("*"))]
+    store = session.backend.store
+    everything = store._client.get_paginator("list_objects_v2").paginate(Bucket=store.bucket)
+    return sorted(e["Key"] for page in everything for e in page.get("Contents", ()))
+
+
+def flip_stored_byte(session: Session, blob_name: str, at: int = -100) -> None:
+    """Flip one bit of a blob as stored (the age file): in the folder's ``blobs/``, or the
+    object in the server's bucket (through the back end's store)."""
+    if session.backend.local:
+        blob = session.blobs.path(blob_name)
+        raw = bytearray(blob.read_bytes())
+        raw[at] ^= 1
+        blob.chmod(0o600)
+        blob.write_bytes(bytes(raw))
+        return
+    store: Any = session.backend.store
+    key = blob_key(blob_name)
+    with store.open(key) as fh:
+        raw = bytearray(fh.read())
+    raw[at] ^= 1
+    store._client.put_object(Bucket=store.bucket, Key=key, Body=bytes(raw))
+
+
 def refused(kit: Kit, path: Path, *patterns: str, intact: bool = False) -> BundleRejected:
     """Import refuses ``path`` with one line matching every pattern, audited, nothing stored;
     verify lists findings too (none when ``intact``), and the receiving vault still verifies."""
     case = kit.new_case()
-    blobs = sorted((kit.b.folder / "blobs").rglob("*"))
+    blobs = stored(kit.b)
     with pytest.raises(BundleRejected) as info:
         import_bundle(kit.b, path, case)
-    assert sorted((kit.b.folder / "blobs").rglob("*")) == blobs  # nothing reached the store
+    assert stored(kit.b) == blobs  # nothing reached the store
     assert not list((kit.b.folder / "tmp").iterdir())  # staged copies removed
     message = str(info.value)
     assert "\n" not in message

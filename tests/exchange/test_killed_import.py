@@ -30,6 +30,12 @@ from vault.cases import create_case
 from vault.ingest import ingest
 from vault.jobs import Emit, Event, Progress, ignore
 
+# BKA, who imports, keeps its vault in a folder on both runs of ``kit``: the server run would
+# repeat two large imports into the same kind of vault (and the stock tools on ~120 MiB).
+pytestmark = pytest.mark.local_only(
+    "BKA imports into a folder on both runs of kit; the server run would repeat the same imports"
+)
+
 MARKER = b"CUSTOS-CLEAR-TEXT-MARKER-7f3a9c"
 FILES = 6
 
