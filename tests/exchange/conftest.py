@@ -11,6 +11,7 @@ import os
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from backendkit import BACKENDS
@@ -52,6 +53,12 @@ def kit(
     finally:
         a.close()
         b.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def place(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """Where a test's own vault goes: ``tmp_path / "v"``, or a place on the trial server."""
+    return agency_place(request, tmp_path / "v")
 
 
 @pytest.fixture(scope="session")

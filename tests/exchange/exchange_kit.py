@@ -178,22 +178,33 @@ def stored(session: Session) -> list[str]:
     return sorted(e["Key"] for page in everything for e in page.get("Contents", ()))
 
 
-def flip_stored_byte(session: Session, blob_name: str, at: int = -100) -> None:
-    """Flip one bit of a blob as stored (the age file): in the folder's ``blobs/``, or the
-    object in the server's bucket (through the back end's store)."""
+def read_stored(session: Session, blob_name: str) -> bytes:
+    """A blob as stored (the age file): its file in the folder's ``blobs/``, or its object in
+    the server's bucket (through the back end's store)."""
+    if session.backend.local:
+        return session.blobs.path(blob_name).read_bytes()
+    with session.backend.store.open(blob_key(blob_name)) as fh:
+        return fh.read()
+
+
+def write_stored(session: Session, blob_name: str, data: bytes) -> None:
+    """Replace a blob as stored, as someone with write access to the files or bucket could."""
     if session.backend.local:
         blob = session.blobs.path(blob_name)
-        raw = bytearray(blob.read_bytes())
-        raw[at] ^= 1
+        mode = blob.stat().st_mode
         blob.chmod(0o600)
-        blob.write_bytes(bytes(raw))
+        blob.write_bytes(data)
+        blob.chmod(mode)
         return
     store: Any = session.backend.store
-    key = blob_key(blob_name)
-    with store.open(key) as fh:
-        raw = bytearray(fh.read())
+    store._client.put_object(Bucket=store.bucket, Key=blob_key(blob_name), Body=data)
+
+
+def flip_stored_byte(session: Session, blob_name: str, at: int = -100) -> None:
+    """Flip one bit of a blob as stored."""
+    raw = bytearray(read_stored(session, blob_name))
     raw[at] ^= 1
-    store._client.put_object(Bucket=store.bucket, Key=key, Body=bytes(raw))
+    write_stored(session, blob_name, bytes(raw))
 
 
 def refused(kit: Kit, path: Path, *patterns: str, intact: bool = False) -> BundleRejected:
