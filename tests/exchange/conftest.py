@@ -7,7 +7,6 @@ conformant. Encrypted bundles are first opened with the stock ``age`` tool and `
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,11 +14,8 @@ from typing import Any
 
 import pytest
 from backendkit import BACKENDS
-from exchange_kit import Kit, agency_place, find_tool, new_vault, run_cli, trust
+from exchange_kit import Kit, agency_place, find_tool, made_kit, run_cli
 
-from exchange import directory
-from vault.cases import create_case
-from vault.ingest import CustodyForm, ingest
 from vault.session import Session
 
 
@@ -31,28 +27,7 @@ def kit(
 ) -> Iterator[Kit]:
     """On the ``server`` run Politie NL's vault is on the trial server and BKA's stays in a
     folder: every bundle crosses from a server vault to a local one."""
-    root = tmp_path_factory.mktemp("exchange")
-    a = new_vault(agency_place(request, root / "nl"), "anna", "Politie NL", "NL")
-    b = new_vault(agency_place(request, root / "de", here=True), "bernd", "BKA", "DE")
-    trust(a, b)
-    directory.add_agreement(a, "BKA", "joint-operation", "CLEAR,GREEN,AMBER", "2099-12-31")
-    directory.add_agreement(b, "Politie NL", "joint-operation", "CLEAR,GREEN,AMBER", "2099-12-31")
-    create_case(a, "NL-1", "Operation Kite", ["drug-trafficking"])
-    ev = root / "ev"
-    (ev / "DCIM").mkdir(parents=True)
-    (ev / "note.txt").write_text("seized note\n")
-    (ev / "DCIM" / "img 1.jpg").write_bytes(os.urandom(300_000))
-    (ev / "DCIM" / "percent%name.bin").write_bytes(b"\x00" * 1000)
-    form = CustodyForm(exhibit="EX-7", seized_from="a van", seized_by="PC Smit")
-    result = ingest(a, "NL-1", [ev], form)
-    made: list[Path] = []
-    yield Kit(a, b, root, result.saved, made)
-    try:
-        for bundle in made:  # every bundle the tests made passes the three stock tools
-            stock_check(bundle, b)
-    finally:
-        a.close()
-        b.close()
+    yield from made_kit(request, tmp_path_factory, stock_check, bka_here=True)
 
 
 @pytest.fixture(params=BACKENDS)

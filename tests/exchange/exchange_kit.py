@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from service.opener import init_vault
 from vault.backend import Server
 from vault.blobs import blob_key
 from vault.cases import create_case, find_case
+from vault.ingest import CustodyForm, ingest
 from vault.jobs import ignore
 from vault.keys import KdfParams
 from vault.models import Item
@@ -154,6 +156,39 @@ def cli_env(vault: Path | Server, user: str) -> dict[str, str]:
     env["CUSTOS_USER"] = user
     env["CUSTOS_PASSWORD"] = PASSWORD
     return env
+
+
+def made_kit(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    stock_check: Callable[[Path, Session | None], None],
+    bka_here: bool,
+) -> Iterator[Kit]:
+    """The ``kit`` fixture's two agencies, trusting each other, NL-1 with three items. On the
+    ``server`` run Politie NL's vault is on the trial server; BKA's too unless ``bka_here``.
+    When the module is done, every bundle its tests made passes the three stock tools."""
+    root = tmp_path_factory.mktemp("exchange")
+    a = new_vault(agency_place(request, root / "nl"), "anna", "Politie NL", "NL")
+    b = new_vault(agency_place(request, root / "de", here=bka_here), "bernd", "BKA", "DE")
+    trust(a, b)
+    directory.add_agreement(a, "BKA", "joint-operation", "CLEAR,GREEN,AMBER", "2099-12-31")
+    directory.add_agreement(b, "Politie NL", "joint-operation", "CLEAR,GREEN,AMBER", "2099-12-31")
+    create_case(a, "NL-1", "Operation Kite", ["drug-trafficking"])
+    ev = root / "ev"
+    (ev / "DCIM").mkdir(parents=True)
+    (ev / "note.txt").write_text("seized note\n")
+    (ev / "DCIM" / "img 1.jpg").write_bytes(os.urandom(300_000))
+    (ev / "DCIM" / "percent%name.bin").write_bytes(b"\x00" * 1000)
+    form = CustodyForm(exhibit="EX-7", seized_from="a van", seized_by="PC Smit")
+    result = ingest(a, "NL-1", [ev], form)
+    made: list[Path] = []
+    yield Kit(a, b, root, result.saved, made)
+    try:
+        for bundle in made:  # every bundle the tests made passes the three stock tools
+            stock_check(bundle, b)
+    finally:
+        a.close()
+        b.close()
 
 
 def run_cli(*args: str, vault: Path | Server, user: str) -> subprocess.CompletedProcess[str]:
