@@ -23,11 +23,12 @@ from exchange.hsexport import HashSetExportJob, HashSetExportResult
 from exchange.hsimport import HashSetImportJob, HashSetImportResult, origin
 from matching import hashhits, hashparse, hashsets
 from matching.hashsets import ImportJob
-from matching.models import HashSet
+from matching.models import HashSet, PdqHash
 from vault.cases import create_case
 from vault.errors import PermissionDenied, UserError
 from vault.ingest import ingest
 from vault.jobs import CancelToken, ignore
+from vault.models import Case, Item
 from vault.sealing import equals
 from vault.session import Session
 from vault.verify import verify
@@ -347,12 +348,12 @@ def test_photos_arriving_in_a_bundle_get_their_pdq_hash(hk: HsKit, faces_dir: Pa
         hk.made.append(res.path)
         create_case(hk.de, case, "received photos")
         import_bundle(hk.de, res.path, case)
-        with hk.de.db() as db:
-            rows = db.connection().exec_driver_sql(
-                "SELECT i.name, p.hash, p.quality FROM pdq_hashes p"
-                " JOIN items i ON i.id = p.item_id JOIN cases c ON c.id = p.case_id"
-                " WHERE c.reference = ?",
-                (case,),
+        with hk.de.db() as db:  # items.name and cases.reference are sealed on a server
+            rows = db.execute(
+                select(Item.name, PdqHash.hash, PdqHash.quality)
+                .join(Item, Item.id == PdqHash.item_id)
+                .join(Case, Case.id == PdqHash.case_id)
+                .where(equals(db, Case.reference, case))
             )
             got = {Path(n).name: (bytes(h), q) for n, h, q in rows}
         assert got == {"scene.jpg": (expected.bits, expected.quality)}, case
