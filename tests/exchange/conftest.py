@@ -26,8 +26,10 @@ def kit(
     stock_check: Callable[[Path, Session | None], None],
 ) -> Iterator[Kit]:
     """On the ``server`` run Politie NL's vault is on the trial server and BKA's stays in a
-    folder: every bundle crosses from a server vault to a local one."""
-    yield from made_kit(request, tmp_path_factory, stock_check, bka_here=True)
+    folder: every bundle crosses from a server vault to a local one. A module whose tests are
+    about BKA's import sets ``KIT_BKA_ON_SERVER = True``: BKA's vault is then there too."""
+    on_server = getattr(request.module, "KIT_BKA_ON_SERVER", False)
+    yield from made_kit(request, tmp_path_factory, stock_check, bka_here=not on_server)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -23,7 +23,7 @@ from exchange.hsexport import HashSetExportJob, HashSetExportResult
 from exchange.hsimport import HashSetImportJob, HashSetImportResult, origin
 from matching import hashhits, hashparse, hashsets
 from matching.hashsets import ImportJob
-from matching.models import HashSet, PdqHash
+from matching.models import HashSet, PdqRecord
 from vault.cases import create_case
 from vault.errors import PermissionDenied, UserError
 from vault.ingest import ingest
@@ -350,9 +350,9 @@ def test_photos_arriving_in_a_bundle_get_their_pdq_hash(hk: HsKit, faces_dir: Pa
         import_bundle(hk.de, res.path, case)
         with hk.de.db() as db:  # items.name and cases.reference are sealed on a server
             rows = db.execute(
-                select(Item.name, PdqHash.hash, PdqHash.quality)
-                .join(Item, Item.id == PdqHash.item_id)
-                .join(Case, Case.id == PdqHash.case_id)
+                select(Item.name, PdqRecord.hash, PdqRecord.quality)
+                .join(Item, Item.id == PdqRecord.item_id)
+                .join(Case, Case.id == PdqRecord.case_id)
                 .where(equals(db, Case.reference, case))
             )
             got = {Path(n).name: (bytes(h), q) for n, h, q in rows}

@@ -18,20 +18,21 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from backendkit import BACKENDS
-from exchange_kit import ROOT, Kit, cli_env, made_kit, where
+from exchange_kit import ROOT, Kit, cli_env, where
 
 from exchange.bundles import import_bundle, verify_bundle
 from exchange.export import ExportJob, ExportResult
 from vault.cases import create_case
 from vault.ingest import ingest
 from vault.jobs import Emit, Event, Progress, ignore
-from vault.session import Session
 
+# The import under test is BKA's: on the ``server`` run both vaults of ``kit`` are on the trial
+# server (BKA's staging folder is then its workstation folder under ``CUSTOS_CACHE_DIR``).
+KIT_BKA_ON_SERVER = True
 MARKER = b"CUSTOS-CLEAR-TEXT-MARKER-7f3a9c"
 FILES = 6
 
@@ -55,17 +56,6 @@ def _holding(folder: Path, samples: list[bytes]) -> list[Path]:
         except OSError:  # gone meanwhile (a staged file moved in)
             continue
     return found
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def kit(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    stock_check: Callable[[Path, Session | None], None],
-) -> Iterator[Kit]:
-    """The import under test is BKA's: on the ``server`` run both vaults are on the trial
-    server (BKA's staging folder is then its workstation folder under ``CUSTOS_CACHE_DIR``)."""
-    yield from made_kit(request, tmp_path_factory, stock_check, bka_here=False)
 
 
 def _cli(kit: Kit, tmpdir: Path, *args: str) -> tuple[list[str], dict[str, str]]:
