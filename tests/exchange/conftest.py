@@ -7,46 +7,35 @@ conformant. Encrypted bundles are first opened with the stock ``age`` tool and `
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from exchange_kit import Kit, find_tool, new_vault, run_cli, trust
+from backendkit import BACKENDS
+from exchange_kit import Kit, agency_place, find_tool, made_kit, run_cli
 
-from exchange import directory
-from vault.cases import create_case
-from vault.ingest import CustodyForm, ingest
 from vault.session import Session
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=BACKENDS)
 def kit(
-    tmp_path_factory: pytest.TempPathFactory, stock_check: Callable[[Path, Session | None], None]
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    stock_check: Callable[[Path, Session | None], None],
 ) -> Iterator[Kit]:
-    root = tmp_path_factory.mktemp("exchange")
-    a = new_vault(root / "nl", "anna", "Politie NL", "NL")
-    b = new_vault(root / "de", "bernd", "BKA", "DE")
-    trust(a, b)
-    directory.add_agreement(a, "BKA", "joint-operation", "CLEAR,GREEN,AMBER", "2099-12-31")
-    directory.add_agreement(b, "Politie NL", "joint-operation", "CLEAR,GREEN,AMBER", "2099-12-31")
-    create_case(a, "NL-1", "Operation Kite", ["drug-trafficking"])
-    ev = root / "ev"
-    (ev / "DCIM").mkdir(parents=True)
-    (ev / "note.txt").write_text("seized note\n")
-    (ev / "DCIM" / "img 1.jpg").write_bytes(os.urandom(300_000))
-    (ev / "DCIM" / "percent%name.bin").write_bytes(b"\x00" * 1000)
-    form = CustodyForm(exhibit="EX-7", seized_from="a van", seized_by="PC Smit")
-    result = ingest(a, "NL-1", [ev], form)
-    made: list[Path] = []
-    yield Kit(a, b, root, result.saved, made)
-    try:
-        for bundle in made:  # every bundle the tests made passes the three stock tools
-            stock_check(bundle, b)
-    finally:
-        a.close()
-        b.close()
+    """On the ``server`` run Politie NL's vault is on the trial server and BKA's stays in a
+    folder: every bundle crosses from a server vault to a local one. A module whose tests are
+    about BKA's import sets ``KIT_BKA_ON_SERVER = True``: BKA's vault is then there too."""
+    on_server = getattr(request.module, "KIT_BKA_ON_SERVER", False)
+    yield from made_kit(request, tmp_path_factory, stock_check, bka_here=not on_server)
+
+
+@pytest.fixture(params=BACKENDS)
+def place(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """Where a test's own vault goes: ``tmp_path / "v"``, or a place on the trial server."""
+    return agency_place(request, tmp_path / "v")
 
 
 @pytest.fixture(scope="session")

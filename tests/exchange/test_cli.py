@@ -7,8 +7,11 @@ import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from exchange_kit import FAST_KDF, PASSWORD, run_cli
+import pytest
+from backendkit import BACKENDS
+from exchange_kit import FAST_KDF, PASSWORD, agency_place, run_cli
 
 from service.opener import init_vault, unlock
 from vault.session import Session
@@ -26,10 +29,17 @@ def _error_line(result: subprocess.CompletedProcess[str], code: int) -> str:
     return errors[0]
 
 
+@pytest.fixture(params=BACKENDS)
+def places(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Any, Any]:
+    """Politie NL's folder and BKA's vault: in a folder, or on the trial server (the bundle
+    then goes from a local vault to a server one)."""
+    return tmp_path / "nl", agency_place(request, tmp_path / "de")
+
+
 def test_two_agencies_exchange_through_the_cli(
-    tmp_path: Path, stock_check: Callable[[Path, Session | None], None]
+    places: tuple[Any, Any], tmp_path: Path, stock_check: Callable[[Path, Session | None], None]
 ) -> None:
-    nl, de = tmp_path / "nl", tmp_path / "de"
+    nl, de = places
     for folder, user in ((nl, "anna"), (de, "bernd")):
         session, _ = init_vault(folder, user, PASSWORD, kdf=FAST_KDF)
         session.close()

@@ -9,10 +9,12 @@ import subprocess
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
+from backendkit import BACKENDS
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from exchange_kit import new_vault, run_cli, trust
+from exchange_kit import agency_place, new_vault, run_cli, trust
 
 from exchange import directory
 from exchange.cards import Card, grouped, make_card
@@ -34,19 +36,24 @@ TRAIN = "knn/train"
 
 @dataclass(frozen=True)
 class Pair:
-    nl: Path  # Politie NL (anna): case NL-1, watchlists Red and W
+    nl: Any  # Politie NL (anna): case NL-1, watchlists Red and W (a folder or the server)
     de: Path  # BKA (bernd): case DE-1
     photo: int  # item id of the photo in NL-1 (labelled RED, three RED match results)
     ledger: int  # item id of the ledger in NL-1 (AMBER)
     evidence: Path  # NL-1's ledger, encrypted to BKA (.tar.age, several 64 KiB chunks)
     watchlist: Path  # watchlist W, encrypted to BKA (.tar.age)
+    root: Path  # the module's folder
 
 
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> Pair:
+@pytest.fixture(scope="module", params=BACKENDS)
+def pair(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, faces_dir: Path
+) -> Pair:
+    """On the ``server`` run Politie NL's vault is on the trial server, BKA's in a folder."""
     root = tmp_path_factory.mktemp("cli-output")
-    nl = new_vault(root / "nl", "anna", "Politie NL", "NL")
-    de = new_vault(root / "de", "bernd", "BKA", "DE")
+    places = agency_place(request, root / "nl"), agency_place(request, root / "de", here=True)
+    nl = new_vault(places[0], "anna", "Politie NL", "NL")
+    de = new_vault(places[1], "bernd", "BKA", "DE")
     try:
         trust(nl, de)
         for a, b in ((nl, "BKA"), (de, "Politie NL")):
@@ -75,7 +82,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> Pair:
     finally:
         nl.close()
         de.close()
-    return Pair(root / "nl", root / "de", photo, ledger_id, evidence.path, watchlist.path)
+    return Pair(*places, photo, ledger_id, evidence.path, watchlist.path, root)
 
 
 def _anna(pair: Pair, *args: str) -> subprocess.CompletedProcess[str]:
@@ -95,7 +102,7 @@ def test_export_refusal_counts_items_and_prints_each_reason_once(pair: Pair) -> 
     assert len(matches) == 3 and {r.item for r in matches} == {pair.photo}
     refused = _anna(
         pair, "bundle", "export", "--case", "NL-1", "--to", "BKA", "--purpose",
-        "joint-operation", "--matches", "--out", str(pair.nl.parent / "refused"),
+        "joint-operation", "--matches", "--out", str(pair.root / "refused"),
     )  # fmt: skip
     assert refused.returncode == 4, refused.stdout + refused.stderr
     assert refused.stdout == ""
@@ -109,7 +116,7 @@ def test_export_refusal_counts_items_and_prints_each_reason_once(pair: Pair) -> 
         ),
         "error: export to BKA refused for 1 of 2 item(s)",
     ]
-    assert not (pair.nl.parent / "refused").exists()
+    assert not (pair.root / "refused").exists()
     with open_as(pair.nl, "anna") as s:  # the audit entry keeps every reason, once per item
         last = json.loads(audit_rows(s, "bundle.export_refused")[-1].details)
     assert len(last["refusals"]) == 1 and last["refusals"][0].count("labelled RED") == 3
@@ -181,7 +188,7 @@ def test_a_card_cannot_show_another_fingerprint(pair: Pair) -> None:
     card = Card(
         "Europol", "EU", forged, public, str(agefmt.Identity.generate().recipient), "2026-01-01"
     )
-    path = pair.nl.parent / "europol.card"
+    path = pair.root / "europol.card"
     path.write_bytes(make_card(card, key))
 
     added = _anna(pair, "partner", "add", "--card", str(path))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -108,8 +108,8 @@ def test_agreement_validation(kit: Kit, kw: dict[str, object], message: str) -> 
         directory.add_agreement(kit.a, **args)  # type: ignore[arg-type]
 
 
-def test_agency_needed_for_a_card(tmp_path: Path) -> None:
-    session, _ = init_vault(tmp_path / "v", "ada", PASSWORD, kdf=FAST_KDF)
+def test_agency_needed_for_a_card(place: Any) -> None:
+    session, _ = init_vault(place, "ada", PASSWORD, kdf=FAST_KDF)
     try:
         with pytest.raises(UserError, match="no agency yet"):
             directory.our_card(session)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from exchange_kit import PASSWORD, new_vault, reseal, run_cli, trust
+from backendkit import BACKENDS
+from exchange_kit import PASSWORD, agency_place, new_vault, reseal, run_cli, trust, where
 from sqlalchemy import select
 
 from exchange import directory
@@ -28,6 +29,7 @@ from vault.audit import read_head
 from vault.cases import create_case
 from vault.ingest import ingest
 from vault.jobs import ignore
+from vault.sealing import equals
 from vault.session import Session
 from vault.verify import verify
 from vaultkit import audit_rows
@@ -58,14 +60,16 @@ class Pair:
 
     def heads(self) -> list[PartnerHead]:
         with self.de.db() as db:
-            q = select(PartnerHead).where(PartnerHead.partner == "Politie NL")
+            q = select(PartnerHead).where(equals(db, PartnerHead.partner, "Politie NL"))
             return list(db.scalars(q.order_by(PartnerHead.id)))
 
 
-@pytest.fixture
-def pair(tmp_path: Path) -> Iterator[Pair]:
+@pytest.fixture(params=BACKENDS)
+def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Pair]:
+    """On the ``server`` run BKA, who receives and records the heads, is on the trial server;
+    Politie NL stays in a folder (one test backs that folder up and restores it)."""
     nl = new_vault(tmp_path / "nl", "anna", "Politie NL", "NL")
-    de = new_vault(tmp_path / "de", "bernd", "BKA", "DE")
+    de = new_vault(agency_place(request, tmp_path / "de"), "bernd", "BKA", "DE")
     trust(nl, de)
     directory.add_agreement(nl, "BKA", "joint-operation", "CLEAR,GREEN,AMBER", "2099-12-31")
     directory.add_agreement(de, "Politie NL", "joint-operation", "CLEAR,GREEN,AMBER", "2099-12-31")
@@ -126,7 +130,7 @@ def test_a_partner_restored_from_a_backup_is_warned_about(pair: Pair) -> None:
     finally:
         restored.close()
     case = pair.case()
-    cli = run_cli("bundle", "import", str(older.path), "--case", case, vault=pair.de.folder,
+    cli = run_cli("bundle", "import", str(older.path), "--case", case, vault=where(pair.de),
                   user="bernd")  # fmt: skip
     assert cli.returncode == 0, cli.stderr
     warnings = [line for line in cli.stderr.splitlines() if line.startswith("warning:")]
@@ -139,7 +143,7 @@ def test_a_partner_restored_from_a_backup_is_warned_about(pair: Pair) -> None:
     assert details["bundle"] == older.bundle_id and details["partner"] == "Politie NL"
     assert [r.backwards for r in pair.heads()] == [False, True]
     # the latest head known stays the highest one, and `partner show` gives it
-    shown = run_cli("partner", "show", "Politie NL", vault=pair.de.folder, user="bernd")
+    shown = run_cli("partner", "show", "Politie NL", vault=where(pair.de), user="bernd")
     assert shown.returncode == 0, shown.stderr
     head = _meta(later.path)["audit_head"]
     assert f"audit head {head} (bundle {later.bundle_id}" in shown.stdout

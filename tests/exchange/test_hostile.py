@@ -11,7 +11,9 @@ import re
 import shutil
 import tarfile
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -28,6 +30,12 @@ from vault.cases import create_case
 from vault.verify import verify
 
 NOTE = "data/evidence/ev/note.txt"
+
+# BKA, which imports every hostile bag, keeps its vault in a folder on both runs of ``kit``:
+# the server run would import the same bags into the same kind of vault again.
+pytestmark = pytest.mark.local_only(
+    "BKA imports into a folder on both runs; on a server: test_a_server_vault_refuses_hostile_bags"
+)
 
 
 @pytest.fixture(scope="module")
@@ -220,3 +228,50 @@ def test_every_problem_listed(kit: Kit, good: ExportResult) -> None:
     shutil.rmtree(bag / "signature")
     err = refused(kit, bag, "not signed", "checksum does not match", "extra.txt")
     assert len(err.problems) >= 4
+
+
+@pytest.fixture
+def server_bka(
+    kit: Kit, server_place: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Kit]:
+    """``kit`` with BKA's vault on the trial server instead (it trusts Politie NL's key)."""
+    monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "cache"))
+    b = new_vault(server_place, "bernd", "BKA", "DE")
+    try:
+        card, _ = directory.our_card(kit.a)
+        directory.add_partner(b, card, "card")
+        directory.add_agreement(
+            b, "Politie NL", "joint-operation", "CLEAR,GREEN,AMBER", "2099-12-31"
+        )
+        yield Kit(kit.a, b, kit.root, kit.items, [])
+    finally:
+        b.close()
+
+
+def test_a_server_vault_refuses_hostile_bags(server_bka: Kit, good: ExportResult) -> None:
+    """One of each kind of refusal on an agency server: a payload check of a plain bag, the tar
+    checks and a truncated stream of an encrypted one (staged objects never reach the bucket),
+    a replay (the bundle's digest looked up among sealed rows)."""
+    kit = server_bka
+    flipped = kit.copy(good.path, "server-flipped")
+    data = bytearray((flipped / NOTE).read_bytes())
+    data[0] ^= 0x20
+    (flipped / NOTE).write_bytes(bytes(data))
+    refused(kit, flipped, rf"{NOTE}: checksum does not match manifest-sha256.txt \(altered\)")
+
+    hostile = kit.root / "hostile"
+    evil = hostile / "server-evil.tar.age"
+    _tar_age(good.path, evil, kit.b.age_identity.recipient, extra=True)
+    refused(kit, evil, r"tar member '\.\./escape.txt': path leads outside", r"link entry")
+    assert not (kit.b.folder / "escape.txt").exists()
+
+    sealed = hostile / "server-good.tar.age"
+    _tar_age(good.path, sealed, kit.b.age_identity.recipient, extra=False)
+    truncated = hostile / "server-truncated.tar.age"
+    truncated.write_bytes(sealed.read_bytes()[: sealed.stat().st_size // 2])
+    refused(kit, truncated, r"truncated or damaged")
+
+    case = kit.new_case()
+    assert len(import_bundle(kit.b, sealed, case).items) == 3
+    refused(kit, sealed, r"already imported on .* \(replay\)", intact=True)
+    assert item_count(kit.b, case) == 3

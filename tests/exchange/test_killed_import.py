@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from exchange_kit import PASSWORD, ROOT, Kit
+from exchange_kit import ROOT, Kit, cli_env, where
 
 from exchange.bundles import import_bundle, verify_bundle
 from exchange.export import ExportJob, ExportResult
@@ -30,6 +30,9 @@ from vault.cases import create_case
 from vault.ingest import ingest
 from vault.jobs import Emit, Event, Progress, ignore
 
+# The import under test is BKA's: on the ``server`` run both vaults of ``kit`` are on the trial
+# server (BKA's staging folder is then its workstation folder under ``CUSTOS_CACHE_DIR``).
+KIT_BKA_ON_SERVER = True
 MARKER = b"CUSTOS-CLEAR-TEXT-MARKER-7f3a9c"
 FILES = 6
 
@@ -55,9 +58,8 @@ def _holding(folder: Path, samples: list[bytes]) -> list[Path]:
     return found
 
 
-def _cli(vault: Path, tmpdir: Path, *args: str) -> tuple[list[str], dict[str, str]]:
-    env = {**os.environ, "CUSTOS_VAULT": str(vault), "CUSTOS_USER": "bernd"}
-    env["CUSTOS_PASSWORD"] = PASSWORD
+def _cli(kit: Kit, tmpdir: Path, *args: str) -> tuple[list[str], dict[str, str]]:
+    env = cli_env(where(kit.b), "bernd")
     env["TMPDIR"] = str(tmpdir)
     return [sys.executable, "-m", "cli.main", *args], env
 
@@ -140,7 +142,7 @@ def test_a_killed_encrypted_import_leaves_only_ciphertext_swept_at_the_next_open
     vault = kit.b.folder  # kit.b stays open in this process: tmp/ is not emptied at open
     tmpdir = tmp_path / "cli-TMPDIR"
     tmpdir.mkdir()
-    args, env = _cli(vault, tmpdir, "bundle", "import", str(bundle.path), "--case", case)
+    args, env = _cli(kit, tmpdir, "bundle", "import", str(bundle.path), "--case", case)
     proc = subprocess.Popen(
         args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -160,7 +162,7 @@ def test_a_killed_encrypted_import_leaves_only_ciphertext_swept_at_the_next_open
     assert left, "killed half-way: its staged copy is still there"
     assert _holding(vault, samples) == []  # ciphertext only
     assert _holding(tmpdir, samples) == []
-    args, env = _cli(vault, tmpdir, "case", "list")
+    args, env = _cli(kit, tmpdir, "case", "list")
     opened = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True)
     assert opened.returncode == 0, opened.stderr
     assert [p.name for p in (vault / "tmp").iterdir()] == []

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from exchange_kit import new_vault, trust
+from backendkit import BACKENDS
+from exchange_kit import agency_place, new_vault, trust
 
 from exchange import directory
 from exchange.errors import PolicyRefused
@@ -23,11 +24,14 @@ from vault.jobs import ignore
 from vault.session import Session
 
 
-@pytest.fixture(scope="module")
-def searched(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> Iterator[Session]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def searched(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, faces_dir: Path
+) -> Iterator[Session]:
+    """Politie NL's vault (on the trial server on the ``server`` run) with a decided match."""
     root = tmp_path_factory.mktemp("matches")
-    nl = new_vault(root / "nl", "anna", "Politie NL", "NL")
-    de = new_vault(root / "de", "bernd", "BKA", "DE")
+    nl = new_vault(agency_place(request, root / "nl"), "anna", "Politie NL", "NL")
+    de = new_vault(agency_place(request, root / "de", here=True), "bernd", "BKA", "DE")
     trust(nl, de)
     directory.add_agreement(nl, "BKA", "joint-operation", "GREEN,AMBER", "2099-12-31")
     create_case(nl, "NL-M", "Border", ["fraud"])

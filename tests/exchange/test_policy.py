@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from exchange_kit import Kit, new_vault
@@ -111,12 +112,12 @@ def test_allowed_export_and_received_items_keep_the_senders_rule(kit: Kit, tmp_p
     assert back.items == 3
 
 
-def test_permissions_checked_in_the_core(tmp_path: Path) -> None:
-    admin = new_vault(tmp_path / "v", "ada", "Politie NL", "NL")
+def test_permissions_checked_in_the_core(place: Any, tmp_path: Path) -> None:
+    admin = new_vault(place, "ada", "Politie NL", "NL")
     add_user(admin, "olga", ["officer"], "officer password")
     create_case(admin, "C-1", "case")
     admin.close()
-    officer = unlock(tmp_path / "v", "olga", "officer password")
+    officer = unlock(place, "olga", "officer password")
     try:
         with pytest.raises(PermissionDenied, match="needs role liaison"):
             ExportJob(officer, "C-1", "BKA", "joint-operation", tmp_path / "no").run(ignore)

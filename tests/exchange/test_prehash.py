@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from exchange_kit import Kit, new_vault, run_cli, trust
+from exchange_kit import Kit, flip_stored_byte, new_vault, run_cli, trust
 
 from exchange import hashpipe, prehash
 from exchange.bundles import verify_bundle
@@ -184,11 +184,7 @@ def test_export_refuses_a_damaged_blob_and_leaves_nothing(kit: Kit) -> None:
     with kit.a.db() as db:
         row = db.get(Item, item)
         assert row is not None
-        blob = kit.a.blobs.path(row.blob_name)
-    raw = bytearray(blob.read_bytes())
-    raw[-100] ^= 1
-    blob.chmod(0o600)
-    blob.write_bytes(bytes(raw))
+        flip_stored_byte(kit.a, row.blob_name)
     target = kit.root / "damaged-bag"
     for encrypt in (False, True):  # each sink's own copy path (folder: blocks; tar: stream)
         with pytest.raises(IntegrityFault, match="stored copy is missing or damaged"):

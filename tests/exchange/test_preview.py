@@ -4,7 +4,7 @@ nothing written and nothing audited; the CLI shows it as ``bundle export --dry-r
 from __future__ import annotations
 
 import pytest
-from exchange_kit import Kit, run_cli
+from exchange_kit import Kit, run_cli, where
 
 from exchange.export import preview_export
 from exchange.labels import set_item_labels
@@ -37,7 +37,7 @@ def test_preview_needs_the_exchange_permission(kit: Kit) -> None:
     from service.opener import unlock
 
     add_user(kit.a, "olaf", ["officer"], PASSWORD)
-    with unlock(kit.a.folder, "olaf", PASSWORD) as officer, pytest.raises(PermissionDenied):
+    with unlock(where(kit.a), "olaf", PASSWORD) as officer, pytest.raises(PermissionDenied):
         preview_export(officer, "NL-1", "BKA", "joint-operation")
     assert audit_rows(kit.a)[-1].action == "permission.refused"
 
@@ -45,7 +45,7 @@ def test_preview_needs_the_exchange_permission(kit: Kit) -> None:
 def test_cli_dry_run_prints_the_decisions_and_writes_nothing(kit: Kit) -> None:
     set_item_labels(kit.a, [kit.items[0]], "RED")
     args = ("bundle", "export", "--case", "NL-1", "--to", "BKA", "--purpose", "joint-operation")
-    refused = run_cli(*args, "--dry-run", vault=kit.a.folder, user="anna")
+    refused = run_cli(*args, "--dry-run", vault=where(kit.a), user="anna")
     assert refused.returncode == 4, refused.stderr
     errors = [line for line in refused.stderr.splitlines() if line.startswith("error: ")]
     assert errors == [
@@ -56,7 +56,7 @@ def test_cli_dry_run_prints_the_decisions_and_writes_nothing(kit: Kit) -> None:
     assert "Traceback" not in refused.stderr
     ok = [str(i) for i in kit.items[1:]]
     items = [a for i in ok for a in ("--items", i)]
-    allowed = run_cli(*args, *items, "--dry-run", vault=kit.a.folder, user="anna")
+    allowed = run_cli(*args, *items, "--dry-run", vault=where(kit.a), user="anna")
     assert allowed.returncode == 0, allowed.stderr
     assert allowed.stdout.splitlines()[-1].startswith("allowed under agreement ")
     assert not list(kit.root.glob("bundle-*"))

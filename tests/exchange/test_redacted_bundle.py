@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from exchange_kit import new_vault, trust
+from backendkit import BACKENDS
+from exchange_kit import agency_place, new_vault, trust
 
 from exchange import directory
 from exchange.bundles import import_bundle
@@ -24,10 +26,19 @@ from vault.session import Session
 from vaultkit import audit_rows
 
 
+@pytest.fixture(params=BACKENDS)
+def sender(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """Politie NL's vault: in a folder, or on the trial server (BKA's stays in a folder)."""
+    return agency_place(request, tmp_path / "nl")
+
+
 def test_a_redaction_agreement_sends_redacted_copies_only(
-    tmp_path: Path, faces_dir: Path, stock_check: Callable[[Path, Session | None], None]
+    sender: Any,
+    tmp_path: Path,
+    faces_dir: Path,
+    stock_check: Callable[[Path, Session | None], None],
 ) -> None:
-    a = new_vault(tmp_path / "nl", "anna", "Politie NL", "NL")
+    a = new_vault(sender, "anna", "Politie NL", "NL")
     b = new_vault(tmp_path / "de", "bernd", "BKA", "DE")
     try:
         trust(a, b)

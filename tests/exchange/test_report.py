@@ -12,9 +12,19 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from exchange_kit import PASSWORD, find_tool, new_vault, trust
+from backendkit import BACKENDS
+from exchange_kit import (
+    PASSWORD,
+    agency_place,
+    find_tool,
+    new_vault,
+    read_stored,
+    trust,
+    write_stored,
+)
 from PIL import Image
 from pypdf import PdfReader
 
@@ -47,7 +57,7 @@ REJECTED = "different nose bridge"
 class World:
     session: Session
     root: Path
-    folder: Path
+    folder: Any  # the vault's place: a folder, or the trial server
     ids: dict[str, int]  # file name -> item id
 
 
@@ -65,12 +75,16 @@ def _exif_photo(source: Path, target: Path) -> None:
     target.write_bytes(buf.getvalue())
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> Iterator[World]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, faces_dir: Path
+) -> Iterator[World]:
+    """Politie NL's case (its vault on the trial server on the ``server`` run) with photos,
+    faces, decisions of two people and a known-file hit."""
     root = tmp_path_factory.mktemp("report")
-    folder = root / "nl"
+    folder = agency_place(request, root / "nl")
     nl = new_vault(folder, "anna", "Politie NL", "NL")
-    de = new_vault(root / "de", "bernd", "BKA", "DE")
+    de = new_vault(agency_place(request, root / "de", here=True), "bernd", "BKA", "DE")
     trust(nl, de)
     directory.add_agreement(nl, "BKA", "mla", "GREEN,AMBER", "2099-12-31", reference="MLA-2026-017")
     users.add_user(nl, "ben", ["analyst"], PASSWORD)
@@ -304,15 +318,14 @@ def test_a_swapped_face_crop_stops_the_report(world: World, tmp_path: Path) -> N
         crop = db.scalar(select(FaceRecord.crop_blob).limit(1))
         other = db.scalar(select(Reference.crop_blob).limit(1))
     assert crop and other and crop != other
-    a, b = s.blobs.path(crop), s.blobs.path(other)
-    saved = a.read_bytes()
-    a.write_bytes(b.read_bytes())
+    saved = read_stored(s, crop)
+    write_stored(s, crop, read_stored(s, other))
     try:
         with pytest.raises(IntegrityFault, match="does not match its hash"):
             ReportJob(s, CASE, tmp_path / "swapped.pdf").run(ignore)
         assert not list(tmp_path.iterdir())
     finally:
-        a.write_bytes(saved)
+        write_stored(s, crop, saved)
 
 
 def test_timeline_orders_by_capture_time_with_source_and_position(world: World) -> None:

@@ -6,8 +6,11 @@ import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from exchange_kit import FAST_KDF, PASSWORD, run_cli
+import pytest
+from backendkit import BACKENDS
+from exchange_kit import FAST_KDF, PASSWORD, agency_place, run_cli
 from nistread import read_transaction
 
 from service.opener import init_vault
@@ -19,10 +22,20 @@ def _ok(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout
 
 
+@pytest.fixture(params=BACKENDS)
+def places(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Any, Any]:
+    """Politie NL's vault (on the trial server on the ``server`` run: the watchlist is enrolled
+    and sent from there) and BKA's folder."""
+    return agency_place(request, tmp_path / "nl"), tmp_path / "de"
+
+
 def test_watchlist_exchange_through_the_cli(
-    tmp_path: Path, faces_dir: Path, stock_check: Callable[[Path, Session | None], None]
+    places: tuple[Any, Any],
+    tmp_path: Path,
+    faces_dir: Path,
+    stock_check: Callable[[Path, Session | None], None],
 ) -> None:
-    nl, de = tmp_path / "nl", tmp_path / "de"
+    nl, de = places
     for folder, user in ((nl, "anna"), (de, "bernd")):
         session, _ = init_vault(folder, user, PASSWORD, kdf=FAST_KDF)
         session.close()
