@@ -15,6 +15,10 @@ from sqlalchemy.orm import Mapped, Unmapped, mapped_column
 
 from vault.models import Base, blind, blind_where, sealed
 from vault.schema import Audited, BlobUse, Layer, Lookup, item_name, quoted
+from vault.sealing import SealedDigest
+
+# the label of a hash-set entry's sealed key (entries and categories are joined on it)
+ENTRY_KEY = "hashset_entries.key"
 
 
 def _engine_version() -> str:
@@ -276,12 +280,13 @@ class HashSetEntry(Base):
     of one set are contiguous (import appends them in key order, delete removes one range), and
     a batch of items is looked up with one indexed ``IN``. Two columns only: at 10 million rows
     every column costs seconds of import. Not audited row by row (10 million signatures); the
-    set's row records their count and digest (``entries_digest``)."""
+    set's row records their count and digest (``entries_digest``). On an agency server the
+    digest after the code byte is sealed deterministically (``vault.sealing.SealedDigest``)."""
 
     __tablename__ = "hashset_entries"
     __table_args__ = ({"sqlite_with_rowid": False},)
     set_id: Mapped[int] = mapped_column(ForeignKey("hashsets.id"), primary_key=True)
-    key: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    key: Mapped[bytes] = mapped_column(SealedDigest(ENTRY_KEY), primary_key=True)
 
 
 class HashSetCategory(Base):
@@ -290,7 +295,7 @@ class HashSetCategory(Base):
     __tablename__ = "hashset_categories"
     __table_args__ = ({"sqlite_with_rowid": False},)
     set_id: Mapped[int] = mapped_column(ForeignKey("hashsets.id"), primary_key=True)
-    key: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)  # as in hashset_entries
+    key: Mapped[bytes] = mapped_column(SealedDigest(ENTRY_KEY), primary_key=True)  # as entries
     category: Mapped[int]
 
 

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV, ChaCha20Poly1305
 from sqlalchemy import (
     ColumnElement,
     LargeBinary,
@@ -119,6 +119,7 @@ class Sealer:
     _aeads: dict[str, ChaCha20Poly1305] = field(default_factory=dict, repr=False)
     _blinds: dict[str, bytes] = field(default_factory=dict, repr=False)
     sequences: dict[str, str] = field(default_factory=dict)  # table -> its id sequence
+    _digests: dict[str, DigestSealer] = field(default_factory=dict, repr=False)
 
     def _aead(self, label: str) -> ChaCha20Poly1305:
         aead = self._aeads.get(label)
@@ -159,12 +160,59 @@ class Sealer:
                 "fails authentication (altered, or moved from another row or column on the server)",
             ) from None
 
+    def digests(self, label: str) -> DigestSealer:
+        """The deterministic sealing of one column of keyed digests (``SealedDigest``)."""
+        sealer = self._digests.get(label)
+        if sealer is None:
+            key = subkey(self.vault_key, "seal:" + label) + subkey(self.vault_key, "siv:" + label)
+            sealer = self._digests[label] = DigestSealer(label, AESSIV(key))
+        return sealer
+
     def blind(self, label: str, value: str | bytes) -> bytes:
         key = self._blinds.get(label)
         if key is None:
             key = self._blinds[label] = subkey(self.vault_key, "blind:" + label)
         raw = value.encode() if isinstance(value, str) else value
         return hmac.digest(key, raw, hashlib.sha256)[:BLIND_BYTES]
+
+
+class DigestSealer:
+    """Keyed digests sealed *deterministically*, so that the server can still answer equality
+    (``key IN (...)``, a join on the key) without learning them: a stored key is its first byte
+    (the algorithm's code, kept plain: range scans by algorithm) then AES-256-SIV (RFC 5297) of
+    the rest with the associated data ``custos/seal/v1:TABLE.COLUMN:CODE``. The same digest
+    gives the same stored key (that equality is all the server learns of it); a stored key that
+    was altered or given another code fails authentication when opened."""
+
+    def __init__(self, label: str, siv: AESSIV) -> None:
+        self.label = label
+        self._siv = siv
+        self._ads = [[(_AAD + label + ":" + str(code)).encode()] for code in range(256)]
+
+    def seal(self, key: bytes) -> bytes:
+        """``key`` (code byte + digest) as the server stores it."""
+        return key[:1] + self._siv.encrypt(key[1:], self._ads[key[0]])
+
+    def seal_all(self, code: int, digests: Iterable[bytes]) -> list[bytes]:
+        """Many digests of one algorithm sealed (an import's batch: no per-key look-ups)."""
+        encrypt, ad, prefix = self._siv.encrypt, self._ads[code], bytes((code,))
+        return [prefix + encrypt(d, ad) for d in digests]
+
+    def open(self, stored: bytes) -> bytes:
+        """The code byte + digest a stored key seals; ``SealFault`` if it does not open."""
+        stored = bytes(stored)
+        if len(stored) < 2 + 16:
+            raise self._fault(stored, "is not a sealed value")
+        try:
+            return stored[:1] + self._siv.decrypt(stored[1:], self._ads[stored[0]])
+        except InvalidTag:
+            raise self._fault(
+                stored, "fails authentication (altered, or not written by Custos)"
+            ) from None
+
+    def _fault(self, stored: bytes, what: str) -> SealFault:
+        table, _, column = self.label.partition(".")
+        return SealFault(table, column, "key " + stored[:8].hex() + "...", what)
 
 
 def attach(engine: Engine, vault_key: bytes) -> None:
@@ -265,6 +313,38 @@ class Sealed(TypeDecorator[Any]):
     @property
     def python_type(self) -> type[Any]:
         return self.plain.python_type
+
+
+class SealedDigest(TypeDecorator[bytes]):
+    """A column of binary keys looked up by equality (a hash-set entry: the algorithm's code
+    byte then the digest): the plain bytes on SQLite; on PostgreSQL the code byte then
+    AES-SIV of the digest (``DigestSealer``: deterministic, so ``=``, ``IN`` and joins on it
+    work on the server as they do locally). ``label`` names the key: columns that are joined on
+    each other share it. Statements sent straight to the driver use ``digest_sealer``."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.label = label
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "sqlite":
+            return value
+        return _required(dialect).digests(self.label).seal(bytes(value))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "sqlite":
+            return value
+        return _required(dialect).digests(self.label).open(value)
+
+
+def digest_sealer(db: DbSession | Connection | Engine, label: str) -> DigestSealer | None:
+    """The sealing of ``label``'s keyed digests for statements sent straight to the driver;
+    None in a local vault (the keys are stored as they are)."""
+    sealer = sealer_of(_dialect(db))
+    return None if sealer is None else sealer.digests(label)
 
 
 def blind_index() -> Any:
