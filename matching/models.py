@@ -119,7 +119,7 @@ class PdqRecord(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     frame_time: Mapped[float | None] = mapped_column(nullable=True)  # seconds, video frames
-    hash: Mapped[bytes] = mapped_column(LargeBinary)  # 32 bytes, the reference hex order
+    hash: Mapped[bytes] = sealed(LargeBinary())  # 32 bytes, the reference hex order
     quality: Mapped[int]  # 0-100; under matching.pdq.MIN_QUALITY never matched
     algorithm: Mapped[str] = mapped_column(String(40))  # matching.pdq.ALGORITHM
     created_at: Mapped[str] = mapped_column(String(40))
