@@ -56,7 +56,7 @@ class FaceRecord(Base):
     box: Mapped[str] = mapped_column(Text)  # JSON [top, right, bottom, left]
     landmarks: Mapped[str] = mapped_column(Text)  # JSON [[x, y], ...]
     quality: Mapped[str] = mapped_column(Text)  # JSON
-    embedding: Mapped[bytes] = mapped_column(LargeBinary)  # float32[128]
+    embedding: Mapped[bytes] = sealed(LargeBinary())  # float32[128]; sealed: biometric
     model: Mapped[str] = mapped_column(String(80))
     model_version: Mapped[str] = mapped_column(String(40), default=_engine_version)
     crop_blob: Mapped[str] = mapped_column(ForeignKey("blobs.name"))
@@ -195,7 +195,7 @@ class Reference(Base):
     photo_blob: Mapped[str] = mapped_column(ForeignKey("blobs.name"))
     crop_blob: Mapped[str] = mapped_column(ForeignKey("blobs.name"))
     source: Mapped[str] = sealed()  # file name, or "face:<id>"
-    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    embedding: Mapped[bytes] = sealed(LargeBinary())  # float32[128]; sealed: biometric
     model: Mapped[str] = mapped_column(String(80))
     model_version: Mapped[str] = mapped_column(String(40), default=_engine_version)
     quality: Mapped[str] = mapped_column(Text)
