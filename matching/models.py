@@ -36,7 +36,7 @@ class MediaInfo(Base):
     kind: Mapped[str] = mapped_column(String(10))  # image | video
     meta: Mapped[str] = sealed(default="{}")  # JSON: captured_at, camera, gps, ...
     faces: Mapped[int] = mapped_column(default=0)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = sealed(nullable=True)
     model: Mapped[str] = mapped_column(String(80))
     analysed_at: Mapped[str] = mapped_column(String(40))
 
@@ -140,7 +140,7 @@ class Thumbnail(Base):
     width: Mapped[int] = mapped_column(default=0)
     height: Mapped[int] = mapped_column(default=0)
     frame_time: Mapped[float | None] = mapped_column(nullable=True)  # seconds, video key frame
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = sealed(nullable=True)
     made_at: Mapped[str] = mapped_column(String(40))
 
 
@@ -152,7 +152,7 @@ class Watchlist(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = sealed(String(200), unique=True)
     alert_threshold: Mapped[float]
-    calibration: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
+    calibration: Mapped[str | None] = sealed(nullable=True)  # JSON
     second_review: Mapped[bool] = mapped_column(default=False)
     source_agency: Mapped[str | None] = sealed(nullable=True)
     created_by: Mapped[str] = sealed(String(200))
