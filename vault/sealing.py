@@ -65,7 +65,8 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 from vault.errors import IntegrityFault
 from vault.keys import subkey
 
-VERSION = b"\x01"
+VERSION = b"\x01"  # the value as it is (written before lengths were padded; still read)
+PADDED = b"\x02"  # the value padded to its length bucket (``padded``): what is written now
 NONCE = 12
 BLIND_BYTES = 16
 _AAD = "custos/seal/v1:"
@@ -134,7 +135,7 @@ class Sealer:
         prefix = (_AAD + label + ":").encode()
 
         def seal(row: bytes, nonce: bytes, plain: bytes) -> bytes:
-            return VERSION + nonce + encrypt(nonce, plain, prefix + row)
+            return PADDED + nonce + encrypt(nonce, padded(plain), prefix + row)
 
         return seal
 
@@ -203,14 +204,33 @@ class DigestSealer:
         return SealFault(table, column, "key " + stored[:8].hex() + "...", what)
 
 
+def padded(plain: bytes) -> bytes:
+    """``plain`` then 0x80 then zeros up to its length bucket (ISO/IEC 7816-4 padding): a
+    multiple of ``BUCKET`` bytes, of ``LARGE_BUCKET`` above ``LARGE``. A sealed value shows its
+    length only to the bucket: a name of 1 to 31 bytes looks like any other."""
+    n = len(plain) + 1
+    step = BUCKET if n <= LARGE else LARGE_BUCKET
+    return plain + b"\x80" + bytes(-n % step)
+
+
+BUCKET, LARGE, LARGE_BUCKET = 32, 1024, 256
+
+
 def _opened(decrypt: Callable[..., bytes], label: str, row: str, sealed: bytes) -> bytes:
     """The plain value of ``sealed`` (``label``'s column, row key ``row``) or ``SealFault``."""
-    if sealed[:1] != VERSION or len(sealed) < 1 + NONCE + 16:
+    version = sealed[:1]
+    if version not in (VERSION, PADDED) or len(sealed) < 1 + NONCE + 16:
         table, _, column = label.partition(".")
         raise SealFault(table, column, row, "is not a sealed value")
     aad = (_AAD + label + ":" + row).encode()
     try:
-        return decrypt(sealed[1 : 1 + NONCE], sealed[1 + NONCE :], aad)
+        plain = decrypt(sealed[1 : 1 + NONCE], sealed[1 + NONCE :], aad)
+        if version == VERSION:
+            return plain
+        end = plain.rstrip(b"\x00")
+        if end[-1:] != b"\x80":
+            raise InvalidTag  # authentic, so written by a workstation: cannot happen
+        return end[:-1]
     except InvalidTag:
         table, _, column = label.partition(".")
         raise SealFault(
