@@ -7,7 +7,8 @@ speed are those of a plain column. On PostgreSQL a ``Sealed`` column is ``bytea`
     0x01 | nonce (12 bytes) | ChaCha20-Poly1305(value) with its 16-byte tag
 
 under the key ``keys.subkey(vault_key, "seal:" + table + "." + column)`` and with the
-associated data ``"custos/seal/v1:" + table + "." + column + ":" + row key`` (the row key is the
+associated data ``"custos/seal/v2:" + table + "." + column + ":" + row key`` (``v1`` for the
+unpadded values of before; the row key is the
 row's primary key as text: an ``id``, an audit ``seq``, a blob's keyed name). A ciphertext moved
 by the server's operator to another row or column fails authentication when read:
 ``IntegrityFault`` naming table, column and row.
@@ -70,6 +71,9 @@ PADDED = b"\x02"  # the value padded to its length bucket (``padded``): what is 
 NONCE = 12
 BLIND_BYTES = 16
 _AAD = "custos/seal/v1:"
+# the associated data of a padded value: its version is bound, so a padded value cannot be
+# passed off as an unpadded one (its padding read as part of the value) by changing the byte
+_AAD_PADDED = "custos/seal/v2:"
 _ATTR = "custos_sealer"  # the attribute of an engine's dialect that holds its Sealer
 
 
@@ -132,7 +136,7 @@ class Sealer:
         """``seal`` for one column, its key and AAD prefix looked up once: (row key as bytes,
         nonce, value) -> sealed value (a batch seals thousands per column)."""
         encrypt = self._aead(label).encrypt
-        prefix = (_AAD + label + ":").encode()
+        prefix = (_AAD_PADDED + label + ":").encode()
 
         def seal(row: bytes, nonce: bytes, plain: bytes) -> bytes:
             return PADDED + nonce + encrypt(nonce, padded(plain), prefix + row)
@@ -222,7 +226,7 @@ def _opened(decrypt: Callable[..., bytes], label: str, row: str, sealed: bytes) 
     if version not in (VERSION, PADDED) or len(sealed) < 1 + NONCE + 16:
         table, _, column = label.partition(".")
         raise SealFault(table, column, row, "is not a sealed value")
-    aad = (_AAD + label + ":" + row).encode()
+    aad = ((_AAD if version == VERSION else _AAD_PADDED) + label + ":" + row).encode()
     try:
         plain = decrypt(sealed[1 : 1 + NONCE], sealed[1 + NONCE :], aad)
         if version == VERSION:

@@ -37,3 +37,12 @@ def test_names_of_one_to_31_bytes_look_alike_and_old_unpadded_values_still_open(
     aead = ChaCha20Poly1305(subkey(key, "seal:users.name"))
     old = b"\x01" + nonce + aead.encrypt(nonce, b"analyst\x80\x00", b"custos/seal/v1:users.name:7")
     assert sealer.open("users.name", b"7\x00" + old) == b"analyst\x80\x00"
+
+
+def test_a_padded_value_cannot_pass_for_an_unpadded_one() -> None:
+    """The version byte is not encrypted, so it is bound in the associated data: an operator
+    who changes 0x02 to 0x01 (to have the padding read as part of the value) is refused."""
+    sealer = sealing.Sealer(os.urandom(32))
+    sealed = sealer.seal("items.name", "12", b"IMG_0001.jpg")
+    with pytest.raises(sealing.SealFault, match="fails authentication"):
+        sealer.open("items.name", b"12\x00\x01" + sealed[1:])
