@@ -17,6 +17,12 @@ Figures (Custos, anchor, ratio, target):
   10M-entry set is active vs the same ingest into a vault without sets; target <= 1.10x. Best of
   ``--runs``, alternating.
 
+* ``--server``: the same import and lookups into a vault on a trial server (PostgreSQL 18
+  behind pgbouncer's TLS, SeaweedFS; started on the same cores), against the same into a local
+  vault, alternating, best of ``--runs``: the hash-set entries are sealed there
+  (``vault.sealing.SealedDigest``: AES-SIV of every digest at import, of every looked-up key).
+  Ratios server/local, no target (issue 12 asks that sealing keep import and lookup speed).
+
 Random data generated once into the data folder (default ``/tmp/custos-bench-hashsets``);
 ``sync`` before every timed run. Not part of the test suite: no timing lives in tests.
 """
@@ -181,6 +187,94 @@ def ingest_figure(scratch: Scratch, with_set: Path, files: Path, runs: int) -> F
     )
 
 
+def _lookup_batches(listing: Path) -> list[list[Acquired]]:
+    """100 batches of 500 items (SHA-256, SHA-1, MD5 each), a tenth of them in the set."""
+    with listing.open("rb") as fh:
+        known = [fh.readline().strip().decode() for _ in range(5_000)]
+    batches = []
+    for b in range(100):
+        batch = []
+        for i in range(500):
+            sha = known[b * 50 + i] if i < 50 else os.urandom(32).hex()
+            batch.append(Acquired(i, 1, sha, os.urandom(20).hex(), os.urandom(16).hex()))
+        batches.append(batch)
+    return batches
+
+
+def server_figures(scratch: Scratch, listing: Path, runs: int) -> list[Figure]:
+    """Import and lookups on a trial server against the same on a local vault (same run)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from serverkit import TrialServer
+
+    from service.opener import init_vault
+    from vault.sealing import DigestSealer
+    from vault.server import trial
+    from vault.server.base import free_port_base
+
+    batches = _lookup_batches(listing)
+    folder = scratch.new("server") / "s"
+    os.environ["CUSTOS_CACHE_DIR"] = str(scratch.new("cache"))
+    connection, _ = trial.up(folder, free_port_base())
+    server = TrialServer(folder, connection)
+    lookups: dict[str, list[float]] = {"local": [], "server": [], "server-unsealed": []}
+    sealed = (DigestSealer.seal, DigestSealer.seal_all, DigestSealer.open)
+
+    def unsealed(on: bool) -> None:
+        """The entries' keys stored plain on the server (what this branch replaced): the cost
+        of sealing them, measured, not a mode of Custos."""
+        if on:
+            DigestSealer.seal = lambda self, key: key  # type: ignore[method-assign]
+            DigestSealer.seal_all = lambda self, code, ds: [bytes((code,)) + d for d in ds]  # type: ignore[method-assign]
+            DigestSealer.open = lambda self, stored: bytes(stored)  # type: ignore[method-assign]
+        else:
+            DigestSealer.seal, DigestSealer.seal_all, DigestSealer.open = sealed  # type: ignore[method-assign]
+
+    try:
+
+        def contender(name: str) -> Callable[[], Callable[[], object]]:
+            def setup() -> Callable[[], object]:
+                on_server = name.startswith("server")
+                place = server.new_place() if on_server else scratch.new("v") / "vault"
+                session, _ = init_vault(place, "bench", "bench-password-1")
+                unsealed(name == "server-unsealed")
+
+                def call() -> None:
+                    job = ImportJob(session, listing, "bench", "known-bad", "plain", "benchmark")
+                    job.run(ignore)
+
+                def cleanup() -> None:
+                    start = time.perf_counter()
+                    with session.db() as db:
+                        sets = active_sets(db)
+                        hits = sum(len(look_up(db, sets, batch)) for batch in batches)
+                    lookups[name].append((time.perf_counter() - start) / len(batches))
+                    assert hits == 100 * 50, hits
+                    unsealed(False)
+                    session.close()
+                    if on_server:
+                        server.drop_place(place)  # type: ignore[arg-type]
+
+                call.cleanup = cleanup  # type: ignore[attr-defined]
+                return call
+
+            return setup
+
+        times = best(runs, {name: contender(name) for name in lookups})
+    finally:
+        trial.down(folder)
+    log(f"  lookups per batch of 500 (s): {lookups}")
+    return [
+        Figure("hash set import on the server, sealed (s)", times["server"],
+               times["server-unsealed"], "same import, keys plain on the server", 0.0),
+        Figure("lookup on the server, sealed (ms)", min(lookups["server"]) * 1000,
+               min(lookups["server-unsealed"]) * 1000, "keys plain on the server", 0.0, unit="ms"),
+        Figure("hash set import on the server (s)", times["server"], times["local"],
+               "same import, local vault", 0.0),
+        Figure("lookup on the server, 500 items x 3 (ms)", min(lookups["server"]) * 1000,
+               min(lookups["local"]) * 1000, "same lookups, local vault", 0.0, unit="ms"),
+    ]  # fmt: skip
+
+
 def _row(f: Figure) -> str:
     if f.unit == "s":
         return f.row()
@@ -196,10 +290,19 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--data", type=Path, default=Path("/tmp/custos-bench-hashsets"))
+    parser.add_argument("--server", action="store_true", help="import and lookups on a server")
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     listing = args.data / f"sha256-{args.entries}.txt"
     digest_list(listing, args.entries)
+    if args.server:
+        scratch = Scratch(args.data / "scratch")
+        log(f"load average {os.getloadavg()}")
+        for f in server_figures(scratch, listing, args.runs):
+            log(f"  {f.name}: {f.custos:.3f} vs {f.anchor:.3f} ({f.custos / f.anchor:.2f}x)")
+        log(f"load average {os.getloadavg()}")
+        shutil.rmtree(scratch.root, ignore_errors=True)
+        return
     files = args.data / f"files-{args.files}"
     random_folder(files, args.files, 4096)
     warm(files)

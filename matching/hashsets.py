@@ -26,7 +26,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DbSession
 
 from matching import hashparse
-from matching.models import HashSet, HashSetCategory, HashSetEntry
+from matching.models import ENTRY_KEY, HashSet, HashSetCategory, HashSetEntry
 from vault import sealing
 from vault.backend import driver_sql
 from vault.errors import Cancelled, UserError
@@ -276,8 +276,11 @@ def _insert(
         f"INSERT INTO {HashSetCategory.__tablename__} (set_id, key, category) VALUES (?, ?, ?)"
     )
     # Keys are the algorithm's code byte then the digest: the algorithms' runs are
-    # disjoint in key order, so the B-tree is only ever appended to.
+    # disjoint in key order, so the B-tree is only ever appended to. On a server the digest
+    # is sealed (deterministically: lookups stay an indexed IN); a batch is inserted in the
+    # order of its stored keys.
     done = 0
+    sealer = sealing.digest_sealer(conn, ENTRY_KEY)
     for d in parsed.sets:
         code, width = hashparse.ALGORITHMS[d.algorithm]
         raw, prefix = d.values.tobytes(), bytes((code,))
@@ -285,8 +288,15 @@ def _insert(
             if cancel.cancelled:
                 raise Cancelled("cancelled by the user; no hash set imported")
             stop = min(start + INSERT_ROWS, len(d))
-            keys = [prefix + raw[i : i + width] for i in range(start * width, stop * width, width)]
-            conn.exec_driver_sql(driver_sql(conn, entries), [(set_id, k) for k in keys])
+            span = range(start * width, stop * width, width)
+            if sealer is None:
+                keys = [prefix + raw[i : i + width] for i in span]
+            else:
+                keys = sealer.seal_all(code, [raw[i : i + width] for i in span])
+            conn.exec_driver_sql(
+                driver_sql(conn, entries),
+                [(set_id, k) for k in (keys if sealer is None else sorted(keys))],
+            )
             if d.categories is not None:
                 part = d.categories[start:stop].tolist()
                 rows = [(set_id, k, c) for k, c in zip(keys, part, strict=True) if c >= 0]
@@ -314,45 +324,113 @@ def entry_batches(
 ) -> Iterator[EntryBatch | None]:
     """A stored set's entries, algorithm by algorithm (``ALGORITHMS`` order), ``READ_ROWS`` per
     database visit with the vault released in between and ``cancel`` checked. Yields ``None``
-    once if a category row names no entry of the set (only an edit outside Custos makes one)."""
-    entries, categories = HashSetEntry.__tablename__, HashSetCategory.__tablename__
+    once if a category row names no entry of the set (only an edit outside Custos makes one).
+
+    On a server the stored keys are sealed, so their order is not the digests' order: each
+    algorithm's entries are read whole, opened and sorted on the workstation, then yielded in
+    the same batches (memory: that algorithm's entries, as an import of the set took)."""
+    with session.db() as db:
+        sealer = sealing.digest_sealer(db, ENTRY_KEY)
     for algorithm, (code, _) in hashparse.ALGORITHMS.items():
-        lo, hi = bytes((code,)), bytes((code + 1,))
-        where = "set_id = ? AND key >= ? AND key < ?"
+        if sealer is None:
+            yield from _algorithm_batches(session, set_id, algorithm, code, cancel)
+        else:
+            yield from _opened_batches(session, set_id, algorithm, code, sealer, cancel)
+
+
+def _algorithm_batches(
+    session: Session, set_id: int, algorithm: str, code: int, cancel: CancelToken
+) -> Iterator[EntryBatch | None]:
+    """One algorithm's entries as stored (a local vault: the keys' order is the digests')."""
+    count = _count(session, HashSetEntry.__tablename__, set_id, code)
+    categorised = _count(session, HashSetCategory.__tablename__, set_id, code)
+    seen = 0
+    for rows in _stored_rows(session, set_id, code, cancel) if count else ():
+        cats = None
+        if categorised:
+            cats = [hashparse.NO_CATEGORY if c is None else c for _, c in rows]
+            seen += sum(1 for _, c in rows if c is not None)
+        yield EntryBatch(algorithm, count, [k[1:] for k, _ in rows], cats)
+    if seen != categorised:
+        yield None
+
+
+def _opened_batches(
+    session: Session,
+    set_id: int,
+    algorithm: str,
+    code: int,
+    sealer: sealing.DigestSealer,
+    cancel: CancelToken,
+) -> Iterator[EntryBatch | None]:
+    """One algorithm's sealed entries, opened and sorted by digest, in ``READ_ROWS`` batches."""
+    import numpy as np  # not at import: the vault opens without numpy
+
+    width = hashparse.ALGORITHMS[algorithm][1]
+    categorised = _count(session, HashSetCategory.__tablename__, set_id, code)
+    keys: list[bytes] = []
+    cats: list[int] = []
+    seen = 0
+    for rows in _stored_rows(session, set_id, code, cancel):
+        keys += [sealer.open(k)[1:] for k, _ in rows]
+        if categorised:
+            cats += [hashparse.NO_CATEGORY if c is None else c for _, c in rows]
+            seen += sum(1 for _, c in rows if c is not None)
+    if keys:
+        values = np.frombuffer(b"".join(keys), dtype=f"S{width}")
+        order = np.argsort(values, kind="stable")
+        ordered = values[order].tobytes()
+        categories = np.asarray(cats, dtype=np.int32)[order].tolist() if categorised else None
+        count = len(keys)
+        for start in range(0, count, READ_ROWS):
+            stop = min(start + READ_ROWS, count)
+            digests = [ordered[i : i + width] for i in range(start * width, stop * width, width)]
+            part = None if categories is None else categories[start:stop]
+            yield EntryBatch(algorithm, count, digests, part)
+    if seen != categorised:
+        yield None
+
+
+def _count(session: Session, table: str, set_id: int, code: int) -> int:
+    """How many rows of ``table`` (entries or categories) a set has for one algorithm."""
+    with session.db() as db:
+        conn = db.connection()
+        return int(
+            conn.exec_driver_sql(
+                driver_sql(
+                    conn, f"SELECT count(*) FROM {table} WHERE set_id = ? AND key >= ? AND key < ?"
+                ),
+                (set_id, bytes((code,)), bytes((code + 1,))),
+            ).scalar_one()
+        )
+
+
+def _stored_rows(
+    session: Session, set_id: int, code: int, cancel: CancelToken
+) -> Iterator[list[Any]]:
+    """One algorithm's rows of (stored key, category or None) in stored-key order,
+    ``READ_ROWS`` per database visit (the vault released between them, ``cancel`` checked)."""
+    entries, categories = HashSetEntry.__tablename__, HashSetCategory.__tablename__
+    last, hi = bytes((code,)), bytes((code + 1,))
+    while True:
         with session.db() as db:
             conn = db.connection()
-            count = conn.exec_driver_sql(
-                driver_sql(conn, f"SELECT count(*) FROM {entries} WHERE {where}"),
-                (set_id, lo, hi),
-            ).scalar_one()
-            categorised = conn.exec_driver_sql(
-                driver_sql(conn, f"SELECT count(*) FROM {categories} WHERE {where}"),
-                (set_id, lo, hi),
-            ).scalar_one()
-        seen, last = 0, lo
-        while count:
-            with session.db() as db:
-                conn = db.connection()
-                rows = conn.exec_driver_sql(
-                    driver_sql(
-                        conn,
-                        f"SELECT e.key, c.category FROM {entries} e LEFT JOIN {categories} c "
-                        "ON c.set_id = e.set_id AND c.key = e.key "
-                        "WHERE e.set_id = ? AND e.key > ? AND e.key < ? ORDER BY e.key LIMIT ?",
-                    ),
-                    (set_id, last, hi, READ_ROWS),
-                ).all()
-            if not rows:
-                break
-            last = rows[-1][0]
-            cats = None
-            if categorised:
-                cats = [hashparse.NO_CATEGORY if c is None else c for _, c in rows]
-                seen += sum(1 for _, c in rows if c is not None)
-            yield EntryBatch(algorithm, count, [k[1:] for k, _ in rows], cats)
-            cancel.check()
-        if seen != categorised:
-            yield None
+            rows = conn.exec_driver_sql(
+                driver_sql(
+                    conn,
+                    f"SELECT e.key, c.category FROM {entries} e LEFT JOIN {categories} c "
+                    "ON c.set_id = e.set_id AND c.key = e.key "
+                    "WHERE e.set_id = ? AND e.key > ? AND e.key < ? ORDER BY e.key LIMIT ?",
+                ),
+                (set_id, last, hi, READ_ROWS),
+            ).all()
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield list(rows)
+        cancel.check()
+        if len(rows) < READ_ROWS:
+            return
 
 
 def stored_entries_digest(session: Session, set_id: int, cancel: CancelToken) -> str | None:
@@ -398,7 +476,12 @@ def check_entries(session: Session, cancel: CancelToken) -> Iterator[tuple[str, 
             if left is not None:
                 yield where, "has entries but was deleted (edited outside Custos)"
             continue
-        if stored_entries_digest(session, set_id, cancel) != digest:
+        try:
+            recomputed = stored_entries_digest(session, set_id, cancel)
+        except sealing.SealFault as fault:  # a sealed key on the server that does not open
+            yield where, f"has an entry that {fault.what}"
+            continue
+        if recomputed != digest:
             yield where, ENTRIES_CHANGED
 
 

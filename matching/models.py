@@ -15,6 +15,10 @@ from sqlalchemy.orm import Mapped, Unmapped, mapped_column
 
 from vault.models import Base, blind, blind_where, sealed
 from vault.schema import Audited, BlobUse, Layer, Lookup, item_name, quoted
+from vault.sealing import SealedDigest
+
+# the label of a hash-set entry's sealed key (entries and categories are joined on it)
+ENTRY_KEY = "hashset_entries.key"
 
 
 def _engine_version() -> str:
@@ -32,7 +36,7 @@ class MediaInfo(Base):
     kind: Mapped[str] = mapped_column(String(10))  # image | video
     meta: Mapped[str] = sealed(default="{}")  # JSON: captured_at, camera, gps, ...
     faces: Mapped[int] = mapped_column(default=0)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = sealed(nullable=True)
     model: Mapped[str] = mapped_column(String(80))
     analysed_at: Mapped[str] = mapped_column(String(40))
 
@@ -52,7 +56,7 @@ class FaceRecord(Base):
     box: Mapped[str] = mapped_column(Text)  # JSON [top, right, bottom, left]
     landmarks: Mapped[str] = mapped_column(Text)  # JSON [[x, y], ...]
     quality: Mapped[str] = mapped_column(Text)  # JSON
-    embedding: Mapped[bytes] = mapped_column(LargeBinary)  # float32[128]
+    embedding: Mapped[bytes] = sealed(LargeBinary())  # float32[128]; sealed: biometric
     model: Mapped[str] = mapped_column(String(80))
     model_version: Mapped[str] = mapped_column(String(40), default=_engine_version)
     crop_blob: Mapped[str] = mapped_column(ForeignKey("blobs.name"))
@@ -115,7 +119,7 @@ class PdqRecord(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     frame_time: Mapped[float | None] = mapped_column(nullable=True)  # seconds, video frames
-    hash: Mapped[bytes] = mapped_column(LargeBinary)  # 32 bytes, the reference hex order
+    hash: Mapped[bytes] = sealed(LargeBinary())  # 32 bytes, the reference hex order
     quality: Mapped[int]  # 0-100; under matching.pdq.MIN_QUALITY never matched
     algorithm: Mapped[str] = mapped_column(String(40))  # matching.pdq.ALGORITHM
     created_at: Mapped[str] = mapped_column(String(40))
@@ -136,7 +140,7 @@ class Thumbnail(Base):
     width: Mapped[int] = mapped_column(default=0)
     height: Mapped[int] = mapped_column(default=0)
     frame_time: Mapped[float | None] = mapped_column(nullable=True)  # seconds, video key frame
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = sealed(nullable=True)
     made_at: Mapped[str] = mapped_column(String(40))
 
 
@@ -148,7 +152,7 @@ class Watchlist(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = sealed(String(200), unique=True)
     alert_threshold: Mapped[float]
-    calibration: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
+    calibration: Mapped[str | None] = sealed(nullable=True)  # JSON
     second_review: Mapped[bool] = mapped_column(default=False)
     source_agency: Mapped[str | None] = sealed(nullable=True)
     created_by: Mapped[str] = sealed(String(200))
@@ -191,7 +195,7 @@ class Reference(Base):
     photo_blob: Mapped[str] = mapped_column(ForeignKey("blobs.name"))
     crop_blob: Mapped[str] = mapped_column(ForeignKey("blobs.name"))
     source: Mapped[str] = sealed()  # file name, or "face:<id>"
-    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    embedding: Mapped[bytes] = sealed(LargeBinary())  # float32[128]; sealed: biometric
     model: Mapped[str] = mapped_column(String(80))
     model_version: Mapped[str] = mapped_column(String(40), default=_engine_version)
     quality: Mapped[str] = mapped_column(Text)
@@ -276,12 +280,13 @@ class HashSetEntry(Base):
     of one set are contiguous (import appends them in key order, delete removes one range), and
     a batch of items is looked up with one indexed ``IN``. Two columns only: at 10 million rows
     every column costs seconds of import. Not audited row by row (10 million signatures); the
-    set's row records their count and digest (``entries_digest``)."""
+    set's row records their count and digest (``entries_digest``). On an agency server the
+    digest after the code byte is sealed deterministically (``vault.sealing.SealedDigest``)."""
 
     __tablename__ = "hashset_entries"
     __table_args__ = ({"sqlite_with_rowid": False},)
     set_id: Mapped[int] = mapped_column(ForeignKey("hashsets.id"), primary_key=True)
-    key: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    key: Mapped[bytes] = mapped_column(SealedDigest(ENTRY_KEY), primary_key=True)
 
 
 class HashSetCategory(Base):
@@ -290,7 +295,7 @@ class HashSetCategory(Base):
     __tablename__ = "hashset_categories"
     __table_args__ = ({"sqlite_with_rowid": False},)
     set_id: Mapped[int] = mapped_column(ForeignKey("hashsets.id"), primary_key=True)
-    key: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)  # as in hashset_entries
+    key: Mapped[bytes] = mapped_column(SealedDigest(ENTRY_KEY), primary_key=True)  # as entries
     category: Mapped[int]
 
 

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from matching.hashparse import ALGORITHMS
-from matching.models import HashSet, HashSetCategory, HashSetEntry
+from matching.models import ENTRY_KEY, HashSet, HashSetCategory, HashSetEntry
+from vault import sealing
 from vault.backend import driver_sql
 from vault.session import Session
 
@@ -80,7 +81,8 @@ def closest_entries(
             .with_only_columns(HashSet.id, HashSet.name, HashSet.kind)
             .where(HashSet.state == "active")
         ).all()
-    best: dict[tuple[int, int], tuple[int, bytes]] = {}
+        sealer = sealing.digest_sealer(db, ENTRY_KEY)
+    best: dict[tuple[int, int], tuple[int, bytes]] = {}  # the closest entry's stored key
     entries = HashSetEntry.__tablename__
     for set_id, _, _ in sets:
         last = lo
@@ -98,8 +100,9 @@ def closest_entries(
             if not rows:
                 break
             last = rows[-1][0]
-            keys = [r[0] for r in rows]
-            words = np.frombuffer(b"".join(k[1:] for k in keys), np.uint8).view(np.uint64)
+            keys = [r[0] for r in rows]  # as stored (sealed on a server)
+            plain = keys if sealer is None else [sealer.open(k) for k in keys]
+            words = np.frombuffer(b"".join(k[1:] for k in plain), np.uint8).view(np.uint64)
             words = words.reshape(-1, 4)
             for qi, q in enumerate(queries):
                 d = np.bitwise_count(words ^ q).sum(axis=1, dtype=np.int32)
@@ -120,9 +123,11 @@ def set_match(
     distance: int,
     frame_time: float | None,
 ) -> SetMatch:
-    """A ``SetMatch`` for one entry of a set, with the entry's category."""
+    """A ``SetMatch`` for one entry of a set (``key`` as stored), with the entry's category."""
     with session.db() as db:
         conn = db.connection()
+        sealer = sealing.digest_sealer(conn, ENTRY_KEY)
+        plain = key if sealer is None else sealer.open(key)
         category = conn.exec_driver_sql(
             driver_sql(
                 conn,
@@ -133,5 +138,5 @@ def set_match(
         ).scalar()
     name, kind = named
     return SetMatch(
-        f"{kind} near-duplicate", name, kind, category, key[1:].hex(), distance, frame_time
+        f"{kind} near-duplicate", name, kind, category, plain[1:].hex(), distance, frame_time
     )

@@ -154,9 +154,13 @@ class _VaultHashes:
                 ),
                 (self.last_id,),
             ).fetchall()
+            # sealed to its row on a server (a perceptual hash identifies a picture)
+            opened = sealing.column_opener(db, PdqRecord.hash)
         if not rows:
             return
         ids, items, cases, hashes, quality, times = zip(*rows, strict=True)
+        if opened is not None:
+            hashes = tuple(opened(i, h) for i, h in zip(ids, hashes, strict=True))
         self.index.add(np.frombuffer(b"".join(hashes), np.uint8).reshape(-1, 32))
         self.item_ids = np.concatenate([self.item_ids, np.asarray(items, np.int64)])
         self.case_ids = np.concatenate([self.case_ids, np.asarray(cases, np.int64)])

@@ -506,7 +506,9 @@ def load_watchlist_rows(db: DbSession, wl: Watchlist) -> WatchlistRows:
     ref_ids = np.empty(bound, np.int64)
     subject_ids = np.empty(bound, np.int64)
     n = 0
-    # Plain DBAPI rows (tuples): SQLAlchemy's Row objects would double the per-row cost.
+    # Plain DBAPI rows (tuples): SQLAlchemy's Row objects would double the per-row cost. On a
+    # server each embedding is sealed to its row: opened here with the row's id.
+    opened = sealing.column_opener(db, Reference.embedding)
     cursor = db.connection().connection.cursor()
     try:
         cursor.execute(sql, params)
@@ -515,7 +517,10 @@ def load_watchlist_rows(db: DbSession, wl: Watchlist) -> WatchlistRows:
             if n + m > len(emb):  # cannot happen under the session's lock; stay correct anyway
                 emb = np.resize(emb, (n + m, EMBEDDING_DIM))
                 ref_ids, subject_ids = np.resize(ref_ids, n + m), np.resize(subject_ids, n + m)
-            flat = np.frombuffer(b"".join(map(_third, chunk)), np.float32)
+            if opened is None:
+                flat = np.frombuffer(b"".join(map(_third, chunk)), np.float32)
+            else:
+                flat = np.frombuffer(b"".join([opened(r[0], r[2]) for r in chunk]), np.float32)
             emb[n : n + m] = flat.reshape(m, EMBEDDING_DIM)
             ref_ids[n : n + m] = np.fromiter(map(_first, chunk), np.int64, m)
             subject_ids[n : n + m] = np.fromiter(map(_second, chunk), np.int64, m)

@@ -163,6 +163,28 @@ class TrialServer:
         assert f"saved {n} item(s)" in done.stdout
 
 
+def markers_in_data_folder(
+    server: TrialServer, database: str, needles: list[bytes]
+) -> dict[bytes, list[str]]:
+    """needle -> the files of PostgreSQL's data folder (WAL included) that hold it, after a
+    CHECKPOINT (heap and index pages on disk besides the WAL). A plain control value written
+    to ``database`` first must be found, or the search proves nothing (asserted here)."""
+    control = uuid.uuid4().hex.encode()
+    with server.superuser(database) as su:
+        su.execute("CREATE TABLE plain_control (t text)")
+        su.execute(f"INSERT INTO plain_control VALUES ('{control.decode()}')")
+        su.execute("CHECKPOINT")
+    found: dict[bytes, list[str]] = {n: [] for n in [control, *needles]}
+    for path in server.pg_data.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for needle in found:
+                if needle in data:
+                    found[needle].append(str(path.relative_to(server.pg_data)))
+    assert found.pop(control), "the plain control value should be in the data folder"
+    return found
+
+
 def missing_programs() -> str | None:
     try:
         Programs.installed().check()

@@ -7,7 +7,8 @@ speed are those of a plain column. On PostgreSQL a ``Sealed`` column is ``bytea`
     0x01 | nonce (12 bytes) | ChaCha20-Poly1305(value) with its 16-byte tag
 
 under the key ``keys.subkey(vault_key, "seal:" + table + "." + column)`` and with the
-associated data ``"custos/seal/v1:" + table + "." + column + ":" + row key`` (the row key is the
+associated data ``"custos/seal/v2:" + table + "." + column + ":" + row key`` (``v1`` for the
+unpadded values of before; the row key is the
 row's primary key as text: an ``id``, an audit ``seq``, a blob's keyed name). A ciphertext moved
 by the server's operator to another row or column fails authentication when read:
 ``IntegrityFault`` naming table, column and row.
@@ -43,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV, ChaCha20Poly1305
 from sqlalchemy import (
     ColumnElement,
     LargeBinary,
@@ -65,10 +66,14 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 from vault.errors import IntegrityFault
 from vault.keys import subkey
 
-VERSION = b"\x01"
+VERSION = b"\x01"  # the value as it is (written before lengths were padded; still read)
+PADDED = b"\x02"  # the value padded to its length bucket (``padded``): what is written now
 NONCE = 12
 BLIND_BYTES = 16
 _AAD = "custos/seal/v1:"
+# the associated data of a padded value: its version is bound, so a padded value cannot be
+# passed off as an unpadded one (its padding read as part of the value) by changing the byte
+_AAD_PADDED = "custos/seal/v2:"
 _ATTR = "custos_sealer"  # the attribute of an engine's dialect that holds its Sealer
 
 
@@ -119,6 +124,7 @@ class Sealer:
     _aeads: dict[str, ChaCha20Poly1305] = field(default_factory=dict, repr=False)
     _blinds: dict[str, bytes] = field(default_factory=dict, repr=False)
     sequences: dict[str, str] = field(default_factory=dict)  # table -> its id sequence
+    _digests: dict[str, DigestSealer] = field(default_factory=dict, repr=False)
 
     def _aead(self, label: str) -> ChaCha20Poly1305:
         aead = self._aeads.get(label)
@@ -130,10 +136,10 @@ class Sealer:
         """``seal`` for one column, its key and AAD prefix looked up once: (row key as bytes,
         nonce, value) -> sealed value (a batch seals thousands per column)."""
         encrypt = self._aead(label).encrypt
-        prefix = (_AAD + label + ":").encode()
+        prefix = (_AAD_PADDED + label + ":").encode()
 
         def seal(row: bytes, nonce: bytes, plain: bytes) -> bytes:
-            return VERSION + nonce + encrypt(nonce, plain, prefix + row)
+            return PADDED + nonce + encrypt(nonce, padded(plain), prefix + row)
 
         return seal
 
@@ -145,19 +151,15 @@ class Sealer:
         """``stored`` as the column's SELECT expression gives it: row key, NUL, sealed value."""
         row_raw, _, sealed = bytes(stored).partition(b"\x00")
         row = row_raw.decode("utf-8", "replace")
-        table, _, column = label.partition(".")
-        if sealed[:1] != VERSION or len(sealed) < 1 + NONCE + 16:
-            raise SealFault(table, column, row, "is not a sealed value")
-        aad = (_AAD + label + ":" + row).encode()
-        try:
-            return self._aead(label).decrypt(sealed[1 : 1 + NONCE], sealed[1 + NONCE :], aad)
-        except InvalidTag:
-            raise SealFault(
-                table,
-                column,
-                row,
-                "fails authentication (altered, or moved from another row or column on the server)",
-            ) from None
+        return _opened(self._aead(label).decrypt, label, row, sealed)
+
+    def digests(self, label: str) -> DigestSealer:
+        """The deterministic sealing of one column of keyed digests (``SealedDigest``)."""
+        sealer = self._digests.get(label)
+        if sealer is None:
+            key = subkey(self.vault_key, "seal:" + label) + subkey(self.vault_key, "siv:" + label)
+            sealer = self._digests[label] = DigestSealer(label, AESSIV(key))
+        return sealer
 
     def blind(self, label: str, value: str | bytes) -> bytes:
         key = self._blinds.get(label)
@@ -165,6 +167,82 @@ class Sealer:
             key = self._blinds[label] = subkey(self.vault_key, "blind:" + label)
         raw = value.encode() if isinstance(value, str) else value
         return hmac.digest(key, raw, hashlib.sha256)[:BLIND_BYTES]
+
+
+class DigestSealer:
+    """Keyed digests sealed *deterministically*, so that the server can still answer equality
+    (``key IN (...)``, a join on the key) without learning them: a stored key is its first byte
+    (the algorithm's code, kept plain: range scans by algorithm) then AES-256-SIV (RFC 5297) of
+    the rest with the associated data ``custos/seal/v1:TABLE.COLUMN:CODE``. The same digest
+    gives the same stored key (that equality is all the server learns of it); a stored key that
+    was altered or given another code fails authentication when opened."""
+
+    def __init__(self, label: str, siv: AESSIV) -> None:
+        self.label = label
+        self._siv = siv
+        self._ads = [[(_AAD + label + ":" + str(code)).encode()] for code in range(256)]
+
+    def seal(self, key: bytes) -> bytes:
+        """``key`` (code byte + digest) as the server stores it."""
+        return key[:1] + self._siv.encrypt(key[1:], self._ads[key[0]])
+
+    def seal_all(self, code: int, digests: Iterable[bytes]) -> list[bytes]:
+        """Many digests of one algorithm sealed (an import's batch: no per-key look-ups)."""
+        encrypt, ad, prefix = self._siv.encrypt, self._ads[code], bytes((code,))
+        return [prefix + encrypt(d, ad) for d in digests]
+
+    def open(self, stored: bytes) -> bytes:
+        """The code byte + digest a stored key seals; ``SealFault`` if it does not open."""
+        stored = bytes(stored)
+        if len(stored) < 2 + 16:
+            raise self._fault(stored, "is not a sealed value")
+        try:
+            return stored[:1] + self._siv.decrypt(stored[1:], self._ads[stored[0]])
+        except InvalidTag:
+            raise self._fault(
+                stored, "fails authentication (altered, or not written by Custos)"
+            ) from None
+
+    def _fault(self, stored: bytes, what: str) -> SealFault:
+        table, _, column = self.label.partition(".")
+        return SealFault(table, column, "key " + stored[:8].hex() + "...", what)
+
+
+def padded(plain: bytes) -> bytes:
+    """``plain`` then 0x80 then zeros up to its length bucket (ISO/IEC 7816-4 padding): a
+    multiple of ``BUCKET`` bytes, of ``LARGE_BUCKET`` above ``LARGE``. A sealed value shows its
+    length only to the bucket: a name of 1 to 31 bytes looks like any other."""
+    n = len(plain) + 1
+    step = BUCKET if n <= LARGE else LARGE_BUCKET
+    return plain + b"\x80" + bytes(-n % step)
+
+
+BUCKET, LARGE, LARGE_BUCKET = 32, 1024, 256
+
+
+def _opened(decrypt: Callable[..., bytes], label: str, row: str, sealed: bytes) -> bytes:
+    """The plain value of ``sealed`` (``label``'s column, row key ``row``) or ``SealFault``."""
+    version = sealed[:1]
+    if version not in (VERSION, PADDED) or len(sealed) < 1 + NONCE + 16:
+        table, _, column = label.partition(".")
+        raise SealFault(table, column, row, "is not a sealed value")
+    aad = ((_AAD if version == VERSION else _AAD_PADDED) + label + ":" + row).encode()
+    try:
+        plain = decrypt(sealed[1 : 1 + NONCE], sealed[1 + NONCE :], aad)
+        if version == VERSION:
+            return plain
+        end = plain.rstrip(b"\x00")
+        if end[-1:] != b"\x80":
+            raise InvalidTag  # authentic, so written by a workstation: cannot happen
+        return end[:-1]
+    except InvalidTag:
+        table, _, column = label.partition(".")
+        raise SealFault(
+            table,
+            column,
+            row,
+            "fails authentication (altered, or moved from another row or column on the server)",
+        ) from None
 
 
 def attach(engine: Engine, vault_key: bytes) -> None:
@@ -265,6 +343,57 @@ class Sealed(TypeDecorator[Any]):
     @property
     def python_type(self) -> type[Any]:
         return self.plain.python_type
+
+
+class SealedDigest(TypeDecorator[bytes]):
+    """A column of binary keys looked up by equality (a hash-set entry: the algorithm's code
+    byte then the digest): the plain bytes on SQLite; on PostgreSQL the code byte then
+    AES-SIV of the digest (``DigestSealer``: deterministic, so ``=``, ``IN`` and joins on it
+    work on the server as they do locally). ``label`` names the key: columns that are joined on
+    each other share it. Statements sent straight to the driver use ``digest_sealer``."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.label = label
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "sqlite":
+            return value
+        return _required(dialect).digests(self.label).seal(bytes(value))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "sqlite":
+            return value
+        return _required(dialect).digests(self.label).open(value)
+
+
+def column_opener(
+    db: DbSession | Connection | Engine, column: Any
+) -> Callable[[Any, bytes], bytes] | None:
+    """For a sealed column read by a statement sent straight to the driver (a bulk read that
+    SQLAlchemy's per-row processing would slow): (the row's key, the stored value) -> the
+    plain bytes (``SealFault`` if it does not open). None in a local vault: stored = plain."""
+    sealer = sealer_of(_dialect(db))
+    if sealer is None:
+        return None
+    name_columns(column.table)
+    label = column.type.label
+    decrypt = sealer._aead(label).decrypt  # looked up once: a gallery opens 100,000s
+
+    def open_value(row: Any, stored: bytes) -> bytes:
+        return _opened(decrypt, label, str(row), stored)
+
+    return open_value
+
+
+def digest_sealer(db: DbSession | Connection | Engine, label: str) -> DigestSealer | None:
+    """The sealing of ``label``'s keyed digests for statements sent straight to the driver;
+    None in a local vault (the keys are stored as they are)."""
+    sealer = sealer_of(_dialect(db))
+    return None if sealer is None else sealer.digests(label)
 
 
 def blind_index() -> Any:

@@ -113,7 +113,7 @@ class AppendOnly:
         if near:
             wanted = set(keys)
             found = [row for row in found if row[at] in wanted]
-        if any(isinstance(c.type, LargeBinary) for c in columns):
+        if any(_binary(c) for c in columns):
             return {row[at]: _state(row) for row in found}
         # no binary column: the row's values as they are
         return {row[at]: dict(zip(names, row, strict=True)) for row in found}
@@ -153,3 +153,9 @@ class AppendOnly:
 
     def row(self, table: str, key: Any) -> dict[str, Any] | None:
         return self._rows(table, [key]).get(key)
+
+
+def _binary(column: Any) -> bool:
+    """A column of bytes (a plain or a sealed ``LargeBinary``): its values are recorded as hex."""
+    kind = column.type
+    return isinstance(kind, LargeBinary) or isinstance(getattr(kind, "plain", None), LargeBinary)

@@ -10,6 +10,8 @@ from hashkit import content, digests, plain_list, vics_file
 
 from matching import hashsets
 from matching.hashsets import ENTRIES_CHANGED, ImportJob
+from matching.models import ENTRY_KEY
+from vault import sealing
 from vault.jobs import ignore
 from vault.session import Session
 from vault.verify import verify
@@ -20,9 +22,14 @@ def _problems(s: Session) -> list[tuple[str, str]]:
     return [(p.where, p.what) for p in verify(s).problems]
 
 
-def _key(algorithm: str, n: int) -> bytes:
+def _key(s: Session, algorithm: str, n: int) -> bytes:
+    """An entry's key as the database stores it (sealed on a server): what an attacker holding
+    the database key (locally) or the vault key (on a server) would write."""
     code = {"md5": 1, "sha1": 2, "sha256": 3}[algorithm]
-    return bytes((code,)) + bytes.fromhex(digests(content(n))[algorithm])
+    key = bytes((code,)) + bytes.fromhex(digests(content(n))[algorithm])
+    with s.db() as db:
+        sealer = sealing.digest_sealer(db, ENTRY_KEY)
+    return key if sealer is None else sealer.seal(key)
 
 
 def _sets(s: Session, tmp_path: Path) -> tuple[int, int]:
@@ -41,10 +48,18 @@ def test_a_clean_vault_with_sets_verifies(session: Session, tmp_path: Path) -> N
 def test_an_entry_added_to_a_known_good_set_is_named(session: Session, tmp_path: Path) -> None:
     s = session
     good, _ = _sets(s, tmp_path)
-    sql(s, "INSERT INTO hashset_entries (set_id, key) VALUES (:s, :k)", s=good, k=_key("sha256", 9))
+    sql(
+        s,
+        "INSERT INTO hashset_entries (set_id, key) VALUES (:s, :k)",
+        s=good,
+        k=_key(s, "sha256", 9),
+    )
     assert _problems(s) == [("hash set 'nsrl-2024'", ENTRIES_CHANGED)]
     sql(
-        s, "DELETE FROM hashset_entries WHERE set_id = :s AND key = :k", s=good, k=_key("sha256", 9)
+        s,
+        "DELETE FROM hashset_entries WHERE set_id = :s AND key = :k",
+        s=good,
+        k=_key(s, "sha256", 9),
     )
     assert _problems(s) == []
 
@@ -52,9 +67,9 @@ def test_an_entry_added_to_a_known_good_set_is_named(session: Session, tmp_path:
 def test_an_entry_removed_or_recategorised_is_named(session: Session, tmp_path: Path) -> None:
     s = session
     _, bad = _sets(s, tmp_path)
-    sql(s, "DELETE FROM hashset_entries WHERE set_id = :s AND key = :k", s=bad, k=_key("md5", 4))
+    sql(s, "DELETE FROM hashset_entries WHERE set_id = :s AND key = :k", s=bad, k=_key(s, "md5", 4))
     assert _problems(s) == [("hash set 'vic'", ENTRIES_CHANGED)]
-    sql(s, "INSERT INTO hashset_entries (set_id, key) VALUES (:s, :k)", s=bad, k=_key("md5", 4))
+    sql(s, "INSERT INTO hashset_entries (set_id, key) VALUES (:s, :k)", s=bad, k=_key(s, "md5", 4))
     assert _problems(s) == []
     sql(s, "UPDATE hashset_categories SET category = 0 WHERE set_id = :s", s=bad)
     assert _problems(s) == [("hash set 'vic'", ENTRIES_CHANGED)]
@@ -67,7 +82,7 @@ def test_a_category_of_no_entry_is_named(session: Session, tmp_path: Path) -> No
         s,
         "INSERT INTO hashset_categories (set_id, key, category) VALUES (:s, :k, 1)",
         s=good,
-        k=_key("sha256", 1),
+        k=_key(s, "sha256", 1),
     )
     assert _problems(s) == [("hash set 'nsrl-2024'", ENTRIES_CHANGED)]
 
@@ -77,7 +92,12 @@ def test_entries_put_back_into_a_deleted_set_are_named(session: Session, tmp_pat
     good, _ = _sets(s, tmp_path)
     hashsets.delete_set(s, "nsrl-2024")
     assert _problems(s) == []
-    sql(s, "INSERT INTO hashset_entries (set_id, key) VALUES (:s, :k)", s=good, k=_key("sha256", 1))
+    sql(
+        s,
+        "INSERT INTO hashset_entries (set_id, key) VALUES (:s, :k)",
+        s=good,
+        k=_key(s, "sha256", 1),
+    )
     assert _problems(s) == [
         ("hash set 'nsrl-2024'", "has entries but was deleted (edited outside Custos)")
     ]
@@ -89,6 +109,9 @@ def test_entries_are_read_in_batches(session: Session, tmp_path: Path, monkeypat
     good, _ = _sets(s, tmp_path)
     assert _problems(s) == []
     sql(
-        s, "DELETE FROM hashset_entries WHERE set_id = :s AND key = :k", s=good, k=_key("sha256", 3)
+        s,
+        "DELETE FROM hashset_entries WHERE set_id = :s AND key = :k",
+        s=good,
+        k=_key(s, "sha256", 3),
     )
     assert _problems(s) == [("hash set 'nsrl-2024'", ENTRIES_CHANGED)]

@@ -196,7 +196,8 @@ def test_every_sealed_column_round_trips_and_the_server_holds_ciphertext(server:
         ("workstations", "name", b"desk-3"),
     ]:
         for (stored,) in server.raw(f"SELECT {column} FROM {table}"):
-            assert stored[:1] == b"\x01" and plain not in bytes(stored), (table, column)
+            assert stored[:1] == b"\x02" and plain not in bytes(stored), (table, column)
+            assert (len(stored) - 1 - 12 - 16) % 32 == 0, (table, column)  # padded to a bucket
 
 
 def test_a_value_moved_to_another_row_or_column_is_refused_in_one_line(server: Server) -> None:

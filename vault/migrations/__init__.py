@@ -34,6 +34,7 @@ REVISIONS = (
     "r0007",
     "r0008",
     "r0010",
+    "r0011",
 )
 """The revisions in ``versions/``, oldest first (a test checks them against the scripts)."""
 HEAD = REVISIONS[-1]
