@@ -321,6 +321,11 @@ def vault_file_name(place: Path | Server) -> str:
     return "(vault_file)" if isinstance(place, Server) else "vault.toml"
 
 
+def vault_file_finding(session: Session) -> str:
+    """Where verify's finding about the vault file says it is: ``vault.toml``, ``vault_file``."""
+    return "vault.toml" if session.backend.local else "vault_file"
+
+
 @contextlib.contextmanager
 def _server_connection(place: Server) -> Iterator[Any]:
     from vault.server import address, postgres

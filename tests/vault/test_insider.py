@@ -25,7 +25,7 @@ from vault.models import AuditEntry, Item, User, column_digests, row_state, stat
 from vault.session import VAULT_FILE_KEY, Session, now
 from vault.users import add_user, change_password
 from vault.verify import Problem, verify
-from vaultkit import PASSWORD, forge, open_as, place_of, sql
+from vaultkit import PASSWORD, forge, open_as, place_of, sql, vault_file_finding
 
 OFFICER = "olga"
 
@@ -234,7 +234,10 @@ def test_weaker_kdf_written_with_the_vault_key_is_refused_and_named(
     with pytest.raises(IntegrityFault, match="weaker"):
         add_user(admin, "carol", ["analyst"], PASSWORD)
     assert (
-        Problem("vault.toml", "kdf (weaker than the vault was created with) changed outside Custos")
+        Problem(
+            vault_file_finding(admin),
+            "kdf (weaker than the vault was created with) changed outside Custos",
+        )
         in verify(admin).problems
     )
 

@@ -23,6 +23,7 @@ from vaultkit import (
     PASSWORD,
     place_of,
     run_cli,
+    vault_file_finding,
     vault_file_name,
     vault_file_text,
     write_vault_file,
@@ -97,4 +98,5 @@ def test_verify_names_a_field_changed_while_the_vault_is_open(admin: Session) ->
 
     _edit(place_of(admin), "recovery_recipient", str(agefmt.Identity.generate().recipient))
     problems = [str(p) for p in verify(admin).problems]
-    assert problems == ["vault.toml: recovery_recipient changed outside Custos"]
+    where = vault_file_finding(admin)  # the folder's vault.toml, the server's vault_file row
+    assert problems == [f"{where}: recovery_recipient changed outside Custos"]
