@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -24,6 +25,7 @@ from service.opener import init_vault, unlock
 from vault.backend import Server
 from vault.keys import KdfParams
 from vault.models import AuditEntry
+from vault.objectstore import ObjectStore
 from vault.schema import Schema
 from vault.session import Session
 
@@ -64,8 +66,19 @@ def add_role_users(session: Session) -> None:
         add_user(session, name, [role], PASSWORD)
 
 
-def open_as(folder: Path, user: str = "alice", password: str = PASSWORD) -> Session:
+def open_as(folder: Path | Server, user: str = "alice", password: str = PASSWORD) -> Session:
     return unlock(folder, user, password)
+
+
+def place_of(session: Session) -> Path | Server:
+    """Where ``session``'s vault is, as ``unlock`` / ``open_as`` take it: its folder, or its
+    agency server (``session.folder`` is then only this workstation's working folder)."""
+    from vault.backend import ServerBackend
+
+    backend = session.backend
+    if isinstance(backend, ServerBackend):
+        return Server(backend.address.url(), backend.credentials)
+    return session.folder
 
 
 def sha256_of(path: Path) -> str:
@@ -80,6 +93,58 @@ def sql(session: Session, statement: str, **params: object) -> None:
     """Tamper with the database directly, as someone holding the database key could."""
     with session.engine.begin() as conn:
         conn.execute(text(statement), params)
+
+
+def forge(
+    session: Session,
+    table: str,
+    where: str,
+    params: dict[str, object] | None = None,
+    **values: object,
+) -> None:
+    """``UPDATE table SET column = value, ... WHERE where`` as an insider holding the vault key
+    could: in a local vault the plain values; on a server each sealed column's value sealed for
+    its row (``vault.sealing``: what Custos itself would have written there), so verify meets
+    the edit itself and not a value that does not open. ``where`` names no sealed column."""
+    from vault import sealing
+    from vault.models import Base
+
+    columns = Base.metadata.tables[table].c
+    sets = ", ".join(f"{name} = :{name}" for name in values)
+    with session.engine.begin() as conn:
+        sealer = sealing.sealer_of(conn.dialect)
+        if sealer is None:
+            conn.execute(
+                text(f"UPDATE {table} SET {sets} WHERE {where}"), {**(params or {}), **values}
+            )
+            return
+        plan = sealing.name_columns(columns[next(iter(values))].table)
+        rows = conn.execute(text(f"SELECT {plan.pk} FROM {table} WHERE {where}"), params or {})
+        for (row,) in rows.all():
+            bound = {}
+            for name, value in values.items():
+                if name in plan.sealed and value is not None:
+                    raw = value if isinstance(value, bytes) else str(value).encode()
+                    value = sealer.seal(f"{table}.{name}", str(row), raw)
+                bound[name] = value
+            conn.execute(
+                text(f"UPDATE {table} SET {sets} WHERE {plan.pk} = :row_"), {**bound, "row_": row}
+            )
+
+
+def plant(session: Session, model: Any, source: object, **values: object) -> None:
+    """A copy of ``model``'s row ``source`` with ``values`` changed (its new key among them)
+    inserted straight into the database, as an insider holding the vault key could: through
+    the ORM without Custos's audit, so on a server its sealed columns are sealed for the new row
+    (an ``INSERT ... SELECT`` would copy ciphertexts that open only for ``source``)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.orm import Session as DbSession
+
+    with DbSession(session.engine) as db, db.begin():
+        row = db.get(model, source)
+        assert row is not None, (model, source)
+        copied = {a.key: getattr(row, a.key) for a in inspect(model).column_attrs}
+        db.add(model(**{**copied, **values}))
 
 
 def audit_rows(session: Session, action: str | None = None) -> list[AuditEntry]:
@@ -98,6 +163,63 @@ def vault_files(folder: Path) -> list[Path]:
 def blob_files(folder: Path) -> list[Path]:
     """The stored blobs (``blobs/ab/<name>``; not the store's own marker file)."""
     return sorted(p for p in (folder / "blobs").glob("*/*") if p.is_file())
+
+
+def stored_names(session: Session, space: str = "blobs") -> list[str]:
+    """The names of the objects in ``session``'s store under ``space`` (``blobs``, ``packs``):
+    the files of a vault folder, the objects of a server's bucket (``blob_files`` for both)."""
+    return [o.name for o in stored_objects(session, space)]
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredObject:
+    """A stored object (a blob or a pack) read and overwritten through the vault's object
+    store, as a failing disk or an intruder with write access to the store would: a file of the
+    vault folder, an object of the server's bucket. The few ``Path`` methods the tests that
+    damage one use."""
+
+    store: ObjectStore
+    key: str
+
+    @property
+    def name(self) -> str:
+        return self.key.rsplit("/", 1)[1]
+
+    def read_bytes(self) -> bytes:
+        return b"".join(self.store.get_chunks(self.key))
+
+    def write_bytes(self, data: bytes) -> None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / self.name
+            path.write_bytes(data)
+            self.store.put(self.key, path)
+
+    def exists(self) -> bool:
+        return self.store.exists(self.key)
+
+    def unlink(self) -> None:
+        self.store.delete(self.key)
+
+
+def stored_objects(session: Session, space: str = "blobs") -> list[StoredObject]:
+    """The objects of ``session``'s store under ``space`` (``blobs``, ``packs``), by name: what
+    ``blob_files`` / ``pack_files`` are for a vault folder, on either back end."""
+    store = session.backend.store
+    return sorted((StoredObject(store, key) for key in store.names(space)), key=lambda o: o.name)
+
+
+def stored_object(session: Session, name: str, space: str = "blobs") -> StoredObject:
+    """The stored object ``name`` (a blob's or pack's name) of ``session``'s store."""
+    return StoredObject(session.backend.store, f"{space}/{name[:2]}/{name}")
+
+
+def stored_copy(session: Session, space: str, name: str, to: Path) -> Path:
+    """The stored object ``space/<name>`` (as age-encrypted in the store: a vault folder's
+    file, a server bucket's object) copied byte for byte to the file ``to``."""
+    to.write_bytes(stored_object(session, name, space).read_bytes())
+    return to
 
 
 def pack_files(folder: Path) -> list[Path]:
@@ -154,11 +276,65 @@ def server_env(session: Session) -> dict[str, str]:
     }
 
 
-def cli_env(vault: Path, user: str = "alice", password: str = PASSWORD, **env: str) -> dict:
+def cli_env(
+    vault: Path | Server, user: str = "alice", password: str = PASSWORD, **env: str
+) -> dict:
+    """A ``custos`` child's environment for the vault ``vault``: a folder (CUSTOS_VAULT), or an
+    agency server (CUSTOS_SERVER, its credentials and this process's CUSTOS_CACHE_DIR)."""
     full = {k: v for k, v in os.environ.items() if not k.startswith("CUSTOS_")}
-    full.update(CUSTOS_VAULT=str(vault), CUSTOS_USER=user, CUSTOS_PASSWORD=password, COLUMNS="200")
+    if isinstance(vault, Server):
+        given = vault.credentials
+        full.update(
+            CUSTOS_SERVER=vault.url,
+            PGPASSWORD=given.password,
+            AWS_ACCESS_KEY_ID=given.access_key,
+            AWS_SECRET_ACCESS_KEY=given.secret_key,
+        )
+        if os.environ.get("CUSTOS_CACHE_DIR"):
+            full["CUSTOS_CACHE_DIR"] = os.environ["CUSTOS_CACHE_DIR"]
+    else:
+        full["CUSTOS_VAULT"] = str(vault)
+    full.update(CUSTOS_USER=user, CUSTOS_PASSWORD=password, COLUMNS="200")
     full.update(env)
     return full
+
+
+def vault_file_text(place: Path | Server) -> str:
+    """The vault file's text as stored: ``vault.toml``, or the server's ``vault_file`` row."""
+    if not isinstance(place, Server):
+        return (place / "vault.toml").read_text()
+    with _server_connection(place) as conn:
+        return str(conn.execute("SELECT content FROM vault_file WHERE id = 1").fetchone()[0])
+
+
+def write_vault_file(place: Path | Server, text: str) -> None:
+    """Overwrite the vault file as someone without the vault key could (the file, the row)."""
+    if not isinstance(place, Server):
+        (place / "vault.toml").write_text(text)
+        return
+    with _server_connection(place) as conn:
+        conn.execute("UPDATE vault_file SET content = %s WHERE id = 1", (text,))
+
+
+def vault_file_name(place: Path | Server) -> str:
+    """How a refusal names the vault file: ``vault.toml``, or the server's ``vault_file`` row."""
+    return "(vault_file)" if isinstance(place, Server) else "vault.toml"
+
+
+def vault_file_finding(session: Session) -> str:
+    """Where verify's finding about the vault file says it is: ``vault.toml``, ``vault_file``."""
+    return "vault.toml" if session.backend.local else "vault_file"
+
+
+@contextlib.contextmanager
+def _server_connection(place: Server) -> Iterator[Any]:
+    from vault.server import address, postgres
+
+    conn = postgres.connect(address.parse(place.url), place.credentials.password)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def one_clear_line(result: subprocess.CompletedProcess[str]) -> str:

@@ -108,8 +108,10 @@ class VerifyJob:
         self.session.require("vault.verify", target="vault")
         self.breathe = Breather()
         report = VerifyReport()
+        # The vault file is named as it is where the vault lives: a folder's file, a server's row.
+        vault_file = "vault.toml" if self.session.backend.local else "vault_file"
         for name in self.session.vault_file_changes():
-            report.problems.append(Problem("vault.toml", f"{name} changed outside Custos"))
+            report.problems.append(Problem(vault_file, f"{name} changed outside Custos"))
         try:
             recorded = self._check_audit(report)
             self._check_rows(report, recorded)

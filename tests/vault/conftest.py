@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,7 @@ TESTS = str(Path(__file__).resolve().parents[1])
 if TESTS not in sys.path:
     sys.path.insert(0, TESTS)
 
+from backendkit import BACKENDS, vault_place  # noqa: E402
 from pgkit import postgres_server, postgres_url  # noqa: E402, F401  (PostgreSQL fixtures)
 
 from vault.cases import create_case  # noqa: E402
@@ -21,9 +23,16 @@ from vaultkit import new_vault  # noqa: E402
 CASE = "C-1"
 
 
-@pytest.fixture()
-def vault_dir(tmp_path: Path) -> Path:
-    return tmp_path / "vault"
+@pytest.fixture(params=BACKENDS)
+def vault_dir(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """The vault's place: a folder, then (``[server]``) a database and bucket of the test's own
+    on the trial server (``tests/backendkit.py``), this workstation's working folder for it in
+    a cache folder of the test's own."""
+    if request.param == "server":
+        monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "cache"))
+    return vault_place(request, tmp_path / "vault")
 
 
 @pytest.fixture()

@@ -26,7 +26,7 @@ from vault.models import AuditEntry, CustodyEvent, Item, recorded_keys
 from vault.session import Session, now
 from vault.users import add_user
 from vault.verify import Problem, verify
-from vaultkit import PASSWORD, open_as, sql
+from vaultkit import PASSWORD, forge, open_as, place_of, plant
 
 COUNT = 20  # files: more than batchaudit.MIN_ITEMS, so one batch entry
 EDITED = "content does not match its hash (edited)"
@@ -36,7 +36,7 @@ DELETED = "is in the audit log but was deleted"
 @pytest.fixture()
 def officer(admin: Session) -> Session:
     add_user(admin, "olga", ["officer"], PASSWORD)
-    session = open_as(admin.folder, "olga")
+    session = open_as(place_of(admin), "olga")
     yield session
     session.close()
 
@@ -115,8 +115,8 @@ def test_an_edited_row_of_a_batch_is_named_with_its_column(
     admin: Session, batch: list[int]
 ) -> None:
     name = _name(admin, batch[3])
-    sql(admin, "UPDATE items SET seized_from = 'someone else' WHERE id = :i", i=batch[3])
-    sql(admin, "UPDATE custody_events SET actor = 'mallory' WHERE item_id = :i", i=batch[5])
+    forge(admin, "items", "id = :i", {"i": batch[3]}, seized_from="someone else")
+    forge(admin, "custody_events", "item_id = :i", {"i": batch[5]}, actor="mallory")
     with admin.db() as db:
         event = db.scalar(select(CustodyEvent.id).where(CustodyEvent.item_id == batch[5]))
     assert verify(admin).problems == [
@@ -136,17 +136,12 @@ def test_a_deleted_and_an_inserted_row_of_a_batch_are_named(
     with admin.db() as db:
         event = db.scalar(select(CustodyEvent.id).where(CustodyEvent.item_id == victim))
     with admin.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
         conn.exec_driver_sql(f"DELETE FROM custody_events WHERE item_id = {victim}")
         conn.exec_driver_sql(f"DELETE FROM items WHERE id = {victim}")
         conn.commit()
-    sql(
-        admin,
-        "INSERT INTO items SELECT 999, case_id, 'planted.jpg', original_path, size, sha256, md5,"
-        " sha1, blob_name, exhibit, seized_from, seized_at, seized_on, seized_by, description,"
-        " modified_at, acquired_by, acquired_at, sha256_bidx FROM items WHERE id = :i",
-        i=batch[0],
-    )
+    plant(admin, Item, batch[0], id=999, name="planted.jpg")
     assert verify(admin).problems == [
         Problem("item 999 (planted.jpg)", "has no audit entry"),
         Problem(name, DELETED),
@@ -162,7 +157,7 @@ def test_an_item_removed_from_a_batch_entry_is_named(
     entry = _entry(admin)
     details = json.loads(entry.details)
     gone = details["items"].pop(4)
-    sql(admin, "UPDATE audit SET details = :d WHERE seq = :s", d=json.dumps(details), s=entry.seq)
+    forge(admin, "audit", "seq = :s", {"s": entry.seq}, details=json.dumps(details))
     assert verify(admin).problems == [
         Problem(f"audit #{entry.seq}", EDITED),
         Problem(f"item {gone[0]} ({gone[1]})", "has no audit entry"),
@@ -190,7 +185,7 @@ def test_digests_swapped_between_two_items_of_a_batch_are_named(
     details = json.loads(entry.details)
     a, b = details["items"][1], details["items"][2]
     a[3], b[3] = b[3], a[3]
-    sql(admin, "UPDATE audit SET details = :d WHERE seq = :s", d=json.dumps(details), s=entry.seq)
+    forge(admin, "audit", "seq = :s", {"s": entry.seq}, details=json.dumps(details))
     problems = verify(admin).problems
     assert problems[0] == Problem(f"audit #{entry.seq}", EDITED)
     assert {p.where for p in problems[1:]} == {_name(admin, batch[1]), _name(admin, batch[2])}
@@ -202,15 +197,9 @@ def test_a_batch_entry_forged_by_a_user_who_may_not_ingest_is_named(
     """An analyst (no item.ingest) plants an item and records it in a batch entry signed with
     their own key: the signature is theirs, but they never held the right to acquire."""
     add_user(admin, "ann", ["analyst"], PASSWORD)
-    analyst = open_as(admin.folder, "ann")
+    analyst = open_as(place_of(admin), "ann")
     try:
-        sql(
-            admin,
-            "INSERT INTO items SELECT 500, case_id, 'planted.jpg', original_path, size, sha256,"
-            " md5, sha1, blob_name, exhibit, seized_from, seized_at, seized_on, seized_by,"
-            " description, modified_at, 'ann', acquired_at, sha256_bidx FROM items WHERE id = :i",
-            i=batch[0],
-        )
+        plant(admin, Item, batch[0], id=500, name="planted.jpg", acquired_by="ann")
         with DbSession(analyst.engine) as db, db.begin():
             item = db.get(Item, 500)
             assert item is not None

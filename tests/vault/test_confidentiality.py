@@ -11,6 +11,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from vault.cases import create_case
@@ -23,11 +24,13 @@ from vault.users import add_user
 from vault.verify import verify
 from vaultkit import (
     PASSWORD,
-    blob_files,
     new_vault,
     open_as,
+    place_of,
     require_tool,
     sha256_of,
+    stored_copy,
+    stored_names,
     vault_files,
 )
 
@@ -46,6 +49,11 @@ def _grep(folder: Path, needles: dict[str, bytes]) -> list[str]:
     return found
 
 
+@pytest.mark.local_only(
+    "greps the vault folder's own files (SQLCipher file, WAL, blobs); on a server: "
+    "test_sealed_columns.py::test_marker_strings_written_through_the_core_never_reach_the_data_"
+    "folder"
+)
 def test_no_name_title_note_path_or_hash_is_readable_in_the_vault_folder(
     admin: Session, vault_dir: Path, tmp_path: Path
 ) -> None:
@@ -106,7 +114,7 @@ def test_no_name_title_note_path_or_hash_is_readable_in_the_vault_folder(
 
 
 def test_blob_names_are_keyed_and_identical_content_is_stored_once(
-    admin: Session, case: str, vault_dir: Path, tmp_path: Path
+    admin: Session, case: str, tmp_path: Path
 ) -> None:
     a = tmp_path / "a.bin"
     b = tmp_path / "copy-of-a.bin"
@@ -118,17 +126,17 @@ def test_blob_names_are_keyed_and_identical_content_is_stored_once(
     items = [get_item(admin, i) for i in first + second]
     assert {i.name for i in items} == {"a.bin", "copy-of-a.bin"}
     assert len({i.sha256 for i in items}) == 1
-    stored = blob_files(vault_dir)
+    stored = stored_names(admin)
     assert len(stored) == 1
     with admin.db() as db:
         assert db.scalar(select(func.count()).select_from(Blob)) == 1
     # The name is an HMAC under the vault's key: not the hash, and different in another vault.
-    assert stored[0].name != sha256_of(a)
+    assert stored[0] != sha256_of(a)
     other, _ = new_vault(tmp_path / "other-vault")
     try:
         create_case(other, case, "other")
         ingest(other, case, [a])
-        assert [p.name for p in blob_files(tmp_path / "other-vault")] != [stored[0].name]
+        assert stored_names(other) != stored
     finally:
         other.close()
     assert verify(admin).ok
@@ -141,10 +149,16 @@ def test_age_with_the_recovery_identity_restores_every_file_byte_for_byte(
     (evidence / "exact-chunks.bin").write_bytes(bytes(range(256)) * 512)  # 2 x 64 KiB
     result = ingest(admin, case, [evidence])
     assert len(result.saved) == 5 and not result.failed
-    admin.close()  # recovery needs nothing of the vault but the blob files
-    with open_as(admin.folder) as session:
+    place = place_of(admin)
+    admin.close()  # recovery needs nothing of the vault but the stored objects
+    with open_as(place) as session:
         items = [get_item(session, i) for i in result.saved]
-        paths = {i.id: session.blobs.path(session.blobs.name_for(i.sha256)) for i in items}
+        paths = {
+            i.id: stored_copy(
+                session, "blobs", session.blobs.name_for(i.sha256), tmp_path / f"blob-{i.id}"
+            )
+            for i in items
+        }
     for info in items:
         blob = paths[info.id]
         assert blob.read_bytes().startswith(b"age-encryption.org/v1\n")
@@ -173,8 +187,9 @@ def test_age_and_tar_with_the_recovery_identity_unpack_every_pack(
         (phone / f"IMG_{n:04}.jpg").write_bytes(b"\xff\xd8" + os.urandom(n * 53 % 6000))
     result = ingest(admin, case, [phone])
     assert len(result.saved) == POOL_MIN_FILES + 10 and not result.failed
-    packs = sorted((admin.folder / "packs").glob("*/*"))
-    assert packs and not blob_files(admin.folder)
+    names = stored_names(admin, "packs")
+    assert names and not stored_names(admin)
+    packs = [stored_copy(admin, "packs", name, tmp_path / f"pack-{name}") for name in names]
     items = [get_item(admin, i) for i in result.saved]
     admin.close()
     members: dict[str, bytes] = {}
@@ -212,7 +227,8 @@ def test_age_with_another_identity_cannot_open_a_blob(
     ingest(admin, case, [evidence / "notes" / "long.bin"])
     stranger = tmp_path / "stranger.txt"
     subprocess.run([keygen, "-o", str(stranger)], check=True, capture_output=True)
-    [blob] = blob_files(admin.folder)
+    [name] = stored_names(admin)
+    blob = stored_copy(admin, "blobs", name, tmp_path / "blob")
     refused = subprocess.run(
         [age, "-d", "-i", str(stranger), str(blob)], capture_output=True, check=False
     )

@@ -25,7 +25,7 @@ from vault.models import Item
 from vault.packs import PACK_MAX
 from vault.session import Session
 from vault.verify import verify
-from vaultkit import blob_files, require_tool
+from vaultkit import require_tool, stored_copy, stored_names
 
 COUNT = ingest_module.POOL_MIN_FILES + 44
 
@@ -77,14 +77,14 @@ def test_many_small_files_are_stored_by_workers_and_age_decrypts_them(
     assert len(result.saved) == COUNT and not result.failed
     assert result.saved == sorted(result.saved)  # ids follow the source order
     assert not list((admin.folder / "tmp").iterdir())
-    assert len(blob_files(admin.folder)) == COUNT - COUNT // 10 + 1
+    assert len(stored_names(admin)) == COUNT - COUNT // 10 + 1
     for item_id in (result.saved[0], result.saved[1], result.saved[-1]):
         with admin.db() as db:
             item = db.get(Item, item_id)
             assert item is not None
         source = tmp_path / item.name
         assert source in paths
-        blob = admin.blobs.path(item.blob_name)
+        blob = stored_copy(admin, "blobs", item.blob_name, tmp_path / f"blob-{item_id}")
         plain = subprocess.run(
             [age, "-d", "-i", str(recovery_file), str(blob)], capture_output=True, check=True
         ).stdout

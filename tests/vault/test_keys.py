@@ -9,41 +9,49 @@ from pathlib import Path
 import pytest
 
 from service.opener import init_vault, unlock
+from vault.backend import Server
 from vault.cases import create_case
 from vault.errors import AuthenticationFailed, PermissionDenied
 from vault.rotation import rotate_signing_key
 from vault.session import Session
 from vault.users import add_user
 from vault.verify import verify
-from vaultkit import FAST_KDF, PASSWORD, audit_rows, open_as
+from vaultkit import (
+    FAST_KDF,
+    PASSWORD,
+    audit_rows,
+    open_as,
+    place_of,
+    vault_file_text,
+    write_vault_file,
+)
 
 
-def test_default_kdf_is_memory_hard_and_recorded(tmp_path: Path) -> None:
-    folder = tmp_path / "vault"
+def test_default_kdf_is_memory_hard_and_recorded(vault_dir: Path | Server) -> None:
+    folder = vault_dir
     session, _ = init_vault(folder, "alice", PASSWORD)  # production parameters
     session.close()
-    raw = tomllib.loads((folder / "vault.toml").read_text())
+    raw = tomllib.loads(vault_file_text(folder))
     assert raw["kdf"]["algorithm"] == "argon2id"
     assert raw["kdf"]["memory_kib"] >= 64 * 1024
     assert raw["kdf"]["iterations"] >= 3
     assert len(bytes.fromhex(raw["salt"])) == 16
     # one opaque slot for the one user: its id is not derived from the name alone
-    assert list(raw["slots"]) and "alice" not in (folder / "vault.toml").read_text()
+    assert list(raw["slots"]) and "alice" not in vault_file_text(folder)
     with unlock(folder, "alice", PASSWORD) as s:
         assert s.user == "alice"
 
 
-def test_a_tampered_slot_fails_like_a_wrong_password(tmp_path: Path) -> None:
-    folder = tmp_path / "vault"
+def test_a_tampered_slot_fails_like_a_wrong_password(vault_dir: Path | Server) -> None:
+    folder = vault_dir
     session, _ = init_vault(folder, "alice", PASSWORD)
     session.close()
-    path = folder / "vault.toml"
-    raw = tomllib.loads(path.read_text())
+    raw = tomllib.loads(vault_file_text(folder))
     _slot, value = next(iter(raw["slots"].items()))
     wrapped = bytearray(base64.b64decode(value))
     wrapped[-1] ^= 0x01
-    text = path.read_text().replace(value, base64.b64encode(bytes(wrapped)).decode())
-    path.write_text(text)
+    text = vault_file_text(folder).replace(value, base64.b64encode(bytes(wrapped)).decode())
+    write_vault_file(folder, text)
     with pytest.raises(AuthenticationFailed, match="unknown user or wrong password"):
         unlock(folder, "alice", PASSWORD)
     with pytest.raises(AuthenticationFailed, match="unknown user or wrong password"):
@@ -60,7 +68,7 @@ def test_signing_key_rotation_keeps_the_chain_verifying(admin: Session) -> None:
     entry = audit_rows(admin, "keys.signing_rotated")[-1]
     assert entry.details.count(new_public) == 1 and before in entry.details
     admin.close()
-    with open_as(admin.folder) as again:  # the new key is the one loaded at the next unlock
+    with open_as(place_of(admin)) as again:  # the new key is the one loaded at the next unlock
         assert again.signing_public.public_bytes_raw().hex() == new_public
         assert verify(again).ok
 
@@ -77,7 +85,7 @@ def test_an_entry_signed_by_a_retired_key_is_found(admin: Session) -> None:
 def test_only_admins_rotate_keys(admin: Session) -> None:
     add_user(admin, "olga", ["officer"], PASSWORD)
     admin.close()
-    with open_as(admin.folder, "olga") as olga, pytest.raises(PermissionDenied):
+    with open_as(place_of(admin), "olga") as olga, pytest.raises(PermissionDenied):
         rotate_signing_key(olga)
 
 

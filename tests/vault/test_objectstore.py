@@ -35,6 +35,9 @@ def _age_file(tmp_path: Path, data: bytes, recipients: list[agefmt.Recipient]) -
     return path
 
 
+@pytest.mark.local_only(
+    "the vault gives only its keys: the folder and the S3 store are both in the [local] run"
+)
 def test_age_files_and_packs_come_back_byte_identical_from_folder_and_s3(
     admin: Session, tmp_path: Path, trial_server
 ) -> None:
@@ -102,6 +105,7 @@ def test_listing_finds_every_object_for_orphan_cleanup(tmp_path: Path, trial_ser
         assert not listed & set(orphans) and (keys - set(orphans)) <= listed
 
 
+@pytest.mark.local_only("copies a vault folder's objects to S3: both stores are in the [local] run")
 def test_evidence_copied_to_s3_is_identical_and_no_plaintext_reaches_seaweedfs(
     admin: Session, case: str, recovery_file: Path, tmp_path: Path, trial_server
 ) -> None:

@@ -9,6 +9,7 @@ re-wraps packs, and a vault of format 2 (frozen under ``data/format2``) is upgra
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 import tarfile
@@ -27,7 +28,17 @@ from vault.models import Blob, Item
 from vault.rotation import rotate_vault_key
 from vault.session import Session
 from vault.verify import verify
-from vaultkit import audit_rows, blob_files, open_as, pack_files
+from vaultkit import (
+    StoredObject,
+    audit_rows,
+    blob_files,
+    open_as,
+    pack_files,
+    place_of,
+    stored_names,
+    stored_object,
+    stored_objects,
+)
 
 COUNT = POOL_MIN_FILES + 44
 FROZEN = Path(__file__).parent / "data" / "format2"
@@ -57,14 +68,18 @@ def _locations(session: Session) -> dict[str, tuple[str, int, int]]:
         return {name: (pack, offset, size) for name, pack, offset, size in rows}
 
 
+@pytest.mark.local_only(
+    "hundreds of ranged reads: on a server, "
+    "test_backends.py::test_small_files_go_into_packs_and_read_back"
+)
 def test_a_phone_dump_makes_a_few_files_and_every_item_reads_back(
     admin: Session, case: str, tmp_path: Path
 ) -> None:
     files = _phone_dump(tmp_path / "phone")
     result = ingest(admin, case, [tmp_path / "phone"])
     assert len(result.saved) == COUNT + 2 and not result.failed
-    assert len(pack_files(admin.folder)) == 1
-    assert len(blob_files(admin.folder)) == 2  # the two at or above PACK_MAX
+    assert len(stored_names(admin, "packs")) == 1
+    assert len(stored_names(admin)) == 2  # the two at or above PACK_MAX
     assert not list((admin.folder / "tmp").iterdir())
     distinct = {hashlib.sha256(d).hexdigest() for d in files.values()}
     with admin.db() as db:
@@ -76,16 +91,14 @@ def test_a_phone_dump_makes_a_few_files_and_every_item_reads_back(
     assert report.blobs == len(distinct)
 
 
-def _flip(path: Path, at: int) -> None:
-    with path.open("r+b") as fh:
-        fh.seek(at)
-        byte = fh.read(1)
-        fh.seek(at)
-        fh.write(bytes([byte[0] ^ 0x40]))
+def _flip(pack: StoredObject, at: int) -> None:
+    data = bytearray(pack.read_bytes())
+    data[at] ^= 0x40
+    pack.write_bytes(bytes(data))
 
 
-def _payload_start(path: Path, session: Session) -> int:
-    with path.open("rb") as fh:
+def _payload_start(pack: StoredObject, session: Session) -> int:
+    with io.BytesIO(pack.read_bytes()) as fh:
         agefmt.read_file_key(fh, session.age_identity)
         return fh.tell() + 16
 
@@ -95,7 +108,7 @@ def test_a_flipped_byte_in_a_pack_names_the_items_it_hit_and_no_other(
 ) -> None:
     _phone_dump(tmp_path / "phone")
     ingest(admin, case, [tmp_path / "phone"])
-    [pack] = pack_files(admin.folder)
+    [pack] = stored_objects(admin, "packs")
     chunk = 7
     _flip(pack, _payload_start(pack, admin) + chunk * (agefmt.CHUNK + agefmt.TAG) + 100)
     where = _locations(admin)
@@ -119,12 +132,16 @@ def test_a_flipped_byte_in_a_pack_names_the_items_it_hit_and_no_other(
         read_item_bytes(admin, hit[0].id)
 
 
+@pytest.mark.local_only(
+    "the pack read once per item: on a server, "
+    "test_a_flipped_byte_in_a_pack_names_the_items_it_hit_and_no_other"
+)
 def test_a_pack_whose_header_is_damaged_names_every_item_in_it(
     admin: Session, case: str, tmp_path: Path
 ) -> None:
     _phone_dump(tmp_path / "phone", count=POOL_MIN_FILES)
     ingest(admin, case, [tmp_path / "phone"])
-    [pack] = pack_files(admin.folder)
+    [pack] = stored_objects(admin, "packs")
     _flip(pack, 40)  # inside the first recipient stanza
     packed = [i for i in _items(admin) if _locations(admin)[i.blob_name][0]]
     report = verify(admin)
@@ -144,8 +161,8 @@ def test_one_object_is_read_without_decrypting_its_whole_pack(
     """Only the chunks holding the object are decrypted: one far away may be damaged."""
     files = _phone_dump(tmp_path / "phone")
     ingest(admin, case, [tmp_path / "phone"])
-    [pack] = pack_files(admin.folder)
-    size = pack.stat().st_size
+    [pack] = stored_objects(admin, "packs")
+    size = len(pack.read_bytes())
     _flip(pack, size - 200)  # the last chunk: the index and the end of the archive
     where = _locations(admin)
     first = next(i for i in _items(admin) if where[i.blob_name][0])
@@ -160,17 +177,17 @@ def test_a_pack_no_row_names_is_removed_when_the_vault_next_opens(
     the CLI, tests/cli/test_cli_interrupts.py, makes it for real)."""
     _phone_dump(tmp_path / "phone")
     ingest(admin, case, [tmp_path / "phone"])
-    [pack] = pack_files(admin.folder)
-    orphan = admin.folder / "packs" / "ff" / ("ff" + "0" * 30)
-    orphan.parent.mkdir()
-    shutil.copy(pack, orphan)
-    (admin.folder / "blobs" / ".unsettled").touch()  # a session moved something in, then died
+    [pack] = stored_names(admin, "packs")
+    orphan = stored_object(admin, "ff" + "0" * 30, "packs")
+    orphan.write_bytes(stored_object(admin, pack, "packs").read_bytes())
+    admin.backend.store.mark_unsettled()  # a session moved something in, then died
     admin.close()
-    with open_as(admin.folder) as session:
-        assert pack_files(session.folder) == [pack]
+    with open_as(place_of(admin)) as session:
+        assert stored_names(session, "packs") == [pack]
         assert verify(session).ok
 
 
+@pytest.mark.local_only("vault-key rotation is local only (test_rotation.py)")
 def test_a_vault_key_rotation_rewraps_every_pack(admin: Session, case: str, tmp_path: Path) -> None:
     files = _phone_dump(tmp_path / "phone")
     ingest(admin, case, [tmp_path / "phone"])

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from backendkit import BACKENDS, vault_place
 
 from exchange.report import ReportJob
 from matching import curation, hashhits, hashsets, thumbs
@@ -22,6 +23,7 @@ from matching.facelist import list_faces
 from matching.redaction import RedactJob
 from matching.watchlists import Listing, create_watchlist
 from vault import cases, history, items, users
+from vault.backend import Server
 from vault.errors import PermissionDenied
 from vault.ingest import IngestJob, ingest
 from vault.jobs import ignore
@@ -37,7 +39,7 @@ READERS = frozenset({"officer", "analyst", "liaison"})
 
 @dataclass(frozen=True)
 class World:
-    folder: Path
+    folder: Path | Server  # the vault: a folder, or (``[server]``) the trial server
     files: Path
     item: int
     photo: int  # a real photo, analysed for faces
@@ -173,11 +175,20 @@ OPS: dict[str, Op] = {
 }
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> World:
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, faces_dir: Path
+) -> Iterator[World]:
     base = tmp_path_factory.mktemp("matrix")
-    folder, files = base / "vault", base / "files"
+    files = base / "files"
     files.mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        if request.param == "server":  # this workstation's working folder: the module's own
+            patch.setenv("CUSTOS_CACHE_DIR", str(base / "cache"))
+        yield _world(vault_place(request, base / "vault"), files, faces_dir)
+
+
+def _world(folder: Path | Server, files: Path, faces_dir: Path) -> World:
     session, _ = new_vault(folder)
     try:
         add_role_users(session)
@@ -218,8 +229,26 @@ def _refusals(session: Session) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("op", list(OPS))
+# On a server the matrix runs the allowed cells: each operation done there by a role that may
+# (the refusal and its audit entry are the session's, the same on both back ends: on a server,
+# tests/vault/test_backends.py::test_a_user_without_the_role_is_refused_and_the_refusal_is_audited).
+# A password change or a user disabled rotates the vault key: refused on a server by design
+# (tests/vault/test_rotation.py), so those operations run locally only.
+ROTATING = ("user disable", "user passwd (another user)", "user passwd (own)")
+REFUSAL = pytest.mark.local_only("a refusal: on a server, test_backends.py (refused and audited)")
+ROTATES = pytest.mark.local_only("rotates the vault key: local only")
+
+
+def _cells() -> list[Any]:
+    cells = []
+    for op, spec in OPS.items():
+        for role in ROLES:
+            marks = [ROTATES] if op in ROTATING else [] if role in spec.roles else [REFUSAL]
+            cells.append(pytest.param(op, role, marks=marks, id=f"{op}-{role}"))
+    return cells
+
+
+@pytest.mark.parametrize(("op", "role"), _cells())
 def test_permission_matrix(world: World, acting: Session, op: str, role: str) -> None:
     spec = OPS[op]
     before = _refusals(acting)

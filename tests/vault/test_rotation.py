@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from service.opener import recover
 from vault import agefmt, keys
+from vault.backend import Server
 from vault.config import VaultConfig
 from vault.errors import UserError, VaultUnavailable
 from vault.ingest import ingest
@@ -26,7 +27,21 @@ from vault.rotation import VaultRotationJob, rotate_vault_key
 from vault.session import Session
 from vault.users import add_user, change_password, disable_user
 from vault.verify import verify
-from vaultkit import NEW_PASSWORD, PASSWORD, audit_rows, blob_files, open_as, require_tool
+from vaultkit import (
+    NEW_PASSWORD,
+    PASSWORD,
+    audit_rows,
+    blob_files,
+    open_as,
+    require_tool,
+    vault_file_text,
+)
+
+# Re-keying is SQLCipher's PRAGMA rekey and a re-wrap of the vault folder's files: a vault on an
+# agency server refuses it (the last test here); the [server] runs of the others are left out.
+pytestmark = pytest.mark.local_only(
+    "vault-key rotation is local only: test_rotation_is_refused_on_an_agency_server_in_one_line"
+)
 
 
 def _key_from_old_file(old_toml: Path, name: str, password: str) -> bytes:
@@ -229,3 +244,28 @@ def test_the_rotation_marker_never_holds_the_new_key(stored: Session) -> None:
 
     rotate_vault_key(stored, "scheduled rotation", snoop)
     assert set(json.loads(copied["marker"])) == {"format", "new_vault_recipient"}
+
+
+def test_rotation_is_refused_on_an_agency_server_in_one_line(
+    server_alice: Session, server_place: Server
+) -> None:
+    """Every way to a new vault key (a rotation, a password change, a user disabled) is refused
+    on a server in one line, and nothing changes: not the vault file, not the audit chain."""
+    add_user(server_alice, "xavier", ["officer"], PASSWORD)
+    before = vault_file_text(server_place)
+    attempts = {
+        "rotate": lambda: rotate_vault_key(server_alice, "scheduled rotation"),
+        "password": lambda: change_password(server_alice, "xavier", NEW_PASSWORD),
+        "disable": lambda: disable_user(server_alice, "xavier"),
+    }
+    for what, attempt in attempts.items():
+        with pytest.raises(UserError) as refused:
+            attempt()
+        line = str(refused.value)
+        assert line.endswith("rotating the vault key of an agency server is not possible yet")
+        assert "\n" not in line, what
+    assert vault_file_text(server_place) == before
+    assert not audit_rows(server_alice, "keys.vault_rotated")
+    assert not audit_rows(server_alice, "user.password")
+    open_as(server_place, "xavier").close()  # still enabled, with the same password
+    assert verify(server_alice).ok

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from service.opener import recover
 from vault import signin
+from vault.backend import Server
 from vault.errors import AuthenticationFailed, PermissionDenied, VaultUnavailable
 from vault.history import head, list_audit
-from vault.session import Session
+from vault.session import Session, check_vault
 from vault.signin import (
     FILENAME,
     FREE_FAILURES,
@@ -28,7 +30,7 @@ from vault.signin import (
 )
 from vault.users import add_user
 from vault.verify import verify
-from vaultkit import NEW_PASSWORD, PASSWORD, audit_rows, open_as
+from vaultkit import NEW_PASSWORD, PASSWORD, audit_rows, open_as, place_of
 
 WRONG = "hunter2-not-it"  # a wrong password: must never be written anywhere
 
@@ -47,18 +49,36 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return Clock(monkeypatch)
 
 
+# The vault of a working folder: the folder itself, or (on a server) the server's database.
+PLACES: dict[Path, Path | Server] = {}
+
+
 @pytest.fixture()
-def folder(admin: Session) -> Path:
-    """A closed vault: alice (every role), bob (officer)."""
+def folder(admin: Session) -> Iterator[Path]:
+    """A closed vault: alice (every role), bob (officer). The folder that holds the sign-in
+    ledger: the vault's own, or on a server this workstation's working folder for it."""
     add_user(admin, "bob", ["officer"], PASSWORD)
     admin.close()
-    return admin.folder
+    PLACES[admin.folder] = place_of(admin)
+    yield admin.folder
+    del PLACES[admin.folder]
+
+
+def sign_in(folder: Path, user: str = "alice", password: str = PASSWORD) -> Session:
+    """``open_as`` the vault whose sign-in ledger is in ``folder``."""
+    return open_as(PLACES[folder], user, password)
+
+
+def attempt(folder: Path, user: str) -> signin.Attempt:
+    """``signin.attempt`` as a sign-in makes it: a server's settings come from its database."""
+    place = PLACES[folder]
+    return signin.attempt(folder, user, None if isinstance(place, Path) else check_vault(place))
 
 
 def fail(folder: Path, user: str = "alice", password: str = WRONG) -> str:
     """One attempt with a wrong password; the error's class name and line."""
     with pytest.raises(AuthenticationFailed) as caught:
-        open_as(folder, user, password)
+        sign_in(folder, user, password)
     return f"{type(caught.value).__name__}: {caught.value}"
 
 
@@ -78,7 +98,7 @@ def test_guessing_one_name_is_slowed_even_with_the_right_password(folder: Path, 
         assert fail(folder) == "AuthenticationFailed: unknown user or wrong password"
     # the next attempt waits, whatever its password: the right one learns nothing either
     with pytest.raises(SignInThrottled, match="wait 1 s") as refused:
-        open_as(folder, "alice", PASSWORD)
+        sign_in(folder, "alice", PASSWORD)
     assert refused.value.exit_code == 3
     clock.advance(1)
     fail(folder)  # the 4th failure: now 2 s
@@ -90,12 +110,12 @@ def test_guessing_one_name_is_slowed_even_with_the_right_password(folder: Path, 
         clock.advance(expected)
         fail(folder)
         with pytest.raises(SignInThrottled) as waiting:
-            open_as(folder, "alice", PASSWORD)
+            sign_in(folder, "alice", PASSWORD)
         assert waiting.value.wait == min(MAX_WAIT, expected * 2)
     # another name is not slowed by alice's failures
-    open_as(folder, "bob").close()
+    sign_in(folder, "bob").close()
     clock.advance(MAX_WAIT)
-    open_as(folder, "alice").close()
+    sign_in(folder, "alice").close()
 
 
 def test_an_unknown_name_waits_exactly_like_a_known_one(folder: Path, clock: Clock):
@@ -106,12 +126,16 @@ def test_an_unknown_name_waits_exactly_like_a_known_one(folder: Path, clock: Clo
     assert said["mallory"][-1].startswith("SignInThrottled")
 
 
+@pytest.mark.local_only(
+    "the ledger is this workstation's file on both back ends, the same code: on a server, "
+    "test_failures_are_audited_at_the_next_sign_in_without_the_password"
+)
 def test_a_success_resets_only_its_own_name(folder: Path, clock: Clock):
     for _ in range(FREE_FAILURES):
         fail(folder, "alice")
         fail(folder, "bob")
     clock.advance(1)
-    open_as(folder, "alice").close()
+    sign_in(folder, "alice").close()
     for _ in range(FREE_FAILURES):  # alice counts from zero again: free
         assert fail(folder, "alice").startswith("AuthenticationFailed:")
     assert fail(folder, "bob").startswith("AuthenticationFailed:")  # his 4th failure
@@ -132,9 +156,9 @@ def test_failures_are_audited_at_the_next_sign_in_without_the_password(
             for secret in (b"alice", b"mallory", WRONG.encode()):
                 assert secret not in data, (path, secret)
     clock.advance(5)
-    with open_as(folder, "bob"):  # an officer: anyone who signs in writes them down
+    with sign_in(folder, "bob"):  # an officer: anyone who signs in writes them down
         pass
-    with open_as(folder, "alice") as s:
+    with sign_in(folder, "alice") as s:
         entries = audit_rows(s, "signin.failed")
         assert [e.actor for e in entries] == ["bob", "bob"]
         details = {json.loads(e.details)["name"]: json.loads(e.details) for e in entries}
@@ -154,7 +178,7 @@ def test_failures_are_audited_at_the_next_sign_in_without_the_password(
 def test_a_user_who_mistyped_then_signed_in_is_one_entry(folder: Path, clock: Clock):
     fail(folder, "alice")
     fail(folder, "alice")
-    with open_as(folder, "alice") as s:
+    with sign_in(folder, "alice") as s:
         (entry,) = audit_rows(s, "signin.failed")
         assert json.loads(entry.details) | {"first": "", "last": ""} == {
             "name": "alice",
@@ -163,53 +187,66 @@ def test_a_user_who_mistyped_then_signed_in_is_one_entry(folder: Path, clock: Cl
             "last": "",
             "then_signed_in": True,
         }
-    with open_as(folder, "alice") as s:  # nothing pending: no noise
+    with sign_in(folder, "alice") as s:  # nothing pending: no noise
         assert len(audit_rows(s, "signin.failed")) == 1
 
 
 def test_an_attempt_counts_before_its_answer(folder: Path, clock: Clock) -> None:
     """A process killed during the key derivation has still used its guess."""
     for _ in range(FREE_FAILURES):
-        signin.attempt(folder, "alice")  # counted, and the process "dies" before the answer
+        attempt(folder, "alice")  # counted, and the process "dies" before the answer
     with pytest.raises(SignInThrottled):
-        open_as(folder, "alice")
+        sign_in(folder, "alice")
 
 
+@pytest.mark.local_only("damages the SQLCipher file of the vault folder")
 def test_a_damaged_database_is_not_counted_as_a_guess(folder: Path, clock: Clock) -> None:
     db = folder / "custos.db"
     saved = db.read_bytes()
     db.write_bytes(b"\0" * len(saved))
     for _ in range(FREE_FAILURES + 2):
         with pytest.raises(VaultUnavailable):
-            open_as(folder, "alice")
+            sign_in(folder, "alice")
     db.write_bytes(saved)
-    open_as(folder, "alice").close()
+    sign_in(folder, "alice").close()
 
 
+@pytest.mark.local_only(
+    "the ledger is this workstation's file on both back ends, the same code: on a server, "
+    "test_failures_are_audited_at_the_next_sign_in_without_the_password"
+)
 def test_a_typed_name_is_bounded_and_kept_as_typed(folder: Path, clock: Clock) -> None:
     long_name = "\x1b[2J" + "x" * 10_000
     fail(folder, long_name)
     assert (folder / FILENAME).stat().st_size < 4096
-    with open_as(folder) as s:
+    with sign_in(folder) as s:
         (entry,) = security_overview(s).failed
     assert entry.name is not None and entry.name.startswith("\x1b[2J")  # escaped when shown
     assert len(entry.name) == MAX_NAME + 1 and entry.name.endswith("…")
 
 
+@pytest.mark.local_only(
+    "the ledger is this workstation's file on both back ends, the same code: on a server, "
+    "test_failures_are_audited_at_the_next_sign_in_without_the_password"
+)
 def test_many_names_keep_the_file_bounded_and_say_what_was_lost(
     folder: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(signin, "MAX_NAMES", 5)
     for n in range(8):
         clock.advance(1)
-        signin.attempt(folder, f"spray{n}")
+        attempt(folder, f"spray{n}")
     assert len(ledger(folder)["names"]) == 5
-    with open_as(folder) as s:  # alice's own attempt takes a place too
+    with sign_in(folder) as s:  # alice's own attempt takes a place too
         failed = security_overview(s).failed
     assert {f.name for f in failed} == {None, *(f"spray{n}" for n in range(4, 8))}
     assert next(f for f in failed if f.name is None).failures == 4
 
 
+@pytest.mark.local_only(
+    "the ledger is this workstation's file on both back ends, the same code: on a server, "
+    "test_failures_are_audited_at_the_next_sign_in_without_the_password"
+)
 def test_a_planted_future_time_and_count_wait_no_more_than_the_cap(
     folder: Path, clock: Clock
 ) -> None:
@@ -219,12 +256,16 @@ def test_a_planted_future_time_and_count_wait_no_more_than_the_cap(
         rec.update(failures=10**15, last=clock.now + 10**9)
     (folder / FILENAME).write_text(json.dumps(raw))
     with pytest.raises(SignInThrottled) as waiting:
-        open_as(folder)
+        sign_in(folder)
     assert waiting.value.wait == MAX_WAIT
     clock.advance(MAX_WAIT)
-    open_as(folder).close()
+    sign_in(folder).close()
 
 
+@pytest.mark.local_only(
+    "the ledger is this workstation's file on both back ends, the same code: on a server, "
+    "test_failures_are_audited_at_the_next_sign_in_without_the_password"
+)
 @pytest.mark.parametrize(
     "plant",
     ["link", "garbage", "oversized", "wrong shape", "fifo", "deep"],
@@ -254,19 +295,23 @@ def test_a_hostile_record_file_is_replaced_audited_and_never_followed(
     fail(folder, "alice")  # one line, no traceback, no hang
     assert outside.read_text() == throttled
     assert not path.is_symlink() and path.is_file()
-    with open_as(folder, "alice") as s:
+    with sign_in(folder, "alice") as s:
         damaged = security_overview(s).damaged
         assert len(damaged) == 1 and FILENAME in damaged[0]
     assert ledger(folder)["damaged"] == ""
 
 
+@pytest.mark.local_only(
+    "the ledger is this workstation's file on both back ends, the same code: on a server, "
+    "test_failures_are_audited_at_the_next_sign_in_without_the_password"
+)
 def test_a_record_file_that_cannot_be_written_refuses_in_one_line(
     folder: Path, clock: Clock
 ) -> None:
     (folder / FILENAME).mkdir()
     (folder / FILENAME / "x").write_text("keeps the folder from being replaced")
     with pytest.raises(VaultUnavailable, match="failed sign-ins cannot be recorded"):
-        open_as(folder, "alice")
+        sign_in(folder, "alice")
 
 
 def test_recovery_audits_pending_failures_and_resets_the_admin(
@@ -274,8 +319,8 @@ def test_recovery_audits_pending_failures_and_resets_the_admin(
 ) -> None:
     for _ in range(FREE_FAILURES + 1):
         fail(folder, "alice")
-    recover(folder, recovery_file.read_text(), "alice", NEW_PASSWORD).close()
-    with open_as(folder, "alice", NEW_PASSWORD) as s:
+    recover(PLACES[folder], recovery_file.read_text(), "alice", NEW_PASSWORD).close()
+    with sign_in(folder, "alice", NEW_PASSWORD) as s:
         (entry,) = security_overview(s).failed
     assert (entry.name, entry.failures, entry.refused, entry.then_signed_in) == (
         "alice",
@@ -287,9 +332,9 @@ def test_recovery_audits_pending_failures_and_resets_the_admin(
 
 def test_the_overview_gives_the_head_to_pin_and_is_for_admins_only(folder: Path, clock: Clock):
     fail(folder, "bob")
-    with open_as(folder, "bob") as bob, pytest.raises(PermissionDenied):
+    with sign_in(folder, "bob") as bob, pytest.raises(PermissionDenied):
         security_overview(bob)
-    with open_as(folder) as s:
+    with sign_in(folder) as s:
         overview = security_overview(s)
         assert overview.head == head(s)
         assert str(overview.head) == f"{overview.head.seq}:{overview.head.hash}"
@@ -298,13 +343,17 @@ def test_the_overview_gives_the_head_to_pin_and_is_for_admins_only(folder: Path,
         assert refused[-1].actor == "bob" and refused[-1].target == "security_overview"
 
 
+@pytest.mark.local_only(
+    "the ledger is this workstation's file on both back ends, the same code: on a server, "
+    "test_failures_are_audited_at_the_next_sign_in_without_the_password"
+)
 def test_attempts_at_once_each_see_the_others(folder: Path, clock: Clock) -> None:
     """Guesses sent in parallel get no more free tries than guesses in a row."""
     from concurrent.futures import ThreadPoolExecutor
 
     def one(_: int) -> str:
         try:
-            signin.attempt(folder, "alice")
+            attempt(folder, "alice")
         except SignInThrottled:
             return "refused"
         return "counted"

@@ -26,6 +26,11 @@ MiB = 1 << 20
 MARKER = b"STAGED-PLAINTEXT-MARKER-" * 40
 
 
+# The command line stages large files ahead only for a vault folder (``cli.main._stage_ahead``
+# leaves an agency server alone): the [server] runs here are left out.
+pytestmark = pytest.mark.local_only("staging ahead is for a vault folder only (cli.main)")
+
+
 @pytest.fixture(autouse=True)
 def small_worth(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stageahead, "WORTH", 2 * MiB)

@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
-from vault import workstations
+from vault import sealing, workstations
 from vault.audit import SHARED, AuditLog
+from vault.backend import Server
 from vault.cases import create_case
 from vault.errors import IntegrityFault, PermissionDenied, UserError
 from vault.history import list_audit
@@ -25,7 +26,7 @@ from vault.models import AuditEntry
 from vault.session import Session, now
 from vault.users import add_user
 from vault.verify import Problem, verify
-from vaultkit import PASSWORD, new_vault, open_as
+from vaultkit import PASSWORD, new_vault, open_as, place_of
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -70,10 +71,10 @@ def test_enrol_keeps_the_key_on_this_machine_sealed_and_signs_with_it(
     assert listed.fingerprint == names[1][2]
     assert verify(admin).problems == []
     # Opening again on the same machine signs with the same key; on another, with the shared key.
-    with open_as(admin.folder) as again:
+    with open_as(place_of(admin)) as again:
         assert again.workstation is not None and again.workstation.name == "desk-1"
     machine("second")
-    with open_as(admin.folder) as elsewhere:
+    with open_as(place_of(admin)) as elsewhere:
         assert elsewhere.workstation is None
 
 
@@ -85,14 +86,14 @@ def test_names_are_checked_and_never_reused(admin: Session, machine) -> None:
     with pytest.raises(UserError, match="already enrolled in this vault as 'desk-1'"):
         workstations.enrol(admin, "desk-2")
     machine("second")
-    with open_as(admin.folder) as other, pytest.raises(UserError, match="'desk-1' is taken"):
+    with open_as(place_of(admin)) as other, pytest.raises(UserError, match="'desk-1' is taken"):
         workstations.enrol(other, "desk-1")
     assert not workstations.key_path(admin.config.vault_id).exists()
 
 
 def test_only_an_admin_enrols_lists_or_revokes(admin: Session, machine) -> None:
     add_user(admin, "olga", ["officer"], PASSWORD)
-    with open_as(admin.folder, "olga") as officer:
+    with open_as(place_of(admin), "olga") as officer:
         for call in (
             lambda: workstations.enrol(officer, "desk-9"),
             lambda: workstations.revoke(officer, SHARED),
@@ -107,10 +108,10 @@ def test_only_an_admin_enrols_lists_or_revokes(admin: Session, machine) -> None:
 
 def test_a_revoked_workstations_next_write_is_refused_and_audited(admin: Session, machine) -> None:
     workstations.enrol(admin, "desk-a")
-    desk_a = open_as(admin.folder)  # opened before the revocation, still open after it
+    desk_a = open_as(place_of(admin))  # opened before the revocation, still open after it
     try:
         machine("b")
-        with open_as(admin.folder) as b:
+        with open_as(place_of(admin)) as b:
             workstations.enrol(b, "desk-b")
             workstations.revoke(b, "desk-a")
         with pytest.raises(PermissionDenied, match="workstation 'desk-a' was revoked by 'alice'"):
@@ -121,7 +122,7 @@ def test_a_revoked_workstations_next_write_is_refused_and_audited(admin: Session
         assert [w.name for w in workstations.listing(desk_a)] == [SHARED, "desk-a", "desk-b"]
     finally:
         desk_a.close()
-    with open_as(admin.folder) as b:  # machine b
+    with open_as(place_of(admin)) as b:  # machine b
         refused = _entries(b, "workstation.refused")
         assert [(e.workstation, e.details) for e in refused] == [
             ("desk-a", {"workstation": "desk-a", "refused": "case.created"}),
@@ -151,7 +152,7 @@ def test_a_revocation_between_two_batches_of_an_ingest_refuses_the_next_one(
     create_case(admin, "C-2", "ingest raced by a revocation", ["fraud"])
     workstations.enrol(admin, "desk-a")
     machine("b")
-    b = open_as(admin.folder)
+    b = open_as(place_of(admin))
     try:
         workstations.enrol(b, "desk-b")
 
@@ -181,7 +182,7 @@ def test_revoking_the_shared_key_leaves_only_enrolled_workstations_writing(
     workstations.revoke(admin, SHARED)
     create_case(admin, "C-2", "from an enrolled desk", ["fraud"])
     machine("not-enrolled")
-    with open_as(admin.folder) as stranger:
+    with open_as(place_of(admin)) as stranger:
         with pytest.raises(PermissionDenied) as refused:
             create_case(stranger, "C-3", "from a desk nobody enrolled", ["fraud"])
         assert str(refused.value) == workstations.NOT_ENROLLED
@@ -200,7 +201,7 @@ def test_an_entry_signed_by_a_revoked_key_after_its_revocation_is_a_verify_fault
     stolen = admin.workstation
     assert stolen is not None
     machine("b")
-    with open_as(admin.folder) as b:
+    with open_as(place_of(admin)) as b:
         workstations.revoke(b, "desk-a")
         revoked_at = _entries(b, "workstation.revoked")[0].seq
     # Whoever holds desk-a's key file (and the vault key) writes an entry past the check.
@@ -211,7 +212,7 @@ def test_an_entry_signed_by_a_revoked_key_after_its_revocation_is_a_verify_fault
             .append(db, now(), "alice", "vault.verified", "vault", {"problems": 0})
             .seq
         )
-    with open_as(admin.folder) as b:
+    with open_as(place_of(admin)) as b:
         problems = verify(b).problems
     assert problems == [
         Problem(
@@ -246,7 +247,9 @@ def test_a_revocation_undone_in_the_table_is_named_by_verify(admin: Session, mac
     workstations.revoke(admin, "desk-a")
     with DbSession(admin.engine) as db, db.begin():  # someone with the vault key un-revokes it
         row = db.scalar(
-            select(workstations.Workstation).where(workstations.Workstation.name == "desk-a")
+            select(workstations.Workstation).where(
+                sealing.equals(db, workstations.Workstation.name, "desk-a")
+            )
         )
         assert row is not None
         row.revoked_at = row.revoked_by = None
@@ -261,7 +264,7 @@ def test_a_revocation_undone_in_the_table_is_named_by_verify(admin: Session, mac
     )
 
 
-def _key_file_refused(folder: Path, match: str) -> None:
+def _key_file_refused(folder: Path | Server, match: str) -> None:
     with pytest.raises(IntegrityFault, match=match) as refused:
         open_as(folder)
     assert "\n" not in str(refused.value)
@@ -273,17 +276,17 @@ def test_hostile_key_files_are_refused_in_one_line(admin: Session, machine, tmp_
     path = workstations.key_path(admin.config.vault_id)
     good = path.read_bytes()
     path.chmod(0o644)
-    _key_file_refused(admin.folder, r"may be read by others \(mode 0644\)")
+    _key_file_refused(place_of(admin), r"may be read by others \(mode 0644\)")
     path.chmod(0o600)
     path.write_bytes(good[:-5])  # truncated
-    _key_file_refused(admin.folder, "not a workstation key of this vault")
+    _key_file_refused(place_of(admin), "not a workstation key of this vault")
     path.write_bytes(b"")
-    _key_file_refused(admin.folder, "not a workstation key of this vault")
+    _key_file_refused(place_of(admin), "not a workstation key of this vault")
     path.write_bytes(os.urandom(1 << 20))  # large garbage
-    _key_file_refused(admin.folder, "not a workstation key of this vault")
+    _key_file_refused(place_of(admin), "not a workstation key of this vault")
     path.unlink()
     path.symlink_to(tmp_path / "elsewhere.key")
-    _key_file_refused(admin.folder, "cannot be used")
+    _key_file_refused(place_of(admin), "cannot be used")
     path.unlink()
     # Another vault's key file, put in this vault's place.
     other, _ = new_vault(tmp_path / "other")
@@ -294,9 +297,9 @@ def test_hostile_key_files_are_refused_in_one_line(admin: Session, machine, tmp_
         other.close()
     path.write_bytes(theirs)
     path.chmod(0o600)
-    _key_file_refused(admin.folder, "not a workstation key of this vault")
+    _key_file_refused(place_of(admin), "not a workstation key of this vault")
     path.write_bytes(good)
-    with open_as(admin.folder) as back:
+    with open_as(place_of(admin)) as back:
         assert back.workstation is not None and back.workstation.name == "desk-a"
         # Each refusal is in the log once the user was known, naming the file and the problem.
         refused = _entries(back, "workstation.key_refused")
@@ -318,7 +321,7 @@ def test_a_key_file_of_a_workstation_this_vault_never_enrolled_is_refused(
         workstations.seal(fake, admin.config.vault_id, admin.subkey(workstations.SUBKEY))
     )
     path.chmod(0o600)
-    _key_file_refused(admin.folder, "names workstation 'desk-z', which this vault has not")
+    _key_file_refused(place_of(admin), "names workstation 'desk-z', which this vault has not")
 
 
 @pytest.mark.parametrize("name", ["format2", "format3"])
