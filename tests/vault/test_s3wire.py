@@ -6,17 +6,15 @@ one line each."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import os
-import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from relaykit import Relay
 
 from vault import s3wire
 from vault.objectstore import S3Store, StoreUnavailable, key_for
@@ -25,52 +23,13 @@ from vault.server.address import Credentials, S3Endpoint
 from vault.server.address import parse as parse_server_url
 
 
-class TlsRelay:
-    """https://127.0.0.1:port (a certificate of ``certs``) -> the store's plain http port."""
-
-    def __init__(self, target: tuple[str, int], certs: tls.TrialCertificates, folder: Path) -> None:
-        cert, key = folder / "relay.pem", folder / "relay.key"
-        cert.write_bytes(certs.cert_pem)
-        key.write_bytes(certs.key_pem)
-        self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self._context.load_cert_chain(cert, key)
-        self.target = target
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
-
-    def _serve(self, client: socket.socket) -> None:
-        try:
-            wrapped = self._context.wrap_socket(client, server_side=True)
-        except (OSError, ssl.SSLError):  # the client refused our certificate
-            client.close()
-            return
-        upstream = socket.create_connection(self.target)
-        threading.Thread(target=_pipe, args=(upstream, wrapped), daemon=True).start()
-        _pipe(wrapped, upstream)
-
-    def close(self) -> None:
-        self._listener.close()
-
-
-def _pipe(src: socket.socket, dst: socket.socket) -> None:
-    try:
-        while data := src.recv(1 << 16):
-            dst.sendall(data)
-    except OSError:
-        pass
-    finally:
-        for s in (src, dst):
-            with contextlib.suppress(OSError):
-                s.close()
+def _tls_relay(target: tuple[str, int], certs: tls.TrialCertificates, folder: Path) -> Relay:
+    cert, key = folder / "relay.pem", folder / "relay.key"
+    cert.write_bytes(certs.cert_pem)
+    key.write_bytes(certs.key_pem)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return Relay(target, tls=context)
 
 
 @pytest.fixture()
@@ -127,7 +86,7 @@ def test_over_https_objects_go_in_and_out_verified_against_the_given_ca(
     endpoint, credentials = bucket
     host, port = endpoint.endpoint.removeprefix("http://").split(":")
     certs = tls.make("s3wire test")
-    relay = TlsRelay((host, int(port)), certs, tmp_path)
+    relay = _tls_relay((host, int(port)), certs, tmp_path)
     try:
         ca = tmp_path / "ca.pem"
         ca.write_bytes(certs.ca_pem)
