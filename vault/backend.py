@@ -782,6 +782,8 @@ class ServerBackend:
         self._lock.release()
         if self._engine is not None:
             self._engine.dispose()
+        if self._store is not None:
+            self._store.close()
 
 
 # SQLSTATEs of a connection PostgreSQL (or pgbouncer) ended: class 08 (connection exception),

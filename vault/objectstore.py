@@ -320,6 +320,10 @@ class S3Store:
         except S3Down as exc:
             raise StoreUnavailable(s3_problem(self.label, exc)) from None
 
+    def close(self) -> None:
+        """Close the store's connections."""
+        self._wire.close()
+
     def check_bucket(self) -> None:
         """A signed request on the bucket; ``StoreUnavailable`` (one line) if it fails."""
         from vault.s3wire import S3Down, S3Error

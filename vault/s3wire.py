@@ -102,6 +102,8 @@ class S3Client:
         if self.tls:
             self._context = ssl.create_default_context(cafile=ca_file)
         self._local = threading.local()
+        self._opened: list[http.client.HTTPConnection] = []  # every thread's, for close()
+        self._opened_lock = threading.Lock()
         self._keys: tuple[str, bytes] = ("", b"")
 
     # -- the wire --------------------------------------------------------------------------
@@ -122,7 +124,16 @@ class S3Client:
                     self.host, self.port, timeout=self._timeout, blocksize=BLOCK
                 )
             self._local.conn = conn
+            with self._opened_lock:
+                self._opened = [c for c in self._opened if c.sock is not None] + [conn]
         return conn
+
+    def close(self) -> None:
+        """Close every thread's connection (the store's end: no socket left to the collector)."""
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
 
     def _drop_connection(self) -> None:
         conn = getattr(self._local, "conn", None)
