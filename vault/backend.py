@@ -569,6 +569,7 @@ class ServerBackend:
             try:
                 store.check_bucket()
             except StoreUnavailable as exc:
+                store.close()
                 raise VaultUnavailable(str(exc)) from None
             self._store = store
         return self._store
