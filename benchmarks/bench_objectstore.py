@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from vault import agefmt  # noqa: E402
-from vault.objectstore import S3Store, key_for  # noqa: E402
+from vault.objectstore import S3Store, key_for, s3_client  # noqa: E402
 from vault.packs import PackWriter  # noqa: E402
 from vault.server import trial  # noqa: E402
 from vault.server.base import free_port_base  # noqa: E402
@@ -66,7 +66,7 @@ def main() -> None:
         recipients = [agefmt.Identity.generate().recipient, agefmt.Identity.generate().recipient]
         objects = make_objects(parent, args.objects, recipients)
         plain = [os.urandom(SIZE) for _ in range(args.objects)]
-        client = store._client
+        client = s3_client(connection.address.s3, connection.credentials)
         best: dict[str, float] = {}
 
         def one_each() -> None:

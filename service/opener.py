@@ -73,6 +73,11 @@ def unlock(
     sign-in audits them."""
     folder = local_folder(where)
     config = _session.check_vault(where) if isinstance(where, Server) else None
+    if config is not None and ahead is None and signin.is_text(user, password):
+        # A server's derivation settings come with its vault_file row, so no face can start
+        # the derivation before this: start it now, on a thread (Argon2id releases the GIL),
+        # while the throttle is asked and the vault opened; looked at only once let through.
+        ahead = Derivation(password, user, config.salt, config.kdf)
     with _full_disk_said(folder):
         attempt = signin.attempt(folder, user, config)
     if not signin.is_text(user, password):  # counted like any guess

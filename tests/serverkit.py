@@ -30,7 +30,7 @@ from typing import Any
 
 from vault.backend import Server
 from vault.errors import UserError
-from vault.objectstore import S3Store
+from vault.objectstore import S3Store, s3_client
 from vault.server import postgres, trial
 from vault.server.address import parse
 from vault.server.base import Layout, Programs, account, free_port_base
@@ -81,13 +81,18 @@ class TrialServer:
     def object_store(self) -> S3Store:
         return S3Store(self.connection.address.s3, self.connection.credentials)
 
+    def s3_client(self) -> Any:
+        """A boto3 client of the store (buckets made and dropped; the vault's own requests go
+        through ``vault.s3wire``)."""
+        return s3_client(self.connection.address.s3, self.connection.credentials)
+
     def new_place(self) -> Server:
         """An empty database and an empty bucket of a test's own on this server, as the
         ``vault.backend.Server`` a face would pass (the custos role's credentials)."""
         name = "t" + uuid.uuid4().hex[:16]
         with self.superuser() as su:
             su.execute(f"CREATE DATABASE {name} OWNER custos")
-        self.object_store()._client.create_bucket(Bucket=name)
+        self.s3_client().create_bucket(Bucket=name)
         address = self.connection.address
         place = dataclasses.replace(
             address, database=name, s3=dataclasses.replace(address.s3, bucket=name)
@@ -109,7 +114,7 @@ class TrialServer:
         where = parse(place.url)
         with self.superuser() as su:
             su.execute(f"DROP DATABASE IF EXISTS {where.database} WITH (FORCE)")
-        client = self.object_store()._client
+        client = self.s3_client()
         with contextlib.suppress(Exception):
             for page in client.get_paginator("list_objects_v2").paginate(Bucket=where.s3.bucket):
                 for entry in page.get("Contents", ()):

@@ -569,6 +569,7 @@ class ServerBackend:
             try:
                 store.check_bucket()
             except StoreUnavailable as exc:
+                store.close()
                 raise VaultUnavailable(str(exc)) from None
             self._store = store
         return self._store
@@ -782,6 +783,8 @@ class ServerBackend:
         self._lock.release()
         if self._engine is not None:
             self._engine.dispose()
+        if self._store is not None:
+            self._store.close()
 
 
 # SQLSTATEs of a connection PostgreSQL (or pgbouncer) ended: class 08 (connection exception),

@@ -252,7 +252,16 @@ def s3_client(endpoint: S3Endpoint, credentials: Credentials, timeout: float = 1
 
 
 def s3_problem(label: str, exc: Exception) -> str:
-    """One line for a failed S3 request."""
+    """One line for a failed S3 request (``vault.s3wire``'s errors, or boto3's: the trial
+    server's checks use boto3)."""
+    from vault import s3wire
+
+    if isinstance(exc, s3wire.S3BadCertificate):
+        return f"{label}: the store's TLS certificate does not verify"
+    if isinstance(exc, s3wire.S3Down):
+        return f"{label}: no S3 store answers there (is it running?)"
+    if isinstance(exc, s3wire.S3Error):
+        return _refusal(label, exc.code, exc.status)
     from botocore.exceptions import ClientError, EndpointConnectionError, SSLError
 
     if isinstance(exc, SSLError):
@@ -262,71 +271,74 @@ def s3_problem(label: str, exc: Exception) -> str:
     if isinstance(exc, ClientError):
         code = str(exc.response.get("Error", {}).get("Code", ""))
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        refused = ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied")
-        if code in refused or status in (401, 403):
-            return (
-                f"{label}: access key or secret refused "
-                "(check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
-            )
-        if code in ("NoSuchBucket", "404") or status == 404:
-            return f"{label}: the bucket does not exist"
-        return f"{label}: the store refused the request ({code or status})"
+        return _refusal(label, code, status)
     return f"{label}: {type(exc).__name__}: {exc}"
 
 
+def _refusal(label: str, code: str, status: int | None) -> str:
+    refused = ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied")
+    if code in refused or status in (401, 403):
+        return (
+            f"{label}: access key or secret refused "
+            "(check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+        )
+    if code in ("NoSuchBucket", "404") or status == 404:
+        return f"{label}: the bucket does not exist"
+    return f"{label}: the store refused the request ({code or status})"
+
+
 class S3Store:
-    """Objects in one bucket of an S3-compatible store (SeaweedFS, MinIO, AWS S3, ...)."""
+    """Objects in one bucket of an S3-compatible store (SeaweedFS, MinIO, AWS S3, ...), through
+    ``vault.s3wire`` (not boto3: its import and client cost every server command ~0.5 s)."""
 
     def __init__(self, endpoint: S3Endpoint, credentials: Credentials) -> None:
+        from vault.s3wire import S3Client
+
         self.endpoint = endpoint
         self.bucket = endpoint.bucket
         self.label = f"{endpoint.endpoint}/{endpoint.bucket}"
-        self._client = s3_client(endpoint, credentials)
+        self._wire = S3Client(
+            endpoint.endpoint,
+            credentials.access_key,
+            credentials.secret_key,
+            ca_file=endpoint.ca_file if endpoint.tls else None,
+        )
 
     def _call(self, key: str, what: Callable[[], Any]) -> Any:
-        from boto3.exceptions import S3UploadFailedError
-        from botocore.exceptions import BotoCoreError, ClientError
+        from vault.s3wire import S3Down, S3Error
 
         try:
             return what()
-        except S3UploadFailedError as exc:  # upload_file's wrapping of a refused PUT
-            detail = str(exc)  # "Failed to upload PATH to KEY: An error occurred (...) ..."
-            at = detail.find("An error occurred")
-            detail = detail[at:] if at >= 0 else detail
-            raise StoreUnavailable(f"{self.label}: the store refused an upload: {detail}") from None
-        except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code in ("NoSuchKey", "404", "NotFound"):
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "404", "NotFound"):
                 raise ObjectMissing(self.label, key) from None
+            if key and exc.code == "NoSuchUpload":  # a multipart upload the store lost
+                raise StoreUnavailable(
+                    f"{self.label}: the store refused an upload: {exc}"
+                ) from None
             raise StoreUnavailable(s3_problem(self.label, exc)) from None
-        except BotoCoreError as exc:
+        except S3Down as exc:
             raise StoreUnavailable(s3_problem(self.label, exc)) from None
+
+    def close(self) -> None:
+        """Close the store's connections."""
+        self._wire.close()
 
     def check_bucket(self) -> None:
         """A signed request on the bucket; ``StoreUnavailable`` (one line) if it fails."""
-        from botocore.exceptions import BotoCoreError, ClientError
+        from vault.s3wire import S3Down, S3Error
 
         try:
-            self._client.head_bucket(Bucket=self.bucket)
-        except (BotoCoreError, ClientError) as exc:
+            self._wire.head_bucket(self.bucket)
+        except (S3Error, S3Down) as exc:
             raise StoreUnavailable(s3_problem(self.label, exc)) from None
 
     def put(self, key: str, path: Path) -> None:
         check_key(key)
-        # A single PUT (objects are at most a pack or a blob; multipart above 64 MiB): an S3
-        # object appears only once its upload completed, so readers never see half of one.
-        from boto3.s3.transfer import TransferConfig
-
-        config = TransferConfig(multipart_threshold=64 << 20, multipart_chunksize=64 << 20)
-        self._call(
-            key, lambda: self._client.upload_file(str(path), self.bucket, key, Config=config)
-        )
-
-    def _get(self, key: str, **kwargs: Any) -> Any:
-        check_key(key)
-        return self._call(
-            key, lambda: self._client.get_object(Bucket=self.bucket, Key=key, **kwargs)
-        )
+        # A single PUT up to 64 MiB, a multipart upload above (parts sent on a few connections
+        # at once): an S3 object appears only once its upload completed, so readers never see
+        # half of one.
+        self._call(key, lambda: self._wire.put_file(self.bucket, key, Path(path)))
 
     @contextlib.contextmanager
     def open(self, key: str) -> Iterator[BinaryIO]:
@@ -342,14 +354,14 @@ class S3Store:
     def read(self, key: str, offset: int, size: int) -> bytes:
         if size <= 0:
             return b""
-        body = self._get(key, Range=f"bytes={offset}-{offset + size - 1}")["Body"]
-        with contextlib.closing(body):
-            return bytes(body.read())
+        check_key(key)
+        return bytes(self._call(key, lambda: self._wire.get(self.bucket, key, offset, size)))
 
     def get_chunks(self, key: str) -> Iterator[bytes]:
-        body = self._get(key)["Body"]
-        with contextlib.closing(body):
-            yield from body.iter_chunks(CHUNK)
+        check_key(key)
+        chunks = self._wire.get_chunks(self.bucket, key, CHUNK)
+        while (chunk := self._call(key, lambda: next(chunks, None))) is not None:
+            yield chunk
 
     def exists(self, key: str) -> bool:
         try:
@@ -360,12 +372,12 @@ class S3Store:
 
     def size(self, key: str) -> int:
         check_key(key)
-        head = self._call(key, lambda: self._client.head_object(Bucket=self.bucket, Key=key))
-        return int(head["ContentLength"])
+        head = self._call(key, lambda: self._wire.head(self.bucket, key))
+        return int(head["content-length"])
 
     def delete(self, key: str) -> None:
         check_key(key)
-        self._call(key, lambda: self._client.delete_object(Bucket=self.bucket, Key=key))
+        self._call(key, lambda: self._wire.delete(self.bucket, key))
 
     def local_path(self, key: str) -> None:
         return None
@@ -384,32 +396,23 @@ class S3Store:
         return True
 
     def mark_unsettled(self) -> None:
-        self._call(
-            UNSETTLED,
-            lambda: self._client.put_object(Bucket=self.bucket, Key=UNSETTLED, Body=b""),
-        )
+        self._call(UNSETTLED, lambda: self._wire.put_bytes(self.bucket, UNSETTLED, b""))
 
     def unsettled(self) -> bool:
         try:
-            self._call(
-                UNSETTLED, lambda: self._client.head_object(Bucket=self.bucket, Key=UNSETTLED)
-            )
+            self._call(UNSETTLED, lambda: self._wire.head(self.bucket, UNSETTLED))
         except ObjectMissing:
             return False
         return True
 
     def settled(self) -> None:
-        self._call(UNSETTLED, lambda: self._client.delete_object(Bucket=self.bucket, Key=UNSETTLED))
+        self._call(UNSETTLED, lambda: self._wire.delete(self.bucket, UNSETTLED))
 
     def names(self, prefix: str) -> Iterator[str]:
-        pages = self._client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=prefix.strip("/") + "/"
-        )
-        it = iter(pages)
-        while (page := self._call(prefix, lambda: next(it, None))) is not None:
-            for entry in page.get("Contents", ()):
-                if _KEY.match(entry["Key"]):
-                    yield entry["Key"]
+        keys = self._wire.list_keys(self.bucket, prefix.strip("/") + "/")
+        while (key := self._call(prefix, lambda: next(keys, None))) is not None:
+            if _KEY.match(key):
+                yield key
 
 
 def copy_objects(

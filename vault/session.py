@@ -873,6 +873,10 @@ def unlock(
 
     Faces and tests call ``service.opener.unlock``, which passes every layer's ``schema``."""
     backend, config = _open(where)
+    if ahead is not None and not backend.local:
+        # the store's first request (its bucket checked) while the derivation runs on its thread
+        with contextlib.suppress(UserError):  # a store that does not answer: said below
+            backend.store  # noqa: B018
     try:
         user_key = keys.password_key(password, user, config.salt, config.kdf, ahead)
         slot = keys.slot_id(user_key)

@@ -43,9 +43,12 @@ def check(address: ServerAddress, credentials: Credentials) -> CheckReport:
         report.problems.append(postgres.problem(address, exc))
     from vault.objectstore import S3Store, StoreUnavailable
 
+    store = S3Store(address.s3, credentials)
     try:
-        S3Store(address.s3, credentials).check_bucket()
+        store.check_bucket()
         report.found.append(f"S3 store {address.s3.endpoint}: bucket {address.s3.bucket} answers")
     except StoreUnavailable as exc:
         report.problems.append(str(exc))
+    finally:
+        store.close()
     return report
