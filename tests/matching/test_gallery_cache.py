@@ -28,6 +28,7 @@ from matching.watchlists import (
     load_watchlist_rows,
 )
 from service.opener import init_vault
+from vault import sealing
 from vault.session import Session
 from vaultkit import FAST_KDF, open_as
 
@@ -211,8 +212,8 @@ def test_expired_rows_are_left_out_by_todays_date_from_the_cache(
     session: Session, loads: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with session.transaction() as db:
-        subject = db.scalar(select(Subject).where(Subject.ref == "S000"))
-        assert subject is not None
+        subject = db.scalar(select(Subject).where(sealing.equals(db, Subject.ref, "S000")))
+        assert subject is not None and subject.ref == "S000"
         subject.expires_on = date.today().isoformat()  # searchable through today
         session.audit(db, "watchlist.subject_updated", subject, watchlist="W", ref="S000")
         gone = subject.id
