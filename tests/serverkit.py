@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import shutil
 import tempfile
@@ -79,6 +80,12 @@ class TrialServer:
         return trial.superuser_connection(self.folder, database)
 
     def object_store(self) -> S3Store:
+        return self._store
+
+    @functools.cached_property
+    def _store(self) -> S3Store:
+        # one client for the session: making a boto3 client costs ~0.3-1 s of CPU, and every
+        # place made, copied and dropped wants one
         return S3Store(self.connection.address.s3, self.connection.credentials)
 
     def new_place(self) -> Server:

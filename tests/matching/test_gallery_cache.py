@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from backendkit import BACKENDS, copy_place, vault_place
 from sqlalchemy import select
 from test_product_gallery import _probes, _references, _subject, _synthetic
 
@@ -35,12 +36,22 @@ from vaultkit import FAST_KDF, open_as
 Key = list[tuple[object, ...]]
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A closed vault with watchlist W of 50 subjects x 4 references and a case of 8 probe
+    faces (in a folder, or on a server), never searched: no gallery cache yet."""
+    root = tmp_path_factory.mktemp("gallery")
+    return _build(vault_place(request, root / "vault"), root)
+
+
 @pytest.fixture
-def folder(place: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A vault with watchlist W of 50 subjects x 4 references (above the patched threshold of
-    100) and a case of 8 probe faces (in a folder, or on a server)."""
+def folder(
+    request: pytest.FixtureRequest, built: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """The test's own copy of ``built`` (above the patched index threshold of 100; a copy on
+    a server has a workstation folder of its own, so no cache file either)."""
     monkeypatch.setattr(ann, "INDEX_MIN_REFERENCES", 100)
-    return _build(place, tmp_path)
+    return copy_place(request, built, tmp_path / "vault")
 
 
 def _build(place: Any, tmp_path: Path) -> Any:
