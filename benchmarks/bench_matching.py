@@ -517,7 +517,10 @@ def bench_product(real: list[np.ndarray], n: int) -> dict[str, float]:
             assert wl is not None
             cache_file = gallerycache.cache_path(session, wl.id)
             rows_all = load_watchlist_rows(db, wl)
-            h = gallerycache.CacheHeader(wl.id, *_ms._version(db), MODEL_NAME, MODEL_VERSION, n)
+            seq, max_ids = _ms._version(db)
+            h = gallerycache.CacheHeader(
+                wl.id, seq, max_ids, MODEL_NAME, MODEL_VERSION, n, head=_ms._head(db, seq)
+            )
         t0 = time.perf_counter()
         gallerycache.write(session, h, rows_all)
         fig["cache_write_s"] = time.perf_counter() - t0

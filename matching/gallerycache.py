@@ -13,8 +13,9 @@ Layout::
     salt (32 random bytes)
     header length (u32 little endian) || header: ChaCha20-Poly1305, nonce counter 0,
         associated data = label || salt || header length; JSON of the format, watchlist id,
-        audit sequence number and largest reference / subject ids it reflects, model name and
-        version, row count and chunk size
+        audit sequence number and largest reference / subject ids it reflects, the hash of the
+        audit entry at that number (the history it reflects), model name and version, row count
+        and chunk size
     payload: the embeddings (float32, rows x 128), reference ids, subject ids and each row's
         expiry (ordinal day or -1; all int64), each part cut in chunks of ``chunk`` bytes, every
         chunk sealed with the next nonce counter (11 bytes) and a last-chunk flag (age's STREAM)
@@ -24,6 +25,12 @@ or a header that does not describe the vault's current state reads as "no cache"
 loads from the database and writes a new one (atomically: a temp file in the vault's ``tmp/``,
 then ``os.replace``). Expired rows are kept with their expiry day: the reader drops them by
 today's date, so a new day needs no rewrite.
+
+On an agency server the file is in this workstation's folder for that server vault
+(``vault.backend.server_folder``: one per database and bucket), not with the database: a
+database restored from a backup can reach the same sequence number and largest ids again with
+other rows. The entry hash at the header's sequence number tells the two histories apart (the
+audit chain: an entry's hash covers every entry before it).
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ from vault.session import Session
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: the header holds the audit entry hash at its sequence number
 CACHE_DIR = "cache"
 SUBKEY = "gallery-cache"
 CHUNK = 4 * 2**20  # plaintext bytes per sealed chunk
@@ -72,6 +79,7 @@ class CacheHeader:
     model_version: str
     rows: int
     chunk: int = CHUNK
+    head: str = ""  # the hash of the audit entry numbered ``seq``
 
 
 class _Unusable(Exception):

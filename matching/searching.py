@@ -129,6 +129,7 @@ class _Cached:
     max_ids: tuple[int | None, int | None]  # largest reference id, largest subject id
     gallery: Gallery
     rows: GalleryRows
+    head: str  # the hash of the audit entry numbered ``seq`` (``_head``)
 
 
 @dataclass
@@ -149,6 +150,14 @@ def drop_cached_galleries(session: Session) -> None:
 def _version(db: DbSession) -> tuple[int, tuple[int | None, int | None]]:
     seq = int(db.scalar(select(func.max(AuditEntry.seq))) or 0)
     return seq, (db.scalar(select(func.max(Reference.id))), db.scalar(select(func.max(Subject.id))))
+
+
+def _head(db: DbSession, seq: int) -> str:
+    """The hash of the audit entry numbered ``seq`` ("" for none): which history a gallery
+    reflects. A server database restored from a backup can reach the same sequence number and
+    largest ids again with other rows (the chain tells them apart), while this workstation
+    keeps its galleries of the lost history."""
+    return db.scalar(select(AuditEntry.hash).where(AuditEntry.seq == seq)) or ""
 
 
 def _changed_since(db: DbSession, seq: int, upto: int) -> bool:
@@ -178,8 +187,9 @@ def _from_file(
     max_ids: tuple[int | None, int | None],
 ) -> WatchlistRows | None:
     """The watchlist's rows from its cache file when it provably reflects the database: same
-    model and version, same largest ids, and no audit entry after it targets a watchlist,
-    subject or reference. None otherwise (also when missing, damaged or forged)."""
+    model and version, same largest ids, the same history (the entry at its sequence number)
+    and no audit entry after it targets a watchlist, subject or reference. None otherwise (also
+    when missing, damaged or forged)."""
 
     def valid(h: gallerycache.CacheHeader) -> bool:
         return (
@@ -187,6 +197,7 @@ def _from_file(
             and (h.model, h.model_version) == (MODEL_NAME, MODEL_VERSION)
             and h.max_ids == max_ids
             and h.seq <= seq
+            and h.head == _head(db, h.seq)
             and not _changed_since(db, h.seq, seq)
         )
 
@@ -205,11 +216,13 @@ def _searchable(
         with session.db() as db:
             wl = find_watchlist(db, name)
             seq, max_ids = _version(db)
+            head = _head(db, seq)
             cached = state.by_watchlist.get(wl.id)
             if (
                 cached is None
                 or cached.today != today
                 or cached.max_ids != max_ids
+                or cached.head != (head if cached.seq == seq else _head(db, cached.seq))
                 or _changed_since(db, cached.seq, seq)
             ):
                 state.by_watchlist.pop(wl.id, None)
@@ -219,16 +232,16 @@ def _searchable(
                     full = load_watchlist_rows(db, wl)
                     if len(full) >= ann.INDEX_MIN_REFERENCES:
                         header = gallerycache.CacheHeader(
-                            wl.id, seq, max_ids, MODEL_NAME, MODEL_VERSION, len(full)
+                            wl.id, seq, max_ids, MODEL_NAME, MODEL_VERSION, len(full), head=head
                         )
                         to_file = header, full
                 g, rows = full.select(today)
                 del full  # expired rows left out: the full matrix is kept for the file only
                 if len(g) >= ann.INDEX_MIN_REFERENCES:
-                    cached = _Cached(today, seq, max_ids, g, rows)
+                    cached = _Cached(today, seq, max_ids, g, rows, head)
                     state.by_watchlist[wl.id] = cached
             else:
-                cached.seq = seq
+                cached.seq, cached.head = seq, head
         if to_file is not None:
             # the next session loads this watchlist from the file; without it (disk full, a
             # read-only folder) it only loads from the database again

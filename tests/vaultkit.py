@@ -240,13 +240,18 @@ def assert_store_matches_rows(session: Session) -> None:
 
 def run_cli(
     *args: str,
-    vault: Path,
+    vault: Path | Server,
     user: str = "alice",
     password: str = PASSWORD,
     timeout: float = 300,
     **env: str,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``custos`` in a subprocess, as a user would, and capture its output."""
+    """Run ``custos`` in a subprocess, as a user would, and capture its output. ``vault``: a
+    vault folder, or an agency server (its URL and credentials in the child's environment,
+    this process's ``CUSTOS_CACHE_DIR`` as the workstation's cache folder)."""
+    if isinstance(vault, Server):
+        env = {**place_env(vault), **env}
+        vault = ROOT / "no-vault-here"
     return subprocess.run(
         [sys.executable, "-m", "cli.main", *args],
         capture_output=True,
@@ -266,9 +271,14 @@ def server_env(session: Session) -> dict[str, str]:
     backend = session.backend
     if not isinstance(backend, ServerBackend):
         return {}
-    given = backend.credentials
+    return place_env(Server(backend.address.url(), backend.credentials))
+
+
+def place_env(place: Server) -> dict[str, str]:
+    """What a ``custos`` subprocess needs to open the vault on ``place`` (a server)."""
+    given = place.credentials
     return {
-        "CUSTOS_SERVER": backend.address.url(),
+        "CUSTOS_SERVER": place.url,
         "PGPASSWORD": given.password,
         "AWS_ACCESS_KEY_ID": given.access_key,
         "AWS_SECRET_ACCESS_KEY": given.secret_key,

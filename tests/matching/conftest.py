@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from backendkit import BACKENDS, vault_place
 
 from matching.detect import FaceEngine
 from matching.parallel import DetectPool, ImageResult
+
+
+@pytest.fixture(scope="module", autouse=True)
+def workstation_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """This workstation's cache folder for the module's tests (``CUSTOS_CACHE_DIR``): the
+    working folders of the server vaults the ``[server]`` runs make (one per database and
+    bucket), never the user's own cache."""
+    folder = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv("CUSTOS_CACHE_DIR", str(folder))
+        yield folder
+
+
+@pytest.fixture(params=BACKENDS)
+def place(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """Where a test makes its vault: a folder (``[local]``), or a database and bucket of its
+    own on the trial server (``[server]``)."""
+    return vault_place(request, tmp_path / "vault")
 
 
 @pytest.fixture(scope="session")

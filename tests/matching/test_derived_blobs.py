@@ -8,11 +8,12 @@ as the probe of an Obama candidate and ``custos verify`` said OK.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from backendkit import BACKENDS, copy_place, damage_blob, swap_blobs, vault_place
 from sqlalchemy import select
 
 from matching.casefaces import DetectJob
@@ -23,6 +24,7 @@ from matching.searching import search
 from matching.watchlists import Listing, create_watchlist, enrol
 from service.opener import init_vault, unlock
 from vault import cases
+from vault.blobs import blob_key
 from vault.errors import IntegrityFault
 from vault.ingest import ingest
 from vault.session import Session
@@ -32,11 +34,13 @@ from vaultkit import FAST_KDF, PASSWORD, run_cli
 LISTING = Listing("organised fraud", "Europol", "TLP:AMBER", "2030-01-01")
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> Path:
+@pytest.fixture(scope="module", params=BACKENDS)
+def built(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, faces_dir: Path
+) -> Any:
     """A closed vault: case C with an Obama and a Biden photo, faces detected, Obama enrolled in
     watchlist W and the case searched (one candidate for the Obama face)."""
-    folder = tmp_path_factory.mktemp("derived") / "vault"
+    folder = vault_place(request, tmp_path_factory.mktemp("derived") / "vault")
     session, _ = init_vault(folder, "alice", PASSWORD, kdf=FAST_KDF)
     try:
         cases.create_case(session, "C", "Swapped crops")
@@ -54,10 +58,9 @@ def built(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> Path:
 
 
 @pytest.fixture
-def vault(built: Path, tmp_path: Path) -> Iterator[Session]:
+def vault(request: pytest.FixtureRequest, built: Any, tmp_path: Path) -> Iterator[Session]:
     """A private copy of the built vault, open as alice."""
-    folder = tmp_path / "vault"
-    shutil.copytree(built, folder)
+    folder = copy_place(request, built, tmp_path / "vault")
     with unlock(folder, "alice", PASSWORD) as session:
         yield session
 
@@ -72,15 +75,6 @@ def _face(session: Session, item_suffix: str) -> tuple[int, str, str]:
     return info.id, f"face {info.id} in item {info.item} ({info.item_name})", crop
 
 
-def _swap(session: Session, a: str, b: str) -> None:
-    """Swap two blob files on disk, as anyone with access to the folder can."""
-    pa, pb = session.blobs.path(a), session.blobs.path(b)
-    tmp = pa.with_name("swap")
-    pa.rename(tmp)
-    pb.rename(pa)
-    tmp.rename(pb)
-
-
 def _candidate(session: Session) -> int:
     from matching.models import CandidateRecord
 
@@ -91,7 +85,7 @@ def _candidate(session: Session) -> int:
 def test_swapped_face_crops_are_named_by_verify(vault: Session) -> None:
     obama, obama_name, obama_crop = _face(vault, "obama1.jpg")
     biden, biden_name, biden_crop = _face(vault, "biden.jpg")
-    _swap(vault, obama_crop, biden_crop)
+    swap_blobs(vault, obama_crop, biden_crop)
     problems = [str(p) for p in verify(vault).problems]
     assert problems == [
         f"{name}: crop does not match its hash"
@@ -104,7 +98,7 @@ def test_swapped_crop_is_refused_by_the_review_screen_and_the_gallery(vault: Ses
     _, _, biden_crop = _face(vault, "biden.jpg")
     candidate = _candidate(vault)
     assert candidate_detail(vault, candidate).probe_crop is not None  # intact: shown
-    _swap(vault, obama_crop, biden_crop)
+    swap_blobs(vault, obama_crop, biden_crop)
     with pytest.raises(IntegrityFault, match=rf"^crop of face {obama}: .*does not match its hash"):
         candidate_detail(vault, candidate)
     with pytest.raises(IntegrityFault, match=rf"^crop of face {obama}: .*does not match its hash"):
@@ -116,7 +110,7 @@ def test_swapped_reference_photo_is_named_and_refused(vault: Session) -> None:
     with vault.db() as db:
         ref = db.scalars(select(Reference)).one()
         ref_id, photo = ref.id, ref.photo_blob
-    _swap(vault, photo, biden_crop)
+    swap_blobs(vault, photo, biden_crop)
     problems = [str(p) for p in verify(vault).problems]
     assert problems == [
         f"{biden_name}: crop does not match its hash",
@@ -130,11 +124,8 @@ def test_swapped_reference_photo_is_named_and_refused(vault: Session) -> None:
 def test_damaged_and_missing_derived_blobs_are_named(vault: Session) -> None:
     _, obama_name, obama_crop = _face(vault, "obama1.jpg")
     _, biden_name, biden_crop = _face(vault, "biden.jpg")
-    path = vault.blobs.path(obama_crop)
-    data = bytearray(path.read_bytes())
-    data[-1] ^= 1
-    path.write_bytes(bytes(data))
-    vault.blobs.path(biden_crop).unlink()
+    damage_blob(vault, obama_crop, lambda data: data[:-1] + bytes([data[-1] ^ 1]))
+    vault.blobs.store.delete(blob_key(biden_crop))
     problems = sorted(str(p) for p in verify(vault).problems)
     assert problems == sorted(
         [
@@ -144,13 +135,14 @@ def test_damaged_and_missing_derived_blobs_are_named(vault: Session) -> None:
     )
 
 
-def test_cli_verify_exits_5_naming_both_swapped_faces(built: Path, tmp_path: Path) -> None:
-    folder = tmp_path / "vault"
-    shutil.copytree(built, folder)
+def test_cli_verify_exits_5_naming_both_swapped_faces(
+    request: pytest.FixtureRequest, built: Any, tmp_path: Path
+) -> None:
+    folder = copy_place(request, built, tmp_path / "vault")
     with unlock(folder, "alice", PASSWORD) as session:
         obama, obama_name, obama_crop = _face(session, "obama1.jpg")
         biden, biden_name, biden_crop = _face(session, "biden.jpg")
-        _swap(session, obama_crop, biden_crop)
+        swap_blobs(session, obama_crop, biden_crop)
     result = run_cli("verify", vault=folder)
     assert result.returncode == 5, result.stdout + result.stderr
     problems = [line for line in result.stdout.splitlines() if line.startswith("PROBLEM")]
@@ -160,13 +152,11 @@ def test_cli_verify_exits_5_naming_both_swapped_faces(built: Path, tmp_path: Pat
     ]
 
 
-def test_detection_and_the_item_viewer_refuse_swapped_evidence(
-    tmp_path: Path, faces_dir: Path
-) -> None:
+def test_detection_and_the_item_viewer_refuse_swapped_evidence(place: Any, faces_dir: Path) -> None:
     """Faces found in a swapped item's bytes would be filed under the other item."""
     from vault.items import list_items, read_item_bytes
 
-    session, _ = init_vault(tmp_path / "v", "alice", PASSWORD, kdf=FAST_KDF)
+    session, _ = init_vault(place, "alice", PASSWORD, kdf=FAST_KDF)
     with session:
         cases.create_case(session, "C", "Swapped evidence")
         ingest(session, "C", [faces_dir / "knn/test/obama1.jpg", faces_dir / "more/biden.jpg"])
@@ -175,7 +165,7 @@ def test_detection_and_the_item_viewer_refuse_swapped_evidence(
             from vault.models import Item
 
             names = [db.get(Item, i.id).blob_name for i in (first, second)]  # type: ignore[union-attr]
-        _swap(session, *names)
+        swap_blobs(session, *names)
         result = DetectJob(session, "C", workers=1).run(lambda e: None)
         assert result.failed == [
             (

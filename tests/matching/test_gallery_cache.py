@@ -8,9 +8,11 @@ import stat
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from backendkit import BACKENDS, copy_place, vault_place
 from sqlalchemy import select
 from test_product_gallery import _probes, _references, _subject, _synthetic
 
@@ -27,18 +29,33 @@ from matching.watchlists import (
     load_watchlist_rows,
 )
 from service.opener import init_vault
+from vault import sealing
 from vault.session import Session
 from vaultkit import FAST_KDF, open_as
 
 Key = list[tuple[object, ...]]
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A closed vault with watchlist W of 50 subjects x 4 references and a case of 8 probe
+    faces (in a folder, or on a server), never searched: no gallery cache yet."""
+    root = tmp_path_factory.mktemp("gallery")
+    return _build(vault_place(request, root / "vault"), root)
+
+
 @pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A vault with watchlist W of 50 subjects x 4 references (above the patched threshold of
-    100) and a case of 8 probe faces."""
+def folder(
+    request: pytest.FixtureRequest, built: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """The test's own copy of ``built`` (above the patched index threshold of 100; a copy on
+    a server has a workstation folder of its own, so no cache file either)."""
     monkeypatch.setattr(ann, "INDEX_MIN_REFERENCES", 100)
-    session, _ = init_vault(tmp_path / "vault", "alice", "correct horse battery", kdf=FAST_KDF)
+    return copy_place(request, built, tmp_path / "vault")
+
+
+def _build(place: Any, tmp_path: Path) -> Any:
+    session, _ = init_vault(place, "alice", "correct horse battery", kdf=FAST_KDF)
     rng = np.random.default_rng(7)
     create_watchlist(session, "W")
     refs = _synthetic(rng, 50, 4)
@@ -46,7 +63,7 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         _references(session, _subject(session, "W", f"S{s:03d}"), refs[4 * s : 4 * s + 4])
     _probes(session, "C-1", refs[::25] + rng.normal(0, 0.01, refs[::25].shape), tmp_path)
     session.close()
-    return tmp_path / "vault"
+    return place
 
 
 @pytest.fixture
@@ -64,7 +81,7 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.fixture
-def session(folder: Path) -> Iterator[Session]:
+def session(folder: Any) -> Iterator[Session]:
     s = open_as(folder)
     yield s
     s.close()
@@ -87,12 +104,12 @@ def _fresh_search(session: Session, mode: str = "investigative") -> Key:
 
 
 def test_a_new_session_loads_the_gallery_from_the_cache(
-    folder: Path, monkeypatch: pytest.MonkeyPatch
+    folder: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = open_as(folder)
     expected, expected_alert = _key(first), _key(first, "alert")
     path = _path(first)
-    assert path.is_file() and path.parent == folder / "cache"
+    assert path.is_file() and path.parent == first.folder / "cache"  # a server's: local
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert "W" not in path.name and len(path.name) == 64  # keyed name: reveals nothing
@@ -159,7 +176,10 @@ def _other_key_file(session: Session, monkeypatch: pytest.MonkeyPatch) -> bytes:
             wl = find_watchlist(db, "W")
             seq, max_ids = searching._version(db)
             rows = load_watchlist_rows(db, wl)
-        h = gallerycache.CacheHeader(wl.id, seq, max_ids, MODEL_NAME, MODEL_VERSION, len(rows))
+            head = searching._head(db, seq)
+        h = gallerycache.CacheHeader(
+            wl.id, seq, max_ids, MODEL_NAME, MODEL_VERSION, len(rows), head=head
+        )
         forged = gallerycache.write(session, h, rows).read_bytes()
         m.undo()
     path.write_bytes(good)
@@ -203,8 +223,8 @@ def test_expired_rows_are_left_out_by_todays_date_from_the_cache(
     session: Session, loads: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with session.transaction() as db:
-        subject = db.scalar(select(Subject).where(Subject.ref == "S000"))
-        assert subject is not None
+        subject = db.scalar(select(Subject).where(sealing.equals(db, Subject.ref, "S000")))
+        assert subject is not None and subject.ref == "S000"
         subject.expires_on = date.today().isoformat()  # searchable through today
         session.audit(db, "watchlist.subject_updated", subject, watchlist="W", ref="S000")
         gone = subject.id
@@ -246,3 +266,39 @@ def test_a_small_watchlist_has_no_cache_file(
     monkeypatch.setattr(ann, "INDEX_MIN_REFERENCES", 201)
     _key(session)
     assert not _path(session).exists()
+
+
+@pytest.mark.server
+def test_a_server_restored_from_a_backup_never_gets_the_lost_historys_gallery(
+    trial_server: Any,
+    server_place: Any,
+    loads: list[int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a server the cache is this workstation's, not restored with the database (a vault
+    folder is restored with its ``cache/``): after a restore, a new enrolment can give the same
+    audit sequence number and largest ids as the lost history's cache file had. The file must
+    not pass for the new state: it would give the lost subject's faces the new one's name."""
+    monkeypatch.setattr(ann, "INDEX_MIN_REFERENCES", 100)
+    folder = _build(server_place, tmp_path)
+    backup = trial_server.copy_place(folder)
+    try:
+        rng = np.random.default_rng(9)
+        lost_faces, new_faces = _synthetic(rng, 2, 4)[:4], _synthetic(rng, 2, 4)[4:]
+        with open_as(folder) as lost_history:
+            lost = _subject(lost_history, "W", "LOST")
+            _references(lost_history, lost, lost_faces)
+            _key(lost_history)  # the cache file written for the lost history
+            assert len(loads) == 1
+        trial_server.restore_place(folder, backup)
+        with open_as(folder) as restored:
+            new = _subject(restored, "W", "NEW")
+            _references(restored, new, new_faces)
+            assert new == lost  # the same ids, the same audit sequence number
+            _probes(restored, "C-2", new_faces[:1], tmp_path)
+            out = search(restored, ["W"], case_reference="C-2", top=1, mode="alert")
+            assert len(loads) == 2  # not the lost history's file: loaded from the database
+            assert [(c.subject, c.distance < 0.01) for c in out.candidates] == [("NEW", True)]
+    finally:
+        trial_server.drop_place(backup)

@@ -10,14 +10,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from backendkit import BACKENDS, place_of, vault_place
 from sqlalchemy import func, select
 
 from matching.casefaces import DetectJob
 from matching.facelist import ClusterJob
 from matching.measure import CalibrateJob, EvaluateJob
-from matching.models import CandidateRecord, FaceRecord, SearchRun, Watchlist
+from matching.models import CandidateRecord, FaceRecord, SearchRun
 from matching.searching import SearchJob
-from matching.watchlists import Listing, create_watchlist, enrol, reference_photos
+from matching.watchlists import (
+    Listing,
+    create_watchlist,
+    enrol,
+    find_watchlist,
+    reference_photos,
+)
 from vault import cases
 from vault.errors import Cancelled, PermissionDenied
 from vault.ingest import ingest
@@ -28,10 +35,12 @@ from vaultkit import ROLE_USER, add_role_users, audit_rows, new_vault, open_as
 LISTING = Listing("organised fraud", "Europol", "TLP:AMBER", "2030-01-01")
 
 
-@pytest.fixture(scope="module")
-def vault(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> Iterator[Session]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def vault(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, faces_dir: Path
+) -> Iterator[Session]:
     """Case C-1 with the knn test photos, faces detected; watchlists A (obama, biden), B (kit)."""
-    session, _ = new_vault(tmp_path_factory.mktemp("jobs") / "vault")
+    session, _ = new_vault(vault_place(request, tmp_path_factory.mktemp("jobs") / "vault"))
     add_role_users(session)
     cases.create_case(session, "C-1", "Border crossing", ["fraud"])
     ingest(session, "C-1", [faces_dir / "knn" / "test"])
@@ -157,7 +166,7 @@ def test_calibrate_job_cancelled_records_nothing(vault: Session, labelled: Path)
     with pytest.raises(Cancelled):
         job.run(emit)
     with vault.db() as db:
-        wl = db.scalar(select(Watchlist).where(Watchlist.name == "A"))
+        wl = find_watchlist(db, "A")
         assert wl is not None and wl.calibration in (None, "", "{}")
     assert _actions(vault) == audit
 
@@ -165,7 +174,7 @@ def test_calibrate_job_cancelled_records_nothing(vault: Session, labelled: Path)
 def test_calibrate_job_checks_permission_first_then_measures_and_records(
     vault: Session, labelled: Path
 ) -> None:
-    folder = vault.folder
+    folder = place_of(vault)
     with open_as(folder, ROLE_USER["officer"]) as officer, pytest.raises(PermissionDenied):
         CalibrateJob(officer, "A", labelled, 0.01).run(ignore)
     assert _actions(vault)[-1] == "permission.refused"
@@ -175,7 +184,7 @@ def test_calibrate_job_checks_permission_first_then_measures_and_records(
     assert images[-1].done == images[-1].total == 4
     assert cal.images == 4 and cal.folder == str(labelled)
     with vault.db() as db:
-        wl = db.scalar(select(Watchlist).where(Watchlist.name == "A"))
+        wl = find_watchlist(db, "A")
         assert wl is not None and wl.alert_threshold == cal.threshold
         assert json.loads(wl.calibration)["target_fpir"] == 0.01
     assert _actions(vault)[-1] == "watchlist.calibrated"

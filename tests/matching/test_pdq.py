@@ -11,14 +11,18 @@ import itertools
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pdqhash
 import pytest
+from backendkit import BACKENDS, place_of, vault_place
 from PIL import Image, ImageEnhance
+from sqlalchemy import update
 
 from matching.casefaces import DetectJob
 from matching.images import load_rgb
+from matching.models import PdqRecord
 from matching.pdq import (
     MATCH_DISTANCE,
     MIN_QUALITY,
@@ -36,7 +40,7 @@ from vault.ingest import ingest
 from vault.items import list_items
 from vault.session import Session
 from vault.verify import verify
-from vaultkit import ROLE_USER, add_role_users, audit_rows, new_vault, open_as, sql
+from vaultkit import ROLE_USER, add_role_users, audit_rows, new_vault, open_as
 
 RESOLUTIONS = ["obama-1080p.jpg", "obama-720p.jpg", "obama-480p.jpg", "obama-240p.jpg"]
 
@@ -134,15 +138,17 @@ def test_index_returns_exactly_what_brute_force_does_boundary_included() -> None
 # -- in a vault ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def vault(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> Iterator[Session]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def vault(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, faces_dir: Path
+) -> Iterator[Session]:
     """C-1: the resolutions, a few other photos and the video, faces detected (the photos' PDQ
     at ingest, the video's with detection).
     C-2: the same obama.jpg, a copy of the 720p photo with more contrast, resized and
     re-compressed, and another photo of Obama: hashed at ingest (``pdq compute`` finds nothing
     left to do), then faces detected."""
     root = tmp_path_factory.mktemp("pdq")
-    session, _ = new_vault(root / "vault")
+    session, _ = new_vault(vault_place(request, root / "vault"))
     add_role_users(session)
     cases.create_case(session, "C-1", "Harbour")
     cases.create_case(session, "C-2", "Airport")
@@ -234,7 +240,7 @@ def test_a_tighter_distance_leaves_the_re_compressed_copy_out(vault: Session) ->
 
 def test_permission_is_checked_in_the_core_and_refusals_audited(vault: Session) -> None:
     item = _ids(vault, "C-1")["obama-720p.jpg"]
-    folder = vault.folder
+    folder = place_of(vault)
     with open_as(folder, ROLE_USER["officer"]) as officer:
         with pytest.raises(PermissionDenied):
             PdqJob(officer, "C-1").run(lambda e: None)
@@ -250,13 +256,14 @@ def test_permission_is_checked_in_the_core_and_refusals_audited(vault: Session) 
     assert "case:C-1" in refused and f"items:{item}" in refused
 
 
-def test_verify_names_an_edited_pdq_hash(tmp_path: Path, faces_dir: Path) -> None:
-    session, _ = new_vault(tmp_path / "v")
+def test_verify_names_an_edited_pdq_hash(place: Any, faces_dir: Path) -> None:
+    session, _ = new_vault(place)
     cases.create_case(session, "C", "t")
     ingest(session, "C", [faces_dir / "more/obama-240p.jpg"])
     PdqJob(session, "C").run(lambda e: None)
     assert verify(session).ok
-    sql(session, "UPDATE pdq_hashes SET hash = zeroblob(32)")
+    with session.engine.begin() as conn:  # as someone holding the database's key could
+        conn.execute(update(PdqRecord).values(hash=bytes(32)))
     problems = [str(p) for p in verify(session).problems]
     session.close()
     assert len(problems) == 1 and "PDQ hash 1 of item 1 (obama-240p.jpg)" in problems[0]

@@ -9,15 +9,19 @@ import struct
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
+from matching.models import PdqRecord
 from matching.pdq import ALGORITHM, hash_image
 from matching.similar import PdqJob, duplicate_groups
 from vault import cases
 from vault.ingest import POOL_MIN_FILES, SMALL_FILE, ingest
 from vault.items import list_items
+from vault.models import Item
 from vault.session import Session
 from vault.verify import verify
 from vaultkit import audit_rows, new_vault
@@ -57,19 +61,21 @@ def photos(tmp_path: Path, faces_dir: Path) -> Iterator[Path]:
 
 
 def _pdq_rows(session: Session) -> dict[str, tuple[bytes, int, str, float | None]]:
-    with session.db() as db:
-        rows = db.connection().exec_driver_sql(
-            "SELECT i.name, p.hash, p.quality, p.algorithm, p.frame_time"
-            " FROM pdq_hashes p JOIN items i ON i.id = p.item_id"
+    p = PdqRecord
+    with session.db() as db:  # item names are sealed on a server: selected through the models
+        rows = db.execute(
+            select(Item.name, p.hash, p.quality, p.algorithm, p.frame_time).join(
+                Item, Item.id == p.item_id
+            )
         )
         return {Path(r[0]).name: (bytes(r[1]), r[2], r[3], r[4]) for r in rows}
 
 
 @pytest.mark.parametrize("filler", [0, POOL_MIN_FILES], ids=["threads", "worker-processes"])
-def test_every_photo_gets_its_pdq_hash_at_ingest(tmp_path: Path, photos: Path, filler: int):
+def test_every_photo_gets_its_pdq_hash_at_ingest(place: Any, photos: Path, filler: int):
     for n in range(filler):  # enough small files and ingest stores them in worker processes
         (photos / f"doc{n:04d}.txt").write_text(f"document {n}\n")
-    session, _ = new_vault(tmp_path / "vault")
+    session, _ = new_vault(place)
     try:
         cases.create_case(session, "C-1", "Harbour")
         result = ingest(session, "C-1", [photos])
@@ -101,8 +107,8 @@ def test_every_photo_gets_its_pdq_hash_at_ingest(tmp_path: Path, photos: Path, f
         session.close()
 
 
-def test_a_case_without_hash_sets_still_gets_pdq(tmp_path: Path, photos: Path) -> None:
-    session, _ = new_vault(tmp_path / "vault")
+def test_a_case_without_hash_sets_still_gets_pdq(place: Any, photos: Path) -> None:
+    session, _ = new_vault(place)
     try:
         cases.create_case(session, "C-1", "Harbour", hash_sets=False)
         ingest(session, "C-1", [photos / "obama-240p.jpg"])

@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mapkit import CASE, make_case
 
 
-def test_positions_in_time_order_and_impossible_ones_said(tmp_path: Path, faces_dir: Path):
+def test_positions_in_time_order_and_impossible_ones_said(
+    place: Any, tmp_path: Path, faces_dir: Path
+):
     from matching.places import case_map
     from matching.timeline import timeline
     from vaultkit import new_vault
 
-    session, _ = new_vault(tmp_path / "vault")
+    session, _ = new_vault(place)
     try:
         make_case(session, faces_dir, tmp_path / "shots")
         found = case_map(session, CASE)

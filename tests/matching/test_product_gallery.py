@@ -8,10 +8,12 @@ import json
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session as DbSession
 
 from matching import index as ann
 from matching import searching
@@ -28,7 +30,7 @@ from matching.watchlists import (
     gallery,
 )
 from service.opener import init_vault
-from vault import cases
+from vault import cases, sealing
 from vault.ingest import ingest
 from vault.models import AuditEntry, Blob, Item
 from vault.session import Session, now
@@ -37,6 +39,17 @@ from vaultkit import FAST_KDF, PASSWORD
 LISTING = Listing("organised fraud", "Europol", "TLP:AMBER", "2030-01-01")
 BLOB = hashlib.sha256(b"test-reference").hexdigest()
 QUALITY = json.dumps({"brightness": 0.5, "inter_eye_px": 60.0, "sharpness": 100.0, "yaw_deg": 0})
+
+
+def _insert(db: DbSession, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Rows inserted as they are, their sensitive values sealed on a server (``vault.sealing``,
+    as the core's bulk inserts do)."""
+    db.execute(insert(model.__table__), sealing.insert_params(db, model, rows) or rows)
+
+
+def _stand_in_blob(db: DbSession) -> None:
+    if db.get(Blob, BLOB) is None:
+        _insert(db, Blob, [{"name": BLOB, "sha256": BLOB, "size": 1}])
 
 
 def _subject(session: Session, watchlist: str, ref: str, expires_on: str | None = None) -> int:
@@ -63,10 +76,10 @@ def _references(
     session: Session, subject_id: int, emb: np.ndarray, version: str = MODEL_VERSION
 ) -> None:
     with session.transaction() as db:
-        if db.get(Blob, BLOB) is None:
-            db.execute(insert(Blob.__table__), [{"name": BLOB, "sha256": BLOB, "size": 1}])
-        db.execute(
-            insert(Reference.__table__),
+        _stand_in_blob(db)
+        _insert(
+            db,
+            Reference,
             [
                 {
                     "subject_id": subject_id,
@@ -89,14 +102,14 @@ def _probes(session: Session, case: str, emb: np.ndarray, tmp: Path) -> None:
     cases.create_case(session, case, "probes", ["fraud"])
     stand_in = tmp / f"{case}.txt"
     stand_in.write_text(case)
-    ingest(session, case, [stand_in])
+    [saved] = ingest(session, case, [stand_in]).saved
     with session.transaction() as db:
-        item = db.scalar(select(Item).where(Item.name == stand_in.name))
+        item = db.get(Item, saved)
         assert item is not None
-        if db.get(Blob, BLOB) is None:
-            db.execute(insert(Blob.__table__), [{"name": BLOB, "sha256": BLOB, "size": 1}])
-        db.execute(
-            insert(FaceRecord.__table__),
+        _stand_in_blob(db)
+        _insert(
+            db,
+            FaceRecord,
             [
                 {
                     "item_id": item.id,
@@ -136,8 +149,8 @@ def _orm_gallery(session: Session, watchlist: str) -> tuple[np.ndarray, list[str
 
 
 @pytest.fixture
-def vault(tmp_path: Path) -> Iterator[Session]:
-    session, _ = init_vault(tmp_path / "vault", "alice", PASSWORD, kdf=FAST_KDF)
+def vault(place: Any) -> Iterator[Session]:
+    session, _ = init_vault(place, "alice", PASSWORD, kdf=FAST_KDF)
     yield session
     session.close()
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import pytest
+from backendkit import BACKENDS, vault_place
 
 from matching.faces import Quality
 from matching.images import load_rgb
@@ -41,9 +43,11 @@ def poor(faces_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     }
 
 
-@pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
-    s, _ = new_vault(tmp_path_factory.mktemp("gate") / "vault")
+@pytest.fixture(scope="module", params=BACKENDS)
+def session(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Session]:
+    s, _ = new_vault(vault_place(request, tmp_path_factory.mktemp("gate") / "vault"))
     create_watchlist(s, "wanted")
     yield s
     s.close()
@@ -84,9 +88,9 @@ def test_enrolment_refuses_a_tiny_or_blurred_reference_and_warns_on_a_small_one(
 
 
 def test_the_cli_says_each_refusal_and_warning_in_one_line(
-    tmp_path: Path, poor: dict[str, Path]
+    place: Any, poor: dict[str, Path]
 ) -> None:
-    folder = tmp_path / "vault"
+    folder = place
     s, _ = new_vault(folder)
     create_watchlist(s, "wanted")
     s.close()

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from backendkit import BACKENDS, vault_place
 from sqlalchemy import func, select
 
 from matching.casefaces import DetectJob
@@ -28,10 +30,12 @@ LISTING = Listing("organised fraud", "Europol", "TLP:AMBER", "2999-01-01")
 TRAIN = "knn/train"
 
 
-@pytest.fixture(scope="module")
-def vault(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> Path:
+@pytest.fixture(scope="module", params=BACKENDS)
+def vault(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, faces_dir: Path
+) -> Any:
     """A closed vault: case C-1 holds the five test photos with their faces detected."""
-    folder = tmp_path_factory.mktemp("queue") / "vault"
+    folder = vault_place(request, tmp_path_factory.mktemp("queue") / "vault")
     session, _ = init_vault(folder, "alice", PASSWORD, kdf=FAST_KDF)
     try:
         cases.create_case(session, "C-1", "Border crossing")
@@ -57,7 +61,7 @@ def _pending(s: Session) -> list[int]:
 
 
 def test_contradictory_outcomes_are_refused_and_nothing_recorded(
-    vault: Path, faces_dir: Path
+    vault: Any, faces_dir: Path
 ) -> None:
     with unlock(vault, "alice", PASSWORD) as s:
         _watchlist(s, faces_dir, "Outcomes", ["obama"])
@@ -79,7 +83,7 @@ def test_contradictory_outcomes_are_refused_and_nothing_recorded(
     assert res.stdout.splitlines() == [f"candidate {cand}: rejected"]
 
 
-def test_the_core_refuses_an_unknown_outcome(vault: Path) -> None:
+def test_the_core_refuses_an_unknown_outcome(vault: Any) -> None:
     with unlock(vault, "alice", PASSWORD) as s:
         decided = len(audit_rows(s, "review.decided"))
         with pytest.raises(MatchingError) as info:
@@ -94,7 +98,7 @@ def test_the_core_refuses_an_unknown_outcome(vault: Path) -> None:
 
 
 def test_a_refused_second_review_is_audited_like_a_permission_refusal(
-    vault: Path, faces_dir: Path
+    vault: Any, faces_dir: Path
 ) -> None:
     """The same analyst confirming twice on a two-person watchlist is refused, and the refusal
     is in the signed audit log (actor, candidate, why), as every permission refusal is."""
@@ -119,7 +123,7 @@ def test_a_refused_second_review_is_audited_like_a_permission_refusal(
 # --- 2. a repeated search queues no duplicate -------------------------------------------------
 
 
-def test_a_second_search_queues_no_pair_already_pending(vault: Path, faces_dir: Path) -> None:
+def test_a_second_search_queues_no_pair_already_pending(vault: Any, faces_dir: Path) -> None:
     with unlock(vault, "alice", PASSWORD) as s:
         _watchlist(s, faces_dir, "Twice", ["obama", "biden", "kit_harington"])
         first = search(s, ["Twice"], case_reference="C-1", top=2)
@@ -153,7 +157,7 @@ def test_a_second_search_queues_no_pair_already_pending(vault: Path, faces_dir: 
         assert len(_pending(s)) == len(queue)
 
 
-def test_the_cli_says_how_many_were_already_pending(vault: Path, faces_dir: Path) -> None:
+def test_the_cli_says_how_many_were_already_pending(vault: Any, faces_dir: Path) -> None:
     with unlock(vault, "alice", PASSWORD) as s:
         _watchlist(s, faces_dir, "Cli-twice", ["obama"])
     args = ("search", "--case", "C-1", "--watchlist", "Cli-twice", "--top", "1")

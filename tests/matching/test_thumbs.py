@@ -7,13 +7,14 @@ each get one line and a placeholder record; the rest of the batch gets its thumb
 from __future__ import annotations
 
 import io
-import shutil
 import struct
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from backendkit import BACKENDS, blob_bytes, copy_place, swap_blobs, vault_place
 from PIL import Image
 from sqlalchemy import select
 
@@ -65,10 +66,12 @@ def hostile_files(folder: Path, faces_dir: Path) -> dict[str, Path]:
     return out
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> Path:
+@pytest.fixture(scope="module", params=BACKENDS)
+def built(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, faces_dir: Path
+) -> Any:
     root = tmp_path_factory.mktemp("thumbs")
-    folder = root / "vault"
+    folder = vault_place(request, root / "vault")
     session, _ = init_vault(folder, "alice", PASSWORD, kdf=FAST_KDF)
     try:
         users.add_user(session, "lee", ["liaison"], PASSWORD)
@@ -84,9 +87,8 @@ def built(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> Path:
 
 
 @pytest.fixture
-def vault(built: Path, tmp_path: Path) -> Iterator[Session]:
-    folder = tmp_path / "vault"
-    shutil.copytree(built, folder)
+def vault(request: pytest.FixtureRequest, built: Any, tmp_path: Path) -> Iterator[Session]:
+    folder = copy_place(request, built, tmp_path / "vault")
     with unlock(folder, "alice", PASSWORD) as session:
         yield session
 
@@ -140,7 +142,7 @@ def test_thumbnails_are_small_pictures_of_the_photos_stored_encrypted(vault: Ses
     with vault.db() as db:
         blob = db.scalars(select(Thumbnail.blob).where(Thumbnail.blob.is_not(None))).first()
     assert blob is not None
-    assert vault.blobs.path(blob).read_bytes().startswith(b"age-encryption.org/v1\n")
+    assert blob_bytes(vault, blob).startswith(b"age-encryption.org/v1\n")
     assert len(audit_rows(vault, "thumb.made")) == 9
     assert verify(vault).ok
 
@@ -161,11 +163,7 @@ def test_a_swapped_thumbnail_is_named_by_verify_and_never_shown(vault: Session) 
         a = db.get(Thumbnail, ids["obama1.jpg"])
         b = db.get(Thumbnail, ids["biden.jpg"])
         assert a is not None and b is not None and a.blob and b.blob
-        pa, pb = vault.blobs.path(a.blob), vault.blobs.path(b.blob)
-    tmp = pa.with_name("swap")
-    pa.rename(tmp)
-    pb.rename(pa)
-    tmp.rename(pb)
+        swap_blobs(vault, a.blob, b.blob)
     got = read_thumbnails(vault, [ids["obama1.jpg"]])[ids["obama1.jpg"]]
     assert got == (
         f"thumbnail of item {ids['obama1.jpg']}: stored copy does not match its hash "
@@ -177,9 +175,10 @@ def test_a_swapped_thumbnail_is_named_by_verify_and_never_shown(vault: Session) 
     assert (f"thumbnail of item {ids['biden.jpg']}", "thumbnail does not match its hash") in found
 
 
-def test_whoever_reads_the_case_may_make_and_see_them(built: Path, tmp_path: Path) -> None:
-    folder = tmp_path / "vault"
-    shutil.copytree(built, folder)
+def test_whoever_reads_the_case_may_make_and_see_them(
+    request: pytest.FixtureRequest, built: Any, tmp_path: Path
+) -> None:
+    folder = copy_place(request, built, tmp_path / "vault")
     with unlock(folder, "lee", PASSWORD) as liaison:
         assert ThumbJob(liaison, CASE).run(lambda e: None).made == 5
     with unlock(folder, "ann", PASSWORD) as admin:
@@ -189,11 +188,12 @@ def test_whoever_reads_the_case_may_make_and_see_them(built: Path, tmp_path: Pat
             ThumbJob(admin, CASE).run(lambda e: None)
 
 
-def test_custos_thumbs_make_says_one_line_per_file_it_cannot_show(built: Path, tmp_path: Path):
+def test_custos_thumbs_make_says_one_line_per_file_it_cannot_show(
+    request: pytest.FixtureRequest, built: Any, tmp_path: Path
+):
     from vaultkit import run_cli
 
-    folder = tmp_path / "vault"
-    shutil.copytree(built, folder)
+    folder = copy_place(request, built, tmp_path / "vault")
     done = run_cli("thumbs", "make", "--case", CASE, vault=folder)
     assert done.returncode == 1, done.stderr
     assert "made 5 thumbnail(s)" in done.stdout

@@ -6,13 +6,16 @@ import json
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from backendkit import BACKENDS, place_of, vault_place
 from PIL import Image
-from sqlalchemy import text
+from sqlalchemy import update
 
 from matching.casefaces import DetectJob
 from matching.facelist import cluster_faces, list_faces
+from matching.models import FaceRecord
 from matching.review import decide, list_review
 from matching.searching import search
 from matching.watchlists import Listing, create_watchlist, enrol, show_watchlist
@@ -28,10 +31,12 @@ from vaultkit import FAST_KDF, PASSWORD, run_cli
 LISTING = Listing("organised fraud", "Europol", "TLP:AMBER", "2030-01-01")
 
 
-@pytest.fixture(scope="module")
-def analysed(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> Iterator[Session]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def analysed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, faces_dir: Path
+) -> Iterator[Session]:
     """A vault whose case C-1 holds the probe photos and the video, with faces detected."""
-    folder = tmp_path_factory.mktemp("matching") / "vault"
+    folder = vault_place(request, tmp_path_factory.mktemp("matching") / "vault")
     session, _ = init_vault(folder, "alice", PASSWORD, kdf=FAST_KDF)
     cases.create_case(session, "C-1", "Border crossing", ["human-trafficking"])
     ingest(session, "C-1", [faces_dir / "knn" / "test", faces_dir / "more"])
@@ -182,13 +187,13 @@ def test_vault_verifies_after_matching(analysed: Session) -> None:
     assert report.ok, report.problems
 
 
-def test_an_edited_embedding_is_found_by_verify(tmp_path: Path, faces_dir: Path) -> None:
-    session, _ = init_vault(tmp_path / "v", "alice", PASSWORD, kdf=FAST_KDF)
+def test_an_edited_embedding_is_found_by_verify(place: Any, faces_dir: Path) -> None:
+    session, _ = init_vault(place, "alice", PASSWORD, kdf=FAST_KDF)
     cases.create_case(session, "C", "t")
     ingest(session, "C", [faces_dir / "knn/test/obama1.jpg"])
     DetectJob(session, "C", workers=1).run(lambda e: None)
-    with session.engine.begin() as conn:
-        conn.execute(text("UPDATE faces SET embedding = zeroblob(512) WHERE id = 1"))
+    with session.engine.begin() as conn:  # as someone holding the database's key could
+        conn.execute(update(FaceRecord).where(FaceRecord.id == 1).values(embedding=bytes(512)))
     problems = [str(p) for p in verify(session).problems]
     assert problems == ["faces:1: differs from its audited record (edited)"] or any(
         "edited" in p for p in problems
@@ -196,8 +201,8 @@ def test_an_edited_embedding_is_found_by_verify(tmp_path: Path, faces_dir: Path)
     session.close()
 
 
-def test_officer_cannot_decide_and_refusal_is_audited(tmp_path: Path, faces_dir: Path) -> None:
-    folder = tmp_path / "v"
+def test_officer_cannot_decide_and_refusal_is_audited(place: Any, faces_dir: Path) -> None:
+    folder = place
     session, _ = init_vault(folder, "alice", PASSWORD, kdf=FAST_KDF)
     users.add_user(session, "olga", ["officer"], PASSWORD)
     session.close()
@@ -210,8 +215,12 @@ def test_officer_cannot_decide_and_refusal_is_audited(tmp_path: Path, faces_dir:
         assert verify(s).ok
 
 
+@pytest.mark.local_only(
+    "eval measures a folder of photos, not the vault: the server run would only repeat its "
+    "detection (the CLI on a server: covered by test_officer_cannot_decide_and_refusal_is_audited)"
+)
 def test_cli_search_and_eval(analysed: Session, faces_dir: Path) -> None:
-    res = run_cli("eval", str(faces_dir), "--json", vault=analysed.folder)
+    res = run_cli("eval", str(faces_dir), "--json", vault=place_of(analysed))
     assert res.returncode == 0, res.stderr
     result = json.loads(res.stdout)
     assert result["one_to_many"]["rank1"] == 1.0

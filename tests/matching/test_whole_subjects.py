@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from backendkit import BACKENDS, vault_place
 
 from matching.detect import FaceEngine
 from matching.evaluate import read_folder, score_folder
@@ -26,12 +27,12 @@ def largest(engine: FaceEngine, path: Path) -> np.ndarray | None:
     return faces[0].embedding if faces else None
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=BACKENDS)
 def enrolled(
-    tmp_path_factory: pytest.TempPathFactory, faces_dir: Path
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, faces_dir: Path
 ) -> Iterator[tuple[Session, dict[str, list[Path]]]]:
     """A watchlist with every identity of ../shared/faces enrolled from all its enrol photos."""
-    session, _ = new_vault(tmp_path_factory.mktemp("whole") / "vault")
+    session, _ = new_vault(vault_place(request, tmp_path_factory.mktemp("whole") / "vault"))
     create_watchlist(session, "wanted")
     by_subject: dict[str, list[Path]] = {}
     for image, identity, role in read_folder(faces_dir).identities:
