@@ -90,7 +90,11 @@ class TrialServer:
 
     def s3_client(self) -> Any:
         """A boto3 client of the store (buckets made and dropped; the vault's own requests go
-        through ``vault.s3wire``)."""
+        through ``vault.s3wire``): one for the session, making one costs ~0.3-1 s of CPU."""
+        return self._boto
+
+    @functools.cached_property
+    def _boto(self) -> Any:
         return s3_client(self.connection.address.s3, self.connection.credentials)
 
     def new_place(self) -> Server:
@@ -143,7 +147,7 @@ class TrialServer:
             )
             su.execute(f"DROP DATABASE {copy.database}")
             su.execute(f"CREATE DATABASE {copy.database} TEMPLATE {source.database} OWNER custos")
-        client = self.object_store()._client
+        client = self.s3_client()
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=source.s3.bucket):
             for entry in page.get("Contents", ()):
                 client.copy_object(

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,9 +209,8 @@ def stored(session: Session) -> list[str]:
     the unsettled marker, temp files), every object of a server's bucket."""
     if session.backend.local:
         return [str(p) for p in sorted((session.folder / "blobs").rglob("*"))]
-    store = session.backend.store
-    everything = store._client.get_paginator("list_objects_v2").paginate(Bucket=store.bucket)
-    return sorted(e["Key"] for page in everything for e in page.get("Contents", ()))
+    store: Any = session.backend.store
+    return sorted(store._wire.list_keys(store.bucket, ""))  # every key, the marker's too
 
 
 def read_stored(session: Session, blob_name: str) -> bytes:
@@ -231,8 +231,10 @@ def write_stored(session: Session, blob_name: str, data: bytes) -> None:
         blob.write_bytes(data)
         blob.chmod(mode)
         return
-    store: Any = session.backend.store
-    store._client.put_object(Bucket=store.bucket, Key=blob_key(blob_name), Body=data)
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = Path(tmp) / "object"
+        staged.write_bytes(data)
+        session.backend.store.put(blob_key(blob_name), staged)
 
 
 def flip_stored_byte(session: Session, blob_name: str, at: int = -100) -> None:
