@@ -11,11 +11,9 @@ from typing import Any
 import pytest
 from backendkit import BACKENDS, place_of, vault_place
 from PIL import Image
-from sqlalchemy import update
 
 from matching.casefaces import DetectJob
 from matching.facelist import cluster_faces, list_faces
-from matching.models import FaceRecord
 from matching.review import decide, list_review
 from matching.searching import search
 from matching.watchlists import Listing, create_watchlist, enrol, show_watchlist
@@ -26,7 +24,7 @@ from vault.ingest import ingest
 from vault.jobs import Event
 from vault.session import Session
 from vault.verify import verify
-from vaultkit import FAST_KDF, PASSWORD, run_cli
+from vaultkit import FAST_KDF, PASSWORD, forge, run_cli
 
 LISTING = Listing("organised fraud", "Europol", "TLP:AMBER", "2030-01-01")
 
@@ -192,8 +190,7 @@ def test_an_edited_embedding_is_found_by_verify(place: Any, faces_dir: Path) -> 
     cases.create_case(session, "C", "t")
     ingest(session, "C", [faces_dir / "knn/test/obama1.jpg"])
     DetectJob(session, "C", workers=1).run(lambda e: None)
-    with session.engine.begin() as conn:  # as someone holding the database's key could
-        conn.execute(update(FaceRecord).where(FaceRecord.id == 1).values(embedding=bytes(512)))
+    forge(session, "faces", "id = 1", embedding=bytes(512))  # as the database key's holder could
     problems = [str(p) for p in verify(session).problems]
     assert problems == ["faces:1: differs from its audited record (edited)"] or any(
         "edited" in p for p in problems
