@@ -11,6 +11,7 @@ same two sets; the same bytes come out of the local vault and of the server."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from matching.hashsets import ImportJob
 from vault import tmpspool
 from vault.jobs import CancelToken, ignore
 from vault.session import Session
+from vaultkit import audit_rows
 
 NUMBERS = list(range(300))
 # SHA-256 of the VICS JSON the whole-set export wrote for these two sets (main at 50c92ca)
@@ -167,3 +169,25 @@ def test_a_damaged_spool_frame_is_refused(tmp_path: Path) -> None:
         with pytest.raises(InvalidTag):
             b"".join(spool.read(*first))
     assert os.listdir(tmp_path) == []
+
+
+def test_a_set_is_deleted_a_page_at_a_time(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of 7 rows: every entry and category of the set goes (600 entries, 400 categories),
+    the count audited, the other set untouched; verify is clean."""
+    ids = _import(session, tmp_path)
+    monkeypatch.setattr(hashsets, "READ_ROWS", 7)
+    hashsets.delete_set(session, "set.json")
+    with session.db() as db:
+        conn = db.connection()
+        left = {
+            table: dict(
+                conn.exec_driver_sql(f"SELECT set_id, count(*) FROM {table} GROUP BY set_id").all()
+            )
+            for table in ("hashset_entries", "hashset_categories")
+        }
+    assert left == {"hashset_entries": {ids["set.txt"]: 250}, "hashset_categories": {}}
+    [entry] = audit_rows(session, "hashset.deleted")
+    assert json.loads(entry.details)["entries_removed"] == 600
+    assert list(hashsets.check_entries(session, CancelToken())) == []
