@@ -523,7 +523,8 @@ def _page(
         )
     with session.db() as db:
         conn = db.connection()
-        return list(conn.exec_driver_sql(driver_sql(conn, query), (set_id, after, below, limit)))
+        rows = conn.exec_driver_sql(driver_sql(conn, query), (set_id, after, below, limit))
+        return list(rows.all())  # fetchall: iterating the result fetches row by row
 
 
 def stored_entries_digest(session: Session, set_id: int, cancel: CancelToken) -> str | None:

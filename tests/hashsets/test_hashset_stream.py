@@ -191,3 +191,26 @@ def test_a_set_is_deleted_a_page_at_a_time(
     [entry] = audit_rows(session, "hashset.deleted")
     assert json.loads(entry.details)["entries_removed"] == 600
     assert list(hashsets.check_entries(session, CancelToken())) == []
+
+
+def test_an_export_waits_in_the_spool_sealed(session: Session, tmp_path: Path) -> None:
+    """The bundle's VICS JSON is spooled (size and digests known before the bag is written):
+    read back it is the streamed export's bytes; on disk no digest of the set, hex or raw."""
+    from exchange.hsexport import _spooled_vics
+
+    ids = _import(session, tmp_path)
+    with tmpspool.Spool(Path(session.folder) / "tmp") as spool:
+        spooled = _spooled_vics(session, ids["set.json"], CancelToken(), spool)
+        data = b"".join(spooled.chunks())
+        ondisk = os.pread(spool._fd, spool.size, 0)
+    assert (spooled.size, spooled.sha256) == BEFORE["set.json"]
+    assert data == _streamed(session, ids["set.json"])
+    assert (spooled.sha1, spooled.md5) == (
+        hashlib.sha1(data).hexdigest(),
+        hashlib.md5(data).hexdigest(),
+    )
+    for n in NUMBERS:
+        for hexed in (digests(content(n))["md5"], digests(content(n))["sha1"]):
+            assert re.search(hexed.encode(), data, re.IGNORECASE)  # the control: in clear
+            assert bytes.fromhex(hexed) not in ondisk
+            assert re.search(hexed.encode(), ondisk, re.IGNORECASE) is None
