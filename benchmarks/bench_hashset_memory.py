@@ -19,7 +19,9 @@ right after it opened the vault (what the operation added is the difference):
 * ``delete``: ``hashsets.delete_set``.
 
 Wall anchor for scale: ``LC_ALL=C sort -u`` of the list (not a target). Not part of the test suite.
-``--tree DIR``: the children run the modules of another checkout (main, for before and after).
+``--tree DIR``: the children run the modules of that checkout (default: this one); given twice
+(``--tree /work/main --tree .``), each operation runs for each tree in turn, on a vault of each
+tree's own, so that before and after are measured under the same load.
 """
 
 from __future__ import annotations
@@ -101,21 +103,25 @@ def run_op(place: Any, op: str, listing: Path, out: Path, tree: Path) -> tuple[f
     return result
 
 
-def measure(name: str, place: Any, listing: Path, out: Path, tree: Path) -> None:
+def measure(name: str, places: list[Any], listing: Path, out: Path, trees: list[Path]) -> None:
+    """Each operation for each tree in turn (a vault of its own per tree), so that the trees'
+    figures of one operation are taken under the same load."""
     from bench_vault import log
 
     from service.opener import init_vault
 
-    session, _ = init_vault(place, "bench", PASSWORD)
-    session.close()
+    for place in places:
+        session, _ = init_vault(place, "bench", PASSWORD)
+        session.close()
     for op in OPS:
-        took, opened, peak = run_op(place, op, listing, out, tree)
-        mib = 2**20
-        log(
-            f"  {name:6} {op:12} wall {took:7.2f} s  peak RSS {peak / mib:7.0f} MiB  "
-            f"(after opening {opened / mib:5.0f} MiB, added {(peak - opened) / mib:6.0f} MiB)  "
-            f"load {os.getloadavg()[0]:.1f}"
-        )
+        for place, tree in zip(places, trees, strict=True):
+            took, opened, peak = run_op(place, op, listing, out, tree)
+            mib = 2**20
+            log(
+                f"  {name:6} {tree.name[:12]:12} {op:12} wall {took:7.2f} s  "
+                f"peak RSS {peak / mib:5.0f} MiB (after opening {opened / mib:4.0f} MiB, "
+                f"added {(peak - opened) / mib:5.0f} MiB)  load {os.getloadavg()[0]:.1f}"
+            )
     out.unlink(missing_ok=True)
 
 
@@ -124,10 +130,12 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=2_000_000)
     parser.add_argument("--data", type=Path, default=Path("/tmp/custos-bench-hashsets"))
     parser.add_argument("--only", choices=("local", "server"))
-    parser.add_argument("--tree", type=Path, default=Path(__file__).resolve().parent.parent)
+    here = Path(__file__).resolve().parent.parent
+    parser.add_argument("--tree", type=Path, action="append", help="repeat to compare trees")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    sys.path.insert(0, str(args.tree))
+    trees: list[Path] = args.tree or [here]
+    sys.path.insert(0, str(trees[0]))
     if args.child:
         sys.stdout.buffer.write(pickle.dumps(_op(*pickle.loads(args.child.read_bytes()))))
         return
@@ -135,14 +143,13 @@ def main() -> None:
     from bench_hashsets import digest_list
     from bench_vault import Scratch, log
 
-    sys.path.insert(0, str(args.tree))
     args.data.mkdir(parents=True, exist_ok=True)
     listing = args.data / f"sha256-{args.entries}.txt"
     digest_list(listing, args.entries)
     scratch = Scratch(args.data / f"scratch-memory-{os.getpid()}")
     os.environ["CUSTOS_CACHE_DIR"] = str(scratch.new("cache"))
     out = scratch.root / "export.json"
-    log(f"tree {args.tree}, {args.entries:,} SHA-256 entries")
+    log(f"trees {', '.join(map(str, trees))}; {args.entries:,} SHA-256 entries")
     start = time.perf_counter()
     subprocess.run(
         ["sort", "-u", "-o", "/dev/null", str(listing)],
@@ -152,7 +159,8 @@ def main() -> None:
     log(f"  anchor: sort -u of the list {time.perf_counter() - start:.2f} s")
     try:
         if args.only != "server":
-            measure("local", scratch.new("local") / "vault", listing, out, args.tree)
+            places = [scratch.new("local") / "vault" for _ in trees]
+            measure("local", places, listing, out, trees)
         if args.only != "local":
             sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
             from serverkit import TrialServer
@@ -164,8 +172,8 @@ def main() -> None:
             folder.parent.chmod(0o755)  # PostgreSQL's own user passes through it
             connection, _ = trial.up(folder, free_port_base())
             try:
-                place = TrialServer(folder, connection).new_place()
-                measure("server", place, listing, out, args.tree)
+                server = TrialServer(folder, connection)
+                measure("server", [server.new_place() for _ in trees], listing, out, trees)
             finally:
                 trial.down(folder)
                 shutil.rmtree(folder.parent, ignore_errors=True)
