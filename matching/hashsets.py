@@ -368,7 +368,9 @@ def entry_batches(
             yield from (_batch(algorithm, count, rows, categorised) for rows in pages)
         else:
             opened = _opened_pages(pages, sealer)
-            yield from _sorted_batches(session, algorithm, count, opened, categorised)
+            for batch in _sorted_batches(session, algorithm, count, opened, categorised):
+                yield batch
+                cancel.check()  # the merge reads no page: cancel between its batches too
         if seen[0] != categorised:
             yield None
 

@@ -24,7 +24,7 @@ from types import TracebackType
 
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-FRAME = 1 << 20  # plain bytes per sealed frame
+FRAME = 256 << 10  # plain bytes per sealed frame (a merge of k runs holds about k frames)
 _HEAD = struct.Struct("<I")  # the frame's sealed length
 _TAG = 16
 

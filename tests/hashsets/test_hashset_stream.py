@@ -26,6 +26,7 @@ from matching import hashsets
 from matching.hashparse import entries_digest, read_vics_bytes
 from matching.hashsets import ImportJob
 from vault import tmpspool
+from vault.errors import Cancelled
 from vault.jobs import CancelToken, ignore
 from vault.session import Session
 from vaultkit import audit_rows
@@ -214,3 +215,19 @@ def test_an_export_waits_in_the_spool_sealed(session: Session, tmp_path: Path) -
             assert re.search(hexed.encode(), data, re.IGNORECASE)  # the control: in clear
             assert bytes.fromhex(hexed) not in ondisk
             assert re.search(hexed.encode(), ondisk, re.IGNORECASE) is None
+
+
+def test_a_read_back_stops_at_the_batch_after_cancel(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancelled after the first batch: nothing more is read (on a server, mid-merge too)."""
+    ids = _import(session, tmp_path)
+    monkeypatch.setattr(hashsets, "SORT_ROWS", 64)
+    monkeypatch.setattr(hashsets, "READ_ROWS", 16)
+    token = CancelToken()
+    batches = hashsets.entry_batches(session, ids["set.json"], token)
+    first = next(batches)
+    assert first is not None and len(first.digests) == 16
+    token.cancel()
+    with pytest.raises(Cancelled):
+        next(batches)
