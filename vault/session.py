@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import os
 import threading
@@ -296,11 +297,24 @@ class Session:
             self.pin_head()
 
     def pin_head(self) -> None:
-        """Pin the audit head outside the database (``audit.head``), where the back end does
-        (a local vault; on a server the operator holds the database and any file alike)."""
+        """Pin the audit head outside the database (``audit.head``): in the vault's folder, or
+        on an agency server in this workstation's own folder (``pin_folder``), where the
+        server's operator cannot reach it. Only a head that extends the pinned one is pinned."""
         if self.backend.pins_head:
-            with self._file_lock(), self.db() as db:
-                advance_head_file(self.folder, db)
+            with self.backend.pin_lock(), self.db() as db:
+                advance_head_file(self.pin_folder, db)
+
+    @property
+    def pin_folder(self) -> Path:
+        """Where ``audit.head`` is: the vault's folder; on an agency server, this workstation's
+        folder for this vault (per vault id: a vault made again at the same address starts with
+        no pin)."""
+        if self.backend.local:
+            return self.folder
+        name = hashlib.sha256(self.config.vault_id.encode()).hexdigest()[:32]
+        folder = self.folder / "heads" / name
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return folder
 
     @property
     def place(self) -> str:
@@ -851,6 +865,12 @@ def _session(
         behind = _schema_checked(session, lock)
         session._start()
         _catch_up(session, lock, behind)
+        if not backend.local:
+            # The head this workstation sees now is pinned on it, outside the operator's reach:
+            # a later verify names a chain cut back behind it (SECURITY.md, the server's threat
+            # model). Locally each commit pins it already.
+            with contextlib.suppress(OSError):
+                session.pin_head()
     except DatabaseError:
         session.close()
         raise VaultUnavailable(
