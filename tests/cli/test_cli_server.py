@@ -156,6 +156,16 @@ def test_init_on_a_server_that_holds_a_vault_is_one_line(
         ("http://127.0.0.1:1/custos", "must start with postgresql://"),
         ("postgresql://custos:pw@127.0.0.1:1/custos", "holds a password"),
         ("postgresql://custos@127.0.0.1:1/custos?s3=http://127.0.0.1:2/b", "sslrootcert"),
+        # red team: weaker TLS, plain http off this machine, a URL that is not one line
+        (
+            "postgresql://custos@127.0.0.1:1/custos?sslrootcert=/ca&s3=https://h/b&sslmode=disable",
+            "unknown parameter 'sslmode'",
+        ),
+        (
+            "postgresql://custos@db.example:1/custos?sslrootcert=/ca&s3=http://s3.example:2/b",
+            "plain http is allowed to this machine only",
+        ),
+        ("postgresql://custos@h\n\x1b[2J:1/c?sslrootcert=/ca&s3=https://h/b", "not a server URL"),
     ],
 )
 def test_a_hostile_server_url_is_one_line(url: str, says: str, tmp_path: Path) -> None:
