@@ -25,7 +25,15 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from vault import agefmt, keys, migrations, sealing, workstations
-from vault.audit import KEY_REFUSED, REFUSED, AuditLog, Refusal, advance_head_file, appended
+from vault.audit import (
+    KEY_REFUSED,
+    REFUSED,
+    AuditLog,
+    Refusal,
+    advance_head_file,
+    appended,
+    read_head_file,
+)
 from vault.backend import Backend, Lock, Server, connection_lost, open_backend
 from vault.backend import clean_tmp as _clean_tmp
 from vault.blobs import BlobStore
@@ -304,6 +312,19 @@ class Session:
             with self.backend.pin_lock(), self.db() as db:
                 advance_head_file(self.pin_folder, db)
 
+    def history_kept(self, db: DbSession) -> bool:
+        """False if the database's chain no longer holds the head this workstation pinned (cut
+        back, rolled back, restored from an older backup): its objects must not be taken for
+        orphans then (they are the evidence of the history this workstation saw), and verify
+        names the cut."""
+        pinned = read_head_file(self.pin_folder) if self.backend.pins_head else None
+        if pinned is None or pinned.seq <= 0:
+            return True
+        # The column alone (this runs before a schema upgrade too: see ``AuditEntry``).
+        return db.scalar(select(AuditEntry.hash).where(AuditEntry.seq == pinned.seq)) == (
+            pinned.hash
+        )
+
     @property
     def pin_folder(self) -> Path:
         """Where ``audit.head`` is: the vault's folder; on an agency server, this workstation's
@@ -332,7 +353,8 @@ class Session:
         # process has the vault open: blobs moved in by cancelled or failed jobs can go.
         if idle and self._lock.held and self._lock.try_exclusive():
             with contextlib.suppress(Exception), self.write_lock, self._dbs() as db:
-                self.blobs.settle(db)
+                if self.history_kept(db):
+                    self.blobs.settle(db)
         self.engine.dispose()
         with self._cached_lock:
             self._cached.clear()
@@ -839,7 +861,8 @@ def _catch_up(session: Session, lock: Lock, behind: bool) -> None:
         session.migrate()
     finish(session)
     with session.db() as db:
-        session.blobs.settle(db)
+        if session.history_kept(db):
+            session.blobs.settle(db)
     lock.share()
 
 
