@@ -417,6 +417,8 @@ class VectorStore:
         if self.index == "hnsw":
             ef = min(_MAX_EF_SEARCH, max(int(ef_search), width))
             settings = {"hnsw.ef_search": str(ef)}
+            if width > ef:  # more than one graph search gives: pgvector's iterative scan
+                settings["hnsw.iterative_scan"] = "relaxed_order"  # re-ranked here anyway
         else:
             if not 1 <= int(ivf_probes) <= _MAX_IVF_LISTS:
                 raise VectorInputError(
