@@ -176,8 +176,9 @@ def main() -> None:
             return sorted((c["face"], c["subject"], c["rank"], c["distance"]) for c in cands)
 
         a, b = found(env), found(exact_env)
-        same = sum(x == y for x, y in zip(a, b, strict=False))
-        log(f"candidates: server {len(a)}, exact {len(b)}, equal {same} ({a == b})")
+        log(f"candidates: server {len(a)}, exact {len(b)}, in both {len(set(a) & set(b))}")
+        for x in sorted(set(a) ^ set(b)):
+            log(f"  only in the {'server' if x in set(a) else 'exact'} search's: {x}")
 
         def contender(e: dict[str, str]):  # type: ignore[no-untyped-def]
             def setup():  # type: ignore[no-untyped-def]
