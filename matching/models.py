@@ -7,10 +7,21 @@ crops and reference photos are vault blobs. Every row an analyst relies on is au
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    event,
+    select,
+)
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Unmapped, mapped_column
 from sqlalchemy.types import UserDefinedType
 
@@ -236,12 +247,27 @@ class ReferenceVectorId(Base):
     vector_id: Mapped[bytes] = sealed(LargeBinary())
 
 
-@event.listens_for(Reference, "before_delete")
-def _reference_deleted(mapper: Any, connection: Any, target: Reference) -> None:
-    """A reference deleted takes its server vector and sealed mapping with it, in the same
-    transaction (:func:`matching.servervectors.forget`)."""
-    from matching.servervectors import forget
+def forget(conn: Connection, reference_ids: Iterable[int]) -> int:
+    """Delete the vectors of ``reference_ids`` and their mapping rows in the caller's
+    transaction (a local vault has none). Returns the vectors deleted."""
+    wanted = [int(r) for r in reference_ids]
+    if not wanted:
+        return 0
+    side: Any = ReferenceVectorId.__table__
+    opaque = [
+        bytes(v)
+        for v in conn.scalars(select(side.c.vector_id).where(side.c.reference_id.in_(wanted)))
+    ]
+    conn.execute(delete(side).where(side.c.reference_id.in_(wanted)))
+    if not opaque:
+        return 0
+    return conn.execute(delete(ReferenceVector).where(ReferenceVector.id.in_(opaque))).rowcount
 
+
+@event.listens_for(Reference, "before_delete")
+def _reference_deleted(mapper: Any, connection: Connection, target: Reference) -> None:
+    """A reference deleted takes its server vector and sealed mapping with it, in the same
+    transaction (:func:`forget`)."""
     forget(connection, [target.id])
 
 

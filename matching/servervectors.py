@@ -12,8 +12,8 @@ vectors themselves, their number, and when each was written: SECURITY.md.)
   watchlist import: :func:`matching.watchlists.enrol_into`), so a crash leaves both the
   reference and its vector or neither. The rows of one transaction go in shuffled, so their
   order on disk does not follow the references' order.
-- :func:`forget` removes them (a reference deleted through the ORM: the ``before_delete`` hook
-  in :mod:`matching.models`), in the same transaction.
+- :func:`matching.models.forget` removes them in the same transaction (a reference deleted
+  through the ORM: its ``before_delete`` hook there).
 - :func:`backfill` writes the vectors of references that have none (a vault pushed from a
   workstation, or made before r0012), a batch per transaction; ``custos watchlist index`` runs
   it before building the index (:class:`IndexJob`).
@@ -25,7 +25,7 @@ On a local vault (nothing sealed) every function here does nothing: the table st
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,23 +88,6 @@ def write(db: DbSession, rows: Sequence[tuple[int, bytes]]) -> int:
         sealing.insert_params(conn, ReferenceVectorId, params) or params,
     )
     return len(rows)
-
-
-def forget(conn: Connection, reference_ids: Iterable[int]) -> int:
-    """Delete the vectors of ``reference_ids`` and their mapping rows in the caller's
-    transaction (a local vault has none). Returns the vectors deleted."""
-    wanted = [int(r) for r in reference_ids]
-    if not wanted:
-        return 0
-    side: Any = ReferenceVectorId.__table__
-    opaque = [
-        bytes(v)
-        for v in conn.scalars(select(side.c.vector_id).where(side.c.reference_id.in_(wanted)))
-    ]
-    conn.execute(delete(side).where(side.c.reference_id.in_(wanted)))
-    if not opaque:
-        return 0
-    return conn.execute(delete(ReferenceVector).where(ReferenceVector.id.in_(opaque))).rowcount
 
 
 def mapping(db: DbSession, watchlist_id: int) -> dict[bytes, int]:
