@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session as DbSession
 from matching.faces import EMBEDDING_DIM
 from matching.models import Reference, ReferenceVector, ReferenceVectorId, Subject
 from vault import sealing
+from vault.backend import driver_sql
 from vault.errors import UserError
 from vault.jobs import CancelToken, Emit, Progress
 from vault.session import Session
@@ -64,7 +65,7 @@ def _copy(conn: Connection, ids: np.ndarray, vectors: np.ndarray) -> None:
         copy.write(pgvectors._COPY_TRAILER)
 
 
-def write(db: DbSession, rows: Sequence[tuple[int, bytes]]) -> int:
+def write(db: DbSession | Connection, rows: Sequence[tuple[int, bytes]]) -> int:
     """Store the embeddings of references ``rows`` (``(reference id, float32 bytes)``) in the
     server's vector table under fresh opaque ids, and each id sealed on its reference, in the
     caller's transaction. Does nothing on a local vault. Returns the vectors written."""
@@ -78,7 +79,7 @@ def write(db: DbSession, rows: Sequence[tuple[int, bytes]]) -> int:
     )
     ids = pgvectors.new_ids(len(rows))
     order = np.random.default_rng().permutation(len(rows))  # disk order != reference order
-    conn = db.connection()
+    conn = db if isinstance(db, Connection) else db.connection()
     _copy(conn, ids[order], vectors[order])
     params = [
         {"reference_id": int(ref), "vector_id": bytes(ids[i])} for i, (ref, _) in enumerate(rows)
@@ -92,14 +93,25 @@ def write(db: DbSession, rows: Sequence[tuple[int, bytes]]) -> int:
 
 def mapping(db: DbSession, watchlist_id: int) -> dict[bytes, int]:
     """``opaque id -> reference id`` of the watchlist's references that have a server vector
-    (each id opened, and so authenticated, for its reference)."""
-    rows = db.execute(
-        select(ReferenceVectorId.reference_id, ReferenceVectorId.vector_id)
-        .join(Reference, Reference.id == ReferenceVectorId.reference_id)
-        .join(Subject, Subject.id == Reference.subject_id)
-        .where(Subject.watchlist_id == watchlist_id)
-    ).all()
-    return {bytes(v): int(r) for r, v in rows}
+    (each id opened, and so authenticated, for its reference). Plain driver rows: SQLAlchemy's
+    per-row processing doubled the time at 50,000 references."""
+    conn = db.connection()
+    opened = sealing.column_opener(db, ReferenceVectorId.vector_id)
+    statement = driver_sql(
+        conn,
+        f'SELECT m.reference_id, m.vector_id FROM "{ReferenceVectorId.__tablename__}" AS m '
+        f'JOIN "{Reference.__tablename__}" AS r ON r.id = m.reference_id '
+        f'JOIN "{Subject.__tablename__}" AS s ON s.id = r.subject_id WHERE s.watchlist_id = ?',
+    )
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(statement, (int(watchlist_id),))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if opened is None:
+        return {bytes(v): int(r) for r, v in rows}
+    return {opened(r, bytes(v)): int(r) for r, v in rows}
 
 
 def present(db: DbSession, opaque: Sequence[bytes]) -> int:

@@ -34,7 +34,7 @@ from vault.ingest import ingest
 from vault.jobs import CancelToken, ignore
 from vault.server.address import parse
 from vault.session import Session
-from vaultkit import new_vault, run_cli
+from vaultkit import new_vault, open_as, run_cli
 
 LISTING = Listing("organised fraud", "Europol", "TLP:AMBER", "2030-01-01")
 # two watchlists in one vector table: a shortlist holds both, the search keeps its own
@@ -284,3 +284,33 @@ def test_the_cli_builds_the_server_index_and_searches_through_it(
     refused = run_cli("watchlist", "index", vault=tmp_path / "local")
     assert refused.returncode != 0
     assert "agency server only" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_pushed_vault_has_every_reference_s_vector_and_searches_through_them(
+    server_place: Server,
+    seized: Path,
+    faces_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from vault.push import PushJob
+
+    monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "cache"))
+    local, _ = new_vault(tmp_path / "local")
+    try:
+        _vault(local, seized, faces_dir)
+        exact = _searches(local, faces_dir)
+        refs = _counts(local)[0]
+        report = PushJob(local, server_place).run(ignore)
+        assert report.verify is not None and report.verify.ok
+    finally:
+        local.close()
+    session = open_as(server_place)
+    try:
+        assert _counts(session) == (refs, refs, refs)  # written with each batch of references
+        monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", "1")
+        through_server = _searches(session, faces_dir)
+        assert _methods(session)[-4:] == ["server"] * 4
+    finally:
+        session.close()
+    assert through_server == exact  # the same face ids: the push keeps every row's id
