@@ -508,8 +508,9 @@ class VectorStore:
 
 
 class IdMap:
-    """The workstation's side of the opaque ids: id -> (reference, subject). Never sent to the
-    server (sealing it in the agency database is the sealed-columns work of issue 12)."""
+    """The workstation's side of the opaque ids: id -> (reference, subject), in memory (the
+    benchmark's and the tests'; the product keeps the mapping sealed in the agency database:
+    :mod:`matching.servervectors`)."""
 
     def __init__(self) -> None:
         self._ref: dict[bytes, int] = {}
