@@ -169,6 +169,9 @@ def main() -> None:
             for name in ("bench_sealed", "bench_plain"):
                 su.execute(f"DROP DATABASE IF EXISTS {name}")
                 su.execute(f"CREATE DATABASE {name} OWNER custos")
+        for name in ("bench_sealed", "bench_plain"):
+            with trial.superuser_connection(folder, name) as su:
+                su.execute("CREATE EXTENSION IF NOT EXISTS vector")
         sealed = engine_for(connection, "bench_sealed")
         sealing.attach(sealed, os.urandom(32))
         with sealed.connect() as conn:

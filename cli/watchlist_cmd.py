@@ -1,4 +1,4 @@
-"""custos watchlist create | list | show | enrol | calibrate"""
+"""custos watchlist create | list | show | enrol | calibrate | index"""
 
 from __future__ import annotations
 
@@ -160,6 +160,26 @@ def calibrate(ctx: click.Context, name: str, folder: Path, fpir: float) -> None:
     out.print(
         f"{name}: alert threshold {cal.threshold:.4f} (FPIR {cal.fpir:.4f} on "
         f"{cal.nonmated_searches} non-mated searches, FNIR {cal.fnir:.4f})",
+        markup=False,
+    )
+
+
+@watchlist.command("index")
+@click.pass_context
+def index(ctx: click.Context) -> None:
+    """Build the agency server's search index over every watchlist's references (admin/analyst;
+    an agency server only: a local vault is searched on this workstation)."""
+    from matching.servervectors import IndexJob
+
+    with signed_in(ctx) as session:
+        job = IndexJob(session)
+        report = run_cancellable(
+            job, "building the server's search index", "index build cancelled; no index left"
+        )
+    written = f"; {report.written:,} written now" if report.written else ""
+    out.print(
+        f"search index of {report.rows:,} reference vector(s){written} "
+        f"({report.index_bytes / 2**20:.1f} MiB)",
         markup=False,
     )
 

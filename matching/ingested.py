@@ -76,3 +76,14 @@ def record_pdq(session: Session, db: DbSession, items: Sequence[Acquired]) -> No
             )
 
     session.audit_many(db, entries())
+
+
+def on_copied(conn: Any, table: str, rows: Sequence[dict[str, Any]]) -> None:
+    """The matching layer's ``on_copied`` (``server push``): a batch of references copied to
+    the server gets its vectors in the server's pgvector table in the same transaction
+    (:func:`matching.servervectors.write`)."""
+    if table != "references" or not rows:
+        return
+    from matching import servervectors  # numpy: only when a push copies references
+
+    servervectors.write(conn, [(int(r["id"]), bytes(r["embedding"])) for r in rows])

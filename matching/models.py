@@ -7,11 +7,23 @@ crops and reference photos are vault blobs. Every row an analyst relies on is au
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    event,
+    select,
+)
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Unmapped, mapped_column
+from sqlalchemy.types import UserDefinedType
 
 from vault.models import Base, blind, blind_where, sealed
 from vault.schema import Audited, BlobUse, Layer, Lookup, item_name, quoted
@@ -200,6 +212,63 @@ class Reference(Base):
     model_version: Mapped[str] = mapped_column(String(40), default=_engine_version)
     quality: Mapped[str] = mapped_column(Text)
     created_at: Mapped[str] = mapped_column(String(40))
+
+
+class _PgVector(UserDefinedType[bytes]):
+    """pgvector's ``vector(128)`` (PostgreSQL only; rows are written by binary COPY and read by
+    ``vector_send``, never through the ORM)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "vector(128)"
+
+
+class ReferenceVector(Base):
+    """The server's 1:N search table (issue 12 item 3, :mod:`matching.servervectors`): a
+    reference embedding under a random 16-byte opaque id, and nothing else (no reference,
+    subject or watchlist). Written in the transaction that adds the reference; empty in a local
+    vault (where the column is a plain blob and nothing writes it)."""
+
+    __tablename__ = "reference_vectors"
+    id: Mapped[bytes] = mapped_column(LargeBinary(), primary_key=True)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary().with_variant(_PgVector(), "postgresql"))
+
+
+class ReferenceVectorId(Base):
+    """Which opaque vector id (:class:`ReferenceVector`) holds a reference's embedding on the
+    server: sealed to the reference's id, so the server's operator cannot join the two tables
+    (and a value moved to another reference fails authentication)."""
+
+    __tablename__ = "reference_vector_ids"
+    reference_id: Mapped[int] = mapped_column(
+        ForeignKey("references.id"), primary_key=True, autoincrement=False
+    )
+    vector_id: Mapped[bytes] = sealed(LargeBinary())
+
+
+def forget(conn: Connection, reference_ids: Iterable[int]) -> int:
+    """Delete the vectors of ``reference_ids`` and their mapping rows in the caller's
+    transaction (a local vault has none). Returns the vectors deleted."""
+    wanted = [int(r) for r in reference_ids]
+    if not wanted:
+        return 0
+    side: Any = ReferenceVectorId.__table__
+    opaque = [
+        bytes(v)
+        for v in conn.scalars(select(side.c.vector_id).where(side.c.reference_id.in_(wanted)))
+    ]
+    conn.execute(delete(side).where(side.c.reference_id.in_(wanted)))
+    if not opaque:
+        return 0
+    return conn.execute(delete(ReferenceVector).where(ReferenceVector.id.in_(opaque))).rowcount
+
+
+@event.listens_for(Reference, "before_delete")
+def _reference_deleted(mapper: Any, connection: Connection, target: Reference) -> None:
+    """A reference deleted takes its server vector and sealed mapping with it, in the same
+    transaction (:func:`forget`)."""
+    forget(connection, [target.id])
 
 
 class SearchRun(Base):
@@ -406,6 +475,8 @@ LAYER = Layer(
         Watchlist,
         Subject,
         Reference,
+        ReferenceVector,
+        ReferenceVectorId,
         SearchRun,
         CandidateRecord,
         Decision,

@@ -417,6 +417,8 @@ class VectorStore:
         if self.index == "hnsw":
             ef = min(_MAX_EF_SEARCH, max(int(ef_search), width))
             settings = {"hnsw.ef_search": str(ef)}
+            if width > ef:  # more than one graph search gives: pgvector's iterative scan
+                settings["hnsw.iterative_scan"] = "relaxed_order"  # re-ranked here anyway
         else:
             if not 1 <= int(ivf_probes) <= _MAX_IVF_LISTS:
                 raise VectorInputError(
@@ -506,8 +508,9 @@ class VectorStore:
 
 
 class IdMap:
-    """The workstation's side of the opaque ids: id -> (reference, subject). Never sent to the
-    server (sealing it in the agency database is the sealed-columns work of issue 12)."""
+    """The workstation's side of the opaque ids: id -> (reference, subject), in memory (the
+    benchmark's and the tests'; the product keeps the mapping sealed in the agency database:
+    :mod:`matching.servervectors`)."""
 
     def __init__(self) -> None:
         self._ref: dict[bytes, int] = {}

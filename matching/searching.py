@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
+import os
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -133,9 +135,40 @@ class _Cached:
 
 
 @dataclass
+class _Vectors:
+    """A watchlist's server vectors as the workstation knows them: opaque id -> row of the
+    gallery searched (``_Cached``'s rules decide whether it is still current)."""
+
+    today: date
+    seq: int
+    head: str
+    max_ids: tuple[int | None, int | None]
+    rows: dict[bytes, int]
+    complete: bool  # every row of the gallery has a vector on the server
+    counts: tuple[int, int]  # rows of the vector table and of the mapping, when read
+
+
+@dataclass
 class _SessionGalleries:
     lock: threading.Lock = field(default_factory=threading.Lock)
     by_watchlist: dict[int, _Cached] = field(default_factory=dict)
+    vectors: dict[int, _Vectors] = field(default_factory=dict)
+
+
+SERVER_SEARCH_MIN = 20_000
+"""On an agency server, an investigative search of a watchlist of at least this many searchable
+references takes its shortlist from the server's pgvector table (``_server_candidates``); a
+smaller one is searched exactly on the workstation (pgvector's approximation only pays at
+scale). ``CUSTOS_SERVER_SEARCH_MIN`` overrides it (the tests lower it to search a few real
+faces through the server)."""
+
+
+def server_search_min() -> int:
+    value = os.environ.get("CUSTOS_SERVER_SEARCH_MIN", "")
+    try:
+        return max(1, int(value)) if value else SERVER_SEARCH_MIN
+    except ValueError:
+        raise UserError(f"CUSTOS_SERVER_SEARCH_MIN must be a number, not {value!r}") from None
 
 
 def _galleries_of(session: Session) -> _SessionGalleries:
@@ -252,6 +285,17 @@ def _searchable(
             to_file = None
         if cached is not None:
             g, rows = cached.gallery, cached.rows
+        if mode == "investigative" and len(g) >= server_search_min():
+            server = _server_vectors(session, state, wl.id, g, rows, today)
+            if server is not None:
+                method_server: dict[str, Any] = {
+                    "search": "server",
+                    "index": {
+                        "kind": "pgvector shortlist re-ranked exactly on the workstation",
+                        "references": len(g),
+                    },
+                }
+                return g, wl, rows, method_server
         use_index = mode == "investigative" and len(g) >= ann.INDEX_MIN_REFERENCES
         if use_index and g.index is None:
             # without faiss (an installer built without it) the search stays exact
@@ -272,6 +316,121 @@ def _searchable(
     else:
         method = {"search": "exact"}
     return g, wl, rows, method
+
+
+def _server_vectors(
+    session: Session,
+    state: _SessionGalleries,
+    watchlist_id: int,
+    g: Gallery,
+    rows: GalleryRows,
+    today: date,
+) -> _Vectors | None:
+    """The watchlist's opaque ids as gallery rows (cached like the gallery, under the caller's
+    lock), or None when this is not a server or some searchable reference has no vector there
+    (a vault pushed from a workstation before ``custos watchlist index`` wrote them): then the
+    search stays exact."""
+    from matching import servervectors
+
+    with session.db() as db:
+        if not servervectors.on_server(db):
+            return None
+        seq, max_ids = _version(db)
+        head = _head(db, seq)
+        # rows written or deleted on the server outside Custos leave no audit entry: the two
+        # tables' counts (two index-only counts) are checked at every search
+        counts = servervectors.counts(db)
+        known = state.vectors.get(watchlist_id)
+        if (
+            known is None
+            or known.counts != counts
+            or known.today != today
+            or known.max_ids != max_ids
+            or known.head != (head if known.seq == seq else _head(db, known.seq))
+            or _changed_since(db, known.seq, seq)
+        ):
+            by_ref = servervectors.mapping(db, watchlist_id)
+            row_of = {int(r): i for i, r in enumerate(rows.reference_ids)}
+            mapped = {v: row_of[r] for v, r in by_ref.items() if r in row_of}
+            # every searchable reference mapped, and every mapped vector on the server (a row
+            # removed there would hide its reference from the shortlist): else exact
+            complete = len(mapped) == len(g) and servervectors.present(db, list(mapped)) == len(
+                mapped
+            )
+            known = _Vectors(today, seq, head, max_ids, mapped, complete, counts)
+            state.vectors[watchlist_id] = known
+        else:
+            known.seq, known.head = seq, head
+    if not known.complete:
+        log.warning(
+            "references of this watchlist have no vector on the server (%d of %d mapped): "
+            "searched exactly on this workstation (run 'custos watchlist index')",
+            len(known.rows),
+            len(g),
+        )
+        return None
+    return known
+
+
+_WIDEN = 4  # a shortlist that held too few of the watchlist's references is asked again, wider
+
+
+def _server_candidates(
+    session: Session, state: _SessionGalleries, wl: Watchlist, g: Gallery, emb: np.ndarray, top: int
+) -> tuple[list[list[Candidate]], dict[str, Any]]:
+    """Investigative search through the server's pgvector table: the probes go to the server in
+    one batch, each comes back with a shortlist of opaque ids (the table holds every watchlist,
+    so the shortlist is widened by the share of the table this watchlist is, and again while a
+    probe got fewer than ``k`` of its references); ids are mapped to this watchlist's gallery
+    rows through the sealed mapping (ids of other watchlists, or mapping to nothing, dropped)
+    and re-ranked exactly against the workstation's own (authenticated) embeddings by
+    :func:`matching.index.rerank`: the candidates equal the exact search's whenever the exact
+    top ``k`` are in the shortlist."""
+    import psycopg
+
+    from matching import pgvectors, servervectors
+
+    known = state.vectors[wl.id]
+    k = min(len(g), top * max(g.max_refs_per_subject, 1))
+    total, mapped = known.counts
+    with session.db() as db:
+        raw: Any = db.connection().connection.driver_connection
+        store = pgvectors.VectorStore([raw], servervectors.TABLE)
+        width = min(total, max(k, math.ceil(k * total / max(len(g), 1) * 1.5)))
+        while True:
+            try:
+                short, cand = store.shortlist(emb, width)
+            except (psycopg.Error, ValueError) as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise UserError(
+                    f"the server's vector table answered wrongly ({first}): search refused"
+                ) from None
+            rows = np.full(cand.shape, -1, np.int64)
+            valid = cand >= 0
+            ids = short.ids[cand[valid]]
+            rows[valid] = [known.rows.get(bytes(i), -1) for i in ids]
+            found = (rows >= 0).sum(axis=1)
+            if found.min() >= k or width >= total:
+                break
+            width = min(total, width * _WIDEN)
+    dist, best = ann.rerank(g, emb, rows, min(k, int(cand.shape[1])))
+    method = {
+        "search": "server",
+        "index": {
+            "kind": "pgvector shortlist re-ranked exactly on the workstation",
+            "shortlist": int(width),
+            "vectors": total,
+            "references": len(g),
+        },
+    }
+    if total != mapped:
+        log.warning(
+            "the server holds %d vectors for %d mapped references: rows added or removed "
+            "outside Custos",
+            total,
+            mapped,
+        )
+    return g._candidates(dist, best, top, None), method
 
 
 @dataclass(frozen=True)
@@ -362,6 +521,8 @@ def _search(job: SearchJob, emit: Emit) -> SearchOutcome:
             method["index"]["shortlist"] = min(len(g), max(method["index"]["shortlist"], k))
         if not len(g):
             found: list[list[Candidate]] = [[] for _ in probe_ids]
+        elif method["search"] == "server":
+            found, method = _server_candidates(session, _galleries_of(session), wl, g, emb, top)
         elif mode == "alert":  # always exact
             found = g.alert(emb, wl.alert_threshold, model=MODEL_NAME)
         else:

@@ -292,6 +292,7 @@ def enrol_into(
             ref=subject_ref,
             **provenance,
         )
+    added: list[tuple[Reference, bytes]] = []
     for e in references:
         add_blob_rows(db, e.photo, e.crop)
         ref = Reference(
@@ -308,6 +309,12 @@ def enrol_into(
         session.audit(
             db, "watchlist.reference_added", ref, subject=subject.id, source=e.source, **provenance
         )
+        added.append((ref, e.face.embedding.astype(np.float32).tobytes()))
+    if added and sealing.seals(db):  # on a server: each vector with its reference, same transaction
+        from matching import servervectors
+
+        db.flush()
+        servervectors.write(db, [(ref.id, emb) for ref, emb in added])
     return subject
 
 

@@ -17,6 +17,7 @@ from exchange.models import LAYER as EXCHANGE
 from matching.hashsets import check_entries as check_hash_set_entries
 from matching.ingested import DERIVE as PDQ_OF_PHOTOS
 from matching.ingested import on_acquired as matching_acquired
+from matching.ingested import on_copied as matching_copied
 from matching.models import LAYER as MATCHING
 from vault import session as _session
 from vault import signin, workstations
@@ -38,6 +39,7 @@ SCHEMA = Schema(
         dataclasses.replace(
             MATCHING,
             on_acquired=matching_acquired,
+            on_copied=matching_copied,
             checks=(check_hash_set_entries,),
             derive=PDQ_OF_PHOTOS,
         ),

@@ -103,6 +103,8 @@ class TrialServer:
         name = "t" + uuid.uuid4().hex[:16]
         with self.superuser() as su:
             su.execute(f"CREATE DATABASE {name} OWNER custos")
+        with self.superuser(name) as su:  # as `custos server up` does in the agency database
+            su.execute("CREATE EXTENSION IF NOT EXISTS vector")
         self.s3_client().create_bucket(Bucket=name)
         address = self.connection.address
         place = dataclasses.replace(

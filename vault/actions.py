@@ -81,6 +81,7 @@ SENTENCES: dict[str, str] = {
     "watchlist.subject_updated": QT_TRANSLATE_NOOP("Actions", "Subject's listing changed"),
     "watchlist.reference_added": QT_TRANSLATE_NOOP("Actions", "Reference photo added"),
     "watchlist.calibrated": QT_TRANSLATE_NOOP("Actions", "Watchlist threshold calibrated"),
+    "watchlist.indexed": QT_TRANSLATE_NOOP("Actions", "Server search index built"),
     "watchlist.exported": QT_TRANSLATE_NOOP("Actions", "Watchlist sent to a partner"),
     "watchlist.export_refused": QT_TRANSLATE_NOOP("Actions", "Watchlist export refused"),
     "watchlist.imported": QT_TRANSLATE_NOOP("Actions", "Watchlist received from a partner"),

@@ -200,6 +200,7 @@ class PushJob:
             for table in tables:
                 counts[table.name] = db.scalar(select(func.count()).select_from(table)) or 0
         total = sum(counts.values())
+        copied = [la.on_copied for la in self.source.schema.layers if la.on_copied is not None]
         done = 0
         emit(Progress(0, total, "rows", "copying records"))
         for table in tables:
@@ -211,6 +212,8 @@ class PushJob:
                 for part in rows.partitions():
                     batch = [dict(zip(columns, row, strict=True)) for row in part]
                     conn.execute(insert(table), _sealed(conn, table, batch))
+                    for hook in copied:  # in the batch's transaction (the references' vectors)
+                        hook(conn, table.name, batch)
                     done += len(batch)
                     emit(Progress(done, total, "rows", f"copying records ({table.name})"))
                     self.cancel.check()

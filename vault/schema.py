@@ -112,6 +112,12 @@ class Derive:
 # item up in the active hash sets); the opener wires it by naming the layer in the ``Schema``.
 OnAcquired = Callable[[Any, Any, Sequence[Acquired]], None]
 
+# Called by ``server push`` (``vault.push``) inside the transaction that copies a batch of a
+# table's rows to the server, after their INSERT: the server connection, the table's name and
+# the rows' plain values (ids included). The matching layer writes the references' vectors to
+# the server's pgvector table there, so a pushed reference has its vector or neither exists.
+OnCopied = Callable[[Any, str, Sequence[dict[str, Any]]], None]
+
 # A layer's own check, run by ``verify`` after the audited rows, of data that no audit entry
 # covers row by row but an audited row records a digest of (a hash set's entries). Called with
 # the ``vault.session.Session`` and verify's ``vault.jobs.CancelToken``; yields findings as
@@ -130,6 +136,7 @@ class Layer:
     on_acquired: OnAcquired | None = None
     checks: tuple[Check, ...] = ()
     derive: Derive | None = None
+    on_copied: OnCopied | None = None
 
 
 @dataclass(frozen=True)

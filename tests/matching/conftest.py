@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,3 +64,18 @@ def detected(
     results = {Path(r.key).relative_to(faces_dir).as_posix(): r for r in pool.run(paths)}
     assert len(results) == len(paths)
     return results
+
+
+# photos of a seizure: real faces of ../shared/faces, some of them enrolled subjects
+SEIZED = ("knn/test/obama1.jpg", "knn/test/obama_and_biden.jpg", "knn/test/alex_lacamoire1.jpg",
+          "knn/test/kit_with_rose.jpg", "more/biden.jpg", "more/two_people.jpg")  # fmt: skip
+
+
+@pytest.fixture
+def seized(tmp_path: Path, faces_dir: Path) -> Path:
+    """A folder of the ``SEIZED`` photos, to ingest into a case."""
+    folder = tmp_path / "seized"
+    folder.mkdir()
+    for name in SEIZED:
+        shutil.copyfile(faces_dir / name, folder / Path(name).name)
+    return folder

@@ -55,6 +55,8 @@ def server(trial_server: TrialServer) -> Iterator[Server]:
     name = "sealed_" + uuid.uuid4().hex[:10]
     with trial_server.superuser() as su:
         su.execute(f"CREATE DATABASE {name} OWNER custos")
+    with trial_server.superuser(name) as su:  # pgvector, as `custos server up` installs it
+        su.execute("CREATE EXTENSION IF NOT EXISTS vector")
 
     def connect() -> Any:
         conn = trial_server.connect(name)

@@ -35,6 +35,7 @@ REVISIONS = (
     "r0008",
     "r0010",
     "r0011",
+    "r0012",
 )
 """The revisions in ``versions/``, oldest first (a test checks them against the scripts)."""
 HEAD = REVISIONS[-1]

@@ -1,0 +1,203 @@
+"""``custos search`` on an agency server: through the server's pgvector table (issue 12 item 3)
+against the exact search on the workstation, same vault, same run (a sibling of
+``bench_server.py``, whose trial server and helpers it uses).
+
+    uv run python benchmarks/bench_server_search.py [--n 100000] [--runs 3]
+
+Starts a trial server in a temp folder (same 2 cores as the client), makes an agency vault with
+a case of real photos (``../shared/faces/knn/test``, faces detected) and a watchlist of a few
+real references (``knn/train``), then adds ``--n`` synthetic references (identities fitted to
+the real embeddings, 2 per subject, ``bench_matching.synthetic``) through the product's own
+writes (subjects and references sealed, each batch's vectors by ``matching.servervectors.write``
+in the same transaction; no audit entries: the vault is not verified). ``custos watchlist index``
+builds the HNSW index (timed once). Then, alternating, ``--runs`` times each:
+
+* ``server``: ``custos search --case C --watchlist BIG --top 10`` (the default threshold,
+  20,000 references: the pgvector shortlist, re-ranked exactly on the workstation);
+* ``exact`` (the anchor): the same command with ``CUSTOS_SERVER_SEARCH_MIN`` above the gallery
+  (the workstation's exact search).
+
+Both load the watchlist's gallery from the server (every sealed embedding opened) the same way;
+what differs is where the nearest references are found. The candidates of the two are compared
+(they must be equal). The load average is printed with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO / "tests"))
+
+from bench_matching import synthetic  # noqa: E402
+from bench_server import server_env  # noqa: E402
+from bench_vault import CASE, CUSTOS, PASSWORD, USER, best, log, warm_cli  # noqa: E402
+from serverkit import TrialServer  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
+
+from matching import servervectors  # noqa: E402
+from matching.casefaces import DetectJob  # noqa: E402
+from matching.models import FaceRecord, Reference, Subject  # noqa: E402
+from matching.watchlists import Listing, create_watchlist, enrol, find_watchlist  # noqa: E402
+from service.opener import init_vault  # noqa: E402
+from vault import sealing  # noqa: E402
+from vault.cases import create_case  # noqa: E402
+from vault.ingest import ingest  # noqa: E402
+from vault.jobs import ignore  # noqa: E402
+from vault.server import trial  # noqa: E402
+from vault.server.base import free_port_base  # noqa: E402
+from vault.session import Session, now  # noqa: E402
+
+WATCHLIST = "BIG"
+LISTING = Listing("benchmark", "Bench", "TLP:AMBER", "2030-01-01")
+BATCH = 5000
+
+
+def add_synthetic(session: Session, refs: np.ndarray, per: int) -> None:
+    """``refs`` as references of new subjects (``per`` each) of the watchlist, written as the
+    product writes them on a server: sealed rows, vectors in the same transaction."""
+    with session.db() as db:
+        wl = find_watchlist(db, WATCHLIST)
+        model, version, blob = db.execute(
+            select(Reference.model, Reference.model_version, Reference.photo_blob).limit(1)
+        ).one()
+    at = now()
+    for start in range(0, len(refs), BATCH):
+        part = refs[start : start + BATCH]
+        with session.transaction() as db:
+            conn = db.connection()
+            subjects = [
+                {
+                    "watchlist_id": wl.id,
+                    "ref": f"S{start // per + i:07d}",
+                    "reason": "benchmark",
+                    "agency": "Bench",
+                    "label": "TLP:AMBER",
+                    "review_on": "2030-01-01",
+                    "expires_on": None,
+                    "created_by": USER,
+                    "created_at": at,
+                }
+                for i in range(len(part) // per)
+            ]
+            conn.execute(insert(Subject), sealing.insert_params(conn, Subject, subjects))
+            rows = [
+                {
+                    "subject_id": subjects[i // per]["id"],
+                    "photo_blob": blob,
+                    "crop_blob": blob,
+                    "source": "synthetic",
+                    "embedding": part[i].tobytes(),
+                    "model": model,
+                    "model_version": version,
+                    "quality": "{}",
+                    "created_at": at,
+                }
+                for i in range(len(part))
+            ]
+            conn.execute(insert(Reference), sealing.insert_params(conn, Reference, rows))
+            servervectors.write(db, [(r["id"], r["embedding"]) for r in rows])
+        log(f"  {start + len(part):,} synthetic references written")
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([str(CUSTOS), *args], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"custos {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--faces", type=Path, default=REPO.parent / "shared" / "faces")
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    warm_cli()
+    parent = Path(tempfile.mkdtemp(prefix="custos-bsearch-"))
+    os.chmod(parent, 0o711)
+    folder = parent / "s"
+    cache = parent / "cache"
+    os.environ["CUSTOS_CACHE_DIR"] = str(cache)
+    started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    connection, _ = trial.up(folder, free_port_base())
+    try:
+        place = TrialServer(folder, connection).new_place()
+        session, _ = init_vault(place, USER, PASSWORD)
+        try:
+            create_case(session, CASE, "benchmark")
+            ingest(session, CASE, [args.faces / "knn" / "test"])
+            DetectJob(session, CASE).run(ignore)
+            create_watchlist(session, WATCHLIST)
+            for who in sorted(p.name for p in (args.faces / "knn" / "train").iterdir()):
+                enrol(
+                    session,
+                    WATCHLIST,
+                    who,
+                    LISTING,
+                    sorted((args.faces / "knn/train" / who).iterdir()),
+                )
+            with session.db() as db:
+                real = [
+                    np.frombuffer(bytes(e), np.float32)
+                    for e in db.scalars(select(FaceRecord.embedding))
+                ]
+                real += [
+                    np.frombuffer(bytes(e), np.float32)
+                    for e in db.scalars(select(Reference.embedding))
+                ]
+            per = 2
+            refs, _, _ = synthetic(real, args.n // per, per, 0.35)
+            log(f"{len(real)} real embeddings; {len(refs):,} synthetic references")
+            add_synthetic(session, np.ascontiguousarray(refs, np.float32), per)
+        finally:
+            session.close()
+        env = server_env(place.url, connection, cache)
+        t0 = time.perf_counter()
+        log(cli(env, "watchlist", "index").strip())
+        built = time.perf_counter() - t0
+        log(f"watchlist index: {built:.1f} s (load {os.getloadavg()[0]:.2f})")
+        search = ["search", "--case", CASE, "--watchlist", WATCHLIST, "--top", "10", "--json"]
+        exact_env = {**env, "CUSTOS_SERVER_SEARCH_MIN": str(10**9)}
+
+        def found(e: dict[str, str]) -> list[tuple[object, ...]]:
+            cands = json.loads(cli(e, *search))["candidates"]
+            return sorted((c["face"], c["subject"], c["rank"], c["distance"]) for c in cands)
+
+        a, b = found(env), found(exact_env)
+        log(f"candidates: server {len(a)}, exact {len(b)}, in both {len(set(a) & set(b))}")
+        for x in sorted(set(a) ^ set(b)):
+            log(f"  only in the {'server' if x in set(a) else 'exact'} search's: {x}")
+
+        def contender(e: dict[str, str]):  # type: ignore[no-untyped-def]
+            def setup():  # type: ignore[no-untyped-def]
+                return lambda: cli(e, *search)
+
+            return setup
+
+        loads = [os.getloadavg()[0]]
+        t = best(args.runs, {"server": contender(env), "exact": contender(exact_env)})
+        loads.append(os.getloadavg()[0])
+        log(
+            f"[{started} UTC] custos search of {len(a) and 'a case'} against {args.n:,} "
+            f"references on the server: pgvector {t['server']:.2f} s, exact {t['exact']:.2f} s, "
+            f"ratio {t['server'] / t['exact']:.2f}x; load {loads[0]:.2f} -> {loads[1]:.2f}; "
+            f"results equal: {a == b}"
+        )
+    finally:
+        trial.down(folder)
+
+
+if __name__ == "__main__":
+    main()

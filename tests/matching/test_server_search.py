@@ -1,0 +1,316 @@
+"""1:N search through the agency server's pgvector table (issue 12, item 3), on the real trial
+server with the real photos of ``../shared/faces``.
+
+The threshold above which a search goes through the server is lowered by its setting
+(``CUSTOS_SERVER_SEARCH_MIN``) so a few real references cross it; nothing is mocked. The
+candidates through pgvector equal those of the exact search of the same vault; a local vault is
+searched exactly whatever the setting; every reference's vector is written in its enrolment's
+transaction and removed with it; the vector table's rows name no subject, watchlist or
+reference; hostile rows on the server are ignored or refused in one line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from serverkit import TrialServer, markers_in_data_folder
+from sqlalchemy import func, select
+
+from matching import servervectors
+from matching.casefaces import DetectJob
+from matching.models import Reference, ReferenceVector, ReferenceVectorId, Subject
+from matching.searching import SearchOutcome, search
+from matching.watchlists import Listing, create_watchlist, enrol, find_watchlist
+from vault import cases
+from vault.backend import Server
+from vault.errors import UserError
+from vault.history import list_audit
+from vault.ingest import ingest
+from vault.jobs import CancelToken, ignore
+from vault.server.address import parse
+from vault.session import Session
+from vaultkit import new_vault, open_as, run_cli
+
+LISTING = Listing("organised fraud", "Europol", "TLP:AMBER", "2030-01-01")
+# two watchlists in one vector table: a shortlist holds both, the search keeps its own
+WATCHLISTS = {"EU-fraud": ("obama", "biden", "alex_lacamoire"), "UK-art": ("kit_harington",
+              "rose_leslie")}  # fmt: skip
+
+
+def _vault(session: Session, seized: Path, faces_dir: Path) -> None:
+    cases.create_case(session, "C-1", "Border crossing")
+    ingest(session, "C-1", [seized])
+    assert not DetectJob(session, "C-1").run(ignore).failed
+    for wl, subjects in WATCHLISTS.items():
+        create_watchlist(session, wl)
+        for who in subjects:
+            enrol(session, wl, who, LISTING, sorted((faces_dir / "knn/train" / who).iterdir()))
+
+
+def _found(outcome: SearchOutcome) -> list[tuple[Any, ...]]:
+    return sorted(
+        (c.face or 0, c.watchlist, c.subject, c.rank, round(c.distance, 4))
+        for c in outcome.candidates
+    )
+
+
+def _searches(session: Session, faces_dir: Path) -> dict[str, list[tuple[Any, ...]]]:
+    out = {}
+    for wl in WATCHLISTS:
+        out[f"case {wl}"] = _found(search(session, [wl], case_reference="C-1", top=3))
+        out[f"photo {wl}"] = _found(search(session, [wl], photo=faces_dir / "more/obama.jpg"))
+    return out
+
+
+def _methods(session: Session) -> list[str]:
+    return [e.details.get("search", "") for e in list_audit(session, "search.run")]
+
+
+def _counts(session: Session) -> tuple[int, int, int]:
+    with session.db() as db:
+        refs = int(db.scalar(select(func.count()).select_from(Reference)) or 0)
+        return (refs, *servervectors.counts(db))
+
+
+@pytest.fixture
+def enrolled(
+    server_place: Server,
+    seized: Path,
+    faces_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Session]:
+    """A session on an agency vault of the test's own: case C-1 (``seized``, faces detected)
+    and the two ``WATCHLISTS`` enrolled from ``knn/train``."""
+    monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "cache"))
+    session, _ = new_vault(server_place)
+    try:
+        _vault(session, seized, faces_dir)
+        yield session
+    finally:
+        session.close()
+
+
+def test_search_through_pgvector_equals_the_exact_search_and_a_local_vault_stays_exact(
+    enrolled: Session,
+    seized: Path,
+    faces_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session = enrolled
+    refs, vectors, mapped = _counts(session)
+    assert refs == vectors == mapped  # every reference's vector, written with it
+    monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", str(10**9))
+    exact = _searches(session, faces_dir)
+    monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", "1")
+    through_server = _searches(session, faces_dir)
+    again = _searches(session, faces_dir)  # the cached mapping
+    methods = _methods(session)
+    assert methods == ["exact"] * 4 + ["server"] * 8
+    assert through_server == exact == again
+    assert any(c[2] == "obama" and c[3] == 1 for c in exact["photo EU-fraud"])
+    assert {c[1] for v in through_server.values() for c in v} == set(WATCHLISTS)
+    assert all(len(v) for v in exact.values())
+
+    # the same on a local vault: the setting changes nothing there (always exact)
+    local, _ = new_vault(tmp_path / "local")
+    try:
+        _vault(local, seized, faces_dir)
+        assert _counts(local)[1:] == (0, 0)  # the table exists, empty
+        found = _searches(local, faces_dir)
+        assert _methods(local) == ["exact"] * 4
+    finally:
+        local.close()
+
+    def strip(v: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        return sorted(c[1:] for c in v)  # face ids differ between the two vaults
+
+    assert {k: strip(v) for k, v in found.items()} == {k: strip(v) for k, v in exact.items()}
+
+
+def test_vectors_go_with_their_references_and_name_nothing(
+    trial_server: TrialServer,
+    server_place: Server,
+    enrolled: Session,
+    faces_dir: Path,
+) -> None:
+    database = parse(server_place.url).database
+    session = enrolled
+    # one transaction: a refused vector write takes the reference (and its subject) with it
+    with trial_server.superuser(database) as su:
+        su.execute("REVOKE INSERT ON reference_vectors FROM custos")
+    before = _counts(session)
+    assert before[0] == before[1] == before[2] > 0
+    with pytest.raises(Exception):  # noqa: B017 - the driver's refusal, whatever its class
+        enrol(session, "EU-fraud", "newcomer", LISTING, [faces_dir / "more/biden.jpg"])
+    assert _counts(session) == before
+    with session.db() as db:
+        assert db.scalar(select(func.count()).select_from(Subject)) == 5
+    with trial_server.superuser(database) as su:
+        su.execute("GRANT INSERT ON reference_vectors TO custos")
+
+    # the server's rows: an opaque 16-byte id and a vector, nothing else; the mapping sealed
+    with trial_server.superuser(database) as su:
+        columns = su.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'reference_vectors' ORDER BY ordinal_position"
+        ).fetchall()
+        ids = [bytes(r[0]) for r in su.execute("SELECT id FROM reference_vectors")]
+        sealed = [bytes(r[0]) for r in su.execute("SELECT vector_id FROM reference_vector_ids")]
+    assert [c[0] for c in columns] == ["id", "embedding"]
+    assert len(ids) == _counts(session)[0] and all(len(i) == 16 for i in ids)
+    assert not any(i in s for i in ids for s in sealed)  # the mapping is not the ids in clear
+    names = [n.encode() for n in WATCHLISTS] + [
+        s.encode() for subjects in WATCHLISTS.values() for s in subjects
+    ]
+    leaked = markers_in_data_folder(trial_server, database, names + ids[:3])
+    assert {n: f for n, f in leaked.items() if f and n in names} == {}
+    assert all(leaked[i] for i in ids[:3])  # the grep does find what is there
+
+    # a deleted reference (and so a subject's last) leaves no vector and no mapping
+    with session.transaction() as db:
+        every = db.scalars(select(Reference).order_by(Reference.id)).all()
+        gone = [r for r in every if r.subject_id == every[0].subject_id]
+        for ref in gone:
+            db.delete(ref)
+    assert _counts(session) == (before[0] - len(gone),) * 3
+
+
+def test_hostile_rows_on_the_server_are_ignored_or_refused_in_one_line(
+    trial_server: TrialServer,
+    server_place: Server,
+    enrolled: Session,
+    faces_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", "1")
+    database = parse(server_place.url).database
+    session = enrolled
+    clean = _searches(session, faces_dir)
+    # vectors whose opaque ids map to nothing, nearer every probe than any reference
+    with session.db() as db:
+        probes = np.frombuffer(
+            b"".join(bytes(e) for e in db.scalars(select(Reference.embedding))), np.float32
+        ).reshape(-1, 128)
+    with trial_server.superuser(database) as su:
+        for v in probes[:6]:
+            su.execute(
+                "INSERT INTO reference_vectors VALUES (uuid_send(gen_random_uuid()), %s::vector)",
+                ("[" + ",".join(map(repr, v.tolist())) + "]",),
+            )
+    assert _searches(session, faces_dir) == clean  # ignored
+    # references whose vectors went missing: searched exactly, the same candidates
+    with trial_server.superuser(database) as su:
+        su.execute(
+            "DELETE FROM reference_vector_ids WHERE reference_id IN "
+            "(SELECT min(reference_id) FROM reference_vector_ids)"
+        )
+    assert _searches(session, faces_dir) == clean
+    # EU-fraud (which lost it) exactly on the workstation, UK-art still through the server
+    assert _methods(session)[-4:] == ["exact", "exact", "server", "server"]
+    # a vector row removed (its sealed mapping kept): that watchlist exact too
+    with session.db() as db:
+        uk = servervectors.mapping(db, find_watchlist(db, "UK-art").id)
+    with trial_server.superuser(database) as su:
+        su.execute("DELETE FROM reference_vectors WHERE id = %s", (min(uk),))
+    assert _searches(session, faces_dir) == clean
+    assert _methods(session)[-4:] == ["exact"] * 4
+    # both repaired by the index job's first step
+    assert servervectors.backfill(session, ignore, CancelToken()) == 2
+    assert _searches(session, faces_dir) == clean
+    assert _methods(session)[-4:] == ["server"] * 4
+    # a vector of another dimension: the search refused in one line
+    with trial_server.superuser(database) as su:
+        su.execute("ALTER TABLE reference_vectors ALTER COLUMN embedding TYPE vector")
+        su.execute("INSERT INTO reference_vectors VALUES (uuid_send(gen_random_uuid()), '[1,2,3]')")
+    with pytest.raises(UserError) as refused:
+        search(session, ["EU-fraud"], case_reference="C-1")
+    assert "\n" not in str(refused.value)
+    assert "vector table" in str(refused.value)
+
+
+def test_vectors_of_references_that_have_none_are_written_by_backfill(
+    trial_server: TrialServer, server_place: Server, enrolled: Session
+) -> None:
+    database = parse(server_place.url).database
+    session = enrolled
+    with trial_server.superuser(database) as su:  # as after `server push` of a local vault
+        su.execute("DELETE FROM reference_vector_ids")
+        su.execute("DELETE FROM reference_vectors")
+    refs = _counts(session)[0]
+    assert _counts(session) == (refs, 0, 0)
+    assert servervectors.backfill(session, ignore, CancelToken()) == refs
+    assert _counts(session) == (refs, refs, refs)
+    with session.db() as db:
+        mapped = db.scalars(select(ReferenceVectorId.reference_id)).all()
+        assert len(set(mapped)) == refs
+        assert db.scalar(select(func.count()).select_from(ReferenceVector)) == refs
+
+
+def test_the_cli_builds_the_server_index_and_searches_through_it(
+    server_place: Server, enrolled: Session, tmp_path: Path
+) -> None:
+    refs = _counts(enrolled)[0]
+    built = run_cli("watchlist", "index", vault=server_place)
+    assert built.returncode == 0, built.stderr
+    assert f"search index of {refs} reference vector(s)" in built.stdout
+    again = run_cli("watchlist", "index", vault=server_place)  # built once: nothing more to do
+    assert again.returncode == 0, again.stderr
+
+    def cli_search(minimum: str) -> list[tuple[Any, ...]]:
+        done = run_cli(
+            "search", "--case", "C-1", "--watchlist", "EU-fraud", "--top", "3", "--json",
+            vault=server_place, CUSTOS_SERVER_SEARCH_MIN=minimum,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        cands = json.loads(done.stdout)["candidates"]
+        return sorted((c["face"], c["subject"], c["rank"], c["distance"]) for c in cands)
+
+    exact, through_server = cli_search(str(10**9)), cli_search("1")
+    assert exact and through_server == exact
+    entries = list_audit(enrolled, "watchlist.indexed")
+    assert [e.details["vectors"] for e in entries] == [refs, refs]
+    assert _methods(enrolled) == ["exact", "server"]
+
+    # a local vault has no server index: one line
+    local, _ = new_vault(tmp_path / "local")
+    local.close()
+    refused = run_cli("watchlist", "index", vault=tmp_path / "local")
+    assert refused.returncode != 0
+    assert "agency server only" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_pushed_vault_has_every_reference_s_vector_and_searches_through_them(
+    server_place: Server,
+    seized: Path,
+    faces_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from vault.push import PushJob
+
+    monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "cache"))
+    local, _ = new_vault(tmp_path / "local")
+    try:
+        _vault(local, seized, faces_dir)
+        exact = _searches(local, faces_dir)
+        refs = _counts(local)[0]
+        report = PushJob(local, server_place).run(ignore)
+        assert report.verify is not None and report.verify.ok
+    finally:
+        local.close()
+    session = open_as(server_place)
+    try:
+        assert _counts(session) == (refs, refs, refs)  # written with each batch of references
+        monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", "1")
+        through_server = _searches(session, faces_dir)
+        assert _methods(session)[-4:] == ["server"] * 4
+    finally:
+        session.close()
+    assert through_server == exact  # the same face ids: the push keeps every row's id
