@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from vault.config import VaultConfig, is_vault
 from vault.errors import UserError, VaultUnavailable
+from vault.keys import KdfParams
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -72,6 +73,8 @@ LISTEN_SLICE = 0.25
 # A server connection closed after a plain read (the vault file) is kept this long for the next
 # connection this process makes to the same database as the same login (``_Spare``).
 SPARE_SECONDS = 5.0
+# This workstation's note of the server vault's salt and Argon2id settings (``kdf_hint``).
+KDF_NOTE = "kdf.json"
 
 
 class Lock(Protocol):
@@ -813,7 +816,9 @@ class ServerBackend:
             raise VaultUnavailable(
                 f"{self.label}: no agency vault there (run 'custos --server URL init' first)"
             )
-        return VaultConfig.parse(text, self.label, f"{self.label} (vault_file)")
+        config = VaultConfig.parse(text, self.label, f"{self.label} (vault_file)")
+        _note_kdf(self.folder, config)
+        return config
 
     def save_config(self, config: VaultConfig) -> None:
         conn = self.raw_connection()
@@ -868,6 +873,53 @@ class ServerBackend:
             self._engine.dispose()
         if self._store is not None:
             self._store.close()
+
+
+def kdf_hint(url: str) -> tuple[bytes, KdfParams] | None:
+    """The salt and Argon2id settings of the vault on the server ``url`` names, as this
+    workstation noted them at its last sign-in there (``ServerBackend.load_config``), or None.
+
+    The command line starts the key derivation with them before it has reached the server (as
+    it does from a local vault's ``vault.toml``), so the derivation runs during the imports
+    instead of after the first round trip. The derivation's key is used only if the server's
+    vault file gives the same salt and settings (``keys.Derivation.take``): a stale note (the
+    vault re-made) or a planted one costs one derivation, nothing else. Nothing secret is noted:
+    the salt and the settings, which every login to the server may read."""
+    import json
+
+    from vault.server.address import parse
+
+    try:
+        note = json.loads((server_folder(parse(url)) / KDF_NOTE).read_text("utf-8"))
+        params = KdfParams(int(note["memory_kib"]), int(note["iterations"]), int(note["lanes"]))
+        return bytes.fromhex(note["salt"]), params
+    except Exception:  # none yet, unreadable, a URL the command will refuse in one line
+        return None
+
+
+def _note_kdf(folder: Path, config: VaultConfig) -> None:
+    """Note the vault's salt and Argon2id settings for ``kdf_hint`` (written only when they
+    changed; a failure to write costs the next command its head start, nothing more)."""
+    import json
+
+    from vault.fsutil import atomic_write
+
+    k = config.kdf
+    note = json.dumps(
+        {
+            "salt": config.salt.hex(),
+            "memory_kib": k.memory_kib,
+            "iterations": k.iterations,
+            "lanes": k.lanes,
+        },
+        sort_keys=True,
+    ).encode()
+    path = folder / KDF_NOTE
+    with contextlib.suppress(OSError):
+        if path.read_bytes() == note:
+            return
+    with contextlib.suppress(OSError):
+        atomic_write(path, note, mode=0o600)
 
 
 # SQLSTATEs of a connection PostgreSQL (or pgbouncer) ended: class 08 (connection exception),

@@ -1,10 +1,14 @@
-"""Signing in to an agency server takes one connection, not four (issue 12 "Speed"): the
-vault file's reads (the face's check, the throttle's, the vault's own) and the vault lock share
-the connection the first read made (``vault.backend._Spare``); a kept connection the server
-ended, or one kept too long, is never used. Real trial server, real TLS and SCRAM."""
+"""Signing in to an agency server (issue 12 "Speed"): one connection, not four: the vault
+file's reads (the face's check, the throttle's, the vault's own) and the vault lock share the
+connection the first read made (``vault.backend._Spare``); a kept connection the server ended,
+or one kept too long, is never used. The key derivation starts at the command line's start
+from this workstation's note of the vault's salt and settings (``vault.backend.kdf_hint``),
+used only if the server's vault file agrees. Real trial server, real TLS and SCRAM."""
 
 from __future__ import annotations
 
+import json
+import os
 import select
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,13 +17,15 @@ from typing import Any
 import pytest
 from serverkit import TrialServer
 
+from cli.main import _derive_ahead
+from cli.startup import StartUp
 from service.opener import init_vault, unlock
 from vault import backend
 from vault.backend import Server
 from vault.cases import create_case, list_cases
 from vault.server import postgres
 from vault.session import check_vault
-from vaultkit import FAST_KDF, PASSWORD
+from vaultkit import FAST_KDF, PASSWORD, run_cli
 
 
 @pytest.fixture()
@@ -33,8 +39,8 @@ def agency(server_place: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 @pytest.fixture()
 def made(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """The PostgreSQL backend pid of every connection ``postgres.connect`` makes from now on (the real
-    function, counted)."""
+    """The PostgreSQL backend pid of every connection ``postgres.connect`` makes from now on
+    (the real function, counted)."""
     backend._SPARE.take(("", ""))  # nothing kept from a test before
     pids: list[int] = []
     real = postgres.connect
@@ -103,3 +109,39 @@ def test_a_connection_is_kept_only_for_the_same_database_and_login(
     finally:
         backend._SPARE.take(("", ""))
         trial_server.drop_place(other)
+
+
+def test_the_note_holds_the_vaults_salt_and_settings_and_nothing_else(agency: Server) -> None:
+    config = check_vault(agency)
+    assert backend.kdf_hint(agency.url) == (config.salt, config.kdf)
+    note = next((Path(os.environ["CUSTOS_CACHE_DIR"]) / "servers").glob("*/" + backend.KDF_NOTE))
+    assert note.stat().st_mode & 0o777 == 0o600
+    assert set(json.loads(note.read_text())) == {"salt", "memory_kib", "iterations", "lanes"}
+
+
+def test_the_command_line_starts_the_derivation_from_the_note(
+    agency: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = check_vault(agency)  # noted
+    monkeypatch.setenv("CUSTOS_SERVER", agency.url)
+    monkeypatch.setenv("CUSTOS_USER", "alice")
+    startup = StartUp(secrets={"CUSTOS_PASSWORD": PASSWORD})
+    _derive_ahead(["case", "list"], startup)
+    ahead = startup.take_derivation()
+    assert ahead is not None
+    assert ahead.take(PASSWORD, "alice", config.salt, config.kdf) is not None
+
+
+def test_a_stale_or_planted_note_costs_a_derivation_not_the_sign_in(agency: Server) -> None:
+    check_vault(agency)
+    note = next((Path(os.environ["CUSTOS_CACHE_DIR"]) / "servers").glob("*/" + backend.KDF_NOTE))
+    planted = json.loads(note.read_text())
+    planted["salt"] = "00" * 16
+    note.write_text(json.dumps(planted))
+    listed = run_cli("case", "list", vault=agency)
+    assert listed.returncode == 0, listed.stderr
+    assert "C-1" in listed.stdout
+    assert json.loads(note.read_text())["salt"] != planted["salt"]  # noted again
+    refused = run_cli("case", "list", vault=agency, password="not the password")
+    assert refused.returncode != 0
+    assert "wrong password" in refused.stderr and "Traceback" not in refused.stderr
