@@ -75,6 +75,7 @@ from service.opener import init_vault  # noqa: E402
 from vault.cases import create_case  # noqa: E402
 from vault.server import trial  # noqa: E402
 from vault.server.base import Layout, free_port_base  # noqa: E402
+from vault.session import check_vault  # noqa: E402
 
 CASE2 = "BENCH-2"
 
@@ -237,6 +238,9 @@ def server_cli(
         for case in cases:
             create_case(session, case, "benchmark", hash_sets=hash_sets)
         session.close()
+        # a workstation that has signed in there before (its note of the vault's KDF salt and
+        # settings, vault.backend.kdf_hint), as the local anchor's vault has its vault.toml
+        check_vault(place)
         env = server_env(place.url, connection, cache)
         if no_bytecode:
             env["PYTHONDONTWRITEBYTECODE"] = "1"
