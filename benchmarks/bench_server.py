@@ -3,6 +3,7 @@ server speed targets, each timed as users run the command (a subprocess: start-u
 the TLS connections counted).
 
     uv run python benchmarks/bench_server.py [--only small,gib,two] [--files N] [--runs R]
+        [--base DIR]
 
 Starts a trial server (``vault.server.trial.up``: PostgreSQL 18 behind pgbouncer's TLS, SeaweedFS
 S3) on free loopback ports in a temp folder, on the same cores as the client, and times:
@@ -20,19 +21,31 @@ S3) on free loopback ports in a temp folder, on the same cores as the client, an
   the same round); throughput of the two together / of one. Target >= 0.9x.
 
 Every contender R times (default 3), alternating; the best, and all of them, printed with the
-load average. The machine is shared: say the load with the figures.
+load average. For every run also the CPU (user + system) of the client's process tree (custos
+and its worker processes) and of each trial server process (PostgreSQL with its backends,
+pgbouncer, SeaweedFS), and a table of them per contender (best wall, median CPU): on a shared
+machine the wall times under load mislead (the local run slows more than the server run), the
+CPU much less. ``--base DIR`` also times the server ingest with another checkout's Custos (e.g.
+main's) in the same rounds.
+
+The lead's quiet re-measure of the 10,000-file target, in one command::
+
+    .venv/bin/python benchmarks/bench_server.py --only small --runs 5
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,7 +61,6 @@ from bench_vault import (  # noqa: E402
     Figure,
     GiB,
     Scratch,
-    best,
     cli_env,
     log,
     random_file,
@@ -63,6 +75,7 @@ from service.opener import init_vault  # noqa: E402
 from vault.cases import create_case  # noqa: E402
 from vault.server import trial  # noqa: E402
 from vault.server.base import Layout, free_port_base  # noqa: E402
+from vault.session import check_vault  # noqa: E402
 
 CASE2 = "BENCH-2"
 
@@ -96,24 +109,100 @@ def first_int(path: Path) -> int | None:
 
 
 class Store:
-    """The trial server's processes: the CPU each spends per timed call, printed."""
+    """The trial server's processes (SeaweedFS, PostgreSQL with its backends, pgbouncer): the
+    CPU each has used so far."""
 
     def __init__(self, folder: Path) -> None:
         layout = Layout(folder)
         self.pids = {
-            "SeaweedFS": first_int(layout.weed_pid),
             "PostgreSQL": first_int(layout.pg_data / "postmaster.pid"),
             "pgbouncer": first_int(layout.bouncer_pid),
+            "SeaweedFS": first_int(layout.weed_pid),
         }
 
-    def watched(self, name: str, call: Callable[[], None]) -> Callable[[], None]:
-        def watched_call() -> None:
-            before = {k: proc_cpu(p) for k, p in self.pids.items()}
-            call()
-            used = ", ".join(f"{k} {proc_cpu(p) - before[k]:.2f} s" for k, p in self.pids.items())
-            log(f"    ({name}: server CPU: {used})")
+    def cpu(self) -> dict[str, float]:
+        return {k: proc_cpu(p) for k, p in self.pids.items()}
 
-        return watched_call
+
+@dataclass
+class Run:
+    """One timed call: its wall time, the CPU (user + system) of the client's process tree
+    (the custos process and its workers) and of each trial server process, the load."""
+
+    wall: float
+    client: float
+    server: dict[str, float]
+    load: float
+
+    @property
+    def server_total(self) -> float:
+        return sum(self.server.values())
+
+
+def children_cpu() -> float:
+    """CPU of this process's waited-for children and theirs (custos and its workers)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def measured(
+    runs: int, setups: dict[str, Callable[[], Callable[[], object]]], store: Store
+) -> dict[str, list[Run]]:
+    """Every contender ``runs`` times, alternating their order each round (as
+    ``bench_vault.best``), each run's wall time, client CPU and server CPU logged; the local
+    contenders' server CPU is measured too (the trial server idles meanwhile: its own
+    background work is the noise floor of the server figures)."""
+    done: dict[str, list[Run]] = {k: [] for k in setups}
+    names = list(setups)
+    for r in range(runs):
+        for name in names if r % 2 == 0 else reversed(names):
+            call = setups[name]()
+            os.sync()
+            server = store.cpu()
+            client = children_cpu()
+            start = time.perf_counter()
+            call()
+            wall = time.perf_counter() - start
+            client = children_cpu() - client
+            after = store.cpu()
+            run_ = Run(wall, client, {k: after[k] - server[k] for k in after}, os.getloadavg()[0])
+            done[name].append(run_)
+            split = ", ".join(f"{k} {v:.2f}" for k, v in run_.server.items())
+            log(
+                f"  {name}: {wall:.3f} s; CPU client {client:.2f} s, server {run_.server_total:.2f}"
+                f" s ({split}); load {run_.load:.1f}"
+            )
+            cleanup = getattr(call, "cleanup", None)
+            if cleanup:
+                cleanup()
+    return done
+
+
+def summary(done: dict[str, list[Run]]) -> None:
+    """Per contender: the best wall time, and the median CPU of the client's process tree and
+    of the trial server's processes (CPU is what a busy machine's share of the cores cannot
+    hide: compare it when the load makes the wall times unreliable)."""
+    print(
+        "\n| Contender | Best wall | Walls | CPU client (median) | CPU server (median) "
+        "| PostgreSQL | pgbouncer | SeaweedFS | CPU total | Loads |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, rs in done.items():
+        med = statistics.median
+        server = {k: med(r.server[k] for r in rs) for k in rs[0].server}
+        client = med(r.client for r in rs)
+        total = med(r.client + r.server_total for r in rs)
+        print(
+            f"| {name} | {min(r.wall for r in rs):.2f} s "
+            f"| {', '.join(f'{r.wall:.2f}' for r in rs)} | {client:.2f} s "
+            f"| {med(r.server_total for r in rs):.2f} s "
+            f"| {server['PostgreSQL']:.2f} | {server['pgbouncer']:.2f} | {server['SeaweedFS']:.2f} "
+            f"| {total:.2f} s | {', '.join(f'{r.load:.1f}' for r in rs)} |"
+        )
+
+
+def best_of(done: dict[str, list[Run]]) -> dict[str, float]:
+    return {k: min(r.wall for r in rs) for k, rs in done.items()}
 
 
 def server_env(place_url: str, connection: trial.Connection, cache: Path) -> dict[str, str]:
@@ -134,8 +223,7 @@ def server_cli(
     cache: Path,
     no_bytecode: bool,
     hash_sets: bool,
-    store: Store,
-    name: str,
+    code: Path | None = None,
 ) -> Callable[[], Callable[[], object]]:
     """``custos --server URL ingest`` of each of ``sources`` (one process each, all at once,
     each into a case of its own) into a fresh agency vault."""
@@ -150,9 +238,14 @@ def server_cli(
         for case in cases:
             create_case(session, case, "benchmark", hash_sets=hash_sets)
         session.close()
+        # a workstation that has signed in there before (its note of the vault's KDF salt and
+        # settings, vault.backend.kdf_hint), as the local anchor's vault has its vault.toml
+        check_vault(place)
         env = server_env(place.url, connection, cache)
         if no_bytecode:
             env["PYTHONDONTWRITEBYTECODE"] = "1"
+        if code is not None:  # another checkout's Custos, on this one's environment
+            env["PYTHONPATH"] = str(code)
 
         def call() -> None:
             procs = [
@@ -170,7 +263,7 @@ def server_cli(
                 if proc.returncode != 0:
                     raise SystemExit(f"custos --server ingest failed: {err.strip()}")
 
-        timed = store.watched(name, call)
+        timed = call
         # dropped after the run: SeaweedFS gives each bucket volumes of its own, and a run of
         # never-dropped buckets used them all up ("InternalError" on PutObject)
         timed.cleanup = lambda: trial_server.drop_place(place)  # type: ignore[attr-defined]
@@ -201,7 +294,7 @@ def local_cli(
 
 
 def raw_upload(
-    folder: Path, connection: trial.Connection, source: Path, store: Store
+    folder: Path, connection: trial.Connection, source: Path
 ) -> Callable[[], Callable[[], object]]:
     """boto3's ``upload_file`` of ``source`` into a fresh bucket: the store's own speed (a
     Python process of its own, start-up counted as for custos)."""
@@ -228,7 +321,7 @@ def raw_upload(
         def call() -> None:
             run([sys.executable, "-c", script, endpoint, bucket, str(source)], env)
 
-        timed = store.watched("boto3 upload_file", call)
+        timed = call
         timed.cleanup = lambda: trial_server.drop_place(place)  # type: ignore[attr-defined]
         return timed
 
@@ -240,6 +333,12 @@ def main() -> None:
     parser.add_argument("--only", default="small,gib,two")
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--base",
+        type=Path,
+        help="also time the server ingest with the Custos of this checkout (e.g. main's, from "
+        "'git worktree add' or 'git archive'), in the same rounds: 'server-base'",
+    )
     parser.add_argument("--data", type=Path, default=Path("/tmp/custos-bench-server"))
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -265,6 +364,7 @@ def main() -> None:
     folder = parent / "s"
     cache = data / "cache"
     figures: list[Figure] = []
+    runs_done: list[dict[str, list[Run]]] = []
     loads = [os.getloadavg()[0]]
     started = time.strftime("%H:%M", time.gmtime())
     try:
@@ -272,25 +372,27 @@ def main() -> None:
         store = Store(folder)
 
         def on_server(
-            sources: list[Path], no_bytecode: bool, hash_sets: bool, name: str
+            sources: list[Path], no_bytecode: bool, hash_sets: bool, code: Path | None = None
         ) -> Callable[[], Callable[[], object]]:
-            return server_cli(
-                folder, connection, sources, cache, no_bytecode, hash_sets, store, name
-            )
+            return server_cli(folder, connection, sources, cache, no_bytecode, hash_sets, code)
 
         try:
             if only & {"small", "two"}:
                 log(f"ingest of {args.files} files of 4 KiB, {args.runs} runs")
                 contenders = {
                     "local": local_cli(scratch, small, True),
-                    "server": on_server([small], False, True, "server"),
+                    "server": on_server([small], False, True),
                 }
                 if "small" in only:
                     contenders["local-nobytecode"] = local_cli(scratch, small, True, True)
-                    contenders["server-nobytecode"] = on_server([small], True, True, "server")
+                    contenders["server-nobytecode"] = on_server([small], True, True)
+                if args.base is not None:
+                    contenders["server-base"] = on_server([small], False, True, args.base)
                 if "two" in only:
-                    contenders["two-servers"] = on_server([small, small2], False, True, "two")
-                t = best(args.runs, contenders)
+                    contenders["two-servers"] = on_server([small, small2], False, True)
+                done = measured(args.runs, contenders, store)
+                runs_done.append(done)
+                t = best_of(done)
                 loads.append(os.getloadavg()[0])
                 name = f"ingest {args.files:,} x 4 KiB to the server (CLI)"
                 if "small" in only:
@@ -320,15 +422,18 @@ def main() -> None:
                     )
             if "gib" in only:
                 log(f"ingest of 1 GiB (SHA-256 only), {args.runs} runs")
-                t = best(
+                done = measured(
                     args.runs,
                     {
                         "local": local_cli(scratch, big.parent, False),
-                        "server": on_server([big.parent], False, False, "server"),
-                        "server-nobytecode": on_server([big.parent], True, False, "server"),
-                        "boto3-upload": raw_upload(folder, connection, big, store),
+                        "server": on_server([big.parent], False, False),
+                        "server-nobytecode": on_server([big.parent], True, False),
+                        "boto3-upload": raw_upload(folder, connection, big),
                     },
+                    store,
                 )
+                runs_done.append(done)
+                t = best_of(done)
                 loads.append(os.getloadavg()[0])
                 figures += [
                     Figure(
@@ -364,6 +469,9 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for f in figures:
         print(f.row())
+    for done in runs_done:
+        summary(done)
+    print(f"\nuptime at the end: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -118,13 +118,22 @@ def _derive_ahead(argv: list[str], startup: StartUp) -> None:
     user, password = os.environ.get("CUSTOS_USER"), startup.secrets.get("CUSTOS_PASSWORD")
     if not (user and password) or not argv or argv[0] in ("init", "recover", "eval", "gui"):
         return
-    if _on_server(argv):  # the settings are in the server's database: read at unlock
-        return
     try:
         user.encode("utf-8"), password.encode("utf-8")
     except UnicodeEncodeError:  # not text: the command refuses it in one line
         return
     from vault import keys
+
+    if _on_server(argv):
+        # The settings are in the server's database: started with this workstation's note of
+        # them (used only if the server's vault file gives the same), else left to the unlock.
+        from vault.backend import kdf_hint
+
+        url = _server_url(argv)
+        hint = kdf_hint(url) if url else None
+        if hint is not None:
+            startup.derivation = keys.Derivation(password, user, *hint)
+        return
     from vault.config import VaultConfig
 
     try:
@@ -132,6 +141,15 @@ def _derive_ahead(argv: list[str], startup: StartUp) -> None:
     except Exception:  # reported by the command, which loads it again
         return
     startup.derivation = keys.Derivation(password, user, config.salt, config.kdf)
+
+
+def _server_url(argv: list[str]) -> str | None:
+    """The server a command line names (``--server``, else CUSTOS_SERVER), as ``_vault_folder``."""
+    given = os.environ.get("CUSTOS_SERVER")
+    for i, arg in enumerate(argv[:-1]):
+        if arg == "--server":
+            given = argv[i + 1]
+    return next((a.split("=", 1)[1] for a in argv if a.startswith("--server=")), given)
 
 
 def _vault_folder(argv: list[str]) -> Path:

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from vault.config import VaultConfig, is_vault
 from vault.errors import UserError, VaultUnavailable
+from vault.keys import KdfParams
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -71,6 +72,11 @@ FILE_LOCK = 0x437573746F730003  # session level: the vault file's read-modify-wr
 # at a time before it looks at its ``stop`` event again.
 CHANNEL = "custos"
 LISTEN_SLICE = 0.25
+# A server connection closed after a plain read (the vault file) is kept this long for the next
+# connection this process makes to the same database as the same login (``_Spare``).
+SPARE_SECONDS = 5.0
+# This workstation's note of the server vault's salt and Argon2id settings (``kdf_hint``).
+KDF_NOTE = "kdf.json"
 
 
 class Lock(Protocol):
@@ -525,6 +531,67 @@ class Listener:
                 self._conn = None
 
 
+class _Spare:
+    """One idle server connection kept for reuse within a process (issue 12 "Speed"): signing
+    in to a server read ``vault_file`` three times (the face's check before it asks for the
+    password, the throttle's, the vault's own) and then took the vault lock, each on a
+    connection of its own (a TLS handshake and a SCRAM exchange through pgbouncer: ~5 ms of
+    the workstation's CPU and as much of the server's each). Now the connection a read is done
+    with is kept and the next ``raw_connection`` to the same database as the same login takes
+    it: one connection for the whole sign-in, which the vault lock then holds.
+
+    Kept only ``SPARE_SECONDS`` (a face that checked and then waited for a password opens a
+    fresh one), only idle and outside a transaction, and never once the server has said
+    anything on it unasked (a connection ended by the server: a restart, a revocation's
+    ``pg_terminate_backend``), which a zero-timeout poll of its socket sees."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._kept: tuple[tuple[str, str], Any, float] | None = None
+
+    def keep(self, key: tuple[str, str], conn: Any) -> None:
+        with self._guard:
+            old, self._kept = self._kept, (key, conn, time.monotonic())
+        if old is not None:
+            _close_quietly(old[1])
+
+    def take(self, key: tuple[str, str]) -> Any:
+        with self._guard:
+            kept, self._kept = self._kept, None
+        if kept is None:
+            return None
+        kept_key, conn, since = kept
+        if kept_key == key and time.monotonic() - since <= SPARE_SECONDS and _idle(conn):
+            return conn
+        _close_quietly(conn)
+        return None
+
+
+def _idle(conn: Any) -> bool:
+    """Open, autocommit, no transaction, and nothing waiting to be read on its socket."""
+    import select
+
+    from psycopg.pq import TransactionStatus
+
+    try:
+        if conn.closed or not conn.autocommit:
+            return False
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            return False
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except Exception:
+        return False
+    return not readable
+
+
+def _close_quietly(conn: Any) -> None:
+    with contextlib.suppress(Exception):
+        conn.close()
+
+
+_SPARE = _Spare()
+
+
 class ServerBackend:
     """An agency server: PostgreSQL for the records, an S3 store for the objects."""
 
@@ -547,15 +614,30 @@ class ServerBackend:
         self._listener = Listener(self)
 
     def raw_connection(self) -> Any:
-        """A psycopg connection (autocommit), or one line saying why there is none."""
+        """A psycopg connection (autocommit), or one line saying why there is none: the one
+        this process kept after its last read (``_Spare``), else a new one."""
         import psycopg
 
         from vault.server import postgres
 
+        spare = _SPARE.take(self._spare_key)
+        if spare is not None:
+            return spare
         try:
             return postgres.connect(self.address, self.credentials.password)
         except psycopg.Error as exc:
             raise VaultUnavailable(postgres.problem(self.address, exc)) from None
+
+    @property
+    def _spare_key(self) -> tuple[str, str]:
+        return (self.address.url(), self.credentials.password)
+
+    def _done_with(self, conn: Any) -> None:
+        """A connection used for plain reads in autocommit: kept for the next one."""
+        if _idle(conn):
+            _SPARE.keep(self._spare_key, conn)
+        else:
+            _close_quietly(conn)
 
     def lost(self) -> str:
         from vault.server import postgres
@@ -734,13 +816,17 @@ class ServerBackend:
         try:
             row = conn.execute("SELECT content FROM vault_file WHERE id = 1").fetchone()
         except psycopg.errors.UndefinedTable:
+            conn.close()
             return None
         except psycopg.Error as exc:
             from vault.server import postgres
 
-            raise VaultUnavailable(postgres.problem(self.address, exc)) from None
-        finally:
             conn.close()
+            raise VaultUnavailable(postgres.problem(self.address, exc)) from None
+        except BaseException:
+            conn.close()
+            raise
+        self._done_with(conn)  # the sign-in reads it again and then takes the lock on it
         return None if row is None else str(row[0])
 
     def load_config(self) -> VaultConfig:
@@ -749,7 +835,9 @@ class ServerBackend:
             raise VaultUnavailable(
                 f"{self.label}: no agency vault there (run 'custos --server URL init' first)"
             )
-        return VaultConfig.parse(text, self.label, f"{self.label} (vault_file)")
+        config = VaultConfig.parse(text, self.label, f"{self.label} (vault_file)")
+        _note_kdf(self.folder, config)
+        return config
 
     def save_config(self, config: VaultConfig) -> None:
         conn = self.raw_connection()
@@ -804,6 +892,53 @@ class ServerBackend:
             self._engine.dispose()
         if self._store is not None:
             self._store.close()
+
+
+def kdf_hint(url: str) -> tuple[bytes, KdfParams] | None:
+    """The salt and Argon2id settings of the vault on the server ``url`` names, as this
+    workstation noted them at its last sign-in there (``ServerBackend.load_config``), or None.
+
+    The command line starts the key derivation with them before it has reached the server (as
+    it does from a local vault's ``vault.toml``), so the derivation runs during the imports
+    instead of after the first round trip. The derivation's key is used only if the server's
+    vault file gives the same salt and settings (``keys.Derivation.take``): a stale note (the
+    vault re-made) or a planted one costs one derivation, nothing else. Nothing secret is noted:
+    the salt and the settings, which every login to the server may read."""
+    import json
+
+    from vault.server.address import parse
+
+    try:
+        note = json.loads((server_folder(parse(url)) / KDF_NOTE).read_text("utf-8"))
+        params = KdfParams(int(note["memory_kib"]), int(note["iterations"]), int(note["lanes"]))
+        return bytes.fromhex(note["salt"]), params
+    except Exception:  # none yet, unreadable, a URL the command will refuse in one line
+        return None
+
+
+def _note_kdf(folder: Path, config: VaultConfig) -> None:
+    """Note the vault's salt and Argon2id settings for ``kdf_hint`` (written only when they
+    changed; a failure to write costs the next command its head start, nothing more)."""
+    import json
+
+    from vault.fsutil import atomic_write
+
+    k = config.kdf
+    note = json.dumps(
+        {
+            "salt": config.salt.hex(),
+            "memory_kib": k.memory_kib,
+            "iterations": k.iterations,
+            "lanes": k.lanes,
+        },
+        sort_keys=True,
+    ).encode()
+    path = folder / KDF_NOTE
+    with contextlib.suppress(OSError):
+        if path.read_bytes() == note:
+            return
+    with contextlib.suppress(OSError):
+        atomic_write(path, note, mode=0o600)
 
 
 # SQLSTATEs of a connection PostgreSQL (or pgbouncer) ended: class 08 (connection exception),

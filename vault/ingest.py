@@ -9,6 +9,9 @@ Order, per batch of files (see docs/ARCHITECTURE.md, "crash safety"):
 4. ``syncfs`` makes the data and the renames durable (large files are fsynced on their own);
 5. one database transaction inserts the items, their "acquired" custody events and audit entries.
 Only then is an item reported saved. A crash before 5 leaves orphan blobs, removed at next open.
+On an agency server, 3 is a hand-over to the upload threads and 4 the wait for the batch's
+uploads; the batch's rows are made (ids, sealed values, audit digests) before that wait
+(``acquisition.prepare_batch``), so 5 holds the server's audit lock only to write them.
 
 Running an ingest again resumes it (after Ctrl-C, say): a file whose source path and SHA-256 the
 case already holds is reported "already in the case" and not recorded again, unless the job is
@@ -31,10 +34,17 @@ from typing import BinaryIO, overload
 from sqlalchemy.exc import OperationalError
 
 from vault import agefmt, packs, stageahead, storework
-from vault.acquisition import CustodyForm, Pending, held_by_case, record_batch, source_path
+from vault.acquisition import (
+    CustodyForm,
+    Pending,
+    held_by_case,
+    prepare_batch,
+    record_batch,
+    source_path,
+)
 from vault.cases import find_case
 from vault.directio import DirectWriter
-from vault.errors import UserError
+from vault.errors import UserError, VaultUnavailable
 from vault.fsutil import start_writeback, syncfs
 from vault.handover import Handover
 from vault.hashing import MultiHasher
@@ -690,16 +700,28 @@ class IngestJob:
 
     def _record(self, case_id: int, batch: list[Pending]) -> list[int]:
         session = self.session
+        ready = None
         if session.backend.local:
             # the renames into the vault folder made durable before the commit that names them
             _write(syncfs, session.folder)
         else:
-            # an object store's objects are durable once their upload completed: the batch's
-            # are waited for (a failed upload, of these or earlier ones, records nothing)
+            # The batch's rows made first (their ids taken from the sequences, their values
+            # sealed, the audit entries digested), while its uploads finish and outside the
+            # transaction, which holds the server's audit lock. Then an object store's
+            # objects are durable once their upload completed: the batch's are waited for (a
+            # failed upload, of these or earlier ones, records nothing).
+            try:
+                with session.db() as db:
+                    ready = prepare_batch(session, db, self.form, case_id, batch)
+            except VaultUnavailable:
+                # The server restarted or refused a new connection: the transaction below
+                # makes the rows itself and says what happened as it always has (its hold on
+                # the vault checked before any new connection: "the connection was lost").
+                ready = None
             _write(self._handover.wait, {p.pack or p.blob for p in batch})
         try:
             with session.transaction() as db:
-                return record_batch(session, db, self.form, case_id, batch)
+                return record_batch(session, db, self.form, case_id, batch, ready)
         except OperationalError as exc:  # SQLite: "database or disk is full", "disk I/O error"
             if "full" in str(exc.orig):
                 raise _VaultWriteError(FULL) from None

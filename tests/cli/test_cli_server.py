@@ -92,10 +92,11 @@ def test_init_on_a_server_then_ingest_real_photos_list_export_audit_and_verify(
     assert f"checked {count} items in {count} blobs" in verified
     assert verified.rstrip().endswith(": OK")
     # the objects are in the server's bucket; this workstation keeps only its sign-in ledger
-    # and the audit head it last saw (its pin: a number and a hash, nothing sealed)
+    # the audit head it last saw (its pin: a number and a hash, nothing sealed) and its note of
+    # the vault's salt and KDF settings (vault.backend.kdf_hint)
     assert len(list(trial_server.store_of(place).names("blobs"))) == count
     kept = {p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()}
-    assert kept <= {"signin.json", "lock", "audit.head"}
+    assert kept <= {"signin.json", "lock", "audit.head", "kdf.json"}
 
 
 def test_init_on_a_server_enrols_this_machine_whose_own_login_then_works(

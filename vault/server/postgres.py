@@ -26,7 +26,6 @@ from typing import Any
 
 from vault.errors import UserError
 from vault.fsutil import atomic_write
-from vault.server import tls
 from vault.server.address import ServerAddress
 from vault.server.base import (
     READY_TIMEOUT,
@@ -141,6 +140,8 @@ def init_cluster(layout: Layout, bin_dir: Path, who: Account, port: int, su_pw: 
     finally:
         pwfile.unlink()
     run_ok(result, "initdb")
+    from vault.server import tls  # the trial server's own: not on a workstation's path
+
     certs = tls.make(str(layout.folder))
     who.write(layout.pg / "server.crt", certs.cert_pem)
     who.write(layout.pg / "server.key", certs.key_pem)
