@@ -56,9 +56,11 @@ from vault.jobs import CancelToken, Emit, Progress, ignore
 from vault.models import Meta, User
 from vault.session import (
     BLOB_NAME_KEY,
+    KEPT_SUBKEYS,
     PREVIOUS_IDENTITIES,
     VAULT_FILE_KEY,
     Session,
+    kept_meta,
     requires,
 )
 
@@ -137,26 +139,21 @@ def rotate_vault_key(
 def check_alone(session: Session) -> None:
     """``VaultUnavailable`` unless this process is the only one with the vault open (a face
     checks before asking for anything; ``rotate`` checks again, holding the lock)."""
-    _local_only(session)
     if not session.hold_alone():
-        raise _in_use(session.folder)
+        raise _in_use(session)
     session.share_lock()
 
 
-def _local_only(session: Session) -> None:
-    """Re-keying is SQLCipher's ``PRAGMA rekey`` and a re-wrap of files in the vault folder:
-    refused, in one line, on an agency server (not built there yet)."""
+def _in_use(session: Session) -> VaultUnavailable:
     if not session.backend.local:
-        raise UserError(
-            f"{session.backend.label}: rotating the vault key of an agency server is not "
-            "possible yet"
+        return VaultUnavailable(
+            f"{session.backend.label}: another Custos process (on this or another workstation) "
+            "has the vault open; close it first (rotating the vault key needs the vault to "
+            "itself)"
         )
-
-
-def _in_use(folder: Path) -> VaultUnavailable:
     return VaultUnavailable(
-        f"{folder}: another Custos process has the vault open; close it first (rotating the "
-        "vault key needs the vault to itself)"
+        f"{session.folder}: another Custos process has the vault open; close it first (rotating "
+        "the vault key needs the vault to itself)"
     )
 
 
@@ -168,19 +165,31 @@ def rotate(
     trigger: str = "request",
     name: str = "",
 ) -> VaultRotation:
-    """Rotate the vault key (callers check permissions: see ``VaultRotationJob``)."""
-    _local_only(session)
+    """Rotate the vault key (callers check permissions: see ``VaultRotationJob``); on an agency
+    server by ``vault.serverrotation``."""
     reason = " ".join(reason.split())
     if not reason:
         raise UserError("say why the vault key is rotated (--reason TEXT)")
     token = cancel or CancelToken()
     with session.write_lock:
         if not session.hold_alone():
-            raise _in_use(session.folder)
+            raise _in_use(session)
         try:
+            if not session.backend.local:
+                return _rotate_server(session, reason, emit, token, trigger, name)
             return _rotate(session, reason, emit, token, trigger, name)
         finally:
             session.share_lock()
+
+
+def _rotate_server(
+    session: Session, reason: str, emit: Emit, cancel: CancelToken, trigger: str, name: str
+) -> VaultRotation:
+    from vault import serverrotation
+
+    done, rewrapped = serverrotation.rotate(session, reason, emit, cancel, trigger, name)
+    session.after_rotation()
+    return VaultRotation(done.old_recipient, done.new_recipient, done.slots, rewrapped)
 
 
 def _rotate(
@@ -231,6 +240,7 @@ def _rotate(
             {
                 BLOB_NAME_KEY: session.blobs.name_key,
                 PREVIOUS_IDENTITIES: (previous.value if previous else b"") + old_identity.secret,
+                **{kept_meta(p): session.subkey(p) for p in KEPT_SUBKEYS},
             },
             details,
         )

@@ -1,0 +1,402 @@
+"""Vault-key rotation on an agency server (``vault.serverrotation``): a password change and a
+user disabled revoke there as in a local vault. The real trial server (PostgreSQL over TLS,
+SeaweedFS S3), real processes killed with SIGKILL, no mocks.
+
+The attacker is an insider who kept the vault file's row (or read it) while their password
+worked: their slot gives them the old vault key K. After the rotation, K must open no sealed
+cell of any table and no re-wrapped object."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from serverkit import TrialServer, markers_in_data_folder
+from sqlalchemy import select
+
+from service.opener import init_agency_vault, recover
+from vault import agefmt, keys, sealing
+from vault.backend import VAULT_LOCK, Server
+from vault.blobs import blob_key
+from vault.cases import create_case
+from vault.config import VaultConfig
+from vault.errors import AuthenticationFailed, IntegrityFault, VaultUnavailable
+from vault.ingest import ingest
+from vault.models import Blob, Meta
+from vault.rotation import rotate_vault_key
+from vault.schema import Schema
+from vault.server.address import parse
+from vault.serverrotation import REWRAP_PENDING
+from vault.session import Session
+from vault.users import add_user, change_password, disable_user
+from vault.verify import verify
+from vaultkit import FAST_KDF, NEW_PASSWORD, PASSWORD, audit_rows, open_as, vault_file_text
+
+pytestmark = pytest.mark.server
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _key_from_file(text: str, name: str, password: str) -> bytes:
+    """What the insider computes offline from the vault file they kept: the vault key."""
+    config = VaultConfig.parse(text, "kept", "kept")
+    user_key = keys.password_key(password, name, config.salt, config.kdf)
+    slot = keys.slot_id(user_key)
+    parsed = keys.Slot.decode(config.slots[slot])
+    assert parsed is not None
+    opened = parsed.open(user_key, slot, config.vault_id)
+    assert opened is not None
+    return opened[1]
+
+
+def _connection(place: Server) -> Any:
+    from vault.server import postgres
+
+    return postgres.connect(parse(place.url), place.credentials.password)
+
+
+def _cells(place: Server, schema: Schema, vault_key: bytes) -> dict[tuple[str, str, str], Any]:
+    """Every sealed cell of every table, read raw from PostgreSQL and opened under
+    ``vault_key``: (table, column, row) -> the plain value, or "FAILS" if it does not open."""
+    sealer = sealing.Sealer(vault_key)
+    out: dict[tuple[str, str, str], Any] = {}
+    with _connection(place) as conn:
+        for part in sealing.resealed_tables(schema.tables):
+            name = part.table.name
+            cols = ", ".join(
+                f'"{c}"' for c in [c for c, _, _ in part.sealed] + [c for c, _ in part.digests]
+            )
+            head = f'"{part.row_key}"::text' if part.row_key else "''"
+            rows = conn.execute(f'SELECT {head}, ctid::text, {cols} FROM "{name}"').fetchall()
+            for row in rows:
+                row_key, where = row[0], row[1]
+                for j, (column, label, _) in enumerate(part.sealed):
+                    stored = row[2 + j]
+                    if stored is None:
+                        continue
+                    try:
+                        value: Any = sealer.open(label, row_key.encode() + b"\x00" + stored)
+                    except IntegrityFault:
+                        value = "FAILS"
+                    out[(name, column, row_key)] = value
+                for j, (column, label) in enumerate(part.digests):
+                    stored = row[2 + len(part.sealed) + j]
+                    try:
+                        value = sealer.digests(label).open(stored)
+                    except IntegrityFault:
+                        value = "FAILS"
+                    out[(name, column, str(value) if value != "FAILS" else where)] = value
+    return out
+
+
+def _opened_cells(cells: dict[tuple[str, str, str], Any]) -> dict[tuple[str, str, str], Any]:
+    return {k: v for k, v in cells.items() if v != "FAILS"}
+
+
+def _evidence_reads(session: Session) -> int:
+    with session.db() as db:
+        rows = list(db.scalars(select(Blob)))
+    for row in rows:
+        session.blobs.read_verified(row.name, row.sha256, row.name)
+    return len(rows)
+
+
+def _objects_open(session: Session, vault_key: bytes) -> list[bool]:
+    identity = keys.vault_identity(vault_key)
+    store = session.backend.store
+    out = []
+    for space in ("blobs", "packs"):
+        for key in store.names(space):
+            with store.open(key) as fh:
+                try:
+                    agefmt.read_file_key(fh, identity)
+                    out.append(True)
+                except agefmt.AgeError:
+                    out.append(False)
+    return out
+
+
+@pytest.fixture()
+def recovery_file(tmp_path: Path) -> Path:
+    return tmp_path / "recovery.txt"
+
+
+@pytest.fixture()
+def stored(
+    server_place: Server,
+    evidence: Path,
+    recovery_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Session]:
+    """alice's session on a new agency vault (this workstation enrolled, as ``init`` does on a
+    server), evidence in case C-1, officer xavier; the recovery identity in ``recovery_file``."""
+    monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "cache-here"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-here"))
+    session, recovery, _ = init_agency_vault(
+        server_place, "alice", PASSWORD, "desk-1", kdf=FAST_KDF
+    )
+    assert recovery is not None
+    recovery_file.write_text(str(recovery))
+    create_case(session, "C-1", "Harbour seizure", ["drug trafficking"])
+    ingest(session, "C-1", [evidence])
+    add_user(session, "xavier", ["officer"], PASSWORD)
+    yield session
+    session.close()
+
+
+def test_disabled_users_old_key_opens_no_current_sealed_value_nor_object(
+    stored: Session, server_place: Server
+) -> None:
+    schema = stored.schema
+    old_key = _key_from_file(vault_file_text(server_place), "xavier", PASSWORD)
+    before = _cells(server_place, schema, old_key)
+    # The method works: every cell opens under K before the rotation, objects too.
+    assert before and "FAILS" not in before.values()
+    assert all(_objects_open(stored, old_key))
+    tables = {t for t, _, _ in before}
+    assert {"users", "meta", "audit", "items", "blobs", "workstations"} <= tables, tables
+    result = disable_user(stored, "xavier")
+    assert result.slots == 1 and result.blobs > 0
+    after_old = _cells(server_place, schema, old_key)
+    assert after_old and set(after_old.values()) == {"FAILS"}  # not one cell opens under K
+    assert not any(_objects_open(stored, old_key))
+    new_key = stored.vault_key_for_rotation()
+    after = _opened_cells(_cells(server_place, schema, new_key))
+    # every sealed value reads back the same (the audit log gained its entries, meta its rows)
+    changed = {k for k, v in _opened_cells(before).items() if after.get(k) != v}
+    assert {k[0] for k in changed} <= {"meta"}, sorted(changed)[:5]
+    assert {k[2] for k in changed} == {"previous_age_identities"} or not changed
+    with pytest.raises(AuthenticationFailed):
+        open_as(server_place, "xavier")
+    assert _evidence_reads(stored) == 4
+    report = verify(stored)
+    assert report.ok, report.problems
+    entry = audit_rows(stored, "keys.vault_rotated")[-1]
+    assert json.loads(entry.details)["trigger"] == "user.disabled"
+
+
+def test_old_password_opens_nothing_current_and_the_new_one_everything(
+    stored: Session, server_place: Server
+) -> None:
+    old_text = vault_file_text(server_place)
+    old_key = _key_from_file(old_text, "xavier", PASSWORD)
+    other = open_as(server_place, "xavier")
+    other.close()
+    change_password(stored, "xavier", NEW_PASSWORD)
+    assert vault_file_text(server_place) != old_text
+    with pytest.raises(AuthenticationFailed):
+        open_as(server_place, "xavier", PASSWORD)
+    assert set(_cells(server_place, stored.schema, old_key).values()) == {"FAILS"}
+    session = open_as(server_place, "xavier", NEW_PASSWORD)
+    try:
+        assert _evidence_reads(session) == 4
+    finally:
+        session.close()
+    # alice's own password, her workstation key file (sealed under a kept subkey) still work
+    again = open_as(server_place, "alice")
+    try:
+        assert again.workstation is not None
+        report = verify(again)
+        assert report.ok, report.problems
+    finally:
+        again.close()
+
+
+def test_refused_in_one_line_while_another_workstation_has_the_vault_open(
+    stored: Session, server_place: Server
+) -> None:
+    other = open_as(server_place, "xavier")
+    try:
+        with pytest.raises(VaultUnavailable) as refused:
+            rotate_vault_key(stored, "scheduled")
+        line = str(refused.value)
+        assert "another Custos process" in line and "\n" not in line
+        assert not audit_rows(stored, "keys.vault_rotated")
+    finally:
+        other.close()
+
+
+_CHILD = r"""
+import json, os, signal, sys
+from collections.abc import Iterator
+from pathlib import Path
+sys.path[:0] = [sys.argv[1], sys.argv[1] + "/tests"]
+from vault.backend import VAULT_LOCK, Server
+from vault.jobs import Progress
+from vault.rotation import rotate_vault_key
+from vault.server.address import Credentials
+from vaultkit import open_as
+
+given = json.loads(os.environ["ROTATION_PLACE"])
+place = Server(given["url"], Credentials(**given["credentials"]))
+session = open_as(place)
+stage, after = sys.argv[2], int(sys.argv[3])
+seen = 0
+
+def emit(event):
+    global seen
+    if isinstance(event, Progress) and event.message.startswith(stage):
+        seen += 1
+        if seen > after:
+            print("killing at", event.done, event.total, flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+rotate_vault_key(session, "drill", emit)
+print("finished", flush=True)
+"""
+
+
+def _killed_rotation(place: Server, stage: str, after: int) -> str:
+    given = {
+        "url": place.url,
+        "credentials": {
+            "password": place.credentials.password,
+            "access_key": place.credentials.access_key,
+            "secret_key": place.credentials.secret_key,
+        },
+    }
+    env = {**os.environ, "ROTATION_PLACE": json.dumps(given)}
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(ROOT), stage, str(after)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def _shared_hold(place: Server) -> Any:
+    """Another workstation's hold on the vault (its ``VAULT_LOCK`` held shared), as a
+    connection to close."""
+    conn = _connection(place)
+    conn.execute("SELECT pg_advisory_lock_shared(%s)", (VAULT_LOCK,))
+    return conn
+
+
+def _many_objects(session: Session, tmp_path: Path, n: int) -> None:
+    """``n`` files stored as blobs of their own (above the pack threshold)."""
+    card = tmp_path / "many"
+    card.mkdir()
+    for i in range(n):
+        (card / f"f{i:03}.bin").write_bytes(os.urandom(70_000 + i))
+    ingest(session, "C-1", [card])
+
+
+def test_sigkill_before_the_commit_leaves_the_old_key_opening_everything(
+    stored: Session, server_place: Server, tmp_path: Path
+) -> None:
+    _many_objects(stored, tmp_path, 40)
+    blobs = _evidence_reads(stored)
+    old_text = vault_file_text(server_place)
+    old_key = stored.vault_key_for_rotation()
+    schema = stored.schema
+    stored.close()
+    out = _killed_rotation(server_place, "sealing the records", 1)
+    assert "killing at" in out
+    assert vault_file_text(server_place) == old_text
+    cells = _cells(server_place, schema, old_key)
+    assert cells and "FAILS" not in cells.values()
+    session = open_as(server_place)
+    try:
+        assert session.vault_key_for_rotation() == old_key
+        assert not audit_rows(session, "keys.vault_rotated")
+        assert _evidence_reads(session) == blobs
+        report = verify(session)
+        assert report.ok, report.problems
+    finally:
+        session.close()
+
+
+def test_sigkill_during_the_object_rewrap_is_resumed_at_the_next_open(
+    stored: Session, server_place: Server, tmp_path: Path, recovery_file: Path
+) -> None:
+    _many_objects(stored, tmp_path, 20)
+    blobs = _evidence_reads(stored)
+    old_key = stored.vault_key_for_rotation()
+    stored.close()
+    out = _killed_rotation(server_place, "re-wrapping", 5)
+    assert "killing at" in out
+    # committed: the old key opens no record; some objects are re-wrapped, some not yet.
+    # Another workstation has the vault open (its shared hold): an open leaves the re-wrap.
+    other = _shared_hold(server_place)
+    session = open_as(server_place, "xavier")
+    try:
+        assert session.vault_key_for_rotation() != old_key
+        opened = _objects_open(session, old_key)
+        assert any(opened) and not all(opened), "killed mid-way through the objects"
+        # every object reads meanwhile (the old identity, sealed under K', opens the rest)
+        assert _evidence_reads(session) == blobs
+        with session.db() as db:
+            assert db.get(Meta, REWRAP_PENDING) is not None
+    finally:
+        session.close()
+        other.close()
+    # the recovery identity's open holds the vault alone: it finishes the re-wrap
+    again = recover(server_place, recovery_file.read_text(), "alice", PASSWORD)
+    try:
+        with again.db() as db:
+            assert db.get(Meta, REWRAP_PENDING) is None
+        assert not any(_objects_open(again, old_key))
+        assert all(_objects_open(again, again.vault_key_for_rotation()))
+        assert _evidence_reads(again) == blobs
+        report = verify(again)
+        assert report.ok, report.problems
+        assert len(audit_rows(again, "keys.vault_rotated")) == 1
+    finally:
+        again.close()
+
+
+def test_verify_finishes_an_interrupted_rewrap(
+    stored: Session, server_place: Server, tmp_path: Path
+) -> None:
+    _many_objects(stored, tmp_path, 20)
+    stored.close()
+    _killed_rotation(server_place, "re-wrapping", 5)
+    # opened while another workstation holds it too: the open leaves the re-wrap; verify, once
+    # the vault is this process's alone, finishes it
+    other = _shared_hold(server_place)
+    session = open_as(server_place)
+    with session.db() as db:
+        assert db.get(Meta, REWRAP_PENDING) is not None
+    other.close()
+    try:
+        report = verify(session)
+        assert report.ok, report.problems
+        with session.db() as db:
+            assert db.get(Meta, REWRAP_PENDING) is None
+        assert all(_objects_open(session, session.vault_key_for_rotation()))
+    finally:
+        session.close()
+
+
+def test_no_plain_value_reaches_postgres_data_folder_through_a_rotation(
+    stored: Session, server_place: Server, trial_server: TrialServer
+) -> None:
+    marker = "Zq7" + os.urandom(6).hex()
+    add_user(stored, marker, ["officer"], PASSWORD)
+    disable_user(stored, marker)
+    change_password(stored, "xavier", NEW_PASSWORD)
+    database = parse(server_place.url).database
+    stored.close()
+    leaked = markers_in_data_folder(trial_server, database, [marker.encode()])
+    assert {n: f for n, f in leaked.items() if f} == {}
+
+
+def test_blob_names_and_lookups_survive(stored: Session, server_place: Server) -> None:
+    with stored.db() as db:
+        names = sorted(db.scalars(select(Blob.name)))
+    keys_before = sorted(stored.backend.store.names("blobs"))
+    rotate_vault_key(stored, "scheduled")
+    assert sorted(stored.backend.store.names("blobs")) == keys_before
+    assert [blob_key(n) for n in names] == sorted(blob_key(n) for n in names)
+    # a lookup by a blind index (the user's name) finds the row under the new key
+    open_as(server_place, "xavier").close()
