@@ -39,13 +39,13 @@ from sqlalchemy import func, select, update
 
 from vault import agefmt, keys, sealing
 from vault.jobs import CancelToken, Emit, Progress, ignore
-from vault.models import Meta, User, VaultFile
+from vault.models import Meta, VaultFile
 from vault.objectstore import SPACES, ObjectStore
+from vault.rotation import enabled_slots, new_vault_file, rotation_details
 from vault.session import (
     BLOB_NAME_KEY,
     KEPT_SUBKEYS,
     PREVIOUS_IDENTITIES,
-    VAULT_FILE_KEY,
     Session,
     kept_meta,
 )
@@ -89,15 +89,10 @@ def rotate(
     with backend.file_lock():
         config = backend.load_config()
         session._check_file(config)
-        recovery = agefmt.Recipient.parse(config.recovery_recipient)
         kept = {purpose: session.subkey(purpose) for purpose in KEPT_SUBKEYS}
         try:
             with session.transaction() as db:
-                keep = set(
-                    db.scalars(
-                        select(User.slot).where(User.disabled.is_(False), User.slot.is_not(None))
-                    )
-                )
+                keep = enabled_slots(db)
                 previous = db.get(Meta, PREVIOUS_IDENTITIES)
                 earlier = previous.value if previous is not None else b""
                 raw = db.connection().connection.driver_connection
@@ -114,29 +109,9 @@ def rotate(
                 }
                 for key, value in meta.items():
                     db.merge(Meta(key=key, value=value))
-                slots = {}
-                for slot_id, encoded in config.slots.items():
-                    slot = keys.Slot.decode(encoded)
-                    if slot_id in keep and slot is not None:
-                        slots[slot_id] = slot.resealed(new_key).encode()
-                details: dict[str, Any] = {
-                    "reason": reason,
-                    "trigger": trigger,
-                    "old_recipient": config.vault_recipient,
-                    "new_recipient": new_recipient,
-                    "slots": len(slots),
-                }
-                if name:
-                    details["name"] = name
+                new_config = new_vault_file(config, keep, new_key)
+                details = rotation_details(reason, trigger, name, config, new_config)
                 session.audit(db, VAULT_ROTATED, target="vault", **details)
-                new_config = dataclasses.replace(
-                    config,
-                    vault_recipient=new_recipient,
-                    recovery_wrapped_key=agefmt.encrypt_bytes(new_key, [recovery]),
-                    slots=slots,
-                    auth={},
-                )
-                new_config.seal(keys.subkey(new_key, VAULT_FILE_KEY))
                 db.execute(
                     update(VaultFile).where(VaultFile.id == 1).values(content=new_config.text())
                 )
@@ -149,7 +124,7 @@ def rotate(
     with session.db() as db:
         session._load_key_meta(db)
     rewrapped = finish(session, emit, done, total)
-    return Rotated(config.vault_recipient, new_recipient, len(slots)), rewrapped
+    return Rotated(config.vault_recipient, new_recipient, len(new_config.slots)), rewrapped
 
 
 def pending(session: Session) -> bool:
@@ -210,15 +185,8 @@ def rewrap_object(
     bytes, put under the same key; False when its header is the current key's already (or
     opens with no key we hold: a damaged object stays as it is, for verify to name)."""
     with store.open(key) as fh:
-        try:
-            agefmt.read_file_key(fh, current)
-            return False
-        except agefmt.AgeError:
-            pass
-        fh.seek(0)
-        try:
-            file_key = agefmt.read_file_key(fh, older)
-        except agefmt.AgeError:
+        file_key = agefmt.key_to_rewrap(fh, current, older)
+        if file_key is None:
             return False
         tmp = tmp_folder / uuid.uuid4().hex
         try:

@@ -26,7 +26,6 @@ from vault import agefmt, keys, sealing
 from vault.backend import VAULT_LOCK, Server
 from vault.blobs import blob_key
 from vault.cases import create_case
-from vault.config import VaultConfig
 from vault.errors import AuthenticationFailed, IntegrityFault, VaultUnavailable
 from vault.ingest import ingest
 from vault.models import Blob, Meta
@@ -37,22 +36,19 @@ from vault.serverrotation import REWRAP_PENDING
 from vault.session import Session
 from vault.users import add_user, change_password, disable_user
 from vault.verify import verify
-from vaultkit import FAST_KDF, NEW_PASSWORD, PASSWORD, audit_rows, open_as, vault_file_text
+from vaultkit import (
+    FAST_KDF,
+    NEW_PASSWORD,
+    PASSWORD,
+    audit_rows,
+    key_from_vault_file,
+    open_as,
+    read_all_evidence,
+    vault_file_text,
+)
 
 pytestmark = pytest.mark.server
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _key_from_file(text: str, name: str, password: str) -> bytes:
-    """What the insider computes offline from the vault file they kept: the vault key."""
-    config = VaultConfig.parse(text, "kept", "kept")
-    user_key = keys.password_key(password, name, config.salt, config.kdf)
-    slot = keys.slot_id(user_key)
-    parsed = keys.Slot.decode(config.slots[slot])
-    assert parsed is not None
-    opened = parsed.open(user_key, slot, config.vault_id)
-    assert opened is not None
-    return opened[1]
 
 
 def _connection(place: Server) -> Any:
@@ -97,14 +93,6 @@ def _cells(place: Server, schema: Schema, vault_key: bytes) -> dict[tuple[str, s
 
 def _opened_cells(cells: dict[tuple[str, str, str], Any]) -> dict[tuple[str, str, str], Any]:
     return {k: v for k, v in cells.items() if v != "FAILS"}
-
-
-def _evidence_reads(session: Session) -> int:
-    with session.db() as db:
-        rows = list(db.scalars(select(Blob)))
-    for row in rows:
-        session.blobs.read_verified(row.name, row.sha256, row.name)
-    return len(rows)
 
 
 def _objects_open(session: Session, vault_key: bytes) -> list[bool]:
@@ -155,7 +143,7 @@ def test_disabled_users_old_key_opens_no_current_sealed_value_nor_object(
     stored: Session, server_place: Server
 ) -> None:
     schema = stored.schema
-    old_key = _key_from_file(vault_file_text(server_place), "xavier", PASSWORD)
+    old_key = key_from_vault_file(vault_file_text(server_place), "xavier", PASSWORD)
     before = _cells(server_place, schema, old_key)
     # The method works: every cell opens under K before the rotation, objects too.
     assert before and "FAILS" not in before.values()
@@ -175,7 +163,7 @@ def test_disabled_users_old_key_opens_no_current_sealed_value_nor_object(
     assert {k[2] for k in changed} == {"previous_age_identities"} or not changed
     with pytest.raises(AuthenticationFailed):
         open_as(server_place, "xavier")
-    assert _evidence_reads(stored) == 4
+    assert read_all_evidence(stored) == 4
     report = verify(stored)
     assert report.ok, report.problems
     entry = audit_rows(stored, "keys.vault_rotated")[-1]
@@ -186,7 +174,7 @@ def test_old_password_opens_nothing_current_and_the_new_one_everything(
     stored: Session, server_place: Server
 ) -> None:
     old_text = vault_file_text(server_place)
-    old_key = _key_from_file(old_text, "xavier", PASSWORD)
+    old_key = key_from_vault_file(old_text, "xavier", PASSWORD)
     other = open_as(server_place, "xavier")
     other.close()
     change_password(stored, "xavier", NEW_PASSWORD)
@@ -196,7 +184,7 @@ def test_old_password_opens_nothing_current_and_the_new_one_everything(
     assert set(_cells(server_place, stored.schema, old_key).values()) == {"FAILS"}
     session = open_as(server_place, "xavier", NEW_PASSWORD)
     try:
-        assert _evidence_reads(session) == 4
+        assert read_all_evidence(session) == 4
     finally:
         session.close()
     # alice's own password, her workstation key file (sealed under a kept subkey) still work
@@ -295,7 +283,7 @@ def test_sigkill_before_the_commit_leaves_the_old_key_opening_everything(
     stored: Session, server_place: Server, tmp_path: Path
 ) -> None:
     _many_objects(stored, tmp_path, 40)
-    blobs = _evidence_reads(stored)
+    blobs = read_all_evidence(stored)
     old_text = vault_file_text(server_place)
     old_key = stored.vault_key_for_rotation()
     schema = stored.schema
@@ -309,7 +297,7 @@ def test_sigkill_before_the_commit_leaves_the_old_key_opening_everything(
     try:
         assert session.vault_key_for_rotation() == old_key
         assert not audit_rows(session, "keys.vault_rotated")
-        assert _evidence_reads(session) == blobs
+        assert read_all_evidence(session) == blobs
         report = verify(session)
         assert report.ok, report.problems
     finally:
@@ -320,7 +308,7 @@ def test_sigkill_during_the_object_rewrap_is_resumed_at_the_next_open(
     stored: Session, server_place: Server, tmp_path: Path, recovery_file: Path
 ) -> None:
     _many_objects(stored, tmp_path, 20)
-    blobs = _evidence_reads(stored)
+    blobs = read_all_evidence(stored)
     old_key = stored.vault_key_for_rotation()
     stored.close()
     out = _killed_rotation(server_place, "re-wrapping", 5)
@@ -334,7 +322,7 @@ def test_sigkill_during_the_object_rewrap_is_resumed_at_the_next_open(
         opened = _objects_open(session, old_key)
         assert any(opened) and not all(opened), "killed mid-way through the objects"
         # every object reads meanwhile (the old identity, sealed under K', opens the rest)
-        assert _evidence_reads(session) == blobs
+        assert read_all_evidence(session) == blobs
         with session.db() as db:
             assert db.get(Meta, REWRAP_PENDING) is not None
     finally:
@@ -347,7 +335,7 @@ def test_sigkill_during_the_object_rewrap_is_resumed_at_the_next_open(
             assert db.get(Meta, REWRAP_PENDING) is None
         assert not any(_objects_open(again, old_key))
         assert all(_objects_open(again, again.vault_key_for_rotation()))
-        assert _evidence_reads(again) == blobs
+        assert read_all_evidence(again) == blobs
         report = verify(again)
         assert report.ok, report.problems
         assert len(audit_rows(again, "keys.vault_rotated")) == 1
