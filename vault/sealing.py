@@ -683,8 +683,10 @@ def resealed_tables(tables: Iterable[Table]) -> list[_Resealed]:
 
 
 def _array_type(column: Any) -> str:
-    python = column.type.python_type
-    return "bigint[]" if python is int else "bytea[]" if python is bytes else "text[]"
+    """The PostgreSQL array type a primary-key column's values are sent as (``unnest``)."""
+    if isinstance(column.type, SealedDigest | LargeBinary):
+        return "bytea[]"
+    return "bigint[]" if _is_int(column) else "text[]"
 
 
 def reseal(

@@ -28,6 +28,7 @@ from vault.blobs import blob_key
 from vault.cases import create_case
 from vault.errors import AuthenticationFailed, IntegrityFault, VaultUnavailable
 from vault.ingest import ingest
+from vault.jobs import ignore
 from vault.models import Blob, Meta
 from vault.rotation import rotate_vault_key
 from vault.schema import Schema
@@ -48,6 +49,7 @@ from vaultkit import (
 )
 
 pytestmark = pytest.mark.server
+EVIDENCE = 5  # objects the fixture stores (the camera card's four files, one photo)
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -122,9 +124,11 @@ def stored(
     recovery_file: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    faces_dir: Path,
 ) -> Iterator[Session]:
     """alice's session on a new agency vault (this workstation enrolled, as ``init`` does on a
-    server), evidence in case C-1, officer xavier; the recovery identity in ``recovery_file``."""
+    server), evidence in case C-1 (a real photo: its PDQ hash is sealed), officer xavier, a hash
+    set; the recovery identity in ``recovery_file``."""
     monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "cache-here"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-here"))
     session, recovery, _ = init_agency_vault(
@@ -133,10 +137,39 @@ def stored(
     assert recovery is not None
     recovery_file.write_text(str(recovery))
     create_case(session, "C-1", "Harbour seizure", ["drug trafficking"])
-    ingest(session, "C-1", [evidence])
+    ingest(session, "C-1", [evidence, faces_dir / "knn" / "train" / "biden" / "biden.jpg"])
     add_user(session, "xavier", ["officer"], PASSWORD)
+    _hash_set(session, tmp_path)
     yield session
     session.close()
+
+
+def _hash_set(session: Session, tmp_path: Path) -> None:
+    """A VICS set whose digests (deterministic AES-SIV on a server: ``hashset_entries`` and
+    ``hashset_categories``) include one of the evidence files'."""
+    import hashlib
+
+    from matching import hashsets
+
+    known = hashlib.sha256(b"\xff\xd8" + b"\x01" * 5000).hexdigest().upper()
+    media = [{"MediaID": 1, "Category": 2, "SHA256": known}]
+    media += [{"MediaID": i, "Category": 1, "MD5": os.urandom(16).hex()} for i in range(2, 40)]
+    doc = {"@odata.context": hashsets.VICS_CONTEXT, "value": media}
+    (tmp_path / "set.json").write_text(json.dumps(doc))
+    hashsets.ImportJob(session, tmp_path / "set.json", "seized", "known-bad").run(ignore)
+
+
+def _hash_hits(session: Session) -> list[tuple[Any, ...]]:
+    """What the set finds among the vault's items (by the sealed digests' equality)."""
+    from matching.hashhits import active_sets, look_up
+    from vault.models import Item
+    from vault.schema import Acquired
+
+    with session.db() as db:
+        items = [
+            Acquired(i.id, i.case_id, i.sha256, i.sha1, i.md5) for i in db.scalars(select(Item))
+        ]
+        return sorted(tuple(f[2:]) for f in look_up(db, active_sets(db), items))
 
 
 def test_disabled_users_old_key_opens_no_current_sealed_value_nor_object(
@@ -150,6 +183,9 @@ def test_disabled_users_old_key_opens_no_current_sealed_value_nor_object(
     assert all(_objects_open(stored, old_key))
     tables = {t for t, _, _ in before}
     assert {"users", "meta", "audit", "items", "blobs", "workstations"} <= tables, tables
+    assert {"hashset_entries", "hashset_categories", "pdq_hashes"} <= tables, tables
+    hits = _hash_hits(stored)
+    assert len(hits) == 1, hits
     result = disable_user(stored, "xavier")
     assert result.slots == 1 and result.blobs > 0
     after_old = _cells(server_place, schema, old_key)
@@ -163,7 +199,8 @@ def test_disabled_users_old_key_opens_no_current_sealed_value_nor_object(
     assert {k[2] for k in changed} == {"previous_age_identities"} or not changed
     with pytest.raises(AuthenticationFailed):
         open_as(server_place, "xavier")
-    assert read_all_evidence(stored) == 4
+    assert _hash_hits(stored) == hits  # the digests' equality holds under the new key
+    assert read_all_evidence(stored) == EVIDENCE
     report = verify(stored)
     assert report.ok, report.problems
     entry = audit_rows(stored, "keys.vault_rotated")[-1]
@@ -184,7 +221,7 @@ def test_old_password_opens_nothing_current_and_the_new_one_everything(
     assert set(_cells(server_place, stored.schema, old_key).values()) == {"FAILS"}
     session = open_as(server_place, "xavier", NEW_PASSWORD)
     try:
-        assert read_all_evidence(session) == 4
+        assert read_all_evidence(session) == EVIDENCE
     finally:
         session.close()
     # alice's own password, her workstation key file (sealed under a kept subkey) still work
