@@ -26,6 +26,9 @@ so an old ``vault.toml`` plus an old password opens nothing current). With the v
 
 The next unlock or recover that finds the marker compares its recipient with ``vault.toml``'s:
 the same, and the rotation is finished (steps 5); else it is rolled back.
+
+On an agency server the same calls rotate by ``vault.serverrotation`` (one PostgreSQL
+transaction re-seals every sealed value; the objects are re-wrapped after it).
 """
 
 from __future__ import annotations

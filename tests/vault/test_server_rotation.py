@@ -43,8 +43,10 @@ from vaultkit import (
     PASSWORD,
     audit_rows,
     key_from_vault_file,
+    one_clear_line,
     open_as,
     read_all_evidence,
+    run_cli,
     vault_file_text,
 )
 
@@ -425,3 +427,30 @@ def test_blob_names_and_lookups_survive(stored: Session, server_place: Server) -
     assert [blob_key(n) for n in names] == sorted(blob_key(n) for n in names)
     # a lookup by a blind index (the user's name) finds the row under the new key
     open_as(server_place, "xavier").close()
+
+
+def test_the_cli_changes_a_password_and_disables_a_user_on_a_server(
+    stored: Session, server_place: Server
+) -> None:
+    """``custos --server URL user passwd/disable``, as an admin types them: the same commands
+    as on a local vault; refused in one line while another workstation has the vault open."""
+    other = open_as(server_place, "xavier")
+    try:
+        result = run_cli("user", "disable", "xavier", vault=server_place)
+        line = one_clear_line(result)
+        assert result.returncode == 6 and "another Custos process has the vault open" in line
+    finally:
+        other.close()
+    stored.close()
+    result = run_cli(
+        "user", "passwd", "xavier", vault=server_place, CUSTOS_NEW_PASSWORD=NEW_PASSWORD
+    )
+    assert result.returncode == 0, result.stderr
+    assert "vault key rotated" in result.stdout
+    open_as(server_place, "xavier", NEW_PASSWORD).close()
+    result = run_cli("user", "disable", "xavier", vault=server_place)
+    assert result.returncode == 0 and "xavier disabled; vault key rotated" in result.stdout
+    with pytest.raises(AuthenticationFailed):
+        open_as(server_place, "xavier", NEW_PASSWORD)
+    result = run_cli("verify", vault=server_place)
+    assert result.returncode == 0, result.stdout + result.stderr
