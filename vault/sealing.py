@@ -735,8 +735,8 @@ def reseal(
             for i, c in enumerate(written)
         ),
         arrays=sql.SQL(", ").join(
-            [sql.SQL("%s::" + _array_type(c)) for c in pk_columns]
-            + [sql.SQL("%s::bytea[]") for _ in written]
+            [sql.SQL("%b::" + _array_type(c)) for c in pk_columns]
+            + [sql.SQL("%b::bytea[]") for _ in written]
         ),
         names=sql.SQL(", ").join(
             sql.Identifier(n) for n in [*where_names, *(f"n{i}" for i in range(len(written)))]
