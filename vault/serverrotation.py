@@ -92,6 +92,9 @@ def rotate(
         kept = {purpose: session.subkey(purpose) for purpose in KEPT_SUBKEYS}
         try:
             with session.transaction() as db:
+                # a workstation that may not write is refused (and that recorded) now, under K:
+                # not after the records are under K'
+                session.claim_write(db, VAULT_ROTATED)
                 keep = enabled_slots(db)
                 previous = db.get(Meta, PREVIOUS_IDENTITIES)
                 earlier = previous.value if previous is not None else b""

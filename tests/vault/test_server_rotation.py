@@ -251,7 +251,7 @@ def test_refused_in_one_line_while_another_workstation_has_the_vault_open(
 
 
 _CHILD = r"""
-import json, os, signal, sys
+import json, os, signal, sys, time
 from collections.abc import Iterator
 from pathlib import Path
 sys.path[:0] = [sys.argv[1], sys.argv[1] + "/tests"]
@@ -271,7 +271,11 @@ def emit(event):
     global seen
     if isinstance(event, Progress) and event.message.startswith(stage):
         seen += 1
-        if seen > after:
+        if seen > after and sys.argv[4:] == ["pause"]:
+            if seen == after + 1:
+                print("pausing", flush=True)
+                time.sleep(4)
+        elif seen > after:
             print("killing at", event.done, event.total, flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
 
@@ -280,7 +284,7 @@ print("finished", flush=True)
 """
 
 
-def _killed_rotation(place: Server, stage: str, after: int) -> str:
+def _child_env(place: Server) -> dict[str, str]:
     given = {
         "url": place.url,
         "credentials": {
@@ -289,7 +293,11 @@ def _killed_rotation(place: Server, stage: str, after: int) -> str:
             "secret_key": place.credentials.secret_key,
         },
     }
-    env = {**os.environ, "ROTATION_PLACE": json.dumps(given)}
+    return {**os.environ, "ROTATION_PLACE": json.dumps(given)}
+
+
+def _killed_rotation(place: Server, stage: str, after: int) -> str:
+    env = _child_env(place)
     proc = subprocess.run(
         [sys.executable, "-c", _CHILD, str(ROOT), stage, str(after)],
         env=env,
@@ -454,3 +462,35 @@ def test_the_cli_changes_a_password_and_disables_a_user_on_a_server(
         open_as(server_place, "xavier", NEW_PASSWORD)
     result = run_cli("verify", vault=server_place)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_open_during_the_rotation_waits_and_then_opens_with_the_new_key(
+    stored: Session, server_place: Server
+) -> None:
+    """Another workstation unlocking while the rotation runs waits on the vault lock, then
+    reads the vault file under it: it opens with the new key, not the old file it might have
+    read before."""
+    old_key = stored.vault_key_for_rotation()
+    stored.close()
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(ROOT), "sealing the records", "1", "pause"],
+        env=_child_env(server_place),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "pausing"  # mid-transaction, vault held alone
+        session = open_as(server_place, "xavier")  # waits for the rotation
+        try:
+            assert session.vault_key_for_rotation() != old_key
+            assert read_all_evidence(session) == EVIDENCE
+        finally:
+            session.close()
+        out, err = child.communicate(timeout=300)
+        assert child.returncode == 0 and "finished" in out, err
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
