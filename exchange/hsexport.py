@@ -7,13 +7,16 @@ received from a partner keeps at least that partner's label and, received withou
 sharing, only goes back to that partner. A refusal is audited (``hashset.export_refused``) and
 nothing is written.
 
-Bundle: ``data/hashset/<name>.json`` is the set as VICS 2.0 JSON (``hashsets.vics_json``: one
+Bundle: ``data/hashset/<name>.json`` is the set as VICS 2.0 JSON (``hashsets.write_vics``: one
 media entry per digest, with its category), the one payload file; ``custos-bundle.json`` has
 ``kind: hashset`` and ``hashset`` (name, kind, source, format, label, counts, the entries
 digest, the payload path), so the receiver recomputes the digest over what it read and refuses
 any other; ``data/case.jsonld`` describes the file, its compilation and the transfer. With
 ``vics_out`` the same bytes are written beside the bundle (placed and removed with it), for a
-partner without Custos. Then one transaction records the bundle (``hashset.exported``).
+partner without Custos. The JSON is written once, as the entries are read, to a sealed spool in
+the vault's ``tmp/`` (``vault.tmpspool``: its size and digests are needed before the bag's
+files), then copied from it into the bag and beside it: memory stays bounded whatever the set's
+size. Then one transaction records the bundle (``hashset.exported``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import hashlib
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,11 +37,12 @@ from exchange.directory import AgreementInfo
 from exchange.hsimport import received
 from exchange.models import HashSetBundle
 from exchange.policy import covering_agreements, refuse_export
-from matching.hashsets import find_set, vics_json
+from matching.hashsets import find_set, write_vics
 from matching.models import HashSet
 from matching.tlp import DEFAULT, highest, parse_tlp
 from vault.jobs import CancelToken, Emit, Progress
 from vault.session import Session, now
+from vault.tmpspool import Spool
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,52 @@ class HashSetExportResult:
     entries: int
     label: str
     vics: Path | None
+
+
+@dataclass(frozen=True)
+class _Spooled:
+    """The set's VICS JSON written once to a sealed spool (``vault.tmpspool``), with its size
+    and digests: the bag's manifest and the tar header need them before the bytes are copied,
+    and a national set's JSON (gigabytes) is never held in memory."""
+
+    spool: Spool
+    at: tuple[int, int]
+    size: int
+    sha256: str
+    sha1: str
+    md5: str
+
+    def chunks(self) -> Iterator[bytes]:
+        return self.spool.read(*self.at)
+
+
+def _spooled_vics(session: Session, set_id: int, cancel: CancelToken, spool: Spool) -> _Spooled:
+    hashes = [hashlib.sha256(), hashlib.sha1(), hashlib.md5()]
+    start, plain = spool.size, spool.plain
+    pending: list[bytes] = []
+    held = 0
+
+    def flush() -> None:
+        nonlocal held
+        chunk = b"".join(pending)
+        for h in hashes:
+            h.update(chunk)
+        spool.write(chunk)
+        pending.clear()
+        held = 0
+
+    def write(part: bytes) -> None:
+        nonlocal held
+        pending.append(part)
+        held += len(part)
+        if held >= 1 << 20:
+            flush()
+
+    write_vics(session, set_id, cancel, write)
+    flush()
+    sha256, sha1, md5 = (h.hexdigest() for h in hashes)
+    at = (start, spool.size - start)
+    return _Spooled(spool, at, spool.plain - plain, sha256, sha1, md5)
 
 
 def _refusals(
@@ -121,20 +172,21 @@ class HashSetExportJob:
                 f"export of hash set {row.name} to {self.partner} refused",
             )
         emit(Progress(0, 1, "sets", f"reading {row.name}"))
-        data = vics_json(s, row.id, self.cancel)
         beside: list[tuple[Path, Path]] = []
         vics_tmp = None
         if self.vics_out is not None:
             vics_tmp = self.vics_out.with_name(f".{self.vics_out.name}.custos-partial")
             beside.append((vics_tmp, self.vics_out))
-        tag_sha = bagwriter.write_bundle(
-            self.target,
-            self.bundle_id,
-            who["recipient"] if self.encrypt else None,
-            lambda sink: self._write_bag(sink, vics_tmp, row, data, label, ag, who),
-            lambda sha: self._record(row, sha, label, ag),
-            beside,
-        )
+        with Spool(Path(s.folder) / "tmp") as spool:
+            data = _spooled_vics(s, row.id, self.cancel, spool)
+            tag_sha = bagwriter.write_bundle(
+                self.target,
+                self.bundle_id,
+                who["recipient"] if self.encrypt else None,
+                lambda sink: self._write_bag(sink, vics_tmp, row, data, label, ag, who),
+                lambda sha: self._record(row, sha, label, ag),
+                beside,
+            )
         emit(Progress(1, 1, "sets", row.name))
         entries = sum(json.loads(row.counts).values())
         return HashSetExportResult(
@@ -146,7 +198,7 @@ class HashSetExportJob:
         sink: bagfmt.Sink,
         vics_tmp: Path | None,
         row: HashSet,
-        data: bytes,
+        data: _Spooled,
         label: str,
         ag: AgreementInfo,
         who: dict[str, str],
@@ -155,16 +207,16 @@ class HashSetExportJob:
         if vics_tmp is not None:
             fd = os.open(vics_tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                for chunk in data.chunks():
+                    fh.write(chunk)
                 fh.flush()
                 os.fsync(fh.fileno())
         stem = bagfmt.portable_path(row.name).replace("/", "_").strip(". ") or f"set-{row.id}"
         rel = f"data/hashset/{stem}.json"
-        sink.write_bytes(rel, data)
-        sha256 = hashlib.sha256(data).hexdigest()
-        sha1, md5 = hashlib.sha1(data).hexdigest(), hashlib.md5(data).hexdigest()
+        sink.write_stream(rel, data.size, data.chunks())
+        sha256, sha1, md5, size = data.sha256, data.sha1, data.md5, data.size
         key, desc = f"hashset/{row.id}", f"{row.kind} hash set {row.name} (VICS JSON)"
-        files = [caseld.FileEntry(key, rel, len(data), sha256, sha1, md5, row.name, desc)]
+        files = [caseld.FileEntry(key, rel, size, sha256, sha1, md5, row.name, desc)]
         actions = [
             caseld.Action(key, "hash set imported", row.imported_by, row.imported_at, desc),
             caseld.Action(None, "transferred", s.user, created, self.bundle_id),
@@ -182,10 +234,10 @@ class HashSetExportJob:
             label=label,
             onward=ag.onward,
             manifest=manifest,
-            octets=len(data) + len(graph),
+            octets=size + len(graph),
         )
         item = {
-            "path": rel, "size": len(data), "sha256": sha256, "sha1": sha1, "md5": md5,
+            "path": rel, "size": size, "sha256": sha256, "sha1": sha1, "md5": md5,
             "tlp": label, "onward": ag.onward, "description": desc,
         }  # fmt: skip
         meta = bagwriter.bundle_meta(

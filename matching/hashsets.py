@@ -14,15 +14,17 @@ against it stay.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import heapq
 import json
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from matching import hashparse
@@ -33,11 +35,13 @@ from vault.errors import Cancelled, UserError
 from vault.jobs import CancelToken, Emit, Progress
 from vault.schema import quoted
 from vault.session import Session, now, requires
+from vault.tmpspool import Spool
 
 KINDS = ("known-good", "known-bad", "info")
 STATES = ("active", "disabled", "deleted")
 INSERT_ROWS = 50_000  # entries per INSERT; the cancel token is checked between them
 READ_ROWS = 50_000  # entries per database visit when reading a set back; released between
+SORT_ROWS = 500_000  # a server's entries sorted in memory at once (more: merged from a spool)
 ENTRIES_CHANGED = "entries changed (edited outside Custos)"
 
 
@@ -205,14 +209,34 @@ def _change(session: Session, name: str, state: str, action: str) -> HashSetInfo
         row.state, row.changed_by, row.changed_at = state, session.user, now()
         removed = 0
         if state == "deleted":
-            result = db.execute(delete(HashSetEntry).where(HashSetEntry.set_id == row.id))
-            removed = int(getattr(result, "rowcount", 0) or 0)
-            db.execute(delete(HashSetCategory).where(HashSetCategory.set_id == row.id))
+            removed = _delete_rows(db, HashSetEntry.__tablename__, row.id)
+            _delete_rows(db, HashSetCategory.__tablename__, row.id)
         details: dict[str, Any] = {"name": row.name, "was": before}
         if state == "deleted":
             details["entries_removed"] = removed
         session.audit(db, action, row, **details)
         return set_info(row)
+
+
+def _delete_rows(db: DbSession, table: str, set_id: int) -> int:
+    """Delete a set's rows of ``table`` (entries or categories) ``READ_ROWS`` at a time, in key
+    order, in the caller's transaction; how many. One ``DELETE ... WHERE set_id = ?`` would make
+    SQLite gather every key it deletes first, in memory (``temp_store=MEMORY``: ~50 bytes an
+    entry). Each page starts after the last one's key, so PostgreSQL's index scans never walk
+    the rows this transaction already deleted."""
+    conn, removed, last = db.connection(), 0, b""
+    bound = driver_sql(
+        conn, f"SELECT key FROM {table} WHERE set_id = ? AND key > ? ORDER BY key LIMIT 1 OFFSET ?"
+    )
+    while True:
+        upto = conn.exec_driver_sql(bound, (set_id, last, READ_ROWS - 1)).scalar()
+        where = "set_id = ? AND key > ?" + ("" if upto is None else " AND key <= ?")
+        params = (set_id, last) if upto is None else (set_id, last, upto)
+        sql = driver_sql(conn, f"DELETE FROM {table} WHERE {where}")
+        removed += conn.exec_driver_sql(sql, params).rowcount
+        if upto is None:
+            return removed
+        last = upto
 
 
 def disable_set(session: Session, name: str) -> HashSetInfo:
@@ -322,73 +346,131 @@ class EntryBatch:
 def entry_batches(
     session: Session, set_id: int, cancel: CancelToken
 ) -> Iterator[EntryBatch | None]:
-    """A stored set's entries, algorithm by algorithm (``ALGORITHMS`` order), ``READ_ROWS`` per
-    database visit with the vault released in between and ``cancel`` checked. Yields ``None``
-    once if a category row names no entry of the set (only an edit outside Custos makes one).
+    """A stored set's entries, algorithm by algorithm (``ALGORITHMS`` order), in digest order,
+    in batches of at most ``READ_ROWS``, read ``READ_ROWS`` per database visit (``stored_pages``:
+    keyset paging, the vault released in between, ``cancel`` checked). Yields ``None`` once if a
+    category row names no entry of the set (only an edit outside Custos makes one).
 
-    On a server the stored keys are sealed, so their order is not the digests' order: each
-    algorithm's entries are read whole, opened and sorted on the workstation, then yielded in
-    the same batches (memory: that algorithm's entries, as an import of the set took)."""
+    On a server the stored keys are sealed, so their order is not the digests' order: each page
+    is opened on the workstation and the algorithm's entries sorted in bounded memory
+    (``_sorted_batches``: runs of ``SORT_ROWS`` sorted in memory, more than one run merged from
+    a sealed spool in the vault's ``tmp/``)."""
     with session.db() as db:
         sealer = sealing.digest_sealer(db, ENTRY_KEY)
     for algorithm, (code, _) in hashparse.ALGORITHMS.items():
+        count = _count(session, HashSetEntry.__tablename__, set_id, code)
+        categorised = _count(session, HashSetCategory.__tablename__, set_id, code)
+        seen = [0]  # category rows met that name an entry
+        pages = _counted(stored_pages(session, set_id, code, cancel, bool(categorised)), seen)
+        if not count:
+            pages = iter(())
         if sealer is None:
-            yield from _algorithm_batches(session, set_id, algorithm, code, cancel)
+            yield from (_batch(algorithm, count, rows, categorised) for rows in pages)
         else:
-            yield from _opened_batches(session, set_id, algorithm, code, sealer, cancel)
+            opened = _opened_pages(pages, sealer)
+            for batch in _sorted_batches(session, algorithm, count, opened, categorised):
+                yield batch
+                cancel.check()  # the merge reads no page: cancel between its batches too
+        if seen[0] != categorised:
+            yield None
 
 
-def _algorithm_batches(
-    session: Session, set_id: int, algorithm: str, code: int, cancel: CancelToken
-) -> Iterator[EntryBatch | None]:
-    """One algorithm's entries as stored (a local vault: the keys' order is the digests')."""
-    count = _count(session, HashSetEntry.__tablename__, set_id, code)
-    categorised = _count(session, HashSetCategory.__tablename__, set_id, code)
-    seen = 0
-    for rows in _stored_rows(session, set_id, code, cancel) if count else ():
-        cats = None
-        if categorised:
-            cats = [hashparse.NO_CATEGORY if c is None else c for _, c in rows]
-            seen += sum(1 for _, c in rows if c is not None)
-        yield EntryBatch(algorithm, count, [k[1:] for k, _ in rows], cats)
-    if seen != categorised:
-        yield None
+def _counted(pages: Iterator[list[Any]], seen: list[int]) -> Iterator[list[Any]]:
+    """``pages`` as they are, counting in ``seen[0]`` the rows that have a category."""
+    for rows in pages:
+        if rows and len(rows[0]) > 1:
+            seen[0] += sum(1 for _, c in rows if c is not None)
+        yield rows
 
 
-def _opened_batches(
-    session: Session,
-    set_id: int,
-    algorithm: str,
-    code: int,
-    sealer: sealing.DigestSealer,
-    cancel: CancelToken,
-) -> Iterator[EntryBatch | None]:
-    """One algorithm's sealed entries, opened and sorted by digest, in ``READ_ROWS`` batches."""
+def _batch(algorithm: str, count: int, rows: list[Any], categorised: int) -> EntryBatch:
+    """A page of (key, category or None) rows in digest order as an ``EntryBatch``."""
+    cats = None
+    if categorised:
+        cats = [hashparse.NO_CATEGORY if c is None else c for _, c in rows]
+    return EntryBatch(algorithm, count, [r[0][1:] for r in rows], cats)
+
+
+def _opened_pages(pages: Iterator[list[Any]], sealer: sealing.DigestSealer) -> Iterator[list[Any]]:
+    """Pages of sealed rows with their keys opened (code byte + digest)."""
+    for rows in pages:
+        yield [(sealer.open(r[0]), *r[1:]) for r in rows]
+
+
+def _sorted_batches(
+    session: Session, algorithm: str, count: int, pages: Iterator[list[Any]], categorised: int
+) -> Iterator[EntryBatch]:
+    """One algorithm's opened entries (pages in any order) as batches in digest order, holding
+    at most ``SORT_ROWS`` entries: each run of ``SORT_ROWS`` is sorted in memory; when there is
+    more than one, each sorted run goes to a sealed spool (``vault.tmpspool``) and the runs are
+    merged from it. A record is the digest then its category (int32, little-endian; -1: none):
+    the digests are unique in a set, so records sort as their digests."""
     import numpy as np  # not at import: the vault opens without numpy
 
     width = hashparse.ALGORITHMS[algorithm][1]
-    categorised = _count(session, HashSetCategory.__tablename__, set_id, code)
-    keys: list[bytes] = []
-    cats: list[int] = []
-    seen = 0
-    for rows in _stored_rows(session, set_id, code, cancel):
-        keys += [sealer.open(k)[1:] for k, _ in rows]
-        if categorised:
-            cats += [hashparse.NO_CATEGORY if c is None else c for _, c in rows]
-            seen += sum(1 for _, c in rows if c is not None)
-    if keys:
-        values = np.frombuffer(b"".join(keys), dtype=f"S{width}")
+    size = width + 4
+    keys, cats = bytearray(), bytearray()
+
+    def sorted_run() -> bytes:
+        n = len(keys) // width
+        values = np.frombuffer(bytes(keys), dtype=f"S{width}")
         order = np.argsort(values, kind="stable")
-        ordered = values[order].tobytes()
-        categories = np.asarray(cats, dtype=np.int32)[order].tolist() if categorised else None
-        count = len(keys)
-        for start in range(0, count, READ_ROWS):
-            stop = min(start + READ_ROWS, count)
-            digests = [ordered[i : i + width] for i in range(start * width, stop * width, width)]
-            part = None if categories is None else categories[start:stop]
-            yield EntryBatch(algorithm, count, digests, part)
-    if seen != categorised:
-        yield None
+        records = np.empty((n, size), dtype=np.uint8)
+        records[:, :width] = np.frombuffer(values[order].tobytes(), np.uint8).reshape(n, width)
+        if categorised:
+            ordered = np.frombuffer(bytes(cats), "<i4")[order]
+        else:
+            ordered = np.full(n, hashparse.NO_CATEGORY, "<i4")
+        records[:, width:] = ordered.view(np.uint8).reshape(n, 4)
+        del keys[:], cats[:]
+        return records.tobytes()
+
+    with contextlib.ExitStack() as stack:
+        spool: Spool | None = None
+        runs: list[tuple[int, int]] = []
+        for rows in pages:
+            keys.extend(b"".join(r[0][1:] for r in rows))
+            if categorised:
+                cs = [hashparse.NO_CATEGORY if c is None else c for _, c in rows]
+                cats.extend(struct.pack(f"<{len(cs)}i", *cs))
+            if len(keys) >= SORT_ROWS * width:
+                if spool is None:
+                    spool = stack.enter_context(Spool(Path(session.folder) / "tmp"))
+                runs.append(spool.write(sorted_run()))
+        last = sorted_run() if keys else b""
+        if spool is None:
+            records: Iterator[bytes] = (last[i : i + size] for i in range(0, len(last), size))
+        else:
+            if last:
+                runs.append(spool.write(last))
+            records = heapq.merge(*(_records(spool.read(*run), size) for run in runs))
+        for part in _chunked(records, READ_ROWS):
+            digests = [r[:width] for r in part]
+            part_cats = None
+            if categorised:
+                part_cats = [int.from_bytes(r[width:], "little", signed=True) for r in part]
+            yield EntryBatch(algorithm, count, digests, part_cats)
+
+
+def _records(chunks: Iterator[bytes], size: int) -> Iterator[bytes]:
+    """Fixed-size records out of chunks that may split them."""
+    rest = b""
+    for chunk in chunks:
+        data = rest + chunk
+        cut = len(data) - len(data) % size
+        yield from (data[i : i + size] for i in range(0, cut, size))
+        rest = data[cut:]
+
+
+def _chunked(records: Iterator[bytes], n: int) -> Iterator[list[bytes]]:
+    part: list[bytes] = []
+    for r in records:
+        part.append(r)
+        if len(part) == n:
+            yield part
+            part = []
+    if part:
+        yield part
 
 
 def _count(session: Session, table: str, set_id: int, code: int) -> int:
@@ -405,32 +487,46 @@ def _count(session: Session, table: str, set_id: int, code: int) -> int:
         )
 
 
-def _stored_rows(
-    session: Session, set_id: int, code: int, cancel: CancelToken
+def stored_pages(
+    session: Session, set_id: int, code: int, cancel: CancelToken, categories: bool = True
 ) -> Iterator[list[Any]]:
-    """One algorithm's rows of (stored key, category or None) in stored-key order,
-    ``READ_ROWS`` per database visit (the vault released between them, ``cancel`` checked)."""
-    entries, categories = HashSetEntry.__tablename__, HashSetCategory.__tablename__
+    """One algorithm's entries of a set in stored-key order, keyset-paged: ``READ_ROWS`` rows
+    per database visit (``_page``: ``key > last ORDER BY key LIMIT``, no cursor held open, so it
+    works through any pooler), the vault released between visits and ``cancel`` checked. Rows
+    are (stored key, category or None) with ``categories``, else (stored key,). Verify, export
+    and the PDQ-set scan (``matching.pdqsets``) all read sets through it."""
     last, hi = bytes((code,)), bytes((code + 1,))
     while True:
-        with session.db() as db:
-            conn = db.connection()
-            rows = conn.exec_driver_sql(
-                driver_sql(
-                    conn,
-                    f"SELECT e.key, c.category FROM {entries} e LEFT JOIN {categories} c "
-                    "ON c.set_id = e.set_id AND c.key = e.key "
-                    "WHERE e.set_id = ? AND e.key > ? AND e.key < ? ORDER BY e.key LIMIT ?",
-                ),
-                (set_id, last, hi, READ_ROWS),
-            ).all()
+        rows = _page(session, set_id, last, hi, READ_ROWS, categories)
         if not rows:
             return
         last = rows[-1][0]
-        yield list(rows)
+        yield rows
         cancel.check()
         if len(rows) < READ_ROWS:
             return
+
+
+def _page(
+    session: Session, set_id: int, after: bytes, below: bytes, limit: int, categories: bool
+) -> list[Any]:
+    """One database visit of ``stored_pages``: the next ``limit`` rows after key ``after``."""
+    entries, cats = HashSetEntry.__tablename__, HashSetCategory.__tablename__
+    if categories:
+        query = (
+            f"SELECT e.key, c.category FROM {entries} e LEFT JOIN {cats} c "
+            "ON c.set_id = e.set_id AND c.key = e.key "
+            "WHERE e.set_id = ? AND e.key > ? AND e.key < ? ORDER BY e.key LIMIT ?"
+        )
+    else:
+        query = (
+            f"SELECT key FROM {entries} WHERE set_id = ? AND key > ? AND key < ? "
+            "ORDER BY key LIMIT ?"
+        )
+    with session.db() as db:
+        conn = db.connection()
+        rows = conn.exec_driver_sql(driver_sql(conn, query), (set_id, after, below, limit))
+        return list(rows.all())  # fetchall: iterating the result fetches row by row
 
 
 def stored_entries_digest(session: Session, set_id: int, cancel: CancelToken) -> str | None:
@@ -491,26 +587,38 @@ VICS_CONTEXT = (
 _VICS_KEYS = {"md5": "MD5", "sha1": "SHA1", "sha256": "SHA256", "pdq": "PDQ"}
 
 
-def vics_json(session: Session, set_id: int, cancel: CancelToken) -> bytes:
+def write_vics(
+    session: Session, set_id: int, cancel: CancelToken, write: Callable[[bytes], object]
+) -> None:
     """A stored set as VICS 2.0 JSON (``{"@odata.context": ...#Media, "value": [media]}``),
     one media entry per digest (a set keeps no link between a file's MD5 and its SHA-1), with
     its ``Category`` when it has one: what Griffeye, Project VIC tools and ``hashparse`` read.
-    Reading it back gives the same entries and so the same ``entries_digest``."""
-    parts = [b'{"@odata.context": ' + json.dumps(VICS_CONTEXT).encode() + b', "value": [']
+    Reading it back gives the same entries and so the same ``entries_digest``. Written to
+    ``write`` as it is read, one batch at a time (``entry_batches``: bounded memory on both
+    back ends, whatever the set's size)."""
+    write(b'{"@odata.context": ' + json.dumps(VICS_CONTEXT).encode() + b', "value": [')
     n = 0
     for batch in entry_batches(session, set_id, cancel):
         if batch is None:
             raise UserError("the set's stored entries are inconsistent; run 'custos verify'")
         key = _VICS_KEYS[batch.algorithm]
         cats = batch.categories or [hashparse.NO_CATEGORY] * len(batch.digests)
+        parts = []
         for digest, category in zip(batch.digests, cats, strict=True):
             n += 1
             media = {"MediaID": n, key: digest.hex().upper()}
             if category != hashparse.NO_CATEGORY:
                 media["Category"] = category
             parts.append((b"\n " if n == 1 else b",\n ") + json.dumps(media).encode())
-    parts.append(b"\n]}\n")
-    return b"".join(parts)
+        write(b"".join(parts))
+    write(b"\n]}\n")
+
+
+def vics_json(session: Session, set_id: int, cancel: CancelToken) -> bytes:
+    """``write_vics`` into memory (small sets, tests); exports stream with ``write_vics``."""
+    out = bytearray()
+    write_vics(session, set_id, cancel, out.extend)
+    return bytes(out)
 
 
 def find_set(db: DbSession, name: str) -> HashSet:

@@ -5,7 +5,8 @@ algorithm ``pdq`` (code 4, the hash's 32 bytes): imported from a list of PDQ has
 (``--format pdq``) or from VICS media with a ``PDQ`` field, shared and verified like any set.
 Those entries are never looked up exactly (``hashhits`` looks up file digests only): here each
 of the item's PDQ hashes of quality >= ``MIN_QUALITY`` is compared by Hamming distance with every
-PDQ entry of every active set (numpy popcount, ``READ_ROWS`` entries per database visit), and
+PDQ entry of every active set (numpy popcount, ``hashsets.READ_ROWS`` entries per database
+visit: ``hashsets.stored_pages``), and
 each set within ``distance`` is reported once, with its closest entry.
 """
 
@@ -17,12 +18,12 @@ from typing import Any
 import numpy as np
 
 from matching.hashparse import ALGORITHMS
-from matching.models import ENTRY_KEY, HashSet, HashSetCategory, HashSetEntry
+from matching.hashsets import stored_pages
+from matching.models import ENTRY_KEY, HashSet, HashSetCategory
 from vault import sealing
 from vault.backend import driver_sql
+from vault.jobs import CancelToken
 from vault.session import Session
-
-READ_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,10 @@ def closest_entries(
     session: Session, codes: np.ndarray, distance: int
 ) -> tuple[dict[tuple[int, int], tuple[int, bytes]], dict[int, tuple[str, str]]]:
     """For every (active set, query row) within ``distance``: (distance, key) of the set's
-    closest PDQ entry; and each active set's (name, kind). ``READ_ROWS`` entries per visit."""
+    closest PDQ entry; and each active set's (name, kind). Read page by page (``stored_pages``)."""
     if len(codes) == 0:
         return {}, {}
     code = ALGORITHMS["pdq"][0]
-    lo, hi = bytes((code,)), bytes((code + 1,))
     queries = np.ascontiguousarray(codes, np.uint8).reshape(-1, 32).view(np.uint64)
     with session.db() as db:
         sets = db.execute(
@@ -83,23 +83,8 @@ def closest_entries(
         ).all()
         sealer = sealing.digest_sealer(db, ENTRY_KEY)
     best: dict[tuple[int, int], tuple[int, bytes]] = {}  # the closest entry's stored key
-    entries = HashSetEntry.__tablename__
     for set_id, _, _ in sets:
-        last = lo
-        while True:
-            with session.db() as db:
-                conn = db.connection()
-                rows = conn.exec_driver_sql(
-                    driver_sql(
-                        conn,
-                        f"SELECT key FROM {entries} WHERE set_id = ? AND key > ? AND key < ? "
-                        "ORDER BY key LIMIT ?",
-                    ),
-                    (set_id, last, hi, READ_ROWS),
-                ).all()
-            if not rows:
-                break
-            last = rows[-1][0]
+        for rows in stored_pages(session, set_id, code, CancelToken(), categories=False):
             keys = [r[0] for r in rows]  # as stored (sealed on a server)
             plain = keys if sealer is None else [sealer.open(k) for k in keys]
             words = np.frombuffer(b"".join(k[1:] for k in plain), np.uint8).view(np.uint64)
@@ -110,8 +95,6 @@ def closest_entries(
                 had = best.get((set_id, qi))
                 if d[i] <= distance and (had is None or d[i] < had[0]):
                     best[(set_id, qi)] = (int(d[i]), keys[i])
-            if len(rows) < READ_ROWS:
-                break
     return best, {s_id: (name, kind) for s_id, name, kind in sets}
 
 

@@ -14,6 +14,7 @@ asks its ``Backend`` for:
 ``file_lock()``         excludes other processes while the vault file is read and rewritten
 ``load_config()``, ``save_config(config)``  the vault file (``vault.toml``'s content)
 ``pins_head``           whether each commit pins the audit head outside the database
+``pin_lock()``          what excludes other processes while that pin is rewritten
 ``announce(db, seq)``   inside a write transaction that appended entries up to ``seq``: tell
                         the other workstations (delivered only if it commits)
 ``listen()``, ``wait_for_change(stop, seconds)``  the live view's wake-up (``vault.changes``)
@@ -27,7 +28,8 @@ and the ``audit.head`` pin. Nothing wakes the live view: it looks four times a s
 through ``vault.server.postgres.connect``) for the records, an ``S3Store`` for the objects,
 PostgreSQL advisory locks in place of ``flock`` and of the file lock, ``pg_advisory_xact_lock``
 in place of ``BEGIN IMMEDIATE``, the vault file in the ``vault_file`` row, the working folder
-under the user's cache folder (one per server address). No head pin: see docs/SECURITY.md.
+under the user's cache folder (one per server address), where the workstation also pins the
+audit head it last saw (``Session.pin_folder``: the operator holds the database, not the desk).
 Each commit that appends audit entries sends ``NOTIFY custos, '<new head seq>'`` (a number
 only: nothing sealed leaves in it); the live view ``LISTEN``s on a connection of its own.
 """
@@ -103,6 +105,7 @@ class Backend(Protocol):
     def listen(self) -> None: ...
     def wait_for_change(self, stop: threading.Event, seconds: float) -> bool: ...
     def file_lock(self) -> contextlib.AbstractContextManager[None]: ...
+    def pin_lock(self) -> contextlib.AbstractContextManager[None]: ...
     def load_config(self) -> VaultConfig: ...
     def save_config(self, config: VaultConfig) -> None: ...
     def check_new(self) -> None: ...
@@ -312,6 +315,10 @@ class LocalBackend:
             yield
         finally:
             os.close(fd)
+
+    def pin_lock(self) -> contextlib.AbstractContextManager[None]:
+        """Excludes other processes while ``audit.head`` is read and rewritten."""
+        return self.file_lock()
 
     def load_config(self) -> VaultConfig:
         if not self.folder.exists():
@@ -527,7 +534,7 @@ class ServerBackend:
     """An agency server: PostgreSQL for the records, an S3 store for the objects."""
 
     local = False
-    pins_head = False
+    pins_head = True  # in this workstation's own folder (``Session.pin_folder``)
     notifies = True
 
     def __init__(self, server: Server) -> None:
@@ -712,6 +719,18 @@ class ServerBackend:
             yield
         finally:
             conn.close()  # releases the lock with the session
+
+    @contextlib.contextmanager
+    def pin_lock(self) -> Iterator[None]:
+        """Excludes this workstation's other processes while its ``audit.head`` for the server
+        is read and rewritten: a lock in its own folder (the pin is the workstation's, and
+        taking it costs no connection to the server)."""
+        fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
     def _read_file(self) -> str | None:
         import psycopg

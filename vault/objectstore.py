@@ -260,6 +260,8 @@ def s3_problem(label: str, exc: Exception) -> str:
         return f"{label}: the store's TLS certificate does not verify"
     if isinstance(exc, s3wire.S3Down):
         return f"{label}: no S3 store answers there (is it running?)"
+    if isinstance(exc, s3wire.S3Malformed):
+        return f"{label}: {exc}"
     if isinstance(exc, s3wire.S3Error):
         return _refusal(label, exc.code, exc.status)
     from botocore.exceptions import ClientError, EndpointConnectionError, SSLError

@@ -20,7 +20,14 @@ What it keeps of boto3's behaviour (as ``objectstore.s3_client`` configured it):
   complete, so readers never see half of one).
 
 Errors: ``S3Error`` (the store answered with an error: its code and HTTP status), ``S3Down``
-(no answer: connection refused, reset, timed out) and ``S3BadCertificate`` (TLS did not verify).
+(no answer: connection refused, reset, timed out), ``S3BadCertificate`` (TLS did not verify)
+and ``S3Malformed`` (an answer no honest store gives).
+
+The store is not trusted (SECURITY.md, the agency server's threat model): an answer is read up
+to ``MOST_ANSWER`` bytes (or the range asked for), whatever its Content-Length says; XML
+declaring a DOCTYPE (entities: billion laughs, external files) is refused before it is parsed;
+a listing that hands back a continuation token it gave before is refused (it would never end);
+redirects are never followed (``http.client`` does not), and are errors.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ ATTEMPTS = 3
 BLOCK = 1 << 20  # bytes a file body is sent in
 RETRY_STATUS = (500, 502, 503, 504)
 _NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+MOST_ANSWER = 16 << 20  # bytes of an answer read at most (a listing page is ~0.3 MiB)
 
 
 class S3Error(Exception):
@@ -65,6 +73,15 @@ class S3Down(Exception):
 
 class S3BadCertificate(S3Down):
     """The store's TLS certificate does not verify."""
+
+
+class S3Malformed(S3Error):
+    """The store's answer is one no honest store gives (too large, not the XML asked for, a
+    listing that never ends): its one line says what."""
+
+    def __init__(self, status: int, message: str) -> None:
+        Exception.__init__(self, message)
+        self.status, self.code = status, "MalformedResponse"
 
 
 class Response:
@@ -193,10 +210,12 @@ class S3Client:
         body: bytes | Path | tuple[Path, int, int] = b"",
         headers: dict[str, str] | None = None,
         stream: bool = False,
+        most: int = MOST_ANSWER,
     ) -> Response | http.client.HTTPResponse:
-        """One signed request, tried up to ``ATTEMPTS`` times; the answer read whole (or, with
-        ``stream``, the open response of a 200/206 to read from). ``body``: bytes, a file, or
-        (file, offset, length) for a part of one. Raises ``S3Error``/``S3Down``."""
+        """One signed request, tried up to ``ATTEMPTS`` times; the answer read whole, up to
+        ``most`` bytes (or, with ``stream``, the open response of a 200/206 to read from).
+        ``body``: bytes, a file, or (file, offset, length) for a part of one. Raises
+        ``S3Error``/``S3Down``; ``S3Malformed`` for an answer larger than ``most``."""
         query = query or {}
         path = f"{self._base}/{bucket}" + (f"/{key}" if key else "")
         payload = _payload_hash(body, self.tls)
@@ -223,7 +242,7 @@ class S3Client:
                         self._local.conn = None
                         response.custos_conn = conn  # type: ignore[attr-defined]
                         return response
-                    content = response.read()
+                    content = response.read(most + 1)  # never what Content-Length claims
             except ssl.SSLCertVerificationError as exc:
                 self._drop_connection()
                 raise S3BadCertificate(str(exc)) from None
@@ -233,6 +252,11 @@ class S3Client:
                     raise S3Down(f"{type(exc).__name__}: {exc}") from None
                 time.sleep(0.2 * attempt)
                 continue
+            if len(content) > most:
+                self._drop_connection()  # the rest of it stays unread
+                raise S3Malformed(
+                    response.status, f"the store's answer is larger than {_size(most)} (refused)"
+                )
             if response.status in RETRY_STATUS and attempt < ATTEMPTS:
                 time.sleep(0.2 * attempt)
                 continue
@@ -259,7 +283,11 @@ class S3Client:
 
     def get(self, bucket: str, key: str, offset: int = 0, size: int | None = None) -> bytes:
         headers = {} if size is None else {"Range": f"bytes={offset}-{offset + size - 1}"}
-        return self._whole("GET", bucket, key, headers=headers).body
+        most = MOST_ANSWER if size is None else max(size, MOST_ANSWER)
+        body = self._whole("GET", bucket, key, headers=headers, most=most).body
+        if size is not None and len(body) > size:
+            raise S3Malformed(206, f"the store answered {len(body)} bytes for a range of {size}")
+        return body
 
     def get_chunks(self, bucket: str, key: str, chunk: int) -> Iterator[bytes]:
         response = self.request("GET", bucket, key, stream=True)
@@ -326,11 +354,17 @@ class S3Client:
     def list_keys(self, bucket: str, prefix: str, page: int = 1000) -> Iterator[str]:
         """Every key under ``prefix``, ``page`` keys a request."""
         token = ""
+        given: set[str] = set()
         while True:
             query = {"list-type": "2", "prefix": prefix, "max-keys": str(page)}
             if token:
+                if token in given:
+                    raise S3Malformed(
+                        200, "the store's listing gave the same continuation token again"
+                    )
+                given.add(token)
                 query["continuation-token"] = token
-            root = ElementTree.fromstring(self._whole("GET", bucket, query=query).body)
+            root = _xml(self._whole("GET", bucket, query=query).body, "a listing")
             for contents in root.iter(_NS + "Contents"):
                 key = contents.findtext(_NS + "Key")
                 if key is not None:
@@ -379,19 +413,35 @@ def _body(
         yield blocks(), length
 
 
+def _size(count: int) -> str:
+    return f"{count >> 20} MiB" if count >= 1 << 20 else f"{count} bytes"
+
+
+def _xml(body: bytes, what: str) -> ElementTree.Element:
+    """The store's XML answer parsed; ``S3Malformed`` for one that is not XML, or that declares
+    a DOCTYPE (the only way to entities: expanded ones, billion laughs; external ones, which
+    ElementTree would not fetch but which no store sends)."""
+    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        raise S3Malformed(200, f"the store's answer is not {what} (it declares a DOCTYPE)")
+    try:
+        return ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        raise S3Malformed(200, f"the store's answer is not {what} (not XML)") from None
+
+
 def _text(xml: bytes, tag: str) -> str:
-    root = ElementTree.fromstring(xml)
+    root = _xml(xml, "an answer to an upload")
     found = root.findtext(_NS + tag) or root.findtext(tag)
     if not found:
-        raise S3Error(500, "MalformedResponse", f"no {tag} in the store's answer")
+        raise S3Malformed(500, f"no {tag} in the store's answer")
     return found
 
 
 def _error(answer: Response, method: str) -> S3Error:
     code, message = "", ""
     if answer.body and method != "HEAD":
-        with contextlib.suppress(ElementTree.ParseError):
-            root = ElementTree.fromstring(answer.body)
+        with contextlib.suppress(S3Malformed):
+            root = _xml(answer.body, "an error")
             code = root.findtext("Code") or root.findtext(_NS + "Code") or ""
             message = root.findtext("Message") or root.findtext(_NS + "Message") or ""
     if not code and answer.status == 404:

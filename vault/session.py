@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import os
 import threading
@@ -24,7 +25,15 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from vault import agefmt, keys, migrations, sealing, workstations
-from vault.audit import KEY_REFUSED, REFUSED, AuditLog, Refusal, advance_head_file, appended
+from vault.audit import (
+    KEY_REFUSED,
+    REFUSED,
+    AuditLog,
+    Refusal,
+    advance_head_file,
+    appended,
+    read_head_file,
+)
 from vault.backend import Backend, Lock, Server, connection_lost, open_backend
 from vault.backend import clean_tmp as _clean_tmp
 from vault.blobs import BlobStore
@@ -312,11 +321,37 @@ class Session:
             self.pin_head()
 
     def pin_head(self) -> None:
-        """Pin the audit head outside the database (``audit.head``), where the back end does
-        (a local vault; on a server the operator holds the database and any file alike)."""
+        """Pin the audit head outside the database (``audit.head``): in the vault's folder, or
+        on an agency server in this workstation's own folder (``pin_folder``), where the
+        server's operator cannot reach it. Only a head that extends the pinned one is pinned."""
         if self.backend.pins_head:
-            with self._file_lock(), self.db() as db:
-                advance_head_file(self.folder, db)
+            with self.backend.pin_lock(), self.db() as db:
+                advance_head_file(self.pin_folder, db)
+
+    def history_kept(self, db: DbSession) -> bool:
+        """False if the database's chain no longer holds the head this workstation pinned (cut
+        back, rolled back, restored from an older backup): its objects must not be taken for
+        orphans then (they are the evidence of the history this workstation saw), and verify
+        names the cut."""
+        pinned = read_head_file(self.pin_folder) if self.backend.pins_head else None
+        if pinned is None or pinned.seq <= 0:
+            return True
+        # The column alone (this runs before a schema upgrade too: see ``AuditEntry``).
+        return db.scalar(select(AuditEntry.hash).where(AuditEntry.seq == pinned.seq)) == (
+            pinned.hash
+        )
+
+    @property
+    def pin_folder(self) -> Path:
+        """Where ``audit.head`` is: the vault's folder; on an agency server, this workstation's
+        folder for this vault (per vault id: a vault made again at the same address starts with
+        no pin)."""
+        if self.backend.local:
+            return self.folder
+        name = hashlib.sha256(self.config.vault_id.encode()).hexdigest()[:32]
+        folder = self.folder / "heads" / name
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return folder
 
     @property
     def place(self) -> str:
@@ -334,7 +369,8 @@ class Session:
         # process has the vault open: blobs moved in by cancelled or failed jobs can go.
         if idle and self._lock.held and self._lock.try_exclusive():
             with contextlib.suppress(Exception), self.write_lock, self._dbs() as db:
-                self.blobs.settle(db)
+                if self.history_kept(db):
+                    self.blobs.settle(db)
         self.engine.dispose()
         with self._cached_lock:
             self._cached.clear()
@@ -845,7 +881,8 @@ def _catch_up(session: Session, lock: Lock, behind: bool) -> None:
         session.migrate()
     finish(session)
     with session.db() as db:
-        session.blobs.settle(db)
+        if session.history_kept(db):
+            session.blobs.settle(db)
     if not session.backend.local:
         from vault import serverrotation
 
@@ -875,6 +912,12 @@ def _session(
         behind = _schema_checked(session, lock)
         session._start()
         _catch_up(session, lock, behind)
+        if not backend.local:
+            # The head this workstation sees now is pinned on it, outside the operator's reach:
+            # a later verify names a chain cut back behind it (SECURITY.md, the server's threat
+            # model). Locally each commit pins it already.
+            with contextlib.suppress(OSError):
+                session.pin_head()
     except DatabaseError:
         session.close()
         raise VaultUnavailable(

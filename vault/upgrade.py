@@ -52,7 +52,7 @@ def finish(session: Session) -> None:
     if session.config.format >= FORMAT:
         return
     with contextlib.suppress(OSError), session._file_lock(), session.db() as db:
-        advance_head_file(session.folder, db)  # pin the upgrade's entry, as a transaction does
+        advance_head_file(session.pin_folder, db)  # pin the upgrade's entry, as a transaction does
     with session._config_file() as config:
         config.format = FORMAT
     with session.db() as db:

@@ -161,7 +161,7 @@ class VerifyJob:
                 batch, unsealable = _entries_after(db, last, limit)
                 if not batch and unsealable is None:
                     head = read_head(db)
-                    pinned = read_head_file(s.folder)
+                    pinned = read_head_file(s.pin_folder)
                     at = db.get(AuditEntry, pinned.seq) if pinned and pinned.seq > 0 else None
                     break
             size = 0

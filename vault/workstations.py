@@ -245,6 +245,28 @@ def check_writer(db: DbSession, name: str) -> None:
             name,
             f"workstations:{row.id}",
         )
+    revoked = _revocation_in_chain(db, row.id)
+    if revoked is not None:
+        # The row says "not revoked" but the signed chain says it was: the row was edited
+        # outside Custos (on a server ``revoked_at`` is plain: the operator needs no key).
+        raise Refusal(
+            f"workstation {name!r} was revoked (audit entry #{revoked}); its row was changed "
+            "outside Custos since, and its writes are still refused",
+            name,
+            f"workstations:{row.id}",
+        )
+
+
+def _revocation_in_chain(db: DbSession, row_id: int) -> int | None:
+    """The seq of the ``workstation.revoked`` entry of workstation row ``row_id``, if any (one
+    indexed lookup by target; the unsealed target re-checked)."""
+    target = f"workstations:{row_id}"
+    found = db.execute(
+        select(AuditEntry.seq, AuditEntry.target).where(
+            sealing.equals(db, AuditEntry.target, target), AuditEntry.action == REVOKED
+        )
+    ).all()
+    return next((seq for seq, got in found if got == target), None)
 
 
 # --- enrol, revoke, list (admin) ------------------------------------------------------------

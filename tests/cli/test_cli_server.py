@@ -92,9 +92,10 @@ def test_init_on_a_server_then_ingest_real_photos_list_export_audit_and_verify(
     assert f"checked {count} items in {count} blobs" in verified
     assert verified.rstrip().endswith(": OK")
     # the objects are in the server's bucket; this workstation keeps only its sign-in ledger
+    # and the audit head it last saw (its pin: a number and a hash, nothing sealed)
     assert len(list(trial_server.store_of(place).names("blobs"))) == count
     kept = {p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()}
-    assert kept <= {"signin.json", "lock"}
+    assert kept <= {"signin.json", "lock", "audit.head"}
 
 
 def test_init_on_a_server_enrols_this_machine_whose_own_login_then_works(
@@ -156,6 +157,16 @@ def test_init_on_a_server_that_holds_a_vault_is_one_line(
         ("http://127.0.0.1:1/custos", "must start with postgresql://"),
         ("postgresql://custos:pw@127.0.0.1:1/custos", "holds a password"),
         ("postgresql://custos@127.0.0.1:1/custos?s3=http://127.0.0.1:2/b", "sslrootcert"),
+        # red team: weaker TLS, plain http off this machine, a URL that is not one line
+        (
+            "postgresql://custos@127.0.0.1:1/custos?sslrootcert=/ca&s3=https://h/b&sslmode=disable",
+            "unknown parameter 'sslmode'",
+        ),
+        (
+            "postgresql://custos@db.example:1/custos?sslrootcert=/ca&s3=http://s3.example:2/b",
+            "plain http is allowed to this machine only",
+        ),
+        ("postgresql://custos@h\n\x1b[2J:1/c?sslrootcert=/ca&s3=https://h/b", "not a server URL"),
     ],
 )
 def test_a_hostile_server_url_is_one_line(url: str, says: str, tmp_path: Path) -> None:

@@ -224,12 +224,10 @@ def test_every_change_is_audited_and_the_head_is_pinned(
     assert [e.seq for e in entries] == list(range(1, 7))
     assert entries[3].target == f"items:{item_id}" and entries[3].actor == "alice"
     assert [e.action for e in list_audit(admin, action="custody.")] == actions[4:]
-    pinned = read_head_file(admin.folder)
-    if admin.backend.pins_head:
-        assert pinned == head(admin)
-        assert pinned is not None and (pinned.seq, pinned.hash) == (6, entries[-1].hash)
-    else:  # no pin on an agency server (SECURITY.md): none in its working folder either
-        assert pinned is None
+    # pinned in the vault's folder, or on a server in this workstation's own folder
+    pinned = read_head_file(admin.pin_folder)
+    assert pinned == head(admin)
+    assert pinned is not None and (pinned.seq, pinned.hash) == (6, entries[-1].hash)
     assert json.loads(json.dumps([e.as_dict() for e in entries]))  # JSON-ready
 
 

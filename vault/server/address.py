@@ -7,13 +7,15 @@
 names the PostgreSQL host, port, role and database, the CA file its certificate is checked
 against (``sslmode=verify-full``: the host name or IP must be in the certificate), and the S3
 endpoint with its bucket as the path (``https`` endpoints are TLS-verified; ``s3ca=FILE`` gives a
-CA file for them). Credentials are not in the URL and are not stored by the workstation: the
-PostgreSQL password comes from ``PGPASSWORD`` and the S3 key from ``AWS_ACCESS_KEY_ID`` /
+CA file for them; plain ``http`` only to this machine: a store elsewhere must be https).
+Credentials are not in the URL and are not stored by the workstation: the PostgreSQL password
+comes from ``PGPASSWORD`` and the S3 key from ``AWS_ACCESS_KEY_ID`` /
 ``AWS_SECRET_ACCESS_KEY``, else the command line asks for them.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -62,6 +64,17 @@ class Credentials:
     secret_key: str = field(repr=False)
 
 
+def _loopback(host: str) -> bool:
+    """``host`` is this machine (``localhost`` or a loopback address), where plain http shows
+    nothing to a network."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def parse(url: str) -> ServerAddress:
     """The address a ``--server`` value names; one ``UserError`` line for anything wrong."""
     bad = f"--server {url!r}"
@@ -99,7 +112,13 @@ def parse(url: str) -> ServerAddress:
         raise UserError(f"{bad}: needs s3=http(s)://HOST:PORT/BUCKET (the object store)")
     if s3_parts.username or s3_parts.password:
         raise UserError(f"{bad}: the s3 endpoint holds credentials; give them in AWS_* variables")
-    netloc = s3_parts.hostname if s3_port is None else f"{s3_parts.hostname}:{s3_port}"
+    if s3_parts.scheme == "http" and not _loopback(s3_parts.hostname):
+        raise UserError(
+            f"{bad}: the s3 endpoint must be https (with s3ca=CA-FILE if its certificate is not "
+            "from a CA the system trusts): plain http is allowed to this machine only"
+        )
+    host = f"[{s3_parts.hostname}]" if ":" in s3_parts.hostname else s3_parts.hostname
+    netloc = host if s3_port is None else f"{host}:{s3_port}"
     s3ca = query.get("s3ca", [""])[0] or None
     return ServerAddress(
         host=parts.hostname,

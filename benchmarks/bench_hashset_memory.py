@@ -1,0 +1,185 @@
+"""Peak memory of every path over a hash set's entries, local vault and agency server (issue 12).
+
+    uv run python benchmarks/bench_hashset_memory.py [--entries N] [--only local|server]
+
+One set of ``--entries`` random SHA-256 digests (default 2,000,000; a plain list made once in the
+data folder, default ``/tmp/custos-bench-hashsets``) is imported into a new local vault and into
+a new vault on a trial server (PostgreSQL 18 + pgbouncer over TLS, SeaweedFS; started on the same
+cores). Then each operation runs in a child process of its own (forked before any vault is
+opened), which prints its wall time and its peak RSS (``VmHWM``, reset once the vault is open:
+the sign-in's Argon2id peak is not the operation's) beside its anchor, the RSS of the same child
+right after it opened the vault (what the operation added is the difference):
+
+* ``import``: ``hashsets.ImportJob`` of the plain list;
+* ``list``: ``hashsets.list_sets`` (counts come from the set's row);
+* ``verify``: ``hashsets.check_entries`` (the matching layer's verify pass: every entry read back,
+  the entries digest recomputed);
+* ``export-vics``: ``hashsets.write_vics`` into a file (what ``hashset export`` puts in its
+  bundle and beside it);
+* ``delete``: ``hashsets.delete_set``.
+
+Wall anchor for scale: ``LC_ALL=C sort -u`` of the list (not a target). Not part of the test suite.
+``--tree DIR``: the children run the modules of that checkout (default: this one); given twice
+(``--tree /work/main --tree .``), each operation runs for each tree in turn, on a vault of each
+tree's own, so that before and after are measured under the same load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+PASSWORD = "bench-password-1"
+OPS = ("import", "list", "verify", "export-vics", "delete")
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _hwm() -> int:
+    """Peak RSS (``VmHWM``) since it was last reset."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM")
+
+
+def _op(place: Any, op: str, listing: Path, out: Path) -> tuple[float, int, int]:
+    """In the child: open the vault, note RSS, run ``op``, report wall and peak RSS."""
+    from matching import hashsets
+    from service.opener import unlock
+    from vault.jobs import CancelToken, ignore
+
+    session = unlock(place, "bench", PASSWORD)
+    try:
+        opened = _rss()
+        # the peak so far is the sign-in's key derivation (Argon2id): start the mark afresh
+        Path("/proc/self/clear_refs").write_text("5")
+        start = time.perf_counter()
+        if op == "import":
+            hashsets.ImportJob(session, listing, "bench", "known-bad", "plain", "bench").run(ignore)
+        elif op == "list":
+            assert hashsets.list_sets(session)[0].entries > 0
+        elif op == "verify":
+            assert not list(hashsets.check_entries(session, CancelToken()))
+        elif op == "export-vics":
+            with session.db() as db:
+                set_id = hashsets.find_set(db, "bench").id
+            if hasattr(hashsets, "write_vics"):
+                with out.open("wb") as fh:
+                    hashsets.write_vics(session, set_id, CancelToken(), fh.write)
+            else:  # a tree before streaming export
+                out.write_bytes(hashsets.vics_json(session, set_id, CancelToken()))
+        elif op == "delete":
+            hashsets.delete_set(session, "bench")
+        took = time.perf_counter() - start
+    finally:
+        session.close()
+    peak = _hwm()
+    return took, opened, peak
+
+
+def run_op(place: Any, op: str, listing: Path, out: Path, tree: Path) -> tuple[float, int, int]:
+    """``op`` in a new Python process (its peak RSS its own), on the modules of ``tree``."""
+    brief = out.with_suffix(".pickle")
+    brief.write_bytes(pickle.dumps((place, op, listing, out)))
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", str(brief), "--tree", str(tree)],
+        check=True,
+        stdout=subprocess.PIPE,
+    )
+    brief.unlink()
+    result: tuple[float, int, int] = pickle.loads(done.stdout)
+    return result
+
+
+def measure(name: str, places: list[Any], listing: Path, out: Path, trees: list[Path]) -> None:
+    """Each operation for each tree in turn (a vault of its own per tree), so that the trees'
+    figures of one operation are taken under the same load."""
+    from bench_vault import log
+
+    from service.opener import init_vault
+
+    for place in places:
+        session, _ = init_vault(place, "bench", PASSWORD)
+        session.close()
+    for op in OPS:
+        for place, tree in zip(places, trees, strict=True):
+            took, opened, peak = run_op(place, op, listing, out, tree)
+            mib = 2**20
+            log(
+                f"  {name:6} {tree.name[:12]:12} {op:12} wall {took:7.2f} s  "
+                f"peak RSS {peak / mib:5.0f} MiB (after opening {opened / mib:4.0f} MiB, "
+                f"added {(peak - opened) / mib:5.0f} MiB)  load {os.getloadavg()[0]:.1f}"
+            )
+    out.unlink(missing_ok=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--entries", type=int, default=2_000_000)
+    parser.add_argument("--data", type=Path, default=Path("/tmp/custos-bench-hashsets"))
+    parser.add_argument("--only", choices=("local", "server"))
+    here = Path(__file__).resolve().parent.parent
+    parser.add_argument("--tree", type=Path, action="append", help="repeat to compare trees")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    trees: list[Path] = args.tree or [here]
+    sys.path.insert(0, str(trees[0]))
+    if args.child:
+        sys.stdout.buffer.write(pickle.dumps(_op(*pickle.loads(args.child.read_bytes()))))
+        return
+    sys.path.insert(1, str(Path(__file__).resolve().parent))
+    from bench_hashsets import digest_list
+    from bench_vault import Scratch, log
+
+    args.data.mkdir(parents=True, exist_ok=True)
+    listing = args.data / f"sha256-{args.entries}.txt"
+    digest_list(listing, args.entries)
+    scratch = Scratch(args.data / f"scratch-memory-{os.getpid()}")
+    os.environ["CUSTOS_CACHE_DIR"] = str(scratch.new("cache"))
+    out = scratch.root / "export.json"
+    log(f"trees {', '.join(map(str, trees))}; {args.entries:,} SHA-256 entries")
+    start = time.perf_counter()
+    subprocess.run(
+        ["sort", "-u", "-o", "/dev/null", str(listing)],
+        check=True,
+        env={**os.environ, "LC_ALL": "C"},
+    )
+    log(f"  anchor: sort -u of the list {time.perf_counter() - start:.2f} s")
+    try:
+        if args.only != "server":
+            places = [scratch.new("local") / "vault" for _ in trees]
+            measure("local", places, listing, out, trees)
+        if args.only != "local":
+            sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+            from serverkit import TrialServer
+
+            from vault.server import trial
+            from vault.server.base import free_port_base
+
+            folder = Path(tempfile.mkdtemp(prefix="hsm-")) / "s"  # short: it names the CA
+            folder.parent.chmod(0o755)  # PostgreSQL's own user passes through it
+            connection, _ = trial.up(folder, free_port_base())
+            try:
+                server = TrialServer(folder, connection)
+                measure("server", [server.new_place() for _ in trees], listing, out, trees)
+            finally:
+                trial.down(folder)
+                shutil.rmtree(folder.parent, ignore_errors=True)
+    finally:
+        shutil.rmtree(scratch.root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

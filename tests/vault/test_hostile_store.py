@@ -1,0 +1,239 @@
+"""A hostile S3 store and a hostile ``--server`` URL (issue 12, red team; SECURITY.md "The agency
+server's threat model").
+
+The store is a real HTTP server of the test's own on loopback answering what an operator who
+controls the object store (or someone in its place) could: bodies of gigabytes or a lying
+Content-Length, XML with a DOCTYPE (billion laughs, external entities), garbage where a listing
+should be, a listing that never ends, a redirect to another host. ``vault.objectstore.S3Store``
+must answer each with one line (``StoreUnavailable``), never a traceback, and never read more
+than it needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from vault.errors import UserError
+from vault.objectstore import S3Store, StoreUnavailable
+from vault.server.address import Credentials, S3Endpoint, parse
+
+MiB = 1 << 20
+LISTING = '<?xml version="1.0" encoding="UTF-8"?>\n'
+
+
+class Hostile:
+    """What the store answers: ``answer(handler)`` writes the whole response; ``sent`` counts
+    body bytes the store managed to push, ``requests`` the requests it saw."""
+
+    def __init__(self, answer: Callable[[BaseHTTPRequestHandler, Hostile], None]) -> None:
+        self.answer = answer
+        self.sent = 0
+        self.requests = 0
+
+
+@pytest.fixture()
+def hostile() -> Iterator[Callable[[Callable[..., None]], tuple[S3Store, Hostile]]]:
+    servers: list[ThreadingHTTPServer] = []
+    stores: list[S3Store] = []
+
+    def start(answer: Callable[..., None]) -> tuple[S3Store, Hostile]:
+        state = Hostile(answer)
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+            def _any(self) -> None:
+                state.requests += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                with contextlib.suppress(OSError):  # the client hung up, as a careful one does
+                    state.answer(self, state)
+
+            do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = _any
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        endpoint = S3Endpoint(f"http://127.0.0.1:{server.server_address[1]}", "custos")
+        store = S3Store(endpoint, Credentials("pw", "key", "secret"))
+        stores.append(store)
+        return store, state
+
+    yield start
+    for store in stores:
+        store.close()
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def _endless(handler: BaseHTTPRequestHandler, state: Hostile, status: int) -> None:
+    """A body that claims a terabyte and keeps coming (the store stops at 256 MiB)."""
+    handler.send_response(status)
+    handler.send_header("Content-Length", str(1 << 40))
+    handler.send_header("Content-Type", "application/xml")
+    handler.end_headers()
+    block = b"<" + b"x" * (MiB - 1)
+    while state.sent < 256 * MiB:
+        handler.wfile.write(block)
+        state.sent += len(block)
+
+
+def _one_line(exc: BaseException) -> str:
+    said = str(exc)
+    assert "\n" not in said and "Traceback" not in said, said
+    return said
+
+
+@pytest.mark.parametrize("status", [500, 403, 200])
+def test_a_body_of_gigabytes_is_not_read_whole(hostile: Callable, status: int) -> None:
+    """An error (or a listing) body that never ends, with a Content-Length of a terabyte: the
+    workstation reads a bounded amount, says so in one line, and goes on."""
+    store, state = hostile(lambda h, s: _endless(h, s, status))
+    with pytest.raises(StoreUnavailable) as refused:
+        list(store.names("blobs"))
+    said = _one_line(refused.value)
+    assert "answer is larger than" in said, said
+    # each attempt read at most the bound (plus what the two sockets buffer: loopback buffers
+    # grow to several MiB each), never the whole stream (256 MiB)
+    assert state.requests == 1
+    assert state.sent <= 64 * MiB, state.sent
+
+
+def _listing(body: str, status: int = 200) -> Callable[..., None]:
+    def answer(handler: BaseHTTPRequestHandler, state: Hostile) -> None:
+        data = body.encode()
+        handler.send_response(status)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    return answer
+
+
+LAUGHS = (
+    LISTING
+    + '<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(
+        f'<!ENTITY lol{n} "{("&lol" + str(n - 1) + ";") * 10 if n > 1 else "&lol;" * 10}">'
+        for n in range(1, 10)
+    )
+    + "]><ListBucketResult><Contents><Key>&lol9;</Key></Contents></ListBucketResult>"
+)
+EXTERNAL = (
+    LISTING + '<!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+    '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+    "<Contents><Key>&e;</Key></Contents></ListBucketResult>"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [LAUGHS, EXTERNAL, "not xml at all", "<ListBucketResult><Contents>"],
+    ids=["billion-laughs", "external-entity", "garbage", "truncated"],
+)
+def test_a_hostile_listing_is_one_line(hostile: Callable, body: str) -> None:
+    store, _ = hostile(_listing(body))
+    with pytest.raises(StoreUnavailable) as refused:
+        list(store.names("blobs"))
+    said = _one_line(refused.value)
+    assert "root:" not in said  # nothing of a local file reaches the line
+    assert "the store's answer is not a listing" in said, said
+
+
+def test_a_listing_that_never_ends_is_one_line(hostile: Callable) -> None:
+    """A store that says "truncated, continue with token T" with the same token forever."""
+    page = (
+        LISTING + '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        "<IsTruncated>true</IsTruncated><NextContinuationToken>again</NextContinuationToken>"
+        "<Contents><Key>blobs/ab/abababababababababab</Key></Contents></ListBucketResult>"
+    )
+
+    def answer(handler: BaseHTTPRequestHandler, state: Hostile) -> None:
+        if state.requests > 50:  # main loops for ever: stop it here, with an error
+            _listing("", 500)(handler, state)
+        else:
+            _listing(page)(handler, state)
+
+    store, state = hostile(answer)
+    with pytest.raises(StoreUnavailable) as refused:
+        list(store.names("blobs"))
+    assert "the same continuation token" in _one_line(refused.value)
+    assert state.requests <= 3
+
+
+def test_hostile_keys_in_a_listing_never_reach_the_vault(hostile: Callable) -> None:
+    good = "blobs/ab/abababababababababab"
+    keys = ["../../etc/passwd", "/etc/shadow", "blobs/../../x", "blobs/ab/" + "a" * 70, good]
+    body = (
+        LISTING
+        + '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        + "".join(f"<Contents><Key>{k}</Key></Contents>" for k in keys)
+        + "</ListBucketResult>"
+    )
+    store, _ = hostile(_listing(body))
+    assert list(store.names("blobs")) == [good]
+
+
+def test_a_redirect_to_another_host_is_not_followed(hostile: Callable) -> None:
+    other, elsewhere = hostile(_listing("<ListBucketResult/>"))
+
+    def answer(handler: BaseHTTPRequestHandler, state: Hostile) -> None:
+        handler.send_response(307)
+        handler.send_header("Location", f"http://127.0.0.2:{other._wire.port}/custos")
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    store, _ = hostile(answer)
+    with pytest.raises(StoreUnavailable) as refused:
+        list(store.names("blobs"))
+    _one_line(refused.value)
+    assert elsewhere.requests == 0
+
+
+@pytest.mark.parametrize(
+    "s3",
+    [
+        "http://s3.agency.example:8333/custos",
+        "http://10.0.0.5:8333/custos",
+        "http://[2001:db8::1]:8333/custos",
+    ],
+)
+def test_plain_http_to_a_store_off_this_machine_is_refused(s3: str) -> None:
+    """Objects are age files, but over plain http the answers are not authenticated and the
+    requests show every key and size to the network: only a store on this machine may be
+    reached without TLS."""
+    url = f"postgresql://custos@db.agency.example:6432/custos?sslrootcert=/ca.pem&s3={s3}"
+    with pytest.raises(UserError) as refused:
+        parse(url)
+    assert str(refused.value).endswith(
+        "the s3 endpoint must be https (with s3ca=CA-FILE if its certificate is not from a "
+        "CA the system trusts): plain http is allowed to this machine only"
+    )
+
+
+@pytest.mark.parametrize(
+    "s3", ["http://127.0.0.1:8333/custos", "http://localhost:8333/custos", "http://[::1]:8333/c"]
+)
+def test_plain_http_to_a_store_on_this_machine_is_allowed(s3: str) -> None:
+    url = f"postgresql://custos@127.0.0.1:6432/custos?sslrootcert=/ca.pem&s3={s3}"
+    assert not parse(url).s3.tls
+
+
+@pytest.mark.parametrize(
+    "query", ["sslmode=disable", "sslmode=require", "sslcert=/x", "host=/tmp", "options=-c%20x"]
+)
+def test_a_url_asking_for_weaker_tls_is_refused(query: str) -> None:
+    url = f"postgresql://custos@db:6432/custos?sslrootcert=/ca.pem&s3=https://s3/c&{query}"
+    with pytest.raises(UserError, match="unknown parameter"):
+        parse(url)
