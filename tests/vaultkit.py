@@ -372,3 +372,30 @@ def ingest_without_pdq(session: Session) -> Iterator[Session]:
         yield session
     finally:
         session.schema = schema
+
+
+def key_from_vault_file(text: str, name: str, password: str) -> bytes:
+    """What an insider computes offline from a vault file they kept (``vault.toml``, or the
+    server's ``vault_file`` row): the vault key their slot in it opens."""
+    from vault import keys
+    from vault.config import VaultConfig
+
+    config = VaultConfig.parse(text, "kept", "kept")
+    user_key = keys.password_key(password, name, config.salt, config.kdf)
+    slot = keys.slot_id(user_key)
+    parsed = keys.Slot.decode(config.slots[slot])
+    assert parsed is not None
+    opened = parsed.open(user_key, slot, config.vault_id)
+    assert opened is not None
+    return opened[1]
+
+
+def read_all_evidence(session: Session) -> int:
+    """Read every stored object back, its hash checked; returns how many."""
+    from vault.models import Blob
+
+    with session.db() as db:
+        rows = list(db.scalars(select(Blob)))
+    for row in rows:
+        session.blobs.read_verified(row.name, row.sha256, row.name)
+    return len(rows)

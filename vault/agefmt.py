@@ -179,6 +179,23 @@ def read_file_key(src: BinaryIO, identities: Identities) -> bytes:
     return _parse_header(src, identities)
 
 
+def key_to_rewrap(src: BinaryIO, current: Identity, older: Identities) -> bytes | None:
+    """For a vault-key rotation's re-wrap: the file key of an age file whose header is for one
+    of the ``older`` identities (``src`` left at the payload nonce); None when it is for
+    ``current`` already, or for no identity we hold (a damaged file stays as it is, for verify
+    to name)."""
+    try:
+        read_file_key(src, current)
+        return None
+    except AgeError:
+        pass
+    src.seek(0)
+    try:
+        return read_file_key(src, older)
+    except AgeError:
+        return None
+
+
 class Encryptor:
     """Encrypts a stream to recipients; feed plaintext with ``write``, then ``close``.
 

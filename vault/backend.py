@@ -468,6 +468,11 @@ class ServerLock:
     def release(self) -> None:
         if self._conn is not None:
             with contextlib.suppress(Exception):
+                # now, not when pgbouncer gets round to resetting the pooled server connection
+                # after the close (a rotation right after another workstation closed would
+                # still find the vault held)
+                self._conn.execute("SELECT pg_advisory_unlock_all()")
+            with contextlib.suppress(Exception):
                 self._conn.close()  # ends the session: its advisory locks go with it
             self._conn = None
             self.exclusive = False

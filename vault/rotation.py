@@ -26,6 +26,9 @@ so an old ``vault.toml`` plus an old password opens nothing current). With the v
 
 The next unlock or recover that finds the marker compares its recipient with ``vault.toml``'s:
 the same, and the rotation is finished (steps 5); else it is rolled back.
+
+On an agency server the same calls rotate by ``vault.serverrotation`` (one PostgreSQL
+transaction re-seals every sealed value; the objects are re-wrapped after it).
 """
 
 from __future__ import annotations
@@ -56,9 +59,11 @@ from vault.jobs import CancelToken, Emit, Progress, ignore
 from vault.models import Meta, User
 from vault.session import (
     BLOB_NAME_KEY,
+    KEPT_SUBKEYS,
     PREVIOUS_IDENTITIES,
     VAULT_FILE_KEY,
     Session,
+    kept_meta,
     requires,
 )
 
@@ -137,26 +142,21 @@ def rotate_vault_key(
 def check_alone(session: Session) -> None:
     """``VaultUnavailable`` unless this process is the only one with the vault open (a face
     checks before asking for anything; ``rotate`` checks again, holding the lock)."""
-    _local_only(session)
     if not session.hold_alone():
-        raise _in_use(session.folder)
+        raise _in_use(session)
     session.share_lock()
 
 
-def _local_only(session: Session) -> None:
-    """Re-keying is SQLCipher's ``PRAGMA rekey`` and a re-wrap of files in the vault folder:
-    refused, in one line, on an agency server (not built there yet)."""
+def _in_use(session: Session) -> VaultUnavailable:
     if not session.backend.local:
-        raise UserError(
-            f"{session.backend.label}: rotating the vault key of an agency server is not "
-            "possible yet"
+        return VaultUnavailable(
+            f"{session.backend.label}: another Custos process has the vault open (on this or "
+            "another workstation); close it first (rotating the vault key needs the vault to "
+            "itself)"
         )
-
-
-def _in_use(folder: Path) -> VaultUnavailable:
     return VaultUnavailable(
-        f"{folder}: another Custos process has the vault open; close it first (rotating the "
-        "vault key needs the vault to itself)"
+        f"{session.folder}: another Custos process has the vault open; close it first (rotating "
+        "the vault key needs the vault to itself)"
     )
 
 
@@ -168,19 +168,31 @@ def rotate(
     trigger: str = "request",
     name: str = "",
 ) -> VaultRotation:
-    """Rotate the vault key (callers check permissions: see ``VaultRotationJob``)."""
-    _local_only(session)
+    """Rotate the vault key (callers check permissions: see ``VaultRotationJob``); on an agency
+    server by ``vault.serverrotation``."""
     reason = " ".join(reason.split())
     if not reason:
         raise UserError("say why the vault key is rotated (--reason TEXT)")
     token = cancel or CancelToken()
     with session.write_lock:
         if not session.hold_alone():
-            raise _in_use(session.folder)
+            raise _in_use(session)
         try:
+            if not session.backend.local:
+                return _rotate_server(session, reason, emit, token, trigger, name)
             return _rotate(session, reason, emit, token, trigger, name)
         finally:
             session.share_lock()
+
+
+def _rotate_server(
+    session: Session, reason: str, emit: Emit, cancel: CancelToken, trigger: str, name: str
+) -> VaultRotation:
+    from vault import serverrotation
+
+    done, rewrapped = serverrotation.rotate(session, reason, emit, cancel, trigger, name)
+    session.after_rotation()
+    return VaultRotation(done.old_recipient, done.new_recipient, done.slots, rewrapped)
 
 
 def _rotate(
@@ -191,7 +203,6 @@ def _rotate(
     old_identity, new_identity = keys.vault_identity(old_key), keys.vault_identity(new_key)
     config = VaultConfig.load(folder)
     session._check_file(config)
-    recovery = agefmt.Recipient.parse(config.recovery_recipient)
     new_recipient = str(new_identity.recipient)
     total = len(_stored_files(session.blobs)) + 1
     emit(Progress(0, total, "items", "re-keying the database"))
@@ -205,44 +216,21 @@ def _rotate(
     try:
         cancel.check()
         with session.db() as db:
-            keep = set(
-                db.scalars(
-                    select(User.slot).where(User.disabled.is_(False), User.slot.is_not(None))
-                )
-            )
+            keep = enabled_slots(db)
             previous = db.get(Meta, PREVIOUS_IDENTITIES)
-        slots = {}
-        for slot_id, raw in config.slots.items():
-            slot = keys.Slot.decode(raw)
-            if slot_id in keep and slot is not None:
-                slots[slot_id] = slot.resealed(new_key).encode()
-        details = {
-            "reason": reason,
-            "trigger": trigger,
-            "old_recipient": config.vault_recipient,
-            "new_recipient": new_recipient,
-            "slots": len(slots),
-        }
-        if name:
-            details["name"] = name
+        new_config = new_vault_file(config, keep, new_key)
+        details = rotation_details(reason, trigger, name, config, new_config)
         _export_database(
             session,
             new_key,
             {
                 BLOB_NAME_KEY: session.blobs.name_key,
                 PREVIOUS_IDENTITIES: (previous.value if previous else b"") + old_identity.secret,
+                **{kept_meta(p): session.subkey(p) for p in KEPT_SUBKEYS},
             },
             details,
         )
         cancel.check()
-        new_config = dataclasses.replace(
-            config,
-            vault_recipient=new_recipient,
-            recovery_wrapped_key=agefmt.encrypt_bytes(new_key, [recovery]),
-            slots=slots,
-            auth={},
-        )
-        new_config.seal(keys.subkey(new_key, VAULT_FILE_KEY))
         new_config.save(folder, NEW_CONFIG)
         cancel.check()
     except BaseException:
@@ -255,7 +243,50 @@ def _rotate(
     session._use_vault_key(new_key, new_config)
     blobs = finish(session, new_key, emit, total)
     session.after_rotation()
-    return VaultRotation(config.vault_recipient, new_recipient, len(slots), blobs)
+    return VaultRotation(config.vault_recipient, new_recipient, len(new_config.slots), blobs)
+
+
+def new_vault_file(config: VaultConfig, keep: set[str], new_key: bytes) -> VaultConfig:
+    """The vault file under ``new_key``: its recipient, the recovery copy of the new key, the
+    slots of ``keep`` (the enabled users') resealed to it (their passwords unchanged), MACs."""
+    slots = {}
+    for slot_id, raw in config.slots.items():
+        slot = keys.Slot.decode(raw)
+        if slot_id in keep and slot is not None:
+            slots[slot_id] = slot.resealed(new_key).encode()
+    recovery = agefmt.Recipient.parse(config.recovery_recipient)
+    new_config = dataclasses.replace(
+        config,
+        vault_recipient=str(keys.vault_identity(new_key).recipient),
+        recovery_wrapped_key=agefmt.encrypt_bytes(new_key, [recovery]),
+        slots=slots,
+        auth={},
+    )
+    new_config.seal(keys.subkey(new_key, VAULT_FILE_KEY))
+    return new_config
+
+
+def rotation_details(
+    reason: str, trigger: str, name: str, old: VaultConfig, new: VaultConfig
+) -> dict[str, Any]:
+    """The ``keys.vault_rotated`` entry's details."""
+    details: dict[str, Any] = {
+        "reason": reason,
+        "trigger": trigger,
+        "old_recipient": old.vault_recipient,
+        "new_recipient": new.vault_recipient,
+        "slots": len(new.slots),
+    }
+    if name:
+        details["name"] = name
+    return details
+
+
+def enabled_slots(db: Any) -> set[str]:
+    """The slots of the users who are not disabled (a rotation reseals those only)."""
+    return set(
+        db.scalars(select(User.slot).where(User.disabled.is_(False), User.slot.is_not(None)))
+    )
 
 
 def _export_database(
@@ -406,15 +437,8 @@ def _rewrapped(
     payload bytes; None when its header is already the current key's (or opens with no key we
     hold: a damaged blob stays as it is, for verify to name)."""
     with open(path, "rb") as fh:
-        try:
-            agefmt.read_file_key(fh, current)
-            return None
-        except agefmt.AgeError:
-            pass
-        fh.seek(0)
-        try:
-            file_key = agefmt.read_file_key(fh, older)
-        except agefmt.AgeError:
+        file_key = agefmt.key_to_rewrap(fh, current, older)
+        if file_key is None:
             return None
         offset = fh.tell()
         size = os.fstat(fh.fileno()).st_size

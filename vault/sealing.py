@@ -639,3 +639,158 @@ def among(db: Bind, column: Any, values: Iterable[str]) -> ColumnElement[bool]:
         return result
     index, label = _index_of(column)
     return index.in_([sealer.blind(label, v) for v in values])
+
+
+# -- a new vault key: every sealed value sealed again (vault.serverrotation) -------------------
+
+
+@dataclass(frozen=True)
+class _Resealed:
+    """One table's share of a re-seal: what its rows are read by and what is written back."""
+
+    table: Table
+    keys: tuple[str, ...]  # the primary key's column names (the WHERE of the UPDATE)
+    row_key: str  # the column whose text is a sealed value's row key ("" if none)
+    sealed: tuple[tuple[str, str, str | None], ...]  # (column, label, its blind-index column)
+    digests: tuple[tuple[str, str], ...]  # (column, label) of ``SealedDigest`` columns
+
+
+def resealed_tables(tables: Iterable[Table]) -> list[_Resealed]:
+    """Every table of ``tables`` holding values sealed under the vault key, as the registry
+    (``name_columns``) and the column types say: nothing is listed by hand, so a table a later
+    revision seals is re-sealed by a rotation without a change here."""
+    out = []
+    for table in tables:
+        plan = name_columns(table)
+        digests = tuple(
+            (c.name, c.type.label) for c in table.columns if isinstance(c.type, SealedDigest)
+        )
+        if not plan.sealed and not digests:
+            continue
+        blind = {key: index for key, index in plan.blind}
+        sealed = tuple(
+            (
+                table.c[key].name,
+                f"{plan.table}.{key}",
+                table.c[blind[key]].name if key in blind else None,
+            )
+            for key in plan.sealed
+        )
+        row_key = table.c[plan.pk].name if plan.sealed else ""
+        keys = tuple(c.name for c in table.primary_key.columns)
+        out.append(_Resealed(table, keys, row_key, sealed, digests))
+    return out
+
+
+def _array_type(column: Any) -> str:
+    """The PostgreSQL array type a primary-key column's values are sent as (``unnest``)."""
+    if isinstance(column.type, SealedDigest | LargeBinary):
+        return "bytea[]"
+    return "bigint[]" if _is_int(column) else "text[]"
+
+
+def reseal(
+    raw: Any,
+    part: _Resealed,
+    old_key: bytes,
+    new_key: bytes,
+    batch: int = 2000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Seal every value of one table again under ``new_key`` (the blind indexes recomputed), on
+    ``raw`` (a psycopg connection inside the rotation's transaction); returns the rows changed.
+
+    The rows are streamed through a server-side cursor (constant memory, ``batch`` rows at a
+    time) and written back by one ``UPDATE ... FROM unnest(...)`` per batch. The cursor reads
+    the transaction's snapshot as of its opening, so a row whose key changes (a deterministic
+    digest in a primary key) is never met twice. A value that does not open under ``old_key``
+    raises ``SealFault``: the whole rotation rolls back, nothing half re-sealed."""
+    from psycopg import sql
+
+    old, new = Sealer(old_key), Sealer(new_key)
+    table = part.table
+    pk_columns = [table.c[k] for k in part.keys]
+    read = [*part.keys, *(c for c, _, _ in part.sealed), *(c for c, _ in part.digests)]
+    if part.row_key:
+        read.insert(0, part.row_key)
+    select_sql = sql.SQL("SELECT {cols} FROM {t}").format(
+        cols=sql.SQL(", ").join(
+            sql.SQL("{}::text").format(sql.Identifier(c))
+            if i == 0 and part.row_key
+            else sql.Identifier(c)
+            for i, c in enumerate(read)
+        ),
+        t=sql.Identifier(table.name),
+    )
+    written = [c for c, _, _ in part.sealed]
+    written += [b for _, _, b in part.sealed if b is not None]
+    written += [c for c, _ in part.digests]
+    where_names = [f"k{i}" for i in range(len(part.keys))]
+    update_sql = sql.SQL(
+        "UPDATE {t} SET {sets} FROM unnest({arrays}) AS v({names}) WHERE {where}"
+    ).format(
+        t=sql.Identifier(table.name),
+        sets=sql.SQL(", ").join(
+            sql.SQL("{} = v.{}").format(sql.Identifier(c), sql.Identifier(f"n{i}"))
+            for i, c in enumerate(written)
+        ),
+        arrays=sql.SQL(", ").join(
+            [sql.SQL("%b::" + _array_type(c)) for c in pk_columns]
+            + [sql.SQL("%b::bytea[]") for _ in written]
+        ),
+        names=sql.SQL(", ").join(
+            sql.Identifier(n) for n in [*where_names, *(f"n{i}" for i in range(len(written)))]
+        ),
+        where=sql.SQL(" AND ").join(
+            sql.SQL("{t}.{c} = v.{n}").format(
+                t=sql.Identifier(table.name), c=sql.Identifier(c), n=sql.Identifier(n)
+            )
+            for c, n in zip(part.keys, where_names, strict=True)
+        ),
+    )
+    opens = [(old._aead(label).decrypt, label) for _, label, _ in part.sealed]
+    seals = [new.sealer_for(label) for _, label, _ in part.sealed]
+    blinded = [(j, label) for j, (_, label, b) in enumerate(part.sealed) if b is not None]
+    digest_pairs = [(old.digests(label), new.digests(label)) for _, label in part.digests]
+    offset = 1 if part.row_key else 0
+    n_keys, n_sealed = len(part.keys), len(part.sealed)
+    done = 0
+    with raw.cursor(name=f"custos_reseal_{table.name}") as cursor:
+        cursor.itersize = batch
+        cursor.execute(select_sql)
+        while rows := cursor.fetchmany(batch):
+            columns: list[list[Any]] = [[] for _ in range(n_keys + len(written))]
+            nonces = os.urandom(NONCE * n_sealed * len(rows))
+            at = 0
+            for row in rows:
+                for i in range(n_keys):
+                    columns[i].append(row[offset + i])
+                row_text = row[0] if part.row_key else ""
+                row_raw = row_text.encode() if part.row_key else b""
+                out = n_keys
+                plains: list[bytes | None] = []
+                for j in range(n_sealed):
+                    stored = row[offset + n_keys + j]
+                    if stored is None:
+                        columns[out + j].append(None)
+                        plains.append(None)
+                        continue
+                    decrypt, label = opens[j]
+                    plain = _opened(decrypt, label, row_text, bytes(stored))
+                    plains.append(plain)
+                    columns[out + j].append(seals[j](row_raw, nonces[at : at + NONCE], plain))
+                    at += NONCE
+                out += n_sealed
+                for j, (index, label) in enumerate(blinded):
+                    value = plains[index]
+                    columns[out + j].append(None if value is None else new.blind(label, value))
+                out += len(blinded)
+                for j, (was, now) in enumerate(digest_pairs):
+                    # a digest in the primary key: the WHERE matches its old value (above)
+                    stored = row[offset + n_keys + n_sealed + j]
+                    columns[out + j].append(None if stored is None else now.seal(was.open(stored)))
+            raw.execute(update_sql, columns)
+            done += len(rows)
+            if progress is not None:
+                progress(len(rows))
+    return done

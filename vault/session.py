@@ -67,6 +67,16 @@ _SEALED = "vault_file_sealed"  # meta row: this vault's vault.toml carries MACs 
 # identities (32-byte secrets, oldest first), so bundles sealed to an old recipient still open.
 BLOB_NAME_KEY = "blob_name_key"
 PREVIOUS_IDENTITIES = "previous_age_identities"
+# Subkeys a rotation keeps as they were (meta ``subkey:<purpose>``, like the blob-name key): the
+# workstation key files on every enrolled machine are sealed under the first, the workstations'
+# PostgreSQL login roles are named with the second; neither file nor role name can follow a
+# new vault key (the other machines are not there to be rewritten), and neither opens a record.
+KEPT_SUBKEYS = ("workstation-key", "workstation-login")
+
+
+def kept_meta(purpose: str) -> str:
+    """The meta row that keeps ``purpose``'s subkey across vault-key rotations."""
+    return "subkey:" + purpose
 
 
 def now() -> str:
@@ -165,6 +175,7 @@ class Session:
         )
         self.blobs.locate = self._locate
         self._previous: tuple[agefmt.Identity, ...] = ()
+        self._kept: dict[str, bytes] = {}  # KEPT_SUBKEYS as a rotation left them
 
     def _locate(self, name: str) -> tuple[str, int, int] | None:
         """Where a packed object is (pack, offset, size); None for a blob of its own."""
@@ -179,6 +190,11 @@ class Session:
         name_key = db.get(Meta, BLOB_NAME_KEY)
         previous = db.get(Meta, PREVIOUS_IDENTITIES)
         raw = previous.value if previous is not None else b""
+        self._kept = {}
+        for purpose in KEPT_SUBKEYS:
+            kept = db.get(Meta, kept_meta(purpose))
+            if kept is not None:
+                self._kept[purpose] = kept.value
         self._previous = tuple(
             agefmt.Identity(raw[i : i + keys.KEY_BYTES]) for i in range(0, len(raw), keys.KEY_BYTES)
         )
@@ -218,12 +234,12 @@ class Session:
             key = db.get(Meta, "signing_key")
             if key is None:
                 raise VaultUnavailable(f"{self.folder}: the vault database is damaged")
+            self._load_key_meta(db)  # before the key file: its subkey may be a kept one
             try:
                 self._station = None if self._old_schema else workstations.load(self, db)
             except IntegrityFault as exc:
                 hostile = exc
             self.use_signing_key(Ed25519PrivateKey.from_private_bytes(key.value))
-            self._load_key_meta(db)
             # Columns, not the entity: this runs before the schema is brought to head.
             user = db.execute(
                 select(User.name, User.disabled, User.signing_public, User.roles).where(
@@ -508,7 +524,7 @@ class Session:
         uses (database, blob names, age identity)."""
         if purpose in _OWN_SUBKEYS:
             raise ValueError(f"subkey {purpose!r} is the vault's own")
-        return keys.subkey(self._vault_key, purpose)
+        return self._kept.get(purpose) or keys.subkey(self._vault_key, purpose)
 
     @property
     def age_identity(self) -> agefmt.Identity:
@@ -790,9 +806,13 @@ def check_vault(where: Path | Server) -> VaultConfig:
 def _open(where: Path | Server) -> tuple[Backend, VaultConfig]:
     backend = open_backend(where)
     try:
-        config = backend.load_config()
+        # A server's vault file is read under the lock: a vault-key rotation on another
+        # workstation holds it alone (so this waits) and replaces the file in its transaction.
+        config = backend.load_config() if backend.local else None
         lock = backend.lock
         lock.acquire()
+        if config is None:
+            config = backend.load_config()
         folder = backend.folder
         if lock.exclusive:  # no other process is writing: what is in tmp/ is left over
             _clean_tmp(folder)
@@ -863,6 +883,10 @@ def _catch_up(session: Session, lock: Lock, behind: bool) -> None:
     with session.db() as db:
         if session.history_kept(db):
             session.blobs.settle(db)
+    if not session.backend.local:
+        from vault import serverrotation
+
+        serverrotation.resume(session)  # a rotation's object re-wrap a crash interrupted
     lock.share()
 
 
@@ -964,6 +988,7 @@ def recover(
             key = db.get(Meta, "signing_key")
             assert key is not None
             signing = Ed25519PrivateKey.from_private_bytes(key.value)
+            session._load_key_meta(db)
             session._station = None if behind else workstations.load(session, db)
         # The recovery entry is signed by the recovery key: proof that whoever made it held the
         # escrowed identity, which no user's password gives.

@@ -106,6 +106,11 @@ class VerifyJob:
 
     def run(self, emit: Emit) -> VerifyReport:
         self.session.require("vault.verify", target="vault")
+        from vault import serverrotation
+
+        # an agency server's rotation whose object re-wrap was interrupted: finished first, if
+        # this process can hold the vault alone (verify then checks the objects as they are)
+        serverrotation.resume(self.session, emit)
         self.breathe = Breather()
         report = VerifyReport()
         # The vault file is named as it is where the vault lives: a folder's file, a server's row.

@@ -71,3 +71,56 @@ def test_sign_in_on_a_server_and_see_another_workstations_items(
         controller._close_session()
         if controller.dialog is not None:
             controller.dialog.close()
+
+
+def test_the_admin_page_disables_a_user_on_a_server(
+    trial_server: TrialServer,
+    place: Server,
+    tmp_path: Path,
+    qtbot,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The Admin page's Disable on an agency server: the vault key rotates there as in a local
+    vault (no refusal), the user can no longer sign in, everyone else still can."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from vault.errors import CustosError
+    from vaultkit import NEW_PASSWORD, open_as
+
+    env = {
+        **trial_server.env_for(place),
+        "CUSTOS_CACHE_DIR": str(tmp_path / "cli-cache"),
+        "XDG_DATA_HOME": str(tmp_path / "machine"),
+    }
+    monkeypatch.setenv("XDG_DATA_HOME", env["XDG_DATA_HOME"])
+    _cli(tmp_path, env, "init", "--admin", "alice", "--recovery-identity-out", str(tmp_path / "r"))
+    _cli(
+        tmp_path,
+        {**env, "CUSTOS_NEW_PASSWORD": NEW_PASSWORD},
+        "user",
+        "add",
+        "bea",
+        "--role",
+        "analyst",
+    )
+    monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "gui-cache"))
+    controller = Controller(place)
+    try:
+        window = sign_in(controller, qtbot)
+        page = window.show_area("admin")
+        settle(qtbot, window)
+        page.select_user("bea")
+        box = page.disable()
+        box.button(QMessageBox.StandardButton.Yes).click()
+        qtbot.waitUntil(lambda: not page.job.bridge.running, timeout=120_000)
+        assert page.job.status.text().startswith("Done: the vault key was rotated")
+        settle(qtbot, window)
+        assert {u.name: u for u in page.model.records}["bea"].disabled
+        assert page.rotation_box.isVisible()
+    finally:
+        controller._close_session()
+        if controller.dialog is not None:
+            controller.dialog.close()
+    with pytest.raises(CustosError):
+        open_as(place, "bea", NEW_PASSWORD)
+    open_as(place, "alice").close()

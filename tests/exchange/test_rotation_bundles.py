@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from exchange_kit import new_vault, trust
+from backendkit import BACKENDS
+from exchange_kit import agency_place, new_vault, trust
 
 from exchange import directory
 from exchange.bundles import import_bundle, verify_bundle
@@ -26,10 +27,12 @@ from vault.session import Session
 from vault.verify import verify
 
 
-@pytest.fixture
-def pair(tmp_path: Path) -> Iterator[tuple[Session, Session]]:
+@pytest.fixture(params=BACKENDS)
+def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Session, Session]]:
+    """Politie NL in a folder; BKA, whose vault key rotates, in a folder or (``[server]``) on
+    the trial server (a vault-key rotation works there too)."""
     nl = new_vault(tmp_path / "nl", "anna", "Politie NL", "NL")
-    de = new_vault(tmp_path / "de", "bernd", "BKA", "DE")
+    de = new_vault(agency_place(request, tmp_path / "de"), "bernd", "BKA", "DE")
     trust(nl, de)
     directory.add_agreement(nl, "BKA", "joint-operation", "CLEAR,GREEN,AMBER", "2099-12-31")
     directory.add_agreement(de, "Politie NL", "joint-operation", "CLEAR,GREEN,AMBER", "2099-12-31")

@@ -196,7 +196,6 @@ def test_users_and_roles_are_managed_by_admins(admin: Session) -> None:
     admin.close()
 
 
-@pytest.mark.local_only("a password change rotates the vault key: not on a server yet")
 def test_a_user_changes_their_own_password(admin: Session) -> None:
     users.add_user(admin, "bob", ["officer", "analyst"], PASSWORD)
     folder = place_of(admin)

@@ -206,7 +206,6 @@ def test_a_slot_planted_for_another_user_opens_nothing(admin: Session, officer: 
     assert any("not signed with user 'alice''s key" in p.what for p in problems), problems
 
 
-@pytest.mark.local_only("a password change rotates the vault key: not on a server yet")
 def test_a_password_change_gives_new_keys_and_verifies(admin: Session, officer: Session) -> None:
     admin.close()  # the change rotates the vault key: it needs the vault to itself
     before = _own_key(officer).public_key().public_bytes_raw().hex()

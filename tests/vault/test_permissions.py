@@ -232,18 +232,14 @@ def _refusals(session: Session) -> list[dict[str, Any]]:
 # On a server the matrix runs the allowed cells: each operation done there by a role that may
 # (the refusal and its audit entry are the session's, the same on both back ends: on a server,
 # tests/vault/test_backends.py::test_a_user_without_the_role_is_refused_and_the_refusal_is_audited).
-# A password change or a user disabled rotates the vault key: refused on a server by design
-# (tests/vault/test_rotation.py), so those operations run locally only.
-ROTATING = ("user disable", "user passwd (another user)", "user passwd (own)")
 REFUSAL = pytest.mark.local_only("a refusal: on a server, test_backends.py (refused and audited)")
-ROTATES = pytest.mark.local_only("rotates the vault key: local only")
 
 
 def _cells() -> list[Any]:
     cells = []
     for op, spec in OPS.items():
         for role in ROLES:
-            marks = [ROTATES] if op in ROTATING else [] if role in spec.roles else [REFUSAL]
+            marks = [] if role in spec.roles else [REFUSAL]
             cells.append(pytest.param(op, role, marks=marks, id=f"{op}-{role}"))
     return cells
 

@@ -62,7 +62,6 @@ def test_stripping_the_macs_is_refused(admin: Session) -> None:
         unlock(folder, "alice", PASSWORD)
 
 
-@pytest.mark.local_only("a password change rotates the vault key: not on a server yet")
 def test_an_old_slot_put_back_after_a_password_change_opens_nothing(admin: Session) -> None:
     folder = place_of(admin)
     before = vault_file_text(folder)
@@ -80,7 +79,6 @@ def test_an_old_slot_put_back_after_a_password_change_opens_nothing(admin: Sessi
         unlock(folder, "alice", PASSWORD)
 
 
-@pytest.mark.local_only("a password change rotates the vault key: not on a server yet")
 def test_the_macs_follow_every_change_custos_makes(admin: Session) -> None:
     """Adding users and changing passwords rewrites the file with fresh MACs: it keeps opening."""
     from vault.users import add_user

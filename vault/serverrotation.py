@@ -1,0 +1,204 @@
+"""Vault-key rotation on an agency server (``vault.rotation`` runs it when the back end is not
+local): a password change and disabling a user revoke there as they do in a local vault.
+
+A local vault re-keys one SQLCipher file. On a server the key protects, instead, each sealed
+value (``vault.sealing``: one subkey per column, the blind indexes, the deterministic AES-SIV
+digests), the vault file (``vault_file`` row: slots, recovery copy, MACs) and the age headers of
+the objects in S3. With the vault to itself (``VAULT_LOCK`` exclusive: no other workstation has
+it open; another one's unlock waits on the shared lock until the rotation is done), K' replaces
+K in two steps:
+
+1. **One PostgreSQL transaction**: every sealed value of every table the schema declares is
+   opened under K and sealed again under K' for the same table, column and row, the blind
+   indexes recomputed (``sealing.resealed_tables`` / ``sealing.reseal``: streamed through a
+   server-side cursor, constant memory); then, sealed under K', the blob-name key (names never
+   change), the old age identity appended to ``previous_age_identities`` (objects not yet
+   re-wrapped still open), the workstation subkeys kept (``session.KEPT_SUBKEYS``: the key
+   files on other machines and the login role names stay valid), the ``rewrap_pending`` marker
+   and the ``keys.vault_rotated`` audit entry; and the new vault file (new recipient, the
+   enabled users' slots resealed to K', the recovery copy of K', MACs under K'). It commits
+   whole or not at all: a crash or a failure before the commit leaves K in force everywhere.
+2. **Objects**, after the commit: each blob's and pack's age header re-wrapped to the new vault
+   recipient and the recovery recipient (GET, new header in front of the same payload bytes,
+   PUT of the same key: S3 replaces an object whole). An object whose header is already the
+   new key's is skipped, so the job resumes where it stopped: the next unlock that holds the
+   vault alone, or ``custos verify``, finishes it while the marker row is there. Until then
+   the old identity (sealed under K', in the database) opens the objects not yet re-wrapped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import shutil
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from vault import agefmt, keys, sealing
+from vault.jobs import CancelToken, Emit, Progress, ignore
+from vault.models import Meta, VaultFile
+from vault.objectstore import SPACES, ObjectStore
+from vault.rotation import enabled_slots, new_vault_file, rotation_details
+from vault.session import (
+    BLOB_NAME_KEY,
+    KEPT_SUBKEYS,
+    PREVIOUS_IDENTITIES,
+    Session,
+    kept_meta,
+)
+
+# Meta row: the objects' age headers still need re-wrapping to the current recipients (its
+# value is the recipient they are re-wrapped to).
+REWRAP_PENDING = "rewrap_pending"
+VAULT_ROTATED = "keys.vault_rotated"
+_BATCH = 2000
+
+
+@dataclasses.dataclass(frozen=True)
+class Rotated:
+    old_recipient: str
+    new_recipient: str
+    slots: int
+
+
+def rotate(
+    session: Session, reason: str, emit: Emit, cancel: CancelToken, trigger: str, name: str
+) -> tuple[Rotated, int]:
+    """The server's rotation (the caller holds the session's write lock and the vault alone);
+    returns what the transaction did and the number of object headers re-wrapped."""
+    backend = session.backend
+    old_key, new_key = session.vault_key_for_rotation(), keys.new_vault_key()
+    old_identity, new_identity = keys.vault_identity(old_key), keys.vault_identity(new_key)
+    new_recipient = str(new_identity.recipient)
+    parts = sealing.resealed_tables(session.schema.tables)
+    with session.db() as db:
+        counts = [db.scalar(select(func.count()).select_from(p.table)) or 0 for p in parts]
+    total, done = sum(counts) + 1, 0
+    emit(Progress(0, total, "items", "sealing the records again under the new key"))
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        emit(Progress(done, total, "items", "sealing the records again under the new key"))
+        cancel.check()
+
+    engine = session.engine
+    with backend.file_lock():
+        config = backend.load_config()
+        session._check_file(config)
+        kept = {purpose: session.subkey(purpose) for purpose in KEPT_SUBKEYS}
+        try:
+            with session.transaction() as db:
+                # a workstation that may not write is refused (and that recorded) now, under K:
+                # not after the records are under K'
+                session.claim_write(db, VAULT_ROTATED)
+                keep = enabled_slots(db)
+                previous = db.get(Meta, PREVIOUS_IDENTITIES)
+                earlier = previous.value if previous is not None else b""
+                raw = db.connection().connection.driver_connection
+                cancel.check()
+                for part in parts:
+                    sealing.reseal(raw, part, old_key, new_key, _BATCH, step)
+                db.expunge_all()  # rows read before are sealed under K no more
+                sealing.attach(engine, new_key)  # what the ORM writes from here is under K'
+                meta = {
+                    BLOB_NAME_KEY: session.blobs.name_key,
+                    PREVIOUS_IDENTITIES: earlier + old_identity.secret,
+                    REWRAP_PENDING: new_recipient.encode(),
+                    **{kept_meta(p): value for p, value in kept.items()},
+                }
+                for key, value in meta.items():
+                    db.merge(Meta(key=key, value=value))
+                new_config = new_vault_file(config, keep, new_key)
+                details = rotation_details(reason, trigger, name, config, new_config)
+                session.audit(db, VAULT_ROTATED, target="vault", **details)
+                db.execute(
+                    update(VaultFile).where(VaultFile.id == 1).values(content=new_config.text())
+                )
+                cancel.check()
+        except BaseException:
+            sealing.attach(engine, old_key)  # rolled back: K is still the key of everything
+            raise
+    # Committed: K' is the key of every record, of the vault file and of each slot.
+    session._use_vault_key(new_key, new_config)
+    with session.db() as db:
+        session._load_key_meta(db)
+    rewrapped = finish(session, emit, done, total)
+    return Rotated(config.vault_recipient, new_recipient, len(new_config.slots)), rewrapped
+
+
+def pending(session: Session) -> bool:
+    """Whether a rotation committed before its objects were all re-wrapped (the marker row)."""
+    with session.db() as db:
+        return db.get(Meta, REWRAP_PENDING) is not None
+
+
+def resume(session: Session, emit: Emit = ignore) -> int:
+    """Finish the re-wrap of an interrupted rotation if there is one and this process holds the
+    vault alone (an unlock that took it exclusively, or verify); returns the headers re-wrapped.
+    Held shared (others have the vault open), it is left for later: the old identities open
+    every object meanwhile."""
+    if session.backend.local or not pending(session):
+        return 0
+    with session.write_lock:
+        if not session.hold_alone():
+            return 0
+        try:
+            return finish(session, emit)
+        finally:
+            session.share_lock()
+
+
+def finish(session: Session, emit: Emit = ignore, done: int = 0, total: int = 0) -> int:
+    """Re-wrap every object's header to the current recipients (resumable: an object already
+    re-wrapped is skipped), then remove the caches keyed under the old key and the marker."""
+    store = session.backend.store
+    current = keys.vault_identity(session.vault_key_for_rotation())
+    older = session.age_identities[1:]
+    recipients = session.blobs.recipients
+    names = [key for space in SPACES for key in store.names(space)]
+    total = (total or 1) + len(names)
+    rewrapped = 0
+    tmp = session.blobs.tmp
+    for n, key in enumerate(names, 1):
+        if rewrap_object(store, key, current, older, recipients, tmp):
+            rewrapped += 1
+        emit(Progress(done + n, total, "items", "re-wrapping the stored objects' headers"))
+    for cache in ("cache",):
+        shutil.rmtree(session.folder / cache, ignore_errors=True)
+    with session.transaction() as db:
+        marker = db.get(Meta, REWRAP_PENDING)
+        if marker is not None:
+            db.delete(marker)
+    return rewrapped
+
+
+def rewrap_object(
+    store: ObjectStore,
+    key: str,
+    current: agefmt.Identity,
+    older: tuple[agefmt.Identity, ...],
+    recipients: list[agefmt.Recipient],
+    tmp_folder: Any,
+) -> bool:
+    """The object under ``key`` with a header for ``recipients`` in front of the same payload
+    bytes, put under the same key; False when its header is the current key's already (or
+    opens with no key we hold: a damaged object stays as it is, for verify to name)."""
+    with store.open(key) as fh:
+        file_key = agefmt.key_to_rewrap(fh, current, older)
+        if file_key is None:
+            return False
+        tmp = tmp_folder / uuid.uuid4().hex
+        try:
+            with open(tmp, "xb") as out:
+                os.chmod(tmp, 0o600)
+                out.write(agefmt.header_for(file_key, recipients))
+                shutil.copyfileobj(fh, out, 1 << 20)
+            store.put(key, tmp)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+    return True
