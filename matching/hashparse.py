@@ -198,13 +198,14 @@ def read_spilled(
     return got
 
 
-def sorted_unique(algorithm: str, raw: bytes | bytearray) -> bytes:
-    """Digests of ``algorithm`` (concatenated) sorted, repeats dropped, as ``_finish`` does."""
+def sorted_unique(algorithm: str, raw: bytes | bytearray | memoryview) -> memoryview:
+    """Digests of ``algorithm`` (concatenated) sorted, repeats dropped, as ``_finish`` does:
+    their bytes, without a copy more than the sort's and the drop's."""
     import numpy as np
 
     values = np.sort(np.frombuffer(raw, dtype=f"S{ALGORITHMS[algorithm][1]}"))
     keep = np.concatenate(([True], values[1:] != values[:-1]))
-    return bytes(values[keep].tobytes())
+    return memoryview(values[keep].view(np.uint8).data)
 
 
 def read_vics_bytes(name: str, data: bytes) -> Parsed:

@@ -390,10 +390,12 @@ class _SpooledRuns:
         for algorithm, raw in got.digests.items():
             size = SORT_ROWS * hashparse.ALGORITHMS[algorithm][1]
             if len(raw) >= size or (final and raw):
-                for at in range(0, len(raw), size):
-                    run = hashparse.sorted_unique(algorithm, raw[at : at + size])
-                    self.runs[algorithm].append(self.spool.write(run))
-                    self.run_counts[algorithm] = len(run) // (size // SORT_ROWS)
+                with memoryview(raw) as view:  # no copy of the digests taken
+                    for at in range(0, len(raw), size):
+                        run = hashparse.sorted_unique(algorithm, view[at : at + size])
+                        self.runs[algorithm].append(self.spool.write(run))
+                        self.run_counts[algorithm] = len(run) // (size // SORT_ROWS)
+                        del run
                 raw.clear()
 
     def finish(self, got: hashparse.Collected) -> None:
