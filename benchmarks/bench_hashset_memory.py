@@ -21,7 +21,8 @@ right after it opened the vault (what the operation added is the difference):
 Wall anchor for scale: ``LC_ALL=C sort -u`` of the list (not a target). Not part of the test suite.
 ``--tree DIR``: the children run the modules of that checkout (default: this one); given twice
 (``--tree /work/main --tree .``), each operation runs for each tree in turn, on a vault of each
-tree's own, so that before and after are measured under the same load.
+tree's own, so that before and after are measured under the same load. ``--op import`` (repeatable):
+only those operations (``list``, ``verify``, ``export-vics`` and ``delete`` need the import).
 """
 
 from __future__ import annotations
@@ -103,7 +104,9 @@ def run_op(place: Any, op: str, listing: Path, out: Path, tree: Path) -> tuple[f
     return result
 
 
-def measure(name: str, places: list[Any], listing: Path, out: Path, trees: list[Path]) -> None:
+def measure(
+    name: str, places: list[Any], listing: Path, out: Path, trees: list[Path], ops: list[str]
+) -> None:
     """Each operation for each tree in turn (a vault of its own per tree), so that the trees'
     figures of one operation are taken under the same load."""
     from bench_vault import log
@@ -113,7 +116,7 @@ def measure(name: str, places: list[Any], listing: Path, out: Path, trees: list[
     for place in places:
         session, _ = init_vault(place, "bench", PASSWORD)
         session.close()
-    for op in OPS:
+    for op in ops:
         for place, tree in zip(places, trees, strict=True):
             took, opened, peak = run_op(place, op, listing, out, tree)
             mib = 2**20
@@ -132,9 +135,11 @@ def main() -> None:
     parser.add_argument("--only", choices=("local", "server"))
     here = Path(__file__).resolve().parent.parent
     parser.add_argument("--tree", type=Path, action="append", help="repeat to compare trees")
+    parser.add_argument("--op", choices=OPS, action="append", help="only these (repeatable)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     trees: list[Path] = args.tree or [here]
+    ops: list[str] = args.op or list(OPS)
     sys.path.insert(0, str(trees[0]))
     if args.child:
         sys.stdout.buffer.write(pickle.dumps(_op(*pickle.loads(args.child.read_bytes()))))
@@ -160,7 +165,7 @@ def main() -> None:
     try:
         if args.only != "server":
             places = [scratch.new("local") / "vault" for _ in trees]
-            measure("local", places, listing, out, trees)
+            measure("local", places, listing, out, trees, ops)
         if args.only != "local":
             sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
             from serverkit import TrialServer
@@ -173,7 +178,7 @@ def main() -> None:
             connection, _ = trial.up(folder, free_port_base())
             try:
                 server = TrialServer(folder, connection)
-                measure("server", [server.new_place() for _ in trees], listing, out, trees)
+                measure("server", [server.new_place() for _ in trees], listing, out, trees, ops)
             finally:
                 trial.down(folder)
                 shutil.rmtree(folder.parent, ignore_errors=True)

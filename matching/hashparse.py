@@ -108,6 +108,9 @@ class Collected:
     problems: list[str] = field(default_factory=list)
     problem_count: int = 0
     source: str | None = None  # what the file says it is (NSRL release)
+    # Called between chunks of a text file (``read_spilled``): may take the digests collected
+    # so far out of ``digests`` (into a sorted run on a spool), so memory stays bounded.
+    spill: Callable[[Collected], None] | None = None
 
     def problem(self, where: str, what: str) -> None:
         self.problem_count += 1
@@ -169,6 +172,40 @@ def read(path: Path, fmt: str, cancel: CancelToken, report: Report) -> Parsed:
     else:
         got = _read_lines(path, fmt, cancel, report)
     return _parsed(path.name, fmt, got)
+
+
+SPILLED = ("plain", "hashdeep", "pdq")  # formats ``read_spilled`` reads (no categories)
+
+
+def read_spilled(
+    path: Path, fmt: str, cancel: CancelToken, report: Report, spill: Callable[[Collected], None]
+) -> Collected:
+    """Read a text list (``SPILLED`` formats) as ``read`` does, handing the digests collected so
+    far to ``spill`` between chunks (it empties what it takes; the rest is in the ``Collected``
+    returned); the file is refused as ``read`` refuses it, after the whole of it was read. The
+    caller sorts and merges the runs (``matching.hashsets``: on a sealed spool)."""
+    if fmt not in SPILLED:
+        raise UserError(f"{fmt} hash sets are not read in runs (only {', '.join(SPILLED)})")
+    _checked_file(path, fmt)
+    got = Collected(spill=spill)
+    got = (
+        _read_pdq(path, cancel, report, got)
+        if fmt == "pdq"
+        else _read_lines(path, fmt, cancel, report, got)
+    )
+    if got.problem_count:
+        raise HashSetRefused(path.name, got.problems, got.problem_count)
+    return got
+
+
+def sorted_unique(algorithm: str, raw: bytes | bytearray | memoryview) -> memoryview:
+    """Digests of ``algorithm`` (concatenated) sorted, repeats dropped, as ``_finish`` does:
+    their bytes, without a copy more than the sort's and the drop's."""
+    import numpy as np
+
+    values = np.sort(np.frombuffer(raw, dtype=f"S{ALGORITHMS[algorithm][1]}"))
+    keep = np.concatenate(([True], values[1:] != values[:-1]))
+    return memoryview(values[keep].view(np.uint8).data)
 
 
 def read_vics_bytes(name: str, data: bytes) -> Parsed:
@@ -279,6 +316,8 @@ def _lines(
             for n, decoded in enumerate(text, 1):
                 if n % 65536 == 0:
                     cancel.check()
+                    if got.spill is not None:
+                        got.spill(got)
                 yield n, decoded.rstrip("\n").encode("utf-8", "replace")
             return
         n = 0
@@ -288,6 +327,8 @@ def _lines(
         first = True
         while chunk := fh.read(CHUNK):
             cancel.check()
+            if got.spill is not None:
+                got.spill(got)
             done += len(chunk)
             report(done)
             if first:
@@ -348,8 +389,10 @@ def _bare_digests(block: list[bytes], digests: dict[str, bytearray]) -> bool:
     return True
 
 
-def _read_lines(path: Path, fmt: str, cancel: CancelToken, report: Report) -> Collected:
-    got = Collected()
+def _read_lines(
+    path: Path, fmt: str, cancel: CancelToken, report: Report, got: Collected | None = None
+) -> Collected:
+    got = Collected() if got is None else got
     digests = got.digests
     unhex = binascii.unhexlify
     columns: list[str] | None = None  # hashdeep: the %%%% column names
@@ -386,8 +429,10 @@ def _read_lines(path: Path, fmt: str, cancel: CancelToken, report: Report) -> Co
     return got
 
 
-def _read_pdq(path: Path, cancel: CancelToken, report: Report) -> Collected:
-    got = Collected()
+def _read_pdq(
+    path: Path, cancel: CancelToken, report: Report, got: Collected | None = None
+) -> Collected:
+    got = Collected() if got is None else got
     for n, line in _lines(path, cancel, report, got):
         parts = line.split(None, 1)
         if not parts or parts[0].startswith(b"#"):

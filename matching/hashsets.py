@@ -141,7 +141,8 @@ class ImportJob:
     def run(self, emit: Emit) -> HashSetInfo:
         s = self.session
         s.require("hashset.manage", target=f"hashset:{self.name}")
-        name, kind = checked_name(self.name), checked_kind(self.kind)
+        name = checked_name(self.name)
+        checked_kind(self.kind)
         source = self.source.strip() if self.source else None
         if source is not None and (len(source) > 200 or not source.isprintable()):
             raise UserError("the source must be at most 200 printable characters")
@@ -155,20 +156,47 @@ class ImportJob:
         def report(done: int) -> None:
             emit(Progress(min(done, size), size, "bytes", f"reading {self.path.name}"))
 
+        if fmt in hashparse.SPILLED:  # a text list: read in bounded memory (``_SpooledRuns``)
+            with Spool(Path(s.folder) / "tmp") as spool:
+                runs = _SpooledRuns(spool, self.cancel)
+                got = hashparse.read_spilled(self.path, fmt, self.cancel, report, runs.spill)
+                runs.finish(got)
+                if not runs.counts:
+                    raise UserError(f"{self.path.name}: no digests found; nothing imported")
+                self.cancel.check()
+                digest = runs.entries_digest()
+                return self._store(fmt, runs.counts, digest, source, runs.insert, emit)
         parsed = hashparse.read(self.path, fmt, self.cancel, report)
         self.cancel.check()
-        file_sha = hashparse.file_sha256(self.path)
         digest = hashparse.entries_digest(parsed)
         counts = {d.algorithm: len(d) for d in parsed.sets}
-        total = parsed.total
-        emit(Progress(0, total, "entries", "storing"))
+
+        def insert(db: DbSession, set_id: int, emit: Emit) -> None:
+            _insert(db, set_id, parsed, self.cancel, emit)
+
+        return self._store(fmt, counts, digest, source or parsed.source, insert, emit)
+
+    def _store(
+        self,
+        fmt: str,
+        counts: dict[str, int],
+        digest: str,
+        source: str | None,
+        insert: Callable[[DbSession, int, Emit], None],
+        emit: Emit,
+    ) -> HashSetInfo:
+        """One transaction: the set's row, its entries (``insert``) and the audit entry."""
+        s, name, kind = self.session, checked_name(self.name), checked_kind(self.kind)
+        file_sha = hashparse.file_sha256(self.path)
+        emit(Progress(0, sum(counts.values()), "entries", "storing"))
         with s.transaction() as db:
             if live_set(db, name) is not None:  # another process, meanwhile
                 raise UserError(f"a hash set named {name!r} exists already")
-            row = store_parsed(
-                s, db, name, kind, source or parsed.source, fmt, parsed, self.path.name,
-                file_sha, "active", self.cancel, emit,
+            row = _new_row(
+                s, db, counts, name=name, kind=kind, source=source, format=fmt, state="active",
+                entries_digest=digest, file_name=self.path.name, file_sha256=file_sha,
             )  # fmt: skip
+            insert(db, row.id, emit)
             s.audit(
                 db,
                 "hashset.imported",
@@ -270,22 +298,26 @@ def store_parsed(
 ) -> HashSet:
     """Add a set's row and its entries in ``db`` (the caller's transaction, which audits it):
     a file import, or a set received in a partner's bundle (``exchange.hsimport``)."""
+    counts = {d.algorithm: len(d) for d in parsed.sets}
+    digest = hashparse.entries_digest(parsed)
+    row = _new_row(
+        session, db, counts, name=name, kind=kind, source=source, format=fmt, state=state,
+        entries_digest=digest, file_name=file_name, file_sha256=file_sha,
+    )  # fmt: skip
+    _insert(db, row.id, parsed, cancel, emit)
+    return row
+
+
+def _new_row(session: Session, db: DbSession, counts: dict[str, int], **fields: Any) -> HashSet:
+    """A set's row (``fields``: its columns but the counts and who imported it, when)."""
     row = HashSet(
-        name=name,
-        kind=kind,
-        source=source,
-        format=fmt,
-        state=state,
-        counts=json.dumps({d.algorithm: len(d) for d in parsed.sets}, sort_keys=True),
-        entries_digest=hashparse.entries_digest(parsed),
-        file_name=file_name,
-        file_sha256=file_sha,
+        **fields,
+        counts=json.dumps(counts, sort_keys=True),
         imported_by=session.user,
         imported_at=now(),
     )
     db.add(row)
     db.flush()
-    _insert(db, row.id, parsed, cancel, emit)
     return row
 
 
@@ -294,40 +326,123 @@ def _insert(
 ) -> None:
     """The entries in key order, straight to the driver (an ORM or dict per row would cost
     more than SQLCipher's work at 10 million rows); categories beside them."""
-    conn = db.connection()
-    entries = f"INSERT INTO {HashSetEntry.__tablename__} (set_id, key) VALUES (?, ?)"
-    categories = (
-        f"INSERT INTO {HashSetCategory.__tablename__} (set_id, key, category) VALUES (?, ?, ?)"
-    )
-    # Keys are the algorithm's code byte then the digest: the algorithms' runs are
-    # disjoint in key order, so the B-tree is only ever appended to. On a server the digest
-    # is sealed (deterministically: lookups stay an indexed IN); a batch is inserted in the
-    # order of its stored keys.
-    done = 0
+    conn, done = db.connection(), 0
     sealer = sealing.digest_sealer(conn, ENTRY_KEY)
     for d in parsed.sets:
         code, width = hashparse.ALGORITHMS[d.algorithm]
-        raw, prefix = d.values.tobytes(), bytes((code,))
+        raw = d.values.tobytes()
         for start in range(0, len(d), INSERT_ROWS):
             if cancel.cancelled:
                 raise Cancelled("cancelled by the user; no hash set imported")
             stop = min(start + INSERT_ROWS, len(d))
-            span = range(start * width, stop * width, width)
-            if sealer is None:
-                keys = [prefix + raw[i : i + width] for i in span]
-            else:
-                keys = sealer.seal_all(code, [raw[i : i + width] for i in span])
-            conn.exec_driver_sql(
-                driver_sql(conn, entries),
-                [(set_id, k) for k in (keys if sealer is None else sorted(keys))],
-            )
-            if d.categories is not None:
-                part = d.categories[start:stop].tolist()
-                rows = [(set_id, k, c) for k, c in zip(keys, part, strict=True) if c >= 0]
-                if rows:
-                    conn.exec_driver_sql(driver_sql(conn, categories), rows)
+            digests = [raw[i : i + width] for i in range(start * width, stop * width, width)]
+            cats = None if d.categories is None else d.categories[start:stop].tolist()
+            _insert_rows(conn, set_id, code, digests, cats, sealer)
             done += stop - start
             emit(Progress(done, parsed.total, "entries", "storing"))
+
+
+def _insert_rows(
+    conn: Any,
+    set_id: int,
+    code: int,
+    digests: list[bytes],
+    cats: list[int] | None,
+    sealer: sealing.DigestSealer | None,
+) -> None:
+    """One INSERT of consecutive digests of one algorithm (with their categories, -1: none).
+    Keys are the algorithm's code byte then the digest: the algorithms' runs are disjoint in
+    key order, so the B-tree is only ever appended to. On a server the digest is sealed
+    (deterministically: lookups stay an indexed IN); a batch is inserted in the order of its
+    stored keys."""
+    entries = f"INSERT INTO {HashSetEntry.__tablename__} (set_id, key) VALUES (?, ?)"
+    categories = (
+        f"INSERT INTO {HashSetCategory.__tablename__} (set_id, key, category) VALUES (?, ?, ?)"
+    )
+    if sealer is None:
+        prefix = bytes((code,))
+        keys = [prefix + d for d in digests]
+    else:
+        keys = sealer.seal_all(code, digests)
+    conn.exec_driver_sql(
+        driver_sql(conn, entries), [(set_id, k) for k in (keys if sealer is None else sorted(keys))]
+    )
+    if cats is not None:
+        rows = [(set_id, k, c) for k, c in zip(keys, cats, strict=True) if c >= 0]
+        if rows:
+            conn.exec_driver_sql(driver_sql(conn, categories), rows)
+
+
+class _SpooledRuns:
+    """A text list's digests in bounded memory: taken from the parser between chunks
+    (``spill``), sorted in runs of at most ``SORT_ROWS`` (repeats dropped) onto a sealed spool
+    (``vault.tmpspool``), then per algorithm merged (``_merged``) into one sorted, unique run on
+    the same spool (``finish``) that the entries digest and the insert read back in order."""
+
+    def __init__(self, spool: Spool, cancel: CancelToken) -> None:
+        self.spool, self.cancel = spool, cancel
+        self.runs: dict[str, list[tuple[int, int]]] = {a: [] for a in hashparse.ALGORITHMS}
+        self.run_counts: dict[str, int] = {}  # entries of the last run (one run: its count)
+        self.merged: dict[str, tuple[int, int]] = {}
+        self.counts: dict[str, int] = {}
+
+    def spill(self, got: hashparse.Collected, final: bool = False) -> None:
+        for algorithm, raw in got.digests.items():
+            size = SORT_ROWS * hashparse.ALGORITHMS[algorithm][1]
+            if len(raw) >= size or (final and raw):
+                with memoryview(raw) as view:  # no copy of the digests taken
+                    for at in range(0, len(raw), size):
+                        run = hashparse.sorted_unique(algorithm, view[at : at + size])
+                        self.runs[algorithm].append(self.spool.write(run))
+                        self.run_counts[algorithm] = len(run) // (size // SORT_ROWS)
+                        del run
+                raw.clear()
+
+    def finish(self, got: hashparse.Collected) -> None:
+        self.spill(got, final=True)
+        for algorithm, runs in self.runs.items():
+            width = hashparse.ALGORITHMS[algorithm][1]
+            if len(runs) == 1:  # sorted and unique already
+                self.merged[algorithm] = runs[0]
+                self.counts[algorithm] = self.run_counts[algorithm]
+            elif runs:
+                start, length, count, last, out = self.spool.size, 0, 0, b"", bytearray()
+                for part in _chunked(_merged(self.spool, runs, width), READ_ROWS):
+                    self.cancel.check()
+                    for d in part:
+                        if d != last:
+                            out += d
+                            last = d
+                    count += len(out) // width
+                    length += self.spool.write(bytes(out))[1] if out else 0
+                    out.clear()
+                self.merged[algorithm] = (start, length)
+                self.counts[algorithm] = count
+
+    def _digests(self, algorithm: str, n: int) -> Iterator[list[bytes]]:
+        width = hashparse.ALGORITHMS[algorithm][1]
+        return _chunked(_records(self.spool.read(*self.merged[algorithm]), width), n)
+
+    def entries_digest(self) -> str:
+        """``hashparse.entries_digest`` of the same entries, read back from the spool."""
+        h = hashlib.sha256()
+        for algorithm, count in self.counts.items():
+            h.update(f"{algorithm}:{count}\n".encode())
+            for part in self._digests(algorithm, READ_ROWS):
+                h.update(b"".join(part))
+        return h.hexdigest()
+
+    def insert(self, db: DbSession, set_id: int, emit: Emit) -> None:
+        conn, done, total = db.connection(), 0, sum(self.counts.values())
+        sealer = sealing.digest_sealer(conn, ENTRY_KEY)
+        for algorithm in self.counts:
+            code = hashparse.ALGORITHMS[algorithm][0]
+            for part in self._digests(algorithm, INSERT_ROWS):
+                if self.cancel.cancelled:
+                    raise Cancelled("cancelled by the user; no hash set imported")
+                _insert_rows(conn, set_id, code, part, None, sealer)
+                done += len(part)
+                emit(Progress(done, total, "entries", "storing"))
 
 
 # --- reading a set's entries back (verify, export) ------------------------------------------
@@ -443,13 +558,18 @@ def _sorted_batches(
         else:
             if last:
                 runs.append(spool.write(last))
-            records = heapq.merge(*(_records(spool.read(*run), size) for run in runs))
+            records = _merged(spool, runs, size)
         for part in _chunked(records, READ_ROWS):
             digests = [r[:width] for r in part]
             part_cats = None
             if categorised:
                 part_cats = [int.from_bytes(r[width:], "little", signed=True) for r in part]
             yield EntryBatch(algorithm, count, digests, part_cats)
+
+
+def _merged(spool: Spool, runs: list[tuple[int, int]], size: int) -> Iterator[bytes]:
+    """The records of ``size`` bytes of sorted ``runs`` on ``spool``, merged in order."""
+    return heapq.merge(*(_records(spool.read(*run), size) for run in runs))
 
 
 def _records(chunks: Iterator[bytes], size: int) -> Iterator[bytes]:
