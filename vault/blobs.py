@@ -59,6 +59,9 @@ class BlobStore:
         # blob name -> (pack, offset, size) of a packed object, None for a loose blob; the
         # session sets it (the database says where each object is)
         self.locate: Callable[[str], tuple[str, int, int] | None] = lambda name: None
+        # blob name -> its plaintext size as its row records it (None: no row); the session
+        # sets it: an object store's blob is read up to its age file's size at most
+        self.recorded_size: Callable[[str], int | None] = lambda name: None
         self.tmp = tmp
         self._name_key = name_key
         self.recipients = recipients
@@ -187,7 +190,7 @@ class BlobStore:
         key = blob_key(name)
         path = self.store.local_path(key)
         if path is None:
-            with self.store.open(key) as fh:
+            with self.store.open(key, self._most(name)) as fh:
                 yield from agefmt.decrypt_chunks(fh, self._identity)
             return
         with (
@@ -205,8 +208,14 @@ class BlobStore:
             return
         key = blob_key(name)
         path = self.store.local_path(key)
-        with open(path, "rb") if path is not None else self.store.open(key) as fh:
+        with open(path, "rb") if path is not None else self.store.open(key, self._most(name)) as fh:
             yield agefmt.Decryptor(fh, self._identity)
+
+    def _most(self, name: str) -> int | None:
+        """The most bytes blob ``name``'s age file has (its row's size and the age overhead);
+        None without a row (verify reads what the store holds, bounded by the store itself)."""
+        size = self.recorded_size(name)
+        return None if size is None else agefmt.most_encrypted(size)
 
     @contextlib.contextmanager
     def open_pack(self, pack: str) -> Iterator[BinaryIO]:
