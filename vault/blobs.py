@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import itertools
 import os
 import threading
 import uuid
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
 READ_CHUNK = 1 << 20
 WRITE_BUFFER = 1 << 20
+# Names a clean-up compares with the rows at a time (an IN list: within any SQLite's limit)
+ORPHAN_PAGE = 500
 
 
 def blob_key(name: str) -> str:
@@ -294,19 +297,24 @@ class BlobStore:
         into a pack and was interrupted before removing the file)."""
         from vault.models import Blob
 
-        # The packs named (a few per thousand objects, by ix_blobs_pack) and the blobs of their
-        # own: never a set of every object's name (a phone dump is a million packed objects).
-        loose = set(db.scalars(select(Blob.name).where(Blob.pack == "")))
-        used = set(db.scalars(select(Blob.pack).where(Blob.pack != "").distinct()))
+        # A page of listed names at a time against the rows that name them (by primary key and
+        # ix_blobs_pack): neither the listing nor the database's names are ever held whole (a
+        # phone dump is a million objects, a store's listing of them ~100 MB of strings).
         removed = 0
-        for name in list(self.stored_names()):
-            if name not in loose:
-                self.store.delete(blob_key(name))
-                removed += 1
-        for pack in list(self.stored_packs()):
-            if pack not in used:
-                self.store.delete(pack_key(pack))
-                removed += 1
+        names = self.stored_names()
+        while page := list(itertools.islice(names, ORPHAN_PAGE)):
+            named = set(db.scalars(select(Blob.name).where(Blob.name.in_(page), Blob.pack == "")))
+            for name in page:
+                if name not in named:
+                    self.store.delete(blob_key(name))
+                    removed += 1
+        pack_names = self.stored_packs()
+        while page := list(itertools.islice(pack_names, ORPHAN_PAGE)):
+            used = set(db.scalars(select(Blob.pack).where(Blob.pack.in_(page)).distinct()))
+            for pack in page:
+                if pack not in used:
+                    self.store.delete(pack_key(pack))
+                    removed += 1
         return removed
 
 
