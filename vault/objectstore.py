@@ -9,8 +9,10 @@ files, encrypted on the workstation before they reach any store. So a store only
 ``put(key, path)``      store a finished file under ``key`` atomically (readers see the whole
                         object or none: a folder renames a fsynced temp file in; S3 makes an
                         object visible only when its upload completed)
-``open(key)``           a readable, seekable binary file of the object (``ObjectMissing`` if none)
-``read(key, offset, size)``  a byte range (a packed object's chunks), ``get_chunks(key)`` all of it
+``open(key, most)``     a readable, seekable binary file of the object (``ObjectMissing`` if none)
+``read(key, offset, size)``  a byte range (a packed object's chunks), ``get_chunks(key, most)`` all
+                        of it; ``most`` (the bytes the caller knows the object has at most)
+                        bounds what a remote store may send: more is one ``StoreUnavailable`` line
 ``exists(key)``, ``delete(key)``, ``size(key)``, ``names(prefix)`` (every key under a prefix, to
                         find orphans: an object no database row names)
 ``take(key, path, durable)``  ``put`` a finished temp file the caller gives up (False, the file
