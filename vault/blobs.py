@@ -188,12 +188,14 @@ class BlobStore:
             return
         yield from self.read_file_chunks(name)
 
-    def read_file_chunks(self, name: str) -> Iterator[bytes]:
-        """``read_chunks`` of a blob known to be a file of its own (no database look-up)."""
+    def read_file_chunks(self, name: str, size: int | None = None) -> Iterator[bytes]:
+        """``read_chunks`` of a blob known to be a file of its own; ``size``: its row's (else,
+        on an object store, one look-up of it bounds what the store may send)."""
         key = blob_key(name)
         path = self.store.local_path(key)
         if path is None:
-            with self.store.open(key, self._most(name)) as fh:
+            most = self._most(name) if size is None else agefmt.most_encrypted(size)
+            with self.store.open(key, most) as fh:
                 yield from agefmt.decrypt_chunks(fh, self._identity)
             return
         with (
