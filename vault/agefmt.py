@@ -174,6 +174,13 @@ def header_size(recipients: int) -> int:
     return len(INTRO) + recipients * (len(b"-> X25519 ") + 2 * (key + 1)) + len(b"--- \n") + key
 
 
+def most_encrypted(size: int) -> int:
+    """The most bytes an age file of ``size`` plaintext bytes can have as this reader accepts it:
+    the largest header (``MAX_HEADER``), the payload nonce, the plaintext and a tag a chunk (an
+    empty plaintext is one empty chunk). A store sending more for it is lying."""
+    return MAX_HEADER + 16 + size + TAG * max(1, -(-size // CHUNK))
+
+
 def read_file_key(src: BinaryIO, identities: Identities) -> bytes:
     """The file key of an age file (header MAC checked); ``src`` is left at the payload nonce."""
     return _parse_header(src, identities)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import itertools
 import os
 import threading
 import uuid
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
 READ_CHUNK = 1 << 20
 WRITE_BUFFER = 1 << 20
+# Names a clean-up compares with the rows at a time (an IN list: within any SQLite's limit)
+ORPHAN_PAGE = 500
 
 
 def blob_key(name: str) -> str:
@@ -59,6 +62,9 @@ class BlobStore:
         # blob name -> (pack, offset, size) of a packed object, None for a loose blob; the
         # session sets it (the database says where each object is)
         self.locate: Callable[[str], tuple[str, int, int] | None] = lambda name: None
+        # blob name -> its plaintext size as its row records it (None: no row); the session
+        # sets it: an object store's blob is read up to its age file's size at most
+        self.recorded_size: Callable[[str], int | None] = lambda name: None
         self.tmp = tmp
         self._name_key = name_key
         self.recipients = recipients
@@ -182,12 +188,14 @@ class BlobStore:
             return
         yield from self.read_file_chunks(name)
 
-    def read_file_chunks(self, name: str) -> Iterator[bytes]:
-        """``read_chunks`` of a blob known to be a file of its own (no database look-up)."""
+    def read_file_chunks(self, name: str, size: int | None = None) -> Iterator[bytes]:
+        """``read_chunks`` of a blob known to be a file of its own; ``size``: its row's (else,
+        on an object store, one look-up of it bounds what the store may send)."""
         key = blob_key(name)
         path = self.store.local_path(key)
         if path is None:
-            with self.store.open(key) as fh:
+            most = self._most(name) if size is None else agefmt.most_encrypted(size)
+            with self.store.open(key, most) as fh:
                 yield from agefmt.decrypt_chunks(fh, self._identity)
             return
         with (
@@ -205,8 +213,14 @@ class BlobStore:
             return
         key = blob_key(name)
         path = self.store.local_path(key)
-        with open(path, "rb") if path is not None else self.store.open(key) as fh:
+        with open(path, "rb") if path is not None else self.store.open(key, self._most(name)) as fh:
             yield agefmt.Decryptor(fh, self._identity)
+
+    def _most(self, name: str) -> int | None:
+        """The most bytes blob ``name``'s age file has (its row's size and the age overhead);
+        None without a row (verify reads what the store holds, bounded by the store itself)."""
+        size = self.recorded_size(name)
+        return None if size is None else agefmt.most_encrypted(size)
 
     @contextlib.contextmanager
     def open_pack(self, pack: str) -> Iterator[BinaryIO]:
@@ -285,19 +299,24 @@ class BlobStore:
         into a pack and was interrupted before removing the file)."""
         from vault.models import Blob
 
-        # The packs named (a few per thousand objects, by ix_blobs_pack) and the blobs of their
-        # own: never a set of every object's name (a phone dump is a million packed objects).
-        loose = set(db.scalars(select(Blob.name).where(Blob.pack == "")))
-        used = set(db.scalars(select(Blob.pack).where(Blob.pack != "").distinct()))
+        # A page of listed names at a time against the rows that name them (by primary key and
+        # ix_blobs_pack): neither the listing nor the database's names are ever held whole (a
+        # phone dump is a million objects, a store's listing of them ~100 MB of strings).
         removed = 0
-        for name in list(self.stored_names()):
-            if name not in loose:
-                self.store.delete(blob_key(name))
-                removed += 1
-        for pack in list(self.stored_packs()):
-            if pack not in used:
-                self.store.delete(pack_key(pack))
-                removed += 1
+        names = self.stored_names()
+        while page := list(itertools.islice(names, ORPHAN_PAGE)):
+            named = set(db.scalars(select(Blob.name).where(Blob.name.in_(page), Blob.pack == "")))
+            for name in page:
+                if name not in named:
+                    self.store.delete(blob_key(name))
+                    removed += 1
+        pack_names = self.stored_packs()
+        while page := list(itertools.islice(pack_names, ORPHAN_PAGE)):
+            used = set(db.scalars(select(Blob.pack).where(Blob.pack.in_(page)).distinct()))
+            for pack in page:
+                if pack not in used:
+                    self.store.delete(pack_key(pack))
+                    removed += 1
         return removed
 
 

@@ -9,8 +9,10 @@ files, encrypted on the workstation before they reach any store. So a store only
 ``put(key, path)``      store a finished file under ``key`` atomically (readers see the whole
                         object or none: a folder renames a fsynced temp file in; S3 makes an
                         object visible only when its upload completed)
-``open(key)``           a readable, seekable binary file of the object (``ObjectMissing`` if none)
-``read(key, offset, size)``  a byte range (a packed object's chunks), ``get_chunks(key)`` all of it
+``open(key, most)``     a readable, seekable binary file of the object (``ObjectMissing`` if none)
+``read(key, offset, size)``  a byte range (a packed object's chunks), ``get_chunks(key, most)`` all
+                        of it; ``most`` (the bytes the caller knows the object has at most)
+                        bounds what a remote store may send: more is one ``StoreUnavailable`` line
 ``exists(key)``, ``delete(key)``, ``size(key)``, ``names(prefix)`` (every key under a prefix, to
                         find orphans: an object no database row names)
 ``take(key, path, durable)``  ``put`` a finished temp file the caller gives up (False, the file
@@ -82,9 +84,11 @@ class ObjectStore(Protocol):
     label: str
 
     def put(self, key: str, path: Path) -> None: ...
-    def open(self, key: str) -> contextlib.AbstractContextManager[BinaryIO]: ...
+    def open(
+        self, key: str, most: int | None = None
+    ) -> contextlib.AbstractContextManager[BinaryIO]: ...
     def read(self, key: str, offset: int, size: int) -> bytes: ...
-    def get_chunks(self, key: str) -> Iterator[bytes]: ...
+    def get_chunks(self, key: str, most: int | None = None) -> Iterator[bytes]: ...
     def exists(self, key: str) -> bool: ...
     def size(self, key: str) -> int: ...
     def delete(self, key: str) -> None: ...
@@ -132,7 +136,8 @@ class FolderStore:
                 tmp.unlink()
 
     @contextlib.contextmanager
-    def open(self, key: str) -> Iterator[BinaryIO]:
+    def open(self, key: str, most: int | None = None) -> Iterator[BinaryIO]:
+        # ``most`` bounds what a remote store may send; a file of the vault's is read in place
         try:
             fh = open(self._path(key), "rb")  # noqa: SIM115 - handed to the caller
         except FileNotFoundError:
@@ -145,7 +150,7 @@ class FolderStore:
             fh.seek(offset)
             return fh.read(size)
 
-    def get_chunks(self, key: str) -> Iterator[bytes]:
+    def get_chunks(self, key: str, most: int | None = None) -> Iterator[bytes]:
         with self.open(key) as fh:
             while chunk := fh.read(CHUNK):
                 yield chunk
@@ -343,12 +348,13 @@ class S3Store:
         self._call(key, lambda: self._wire.put_file(self.bucket, key, Path(path)))
 
     @contextlib.contextmanager
-    def open(self, key: str) -> Iterator[BinaryIO]:
-        """The object spooled to a private temp file (seekable, as the age reader wants)."""
+    def open(self, key: str, most: int | None = None) -> Iterator[BinaryIO]:
+        """The object spooled to a private temp file (seekable, as the age reader wants); with
+        ``most``, ``StoreUnavailable`` (naming the object) once the store sends more bytes."""
         import tempfile
 
         with tempfile.TemporaryFile(prefix="custos-object-") as fh:
-            for chunk in self.get_chunks(key):
+            for chunk in self.get_chunks(key, most):
                 fh.write(chunk)
             fh.seek(0)
             yield fh
@@ -359,9 +365,9 @@ class S3Store:
         check_key(key)
         return bytes(self._call(key, lambda: self._wire.get(self.bucket, key, offset, size)))
 
-    def get_chunks(self, key: str) -> Iterator[bytes]:
+    def get_chunks(self, key: str, most: int | None = None) -> Iterator[bytes]:
         check_key(key)
-        chunks = self._wire.get_chunks(self.bucket, key, CHUNK)
+        chunks = self._wire.get_chunks(self.bucket, key, CHUNK, most)
         while (chunk := self._call(key, lambda: next(chunks, None))) is not None:
             yield chunk
 

@@ -27,6 +27,7 @@ The store is not trusted (SECURITY.md, the agency server's threat model): an ans
 to ``MOST_ANSWER`` bytes (or the range asked for), whatever its Content-Length says; XML
 declaring a DOCTYPE (entities: billion laughs, external files) is refused before it is parsed;
 a listing that hands back a continuation token it gave before is refused (it would never end);
+an object streamed to a file stops at the size its caller expects (``get_chunks``' ``most``);
 redirects are never followed (``http.client`` does not), and are errors.
 """
 
@@ -289,15 +290,27 @@ class S3Client:
             raise S3Malformed(206, f"the store answered {len(body)} bytes for a range of {size}")
         return body
 
-    def get_chunks(self, bucket: str, key: str, chunk: int) -> Iterator[bytes]:
+    def get_chunks(
+        self, bucket: str, key: str, chunk: int, most: int | None = None
+    ) -> Iterator[bytes]:
+        """An object in blocks of ``chunk`` bytes; with ``most`` (the bytes the caller knows the
+        object has at most), ``S3Malformed`` as soon as the store sends more, before any byte
+        past ``most`` is handed on (a store that never ends a GET cannot fill a disk)."""
         response = self.request("GET", bucket, key, stream=True)
         if isinstance(response, Response):  # an empty object
             yield response.body
             return
         conn = response.custos_conn  # type: ignore[attr-defined]
         reusable = False
+        got = 0
         try:
-            while block := response.read(chunk):
+            while block := response.read(chunk if most is None else min(chunk, most - got + 1)):
+                got += len(block)
+                if most is not None and got > most:
+                    raise S3Malformed(
+                        response.status,
+                        f"{key}: the store sent more than the object's {most} bytes",
+                    )
                 yield block
             reusable = not response.will_close
         except (OSError, http.client.HTTPException) as exc:

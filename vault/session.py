@@ -174,6 +174,7 @@ class Session:
             identity,
         )
         self.blobs.locate = self._locate
+        self.blobs.recorded_size = self._recorded_size
         self._previous: tuple[agefmt.Identity, ...] = ()
         self._kept: dict[str, bytes] = {}  # KEPT_SUBKEYS as a rotation left them
 
@@ -184,6 +185,11 @@ class Session:
                 select(Blob.pack, Blob.pack_offset, Blob.size).where(Blob.name == name)
             ).first()
         return (row[0], row[1], row[2]) if row is not None and row[0] else None
+
+    def _recorded_size(self, name: str) -> int | None:
+        """A blob's plaintext size as its row records it; None if no row names it."""
+        with self.db() as db:
+            return db.execute(select(Blob.size).where(Blob.name == name)).scalar_one_or_none()
 
     def _load_key_meta(self, db: DbSession) -> None:
         """The blob-name key and earlier identities a vault-key rotation left in the database."""

@@ -520,7 +520,7 @@ class VerifyJob:
         hasher = MultiHasher(size, hash_sets=False, group=1 << 20)  # 64 KiB chunks, grouped
         read = 0
         try:
-            for chunk in self.session.blobs.read_file_chunks(name):
+            for chunk in self.session.blobs.read_file_chunks(name, size):
                 hasher.update(chunk)
                 read += len(chunk)
                 report.bytes += len(chunk)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -269,6 +270,41 @@ def test_blobs_left_without_a_row_go_when_the_session_closes(
     assert len(list(store.names("blobs"))) == 1
     with open_as(place) as session:
         assert verify(session).ok
+
+
+def test_orphans_are_found_a_page_of_the_listing_at_a_time(
+    admin: Session, case: str, evidence: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clean-up compares a page of listed names with the rows at a time (a store of
+    millions of objects is never held as one list): the first orphan goes before the listing
+    ends, and every named object stays."""
+    import vault.blobs
+
+    assert not ingest(admin, case, [evidence], FORM).failed
+    kept = stored_names(admin)
+    orphans = [admin.blobs.put_bytes(f"never committed {i}".encode())[0] for i in range(7)]
+    monkeypatch.setattr(vault.blobs, "ORPHAN_PAGE", 2)
+    listed: list[str] = []
+    deleted_after: list[int] = []
+    names, delete = admin.blobs.store.names, admin.blobs.store.delete
+
+    def listing(prefix: str) -> Iterator[str]:
+        for key in names(prefix):
+            listed.append(key)
+            yield key
+
+    def deleting(key: str) -> None:
+        deleted_after.append(len(listed))
+        delete(key)
+
+    monkeypatch.setattr(admin.blobs.store, "names", listing)
+    monkeypatch.setattr(admin.blobs.store, "delete", deleting)
+    with admin.db() as db:
+        assert admin.blobs.remove_orphans(db) == len(orphans)
+    blobs_listed = len(kept) + len(orphans)
+    assert deleted_after[0] < blobs_listed, (deleted_after, blobs_listed)
+    assert sorted(stored_names(admin)) == sorted(kept)
+    assert verify(admin).ok
 
 
 def test_a_case_without_hash_sets_records_sha256_only_on_every_ingest_path(

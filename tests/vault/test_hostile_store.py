@@ -15,12 +15,19 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from vault import agefmt
+from vault.blobs import BlobStore
 from vault.errors import UserError
+from vault.ingest import CustodyForm, ingest
+from vault.models import Blob
 from vault.objectstore import S3Store, StoreUnavailable
 from vault.server.address import Credentials, S3Endpoint, parse
+from vault.session import Session
 
 MiB = 1 << 20
 LISTING = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -237,3 +244,89 @@ def test_a_url_asking_for_weaker_tls_is_refused(query: str) -> None:
     url = f"postgresql://custos@db:6432/custos?sslrootcert=/ca.pem&s3=https://s3/c&{query}"
     with pytest.raises(UserError, match="unknown parameter"):
         parse(url)
+
+
+def _object(size: int) -> Callable[..., None]:
+    """A GET answered with ``size`` bytes (``None``: a terabyte claimed, 256 MiB sent)."""
+
+    def answer(handler: BaseHTTPRequestHandler, state: Hostile) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(size))
+        handler.end_headers()
+        handler.wfile.write(b"x" * size)
+        state.sent += size
+
+    return answer
+
+
+NAME = "ab" * 32
+KEY = f"blobs/ab/{NAME}"
+
+
+def test_a_streamed_object_stops_at_its_expected_size(hostile: Callable) -> None:
+    """A GET that never ends (or sends more than the object's recorded size): the workstation
+    stops at the size it expects, hands on nothing past it, and says so in one line naming the
+    object; the store's stream is cut (a bounded amount crossed the socket)."""
+    store, state = hostile(lambda h, s: _endless(h, s, 200))
+    handed = 0
+    with pytest.raises(StoreUnavailable) as refused:
+        for chunk in store.get_chunks(KEY, 3 * MiB):
+            handed += len(chunk)
+    assert handed <= 3 * MiB
+    said = _one_line(refused.value)
+    assert f"{KEY}: the store sent more than the object's {3 * MiB} bytes" in said, said
+    assert state.sent <= 64 * MiB, state.sent
+    with (
+        pytest.raises(StoreUnavailable, match="sent more than the object's 1000 bytes"),
+        store.open(KEY, 1000),
+    ):
+        pass
+
+
+def test_an_object_of_exactly_its_expected_size_is_read(hostile: Callable) -> None:
+    store, _ = hostile(_object(5000))
+    assert sum(len(c) for c in store.get_chunks(KEY, 5000)) == 5000
+    with store.open(KEY, 5000) as fh:
+        assert len(fh.read()) == 5000
+    with pytest.raises(StoreUnavailable, match="more than the object's 4999 bytes"):
+        list(store.get_chunks(KEY, 4999))
+
+
+def test_a_blob_is_read_up_to_its_rows_size_and_the_age_overhead(
+    hostile: Callable, tmp_path: Path
+) -> None:
+    """A vault's blob on a store: its row's size (and age's overhead) bounds what is spooled."""
+    store, state = hostile(lambda h, s: _endless(h, s, 200))
+    identity = agefmt.Identity.generate()
+    blobs = BlobStore(store, tmp_path, bytes(32), [identity.recipient], identity)
+    blobs.recorded_size = lambda name: 1000 if name == NAME else None
+    most = agefmt.most_encrypted(1000)
+    assert most < 2 * MiB
+    with pytest.raises(StoreUnavailable) as refused:
+        list(blobs.read_file_chunks(NAME))
+    assert f"{KEY}: the store sent more than the object's {most} bytes" in _one_line(refused.value)
+    with (
+        pytest.raises(StoreUnavailable, match="sent more than the object's"),
+        blobs.open_decrypted(NAME),
+    ):
+        pass
+    blobs.recorded_size = lambda name: None  # verify gives the row's size itself
+    with pytest.raises(StoreUnavailable, match=f"more than the object's {most} bytes"):
+        list(blobs.read_file_chunks(NAME, 1000))
+    assert state.sent <= 3 * 64 * MiB, state.sent  # three reads, each cut (not 3 x 256 MiB)
+
+
+def test_a_vault_reads_each_blob_within_its_rows_size(
+    admin: Session, case: str, tmp_path: Path
+) -> None:
+    """The session gives the blob store each blob's recorded size: an honest store's blob (a
+    folder's, the trial server's SeaweedFS) reads back whole under the bound."""
+    data = bytes(range(256)) * 12_000  # several age chunks, a blob of its own
+    big = tmp_path / "video.mp4"
+    big.write_bytes(data)
+    assert not ingest(admin, case, [big], CustodyForm(exhibit="EX-7")).failed
+    with admin.db() as db:
+        name = db.execute(select(Blob.name).where(Blob.size == len(data))).scalar_one()
+    assert admin.blobs.recorded_size(name) == len(data)
+    assert admin.blobs.recorded_size("cd" * 32) is None
+    assert b"".join(admin.blobs.read_file_chunks(name)) == data
