@@ -145,7 +145,9 @@ def test_the_command_line_starts_the_derivation_from_the_note(
         "{not json",
     ],
 )
-def test_a_hostile_note_is_as_if_absent(agency: Server, planted: object) -> None:
+def test_a_hostile_note_is_as_if_absent(
+    agency: Server, planted: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No derivation is started from a note out of bounds or malformed, and the command runs."""
     config = check_vault(agency)
     note = next((Path(os.environ["CUSTOS_CACHE_DIR"]) / "servers").glob("*/" + backend.KDF_NOTE))
@@ -155,11 +157,10 @@ def test_a_hostile_note_is_as_if_absent(agency: Server, planted: object) -> None
         note.write_text(planted)
     assert backend.kdf_hint(agency.url) is None
     startup = StartUp(secrets={"CUSTOS_PASSWORD": PASSWORD})
-    os.environ["CUSTOS_SERVER"], os.environ["CUSTOS_USER"] = agency.url, "alice"
-    try:
+    with monkeypatch.context() as env:
+        env.setenv("CUSTOS_SERVER", agency.url)
+        env.setenv("CUSTOS_USER", "alice")
         _derive_ahead(["case", "list"], startup)
-    finally:
-        del os.environ["CUSTOS_SERVER"], os.environ["CUSTOS_USER"]
     assert startup.take_derivation() is None
     listed = run_cli("case", "list", vault=agency)
     assert listed.returncode == 0, listed.stderr
