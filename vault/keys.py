@@ -119,14 +119,24 @@ def password_key(
 
 def _derive(password: str, name: str, vault_salt: bytes, params: KdfParams) -> bytes:
     salt = hashlib.sha256(vault_salt + name.encode("utf-8")).digest()[:16]
-    kdf = Argon2id(
+    return _argon2(salt, params).derive(password.encode("utf-8"))
+
+
+def _argon2(salt: bytes, params: KdfParams) -> Argon2id:
+    return Argon2id(
         salt=salt,
         length=KEY_BYTES,
         iterations=params.iterations,
         lanes=params.lanes,
         memory_cost=params.memory_kib,
     )
-    return kdf.derive(password.encode("utf-8"))
+
+
+def usable(params: KdfParams) -> KdfParams:
+    """``params`` if Argon2id accepts them (nothing is derived), else ValueError, TypeError or
+    OverflowError saying which setting is wrong (a vault file read says it is damaged)."""
+    _argon2(bytes(16), params)
+    return params
 
 
 def slot_id(user_key: bytes) -> str:
