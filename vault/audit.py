@@ -279,9 +279,12 @@ def advance_head_file(folder: Path, db: DbSession) -> None:
 def read_head_file(folder: Path) -> Head | None:
     try:
         seq, digest = (folder / HEAD_FILE).read_text().split()
-        return Head(int(seq), digest)
+        head = Head(int(seq), digest)
     except (FileNotFoundError, ValueError):
         return None
+    # A seq no audit row can have (the column is a signed 64-bit integer) is unreadable too:
+    # queried with it, the database would raise instead of finding no row.
+    return head if 0 <= head.seq < 2**63 else None
 
 
 ROTATED = "keys.signing_rotated"

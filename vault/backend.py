@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from vault.config import VaultConfig, is_vault
 from vault.errors import UserError, VaultUnavailable
-from vault.keys import KdfParams
+from vault.keys import KdfParams, plausible
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -916,9 +916,12 @@ def kdf_hint(url: str) -> tuple[bytes, KdfParams] | None:
     try:
         note = json.loads((server_folder(parse(url)) / KDF_NOTE).read_text("utf-8"))
         params = KdfParams(int(note["memory_kib"]), int(note["iterations"]), int(note["lanes"]))
-        return bytes.fromhex(note["salt"]), params
+        salt = bytes.fromhex(note["salt"])
     except Exception:  # none yet, unreadable, a URL the command will refuse in one line
         return None
+    # Settings no honest vault has, or that would keep the derivation for ever (the note is
+    # written from the server's vault file before its MACs can be checked): as if absent.
+    return (salt, params) if plausible(params) else None
 
 
 def _note_kdf(folder: Path, config: VaultConfig) -> None:

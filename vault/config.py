@@ -16,7 +16,7 @@ from pathlib import Path
 
 from vault.errors import VaultUnavailable
 from vault.fsutil import atomic_write
-from vault.keys import KdfParams
+from vault.keys import KdfParams, usable
 
 # 2: slots hold each user's own keys (vault.keys.Slot); 3: small objects in packs (vault.packs).
 # A vault of format 2 is upgraded in place when it opens (vault.upgrade).
@@ -77,7 +77,7 @@ class VaultConfig:
             return cls(
                 vault_id=raw["vault_id"],
                 salt=bytes.fromhex(raw["salt"]),
-                kdf=KdfParams(kdf["memory_kib"], kdf["iterations"], kdf["lanes"]),
+                kdf=usable(KdfParams(kdf["memory_kib"], kdf["iterations"], kdf["lanes"])),
                 vault_recipient=keys["vault_recipient"],
                 recovery_recipient=keys["recovery_recipient"],
                 recovery_wrapped_key=base64.b64decode(keys["recovery_wrapped_key"]),
@@ -87,7 +87,7 @@ class VaultConfig:
                 format=fmt,
                 auth={str(k): str(v) for k, v in raw.get("auth", {}).items()},
             )
-        except (KeyError, ValueError, TypeError, tomllib.TOMLDecodeError) as exc:
+        except (KeyError, ValueError, TypeError, OverflowError, tomllib.TOMLDecodeError) as exc:
             raise VaultUnavailable(f"{path}: damaged vault file ({exc})") from None
 
     def _fields(self) -> dict[str, str]:

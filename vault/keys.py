@@ -50,6 +50,20 @@ class KdfParams:
 # under weaker ones than the vault was created with (recorded in its first, signed entry). The
 # floor is low enough for the tests' fast vaults; the default is what a vault gets.
 KDF_FLOOR = KdfParams(memory_kib=8 * 1024, iterations=1, lanes=1)
+# No derivation is started ahead (``Derivation``, from a note a server's operator or anyone with
+# this workstation's cache could have planted) above these: 1 GiB, 16 passes, 16 lanes. A vault
+# made with more still opens; it only derives after reaching the server.
+KDF_AHEAD_CEILING = KdfParams(memory_kib=1 << 20, iterations=16, lanes=16)
+
+
+def plausible(params: KdfParams) -> bool:
+    """Between ``KDF_FLOOR`` and ``KDF_AHEAD_CEILING`` in every setting (lanes at least 1)."""
+    low, high = KDF_FLOOR, KDF_AHEAD_CEILING
+    return (
+        low.memory_kib <= params.memory_kib <= high.memory_kib
+        and low.iterations <= params.iterations <= high.iterations
+        and low.lanes <= params.lanes <= high.lanes
+    )
 
 
 def new_vault_key() -> bytes:
@@ -71,16 +85,22 @@ class Derivation(threading.Thread):
         self.start()
 
     def run(self) -> None:
-        self.key = _derive(*self.args)
+        try:
+            self.key = _derive(*self.args)
+        except Exception:  # settings Argon2id refuses: the unlock derives (and says so) itself
+            self.key = None
 
     def take(self, password: str, name: str, vault_salt: bytes, params: KdfParams) -> bytes | None:
-        """The derived key if it was started for these arguments, else None. Forgets the
-        password and the key either way (a derivation is used once)."""
-        self.join()
-        key, self.key = self.key, None
+        """The derived key if it was started for these arguments, else None at once (a
+        derivation started for others is not waited for: it ends on its daemon thread, or with
+        the process). Forgets the password and the key either way (a derivation is used once)."""
         same = self.args == (password, name, vault_salt, params)
         self.args = ("", "", b"", params)
-        return key if same else None
+        if not same:
+            return None
+        self.join()
+        key, self.key = self.key, None
+        return key
 
 
 def password_key(
@@ -99,14 +119,24 @@ def password_key(
 
 def _derive(password: str, name: str, vault_salt: bytes, params: KdfParams) -> bytes:
     salt = hashlib.sha256(vault_salt + name.encode("utf-8")).digest()[:16]
-    kdf = Argon2id(
+    return _argon2(salt, params).derive(password.encode("utf-8"))
+
+
+def _argon2(salt: bytes, params: KdfParams) -> Argon2id:
+    return Argon2id(
         salt=salt,
         length=KEY_BYTES,
         iterations=params.iterations,
         lanes=params.lanes,
         memory_cost=params.memory_kib,
     )
-    return kdf.derive(password.encode("utf-8"))
+
+
+def usable(params: KdfParams) -> KdfParams:
+    """``params`` if Argon2id accepts them (nothing is derived), else ValueError, TypeError or
+    OverflowError saying which setting is wrong (a vault file read says it is damaged)."""
+    _argon2(bytes(16), params)
+    return params
 
 
 def slot_id(user_key: bytes) -> str:

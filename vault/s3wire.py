@@ -76,6 +76,11 @@ class S3BadCertificate(S3Down):
     """The store's TLS certificate does not verify."""
 
 
+# A listing's truncated pages in a row with no key before it is refused (an honest store may
+# answer a page or two empty while it skips what it cannot show; not one after another for ever).
+EMPTY_PAGES = 3
+
+
 class S3Malformed(S3Error):
     """The store's answer is one no honest store gives (too large, not the XML asked for, a
     listing that never ends): its one line says what."""
@@ -368,6 +373,7 @@ class S3Client:
         """Every key under ``prefix``, ``page`` keys a request."""
         token = ""
         given: set[str] = set()
+        empty = 0  # truncated pages in a row without a key
         while True:
             query = {"list-type": "2", "prefix": prefix, "max-keys": str(page)}
             if token:
@@ -378,13 +384,21 @@ class S3Client:
                 given.add(token)
                 query["continuation-token"] = token
             root = _xml(self._whole("GET", bucket, query=query).body, "a listing")
+            empty += 1
             for contents in root.iter(_NS + "Contents"):
                 key = contents.findtext(_NS + "Key")
                 if key is not None:
+                    empty = 0
                     yield key
             token = root.findtext(_NS + "NextContinuationToken") or ""
             if root.findtext(_NS + "IsTruncated") != "true" or not token:
                 return
+            if empty >= EMPTY_PAGES:
+                raise S3Malformed(
+                    200,
+                    f"the store's listing of {prefix!r} gave {empty} pages in a row with no keys, "
+                    "each saying more follow",
+                )
 
 
 def _payload_hash(body: bytes | Path | tuple[Path, int, int], tls: bool) -> str:

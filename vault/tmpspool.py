@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 FRAME = 256 << 10  # plain bytes per sealed frame (a merge of k runs holds about k frames)
 _HEAD = struct.Struct("<I")  # the frame's sealed length
+_AT = struct.Struct("<Q")  # the frame's offset, bound as associated data (a spool may pass 4 GiB)
 _TAG = 16
 
 
@@ -66,7 +67,7 @@ class Spool:
         for at in range(0, len(view), FRAME):
             part = view[at : at + FRAME]
             nonce = self._nonce()
-            sealed = self._aead.encrypt(nonce, bytes(part), _HEAD.pack(self.size))
+            sealed = self._aead.encrypt(nonce, bytes(part), _AT.pack(self.size))
             frame = _HEAD.pack(len(sealed)) + nonce + sealed
             os.pwrite(self._fd, frame, self.size)
             self.size += len(frame)
@@ -83,5 +84,5 @@ class Spool:
             sealed = os.pread(self._fd, sealed_len, offset + len(head))
             if len(sealed) != sealed_len or sealed_len < _TAG:
                 raise OSError(f"spool truncated at {offset}")
-            yield self._aead.decrypt(nonce, sealed, _HEAD.pack(offset))
+            yield self._aead.decrypt(nonce, sealed, _AT.pack(offset))
             offset += len(head) + sealed_len

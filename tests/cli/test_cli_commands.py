@@ -6,6 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from vault.audit import read_head_file
 from vaultkit import NEW_PASSWORD, PASSWORD, blob_files, open_as, require_tool, run_cli, sha256_of
 
@@ -189,3 +191,20 @@ def test_audit_and_its_head(vault_dir: Path) -> None:
     assert text.startswith(f"#{entries[-1]['seq']}  ")
     first = _ok(run_cli("audit", vault=vault_dir)).splitlines()[0]
     assert "Vault created (vault.created)" in first  # in words, with the name to filter on
+
+
+@pytest.mark.parametrize("seq", ["100000000000000000000", "-1", str(2**63)])
+def test_an_audit_head_out_of_range_is_unreadable(vault_dir: Path, seq: str) -> None:
+    """A pinned seq no database column can hold is handled as an unreadable ``audit.head`` is
+    (as absent: the next transaction pins the real head again), never an OverflowError."""
+    digest = read_head_file(vault_dir)
+    assert digest is not None
+    (vault_dir / "audit.head").write_text(f"{seq} {digest.hash}\n")
+    listed = run_cli("case", "list", vault=vault_dir)
+    assert listed.returncode == 0, listed.stderr
+    assert "Traceback" not in listed.stderr
+    (vault_dir / "audit.head").write_text(f"{seq} {digest.hash}\n")
+    assert read_head_file(vault_dir) is None
+    _ok(run_cli("case", "create", "OP-HEAD", "--title", "t", vault=vault_dir))  # pins anew
+    pinned = read_head_file(vault_dir)
+    assert pinned is not None and 0 < pinned.seq < 2**63

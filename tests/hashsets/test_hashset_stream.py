@@ -172,6 +172,18 @@ def test_a_damaged_spool_frame_is_refused(tmp_path: Path) -> None:
     assert os.listdir(tmp_path) == []
 
 
+def test_a_spool_goes_past_4_gib(tmp_path: Path) -> None:
+    """The offset bound into each frame is 64-bit: a spool past 2**32 bytes still writes and reads
+    (the file is sparse: only the two frames take room on disk)."""
+    with tmpspool.Spool(tmp_path) as spool:
+        spool.size = 2**32 - 10
+        first = spool.write(b"a" * 100)
+        second = spool.write(b"b" * 200)
+        assert second[0] > 2**32
+        assert b"".join(spool.read(*first)) == b"a" * 100
+        assert b"".join(spool.read(*second)) == b"b" * 200
+
+
 def test_a_set_is_deleted_a_page_at_a_time(
     session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

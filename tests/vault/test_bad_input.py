@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,29 @@ def test_a_damaged_vault_file_is_refused(admin: Session) -> None:
     write_vault_file(folder, "format = 2\n[kdf\n")
     with pytest.raises(VaultUnavailable, match="damaged"):
         unlock(folder, "alice", PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "said"),
+    [
+        ("lanes", "0", "lanes must be"),
+        ("iterations", "0", "iterations must be"),
+        ("memory_kib", "4", "memory_cost"),
+        ("iterations", '"3"', "integer"),
+        ("memory_kib", str(1 << 40), "out of range"),
+    ],
+)
+def test_kdf_settings_argon2_refuses_are_a_damaged_vault_file(
+    admin: Session, setting: str, value: str, said: str
+) -> None:
+    """Not an unlock's traceback from Argon2id (on a server the operator writes ``vault_file``)."""
+    folder = place_of(admin)
+    admin.close()
+    text = re.sub(rf"(?m)^{setting} = .*$", f"{setting} = {value}", vault_file_text(folder))
+    write_vault_file(folder, text)
+    with pytest.raises(VaultUnavailable, match="damaged vault file") as refused:
+        unlock(folder, "alice", PASSWORD)
+    assert said in str(refused.value) and "\n" not in str(refused.value)
 
 
 def test_a_vault_open_in_one_session_opens_in_another_and_both_write_one_chain(

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from vault import agefmt
+from vault import agefmt, s3wire
 from vault.blobs import BlobStore
 from vault.errors import UserError
 from vault.ingest import CustodyForm, ingest
@@ -177,6 +177,29 @@ def test_a_listing_that_never_ends_is_one_line(hostile: Callable) -> None:
         list(store.names("blobs"))
     assert "the same continuation token" in _one_line(refused.value)
     assert state.requests <= 3
+
+
+def test_a_listing_of_empty_pages_that_never_ends_is_one_line(hostile: Callable) -> None:
+    """A store that says "truncated, continue with token T<n>", a new token each time and no
+    key, for ever: refused after a few such pages, naming the store and the prefix."""
+
+    def answer(handler: BaseHTTPRequestHandler, state: Hostile) -> None:
+        if state.requests > 50:  # main loops for ever: stop it here, with an error
+            _listing("", 500)(handler, state)
+            return
+        _listing(
+            LISTING + '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            "<IsTruncated>true</IsTruncated>"
+            f"<NextContinuationToken>t{state.requests}</NextContinuationToken>"
+            "</ListBucketResult>"
+        )(handler, state)
+
+    store, state = hostile(answer)
+    with pytest.raises(StoreUnavailable) as refused:
+        list(store.names("blobs"))
+    said = _one_line(refused.value)
+    assert store.label in said and "'blobs/'" in said and "no keys" in said, said
+    assert state.requests <= s3wire.EMPTY_PAGES + 1
 
 
 def test_hostile_keys_in_a_listing_never_reach_the_vault(hostile: Callable) -> None:

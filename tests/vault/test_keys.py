@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import threading
 import tomllib
 from pathlib import Path
 
@@ -107,3 +108,36 @@ def test_a_key_derived_ahead_is_used_only_for_the_same_name_and_password() -> No
     # taken once: the password and the key are gone from it, the next call derives again
     assert started.key is None and "right-password" not in started.args
     assert keys.password_key("right-password", "alice", salt, params, started) == right
+
+
+def test_a_derivation_for_other_settings_is_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``take`` compares first: a derivation started from a planted note (other settings) is
+    left to its daemon thread, never joined, so it cannot hold the sign-in."""
+    from vault import keys
+
+    release = threading.Event()
+    monkeypatch.setattr(keys, "_derive", lambda *args: release.wait(60) and b"k" * 32)
+    planted = keys.KdfParams(memory_kib=8 * 1024, iterations=16, lanes=1)
+    started = keys.Derivation("pw", "alice", b"\x01" * 16, planted)
+    try:
+        assert started.take("pw", "alice", b"\x01" * 16, FAST_KDF) is None
+        assert started.is_alive() and started.daemon  # not joined; cannot hold the exit
+        assert "pw" not in started.args
+    finally:
+        release.set()
+    started.join()
+    assert started.key == b"k" * 32  # what it made is never handed out (args forgotten)
+
+
+@pytest.mark.parametrize("lanes", [0, -1])
+def test_a_derivation_argon2_refuses_ends_quietly(
+    lanes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No traceback from thread ``custos-kdf``: the unlock derives again and says what is wrong."""
+    from vault import keys
+
+    died: list[object] = []
+    monkeypatch.setattr(threading, "excepthook", died.append)
+    started = keys.Derivation("pw", "alice", b"\x01" * 16, keys.KdfParams(8 * 1024, 1, lanes))
+    started.join()
+    assert started.key is None and died == []

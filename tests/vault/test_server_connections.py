@@ -132,6 +132,42 @@ def test_the_command_line_starts_the_derivation_from_the_note(
     assert ahead.take(PASSWORD, "alice", config.salt, config.kdf) is not None
 
 
+@pytest.mark.parametrize(
+    "planted",
+    [
+        {"iterations": 4294967295},  # months of derivation
+        {"memory_kib": 1 << 40},
+        {"lanes": 0},  # Argon2id refuses: a traceback from thread custos-kdf
+        {"iterations": 0},
+        {"iterations": "many"},
+        {"salt": 5},
+        {"lanes": [1]},
+        "{not json",
+    ],
+)
+def test_a_hostile_note_is_as_if_absent(
+    agency: Server, planted: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No derivation is started from a note out of bounds or malformed, and the command runs."""
+    config = check_vault(agency)
+    note = next((Path(os.environ["CUSTOS_CACHE_DIR"]) / "servers").glob("*/" + backend.KDF_NOTE))
+    if isinstance(planted, dict):
+        note.write_text(json.dumps({**json.loads(note.read_text()), **planted}))
+    else:
+        note.write_text(planted)
+    assert backend.kdf_hint(agency.url) is None
+    startup = StartUp(secrets={"CUSTOS_PASSWORD": PASSWORD})
+    with monkeypatch.context() as env:
+        env.setenv("CUSTOS_SERVER", agency.url)
+        env.setenv("CUSTOS_USER", "alice")
+        _derive_ahead(["case", "list"], startup)
+    assert startup.take_derivation() is None
+    listed = run_cli("case", "list", vault=agency)
+    assert listed.returncode == 0, listed.stderr
+    assert "C-1" in listed.stdout and "Traceback" not in listed.stderr
+    assert backend.kdf_hint(agency.url) == (config.salt, config.kdf)  # noted again
+
+
 def test_a_stale_or_planted_note_costs_a_derivation_not_the_sign_in(agency: Server) -> None:
     check_vault(agency)
     note = next((Path(os.environ["CUSTOS_CACHE_DIR"]) / "servers").glob("*/" + backend.KDF_NOTE))
