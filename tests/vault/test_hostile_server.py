@@ -127,27 +127,17 @@ def test_a_revocation_the_operator_undoes_in_the_table_still_refuses_the_write(
     revocation, in the signed chain, and refuse (audited); verify names the edited row. The
     operator may also clear the revocation entry's blind index (``target_bidx``, a plain
     column verify does not check): the check must not depend on it."""
-    from vault import workstations
     from vault.cases import create_case
     from vault.errors import PermissionDenied
     from vault.history import list_audit
+    from vaultkit import revoked_desk
 
     place = place_of(alice)
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "machine-a"))
-    workstations.enrol(alice, "desk-a")
-    desk_a = unlock(place, "alice", PASSWORD)  # opened before the revocation, as a job would be
+    undo = ["UPDATE workstations SET revoked_at = NULL"]
+    if blind_too:
+        undo.append("UPDATE audit SET target_bidx = NULL WHERE action = 'workstation.revoked'")
+    desk_a = revoked_desk(alice, tmp_path, monkeypatch, *undo)
     try:
-        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "machine-b"))
-        monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "desk-b"))
-        with unlock(place, "alice", PASSWORD) as b:
-            workstations.enrol(b, "desk-b")
-            workstations.revoke(b, "desk-a")
-        _operator(alice, "UPDATE workstations SET revoked_at = NULL")
-        if blind_too:
-            _operator(
-                alice,
-                "UPDATE audit SET target_bidx = NULL WHERE action = 'workstation.revoked'",
-            )
         with pytest.raises(PermissionDenied, match="workstation 'desk-a' was revoked"):
             create_case(desk_a, "C-9", "after the revocation", ["fraud"])
     finally:
