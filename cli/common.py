@@ -184,7 +184,10 @@ def sign_in(ctx: click.Context, where: Path | Server | None = None) -> Session:
     password = ask_password("Password", "CUSTOS_PASSWORD")
     from cli.startup import startup
 
-    return unlock(where, user, password, startup(ctx).take_derivation())
+    session = unlock(where, user, password, startup(ctx).take_derivation())
+    for warning in session.warnings:
+        warn(warning)
+    return session
 
 
 @contextlib.contextmanager

@@ -144,6 +144,9 @@ def _missing(db: DbSession, limit: int) -> list[tuple[int, bytes]]:
     ]
 
 
+INDEXED = "watchlist.indexed"
+
+
 def _dangling(db: DbSession) -> list[int]:
     """References whose mapped vector the server no longer holds (removed outside Custos)."""
     rows = [
@@ -162,11 +165,15 @@ def _dangling(db: DbSession) -> list[int]:
 def backfill(session: Session, emit: Emit, cancel: CancelToken) -> int:
     """Write the vectors of every reference that has none (or whose vector the server lost:
     its mapping is dropped first), ``_BACKFILL_BATCH`` per transaction (each batch whole or not
-    at all). Returns how many were written."""
+    at all). Returns how many were written.
+
+    Its transactions append no audit entry (the job's ``watchlist.indexed`` comes last), so each
+    claims the write first: a revoked workstation is refused before it writes anything."""
     with session.db() as db:
         if not on_server(db):
             return 0
     with session.transaction() as db:
+        session.claim_write(db, INDEXED)
         lost = _dangling(db)
         if lost:
             db.execute(delete(ReferenceVectorId).where(ReferenceVectorId.reference_id.in_(lost)))
@@ -183,6 +190,7 @@ def backfill(session: Session, emit: Emit, cancel: CancelToken) -> int:
     while done < total:
         cancel.check()
         with session.transaction() as db:
+            session.claim_write(db, INDEXED)
             batch = _missing(db, _BACKFILL_BATCH)
             if not batch:
                 break
@@ -235,7 +243,7 @@ class IndexJob:
         with session.transaction() as db:
             session.audit(
                 db,
-                "watchlist.indexed",
+                INDEXED,
                 target="watchlists",
                 written=written,
                 vectors=sizes["rows"],

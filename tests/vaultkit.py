@@ -399,3 +399,26 @@ def read_all_evidence(session: Session) -> int:
     for row in rows:
         session.blobs.read_verified(row.name, row.sha256, row.name)
     return len(rows)
+
+
+def revoked_desk(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *operator: str
+) -> Session:
+    """alice's session as workstation ``desk-a`` (machine folder ``machine-a``), opened before
+    ``desk-b`` (``machine-b``, the environment left set to it) revoked it, as a running job's
+    would be; ``operator`` statements then run on the server's database (no vault key)."""
+    from vault import workstations
+
+    place = place_of(session)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "machine-a"))
+    workstations.enrol(session, "desk-a")
+    desk_a = unlock(place, "alice", PASSWORD)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "machine-b"))
+    monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "desk-b"))
+    with unlock(place, "alice", PASSWORD) as b:
+        workstations.enrol(b, "desk-b")
+        workstations.revoke(b, "desk-a")
+    with _server_connection(place) as conn:  # type: ignore[arg-type]
+        for statement in operator:
+            conn.execute(statement)
+    return desk_a

@@ -38,6 +38,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from vault import agefmt, keys, sealing
+from vault.errors import UserError
 from vault.jobs import CancelToken, Emit, Progress, ignore
 from vault.models import Meta, VaultFile
 from vault.objectstore import SPACES, ObjectStore
@@ -126,7 +127,7 @@ def rotate(
     session._use_vault_key(new_key, new_config)
     with session.db() as db:
         session._load_key_meta(db)
-    rewrapped = finish(session, emit, done, total)
+    rewrapped = finish(session, emit, done)
     return Rotated(config.vault_recipient, new_recipient, len(new_config.slots)), rewrapped
 
 
@@ -136,12 +137,44 @@ def pending(session: Session) -> bool:
         return db.get(Meta, REWRAP_PENDING) is not None
 
 
+class RewrapIncomplete(UserError):
+    """Some objects could not be re-wrapped (missing, or the store failed for them): the others
+    were, the marker stays and the next open that holds the vault alone (or verify) resumes."""
+
+    def __init__(self, failed: list[tuple[str, str]]) -> None:
+        key, why = failed[0]
+        more = f" and {len(failed) - 1} other(s)" if len(failed) > 1 else ""
+        super().__init__(
+            f"the re-wrap of the rotated vault key is unfinished: {key} ({why}){more} could not "
+            "be re-wrapped; the objects not re-wrapped still open with the earlier key, and the "
+            "next open that holds the vault alone, or verify, tries again"
+        )
+        self.failed = failed
+
+
+def may_rewrap(session: Session) -> bool:
+    """Whether this session's workstation may write now (not revoked): re-wrapping re-writes
+    every object, so a desk that may not write leaves it (no refusal recorded: it asked
+    nothing)."""
+    from vault.audit import Refusal
+    from vault.workstations import check_writer
+
+    station = session.workstation
+    with session.db() as db:
+        try:
+            check_writer(db, station.name if station is not None else "")
+        except Refusal:
+            return False
+    return True
+
+
 def resume(session: Session, emit: Emit = ignore) -> int:
-    """Finish the re-wrap of an interrupted rotation if there is one and this process holds the
-    vault alone (an unlock that took it exclusively, or verify); returns the headers re-wrapped.
-    Held shared (others have the vault open), it is left for later: the old identities open
-    every object meanwhile."""
-    if session.backend.local or not pending(session):
+    """Finish the re-wrap of an interrupted rotation if there is one, this process holds the
+    vault alone (an unlock that took it exclusively, or verify) and its workstation may write;
+    returns the headers re-wrapped. Held shared (others have the vault open), it is left for
+    later: the old identities open every object meanwhile. ``RewrapIncomplete`` (or the
+    store's own error, ``StoreUnavailable``) when objects failed: the marker stays."""
+    if session.backend.local or not pending(session) or not may_rewrap(session):
         return 0
     with session.write_lock:
         if not session.hold_alone():
@@ -152,21 +185,34 @@ def resume(session: Session, emit: Emit = ignore) -> int:
             session.share_lock()
 
 
-def finish(session: Session, emit: Emit = ignore, done: int = 0, total: int = 0) -> int:
+def finish(session: Session, emit: Emit = ignore, done: int = 0) -> int:
     """Re-wrap every object's header to the current recipients (resumable: an object already
-    re-wrapped is skipped), then remove the caches keyed under the old key and the marker."""
+    re-wrapped is skipped), then remove the caches keyed under the old key and the marker.
+
+    The listing is streamed (``store.names``), never held whole. An object that fails (missing
+    since it was listed, or the store's error for it) is skipped and named: the rest goes on,
+    the marker stays and ``RewrapIncomplete`` is raised at the end. A store that cannot list
+    raises its own error (marker kept)."""
     store = session.backend.store
     current = keys.vault_identity(session.vault_key_for_rotation())
     older = session.age_identities[1:]
     recipients = session.blobs.recipients
-    names = [key for space in SPACES for key in store.names(space)]
-    total = (total or 1) + len(names)
     rewrapped = 0
+    failed: list[tuple[str, str]] = []
     tmp = session.blobs.tmp
-    for n, key in enumerate(names, 1):
-        if rewrap_object(store, key, current, older, recipients, tmp):
-            rewrapped += 1
-        emit(Progress(done + n, total, "items", "re-wrapping the stored objects' headers"))
+    n = 0
+    for space in SPACES:
+        for key in store.names(space):
+            n += 1
+            try:
+                if rewrap_object(store, key, current, older, recipients, tmp, _most(session, key)):
+                    rewrapped += 1
+            except (UserError, OSError) as exc:  # ObjectMissing, StoreUnavailable, a disk's
+                failed.append((key, str(exc).rsplit(": ", 1)[-1] or type(exc).__name__))
+            # the number of objects is not known ahead (the listing is streamed)
+            emit(Progress(done + n, 0, "items", "re-wrapping the stored objects' headers"))
+    if failed:
+        raise RewrapIncomplete(failed)
     for cache in ("cache",):
         shutil.rmtree(session.folder / cache, ignore_errors=True)
     with session.transaction() as db:
@@ -176,6 +222,16 @@ def finish(session: Session, emit: Emit = ignore, done: int = 0, total: int = 0)
     return rewrapped
 
 
+def _most(session: Session, key: str) -> int | None:
+    """The most bytes the store may send for object ``key``: a blob's from its row's size; a
+    pack's size is not recorded, so a pack is bounded by the store alone (as verify reads it)."""
+    space, _, name = key.partition("/")
+    if space != "blobs":
+        return None
+    size = session.blobs.recorded_size(name.rpartition("/")[2])
+    return None if size is None else agefmt.most_encrypted(size)
+
+
 def rewrap_object(
     store: ObjectStore,
     key: str,
@@ -183,11 +239,13 @@ def rewrap_object(
     older: tuple[agefmt.Identity, ...],
     recipients: list[agefmt.Recipient],
     tmp_folder: Any,
+    most: int | None = None,
 ) -> bool:
     """The object under ``key`` with a header for ``recipients`` in front of the same payload
     bytes, put under the same key; False when its header is the current key's already (or
-    opens with no key we hold: a damaged object stays as it is, for verify to name)."""
-    with store.open(key) as fh:
+    opens with no key we hold: a damaged object stays as it is, for verify to name). ``most``:
+    the bytes the store may send for it (``_most``)."""
+    with store.open(key, most) as fh:
         file_key = agefmt.key_to_rewrap(fh, current, older)
         if file_key is None:
             return False

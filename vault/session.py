@@ -156,6 +156,9 @@ class Session:
         # The audit entries this session committed: the live view (vault.changes) reports only
         # what others wrote.
         self.own_entries = SeqRanges()
+        # What opening the vault could not do but did not need (one line each, for the face to
+        # show): an interrupted rotation's re-wrap that failed, for instance.
+        self.warnings: list[str] = []
 
     def _use_vault_key(self, vault_key: bytes, config: VaultConfig) -> None:
         """Work under ``vault_key`` from now on: the database, blob headers and vault.toml MACs
@@ -892,7 +895,12 @@ def _catch_up(session: Session, lock: Lock, behind: bool) -> None:
     if not session.backend.local:
         from vault import serverrotation
 
-        serverrotation.resume(session)  # a rotation's object re-wrap a crash interrupted
+        # a rotation's object re-wrap a crash interrupted: best-effort (a failing object or
+        # store leaves the marker, the old identities still open those objects; the open goes on)
+        try:
+            serverrotation.resume(session)
+        except (UserError, OSError) as exc:
+            session.warnings.append(str(exc).splitlines()[0])
     lock.share()
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session as DbSession
 from vault import batchaudit, packs, sealing
 from vault.agefmt import AgeError
 from vault.audit import ChainChecker, Head, read_head, read_head_file
-from vault.errors import Cancelled
+from vault.errors import Cancelled, UserError
 from vault.hashing import MultiHasher
 from vault.jobs import Breather, CancelToken, Emit, Progress
 from vault.models import (
@@ -109,10 +109,14 @@ class VerifyJob:
         from vault import serverrotation
 
         # an agency server's rotation whose object re-wrap was interrupted: finished first, if
-        # this process can hold the vault alone (verify then checks the objects as they are)
-        serverrotation.resume(self.session, emit)
-        self.breathe = Breather()
+        # this process can hold the vault alone and its workstation may write (verify then
+        # checks the objects as they are); a failure is a problem of the report, not its end
         report = VerifyReport()
+        try:
+            serverrotation.resume(self.session, emit)
+        except (UserError, OSError) as exc:
+            report.problems.append(Problem("objects", str(exc).splitlines()[0]))
+        self.breathe = Breather()
         # The vault file is named as it is where the vault lives: a folder's file, a server's row.
         vault_file = "vault.toml" if self.session.backend.local else "vault_file"
         for name in self.session.vault_file_changes():

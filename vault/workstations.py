@@ -258,13 +258,14 @@ def check_writer(db: DbSession, name: str) -> None:
 
 
 def _revocation_in_chain(db: DbSession, row_id: int) -> int | None:
-    """The seq of the ``workstation.revoked`` entry of workstation row ``row_id``, if any (one
-    indexed lookup by target; the unsealed target re-checked)."""
+    """The seq of the ``workstation.revoked`` entry of workstation row ``row_id``, if any.
+
+    Selected by action (revocations are few) and the opened target compared here: not through
+    the blind index ``target_bidx``, a plain column verify never checks, which the server's
+    operator could clear to hide the entry."""
     target = f"workstations:{row_id}"
     found = db.execute(
-        select(AuditEntry.seq, AuditEntry.target).where(
-            sealing.equals(db, AuditEntry.target, target), AuditEntry.action == REVOKED
-        )
+        select(AuditEntry.seq, AuditEntry.target).where(AuditEntry.action == REVOKED)
     ).all()
     return next((seq for seq, got in found if got == target), None)
 

@@ -314,3 +314,39 @@ def test_a_pushed_vault_has_every_reference_s_vector_and_searches_through_them(
     finally:
         session.close()
     assert through_server == exact  # the same face ids: the push keeps every row's id
+
+
+def test_a_revoked_workstation_s_index_job_writes_no_vector(
+    trial_server: TrialServer,
+    server_place: Server,
+    enrolled: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``watchlist index`` first writes the vectors of references that have none, in
+    transactions that append no audit entry: each must still pass the workstation check, so a
+    revoked desk (a session opened before the revocation, as a job's would be) writes no vector
+    row and no mapping; the refusal is one line, audited as other refused writes are."""
+    from service.opener import unlock
+    from vault.errors import PermissionDenied
+    from vaultkit import PASSWORD, place_of, revoked_desk
+
+    database = parse(server_place.url).database
+    place = place_of(enrolled)
+    desk_a = revoked_desk(enrolled, tmp_path, monkeypatch)
+    try:
+        with trial_server.superuser(database) as su:  # as after `server push` of a local vault
+            su.execute("DELETE FROM reference_vector_ids")
+            su.execute("DELETE FROM reference_vectors")
+        with pytest.raises(PermissionDenied) as refused:
+            servervectors.IndexJob(desk_a).run(ignore)
+        assert "\n" not in str(refused.value)
+        assert "workstation 'desk-a' was revoked" in str(refused.value)
+    finally:
+        desk_a.close()
+    with unlock(place, "alice", PASSWORD) as b:
+        assert _counts(b)[1:] == (0, 0)
+        entries = list_audit(b, action="workstation.refused")
+        assert [(e.workstation, e.details["refused"]) for e in entries] == [
+            ("desk-a", "watchlist.indexed")
+        ]

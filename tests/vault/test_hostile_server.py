@@ -118,28 +118,26 @@ def test_an_audit_entry_deleted_in_the_middle_is_named_on_any_workstation(
     assert any(p.where == f"audit #{middle[0] + 1}" for p in problems), problems
 
 
+@pytest.mark.parametrize("blind_too", [False, True], ids=["row", "row-and-blind-index"])
 def test_a_revocation_the_operator_undoes_in_the_table_still_refuses_the_write(
-    alice: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    alice: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, blind_too: bool
 ) -> None:
     """``revoked_at`` is a plain column on the server: the operator clears it (no vault key
     needed) and would re-enable the PostgreSQL login. The write check must still find the
-    revocation, in the signed chain, and refuse (audited); verify names the edited row."""
-    from vault import workstations
+    revocation, in the signed chain, and refuse (audited); verify names the edited row. The
+    operator may also clear the revocation entry's blind index (``target_bidx``, a plain
+    column verify does not check): the check must not depend on it."""
     from vault.cases import create_case
     from vault.errors import PermissionDenied
     from vault.history import list_audit
+    from vaultkit import revoked_desk
 
     place = place_of(alice)
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "machine-a"))
-    workstations.enrol(alice, "desk-a")
-    desk_a = unlock(place, "alice", PASSWORD)  # opened before the revocation, as a job would be
+    undo = ["UPDATE workstations SET revoked_at = NULL"]
+    if blind_too:
+        undo.append("UPDATE audit SET target_bidx = NULL WHERE action = 'workstation.revoked'")
+    desk_a = revoked_desk(alice, tmp_path, monkeypatch, *undo)
     try:
-        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "machine-b"))
-        monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "desk-b"))
-        with unlock(place, "alice", PASSWORD) as b:
-            workstations.enrol(b, "desk-b")
-            workstations.revoke(b, "desk-a")
-        _operator(alice, "UPDATE workstations SET revoked_at = NULL")
         with pytest.raises(PermissionDenied, match="workstation 'desk-a' was revoked"):
             create_case(desk_a, "C-9", "after the revocation", ["fraud"])
     finally:

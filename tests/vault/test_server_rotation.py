@@ -413,6 +413,84 @@ def test_verify_finishes_an_interrupted_rewrap(
         session.close()
 
 
+def test_an_object_gone_from_an_interrupted_rewrap_blocks_neither_sign_in_nor_verify(
+    stored: Session, server_place: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The re-wrap of an interrupted rotation is resumed at the next open that holds the vault
+    alone. One object the listing names is gone (the operator deleted it after S3 listed it: a
+    streamed listing can name it still): the open still works, with one warning line naming it;
+    every other object is re-wrapped, the marker stays; verify reports instead of failing."""
+    from vault.objectstore import S3Store
+
+    _many_objects(stored, tmp_path, 20)
+    stored.close()
+    _killed_rotation(server_place, "re-wrapping", 5)
+    other = _shared_hold(server_place)  # the open below leaves the re-wrap: we pick the victim
+    session = open_as(server_place)
+    try:
+        victim = max(session.backend.store.names("blobs"))
+        session.backend.store.delete(victim)  # the operator holds the bucket
+    finally:
+        session.close()
+        other.close()
+    listed = S3Store.names
+
+    def stale(self: S3Store, prefix: str) -> Iterator[str]:
+        yield from listed(self, prefix)
+        if prefix == "blobs":
+            yield victim
+
+    monkeypatch.setattr(S3Store, "names", stale)
+    session = open_as(server_place)  # holds the vault alone: resumes, and goes on
+    try:
+        [warning] = session.warnings
+        assert victim in warning and "unfinished" in warning
+        assert "\n" not in warning
+        with session.db() as db:
+            assert db.get(Meta, REWRAP_PENDING) is not None
+        monkeypatch.setattr(S3Store, "names", listed)  # every object there is re-wrapped
+        assert all(_objects_open(session, session.vault_key_for_rotation()))
+        monkeypatch.setattr(S3Store, "names", stale)  # still named: verify's resume fails too
+        report = verify(session)
+        assert not report.ok
+        found = [str(p) for p in report.problems]
+        assert any(p.startswith("objects: ") and victim in p for p in found), found
+        assert len(found) > 1, found  # and the object's own problem: verify went on
+    finally:
+        session.close()
+
+
+def test_a_revoked_workstation_leaves_an_interrupted_rewrap_alone(
+    stored: Session, server_place: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Re-wrapping re-writes every object: a desk that may no longer write (revoked, its session
+    opened before) does not, even holding the vault alone (as its verify would)."""
+    from vault import serverrotation, workstations
+
+    _many_objects(stored, tmp_path, 20)
+    old_key = stored.vault_key_for_rotation()
+    stored.close()
+    _killed_rotation(server_place, "re-wrapping", 5)
+    other = _shared_hold(server_place)  # the opens below leave the re-wrap
+    desk_a = open_as(server_place)
+    try:
+        assert desk_a.workstation is not None
+        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "machine-b"))
+        monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "desk-b"))
+        with open_as(server_place) as b:
+            workstations.enrol(b, "desk-b")
+            workstations.revoke(b, desk_a.workstation.name)
+    finally:
+        other.close()
+    try:
+        assert serverrotation.pending(desk_a)
+        assert serverrotation.resume(desk_a) == 0
+        assert serverrotation.pending(desk_a)
+        assert any(_objects_open(desk_a, old_key)), "objects were re-written"
+    finally:
+        desk_a.close()
+
+
 def test_no_plain_value_reaches_postgres_data_folder_through_a_rotation(
     stored: Session, server_place: Server, trial_server: TrialServer
 ) -> None:
