@@ -16,7 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from sqlalchemy import select, text
@@ -40,13 +40,19 @@ ROLES = ("admin", "officer", "analyst", "liaison")
 ROLE_USER = {role: f"u_{role}" for role in ROLES}
 
 
+def unavailable(message: str) -> NoReturn:
+    """What a test needs (a tool, the test faces, a server) is missing: it fails in CI
+    (``CI=true``), where everything must run, and skips elsewhere."""
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def require_tool(name: str) -> str:
     """The path of an external tool; a missing tool fails in CI and skips elsewhere."""
     found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
     if found is None:
-        if IN_CI:
-            pytest.fail(f"{name} is needed by this test and is not installed")
-        pytest.skip(f"{name} not installed")
+        unavailable(f"{name} is needed by this test and is not installed")
     return found
 
 

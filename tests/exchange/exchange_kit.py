@@ -38,7 +38,6 @@ from vaultkit import audit_rows, require_tool
 PASSWORD = "correct horse battery"
 FAST_KDF = KdfParams(memory_kib=8 * 1024, iterations=1, lanes=1)
 ROOT = Path(__file__).resolve().parents[2]
-IN_CI = os.environ.get("CI") == "true"
 
 
 def find_tool(name: str) -> str:
