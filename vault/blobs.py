@@ -59,12 +59,10 @@ class BlobStore:
         identity: agefmt.Identities,
     ) -> None:
         self.store = store
-        # blob name -> (pack, offset, size) of a packed object, None for a loose blob; the
-        # session sets it (the database says where each object is)
-        self.locate: Callable[[str], tuple[str, int, int] | None] = lambda name: None
-        # blob name -> its plaintext size as its row records it (None: no row); the session
-        # sets it: an object store's blob is read up to its age file's size at most
-        self.recorded_size: Callable[[str], int | None] = lambda name: None
+        # blob name -> its row's (pack or None, offset, plaintext size), None without a row; the
+        # session sets it (the database says where each object is and how large it is): one
+        # look-up per read gives both where it is and how much an object store may send
+        self.row_of: Callable[[str], tuple[str | None, int, int] | None] = lambda name: None
         self.tmp = tmp
         self._name_key = name_key
         self.recipients = recipients
@@ -182,11 +180,11 @@ class BlobStore:
     def read_chunks(self, name: str) -> Iterator[bytes]:
         """Decrypt a blob; ``agefmt.AgeError`` if it was altered, ``OSError`` (or
         ``ObjectMissing``) if it is missing."""
-        where = self.locate(name)
-        if where is not None:
-            yield self._read_packed(*where)
+        row = self.row_of(name)
+        if row is not None and row[0]:
+            yield self._read_packed(row[0], row[1], row[2])
             return
-        yield from self.read_file_chunks(name)
+        yield from self.read_file_chunks(name, None if row is None else row[2])
 
     def read_file_chunks(self, name: str, size: int | None = None) -> Iterator[bytes]:
         """``read_chunks`` of a blob known to be a file of its own; ``size``: its row's (else,
@@ -207,14 +205,20 @@ class BlobStore:
     @contextlib.contextmanager
     def open_decrypted(self, name: str) -> Iterator[agefmt.Decryptor | _Plain]:
         """A blob's plaintext for ``readinto`` (no copy per chunk); errors as ``read_chunks``."""
-        where = self.locate(name)
-        if where is not None:
-            yield _Plain(self._read_packed(*where))
+        row = self.row_of(name)
+        if row is not None and row[0]:
+            yield _Plain(self._read_packed(row[0], row[1], row[2]))
             return
         key = blob_key(name)
         path = self.store.local_path(key)
-        with open(path, "rb") if path is not None else self.store.open(key, self._most(name)) as fh:
+        most = None if row is None else agefmt.most_encrypted(row[2])
+        with open(path, "rb") if path is not None else self.store.open(key, most) as fh:
             yield agefmt.Decryptor(fh, self._identity)
+
+    def recorded_size(self, name: str) -> int | None:
+        """A blob's plaintext size as its row records it; None if no row names it."""
+        row = self.row_of(name)
+        return None if row is None else row[2]
 
     def _most(self, name: str) -> int | None:
         """The most bytes blob ``name``'s age file has (its row's size and the age overhead);

@@ -176,23 +176,18 @@ class Session:
             recipients,
             identity,
         )
-        self.blobs.locate = self._locate
-        self.blobs.recorded_size = self._recorded_size
+        self.blobs.row_of = self._blob_row
         self._previous: tuple[agefmt.Identity, ...] = ()
         self._kept: dict[str, bytes] = {}  # KEPT_SUBKEYS as a rotation left them
 
-    def _locate(self, name: str) -> tuple[str, int, int] | None:
-        """Where a packed object is (pack, offset, size); None for a blob of its own."""
+    def _blob_row(self, name: str) -> tuple[str | None, int, int] | None:
+        """Blob ``name``'s row: its pack (None for a blob of its own), offset in the pack and
+        plaintext size; None if no row names it."""
         with self.db() as db:
             row = db.execute(
                 select(Blob.pack, Blob.pack_offset, Blob.size).where(Blob.name == name)
             ).first()
-        return (row[0], row[1], row[2]) if row is not None and row[0] else None
-
-    def _recorded_size(self, name: str) -> int | None:
-        """A blob's plaintext size as its row records it; None if no row names it."""
-        with self.db() as db:
-            return db.execute(select(Blob.size).where(Blob.name == name)).scalar_one_or_none()
+        return None if row is None else (row[0] or None, row[1] or 0, row[2])
 
     def _load_key_meta(self, db: DbSession) -> None:
         """The blob-name key and earlier identities a vault-key rotation left in the database."""

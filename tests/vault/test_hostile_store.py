@@ -322,7 +322,7 @@ def test_a_blob_is_read_up_to_its_rows_size_and_the_age_overhead(
     store, state = hostile(lambda h, s: _endless(h, s, 200))
     identity = agefmt.Identity.generate()
     blobs = BlobStore(store, tmp_path, bytes(32), [identity.recipient], identity)
-    blobs.recorded_size = lambda name: 1000 if name == NAME else None
+    blobs.row_of = lambda name: (None, 0, 1000) if name == NAME else None
     most = agefmt.most_encrypted(1000)
     assert most < 2 * MiB
     with pytest.raises(StoreUnavailable) as refused:
@@ -333,7 +333,7 @@ def test_a_blob_is_read_up_to_its_rows_size_and_the_age_overhead(
         blobs.open_decrypted(NAME),
     ):
         pass
-    blobs.recorded_size = lambda name: None  # verify gives the row's size itself
+    blobs.row_of = lambda name: None  # verify gives the row's size itself
     with pytest.raises(StoreUnavailable, match=f"more than the object's {most} bytes"):
         list(blobs.read_file_chunks(NAME, 1000))
     assert state.sent <= 3 * 64 * MiB, state.sent  # three reads, each cut (not 3 x 256 MiB)
