@@ -543,7 +543,10 @@ def _gather(
     from matching import servervectors
 
     new = [i for i in dict.fromkeys(ids) if i not in got.mapped]
-    found = servervectors.lookup(db, new)
+    try:
+        found = servervectors.lookup(db, new)
+    except sealing.SealFault as exc:  # a sealed id moved to another reference on the server
+        raise servervectors.Inconsistent(str(exc)) from None
     for i in new:
         got.mapped[i] = found.get(i)
     if not plan.orphans and any(got.mapped[i] is None for i in new):
