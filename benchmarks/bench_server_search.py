@@ -205,8 +205,43 @@ def main() -> None:
                 f"{t['exact']:.2f} s, ratio {t['server'] / t['exact']:.2f}x; load "
                 f"{loads[0]:.2f} -> {loads[1]:.2f}; results equal: {a == b}"
             )
+        breakdown(place, args.runs)
     finally:
         trial.down(folder)
+
+
+def breakdown(place: object, runs: int) -> None:
+    """Where a server search's time goes, in process (a fresh session each round, best of
+    ``runs``): the plan (the watchlist counted on the server, the two tables' counts), the
+    shortlist with its look-ups and re-rank; and the exact search's gallery load and scan."""
+    from matching import searching
+    from service.opener import unlock
+
+    os.environ["CUSTOS_SERVER_SEARCH_MIN"] = "1"  # (a small --n too)
+    times: dict[str, list[float]] = {"plan": [], "server": [], "exact": []}
+    for _ in range(runs):
+        session = unlock(place, USER, PASSWORD)  # type: ignore[arg-type]
+        try:
+            _, _, emb = searching._probes_of_case(session, CASE)
+            t0 = time.perf_counter()
+            plan = searching._server_plan(session, WATCHLIST, "investigative")
+            t1 = time.perf_counter()
+            assert plan is not None
+            assert searching._server_candidates(session, plan, emb, 10) is not None
+            t2 = time.perf_counter()
+            searching._on_workstation(session, WATCHLIST, "alert", emb[:0], 10)
+            t3 = time.perf_counter()
+        finally:
+            session.close()
+        times["plan"].append(t1 - t0)
+        times["server"].append(t2 - t1)
+        times["exact"].append(t3 - t2)
+    b = {k: min(v) for k, v in times.items()}
+    log(
+        f"in process, best of {runs} (load {os.getloadavg()[0]:.2f}): server plan "
+        f"{b['plan'] * 1000:.0f} ms, shortlist + look-ups + re-rank {b['server'] * 1000:.0f} ms; "
+        f"exact: gallery load {b['exact'] * 1000:.0f} ms (the scan not included)"
+    )
 
 
 if __name__ == "__main__":

@@ -153,8 +153,13 @@ def lookup(db: DbSession, opaque: Sequence[bytes]) -> dict[bytes, Mapped]:
     wanted = list(dict.fromkeys(bytes(i) for i in opaque))
     out: dict[bytes, Mapped] = {}
     for s in range(0, len(wanted), _LOOKUP_BATCH):
-        part = wanted[s : s + _LOOKUP_BATCH]
-        by_blind = {sealing.blind_of(db, ReferenceVectorId.vector_id, i): i for i in part}
+        by_blind = {
+            sealing.blind_of(db, ReferenceVectorId.vector_id, i): i
+            for i in wanted[s : s + _LOOKUP_BATCH]
+        }
+        # sent in the blind indexes' order, not the shortlist's: a log of the statement does not
+        # pair each returned id with the row it finds by position
+        part = [by_blind[b] for b in sorted(by_blind, key=lambda b: b or b"")]
         for ref, vid, blind, subject, embedding in db.execute(
             select(
                 ReferenceVectorId.reference_id,
