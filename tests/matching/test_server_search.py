@@ -484,3 +484,24 @@ def test_vector_ids_without_a_blind_index_are_searched_exactly_until_indexed(
     assert _methods(session)[-4:] == ["server"] * 4
     assert _warnings(caplog) == []
     assert servervectors.fill_blind(session, ignore, CancelToken()) == 0  # nothing left
+
+
+def test_an_expired_listing_is_left_out_through_the_server_as_in_the_exact_search(
+    enrolled: Session, faces_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server path counts and reads only the references listed today, as the gallery does:
+    a subject whose listing expired yesterday is in neither search's candidates."""
+    from datetime import date, timedelta
+
+    gone = "obama"
+    expired = Listing(LISTING.reason, LISTING.agency, LISTING.label, LISTING.review_on,
+                      (date.today() - timedelta(days=1)).isoformat())  # fmt: skip
+    # enrolled again under a listing that expired yesterday (one more photo, with its vector)
+    enrol(enrolled, "EU-fraud", gone, expired, [faces_dir / "more/obama.jpg"])
+    monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", str(10**9))
+    exact = _searches(enrolled, faces_dir)
+    monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", "1")
+    assert _searches(enrolled, faces_dir) == exact
+    assert _methods(enrolled)[-4:] == ["server"] * 4
+    assert all(c[2] != gone for v in exact.values() for c in v)
+    assert any(v for v in exact.values())
