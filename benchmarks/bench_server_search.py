@@ -17,9 +17,14 @@ builds the HNSW index (timed once). Then, alternating, ``--runs`` times each:
 * ``exact`` (the anchor): the same command with ``CUSTOS_SERVER_SEARCH_MIN`` above the gallery
   (the workstation's exact search).
 
-Both load the watchlist's gallery from the server (every sealed embedding opened) the same way;
-what differs is where the nearest references are found. The candidates of the two are compared
-(they must be equal). The load average is printed with the figures.
+The exact search loads the watchlist's gallery (every sealed embedding opened, or the
+workstation's gallery cache file after the first run); the server search loads neither the
+gallery nor the mapping (branch ``pgrerank``): it counts the watchlist on the server, finds the
+shortlisted ids' references by the mapping's blind index and re-ranks against those subjects'
+sealed embeddings read by id. The candidates of the two are compared (they must be equal).
+Each pair is timed twice, as it comes and with ``PYTHONDONTWRITEBYTECODE=1`` (the commands
+write no ``.pyc``, as ``bench_server.py --no-bytecode`` runs them). The load average is
+printed with the figures.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ from vault.session import Session, now  # noqa: E402
 WATCHLIST = "BIG"
 LISTING = Listing("benchmark", "Bench", "TLP:AMBER", "2030-01-01")
 BATCH = 5000
+NO_BYTECODE = {"PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def add_synthetic(session: Session, refs: np.ndarray, per: int) -> None:
@@ -186,17 +192,56 @@ def main() -> None:
 
             return setup
 
-        loads = [os.getloadavg()[0]]
-        t = best(args.runs, {"server": contender(env), "exact": contender(exact_env)})
-        loads.append(os.getloadavg()[0])
-        log(
-            f"[{started} UTC] custos search of {len(a) and 'a case'} against {args.n:,} "
-            f"references on the server: pgvector {t['server']:.2f} s, exact {t['exact']:.2f} s, "
-            f"ratio {t['server'] / t['exact']:.2f}x; load {loads[0]:.2f} -> {loads[1]:.2f}; "
-            f"results equal: {a == b}"
-        )
+        for label, extra in (("", {}), (" (PYTHONDONTWRITEBYTECODE=1)", NO_BYTECODE)):
+            loads = [os.getloadavg()[0]]
+            t = best(
+                args.runs,
+                {"server": contender({**env, **extra}), "exact": contender({**exact_env, **extra})},
+            )
+            loads.append(os.getloadavg()[0])
+            log(
+                f"[{started} UTC] custos search of {len(a) and 'a case'} against {args.n:,} "
+                f"references on the server{label}: pgvector {t['server']:.2f} s, exact "
+                f"{t['exact']:.2f} s, ratio {t['server'] / t['exact']:.2f}x; load "
+                f"{loads[0]:.2f} -> {loads[1]:.2f}; results equal: {a == b}"
+            )
+        breakdown(place, args.runs)
     finally:
         trial.down(folder)
+
+
+def breakdown(place: object, runs: int) -> None:
+    """Where a server search's time goes, in process (a fresh session each round, best of
+    ``runs``): the plan (the watchlist counted on the server, the two tables' counts), the
+    shortlist with its look-ups and re-rank; and the exact search's gallery load and scan."""
+    from matching import searching
+    from service.opener import unlock
+
+    os.environ["CUSTOS_SERVER_SEARCH_MIN"] = "1"  # (a small --n too)
+    times: dict[str, list[float]] = {"plan": [], "server": [], "exact": []}
+    for _ in range(runs):
+        session = unlock(place, USER, PASSWORD)  # type: ignore[arg-type]
+        try:
+            _, _, emb = searching._probes_of_case(session, CASE)
+            t0 = time.perf_counter()
+            plan = searching._server_plan(session, WATCHLIST, "investigative")
+            t1 = time.perf_counter()
+            assert plan is not None
+            assert searching._server_candidates(session, plan, emb, 10) is not None
+            t2 = time.perf_counter()
+            searching._on_workstation(session, WATCHLIST, "alert", emb[:0], 10)
+            t3 = time.perf_counter()
+        finally:
+            session.close()
+        times["plan"].append(t1 - t0)
+        times["server"].append(t2 - t1)
+        times["exact"].append(t3 - t2)
+    b = {k: min(v) for k, v in times.items()}
+    log(
+        f"in process, best of {runs} (load {os.getloadavg()[0]:.2f}): server plan "
+        f"{b['plan'] * 1000:.0f} ms, shortlist + look-ups + re-rank {b['server'] * 1000:.0f} ms; "
+        f"exact: gallery load {b['exact'] * 1000:.0f} ms (the scan not included)"
+    )
 
 
 if __name__ == "__main__":

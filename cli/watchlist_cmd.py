@@ -177,6 +177,8 @@ def index(ctx: click.Context) -> None:
             job, "building the server's search index", "index build cancelled; no index left"
         )
     written = f"; {report.written:,} written now" if report.written else ""
+    if report.blinded:
+        written += f"; {report.blinded:,} vector id(s) indexed for look-up"
     out.print(
         f"search index of {report.rows:,} reference vector(s){written} "
         f"({report.index_bytes / 2**20:.1f} MiB)",

@@ -238,13 +238,26 @@ class ReferenceVector(Base):
 class ReferenceVectorId(Base):
     """Which opaque vector id (:class:`ReferenceVector`) holds a reference's embedding on the
     server: sealed to the reference's id, so the server's operator cannot join the two tables
-    (and a value moved to another reference fails authentication)."""
+    (and a value moved to another reference fails authentication). ``vector_id_bidx`` is its
+    keyed blind index (:mod:`vault.sealing`: HMAC under a vault subkey, not the id), so a
+    search finds the references of the few ids pgvector shortlisted without reading the whole
+    mapping (:func:`matching.servervectors.lookup`); NULL in a local vault, and in rows written
+    before r0013 until ``custos watchlist index`` fills it."""
 
     __tablename__ = "reference_vector_ids"
+    __table_args__ = (
+        Index(
+            "ix_reference_vector_ids_vector_id_bidx",
+            "vector_id_bidx",
+            unique=True,
+            **blind_where("vector_id_bidx"),
+        ),
+    )
     reference_id: Mapped[int] = mapped_column(
         ForeignKey("references.id"), primary_key=True, autoincrement=False
     )
     vector_id: Mapped[bytes] = sealed(LargeBinary())
+    vector_id_bidx: Unmapped[bytes | None] = blind("vector_id")
 
 
 def forget(conn: Connection, reference_ids: Iterable[int]) -> int:

@@ -136,16 +136,16 @@ class _Cached:
 
 @dataclass
 class _Vectors:
-    """A watchlist's server vectors as the workstation knows them: opaque id -> row of the
-    gallery searched (``_Cached``'s rules decide whether it is still current)."""
+    """Whether every searchable reference of a watchlist is mapped and its vector on the server,
+    checked against the whole mapping (``_all_present``: only while the two tables' counts
+    disagree); ``_Cached``'s rules decide whether it is still current."""
 
     today: date
     seq: int
     head: str
     max_ids: tuple[int | None, int | None]
-    rows: dict[bytes, int]
-    complete: bool  # every row of the gallery has a vector on the server
-    counts: tuple[int, int]  # rows of the vector table and of the mapping, when read
+    complete: bool
+    counts: tuple[int, int]  # rows of the vector table and of the mapping, when checked
 
 
 @dataclass
@@ -285,17 +285,6 @@ def _searchable(
             to_file = None
         if cached is not None:
             g, rows = cached.gallery, cached.rows
-        if mode == "investigative" and len(g) >= server_search_min():
-            server = _server_vectors(session, state, wl.id, g, rows, today)
-            if server is not None:
-                method_server: dict[str, Any] = {
-                    "search": "server",
-                    "index": {
-                        "kind": "pgvector shortlist re-ranked exactly on the workstation",
-                        "references": len(g),
-                    },
-                }
-                return g, wl, rows, method_server
         use_index = mode == "investigative" and len(g) >= ann.INDEX_MIN_REFERENCES
         if use_index and g.index is None:
             # without faiss (an installer built without it) the search stays exact
@@ -318,85 +307,156 @@ def _searchable(
     return g, wl, rows, method
 
 
-def _server_vectors(
-    session: Session,
-    state: _SessionGalleries,
-    watchlist_id: int,
-    g: Gallery,
-    rows: GalleryRows,
-    today: date,
-) -> _Vectors | None:
-    """The watchlist's opaque ids as gallery rows (cached like the gallery, under the caller's
-    lock), or None when this is not a server or some searchable reference has no vector there
-    (a vault pushed from a workstation before ``custos watchlist index`` wrote them): then the
-    search stays exact."""
+@dataclass(frozen=True)
+class _ServerPlan:
+    """An investigative search of ``wl`` that goes through the server's vector table: what it
+    needs of the whole watchlist, counted by the server (no gallery, no mapping loaded)."""
+
+    wl: Watchlist
+    today: date
+    references: int  # searchable references (the exact search's gallery size)
+    most_per_subject: int
+    counts: tuple[int, int]  # rows of the vector table and of the mapping
+
+    @property
+    def orphans(self) -> bool:
+        """Rows were added or removed on the server outside Custos (counts disagree): every
+        mapped id was checked (``_all_present``) and ids that map to nothing are ignored."""
+        return self.counts[0] != self.counts[1]
+
+
+def _server_plan(session: Session, name: str, mode: str) -> _ServerPlan | None:
+    """How ``name`` is searched on an agency server: through pgvector when the search is
+    investigative, the watchlist holds at least ``server_search_min()`` searchable references
+    and every one of them has a vector there (one aggregate query; the whole mapping is read
+    only while the vector table and the mapping disagree in number). None otherwise: the
+    search then loads the gallery (``_searchable``), with a warning when references lack a
+    vector or a blind index (``custos watchlist index`` writes both)."""
     from matching import servervectors
 
+    if mode != "investigative":
+        return None
+    today = date.today()
     with session.db() as db:
         if not servervectors.on_server(db):
             return None
+        wl = find_watchlist(db, name)
+        cover = servervectors.coverage(db, wl.id, today)
+        if cover.references < server_search_min() or cover.odd_dates:
+            return None  # (an expiry the server cannot compare as a date: the gallery decides)
+        counts = servervectors.counts(db)
+    if cover.mapped < cover.references:
+        log.warning(
+            "references of this watchlist have no vector on the server (%d of %d mapped): "
+            "searched exactly on this workstation (run 'custos watchlist index')",
+            cover.mapped,
+            cover.references,
+        )
+        return None
+    if cover.blinded < cover.mapped:
+        log.warning(
+            "%d vector id(s) of this watchlist have no blind index (written before r0013): "
+            "searched exactly on this workstation (run 'custos watchlist index')",
+            cover.mapped - cover.blinded,
+        )
+        return None
+    plan = _ServerPlan(wl, today, cover.references, cover.most_per_subject, counts)
+    if plan.orphans and not _all_present(session, plan):
+        log.warning(
+            "vectors of this watchlist's references are missing on the server: searched "
+            "exactly on this workstation (run 'custos watchlist index')"
+        )
+        return None
+    return plan
+
+
+def _all_present(session: Session, plan: _ServerPlan) -> bool:
+    """Whether every searchable reference of the watchlist is mapped and every mapped id is in
+    the vector table: the whole mapping opened and checked against the server, done only while
+    the two tables' counts disagree (rows added or removed outside Custos) and cached for the
+    session like a gallery."""
+    from matching import servervectors
+
+    state = _galleries_of(session)
+    wl_id = plan.wl.id
+    with state.lock, session.db() as db:
         seq, max_ids = _version(db)
         head = _head(db, seq)
-        # rows written or deleted on the server outside Custos leave no audit entry: the two
-        # tables' counts (two index-only counts) are checked at every search
-        counts = servervectors.counts(db)
-        known = state.vectors.get(watchlist_id)
+        known = state.vectors.get(wl_id)
         if (
             known is None
-            or known.counts != counts
-            or known.today != today
+            or known.counts != plan.counts
+            or known.today != plan.today
             or known.max_ids != max_ids
             or known.head != (head if known.seq == seq else _head(db, known.seq))
             or _changed_since(db, known.seq, seq)
         ):
-            by_ref = servervectors.mapping(db, watchlist_id)
-            row_of = {int(r): i for i, r in enumerate(rows.reference_ids)}
-            mapped = {v: row_of[r] for v, r in by_ref.items() if r in row_of}
-            # every searchable reference mapped, and every mapped vector on the server (a row
-            # removed there would hide its reference from the shortlist): else exact
-            complete = len(mapped) == len(g) and servervectors.present(db, list(mapped)) == len(
+            by_ref = servervectors.mapping(db, wl_id)
+            wanted = servervectors.searchable_ids(db, wl_id, plan.today)
+            mapped = [v for v, r in by_ref.items() if r in wanted]
+            complete = len(mapped) == len(wanted) and servervectors.present(db, mapped) == len(
                 mapped
             )
-            known = _Vectors(today, seq, head, max_ids, mapped, complete, counts)
-            state.vectors[watchlist_id] = known
+            known = _Vectors(plan.today, seq, head, max_ids, complete, plan.counts)
+            state.vectors[wl_id] = known
         else:
             known.seq, known.head = seq, head
-    if not known.complete:
-        log.warning(
-            "references of this watchlist have no vector on the server (%d of %d mapped): "
-            "searched exactly on this workstation (run 'custos watchlist index')",
-            len(known.rows),
-            len(g),
-        )
-        return None
-    return known
+    return known.complete
 
 
 _WIDEN = 4  # a shortlist that held too few of the watchlist's references is asked again, wider
 
 
+@dataclass
+class _Shortlisted:
+    """The references a server search re-ranks against, gathered as the shortlist grows: every
+    searchable reference of each shortlisted subject of the watchlist (``SUBJECT_RULE``: a
+    subject's score is its nearest reference, so all of them), read by id and opened."""
+
+    mapped: dict[bytes, Any] = field(default_factory=dict)  # opaque id -> Mapped or None
+    subjects: set[int] = field(default_factory=set)  # subjects read (the watchlist's or not)
+    ref_ids: list[np.ndarray] = field(default_factory=list)
+    subject_ids: list[np.ndarray] = field(default_factory=list)
+    embeddings: list[np.ndarray] = field(default_factory=list)
+    row_of: dict[int, int] = field(default_factory=dict)  # reference id -> row
+    rows_of_subject: dict[int, list[int]] = field(default_factory=dict)
+
+    def add(self, refs: np.ndarray, subjects: np.ndarray, emb: np.ndarray) -> None:
+        base = len(self.row_of)
+        for i, (r, sid) in enumerate(zip(refs.tolist(), subjects.tolist(), strict=True)):
+            self.row_of[r] = base + i
+            self.rows_of_subject.setdefault(sid, []).append(base + i)
+        self.ref_ids.append(refs)
+        self.subject_ids.append(subjects)
+        self.embeddings.append(emb)
+
+
 def _server_candidates(
-    session: Session, state: _SessionGalleries, wl: Watchlist, g: Gallery, emb: np.ndarray, top: int
-) -> tuple[list[list[Candidate]], dict[str, Any]]:
+    session: Session, plan: _ServerPlan, emb: np.ndarray, top: int
+) -> tuple[list[list[Candidate]], dict[str, Any], GalleryRows] | None:
     """Investigative search through the server's pgvector table: the probes go to the server in
     one batch, each comes back with a shortlist of opaque ids (the table holds every watchlist,
     so the shortlist is widened by the share of the table this watchlist is, and again while a
-    probe got fewer than ``k`` of its references); ids are mapped to this watchlist's gallery
-    rows through the sealed mapping (ids of other watchlists, or mapping to nothing, dropped)
-    and re-ranked exactly against the workstation's own (authenticated) embeddings by
+    probe got fewer than ``k`` of its references). The shortlisted ids' references are found by
+    the mapping's blind index (:func:`matching.servervectors.lookup`, each sealed id opened and
+    checked), every vector the server returned for a mapped id must equal its reference's
+    sealed embedding, and the shortlisted subjects of this watchlist are read with all their
+    searchable references (opened, so authenticated); those are re-ranked exactly by
     :func:`matching.index.rerank`: the candidates equal the exact search's whenever the exact
-    top ``k`` are in the shortlist."""
+    top ``k`` are in the shortlist. Returns the candidates, the method recorded and the rows
+    the candidates index, or None when the server's rows contradict each other (one warning
+    line; the caller then searches exactly on the workstation)."""
     import psycopg
 
     from matching import pgvectors, servervectors
 
-    known = state.vectors[wl.id]
-    k = min(len(g), top * max(g.max_refs_per_subject, 1))
-    total, mapped = known.counts
+    k = min(plan.references, top * max(plan.most_per_subject, 1))
+    total = plan.counts[0]
+    got = _Shortlisted()
     with session.db() as db:
         raw: Any = db.connection().connection.driver_connection
         store = pgvectors.VectorStore([raw], servervectors.TABLE)
-        width = min(total, max(k, math.ceil(k * total / max(len(g), 1) * 1.5)))
+        width = min(total, max(k, math.ceil(k * total / max(plan.references, 1) * 1.5)))
         while True:
             try:
                 short, cand = store.shortlist(emb, width)
@@ -405,32 +465,119 @@ def _server_candidates(
                 raise UserError(
                     f"the server's vector table answered wrongly ({first}): search refused"
                 ) from None
-            rows = np.full(cand.shape, -1, np.int64)
-            valid = cand >= 0
-            ids = short.ids[cand[valid]]
-            rows[valid] = [known.rows.get(bytes(i), -1) for i in ids]
-            found = (rows >= 0).sum(axis=1)
-            if found.min() >= k or width >= total:
+            ids = [bytes(i) for i in short.ids]
+            try:
+                _gather(db, plan, got, ids, short.embeddings)
+            except servervectors.Inconsistent as exc:
+                log.warning("%s: searched exactly on this workstation", exc)
+                return None
+            # each probe's shortlisted references of this watchlist, then their subjects' others
+            refs = [
+                None if (m := got.mapped[i]) is None else got.row_of.get(m.reference_id)
+                for i in ids
+            ]
+            per_probe: list[list[int]] = []
+            found = []
+            for p in range(len(emb)):
+                direct = [r for j in cand[p] if j >= 0 and (r := refs[j]) is not None]
+                found.append(len(direct))
+                per_probe.append(direct)
+            if min(found) >= k or width >= total:
                 break
             width = min(total, width * _WIDEN)
-    dist, best = ann.rerank(g, emb, rows, min(k, int(cand.shape[1])))
-    method = {
+    if not got.row_of:
+        return (
+            [[] for _ in range(len(emb))],
+            _server_method(plan, width),
+            GalleryRows(np.zeros(0, np.int64), np.zeros(0, np.int64)),
+        )
+    ref_ids = np.concatenate(got.ref_ids)
+    subject_ids = np.concatenate(got.subject_ids)
+    g = Gallery(np.concatenate(got.embeddings), subject_ids, MODEL_NAME)
+    subject_of_row = subject_ids.tolist()
+    widest = 1
+    expanded: list[list[int]] = []
+    for direct in per_probe:
+        rows = dict.fromkeys(direct)
+        for r in direct:
+            rows.update(dict.fromkeys(got.rows_of_subject[subject_of_row[r]]))
+        expanded.append(list(rows))
+        widest = max(widest, len(rows))
+    cand_rows = np.full((len(emb), widest), -1, np.int64)
+    for p, rows_p in enumerate(expanded):
+        cand_rows[p, : len(rows_p)] = rows_p
+    dist, best = ann.rerank(g, emb, cand_rows, min(k, widest))
+    if plan.orphans:
+        log.warning(
+            "the server holds %d vectors for %d mapped references: rows added or removed "
+            "outside Custos",
+            *plan.counts,
+        )
+    return (
+        g._candidates(dist, best, top, None),
+        _server_method(plan, width),
+        GalleryRows(ref_ids, subject_ids),
+    )
+
+
+def _server_method(plan: _ServerPlan, width: int) -> dict[str, Any]:
+    return {
         "search": "server",
         "index": {
             "kind": "pgvector shortlist re-ranked exactly on the workstation",
             "shortlist": int(width),
-            "vectors": total,
-            "references": len(g),
+            "vectors": plan.counts[0],
+            "references": plan.references,
         },
     }
-    if total != mapped:
-        log.warning(
-            "the server holds %d vectors for %d mapped references: rows added or removed "
-            "outside Custos",
-            total,
-            mapped,
+
+
+def _gather(
+    db: DbSession, plan: _ServerPlan, got: _Shortlisted, ids: list[bytes], vectors: np.ndarray
+) -> None:
+    """Add the shortlisted ``ids`` (with the ``vectors`` the server returned for them) to
+    ``got``: their references by the blind index, the vectors checked against the references'
+    sealed embeddings, the new subjects of this watchlist read with all their references.
+    :class:`matching.servervectors.Inconsistent` when the server's rows contradict each
+    other."""
+    from matching import servervectors
+
+    new = [i for i in dict.fromkeys(ids) if i not in got.mapped]
+    try:
+        found = servervectors.lookup(db, new)
+    except sealing.SealFault as exc:  # a sealed id moved to another reference on the server
+        raise servervectors.Inconsistent(str(exc)) from None
+    for i in new:
+        got.mapped[i] = found.get(i)
+    if not plan.orphans and any(got.mapped[i] is None for i in new):
+        # every vector is mapped while the counts agree: an id that maps to nothing was
+        # unmapped on the server (its blind index changed, or rows swapped in and out)
+        raise servervectors.Inconsistent(
+            "an id the server shortlisted maps to no reference although every vector is mapped"
         )
-    return g._candidates(dist, best, top, None), method
+    mapped = [(j, m) for j, i in enumerate(ids) if (m := got.mapped[i]) is not None]
+    if mapped:
+        sealed = b"".join(m.embedding for _, m in mapped)
+        sent = vectors[[j for j, _ in mapped]]
+        if len(sealed) != sent.nbytes or not np.array_equal(
+            np.frombuffer(sealed, np.float32).reshape(sent.shape), sent
+        ):
+            raise servervectors.Inconsistent(
+                "a vector the server returned is not its reference's sealed embedding "
+                "(rows altered or swapped on the server)"
+            )
+    subjects = {m.subject_id for _, m in mapped} - got.subjects
+    if subjects:
+        got.subjects |= subjects
+        refs, sids, emb = servervectors.subject_references(
+            db, plan.wl.id, sorted(subjects), plan.today
+        )
+        known = [r not in got.row_of for r in refs.tolist()]
+        if not all(known):
+            keep = np.array(known, bool)
+            refs, sids, emb = refs[keep], sids[keep], emb[keep]
+        if len(refs):
+            got.add(refs, sids, emb)
 
 
 @dataclass(frozen=True)
@@ -492,6 +639,25 @@ class SearchJob:
         return _search(self, emit)
 
 
+def _on_workstation(
+    session: Session, name: str, mode: str, emb: np.ndarray, top: int
+) -> tuple[list[list[Candidate]], Watchlist, GalleryRows, dict[str, Any]]:
+    """The search of one watchlist against its gallery loaded on this workstation: exact, or
+    through the faiss index of a large one (investigative)."""
+    g, wl, rows, method = _searchable(session, name, mode)
+    if method["search"] == "index":  # the shortlist a probe really gets (PqIndex.search)
+        k = min(len(g), top * max(g.max_refs_per_subject, 1))
+        method["index"]["shortlist"] = min(len(g), max(method["index"]["shortlist"], k))
+    found: list[list[Candidate]]
+    if not len(g):
+        found = [[] for _ in range(len(emb))]
+    elif mode == "alert":  # always exact
+        found = g.alert(emb, wl.alert_threshold, model=MODEL_NAME)
+    else:
+        found = g.investigate(emb, top, model=MODEL_NAME, exact=method["search"] != "index")
+    return found, wl, rows, method
+
+
 def _search(job: SearchJob, emit: Emit) -> SearchOutcome:
     session, watchlists, mode, top = job.session, job.watchlists, job.mode, job.top
     case_reference, photo = job.case_reference, job.photo
@@ -515,18 +681,14 @@ def _search(job: SearchJob, emit: Emit) -> SearchOutcome:
     for done, name in enumerate(watchlists, start=1):
         job.cancel.check()
         emit(Progress(done, steps, "steps", f"searching {name}"))
-        g, wl, rows, method = _searchable(session, name, mode)
-        if method["search"] == "index":  # the shortlist a probe really gets (PqIndex.search)
-            k = min(len(g), top * max(g.max_refs_per_subject, 1))
-            method["index"]["shortlist"] = min(len(g), max(method["index"]["shortlist"], k))
-        if not len(g):
-            found: list[list[Candidate]] = [[] for _ in probe_ids]
-        elif method["search"] == "server":
-            found, method = _server_candidates(session, _galleries_of(session), wl, g, emb, top)
-        elif mode == "alert":  # always exact
-            found = g.alert(emb, wl.alert_threshold, model=MODEL_NAME)
+        plan = _server_plan(session, name, mode)
+        served = None if plan is None else _server_candidates(session, plan, emb, top)
+        if served is not None:
+            assert plan is not None
+            wl = plan.wl
+            found, method, rows = served
         else:
-            found = g.investigate(emb, top, model=MODEL_NAME, exact=method["search"] != "index")
+            found, wl, rows, method = _on_workstation(session, name, mode, emb, top)
         job.cancel.check()  # a run is recorded whole (with its candidates) or not at all
         with session.transaction() as db:
             run = SearchRun(

@@ -17,23 +17,33 @@ vectors themselves, their number, and when each was written: SECURITY.md.)
 - :func:`backfill` writes the vectors of references that have none (a vault pushed from a
   workstation, or made before r0012), a batch per transaction; ``custos watchlist index`` runs
   it before building the index (:class:`IndexJob`).
-- :func:`mapping` gives the workstation ``opaque id -> reference id`` for one watchlist (the
-  search caches it with the watchlist's gallery).
+- :func:`lookup` finds the references of the few opaque ids a search shortlisted through the
+  mapping's keyed blind index (``vector_id_bidx``, :func:`vault.sealing.among`), each row's
+  sealed id opened and checked against the id it was found by, with its reference's sealed
+  (authenticated) embedding; :func:`subject_references` reads the searchable references of
+  the shortlisted subjects, and :func:`coverage` counts what a search needs to know of the
+  whole watchlist (its searchable references, the most per subject, how many are mapped):
+  a server search reads neither the gallery nor the mapping (branch ``pgrerank``).
+- :func:`mapping` gives the workstation ``opaque id -> reference id`` for one watchlist, every
+  id opened (read only when the two tables' counts disagree: rows added or removed outside
+  Custos, :func:`matching.searching._all_present`).
 
 On a local vault (nothing sealed) every function here does nothing: the table stays empty.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, not_, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as DbSession
 
+from matching.errors import MatchingError
 from matching.faces import EMBEDDING_DIM
 from matching.models import Reference, ReferenceVector, ReferenceVectorId, Subject
 from vault import sealing
@@ -114,6 +124,167 @@ def mapping(db: DbSession, watchlist_id: int) -> dict[bytes, int]:
     return {opened(r, bytes(v)): int(r) for r, v in rows}
 
 
+class Inconsistent(MatchingError):
+    """The server's rows contradict each other (a blind index moved to another reference, an id
+    the server shortlisted that maps to no reference while every vector is mapped, a vector
+    that is not its reference's sealed embedding): the search does not trust the shortlist."""
+
+
+_BIDX = ReferenceVectorId.__table__.c.vector_id_bidx
+_LOOKUP_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """A shortlisted opaque id's reference, read through the blind index: its ids and its
+    sealed embedding, opened (authenticated) for its row."""
+
+    reference_id: int
+    subject_id: int
+    embedding: bytes
+
+
+def lookup(db: DbSession, opaque: Sequence[bytes]) -> dict[bytes, Mapped]:
+    """The references of the opaque ids ``opaque`` that have one (ids that map to nothing are
+    left out), found by the mapping's blind index (one indexed query per 2,000 ids, never the
+    whole mapping). Each row's sealed id is opened for its reference (a value moved there fails
+    authentication: ``SealFault``) and must be the id its blind index was looked up for, else
+    :class:`Inconsistent` (a blind index moved to another reference)."""
+    wanted = list(dict.fromkeys(bytes(i) for i in opaque))
+    out: dict[bytes, Mapped] = {}
+    for s in range(0, len(wanted), _LOOKUP_BATCH):
+        by_blind = {
+            sealing.blind_of(db, ReferenceVectorId.vector_id, i): i
+            for i in wanted[s : s + _LOOKUP_BATCH]
+        }
+        # sent in the blind indexes' order, not the shortlist's: a log of the statement does not
+        # pair each returned id with the row it finds by position
+        part = [by_blind[b] for b in sorted(by_blind, key=lambda b: b or b"")]
+        for ref, vid, blind, subject, embedding in db.execute(
+            select(
+                ReferenceVectorId.reference_id,
+                ReferenceVectorId.vector_id,
+                _BIDX,
+                Reference.subject_id,
+                Reference.embedding,
+            )
+            .join(Reference, Reference.id == ReferenceVectorId.reference_id)
+            .where(sealing.among(db, ReferenceVectorId.vector_id, part))
+        ):
+            asked = by_blind.get(None if blind is None else bytes(blind))
+            if asked is None or bytes(vid) != asked:
+                raise Inconsistent(
+                    f"the blind index of reference {int(ref)}'s vector id is not its own "
+                    "(moved on the server)"
+                )
+            out[asked] = Mapped(int(ref), int(subject), bytes(embedding))
+    return out
+
+
+def _gallery_rows(watchlist_id: int, today: date) -> list[Any]:
+    """The conditions of a gallery row (:func:`matching.watchlists.load_gallery`): a reference
+    of the watchlist, of the current model and version, whose listing has not expired."""
+    from matching.detect import MODEL_VERSION
+    from matching.faces import MODEL_NAME
+
+    return [
+        Subject.watchlist_id == watchlist_id,
+        Reference.model == MODEL_NAME,
+        Reference.model_version == MODEL_VERSION,
+        or_(
+            Subject.expires_on.is_(None),
+            Subject.expires_on == "",
+            Subject.expires_on >= today.isoformat(),  # ISO dates (checked: ``Coverage``)
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a server search needs to know of a whole watchlist, counted by the server."""
+
+    references: int  # searchable today (the exact search's gallery size)
+    most_per_subject: int  # the gallery's ``max_refs_per_subject``
+    mapped: int  # of those, with an opaque id in the mapping
+    blinded: int  # of those, with its blind index (NULL in rows written before r0013)
+    odd_dates: int  # subjects whose expiry is not YYYY-MM-DD (compared as text above)
+
+
+def coverage(db: DbSession, watchlist_id: int, today: date) -> Coverage:
+    """The watchlist's :class:`Coverage`: two aggregate queries, no row leaves the server."""
+    per_subject = (
+        select(
+            func.count().label("n"),
+            func.count(ReferenceVectorId.reference_id).label("mapped"),
+            func.count(_BIDX).label("blinded"),
+        )
+        .select_from(Reference)
+        .join(Subject, Subject.id == Reference.subject_id)
+        .outerjoin(ReferenceVectorId, ReferenceVectorId.reference_id == Reference.id)
+        .where(*_gallery_rows(watchlist_id, today))
+        .group_by(Reference.subject_id)
+        .subquery()
+    )
+    n, most, mapped, blinded = db.execute(
+        select(
+            func.coalesce(func.sum(per_subject.c.n), 0),
+            func.coalesce(func.max(per_subject.c.n), 0),
+            func.coalesce(func.sum(per_subject.c.mapped), 0),
+            func.coalesce(func.sum(per_subject.c.blinded), 0),
+        )
+    ).one()
+    odd = db.scalar(
+        select(func.count())
+        .select_from(Subject)
+        .where(
+            Subject.watchlist_id == watchlist_id,
+            Subject.expires_on.is_not(None),
+            Subject.expires_on != "",
+            not_(Subject.expires_on.regexp_match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")),
+        )
+    )
+    return Coverage(int(n), int(most), int(mapped), int(blinded), int(odd or 0))
+
+
+def searchable_ids(db: DbSession, watchlist_id: int, today: date) -> set[int]:
+    """The ids of the watchlist's searchable references (ids only, nothing opened)."""
+    return {
+        int(r)
+        for r in db.scalars(
+            select(Reference.id)
+            .join(Subject, Subject.id == Reference.subject_id)
+            .where(*_gallery_rows(watchlist_id, today))
+        )
+    }
+
+
+def subject_references(
+    db: DbSession, watchlist_id: int, subject_ids: Sequence[int], today: date
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every searchable reference of those subjects ``subject_ids`` that are the watchlist's
+    and listed today (others left out): reference ids, subject ids and embeddings (each opened,
+    so authenticated, for its row), in reference id order."""
+    ids: list[int] = []
+    subjects: list[int] = []
+    blobs: list[bytes] = []
+    wanted = sorted({int(s) for s in subject_ids})
+    for s in range(0, len(wanted), _LOOKUP_BATCH):
+        for ref, subject, embedding in db.execute(
+            select(Reference.id, Reference.subject_id, Reference.embedding)
+            .join(Subject, Subject.id == Reference.subject_id)
+            .where(
+                Reference.subject_id.in_(wanted[s : s + _LOOKUP_BATCH]),
+                *_gallery_rows(watchlist_id, today),
+            )
+            .order_by(Reference.id)
+        ):
+            ids.append(int(ref))
+            subjects.append(int(subject))
+            blobs.append(bytes(embedding))
+    emb = np.frombuffer(b"".join(blobs), np.float32).reshape(-1, EMBEDDING_DIM)
+    return np.array(ids, np.int64), np.array(subjects, np.int64), emb
+
+
 def present(db: DbSession, opaque: Sequence[bytes]) -> int:
     """How many of the opaque ids ``opaque`` the server's vector table holds (one query)."""
     if not opaque:
@@ -186,18 +357,70 @@ def backfill(session: Session, emit: Emit, cancel: CancelToken) -> int:
             )
             or 0
         )
+
+    def step(db: DbSession) -> int:
+        batch = _missing(db, _BACKFILL_BATCH)
+        write(db, batch)
+        return len(batch)
+
+    return _batches(session, emit, cancel, total, step, "writing reference vectors to the server")
+
+
+def _batches(
+    session: Session,
+    emit: Emit,
+    cancel: CancelToken,
+    total: int,
+    step: Callable[[DbSession], int],
+    what: str,
+) -> int:
+    """Run ``step`` (the rows it did, 0 when none were left) a transaction at a time until
+    ``total`` rows are done, each transaction claiming the write first (it appends no audit
+    entry: a revoked workstation is refused before it writes anything). Returns the rows done."""
     done = 0
     while done < total:
         cancel.check()
         with session.transaction() as db:
             session.claim_write(db, INDEXED)
-            batch = _missing(db, _BACKFILL_BATCH)
-            if not batch:
-                break
-            write(db, batch)
-        done += len(batch)
-        emit(Progress(done, total, "references", "writing reference vectors to the server"))
+            n = step(db)
+        if not n:
+            break
+        done += n
+        emit(Progress(done, total, "references", what))
     return done
+
+
+def fill_blind(session: Session, emit: Emit, cancel: CancelToken) -> int:
+    """Fill the blind index of every mapping row that has none (rows written before r0013,
+    whose migration had no vault key), ``_BACKFILL_BATCH`` per transaction, each id opened for
+    its reference first. Returns how many were filled; a local vault has none to fill."""
+    with session.db() as db:
+        if not on_server(db):
+            return 0
+        total = int(
+            db.scalar(select(func.count()).select_from(ReferenceVectorId).where(_BIDX.is_(None)))
+            or 0
+        )
+
+    def step(db: DbSession) -> int:
+        rows = db.execute(
+            select(ReferenceVectorId.reference_id, ReferenceVectorId.vector_id)
+            .where(_BIDX.is_(None))
+            .order_by(ReferenceVectorId.reference_id)
+            .limit(_BACKFILL_BATCH)
+        ).all()
+        if rows:
+            db.connection().exec_driver_sql(
+                f"UPDATE {ReferenceVectorId.__tablename__} AS m SET vector_id_bidx = v.b "
+                "FROM unnest(%s::bigint[], %s::bytea[]) AS v(r, b) WHERE m.reference_id = v.r",
+                (
+                    [int(r) for r, _ in rows],
+                    [sealing.blind_of(db, ReferenceVectorId.vector_id, bytes(v)) for _, v in rows],
+                ),
+            )
+        return len(rows)
+
+    return _batches(session, emit, cancel, total, step, "indexing the vector ids")
 
 
 @dataclass(frozen=True)
@@ -205,11 +428,13 @@ class IndexReport:
     written: int  # vectors written for references that had none
     rows: int  # vectors in the server's table
     index_bytes: int
+    blinded: int = 0  # mapping rows whose blind index was filled (written before r0013)
 
 
 class IndexJob:
     """``custos watchlist index``: write the vectors of references that have none
-    (:func:`backfill`), then build the server's HNSW index over the vector table
+    (:func:`backfill`), fill the blind index of mapping rows written before r0013
+    (:func:`fill_blind`), then build the server's HNSW index over the vector table
     (:class:`matching.pgindexjob.BuildIndexJob`: progress from PostgreSQL, cancellable; a
     cancelled build leaves no index, the vectors stay). Once built, PostgreSQL keeps the index
     up to date as vectors are added and deleted; building again does nothing. Audited
@@ -232,6 +457,7 @@ class IndexJob:
                     "on an agency server only"
                 )
         written = backfill(session, emit, self.cancel)
+        blinded = fill_blind(session, emit, self.cancel)
         backend: Any = session.backend
         connections = [backend.raw_connection(), backend.raw_connection()]
         try:
@@ -246,7 +472,8 @@ class IndexJob:
                 INDEXED,
                 target="watchlists",
                 written=written,
+                blinded=blinded,
                 vectors=sizes["rows"],
                 index="hnsw",
             )
-        return IndexReport(written, sizes["rows"], sizes["index_bytes"])
+        return IndexReport(written, sizes["rows"], sizes["index_bytes"], blinded)

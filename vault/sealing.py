@@ -621,7 +621,17 @@ def seals(db: Bind) -> bool:
     return sealer_of(_dialect(db)) is not None
 
 
-def equals(db: Bind, column: Any, value: str) -> ColumnElement[bool]:
+def blind_of(db: Bind, column: Any, value: str | bytes) -> bytes | None:
+    """The blind index of ``value`` in ``column`` (what ``equals`` looks up and the write paths
+    store); None in a local vault, which has none."""
+    sealer = sealer_of(_dialect(db))
+    if sealer is None:
+        return None
+    _, label = _index_of(column)
+    return sealer.blind(label, value)
+
+
+def equals(db: Bind, column: Any, value: str | bytes) -> ColumnElement[bool]:
     """``column == value`` for a sealed column with a blind index, on either back end."""
     sealer = sealer_of(_dialect(db))
     if sealer is None:
@@ -631,7 +641,7 @@ def equals(db: Bind, column: Any, value: str) -> ColumnElement[bool]:
     return index == bindparam(None, sealer.blind(label, value), type_=LargeBinary)
 
 
-def among(db: Bind, column: Any, values: Iterable[str]) -> ColumnElement[bool]:
+def among(db: Bind, column: Any, values: Iterable[str | bytes]) -> ColumnElement[bool]:
     """``column IN values`` for a sealed column with a blind index, on either back end."""
     sealer = sealer_of(_dialect(db))
     if sealer is None:

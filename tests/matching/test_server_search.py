@@ -350,3 +350,158 @@ def test_a_revoked_workstation_s_index_job_writes_no_vector(
         assert [(e.workstation, e.details["refused"]) for e in entries] == [
             ("desk-a", "watchlist.indexed")
         ]
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_the_server_search_reads_neither_the_gallery_nor_the_mapping(
+    enrolled: Session, faces_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through pgvector the workstation counts the watchlist on the server and reads only the
+    shortlisted subjects' references (by the blind index, then by id): the gallery load and
+    the whole mapping are never called while the two tables agree."""
+    from matching import searching
+
+    monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", str(10**9))
+    exact = _searches(enrolled, faces_dir)
+    monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", "1")
+
+    def never(*args: object) -> None:
+        raise AssertionError("the server search loaded the whole watchlist")
+
+    monkeypatch.setattr(searching, "load_watchlist_rows", never)
+    monkeypatch.setattr(servervectors, "mapping", never)
+    assert _searches(enrolled, faces_dir) == exact
+    assert _methods(enrolled)[-4:] == ["server"] * 4
+
+
+def _swap(su: Any, table: str, column: str, key: str, a: Any, b: Any) -> None:
+    """Swap ``column`` of rows ``a`` and ``b`` of ``table`` on the server (as its operator)."""
+    su.execute(
+        f"UPDATE {table} AS t SET {column} = o.{column} FROM {table} AS o "
+        f"WHERE (t.{key}, o.{key}) IN ((%s, %s), (%s, %s))",
+        (a, b, b, a),
+    )
+
+
+def test_rows_altered_on_the_server_are_noticed_and_searched_exactly(
+    trial_server: TrialServer,
+    server_place: Server,
+    enrolled: Session,
+    faces_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The operator swaps two vectors between their opaque ids, or two mapping rows' blind
+    indexes, or two sealed ids with their blind indexes: the shortlist's references are checked
+    (each vector against its reference's sealed embedding, each row found by a blind index
+    against its opened id), so the search notices, says so in one warning line and searches
+    that watchlist exactly on the workstation: the same candidates as before."""
+    monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", "1")
+    database = parse(server_place.url).database
+    session = enrolled
+    clean = _searches(session, faces_dir)
+    assert _methods(session) == ["server"] * 4
+    with session.db() as db:  # references of two subjects of the watchlist the photo is in
+        eu = find_watchlist(db, "EU-fraud").id
+        first = {
+            int(s): int(r)
+            for r, s in db.execute(
+                select(func.min(Reference.id), Reference.subject_id)
+                .join(Subject, Subject.id == Reference.subject_id)
+                .where(Subject.watchlist_id == eu)
+                .group_by(Reference.subject_id)
+            )
+        }
+        a, b = (first[s] for s in sorted(first)[:2])
+        by_ref = {r: v for v, r in servervectors.mapping(db, eu).items()}
+    photo = faces_dir / "more/obama.jpg"
+
+    def photo_search() -> tuple[list[tuple[Any, ...]], str]:
+        caplog.clear()
+        found = _found(search(session, ["EU-fraud"], photo=photo))
+        return found, _methods(session)[-1]
+
+    # 1. two vectors swapped between their opaque ids (the vector table alone)
+    with trial_server.superuser(database) as su:
+        _swap(su, "reference_vectors", "embedding", "id", by_ref[a], by_ref[b])
+    assert photo_search() == (clean["photo EU-fraud"], "exact")
+    [warned] = _warnings(caplog)
+    assert "not its reference's sealed embedding" in warned and "\n" not in warned
+    with trial_server.superuser(database) as su:
+        _swap(su, "reference_vectors", "embedding", "id", by_ref[a], by_ref[b])
+    assert photo_search() == (clean["photo EU-fraud"], "server")
+    assert _warnings(caplog) == []
+
+    # 2. two blind indexes swapped between mapping rows (each row still opens for its own)
+    with trial_server.superuser(database) as su:
+        su.execute("DROP INDEX ix_reference_vector_ids_vector_id_bidx")  # (refuses a swap)
+        _swap(su, "reference_vector_ids", "vector_id_bidx", "reference_id", a, b)
+    assert photo_search() == (clean["photo EU-fraud"], "exact")
+    [warned] = _warnings(caplog)
+    assert "blind index" in warned and "\n" not in warned
+
+    # 3. the sealed ids swapped with their blind indexes: they no longer open for their rows
+    with trial_server.superuser(database) as su:
+        _swap(su, "reference_vector_ids", "vector_id_bidx", "reference_id", a, b)
+        _swap(su, "reference_vector_ids", "vector_id", "reference_id", a, b)
+        _swap(su, "reference_vector_ids", "vector_id_bidx", "reference_id", a, b)
+    assert photo_search() == (clean["photo EU-fraud"], "exact")
+    [warned] = _warnings(caplog)
+    assert "fails authentication" in warned and "\n" not in warned
+
+
+def test_vector_ids_without_a_blind_index_are_searched_exactly_until_indexed(
+    trial_server: TrialServer,
+    server_place: Server,
+    enrolled: Session,
+    faces_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A vault whose mapping rows were written before r0013 (no blind index: the migration has
+    no vault key) searches exactly, with one warning line per watchlist searched, until
+    ``watchlist index`` fills them; then through pgvector again, the same candidates."""
+    monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", "1")
+    database = parse(server_place.url).database
+    session = enrolled
+    clean = _searches(session, faces_dir)
+    refs = _counts(session)[0]
+    with trial_server.superuser(database) as su:
+        su.execute("UPDATE reference_vector_ids SET vector_id_bidx = NULL")
+    caplog.clear()
+    assert _searches(session, faces_dir) == clean
+    assert _methods(session)[-4:] == ["exact"] * 4
+    warned = _warnings(caplog)
+    assert len(warned) == 4 and all("no blind index" in w and "\n" not in w for w in warned)
+    report = servervectors.IndexJob(session).run(ignore)
+    assert (report.blinded, report.written) == (refs, 0)
+    assert list_audit(session, "watchlist.indexed")[-1].details["blinded"] == refs
+    caplog.clear()
+    assert _searches(session, faces_dir) == clean
+    assert _methods(session)[-4:] == ["server"] * 4
+    assert _warnings(caplog) == []
+    assert servervectors.fill_blind(session, ignore, CancelToken()) == 0  # nothing left
+
+
+def test_an_expired_listing_is_left_out_through_the_server_as_in_the_exact_search(
+    enrolled: Session, faces_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server path counts and reads only the references listed today, as the gallery does:
+    a subject whose listing expired yesterday is in neither search's candidates."""
+    from datetime import date, timedelta
+
+    gone = "obama"
+    expired = Listing(LISTING.reason, LISTING.agency, LISTING.label, LISTING.review_on,
+                      (date.today() - timedelta(days=1)).isoformat())  # fmt: skip
+    # enrolled again under a listing that expired yesterday (one more photo, with its vector)
+    enrol(enrolled, "EU-fraud", gone, expired, [faces_dir / "more/obama.jpg"])
+    monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", str(10**9))
+    exact = _searches(enrolled, faces_dir)
+    monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", "1")
+    assert _searches(enrolled, faces_dir) == exact
+    assert _methods(enrolled)[-4:] == ["server"] * 4
+    assert all(c[2] != gone for v in exact.values() for c in v)
+    assert any(v for v in exact.values())
