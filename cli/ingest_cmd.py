@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import click
@@ -48,6 +49,11 @@ def ingest(
     form = CustodyForm(exhibit, seized_from, seized_at, seized_on, seized_by, description)
     staged = startup(ctx).take_staged()  # large files encrypted while this command started
     with signed_in(ctx) as session:
+        # What start-up and the sign-in made (modules, SQLAlchemy's tables, the session: some
+        # 170,000 objects) frozen out of the collector: a batch's thousands of rows start
+        # collections, and each older-generation one scanned all of those again (on a server
+        # ~40% of making a batch's sealed rows: PERFORMANCE.md, branch ``srvsmall4``).
+        gc.freeze()
         token = CancelToken()
         job = IngestJob(session, case_ref, list(paths), form, token, again, staged)
         with ctrl_c_cancels(token):

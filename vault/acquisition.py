@@ -105,6 +105,9 @@ class Prepared:
     events: list[dict[str, Any]] | None = None
     sealed_events: list[dict[str, Any]] | None = None
     entries: list[tuple[str, str, dict[str, Any]]] | None = None
+    # the keys the values were sealed with: a batch made before a vault-key rotation took the
+    # engine's keys (``sealing.attach``) is made again in its transaction
+    sealer: sealing.Sealer | None = None
 
 
 def prepare_batch(
@@ -145,8 +148,8 @@ def prepare_batch(
         }
         for p in batch
     ]
-    ready = Prepared(at, list(blobs.values()), items)
-    if not sealing.seals(db):
+    ready = Prepared(at, list(blobs.values()), items, sealer=sealing.current(db))
+    if ready.sealer is None:
         return ready
     ready.sealed_blobs = sealing.insert_params(db, BLOBS, ready.blobs)
     ready.sealed_items = sealing.insert_params(db, Item, items)  # the ids: into ``items`` too
@@ -176,7 +179,7 @@ def record_batch(
     (``vault.batchaudit``); a smaller one the two entries per item that
     ``Session.audit(db, action, row)`` would write (digests computed from the inserted values).
     """
-    if ready is None:
+    if ready is None or ready.sealer is not sealing.current(db):
         ready = prepare_batch(session, db, form, case_id, batch)
     known = stored_blobs(db, {row["name"] for row in ready.blobs})
     if ready.sealed_blobs is not None:
@@ -372,7 +375,8 @@ def copy_rows(db: DbSession, table: Table, params: list[dict[str, Any]]) -> None
     """INSERT the sealed parameter sets of ``sealing.insert_params`` into ``table`` on
     PostgreSQL with one ``COPY ... FROM STDIN`` (one round trip, rows parsed by the server in
     bulk; an ``executemany`` sent a statement per row: with the server on the workstation's
-    cores, a batch's 3,000 rows were a third of a small-file ingest). Every row must give the
+    cores, a batch's 3,000 rows were a third of a small-file ingest), in COPY's binary format
+    when every column's type is one of ``_BINARY`` (``_binary_types``). Every row must give the
     same columns, none of them converted by SQLAlchemy on the way (sealed values are
     ciphertext already, blind indexes bytes) and no column left out may have a Python-side
     default; otherwise, or on another database, the Core INSERT it replaces."""
@@ -400,11 +404,42 @@ def copy_rows(db: DbSession, table: Table, params: list[dict[str, Any]]) -> None
         return
     quote = dialect.identifier_preparer.quote
     sql = f"COPY {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) FROM STDIN"
+    types = _binary_types(columns, dialect)
+    if types is not None:
+        sql += " (FORMAT BINARY)"
     values = operator.itemgetter(*keys)
     raw = connection.connection.driver_connection
     with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+        if types is not None:
+            copy.set_types(types)
         for row in params:
             copy.write_row(values(row))
+
+
+# PostgreSQL's types of the columns ``copy_rows`` sends in COPY's binary format, by the
+# SQLAlchemy type's name as compiled for PostgreSQL (a length dropped)
+_BINARY = {
+    "INTEGER": "int4",
+    "BIGINT": "int8",
+    "SMALLINT": "int2",
+    "BOOLEAN": "bool",
+    "BYTEA": "bytea",
+    "TEXT": "text",
+    "VARCHAR": "text",  # the same bytes on the wire as text (varchar's receive reads them)
+}
+
+
+def _binary_types(columns: list[Any], dialect: Any) -> list[str] | None:
+    """The PostgreSQL type of each column for a binary COPY, or None (text COPY) if one is
+    of a type not in ``_BINARY``. Binary: a sealed value or blind index is sent as its bytes,
+    not as hex text twice its size for pgbouncer to relay and PostgreSQL to parse."""
+    types = []
+    for column in columns:
+        name = _BINARY.get(column.type.compile(dialect=dialect).split("(", 1)[0])
+        if name is None:
+            return None
+        types.append(name)
+    return types
 
 
 def _absolute(path: str) -> str:

@@ -37,6 +37,7 @@ from vault import agefmt, packs, stageahead, storework
 from vault.acquisition import (
     CustodyForm,
     Pending,
+    Prepared,
     held_by_case,
     prepare_batch,
     record_batch,
@@ -185,6 +186,9 @@ class IngestJob:
         self._handover = Handover(session.blobs)
         # The batch committing on another thread while the next is gathered (``_commit``)
         self._committing: tuple[list[Pending], Future[list[int]]] | None = None
+        # On a server, the next batch's rows made on a thread of their own while the batch
+        # before is recorded (``_commit``); made in order, one at a time
+        self._preparer: ThreadPoolExecutor | None = None
         self._commit_failed = False  # that batch could not be recorded: record no later one
         # What the layers compute from a file's bytes as it is read (the PDQ of a photo)
         derive = session.schema.derivers
@@ -251,6 +255,8 @@ class IngestJob:
         # A full batch of small files commits on this thread while the next one is gathered:
         # SQLite's inserts and commit, and the syncfs before them, release the GIL.
         committer = ThreadPoolExecutor(1, thread_name_prefix="custos-commit")
+        if not self.session.backend.local:
+            self._preparer = ThreadPoolExecutor(1, thread_name_prefix="custos-prepare")
         try:
             with contextlib.closing(self._stored(sources, small, emit)) as stored:
                 for source, outcome in stored:
@@ -290,6 +296,9 @@ class IngestJob:
             with contextlib.suppress(_VaultWriteError):
                 self._settle(result, emit)
             committer.shutdown()
+            if self._preparer is not None:  # a batch made but not recorded is dropped
+                self._preparer.shutdown(cancel_futures=True)
+                self._preparer = None
         try:
             self._commit(case_id, batch, result, emit)
         except _VaultWriteError as exc:
@@ -675,12 +684,22 @@ class IngestJob:
 
         ``later``: on that (one-thread) executor, while the caller gathers the next batch; the
         batch committing before is waited for (and reported) first, so batches commit one at a
-        time, in order. Without it: at once (and after the one in flight)."""
+        time, in order. Without it: at once (and after the one in flight).
+
+        On a server the batch's rows (``acquisition.prepare_batch``: ids, sealed values, audit
+        digests) are made on the preparing thread from here on, while the batch before is
+        still being recorded: the commit thread, the critical path of a small-file ingest,
+        then only waits for the batch's uploads and writes it. Nothing is written by the
+        preparation (the ids come from the sequences), so a batch made but never recorded
+        leaves only a gap in them, as a rolled-back transaction does."""
+        ready = None
+        if batch and later is not None and self._preparer is not None:
+            ready = self._preparer.submit(self._prepare, case_id, batch)
         self._settle(result, emit)
         if not batch:
             return
         if later is not None:
-            self._committing = (batch, later.submit(self._record, case_id, batch))
+            self._committing = (batch, later.submit(self._record, case_id, batch, ready))
             return
         ids = self._record(case_id, batch)
         self._saved(batch, ids, result, emit)
@@ -698,26 +717,34 @@ class IngestJob:
             raise
         self._saved(batch, ids, result, emit)
 
-    def _record(self, case_id: int, batch: list[Pending]) -> list[int]:
+    def _prepare(self, case_id: int, batch: list[Pending]) -> Prepared | None:
+        """On a server: the batch's rows made outside the transaction that records them (their
+        ids taken from the sequences, their values sealed, the audit entries digested), so
+        that transaction, which holds the server's audit lock, only writes. None if the server
+        could not be reached: the transaction then makes the rows itself and says what
+        happened as it always has (its hold on the vault checked before any new connection:
+        "the connection was lost")."""
+        try:
+            # not waiting for the batch before, whose transaction may be in progress
+            with self.session.db_alongside() as db:
+                return prepare_batch(self.session, db, self.form, case_id, batch)
+        except VaultUnavailable:
+            return None
+
+    def _record(
+        self, case_id: int, batch: list[Pending], prepared: Future[Prepared | None] | None = None
+    ) -> list[int]:
         session = self.session
         ready = None
         if session.backend.local:
             # the renames into the vault folder made durable before the commit that names them
             _write(syncfs, session.folder)
         else:
-            # The batch's rows made first (their ids taken from the sequences, their values
-            # sealed, the audit entries digested), while its uploads finish and outside the
-            # transaction, which holds the server's audit lock. Then an object store's
-            # objects are durable once their upload completed: the batch's are waited for (a
-            # failed upload, of these or earlier ones, records nothing).
-            try:
-                with session.db() as db:
-                    ready = prepare_batch(session, db, self.form, case_id, batch)
-            except VaultUnavailable:
-                # The server restarted or refused a new connection: the transaction below
-                # makes the rows itself and says what happened as it always has (its hold on
-                # the vault checked before any new connection: "the connection was lost").
-                ready = None
+            # The batch's rows made first (on the preparing thread, ``_commit``, or here), while
+            # its uploads finish. Then an object store's objects are durable once their upload
+            # completed: the batch's are waited for (a failed upload, of these or earlier ones,
+            # records nothing).
+            ready = prepared.result() if prepared is not None else self._prepare(case_id, batch)
             _write(self._handover.wait, {p.pack or p.blob for p in batch})
         try:
             with session.transaction() as db:

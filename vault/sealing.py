@@ -37,7 +37,6 @@ own: the type's bind and result processors find the keys there).
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -122,7 +121,7 @@ class Sealer:
 
     vault_key: bytes = field(repr=False)
     _aeads: dict[str, ChaCha20Poly1305] = field(default_factory=dict, repr=False)
-    _blinds: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _blinds: dict[str, Callable[[bytes], bytes]] = field(default_factory=dict, repr=False)
     sequences: dict[str, str] = field(default_factory=dict)  # table -> its id sequence
     _digests: dict[str, DigestSealer] = field(default_factory=dict, repr=False)
 
@@ -162,11 +161,31 @@ class Sealer:
         return sealer
 
     def blind(self, label: str, value: str | bytes) -> bytes:
-        key = self._blinds.get(label)
-        if key is None:
-            key = self._blinds[label] = subkey(self.vault_key, "blind:" + label)
-        raw = value.encode() if isinstance(value, str) else value
-        return hmac.digest(key, raw, hashlib.sha256)[:BLIND_BYTES]
+        mac = self._blinds.get(label)
+        if mac is None:
+            mac = self._blinds[label] = _hmac_sha256(subkey(self.vault_key, "blind:" + label))
+        return mac(value.encode() if isinstance(value, str) else value)[:BLIND_BYTES]
+
+
+def _hmac_sha256(key: bytes) -> Callable[[bytes], bytes]:
+    """HMAC-SHA-256 under ``key`` (RFC 2104) with its inner and outer key blocks hashed once:
+    ``hmac.digest`` keys OpenSSL's HMAC afresh on every call, ~3.3 us against ~0.9 us for
+    the two copied hashes (a batch of 1,000 small files takes 2,000 blind indexes)."""
+    block = hashlib.sha256().block_size
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\x00")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def mac(message: bytes) -> bytes:
+        h = inner.copy()
+        h.update(message)
+        o = outer.copy()
+        o.update(h.digest())
+        return o.digest()
+
+    return mac
 
 
 class DigestSealer:
@@ -613,6 +632,11 @@ Bind = DbSession | Connection | Engine
 
 def _dialect(db: Bind) -> Dialect:
     return db.get_bind().dialect if isinstance(db, DbSession) else db.dialect
+
+
+def current(db: Bind) -> Sealer | None:
+    """The keys this session's engine seals with now (None: a local vault)."""
+    return sealer_of(_dialect(db))
 
 
 def seals(db: Bind) -> bool:

@@ -388,13 +388,13 @@ class Session:
 
     # --- database and audit --------------------------------------------------------------
     @contextlib.contextmanager
-    def _database(self) -> Iterator[DbSession]:
+    def _database(self, locked: bool = True) -> Iterator[DbSession]:
         with self._users:
             if self._closed:
                 raise VaultUnavailable(f"{self.folder}: the vault was locked or closed")
             self._in_use += 1
         try:
-            with self.write_lock, self._dbs() as db:
+            with self.write_lock if locked else contextlib.nullcontext(), self._dbs() as db:
                 yield db
         except DBAPIError as exc:
             if not self.backend.local and connection_lost(exc):
@@ -411,6 +411,17 @@ class Session:
     def db(self) -> Iterator[DbSession]:
         """A read-mostly database session (no transaction is committed)."""
         with self._database() as db:
+            yield db
+
+    @contextlib.contextmanager
+    def db_alongside(self) -> Iterator[DbSession]:
+        """On a server, ``db`` without waiting for this process's database work on other
+        threads (``write_lock``, which is there for SQLCipher: two threads' statements at once
+        crashed it; PostgreSQL connections are independent of each other). For statements
+        whose answer does not depend on a transaction of this process in progress: ids taken
+        from the sequences ahead of a batch's transaction (``acquisition.prepare_batch``). A
+        local vault: ``db``."""
+        with self._database(locked=self.backend.local) as db:
             yield db
 
     @contextlib.contextmanager

@@ -348,3 +348,54 @@ def test_a_damaged_or_planted_value_is_refused_in_one_line(server: Server) -> No
     with DbSession(server.engine) as db:  # the columns nobody touched still read
         names = db.scalars(select(Item.original_path).order_by(Item.id)).all()
         assert len(names) == 3
+
+
+def test_copy_rows_binary_types_are_the_servers_own_for_every_column(server: Server) -> None:
+    """``acquisition.copy_rows`` sends COPY's binary format with each column's type taken from
+    the model: a type the server's table does not have (an ``int4`` sent to a ``bigint``
+    column, say) would be refused mid-batch. Every column of every table, at the head."""
+    from vault.acquisition import _binary_types
+    from vault.models import Base
+
+    wire = {
+        "integer": "int4",
+        "bigint": "int8",
+        "smallint": "int2",
+        "boolean": "bool",
+        "bytea": "bytea",
+        "text": "text",
+        "character varying": "text",
+    }
+    checked = 0
+    for table in Base.metadata.sorted_tables:
+        found = dict(
+            server.raw(
+                "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+                f"WHERE attrelid = '{table.name}'::regclass AND attnum > 0 AND NOT attisdropped"
+            )
+        )
+        for column in table.columns:
+            ours = _binary_types([column], server.engine.dialect)
+            if ours is not None:
+                assert [wire.get(found[column.name])] == ours, (table.name, column.name)
+                checked += 1
+    assert checked > 100
+
+
+def test_blind_index_is_hmac_sha256_truncated() -> None:
+    """The blind index's HMAC with its key blocks hashed once (``sealing._hmac_sha256``) is
+    RFC 2104's: the same bytes as ``hmac.digest`` for keys shorter, as long as and longer than
+    SHA-256's block, so the indexes written before still find their rows."""
+    import hashlib
+    import hmac
+
+    for size in (0, 16, 32, 64, 65, 200):
+        key = os.urandom(size)
+        mac = sealing._hmac_sha256(key)
+        for message in (b"", b"IMG_0001.jpg", os.urandom(1000)):
+            assert mac(message) == hmac.digest(key, message, hashlib.sha256)
+    sealer = sealing.Sealer(VAULT_KEY)
+    expected = hmac.digest(
+        sealing.subkey(VAULT_KEY, "blind:items.sha256"), b"ab" * 32, hashlib.sha256
+    )[: sealing.BLIND_BYTES]
+    assert sealer.blind("items.sha256", "ab" * 32) == expected
