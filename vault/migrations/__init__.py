@@ -36,6 +36,7 @@ REVISIONS = (
     "r0010",
     "r0011",
     "r0012",
+    "r0013",
 )
 """The revisions in ``versions/``, oldest first (a test checks them against the scripts)."""
 HEAD = REVISIONS[-1]
