@@ -264,9 +264,10 @@ def rewrap_object(
     chunks = store.get_chunks(key, most)
     try:
         head = bytearray()
-        for block in chunks:  # the header is at most MAX_HEADER bytes, then the nonce
+        for block in chunks:  # the header (at most MAX_HEADER bytes): usually the first block
             head += block
-            if len(head) > agefmt.MAX_HEADER + 16:
+            mac = head.find(b"\n--- ")
+            if len(head) > agefmt.MAX_HEADER or (mac >= 0 and head.find(b"\n", mac + 1) >= 0):
                 break
         src = io.BytesIO(head)
         file_key = agefmt.key_to_rewrap(src, current, older)
