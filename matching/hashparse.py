@@ -182,10 +182,11 @@ NSRL_ROWS = 65536  # rows read between spills (~4.5 MiB of raw digests)
 def read_spilled(
     path: Path, fmt: str, cancel: CancelToken, report: Report, spill: Callable[[Collected], None]
 ) -> Collected:
-    """Read a text list (``SPILLED`` formats) as ``read`` does, handing the digests collected so
-    far to ``spill`` between chunks (it empties what it takes; the rest is in the ``Collected``
-    returned); the file is refused as ``read`` refuses it, after the whole of it was read. The
-    caller sorts and merges the runs (``matching.hashsets``: on a sealed spool)."""
+    """Read a text list or an NSRL database (``SPILLED`` formats) as ``read`` does, handing the
+    digests collected so far to ``spill`` between chunks (NSRL: every ``NSRL_ROWS`` rows; it
+    empties what it takes, the rest is in the ``Collected`` returned); the file is refused as
+    ``read`` refuses it, after the whole of it was read. The caller sorts and merges the runs
+    (``matching.hashsets``: on a sealed spool)."""
     if fmt not in SPILLED:
         raise UserError(f"{fmt} hash sets are not read in runs (only {', '.join(SPILLED)})")
     _checked_file(path, fmt)
