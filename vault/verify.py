@@ -104,6 +104,7 @@ class VerifyJob:
         self.breathe: Breather | None = None  # made on the thread that runs the job
         self._pack_name = ""  # the pack decrypted last (packed objects are checked in order)
         self._pack: packs.PackContent | str = ""
+        self._may_write: bool | None = None  # this desk may record a pack's size (asked once)
         self._rows = AppendOnly((), session.db)  # made by _check_audit
         self._spans: list[tuple[int, int, int]] = []  # (first, last item id, seq) of batch entries
 
@@ -591,7 +592,13 @@ class VerifyJob:
 
     def _record_pack_size(self, pack: str, size: int) -> None:
         """An unsized pack's size from now on (best-effort: a desk that may not write, or a
-        vault behind, leaves it unsized and its reads unbounded, with a warning)."""
+        failed write, leaves it unsized and its reads unbounded, with a warning)."""
+        from vault.serverrotation import may_rewrap
+
+        if self._may_write is None:
+            self._may_write = may_rewrap(self.session)  # not a revoked desk's
+        if not self._may_write:
+            return
         with contextlib.suppress(UserError, DBAPIError), self.session.transaction() as db:
             db.execute(
                 update(Blob)
