@@ -18,7 +18,12 @@ right after it opened the vault (what the operation added is the difference):
   bundle and beside it);
 * ``delete``: ``hashsets.delete_set``.
 
-Wall anchor for scale: ``LC_ALL=C sort -u`` of the list (not a target). Not part of the test suite.
+``--format nsrl``: the set is an RDSv3-shaped SQLite database instead (``--entries`` digests in
+all: a third of them FILE rows, each with its SHA-256, SHA-1 and MD5), made once in the data
+folder; ``import`` then reads it as ``hashset import --format nsrl`` does.
+
+Wall anchor for scale: ``LC_ALL=C sort -u`` of the list (not a target); for NSRL, sqlite3
+counting the distinct SHA-256 of the FILE table. Not part of the test suite.
 ``--tree DIR``: the children run the modules of that checkout (default: this one); given twice
 (``--tree /work/main --tree .``), each operation runs for each tree in turn, on a vault of each
 tree's own, so that before and after are measured under the same load. ``--op import`` (repeatable):
@@ -28,6 +33,7 @@ only those operations (``list``, ``verify``, ``export-vics`` and ``delete`` need
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import pickle
 import shutil
@@ -55,12 +61,45 @@ def _hwm() -> int:
     raise RuntimeError("no VmHWM")
 
 
-def _op(place: Any, op: str, listing: Path, out: Path) -> tuple[float, int, int]:
+def nsrl_database(path: Path, entries: int) -> None:
+    """An RDSv3-shaped SQLite database of ``entries`` random digests: ``entries // 3`` FILE rows
+    (made once)."""
+    import sqlite3
+
+    if path.exists():
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "hashsets"))
+    from hashkit import NSRL_SCHEMA
+
+    tmp = path.with_suffix(".part")
+    tmp.unlink(missing_ok=True)
+    con = sqlite3.connect(tmp)
+    con.executescript(NSRL_SCHEMA)
+    version = "('2026.03.1', 'RDSv3', '2026-03-01', '2026-03-02', 'bench')"
+    con.execute(f"INSERT INTO VERSION VALUES {version}")
+    rows = entries // 3
+    for start in range(0, rows, 100_000):
+        con.executemany(
+            "INSERT INTO FILE VALUES (?, ?, ?, '00000000', 'f.dll', 1, 1)",
+            (
+                (os.urandom(32).hex().upper(), os.urandom(20).hex().upper(), os.urandom(16).hex())
+                for _ in range(min(100_000, rows - start))
+            ),
+        )
+    con.commit()
+    con.close()
+    tmp.replace(path)
+
+
+def _op(place: Any, op: str, listing: Path, out: Path, fmt: str) -> tuple[float, int, int]:
     """In the child: open the vault, note RSS, run ``op``, report wall and peak RSS."""
     from matching import hashsets
-    from service.opener import unlock
+    from service.opener import init_vault, unlock
     from vault.jobs import CancelToken, ignore
 
+    if op == "init":  # the vault made by the tree measured (its schema's head)
+        init_vault(place, "bench", PASSWORD)[0].close()
+        return 0.0, 0, 0
     session = unlock(place, "bench", PASSWORD)
     try:
         opened = _rss()
@@ -68,7 +107,7 @@ def _op(place: Any, op: str, listing: Path, out: Path) -> tuple[float, int, int]
         Path("/proc/self/clear_refs").write_text("5")
         start = time.perf_counter()
         if op == "import":
-            hashsets.ImportJob(session, listing, "bench", "known-bad", "plain", "bench").run(ignore)
+            hashsets.ImportJob(session, listing, "bench", "known-bad", fmt, "bench").run(ignore)
         elif op == "list":
             assert hashsets.list_sets(session)[0].entries > 0
         elif op == "verify":
@@ -90,10 +129,12 @@ def _op(place: Any, op: str, listing: Path, out: Path) -> tuple[float, int, int]
     return took, opened, peak
 
 
-def run_op(place: Any, op: str, listing: Path, out: Path, tree: Path) -> tuple[float, int, int]:
+def run_op(
+    place: Any, op: str, listing: Path, out: Path, tree: Path, fmt: str
+) -> tuple[float, int, int]:
     """``op`` in a new Python process (its peak RSS its own), on the modules of ``tree``."""
     brief = out.with_suffix(".pickle")
-    brief.write_bytes(pickle.dumps((place, op, listing, out)))
+    brief.write_bytes(pickle.dumps((place, op, listing, out, fmt)))
     done = subprocess.run(
         [sys.executable, __file__, "--child", str(brief), "--tree", str(tree)],
         check=True,
@@ -105,20 +146,23 @@ def run_op(place: Any, op: str, listing: Path, out: Path, tree: Path) -> tuple[f
 
 
 def measure(
-    name: str, places: list[Any], listing: Path, out: Path, trees: list[Path], ops: list[str]
+    name: str,
+    places: list[Any],
+    listing: Path,
+    out: Path,
+    trees: list[Path],
+    ops: list[str],
+    fmt: str = "plain",
 ) -> None:
     """Each operation for each tree in turn (a vault of its own per tree), so that the trees'
     figures of one operation are taken under the same load."""
     from bench_vault import log
 
-    from service.opener import init_vault
-
-    for place in places:
-        session, _ = init_vault(place, "bench", PASSWORD)
-        session.close()
+    for place, tree in zip(places, trees, strict=True):
+        run_op(place, "init", listing, out, tree, fmt)
     for op in ops:
         for place, tree in zip(places, trees, strict=True):
-            took, opened, peak = run_op(place, op, listing, out, tree)
+            took, opened, peak = run_op(place, op, listing, out, tree, fmt)
             mib = 2**20
             log(
                 f"  {name:6} {tree.name[:12]:12} {op:12} wall {took:7.2f} s  "
@@ -136,6 +180,7 @@ def main() -> None:
     here = Path(__file__).resolve().parent.parent
     parser.add_argument("--tree", type=Path, action="append", help="repeat to compare trees")
     parser.add_argument("--op", choices=OPS, action="append", help="only these (repeatable)")
+    parser.add_argument("--format", choices=("plain", "nsrl"), default="plain")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     trees: list[Path] = args.tree or [here]
@@ -149,23 +194,35 @@ def main() -> None:
     from bench_vault import Scratch, log
 
     args.data.mkdir(parents=True, exist_ok=True)
-    listing = args.data / f"sha256-{args.entries}.txt"
-    digest_list(listing, args.entries)
+    fmt: str = args.format
+    if fmt == "nsrl":
+        listing = args.data / f"nsrl-{args.entries}.db"
+        nsrl_database(listing, args.entries)
+    else:
+        listing = args.data / f"sha256-{args.entries}.txt"
+        digest_list(listing, args.entries)
     scratch = Scratch(args.data / f"scratch-memory-{os.getpid()}")
     os.environ["CUSTOS_CACHE_DIR"] = str(scratch.new("cache"))
     out = scratch.root / "export.json"
-    log(f"trees {', '.join(map(str, trees))}; {args.entries:,} SHA-256 entries")
+    log(f"trees {', '.join(map(str, trees))}; {args.entries:,} entries ({fmt})")
     start = time.perf_counter()
-    subprocess.run(
-        ["sort", "-u", "-o", "/dev/null", str(listing)],
-        check=True,
-        env={**os.environ, "LC_ALL": "C"},
-    )
-    log(f"  anchor: sort -u of the list {time.perf_counter() - start:.2f} s")
+    if fmt == "nsrl":
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(listing)) as con:
+            con.execute("SELECT count(DISTINCT sha256) FROM FILE").fetchone()
+        log(f"  anchor: sqlite3 count(DISTINCT sha256) {time.perf_counter() - start:.2f} s")
+    else:
+        subprocess.run(
+            ["sort", "-u", "-o", "/dev/null", str(listing)],
+            check=True,
+            env={**os.environ, "LC_ALL": "C"},
+        )
+        log(f"  anchor: sort -u of the list {time.perf_counter() - start:.2f} s")
     try:
         if args.only != "server":
             places = [scratch.new("local") / "vault" for _ in trees]
-            measure("local", places, listing, out, trees, ops)
+            measure("local", places, listing, out, trees, ops, fmt)
         if args.only != "local":
             sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
             from serverkit import TrialServer
@@ -178,7 +235,8 @@ def main() -> None:
             connection, _ = trial.up(folder, free_port_base())
             try:
                 server = TrialServer(folder, connection)
-                measure("server", [server.new_place() for _ in trees], listing, out, trees, ops)
+                places = [server.new_place() for _ in trees]
+                measure("server", places, listing, out, trees, ops, fmt)
             finally:
                 trial.down(folder)
                 shutil.rmtree(folder.parent, ignore_errors=True)

@@ -193,9 +193,12 @@ def sign_in(ctx: click.Context, where: Path | Server | None = None) -> Session:
 @contextlib.contextmanager
 def signed_in(ctx: click.Context) -> Iterator[Session]:
     session = sign_in(ctx)
+    said = len(session.warnings)
     try:
         yield session
     finally:
+        for warning in session.warnings[said:]:  # met on the way (a pack read unbounded)
+            warn(warning)
         session.close()
 
 

@@ -174,25 +174,29 @@ def read(path: Path, fmt: str, cancel: CancelToken, report: Report) -> Parsed:
     return _parsed(path.name, fmt, got)
 
 
-SPILLED = ("plain", "hashdeep", "pdq")  # formats ``read_spilled`` reads (no categories)
+# formats ``read_spilled`` reads (no categories): the text lists, and NSRL's rows
+SPILLED = ("plain", "hashdeep", "pdq", "nsrl")
+NSRL_ROWS = 65536  # rows read between spills (~4.5 MiB of raw digests)
 
 
 def read_spilled(
     path: Path, fmt: str, cancel: CancelToken, report: Report, spill: Callable[[Collected], None]
 ) -> Collected:
-    """Read a text list (``SPILLED`` formats) as ``read`` does, handing the digests collected so
-    far to ``spill`` between chunks (it empties what it takes; the rest is in the ``Collected``
-    returned); the file is refused as ``read`` refuses it, after the whole of it was read. The
-    caller sorts and merges the runs (``matching.hashsets``: on a sealed spool)."""
+    """Read a text list or an NSRL database (``SPILLED`` formats) as ``read`` does, handing the
+    digests collected so far to ``spill`` between chunks (NSRL: every ``NSRL_ROWS`` rows; it
+    empties what it takes, the rest is in the ``Collected`` returned); the file is refused as
+    ``read`` refuses it, after the whole of it was read. The caller sorts and merges the runs
+    (``matching.hashsets``: on a sealed spool)."""
     if fmt not in SPILLED:
         raise UserError(f"{fmt} hash sets are not read in runs (only {', '.join(SPILLED)})")
     _checked_file(path, fmt)
     got = Collected(spill=spill)
-    got = (
-        _read_pdq(path, cancel, report, got)
-        if fmt == "pdq"
-        else _read_lines(path, fmt, cancel, report, got)
-    )
+    if fmt == "nsrl":
+        got = _read_nsrl(path, cancel, got)
+    elif fmt == "pdq":
+        got = _read_pdq(path, cancel, report, got)
+    else:
+        got = _read_lines(path, fmt, cancel, report, got)
     if got.problem_count:
         raise HashSetRefused(path.name, got.problems, got.problem_count)
     return got
@@ -584,8 +588,9 @@ def _vics_media(m: Any, where: str, got: Collected) -> None:
 _NSRL_COLUMNS = ("sha256", "sha1", "md5")
 
 
-def _read_nsrl(path: Path, cancel: CancelToken) -> Collected:
-    got = Collected()
+def _read_nsrl(path: Path, cancel: CancelToken, got: Collected | None = None) -> Collected:
+    """The FILE table's digests (``got.spill``: handed on every ``NSRL_ROWS`` rows)."""
+    got = Collected() if got is None else got
     uri = "file:" + urllib.parse.quote(str(path.absolute())) + "?mode=ro&immutable=1"
     try:
         con = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
@@ -600,6 +605,8 @@ def _read_nsrl(path: Path, cancel: CancelToken) -> Collected:
         _check_nsrl_shape(con, path)
         got.source = _nsrl_release(con)
         for n, row in enumerate(con.execute("SELECT sha256, sha1, md5 FROM FILE"), 1):
+            if n % NSRL_ROWS == 0 and got.spill is not None:
+                got.spill(got)
             for name, value in zip(_NSRL_COLUMNS, row, strict=True):
                 raw = _digest(
                     value.encode("ascii", "replace") if isinstance(value, str) else b"", name

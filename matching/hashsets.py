@@ -165,7 +165,9 @@ class ImportJob:
                     raise UserError(f"{self.path.name}: no digests found; nothing imported")
                 self.cancel.check()
                 digest = runs.entries_digest()
-                return self._store(fmt, runs.counts, digest, source, runs.insert, emit)
+                return self._store(
+                    fmt, runs.counts, digest, source or got.source, runs.insert, emit
+                )
         parsed = hashparse.read(self.path, fmt, self.cancel, report)
         self.cancel.check()
         digest = hashparse.entries_digest(parsed)

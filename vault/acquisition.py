@@ -84,6 +84,7 @@ class Pending:
     derived: dict[str, Any] = field(default_factory=dict)  # by layer: ``vault.schema.Derive``
     pack: str = ""  # a small object in a pack (vault.packs): the pack and its data's offset
     offset: int = 0
+    pack_size: int | None = None  # that pack's encrypted size, as written
 
 
 @dataclass
@@ -125,6 +126,7 @@ def prepare_batch(
                 "size": p.size,
                 "pack": p.pack,
                 "pack_offset": p.offset,
+                "pack_size": p.pack_size,
             }
     items = [
         {

@@ -46,6 +46,11 @@ def pack_key(pack: str) -> str:
     return f"packs/{pack[:2]}/{pack}"
 
 
+Row = tuple[str | None, int, int, int | None]
+"""A blob's row as ``BlobStore.row_of`` gives it: (pack or None, offset in the pack, plaintext
+size, the pack's recorded encrypted size or None)."""
+
+
 class BlobStore:
     """Blobs and packs in an ``ObjectStore`` (``vault.objectstore``: the vault's own folder, or
     an agency server's S3 bucket), written through temp files in ``tmp`` (a local folder)."""
@@ -59,10 +64,17 @@ class BlobStore:
         identity: agefmt.Identities,
     ) -> None:
         self.store = store
-        # blob name -> its row's (pack or None, offset, plaintext size), None without a row; the
-        # session sets it (the database says where each object is and how large it is): one
-        # look-up per read gives both where it is and how much an object store may send
-        self.row_of: Callable[[str], tuple[str | None, int, int] | None] = lambda name: None
+        # blob name -> its row's (pack or None, offset, plaintext size, the pack's encrypted
+        # size or None), None without a row; the session sets it (the database says where each
+        # object is and how large it and its pack are): one look-up per read gives both where
+        # it is and how much an object store may send
+        self.row_of: Callable[[str], Row | None] = lambda name: None
+        # pack name -> its recorded encrypted size (None: no row records one); the session
+        # sets it (verify, the re-wrap after a rotation)
+        self.pack_size_of: Callable[[str], int | None] = lambda pack: None
+        # told once per session when a pack with no recorded size is read unbounded
+        self.warn: Callable[[str], None] = lambda line: None
+        self._warned = False
         self.tmp = tmp
         self._name_key = name_key
         self.recipients = recipients
@@ -167,22 +179,37 @@ class BlobStore:
             new = self.store.take(blob_key(name), tmp, durable=True)
         return name, sha, new
 
-    def _read_packed(self, pack: str, offset: int, size: int) -> bytes:
+    def _read_packed(self, row: Row) -> bytes:
+        pack, offset, size, total = row
+        assert pack
         key = pack_key(pack)
+        if total is None:
+            self.unbounded(pack)
         path = self.store.local_path(key)
         if path is not None:
-            return packs.read_object(path, self._identity, offset, size)
+            return packs.read_object(path, self._identity, offset, size, total)
         store = self.store
+        if total is None:
+            total = store.size(key)  # the store's word: unbounded (one warning, above)
+        # the recorded size: no byte past it is asked for, whatever the store holds
         return packs.read_object_ranged(
-            lambda at, n: store.read(key, at, n), store.size(key), self._identity, offset, size
+            lambda at, n: store.read(key, at, n), total, self._identity, offset, size
         )
+
+    def unbounded(self, pack: str) -> None:
+        if not self._warned:
+            self._warned = True
+            self.warn(
+                f"pack {pack} (and maybe others) has no recorded size: its reads are not "
+                "bounded until custos verify records it"
+            )
 
     def read_chunks(self, name: str) -> Iterator[bytes]:
         """Decrypt a blob; ``agefmt.AgeError`` if it was altered, ``OSError`` (or
         ``ObjectMissing``) if it is missing."""
         row = self.row_of(name)
         if row is not None and row[0]:
-            yield self._read_packed(row[0], row[1], row[2])
+            yield self._read_packed(row)
             return
         yield from self.read_file_chunks(name, None if row is None else row[2])
 
@@ -207,7 +234,7 @@ class BlobStore:
         """A blob's plaintext for ``readinto`` (no copy per chunk); errors as ``read_chunks``."""
         row = self.row_of(name)
         if row is not None and row[0]:
-            yield _Plain(self._read_packed(row[0], row[1], row[2]))
+            yield _Plain(self._read_packed(row))
             return
         key = blob_key(name)
         path = self.store.local_path(key)
@@ -227,15 +254,23 @@ class BlobStore:
         return None if size is None else agefmt.most_encrypted(size)
 
     @contextlib.contextmanager
-    def open_pack(self, pack: str) -> Iterator[BinaryIO]:
-        """A pack's file (in an object store: spooled to a private temp file)."""
+    def open_pack(self, pack: str, size: int | None = None) -> Iterator[BinaryIO]:
+        """A pack's file (in an object store: spooled to a private temp file), never more of it
+        than its recorded encrypted size (``size``, else ``pack_size_of``): a store sending more
+        is one ``StoreUnavailable`` line naming the pack, nothing spooled past the size. A file
+        of the vault's is read in place (the reader stops at the size). Unrecorded: unbounded,
+        with one warning."""
+        if size is None:
+            size = self.pack_size_of(pack)
+        if size is None:
+            self.unbounded(pack)
         key = pack_key(pack)
         path = self.store.local_path(key)
         if path is not None:
             with open(path, "rb") as fh:
                 yield fh
             return
-        with self.store.open(key) as fh:
+        with self.store.open(key, size) as fh:
             yield fh
 
     def read_bytes(self, name: str) -> bytes:

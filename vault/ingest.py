@@ -180,7 +180,7 @@ class IngestJob:
         self._total = 0
         self._dropped: list[str] = []  # temp files of the workers to remove at the end
         self._hash_sets = True  # the case's choice, read in ``run``
-        self._packs_in: set[str] = set()  # packs of this job moved into packs/
+        self._packs_in: dict[str, int] = {}  # packs of this job moved into packs/: sizes
         # Objects of the workers go to the store on threads of their own (an agency server's
         # bucket; a local folder takes them at once): each commit waits for its batch's objects
         self._handover = Handover(session.blobs)
@@ -451,7 +451,7 @@ class IngestJob:
             self._dropped += [os.path.join(tmp_dir, o[1]) for o in left if o[0] == "ok"]
             self._dropped += [
                 os.path.join(tmp_dir, pack)
-                for pack in {o[1] for o in left if o[0] == "packed"} - self._packs_in
+                for pack in {o[1] for o in left if o[0] == "packed"} - self._packs_in.keys()
             ]
 
     def _moved_in(
@@ -480,13 +480,25 @@ class IngestJob:
         _, pack, size, sha256, sha1, md5, mtime, offset, derived = outcome
         blobs = self.session.blobs
         if pack not in self._packs_in:
-            _write(self._handover.pack, os.path.join(tmp_dir, pack), pack)
-            self._packs_in.add(pack)
+            path = os.path.join(tmp_dir, pack)
+            # sealed by the worker: its size is final, recorded in each of its objects' rows
+            self._packs_in[pack] = _write(os.path.getsize, path)  # type: ignore[assignment]
+            _write(self._handover.pack, path, pack)
         self._done += size
         emit(Progress(self._done, self._total, "bytes", source.name))
         name = blobs.name_for(sha256)
         return Pending(
-            source, size, sha256, sha1, md5, name, _iso(mtime), derived, pack=pack, offset=offset
+            source,
+            size,
+            sha256,
+            sha1,
+            md5,
+            name,
+            _iso(mtime),
+            derived,
+            pack=pack,
+            offset=offset,
+            pack_size=self._packs_in[pack],
         )
 
     def _store(self, source: Source, emit: Emit | None) -> Pending | None:

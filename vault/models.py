@@ -133,6 +133,10 @@ class Blob(Base):
     # plaintext offset of its data; "" for a blob of its own in ``blobs/``.
     pack: Mapped[str] = mapped_column(String(64), default="", server_default=text("''"))
     pack_offset: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # The encrypted size of that pack as written (its age file's bytes; NULL for a blob of its
+    # own, or a pack an upgrade found no size for): every read of the pack stops there, so a
+    # store cannot hand more (``BlobStore``), and verify names a pack whose size differs.
+    pack_size: Mapped[int | None] = mapped_column(BYTES, nullable=True)
     sha256_bidx: Unmapped[bytes | None] = blind("sha256")
 
 

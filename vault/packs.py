@@ -147,31 +147,36 @@ class PackWriter:
 
 def _payload(
     fh: BinaryIO, identities: agefmt.Identities, total: int | None = None
-) -> tuple[ChaCha20Poly1305, int, int]:
-    """The payload cipher, the payload's start and its number of chunks (``total``: the file's
-    size, when ``fh`` holds only its beginning)."""
+) -> tuple[ChaCha20Poly1305, int, int, int]:
+    """The payload cipher, the payload's start, its number of chunks and the pack's end
+    (``total``: the pack's size, when ``fh`` holds only its beginning or more than the pack's
+    recorded bytes)."""
     file_key = agefmt.read_file_key(fh, identities)
     nonce = fh.read(16)
     if len(nonce) != 16:
         raise agefmt.AgeError("truncated payload")
     start = fh.tell()
-    payload = (os.fstat(fh.fileno()).st_size if total is None else total) - start
-    chunks = max(1, -(-payload // _SEALED))
-    return ChaCha20Poly1305(agefmt.hkdf(file_key, nonce, b"payload")), start, chunks
+    end = os.fstat(fh.fileno()).st_size if total is None else total
+    chunks = max(1, -(-(end - start) // _SEALED))
+    return ChaCha20Poly1305(agefmt.hkdf(file_key, nonce, b"payload")), start, chunks, end
 
 
-def read_object(path: str, identities: agefmt.Identities, offset: int, size: int) -> bytes:
+def read_object(
+    path: str, identities: agefmt.Identities, offset: int, size: int, total: int | None = None
+) -> bytes:
     """``size`` bytes at plaintext ``offset`` of the pack at ``path``, decrypting only the
-    chunks that hold them; ``AgeError`` if any of those fails authentication."""
+    chunks that hold them; ``AgeError`` if any of those fails authentication. ``total``: the
+    pack's recorded size (the file is read as if it ended there; else the file's size)."""
     with open(path, "rb") as fh:
-        aead, start, chunks = _payload(fh, identities)
+        aead, start, chunks, end = _payload(fh, identities, total)
         if size == 0:
             return b""
         first, last = offset // agefmt.CHUNK, (offset + size - 1) // agefmt.CHUNK
         if last >= chunks:
             raise agefmt.AgeError("truncated payload")
-        fh.seek(start + first * _SEALED)
-        sealed = fh.read((last - first + 1) * _SEALED)
+        at = start + first * _SEALED
+        fh.seek(at)
+        sealed = fh.read(_span(at, last - first + 1, end))
     return _opened(aead, chunks, first, last, sealed, offset, size)
 
 
@@ -192,18 +197,25 @@ def read_object_ranged(
     object; nothing else of the pack is fetched."""
     head = read(0, min(total, _HEAD))
     try:
-        aead, start, chunks = _payload(io.BytesIO(head), identities, total)
+        aead, start, chunks, end = _payload(io.BytesIO(head), identities, total)
     except agefmt.AgeError:
         if len(head) >= total:
             raise
-        aead, start, chunks = _payload(io.BytesIO(read(0, total)), identities, total)
+        aead, start, chunks, end = _payload(io.BytesIO(read(0, total)), identities, total)
     if size == 0:
         return b""
     first, last = offset // agefmt.CHUNK, (offset + size - 1) // agefmt.CHUNK
     if last >= chunks:
         raise agefmt.AgeError("truncated payload")
-    sealed = read(start + first * _SEALED, (last - first + 1) * _SEALED)
+    at = start + first * _SEALED
+    sealed = read(at, _span(at, last - first + 1, end))
     return _opened(aead, chunks, first, last, sealed, offset, size)
+
+
+def _span(at: int, n: int, end: int) -> int:
+    """The bytes of ``n`` sealed chunks from ``at``, never past the pack's ``end`` as its size
+    says (the last chunk may be short): a larger file's excess is never read."""
+    return max(0, min(n * _SEALED, end - at))
 
 
 def _opened(
@@ -253,13 +265,16 @@ def read_pack(path: str, identities: agefmt.Identities) -> PackContent:
         return read_pack_file(fh, identities)
 
 
-def read_pack_file(fh: BinaryIO, identities: agefmt.Identities) -> PackContent:
-    """``read_pack`` of an open pack file (a real file: its size is taken from it)."""
-    aead, _start, chunks = _payload(fh, identities)
+def read_pack_file(
+    fh: BinaryIO, identities: agefmt.Identities, total: int | None = None
+) -> PackContent:
+    """``read_pack`` of an open pack file: its first ``total`` bytes (the recorded size), else
+    the file's size (a real file: taken from it). Nothing past ``total`` is read."""
+    aead, _start, chunks, end = _payload(fh, identities, total)
     plain = bytearray()
     bad: set[int] = set()
     for i in range(chunks):
-        part = fh.read(_SEALED)
+        part = fh.read(max(0, min(_SEALED, end - fh.tell())))
         try:
             plain += aead.decrypt(agefmt.stream_nonce(i, i == chunks - 1), part, None)
         except InvalidTag:

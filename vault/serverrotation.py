@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import os
 import shutil
 import uuid
@@ -205,7 +206,9 @@ def finish(session: Session, emit: Emit = ignore, done: int = 0) -> int:
         for key in store.names(space):
             n += 1
             try:
-                if rewrap_object(store, key, current, older, recipients, tmp, _most(session, key)):
+                most = _most(session, key)
+                pack = key.startswith("packs/")
+                if rewrap_object(store, key, current, older, recipients, tmp, most, pack):
                     rewrapped += 1
             except (UserError, OSError) as exc:  # ObjectMissing, StoreUnavailable, a disk's
                 failed.append((key, str(exc).rsplit(": ", 1)[-1] or type(exc).__name__))
@@ -223,12 +226,17 @@ def finish(session: Session, emit: Emit = ignore, done: int = 0) -> int:
 
 
 def _most(session: Session, key: str) -> int | None:
-    """The most bytes the store may send for object ``key``: a blob's from its row's size; a
-    pack's size is not recorded, so a pack is bounded by the store alone (as verify reads it)."""
+    """The most bytes the store may send for object ``key``: a blob's from its row's size, a
+    pack's its recorded encrypted size (None: no row records one, bounded by the store alone,
+    with the one warning of an unbounded pack read)."""
     space, _, name = key.partition("/")
-    if space != "blobs":
-        return None
-    size = session.blobs.recorded_size(name.rpartition("/")[2])
+    name = name.rpartition("/")[2]
+    if space == "packs":
+        size = session.blobs.pack_size_of(name)
+        if size is None:
+            session.blobs.unbounded(name)
+        return size
+    size = session.blobs.recorded_size(name)
     return None if size is None else agefmt.most_encrypted(size)
 
 
@@ -240,23 +248,53 @@ def rewrap_object(
     recipients: list[agefmt.Recipient],
     tmp_folder: Any,
     most: int | None = None,
+    same_size: bool = False,
 ) -> bool:
     """The object under ``key`` with a header for ``recipients`` in front of the same payload
     bytes, put under the same key; False when its header is the current key's already (or
     opens with no key we hold: a damaged object stays as it is, for verify to name). ``most``:
-    the bytes the store may send for it (``_most``)."""
-    with store.open(key, most) as fh:
-        file_key = agefmt.key_to_rewrap(fh, current, older)
+    the bytes the store may send for it (``_most``).
+
+    Streamed: the GET's blocks go straight into the one temp file the PUT sends, after the new
+    header; memory holds a block (and the header's first bytes), never the object, and the
+    GET stops at ``most``. An object whose header is current already costs no write.
+    ``same_size`` (a pack: its encrypted size is recorded): a new header of another length is
+    refused (``UserError``, the object left as it is); every header of a vault object wraps to
+    two X25519 recipients, so none is."""
+    chunks = store.get_chunks(key, most)
+    try:
+        head = bytearray()
+        for block in chunks:  # the header (at most MAX_HEADER bytes): usually the first block
+            head += block
+            mac = head.find(b"\n--- ")
+            if len(head) > agefmt.MAX_HEADER or (mac >= 0 and head.find(b"\n", mac + 1) >= 0):
+                break
+        src = io.BytesIO(head)
+        file_key = agefmt.key_to_rewrap(src, current, older)
         if file_key is None:
             return False
+        header = agefmt.header_for(file_key, recipients)
+        start = src.tell()  # the old header's end: the payload nonce follows
+        if same_size and len(header) != start:
+            raise UserError(
+                f"{key}: a new header of {len(header)} bytes for one of {start} would change "
+                "its recorded size"
+            )
         tmp = tmp_folder / uuid.uuid4().hex
         try:
             with open(tmp, "xb") as out:
                 os.chmod(tmp, 0o600)
-                out.write(agefmt.header_for(file_key, recipients))
-                shutil.copyfileobj(fh, out, 1 << 20)
+                out.write(header)
+                out.write(memoryview(head)[start:])
+                del head, src
+                for block in chunks:
+                    out.write(block)
             store.put(key, tmp)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()  # a GET left early: its connection closed, not read to the end
     return True

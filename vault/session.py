@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, literal, select
 from sqlalchemy.exc import DatabaseError, DBAPIError
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
@@ -36,7 +36,7 @@ from vault.audit import (
 )
 from vault.backend import Backend, Lock, Server, connection_lost, open_backend
 from vault.backend import clean_tmp as _clean_tmp
-from vault.blobs import BlobStore
+from vault.blobs import BlobStore, Row
 from vault.config import VaultConfig
 from vault.errors import (
     AuthenticationFailed,
@@ -177,17 +177,28 @@ class Session:
             identity,
         )
         self.blobs.row_of = self._blob_row
+        self.blobs.pack_size_of = self._pack_size
+        self.blobs.warn = lambda line: self.warnings.append(line)
         self._previous: tuple[agefmt.Identity, ...] = ()
         self._kept: dict[str, bytes] = {}  # KEPT_SUBKEYS as a rotation left them
 
-    def _blob_row(self, name: str) -> tuple[str | None, int, int] | None:
-        """Blob ``name``'s row: its pack (None for a blob of its own), offset in the pack and
-        plaintext size; None if no row names it."""
+    def _blob_row(self, name: str) -> Row | None:
+        """Blob ``name``'s row: its pack (None for a blob of its own), offset in the pack,
+        plaintext size and the pack's recorded size; None if no row names it. A database an
+        upgrade has not brought to r0013 yet (r0004 reads blobs) has no pack sizes."""
+        size = literal(None) if self._old_schema else Blob.pack_size
         with self.db() as db:
             row = db.execute(
-                select(Blob.pack, Blob.pack_offset, Blob.size).where(Blob.name == name)
+                select(Blob.pack, Blob.pack_offset, Blob.size, size).where(Blob.name == name)
             ).first()
-        return None if row is None else (row[0] or None, row[1] or 0, row[2])
+        return None if row is None else (row[0] or None, row[1] or 0, row[2], row[3])
+
+    def _pack_size(self, pack: str) -> int | None:
+        """Pack ``pack``'s recorded encrypted size (None: unrecorded, or no row names it)."""
+        if self._old_schema:
+            return None
+        with self.db() as db:
+            return db.scalar(select(Blob.pack_size).where(Blob.pack == pack).limit(1))
 
     def _load_key_meta(self, db: DbSession) -> None:
         """The blob-name key and earlier identities a vault-key rotation left in the database."""

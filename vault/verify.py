@@ -6,14 +6,17 @@ sequence number. Blobs are decrypted and re-hashed with the hash on a second thr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, tuple_
+from sqlalchemy import exists, func, or_, select, tuple_, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as DbSession
 
 from vault import batchaudit, packs, sealing
@@ -31,7 +34,7 @@ from vault.models import (
     row_state,
     state_digest,
 )
-from vault.objectstore import ObjectMissing
+from vault.objectstore import ObjectMissing, StoreUnavailable
 from vault.schema import Audited, BlobUse, Lookup, item_name
 from vault.sealing import SealFault
 from vault.session import Session, now
@@ -101,6 +104,7 @@ class VerifyJob:
         self.breathe: Breather | None = None  # made on the thread that runs the job
         self._pack_name = ""  # the pack decrypted last (packed objects are checked in order)
         self._pack: packs.PackContent | str = ""
+        self._may_write: bool | None = None  # this desk may record a pack's size (asked once)
         self._rows = AppendOnly((), session.db)  # made by _check_audit
         self._spans: list[tuple[int, int, int]] = []  # (first, last item id, seq) of batch entries
 
@@ -379,13 +383,15 @@ class VerifyJob:
         lookup = self._lookup(recorded)
         done: dict[str, str | None] = {}  # shared contents checked, and what was found
 
-        def check(name: str, items: list[Any], pack: str, offset: int) -> None:
+        def check(
+            name: str, items: list[Any], pack: str, offset: int, pack_size: int | None
+        ) -> None:
             if name in done:
                 problem = done[name]
             else:
                 first = items[0]
                 problem = self._check_blob(
-                    name, first.sha256, first.size, report, emit, total, pack, offset
+                    name, first.sha256, first.size, report, emit, total, pack, offset, pack_size
                 )
                 report.blobs += 1
                 if name in shared:
@@ -400,17 +406,19 @@ class VerifyJob:
             if self.cancel.cancelled:
                 report.cancelled = True
                 return
-            check(item.blob_name, [item], "", 0)
+            check(item.blob_name, [item], "", 0, None)
         for blob, items in self._packed_blobs():
             if self.cancel.cancelled:
                 report.cancelled = True
                 return
-            check(blob.name, items, blob.pack, blob.pack_offset)
-        for name, sha, size, pack, offset in derived:
+            check(blob.name, items, blob.pack, blob.pack_offset, blob.pack_size)
+        for name, sha, size, pack, offset, pack_size in derived:
             if self.cancel.cancelled:
                 report.cancelled = True
                 return
-            problem = self._check_blob(name, sha, size, report, emit, total, pack, offset)
+            problem = self._check_blob(
+                name, sha, size, report, emit, total, pack, offset, pack_size
+            )
             if problem is None and s.blobs.name_for(sha) != name:
                 problem = _MISMATCH  # the row's hash is not the one the file is named after
             report.blobs += 1
@@ -440,7 +448,7 @@ class VerifyJob:
         """(blob row, the items naming it) of every packed object an item names, pack by pack
         in offset order."""
         q = (
-            select(Blob.name, Blob.pack, Blob.pack_offset)
+            select(Blob.name, Blob.pack, Blob.pack_offset, Blob.pack_size)
             .where(Blob.pack != "", exists().where(Item.blob_name == Blob.name))
             .order_by(Blob.pack, Blob.pack_offset)
             .limit(BATCH)
@@ -477,13 +485,15 @@ class VerifyJob:
 
     def _derived_blobs(
         self, db: Any, users: dict[str, list[tuple[BlobUse, Any]]]
-    ) -> list[tuple[str, str, int, str, int]]:
-        """(name, sha256, size, pack, offset) of every blob row no item names: in the order of
-        the rows that use them (faces by id, then references), then any unused row."""
+    ) -> list[tuple[str, str, int, str, int, int | None]]:
+        """(name, sha256, size, pack, offset, pack size) of every blob row no item names: in
+        the order of the rows that use them (faces by id, then references), then any unused
+        row."""
+        columns = (Blob.name, Blob.sha256, Blob.size, Blob.pack, Blob.pack_offset, Blob.pack_size)
         rows = {
-            row[0]: (row[0], row[1], row[2], row[3], row[4])
+            row[0]: (row[0], row[1], row[2], row[3], row[4], row[5])
             for row in db.execute(
-                select(Blob.name, Blob.sha256, Blob.size, Blob.pack, Blob.pack_offset).where(
+                select(*columns).where(
                     ~exists().where(Item.blob_name == Blob.name)  # by ix_items_blob, row by row
                 )
             )
@@ -513,12 +523,14 @@ class VerifyJob:
         total: int,
         pack: str = "",
         offset: int = 0,
+        pack_size: int | None = None,
     ) -> str | None:
         """None, or what is wrong with the stored copy ("is missing", ..., ``_MISMATCH``)."""
         if self.breathe is not None:
             self.breathe()
         if pack:
-            return self._check_packed(pack, offset, sha, size, report, emit, total)
+            self._open_pack(pack, pack_size, report)
+            return self._check_packed(offset, sha, size, report, emit, total)
         if not self.session.blobs.exists(name):
             return "is missing"
         hasher = MultiHasher(size, hash_sets=False, group=1 << 20)  # 64 KiB chunks, grouped
@@ -542,9 +554,60 @@ class VerifyJob:
             return _MISMATCH
         return None
 
+    def _open_pack(self, pack: str, recorded: int | None, report: VerifyReport) -> None:
+        """Decrypt ``pack`` once (objects are checked pack by pack), never past its recorded
+        size; a pack whose stored size differs from its rows' is named. A pack with no recorded
+        size (an upgrade could not size it) gets it here once it authenticates whole."""
+        if self._pack_name == pack:
+            return
+        self._pack_name = pack
+        where = f"pack {pack}"
+        try:
+            with self.session.blobs.open_pack(pack, recorded) as fh:
+                stored = os.fstat(fh.fileno()).st_size
+                if recorded is not None and stored != recorded:
+                    report.problems.append(
+                        Problem(
+                            where,
+                            f"stored size {stored} bytes differs from its rows' "
+                            f"{recorded} (altered or damaged)",
+                        )
+                    )
+                self._pack = packs.read_pack_file(fh, self._ids(), recorded)
+        except (FileNotFoundError, ObjectMissing):
+            self._pack = "is missing (its pack is missing)"
+            return
+        except AgeError:
+            self._pack = "fails authentication (its pack is altered or damaged)"
+            return
+        except StoreUnavailable as exc:  # more than recorded (or the store failed)
+            report.problems.append(Problem(where, str(exc).splitlines()[0]))
+            self._pack = "cannot be read (its pack cannot be read)"
+            return
+        except OSError as exc:
+            self._pack = f"cannot be read: {exc.strerror}"
+            return
+        if recorded is None and not self._pack.bad_chunks:
+            self._record_pack_size(pack, stored)
+
+    def _record_pack_size(self, pack: str, size: int) -> None:
+        """An unsized pack's size from now on (best-effort: a desk that may not write, or a
+        failed write, leaves it unsized and its reads unbounded, with a warning)."""
+        from vault.serverrotation import may_rewrap
+
+        if self._may_write is None:
+            self._may_write = may_rewrap(self.session)  # not a revoked desk's
+        if not self._may_write:
+            return
+        with contextlib.suppress(UserError, DBAPIError), self.session.transaction() as db:
+            db.execute(
+                update(Blob)
+                .where(Blob.pack == pack, Blob.pack_size.is_(None))
+                .values(pack_size=size)
+            )
+
     def _check_packed(
         self,
-        pack: str,
         offset: int,
         sha: str,
         size: int,
@@ -552,19 +615,8 @@ class VerifyJob:
         emit: Emit,
         total: int,
     ) -> str | None:
-        """A packed object: its pack decrypted once (every chunk authenticated, the last one
-        kept), the object's bytes re-hashed; a damaged chunk fails only the objects in it."""
-        if self._pack_name != pack:
-            self._pack_name = pack
-            try:
-                with self.session.blobs.open_pack(pack) as fh:
-                    self._pack = packs.read_pack_file(fh, self._ids())
-            except (FileNotFoundError, ObjectMissing):
-                self._pack = "is missing (its pack is missing)"
-            except AgeError:
-                self._pack = "fails authentication (its pack is altered or damaged)"
-            except OSError as exc:
-                self._pack = f"cannot be read: {exc.strerror}"
+        """A packed object in the pack ``_open_pack`` decrypted (every chunk authenticated, the
+        last one kept), its bytes re-hashed; a damaged chunk fails only the objects in it."""
         content = self._pack
         if isinstance(content, str):
             return content

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from vault.cases import create_case
-from vault.ingest import ingest
+from vault.ingest import POOL_MIN_FILES, ingest
 from vault.items import list_items
 from vault.verify import verify
 from vaultkit import (
@@ -458,3 +458,26 @@ def test_a_disk_that_fills_during_a_command_is_one_line(
     args = ["case", "create", "C-2", "--title", "x"]
     code, line = _run_in_process(args, vault_dir, monkeypatch, capsys)
     assert (code, line) == (2, DISK_FULL.format(folder=vault_dir))
+
+
+def test_a_pack_with_no_recorded_size_is_one_warning_and_verify_records_it(
+    vault_dir: Path, tmp_path: Path
+) -> None:
+    """A pack no row gives a size (an upgrade could not size it): the command that read it says
+    so once, on stderr, as a warning; verify recorded the size, so the next run says nothing."""
+    files = tmp_path / "phone"
+    files.mkdir()
+    for n in range(POOL_MIN_FILES):
+        (files / f"f{n:04}.bin").write_bytes(os.urandom(100 + n))
+    with open_as(vault_dir) as session:
+        assert len(ingest(session, CASE, [files]).saved) == POOL_MIN_FILES
+        sql(session, "UPDATE blobs SET pack_size = NULL")
+    result = run_cli("verify", vault=vault_dir)
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    [line] = one_clear_line(result).splitlines()
+    assert line.startswith("warning: pack ") and line.endswith(
+        "(and maybe others) has no recorded size: its reads are not bounded until custos "
+        "verify records it"
+    ), line
+    again = run_cli("verify", vault=vault_dir)
+    assert again.returncode == 0 and one_clear_line(again) == ""

@@ -1,9 +1,10 @@
-"""A text hash list (plain, hashdeep) is imported in bounded memory on both back ends (issue 12):
-its digests are sorted in runs of ``SORT_ROWS`` onto a sealed spool as the file is read, merged
-without repeats and inserted in pages. The set it stores (its entries, row by row, its counts
-and entries digest, the audit entry) is the one the whole-file path (``hashparse.read`` then
-``store_parsed``, still used for NSRL and VICS) stores from the same file, whatever the run and
-read sizes; the spool's bytes on disk hold no digest of the list, raw or hex."""
+"""A text hash list (plain, hashdeep) or an NSRL RDS database is imported in bounded memory on
+both back ends (issue 12): its digests are sorted in runs of ``SORT_ROWS`` onto a sealed spool as
+the file is read, merged without repeats and inserted in pages. The set it stores (its entries,
+row by row, its counts and entries digest, the audit entry) is the one the whole-file path
+(``hashparse.read`` then ``store_parsed``, still used for VICS) stores from the same file,
+whatever the run and read sizes; the spool's bytes on disk hold no digest of the list, raw or
+hex."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hashkit import content, digests, hashdeep_file
+from hashkit import content, digests, hashdeep_file, nsrl_file
 
 from matching import hashparse, hashsets
 from matching.hashsets import ImportJob
@@ -68,7 +69,7 @@ def _whole_file(s: Session, path: Path, fmt: str) -> tuple[int, hashparse.Parsed
     ("sort_rows", "read_rows", "chunk"),
     [(500_000, 50_000, 8 << 20), (7, 5, 8 << 20), (1, 1, 8 << 20), (7, 3, 300)],
 )
-@pytest.mark.parametrize("fmt", ["plain", "hashdeep"])
+@pytest.mark.parametrize("fmt", ["plain", "hashdeep", "nsrl"])
 def test_a_streamed_import_stores_what_the_whole_file_import_stored(
     session: Session,
     tmp_path: Path,
@@ -82,11 +83,13 @@ def test_a_streamed_import_stores_what_the_whole_file_import_stored(
     monkeypatch.setattr(hashsets, "READ_ROWS", read_rows)
     monkeypatch.setattr(hashsets, "INSERT_ROWS", max(2, read_rows))
     monkeypatch.setattr(hashparse, "CHUNK", chunk)  # 300 bytes: runs spilled mid-file too
-    path = (
-        _plain(tmp_path / "list.txt")
-        if fmt == "plain"
-        else hashdeep_file(tmp_path / "list.hashdeep", NUMBERS + NUMBERS[:10])
-    )
+    monkeypatch.setattr(hashparse, "NSRL_ROWS", max(1, chunk // 100))  # 3 rows: mid-table too
+    if fmt == "plain":
+        path = _plain(tmp_path / "list.txt")
+    elif fmt == "hashdeep":
+        path = hashdeep_file(tmp_path / "list.hashdeep", NUMBERS + NUMBERS[:10])
+    else:  # each row's three digests, every file in two packages (NSRL repeats them)
+        path = nsrl_file(tmp_path / "rds.db", NUMBERS)
     info = ImportJob(session, path, "streamed", "known-good", fmt).run(ignore)
     whole_id, parsed = _whole_file(session, path, fmt)
     assert info.entries_digest == hashparse.entries_digest(parsed)
@@ -102,6 +105,8 @@ def test_a_streamed_import_stores_what_the_whole_file_import_stored(
     details = json.loads(entry.details)
     assert details["entries_digest"] == info.entries_digest
     assert details["counts"] == info.counts and details["format"] == fmt
+    if fmt == "nsrl":  # the release the database names, as the whole-file import records it
+        assert info.source == parsed.source == "NSRL RDS 2026.03.1"
     assert list(hashsets.check_entries(session, CancelToken())) == []
     assert not any(n.startswith("spool-") for n in os.listdir(Path(session.folder) / "tmp"))
 

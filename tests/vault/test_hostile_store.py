@@ -12,6 +12,7 @@ than it needs.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from vault import agefmt, s3wire
+from vault import agefmt, packs, s3wire, serverrotation
 from vault.blobs import BlobStore
 from vault.errors import UserError
 from vault.ingest import CustodyForm, ingest
@@ -322,7 +323,7 @@ def test_a_blob_is_read_up_to_its_rows_size_and_the_age_overhead(
     store, state = hostile(lambda h, s: _endless(h, s, 200))
     identity = agefmt.Identity.generate()
     blobs = BlobStore(store, tmp_path, bytes(32), [identity.recipient], identity)
-    blobs.row_of = lambda name: (None, 0, 1000) if name == NAME else None
+    blobs.row_of = lambda name: (None, 0, 1000, None) if name == NAME else None
     most = agefmt.most_encrypted(1000)
     assert most < 2 * MiB
     with pytest.raises(StoreUnavailable) as refused:
@@ -353,3 +354,93 @@ def test_a_vault_reads_each_blob_within_its_rows_size(
     assert admin.blobs.recorded_size(name) == len(data)
     assert admin.blobs.recorded_size("cd" * 32) is None
     assert b"".join(admin.blobs.read_file_chunks(name)) == data
+
+
+PACK = "cd" * 16
+PACK_KEY = f"packs/cd/{PACK}"
+
+
+def _a_pack(tmp_path: Path, identity: agefmt.Identity) -> tuple[bytes, list[tuple[bytes, int]]]:
+    """A real pack of several age chunks: its bytes and (object, offset) of each object."""
+    writer = packs.PackWriter(str(tmp_path), [identity.recipient])
+    objects = [(bytes([n]) * (30_000 + n * 997), 0) for n in range(12)]
+    objects = [(data, writer.add(hashlib.sha256(data).hexdigest(), data)) for data, _ in objects]
+    writer.seal()
+    return Path(writer.path).read_bytes(), objects
+
+
+def _longer_pack(real: bytes, ranges: list[tuple[int, int]]) -> Callable[..., None]:
+    """The store holds the pack with bytes it added after it (without end: a whole GET gets
+    256 MiB past the pack); a ranged GET is answered honestly from that, and noted."""
+
+    def answer(handler: BaseHTTPRequestHandler, state: Hostile) -> None:
+        asked = handler.headers.get("Range")
+        if handler.command == "HEAD":
+            handler.send_response(200)
+            handler.send_header("Content-Length", str(len(real) + 256 * MiB))
+            handler.end_headers()
+            return
+        if handler.command != "GET":
+            state.answer = _listing("", 500)  # a PUT: never expected
+            _listing("", 500)(handler, state)
+            return
+        if asked is None:
+            handler.send_response(200)
+            handler.send_header("Content-Length", str(len(real) + 256 * MiB))
+            handler.end_headers()
+            handler.wfile.write(real)
+            block = b"x" * MiB
+            while state.sent < 256 * MiB:
+                handler.wfile.write(block)
+                state.sent += len(block)
+            return
+        first, last = (int(n) for n in asked.removeprefix("bytes=").split("-"))
+        ranges.append((first, last))
+        body = (real + b"x" * (last + 1))[first : last + 1]
+        handler.send_response(206)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    return answer
+
+
+def test_a_pack_is_read_up_to_its_recorded_size(hostile: Callable, tmp_path: Path) -> None:
+    """A pack's encrypted size is recorded when it is written (``blobs.pack_size``): a store
+    that holds (or sends) more than that is never read past it. A packed object reads back from
+    ranges inside the recorded size (no HEAD asked: the store's size is not needed); verify's
+    whole read of the pack, and a rotation's re-wrap of it, stop at the size, one line naming
+    the pack, nothing spooled or uploaded past it."""
+    identity = agefmt.Identity.generate()
+    real, objects = _a_pack(tmp_path, identity)
+    ranges: list[tuple[int, int]] = []
+    store, state = hostile(_longer_pack(real, ranges))
+    blobs = BlobStore(store, tmp_path, bytes(32), [identity.recipient], identity)
+    rows = {
+        f"{n:064x}": (PACK, offset, len(data), len(real))
+        for n, (data, offset) in enumerate(objects)
+    }
+    blobs.row_of = rows.get
+    blobs.pack_size_of = lambda pack: len(real) if pack == PACK else None
+    last = f"{len(objects) - 1:064x}"  # the object in the pack's last chunk
+    assert blobs.read_bytes(last) == objects[-1][0]
+    assert blobs.read_bytes(f"{0:064x}") == objects[0][0]
+    assert ranges and max(end for _, end in ranges) < len(real), ranges
+    assert state.requests == len(ranges)  # ranged GETs only: no HEAD
+
+    with pytest.raises(StoreUnavailable) as refused, blobs.open_pack(PACK):
+        pass
+    said = _one_line(refused.value)
+    assert f"{PACK_KEY}: the store sent more than the object's {len(real)} bytes" in said, said
+    assert state.sent <= 64 * MiB, state.sent  # cut, not 256 MiB
+
+    before = state.requests
+    older = agefmt.Identity.generate()
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    with pytest.raises(StoreUnavailable, match=f"more than the object's {len(real)} bytes"):
+        serverrotation.rewrap_object(
+            store, PACK_KEY, older, (identity,), [older.recipient], spool, len(real), True
+        )
+    assert state.requests == before + 1  # the GET, cut: no PUT of a longer pack
+    assert not list(spool.iterdir())  # its temp file removed

@@ -35,6 +35,7 @@ from vault.errors import VaultUnavailable
 from vault.items import custody, list_items, read_item_bytes
 from vault.models import Blob
 from vault.rotation import rotate_vault_key
+from vault.session import Session
 from vault.verify import verify
 from vaultkit import (
     audit_rows,
@@ -139,6 +140,7 @@ def test_a_frozen_vault_of_format_2_is_upgraded_to_head_through_the_revisions(
         with session.engine.connect() as conn:  # tables its Custos never knew are there now
             assert _differences(conn) == []
         assert len(blob_files(folder)) == 1 and len(pack_files(folder)) == 1
+        _assert_pack_sizes_recorded(session, folder)
         [entry] = audit_rows(session, "vault.upgraded")
         assert entry.actor == "alice" and '"packed":6' in entry.details
         pinned = read_head_file(folder)  # audit.head pins it, as after any transaction
@@ -154,6 +156,15 @@ def test_a_frozen_vault_of_format_2_is_upgraded_to_head_through_the_revisions(
         assert len(audit_rows(session, "vault.upgraded")) == 1
 
 
+def _assert_pack_sizes_recorded(session: Session, folder: Path) -> None:
+    """r0013 recorded each pack's file size in every row of its objects."""
+    with session.db() as db:
+        rows = db.execute(select(Blob.pack, Blob.pack_size).where(Blob.pack != "")).all()
+    sizes = {p.name: p.stat().st_size for p in pack_files(folder)}
+    assert rows and {pack: size for pack, size in rows} == sizes
+    assert len({(pack, size) for pack, size in rows}) == len(sizes)
+
+
 def _format3_note(n: int) -> bytes:
     return (f"frozen format-3 object {n}\n" * (n % 4 + 1)).encode()
 
@@ -167,6 +178,7 @@ def test_a_frozen_vault_of_todays_format_opens_and_is_upgraded_to_head(tmp_path:
         with session.engine.connect() as conn:
             assert _differences(conn) == []
         assert (blob_files(folder), pack_files(folder)) == stores  # nothing to move
+        _assert_pack_sizes_recorded(session, folder)
         assert not audit_rows(session, "vault.upgraded")
         items = list_items(session, "C-NOW")
         assert len(items) == 262
@@ -251,6 +263,7 @@ open_as(__import__("pathlib").Path({str(folder)!r}))
         assert _revision(session.engine) == migrations.HEAD
         assert len(audit_rows(session, "vault.upgraded")) == 1
         assert len(blob_files(folder)) == 1 and len(pack_files(folder)) == 1
+        _assert_pack_sizes_recorded(session, folder)
         for item in list_items(session, "C-OLD"):
             assert hashlib.sha256(read_item_bytes(session, item.id)).hexdigest() == item.sha256
         report = verify(session)

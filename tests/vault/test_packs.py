@@ -16,10 +16,10 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import vault.config as config_module
-from vault import agefmt, keys, packs
+from vault import agefmt, keys, packs, upgrade
 from vault.config import VaultConfig
 from vault.errors import IntegrityFault
 from vault.ingest import POOL_MIN_FILES, ingest
@@ -320,3 +320,79 @@ def test_a_member_header_is_the_one_tarfile_writes(name: str, size: int) -> None
     info = tarfile.TarInfo(name)
     info.size, info.mode, info.mtime = size, 0o600, 0
     assert packs._header(name, size) == info.tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict")
+
+
+def _pack_sizes(session: Session, pack: str) -> set[int | None]:
+    with session.db() as db:
+        return set(db.scalars(select(Blob.pack_size).where(Blob.pack == pack)))
+
+
+@pytest.mark.parametrize("change", ["appended", "truncated"])
+def test_verify_names_a_pack_whose_stored_size_differs_from_its_rows(
+    admin: Session, case: str, tmp_path: Path, change: str
+) -> None:
+    """Each pack's encrypted size is recorded with its objects' rows when it is written; a
+    stored pack of another size is named by verify, and what lies past the recorded size is
+    never read (the objects of a pack with bytes appended still read back, on either store)."""
+    files = _phone_dump(tmp_path / "phone", count=POOL_MIN_FILES)
+    ingest(admin, case, [tmp_path / "phone"])
+    [pack] = stored_objects(admin, "packs")
+    data = pack.read_bytes()
+    assert _pack_sizes(admin, pack.name) == {len(data)}
+    pack.write_bytes(data + os.urandom(1000) if change == "appended" else data[:-1000])
+    report = verify(admin)
+    named = [p.what for p in report.problems if p.where == f"pack {pack.name}"]
+    if change == "truncated" or admin.backend.local:
+        stored = len(data) + (1000 if change == "appended" else -1000)
+        assert named == [
+            f"stored size {stored} bytes differs from its rows' {len(data)} (altered or damaged)"
+        ]
+    else:  # the store sends more than recorded: cut there, the store named in one line
+        assert len(named) == 1 and named[0].endswith(
+            f"{pack.key}: the store sent more than the object's {len(data)} bytes"
+        ), named
+    if change == "appended":
+        packed = [i for i in _items(admin) if _locations(admin)[i.blob_name][0]]
+        for item in packed:  # the last one too: its chunk is the last by the recorded size
+            assert read_item_bytes(admin, item.id) == files[item.name]
+
+
+def test_a_pack_with_no_recorded_size_warns_once_and_verify_records_it(
+    admin: Session, case: str, tmp_path: Path
+) -> None:
+    """A pack an upgrade could not size (NULL): read unbounded with one warning a session,
+    then sized by the next verify that reads it whole."""
+    files = _phone_dump(tmp_path / "phone", count=POOL_MIN_FILES)
+    ingest(admin, case, [tmp_path / "phone"])
+    [pack] = stored_objects(admin, "packs")
+    size = len(pack.read_bytes())
+    with admin.transaction() as db:
+        db.execute(update(Blob).where(Blob.pack == pack.name).values(pack_size=None))
+    packed = [i for i in _items(admin) if _locations(admin)[i.blob_name][0]]
+    for item in packed[:3]:
+        assert read_item_bytes(admin, item.id) == files[item.name]
+    assert admin.warnings == [
+        f"pack {pack.name} (and maybe others) has no recorded size: its reads are not bounded "
+        "until custos verify records it"
+    ]
+    assert verify(admin).ok
+    assert _pack_sizes(admin, pack.name) == {size}
+
+
+def test_the_upgrade_records_each_packs_size_from_the_store(
+    admin: Session, case: str, tmp_path: Path
+) -> None:
+    """r0013's data step on either store (a local vault's file, a server's HEAD request): every
+    pack's size recorded; a pack the store does not have stays unsized (NULL)."""
+    _phone_dump(tmp_path / "phone", count=POOL_MIN_FILES)
+    ingest(admin, case, [tmp_path / "phone"])
+    _phone_dump(tmp_path / "phone2", count=POOL_MIN_FILES)
+    ingest(admin, case, [tmp_path / "phone2"])
+    first, second = stored_objects(admin, "packs")
+    size = len(first.read_bytes())
+    second.unlink()
+    with admin.engine.begin() as conn:
+        conn.execute(update(Blob).values(pack_size=None))
+        assert upgrade.record_pack_sizes(conn, admin) == 1
+    assert _pack_sizes(admin, first.name) == {size}
+    assert _pack_sizes(admin, second.name) == {None}
