@@ -185,7 +185,7 @@ class Session:
     def _blob_row(self, name: str) -> Row | None:
         """Blob ``name``'s row: its pack (None for a blob of its own), offset in the pack,
         plaintext size and the pack's recorded size; None if no row names it. A database an
-        upgrade has not brought to r0013 yet (r0004 reads blobs) has no pack sizes."""
+        upgrade has not brought to r0014 yet (r0004 reads blobs) has no pack sizes."""
         size = literal(None) if self._old_schema else Blob.pack_size
         with self.db() as db:
             row = db.execute(

@@ -121,7 +121,7 @@ def to_packs(conn: Connection, session: Session | None) -> None:
 
 
 def record_pack_sizes(conn: Connection, session: Session | None) -> int:
-    """Revision r0013: each stored pack's encrypted size into its objects' rows
+    """Revision r0014: each stored pack's encrypted size into its objects' rows
     (``blobs.pack_size``), from the store as it is (a local vault's file, a server's HEAD
     request); returns the packs recorded. A pack the store cannot size now (missing, the store
     down) keeps NULL: read unbounded with one warning until a verify reads it whole. Without a

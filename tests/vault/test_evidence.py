@@ -362,7 +362,7 @@ def test_a_vault_made_before_an_index_gets_it_at_its_next_open(
         # and what the revisions after r0004 made (r0009: workstations)
         db.connection().exec_driver_sql("DROP TABLE workstations")
         db.connection().exec_driver_sql("ALTER TABLE audit DROP COLUMN workstation")
-        db.connection().exec_driver_sql("ALTER TABLE blobs DROP COLUMN pack_size")  # r0013
+        db.connection().exec_driver_sql("ALTER TABLE blobs DROP COLUMN pack_size")  # r0014
         db.connection().exec_driver_sql("UPDATE alembic_version SET version_num = 'r0004'")
     assert "ix_custody_kind" not in indexes(admin)
     admin.close()

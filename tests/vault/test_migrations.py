@@ -157,7 +157,7 @@ def test_a_frozen_vault_of_format_2_is_upgraded_to_head_through_the_revisions(
 
 
 def _assert_pack_sizes_recorded(session: Session, folder: Path) -> None:
-    """r0013 recorded each pack's file size in every row of its objects."""
+    """r0014 recorded each pack's file size in every row of its objects."""
     with session.db() as db:
         rows = db.execute(select(Blob.pack, Blob.pack_size).where(Blob.pack != "")).all()
     sizes = {p.name: p.stat().st_size for p in pack_files(folder)}

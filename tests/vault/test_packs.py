@@ -382,7 +382,7 @@ def test_a_pack_with_no_recorded_size_warns_once_and_verify_records_it(
 def test_the_upgrade_records_each_packs_size_from_the_store(
     admin: Session, case: str, tmp_path: Path
 ) -> None:
-    """r0013's data step on either store (a local vault's file, a server's HEAD request): every
+    """r0014's data step on either store (a local vault's file, a server's HEAD request): every
     pack's size recorded; a pack the store does not have stays unsized (NULL)."""
     _phone_dump(tmp_path / "phone", count=POOL_MIN_FILES)
     ingest(admin, case, [tmp_path / "phone"])

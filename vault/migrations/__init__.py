@@ -37,6 +37,7 @@ REVISIONS = (
     "r0011",
     "r0012",
     "r0013",
+    "r0014",
 )
 """The revisions in ``versions/``, oldest first (a test checks them against the scripts)."""
 HEAD = REVISIONS[-1]

@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context, op
 
-revision = "r0013"
-down_revision = "r0012"
+revision = "r0014"
+down_revision = "r0013"
 branch_labels = None
 depends_on = None
 
