@@ -18,8 +18,13 @@ each shortlist re-ranked exactly on this side: ms per probe including the re-ran
 against exact brute force. The anchor, timed in the same run on the same probes: the
 workstation's exact search (``Gallery.nearest``, numpy/BLAS over the float32 matrix in memory),
 at the start and again after each point of the sweep (under load it moves 2-3x in minutes).
-``--keep`` keeps the data folder (and the ids) so a later run with the same ``--n`` only
-searches.
+Beside each wall time, the CPU time the two searching backends spent per probe (``/proc``
+of their processes) and this process's: on a machine shared with other work the wall time
+moves 2-5x with the load, the CPU per probe much less; "on 2 idle cores about" is the backends'
+CPU split over their two cores plus this process's, an estimate of the quiet time (it leaves out
+waiting, and counts the cost of sharing caches with others). ``--keep`` keeps the data folder
+(and the ids) so a later run with the same ``--n`` only searches (a folder left half-loaded by
+a stopped run is loaded again).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
+from psycopg import sql
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
@@ -49,6 +55,17 @@ from matching.pgvectors import (  # noqa: E402
     VectorStore,
 )
 from matching.search import Gallery  # noqa: E402
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes (the searching backends), from /proc: what a
+    probe costs the server's cores whatever else runs on the machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / tick
 
 
 def log(msg: str) -> None:
@@ -121,15 +138,19 @@ def main() -> None:
     # the anchor: exact search on the workstation, same probes
     gallery = Gallery(refs, np.arange(n) // 4)
     gallery.nearest(probes[:2], k)
-    times = []
+    times, cpu = [], []
     for _ in range(2):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         exact_d, exact_i = gallery.nearest(probes, k)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     exact_ms = min(times) * 1000 / len(probes)
+    exact_cpu_ms = min(cpu) * 1000 / len(probes)
+    cores = os.cpu_count() or 1
     log(
         f"anchor, exact numpy top-{k} (batches of 128): {exact_ms:.2f} ms/probe "
-        f"(runs {', '.join(f'{t * 1000 / len(probes):.2f}' for t in times)})"
+        f"(runs {', '.join(f'{t * 1000 / len(probes):.2f}' for t in times)}); CPU "
+        f"{exact_cpu_ms:.2f} ms/probe (all threads)"
     )
 
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -150,11 +171,17 @@ def main() -> None:
             pg.conninfo, connections=args.connections, halfvec=args.halfvec, index=args.index
         ) as store,
     ):
-        sizes = store.sizes() if ids_file.exists() else {"rows": 0, "index_bytes": 0}
+        kept = store.connections[0].execute("SELECT to_regclass(%s)", (store.table,)).fetchone()
+        kept_data = ids_file.exists() and kept is not None and kept[0] is not None
+        sizes = store.sizes() if kept_data else {"rows": 0, "index_bytes": 0}
         if sizes["rows"] == n and sizes["index_bytes"]:
             ids = np.load(ids_file)
             log(f"reusing {datadir}: {sizes}")
         else:
+            if kept is not None and kept[0] is not None:  # a run that stopped half-way
+                store.connections[0].execute(
+                    sql.SQL("DROP TABLE {}").format(sql.Identifier(store.table))
+                )
             store.create()
             t0 = time.perf_counter()
             ids = store.insert(refs)
@@ -185,6 +212,7 @@ def main() -> None:
             for conn in store.connections:
                 conn.execute("SELECT set_config(%s, %s, false)", (name.strip(), value.strip()))
             log(f"searching sessions: SET {name.strip()} = {value.strip()}")
+        backends = [conn.info.backend_pid for conn in store.connections]
         keys = ids.view("S16")  # sortable bytes (all ids are 16 bytes: no padding ambiguity)
         order = np.argsort(keys)
         sorted_ids = keys[order]
@@ -195,11 +223,14 @@ def main() -> None:
             got = []
             batch_times = []
             load0 = os.getloadavg()[0]
+            cpu0, client0 = cpu_seconds(backends), time.process_time()
             for s in range(0, len(probes), args.batch):
                 t0 = time.perf_counter()
                 found = store.search(probes[s : s + args.batch], k, width=args.width, **knob)
                 batch_times.append(time.perf_counter() - t0)
                 got.append(found)
+            cpu_ms = (cpu_seconds(backends) - cpu0) * 1000 / len(probes)
+            client_ms = (time.process_time() - client0) * 1000 / len(probes)
             total = sum(batch_times)
             ms = total * 1000 / len(probes)
             per_batch = sorted(t * 1000 / args.batch for t in batch_times)
@@ -241,6 +272,13 @@ def main() -> None:
                 f"(worst probe {worst:.2f}), recall@10 {top10:.4f}, "
                 f"top-1 exact {same_top1:.3f}; ratio to exact numpy {ms / exact_ms:.2f}x; "
                 f"load {load0:.2f}"
+            )
+            log(
+                f"  CPU per probe: server backends {cpu_ms:.2f} ms, this process {client_ms:.2f} "
+                f"ms; on {len(backends)} idle cores about "
+                f"{cpu_ms / len(backends) + client_ms:.2f} ms/probe (backends in parallel, then "
+                f"this process), exact numpy {exact_cpu_ms / cores:.2f} ms/probe "
+                f"({exact_cpu_ms:.2f} ms CPU over {cores} cores)"
             )
             # under load the anchor itself moves 2-3x within minutes: time it again right after
             t0 = time.perf_counter()

@@ -16,9 +16,10 @@ wider than ``k`` absorbs the half-precision order at its edge). ``index="ivfflat
 pgvector's IVFFlat instead (``lists`` k-means lists, trained on the rows present, so built after
 the bulk load; a search scans the ``ivf_probes`` nearest lists with exact distances, under
 ``ivfflat.iterative_scan`` and with the sequential scan disabled so the planner keeps the index
-however many lists are scanned): at 1M a build of 2 minutes (under heavy load) against HNSW's 21
-and half the index (a quarter over ``halfvec``), searches at recall@50 0.99 in HNSW's range of
-time, not faster (PERFORMANCE.md). HNSW stays the default.
+however many lists are scanned): at 1M a build of half a minute to 2 minutes against HNSW's 21
+and half the index (a quarter over ``halfvec``), but recall@50 0.99 needs 15% of the gallery
+scanned, about 100 ms of server CPU per probe (pgvector spends ~0.67 us on each scanned row):
+3-4x HNSW's walk (PERFORMANCE.md, "1:N on the server", session 10). HNSW stays the default.
 
 - **Insert** in bulk: one ``COPY ... FROM STDIN (FORMAT BINARY)`` per block, its bytes laid out by
   numpy (PostgreSQL's binary COPY: signature, then per row a field count, the 16-byte id, and the
@@ -82,12 +83,11 @@ DEFAULT_LISTS = 1000
 
 DEFAULT_IVF_PROBES = 170
 """IVFFlat lists scanned per probe unless given (meant for ~1000 lists). On the benchmark's
-synthetic 1M gallery with 1000 lists, under heavy load: over ``halfvec`` (build 1.5 min, index
-274 MB, shortlist 64) recall@50 0.993 at 8.6-9.6x the time of exact numpy search of the whole
-gallery timed beside it (4.5-4.7x against an anchor timed once at the start of a run); over
-float32 (build 1.9 min, index 525 MB) 0.988 at 150 lists and 0.995 at 200. HNSW (the default)
-gave 0.991 at 7.1x on the quiet machine: not beaten (PERFORMANCE.md, "1:N on the server",
-session 8)."""
+synthetic 1M gallery with 1000 lists (float32: build 33 s, index 525 MB; ``halfvec``: 274 MB)
+150 lists give recall@50 0.988 and 200 give 0.996, at 104 and 132 ms of server CPU per probe
+(about 52 and 66 ms/probe on two idle cores); HNSW (the default) gives 0.991 at 17.9 ms/probe
+on the quiet machine: IVFFlat does not beat it (PERFORMANCE.md, "1:N on the server", sessions 8
+and 10)."""
 
 _MAX_IVF_LISTS = 32768  # pgvector's limit on lists (and so on probes)
 _IVF_WORK_MEM = "64MB"
