@@ -145,6 +145,7 @@ def _missing(db: DbSession, limit: int) -> list[tuple[int, bytes]]:
 
 
 INDEXED = "watchlist.indexed"
+WRITTEN = "watchlist.vectors_written"  # one per backfill batch (or dropped mappings)
 
 
 def _dangling(db: DbSession) -> list[int]:
@@ -167,8 +168,10 @@ def backfill(session: Session, emit: Emit, cancel: CancelToken) -> int:
     its mapping is dropped first), ``_BACKFILL_BATCH`` per transaction (each batch whole or not
     at all). Returns how many were written.
 
-    Its transactions append no audit entry (the job's ``watchlist.indexed`` comes last), so each
-    claims the write first: a revoked workstation is refused before it writes anything."""
+    Each transaction appends its own ``watchlist.vectors_written`` entry (how many, the first
+    and last reference), so the vectors of a job cancelled or failed half-way are audited too
+    (the job's ``watchlist.indexed`` comes last, after the index), and each claims the write
+    first: a revoked workstation is refused before it writes anything."""
     with session.db() as db:
         if not on_server(db):
             return 0
@@ -177,6 +180,7 @@ def backfill(session: Session, emit: Emit, cancel: CancelToken) -> int:
         lost = _dangling(db)
         if lost:
             db.execute(delete(ReferenceVectorId).where(ReferenceVectorId.reference_id.in_(lost)))
+            session.audit(db, WRITTEN, target="watchlists", written=0, dropped=len(lost))
     with session.db() as db:
         total = int(
             db.scalar(
@@ -195,6 +199,14 @@ def backfill(session: Session, emit: Emit, cancel: CancelToken) -> int:
             if not batch:
                 break
             write(db, batch)
+            session.audit(
+                db,
+                WRITTEN,
+                target="watchlists",
+                written=len(batch),
+                first=batch[0][0],
+                last=batch[-1][0],
+            )
         done += len(batch)
         emit(Progress(done, total, "references", "writing reference vectors to the server"))
     return done
