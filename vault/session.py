@@ -40,6 +40,7 @@ from vault.blobs import BlobStore
 from vault.config import VaultConfig
 from vault.errors import (
     AuthenticationFailed,
+    ConnectionLost,
     IntegrityFault,
     PermissionDenied,
     UserError,
@@ -400,7 +401,7 @@ class Session:
             if not self.backend.local and connection_lost(exc):
                 # The server restarted (or ended this session) mid-command: the transaction
                 # was rolled back with its connection; one line, not a driver's traceback.
-                raise VaultUnavailable(self.backend.lost()) from None
+                raise ConnectionLost(self.backend.lost()) from None
             raise
         finally:
             with self._users:

@@ -8,6 +8,7 @@ cell of any table and no re-wrapped object."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from relaykit import Relay
 from serverkit import TrialServer, markers_in_data_folder
 from sqlalchemy import select
 
@@ -572,3 +574,92 @@ def test_an_open_during_the_rotation_waits_and_then_opens_with_the_new_key(
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+@pytest.fixture()
+def relayed(
+    server_place: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, evidence: Path
+) -> Iterator[tuple[Server, Relay, Session]]:
+    """alice's session on a new agency vault reached through a relay in front of the server's
+    PostgreSQL (pgbouncer), with evidence in case C-1 and officer xavier."""
+    monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "cache-here"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-here"))
+    address = parse(server_place.url)
+    relay = Relay((address.host, address.port))
+    place = Server(dataclasses.replace(address, port=relay.port).url(), server_place.credentials)
+    session, _, _ = init_agency_vault(place, "alice", PASSWORD, "desk-1", kdf=FAST_KDF)
+    try:
+        create_case(session, "C-1", "Harbour seizure", ["drug trafficking"])
+        ingest(session, "C-1", [evidence])
+        add_user(session, "xavier", ["officer"], PASSWORD)
+        yield place, relay, session
+    finally:
+        session.close()
+        relay.close()
+
+
+@pytest.mark.parametrize("lost", ["the COMMIT", "its answer", "the server"])
+def test_a_connection_lost_at_the_rotation_s_commit_leaves_the_process_on_the_key_in_force(
+    relayed: tuple[Server, Relay, Session], monkeypatch: pytest.MonkeyPatch, lost: str
+) -> None:
+    """The connection of the rotation's transaction cut as it commits (a relay in front of
+    pgbouncer): either the COMMIT never reached the server (K stays the key), or the server
+    committed and its answer was lost (K' is), or that and the server out of reach since (the
+    process cannot tell). The process must go on under the key the database is really under,
+    never write under the other: its next write, read back by a fresh sign-in, opens, and
+    verify is clean; when it cannot tell, it writes nothing more and says to sign in again.
+    A failure is one line."""
+    from sqlalchemy import event
+
+    from vault.config import VaultConfig
+    from vault.errors import CustosError
+
+    def recipient() -> str:
+        return VaultConfig.parse(vault_file_text(place), "file", "file").vault_recipient
+
+    place, relay, session = relayed
+    old_recipient = recipient()
+    state = {"armed": False, "done": False}
+    real_attach = sealing.attach
+
+    def attach(engine: Any, vault_key: bytes) -> None:
+        real_attach(engine, vault_key)
+        if not state["done"]:
+            state["armed"] = True  # the rotation's transaction now writes under K'
+
+    def before_commit(conn: Any) -> None:
+        if state["armed"]:
+            state["armed"], state["done"] = False, True
+            relay.cut_next(request=lost == "the COMMIT", then_down=lost == "the server")
+
+    monkeypatch.setattr(sealing, "attach", attach)
+    event.listen(session.engine, "commit", before_commit)
+    try:
+        disable_user(session, "xavier")
+    except CustosError as exc:
+        assert "\n" not in str(exc)
+        assert lost != "its answer" and ("sign in again" in str(exc)) == (lost == "the server")
+    assert state["done"]
+    monkeypatch.setattr(sealing, "attach", real_attach)
+    relay.cut_after = 1 << 40  # the server back
+    committed = recipient() != old_recipient
+    assert committed == (lost != "the COMMIT")
+    # the process's next write: under the key the database is under, or none at all
+    if lost == "the server":
+        with pytest.raises(CustosError) as refused:
+            create_case(session, "C-2", "Written after the cut", ["fraud"])
+        assert "\n" not in str(refused.value)
+    else:
+        create_case(session, "C-2", "Written after the cut", ["fraud"])
+    session.close()
+    again = open_as(place)
+    try:
+        from vault.cases import list_cases
+
+        cases = {c.reference for c in list_cases(again)}
+        assert cases == ({"C-1"} if lost == "the server" else {"C-1", "C-2"})
+        assert bool(audit_rows(again, "keys.vault_rotated")) == committed
+        report = verify(again)
+        assert report.ok, report.problems
+    finally:
+        again.close()
