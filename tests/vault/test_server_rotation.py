@@ -8,6 +8,7 @@ cell of any table and no re-wrapped object."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -663,3 +664,60 @@ def test_a_connection_lost_at_the_rotation_s_commit_leaves_the_process_on_the_ke
         assert report.ok, report.problems
     finally:
         again.close()
+
+
+@pytest.mark.parametrize("entry", ["kept", "deleted"])
+def test_a_disabled_user_put_back_by_the_operator_keeps_no_slot_through_the_rotation(
+    trial_server: TrialServer,
+    stored: Session,
+    server_place: Server,
+    monkeypatch: pytest.MonkeyPatch,
+    entry: str,
+) -> None:
+    """The operator colludes with xavier: between his disabling and the rotation that follows
+    it, the vault file as it was (his slot in it, MACs still valid under K) and his ``users``
+    row as it was (``disabled`` and ``slot`` are plain columns) are put back. The rotation must
+    not reseal his slot to K': it keeps only the users whose row is as their last audit entry
+    recorded it. His old password then opens nothing; verify names the edited row. With the
+    ``user.disabled`` entry deleted too (the chain cut back to before it), the rotation is
+    refused in one line: this workstation pinned the head that entry made."""
+    from vaultkit import forge, write_vault_file
+
+    kept_file = vault_file_text(server_place)
+    with stored.db() as db:
+        from vault.models import User
+
+        xavier = next(u for u in db.scalars(select(User)) if u.name == "xavier")
+        xavier_id, xavier_slot = xavier.id, xavier.slot
+    backend = stored.backend
+    real_lock = backend.file_lock
+
+    @contextlib.contextmanager
+    def put_back() -> Iterator[None]:  # as the rotation starts, after the disable committed
+        write_vault_file(server_place, kept_file)
+        forge(stored, "users", "id = :id", {"id": xavier_id}, disabled=False, slot=xavier_slot)
+        if entry == "deleted":
+            with trial_server.superuser(parse(server_place.url).database) as su:
+                su.execute("DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)")
+        with real_lock():
+            yield
+
+    monkeypatch.setattr(backend, "file_lock", put_back)
+    if entry == "deleted":
+        with pytest.raises(IntegrityFault) as refused:
+            disable_user(stored, "xavier")
+        assert "\n" not in str(refused.value) and "not rotating" in str(refused.value)
+    else:
+        disable_user(stored, "xavier")
+    monkeypatch.setattr(backend, "file_lock", real_lock)
+    if entry == "kept":
+        with pytest.raises(AuthenticationFailed):
+            open_as(server_place, "xavier")
+        with pytest.raises((AssertionError, KeyError)):  # no slot of his opens K'
+            key_from_vault_file(vault_file_text(server_place), "xavier", PASSWORD)
+    report = verify(stored)  # deleted: the cut named (the rotation was not made under it)
+    assert not report.ok
+    if entry == "kept":
+        assert [(p.where, p.what) for p in report.problems] == [
+            ("user 'xavier'", "disabled, slot changed (edited outside Custos)")
+        ]
