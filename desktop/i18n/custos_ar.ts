@@ -3364,127 +3364,132 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../mainwindow.py" line="246"/>
+        <location filename="../mainwindow.py" line="275"/>
         <source>{0} new items</source>
         <translation>{0} عناصر جديدة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="248"/>
+        <location filename="../mainwindow.py" line="277"/>
         <source>{0} new candidates</source>
         <translation>{0} مرشحين جدد</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="250"/>
+        <location filename="../mainwindow.py" line="279"/>
         <source>{0} review decisions</source>
         <translation>{0} قرارات مراجعة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="253"/>
+        <location filename="../mainwindow.py" line="282"/>
         <source>From other workstations: {0}</source>
         <translation>من محطات عمل أخرى: {0}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="44"/>
+        <location filename="../mainwindow.py" line="49"/>
         <source>Custos</source>
         <translation>Custos</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="60"/>
+        <location filename="../mainwindow.py" line="65"/>
         <source>Your roles give you no area in this vault.</source>
         <translation>لا تمنحك أدوارك أي قسم في هذه الخزنة.</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="83"/>
+        <location filename="../mainwindow.py" line="99"/>
+        <source>Close</source>
+        <translation>إغلاق</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="112"/>
         <source>User: {0} ({1})</source>
         <translation>المستخدم: {0} ({1})</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="85"/>
+        <location filename="../mainwindow.py" line="114"/>
         <source>Vault: {0}</source>
         <translation>الخزنة: {0}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="94"/>
+        <location filename="../mainwindow.py" line="123"/>
         <source>never</source>
         <translation>أبدًا</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="95"/>
+        <location filename="../mainwindow.py" line="124"/>
         <source>Verified at: {0}</source>
         <translation>آخر تحقق: {0}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="100"/>
+        <location filename="../mainwindow.py" line="129"/>
         <source>&amp;File</source>
         <translation>&amp;ملف</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="101"/>
+        <location filename="../mainwindow.py" line="130"/>
         <source>&amp;Lock</source>
         <translation>&amp;قفل</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="104"/>
+        <location filename="../mainwindow.py" line="133"/>
         <source>&amp;Quit</source>
         <translation>&amp;خروج</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="109"/>
+        <location filename="../mainwindow.py" line="138"/>
         <source>Change my &amp;password...</source>
         <translation>تغيير &amp;كلمة المرور الخاصة بي...</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="115"/>
+        <location filename="../mainwindow.py" line="144"/>
         <source>&amp;View</source>
         <translation>&amp;عرض</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="116"/>
+        <location filename="../mainwindow.py" line="145"/>
         <source>&amp;Refresh</source>
         <translation>&amp;تحديث</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="120"/>
+        <location filename="../mainwindow.py" line="149"/>
         <source>&amp;Language</source>
         <translation>&amp;اللغة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="129"/>
+        <location filename="../mainwindow.py" line="158"/>
         <source>&amp;Theme</source>
         <translation>ال&amp;سمة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="134"/>
+        <location filename="../mainwindow.py" line="163"/>
         <source>As the &amp;system</source>
         <translation>مثل ال&amp;نظام</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="135"/>
+        <location filename="../mainwindow.py" line="164"/>
         <source>&amp;Light</source>
         <translation>&amp;فاتحة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="136"/>
+        <location filename="../mainwindow.py" line="165"/>
         <source>&amp;Dark</source>
         <translation>&amp;داكنة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="146"/>
+        <location filename="../mainwindow.py" line="175"/>
         <source>&amp;Help</source>
         <translation>م&amp;ساعدة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="147"/>
+        <location filename="../mainwindow.py" line="176"/>
         <source>&amp;Keyboard shortcuts</source>
         <translation>اختصارات &amp;لوحة المفاتيح</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="150"/>
+        <location filename="../mainwindow.py" line="179"/>
         <source>&amp;About Custos</source>
         <translation>&amp;حول Custos</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="203"/>
+        <location filename="../mainwindow.py" line="232"/>
         <source>Your password is changed.</source>
         <translation>تم تغيير كلمة المرور الخاصة بك.</translation>
     </message>

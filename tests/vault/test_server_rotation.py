@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from relaykit import Relay
-from serverkit import TrialServer, markers_in_data_folder
+from serverkit import TrialServer, listing_also_naming, markers_in_data_folder
 from sqlalchemy import select
 
 from service.opener import init_agency_vault, recover
@@ -436,13 +436,7 @@ def test_an_object_gone_from_an_interrupted_rewrap_blocks_neither_sign_in_nor_ve
     finally:
         session.close()
         other.close()
-    listed = S3Store.names
-
-    def stale(self: S3Store, prefix: str) -> Iterator[str]:
-        yield from listed(self, prefix)
-        if prefix == "blobs":
-            yield victim
-
+    listed, stale = S3Store.names, listing_also_naming(victim)
     monkeypatch.setattr(S3Store, "names", stale)
     session = open_as(server_place)  # holds the vault alone: resumes, and goes on
     try:
