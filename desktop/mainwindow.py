@@ -216,7 +216,7 @@ class MainWindow(QMainWindow):
         """The signed-in user's new password (the vault key is rotated: a job with progress)."""
         from desktop.password import PasswordDialog
 
-        self.password_dialog = PasswordDialog(self.session.user, self)
+        self.password_dialog = PasswordDialog(self.session.user, self, self.session.on_server)
         self.password_dialog.chosen.connect(self._change_my_password)
         self.password_dialog.open()
         return self.password_dialog

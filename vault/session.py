@@ -365,6 +365,11 @@ class Session:
         address = getattr(self.backend, "address", None)
         return address.url() if address is not None else str(self.folder)
 
+    @property
+    def on_server(self) -> bool:
+        """Whether the vault is on an agency server (other workstations share it)."""
+        return not self.backend.local
+
     def close(self, timeout: float = 60.0) -> None:
         """Refuse new database work, wait for work in flight, then release the vault."""
         with self._users:

@@ -699,7 +699,7 @@
         <translation>هل تريد إنشاء مفتاح توقيع جديد؟ تبقى إدخالات التدقيق السابقة قابلة للتحقق، وتحتاج الجهات الشريكة إلى بطاقة مفتاحنا الجديدة.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="493"/>
+        <location filename="../pages/admin.py" line="495"/>
         <source>New workstation key: {0}</source>
         <translation>مفتاح محطة العمل الجديد: {0}</translation>
     </message>
@@ -809,7 +809,7 @@
         <translation>السبب (يُسجَّل في سجل التدقيق):</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="483"/>
+        <location filename="../pages/admin.py" line="485"/>
         <source>Rotating the vault key</source>
         <translation>جارٍ تدوير مفتاح الخزنة</translation>
     </message>
@@ -4104,17 +4104,22 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>Password</name>
     <message>
-        <location filename="../password.py" line="29"/>
+        <location filename="../password.py" line="32"/>
+        <source>The vault key will be rotated: every stored file&apos;s key is wrapped again, which takes a while. It needs the agency vault to itself: Custos must first be closed on every other workstation and in other windows here (it is refused while one is open). A sign-in during the rotation waits until it is done; the others then sign in again with the new key.</source>
+        <translation>سيُدوَّر مفتاح الخزنة: يُعاد تغليف مفتاح كل ملف مخزّن، وهذا يستغرق بعض الوقت. ويتطلب أن تكون خزنة الوكالة غير مستخدمة من غيره: يجب أولاً إغلاق Custos على كل محطة عمل أخرى وفي النوافذ الأخرى هنا (يُرفض التدوير ما دامت إحداها مفتوحة). وأي تسجيل دخول أثناء التدوير ينتظر حتى ينتهي؛ ثم يسجّل الآخرون دخولهم من جديد بالمفتاح الجديد.</translation>
+    </message>
+    <message>
+        <location filename="../password.py" line="40"/>
         <source>The vault key will be rotated: every stored file&apos;s key is wrapped again, which takes a while. It needs the vault to itself: close other Custos windows and processes first.</source>
         <translation>سيُدوَّر مفتاح الخزنة: يُعاد تغليف مفتاح كل ملف مخزّن، وهذا يستغرق بعض الوقت. ويتطلب أن تكون الخزنة غير مستخدمة من غيره: أغلق نوافذ وعمليات Custos الأخرى أولاً.</translation>
     </message>
     <message>
-        <location filename="../password.py" line="37"/>
+        <location filename="../password.py" line="48"/>
         <source>Done: the vault key was rotated ({0} stored files). Partners need our new key card.</source>
         <translation>تم: دُوِّر مفتاح الخزنة ({0} ملف مخزّن). يحتاج الشركاء إلى بطاقة مفتاحنا الجديدة.</translation>
     </message>
     <message>
-        <location filename="../password.py" line="114"/>
+        <location filename="../password.py" line="125"/>
         <source>Changing the password of {0}</source>
         <translation>تغيير كلمة مرور {0}</translation>
     </message>
@@ -4122,22 +4127,22 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>PasswordDialog</name>
     <message>
-        <location filename="../password.py" line="51"/>
+        <location filename="../password.py" line="62"/>
         <source>New password for {0}</source>
         <translation>كلمة مرور جديدة لـ {0}</translation>
     </message>
     <message>
-        <location filename="../password.py" line="57"/>
+        <location filename="../password.py" line="68"/>
         <source>New password</source>
         <translation>كلمة المرور الجديدة</translation>
     </message>
     <message>
-        <location filename="../password.py" line="58"/>
+        <location filename="../password.py" line="69"/>
         <source>Password again</source>
         <translation>كلمة المرور مرة أخرى</translation>
     </message>
     <message>
-        <location filename="../password.py" line="78"/>
+        <location filename="../password.py" line="89"/>
         <source>The two passwords differ.</source>
         <translation>كلمتا المرور مختلفتان.</translation>
     </message>

@@ -111,7 +111,13 @@ def test_the_admin_page_disables_a_user_on_a_server(
         page = window.show_area("admin")
         settle(qtbot, window)
         page.select_user("bea")
+        # what the rotation asks of the other workstations, said before it starts
+        dialog = page.set_password()
+        assert "every other workstation" in dialog.findChild(QLabel, "password_note").text()
+        dialog.reject()
         box = page.disable()
+        said = box.informativeText()
+        assert "every other workstation" in said and "sign in again" in said
         box.button(QMessageBox.StandardButton.Yes).click()
         qtbot.waitUntil(lambda: not page.job.bridge.running, timeout=120_000)
         assert page.job.status.text().startswith("Done: the vault key was rotated")
