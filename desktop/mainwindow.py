@@ -7,12 +7,17 @@ from typing import Any
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QPushButton,
     QSplitter,
     QStackedWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from desktop import i18n, settings
@@ -63,7 +68,12 @@ class MainWindow(QMainWindow):
         split.addWidget(self.stack)
         split.setStretchFactor(1, 1)
         split.setObjectName("main_split")
-        self.setCentralWidget(split)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self._warnings_banner(list(getattr(session, "warnings", []))))
+        column.addWidget(split, 1)
+        self.setCentralWidget(central)
         self._status_bar()
         self._actions()
         self.sidebar.currentRowChanged.connect(self._show_row)
@@ -74,6 +84,25 @@ class MainWindow(QMainWindow):
         self.live = LiveView(session, self)
         self.live.changed.connect(self.show_live)
         self.live.start()
+
+    def _warnings_banner(self, warnings: list[str]) -> QFrame:
+        """What the sign-in warned of (``Session.warnings``: the core's one line each, e.g. a
+        key rotation's re-wrap left unfinished), above the pages until the user closes it."""
+        banner = QFrame()
+        banner.setObjectName("session_warnings_banner")
+        banner.setFrameShape(QFrame.Shape.StyledPanel)
+        row = QHBoxLayout(banner)
+        self.warnings_label = QLabel("\n".join(f"⚠ {isolate(w)}" for w in warnings))
+        self.warnings_label.setObjectName("session_warnings")
+        self.warnings_label.setWordWrap(True)
+        self.warnings_label.setTextFormat(Qt.TextFormat.PlainText)
+        close = QPushButton(self.tr("Close"))
+        close.setObjectName("session_warnings_close")
+        close.clicked.connect(banner.hide)
+        row.addWidget(self.warnings_label, 1)
+        row.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        banner.setVisible(bool(warnings))
+        return banner
 
     # --- status bar ----------------------------------------------------------------------
     def _status_bar(self) -> None:
@@ -187,7 +216,7 @@ class MainWindow(QMainWindow):
         """The signed-in user's new password (the vault key is rotated: a job with progress)."""
         from desktop.password import PasswordDialog
 
-        self.password_dialog = PasswordDialog(self.session.user, self)
+        self.password_dialog = PasswordDialog(self.session.user, self, self.session.on_server)
         self.password_dialog.chosen.connect(self._change_my_password)
         self.password_dialog.open()
         return self.password_dialog

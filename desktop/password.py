@@ -25,7 +25,18 @@ from desktop import theme
 from desktop.jobs import JobDialog, JobRunner
 
 
-def needs_the_vault() -> str:
+def needs_the_vault(on_server: bool = False) -> str:
+    """What a vault-key rotation asks of the others (``vault.rotation``: refused while another
+    process has the vault open; on a server, a sign-in during it waits until it is done)."""
+    if on_server:
+        return QCoreApplication.translate(
+            "Password",
+            "The vault key will be rotated: every stored file's key is wrapped again, which "
+            "takes a while. It needs the agency vault to itself: Custos must first be closed on "
+            "every other workstation and in other windows here (it is refused while one is "
+            "open). A sign-in during the rotation waits until it is done; the others then sign "
+            "in again with the new key.",
+        )
     return QCoreApplication.translate(
         "Password",
         "The vault key will be rotated: every stored file's key is wrapped again, which takes a "
@@ -45,7 +56,7 @@ class PasswordDialog(QDialog):
 
     chosen = Signal(str, str)
 
-    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, name: str, parent: QWidget | None = None, on_server: bool = False) -> None:
         super().__init__(parent)
         self.user = name
         self.setWindowTitle(self.tr("New password for {0}").format(name))
@@ -56,7 +67,7 @@ class PasswordDialog(QDialog):
         form = QFormLayout()
         form.addRow(self.tr("New password"), self.password)
         form.addRow(self.tr("Password again"), self.confirm)
-        note = QLabel(needs_the_vault())
+        note = QLabel(needs_the_vault(on_server))
         note.setObjectName("password_note")
         note.setWordWrap(True)
         self.message = QLabel()

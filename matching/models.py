@@ -21,6 +21,7 @@ from sqlalchemy import (
     event,
     select,
 )
+from sqlalchemy.dialects.postgresql import base as postgresql_types
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Unmapped, mapped_column
 from sqlalchemy.types import UserDefinedType
@@ -220,8 +221,16 @@ class _PgVector(UserDefinedType[bytes]):
 
     cache_ok = True
 
+    def __init__(self, dim: int = 128) -> None:
+        self.dim = dim
+
     def get_col_spec(self, **kw: Any) -> str:
-        return "vector(128)"
+        return f"vector({self.dim})"
+
+
+# What a reflected ``vector(N)`` column is (Alembic's schema comparison reflects the table):
+# the PostgreSQL dialect does not know pgvector's type and warned of it.
+postgresql_types.ischema_names.setdefault("vector", _PgVector)
 
 
 class ReferenceVector(Base):

@@ -316,6 +316,7 @@ def _missing(db: DbSession, limit: int) -> list[tuple[int, bytes]]:
 
 
 INDEXED = "watchlist.indexed"
+WRITTEN = "watchlist.vectors_written"  # one per backfill batch (or dropped mappings)
 
 
 def _dangling(db: DbSession) -> list[int]:
@@ -338,8 +339,10 @@ def backfill(session: Session, emit: Emit, cancel: CancelToken) -> int:
     its mapping is dropped first), ``_BACKFILL_BATCH`` per transaction (each batch whole or not
     at all). Returns how many were written.
 
-    Its transactions append no audit entry (the job's ``watchlist.indexed`` comes last), so each
-    claims the write first: a revoked workstation is refused before it writes anything."""
+    Each transaction appends its own ``watchlist.vectors_written`` entry (how many, the first
+    and last reference), so the vectors of a job cancelled or failed half-way are audited too
+    (the job's ``watchlist.indexed`` comes last, after the index), and each claims the write
+    first: a revoked workstation is refused before it writes anything."""
     with session.db() as db:
         if not on_server(db):
             return 0
@@ -348,6 +351,7 @@ def backfill(session: Session, emit: Emit, cancel: CancelToken) -> int:
         lost = _dangling(db)
         if lost:
             db.execute(delete(ReferenceVectorId).where(ReferenceVectorId.reference_id.in_(lost)))
+            session.audit(db, WRITTEN, target="watchlists", written=0, dropped=len(lost))
     with session.db() as db:
         total = int(
             db.scalar(
@@ -358,12 +362,14 @@ def backfill(session: Session, emit: Emit, cancel: CancelToken) -> int:
             or 0
         )
 
-    def step(db: DbSession) -> int:
+    def step(db: DbSession) -> list[int]:
         batch = _missing(db, _BACKFILL_BATCH)
         write(db, batch)
-        return len(batch)
+        return [int(r) for r, _ in batch]
 
-    return _batches(session, emit, cancel, total, step, "writing reference vectors to the server")
+    return _batches(
+        session, emit, cancel, total, step, "written", "writing reference vectors to the server"
+    )
 
 
 def _batches(
@@ -371,21 +377,32 @@ def _batches(
     emit: Emit,
     cancel: CancelToken,
     total: int,
-    step: Callable[[DbSession], int],
+    step: Callable[[DbSession], list[int]],
+    key: str,
     what: str,
 ) -> int:
-    """Run ``step`` (the rows it did, 0 when none were left) a transaction at a time until
-    ``total`` rows are done, each transaction claiming the write first (it appends no audit
-    entry: a revoked workstation is refused before it writes anything). Returns the rows done."""
+    """Run ``step`` (the references it did, in order; none when none were left) a transaction
+    at a time until ``total`` rows are done, each transaction claiming the write first (a
+    revoked workstation is refused before it writes anything) and appending its own
+    ``watchlist.vectors_written`` entry (``key``: how many, and the first and last reference),
+    so a job cancelled half-way leaves nothing unaudited. Returns the rows done."""
     done = 0
     while done < total:
         cancel.check()
         with session.transaction() as db:
             session.claim_write(db, INDEXED)
-            n = step(db)
-        if not n:
+            refs = step(db)
+            if refs:
+                details: dict[str, Any] = {key: len(refs), "first": refs[0], "last": refs[-1]}
+                session.audit(
+                    db,
+                    WRITTEN,
+                    target="watchlists",
+                    **details,
+                )
+        if not refs:
             break
-        done += n
+        done += len(refs)
         emit(Progress(done, total, "references", what))
     return done
 
@@ -402,7 +419,7 @@ def fill_blind(session: Session, emit: Emit, cancel: CancelToken) -> int:
             or 0
         )
 
-    def step(db: DbSession) -> int:
+    def step(db: DbSession) -> list[int]:
         rows = db.execute(
             select(ReferenceVectorId.reference_id, ReferenceVectorId.vector_id)
             .where(_BIDX.is_(None))
@@ -418,9 +435,9 @@ def fill_blind(session: Session, emit: Emit, cancel: CancelToken) -> int:
                     [sealing.blind_of(db, ReferenceVectorId.vector_id, bytes(v)) for _, v in rows],
                 ),
             )
-        return len(rows)
+        return [int(r) for r, _ in rows]
 
-    return _batches(session, emit, cancel, total, step, "indexing the vector ids")
+    return _batches(session, emit, cancel, total, step, "blinded", "indexing the vector ids")
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ class Relay:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._socks: list[socket.socket] = []
+        self._cut_next: bool | None = None  # cut_next: True requests, False replies
+        self._then_down = False
         threading.Thread(target=self._accept, daemon=True).start()
 
     @property
@@ -52,9 +54,27 @@ class Relay:
             threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
             threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
 
+    def cut_next(self, request: bool, then_down: bool = False) -> None:
+        """Cut the one connection on which data next comes in that direction (``request``: to
+        the server, else from it), without passing that data on: a request lost on the way,
+        or a server's answer lost after it did the work. The relay's other connections stay,
+        unless ``then_down``: then every one is cut and new ones refused (until ``cut_after``
+        is raised again)."""
+        self._cut_next, self._then_down = request, then_down
+
     def _pipe(self, src: socket.socket, dst: socket.socket, counted: bool) -> None:
         try:
             while data := src.recv(1 << 16):
+                with self._lock:
+                    cut_here = self._cut_next is counted
+                    if cut_here:
+                        self._cut_next = None
+                        if self._then_down:
+                            self.cut_after = self.sent
+                if cut_here:
+                    if self.cut:
+                        self.close_connections()
+                    return
                 if counted:
                     with self._lock:
                         self.sent += len(data)

@@ -220,6 +220,19 @@ class TrialServer:
         assert f"saved {n} item(s)" in done.stdout
 
 
+def listing_also_naming(key: str) -> Any:
+    """``S3Store.names`` as a store answers after ``key`` was deleted once listed (a streamed
+    listing can name it still): for ``monkeypatch.setattr(S3Store, "names", ...)``."""
+    listed = S3Store.names
+
+    def stale(self: S3Store, prefix: str) -> Iterator[str]:
+        yield from listed(self, prefix)
+        if prefix == key.partition("/")[0]:
+            yield key
+
+    return stale
+
+
 def markers_in_data_folder(
     server: TrialServer, database: str, needles: list[bytes]
 ) -> dict[bytes, list[str]]:

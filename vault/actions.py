@@ -82,6 +82,9 @@ SENTENCES: dict[str, str] = {
     "watchlist.reference_added": QT_TRANSLATE_NOOP("Actions", "Reference photo added"),
     "watchlist.calibrated": QT_TRANSLATE_NOOP("Actions", "Watchlist threshold calibrated"),
     "watchlist.indexed": QT_TRANSLATE_NOOP("Actions", "Server search index built"),
+    "watchlist.vectors_written": QT_TRANSLATE_NOOP(
+        "Actions", "Reference vectors written to the server"
+    ),
     "watchlist.exported": QT_TRANSLATE_NOOP("Actions", "Watchlist sent to a partner"),
     "watchlist.export_refused": QT_TRANSLATE_NOOP("Actions", "Watchlist export refused"),
     "watchlist.imported": QT_TRANSLATE_NOOP("Actions", "Watchlist received from a partner"),

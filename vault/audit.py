@@ -333,6 +333,7 @@ PRIVILEGED: dict[str, str] = {
     "cluster.named": "watchlist.manage",
     # The server's search index over every watchlist's reference vectors (matching.servervectors).
     "watchlist.indexed": "watchlist.manage",
+    "watchlist.vectors_written": "watchlist.manage",
     # One entry for a batch of acquired items (vault.batchaudit): only an officer ingests.
     "items.acquired": "item.ingest",
     # A redacted copy is new evidence derived from an item (matching.redaction).

@@ -11,10 +11,12 @@ asks its ``Backend`` for:
                         that must know no other process, on any workstation, is mid-write
 ``begin_write(db)``     what a write transaction takes before it reads the audit head, so that
                         two writers never append after one head
-``file_lock()``         excludes other processes while the vault file is read and rewritten
+``file_lock()``         excludes other processes (and threads) while the vault file is read and
+                        rewritten
 ``load_config()``, ``save_config(config)``  the vault file (``vault.toml``'s content)
 ``pins_head``           whether each commit pins the audit head outside the database
-``pin_lock()``          what excludes other processes while that pin is rewritten
+``pin_lock()``          what excludes other processes and threads while that pin is rewritten
+                        (``pin.lock`` in the folder of the pin, ``fsutil.exclusive``)
 ``announce(db, seq)``   inside a write transaction that appended entries up to ``seq``: tell
                         the other workstations (delivered only if it commits)
 ``listen()``, ``wait_for_change(stop, seconds)``  the live view's wake-up (``vault.changes``)
@@ -50,6 +52,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from vault.config import VaultConfig, is_vault
 from vault.errors import UserError, VaultUnavailable
+from vault.fsutil import exclusive
 from vault.keys import KdfParams, plausible
 
 if TYPE_CHECKING:
@@ -61,6 +64,11 @@ if TYPE_CHECKING:
 
 DB_FILE = "custos.db"
 LOCK_FILE = "lock"
+# Each a file of its own, held by ``fsutil.exclusive`` (flock on its own descriptor, and a
+# thread lock): fcntl record locks on one shared file were dropped for the whole process when
+# any of its descriptors closed, and did not exclude threads.
+FILES_LOCK = "files.lock"  # vault.toml (a local vault's)
+PIN_LOCK = "pin.lock"  # audit.head, the pinned head
 # How long a statement waits for another process's write transaction before giving up. An
 # ingest batch commits in well under a second; a verify or a bulk import commits in batches too.
 BUSY_TIMEOUT_MS = 60_000
@@ -310,21 +318,14 @@ class LocalBackend:
         stop.wait(seconds)
         return False
 
-    @contextlib.contextmanager
-    def file_lock(self) -> Iterator[None]:
-        """Excludes other processes while a plain file of the vault is read and rewritten
-        (``vault.toml``, ``audit.head``). fcntl record locks on ``lock``, not flock: this
-        process already holds ``lock`` with flock, and the two kinds do not interact on Linux."""
-        fd = os.open(self.folder / LOCK_FILE, os.O_RDWR)
-        try:
-            fcntl.lockf(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
+    def file_lock(self) -> contextlib.AbstractContextManager[None]:
+        """Excludes other processes and threads while ``vault.toml`` is read and rewritten
+        (``files.lock``, a file of its own: ``fsutil.exclusive``)."""
+        return exclusive(self.folder / FILES_LOCK)
 
     def pin_lock(self) -> contextlib.AbstractContextManager[None]:
-        """Excludes other processes while ``audit.head`` is read and rewritten."""
-        return self.file_lock()
+        """Excludes other processes and threads while ``audit.head`` is read and rewritten."""
+        return exclusive(self.folder / PIN_LOCK)
 
     def load_config(self) -> VaultConfig:
         if not self.folder.exists():
@@ -400,7 +401,6 @@ def server_folder(address: ServerAddress) -> Path:
     folder = Path(root) / "servers" / digest
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     (folder / "tmp").mkdir(mode=0o700, exist_ok=True)
-    os.close(os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
     return folder
 
 
@@ -802,17 +802,11 @@ class ServerBackend:
         finally:
             conn.close()  # releases the lock with the session
 
-    @contextlib.contextmanager
-    def pin_lock(self) -> Iterator[None]:
-        """Excludes this workstation's other processes while its ``audit.head`` for the server
-        is read and rewritten: a lock in its own folder (the pin is the workstation's, and
-        taking it costs no connection to the server)."""
-        fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.lockf(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
+    def pin_lock(self) -> contextlib.AbstractContextManager[None]:
+        """Excludes this workstation's other processes and threads while its ``audit.head`` for
+        the server is read and rewritten: a lock file in its own folder (the pin is the
+        workstation's, and taking it costs no connection to the server)."""
+        return exclusive(self.folder / PIN_LOCK)
 
     def _read_file(self) -> str | None:
         import psycopg

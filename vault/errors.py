@@ -54,6 +54,11 @@ class VaultUnavailable(CustosError):
     exit_code = 6
 
 
+class ConnectionLost(VaultUnavailable):
+    """The connection to the agency server was lost mid-command (its transaction was rolled
+    back, unless the loss came as it committed: ``vault.serverrotation`` checks)."""
+
+
 class Cancelled(CustosError):
     """The user cancelled a long job; what was finished before is kept."""
 

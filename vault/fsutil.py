@@ -6,9 +6,11 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import fcntl
 import os
 import secrets
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -131,3 +133,39 @@ def plain_copy(chunks: Iterable[bytes], suffix: str = "") -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name)
+
+
+_held_here: dict[str, threading.RLock] = {}
+_held_depth: dict[str, int] = {}
+_held_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """Hold ``path`` (a lock file kept for this one purpose, made if missing) against every
+    other process and every other thread of this one; the same thread may take it again inside.
+
+    ``flock`` on a descriptor of its own, not fcntl record locks (``lockf``): those belong to
+    the process, so another thread gets them at once, and closing *any* descriptor of the file
+    drops them all. A link planted in its place is refused (``O_NOFOLLOW``)."""
+    key = os.path.abspath(path)
+    with _held_guard:
+        lock = _held_here.setdefault(key, threading.RLock())
+    with lock:
+        if _held_depth.get(key, 0):
+            _held_depth[key] += 1
+            try:
+                yield
+            finally:
+                _held_depth[key] -= 1
+            return
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            _held_depth[key] = 1
+            try:
+                yield
+            finally:
+                _held_depth[key] = 0
+        finally:
+            os.close(fd)

@@ -56,7 +56,7 @@ from vault.config import FILENAME, VaultConfig
 from vault.errors import IntegrityFault, UserError, VaultUnavailable
 from vault.fsutil import atomic_write, fsync_dir, syncfs
 from vault.jobs import CancelToken, Emit, Progress, ignore
-from vault.models import Meta, User
+from vault.models import AuditEntry, Meta, User, audit_target, row_digest
 from vault.session import (
     BLOB_NAME_KEY,
     KEPT_SUBKEYS,
@@ -282,11 +282,30 @@ def rotation_details(
     return details
 
 
+# The entries that record a ``users`` row (its digest): the last one of each user says how
+# the row must be now.
+USER_ROW_ACTIONS = ("user.added", "user.roles", "user.password", "user.disabled", "vault.recovered")
+
+
 def enabled_slots(db: Any) -> set[str]:
-    """The slots of the users who are not disabled (a rotation reseals those only)."""
-    return set(
-        db.scalars(select(User.slot).where(User.disabled.is_(False), User.slot.is_not(None)))
+    """The slots of the users who are not disabled (a rotation reseals those only), and whose
+    ``users`` row is as their last audit entry recorded it. ``disabled`` and ``slot`` are plain
+    columns on a server: an operator who put back a disabled user's row (and the vault file
+    with their slot, whose MACs hold under the old key) must not get that slot resealed to the
+    new key. A user left out signs in no more (an admin sets a new password); verify names the
+    edited row."""
+    recorded: dict[str, str] = {}
+    entries = db.execute(
+        select(AuditEntry.target, AuditEntry.details)
+        .where(AuditEntry.action.in_(USER_ROW_ACTIONS))
+        .order_by(AuditEntry.seq)
     )
+    for target, details in entries:
+        digest = json.loads(details).get("digest")
+        if isinstance(digest, str):
+            recorded[target] = digest
+    users = db.scalars(select(User).where(User.disabled.is_(False), User.slot.is_not(None)))
+    return {u.slot for u in users if recorded.get(audit_target(u)) == row_digest(u)}
 
 
 def _export_database(

@@ -16,8 +16,14 @@ K in two steps:
    re-wrapped still open), the workstation subkeys kept (``session.KEPT_SUBKEYS``: the key
    files on other machines and the login role names stay valid), the ``rewrap_pending`` marker
    and the ``keys.vault_rotated`` audit entry; and the new vault file (new recipient, the
-   enabled users' slots resealed to K', the recovery copy of K', MACs under K'). It commits
+   enabled users' slots resealed to K' (``rotation.enabled_slots``: only users whose row is as
+   their last audit entry recorded it; refused if the chain lost the head this workstation
+   pinned), the recovery copy of K', MACs under K'). It commits
    whole or not at all: a crash or a failure before the commit leaves K in force everywhere.
+   A connection lost as it commits is ambiguous (the server may have committed, its answer
+   lost): the vault file read on a new connection says which key is in force, and the
+   process goes on under that one; if it cannot be read, the process lets go of the vault
+   (writes nothing more) and says to sign in again.
 2. **Objects**, after the commit: each blob's and pack's age header re-wrapped to the new vault
    recipient and the recovery recipient (GET, new header in front of the same payload bytes,
    PUT of the same key: S3 replaces an object whole). An object whose header is already the
@@ -39,7 +45,13 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from vault import agefmt, keys, sealing
-from vault.errors import UserError
+from vault.errors import (
+    ConnectionLost,
+    CustosError,
+    IntegrityFault,
+    UserError,
+    VaultUnavailable,
+)
 from vault.jobs import CancelToken, Emit, Progress, ignore
 from vault.models import Meta, VaultFile
 from vault.objectstore import SPACES, ObjectStore
@@ -48,6 +60,7 @@ from vault.session import (
     BLOB_NAME_KEY,
     KEPT_SUBKEYS,
     PREVIOUS_IDENTITIES,
+    VAULT_FILE_KEY,
     Session,
     kept_meta,
 )
@@ -97,6 +110,12 @@ def rotate(
                 # a workstation that may not write is refused (and that recorded) now, under K:
                 # not after the records are under K'
                 session.claim_write(db, VAULT_ROTATED)
+                if not session.history_kept(db):  # which slots to keep is read from the chain
+                    raise IntegrityFault(
+                        f"{backend.label}: the audit log no longer holds the last entry this "
+                        "workstation saw (cut back or rolled back): not rotating the vault key; "
+                        "run custos verify"
+                    )
                 keep = enabled_slots(db)
                 previous = db.get(Meta, PREVIOUS_IDENTITIES)
                 earlier = previous.value if previous is not None else b""
@@ -121,15 +140,39 @@ def rotate(
                     update(VaultFile).where(VaultFile.id == 1).values(content=new_config.text())
                 )
                 cancel.check()
-        except BaseException:
-            sealing.attach(engine, old_key)  # rolled back: K is still the key of everything
-            raise
+        except BaseException as exc:
+            # Rolled back: K is still the key of everything. Unless the connection was lost:
+            # the COMMIT may have been done on the server with its answer lost on the way.
+            lost = isinstance(exc, ConnectionLost)
+            if not (lost and _committed(backend, new_recipient, new_key, exc)):
+                sealing.attach(engine, old_key)
+                raise
     # Committed: K' is the key of every record, of the vault file and of each slot.
     session._use_vault_key(new_key, new_config)
     with session.db() as db:
         session._load_key_meta(db)
     rewrapped = finish(session, emit, done)
     return Rotated(config.vault_recipient, new_recipient, len(new_config.slots)), rewrapped
+
+
+def _committed(backend: Any, new_recipient: str, new_key: bytes, lost: BaseException) -> bool:
+    """After the connection was lost in the rotation's transaction: whether it committed all the
+    same, by the vault file as it is now, read on a new connection (the new recipient, and MACs
+    that check under K': nobody without K' can write that). Unknown (the server still out of
+    reach): the process can choose neither key, so it holds the vault no more (its writes are
+    refused) and says, in one line, to sign in again."""
+    try:
+        config = backend.load_config()
+    except CustosError:
+        backend.lock.release()
+        raise VaultUnavailable(
+            f"{backend.label}: the connection was lost as the vault key rotation committed, and "
+            "whether it did cannot be told: sign in again (the rotation is finished or undone "
+            "by then)"
+        ) from lost
+    return config.vault_recipient == new_recipient and not config.changed_fields(
+        keys.subkey(new_key, VAULT_FILE_KEY)
+    )
 
 
 def pending(session: Session) -> bool:

@@ -40,6 +40,7 @@ from vault.blobs import BlobStore, Row
 from vault.config import VaultConfig
 from vault.errors import (
     AuthenticationFailed,
+    ConnectionLost,
     IntegrityFault,
     PermissionDenied,
     UserError,
@@ -375,6 +376,11 @@ class Session:
         address = getattr(self.backend, "address", None)
         return address.url() if address is not None else str(self.folder)
 
+    @property
+    def on_server(self) -> bool:
+        """Whether the vault is on an agency server (other workstations share it)."""
+        return not self.backend.local
+
     def close(self, timeout: float = 60.0) -> None:
         """Refuse new database work, wait for work in flight, then release the vault."""
         with self._users:
@@ -411,7 +417,7 @@ class Session:
             if not self.backend.local and connection_lost(exc):
                 # The server restarted (or ended this session) mid-command: the transaction
                 # was rolled back with its connection; one line, not a driver's traceback.
-                raise VaultUnavailable(self.backend.lost()) from None
+                raise ConnectionLost(self.backend.lost()) from None
             raise
         finally:
             with self._users:

@@ -27,14 +27,12 @@ import binascii
 import contextlib
 import copy
 import errno
-import fcntl
 import hashlib
 import hmac
 import json
 import math
 import os
 import stat
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -44,13 +42,13 @@ from typing import Any
 
 from vault import agefmt
 from vault.audit import Head
-from vault.backend import LOCK_FILE
 from vault.config import VaultConfig
 from vault.errors import AuthenticationFailed, DiskFull, VaultUnavailable, disk_full
-from vault.fsutil import atomic_write
+from vault.fsutil import atomic_write, exclusive
 from vault.history import head, list_audit
 from vault.session import Session, check_vault, requires
 
+LOCK_FILE = "signin.lock"  # held while the ledger is read and rewritten
 FILENAME = "signin.json"
 FORMAT = 1
 
@@ -208,24 +206,17 @@ def _write(folder: Path, ledger: Ledger) -> None:
         ) from None
 
 
-_in_process = threading.Lock()
-
-
 @contextlib.contextmanager
 def _locked(folder: Path) -> Iterator[Ledger]:
     """The ledger read, to change and write back, with every other process and thread kept out
-    (an fcntl lock on ``<vault>/lock``, as for ``vault.toml``; a thread lock within this one)."""
-    with _in_process:
+    (``signin.lock``, a lock file of its own: ``fsutil.exclusive``)."""
+    lock = folder / LOCK_FILE
+    with contextlib.ExitStack() as held:
         try:
-            fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+            held.enter_context(exclusive(lock))
         except OSError as exc:
-            msg = f"{folder / LOCK_FILE}: cannot be opened ({exc.strerror})"
-            raise VaultUnavailable(msg) from None
-        try:
-            fcntl.lockf(fd, fcntl.LOCK_EX)
-            yield _read(folder)
-        finally:
-            os.close(fd)
+            raise VaultUnavailable(f"{lock}: cannot be opened ({exc.strerror})") from None
+        yield _read(folder)
 
 
 def _evict(ledger: Ledger) -> None:

@@ -371,156 +371,161 @@
     </message>
     <message>
         <location filename="../../vault/actions.py" line="85"/>
+        <source>Reference vectors written to the server</source>
+        <translation>كُتبت متجهات الصور المرجعية على الخادم</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="88"/>
         <source>Watchlist sent to a partner</source>
         <translation>أُرسلت قائمة مراقبة إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="86"/>
+        <location filename="../../vault/actions.py" line="89"/>
         <source>Watchlist export refused</source>
         <translation>رُفض تصدير قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="87"/>
+        <location filename="../../vault/actions.py" line="90"/>
         <source>Watchlist received from a partner</source>
         <translation>استُلمت قائمة مراقبة من شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="89"/>
+        <location filename="../../vault/actions.py" line="92"/>
         <source>Hash set imported</source>
         <translation>استُوردت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="90"/>
+        <location filename="../../vault/actions.py" line="93"/>
         <source>Hash set made from a case</source>
         <translation>أُنشئت مجموعة تجزئة من قضية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="91"/>
+        <location filename="../../vault/actions.py" line="94"/>
         <source>Hash set enabled</source>
         <translation>فُعّلت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="92"/>
+        <location filename="../../vault/actions.py" line="95"/>
         <source>Hash set disabled</source>
         <translation>عُطّلت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="93"/>
+        <location filename="../../vault/actions.py" line="96"/>
         <source>Hash set deleted</source>
         <translation>حُذفت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="94"/>
+        <location filename="../../vault/actions.py" line="97"/>
         <source>Hash set received from a partner</source>
         <translation>استُلمت مجموعة تجزئة من شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="95"/>
+        <location filename="../../vault/actions.py" line="98"/>
         <source>Hash set sent to a partner</source>
         <translation>أُرسلت مجموعة تجزئة إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="96"/>
+        <location filename="../../vault/actions.py" line="99"/>
         <source>Hash set export refused</source>
         <translation>رُفض تصدير مجموعة التجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="97"/>
+        <location filename="../../vault/actions.py" line="100"/>
         <source>Case matched against hash sets</source>
         <translation>طوبقت القضية مع مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="98"/>
+        <location filename="../../vault/actions.py" line="101"/>
         <source>Known file found</source>
         <translation>عُثر على ملف معروف</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="99"/>
+        <location filename="../../vault/actions.py" line="102"/>
         <source>Known-bad file found</source>
         <translation>عُثر على ملف معروف بأنه ضار</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="100"/>
+        <location filename="../../vault/actions.py" line="103"/>
         <source>Known-bad alert acknowledged</source>
         <translation>أُقرّ بتنبيه ملف ضار</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="102"/>
+        <location filename="../../vault/actions.py" line="105"/>
         <source>Our agency&apos;s details set</source>
         <translation>عُيّنت بيانات جهتنا</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="103"/>
+        <location filename="../../vault/actions.py" line="106"/>
         <source>Our key card saved</source>
         <translation>حُفظت بطاقة مفاتيحنا</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="104"/>
+        <location filename="../../vault/actions.py" line="107"/>
         <source>Partner added</source>
         <translation>أُضيف شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="105"/>
+        <location filename="../../vault/actions.py" line="108"/>
         <source>Partner key added</source>
         <translation>أُضيف مفتاح شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="106"/>
+        <location filename="../../vault/actions.py" line="109"/>
         <source>Partner key retired</source>
         <translation>أُوقف مفتاح شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="107"/>
+        <location filename="../../vault/actions.py" line="110"/>
         <source>Partner key revoked</source>
         <translation>أُلغي مفتاح شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="108"/>
+        <location filename="../../vault/actions.py" line="111"/>
         <source>Partner&apos;s encryption key changed</source>
         <translation>تغيّر مفتاح تشفير الشريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="109"/>
+        <location filename="../../vault/actions.py" line="112"/>
         <source>Partner&apos;s audit head recorded</source>
         <translation>سُجّل رأس سجل تدقيق الشريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="110"/>
+        <location filename="../../vault/actions.py" line="113"/>
         <source>Agreement added</source>
         <translation>أُضيفت اتفاقية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="111"/>
+        <location filename="../../vault/actions.py" line="114"/>
         <source>Agreement set to redacted copies only</source>
         <translation>ضُبطت الاتفاقية على النسخ المنقّحة فقط</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="112"/>
+        <location filename="../../vault/actions.py" line="115"/>
         <source>Bundle sent to a partner</source>
         <translation>أُرسلت حزمة إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="113"/>
+        <location filename="../../vault/actions.py" line="116"/>
         <source>Bundle export refused</source>
         <translation>رُفض تصدير الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="114"/>
+        <location filename="../../vault/actions.py" line="117"/>
         <source>Bundle verified</source>
         <translation>تم التحقق من الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="115"/>
+        <location filename="../../vault/actions.py" line="118"/>
         <source>Bundle refused</source>
         <translation>رُفضت الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="116"/>
+        <location filename="../../vault/actions.py" line="119"/>
         <source>Bundle imported</source>
         <translation>استُوردت الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="117"/>
+        <location filename="../../vault/actions.py" line="120"/>
         <source>Partner&apos;s audit head went backwards</source>
         <translation>رجع رأس سجل تدقيق الشريك إلى الوراء</translation>
     </message>
@@ -694,7 +699,7 @@
         <translation>هل تريد إنشاء مفتاح توقيع جديد؟ تبقى إدخالات التدقيق السابقة قابلة للتحقق، وتحتاج الجهات الشريكة إلى بطاقة مفتاحنا الجديدة.</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="493"/>
+        <location filename="../pages/admin.py" line="495"/>
         <source>New workstation key: {0}</source>
         <translation>مفتاح محطة العمل الجديد: {0}</translation>
     </message>
@@ -804,7 +809,7 @@
         <translation>السبب (يُسجَّل في سجل التدقيق):</translation>
     </message>
     <message>
-        <location filename="../pages/admin.py" line="483"/>
+        <location filename="../pages/admin.py" line="485"/>
         <source>Rotating the vault key</source>
         <translation>جارٍ تدوير مفتاح الخزنة</translation>
     </message>
@@ -3359,127 +3364,132 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../mainwindow.py" line="246"/>
+        <location filename="../mainwindow.py" line="275"/>
         <source>{0} new items</source>
         <translation>{0} عناصر جديدة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="248"/>
+        <location filename="../mainwindow.py" line="277"/>
         <source>{0} new candidates</source>
         <translation>{0} مرشحين جدد</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="250"/>
+        <location filename="../mainwindow.py" line="279"/>
         <source>{0} review decisions</source>
         <translation>{0} قرارات مراجعة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="253"/>
+        <location filename="../mainwindow.py" line="282"/>
         <source>From other workstations: {0}</source>
         <translation>من محطات عمل أخرى: {0}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="44"/>
+        <location filename="../mainwindow.py" line="49"/>
         <source>Custos</source>
         <translation>Custos</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="60"/>
+        <location filename="../mainwindow.py" line="65"/>
         <source>Your roles give you no area in this vault.</source>
         <translation>لا تمنحك أدوارك أي قسم في هذه الخزنة.</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="83"/>
+        <location filename="../mainwindow.py" line="99"/>
+        <source>Close</source>
+        <translation>إغلاق</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="112"/>
         <source>User: {0} ({1})</source>
         <translation>المستخدم: {0} ({1})</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="85"/>
+        <location filename="../mainwindow.py" line="114"/>
         <source>Vault: {0}</source>
         <translation>الخزنة: {0}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="94"/>
+        <location filename="../mainwindow.py" line="123"/>
         <source>never</source>
         <translation>أبدًا</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="95"/>
+        <location filename="../mainwindow.py" line="124"/>
         <source>Verified at: {0}</source>
         <translation>آخر تحقق: {0}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="100"/>
+        <location filename="../mainwindow.py" line="129"/>
         <source>&amp;File</source>
         <translation>&amp;ملف</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="101"/>
+        <location filename="../mainwindow.py" line="130"/>
         <source>&amp;Lock</source>
         <translation>&amp;قفل</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="104"/>
+        <location filename="../mainwindow.py" line="133"/>
         <source>&amp;Quit</source>
         <translation>&amp;خروج</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="109"/>
+        <location filename="../mainwindow.py" line="138"/>
         <source>Change my &amp;password...</source>
         <translation>تغيير &amp;كلمة المرور الخاصة بي...</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="115"/>
+        <location filename="../mainwindow.py" line="144"/>
         <source>&amp;View</source>
         <translation>&amp;عرض</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="116"/>
+        <location filename="../mainwindow.py" line="145"/>
         <source>&amp;Refresh</source>
         <translation>&amp;تحديث</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="120"/>
+        <location filename="../mainwindow.py" line="149"/>
         <source>&amp;Language</source>
         <translation>&amp;اللغة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="129"/>
+        <location filename="../mainwindow.py" line="158"/>
         <source>&amp;Theme</source>
         <translation>ال&amp;سمة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="134"/>
+        <location filename="../mainwindow.py" line="163"/>
         <source>As the &amp;system</source>
         <translation>مثل ال&amp;نظام</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="135"/>
+        <location filename="../mainwindow.py" line="164"/>
         <source>&amp;Light</source>
         <translation>&amp;فاتحة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="136"/>
+        <location filename="../mainwindow.py" line="165"/>
         <source>&amp;Dark</source>
         <translation>&amp;داكنة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="146"/>
+        <location filename="../mainwindow.py" line="175"/>
         <source>&amp;Help</source>
         <translation>م&amp;ساعدة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="147"/>
+        <location filename="../mainwindow.py" line="176"/>
         <source>&amp;Keyboard shortcuts</source>
         <translation>اختصارات &amp;لوحة المفاتيح</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="150"/>
+        <location filename="../mainwindow.py" line="179"/>
         <source>&amp;About Custos</source>
         <translation>&amp;حول Custos</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="203"/>
+        <location filename="../mainwindow.py" line="232"/>
         <source>Your password is changed.</source>
         <translation>تم تغيير كلمة المرور الخاصة بك.</translation>
     </message>
@@ -4094,17 +4104,22 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>Password</name>
     <message>
-        <location filename="../password.py" line="29"/>
+        <location filename="../password.py" line="32"/>
+        <source>The vault key will be rotated: every stored file&apos;s key is wrapped again, which takes a while. It needs the agency vault to itself: Custos must first be closed on every other workstation and in other windows here (it is refused while one is open). A sign-in during the rotation waits until it is done; the others then sign in again with the new key.</source>
+        <translation>سيُدوَّر مفتاح الخزنة: يُعاد تغليف مفتاح كل ملف مخزّن، وهذا يستغرق بعض الوقت. ويتطلب أن تكون خزنة الوكالة غير مستخدمة من غيره: يجب أولاً إغلاق Custos على كل محطة عمل أخرى وفي النوافذ الأخرى هنا (يُرفض التدوير ما دامت إحداها مفتوحة). وأي تسجيل دخول أثناء التدوير ينتظر حتى ينتهي؛ ثم يسجّل الآخرون دخولهم من جديد بالمفتاح الجديد.</translation>
+    </message>
+    <message>
+        <location filename="../password.py" line="40"/>
         <source>The vault key will be rotated: every stored file&apos;s key is wrapped again, which takes a while. It needs the vault to itself: close other Custos windows and processes first.</source>
         <translation>سيُدوَّر مفتاح الخزنة: يُعاد تغليف مفتاح كل ملف مخزّن، وهذا يستغرق بعض الوقت. ويتطلب أن تكون الخزنة غير مستخدمة من غيره: أغلق نوافذ وعمليات Custos الأخرى أولاً.</translation>
     </message>
     <message>
-        <location filename="../password.py" line="37"/>
+        <location filename="../password.py" line="48"/>
         <source>Done: the vault key was rotated ({0} stored files). Partners need our new key card.</source>
         <translation>تم: دُوِّر مفتاح الخزنة ({0} ملف مخزّن). يحتاج الشركاء إلى بطاقة مفتاحنا الجديدة.</translation>
     </message>
     <message>
-        <location filename="../password.py" line="114"/>
+        <location filename="../password.py" line="125"/>
         <source>Changing the password of {0}</source>
         <translation>تغيير كلمة مرور {0}</translation>
     </message>
@@ -4112,22 +4127,22 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
 <context>
     <name>PasswordDialog</name>
     <message>
-        <location filename="../password.py" line="51"/>
+        <location filename="../password.py" line="62"/>
         <source>New password for {0}</source>
         <translation>كلمة مرور جديدة لـ {0}</translation>
     </message>
     <message>
-        <location filename="../password.py" line="57"/>
+        <location filename="../password.py" line="68"/>
         <source>New password</source>
         <translation>كلمة المرور الجديدة</translation>
     </message>
     <message>
-        <location filename="../password.py" line="58"/>
+        <location filename="../password.py" line="69"/>
         <source>Password again</source>
         <translation>كلمة المرور مرة أخرى</translation>
     </message>
     <message>
-        <location filename="../password.py" line="78"/>
+        <location filename="../password.py" line="89"/>
         <source>The two passwords differ.</source>
         <translation>كلمتا المرور مختلفتان.</translation>
     </message>

@@ -413,7 +413,7 @@ class AdminPage(Page):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             self,
         )
-        box.setInformativeText(needs_the_vault())
+        box.setInformativeText(needs_the_vault(self.session.on_server))
         box.accepted.connect(lambda: self._disable(user.name))
         box.open()
         return box
@@ -435,7 +435,7 @@ class AdminPage(Page):
         user = self.selected()
         if user is None or user.disabled:
             return None
-        dialog = PasswordDialog(user.name, self)
+        dialog = PasswordDialog(user.name, self, self.session.on_server)
         dialog.chosen.connect(self._change_password)
         self.password_dialog = dialog
         dialog.open()
@@ -469,7 +469,9 @@ class AdminPage(Page):
         dialog.setObjectName("vault_key_reason")
         dialog.setWindowTitle(self.tr("Rotate vault key"))
         dialog.setLabelText(
-            self.tr("Reason (recorded in the audit log):") + "\n\n" + needs_the_vault()
+            self.tr("Reason (recorded in the audit log):")
+            + "\n\n"
+            + needs_the_vault(self.session.on_server)
         )
         dialog.textValueSelected.connect(self._rotate_vault_key)
         self.reason_dialog = dialog

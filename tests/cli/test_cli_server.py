@@ -96,7 +96,7 @@ def test_init_on_a_server_then_ingest_real_photos_list_export_audit_and_verify(
     # the vault's salt and KDF settings (vault.backend.kdf_hint)
     assert len(list(trial_server.store_of(place).names("blobs"))) == count
     kept = {p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()}
-    assert kept <= {"signin.json", "lock", "audit.head", "kdf.json"}
+    assert kept <= {"signin.json", "signin.lock", "pin.lock", "audit.head", "kdf.json"}
 
 
 def test_init_on_a_server_enrols_this_machine_whose_own_login_then_works(

@@ -77,6 +77,13 @@ def _counts(session: Session) -> tuple[int, int, int]:
         return (refs, *servervectors.counts(db))
 
 
+def _drop_vectors(trial_server: TrialServer, server_place: Server) -> None:
+    """Every vector and mapping gone, as after ``server push`` of a local vault."""
+    with trial_server.superuser(parse(server_place.url).database) as su:
+        su.execute("DELETE FROM reference_vector_ids")
+        su.execute("DELETE FROM reference_vectors")
+
+
 @pytest.fixture
 def enrolled(
     server_place: Server,
@@ -238,11 +245,8 @@ def test_hostile_rows_on_the_server_are_ignored_or_refused_in_one_line(
 def test_vectors_of_references_that_have_none_are_written_by_backfill(
     trial_server: TrialServer, server_place: Server, enrolled: Session
 ) -> None:
-    database = parse(server_place.url).database
     session = enrolled
-    with trial_server.superuser(database) as su:  # as after `server push` of a local vault
-        su.execute("DELETE FROM reference_vector_ids")
-        su.execute("DELETE FROM reference_vectors")
+    _drop_vectors(trial_server, server_place)
     refs = _counts(session)[0]
     assert _counts(session) == (refs, 0, 0)
     assert servervectors.backfill(session, ignore, CancelToken()) == refs
@@ -331,13 +335,10 @@ def test_a_revoked_workstation_s_index_job_writes_no_vector(
     from vault.errors import PermissionDenied
     from vaultkit import PASSWORD, place_of, revoked_desk
 
-    database = parse(server_place.url).database
     place = place_of(enrolled)
     desk_a = revoked_desk(enrolled, tmp_path, monkeypatch)
     try:
-        with trial_server.superuser(database) as su:  # as after `server push` of a local vault
-            su.execute("DELETE FROM reference_vector_ids")
-            su.execute("DELETE FROM reference_vectors")
+        _drop_vectors(trial_server, server_place)
         with pytest.raises(PermissionDenied) as refused:
             servervectors.IndexJob(desk_a).run(ignore)
         assert "\n" not in str(refused.value)
@@ -505,3 +506,41 @@ def test_an_expired_listing_is_left_out_through_the_server_as_in_the_exact_searc
     assert _methods(enrolled)[-4:] == ["server"] * 4
     assert all(c[2] != gone for v in exact.values() for c in v)
     assert any(v for v in exact.values())
+
+
+def test_each_backfill_batch_is_audited_even_when_the_job_is_cancelled(
+    trial_server: TrialServer,
+    server_place: Server,
+    enrolled: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The vectors ``watchlist index`` writes for references that have none are audited batch
+    by batch (``watchlist.vectors_written``), not only by the job's last entry: a job cancelled
+    after its first batch leaves that batch's vectors audited, and verify stays clean."""
+    from vault.errors import Cancelled
+    from vault.jobs import Progress
+    from vault.verify import verify
+
+    session = enrolled
+    _drop_vectors(trial_server, server_place)
+    refs = _counts(session)[0]
+    assert refs > 2
+    monkeypatch.setattr(servervectors, "_BACKFILL_BATCH", 2)
+    cancel = CancelToken()
+
+    def after_first_batch(event: object) -> None:
+        if isinstance(event, Progress):
+            cancel.cancel()
+
+    with pytest.raises(Cancelled):
+        servervectors.IndexJob(session, cancel).run(after_first_batch)
+    assert _counts(session)[1:] == (2, 2)  # one batch written before the cancel
+    entries = list_audit(session, "watchlist.vectors_written")
+    assert [e.details["written"] for e in entries] == [2]
+    assert not list_audit(session, "watchlist.indexed")
+    # the rest by the next run, each batch with its entry
+    assert servervectors.backfill(session, ignore, CancelToken()) == refs - 2
+    entries = list_audit(session, "watchlist.vectors_written")
+    assert sum(e.details["written"] for e in entries) == refs
+    report = verify(session)
+    assert report.ok, report.problems

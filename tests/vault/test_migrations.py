@@ -100,6 +100,7 @@ def test_the_revisions_build_the_models_schema_on_sqlcipher(sqlcipher: Engine) -
         assert _differences(conn) == []
 
 
+@pytest.mark.filterwarnings("error::sqlalchemy.exc.SAWarning")  # pgvector's type known too
 def test_the_revisions_build_the_models_schema_on_postgresql(postgres_url: URL) -> None:
     engine = create_engine(postgres_url)
     sealing.attach(engine, bytes(32))

@@ -8,6 +8,8 @@ cell of any table and no re-wrapped object."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -20,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from serverkit import TrialServer, markers_in_data_folder
+from relaykit import Relay
+from serverkit import TrialServer, listing_also_naming, markers_in_data_folder
 from sqlalchemy import select
 
 from service.opener import init_agency_vault, recover
@@ -435,13 +438,7 @@ def test_an_object_gone_from_an_interrupted_rewrap_blocks_neither_sign_in_nor_ve
     finally:
         session.close()
         other.close()
-    listed = S3Store.names
-
-    def stale(self: S3Store, prefix: str) -> Iterator[str]:
-        yield from listed(self, prefix)
-        if prefix == "blobs":
-            yield victim
-
+    listed, stale = S3Store.names, listing_also_naming(victim)
     monkeypatch.setattr(S3Store, "names", stale)
     session = open_as(server_place)  # holds the vault alone: resumes, and goes on
     try:
@@ -608,3 +605,149 @@ def test_the_rewrap_streams_an_object_in_bounded_memory(stored: Session, tmp_pat
     assert plain.digest() == hashlib.sha256(block * 80).digest()
     assert not rewrap_object(store, key, new, (old,), [new.recipient], spool)  # current: skipped
     store.delete(key)
+
+
+@pytest.fixture()
+def relayed(
+    server_place: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, evidence: Path
+) -> Iterator[tuple[Server, Relay, Session]]:
+    """alice's session on a new agency vault reached through a relay in front of the server's
+    PostgreSQL (pgbouncer), with evidence in case C-1 and officer xavier."""
+    monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "cache-here"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-here"))
+    address = parse(server_place.url)
+    relay = Relay((address.host, address.port))
+    place = Server(dataclasses.replace(address, port=relay.port).url(), server_place.credentials)
+    session, _, _ = init_agency_vault(place, "alice", PASSWORD, "desk-1", kdf=FAST_KDF)
+    try:
+        create_case(session, "C-1", "Harbour seizure", ["drug trafficking"])
+        ingest(session, "C-1", [evidence])
+        add_user(session, "xavier", ["officer"], PASSWORD)
+        yield place, relay, session
+    finally:
+        session.close()
+        relay.close()
+
+
+@pytest.mark.parametrize("lost", ["the COMMIT", "its answer", "the server"])
+def test_a_connection_lost_at_the_rotation_s_commit_leaves_the_process_on_the_key_in_force(
+    relayed: tuple[Server, Relay, Session], monkeypatch: pytest.MonkeyPatch, lost: str
+) -> None:
+    """The connection of the rotation's transaction cut as it commits (a relay in front of
+    pgbouncer): either the COMMIT never reached the server (K stays the key), or the server
+    committed and its answer was lost (K' is), or that and the server out of reach since (the
+    process cannot tell). The process must go on under the key the database is really under,
+    never write under the other: its next write, read back by a fresh sign-in, opens, and
+    verify is clean; when it cannot tell, it writes nothing more and says to sign in again.
+    A failure is one line."""
+    from sqlalchemy import event
+
+    from vault.config import VaultConfig
+    from vault.errors import CustosError
+
+    def recipient() -> str:
+        return VaultConfig.parse(vault_file_text(place), "file", "file").vault_recipient
+
+    place, relay, session = relayed
+    old_recipient = recipient()
+    state = {"armed": False, "done": False}
+    real_attach = sealing.attach
+
+    def attach(engine: Any, vault_key: bytes) -> None:
+        real_attach(engine, vault_key)
+        if not state["done"]:
+            state["armed"] = True  # the rotation's transaction now writes under K'
+
+    def before_commit(conn: Any) -> None:
+        if state["armed"]:
+            state["armed"], state["done"] = False, True
+            relay.cut_next(request=lost == "the COMMIT", then_down=lost == "the server")
+
+    monkeypatch.setattr(sealing, "attach", attach)
+    event.listen(session.engine, "commit", before_commit)
+    try:
+        disable_user(session, "xavier")
+    except CustosError as exc:
+        assert "\n" not in str(exc)
+        assert lost != "its answer" and ("sign in again" in str(exc)) == (lost == "the server")
+    assert state["done"]
+    monkeypatch.setattr(sealing, "attach", real_attach)
+    relay.cut_after = 1 << 40  # the server back
+    committed = recipient() != old_recipient
+    assert committed == (lost != "the COMMIT")
+    # the process's next write: under the key the database is under, or none at all
+    if lost == "the server":
+        with pytest.raises(CustosError) as refused:
+            create_case(session, "C-2", "Written after the cut", ["fraud"])
+        assert "\n" not in str(refused.value)
+    else:
+        create_case(session, "C-2", "Written after the cut", ["fraud"])
+    session.close()
+    again = open_as(place)
+    try:
+        from vault.cases import list_cases
+
+        cases = {c.reference for c in list_cases(again)}
+        assert cases == ({"C-1"} if lost == "the server" else {"C-1", "C-2"})
+        assert bool(audit_rows(again, "keys.vault_rotated")) == committed
+        report = verify(again)
+        assert report.ok, report.problems
+    finally:
+        again.close()
+
+
+@pytest.mark.parametrize("entry", ["kept", "deleted"])
+def test_a_disabled_user_put_back_by_the_operator_keeps_no_slot_through_the_rotation(
+    trial_server: TrialServer,
+    stored: Session,
+    server_place: Server,
+    monkeypatch: pytest.MonkeyPatch,
+    entry: str,
+) -> None:
+    """The operator colludes with xavier: between his disabling and the rotation that follows
+    it, the vault file as it was (his slot in it, MACs still valid under K) and his ``users``
+    row as it was (``disabled`` and ``slot`` are plain columns) are put back. The rotation must
+    not reseal his slot to K': it keeps only the users whose row is as their last audit entry
+    recorded it. His old password then opens nothing; verify names the edited row. With the
+    ``user.disabled`` entry deleted too (the chain cut back to before it), the rotation is
+    refused in one line: this workstation pinned the head that entry made."""
+    from vaultkit import forge, write_vault_file
+
+    kept_file = vault_file_text(server_place)
+    with stored.db() as db:
+        from vault.models import User
+
+        xavier = next(u for u in db.scalars(select(User)) if u.name == "xavier")
+        xavier_id, xavier_slot = xavier.id, xavier.slot
+    backend = stored.backend
+    real_lock = backend.file_lock
+
+    @contextlib.contextmanager
+    def put_back() -> Iterator[None]:  # as the rotation starts, after the disable committed
+        write_vault_file(server_place, kept_file)
+        forge(stored, "users", "id = :id", {"id": xavier_id}, disabled=False, slot=xavier_slot)
+        if entry == "deleted":
+            with trial_server.superuser(parse(server_place.url).database) as su:
+                su.execute("DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)")
+        with real_lock():
+            yield
+
+    monkeypatch.setattr(backend, "file_lock", put_back)
+    if entry == "deleted":
+        with pytest.raises(IntegrityFault) as refused:
+            disable_user(stored, "xavier")
+        assert "\n" not in str(refused.value) and "not rotating" in str(refused.value)
+    else:
+        disable_user(stored, "xavier")
+    monkeypatch.setattr(backend, "file_lock", real_lock)
+    if entry == "kept":
+        with pytest.raises(AuthenticationFailed):
+            open_as(server_place, "xavier")
+        with pytest.raises((AssertionError, KeyError)):  # no slot of his opens K'
+            key_from_vault_file(vault_file_text(server_place), "xavier", PASSWORD)
+    report = verify(stored)  # deleted: the cut named (the rotation was not made under it)
+    assert not report.ok
+    if entry == "kept":
+        assert [(p.where, p.what) for p in report.problems] == [
+            ("user 'xavier'", "disabled, slot changed (edited outside Custos)")
+        ]

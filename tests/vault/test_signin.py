@@ -7,9 +7,12 @@ Time is ``vault.signin.clock``, moved by the tests: nothing here waits."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -363,3 +366,48 @@ def test_attempts_at_once_each_see_the_others(folder: Path, clock: Clock) -> Non
     assert outcomes == ["counted"] * FREE_FAILURES + ["refused"] * (8 - FREE_FAILURES)
     (record,) = ledger(folder)["names"].values()
     assert (record["failures"], record["refused"]) == (FREE_FAILURES, 8 - FREE_FAILURES)
+
+
+def _take_pin(place: Path | Server, said: Any) -> None:
+    """In a process of its own: take the pin's lock of ``place``'s vault, then let go."""
+    from vault.backend import open_backend
+
+    backend = open_backend(place)
+    said.put("trying")
+    with backend.pin_lock():
+        said.put("held")
+
+
+def test_the_pin_lock_is_not_lost_when_the_sign_in_ledger_lets_go_of_its_own(admin: Session):
+    """The head pin's lock and the sign-in ledger's were both fcntl record locks on one file
+    (``<folder>/lock``): the ledger closing its descriptor dropped this process's pin lock, and
+    another process then took the pin while it was being rewritten here."""
+    place = place_of(admin)
+    said = multiprocessing.get_context("spawn").Queue()
+    other = multiprocessing.get_context("spawn").Process(target=_take_pin, args=(place, said))
+    with admin.backend.pin_lock():
+        done = signin.attempt(admin.folder, "mallory", check_vault(place))
+        signin.undo(done)  # the ledger taken and let go while the pin is held
+        other.start()
+        assert said.get(timeout=120) == "trying"
+        other.join(1.0)
+        assert other.is_alive() and said.empty(), "another process took the held pin lock"
+    other.join(120)
+    assert other.exitcode == 0
+    assert said.get(timeout=5) == "held"
+
+
+def test_the_pin_lock_excludes_this_process_s_other_threads(admin: Session):
+    """fcntl record locks belong to the process: a second thread took the pin's lock at once."""
+    got = threading.Event()
+
+    def take() -> None:
+        with admin.backend.pin_lock():
+            got.set()
+
+    with admin.backend.pin_lock():
+        thread = threading.Thread(target=take)
+        thread.start()
+        assert not got.wait(0.5), "another thread took the held pin lock"
+    thread.join(60)
+    assert got.is_set()
