@@ -404,6 +404,9 @@ def server_folder(address: ServerAddress) -> Path:
     return folder
 
 
+_SETTLE_WAIT = 10  # seconds a read of the vault file waits for a transaction still running
+
+
 class ServerLock:
     """``VaultLock`` on PostgreSQL: a session-level advisory lock, held on a connection of its
     own for as long as the vault is open (shared), exclusive only when no other process on any
@@ -808,12 +811,23 @@ class ServerBackend:
         workstation's, and taking it costs no connection to the server)."""
         return exclusive(self.folder / PIN_LOCK)
 
-    def _read_file(self) -> str | None:
+    def _read_file(self, settled: bool = False) -> str | None:
+        """The vault file's text (None: no vault there). ``settled``: after a transaction that
+        may still be running on the server (a COMMIT whose answer was lost), read it only once
+        that transaction has ended: ``FOR SHARE`` waits for its row lock (at most
+        ``_SETTLE_WAIT``; longer is an error, as if unreadable), then sees what it committed."""
         import psycopg
 
         conn = self.raw_connection()
         try:
-            row = conn.execute("SELECT content FROM vault_file WHERE id = 1").fetchone()
+            if settled:
+                with conn.transaction():
+                    conn.execute(f"SET LOCAL lock_timeout = '{_SETTLE_WAIT}s'")
+                    row = conn.execute(
+                        "SELECT content FROM vault_file WHERE id = 1 FOR SHARE"
+                    ).fetchone()
+            else:
+                row = conn.execute("SELECT content FROM vault_file WHERE id = 1").fetchone()
         except psycopg.errors.UndefinedTable:
             conn.close()
             return None
@@ -828,8 +842,8 @@ class ServerBackend:
         self._done_with(conn)  # the sign-in reads it again and then takes the lock on it
         return None if row is None else str(row[0])
 
-    def load_config(self) -> VaultConfig:
-        text = self._read_file()
+    def load_config(self, settled: bool = False) -> VaultConfig:
+        text = self._read_file(settled)
         if text is None:
             raise VaultUnavailable(
                 f"{self.label}: no agency vault there (run 'custos --server URL init' first)"

@@ -162,7 +162,7 @@ def _committed(backend: Any, new_recipient: str, new_key: bytes, lost: BaseExcep
     reach): the process can choose neither key, so it holds the vault no more (its writes are
     refused) and says, in one line, to sign in again."""
     try:
-        config = backend.load_config()
+        config = backend.load_config(settled=True)  # waits for the transaction to end
     except CustosError:
         backend.lock.release()
         raise VaultUnavailable(
@@ -170,9 +170,19 @@ def _committed(backend: Any, new_recipient: str, new_key: bytes, lost: BaseExcep
             "whether it did cannot be told: sign in again (the rotation is finished or undone "
             "by then)"
         ) from lost
-    return config.vault_recipient == new_recipient and not config.changed_fields(
+    committed = config.vault_recipient == new_recipient and not config.changed_fields(
         keys.subkey(new_key, VAULT_FILE_KEY)
     )
+    if committed:
+        try:  # the re-wrap that follows needs the vault alone: the cut may have taken the lock
+            backend.lock.check()
+        except CustosError:
+            backend.lock.release()
+            raise VaultUnavailable(
+                f"{backend.label}: the vault key rotation committed, but the connection holding "
+                "the vault was lost with it: sign in again (the objects are re-wrapped then)"
+            ) from lost
+    return committed
 
 
 def pending(session: Session) -> bool:
