@@ -13,7 +13,7 @@ import logging
 import math
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -146,6 +146,7 @@ class _Vectors:
     max_ids: tuple[int | None, int | None]
     complete: bool
     counts: tuple[int, int]  # rows of the vector table and of the mapping, when checked
+    ids: frozenset[bytes]  # the searchable references' opaque ids, when complete
 
 
 @dataclass
@@ -317,11 +318,13 @@ class _ServerPlan:
     references: int  # searchable references (the exact search's gallery size)
     most_per_subject: int
     counts: tuple[int, int]  # rows of the vector table and of the mapping
+    mapped: frozenset[bytes] = frozenset()  # the references' opaque ids (``orphans`` only)
 
     @property
     def orphans(self) -> bool:
         """Rows were added or removed on the server outside Custos (counts disagree): every
-        mapped id was checked (``_all_present``) and ids that map to nothing are ignored."""
+        mapped id was checked (``_all_present``) and ids that map to nothing are ignored, unless
+        they are one of ``mapped`` (then a blind index was overwritten: ``_gather``)."""
         return self.counts[0] != self.counts[1]
 
 
@@ -361,20 +364,23 @@ def _server_plan(session: Session, name: str, mode: str) -> _ServerPlan | None:
         )
         return None
     plan = _ServerPlan(wl, today, cover.references, cover.most_per_subject, counts)
-    if plan.orphans and not _all_present(session, plan):
-        log.warning(
-            "vectors of this watchlist's references are missing on the server: searched "
-            "exactly on this workstation (run 'custos watchlist index')"
-        )
-        return None
+    if plan.orphans:
+        mapped = _all_present(session, plan)
+        if mapped is None:
+            log.warning(
+                "vectors of this watchlist's references are missing on the server: searched "
+                "exactly on this workstation (run 'custos watchlist index')"
+            )
+            return None
+        plan = replace(plan, mapped=mapped)
     return plan
 
 
-def _all_present(session: Session, plan: _ServerPlan) -> bool:
-    """Whether every searchable reference of the watchlist is mapped and every mapped id is in
-    the vector table: the whole mapping opened and checked against the server, done only while
-    the two tables' counts disagree (rows added or removed outside Custos) and cached for the
-    session like a gallery."""
+def _all_present(session: Session, plan: _ServerPlan) -> frozenset[bytes] | None:
+    """The opaque ids of the watchlist's searchable references when every one of them is mapped
+    and every mapped id is in the vector table, else None: the whole mapping opened and checked
+    against the server, done only while the two tables' counts disagree (rows added or removed
+    outside Custos) and cached for the session like a gallery."""
     from matching import servervectors
 
     state = _galleries_of(session)
@@ -397,11 +403,12 @@ def _all_present(session: Session, plan: _ServerPlan) -> bool:
             complete = len(mapped) == len(wanted) and servervectors.present(db, mapped) == len(
                 mapped
             )
-            known = _Vectors(plan.today, seq, head, max_ids, complete, plan.counts)
+            ids = frozenset(mapped) if complete else frozenset()
+            known = _Vectors(plan.today, seq, head, max_ids, complete, plan.counts, ids)
             state.vectors[wl_id] = known
         else:
             known.seq, known.head = seq, head
-    return known.complete
+    return known.ids if known.complete else None
 
 
 _WIDEN = 4  # a shortlist that held too few of the watchlist's references is asked again, wider
@@ -554,6 +561,12 @@ def _gather(
         # unmapped on the server (its blind index changed, or rows swapped in and out)
         raise servervectors.Inconsistent(
             "an id the server shortlisted maps to no reference although every vector is mapped"
+        )
+    if any(got.mapped[i] is None and i in plan.mapped for i in new):
+        # (orphans) a reference's id, checked mapped, that its blind index no longer finds
+        raise servervectors.Inconsistent(
+            "a reference's vector id the server shortlisted is found by no blind index "
+            "(overwritten on the server)"
         )
     mapped = [(j, m) for j, i in enumerate(ids) if (m := got.mapped[i]) is not None]
     if mapped:

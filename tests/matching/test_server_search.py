@@ -505,3 +505,68 @@ def test_an_expired_listing_is_left_out_through_the_server_as_in_the_exact_searc
     assert _methods(enrolled)[-4:] == ["server"] * 4
     assert all(c[2] != gone for v in exact.values() for c in v)
     assert any(v for v in exact.values())
+
+
+def _exact_then_server(
+    session: Session, faces_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> list[tuple[Any, ...]]:
+    """The exact search's candidates for the photo of obama in EU-fraud; later searches go
+    through the server."""
+    monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", str(10**9))
+    exact = _found(search(session, ["EU-fraud"], photo=faces_dir / "more/obama.jpg"))
+    monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", "1")
+    assert any(c[2] == "obama" for c in exact)
+    return exact
+
+
+def _references_of(session: Session, who: str) -> list[int]:
+    with session.db() as db:
+        subjects = [s.id for s in db.scalars(select(Subject)) if s.ref == who]
+        return [
+            int(r)
+            for r in db.scalars(select(Reference.id).where(Reference.subject_id.in_(subjects)))
+        ]
+
+
+def test_a_blind_index_overwritten_while_the_counts_disagree_hides_no_candidate(
+    trial_server: TrialServer,
+    server_place: Server,
+    enrolled: Session,
+    faces_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The operator adds a junk vector (the two tables' counts disagree: ids that map to nothing
+    are ignored), then overwrites the blind indexes of one subject's mapping rows with random
+    bytes (still set, so every reference still counts as indexed): that subject's shortlisted
+    ids are mapped, yet found by no blind index. The search notices, says so in one warning
+    line, records why in its audit entry and searches exactly: the same candidates."""
+    from matching.searching import drop_cached_galleries
+
+    database = parse(server_place.url).database
+    session = enrolled
+    photo = faces_dir / "more/obama.jpg"
+    exact = _exact_then_server(session, faces_dir, monkeypatch)
+    with trial_server.superuser(database) as su:
+        su.execute(
+            "INSERT INTO reference_vectors VALUES (uuid_send(gen_random_uuid()), %s::vector)",
+            ("[" + ",".join(["0.01"] * 128) + "]",),
+        )
+    assert _found(search(session, ["EU-fraud"], photo=photo)) == exact
+    assert _methods(session)[-1] == "server"  # the whole mapping checked, cached
+    with trial_server.superuser(database) as su:
+        su.execute(
+            "UPDATE reference_vector_ids SET vector_id_bidx = "
+            "uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()) "
+            "WHERE reference_id = ANY(%s)",
+            (_references_of(session, "obama"),),
+        )
+    for fresh in (False, True):  # with the mapping checked before, and checked again
+        if fresh:
+            drop_cached_galleries(session)
+        caplog.clear()
+        assert _found(search(session, ["EU-fraud"], photo=photo)) == exact
+        [entry] = list_audit(session, "search.run")[-1:]
+        assert entry.details["search"] == "exact"
+        [warned] = _warnings(caplog)
+        assert "blind index" in warned and "\n" not in warned
