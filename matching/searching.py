@@ -348,6 +348,7 @@ def _server_plan(session: Session, name: str, mode: str) -> _ServerPlan | None:
         if cover.references < server_search_min() or cover.odd_dates:
             return None  # (an expiry the server cannot compare as a date: the gallery decides)
         counts = servervectors.counts(db)
+        unblinded = servervectors.unblinded(db)
     if cover.mapped < cover.references:
         log.warning(
             "references of this watchlist have no vector on the server (%d of %d mapped): "
@@ -356,11 +357,13 @@ def _server_plan(session: Session, name: str, mode: str) -> _ServerPlan | None:
             cover.references,
         )
         return None
-    if cover.blinded < cover.mapped:
+    if unblinded:
+        # any watchlist's (or an expired or old-model reference's): the server shortlists them
         log.warning(
-            "%d vector id(s) of this watchlist have no blind index (written before r0013): "
-            "searched exactly on this workstation (run 'custos watchlist index')",
-            cover.mapped - cover.blinded,
+            "%d vector id(s) on the server have no blind index (written before r0013, or "
+            "indexing cancelled): searched exactly on this workstation (run 'custos watchlist "
+            "index')",
+            unblinded,
         )
         return None
     plan = _ServerPlan(wl, today, cover.references, cover.most_per_subject, counts)

@@ -570,3 +570,37 @@ def test_a_blind_index_overwritten_while_the_counts_disagree_hides_no_candidate(
         assert entry.details["search"] == "exact"
         [warned] = _warnings(caplog)
         assert "blind index" in warned and "\n" not in warned
+
+
+def test_ids_of_another_watchlist_without_a_blind_index_ask_for_the_index_job(
+    trial_server: TrialServer,
+    server_place: Server,
+    enrolled: Session,
+    faces_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Mapping rows of another watchlist written before r0013 (no blind index yet) are in the
+    same vector table, so the server shortlists them: the search says to run ``watchlist
+    index`` (not that rows were tampered with) and searches exactly until it has run."""
+    database = parse(server_place.url).database
+    session = enrolled
+    photo = faces_dir / "more/obama.jpg"
+    exact = _exact_then_server(session, faces_dir, monkeypatch)
+    uk = [r for who in WATCHLISTS["UK-art"] for r in _references_of(session, who)]
+    with trial_server.superuser(database) as su:
+        su.execute(
+            "UPDATE reference_vector_ids SET vector_id_bidx = NULL WHERE reference_id = ANY(%s)",
+            (uk,),
+        )
+    caplog.clear()
+    assert _found(search(session, ["EU-fraud"], photo=photo)) == exact
+    assert _methods(session)[-1] == "exact"
+    [warned] = _warnings(caplog)
+    assert "no blind index" in warned and "custos watchlist index" in warned
+    assert "maps to no reference" not in warned and "\n" not in warned
+    assert servervectors.IndexJob(session).run(ignore).blinded == len(uk)
+    caplog.clear()
+    assert _found(search(session, ["EU-fraud"], photo=photo)) == exact
+    assert _methods(session)[-1] == "server"
+    assert _warnings(caplog) == []
