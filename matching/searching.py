@@ -443,7 +443,7 @@ class _Shortlisted:
 
 def _server_candidates(
     session: Session, plan: _ServerPlan, emb: np.ndarray, top: int
-) -> tuple[list[list[Candidate]], dict[str, Any], GalleryRows] | None:
+) -> tuple[list[list[Candidate]], dict[str, Any], GalleryRows]:
     """Investigative search through the server's pgvector table: the probes go to the server in
     one batch, each comes back with a shortlist of opaque ids (the table holds every watchlist,
     so the shortlist is widened by the share of the table this watchlist is, and again while a
@@ -454,8 +454,9 @@ def _server_candidates(
     searchable references (opened, so authenticated); those are re-ranked exactly by
     :func:`matching.index.rerank`: the candidates equal the exact search's whenever the exact
     top ``k`` are in the shortlist. Returns the candidates, the method recorded and the rows
-    the candidates index, or None when the server's rows contradict each other (one warning
-    line; the caller then searches exactly on the workstation)."""
+    the candidates index; :class:`matching.servervectors.Inconsistent` when the server's rows
+    contradict each other (the caller then searches exactly on the workstation, says so in one
+    warning line and records why in the run's audit entry)."""
     import psycopg
 
     from matching import pgvectors, servervectors
@@ -476,11 +477,7 @@ def _server_candidates(
                     f"the server's vector table answered wrongly ({first}): search refused"
                 ) from None
             ids = [bytes(i) for i in short.ids]
-            try:
-                _gather(db, plan, got, ids, short.embeddings)
-            except servervectors.Inconsistent as exc:
-                log.warning("%s: searched exactly on this workstation", exc)
-                return None
+            _gather(db, plan, got, ids, short.embeddings)
             # each probe's shortlisted references of this watchlist, then their subjects' others
             refs = [
                 None if (m := got.mapped[i]) is None else got.row_of.get(m.reference_id)
@@ -675,6 +672,8 @@ def _on_workstation(
 
 
 def _search(job: SearchJob, emit: Emit) -> SearchOutcome:
+    from matching import servervectors
+
     session, watchlists, mode, top = job.session, job.watchlists, job.mode, job.top
     case_reference, photo = job.case_reference, job.photo
     if (case_reference is None) == (photo is None):
@@ -698,13 +697,20 @@ def _search(job: SearchJob, emit: Emit) -> SearchOutcome:
         job.cancel.check()
         emit(Progress(done, steps, "steps", f"searching {name}"))
         plan = _server_plan(session, name, mode)
-        served = None if plan is None else _server_candidates(session, plan, emb, top)
+        served, why = None, {}
+        if plan is not None:
+            try:
+                served = _server_candidates(session, plan, emb, top)
+            except servervectors.Inconsistent as exc:
+                log.warning("%s: searched exactly on this workstation", exc)
+                why = {"server_inconsistent": str(exc)}  # recorded in the run's audit entry
         if served is not None:
             assert plan is not None
             wl = plan.wl
             found, method, rows = served
         else:
             found, wl, rows, method = _on_workstation(session, name, mode, emb, top)
+            method = {**method, **why}
         job.cancel.check()  # a run is recorded whole (with its candidates) or not at all
         with session.transaction() as db:
             run = SearchRun(

@@ -430,10 +430,13 @@ def test_rows_altered_on_the_server_are_noticed_and_searched_exactly(
     assert photo_search() == (clean["photo EU-fraud"], "exact")
     [warned] = _warnings(caplog)
     assert "not its reference's sealed embedding" in warned and "\n" not in warned
+    why = list_audit(session, "search.run")[-1].details["server_inconsistent"]
+    assert why == warned.removesuffix(": searched exactly on this workstation")
     with trial_server.superuser(database) as su:
         _swap(su, "reference_vectors", "embedding", "id", by_ref[a], by_ref[b])
     assert photo_search() == (clean["photo EU-fraud"], "server")
     assert _warnings(caplog) == []
+    assert "server_inconsistent" not in list_audit(session, "search.run")[-1].details
 
     # 2. two blind indexes swapped between mapping rows (each row still opens for its own)
     with trial_server.superuser(database) as su:
@@ -570,6 +573,7 @@ def test_a_blind_index_overwritten_while_the_counts_disagree_hides_no_candidate(
         assert entry.details["search"] == "exact"
         [warned] = _warnings(caplog)
         assert "blind index" in warned and "\n" not in warned
+        assert "blind index" in entry.details["server_inconsistent"]
 
 
 def test_ids_of_another_watchlist_without_a_blind_index_ask_for_the_index_job(
