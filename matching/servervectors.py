@@ -40,7 +40,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, insert, not_, or_, select
+from sqlalchemy import and_, delete, func, insert, not_, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as DbSession
 
@@ -207,7 +207,7 @@ class Coverage:
     references: int  # searchable today (the exact search's gallery size)
     most_per_subject: int  # the gallery's ``max_refs_per_subject``
     mapped: int  # of those, with an opaque id in the mapping
-    odd_dates: int  # subjects whose expiry is not YYYY-MM-DD (compared as text above)
+    odd_dates: int  # subjects whose expiry is not a YYYY-MM-DD date (compared as text above)
 
 
 def coverage(db: DbSession, watchlist_id: int, today: date) -> Coverage:
@@ -238,7 +238,12 @@ def coverage(db: DbSession, watchlist_id: int, today: date) -> Coverage:
             Subject.watchlist_id == watchlist_id,
             Subject.expires_on.is_not(None),
             Subject.expires_on != "",
-            not_(Subject.expires_on.regexp_match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")),
+            not_(
+                and_(
+                    Subject.expires_on.regexp_match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+                    func.pg_input_is_valid(Subject.expires_on, "date"),  # not 2026-02-30
+                )
+            ),
         )
     )
     return Coverage(int(n), int(most), int(mapped), int(odd or 0))

@@ -25,7 +25,7 @@ from matching import servervectors
 from matching.casefaces import DetectJob
 from matching.models import Reference, ReferenceVector, ReferenceVectorId, Subject
 from matching.searching import SearchOutcome, search
-from matching.watchlists import Listing, create_watchlist, enrol, find_watchlist
+from matching.watchlists import Listing, create_watchlist, enrol, find_watchlist, show_watchlist
 from vault import cases
 from vault.backend import Server
 from vault.errors import UserError
@@ -608,3 +608,50 @@ def test_ids_of_another_watchlist_without_a_blind_index_ask_for_the_index_job(
     assert _found(search(session, ["EU-fraud"], photo=photo)) == exact
     assert _methods(session)[-1] == "server"
     assert _warnings(caplog) == []
+
+
+def test_an_impossible_expiry_date_counts_as_expired_on_both_back_ends(
+    trial_server: TrialServer,
+    server_place: Server,
+    enrolled: Session,
+    seized: Path,
+    faces_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An expiry such as 2099-02-30 (a date's shape, no such day: set on the server, where
+    ``expires_on`` is plain, or in a local vault's file) counts as not a date: the listing is
+    out of searches, with no traceback, through the server as on the workstation, on both back
+    ends."""
+    database = parse(server_place.url).database
+    monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", "1")
+    local, _ = new_vault(tmp_path / "local")
+    try:
+        _vault(local, seized, faces_dir)
+        with local.transaction() as db:
+            for subject in db.scalars(select(Subject)):
+                if subject.ref == "obama":
+                    subject.expires_on = "2099-02-30"
+        on_local = _searches(local, faces_dir)
+        assert _methods(local) == ["exact"] * 4
+    finally:
+        local.close()
+    with enrolled.db() as db:
+        obama = [s.id for s in db.scalars(select(Subject)) if s.ref == "obama"]
+    with trial_server.superuser(database) as su:  # and a review date that is no date either
+        su.execute(
+            "UPDATE subjects SET expires_on = '2099-02-30', review_on = '2099-13-01' "
+            "WHERE id = ANY(%s)",
+            (obama,),
+        )
+    [shown] = [s for s in show_watchlist(enrolled, "EU-fraud").subjects if s.ref == "obama"]
+    assert shown.expired and shown.review_overdue
+    searched = _searches(enrolled, faces_dir)
+    assert _methods(enrolled) == ["exact"] * 4  # (the server cannot compare it as a date)
+
+    def strip(v: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        return sorted(c[1:] for c in v)  # face ids differ between the two vaults
+
+    assert {k: strip(v) for k, v in searched.items()} == {k: strip(v) for k, v in on_local.items()}
+    assert all(c[2] != "obama" for v in on_local.values() for c in v)
+    assert any(v for v in on_local.values())
