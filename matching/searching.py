@@ -13,7 +13,7 @@ import logging
 import math
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -146,6 +146,7 @@ class _Vectors:
     max_ids: tuple[int | None, int | None]
     complete: bool
     counts: tuple[int, int]  # rows of the vector table and of the mapping, when checked
+    ids: frozenset[bytes]  # the searchable references' opaque ids, when complete
 
 
 @dataclass
@@ -317,11 +318,13 @@ class _ServerPlan:
     references: int  # searchable references (the exact search's gallery size)
     most_per_subject: int
     counts: tuple[int, int]  # rows of the vector table and of the mapping
+    mapped: frozenset[bytes] = frozenset()  # the references' opaque ids (``orphans`` only)
 
     @property
     def orphans(self) -> bool:
         """Rows were added or removed on the server outside Custos (counts disagree): every
-        mapped id was checked (``_all_present``) and ids that map to nothing are ignored."""
+        mapped id was checked (``_all_present``) and ids that map to nothing are ignored, unless
+        they are one of ``mapped`` (then a blind index was overwritten: ``_gather``)."""
         return self.counts[0] != self.counts[1]
 
 
@@ -345,6 +348,7 @@ def _server_plan(session: Session, name: str, mode: str) -> _ServerPlan | None:
         if cover.references < server_search_min() or cover.odd_dates:
             return None  # (an expiry the server cannot compare as a date: the gallery decides)
         counts = servervectors.counts(db)
+        unblinded = servervectors.unblinded(db)
     if cover.mapped < cover.references:
         log.warning(
             "references of this watchlist have no vector on the server (%d of %d mapped): "
@@ -353,28 +357,33 @@ def _server_plan(session: Session, name: str, mode: str) -> _ServerPlan | None:
             cover.references,
         )
         return None
-    if cover.blinded < cover.mapped:
+    if unblinded:
+        # any watchlist's (or an expired or old-model reference's): the server shortlists them
         log.warning(
-            "%d vector id(s) of this watchlist have no blind index (written before r0013): "
-            "searched exactly on this workstation (run 'custos watchlist index')",
-            cover.mapped - cover.blinded,
+            "%d vector id(s) on the server have no blind index (written before r0013, or "
+            "indexing cancelled): searched exactly on this workstation (run 'custos watchlist "
+            "index')",
+            unblinded,
         )
         return None
     plan = _ServerPlan(wl, today, cover.references, cover.most_per_subject, counts)
-    if plan.orphans and not _all_present(session, plan):
-        log.warning(
-            "vectors of this watchlist's references are missing on the server: searched "
-            "exactly on this workstation (run 'custos watchlist index')"
-        )
-        return None
+    if plan.orphans:
+        mapped = _all_present(session, plan)
+        if mapped is None:
+            log.warning(
+                "vectors of this watchlist's references are missing on the server: searched "
+                "exactly on this workstation (run 'custos watchlist index')"
+            )
+            return None
+        plan = replace(plan, mapped=mapped)
     return plan
 
 
-def _all_present(session: Session, plan: _ServerPlan) -> bool:
-    """Whether every searchable reference of the watchlist is mapped and every mapped id is in
-    the vector table: the whole mapping opened and checked against the server, done only while
-    the two tables' counts disagree (rows added or removed outside Custos) and cached for the
-    session like a gallery."""
+def _all_present(session: Session, plan: _ServerPlan) -> frozenset[bytes] | None:
+    """The opaque ids of the watchlist's searchable references when every one of them is mapped
+    and every mapped id is in the vector table, else None: the whole mapping opened and checked
+    against the server, done only while the two tables' counts disagree (rows added or removed
+    outside Custos) and cached for the session like a gallery."""
     from matching import servervectors
 
     state = _galleries_of(session)
@@ -397,11 +406,12 @@ def _all_present(session: Session, plan: _ServerPlan) -> bool:
             complete = len(mapped) == len(wanted) and servervectors.present(db, mapped) == len(
                 mapped
             )
-            known = _Vectors(plan.today, seq, head, max_ids, complete, plan.counts)
+            ids = frozenset(mapped) if complete else frozenset()
+            known = _Vectors(plan.today, seq, head, max_ids, complete, plan.counts, ids)
             state.vectors[wl_id] = known
         else:
             known.seq, known.head = seq, head
-    return known.complete
+    return known.ids if known.complete else None
 
 
 _WIDEN = 4  # a shortlist that held too few of the watchlist's references is asked again, wider
@@ -433,7 +443,7 @@ class _Shortlisted:
 
 def _server_candidates(
     session: Session, plan: _ServerPlan, emb: np.ndarray, top: int
-) -> tuple[list[list[Candidate]], dict[str, Any], GalleryRows] | None:
+) -> tuple[list[list[Candidate]], dict[str, Any], GalleryRows]:
     """Investigative search through the server's pgvector table: the probes go to the server in
     one batch, each comes back with a shortlist of opaque ids (the table holds every watchlist,
     so the shortlist is widened by the share of the table this watchlist is, and again while a
@@ -444,8 +454,9 @@ def _server_candidates(
     searchable references (opened, so authenticated); those are re-ranked exactly by
     :func:`matching.index.rerank`: the candidates equal the exact search's whenever the exact
     top ``k`` are in the shortlist. Returns the candidates, the method recorded and the rows
-    the candidates index, or None when the server's rows contradict each other (one warning
-    line; the caller then searches exactly on the workstation)."""
+    the candidates index; :class:`matching.servervectors.Inconsistent` when the server's rows
+    contradict each other (the caller then searches exactly on the workstation, says so in one
+    warning line and records why in the run's audit entry)."""
     import psycopg
 
     from matching import pgvectors, servervectors
@@ -466,11 +477,7 @@ def _server_candidates(
                     f"the server's vector table answered wrongly ({first}): search refused"
                 ) from None
             ids = [bytes(i) for i in short.ids]
-            try:
-                _gather(db, plan, got, ids, short.embeddings)
-            except servervectors.Inconsistent as exc:
-                log.warning("%s: searched exactly on this workstation", exc)
-                return None
+            _gather(db, plan, got, ids, short.embeddings)
             # each probe's shortlisted references of this watchlist, then their subjects' others
             refs = [
                 None if (m := got.mapped[i]) is None else got.row_of.get(m.reference_id)
@@ -554,6 +561,12 @@ def _gather(
         # unmapped on the server (its blind index changed, or rows swapped in and out)
         raise servervectors.Inconsistent(
             "an id the server shortlisted maps to no reference although every vector is mapped"
+        )
+    if any(got.mapped[i] is None and i in plan.mapped for i in new):
+        # (orphans) a reference's id, checked mapped, that its blind index no longer finds
+        raise servervectors.Inconsistent(
+            "a reference's vector id the server shortlisted is found by no blind index "
+            "(overwritten on the server)"
         )
     mapped = [(j, m) for j, i in enumerate(ids) if (m := got.mapped[i]) is not None]
     if mapped:
@@ -659,6 +672,8 @@ def _on_workstation(
 
 
 def _search(job: SearchJob, emit: Emit) -> SearchOutcome:
+    from matching import servervectors
+
     session, watchlists, mode, top = job.session, job.watchlists, job.mode, job.top
     case_reference, photo = job.case_reference, job.photo
     if (case_reference is None) == (photo is None):
@@ -682,13 +697,20 @@ def _search(job: SearchJob, emit: Emit) -> SearchOutcome:
         job.cancel.check()
         emit(Progress(done, steps, "steps", f"searching {name}"))
         plan = _server_plan(session, name, mode)
-        served = None if plan is None else _server_candidates(session, plan, emb, top)
+        served, why = None, {}
+        if plan is not None:
+            try:
+                served = _server_candidates(session, plan, emb, top)
+            except servervectors.Inconsistent as exc:
+                log.warning("%s: searched exactly on this workstation", exc)
+                why = {"server_inconsistent": str(exc)}  # recorded in the run's audit entry
         if served is not None:
             assert plan is not None
             wl = plan.wl
             found, method, rows = served
         else:
             found, wl, rows, method = _on_workstation(session, name, mode, emb, top)
+            method = {**method, **why}
         job.cancel.check()  # a run is recorded whole (with its candidates) or not at all
         with session.transaction() as db:
             run = SearchRun(

@@ -84,16 +84,18 @@ def find_watchlist(db: DbSession, name: str) -> Watchlist:
 
 
 def _expired(subject: Subject, today: date | None = None) -> bool:
-    return bool(subject.expires_on) and date.fromisoformat(subject.expires_on or "") < (
-        today or date.today()
+    return (
+        bool(subject.expires_on)
+        and _ordinal(subject.expires_on or "") < (today or date.today()).toordinal()
     )
 
 
 def _review_overdue(subject: Subject, today: date | None = None) -> bool:
     """The listing's review date has passed. A flag only: unlike expiry, an overdue review does
     not take the listing out of searches (the listing stays valid until it expires)."""
-    return bool(subject.review_on) and date.fromisoformat(subject.review_on) < (
-        today or date.today()
+    return (
+        bool(subject.review_on)
+        and _ordinal(subject.review_on) < (today or date.today()).toordinal()
     )
 
 
@@ -449,6 +451,15 @@ class WatchlistRows:
         return g, GalleryRows(ref_ids, subject_ids)
 
 
+def _ordinal(expires: str) -> int:
+    """An expiry's ordinal day; 0 (expired) for one that is not a date, such as 2026-02-30
+    (``expires_on`` is plain on a server: its operator can write anything there)."""
+    try:
+        return date.fromisoformat(expires).toordinal()
+    except ValueError:
+        return 0
+
+
 def _expiry_days(db: DbSession, watchlist_id: int) -> tuple[np.ndarray, np.ndarray]:
     """The watchlist's subjects with an expiry date (sorted ids) and that date as an ordinal
     day (only dated subjects are read; each distinct date is parsed once)."""
@@ -468,7 +479,7 @@ def _expiry_days(db: DbSession, watchlist_id: int) -> tuple[np.ndarray, np.ndarr
         assert expires  # the query keeps dated listings only
         day = days.get(expires)
         if day is None:
-            day = days[expires] = date.fromisoformat(expires).toordinal()
+            day = days[expires] = _ordinal(expires)
         ids[i], out[i] = sid, day
     return ids, out
 

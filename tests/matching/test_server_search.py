@@ -25,7 +25,7 @@ from matching import servervectors
 from matching.casefaces import DetectJob
 from matching.models import Reference, ReferenceVector, ReferenceVectorId, Subject
 from matching.searching import SearchOutcome, search
-from matching.watchlists import Listing, create_watchlist, enrol, find_watchlist
+from matching.watchlists import Listing, create_watchlist, enrol, find_watchlist, show_watchlist
 from vault import cases
 from vault.backend import Server
 from vault.errors import UserError
@@ -431,10 +431,13 @@ def test_rows_altered_on_the_server_are_noticed_and_searched_exactly(
     assert photo_search() == (clean["photo EU-fraud"], "exact")
     [warned] = _warnings(caplog)
     assert "not its reference's sealed embedding" in warned and "\n" not in warned
+    why = list_audit(session, "search.run")[-1].details["server_inconsistent"]
+    assert why == warned.removesuffix(": searched exactly on this workstation")
     with trial_server.superuser(database) as su:
         _swap(su, "reference_vectors", "embedding", "id", by_ref[a], by_ref[b])
     assert photo_search() == (clean["photo EU-fraud"], "server")
     assert _warnings(caplog) == []
+    assert "server_inconsistent" not in list_audit(session, "search.run")[-1].details
 
     # 2. two blind indexes swapped between mapping rows (each row still opens for its own)
     with trial_server.superuser(database) as su:
@@ -544,3 +547,151 @@ def test_each_backfill_batch_is_audited_even_when_the_job_is_cancelled(
     assert sum(e.details["written"] for e in entries) == refs
     report = verify(session)
     assert report.ok, report.problems
+
+
+def _exact_then_server(
+    session: Session, faces_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> list[tuple[Any, ...]]:
+    """The exact search's candidates for the photo of obama in EU-fraud; later searches go
+    through the server."""
+    monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", str(10**9))
+    exact = _found(search(session, ["EU-fraud"], photo=faces_dir / "more/obama.jpg"))
+    monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", "1")
+    assert any(c[2] == "obama" for c in exact)
+    return exact
+
+
+def _references_of(session: Session, who: str) -> list[int]:
+    with session.db() as db:
+        subjects = [s.id for s in db.scalars(select(Subject)) if s.ref == who]
+        return [
+            int(r)
+            for r in db.scalars(select(Reference.id).where(Reference.subject_id.in_(subjects)))
+        ]
+
+
+def test_a_blind_index_overwritten_while_the_counts_disagree_hides_no_candidate(
+    trial_server: TrialServer,
+    server_place: Server,
+    enrolled: Session,
+    faces_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The operator adds a junk vector (the two tables' counts disagree: ids that map to nothing
+    are ignored), then overwrites the blind indexes of one subject's mapping rows with random
+    bytes (still set, so every reference still counts as indexed): that subject's shortlisted
+    ids are mapped, yet found by no blind index. The search notices, says so in one warning
+    line, records why in its audit entry and searches exactly: the same candidates."""
+    from matching.searching import drop_cached_galleries
+
+    database = parse(server_place.url).database
+    session = enrolled
+    photo = faces_dir / "more/obama.jpg"
+    exact = _exact_then_server(session, faces_dir, monkeypatch)
+    with trial_server.superuser(database) as su:
+        su.execute(
+            "INSERT INTO reference_vectors VALUES (uuid_send(gen_random_uuid()), %s::vector)",
+            ("[" + ",".join(["0.01"] * 128) + "]",),
+        )
+    assert _found(search(session, ["EU-fraud"], photo=photo)) == exact
+    assert _methods(session)[-1] == "server"  # the whole mapping checked, cached
+    with trial_server.superuser(database) as su:
+        su.execute(
+            "UPDATE reference_vector_ids SET vector_id_bidx = "
+            "uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()) "
+            "WHERE reference_id = ANY(%s)",
+            (_references_of(session, "obama"),),
+        )
+    for fresh in (False, True):  # with the mapping checked before, and checked again
+        if fresh:
+            drop_cached_galleries(session)
+        caplog.clear()
+        assert _found(search(session, ["EU-fraud"], photo=photo)) == exact
+        [entry] = list_audit(session, "search.run")[-1:]
+        assert entry.details["search"] == "exact"
+        [warned] = _warnings(caplog)
+        assert "blind index" in warned and "\n" not in warned
+        assert "blind index" in entry.details["server_inconsistent"]
+
+
+def test_ids_of_another_watchlist_without_a_blind_index_ask_for_the_index_job(
+    trial_server: TrialServer,
+    server_place: Server,
+    enrolled: Session,
+    faces_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Mapping rows of another watchlist written before r0013 (no blind index yet) are in the
+    same vector table, so the server shortlists them: the search says to run ``watchlist
+    index`` (not that rows were tampered with) and searches exactly until it has run."""
+    database = parse(server_place.url).database
+    session = enrolled
+    photo = faces_dir / "more/obama.jpg"
+    exact = _exact_then_server(session, faces_dir, monkeypatch)
+    uk = [r for who in WATCHLISTS["UK-art"] for r in _references_of(session, who)]
+    with trial_server.superuser(database) as su:
+        su.execute(
+            "UPDATE reference_vector_ids SET vector_id_bidx = NULL WHERE reference_id = ANY(%s)",
+            (uk,),
+        )
+    caplog.clear()
+    assert _found(search(session, ["EU-fraud"], photo=photo)) == exact
+    assert _methods(session)[-1] == "exact"
+    [warned] = _warnings(caplog)
+    assert "no blind index" in warned and "custos watchlist index" in warned
+    assert "maps to no reference" not in warned and "\n" not in warned
+    assert servervectors.IndexJob(session).run(ignore).blinded == len(uk)
+    caplog.clear()
+    assert _found(search(session, ["EU-fraud"], photo=photo)) == exact
+    assert _methods(session)[-1] == "server"
+    assert _warnings(caplog) == []
+
+
+def test_an_impossible_expiry_date_counts_as_expired_on_both_back_ends(
+    trial_server: TrialServer,
+    server_place: Server,
+    enrolled: Session,
+    seized: Path,
+    faces_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An expiry such as 2099-02-30 (a date's shape, no such day: set on the server, where
+    ``expires_on`` is plain, or in a local vault's file) counts as not a date: the listing is
+    out of searches, with no traceback, through the server as on the workstation, on both back
+    ends."""
+    database = parse(server_place.url).database
+    monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", "1")
+    local, _ = new_vault(tmp_path / "local")
+    try:
+        _vault(local, seized, faces_dir)
+        with local.transaction() as db:
+            for subject in db.scalars(select(Subject)):
+                if subject.ref == "obama":
+                    subject.expires_on = "2099-02-30"
+        on_local = _searches(local, faces_dir)
+        assert _methods(local) == ["exact"] * 4
+    finally:
+        local.close()
+    with enrolled.db() as db:
+        obama = [s.id for s in db.scalars(select(Subject)) if s.ref == "obama"]
+    with trial_server.superuser(database) as su:  # and a review date that is no date either
+        su.execute(
+            "UPDATE subjects SET expires_on = '2099-02-30', review_on = '2099-13-01' "
+            "WHERE id = ANY(%s)",
+            (obama,),
+        )
+    [shown] = [s for s in show_watchlist(enrolled, "EU-fraud").subjects if s.ref == "obama"]
+    assert shown.expired and shown.review_overdue
+    searched = _searches(enrolled, faces_dir)
+    # EU-fraud (the server cannot compare it as a date) exactly, UK-art through the server
+    assert _methods(enrolled) == ["exact", "exact", "server", "server"]
+
+    def strip(v: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        return sorted(c[1:] for c in v)  # face ids differ between the two vaults
+
+    assert {k: strip(v) for k, v in searched.items()} == {k: strip(v) for k, v in on_local.items()}
+    assert all(c[2] != "obama" for v in on_local.values() for c in v)
+    assert any(v for v in on_local.values())
