@@ -24,6 +24,7 @@ SENTENCES: dict[str, str] = {
     "vault.verified": QT_TRANSLATE_NOOP("Actions", "Vault verified"),
     "vault.upgraded": QT_TRANSLATE_NOOP("Actions", "Vault upgraded to a newer format"),
     "vault.pushed": QT_TRANSLATE_NOOP("Actions", "Vault moved into the agency server"),
+    "blobs.pack_sized": QT_TRANSLATE_NOOP("Actions", "Stored pack's size recorded by verify"),
     "keys.signing_rotated": QT_TRANSLATE_NOOP("Actions", "Workstation signing key replaced"),
     "keys.vault_rotated": QT_TRANSLATE_NOOP("Actions", "Vault key rotated"),
     "keys.identity_exported": QT_TRANSLATE_NOOP("Actions", "Vault identity exported"),

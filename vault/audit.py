@@ -342,6 +342,8 @@ PRIVILEGED: dict[str, str] = {
     REVOKED: "workstation.manage",
     # A local vault moved into an agency server (vault.push): its first entry there.
     "vault.pushed": "vault.push",
+    # A pack's size (the bound of its every read) recorded by verify (vault.verify).
+    "blobs.pack_sized": "vault.verify",
 }
 
 

@@ -260,8 +260,10 @@ def finish(session: Session, emit: Emit = ignore, done: int = 0) -> int:
             n += 1
             try:
                 most = _most(session, key)
-                pack = key.startswith("packs/")
-                if rewrap_object(store, key, current, older, recipients, tmp, most, pack):
+                # a pack's header keeps its length only where a row records the pack's size
+                # (None: unsized, bounded by the store alone, its size recorded by verify)
+                sized = key.startswith("packs/") and most is not None
+                if rewrap_object(store, key, current, older, recipients, tmp, most, sized):
                     rewrapped += 1
             except (UserError, OSError) as exc:  # ObjectMissing, StoreUnavailable, a disk's
                 failed.append((key, str(exc).rsplit(": ", 1)[-1] or type(exc).__name__))

@@ -13,9 +13,9 @@ import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import exists, func, or_, select, tuple_, update
+from sqlalchemy import CursorResult, exists, func, or_, select, tuple_, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as DbSession
 
@@ -57,6 +57,9 @@ _ENTRY_COLUMNS = (
 )
 EDITED = "differs from its audited record (edited)"
 HASH_MISMATCH = "does not match the acquisition hash"
+# A pack's size recorded by verify (an upgrade could not size it): the write of a run that
+# may only be an admin's (``vault.verify``, ``audit.PRIVILEGED``), so the chain records it.
+PACK_SIZED = "blobs.pack_sized"
 _MISMATCH = "does not match its hash"  # of a derived blob; an item's says HASH_MISMATCH
 
 
@@ -591,20 +594,28 @@ class VerifyJob:
             self._record_pack_size(pack, stored)
 
     def _record_pack_size(self, pack: str, size: int) -> None:
-        """An unsized pack's size from now on (best-effort: a desk that may not write, or a
-        failed write, leaves it unsized and its reads unbounded, with a warning)."""
+        """An unsized pack's size from now on, and its ``blobs.pack_sized`` entry in the same
+        transaction (best-effort: a run that changes nothing (``record`` False), a desk that
+        may not write, or a failed write leaves it unsized and its reads unbounded, the pack
+        named by the warning of its unbounded read)."""
         from vault.serverrotation import may_rewrap
 
-        if self._may_write is None:
-            self._may_write = may_rewrap(self.session)  # not a revoked desk's
+        if self._may_write is None:  # not a push's check, nor a revoked desk's
+            self._may_write = self.record and may_rewrap(self.session)
         if not self._may_write:
             return
         with contextlib.suppress(UserError, DBAPIError), self.session.transaction() as db:
-            db.execute(
-                update(Blob)
-                .where(Blob.pack == pack, Blob.pack_size.is_(None))
-                .values(pack_size=size)
+            self.session.claim_write(db, PACK_SIZED)
+            sized = cast(
+                CursorResult[Any],
+                db.execute(
+                    update(Blob)
+                    .where(Blob.pack == pack, Blob.pack_size.is_(None))
+                    .values(pack_size=size)
+                ),
             )
+            if sized.rowcount:  # else sized meanwhile by another verify, which recorded it
+                self.session.audit(db, PACK_SIZED, target=f"pack:{pack}", pack=pack, size=size)
 
     def _check_packed(
         self,

@@ -86,6 +86,20 @@ def test_an_officer_granting_itself_admin_is_named(admin: Session, officer: Sess
     ]
 
 
+def test_a_pack_size_recorded_by_an_officer_is_named(admin: Session, officer: Session) -> None:
+    """Only verify (an admin's, ``vault.verify``) records a pack's size, the bound of its
+    reads: an officer's own entry for one, signed as themself, is named."""
+    seq = _append(
+        officer, OFFICER, "blobs.pack_sized", "pack:" + "ab" * 32, _own_key(officer), size=1
+    )
+    assert _problems(admin) == [
+        Problem(
+            f"audit #{seq}",
+            "blobs.pack_sized by 'olga', who did not hold vault.verify at that point",
+        )
+    ]
+
+
 def test_an_entry_signed_as_admin_by_an_officer_is_named(admin: Session, officer: Session) -> None:
     seq = _append(officer, "alice", "user.roles", "users:2", _own_key(officer), name=OFFICER)
     assert _problems(admin) == [

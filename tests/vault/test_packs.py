@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 import tarfile
@@ -24,10 +25,11 @@ from vault.config import VaultConfig
 from vault.errors import IntegrityFault
 from vault.ingest import POOL_MIN_FILES, ingest
 from vault.items import read_item_bytes
+from vault.jobs import ignore
 from vault.models import Blob, Item
 from vault.rotation import rotate_vault_key
 from vault.session import Session
-from vault.verify import verify
+from vault.verify import VerifyJob, verify
 from vaultkit import (
     StoredObject,
     audit_rows,
@@ -361,7 +363,9 @@ def test_a_pack_with_no_recorded_size_warns_once_and_verify_records_it(
     admin: Session, case: str, tmp_path: Path
 ) -> None:
     """A pack an upgrade could not size (NULL): read unbounded with one warning a session,
-    then sized by the next verify that reads it whole."""
+    then sized by the next verify that reads it whole, that write in the audit log (one
+    ``blobs.pack_sized`` entry naming the pack and its size, in the chain the next verify
+    checks); a verify that changes nothing (a push's check of its source) writes nothing."""
     files = _phone_dump(tmp_path / "phone", count=POOL_MIN_FILES)
     ingest(admin, case, [tmp_path / "phone"])
     [pack] = stored_objects(admin, "packs")
@@ -375,8 +379,17 @@ def test_a_pack_with_no_recorded_size_warns_once_and_verify_records_it(
         f"pack {pack.name} (and maybe others) has no recorded size: its reads are not bounded "
         "until custos verify records it"
     ]
+    unchanged = VerifyJob(admin, record=False).run(ignore)
+    assert unchanged.ok and _pack_sizes(admin, pack.name) == {None}
+    assert not audit_rows(admin, "blobs.pack_sized")
     assert verify(admin).ok
     assert _pack_sizes(admin, pack.name) == {size}
+    [sized] = audit_rows(admin, "blobs.pack_sized")
+    assert sized.actor == "alice" and sized.target == f"pack:{pack.name}"
+    assert json.loads(sized.details) == {"pack": pack.name, "size": size}
+    again = verify(admin)
+    assert again.ok, again.problems
+    assert len(audit_rows(admin, "blobs.pack_sized")) == 1  # sized once
 
 
 def test_the_upgrade_records_each_packs_size_from_the_store(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import signal
@@ -24,7 +25,7 @@ from typing import Any
 import pytest
 from relaykit import Relay
 from serverkit import TrialServer, listing_also_naming, markers_in_data_folder
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from service.opener import init_agency_vault, recover
 from vault import agefmt, keys, sealing
@@ -32,13 +33,13 @@ from vault.backend import VAULT_LOCK, Server
 from vault.blobs import blob_key
 from vault.cases import create_case
 from vault.errors import AuthenticationFailed, IntegrityFault, VaultUnavailable
-from vault.ingest import ingest
+from vault.ingest import POOL_MIN_FILES, ingest
 from vault.jobs import ignore
 from vault.models import Blob, Meta
 from vault.rotation import rotate_vault_key
 from vault.schema import Schema
 from vault.server.address import parse
-from vault.serverrotation import REWRAP_PENDING, rewrap_object
+from vault.serverrotation import REWRAP_PENDING, RewrapIncomplete, rewrap_object
 from vault.session import Session
 from vault.users import add_user, change_password, disable_user
 from vault.verify import verify
@@ -46,12 +47,14 @@ from vaultkit import (
     FAST_KDF,
     NEW_PASSWORD,
     PASSWORD,
+    StoredObject,
     audit_rows,
     key_from_vault_file,
     one_clear_line,
     open_as,
     read_all_evidence,
     run_cli,
+    stored_objects,
     vault_file_text,
 )
 
@@ -751,3 +754,52 @@ def test_a_disabled_user_put_back_by_the_operator_keeps_no_slot_through_the_rota
         assert [(p.where, p.what) for p in report.problems] == [
             ("user 'xavier'", "disabled, slot changed (edited outside Custos)")
         ]
+
+
+def _one_recipient(session: Session, pack: StoredObject) -> None:
+    """``pack``'s stored file made a real age file of the same plaintext under a header to the
+    vault's identity alone: one X25519 stanza where Custos writes two (a shorter header, as a
+    pack written by another age writer would have)."""
+    identity = keys.vault_identity(session.vault_key_for_rotation())
+    plain = b"".join(agefmt.decrypt_chunks(io.BytesIO(pack.read_bytes()), identity))
+    out = io.BytesIO()
+    encryptor = agefmt.Encryptor(out, [identity.recipient])
+    encryptor.write(plain)
+    encryptor.close()
+    assert len(out.getvalue()) != len(pack.read_bytes())
+    pack.write_bytes(out.getvalue())
+
+
+def _set_pack_size(session: Session, pack: str, size: int | None) -> None:
+    with session.transaction() as db:
+        db.execute(update(Blob).where(Blob.pack == pack).values(pack_size=size))
+
+
+def test_the_rewrap_of_an_unsized_pack_may_change_its_header_length(
+    stored: Session, tmp_path: Path
+) -> None:
+    """A pack whose size no row records (an upgrade could not size it) bounds nothing: its
+    re-wrap may give it a header of another length, and it opens with the new key. A pack whose
+    size is recorded is left as it is, the re-wrap unfinished, in one line naming the pack."""
+    files = tmp_path / "phone"
+    files.mkdir()
+    for n in range(POOL_MIN_FILES):
+        (files / f"f{n:04}.bin").write_bytes(os.urandom(100 + n))
+    assert len(ingest(stored, "C-1", [files]).saved) == POOL_MIN_FILES
+    [pack] = stored_objects(stored, "packs")
+    _one_recipient(stored, pack)
+    _set_pack_size(stored, pack.name, None)
+    rotate_vault_key(stored, "scheduled")
+    assert all(_objects_open(stored, stored.vault_key_for_rotation()))
+    assert read_all_evidence(stored) == EVIDENCE + POOL_MIN_FILES  # every hash checked
+    report = verify(stored)  # which reads the pack whole and records its size
+    assert report.ok, report.problems
+
+    _one_recipient(stored, pack)
+    _set_pack_size(stored, pack.name, len(pack.read_bytes()))
+    with pytest.raises(RewrapIncomplete) as unfinished:
+        rotate_vault_key(stored, "scheduled")
+    line = str(unfinished.value)
+    assert "\n" not in line
+    assert f"packs/{pack.name[:2]}/{pack.name} (a new header of " in line, line
+    assert "would change its recorded size) could not be re-wrapped" in line, line
