@@ -341,7 +341,10 @@ class Session:
         on an agency server in this workstation's own folder (``pin_folder``), where the
         server's operator cannot reach it. Only a head that extends the pinned one is pinned."""
         if self.backend.pins_head:
-            with self.backend.pin_lock(), self.db() as db:
+            # write_lock (inside db()) before the pin's lock, as every transaction that pins
+            # at its end holds them: the other order deadlocks against it (a rotation on one
+            # thread, a job pinning on another)
+            with self.db() as db, self.backend.pin_lock():
                 advance_head_file(self.pin_folder, db)
 
     def history_kept(self, db: DbSession) -> bool:

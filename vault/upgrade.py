@@ -51,7 +51,7 @@ def finish(session: Session) -> None:
     the loose files now in packs go. The caller holds the vault alone."""
     if session.config.format >= FORMAT:
         return
-    with contextlib.suppress(OSError), session.backend.pin_lock(), session.db() as db:
+    with contextlib.suppress(OSError), session.db() as db, session.backend.pin_lock():
         advance_head_file(session.pin_folder, db)  # pin the upgrade's entry, as a transaction does
     with session._config_file() as config:
         config.format = FORMAT

@@ -411,3 +411,33 @@ def test_the_pin_lock_excludes_this_process_s_other_threads(admin: Session):
         assert not got.wait(0.5), "another thread took the held pin lock"
     thread.join(60)
     assert got.is_set()
+
+
+def test_pinning_on_two_threads_while_one_holds_the_write_lock_never_deadlocks(admin: Session):
+    """A transaction pins the head at its end with the write lock held (a rotation, a password
+    change): a job pinning on another thread at that moment took the pin's lock first and then
+    waited for the write lock, while the first waited for the pin's lock: both hung for ever
+    (the desktop frozen, a server's vault held alone). Every pin now takes the write lock first."""
+    holding, job_started = threading.Event(), threading.Event()
+    finished: list[str] = []
+
+    def transaction_end() -> None:
+        with admin.write_lock:
+            holding.set()
+            assert job_started.wait(60)
+            job_started.wait(0.5)  # let the job reach its locks first (no timing asserted)
+            admin.pin_head()
+        finished.append("transaction")
+
+    def job() -> None:
+        assert holding.wait(60)
+        job_started.set()
+        admin.pin_head()
+        finished.append("job")
+
+    threads = [threading.Thread(target=f, daemon=True) for f in (transaction_end, job)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(finished) == ["job", "transaction"], "the two pins deadlocked"
