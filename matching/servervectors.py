@@ -40,7 +40,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, delete, func, insert, not_, or_, select
+from sqlalchemy import delete, func, insert, not_, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as DbSession
 
@@ -211,7 +211,8 @@ class Coverage:
 
 
 def coverage(db: DbSession, watchlist_id: int, today: date) -> Coverage:
-    """The watchlist's :class:`Coverage`: two aggregate queries, no row leaves the server."""
+    """The watchlist's :class:`Coverage`: three aggregate queries (the last gives each distinct
+    expiry of a date's shape, parsed here), no reference leaves the server."""
     per_subject = (
         select(
             func.count().label("n"),
@@ -231,22 +232,26 @@ def coverage(db: DbSession, watchlist_id: int, today: date) -> Coverage:
             func.coalesce(func.sum(per_subject.c.mapped), 0),
         )
     ).one()
-    odd = db.scalar(
-        select(func.count())
-        .select_from(Subject)
-        .where(
-            Subject.watchlist_id == watchlist_id,
-            Subject.expires_on.is_not(None),
-            Subject.expires_on != "",
-            not_(
-                and_(
-                    Subject.expires_on.regexp_match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
-                    func.pg_input_is_valid(Subject.expires_on, "date"),  # not 2026-02-30
-                )
-            ),
-        )
+    # a date's shape checked by the server, the date itself here (``2026-02-30`` has the shape):
+    # nothing newer than PostgreSQL 15 (``pg_input_is_valid`` is 16's), and only the distinct
+    # well-shaped expiries leave the server
+    shaped = Subject.expires_on.regexp_match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    listed = (
+        Subject.watchlist_id == watchlist_id,
+        Subject.expires_on.is_not(None),
+        Subject.expires_on != "",
     )
-    return Coverage(int(n), int(most), int(mapped), int(odd or 0))
+    odd = int(
+        db.scalar(select(func.count()).select_from(Subject).where(*listed, not_(shaped))) or 0
+    )
+    for day, many in db.execute(
+        select(Subject.expires_on, func.count()).where(*listed, shaped).group_by(Subject.expires_on)
+    ):
+        try:
+            date.fromisoformat(str(day))
+        except ValueError:
+            odd += int(many)
+    return Coverage(int(n), int(most), int(mapped), odd)
 
 
 def unblinded(db: DbSession) -> int:

@@ -695,3 +695,34 @@ def test_an_impossible_expiry_date_counts_as_expired_on_both_back_ends(
     assert {k: strip(v) for k, v in searched.items()} == {k: strip(v) for k, v in on_local.items()}
     assert all(c[2] != "obama" for v in on_local.values() for c in v)
     assert any(v for v in on_local.values())
+
+
+def test_the_server_search_sends_nothing_postgresql_15_lacks(
+    trial_server: TrialServer,
+    server_place: Server,
+    enrolled: Session,
+    faces_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The agency's PostgreSQL may be 15 (the issue's): the statements of a server search, with
+    an expiry of a date's shape that is no date (``2099-02-30``: the server checks the shape,
+    the workstation the date) and with good ones, call no function PostgreSQL 16 added
+    (``pg_input_is_valid``, ``pg_input_error_info``); the odd expiry still keeps that watchlist
+    off the server, the other goes through it."""
+    from sqlalchemy import event
+
+    monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", "1")
+    sent: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(statement.lower())
+
+    event.listen(enrolled.engine, "before_cursor_execute", seen)
+    with enrolled.db() as db:
+        obama = [s.id for s in db.scalars(select(Subject)) if s.ref == "obama"]
+    with trial_server.superuser(parse(server_place.url).database) as su:
+        su.execute("UPDATE subjects SET expires_on = '2099-02-30' WHERE id = ANY(%s)", (obama,))
+    _searches(enrolled, faces_dir)
+    assert _methods(enrolled) == ["exact", "exact", "server", "server"]
+    assert any("expires_on" in s for s in sent)
+    assert not [s for s in sent if "pg_input_is_valid" in s or "pg_input_error_info" in s]

@@ -181,3 +181,28 @@ def test_a_stale_or_planted_note_costs_a_derivation_not_the_sign_in(agency: Serv
     refused = run_cli("case", "list", vault=agency, password="not the password")
     assert refused.returncode != 0
     assert "wrong password" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_server_older_than_postgresql_15_is_refused_at_connect_in_one_line(
+    agency: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The oldest PostgreSQL Custos supports is 15 (the issue's; nothing the workstation sends
+    needs a later one): a server that reports an older ``server_version_num`` at connect is
+    refused there, in one line naming the version found. The trial server is 18: the minimum
+    is raised past it to stand for an older server (the real connection, the real check)."""
+    from vault.errors import VaultUnavailable
+
+    backend._SPARE.take(("", ""))
+    from vault.server.address import parse
+
+    found = postgres.connect(parse(agency.url), agency.credentials.password)
+    real = found.info.server_version
+    found.close()
+    assert real >= postgres.MIN_SERVER_VERSION
+    monkeypatch.setattr(postgres, "MIN_SERVER_VERSION", (real // 10000 + 1) * 10000)
+    with pytest.raises(VaultUnavailable) as refused:
+        check_vault(agency)
+    line = str(refused.value)
+    assert "\n" not in line
+    assert f"PostgreSQL {real // 10000}.{real % 10000} found" in line
+    assert f"needs PostgreSQL {real // 10000 + 1}.0 or later" in line

@@ -352,7 +352,7 @@ def connect(
     way)."""
     import psycopg
 
-    return psycopg.connect(
+    conn = psycopg.connect(
         host=address.host,
         port=address.port,
         user=address.user,
@@ -363,6 +363,24 @@ def connect(
         connect_timeout=timeout,
         autocommit=True,
     )
+    found = conn.info.server_version  # ``server_version_num``, as the server reported it
+    if found < MIN_SERVER_VERSION:
+        conn.close()  # (a psycopg error: every caller reports it in one line, ``problem``)
+        raise psycopg.NotSupportedError(
+            f"PostgreSQL {_version_text(found)} found; Custos needs PostgreSQL "
+            f"{_version_text(MIN_SERVER_VERSION)} or later"
+        )
+    return conn
+
+
+MIN_SERVER_VERSION = 150000  # PostgreSQL 15 (``server_version_num``): the oldest supported
+
+
+def _version_text(num: int) -> str:
+    """``150004`` -> ``15.4`` (the numbering from PostgreSQL 10 on; older: ``9.6.24``)."""
+    if num >= 100000:
+        return f"{num // 10000}.{num % 10000}"
+    return f"{num // 10000}.{num // 100 % 100}.{num % 100}"
 
 
 def problem(address: ServerAddress, exc: Exception) -> str:
