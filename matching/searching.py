@@ -343,6 +343,7 @@ def _server_plan(session: Session, name: str, mode: str) -> _ServerPlan | None:
     with session.db() as db:
         if not servervectors.on_server(db):
             return None
+    with servervectors.snapshot(session) as db:  # the counts below agree with each other
         wl = find_watchlist(db, name)
         cover = servervectors.coverage(db, wl.id, today)
         if cover.references < server_search_min() or cover.odd_dates:
@@ -462,9 +463,12 @@ def _server_candidates(
     from matching import pgvectors, servervectors
 
     k = min(plan.references, top * max(plan.most_per_subject, 1))
-    total = plan.counts[0]
     got = _Shortlisted()
-    with session.db() as db:
+    # one snapshot for the shortlist and its look-ups: another desk's commit between them (a
+    # reference deleted, one enrolled) is not seen, so it cannot pass for rows contradicting
+    # each other; its first statement (the count) starts it, before the shortlist's savepoint
+    with servervectors.snapshot(session) as db:
+        total = servervectors.counts(db)[0]
         raw: Any = db.connection().connection.driver_connection
         store = pgvectors.VectorStore([raw], servervectors.TABLE)
         width = min(total, max(k, math.ceil(k * total / max(plan.references, 1) * 1.5)))

@@ -34,7 +34,8 @@ On a local vault (nothing sealed) every function here does nothing: the table st
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -313,10 +314,25 @@ def present(db: DbSession, opaque: Sequence[bytes]) -> int:
 
 
 def counts(db: DbSession) -> tuple[int, int]:
-    """Rows of the vector table and of the sealed mapping (equal unless rows went missing)."""
-    vectors = int(db.scalar(select(func.count()).select_from(ReferenceVector)) or 0)
-    mapped = int(db.scalar(select(func.count()).select_from(ReferenceVectorId)) or 0)
-    return vectors, mapped
+    """Rows of the vector table and of the sealed mapping (equal unless rows went missing), in
+    one statement: two could see another desk's commit between them (READ COMMITTED)."""
+    vectors, mapped = db.execute(
+        select(
+            select(func.count()).select_from(ReferenceVector).scalar_subquery(),
+            select(func.count()).select_from(ReferenceVectorId).scalar_subquery(),
+        )
+    ).one()
+    return int(vectors or 0), int(mapped or 0)
+
+
+@contextlib.contextmanager
+def snapshot(session: Session) -> Iterator[DbSession]:
+    """``session.db()`` in one REPEATABLE READ transaction: every statement in it sees the
+    server as at its first, so other desks' commits meanwhile (a reference deleted or enrolled
+    between a shortlist and its look-ups) cannot look like rows contradicting each other."""
+    with session.db() as db:
+        db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        yield db
 
 
 def _missing(db: DbSession, limit: int) -> list[tuple[int, bytes]]:

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from matching import servervectors
 from matching.casefaces import DetectJob
-from matching.models import Reference, ReferenceVector, ReferenceVectorId, Subject
+from matching.models import CandidateRecord, Reference, ReferenceVector, ReferenceVectorId, Subject
 from matching.searching import SearchOutcome, search
 from matching.watchlists import Listing, create_watchlist, enrol, find_watchlist, show_watchlist
 from vault import cases
@@ -726,3 +726,66 @@ def test_the_server_search_sends_nothing_postgresql_15_lacks(
     assert _methods(enrolled) == ["exact", "exact", "server", "server"]
     assert any("expires_on" in s for s in sent)
     assert not [s for s in sent if "pg_input_is_valid" in s or "pg_input_error_info" in s]
+
+
+def test_other_desks_writing_between_the_shortlist_and_its_look_ups_is_no_tampering(
+    server_place: Server,
+    enrolled: Session,
+    faces_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Another desk deletes a shortlisted reference (its vector and mapping row go with it, in
+    its own transaction) and enrols a subject, right after the server answered the shortlist and
+    before its ids are looked up: the search reads the server as it was when it started (one
+    snapshot), so it neither warns nor records ``server_inconsistent``, and goes through the
+    server. The two tables are counted in one statement (two could see a commit between them).
+    A real tamper is still noticed (``test_rows_altered_on_the_server_are_noticed...``)."""
+    from sqlalchemy import event
+
+    from matching import pgvectors
+    from vaultkit import place_of
+
+    monkeypatch.setenv("CUSTOS_SERVER_SEARCH_MIN", "1")
+    photo = faces_dir / "more/obama.jpg"
+    clean = _found(search(enrolled, ["EU-fraud"], photo=photo))
+    assert _methods(enrolled)[-1] == "server"
+    other = open_as(place_of(enrolled))
+    real = pgvectors.VectorStore.shortlist
+    done: list[int] = []
+
+    def meanwhile(self: Any, *args: Any, **kwargs: Any) -> Any:
+        short, cand = real(self, *args, **kwargs)
+        if not done:  # the other desk commits between the shortlist and the look-ups
+            with other.db() as db:
+                found = servervectors.lookup(db, [bytes(i) for i in short.ids])
+                held = set(
+                    db.scalars(select(CandidateRecord.reference_id))
+                )  # (kept: results name them)
+            ref = next(m.reference_id for m in found.values() if m.reference_id not in held)
+            with other.transaction() as db:
+                db.delete(db.get(Reference, ref))
+            enrol(other, "EU-fraud", "late", LISTING, [faces_dir / "more/obama.jpg"])
+            done.append(ref)
+        return short, cand
+
+    monkeypatch.setattr(pgvectors.VectorStore, "shortlist", meanwhile)
+    try:
+        caplog.clear()
+        assert _found(search(enrolled, ["EU-fraud"], photo=photo)) == clean
+        assert done
+        assert _warnings(caplog) == []
+        entry = list_audit(enrolled, "search.run")[-1]
+        assert entry.details["search"] == "server"
+        assert "server_inconsistent" not in entry.details
+    finally:
+        other.close()
+    sent: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(enrolled.engine, "before_cursor_execute", seen)
+    with enrolled.db() as db:
+        vectors, mapped = servervectors.counts(db)
+    assert vectors == mapped and len(sent) == 1
