@@ -144,7 +144,7 @@ def rotate(
             # Rolled back: K is still the key of everything. Unless the connection was lost:
             # the COMMIT may have been done on the server with its answer lost on the way.
             lost = isinstance(exc, ConnectionLost)
-            if not (lost and _committed(backend, new_recipient, new_key, exc)):
+            if not (lost and _committed(session, new_recipient, new_key, exc)):
                 sealing.attach(engine, old_key)
                 raise
     # Committed: K' is the key of every record, of the vault file and of each slot.
@@ -155,21 +155,26 @@ def rotate(
     return Rotated(config.vault_recipient, new_recipient, len(new_config.slots)), rewrapped
 
 
-def _committed(backend: Any, new_recipient: str, new_key: bytes, lost: BaseException) -> bool:
+def _committed(session: Session, new_recipient: str, new_key: bytes, lost: BaseException) -> bool:
     """After the connection was lost in the rotation's transaction: whether it committed all the
     same, by the vault file as it is now, read on a new connection (the new recipient, and MACs
     that check under K': nobody without K' can write that). Unknown (the server still out of
     reach): the process can choose neither key, so it holds the vault no more (its writes are
-    refused) and says, in one line, to sign in again."""
+    refused), the session refuses every later read too (K' is attached, and may be the wrong
+    key: the live view would report a seal fault) and it says, in one line, to sign in
+    again."""
+    backend: Any = session.backend
     try:
         config = backend.load_config(settled=True)  # waits for the transaction to end
     except CustosError:
         backend.lock.release()
-        raise VaultUnavailable(
+        why = (
             f"{backend.label}: the connection was lost as the vault key rotation committed, and "
             "whether it did cannot be told: sign in again (the rotation is finished or undone "
             "by then)"
-        ) from lost
+        )
+        session.abandon(why)
+        raise VaultUnavailable(why) from lost
     committed = config.vault_recipient == new_recipient and not config.changed_fields(
         keys.subkey(new_key, VAULT_FILE_KEY)
     )
@@ -178,10 +183,12 @@ def _committed(backend: Any, new_recipient: str, new_key: bytes, lost: BaseExcep
             backend.lock.check()
         except CustosError:
             backend.lock.release()
-            raise VaultUnavailable(
+            why = (
                 f"{backend.label}: the vault key rotation committed, but the connection holding "
                 "the vault was lost with it: sign in again (the objects are re-wrapped then)"
-            ) from lost
+            )
+            session.abandon(why)  # (K' attached, the session's own key K: neither is used)
+            raise VaultUnavailable(why) from lost
     return committed
 
 

@@ -149,6 +149,7 @@ class Session:
         # out never pulls the SQLCipher connection from under a worker thread.
         self._in_use = 0
         self._closed = False
+        self._abandoned = ""  # why every later use is refused (``abandon``)
         self._users = threading.Condition()
         # Objects kept for the life of this session (galleries of large watchlists, their
         # index): on the session, so they go when it closes and never outlive the vault key.
@@ -400,6 +401,15 @@ class Session:
             self._cached.clear()
         self.backend.close()
 
+    def abandon(self, why: str) -> None:
+        """Refuse every later database use of this session with ``why`` (one line), at once and
+        on every thread (those waiting for the write lock too), without waiting for work in
+        flight: what the process holds may be wrong (a vault-key rotation whose commit cannot
+        be told: the attached key may not be the one in force). ``close`` still releases it."""
+        with self._users:
+            self._closed = True
+            self._abandoned = why
+
     def __enter__(self) -> Session:
         return self
 
@@ -411,10 +421,14 @@ class Session:
     def _database(self, locked: bool = True) -> Iterator[DbSession]:
         with self._users:
             if self._closed:
-                raise VaultUnavailable(f"{self.folder}: the vault was locked or closed")
+                raise VaultUnavailable(
+                    self._abandoned or f"{self.folder}: the vault was locked or closed"
+                )
             self._in_use += 1
         try:
             with self.write_lock if locked else contextlib.nullcontext(), self._dbs() as db:
+                if self._abandoned:  # while this thread waited for the lock
+                    raise VaultUnavailable(self._abandoned)
                 yield db
         except DBAPIError as exc:
             if not self.backend.local and connection_lost(exc):

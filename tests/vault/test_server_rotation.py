@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -632,7 +633,14 @@ def relayed(
         relay.close()
 
 
-@pytest.mark.parametrize("lost", ["the COMMIT", "its answer", "the server"])
+def _refused_read(session: Session, read: Any, out: list[BaseException]) -> None:
+    try:
+        read(session)
+    except BaseException as exc:  # what the live view's thread would meet
+        out.append(exc)
+
+
+@pytest.mark.parametrize("lost", ["the COMMIT", "its answer", "the server", "the COMMIT, then all"])
 def test_a_connection_lost_at_the_rotation_s_commit_leaves_the_process_on_the_key_in_force(
     relayed: tuple[Server, Relay, Session], monkeypatch: pytest.MonkeyPatch, lost: str
 ) -> None:
@@ -641,8 +649,10 @@ def test_a_connection_lost_at_the_rotation_s_commit_leaves_the_process_on_the_ke
     committed and its answer was lost (K' is), or that and the server out of reach since (the
     process cannot tell). The process must go on under the key the database is really under,
     never write under the other: its next write, read back by a fresh sign-in, opens, and
-    verify is clean; when it cannot tell, it writes nothing more and says to sign in again.
-    A failure is one line."""
+    verify is clean; when it cannot tell (the COMMIT lost or not, then the server out of reach),
+    it writes nothing more and says to sign in again, and every later read of the session (the
+    live view's, on another thread) is that one line too: never a read under a key that may be
+    the wrong one (the rotation rolled back while K' was attached). A failure is one line."""
     from sqlalchemy import event
 
     from vault.config import VaultConfig
@@ -652,6 +662,7 @@ def test_a_connection_lost_at_the_rotation_s_commit_leaves_the_process_on_the_ke
         return VaultConfig.parse(vault_file_text(place), "file", "file").vault_recipient
 
     place, relay, session = relayed
+    down = lost in ("the server", "the COMMIT, then all")  # whether it committed: unknown
     old_recipient = recipient()
     state = {"armed": False, "done": False}
     real_attach = sealing.attach
@@ -664,7 +675,7 @@ def test_a_connection_lost_at_the_rotation_s_commit_leaves_the_process_on_the_ke
     def before_commit(conn: Any) -> None:
         if state["armed"]:
             state["armed"], state["done"] = False, True
-            relay.cut_next(request=lost == "the COMMIT", then_down=lost == "the server")
+            relay.cut_next(request=lost.startswith("the COMMIT"), then_down=down)
 
     monkeypatch.setattr(sealing, "attach", attach)
     event.listen(session.engine, "commit", before_commit)
@@ -672,17 +683,26 @@ def test_a_connection_lost_at_the_rotation_s_commit_leaves_the_process_on_the_ke
         disable_user(session, "xavier")
     except CustosError as exc:
         assert "\n" not in str(exc)
-        assert lost != "its answer" and ("sign in again" in str(exc)) == (lost == "the server")
+        assert lost != "its answer" and ("sign in again" in str(exc)) == down
     assert state["done"]
     monkeypatch.setattr(sealing, "attach", real_attach)
     relay.cut_after = 1 << 40  # the server back
     committed = recipient() != old_recipient
-    assert committed == (lost != "the COMMIT")
+    assert committed == (not lost.startswith("the COMMIT"))
     # the process's next write: under the key the database is under, or none at all
-    if lost == "the server":
+    if down:
+        from vault.cases import list_cases
+
         with pytest.raises(CustosError) as refused:
             create_case(session, "C-2", "Written after the cut", ["fraud"])
         assert "\n" not in str(refused.value)
+        reads: list[BaseException] = []
+        thread = threading.Thread(target=lambda: _refused_read(session, list_cases, reads))
+        thread.start()
+        thread.join()
+        [read] = reads
+        assert isinstance(read, CustosError) and "sign in again" in str(read), read
+        assert "\n" not in str(read)
     else:
         create_case(session, "C-2", "Written after the cut", ["fraud"])
     session.close()
@@ -691,7 +711,7 @@ def test_a_connection_lost_at_the_rotation_s_commit_leaves_the_process_on_the_ke
         from vault.cases import list_cases
 
         cases = {c.reference for c in list_cases(again)}
-        assert cases == ({"C-1"} if lost == "the server" else {"C-1", "C-2"})
+        assert cases == ({"C-1"} if down else {"C-1", "C-2"})
         assert bool(audit_rows(again, "keys.vault_rotated")) == committed
         report = verify(again)
         assert report.ok, report.problems
