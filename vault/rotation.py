@@ -43,12 +43,12 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import sessionmaker
 
 from vault import agefmt, keys
-from vault.audit import ROTATED
+from vault.audit import GENESIS, ROTATED
 from vault.backend import DB_FILE
 from vault.backend import sqlcipher_engine as _engine
 from vault.blobs import BlobStore
@@ -216,7 +216,7 @@ def _rotate(
     try:
         cancel.check()
         with session.db() as db:
-            keep = enabled_slots(db)
+            keep = enabled_slots(session, db)
             previous = db.get(Meta, PREVIOUS_IDENTITIES)
         new_config = new_vault_file(config, keep, new_key)
         details = rotation_details(reason, trigger, name, config, new_config)
@@ -287,13 +287,48 @@ def rotation_details(
 USER_ROW_ACTIONS = ("user.added", "user.roles", "user.password", "user.disabled", "vault.recovered")
 
 
-def enabled_slots(db: Any) -> set[str]:
+def chain_linked(db: Any) -> bool:
+    """Whether the audit chain in the database is contiguous and linked: as many entries as the
+    highest ``seq``, and each entry's ``prev_hash`` the ``hash`` of the one before (the first's
+    the genesis). One query (a window over the chain); the hashes themselves are verify's."""
+    linked = select(
+        AuditEntry.seq,
+        AuditEntry.prev_hash,
+        func.lag(AuditEntry.hash, 1, GENESIS).over(order_by=AuditEntry.seq).label("before"),
+    ).subquery()
+    n, top, broken = db.execute(
+        select(
+            func.count(),
+            func.coalesce(func.max(linked.c.seq), 0),
+            func.coalesce(func.sum(case((linked.c.prev_hash != linked.c.before, 1), else_=0)), 0),
+        )
+    ).one()
+    return int(n) == int(top) and not broken
+
+
+def enabled_slots(session: Session, db: Any) -> set[str]:
     """The slots of the users who are not disabled (a rotation reseals those only), and whose
     ``users`` row is as their last audit entry recorded it. ``disabled`` and ``slot`` are plain
     columns on a server: an operator who put back a disabled user's row (and the vault file
     with their slot, whose MACs hold under the old key) must not get that slot resealed to the
     new key. A user left out signs in no more (an admin sets a new password); verify names the
-    edited row."""
+    edited row.
+
+    Which entry is a user's last is read from the chain, so the chain must be whole first:
+    refused in one line (``IntegrityFault``) unless it still holds the head this workstation
+    pinned and is contiguous and linked (``chain_linked``): else deleting the ``user.disabled``
+    entry (and any later one of that user) would make an earlier entry the last."""
+    where = session.backend.label
+    if not session.history_kept(db):
+        raise IntegrityFault(
+            f"{where}: the audit log no longer holds the last entry this workstation saw (cut "
+            "back or rolled back): not rotating the vault key; run custos verify"
+        )
+    if not chain_linked(db):
+        raise IntegrityFault(
+            f"{where}: the audit log is not one contiguous, linked chain (entries deleted or "
+            "altered): not rotating the vault key; run custos verify"
+        )
     recorded: dict[str, str] = {}
     entries = db.execute(
         select(AuditEntry.target, AuditEntry.details)

@@ -18,7 +18,7 @@ K in two steps:
    and the ``keys.vault_rotated`` audit entry; and the new vault file (new recipient, the
    enabled users' slots resealed to K' (``rotation.enabled_slots``: only users whose row is as
    their last audit entry recorded it; refused if the chain lost the head this workstation
-   pinned), the recovery copy of K', MACs under K'). It commits
+   pinned or is not contiguous and linked), the recovery copy of K', MACs under K'). It commits
    whole or not at all: a crash or a failure before the commit leaves K in force everywhere.
    A connection lost as it commits is ambiguous (the server may have committed, its answer
    lost): the vault file read on a new connection says which key is in force, and the
@@ -48,7 +48,6 @@ from vault import agefmt, keys, sealing
 from vault.errors import (
     ConnectionLost,
     CustosError,
-    IntegrityFault,
     UserError,
     VaultUnavailable,
 )
@@ -110,13 +109,7 @@ def rotate(
                 # a workstation that may not write is refused (and that recorded) now, under K:
                 # not after the records are under K'
                 session.claim_write(db, VAULT_ROTATED)
-                if not session.history_kept(db):  # which slots to keep is read from the chain
-                    raise IntegrityFault(
-                        f"{backend.label}: the audit log no longer holds the last entry this "
-                        "workstation saw (cut back or rolled back): not rotating the vault key; "
-                        "run custos verify"
-                    )
-                keep = enabled_slots(db)
+                keep = enabled_slots(session, db)  # (refused unless the chain is whole)
                 previous = db.get(Meta, PREVIOUS_IDENTITIES)
                 earlier = previous.value if previous is not None else b""
                 raw = db.connection().connection.driver_connection

@@ -275,3 +275,46 @@ def test_password_change_and_disable_on_either_back_end(stored: Session, vault_d
         assert verify(again).ok
     finally:
         again.close()
+
+
+def test_a_disabled_user_put_back_with_the_entry_cut_mid_chain_refuses_the_rotation(
+    stored: Session, vault_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An insider (the server's operator; locally, someone holding the vault key) colludes with
+    xavier: his ``user.disabled`` entry is deleted from the middle of the chain (an entry this
+    workstation wrote after it, and pinned, stays), and his ``users`` row and the vault file
+    with his slot put back as they were. The latest entry of his still in the table then
+    matches his row: the next rotation must not reseal his slot to the new key. It is refused
+    in one line (the chain in the database is not contiguous and linked) and his password
+    opens nothing it did not open before. Both back ends."""
+    from sqlalchemy import select, text
+
+    from vault import users
+    from vault.errors import IntegrityFault
+    from vault.models import User
+    from vaultkit import forge, write_vault_file
+
+    kept_file = vault_file_text(vault_dir)
+    with stored.db() as db:
+        xavier = next(u for u in db.scalars(select(User)) if u.name == "xavier")
+        xavier_id, xavier_slot = xavier.id, xavier.slot
+
+    def refused(*args: object, **kwargs: object) -> None:  # another process had it open
+        raise VaultUnavailable("another Custos process has the vault open")
+
+    monkeypatch.setattr(users, "rotate", refused)
+    with pytest.raises(VaultUnavailable):
+        disable_user(stored, "xavier")  # committed; its rotation did not run
+    monkeypatch.undo()
+    from vault.cases import create_case
+
+    create_case(stored, "C-9", "Written after the disable", ["fraud"])  # pinned: past it
+    write_vault_file(vault_dir, kept_file)
+    forge(stored, "users", "id = :id", {"id": xavier_id}, disabled=False, slot=xavier_slot)
+    with stored.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit WHERE action = 'user.disabled'"))
+    with pytest.raises(IntegrityFault) as cut:
+        rotate_vault_key(stored, "scheduled rotation")
+    line = str(cut.value)
+    assert "\n" not in line and "not rotating" in line and "contiguous" in line
+    assert vault_file_text(vault_dir) == kept_file  # nothing resealed to a new key
