@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, Signal
@@ -41,6 +42,7 @@ class MainWindow(QMainWindow):
     quit_requested = Signal()
     language_requested = Signal(str)
     theme_requested = Signal(str)
+    warned = Signal(str)  # a warning the core met after the sign-in (from any thread)
 
     def __init__(self, session: Any, runner: JobRunner) -> None:
         super().__init__()
@@ -71,7 +73,11 @@ class MainWindow(QMainWindow):
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self._warnings_banner(list(getattr(session, "warnings", []))))
+        self._warnings = list(getattr(session, "warnings", []))
+        column.addWidget(self._warnings_banner(self._warnings))
+        self.warned.connect(self._show_warning)  # queued to this thread when sent from another
+        listen = getattr(session, "on_warning", None)
+        self._unlisten = listen(self._warned_from_core) if listen else lambda: None
         column.addWidget(split, 1)
         self.setCentralWidget(central)
         self._status_bar()
@@ -88,7 +94,7 @@ class MainWindow(QMainWindow):
     def _warnings_banner(self, warnings: list[str]) -> QFrame:
         """What the sign-in warned of (``Session.warnings``: the core's one line each, e.g. a
         key rotation's re-wrap left unfinished), above the pages until the user closes it."""
-        banner = QFrame()
+        banner = self.warnings_banner = QFrame()
         banner.setObjectName("session_warnings_banner")
         banner.setFrameShape(QFrame.Shape.StyledPanel)
         row = QHBoxLayout(banner)
@@ -103,6 +109,17 @@ class MainWindow(QMainWindow):
         row.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         banner.setVisible(bool(warnings))
         return banner
+
+    def _warned_from_core(self, line: str) -> None:
+        with contextlib.suppress(RuntimeError):  # the window already deleted: nobody to tell
+            self.warned.emit(line)
+
+    def _show_warning(self, line: str) -> None:
+        """A later warning of the core (a job's read of an unsized pack): added to the banner,
+        shown again if it was closed."""
+        self._warnings.append(line)
+        self.warnings_label.setText("\n".join(f"⚠ {isolate(w)}" for w in self._warnings))
+        self.warnings_banner.setVisible(True)
 
     # --- status bar ----------------------------------------------------------------------
     def _status_bar(self) -> None:
@@ -325,6 +342,7 @@ class MainWindow(QMainWindow):
         s.setValue("window/state", self.saveState())
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._unlisten()
         self.live.stop()
         self.save_layout()
         if self.isVisible() and not getattr(self, "_closing", False):

@@ -159,8 +159,10 @@ class Session:
         # what others wrote.
         self.own_entries = SeqRanges()
         # What opening the vault could not do but did not need (one line each, for the face to
-        # show): an interrupted rotation's re-wrap that failed, for instance.
+        # show): an interrupted rotation's re-wrap that failed, for instance; and what later
+        # work met (an unsized pack's read): ``warn``, told to each ``on_warning`` listener.
         self.warnings: list[str] = []
+        self._listeners: list[Callable[[str], None]] = []
 
     def _use_vault_key(self, vault_key: bytes, config: VaultConfig) -> None:
         """Work under ``vault_key`` from now on: the database, blob headers and vault.toml MACs
@@ -180,7 +182,7 @@ class Session:
         )
         self.blobs.row_of = self._blob_row
         self.blobs.pack_size_of = self._pack_size
-        self.blobs.warn = lambda line: self.warnings.append(line)
+        self.blobs.warn = self.warn
         self._previous: tuple[agefmt.Identity, ...] = ()
         self._kept: dict[str, bytes] = {}  # KEPT_SUBKEYS as a rotation left them
 
@@ -400,6 +402,19 @@ class Session:
         with self._cached_lock:
             self._cached.clear()
         self.backend.close()
+
+    def warn(self, line: str) -> None:
+        """One line for the user (``warnings``), told now to each ``on_warning`` listener, on
+        the thread that met it (a job's worker): a face shows it as it comes."""
+        self.warnings.append(line)
+        for listener in list(self._listeners):
+            listener(line)
+
+    def on_warning(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``listener`` with each later warning (on the warning's thread); returns what
+        stops that."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def abandon(self, why: str) -> None:
         """Refuse every later database use of this session with ``why`` (one line), at once and
@@ -940,7 +955,7 @@ def _catch_up(session: Session, lock: Lock, behind: bool) -> None:
         try:
             serverrotation.resume(session)
         except (UserError, OSError) as exc:
-            session.warnings.append(str(exc).splitlines()[0])
+            session.warn(str(exc).splitlines()[0])
     lock.share()
 
 

@@ -202,3 +202,48 @@ print(sys.getrefcount(None) - before)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr[-500:]
     assert abs(int(out.stdout.strip())) < 100
+
+
+def test_a_warning_met_after_the_sign_in_reaches_the_banner(
+    vault_dir: Path, controller: controller_module.Controller, qtbot, tmp_path: Path
+) -> None:
+    """A warning the core meets after the sign-in (a job's read of a pack whose size no row
+    records: read unbounded, one line a session) reaches the window's banner as it comes, on
+    the GUI thread, and shows it again if the user had closed it."""
+    from guikit import settle
+    from PySide6.QtWidgets import QLabel, QPushButton
+    from sqlalchemy import update
+
+    from vault.ingest import POOL_MIN_FILES, ingest
+    from vault.items import list_items, read_item_bytes
+    from vault.models import Blob
+    from vaultkit import open_as
+
+    phone = tmp_path / "phone"
+    phone.mkdir()
+    for n in range(POOL_MIN_FILES):
+        (phone / f"f{n:04}.bin").write_bytes(os.urandom(100 + n))
+    session = open_as(vault_dir)
+    try:
+        ingest(session, "C-1", [phone])
+        with session.transaction() as db:  # as an upgrade that could not size them leaves them
+            db.execute(update(Blob).where(Blob.pack.is_not(None)).values(pack_size=None))
+        item = list_items(session, "C-1")[0].id
+    finally:
+        session.close()
+    window = sign_in(controller, qtbot)
+    settle(qtbot, window)
+    banner = window.findChild(QLabel, "session_warnings")
+    assert banner is not None and not banner.isVisible()
+    page = window.show_area("evidence")
+    read: list[bytes] = []
+    # the core on a worker, as pages call it
+    page.call(read_item_bytes, controller.session, item, done=read.append)
+    qtbot.waitUntil(lambda: bool(read), timeout=20_000)
+    qtbot.waitUntil(banner.isVisible, timeout=5_000)
+    assert "has no recorded size" in banner.text() and "\n" not in banner.text()
+    window.findChild(QPushButton, "session_warnings_close").click()
+    assert not banner.isVisible()
+    controller.session.warn("a second line from the core")
+    qtbot.waitUntil(banner.isVisible, timeout=5_000)
+    assert banner.text().count("⚠") == 2
