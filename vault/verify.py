@@ -22,15 +22,18 @@ from sqlalchemy.orm import Session as DbSession
 from vault import batchaudit, packs, sealing
 from vault.agefmt import AgeError
 from vault.audit import ChainChecker, Head, read_head, read_head_file
-from vault.errors import Cancelled, UserError
+from vault.errors import Cancelled, CustosError, UserError
 from vault.hashing import MultiHasher
 from vault.jobs import Breather, CancelToken, Emit, Progress
 from vault.models import (
     AuditEntry,
     Blob,
     Item,
+    User,
+    audit_target,
     column_digests,
     recorded_columns,
+    row_digest,
     row_state,
     state_digest,
 )
@@ -131,6 +134,7 @@ class VerifyJob:
         try:
             recorded = self._check_audit(report)
             self._check_rows(report, recorded)
+            self._check_slots(report, recorded, vault_file)
             for check in self.session.schema.checks:  # each layer's own (hash-set entries)
                 report.problems.extend(
                     Problem(w, what) for w, what in check(self.session, self.cancel)
@@ -304,6 +308,36 @@ class VerifyJob:
                 values = {**rec.details(target), "_key": target_key(target)}
                 where = table.describe(values, lookup)
                 report.problems.append(Problem(where, "is in the audit log but was deleted"))
+
+    def _check_slots(self, report: VerifyReport, rec: _Recorded, vault_file: str) -> None:
+        """Every slot of the vault file must be held by an enabled user whose ``users`` row is
+        as the chain recorded it (what a rotation keeps: ``rotation.enabled_slots``). A slot
+        whose MACs hold may still be one put back with the file as it was before a user was
+        disabled (the rotation that drops it not yet run): named, with the user whose row names
+        it, if any."""
+        try:
+            slots = sorted(self.session.backend.load_config().slots)
+        except CustosError:
+            return  # the file unreadable: named already (``vault_file_changes``)
+        with self.session.db() as db:
+            holders = {u.slot: u for u in db.scalars(select(User).where(User.slot.in_(slots)))}
+            for slot in slots:
+                user = holders.get(slot)
+                trusted = user is not None and not user.disabled
+                edited = user is not None and rec.digest.get(audit_target(user)) != row_digest(user)
+                if trusted and not edited:
+                    continue
+                whose = ""
+                if user is not None:
+                    how = "row edited outside Custos" if edited else "disabled"
+                    whose = f" (user {user.name!r}: {how})"
+                report.problems.append(
+                    Problem(
+                        vault_file,
+                        f"slot {slot} is held by no enabled user whose row is as the audit log "
+                        f"recorded{whose}",
+                    )
+                )
 
     def _append_only_rows(self, table: Audited, lookup: Lookup) -> list[Problem]:
         """An append-only table's rows that differ from their record or that no entry

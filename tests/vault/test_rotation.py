@@ -17,6 +17,7 @@ import sqlcipher3
 
 from service.opener import recover
 from vault import agefmt, keys
+from vault.backend import Server
 from vault.errors import AuthenticationFailed, UserError, VaultUnavailable
 from vault.ingest import ingest
 from vault.rotation import VaultRotationJob, rotate_vault_key
@@ -277,6 +278,20 @@ def test_password_change_and_disable_on_either_back_end(stored: Session, vault_d
         again.close()
 
 
+def _disabled_unrotated(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """xavier disabled (committed) while the rotation that follows could not run (another
+    process had the vault open): his slot is out of the vault file, the key still K."""
+    from vault import users
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise VaultUnavailable("another Custos process has the vault open")
+
+    with monkeypatch.context() as m:
+        m.setattr(users, "rotate", refused)
+        with pytest.raises(VaultUnavailable):
+            disable_user(session, "xavier")
+
+
 def test_a_disabled_user_put_back_with_the_entry_cut_mid_chain_refuses_the_rotation(
     stored: Session, vault_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -289,7 +304,6 @@ def test_a_disabled_user_put_back_with_the_entry_cut_mid_chain_refuses_the_rotat
     opens nothing it did not open before. Both back ends."""
     from sqlalchemy import select, text
 
-    from vault import users
     from vault.errors import IntegrityFault
     from vault.models import User
     from vaultkit import forge, write_vault_file
@@ -299,13 +313,7 @@ def test_a_disabled_user_put_back_with_the_entry_cut_mid_chain_refuses_the_rotat
         xavier = next(u for u in db.scalars(select(User)) if u.name == "xavier")
         xavier_id, xavier_slot = xavier.id, xavier.slot
 
-    def refused(*args: object, **kwargs: object) -> None:  # another process had it open
-        raise VaultUnavailable("another Custos process has the vault open")
-
-    monkeypatch.setattr(users, "rotate", refused)
-    with pytest.raises(VaultUnavailable):
-        disable_user(stored, "xavier")  # committed; its rotation did not run
-    monkeypatch.undo()
+    _disabled_unrotated(stored, monkeypatch)
     from vault.cases import create_case
 
     create_case(stored, "C-9", "Written after the disable", ["fraud"])  # pinned: past it
@@ -318,3 +326,40 @@ def test_a_disabled_user_put_back_with_the_entry_cut_mid_chain_refuses_the_rotat
     line = str(cut.value)
     assert "\n" not in line and "not rotating" in line and "contiguous" in line
     assert vault_file_text(vault_dir) == kept_file  # nothing resealed to a new key
+
+
+def test_verify_names_a_slot_that_no_enabled_user_holds(
+    stored: Session, vault_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """xavier is disabled, but the rotation that drops his slot for good has not run yet; the
+    vault file as it was before (his slot in it, MACs still valid under K) is put back by
+    whoever can write it (the folder's owner, the server's operator). Every field's MAC holds,
+    his row is as the chain recorded it: verify must still name the slot no enabled user holds,
+    in one line; and once his row is put back too (enabled, his slot), that it is his. Both
+    back ends."""
+    from sqlalchemy import select
+
+    from vault.models import User
+    from vaultkit import forge, write_vault_file
+
+    kept_file = vault_file_text(vault_dir)
+    with stored.db() as db:
+        xavier = next(u for u in db.scalars(select(User)) if u.name == "xavier")
+        xavier_id, slot = xavier.id, xavier.slot
+    assert slot
+    _disabled_unrotated(stored, monkeypatch)
+    assert verify(stored).ok
+    write_vault_file(vault_dir, kept_file)
+    where = "vault_file" if isinstance(vault_dir, Server) else "vault.toml"
+    report = verify(stored)
+    assert [(p.where, p.what) for p in report.problems] == [
+        (where, f"slot {slot} is held by no enabled user whose row is as the audit log recorded")
+    ]
+    forge(stored, "users", "id = :id", {"id": xavier_id}, disabled=False, slot=slot)
+    found = [(p.where, p.what) for p in verify(stored).problems]
+    assert (
+        where,
+        f"slot {slot} is held by no enabled user whose row is as the audit log recorded "
+        "(user 'xavier': row edited outside Custos)",
+    ) in found
+    assert all("\n" not in what for _, what in found)
