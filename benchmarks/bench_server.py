@@ -73,6 +73,7 @@ from serverkit import TrialServer  # noqa: E402
 
 from service.opener import init_vault  # noqa: E402
 from vault.cases import create_case  # noqa: E402
+from vault.objectstore import S3Store  # noqa: E402
 from vault.server import trial  # noqa: E402
 from vault.server.base import Layout, free_port_base  # noqa: E402
 from vault.session import check_vault  # noqa: E402
@@ -224,16 +225,25 @@ def server_cli(
     no_bytecode: bool,
     hash_sets: bool,
     code: Path | None = None,
+    prepared: bool = True,
 ) -> Callable[[], Callable[[], object]]:
     """``custos --server URL ingest`` of each of ``sources`` (one process each, all at once,
-    each into a case of its own) into a fresh agency vault."""
+    each into a case of its own) into a fresh agency vault (``prepared``: its bucket's first
+    write made at ``init``, ``S3Store.prepare``, as ``init`` does since session 11; else the
+    first ingest's first upload makes it, as before)."""
 
     trial_server = TrialServer(folder, connection)
 
     def setup() -> Callable[[], object]:
         place = trial_server.new_place()
         os.environ["CUSTOS_CACHE_DIR"] = str(cache)
-        session, _ = init_vault(place, USER, PASSWORD)
+        saved = S3Store.prepare
+        if not prepared:
+            S3Store.prepare = lambda self: None  # type: ignore[method-assign]
+        try:
+            session, _ = init_vault(place, USER, PASSWORD)
+        finally:
+            S3Store.prepare = saved  # type: ignore[method-assign]
         cases = [CASE, CASE2][: len(sources)]
         for case in cases:
             create_case(session, case, "benchmark", hash_sets=hash_sets)
@@ -339,6 +349,12 @@ def main() -> None:
         help="also time the server ingest with the Custos of this checkout (e.g. main's, from "
         "'git worktree add' or 'git archive'), in the same rounds: 'server-base'",
     )
+    parser.add_argument(
+        "--unprepared",
+        action="store_true",
+        help="also time the server ingest into a vault whose init did not make the bucket's "
+        "first write (before session 11), in the same rounds: 'server-unprepared'",
+    )
     parser.add_argument("--data", type=Path, default=Path("/tmp/custos-bench-server"))
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -372,9 +388,15 @@ def main() -> None:
         store = Store(folder)
 
         def on_server(
-            sources: list[Path], no_bytecode: bool, hash_sets: bool, code: Path | None = None
+            sources: list[Path],
+            no_bytecode: bool,
+            hash_sets: bool,
+            code: Path | None = None,
+            prepared: bool = True,
         ) -> Callable[[], Callable[[], object]]:
-            return server_cli(folder, connection, sources, cache, no_bytecode, hash_sets, code)
+            return server_cli(
+                folder, connection, sources, cache, no_bytecode, hash_sets, code, prepared
+            )
 
         try:
             if only & {"small", "two"}:
@@ -388,6 +410,8 @@ def main() -> None:
                     contenders["server-nobytecode"] = on_server([small], True, True)
                 if args.base is not None:
                     contenders["server-base"] = on_server([small], False, True, args.base)
+                if args.unprepared:
+                    contenders["server-unprepared"] = on_server([small], False, True, None, False)
                 if "two" in only:
                     contenders["two-servers"] = on_server([small, small2], False, True)
                 done = measured(args.runs, contenders, store)

@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -129,6 +130,12 @@ def main() -> None:
     ap.add_argument("--faces", type=Path, default=REPO.parent / "shared" / "faces")
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument(
+        "--ab-index",
+        action="store_true",
+        help="also EXPLAIN the coverage count and time the pgvector search with r0014's index "
+        "by subject alone in place of r0015's (same server, same run)",
+    )
     args = ap.parse_args()
     warm_cli()
     parent = Path(tempfile.mkdtemp(prefix="custos-bsearch-"))
@@ -206,8 +213,138 @@ def main() -> None:
                 f"{loads[0]:.2f} -> {loads[1]:.2f}; results equal: {a == b}"
             )
         breakdown(place, args.runs)
+        if args.ab_index:
+            ab_index(folder, place, args.runs, lambda: cli(env, *search), started, args.n)
     finally:
         trial.down(folder)
+
+
+OLD_INDEX = 'CREATE INDEX ix_references_subject ON "references" (subject_id)'
+NEW_INDEX = (
+    'CREATE INDEX ix_references_subject_model ON "references" '
+    "(subject_id, model, model_version, id)"
+)
+
+
+def _coverage_sql(place: object) -> list[tuple[str, object]]:
+    """The statements ``servervectors.coverage`` sends for the watchlist, with their
+    parameters (caught as the driver gets them)."""
+    from datetime import date
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from service.opener import unlock
+
+    caught: list[tuple[str, object]] = []
+
+    def catch(conn, cursor, statement, parameters, context, many):  # type: ignore[no-untyped-def]
+        caught.append((statement, parameters))
+
+    session = unlock(place, USER, PASSWORD)  # type: ignore[arg-type]
+    try:
+        with session.db() as db:
+            wl = find_watchlist(db, WATCHLIST)
+            event.listen(Engine, "before_cursor_execute", catch)
+            try:
+                servervectors.coverage(db, wl.id, date.today())
+            finally:
+                event.remove(Engine, "before_cursor_execute", catch)
+    finally:
+        session.close()
+    return caught
+
+
+def _explain(su: object, statement: str, parameters: object) -> tuple[float, list[str]]:
+    rows = su.execute(  # type: ignore[attr-defined]
+        "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters
+    ).fetchall()
+    lines = [r[0] for r in rows]
+    ms = next(float(x.split()[2]) for x in lines if x.startswith("Execution Time"))
+    return ms, lines
+
+
+def ab_index(
+    folder: Path, place: object, runs: int, search: Callable[[], object], started: str, n: int
+) -> None:
+    """r0015's index on ``references (subject_id, model, model_version, id)`` against r0014's on
+    ``subject_id`` alone: the coverage count EXPLAINed (ANALYZE, BUFFERS) under each, each
+    inside a transaction rolled back (the other index dropped there), alternating, ``runs``
+    rounds; then ``custos search`` through pgvector timed under each (alternating; the index
+    swapped untimed before each run, committed, as a server of that revision holds it), and
+    r0015's restored."""
+    from vault.backend import Server
+    from vault.server.address import parse
+
+    assert isinstance(place, Server)
+    database = parse(place.url).database
+    statements = _coverage_sql(place)
+    heavy = statements[0]  # the per-subject aggregate (the second counts odd expiry dates)
+    ms: dict[str, list[float]] = {"r0015": [], "r0014": []}
+    with trial.superuser_connection(folder, database) as su:
+        su.autocommit = True
+        for table in ("references", "reference_vector_ids"):
+            pages, visible, vacuumed = su.execute(
+                "SELECT c.relpages, c.relallvisible, s.last_autovacuum FROM pg_class AS c "
+                "JOIN pg_stat_user_tables AS s ON s.relid = c.oid WHERE c.relname = %s",
+                (table,),
+            ).fetchone()
+            log(f"{table}: {visible} of {pages} pages all-visible, last autovacuum {vacuumed}")
+        for rnd in range(runs):
+            for variant in ("r0015", "r0014"):
+                su.execute("BEGIN")
+                try:
+                    if variant == "r0014":
+                        su.execute("DROP INDEX ix_references_subject_model")
+                        su.execute(OLD_INDEX)
+                    t, lines = _explain(su, *heavy)
+                finally:
+                    su.execute("ROLLBACK")
+                ms[variant].append(t)
+                if rnd == 0:
+                    log(f"EXPLAIN (ANALYZE, BUFFERS) of the coverage count, {variant}'s index:")
+                    for line in lines:
+                        log("    " + line)
+        log(
+            f"coverage count, EXPLAIN ANALYZE execution (load {os.getloadavg()[0]:.2f}): "
+            + "; ".join(
+                f"{k} best {min(v):.0f} ms (all {', '.join(f'{x:.0f}' for x in v)})"
+                for k, v in ms.items()
+            )
+        )
+        now = ["r0015"]
+
+        def to(variant: str) -> None:
+            if now[0] != variant:
+                old = (
+                    "ix_references_subject_model" if variant == "r0014" else "ix_references_subject"
+                )
+                su.execute(f"DROP INDEX {old}")
+                su.execute(OLD_INDEX if variant == "r0014" else NEW_INDEX)
+                su.execute('ANALYZE "references"')
+                now[0] = variant
+
+        def contender(variant: str):  # type: ignore[no-untyped-def]
+            def setup():  # type: ignore[no-untyped-def]
+                to(variant)
+                return search
+
+            return setup
+
+        try:
+            load0 = os.getloadavg()[0]
+            t = best(
+                runs, {"pgvector r0015": contender("r0015"), "pgvector r0014": contender("r0014")}
+            )
+            new, old = t["pgvector r0015"], t["pgvector r0014"]
+            log(
+                f"[{started} UTC] custos search through pgvector against {n:,} references: "
+                f"r0015's index {new:.2f} s, r0014's (subject_id alone) {old:.2f} s, ratio "
+                f"{new / old:.2f}x; "
+                f"load {load0:.2f} -> {os.getloadavg()[0]:.2f}"
+            )
+        finally:
+            to("r0015")
 
 
 def breakdown(place: object, runs: int) -> None:

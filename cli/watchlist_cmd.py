@@ -179,6 +179,8 @@ def index(ctx: click.Context) -> None:
     written = f"; {report.written:,} written now" if report.written else ""
     if report.blinded:
         written += f"; {report.blinded:,} vector id(s) indexed for look-up"
+    if report.removed:
+        written += f"; {report.removed:,} vector(s) no reference names removed"
     out.print(
         f"search index of {report.rows:,} reference vector(s){written} "
         f"({report.index_bytes / 2**20:.1f} MiB)",

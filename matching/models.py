@@ -202,7 +202,10 @@ class Reference(Base):
     """One reference photo of a subject, with its embedding."""
 
     __tablename__ = "references"
-    __table_args__ = (Index("ix_references_subject", "subject_id"),)
+    # ``coverage`` counts a watchlist by these alone: an index-only scan (r0015)
+    __table_args__ = (
+        Index("ix_references_subject_model", "subject_id", "model", "model_version", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
     photo_blob: Mapped[str] = mapped_column(ForeignKey("blobs.name"))

@@ -521,7 +521,7 @@ def _server_candidates(
     if plan.orphans:
         log.warning(
             "the server holds %d vectors for %d mapped references: rows added or removed "
-            "outside Custos",
+            "outside Custos (run 'custos watchlist index')",
             *plan.counts,
         )
     return (

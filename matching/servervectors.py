@@ -350,27 +350,37 @@ def _missing(db: DbSession, limit: int) -> list[tuple[int, bytes]]:
 
 INDEXED = "watchlist.indexed"
 WRITTEN = "watchlist.vectors_written"  # one per backfill batch (or dropped mappings)
+REMOVED = "watchlist.vectors_removed"  # vectors no mapping names (orphans), removed
 
 
-def _dangling(db: DbSession) -> list[int]:
-    """References whose mapped vector the server no longer holds (removed outside Custos)."""
+def _unmatched(db: DbSession) -> tuple[list[int], list[bytes]]:
+    """The two tables' rows that do not pair up: references whose mapped vector the server no
+    longer holds, and vectors (opaque ids) that no mapping row names (orphans: left by a crash
+    or by the operator). Every mapping row is read and its id opened, so authenticated for its
+    reference (an id the operator wrote there fails, ``SealFault``: nothing is removed by it).
+    The vector table's ids are read first: a vector and its mapping are committed together, so
+    a vector seen there has its mapping seen after it (and the caller holds the write lock)."""
+    held = {bytes(i) for (i,) in db.connection().exec_driver_sql(f"SELECT id FROM {TABLE}")}
     rows = [
         (int(r), bytes(v))
         for r, v in db.execute(select(ReferenceVectorId.reference_id, ReferenceVectorId.vector_id))
     ]
-    if not rows:
-        return []
-    held = db.connection().exec_driver_sql(
-        f"SELECT id FROM {TABLE} WHERE id = ANY(%s)", ([v for _, v in rows],)
-    )
-    have = {bytes(i) for (i,) in held}
-    return [r for r, v in rows if v not in have]
+    mapped = {v for _, v in rows}
+    return [r for r, v in rows if v not in held], sorted(held - mapped)
 
 
 def backfill(session: Session, emit: Emit, cancel: CancelToken) -> int:
+    """:func:`reconcile`, then how many vectors were written."""
+    return reconcile(session, emit, cancel)[0]
+
+
+def reconcile(session: Session, emit: Emit, cancel: CancelToken) -> tuple[int, int]:
     """Write the vectors of every reference that has none (or whose vector the server lost:
     its mapping is dropped first), ``_BACKFILL_BATCH`` per transaction (each batch whole or not
-    at all). Returns how many were written.
+    at all). Returns how many were written and how many orphans were removed: vectors that no
+    mapping row names (their count keeps every server search on the whole-mapping check,
+    ``matching.searching``), removed first, in the transaction that drops the lost mappings,
+    audited (``watchlist.vectors_removed``: how many).
 
     Each transaction appends its own ``watchlist.vectors_written`` entry (how many, the first
     and last reference), so the vectors of a job cancelled or failed half-way are audited too
@@ -378,13 +388,16 @@ def backfill(session: Session, emit: Emit, cancel: CancelToken) -> int:
     first: a revoked workstation is refused before it writes anything."""
     with session.db() as db:
         if not on_server(db):
-            return 0
+            return 0, 0
     with session.transaction() as db:
         session.claim_write(db, INDEXED)
-        lost = _dangling(db)
+        lost, orphans = _unmatched(db)
         if lost:
             db.execute(delete(ReferenceVectorId).where(ReferenceVectorId.reference_id.in_(lost)))
             session.audit(db, WRITTEN, target="watchlists", written=0, dropped=len(lost))
+        if orphans:
+            db.connection().exec_driver_sql(f"DELETE FROM {TABLE} WHERE id = ANY(%s)", (orphans,))
+            session.audit(db, REMOVED, target="watchlists", removed=len(orphans))
     with session.db() as db:
         total = int(
             db.scalar(
@@ -400,9 +413,10 @@ def backfill(session: Session, emit: Emit, cancel: CancelToken) -> int:
         write(db, batch)
         return [int(r) for r, _ in batch]
 
-    return _batches(
+    written = _batches(
         session, emit, cancel, total, step, "written", "writing reference vectors to the server"
     )
+    return written, len(orphans)
 
 
 def _batches(
@@ -479,16 +493,17 @@ class IndexReport:
     rows: int  # vectors in the server's table
     index_bytes: int
     blinded: int = 0  # mapping rows whose blind index was filled (written before r0013)
+    removed: int = 0  # vectors no mapping row named (orphans), removed
 
 
 class IndexJob:
-    """``custos watchlist index``: write the vectors of references that have none
-    (:func:`backfill`), fill the blind index of mapping rows written before r0013
-    (:func:`fill_blind`), then build the server's HNSW index over the vector table
-    (:class:`matching.pgindexjob.BuildIndexJob`: progress from PostgreSQL, cancellable; a
-    cancelled build leaves no index, the vectors stay). Once built, PostgreSQL keeps the index
-    up to date as vectors are added and deleted; building again does nothing. Audited
-    (``watchlist.indexed``). A local vault has no server index: refused in one line."""
+    """``custos watchlist index``: remove the vectors no mapping row names and write the
+    vectors of references that have none (:func:`reconcile`), fill the blind index of mapping
+    rows written before r0013 (:func:`fill_blind`), then build the server's HNSW index over the
+    vector table (:class:`matching.pgindexjob.BuildIndexJob`: progress from PostgreSQL,
+    cancellable; a cancelled build leaves no index, the vectors stay). Once built, PostgreSQL
+    keeps the index up to date as vectors are added and deleted; building again does nothing.
+    Audited (``watchlist.indexed``). A local vault has no server index: refused in one line."""
 
     def __init__(self, session: Session, cancel: CancelToken | None = None) -> None:
         self.session = session
@@ -506,7 +521,7 @@ class IndexJob:
                     "a local vault is searched on this workstation: the search index is built "
                     "on an agency server only"
                 )
-        written = backfill(session, emit, self.cancel)
+        written, removed = reconcile(session, emit, self.cancel)
         blinded = fill_blind(session, emit, self.cancel)
         backend: Any = session.backend
         connections = [backend.raw_connection(), backend.raw_connection()]
@@ -523,7 +538,8 @@ class IndexJob:
                 target="watchlists",
                 written=written,
                 blinded=blinded,
+                removed=removed,
                 vectors=sizes["rows"],
                 index="hnsw",
             )
-        return IndexReport(written, sizes["rows"], sizes["index_bytes"], blinded)
+        return IndexReport(written, sizes["rows"], sizes["index_bytes"], blinded, removed)

@@ -86,6 +86,9 @@ SENTENCES: dict[str, str] = {
     "watchlist.vectors_written": QT_TRANSLATE_NOOP(
         "Actions", "Reference vectors written to the server"
     ),
+    "watchlist.vectors_removed": QT_TRANSLATE_NOOP(
+        "Actions", "Server vectors of no reference removed"
+    ),
     "watchlist.exported": QT_TRANSLATE_NOOP("Actions", "Watchlist sent to a partner"),
     "watchlist.export_refused": QT_TRANSLATE_NOOP("Actions", "Watchlist export refused"),
     "watchlist.imported": QT_TRANSLATE_NOOP("Actions", "Watchlist received from a partner"),

@@ -889,6 +889,9 @@ class ServerBackend:
 
     def prepare_new(self) -> None:
         clean_tmp(self.folder)
+        # the bucket's first write made here (SeaweedFS grows a new bucket's volumes on it),
+        # not in the first ingest's first upload, which waited for it (PERFORMANCE.md)
+        self.store.prepare()
 
     def create_schema(self, engine: Engine, tables: Any) -> None:
         from vault import migrations

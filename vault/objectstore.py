@@ -103,6 +103,8 @@ class ObjectStore(Protocol):
 # The object whose presence says "objects may be stored that no committed row names" (orphans
 # of a crash): a file in ``blobs/`` as vaults have always had it, an object at the bucket's top.
 UNSETTLED = ".unsettled"
+# Written and removed at ``init`` on a server (``S3Store.prepare``): not a stored object's key.
+PREPARED = ".custos-prepared"
 
 
 class FolderStore:
@@ -402,6 +404,14 @@ class S3Store:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         return True
+
+    def prepare(self) -> None:
+        """Write a small object at the bucket's top (``PREPARED``) and remove it, at ``init``:
+        a store that makes a new bucket's room on its first write (SeaweedFS grows the bucket's
+        volumes then, 0.25-0.35 s on the trial server) makes it now instead of in the first
+        ingest's first upload, and a bucket that refuses writes is named at ``init``."""
+        self._call(PREPARED, lambda: self._wire.put_bytes(self.bucket, PREPARED, b"custos\n"))
+        self._call(PREPARED, lambda: self._wire.delete(self.bucket, PREPARED))
 
     def mark_unsettled(self) -> None:
         self._call(UNSETTLED, lambda: self._wire.put_bytes(self.bucket, UNSETTLED, b""))

@@ -381,156 +381,161 @@
     </message>
     <message>
         <location filename="../../vault/actions.py" line="89"/>
+        <source>Server vectors of no reference removed</source>
+        <translation>حُذفت من الخادم متجهات لا تعود إلى أي صورة مرجعية</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="92"/>
         <source>Watchlist sent to a partner</source>
         <translation>أُرسلت قائمة مراقبة إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="90"/>
+        <location filename="../../vault/actions.py" line="93"/>
         <source>Watchlist export refused</source>
         <translation>رُفض تصدير قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="91"/>
+        <location filename="../../vault/actions.py" line="94"/>
         <source>Watchlist received from a partner</source>
         <translation>استُلمت قائمة مراقبة من شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="93"/>
+        <location filename="../../vault/actions.py" line="96"/>
         <source>Hash set imported</source>
         <translation>استُوردت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="94"/>
+        <location filename="../../vault/actions.py" line="97"/>
         <source>Hash set made from a case</source>
         <translation>أُنشئت مجموعة تجزئة من قضية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="95"/>
+        <location filename="../../vault/actions.py" line="98"/>
         <source>Hash set enabled</source>
         <translation>فُعّلت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="96"/>
+        <location filename="../../vault/actions.py" line="99"/>
         <source>Hash set disabled</source>
         <translation>عُطّلت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="97"/>
+        <location filename="../../vault/actions.py" line="100"/>
         <source>Hash set deleted</source>
         <translation>حُذفت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="98"/>
+        <location filename="../../vault/actions.py" line="101"/>
         <source>Hash set received from a partner</source>
         <translation>استُلمت مجموعة تجزئة من شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="99"/>
+        <location filename="../../vault/actions.py" line="102"/>
         <source>Hash set sent to a partner</source>
         <translation>أُرسلت مجموعة تجزئة إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="100"/>
+        <location filename="../../vault/actions.py" line="103"/>
         <source>Hash set export refused</source>
         <translation>رُفض تصدير مجموعة التجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="101"/>
+        <location filename="../../vault/actions.py" line="104"/>
         <source>Case matched against hash sets</source>
         <translation>طوبقت القضية مع مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="102"/>
+        <location filename="../../vault/actions.py" line="105"/>
         <source>Known file found</source>
         <translation>عُثر على ملف معروف</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="103"/>
+        <location filename="../../vault/actions.py" line="106"/>
         <source>Known-bad file found</source>
         <translation>عُثر على ملف معروف بأنه ضار</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="104"/>
+        <location filename="../../vault/actions.py" line="107"/>
         <source>Known-bad alert acknowledged</source>
         <translation>أُقرّ بتنبيه ملف ضار</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="106"/>
+        <location filename="../../vault/actions.py" line="109"/>
         <source>Our agency&apos;s details set</source>
         <translation>عُيّنت بيانات جهتنا</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="107"/>
+        <location filename="../../vault/actions.py" line="110"/>
         <source>Our key card saved</source>
         <translation>حُفظت بطاقة مفاتيحنا</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="108"/>
+        <location filename="../../vault/actions.py" line="111"/>
         <source>Partner added</source>
         <translation>أُضيف شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="109"/>
+        <location filename="../../vault/actions.py" line="112"/>
         <source>Partner key added</source>
         <translation>أُضيف مفتاح شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="110"/>
+        <location filename="../../vault/actions.py" line="113"/>
         <source>Partner key retired</source>
         <translation>أُوقف مفتاح شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="111"/>
+        <location filename="../../vault/actions.py" line="114"/>
         <source>Partner key revoked</source>
         <translation>أُلغي مفتاح شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="112"/>
+        <location filename="../../vault/actions.py" line="115"/>
         <source>Partner&apos;s encryption key changed</source>
         <translation>تغيّر مفتاح تشفير الشريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="113"/>
+        <location filename="../../vault/actions.py" line="116"/>
         <source>Partner&apos;s audit head recorded</source>
         <translation>سُجّل رأس سجل تدقيق الشريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="114"/>
+        <location filename="../../vault/actions.py" line="117"/>
         <source>Agreement added</source>
         <translation>أُضيفت اتفاقية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="115"/>
+        <location filename="../../vault/actions.py" line="118"/>
         <source>Agreement set to redacted copies only</source>
         <translation>ضُبطت الاتفاقية على النسخ المنقّحة فقط</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="116"/>
+        <location filename="../../vault/actions.py" line="119"/>
         <source>Bundle sent to a partner</source>
         <translation>أُرسلت حزمة إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="117"/>
+        <location filename="../../vault/actions.py" line="120"/>
         <source>Bundle export refused</source>
         <translation>رُفض تصدير الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="118"/>
+        <location filename="../../vault/actions.py" line="121"/>
         <source>Bundle verified</source>
         <translation>تم التحقق من الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="119"/>
+        <location filename="../../vault/actions.py" line="122"/>
         <source>Bundle refused</source>
         <translation>رُفضت الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="120"/>
+        <location filename="../../vault/actions.py" line="123"/>
         <source>Bundle imported</source>
         <translation>استُوردت الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="121"/>
+        <location filename="../../vault/actions.py" line="124"/>
         <source>Partner&apos;s audit head went backwards</source>
         <translation>رجع رأس سجل تدقيق الشريك إلى الوراء</translation>
     </message>

@@ -789,3 +789,64 @@ def test_other_desks_writing_between_the_shortlist_and_its_look_ups_is_no_tamper
     with enrolled.db() as db:
         vectors, mapped = servervectors.counts(db)
     assert vectors == mapped and len(sent) == 1
+
+
+def test_orphan_vectors_are_removed_by_the_index_job_and_the_search_is_fast_again(
+    trial_server: TrialServer,
+    server_place: Server,
+    enrolled: Session,
+    faces_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The operator (or a crash) leaves vectors that no mapping row names: while they are there
+    every server search checks the whole mapping and says so in one warning line; ``custos
+    watchlist index`` removes them (audited: how many), the mapped vectors stay, and the next
+    search takes the fast path again (the whole mapping never read, no warning)."""
+    database = parse(server_place.url).database
+    session = enrolled
+    photo = faces_dir / "more/obama.jpg"
+    exact = _exact_then_server(session, faces_dir, monkeypatch)
+    refs = _counts(session)[0]
+    with trial_server.superuser(database) as su:
+        for _ in range(2):
+            su.execute(
+                "INSERT INTO reference_vectors VALUES (uuid_send(gen_random_uuid()), %s::vector)",
+                ("[" + ",".join(["0.01"] * 128) + "]",),
+            )
+    assert _counts(session) == (refs, refs + 2, refs)
+    read: list[int] = []
+    whole = servervectors.mapping
+
+    def counted(db: Any, watchlist_id: int) -> dict[bytes, int]:
+        read.append(watchlist_id)
+        return whole(db, watchlist_id)
+
+    monkeypatch.setattr(servervectors, "mapping", counted)
+    caplog.clear()
+    assert _found(search(session, ["EU-fraud"], photo=photo)) == exact
+    assert _methods(session)[-1] == "server" and read  # the slow path: the whole mapping
+    [warned] = _warnings(caplog)
+    assert "outside Custos" in warned and "custos watchlist index" in warned
+
+    built = run_cli("watchlist", "index", vault=server_place)
+    assert built.returncode == 0, built.stderr
+    assert "2 vector(s) no reference names removed" in built.stdout
+    assert _counts(session) == (refs, refs, refs)
+    [removed] = list_audit(session, "watchlist.vectors_removed")
+    assert removed.details["removed"] == 2
+    [indexed] = list_audit(session, "watchlist.indexed")
+    assert indexed.details["removed"] == 2 and indexed.details["written"] == 0
+
+    def never(*args: object) -> None:
+        raise AssertionError("the server search read the whole mapping")
+
+    monkeypatch.setattr(servervectors, "mapping", never)
+    caplog.clear()
+    assert _found(search(session, ["EU-fraud"], photo=photo)) == exact
+    assert _methods(session)[-1] == "server"
+    assert _warnings(caplog) == []
+    again = run_cli("watchlist", "index", vault=server_place)  # nothing left to remove
+    assert again.returncode == 0, again.stderr
+    assert "removed" not in again.stdout
+    assert len(list_audit(session, "watchlist.vectors_removed")) == 1

@@ -87,3 +87,24 @@ def test_a_store_lost_mid_ingest_records_no_batch_whose_objects_are_not_all_stor
         assert not result.failed
         assert len(result.saved) == FILES - recorded and len(result.skipped) == recorded
         assert verify(again).ok
+
+
+def test_init_makes_the_new_bucket_s_room_and_leaves_no_object(
+    trial_server: TrialServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SeaweedFS grows a new bucket's volumes on its first write (0.25-0.35 s, which the first
+    ingest's first upload waited for): ``init`` writes and removes a small object, so the
+    bucket's volumes are there before any ingest, and the bucket holds nothing after it."""
+    monkeypatch.setenv("CUSTOS_CACHE_DIR", str(tmp_path / "cache"))
+    with trial_server.place() as place:
+        bucket = parse_server_url(place.url).s3.bucket
+
+        def volumes() -> list[str]:
+            return sorted(p.name for p in trial_server.s3_data.glob(f"{bucket}_*.dat"))
+
+        assert volumes() == []  # a bucket just made has none
+        session, _ = init_vault(place, "alice", PASSWORD, kdf=FAST_KDF)
+        session.close()
+        assert volumes()
+        listed = trial_server.s3_client().list_objects_v2(Bucket=bucket)
+        assert listed.get("KeyCount", 0) == 0 and not listed.get("Contents")

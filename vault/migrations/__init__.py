@@ -38,6 +38,7 @@ REVISIONS = (
     "r0012",
     "r0013",
     "r0014",
+    "r0015",
 )
 """The revisions in ``versions/``, oldest first (a test checks them against the scripts)."""
 HEAD = REVISIONS[-1]
