@@ -131,12 +131,26 @@ def test_a_very_long_line(session: Session, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('{"value": [{"MD5": "' + MD5[0], "not valid VICS JSON (Unterminated string starting at"),
-        ('{"value": [}', "not valid VICS JSON (Expecting value at line 1 column 12)"),
-        ('{"value": NaN}', "not valid VICS JSON (NaN is not JSON)"),
+        (
+            '{"value": [{"MD5": "' + MD5[0],
+            "not valid VICS JSON (parse error: premature EOF at value[0].MD5)",
+        ),
+        (
+            '{"value": [}',
+            "not valid VICS JSON (parse error: unallowed token at this point in JSON text at "
+            "value[0])",
+        ),
+        (
+            '{"value": NaN}',
+            "not valid VICS JSON (lexical error: invalid char in json text at value)",
+        ),
         ("[1, 2]", 'not a VICS export (no top-level "value" list of media or cases)'),
         ('{"Media": []}', 'not a VICS export (no top-level "value" list of media or cases)'),
-        ("[" * 100_000, "not valid VICS JSON (nested too deeply)"),
+        ("[" * 100_000, 'not a VICS export (no top-level "value" list of media or cases)'),
+        (
+            '{"value": [' + "[" * 100_000,
+            f"not valid VICS JSON (nested more than {hashparse.MAX_DEPTH} deep at value[0])",
+        ),
     ],
 )
 def test_truncated_or_malformed_vics(
