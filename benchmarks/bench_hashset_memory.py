@@ -38,6 +38,10 @@ only those operations (``list``, ``verify``, ``export-vics`` and ``delete`` need
 ``--op import-bundle`` (with ``--format vics``; local vaults): a partner's signed hash-set bundle
 of that VICS file (made once per run: Politie NL imports the file and exports the set to BKA)
 imported by ``exchange.hsimport.HashSetImportJob`` into a BKA vault per tree that trusts NL.
+``--cli``: ``import`` and ``import-bundle`` run as the command line runs them instead
+(``custos --vault V hashset import F ...`` / ``hashset import-bundle B``, a new vault per run),
+under ``/usr/bin/time -v``: its maximum resident set size is the whole process's, the sign-in's
+Argon2id included, and its elapsed time the command's with start-up.
 """
 
 from __future__ import annotations
@@ -236,6 +240,40 @@ def bundle_setup(root: Path, listing: Path, trees: list[Path]) -> tuple[Path, li
     return bundle, places
 
 
+def cli_run(place: Path, op: str, listing: Path, tree: Path) -> tuple[float, int]:
+    """``op`` as ``custos`` of ``tree`` runs it, under ``/usr/bin/time -v``: (elapsed, max RSS)."""
+    args = ["hashset", "import", str(listing), "--name", "bench", "--kind", "known-bad"]
+    if op == "import-bundle":
+        args = ["hashset", "import-bundle", str(listing), "--as", "bench"]
+    code = f"import sys; sys.path.insert(0, {str(tree)!r}); from cli.main import run; run()"
+    env = {**os.environ, "CUSTOS_USER": "bench", "CUSTOS_PASSWORD": PASSWORD}
+    done = subprocess.run(
+        ["/usr/bin/time", "-v", sys.executable, "-c", code, "custos", "--vault", str(place), *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    fields = dict(line.strip().rsplit(": ", 1) for line in done.stderr.splitlines() if ": " in line)
+    if done.returncode != 0:
+        raise RuntimeError(f"{op} failed: {done.stderr[-2000:]}")
+    clock = fields["Elapsed (wall clock) time (h:mm:ss or m:ss)"].split(":")
+    took = sum(float(x) * 60**i for i, x in enumerate(reversed(clock)))
+    return took, int(fields["Maximum resident set size (kbytes)"]) * 1024
+
+
+def measure_cli(name: str, places: list[Path], listing: Path, trees: list[Path], op: str) -> None:
+    from bench_vault import log
+
+    for place, tree in zip(places, trees, strict=True):
+        took, peak = cli_run(place, op, listing, tree)
+        log(
+            f"  {name:6} {tree.name[:12]:12} {op:13} CLI (/usr/bin/time -v) elapsed {took:7.2f} s"
+            f"  max RSS {peak / 2**20:5.0f} MiB  load {os.getloadavg()[0]:.1f}"
+        )
+
+
 def measure(
     name: str,
     places: list[Any],
@@ -274,10 +312,11 @@ def main() -> None:
     parser.add_argument("--tree", type=Path, action="append", help="repeat to compare trees")
     parser.add_argument("--op", choices=OPS, action="append", help="only these (repeatable)")
     parser.add_argument("--format", choices=("plain", "nsrl", "vics"), default="plain")
+    parser.add_argument("--cli", action="store_true", help="import(-bundle) as the CLI command")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     trees: list[Path] = args.tree or [here]
-    ops: list[str] = args.op or list(OPS)
+    ops: list[str] = args.op or [o for o in OPS if o != "import-bundle"]
     sys.path.insert(0, str(trees[0]))
     if args.child:
         sys.stdout.buffer.write(pickle.dumps(_op(*pickle.loads(args.child.read_bytes()))))
@@ -326,7 +365,16 @@ def main() -> None:
             ops.remove("import-bundle")
             bundle, places = bundle_setup(scratch.new("bundle"), listing, trees)
             log(f"  bundle of {listing.name} made: {bundle}")
-            measure("local", places, bundle, out, trees, ["import-bundle"], fmt, init=False)
+            if args.cli:
+                measure_cli("local", places, bundle, trees, "import-bundle")
+            else:
+                measure("local", places, bundle, out, trees, ["import-bundle"], fmt, init=False)
+        if args.cli and "import" in ops:
+            ops.remove("import")
+            places = [scratch.new("cli") / "vault" for _ in trees]
+            for place, tree in zip(places, trees, strict=True):
+                run_op(place, "init", listing, out, tree, fmt)
+            measure_cli("local", places, listing, trees, "import")
         if args.only != "server" and ops:
             places = [scratch.new("local") / "vault" for _ in trees]
             measure("local", places, listing, out, trees, ops, fmt)

@@ -20,8 +20,14 @@ Formats (also in the README):
 * ``vics``: JSON, ``{"value": [media...]}`` (VICS 2.0, ``@odata.context`` ending ``#Media``)
   or ``{"value": [{"Media": [media...]}, ...]}`` (VICS 1.x cases); each media entry has
   ``MD5`` and/or ``SHA1`` (``SHA256`` too if present) and an optional integer ``Category``.
-  A malformed entry is named by its place (``value[3].Media[12]``); a JSON syntax error by
-  line and column.
+  A malformed entry is named by its place (``value[3].Media[12]``). Read as a stream of JSON
+  events (ijson's ``basic_parse``, its C backend yajl2_c when built, else its pure Python one):
+  one media entry's read fields are held at a time, never the document. Refused whole, one line
+  naming the JSON place where it was found: a syntax error (NaN and Infinity are not JSON;
+  a truncated file; a second document), nesting deeper than ``MAX_DEPTH``, a string, number or
+  key longer than ``MAX_TOKEN``, a second ``value`` (or a case's second ``Media``). A media
+  entry with a key given twice (of those read: ``MD5``, ``Category``...) or more than
+  ``MAX_FIELDS`` keys is a malformed entry, named.
 * ``pdq``: one PDQ hash per line, 64 hex digits (the reference implementation's form),
   optionally ``,quality`` (an integer 0-100, as Meta's tools write it; checked, not stored),
   optionally followed by white space and anything (a name). Blank lines and ``#`` comments
