@@ -532,6 +532,7 @@ def _hashdeep_line(line: bytes, n: int, columns: list[str], got: Collected) -> N
 _VICS_FIELDS = {"MD5": "md5", "SHA1": "sha1", "SHA256": "sha256", "PDQ": "pdq"}
 # the keys of a media entry that are read (the rest are skipped as they stream past)
 _VICS_READ = {"Category", "Media"} | set(_VICS_FIELDS) | {k.lower() for k in _VICS_FIELDS}
+_SCALARS = {"string", "number", "boolean", "null"}
 JSON_BUFFER = 64 << 10  # bytes handed to the JSON parser at once (its events for them are kept)
 MAX_TOKEN = 1 << 20  # a string, number or key longer than this refuses the file
 MAX_DEPTH = 32  # a VICS document nests 5 deep (cases, media); more refuses the file
@@ -618,9 +619,23 @@ def _read_vics(
     import ijson
 
     backend = _json_backend()
+    stack, read, scalars, most = reader.stack, _VICS_READ, _SCALARS, MAX_FIELDS
     try:
         for event, value in backend.basic_parse(feed, buf_size=JSON_BUFFER):
             feed.since = 0
+            # the fast path (most events): a key or a plain value inside a media entry
+            top = stack[-1] if stack else None
+            if top is not None and top[1] == "entry":
+                if event == "map_key":
+                    top[2] += 1
+                    top[3] = value
+                    if top[2] > most:
+                        reader._key(top, value)
+                    continue
+                if event in scalars:
+                    if top[3] in read:
+                        reader._put(top[3], value)
+                    continue
             reader.event(event, value)
     except _TokenTooLong:
         reader.refuse(f"a string, number or key longer than {MAX_TOKEN:,} bytes")
@@ -662,7 +677,7 @@ class _VicsReader:
             elif kind == "array" and role in ("value", "media"):
                 parts.append(f"[{max(n - 1, 0)}]")
             elif role in ("entry", "case") and key is not None:
-                parts.append(f".{key}")
+                parts.append(f".{key[:80]}" + ("..." if len(key) > 80 else ""))
         where = "".join(parts)
         return where[:200] or "the top level"
 
@@ -695,7 +710,7 @@ class _VicsReader:
         if event == "map_key":
             frame = stack[-1]
             frame[2] += 1
-            frame[3] = value if len(value) <= 80 else value[:80] + "..."
+            frame[3] = value
             if frame[1] in ("entry", "case"):
                 self._key(frame, value)
             return

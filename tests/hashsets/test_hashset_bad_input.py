@@ -380,7 +380,7 @@ _HUGE = 2 << 20  # past hashparse.MAX_TOKEN
         "wrong-types",
         "value-object",
         "value-string",
-    ],  # fmt: skip
+    ],
 )
 def test_hostile_vics_is_refused_in_one_line(
     session: Session, tmp_path: Path, text: str, expected: str
