@@ -248,7 +248,7 @@ def cli_run(place: Path, op: str, listing: Path, tree: Path) -> tuple[float, int
     code = f"import sys; sys.path.insert(0, {str(tree)!r}); from cli.main import run; run()"
     env = {**os.environ, "CUSTOS_USER": "bench", "CUSTOS_PASSWORD": PASSWORD}
     done = subprocess.run(
-        ["/usr/bin/time", "-v", sys.executable, "-c", code, "custos", "--vault", str(place), *args],
+        ["/usr/bin/time", "-v", sys.executable, "-c", code, "--vault", str(place), *args],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
