@@ -533,6 +533,10 @@ _VICS_FIELDS = {"MD5": "md5", "SHA1": "sha1", "SHA256": "sha256", "PDQ": "pdq"}
 # the keys of a media entry that are read (the rest are skipped as they stream past)
 _VICS_READ = {"Category", "Media"} | set(_VICS_FIELDS) | {k.lower() for k in _VICS_FIELDS}
 _SCALARS = {"string", "number", "boolean", "null"}
+_VICS_LOOKUP = tuple(
+    (key, key.lower(), algorithm, 2 * ALGORITHMS[algorithm][1])
+    for key, algorithm in _VICS_FIELDS.items()
+)
 JSON_BUFFER = 64 << 10  # bytes handed to the JSON parser at once (its events for them are kept)
 MAX_TOKEN = 1 << 20  # a string, number or key longer than this refuses the file
 MAX_DEPTH = 32  # a VICS document nests 5 deep (cases, media); more refuses the file
@@ -860,15 +864,15 @@ def _vics_media(m: Any, where: str, got: Collected) -> None:
         got.problem(where, f"Category {_shown(str(category).encode())} is not a category number")
         return
     found = []
-    for key, algorithm in _VICS_FIELDS.items():
-        value = m.get(key, m.get(key.lower()))
+    for key, lower, algorithm, width in _VICS_LOOKUP:
+        value = m[key] if key in m else m.get(lower)
         if value is None or value == "":
             continue
-        raw = _digest(
-            value.encode("utf-8", "replace") if isinstance(value, str) else b"", algorithm
-        )
+        raw = None
+        if isinstance(value, str) and len(value) == width:
+            with contextlib.suppress(binascii.Error, ValueError):  # not hex, not ASCII
+                raw = binascii.unhexlify(value)
         if raw is None:
-            width = 2 * ALGORITHMS[algorithm][1]
             got.problem(
                 where,
                 f"{key} {_shown(str(value).encode('utf-8', 'replace'))} is not {width} hex digits",
