@@ -45,6 +45,7 @@ from vault.storework import Derivers
 MAX_TAG = 16 << 20
 MAX_PATH = 1024
 MAX_DEPTH = 32
+PAYLOAD_CHUNK = 64 << 10  # a payload file streamed from a bundle folder (``payload_chunks``)
 TAG_FILES = ("bagit.txt", "bag-info.txt", bagfmt.MANIFEST, bagfmt.BUNDLE_JSON)
 OUTSIDE = {bagfmt.TAGMANIFEST, bagfmt.SIG, bagfmt.PEM}
 MAX_FREE = 64 << 10  # free text: a description, a listing reason, where something was seized
@@ -206,6 +207,10 @@ class BagView(Protocol):
     def read_payload(self, rel: str, limit: int) -> bytes:
         """A payload file of the listing as bytes (at most ``limit`` + 1), after the checks."""
 
+    def payload_chunks(self, rel: str) -> Iterator[bytes]:
+        """A payload file of the listing, after the checks, as a stream of chunks (a hash
+        set's VICS file: read in bounded memory, never all of it held)."""
+
 
 class FolderBag:
     """A bundle folder. ``digest(path, cancel)`` replaces plain hashing of the payload (the
@@ -271,6 +276,12 @@ class FolderBag:
         fd = os.open(self.root / rel, os.O_RDONLY | os.O_NOFOLLOW)
         with os.fdopen(fd, "rb") as fh:
             return fh.read(limit + 1)
+
+    def payload_chunks(self, rel: str) -> Iterator[bytes]:
+        fd = os.open(self.root / rel, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as fh:
+            while chunk := fh.read(PAYLOAD_CHUNK):
+                yield chunk
 
     def discard(self) -> None:
         """Remove the staged copies (those moved into the store are gone already)."""

@@ -5,8 +5,10 @@ the trust list, hashes, Payload-Oxum, paths, local agreements for purpose and la
 be a well-formed hash-set bundle (``shape_problems``); any finding refuses it, audited, with
 every finding listed. (2) A bundle already imported (same tagmanifest hash, or the same bundle
 id from the same partner) is refused as a replay. (3) The VICS file is read by the same reader
-as ``hashset import`` (every malformed entry named, nothing imported) and its entries digest
-must be the one the signed description states. (4) One transaction adds the set, **disabled**
+as ``hashset import`` (every malformed entry named, nothing imported), streamed from the bag
+(decrypted chunk by chunk) and sorted on a sealed spool (``hashsets.spooled_vics``: bounded
+memory), and its entries digest must be the one the signed description states.
+(4) One transaction adds the set, **disabled**
 (a partner's set decides what is hidden or alerts here only once someone holding
 ``hashset.manage`` enables it), its origin (``HashSetBundle``: partner, bundle, the local
 agreement that covered it, the sender's label and onward rule) and the partner's head.
@@ -14,6 +16,7 @@ agreement that covered it, the sender's label and onward rule) and the partner's
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +30,15 @@ from exchange.bundles import Replayed, opened_received, refuse, replayed
 from exchange.checks import BagReport, BagView
 from exchange.directory import agreements_with
 from exchange.models import HashSetBundle
-from matching import hashparse
-from matching.hashsets import KINDS, checked_name, find_set, live_set, store_parsed
+from matching.hashsets import (
+    KINDS,
+    SpooledSet,
+    checked_name,
+    find_set,
+    live_set,
+    spooled_vics,
+    store_spooled,
+)
 from matching.tlp import LABELS
 from vault.errors import UserError
 from vault.jobs import CancelToken, Emit, Progress
@@ -82,43 +92,55 @@ class HashSetImportJob:
     def run(self, emit: Emit) -> HashSetImportResult:
         s = self.session
         s.require("exchange.bundle", target=f"bundle:{self.path.name}")
-        with opened_received(s, self.path, self.cancel, emit, shape_problems) as (root, r):
-            hs = r.meta["hashset"]
-            name = checked_name(self.name or f"{hs['name']} ({r.sender})")
-            with s.db() as db:
-                self._free(db, name)
-            parsed = self._read(root, r)
-        try:
-            return self._commit(name, r, parsed, emit)
-        except Replayed as exc:
-            raise refuse(s, self.path, r, [str(exc)]) from None
+        with contextlib.ExitStack() as spool:
+            with opened_received(s, self.path, self.cancel, emit, shape_problems) as (root, r):
+                hs = r.meta["hashset"]
+                name = checked_name(self.name or f"{hs['name']} ({r.sender})")
+                with s.db() as db:
+                    self._free(db, name)
+                spooled = self._read(root, r, spool, emit)
+            try:
+                return self._commit(name, r, spooled, emit)
+            except Replayed as exc:
+                raise refuse(s, self.path, r, [str(exc)]) from None
 
     @staticmethod
     def _free(db: DbSession, name: str) -> None:
         if live_set(db, name) is not None:
             raise UserError(f"a hash set named {name!r} exists already (choose another with --as)")
 
-    def _read(self, root: BagView, r: BagReport) -> hashparse.Parsed:
+    def _read(
+        self, root: BagView, r: BagReport, spool: contextlib.ExitStack, emit: Emit
+    ) -> SpooledSet:
         """The set as read by ``hashparse`` (hostile input: one line, audited); its entries
-        digest must be the signed one, whatever bytes were read. Read from the checked bag
-        into memory: a ``.tar.age``'s payload is only ever staged encrypted."""
+        digest must be the signed one, whatever bytes were read. Streamed from the checked
+        bag (a ``.tar.age``'s payload is only ever staged encrypted) onto a sealed spool that
+        ``spool`` closes."""
         hs = r.meta["hashset"]
+        file_name = Path(hs["path"]).name
+        size = max(1, int(r.meta["items"][0].get("size") or 1))
+
+        def report(done: int) -> None:
+            emit(Progress(min(done, size), size, "bytes", f"reading {file_name}"))
+
         try:
-            data = root.read_payload(hs["path"], hashparse.MAX_JSON)
-            parsed = hashparse.read_vics_bytes(Path(hs["path"]).name, data)
+            chunks = root.payload_chunks(hs["path"])
+            got = spool.enter_context(
+                spooled_vics(self.session, file_name, chunks, self.cancel, report)
+            )
         except UserError as exc:
             raise refuse(self.session, self.path, r, [str(exc)]) from None
-        if hashparse.entries_digest(parsed) != hs["entries_digest"]:
+        if got.entries_digest != hs["entries_digest"]:
             raise refuse(
                 self.session,
                 self.path,
                 r,
                 [f"{hs['path']}: its entries differ from the signed entries digest"],
             )
-        return parsed
+        return got
 
     def _commit(
-        self, name: str, r: BagReport, parsed: hashparse.Parsed, emit: Emit
+        self, name: str, r: BagReport, parsed: SpooledSet, emit: Emit
     ) -> HashSetImportResult:
         s, at = self.session, now()
         hs, item = r.meta["hashset"], r.meta["items"][0]
@@ -138,9 +160,9 @@ class HashSetImportJob:
             ]
             agreement = covering[0].id if covering else None
             source = hs.get("source") or r.sender
-            row = store_parsed(
-                s, db, name, hs["kind"], source, "vics", parsed, Path(hs["path"]).name,
-                r.manifest[hs["path"]], "disabled", self.cancel, emit,
+            row = store_spooled(
+                s, db, name, hs["kind"], source, parsed, Path(hs["path"]).name,
+                r.manifest[hs["path"]], "disabled", emit,
             )  # fmt: skip
             s.audit(
                 db,

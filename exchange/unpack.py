@@ -227,6 +227,11 @@ class StreamedBag:
                     break
         return bytes(out)
 
+    def payload_chunks(self, rel: str) -> Iterator[bytes]:
+        """A staged payload file decrypted chunk by chunk (age's 64 KiB)."""
+        with open(self.staged[rel].tmp, "rb") as fh:
+            yield from decrypt_chunks(fh, self._identity)
+
     def discard(self) -> None:
         """Remove the staging folder (the staged files not moved into the store)."""
         if self.folder is not None:

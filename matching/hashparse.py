@@ -20,8 +20,14 @@ Formats (also in the README):
 * ``vics``: JSON, ``{"value": [media...]}`` (VICS 2.0, ``@odata.context`` ending ``#Media``)
   or ``{"value": [{"Media": [media...]}, ...]}`` (VICS 1.x cases); each media entry has
   ``MD5`` and/or ``SHA1`` (``SHA256`` too if present) and an optional integer ``Category``.
-  A malformed entry is named by its place (``value[3].Media[12]``); a JSON syntax error by
-  line and column.
+  A malformed entry is named by its place (``value[3].Media[12]``). Read as a stream of JSON
+  events (ijson's ``basic_parse``, its C backend yajl2_c when built, else its pure Python one):
+  one media entry's read fields are held at a time, never the document. Refused whole, one line
+  naming the JSON place where it was found: a syntax error (NaN and Infinity are not JSON;
+  a truncated file; a second document), nesting deeper than ``MAX_DEPTH``, a string, number or
+  key longer than ``MAX_TOKEN``, a second ``value`` (or a case's second ``Media``). A media
+  entry with a key given twice (of those read: ``MD5``, ``Category``...) or more than
+  ``MAX_FIELDS`` keys is a malformed entry, named.
 * ``pdq``: one PDQ hash per line, 64 hex digits (the reference implementation's form),
   optionally ``,quality`` (an integer 0-100, as Meta's tools write it; checked, not stored),
   optionally followed by white space and anything (a name). Blank lines and ``#`` comments
@@ -41,7 +47,6 @@ import codecs
 import contextlib
 import hashlib
 import io
-import json
 import os
 import sqlite3
 import stat
@@ -75,7 +80,7 @@ MAX_QUALITY = 100
 MAX_LISTED = 20  # malformed lines named in a refusal; the rest are counted
 MAX_LINE = 64 << 10  # a longer line is malformed (and not kept in memory)
 MAX_TEXT = 4 << 30  # plain and hashdeep files (a 10M-line SHA-256 list with names is < 2 GiB)
-MAX_JSON = 1 << 30  # VICS JSON is parsed in memory
+MAX_JSON = 1 << 30  # a VICS file (read as a stream: the bound is on the file, not memory)
 MAX_CATEGORY = 1 << 15
 CHUNK = 8 << 20
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -166,7 +171,7 @@ def read(path: Path, fmt: str, cancel: CancelToken, report: Report) -> Parsed:
     if fmt == "nsrl":
         got = _read_nsrl(path, cancel)
     elif fmt == "vics":
-        got = _read_vics(path, size)
+        got = _read_vics(path.name, file_chunks(path, size), cancel, report)
     elif fmt == "pdq":
         got = _read_pdq(path, cancel, report)
     else:
@@ -174,8 +179,8 @@ def read(path: Path, fmt: str, cancel: CancelToken, report: Report) -> Parsed:
     return _parsed(path.name, fmt, got)
 
 
-# formats ``read_spilled`` reads (no categories): the text lists, and NSRL's rows
-SPILLED = ("plain", "hashdeep", "pdq", "nsrl")
+# formats ``read_spilled`` reads: the text lists, NSRL's rows and VICS JSON (with categories)
+SPILLED = ("plain", "hashdeep", "pdq", "nsrl", "vics")
 NSRL_ROWS = 65536  # rows read between spills (~4.5 MiB of raw digests)
 
 
@@ -189,10 +194,12 @@ def read_spilled(
     (``matching.hashsets``: on a sealed spool)."""
     if fmt not in SPILLED:
         raise UserError(f"{fmt} hash sets are not read in runs (only {', '.join(SPILLED)})")
-    _checked_file(path, fmt)
+    size = _checked_file(path, fmt)
     got = Collected(spill=spill)
     if fmt == "nsrl":
         got = _read_nsrl(path, cancel, got)
+    elif fmt == "vics":
+        got = _read_vics(path.name, file_chunks(path, size), cancel, report, got)
     elif fmt == "pdq":
         got = _read_pdq(path, cancel, report, got)
     else:
@@ -213,10 +220,34 @@ def sorted_unique(algorithm: str, raw: bytes | bytearray | memoryview) -> memory
 
 
 def read_vics_bytes(name: str, data: bytes) -> Parsed:
-    """VICS JSON held in memory (a partner's set read from a bundle, never written in clear)."""
-    if len(data) > MAX_JSON:
-        raise UserError(f"{name}: larger than {MAX_JSON} bytes; nothing imported")
-    return _parsed(name, "vics", _vics_doc(name, data))
+    """VICS JSON held in memory (a set the tests export), read as a file is."""
+    got = _read_vics(name, _bounded(name, iter([data])), CancelToken(), lambda _: None)
+    return _parsed(name, "vics", got)
+
+
+def read_vics_chunks(
+    name: str,
+    chunks: Iterator[bytes],
+    cancel: CancelToken,
+    report: Report,
+    spill: Callable[[Collected], None] | None = None,
+) -> Collected:
+    """VICS JSON from ``chunks`` (a partner's set read from a bundle, never written in clear),
+    read as ``read_spilled`` reads a file (``spill``: handed the digests every ``VICS_SPILL``
+    entries); more than ``MAX_JSON`` bytes refuse it."""
+    got = _read_vics(name, _bounded(name, chunks), cancel, report, Collected(spill=spill))
+    if got.problem_count:
+        raise HashSetRefused(name, got.problems, got.problem_count)
+    return got
+
+
+def _bounded(name: str, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    done = 0
+    for chunk in chunks:
+        done += len(chunk)
+        if done > MAX_JSON:
+            raise UserError(f"{name}: larger than {MAX_JSON} bytes; nothing imported")
+        yield chunk
 
 
 def parsed_from(name: str, fmt: str, got: Collected) -> Parsed:
@@ -499,48 +530,321 @@ def _hashdeep_line(line: bytes, n: int, columns: list[str], got: Collected) -> N
 # --- VICS JSON ---------------------------------------------------------------------------
 
 _VICS_FIELDS = {"MD5": "md5", "SHA1": "sha1", "SHA256": "sha256", "PDQ": "pdq"}
+# the keys of a media entry that are read (the rest are skipped as they stream past)
+_VICS_READ = {"Category", "Media"} | set(_VICS_FIELDS) | {k.lower() for k in _VICS_FIELDS}
+_SCALARS = {"string", "number", "boolean", "null"}
+_VICS_LOOKUP = tuple(
+    (key, key.lower(), algorithm, 2 * ALGORITHMS[algorithm][1])
+    for key, algorithm in _VICS_FIELDS.items()
+)
+JSON_BUFFER = 64 << 10  # bytes handed to the JSON parser at once (its events for them are kept)
+MAX_TOKEN = 1 << 20  # a string, number or key longer than this refuses the file
+MAX_DEPTH = 32  # a VICS document nests 5 deep (cases, media); more refuses the file
+MAX_FIELDS = 1024  # keys of one media entry or case
+VICS_SPILL = 65536  # media entries read between spills (and cancel checks)
 
 
-def _read_vics(path: Path, size: int) -> Collected:
+class _Skipped:
+    """A media entry's read field whose value is an object or a list (not read)."""
+
+    def __str__(self) -> str:
+        return "(an object or a list)"
+
+
+_SKIPPED = _Skipped()
+
+
+def _json_backend() -> Any:
+    """ijson's C backend (yajl2_c) when it is built for this platform, else its pure Python."""
+    import ijson
+
+    for name in ("yajl2_c", "python"):
+        with contextlib.suppress(ImportError, ijson.backends.YAJLImportError):
+            return ijson.get_backend(name)
+    raise UserError("no JSON stream parser (ijson) is installed")  # pragma: no cover
+
+
+class _TokenTooLong(Exception):
+    pass
+
+
+class _Feed:
+    """The file-like ijson reads: ``chunks`` cut to ``JSON_BUFFER``, a UTF-8 BOM dropped, the
+    bytes read counted (``report``) and those read since the parser's last event too: past
+    ``MAX_TOKEN`` one token is too long (the parser would hold all of it)."""
+
+    def __init__(self, chunks: Iterator[bytes], report: Report) -> None:
+        self.chunks, self.report = chunks, report
+        self.rest, self.done, self.since, self.first = b"", 0, 0, True
+
+    def read(self, n: int = -1) -> bytes:
+        while not self.rest:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                return b""
+            if self.first:
+                self.first = False
+                chunk = chunk.removeprefix(codecs.BOM_UTF8)
+            self.rest = chunk
+        n = JSON_BUFFER if n < 0 else min(n, JSON_BUFFER)
+        out, self.rest = self.rest[:n], self.rest[n:]
+        self.done += len(out)
+        self.since += len(out)
+        if self.since > MAX_TOKEN + 2 * JSON_BUFFER:
+            raise _TokenTooLong
+        self.report(self.done)
+        return out
+
+
+def file_chunks(path: Path, limit: int) -> Iterator[bytes]:
+    """A file's bytes in ``JSON_BUFFER`` pieces, at most ``limit`` + 1 of them."""
     with _opened(path) as fh:
-        data = fh.read(size + 1)
-    return _vics_doc(path.name, data)
+        left = limit + 1
+        while left > 0 and (chunk := fh.read(min(JSON_BUFFER, left))):
+            left -= len(chunk)
+            yield chunk
 
 
-def _vics_doc(name: str, data: bytes) -> Collected:
-    got = Collected()
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
+def _read_vics(
+    name: str,
+    chunks: Iterator[bytes],
+    cancel: CancelToken,
+    report: Report,
+    got: Collected | None = None,
+) -> Collected:
+    """A VICS document read as a stream of JSON events (ijson's ``basic_parse``: no prefixes,
+    which grow with the nesting): only one media entry's read fields are held at a time, the
+    digests go into ``got`` (handed to ``got.spill`` every ``VICS_SPILL`` entries). Structural
+    problems (syntax, nesting, a token too long, not a VICS document) refuse the file at once,
+    one line naming the place; a malformed entry is collected, named by its place."""
+    got = Collected() if got is None else got
+    reader = _VicsReader(name, got, cancel)
+    feed = _Feed(chunks, report)
+    import ijson
+
+    backend = _json_backend()
+    stack, read, scalars, most = reader.stack, _VICS_READ, _SCALARS, MAX_FIELDS
     try:
-        doc = json.loads(data, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise UserError(
-            f"{name}: not valid VICS JSON ({exc.msg} at line {exc.lineno} column "
-            f"{exc.colno}); nothing imported"
-        ) from None
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:120]
-        raise UserError(f"{name}: not valid VICS JSON ({safe(reason)}); nothing imported") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("value"), list):
+        for event, value in backend.basic_parse(feed, buf_size=JSON_BUFFER):
+            feed.since = 0
+            # the fast path (most events): a key or a plain value inside a media entry
+            top = stack[-1] if stack else None
+            if top is not None and top[1] == "entry":
+                if event == "map_key":
+                    top[2] += 1
+                    top[3] = value
+                    if top[2] > most:
+                        reader._key(top, value)
+                    continue
+                if event in scalars:
+                    if top[3] in read:
+                        reader._put(top[3], value)
+                    continue
+            reader.event(event, value)
+    except _TokenTooLong:
+        reader.refuse(f"a string, number or key longer than {MAX_TOKEN:,} bytes")
+    except ijson.JSONError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if reason.startswith("b'") or reason.startswith('b"'):
+            reason = reason[2:]
+        reader.refuse(reason.split("\\n")[0].rstrip(".").strip())
+    except UnicodeDecodeError:
+        reader.refuse("not UTF-8")
+    if not reader.seen_value:
         raise UserError(
             f'{name}: not a VICS export (no top-level "value" list of media or cases); '
             "nothing imported"
         )
-    for i, entry in enumerate(doc["value"]):
-        if isinstance(entry, dict) and "Media" in entry:
-            media = entry["Media"]
-            if not isinstance(media, list):
-                got.problem(f"value[{i}].Media", "not a list")
-                continue
-            for j, m in enumerate(media):
-                _vics_media(m, f"value[{i}].Media[{j}]", got)
-        else:
-            _vics_media(entry, f"value[{i}]", got)
     return got
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+class _VicsReader:
+    """The VICS structure over JSON events: where in the document the parser is (a stack of
+    containers), the media entry being read, the problems found."""
+
+    def __init__(self, name: str, got: Collected, cancel: CancelToken) -> None:
+        self.name, self.got, self.cancel = name, got, cancel
+        # one frame per open container: [kind, role, index or key count, current key]
+        self.stack: list[list[Any]] = []
+        self.seen_value = False
+        self.entries = 0
+        self.case = -1  # index in value of the case whose Media are read
+        self.entry: dict[str, Any] | None = None  # the media entry (or case) being read
+        self.entry_bad = False  # a problem of the entry found while it was read
+
+    # where the parser is, as a refusal names it
+    def place(self) -> str:
+        parts = []
+        for kind, role, n, key in self.stack:
+            if role == "top":
+                parts.append(f"{key}" if key is not None else "")
+            elif kind == "array" and role in ("value", "media"):
+                parts.append(f"[{max(n - 1, 0)}]")
+            elif role in ("entry", "case") and key is not None:
+                parts.append(f".{key[:80]}" + ("..." if len(key) > 80 else ""))
+        where = "".join(parts)
+        return where[:200] or "the top level"
+
+    def refuse(self, why: str) -> None:
+        raise UserError(
+            f"{self.name}: not valid VICS JSON ({safe(why[:120])} at {safe(self.place())}); "
+            "nothing imported"
+        ) from None
+
+    def _where(self) -> str:
+        _, role, n, _ = self.stack[-1]
+        if role == "media":
+            return f"value[{self.case}].Media[{n - 1}]"
+        return f"value[{n - 1}]"
+
+    def event(self, event: str, value: Any) -> None:
+        stack = self.stack
+        if event in ("start_map", "start_array"):
+            if len(stack) >= MAX_DEPTH:
+                self.refuse(f"nested more than {MAX_DEPTH} deep")
+            self._value_starts()
+            kind = "map" if event == "start_map" else "array"
+            role = self._role(kind)
+            stack.append([kind, role, 0, None])
+            return
+        if event in ("end_map", "end_array"):
+            frame = stack.pop()
+            self._ended(frame)
+            return
+        if event == "map_key":
+            frame = stack[-1]
+            frame[2] += 1
+            frame[3] = value
+            if frame[1] in ("entry", "case"):
+                self._key(frame, value)
+            return
+        self._value_starts()
+        self._scalar(value)
+
+    def _value_starts(self) -> None:
+        """A value begins in the innermost container: count it (arrays) or check it."""
+        if not self.stack:
+            return
+        frame = self.stack[-1]
+        if frame[0] == "array":
+            frame[2] += 1
+
+    def _role(self, kind: str) -> str:
+        """What a container that is starting is in the VICS structure."""
+        if not self.stack:
+            if kind != "map":
+                raise UserError(
+                    f'{self.name}: not a VICS export (no top-level "value" list of media or '
+                    "cases); nothing imported"
+                )
+            return "top"
+        parent = self.stack[-1]
+        _, prole, _, key = parent
+        if prole == "top" and len(self.stack) == 1 and key == "value":
+            if kind != "array":
+                raise UserError(
+                    f'{self.name}: not a VICS export (no top-level "value" list of media or '
+                    "cases); nothing imported"
+                )
+            if self.seen_value:
+                self.refuse('a second "value" key')
+            self.seen_value = True
+            return "value"
+        if prole in ("value", "media") and self.entry is None:
+            if kind == "map":
+                self.entry, self.entry_bad = {}, False
+                return "entry"
+            self.got.problem(self._where(), "not a media entry (an object)")
+            self._counted()
+            return "skip"
+        if prole == "case" and key == "Media":
+            if kind == "array":
+                return "media"
+            self.got.problem(f"value[{self.case}].Media", "not a list")
+            return "skip"
+        if prole == "entry" and key in _VICS_READ:
+            if key == "Media" and kind == "array" and self.stack[-2][1] == "value":
+                self._to_case()
+                return "media"
+            if key == "Media" and self.stack[-2][1] == "value":
+                self._to_case()
+                self.got.problem(f"value[{self.case}].Media", "not a list")
+                return "skip"
+            self._put(key, _SKIPPED)
+        return "skip"
+
+    def _to_case(self) -> None:
+        """The object being read is a case (it has Media): its media entries follow."""
+        frame = self.stack[-1]
+        frame[1] = "case"
+        self.case = self.stack[-2][2] - 1
+        self.entry = None
+
+    def _key(self, frame: list[Any], key: str) -> None:
+        if frame[1] == "case":
+            if key == "Media":
+                self.refuse(f'value[{self.case}] has a second "Media" key')
+        elif frame[2] == MAX_FIELDS + 1:
+            self._bad(f"more than {MAX_FIELDS} keys")
+
+    def _bad(self, what: str) -> None:
+        """The media entry being read is malformed: said once, its fields not read."""
+        if not self.entry_bad:
+            self.entry_bad = True
+            self.got.problem(self._outer_where(), what)
+
+    def _outer_where(self) -> str:
+        _, role, n, _ = self.stack[-2]
+        if role == "media":
+            return f"value[{self.case}].Media[{n - 1}]"
+        return f"value[{n - 1}]"
+
+    def _put(self, key: str, value: Any) -> None:
+        assert self.entry is not None
+        if key in self.entry:
+            self._bad(f'a second "{key}" key')
+        elif not self.entry_bad:
+            self.entry[key] = value
+
+    def _scalar(self, value: Any) -> None:
+        if not self.stack:
+            raise UserError(
+                f'{self.name}: not a VICS export (no top-level "value" list of media or cases); '
+                "nothing imported"
+            )
+        _, role, _, key = self.stack[-1]
+        if role in ("value", "media"):
+            self.got.problem(self._where(), "not a media entry (an object)")
+            self._counted()
+        elif role == "entry" and key in _VICS_READ:
+            self._put(key, value)
+        elif role == "top" and key == "value":
+            raise UserError(
+                f'{self.name}: not a VICS export (no top-level "value" list of media or cases); '
+                "nothing imported"
+            )
+
+    def _ended(self, frame: list[Any]) -> None:
+        _, role, _, _ = frame
+        if role == "entry" and self.entry is not None:
+            where = self._where()
+            if self.entry_bad:
+                pass
+            elif "Media" in self.entry and self.stack[-1][1] == "value":
+                self.got.problem(f"{where}.Media", "not a list")  # null, a number, a string
+            else:
+                _vics_media(self.entry, where, self.got)
+            self.entry = None
+            self._counted()
+        elif role == "case":
+            self.entry = None
+
+    def _counted(self) -> None:
+        self.entries += 1
+        if self.entries % VICS_SPILL == 0:
+            self.cancel.check()
+            if self.got.spill is not None:
+                self.got.spill(self.got)
 
 
 def _vics_media(m: Any, where: str, got: Collected) -> None:
@@ -560,15 +864,15 @@ def _vics_media(m: Any, where: str, got: Collected) -> None:
         got.problem(where, f"Category {_shown(str(category).encode())} is not a category number")
         return
     found = []
-    for key, algorithm in _VICS_FIELDS.items():
-        value = m.get(key, m.get(key.lower()))
+    for key, lower, algorithm, width in _VICS_LOOKUP:
+        value = m[key] if key in m else m.get(lower)
         if value is None or value == "":
             continue
-        raw = _digest(
-            value.encode("utf-8", "replace") if isinstance(value, str) else b"", algorithm
-        )
+        raw = None
+        if isinstance(value, str) and len(value) == width:
+            with contextlib.suppress(binascii.Error, ValueError):  # not hex, not ASCII
+                raw = binascii.unhexlify(value)
         if raw is None:
-            width = 2 * ALGORITHMS[algorithm][1]
             got.problem(
                 where,
                 f"{key} {_shown(str(value).encode('utf-8', 'replace'))} is not {width} hex digits",

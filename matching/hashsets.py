@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from matching import hashparse
+from matching.hashparse import Report
 from matching.models import ENTRY_KEY, HashSet, HashSetCategory, HashSetEntry
 from vault import sealing
 from vault.backend import driver_sql
@@ -156,11 +157,11 @@ class ImportJob:
         def report(done: int) -> None:
             emit(Progress(min(done, size), size, "bytes", f"reading {self.path.name}"))
 
-        if fmt in hashparse.SPILLED:  # a text list: read in bounded memory (``_SpooledRuns``)
+        if fmt in hashparse.SPILLED:  # read in bounded memory (``_SpooledRuns``)
             with Spool(Path(s.folder) / "tmp") as spool:
                 runs = _SpooledRuns(spool, self.cancel)
                 got = hashparse.read_spilled(self.path, fmt, self.cancel, report, runs.spill)
-                runs.finish(got)
+                runs.finish(got, self.path.name)
                 if not runs.counts:
                     raise UserError(f"{self.path.name}: no digests found; nothing imported")
                 self.cancel.check()
@@ -310,6 +311,59 @@ def store_parsed(
     return row
 
 
+@contextlib.contextmanager
+def spooled_vics(
+    session: Session, name: str, chunks: Iterator[bytes], cancel: CancelToken, report: Report
+) -> Iterator[SpooledSet]:
+    """A VICS document's entries (``chunks``: a partner's bundle file, streamed) read and
+    checked as ``ImportJob`` reads a file, sorted and merged on a sealed spool in the vault's
+    ``tmp/`` (bounded memory); the spool is gone when the ``with`` ends. One line
+    (``HashSetRefused`` / ``UserError``) if it is not a well-formed VICS set."""
+    with Spool(Path(session.folder) / "tmp") as spool:
+        runs = _SpooledRuns(spool, cancel)
+        got = hashparse.read_vics_chunks(name, chunks, cancel, report, runs.spill)
+        runs.finish(got, name)
+        if not runs.counts:
+            raise UserError(f"{name}: no digests found; nothing imported")
+        cancel.check()
+        yield SpooledSet(runs.counts, runs.entries_digest(), runs)
+
+
+@dataclass(frozen=True)
+class SpooledSet:
+    """A set's entries on a spool (``spooled_vics``): counts, entries digest, and its runs."""
+
+    counts: dict[str, int]
+    entries_digest: str
+    runs: _SpooledRuns
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def store_spooled(
+    session: Session,
+    db: DbSession,
+    name: str,
+    kind: str,
+    source: str | None,
+    spooled: SpooledSet,
+    file_name: str,
+    file_sha: str,
+    state: str,
+    emit: Emit,
+) -> HashSet:
+    """``store_parsed`` for a set on a spool (VICS: a partner's bundle)."""
+    row = _new_row(
+        session, db, spooled.counts, name=name, kind=kind, source=source, format="vics",
+        state=state, entries_digest=spooled.entries_digest, file_name=file_name,
+        file_sha256=file_sha,
+    )  # fmt: skip
+    spooled.runs.insert(db, row.id, emit)
+    return row
+
+
 def _new_row(session: Session, db: DbSession, counts: dict[str, int], **fields: Any) -> HashSet:
     """A set's row (``fields``: its columns but the counts and who imported it, when)."""
     row = HashSet(
@@ -376,10 +430,17 @@ def _insert_rows(
 
 
 class _SpooledRuns:
-    """A text list's digests in bounded memory: taken from the parser between chunks
-    (``spill``), sorted in runs of at most ``SORT_ROWS`` (repeats dropped) onto a sealed spool
+    """A file's digests in bounded memory: taken from the parser between chunks (``spill``),
+    sorted in runs of at most ``SORT_ROWS`` (repeats dropped) onto a sealed spool
     (``vault.tmpspool``), then per algorithm merged (``_merged``) into one sorted, unique run on
-    the same spool (``finish``) that the entries digest and the insert read back in order."""
+    the same spool (``finish``) that the entries digest and the insert read back in order.
+
+    A VICS file's digests come with a category each (``Collected.categories``, -1: none): its
+    runs are records of the digest then the category (int32 little-endian), sorted by digest;
+    one digest given two categories is a clash, refused as ``hashparse`` refuses it (named in
+    ``clashes``, found within a run when it is sorted and between runs when they are merged).
+    An algorithm none of whose entries has a category is stored and digested without any, as
+    ``hashparse.Parsed`` has it."""
 
     def __init__(self, spool: Spool, cancel: CancelToken) -> None:
         self.spool, self.cancel = spool, cancel
@@ -387,11 +448,24 @@ class _SpooledRuns:
         self.run_counts: dict[str, int] = {}  # entries of the last run (one run: its count)
         self.merged: dict[str, tuple[int, int]] = {}
         self.counts: dict[str, int] = {}
+        self.with_categories: set[str] = set()  # algorithms whose runs carry categories
+        self.categorised: set[str] = set()  # ... and where an entry has one (not -1)
+        self.clashes = hashparse.Collected()
+
+    def _width(self, algorithm: str) -> int:
+        width = hashparse.ALGORITHMS[algorithm][1]
+        return width + 4 if algorithm in self.with_categories else width
 
     def spill(self, got: hashparse.Collected, final: bool = False) -> None:
         for algorithm, raw in got.digests.items():
+            cats = got.categories[algorithm]
+            if cats:
+                self.with_categories.add(algorithm)
             size = SORT_ROWS * hashparse.ALGORITHMS[algorithm][1]
             if len(raw) >= size or (final and raw):
+                if cats:
+                    self._spill_categorised(algorithm, raw, cats)
+                    continue
                 with memoryview(raw) as view:  # no copy of the digests taken
                     for at in range(0, len(raw), size):
                         run = hashparse.sorted_unique(algorithm, view[at : at + size])
@@ -400,51 +474,100 @@ class _SpooledRuns:
                         del run
                 raw.clear()
 
-    def finish(self, got: hashparse.Collected) -> None:
+    def _spill_categorised(self, algorithm: str, raw: bytearray, cats: list[int]) -> None:
+        import numpy as np
+
+        width = hashparse.ALGORITHMS[algorithm][1]
+        for at in range(0, len(cats), SORT_ROWS):
+            part = bytes(raw[at * width : (at + SORT_ROWS) * width])
+            values = np.frombuffer(part, dtype=f"S{width}")
+            categories = np.asarray(cats[at : at + SORT_ROWS], dtype="<i4")
+            order = np.argsort(values, kind="stable")
+            values, categories = values[order], categories[order]
+            same = values[1:] == values[:-1]
+            clash = np.flatnonzero(same & (categories[1:] != categories[:-1]))
+            for i in clash:
+                self._clash(algorithm, values[i].tobytes(), categories[i], categories[i + 1])
+            keep = np.concatenate(([True], ~same))
+            values, categories = values[keep], categories[keep]
+            if (categories != hashparse.NO_CATEGORY).any():
+                self.categorised.add(algorithm)
+            records = np.empty((len(values), width + 4), dtype=np.uint8)
+            records[:, :width] = values.view(np.uint8).reshape(-1, width)
+            records[:, width:] = categories.view(np.uint8).reshape(-1, 4)
+            self.runs[algorithm].append(self.spool.write(records.data.cast("B")))
+            self.run_counts[algorithm] = len(values)
+            del part, values, categories, records
+        raw.clear()
+        cats.clear()
+
+    def _clash(self, algorithm: str, digest: bytes, first: int, second: int) -> None:
+        shown = digest.ljust(hashparse.ALGORITHMS[algorithm][1], b"\0").hex()  # numpy cuts NULs
+        self.clashes.problem(f"{algorithm} {shown}", f"given categories {first} and {second}")
+
+    def finish(self, got: hashparse.Collected, name: str) -> None:
+        """Merge each algorithm's runs; ``HashSetRefused`` if one digest has two categories."""
         self.spill(got, final=True)
         for algorithm, runs in self.runs.items():
+            size = self._width(algorithm)
             width = hashparse.ALGORITHMS[algorithm][1]
             if len(runs) == 1:  # sorted and unique already
                 self.merged[algorithm] = runs[0]
                 self.counts[algorithm] = self.run_counts[algorithm]
             elif runs:
                 start, length, count, last, out = self.spool.size, 0, 0, b"", bytearray()
-                for part in _chunked(_merged(self.spool, runs, width), READ_ROWS):
+                for part in _chunked(_merged(self.spool, runs, size), READ_ROWS):
                     self.cancel.check()
-                    for d in part:
-                        if d != last:
-                            out += d
-                            last = d
-                    count += len(out) // width
+                    for r in part:
+                        if r[:width] != last[:width]:
+                            out += r
+                            last = r
+                        elif r != last:
+                            self._clash(algorithm, r[:width], _cat(last, width), _cat(r, width))
+                    count += len(out) // size
                     length += self.spool.write(bytes(out))[1] if out else 0
                     out.clear()
                 self.merged[algorithm] = (start, length)
                 self.counts[algorithm] = count
+        if self.clashes.problem_count:
+            raise hashparse.HashSetRefused(name, self.clashes.problems, self.clashes.problem_count)
 
-    def _digests(self, algorithm: str, n: int) -> Iterator[list[bytes]]:
-        width = hashparse.ALGORITHMS[algorithm][1]
-        return _chunked(_records(self.spool.read(*self.merged[algorithm]), width), n)
+    def _records(self, algorithm: str, n: int) -> Iterator[list[bytes]]:
+        chunks = self.spool.read(*self.merged[algorithm])
+        return _chunked(_records(chunks, self._width(algorithm)), n)
 
     def entries_digest(self) -> str:
         """``hashparse.entries_digest`` of the same entries, read back from the spool."""
         h = hashlib.sha256()
         for algorithm, count in self.counts.items():
+            width = hashparse.ALGORITHMS[algorithm][1]
             h.update(f"{algorithm}:{count}\n".encode())
-            for part in self._digests(algorithm, READ_ROWS):
-                h.update(b"".join(part))
+            for part in self._records(algorithm, READ_ROWS):
+                h.update(b"".join(r[:width] for r in part))
+            if algorithm in self.categorised:  # then the categories, as stored
+                for part in self._records(algorithm, READ_ROWS):
+                    h.update(b"".join(r[width:] for r in part))
         return h.hexdigest()
 
     def insert(self, db: DbSession, set_id: int, emit: Emit) -> None:
         conn, done, total = db.connection(), 0, sum(self.counts.values())
         sealer = sealing.digest_sealer(conn, ENTRY_KEY)
         for algorithm in self.counts:
-            code = hashparse.ALGORITHMS[algorithm][0]
-            for part in self._digests(algorithm, INSERT_ROWS):
+            code, width = hashparse.ALGORITHMS[algorithm]
+            for part in self._records(algorithm, INSERT_ROWS):
                 if self.cancel.cancelled:
                     raise Cancelled("cancelled by the user; no hash set imported")
-                _insert_rows(conn, set_id, code, part, None, sealer)
+                cats = None
+                if algorithm in self.categorised:
+                    cats = [_cat(r, width) for r in part]
+                digests = [r[:width] for r in part] if algorithm in self.with_categories else part
+                _insert_rows(conn, set_id, code, digests, cats, sealer)
                 done += len(part)
                 emit(Progress(done, total, "entries", "storing"))
+
+
+def _cat(record: bytes, width: int) -> int:
+    return int.from_bytes(record[width:], "little", signed=True)
 
 
 # --- reading a set's entries back (verify, export) ------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,6 +217,59 @@ def test_tampered_entries_refused_even_when_signed(hk: HsKit) -> None:
     with pytest.raises(BundleRejected, match="value\\[0\\]: MD5 'xyz' is not 32 hex digits"):
         hk.import_(broken, "broken")
     assert len(hashsets.list_sets(hk.de, include_deleted=True)) == before
+    _clean(hk.de)
+
+
+@pytest.mark.parametrize(
+    ("hostile", "expected"),
+    [
+        ("repeated", 'value\\[0\\]: a second "MD5" key'),
+        ("huge", "a string, number or key longer than 1,048,576 bytes at value\\[0\\].Comments"),
+        ("nested", "nested more than 32 deep at value\\[0\\].Comments"),
+        ("truncated", "not valid VICS JSON \\(parse error: premature EOF at value"),
+    ],
+)
+def test_a_hostile_vics_file_in_a_signed_bundle_is_refused_streamed(
+    hk: HsKit, hostile: str, expected: str
+) -> None:
+    """A trusted but hostile partner re-signs a bundle whose VICS file keeps the signed entries
+    (its entries digest matches) but is hostile JSON main's ``json.loads`` took (a repeated MD5
+    key, a 2 MiB string, deep nesting in a field not read) or is cut short: refused in one line
+    naming the place, the refusal audited, nothing stored, no spool left in the vault's tmp/."""
+    import shutil
+
+    res = hk.export()
+    meta = json.loads((res.path / "custos-bundle.json").read_text())
+    rel = meta["hashset"]["path"]
+    bag = hk.root / f"hostile-{hostile}-{hk.n}"
+    shutil.copytree(res.path, bag)
+    text = (bag / rel).read_text()
+    doc = json.loads(text)
+    first = doc["value"][0]
+    if hostile == "repeated":
+        entry = json.dumps(first)
+        text = text.replace(entry, entry[:-1] + f', "MD5": "{first["MD5"]}"}}', 1)
+        assert text != (res.path / rel).read_text()
+    elif hostile == "huge":
+        first["Comments"] = "x" * (2 << 20)
+        text = json.dumps(doc)
+    elif hostile == "nested":
+        first["Comments"] = json.loads("[" * 40 + "]" * 40)
+        text = json.dumps(doc)
+    else:
+        text = text[: len(text) // 2]
+    (bag / rel).write_text(text)
+    _fix_item(bag, rel)
+    reseal(bag, hk.nl)
+    before = len(hashsets.list_sets(hk.de, include_deleted=True))
+    refusals = len(audit_rows(hk.de, "bundle.refused"))
+    with pytest.raises(BundleRejected, match=expected) as caught:
+        hk.import_(bag, "hostile")
+    assert "\n" not in str(caught.value)
+    assert len(hashsets.list_sets(hk.de, include_deleted=True)) == before
+    assert len(audit_rows(hk.de, "bundle.refused")) == refusals + 1
+    tmp = Path(hk.de.folder) / "tmp"
+    assert not tmp.exists() or not any(n.startswith("spool-") for n in os.listdir(tmp))
     _clean(hk.de)
 
 

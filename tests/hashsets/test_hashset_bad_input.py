@@ -131,12 +131,26 @@ def test_a_very_long_line(session: Session, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('{"value": [{"MD5": "' + MD5[0], "not valid VICS JSON (Unterminated string starting at"),
-        ('{"value": [}', "not valid VICS JSON (Expecting value at line 1 column 12)"),
-        ('{"value": NaN}', "not valid VICS JSON (NaN is not JSON)"),
+        (
+            '{"value": [{"MD5": "' + MD5[0],
+            "not valid VICS JSON (parse error: premature EOF at value[0].MD5)",
+        ),
+        (
+            '{"value": [}',
+            "not valid VICS JSON (parse error: unallowed token at this point in JSON text at "
+            "value[0])",
+        ),
+        (
+            '{"value": NaN}',
+            "not valid VICS JSON (lexical error: invalid char in json text at value)",
+        ),
         ("[1, 2]", 'not a VICS export (no top-level "value" list of media or cases)'),
         ('{"Media": []}', 'not a VICS export (no top-level "value" list of media or cases)'),
-        ("[" * 100_000, "not valid VICS JSON (nested too deeply)"),
+        ("[" * 100_000, 'not a VICS export (no top-level "value" list of media or cases)'),
+        (
+            '{"value": [' + "[" * 100_000,
+            f"not valid VICS JSON (nested more than {hashparse.MAX_DEPTH} deep at value[0])",
+        ),
     ],
 )
 def test_truncated_or_malformed_vics(
@@ -245,3 +259,160 @@ def test_empty_and_missing_files(session: Session, tmp_path: Path) -> None:
     assert refused(session, path) == "empty.txt: no digests found; nothing imported"
     with pytest.raises(UserError, match="no such file"):
         ImportJob(session, tmp_path / "absent.txt", "x", "info").run(ignore)
+
+
+# --- hostile VICS JSON (read as a stream: one line naming the place, nothing imported) -------
+
+_ENTRY = f'{{"MediaID": 1, "MD5": "{MD5[0]}", "Category": 1'
+_DOC = f'{{"value": [{_ENTRY}}}, {{"MD5": "{MD5[1]}"}}]}}'
+_HUGE = 2 << 20  # past hashparse.MAX_TOKEN
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # well-formed JSON main imported: nesting, a huge string, a repeated key, many keys
+        (
+            '{"value": [' + _ENTRY + ', "Comments": ' + "[" * 40 + "]" * 40 + "}]}",
+            f"not valid VICS JSON (nested more than {hashparse.MAX_DEPTH} deep at "
+            "value[0].Comments); nothing imported",
+        ),
+        (
+            '{"value": [' + _ENTRY + ', "Comments": "' + "x" * _HUGE + '"}]}',
+            f"not valid VICS JSON (a string, number or key longer than {hashparse.MAX_TOKEN:,} "
+            "bytes at value[0].Comments); nothing imported",
+        ),
+        (
+            '{"value": [' + _ENTRY + ', "' + "k" * _HUGE + '": 1}]}',
+            f"not valid VICS JSON (a string, number or key longer than {hashparse.MAX_TOKEN:,} "
+            "bytes at value[0].Category); nothing imported",
+        ),
+        (
+            '{"value": [' + _ENTRY + ', "Size": ' + "9" * _HUGE + "}]}",
+            f"not valid VICS JSON (a string, number or key longer than {hashparse.MAX_TOKEN:,} "
+            "bytes at value[0].Size); nothing imported",
+        ),
+        (
+            '{"value": [' + _ENTRY + f', "MD5": "{MD5[0]}"}}]}}',
+            'not imported (1 malformed line): value[0]: a second "MD5" key',
+        ),
+        (
+            '{"value": [' + _ENTRY + ', "Category": 2}]}',
+            'not imported (1 malformed line): value[0]: a second "Category" key',
+        ),
+        (
+            '{"value": [], "value": [' + _ENTRY + "}]}",
+            'not valid VICS JSON (a second "value" key at value); nothing imported',
+        ),
+        (
+            '{"value": [{"CaseID": 1, "Media": [' + _ENTRY + '}], "Media": []}]}',
+            'not valid VICS JSON (value[0] has a second "Media" key at value[0].Media); '
+            "nothing imported",
+        ),
+        (
+            '{"value": ['
+            + _ENTRY
+            + ", "
+            + ", ".join(f'"k{i}": {i}' for i in range(hashparse.MAX_FIELDS))
+            + "}]}",
+            f"not imported (1 malformed line): value[0]: more than {hashparse.MAX_FIELDS} keys",
+        ),
+        # not JSON
+        (
+            '{"value": [' + _ENTRY[:-1] + "NaN}]}",
+            "not valid VICS JSON (lexical error: invalid char in json text at value[0].Category)"
+            "; nothing imported",
+        ),
+        (
+            '{"value": [' + _ENTRY[:-1] + "Infinity}]}",
+            "not valid VICS JSON (lexical error: invalid char in json text at value[0].Category)"
+            "; nothing imported",
+        ),
+        (
+            '{"value": [' + _ENTRY[:-1] + "-Infinity}]}",
+            "not valid VICS JSON (lexical error: malformed number, a digit is required after "
+            "the minus sign at value[0].Category); nothing imported",
+        ),
+        (
+            _DOC + ' {"value": []}',
+            "not valid VICS JSON (parse error: trailing garbage at the top level); "
+            "nothing imported",
+        ),
+        # wrong types: each entry named
+        (
+            '{"value": [{"MD5": 5}, {"MD5": ["' + MD5[0] + '"]}, {"SHA1": true}, "media", 7, '
+            '{"MD5": "' + MD5[0] + '", "Category": "x"}, {"MD5": "' + MD5[0] + '", "Category": '
+            'true}, {"MD5": "' + MD5[0] + '", "Category": 1.5}, {"MD5": "' + MD5[0] + '", '
+            '"Category": -1}, {"MD5": "' + MD5[0] + '", "Category": 40000}, {"Media": {}}, '
+            '{"Media": null}, null]}',
+            "not imported (13 malformed lines): value[0]: MD5 '5' is not 32 hex digits; "
+            "value[1]: MD5 '(an object or a list)' is not 32 hex digits; value[2]: SHA1 'True' "
+            "is not 40 hex digits; value[3]: not a media entry (an object); value[4]: not a "
+            "media entry (an object); value[5]: Category 'x' is not a category number; "
+            "value[6]: Category 'True' is not a category number; value[7]: Category '1.5' is "
+            "not a category number; value[8]: Category '-1' is not a category number; "
+            "value[9]: Category '40000' is not a category number; value[10].Media: not a list; "
+            "value[11].Media: not a list; value[12]: not a media entry (an object)",
+        ),
+        (
+            '{"value": {"Media": []}}',
+            'not a VICS export (no top-level "value" list of media or cases); nothing imported',
+        ),
+        (
+            '{"value": "' + MD5[0] + '"}',
+            'not a VICS export (no top-level "value" list of media or cases); nothing imported',
+        ),
+    ],
+    ids=[
+        "nested",
+        "huge-string",
+        "huge-key",
+        "huge-number",
+        "repeated-md5",
+        "repeated-category",
+        "repeated-value",
+        "repeated-media",
+        "too-many-keys",
+        "nan",
+        "infinity",
+        "minus-infinity",
+        "two-documents",
+        "wrong-types",
+        "value-object",
+        "value-string",
+    ],
+)
+def test_hostile_vics_is_refused_in_one_line(
+    session: Session, tmp_path: Path, text: str, expected: str
+) -> None:
+    """Each refused whole, one line naming the entry or the JSON place, nothing imported. On
+    main (``json.loads`` of the whole file) nested, huge-string, huge-key, repeated-md5,
+    repeated-category, repeated-value and too-many-keys imported (the last of a repeated key
+    taken, the huge string held, any nesting Python's recursion allowed)."""
+    path = tmp_path / "vics.json"
+    path.write_text(text)
+    assert refused(session, path, "vics") == f"vics.json: {expected}"
+
+
+def test_a_truncated_vics_file_is_refused_wherever_it_is_cut(
+    session: Session, tmp_path: Path
+) -> None:
+    """A VICS file cut at any byte: one line, nothing imported (never a part of it)."""
+    doc = vics_doc([0, 1, 2], v1=True)
+    text = json.dumps(doc, indent=1).encode()
+    path = tmp_path / "cut.json"
+    for at in range(1, len(text), 37):
+        path.write_bytes(text[:at])
+        message = refused(session, path, "vics")
+        assert message.startswith("cut.json: not valid VICS JSON (") or message.startswith(
+            "cut.json: not a VICS export"
+        ), message
+
+
+def test_malformed_vics_entries_are_bounded(session: Session, tmp_path: Path) -> None:
+    media = ", ".join(f'{{"MD5": "x{i}"}}' for i in range(100))
+    path = tmp_path / "vics.json"
+    path.write_text('{"value": [' + media + "]}")
+    message = refused(session, path, "vics")
+    assert message.startswith("vics.json: not imported (100 malformed lines): value[0]: MD5 'x0'")
+    assert message.endswith("value[19]: MD5 'x19' is not 32 hex digits; and 80 more")

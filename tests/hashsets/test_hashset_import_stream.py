@@ -1,10 +1,10 @@
-"""A text hash list (plain, hashdeep) or an NSRL RDS database is imported in bounded memory on
-both back ends (issue 12): its digests are sorted in runs of ``SORT_ROWS`` onto a sealed spool as
-the file is read, merged without repeats and inserted in pages. The set it stores (its entries,
-row by row, its counts and entries digest, the audit entry) is the one the whole-file path
-(``hashparse.read`` then ``store_parsed``, still used for VICS) stores from the same file,
-whatever the run and read sizes; the spool's bytes on disk hold no digest of the list, raw or
-hex."""
+"""A text hash list (plain, hashdeep), an NSRL RDS database or a VICS JSON file (streamed by
+ijson, with its categories) is imported in bounded memory on both back ends (issue 12): its
+digests are sorted in runs of ``SORT_ROWS`` onto a sealed spool as the file is read, merged
+without repeats and inserted in pages. The set it stores (its entries, row by row, its counts
+and entries digest, the audit entry) is the one the whole-file path (``hashparse.read`` then
+``store_parsed``) stores from the same file, whatever the run and read sizes; the spool's bytes
+on disk hold no digest of the list, raw or hex."""
 
 from __future__ import annotations
 
@@ -40,6 +40,29 @@ def _plain(path: Path) -> Path:
     return path
 
 
+def _vics(path: Path, v1: bool = False) -> Path:
+    """Media entries with MD5 and SHA-1 and a category (or none), others with a SHA-256 only and
+    no category (an algorithm without categories), repeats near and far (same category), upper
+    and lower case, fields not read (nested too); VICS 1.x: two cases."""
+    media: list[dict[str, Any]] = []
+    for n in NUMBERS + NUMBERS[::3]:
+        d = digests(content(n))
+        if n % 3 == 2:
+            media.append({"SHA256": d["sha256"], "Comments": {"x": [1, {"y": None}]}})
+            continue
+        entry: dict[str, Any] = {"MediaID": n, "MD5": d["md5"].upper(), "sha1": d["sha1"]}
+        if n % 4:
+            entry["Category"] = n % 4 if n % 5 else str(n % 4)
+        media.append(entry)
+    if v1:
+        half = len(media) // 2
+        cases = [{"CaseID": 1, "Media": media[:half]}, {"Media": media[half:], "CaseID": 2}]
+        path.write_text(json.dumps({"odata.metadata": "x#Cases", "value": cases}))
+    else:
+        path.write_text(json.dumps({"@odata.context": "x#Media", "value": media}, indent=1))
+    return path
+
+
 def _rows(s: Session, set_id: int) -> dict[str, list[Any]]:
     with s.db() as db:
         conn = db.connection()
@@ -69,7 +92,7 @@ def _whole_file(s: Session, path: Path, fmt: str) -> tuple[int, hashparse.Parsed
     ("sort_rows", "read_rows", "chunk"),
     [(500_000, 50_000, 8 << 20), (7, 5, 8 << 20), (1, 1, 8 << 20), (7, 3, 300)],
 )
-@pytest.mark.parametrize("fmt", ["plain", "hashdeep", "nsrl"])
+@pytest.mark.parametrize("fmt", ["plain", "hashdeep", "nsrl", "vics", "vics1"])
 def test_a_streamed_import_stores_what_the_whole_file_import_stored(
     session: Session,
     tmp_path: Path,
@@ -84,7 +107,12 @@ def test_a_streamed_import_stores_what_the_whole_file_import_stored(
     monkeypatch.setattr(hashsets, "INSERT_ROWS", max(2, read_rows))
     monkeypatch.setattr(hashparse, "CHUNK", chunk)  # 300 bytes: runs spilled mid-file too
     monkeypatch.setattr(hashparse, "NSRL_ROWS", max(1, chunk // 100))  # 3 rows: mid-table too
-    if fmt == "plain":
+    monkeypatch.setattr(hashparse, "VICS_SPILL", max(1, chunk // 100))  # 3 entries
+    monkeypatch.setattr(hashparse, "JSON_BUFFER", min(chunk, 64 << 10))
+    if fmt.startswith("vics"):
+        path = _vics(tmp_path / "vics.json", v1=fmt == "vics1")
+        fmt = "vics"
+    elif fmt == "plain":
         path = _plain(tmp_path / "list.txt")
     elif fmt == "hashdeep":
         path = hashdeep_file(tmp_path / "list.hashdeep", NUMBERS + NUMBERS[:10])
@@ -124,8 +152,8 @@ def test_the_import_spool_holds_no_digest_in_clear(
     writes: list[int] = []
     finish, write = hashsets._SpooledRuns.finish, hashsets.Spool.write
 
-    def finished(self: Any, got: hashparse.Collected) -> None:
-        finish(self, got)
+    def finished(self: Any, got: hashparse.Collected, name: str) -> None:
+        finish(self, got, name)
         ondisk.append(os.pread(self.spool._fd, self.spool.size, 0))
 
     def wrote(self: Any, data: Any) -> tuple[int, int]:
@@ -168,3 +196,89 @@ def test_a_bad_line_is_refused_by_its_number_and_nothing_is_stored(
     assert hashsets.list_sets(session) == []
     assert audit_rows(session, "hashset.imported") == []
     assert not any(n.startswith("spool-") for n in os.listdir(Path(session.folder) / "tmp"))
+
+
+@pytest.mark.parametrize("sort_rows", [500_000, 7, 1])
+def test_a_digest_given_two_categories_is_refused_within_and_across_runs(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sort_rows: int
+) -> None:
+    """The same MD5 with category 1 at the start and 3 at the end of the file (with runs of 7,
+    in different runs), and a repeat with the same category: refused as the whole-file read
+    refuses it, nothing stored, no spool left."""
+    monkeypatch.setattr(hashsets, "SORT_ROWS", sort_rows)
+    monkeypatch.setattr(hashparse, "VICS_SPILL", 2)
+    d = digests(content(0))
+    media: list[dict[str, Any]] = [{"MD5": d["md5"], "Category": 1}]
+    media += [{"MD5": digests(content(n))["md5"], "Category": 2} for n in range(1, 30)]
+    media += [{"MD5": d["md5"], "Category": 1}, {"MD5": d["md5"].upper(), "Category": 3}]
+    path = tmp_path / "clash.json"
+    path.write_text(json.dumps({"value": media}))
+    expected = (
+        f"clash.json: not imported (1 malformed line): md5 {d['md5']}: given categories 1 and 3"
+    )
+    with pytest.raises(hashparse.HashSetRefused) as whole:
+        hashparse.read(path, "vics", CancelToken(), lambda done: None)
+    assert str(whole.value) == expected
+    with pytest.raises(hashparse.HashSetRefused) as streamed:
+        ImportJob(session, path, "clash", "known-bad", "vics").run(ignore)
+    assert str(streamed.value) == expected
+    assert hashsets.list_sets(session, include_deleted=True) == []
+    assert audit_rows(session, "hashset.imported") == []
+    assert not any(n.startswith("spool-") for n in os.listdir(Path(session.folder) / "tmp"))
+
+
+def test_a_vics_file_is_read_as_a_stream_never_whole(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The streaming path is the one taken: with the parser fed 512 bytes at a time, runs of 7
+    and spills every 3 entries, a VICS file of 40 times the buffer imports; no read of the
+    file asks for more than the buffer, and ``json`` never parses it."""
+    monkeypatch.setattr(hashparse, "JSON_BUFFER", 512)
+    monkeypatch.setattr(hashparse, "CHUNK", 512)  # the file's SHA-256 too
+    monkeypatch.setattr(hashparse, "VICS_SPILL", 3)
+    monkeypatch.setattr(hashsets, "SORT_ROWS", 7)
+    path = _vics(tmp_path / "vics.json")
+    assert path.stat().st_size > 40 * 512
+    spills: list[int] = []
+    spill = hashsets._SpooledRuns.spill
+
+    def spilled(self: Any, got: hashparse.Collected, final: bool = False) -> None:
+        spills.append(sum(len(v) for v in got.digests.values()))
+        spill(self, got, final)
+
+    loads = json.loads
+
+    def no_json(text: Any, *args: Any, **kw: Any) -> Any:
+        assert len(text) < 4096, "the VICS file was parsed whole"
+        return loads(text, *args, **kw)
+
+    monkeypatch.setattr(hashsets._SpooledRuns, "spill", spilled)
+    monkeypatch.setattr(json, "loads", no_json)
+    reads: list[int] = []
+    opened = hashparse._opened
+
+    class Counted:
+        def __init__(self, fh: Any) -> None:
+            self.fh = fh
+
+        def read(self, n: int = -1) -> bytes:
+            reads.append(n)
+            return self.fh.read(n)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.fh, name)
+
+    import contextlib
+
+    @contextlib.contextmanager
+    def counted(p: Path) -> Any:
+        with opened(p) as fh:
+            yield Counted(fh)
+
+    monkeypatch.setattr(hashparse, "_opened", counted)
+    info = ImportJob(session, path, "streamed", "known-bad", "vics").run(ignore)
+    monkeypatch.undo()
+    assert info.entries == len(NUMBERS) + len([n for n in NUMBERS if n % 3 != 2])
+    # digest bytes held at a spill: under a run of 7 plus 3 entries per algorithm (all: 4,160)
+    assert len(spills) > 10 and max(spills) <= 3 * (7 + 3) * 32
+    assert len(reads) > 40 and max(reads) <= 512 < path.stat().st_size
