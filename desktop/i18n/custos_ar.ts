@@ -165,372 +165,377 @@
         <translation>رُفض: ملف مفتاح محطة العمل غير آمن</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="43"/>
+        <location filename="../../vault/actions.py" line="42"/>
+        <source>Workstation revoked, but the object store could not remove its key</source>
+        <translation>أُلغيت محطة العمل، لكن مخزن الكائنات لم يتمكن من إزالة مفتاحها</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="46"/>
         <source>Case created</source>
         <translation>أُنشئت القضية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="44"/>
+        <location filename="../../vault/actions.py" line="47"/>
         <source>Case overview opened</source>
         <translation>فُتحت نظرة عامة على القضية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="45"/>
+        <location filename="../../vault/actions.py" line="48"/>
         <source>Evidence item acquired</source>
         <translation>اكتُسب دليل</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="46"/>
+        <location filename="../../vault/actions.py" line="49"/>
         <source>Custody: item acquired</source>
         <translation>العهدة: اكتُسب العنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="47"/>
+        <location filename="../../vault/actions.py" line="50"/>
         <source>Evidence items acquired (one batch)</source>
         <translation>اكتُسبت عناصر أدلة (دفعة واحدة)</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="48"/>
+        <location filename="../../vault/actions.py" line="51"/>
         <source>Custody: item viewed</source>
         <translation>العهدة: عُرض العنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="49"/>
+        <location filename="../../vault/actions.py" line="52"/>
         <source>Custody: item exported to a file</source>
         <translation>العهدة: صُدّر العنصر إلى ملف</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="50"/>
+        <location filename="../../vault/actions.py" line="53"/>
         <source>Custody: note added</source>
         <translation>العهدة: أُضيفت ملاحظة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="51"/>
+        <location filename="../../vault/actions.py" line="54"/>
         <source>Custody: seizure record corrected</source>
         <translation>العهدة: صُحّح سجل الضبط</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="52"/>
+        <location filename="../../vault/actions.py" line="55"/>
         <source>Custody: item sent to a partner</source>
         <translation>العهدة: أُرسل العنصر إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="53"/>
+        <location filename="../../vault/actions.py" line="56"/>
         <source>Custody: item analysed for faces</source>
         <translation>العهدة: حُلّل العنصر بحثًا عن الوجوه</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="54"/>
+        <location filename="../../vault/actions.py" line="57"/>
         <source>Custody: match reviewed</source>
         <translation>العهدة: روجعت المطابقة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="55"/>
+        <location filename="../../vault/actions.py" line="58"/>
         <source>Custody: item in a court report</source>
         <translation>العهدة: أُدرج العنصر في تقرير للمحكمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="56"/>
+        <location filename="../../vault/actions.py" line="59"/>
         <source>Custody: redacted copy made</source>
         <translation>العهدة: أُنشئت نسخة منقّحة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="57"/>
+        <location filename="../../vault/actions.py" line="60"/>
         <source>Court report made</source>
         <translation>أُعدّ تقرير للمحكمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="58"/>
+        <location filename="../../vault/actions.py" line="61"/>
         <source>Handling label set on an item</source>
         <translation>عُيّن وسم التداول لعنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="59"/>
+        <location filename="../../vault/actions.py" line="62"/>
         <source>Handling label set on a case</source>
         <translation>عُيّن وسم التداول لقضية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="60"/>
+        <location filename="../../vault/actions.py" line="63"/>
         <source>Handling label received with an item</source>
         <translation>استُلم وسم التداول مع عنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="62"/>
+        <location filename="../../vault/actions.py" line="65"/>
         <source>Item analysed for faces</source>
         <translation>حُلّل عنصر بحثًا عن الوجوه</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="63"/>
+        <location filename="../../vault/actions.py" line="66"/>
         <source>Face found</source>
         <translation>عُثر على وجه</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="64"/>
+        <location filename="../../vault/actions.py" line="67"/>
         <source>Unknown faces grouped</source>
         <translation>جُمّعت الوجوه المجهولة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="65"/>
+        <location filename="../../vault/actions.py" line="68"/>
         <source>Watchlist search run</source>
         <translation>أُجري بحث في قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="66"/>
+        <location filename="../../vault/actions.py" line="69"/>
         <source>Candidate found by a search</source>
         <translation>عُثر على مرشح في بحث</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="67"/>
+        <location filename="../../vault/actions.py" line="70"/>
         <source>Candidate reviewed</source>
         <translation>رُوجع مرشح</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="68"/>
+        <location filename="../../vault/actions.py" line="71"/>
         <source>Review refused</source>
         <translation>رُفضت المراجعة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="69"/>
+        <location filename="../../vault/actions.py" line="72"/>
         <source>Similar items looked up</source>
         <translation>بُحث عن عناصر مشابهة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="70"/>
+        <location filename="../../vault/actions.py" line="73"/>
         <source>Photo fingerprint (PDQ) computed</source>
         <translation>حُسبت بصمة الصورة (PDQ)</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="71"/>
+        <location filename="../../vault/actions.py" line="74"/>
         <source>Photo near an entry of a PDQ set</source>
         <translation>صورة قريبة من قيد في مجموعة PDQ</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="72"/>
+        <location filename="../../vault/actions.py" line="75"/>
         <source>Thumbnail made</source>
         <translation>أُنشئت صورة مصغّرة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="73"/>
+        <location filename="../../vault/actions.py" line="76"/>
         <source>Face boxes of a video track recorded</source>
         <translation>سُجِّلت مربعات الوجه لمسار فيديو</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="74"/>
+        <location filename="../../vault/actions.py" line="77"/>
         <source>Missed face drawn by hand</source>
         <translation>رُسم يدويًا وجه فات الكاشف</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="75"/>
+        <location filename="../../vault/actions.py" line="78"/>
         <source>False detection discarded</source>
         <translation>استُبعد كشف خاطئ</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="76"/>
+        <location filename="../../vault/actions.py" line="79"/>
         <source>Group of faces named as a subject</source>
         <translation>سُمّيت مجموعة وجوه كشخص مدرج</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="77"/>
+        <location filename="../../vault/actions.py" line="80"/>
         <source>Faces split from their group</source>
         <translation>فُصلت وجوه عن مجموعتها</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="78"/>
+        <location filename="../../vault/actions.py" line="81"/>
         <source>Groups of faces merged</source>
         <translation>دُمجت مجموعات وجوه</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="79"/>
+        <location filename="../../vault/actions.py" line="82"/>
         <source>Redacted copy of an item made</source>
         <translation>أُنشئت نسخة منقّحة من عنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="80"/>
+        <location filename="../../vault/actions.py" line="83"/>
         <source>Watchlist created</source>
         <translation>أُنشئت قائمة مراقبة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="81"/>
+        <location filename="../../vault/actions.py" line="84"/>
         <source>Subject listed</source>
         <translation>أُدرج شخص</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="82"/>
+        <location filename="../../vault/actions.py" line="85"/>
         <source>Subject&apos;s listing changed</source>
         <translation>تغيّر إدراج الشخص</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="83"/>
+        <location filename="../../vault/actions.py" line="86"/>
         <source>Reference photo added</source>
         <translation>أُضيفت صورة مرجعية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="84"/>
+        <location filename="../../vault/actions.py" line="87"/>
         <source>Watchlist threshold calibrated</source>
         <translation>عُايرت عتبة قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="85"/>
+        <location filename="../../vault/actions.py" line="88"/>
         <source>Server search index built</source>
         <translation>بُني فهرس البحث على الخادم</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="86"/>
+        <location filename="../../vault/actions.py" line="89"/>
         <source>Reference vectors written to the server</source>
         <translation>كُتبت متجهات الصور المرجعية على الخادم</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="89"/>
+        <location filename="../../vault/actions.py" line="92"/>
         <source>Watchlist sent to a partner</source>
         <translation>أُرسلت قائمة مراقبة إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="90"/>
+        <location filename="../../vault/actions.py" line="93"/>
         <source>Watchlist export refused</source>
         <translation>رُفض تصدير قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="91"/>
+        <location filename="../../vault/actions.py" line="94"/>
         <source>Watchlist received from a partner</source>
         <translation>استُلمت قائمة مراقبة من شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="93"/>
+        <location filename="../../vault/actions.py" line="96"/>
         <source>Hash set imported</source>
         <translation>استُوردت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="94"/>
+        <location filename="../../vault/actions.py" line="97"/>
         <source>Hash set made from a case</source>
         <translation>أُنشئت مجموعة تجزئة من قضية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="95"/>
+        <location filename="../../vault/actions.py" line="98"/>
         <source>Hash set enabled</source>
         <translation>فُعّلت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="96"/>
+        <location filename="../../vault/actions.py" line="99"/>
         <source>Hash set disabled</source>
         <translation>عُطّلت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="97"/>
+        <location filename="../../vault/actions.py" line="100"/>
         <source>Hash set deleted</source>
         <translation>حُذفت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="98"/>
+        <location filename="../../vault/actions.py" line="101"/>
         <source>Hash set received from a partner</source>
         <translation>استُلمت مجموعة تجزئة من شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="99"/>
+        <location filename="../../vault/actions.py" line="102"/>
         <source>Hash set sent to a partner</source>
         <translation>أُرسلت مجموعة تجزئة إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="100"/>
+        <location filename="../../vault/actions.py" line="103"/>
         <source>Hash set export refused</source>
         <translation>رُفض تصدير مجموعة التجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="101"/>
+        <location filename="../../vault/actions.py" line="104"/>
         <source>Case matched against hash sets</source>
         <translation>طوبقت القضية مع مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="102"/>
+        <location filename="../../vault/actions.py" line="105"/>
         <source>Known file found</source>
         <translation>عُثر على ملف معروف</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="103"/>
+        <location filename="../../vault/actions.py" line="106"/>
         <source>Known-bad file found</source>
         <translation>عُثر على ملف معروف بأنه ضار</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="104"/>
+        <location filename="../../vault/actions.py" line="107"/>
         <source>Known-bad alert acknowledged</source>
         <translation>أُقرّ بتنبيه ملف ضار</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="106"/>
+        <location filename="../../vault/actions.py" line="109"/>
         <source>Our agency&apos;s details set</source>
         <translation>عُيّنت بيانات جهتنا</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="107"/>
+        <location filename="../../vault/actions.py" line="110"/>
         <source>Our key card saved</source>
         <translation>حُفظت بطاقة مفاتيحنا</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="108"/>
+        <location filename="../../vault/actions.py" line="111"/>
         <source>Partner added</source>
         <translation>أُضيف شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="109"/>
+        <location filename="../../vault/actions.py" line="112"/>
         <source>Partner key added</source>
         <translation>أُضيف مفتاح شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="110"/>
+        <location filename="../../vault/actions.py" line="113"/>
         <source>Partner key retired</source>
         <translation>أُوقف مفتاح شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="111"/>
+        <location filename="../../vault/actions.py" line="114"/>
         <source>Partner key revoked</source>
         <translation>أُلغي مفتاح شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="112"/>
+        <location filename="../../vault/actions.py" line="115"/>
         <source>Partner&apos;s encryption key changed</source>
         <translation>تغيّر مفتاح تشفير الشريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="113"/>
+        <location filename="../../vault/actions.py" line="116"/>
         <source>Partner&apos;s audit head recorded</source>
         <translation>سُجّل رأس سجل تدقيق الشريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="114"/>
+        <location filename="../../vault/actions.py" line="117"/>
         <source>Agreement added</source>
         <translation>أُضيفت اتفاقية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="115"/>
+        <location filename="../../vault/actions.py" line="118"/>
         <source>Agreement set to redacted copies only</source>
         <translation>ضُبطت الاتفاقية على النسخ المنقّحة فقط</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="116"/>
+        <location filename="../../vault/actions.py" line="119"/>
         <source>Bundle sent to a partner</source>
         <translation>أُرسلت حزمة إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="117"/>
+        <location filename="../../vault/actions.py" line="120"/>
         <source>Bundle export refused</source>
         <translation>رُفض تصدير الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="118"/>
+        <location filename="../../vault/actions.py" line="121"/>
         <source>Bundle verified</source>
         <translation>تم التحقق من الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="119"/>
+        <location filename="../../vault/actions.py" line="122"/>
         <source>Bundle refused</source>
         <translation>رُفضت الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="120"/>
+        <location filename="../../vault/actions.py" line="123"/>
         <source>Bundle imported</source>
         <translation>استُوردت الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="121"/>
+        <location filename="../../vault/actions.py" line="124"/>
         <source>Partner&apos;s audit head went backwards</source>
         <translation>رجع رأس سجل تدقيق الشريك إلى الوراء</translation>
     </message>
