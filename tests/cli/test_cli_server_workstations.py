@@ -465,3 +465,33 @@ def test_each_workstation_has_an_s3_key_of_its_own_which_cannot_delete_and_dies_
     logs = [trial_server.folder / "pg" / n for n in ("postgres.log", "pgbouncer.log")]
     logs.append(trial_server.folder / "s3" / "weed.log")
     assert not [p for p in logs if needle in p.read_bytes()]
+
+
+def test_an_admin_key_that_may_not_use_the_iam_api_is_said_in_one_line_and_audited(
+    trial_server: TrialServer, server_alice: Session, server_place: Server, tmp_path: Path
+) -> None:
+    """Enrol and revoke with an S3 key the store's IAM API refuses (here another desk's): enrol
+    goes on and says what the admin makes by hand; revoke goes on (the database refuses the
+    desk) and says in one line that the store could not be told, recorded in the chain as
+    ``workstation.store_key_kept``, which verify accepts."""
+    admin_env = trial_server.env_for(server_place)
+    admin = Desk(tmp_path, "admin", admin_env)
+    desk_b = _own_logins(Desk(tmp_path, "desk-b", admin_env).run("workstation", "enrol", "desk-b"))
+    weak = {**admin_env, **{k: v for k, v in desk_b.items() if k.startswith("AWS_")}}
+    said = Desk(tmp_path, "desk-a", weak).run("workstation", "enrol", "desk-a")
+    [line] = [x for x in said.splitlines() if x.startswith("its S3 key was not made: ")]
+    assert "refused CreateUser" in line and "make by hand" in line
+    assert "s3:ListBucket on arn:aws:s3:::" in line
+    assert "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" not in said
+
+    weak_admin = Desk(tmp_path, "admin", weak)
+    revoked = weak_admin.run("workstation", "revoke", "desk-b").splitlines()
+    assert revoked[0] == "revoked workstation desk-b; its writes are refused from now on"
+    assert revoked[1].startswith("its S3 key is still valid: the store could not be told (")
+    assert "remove by hand the access keys of user custos_ws_" in revoked[1]
+    assert len(revoked) == 2
+    entries = json.loads(admin.run("audit", "--json"))
+    kept = [e for e in entries if e["action"] == "workstation.store_key_kept"]
+    assert len(kept) == 1 and kept[0]["details"]["name"] == "desk-b"
+    assert "could not be told" in kept[0]["details"]["problem"]
+    assert admin.run("verify").rstrip().endswith(": OK")
