@@ -5415,12 +5415,35 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <translation>اسم محطة العمل هذه (يُحفظ مفتاحها على هذا الجهاز، لهذا المستخدم):</translation>
     </message>
     <message>
-        <location filename="../pages/workstations.py" line="116"/>
+        <location filename="../pages/workstations.py" line="121"/>
+        <source>Its own S3 key was not made: {0}</source>
+        <translation>لم يُنشأ مفتاح S3 الخاص بها: {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="124"/>
+        <source>Its own S3 key, shown this once and kept nowhere (it may read, write and list the vault&apos;s bucket, not delete its objects):
+access key {0}
+secret {1}
+
+Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to them.</source>
+        <translation>مفتاح S3 الخاص بها، يُعرض هذه المرة فقط ولا يُحفظ في أي مكان (يمكنه قراءة حاوية الخزنة والكتابة فيها وسرد محتواها، لا حذف كائناتها):
+مفتاح الوصول {0}
+السر {1}
+
+اضبط AWS_ACCESS_KEY_ID وAWS_SECRET_ACCESS_KEY عليهما.</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="130"/>
         <source>PostgreSQL login of this workstation</source>
         <translation>حساب دخول PostgreSQL لمحطة العمل هذه</translation>
     </message>
     <message>
-        <location filename="../pages/workstations.py" line="118"/>
+        <location filename="../pages/workstations.py" line="179"/>
+        <source>Its S3 key is still valid: {0}</source>
+        <translation>ما زال مفتاح S3 الخاص بها صالحًا: {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="115"/>
         <source>This workstation&apos;s own PostgreSQL login, shown this once and kept nowhere:
 user {0}
 password {1}
@@ -5433,12 +5456,13 @@ From now on start Custos here with --server {2} and PGPASSWORD set to that passw
 من الآن فصاعدًا شغّل Custos هنا مع ‎--server {2}‎ واضبط PGPASSWORD على كلمة المرور هذه.</translation>
     </message>
     <message>
-        <location filename="../pages/workstations.py" line="141"/>
+        <location filename="../pages/workstations.py" line="154"/>
+        <location filename="../pages/workstations.py" line="178"/>
         <source>Revoke workstation</source>
         <translation>إلغاء محطة عمل</translation>
     </message>
     <message>
-        <location filename="../pages/workstations.py" line="143"/>
+        <location filename="../pages/workstations.py" line="156"/>
         <source>Revoke workstation {0}? Its writes are refused from then on. On a local vault it still holds the vault key and can read: revocation is recorded and enforced by Custos, not by cryptography.</source>
         <translation>إلغاء محطة العمل {0}؟ تُرفض كتاباتها من الآن فصاعدًا. في خزنة محلية تبقى لديها مفتاح الخزنة ويمكنها القراءة: الإلغاء يسجّله Custos ويفرضه، لا التشفير.</translation>
     </message>
