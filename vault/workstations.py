@@ -37,6 +37,10 @@ that one action from a revoked key and nothing else, and the entry changes no ro
 costs nothing; it is evidence of an attempt, authenticated by the user's signature only. On a
 local vault the revoked machine still holds the vault key: revocation is an audit and policy
 control there, not a cryptographic one (docs/SECURITY.md).
+
+**On a server** enrolment also makes the workstation a PostgreSQL login and an S3 key of its own
+(``vault.s3iam``: read, write, list, no deleting evidence), each shown once; revocation closes
+the login and deletes the key in the store, both in the revocation's transaction.
 """
 
 from __future__ import annotations
@@ -344,8 +348,8 @@ def enrol(session: Session, name: str) -> Enrolled:
             db.add(row)
             session.audit(db, ENROLLED, row, name=name, public_key=station.public_hex)
             login = session.backend.open_login(db, login_role(session, name))
-            # Last before the commit: every refusal of the database came first. If the commit
-            # fails after this, the key is removed again below (the store's refusals are sure).
+            # Last before the commit, so every refusal of the database comes first; if the
+            # commit fails after this, the store's user is removed again below.
             store_key = session.backend.open_store_key(login_role(session, name))
     except BaseException:
         session.use_workstation(current)
