@@ -28,19 +28,34 @@ def enrol(ctx: click.Context, name: str) -> None:
 
 def say_enrolled(done: workstations.Enrolled, path: Path) -> None:
     """What an enrolment tells the admin: the key's fingerprint and place, and on a server the
-    workstation's own PostgreSQL login (its password shown this once)."""
+    workstation's own PostgreSQL login and S3 key (their secrets shown this once)."""
     out.print(f"enrolled workstation {done.name} (key {done.fingerprint})", markup=False)
     out.print(f"its key is kept at {path} (this user's alone)", markup=False)
-    if done.login is not None:
-        login = done.login
+    login = done.login
+    if login is not None:
         out.print(
             f"its PostgreSQL login: user {login.user}, password {login.password} "
             "(shown this once and kept nowhere: give it to this workstation now)",
             markup=False,
         )
+    key = done.store_key
+    if key is not None and not isinstance(key, str):
+        out.print(
+            f"its S3 key: access key {key.access_key}, secret {key.secret_key} "
+            "(shown this once and kept nowhere; it may read, write and list the vault's bucket, "
+            "not delete its objects)",
+            markup=False,
+        )
+    elif key is not None:
+        out.print(f"its S3 key was not made: {key}", markup=False)
+    if login is not None:
         out.print("on this workstation from now on use:", markup=False)
         out.print(f"  --server {login.url}", markup=False)
         out.print("  PGPASSWORD set to that password", markup=False)
+        if key is not None and not isinstance(key, str):
+            out.print(
+                "  AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set to that S3 key", markup=False
+            )
 
 
 @workstation.command("list")
@@ -68,6 +83,8 @@ def revoke(ctx: click.Context, name: str) -> None:
     with signed_in(ctx) as session:
         done = workstations.revoke(session, name)
     out.print(f"revoked workstation {done.name}; its writes are refused from now on", markup=False)
+    if done.store_problem is not None:
+        out.print(f"its S3 key is still valid: {done.store_problem}", markup=False)
 
 
 def register(group: click.Group) -> None:

@@ -39,6 +39,9 @@ SENTENCES: dict[str, str] = {
     "workstation.revoked": QT_TRANSLATE_NOOP("Actions", "Workstation revoked"),
     "workstation.refused": QT_TRANSLATE_NOOP("Actions", "Write refused: workstation revoked"),
     "workstation.key_refused": QT_TRANSLATE_NOOP("Actions", "Refused: unsafe workstation key file"),
+    "workstation.store_key_kept": QT_TRANSLATE_NOOP(
+        "Actions", "Workstation revoked, but the object store could not remove its key"
+    ),
     # cases, items, custody
     "case.created": QT_TRANSLATE_NOOP("Actions", "Case created"),
     "case.viewed": QT_TRANSLATE_NOOP("Actions", "Case overview opened"),

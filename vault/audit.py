@@ -297,6 +297,7 @@ ENROLLED = "workstation.enrolled"
 REVOKED = "workstation.revoked"
 REFUSED = "workstation.refused"
 KEY_REFUSED = "workstation.key_refused"  # this machine's key file was not safe to use
+STORE_KEY_KEPT = "workstation.store_key_kept"  # revoked, but the store could not be told
 SHARED = "shared"  # the name of the vault's shared key ("" in an entry's ``workstation``)
 # Changes that only a holder of a permission may make: verify checks that the user who signed
 # each one held it at that point of the chain (their roles as the chain itself records them).

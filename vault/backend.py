@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session as DbSession
 
     from vault.objectstore import ObjectStore, S3Store
+    from vault.s3iam import StoreKey
     from vault.server.address import Credentials, ServerAddress
 
 DB_FILE = "custos.db"
@@ -116,6 +117,8 @@ class Backend(Protocol):
     def lost(self) -> str: ...
     def open_login(self, db: DbSession, role: str) -> Login | None: ...
     def close_login(self, db: DbSession, role: str) -> None: ...
+    def open_store_key(self, user: str) -> StoreKey | str | None: ...
+    def close_store_key(self, user: str) -> str | None: ...
     def listen(self) -> None: ...
     def wait_for_change(self, stop: threading.Event, seconds: float) -> bool: ...
     def file_lock(self) -> contextlib.AbstractContextManager[None]: ...
@@ -309,6 +312,13 @@ class LocalBackend:
 
     def close_login(self, db: DbSession, role: str) -> None:
         pass
+
+    def open_store_key(self, user: str) -> StoreKey | str | None:
+        """A local vault has no object store keys."""
+        return None
+
+    def close_store_key(self, user: str) -> str | None:
+        return None
 
     def listen(self) -> None:
         pass
@@ -788,6 +798,43 @@ class ServerBackend:
                     "revoke it with the agency owner role's credentials (custos)"
                 ) from None
             raise
+
+    def open_store_key(self, user: str) -> StoreKey | str:
+        """A workstation's own S3 key, made through the store's IAM API with this run's (the
+        admin's) S3 key: IAM user ``user`` with the desk's policy (``vault.s3iam``). Where the
+        store has no IAM API this key may use, the one line saying what the admin makes by hand
+        instead. ``UserError`` (one line) when the store cannot be asked now."""
+        from vault import s3iam, s3wire
+
+        iam = s3iam.Iam(self.address.s3, self.credentials)
+        try:
+            return iam.make_key(user, self.address.s3.bucket)
+        except s3iam.IamUnavailable as exc:
+            return f"{exc}; {s3iam.by_hand(user, self.address.s3.bucket)}"
+        except (s3iam.IamFailed, s3wire.S3Error) as exc:
+            raise UserError(
+                f"{self.label}: the workstation's own S3 key could not be made: {exc}"
+            ) from None
+        finally:
+            iam.close()
+
+    def close_store_key(self, user: str) -> str | None:
+        """Workstation IAM user ``user`` removed from the store with its keys (its next request
+        is refused by the store itself); None when done or when there was no such user, else
+        one line saying what the admin removes by hand."""
+        from vault import s3iam, s3wire
+
+        iam = s3iam.Iam(self.address.s3, self.credentials)
+        try:
+            iam.remove_user(user)
+        except (s3iam.IamUnavailable, s3iam.IamFailed, s3wire.S3Error) as exc:
+            return (
+                f"the store could not be told ({exc}): remove by hand the access keys of "
+                f"user {user} in the store's identity system"
+            )
+        finally:
+            iam.close()
+        return None
 
     def listen(self) -> None:
         """Start listening now (before the live view reads the head it starts from)."""

@@ -68,6 +68,11 @@ class StoreUnavailable(UserError):
     """The store cannot be reached or refused the credentials."""
 
 
+class DeleteRefused(StoreUnavailable):
+    """The store refused to delete an object: this key may not (a workstation's own S3 key,
+    ``vault.s3iam``)."""
+
+
 def key_for(space: str, name: str) -> str:
     return f"{space}/{name[:2]}/{name}"
 
@@ -313,12 +318,16 @@ class S3Store:
             ca_file=endpoint.ca_file if endpoint.tls else None,
         )
 
-    def _call(self, key: str, what: Callable[[], Any]) -> Any:
+    def _call(self, key: str, what: Callable[[], Any], deleting: bool = False) -> Any:
         from vault.s3wire import S3Down, S3Error
 
         try:
             return what()
         except S3Error as exc:
+            if deleting and exc.code == "AccessDenied":
+                raise DeleteRefused(
+                    f"{self.label}: this S3 key may not delete stored objects ({key})"
+                ) from None
             if exc.code in ("NoSuchKey", "404", "NotFound"):
                 raise ObjectMissing(self.label, key) from None
             if key and exc.code == "NoSuchUpload":  # a multipart upload the store lost
@@ -387,7 +396,7 @@ class S3Store:
 
     def delete(self, key: str) -> None:
         check_key(key)
-        self._call(key, lambda: self._wire.delete(self.bucket, key))
+        self._call(key, lambda: self._wire.delete(self.bucket, key), deleting=True)
 
     def local_path(self, key: str) -> None:
         return None

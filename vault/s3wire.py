@@ -107,6 +107,7 @@ class S3Client:
         ca_file: str | None = None,
         region: str = "us-east-1",
         timeout: float = 10,
+        service: str = "s3",
     ) -> None:
         parts = urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -119,6 +120,7 @@ class S3Client:
         self._base = parts.path.rstrip("/")
         self._access, self._secret = access_key, secret_key
         self._region = region
+        self._service = service  # "iam" for the store's identity API (``vault.s3iam``)
         self._timeout = timeout
         self._read_timeout = max(timeout, 60)
         self._context: ssl.SSLContext | None = None
@@ -168,7 +170,7 @@ class S3Client:
         cached_day, key = self._keys
         if cached_day != day:
             key = ("AWS4" + self._secret).encode()
-            for part in (day, self._region, "s3", "aws4_request"):
+            for part in (day, self._region, self._service, "aws4_request"):
                 key = hmac.digest(key, part.encode(), hashlib.sha256)
             self._keys = (day, key)
         return key
@@ -192,7 +194,7 @@ class S3Client:
                 payload,
             )
         )
-        scope = f"{day}/{self._region}/s3/aws4_request"
+        scope = f"{day}/{self._region}/{self._service}/aws4_request"
         to_sign = "\n".join(
             ("AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest())
         )
@@ -469,8 +471,9 @@ def _error(answer: Response, method: str) -> S3Error:
     if answer.body and method != "HEAD":
         with contextlib.suppress(S3Malformed):
             root = _xml(answer.body, "an error")
-            code = root.findtext("Code") or root.findtext(_NS + "Code") or ""
-            message = root.findtext("Message") or root.findtext(_NS + "Message") or ""
+            # S3's <Error><Code>, IAM's <ErrorResponse><Error><Code> (any namespace)
+            code = root.findtext("Code") or root.findtext(".//{*}Code") or ""
+            message = root.findtext("Message") or root.findtext(".//{*}Message") or ""
     if not code and answer.status == 404:
         code = "404"
     return S3Error(answer.status, code, message)

@@ -37,6 +37,10 @@ that one action from a revoked key and nothing else, and the entry changes no ro
 costs nothing; it is evidence of an attempt, authenticated by the user's signature only. On a
 local vault the revoked machine still holds the vault key: revocation is an audit and policy
 control there, not a cryptographic one (docs/SECURITY.md).
+
+**On a server** enrolment also makes the workstation a PostgreSQL login and an S3 key of its own
+(``vault.s3iam``: read, write, list, no deleting evidence), each shown once; revocation closes
+the login and deletes the key in the store, both in the revocation's transaction.
 """
 
 from __future__ import annotations
@@ -60,13 +64,14 @@ from sqlalchemy.orm import Mapped, Unmapped, mapped_column
 from sqlalchemy.orm import Session as DbSession
 
 from vault import sealing
-from vault.audit import ENROLLED, REVOKED, SHARED, Refusal
+from vault.audit import ENROLLED, REVOKED, SHARED, STORE_KEY_KEPT, Refusal
 from vault.errors import IntegrityFault, UserError
 from vault.fsutil import atomic_write
 from vault.models import AuditEntry, Base, blind, blind_where, canonical, sealed
 
 if TYPE_CHECKING:
     from vault.backend import Login
+    from vault.s3iam import StoreKey
     from vault.session import Session
 
 MAGIC = b"custos-workstation-key v1\n"
@@ -138,6 +143,17 @@ class Enrolled(Listed):
     is shown to the admin once and kept nowhere)."""
 
     login: Login | None = field(default=None, repr=False)
+    # On a server: the workstation's own S3 key (its secret shown once, kept nowhere), or the
+    # one line saying what the admin makes by hand where the store has no IAM API for Custos.
+    store_key: StoreKey | str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Revoked(Listed):
+    """What revocation did; ``store_problem``: the one line saying the store could not be told
+    to remove the workstation's S3 key (audited as ``workstation.store_key_kept``)."""
+
+    store_problem: str | None = None
 
 
 def fingerprint(public_hex: str) -> str:
@@ -318,6 +334,7 @@ def enrol(session: Session, name: str) -> Enrolled:
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     staged = folder / f".{path.name}.new"
+    store_key: StoreKey | str | None = None
     atomic_write(staged, seal(station, session.config.vault_id, session.subkey(SUBKEY)), 0o600)
     try:
         session.use_workstation(station)
@@ -331,10 +348,15 @@ def enrol(session: Session, name: str) -> Enrolled:
             db.add(row)
             session.audit(db, ENROLLED, row, name=name, public_key=station.public_hex)
             login = session.backend.open_login(db, login_role(session, name))
+            # Last before the commit, so every refusal of the database comes first; if the
+            # commit fails after this, the store's user is removed again below.
+            store_key = session.backend.open_store_key(login_role(session, name))
     except BaseException:
         session.use_workstation(current)
         with contextlib.suppress(OSError):
             staged.unlink()
+        if store_key is not None and not isinstance(store_key, str):
+            session.backend.close_store_key(store_key.user)
         raise
     # Committed: the key goes into place (a crash before this leaves an enrolled workstation
     # without its key: revoke it and enrol again).
@@ -345,12 +367,18 @@ def enrol(session: Session, name: str) -> Enrolled:
             os.fsync(dfd)
         finally:
             os.close(dfd)
-    return Enrolled(**_listed(row, session).__dict__, login=login)
+    return Enrolled(**_listed(row, session).__dict__, login=login, store_key=store_key)
 
 
-def revoke(session: Session, name: str) -> Listed:
+def revoke(session: Session, name: str) -> Revoked:
     """Revoke workstation ``name`` (``shared``: the vault's shared key): from the next
-    transaction on its writes are refused, and verify faults any entry it signs after this."""
+    transaction on its writes are refused, and verify faults any entry it signs after this.
+
+    On a server its S3 key is removed from the store in the revocation's transaction, before
+    its commit: a committed revocation never leaves a key the store still honours unless an
+    entry ``workstation.store_key_kept`` in the same transaction says so (the store could not
+    be told: no answer, no IAM API); a commit that fails after the store removed the key
+    leaves a desk the store refuses and the database does not yet (revoke again)."""
     from vault.session import now
 
     session.require("workstation.manage", target="workstations")
@@ -377,7 +405,12 @@ def revoke(session: Session, name: str) -> Listed:
         row.revoked_at, row.revoked_by = now(), session.user
         session.audit(db, REVOKED, row, name=row.name, public_key=row.public_key)
         close_server_login(session, db, row)
-    return _listed(row, session)
+        problem = None
+        if row.name != SHARED:  # the shared key is no workstation's: the store's key is the admin's
+            problem = session.backend.close_store_key(login_role(session, row.name))
+        if problem is not None:
+            session.audit(db, STORE_KEY_KEPT, row, name=row.name, problem=problem)
+    return Revoked(**_listed(row, session).__dict__, store_problem=problem)
 
 
 def login_role(session: Session, name: str) -> str:

@@ -165,377 +165,382 @@
         <translation>رُفض: ملف مفتاح محطة العمل غير آمن</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="43"/>
+        <location filename="../../vault/actions.py" line="42"/>
+        <source>Workstation revoked, but the object store could not remove its key</source>
+        <translation>أُلغيت محطة العمل، لكن مخزن الكائنات لم يتمكن من إزالة مفتاحها</translation>
+    </message>
+    <message>
+        <location filename="../../vault/actions.py" line="46"/>
         <source>Case created</source>
         <translation>أُنشئت القضية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="44"/>
+        <location filename="../../vault/actions.py" line="47"/>
         <source>Case overview opened</source>
         <translation>فُتحت نظرة عامة على القضية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="45"/>
+        <location filename="../../vault/actions.py" line="48"/>
         <source>Evidence item acquired</source>
         <translation>اكتُسب دليل</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="46"/>
+        <location filename="../../vault/actions.py" line="49"/>
         <source>Custody: item acquired</source>
         <translation>العهدة: اكتُسب العنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="47"/>
+        <location filename="../../vault/actions.py" line="50"/>
         <source>Evidence items acquired (one batch)</source>
         <translation>اكتُسبت عناصر أدلة (دفعة واحدة)</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="48"/>
+        <location filename="../../vault/actions.py" line="51"/>
         <source>Custody: item viewed</source>
         <translation>العهدة: عُرض العنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="49"/>
+        <location filename="../../vault/actions.py" line="52"/>
         <source>Custody: item exported to a file</source>
         <translation>العهدة: صُدّر العنصر إلى ملف</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="50"/>
+        <location filename="../../vault/actions.py" line="53"/>
         <source>Custody: note added</source>
         <translation>العهدة: أُضيفت ملاحظة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="51"/>
+        <location filename="../../vault/actions.py" line="54"/>
         <source>Custody: seizure record corrected</source>
         <translation>العهدة: صُحّح سجل الضبط</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="52"/>
+        <location filename="../../vault/actions.py" line="55"/>
         <source>Custody: item sent to a partner</source>
         <translation>العهدة: أُرسل العنصر إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="53"/>
+        <location filename="../../vault/actions.py" line="56"/>
         <source>Custody: item analysed for faces</source>
         <translation>العهدة: حُلّل العنصر بحثًا عن الوجوه</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="54"/>
+        <location filename="../../vault/actions.py" line="57"/>
         <source>Custody: match reviewed</source>
         <translation>العهدة: روجعت المطابقة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="55"/>
+        <location filename="../../vault/actions.py" line="58"/>
         <source>Custody: item in a court report</source>
         <translation>العهدة: أُدرج العنصر في تقرير للمحكمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="56"/>
+        <location filename="../../vault/actions.py" line="59"/>
         <source>Custody: redacted copy made</source>
         <translation>العهدة: أُنشئت نسخة منقّحة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="57"/>
+        <location filename="../../vault/actions.py" line="60"/>
         <source>Court report made</source>
         <translation>أُعدّ تقرير للمحكمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="58"/>
+        <location filename="../../vault/actions.py" line="61"/>
         <source>Handling label set on an item</source>
         <translation>عُيّن وسم التداول لعنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="59"/>
+        <location filename="../../vault/actions.py" line="62"/>
         <source>Handling label set on a case</source>
         <translation>عُيّن وسم التداول لقضية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="60"/>
+        <location filename="../../vault/actions.py" line="63"/>
         <source>Handling label received with an item</source>
         <translation>استُلم وسم التداول مع عنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="62"/>
+        <location filename="../../vault/actions.py" line="65"/>
         <source>Item analysed for faces</source>
         <translation>حُلّل عنصر بحثًا عن الوجوه</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="63"/>
+        <location filename="../../vault/actions.py" line="66"/>
         <source>Face found</source>
         <translation>عُثر على وجه</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="64"/>
+        <location filename="../../vault/actions.py" line="67"/>
         <source>Unknown faces grouped</source>
         <translation>جُمّعت الوجوه المجهولة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="65"/>
+        <location filename="../../vault/actions.py" line="68"/>
         <source>Watchlist search run</source>
         <translation>أُجري بحث في قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="66"/>
+        <location filename="../../vault/actions.py" line="69"/>
         <source>Candidate found by a search</source>
         <translation>عُثر على مرشح في بحث</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="67"/>
+        <location filename="../../vault/actions.py" line="70"/>
         <source>Candidate reviewed</source>
         <translation>رُوجع مرشح</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="68"/>
+        <location filename="../../vault/actions.py" line="71"/>
         <source>Review refused</source>
         <translation>رُفضت المراجعة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="69"/>
+        <location filename="../../vault/actions.py" line="72"/>
         <source>Similar items looked up</source>
         <translation>بُحث عن عناصر مشابهة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="70"/>
+        <location filename="../../vault/actions.py" line="73"/>
         <source>Photo fingerprint (PDQ) computed</source>
         <translation>حُسبت بصمة الصورة (PDQ)</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="71"/>
+        <location filename="../../vault/actions.py" line="74"/>
         <source>Photo near an entry of a PDQ set</source>
         <translation>صورة قريبة من قيد في مجموعة PDQ</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="72"/>
+        <location filename="../../vault/actions.py" line="75"/>
         <source>Thumbnail made</source>
         <translation>أُنشئت صورة مصغّرة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="73"/>
+        <location filename="../../vault/actions.py" line="76"/>
         <source>Face boxes of a video track recorded</source>
         <translation>سُجِّلت مربعات الوجه لمسار فيديو</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="74"/>
+        <location filename="../../vault/actions.py" line="77"/>
         <source>Missed face drawn by hand</source>
         <translation>رُسم يدويًا وجه فات الكاشف</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="75"/>
+        <location filename="../../vault/actions.py" line="78"/>
         <source>False detection discarded</source>
         <translation>استُبعد كشف خاطئ</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="76"/>
+        <location filename="../../vault/actions.py" line="79"/>
         <source>Group of faces named as a subject</source>
         <translation>سُمّيت مجموعة وجوه كشخص مدرج</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="77"/>
+        <location filename="../../vault/actions.py" line="80"/>
         <source>Faces split from their group</source>
         <translation>فُصلت وجوه عن مجموعتها</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="78"/>
+        <location filename="../../vault/actions.py" line="81"/>
         <source>Groups of faces merged</source>
         <translation>دُمجت مجموعات وجوه</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="79"/>
+        <location filename="../../vault/actions.py" line="82"/>
         <source>Redacted copy of an item made</source>
         <translation>أُنشئت نسخة منقّحة من عنصر</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="80"/>
+        <location filename="../../vault/actions.py" line="83"/>
         <source>Watchlist created</source>
         <translation>أُنشئت قائمة مراقبة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="81"/>
+        <location filename="../../vault/actions.py" line="84"/>
         <source>Subject listed</source>
         <translation>أُدرج شخص</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="82"/>
+        <location filename="../../vault/actions.py" line="85"/>
         <source>Subject&apos;s listing changed</source>
         <translation>تغيّر إدراج الشخص</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="83"/>
+        <location filename="../../vault/actions.py" line="86"/>
         <source>Reference photo added</source>
         <translation>أُضيفت صورة مرجعية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="84"/>
+        <location filename="../../vault/actions.py" line="87"/>
         <source>Watchlist threshold calibrated</source>
         <translation>عُايرت عتبة قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="85"/>
+        <location filename="../../vault/actions.py" line="88"/>
         <source>Server search index built</source>
         <translation>بُني فهرس البحث على الخادم</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="86"/>
+        <location filename="../../vault/actions.py" line="89"/>
         <source>Reference vectors written to the server</source>
         <translation>كُتبت متجهات الصور المرجعية على الخادم</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="89"/>
+        <location filename="../../vault/actions.py" line="92"/>
         <source>Server vectors of no reference removed</source>
         <translation>حُذفت من الخادم متجهات لا تعود إلى أي صورة مرجعية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="92"/>
+        <location filename="../../vault/actions.py" line="95"/>
         <source>Watchlist sent to a partner</source>
         <translation>أُرسلت قائمة مراقبة إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="93"/>
+        <location filename="../../vault/actions.py" line="96"/>
         <source>Watchlist export refused</source>
         <translation>رُفض تصدير قائمة المراقبة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="94"/>
+        <location filename="../../vault/actions.py" line="97"/>
         <source>Watchlist received from a partner</source>
         <translation>استُلمت قائمة مراقبة من شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="96"/>
+        <location filename="../../vault/actions.py" line="99"/>
         <source>Hash set imported</source>
         <translation>استُوردت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="97"/>
+        <location filename="../../vault/actions.py" line="100"/>
         <source>Hash set made from a case</source>
         <translation>أُنشئت مجموعة تجزئة من قضية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="98"/>
+        <location filename="../../vault/actions.py" line="101"/>
         <source>Hash set enabled</source>
         <translation>فُعّلت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="99"/>
+        <location filename="../../vault/actions.py" line="102"/>
         <source>Hash set disabled</source>
         <translation>عُطّلت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="100"/>
+        <location filename="../../vault/actions.py" line="103"/>
         <source>Hash set deleted</source>
         <translation>حُذفت مجموعة تجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="101"/>
+        <location filename="../../vault/actions.py" line="104"/>
         <source>Hash set received from a partner</source>
         <translation>استُلمت مجموعة تجزئة من شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="102"/>
+        <location filename="../../vault/actions.py" line="105"/>
         <source>Hash set sent to a partner</source>
         <translation>أُرسلت مجموعة تجزئة إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="103"/>
+        <location filename="../../vault/actions.py" line="106"/>
         <source>Hash set export refused</source>
         <translation>رُفض تصدير مجموعة التجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="104"/>
+        <location filename="../../vault/actions.py" line="107"/>
         <source>Case matched against hash sets</source>
         <translation>طوبقت القضية مع مجموعات التجزئة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="105"/>
+        <location filename="../../vault/actions.py" line="108"/>
         <source>Known file found</source>
         <translation>عُثر على ملف معروف</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="106"/>
+        <location filename="../../vault/actions.py" line="109"/>
         <source>Known-bad file found</source>
         <translation>عُثر على ملف معروف بأنه ضار</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="107"/>
+        <location filename="../../vault/actions.py" line="110"/>
         <source>Known-bad alert acknowledged</source>
         <translation>أُقرّ بتنبيه ملف ضار</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="109"/>
+        <location filename="../../vault/actions.py" line="112"/>
         <source>Our agency&apos;s details set</source>
         <translation>عُيّنت بيانات جهتنا</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="110"/>
+        <location filename="../../vault/actions.py" line="113"/>
         <source>Our key card saved</source>
         <translation>حُفظت بطاقة مفاتيحنا</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="111"/>
+        <location filename="../../vault/actions.py" line="114"/>
         <source>Partner added</source>
         <translation>أُضيف شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="112"/>
+        <location filename="../../vault/actions.py" line="115"/>
         <source>Partner key added</source>
         <translation>أُضيف مفتاح شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="113"/>
+        <location filename="../../vault/actions.py" line="116"/>
         <source>Partner key retired</source>
         <translation>أُوقف مفتاح شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="114"/>
+        <location filename="../../vault/actions.py" line="117"/>
         <source>Partner key revoked</source>
         <translation>أُلغي مفتاح شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="115"/>
+        <location filename="../../vault/actions.py" line="118"/>
         <source>Partner&apos;s encryption key changed</source>
         <translation>تغيّر مفتاح تشفير الشريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="116"/>
+        <location filename="../../vault/actions.py" line="119"/>
         <source>Partner&apos;s audit head recorded</source>
         <translation>سُجّل رأس سجل تدقيق الشريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="117"/>
+        <location filename="../../vault/actions.py" line="120"/>
         <source>Agreement added</source>
         <translation>أُضيفت اتفاقية</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="118"/>
+        <location filename="../../vault/actions.py" line="121"/>
         <source>Agreement set to redacted copies only</source>
         <translation>ضُبطت الاتفاقية على النسخ المنقّحة فقط</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="119"/>
+        <location filename="../../vault/actions.py" line="122"/>
         <source>Bundle sent to a partner</source>
         <translation>أُرسلت حزمة إلى شريك</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="120"/>
+        <location filename="../../vault/actions.py" line="123"/>
         <source>Bundle export refused</source>
         <translation>رُفض تصدير الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="121"/>
+        <location filename="../../vault/actions.py" line="124"/>
         <source>Bundle verified</source>
         <translation>تم التحقق من الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="122"/>
+        <location filename="../../vault/actions.py" line="125"/>
         <source>Bundle refused</source>
         <translation>رُفضت الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="123"/>
+        <location filename="../../vault/actions.py" line="126"/>
         <source>Bundle imported</source>
         <translation>استُوردت الحزمة</translation>
     </message>
     <message>
-        <location filename="../../vault/actions.py" line="124"/>
+        <location filename="../../vault/actions.py" line="127"/>
         <source>Partner&apos;s audit head went backwards</source>
         <translation>رجع رأس سجل تدقيق الشريك إلى الوراء</translation>
     </message>
@@ -3374,132 +3379,132 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../mainwindow.py" line="275"/>
+        <location filename="../mainwindow.py" line="292"/>
         <source>{0} new items</source>
         <translation>{0} عناصر جديدة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="277"/>
+        <location filename="../mainwindow.py" line="294"/>
         <source>{0} new candidates</source>
         <translation>{0} مرشحين جدد</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="279"/>
+        <location filename="../mainwindow.py" line="296"/>
         <source>{0} review decisions</source>
         <translation>{0} قرارات مراجعة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="282"/>
+        <location filename="../mainwindow.py" line="299"/>
         <source>From other workstations: {0}</source>
         <translation>من محطات عمل أخرى: {0}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="49"/>
+        <location filename="../mainwindow.py" line="51"/>
         <source>Custos</source>
         <translation>Custos</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="65"/>
+        <location filename="../mainwindow.py" line="67"/>
         <source>Your roles give you no area in this vault.</source>
         <translation>لا تمنحك أدوارك أي قسم في هذه الخزنة.</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="99"/>
+        <location filename="../mainwindow.py" line="105"/>
         <source>Close</source>
         <translation>إغلاق</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="112"/>
+        <location filename="../mainwindow.py" line="129"/>
         <source>User: {0} ({1})</source>
         <translation>المستخدم: {0} ({1})</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="114"/>
+        <location filename="../mainwindow.py" line="131"/>
         <source>Vault: {0}</source>
         <translation>الخزنة: {0}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="123"/>
+        <location filename="../mainwindow.py" line="140"/>
         <source>never</source>
         <translation>أبدًا</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="124"/>
+        <location filename="../mainwindow.py" line="141"/>
         <source>Verified at: {0}</source>
         <translation>آخر تحقق: {0}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="129"/>
+        <location filename="../mainwindow.py" line="146"/>
         <source>&amp;File</source>
         <translation>&amp;ملف</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="130"/>
+        <location filename="../mainwindow.py" line="147"/>
         <source>&amp;Lock</source>
         <translation>&amp;قفل</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="133"/>
+        <location filename="../mainwindow.py" line="150"/>
         <source>&amp;Quit</source>
         <translation>&amp;خروج</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="138"/>
+        <location filename="../mainwindow.py" line="155"/>
         <source>Change my &amp;password...</source>
         <translation>تغيير &amp;كلمة المرور الخاصة بي...</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="144"/>
+        <location filename="../mainwindow.py" line="161"/>
         <source>&amp;View</source>
         <translation>&amp;عرض</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="145"/>
+        <location filename="../mainwindow.py" line="162"/>
         <source>&amp;Refresh</source>
         <translation>&amp;تحديث</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="149"/>
+        <location filename="../mainwindow.py" line="166"/>
         <source>&amp;Language</source>
         <translation>&amp;اللغة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="158"/>
+        <location filename="../mainwindow.py" line="175"/>
         <source>&amp;Theme</source>
         <translation>ال&amp;سمة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="163"/>
+        <location filename="../mainwindow.py" line="180"/>
         <source>As the &amp;system</source>
         <translation>مثل ال&amp;نظام</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="164"/>
+        <location filename="../mainwindow.py" line="181"/>
         <source>&amp;Light</source>
         <translation>&amp;فاتحة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="165"/>
+        <location filename="../mainwindow.py" line="182"/>
         <source>&amp;Dark</source>
         <translation>&amp;داكنة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="175"/>
+        <location filename="../mainwindow.py" line="192"/>
         <source>&amp;Help</source>
         <translation>م&amp;ساعدة</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="176"/>
+        <location filename="../mainwindow.py" line="193"/>
         <source>&amp;Keyboard shortcuts</source>
         <translation>اختصارات &amp;لوحة المفاتيح</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="179"/>
+        <location filename="../mainwindow.py" line="196"/>
         <source>&amp;About Custos</source>
         <translation>&amp;حول Custos</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="232"/>
+        <location filename="../mainwindow.py" line="249"/>
         <source>Your password is changed.</source>
         <translation>تم تغيير كلمة المرور الخاصة بك.</translation>
     </message>
@@ -5415,12 +5420,35 @@ Compare it with {1} out of band (by phone or in person) before you trust this ca
         <translation>اسم محطة العمل هذه (يُحفظ مفتاحها على هذا الجهاز، لهذا المستخدم):</translation>
     </message>
     <message>
-        <location filename="../pages/workstations.py" line="116"/>
+        <location filename="../pages/workstations.py" line="121"/>
+        <source>Its own S3 key was not made: {0}</source>
+        <translation>لم يُنشأ مفتاح S3 الخاص بها: {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="124"/>
+        <source>Its own S3 key, shown this once and kept nowhere (it may read, write and list the vault&apos;s bucket, not delete its objects):
+access key {0}
+secret {1}
+
+Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to them.</source>
+        <translation>مفتاح S3 الخاص بها، يُعرض هذه المرة فقط ولا يُحفظ في أي مكان (يمكنه قراءة حاوية الخزنة والكتابة فيها وسرد محتواها، لا حذف كائناتها):
+مفتاح الوصول {0}
+السر {1}
+
+اضبط AWS_ACCESS_KEY_ID وAWS_SECRET_ACCESS_KEY عليهما.</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="130"/>
         <source>PostgreSQL login of this workstation</source>
         <translation>حساب دخول PostgreSQL لمحطة العمل هذه</translation>
     </message>
     <message>
-        <location filename="../pages/workstations.py" line="118"/>
+        <location filename="../pages/workstations.py" line="179"/>
+        <source>Its S3 key is still valid: {0}</source>
+        <translation>ما زال مفتاح S3 الخاص بها صالحًا: {0}</translation>
+    </message>
+    <message>
+        <location filename="../pages/workstations.py" line="115"/>
         <source>This workstation&apos;s own PostgreSQL login, shown this once and kept nowhere:
 user {0}
 password {1}
@@ -5433,12 +5461,13 @@ From now on start Custos here with --server {2} and PGPASSWORD set to that passw
 من الآن فصاعدًا شغّل Custos هنا مع ‎--server {2}‎ واضبط PGPASSWORD على كلمة المرور هذه.</translation>
     </message>
     <message>
-        <location filename="../pages/workstations.py" line="141"/>
+        <location filename="../pages/workstations.py" line="154"/>
+        <location filename="../pages/workstations.py" line="178"/>
         <source>Revoke workstation</source>
         <translation>إلغاء محطة عمل</translation>
     </message>
     <message>
-        <location filename="../pages/workstations.py" line="143"/>
+        <location filename="../pages/workstations.py" line="156"/>
         <source>Revoke workstation {0}? Its writes are refused from then on. On a local vault it still holds the vault key and can read: revocation is recorded and enforced by Custos, not by cryptography.</source>
         <translation>إلغاء محطة العمل {0}؟ تُرفض كتاباتها من الآن فصاعدًا. في خزنة محلية تبقى لديها مفتاح الخزنة ويمكنها القراءة: الإلغاء يسجّله Custos ويفرضه، لا التشفير.</translation>
     </message>

@@ -111,22 +111,35 @@ class WorkstationsBox(QGroupBox):
         (its password is kept nowhere), selectable so the admin can copy it."""
         login = getattr(done, "login", None)
         if login is not None:
-            box = QMessageBox(
+            text = self.tr(
+                "This workstation's own PostgreSQL login, shown this once and kept "
+                "nowhere:\nuser {0}\npassword {1}\n\nFrom now on start Custos here with "
+                "--server {2} and PGPASSWORD set to that password."
+            ).format(login.user, login.password, login.url)
+            key = getattr(done, "store_key", None)
+            if isinstance(key, str):
+                text += "\n\n" + self.tr("Its own S3 key was not made: {0}").format(key)
+            elif key is not None:
+                text += "\n\n" + self.tr(
+                    "Its own S3 key, shown this once and kept nowhere (it may read, write and "
+                    "list the vault's bucket, not delete its objects):\naccess key {0}\n"
+                    "secret {1}\n\nSet AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to them."
+                ).format(key.access_key, key.secret_key)
+            self._tell(
                 QMessageBox.Icon.Information,
                 self.tr("PostgreSQL login of this workstation"),
-                self.tr(
-                    "This workstation's own PostgreSQL login, shown this once and kept "
-                    "nowhere:\nuser {0}\npassword {1}\n\nFrom now on start Custos here with "
-                    "--server {2} and PGPASSWORD set to that password."
-                ).format(login.user, login.password, login.url),
-                QMessageBox.StandardButton.Ok,
-                self,
+                text,
+                "workstation_login",
             )
-            box.setObjectName("workstation_login")
-            box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.dialog = box
-            box.open()
         self.refresh()
+
+    def _tell(self, icon: QMessageBox.Icon, title: str, text: str, name: str) -> None:
+        """A message the admin may select and copy from (a secret shown once, a problem)."""
+        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName(name)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.dialog = box
+        box.open()
 
     def selected(self) -> Any:
         index = self.view.currentIndex()
@@ -157,5 +170,13 @@ class WorkstationsBox(QGroupBox):
 
         self.page.call(revoke, self.page.session, name, done=self._changed, writes=True)
 
-    def _changed(self, _result: Any) -> None:
+    def _changed(self, result: Any) -> None:
+        problem = getattr(result, "store_problem", None)
+        if problem is not None:  # revoked, but the store still honours its S3 key
+            self._tell(
+                QMessageBox.Icon.Warning,
+                self.tr("Revoke workstation"),
+                self.tr("Its S3 key is still valid: {0}").format(problem),
+                "workstation_store_key_kept",
+            )
         self.refresh()

@@ -9,6 +9,9 @@ restart costs the user one clear line and a non-zero exit."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import hashlib
 import json
 import os
 import random
@@ -17,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -339,4 +342,156 @@ def test_an_enrolled_workstation_logs_in_as_its_own_role_and_a_revoked_one_is_re
     assert late.returncode == 6 and "Traceback" not in late.stderr
     [line] = late.stderr.strip().splitlines()
     assert f"no login {user} (this workstation's login was revoked" in line
+    assert admin.run("verify").rstrip().endswith(": OK")
+
+
+def _own_logins(said: str) -> dict[str, str]:
+    """The environment an enrolment tells the admin to give the workstation: its --server URL,
+    its PostgreSQL password and its own S3 key (each shown once)."""
+    lines = said.splitlines()
+    login = next(x for x in lines if x.startswith("its PostgreSQL login: "))
+    key = next(x for x in lines if x.startswith("its S3 key: "))
+    assert "  AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set to that S3 key" in lines
+    return {
+        "CUSTOS_SERVER": next(x for x in lines if x.startswith("  --server ")).split(" ", 3)[3],
+        "PGPASSWORD": login.split("password ", 1)[1].split(" ", 1)[0],
+        "AWS_ACCESS_KEY_ID": key.split("access key ", 1)[1].split(",", 1)[0],
+        "AWS_SECRET_ACCESS_KEY": key.split("secret ", 1)[1].split(" ", 1)[0],
+    }
+
+
+def test_each_workstation_has_an_s3_key_of_its_own_which_cannot_delete_and_dies_at_revocation(
+    trial_server: TrialServer, server_alice: Session, server_place: Server, tmp_path: Path
+) -> None:
+    """The store itself, not Custos, enforces what a desk's key may do: read, write and list
+    the vault's bucket; never delete an evidence object or administer the bucket or the store's
+    identities. Revoking the desk removes its key in the store: its next GET, PUT, DELETE or
+    listing is refused there, while the other desks go on. Its secret is nowhere in plain in
+    the desk's folders, PostgreSQL's data or the server's logs."""
+    from vault import s3wire
+    from vault.server.address import parse
+
+    admin_env = trial_server.env_for(server_place)
+    admin = Desk(tmp_path, "admin", admin_env)
+    owns: dict[str, dict[str, str]] = {}
+    for name in ("desk-a", "desk-b"):
+        said = Desk(tmp_path, name, admin_env).run("workstation", "enrol", name)
+        owns[name] = _own_logins(said)
+        assert owns[name]["AWS_ACCESS_KEY_ID"] != admin_env["AWS_ACCESS_KEY_ID"]
+    desks = {name: Desk(tmp_path, name, own) for name, own in owns.items()}
+    for name, desk in desks.items():
+        assert "saved 3 item(s)" in desk.run(
+            "ingest", "--case", CASE, str(_files(tmp_path / name, 3))
+        )
+    entries = json.loads(admin.run("audit", "--json"))
+    assert {e["workstation"] for e in entries if _acquired(e)} >= set(desks)
+
+    where = parse(server_place.url).s3
+    bucket = where.bucket
+    secret = owns["desk-a"]["AWS_SECRET_ACCESS_KEY"]
+    own = s3wire.S3Client(where.endpoint, owns["desk-a"]["AWS_ACCESS_KEY_ID"], secret)
+    admin_wire = s3wire.S3Client(
+        where.endpoint, admin_env["AWS_ACCESS_KEY_ID"], admin_env["AWS_SECRET_ACCESS_KEY"]
+    )
+    evidence = next(k for k in admin_wire.list_keys(bucket, "blobs/") if k.startswith("blobs/"))
+    body = admin_wire.get(bucket, evidence)
+    assert own.get(bucket, evidence) == body  # it reads
+    assert evidence in set(own.list_keys(bucket, "blobs/"))  # it lists
+    own.put_bytes(bucket, "blobs/00/" + "0" * 64, b"a desk writes")  # it writes
+
+    def refused(call: Callable[[], object], code: str = "AccessDenied") -> None:
+        with pytest.raises(s3wire.S3Error) as said:
+            call()
+        assert said.value.code == code, said.value
+
+    refused(lambda: own.delete(bucket, evidence))
+    multi = (
+        f"<Delete><Object><Key>{evidence}</Key></Object></Delete>".encode()
+    )  # DeleteObjects: answered 200 with the key's refusal inside, the object kept
+    with contextlib.suppress(s3wire.S3Error):
+        own.request(
+            "POST", bucket, query={"delete": ""}, body=multi,
+            headers={"Content-MD5": base64.b64encode(hashlib.md5(multi).digest()).decode()},
+        )  # fmt: skip
+    refused(lambda: own.request("PUT", "another-bucket"))  # create a bucket
+    refused(lambda: own.request("DELETE", bucket))  # delete the vault's bucket
+    refused(lambda: own.request("PUT", bucket, query={"policy": ""}, body=b'{"Statement":[]}'))
+    iam = s3wire.S3Client(
+        where.endpoint, owns["desk-a"]["AWS_ACCESS_KEY_ID"], secret, service="iam"
+    )
+    with pytest.raises(s3wire.S3Error):  # the store's identities are not the desk's to change
+        iam.request(
+            "POST", "", body=b"Action=CreateUser&UserName=evil&Version=2010-05-08",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )  # fmt: skip
+    assert admin_wire.get(bucket, evidence) == body  # every evidence object is still there
+    # a crash's orphan (an object no row names) is left by a desk, which may not delete it,
+    # and removed by the next session with the admin's key
+    server_alice.close()  # (it holds the vault open: no session would be the only one)
+    orphan = "blobs/ab/" + "ab" * 32
+    admin_wire.put_bytes(bucket, orphan, b"left by a crash")
+    admin_wire.put_bytes(bucket, ".unsettled", b"")
+    desks["desk-a"].run("case", "list")
+    assert admin_wire.get(bucket, orphan) and admin_wire.head(bucket, ".unsettled")
+    admin.run("case", "list")
+    refused(lambda: admin_wire.head(bucket, orphan), "404")
+
+    revoked = admin.run("workstation", "revoke", "desk-a")
+    assert "revoked workstation desk-a" in revoked and "S3 key is still valid" not in revoked
+    for call in (
+        lambda: own.get(bucket, evidence),
+        lambda: own.put_bytes(bucket, "blobs/00/" + "1" * 64, b"late"),
+        lambda: own.delete(bucket, ".unsettled"),
+        lambda: list(own.list_keys(bucket, "blobs/")),
+    ):
+        refused(call, "InvalidAccessKeyId")
+    assert "saved 2 item(s)" in desks["desk-b"].run(
+        "ingest", "--case", CASE, str(_files(tmp_path / "desk-b-later", 2))
+    )
+    assert admin.run("verify").rstrip().endswith(": OK")
+    entries = json.loads(admin.run("audit", "--json"))
+    assert not [e for e in entries if e["action"] == "workstation.store_key_kept"]
+
+    # the secret in plain: never in the desks' folders, PostgreSQL's data or the logs
+    needle = secret.encode()
+    for path in (tmp_path / "homes").rglob("*"):
+        assert not path.is_file() or needle not in path.read_bytes(), path
+    leaked = serverkit.markers_in_data_folder(
+        trial_server, parse(server_place.url).database, [needle]
+    )
+    assert leaked == {needle: []}
+    # (the store's own identity store, in its filer's database under s3/data, holds it: SigV4
+    # is a shared secret, which the store must know to check a signature)
+    logs = [trial_server.folder / "pg" / n for n in ("postgres.log", "pgbouncer.log")]
+    logs.append(trial_server.folder / "s3" / "weed.log")
+    assert not [p for p in logs if needle in p.read_bytes()]
+
+
+def test_an_admin_key_that_may_not_use_the_iam_api_is_said_in_one_line_and_audited(
+    trial_server: TrialServer, server_alice: Session, server_place: Server, tmp_path: Path
+) -> None:
+    """Enrol and revoke with an S3 key the store's IAM API refuses (here another desk's): enrol
+    goes on and says what the admin makes by hand; revoke goes on (the database refuses the
+    desk) and says in one line that the store could not be told, recorded in the chain as
+    ``workstation.store_key_kept``, which verify accepts."""
+    admin_env = trial_server.env_for(server_place)
+    admin = Desk(tmp_path, "admin", admin_env)
+    desk_b = _own_logins(Desk(tmp_path, "desk-b", admin_env).run("workstation", "enrol", "desk-b"))
+    weak = {**admin_env, **{k: v for k, v in desk_b.items() if k.startswith("AWS_")}}
+    said = Desk(tmp_path, "desk-a", weak).run("workstation", "enrol", "desk-a")
+    [line] = [x for x in said.splitlines() if x.startswith("its S3 key was not made: ")]
+    assert "refused CreateUser" in line and "make by hand" in line
+    assert "s3:ListBucket on arn:aws:s3:::" in line
+    assert "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" not in said
+
+    weak_admin = Desk(tmp_path, "admin", weak)
+    revoked = weak_admin.run("workstation", "revoke", "desk-b").splitlines()
+    assert revoked[0] == "revoked workstation desk-b; its writes are refused from now on"
+    assert revoked[1].startswith("its S3 key is still valid: the store could not be told (")
+    assert "remove by hand the access keys of user custos_ws_" in revoked[1]
+    assert len(revoked) == 2
+    entries = json.loads(admin.run("audit", "--json"))
+    kept = [e for e in entries if e["action"] == "workstation.store_key_kept"]
+    assert len(kept) == 1 and kept[0]["details"]["name"] == "desk-b"
+    assert "could not be told" in kept[0]["details"]["problem"]
     assert admin.run("verify").rstrip().endswith(": OK")

@@ -66,6 +66,8 @@ def test_enrolling_this_workstation_on_a_server_shows_its_login_once(
         assert "shown this once and kept nowhere" in shown
         assert "user custos_ws_" in shown and "password " in shown
         assert "--server postgresql://custos_ws_" in shown
+        assert "Its own S3 key, shown this once" in shown and "\naccess key " in shown
+        assert "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to them." in shown
         box.dialog.accept()
     finally:
         controller._close_session()

