@@ -43,12 +43,12 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import sessionmaker
 
 from vault import agefmt, keys
-from vault.audit import GENESIS, ROTATED
+from vault.audit import ENTRY_COLUMNS, ROTATED, ChainChecker
 from vault.backend import DB_FILE
 from vault.backend import sqlcipher_engine as _engine
 from vault.blobs import BlobStore
@@ -57,6 +57,7 @@ from vault.errors import IntegrityFault, UserError, VaultUnavailable
 from vault.fsutil import atomic_write, fsync_dir, syncfs
 from vault.jobs import CancelToken, Emit, Progress, ignore
 from vault.models import AuditEntry, Meta, User, audit_target, row_digest
+from vault.sealing import SealFault
 from vault.session import (
     BLOB_NAME_KEY,
     KEPT_SUBKEYS,
@@ -282,28 +283,9 @@ def rotation_details(
     return details
 
 
-# The entries that record a ``users`` row (its digest): the last one of each user says how
-# the row must be now.
-USER_ROW_ACTIONS = ("user.added", "user.roles", "user.password", "user.disabled", "vault.recovered")
-
-
-def chain_linked(db: Any) -> bool:
-    """Whether the audit chain in the database is contiguous and linked: as many entries as the
-    highest ``seq``, and each entry's ``prev_hash`` the ``hash`` of the one before (the first's
-    the genesis). One query (a window over the chain); the hashes themselves are verify's."""
-    linked = select(
-        AuditEntry.seq,
-        AuditEntry.prev_hash,
-        func.lag(AuditEntry.hash, 1, GENESIS).over(order_by=AuditEntry.seq).label("before"),
-    ).subquery()
-    n, top, broken = db.execute(
-        select(
-            func.count(),
-            func.coalesce(func.max(linked.c.seq), 0),
-            func.coalesce(func.sum(case((linked.c.prev_hash != linked.c.before, 1), else_=0)), 0),
-        )
-    ).one()
-    return int(n) == int(top) and not broken
+# Entries read per fetch by the rotation's pass over the chain (``enabled_slots``).
+_CHAIN_BATCH = 2000
+USERS_PREFIX = User.__tablename__ + ":"  # the audit target of a ``users`` row
 
 
 def enabled_slots(session: Session, db: Any) -> set[str]:
@@ -314,33 +296,66 @@ def enabled_slots(session: Session, db: Any) -> set[str]:
     new key. A user left out signs in no more (an admin sets a new password); verify names the
     edited row.
 
-    Which entry is a user's last is read from the chain, so the chain must be whole first:
-    refused in one line (``IntegrityFault``) unless it still holds the head this workstation
-    pinned and is contiguous and linked (``chain_linked``): else deleting the ``user.disabled``
-    entry (and any later one of that user) would make an earlier entry the last."""
-    where = session.backend.label
-    if not session.history_kept(db):
-        raise IntegrityFault(
-            f"{where}: the audit log no longer holds the last entry this workstation saw (cut "
-            "back or rolled back): not rotating the vault key; run custos verify"
-        )
-    if not chain_linked(db):
-        raise IntegrityFault(
-            f"{where}: the audit log is not one contiguous, linked chain (entries deleted or "
-            "altered): not rotating the vault key; run custos verify"
-        )
-    recorded: dict[str, str] = {}
-    entries = db.execute(
-        select(AuditEntry.target, AuditEntry.details)
-        .where(AuditEntry.action.in_(USER_ROW_ACTIONS))
-        .order_by(AuditEntry.seq)
-    )
-    for target, details in entries:
-        digest = json.loads(details).get("digest")
-        if isinstance(digest, str):
-            recorded[target] = digest
+    Which entry is a user's last is read from the chain, so the chain must be whole and intact
+    first, as verify checks it (``recorded_users``): else deleting the ``user.disabled`` entry,
+    or changing its plain ``action`` column, would make an earlier entry the last."""
+    recorded = recorded_users(session, db)
     users = db.scalars(select(User).where(User.disabled.is_(False), User.slot.is_not(None)))
     return {u.slot for u in users if recorded.get(audit_target(u)) == row_digest(u)}
+
+
+def recorded_users(session: Session, db: Any) -> dict[str, str]:
+    """Each user's last recorded digest (``users:<id>`` -> digest), from any entry naming them,
+    read in one streamed pass over the whole chain checked as verify checks it (``ChainChecker``:
+    every entry's hash recomputed from its fields and linked to the one before, up to the head;
+    who may sign what), with the head this workstation pinned still in it with its hash. The
+    signatures checked are those of every entry that names a user's row (where the digests
+    come from) and of every hand-over of a key or a right (``audit.HANDOVERS``: whose keys the
+    others are checked under); the rest (items, cases: the bulk of a large log) decide nothing
+    the rotation keeps, and are hashed and linked only. Not the pin: on a server a desk pins
+    at sign-in whatever head it finds, so entries before the pin are not known to be signed.
+    Any fault refuses the rotation in one line (``IntegrityFault``: "verify first").
+
+    Cost: a rotation reads the whole audit log once (one query, fetched in batches of
+    ``_CHAIN_BATCH``; memory bounded by the number of users): about a canonical JSON and a
+    SHA-256 per entry, two Ed25519 checks per entry naming a user or handing over a key
+    (``benchmarks/bench_rotation_chain.py``; figures in docs/PERFORMANCE.md)."""
+    where = session.backend.label
+
+    def refused(what: str) -> IntegrityFault:
+        return IntegrityFault(
+            f"{where}: verify first: {' '.join(what.split())}; not rotating the vault key"
+        )
+
+    if not session.history_kept(db):
+        raise refused(
+            "the audit log no longer holds the last entry this workstation saw (cut back or "
+            "rolled back)"
+        )
+    checker = ChainChecker(session.chain_root_public, signs=_names_a_user)
+    recorded: dict[str, str] = {}
+    query = select(*ENTRY_COLUMNS).order_by(AuditEntry.seq)
+    try:
+        for entry in db.execute(query.execution_options(yield_per=_CHAIN_BATCH)):
+            for seq, what in checker.check(entry):
+                raise refused(
+                    "the audit log is not one contiguous chain of intact, signed entries "
+                    f"(audit #{seq} {what})"
+                )
+            if _names_a_user(entry):
+                try:
+                    digest = json.loads(entry.details).get("digest")
+                except (ValueError, AttributeError):
+                    digest = None  # (hashed and signed as it is: a record of no row)
+                if isinstance(digest, str):
+                    recorded[entry.target] = digest
+    except SealFault as fault:
+        raise refused(f"audit #{fault.row}: its {fault.column} {fault.what}") from None
+    return recorded
+
+
+def _names_a_user(entry: Any) -> bool:
+    return str(entry.target).startswith(USERS_PREFIX)
 
 
 def _export_database(

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from vault import batchaudit, packs, sealing
 from vault.agefmt import AgeError
-from vault.audit import ChainChecker, Head, read_head, read_head_file
+from vault.audit import ENTRY_COLUMNS, ChainChecker, Head, read_head, read_head_file
 from vault.errors import Cancelled, CustosError, UserError
 from vault.hashing import MultiHasher
 from vault.jobs import Breather, CancelToken, Emit, Progress
@@ -45,19 +45,6 @@ from vault.verifyrows import PENDING, AppendOnly
 
 BATCH = 2000  # rows read per database visit; the vault is released between visits
 BATCH_TEXT = 4 << 20  # audit details read per visit, about (batch entries are large)
-_ENTRY_COLUMNS = (
-    AuditEntry.seq,
-    AuditEntry.at,
-    AuditEntry.actor,
-    AuditEntry.action,
-    AuditEntry.target,
-    AuditEntry.details,
-    AuditEntry.prev_hash,
-    AuditEntry.hash,
-    AuditEntry.signature,
-    AuditEntry.user_signature,
-    AuditEntry.workstation,
-)
 EDITED = "differs from its audited record (edited)"
 HASH_MISMATCH = "does not match the acquisition hash"
 # A pack's size recorded by verify (an upgrade could not size it): the write of a run that
@@ -754,7 +741,7 @@ def _entries_after(
     On a server an entry whose sealed values do not open (changed or moved there) ends the
     batch: the entries before it, and (its seq, what is wrong, its hash) so verify names it and
     follows the chain on past it, instead of stopping at the first such row."""
-    q = select(*_ENTRY_COLUMNS).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(limit)
+    q = select(*ENTRY_COLUMNS).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(limit)
     try:
         return list(db.execute(q)), None
     except SealFault as fault:

@@ -292,6 +292,38 @@ def _disabled_unrotated(session: Session, monkeypatch: pytest.MonkeyPatch) -> No
             disable_user(session, "xavier")
 
 
+def _xavier_put_back_refused(
+    stored: Session, vault_dir: Path, monkeypatch: pytest.MonkeyPatch, edit: str
+) -> str:
+    """xavier disabled (his slot dropped, the rotation not run), an entry written and pinned
+    after it; then his ``users`` row and the vault file with his slot put back, and ``edit``
+    (SQL) run on the audit table. The next rotation must be refused: its one line, after
+    checking that the vault file is as put back (nothing resealed to a new key)."""
+    from sqlalchemy import select, text
+
+    from vault.cases import create_case
+    from vault.errors import IntegrityFault
+    from vault.models import User
+    from vaultkit import forge, write_vault_file
+
+    kept_file = vault_file_text(vault_dir)
+    with stored.db() as db:
+        xavier = next(u for u in db.scalars(select(User)) if u.name == "xavier")
+        xavier_id, xavier_slot = xavier.id, xavier.slot
+    _disabled_unrotated(stored, monkeypatch)
+    create_case(stored, "C-9", "Written after the disable", ["fraud"])  # pinned: past it
+    write_vault_file(vault_dir, kept_file)
+    forge(stored, "users", "id = :id", {"id": xavier_id}, disabled=False, slot=xavier_slot)
+    with stored.engine.begin() as conn:
+        conn.execute(text(edit))
+    with pytest.raises(IntegrityFault) as refused:
+        rotate_vault_key(stored, "scheduled rotation")
+    assert vault_file_text(vault_dir) == kept_file  # nothing resealed to a new key
+    line = str(refused.value)
+    assert "\n" not in line and "not rotating" in line and "verify first" in line
+    return line
+
+
 def test_a_disabled_user_put_back_with_the_entry_cut_mid_chain_refuses_the_rotation(
     stored: Session, vault_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -302,29 +334,69 @@ def test_a_disabled_user_put_back_with_the_entry_cut_mid_chain_refuses_the_rotat
     matches his row: the next rotation must not reseal his slot to the new key. It is refused
     in one line (the chain in the database is not contiguous and linked) and his password
     opens nothing it did not open before. Both back ends."""
-    from sqlalchemy import select, text
+    line = _xavier_put_back_refused(
+        stored, vault_dir, monkeypatch, "DELETE FROM audit WHERE action = 'user.disabled'"
+    )
+    assert "contiguous" in line and "missing" in line
 
+
+def test_a_disabled_user_put_back_with_the_entry_relabelled_refuses_the_rotation(
+    stored: Session, vault_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As above, but the ``user.disabled`` entry is not deleted: its plain ``action`` column is
+    changed (to ``case.viewed``), so the chain keeps its count, its seqs and its links, and an
+    entry of another action stands where it was. The rotation must recompute each entry's hash
+    (as verify does), find the edit, and refuse in one line. Both back ends."""
+    line = _xavier_put_back_refused(
+        stored,
+        vault_dir,
+        monkeypatch,
+        "UPDATE audit SET action = 'case.viewed' WHERE action = 'user.disabled'",
+    )
+    assert "does not match its hash (edited)" in line
+
+
+def test_a_forged_entry_for_a_disabled_user_pinned_at_sign_in_refuses_the_rotation(
+    stored: Session, vault_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The operator cannot sign, but can write a whole entry with a right hash and link: the
+    last entry becomes a ``user.roles`` of xavier recording the digest of his put-back row,
+    its hash recomputed; a desk signing in then pins that head (as every desk does on a
+    server). Hash, links and pin all hold, so the rotation must check the signature of every
+    entry naming a user (not only those after the pin): refused in one line, his slot not
+    resealed. Both back ends."""
+    from sqlalchemy import select
+
+    from vault.audit import Head, entry_hash, write_head_file
+    from vault.cases import create_case
     from vault.errors import IntegrityFault
-    from vault.models import User
+    from vault.models import AuditEntry, User, canonical, row_digest
     from vaultkit import forge, write_vault_file
 
     kept_file = vault_file_text(vault_dir)
     with stored.db() as db:
         xavier = next(u for u in db.scalars(select(User)) if u.name == "xavier")
         xavier_id, xavier_slot = xavier.id, xavier.slot
-
     _disabled_unrotated(stored, monkeypatch)
-    from vault.cases import create_case
-
-    create_case(stored, "C-9", "Written after the disable", ["fraud"])  # pinned: past it
+    create_case(stored, "C-9", "Written after the disable", ["fraud"])
     write_vault_file(vault_dir, kept_file)
     forge(stored, "users", "id = :id", {"id": xavier_id}, disabled=False, slot=xavier_slot)
-    with stored.engine.begin() as conn:
-        conn.execute(text("DELETE FROM audit WHERE action = 'user.disabled'"))
-    with pytest.raises(IntegrityFault) as cut:
+    with stored.db() as db:
+        digest = row_digest(db.get(User, xavier_id))
+        last = db.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).one()
+        seq, prev, at, actor = last.seq, last.prev_hash, last.at, last.actor
+        station = last.workstation or ""
+    target, details = f"users:{xavier_id}", canonical({"digest": digest})
+    forged = entry_hash(prev, seq, at, actor, "user.roles", target, details, station)
+    forge(stored, "audit", "seq = :seq", {"seq": seq}, action="user.roles")
+    forge(stored, "audit", "seq = :seq", {"seq": seq}, target=target, details=details)
+    forge(stored, "audit", "seq = :seq", {"seq": seq}, hash=forged)
+    write_head_file(stored.pin_folder, Head(seq, forged))  # the next sign-in pins it
+    with pytest.raises(IntegrityFault) as refused:
         rotate_vault_key(stored, "scheduled rotation")
-    line = str(cut.value)
-    assert "\n" not in line and "not rotating" in line and "contiguous" in line
+    line = str(refused.value)
+    assert "\n" not in line and "verify first" in line and f"audit #{seq} " in line
+    assert "not valid" in line or "not signed" in line
     assert vault_file_text(vault_dir) == kept_file  # nothing resealed to a new key
 
 
