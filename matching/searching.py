@@ -389,7 +389,9 @@ def _all_present(session: Session, plan: _ServerPlan) -> frozenset[bytes] | None
 
     state = _galleries_of(session)
     wl_id = plan.wl.id
-    with state.lock, session.db() as db:
+    # one snapshot for the three reads: another desk enrolling (or deleting) between the
+    # mapping and the searchable ids would look like a vector missing
+    with state.lock, servervectors.snapshot(session) as db:
         seq, max_ids = _version(db)
         head = _head(db, seq)
         known = state.vectors.get(wl_id)

@@ -791,6 +791,16 @@ def test_other_desks_writing_between_the_shortlist_and_its_look_ups_is_no_tamper
     assert vectors == mapped and len(sent) == 1
 
 
+def _orphan_vectors(trial_server: TrialServer, database: str, n: int) -> None:
+    """``n`` vectors no mapping row names, written by the operator (the counts then differ)."""
+    with trial_server.superuser(database) as su:
+        for _ in range(n):
+            su.execute(
+                "INSERT INTO reference_vectors VALUES (uuid_send(gen_random_uuid()), %s::vector)",
+                ("[" + ",".join(["0.01"] * 128) + "]",),
+            )
+
+
 def test_orphan_vectors_are_removed_by_the_index_job_and_the_search_is_fast_again(
     trial_server: TrialServer,
     server_place: Server,
@@ -808,12 +818,7 @@ def test_orphan_vectors_are_removed_by_the_index_job_and_the_search_is_fast_agai
     photo = faces_dir / "more/obama.jpg"
     exact = _exact_then_server(session, faces_dir, monkeypatch)
     refs = _counts(session)[0]
-    with trial_server.superuser(database) as su:
-        for _ in range(2):
-            su.execute(
-                "INSERT INTO reference_vectors VALUES (uuid_send(gen_random_uuid()), %s::vector)",
-                ("[" + ",".join(["0.01"] * 128) + "]",),
-            )
+    _orphan_vectors(trial_server, database, 2)
     assert _counts(session) == (refs, refs + 2, refs)
     read: list[int] = []
     whole = servervectors.mapping
@@ -850,3 +855,47 @@ def test_orphan_vectors_are_removed_by_the_index_job_and_the_search_is_fast_agai
     assert again.returncode == 0, again.stderr
     assert "removed" not in again.stdout
     assert len(list_audit(session, "watchlist.vectors_removed")) == 1
+
+
+def test_another_desk_enrolling_while_the_whole_mapping_is_checked_is_no_missing_vector(
+    trial_server: TrialServer,
+    server_place: Server,
+    enrolled: Session,
+    faces_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """While the two tables' counts differ (vectors no mapping names) a search checks the whole
+    mapping (``_all_present``: the mapping, the searchable ids, the vectors present). Another
+    desk enrols a subject right after the mapping is read: the checks read one snapshot, so the
+    new reference (not in the mapping read) is no "vectors missing" warning and the search
+    still goes through the server, with only the warning about the vectors outside Custos."""
+    from vaultkit import place_of
+
+    database = parse(server_place.url).database
+    photo = faces_dir / "more/obama.jpg"
+    exact = _exact_then_server(enrolled, faces_dir, monkeypatch)
+    _orphan_vectors(trial_server, database, 1)
+    other = open_as(place_of(enrolled))
+    whole = servervectors.mapping
+    done: list[int] = []
+
+    def meanwhile(db: Any, watchlist_id: int) -> dict[bytes, int]:
+        found = whole(db, watchlist_id)
+        if not done:  # the other desk commits between the mapping and the searchable ids
+            enrol(other, "EU-fraud", "late", LISTING, [faces_dir / "more/biden.jpg"])
+            done.append(watchlist_id)
+        return found
+
+    monkeypatch.setattr(servervectors, "mapping", meanwhile)
+    try:
+        caplog.clear()
+        found = _found(search(enrolled, ["EU-fraud"], photo=photo))
+        assert done
+        assert _methods(enrolled)[-1] == "server"
+        [warned] = _warnings(caplog)
+        assert "outside Custos" in warned
+        # (the late subject is another face, listed or not as each path reads it)
+        assert [f for f in found if f[2] != "late"] == exact
+    finally:
+        other.close()
