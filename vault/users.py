@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from vault import sealing
-from vault.errors import PermissionDenied, UserError
+from vault.errors import CustosError, PermissionDenied, UserError
 from vault.jobs import Emit, ignore
 from vault.models import User
 from vault.permissions import Role, parse_roles
@@ -42,17 +44,34 @@ def add_user(session: Session, name: str, roles: list[str], password: str) -> Us
         raise UserError("a user needs a name")
     parsed = parse_roles(roles)
     _check_new_password(password)
-    with session.transaction() as db:
+    with _slots_dropped_unless_committed(session) as written, session.transaction() as db:
         if db.scalar(select(User.id).where(sealing.equals(db, User.name, name))) is not None:
             raise UserError(f"a user named {name!r} already exists")
         user = User(name=name, roles=",".join(sorted(parsed)), created_at=now())
         user.slot, own = session.set_password(name, password)
+        written.append(user.slot)
         user.signing_public = own.public_hex
         db.add(user)
         session.audit(
             db, "user.added", user, name=name, roles=user.roles, signing_public=own.public_hex
         )
     return _info(user)
+
+
+@contextlib.contextmanager
+def _slots_dropped_unless_committed(session: Session) -> Iterator[list[str]]:
+    """The slots ``set_password`` wrote to the vault file (before the ``users`` row commits),
+    dropped again if the transaction entered inside this does not commit (refused, failed, its
+    commit too): else the file kept a slot no row names, which verify names
+    (``_check_slots``)."""
+    written: list[str] = []
+    try:
+        yield written
+    except BaseException:
+        for slot in written:
+            with contextlib.suppress(CustosError, OSError):
+                session.drop_slot(slot)
+        raise
 
 
 @requires("user.manage")
@@ -96,16 +115,18 @@ def change_password(
 
 
 def _change_password(session: Session, name: str, password: str) -> None:
-    with session.transaction() as db:
+    with _slots_dropped_unless_committed(session) as written, session.transaction() as db:
         user = _find(db, name)
         if user.disabled:
             raise UserError(f"user {name!r} is disabled")
         old = user.slot
-        user.slot, own = session.set_password(name, password)
+        new, own = session.set_password(name, password)
+        user.slot = new
+        written.append(new)
         user.signing_public = own.public_hex
-        if old != user.slot:
-            session.drop_slot(old)
         session.audit(db, "user.password", user, name=name, signing_public=own.public_hex)
+    if old != new:  # only once the row names the new one (a refusal keeps the old)
+        session.drop_slot(old)
     if name == session.user:
         session.use_user_keys(own)
 

@@ -194,6 +194,35 @@ def test_revoking_the_shared_key_leaves_only_enrolled_workstations_writing(
         workstations.revoke(admin, SHARED)
 
 
+def test_a_refused_add_user_or_password_change_leaves_the_vault_file_as_it_was(
+    admin: Session, machine
+) -> None:
+    """``set_password`` writes the new slot to the vault file before the ``users`` row commits:
+    a desk nobody enrolled (the shared key revoked) is refused at the transaction's first entry,
+    after that. The new slot must go with the rolled-back row (else verify names a slot no user
+    holds), and a refused password change must keep the old slot (else the user, whose row
+    still names it, could no longer sign in). Both back ends."""
+    from vault.users import change_password
+    from vaultkit import vault_file_text
+
+    workstations.enrol(admin, "desk-a")
+    workstations.revoke(admin, SHARED)
+    place = place_of(admin)
+    kept = vault_file_text(place)
+    admin.close()
+    machine("not-enrolled")
+    with open_as(place) as stranger:
+        with pytest.raises(PermissionDenied):
+            add_user(stranger, "dave", ["analyst"], PASSWORD)
+        assert vault_file_text(place) == kept
+        with pytest.raises(PermissionDenied):
+            change_password(stranger, "alice", PASSWORD + "-new")
+        assert vault_file_text(place) == kept
+    machine("first")  # desk-a
+    with open_as(place) as again:  # her old password still opens her slot
+        assert [p.what for p in verify(again).problems if "slot" in p.what] == []
+
+
 def test_an_entry_signed_by_a_revoked_key_after_its_revocation_is_a_verify_fault(
     admin: Session, machine
 ) -> None:
