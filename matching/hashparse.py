@@ -868,20 +868,27 @@ class _VicsReader:
                 self.got.spill(self.got)
 
 
+_VICS_TAKEN = {key: (algorithm, width) for key, _, algorithm, width in _VICS_LOOKUP}
+
+
 def _vics_taken(m: dict[str, Any], got: Collected) -> bool:
-    """``_vics_media`` of a well-formed entry (an integer ``Category`` or none, each digest a
-    string of its hex digits), in fewer steps: its digests taken, True. Anything else: nothing
-    taken, False (``_vics_media`` then reads it, and names what is wrong)."""
-    category = m.get("Category")
-    if category is None:
-        category = NO_CATEGORY
-    elif type(category) is not int or not 0 <= category < MAX_CATEGORY:
-        return False
-    found = []
-    for key, lower, algorithm, width in _VICS_LOOKUP:
-        value = m[key] if key in m else m.get(lower)
+    """``_vics_media`` of a well-formed entry (an integer ``Category`` or none, the digests
+    under their upper-case keys, each a string of its hex digits), in fewer steps: its digests
+    taken, True. Anything else (a lower-case key too): nothing taken, False (``_vics_media``
+    then reads it, and names what is wrong)."""
+    category, found = NO_CATEGORY, []
+    for key, value in m.items():
+        if key == "Category":
+            if value is not None:
+                if type(value) is not int or not 0 <= value < MAX_CATEGORY:
+                    return False
+                category = value
+            continue
+        if key not in _VICS_TAKEN:
+            return False
         if value is None:
             continue
+        algorithm, width = _VICS_TAKEN[key]
         if type(value) is not str or len(value) != width:
             return False
         try:
