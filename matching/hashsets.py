@@ -22,7 +22,7 @@ import struct
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
@@ -37,6 +37,9 @@ from vault.jobs import CancelToken, Emit, Progress
 from vault.schema import quoted
 from vault.session import Session, now, requires
 from vault.tmpspool import Spool
+
+if TYPE_CHECKING:  # numpy is imported where it is used: the vault opens without it
+    import numpy as np
 
 KINDS = ("known-good", "known-bad", "info")
 STATES = ("active", "disabled", "deleted")
@@ -515,54 +518,79 @@ class _SpooledRuns:
                 self.merged[algorithm] = runs[0]
                 self.counts[algorithm] = self.run_counts[algorithm]
             elif runs:
-                start, length, count, last, out = self.spool.size, 0, 0, b"", bytearray()
-                for part in _chunked(_merged(self.spool, runs, size), READ_ROWS):
+                start, length, count = self.spool.size, 0, 0
+                for merged in _merged_blocks(self.spool, runs, size, width, READ_ROWS):
                     self.cancel.check()
-                    for r in part:
-                        if r[:width] != last[:width]:
-                            out += r
-                            last = r
-                        elif r != last:
-                            self._clash(algorithm, r[:width], _cat(last, width), _cat(r, width))
-                    count += len(out) // size
-                    length += self.spool.write(bytes(out))[1] if out else 0
-                    out.clear()
+                    kept = self._unique(algorithm, merged, width)
+                    count += len(kept)
+                    if len(kept):
+                        length += self.spool.write(kept.tobytes())[1]
                 self.merged[algorithm] = (start, length)
                 self.counts[algorithm] = count
         if self.clashes.problem_count:
             raise hashparse.HashSetRefused(name, self.clashes.problems, self.clashes.problem_count)
 
-    def _records(self, algorithm: str, n: int) -> Iterator[list[bytes]]:
-        chunks = self.spool.read(*self.merged[algorithm])
-        return _chunked(_records(chunks, self._width(algorithm)), n)
+    def _unique(self, algorithm: str, merged: np.ndarray, width: int) -> np.ndarray:
+        """A merged block's records (``S<size>``, in record order) with each digest's first
+        kept; a later record of the same digest with another category is a clash (named)."""
+        import numpy as np
+
+        if len(merged) < 2:
+            return merged
+        keys = merged.view(np.uint8).reshape(len(merged), -1)
+        same = (keys[1:, :width] == keys[:-1, :width]).all(axis=1)
+        if not same.any():
+            return merged
+        starts = np.flatnonzero(np.concatenate(([True], ~same)))
+        first = starts[np.searchsorted(starts, np.arange(len(merged)), side="right") - 1]
+        clash = np.flatnonzero(merged != merged[first])
+        for i in clash:
+            kept = merged[first[i]].ljust(keys.shape[1], b"\0")
+            r = merged[i].ljust(keys.shape[1], b"\0")
+            self._clash(algorithm, r[:width], _cat(kept, width), _cat(r, width))
+        return merged[starts]
+
+    def _blocks(self, algorithm: str, n: int) -> Iterator[bytes]:
+        """The merged run of ``algorithm`` read back: blocks of ``n`` records (the last fewer)."""
+        return _record_blocks(self.spool.read(*self.merged[algorithm]), self._width(algorithm), n)
 
     def entries_digest(self) -> str:
         """``hashparse.entries_digest`` of the same entries, read back from the spool."""
+        import numpy as np
+
         h = hashlib.sha256()
         for algorithm, count in self.counts.items():
-            width = hashparse.ALGORITHMS[algorithm][1]
+            width, size = hashparse.ALGORITHMS[algorithm][1], self._width(algorithm)
             h.update(f"{algorithm}:{count}\n".encode())
-            for part in self._records(algorithm, READ_ROWS):
-                h.update(b"".join(r[:width] for r in part))
+            if size == width:
+                for block in self._blocks(algorithm, READ_ROWS):
+                    h.update(block)
+                continue
+            for block in self._blocks(algorithm, READ_ROWS):
+                h.update(np.frombuffer(block, np.uint8).reshape(-1, size)[:, :width].tobytes())
             if algorithm in self.categorised:  # then the categories, as stored
-                for part in self._records(algorithm, READ_ROWS):
-                    h.update(b"".join(r[width:] for r in part))
+                for block in self._blocks(algorithm, READ_ROWS):
+                    h.update(np.frombuffer(block, np.uint8).reshape(-1, size)[:, width:].tobytes())
         return h.hexdigest()
 
     def insert(self, db: DbSession, set_id: int, emit: Emit) -> None:
+        import numpy as np
+
         conn, done, total = db.connection(), 0, sum(self.counts.values())
         sealer = sealing.digest_sealer(conn, ENTRY_KEY)
         for algorithm in self.counts:
             code, width = hashparse.ALGORITHMS[algorithm]
-            for part in self._records(algorithm, INSERT_ROWS):
+            size = self._width(algorithm)
+            for block in self._blocks(algorithm, INSERT_ROWS):
                 if self.cancel.cancelled:
                     raise Cancelled("cancelled by the user; no hash set imported")
+                digests = [block[i : i + width] for i in range(0, len(block), size)]
                 cats = None
                 if algorithm in self.categorised:
-                    cats = [_cat(r, width) for r in part]
-                digests = [r[:width] for r in part] if algorithm in self.with_categories else part
+                    records = np.frombuffer(block, np.uint8).reshape(-1, size)
+                    cats = records[:, width:].copy().view("<i4").ravel().tolist()
                 _insert_rows(conn, set_id, code, digests, cats, sealer)
-                done += len(part)
+                done += len(digests)
                 emit(Progress(done, total, "entries", "storing"))
 
 
@@ -705,6 +733,51 @@ def _records(chunks: Iterator[bytes], size: int) -> Iterator[bytes]:
         cut = len(data) - len(data) % size
         yield from (data[i : i + size] for i in range(0, cut, size))
         rest = data[cut:]
+
+
+def _record_blocks(chunks: Iterator[bytes], size: int, n: int) -> Iterator[bytes]:
+    """Blocks of ``n`` records of ``size`` bytes (the last fewer) out of chunks that may split
+    them: what the spool's frames hold, cut where the caller wants it, in C (no record a Python
+    object)."""
+    buf, want = bytearray(), n * size
+    for chunk in chunks:
+        buf += chunk
+        while len(buf) >= want:
+            yield bytes(buf[:want])
+            del buf[:want]
+    if len(buf) >= size:
+        yield bytes(buf[: len(buf) - len(buf) % size])
+
+
+def _merged_blocks(
+    spool: Spool, runs: list[tuple[int, int]], size: int, width: int, n: int
+) -> Iterator[np.ndarray]:
+    """The records of ``size`` bytes of sorted ``runs`` (each digest, the first ``width``
+    bytes, at most once in a run) on ``spool``, merged in record order, as arrays (``S<size>``)
+    of what every run holds up to the least of their blocks' last digests: all the records of
+    one digest are in the same array. Each run is read ``n`` records at a time."""
+    import numpy as np
+
+    kind, digest = f"S{size}", f"S{width}"
+    readers = [_record_blocks(spool.read(*run), size, n) for run in runs]
+    held: list[np.ndarray | None] = [None] * len(runs)
+    while True:
+        for i, reader in enumerate(readers):
+            if held[i] is None or not len(held[i]):  # type: ignore[arg-type]
+                block = next(reader, None)
+                held[i] = None if block is None else np.frombuffer(block, kind)
+        live = [(i, a) for i, a in enumerate(held) if a is not None]
+        if not live:
+            return
+        heads = [a.view(np.uint8).reshape(len(a), size)[:, :width] for _, a in live]
+        keys = [h.copy().view(digest).ravel() for h in heads]
+        bound = min(k[-1] for k in keys)
+        parts = []
+        for (i, a), k in zip(live, keys, strict=True):
+            cut = int(np.searchsorted(k, bound, side="right"))
+            parts.append(a[:cut])
+            held[i] = a[cut:]
+        yield np.sort(np.concatenate(parts))
 
 
 def _chunked(records: Iterator[bytes], n: int) -> Iterator[list[bytes]]:

@@ -282,3 +282,54 @@ def test_a_vics_file_is_read_as_a_stream_never_whole(
     # digest bytes held at a spill: under a run of 7 plus 3 entries per algorithm (all: 4,160)
     assert len(spills) > 10 and max(spills) <= 3 * (7 + 3) * 32
     assert len(reads) > 40 and max(reads) <= 512 < path.stat().st_size
+
+
+def test_the_reader_fast_path_takes_and_names_what_the_entry_check_does() -> None:
+    """Branch hsfast reads a well-formed media entry in fewer steps (``_vics_taken``; the start,
+    keys, values and end of an entry handled in ``_read_vics``'s loop): the same digests, with
+    the same categories, and the same malformed entries named, as ``_vics_media`` gives for each
+    entry, over entries that are well-formed and entries that are wrong in every way it checks
+    (a category as text, negative, too large, a boolean, a fraction; a digest empty, null, too
+    short, not hex, not text, not ASCII; lower-case keys; no digest; an entry of a case)."""
+    d = [digests(content(n)) for n in range(40)]
+    tricky: list[Any] = [
+        {"MD5": d[0]["md5"], "Category": "3"},
+        {"MD5": d[1]["md5"], "Category": " 2 "},
+        {"MD5": d[2]["md5"], "Category": -1},
+        {"MD5": d[3]["md5"], "Category": 1 << 15},
+        {"MD5": d[4]["md5"], "Category": True},
+        {"MD5": d[5]["md5"], "Category": 1.5},
+        {"MD5": "", "SHA1": d[6]["sha1"]},
+        {"MD5": None, "SHA1": d[7]["sha1"], "Category": None},
+        {"MD5": d[8]["md5"][:-1]},
+        {"MD5": "zz" + d[9]["md5"][2:]},
+        {"MD5": 12345678901234567890123456789012},
+        {"MD5": "é" * 32},
+        {"md5": d[10]["md5"], "sha1": d[10]["sha1"].upper(), "Category": 0},
+        {"MD5": d[11]["md5"], "md5": "not even hex"},
+        {"MediaID": 7},
+        {"SHA256": d[12]["sha256"], "PDQ": "ab" * 32, "Category": 3},
+        {"MD5": {"nested": [1, 2]}},
+        {"SHA1": [d[13]["sha1"]]},
+        "a string",
+        {"MD5": d[14]["md5"].lower(), "SHA1": d[14]["sha1"].upper(), "Category": 2},
+    ]
+    cases = [{"Media": [{"MD5": d[20 + n]["md5"], "Category": n % 4} for n in range(5)]}]
+    cases[0]["Media"].append({"MD5": "short", "Category": 1})
+    doc = json.dumps({"value": tricky + cases + [{"SHA1": d[30]["sha1"], "Category": 1}]})
+    got = hashparse._read_vics("t.json", iter([doc.encode()]), CancelToken(), lambda _: None)
+    want = hashparse.Collected()
+    for i, m in enumerate(json.loads(doc)["value"]):
+        if isinstance(m, dict) and "Media" in m:
+            for j, media in enumerate(m["Media"]):
+                hashparse._vics_media(media, f"value[{i}].Media[{j}]", want)
+        elif isinstance(m, dict) and any(isinstance(v, dict | list) for v in m.values()):
+            key = next(k for k, v in m.items() if isinstance(v, dict | list))
+            hashparse._vics_media({key: "(an object or a list)"}, f"value[{i}]", want)
+        else:
+            hashparse._vics_media(m, f"value[{i}]", want)
+    assert got.problems == want.problems and got.problem_count == want.problem_count == 13
+    assert got.digests == want.digests and got.categories == want.categories
+    assert {a: len(v) for a, v in got.categories.items()} == {
+        "md5": 10, "sha1": 5, "sha256": 1, "pdq": 1,
+    }  # fmt: skip
