@@ -181,7 +181,8 @@ class Iam:
 
     def remove_user(self, user: str) -> bool:
         """Every key of ``user`` deleted (the store refuses them from now on), then its policy
-        and the user. False if there was no such user (nothing was made for it)."""
+        and the user. False if it had no key to delete: no such user (AWS and Ceph answer
+        NoSuchEntity, SeaweedFS an empty listing), so the desk uses a key that is not its own."""
         from vault import s3wire
 
         try:
@@ -201,7 +202,7 @@ class Iam:
             except s3wire.S3Error as exc:
                 if exc.code != "NoSuchEntity":
                     raise IamFailed(f"the store's IAM API refused {action} ({exc.code})") from None
-        return True
+        return bool(keys)
 
     def _keys(self, user: str) -> list[str]:
         root = self.call("ListAccessKeys", UserName=user)

@@ -193,3 +193,26 @@ def test_no_store_at_all_is_one_line(store: Callable, tmp_path: Path) -> None:
         backend.open_store_key(USER)
     assert "no answer" in _one_line(str(refused.value))
     assert "could not be told" in _one_line(backend.close_store_key(USER) or "")
+
+
+@pytest.mark.parametrize("listing", ["no-such-entity", "empty"])
+def test_revoking_a_desk_without_a_key_of_its_own_says_so(store: Callable, listing: str) -> None:
+    """A desk enrolled before it got its own S3 key (or where none could be made) has no IAM
+    user: the store answers NoSuchEntity (AWS, Ceph) or an empty key listing (SeaweedFS).
+    Revoke removes nothing there, and says so in one line: the key the desk uses still works."""
+
+    def answer(h: BaseHTTPRequestHandler, action: str, _: Store) -> None:
+        if action == "ListAccessKeys" and listing == "no-such-entity":
+            _send(
+                h,
+                404,
+                b"<ErrorResponse><Error><Code>NoSuchEntity</Code><Message>no user</Message>"
+                b"</Error></ErrorResponse>",
+            )
+        else:
+            _send(h, 200, f"<{action}Response/>".encode())
+
+    backend = store(answer)
+    problem = backend.close_store_key(USER)
+    assert problem == ("it had no S3 key of its own: the key it was given still works; rotate it")
+    assert backend.state.actions[0] == "ListAccessKeys"
