@@ -828,7 +828,7 @@ class ServerBackend:
         where none could be made): the key it was given, which still works, is to be rotated."""
         from vault import s3iam, s3wire
 
-        iam = s3iam.Iam(self.address.s3, self.credentials)
+        iam = s3iam.Iam(self.address.s3, self.credentials, wait=s3iam.REVOKE_WAIT)
         try:
             if not iam.remove_user(user):
                 return NO_OWN_KEY

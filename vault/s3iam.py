@@ -28,6 +28,7 @@ The store is not trusted more than for S3 (``vault.s3wire``): an answer is read 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -36,6 +37,11 @@ if TYPE_CHECKING:
     from vault.server.address import Credentials, S3Endpoint
 
 MOST_ANSWER = 64 << 10  # an IAM answer is a few hundred bytes
+# Revoke removes the key inside its transaction, which holds the server's audit lock (every
+# desk's writes wait for it): each request is tried once and waits at most this long for the
+# store, and no request starts after REVOKE_WAIT from the first (a store that does not answer
+# costs the others seconds, and revoke says the store could not be told).
+REVOKE_WAIT = 4.0
 POLICY = "custos-desk"
 VERSION = "2010-05-08"
 # What a store without an IAM API the admin may use answers (SeaweedFS with IAM read-only:
@@ -107,16 +113,25 @@ def by_hand(user: str, bucket: str) -> str:
 class Iam:
     """The store's IAM API, signed with the admin's S3 key."""
 
-    def __init__(self, endpoint: S3Endpoint, credentials: Credentials) -> None:
-        from vault.s3wire import S3Client
+    def __init__(
+        self, endpoint: S3Endpoint, credentials: Credentials, wait: float | None = None
+    ) -> None:
+        """``wait``: each request tried once, waiting at most ``wait`` seconds for the store,
+        none started ``wait`` seconds after the first (else s3wire's attempts and timeouts)."""
+        from vault.s3wire import ATTEMPTS, S3Client
 
         self.endpoint = endpoint
+        self._wait, self._deadline = wait, 0.0
+        timeout, read, attempts = (10.0, None, ATTEMPTS) if wait is None else (wait, wait, 1)
         self._wire = S3Client(
             endpoint.endpoint,
             credentials.access_key,
             credentials.secret_key,
             ca_file=endpoint.ca_file if endpoint.tls else None,
             service="iam",
+            timeout=timeout,
+            read_timeout=read,
+            attempts=attempts,
         )
 
     def close(self) -> None:
@@ -130,6 +145,11 @@ class Iam:
 
         body = urlencode({"Action": action, "Version": VERSION, **params}).encode()
         where = f"the store's IAM API at {self.endpoint.endpoint}"
+        if self._wait is not None:
+            if not self._deadline:
+                self._deadline = time.monotonic() + self._wait
+            elif time.monotonic() > self._deadline:
+                raise IamFailed(f"{where}: no answer within {self._wait:g} s ({action} not sent)")
         try:
             answer = self._wire.request(
                 "POST",
