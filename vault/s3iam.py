@@ -28,6 +28,7 @@ The store is not trusted more than for S3 (``vault.s3wire``): an answer is read 
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -42,6 +43,9 @@ MOST_ANSWER = 64 << 10  # an IAM answer is a few hundred bytes
 # store, and no request starts after REVOKE_WAIT from the first (a store that does not answer
 # costs the others seconds, and revoke says the store could not be told).
 REVOKE_WAIT = 4.0
+# What an access key id and a secret are made of (AWS, Ceph, SeaweedFS), and a sane length:
+# anything else (a line break, a terminal escape, a bidi control) is refused, never printed.
+_KEY = re.compile(r"[A-Za-z0-9+/=]{1,128}")
 POLICY = "custos-desk"
 VERSION = "2010-05-08"
 # What a store without an IAM API the admin may use answers (SeaweedFS with IAM read-only:
@@ -195,7 +199,7 @@ class Iam:
         root = self.call("CreateAccessKey", UserName=user)
         access = _find(root, "AccessKeyId")
         secret = _find(root, "SecretAccessKey")
-        if not access or not secret or len(access) > 128 or len(secret) > 128:
+        if not (_KEY.fullmatch(access) and _KEY.fullmatch(secret)):  # shown to the admin
             raise IamFailed("the store's IAM API answered CreateAccessKey without a usable key")
         return StoreKey(user, access, secret)
 

@@ -121,8 +121,15 @@ def test_an_honest_iam_api_gives_the_workstation_its_key(store: Callable) -> Non
         b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><r>&a;</r>',
         b"<CreateAccessKeyResponse><AccessKeyId>" + b"A" * 4000 + b"</AccessKeyId>"
         b"<SecretAccessKey>x</SecretAccessKey></CreateAccessKeyResponse>",
+        # printed to the admin's terminal (and shown in the GUI): only what a key is made of
+        b"<CreateAccessKeyResponse><AccessKeyId>AKIA\nits S3 key was removed</AccessKeyId>"
+        b"<SecretAccessKey>s3cr3t</SecretAccessKey></CreateAccessKeyResponse>",
+        "<CreateAccessKeyResponse><AccessKeyId>AKIAEXAMPLE</AccessKeyId><SecretAccessKey>"
+        "s3cr3t\u202e\u2066 [red]x[/]</SecretAccessKey></CreateAccessKeyResponse>".encode(),
+        b"<CreateAccessKeyResponse><AccessKeyId>AKIA&#x9;EXAMPLE</AccessKeyId>"
+        b"<SecretAccessKey>s3cr3t</SecretAccessKey></CreateAccessKeyResponse>",
     ],
-    ids=["garbage", "doctype", "absurd-key"],
+    ids=["garbage", "doctype", "absurd-key", "newline-in-key", "bidi-in-secret", "tab-in-key"],
 )
 def test_a_hostile_answer_refuses_enrolment_in_one_line(store: Callable, body: bytes) -> None:
     backend = store(lambda h, action, _: _send(h, 200, body))
@@ -130,6 +137,7 @@ def test_a_hostile_answer_refuses_enrolment_in_one_line(store: Callable, body: b
         backend.open_store_key(USER)
     said = _one_line(str(refused.value))
     assert "the workstation's own S3 key could not be made" in said
+    assert "removed" not in said and "\u202e" not in said and "s3cr3t" not in said
     if b"<r>" in body or b"not xml" in body:  # revoke is told the same: one line
         problem = backend.close_store_key(USER)
         assert problem is not None and "the store could not be told" in _one_line(problem)
