@@ -788,7 +788,10 @@ class _VicsReader:
         return "skip"
 
     def _to_case(self) -> None:
-        """The object being read is a case (it has Media): its media entries follow."""
+        """The object being read is a case (it has Media): its media entries follow. A
+        ``Media`` read before (not a list: a number, a string, null) is a second one."""
+        if self.entry is not None and "Media" in self.entry:
+            self.refuse(f'value[{self.stack[-2][2] - 1}] has a second "Media" key')
         frame = self.stack[-1]
         frame[1] = "case"
         self.case = self.stack[-2][2] - 1

@@ -327,6 +327,11 @@ _HUGE = 2 << 20  # past hashparse.MAX_TOKEN
             'not valid VICS JSON (value[0] has a second "Media" key at value[0].Media); '
             "nothing imported",
         ),
+        (  # the first Media not a list: it was dropped silently, the second read
+            '{"value": [{"CaseID": 1, "Media": 5, "Media": [' + _ENTRY + "}]}]}",
+            'not valid VICS JSON (value[0] has a second "Media" key at value[0].Media); '
+            "nothing imported",
+        ),
         (
             '{"value": ['
             + _ENTRY
@@ -393,6 +398,7 @@ _HUGE = 2 << 20  # past hashparse.MAX_TOKEN
         "repeated-category",
         "repeated-value",
         "repeated-media",
+        "repeated-media-first-not-a-list",
         "too-many-keys",
         "nan",
         "infinity",
