@@ -11,7 +11,9 @@ reference; hostile rows on the server are ignored or refused in one line.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -808,11 +810,12 @@ def test_orphan_vectors_are_removed_by_the_index_job_and_the_search_is_fast_agai
     photo = faces_dir / "more/obama.jpg"
     exact = _exact_then_server(session, faces_dir, monkeypatch)
     refs = _counts(session)[0]
+    left = [os.urandom(16), os.urandom(16)]
     with trial_server.superuser(database) as su:
-        for _ in range(2):
+        for opaque in left:
             su.execute(
-                "INSERT INTO reference_vectors VALUES (uuid_send(gen_random_uuid()), %s::vector)",
-                ("[" + ",".join(["0.01"] * 128) + "]",),
+                "INSERT INTO reference_vectors VALUES (%s, %s::vector)",
+                (opaque, "[" + ",".join(["0.01"] * 128) + "]"),
             )
     assert _counts(session) == (refs, refs + 2, refs)
     read: list[int] = []
@@ -835,6 +838,9 @@ def test_orphan_vectors_are_removed_by_the_index_job_and_the_search_is_fast_agai
     assert _counts(session) == (refs, refs, refs)
     [removed] = list_audit(session, "watchlist.vectors_removed")
     assert removed.details["removed"] == 2
+    # which ones: SHA-256 over their opaque ids in hex, sorted, one a line
+    listed = "\n".join(sorted(i.hex() for i in left)).encode()
+    assert removed.details["removed_sha256"] == hashlib.sha256(listed).hexdigest()
     [indexed] = list_audit(session, "watchlist.indexed")
     assert indexed.details["removed"] == 2 and indexed.details["written"] == 0
 
