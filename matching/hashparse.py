@@ -45,6 +45,7 @@ from __future__ import annotations
 import binascii
 import codecs
 import contextlib
+import decimal
 import hashlib
 import io
 import os
@@ -651,7 +652,11 @@ def _read_vics(
         reader.refuse(reason.split("\\n")[0].rstrip(".").strip())
     except UnicodeDecodeError:
         reader.refuse("not UTF-8")
-    except (ValueError, ArithmeticError):  # an int past 4,300 digits, an exponent past Decimal's
+    except ValueError as exc:  # the parser's int() of more than 4,300 digits, nothing else
+        if "integer string conversion" not in str(exc):
+            raise
+        reader.refuse_number(feed.done)
+    except decimal.InvalidOperation:  # the parser's Decimal() of an exponent past its bounds
         reader.refuse_number(feed.done)
     if not reader.seen_value:
         raise UserError(

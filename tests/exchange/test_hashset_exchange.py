@@ -256,7 +256,9 @@ def test_cli_a_number_too_long_in_a_signed_bundle(hk: HsKit) -> None:
     bag = _hostile_bag(hk, "long-number")
     before = len(hashsets.list_sets(hk.de, include_deleted=True))
     refusals = len(audit_rows(hk.de, "bundle.refused"))
-    r = run_cli("hashset", "import-bundle", str(bag), vault=where(hk.de), user="bernd")
+    r = run_cli(
+        "hashset", "import-bundle", str(bag), "--as", "cli long", vault=where(hk.de), user="bernd"
+    )
     assert r.returncode == 5 and "Traceback" not in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert "not valid VICS JSON (a number too long or out of range before byte " in r.stderr
