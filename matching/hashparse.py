@@ -45,6 +45,7 @@ from __future__ import annotations
 import binascii
 import codecs
 import contextlib
+import decimal
 import hashlib
 import io
 import os
@@ -615,8 +616,9 @@ def _read_vics(
     """A VICS document read as a stream of JSON events (ijson's ``basic_parse``: no prefixes,
     which grow with the nesting): only one media entry's read fields are held at a time, the
     digests go into ``got`` (handed to ``got.spill`` every ``VICS_SPILL`` entries). Structural
-    problems (syntax, nesting, a token too long, not a VICS document) refuse the file at once,
-    one line naming the place; a malformed entry is collected, named by its place."""
+    problems (syntax, nesting, a token too long, a number Python will not convert, not a VICS
+    document) refuse the file at once, one line naming the place; a malformed entry is
+    collected, named by its place."""
     got = Collected() if got is None else got
     reader = _VicsReader(name, got, cancel)
     feed = _Feed(chunks, report)
@@ -671,6 +673,12 @@ def _read_vics(
         reader.refuse(reason.split("\\n")[0].rstrip(".").strip())
     except UnicodeDecodeError:
         reader.refuse("not UTF-8")
+    except ValueError as exc:  # the parser's int() of more than 4,300 digits, nothing else
+        if "integer string conversion" not in str(exc):
+            raise
+        reader.refuse_number(feed.done)
+    except decimal.InvalidOperation:  # the parser's Decimal() of an exponent past its bounds
+        reader.refuse_number(feed.done)
     if not reader.seen_value:
         raise UserError(
             f'{name}: not a VICS export (no top-level "value" list of media or cases); '
@@ -710,6 +718,17 @@ class _VicsReader:
         raise UserError(
             f"{self.name}: not valid VICS JSON ({safe(why[:120])} at {safe(self.place())}); "
             "nothing imported"
+        ) from None
+
+    def refuse_number(self, done: int) -> None:
+        """yajl2_c raises the number's conversion error before the events parsed before it in
+        the same read are handed over: the place known is the last one handed over (the number
+        is after it), the bytes read bound where it is."""
+        where = self.place()
+        after = f", after {safe(where)}" if where != "the top level" else ""
+        raise UserError(
+            f"{self.name}: not valid VICS JSON (a number too long or out of range before byte "
+            f"{done:,}{after}); nothing imported"
         ) from None
 
     def _where(self) -> str:
@@ -795,7 +814,10 @@ class _VicsReader:
         return "skip"
 
     def _to_case(self) -> None:
-        """The object being read is a case (it has Media): its media entries follow."""
+        """The object being read is a case (it has Media): its media entries follow. A
+        ``Media`` read before (not a list: a number, a string, null) is a second one."""
+        if self.entry is not None and "Media" in self.entry:
+            self.refuse(f'value[{self.stack[-2][2] - 1}] has a second "Media" key')
         frame = self.stack[-1]
         frame[1] = "case"
         self.case = self.stack[-2][2] - 1

@@ -35,6 +35,7 @@ On a local vault (nothing sealed) every function here does nothing: the table st
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -369,6 +370,13 @@ def _unmatched(db: DbSession) -> tuple[list[int], list[bytes]]:
     return [r for r, v in rows if v not in held], sorted(held - mapped)
 
 
+def removed_digest(opaque_ids: list[bytes]) -> str:
+    """Which orphan vectors were removed, as their audit entry records it: SHA-256 over their
+    opaque ids in hex, sorted, one a line (an operator who kept the ids can check it)."""
+    listed = "\n".join(sorted(i.hex() for i in opaque_ids))
+    return hashlib.sha256(listed.encode()).hexdigest()
+
+
 def backfill(session: Session, emit: Emit, cancel: CancelToken) -> int:
     """:func:`reconcile`, then how many vectors were written."""
     return reconcile(session, emit, cancel)[0]
@@ -380,7 +388,7 @@ def reconcile(session: Session, emit: Emit, cancel: CancelToken) -> tuple[int, i
     at all). Returns how many were written and how many orphans were removed: vectors that no
     mapping row names (their count keeps every server search on the whole-mapping check,
     ``matching.searching``), removed first, in the transaction that drops the lost mappings,
-    audited (``watchlist.vectors_removed``: how many).
+    audited (``watchlist.vectors_removed``: how many, and which: :func:`removed_digest`).
 
     Each transaction appends its own ``watchlist.vectors_written`` entry (how many, the first
     and last reference), so the vectors of a job cancelled or failed half-way are audited too
@@ -397,7 +405,13 @@ def reconcile(session: Session, emit: Emit, cancel: CancelToken) -> tuple[int, i
             session.audit(db, WRITTEN, target="watchlists", written=0, dropped=len(lost))
         if orphans:
             db.connection().exec_driver_sql(f"DELETE FROM {TABLE} WHERE id = ANY(%s)", (orphans,))
-            session.audit(db, REMOVED, target="watchlists", removed=len(orphans))
+            session.audit(
+                db,
+                REMOVED,
+                target="watchlists",
+                removed=len(orphans),
+                removed_sha256=removed_digest(orphans),
+            )
     with session.db() as db:
         total = int(
             db.scalar(

@@ -79,6 +79,9 @@ AUDIT_LOCK = 0x437573746F730002  # transaction level: one audit append at a time
 FILE_LOCK = 0x437573746F730003  # session level: the vault file's read-modify-write
 # The channel a server's commits are announced on (``NOTIFY``), and how long the listener blocks
 # at a time before it looks at its ``stop`` event again.
+# What revoke says (and audits as workstation.store_key_kept) of a desk with no S3 key of its
+# own in the store: enrolled before desks had one, or where the store could not make one.
+NO_OWN_KEY = "it had no S3 key of its own: the key it was given still works; rotate it"
 CHANNEL = "custos"
 LISTEN_SLICE = 0.25
 # A server connection closed after a plain read (the vault file) is kept this long for the next
@@ -820,13 +823,15 @@ class ServerBackend:
 
     def close_store_key(self, user: str) -> str | None:
         """Workstation IAM user ``user`` removed from the store with its keys (its next request
-        is refused by the store itself); None when done or when there was no such user, else
-        one line saying what the admin removes by hand."""
+        is refused by the store itself); None when done, else one line: what the admin removes
+        by hand, or that the desk had no key of its own (enrolled before desks had one, or
+        where none could be made): the key it was given, which still works, is to be rotated."""
         from vault import s3iam, s3wire
 
-        iam = s3iam.Iam(self.address.s3, self.credentials)
+        iam = s3iam.Iam(self.address.s3, self.credentials, wait=s3iam.REVOKE_WAIT)
         try:
-            iam.remove_user(user)
+            if not iam.remove_user(user):
+                return NO_OWN_KEY
         except (s3iam.IamUnavailable, s3iam.IamFailed, s3wire.S3Error) as exc:
             return (
                 f"the store could not be told ({exc}): remove by hand the access keys of "

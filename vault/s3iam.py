@@ -28,6 +28,8 @@ The store is not trusted more than for S3 (``vault.s3wire``): an answer is read 
 from __future__ import annotations
 
 import json
+import re
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -36,6 +38,14 @@ if TYPE_CHECKING:
     from vault.server.address import Credentials, S3Endpoint
 
 MOST_ANSWER = 64 << 10  # an IAM answer is a few hundred bytes
+# Revoke removes the key inside its transaction, which holds the server's audit lock (every
+# desk's writes wait for it): each request is tried once and waits at most this long for the
+# store, and no request starts after REVOKE_WAIT from the first (a store that does not answer
+# costs the others seconds, and revoke says the store could not be told).
+REVOKE_WAIT = 4.0
+# What an access key id and a secret are made of (AWS, Ceph, SeaweedFS), and a sane length:
+# anything else (a line break, a terminal escape, a bidi control) is refused, never printed.
+_KEY = re.compile(r"[A-Za-z0-9+/=]{1,128}")
 POLICY = "custos-desk"
 VERSION = "2010-05-08"
 # What a store without an IAM API the admin may use answers (SeaweedFS with IAM read-only:
@@ -107,16 +117,25 @@ def by_hand(user: str, bucket: str) -> str:
 class Iam:
     """The store's IAM API, signed with the admin's S3 key."""
 
-    def __init__(self, endpoint: S3Endpoint, credentials: Credentials) -> None:
-        from vault.s3wire import S3Client
+    def __init__(
+        self, endpoint: S3Endpoint, credentials: Credentials, wait: float | None = None
+    ) -> None:
+        """``wait``: each request tried once, waiting at most ``wait`` seconds for the store,
+        none started ``wait`` seconds after the first (else s3wire's attempts and timeouts)."""
+        from vault.s3wire import ATTEMPTS, S3Client
 
         self.endpoint = endpoint
+        self._wait, self._deadline = wait, 0.0
+        timeout, read, attempts = (10.0, None, ATTEMPTS) if wait is None else (wait, wait, 1)
         self._wire = S3Client(
             endpoint.endpoint,
             credentials.access_key,
             credentials.secret_key,
             ca_file=endpoint.ca_file if endpoint.tls else None,
             service="iam",
+            timeout=timeout,
+            read_timeout=read,
+            attempts=attempts,
         )
 
     def close(self) -> None:
@@ -130,6 +149,11 @@ class Iam:
 
         body = urlencode({"Action": action, "Version": VERSION, **params}).encode()
         where = f"the store's IAM API at {self.endpoint.endpoint}"
+        if self._wait is not None:
+            if not self._deadline:
+                self._deadline = time.monotonic() + self._wait
+            elif time.monotonic() > self._deadline:
+                raise IamFailed(f"{where}: no answer within {self._wait:g} s ({action} not sent)")
         try:
             answer = self._wire.request(
                 "POST",
@@ -175,13 +199,14 @@ class Iam:
         root = self.call("CreateAccessKey", UserName=user)
         access = _find(root, "AccessKeyId")
         secret = _find(root, "SecretAccessKey")
-        if not access or not secret or len(access) > 128 or len(secret) > 128:
+        if not (_KEY.fullmatch(access) and _KEY.fullmatch(secret)):  # shown to the admin
             raise IamFailed("the store's IAM API answered CreateAccessKey without a usable key")
         return StoreKey(user, access, secret)
 
     def remove_user(self, user: str) -> bool:
         """Every key of ``user`` deleted (the store refuses them from now on), then its policy
-        and the user. False if there was no such user (nothing was made for it)."""
+        and the user. False if it had no key to delete: no such user (AWS and Ceph answer
+        NoSuchEntity, SeaweedFS an empty listing), so the desk uses a key that is not its own."""
         from vault import s3wire
 
         try:
@@ -201,7 +226,7 @@ class Iam:
             except s3wire.S3Error as exc:
                 if exc.code != "NoSuchEntity":
                     raise IamFailed(f"the store's IAM API refused {action} ({exc.code})") from None
-        return True
+        return bool(keys)
 
     def _keys(self, user: str) -> list[str]:
         root = self.call("ListAccessKeys", UserName=user)

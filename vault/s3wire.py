@@ -108,6 +108,8 @@ class S3Client:
         region: str = "us-east-1",
         timeout: float = 10,
         service: str = "s3",
+        read_timeout: float | None = None,
+        attempts: int = ATTEMPTS,
     ) -> None:
         parts = urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -122,7 +124,8 @@ class S3Client:
         self._region = region
         self._service = service  # "iam" for the store's identity API (``vault.s3iam``)
         self._timeout = timeout
-        self._read_timeout = max(timeout, 60)
+        self._read_timeout = max(timeout, 60) if read_timeout is None else read_timeout
+        self._attempts = attempts
         self._context: ssl.SSLContext | None = None
         if self.tls:
             self._context = ssl.create_default_context(cafile=ca_file)
@@ -220,9 +223,9 @@ class S3Client:
         stream: bool = False,
         most: int = MOST_ANSWER,
     ) -> Response | http.client.HTTPResponse:
-        """One signed request, tried up to ``ATTEMPTS`` times; the answer read whole, up to
-        ``most`` bytes (or, with ``stream``, the open response of a 200/206 to read from).
-        ``body``: bytes, a file, or (file, offset, length) for a part of one. Raises
+        """One signed request, tried up to ``ATTEMPTS`` times (``attempts``); the answer read
+        whole, up to ``most`` bytes (or, with ``stream``, the open response of a 200/206 to
+        read from). ``body``: bytes, a file, or (file, offset, length) for a part of one. Raises
         ``S3Error``/``S3Down``; ``S3Malformed`` for an answer larger than ``most``."""
         query = query or {}
         path = f"{self._base}/{bucket}" + (f"/{key}" if key else "")
@@ -232,7 +235,7 @@ class S3Client:
             target += "?" + "&".join(
                 f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in query.items()
             )
-        for attempt in range(1, ATTEMPTS + 1):
+        for attempt in range(1, self._attempts + 1):
             sent = {**self._headers(method, path, query, payload), **(headers or {})}
             try:
                 conn = self._connection()
@@ -256,7 +259,7 @@ class S3Client:
                 raise S3BadCertificate(str(exc)) from None
             except (OSError, http.client.HTTPException) as exc:
                 self._drop_connection()
-                if attempt == ATTEMPTS:
+                if attempt == self._attempts:
                     raise S3Down(f"{type(exc).__name__}: {exc}") from None
                 time.sleep(0.2 * attempt)
                 continue
@@ -265,7 +268,7 @@ class S3Client:
                 raise S3Malformed(
                     response.status, f"the store's answer is larger than {_size(most)} (refused)"
                 )
-            if response.status in RETRY_STATUS and attempt < ATTEMPTS:
+            if response.status in RETRY_STATUS and attempt < self._attempts:
                 time.sleep(0.2 * attempt)
                 continue
             if response.will_close:

@@ -337,6 +337,10 @@ def enrol(session: Session, name: str) -> Enrolled:
     store_key: StoreKey | str | None = None
     atomic_write(staged, seal(station, session.config.vault_id, session.subkey(SUBKEY)), 0o600)
     try:
+        # Before the transaction, which holds the server's audit lock (every desk's writes wait
+        # for it): the store's IAM API may take seconds, or not answer. If the transaction
+        # fails, the store's user is removed again below.
+        store_key = session.backend.open_store_key(login_role(session, name))
         session.use_workstation(station)
         with session.transaction() as db:
             row = Workstation(
@@ -348,9 +352,6 @@ def enrol(session: Session, name: str) -> Enrolled:
             db.add(row)
             session.audit(db, ENROLLED, row, name=name, public_key=station.public_hex)
             login = session.backend.open_login(db, login_role(session, name))
-            # Last before the commit, so every refusal of the database comes first; if the
-            # commit fails after this, the store's user is removed again below.
-            store_key = session.backend.open_store_key(login_role(session, name))
     except BaseException:
         session.use_workstation(current)
         with contextlib.suppress(OSError):
@@ -375,9 +376,11 @@ def revoke(session: Session, name: str) -> Revoked:
     transaction on its writes are refused, and verify faults any entry it signs after this.
 
     On a server its S3 key is removed from the store in the revocation's transaction, before
-    its commit: a committed revocation never leaves a key the store still honours unless an
-    entry ``workstation.store_key_kept`` in the same transaction says so (the store could not
-    be told: no answer, no IAM API); a commit that fails after the store removed the key
+    its commit (each request to the store waits at most ``s3iam.REVOKE_WAIT`` seconds: the
+    transaction holds the audit lock every desk's writes wait for): a committed revocation
+    never leaves a key the store still honours unless an entry ``workstation.store_key_kept``
+    in the same transaction says so (the store could not be told: no answer, no IAM API; the
+    desk had no key of its own); a commit that fails after the store removed the key
     leaves a desk the store refuses and the database does not yet (revoke again)."""
     from vault.session import now
 

@@ -495,3 +495,18 @@ def test_an_admin_key_that_may_not_use_the_iam_api_is_said_in_one_line_and_audit
     assert len(kept) == 1 and kept[0]["details"]["name"] == "desk-b"
     assert "could not be told" in kept[0]["details"]["problem"]
     assert admin.run("verify").rstrip().endswith(": OK")
+
+    # desk-a got no S3 key of its own (it uses the one it was given: here another desk's, else
+    # the admin's or one made by hand): revoking it with the admin's key removes nothing in the
+    # store, and says so (the key it uses still works), audited as workstation.store_key_kept
+    revoked = admin.run("workstation", "revoke", "desk-a").splitlines()
+    assert revoked == [
+        "revoked workstation desk-a; its writes are refused from now on",
+        "its S3 key is still valid: it had no S3 key of its own: the key it was given still "
+        "works; rotate it",
+    ]
+    entries = json.loads(admin.run("audit", "--json"))
+    kept = [e for e in entries if e["action"] == "workstation.store_key_kept"]
+    assert [e["details"]["name"] for e in kept] == ["desk-b", "desk-a"]
+    assert "it had no S3 key of its own" in kept[1]["details"]["problem"]
+    assert admin.run("verify").rstrip().endswith(": OK")

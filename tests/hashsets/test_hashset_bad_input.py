@@ -292,6 +292,24 @@ _HUGE = 2 << 20  # past hashparse.MAX_TOKEN
             f"not valid VICS JSON (a string, number or key longer than {hashparse.MAX_TOKEN:,} "
             "bytes at value[0].Size); nothing imported",
         ),
+        # past Python's 4,300 digits (or Decimal's exponents): the parser's ValueError (main's
+        # json.loads refused it too); the events before it in the same read are lost to
+        # yajl2_c, so the place is bounded by bytes (the whole file here, under 64 KiB)
+        (
+            '{"value": [' + _ENTRY + ', "Size": ' + "9" * 5000 + "}]}",
+            "not valid VICS JSON (a number too long or out of range before byte "
+            f"{len(_ENTRY) + 5024:,}); nothing imported",
+        ),
+        (
+            '{"x": -' + "9" * 4301 + ', "value": [' + _ENTRY + "}]}",
+            "not valid VICS JSON (a number too long or out of range before byte "
+            f"{len(_ENTRY) + 4323:,}); nothing imported",
+        ),
+        (
+            '{"value": [' + _ENTRY + ', "Size": 1e' + "9" * 21 + "}]}",
+            "not valid VICS JSON (a number too long or out of range before byte "
+            f"{len(_ENTRY) + 47}, after value[0].Size); nothing imported",
+        ),
         (
             '{"value": [' + _ENTRY + f', "MD5": "{MD5[0]}"}}]}}',
             'not imported (1 malformed line): value[0]: a second "MD5" key',
@@ -306,6 +324,11 @@ _HUGE = 2 << 20  # past hashparse.MAX_TOKEN
         ),
         (
             '{"value": [{"CaseID": 1, "Media": [' + _ENTRY + '}], "Media": []}]}',
+            'not valid VICS JSON (value[0] has a second "Media" key at value[0].Media); '
+            "nothing imported",
+        ),
+        (  # the first Media not a list: it was dropped silently, the second read
+            '{"value": [{"CaseID": 1, "Media": 5, "Media": [' + _ENTRY + "}]}]}",
             'not valid VICS JSON (value[0] has a second "Media" key at value[0].Media); '
             "nothing imported",
         ),
@@ -368,10 +391,14 @@ _HUGE = 2 << 20  # past hashparse.MAX_TOKEN
         "huge-string",
         "huge-key",
         "huge-number",
+        "long-integer",
+        "long-integer-top-level",
+        "huge-exponent",
         "repeated-md5",
         "repeated-category",
         "repeated-value",
         "repeated-media",
+        "repeated-media-first-not-a-list",
         "too-many-keys",
         "nan",
         "infinity",
@@ -392,6 +419,23 @@ def test_hostile_vics_is_refused_in_one_line(
     path = tmp_path / "vics.json"
     path.write_text(text)
     assert refused(session, path, "vics") == f"vics.json: {expected}"
+
+
+def test_a_number_too_long_past_the_first_read_names_the_entries_before_it(
+    session: Session, tmp_path: Path
+) -> None:
+    """Past the parser's first read (64 KiB) the refusal names the last place handed over
+    before the number (the number is after it) and the bytes read, one line, nothing stored."""
+    path = tmp_path / "vics.json"
+    path.write_text(
+        '{"value": [' + ", ".join([_ENTRY + "}"] * 2000) + ', {"Size": ' + "9" * 5000 + "}]}"
+    )
+    message = refused(session, path, "vics")
+    assert message.startswith(
+        "vics.json: not valid VICS JSON (a number too long or out of range before byte "
+        f"{path.stat().st_size:,}, after value["
+    ), message
+    assert message.endswith("); nothing imported")
 
 
 def test_a_truncated_vics_file_is_refused_wherever_it_is_cut(

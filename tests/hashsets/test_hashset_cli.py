@@ -105,6 +105,21 @@ def test_refusals_are_one_line(vault: Path, tmp_path: Path) -> None:
     )
 
 
+def test_a_number_too_long_is_one_line(vault: Path, tmp_path: Path) -> None:
+    """An integer past Python's 4,300 digits (even in a key never read): one line, not a
+    traceback (the JSON parser raised ``ValueError``)."""
+    bad = tmp_path / "long.json"
+    entry = json.dumps({"MediaID": 1, "MD5": digests(content(1))["md5"]})
+    bad.write_text('{"value": [' + entry[:-1] + ', "Size": ' + "9" * 5000 + "}]}")
+    result = run_cli("hashset", "import", str(bad), "--name", "b", "--kind", "info", vault=vault)
+    assert "Traceback" not in result.stderr
+    assert one_error_line(result, 2) == (
+        "error: long.json: not valid VICS JSON (a number too long or out of range before byte "
+        f"{bad.stat().st_size:,}); nothing imported"
+    )
+    assert ok("verify", vault=vault).rstrip().endswith("OK")
+
+
 def test_a_case_without_hash_sets_says_so(vault: Path, tmp_path: Path) -> None:
     from service.opener import unlock
 

@@ -11,7 +11,9 @@ reference; hostile rows on the server are ignored or refused in one line.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -791,14 +793,17 @@ def test_other_desks_writing_between_the_shortlist_and_its_look_ups_is_no_tamper
     assert vectors == mapped and len(sent) == 1
 
 
-def _orphan_vectors(trial_server: TrialServer, database: str, n: int) -> None:
-    """``n`` vectors no mapping row names, written by the operator (the counts then differ)."""
+def _orphan_vectors(trial_server: TrialServer, database: str, n: int) -> list[bytes]:
+    """``n`` vectors no mapping row names, written by the operator (the counts then differ);
+    their opaque ids."""
+    left = [os.urandom(16) for _ in range(n)]
     with trial_server.superuser(database) as su:
-        for _ in range(n):
+        for opaque in left:
             su.execute(
-                "INSERT INTO reference_vectors VALUES (uuid_send(gen_random_uuid()), %s::vector)",
-                ("[" + ",".join(["0.01"] * 128) + "]",),
+                "INSERT INTO reference_vectors VALUES (%s, %s::vector)",
+                (opaque, "[" + ",".join(["0.01"] * 128) + "]"),
             )
+    return left
 
 
 def test_orphan_vectors_are_removed_by_the_index_job_and_the_search_is_fast_again(
@@ -818,7 +823,7 @@ def test_orphan_vectors_are_removed_by_the_index_job_and_the_search_is_fast_agai
     photo = faces_dir / "more/obama.jpg"
     exact = _exact_then_server(session, faces_dir, monkeypatch)
     refs = _counts(session)[0]
-    _orphan_vectors(trial_server, database, 2)
+    left = _orphan_vectors(trial_server, database, 2)
     assert _counts(session) == (refs, refs + 2, refs)
     read: list[int] = []
     whole = servervectors.mapping
@@ -840,6 +845,9 @@ def test_orphan_vectors_are_removed_by_the_index_job_and_the_search_is_fast_agai
     assert _counts(session) == (refs, refs, refs)
     [removed] = list_audit(session, "watchlist.vectors_removed")
     assert removed.details["removed"] == 2
+    # which ones: SHA-256 over their opaque ids in hex, sorted, one a line
+    listed = "\n".join(sorted(i.hex() for i in left)).encode()
+    assert removed.details["removed_sha256"] == hashlib.sha256(listed).hexdigest()
     [indexed] = list_audit(session, "watchlist.indexed")
     assert indexed.details["removed"] == 2 and indexed.details["written"] == 0
 

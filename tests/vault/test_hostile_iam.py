@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -120,8 +121,15 @@ def test_an_honest_iam_api_gives_the_workstation_its_key(store: Callable) -> Non
         b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><r>&a;</r>',
         b"<CreateAccessKeyResponse><AccessKeyId>" + b"A" * 4000 + b"</AccessKeyId>"
         b"<SecretAccessKey>x</SecretAccessKey></CreateAccessKeyResponse>",
+        # printed to the admin's terminal (and shown in the GUI): only what a key is made of
+        b"<CreateAccessKeyResponse><AccessKeyId>AKIA\nits S3 key was removed</AccessKeyId>"
+        b"<SecretAccessKey>s3cr3t</SecretAccessKey></CreateAccessKeyResponse>",
+        "<CreateAccessKeyResponse><AccessKeyId>AKIAEXAMPLE</AccessKeyId><SecretAccessKey>"
+        "s3cr3t\u202e\u2066 [red]x[/]</SecretAccessKey></CreateAccessKeyResponse>".encode(),
+        b"<CreateAccessKeyResponse><AccessKeyId>AKIA&#x9;EXAMPLE</AccessKeyId>"
+        b"<SecretAccessKey>s3cr3t</SecretAccessKey></CreateAccessKeyResponse>",
     ],
-    ids=["garbage", "doctype", "absurd-key"],
+    ids=["garbage", "doctype", "absurd-key", "newline-in-key", "bidi-in-secret", "tab-in-key"],
 )
 def test_a_hostile_answer_refuses_enrolment_in_one_line(store: Callable, body: bytes) -> None:
     backend = store(lambda h, action, _: _send(h, 200, body))
@@ -129,6 +137,7 @@ def test_a_hostile_answer_refuses_enrolment_in_one_line(store: Callable, body: b
         backend.open_store_key(USER)
     said = _one_line(str(refused.value))
     assert "the workstation's own S3 key could not be made" in said
+    assert "removed" not in said and "\u202e" not in said and "s3cr3t" not in said
     if b"<r>" in body or b"not xml" in body:  # revoke is told the same: one line
         problem = backend.close_store_key(USER)
         assert problem is not None and "the store could not be told" in _one_line(problem)
@@ -193,3 +202,90 @@ def test_no_store_at_all_is_one_line(store: Callable, tmp_path: Path) -> None:
         backend.open_store_key(USER)
     assert "no answer" in _one_line(str(refused.value))
     assert "could not be told" in _one_line(backend.close_store_key(USER) or "")
+
+
+@pytest.mark.parametrize("listing", ["no-such-entity", "empty"])
+def test_revoking_a_desk_without_a_key_of_its_own_says_so(store: Callable, listing: str) -> None:
+    """A desk enrolled before it got its own S3 key (or where none could be made) has no IAM
+    user: the store answers NoSuchEntity (AWS, Ceph) or an empty key listing (SeaweedFS).
+    Revoke removes nothing there, and says so in one line: the key the desk uses still works."""
+
+    def answer(h: BaseHTTPRequestHandler, action: str, _: Store) -> None:
+        if action == "ListAccessKeys" and listing == "no-such-entity":
+            _send(
+                h,
+                404,
+                b"<ErrorResponse><Error><Code>NoSuchEntity</Code><Message>no user</Message>"
+                b"</Error></ErrorResponse>",
+            )
+        else:
+            _send(h, 200, f"<{action}Response/>".encode())
+
+    backend = store(answer)
+    problem = backend.close_store_key(USER)
+    assert problem == ("it had no S3 key of its own: the key it was given still works; rotate it")
+    assert backend.state.actions[0] == "ListAccessKeys"
+
+
+def test_revoke_gives_up_on_a_store_that_does_not_answer_within_seconds(store: Callable) -> None:
+    """Revoke asks the store inside its transaction, which holds the server's audit lock every
+    desk's writes wait for: a store that takes the request and never answers costs one request
+    of at most ``REVOKE_WAIT`` seconds (tried once, not three times 60 s), and revoke says the
+    store could not be told (the bound here is generous: the load of a shared machine)."""
+    from vault.s3iam import REVOKE_WAIT
+
+    released = threading.Event()
+    backend = store(lambda h, action, _: released.wait(300))
+    try:
+        started = time.monotonic()
+        problem = backend.close_store_key(USER)
+        took = time.monotonic() - started
+    finally:
+        released.set()
+    assert problem is not None and "the store could not be told" in _one_line(problem)
+    assert "no answer" in problem and f"access keys of user {USER}" in problem
+    assert backend.state.actions == ["ListAccessKeys"]
+    assert took < REVOKE_WAIT + 20, took
+
+
+@pytest.mark.server
+def test_enrol_asks_the_store_before_its_transaction_so_other_writes_go_on(
+    server_alice: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While enrol waits for the store's IAM API (slow, or not answering) no lock of the
+    server's is held: another session's write goes through meanwhile. (Enrol used to ask the
+    store in its transaction, after its audit entry: the write waited for the whole of it.)"""
+    from service.opener import unlock
+    from vault import workstations
+    from vault.cases import create_case
+    from vault.session import Session
+    from vaultkit import PASSWORD, place_of
+
+    assert isinstance(server_alice, Session)
+    place = place_of(server_alice)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "machine-a"))
+    other = unlock(place, "alice", PASSWORD)
+    wrote = threading.Event()
+    failed: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            create_case(other, "C-2", "written while the store is asked", ["fraud"])
+            wrote.set()
+        except BaseException as exc:  # reported by the test
+            failed.append(exc)
+
+    def slow_store(user: str) -> str:
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        writer.join(60)  # with the audit lock held here, the write would wait the whole minute
+        return "the store was slow"
+
+    monkeypatch.setattr(server_alice.backend, "open_store_key", slow_store)
+    try:
+        done = workstations.enrol(server_alice, "desk-a")
+        assert done.store_key == "the store was slow"
+        assert wrote.is_set() and not failed, failed
+    finally:
+        wrote.wait(120)
+        other.close()
