@@ -60,7 +60,13 @@ def test_cli_verify_names_an_edited_row_of_every_layer(tmp_path: Path) -> None:
     result = run_cli("verify", vault=folder)
     assert result.returncode == 5, result.stdout + result.stderr
     problems = [line for line in result.stdout.splitlines() if line.startswith("PROBLEM")]
-    assert problems == [
+    # olga's slot still opens the vault while her row is not as recorded: named too (fix11)
+    slot = [line for line in problems if line.startswith("PROBLEM vault.toml: slot ")]
+    assert len(slot) == 1 and slot[0].endswith(
+        "is held by no enabled user whose row is as the audit log recorded "
+        "(user 'olga': row edited outside Custos)"
+    )
+    assert [line for line in problems if line not in slot] == [
         "PROBLEM user 'olga': roles changed (edited outside Custos)",
         "PROBLEM case C-1: title changed (edited outside Custos)",
         f"PROBLEM item {item_id} ({name}): seized_from changed (edited outside Custos)",
