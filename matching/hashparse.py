@@ -731,8 +731,10 @@ class _VicsReader:
             f"{done:,}{after}); nothing imported"
         ) from None
 
-    def _where(self) -> str:
-        _, role, n, _ = self.stack[-1]
+    def _where(self, frame: int = -1) -> str:
+        """The place of the media entry (or case) whose frame is ``stack[frame]``: the innermost
+        by default, the one enclosing the frame being read with ``-2``."""
+        _, role, n, _ = self.stack[frame]
         if role == "media":
             return f"value[{self.case}].Media[{n - 1}]"
         return f"value[{n - 1}]"
@@ -834,13 +836,7 @@ class _VicsReader:
         """The media entry being read is malformed: said once, its fields not read."""
         if not self.entry_bad:
             self.entry_bad = True
-            self.got.problem(self._outer_where(), what)
-
-    def _outer_where(self) -> str:
-        _, role, n, _ = self.stack[-2]
-        if role == "media":
-            return f"value[{self.case}].Media[{n - 1}]"
-        return f"value[{n - 1}]"
+            self.got.problem(self._where(-2), what)
 
     def _put(self, key: str, value: Any) -> None:
         assert self.entry is not None
